@@ -1,0 +1,66 @@
+// Small progressive enhancements. Every page works without this file.
+(function () {
+  "use strict";
+
+  // Tags as chips: <input data-chips name="tags" value="a, b"> becomes removable chips plus a text box.
+  // The original input stays in the form (hidden) and always holds the comma-separated value.
+  function enhanceChips(input) {
+    if (input.dataset.chipsReady) return;
+    input.dataset.chipsReady = "1";
+    const box = document.createElement("div");
+    box.className = "chips-input";
+    const entry = document.createElement("input");
+    entry.type = "text";
+    entry.placeholder = input.placeholder || "Add a tag and press Enter";
+    entry.setAttribute("aria-label", input.getAttribute("aria-label") || "Add a tag");
+    input.type = "hidden";
+    input.after(box);
+    const tags = () => input.value.split(",").map((t) => t.trim()).filter(Boolean);
+    function render() {
+      box.querySelectorAll(".chip").forEach((c) => c.remove());
+      tags().forEach((tag) => {
+        const chip = document.createElement("span");
+        chip.className = "chip";
+        chip.textContent = tag;
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.textContent = "×";
+        remove.setAttribute("aria-label", "Remove tag " + tag);
+        remove.addEventListener("click", () => {
+          input.value = tags().filter((t) => t !== tag).join(", ");
+          render();
+        });
+        chip.append(remove);
+        box.insertBefore(chip, entry);
+      });
+    }
+    function commit() {
+      const value = entry.value.replace(/,/g, " ").trim().toLowerCase();
+      if (value && !tags().includes(value)) input.value = tags().concat(value).join(", ");
+      entry.value = "";
+      render();
+    }
+    entry.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === ",") { e.preventDefault(); commit(); }
+      else if (e.key === "Backspace" && !entry.value && tags().length) {
+        input.value = tags().slice(0, -1).join(", "); render();
+      }
+    });
+    entry.addEventListener("blur", commit);
+    box.append(entry);
+    render();
+  }
+
+  // "Select all" checkbox for bulk actions: <input type=checkbox data-select-all="ids">
+  document.addEventListener("change", (e) => {
+    const name = e.target.dataset && e.target.dataset.selectAll;
+    if (!name) return;
+    document.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => { box.checked = e.target.checked; });
+  });
+
+  function enhance(root) {
+    root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
+  }
+  document.addEventListener("DOMContentLoaded", () => enhance(document));
+  document.addEventListener("htmx:load", (e) => enhance(e.target));
+})();

@@ -1,0 +1,1 @@
+"""Mailroom: self-hosted email marketing."""

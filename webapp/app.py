@@ -1,0 +1,233 @@
+"""create_app(): plugins, routers and the one place where errors become responses."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response, Router, get
+from litestar.config.csrf import CSRFConfig
+from litestar.di import Provide
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.stores.redis import RedisStore
+from litestar.template.config import TemplateConfig
+from sqlalchemy import text
+
+from webapp.controllers import api, ui
+from webapp.controllers.deps import provide_db_session, provide_settings
+from webapp.controllers.security import PUBLIC_PATHS, AuthenticationMiddleware, role_guard
+from webapp.controllers.template_helpers import register_template_helpers
+from webapp.db import get_engine
+from webapp.redis_client import get_redis
+from webapp.services.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from webapp.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("mailroom")
+
+
+@get("/healthz", include_in_schema=False)
+async def healthz() -> Response[dict[str, str]]:
+    checks = {"database": "ok", "redis": "ok"}
+    try:
+        async with get_engine().connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        await get_redis().ping()
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return Response(checks, status_code=200 if healthy else 503)
+
+
+# ---- errors -> responses -------------------------------------------------------------------
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def _json_error(status: int, detail: str, errors: list[dict[str, str]] | None = None,
+                headers: dict[str, str] | None = None) -> Response:
+    body: dict[str, Any] = {"status_code": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+    return Template("error.html", context={"status": status, "title": title, "message": message},
+                    status_code=status)
+
+
+def _domain_status(exc: DomainError) -> int:
+    if isinstance(exc, ValidationFailed):
+        return 422
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    if isinstance(exc, TooManyAttempts):
+        return 429
+    return 400
+
+
+def handle_domain_error(request: Request, exc: DomainError) -> Response:
+    status = _domain_status(exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    if _is_api(request):
+        if isinstance(exc, ValidationFailed):
+            errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
+            return _json_error(status, "Validation failed.", errors)
+        errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
+        return _json_error(status, exc.message, errors, headers)
+    titles = {404: "Not found", 409: "Conflict", 422: "Check your input", 429: "Slow down"}
+    return _error_page(request, status, titles.get(status, "Error"), exc.message)
+
+
+def handle_validation_exception(request: Request, exc: ValidationException) -> Response:
+    """Malformed requests (bad JSON, wrong types, bad path/query parameters) -> 400 naming the field."""
+    errors = [
+        {"field": str(item.get("key") or item.get("source") or "body"), "message": str(item.get("message"))}
+        for item in (exc.extra if isinstance(exc.extra, list) else [])
+        if isinstance(item, dict)
+    ]
+    if _is_api(request):
+        return _json_error(400, "The request is not valid.", errors or None)
+    message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail
+    return _error_page(request, 400, "Bad request", message)
+
+
+def handle_not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+    if _is_api(request):
+        return _json_error(401, exc.detail, headers={"WWW-Authenticate": "Bearer"})
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    login = "/login" + (f"?next={target}" if target not in {"/", "/login"} else "")
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=204, headers={"HX-Redirect": login})
+    return Redirect(login, status_code=303)
+
+
+def handle_forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+    if _is_api(request):
+        return _json_error(403, exc.detail)
+    return _error_page(request, 403, "Not allowed", exc.detail)
+
+
+def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+    if _is_api(request):
+        return _json_error(exc.status_code, exc.detail)
+    title = "Page not found" if isinstance(exc, NotFoundException) else "Error"
+    return _error_page(request, exc.status_code, title, exc.detail)
+
+
+def handle_internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if _is_api(request):
+        return _json_error(500, "Internal server error.")
+    return _error_page(request, 500, "Something went wrong", "The error has been logged. Please try again.")
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: handle_domain_error,
+    ValidationException: handle_validation_exception,
+    NotAuthorizedException: handle_not_authorized,
+    PermissionDeniedException: handle_forbidden,
+    HTTPException: handle_http_exception,
+    HTTP_500_INTERNAL_SERVER_ERROR: handle_internal_error,
+}
+
+
+# ---- the app -------------------------------------------------------------------------------
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    secret = settings.secret_key()
+    template_config = TemplateConfig(
+        directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_template_helpers
+    )
+    session_config = ServerSideSessionConfig(
+        store="sessions",
+        key="mailroom_session",
+        max_age=settings.security.session_max_age,
+        secure=settings.security.secure_cookies,
+        httponly=True,
+        samesite="lax",
+        # Only the staff UI has sessions: no cookie or Redis entry for API calls, health checks,
+        # static files or subscriber and tracking URLs.
+        exclude=["^/api", "^/healthz", "^/static/", "^/u/"],
+    )
+    csrf_config = CSRFConfig(
+        secret=secret,
+        cookie_name="mailroom_csrf",
+        cookie_secure=settings.security.secure_cookies,
+        cookie_samesite="lax",
+        header_name="x-csrftoken",
+        # The JSON API authenticates with Bearer keys (no ambient credentials, so no CSRF);
+        # /u/ is for subscribers and mail clients, e.g. RFC 8058 one-click unsubscribe POSTs.
+        exclude=["/api", "/u/"],
+    )
+    api_router = Router(
+        path="/api",
+        route_handlers=api.CONTROLLERS,
+        security=[{"BearerAuth": []}],
+        tags=None,
+    )
+    ui_router = Router(path="/", route_handlers=ui.CONTROLLERS, include_in_schema=False)
+    return Litestar(
+        route_handlers=[
+            healthz,
+            api_router,
+            ui_router,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
+        ],
+        guards=[role_guard],
+        dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
+        middleware=[
+            session_config.middleware,
+            DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+        ],
+        csrf_config=csrf_config,
+        stores={"sessions": RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
+        template_config=template_config,
+        plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        openapi_config=OpenAPIConfig(
+            title="Mailroom API",
+            version="1.0.0",
+            description="Contacts and lists. Authenticate with `Authorization: Bearer <key>`; "
+            "an admin creates keys under Settings → API keys.",
+            path="/api/docs",
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    path="/",
+                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
+                    standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                )
+            ],
+            components=Components(
+                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}
+            ),
+        ),
+        exception_handlers=EXCEPTION_HANDLERS,
+        debug=False,
+    )

@@ -1,0 +1,166 @@
+"""`mailroom` command line: run | worker | migrate | create-user | dev."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def migrate() -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from webapp.settings import get_settings
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", get_settings().database.url)
+    command.upgrade(config, "head")
+
+
+def serve() -> None:
+    import uvicorn
+
+    from webapp.settings import get_settings
+
+    server = get_settings().server
+    uvicorn.run(
+        "webapp.app:create_app",
+        factory=True,
+        host=server.host,
+        port=server.port,
+        workers=server.web_workers,
+        log_level=server.log_level,
+        proxy_headers=True,
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    )
+
+
+def worker_command() -> list[str]:
+    from webapp.settings import get_settings
+
+    server = get_settings().server
+    return [
+        sys.executable, "-m", "dramatiq", "webapp.delivery.actors",
+        "--processes", str(server.worker_processes), "--threads", str(server.worker_threads),
+    ]
+
+
+def worker() -> None:
+    os.execv(sys.executable, worker_command())
+
+
+async def _create_user(email: str, role: str, password: str, name: str) -> None:
+    from webapp.db import get_sessionmaker
+    from webapp.services import users
+
+    async with get_sessionmaker()() as session, session.begin():
+        await users.create_user(session, {"email": email, "role": role, "password": password, "name": name})
+
+
+def create_user(args: argparse.Namespace) -> None:
+    from webapp.services.errors import DomainError
+
+    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    try:
+        asyncio.run(_create_user(args.email, args.role, password, args.name or ""))
+    except DomainError as exc:
+        sys.exit(f"error: {exc.message}")
+    print(f"Created {args.role} {args.email}")
+
+
+async def _ensure_first_admin() -> str | None:
+    from webapp.db import get_sessionmaker
+    from webapp.services import users
+    from webapp.settings import get_settings
+
+    async with get_sessionmaker()() as session, session.begin():
+        return await users.ensure_first_admin(session, get_settings().admin_email)
+
+
+def dev() -> None:
+    """Everything on one machine: embedded services when no URLs are set, migrations, first admin,
+    then the web server and a worker until Ctrl-C."""
+    from webapp import embedded
+    from webapp.settings import get_settings
+
+    settings = get_settings()
+    if not settings.database.url or not settings.redis.url:
+        print(f"Starting embedded services under {settings.paths.data_dir} ...", flush=True)
+        services = embedded.start(
+            settings.paths.data_dir, need_postgres=not settings.database.url, need_redis=not settings.redis.url
+        )
+        if services.database_url:
+            os.environ["DATABASE_URL"] = services.database_url
+        if services.redis_url:
+            os.environ["REDIS_URL"] = services.redis_url
+        get_settings.cache_clear()
+        settings = get_settings()
+    os.environ.setdefault("MAILROOM_SECRET_KEY", settings.secret_key())
+    migrate()
+    password = asyncio.run(_ensure_first_admin())
+    url = settings.server.public_url
+    if password:
+        print(f"\n  First admin account created. Sign in at {url}/login\n"
+              f"    email:    {settings.admin_email}\n    password: {password}\n"
+              "  (shown once; change it under Settings → Users)\n", flush=True)
+    print(f"Mailroom is running at {url} (Ctrl-C to stop)", flush=True)
+    children = [
+        subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"]),
+        subprocess.Popen(worker_command()),
+    ]
+    try:
+        while all(child.poll() is None for child in children):
+            try:
+                children[0].wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="mailroom", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve the web app (uses DATABASE_URL and REDIS_URL)")
+    sub.add_parser("worker", help="run a Dramatiq worker for the send pipeline")
+    sub.add_parser("migrate", help="apply database migrations")
+    create = sub.add_parser("create-user", help="create a staff account")
+    create.add_argument("email")
+    create.add_argument("--role", choices=["admin", "editor", "viewer"], default="editor")
+    create.add_argument("--name", default="")
+    create.add_argument("--password", help="omit to be prompted")
+    sub.add_parser("dev", help="embedded PostgreSQL and Redis, migrations, web and worker together")
+    args = parser.parse_args(argv)
+    match args.command:
+        case "run":
+            serve()
+        case "worker":
+            worker()
+        case "migrate":
+            migrate()
+        case "create-user":
+            create_user(args)
+        case "dev":
+            dev()
+
+
+if __name__ == "__main__":
+    main()

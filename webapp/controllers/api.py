@@ -1,0 +1,3 @@
+"""Every JSON API controller (mounted under /api)."""
+
+CONTROLLERS: list = []

@@ -1,0 +1,71 @@
+"""Who is asking, and may they: session sign-in for the staff UI, Bearer keys for /api, and one
+role guard that every staff and API route passes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from webapp.db import get_sessionmaker
+from webapp.models import Role, User
+from webapp.services import api_keys
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Routes anyone may reach: sign-in, static files, health, the public subscriber pages, API docs.
+PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/api/docs", "^/favicon"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    name: str
+    role: Role
+    via_api_key: bool = False
+
+    def can(self, required: Role) -> bool:
+        return self.role.allows(required)
+
+
+class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        if connection.url.path.startswith("/api"):
+            return await self._api_key(connection)
+        return await self._session(connection)
+
+    async def _api_key(self, connection: ASGIConnection) -> AuthenticationResult:
+        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
+        async with get_sessionmaker()() as session, session.begin():
+            key = await api_keys.verify_key(session, token.strip())
+        if key is None:
+            raise NotAuthorizedException("The API key is not valid or has been revoked.")
+        return AuthenticationResult(Principal(key.id, key.name, Role(key.role), via_api_key=True), None)
+
+    async def _session(self, connection: ASGIConnection) -> AuthenticationResult:
+        user_id = connection.session.get("user_id") if "session" in connection.scope else None
+        if user_id is None:
+            raise NotAuthorizedException("Sign in first.")
+        async with get_sessionmaker()() as session:
+            user = await session.get(User, user_id)
+        if user is None or not user.is_active:
+            connection.clear_session()
+            raise NotAuthorizedException("Sign in first.")
+        return AuthenticationResult(Principal(user.id, user.name or user.email, Role(user.role)), None)
+
+
+def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Reading needs viewer, changing needs editor, unless the handler asks for more with opt={"role": ...}."""
+    principal: Principal | None = connection.scope.get("user")
+    if principal is None:
+        return  # public route; the middleware let it through
+    required = handler.opt.get("role")
+    if required is None:
+        method = connection.scope.get("method", "GET")
+        required = Role.VIEWER if method in SAFE_METHODS else Role.EDITOR
+    if not principal.can(Role(required)):
+        raise PermissionDeniedException(f"Your role ({principal.role.value}) cannot do this; it needs {Role(required).value}.")

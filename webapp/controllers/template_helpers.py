@@ -1,0 +1,32 @@
+"""Filters and globals available in every staff template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar.plugins.jinja import JinjaTemplateEngine
+
+
+def number(value: Any) -> str:
+    return f"{int(value or 0):,}"
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+
+
+def query(params: dict[str, Any], **changes: Any) -> str:
+    """Query string for the current filters with some changed; empty values are dropped."""
+    merged = {**params, **changes}
+    return urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})
+
+
+def register_template_helpers(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.filters["number"] = number
+    env.filters["when"] = when
+    env.globals["query"] = query
+    env.trim_blocks = True
+    env.lstrip_blocks = True

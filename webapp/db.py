@@ -1,0 +1,24 @@
+"""Database engine and session factory, shared by the web app and the worker."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from webapp.settings import get_settings
+
+
+@lru_cache
+def get_engine() -> AsyncEngine:
+    settings = get_settings().database
+    if not settings.url:
+        raise RuntimeError("DATABASE_URL is not set (run through `mailroom dev` to get an embedded database)")
+    return create_async_engine(
+        settings.url, pool_size=settings.pool_size, pool_pre_ping=True, echo=settings.echo
+    )
+
+
+@lru_cache
+def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(get_engine(), expire_on_commit=False)

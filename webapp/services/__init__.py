@@ -1,0 +1,1 @@
+"""Domain rules. No Litestar imports here: services raise webapp.services.errors exceptions."""

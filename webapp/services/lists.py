@@ -1,0 +1,143 @@
+"""List rules: names unique case-insensitively, membership changes set-based."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, literal, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.models import Contact, EmailList, ListMember, ListType
+from webapp.services.errors import Conflict, NotFound, ValidationFailed
+from webapp.services.validation import bool_field, normalize_tags, text_field
+
+
+def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if "name" in data or not partial:
+        try:
+            values["name"] = text_field(data.get("name"), "Name", 200)
+            if not values["name"]:
+                errors["name"] = "Enter a name for the list."
+        except ValueError as exc:
+            errors["name"] = str(exc)
+    if "description" in data:
+        try:
+            values["description"] = text_field(data["description"], "Description", 2000)
+        except ValueError as exc:
+            errors["description"] = str(exc)
+    if "tags" in data:
+        try:
+            values["tags"] = normalize_tags(data["tags"])
+        except ValueError as exc:
+            errors["tags"] = str(exc)
+    if "is_active" in data:
+        try:
+            values["is_active"] = bool_field(data["is_active"], "Active")
+        except ValueError as exc:
+            errors["is_active"] = str(exc)
+    if "list_type" in data:
+        if data["list_type"] == ListType.STATIC.value:
+            values["list_type"] = ListType.STATIC.value
+        elif data["list_type"] in {t.value for t in ListType}:
+            errors["list_type"] = "Dynamic and segmented lists come with segments; create a static list for now."
+        else:
+            errors["list_type"] = "List type must be one of: static, dynamic, segmented."
+    unknown = set(data) - {"name", "description", "tags", "is_active", "list_type"}
+    for name in sorted(unknown):
+        errors[name] = "Unknown field."
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+async def get_list(session: AsyncSession, list_id: int) -> EmailList:
+    email_list = await session.get(EmailList, list_id)
+    if email_list is None:
+        raise NotFound(f"List {list_id} does not exist.")
+    return email_list
+
+
+async def get_static_list(session: AsyncSession, list_id: int) -> EmailList:
+    email_list = await get_list(session, list_id)
+    if email_list.list_type != ListType.STATIC.value:
+        raise Conflict(f"List '{email_list.name}' is {email_list.list_type}; members are added to static lists only.")
+    return email_list
+
+
+async def _check_name_free(session: AsyncSession, name: str, exclude_id: int | None = None) -> None:
+    query = select(EmailList.id).where(func.lower(EmailList.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(EmailList.id != exclude_id)
+    if (existing := await session.scalar(query)) is not None:
+        raise Conflict(f"A list named '{name}' already exists (list #{existing}).", "name")
+
+
+async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> EmailList:
+    values = validate_list(data)
+    await _check_name_free(session, values["name"])
+    email_list = EmailList(**values, created_by=created_by)
+    session.add(email_list)
+    await session.flush()
+    await session.refresh(email_list)
+    return email_list
+
+
+async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, Any]) -> EmailList:
+    email_list = await get_list(session, list_id)
+    values = validate_list(data, partial=True)
+    if "name" in values:
+        await _check_name_free(session, values["name"], list_id)
+    for name, value in values.items():
+        setattr(email_list, name, value)
+    await session.flush()
+    await session.refresh(email_list)
+    return email_list
+
+
+async def delete_list(session: AsyncSession, list_id: int) -> None:
+    email_list = await get_list(session, list_id)
+    await session.delete(email_list)
+    await session.flush()
+
+
+async def add_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
+    """Add contacts in one INSERT ... SELECT; members already on the list are left alone."""
+    await get_static_list(session, list_id)
+    result = await session.execute(
+        insert(ListMember)
+        .from_select(
+            ["list_id", "contact_id"],
+            select(literal(list_id, ListMember.list_id.type), Contact.id).where(Contact.id.in_(contact_ids)),
+        )
+        .on_conflict_do_nothing()
+    )
+    return result.rowcount
+
+
+async def remove_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
+    await get_list(session, list_id)
+    result = await session.execute(
+        delete(ListMember).where(ListMember.list_id == list_id, ListMember.contact_id.in_(contact_ids))
+    )
+    return result.rowcount
+
+
+async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[EmailList]:
+    result = await session.scalars(
+        select(EmailList)
+        .join(ListMember, ListMember.list_id == EmailList.id)
+        .where(ListMember.contact_id == contact_id)
+        .order_by(EmailList.name)
+    )
+    return list(result)
+
+
+async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list[EmailList]:
+    query = select(EmailList).order_by(EmailList.name)
+    if active_only:
+        query = query.where(EmailList.is_active)
+    return list(await session.scalars(query))

@@ -1,0 +1,64 @@
+"""Field-level validators shared by every service that takes user input."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+TAG_MAX_LENGTH = 50
+CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def normalize_email(raw: Any) -> str:
+    """Return the normalised address or raise ValueError with a message a person can act on."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValueError("Enter an email address.")
+    try:
+        return validate_email(raw.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def normalize_tags(raw: Any) -> list[str]:
+    """Tags are trimmed, lower-cased and de-duplicated, keeping the order they were given in."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = raw.split(",")
+    if not isinstance(raw, (list, tuple)):
+        raise ValueError("Tags must be a list of strings.")
+    tags: list[str] = []
+    for item in raw:
+        if not isinstance(item, str):
+            raise ValueError("Tags must be a list of strings.")
+        tag = " ".join(item.split()).lower()
+        if not tag:
+            continue
+        if len(tag) > TAG_MAX_LENGTH:
+            raise ValueError(f"Tag '{tag[:20]}…' is longer than {TAG_MAX_LENGTH} characters.")
+        if tag not in tags:
+            tags.append(tag)
+    return tags
+
+
+def text_field(raw: Any, label: str, max_length: int) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ValueError(f"{label} must be text.")
+    value = raw.strip()
+    if len(value) > max_length:
+        raise ValueError(f"{label} must be at most {max_length} characters.")
+    return value
+
+
+def bool_field(raw: Any, label: str) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.lower() in {"true", "on", "1", "yes"}:
+        return True
+    if isinstance(raw, str) and raw.lower() in {"false", "off", "0", "no", ""}:
+        return False
+    raise ValueError(f"{label} must be true or false.")

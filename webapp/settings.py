@@ -1,0 +1,102 @@
+"""Configuration. The only module that reads os.environ; every value has a documented default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return int(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class PathSettings:
+    data_dir: Path = field(default_factory=lambda: Path(_env("MAILROOM_DATA_DIR", ".data")).resolve())
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    # Empty means "start the embedded PostgreSQL under data_dir" (see webapp.embedded).
+    url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
+    pool_size: int = field(default_factory=lambda: _env_int("DATABASE_POOL_SIZE", 10))
+    echo: bool = field(default_factory=lambda: _env_bool("DATABASE_ECHO", False))
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    # Empty means "start the embedded Redis under data_dir".
+    url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
+    # "redis" in every real deployment; "stub" runs actors in-process (tests only).
+    broker: str = field(default_factory=lambda: _env("MAILROOM_BROKER", "redis"))
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = field(default_factory=lambda: _env("MAILROOM_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: _env_int("MAILROOM_PORT", 8000))
+    base_url: str = field(default_factory=lambda: _env("MAILROOM_BASE_URL", ""))
+    web_workers: int = field(default_factory=lambda: _env_int("MAILROOM_WEB_WORKERS", 1))
+    worker_processes: int = field(default_factory=lambda: _env_int("MAILROOM_WORKER_PROCESSES", 1))
+    worker_threads: int = field(default_factory=lambda: _env_int("MAILROOM_WORKER_THREADS", 4))
+    log_level: str = field(default_factory=lambda: _env("LOG_LEVEL", "info"))
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    # Empty means "generate once and keep it in data_dir/secret_key" (fine for one machine;
+    # set it explicitly when several web processes or hosts share the database).
+    secret_key: str = field(default_factory=lambda: _env("MAILROOM_SECRET_KEY", ""))
+    secure_cookies: bool = field(default_factory=lambda: _env_bool("MAILROOM_SECURE_COOKIES", False))
+    session_max_age: int = field(default_factory=lambda: _env_int("MAILROOM_SESSION_MAX_AGE", 8 * 3600))
+    login_max_failures_per_account: int = field(
+        default_factory=lambda: _env_int("MAILROOM_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
+    )
+    login_max_failures_per_ip: int = field(
+        default_factory=lambda: _env_int("MAILROOM_LOGIN_MAX_FAILURES_PER_IP", 20)
+    )
+    login_lockout_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_LOGIN_LOCKOUT_SECONDS", 900))
+
+
+@dataclass(frozen=True)
+class Settings:
+    paths: PathSettings = field(default_factory=PathSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    redis: RedisSettings = field(default_factory=RedisSettings)
+    server: ServerSettings = field(default_factory=ServerSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    admin_email: str = field(default_factory=lambda: _env("MAILROOM_ADMIN_EMAIL", "admin@example.com"))
+
+    def secret_key(self) -> str:
+        if self.security.secret_key:
+            return self.security.secret_key
+        path = self.paths.data_dir / "secret_key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
