@@ -62,5 +62,6 @@ class AuthController(Controller):
     @post("/logout")
     async def logout(self, request: Request) -> Redirect:
         request.clear_session()
+        request.set_session({})
         flash(request, "You are signed out.", "info")
         return Redirect("/login", status_code=303)

@@ -23,10 +23,18 @@ def query(params: dict[str, Any], **changes: Any) -> str:
     return urlencode({k: v for k, v in merged.items() if v not in (None, "", False)})
 
 
+def pop_flashes(request: Any) -> list[dict[str, str]]:
+    """Flash messages for this page; none on responses made outside the session middleware (404s)."""
+    if not isinstance(request.scope.get("session"), dict):
+        return []
+    return request.session.pop("_messages", [])
+
+
 def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["number"] = number
     env.filters["when"] = when
     env.globals["query"] = query
+    env.globals["pop_flashes"] = pop_flashes
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -36,8 +36,9 @@ async def check(redis: Redis, settings: SecuritySettings, email: str, ip: str) -
 async def record_failure(redis: Redis, settings: SecuritySettings, email: str, ip: str) -> None:
     async with redis.pipeline(transaction=True) as pipe:
         for key in _keys(email, ip):
+            # SET NX starts the window on the first failure; INCR keeps its TTL (works on Redis 6).
+            pipe.set(key, 0, ex=settings.login_lockout_seconds, nx=True)
             pipe.incr(key)
-            pipe.expire(key, settings.login_lockout_seconds, nx=True)
         await pipe.execute()
 
 

@@ -1,0 +1,181 @@
+"""Test services: embedded PostgreSQL and Redis started once per run, a real web server in a
+subprocess, and helpers to act as a signed-in staff member or an API client.
+
+The environment is set in pytest_configure, before any webapp module reads its settings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_services = None
+TEST_PASSWORD = "correct horse battery"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _services
+    data_dir = Path(tempfile.mkdtemp(prefix="mr-test-"))
+    os.environ["MAILROOM_DATA_DIR"] = str(data_dir)
+    os.environ["MAILROOM_SECRET_KEY"] = "test-secret-key-not-for-production"
+    os.environ.setdefault("LOG_LEVEL", "warning")
+    if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+        from webapp import embedded
+
+        _services = embedded.start(data_dir, need_postgres=not os.environ.get("DATABASE_URL"),
+                                   need_redis=not os.environ.get("REDIS_URL"))
+        os.environ.setdefault("DATABASE_URL", _services.database_url)
+        os.environ.setdefault("REDIS_URL", _services.redis_url)
+    from webapp.cli import migrate
+    from webapp.settings import get_settings
+
+    get_settings.cache_clear()
+    migrate()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _services is not None:
+        _services.stop()
+    from webapp import embedded
+
+    embedded.wipe(Path(os.environ["MAILROOM_DATA_DIR"]))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The real app served by uvicorn in a subprocess, as in production."""
+    port = _free_port()
+    env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": f"http://127.0.0.1:{port}"}
+    (ROOT / "test-results").mkdir(exist_ok=True)
+    log = open(ROOT / "test-results" / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("web server did not start; see " + log.name)
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+# ---- database -----------------------------------------------------------------------------
+
+TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users"]
+
+
+async def _reset_state() -> None:
+    from sqlalchemy import text
+
+    from webapp.db import get_engine
+    from webapp.redis_client import get_redis
+
+    async with get_engine().begin() as conn:
+        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    await get_redis().flushdb()
+
+
+@pytest.fixture
+async def db() -> AsyncIterator:
+    """A clean database and Redis, and a session for arranging and checking state."""
+    from webapp.db import get_sessionmaker
+
+    await _reset_state()
+    async with get_sessionmaker()() as session:
+        yield session
+
+
+def run(coro):
+    """Run a coroutine from a sync test (browser tests are sync)."""
+    return asyncio.get_event_loop().run_until_complete(coro)
+
+
+# ---- acting as staff and as API clients --------------------------------------------------
+
+class StaffClient(httpx.Client):
+    """Sends the CSRF token on every unsafe request, like the app's HTMX set-up does."""
+
+    def request(self, method: str, url, **kwargs):  # type: ignore[override]
+        if method.upper() not in {"GET", "HEAD", "OPTIONS"}:
+            token = self.cookies.get("mailroom_csrf")
+            if token:
+                kwargs["headers"] = {"x-csrftoken": token, **(kwargs.get("headers") or {})}
+        return super().request(method, url, **kwargs)
+
+
+async def create_user(db, role: str, email: str | None = None):
+    from webapp.services import users
+
+    user = await users.create_user(
+        db, {"email": email or f"{role}@example.com", "role": role, "password": TEST_PASSWORD, "name": role.title()}
+    )
+    await db.commit()
+    return user
+
+
+def sign_in(base_url: str, email: str, password: str = TEST_PASSWORD) -> StaffClient:
+    client = StaffClient(base_url=base_url, follow_redirects=False, timeout=30)
+    client.get("/login")
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 303, response.text
+    return client
+
+
+@pytest.fixture
+async def staff(db, live_server) -> AsyncIterator[Callable[[str], StaffClient]]:
+    """staff("editor") -> a client signed in as a new user with that role."""
+    clients: list[StaffClient] = []
+
+    async def make(role: str = "editor") -> StaffClient:
+        user = await create_user(db, role)
+        client = sign_in(live_server, user.email)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+async def api(db, live_server) -> AsyncIterator[Callable[[str], httpx.Client]]:
+    """api("editor") -> an httpx client sending a fresh API key with that role."""
+    from webapp.services import api_keys
+
+    clients: list[httpx.Client] = []
+
+    async def make(role: str = "editor") -> httpx.Client:
+        admin = await create_user(db, "admin", email=f"key-owner-{len(clients)}@example.com")
+        _, plain = await api_keys.create_key(db, {"name": f"test {role}", "role": role}, admin.id)
+        await db.commit()
+        client = httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {plain}"}, timeout=30)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

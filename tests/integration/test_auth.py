@@ -1,0 +1,69 @@
+"""Sign-in, sessions, CSRF and throttling against the real server."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import StaffClient, create_user, sign_in
+
+
+async def test_sign_in_and_out(db, live_server):
+    user = await create_user(db, "editor")
+    client = sign_in(live_server, user.email)
+    assert client.get("/").status_code == 200
+    client.post("/logout")
+    response = client.get("/")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+async def test_wrong_password_and_unknown_account_look_the_same(db, live_server):
+    await create_user(db, "editor")
+    client = StaffClient(base_url=live_server)
+    client.get("/login")
+    wrong = client.post("/login", data={"email": "editor@example.com", "password": "nope-nope-nope"})
+    unknown = client.post("/login", data={"email": "ghost@example.com", "password": "nope-nope-nope"})
+    assert wrong.status_code == unknown.status_code == 400
+    assert "Email or password is incorrect." in wrong.text
+    assert "Email or password is incorrect." in unknown.text
+    assert 'value="editor@example.com"' in wrong.text  # what was typed is kept
+
+
+async def test_login_is_throttled_per_account(db, live_server):
+    await create_user(db, "editor")
+    client = StaffClient(base_url=live_server)
+    client.get("/login")
+    for _ in range(5):
+        client.post("/login", data={"email": "editor@example.com", "password": "wrong-password"})
+    response = client.post("/login", data={"email": "editor@example.com", "password": "correct horse battery"})
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.text
+    assert int(response.headers["retry-after"]) > 0
+
+
+async def test_login_form_requires_csrf_token(db, live_server):
+    await create_user(db, "editor")
+    response = httpx.post(live_server + "/login", data={"email": "editor@example.com", "password": "correct horse battery"})
+    assert response.status_code == 403
+
+
+async def test_next_parameter_cannot_redirect_off_site(db, live_server):
+    user = await create_user(db, "editor")
+    client = StaffClient(base_url=live_server)
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": "correct horse battery",
+                                           "next": "//evil.example/phish"})
+    assert response.headers["location"] == "/"
+
+
+async def test_session_cookie_is_http_only(db, live_server):
+    user = await create_user(db, "editor")
+    client = StaffClient(base_url=live_server)
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": "correct horse battery"})
+    cookie = [v for k, v in response.headers.multi_items() if k == "set-cookie" and v.startswith("mailroom_session=")]
+    assert cookie and "HttpOnly" in cookie[0] and "SameSite=lax" in cookie[0]
+
+
+async def test_healthz(live_server):
+    assert httpx.get(live_server + "/healthz").json() == {"database": "ok", "redis": "ok"}
