@@ -44,6 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
     migrate()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
+    from its first use to the end of the session, and async tests cannot run after that."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _services is not None:
         _services.stop()
@@ -109,9 +115,44 @@ async def db() -> AsyncIterator:
         yield session
 
 
-def run(coro):
-    """Run a coroutine from a sync test (browser tests are sync)."""
-    return asyncio.get_event_loop().run_until_complete(coro)
+def run_db(fn: Callable):
+    """Run `await fn(session)` from sync code (browser tests), committed, and return its result.
+
+    Playwright's sync API owns the main thread's event loop, so this runs in its own thread and
+    loop with its own engine.
+    """
+    import concurrent.futures
+
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    async def go():
+        engine = create_async_engine(os.environ["DATABASE_URL"], poolclass=NullPool)
+        try:
+            async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+                result = await fn(session)
+                await session.commit()
+                return result
+        finally:
+            await engine.dispose()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, go()).result()
+
+
+def reset_state_sync() -> None:
+    """Truncate everything and flush Redis, from sync code."""
+    from sqlalchemy import text
+
+    async def go(session):
+        await session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        import redis.asyncio
+
+        client = redis.asyncio.Redis.from_url(os.environ["REDIS_URL"])
+        await client.flushdb()
+        await client.aclose()
+
+    run_db(go)
 
 
 # ---- acting as staff and as API clients --------------------------------------------------

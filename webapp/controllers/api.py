@@ -1,3 +1,6 @@
 """Every JSON API controller (mounted under /api)."""
 
-CONTROLLERS: list = []
+from webapp.controllers.api_contacts import ApiContactsController
+from webapp.controllers.api_lists import ApiListsController
+
+CONTROLLERS = [ApiContactsController, ApiListsController]

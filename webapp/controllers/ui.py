@@ -1,6 +1,10 @@
 """Every staff UI controller, in navigation order."""
 
+from webapp.controllers.api_keys import ApiKeysController
 from webapp.controllers.auth import AuthController
+from webapp.controllers.contacts import ContactsController
 from webapp.controllers.dashboard import DashboardController
+from webapp.controllers.lists import ListsController
+from webapp.controllers.users import UsersController
 
-CONTROLLERS = [AuthController, DashboardController]
+CONTROLLERS = [AuthController, DashboardController, ContactsController, ListsController, UsersController, ApiKeysController]

@@ -1,0 +1,64 @@
+"""Playwright drives Debian's Chromium (never a downloaded browser) against the live server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD, create_user, reset_state_sync, run_db
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(live_server):
+    return live_server
+
+
+# Browser tests are plain (sync) functions: Playwright's sync API refuses to run inside an event
+# loop. They arrange data with run_db(), which uses its own thread, loop and engine.
+
+@pytest.fixture
+def clean():
+    """Browser tests start from an empty database (sync: Playwright owns the event loop)."""
+    reset_state_sync()
+
+
+def make_user(role: str):
+    return run_db(lambda session: create_user(session, role))
+
+
+@pytest.fixture
+def editor(clean):
+    return make_user("editor")
+
+
+@pytest.fixture
+def viewer(clean):
+    return make_user("viewer")
+
+
+@pytest.fixture
+def admin(clean):
+    return make_user("admin")
+
+
+def sign_in_page(page, base_url: str, email: str, password: str = TEST_PASSWORD) -> None:
+    page.goto(base_url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/")

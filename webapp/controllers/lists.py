@@ -1,0 +1,9 @@
+"""Staff UI: lists."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+
+class ListsController(Controller):
+    path = "/lists"

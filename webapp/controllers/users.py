@@ -1,0 +1,9 @@
+"""Staff UI: users."""
+
+from __future__ import annotations
+
+from litestar import Controller
+
+
+class UsersController(Controller):
+    path = "/settings/users"
