@@ -1,0 +1,112 @@
+"""Template rendering: personalisation, escaping, limits and the sandbox."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from webapp.services.errors import ValidationFailed
+from webapp.services.rendering import (
+    CompiledMessage,
+    RenderError,
+    check_template,
+    contact_context,
+)
+
+
+def contact(**fields):
+    base = dict(email="ada@example.com", first_name="", last_name="", phone="", company="", job_title="",
+                location="", custom_fields={})
+    return SimpleNamespace(**{**base, **fields})
+
+
+def test_personalises_standard_and_custom_fields():
+    message = CompiledMessage(
+        "Hello {{first_name}}", "<p>{{ first_name }} {{ last_name }} of {{company}}, plan {{ plan }}</p>"
+    )
+    out = message.render(contact_context(contact(first_name="Ada", last_name="Lovelace", company="Engines",
+                                                  custom_fields={"plan": "pro"})))
+    assert out.subject == "Hello Ada"
+    assert "<p>Ada Lovelace of Engines, plan pro</p>" in out.html
+
+
+def test_default_and_if_apply_to_empty_fields():
+    message = CompiledMessage(
+        "Hi {{ first_name | default('there') }}", "{% if first_name %}Dear {{first_name}}{% else %}Hello!{% endif %}"
+    )
+    empty = message.render(contact_context(contact()))
+    assert empty.subject == "Hi there"
+    assert "Hello!" in empty.html
+    assert "Dear Bo" in message.render(contact_context(contact(first_name="Bo"))).html
+
+
+def test_html_is_escaped_but_subject_and_text_are_not():
+    message = CompiledMessage("{{ company }}", "<b>{{ company }}</b>", "{{ company }}")
+    out = message.render(contact_context(contact(company="<script>&Co")))
+    assert "&lt;script&gt;&amp;Co" in out.html
+    assert out.subject == "<script>&Co"
+    assert out.text == "<script>&Co"
+
+
+def test_custom_field_cannot_override_standard_field():
+    out = CompiledMessage("{{ email }}", "x").render(
+        contact_context(contact(custom_fields={"email": "evil@example.com"}))
+    )
+    assert out.subject == "ada@example.com"
+
+
+def test_links_are_available():
+    out = CompiledMessage("s", '<a href="{{ unsubscribe_url }}">u</a>').render(
+        contact_context(contact(), {"unsubscribe_url": "https://m.example/u/tok"})
+    )
+    assert 'href="https://m.example/u/tok"' in out.html
+
+
+def test_css_is_inlined_and_text_generated_from_html():
+    out = CompiledMessage("s", '<style>p { color: red }</style><p>Hi <a href="https://x.example">there</a></p>').render({})
+    assert '<p style="color: red;">' in out.html
+    assert "Hi" in out.text and "https://x.example" in out.text
+
+
+def test_syntax_error_names_part_and_line():
+    with pytest.raises(ValidationFailed) as exc:
+        CompiledMessage("ok", "<p>one</p>\n<p>two</p>\n{% if first_name %}never closed")
+    assert exc.value.errors["html_content"].startswith("Line 3:")
+
+
+def test_check_reports_unknown_variables_as_warnings():
+    check = check_template({"subject": "{{ first_name }} {{ favourite_colour }}", "html_content": "{{ plan }}"},
+                           known_custom_fields=["plan"])
+    assert check.errors == {}
+    assert check.unknown_variables == ["favourite_colour"]
+    assert check.variables == ["favourite_colour", "first_name", "plan"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.system('id') }}",
+        "{% set x = [].append(1) %}",
+    ],
+)
+def test_python_internals_are_out_of_reach(source):
+    with pytest.raises(RenderError):
+        CompiledMessage("s", source).render({})
+
+
+def test_private_attribute_access_renders_nothing():
+    assert CompiledMessage("s", "[{{ ''.__class__ }}][{{ self._TemplateReference__context }}]").render({}).html == "[][]"
+
+
+def test_runaway_loops_hit_the_deadline():
+    with pytest.raises(RenderError, match="longer than"):
+        CompiledMessage("s", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}").render({})
+
+
+def test_huge_output_is_refused():
+    with pytest.raises(RenderError, match="too large|larger than"):
+        CompiledMessage("s", "{{ 'x' * 100000000 }}").render({})
+    with pytest.raises(RenderError, match="larger than"):
+        CompiledMessage("s", "{% for i in range(100000) %}{{ 'y' * 50 }}{% endfor %}").render({})
