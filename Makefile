@@ -33,7 +33,7 @@ test: install browser-deps
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
 bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .data test-results

@@ -34,6 +34,7 @@ from sqlalchemy import text
 from webapp.controllers import api, ui
 from webapp.controllers.deps import provide_db_session, provide_settings
 from webapp.controllers.security import PUBLIC_PATHS, AuthenticationMiddleware, role_guard
+from webapp.controllers.server_timing import server_timing_middleware
 from webapp.controllers.template_helpers import register_template_helpers
 from webapp.db import get_engine
 from webapp.redis_client import get_redis
@@ -203,6 +204,7 @@ def create_app() -> Litestar:
         guards=[role_guard],
         dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
         middleware=[
+            server_timing_middleware,
             session_config.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
         ],

@@ -1,0 +1,164 @@
+"""Contacts page at 1,000,000 contacts: p50/p95 server time for four typical views.
+
+Seeds the contacts with COPY (in chunks), signs in as a viewer and times GET /contacts on the real
+server (uvicorn subprocess, loopback). Server time is the app's `Server-Timing: app;dur=` header
+(from the first byte of the request to the response start, so it includes session, auth, queries and
+template rendering); the client's wall time on loopback is printed alongside for comparison.
+
+    python bench/contacts.py            # or: make bench
+    BENCH_CONTACTS=200000 python bench/contacts.py
+
+Figures, last, one per line: `name: value`, ending with `contacts_page_p95_ms: N` (worst p95).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+import psycopg
+
+from _common import create_staff, measure, percentile, server, services, sign_in
+
+CONTACTS = int(os.environ.get("BENCH_CONTACTS", "1000000"))
+CHUNK = 100_000
+RUNS = 200
+DEEP_PAGES = 200
+
+FIRST_NAMES = """James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard
+Susan Joseph Jessica Thomas Sarah Charles Karen Christopher Lisa Daniel Nancy Matthew Betty Anthony Margaret
+Mark Sandra Donald Ashley Steven Kimberly Paul Emily Andrew Donna Joshua Michelle Kenneth Carol Kevin Amanda
+Brian Dorothy George Melissa Timothy Deborah Ronald Stephanie Edward Rebecca Jason Sharon Jeffrey Laura Ryan
+Cynthia Jacob Kathleen Gary Amy Nicholas Angela Eric Shirley Jonathan Anna Stephen Brenda Larry Pamela Justin
+Emma Scott Nicole Brandon Helen Benjamin Samantha Samuel Katherine Gregory Christine Alexander Debra Frank Rachel
+Patrick Carolyn Raymond Janet Jack Catherine Dennis Maria Jerry Heather Tyler Diane Aaron Ruth Jose Julie Adam
+Olivia Nathan Joyce Henry Virginia Douglas Victoria Zachary Kelly Peter Lauren Kyle Christina Ethan Joan Walter
+Evelyn Noah Judith Jeremy Megan Christian Andrea Keith Cheryl Roger Hannah Terry Jacqueline Gerald Martha Harold
+Gloria Sean Teresa Austin Ann Carl Sara Arthur Madison Lawrence Frances Dylan Kathryn Jesse Janice Jordan Jean
+Bryan Abigail Billy Alice Joe Judy Bruce Sophia Gabriel Grace Logan Denise Albert Amber Willie Doris Alan Marilyn
+Juan Danielle Wayne Beverly Elijah Isabella Randy Theresa Roy Diana Vincent Natalie Ralph Brittany Eugene
+Charlotte Russell Marie Bobby Kayla Mason Alexis Philip Lori Louis Marta Marco Mario Marcus Martin Marion""".split()
+
+LAST_NAMES = """Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez
+Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark Ramirez Lewis
+Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams Nelson Baker Hall Rivera
+Campbell Mitchell Carter Roberts Gomez Phillips Evans Turner Diaz Parker Cruz Edwards Collins Reyes Stewart
+Morris Morales Murphy Cook Rogers Gutierrez Ortiz Morgan Cooper Peterson Bailey Reed Kelly Howard Ramos Kim Cox
+Ward Richardson Watson Brooks Chavez Wood James Bennett Gray Mendoza Ruiz Hughes Price Alvarez Castillo Sanders
+Patel Myers Long Ross Foster Jimenez Powell Jenkins Perry Russell Sullivan Bell Coleman Butler Henderson Barnes
+Gonzales Fisher Vasquez Simmons Romero Jordan Patterson Alexander Hamilton Graham Reynolds Griffin Wallace Moreno
+West Cole Hayes Bryant Herrera Gibson Ellis Tran Medina Aguilar Stevens Murray Ford Castro Marshall Owens Harrison
+Fernandez McDonald Woods Washington Kennedy Wells Vargas Henry Chen Freeman Webb Tucker Guzman Burns Crawford
+Olson Simpson Porter Hunter Gordon Mendez Silva Shaw Snyder Mason Dixon Munoz Hunt Hicks Holmes Palmer Wagner
+Black Robertson Boyd Rose Stone Salazar Fox Warren Mills Meyer Rice Schmidt Garza Daniels Ferguson Nichols
+Stephens Soto Weaver Ryan Gardner Payne Grant Dunn Kelley Spencer Hawkins Arnold Pierce Hansen Peters Santos
+Hart Bradley Knight Elliott Cunningham Duncan Armstrong Hudson Carroll Lane Riley Andrews Ray Berry Perkins
+Hoffman Johnston Matthews Pena Richards Contreras Willis Carpenter Lawrence Sandoval Guerrero George Chapman
+Rios Estrada Ortega Watkins Greene Nunez Wheeler Valdez Harper Burke Larson Santiago Maldonado Morrison""".split()
+
+COMPANY_WORDS = """Acme Apex Atlas Aurora Beacon Blue Bright Cedar Citadel Clear Cobalt Copper Crest Crystal Delta
+Eagle Echo Ember Evergreen Falcon First Fusion Global Golden Granite Green Harbor Horizon Iron Keystone Lake
+Liberty Lighthouse Lunar Maple Meridian Metro Nimbus North Nova Oak Ocean Orbit Pacific Peak Pine Pioneer
+Prime Quantum Quest Rapid Red River Rock Sage Sierra Silver Solar Spark Spring Star Sterling Stone Summit
+Sun Swift Terra Titan True Union United Vector Vertex Vista Wave West Willow Zenith""".split()
+COMPANY_KINDS = """Labs Systems Solutions Logistics Media Foods Health Energy Capital Partners Studio Works Group
+Networks Analytics Software Consulting Design Retail Robotics Bank Insurance Dynamics Digital Ventures Supply
+Motors Pharma Telecom Travel Apparel Brewing Realty Security Cloud Learning Legal Marine Farms Industries""".split()
+SUFFIXES = ["Inc", "LLC", "Ltd", "GmbH", "Co", "", "", ""]
+
+DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "proton.me", "fastmail.com"]
+JOB_TITLES = ["Marketing Manager", "Software Engineer", "Sales Director", "CEO", "CTO", "Designer",
+              "Product Manager", "Account Executive", "Data Analyst", "Operations Lead", "HR Manager",
+              "Founder", "Consultant", "Customer Success Manager", "Student", ""]
+LOCATIONS = ["New York, US", "London, UK", "Berlin, DE", "Paris, FR", "Toronto, CA", "Sydney, AU", "Austin, US",
+             "San Francisco, US", "Madrid, ES", "Amsterdam, NL", "Dublin, IE", "Singapore, SG", "Tokyo, JP", ""]
+# ~10 tags with very uneven popularity: (tag, share of contacts carrying it).
+TAGS = [("newsletter", 0.55), ("customer", 0.30), ("lead", 0.25), ("webinar-2024", 0.12), ("trial", 0.08),
+        ("partner", 0.04), ("beta", 0.03), ("vip", 0.02), ("churned", 0.01), ("press", 0.002)]
+STATUSES = ["active"] * 92 + ["unsubscribed"] * 5 + ["bounced"] * 2 + ["complained"]
+PLANS = ["free", "starter", "pro", "enterprise"]
+
+SEARCH = "mar"  # a common name prefix (Mary, Mark, Martin, Martinez, Marshall, Marta, Marco, ...)
+TAG = "vip"
+
+
+def _companies(rng: random.Random, n: int = 5000) -> list[str]:
+    names: set[str] = set()
+    while len(names) < n:
+        suffix = rng.choice(SUFFIXES)
+        names.add(" ".join(filter(None, [rng.choice(COMPANY_WORDS), rng.choice(COMPANY_KINDS), suffix])))
+    return sorted(names)
+
+
+def _rows(rng: random.Random, start: int, count: int, companies: list[str], now: datetime):
+    span = 3 * 365 * 86400
+    # Companies follow a long tail (Zipf-like weights): a few big accounts, thousands of small ones.
+    weights = [1 / (rank + 20) for rank in range(len(companies))]
+    company_of = rng.choices(companies, weights=weights, k=count)
+    for n, i in enumerate(range(start, start + count)):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        added = now - timedelta(seconds=rng.randrange(span))
+        updated = added + timedelta(seconds=rng.randrange(int((now - added).total_seconds()) + 1))
+        status = rng.choice(STATUSES)
+        yield (
+            f"{first.lower()}.{last.lower()}{i}@{rng.choice(DOMAINS)}",
+            first,
+            last,
+            f"+1 555 {rng.randrange(10_000_000):07d}" if rng.random() < 0.6 else "",
+            company_of[n] if rng.random() < 0.85 else "",
+            rng.choice(JOB_TITLES),
+            rng.choice(LOCATIONS),
+            [tag for tag, share in TAGS if rng.random() < share],
+            json.dumps({"plan": rng.choice(PLANS), "score": rng.randrange(100)}) if rng.random() < 0.4 else "{}",
+            status == "active" and rng.random() < 0.97,
+            status,
+            added,
+            updated,
+        )
+
+
+def seed(dsn: str, count: int) -> dict[str, float]:
+    """COPY `count` contacts in chunks, then VACUUM (ANALYZE). Returns timing figures."""
+    rng = random.Random(20261122)
+    companies = _companies(rng)
+    now = datetime.now(timezone.utc)
+    columns = ("email, first_name, last_name, phone, company, job_title, location, tags, custom_fields, "
+               "is_active, status, date_added, last_updated")
+    with psycopg.connect(dsn) as conn:
+        existing = conn.execute("SELECT count(*) FROM contacts").fetchone()[0]
+        if existing:
+            raise SystemExit(f"contacts already holds {existing} rows: point DATABASE_URL at an empty database")
+        started = time.perf_counter()
+        for start in range(0, count, CHUNK):
+            with conn.cursor().copy(f"COPY contacts ({columns}) FROM STDIN") as copy:
+                for row in _rows(rng, start, min(CHUNK, count - start), companies, now):
+                    copy.write_row(row)
+            conn.commit()
+            done = min(start + CHUNK, count)
+            print(f"  seeded {done:,} contacts ({done / (time.perf_counter() - started):,.0f} rows/s)", flush=True)
+        copy_s = time.perf_counter() - started
+        # What autovacuum would have done to a table that grew over time (and so it does not
+        # start in the middle of the timings): visibility map, hint bits, planner statistics.
+        started = time.perf_counter()
+        conn.autocommit = True
+        conn.execute("VACUUM (ANALYZE) contacts")
+        vacuum_s = time.perf_counter() - started
+    return {"seed_rows_per_s": round(count / copy_s), "seed_seconds": round(copy_s, 1),
+            "vacuum_analyze_seconds": round(vacuum_s, 1)}
+
+
+def main() -> None:
+    with services() as dsn:
+        print(f"Seeding {CONTACTS:,} contacts ...", flush=True)
+        figures = seed(dsn, CONTACTS)
+        for name, value in figures.items():
+            print(f"{name}: {value}")
+
+
+if __name__ == "__main__":
+    main()
