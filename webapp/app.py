@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +69,11 @@ def _is_api(request: Request) -> bool:
 
 
 def _json_error(status: int, detail: str, errors: list[dict[str, str]] | None = None,
-                headers: dict[str, str] | None = None) -> Response:
+                headers: dict[str, str] | None = None, **extra: Any) -> Response:
     body: dict[str, Any] = {"status_code": status, "detail": detail}
     if errors:
         body["errors"] = errors
+    body.update(extra)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
@@ -100,17 +102,28 @@ def handle_domain_error(request: Request, exc: DomainError) -> Response:
             errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
             return _json_error(status, "Validation failed.", errors)
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
-        return _json_error(status, exc.message, errors, headers)
+        extra = {"existing_id": exc.existing_id} if isinstance(exc, Conflict) and exc.existing_id else {}
+        return _json_error(status, exc.message, errors, headers, **extra)
     titles = {404: "Not found", 409: "Conflict", 422: "Check your input", 429: "Slow down"}
     return _error_page(request, status, titles.get(status, "Error"), exc.message)
+
+
+def _validation_error(item: dict[str, Any]) -> dict[str, str]:
+    field, message = str(item.get("key") or item.get("source") or "body"), str(item.get("message"))
+    if field == "data":  # the body as a whole: Litestar names no field, msgspec names it in backticks
+        if named := re.search(r"field `([^`]+)`", message):
+            field = named.group(1)
+        elif message == "'data'":  # Litestar's KeyError when there is no body at all
+            field, message = "body", "Send a JSON object in the request body."
+        else:
+            field = "body"
+    return {"field": field, "message": message}
 
 
 def handle_validation_exception(request: Request, exc: ValidationException) -> Response:
     """Malformed requests (bad JSON, wrong types, bad path/query parameters) -> 400 naming the field."""
     errors = [
-        {"field": str(item.get("key") or item.get("source") or "body"), "message": str(item.get("message"))}
-        for item in (exc.extra if isinstance(exc.extra, list) else [])
-        if isinstance(item, dict)
+        _validation_error(item) for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)
     ]
     if _is_api(request):
         return _json_error(400, "The request is not valid.", errors or None)
@@ -224,6 +237,7 @@ def create_app() -> Litestar:
                     js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
                     css_url="/static/vendor/swagger-ui/swagger-ui.css",
                     standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
+                    favicon="<link rel='icon' href='data:,'>",  # the default loads one from a CDN
                 )
             ],
             components=Components(

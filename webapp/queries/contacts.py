@@ -52,9 +52,12 @@ def _sort_key(contact: Contact, sort: str) -> list[Any]:
 
 
 def _decode_key(sort: str, raw: list[Any]) -> list[Any]:
+    key_id = int(raw[-1])
+    if not 0 < key_id < 2**63:  # ids are bigints: a larger bound would make the query fail
+        raise ValueError("id out of range")
     if sort in {"newest", "oldest", "updated"}:
-        return [datetime.fromisoformat(raw[0]), int(raw[1])]
-    return [str(v) for v in raw[:-1]] + [int(raw[-1])]
+        return [datetime.fromisoformat(raw[0]), key_id]
+    return [str(v) for v in raw[:-1]] + [key_id]
 
 
 def encode_cursor(direction: str, key: list[Any]) -> str:
@@ -69,7 +72,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
         if direction not in {"after", "before"} or len(raw) != len(_sort_columns(sort)):
             return None
         return direction, _decode_key(sort, raw)
-    except (ValueError, TypeError, json.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):  # Overflow: int(1e999)
         return None
 
 
@@ -84,6 +87,7 @@ def search_query(q: str) -> str | None:
 class ContactFilter:
     q: str = ""
     tag: str = ""
+    tags: tuple[str, ...] = ()  # contacts having all of these
     company: str = ""
     status: str = ""
     is_active: bool | None = None
@@ -94,6 +98,8 @@ class ContactFilter:
             query = query.where(Contact.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
         if self.tag:
             query = query.where(Contact.tags.contains([self.tag.strip().lower()]))
+        if wanted := [t.strip().lower() for t in self.tags if t.strip()]:
+            query = query.where(Contact.tags.contains(wanted))
         if self.company:
             query = query.where(func.lower(Contact.company) == self.company.strip().lower())
         if self.status:
@@ -110,7 +116,7 @@ class ContactFilter:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.q or self.tag or self.company or self.status or self.list_id is not None) and self.is_active is None
+        return not (self.q or self.tag or self.tags or self.company or self.status or self.list_id is not None) and self.is_active is None
 
 
 @dataclass

@@ -113,7 +113,8 @@ async def add_members(session: AsyncSession, list_id: int, contact_ids: Sequence
             ["list_id", "contact_id"],
             select(literal(list_id, ListMember.list_id.type), Contact.id).where(Contact.id.in_(contact_ids)),
         )
-        .on_conflict_do_nothing()
+        .on_conflict_do_nothing(),
+        execution_options={"preserve_rowcount": True},  # else rowcount is -1 for an INSERT
     )
     return result.rowcount
 
