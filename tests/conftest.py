@@ -91,7 +91,8 @@ def live_server() -> Iterator[str]:
 
 # ---- database -----------------------------------------------------------------------------
 
-TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users"]
+TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users", "email_templates", "campaigns",
+          "deliveries", "links", "email_events", "smtp_servers", "app_settings", "outbox_messages"]
 
 
 async def _reset_state() -> None:

@@ -78,12 +78,26 @@ class SecuritySettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    batch_size: int = field(default_factory=lambda: _env_int("MAILROOM_SEND_BATCH_SIZE", 200))
+    # A claimed delivery whose worker has not reported back within this many seconds is claimed
+    # again (the worker is presumed dead). Longer than any batch takes to send.
+    lease_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_SEND_LEASE_SECONDS", 120))
+    max_attempts: int = field(default_factory=lambda: _env_int("MAILROOM_SEND_MAX_ATTEMPTS", 5))
+    pause_after_failures: int = field(default_factory=lambda: _env_int("MAILROOM_PAUSE_AFTER_FAILURES", 50))
+    # host:port of a catch-all SMTP server used when no server is configured in the UI (dev mode).
+    dev_smtp: str = field(default_factory=lambda: _env("MAILROOM_DEV_SMTP", ""))
+    scheduler_interval: float = field(default_factory=lambda: float(_env("MAILROOM_SCHEDULER_INTERVAL", "10")))
+
+
+@dataclass(frozen=True)
 class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     redis: RedisSettings = field(default_factory=RedisSettings)
     server: ServerSettings = field(default_factory=ServerSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
     admin_email: str = field(default_factory=lambda: _env("MAILROOM_ADMIN_EMAIL", "admin@example.com"))
 
     def secret_key(self) -> str:

@@ -21,6 +21,10 @@ def make_broker() -> dramatiq.Broker:
     else:
         broker = RedisBroker(url=settings.redis.url, namespace="mailroom")
     broker.add_middleware(AsyncIO())
+    if settings.redis.broker != "stub":
+        from webapp.delivery.scheduler import SchedulerClock
+
+        broker.add_middleware(SchedulerClock())
     return broker
 
 

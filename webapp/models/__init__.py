@@ -1,8 +1,15 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
 from webapp.models.base import Base
+from webapp.models.campaign import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus, EmailEvent, Link
 from webapp.models.contact import Contact, ContactStatus
 from webapp.models.email_list import EmailList, ListMember, ListType
+from webapp.models.smtp import AppSetting, OutboxMessage, SmtpServer
+from webapp.models.template import EmailTemplate
 from webapp.models.user import ApiKey, Role, User
 
-__all__ = ["ApiKey", "Base", "Contact", "ContactStatus", "EmailList", "ListMember", "ListType", "Role", "User"]
+__all__ = [
+    "ApiKey", "AppSetting", "Base", "Campaign", "CampaignList", "CampaignStatus", "Contact", "ContactStatus",
+    "Delivery", "DeliveryStatus", "EmailEvent", "EmailList", "EmailTemplate", "Link", "ListMember", "ListType",
+    "OutboxMessage", "Role", "SmtpServer", "User",
+]

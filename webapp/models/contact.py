@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Computed, DateTime, Identity, Index, String, Text, func, text
+from sqlalchemy import BigInteger, CheckConstraint, Computed, DateTime, Identity, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,4 +62,10 @@ class Contact(Base):
     last_updated: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # email_stats (seed 000), kept by the send pipeline and the tracking endpoints.
+    emails_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    emails_opened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    emails_clicked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_opened: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_clicked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True)

@@ -1,0 +1,141 @@
+"""A campaign's message prepared once (links registered, tracking and footer added, templates
+compiled) and rendered per recipient into the bytes handed to SMTP."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.delivery.compose import Envelope, build_message
+from webapp.models import Campaign, Link
+from webapp.services.org_settings import OrgSettings
+from webapp.services.rendering import CompiledMessage, contact_context
+from webapp.services.tokens import make_token
+
+# Literal http(s) links only: a URL built with template syntax differs per recipient and cannot
+# be stored, so it is left untracked rather than tracked wrongly.
+HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'{}<>\s]+)\2""", re.IGNORECASE)
+TRACKING_FUNCTION = "tracked_link"
+
+
+def tracked_urls(html: str) -> list[str]:
+    return list(dict.fromkeys(m.group(3) for m in HREF.finditer(html)))
+
+
+def add_click_tracking(html: str, link_ids: dict[str, int]) -> str:
+    def replace(match: re.Match) -> str:
+        link_id = link_ids.get(match.group(3))
+        if link_id is None:
+            return match.group(0)
+        return f'{match.group(1)}"{{{{ {TRACKING_FUNCTION}({link_id}) }}}}"'
+
+    return HREF.sub(replace, html)
+
+
+def _insert_before_body_end(html: str, snippet: str) -> str:
+    index = html.lower().rfind("</body>")
+    return html + snippet if index < 0 else html[:index] + snippet + html[index:]
+
+
+def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
+    parts = []
+    if org.organisation_name or org.postal_address:
+        sender = ", ".join(p for p in (org.organisation_name, org.postal_address) if p)
+        parts.append(escape(sender))
+    if with_unsubscribe:
+        parts.append('<a href="{{ unsubscribe_url }}">Unsubscribe</a> · '
+                     '<a href="{{ preferences_url }}">Manage preferences</a>')
+    if not parts:
+        return ""
+    return ('<div style="margin-top:32px;font-size:12px;color:#6b7280;text-align:center">'
+            + "<br>".join(parts) + "</div>")
+
+
+def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
+    lines = [", ".join(p for p in (org.organisation_name, org.postal_address) if p)]
+    if with_unsubscribe:
+        lines.append("Unsubscribe: {{ unsubscribe_url }}")
+    return "\n\n-- \n" + "\n".join(line for line in lines if line)
+
+
+async def register_links(session: AsyncSession, campaign_id: int, urls: list[str]) -> dict[str, int]:
+    if urls:
+        await session.execute(
+            text("""INSERT INTO links (campaign_id, url) SELECT :c, u FROM unnest(CAST(:urls AS text[])) AS u
+                    ON CONFLICT ON CONSTRAINT uq_links_campaign_url DO NOTHING"""),
+            {"c": campaign_id, "urls": urls},
+        )
+    rows = await session.execute(select(Link.url, Link.id).where(Link.campaign_id == campaign_id))
+    return {url: link_id for url, link_id in rows.all()}
+
+
+@dataclass
+class PreparedCampaign:
+    campaign_id: int
+    from_name: str
+    from_email: str
+    reply_to: str
+    compiled: CompiledMessage
+    base_url: str
+    track_opens: bool
+    unsubscribe_mailto: str
+    signer: Any = None  # callable(bytes) -> bytes adding a DKIM-Signature, or None
+
+    def links_for(self, delivery_id: int) -> dict[str, Any]:
+        unsubscribe = f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
+        return {
+            "unsubscribe_url": unsubscribe,
+            "preferences_url": f"{self.base_url}/u/preferences/{make_token('unsubscribe', delivery_id)}",
+            TRACKING_FUNCTION: lambda link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id)}",
+            "open_pixel_url": f"{self.base_url}/u/o/{make_token('open', delivery_id)}.gif",
+        }
+
+    def render(self, delivery_id: int, message_id: str, to_email: str, contact: Any) -> bytes:
+        links = self.links_for(delivery_id)
+        rendered = self.compiled.render(contact_context(contact, links))
+        list_unsubscribe = f"<{links['unsubscribe_url']}>"
+        if self.unsubscribe_mailto:
+            list_unsubscribe += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe>"
+        envelope = Envelope(
+            from_name=self.from_name, from_email=self.from_email, to_email=to_email,
+            subject=rendered.subject, message_id=message_id, reply_to=self.reply_to,
+            list_unsubscribe=list_unsubscribe,
+        )
+        message = build_message(envelope, rendered.html, rendered.text)
+        return self.signer(message) if self.signer else message
+
+
+async def prepare(session: AsyncSession, campaign: Campaign, org: OrgSettings, base_url: str) -> PreparedCampaign:
+    settings = campaign.settings or {}
+    html, text_part = campaign.html_content, campaign.text_content
+    if settings.get("track_clicks", True):
+        html = add_click_tracking(html, await register_links(session, campaign.id, tracked_urls(html)))
+    uses_unsubscribe = "unsubscribe_url" in html
+    html = _insert_before_body_end(html, footer_html(org, not uses_unsubscribe))
+    if text_part.strip():
+        text_part += footer_text(org, "unsubscribe_url" not in text_part)
+    if settings.get("track_opens", True):
+        html = _insert_before_body_end(
+            html, '<img src="{{ open_pixel_url }}" width="1" height="1" alt="" style="display:block;border:0">'
+        )
+    signer = None
+    if org.dkim_enabled:
+        from webapp.delivery.dkim import make_signer
+
+        signer = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key)
+    return PreparedCampaign(
+        campaign_id=campaign.id,
+        from_name=campaign.from_name or org.default_from_name,
+        from_email=campaign.from_email or org.default_from_email,
+        reply_to=campaign.reply_to,
+        compiled=CompiledMessage(campaign.subject, html, text_part),
+        base_url=base_url.rstrip("/"),
+        track_opens=bool(settings.get("track_opens", True)),
+        unsubscribe_mailto=org.unsubscribe_mailto,
+        signer=signer,
+    )

@@ -1,0 +1,79 @@
+"""Build the bytes of one outgoing message.
+
+Hand-built MIME (multipart/alternative, quoted-printable bodies via binascii's C encoder) because
+the stdlib's EmailMessage costs ~3 ms a message, a third of the whole per-message budget at
+1,000 messages/s. Tests parse the result with the stdlib parser to prove it is well-formed.
+"""
+
+from __future__ import annotations
+
+import binascii
+import secrets
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import format_datetime, formataddr
+
+from datetime import datetime, timezone
+
+
+@dataclass(frozen=True)
+class Envelope:
+    from_name: str
+    from_email: str
+    to_email: str
+    subject: str
+    message_id: str
+    reply_to: str = ""
+    list_unsubscribe: str = ""  # "<https://...>, <mailto:...>"
+    one_click: bool = True
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+
+def _header_value(value: str) -> str:
+    value = " ".join(value.split())  # no CR/LF: header injection is impossible
+    if value.isascii():
+        return value
+    return Header(value, "utf-8").encode(maxlinelen=76)
+
+
+def _address(name: str, email: str) -> str:
+    email = "".join(email.split())
+    if not name:
+        return email
+    if name.isascii():
+        return formataddr((" ".join(name.split()), email))
+    return f"{Header(' '.join(name.split()), 'utf-8').encode()} <{email}>"
+
+
+def _qp(text: str) -> bytes:
+    body = binascii.b2a_qp(text.replace("\r\n", "\n").encode("utf-8"), quotetabs=False, istext=True, header=False)
+    return body.replace(b"\n", b"\r\n")
+
+
+def build_message(envelope: Envelope, html: str, text: str) -> bytes:
+    boundary = "=_mr_" + secrets.token_hex(12)
+    headers = [
+        ("From", _address(envelope.from_name, envelope.from_email)),
+        ("To", _address("", envelope.to_email)),
+        ("Subject", _header_value(envelope.subject)),
+        ("Date", format_datetime(datetime.now(timezone.utc))),
+        ("Message-ID", envelope.message_id),
+        ("MIME-Version", "1.0"),
+    ]
+    if envelope.reply_to:
+        headers.append(("Reply-To", _address("", envelope.reply_to)))
+    if envelope.list_unsubscribe:
+        headers.append(("List-Unsubscribe", envelope.list_unsubscribe))
+        if envelope.one_click:
+            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    headers.extend((name, _header_value(value)) for name, value in envelope.extra_headers)
+    headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
+    sep = f"--{boundary}\r\n".encode()
+    part_head = b"Content-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+    return b"".join([
+        head, b"\r\n",
+        sep, part_head % b"plain", _qp(text), b"\r\n",
+        sep, part_head % b"html", _qp(html), b"\r\n",
+        f"--{boundary}--\r\n".encode(),
+    ])

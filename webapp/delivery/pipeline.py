@@ -1,0 +1,178 @@
+"""The send loop: claim a batch, render and send it over pooled SMTP, record what happened.
+
+Runs inside Dramatiq actors (see actors.py); everything here is safe to run twice and in many
+workers at once, because rows are claimed with FOR UPDATE SKIP LOCKED and outcomes only apply to
+rows still claimed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from enum import Enum
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.db import get_sessionmaker
+from webapp.delivery import progress
+from webapp.delivery.campaign_message import PreparedCampaign, prepare
+from webapp.delivery.mailer import Mailer, PermanentFailure, TransientFailure
+from webapp.delivery.smtp_config import get_mailer
+from webapp.models import Campaign, Contact
+from webapp.models.campaign import CampaignStatus
+from webapp.queries import deliveries
+from webapp.queries.deliveries import Claimed, Outcome
+from webapp.redis_client import get_redis
+from webapp.services import org_settings
+from webapp.services.campaign_states import check_transition
+from webapp.services.rendering import RenderError
+from webapp.settings import get_settings
+
+log = logging.getLogger("mailroom.delivery")
+
+
+class Next(Enum):
+    MORE = "more"  # claimed and sent a batch; go again
+    WAIT = "wait"  # nothing claimable now (retries later, or rows in flight elsewhere)
+    STOP = "stop"  # campaign finished, paused, cancelled or gone
+
+
+@dataclass
+class BatchResult:
+    next: Next
+    delay_seconds: float = 0.0
+
+
+def heartbeat_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:alive"
+
+
+def failures_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:consecutive-failures"
+
+
+_prepared: dict[int, tuple[object, PreparedCampaign]] = {}
+
+
+async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> PreparedCampaign:
+    """Compile a campaign once per process (and again only if it was edited)."""
+    cached = _prepared.get(campaign.id)
+    if cached and cached[0] == campaign.updated_at:
+        return cached[1]
+    org = await org_settings.load(session)
+    prepared = await prepare(session, campaign, org, get_settings().server.public_url)
+    await session.commit()  # links registered while preparing
+    _prepared[campaign.id] = (campaign.updated_at, prepared)
+    return prepared
+
+
+def _message_id_domain() -> str:
+    from urllib.parse import urlparse
+
+    return urlparse(get_settings().server.public_url).hostname or "mailroom.local"
+
+
+def _salt() -> str:
+    import hashlib
+
+    return hashlib.sha256(get_settings().secret_key().encode()).hexdigest()[:8]
+
+
+def _retry_delay(attempts: int) -> int:
+    return min(60 * 2 ** (attempts - 1), 3600)  # 1, 2, 4, ... minutes, at most an hour
+
+
+async def _send_one(mailer: Mailer, prepared: PreparedCampaign, item: Claimed, contact, max_attempts: int) -> Outcome:
+    try:
+        message = prepared.render(item.id, item.message_id, item.email, contact)
+    except RenderError as exc:
+        return Outcome(item.id, "failed", f"Template error: {exc.message}")
+    try:
+        server_id = await mailer.send(prepared.from_email, item.email, message)
+        return Outcome(item.id, "sent", server_id=server_id)
+    except PermanentFailure as exc:
+        return Outcome(item.id, "failed", str(exc), bounced=exc.recipient_refused)
+    except TransientFailure as exc:
+        if item.attempts >= max_attempts:
+            return Outcome(item.id, "failed", f"Gave up after {item.attempts} attempts: {exc}")
+        return Outcome(item.id, "pending", str(exc), retry_seconds=_retry_delay(item.attempts))
+
+
+async def run_batch(campaign_id: int) -> BatchResult:
+    settings = get_settings().delivery
+    redis = get_redis()
+    sessionmaker = get_sessionmaker()
+    async with sessionmaker() as session:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != CampaignStatus.SENDING.value:
+            return BatchResult(Next.STOP)
+        await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.lease_seconds, 30))
+        prepared = await _prepared_campaign(session, campaign)
+        claimed = await deliveries.claim(
+            session, campaign_id, settings.batch_size,
+            lease_seconds=settings.lease_seconds, salt=_salt(), domain=_message_id_domain(),
+        )
+        await session.commit()
+        if not claimed:
+            return await _finish_or_wait(session, campaign_id)
+        ids = [c.contact_id for c in claimed if c.contact_id is not None]
+        contacts = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+
+    mailer = await get_mailer()
+    started = time.monotonic()
+    outcomes = await asyncio.gather(*(
+        _send_one(mailer, prepared, item, contacts.get(item.contact_id), settings.max_attempts) for item in claimed
+    ))
+    log.debug("campaign %s: %d messages in %.2fs", campaign_id, len(claimed), time.monotonic() - started)
+
+    async with sessionmaker() as session:
+        counts = await deliveries.record_outcomes(session, campaign_id, outcomes)
+        await session.commit()
+        campaign = await session.get(Campaign, campaign_id)
+        await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+        if counts.get("sent"):
+            await redis.delete(failures_key(campaign_id))
+        else:
+            failures = await redis.incrby(failures_key(campaign_id), len(outcomes))
+            if failures >= settings.pause_after_failures:
+                last_error = next((o.error for o in reversed(outcomes) if o.error), "unknown error")
+                await pause_for_failures(session, campaign_id, failures, last_error)
+                return BatchResult(Next.STOP)
+    return BatchResult(Next.MORE)
+
+
+async def _finish_or_wait(session: AsyncSession, campaign_id: int) -> BatchResult:
+    remaining, next_attempt_at = await deliveries.remaining(session, campaign_id)
+    if remaining:
+        delay = 1.0
+        if next_attempt_at is not None:
+            now = await session.scalar(text("SELECT now()"))
+            delay = max(1.0, (next_attempt_at - now).total_seconds())
+        return BatchResult(Next.WAIT, min(delay, float(get_settings().delivery.lease_seconds)))
+    campaign = await session.scalar(
+        select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+    )
+    if campaign is not None and campaign.status == CampaignStatus.SENDING.value:
+        check_transition(campaign.status, CampaignStatus.SENT)
+        campaign.status = CampaignStatus.SENT.value
+        campaign.completed_at = await session.scalar(text("SELECT now()"))
+        await session.commit()
+        redis = get_redis()
+        await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+        await progress.publish(redis, campaign_id, progress.status_event(campaign))
+        await progress.publish(redis, campaign_id, progress.completed_event(campaign))
+    return BatchResult(Next.STOP)
+
+
+async def pause_for_failures(session: AsyncSession, campaign_id: int, failures: int, last_error: str) -> None:
+    campaign = await session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    if campaign is None or campaign.status != CampaignStatus.SENDING.value:
+        return
+    campaign.status = CampaignStatus.PAUSED.value
+    campaign.status_reason = f"Paused automatically after {failures} failed messages in a row. Last error: {last_error}"
+    await session.commit()
+    await get_redis().delete(failures_key(campaign_id))
+    await progress.publish(get_redis(), campaign_id, progress.status_event(campaign))

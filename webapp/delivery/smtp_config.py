@@ -1,0 +1,69 @@
+"""The worker's Mailer, built from the SMTP servers admins configured (or the dev capture server
+when there are none), and rebuilt when that configuration changes."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import func, select
+
+from webapp.db import get_sessionmaker
+from webapp.delivery.mailer import Mailer, SmtpTarget
+from webapp.models.smtp import SmtpServer
+from webapp.services import secret_box
+from webapp.settings import get_settings
+
+RECHECK_SECONDS = 10.0
+
+_state: dict[str, object] = {"mailer": None, "version": None, "checked": 0.0}
+
+
+def dev_target() -> SmtpTarget | None:
+    address = get_settings().delivery.dev_smtp
+    if not address:
+        return None
+    host, _, port = address.rpartition(":")
+    return SmtpTarget(id=None, name="dev capture", host=host or "127.0.0.1", port=int(port), max_connections=10)
+
+
+def target_of(server: SmtpServer) -> SmtpTarget:
+    return SmtpTarget(
+        id=server.id, name=server.name, host=server.host, port=server.port, tls_mode=server.tls_mode,
+        username=server.username, password=secret_box.decrypt(server.password_encrypted),
+        rate_per_second=server.rate_per_second, max_connections=server.max_connections,
+    )
+
+
+async def _load() -> tuple[object, list[SmtpTarget]]:
+    async with get_sessionmaker()() as session:
+        servers = list(await session.scalars(
+            select(SmtpServer).where(SmtpServer.is_active).order_by(SmtpServer.priority, SmtpServer.id)
+        ))
+    version = tuple((s.id, s.host, s.port, s.tls_mode, s.username, s.password_encrypted, s.rate_per_second,
+                     s.max_connections, s.priority) for s in servers)
+    targets = [target_of(s) for s in servers]
+    if not targets and (dev := dev_target()):
+        targets = [dev]
+    return version, targets
+
+
+async def get_mailer() -> Mailer:
+    now = time.monotonic()
+    mailer = _state["mailer"]
+    if mailer is not None and now - float(_state["checked"]) < RECHECK_SECONDS:
+        return mailer  # type: ignore[return-value]
+    version, targets = await _load()
+    _state["checked"] = now
+    if mailer is None or version != _state["version"]:
+        if mailer is not None:
+            await mailer.close()  # type: ignore[attr-defined]
+        mailer = Mailer(targets)
+        _state.update(mailer=mailer, version=version)
+    return mailer  # type: ignore[return-value]
+
+
+async def has_any_server() -> bool:
+    if get_settings().delivery.dev_smtp:
+        return True
+    async with get_sessionmaker()() as session:
+        return bool(await session.scalar(select(func.count()).select_from(SmtpServer).where(SmtpServer.is_active)))

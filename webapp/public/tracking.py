@@ -1,0 +1,72 @@
+"""What mail clients and subscribers reach from a message: the open pixel, tracked links, and
+unsubscribe (a confirmation page on GET, since link scanners prefetch; RFC 8058 one-click POST)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.db import get_sessionmaker
+from webapp.services import engagement
+from webapp.services.errors import NotFound
+from webapp.services.tokens import read_token
+
+log = logging.getLogger("mailroom.tracking")
+
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
+
+
+def _delivery_id(purpose: str, token: str) -> int:
+    numbers = read_token(purpose, token, 1)
+    if numbers is None:
+        raise NotFound("This link is not valid.")
+    return numbers[0]
+
+
+class TrackingController(Controller):
+    path = "/u"
+    include_in_schema = False
+
+    @get("/o/{token:str}", name="open-pixel")
+    async def open_pixel(self, token: str) -> Response[bytes]:
+        """Always a 1x1 GIF, whatever happens while recording: a broken image helps nobody."""
+        numbers = read_token("open", token.removesuffix(".gif"), 1)
+        if numbers is not None:
+            try:
+                async with get_sessionmaker()() as session, session.begin():
+                    await engagement.record_open(session, numbers[0])
+            except Exception:  # noqa: BLE001
+                log.exception("recording an open failed")
+        return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
+
+    @get("/c/{token:str}", name="click")
+    async def click(self, db: AsyncSession, token: str) -> Redirect:
+        numbers = read_token("click", token, 2)
+        if numbers is None:
+            raise NotFound("This link is not valid.")
+        url = await engagement.record_click(db, *numbers)
+        return Redirect(url, status_code=302, headers=NO_CACHE)
+
+    @get("/unsubscribe/{token:str}", name="unsubscribe-confirm")
+    async def unsubscribe_form(self, db: AsyncSession, token: str) -> Template:
+        ref = await engagement.delivery(db, _delivery_id("unsubscribe", token))
+        return Template("public/unsubscribe.html", context={"email": ref.email, "token": token, "done": False})
+
+    @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
+    async def unsubscribe(
+        self, request: Request, db: AsyncSession, token: str,
+        data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)] | None = None,
+    ) -> Response | Template:
+        delivery_id = _delivery_id("unsubscribe", token)
+        one_click = (data or {}).get("List-Unsubscribe") == "One-Click"
+        ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
+        if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
+            return Response("Unsubscribed.", media_type="text/plain")
+        return Template("public/unsubscribe.html", context={"email": ref.email, "token": token, "done": True})

@@ -1,0 +1,172 @@
+"""The send pipeline's SQL: materialise recipients, claim batches, record outcomes. All set-based.
+
+Crash safety comes from the claim: a row is `sending` while a worker holds it, and its lease
+(claimed_at) runs out if that worker dies, so another worker claims it again. A row becomes `sent`
+only in record_outcomes(), after the SMTP server accepted it. Nobody is skipped; duplicates are
+bounded by the rows that were in flight when a worker died.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Contacts who may receive marketing mail. Each contact has a unique address (case-insensitive),
+# and a delivery is unique per (campaign, contact), so one address never gets a campaign twice,
+# however many of the campaign's lists it is on.
+MATERIALISE = text("""
+INSERT INTO deliveries (campaign_id, contact_id, email)
+SELECT :campaign_id, c.id, c.email
+FROM contacts c
+WHERE c.is_active AND c.status = 'active'
+  AND EXISTS (
+    SELECT 1 FROM list_members m JOIN campaign_lists cl ON cl.list_id = m.list_id
+    WHERE cl.campaign_id = :campaign_id AND m.contact_id = c.id)
+ORDER BY c.id
+ON CONFLICT ON CONSTRAINT uq_deliveries_campaign_contact DO NOTHING
+""")
+
+COUNT_AUDIENCE = text("""
+SELECT count(*) FROM contacts c
+WHERE c.is_active AND c.status = 'active'
+  AND EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ANY(:list_ids) AND m.contact_id = c.id)
+""")
+
+CLAIM = text("""
+WITH picked AS (
+  SELECT id FROM deliveries
+  WHERE campaign_id = :campaign_id
+    AND status IN ('pending', 'sending')
+    AND ((status = 'pending' AND next_attempt_at <= now())
+         OR (status = 'sending' AND claimed_at < now() - make_interval(secs => :lease_seconds)))
+  ORDER BY id
+  LIMIT :limit
+  FOR UPDATE SKIP LOCKED
+)
+UPDATE deliveries d
+SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
+    message_id = coalesce(d.message_id, format('<%s.%s.%s@%s>', d.id, d.campaign_id, :salt, :domain))
+FROM picked
+WHERE d.id = picked.id
+RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts
+""")
+
+# Outcomes of one batch in one statement. Only rows still `sending` change, so a late worker
+# whose lease ran out cannot overwrite what another worker recorded.
+RECORD = text("""
+UPDATE deliveries d
+SET status = v.status,
+    sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
+    bounced_at = CASE WHEN v.bounced THEN now() ELSE d.bounced_at END,
+    error_message = v.error,
+    smtp_server_id = coalesce(v.server_id, d.smtp_server_id),
+    next_attempt_at = now() + make_interval(secs => v.retry_seconds),
+    claimed_at = NULL,
+    updated_at = now()
+FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
+            CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:bounced AS boolean[]))
+     AS v(id, status, error, retry_seconds, server_id, bounced)
+WHERE d.id = v.id AND d.status = 'sending'
+RETURNING d.id, d.contact_id, d.status, v.bounced
+""")
+
+REMAINING = text("""
+SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')) AS remaining,
+       min(next_attempt_at) FILTER (WHERE status = 'pending') AS next_attempt_at
+FROM deliveries WHERE campaign_id = :campaign_id AND status IN ('pending', 'sending')
+""")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    contact_id: int | None
+    email: str
+    message_id: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: int
+    status: str  # 'sent', 'pending' (retry later) or 'failed'
+    error: str = ""
+    retry_seconds: int = 0
+    server_id: int | None = None
+    bounced: bool = False  # the server refused the recipient for good (5xx)
+
+
+async def materialise(session: AsyncSession, campaign_id: int) -> int:
+    """Create the campaign's delivery rows in one INSERT ... SELECT; returns the recipient count."""
+    await session.execute(MATERIALISE, {"campaign_id": campaign_id})
+    return await session.scalar(
+        text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id}
+    ) or 0
+
+
+async def count_audience(session: AsyncSession, list_ids: Sequence[int]) -> int:
+    if not list_ids:
+        return 0
+    return await session.scalar(COUNT_AUDIENCE, {"list_ids": list(list_ids)}) or 0
+
+
+async def claim(
+    session: AsyncSession, campaign_id: int, limit: int, *, lease_seconds: int, salt: str, domain: str
+) -> list[Claimed]:
+    result = await session.execute(
+        CLAIM,
+        {"campaign_id": campaign_id, "limit": limit, "lease_seconds": lease_seconds, "salt": salt, "domain": domain},
+    )
+    return [Claimed(*row) for row in result.all()]
+
+
+async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome]) -> dict[str, int]:
+    """Store outcomes and bump the campaign and contact counters; returns counts by status."""
+    if not outcomes:
+        return {}
+    result = await session.execute(
+        RECORD,
+        {
+            "ids": [o.delivery_id for o in outcomes],
+            "statuses": [o.status for o in outcomes],
+            "errors": [o.error[:2000] for o in outcomes],
+            "retry_seconds": [o.retry_seconds for o in outcomes],
+            "server_ids": [o.server_id for o in outcomes],
+            "bounced": [o.bounced for o in outcomes],
+        },
+    )
+    rows = result.all()
+    sent = [r.contact_id for r in rows if r.status == "sent" and r.contact_id is not None]
+    failed = sum(1 for r in rows if r.status == "failed")
+    bounced = [r.contact_id for r in rows if r.bounced and r.contact_id is not None]
+    await session.execute(
+        text("""UPDATE campaigns SET sent_count = sent_count + :sent, failed_count = failed_count + :failed,
+                bounced_count = bounced_count + :bounced, updated_at = now() WHERE id = :c"""),
+        {"sent": len(sent), "failed": failed, "bounced": len(bounced), "c": campaign_id},
+    )
+    if sent:
+        await session.execute(
+            text("UPDATE contacts SET emails_sent = emails_sent + 1 WHERE id = ANY(:ids)"), {"ids": sent}
+        )
+    if bounced:
+        await session.execute(
+            text("UPDATE contacts SET status = 'bounced', last_updated = now() WHERE id = ANY(:ids) AND status = 'active'"),
+            {"ids": bounced},
+        )
+        await session.execute(
+            text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
+                    SELECT d.id, d.campaign_id, d.contact_id, 'bounce', d.error_message
+                    FROM deliveries d WHERE d.id = ANY(:ids)"""),
+            {"ids": [r.id for r in rows if r.bounced]},
+        )
+    return {"sent": len(sent), "failed": failed, "bounced": len(bounced),
+            "retry": sum(1 for r in rows if r.status == "pending")}
+
+
+async def remaining(session: AsyncSession, campaign_id: int):
+    """(unfinished rows, earliest retry time) for a campaign."""
+    row = (await session.execute(REMAINING, {"campaign_id": campaign_id})).one()
+    return row.remaining, row.next_attempt_at
