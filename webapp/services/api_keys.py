@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import ApiKey, Role
 from webapp.services.errors import NotFound, ValidationFailed
-from webapp.services.validation import text_field
+from webapp.services.validation import is_valid_id, text_field
 
 KEY_PREFIX = "mr_"
 
@@ -30,7 +30,7 @@ async def create_key(session: AsyncSession, data: Mapping[str, Any], created_by_
     except ValueError as exc:
         errors["name"] = str(exc)
     role = data.get("role") or Role.EDITOR.value
-    if role not in {Role.VIEWER.value, Role.EDITOR.value}:
+    if role not in [Role.VIEWER.value, Role.EDITOR.value]:  # a list: an unhashable value must not raise
         errors["role"] = "API keys are editor (read and write) or viewer (read only)."
     if errors:
         raise ValidationFailed(errors)
@@ -45,10 +45,15 @@ async def list_keys(session: AsyncSession) -> list[ApiKey]:
     return list(await session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())))
 
 
-async def revoke_key(session: AsyncSession, key_id: int) -> None:
-    key = await session.get(ApiKey, key_id)
+async def get_key(session: AsyncSession, key_id: int) -> ApiKey:
+    key = await session.get(ApiKey, key_id) if is_valid_id(key_id) else None
     if key is None:
         raise NotFound(f"API key {key_id} does not exist.")
+    return key
+
+
+async def revoke_key(session: AsyncSession, key_id: int) -> None:
+    key = await get_key(session, key_id)
     if key.revoked_at is None:
         key.revoked_at = func.now()
     await session.flush()

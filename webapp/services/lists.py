@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, literal, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Text, any_, delete, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import Contact, EmailList, ListMember, ListType
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
-from webapp.services.validation import bool_field, normalize_tags, text_field
+from webapp.services.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
+
+MAX_PASTED_ADDRESSES = 10_000
 
 
 def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -42,7 +46,7 @@ def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
     if "list_type" in data:
         if data["list_type"] == ListType.STATIC.value:
             values["list_type"] = ListType.STATIC.value
-        elif data["list_type"] in {t.value for t in ListType}:
+        elif data["list_type"] in [t.value for t in ListType]:  # a list: an unhashable value must not raise
             errors["list_type"] = "Dynamic and segmented lists come with segments; create a static list for now."
         else:
             errors["list_type"] = "List type must be one of: static, dynamic, segmented."
@@ -55,7 +59,7 @@ def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
 
 
 async def get_list(session: AsyncSession, list_id: int) -> EmailList:
-    email_list = await session.get(EmailList, list_id)
+    email_list = await session.get(EmailList, list_id) if is_valid_id(list_id) else None
     if email_list is None:
         raise NotFound(f"List {list_id} does not exist.")
     return email_list
@@ -142,3 +146,71 @@ async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list
     if active_only:
         query = query.where(EmailList.is_active)
     return list(await session.scalars(query))
+
+
+@dataclass(frozen=True)
+class RejectedAddress:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class PasteReport:
+    added: int = 0  # contacts that are on the list now and were not before
+    created: int = 0  # of those, contacts that did not exist before
+    already: int = 0  # valid addresses that were on the list already
+    rejected: list[RejectedAddress] = field(default_factory=list)
+
+
+def parse_addresses(pasted: str) -> tuple[list[str], list[RejectedAddress]]:
+    """Addresses one per line or separated by commas/semicolons: normalised, de-duplicated
+    case-insensitively; the ones that are not addresses come back with their line and the reason."""
+    found: dict[str, str] = {}
+    rejected: list[RejectedAddress] = []
+    for number, line in enumerate(pasted.splitlines(), start=1):
+        for item in re.split(r"[,;]", line):
+            if not (item := item.strip()):
+                continue
+            if len(found) + len(rejected) >= MAX_PASTED_ADDRESSES:
+                raise ValidationFailed({"addresses": f"Paste at most {MAX_PASTED_ADDRESSES:,} addresses at a time."})
+            try:
+                email = normalize_email(item)
+            except ValueError as exc:
+                rejected.append(RejectedAddress(number, item[:200], str(exc)))
+            else:
+                found.setdefault(email.lower(), email)
+    return list(found.values()), rejected
+
+
+async def add_by_email(session: AsyncSession, list_id: int, pasted: Any) -> PasteReport:
+    """Add pasted addresses to a static list in two statements: unknown addresses become contacts
+    (INSERT ... ON CONFLICT DO NOTHING), then every valid address joins the list."""
+    email_list = await get_static_list(session, list_id)
+    if not isinstance(pasted, str) or not pasted.strip():
+        raise ValidationFailed({"addresses": "Paste at least one email address."})
+    emails, rejected = parse_addresses(pasted)
+    report = PasteReport(rejected=rejected)
+    if emails:
+        created = await session.execute(
+            insert(Contact)
+            .from_select(["email"], select(func.unnest(literal(emails, ARRAY(Text)))))
+            .on_conflict_do_nothing(),
+            execution_options={"preserve_rowcount": True},
+        )
+        lowered = [email.lower() for email in emails]
+        added = await session.execute(
+            insert(ListMember)
+            .from_select(
+                ["list_id", "contact_id"],
+                select(literal(list_id, ListMember.list_id.type), Contact.id).where(
+                    func.lower(Contact.email) == any_(literal(lowered, ARRAY(Text)))
+                ),
+            )
+            .on_conflict_do_nothing(),
+            execution_options={"preserve_rowcount": True},
+        )
+        report.created, report.added = created.rowcount, added.rowcount
+        report.already = len(emails) - added.rowcount
+    await session.refresh(email_list)  # contact_count is kept by a trigger
+    return report

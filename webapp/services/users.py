@@ -14,10 +14,11 @@ from webapp.models import Role, User
 from webapp.services import login_throttle
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
 from webapp.services.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from webapp.services.validation import normalize_email, text_field
+from webapp.services.validation import bool_field, is_valid_id, normalize_email, text_field
 from webapp.settings import SecuritySettings
 
 SIGN_IN_FAILED = "Email or password is incorrect."
+MAX_PASSWORD_LENGTH = 1000
 
 
 async def authenticate(
@@ -52,18 +53,25 @@ def _validate(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
         except ValueError as exc:
             errors["name"] = str(exc)
     if "role" in data or not partial:
-        if data.get("role") in {r.value for r in Role}:
+        if data.get("role") in [r.value for r in Role]:  # a list, not a set: a repeated field is a list
             values["role"] = data["role"]
         else:
             errors["role"] = "Choose a role: admin, editor or viewer."
     if data.get("password") or not partial:
         password = data.get("password") or ""
-        if len(password) < MIN_PASSWORD_LENGTH:
+        if not isinstance(password, str):
+            errors["password"] = "Password must be text."
+        elif len(password) < MIN_PASSWORD_LENGTH:
             errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        elif len(password) > MAX_PASSWORD_LENGTH:
+            errors["password"] = f"Use at most {MAX_PASSWORD_LENGTH} characters."
         else:
             values["password_hash"] = hash_password(password)
     if "is_active" in data:
-        values["is_active"] = bool(data["is_active"])
+        try:
+            values["is_active"] = bool_field(data["is_active"], "Active")
+        except ValueError as exc:
+            errors["is_active"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
     return values
@@ -82,7 +90,7 @@ async def list_users(session: AsyncSession) -> list[User]:
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
-    user = await session.get(User, user_id)
+    user = await session.get(User, user_id) if is_valid_id(user_id) else None
     if user is None:
         raise NotFound(f"User {user_id} does not exist.")
     return user

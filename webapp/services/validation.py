@@ -9,6 +9,12 @@ from email_validator import EmailNotValidError, validate_email
 
 TAG_MAX_LENGTH = 50
 CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
+
+
+def is_valid_id(value: Any) -> bool:
+    """False for ids no row can have (a typed URL or form value beyond bigint would make the query fail)."""
+    return isinstance(value, int) and 0 < value <= MAX_ID
 
 
 def normalize_email(raw: Any) -> str:
