@@ -88,6 +88,10 @@ def server() -> Iterator[str]:
                 raise RuntimeError(f"web server did not start; see {log.name}")
             time.sleep(0.1)
         yield url
+    except BaseException:
+        log.flush()
+        print("---- server log (tail) ----", *Path(log.name).read_text().splitlines()[-40:], sep="\n", file=sys.stderr)
+        raise
     finally:
         proc.terminate()
         try:
