@@ -23,7 +23,11 @@ class Route:
     method: str
     path: str  # with its parameters filled in
     template: str
-    admin_only: bool
+    role: str | None  # what the handler demands beyond the default (viewer reads, editor writes)
+
+    @property
+    def admin_only(self) -> bool:
+        return self.role == "admin"
 
 
 @functools.cache
@@ -37,12 +41,16 @@ def all_routes() -> tuple[Route, ...]:
             for name, parameter in route.path_parameters.items():
                 # Every table starts empty (ids restart at 1) and the fixtures below add a row to each.
                 path = path.replace("{" + name + "}", "1" if parameter.type is int else "x")
-            found.append(Route(method, path, route.path_format, handler.opt.get("role") == "admin"))
+            found.append(Route(method, path, route.path_format, handler.opt.get("role")))
     return tuple(sorted(found, key=lambda r: (r.path, r.method)))
 
 
 def staff_writes() -> list[Route]:
     return [r for r in all_routes() if r.method not in SAFE_METHODS and not r.template.startswith(NOT_STAFF)]
+
+
+def staff_reads() -> list[Route]:
+    return [r for r in all_routes() if r.method == "GET" and not r.template.startswith(NOT_STAFF) and not r.admin_only]
 
 
 def admin_routes() -> list[Route]:
@@ -80,7 +88,7 @@ def test_the_sweep_sees_the_routes_we_know_of():
     assert not {r for r in staff_writes() if r.template.startswith(("/login", "/logout", "/api"))}
     admin = {r.template for r in admin_routes()}
     assert {"/settings/users", "/settings/users/{user_id}/edit", "/settings/api-keys"} <= admin
-    assert all(t.startswith("/settings/") for t in admin)  # lists are not admin-only
+    assert not {t for t in admin if t.startswith(("/lists", "/contacts"))}  # editors' work, not admin-only
 
 
 async def test_a_viewer_cannot_change_anything(staff, db):
@@ -94,6 +102,21 @@ async def test_a_viewer_cannot_change_anything(staff, db):
         # Refused by the role guard (not by CSRF, which also says 403): the client sends the token.
         assert REFUSED.search(response.text), f"{route.method} {route.path}: {response.text[:200]}"
     assert await snapshot(db) == before
+
+
+async def test_a_viewer_can_read_every_staff_page_but_not_open_editing_forms(staff, db):
+    viewer = await staff("viewer")
+    await staff("admin")
+    await arrange(db)
+    reads = staff_reads()
+    assert {"/", "/lists", "/lists/{list_id}"} <= {r.template for r in reads if r.role is None}
+    assert {"/lists/new", "/lists/{list_id}/edit"} <= {r.template for r in reads if r.role == "editor"}
+    for route in reads:
+        response = viewer.get(route.path)
+        if route.role == "editor":
+            assert response.status_code == 403 and REFUSED.search(response.text), f"GET {route.path}"
+        else:
+            assert response.status_code in (200, 404), f"GET {route.path} -> {response.status_code}"
 
 
 async def test_admin_pages_refuse_editors_and_viewers(staff, db):

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.controllers.forms import Form, after_change, field_errors, form_ids
 from webapp.controllers.template_helpers import query
-from webapp.models import ListType
+from webapp.models import ListType, Role
 from webapp.queries.contacts import ContactFilter, page
 from webapp.services import lists
 from webapp.services.errors import Conflict, ValidationFailed
 from webapp.services.lists import PasteReport
+
+EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
 
 
 def _list_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +58,7 @@ class ListsController(Controller):
         by_name = await lists.all_lists(db)
         return Template("lists/index.html", context={"lists": sorted(by_name, key=lambda l: not l.is_active)})
 
-    @get("/new")
+    @get("/new", opt=EDITOR_FORM)
     async def new(self) -> Template:
         return _form(None, {"list_type": ListType.STATIC.value}, {})
 
@@ -121,7 +123,7 @@ class ListsController(Controller):
         flash(request, f"Removed {removed:,} contact{'s' if removed != 1 else ''} from the list.", "success")
         return after_change(request, back)
 
-    @get("/{list_id:int}/edit")
+    @get("/{list_id:int}/edit", opt=EDITOR_FORM)
     async def edit(self, db: AsyncSession, list_id: int) -> Template:
         email_list = await lists.get_list(db, list_id)
         values = {"name": email_list.name, "description": email_list.description,
@@ -148,7 +150,7 @@ class ListsController(Controller):
         flash(request, "List archived. Restore it any time." if archiving else "List restored.", "success")
         return after_change(request, f"/lists/{list_id}")
 
-    @get("/{list_id:int}/delete")
+    @get("/{list_id:int}/delete", opt=EDITOR_FORM)
     async def confirm_delete(self, db: AsyncSession, list_id: int) -> Template:
         return Template("lists/delete.html", context={"email_list": await lists.get_list(db, list_id)})
 

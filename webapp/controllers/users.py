@@ -17,7 +17,8 @@ from webapp.services.passwords import MIN_PASSWORD_LENGTH
 
 
 def _form(user: User | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
-    context = {"account": user, "values": values, "errors": errors, "roles": list(Role), "min_password": MIN_PASSWORD_LENGTH}
+    context = {"account": user, "values": values, "errors": errors, "roles": list(Role),
+               "min_password": MIN_PASSWORD_LENGTH}
     return Template("users/form.html", context=context, status_code=status_code)
 
 

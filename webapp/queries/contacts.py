@@ -72,7 +72,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
         if direction not in {"after", "before"} or len(raw) != len(_sort_columns(sort)):
             return None
         return direction, _decode_key(sort, raw)
-    except (ValueError, TypeError, OverflowError, json.JSONDecodeError):  # Overflow: int(1e999)
+    except (ValueError, TypeError, KeyError, OverflowError, json.JSONDecodeError):  # int(1e999); a dict key
         return None
 
 
