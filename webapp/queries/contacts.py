@@ -76,9 +76,15 @@ def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
         return None
 
 
+MAX_SEARCH_WORD = 100  # PostgreSQL rejects tsquery words over 2 KB; nobody types a longer prefix
+
+
 def search_query(q: str) -> str | None:
     """Turn what was typed into a prefix tsquery: 'jo smi' -> 'jo:* & smi:*'. Only word characters survive."""
-    words = ["".join(ch for ch in word if ch.isalnum()) for word in q.lower().replace("@", " ").replace(".", " ").split()]
+    words = [
+        "".join(ch for ch in word if ch.isalnum())[:MAX_SEARCH_WORD]
+        for word in q.lower().replace("@", " ").replace(".", " ").split()
+    ]
     words = [w for w in words if w]
     return " & ".join(f"{w}:*" for w in words[:8]) or None
 
@@ -174,8 +180,12 @@ async def estimate_count(session: AsyncSession, filters: ContactFilter) -> tuple
             # Never analysed yet (reltuples = -1 or 0): the table is new and small enough to count.
             return await session.scalar(select(func.count()).select_from(Contact)) or 0, True
     else:
-        compiled = filters.apply(select(Contact.id)).compile(session.bind, compile_kwargs={"literal_binds": False})
-        plan = await session.scalar(text(f"EXPLAIN (FORMAT JSON) {compiled}"), compiled.params)
+        # The statement compiled for psycopg (%(name)s placeholders) goes to the driver as is, with its
+        # parameters bound by the driver: text() would re-parse the placeholders and lose the values.
+        connection = await session.connection()
+        compiled = filters.apply(select(Contact.id)).compile(dialect=connection.dialect)
+        result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+        plan = result.scalar_one()
         estimate = int(plan[0]["Plan"]["Plan Rows"])
     if estimate < EXACT_COUNT_BELOW:
         exact = await session.scalar(filters.apply(select(func.count()).select_from(Contact)))

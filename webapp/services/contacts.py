@@ -15,6 +15,7 @@ from webapp.services.errors import Conflict, NotFound, ValidationFailed
 from webapp.services.validation import (
     CUSTOM_FIELD_NAME,
     bool_field,
+    is_valid_id,
     normalize_email,
     normalize_tags,
     text_field,
@@ -63,6 +64,8 @@ def _custom_fields(raw: Any) -> dict[str, Any]:
             raise ValueError(f"'{name}' must be text, a number, true/false or empty.")
         if isinstance(value, str) and len(value) > MAX_CUSTOM_VALUE_LENGTH:
             raise ValueError(f"'{name}' must be at most {MAX_CUSTOM_VALUE_LENGTH} characters.")
+        if isinstance(value, str) and "\x00" in value:  # JSONB cannot hold NUL
+            raise ValueError(f"'{name}' contains a character that is not allowed (NUL).")
         result[name] = value
     return result
 
@@ -116,8 +119,19 @@ def _duplicate(email: str, existing_id: int) -> Conflict:
     return Conflict(f"A contact with the address {email} already exists (contact #{existing_id}).", "email", existing_id)
 
 
+async def check_email(session: AsyncSession, raw: Any, exclude_id: int | None = None) -> str:
+    """The normalised address if it is valid and free; ValidationFailed or Conflict (naming the owner) if not."""
+    try:
+        email = normalize_email(raw)
+    except ValueError as exc:
+        raise ValidationFailed({"email": str(exc)}) from None
+    if (existing := await _existing_id(session, email, exclude_id)) is not None:
+        raise _duplicate(email, existing)
+    return email
+
+
 async def get_contact(session: AsyncSession, contact_id: int) -> Contact:
-    contact = await session.get(Contact, contact_id)
+    contact = await session.get(Contact, contact_id) if is_valid_id(contact_id) else None
     if contact is None:
         raise NotFound(f"Contact {contact_id} does not exist.")
     return contact

@@ -39,7 +39,7 @@ def normalize_tags(raw: Any) -> list[str]:
     for item in raw:
         if not isinstance(item, str):
             raise ValueError("Tags must be a list of strings.")
-        tag = " ".join(item.split()).lower()
+        tag = " ".join(item.replace("\x00", "").split()).lower()
         if not tag:
             continue
         if len(tag) > TAG_MAX_LENGTH:
@@ -55,6 +55,8 @@ def text_field(raw: Any, label: str, max_length: int) -> str:
     if not isinstance(raw, str):
         raise ValueError(f"{label} must be text.")
     value = raw.strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise ValueError(f"{label} contains a character that is not allowed (NUL).")
     if len(value) > max_length:
         raise ValueError(f"{label} must be at most {max_length} characters.")
     return value

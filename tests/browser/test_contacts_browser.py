@@ -1,0 +1,153 @@
+"""Contacts in Chromium: an editor creates (tag chip, custom field), searches as they type, edits,
+bulk-tags and deletes a contact; a viewer sees no edit controls and is refused when posting."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+from sqlalchemy import insert
+
+from tests.browser.conftest import sign_in_page
+from tests.conftest import run_db
+from webapp.models import Contact
+
+SHOTS = Path("/tmp/shots")
+PEOPLE = [
+    ("ada", "Ada", "Lovelace", "Analytical Engines", ["vip", "math"], "active"),
+    ("alan", "Alan", "Turing", "Bletchley Park", ["math"], "active"),
+    ("barbara", "Barbara", "Liskov", "MIT", ["speaker"], "active"),
+    ("dennis", "Dennis", "Ritchie", "Bell Labs", [], "bounced"),
+    ("donald", "Donald", "Knuth", "Stanford", ["author", "vip"], "active"),
+    ("edsger", "Edsger", "Dijkstra", "UT Austin", [], "unsubscribed"),
+    ("frances", "Frances", "Allen", "IBM", ["speaker"], "active"),
+    ("hedy", "Hedy", "Lamarr", "MGM", ["inventor"], "active"),
+    ("john", "John", "Backus", "IBM", [], "complained"),
+    ("ken", "Ken", "Thompson", "Bell Labs", ["unix"], "active"),
+    ("katherine", "Katherine", "Johnson", "NASA", ["vip"], "active"),
+    ("linus", "Linus", "Torvalds", "", ["kernel"], "active"),
+    ("margaret", "Margaret", "Hamilton", "NASA", ["apollo", "vip"], "active"),
+    ("niklaus", "Niklaus", "Wirth", "ETH Zürich", [], "active"),
+    ("radia", "Radia", "Perlman", "DEC", ["networks"], "active"),
+    ("shafi", "Shafi", "Goldwasser", "MIT", ["crypto"], "bounced"),
+    ("sophie", "Sophie", "Wilson", "Acorn", ["arm"], "active"),
+    ("tim", "Tim", "Berners-Lee", "CERN", ["web", "speaker"], "active"),
+    ("vint", "Vint", "Cerf", "", [], "active"),
+    ("whitfield", "Whitfield", "Diffie", "Stanford", ["crypto"], "active"),
+]
+
+
+def seed_people() -> None:
+    rows = [{"email": f"{key}@example.com", "first_name": first, "last_name": last, "company": company,
+             "tags": tags, "status": status, "is_active": status == "active"}
+            for key, first, last, company, tags, status in PEOPLE]
+
+    async def go(session):
+        await session.execute(insert(Contact), rows)
+
+    run_db(go)
+
+
+def test_editor_creates_searches_edits_bulk_tags_and_deletes_a_contact(editor, page, base_url):
+    seed_people()
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1360, "height": 900})
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/contacts")
+    expect(page.locator("#contacts-results tbody tr")).to_have_count(20)
+    page.screenshot(path=str(SHOTS / "contacts.png"), full_page=True)
+
+    # create: the email is checked as the field is left, and errors keep what was typed
+    page.click("text=Add contact")
+    expect(page.locator("h1")).to_have_text("New contact")
+    page.fill("#email", "grace@")
+    page.fill("#first_name", "Grace")
+    expect(page.locator("#email-feedback")).to_contain_text("Not a valid address")
+    page.fill("#email", "ADA@example.com")
+    page.press("#email", "Tab")
+    expect(page.locator("#email-feedback")).to_contain_text("Already used by contact #1")
+    page.fill("#email", "grace@")
+    page.fill("#last_name", "Hopper")
+    page.fill("#company", "Navy")
+    page.fill(".chips-input input", "pioneer")
+    page.keyboard.press("Enter")
+    expect(page.locator(".chips-input .chip")).to_have_text(["pioneer×"])
+    page.locator("input[name=cf_key]").last.fill("plan")
+    page.locator("input[name=cf_value]").last.fill("pro")
+    page.click("text=+ Add field")
+    expect(page.locator("input[name=cf_key]")).to_have_count(2)
+    page.locator("input[name=cf_key]").last.fill("1st source")
+    page.locator("input[name=cf_value]").last.fill("web")
+    page.click("button:has-text('Add contact')")
+    expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator("#email")).to_have_value("grace@")
+    expect(page.locator("#last_name")).to_have_value("Hopper")
+    expect(page.locator(".chips-input .chip")).to_have_text(["pioneer×"])
+    expect(page.locator("input[name=cf_value]").nth(1)).to_have_value("web")
+    expect(page.locator(".custom-fields .field-error")).to_contain_text("not a valid field name")
+    page.screenshot(path=str(SHOTS / "contact-form-errors.png"), full_page=True)
+
+    page.fill("#email", "grace@example.com")
+    page.locator("input[name=cf_key]").nth(1).fill("source")
+    page.click("button:has-text('Add contact')")
+    expect(page.locator(".flash")).to_have_text("Contact added.")
+    expect(page.locator("h1")).to_have_text("Grace Hopper")
+    expect(page.locator(".contact-detail")).to_contain_text("pioneer")
+    expect(page.locator(".contact-detail dl").nth(1)).to_contain_text("plan")
+    expect(page).to_have_url(re.compile(r"/contacts/\d+$"))
+    contact_url = page.url
+
+    # search as you type: only the results change, and the URL follows
+    page.click("nav >> text=Contacts")
+    page.locator("input[name=q]").press_sequentially("hop", delay=60)
+    expect(page.locator("#contacts-results tbody tr")).to_have_count(1)
+    expect(page.locator("#contacts-results")).to_contain_text("grace@example.com")
+    expect(page).to_have_url(re.compile(r"q=hop"))
+
+    # edit
+    page.goto(contact_url)
+    page.click(".page-header a:has-text('Edit')")
+    expect(page.locator("h1")).to_have_text("Edit contact")
+    page.fill("#company", "US Navy")
+    page.click("button:has-text('Save changes')")
+    expect(page.locator(".flash")).to_have_text("Changes saved.")
+    expect(page.locator(".contact-detail")).to_contain_text("US Navy")
+
+    # bulk tag, then delete with confirmation
+    page.goto(base_url + "/contacts?q=grace")
+    page.check("input[name=ids]")
+    page.fill(".bulkbar input[name=tag]", "speaker")
+    page.click(".bulkbar >> text=Add tag")
+    expect(page.locator(".flash")).to_have_text("Tagged 1 contact.")
+    expect(page.locator("#contacts-results tbody tr").first).to_contain_text("speaker")
+    page.check("input[data-select-all=ids]")
+    expect(page.locator("input[name=ids]")).to_be_checked()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(".bulkbar >> text=Delete")
+    expect(page.locator(".flash")).to_have_text("Deleted 1 contact.")
+    expect(page.locator("#contacts-results")).to_contain_text("No contacts match")
+
+
+def test_viewer_sees_no_edit_controls_and_is_refused(viewer, page, base_url):
+    seed_people()
+    sign_in_page(page, base_url, viewer.email)
+    page.goto(base_url + "/contacts")
+    expect(page.locator("#contacts-results tbody tr")).to_have_count(20)
+    expect(page.locator("input[type=checkbox]")).to_have_count(0)
+    expect(page.locator(".bulkbar")).to_have_count(0)
+    expect(page.locator("text=Add contact")).to_have_count(0)
+    page.click("text=ada@example.com")
+    expect(page.locator("h1")).to_have_text("Ada Lovelace")
+    expect(page.locator("main form")).to_have_count(0)
+    expect(page.locator("text=Edit")).to_have_count(0)
+    # posting anyway (with a valid CSRF token) is refused
+    status = page.evaluate("""async () => {
+        const token = document.querySelector('meta[name=csrf-token]').content;
+        const response = await fetch('/contacts/1/delete', {method: 'POST', headers: {'x-csrftoken': token,
+            'content-type': 'application/x-www-form-urlencoded'}, body: 'confirm=yes'});
+        return response.status;
+    }""")
+    assert status == 403
+    page.reload()
+    expect(page.locator("h1")).to_have_text("Ada Lovelace")

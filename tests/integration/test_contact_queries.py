@@ -1,0 +1,181 @@
+"""queries.contacts (keyset pages, cursors, counts) and services.contacts against real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+
+from webapp.models import Contact
+from webapp.queries.contacts import SORTS, ContactFilter, decode_cursor, estimate_count, page, search_query
+from webapp.services import contacts
+from webapp.services.errors import Conflict, NotFound, ValidationFailed
+
+NASTY = ["", " ", "\x00", "a:*", "!(a | b) & c", "'; DROP TABLE contacts; --", "%_\\", "ß½²", "日本語 テスト",
+         "x" * 5000, "a " * 500, "@@..", "a\u0301", "\u202e", "o'brien", "😀 smile"]
+
+
+async def seed(db, n: int) -> None:
+    """n contacts, set-based; names, companies and dates repeat so every sort has ties to break by id."""
+    await db.execute(text(
+        "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, last_updated) "
+        "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), 'Co' || (g % 3), "
+        "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
+        "CASE WHEN g % 3 = 0 THEN ARRAY['vip'] ELSE ARRAY[]::text[] END, "
+        "timestamp '2024-01-01' + (g % 10) * interval '1 day', timestamp '2024-02-01' + (g % 6) * interval '1 hour' "
+        "FROM generate_series(1, :n) g"
+    ), {"n": n})
+    await db.commit()
+
+
+def expected_order(sort: str):
+    columns = {
+        "newest": [Contact.date_added.desc(), Contact.id.desc()],
+        "oldest": [Contact.date_added, Contact.id],
+        "email": [func.lower(Contact.email), Contact.id],
+        "name": [func.lower(Contact.last_name), func.lower(Contact.first_name), Contact.id],
+        "company": [func.lower(Contact.company), Contact.id],
+        "updated": [Contact.last_updated.desc(), Contact.id.desc()],
+    }[sort]
+    return select(Contact.id).order_by(*columns)
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+async def test_keyset_pages_walk_every_row_once_both_ways(db, sort):
+    await seed(db, 57)
+    want = list(await db.scalars(expected_order(sort)))
+    pages, cursor = [], None
+    while True:
+        result = await page(db, ContactFilter(), sort=sort, cursor=cursor, limit=10)
+        pages.append([c.id for c in result.contacts])
+        assert (result.prev_cursor is None) == (cursor is None)
+        if not result.next_cursor:
+            break
+        cursor = result.next_cursor
+    assert [i for p in pages for i in p] == want
+    assert [len(p) for p in pages] == [10, 10, 10, 10, 10, 7]
+
+    back = []
+    cursor = result.prev_cursor
+    while cursor:
+        result = await page(db, ContactFilter(), sort=sort, cursor=cursor, limit=10)
+        back.append([c.id for c in result.contacts])
+        assert result.next_cursor  # coming back, there is always a way forward again
+        cursor = result.prev_cursor
+    assert back == pages[-2::-1]
+
+
+async def test_filtered_pages_and_filters(db):
+    await seed(db, 60)
+    filters = ContactFilter(tag="VIP", status="active", is_active=False)
+    rows = (await page(db, filters, sort="email", limit=100)).contacts
+    assert rows and all("vip" in c.tags and c.status == "active" and not c.is_active for c in rows)
+    total = await db.scalar(select(func.count()).select_from(Contact).where(
+        Contact.tags.contains(["vip"]), Contact.status == "active", Contact.is_active.is_(False)))
+    assert len(rows) == total
+    assert {c.company for c in (await page(db, ContactFilter(company="co1"), limit=100)).contacts} == {"Co1"}
+
+
+async def test_search_is_by_word_prefix(db):
+    await contacts.create_contact(db, {"email": "jane.doe@acme.io", "first_name": "Jane", "last_name": "Doe",
+                                       "company": "Initech"})
+    await contacts.create_contact(db, {"email": "bob@example.com", "first_name": "Bob", "company": "Hooli"})
+    await db.commit()
+
+    async def found(q: str) -> list[str]:
+        return [c.email for c in (await page(db, ContactFilter(q=q))).contacts]
+
+    assert await found("ja do") == ["jane.doe@acme.io"]
+    assert await found("ACM") == ["jane.doe@acme.io"]
+    assert await found("jane.doe@acme.io") == ["jane.doe@acme.io"]
+    assert await found("init") == ["jane.doe@acme.io"]
+    assert await found("hoo") == ["bob@example.com"]
+    assert await found("zzz") == []
+    assert search_query("  ") is None and search_query("x" * 500) == "x" * 100 + ":*"
+
+
+async def test_anything_typed_or_forged_gives_a_page(db):
+    await seed(db, 5)
+    for value in NASTY:
+        filters = ContactFilter(q=value, tag=value.replace("\x00", ""), company=value.replace("\x00", ""))
+        await page(db, filters)
+        await estimate_count(db, filters)
+    for cursor in ["", "garbage", "!!!", "W10", "WyJhZnRlciIsIFsxLCAyXV0", "WyJzaWRld2F5cyIsIFtdXQ",
+                   "WyJhZnRlciIsIFsiMjAyMC0wMS0wMSIsIDFlOTk5XV0", "x" * 10000]:
+        assert decode_cursor(cursor, "newest") is None, cursor
+        assert len((await page(db, ContactFilter(), cursor=cursor, limit=3)).contacts) == 3
+    # a cursor made for one sort is not used for another with a different shape
+    cursor = (await page(db, ContactFilter(), sort="name", limit=2)).next_cursor
+    assert decode_cursor(cursor, "name") and decode_cursor(cursor, "newest") is None
+
+
+async def test_estimate_count_is_exact_for_small_sets(db):
+    assert await estimate_count(db, ContactFilter()) == (0, True)
+    await seed(db, 120)
+    assert await estimate_count(db, ContactFilter()) == (120, True)
+    # the filtered branch asks the planner (EXPLAIN with bound parameters), then counts for real
+    vip = await db.scalar(select(func.count()).select_from(Contact).where(Contact.tags.contains(["vip"])))
+    assert await estimate_count(db, ContactFilter(tag="vip")) == (vip, True)
+    assert await estimate_count(db, ContactFilter(q="c1", status="bounced", is_active=True)) == (
+        await db.scalar(select(func.count()).select_from(Contact).where(
+            Contact.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), "c1:*")),
+            Contact.status == "bounced", Contact.is_active.is_(True))),
+        True,
+    )
+    assert await estimate_count(db, ContactFilter(company="nobody")) == (0, True)
+
+
+async def test_estimate_count_estimates_large_sets(db):
+    await seed(db, 20_000)
+    await db.execute(text("ANALYZE contacts"))
+    count, exact = await estimate_count(db, ContactFilter())
+    assert not exact and 19_000 <= count <= 21_000
+    count, exact = await estimate_count(db, ContactFilter(status="active"))  # 3 in 4 rows
+    assert not exact and 13_500 <= count <= 16_500
+    assert await estimate_count(db, ContactFilter(status="bounced")) == (5_000, True)
+
+
+# ---- services.contacts ----------------------------------------------------------------------
+
+async def test_duplicates_name_the_existing_contact(db):
+    first = await contacts.create_contact(db, {"email": "Dup@Example.com"})
+    await db.commit()
+    with pytest.raises(Conflict) as raised:
+        await contacts.create_contact(db, {"email": "dup@example.com"})
+    assert raised.value.existing_id == first.id and f"contact #{first.id}" in raised.value.message
+    with pytest.raises(Conflict):
+        await contacts.check_email(db, "DUP@example.com")
+    assert await contacts.check_email(db, "dup@example.com", exclude_id=first.id) == "dup@example.com"
+    with pytest.raises(ValidationFailed) as invalid:
+        await contacts.check_email(db, "nope@")
+    assert "email" in invalid.value.errors
+
+
+async def test_custom_field_names_and_values_are_checked(db):
+    for bad, message in [({"1x": "a"}, "not a valid field name"), ({"a b": "a"}, "not a valid field name"),
+                         ({"email": "a"}, "standard contact field"), ({"k": {"nested": 1}}, "must be text"),
+                         ({"k": "v\x00"}, "NUL"), ({"k": "v" * 2001}, "at most 2000")]:
+        with pytest.raises(ValidationFailed) as raised:
+            contacts.validate_contact({"email": "a@example.com", "custom_fields": bad})
+        assert message in raised.value.errors["custom_fields"], bad
+    with pytest.raises(ValidationFailed) as raised:
+        contacts.validate_contact({"email": "a@example.com", "first_name": "a\x00"})
+    assert "NUL" in raised.value.errors["first_name"]
+    ok = contacts.validate_contact({"email": "a@example.com", "custom_fields": {"plan_2": 3, "_x": None}})
+    assert ok.values["custom_fields"] == {"plan_2": 3, "_x": None}
+
+
+async def test_bulk_tags_count_only_changed_rows(db):
+    a = await contacts.create_contact(db, {"email": "a@example.com", "tags": ["vip"]})
+    b = await contacts.create_contact(db, {"email": "b@example.com"})
+    assert await contacts.add_tag(db, [a.id, b.id], " VIP ") == 1
+    assert await contacts.add_tag(db, [a.id, b.id], "vip") == 0
+    assert await contacts.remove_tag(db, [a.id], "vip") == 1
+    with pytest.raises(ValidationFailed):
+        await contacts.add_tag(db, [a.id], "  ")
+    assert await contacts.delete_contacts(db, [a.id, b.id, 999]) == 2
+
+
+async def test_get_contact_with_impossible_ids(db):
+    for contact_id in [0, -1, 999, 2**63, 10**30]:
+        with pytest.raises(NotFound):
+            await contacts.get_contact(db, contact_id)
