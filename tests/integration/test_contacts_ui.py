@@ -370,6 +370,8 @@ async def test_viewer_sees_no_edit_controls_and_cannot_post(db, staff):
     for html in (table, detail):
         assert 'name="ids"' not in html and "bulkbar" not in html and "/contacts/new" not in html
         assert "/edit" not in html and "/delete" not in html and "/remove" not in html
+    for url in ["/contacts/new", f"/contacts/{contact.id}/edit", "/contacts/field-row"]:
+        assert viewer.get(url).status_code == 403, url
     routes = ["/contacts", "/contacts/bulk", "/contacts/validate-email", f"/contacts/{contact.id}/edit",
               f"/contacts/{contact.id}/delete", f"/contacts/{contact.id}/lists/{email_list.id}/remove"]
     for url in routes:

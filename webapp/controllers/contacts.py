@@ -32,6 +32,7 @@ from webapp.services.errors import Conflict, ValidationFailed
 PAGE_SIZE = 50
 # The table URL answers with the whole page or, for the search box's requests, the results only.
 VARY = {"Vary": "HX-Request, HX-Target"}
+EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
 NEW_VALUES: dict[str, Any] = {"is_active": True, "status": "active", "custom_rows": []}
 
 
@@ -125,7 +126,7 @@ class ContactsController(Controller):
             flash(request, " ".join(exc.errors.values()), "error")
         return after_change(request, back)
 
-    @get("/new")
+    @get("/new", opt=EDITOR_FORM)
     async def new(self) -> Template:
         return _form(None, NEW_VALUES)
 
@@ -133,7 +134,7 @@ class ContactsController(Controller):
     async def create(self, request: Request, db: AsyncSession) -> Response:
         return await self._save(request, db, None)
 
-    @get("/field-row")
+    @get("/field-row", opt=EDITOR_FORM)
     async def field_row(self) -> Template:
         """One more empty custom field row for the form ("Add field")."""
         return Template("contacts/_field_row.html", context={"key": "", "value": "", "row_id": f"cf-row-{token_hex(4)}"})
@@ -165,7 +166,7 @@ class ContactsController(Controller):
             "contact": contact, "member_of": member_of, "other_lists": other_lists, "can_edit": can_edit,
         })
 
-    @get("/{contact_id:int}/edit")
+    @get("/{contact_id:int}/edit", opt=EDITOR_FORM)
     async def edit(self, db: AsyncSession, contact_id: int) -> Template:
         contact = await contacts.get_contact(db, contact_id)
         return _form(contact, values_from_contact(contact))
