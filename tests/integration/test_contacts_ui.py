@@ -191,8 +191,12 @@ async def test_bulk_problems_are_messages_not_errors(db, staff):
     assert "Select at least one contact first." in flash_text(editor)
     editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "  "})
     assert "Enter a tag." in flash_text(editor)
-    editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": ""})
-    assert "Choose a list" in flash_text(editor)
+    for list_id in ["", "x", "99999999999999999999"]:
+        editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": list_id})
+        assert "Choose a list" in flash_text(editor)
+    assert editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": "77"}).status_code == 404
+    editor.post("/contacts/bulk", data={"ids": a.id, "action": "explode"})
+    assert "Choose what to do" in flash_text(editor)
     for bad in ["abc", "-1", "1.5", "99999999999999999999", "0"]:
         response = editor.post("/contacts/bulk", data={"ids": [str(a.id), bad], "action": "tag", "tag": "x"})
         assert response.status_code == 422 and "is not a contact id" in response.text, bad
@@ -263,6 +267,7 @@ async def test_email_is_checked_inline(db, staff):
     assert "field-error" not in check("free@example.com")
     assert "field-error" not in check("")
     assert "field-error" not in check("taken@example.com", f"/contacts/validate-email?exclude={existing.id}")
+    assert "Already used" in check("taken@example.com", "/contacts/validate-email?exclude=99999999999999999999")
 
 
 async def test_add_field_without_javascript_keeps_the_form(db, staff):

@@ -84,12 +84,18 @@ def first(form: Form, name: str) -> str:
     return values[0] if values else ""
 
 
+def optional_id(raw: Any) -> int | None:
+    """An id from a form or query value, or None for anything no row can have."""
+    text = str(raw or "").strip()
+    value = int(text) if re.fullmatch(r"[0-9]{1,19}", text) else 0
+    return value if is_valid_id(value) else None
+
+
 def parse_ids(values: list[str], what: str = "contact") -> list[int]:
     """Ticked ids (one or many `ids` fields); anything that is not an id is an error, not a guess."""
     ids: list[int] = []
     for raw in values:
-        value = int(raw) if re.fullmatch(r"[0-9]{1,19}", raw.strip()) else 0
-        if not is_valid_id(value):
+        if (value := optional_id(raw)) is None:
             raise ValidationFailed({"ids": f"'{raw[:40]}' is not a {what} id."})
         if value not in ids:
             ids.append(value)

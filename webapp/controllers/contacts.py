@@ -4,6 +4,7 @@ the detail page, and the create/edit form with an inline email check."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from secrets import token_hex
 from typing import Any
 
@@ -18,6 +19,7 @@ from webapp.controllers.contact_input import (
     TableParams,
     contact_data,
     first,
+    optional_id,
     parse_ids,
     read_form,
     values_from_contact,
@@ -65,7 +67,7 @@ def _confirm_delete(message: str, action: str, ids: list[int], back: str) -> Tem
                     context={"message": message, "action": action, "ids": ids, "back": back})
 
 
-async def _static_lists(db: AsyncSession, exclude: set[int] = frozenset()) -> list[Any]:
+async def _static_lists(db: AsyncSession, exclude: Collection[int] = ()) -> list[Any]:
     return [
         email_list for email_list in await lists.all_lists(db, active_only=True)
         if email_list.list_type == ListType.STATIC.value and email_list.id not in exclude
@@ -79,10 +81,9 @@ async def _bulk_action(db: AsyncSession, action: str, ids: list[int], form: dict
     if action == "untag":
         return f"Removed the tag from {_plural(await contacts.remove_tag(db, ids, first(form, 'tag')))}."
     if action == "add_to_list":
-        raw = first(form, "list_id")
-        if not re.fullmatch(r"[0-9]{1,19}", raw):
+        if (list_id := optional_id(first(form, "list_id"))) is None:
             raise ValidationFailed({"list_id": "Choose a list to add the contacts to."})
-        email_list = await lists.get_static_list(db, int(raw))
+        email_list = await lists.get_static_list(db, list_id)
         return f"Added {_plural(await lists.add_members(db, email_list.id, ids))} to {email_list.name}."
     if action == "delete":
         return f"Deleted {_plural(await contacts.delete_contacts(db, ids))}."
@@ -143,11 +144,11 @@ class ContactsController(Controller):
     async def validate_email(self, request: Request, db: AsyncSession) -> Template:
         """The message under the email field, checked as the user leaves it or pauses typing."""
         form = await read_form(request)
-        raw, exclude = first(form, "email"), str(request.query_params.get("exclude") or "")
+        raw, exclude = first(form, "email"), optional_id(request.query_params.get("exclude"))
         error, duplicate_id = "", None
         if raw.strip():
             try:
-                await contacts.check_email(db, raw, int(exclude) if exclude.isdigit() else None)
+                await contacts.check_email(db, raw, exclude)
             except ValidationFailed as exc:
                 error = exc.errors["email"]
             except Conflict as exc:

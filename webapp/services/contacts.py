@@ -110,7 +110,7 @@ def validate_contact(data: Mapping[str, Any], *, partial: bool = False) -> Conta
 
 async def _existing_id(session: AsyncSession, email: str, exclude_id: int | None = None) -> int | None:
     query = select(Contact.id).where(func.lower(Contact.email) == email.lower())
-    if exclude_id is not None:
+    if exclude_id is not None and is_valid_id(exclude_id):  # no contact has an impossible id
         query = query.where(Contact.id != exclude_id)
     return await session.scalar(query)
 
