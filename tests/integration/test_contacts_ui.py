@@ -202,6 +202,8 @@ async def test_bulk_problems_are_messages_not_errors(db, staff):
         assert response.status_code == 422 and "is not a contact id" in response.text, bad
     off_site = editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "x", "next": "//evil.example"})
     assert off_site.headers["location"] == "/contacts"
+    crlf = editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "x", "next": "/contacts?q=a\r\nX-Evil: 1"})
+    assert crlf.status_code == 303 and crlf.headers["location"] == "/contacts" and "x-evil" not in crlf.headers
 
 
 # ---- the form -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from webapp.services.validation import is_valid_id
 STATUSES = [s.value for s in ContactStatus]
 MAX_FORM_FIELDS = 1000
 MAX_SELECTED = 1000
-Form = dict[str, list[str]]
+FormFields = dict[str, list[str]]
 
 
 def _clean(raw: Any, max_length: int) -> str:
@@ -65,7 +65,7 @@ class TableParams:
                 "active": self.active, "sort": "" if self.sort == "newest" else self.sort}
 
 
-async def read_form(request: Request) -> Form:
+async def read_form(request: Request) -> FormFields:
     """Every field of a URL-encoded form as a list of values, blank ones included: Litestar's own
     parser drops blanks, which would misalign key/value rows and make a cleared input look unsent."""
     body = (await request.body()).decode("utf-8", "replace")
@@ -73,13 +73,13 @@ async def read_form(request: Request) -> Form:
         pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except ValueError:
         raise ValidationFailed({"form": f"The form has more than {MAX_FORM_FIELDS} fields."}) from None
-    form: Form = {}
+    form: FormFields = {}
     for key, value in pairs:
         form.setdefault(key, []).append(value)
     return form
 
 
-def first(form: Form, name: str) -> str:
+def first(form: FormFields, name: str) -> str:
     values = form.get(name)
     return values[0] if values else ""
 
@@ -129,7 +129,7 @@ def values_from_contact(contact: Contact) -> dict[str, Any]:
     return values
 
 
-def values_from_form(form: Form) -> dict[str, Any]:
+def values_from_form(form: FormFields) -> dict[str, Any]:
     """What was typed, exactly, for showing the form again. Custom fields arrive as parallel
     cf_key/cf_value fields (blanks included, so they line up); empty rows are dropped."""
     values: dict[str, Any] = {name: first(form, name) for name in FORM_TEXT_FIELDS}

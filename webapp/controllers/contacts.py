@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.controllers.contact_input import (
     STATUSES,
+    FormFields,
     TableParams,
     contact_data,
     first,
@@ -48,7 +49,7 @@ def _can_edit(request: Request) -> bool:
 
 def _back(raw: str) -> str:
     """Where a bulk action returns to: the contacts table or a contact page of this site, nothing else."""
-    return raw if re.fullmatch(r"/contacts(/[0-9]+|\?[^\\]*)?", raw) else "/contacts"
+    return raw if re.fullmatch(r"/contacts(/[0-9]+|\?[^\\\s]*)?", raw) else "/contacts"
 
 
 def _form(contact: Contact | None, values: dict[str, Any], errors: dict[str, str] | None = None,
@@ -74,7 +75,7 @@ async def _static_lists(db: AsyncSession, exclude: Collection[int] = ()) -> list
     ]
 
 
-async def _bulk_action(db: AsyncSession, action: str, ids: list[int], form: dict[str, list[str]]) -> str:
+async def _bulk_action(db: AsyncSession, action: str, ids: list[int], form: FormFields) -> str:
     """Apply one bulk action; the flash message that says what happened."""
     if action == "tag":
         return f"Tagged {_plural(await contacts.add_tag(db, ids, first(form, 'tag')))}."
