@@ -36,4 +36,4 @@ bench: install
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .data test-results
+	rm -rf $(VENV) .data test-logs

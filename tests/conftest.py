@@ -69,8 +69,8 @@ def live_server() -> Iterator[str]:
     """The real app served by uvicorn in a subprocess, as in production."""
     port = _free_port()
     env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": f"http://127.0.0.1:{port}"}
-    (ROOT / "test-results").mkdir(exist_ok=True)
-    log = open(ROOT / "test-results" / "server.log", "w")
+    (ROOT / "test-logs").mkdir(exist_ok=True)
+    log = open(ROOT / "test-logs" / "server.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -38,6 +38,7 @@ from webapp.controllers.security import PUBLIC_PATHS, AuthenticationMiddleware, 
 from webapp.controllers.server_timing import server_timing_middleware
 from webapp.controllers.template_helpers import register_template_helpers
 from webapp.db import get_engine
+from webapp.public.tracking import TrackingController
 from webapp.redis_client import get_redis
 from webapp.services.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.settings import get_settings
@@ -212,6 +213,7 @@ def create_app() -> Litestar:
             healthz,
             api_router,
             ui_router,
+            TrackingController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],

@@ -48,7 +48,7 @@ WITH picked AS (
 )
 UPDATE deliveries d
 SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
-    message_id = coalesce(d.message_id, format('<%s.%s.%s@%s>', d.id, d.campaign_id, :salt, :domain))
+    message_id = coalesce(d.message_id, format('<%s.%s.%s@%s>', d.id, d.campaign_id, CAST(:salt AS text), CAST(:domain AS text)))
 FROM picked
 WHERE d.id = picked.id
 RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts

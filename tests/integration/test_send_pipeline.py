@@ -1,0 +1,53 @@
+"""The send pipeline end to end: real worker processes, real PostgreSQL/Redis, a real SMTP server."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
+from tests.support.smtp import SmtpSink
+from tests.support.workers import WorkerProcess
+from webapp.services import campaigns
+
+
+@pytest.fixture
+def worker():
+    workers: list[WorkerProcess] = []
+
+    def start(name: str = "worker", **env) -> WorkerProcess:
+        w = WorkerProcess(name, **env).start()
+        workers.append(w)
+        return w
+
+    yield start
+    for w in workers:
+        w.stop()
+
+
+async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_mail(db, worker):
+    with SmtpSink() as sink:
+        email_list = await audience(db, 60)
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [email_list.id])
+        await campaigns.send_now(db, campaign.id)
+        await db.commit()
+        worker()
+        done = await wait_for_status(db, campaign.id, {"sent"})
+
+    assert done.total_recipients == 60 and done.sent_count == 60
+    assert await delivery_counts(db, campaign.id) == {"sent": 60}
+    recipients = sink.handler.recipients()
+    assert sorted(recipients) == sorted(f"person{i}@example.com" for i in range(60))
+    message = next(m for m in sink.messages if m["To"] == "person7@example.com")
+    assert message["Subject"] == "Hello Person7"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Unsubscribe"].startswith("<http") and "/u/unsubscribe/" in message["List-Unsubscribe"]
+    assert message["Message-ID"].startswith("<")
+    html = message.get_body(("html",)).get_content()
+    assert "Hello Person7" in html and "Company 0" in html
+    assert 'style="color: #223344' in html  # CSS inlined
+    assert "https://example.com/offer" not in html and "/u/c/" in html  # click tracked
+    assert "/u/o/" in html  # open pixel
+    assert "1 Test Street, Testville" in html and "Unsubscribe" in html
+    text_part = message.get_body(("plain",)).get_content()
+    assert "Hello Person7" in text_part

@@ -1,0 +1,47 @@
+"""Real Dramatiq worker processes for pipeline tests, started and killed like in production."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAST_TEST_SETTINGS = {
+    "MAILROOM_SCHEDULER_INTERVAL": "0.5",
+    "MAILROOM_SEND_LEASE_SECONDS": "5",
+    "MAILROOM_SEND_BATCH_SIZE": "50",
+}
+
+
+class WorkerProcess:
+    def __init__(self, name: str = "worker", **env: str) -> None:
+        (ROOT / "test-logs").mkdir(exist_ok=True)
+        self.log_path = ROOT / "test-logs" / f"{name}.log"
+        self.env = {**os.environ, **FAST_TEST_SETTINGS, **env}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dramatiq", "webapp.delivery.actors", "--processes", "1", "--threads", "4"],
+            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: the worker gets no chance to clean up."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
