@@ -1,4 +1,4 @@
-"""`mailroom` command line: run | worker | migrate | create-user | dev."""
+"""`mailroom` command line: run | worker | migrate | create-user | capture-smtp | dev."""
 
 from __future__ import annotations
 
@@ -77,6 +77,18 @@ def create_user(args: argparse.Namespace) -> None:
     print(f"Created {args.role} {args.email}")
 
 
+def capture_smtp(args: argparse.Namespace) -> None:
+    from webapp.delivery.capture_smtp import serve
+    from webapp.settings import get_settings
+
+    port = args.port or get_settings().delivery.dev_smtp_port
+    try:
+        asyncio.run(serve(args.host, port))
+    except OSError as exc:
+        sys.exit(f"error: the capture SMTP server cannot listen on {args.host}:{port}: {exc} "
+                 "(choose another port with MAILROOM_DEV_SMTP_PORT)")
+
+
 async def _ensure_first_admin() -> str | None:
     from webapp.db import get_sessionmaker
     from webapp.services import users
@@ -88,7 +100,8 @@ async def _ensure_first_admin() -> str | None:
 
 def dev() -> None:
     """Everything on one machine: embedded services when no URLs are set, migrations, first admin,
-    then the web server and a worker until Ctrl-C."""
+    then the capture SMTP server, the web server and a worker until Ctrl-C. Mail goes to the capture
+    server (shown on /outbox) until an admin configures an SMTP server in the UI."""
     from webapp import embedded
     from webapp.settings import get_settings
 
@@ -112,8 +125,12 @@ def dev() -> None:
         print(f"\n  First admin account created. Sign in at {url}/login\n"
               f"    email:    {settings.admin_email}\n    password: {password}\n"
               "  (shown once; change it under Settings → Users)\n", flush=True)
+    capture_port = settings.delivery.dev_smtp_port
+    os.environ["MAILROOM_DEV_SMTP"] = f"127.0.0.1:{capture_port}"  # inherited by the web app and the worker
     print(f"Mailroom is running at {url} (Ctrl-C to stop)", flush=True)
+    print(f"Outbox: {url}/outbox (mail is captured, not sent)", flush=True)
     children = [
+        subprocess.Popen([sys.executable, "-m", "webapp.cli", "capture-smtp", "--port", str(capture_port)]),
         subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"]),
         subprocess.Popen(worker_command()),
     ]
@@ -147,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
     create.add_argument("--role", choices=["admin", "editor", "viewer"], default="editor")
     create.add_argument("--name", default="")
     create.add_argument("--password", help="omit to be prompted")
-    sub.add_parser("dev", help="embedded PostgreSQL and Redis, migrations, web and worker together")
+    capture = sub.add_parser("capture-smtp", help="SMTP server that stores mail for the Outbox page (dev mode)")
+    capture.add_argument("--host", default="127.0.0.1")
+    capture.add_argument("--port", type=int, help="default: MAILROOM_DEV_SMTP_PORT or 8025")
+    sub.add_parser("dev", help="embedded PostgreSQL and Redis, migrations, capture SMTP, web and worker together")
     args = parser.parse_args(argv)
     match args.command:
         case "run":
@@ -158,6 +178,8 @@ def main(argv: list[str] | None = None) -> None:
             migrate()
         case "create-user":
             create_user(args)
+        case "capture-smtp":
+            capture_smtp(args)
         case "dev":
             dev()
 

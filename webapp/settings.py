@@ -87,6 +87,8 @@ class DeliverySettings:
     pause_after_failures: int = field(default_factory=lambda: _env_int("MAILROOM_PAUSE_AFTER_FAILURES", 50))
     # host:port of a catch-all SMTP server used when no server is configured in the UI (dev mode).
     dev_smtp: str = field(default_factory=lambda: _env("MAILROOM_DEV_SMTP", ""))
+    # Port of the capture SMTP server `mailroom dev` starts on 127.0.0.1 (mail shown on /outbox).
+    dev_smtp_port: int = field(default_factory=lambda: _env_int("MAILROOM_DEV_SMTP_PORT", 8025))
     scheduler_interval: float = field(default_factory=lambda: float(_env("MAILROOM_SCHEDULER_INTERVAL", "10")))
 
 

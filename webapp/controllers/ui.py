@@ -5,6 +5,10 @@ from webapp.controllers.auth import AuthController
 from webapp.controllers.contacts import ContactsController
 from webapp.controllers.dashboard import DashboardController
 from webapp.controllers.lists import ListsController
+from webapp.controllers.org_settings import OrgSettingsController
+from webapp.controllers.outbox import OutboxController
+from webapp.controllers.smtp_servers import SmtpServersController
 from webapp.controllers.users import UsersController
 
 CONTROLLERS = [AuthController, DashboardController, ContactsController, ListsController, UsersController, ApiKeysController]
+CONTROLLERS += [OutboxController, OrgSettingsController, SmtpServersController]

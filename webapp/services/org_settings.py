@@ -3,10 +3,14 @@ footer every marketing message must carry), the unsubscribe mailto, and DKIM sig
 
 from __future__ import annotations
 
+import base64
+import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +21,11 @@ from webapp.services.errors import ValidationFailed
 from webapp.services.validation import normalize_email, text_field
 
 KEY = "organisation"
+DKIM_KEY_BITS = 2048
+MIN_DKIM_KEY_BITS = 1024  # receivers ignore shorter keys
+DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+SELECTOR = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,28 @@ class OrgSettings:
     def dkim_enabled(self) -> bool:
         return bool(self.dkim_domain and self.dkim_selector and self.dkim_private_key)
 
+    @property
+    def missing_for_sending(self) -> list[str]:
+        """What must be filled in before any campaign can go out (it is in every message's footer)."""
+        return [label for label, value in (("organisation name", self.organisation_name),
+                                           ("postal address", self.postal_address)) if not value]
+
+    @property
+    def dkim_dns_name(self) -> str:
+        return f"{self.dkim_selector or '<selector>'}._domainkey.{self.dkim_domain or '<domain>'}"
+
+    @property
+    def dkim_dns_record(self) -> str:
+        """The TXT record receivers look up to check signatures made with the saved key."""
+        if not self.dkim_private_key:
+            return ""
+        try:
+            key = serialization.load_pem_private_key(self.dkim_private_key.encode(), password=None)
+        except ValueError:  # saved before keys were checked; the form asks for a new one
+            return ""
+        der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+
 
 async def load(session: AsyncSession) -> OrgSettings:
     row = await session.scalar(select(AppSetting.value).where(AppSetting.key == KEY))
@@ -43,6 +74,31 @@ async def load(session: AsyncSession) -> OrgSettings:
     values = {k: v for k, v in stored.items() if k in known}
     values["dkim_private_key"] = secret_box.decrypt(encrypted.encode()) if encrypted else ""
     return OrgSettings(**values)
+
+
+def _pem(private_key: rsa.RSAPrivateKey) -> str:
+    # PKCS#1 with \n line ends: the form dkimpy parses (it cannot read a pasted key with \r\n).
+    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                                     serialization.NoEncryption()).decode()
+
+
+def _dkim_key(raw: str) -> str:
+    """A pasted PEM RSA private key, normalised for dkimpy, or ValueError saying what is wrong."""
+    try:
+        key = serialization.load_pem_private_key(raw.encode(), password=None)
+    except TypeError:
+        raise ValueError("That key is protected by a passphrase; paste it without one.") from None
+    except (ValueError, UnicodeEncodeError):
+        raise ValueError("Paste a PEM private key (-----BEGIN PRIVATE KEY----- ...), or generate one below.") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("Use an RSA key (DKIM signing here uses rsa-sha256).")
+    if key.key_size < MIN_DKIM_KEY_BITS:
+        raise ValueError(f"The key has {key.key_size} bits; use at least {MIN_DKIM_KEY_BITS} (2048 is usual).")
+    return _pem(key)
+
+
+def generate_dkim_key() -> str:
+    return _pem(rsa.generate_private_key(public_exponent=65537, key_size=DKIM_KEY_BITS))
 
 
 def validate(data: Mapping[str, Any], current: OrgSettings) -> OrgSettings:
@@ -56,18 +112,28 @@ def validate(data: Mapping[str, Any], current: OrgSettings) -> OrgSettings:
                 values[name] = text_field(data[name], name.replace("_", " ").capitalize(), limit)
             except ValueError as exc:
                 errors[name] = str(exc)
+    values["postal_address"] = values["postal_address"].replace("\r\n", "\n")  # browsers send CRLF
+    for name in ("organisation_name", "postal_address"):
+        if not values[name] and name not in errors:
+            errors[name] = "Required before any campaign can be sent: it is in the footer of every message."
+    if values["dkim_domain"] and "dkim_domain" not in errors and not DOMAIN.match(values["dkim_domain"]):
+        errors["dkim_domain"] = "Enter the domain you send from, e.g. example.com."
+    if values["dkim_selector"] and "dkim_selector" not in errors and not SELECTOR.match(values["dkim_selector"]):
+        errors["dkim_selector"] = "Use letters, digits, '-' or '_', e.g. mailroom or mr2025."
     for name in ("default_from_email", "unsubscribe_mailto"):
         if name in data:
-            raw = str(data[name] or "").strip()
+            raw = data[name] if isinstance(data[name], str) else ""
+            raw = raw.strip().removeprefix("mailto:")
             try:
                 values[name] = normalize_email(raw) if raw else ""
             except ValueError as exc:
                 errors[name] = str(exc)
-    key = str(data.get("dkim_private_key") or "").strip()
-    if key:  # blank means "keep the current key"
-        if "PRIVATE KEY-----" not in key:
-            errors["dkim_private_key"] = "Paste a PEM private key (-----BEGIN PRIVATE KEY----- ...)."
-        values["dkim_private_key"] = key
+    key = data.get("dkim_private_key")
+    if isinstance(key, str) and key.strip():  # blank means "keep the current key"
+        try:
+            values["dkim_private_key"] = _dkim_key(key.strip())
+        except ValueError as exc:
+            errors["dkim_private_key"] = str(exc)
     if data.get("dkim_remove_key"):
         values["dkim_private_key"] = ""
     if errors:
@@ -81,3 +147,10 @@ async def save(session: AsyncSession, settings: OrgSettings) -> None:
     stored["dkim_private_key_encrypted"] = secret_box.encrypt(key).decode() if key else ""
     statement = insert(AppSetting).values(key=KEY, value=stored)
     await session.execute(statement.on_conflict_do_update(index_elements=[AppSetting.key], set_={"value": stored}))
+
+
+async def replace_dkim_key(session: AsyncSession) -> OrgSettings:
+    """Generate a new signing key, store it (encrypted) and return the settings with it."""
+    settings = replace(await load(session), dkim_private_key=generate_dkim_key())
+    await save(session, settings)
+    return settings

@@ -1,0 +1,134 @@
+"""The dev outbox: the capture SMTP server stores what it receives, and staff read it rendered."""
+
+from __future__ import annotations
+
+import html
+import socket
+from collections.abc import AsyncIterator
+from email.message import EmailMessage
+
+import aiosmtplib
+import pytest
+from markupsafe import escape
+from sqlalchemy import func, select
+
+from webapp.delivery import capture_smtp
+from webapp.models import OutboxMessage
+from webapp.services import outbox
+
+HTML_PART = ('<p class="hi">Hello "Ann" &amp; <b>friends</b></p><script>alert(1)</script>'
+             '<a href="https://example.com/?a=1&amp;b=2">Shop</a>')
+
+
+@pytest.fixture
+async def capture_port(db) -> AsyncIterator[int]:
+    """The capture server, in this test's event loop, on a free port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = await capture_smtp.start("127.0.0.1", port)
+    yield port
+    server.close()
+    await server.wait_closed()
+
+
+def newsletter() -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = "Mailroom <news@example.com>"
+    message["To"] = "ann@example.com"
+    message["Subject"] = "Grüße & news"
+    message["Message-ID"] = "<abc123@example.com>"
+    message["List-Unsubscribe"] = "<https://mail.example.com/u/unsubscribe/token>"
+    message.set_content("Hello Ann,\nthe text part.")
+    message.add_alternative(HTML_PART, subtype="html")
+    return message
+
+
+async def test_capture_server_stores_what_it_receives(capture_port, db):
+    errors, reply = await aiosmtplib.send(newsletter(), hostname="127.0.0.1", port=capture_port,
+                                          recipients=["ann@example.com", "bob@example.com"])
+    assert errors == {}
+    row = (await db.scalars(select(OutboxMessage))).one()
+    assert reply == f"2.0.0 Captured as outbox message {row.id}"
+    assert (row.mail_from, row.rcpt_to) == ("news@example.com", "ann@example.com, bob@example.com")
+    assert (row.subject, row.message_id) == ("Grüße & news", "<abc123@example.com>")
+    view = outbox.view(row.raw)
+    assert view.html.strip() == HTML_PART and view.text.strip() == "Hello Ann,\nthe text part."
+    assert ("List-Unsubscribe", "<https://mail.example.com/u/unsubscribe/token>") in view.headers
+
+
+async def test_outbox_lists_captured_mail_and_shows_it_safely(capture_port, staff, db):
+    viewer = await staff("viewer")
+    await aiosmtplib.send(newsletter(), hostname="127.0.0.1", port=capture_port)
+    row_id = await db.scalar(select(OutboxMessage.id))
+
+    listing = viewer.get("/outbox")
+    assert listing.status_code == 200
+    assert f'<a href="/outbox/{row_id}">Grüße &amp; news</a>' in listing.text
+    assert "ann@example.com" in listing.text
+    assert "Clear outbox" not in listing.text  # viewers cannot clear it
+
+    detail = viewer.get(f"/outbox/{row_id}").text
+    srcdoc = escape(HTML_PART + "\n")  # every quote, <, > and & escaped for the attribute
+    assert f'title="HTML part of the message" sandbox="" srcdoc="{srcdoc}"></iframe>' in detail
+    assert "<script>alert(1)</script>" not in detail and "&lt;script&gt;" in detail
+    assert '<pre class="outbox-text">Hello Ann,\nthe text part.' in detail
+    assert "<th scope=\"row\">Message-ID</th><td>&lt;abc123@example.com&gt;</td>" in detail
+    assert html.unescape(detail).count(HTML_PART) == 1  # exactly the part, once, inside srcdoc
+
+    assert viewer.get("/outbox/999999").status_code == 404
+    assert viewer.get("/outbox/99999999999999999999999").status_code == 404
+
+
+async def test_outbox_pages_newest_first_with_a_keyset_cursor(staff, db):
+    viewer = await staff("viewer")
+    for n in range(1, 56):
+        await outbox.store(db, "news@example.com", [f"reader{n}@example.com"],
+                           f"Subject: Message {n}\r\n\r\nbody\r\n".encode())
+    await db.commit()
+
+    first = viewer.get("/outbox").text
+    assert first.index(">Message 55<") < first.index(">Message 54<")
+    assert ">Message 6<" in first and ">Message 5<" not in first
+    sixth_id = await db.scalar(select(OutboxMessage.id).where(OutboxMessage.subject == "Message 6"))
+    assert f'href="/outbox?before={sixth_id}">Older →</a>' in first
+
+    second = viewer.get(f"/outbox?before={sixth_id}").text
+    assert all(f">Message {n}<" in second for n in range(1, 6)) and ">Message 6<" not in second
+    assert "Older →" not in second and '<a class="button small" href="/outbox">← Newest</a>' in second
+
+    for junk in ("abc", "-1", "²", "99999999999999999999999", "1e9"):
+        response = viewer.get("/outbox", params={"before": junk})
+        assert response.status_code == 200 and ">Message 55<" in response.text, junk
+
+
+async def test_editors_clear_the_outbox_and_viewers_cannot(staff, db):
+    for n in range(3):
+        await outbox.store(db, "a@example.com", ["b@example.com"], f"Subject: {n}\r\n\r\nx\r\n".encode())
+    await db.commit()
+    viewer = await staff("viewer")
+    assert viewer.post("/outbox/clear").status_code == 403
+    assert await db.scalar(select(func.count()).select_from(OutboxMessage)) == 3
+
+    editor = await staff("editor")
+    assert "Clear outbox" in editor.get("/outbox").text
+    response = editor.post("/outbox/clear")
+    assert response.status_code == 303 and response.headers["location"] == "/outbox"
+    assert await db.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+    page = editor.get("/outbox").text
+    assert "Outbox cleared (3 messages deleted)." in page and "No mail captured yet." in page
+
+
+async def test_odd_messages_still_show(staff, db):
+    viewer = await staff("viewer")
+    odd = [
+        b"\xff\xfe not a header line at all \x00\r\n",
+        b"Subject: =?x-unknown?q?weird?=\r\nContent-Type: text/html; charset=x-unknown\r\n\r\n<p>caf\xe9</p>\r\n",
+        b"Subject: bad base64\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n!!!notbase64\r\n",
+    ]
+    ids = [(await outbox.store(db, "", ["x@example.com"], raw)).id for raw in odd]
+    await db.commit()
+    assert viewer.get("/outbox").status_code == 200
+    for message_id in ids:
+        assert viewer.get(f"/outbox/{message_id}").status_code == 200
+    assert "caf\ufffd" in viewer.get(f"/outbox/{ids[1]}").text
