@@ -84,6 +84,8 @@ class DeliverySettings:
     # again (the worker is presumed dead). Longer than any batch takes to send.
     lease_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_SEND_LEASE_SECONDS", 120))
     max_attempts: int = field(default_factory=lambda: _env_int("MAILROOM_SEND_MAX_ATTEMPTS", 5))
+    # A 4xx reply is retried after base, 2*base, 4*base ... seconds (at most an hour).
+    retry_base_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_SEND_RETRY_BASE_SECONDS", 60))
     pause_after_failures: int = field(default_factory=lambda: _env_int("MAILROOM_PAUSE_AFTER_FAILURES", 50))
     # host:port of a catch-all SMTP server used when no server is configured in the UI (dev mode).
     dev_smtp: str = field(default_factory=lambda: _env("MAILROOM_DEV_SMTP", ""))

@@ -82,7 +82,7 @@ def _salt() -> str:
 
 
 def _retry_delay(attempts: int) -> int:
-    return min(60 * 2 ** (attempts - 1), 3600)  # 1, 2, 4, ... minutes, at most an hour
+    return min(get_settings().delivery.retry_base_seconds * 2 ** (attempts - 1), 3600)
 
 
 async def _send_one(mailer: Mailer, prepared: PreparedCampaign, item: Claimed, contact, max_attempts: int) -> Outcome:
