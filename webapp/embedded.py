@@ -76,6 +76,9 @@ def start_redis(data_dir: Path) -> tuple[str, subprocess.Popen | None]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own session: Ctrl-C in the terminal must not stop Redis before the worker and web
+        # processes using it have shut down; stop() ends it last.
+        start_new_session=True,
     )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:

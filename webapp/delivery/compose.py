@@ -68,7 +68,8 @@ def build_message(envelope: Envelope, html: str, text: str) -> bytes:
             headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
     headers.extend((name, _header_value(value)) for name, value in envelope.extra_headers)
     headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("ascii")
+    # UTF-8 only when an address has a non-ASCII local part (RFC 6532; sent with SMTPUTF8).
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("utf-8")
     sep = f"--{boundary}\r\n".encode()
     part_head = b"Content-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
     return b"".join([

@@ -48,6 +48,18 @@ class _ServerDown(Exception):
     """This server cannot be used right now (refused, timed out, authentication failed)."""
 
 
+def smtp_address(address: str) -> tuple[str, bool]:
+    """The address as sent in MAIL FROM/RCPT TO, and whether it needs SMTPUTF8: an internationalised
+    domain goes as punycode; only a non-ASCII local part needs the extension."""
+    local, _, domain = address.rpartition("@")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass
+    address = f"{local}@{domain}"
+    return address, not address.isascii()
+
+
 def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
     return f"{exc.code} {exc.message}".strip()
 
@@ -114,8 +126,10 @@ class ServerPool:
         await self.rate.take()
         async with self.slots:
             client = self.idle.pop() if self.idle else await self._connect()
+            (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
+            options = ["SMTPUTF8"] if sender_utf8 or recipient_utf8 else None
             try:
-                await client.sendmail(sender, [recipient], message, timeout=SEND_TIMEOUT)
+                await client.sendmail(sender, [recipient], message, mail_options=options, timeout=SEND_TIMEOUT)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 self.idle.append(client)
                 refusal = exc.recipients[0]
@@ -176,9 +190,12 @@ class Mailer:
                 errors.append(f"{pool.target.name}: {exc}")
         raise TransientFailure("No SMTP server accepted the connection: " + "; ".join(errors))
 
-    @property
-    def server_errors(self) -> dict[int | None, str]:
-        return {p.target.id: p.last_error for p in self.pools if p.last_error}
+    def take_server_errors(self) -> dict[int, str]:
+        """Errors of configured servers since the last call, for admins to see on the SMTP page."""
+        errors = {p.target.id: p.last_error for p in self.pools if p.last_error and p.target.id is not None}
+        for pool in self.pools:
+            pool.last_error = ""
+        return errors
 
     async def close(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self.pools), return_exceptions=True)

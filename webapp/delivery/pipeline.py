@@ -130,6 +130,11 @@ async def run_batch(campaign_id: int) -> BatchResult:
 
     async with sessionmaker() as session:
         counts = await deliveries.record_outcomes(session, campaign_id, outcomes)
+        for server_id, error in mailer.take_server_errors().items():
+            await session.execute(
+                text("UPDATE smtp_servers SET last_error = :e, last_error_at = now() WHERE id = :s"),
+                {"e": error[:1000], "s": server_id},
+            )
         await session.commit()
         campaign = await session.get(Campaign, campaign_id)
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
