@@ -110,3 +110,23 @@ def test_huge_output_is_refused():
         CompiledMessage("s", "{{ 'x' * 100000000 }}").render({})
     with pytest.raises(RenderError, match="larger than"):
         CompiledMessage("s", "{% for i in range(100000) %}{{ 'y' * 50 }}{% endfor %}").render({})
+
+
+def test_text_part_is_derived_once_from_the_html_template_and_personalised():
+    message = CompiledMessage(
+        "s", '<p>Hi {{ first_name }}</p>{% if plan %}<p>Plan: {{ plan }}</p>{% endif %}'
+             '<a href="{{ unsubscribe_url }}">Unsubscribe</a><img src="{{ open_pixel_url }}">'
+    )
+    assert message.text is not None  # a template, not a per-message conversion
+    out = message.render({"first_name": "Ada", "plan": "pro", "unsubscribe_url": "https://m.example/u/1",
+                          "open_pixel_url": "https://m.example/o/1.gif"})
+    assert "Hi Ada" in out.text and "Plan: pro" in out.text
+    assert "[Unsubscribe](https://m.example/u/1)" in out.text
+    assert "o/1.gif" not in out.text
+    assert "Plan:" not in message.render({"first_name": "Bo"}).text
+
+
+def test_statement_inside_an_attribute_falls_back_to_converting_each_message():
+    message = CompiledMessage("s", '<p class="{% if vip %}gold{% endif %}">Hello {{ first_name }}</p>')
+    assert message.text is None
+    assert "Hello Ada" in message.render({"first_name": "Ada", "vip": True}).text

@@ -1,0 +1,157 @@
+"""Send throughput: a personalised, tracked campaign to Postfix's smtp-sink with the real worker.
+
+Prints our rate, the reference rate of Postfix's own smtp-source -> smtp-sink on this machine in
+the same run, their ratio, the worker's peak RSS, and what the sink accepted. Needs the Debian
+package postfix (for /usr/sbin/smtp-sink and smtp-source). BENCH_RECIPIENTS overrides 100,000.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from _common import ROOT, _free_port, services
+
+RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "100000"))
+WORKER_PROCESSES = int(os.environ.get("BENCH_WORKER_PROCESSES", str(os.cpu_count() or 2)))
+SINK, SOURCE = "/usr/sbin/smtp-sink", "/usr/sbin/smtp-source"
+
+HTML = """<html><head><style>p { font-family: sans-serif; color: #333 }</style></head><body>
+<h1>Hello {{ first_name | default("there") }}!</h1>
+<p>Here is this week's news for {{ company }}, {{ first_name }} {{ last_name }}.</p>
+<p><a href="https://example.com/articles/1">Read the first story</a> ·
+<a href="https://example.com/articles/2">Read the second story</a></p>
+{% if plan %}<p>Your plan: {{ plan }}</p>{% endif %}
+<p>See you next week.</p></body></html>"""
+
+
+class Sink:
+    """smtp-sink with a running counter (-c) that we read to know what it accepted."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        # The counter goes to a file: into an unread pipe it would fill the pipe and stall the sink.
+        self.output = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [SINK, "-c", "-u", "root", f"127.0.0.1:{self.port}", "1000"], stdout=self.output, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)
+
+    def stop(self) -> int:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.output.seek(0)
+        counts = re.findall(rb"\d+", self.output.read())
+        return int(counts[-1]) if counts else 0
+
+
+def reference_rate(messages: int) -> float:
+    sink = Sink()
+    try:
+        start = time.perf_counter()
+        subprocess.run([SOURCE, "-s", "20", "-m", str(messages), "-l", "3000", "-f", "news@example.com",
+                        "-t", "reader@example.com", f"127.0.0.1:{sink.port}"], check=True)
+        return messages / (time.perf_counter() - start)
+    finally:
+        sink.stop()
+
+
+async def arrange(port: int) -> int:
+    from sqlalchemy import text
+
+    from webapp.db import get_sessionmaker
+    from webapp.models import EmailList, SmtpServer
+    from webapp.services import campaigns, org_settings
+
+    async with get_sessionmaker()() as session:
+        await session.execute(text("""
+            INSERT INTO contacts (email, first_name, last_name, company, custom_fields)
+            SELECT 'reader' || i || '@example.com', 'Reader' || i, 'Surname' || (i % 997), 'Company ' || (i % 1000),
+                   CASE WHEN i % 3 = 0 THEN '{"plan": "pro"}'::jsonb ELSE '{}'::jsonb END
+            FROM generate_series(1, :n) i"""), {"n": RECIPIENTS})
+        email_list = EmailList(name="Bench readers")
+        session.add(email_list)
+        session.add(SmtpServer(name="smtp-sink", host="127.0.0.1", port=port, tls_mode="none", max_connections=20))
+        await session.flush()
+        await session.execute(text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"),
+                              {"l": email_list.id})
+        await org_settings.save(session, org_settings.OrgSettings(
+            organisation_name="Bench Ltd", postal_address="1 Bench Road, Benchville"))
+        campaign = await campaigns.create_campaign(session, {
+            "name": "Bench", "subject": "News for {{ first_name }}", "from_email": "news@example.com",
+            "from_name": "Bench News", "html_content": HTML, "list_ids": [email_list.id]}, created_by="bench")
+        await session.execute(text("ANALYZE"))
+        await session.commit()
+        return campaign.id
+
+
+async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float]:
+    from webapp.db import get_sessionmaker
+    from webapp.models import Campaign
+    from webapp.services import campaigns
+
+    async with get_sessionmaker()() as session:
+        await campaigns.send_now(session, campaign_id)
+        await session.commit()
+        peak_rss = 0
+        while True:
+            rss = sum(p.memory_info().rss for p in [worker, *worker.children(recursive=True)] if p.is_running())
+            peak_rss = max(peak_rss, rss)
+            session.expire_all()
+            campaign = await session.get(Campaign, campaign_id)
+            print(f"\r{campaign.status}: {campaign.sent_count:,}/{campaign.total_recipients:,} sent",
+                  end="", file=sys.stderr, flush=True)
+            if campaign.status != "sending" and campaign.materialised_at is not None:
+                break
+            await asyncio.sleep(0.2)
+        if campaign.status != "sent":
+            raise RuntimeError(f"campaign ended {campaign.status}: {campaign.status_reason}")
+        elapsed = (campaign.completed_at - campaign.started_at).total_seconds()
+        return elapsed, campaign.sent_count, peak_rss / 2**20
+
+
+def main() -> None:
+    for tool in (SINK, SOURCE):
+        if not Path(tool).exists():
+            sys.exit(f"{tool} is missing: apt-get install postfix (it provides smtp-sink and smtp-source)")
+    with services():
+        sink = Sink()
+        campaign_id = asyncio.run(arrange(sink.port))
+        env = {**os.environ, "MAILROOM_SEND_BATCH_SIZE": "500", "MAILROOM_SCHEDULER_INTERVAL": "0.5"}
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "worker"], cwd=ROOT,
+            env={**env, "MAILROOM_WORKER_PROCESSES": str(WORKER_PROCESSES), "MAILROOM_WORKER_THREADS": "4"},
+            stdout=open(ROOT / "bench" / "send-worker.log", "w"), stderr=subprocess.STDOUT,
+        )
+        try:
+            time.sleep(2)
+            elapsed, sent, peak_rss_mb = asyncio.run(start_and_wait(campaign_id, psutil.Process(worker.pid)))
+        finally:
+            worker.terminate()
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        accepted = sink.stop()
+    rate = sent / elapsed
+    reference = reference_rate(min(RECIPIENTS, 50_000))
+    print(f"recipients: {RECIPIENTS}")
+    print(f"worker_processes: {WORKER_PROCESSES}")
+    print(f"send_seconds: {elapsed:.1f}")
+    print(f"send_rate_msgs_per_s: {rate:.0f}")
+    print(f"reference_rate_msgs_per_s: {reference:.0f}")
+    print(f"send_ratio: {rate / reference:.3f}")
+    print(f"worker_peak_rss_mb: {peak_rss_mb:.0f}")
+    print(f"send_accepted_by_sink: {accepted}")
+
+
+if __name__ == "__main__":
+    main()
