@@ -51,3 +51,40 @@ async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_m
     assert "1 Test Street, Testville" in html and "Unsubscribe" in html
     text_part = message.get_body(("plain",)).get_content()
     assert "Hello Person7" in text_part
+
+
+async def test_scheduled_campaign_starts_on_time_even_if_no_worker_ran_when_it_was_due(db, worker):
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+
+    with SmtpSink() as sink:
+        email_list = await audience(db, 10)
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [email_list.id])
+        when = datetime.now(timezone.utc) + timedelta(seconds=2)
+        await campaigns.schedule(db, campaign.id, when.isoformat())
+        await db.commit()
+        await asyncio.sleep(3)  # due while every process is down
+        worker()
+        done = await wait_for_status(db, campaign.id, {"sent"}, timeout=60)
+    assert done.sent_count == 10 and len(sink.messages) == 10
+    assert done.started_at >= when
+
+
+async def test_unsubscribed_bounced_and_inactive_contacts_get_nothing(db, worker):
+    from sqlalchemy import text
+
+    with SmtpSink() as sink:
+        email_list = await audience(db, 10)
+        await db.execute(text("UPDATE contacts SET status = 'unsubscribed' WHERE email = 'person1@example.com'"))
+        await db.execute(text("UPDATE contacts SET status = 'bounced' WHERE email = 'person2@example.com'"))
+        await db.execute(text("UPDATE contacts SET status = 'complained' WHERE email = 'person3@example.com'"))
+        await db.execute(text("UPDATE contacts SET is_active = false WHERE email = 'person4@example.com'"))
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [email_list.id])
+        await campaigns.send_now(db, campaign.id)
+        await db.commit()
+        worker()
+        done = await wait_for_status(db, campaign.id, {"sent"})
+    assert done.total_recipients == 6
+    assert sorted(sink.handler.recipients()) == sorted(f"person{i}@example.com" for i in (0, 5, 6, 7, 8, 9))
