@@ -38,6 +38,7 @@ from webapp.controllers.security import PUBLIC_PATHS, AuthenticationMiddleware, 
 from webapp.controllers.server_timing import server_timing_middleware
 from webapp.controllers.template_helpers import register_template_helpers
 from webapp.db import get_engine
+from webapp.public.preferences import PreferencesController
 from webapp.public.tracking import TrackingController
 from webapp.redis_client import get_redis
 from webapp.services.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
@@ -214,6 +215,7 @@ def create_app() -> Litestar:
             api_router,
             ui_router,
             TrackingController,
+            PreferencesController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],

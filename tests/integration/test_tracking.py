@@ -89,3 +89,27 @@ async def test_forged_unsubscribe_token_is_refused(db, live_server):
     assert httpx.post(f"{live_server}/u/unsubscribe/{forged}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
     assert httpx.get(f"{live_server}/u/unsubscribe/xyz").status_code == 404
     assert await db.scalar(text("SELECT status FROM contacts")) == "active"
+
+
+async def test_preferences_page_leaves_unticked_lists_or_everything(db, live_server):
+    from webapp.models import EmailList
+
+    _, delivery_id, _ = await sent_delivery(db)
+    other = EmailList(name="Product news")
+    db.add(other)
+    await db.flush()
+    await db.execute(text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"), {"l": other.id})
+    await db.commit()
+    url = f"{live_server}/u/preferences/{make_token('unsubscribe', delivery_id)}"
+    page = httpx.get(url)
+    assert page.status_code == 200 and "Audience" in page.text and "Product news" in page.text
+
+    keep_audience = await db.scalar(text("SELECT id FROM email_lists WHERE name = 'Audience'"))
+    saved = httpx.post(url, data={"keep": str(keep_audience), "action": "save"})
+    assert saved.status_code == 200 and "Your preferences are saved." in saved.text
+    assert await db.scalar(text("SELECT count(*) FROM list_members")) == 1
+    assert await db.scalar(text("SELECT status FROM contacts")) == "active"
+
+    httpx.post(url, data={"action": "unsubscribe-all"})
+    assert await db.scalar(text("SELECT status FROM contacts")) == "unsubscribed"
+    assert httpx.get(f"{live_server}/u/preferences/forged").status_code == 404

@@ -19,7 +19,7 @@ PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c0
 NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
 
 
-def _delivery_id(purpose: str, token: str) -> int:
+def delivery_id_from(purpose: str, token: str) -> int:
     numbers = read_token(purpose, token, 1)
     if numbers is None:
         raise NotFound("This link is not valid.")
@@ -52,12 +52,12 @@ class TrackingController(Controller):
 
     @get("/unsubscribe/{token:str}", name="unsubscribe-confirm")
     async def unsubscribe_form(self, db: AsyncSession, token: str) -> Template:
-        ref = await engagement.delivery(db, _delivery_id("unsubscribe", token))
+        ref = await engagement.delivery(db, delivery_id_from("unsubscribe", token))
         return Template("public/unsubscribe.html", context={"email": ref.email, "token": token, "done": False})
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
     async def unsubscribe(self, request: Request, db: AsyncSession, token: str) -> Response | Template:
-        delivery_id = _delivery_id("unsubscribe", token)
+        delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"
         ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
