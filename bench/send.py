@@ -93,7 +93,9 @@ async def arrange(port: int) -> int:
         return campaign.id
 
 
-async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float]:
+async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float]:
+    """Send, and sample memory: worker_peak_rss is the largest single worker process (each is
+    one `mailroom worker` process's share); the total adds the supervisor and all processes."""
     from webapp.db import get_sessionmaker
     from webapp.models import Campaign
     from webapp.services import campaigns
@@ -101,10 +103,10 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[floa
     async with get_sessionmaker()() as session:
         await campaigns.send_now(session, campaign_id)
         await session.commit()
-        peak_rss = 0
+        peak_rss = peak_total = 0
         while True:
-            rss = sum(p.memory_info().rss for p in [worker, *worker.children(recursive=True)] if p.is_running())
-            peak_rss = max(peak_rss, rss)
+            sizes = [p.memory_info().rss for p in [worker, *worker.children(recursive=True)] if p.is_running()]
+            peak_rss, peak_total = max(peak_rss, *sizes), max(peak_total, sum(sizes))
             session.expire_all()
             campaign = await session.get(Campaign, campaign_id)
             print(f"\r{campaign.status}: {campaign.sent_count:,}/{campaign.total_recipients:,} sent",
@@ -115,7 +117,7 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[floa
         if campaign.status != "sent":
             raise RuntimeError(f"campaign ended {campaign.status}: {campaign.status_reason}")
         elapsed = (campaign.completed_at - campaign.started_at).total_seconds()
-        return elapsed, campaign.sent_count, peak_rss / 2**20
+        return elapsed, campaign.sent_count, peak_rss / 2**20, peak_total / 2**20
 
 
 def main() -> None:
@@ -133,7 +135,7 @@ def main() -> None:
         )
         try:
             time.sleep(2)
-            elapsed, sent, peak_rss_mb = asyncio.run(start_and_wait(campaign_id, psutil.Process(worker.pid)))
+            elapsed, sent, peak_rss_mb, peak_total_mb = asyncio.run(start_and_wait(campaign_id, psutil.Process(worker.pid)))
         finally:
             worker.terminate()
             try:
@@ -146,6 +148,7 @@ def main() -> None:
     print(f"recipients: {RECIPIENTS}")
     print(f"worker_processes: {WORKER_PROCESSES}")
     print(f"send_seconds: {elapsed:.1f}")
+    print(f"worker_processes_total_peak_rss_mb: {peak_total_mb:.0f}")
     print(f"send_rate_msgs_per_s: {rate:.0f}")
     print(f"reference_rate_msgs_per_s: {reference:.0f}")
     print(f"send_ratio: {rate / reference:.3f}")
