@@ -19,6 +19,21 @@ ENDPOINTS = {
     ("get", "/api/lists/{list_id}"): ("lists", None, {"200": "ListOut", "404": "ErrorOut"}),
     ("post", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"201": "ListOut", "200": "ListOut"}),
     ("delete", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"204": None, "404": "ErrorOut"}),
+    ("post", "/api/campaigns"): ("campaigns", "CampaignCreate", {"201": "CampaignDetailOut", "422": "ErrorOut"}),
+    ("get", "/api/campaigns"): ("campaigns", None, {"200": "CampaignPageOut"}),
+    ("get", "/api/campaigns/{campaign_id}"): ("campaigns", None, {"200": "CampaignDetailOut", "404": "ErrorOut"}),
+    ("put", "/api/campaigns/{campaign_id}"): ("campaigns", "CampaignUpdate", {"200": "CampaignDetailOut",
+                                                                            "409": "ErrorOut", "422": "ErrorOut"}),
+    ("delete", "/api/campaigns/{campaign_id}"): ("campaigns", None, {"204": None, "409": "ErrorOut"}),
+    ("post", "/api/campaigns/{campaign_id}/schedule"): ("campaigns", "ScheduleIn", {"200": "CampaignDetailOut",
+                                                                                  "422": "ErrorOut"}),
+    ("post", "/api/campaigns/{campaign_id}/send"): ("campaigns", None, {"202": "CampaignDetailOut", "409": "ErrorOut",
+                                                                      "422": "ErrorOut"}),
+    **{("post", f"/api/campaigns/{{campaign_id}}/{action}"): ("campaigns", None, {"200": "CampaignDetailOut",
+                                                                                 "409": "ErrorOut"})
+       for action in ("pause", "resume", "cancel")},
+    ("post", "/api/campaigns/{campaign_id}/duplicate"): ("campaigns", None, {"201": "CampaignDetailOut"}),
+    ("get", "/api/campaigns/{campaign_id}/emails"): ("campaigns", None, {"200": "EmailPageOut", "404": "ErrorOut"}),
 }
 
 

@@ -30,32 +30,40 @@ class Principal:
         return self.role.allows(required)
 
 
+async def authenticate(connection: ASGIConnection, *, api_key_allowed: bool = False) -> Principal:
+    """Bearer keys for /api, the session for the staff UI. Where both are allowed (the campaign
+    WebSocket, for programs and for the campaign page) an Authorization header means a key."""
+    if connection.url.path.startswith("/api") or (api_key_allowed and connection.headers.get("authorization")):
+        return await _api_key(connection)
+    return await _session(connection)
+
+
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
-        if connection.url.path.startswith("/api"):
-            return await self._api_key(connection)
-        return await self._session(connection)
+        return AuthenticationResult(await authenticate(connection), None)
 
-    async def _api_key(self, connection: ASGIConnection) -> AuthenticationResult:
-        scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
-        async with get_sessionmaker()() as session, session.begin():
-            key = await api_keys.verify_key(session, token.strip())
-        if key is None:
-            raise NotAuthorizedException("The API key is not valid or has been revoked.")
-        return AuthenticationResult(Principal(key.id, key.name, Role(key.role), via_api_key=True), None)
 
-    async def _session(self, connection: ASGIConnection) -> AuthenticationResult:
-        user_id = connection.session.get("user_id") if "session" in connection.scope else None
-        if user_id is None:
-            raise NotAuthorizedException("Sign in first.")
-        async with get_sessionmaker()() as session:
-            user = await session.get(User, user_id)
-        if user is None or not user.is_active:
-            connection.clear_session()
-            raise NotAuthorizedException("Sign in first.")
-        return AuthenticationResult(Principal(user.id, user.name or user.email, Role(user.role)), None)
+async def _api_key(connection: ASGIConnection) -> Principal:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
+    async with get_sessionmaker()() as session, session.begin():
+        key = await api_keys.verify_key(session, token.strip())
+    if key is None:
+        raise NotAuthorizedException("The API key is not valid or has been revoked.")
+    return Principal(key.id, key.name, Role(key.role), via_api_key=True)
+
+
+async def _session(connection: ASGIConnection) -> Principal:
+    user_id = connection.session.get("user_id") if "session" in connection.scope else None
+    if user_id is None:
+        raise NotAuthorizedException("Sign in first.")
+    async with get_sessionmaker()() as session:
+        user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        connection.clear_session()
+        raise NotAuthorizedException("Sign in first.")
+    return Principal(user.id, user.name or user.email, Role(user.role))
 
 
 def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:

@@ -2,6 +2,8 @@
 
 from webapp.controllers.api_keys import ApiKeysController
 from webapp.controllers.auth import AuthController
+from webapp.controllers.campaign_live import CampaignLiveController
+from webapp.controllers.campaigns import CampaignsController
 from webapp.controllers.contacts import ContactsController
 from webapp.controllers.dashboard import DashboardController
 from webapp.controllers.lists import ListsController
@@ -12,3 +14,4 @@ from webapp.controllers.users import UsersController
 
 CONTROLLERS = [AuthController, DashboardController, ContactsController, ListsController, UsersController, ApiKeysController]
 CONTROLLERS += [OutboxController, OrgSettingsController, SmtpServersController]
+CONTROLLERS += [CampaignsController, CampaignLiveController]

@@ -124,6 +124,8 @@ class Delivery(Base):
         Index("ix_deliveries_claimable", "campaign_id", "id",
               postgresql_where=text("status IN ('pending', 'sending')")),
         Index("ix_deliveries_campaign_status", "campaign_id", "status"),
+        # A campaign's recipients page by page, in send order (queries/campaigns.find_deliveries).
+        Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
         Index("ix_deliveries_contact_id", "contact_id"),
     )
 

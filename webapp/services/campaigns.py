@@ -12,18 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import Campaign, CampaignList, EmailList, EmailTemplate
 from webapp.models.campaign import DEFAULT_CAMPAIGN_SETTINGS, CampaignStatus
-from webapp.services.campaign_states import check_editable, check_transition
+from webapp.services.campaign_states import IllegalTransition, check_editable, check_transition
 from webapp.services.errors import NotFound, ValidationFailed
 from webapp.services.rendering import check_template
-from webapp.services.validation import normalize_email, text_field
+from webapp.services.validation import is_valid_id, normalize_email, text_field
 
 S = CampaignStatus
 DETAIL_FIELDS = {"name": ("Name", 200), "subject": ("Subject", 500), "from_name": ("From name", 200)}
 CONTENT_FIELDS = ("html_content", "text_content")
 MAX_CONTENT = 1_000_000
+DELETABLE = frozenset({S.DRAFT, S.CANCELLED, S.FAILED})
 
 
 async def get_campaign(session: AsyncSession, campaign_id: int, *, for_update: bool = False) -> Campaign:
+    if not is_valid_id(campaign_id):  # beyond bigint: no such campaign, not a database error
+        raise NotFound(f"Campaign {campaign_id} does not exist.")
     query = select(Campaign).where(Campaign.id == campaign_id)
     if for_update:
         query = query.with_for_update()
@@ -42,7 +45,7 @@ def validate(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
                 values[name] = text_field(data.get(name), label, limit)
             except ValueError as exc:
                 errors[name] = str(exc)
-    if not partial and not values.get("name") and "name" not in errors:
+    if (not partial or "name" in values) and not values.get("name") and "name" not in errors:
         errors["name"] = "Give the campaign a name."
     for name in ("from_email", "reply_to"):
         if name in data:
@@ -63,6 +66,9 @@ def validate(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
             values["template_id"] = int(raw) if raw not in (None, "") else None
         except (TypeError, ValueError):
             errors["template_id"] = "Choose a template from the list."
+        else:
+            if values["template_id"] is not None and not is_valid_id(values["template_id"]):
+                errors["template_id"] = f"Template {values['template_id']} does not exist."
     if "settings" in data:
         raw = data["settings"] if isinstance(data["settings"], Mapping) else {}
         unknown = set(raw) - set(DEFAULT_CAMPAIGN_SETTINGS)
@@ -95,22 +101,24 @@ async def create_campaign(session: AsyncSession, data: Mapping[str, Any], create
     return campaign
 
 
-async def _copy_template(session: AsyncSession, values: dict[str, Any]) -> None:
+async def _copy_template(session: AsyncSession, values: dict[str, Any], current_subject: str = "") -> None:
     template = await session.get(EmailTemplate, values["template_id"])
     values["html_content"] = template.html_content
     values["text_content"] = template.text_content
-    if not values.get("subject"):
+    if not values.get("subject") and not current_subject:
         values["subject"] = template.subject
 
 
 async def update_campaign(session: AsyncSession, campaign_id: int, data: Mapping[str, Any]) -> Campaign:
     campaign = await get_campaign(session, campaign_id, for_update=True)
     check_editable(campaign.status)
+    if isinstance(data.get("settings"), Mapping):  # settings that are not sent keep their value
+        data = {**data, "settings": {**campaign.settings, **data["settings"]}}
     values = validate({k: v for k, v in data.items() if k != "list_ids"}, partial=True)
     if "template_id" in values:
         await _check_template_exists(session, values["template_id"])
         if values["template_id"] and values["template_id"] != campaign.template_id and "html_content" not in values:
-            await _copy_template(session, values)
+            await _copy_template(session, values, campaign.subject)
     for name, value in values.items():
         setattr(campaign, name, value)
     if "list_ids" in data:
@@ -125,9 +133,12 @@ def _list_ids(raw: Any) -> list[int]:
         return []
     items = raw if isinstance(raw, (list, tuple)) else [raw]
     try:
-        return sorted({int(item) for item in items if str(item).strip()})
+        ids = sorted({int(item) for item in items if str(item).strip()})
     except (TypeError, ValueError):
         raise ValidationFailed({"list_ids": "List ids must be numbers."}) from None
+    if bad := [i for i in ids if not is_valid_id(i)]:
+        raise ValidationFailed({"list_ids": "Unknown list ids: " + ", ".join(map(str, bad[:10])) + "."})
+    return ids
 
 
 async def set_lists(session: AsyncSession, campaign: Campaign, raw: Any) -> list[int]:
@@ -178,7 +189,10 @@ def parse_schedule(raw_time: Any, raw_zone: Any) -> tuple[datetime, str]:
         raise ValidationFailed({"scheduled_time": "Enter a date and time like 2026-12-01T09:30."}) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
-    return when.astimezone(timezone.utc), zone_name
+    try:
+        return when.astimezone(timezone.utc), zone_name
+    except OverflowError:
+        raise ValidationFailed({"scheduled_time": "Choose a time before the year 9999."}) from None
 
 
 async def _require_ready(session: AsyncSession, campaign: Campaign) -> None:
@@ -197,6 +211,7 @@ async def schedule(session: AsyncSession, campaign_id: int, raw_time: Any, raw_z
     await _require_ready(session, campaign)
     campaign.status, campaign.scheduled_at, campaign.timezone, campaign.status_reason = S.SCHEDULED.value, when, zone, ""
     await session.flush()
+    await session.refresh(campaign)
     return campaign
 
 
@@ -230,6 +245,8 @@ async def unschedule(session: AsyncSession, campaign_id: int) -> Campaign:
     """Back to draft to edit a scheduled campaign."""
     campaign = await _move(session, campaign_id, S.DRAFT, "")
     campaign.scheduled_at = None
+    await session.flush()
+    await session.refresh(campaign)
     return campaign
 
 
@@ -261,7 +278,8 @@ async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) ->
 
 async def delete_campaign(session: AsyncSession, campaign_id: int) -> None:
     campaign = await get_campaign(session, campaign_id, for_update=True)
-    if campaign.status not in (S.DRAFT.value, S.CANCELLED.value, S.FAILED.value):
-        raise ValidationFailed({"status": f"A {campaign.status} campaign cannot be deleted."})
+    if S(campaign.status) not in DELETABLE:
+        raise IllegalTransition(f"A {campaign.status} campaign cannot be deleted; only drafts, cancelled and failed "
+                                "campaigns can.", "status")
     await session.delete(campaign)
     await session.flush()
