@@ -100,6 +100,8 @@ async def test_errors_name_the_field(api, db):
     assert bad.status_code == 422 and {"from_email", "html_content"} <= set(fields(bad))
     assert fields(client.post("/api/campaigns", json={"name": "x", "list_ids": [424242]})) == {
         "list_ids": "Unknown list ids: 424242."}
+    nul = client.post("/api/campaigns", json={"name": "x", "html_content": "a\u0000b"})
+    assert nul.status_code == 422 and "NUL" in fields(nul)["html_content"]
     assert client.post("/api/campaigns", json={"name": "x", "template_id": 2**70}).status_code == 400
     assert client.get("/api/campaigns/999").status_code == 404
     assert client.get("/api/campaigns?status=nope").status_code == 400

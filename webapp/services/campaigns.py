@@ -59,6 +59,8 @@ def validate(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
             value = data[name] if isinstance(data[name], str) else ""
             if len(value) > MAX_CONTENT:
                 errors[name] = f"At most {MAX_CONTENT:,} characters."
+            elif "\x00" in value:  # PostgreSQL text cannot hold NUL
+                errors[name] = "Contains a character that is not allowed (NUL)."
             values[name] = value
     if "template_id" in data:
         raw = data["template_id"]
