@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from webapp.models import Contact
-from webapp.queries.contacts import SORTS, ContactFilter, decode_cursor, estimate_count, page, search_query
-from webapp.services import contacts
+from webapp.queries.contacts import (
+    SORTS,
+    ContactFilter,
+    decode_cursor,
+    encode_cursor,
+    estimate_count,
+    page,
+    search_query,
+)
+from webapp.services import contacts, lists
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
 
 NASTY = ["", " ", "\x00", "a:*", "!(a | b) & c", "'; DROP TABLE contacts; --", "%_\\", "ß½²", "日本語 テスト",
@@ -39,29 +49,33 @@ def expected_order(sort: str):
     return select(Contact.id).order_by(*columns)
 
 
-@pytest.mark.parametrize("sort", list(SORTS))
-async def test_keyset_pages_walk_every_row_once_both_ways(db, sort):
-    await seed(db, 57)
-    want = list(await db.scalars(expected_order(sort)))
+async def walk_both_ways(db, filters: ContactFilter, sort: str, limit: int, **options) -> list[int]:
+    """Follow Next to the end, then Previous back to the start: the ids in order, each page checked."""
+    most = await db.scalar(select(func.count()).select_from(Contact)) // limit + 2  # a loop is a failure
     pages, cursor = [], None
     while True:
-        result = await page(db, ContactFilter(), sort=sort, cursor=cursor, limit=10)
+        result = await page(db, filters, sort=sort, cursor=cursor, limit=limit, **options)
         pages.append([c.id for c in result.contacts])
         assert (result.prev_cursor is None) == (cursor is None)
         if not result.next_cursor:
             break
+        assert len(pages[-1]) == limit and len(pages) < most
         cursor = result.next_cursor
-    assert [i for p in pages for i in p] == want
-    assert [len(p) for p in pages] == [10, 10, 10, 10, 10, 7]
-
-    back = []
-    cursor = result.prev_cursor
+    back, cursor = [], result.prev_cursor
     while cursor:
-        result = await page(db, ContactFilter(), sort=sort, cursor=cursor, limit=10)
+        assert len(back) < most
+        result = await page(db, filters, sort=sort, cursor=cursor, limit=limit, **options)
         back.append([c.id for c in result.contacts])
-        assert result.next_cursor  # coming back, there is always a way forward again
+        assert result.next_cursor
         cursor = result.prev_cursor
     assert back == pages[-2::-1]
+    return [i for p in pages for i in p]
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+async def test_keyset_pages_walk_every_row_once_both_ways(db, sort):
+    await seed(db, 57)
+    assert await walk_both_ways(db, ContactFilter(), sort, 10) == list(await db.scalars(expected_order(sort)))
 
 
 async def test_filtered_pages_and_filters(db):
@@ -131,7 +145,115 @@ async def test_estimate_count_estimates_large_sets(db):
     assert not exact and 19_000 <= count <= 21_000
     count, exact = await estimate_count(db, ContactFilter(status="active"))  # 3 in 4 rows
     assert not exact and 13_500 <= count <= 16_500
-    assert await estimate_count(db, ContactFilter(status="bounced")) == (5_000, True)
+    # bounced and inactive: none, but the planner assumes independence and expects 2,500: counted
+    assert await estimate_count(db, ContactFilter(status="bounced", is_active=False)) == (0, True)
+
+
+# ---- page(): the three ways of reading a filtered page -------------------------------------
+
+async def seed_bunched(db, n: int = 300) -> int:
+    """n contacts with `event` on the 40 oldest, `regular` on all but the 60 newest and `Acme` on 30
+    in the middle, so matches bunch up in date order; names, companies and dates repeat (ties broken
+    by id). Returns a list's id holding every fifth contact. Analysed: the planner's estimates are real."""
+    await db.execute(text(
+        "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, last_updated) "
+        "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), "
+        "CASE WHEN g BETWEEN 140 AND 169 THEN 'Acme' ELSE 'Co' || (g % 3) END, "
+        "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
+        "array_remove(ARRAY[CASE WHEN g % 3 = 0 THEN 'vip' END, CASE WHEN g <= 40 THEN 'event' END, "
+        "CASE WHEN g <= :n - 60 THEN 'regular' END], NULL), "
+        "timestamp '2024-01-01' + (g / 4) * interval '1 day', timestamp '2024-02-01' + (g % 6) * interval '1 hour' "
+        "FROM generate_series(1, :n) g"
+    ), {"n": n})
+    email_list = await lists.create_list(db, {"name": "Every fifth"}, created_by="test")
+    await lists.add_members(db, email_list.id, list(range(5, n + 1, 5)))
+    await db.commit()
+    await db.execute(text("ANALYZE contacts"))
+    await db.execute(text("ANALYZE list_members"))
+    return email_list.id
+
+
+@contextlib.contextmanager
+def statements(db):
+    """The SQL statements the session sends, as they are sent."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    engine = db.bind.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def filter_cases(list_id: int) -> list[ContactFilter]:
+    return [
+        ContactFilter(tag="event"),  # bunched at the old end
+        ContactFilter(tag="regular"),  # most contacts, but not the newest
+        ContactFilter(q="acme"),  # bunched in the middle
+        ContactFilter(tags=("vip",), status="active"),  # spread out
+        ContactFilter(company="co1", is_active=True),
+        ContactFilter(list_id=list_id),
+        ContactFilter(q="c1", tag="vip"),  # two indexed filters
+        ContactFilter(tag="nobody"),
+    ]
+
+
+# gather_below: 10**9 gathers every time, 0 probes every time (and gathers when the probes fail).
+@pytest.mark.parametrize("gather_below", [10**9, 0], ids=["gather", "probe"])
+@pytest.mark.parametrize("sort", list(SORTS))
+async def test_filtered_pages_return_every_match_once_in_order(db, sort, gather_below):
+    list_id = await seed_bunched(db)
+    for filters in filter_cases(list_id):
+        want = list(await db.scalars(filters.apply(expected_order(sort))))
+        for limit in (7, 50):
+            got = await walk_both_ways(db, filters, sort, limit, gather_below=gather_below)
+            assert got == want, (filters, limit)
+
+
+async def test_probe_gives_up_on_bunched_matches_and_gathers(db):
+    await seed_bunched(db)
+    newest_events = list(await db.scalars(ContactFilter(tag="event").apply(expected_order("newest"))))
+    with statements(db) as sent:
+        result = await page(db, ContactFilter(tag="event"), sort="newest", limit=5, gather_below=0)
+    # the 260 newest rows hold no event: the probe comes back empty, and gathering also counts
+    assert [c.id for c in result.contacts] == newest_events[:5]
+    assert sum("AS walk" in s for s in sent) >= 1 and sum("MATERIALIZED" in s for s in sent) == 1
+    assert (result.count, result.count_exact) == (40, True)
+    assert await estimate_count(db, ContactFilter(tag="event"), result) == (40, True)
+
+    with statements(db) as sent:  # the oldest first: the probe's first rows are matches
+        result = await page(db, ContactFilter(tag="event"), sort="oldest", limit=5, gather_below=0)
+    assert [c.id for c in result.contacts] == newest_events[::-1][:5]
+    assert not any("MATERIALIZED" in s for s in sent) and not result.count_exact
+
+    regulars = list(await db.scalars(ContactFilter(tag="regular").apply(expected_order("newest"))))
+    with statements(db) as sent:  # 240 matches: a second probe 4x longer is cheaper than gathering
+        result = await page(db, ContactFilter(tag="regular"), sort="newest", limit=5, gather_below=0)
+    assert [c.id for c in result.contacts] == regulars[:5]
+    assert sum("AS walk" in s for s in sent) == 2 and not any("MATERIALIZED" in s for s in sent)
+
+
+async def test_gathering_counts_every_match_on_every_page(db):
+    list_id = await seed_bunched(db)
+    filters = ContactFilter(list_id=list_id, tag="vip")
+    total = await db.scalar(filters.apply(select(func.count()).select_from(Contact)))
+    assert 0 < total < 50
+    cursor = None
+    for _ in range(3):
+        result = await page(db, filters, sort="email", cursor=cursor, limit=4)  # planned: few, so gathered
+        assert (result.count, result.count_exact) == (total, True)
+        assert await estimate_count(db, filters, result) == (total, True)
+        cursor = result.next_cursor
+    # a cursor past the last match: nothing on the page says how many there are, so they are counted
+    last = (await page(db, filters, sort="email", limit=100)).contacts[-1]
+    beyond = encode_cursor("after", [last.email.lower(), last.id])
+    result = await page(db, filters, sort="email", cursor=beyond)
+    assert result.contacts == [] and result.count is None
+    assert await estimate_count(db, filters, result) == (total, True)
 
 
 # ---- services.contacts ----------------------------------------------------------------------

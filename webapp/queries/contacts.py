@@ -1,128 +1,42 @@
-"""Contact listing: filters, keyset pagination and cheap counts for tables of millions of rows.
+"""Contact listing at millions of rows: keyset pages over any filter, and cheap counts.
 
-Every sort is a tuple of columns in one direction ending with id, matched by an index of the same
-shape (see models/contact.py), so a page is an index range scan: `(cols) > (cursor)` for the next
-page, `(cols) < (cursor)` read backwards for the previous one. No OFFSET, no COUNT(*) of the table.
+A page is `(sort cols) > (cursor key)` in sort order (`<` read backwards for the previous page), with
+no OFFSET and no COUNT(*) of the table. page() reads it one of three ways, all with the same cursors:
+- walk: the sort index in order, checking the filters on each row until the page is full. Used
+  when no filter has an index of its own (none, status, active; company when sorting by company).
+- probe: the same walk, given up after a budget of rows. Search, tags, company and list have
+  indexes of their own, and their matches can bunch up anywhere in the sort order (a tag given at
+  one event two years ago, a list imported in one go), while the planner assumes an even spread
+  and would walk past hundreds of thousands of rows for one page.
+- gather: every match through the filters' own indexes, then sorted. Costs about one row read per
+  match wherever the matches are, and counts them on the way. Used when the planner expects fewer
+  than EXACT_BELOW matches, and when probing would read more rows than there are matches.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, tuple_
+from sqlalchemy import func, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from webapp.models import Contact, ListMember
+from webapp.models import Contact
+from webapp.queries.contact_filters import (
+    SORTS,
+    ContactFilter,
+    decode_cursor,
+    encode_cursor,
+    search_query,
+    sort_columns,
+    sort_key,
+)
 
-SORTS: dict[str, tuple[str, bool]] = {
-    # name: (label, descending)
-    "newest": ("Newest first", True),
-    "oldest": ("Oldest first", False),
-    "email": ("Email A–Z", False),
-    "name": ("Name A–Z", False),
-    "company": ("Company A–Z", False),
-    "updated": ("Recently updated", True),
-}
-
-
-def _sort_columns(sort: str) -> list[Any]:
-    return {
-        "newest": [Contact.date_added, Contact.id],
-        "oldest": [Contact.date_added, Contact.id],
-        "email": [func.lower(Contact.email), Contact.id],
-        "name": [func.lower(Contact.last_name), func.lower(Contact.first_name), Contact.id],
-        "company": [func.lower(Contact.company), Contact.id],
-        "updated": [Contact.last_updated, Contact.id],
-    }[sort]
-
-
-def _sort_key(contact: Contact, sort: str) -> list[Any]:
-    return {
-        "newest": lambda c: [c.date_added.isoformat(), c.id],
-        "oldest": lambda c: [c.date_added.isoformat(), c.id],
-        "email": lambda c: [c.email.lower(), c.id],
-        "name": lambda c: [c.last_name.lower(), c.first_name.lower(), c.id],
-        "company": lambda c: [c.company.lower(), c.id],
-        "updated": lambda c: [c.last_updated.isoformat(), c.id],
-    }[sort](contact)
-
-
-def _decode_key(sort: str, raw: list[Any]) -> list[Any]:
-    key_id = int(raw[-1])
-    if not 0 < key_id < 2**63:  # ids are bigints: a larger bound would make the query fail
-        raise ValueError("id out of range")
-    if sort in {"newest", "oldest", "updated"}:
-        return [datetime.fromisoformat(raw[0]), key_id]
-    return [str(v) for v in raw[:-1]] + [key_id]
-
-
-def encode_cursor(direction: str, key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps([direction, key]).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
-    """None for anything that is not a cursor we made for this sort: the caller shows page one."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        direction, raw = json.loads(base64.urlsafe_b64decode(padded))
-        if direction not in {"after", "before"} or len(raw) != len(_sort_columns(sort)):
-            return None
-        return direction, _decode_key(sort, raw)
-    except (ValueError, TypeError, KeyError, OverflowError, json.JSONDecodeError):  # int(1e999); a dict key
-        return None
-
-
-MAX_SEARCH_WORD = 100  # PostgreSQL rejects tsquery words over 2 KB; nobody types a longer prefix
-
-
-def search_query(q: str) -> str | None:
-    """Turn what was typed into a prefix tsquery: 'jo smi' -> 'jo:* & smi:*'. Only word characters survive."""
-    words = [
-        "".join(ch for ch in word if ch.isalnum())[:MAX_SEARCH_WORD]
-        for word in q.lower().replace("@", " ").replace(".", " ").split()
-    ]
-    words = [w for w in words if w]
-    return " & ".join(f"{w}:*" for w in words[:8]) or None
-
-
-@dataclass
-class ContactFilter:
-    q: str = ""
-    tag: str = ""
-    tags: tuple[str, ...] = ()  # contacts having all of these
-    company: str = ""
-    status: str = ""
-    is_active: bool | None = None
-    list_id: int | None = None
-
-    def apply(self, query: Select) -> Select:
-        if self.q and (tsquery := search_query(self.q)):
-            query = query.where(Contact.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
-        if self.tag:
-            query = query.where(Contact.tags.contains([self.tag.strip().lower()]))
-        if wanted := [t.strip().lower() for t in self.tags if t.strip()]:
-            query = query.where(Contact.tags.contains(wanted))
-        if self.company:
-            query = query.where(func.lower(Contact.company) == self.company.strip().lower())
-        if self.status:
-            query = query.where(Contact.status == self.status)
-        if self.is_active is not None:
-            query = query.where(Contact.is_active.is_(self.is_active))
-        if self.list_id is not None:
-            query = query.where(
-                select(ListMember.contact_id)
-                .where(ListMember.list_id == self.list_id, ListMember.contact_id == Contact.id)
-                .exists()
-            )
-        return query
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.q or self.tag or self.tags or self.company or self.status or self.list_id is not None) and self.is_active is None
+__all__ = [  # the filters and cursors are part of this module's interface too
+    "SORTS", "ContactFilter", "ContactPage", "decode_cursor", "encode_cursor", "estimate_count", "page", "search_query",
+]
 
 
 @dataclass
@@ -132,62 +46,183 @@ class ContactPage:
     prev_cursor: str | None
     sort: str
     filters: ContactFilter = field(default_factory=ContactFilter)
+    # What page() learned about the number of matches, for estimate_count: None when it did not ask.
+    count: int | None = None
+    count_exact: bool = False
+
+
+# Sets the planner expects to be smaller than this are read whole: page() gathers them and
+# estimate_count() counts them, so their counts are exact (about one row read per match).
+EXACT_BELOW = 5_000
+# The first probe reads up to 4x the rows an even spread of the matches would need for a page, each
+# next one 4x more.
+PROBE_GROWTH = 4
+
+
+@dataclass(frozen=True)
+class _Order:
+    """One request's sort: its columns, the direction this page reads them in, the cursor's key."""
+
+    sort: str
+    descending: bool
+    key: list[Any] | None
+
+    def by(self, columns: list[Any]) -> list[Any]:
+        return [c.desc() if self.descending else c.asc() for c in columns]
+
+    def after_key(self, columns: list[Any]) -> Any:
+        """Rows past the cursor in reading order (`True` without a cursor)."""
+        if self.key is None:
+            return true()
+        row, key = tuple_(*columns), tuple_(*self.key)
+        return row < key if self.descending else row > key
+
+    def labelled(self) -> list[Any]:
+        """The sort columns named k0..kn (kn is id), for subqueries whose ORDER BY must survive."""
+        return [c.label(f"k{i}") for i, c in enumerate(sort_columns(self.sort))]
 
 
 async def page(
-    session: AsyncSession, filters: ContactFilter, *, sort: str = "newest", cursor: str | None = None, limit: int = 50
+    session: AsyncSession,
+    filters: ContactFilter,
+    *,
+    sort: str = "newest",
+    cursor: str | None = None,
+    limit: int = 50,
+    gather_below: int = EXACT_BELOW,
 ) -> ContactPage:
     if sort not in SORTS:
         sort = "newest"
-    descending = SORTS[sort][1]
-    columns = _sort_columns(sort)
     decoded = decode_cursor(cursor, sort) if cursor else None
-    direction = decoded[0] if decoded else "after"
-    backwards = direction == "before"
+    backwards = decoded is not None and decoded[0] == "before"
     # Reading backwards flips both the comparison and the order; the rows are reversed afterwards.
-    read_descending = descending != backwards
-
-    query = filters.apply(select(Contact))
-    if decoded:
-        row, key = tuple_(*columns), tuple_(*decoded[1])
-        query = query.where(row < key if read_descending else row > key)
-    query = query.order_by(*[c.desc() if read_descending else c.asc() for c in columns]).limit(limit + 1)
-    rows = list(await session.scalars(query))
+    order = _Order(sort, SORTS[sort][1] != backwards, decoded[1] if decoded else None)
+    # One row more than shown tells whether there is a next page.
+    rows, count, exact = await _read(session, filters, order, limit + 1, gather_below)
     has_more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
         rows.reverse()
-
     next_cursor = prev_cursor = None
     if rows:
         if has_more or backwards:
-            next_cursor = encode_cursor("after", _sort_key(rows[-1], sort))
+            next_cursor = encode_cursor("after", sort_key(rows[-1], sort))
         if decoded and (has_more or not backwards):
-            prev_cursor = encode_cursor("before", _sort_key(rows[0], sort))
-    return ContactPage(rows, next_cursor, prev_cursor, sort, filters)
+            prev_cursor = encode_cursor("before", sort_key(rows[0], sort))
+    return ContactPage(rows, next_cursor, prev_cursor, sort, filters, count, exact)
 
 
-EXACT_COUNT_BELOW = 10_000
+async def _read(
+    session: AsyncSession, filters: ContactFilter, order: _Order, wanted: int, gather_below: int
+) -> tuple[list[Contact], int | None, bool]:
+    """Up to `wanted` rows past the cursor, and what was learned of the number of matches:
+    (rows, count or None, whether the count is exact)."""
+    if not filters.has_own_index(order.sort):
+        return await _walk(session, filters, order, wanted), None, False
+    planned = await _explain_rows(session, filters)
+    if planned < gather_below:
+        rows, total = await _gather(session, filters, order, wanted, count=True)
+        return rows, total, total is not None
+    table = max(await _table_rows(session), planned)
+    budget = math.ceil(PROBE_GROWTH * wanted * table / planned)
+    rows = await _probe(session, filters, order, wanted, budget)
+    # Walk 4x further while that reads fewer rows than gathering every match would.
+    while rows is None and budget * PROBE_GROWTH < planned:
+        budget *= PROBE_GROWTH
+        rows = await _probe(session, filters, order, wanted, budget)
+    if rows is not None:
+        return rows, planned, False
+    # On the first page the cursor narrows nothing, so gathering may as well count.
+    rows, total = await _gather(session, filters, order, wanted, count=order.key is None)
+    return rows, (planned if total is None else total), total is not None
 
 
-async def estimate_count(session: AsyncSession, filters: ContactFilter) -> tuple[int, bool]:
-    """(count, exact). The planner's estimate first; when that is small, count for real (cheap then)."""
+async def _walk(session: AsyncSession, filters: ContactFilter, order: _Order, wanted: int) -> list[Contact]:
+    columns = sort_columns(order.sort)
+    query = filters.apply(select(Contact)).where(order.after_key(columns))
+    return list(await session.scalars(query.order_by(*order.by(columns)).limit(wanted)))
+
+
+async def _probe(
+    session: AsyncSession, filters: ContactFilter, order: _Order, wanted: int, budget: int
+) -> list[Contact] | None:
+    """The walk, over at most `budget` rows of the sort index; None when they hold too few matches."""
+    # The inner LIMIT keeps the filters out of the subquery (the planner may not push them past it),
+    # so the inner query is a plain index range in sort order. The outer query filters those rows as
+    # they stream out and stops at a full page; ordering by the inner's own output columns (k0..kn)
+    # lets the planner see they come sorted, so no Sort node has to read all `budget` rows first.
+    keys = order.labelled()
+    inner = select(Contact.__table__, *keys).where(order.after_key(sort_columns(order.sort)))
+    inner = inner.order_by(*order.by(sort_columns(order.sort))).limit(budget).subquery("walk")
+    row = aliased(Contact, inner)
+    query = filters.apply(select(row), row).order_by(*order.by([inner.c[k.name] for k in keys])).limit(wanted)
+    rows = list(await session.scalars(query))
+    return rows if len(rows) == wanted else None
+
+
+async def _gather(
+    session: AsyncSession, filters: ContactFilter, order: _Order, wanted: int, *, count: bool
+) -> tuple[list[Contact], int | None]:
+    """Every match's sort key through the filters' indexes, sorted; the page's rows fetched by id.
+
+    With count=True the cursor applies after gathering, so the second value is the number of all
+    matches (None for a page past the last match); otherwise the cursor narrows the gathering
+    (near the end of a large set, the planner then reads a short range) and nothing is counted.
+    """
+    matches = filters.apply(select(*order.labelled()))
+    if not count:
+        matches = matches.where(order.after_key(sort_columns(order.sort)))
+    # MATERIALIZED: planned on its own, so through the filters' indexes, never as a sort-index walk.
+    matches = matches.cte("matches").prefix_with("MATERIALIZED")
+    keys = list(matches.c)
+    top = select(*keys).where(order.after_key(keys)).order_by(*order.by(keys)).limit(wanted).subquery("top")
+    total = select(func.count()).select_from(matches).scalar_subquery() if count else None
+    query = (
+        select(Contact, total)
+        .join(top, Contact.id == top.c[keys[-1].name])
+        .order_by(*order.by([top.c[k.name] for k in keys]))
+    )
+    result = (await session.execute(query)).all()
+    rows = [contact for contact, _ in result]
+    if not count:
+        return rows, None
+    if result:
+        return rows, result[0][1]
+    return rows, (0 if order.key is None else None)  # a cursor past the last match: how many is unknown
+
+
+async def _table_rows(session: AsyncSession) -> int:
+    """The table's row count from its statistics: -1 (never analysed) and 0 come back as 0."""
+    return await session.scalar(
+        text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'contacts'::regclass")
+    ) or 0
+
+
+async def _explain_rows(session: AsyncSession, filters: ContactFilter) -> int:
+    """How many contacts the planner expects to match (EXPLAIN only, nothing is read)."""
+    # The statement compiled for psycopg (%(name)s placeholders) goes to the driver as is, with its
+    # parameters bound by the driver: text() would re-parse the placeholders and lose the values.
+    connection = await session.connection()
+    compiled = filters.apply(select(Contact.id)).compile(dialect=connection.dialect)
+    result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
+    return int(result.scalar_one()[0]["Plan"]["Plan Rows"])
+
+
+async def estimate_count(
+    session: AsyncSession, filters: ContactFilter, known: ContactPage | None = None
+) -> tuple[int, bool]:
+    """(count, exact). What page() learned if `known` is its page and it learned it; else the
+    planner's estimate, counted for real when that is small (cheap then)."""
+    if known is not None and known.count is not None:
+        return known.count, known.count_exact
     if filters.is_empty:
-        estimate = await session.scalar(
-            text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'contacts'::regclass")
-        )
+        estimate = await _table_rows(session)
         if not estimate:
             # Never analysed yet (reltuples = -1 or 0): the table is new and small enough to count.
             return await session.scalar(select(func.count()).select_from(Contact)) or 0, True
     else:
-        # The statement compiled for psycopg (%(name)s placeholders) goes to the driver as is, with its
-        # parameters bound by the driver: text() would re-parse the placeholders and lose the values.
-        connection = await session.connection()
-        compiled = filters.apply(select(Contact.id)).compile(dialect=connection.dialect)
-        result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
-        plan = result.scalar_one()
-        estimate = int(plan[0]["Plan"]["Plan Rows"])
-    if estimate < EXACT_COUNT_BELOW:
+        estimate = await _explain_rows(session, filters)
+    if estimate < EXACT_BELOW:
         exact = await session.scalar(filters.apply(select(func.count()).select_from(Contact)))
         return exact or 0, True
     return estimate, False
