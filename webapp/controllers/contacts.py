@@ -100,7 +100,7 @@ class ContactsController(Controller):
         filters = params.filters
         result = await contact_queries.page(db, filters, sort=params.sort, cursor=params.cursor or None,
                                             limit=PAGE_SIZE)
-        count, exact = await contact_queries.estimate_count(db, filters)
+        count, exact = await contact_queries.estimate_count(db, filters, result)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         context = {
             "params": params, "page": result, "count": count, "exact": exact, "here": _back(here),
