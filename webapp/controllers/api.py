@@ -3,6 +3,6 @@
 from webapp.controllers.api_campaigns import ApiCampaignsController
 from webapp.controllers.api_contacts import ApiContactsController
 from webapp.controllers.api_lists import ApiListsController
+from webapp.controllers.api_templates import ApiTemplatesController
 
-CONTROLLERS = [ApiContactsController, ApiListsController]
-CONTROLLERS += [ApiCampaignsController]
+CONTROLLERS = [ApiContactsController, ApiListsController, ApiTemplatesController, ApiCampaignsController]

@@ -1,0 +1,86 @@
+// Template editor enhancements: line numbers and Tab indenting in <textarea data-code>, buttons that
+// insert a variable at the cursor, and Enter in the test-send box sending the test. The editor works
+// without this file; it may be loaded more than once (hx-boost), so it sets itself up only once.
+(function () {
+  "use strict";
+  if (window.mailroomEditor) return;
+  window.mailroomEditor = true;
+
+  const INDENT = "  ";
+
+  function changed(textarea) {
+    // Tell the gutter and the live preview (hx-trigger "change") that the text changed.
+    textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    textarea.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function numberLines(textarea, gutter) {
+    const lines = textarea.value.split("\n").length;
+    if (gutter.childElementCount === lines) return;
+    gutter.textContent = "";
+    for (let i = 1; i <= lines; i++) {
+      const line = document.createElement("span");
+      line.textContent = i;
+      gutter.append(line);
+    }
+  }
+
+  function enhanceCode(textarea) {
+    if (textarea.dataset.codeReady) return;
+    textarea.dataset.codeReady = "1";
+    const wrap = document.createElement("div");
+    wrap.className = "code-editor";
+    const gutter = document.createElement("div");
+    gutter.className = "code-gutter";
+    gutter.setAttribute("aria-hidden", "true");
+    textarea.before(wrap);
+    wrap.append(gutter, textarea);
+    numberLines(textarea, gutter);
+    textarea.addEventListener("input", () => numberLines(textarea, gutter));
+    textarea.addEventListener("scroll", () => { gutter.scrollTop = textarea.scrollTop; });
+    let escaped = false;  // Esc then Tab leaves the editor, so keyboard users are never trapped
+    textarea.addEventListener("keydown", (e) => {
+      if (e.key === "Escape") { escaped = true; return; }
+      if (e.key !== "Tab" || escaped || textarea.readOnly) { escaped = false; return; }
+      e.preventDefault();
+      const { selectionStart: start, selectionEnd: end, value } = textarea;
+      const lineStart = value.lastIndexOf("\n", start - 1) + 1;
+      if (e.shiftKey) {
+        if (value.startsWith(INDENT, lineStart)) {
+          textarea.setRangeText("", lineStart, lineStart + INDENT.length, "preserve");
+          textarea.setSelectionRange(Math.max(lineStart, start - INDENT.length), Math.max(lineStart, end - INDENT.length));
+        }
+      } else {
+        textarea.setRangeText(INDENT, start, end, "end");
+      }
+      changed(textarea);
+    });
+  }
+
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-insert]");
+    if (!button) return;
+    const textarea = document.getElementById(button.dataset.into);
+    if (!textarea || textarea.readOnly) return;
+    textarea.focus();
+    textarea.setRangeText(button.dataset.insert, textarea.selectionStart, textarea.selectionEnd, "end");
+    changed(textarea);
+  });
+
+  document.addEventListener("keydown", (e) => {
+    const id = e.key === "Enter" && e.target.dataset && e.target.dataset.enterClicks;
+    if (!id) return;
+    e.preventDefault();  // otherwise Enter would submit the form with its first button (Save)
+    const button = document.getElementById(id);
+    if (button) button.click();
+  });
+
+  function enhance(root) {
+    root.querySelectorAll("textarea[data-code]").forEach(enhanceCode);
+    root.querySelectorAll(".var-bar[hidden]").forEach((bar) => { bar.hidden = false; });
+    root.querySelectorAll(".js-only").forEach((el) => { el.classList.remove("js-only"); });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => enhance(document));
+  else enhance(document);
+  document.addEventListener("htmx:load", (e) => enhance(e.target));
+})();

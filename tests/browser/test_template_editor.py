@@ -1,0 +1,79 @@
+"""The template editor in Chromium: typing updates the sandboxed preview, a syntax error shows its
+line next to the field and in the preview, Tab indents, the width toggle narrows the preview, and
+the template is saved into the library."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in_page
+from tests.conftest import run_db
+from webapp.models import Contact
+
+SHOTS = Path("/tmp/shots")
+
+
+def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_url):
+    run_db(lambda session: _add(session, Contact(email="ada@example.com", first_name="Ada", company="Engines")))
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    sign_in_page(page, base_url, editor.email)
+    page.click("nav >> text=Templates")
+    expect(page.locator("h2")).to_have_text("No templates yet")
+    page.click("text=Create your first template")
+    expect(page.locator("h1")).to_have_text("New template")
+
+    frame = page.frame_locator("#template-preview iframe")
+    expect(frame.locator("h1")).to_have_text("Hello Jane!")  # the starter content, for the sample contact
+    page.fill("#name", "Spring newsletter")
+    page.fill("#subject", "Spring news for {{ first_name }}")
+    html = page.locator("#html_content")
+    html.fill("")
+    html.press_sequentially("<h1>Hi {{ first_name }} from {{ company }}</h1>", delay=5)
+    expect(frame.locator("h1")).to_have_text("Hi Jane from Example Co")
+    expect(page.locator(".preview-subject")).to_contain_text("Spring news for Jane")
+
+    page.fill("#preview_email", "ada@example.com")
+    page.locator("#preview_email").press("End")  # a keyup
+    expect(frame.locator("h1")).to_have_text("Hi Ada from Engines")
+    expect(page.locator(".preview-who")).to_contain_text("Previewing as ada@example.com")
+
+    html.press("End")
+    html.press("Enter")
+    html.press("Tab")
+    html.press_sequentially("<p>{{ company }</p>", delay=5)
+    expect(page.locator("#html_content-error")).to_have_text(re.compile(r"^Line 2: unexpected '}'"))
+    expect(page.locator(".preview-errors")).to_contain_text("HTML: Line 2:")
+    assert "\n  <p>{{ company }</p>" in html.input_value()  # Tab indented instead of leaving the field
+    page.screenshot(path=str(SHOTS / "template-editor-error.png"), full_page=True)
+
+    page.click("button:has-text('Create template')")  # refused, and what was typed is kept
+    expect(page.locator(".error-summary")).to_be_visible()
+    assert "{{ company }</p>" in html.input_value()
+
+    html.press("Control+End")
+    for _ in "</p>":
+        html.press("Backspace")
+    html.press_sequentially("}</p>", delay=5)
+    expect(page.locator("#html_content-error")).to_be_empty()
+    expect(frame.locator("p")).to_have_text("Engines")
+
+    page.click("label[for=preview-mobile]")
+    expect(page.locator("#template-preview iframe")).to_have_js_property("offsetWidth", 375)
+    page.screenshot(path=str(SHOTS / "template-editor-mobile.png"), full_page=True)
+    page.click("label[for=preview-desktop]")
+    page.screenshot(path=str(SHOTS / "template-editor.png"), full_page=True)
+
+    page.click("button:has-text('Create template')")
+    expect(page.locator(".flash-success")).to_have_text("Template 'Spring newsletter' created.")
+    page.click("text=Back to templates")
+    expect(page.locator(".templates-table tbody tr")).to_have_count(1)
+    expect(page.locator(".templates-table")).to_contain_text("company")
+    page.screenshot(path=str(SHOTS / "templates-library.png"), full_page=True)
+
+
+async def _add(session, *rows):
+    session.add_all(rows)
