@@ -3,6 +3,7 @@
 from webapp.controllers.api_keys import ApiKeysController
 from webapp.controllers.auth import AuthController
 from webapp.controllers.campaign_live import CampaignLiveController
+from webapp.controllers.campaign_wizard import CampaignWizardController
 from webapp.controllers.campaigns import CampaignsController
 from webapp.controllers.contacts import ContactsController
 from webapp.controllers.dashboard import DashboardController
@@ -10,8 +11,12 @@ from webapp.controllers.lists import ListsController
 from webapp.controllers.org_settings import OrgSettingsController
 from webapp.controllers.outbox import OutboxController
 from webapp.controllers.smtp_servers import SmtpServersController
+from webapp.controllers.templates import TemplatesController
 from webapp.controllers.users import UsersController
 
-CONTROLLERS = [AuthController, DashboardController, ContactsController, ListsController, UsersController, ApiKeysController]
-CONTROLLERS += [OutboxController, OrgSettingsController, SmtpServersController]
-CONTROLLERS += [CampaignsController, CampaignLiveController]
+CONTROLLERS = [
+    AuthController, DashboardController,
+    CampaignsController, CampaignWizardController, CampaignLiveController,
+    ContactsController, ListsController, TemplatesController, OutboxController,
+    UsersController, ApiKeysController, OrgSettingsController, SmtpServersController,
+]

@@ -1,0 +1,334 @@
+"""The campaigns staff UI against the real server: the wizard from an empty draft to `sending`,
+the live audience count, actions refused by the state machine (409 with the reason), duplicate,
+scheduling in a time zone, the list with its filter and pages, and viewers refused."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, text
+
+from tests.support.campaigns import HTML, audience, ready_campaign
+from webapp.models import Campaign, Contact, EmailList, EmailTemplate, ListMember
+from webapp.services import campaigns, org_settings
+
+HX = {"HX-Request": "true"}
+
+
+def page_text(response) -> str:
+    return html.unescape(re.sub(r"\s+", " ", response.text))
+
+
+async def fresh(db, c: Campaign) -> Campaign:
+    await db.refresh(c)
+    return c
+
+
+async def status_of(db, campaign_id: int) -> str:
+    return await db.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
+
+
+async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 5, name="Customers")
+    await org_settings.save(db, org_settings.OrgSettings(
+        organisation_name="Acme", postal_address="1 Main St", default_from_name="Acme News",
+        default_from_email="news@acme.example"))
+    template = EmailTemplate(name="Monthly", subject="Ignored", html_content=HTML, text_content="Hi {{ first_name }}")
+    db.add(template)
+    await db.commit()
+
+    new = editor.get("/campaigns/new")
+    assert new.status_code == 200
+    assert 'value="Acme News"' in new.text and 'value="news@acme.example"' in new.text  # org defaults
+
+    response = editor.post("/campaigns/new", data={
+        "name": "Spring sale", "subject": "Hello {{ first_name }}", "from_name": "Acme News",
+        "from_email": "news@acme.example", "reply_to": "", "go": "next"})
+    assert response.status_code == 303, response.text
+    c = await db.scalar(select(Campaign))
+    assert (c.status, c.name, c.created_by) == ("draft", "Spring sale", "Editor")
+    assert response.headers["location"] == f"/campaigns/{c.id}/audience"
+
+    step = editor.get(f"/campaigns/{c.id}/audience")
+    assert "Customers" in step.text and 'aria-current="step"' in step.text
+    assert editor.post(f"/campaigns/{c.id}/audience", data={"go": "next"}).status_code == 422  # no list chosen
+    response = editor.post(f"/campaigns/{c.id}/audience", data={"list_ids": [str(email_list.id)], "go": "next"})
+    assert response.headers["location"] == f"/campaigns/{c.id}/content"
+
+    response = editor.post(f"/campaigns/{c.id}/content",
+                           data={"template_id": str(template.id), "html_content": "", "go": "template"})
+    assert response.headers["location"] == f"/campaigns/{c.id}/content"  # stays to show the copy
+    content = editor.get(f"/campaigns/{c.id}/content")
+    assert "See the offer" in html.unescape(content.text) and "<iframe sandbox" in content.text
+    c = await fresh(db, c)
+    assert c.subject == "Hello {{ first_name }}"  # the template's subject does not replace the one typed
+    response = editor.post(f"/campaigns/{c.id}/content",
+                           data={"html_content": c.html_content, "text_content": c.text_content, "go": "next"})
+    assert response.headers["location"] == f"/campaigns/{c.id}/settings"
+
+    response = editor.post(f"/campaigns/{c.id}/settings", data={"track_opens": "on", "unsubscribe_link": "on",
+                                                                 "go": "next"})
+    assert response.headers["location"] == f"/campaigns/{c.id}/review"
+    assert (await fresh(db, c)).settings == {
+        "track_opens": True, "track_clicks": False, "unsubscribe_link": True, "suppress_duplicates": False}
+
+    review = page_text(editor.get(f"/campaigns/{c.id}/review"))
+    assert "Before this can go out" not in review
+    assert re.search(r'class="review-count">5<', review)
+    assert "Send now" in review and "Europe/Madrid" in review
+
+    response = editor.post(f"/campaigns/{c.id}/send")
+    assert response.status_code == 303 and response.headers["location"] == f"/campaigns/{c.id}"
+    assert await status_of(db, c.id) == "sending"
+    page = page_text(editor.get(f"/campaigns/{c.id}"))
+    assert "Sending 'Spring sale'" in page and 'sse-connect="/campaigns/' in page
+    assert editor.get(f"/campaigns/{c.id}/details", follow_redirects=False).status_code == 303  # not a draft
+
+
+async def test_wizard_keeps_what_was_typed_and_says_what_is_wrong(staff, db):
+    editor = await staff("editor")
+    response = editor.post("/campaigns/new", data={"name": "", "from_email": "not-an-address", "go": "next"})
+    assert response.status_code == 422
+    text_ = page_text(response)
+    assert "Give the campaign a name." in text_ and 'value="not-an-address"' in text_
+    assert await db.scalar(select(Campaign)) is None
+
+    editor.post("/campaigns/new", data={"name": "Draft", "go": "next"})
+    c = await db.scalar(select(Campaign))
+    response = editor.post(f"/campaigns/{c.id}/content", data={"html_content": "<p>{{ first_name }</p>", "go": "next"})
+    assert response.status_code == 422 and "Line 1:" in response.text and "{{ first_name }&lt;/p&gt;" in response.text
+    review = page_text(editor.get(f"/campaigns/{c.id}/review"))
+    assert "Before this can go out" in review
+    for message, step in [("Write a subject line.", "details"), ("Choose at least one list to send to.", "audience"),
+                          ("Pick a template or write the content.", "content")]:
+        assert re.search(re.escape(message) + rf' <a href="/campaigns/{c.id}/{step}">', review), message
+    assert re.search(r'<button type="submit" class="primary" disabled>Send now', review)
+    assert editor.post(f"/campaigns/{c.id}/send").status_code == 422  # refused by the service too
+    assert await status_of(db, c.id) == "draft"
+
+
+async def test_review_warns_about_missing_address_unsubscribe_link_text_part_and_spammy_subject(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 2)
+    c = await campaigns.create_campaign(db, {
+        "name": "Loud", "subject": "BUY NOW, HUGE SAVINGS!!!", "from_email": "a@example.com",
+        "html_content": "<p>Hi</p>", "list_ids": [email_list.id]}, created_by="t")
+    await db.commit()
+    review = page_text(editor.get(f"/campaigns/{c.id}/review"))
+    assert "organisation name and postal address are not set" in review
+    assert "no {{ unsubscribe_url }} link. The footer adds one" in review
+    assert "no text part; one is generated" in review
+    assert "is mostly CAPITAL LETTERS and has 3 exclamation marks" in review
+
+
+async def test_audience_count_leaves_out_suppressed_contacts_and_counts_each_person_once(staff, db):
+    editor = await staff("editor")
+    first, second = EmailList(name="First"), EmailList(name="Second")
+    db.add_all([first, second])
+    people = [Contact(email=f"p{i}@example.com") for i in range(6)]
+    people[1].status, people[2].status, people[3].status, people[4].is_active = (
+        "unsubscribed", "bounced", "complained", False)
+    db.add_all(people)
+    await db.flush()
+    db.add_all([ListMember(list_id=first.id, contact_id=p.id) for p in people]
+               + [ListMember(list_id=second.id, contact_id=people[0].id)])
+    c = Campaign(name="Count me")
+    db.add(c)
+    await db.commit()
+
+    both = editor.post(f"/campaigns/{c.id}/audience/count", data={"list_ids": [str(first.id), str(second.id)]},
+                       headers=HX)
+    assert both.status_code == 200 and 'id="audience-count"' in both.text
+    assert re.search(r"<strong>2</strong> recipients", both.text)  # p0 (on both lists) and p5
+    only_second = editor.post(f"/campaigns/{c.id}/audience/count", data={"list_ids": str(second.id)}, headers=HX)
+    assert re.search(r"<strong>1</strong> recipient\b", only_second.text)
+    junk = editor.post(f"/campaigns/{c.id}/audience/count", data={"list_ids": ["x", "99999999999999999999999"]})
+    assert junk.status_code == 200 and "<strong>0</strong>" in junk.text
+
+
+async def test_actions_the_status_does_not_allow_are_refused_with_the_reason(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 3)
+    draft = await ready_campaign(db, [email_list.id])
+    done = await ready_campaign(db, [email_list.id], name="Done")
+    done.status = "sent"
+    await db.commit()
+
+    response = editor.post(f"/campaigns/{draft.id}/pause")
+    assert response.status_code == 409
+    assert "Cannot pause a campaign that is draft; from draft it can go to: scheduled, sending." in page_text(response)
+    assert 'id="campaign-page"' in response.text  # the whole page, with the reason in its header
+
+    partial = editor.post(f"/campaigns/{done.id}/send", headers={**HX, "HX-Target": f"campaign-{done.id}-status"})
+    assert partial.status_code == 409 and partial.text.lstrip().startswith(f'<div id="campaign-{done.id}-status"')
+    assert "Cannot send a campaign that is sent" in page_text(partial)
+    for action in ("cancel", "resume", "delete", "edit"):
+        assert editor.post(f"/campaigns/{done.id}/{action}").status_code == 409, action
+    assert await status_of(db, done.id) == "sent" and await status_of(db, draft.id) == "draft"
+
+    assert editor.post(f"/campaigns/{draft.id}/send").status_code == 303
+    assert editor.post(f"/campaigns/{draft.id}/pause").status_code == 303
+    assert await status_of(db, draft.id) == "paused"
+    page = page_text(editor.get(f"/campaigns/{draft.id}"))
+    assert "<strong>Paused:</strong> Paused by staff." in page and ">Resume<" in page and ">Pause<" not in page
+    assert editor.post(f"/campaigns/{draft.id}/resume", headers=HX).headers["hx-location"]
+    assert await status_of(db, draft.id) == "sending"
+
+
+async def test_automatic_pause_reason_is_shown_prominently(staff, db):
+    viewer = await staff("viewer")
+    email_list = await audience(db, 1)
+    c = await ready_campaign(db, [email_list.id])
+    c.status, c.status_reason = "paused", "Paused automatically after 50 failed messages in a row. Last error: 421"
+    await db.commit()
+    page = viewer.get(f"/campaigns/{c.id}").text
+    assert re.search(r'class="status-reason alarm" role="alert">\s*<strong>Paused:</strong> Paused automatically', page)
+    assert ">Resume<" not in page  # viewers get no buttons
+
+
+async def test_duplicate_makes_a_draft_with_the_same_content_and_lists(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 2)
+    original = await ready_campaign(db, [email_list.id])
+    original.status = "sent"
+    await db.commit()
+    response = editor.post(f"/campaigns/{original.id}/duplicate")
+    copy = await db.scalar(select(Campaign).where(Campaign.id != original.id))
+    assert response.status_code == 303 and response.headers["location"] == f"/campaigns/{copy.id}/details"
+    assert (copy.name, copy.status, copy.html_content) == ("Copy of Test campaign", "draft", original.html_content)
+    assert await campaigns.list_ids_of(db, copy.id) == [email_list.id]
+
+
+async def test_edit_puts_a_scheduled_campaign_back_to_draft(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 2)
+    c = await ready_campaign(db, [email_list.id])
+    await campaigns.schedule(db, c.id, (datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
+    await db.commit()
+    response = editor.post(f"/campaigns/{c.id}/edit")
+    assert response.headers["location"] == f"/campaigns/{c.id}/details"
+    c = await fresh(db, c)
+    assert (c.status, c.scheduled_at) == ("draft", None)
+
+
+async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 2)
+    c = await ready_campaign(db, [email_list.id])
+    await db.commit()
+    year = datetime.now().year + 1
+    response = editor.post(f"/campaigns/{c.id}/schedule",
+                           data={"scheduled_time": f"{year}-07-01T09:30", "timezone": "Europe/Madrid"})
+    assert response.status_code == 303, response.text
+    c = await fresh(db, c)
+    assert c.status == "scheduled" and c.timezone == "Europe/Madrid"
+    assert c.scheduled_at == datetime(year, 7, 1, 7, 30, tzinfo=timezone.utc)  # CEST is UTC+2
+    page = page_text(editor.get(f"/campaigns/{c.id}"))
+    assert f"Scheduled for {year}-07-01 09:30 Europe/Madrid" in page
+
+    other = await ready_campaign(db, [email_list.id], name="Late")
+    await db.commit()
+    past = editor.post(f"/campaigns/{other.id}/schedule", data={"scheduled_time": "2020-01-01T10:00", "timezone": "UTC"})
+    assert past.status_code == 422 and "Choose a time in the future, or send now." in past.text
+    assert 'value="2020-01-01T10:00"' in past.text
+    bad_zone = editor.post(f"/campaigns/{other.id}/schedule",
+                           data={"scheduled_time": f"{year}-01-01T10:00", "timezone": "Mars/Olympus"})
+    assert bad_zone.status_code == 422 and "Unknown time zone" in page_text(bad_zone)
+    assert await status_of(db, other.id) == "draft"
+
+
+async def test_list_filters_by_status_pages_by_keyset_and_has_an_empty_state(staff, db):
+    viewer = await staff("viewer")
+    empty = page_text(viewer.get("/campaigns"))
+    assert "No campaigns yet" in empty and "New campaign" not in empty
+    await db.execute(text("""
+        INSERT INTO campaigns (name, status, created_at)
+        SELECT 'Campaign ' || i, CASE WHEN i % 2 = 0 THEN 'sent' ELSE 'draft' END, now() - make_interval(mins => i)
+        FROM generate_series(1, 60) i"""))
+    await db.commit()
+    first = viewer.get("/campaigns")
+    names = re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', first.text)
+    assert names[:2] == ["Campaign 1", "Campaign 2"] and len(names) == 50
+    cursor = re.search(r'rel="next" href="/campaigns\?cursor=([^"]+)"', first.text).group(1)
+    second = viewer.get(f"/campaigns?cursor={cursor}", headers={**HX, "HX-Target": "campaign-table"})
+    assert second.text.lstrip().startswith('<div id="campaign-table">')
+    assert re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', second.text) == [f"Campaign {i}" for i in range(51, 61)]
+    sent = viewer.get("/campaigns?status=sent")
+    sent_names = re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', sent.text)
+    assert len(sent_names) == 30 and all(int(n.split()[1]) % 2 == 0 for n in sent_names)
+    assert viewer.get("/campaigns?status=nonsense&cursor=%%%").status_code == 200
+    assert "No cancelled campaigns" in viewer.get("/campaigns?status=cancelled").text
+
+
+async def test_deliveries_table_filters_by_status_and_pages(staff, db):
+    viewer = await staff("viewer")
+    email_list = await audience(db, 70)
+    c = await ready_campaign(db, [email_list.id])
+    await db.execute(text("""INSERT INTO deliveries (campaign_id, contact_id, email, status)
+                             SELECT :c, id, email, CASE WHEN id % 10 = 0 THEN 'failed' ELSE 'sent' END
+                             FROM contacts ORDER BY id"""), {"c": c.id})
+    c.status, c.materialised_at = "sending", datetime.now(timezone.utc)
+    await db.commit()
+    page = viewer.get(f"/campaigns/{c.id}")
+    assert page.text.count('<span class="badge delivery-') == 50
+    cursor = re.search(r'rel="next" href="/campaigns/\d+\?cursor=([^"]+)"', page.text).group(1)
+    rest = viewer.get(f"/campaigns/{c.id}/deliveries?cursor={cursor}")
+    assert rest.text.count('<span class="badge delivery-') == 20 and 'rel="next"' not in rest.text
+    failed = viewer.get(f"/campaigns/{c.id}/deliveries?delivery_status=failed")
+    assert failed.text.count('<span class="badge delivery-failed">') == 7
+    assert 'class="badge delivery-sent"' not in failed.text
+
+
+async def test_viewers_get_403_on_every_campaign_post(staff, db):
+    viewer = await staff("viewer")
+    email_list = await audience(db, 2)
+    c = await ready_campaign(db, [email_list.id])
+    await db.commit()
+    posts = ["/campaigns/new", *(f"/campaigns/{c.id}/{step}" for step in ("details", "audience", "content", "settings")),
+             *(f"/campaigns/{c.id}/{a}" for a in ("send", "pause", "resume", "cancel", "edit", "duplicate", "delete",
+                                                 "schedule", "audience/count", "content/preview", "review/test"))]
+    for path in posts:
+        response = viewer.post(path, data={"name": "x", "scheduled_time": "2099-01-01T10:00"})
+        assert response.status_code == 403 and "Your role (viewer) cannot do this" in response.text, path
+    assert viewer.get(f"/campaigns/{c.id}/details").status_code == 403  # the wizard is a form for editors
+    assert "Send now" not in viewer.get(f"/campaigns/{c.id}").text
+    assert (await fresh(db, c)).status == "draft" and await db.scalar(select(text("count(*) FROM campaigns"))) == 1
+
+
+async def test_bad_ids_are_not_found_never_a_server_error(staff, db):
+    editor = await staff("editor")
+    for path in ("/campaigns/99", "/campaigns/99999999999999999999999", "/campaigns/99/review",
+                 "/campaigns/99/events", "/campaigns/99/counters"):
+        assert editor.get(path).status_code == 404, path
+    assert editor.post("/campaigns/99999999999999999999999/pause").status_code == 404
+
+
+def test_scheduled_time_shows_in_the_campaign_zone():
+    from webapp.controllers.campaign_views import local_time
+
+    moment = datetime(2030, 1, 15, 9, 0, tzinfo=timezone.utc)
+    assert local_time(moment, "America/New_York") == "2030-01-15 04:00 America/New_York"
+    assert local_time(moment, "No/Such_Zone") == "2030-01-15 09:00 UTC"
+
+
+async def test_odd_input_is_answered_with_messages_never_a_server_error(staff, db):
+    editor = await staff("editor")
+    c = Campaign(name="Odd")
+    db.add(c)
+    await db.commit()
+    cases = [("details", {"name": "x" * 5000, "from_email": "@@", "go": "next"}, "must be at most 200 characters"),
+             ("audience", {"list_ids": ["-1", "1e9", "99999999999999999999"], "go": "next"}, "Choose at least one list"),
+             ("content", {"template_id": "abc", "go": "template"}, "Choose a template from the list."),
+             ("content", {"template_id": "99999999999999999999999", "go": "template"}, "does not exist"),
+             ("content", {"html_content": "{% for %}", "go": "next"}, "Line 1:"),
+             ("content", {"html_content": "<p>\x00</p>", "go": "next"}, "not allowed (NUL)"),
+             ("schedule", {"scheduled_time": "9999-12-31T23:59", "timezone": "America/New_York"}, "before the year"),
+             ("schedule", {"scheduled_time": "soon", "timezone": "../../etc/passwd"}, "Unknown time zone"),
+             ("review/test", {"recipients": "not an address, " * 20}, "not an address")]
+    for path, data, message in cases:
+        response = editor.post(f"/campaigns/{c.id}/{path}", data=data)
+        assert response.status_code == 422 and message in page_text(response), (path, response.status_code)
+    assert await status_of(db, c.id) == "draft"
