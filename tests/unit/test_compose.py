@@ -41,3 +41,24 @@ def test_international_addresses():
     assert parse(raw)["To"] == "chloé@exämple.com"
     assert smtp_address("ada@exämple.com") == ("ada@xn--exmple-cua.com", False)
     assert smtp_address("chloé@example.com") == ("chloé@example.com", True)
+
+
+async def test_footer_unsubscribe_link_follows_the_campaign_setting():
+    from types import SimpleNamespace
+
+    from webapp.delivery.campaign_message import prepare
+    from webapp.services.org_settings import OrgSettings
+
+    org = OrgSettings(organisation_name="Acme", postal_address="1 Road")
+    for wanted in (True, False):
+        campaign = SimpleNamespace(
+            id=1, subject="s", html_content="<p>hi</p>", text_content="", from_name="", from_email="a@example.com",
+            reply_to="", settings={"track_clicks": False, "track_opens": False, "unsubscribe_link": wanted},
+        )
+        prepared = await prepare(None, campaign, org, "https://m.example")
+        raw = prepared.render(7, "<7@m.example>", "b@example.com", SimpleNamespace(custom_fields={}))
+        message = parse(raw)
+        html = message.get_body(("html",)).get_content()
+        assert "1 Road" in html
+        assert ("/u/unsubscribe/" in html) is wanted
+        assert "/u/unsubscribe/" in message["List-Unsubscribe"]  # the header is always there

@@ -142,8 +142,13 @@ def review_warnings(c: Campaign, org: OrgSettings) -> list[str]:
                         "Marketing mail must show who sent it and a postal address; an admin can add them under "
                         "Settings → Organisation.")
     if "unsubscribe_url" not in c.html_content:
-        warnings.append("The content has no {{ unsubscribe_url }} link. The footer adds one to every message, "
-                        "so recipients can still unsubscribe.")
+        if (c.settings or {}).get("unsubscribe_link", True):
+            warnings.append("The content has no {{ unsubscribe_url }} link. The footer adds one to every message, "
+                            "so recipients can still unsubscribe.")
+        else:
+            warnings.append("No visible unsubscribe link: the content has no {{ unsubscribe_url }} and the footer "
+                            "link is turned off in Settings. Mail apps still offer one-click unsubscribe, but "
+                            "spam filters and the law (CAN-SPAM, GDPR) expect a visible link.")
     if not c.text_content.strip():
         warnings.append("There is no text part; one is generated from the HTML for mail apps that show plain text.")
     if signals := spam_signals(c.subject):

@@ -115,10 +115,12 @@ async def prepare(session: AsyncSession, campaign: Campaign, org: OrgSettings, b
     html, text_part = campaign.html_content, campaign.text_content
     if settings.get("track_clicks", True):
         html = add_click_tracking(html, await register_links(session, campaign.id, tracked_urls(html)))
-    uses_unsubscribe = "unsubscribe_url" in html
-    html = _insert_before_body_end(html, footer_html(org, not uses_unsubscribe))
+    # The footer adds a visible unsubscribe link unless the content has one or staff turned the
+    # setting off (the review step warns then); List-Unsubscribe headers are always sent.
+    wants_link = settings.get("unsubscribe_link", True)
+    html = _insert_before_body_end(html, footer_html(org, wants_link and "unsubscribe_url" not in html))
     if text_part.strip():
-        text_part += footer_text(org, "unsubscribe_url" not in text_part)
+        text_part += footer_text(org, wants_link and "unsubscribe_url" not in text_part)
     if settings.get("track_opens", True):
         html = _insert_before_body_end(
             html, '<img src="{{ open_pixel_url }}" width="1" height="1" alt="" style="display:block;border:0">'
