@@ -113,3 +113,14 @@ async def test_preferences_page_leaves_unticked_lists_or_everything(db, live_ser
     httpx.post(url, data={"action": "unsubscribe-all"})
     assert await db.scalar(text("SELECT status FROM contacts")) == "unsubscribed"
     assert httpx.get(f"{live_server}/u/preferences/forged").status_code == 404
+
+
+async def test_contact_page_shows_email_history_and_stats(db, live_server, staff):
+    campaign_id, delivery_id, link_id = await sent_delivery(db)
+    httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_id)}")
+    contact_id = await db.scalar(text("SELECT id FROM contacts"))
+    client = await staff("viewer")
+    page = client.get(f"/contacts/{contact_id}")
+    assert page.status_code == 200
+    assert f'href="/campaigns/{campaign_id}"' in page.text and "Test campaign" in page.text
+    assert "1 opened" in page.text and "1 clicked" in page.text

@@ -28,6 +28,7 @@ from webapp.controllers.contact_input import (
 )
 from webapp.controllers.forms import after_change
 from webapp.models import Contact, ListType, Role
+from webapp.queries import deliveries
 from webapp.queries import contacts as contact_queries
 from webapp.services import contacts, lists
 from webapp.services.errors import Conflict, ValidationFailed
@@ -166,6 +167,7 @@ class ContactsController(Controller):
         other_lists = await _static_lists(db, {email_list.id for email_list in member_of}) if can_edit else []
         return Template("contacts/show.html", context={
             "contact": contact, "member_of": member_of, "other_lists": other_lists, "can_edit": can_edit,
+            "history": await deliveries.history_of_contact(db, contact_id),
         })
 
     @get("/{contact_id:int}/edit", opt=EDITOR_FORM)

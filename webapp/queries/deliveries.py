@@ -170,3 +170,18 @@ async def remaining(session: AsyncSession, campaign_id: int):
     """(unfinished rows, earliest retry time) for a campaign."""
     row = (await session.execute(REMAINING, {"campaign_id": campaign_id})).one()
     return row.remaining, row.next_attempt_at
+
+
+HISTORY = text("""
+SELECT c.id AS campaign_id, c.name AS campaign, d.status, d.sent_at, d.opened_at, d.clicked_at,
+       d.unsubscribed_at, d.error_message
+FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
+WHERE d.contact_id = :contact_id
+ORDER BY d.id DESC
+LIMIT :limit
+""")
+
+
+async def history_of_contact(session: AsyncSession, contact_id: int, limit: int = 50) -> list:
+    """The contact's most recent campaign deliveries, newest first (uses ix_deliveries_contact_id)."""
+    return list((await session.execute(HISTORY, {"contact_id": contact_id, "limit": limit})).all())
