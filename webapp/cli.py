@@ -129,11 +129,19 @@ def dev() -> None:
     os.environ["MAILROOM_DEV_SMTP"] = f"127.0.0.1:{capture_port}"  # inherited by the web app and the worker
     print(f"Mailroom is running at {url} (Ctrl-C to stop)", flush=True)
     print(f"Outbox: {url}/outbox (mail is captured, not sent)", flush=True)
-    children = [
-        subprocess.Popen([sys.executable, "-m", "webapp.cli", "capture-smtp", "--port", str(capture_port)]),
-        subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"]),
-        subprocess.Popen(worker_command()),
+    # SIGTERM (docker stop, timeout, kill) must stop the children too, as Ctrl-C does; and Ctrl-C
+    # must work even when a shell started us with SIGINT ignored.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Each child in its own process group: signals reach them only from here, once. (A Dramatiq
+    # worker that got the terminal's Ctrl-C directly and then its parent's SIGTERM takes the second
+    # signal as "kill now" and hangs.)
+    commands = [
+        [sys.executable, "-m", "webapp.cli", "capture-smtp", "--port", str(capture_port)],
+        [sys.executable, "-m", "webapp.cli", "run"],
+        worker_command(),
     ]
+    children = [subprocess.Popen(command, start_new_session=True) for command in commands]
     try:
         while all(child.poll() is None for child in children):
             try:
@@ -150,7 +158,7 @@ def dev() -> None:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                child.kill()
+                os.killpg(child.pid, signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> None:
