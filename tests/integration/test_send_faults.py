@@ -152,3 +152,25 @@ async def test_too_many_consecutive_failures_pause_the_campaign_with_the_reason(
     assert "failed messages in a row" in paused.status_reason
     assert "554 5.7.1 Rejected: sender blocked" in paused.status_reason
     assert paused.failed_count < 300
+
+
+async def test_hourly_limit_holds_the_rest_back_without_failing_or_pausing(db, worker):
+    with SmtpSink() as sink:
+        email_list = await audience(db, 12)
+        server = await smtp_server(db, sink.port)
+        server.rate_per_hour = 5
+        campaign_id = (await ready_campaign(db, [email_list.id])).id
+        await campaigns.send_now(db, campaign_id)
+        await db.commit()
+        worker(MAILROOM_PAUSE_AFTER_FAILURES="3")
+        await wait_until(db, campaign_id, lambda c: c.sent_count == 5)
+        await asyncio.sleep(2)
+        assert len(sink.messages) == 5
+    db.expire_all()
+    held = await delivery_counts(db, campaign_id)
+    assert held == {"sent": 5, "pending": 7}
+    assert (await db.get(Campaign, campaign_id)).status == "sending"  # waits for the next hour
+    error = await db.scalar(text("SELECT error_message FROM deliveries WHERE status = 'pending' LIMIT 1"))
+    assert "limit of 5 messages per hour" in error
+    wait = await db.scalar(text("SELECT min(next_attempt_at - now()) FROM deliveries WHERE status = 'pending'"))
+    assert wait.total_seconds() > 0

@@ -12,7 +12,6 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.support.smtp import SmtpSink
-from webapp.delivery import smtp_config
 from webapp.delivery.test_send import NO_SERVER, send_test
 from webapp.models import Contact, EmailTemplate, SmtpServer
 from webapp.services import org_settings, templates
@@ -253,24 +252,16 @@ async def test_bad_ids_are_404_not_500(staff):
 
 # ---- test sends ----------------------------------------------------------------------------
 
-@pytest.fixture
-def reset_mailer():
-    smtp_config._state.update(mailer=None, version=None, checked=0.0)
-    yield
-    smtp_config._state.update(mailer=None, version=None, checked=0.0)
-
-
 async def add_server(db, port: int) -> None:
     db.add(SmtpServer(name="sink", host="127.0.0.1", port=port, tls_mode="none"))
     await db.commit()
 
 
-async def test_send_test_delivers_a_rendered_untracked_message(db, reset_mailer):
+async def test_send_test_delivers_a_rendered_untracked_message(db):
     with SmtpSink() as sink:
         await add_server(db, sink.port)
         ids = await send_test("Hi {{ first_name }}", '<p>Hello {{ first_name }} <a href="{{ unsubscribe_url }}">x</a></p>',
                               "", "Acme", "news@acme.example", "one@example.com, Two@Example.com", SAMPLE_CONTACT)
-        await smtp_config._state["mailer"].close()
     assert len(ids) == 2 and len(set(ids)) == 2
     assert sorted(sink.handler.recipients()) == ["Two@example.com", "one@example.com"]
     message = sink.messages[0]
@@ -283,7 +274,7 @@ async def test_send_test_delivers_a_rendered_untracked_message(db, reset_mailer)
     assert "Hello Jane" in message.get_body(("plain",)).get_content()
 
 
-async def test_send_test_validates_recipients_and_needs_a_server(db, reset_mailer):
+async def test_send_test_validates_recipients_and_needs_a_server(db):
     for bad, message in (("", "at least one"), ("not-an-address", "not-an-address"),
                          (",".join(f"p{i}@example.com" for i in range(11)), "at most 10")):
         with pytest.raises(ValidationFailed) as caught:

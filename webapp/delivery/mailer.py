@@ -29,11 +29,21 @@ class SmtpTarget:
     username: str = ""
     password: str = ""
     rate_per_second: int = 0  # 0 = unlimited
+    rate_per_hour: int = 0
+    rate_per_day: int = 0
     max_connections: int = 5
 
 
 class TransientFailure(Exception):
     """Try again later: a 4xx reply, or no server could be reached."""
+
+
+class Throttled(TransientFailure):
+    """Every server has used up its hourly or daily budget; try again when one has room."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentFailure(Exception):
@@ -46,6 +56,10 @@ class PermanentFailure(Exception):
 
 class _ServerDown(Exception):
     """This server cannot be used right now (refused, timed out, authentication failed)."""
+
+    def __init__(self, message: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
+        super().__init__(message)
+        self.seconds = seconds
 
 
 def smtp_address(address: str) -> tuple[str, bool]:
@@ -87,23 +101,52 @@ class _RatePerSecond:
                 await asyncio.sleep((1 - self.tokens) / self.rate)
 
 
+class _QuotaReached(_ServerDown):
+    """The server's hourly or daily budget is spent until the window ends."""
+
+
+class _HourDayQuota:
+    """Messages per hour and per day for one server, counted in Redis so that every worker
+    process and host shares the same budget."""
+
+    def __init__(self, redis, target: SmtpTarget) -> None:
+        self.redis = redis
+        self.windows = [(limit, size, label) for limit, size, label in
+                        ((target.rate_per_hour, 3600, "hour"), (target.rate_per_day, 86400, "day")) if limit > 0]
+        self.server_id = target.id
+
+    async def take(self) -> None:
+        now = time.time()
+        for limit, size, label in self.windows:
+            window = int(now // size)
+            key = f"smtp-quota:{self.server_id}:{label}:{window}"
+            async with self.redis.pipeline(transaction=True) as pipe:
+                count, _ = await pipe.incr(key).expire(key, size).execute()
+            if count > limit:
+                raise _QuotaReached(f"the limit of {limit} messages per {label} is reached",
+                                  seconds=(window + 1) * size - now)
+
+
 class ServerPool:
     """Up to max_connections open SMTP sessions to one server, reused across messages."""
 
-    def __init__(self, target: SmtpTarget) -> None:
+    def __init__(self, target: SmtpTarget, redis=None) -> None:
         self.target = target
+        self.quota = _HourDayQuota(redis, target) if redis is not None and (
+            target.rate_per_hour or target.rate_per_day) else None
         self.idle: list[aiosmtplib.SMTP] = []
         self.slots = asyncio.Semaphore(max(1, target.max_connections))
         self.rate = _RatePerSecond(target.rate_per_second)
         self.down_until = 0.0
+        self.quota_wait = 0.0  # seconds until the hourly/daily budget has room, when it is spent
         self.last_error = ""
 
     @property
     def available(self) -> bool:
         return time.monotonic() >= self.down_until
 
-    def mark_down(self, error: str) -> None:
-        self.down_until = time.monotonic() + SERVER_COOLDOWN_SECONDS
+    def mark_down(self, error: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
+        self.down_until = time.monotonic() + seconds
         self.last_error = error
 
     async def _connect(self) -> aiosmtplib.SMTP:
@@ -123,6 +166,8 @@ class ServerPool:
         return client
 
     async def send(self, sender: str, recipient: str, message: bytes) -> None:
+        if self.quota is not None:
+            await self.quota.take()
         await self.rate.take()
         async with self.slots:
             client = self.idle.pop() if self.idle else await self._connect()
@@ -171,8 +216,8 @@ class Mailer:
     """Sends each message through the next available server in turn; on a server failure, tries
     the next one. Returns the id of the server that accepted the message."""
 
-    def __init__(self, targets: Sequence[SmtpTarget]) -> None:
-        self.pools = [ServerPool(t) for t in targets]
+    def __init__(self, targets: Sequence[SmtpTarget], redis=None) -> None:
+        self.pools = [ServerPool(t, redis) for t in targets]
         self._turn = itertools.count()
 
     async def send(self, sender: str, recipient: str, message: bytes) -> int | None:
@@ -186,8 +231,12 @@ class Mailer:
                 await pool.send(sender, recipient, message)
                 return pool.target.id
             except _ServerDown as exc:
-                pool.mark_down(str(exc))
+                pool.mark_down(str(exc), exc.seconds)
+                pool.quota_wait = exc.seconds if isinstance(exc, _QuotaReached) else 0.0
                 errors.append(f"{pool.target.name}: {exc}")
+        if all(pool.quota_wait for pool in order):
+            raise Throttled("Every SMTP server has reached its sending limit: " + "; ".join(errors),
+                            retry_after=min(pool.quota_wait for pool in order))
         raise TransientFailure("No SMTP server accepted the connection: " + "; ".join(errors))
 
     def take_server_errors(self) -> dict[int, str]:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.db import get_sessionmaker
 from webapp.delivery import progress
 from webapp.delivery.campaign_message import PreparedCampaign, prepare
-from webapp.delivery.mailer import Mailer, PermanentFailure, TransientFailure
+from webapp.delivery.mailer import Mailer, PermanentFailure, Throttled, TransientFailure
 from webapp.delivery.smtp_config import get_mailer
 from webapp.models import Campaign, Contact
 from webapp.models.campaign import CampaignStatus
@@ -93,6 +93,8 @@ async def _send_one(mailer: Mailer, prepared: PreparedCampaign, item: Claimed, c
     try:
         server_id = await mailer.send(prepared.from_email, item.email, message)
         return Outcome(item.id, "sent", server_id=server_id)
+    except Throttled as exc:
+        return Outcome(item.id, "pending", str(exc), retry_seconds=int(exc.retry_after) + 1, throttled=True)
     except PermanentFailure as exc:
         return Outcome(item.id, "failed", str(exc), bounced=exc.recipient_refused)
     except TransientFailure as exc:
@@ -138,10 +140,11 @@ async def run_batch(campaign_id: int) -> BatchResult:
         await session.commit()
         campaign = await session.get(Campaign, campaign_id)
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+        failed = [o for o in outcomes if not o.throttled]
         if counts.get("sent"):
             await redis.delete(failures_key(campaign_id))
-        else:
-            failures = await redis.incrby(failures_key(campaign_id), len(outcomes))
+        elif failed:
+            failures = await redis.incrby(failures_key(campaign_id), len(failed))
             if failures >= settings.pause_after_failures:
                 last_error = next((o.error for o in reversed(outcomes) if o.error), "unknown error")
                 await pause_for_failures(session, campaign_id, failures, last_error)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from webapp.db import get_sessionmaker
 from webapp.delivery.mailer import Mailer, SmtpTarget
 from webapp.models.smtp import SmtpServer
+from webapp.redis_client import get_redis
 from webapp.services import secret_box
 from webapp.settings import get_settings
 
@@ -30,7 +31,8 @@ def target_of(server: SmtpServer) -> SmtpTarget:
     return SmtpTarget(
         id=server.id, name=server.name, host=server.host, port=server.port, tls_mode=server.tls_mode,
         username=server.username, password=secret_box.decrypt(server.password_encrypted),
-        rate_per_second=server.rate_per_second, max_connections=server.max_connections,
+        rate_per_second=server.rate_per_second, rate_per_hour=server.rate_per_hour,
+        rate_per_day=server.rate_per_day, max_connections=server.max_connections,
     )
 
 
@@ -40,11 +42,18 @@ async def _load() -> tuple[object, list[SmtpTarget]]:
             select(SmtpServer).where(SmtpServer.is_active).order_by(SmtpServer.priority, SmtpServer.id)
         ))
     version = tuple((s.id, s.host, s.port, s.tls_mode, s.username, s.password_encrypted, s.rate_per_second,
-                     s.max_connections, s.priority) for s in servers)
+                     s.rate_per_hour, s.rate_per_day, s.max_connections, s.priority) for s in servers)
     targets = [target_of(s) for s in servers]
     if not targets and (dev := dev_target()):
         targets = [dev]
     return version, targets
+
+
+async def fresh_mailer() -> Mailer:
+    """A Mailer from the configuration as it is now, for a few one-off messages (test sends from
+    the web app); the caller closes it."""
+    _, targets = await _load()
+    return Mailer(targets, get_redis())
 
 
 async def get_mailer() -> Mailer:
@@ -57,7 +66,7 @@ async def get_mailer() -> Mailer:
     if mailer is None or version != _state["version"]:
         if mailer is not None:
             await mailer.close()  # type: ignore[attr-defined]
-        mailer = Mailer(targets)
+        mailer = Mailer(targets, get_redis())
         _state.update(mailer=mailer, version=version)
     return mailer  # type: ignore[return-value]
 

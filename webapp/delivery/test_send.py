@@ -12,7 +12,7 @@ import css_inline
 
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.mailer import PermanentFailure, TransientFailure
-from webapp.delivery.smtp_config import get_mailer
+from webapp.delivery.smtp_config import fresh_mailer
 from webapp.services.errors import Conflict, ValidationFailed
 from webapp.services.rendering import CompiledMessage, RenderError, contact_context
 from webapp.services.templates import PLACEHOLDER_LINKS
@@ -56,7 +56,14 @@ async def send_test(
         raise ValidationFailed({"html_content": exc.message}) from None
     except css_inline.InlineError as exc:
         raise ValidationFailed({"html_content": f"The CSS could not be inlined: {exc}"}) from None
-    mailer = await get_mailer()
+    mailer = await fresh_mailer()
+    try:
+        return await _send_all(mailer, addresses, from_name, from_email, rendered)
+    finally:
+        await mailer.close()
+
+
+async def _send_all(mailer, addresses: list[str], from_name: str, from_email: str, rendered) -> list[str]:
     if not mailer.pools:
         raise Conflict(NO_SERVER, "recipients")
     domain = from_email.rpartition("@")[2] or "localhost"

@@ -97,6 +97,7 @@ class Outcome:
     retry_seconds: int = 0
     server_id: int | None = None
     bounced: bool = False  # the server refused the recipient for good (5xx)
+    throttled: bool = False  # held back by a sending limit: not a failure
 
 
 async def materialise(session: AsyncSession, campaign_id: int) -> int:
