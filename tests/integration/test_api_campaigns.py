@@ -185,7 +185,7 @@ async def test_schedule_reads_a_naive_time_in_the_given_zone(api, db):
 
 async def test_emails_in_the_seed_shape_personalised_with_status_filter_and_pages(api, db):
     client = await api("viewer")
-    email_list = await audience(db, 5)
+    await audience(db, 5)
     await org_settings.save(db, org_settings.OrgSettings(organisation_name="Acme", postal_address="1 Main St"))
     c = Campaign(name="Sent", subject="Hi {{ first_name }}", from_email="news@example.com", html_content=HTML,
                  status="sent")

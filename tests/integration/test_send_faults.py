@@ -5,31 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import pytest
 from sqlalchemy import text
 
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink, free_port
-from tests.support.workers import WorkerProcess
-from webapp.models import Campaign, SmtpServer
+from webapp.models import Campaign
 from webapp.services import campaigns
 
 BATCH_SIZE, THREADS = 50, 4
 IN_FLIGHT_BOUND = BATCH_SIZE * THREADS  # rows one worker process can hold claimed at once
-
-
-@pytest.fixture
-def worker():
-    workers: list[WorkerProcess] = []
-
-    def start(name: str = "worker", **env) -> WorkerProcess:
-        w = WorkerProcess(name, **env).start()
-        workers.append(w)
-        return w
-
-    yield start
-    for w in workers:
-        w.stop()
 
 
 async def wait_until(db, campaign_id, predicate, timeout=60.0):

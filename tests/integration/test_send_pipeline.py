@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
-from tests.support.workers import WorkerProcess
 from webapp.services import campaigns
-
-
-@pytest.fixture
-def worker():
-    workers: list[WorkerProcess] = []
-
-    def start(name: str = "worker", **env) -> WorkerProcess:
-        w = WorkerProcess(name, **env).start()
-        workers.append(w)
-        return w
-
-    yield start
-    for w in workers:
-        w.stop()
 
 
 async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_mail(db, worker):

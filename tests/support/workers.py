@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 FAST_TEST_SETTINGS = {
@@ -46,3 +48,18 @@ class WorkerProcess:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+@pytest.fixture
+def worker():
+    """worker(name, **env) starts a real worker process; all are stopped after the test."""
+    workers: list[WorkerProcess] = []
+
+    def start(name: str = "worker", **env: str) -> WorkerProcess:
+        started = WorkerProcess(name, **env).start()
+        workers.append(started)
+        return started
+
+    yield start
+    for started in workers:
+        started.stop()

@@ -15,7 +15,6 @@ from webapp.controllers.api_campaign_schemas import (
     CampaignCreate,
     CampaignDetailOut,
     CampaignId,
-    CampaignOut,
     CampaignPageOut,
     CampaignUpdate,
     EmailPageOut,

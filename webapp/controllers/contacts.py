@@ -204,7 +204,6 @@ class ContactsController(Controller):
         if "add_field" in form:  # "Add field" without JavaScript: the form again, its rows kept, one empty row after
             return _form(contact, values)
         data, errors = contact_data(values, contact.custom_fields if contact else None)
-        duplicate_id = None
         try:
             if errors:  # the form's own problems, plus whatever the service says about the rest
                 contacts.validate_contact(data)
