@@ -58,7 +58,7 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     for _ in "</p>":
         html.press("Backspace")
     html.press_sequentially("}</p>", delay=5)
-    expect(page.locator("#html_content-error")).to_be_empty()
+    expect(page.locator("#html_content-error")).to_be_empty(timeout=15_000)
     expect(frame.locator("p")).to_have_text("Engines")
 
     page.click("label[for=preview-mobile]")
