@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test bench browser-deps clean
+.PHONY: install run test bench browser-deps bench-deps clean
 
 install: $(VENV)/.installed
 
@@ -32,7 +32,20 @@ browser-deps:
 test: install browser-deps
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
 
-bench: install
+# bench/send.py measures against Postfix's smtp-sink and smtp-source.
+bench-deps:
+	@if [ ! -x /usr/sbin/smtp-sink ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing postfix (apt-get) for smtp-sink and smtp-source ..."; \
+	    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; \
+	  else \
+	    echo "smtp-sink is missing: install Debian's postfix package (sudo apt-get install postfix)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+bench: install bench-deps
 	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
