@@ -25,6 +25,17 @@
     }
   }
 
+  // Mark the line a syntax error names ("Line N: ...", shown in #<id>-error) in the gutter.
+  function markError(textarea) {
+    const gutter = textarea.parentElement.querySelector(".code-gutter");
+    const error = document.getElementById(textarea.id + "-error");
+    if (!gutter || !error) return;
+    const match = /^Line (\d+):/.exec(error.textContent.trim());
+    gutter.querySelectorAll(".error-line").forEach((line) => line.classList.remove("error-line"));
+    const line = match && gutter.children[Number(match[1]) - 1];
+    if (line) line.classList.add("error-line");
+  }
+
   function enhanceCode(textarea) {
     if (textarea.dataset.codeReady) return;
     textarea.dataset.codeReady = "1";
@@ -36,7 +47,8 @@
     textarea.before(wrap);
     wrap.append(gutter, textarea);
     numberLines(textarea, gutter);
-    textarea.addEventListener("input", () => numberLines(textarea, gutter));
+    markError(textarea);
+    textarea.addEventListener("input", () => { numberLines(textarea, gutter); markError(textarea); });
     textarea.addEventListener("scroll", () => { gutter.scrollTop = textarea.scrollTop; });
     let escaped = false;  // Esc then Tab leaves the editor, so keyboard users are never trapped
     textarea.addEventListener("keydown", (e) => {
@@ -83,4 +95,8 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => enhance(document));
   else enhance(document);
   document.addEventListener("htmx:load", (e) => enhance(e.target));
+  // The preview answers with the fields' error lines out of band; re-mark after every swap.
+  document.addEventListener("htmx:afterSettle", () => {
+    document.querySelectorAll("textarea[data-code][data-code-ready]").forEach(markError);
+  });
 })();

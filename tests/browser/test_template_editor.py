@@ -30,6 +30,9 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     expect(frame.locator("h1")).to_have_text("Hello Jane!")  # the starter content, for the sample contact
     page.fill("#name", "Spring newsletter")
     page.fill("#subject", "Spring news for {{ first_name }}")
+    page.fill("#category", "newsletter")
+    page.locator(".chips-input input").fill("seasonal")
+    page.keyboard.press("Enter")
     html = page.locator("#html_content")
     html.fill("")
     html.press_sequentially("<h1>Hi {{ first_name }} from {{ company }}</h1>", delay=5)
@@ -47,11 +50,13 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     html.press_sequentially("<p>{{ company }</p>", delay=5)
     expect(page.locator("#html_content-error")).to_have_text(re.compile(r"^Line 2: unexpected '}'"))
     expect(page.locator(".preview-errors")).to_contain_text("HTML: Line 2:")
+    expect(page.locator(".code-gutter .error-line")).to_have_text("2")
     assert "\n  <p>{{ company }</p>" in html.input_value()  # Tab indented instead of leaving the field
     page.screenshot(path=str(SHOTS / "template-editor-error.png"), full_page=True)
 
     page.click("button:has-text('Create template')")  # refused, and what was typed is kept
     expect(page.locator(".error-summary")).to_be_visible()
+    expect(page.locator(".code-gutter .error-line")).to_have_text("2")  # the new page is set up
     assert "{{ company }</p>" in html.input_value()
 
     html.press("Control+End")
@@ -65,6 +70,8 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     expect(page.locator("#template-preview iframe")).to_have_js_property("offsetWidth", 375)
     page.screenshot(path=str(SHOTS / "template-editor-mobile.png"), full_page=True)
     page.click("label[for=preview-desktop]")
+    expect(page.locator("#template-preview iframe")).not_to_have_js_property("offsetWidth", 375)
+    page.wait_for_timeout(300)  # the width transition
     page.screenshot(path=str(SHOTS / "template-editor.png"), full_page=True)
 
     page.click("button:has-text('Create template')")
@@ -72,6 +79,7 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     page.click("text=Back to templates")
     expect(page.locator(".templates-table tbody tr")).to_have_count(1)
     expect(page.locator(".templates-table")).to_contain_text("company")
+    expect(page.locator(".templates-table .chip")).to_have_text("seasonal")
     page.screenshot(path=str(SHOTS / "templates-library.png"), full_page=True)
 
 
