@@ -74,6 +74,10 @@ def _deadline_of(context) -> _Deadline:
     return deadline if isinstance(deadline, _Deadline) else _Deadline(MAX_RENDER_SECONDS)
 
 
+# Never fetch <link rel=stylesheet> URLs: a template author must not make the server request
+# arbitrary (internal) addresses, and a failed fetch must not fail a send.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
+
 _html_env = _LimitedEnvironment(autoescape=True)
 _text_env = _LimitedEnvironment(autoescape=False)
 
@@ -133,7 +137,10 @@ class CompiledMessage:
         subject = " ".join(_render(self.subject, variables, deadline).split())
         html = _render(self.html, variables, deadline)
         if self.inline_css:
-            html = css_inline.inline(html)
+            try:
+                html = _INLINER.inline(html)
+            except css_inline.InlineError as exc:
+                raise RenderError(f"The CSS could not be inlined: {exc}") from None
         text = _render(self.text, variables, deadline) if self.text else html_to_text(html)
         return RenderedMessage(subject, html, text)
 

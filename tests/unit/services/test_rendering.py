@@ -130,3 +130,32 @@ def test_statement_inside_an_attribute_falls_back_to_converting_each_message():
     message = CompiledMessage("s", '<p class="{% if vip %}gold{% endif %}">Hello {{ first_name }}</p>')
     assert message.text is None
     assert "Hello Ada" in message.render({"first_name": "Ada", "vip": True}).text
+
+
+def test_remote_stylesheets_are_never_fetched():
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(1.5)
+    fetched = []
+    threading.Thread(target=lambda: fetched.append(_accept(server)), daemon=True).start()
+    port = server.getsockname()[1]
+    html = f'<link rel="stylesheet" href="http://127.0.0.1:{port}/x.css"><style>p {{ color: red }}</style><p>Hi</p>'
+    out = CompiledMessage("s", html).render({})
+    assert '<p style="color: red;">Hi</p>' in out.html
+    import time
+
+    time.sleep(1.6)
+    assert fetched == [False]
+    server.close()
+
+
+def _accept(server) -> bool:
+    try:
+        server.accept()
+        return True
+    except OSError:
+        return False
