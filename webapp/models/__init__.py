@@ -3,13 +3,15 @@
 from webapp.models.base import Base
 from webapp.models.campaign import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus, EmailEvent, Link
 from webapp.models.contact import Contact, ContactStatus
-from webapp.models.email_list import EmailList, ListMember, ListType
+from webapp.models.email_list import EmailList, ListMember, ListType, Subscription, SubscriptionStatus
 from webapp.models.smtp import AppSetting, OutboxMessage, SmtpServer
+from webapp.models.suppression import EMAIL_HASH_SQL, Suppression, SuppressionReason
 from webapp.models.template import EmailTemplate
 from webapp.models.user import ApiKey, Role, User
 
 __all__ = [
     "ApiKey", "AppSetting", "Base", "Campaign", "CampaignList", "CampaignStatus", "Contact", "ContactStatus",
     "Delivery", "DeliveryStatus", "EmailEvent", "EmailList", "EmailTemplate", "Link", "ListMember", "ListType",
-    "OutboxMessage", "Role", "SmtpServer", "User",
+    "EMAIL_HASH_SQL", "OutboxMessage", "Role", "SmtpServer", "Subscription", "SubscriptionStatus", "Suppression",
+    "SuppressionReason", "User",
 ]

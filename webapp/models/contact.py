@@ -18,6 +18,7 @@ class ContactStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     BOUNCED = "bounced"
     COMPLAINED = "complained"
+    PENDING = "pending"  # signed up on a public form and has not confirmed any subscription yet
 
 
 # Word-prefix search over email (whole and split at punctuation), names and company.
@@ -34,7 +35,7 @@ PROFILE_FIELDS = ("first_name", "last_name", "phone", "company", "job_title", "l
 class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'unsubscribed', 'bounced', 'complained')", name="status"),
+        CheckConstraint("status IN ('active', 'unsubscribed', 'bounced', 'complained', 'pending')", name="status"),
         Index("uq_contacts_email_lower", func.lower(text("email")), unique=True),
         Index("ix_contacts_date_added_id", "date_added", "id"),
         Index("ix_contacts_last_updated_id", "last_updated", "id"),
@@ -44,6 +45,9 @@ class Contact(Base):
         Index("ix_contacts_active_date_added_id", "is_active", "date_added", "id"),
         Index("ix_contacts_tags", "tags", postgresql_using="gin"),
         Index("ix_contacts_search", "search", postgresql_using="gin"),
+        Index("ix_contacts_custom_fields", "custom_fields", postgresql_using="gin"),
+        Index("ix_contacts_last_opened", "last_opened"),
+        Index("ix_contacts_last_clicked", "last_clicked"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -57,6 +61,10 @@ class Contact(Base):
     tags: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # Subscriber preferences (seed 003 NewsletterSubscription), set in the preference centre.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    frequency: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    topics: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     status: Mapped[str] = mapped_column(String(20), default=ContactStatus.ACTIVE.value, server_default="active")
     date_added: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_updated: Mapped[datetime] = mapped_column(
