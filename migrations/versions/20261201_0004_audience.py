@@ -23,6 +23,9 @@ def upgrade() -> None:
     op.add_column('contacts', sa.Column('language', sa.String(length=8), server_default='', nullable=False))
     op.add_column('contacts', sa.Column('frequency', sa.String(length=20), server_default='', nullable=False))
     op.add_column('contacts', sa.Column('topics', postgresql.ARRAY(sa.Text()), server_default='{}', nullable=False))
+    op.add_column('contacts', sa.Column(
+        'email_hash', sa.LargeBinary(), sa.Computed('sha256(CAST(lower(email) AS bytea))', persisted=True), nullable=False,
+    ))
     op.create_index('ix_contacts_custom_fields', 'contacts', ['custom_fields'], postgresql_using='gin')
     op.create_index('ix_contacts_last_opened', 'contacts', ['last_opened'])
     op.create_index('ix_contacts_last_clicked', 'contacts', ['last_clicked'])
@@ -87,7 +90,7 @@ def downgrade() -> None:
     op.drop_index('ix_contacts_last_clicked', table_name='contacts')
     op.drop_index('ix_contacts_last_opened', table_name='contacts')
     op.drop_index('ix_contacts_custom_fields', table_name='contacts')
-    for column in ('topics', 'frequency', 'language'):
+    for column in ('email_hash', 'topics', 'frequency', 'language'):
         op.drop_column('contacts', column)
     op.drop_constraint(op.f('ck_contacts_status'), 'contacts', type_='check')
     op.create_check_constraint(
