@@ -79,8 +79,8 @@ async def test_form_errors_are_shown_next_to_fields_and_keep_what_was_typed(staf
     too_long = client.post("/lists", data={"name": "x" * 201})
     assert too_long.status_code == 422 and "Name must be at most 200 characters." in too_long.text
 
-    dynamic = client.post("/lists", data={"name": "Smart", "list_type": "dynamic"})
-    assert dynamic.status_code == 422 and "come with segments" in dynamic.text
+    orphan_segment = client.post("/lists", data={"name": "Smart", "list_type": "segmented"})
+    assert orphan_segment.status_code == 422
 
     weird = client.post("/lists", data={"name": ["one", "two"], "list_type": ["static", "x"]})
     assert weird.status_code == 422

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,8 @@ from webapp.controllers.api_schemas import (
     ListId,
     ListOut,
     ListPageOut,
+    ListUpdate,
+    SegmentCountOut,
     error_responses,
     list_out,
     sent_object,
@@ -27,7 +29,7 @@ from webapp.controllers.api_schemas import (
 from webapp.controllers.security import Principal
 from webapp.models import ListType
 from webapp.queries.lists import find_lists
-from webapp.services import contacts, lists
+from webapp.services import contacts, lists, segment_lists
 from webapp.services.errors import NotFound
 
 MEMBER = "/{list_id:int}/contacts/{contact_id:int}"
@@ -69,6 +71,23 @@ class ApiListsController(Controller):
     @get("/{list_id:int}", summary="Get a list", responses=error_responses(404))
     async def get_list(self, db: AsyncSession, list_id: ListId) -> ListOut:
         return list_out(await lists.get_list(db, list_id))
+
+    @patch("/{list_id:int}", summary="Change a list or a segment's rules", responses=error_responses(404, 409, 422))
+    async def update_list(self, request: Request, data: ListUpdate, db: AsyncSession, list_id: ListId) -> ListOut:
+        return list_out(await lists.update_list(db, list_id, await sent_object(request)))
+
+    @post(
+        "/{list_id:int}/count",
+        summary="Count a segment now",
+        description="Evaluates a dynamic or segmented list's rules and stores the figure as `contact_count`.",
+        responses=error_responses(404),
+        status_code=200,
+    )
+    async def count_list(self, db: AsyncSession, list_id: ListId) -> SegmentCountOut:
+        email_list = await lists.get_list(db, list_id)
+        await segment_lists.refresh_count(db, email_list)
+        return SegmentCountOut(list_id=email_list.id, contact_count=email_list.contact_count,
+                               counted_at=email_list.counted_at)
 
     @post(
         MEMBER,

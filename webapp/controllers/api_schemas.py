@@ -79,14 +79,31 @@ class ContactPageOut(Struct):
 
 # ---- lists ---------------------------------------------------------------------------------
 
-class ListCreate(Struct, kw_only=True):
-    """A new list. Only static lists can be created for now; unknown fields are rejected (422)."""
+SegmentRules = Annotated[
+    dict[str, Any],
+    Meta(description='Seed 003 CustomerSegment.rules: {"operator": "AND"|"OR", "conditions": [{"field", "op", '
+         '"value"} or a nested group]}. Fields and operators are listed in the README; an unknown one is a 422 '
+         "naming its path, e.g. `rules.conditions[1].field`."),
+]
 
-    name: str
+
+class ListUpdate(Struct, kw_only=True):
+    """Changes to a list; the list type cannot change once created. Unknown fields are rejected (422)."""
+
+    name: str | UnsetType = UNSET
     description: str | None | UnsetType = UNSET
-    list_type: ListType | UnsetType = UNSET
     tags: list[str] | None | UnsetType = UNSET
     is_active: bool | UnsetType = UNSET
+    rules: SegmentRules | None | UnsetType = UNSET
+    parent_list_id: int | None | UnsetType = UNSET
+
+
+class ListCreate(ListUpdate, kw_only=True):
+    """A new list. Static lists hold members; dynamic lists match `rules` against every contact at send
+    time; segmented lists match `rules` against the members of the static list `parent_list_id`."""
+
+    name: str
+    list_type: ListType | UnsetType = UNSET
 
 
 class ListOut(Struct):
@@ -100,6 +117,15 @@ class ListOut(Struct):
     created_at: datetime
     updated_at: datetime
     is_active: bool
+    rules: dict[str, Any] | None = None
+    parent_list_id: int | None = None
+    counted_at: datetime | None = None
+
+
+class SegmentCountOut(Struct):
+    list_id: int
+    contact_count: int
+    counted_at: datetime | None
 
 
 class ListPageOut(Struct):

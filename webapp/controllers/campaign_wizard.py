@@ -23,7 +23,7 @@ from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
 from webapp.models import Campaign, Role, User
 from webapp.models.campaign import DEFAULT_CAMPAIGN_SETTINGS, CampaignStatus
 from webapp.queries import campaigns as campaign_queries
-from webapp.queries.deliveries import count_audience
+from webapp.services.audience import count_for_lists
 from webapp.queries.lists import find_lists
 from webapp.queries.templates import TemplateFilter, find_templates
 from webapp.services import campaigns, org_settings, templates
@@ -74,7 +74,7 @@ async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict
         selected = values["list_ids"]
         lists = await find_lists(db, is_active=True, limit=MAX_CHOICES)
         archived = [x for x in await campaign_queries.lists_of(db, c.id) if not x.is_active]
-        context |= {"lists": archived + lists, "count": await count_audience(db, selected)}
+        context |= {"lists": archived + lists, "count": await count_for_lists(db, selected)}
     elif step == "content":
         found = await find_templates(db, TemplateFilter(is_active=True), limit=MAX_CHOICES)
         parts = {"subject": c.subject, "html_content": values["html_content"], "text_content": values["text_content"]}
@@ -85,7 +85,7 @@ async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict
         lists = await campaign_queries.lists_of(db, c.id)
         problems = await campaigns.readiness_problems(db, c)
         context |= {
-            "lists": lists, "count": await count_audience(db, [x.id for x in lists]),
+            "lists": lists, "count": await count_for_lists(db, [x.id for x in lists]),
             "problems": [(STEP_OF_FIELD.get(f, "details"), m) for f, m in problems.items()],
             "warnings": review_warnings(c, await org_settings.load(db)), "timezones": timezones(),
             "max_recipients": MAX_RECIPIENTS, "setting_labels": SETTING_LABELS,
@@ -193,7 +193,7 @@ class CampaignWizardController(Controller):
     @post("/{campaign_id:int}/audience/count")
     async def audience_count(self, db: AsyncSession, campaign_id: int, data: Form) -> Template:
         await campaigns.get_campaign(db, campaign_id)
-        count = await count_audience(db, form_ids(data, "list_ids"))
+        count = await count_for_lists(db, form_ids(data, "list_ids"))
         return Template("campaigns/_audience_count.html", context={"count": count})
 
     @post("/{campaign_id:int}/content/preview")

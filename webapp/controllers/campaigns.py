@@ -22,7 +22,7 @@ from webapp.delivery.progress import final_stats
 from webapp.models import Campaign
 from webapp.models.campaign import CampaignStatus, DeliveryStatus
 from webapp.queries import campaigns as campaign_queries
-from webapp.queries.deliveries import count_audience
+from webapp.services.audience import count_for_lists
 from webapp.services import campaigns
 from webapp.services.campaign_states import check_editable
 from webapp.services.errors import Conflict, ValidationFailed
@@ -50,7 +50,7 @@ async def _page(request: Request, db: AsyncSession, c: Campaign, *, delivery_sta
     lists = await campaign_queries.lists_of(db, c.id)
     context = {
         **status_context(c, error), "p": progress_of(c), "counters": counters(c), "lists": lists,
-        "audience": await count_audience(db, [x.id for x in lists]) if c.status in ("draft", "scheduled") else None,
+        "audience": await count_for_lists(db, [x.id for x in lists]) if c.status in ("draft", "scheduled") else None,
         "deliveries": await _deliveries(db, c, delivery_status, cursor), "live": c.status not in FINAL,
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)

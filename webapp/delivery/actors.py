@@ -18,7 +18,7 @@ from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before
 from webapp.delivery.pipeline import Next, heartbeat_key, run_batch
 from webapp.models import Campaign
 from webapp.models.campaign import CampaignStatus
-from webapp.queries import deliveries
+from webapp.services import audience
 from webapp.redis_client import get_redis
 from webapp.settings import get_settings
 
@@ -53,7 +53,7 @@ async def start_campaign(campaign_id: int) -> None:
         if campaign is None or campaign.status != CampaignStatus.SENDING.value:
             return
         if campaign.materialised_at is None:
-            campaign.total_recipients = await deliveries.materialise(session, campaign_id)
+            campaign.total_recipients = await audience.materialise_campaign(session, campaign_id)
             campaign.materialised_at = await session.scalar(text("SELECT now()"))
             if campaign.started_at is None:
                 campaign.started_at = campaign.materialised_at

@@ -11,29 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, ColumnElement, func, literal, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-# Contacts who may receive marketing mail. Each contact has a unique address (case-insensitive),
-# and a delivery is unique per (campaign, contact), so one address never gets a campaign twice,
-# however many of the campaign's lists it is on.
-MATERIALISE = text("""
-INSERT INTO deliveries (campaign_id, contact_id, email)
-SELECT :campaign_id, c.id, c.email
-FROM contacts c
-WHERE c.is_active AND c.status = 'active'
-  AND EXISTS (
-    SELECT 1 FROM list_members m JOIN campaign_lists cl ON cl.list_id = m.list_id
-    WHERE cl.campaign_id = :campaign_id AND m.contact_id = c.id)
-ORDER BY c.id
-ON CONFLICT ON CONSTRAINT uq_deliveries_campaign_contact DO NOTHING
-""")
-
-COUNT_AUDIENCE = text("""
-SELECT count(*) FROM contacts c
-WHERE c.is_active AND c.status = 'active'
-  AND EXISTS (SELECT 1 FROM list_members m WHERE m.list_id = ANY(:list_ids) AND m.contact_id = c.id)
-""")
+from webapp.models import Contact, Delivery
 
 CLAIM = text("""
 WITH picked AS (
@@ -100,18 +82,27 @@ class Outcome:
     throttled: bool = False  # held back by a sending limit: not a failure
 
 
-async def materialise(session: AsyncSession, campaign_id: int) -> int:
-    """Create the campaign's delivery rows in one INSERT ... SELECT; returns the recipient count."""
-    await session.execute(MATERIALISE, {"campaign_id": campaign_id})
+async def materialise(session: AsyncSession, campaign_id: int, audience: ColumnElement[bool]) -> int:
+    """Create the campaign's delivery rows in one INSERT ... SELECT; returns the recipient count.
+
+    `audience` is a predicate over contacts (services/segments.audience_condition). Each contact has
+    a unique address (case-insensitive) and a delivery is unique per (campaign, contact), so one
+    address never gets a campaign twice, however many of the campaign's lists it is on."""
+    recipients = (
+        select(literal(campaign_id, BigInteger), Contact.id, Contact.email).where(audience).order_by(Contact.id)
+    )
+    await session.execute(
+        insert(Delivery)
+        .from_select(["campaign_id", "contact_id", "email"], recipients)
+        .on_conflict_do_nothing(constraint="uq_deliveries_campaign_contact")
+    )
     return await session.scalar(
         text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id}
     ) or 0
 
 
-async def count_audience(session: AsyncSession, list_ids: Sequence[int]) -> int:
-    if not list_ids:
-        return 0
-    return await session.scalar(COUNT_AUDIENCE, {"list_ids": list(list_ids)}) or 0
+async def count_audience(session: AsyncSession, audience: ColumnElement[bool]) -> int:
+    return await session.scalar(select(func.count()).select_from(Contact).where(audience)) or 0
 
 
 async def claim(

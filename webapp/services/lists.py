@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import Contact, EmailList, ListMember, ListType
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
+from webapp.services.segment_lists import SEGMENT_FIELDS, check_segment, refresh_count, validate_segment_fields
 from webapp.services.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
 
 MAX_PASTED_ADDRESSES = 10_000
@@ -44,13 +45,12 @@ def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
         except ValueError as exc:
             errors["is_active"] = str(exc)
     if "list_type" in data:
-        if data["list_type"] == ListType.STATIC.value:
-            values["list_type"] = ListType.STATIC.value
-        elif data["list_type"] in [t.value for t in ListType]:  # a list: an unhashable value must not raise
-            errors["list_type"] = "Dynamic and segmented lists come with segments; create a static list for now."
+        if isinstance(data["list_type"], str) and data["list_type"] in [t.value for t in ListType]:
+            values["list_type"] = data["list_type"]
         else:
             errors["list_type"] = "List type must be one of: static, dynamic, segmented."
-    unknown = set(data) - {"name", "description", "tags", "is_active", "list_type"}
+    errors |= validate_segment_fields(data, values)
+    unknown = set(data) - {"name", "description", "tags", "is_active", "list_type", *SEGMENT_FIELDS}
     for name in sorted(unknown):
         errors[name] = "Unknown field."
     if errors:
@@ -83,10 +83,12 @@ async def _check_name_free(session: AsyncSession, name: str, exclude_id: int | N
 async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> EmailList:
     values = validate_list(data)
     await _check_name_free(session, values["name"])
+    await check_segment(session, values, None)
     email_list = EmailList(**values, created_by=created_by)
     session.add(email_list)
     await session.flush()
     await session.refresh(email_list)
+    await refresh_count(session, email_list)
     return email_list
 
 
@@ -95,10 +97,12 @@ async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, An
     values = validate_list(data, partial=True)
     if "name" in values:
         await _check_name_free(session, values["name"], list_id)
+    await check_segment(session, values, email_list)
     for name, value in values.items():
         setattr(email_list, name, value)
     await session.flush()
     await session.refresh(email_list)
+    await refresh_count(session, email_list)
     return email_list
 
 
