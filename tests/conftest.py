@@ -92,7 +92,7 @@ def live_server() -> Iterator[str]:
 # ---- database -----------------------------------------------------------------------------
 
 TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users", "email_templates", "campaigns",
-          "deliveries", "links", "email_events", "smtp_servers", "app_settings", "outbox_messages"]
+          "deliveries", "links", "email_events", "smtp_servers", "app_settings", "outbox_messages", "suppressions"]
 
 
 async def _reset_state() -> None:
