@@ -37,6 +37,16 @@ ENDPOINTS = {
        for action in ("pause", "resume", "cancel")},
     ("post", "/api/campaigns/{campaign_id}/duplicate"): ("campaigns", None, {"201": "CampaignDetailOut"}),
     ("get", "/api/campaigns/{campaign_id}/emails"): ("campaigns", None, {"200": "EmailPageOut", "404": "ErrorOut"}),
+    ("post", "/api/suppression"): ("suppression", "SuppressionCreate", {"201": "SuppressionOut", "200": "SuppressionOut",
+                                                                       "422": "ErrorOut"}),
+    ("post", "/api/suppression/bulk"): ("suppression", "SuppressionBulkIn", {"200": "SuppressionBulkOut",
+                                                                             "422": "ErrorOut"}),
+    ("get", "/api/suppression"): ("suppression", None, {"200": "SuppressionPageOut", "400": "ErrorOut"}),
+    ("get", "/api/suppression/check"): ("suppression", None, {"200": "SuppressionCheckOut", "422": "ErrorOut"}),
+    ("get", "/api/suppression/stats"): ("suppression", None, {"200": "SuppressionStatsOut"}),
+    ("delete", "/api/suppression/{email}"): ("suppression", None, {"204": None, "404": "ErrorOut", "422": "ErrorOut"}),
+    ("get", "/api/contacts/{contact_id}/export"): ("contacts", None, {"200": "ContactExportOut", "404": "ErrorOut"}),
+    ("post", "/api/contacts/{contact_id}/erase"): ("contacts", None, {"200": "ErasureOut", "404": "ErrorOut"}),
 }
 
 

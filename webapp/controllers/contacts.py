@@ -30,7 +30,7 @@ from webapp.controllers.forms import after_change
 from webapp.models import Contact, ListType, Role
 from webapp.queries import deliveries
 from webapp.queries import contacts as contact_queries
-from webapp.services import contacts, lists
+from webapp.services import contacts, lists, suppression
 from webapp.services.errors import Conflict, ValidationFailed
 
 PAGE_SIZE = 50
@@ -168,6 +168,7 @@ class ContactsController(Controller):
         return Template("contacts/show.html", context={
             "contact": contact, "member_of": member_of, "other_lists": other_lists, "can_edit": can_edit,
             "history": await deliveries.history_of_contact(db, contact_id),
+            "suppressed": await suppression.status_of(db, contact.email),
         })
 
     @get("/{contact_id:int}/edit", opt=EDITOR_FORM)
