@@ -24,7 +24,7 @@ def upgrade() -> None:
     op.add_column('contacts', sa.Column('frequency', sa.String(length=20), server_default='', nullable=False))
     op.add_column('contacts', sa.Column('topics', postgresql.ARRAY(sa.Text()), server_default='{}', nullable=False))
     op.add_column('contacts', sa.Column(
-        'email_hash', sa.LargeBinary(), sa.Computed('sha256(CAST(lower(email) AS bytea))', persisted=True), nullable=False,
+        'email_hash', sa.LargeBinary(), sa.Computed(r"sha256(decode(replace(lower(email), '\', '\\'), 'escape'))", persisted=True), nullable=False,
     ))
     op.create_index('ix_contacts_custom_fields', 'contacts', ['custom_fields'], postgresql_using='gin')
     op.create_index('ix_contacts_last_opened', 'contacts', ['last_opened'])

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base
+from webapp.models.suppression import EMAIL_HASH_SQL
 
 
 class ContactStatus(StrEnum):
@@ -81,6 +82,6 @@ class Contact(Base):
     # The suppression list's key for this address (see models/suppression.py), so the audience query
     # excludes suppressed contacts with a plain join instead of hashing a million addresses.
     email_hash: Mapped[bytes] = mapped_column(
-        LargeBinary, Computed("sha256(CAST(lower(email) AS bytea))", persisted=True), deferred=True
+        LargeBinary, Computed(EMAIL_HASH_SQL.format("email"), persisted=True), deferred=True
     )
     search: Mapped[str] = mapped_column(TSVECTOR, Computed(SEARCH_VECTOR_SQL, persisted=True), deferred=True)

@@ -21,9 +21,9 @@ class SuppressionReason(StrEnum):
 
 # The key of an address: sha256 of its lower-cased form. An erased contact's address survives
 # only as this hash, so a re-import of the same address stays suppressed.
-# (The text-to-bytea cast takes the UTF-8 bytes as they are and, unlike convert_to, is immutable,
-# so contacts can keep the hash as a generated column.)
-EMAIL_HASH_SQL = "sha256(CAST(lower({}) AS bytea))"
+# (decode(..., 'escape') of the text with its backslashes doubled gives exactly its UTF-8 bytes and,
+# unlike convert_to, is immutable, so contacts can keep the hash as a generated column.)
+EMAIL_HASH_SQL = r"sha256(decode(replace(lower({}), '\', '\\'), 'escape'))"
 
 
 class Suppression(Base):

@@ -114,5 +114,6 @@ async def refresh_count(session: AsyncSession, email_list: EmailList) -> int:
     email_list.contact_count = await segment_queries.count(session, list_condition(email_list, datetime.now(UTC)))
     email_list.counted_at = await session.scalar(select(func.now()))
     await session.flush()
+    await session.refresh(email_list)  # updated_at is set by the database
     return email_list.contact_count
 
