@@ -26,7 +26,7 @@ from webapp.models.campaign import CampaignStatus
 from webapp.queries import deliveries
 from webapp.queries.deliveries import Claimed, Outcome
 from webapp.redis_client import get_redis
-from webapp.services import org_settings
+from webapp.services import org_settings, suppression
 from webapp.services.campaign_states import check_transition
 from webapp.services.rendering import RenderError
 from webapp.settings import get_settings
@@ -132,6 +132,8 @@ async def run_batch(campaign_id: int) -> BatchResult:
 
     async with sessionmaker() as session:
         counts = await deliveries.record_outcomes(session, campaign_id, outcomes)
+        if bounced := [o.delivery_id for o in outcomes if o.bounced]:
+            await suppression.suppress_bounced(session, bounced)  # a refused address gets no campaign again
         for server_id, error in mailer.take_server_errors().items():
             await session.execute(
                 text("UPDATE smtp_servers SET last_error = :e, last_error_at = now() WHERE id = :s"),
