@@ -21,6 +21,7 @@ RUN mkdir webapp && touch webapp/__init__.py && pip install -e .
 COPY migrations ./migrations
 COPY templates ./templates
 COPY static ./static
+COPY translations ./translations
 COPY webapp ./webapp
 
 USER mailroom

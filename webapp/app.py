@@ -39,6 +39,7 @@ from webapp.controllers.server_timing import server_timing_middleware
 from webapp.controllers.template_helpers import register_template_helpers
 from webapp.db import get_engine
 from webapp.public.preferences import PreferencesController
+from webapp.public.subscribe import SubscribeController
 from webapp.public.tracking import TrackingController
 from webapp.redis_client import get_redis
 from webapp.services.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
@@ -190,7 +191,7 @@ def create_app() -> Litestar:
         samesite="lax",
         # Only the staff UI has sessions: no cookie or Redis entry for API calls, health checks,
         # static files or subscriber and tracking URLs.
-        exclude=["^/api", "^/healthz", "^/static/", "^/u/"],
+        exclude=["^/api", "^/healthz", "^/static/", "^/u/", "^/subscribe/"],
     )
     csrf_config = CSRFConfig(
         secret=secret,
@@ -199,8 +200,9 @@ def create_app() -> Litestar:
         cookie_samesite="lax",
         header_name="x-csrftoken",
         # The JSON API authenticates with Bearer keys (no ambient credentials, so no CSRF);
-        # /u/ is for subscribers and mail clients, e.g. RFC 8058 one-click unsubscribe POSTs.
-        exclude=["/api", "/u/"],
+        # /u/ is for subscribers and mail clients, e.g. RFC 8058 one-click unsubscribe POSTs;
+        # /subscribe/ takes posts from forms embedded on other sites (honeypot and rate limit guard it).
+        exclude=["/api", "/u/", "/subscribe/"],
     )
     api_router = Router(
         path="/api",
@@ -216,6 +218,7 @@ def create_app() -> Litestar:
             ui_router,
             TrackingController,
             PreferencesController,
+            SubscribeController,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],

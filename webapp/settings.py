@@ -95,6 +95,30 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class SubscriptionSettings:
+    """Public subscribe pages: confirmation links, and the abuse guards."""
+    # A double opt-in confirmation link works for this many hours.
+    confirm_max_age_hours: int = field(default_factory=lambda: _env_int("MAILROOM_SUBSCRIBE_CONFIRM_HOURS", 48))
+    # Sign-ups one IP address may post per window before it gets 429 until the window ends.
+    rate_limit: int = field(default_factory=lambda: _env_int("MAILROOM_SUBSCRIBE_RATE_LIMIT", 10))
+    rate_window_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_SUBSCRIBE_RATE_WINDOW", 600))
+    # At most one confirmation email per address in this many seconds.
+    resend_interval_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_SUBSCRIBE_RESEND_SECONDS", 3600))
+
+
+@dataclass(frozen=True)
+class ImportSettings:
+    """Contact import: uploaded files wait here until a worker reads them, so the web app and the
+    workers must share this directory (compose mounts one volume into both)."""
+    upload_dir: Path = field(default_factory=lambda: Path(
+        _env("MAILROOM_UPLOAD_DIR", "") or Path(_env("MAILROOM_DATA_DIR", ".data")) / "uploads").resolve())
+    # Largest file accepted for an import, in bytes.
+    max_bytes: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
+    # Rows loaded (and progress published) per transaction.
+    chunk_rows: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_CHUNK_ROWS", 50_000))
+
+
+@dataclass(frozen=True)
 class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -102,6 +126,8 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    imports: ImportSettings = field(default_factory=ImportSettings)
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     admin_email: str = field(default_factory=lambda: _env("MAILROOM_ADMIN_EMAIL", "admin@example.com"))
 
     def secret_key(self) -> str:

@@ -16,7 +16,10 @@
     input.type = "hidden";
     input.after(box);
     const tags = () => input.value.split(",").map((t) => t.trim()).filter(Boolean);
+    let shown = input.value;
     function render() {
+      // A hidden input fires no events of its own: tell listeners (live counts, previews) it changed.
+      if (input.value !== shown) { shown = input.value; input.dispatchEvent(new Event("change", { bubbles: true })); }
       box.querySelectorAll(".chip").forEach((c) => c.remove());
       tags().forEach((tag) => {
         const chip = document.createElement("span");
@@ -56,6 +59,22 @@
     const name = e.target.dataset && e.target.dataset.selectAll;
     if (!name) return;
     document.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => { box.checked = e.target.checked; });
+  });
+
+  // Copy buttons: <button data-copy="#snippet"> copies that field's text; [data-copy-status] says so.
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest && e.target.closest("[data-copy]");
+    if (!button) return;
+    const source = document.querySelector(button.dataset.copy);
+    if (!source) return;
+    const status = button.parentElement.querySelector("[data-copy-status]");
+    const done = (message) => { if (status) status.textContent = message; };
+    const fallback = () => { source.select(); done(document.execCommand("copy") ? "Copied." : "Press Ctrl+C to copy."); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(source.value).then(() => done("Copied."), fallback);
+    } else {
+      fallback();
+    }
   });
 
   function enhance(root) {

@@ -14,7 +14,7 @@ from webapp.models import ApiKey, Contact, EmailList, ListMember, User
 from webapp.services import api_keys, contacts, lists
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/healthz")
+NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/subscribe/", "/healthz")
 REFUSED = re.compile(r"Your role \((viewer|editor)\) cannot do this")
 
 

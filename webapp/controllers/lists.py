@@ -11,24 +11,35 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.controllers.forms import Form, after_change, field_errors, form_ids
+from webapp.controllers.segments import segment_summary
 from webapp.controllers.template_helpers import query
 from webapp.models import ListType, Role
 from webapp.queries.contacts import ContactFilter, page
 from webapp.services import lists
 from webapp.services.errors import Conflict, ValidationFailed
 from webapp.services.lists import PasteReport
+from webapp.settings import get_settings
 
 EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
 
 
 def _list_values(data: dict[str, Any]) -> dict[str, Any]:
     """The list fields of a submitted form; a blank input does not arrive, so it counts as empty."""
-    return {
+    values = {
         "name": data.get("name", ""),
         "description": data.get("description", ""),
         "tags": data.get("tags", ""),
         "list_type": data.get("list_type") or ListType.STATIC.value,
     }
+    if data.get("signup_shown"):  # the form had the public sign-up section (unticked boxes are not sent)
+        values |= {"is_public": bool(data.get("is_public")), "double_opt_in": bool(data.get("double_opt_in")),
+                   "consent_text": data.get("consent_text", "")}
+    return values
+
+
+def _signup_values(email_list: Any) -> dict[str, Any]:
+    return {"is_public": email_list.is_public, "double_opt_in": email_list.double_opt_in,
+            "consent_text": email_list.consent_text}
 
 
 def _form(email_list: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -60,7 +71,7 @@ class ListsController(Controller):
 
     @get("/new", opt=EDITOR_FORM)
     async def new(self) -> Template:
-        return _form(None, {"list_type": ListType.STATIC.value}, {})
+        return _form(None, {"list_type": ListType.STATIC.value, "double_opt_in": True}, {})
 
     @post("/")
     async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
@@ -86,9 +97,11 @@ class ListsController(Controller):
         context = {
             "email_list": email_list, "members": members, "cursor": cursor or "",
             "pasted": pasted, "paste_errors": paste_errors or {}, "report": report,
+            "public_url": get_settings().server.public_url,
         }
         if request.htmx.target == "list-members" and not request.htmx.history_restore_request:
             return Template("lists/_members.html", context=context)
+        context["segment"] = await segment_summary(db, email_list)  # None for static lists
         return Template("lists/detail.html", context=context, status_code=status_code)
 
     @post("/{list_id:int}/members")
@@ -127,7 +140,7 @@ class ListsController(Controller):
     async def edit(self, db: AsyncSession, list_id: int) -> Template:
         email_list = await lists.get_list(db, list_id)
         values = {"name": email_list.name, "description": email_list.description,
-                  "tags": ", ".join(email_list.tags), "list_type": email_list.list_type}
+                  "tags": ", ".join(email_list.tags), "list_type": email_list.list_type, **_signup_values(email_list)}
         return _form(email_list, values, {})
 
     @post("/{list_id:int}/edit")

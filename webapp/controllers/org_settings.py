@@ -17,7 +17,7 @@ from webapp.services.errors import ValidationFailed
 from webapp.services.org_settings import OrgSettings
 
 FIELDS = ["organisation_name", "postal_address", "default_from_name", "default_from_email", "unsubscribe_mailto",
-          "dkim_domain", "dkim_selector"]
+          "dkim_domain", "dkim_selector", "subscription_topics"]
 
 
 def _page(saved: OrgSettings, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -33,7 +33,7 @@ class OrgSettingsController(Controller):
     @get("/", name="org_settings")
     async def show(self, db: AsyncSession) -> Template:
         saved = await org_settings.load(db)
-        return _page(saved, asdict(saved), {})
+        return _page(saved, {**asdict(saved), "subscription_topics": ", ".join(saved.subscription_topics)}, {})
 
     @post("/")
     async def save(self, request: Request, db: AsyncSession, data: Form) -> Response:

@@ -16,7 +16,7 @@ from webapp.services import api_keys
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Routes anyone may reach: sign-in, static files, health, the public subscriber pages, API docs.
-PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/api/docs", "^/favicon"]
+PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/api/docs", "^/favicon"]
 
 
 @dataclass(frozen=True)

@@ -85,3 +85,8 @@ async def tick() -> None:
     for campaign_id in sending:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)
+
+
+# Actors declared in modules of their own; importing them here makes `dramatiq webapp.delivery.actors`
+# (the worker) run them too.
+from webapp.delivery import confirmation_mail  # noqa: E402,F401  (double opt-in confirmation emails)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 from litestar import Controller, Request, Response, get, post
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.db import get_sessionmaker
+from webapp.models import Contact
+from webapp.public.pages import language_of, page
 from webapp.services import engagement
 from webapp.services.errors import NotFound
 from webapp.services.tokens import read_token
@@ -51,16 +53,24 @@ class TrackingController(Controller):
         return Redirect(url, status_code=302, headers=NO_CACHE)
 
     @get("/unsubscribe/{token:str}", name="unsubscribe-confirm")
-    async def unsubscribe_form(self, db: AsyncSession, token: str) -> Template:
+    async def unsubscribe_form(self, request: Request, db: AsyncSession, token: str) -> Response:
         ref = await engagement.delivery(db, delivery_id_from("unsubscribe", token))
-        return Template("public/unsubscribe.html", context={"email": ref.email, "token": token, "done": False})
+        return await page(db, "public/unsubscribe.html", await _language(request, db, ref.contact_id),
+                          email=ref.email, token=token, done=False)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
-    async def unsubscribe(self, request: Request, db: AsyncSession, token: str) -> Response | Template:
+    async def unsubscribe(self, request: Request, db: AsyncSession, token: str) -> Response:
         delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"
         ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
         if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
             return Response("Unsubscribed.", media_type="text/plain")
-        return Template("public/unsubscribe.html", context={"email": ref.email, "token": token, "done": True})
+        return await page(db, "public/unsubscribe.html", await _language(request, db, ref.contact_id),
+                          email=ref.email, token=token, done=True)
+
+
+async def _language(request: Request, db: AsyncSession, contact_id: int | None) -> str:
+    """The unsubscribe page speaks the contact's language (or ?lang=, or the browser's)."""
+    contact = await db.get(Contact, contact_id) if contact_id else None
+    return language_of(request, contact_language=contact.language if contact else None)

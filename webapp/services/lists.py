@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import Contact, EmailList, ListMember, ListType
 from webapp.services.errors import Conflict, NotFound, ValidationFailed
+from webapp.services.list_signup import SIGNUP_FIELDS, check_signup, validate_signup_fields
 from webapp.services.segment_lists import SEGMENT_FIELDS, check_segment, refresh_count, validate_segment_fields
 from webapp.services.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
 
@@ -50,7 +51,8 @@ def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
         else:
             errors["list_type"] = "List type must be one of: static, dynamic, segmented."
     errors |= validate_segment_fields(data, values)
-    unknown = set(data) - {"name", "description", "tags", "is_active", "list_type", *SEGMENT_FIELDS}
+    errors |= validate_signup_fields(data, values)
+    unknown = set(data) - {"name", "description", "tags", "is_active", "list_type", *SEGMENT_FIELDS, *SIGNUP_FIELDS}
     for name in sorted(unknown):
         errors[name] = "Unknown field."
     if errors:
@@ -84,6 +86,7 @@ async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by
     values = validate_list(data)
     await _check_name_free(session, values["name"])
     await check_segment(session, values, None)
+    check_signup(values, None)
     email_list = EmailList(**values, created_by=created_by)
     session.add(email_list)
     await session.flush()
@@ -98,6 +101,7 @@ async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, An
     if "name" in values:
         await _check_name_free(session, values["name"], list_id)
     await check_segment(session, values, email_list)
+    check_signup(values, email_list)
     for name, value in values.items():
         setattr(email_list, name, value)
     await session.flush()

@@ -26,6 +26,10 @@ MIN_DKIM_KEY_BITS = 1024  # receivers ignore shorter keys
 DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
 SELECTOR = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
+# Topics subscribers choose from in the preference centre. The defaults are translated on the public
+# pages (translations/); topics an organisation adds are shown as typed.
+DEFAULT_TOPICS = ("News", "Promotions", "Tips", "Events")
+MAX_TOPICS, TOPIC_MAX_LENGTH = 20, 50
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class OrgSettings:
     dkim_domain: str = ""
     dkim_selector: str = ""
     dkim_private_key: str = ""  # decrypted when loaded; stored encrypted
+    subscription_topics: tuple[str, ...] = DEFAULT_TOPICS
 
     @property
     def dkim_enabled(self) -> bool:
@@ -73,6 +78,8 @@ async def load(session: AsyncSession) -> OrgSettings:
     known = {f.name for f in fields(OrgSettings)}
     values = {k: v for k, v in stored.items() if k in known}
     values["dkim_private_key"] = secret_box.decrypt(encrypted.encode()) if encrypted else ""
+    if isinstance(values.get("subscription_topics"), list):
+        values["subscription_topics"] = tuple(values["subscription_topics"])
     return OrgSettings(**values)
 
 
@@ -99,6 +106,23 @@ def _dkim_key(raw: str) -> str:
 
 def generate_dkim_key() -> str:
     return _pem(rsa.generate_private_key(public_exponent=65537, key_size=DKIM_KEY_BITS))
+
+
+def parse_topics(raw: Any) -> tuple[str, ...]:
+    """Topics typed one per line or separated by commas; ValueError saying what is wrong."""
+    items = re.split(r"[,\n]", raw) if isinstance(raw, str) else raw if isinstance(raw, (list, tuple)) else None
+    if items is None or not all(isinstance(item, str) for item in items):
+        raise ValueError("Enter the topics as text, separated by commas.")
+    topics: dict[str, str] = {}
+    for item in items:
+        topic = " ".join(item.replace("\x00", "").split())
+        if len(topic) > TOPIC_MAX_LENGTH:
+            raise ValueError(f"Topic '{topic[:20]}…' is longer than {TOPIC_MAX_LENGTH} characters.")
+        if topic:
+            topics.setdefault(topic.lower(), topic)
+    if len(topics) > MAX_TOPICS:
+        raise ValueError(f"Offer at most {MAX_TOPICS} topics.")
+    return tuple(topics.values())
 
 
 def validate(data: Mapping[str, Any], current: OrgSettings) -> OrgSettings:
@@ -136,6 +160,11 @@ def validate(data: Mapping[str, Any], current: OrgSettings) -> OrgSettings:
             errors["dkim_private_key"] = str(exc)
     if data.get("dkim_remove_key"):
         values["dkim_private_key"] = ""
+    if "subscription_topics" in data:
+        try:
+            values["subscription_topics"] = parse_topics(data["subscription_topics"])
+        except ValueError as exc:
+            errors["subscription_topics"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
     return OrgSettings(**values)
