@@ -11,6 +11,7 @@ from webapp.controllers.dashboard import DashboardController
 from webapp.controllers.lists import ListsController
 from webapp.controllers.org_settings import OrgSettingsController
 from webapp.controllers.outbox import OutboxController
+from webapp.controllers.segments import SegmentsController
 from webapp.controllers.smtp_servers import SmtpServersController
 from webapp.controllers.suppression import SuppressionController
 from webapp.controllers.templates import TemplatesController
@@ -20,6 +21,6 @@ CONTROLLERS = [
     AuthController, DashboardController,
     CampaignsController, CampaignWizardController, CampaignLiveController,
     ContactsController, ContactPrivacyController, SuppressionController,
-    ListsController, TemplatesController, OutboxController,
+    ListsController, SegmentsController, TemplatesController, OutboxController,
     UsersController, ApiKeysController, OrgSettingsController, SmtpServersController,
 ]
