@@ -80,6 +80,9 @@ async def send_confirmation(subscription_id: int) -> None:
             contact = await session.get(Contact, subscription.contact_id)
             email_list = await session.get(EmailList, subscription.list_id)
             org = await org_settings.load(session)
+            if not await subscriptions.may_receive_confirmation(session, contact.email):
+                log.info("no confirmation email for subscription %s: the address is suppressed", subscription_id)
+                return
         sent_from, to, message = compose(contact, email_list, subscription_id, org)
         await (await get_mailer()).send(sent_from, to, message)
     except PermanentFailure as exc:  # the server refused it: retrying cannot help

@@ -12,6 +12,10 @@ Rules
 - An address that is already an active member is left as it is. The caller answers every case with
   the same page, so the form never tells whether an address is subscribed.
 - A stranger can type anyone's address, so a sign-up never changes an existing contact's profile.
+- Suppression: confirming (or joining from the preference centre) lifts the address's own bounce or
+  unsubscribe suppression, since its owner just proved the mailbox works and asked for mail. A
+  complaint, manual or compliance suppression is staff's decision: it stays, and such addresses get
+  no confirmation email either.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.models import Contact, EmailList, ListMember, ListType, Subscription
 from webapp.models.contact import ContactStatus
 from webapp.models.email_list import SubscriptionStatus
+from webapp.models.suppression import SuppressionReason
+from webapp.services import suppression
 from webapp.services.errors import NotFound, ValidationFailed
 from webapp.services.i18n import N_
 from webapp.services.subscription_tokens import ConfirmLink
@@ -35,6 +41,7 @@ from webapp.services.validation import normalize_email, text_field
 
 # Statuses that a sign-up alone must not undo: the owner of the address confirms first.
 OPTED_OUT = {ContactStatus.UNSUBSCRIBED.value, ContactStatus.BOUNCED.value, ContactStatus.COMPLAINED.value}
+LIFTED_BY_OPT_IN = {SuppressionReason.BOUNCE.value, SuppressionReason.UNSUBSCRIBE.value}
 SOURCES = {"page", "form"}  # the hosted page, an embedded form on another site
 EMAIL_INVALID = N_("Enter a valid email address.")
 NAME_TOO_LONG = N_("Your name is too long.")
@@ -190,14 +197,20 @@ async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmRes
 
 
 async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[int]) -> None:
-    """The owner of the address has just opted in: make the contact active.
+    """The owner of the address has just opted in: make the contact active (and lift its own
+    bounce or unsubscribe suppression).
 
     A contact who had unsubscribed (or complained) opted out of everything; opting into some lists
     again is not consent to the others, so its other memberships end here (their consent records
     are marked unsubscribed). A bounced contact never asked to leave and keeps its lists.
     """
     contact = await session.scalar(select(Contact).where(Contact.id == contact_id).with_for_update())
-    if contact is None or contact.status == ContactStatus.ACTIVE.value:
+    if contact is None:
+        return
+    entry = await suppression.status_of(session, contact.email)
+    if entry is not None and entry.reason in LIFTED_BY_OPT_IN:
+        await suppression.remove(session, entry.id, "The subscriber confirmed a new subscription.", actor="subscriber")
+    if contact.status == ContactStatus.ACTIVE.value:
         return
     if contact.status in {ContactStatus.UNSUBSCRIBED.value, ContactStatus.COMPLAINED.value}:
         others = select(ListMember.list_id).where(ListMember.contact_id == contact_id,
@@ -205,6 +218,12 @@ async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[
         for list_id in list(await session.scalars(others)):
             await leave(session, contact_id, list_id, Request("resubscribed elsewhere"))
     contact.status = ContactStatus.ACTIVE.value
+
+
+async def may_receive_confirmation(session: AsyncSession, email: str) -> bool:
+    """False for addresses staff suppressed for a complaint, by hand or for compliance."""
+    entry = await suppression.status_of(session, email)
+    return entry is None or entry.reason in LIFTED_BY_OPT_IN
 
 
 async def pending_subscription(session: AsyncSession, subscription_id: int) -> Subscription | None:

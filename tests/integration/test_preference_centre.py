@@ -1,0 +1,146 @@
+"""The preference centre over HTTP: topics, frequency, language, leaving and joining lists,
+unsubscribing from everything and opting in again, reached with a contact's own link or a
+campaign message's link; and the staff settings that feed it."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from sqlalchemy import text
+
+from tests.integration.test_tracking import sent_delivery
+from tests.support.subscriptions import members, public_list, subscription_rows
+from webapp.models import Campaign, Contact
+from webapp.services import org_settings, suppression
+from webapp.services.subscription_tokens import preferences_token
+from webapp.services.tokens import make_token
+
+
+async def arrange(db, status: str = "active"):
+    """A contact on a public list and a private one, with a second public list to join."""
+    news = await public_list(db, "News weekly")
+    private = await public_list(db, "VIP", is_public=False)
+    events = await public_list(db, "Events", consent_text="I want event invitations.")
+    contact = Contact(email="pat@example.com", first_name="Pat", status=status)
+    db.add(contact)
+    await db.flush()
+    contact_id = contact.id
+    await db.execute(text("INSERT INTO list_members (list_id, contact_id) VALUES (:a, :c), (:b, :c)"),
+                     {"a": news.id, "b": private.id, "c": contact_id})
+    await db.commit()
+    return contact_id, news, private, events
+
+
+async def contact_row(db, contact_id: int) -> Contact:
+    db.expire_all()
+    return await db.get(Contact, contact_id)
+
+
+async def test_choices_are_saved_lists_left_and_joined(db, live_server):
+    contact_id, news, private, events = await arrange(db)
+    url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    page = httpx.get(url)
+    assert page.status_code == 200 and "pat@example.com" in page.text
+    for shown in ("News weekly", "VIP", "Events", "I want event invitations.", 'value="Promotions"', "Only important news"):
+        assert shown in page.text
+
+    saved = httpx.post(url, data={
+        "topics_shown": "1", "topics": ["News", "Tips", "Made up"], "frequency": "monthly", "language": "es",
+        "keep": [str(news.id)], "join": [str(events.id), str(private.id)], "action": "save",
+    }, headers={"User-Agent": "PrefsBrowser"})
+    assert saved.status_code == 200
+    assert "Tus preferencias se han guardado." in saved.text and '<html lang="es">' in saved.text
+    contact = await contact_row(db, contact_id)
+    assert contact.topics == ["News", "Tips"]  # a topic the organisation does not offer is ignored
+    assert (contact.frequency, contact.language, contact.status) == ("monthly", "es", "active")
+    assert await members(db, news.id) == ["pat@example.com"]
+    assert await members(db, events.id) == ["pat@example.com"]
+    assert await members(db, private.id) == []  # left, and a private list cannot be joined from here
+    rows = {r["list_id"]: r for r in await subscription_rows(db)}
+    assert rows[private.id]["status"] == "unsubscribed" and rows[private.id]["unsubscribed_at"]
+    assert rows[events.id]["status"] == "confirmed" and rows[events.id]["source"] == "preferences"
+    assert rows[events.id]["consent_text"] == "I want event invitations."
+    assert rows[events.id]["user_agent"] == "PrefsBrowser"
+    assert news.id not in rows  # stayed on: nothing to record
+
+    again = httpx.get(url)  # the page shows what was saved, in the chosen language
+    assert "Noticias" in again.text and 'value="monthly" checked' in again.text
+    assert '<option value="es" lang="es" selected>' in again.text
+
+
+async def test_unsubscribe_from_all_then_opt_in_again(db, live_server):
+    contact_id, news, private, events = await arrange(db)
+    await suppression.add(db, "pat@example.com", "unsubscribe", source="test")
+    await db.commit()
+    url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    done = httpx.post(url, data={"action": "unsubscribe-all"})
+    assert done.status_code == 200 and "You are unsubscribed from all marketing email." in done.text
+    assert (await contact_row(db, contact_id)).status == "unsubscribed"
+    assert await members(db, news.id) == [] and await members(db, private.id) == []
+    assert {r["status"] for r in await subscription_rows(db)} == {"unsubscribed"}
+
+    page = httpx.get(url)
+    assert 'id="not-receiving"' in page.text and 'name="keep"' not in page.text
+    nothing = httpx.post(url, data={"action": "save", "language": "en"})  # saving without ticking a list
+    assert nothing.status_code == 200 and (await contact_row(db, contact_id)).status == "unsubscribed"
+
+    back = httpx.post(url, data={"action": "save", "join": [str(events.id)]})
+    assert back.status_code == 200
+    assert (await contact_row(db, contact_id)).status == "active"
+    assert await members(db, events.id) == ["pat@example.com"] and await members(db, news.id) == []
+    assert not await suppression.is_suppressed(db, "pat@example.com")  # their own opt-out, reversed by them
+
+
+async def test_campaign_links_open_it_and_leaving_all_counts_as_the_campaigns_unsubscribe(db, live_server):
+    campaign_id, delivery_id, _ = await sent_delivery(db)
+    url = f"{live_server}/u/preferences/{make_token('unsubscribe', delivery_id)}"
+    assert "person0@example.com" in httpx.get(url).text
+    httpx.post(url, data={"action": "unsubscribe-all"})
+    db.expire_all()
+    assert (await db.get(Campaign, campaign_id)).unsubscribed_count == 1
+    assert await db.scalar(text("SELECT status FROM contacts")) == "unsubscribed"
+    assert await db.scalar(text("SELECT count(*) FROM list_members")) == 0
+
+
+async def test_forged_links_get_a_clear_page(db, live_server):
+    contact_id, *_ = await arrange(db)
+    token = preferences_token(contact_id)
+    for bad in (token[:-2] + "xx", make_token("open", 1), "nonsense"):
+        page = httpx.get(f"{live_server}/u/preferences/{bad}", headers={"Accept-Language": "es"})
+        assert page.status_code == 404 and "Este enlace no es válido" in page.text
+        assert httpx.post(f"{live_server}/u/preferences/{bad}", data={"action": "unsubscribe-all"}).status_code == 404
+        assert httpx.get(f"{live_server}/u/preferences/{bad}/data").status_code == 404
+    assert (await contact_row(db, contact_id)).status == "active"
+
+
+async def test_download_my_data(db, live_server):
+    contact_id, news, *_ = await arrange(db)
+    response = httpx.get(f"{live_server}/u/preferences/{preferences_token(contact_id)}/data")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert "attachment" in response.headers["content-disposition"]
+    data = json.loads(response.text)
+    assert "pat@example.com" in response.text and isinstance(data, dict)
+
+
+async def test_topics_are_an_organisation_setting(db, live_server, staff):
+    contact_id, *_ = await arrange(db)
+    admin = await staff("admin")
+    form = {"organisation_name": "Acme", "postal_address": "1 Main St"}
+    bad = admin.post("/settings/organisation", data={**form, "subscription_topics": "Fine, " + "x" * 60})
+    assert bad.status_code == 422 and "is longer than 50 characters" in bad.text
+    assert admin.post("/settings/organisation", data={**form, "subscription_topics": "Product news, Webinars, product NEWS"}).status_code == 303
+    assert (await org_settings.load(db)).subscription_topics == ("Product news", "Webinars")
+    assert 'value="Product news, Webinars"' in admin.get("/settings/organisation").text
+    page = httpx.get(f"{live_server}/u/preferences/{preferences_token(contact_id)}")
+    assert 'value="Product news"' in page.text and 'value="Webinars"' in page.text and 'value="Promotions"' not in page.text
+
+
+async def test_unsubscribe_page_speaks_the_contacts_language(db, live_server):
+    _, delivery_id, _ = await sent_delivery(db)
+    await db.execute(text("UPDATE contacts SET language = 'es'"))
+    await db.commit()
+    page = httpx.get(f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}")
+    assert page.status_code == 200 and "¿Darte de baja?" in page.text
+    done = httpx.post(f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}?lang=en")
+    assert "You are unsubscribed" in done.text
