@@ -269,6 +269,8 @@ def _id(raw: Any, what: str) -> int:
 DAYS = re.compile(r"^\s*(\d{1,5})\s*d?\s*$")
 RELATIVE = re.compile(r"^\s*([+-])\s*(\d{1,5})\s*([dwmy])\s*$")
 UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
+MAX_RELATIVE_DAYS = 365_000
+MIN_YEAR, MAX_YEAR = 1000, 9000
 
 
 def _days(raw: Any) -> int:
@@ -285,15 +287,20 @@ def _date(raw: Any) -> DateValue:
     relative = RELATIVE.match(text)
     if relative:
         days = int(relative[2]) * UNIT_DAYS[relative[3]]
+        if days > MAX_RELATIVE_DAYS:  # beyond Python's datetime range once added to now
+            raise ValueError("Use a relative time of at most 1000 years.")
         return DateValue(offset=timedelta(days=days if relative[1] == "+" else -days))
     try:
         if len(text) == 10:
             day = date.fromisoformat(text)
-            return DateValue(absolute=datetime(day.year, day.month, day.day, tzinfo=UTC), is_day=True)
-        moment = datetime.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            moment = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError("Enter a date (2026-01-31) or a relative time such as -90d.") from None
-    return DateValue(absolute=moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+    if not MIN_YEAR <= moment.year <= MAX_YEAR:  # "the day after 9999-12-31" does not exist
+        raise ValueError(f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.")
+    return DateValue(absolute=moment if moment.tzinfo else moment.replace(tzinfo=UTC), is_day=len(text) == 10)
 
 
 def _shown(value: Any) -> str:
