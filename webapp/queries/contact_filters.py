@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import ColumnElement, Select, func, select, text
 
 from webapp.models import Contact, ListMember
 
@@ -96,6 +96,8 @@ class ContactFilter:
     status: str = ""
     is_active: bool | None = None
     list_id: int | None = None
+    # A predicate over contacts built elsewhere, e.g. a segment's rules (services/segments.py).
+    condition: ColumnElement[bool] | None = None
 
     def apply(self, query: Select, row: Any = Contact) -> Select:
         """query with these filters on `row`: the contacts table or an alias of it."""
@@ -117,6 +119,8 @@ class ContactFilter:
                 .where(ListMember.list_id == self.list_id, ListMember.contact_id == row.id)
                 .exists()
             )
+        if self.condition is not None:
+            query = query.where(self.condition)
         return query
 
     def _tsquery(self) -> str | None:
@@ -129,8 +133,10 @@ class ContactFilter:
         """Whether a filter has an index of its own (search, tags, list; company unless sorting by it),
         so its matches may bunch up anywhere in the sort order (see queries/contacts.py)."""
         company_elsewhere = bool(self.company) and sort != "company"
-        return bool(self._tsquery() or self.tag or self._wanted_tags() or self.list_id is not None or company_elsewhere)
+        return bool(self._tsquery() or self.tag or self._wanted_tags() or self.list_id is not None or company_elsewhere
+                    or self.condition is not None)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.q or self.tag or self.tags or self.company or self.status or self.list_id is not None) and self.is_active is None
+        return not (self.q or self.tag or self.tags or self.company or self.status or self.list_id is not None
+                    or self.condition is not None) and self.is_active is None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import Contact, EmailList, ListType
 from webapp.queries import segments as segment_queries
+from webapp.queries.contact_filters import ContactFilter
 from webapp.services.errors import ValidationFailed
 from webapp.services.segment_rules import EMPTY_RULES, Group, parse_rules
 from webapp.services.segments import list_condition
@@ -117,3 +118,10 @@ async def refresh_count(session: AsyncSession, email_list: EmailList) -> int:
     await session.refresh(email_list)  # updated_at is set by the database
     return email_list.contact_count
 
+
+
+def members_filter(email_list: EmailList) -> ContactFilter:
+    """The contacts-page filter for a list's members: its member rows, or a segment's matches now."""
+    if email_list.list_type == ListType.STATIC.value:
+        return ContactFilter(list_id=email_list.id)
+    return ContactFilter(condition=list_condition(email_list, datetime.now(UTC)))
