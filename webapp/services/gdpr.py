@@ -6,7 +6,8 @@ Erasure, in one transaction:
 1. the suppression list gets a 'compliance' row with no address, only its hash; an address that was
    suppressed already keeps its reason and loses its address (and a note that quotes it);
 2. deliveries to the contact, and to the same address from contacts deleted earlier, lose the address,
-   the server's reply and the link to the contact (campaign counters are untouched);
+   the server's reply and the link to the contact (campaign counters are untouched); ones not sent yet
+   fail ("Not sent: the contact was erased."), counted as failures of their campaign;
 3. email events of the contact and of those deliveries lose their detail and the link to the contact;
 4. the contact is deleted; its list memberships and consent records go with it (ON DELETE CASCADE).
 """
@@ -67,6 +68,18 @@ WHERE contact_id = :c RETURNING id
 ANONYMISE_ORPHAN_DELIVERIES = text("""
 UPDATE deliveries SET email = '', error_message = '', updated_at = now()
 WHERE contact_id IS NULL AND email <> '' AND lower(email) = lower(:email) RETURNING id
+""")
+
+# Deliveries not sent yet must not go out to an empty address: they fail, counted like any failure.
+STOP_UNSENT = text("""
+WITH stopped AS (
+  UPDATE deliveries SET status = 'failed', error_message = 'Not sent: the contact was erased.', claimed_at = NULL
+  WHERE id = ANY(CAST(:delivery_ids AS bigint[])) AND status IN ('pending', 'sending')
+  RETURNING campaign_id
+)
+UPDATE campaigns c SET failed_count = c.failed_count + s.n, updated_at = now()
+FROM (SELECT campaign_id, count(*) AS n FROM stopped GROUP BY campaign_id) s
+WHERE c.id = s.campaign_id
 """)
 
 ANONYMISE_EVENTS = text("""
@@ -140,6 +153,7 @@ async def erase_contact(session: AsyncSession, contact_id: int, actor: str) -> E
     suppression_id = await suppression_queries.erase_address(session, email, actor[:320])
     delivery_ids = list(await session.scalars(ANONYMISE_DELIVERIES_OF_CONTACT, {"c": contact.id}))
     delivery_ids += list(await session.scalars(ANONYMISE_ORPHAN_DELIVERIES, {"email": email}))
+    await session.execute(STOP_UNSENT, {"delivery_ids": delivery_ids})
     events = await session.execute(ANONYMISE_EVENTS, {"c": contact.id, "delivery_ids": delivery_ids})
     await session.delete(contact)
     await session.flush()
