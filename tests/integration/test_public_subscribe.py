@@ -233,3 +233,18 @@ async def test_pages_speak_spanish_when_asked(db, live_server):
     done = sign_up(live_server, email_list.id, "hola@example.com", lang="es")
     assert "Revisa tu bandeja de entrada" in done.text
     assert await db.scalar(text("SELECT language FROM contacts")) == "es"
+
+
+async def test_odd_input_never_breaks_the_pages(db, live_server):
+    email_list = await public_list(db, consent_text="OK?")
+    for path in ("/subscribe/abc", "/subscribe/99999999999999999999", "/subscribe/-1", "/subscribe/0",
+                 "/subscribe/confirm/" + "A" * 3000, "/subscribe/confirm/%00"):
+        assert httpx.get(live_server + path).status_code in (400, 404), path
+    odd = sign_up(live_server, email_list.id, "x" * 5000 + "@example.com", first_name="\x00" + "y" * 500,
+                  consent=["yes", "no"], source="<script>", lang="../../etc")
+    assert odd.status_code == 422 and "Your name is too long." in odd.text
+    assert httpx.post(f"{live_server}/subscribe/{email_list.id}", content=b"\xff\xfe",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code in (200, 400, 422)
+    weird_source = sign_up(live_server, email_list.id, "fine@example.com", consent="yes", source="<script>")
+    assert weird_source.status_code == 200
+    assert [r["source"] for r in await subscription_rows(db)] == ["page"]

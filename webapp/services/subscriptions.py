@@ -92,7 +92,8 @@ def validate_signup(data: Mapping[str, Any], email_list: EmailList) -> Signup:
         email = ""
         errors["email"] = EMAIL_INVALID
     try:
-        first_name = text_field(data.get("first_name"), "First name", 200)
+        raw_name = data.get("first_name")
+        first_name = text_field(raw_name.replace("\x00", "") if isinstance(raw_name, str) else raw_name, "First name", 200)
     except ValueError:
         first_name = ""
         errors["first_name"] = NAME_TOO_LONG
