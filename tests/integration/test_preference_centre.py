@@ -115,12 +115,16 @@ async def test_forged_links_get_a_clear_page(db, live_server):
 
 
 async def test_download_my_data(db, live_server):
-    contact_id, news, *_ = await arrange(db)
-    response = httpx.get(f"{live_server}/u/preferences/{preferences_token(contact_id)}/data")
+    contact_id, news, private, events = await arrange(db)
+    url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    httpx.post(url, data={"action": "save", "keep": [str(news.id), str(private.id)], "join": [str(events.id)]})
+    response = httpx.get(f"{url}/data")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     assert "attachment" in response.headers["content-disposition"]
     data = json.loads(response.text)
-    assert "pat@example.com" in response.text and isinstance(data, dict)
+    assert data["contact"]["email"] == "pat@example.com"
+    [consent] = data["consent_records"]
+    assert consent["status"] == "confirmed" and consent["consent_text"] == "I want event invitations."
 
 
 async def test_topics_are_an_organisation_setting(db, live_server, staff):
