@@ -80,6 +80,7 @@ def upgrade() -> None:
     op.create_index('uq_suppressions_email_hash', 'suppressions', ['email_hash'], unique=True)
     op.execute('CREATE INDEX ix_suppressions_email_lower ON suppressions (lower(email) text_pattern_ops)')
     op.create_index('ix_suppressions_created_at_id', 'suppressions', ['created_at', 'id'])
+    op.create_index('ix_suppressions_reason_created_at_id', 'suppressions', ['reason', 'created_at', 'id'])
 
 
 def downgrade() -> None:

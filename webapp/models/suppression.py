@@ -35,6 +35,7 @@ class Suppression(Base):
         Index("uq_suppressions_email_hash", "email_hash", unique=True),
         Index("ix_suppressions_email_lower", func.lower(text("email")), postgresql_ops={"lower": "text_pattern_ops"}),
         Index("ix_suppressions_created_at_id", "created_at", "id"),
+        Index("ix_suppressions_reason_created_at_id", "reason", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
