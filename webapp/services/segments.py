@@ -157,6 +157,8 @@ def _date(column: ColumnElement[Any], op: str, value: Any, now: datetime) -> Col
     return _ordered(column, op, moment)
 
 
+# A delivery that reached the recipient: opening or clicking moves it on from "sent" (services/engagement.py).
+RECEIVED = ("sent", "delivered", "opened", "clicked", "unsubscribed", "complained")
 ENGAGEMENT_COLUMNS = {"opened": (Delivery.opened_at, Contact.last_opened), "clicked": (Delivery.clicked_at, Contact.last_clicked)}
 
 
@@ -168,7 +170,7 @@ def _engagement(c: Condition, now: datetime) -> ColumnElement[bool]:
         recent = latest >= now - timedelta(days=c.value)
         return or_(latest.is_(None), ~recent) if negated else recent
     received = select(Delivery.id).where(
-        Delivery.campaign_id == c.value, Delivery.contact_id == Contact.id, Delivery.status == "sent"
+        Delivery.campaign_id == c.value, Delivery.contact_id == Contact.id, Delivery.status.in_(RECEIVED)
     )
     if negated:
         return exists(received.where(per_delivery.is_(None)))
