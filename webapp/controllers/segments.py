@@ -123,7 +123,8 @@ async def _page(db: AsyncSession, request: HTMXRequest, draft: Draft, email_list
     if rows and outcome.problem == "":
         outcome = Outcome(problem=FIX_RULES)
     context = await _context(db, request, draft, email_list, outcome, rows)
-    return Template("segments/page.html", context={**context, "errors": fields}, status_code=status_code)
+    context |= {"errors": fields, "attempted": errors is not None}  # a save was tried
+    return Template("segments/page.html", context=context, status_code=status_code)
 
 
 async def _segment(db: AsyncSession, list_id: Any) -> EmailList | None:
@@ -141,7 +142,7 @@ def _save_values(draft: Draft, email_list: EmailList | None) -> dict[str, Any]:
 
 
 async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, Any] | None:
-    """For a list's page: a segment's rules in words, its count now and the first matches."""
+    """For a list's page: a segment's rules in words and its count now (its matches are its members)."""
     if email_list.list_type not in SEGMENT_TYPES:
         return None
     await refresh_count(db, email_list)
@@ -152,7 +153,6 @@ async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, 
     return {
         "words": describe(email_list.rules, Names(list_names, campaign_names)),
         "parent": list_names.get(email_list.parent_list_id) if email_list.parent_list_id else None,
-        "preview": await preview_rules(db, email_list.rules, email_list.parent_list_id),
     }
 
 
