@@ -13,7 +13,8 @@ SEED_LIST = {
     "tags": ["newsletter", "marketing"],
 }
 LIST_KEYS = {"id", "name", "description", "list_type", "contact_count", "tags", "created_by", "created_at",
-             "updated_at", "is_active", "rules", "parent_list_id", "counted_at"}
+             "updated_at", "is_active", "rules", "parent_list_id", "counted_at", "is_public",
+             "double_opt_in", "consent_text"}
 
 
 def fields(response) -> dict[str, str]:
@@ -161,3 +162,17 @@ async def test_only_static_lists_take_members(api, db):
     response = client.post(f"/api/lists/{dynamic.id}/contacts/{contact['id']}")
     assert response.status_code == 409 and "static" in response.json()["detail"]
     assert client.get(f"/api/lists/{dynamic.id}").json()["list_type"] == "dynamic"
+
+
+async def test_public_signup_settings_through_the_api(api):
+    client = await api("editor")
+    created = client.post("/api/lists", json={"name": "Weekly", "is_public": True, "double_opt_in": False,
+                                              "consent_text": "Send me the weekly news."})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["is_public"], body["double_opt_in"], body["consent_text"]) == (True, False, "Send me the weekly news.")
+    changed = client.patch(f"/api/lists/{body['id']}", json={"double_opt_in": True})
+    assert changed.status_code == 200 and changed.json()["double_opt_in"] is True
+    segment_public = client.post("/api/lists", json={"name": "Smart", "list_type": "dynamic", "is_public": True})
+    assert segment_public.status_code == 422
+    assert [e["field"] for e in segment_public.json()["errors"]] == ["is_public"]

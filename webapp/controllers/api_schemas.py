@@ -96,11 +96,15 @@ class ListUpdate(Struct, kw_only=True):
     is_active: bool | UnsetType = UNSET
     rules: SegmentRules | None | UnsetType = UNSET
     parent_list_id: int | None | UnsetType = UNSET
+    is_public: bool | UnsetType = UNSET
+    double_opt_in: bool | UnsetType = UNSET
+    consent_text: str | UnsetType = UNSET
 
 
 class ListCreate(ListUpdate, kw_only=True):
     """A new list. Static lists hold members; dynamic lists match `rules` against every contact at send
-    time; segmented lists match `rules` against the members of the static list `parent_list_id`."""
+    time; segmented lists match `rules` against the members of the static list `parent_list_id`.
+    A public static list has a hosted sign-up page at /subscribe/{id} (double opt-in unless turned off)."""
 
     name: str
     list_type: ListType | UnsetType = UNSET
@@ -120,6 +124,9 @@ class ListOut(Struct):
     rules: dict[str, Any] | None = None
     parent_list_id: int | None = None
     counted_at: datetime | None = None
+    is_public: bool = False
+    double_opt_in: bool = True
+    consent_text: str = ""
 
 
 class SegmentCountOut(Struct):
