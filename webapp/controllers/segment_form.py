@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from webapp.services.segment_rules import FIELDS, NO_VALUE_OPS, FieldSpec, field_spec
+from webapp.services.segment_rules import CUSTOM_PREFIX, CUSTOM_SPEC, FIELDS, NO_VALUE_OPS, FieldSpec, field_spec
 
 ROOT = "0"
 CUSTOM = "custom"
@@ -31,6 +31,12 @@ INTEGER = re.compile(r"^-?\d{1,15}$")
 DECIMAL = re.compile(r"^-?\d{0,15}\.\d{1,10}$")
 ID = re.compile(r"^\d{1,18}$")
 NEW_CONDITION_FIELD = "email"
+
+
+def spec_for(field: str) -> FieldSpec | None:
+    """A field's catalogue entry; a custom field whose name is still missing or wrong already offers
+    the custom operators (the parser names the problem)."""
+    return field_spec(field) or (CUSTOM_SPEC if field.startswith(CUSTOM_PREFIX) else None)
 
 
 def value_input(spec: FieldSpec | None, op: str) -> str:
@@ -152,8 +158,8 @@ def _emit(node: dict[str, Any]) -> dict[str, Any]:
 def _condition(data: dict[str, Any]) -> dict[str, Any]:
     field = _first(data.get("field")).strip()
     if field == CUSTOM:
-        field = "custom." + _first(data.get("key")).strip()
-    spec = field_spec(field)
+        field = CUSTOM_PREFIX + _first(data.get("key")).strip()
+    spec = spec_for(field)
     op = _first(data.get("op")).strip()
     if spec is not None and op not in spec.ops:
         op = spec.ops[0]  # the field changed: its operators are different
@@ -206,9 +212,9 @@ def _encode_group(group: Mapping[str, Any], path: str, fields: list[tuple[str, s
             _encode_group(item, child, fields)
             continue
         field = str(item.get("field", ""))
-        spec = field_spec(field)
-        if field.startswith("custom."):
-            fields += [(f"c-{child}-field", CUSTOM), (f"c-{child}-key", field[len("custom."):])]
+        spec = spec_for(field)
+        if field.startswith(CUSTOM_PREFIX):
+            fields += [(f"c-{child}-field", CUSTOM), (f"c-{child}-key", field[len(CUSTOM_PREFIX):])]
         else:
             fields.append((f"c-{child}-field", field))
         op = str(item.get("op", ""))

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from webapp.controllers.segment_form import CUSTOM, ROOT, value_input, value_text
+from webapp.controllers.segment_form import CUSTOM, ROOT, spec_for, value_input, value_text
 from webapp.services.segment_rules import (
     CUSTOM_PREFIX,
     FIELDS,
@@ -136,7 +136,7 @@ def _group(raw: Mapping[str, Any], path: str, depth: int, pending: dict[str, dic
 
 def _condition(raw: Mapping[str, Any], path: str, errors: dict[str, str]) -> ConditionView:
     name = raw.get("field") if isinstance(raw.get("field"), str) else ""
-    spec = field_spec(name)
+    spec = spec_for(name)
     custom = name.startswith(CUSTOM_PREFIX)
     if custom and "field" in errors:
         key = name[len(CUSTOM_PREFIX):]

@@ -7,7 +7,7 @@ import pytest
 
 from webapp.controllers.segment_view import Names, build_view, describe, referenced_ids, row_errors
 from webapp.services.errors import ValidationFailed
-from webapp.services.segment_rules import parse_rules
+from webapp.services.segment_rules import CUSTOM_OPS, parse_rules
 
 RULES = {"operator": "AND", "conditions": [
     {"field": "tags", "op": "has_any", "value": ["vip"]},
@@ -55,6 +55,7 @@ def test_every_invalid_row_shows_its_own_message():
     }
     custom = view.items[1].items[1]
     assert (custom.field, custom.custom_key, custom.input) == ("custom", "", "text")
+    assert [op for op, _ in custom.ops] == list(CUSTOM_OPS)  # offered before the name is typed
 
 
 def test_a_bad_custom_field_name_is_explained():

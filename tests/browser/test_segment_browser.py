@@ -1,0 +1,116 @@
+"""In Chromium: an editor builds a segment with a nested OR group in the builder, watching the live
+count follow every condition (and typing without losing focus), saves it, then sends a campaign to it
+through the wizard with a real worker and SMTP server: only the matching contacts get the mail."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from sqlalchemy import text
+
+from tests.browser.conftest import sign_in_page
+from tests.browser.test_campaign_e2e import arrange, run_wizard, shot
+from tests.conftest import run_db
+from tests.support.smtp import SmtpSink
+from tests.support.workers import worker  # noqa: F401  (fixture)
+
+
+def tag_the_audience() -> None:
+    """arrange() made person0-49 (companies "Company 0" to "Company 6"); person0-9 are VIPs and
+    person3 and person20 are on the pro plan."""
+
+    async def go(session):
+        await session.execute(text("UPDATE contacts SET tags = '{vip}' WHERE email ~ '^person[0-9]@'"))
+        await session.execute(text("""UPDATE contacts SET custom_fields = '{"plan": "pro"}'
+                                      WHERE email IN ('person3@example.com', 'person20@example.com')"""))
+
+    run_db(go)
+
+
+def row(page, path: str):
+    return page.locator(f'[id="c-{path}-row"]')
+
+
+def field(page, path: str, part: str):
+    return page.locator(f'[id="c-{path}-{part}"]')
+
+
+def settle(page) -> None:
+    """Wait until HTMX has swapped in the re-rendered rules and wired them up, as a person would
+    before using them."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
+
+
+def choose(page, path: str, name: str) -> None:
+    """Pick a condition's field; its row is re-rendered with that field's operators and value input."""
+    field(page, path, "field").select_option(name)
+    settle(page)
+
+
+def press(page, group: str, button: str) -> None:
+    page.locator(f'[id="g-{group}-row"] > .seg-actions').get_by_role("button", name=button).click()
+    settle(page)
+
+
+def test_build_a_nested_segment_and_send_a_campaign_to_it(editor, page, base_url, worker):  # noqa: F811
+    with SmtpSink() as sink:
+        arrange(sink.port)
+        tag_the_audience()
+        worker("segment-worker", MAILROOM_BASE_URL=base_url)
+        sign_in_page(page, base_url, editor.email)
+        build_segment(page)
+        run_wizard(page, base_url, audience="Engaged VIPs", recipients=3)
+        expect(page.locator(".campaign-status h1 .badge")).to_have_text("sent", timeout=60_000)
+        expect(page.locator(".progress-sent")).to_have_text("3")
+        campaign_mail = sorted(m["To"] for m in sink.messages if not m["Subject"].startswith("[Test]"))
+    assert campaign_mail == ["person1@example.com", "person3@example.com", "person8@example.com"]
+
+
+def build_segment(page) -> None:
+    count = page.locator("#segment-count .segment-number")
+    page.locator(".sidebar").get_by_role("link", name="Lists").click()
+    page.get_by_role("link", name="New segment").click()
+    expect(page.locator("h1")).to_have_text("New segment")
+    expect(count).to_have_text("50")  # no conditions: everyone
+    page.fill("#name", "Engaged VIPs")
+
+    # Tags has any of vip
+    press(page, "0", "+ Condition")
+    expect(field(page, "0.0", "error")).to_have_text("Enter a value.")  # next to the row, instead of a count
+    expect(page.locator("#segment-count .segment-problem")).to_be_visible()
+    choose(page, "0.0", "tags")
+    expect(field(page, "0.0", "op")).to_have_value("has_any")  # the row re-rendered with Tags' operators
+    chips = row(page, "0.0").locator(".chips-input input")
+    chips.press_sequentially("vip")
+    chips.press("Enter")
+    expect(count).to_have_text("10")
+
+    # AND (Company is "Company 1" OR plan is pro): a nested group
+    press(page, "0", "+ Group")
+    expect(page.locator('[id="g-0.1-operator"]')).to_have_value("OR")
+    expect(field(page, "0.1.0", "error")).to_have_text("Enter a value.")
+    choose(page, "0.1.0", "company")
+    company = field(page, "0.1.0", "value")
+    company.press_sequentially("Company 1")
+    expect(count).to_have_text("2")  # person1 and person8
+    expect(company).to_be_focused()  # the count arrived without taking the cursor away
+    expect(field(page, "0.1.0", "error")).to_have_text("")
+    shot(page, "segment-builder-two-conditions")
+
+    press(page, "0.1", "+ Condition")
+    choose(page, "0.1.1", "custom")
+    key = field(page, "0.1.1", "key")
+    expect(key).to_have_attribute("list", "custom-field-keys")
+    expect(page.locator('#custom-field-keys option[value="plan"]')).to_have_count(1)  # keys in use are offered
+    key.press_sequentially("plan")
+    field(page, "0.1.1", "value").press_sequentially("pro")
+    expect(count).to_have_text("3")  # person3 joins
+    expect(page.locator(".segment-preview tbody tr")).to_have_count(3)
+    expect(page.locator(".segment-preview")).to_contain_text("person3@example.com")
+    shot(page, "segment-builder")
+
+    page.get_by_role("button", name="Create segment").click()
+    expect(page.locator(".flash-success")).to_contain_text("Segment 'Engaged VIPs' created: 3 contacts match now.")
+    expect(page.locator(".segment-words")).to_contain_text(
+        "Tags has any of vip and (Company is “Company 1” or plan (custom field) is “pro”)")
+    expect(page.locator(".stat-value")).to_have_text("3")
+    shot(page, "segment-detail")
