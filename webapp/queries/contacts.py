@@ -203,7 +203,9 @@ async def _explain_rows(session: AsyncSession, filters: ContactFilter) -> int:
     # The statement compiled for psycopg (%(name)s placeholders) goes to the driver as is, with its
     # parameters bound by the driver: text() would re-parse the placeholders and lose the values.
     connection = await session.connection()
-    compiled = filters.apply(select(Contact.id)).compile(dialect=connection.dialect)
+    # render_postcompile: an IN list (a segment's parent list, list conditions) becomes one placeholder per item.
+    compiled = filters.apply(select(Contact.id)).compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
     return int(result.scalar_one()[0]["Plan"]["Plan Rows"])
 
