@@ -16,7 +16,7 @@ from typing import Any
 from litestar import Controller, Response, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Redirect, Template
+from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.controllers.forms import Form, after_change, field_errors
@@ -25,7 +25,7 @@ from webapp.controllers.segment_view import FIELD_GROUPS, Names, build_view, des
 from webapp.models import Contact, EmailList, ListType, Role
 from webapp.queries import segment_choices
 from webapp.services import lists
-from webapp.services.errors import Conflict, ValidationFailed
+from webapp.services.errors import Conflict, NotFound, ValidationFailed
 from webapp.services.segment_lists import count_rules, preview_rules, refresh_count
 from webapp.services.segment_rules import FIELDS, parse_rules
 
@@ -175,10 +175,10 @@ class SegmentsController(Controller):
         return after_change(request, f"/lists/{email_list.id}")
 
     @get("/{list_id:int}/segment")
-    async def show(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Response:
+    async def show(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Template:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
-            return Redirect(f"/lists/{list_id}", status_code=303)  # a static list has members, not rules
+            raise NotFound(f"List '{email_list.name}' is static: it has members, not rules.")
         return await _page(db, request, Draft.of(email_list), email_list)
 
     @post("/{list_id:int}/segment")
