@@ -92,7 +92,8 @@ def live_server() -> Iterator[str]:
 # ---- database -----------------------------------------------------------------------------
 
 TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users", "email_templates", "campaigns",
-          "deliveries", "links", "email_events", "smtp_servers", "app_settings", "outbox_messages", "suppressions"]
+          "deliveries", "links", "email_events", "smtp_servers", "app_settings", "outbox_messages", "suppressions",
+          "import_jobs", "import_rejects"]
 
 
 async def _reset_state() -> None:

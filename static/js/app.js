@@ -77,6 +77,17 @@
     }
   });
 
+  // "Export CSV" on the contacts page exports what the filters show now (they change without a reload):
+  // <a data-export-form="form-id" href="/contacts/export?...">
+  document.addEventListener("click", (e) => {
+    const link = e.target.closest && e.target.closest("a[data-export-form]");
+    const form = link && document.getElementById(link.dataset.exportForm);
+    if (!form) return;
+    const params = new URLSearchParams();
+    new FormData(form).forEach((value, key) => { if (value && key !== "cursor") params.append(key, value); });
+    link.href = link.pathname + (params.toString() ? "?" + params.toString() : "");
+  });
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
   }

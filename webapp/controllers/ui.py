@@ -8,6 +8,9 @@ from webapp.controllers.campaigns import CampaignsController
 from webapp.controllers.contact_privacy import ContactPrivacyController
 from webapp.controllers.contacts import ContactsController
 from webapp.controllers.dashboard import DashboardController
+from webapp.controllers.exports import ExportsController
+from webapp.controllers.import_live import ImportLiveController
+from webapp.controllers.imports import ImportsController
 from webapp.controllers.lists import ListsController
 from webapp.controllers.org_settings import OrgSettingsController
 from webapp.controllers.outbox import OutboxController
@@ -21,6 +24,7 @@ CONTROLLERS = [
     AuthController, DashboardController,
     CampaignsController, CampaignWizardController, CampaignLiveController,
     ContactsController, ContactPrivacyController, SuppressionController,
+    ImportsController, ImportLiveController, ExportsController,
     ListsController, SegmentsController, TemplatesController, OutboxController,
     UsersController, ApiKeysController, OrgSettingsController, SmtpServersController,
 ]

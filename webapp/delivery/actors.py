@@ -90,3 +90,4 @@ async def tick() -> None:
 # Actors declared in modules of their own; importing them here makes `dramatiq webapp.delivery.actors`
 # (the worker) run them too.
 from webapp.delivery import confirmation_mail  # noqa: E402,F401  (double opt-in confirmation emails)
+from webapp.delivery import import_actors  # noqa: E402,F401  (contact imports: queue "imports")

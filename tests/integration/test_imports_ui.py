@@ -1,0 +1,236 @@
+"""Contact import through the staff UI with a real worker: upload, mapping on the preview, every
+mode, the report with line numbers, the rejected rows' CSV, and the live progress stream."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+
+from sqlalchemy import select, text
+
+from tests.support.imports import rejects, start, upload, uploaded_job_id, wait_for_job
+from webapp.models import EMAIL_HASH_SQL, Contact, EmailList, ImportJob, ListMember, Subscription, Suppression
+from webapp.settings import get_settings
+
+MESSY = codecs.BOM_UTF8 + (
+    "E-mail;First name;Company;Tags;Plan\r\n"
+    "ada@example.com;Ada;Analytical Engines;vip, math;pro\r\n"
+    "\r\n"
+    "not-an-address;Bad;X;;\r\n"
+    '"grace@example.com";"Grace";"Navy; Research";"navy";\r\n'
+    "ADA@example.com;Ada again;Dup Ltd;;free\r\n"
+    'alan@example.com;Alan;"Bletchley\r\nPark";crypto;basic\r\n'
+).encode()
+
+
+async def contacts_by_email(db) -> dict[str, Contact]:
+    db.expire_all()
+    return {c.email: c for c in await db.scalars(select(Contact))}
+
+
+async def test_upload_shows_the_mapping_page_with_a_preview_and_guesses(db, staff):
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, MESSY))
+    page = client.get(f"/contacts/import/{job_id}")
+    assert page.status_code == 200
+    html = page.text
+    assert "CSV, UTF-8, semicolon-separated" in html
+    assert "Navy; Research" in html and "Bletchley" in html  # quoted values, delimiter and newline inside
+    assert '<option value="email" selected>' in html  # E-mail guessed
+    assert '<option value="company" selected>' in html
+    assert ">7</td>" in html  # the last row starts on physical line 7
+    job = await db.get(ImportJob, job_id)
+    assert job.headers == ["E-mail", "First name", "Company", "Tags", "Plan"]
+    assert job.mapping == ["email", "first_name", "company", "tags", ""]
+    assert job.status == "draft" and job.total == 5
+
+
+async def test_upload_problems_come_back_next_to_the_field(db, staff):
+    client = await staff("editor")
+    for files, message in [
+        (None, "Choose a CSV or XLSX file to upload."),
+        ({"file": ("old.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 64, "application/vnd.ms-excel")}, "Old Excel files (.xls)"),
+        ({"file": ("notes.pdf", b"%PDF-1.4", "application/pdf")}, "Choose a .csv or .xlsx file."),
+        ({"file": ("empty.csv", b"", "text/csv")}, "The file is empty."),
+    ]:
+        response = client.post("/contacts/import", files=files or {"other": ("x", b"", "text/plain")})
+        assert response.status_code == 422
+        assert message in response.text and 'class="field-error" id="file-error"' in response.text
+    assert await db.scalar(select(ImportJob.id)) is None
+
+
+async def test_viewers_see_imports_but_cannot_upload_or_start(db, staff):
+    editor = await staff("editor")
+    job_id = uploaded_job_id(upload(editor, MESSY))
+    viewer = await staff("viewer")
+    assert viewer.get("/contacts/import").status_code == 200
+    assert "import-upload" not in viewer.get("/contacts/import").text
+    assert upload(viewer, MESSY).status_code == 403
+    assert start(viewer, job_id, {0: "email"}).status_code == 403
+    assert "Start import" not in viewer.get(f"/contacts/import/{job_id}").text
+
+
+async def test_mapping_without_an_email_column_is_refused_and_keeps_the_choices(db, staff):
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, MESSY))
+    response = start(client, job_id, {0: "", 1: "first_name", 2: "first_name", 4: ("custom:", "9lives")})
+    assert response.status_code == 422
+    html = response.text
+    assert 'id="email-error" role="alert">Choose the column that holds the email addresses.' in html
+    assert "Column 2 goes to this field already." in html
+    assert "Name the custom field with letters, digits and underscores" in html
+    assert 'value="9lives"' in html  # what was typed is kept
+    assert (await db.get(ImportJob, job_id)).status == "draft"
+
+
+async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers(db, staff, worker):
+    db.add(Contact(email="grace@example.com", first_name="Grace H", company="Old Co"))
+    await db.commit()
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, MESSY))
+    response = start(client, job_id, {0: "email", 1: "first_name", 2: "company", 3: "tags", 4: ("custom:", "plan")})
+    assert response.status_code == 303 and response.headers["location"] == f"/contacts/import/{job_id}"
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.status, job.total, job.inserted, job.updated, job.skipped, job.duplicates, job.rejected) == \
+        ("done", 5, 2, 0, 2, 1, 1)
+    people = await contacts_by_email(db)
+    assert sorted(people) == ["ada@example.com", "alan@example.com", "grace@example.com"]
+    ada = people["ada@example.com"]
+    assert (ada.first_name, ada.company, ada.tags, ada.custom_fields) == \
+        ("Ada", "Analytical Engines", ["vip", "math"], {"plan": "pro"})  # the first row wins over line 6
+    assert people["alan@example.com"].company == "Bletchley\r\nPark"
+    assert people["grace@example.com"].company == "Old Co"  # add mode leaves existing contacts alone
+    assert await rejects(db, job_id) == [
+        (4, "rejected", "not-an-address", "An email address must have an @-sign."),
+        (6, "duplicate", "ADA@example.com", "Same address as line 2."),
+    ]
+    report = client.get(f"/contacts/import/{job_id}").text
+    assert 'id="reject-line-4"' in report and "An email address must have an @-sign." in report
+    assert "Same address as line 2." in report
+    download = client.get(f"/contacts/import/{job_id}/rejects.csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert rows == [
+        ["line", "problem", "reason", "E-mail", "First name", "Company", "Tags", "Plan"],
+        ["4", "rejected", "An email address must have an @-sign.", "not-an-address", "Bad", "X", "", ""],
+        ["6", "duplicate", "Same address as line 2.", "ADA@example.com", "Ada again", "Dup Ltd", "", "free"],
+    ]
+    stored = await db.scalar(select(ImportJob.stored_name).where(ImportJob.id == job_id))
+    assert not (get_settings().imports.upload_dir / stored).exists()  # the worker deletes the file when done
+
+
+async def test_upsert_updates_existing_contacts_merging_tags_and_custom_fields(db, staff, worker):
+    db.add_all([
+        Contact(email="ada@example.com", first_name="Countess", last_name="Lovelace", tags=["old", "vip"],
+                custom_fields={"plan": "free", "since": "1843"}),
+        Contact(email="same@example.com", first_name="Same", tags=["x"]),
+    ])
+    await db.commit()
+    client = await staff("editor")
+    body = b"email,first_name,last_name,tags,plan\nADA@example.com,Ada,,new;vip,pro\nsame@example.com,Same,,x,\nnew@example.com,New,Person,,\n"
+    job_id = uploaded_job_id(upload(client, body))
+    assert start(client, job_id, {0: "email", 1: "first_name", 2: "last_name", 3: "tags", 4: ("custom:", "plan")},
+                 mode="upsert").status_code == 303
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.inserted, job.updated, job.skipped, job.rejected) == (1, 1, 1, 0)  # same@ had nothing new
+    people = await contacts_by_email(db)
+    ada = people["ada@example.com"]
+    assert ada.first_name == "Ada" and ada.last_name == "Lovelace"  # an empty cell keeps what was there
+    assert ada.tags == ["old", "vip", "new"]
+    assert ada.custom_fields == {"plan": "pro", "since": "1843"}
+    assert (people["new@example.com"].first_name, people["new@example.com"].last_name) == ("New", "Person")
+
+
+async def test_list_mode_adds_new_and_existing_contacts_to_a_static_list(db, staff, worker):
+    newsletter = EmailList(name="Newsletter")
+    segment = EmailList(name="Rules", list_type="dynamic", rules={"operator": "AND", "conditions": []})
+    db.add_all([newsletter, segment, Contact(email="old@example.com"), Contact(email="member@example.com")])
+    await db.flush()
+    member = await db.scalar(select(Contact.id).where(Contact.email == "member@example.com"))
+    newsletter_id, segment_id = newsletter.id, segment.id
+    db.add(ListMember(list_id=newsletter_id, contact_id=member))
+    await db.commit()
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, b"Email\nold@example.com\nmember@example.com\nfresh@example.com\n"))
+    refused = start(client, job_id, {0: "email"}, mode="list", list_id=str(segment_id))
+    assert refused.status_code == 422 and "contacts are added to static lists only" in refused.text
+    assert start(client, job_id, {0: "email"}, mode="list", list_id=str(newsletter_id)).status_code == 303
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.inserted, job.updated, job.skipped) == (1, 1, 1)  # fresh created; old added; member there already
+    members = await db.scalars(select(Contact.email).join(ListMember, ListMember.contact_id == Contact.id)
+                               .where(ListMember.list_id == newsletter_id).order_by(Contact.email))
+    assert list(members) == ["fresh@example.com", "member@example.com", "old@example.com"]
+    db.expire_all()
+    assert (await db.get(EmailList, newsletter_id)).contact_count == 3
+    sources = await db.scalars(select(Subscription.source).where(Subscription.list_id == newsletter_id))
+    assert sorted(sources) == ["import: contacts.csv", "import: contacts.csv"]  # the two that joined now
+
+
+async def test_unsubscribe_mode_marks_listed_contacts_and_leaves_bounced_ones(db, staff, worker):
+    db.add_all([Contact(email="a@example.com"), Contact(email="b@example.com", status="bounced"),
+                Contact(email="c@example.com")])
+    await db.commit()
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, b"name,email\nA,A@example.com\nB,b@example.com\nZ,nobody@example.com\n"))
+    assert start(client, job_id, {1: "email"}, mode="unsubscribe").status_code == 303
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.updated, job.skipped, job.inserted) == (1, 2, 0)
+    statuses = {c.email: c.status for c in (await contacts_by_email(db)).values()}
+    assert statuses == {"a@example.com": "unsubscribed", "b@example.com": "bounced", "c@example.com": "active"}
+
+
+async def test_suppress_mode_adds_hashed_entries_with_the_chosen_reason(db, staff, worker):
+    await db.execute(text(f"INSERT INTO suppressions (email_hash, email, reason) "
+                          f"VALUES ({EMAIL_HASH_SQL.format(':e')}, :e, 'bounce')"), {"e": "old@example.com"})
+    await db.commit()
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, b"email\nOld@example.com\nnew@example.com\nbroken\n"))
+    assert start(client, job_id, {0: "email"}, mode="suppress", reason="compliance").status_code == 303
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.inserted, job.skipped, job.rejected) == (1, 1, 1)
+    entries = {s.email: s.reason for s in await db.scalars(select(Suppression))}
+    assert entries == {"old@example.com": "bounce", "new@example.com": "compliance"}  # the first reason stays
+    matched = await db.scalar(text(f"SELECT email FROM suppressions WHERE email_hash = {EMAIL_HASH_SQL.format(':e')}"),
+                              {"e": "NEW@EXAMPLE.COM"})
+    assert matched == "new@example.com"
+
+
+async def test_progress_stream_sends_the_report_and_closes(db, staff, worker):
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, MESSY))
+    start(client, job_id, {0: "email"})
+    worker("import-worker")
+    await wait_for_job(db, job_id)
+    with client.stream("GET", f"/contacts/import/{job_id}/events") as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        body = "".join(response.iter_text())
+    assert "event: progress" in body and "event: done" in body
+    assert f'id="import-{job_id}-progress"' in body and 'data-status="done"' in body
+    assert "Same address as line 2." in body  # the report arrives with the last update
+
+
+async def test_xlsx_upload_imports_with_sheet_row_numbers(db, staff, worker):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Email", "First name", "Score"])
+    sheet.append(["ada@example.com", "Ada", 42])
+    sheet.append([None])
+    sheet.append(["nope", "Bad", 1])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, buffer.getvalue(), "people.xlsx"))
+    assert start(client, job_id, {0: "email", 1: "first_name", 2: ("custom:", "score")}).status_code == 303
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.inserted, job.rejected) == (1, 1)
+    assert (await contacts_by_email(db))["ada@example.com"].custom_fields == {"score": "42"}
+    assert [(line, kind) for line, kind, _, _ in await rejects(db, job_id)] == [(4, "rejected")]

@@ -1,0 +1,287 @@
+"""Reading an uploaded contact file: CSV (any of the usual encodings and delimiters) or XLSX.
+
+Only reading lives here: the format, encoding and delimiter are detected once at upload, and rows
+are streamed with the number of the line they start on, so a report can point at them.
+
+- Encoding: UTF-8 with or without a BOM; UTF-16 with a BOM (Excel's "Unicode text"); otherwise
+  Windows-1252 (what "Latin-1" files from Windows really are), or ISO-8859-1 when a byte is
+  undefined in Windows-1252. The whole file is decoded once to decide, so a stray byte at the end is
+  not mistaken for UTF-8.
+- Delimiter: comma, semicolon or tab, whichever splits the first rows most consistently into more
+  than one column; Excel's `sep=;` first line is honoured.
+- Line numbers are the physical lines a text editor shows (header = line 1 when it is the first
+  line; a quoted value with line breaks spans several lines and the row is numbered by its first).
+  For XLSX they are the sheet's row numbers. Blank lines are skipped but counted.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+CSV, XLSX = "csv", "xlsx"
+DELIMITERS = (",", ";", "\t")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252 (Latin-1)",
+                  "latin-1": "ISO-8859-1 (Latin-1)"}
+SAMPLE_BYTES = 64 * 1024
+PREVIEW_ROWS = 10
+MAX_COLUMNS = 200
+ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (Excel 97-2003)
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be imported at all; the message says why, for the person who uploaded it."""
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    kind: str  # csv or xlsx
+    encoding: str = ""  # csv only
+    delimiter: str = ""  # csv only
+
+    def describe(self) -> str:
+        if self.kind == XLSX:
+            return "Excel workbook (first sheet)"
+        return f"CSV, {ENCODING_NAMES.get(self.encoding, self.encoding)}, {DELIMITER_NAMES[self.delimiter]}-separated"
+
+
+@dataclass
+class Record:
+    line: int
+    cells: list[str]
+    error: str = ""  # the row could not be read at all (e.g. a cell over the size limit)
+
+
+@dataclass
+class FileSummary:
+    fmt: FileFormat
+    headers: list[str]
+    preview: list[Record] = field(default_factory=list)
+    estimated_rows: int = 0
+
+
+# ---- detection -----------------------------------------------------------------------------
+
+def detect_encoding(path: Path) -> str:
+    with open(path, "rb") as f:
+        start = f.read(4)
+        if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not start.startswith(codecs.BOM_UTF32_LE):
+            return "utf-16"
+        for encoding in ("utf-8-sig", "cp1252"):
+            f.seek(0)
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                while chunk := f.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+                return encoding
+            except UnicodeDecodeError:
+                continue
+    return "latin-1"  # decodes any byte sequence
+
+
+def _sep_hint(first_line: str) -> str | None:
+    line = first_line.rstrip("\r\n")
+    if line.lower().startswith("sep=") and len(line) == 5:
+        return line[4]
+    return None
+
+
+def detect_delimiter(sample: str) -> str:
+    """The delimiter that gives the header more than one column and the most rows of that width."""
+    lines = sample.splitlines(keepends=True)
+    if len(sample) >= SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # probably cut in the middle
+    best, best_score = ",", (0, 0.0)
+    for delimiter in DELIMITERS:
+        rows = [row for row in _safe_rows(lines, delimiter) if any(cell.strip() for cell in row)][:50]
+        if not rows or len(rows[0]) < 2:
+            continue
+        width = len(rows[0])
+        consistent = sum(1 for row in rows if len(row) == width) / len(rows)
+        score = (1 if consistent >= 0.8 else 0, consistent * width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _safe_rows(lines: list[str], delimiter: str) -> list[list[str]]:
+    rows = []
+    reader = csv.reader(lines, delimiter=delimiter)
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            continue
+
+
+def detect_format(path: Path, filename: str) -> FileFormat:
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if not magic:
+        raise UnreadableFile("The file is empty.")
+    if magic == OLE_MAGIC:
+        raise UnreadableFile("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or .csv.")
+    if magic == ZIP_MAGIC:
+        if not filename.lower().endswith((".xlsx", ".xlsm")):
+            raise UnreadableFile("This is a compressed (zip) file, not a CSV or XLSX file.")
+        return FileFormat(XLSX)
+    if filename.lower().endswith((".xlsx", ".xlsm")):
+        raise UnreadableFile("This file is not a valid Excel (.xlsx) workbook.")
+    encoding = detect_encoding(path)
+    with open(path, encoding=encoding, newline="") as f:
+        sample = f.read(SAMPLE_BYTES)
+    if "\x00" in sample[:1000] and encoding != "utf-16":
+        raise UnreadableFile("This looks like a binary file, not a CSV file.")
+    first = sample.splitlines(keepends=True)[0] if sample else ""
+    if (hint := _sep_hint(first)) is not None:
+        return FileFormat(CSV, encoding, hint if hint in DELIMITERS else ",")
+    return FileFormat(CSV, encoding, detect_delimiter(sample))
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+class RecordReader:
+    """Every non-blank row of the file, header first, with its line number. `position` is how far
+    into the file (bytes) reading has got, for progress while the total is unknown."""
+
+    def __init__(self, path: Path, fmt: FileFormat) -> None:
+        self.path, self.fmt = path, fmt
+        self.size = os.path.getsize(path)
+        self.declared_rows = 0  # xlsx: the row count the sheet claims (may be missing or wrong)
+        self._raw: IO[bytes] | None = None
+
+    @property
+    def position(self) -> int:
+        if self._raw is None or self._raw.closed:
+            return self.size
+        return min(self._raw.tell(), self.size)
+
+    def __iter__(self) -> Iterator[Record]:
+        if self.fmt.kind == XLSX:
+            yield from self._xlsx()
+        else:
+            yield from self._csv()
+
+    def _csv(self) -> Iterator[Record]:
+        with open(self.path, "rb") as raw:
+            self._raw = raw
+            text = io.TextIOWrapper(raw, encoding=self.fmt.encoding, newline="")
+            offset = 1 if _sep_hint(text.readline()) is not None else 0  # Excel's `sep=;` line
+            if not offset:
+                text.seek(0)
+            reader = csv.reader(text, delimiter=self.fmt.delimiter)
+            done = 0  # lines the reader has read
+            while True:
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield Record(offset + done + 1, [], f"This row cannot be read: {exc}.")
+                    done = reader.line_num
+                    continue
+                line, done = offset + done + 1, reader.line_num
+                if any(cell.strip() for cell in row):
+                    yield Record(line, row)
+
+    def _xlsx(self) -> Iterator[Record]:
+        workbook = _open_workbook(self.path)
+        try:
+            sheet = workbook.worksheets[0]
+            self.declared_rows = sheet.max_row or 0
+            sheet.reset_dimensions()  # some writers store wrong dimensions; read every row there is
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_cell_text(v) for v in values[:MAX_COLUMNS + 1]]
+                while cells and not cells[-1]:
+                    cells.pop()
+                if any(cell.strip() for cell in cells):
+                    yield Record(number, cells)
+        finally:
+            workbook.close()
+
+
+def _open_workbook(path: Path) -> Any:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise UnreadableFile(f"This Excel file cannot be read ({exc.__class__.__name__}).") from None
+    if not workbook.worksheets:
+        workbook.close()
+        raise UnreadableFile("The workbook has no sheets.")
+    return workbook
+
+
+def _cell_text(value: Any) -> str:
+    """An XLSX cell as the text a person sees: whole numbers without ".0", dates in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def headers_of(first: Record) -> list[str]:
+    headers = [cell.strip() for cell in first.cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(headers) > MAX_COLUMNS:
+        raise UnreadableFile(f"The file has {len(headers)} columns; at most {MAX_COLUMNS} can be imported.")
+    return [name or f"Column {i}" for i, name in enumerate(headers, start=1)]
+
+
+def summarise(path: Path, filename: str, rows: int = PREVIEW_ROWS) -> FileSummary:
+    """Format, headers and the first rows of an uploaded file; UnreadableFile if it cannot be imported."""
+    fmt = detect_format(path, filename)
+    reader = RecordReader(path, fmt)
+    records = iter(reader)
+    try:
+        first = next(records, None)
+        while first is not None and first.error:
+            first = next(records, None)
+        if first is None:
+            raise UnreadableFile("The file has no rows.")
+        summary = FileSummary(fmt, headers_of(first))
+        if len(summary.headers) < 1:
+            raise UnreadableFile("The first row (the column names) is empty.")
+        for record in records:
+            summary.preview.append(record)
+            if len(summary.preview) >= rows:
+                break
+        summary.estimated_rows = _estimate_rows(reader, summary)
+    finally:
+        records.close()
+    return summary
+
+
+def _estimate_rows(reader: RecordReader, summary: FileSummary) -> int:
+    """Data rows in the file: exact for a short file, else from the line breaks in its first MB."""
+    if len(summary.preview) < PREVIEW_ROWS:
+        return len(summary.preview)
+    if reader.fmt.kind == XLSX:
+        return max(reader.declared_rows - 1, len(summary.preview))
+    with open(reader.path, "rb") as f:
+        sample = f.read(1 << 20)
+    breaks = sample.count(b"\n") or sample.count(b"\r")
+    return max(len(summary.preview), round(breaks * reader.size / max(len(sample), 1)) - 1)
