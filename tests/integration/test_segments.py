@@ -141,3 +141,15 @@ async def test_segment_rules_are_checked_against_the_lists_they_name(api):
 
     viewer = await api("viewer")
     assert viewer.post(f"/api/lists/{smart['id']}/count").status_code == 403
+
+
+async def test_a_segments_page_lists_its_current_matches_without_member_controls(staff, db):
+    db.add_all([Contact(email="ann@acme.example", company="Acme"), Contact(email="bob@other.example", company="Other")])
+    segment = await lists.create_list(db, {"name": "Acme people", "list_type": "dynamic", "rules": rule(
+        "company", "eq", "acme")}, "tests")
+    await db.commit()
+    client = await staff("editor")
+    page = client.get(f"/lists/{segment.id}")
+    assert page.status_code == 200
+    assert "ann@acme.example" in page.text and "bob@other.example" not in page.text
+    assert "Remove from list" not in page.text and "1 matching" in page.text

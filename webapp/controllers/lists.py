@@ -14,8 +14,8 @@ from webapp.controllers.forms import Form, after_change, field_errors, form_ids
 from webapp.controllers.segments import segment_summary
 from webapp.controllers.template_helpers import query
 from webapp.models import ListType, Role
-from webapp.queries.contacts import ContactFilter, page
-from webapp.services import lists
+from webapp.queries.contacts import page
+from webapp.services import lists, segment_lists
 from webapp.services.errors import Conflict, ValidationFailed
 from webapp.services.lists import PasteReport
 from webapp.settings import get_settings
@@ -93,7 +93,7 @@ class ListsController(Controller):
         status_code: int = 200,
     ) -> Template:
         email_list = await lists.get_list(db, list_id)
-        members = await page(db, ContactFilter(list_id=list_id), cursor=cursor)
+        members = await page(db, segment_lists.members_filter(email_list), cursor=cursor)
         context = {
             "email_list": email_list, "members": members, "cursor": cursor or "",
             "pasted": pasted, "paste_errors": paste_errors or {}, "report": report,
