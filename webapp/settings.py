@@ -116,6 +116,11 @@ class ImportSettings:
     max_bytes: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
     # Rows loaded (and progress published) per transaction.
     chunk_rows: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_CHUNK_ROWS", 50_000))
+    # Chunks loaded side by side, each over its own database connection.
+    loaders: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_LOADERS", 2))
+    # A queued or running import that no worker holds and that has not moved for this long (its worker
+    # died) is started again by the scheduler tick; it resumes after its last loaded chunk.
+    stall_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_STALL_SECONDS", 60))
 
 
 @dataclass(frozen=True)

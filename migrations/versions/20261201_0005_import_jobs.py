@@ -38,6 +38,8 @@ def upgrade() -> None:
         sa.Column('skipped', sa.Integer(), server_default='0', nullable=False),
         sa.Column('duplicates', sa.Integer(), server_default='0', nullable=False),
         sa.Column('rejected', sa.Integer(), server_default='0', nullable=False),
+        sa.Column('chunk_rows', sa.Integer(), server_default='0', nullable=False),
+        sa.Column('loaded_chunks', postgresql.ARRAY(sa.Integer()), server_default='{}', nullable=False),
         sa.Column('error', sa.Text(), server_default='', nullable=False),
         sa.Column('created_by', sa.String(length=320), server_default='', nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),

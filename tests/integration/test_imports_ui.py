@@ -154,7 +154,12 @@ async def test_list_mode_adds_new_and_existing_contacts_to_a_static_list(db, sta
     db.add(ListMember(list_id=newsletter_id, contact_id=member))
     await db.commit()
     client = await staff("editor")
-    job_id = uploaded_job_id(upload(client, b"Email\nold@example.com\nmember@example.com\nfresh@example.com\n"))
+    assert f'href="/contacts/import?list_id={newsletter_id}"' in client.get(f"/lists/{newsletter_id}").text
+    assert f'name="list_id" value="{newsletter_id}"' in client.get(f"/contacts/import?list_id={newsletter_id}").text
+    body = b"Email\nold@example.com\nmember@example.com\nfresh@example.com\n"
+    job_id = uploaded_job_id(upload(client, body, list_id=str(newsletter_id)))
+    mapping_page = client.get(f"/contacts/import/{job_id}").text  # coming from the list: its mode and list chosen
+    assert 'value="list" checked' in mapping_page and f'<option value="{newsletter_id}" selected>' in mapping_page
     refused = start(client, job_id, {0: "email"}, mode="list", list_id=str(segment_id))
     assert refused.status_code == 422 and "contacts are added to static lists only" in refused.text
     assert start(client, job_id, {0: "email"}, mode="list", list_id=str(newsletter_id)).status_code == 303

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.models import ImportJob, ImportReject
 
 
-def upload(client: httpx.Client, content: bytes, filename: str = "contacts.csv") -> httpx.Response:
-    return client.post("/contacts/import", files={"file": (filename, content, "application/octet-stream")})
+def upload(client: httpx.Client, content: bytes, filename: str = "contacts.csv", **data: str) -> httpx.Response:
+    return client.post("/contacts/import", files={"file": (filename, content, "application/octet-stream")}, data=data)
 
 
 def uploaded_job_id(response: httpx.Response) -> int:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Stream
 from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,17 +25,6 @@ from webapp.settings import get_settings
 
 MAX_ID = 2**63 - 1
 JobId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Import job id.")]
-
-
-@dataclass
-class ImportForm:
-    """multipart/form-data. `file` (CSV or XLSX) is required; the first row names the columns."""
-
-    file: UploadFile | None = None
-    mode: str = "add"  # add | upsert | list | unsubscribe | suppress
-    mapping: str | None = None  # JSON object: column header -> field, "custom:<name>" or "ignore"
-    list_id: str | None = None  # for mode=list: a static list
-    reason: str | None = None  # for mode=suppress: bounce | complaint | unsubscribe | manual | compliance
 
 
 class RejectOut(Struct):
@@ -106,19 +93,19 @@ class ApiImportsController(Controller):
         "unsubscribe, suppress (with `reason`). Answers 202 with the job; poll `url` until status is done.",
         responses=error_responses(422),
     )
-    async def import_contacts(
-        self, request: Request, db: AsyncSession,
-        data: Annotated[ImportForm, Body(media_type=RequestEncodingType.MULTI_PART)],
-    ) -> Response[ImportJobOut]:
-        if not isinstance(data.file, UploadFile) or not data.file.filename:
-            raise ValidationFailed({"file": "Attach the CSV or XLSX file as the multipart field `file`."})
+    async def import_contacts(self, request: Request, db: AsyncSession) -> Response[ImportJobOut]:
+        form = await request.form()  # read here, not as a typed body, so a missing file is a 422 naming it
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationFailed({"file": "Attach the CSV or XLSX file as the multipart/form-data field `file`."})
+        fields = {name: str(form.get(name) or "") for name in ("mode", "mapping", "list_id", "reason")}
         try:
-            job = await imports.create_draft(db, data.file.file, data.file.filename, f"api:{request.user.name}")
+            job = await imports.create_draft(db, upload.file, upload.filename, f"api:{request.user.name}")
         finally:
-            await data.file.close()
+            await upload.close()
         try:
-            await imports.start(db, job, _mapping(job, data.mapping), data.mode, data.list_id, data.reason,
-                                field_of=lambda index: "mapping")
+            await imports.start(db, job, _mapping(job, fields["mapping"]), fields["mode"] or "add",
+                                fields["list_id"], fields["reason"] or None, field_of=lambda key: "mapping")
         except ValidationFailed:
             await imports.discard(db, job)
             await db.commit()

@@ -32,10 +32,10 @@ def _can_edit(request: Request) -> bool:
 
 
 async def _index(request: Request, db: AsyncSession, errors: dict[str, str] | None = None,
-                 status_code: int = 200) -> Template:
+                 status_code: int = 200, list_id: int | None = None) -> Template:
     return Template("imports/index.html", status_code=status_code, context={
         "jobs": await import_queries.recent_jobs(db), "errors": errors or {}, "can_edit": _can_edit(request),
-        "max_mb": MAX_UPLOAD // (1024 * 1024),
+        "max_mb": MAX_UPLOAD // (1024 * 1024), "list_id": list_id,
     })
 
 
@@ -89,18 +89,18 @@ class ImportsController(Controller):
 
     @get("/", name="imports")
     async def index(self, request: Request, db: AsyncSession) -> Template:
-        return await _index(request, db)
+        return await _index(request, db, list_id=optional_id(request.query_params.get("list_id")))
 
     @post("/", status_code=200, request_max_body_size=MAX_UPLOAD)
     async def upload(self, request: Request, db: AsyncSession) -> Response:
         form = await request.form()
-        upload = form.get("file")
+        upload, list_id = form.get("file"), optional_id(form.get("list_id"))
         if not isinstance(upload, UploadFile) or not upload.filename:
-            return await _index(request, db, {"file": "Choose a CSV or XLSX file to upload."}, 422)
+            return await _index(request, db, {"file": "Choose a CSV or XLSX file to upload."}, 422, list_id)
         try:
-            job = await imports.create_draft(db, upload.file, upload.filename, request.user.name)
+            job = await imports.create_draft(db, upload.file, upload.filename, request.user.name, list_id=list_id)
         except ValidationFailed as exc:
-            return await _index(request, db, exc.errors, 422)
+            return await _index(request, db, exc.errors, 422, list_id)
         finally:
             await upload.close()
         return after_change(request, f"/contacts/import/{job.id}")

@@ -85,6 +85,7 @@ async def tick() -> None:
     for campaign_id in sending:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)
+    await import_actors.resume_stalled()  # contact imports whose worker died
 
 
 # Actors declared in modules of their own; importing them here makes `dramatiq webapp.delivery.actors`

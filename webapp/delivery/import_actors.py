@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dramatiq
 
+from webapp.db import get_sessionmaker
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
+from webapp.queries import imports as import_queries
 from webapp.services import import_loader
+from webapp.settings import get_settings
 
 QUEUE = "imports"
 
@@ -27,3 +30,12 @@ def import_contacts(job_id: int) -> None:
 
 def enqueue(job_id: int) -> None:
     import_contacts.send(job_id)
+
+
+async def resume_stalled() -> None:
+    """From the scheduler tick: start again the imports whose worker died (see queries/imports.py)."""
+    async with get_sessionmaker()() as session:
+        stalled = await import_queries.claim_stalled(session, get_settings().imports.stall_seconds)
+        await session.commit()
+    for job_id in stalled:
+        import_contacts.send(job_id)

@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, Integer, String, Text, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.models.base import Base, created_at_column
@@ -59,6 +59,9 @@ class ImportJob(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # duplicates included
     duplicates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rejected: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Rows per chunk (fixed at the first start) and the chunks loaded so far, in the order loaders committed them.
+    chunk_rows: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    loaded_chunks: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list, server_default="{}")
     error: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
     created_at: Mapped[datetime] = created_at_column()

@@ -26,22 +26,24 @@ CREATE TEMP TABLE IF NOT EXISTS import_stage (
 ) ON COMMIT DELETE ROWS
 """
 
-# Every address the job has staged so far, with the line it first appeared on: a later row with the
-# same address (in another chunk) is a duplicate. Lives as long as the loader's connection.
+# The repeat check, on the reader's connection: every address of the file so far with the line it
+# first appeared on, and one chunk's addresses at a time. Both live as long as that connection.
 CREATE_SEEN = "CREATE TEMP TABLE IF NOT EXISTS import_seen (key text PRIMARY KEY, line integer NOT NULL)"
+CREATE_KEYS = "CREATE TEMP TABLE IF NOT EXISTS import_keys (line integer NOT NULL, email text NOT NULL) ON COMMIT DELETE ROWS"
+COPY_KEYS = "COPY import_keys (line, email) FROM STDIN"
 
-# Remember this chunk's addresses and drop from the stage (returning them) the rows whose address an
-# earlier chunk had: one index probe per row. The chunk itself holds no duplicates (the reader drops
-# them), unless PostgreSQL's lower() merges two addresses Python's did not; then the first line wins
-# and the other is returned with no line.
+# Remember a chunk's addresses (one index probe each) and return the lines whose address an earlier
+# chunk had, with that first line. The chunk itself holds no repeats (the reader drops them) unless
+# PostgreSQL's lower() merges two addresses Python's did not; then the first line wins and the
+# other comes back with no line (the subquery does not see rows this statement inserted).
 KEEP_FIRST = """
 WITH firsts AS (
-  INSERT INTO import_seen (key, line) SELECT lower(email), line FROM import_stage ORDER BY line
+  INSERT INTO import_seen (key, line) SELECT lower(email), line FROM import_keys ORDER BY line
   ON CONFLICT (key) DO NOTHING
   RETURNING line
 )
-DELETE FROM import_stage s WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.line = s.line)
-RETURNING s.line, s.email, (SELECT x.line FROM import_seen x WHERE x.key = lower(s.email))
+SELECT k.line, (SELECT x.line FROM import_seen x WHERE x.key = lower(k.email))
+FROM import_keys k WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.line = k.line)
 """
 
 COPY_STAGE = ("COPY import_stage (line, email, first_name, last_name, phone, company, job_title, location, "
@@ -77,7 +79,7 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
     names = sql.SQL(", ").join(sql.Identifier(name) for name in ["email", *columns])
     values = sql.SQL(", ").join([sql.SQL("s.email"), *(sql.SQL(_VALUE[name].format(name)) for name in columns)])
     statement = sql.SQL(
-        "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s ORDER BY s.line "
+        "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s "
         "ON CONFLICT (lower(email)) "
     ).format(names=names, values=values)
     if not update or not columns:
@@ -146,30 +148,35 @@ LOCK_KEY = 0x1A0B  # advisory lock namespace of import jobs: (LOCK_KEY, job id)
 
 LOAD_JOB = """
 SELECT id, status, mode, filename, stored_name, file_format, encoding, delimiter, headers, mapping,
-       list_id, suppress_reason, total, processed, created_by
+       list_id, suppress_reason, total, created_by
 FROM import_jobs WHERE id = %(job_id)s
 """
+JOB_COLUMNS = ("id", "status", "mode", "filename", "stored_name", "file_format", "encoding", "delimiter",
+               "headers", "mapping", "list_id", "suppress_reason", "total", "created_by")
 
+# The chunk size is fixed at the first start, so a rerun cuts the file at the same rows.
 START_JOB = """
 UPDATE import_jobs SET status = 'running', started_at = coalesce(started_at, now()), error = '',
-  updated_at = now()
+  chunk_rows = CASE WHEN chunk_rows > 0 THEN chunk_rows ELSE %(chunk_rows)s END, updated_at = now()
 WHERE id = %(job_id)s AND status IN ('queued', 'running')
-RETURNING id
+RETURNING chunk_rows, loaded_chunks
 """
 
-# One chunk's outcome, in the chunk's own transaction; `processed` guards against a second runner.
+# One chunk's outcome, in the chunk's own transaction. Loaders commit chunks in any order; a chunk
+# already recorded (by another runner) makes this match nothing, and the loader rolls back.
 ADVANCE_JOB = """
-UPDATE import_jobs SET processed = processed + %(records)s, inserted = inserted + %(inserted)s,
-  updated = updated + %(updated)s, skipped = skipped + %(skipped)s, duplicates = duplicates + %(duplicates)s,
-  rejected = rejected + %(rejected)s, total = greatest(%(total)s, processed + %(records)s), updated_at = now()
-WHERE id = %(job_id)s AND processed = %(expected)s AND status = 'running'
-RETURNING processed, total, inserted, updated, skipped, duplicates, rejected
+UPDATE import_jobs SET loaded_chunks = array_append(loaded_chunks, %(chunk)s), processed = processed + %(records)s,
+  inserted = inserted + %(inserted)s, updated = updated + %(updated)s, skipped = skipped + %(skipped)s,
+  duplicates = duplicates + %(duplicates)s, rejected = rejected + %(rejected)s,
+  total = greatest(%(total)s, processed + %(records)s), updated_at = now()
+WHERE id = %(job_id)s AND status = 'running' AND NOT %(chunk)s = ANY(loaded_chunks)
+RETURNING id
 """
 
 FINISH_JOB = """
 UPDATE import_jobs SET status = 'done', total = processed, finished_at = now(), updated_at = now()
-WHERE id = %(job_id)s AND status = 'running'
-RETURNING processed, total, inserted, updated, skipped, duplicates, rejected
+WHERE id = %(job_id)s AND status = 'running' AND processed = %(records)s
+RETURNING id
 """
 
 FAIL_JOB = """

@@ -8,6 +8,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.models import ImportJob, ImportReject, ImportStatus
+from webapp.queries.import_load import LOCK_KEY
 
 # Custom field names in use, for the mapping menu: read from the newest contacts only, so the page
 # costs the same with a million contacts (an older, rarer name can still be typed in).
@@ -50,3 +51,19 @@ async def stale_drafts(session: AsyncSession, hours: int = 24) -> list[str]:
         .returning(ImportJob.stored_name)
     )
     return list(result.scalars())
+
+
+# Jobs whose runner is gone: queued or running, not held by any session's advisory lock (a runner
+# holds it for the whole run; a dead worker's connection drops it), and not moved for a while.
+# Their updated_at is bumped so each is handed out once per grace period.
+CLAIM_STALLED = text(f"""
+UPDATE import_jobs j SET updated_at = now()
+WHERE j.status IN ('queued', 'running') AND j.updated_at < now() - make_interval(secs => :grace)
+  AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = {LOCK_KEY}
+                  AND l.objid = j.id AND l.objsubid = 2)
+RETURNING j.id
+""")
+
+
+async def claim_stalled(session: AsyncSession, grace_seconds: int) -> list[int]:
+    return list(await session.scalars(CLAIM_STALLED, {"grace": grace_seconds}))

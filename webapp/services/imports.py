@@ -54,8 +54,9 @@ def _clean_filename(raw: str) -> str:
 
 
 async def create_draft(session: AsyncSession, source: IO[bytes], filename: str, created_by: str,
-                       field: str = "file") -> ImportJob:
-    """Store an uploaded file and read its columns. ValidationFailed({field: why}) if it cannot be imported."""
+                       field: str = "file", list_id: int | None = None) -> ImportJob:
+    """Store an uploaded file and read its columns. ValidationFailed({field: why}) if it cannot be
+    imported. With a static list's id, the mapping step starts in "add to a list" mode for that list."""
     filename = _clean_filename(filename)
     if not filename.lower().endswith(EXTENSIONS):
         raise ValidationFailed({field: "Choose a .csv or .xlsx file."})
@@ -83,6 +84,9 @@ async def create_draft(session: AsyncSession, source: IO[bytes], filename: str, 
         mapping=guess_mapping(summary.headers, await queries.custom_keys(session)), total=summary.estimated_rows,
         created_by=created_by[:320],
     )
+    preset = await session.get(EmailList, list_id) if list_id is not None and is_valid_id(list_id) else None
+    if preset is not None and preset.list_type == ListType.STATIC.value:
+        job.mode, job.list_id = ImportMode.LIST.value, preset.id
     session.add(job)
     await session.flush()
     return job
@@ -106,9 +110,10 @@ async def preview(job: ImportJob, rows: int = 10) -> FileSummary:
 async def start(session: AsyncSession, job: ImportJob, mapping: Sequence[str], mode: Any, list_id: Any = None,
                 reason: Any = None, *, field_of: Any = None) -> ImportJob:
     """Check the mapping and mode and queue the job (committed). Problems come back all at once as
-    ValidationFailed keyed by field: the mapping's column i as field_of(i) (default "map_<i>"),
-    "email" when no column is the address, and "mode", "list_id", "reason"."""
-    field_of = field_of or (lambda index: f"map_{index}")
+    ValidationFailed keyed by field: "mode", "list_id", "reason", and for the mapping field_of(key)
+    of the column's index, "email" (no column is the address) or "custom" (by default "map_<i>",
+    "email", "custom"; the API puts them all under "mapping")."""
+    field_of = field_of or (lambda key: f"map_{key}" if isinstance(key, int) else key)
     if job.status != ImportStatus.DRAFT.value:
         raise Conflict("This import has been started already.")
     errors: dict[str, str] = {}
@@ -118,7 +123,9 @@ async def start(session: AsyncSession, job: ImportJob, mapping: Sequence[str], m
     targets = [str(target or "").strip() for target in mapping]
     targets += [""] * (len(job.headers) - len(targets))
     for key, message in check_mapping(targets, job.headers, mode).items():
-        errors[field_of(key) if isinstance(key, int) else key] = message
+        name = field_of(key)
+        where = f"Column '{job.headers[key]}': " if isinstance(key, int) and name == "mapping" else ""
+        errors[name] = " ".join(filter(None, [errors.get(name), where + message]))
     chosen_list = await _list_for(session, mode, list_id, errors)
     if mode == ImportMode.SUPPRESS.value and (reason or "manual") not in REASONS:
         errors["reason"] = "Choose a reason: " + ", ".join(REASONS) + "."

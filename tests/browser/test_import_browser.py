@@ -1,0 +1,77 @@
+"""An editor in Chromium imports a messy CSV (BOM, semicolons, a quoted value with the delimiter in
+it, a blank line, a bad address and a repeated one): maps two columns on the preview, starts the
+import, watches the progress finish without reloading, and reads the report's line numbers."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in_page
+from tests.conftest import run_db
+from tests.support.workers import worker  # noqa: F401  (fixture: a real Dramatiq worker process)
+
+MESSY = codecs.BOM_UTF8 + (
+    "E-mail;Vorname;Company;Plan\r\n"
+    "ada@example.com;Ada;\"Engines; Ltd\";pro\r\n"
+    "\r\n"
+    "grace@example;Grace;Navy;free\r\n"
+    "linus@example.org;Linus;Kernel;free\r\n"
+    "ADA@example.com;Ada twice;Dup;pro\r\n"
+).encode()
+
+
+def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url, worker):  # noqa: F811
+    worker("import-browser")
+    sign_in_page(page, base_url, editor.email)
+    page.locator(".sidebar").get_by_role("link", name="Import").click()
+    expect(page.locator("h1")).to_have_text("Import contacts")
+    page.set_input_files("#file", files=[{"name": "messy.csv", "mimeType": "text/csv", "buffer": MESSY}])
+    page.get_by_role("button", name="Upload and preview").click()
+
+    expect(page.locator("h1")).to_have_text("Import messy.csv")
+    expect(page.locator(".page-intro")).to_contain_text("CSV, UTF-8, semicolon-separated")
+    preview = page.locator(".import-preview")
+    expect(preview.locator("tbody tr")).to_have_count(4)
+    expect(preview.locator("tbody tr").first).to_contain_text("Engines; Ltd")
+    expect(page.locator('select[name="map_0"]')).to_have_value("email")  # guessed from "E-mail"
+    expect(page.locator('select[name="map_1"]')).to_have_value("")  # "Vorname" is not guessed
+
+    page.locator('select[name="map_1"]').select_option("first_name")
+    custom_name = page.locator('input[name="custom_3"]')
+    expect(custom_name).to_be_hidden()
+    page.locator('select[name="map_3"]').select_option("custom:")
+    expect(custom_name).to_be_visible()
+    expect(custom_name).to_have_value("plan")  # suggested from the header
+    page.screenshot(path="/tmp/shots/import-mapping.png", full_page=True)
+    page.get_by_role("button", name="Start import").click()
+
+    progress = page.locator("#import-page .import-progress")
+    expect(progress).to_have_attribute("data-status", "done", timeout=60_000)  # pushed over SSE
+    expect(progress.locator(".progress-percent")).to_have_text("100.0 %")
+    expect(progress.locator(".import-inserted")).to_have_text("2")
+    expect(progress.locator(".import-rejected")).to_have_text("1")
+    expect(progress.locator(".import-skipped")).to_have_text("1")
+    bad = page.locator("#reject-line-4")
+    expect(bad).to_contain_text("grace@example")
+    expect(bad).to_contain_text("The part after the @-sign is not valid.")
+    expect(page.locator("#reject-line-6")).to_contain_text("Same address as line 2.")
+    expect(page.get_by_role("link", name=re.compile("Download rejected"))).to_have_attribute(
+        "href", re.compile(r"/contacts/import/\d+/rejects\.csv"))
+
+    page.screenshot(path="/tmp/shots/import-report.png", full_page=True)
+    page.locator(".sidebar").get_by_role("link", name="Contacts").click()
+    expect(page.locator("#contacts-results")).to_contain_text("ada@example.com")
+
+    async def imported(session):
+        from sqlalchemy import select
+
+        from webapp.models import Contact
+        return {c.email: (c.first_name, c.company, c.custom_fields) for c in await session.scalars(select(Contact))}
+
+    assert run_db(imported) == {
+        "ada@example.com": ("Ada", "Engines; Ltd", {"plan": "pro"}),
+        "linus@example.org": ("Linus", "Kernel", {"plan": "free"}),
+    }
