@@ -239,3 +239,21 @@ async def test_xlsx_upload_imports_with_sheet_row_numbers(db, staff, worker):
     assert (job.inserted, job.rejected) == (1, 1)
     assert (await contacts_by_email(db))["ada@example.com"].custom_fields == {"score": "42"}
     assert [(line, kind) for line, kind, _, _ in await rejects(db, job_id)] == [(4, "rejected")]
+
+
+async def test_drafts_nobody_started_are_deleted_with_their_file_a_day_later(db, staff):
+    client = await staff("editor")
+    old_id = uploaded_job_id(upload(client, MESSY, "old.csv"))
+    stored = await db.scalar(select(ImportJob.stored_name).where(ImportJob.id == old_id))
+    path = get_settings().imports.upload_dir / stored
+    assert path.exists()
+    await db.execute(text("UPDATE import_jobs SET created_at = now() - interval '25 hours' WHERE id = :id"), {"id": old_id})
+    await db.commit()
+    new_id = uploaded_job_id(upload(client, MESSY, "new.csv"))
+    assert await db.scalar(select(ImportJob.id).where(ImportJob.id == old_id)) is None
+    assert not path.exists()
+    assert client.get(f"/contacts/import/{old_id}").status_code == 404
+    discard = client.post(f"/contacts/import/{new_id}/discard")  # an editor can also throw a draft away
+    assert discard.status_code == 303 and discard.headers["location"] == "/contacts/import"
+    db.expire_all()
+    assert await db.scalar(select(ImportJob.id)) is None

@@ -15,7 +15,6 @@ written or counted twice (a chunk already in `loaded_chunks` is rolled back, who
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 from pathlib import Path
@@ -32,7 +31,6 @@ from webapp.services.import_files import FileFormat, RecordReader, UnreadableFil
 from webapp.services.import_rows import RowConverter
 from webapp.settings import get_settings
 
-log = logging.getLogger("mailroom.imports")
 _DONE = object()
 
 
