@@ -140,3 +140,14 @@ def test_bad_language_code_is_rejected():
     converter = RowConverter(["email", "language"], "add", 2)
     with pytest.raises(RowRejected, match="not a language code"):
         converter.convert(["a@example.com", "English please"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="abcABC ,;\t\u00a0\x00-é", max_size=40))
+def test_tags_are_normalised_as_everywhere_else(raw):
+    import re
+
+    from webapp.services.validation import normalize_tags
+
+    converter = RowConverter(["email", "tags"], "add", 2)
+    assert stage(converter.convert(["a@example.com", raw]))["tags"] == ",".join(normalize_tags(re.split(r"[,;]", raw)))
