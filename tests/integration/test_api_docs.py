@@ -17,6 +17,9 @@ ENDPOINTS = {
     ("post", "/api/lists"): ("lists", "ListCreate", {"201": "ListOut", "409": "ErrorOut", "422": "ErrorOut"}),
     ("get", "/api/lists"): ("lists", None, {"200": "ListPageOut"}),
     ("get", "/api/lists/{list_id}"): ("lists", None, {"200": "ListOut", "404": "ErrorOut"}),
+    ("patch", "/api/lists/{list_id}"): ("lists", "ListUpdate", {"200": "ListOut", "404": "ErrorOut", "409": "ErrorOut",
+                                                                "422": "ErrorOut"}),
+    ("post", "/api/lists/{list_id}/count"): ("lists", None, {"200": "SegmentCountOut", "404": "ErrorOut"}),
     ("post", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"201": "ListOut", "200": "ListOut"}),
     ("delete", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"204": None, "404": "ErrorOut"}),
     ("post", "/api/templates"): ("templates", "TemplateCreate", {"201": "TemplateCreated", "422": "ErrorOut"}),
@@ -96,7 +99,9 @@ def test_schemas_have_the_seed_fields(schema):
     assert schemas["ContactCreate"]["required"] == ["email"]
     assert not schemas["ContactUpdate"].get("required")
     assert set(schemas["ListOut"]["properties"]) == {"id", "name", "description", "list_type", "contact_count", "tags",
-                                                     "created_by", "created_at", "updated_at", "is_active"}
+                                                     "created_by", "created_at", "updated_at", "is_active", "rules",
+                                                     "parent_list_id", "counted_at", "is_public", "double_opt_in",
+                                                     "consent_text"}
     assert schemas["ListCreate"]["required"] == ["name"]
     assert schemas["ListType"]["enum"] == ["static", "dynamic", "segmented"]
     assert set(schemas["ErrorOut"]["properties"]) == {"status_code", "detail", "errors", "existing_id"}
