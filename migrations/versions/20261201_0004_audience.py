@@ -26,9 +26,8 @@ def upgrade() -> None:
     op.add_column('contacts', sa.Column(
         'email_hash', sa.LargeBinary(), sa.Computed(r"sha256(decode(replace(lower(email), '\', '\\'), 'escape'))", persisted=True), nullable=False,
     ))
-    op.create_index('ix_contacts_custom_fields', 'contacts', ['custom_fields'], postgresql_using='gin')
-    op.create_index('ix_contacts_last_opened', 'contacts', ['last_opened'])
-    op.create_index('ix_contacts_last_clicked', 'contacts', ['last_clicked'])
+    op.create_index('ix_contacts_last_opened', 'contacts', ['last_opened'], postgresql_where=sa.text('last_opened IS NOT NULL'))
+    op.create_index('ix_contacts_last_clicked', 'contacts', ['last_clicked'], postgresql_where=sa.text('last_clicked IS NOT NULL'))
 
     op.add_column('email_lists', sa.Column('counted_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('email_lists', sa.Column('rules', postgresql.JSONB(), nullable=True))
@@ -90,7 +89,6 @@ def downgrade() -> None:
         op.drop_column('email_lists', column)
     op.drop_index('ix_contacts_last_clicked', table_name='contacts')
     op.drop_index('ix_contacts_last_opened', table_name='contacts')
-    op.drop_index('ix_contacts_custom_fields', table_name='contacts')
     for column in ('email_hash', 'topics', 'frequency', 'language'):
         op.drop_column('contacts', column)
     op.drop_constraint(op.f('ck_contacts_status'), 'contacts', type_='check')

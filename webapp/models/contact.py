@@ -48,9 +48,9 @@ class Contact(Base):
         Index("ix_contacts_active_date_added_id", "is_active", "date_added", "id"),
         Index("ix_contacts_tags", "tags", postgresql_using="gin"),
         Index("ix_contacts_search", "search", postgresql_using="gin"),
-        Index("ix_contacts_custom_fields", "custom_fields", postgresql_using="gin"),
-        Index("ix_contacts_last_opened", "last_opened"),
-        Index("ix_contacts_last_clicked", "last_clicked"),
+        # Partial: new and imported contacts have never opened anything, so loading them costs no entry here.
+        Index("ix_contacts_last_opened", "last_opened", postgresql_where=text("last_opened IS NOT NULL")),
+        Index("ix_contacts_last_clicked", "last_clicked", postgresql_where=text("last_clicked IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

@@ -125,8 +125,6 @@ def _like_escape(value: str) -> str:
 def _custom(c: Condition) -> ColumnElement[bool]:
     key = c.field[len(CUSTOM_PREFIX):]
     raw = Contact.custom_fields[key].astext
-    if c.op == "is_set":
-        return and_(Contact.custom_fields.has_key(key), func.coalesce(raw, "") != "")
     if c.op in ("gt", "gte", "lt", "lte"):
         if isinstance(c.value, Decimal):
             number = case((raw.regexp_match(NUMERIC_TEXT), cast(raw, Numeric)))
