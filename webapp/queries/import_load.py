@@ -14,7 +14,7 @@ from collections.abc import Collection
 from psycopg import sql
 
 from webapp.models import EMAIL_HASH_SQL
-from webapp.services.contacts import TEXT_FIELDS
+from webapp.models.contact import PROFILE_FIELDS
 
 STAGE = "import_stage"
 
@@ -52,7 +52,7 @@ COPY_REJECTS = "COPY import_rejects (job_id, line, kind, email, reason, cells) F
 
 # What a staged column becomes in contacts (NULL = the column was not mapped; '' = an empty cell).
 _VALUE = {
-    **{name: "coalesce(s.{0}, '')" for name in TEXT_FIELDS},
+    **{name: "coalesce(s.{0}, '')" for name in PROFILE_FIELDS},
     "language": "coalesce(s.{0}, '')",
     "tags": "coalesce(string_to_array(nullif(s.{0}, ''), ','), '{{}}')",
     "custom_fields": "coalesce(s.{0}::jsonb, '{{}}')",
@@ -60,7 +60,7 @@ _VALUE = {
 # On update: an empty cell keeps what the contact has; tags are added to the contact's (first
 # occurrence order kept); custom fields are merged, the file's value winning.
 _UPDATE = {
-    **{name: "CASE WHEN EXCLUDED.{0} = '' THEN c.{0} ELSE EXCLUDED.{0} END" for name in TEXT_FIELDS},
+    **{name: "CASE WHEN EXCLUDED.{0} = '' THEN c.{0} ELSE EXCLUDED.{0} END" for name in PROFILE_FIELDS},
     "language": "CASE WHEN EXCLUDED.{0} = '' THEN c.{0} ELSE EXCLUDED.{0} END",
     "tags": ("ARRAY(SELECT t FROM unnest(c.tags || EXCLUDED.tags) WITH ORDINALITY AS u(t, n) "
              "GROUP BY t ORDER BY min(n))"),
