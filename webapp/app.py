@@ -18,7 +18,6 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -34,6 +33,7 @@ from sqlalchemy import text
 
 from webapp.controllers import api, ui
 from webapp.controllers.deps import provide_db_session, provide_settings
+from webapp.controllers.sessions import SessionConfig
 from webapp.controllers.security import PUBLIC_PATHS, AuthenticationMiddleware, role_guard
 from webapp.controllers.server_timing import server_timing_middleware
 from webapp.controllers.template_helpers import register_template_helpers
@@ -182,10 +182,11 @@ def create_app() -> Litestar:
     template_config = TemplateConfig(
         directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_template_helpers
     )
-    session_config = ServerSideSessionConfig(
+    session_config = SessionConfig(
         store="sessions",
         key="mailroom_session",
         max_age=settings.security.session_max_age,
+        renew_on_access=True,
         secure=settings.security.secure_cookies,
         httponly=True,
         samesite="lax",
