@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import TEST_PASSWORD, create_user, reset_state_sync, run_db
 
@@ -62,3 +63,9 @@ def sign_in_page(page, base_url: str, email: str, password: str = TEST_PASSWORD)
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(base_url + "/")
+
+
+def settled(page) -> None:
+    """Wait until HTMX has swapped new content in and wired it up (its triggers are attached in the
+    settle step, 20 ms after the content appears), as a person would before typing into it."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)

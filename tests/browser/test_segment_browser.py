@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import expect
 from sqlalchemy import text
 
-from tests.browser.conftest import sign_in_page
+from tests.browser.conftest import settled, sign_in_page
 from tests.browser.test_campaign_e2e import arrange, run_wizard, shot
 from tests.conftest import run_db
 from tests.support.smtp import SmtpSink
@@ -34,21 +34,15 @@ def field(page, path: str, part: str):
     return page.locator(f'[id="c-{path}-{part}"]')
 
 
-def settle(page) -> None:
-    """Wait until HTMX has swapped in the re-rendered rules and wired them up, as a person would
-    before using them."""
-    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added")).to_have_count(0)
-
-
 def choose(page, path: str, name: str) -> None:
     """Pick a condition's field; its row is re-rendered with that field's operators and value input."""
     field(page, path, "field").select_option(name)
-    settle(page)
+    settled(page)
 
 
 def press(page, group: str, button: str) -> None:
     page.locator(f'[id="g-{group}-row"] > .seg-actions').get_by_role("button", name=button).click()
-    settle(page)
+    settled(page)
 
 
 def test_build_a_nested_segment_and_send_a_campaign_to_it(editor, page, base_url, worker):  # noqa: F811

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in_page
+from tests.browser.conftest import settled, sign_in_page
 from tests.conftest import run_db
 from webapp.services import contacts
 
@@ -25,6 +25,7 @@ def test_editor_manages_the_suppression_list(editor, page, base_url):
     page.locator(".sidebar").get_by_role("link", name="Suppression").click()
     expect(page.locator("h1")).to_have_text("Suppression list")
     expect(page.locator(".empty")).to_contain_text("Nothing is suppressed")
+    settled(page)  # reached by a boosted link: the inline check is wired up once HTMX has settled
 
     page.fill("#email", "ada@")
     expect(page.locator("#email-feedback .field-error")).to_contain_text("Not a valid address")
