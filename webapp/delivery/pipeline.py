@@ -108,7 +108,9 @@ async def run_batch(campaign_id: int) -> BatchResult:
     redis = get_redis()
     sessionmaker = get_sessionmaker()
     async with sessionmaker() as session:
-        campaign = await session.get(Campaign, campaign_id)
+        # FOR SHARE until the claim commits: a pause (which locks the row to update it) either
+        # waits for this claim or is seen by it, so nothing is claimed once a pause has committed.
+        campaign = await session.get(Campaign, campaign_id, with_for_update={"read": True})
         if campaign is None or campaign.status != CampaignStatus.SENDING.value:
             return BatchResult(Next.STOP)
         await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.lease_seconds, 30))
