@@ -31,7 +31,7 @@ def services() -> Iterator[str]:
     DATABASE_URL / REDIS_URL are used when set (point them at scratch servers: benches write data);
     otherwise embedded servers run under a temporary directory that is removed afterwards.
     """
-    from webapp import embedded
+    from webapp.core import embedded
 
     data_dir = Path(tempfile.mkdtemp(prefix="mr-bench-"))
     os.environ["MAILROOM_DATA_DIR"] = str(data_dir)
@@ -45,7 +45,7 @@ def services() -> Iterator[str]:
             os.environ.setdefault("DATABASE_URL", running.database_url)
             os.environ.setdefault("REDIS_URL", running.redis_url)
         from webapp.cli import migrate
-        from webapp.settings import get_settings
+        from webapp.core.config import get_settings
 
         get_settings.cache_clear()
         migrate()

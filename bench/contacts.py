@@ -31,8 +31,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
 from _common import create_staff, measure, percentile, server, services, sign_in
-from webapp.models import Contact
-from webapp.queries.contacts import ContactFilter, decode_cursor
+from webapp.contacts.models import Contact
+from webapp.contacts.queries.table import ContactFilter, decode_cursor
 
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "1000000"))
 CHUNK = 100_000

@@ -63,8 +63,8 @@ def write_csv(path: Path, rows: int) -> dict[str, int]:
 
 
 async def upload_and_start(path: Path, mode: str) -> int:
-    from webapp.db import get_sessionmaker
-    from webapp.services import imports
+    from webapp.core.db import get_sessionmaker
+    from webapp.imports.service import jobs as imports
 
     async with get_sessionmaker()() as session:
         with open(path, "rb") as source:
@@ -76,8 +76,8 @@ async def upload_and_start(path: Path, mode: str) -> int:
 
 
 async def job_figures(job_id: int) -> dict[str, int]:
-    from webapp.db import get_sessionmaker
-    from webapp.models import ImportJob
+    from webapp.core.db import get_sessionmaker
+    from webapp.imports.models import ImportJob
 
     async with get_sessionmaker()() as session:
         job = await session.get(ImportJob, job_id)
@@ -86,7 +86,7 @@ async def job_figures(job_id: int) -> dict[str, int]:
 
 
 def timed_run(job_id: int) -> float:
-    from webapp.services.import_loader import run_import
+    from webapp.imports.service.loader import run_import
 
     started = time.perf_counter()
     status = run_import(job_id)

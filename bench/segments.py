@@ -42,8 +42,8 @@ SEGMENTS = {
 
 
 async def time_counts() -> dict[str, float]:
-    from webapp.db import get_sessionmaker
-    from webapp.services.segment_lists import count_rules
+    from webapp.core.db import get_sessionmaker
+    from webapp.lists.service.segments import count_rules
 
     figures: dict[str, float] = {}
     async with get_sessionmaker()() as session:

@@ -67,9 +67,11 @@ def reference_rate(messages: int) -> float:
 async def arrange(port: int) -> int:
     from sqlalchemy import text
 
-    from webapp.db import get_sessionmaker
-    from webapp.models import EmailList, SmtpServer
-    from webapp.services import campaigns, org_settings
+    from webapp.core.db import get_sessionmaker
+    from webapp.lists.models import EmailList
+    from webapp.settings.models import SmtpServer
+    from webapp.campaigns.service import campaigns
+    from webapp.settings.service import organisation as org_settings
 
     async with get_sessionmaker()() as session:
         await session.execute(text("""
@@ -96,9 +98,9 @@ async def arrange(port: int) -> int:
 async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float]:
     """Send, and sample memory: worker_peak_rss is the largest single worker process (each is
     one `mailroom worker` process's share); the total adds the supervisor and all processes."""
-    from webapp.db import get_sessionmaker
-    from webapp.models import Campaign
-    from webapp.services import campaigns
+    from webapp.core.db import get_sessionmaker
+    from webapp.campaigns.models import Campaign
+    from webapp.campaigns.service import campaigns
 
     async with get_sessionmaker()() as session:
         await campaigns.send_now(session, campaign_id)

@@ -3,10 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from webapp.models import Base
-from webapp.settings import get_settings
+from webapp.core.config import get_settings
+from webapp.core.models import load_all_models
 
-target_metadata = Base.metadata
+target_metadata = load_all_models().metadata
 
 
 def run_migrations() -> None:

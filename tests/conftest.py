@@ -31,14 +31,14 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MAILROOM_SECRET_KEY"] = "test-secret-key-not-for-production"
     os.environ.setdefault("LOG_LEVEL", "warning")
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-        from webapp import embedded
+        from webapp.core import embedded
 
         _services = embedded.start(data_dir, need_postgres=not os.environ.get("DATABASE_URL"),
                                    need_redis=not os.environ.get("REDIS_URL"))
         os.environ.setdefault("DATABASE_URL", _services.database_url)
         os.environ.setdefault("REDIS_URL", _services.redis_url)
     from webapp.cli import migrate
-    from webapp.settings import get_settings
+    from webapp.core.config import get_settings
 
     get_settings.cache_clear()
     migrate()
@@ -53,7 +53,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _services is not None:
         _services.stop()
-    from webapp import embedded
+    from webapp.core import embedded
 
     embedded.wipe(Path(os.environ["MAILROOM_DATA_DIR"]))
 
@@ -99,8 +99,8 @@ TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users", "email
 async def _reset_state() -> None:
     from sqlalchemy import text
 
-    from webapp.db import get_engine
-    from webapp.redis_client import get_redis
+    from webapp.core.db import get_engine
+    from webapp.core.redis import get_redis
 
     async with get_engine().begin() as conn:
         await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
@@ -110,7 +110,7 @@ async def _reset_state() -> None:
 @pytest.fixture
 async def db() -> AsyncIterator:
     """A clean database and Redis, and a session for arranging and checking state."""
-    from webapp.db import get_sessionmaker
+    from webapp.core.db import get_sessionmaker
 
     await _reset_state()
     async with get_sessionmaker()() as session:
@@ -171,7 +171,7 @@ class StaffClient(httpx.Client):
 
 
 async def create_user(db, role: str, email: str | None = None):
-    from webapp.services import users
+    from webapp.staff.service import users
 
     user = await users.create_user(
         db, {"email": email or f"{role}@example.com", "role": role, "password": TEST_PASSWORD, "name": role.title()}
@@ -207,7 +207,7 @@ async def staff(db, live_server) -> AsyncIterator[Callable[[str], StaffClient]]:
 @pytest.fixture
 async def api(db, live_server) -> AsyncIterator[Callable[[str], httpx.Client]]:
     """api("editor") -> an httpx client sending a fresh API key with that role."""
-    from webapp.services import api_keys
+    from webapp.staff.service import api_keys
 
     clients: list[httpx.Client] = []
 

@@ -31,19 +31,16 @@ from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from sqlalchemy import text
 
-from webapp.controllers import api, ui
-from webapp.controllers.deps import provide_db_session, provide_settings
-from webapp.controllers.sessions import SessionConfig
-from webapp.controllers.security import PUBLIC_PATHS, AuthenticationMiddleware, role_guard
-from webapp.controllers.server_timing import server_timing_middleware
-from webapp.controllers.template_helpers import register_template_helpers
-from webapp.db import get_engine
-from webapp.public.preferences import PreferencesController
-from webapp.public.subscribe import SubscribeController
-from webapp.public.tracking import TrackingController
-from webapp.redis_client import get_redis
-from webapp.services.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
-from webapp.settings import get_settings
+from webapp import routes
+from webapp.core.deps import provide_db_session, provide_settings
+from webapp.core.sessions import SessionConfig
+from webapp.core.security import PUBLIC_PATHS, AuthenticationMiddleware, role_guard
+from webapp.core.server_timing import server_timing_middleware
+from webapp.core.template_helpers import register_template_helpers
+from webapp.core.db import get_engine
+from webapp.core.redis import get_redis
+from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from webapp.core.config import get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("mailroom")
@@ -207,19 +204,17 @@ def create_app() -> Litestar:
     )
     api_router = Router(
         path="/api",
-        route_handlers=api.CONTROLLERS,
+        route_handlers=routes.API,
         security=[{"BearerAuth": []}],
         tags=None,
     )
-    ui_router = Router(path="/", route_handlers=ui.CONTROLLERS, include_in_schema=False)
+    ui_router = Router(path="/", route_handlers=routes.STAFF_PAGES, include_in_schema=False)
     return Litestar(
         route_handlers=[
             healthz,
             api_router,
             ui_router,
-            TrackingController,
-            PreferencesController,
-            SubscribeController,
+            *routes.PUBLIC,
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],

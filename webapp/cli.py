@@ -18,7 +18,7 @@ def migrate() -> None:
     from alembic import command
     from alembic.config import Config
 
-    from webapp.settings import get_settings
+    from webapp.core.config import get_settings
 
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
@@ -29,7 +29,7 @@ def migrate() -> None:
 def serve() -> None:
     import uvicorn
 
-    from webapp.settings import get_settings
+    from webapp.core.config import get_settings
 
     server = get_settings().server
     uvicorn.run(
@@ -45,11 +45,11 @@ def serve() -> None:
 
 
 def worker_command() -> list[str]:
-    from webapp.settings import get_settings
+    from webapp.core.config import get_settings
 
     server = get_settings().server
     return [
-        sys.executable, "-m", "dramatiq", "webapp.delivery.actors",
+        sys.executable, "-m", "dramatiq", "webapp.worker",
         "--processes", str(server.worker_processes), "--threads", str(server.worker_threads),
     ]
 
@@ -59,15 +59,15 @@ def worker() -> None:
 
 
 async def _create_user(email: str, role: str, password: str, name: str) -> None:
-    from webapp.db import get_sessionmaker
-    from webapp.services import users
+    from webapp.core.db import get_sessionmaker
+    from webapp.staff.service import users
 
     async with get_sessionmaker()() as session, session.begin():
         await users.create_user(session, {"email": email, "role": role, "password": password, "name": name})
 
 
 def create_user(args: argparse.Namespace) -> None:
-    from webapp.services.errors import DomainError
+    from webapp.core.errors import DomainError
 
     password = args.password or getpass.getpass("Password (at least 10 characters): ")
     try:
@@ -79,7 +79,7 @@ def create_user(args: argparse.Namespace) -> None:
 
 def capture_smtp(args: argparse.Namespace) -> None:
     from webapp.delivery.capture_smtp import serve
-    from webapp.settings import get_settings
+    from webapp.core.config import get_settings
 
     port = args.port or get_settings().delivery.dev_smtp_port
     try:
@@ -90,9 +90,9 @@ def capture_smtp(args: argparse.Namespace) -> None:
 
 
 async def _ensure_first_admin() -> str | None:
-    from webapp.db import get_sessionmaker
-    from webapp.services import users
-    from webapp.settings import get_settings
+    from webapp.core.db import get_sessionmaker
+    from webapp.staff.service import users
+    from webapp.core.config import get_settings
 
     async with get_sessionmaker()() as session, session.begin():
         return await users.ensure_first_admin(session, get_settings().admin_email)
@@ -102,8 +102,8 @@ def dev() -> None:
     """Everything on one machine: embedded services when no URLs are set, migrations, first admin,
     then the capture SMTP server, the web server and a worker until Ctrl-C. Mail goes to the capture
     server (shown on /outbox) until an admin configures an SMTP server in the UI."""
-    from webapp import embedded
-    from webapp.settings import get_settings
+    from webapp.core import embedded
+    from webapp.core.config import get_settings
 
     settings = get_settings()
     if not settings.database.url or not settings.redis.url:

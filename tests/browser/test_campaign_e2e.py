@@ -17,7 +17,8 @@ from tests.conftest import run_db
 from tests.support.campaigns import audience, smtp_server
 from tests.support.smtp import RecordingHandler, SmtpSink
 from tests.support.workers import WorkerProcess
-from webapp.services import org_settings, templates
+from webapp.settings.service import organisation as org_settings
+from webapp.templates.service import templates
 
 SHOTS = Path("/tmp/shots")
 TEMPLATE_HTML = """<html><head><style>h1 { color: #1d3fbf; font-family: Georgia, serif; }</style></head>

@@ -11,7 +11,7 @@ from sqlalchemy import insert
 
 from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
-from webapp.models import Contact
+from webapp.contacts.models import Contact
 
 SHOTS = Path("/tmp/shots")
 PEOPLE = [

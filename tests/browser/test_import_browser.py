@@ -68,7 +68,7 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
     async def imported(session):
         from sqlalchemy import select
 
-        from webapp.models import Contact
+        from webapp.contacts.models import Contact
         return {c.email: (c.first_name, c.company, c.custom_fields) for c in await session.scalars(select(Contact))}
 
     assert run_db(imported) == {

@@ -14,7 +14,7 @@ from tests.support.campaigns import smtp_server
 from tests.support.smtp import SmtpSink
 from tests.support.subscriptions import confirm_link, public_list
 from tests.support.workers import WorkerProcess
-from webapp.services import org_settings
+from webapp.settings.service import organisation as org_settings
 
 SHOTS = Path("/tmp/shots")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}

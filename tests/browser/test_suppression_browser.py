@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import settled, sign_in_page
 from tests.conftest import run_db
-from webapp.services import contacts
+from webapp.contacts import service as contacts
 
 SHOTS = Path("/tmp/shots")
 

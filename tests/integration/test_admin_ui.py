@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from tests.conftest import StaffClient, create_user
-from webapp.models import ApiKey, User
+from webapp.staff.models import ApiKey, User
 
 NEW_PASSWORD = "a long new password"
 

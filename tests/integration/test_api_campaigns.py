@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select, text
 
 from tests.support.campaigns import HTML, audience
-from webapp.models import Campaign, EmailTemplate
-from webapp.services import org_settings
+from webapp.campaigns.models import Campaign
+from webapp.templates.models import EmailTemplate
+from webapp.settings.service import organisation as org_settings
 
 CAMPAIGN_KEYS = {
     "id", "name", "subject", "from_email", "from_name", "reply_to", "template_id", "list_ids", "status",

@@ -152,7 +152,7 @@ async def test_lists_need_a_key(api, live_server):
 
 
 async def test_only_static_lists_take_members(api, db):
-    from webapp.models import EmailList
+    from webapp.lists.models import EmailList
 
     client = await api("editor")
     dynamic = EmailList(name="Engaged", list_type="dynamic")

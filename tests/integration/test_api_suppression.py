@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from webapp.models import Suppression
-from webapp.services import suppression
+from webapp.suppression.models import Suppression
+from webapp.suppression.service import suppression
 
 ENTRY_KEYS = {"id", "email", "reason", "note", "source", "created_by", "created_at"}
 

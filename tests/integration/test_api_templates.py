@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import insert
 
-from webapp.models import EmailTemplate
+from webapp.templates.models import EmailTemplate
 
 SEED_EXAMPLE = {
     "name": "Weekly Newsletter",

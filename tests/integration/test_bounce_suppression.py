@@ -7,8 +7,9 @@ from sqlalchemy import select, text
 
 from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
-from webapp.models import Suppression
-from webapp.services import campaigns, suppression
+from webapp.suppression.models import Suppression
+from webapp.campaigns.service import campaigns
+from webapp.suppression.service import suppression
 
 
 async def test_550_recipients_are_suppressed_for_bounce_and_others_are_not(db, worker):

@@ -16,8 +16,8 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from webapp.delivery import progress
-from webapp.models import Campaign
-from webapp.redis_client import get_redis
+from webapp.campaigns.models import Campaign
+from webapp.core.redis import get_redis
 
 
 async def sending_campaign(db, **changes) -> Campaign:

@@ -11,8 +11,12 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select, text
 
 from tests.support.campaigns import HTML, audience, ready_campaign
-from webapp.models import Campaign, Contact, EmailList, EmailTemplate, ListMember
-from webapp.services import campaigns, org_settings
+from webapp.campaigns.models import Campaign
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListMember
+from webapp.templates.models import EmailTemplate
+from webapp.campaigns.service import campaigns
+from webapp.settings.service import organisation as org_settings
 
 HX = {"HX-Request": "true"}
 
@@ -307,7 +311,7 @@ async def test_bad_ids_are_not_found_never_a_server_error(staff, db):
 
 
 def test_scheduled_time_shows_in_the_campaign_zone():
-    from webapp.controllers.campaign_views import local_time
+    from webapp.campaigns.pages.views import local_time
 
     moment = datetime(2030, 1, 15, 9, 0, tzinfo=timezone.utc)
     assert local_time(moment, "America/New_York") == "2030-01-15 04:00 America/New_York"

@@ -7,8 +7,8 @@ import contextlib
 import pytest
 from sqlalchemy import event, func, select, text
 
-from webapp.models import Contact
-from webapp.queries.contacts import (
+from webapp.contacts.models import Contact
+from webapp.contacts.queries.table import (
     SORTS,
     ContactFilter,
     decode_cursor,
@@ -17,8 +17,9 @@ from webapp.queries.contacts import (
     page,
     search_query,
 )
-from webapp.services import contacts, lists
-from webapp.services.errors import Conflict, NotFound, ValidationFailed
+from webapp.contacts import service as contacts
+from webapp.lists.service import lists
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 
 NASTY = ["", " ", "\x00", "a:*", "!(a | b) & c", "'; DROP TABLE contacts; --", "%_\\", "ß½²", "日本語 テスト",
          "x" * 5000, "a " * 500, "@@..", "a\u0301", "\u202e", "o'brien", "😀 smile"]

@@ -7,8 +7,10 @@ import re
 
 from sqlalchemy import select, text
 
-from webapp.models import Contact, ListMember
-from webapp.services import contacts, lists
+from webapp.contacts.models import Contact
+from webapp.lists.models import ListMember
+from webapp.contacts import service as contacts
+from webapp.lists.service import lists
 
 HX = {"HX-Request": "true"}
 HX_RESULTS = {"HX-Request": "true", "HX-Target": "contacts-results"}

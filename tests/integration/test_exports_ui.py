@@ -9,7 +9,8 @@ import io
 from sqlalchemy import func, select, text
 
 from tests.support.imports import start, upload, uploaded_job_id, wait_for_job
-from webapp.models import Contact, EmailList, ListMember
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListMember
 
 
 def emails(response) -> list[str]:

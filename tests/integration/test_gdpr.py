@@ -10,9 +10,15 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.support.campaigns import ready_campaign
-from webapp.models import Contact, EmailList, Suppression
-from webapp.services import contacts, engagement, gdpr, lists, suppression
-from webapp.services.errors import NotFound
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
+from webapp.suppression.models import Suppression
+from webapp.contacts import service as contacts
+from webapp.tracking import service as engagement
+from webapp.suppression.service import gdpr
+from webapp.lists.service import lists
+from webapp.suppression.service import suppression
+from webapp.core.errors import NotFound
 
 
 async def history(db) -> dict:

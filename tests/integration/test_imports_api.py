@@ -11,7 +11,8 @@ import time
 
 from sqlalchemy import select
 
-from webapp.models import Contact, EmailList
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
 
 CSV_BODY = b"Email,First Name,Company,Plan,Notes\nada@example.com,Ada,Engines,pro,x\nbad,B,C,,\nbob@example.com,Bob,,free,\n"
 
@@ -86,7 +87,7 @@ async def test_bad_input_is_a_4xx_naming_the_field(db, api):
     assert client.get("/api/contacts/import/99999999999999999999").status_code == 400
     assert client.get("/api/contacts/import/0").status_code == 400
     # refused uploads leave no draft or file behind
-    from webapp.models import ImportJob
+    from webapp.imports.models import ImportJob
     assert await db.scalar(select(ImportJob.id)) is None
 
 

@@ -10,8 +10,11 @@ import io
 from sqlalchemy import select, text
 
 from tests.support.imports import rejects, start, upload, uploaded_job_id, wait_for_job
-from webapp.models import EMAIL_HASH_SQL, Contact, EmailList, ImportJob, ListMember, Subscription, Suppression
-from webapp.settings import get_settings
+from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListMember, Subscription
+from webapp.imports.models import ImportJob
+from webapp.core.config import get_settings
 
 MESSY = codecs.BOM_UTF8 + (
     "E-mail;First name;Company;Tags;Plan\r\n"

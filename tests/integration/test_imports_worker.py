@@ -11,10 +11,11 @@ import psycopg
 from sqlalchemy import func, select
 
 from tests.support.imports import start, upload, uploaded_job_id, wait_for_job
-from webapp.models import Contact, ImportJob, ImportReject
-from webapp.queries.import_load import LOCK_KEY
-from webapp.services.import_loader import libpq_url, run_import
-from webapp.settings import get_settings
+from webapp.contacts.models import Contact
+from webapp.imports.models import ImportJob, ImportReject
+from webapp.imports.queries.load import LOCK_KEY
+from webapp.imports.service.loader import libpq_url, run_import
+from webapp.core.config import get_settings
 
 ROWS = 120_000
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from webapp.models import EmailList
-from webapp.services import lists
-from webapp.services.errors import ValidationFailed
+from webapp.lists.models import EmailList
+from webapp.lists.service import lists
+from webapp.core.errors import ValidationFailed
 
 CONSENT = 'Yes, send me news & offers <script>alert("x")</script>'
 

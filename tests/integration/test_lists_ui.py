@@ -9,8 +9,10 @@ import re
 
 from sqlalchemy import func, select
 
-from webapp.models import Contact, EmailList, ListMember
-from webapp.services import contacts, lists
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListMember
+from webapp.contacts import service as contacts
+from webapp.lists.service import lists
 
 
 async def make_list(db, name: str = "Newsletter", **extra) -> EmailList:

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import select
 
 from webapp.delivery.dkim import make_signer
-from webapp.models import AppSetting
-from webapp.services import org_settings
+from webapp.settings.models import AppSetting
+from webapp.settings.service import organisation as org_settings
 
 FORM = {"organisation_name": "Acme Ltd", "postal_address": "1 Main Street\r\nSpringfield 12345",
         "default_from_name": "Acme News", "default_from_email": "news@acme.example",

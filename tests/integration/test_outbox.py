@@ -13,8 +13,8 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from webapp.delivery import capture_smtp
-from webapp.models import OutboxMessage
-from webapp.services import outbox
+from webapp.settings.models import OutboxMessage
+from webapp.outbox import service as outbox
 
 HTML_PART = ('<p class="hi">Hello "Ann" &amp; <b>friends</b></p><script>alert(1)</script>'
              '<a href="https://example.com/?a=1&amp;b=2">Shop</a>')

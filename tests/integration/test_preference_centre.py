@@ -11,10 +11,12 @@ from sqlalchemy import text
 
 from tests.integration.test_tracking import sent_delivery
 from tests.support.subscriptions import members, public_list, subscription_rows
-from webapp.models import Campaign, Contact
-from webapp.services import org_settings, suppression
-from webapp.services.subscription_tokens import preferences_token
-from webapp.services.tokens import make_token
+from webapp.campaigns.models import Campaign
+from webapp.contacts.models import Contact
+from webapp.settings.service import organisation as org_settings
+from webapp.suppression.service import suppression
+from webapp.subscriptions.service.tokens import preferences_token
+from webapp.core.tokens import make_token
 
 
 async def arrange(db, status: str = "active"):

@@ -15,10 +15,10 @@ from tests.support.smtp import SmtpSink
 from tests.support.subscriptions import (
     confirm_link, members, public_list, queued_confirmations, subscription_rows, text_part, wait_for_messages,
 )
-from webapp.models import Contact
-from webapp.redis_client import get_redis
-from webapp.services import org_settings
-from webapp.services.subscription_tokens import confirm_token
+from webapp.contacts.models import Contact
+from webapp.core.redis import get_redis
+from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.service.tokens import confirm_token
 
 CONSENT = "I agree to receive the Newsletter & accept the <privacy policy>."
 
@@ -76,7 +76,7 @@ async def test_confirmation_actor_is_idempotent(db, live_server, worker):
         await db.commit()
         sign_up(live_server, email_list.id, "twice@example.com")
         [record] = await subscription_rows(db)
-        from webapp.delivery.confirmation_mail import send_confirmation
+        from webapp.subscriptions.actors import send_confirmation
 
         send_confirmation.send(record["id"])  # the same message delivered twice
         assert await queued_confirmations(get_redis()) == 2

@@ -10,8 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from webapp.models import ApiKey, Contact, EmailList, ListMember, User
-from webapp.services import api_keys, contacts, lists
+from webapp.staff.models import ApiKey, User
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListMember
+from webapp.staff.service import api_keys
+from webapp.contacts import service as contacts
+from webapp.lists.service import lists
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/subscribe/", "/healthz")

@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.support.campaigns import audience, ready_campaign
-from webapp.controllers.segment_form import encode_rules, parse_form
-from webapp.models import Contact, EmailList
-from webapp.services import engagement, lists
-from webapp.services.segment_lists import count_rules, preview_rules
+from webapp.lists.pages.segment_form import encode_rules, parse_form
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
+from webapp.tracking import service as engagement
+from webapp.lists.service import lists
+from webapp.lists.service.segments import count_rules, preview_rules
 
 HX = {"HX-Request": "true"}
 FIELD = re.compile(r"^([cg]-[\d.]+-\w+|name|description|list_type|parent_list_id|list_id)$")

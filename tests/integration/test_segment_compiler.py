@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, insert, select
 
 from tests.support.segment_eval import matches
-from webapp.models import Contact, ContactStatus
-from webapp.services.segment_rules import Group, parse_rules
-from webapp.services.segments import compile_rules
+from webapp.contacts.models import Contact, ContactStatus
+from webapp.lists.schemas.rules import Group, parse_rules
+from webapp.lists.queries.conditions import compile_rules
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ALPHABET = "abAB%_\\' éÉ"

@@ -9,11 +9,14 @@ from sqlalchemy import select, text
 
 from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
-from webapp.models import EMAIL_HASH_SQL, Contact, EmailList
-from webapp.services import campaigns, lists
-from webapp.services.audience import count_for_lists
-from webapp.services.segment_rules import parse_rules
-from webapp.services.segments import compile_rules
+from webapp.suppression.models import EMAIL_HASH_SQL
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
+from webapp.campaigns.service import campaigns
+from webapp.lists.service import lists
+from webapp.campaigns.service.audience import count_for_lists
+from webapp.lists.schemas.rules import parse_rules
+from webapp.lists.queries.conditions import compile_rules
 
 
 def person(*numbers: int) -> list[str]:

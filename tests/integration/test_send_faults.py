@@ -9,8 +9,8 @@ from sqlalchemy import text
 
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink, free_port
-from webapp.models import Campaign
-from webapp.services import campaigns
+from webapp.campaigns.models import Campaign
+from webapp.campaigns.service import campaigns
 
 BATCH_SIZE, THREADS = 50, 4
 IN_FLIGHT_BOUND = BATCH_SIZE * THREADS  # rows one worker process can hold claimed at once

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
-from webapp.services import campaigns
+from webapp.campaigns.service import campaigns
 
 
 async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_mail(db, worker):

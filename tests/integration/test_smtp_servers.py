@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
-from webapp.models import SmtpServer
-from webapp.services import secret_box
+from webapp.settings.models import SmtpServer
+from webapp.core import secret_box
 
 USERNAME, PASSWORD = "mailer", "s3cret pass wörd"
 

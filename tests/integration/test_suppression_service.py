@@ -9,10 +9,10 @@ import logging
 import pytest
 from sqlalchemy import func, select, text
 
-from webapp.models import Suppression
-from webapp.queries import suppression as queries
-from webapp.services import suppression
-from webapp.services.errors import NotFound, ValidationFailed
+from webapp.suppression.models import Suppression
+from webapp.suppression import queries
+from webapp.suppression.service import suppression
+from webapp.core.errors import NotFound, ValidationFailed
 
 
 async def rows(db) -> list[tuple[str | None, str]]:

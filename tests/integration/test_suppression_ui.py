@@ -9,8 +9,8 @@ import re
 
 from sqlalchemy import select
 
-from webapp.models import Suppression
-from webapp.services import suppression
+from webapp.suppression.models import Suppression
+from webapp.suppression.service import suppression
 
 
 async def seed(db, entries: list[tuple[str, str]]) -> None:

@@ -13,10 +13,13 @@ from sqlalchemy import insert, select
 
 from tests.support.smtp import SmtpSink
 from webapp.delivery.test_send import NO_SERVER, send_test
-from webapp.models import Contact, EmailTemplate, SmtpServer
-from webapp.services import org_settings, templates
-from webapp.services.errors import Conflict, ValidationFailed
-from webapp.services.templates import SAMPLE_CONTACT
+from webapp.contacts.models import Contact
+from webapp.templates.models import EmailTemplate
+from webapp.settings.models import SmtpServer
+from webapp.settings.service import organisation as org_settings
+from webapp.templates.service import templates
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.templates.service.templates import SAMPLE_CONTACT
 
 BROKEN_HTML = "<p>Hello</p>\n<p>{{ first_name }</p>\n"
 HX = {"HX-Request": "true"}

@@ -6,8 +6,8 @@ import httpx
 from sqlalchemy import text
 
 from tests.support.campaigns import audience, ready_campaign
-from webapp.models import Campaign
-from webapp.services.tokens import make_token
+from webapp.campaigns.models import Campaign
+from webapp.core.tokens import make_token
 
 
 async def sent_delivery(db):
@@ -92,7 +92,7 @@ async def test_forged_unsubscribe_token_is_refused(db, live_server):
 
 
 async def test_preferences_page_leaves_unticked_lists_or_everything(db, live_server):
-    from webapp.models import EmailList
+    from webapp.lists.models import EmailList
 
     _, delivery_id, _ = await sent_delivery(db)
     other = EmailList(name="Product news")

@@ -8,8 +8,11 @@ import time
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.models import Campaign, EmailList, SmtpServer
-from webapp.services import campaigns, org_settings
+from webapp.campaigns.models import Campaign
+from webapp.lists.models import EmailList
+from webapp.settings.models import SmtpServer
+from webapp.campaigns.service import campaigns
+from webapp.settings.service import organisation as org_settings
 
 HTML = """<html><head><style>h1 { color: #223344 }</style></head><body>
 <h1>Hello {{ first_name | default("there") }}</h1>

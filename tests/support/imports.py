@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.models import ImportJob, ImportReject
+from webapp.imports.models import ImportJob, ImportReject
 
 
 def upload(client: httpx.Client, content: bytes, filename: str = "contacts.csv", **data: str) -> httpx.Response:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from webapp.services.segment_rules import CUSTOM_PREFIX, Condition, DateValue, Group
+from webapp.lists.schemas.rules import CUSTOM_PREFIX, Condition, DateValue, Group
 
 NUMERIC_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.models import EmailList
+from webapp.lists.models import EmailList
 
 
 async def public_list(session: AsyncSession, name: str = "Newsletter", *, double_opt_in: bool = True,

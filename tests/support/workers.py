@@ -30,7 +30,7 @@ class WorkerProcess:
     def start(self) -> WorkerProcess:
         log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "webapp.delivery.actors", "--processes", "1", "--threads", "4"],
+            [sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"],
             env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self

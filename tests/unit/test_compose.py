@@ -47,7 +47,7 @@ async def test_footer_unsubscribe_link_follows_the_campaign_setting():
     from types import SimpleNamespace
 
     from webapp.delivery.campaign_message import prepare
-    from webapp.services.org_settings import OrgSettings
+    from webapp.settings.service.organisation import OrgSettings
 
     org = OrgSettings(organisation_name="Acme", postal_address="1 Road")
     for wanted in (True, False):

@@ -1,6 +1,6 @@
 """Dramatiq actors. Messages carry ids only; every actor is safe to run twice.
 
-HTTP handlers only change campaign state; the scheduler tick (see scheduler.py) notices campaigns
+HTTP handlers only change campaign state; the scheduler tick (webapp/worker.py) notices campaigns
 that are due or sending without a live worker and starts them. So a send survives a restart of
 every process: the state is in PostgreSQL, and the tick picks it up again.
 """
@@ -12,15 +12,15 @@ import time
 import dramatiq
 from sqlalchemy import select, text
 
-from webapp.db import get_sessionmaker
+from webapp.core.db import get_sessionmaker
 from webapp.delivery import progress
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
 from webapp.delivery.pipeline import Next, heartbeat_key, run_batch
-from webapp.models import Campaign
-from webapp.models.campaign import CampaignStatus
-from webapp.services import audience
-from webapp.redis_client import get_redis
-from webapp.settings import get_settings
+from webapp.campaigns.models import Campaign
+from webapp.campaigns.models import CampaignStatus
+from webapp.campaigns.service import audience
+from webapp.core.redis import get_redis
+from webapp.core.config import get_settings
 
 SEND_SLICE_SECONDS = 30.0
 
@@ -71,10 +71,9 @@ RETURNING id
 """)
 
 
-@dramatiq.actor(queue_name="scheduler", max_retries=0, time_limit=60_000)
-async def tick() -> None:
+async def start_due_campaigns() -> None:
     """Start campaigns whose time has come, and restart sending campaigns no worker is serving
-    (after a crash or a restart of every process)."""
+    (after a crash or a restart of every process). Run by the scheduler tick."""
     redis = get_redis()
     async with get_sessionmaker()() as session:
         due = list(await session.scalars(DUE_CAMPAIGNS))
@@ -85,10 +84,3 @@ async def tick() -> None:
     for campaign_id in sending:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)
-    await import_actors.resume_stalled()  # contact imports whose worker died
-
-
-# Actors declared in modules of their own; importing them here makes `dramatiq webapp.delivery.actors`
-# (the worker) run them too.
-from webapp.delivery import confirmation_mail  # noqa: E402,F401  (double opt-in confirmation emails)
-from webapp.delivery import import_actors  # noqa: E402,F401  (contact imports: queue "imports")

@@ -10,7 +10,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
-from webapp.settings import get_settings
+from webapp.core.config import get_settings
 
 
 def make_broker() -> dramatiq.Broker:
@@ -21,10 +21,6 @@ def make_broker() -> dramatiq.Broker:
     else:
         broker = RedisBroker(url=settings.redis.url, namespace="mailroom")
     broker.add_middleware(AsyncIO())
-    if settings.redis.broker != "stub":
-        from webapp.delivery.scheduler import SchedulerClock
-
-        broker.add_middleware(SchedulerClock())
     return broker
 
 

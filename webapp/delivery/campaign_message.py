@@ -12,10 +12,10 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.delivery.compose import Envelope, build_message
-from webapp.models import Campaign, Link
-from webapp.services.org_settings import OrgSettings
-from webapp.services.rendering import CompiledMessage, contact_context
-from webapp.services.tokens import make_token
+from webapp.campaigns.models import Campaign, Link
+from webapp.settings.service.organisation import OrgSettings
+from webapp.templates.service.rendering import CompiledMessage, contact_context
+from webapp.core.tokens import make_token
 
 # Literal http(s) links only: a URL built with template syntax differs per recipient and cannot
 # be stored, so it is left untracked rather than tracked wrongly.

@@ -8,8 +8,8 @@ import signal
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from webapp.db import get_sessionmaker
-from webapp.services import outbox
+from webapp.core.db import get_sessionmaker
+from webapp.outbox import service as outbox
 
 HOSTNAME = "mailroom-capture"  # named, so aiosmtpd does not look up this machine's FQDN (slow in some containers)
 

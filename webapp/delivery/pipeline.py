@@ -16,20 +16,22 @@ from enum import Enum
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.db import get_sessionmaker
+from webapp.core.db import get_sessionmaker
 from webapp.delivery import progress
 from webapp.delivery.campaign_message import PreparedCampaign, prepare
 from webapp.delivery.mailer import Mailer, PermanentFailure, Throttled, TransientFailure
 from webapp.delivery.smtp_config import get_mailer
-from webapp.models import Campaign, Contact
-from webapp.models.campaign import CampaignStatus
-from webapp.queries import deliveries
-from webapp.queries.deliveries import Claimed, Outcome
-from webapp.redis_client import get_redis
-from webapp.services import org_settings, suppression
-from webapp.services.campaign_states import check_transition
-from webapp.services.rendering import RenderError
-from webapp.settings import get_settings
+from webapp.campaigns.models import Campaign
+from webapp.contacts.models import Contact
+from webapp.campaigns.models import CampaignStatus
+from webapp.delivery import queries as deliveries
+from webapp.delivery.queries import Claimed, Outcome
+from webapp.core.redis import get_redis
+from webapp.settings.service import organisation as org_settings
+from webapp.suppression.service import suppression
+from webapp.campaigns.service.states import check_transition
+from webapp.templates.service.rendering import RenderError
+from webapp.core.config import get_settings
 
 log = logging.getLogger("mailroom.delivery")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from webapp.models import Campaign
+from webapp.campaigns.models import Campaign
 
 
 def channel(campaign_id: int) -> str:

@@ -7,12 +7,12 @@ import time
 
 from sqlalchemy import func, select
 
-from webapp.db import get_sessionmaker
+from webapp.core.db import get_sessionmaker
 from webapp.delivery.mailer import Mailer, SmtpTarget
-from webapp.models.smtp import SmtpServer
-from webapp.redis_client import get_redis
-from webapp.services import secret_box
-from webapp.settings import get_settings
+from webapp.settings.models import SmtpServer
+from webapp.core.redis import get_redis
+from webapp.core import secret_box
+from webapp.core.config import get_settings
 
 RECHECK_SECONDS = 10.0
 

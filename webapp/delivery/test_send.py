@@ -13,10 +13,10 @@ import css_inline
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.mailer import PermanentFailure, TransientFailure
 from webapp.delivery.smtp_config import fresh_mailer
-from webapp.services.errors import Conflict, ValidationFailed
-from webapp.services.rendering import CompiledMessage, RenderError, contact_context
-from webapp.services.templates import PLACEHOLDER_LINKS
-from webapp.services.validation import normalize_email
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
+from webapp.templates.service.templates import PLACEHOLDER_LINKS
+from webapp.core.validation import normalize_email
 
 MAX_RECIPIENTS = 10
 NO_SERVER = "Configure an SMTP server under Settings → SMTP servers before sending a test."

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from webapp.controllers.segment_form import encode_rules, parse_form
-from webapp.services.errors import ValidationFailed
-from webapp.services.segment_rules import parse_rules
+from webapp.lists.pages.segment_form import encode_rules, parse_form
+from webapp.core.errors import ValidationFailed
+from webapp.lists.schemas.rules import parse_rules
 
 NESTED = {"operator": "AND", "conditions": [
     {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},

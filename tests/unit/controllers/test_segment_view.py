@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.controllers.segment_view import Names, build_view, describe, referenced_ids, row_errors
-from webapp.services.errors import ValidationFailed
-from webapp.services.segment_rules import CUSTOM_OPS, parse_rules
+from webapp.lists.pages.segment_view import Names, build_view, describe, referenced_ids, row_errors
+from webapp.core.errors import ValidationFailed
+from webapp.lists.schemas.rules import CUSTOM_OPS, parse_rules
 
 RULES = {"operator": "AND", "conditions": [
     {"field": "tags", "op": "has_any", "value": ["vip"]},

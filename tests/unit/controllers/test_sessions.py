@@ -9,7 +9,7 @@ import httpx
 from litestar import Litestar, Request, get, post
 from litestar.stores.memory import MemoryStore
 
-from webapp.controllers.sessions import SessionConfig
+from webapp.core.sessions import SessionConfig
 
 COOKIE = "s"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from webapp.services.import_files import (
+from webapp.imports.service.files import (
     CSV,
     XLSX,
     FileFormat,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.services.import_rows import (
+from webapp.imports.service.rows import (
     STAGE_COLUMNS,
     EmailNormalizer,
     RowConverter,
@@ -18,7 +18,7 @@ from webapp.services.import_rows import (
     guess_mapping,
     suggested_custom_name,
 )
-from webapp.services.validation import normalize_email
+from webapp.core.validation import normalize_email
 
 TRICKY = [
     "Ada@Example.COM", "  ada@example.com ", "INFO@Example.com", "Postmaster@x.io", "a.b+tag@sub.example.co.uk",
@@ -147,7 +147,7 @@ def test_bad_language_code_is_rejected():
 def test_tags_are_normalised_as_everywhere_else(raw):
     import re
 
-    from webapp.services.validation import normalize_tags
+    from webapp.core.validation import normalize_tags
 
     converter = RowConverter(["email", "tags"], "add", 2)
     assert stage(converter.convert(["a@example.com", raw]))["tags"] == ",".join(normalize_tags(re.split(r"[,;]", raw)))

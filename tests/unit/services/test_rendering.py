@@ -6,13 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from webapp.services.errors import ValidationFailed
-from webapp.services.rendering import (
-    CompiledMessage,
-    RenderError,
-    check_template,
-    contact_context,
-)
+from webapp.core.errors import ValidationFailed
+from webapp.templates.service.rendering import CompiledMessage, RenderError, check_template, contact_context
 
 
 def contact(**fields):

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from webapp.services.errors import ValidationFailed
-from webapp.services.segment_rules import MAX_CONDITIONS, MAX_DEPTH, Condition, DateValue, Group, parse_rules
+from webapp.core.errors import ValidationFailed
+from webapp.lists.schemas.rules import MAX_CONDITIONS, MAX_DEPTH, Condition, DateValue, Group, parse_rules
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,182 @@
+"""Campaigns, their audiences, and one delivery row per recipient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.core.models import Base, created_at_column
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    SENDING = "sending"
+    SENT = "sent"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker; reclaimed when its lease runs out
+    SENT = "sent"
+    DELIVERED = "delivered"
+    OPENED = "opened"
+    CLICKED = "clicked"
+    BOUNCED = "bounced"
+    COMPLAINED = "complained"
+    UNSUBSCRIBED = "unsubscribed"
+    FAILED = "failed"
+
+
+DEFAULT_CAMPAIGN_SETTINGS = {
+    "track_opens": True,
+    "track_clicks": True,
+    "unsubscribe_link": True,
+    "suppress_duplicates": True,
+}
+
+
+def _in(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{v.value}'" for v in values)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_in(CampaignStatus)})", name="status"),
+        Index("ix_campaigns_status_scheduled_at", "status", "scheduled_at"),
+        Index("ix_campaigns_created_at_id", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    from_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    from_email: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    reply_to: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("email_templates.id", ondelete="SET NULL"))
+    # The campaign's own copy of the content, so editing a template never changes a sent campaign.
+    html_content: Mapped[str] = mapped_column(Text, default="", server_default="")
+    text_content: Mapped[str] = mapped_column(Text, default="", server_default="")
+    settings: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, default=lambda: dict(DEFAULT_CAMPAIGN_SETTINGS), server_default=text(
+            "'{\"track_opens\": true, \"track_clicks\": true, \"unsubscribe_link\": true, \"suppress_duplicates\": true}'"
+        )
+    )
+    status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT.value, server_default="draft")
+    status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set once the delivery rows exist, so restarting a send never re-selects the audience.
+    materialised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    total_recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sent_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    delivered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    opened_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    clicked_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bounced_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unsubscribed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    complained_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class CampaignList(Base):
+    __tablename__ = "campaign_lists"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("email_lists.id", ondelete="CASCADE"), primary_key=True)
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "contact_id", name="uq_deliveries_campaign_contact"),
+        CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
+        # Claiming scans only unfinished rows of one campaign.
+        Index("ix_deliveries_claimable", "campaign_id", "id",
+              postgresql_where=text("status IN ('pending', 'sending')")),
+        Index("ix_deliveries_campaign_status", "campaign_id", "status"),
+        # A campaign's recipients page by page, in send order (queries/campaigns.find_deliveries).
+        Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
+        Index("ix_deliveries_contact_id", "contact_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING.value, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    smtp_server_id: Mapped[int | None] = mapped_column(ForeignKey("smtp_servers.id", ondelete="SET NULL"))
+    error_message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Link(Base):
+    """Every URL a campaign's content links to. Click tracking redirects only to these."""
+
+    __tablename__ = "links"
+    __table_args__ = (UniqueConstraint("campaign_id", "url", name="uq_links_campaign_url"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+
+
+class EmailEvent(Base):
+    """Opens, clicks, unsubscribes, bounces and complaints, one row each, for history and analytics."""
+
+    __tablename__ = "email_events"
+    __table_args__ = (
+        CheckConstraint("kind IN ('open', 'click', 'unsubscribe', 'bounce', 'complaint', 'failure')", name="kind"),
+        Index("ix_email_events_campaign_kind_at", "campaign_id", "kind", "at"),
+        Index("ix_email_events_contact_id_at", "contact_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    link_id: Mapped[int | None] = mapped_column(ForeignKey("links.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    at: Mapped[datetime] = created_at_column()

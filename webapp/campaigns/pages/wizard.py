@@ -1,0 +1,242 @@
+"""Staff UI: the campaign wizard. details -> audience -> content -> settings -> review, then send now
+or schedule. The campaign row is created as a draft by the first step and every step saves it, so
+leaving half-way keeps a draft. Only drafts are edited here (a scheduled campaign is put back to
+draft by its Edit button first).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from litestar import Controller, Request, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.campaigns.pages.live import announce
+from webapp.campaigns.pages.views import review_warnings
+from webapp.core.forms import Form, after_change, field_errors, form_ids
+from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
+from webapp.campaigns.models import Campaign
+from webapp.staff.models import Role, User
+from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, CampaignStatus
+from webapp.campaigns import queries as campaign_queries
+from webapp.campaigns.service.audience import count_for_lists
+from webapp.lists.queries.lists import find_lists
+from webapp.templates.queries import TemplateFilter, find_templates
+from webapp.campaigns.service import campaigns
+from webapp.settings.service import organisation as org_settings
+from webapp.templates.service import templates
+from webapp.campaigns.service.states import IllegalTransition
+from webapp.core.errors import Conflict, ValidationFailed
+
+STEPS = ("details", "audience", "content", "settings", "review")
+STEP_LABELS = {"details": "Details", "audience": "Audience", "content": "Content", "settings": "Settings",
+               "review": "Review & send"}
+STEP_OF_FIELD = {"name": "details", "subject": "details", "from_name": "details", "from_email": "details",
+                 "reply_to": "details", "list_ids": "audience", "html_content": "content",
+                 "text_content": "content", "template_id": "content", "settings": "settings"}
+DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
+SETTING_LABELS = {
+    "track_opens": ("Track opens", "Adds an invisible pixel to count opens."),
+    "track_clicks": ("Track clicks", "Links go through a redirect that counts clicks."),
+    "unsubscribe_link": ("Unsubscribe link", "A footer with an unsubscribe link and your postal address."),
+    "suppress_duplicates": ("Suppress duplicates", "Someone on several of the lists gets one copy."),
+}
+EDITOR = {"role": Role.EDITOR.value}
+MAX_CHOICES = 500
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    value = value[0] if isinstance(value, list) and value else value
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+@lru_cache
+def timezones() -> list[str]:
+    return sorted(available_timezones())
+
+
+async def _draft(db: AsyncSession, campaign_id: int) -> Campaign:
+    c = await campaigns.get_campaign(db, campaign_id)
+    if c.status != CampaignStatus.DRAFT.value:
+        raise IllegalTransition(f"Only drafts can be edited and this campaign is {c.status}. "
+                                "Use Edit on its page (a scheduled campaign goes back to draft), or duplicate it.",
+                                "status")
+    return c
+
+
+async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict[str, Any]) -> dict[str, Any]:
+    """What each step's page shows besides the form values."""
+    context: dict[str, Any] = {"c": c, "step": step, "steps": STEPS, "here": STEPS.index(step), "labels": STEP_LABELS}
+    if step == "audience":
+        selected = values["list_ids"]
+        lists = await find_lists(db, is_active=True, limit=MAX_CHOICES)
+        archived = [x for x in await campaign_queries.lists_of(db, c.id) if not x.is_active]
+        context |= {"lists": archived + lists, "count": await count_for_lists(db, selected)}
+    elif step == "content":
+        found = await find_templates(db, TemplateFilter(is_active=True), limit=MAX_CHOICES)
+        parts = {"subject": c.subject, "html_content": values["html_content"], "text_content": values["text_content"]}
+        context |= {"templates": found.templates, "preview": await templates.preview(db, parts)}
+    elif step == "settings":
+        context["setting_labels"] = SETTING_LABELS
+    elif step == "review":
+        lists = await campaign_queries.lists_of(db, c.id)
+        problems = await campaigns.readiness_problems(db, c)
+        context |= {
+            "lists": lists, "count": await count_for_lists(db, [x.id for x in lists]),
+            "problems": [(STEP_OF_FIELD.get(f, "details"), m) for f, m in problems.items()],
+            "warnings": review_warnings(c, await org_settings.load(db)), "timezones": timezones(),
+            "max_recipients": MAX_RECIPIENTS, "setting_labels": SETTING_LABELS,
+            "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
+        }
+    return context
+
+
+async def _values(db: AsyncSession, c: Campaign, step: str) -> dict[str, Any]:
+    """A step's form values as saved."""
+    if step == "details":
+        return {name: getattr(c, name) for name in DETAIL_FIELDS}
+    if step == "audience":
+        return {"list_ids": await campaigns.list_ids_of(db, c.id)}
+    if step == "content":
+        return {"template_id": c.template_id, "html_content": c.html_content, "text_content": c.text_content}
+    if step == "settings":
+        return {**DEFAULT_CAMPAIGN_SETTINGS, **c.settings}
+    local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)) if c.scheduled_at else None
+    return {"scheduled_time": local.strftime("%Y-%m-%dT%H:%M") if local else "", "timezone": c.timezone,
+            "recipients": ""}
+
+
+async def _step_page(db: AsyncSession, c: Campaign | None, step: str, values: dict[str, Any],
+                     errors: dict[str, str] | None = None, status_code: int = 200, **extra: Any) -> Template:
+    context = await _context(db, c, step, values) | {"values": values, "errors": errors or {}} | extra
+    return Template(f"campaigns/step_{step}.html", context=context, status_code=status_code)
+
+
+def _submitted(step: str, data: dict[str, Any]) -> dict[str, Any]:
+    if step == "details":
+        return {name: _text(data, name) for name in DETAIL_FIELDS}
+    if step == "audience":
+        return {"list_ids": form_ids(data, "list_ids")}
+    if step == "content":
+        return {"html_content": _text(data, "html_content"), "text_content": _text(data, "text_content")}
+    return {"settings": {name: name in data for name in DEFAULT_CAMPAIGN_SETTINGS}}
+
+
+def _next_step(step: str, go: str) -> str:
+    index = STEPS.index(step) + {"back": -1, "next": 1}.get(go, 0)
+    return STEPS[max(0, min(index, len(STEPS) - 1))]
+
+
+class CampaignWizardController(Controller):
+    path = "/campaigns"
+
+    @get("/new", opt=EDITOR)
+    async def new(self, db: AsyncSession) -> Template:
+        org = await org_settings.load(db)
+        values = {"name": "", "subject": "", "reply_to": "", "from_email": org.default_from_email,
+                  "from_name": org.default_from_name or org.organisation_name}
+        return await _step_page(db, None, "details", values)
+
+    @post("/new")
+    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
+        values = _submitted("details", data)
+        try:
+            c = await campaigns.create_campaign(db, values, created_by=request.user.name)
+        except ValidationFailed as exc:
+            return await _step_page(db, None, "details", values, exc.errors, 422)
+        flash(request, f"Draft '{c.name}' saved. Now choose who gets it.", "success")
+        return after_change(request, f"/campaigns/{c.id}/audience")
+
+    @get([f"/{{campaign_id:int}}/{step}" for step in STEPS], opt=EDITOR)
+    async def step(self, request: Request, db: AsyncSession, campaign_id: int) -> Response:
+        c = await campaigns.get_campaign(db, campaign_id)
+        if c.status != CampaignStatus.DRAFT.value:
+            flash(request, f"This campaign is {c.status}; only drafts are edited in the wizard.", "error")
+            return Redirect(f"/campaigns/{campaign_id}", status_code=303)
+        step = request.url.path.rsplit("/", 1)[-1]
+        values = await _values(db, c, step)
+        if step == "review":
+            user = await db.get(User, request.user.id)
+            values["recipients"] = user.email if user else ""
+        return await _step_page(db, c, step, values)
+
+    @post([f"/{{campaign_id:int}}/{step}" for step in STEPS[:-1]])
+    async def save(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Response:
+        step, go = request.url.path.rsplit("/", 1)[-1], _text(data, "go")
+        c = await _draft(db, campaign_id)
+        values, errors = _submitted(step, data), {}
+        if step == "content" and go == "template":  # copy the chosen template's content, then stay
+            values, go = {"template_id": _text(data, "template_id")}, ""
+            if not values["template_id"]:
+                errors = {"template_id": "Choose a template first."}
+        elif go == "next" and step == "audience" and not values["list_ids"]:
+            errors = {"list_ids": "Choose at least one list to send to."}
+        elif go == "next" and step == "content" and not values["html_content"].strip():
+            errors = {"html_content": "Pick a template or write the content."}
+        try:
+            if errors:
+                raise ValidationFailed(errors)
+            c = await campaigns.update_campaign(db, campaign_id, values)
+        except ValidationFailed as exc:
+            await db.rollback()
+            c = await _draft(db, campaign_id)
+            shown = values if step in ("details", "audience") else {**await _values(db, c, step), **values}
+            return await _step_page(db, c, step, shown, exc.errors, 422)
+        if not go:
+            flash(request, "Copied the template's content; change it here if you like." if "template_id" in values
+                  else "Saved.", "success")
+        return after_change(request, f"/campaigns/{c.id}/{_next_step(step, go)}")
+
+    @post("/{campaign_id:int}/audience/count")
+    async def audience_count(self, db: AsyncSession, campaign_id: int, data: Form) -> Template:
+        await campaigns.get_campaign(db, campaign_id)
+        count = await count_for_lists(db, form_ids(data, "list_ids"))
+        return Template("campaigns/_audience_count.html", context={"count": count})
+
+    @post("/{campaign_id:int}/content/preview")
+    async def preview(self, db: AsyncSession, campaign_id: int, data: Form) -> Template:
+        c = await campaigns.get_campaign(db, campaign_id)
+        parts = {"subject": c.subject, "html_content": _text(data, "html_content"),
+                 "text_content": _text(data, "text_content")}
+        return Template("campaigns/_preview.html", context={"preview": await templates.preview(db, parts)})
+
+    @post("/{campaign_id:int}/review/test")
+    async def test_send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Template:
+        c = await campaigns.get_campaign(db, campaign_id)
+        org = await org_settings.load(db)
+        recipients = _text(data, "recipients")
+        try:
+            sent = await send_test(c.subject, c.html_content, c.text_content, c.from_name or org.default_from_name,
+                                   c.from_email or org.default_from_email, recipients, templates.SAMPLE_CONTACT)
+        except (ValidationFailed, Conflict) as exc:
+            result, status_code = {"error": " ".join(field_errors(exc).values())}, 422
+        else:
+            result, status_code = {"ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''}, "
+                                         "rendered for a sample contact (Jane Doe)."}, 200
+        context = {"c": c, "values": {"recipients": recipients}, "test_result": result,
+                   "max_recipients": MAX_RECIPIENTS}
+        if request.htmx:
+            return Template("campaigns/_test_send.html", context=context, status_code=status_code)
+        values = {**await _values(db, c, "review"), "recipients": recipients}
+        return await _step_page(db, c, "review", values, status_code=status_code, test_result=result)
+
+    @post("/{campaign_id:int}/schedule")
+    async def schedule(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Response:
+        values = {"scheduled_time": _text(data, "scheduled_time"), "timezone": _text(data, "timezone") or "UTC",
+                  "recipients": ""}
+        try:
+            c = await campaigns.schedule(db, campaign_id, values["scheduled_time"], values["timezone"])
+        except (ValidationFailed, Conflict) as exc:
+            await db.rollback()
+            return await _step_page(db, await campaigns.get_campaign(db, campaign_id), "review", values,
+                                    field_errors(exc), 409 if isinstance(exc, Conflict) else 422)
+        await announce(db, c)
+        local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)).strftime("%Y-%m-%d %H:%M")
+        flash(request, f"Scheduled '{c.name}' for {local} ({c.timezone}).", "success")
+        return after_change(request, f"/campaigns/{c.id}")

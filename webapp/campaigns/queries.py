@@ -1,0 +1,121 @@
+"""Campaign listings with keyset pagination: the campaign table (newest first) and one campaign's
+deliveries (in send order, optionally of one status). No OFFSET and no COUNT(*) of big tables.
+
+Cursors are opaque (base64 JSON of the last row's sort key); anything that is not a cursor we made
+reads as "first page", so a hand-edited URL never errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.campaigns.models import Campaign, CampaignList, Delivery
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
+from webapp.core.validation import is_valid_id
+
+
+def encode_cursor(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str | None) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError, binascii.Error, UnicodeError):
+        return None
+    return key if isinstance(key, list) and key and is_valid_id(key[-1]) else None
+
+
+@dataclass(frozen=True)
+class CampaignPage:
+    campaigns: list[Campaign]
+    next_cursor: str | None
+
+
+async def find_campaigns(
+    session: AsyncSession, *, status: str | None = None, created_by: str | None = None,
+    limit: int = 50, cursor: str | None = None,
+) -> CampaignPage:
+    """Newest first: (created_at, id) descending, read from the index of that shape."""
+    query = select(Campaign)
+    if status:
+        query = query.where(Campaign.status == status)
+    if created_by is not None:
+        query = query.where(Campaign.created_by == created_by)
+    key = _decode(cursor)
+    if key and len(key) == 2:
+        try:
+            after = (datetime.fromisoformat(key[0]), key[1])
+        except (TypeError, ValueError):
+            after = None
+        if after:
+            query = query.where(tuple_(Campaign.created_at, Campaign.id) < tuple_(*after))
+    rows = list(await session.scalars(
+        query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)
+    ))
+    more, rows = len(rows) > limit, rows[:limit]
+    last = rows[-1] if rows else None
+    return CampaignPage(rows, encode_cursor([last.created_at.isoformat(), last.id]) if more and last else None)
+
+
+async def list_ids_by_campaign(session: AsyncSession, campaign_ids: list[int]) -> dict[int, list[int]]:
+    """The audience lists of several campaigns in one query."""
+    if not campaign_ids:
+        return {}
+    rows = await session.execute(
+        select(CampaignList.campaign_id, func.array_agg(CampaignList.list_id).label("ids"))
+        .where(CampaignList.campaign_id.in_(campaign_ids)).group_by(CampaignList.campaign_id)
+    )
+    found = {campaign_id: sorted(ids) for campaign_id, ids in rows.all()}
+    return {campaign_id: found.get(campaign_id, []) for campaign_id in campaign_ids}
+
+
+async def lists_of(session: AsyncSession, campaign_id: int) -> list[EmailList]:
+    return list(await session.scalars(
+        select(EmailList).join(CampaignList, CampaignList.list_id == EmailList.id)
+        .where(CampaignList.campaign_id == campaign_id).order_by(func.lower(EmailList.name))
+    ))
+
+
+@dataclass(frozen=True)
+class DeliveryPage:
+    deliveries: list[Delivery]
+    contacts: dict[int, Contact]  # the page's contacts, for personalising what is shown
+    next_cursor: str | None
+
+
+async def find_deliveries(
+    session: AsyncSession, campaign_id: int, *, status: str | None = None, limit: int = 100,
+    cursor: str | None = None, with_contacts: bool = False,
+) -> DeliveryPage:
+    """One campaign's deliveries by id (the order they were created and claimed in)."""
+    query = select(Delivery).where(Delivery.campaign_id == campaign_id)
+    if status:
+        query = query.where(Delivery.status == status)
+    key = _decode(cursor)
+    if key and len(key) == 1:
+        query = query.where(Delivery.id > key[0])
+    rows = list(await session.scalars(query.order_by(Delivery.id).limit(limit + 1)))
+    more, rows = len(rows) > limit, rows[:limit]
+    contacts: dict[int, Contact] = {}
+    if with_contacts and (ids := [d.contact_id for d in rows if d.contact_id is not None]):
+        contacts = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+    return DeliveryPage(rows, contacts, encode_cursor([rows[-1].id]) if more and rows else None)
+
+
+async def delivery_status_counts(session: AsyncSession, campaign_id: int) -> dict[str, int]:
+    rows = await session.execute(
+        select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+    )
+    return dict(rows.all())

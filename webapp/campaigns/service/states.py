@@ -1,0 +1,51 @@
+"""The campaign state machine (seed 000 "Campaign Statuses"). Every status change goes through
+transition(), so an illegal move is refused in one place with the reason."""
+
+from __future__ import annotations
+
+from webapp.campaigns.models import CampaignStatus as S
+from webapp.core.errors import Conflict
+
+TRANSITIONS: dict[S, frozenset[S]] = {
+    S.DRAFT: frozenset({S.SCHEDULED, S.SENDING}),
+    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED, S.DRAFT}),
+    S.SENDING: frozenset({S.SENT, S.PAUSED, S.FAILED}),
+    S.PAUSED: frozenset({S.SENDING, S.CANCELLED}),
+    S.FAILED: frozenset({S.DRAFT, S.SENDING}),
+    S.SENT: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+# Scheduled -> draft is "edit the schedule": the seed lists "Edit schedule" as an action there.
+
+EDITABLE = frozenset({S.DRAFT, S.SCHEDULED})
+
+VERBS = {
+    S.SCHEDULED: "schedule",
+    S.SENDING: "send",
+    S.SENT: "complete",
+    S.PAUSED: "pause",
+    S.CANCELLED: "cancel",
+    S.FAILED: "fail",
+    S.DRAFT: "return to draft",
+}
+
+
+class IllegalTransition(Conflict):
+    """The campaign cannot move to that status from where it is (409)."""
+
+
+def check_transition(current: str, target: S) -> None:
+    source = S(current)
+    if target not in TRANSITIONS[source]:
+        allowed = ", ".join(sorted(t.value for t in TRANSITIONS[source])) or "nothing (final state)"
+        raise IllegalTransition(
+            f"Cannot {VERBS[target]} a campaign that is {source.value}; from {source.value} it can go to: {allowed}.",
+            "status",
+        )
+
+
+def check_editable(current: str) -> None:
+    if S(current) not in EDITABLE:
+        raise IllegalTransition(
+            f"A {current} campaign cannot be edited; duplicate it to make changes.", "status"
+        )

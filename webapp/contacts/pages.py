@@ -1,0 +1,225 @@
+"""Staff UI: contacts. The table (search as you type, filters, sort, keyset pages, bulk actions),
+the detail page, and the create/edit form with an inline email check."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from secrets import token_hex
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.contacts.schemas import (
+    STATUSES,
+    FormFields,
+    TableParams,
+    contact_data,
+    first,
+    optional_id,
+    parse_ids,
+    read_form,
+    values_from_contact,
+    values_from_form,
+)
+from webapp.core.forms import after_change
+from webapp.contacts.models import Contact
+from webapp.lists.models import ListType
+from webapp.staff.models import Role
+from webapp.delivery import queries as deliveries
+from webapp.contacts.queries import table as contact_queries
+from webapp.contacts import service as contacts
+from webapp.lists.service import lists
+from webapp.suppression.service import suppression
+from webapp.core.errors import Conflict, ValidationFailed
+
+PAGE_SIZE = 50
+# The table URL answers with the whole page or, for the search box's requests, the results only.
+VARY = {"Vary": "HX-Request, HX-Target"}
+EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
+NEW_VALUES: dict[str, Any] = {"is_active": True, "status": "active", "custom_rows": []}
+
+
+def _plural(n: int) -> str:
+    return f"{n:,} contact" + ("" if n == 1 else "s")
+
+
+def _can_edit(request: Request) -> bool:
+    return request.user.can(Role.EDITOR)
+
+
+def _back(raw: str) -> str:
+    """Where a bulk action returns to: the contacts table or a contact page of this site, nothing else."""
+    return raw if re.fullmatch(r"/contacts(/[0-9]+|\?[^\\\s]*)?", raw) else "/contacts"
+
+
+def _form(contact: Contact | None, values: dict[str, Any], errors: dict[str, str] | None = None,
+          duplicate_id: int | None = None, status_code: int = 200) -> Template:
+    return Template(
+        "contacts/form.html",
+        context={"contact": contact, "values": values, "errors": errors or {}, "duplicate_id": duplicate_id,
+                 "statuses": STATUSES},
+        status_code=status_code,
+    )
+
+
+def _confirm_delete(message: str, action: str, ids: list[int], back: str) -> Template:
+    """The no-JavaScript confirmation: the same POST again, with confirm=yes."""
+    return Template("contacts/confirm_delete.html",
+                    context={"message": message, "action": action, "ids": ids, "back": back})
+
+
+async def _static_lists(db: AsyncSession, exclude: Collection[int] = ()) -> list[Any]:
+    return [
+        email_list for email_list in await lists.all_lists(db, active_only=True)
+        if email_list.list_type == ListType.STATIC.value and email_list.id not in exclude
+    ]
+
+
+async def _bulk_action(db: AsyncSession, action: str, ids: list[int], form: FormFields) -> str:
+    """Apply one bulk action; the flash message that says what happened."""
+    if action == "tag":
+        return f"Tagged {_plural(await contacts.add_tag(db, ids, first(form, 'tag')))}."
+    if action == "untag":
+        return f"Removed the tag from {_plural(await contacts.remove_tag(db, ids, first(form, 'tag')))}."
+    if action == "add_to_list":
+        if (list_id := optional_id(first(form, "list_id"))) is None:
+            raise ValidationFailed({"list_id": "Choose a list to add the contacts to."})
+        email_list = await lists.get_static_list(db, list_id)
+        return f"Added {_plural(await lists.add_members(db, email_list.id, ids))} to {email_list.name}."
+    if action == "delete":
+        return f"Deleted {_plural(await contacts.delete_contacts(db, ids))}."
+    raise ValidationFailed({"action": "Choose what to do with the selected contacts."})
+
+
+class ContactsController(Controller):
+    path = "/contacts"
+
+    @get("/", name="contacts")
+    async def index(self, request: HTMXRequest, db: AsyncSession) -> Template:
+        params = TableParams.from_query(request.query_params)
+        filters = params.filters
+        result = await contact_queries.page(db, filters, sort=params.sort, cursor=params.cursor or None,
+                                            limit=PAGE_SIZE)
+        count, exact = await contact_queries.estimate_count(db, filters, result)
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        context = {
+            "params": params, "page": result, "count": count, "exact": exact, "here": _back(here),
+            "can_edit": _can_edit(request), "sorts": contact_queries.SORTS, "statuses": STATUSES,
+            "filtered": not filters.is_empty,
+        }
+        if request.htmx.target == "contacts-results":
+            return Template("contacts/_results.html", context=context, headers=VARY)
+        context["lists"] = await _static_lists(db) if context["can_edit"] else []
+        return Template("contacts/index.html", context=context, headers=VARY)
+
+    @post("/bulk", status_code=200)
+    async def bulk(self, request: Request, db: AsyncSession) -> Response:
+        form = await read_form(request)
+        ids = parse_ids(form.get("ids", []))
+        back, action = _back(first(form, "next")), first(form, "action")
+        if not ids:
+            flash(request, "Select at least one contact first.", "error")
+            return after_change(request, back)
+        if action == "delete" and first(form, "confirm") != "yes":
+            return _confirm_delete(f"Delete {_plural(len(ids))}? This cannot be undone.", "/contacts/bulk", ids, back)
+        try:
+            flash(request, await _bulk_action(db, action, ids, form), "success")
+        except ValidationFailed as exc:
+            flash(request, " ".join(exc.errors.values()), "error")
+        return after_change(request, back)
+
+    @get("/new", opt=EDITOR_FORM)
+    async def new(self) -> Template:
+        return _form(None, NEW_VALUES)
+
+    @post("/", status_code=200)
+    async def create(self, request: Request, db: AsyncSession) -> Response:
+        return await self._save(request, db, None)
+
+    @get("/field-row", opt=EDITOR_FORM)
+    async def field_row(self) -> Template:
+        """One more empty custom field row for the form ("Add field")."""
+        return Template("contacts/_field_row.html", context={"key": "", "value": "", "row_id": f"cf-row-{token_hex(4)}"})
+
+    @post("/validate-email", status_code=200)
+    async def validate_email(self, request: Request, db: AsyncSession) -> Template:
+        """The message under the email field, checked as the user leaves it or pauses typing."""
+        form = await read_form(request)
+        raw, exclude = first(form, "email"), optional_id(request.query_params.get("exclude"))
+        error, duplicate_id = "", None
+        if raw.strip():
+            try:
+                await contacts.check_email(db, raw, exclude)
+            except ValidationFailed as exc:
+                error = exc.errors["email"]
+            except Conflict as exc:
+                error, duplicate_id = exc.message, exc.existing_id
+        errors = {"email": error} if error else {}
+        return Template("contacts/_email_feedback.html",
+                        context={"values": {"email": raw}, "errors": errors, "duplicate_id": duplicate_id})
+
+    @get("/{contact_id:int}")
+    async def show(self, request: Request, db: AsyncSession, contact_id: int) -> Template:
+        contact = await contacts.get_contact(db, contact_id)
+        member_of = await lists.lists_of_contact(db, contact_id)
+        can_edit = _can_edit(request)
+        other_lists = await _static_lists(db, {email_list.id for email_list in member_of}) if can_edit else []
+        return Template("contacts/show.html", context={
+            "contact": contact, "member_of": member_of, "other_lists": other_lists, "can_edit": can_edit,
+            "history": await deliveries.history_of_contact(db, contact_id),
+            "suppressed": await suppression.status_of(db, contact.email),
+        })
+
+    @get("/{contact_id:int}/edit", opt=EDITOR_FORM)
+    async def edit(self, db: AsyncSession, contact_id: int) -> Template:
+        contact = await contacts.get_contact(db, contact_id)
+        return _form(contact, values_from_contact(contact))
+
+    @post("/{contact_id:int}/edit", status_code=200)
+    async def update(self, request: Request, db: AsyncSession, contact_id: int) -> Response:
+        return await self._save(request, db, await contacts.get_contact(db, contact_id))
+
+    @post("/{contact_id:int}/delete", status_code=200)
+    async def delete(self, request: Request, db: AsyncSession, contact_id: int) -> Response:
+        contact = await contacts.get_contact(db, contact_id)
+        if first(await read_form(request), "confirm") != "yes":
+            return _confirm_delete(f"Delete {contact.email}? This cannot be undone.",
+                                   f"/contacts/{contact.id}/delete", [], f"/contacts/{contact.id}")
+        await contacts.delete_contacts(db, [contact.id])
+        flash(request, f"Deleted {contact.email}.", "success")
+        return after_change(request, "/contacts")
+
+    @post("/{contact_id:int}/lists/{list_id:int}/remove", status_code=200)
+    async def remove_from_list(self, request: Request, db: AsyncSession, contact_id: int, list_id: int) -> Response:
+        contact = await contacts.get_contact(db, contact_id)
+        email_list = await lists.get_list(db, list_id)
+        await lists.remove_members(db, email_list.id, [contact.id])
+        flash(request, f"Removed {contact.email} from {email_list.name}.", "success")
+        return after_change(request, f"/contacts/{contact.id}")
+
+    async def _save(self, request: Request, db: AsyncSession, contact: Contact | None) -> Response:
+        """Create or update from the form; on a problem the form again, as typed, with messages (422)."""
+        form = await read_form(request)
+        values = values_from_form(form)
+        if "add_field" in form:  # "Add field" without JavaScript: the form again, its rows kept, one empty row after
+            return _form(contact, values)
+        data, errors = contact_data(values, contact.custom_fields if contact else None)
+        try:
+            if errors:  # the form's own problems, plus whatever the service says about the rest
+                contacts.validate_contact(data)
+                raise ValidationFailed(errors)
+            if contact is None:
+                saved = await contacts.create_contact(db, data)
+            else:
+                saved = await contacts.update_contact(db, contact.id, data)
+        except ValidationFailed as exc:
+            return _form(contact, values, {**exc.errors, **errors}, status_code=422)
+        except Conflict as exc:
+            return _form(contact, values, {"email": exc.message}, exc.existing_id, status_code=422)
+        flash(request, "Contact added." if contact is None else "Changes saved.", "success")
+        return after_change(request, f"/contacts/{saved.id}")

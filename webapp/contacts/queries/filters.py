@@ -1,0 +1,143 @@
+"""What the contacts table shows: filters, sorts and the keyset cursors of its pages.
+
+Every sort is a tuple of columns in one direction ending with id, matched by an index of the same
+shape (see models/contact.py). A cursor holds the sort key of the row it continues from.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select, text
+
+from webapp.contacts.models import Contact
+from webapp.lists.models import ListMember
+
+SORTS: dict[str, tuple[str, bool]] = {
+    # name: (label, descending)
+    "newest": ("Newest first", True),
+    "oldest": ("Oldest first", False),
+    "email": ("Email A–Z", False),
+    "name": ("Name A–Z", False),
+    "company": ("Company A–Z", False),
+    "updated": ("Recently updated", True),
+}
+
+
+def sort_columns(sort: str) -> list[Any]:
+    return {
+        "newest": [Contact.date_added, Contact.id],
+        "oldest": [Contact.date_added, Contact.id],
+        "email": [func.lower(Contact.email), Contact.id],
+        "name": [func.lower(Contact.last_name), func.lower(Contact.first_name), Contact.id],
+        "company": [func.lower(Contact.company), Contact.id],
+        "updated": [Contact.last_updated, Contact.id],
+    }[sort]
+
+
+def sort_key(contact: Contact, sort: str) -> list[Any]:
+    return {
+        "newest": lambda c: [c.date_added.isoformat(), c.id],
+        "oldest": lambda c: [c.date_added.isoformat(), c.id],
+        "email": lambda c: [c.email.lower(), c.id],
+        "name": lambda c: [c.last_name.lower(), c.first_name.lower(), c.id],
+        "company": lambda c: [c.company.lower(), c.id],
+        "updated": lambda c: [c.last_updated.isoformat(), c.id],
+    }[sort](contact)
+
+
+def _decode_key(sort: str, raw: list[Any]) -> list[Any]:
+    key_id = int(raw[-1])
+    if not 0 < key_id < 2**63:  # ids are bigints: a larger bound would make the query fail
+        raise ValueError("id out of range")
+    if sort in {"newest", "oldest", "updated"}:
+        return [datetime.fromisoformat(raw[0]), key_id]
+    return [str(v) for v in raw[:-1]] + [key_id]
+
+
+def encode_cursor(direction: str, key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([direction, key]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
+    """None for anything that is not a cursor we made for this sort: the caller shows page one."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        direction, raw = json.loads(base64.urlsafe_b64decode(padded))
+        if direction not in {"after", "before"} or len(raw) != len(sort_columns(sort)):
+            return None
+        return direction, _decode_key(sort, raw)
+    except (ValueError, TypeError, KeyError, OverflowError, json.JSONDecodeError):  # int(1e999); a dict key
+        return None
+
+
+MAX_SEARCH_WORD = 100  # PostgreSQL rejects tsquery words over 2 KB; nobody types a longer prefix
+
+
+def search_query(q: str) -> str | None:
+    """Turn what was typed into a prefix tsquery: 'jo smi' -> 'jo:* & smi:*'. Only word characters survive."""
+    words = [
+        "".join(ch for ch in word if ch.isalnum())[:MAX_SEARCH_WORD]
+        for word in q.lower().replace("@", " ").replace(".", " ").split()
+    ]
+    words = [w for w in words if w]
+    return " & ".join(f"{w}:*" for w in words[:8]) or None
+
+
+@dataclass
+class ContactFilter:
+    q: str = ""
+    tag: str = ""
+    tags: tuple[str, ...] = ()  # contacts having all of these
+    company: str = ""
+    status: str = ""
+    is_active: bool | None = None
+    list_id: int | None = None
+    # A predicate over contacts built elsewhere, e.g. a segment's rules (services/segments.py).
+    condition: ColumnElement[bool] | None = None
+
+    def apply(self, query: Select, row: Any = Contact) -> Select:
+        """query with these filters on `row`: the contacts table or an alias of it."""
+        if tsquery := self._tsquery():
+            query = query.where(row.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
+        if self.tag:
+            query = query.where(row.tags.contains([self.tag.strip().lower()]))
+        if wanted := self._wanted_tags():
+            query = query.where(row.tags.contains(wanted))
+        if self.company:
+            query = query.where(func.lower(row.company) == self.company.strip().lower())
+        if self.status:
+            query = query.where(row.status == self.status)
+        if self.is_active is not None:
+            query = query.where(row.is_active.is_(self.is_active))
+        if self.list_id is not None:
+            query = query.where(
+                select(ListMember.contact_id)
+                .where(ListMember.list_id == self.list_id, ListMember.contact_id == row.id)
+                .exists()
+            )
+        if self.condition is not None:
+            query = query.where(self.condition)
+        return query
+
+    def _tsquery(self) -> str | None:
+        return search_query(self.q) if self.q else None
+
+    def _wanted_tags(self) -> list[str]:
+        return [t.strip().lower() for t in self.tags if t.strip()]
+
+    def has_own_index(self, sort: str) -> bool:
+        """Whether a filter has an index of its own (search, tags, list; company unless sorting by it),
+        so its matches may bunch up anywhere in the sort order (see queries/contacts.py)."""
+        company_elsewhere = bool(self.company) and sort != "company"
+        return bool(self._tsquery() or self.tag or self._wanted_tags() or self.list_id is not None or company_elsewhere
+                    or self.condition is not None)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.q or self.tag or self.tags or self.company or self.status or self.list_id is not None
+                    or self.condition is not None) and self.is_active is None

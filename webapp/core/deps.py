@@ -1,0 +1,30 @@
+"""Dependencies shared by every controller."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from litestar import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.db import get_sessionmaker
+from webapp.core.config import Settings, get_settings
+
+
+async def provide_db_session() -> AsyncGenerator[AsyncSession, None]:
+    """One transaction per request: committed after the handler, rolled back if it raised."""
+    async with get_sessionmaker()() as session:
+        try:
+            yield session
+            await session.commit()
+        except Exception:
+            await session.rollback()
+            raise
+
+
+def provide_settings() -> Settings:
+    return get_settings()
+
+
+def client_ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

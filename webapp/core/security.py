@@ -1,0 +1,79 @@
+"""Who is asking, and may they: session sign-in for the staff UI, Bearer keys for /api, and one
+role guard that every staff and API route passes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from webapp.core.db import get_sessionmaker
+from webapp.staff.models import Role, User
+from webapp.staff.service import api_keys
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Routes anyone may reach: sign-in, static files, health, the public subscriber pages, API docs.
+PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/api/docs", "^/favicon"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    name: str
+    role: Role
+    via_api_key: bool = False
+
+    def can(self, required: Role) -> bool:
+        return self.role.allows(required)
+
+
+async def authenticate(connection: ASGIConnection, *, api_key_allowed: bool = False) -> Principal:
+    """Bearer keys for /api, the session for the staff UI. Where both are allowed (the campaign
+    WebSocket, for programs and for the campaign page) an Authorization header means a key."""
+    if connection.url.path.startswith("/api") or (api_key_allowed and connection.headers.get("authorization")):
+        return await _api_key(connection)
+    return await _session(connection)
+
+
+class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+        return AuthenticationResult(await authenticate(connection), None)
+
+
+async def _api_key(connection: ASGIConnection) -> Principal:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
+    async with get_sessionmaker()() as session, session.begin():
+        key = await api_keys.verify_key(session, token.strip())
+    if key is None:
+        raise NotAuthorizedException("The API key is not valid or has been revoked.")
+    return Principal(key.id, key.name, Role(key.role), via_api_key=True)
+
+
+async def _session(connection: ASGIConnection) -> Principal:
+    user_id = connection.session.get("user_id") if "session" in connection.scope else None
+    if user_id is None:
+        raise NotAuthorizedException("Sign in first.")
+    async with get_sessionmaker()() as session:
+        user = await session.get(User, user_id)
+    if user is None or not user.is_active:
+        connection.clear_session()
+        raise NotAuthorizedException("Sign in first.")
+    return Principal(user.id, user.name or user.email, Role(user.role))
+
+
+def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """Reading needs viewer, changing needs editor, unless the handler asks for more with opt={"role": ...}."""
+    principal: Principal | None = connection.scope.get("user")
+    if principal is None:
+        return  # public route; the middleware let it through
+    required = handler.opt.get("role")
+    if required is None:
+        method = connection.scope.get("method", "GET")
+        required = Role.VIEWER if method in SAFE_METHODS else Role.EDITOR
+    if not principal.can(Role(required)):
+        raise PermissionDeniedException(f"Your role ({principal.role.value}) cannot do this; it needs {Role(required).value}.")

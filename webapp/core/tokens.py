@@ -1,0 +1,45 @@
+"""Signed, opaque tokens for tracking, unsubscribe and preference links.
+
+itsdangerous signs with HMAC-SHA256. Keys are derived once per purpose (open, click, unsubscribe)
+from the secret key, so a token for one purpose is never valid for another, and signing costs a
+few microseconds, which matters at thousands of messages a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import struct
+from functools import lru_cache
+
+from itsdangerous import BadSignature, Signer
+
+from webapp.core.config import get_settings
+
+PURPOSES = ("open", "click", "unsubscribe")
+
+
+@lru_cache
+def _signer(purpose: str) -> Signer:
+    if purpose not in PURPOSES:
+        raise ValueError(purpose)
+    key = hmac.new(get_settings().secret_key().encode(), f"mailroom-{purpose}".encode(), hashlib.sha256).digest()
+    return Signer(key, key_derivation="none", digest_method=hashlib.sha256)
+
+
+def make_token(purpose: str, *numbers: int) -> str:
+    payload = base64.urlsafe_b64encode(struct.pack(f">{len(numbers)}Q", *numbers)).rstrip(b"=")
+    return _signer(purpose).sign(payload).decode()
+
+
+def read_token(purpose: str, token: str, count: int) -> tuple[int, ...] | None:
+    """The numbers in a valid token of this purpose, or None for anything forged or damaged."""
+    try:
+        payload = _signer(purpose).unsign(token.encode("ascii"))
+        raw = base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4))
+        if len(raw) != 8 * count:
+            return None
+        return struct.unpack(f">{count}Q", raw)
+    except (BadSignature, UnicodeEncodeError, ValueError, struct.error):
+        return None

@@ -1,0 +1,117 @@
+"""JSON API: /api/lists and list membership. Thin: Litestar checks types, services apply the rules.
+
+Write handlers take `data` (a request Struct) so Litestar checks JSON types (400) and /api/docs shows the
+body; the service gets the object as sent (`sent_object`) and names unknown fields itself (422).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.api_schemas import (
+    ContactId,
+    Limit,
+    ListCreate,
+    ListId,
+    ListOut,
+    ListPageOut,
+    ListUpdate,
+    SegmentCountOut,
+    error_responses,
+    list_out,
+    sent_object,
+)
+from webapp.core.security import Principal
+from webapp.lists.models import ListType
+from webapp.lists.queries.lists import find_lists
+from webapp.contacts import service as contacts
+from webapp.lists.service import lists
+from webapp.lists.service import segments as segment_lists
+from webapp.core.errors import NotFound
+
+MEMBER = "/{list_id:int}/contacts/{contact_id:int}"
+
+
+def creator(user: Principal) -> str:
+    return f"api:{user.name}" if user.via_api_key else user.name
+
+
+class ApiListsController(Controller):
+    path = "/lists"
+    tags = ["lists"]
+
+    @post(
+        "/",
+        summary="Create a list",
+        description="Only `name` is required and must be unique (409 otherwise). `created_by` is set to "
+        "`api:<key name>`.",
+        responses=error_responses(409, 422),
+    )
+    async def create_list(self, request: Request, data: ListCreate, db: AsyncSession) -> ListOut:
+        return list_out(await lists.create_list(db, await sent_object(request), created_by=creator(request.user)))
+
+    @get("/", summary="List lists", description="By name, up to `limit`. Filters combine with AND.",
+         responses=error_responses())
+    async def list_lists(
+        self,
+        db: AsyncSession,
+        list_type: Annotated[ListType | None, Parameter(description="static, dynamic or segmented.")] = None,
+        created_by: Annotated[str | None, Parameter(description="Exact creator, e.g. `api:crm-sync`.")] = None,
+        is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
+        limit: Limit = 50,
+    ) -> ListPageOut:
+        found = await find_lists(
+            db, list_type=list_type.value if list_type else None, created_by=created_by, is_active=is_active, limit=limit
+        )
+        return ListPageOut(items=[list_out(x) for x in found])
+
+    @get("/{list_id:int}", summary="Get a list", responses=error_responses(404))
+    async def get_list(self, db: AsyncSession, list_id: ListId) -> ListOut:
+        return list_out(await lists.get_list(db, list_id))
+
+    @patch("/{list_id:int}", summary="Change a list or a segment's rules", responses=error_responses(404, 409, 422))
+    async def update_list(self, request: Request, data: ListUpdate, db: AsyncSession, list_id: ListId) -> ListOut:
+        return list_out(await lists.update_list(db, list_id, await sent_object(request)))
+
+    @post(
+        "/{list_id:int}/count",
+        summary="Count a segment now",
+        description="Evaluates a dynamic or segmented list's rules and stores the figure as `contact_count`.",
+        responses=error_responses(404),
+        status_code=200,
+    )
+    async def count_list(self, db: AsyncSession, list_id: ListId) -> SegmentCountOut:
+        email_list = await lists.get_list(db, list_id)
+        await segment_lists.refresh_count(db, email_list)
+        return SegmentCountOut(list_id=email_list.id, contact_count=email_list.contact_count,
+                               counted_at=email_list.counted_at)
+
+    @post(
+        MEMBER,
+        summary="Add a contact to a list",
+        description="201 when the contact was added, 200 when it was on the list already. Returns the list "
+        "with its new `contact_count`. Only static lists take members (409 otherwise).",
+        responses={
+            200: ResponseSpec(ListOut, description="The contact was on the list already.", generate_examples=False),
+            **error_responses(404, 409),
+        },
+    )
+    async def add_member(
+        self, db: AsyncSession, list_id: ListId, contact_id: ContactId
+    ) -> Response[ListOut]:
+        email_list = await lists.get_list(db, list_id)
+        await contacts.get_contact(db, contact_id)
+        added = await lists.add_members(db, list_id, [contact_id])
+        await db.refresh(email_list)  # contact_count is kept by a trigger
+        return Response(list_out(email_list), status_code=201 if added else 200)
+
+    @delete(MEMBER, summary="Remove a contact from a list", description="404 when the contact is not on the list.",
+            responses=error_responses(404))
+    async def remove_member(self, db: AsyncSession, list_id: ListId, contact_id: ContactId) -> None:
+        if not await lists.remove_members(db, list_id, [contact_id]):
+            raise NotFound(f"Contact {contact_id} is not on list {list_id}.", "contact_id")

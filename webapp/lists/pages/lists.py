@@ -1,0 +1,178 @@
+"""Staff UI: lists (create, edit, archive, delete) and their members (paste to add, tick to remove)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.forms import Form, after_change, field_errors, form_ids
+from webapp.lists.pages.segments import segment_summary
+from webapp.core.template_helpers import query
+from webapp.lists.models import ListType
+from webapp.staff.models import Role
+from webapp.contacts.queries.table import page
+from webapp.lists.service import lists
+from webapp.lists.service import segments as segment_lists
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.lists.service.lists import PasteReport
+from webapp.core.config import get_settings
+
+EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
+
+
+def _list_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The list fields of a submitted form; a blank input does not arrive, so it counts as empty."""
+    values = {
+        "name": data.get("name", ""),
+        "description": data.get("description", ""),
+        "tags": data.get("tags", ""),
+        "list_type": data.get("list_type") or ListType.STATIC.value,
+    }
+    if data.get("signup_shown"):  # the form had the public sign-up section (unticked boxes are not sent)
+        values |= {"is_public": bool(data.get("is_public")), "double_opt_in": bool(data.get("double_opt_in")),
+                   "consent_text": data.get("consent_text", "")}
+    return values
+
+
+def _signup_values(email_list: Any) -> dict[str, Any]:
+    return {"is_public": email_list.is_public, "double_opt_in": email_list.double_opt_in,
+            "consent_text": email_list.consent_text}
+
+
+def _form(email_list: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
+    return Template(
+        "lists/form.html",
+        context={"email_list": email_list, "values": values, "errors": errors, "list_types": ListType},
+        status_code=status_code,
+    )
+
+
+def _summary(report: PasteReport) -> str:
+    parts = [f"Added {report.added:,} contact{'s' if report.added != 1 else ''} to the list"]
+    if report.created:
+        parts.append(f"{report.created:,} of them new")
+    if report.already:
+        parts.append(f"{report.already:,} already on it")
+    if report.rejected:
+        parts.append(f"{len(report.rejected):,} not added (see below)")
+    return ", ".join(parts) + "."
+
+
+class ListsController(Controller):
+    path = "/lists"
+
+    @get("/", name="lists")
+    async def index(self, db: AsyncSession) -> Template:
+        by_name = await lists.all_lists(db)
+        return Template("lists/index.html", context={"lists": sorted(by_name, key=lambda l: not l.is_active)})
+
+    @get("/new", opt=EDITOR_FORM)
+    async def new(self) -> Template:
+        return _form(None, {"list_type": ListType.STATIC.value, "double_opt_in": True}, {})
+
+    @post("/")
+    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
+        values = _list_values(data)
+        try:
+            email_list = await lists.create_list(db, values, created_by=request.user.name)
+        except (ValidationFailed, Conflict) as exc:
+            return _form(None, values, field_errors(exc), status_code=422)
+        flash(request, f"List '{email_list.name}' created. Add contacts by pasting their addresses.", "success")
+        return after_change(request, f"/lists/{email_list.id}")
+
+    @get("/{list_id:int}")
+    async def detail(self, request: HTMXRequest, db: AsyncSession, list_id: int, cursor: str | None = None) -> Template:
+        return await self._detail(request, db, list_id, cursor)
+
+    async def _detail(
+        self, request: HTMXRequest, db: AsyncSession, list_id: int, cursor: str | None = None, *,
+        pasted: str = "", paste_errors: dict[str, str] | None = None, report: PasteReport | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        email_list = await lists.get_list(db, list_id)
+        members = await page(db, segment_lists.members_filter(email_list), cursor=cursor)
+        context = {
+            "email_list": email_list, "members": members, "cursor": cursor or "",
+            "pasted": pasted, "paste_errors": paste_errors or {}, "report": report,
+            "public_url": get_settings().server.public_url,
+        }
+        if request.htmx.target == "list-members" and not request.htmx.history_restore_request:
+            return Template("lists/_members.html", context=context)
+        context["segment"] = await segment_summary(db, email_list)  # None for static lists
+        return Template("lists/detail.html", context=context, status_code=status_code)
+
+    @post("/{list_id:int}/members")
+    async def add_members(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+        pasted = data.get("addresses", "")
+        try:
+            report = await lists.add_by_email(db, list_id, pasted)
+        except ValidationFailed as exc:
+            pasted = pasted if isinstance(pasted, str) else ""
+            return await self._detail(request, db, list_id, pasted=pasted, paste_errors=exc.errors, status_code=422)
+        if not report.rejected:
+            flash(request, _summary(report), "success")
+            return after_change(request, f"/lists/{list_id}")
+        # Show what was refused, and keep those lines in the box so they can be corrected and sent again.
+        flash(request, _summary(report), "success" if report.added or report.already else "error")
+        retry = "\n".join(r.text for r in report.rejected)
+        nothing_valid = not (report.added or report.already)
+        return await self._detail(request, db, list_id, pasted=retry, report=report,
+                                  status_code=422 if nothing_valid else 200)
+
+    @post("/{list_id:int}/members/remove")
+    async def remove_members(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+        ids = form_ids(data)
+        back = f"/lists/{list_id}"
+        if isinstance(cursor := data.get("cursor"), str) and cursor:
+            back += "?" + query({"cursor": cursor})
+        if not ids:
+            await lists.get_list(db, list_id)
+            flash(request, "Tick the contacts to remove first.", "error")
+            return after_change(request, back)
+        removed = await lists.remove_members(db, list_id, ids)
+        flash(request, f"Removed {removed:,} contact{'s' if removed != 1 else ''} from the list.", "success")
+        return after_change(request, back)
+
+    @get("/{list_id:int}/edit", opt=EDITOR_FORM)
+    async def edit(self, db: AsyncSession, list_id: int) -> Template:
+        email_list = await lists.get_list(db, list_id)
+        values = {"name": email_list.name, "description": email_list.description,
+                  "tags": ", ".join(email_list.tags), "list_type": email_list.list_type, **_signup_values(email_list)}
+        return _form(email_list, values, {})
+
+    @post("/{list_id:int}/edit")
+    async def update(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+        email_list = await lists.get_list(db, list_id)
+        values = _list_values(data)
+        del values["list_type"]  # a list keeps its type
+        try:
+            await lists.update_list(db, list_id, values)
+        except (ValidationFailed, Conflict) as exc:
+            return _form(email_list, {**values, "list_type": email_list.list_type}, field_errors(exc), status_code=422)
+        flash(request, "List saved.", "success")
+        return after_change(request, f"/lists/{list_id}")
+
+    @post("/{list_id:int}/archive")
+    async def archive(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Response:
+        email_list = await lists.get_list(db, list_id)
+        archiving = email_list.is_active
+        await lists.update_list(db, list_id, {"is_active": not archiving})
+        flash(request, "List archived. Restore it any time." if archiving else "List restored.", "success")
+        return after_change(request, f"/lists/{list_id}")
+
+    @get("/{list_id:int}/delete", opt=EDITOR_FORM)
+    async def confirm_delete(self, db: AsyncSession, list_id: int) -> Template:
+        return Template("lists/delete.html", context={"email_list": await lists.get_list(db, list_id)})
+
+    @post("/{list_id:int}/delete")
+    async def delete(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Response:
+        email_list = await lists.get_list(db, list_id)
+        name = email_list.name
+        await lists.delete_list(db, list_id)
+        flash(request, f"List '{name}' deleted. Its contacts were kept.", "success")
+        return after_change(request, "/lists")

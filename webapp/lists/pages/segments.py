@@ -1,0 +1,216 @@
+"""Staff UI: the segment builder. A segment is a dynamic list (rules over all contacts) or a
+segmented list (rules over one static list's members); this page creates and edits both.
+
+The rule tree travels as flat form fields (segment_form.py). Every change re-renders on the server:
+buttons and the field/operator selects post the whole form to /lists/segments/builder, which
+answers HTMX with the rules partial (and the count out of band) and a plain browser with the page;
+typing posts to /lists/segments/count, which answers with the count, the preview and the error slot
+of every row. Viewers see the builder read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Controller, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.forms import Form, after_change, field_errors
+from webapp.lists.pages.segment_form import ID, parse_form
+from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListType
+from webapp.staff.models import Role
+from webapp.lists.queries import choices as segment_choices
+from webapp.lists.service import lists
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.lists.service.segments import count_rules, preview_rules, refresh_count
+from webapp.lists.schemas.rules import FIELDS, parse_rules
+
+EDITOR = {"role": Role.EDITOR.value}
+SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
+BUILDER_URL = "/lists/segments/builder"
+COUNT_URL = "/lists/segments/count"
+FIX_RULES = "Fix the marked conditions to see how many contacts match."
+CHOOSE_PARENT = "Choose the list this segment is a subset of."
+
+
+@dataclass
+class Draft:
+    """The segment as the form holds it, valid or not."""
+
+    name: str = ""
+    description: str = ""
+    list_type: str = ListType.DYNAMIC.value
+    parent_list_id: int | None = None
+    rules: dict[str, Any] = field(default_factory=lambda: {"operator": "AND", "conditions": []})
+
+    @classmethod
+    def of(cls, email_list: EmailList) -> Draft:
+        return cls(email_list.name, email_list.description, email_list.list_type, email_list.parent_list_id,
+                   email_list.rules or {"operator": "AND", "conditions": []})
+
+    @property
+    def parent(self) -> int | None:
+        return self.parent_list_id if self.list_type == ListType.SEGMENTED.value else None
+
+
+@dataclass
+class Outcome:
+    """The live count and preview, or why there is none (with the rows' errors)."""
+
+    count: int | None = None
+    preview: list[Contact] = field(default_factory=list)
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)
+    problem: str = ""
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name, "")
+    value = value[0] if isinstance(value, list) and value else value
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+def _draft(data: dict[str, Any], email_list: EmailList | None) -> Draft:
+    parent = _text(data, "parent_list_id").strip()
+    list_type = email_list.list_type if email_list else _text(data, "list_type") or ListType.DYNAMIC.value
+    return Draft(
+        name=_text(data, "name"), description=_text(data, "description"), list_type=list_type,
+        parent_list_id=int(parent) if ID.match(parent) and int(parent) > 0 else None,
+        rules=parse_form(data, _text(data, "action") or None),
+    )
+
+
+async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
+    try:
+        parse_rules(draft.rules)
+    except ValidationFailed as exc:
+        rows, _ = row_errors(exc.errors)
+        return Outcome(rows=rows, problem=FIX_RULES)
+    if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
+        return Outcome(problem=CHOOSE_PARENT)
+    count = await count_rules(db, draft.rules, draft.parent)
+    return Outcome(count, await preview_rules(db, draft.rules, draft.parent) if count else [])
+
+
+async def _choices(db: AsyncSession) -> dict[str, Any]:
+    return {
+        "static_lists": await segment_choices.static_lists(db),
+        "campaigns": await segment_choices.sent_campaigns(db),
+        "custom_keys": await segment_choices.custom_field_keys(db),
+        "fields": FIELDS, "field_groups": FIELD_GROUPS, "statuses": FIELDS["status"].choices,
+    }
+
+
+async def _context(db: AsyncSession, request: HTMXRequest, draft: Draft, email_list: EmailList | None,
+                   outcome: Outcome, errors: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    rows = {**outcome.rows, **(errors or {})}
+    readonly = not request.user.can(Role.EDITOR)
+    return {
+        "email_list": email_list, "draft": draft, "outcome": outcome, "readonly": readonly,
+        "tree": build_view(draft.rules, rows), "builder_url": BUILDER_URL, "count_url": COUNT_URL,
+        "action": f"/lists/{email_list.id}/segment" if email_list else "/lists/segments",
+        **await _choices(db),
+    }
+
+
+async def _page(db: AsyncSession, request: HTMXRequest, draft: Draft, email_list: EmailList | None, *,
+                errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+    rows, fields = row_errors(errors or {})
+    outcome = await _evaluate(db, draft)
+    if rows and outcome.problem == "":
+        outcome = Outcome(problem=FIX_RULES)
+    context = await _context(db, request, draft, email_list, outcome, rows)
+    context |= {"errors": fields, "attempted": errors is not None}  # a save was tried
+    return Template("lists/segments/page.html", context=context, status_code=status_code)
+
+
+async def _segment(db: AsyncSession, list_id: Any) -> EmailList | None:
+    """The segment a builder form belongs to (its hidden list_id), if any."""
+    return await lists.get_list(db, int(list_id)) if isinstance(list_id, str) and ID.match(list_id) else None
+
+
+def _save_values(draft: Draft, email_list: EmailList | None) -> dict[str, Any]:
+    values: dict[str, Any] = {"name": draft.name, "description": draft.description, "rules": draft.rules}
+    if email_list is None:
+        values["list_type"] = draft.list_type
+    if draft.list_type == ListType.SEGMENTED.value:
+        values["parent_list_id"] = draft.parent_list_id
+    return values
+
+
+async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, Any] | None:
+    """For a list's page: a segment's rules in words and its count now (its matches are its members)."""
+    if email_list.list_type not in SEGMENT_TYPES:
+        return None
+    await refresh_count(db, email_list)
+    list_ids, campaign_ids = referenced_ids(email_list.rules)
+    if email_list.parent_list_id:
+        list_ids.add(email_list.parent_list_id)
+    list_names, campaign_names = await segment_choices.names_of(db, list_ids, campaign_ids)
+    return {
+        "words": describe(email_list.rules, Names(list_names, campaign_names)),
+        "parent": list_names.get(email_list.parent_list_id) if email_list.parent_list_id else None,
+    }
+
+
+class SegmentsController(Controller):
+    path = "/lists"
+
+    @get("/segments/new", opt=EDITOR)
+    async def new(self, request: HTMXRequest, db: AsyncSession) -> Template:
+        return await _page(db, request, Draft(), None)
+
+    @post("/segments")
+    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
+        draft = _draft(data, None)
+        try:
+            email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
+        except (ValidationFailed, Conflict) as exc:
+            return await _page(db, request, draft, None, errors=field_errors(exc), status_code=422)
+        flash(request, f"Segment '{email_list.name}' created: {email_list.contact_count:,} contacts match now.",
+              "success")
+        return after_change(request, f"/lists/{email_list.id}")
+
+    @get("/{list_id:int}/segment")
+    async def show(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Template:
+        email_list = await lists.get_list(db, list_id)
+        if email_list.list_type not in SEGMENT_TYPES:
+            raise NotFound(f"List '{email_list.name}' is static: it has members, not rules.")
+        return await _page(db, request, Draft.of(email_list), email_list)
+
+    @post("/{list_id:int}/segment")
+    async def update(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+        email_list = await lists.get_list(db, list_id)
+        if email_list.list_type not in SEGMENT_TYPES:
+            raise Conflict(f"List '{email_list.name}' is static: it has members, not rules.", "list_type")
+        draft = _draft(data, email_list)
+        try:
+            await lists.update_list(db, list_id, _save_values(draft, email_list))
+        except (ValidationFailed, Conflict) as exc:  # raised before anything on the list changed
+            return await _page(db, request, draft, email_list, errors=field_errors(exc), status_code=422)
+        flash(request, f"Segment saved: {email_list.contact_count:,} contacts match now.", "success")
+        return after_change(request, f"/lists/{list_id}")
+
+    @post("/segments/builder")
+    async def builder(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Template:
+        """Add, remove or re-render rows; HTMX gets the rules partial, a plain browser the page."""
+        email_list = await _segment(db, data.get("list_id"))
+        draft = _draft(data, email_list)
+        if not request.htmx or request.htmx.boosted:
+            return await _page(db, request, draft, email_list)
+        outcome = await _evaluate(db, draft)
+        context = await _context(db, request, draft, email_list, outcome)
+        return Template("lists/segments/_builder_response.html", context=context)
+
+    @post("/segments/count")
+    async def count(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Template:
+        email_list = await _segment(db, data.get("list_id"))
+        draft = _draft(data, email_list)
+        outcome = await _evaluate(db, draft)
+        return Template("lists/segments/_count_response.html",
+                        context={"outcome": outcome, "tree": build_view(draft.rules, outcome.rows)})

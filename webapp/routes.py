@@ -1,0 +1,50 @@
+"""Every route of the app, by who uses it. From a URL, find its feature here, then the handler in
+that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mail clients)."""
+
+from webapp.campaigns.api import ApiCampaignsController
+from webapp.campaigns.pages.campaigns import CampaignsController
+from webapp.campaigns.pages.live import CampaignLiveController
+from webapp.campaigns.pages.wizard import CampaignWizardController
+from webapp.contacts.api import ApiContactsController
+from webapp.contacts.pages import ContactsController
+from webapp.dashboard.pages import DashboardController
+from webapp.imports.api import ApiImportsController
+from webapp.imports.pages.export import ExportsController
+from webapp.imports.pages.jobs import ImportsController
+from webapp.imports.pages.live import ImportLiveController
+from webapp.lists.api import ApiListsController
+from webapp.lists.pages.lists import ListsController
+from webapp.lists.pages.segments import SegmentsController
+from webapp.outbox.pages import OutboxController
+from webapp.settings.pages.organisation import OrgSettingsController
+from webapp.settings.pages.smtp_servers import SmtpServersController
+from webapp.staff.pages.api_keys import ApiKeysController
+from webapp.staff.pages.auth import AuthController
+from webapp.staff.pages.users import UsersController
+from webapp.subscriptions.public.preferences import PreferencesController
+from webapp.subscriptions.public.subscribe import SubscribeController
+from webapp.suppression.api import ApiContactPrivacyController, ApiSuppressionController
+from webapp.suppression.pages.privacy import ContactPrivacyController
+from webapp.suppression.pages.suppression import SuppressionController
+from webapp.templates.api import ApiTemplatesController
+from webapp.templates.pages import TemplatesController
+from webapp.tracking.public import TrackingController
+
+# Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
+STAFF_PAGES = [
+    AuthController, DashboardController,
+    CampaignsController, CampaignWizardController, CampaignLiveController,
+    ContactsController, ContactPrivacyController, SuppressionController,
+    ImportsController, ImportLiveController, ExportsController,
+    ListsController, SegmentsController, TemplatesController, OutboxController,
+    UsersController, ApiKeysController, OrgSettingsController, SmtpServersController,
+]
+
+# The JSON API, mounted under /api (Bearer API keys).
+API = [
+    ApiContactsController, ApiListsController, ApiTemplatesController, ApiCampaignsController,
+    ApiSuppressionController, ApiContactPrivacyController, ApiImportsController,
+]
+
+# Subscribers and mail clients: no staff session.
+PUBLIC = [TrackingController, PreferencesController, SubscribeController]

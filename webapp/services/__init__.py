@@ -1,1 +1,0 @@
-"""Domain rules. No Litestar imports here: services raise webapp.services.errors exceptions."""

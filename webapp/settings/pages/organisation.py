@@ -1,0 +1,57 @@
+"""Staff UI: the organisation's sender details and DKIM signing key (admins only)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.forms import Form, after_change
+from webapp.staff.models import Role
+from webapp.settings.service import organisation as org_settings
+from webapp.core.errors import ValidationFailed
+from webapp.settings.service.organisation import OrgSettings
+
+FIELDS = ["organisation_name", "postal_address", "default_from_name", "default_from_email", "unsubscribe_mailto",
+          "dkim_domain", "dkim_selector", "subscription_topics"]
+
+
+def _page(saved: OrgSettings, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
+    """The form; `saved` (what is stored) decides what the DKIM section says, `values` what the fields show."""
+    context = {"saved": saved, "values": values, "errors": errors}
+    return Template("settings/organisation/index.html", context=context, status_code=status_code)
+
+
+class OrgSettingsController(Controller):
+    path = "/settings/organisation"
+    opt = {"role": Role.ADMIN.value}  # every handler here, including ones added later
+
+    @get("/", name="org_settings")
+    async def show(self, db: AsyncSession) -> Template:
+        saved = await org_settings.load(db)
+        return _page(saved, {**asdict(saved), "subscription_topics": ", ".join(saved.subscription_topics)}, {})
+
+    @post("/")
+    async def save(self, request: Request, db: AsyncSession, data: Form) -> Response:
+        current = await org_settings.load(db)
+        typed = {name: data.get(name, "") for name in FIELDS}  # a cleared field is not sent at all
+        try:
+            updated = org_settings.validate(
+                {**typed, "dkim_private_key": data.get("dkim_private_key", ""),
+                 "dkim_remove_key": bool(data.get("dkim_remove_key"))}, current)
+        except ValidationFailed as exc:
+            return _page(current, typed, exc.errors, status_code=422)
+        await org_settings.save(db, updated)
+        flash(request, "Organisation settings saved.", "success")
+        return after_change(request, "/settings/organisation")
+
+    @post("/dkim-key")
+    async def generate_dkim_key(self, request: Request, db: AsyncSession) -> Response:
+        await org_settings.replace_dkim_key(db)
+        flash(request, "New DKIM key generated. Publish the DNS record below before sending; "
+                       "until then receivers cannot verify the signatures.", "success")
+        return after_change(request, "/settings/organisation#dkim")

@@ -1,0 +1,92 @@
+"""Staff UI: the SMTP servers campaigns are sent through (admins only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.forms import Form, after_change, field_errors
+from webapp.staff.models import Role
+from webapp.settings.models import SmtpServer
+from webapp.settings.service import smtp_servers
+from webapp.core.errors import ValidationFailed
+
+FIELDS = ["name", "host", "port", "tls_mode", "username", "rate_per_second", "rate_per_hour", "rate_per_day",
+          "max_connections", "priority"]
+NEW_SERVER = {"port": 587, "tls_mode": "starttls", "rate_per_second": 0, "rate_per_hour": 0, "rate_per_day": 0,
+              "max_connections": 5, "priority": 0, "is_active": True}
+
+
+def _form(server: SmtpServer | None, values: dict[str, Any], errors: dict[str, str],
+          status_code: int = 200) -> Template:
+    context = {"server": server, "values": values, "errors": errors, "tls_modes": smtp_servers.TLS_MODES}
+    return Template("settings/smtp/form.html", context=context, status_code=status_code)
+
+
+def _typed(data: dict[str, Any]) -> dict[str, Any]:
+    """What was typed, to show again; never the password."""
+    return {**{name: data.get(name, "") for name in FIELDS}, "is_active": bool(data.get("is_active"))}
+
+
+class SmtpServersController(Controller):
+    path = "/settings/smtp"
+    opt = {"role": Role.ADMIN.value}  # every handler here, including ones added later
+
+    @get("/", name="smtp_servers")
+    async def index(self, db: AsyncSession) -> Template:
+        return Template("settings/smtp/index.html", context={"servers": await smtp_servers.list_servers(db)})
+
+    @get("/new")
+    async def new(self) -> Template:
+        return _form(None, NEW_SERVER, {})
+
+    @post("/")
+    async def create(self, request: Request, db: AsyncSession, data: Form) -> Response:
+        try:
+            server = await smtp_servers.create_server(db, data)
+        except ValidationFailed as exc:
+            return _form(None, _typed(data), field_errors(exc), status_code=422)
+        flash(request, f"SMTP server '{server.name}' added. Use “Test connection” to check it.", "success")
+        return after_change(request, "/settings/smtp")
+
+    @get("/{server_id:int}/edit")
+    async def edit(self, db: AsyncSession, server_id: int) -> Template:
+        server = await smtp_servers.get_server(db, server_id)
+        values = {name: getattr(server, name) for name in FIELDS} | {"is_active": server.is_active}
+        return _form(server, values, {})
+
+    @post("/{server_id:int}/edit")
+    async def update(self, request: Request, db: AsyncSession, server_id: int, data: Form) -> Response:
+        server = await smtp_servers.get_server(db, server_id)
+        try:
+            await smtp_servers.update_server(db, server_id, data)
+        except ValidationFailed as exc:
+            return _form(server, _typed(data), field_errors(exc), status_code=422)
+        flash(request, f"SMTP server '{server.name}' saved.", "success")
+        return after_change(request, "/settings/smtp")
+
+    @post("/{server_id:int}/test")
+    async def test(self, request: Request, db: AsyncSession, server_id: int) -> Response:
+        """HTMX gets the server table with the result above it; a plain browser gets it as a flash."""
+        server = await smtp_servers.get_server(db, server_id)
+        result = await smtp_servers.test_connection(server)
+        await smtp_servers.record_test(db, server, result)
+        if request.headers.get("hx-request"):
+            servers = await smtp_servers.list_servers(db)
+            return Template("settings/smtp/_servers.html", context={"servers": servers, "tested": server, "result": result})
+        flash(request, f"{server.name}: {result.message}", "success" if result.ok else "error")
+        return after_change(request, "/settings/smtp")
+
+    @get("/{server_id:int}/delete")
+    async def confirm_delete(self, db: AsyncSession, server_id: int) -> Template:
+        return Template("settings/smtp/delete.html", context={"server": await smtp_servers.get_server(db, server_id)})
+
+    @post("/{server_id:int}/delete")
+    async def delete(self, request: Request, db: AsyncSession, server_id: int) -> Response:
+        server = await smtp_servers.delete_server(db, server_id)
+        flash(request, f"SMTP server '{server.name}' deleted.", "success")
+        return after_change(request, "/settings/smtp")

@@ -1,0 +1,95 @@
+"""The double opt-in confirmation email, sent by a worker through the configured mailer in the
+subscriber's language. The web app decides whether one is due (at most one per address per hour,
+see services/subscribe_throttle.py) and enqueues the subscription's id."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+import dramatiq
+
+from webapp.core.db import get_sessionmaker
+from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before the actor is declared)
+from webapp.delivery.compose import Envelope, build_message
+from webapp.delivery.mailer import PermanentFailure
+from webapp.delivery.smtp_config import get_mailer
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
+from webapp.core.redis import get_redis
+from webapp.core import i18n
+from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.service import subscriptions
+from webapp.settings.service.organisation import OrgSettings
+from webapp.subscriptions.service.tokens import confirm_token, preferences_token
+from webapp.core.config import get_settings
+
+log = logging.getLogger("mailroom.subscriptions")
+
+
+def sender(org: OrgSettings, base_url: str) -> tuple[str, str]:
+    """From name and address: the organisation's defaults; without an address, no-reply@ this host."""
+    host = base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
+    return org.default_from_name or org.organisation_name, org.default_from_email or f"no-reply@{host}"
+
+
+def compose(contact: Contact, email_list: EmailList, subscription_id: int, org: OrgSettings) -> tuple[str, str, bytes]:
+    """(from address, to address, message bytes) of one confirmation email."""
+    settings = get_settings()
+    base_url = settings.server.public_url
+    language = i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
+    context = {
+        "org": org, "list_name": email_list.name, "first_name": contact.first_name,
+        "confirm_url": f"{base_url}/subscribe/confirm/{confirm_token(subscription_id, email_list.id)}",
+        "preferences_url": f"{base_url}/u/preferences/{preferences_token(contact.id)}",
+        "hours": settings.subscriptions.confirm_max_age_hours,
+    }
+    html = i18n.render("subscriptions/emails/confirm_subscription.html", language, **context)
+    text = i18n.render("subscriptions/emails/confirm_subscription.txt", language, **context)
+    from_name, from_email = sender(org, base_url)
+    envelope = Envelope(
+        from_name=from_name, from_email=from_email, to_email=contact.email,
+        subject=i18n.translate(language, "Confirm your subscription to %(list)s", list=email_list.name),
+        message_id=f"<confirm.{secrets.token_hex(12)}@{from_email.rpartition('@')[2]}>",
+        extra_headers=(("Auto-Submitted", "auto-generated"),),
+    )
+    message = build_message(envelope, html, text)
+    if org.dkim_enabled:
+        from webapp.delivery.dkim import make_signer
+
+        message = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key)(message)
+    return from_email, contact.email, message
+
+
+def _claim_key(subscription_id: int) -> str:
+    return f"subscription:{subscription_id}:confirmation-mail"
+
+
+@dramatiq.actor(queue_name="subscriptions", max_retries=8, min_backoff=5_000, max_backoff=600_000, time_limit=120_000)
+async def send_confirmation(subscription_id: int) -> None:
+    """Mail the confirmation link of a pending subscription. Idempotent: a run of the same message
+    again (a retry after the mail went out, a redelivery after a crash) finds the claim and stops;
+    the claim lasts a little less than the web app's once-an-hour gap, so the next request's
+    message is never blocked by it."""
+    redis = get_redis()
+    claim_seconds = max(60, get_settings().subscriptions.resend_interval_seconds - 600)
+    if not await redis.set(_claim_key(subscription_id), "1", nx=True, ex=claim_seconds):
+        return
+    try:
+        async with get_sessionmaker()() as session:
+            subscription = await subscriptions.pending_subscription(session, subscription_id)
+            if subscription is None:
+                return  # confirmed or left meanwhile, or deleted
+            contact = await session.get(Contact, subscription.contact_id)
+            email_list = await session.get(EmailList, subscription.list_id)
+            org = await org_settings.load(session)
+            if not await subscriptions.may_receive_confirmation(session, contact.email):
+                log.info("no confirmation email for subscription %s: the address is suppressed", subscription_id)
+                return
+        sent_from, to, message = compose(contact, email_list, subscription_id, org)
+        await (await get_mailer()).send(sent_from, to, message)
+    except PermanentFailure as exc:  # the server refused it: retrying cannot help
+        log.warning("confirmation email for subscription %s refused: %s", subscription_id, exc)
+    except BaseException:
+        await redis.delete(_claim_key(subscription_id))  # let the retry send it
+        raise

@@ -1,0 +1,108 @@
+"""The preference centre every message links to as {{ preferences_url }}: topics, frequency,
+language, lists to stay on, leave or join, unsubscribe from all, and "download my data".
+
+Two kinds of link reach it: a campaign message's (the delivery's unsubscribe token, so leaving all
+mail also counts as that campaign's unsubscribe) and a contact's own (the confirmation email and
+the welcome page after confirming, see services/subscription_tokens.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from litestar import Controller, Request, Response, get, post
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.public_pages import client_ip, language_of, page
+from webapp.tracking import service as engagement
+from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.service import preferences as preference_centre
+from webapp.subscriptions.service import subscriptions
+from webapp.core.errors import NotFound
+from webapp.subscriptions.service.preferences import FREQUENCIES, Changes
+from webapp.subscriptions.service.tokens import read_preferences_token
+from webapp.subscriptions.service.subscriptions import Request as Origin
+from webapp.core.tokens import read_token
+
+
+@dataclass(frozen=True)
+class Holder:
+    contact_id: int | None
+    delivery_id: int | None = None
+
+
+async def holder(db: AsyncSession, token: str) -> Holder:
+    """Whose preferences a token opens; NotFound for anything forged."""
+    if numbers := read_token("unsubscribe", token, 1):
+        ref = await engagement.delivery(db, numbers[0])
+        return Holder(ref.contact_id, ref.id)
+    if (contact_id := read_preferences_token(token)) is not None:
+        return Holder(contact_id)
+    raise NotFound("This link is not valid.")
+
+
+def _ids(values: list) -> set[int]:
+    return {int(v) for v in values if isinstance(v, str) and v.isdigit() and len(v) < 19}
+
+
+class PreferencesController(Controller):
+    path = "/u/preferences"
+    include_in_schema = False
+
+    async def _page(self, request: Request, db: AsyncSession, token: str, *, saved: str = "",
+                    requested_language: str | None = None, status_code: int = 200) -> Response:
+        try:
+            who = await holder(db, token)
+            org = await org_settings.load(db)
+            view = await preference_centre.load(db, who.contact_id, org.subscription_topics)
+        except NotFound:
+            return await page(db, "subscriptions/link_invalid.html", language_of(request, requested_language), status_code=404)
+        language = language_of(request, requested_language, view.contact.language)
+        return await page(db, "subscriptions/preferences.html", language, status_code=status_code, view=view, token=token,
+                          saved=saved, frequencies=FREQUENCIES)
+
+    @get("/{token:str}", name="preferences")
+    async def show(self, request: Request, db: AsyncSession, token: str) -> Response:
+        return await self._page(request, db, token)
+
+    @post("/{token:str}", status_code=200)
+    async def save(self, request: Request, db: AsyncSession, token: str) -> Response:
+        try:
+            who = await holder(db, token)
+        except NotFound:
+            return await self._page(request, db, token)
+        form = await request.form()
+        origin = Origin("preferences", client_ip(request), request.headers.get("user-agent", ""))
+        if form.get("action") == "unsubscribe-all":
+            if who.delivery_id is not None:
+                await engagement.unsubscribe(db, who.delivery_id, "preference centre")
+            if who.contact_id is not None:
+                await subscriptions.unsubscribe_all(db, who.contact_id, origin)
+            return await self._page(request, db, token, saved="unsubscribed")
+        org = await org_settings.load(db)
+        changes = Changes(
+            topics=form.getall("topics", []) if form.get("topics_shown") else None,
+            frequency=form.get("frequency") if "frequency" in form else None,
+            language=form.get("language") if "language" in form else None,
+            keep=_ids(form.getall("keep", [])), join=_ids(form.getall("join", [])),
+        )
+        await preference_centre.save(db, who.contact_id, changes, org.subscription_topics, origin)
+        # The page comes back in the language just chosen.
+        return await self._page(request, db, token, saved="saved", requested_language=changes.language)
+
+    @get("/{token:str}/data", name="preferences-data")
+    async def download(self, request: Request, db: AsyncSession, token: str) -> Response:
+        """Everything kept about the contact, as a JSON file (GDPR right of access)."""
+        from webapp.suppression.service import gdpr
+
+        try:
+            who = await holder(db, token)
+            person = await preference_centre.contact(db, who.contact_id)
+        except NotFound:
+            return await page(db, "subscriptions/link_invalid.html", language_of(request), status_code=404)
+        data = await gdpr.export_contact(db, person.id)
+        body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+        return Response(body, media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="my-data-{person.id}.json"', "Cache-Control": "no-store",
+        })

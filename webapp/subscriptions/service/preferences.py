@@ -1,0 +1,94 @@
+"""The preference centre: what a subscriber sees about themselves and may change (topics, frequency,
+language, lists), reached with a signed link from any email.
+
+An active contact unticks lists to leave them and ticks public lists to join them. A contact that
+receives nothing (unsubscribed, bounced, complained, or pending and never confirmed) sees its lists
+unticked: ticking any of them, or a public list, is an opt-in that makes it active again on exactly
+those lists (see subscriptions.reactivate).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList, ListMember
+from webapp.contacts.models import ContactStatus
+from webapp.subscriptions.service import subscriptions
+from webapp.core.errors import NotFound
+from webapp.core.i18n import LANGUAGES, N_
+from webapp.subscriptions.service.subscriptions import Request
+
+# The default topics (org_settings.DEFAULT_TOPICS), marked here so their translations are extracted.
+TOPIC_NAMES = (N_("News"), N_("Promotions"), N_("Tips"), N_("Events"))
+FREQUENCIES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "important": N_("Only important news")}
+
+
+@dataclass
+class Preferences:
+    contact: Contact
+    receiving: bool  # active: gets mail from the lists it is on
+    on_lists: list[EmailList]  # active lists the contact is a member of
+    joinable: list[EmailList]  # public lists it is not on
+    topics: list[str]  # the organisation's topics, in its order
+
+
+@dataclass
+class Changes:
+    topics: Sequence[str] | None = None  # None: the form had no topics section
+    frequency: str | None = None
+    language: str | None = None
+    keep: set[int] = field(default_factory=set)
+    join: set[int] = field(default_factory=set)
+
+
+async def contact(session: AsyncSession, contact_id: int | None) -> Contact:
+    found = await session.get(Contact, contact_id) if contact_id else None
+    if found is None:
+        raise NotFound("This link is no longer valid.")
+    return found
+
+
+async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[str]) -> Preferences:
+    person = await contact(session, contact_id)
+    on_lists = list(await session.scalars(
+        select(EmailList).join(ListMember, ListMember.list_id == EmailList.id)
+        .where(ListMember.contact_id == person.id, EmailList.is_active).order_by(EmailList.name)
+    ))
+    member_ids = {l.id for l in on_lists}
+    joinable = [l for l in await subscriptions.public_lists(session) if l.id not in member_ids]
+    return Preferences(person, person.status == ContactStatus.ACTIVE.value, on_lists, joinable, list(topics))
+
+
+async def save(session: AsyncSession, contact_id: int | None, changes: Changes, allowed_topics: Sequence[str],
+               origin: Request) -> None:
+    view = await load(session, contact_id, allowed_topics)
+    person = view.contact
+    if changes.topics is not None:
+        wanted = set(changes.topics)
+        person.topics = [t for t in allowed_topics if t in wanted]  # unknown values are ignored
+    if changes.frequency in FREQUENCIES or changes.frequency == "":
+        person.frequency = changes.frequency
+    if changes.language in LANGUAGES:
+        person.language = changes.language
+    public_ids = {l.id: l for l in view.joinable}
+    if view.receiving:
+        for email_list in view.on_lists:
+            if email_list.id not in changes.keep:
+                await subscriptions.leave(session, person.id, email_list.id, origin)
+        for list_id in changes.join & public_ids.keys():
+            await subscriptions.join(session, person.id, public_ids[list_id], origin)
+        return
+    # Not receiving: its own lists and public lists are offered to join; ticking any opts in again.
+    offered = {**public_ids, **{l.id: l for l in view.on_lists}}
+    chosen = changes.join & offered.keys()
+    if not chosen:
+        return
+    for list_id in chosen:
+        await subscriptions.join(session, person.id, offered[list_id], origin)
+    await subscriptions.reactivate(session, person.id, keep_list_ids=chosen)
+    await session.flush()

@@ -1,0 +1,33 @@
+"""Abuse guards of the public sign-up forms, counted in Redis so every web process shares them:
+sign-ups per IP per window, and at most one confirmation email per address per interval."""
+
+from __future__ import annotations
+
+import hashlib
+
+from redis.asyncio import Redis
+
+from webapp.core.config import SubscriptionSettings
+
+
+async def over_limit(redis: Redis, settings: SubscriptionSettings, ip: str) -> int | None:
+    """Count one sign-up from this IP. Over the limit: the seconds until the window ends; else None."""
+    key = f"subscribe-rate:{ip}"
+    async with redis.pipeline(transaction=True) as pipe:
+        # SET NX starts the window with the first request; INCR keeps its TTL.
+        pipe.set(key, 0, ex=settings.rate_window_seconds, nx=True)
+        pipe.incr(key)
+        pipe.ttl(key)
+        _, count, ttl = await pipe.execute()
+    if count > settings.rate_limit:
+        return max(int(ttl), 1)
+    return None
+
+
+def _address_key(email: str) -> str:
+    return "subscribe-confirm-mail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+
+
+async def claim_confirmation_email(redis: Redis, settings: SubscriptionSettings, email: str) -> bool:
+    """True when a confirmation email may go to this address now (and none may for the interval)."""
+    return bool(await redis.set(_address_key(email), "1", nx=True, ex=settings.resend_interval_seconds))

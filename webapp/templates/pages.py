@@ -1,0 +1,216 @@
+"""Staff UI: the template library and the editor (live preview, test send, duplicate,
+activate/deactivate, delete)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.forms import Form, after_change, field_errors
+from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
+from webapp.templates.models import EmailTemplate
+from webapp.staff.models import User
+from webapp.contacts.queries import table as contact_queries
+from webapp.templates import queries as template_queries
+from webapp.templates.queries import TemplateFilter
+from webapp.settings.service import organisation as org_settings
+from webapp.templates.service import templates
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.templates.service.templates import TEMPLATE_TYPES, SavedTemplate
+
+PAGE_SIZE = 50
+STATUSES = {"active": True, "inactive": False}
+FORM_FIELDS = ("name", "subject", "html_content", "text_content", "template_type", "category", "tags")
+STARTER_HTML = """<html>
+<body style="font-family: Arial, sans-serif; color: #1d2433;">
+  <h1>Hello {{ first_name | default("there") }}!</h1>
+  <p>Write your message here.</p>
+  <p style="font-size: 12px; color: #6b7280;"><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
+</body>
+</html>
+"""
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    """One form value as text; a repeated field counts as its first value."""
+    value = data.get(name, "")
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
+
+
+def _form_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = {name: _text(data, name) for name in FORM_FIELDS}
+    values["template_type"] = values["template_type"] or "marketing"
+    return values
+
+
+def _template_values(template: EmailTemplate) -> dict[str, Any]:
+    values = {name: getattr(template, name) for name in FORM_FIELDS}
+    values["tags"] = ", ".join(template.tags)
+    return values
+
+
+def _parts(values: dict[str, Any]) -> dict[str, str]:
+    return {part: values[part] for part in templates.PARTS}
+
+
+def _flash_saved(request: Request, saved: SavedTemplate, verb: str) -> None:
+    flash(request, f"Template '{saved.template.name}' {verb}.", "success")
+    if saved.unknown_variables:
+        flash(request, "Unknown variables: " + ", ".join(saved.unknown_variables)
+              + ". No contact has custom fields with these names, so they render empty.", "warning")
+
+
+async def _user_email(db: AsyncSession, request: Request) -> str:
+    user = await db.get(User, request.user.id)
+    return user.email if user else ""
+
+
+async def _editor(
+    request: Request, db: AsyncSession, template: EmailTemplate | None, values: dict[str, Any], *,
+    errors: dict[str, str] | None = None, preview_email: str = "", recipients: str | None = None,
+    test_result: dict[str, str] | None = None, status_code: int = 200,
+) -> Template:
+    contact = await templates.find_contact(db, preview_email)
+    context = {
+        "template": template, "values": values, "errors": errors or {}, "types": TEMPLATE_TYPES,
+        "preview": await templates.preview(db, _parts(values), contact),
+        "preview_email": preview_email, "preview_contact": contact, "contact_options": [],
+        "recipients": recipients if recipients is not None else await _user_email(db, request),
+        "test_result": test_result or {}, "max_recipients": MAX_RECIPIENTS,
+    }
+    return Template("templates/editor.html", context=context, status_code=status_code)
+
+
+class TemplatesController(Controller):
+    path = "/templates"
+
+    @get("/", name="templates")
+    async def index(
+        self, request: HTMXRequest, db: AsyncSession, template_type: str | None = None,
+        category: str | None = None, status: str | None = None, cursor: str | None = None,
+    ) -> Template:
+        params = {
+            "template_type": template_type if template_type in TEMPLATE_TYPES else "",
+            "category": (category or "").strip()[:100], "status": status if status in STATUSES else "",
+        }
+        filters = TemplateFilter(params["template_type"] or None, params["category"] or None,
+                                 STATUSES.get(params["status"]))
+        found = await templates.list_templates(db, filters, limit=PAGE_SIZE, cursor=cursor)
+        context = {"page": found, "params": params, "cursor": cursor or "", "types": TEMPLATE_TYPES,
+                   "categories": await template_queries.categories(db)}
+        if request.htmx.target == "template-library" and not request.htmx.history_restore_request:
+            return Template("templates/_library.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
+        return Template("templates/index.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
+
+    @get("/new")
+    async def new(self, request: Request, db: AsyncSession) -> Template:
+        values = {name: "" for name in FORM_FIELDS} | {"template_type": "marketing", "html_content": STARTER_HTML,
+                                                       "subject": "News for {{ first_name | default('you') }}"}
+        return await _editor(request, db, None, values)
+
+    @post("/")
+    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
+        values = _form_values(data)
+        try:
+            saved = await templates.create_template(db, values, created_by=request.user.name)
+        except ValidationFailed as exc:
+            return await _editor(request, db, None, values, errors=exc.errors,
+                                 preview_email=_text(data, "preview_email"), status_code=422)
+        _flash_saved(request, saved, "created")
+        return after_change(request, f"/templates/{saved.template.id}")
+
+    @get("/{template_id:int}")
+    async def edit(self, request: Request, db: AsyncSession, template_id: int) -> Template:
+        template = await templates.get_template(db, template_id)
+        return await _editor(request, db, template, _template_values(template))
+
+    @post("/{template_id:int}")
+    async def update(self, request: HTMXRequest, db: AsyncSession, template_id: int, data: Form) -> Response:
+        template = await templates.get_template(db, template_id)
+        values = _form_values(data)
+        try:
+            saved = await templates.update_template(db, template_id, values)
+        except ValidationFailed as exc:
+            return await _editor(request, db, template, values, errors=exc.errors,
+                                 preview_email=_text(data, "preview_email"), status_code=422)
+        _flash_saved(request, saved, "saved")
+        return after_change(request, f"/templates/{template_id}")
+
+    @post(["/preview", "/{template_id:int}/preview"])
+    async def preview(
+        self, request: HTMXRequest, db: AsyncSession, data: Form, template_id: int | None = None
+    ) -> Template:
+        """The preview partial for the editor's live updates; the whole editor without JavaScript."""
+        values, preview_email = _form_values(data), _text(data, "preview_email").strip()
+        template = await templates.get_template(db, template_id) if template_id is not None else None
+        if not request.htmx:
+            return await _editor(request, db, template, values, preview_email=preview_email,
+                                 recipients=_text(data, "recipients"))
+        contact = await templates.find_contact(db, preview_email)
+        options = []
+        if preview_email and contact is None:
+            found = await contact_queries.page(db, contact_queries.ContactFilter(q=preview_email[:200]),
+                                               limit=8)
+            options = found.contacts
+        context = {"preview": await templates.preview(db, _parts(values), contact), "preview_email": preview_email,
+                   "preview_contact": contact, "contact_options": options, "oob": True}
+        return Template("templates/_preview.html", context=context)
+
+    @post(["/test-send", "/{template_id:int}/test-send"])
+    async def test_send(
+        self, request: HTMXRequest, db: AsyncSession, data: Form, template_id: int | None = None
+    ) -> Template:
+        values, preview_email, recipients = _form_values(data), _text(data, "preview_email"), _text(data, "recipients")
+        template = await templates.get_template(db, template_id) if template_id is not None else None
+        contact = await templates.find_contact(db, preview_email) or templates.SAMPLE_CONTACT
+        org = await org_settings.load(db)
+        try:
+            sent = await send_test(
+                values["subject"], values["html_content"], values["text_content"],
+                org.default_from_name or org.organisation_name, org.default_from_email or await _user_email(db, request),
+                recipients, contact,
+            )
+        except (ValidationFailed, Conflict) as exc:
+            result, status_code = {"error": "; ".join(field_errors(exc).values())}, 422
+        else:
+            who = "the sample contact" if contact is templates.SAMPLE_CONTACT else contact.email
+            result, status_code = {"ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''} "
+                                         f"rendered for {who}."}, 200
+        if request.htmx:
+            context = {"recipients": recipients, "test_result": result, "max_recipients": MAX_RECIPIENTS,
+                       "template": template}
+            return Template("templates/_test_send.html", context=context, status_code=status_code)
+        return await _editor(request, db, template, values, preview_email=preview_email, recipients=recipients,
+                             test_result=result, status_code=status_code)
+
+    @post("/{template_id:int}/duplicate")
+    async def duplicate(self, request: HTMXRequest, db: AsyncSession, template_id: int) -> Response:
+        copy = await templates.duplicate_template(db, template_id, created_by=request.user.name)
+        flash(request, f"Created '{copy.name}'. Rename it and make your changes.", "success")
+        return after_change(request, f"/templates/{copy.id}")
+
+    @post("/{template_id:int}/active")
+    async def set_active(self, request: HTMXRequest, db: AsyncSession, template_id: int, data: Form) -> Response:
+        active = _text(data, "is_active") == "true"
+        template = await templates.set_active(db, template_id, active)
+        flash(request, f"Template '{template.name}' {'activated' if active else 'deactivated'}.", "success")
+        back = _text(data, "back")
+        return after_change(request, back if back == "/templates" else f"/templates/{template_id}")
+
+    @get("/{template_id:int}/delete")
+    async def confirm_delete(self, db: AsyncSession, template_id: int) -> Template:
+        return Template("templates/delete.html", context={"template": await templates.get_template(db, template_id)})
+
+    @post("/{template_id:int}/delete")
+    async def delete(self, request: HTMXRequest, db: AsyncSession, template_id: int) -> Response:
+        name = (await templates.get_template(db, template_id)).name
+        await templates.delete_template(db, template_id)
+        flash(request, f"Template '{name}' deleted. Campaigns that used it keep their own copy.", "success")
+        return after_change(request, "/templates")

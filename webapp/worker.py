@@ -1,0 +1,58 @@
+"""The worker process (`mailroom worker` runs `dramatiq webapp.worker`): every feature's actors,
+and a scheduler clock that sends `tick` every few seconds.
+
+A Redis key taken with SET NX makes it one tick per interval across all workers, however many
+processes and hosts run. HTTP handlers only change state; the tick notices work that is due or
+that lost its worker and starts it, so work survives a restart of every process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import dramatiq
+import redis
+
+from webapp.core.config import get_settings
+from webapp.delivery import actors as delivery_actors
+from webapp.delivery.broker import broker
+from webapp.imports import actors as import_actors
+from webapp.subscriptions import actors as subscription_actors
+
+log = logging.getLogger("mailroom.scheduler")
+
+# Importing a module declares its actors on the broker: that is all these are here for.
+ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors)
+
+
+@dramatiq.actor(queue_name="scheduler", max_retries=0, time_limit=60_000)
+async def tick() -> None:
+    await delivery_actors.start_due_campaigns()
+    await import_actors.resume_stalled()  # contact imports whose worker died
+
+
+class SchedulerClock(dramatiq.Middleware):
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mailroom-scheduler", daemon=True)
+        self._thread.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if hasattr(self, "_stop"):
+            self._stop.set()
+
+    def _run(self) -> None:
+        settings = get_settings()
+        interval = settings.delivery.scheduler_interval
+        client = redis.Redis.from_url(settings.redis.url)
+        while not self._stop.wait(interval):
+            try:
+                if client.set("mailroom:scheduler:tick", "1", nx=True, px=int(interval * 1000)):
+                    tick.send()
+            except Exception:  # noqa: BLE001 - the clock must keep running through Redis hiccups
+                log.exception("scheduler tick failed")
+
+
+if get_settings().redis.broker != "stub":  # tests drive the stub broker's worker themselves
+    broker.add_middleware(SchedulerClock())
