@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run test bench browser-deps bench-deps clean
+.PHONY: install run check test bench browser-deps bench-deps clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +28,13 @@ browser-deps:
 	    exit 1; \
 	  fi; \
 	fi
+
+# Lint, formatting, types and the import rules between layers and features (pyproject.toml).
+check: install
+	$(BIN)/ruff check webapp tests bench migrations
+	$(BIN)/ruff format --check webapp tests bench migrations
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: install browser-deps
 	CHROMIUM=$(CHROMIUM) $(BIN)/pytest

@@ -40,8 +40,9 @@ def services() -> Iterator[str]:
     running = None
     try:
         if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
-            running = embedded.start(data_dir, need_postgres=not os.environ.get("DATABASE_URL"),
-                                     need_redis=not os.environ.get("REDIS_URL"))
+            running = embedded.start(
+                data_dir, need_postgres=not os.environ.get("DATABASE_URL"), need_redis=not os.environ.get("REDIS_URL")
+            )
             os.environ.setdefault("DATABASE_URL", running.database_url)
             os.environ.setdefault("REDIS_URL", running.redis_url)
         from webapp.cli import migrate
@@ -59,7 +60,9 @@ def services() -> Iterator[str]:
 def create_staff(email: str, role: str = "viewer") -> None:
     subprocess.run(
         [sys.executable, "-m", "webapp.cli", "create-user", email, "--role", role, "--password", BENCH_PASSWORD],
-        cwd=ROOT, check=True, stdout=subprocess.DEVNULL,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
 
 
@@ -75,9 +78,11 @@ def server() -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "MAILROOM_HOST": "127.0.0.1", "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": url}
-    log = tempfile.NamedTemporaryFile(prefix="mr-bench-server-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    log = Path(tempfile.mkstemp(prefix="mr-bench-server-", suffix=".log")[1])
+    with log.open("w") as out:  # the server keeps its own copy of the file
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -85,12 +90,11 @@ def server() -> Iterator[str]:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
                     break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"web server did not start; see {log.name}")
+                raise RuntimeError(f"web server did not start; see {log}")
             time.sleep(0.1)
         yield url
     except BaseException:
-        log.flush()
-        print("---- server log (tail) ----", *Path(log.name).read_text().splitlines()[-40:], sep="\n", file=sys.stderr)
+        print("---- server log (tail) ----", *log.read_text().splitlines()[-40:], sep="\n", file=sys.stderr)
         raise
     finally:
         proc.terminate()
@@ -98,15 +102,17 @@ def server() -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        log.close()
-        os.unlink(log.name)
+        log.unlink()
 
 
 def sign_in(base_url: str, email: str) -> httpx.Client:
     client = httpx.Client(base_url=base_url, timeout=30)
     client.get("/login")
-    response = client.post("/login", data={"email": email, "password": BENCH_PASSWORD},
-                           headers={"x-csrftoken": client.cookies.get("mailroom_csrf", "")})
+    response = client.post(
+        "/login",
+        data={"email": email, "password": BENCH_PASSWORD},
+        headers={"x-csrftoken": client.cookies.get("mailroom_csrf", "")},
+    )
     if response.status_code != 303:
         raise RuntimeError(f"sign-in failed: {response.status_code}")
     return client
@@ -121,7 +127,9 @@ def server_ms(response: httpx.Response) -> float:
     raise RuntimeError("response has no Server-Timing app;dur= header")
 
 
-def measure(request: Callable[[], httpx.Response], runs: int = 200, warmup: int = 20) -> tuple[list[float], list[float]]:
+def measure(
+    request: Callable[[], httpx.Response], runs: int = 200, warmup: int = 20
+) -> tuple[list[float], list[float]]:
     """(server ms, client ms) for `runs` sequential requests after `warmup` unmeasured ones."""
     for _ in range(warmup):
         request().raise_for_status()

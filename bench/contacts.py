@@ -21,16 +21,16 @@ import os
 import random
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import psycopg
+from _common import create_staff, measure, percentile, server, services, sign_in
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
-from _common import create_staff, measure, percentile, server, services, sign_in
 from webapp.contacts.models import Contact
 from webapp.contacts.queries.table import ContactFilter, decode_cursor
 
@@ -80,14 +80,52 @@ Motors Pharma Telecom Travel Apparel Brewing Realty Security Cloud Learning Lega
 SUFFIXES = ["Inc", "LLC", "Ltd", "GmbH", "Co", "", "", ""]
 
 DOMAINS = ["gmail.com", "yahoo.com", "outlook.com", "hotmail.com", "icloud.com", "proton.me", "fastmail.com"]
-JOB_TITLES = ["Marketing Manager", "Software Engineer", "Sales Director", "CEO", "CTO", "Designer",
-              "Product Manager", "Account Executive", "Data Analyst", "Operations Lead", "HR Manager",
-              "Founder", "Consultant", "Customer Success Manager", "Student", ""]
-LOCATIONS = ["New York, US", "London, UK", "Berlin, DE", "Paris, FR", "Toronto, CA", "Sydney, AU", "Austin, US",
-             "San Francisco, US", "Madrid, ES", "Amsterdam, NL", "Dublin, IE", "Singapore, SG", "Tokyo, JP", ""]
+JOB_TITLES = [
+    "Marketing Manager",
+    "Software Engineer",
+    "Sales Director",
+    "CEO",
+    "CTO",
+    "Designer",
+    "Product Manager",
+    "Account Executive",
+    "Data Analyst",
+    "Operations Lead",
+    "HR Manager",
+    "Founder",
+    "Consultant",
+    "Customer Success Manager",
+    "Student",
+    "",
+]
+LOCATIONS = [
+    "New York, US",
+    "London, UK",
+    "Berlin, DE",
+    "Paris, FR",
+    "Toronto, CA",
+    "Sydney, AU",
+    "Austin, US",
+    "San Francisco, US",
+    "Madrid, ES",
+    "Amsterdam, NL",
+    "Dublin, IE",
+    "Singapore, SG",
+    "Tokyo, JP",
+    "",
+]
 # 10 tags with very uneven popularity: (tag, share of contacts carrying it), spread over time ...
-TAGS = [("newsletter", 0.55), ("customer", 0.30), ("lead", 0.25), ("trial", 0.08), ("partner", 0.04),
-        ("beta", 0.03), ("vip", 0.02), ("churned", 0.01), ("press", 0.002)]
+TAGS = [
+    ("newsletter", 0.55),
+    ("customer", 0.30),
+    ("lead", 0.25),
+    ("trial", 0.08),
+    ("partner", 0.04),
+    ("beta", 0.03),
+    ("vip", 0.02),
+    ("churned", 0.01),
+    ("press", 0.002),
+]
 # ... and one that belongs to a moment: 30% of the contacts added in two months, 18-20 months ago.
 CLUSTERED_TAG = "webinar-2024"
 STATUSES = ["active"] * 92 + ["unsubscribed"] * 5 + ["bounced"] * 2 + ["complained"]
@@ -161,9 +199,11 @@ def seed(dsn: str, count: int) -> dict[str, float]:
     """COPY `count` contacts in chunks, add the imported list, then VACUUM (ANALYZE). Returns timing figures."""
     rng = random.Random(SEED)
     companies = _companies(rng)
-    now = datetime.now(timezone.utc)
-    columns = ("email, first_name, last_name, phone, company, job_title, location, tags, custom_fields, "
-               "is_active, status, date_added, last_updated")
+    now = datetime.now(UTC)
+    columns = (
+        "email, first_name, last_name, phone, company, job_title, location, tags, custom_fields, "
+        "is_active, status, date_added, last_updated"
+    )
     with psycopg.connect(dsn) as conn:
         existing = conn.execute("SELECT count(*) FROM contacts").fetchone()[0]
         if existing:
@@ -178,9 +218,11 @@ def seed(dsn: str, count: int) -> dict[str, float]:
             print(f"  seeded {done:,} contacts ({done / (time.perf_counter() - started):,.0f} rows/s)", flush=True)
         copy_s = time.perf_counter() - started
         list_id = conn.execute("INSERT INTO email_lists (name) VALUES (%s) RETURNING id", [IMPORTED_LIST]).fetchone()[0]
-        conn.execute("INSERT INTO list_members (list_id, contact_id) SELECT %s, id FROM contacts "
-                     "WHERE date_added >= %s AND date_added < %s",
-                     [list_id, now - timedelta(days=27 * 30.4), now - timedelta(days=26 * 30.4)])
+        conn.execute(
+            "INSERT INTO list_members (list_id, contact_id) SELECT %s, id FROM contacts "
+            "WHERE date_added >= %s AND date_added < %s",
+            [list_id, now - timedelta(days=27 * 30.4), now - timedelta(days=26 * 30.4)],
+        )
         conn.commit()
         # What autovacuum would have done to a table that grew over time (and so it does not
         # start in the middle of the timings): visibility map, hint bits, planner statistics.
@@ -189,8 +231,11 @@ def seed(dsn: str, count: int) -> dict[str, float]:
         conn.execute("VACUUM (ANALYZE) contacts")
         conn.execute("VACUUM (ANALYZE) list_members")
         vacuum_s = time.perf_counter() - started
-    return {"seed_rows_per_s": round(count / copy_s), "seed_seconds": round(copy_s, 1),
-            "vacuum_analyze_seconds": round(vacuum_s, 1)}
+    return {
+        "seed_rows_per_s": round(count / copy_s),
+        "seed_seconds": round(copy_s, 1),
+        "vacuum_analyze_seconds": round(vacuum_s, 1),
+    }
 
 
 def deep_cursor(client: httpx.Client, pages: int) -> str:
@@ -212,15 +257,19 @@ def _next_cursor(page_html: str) -> str:
     raise RuntimeError("no Next link on the contacts page")
 
 
-def _time_cases(client: httpx.Client, cases: dict[str, dict[str, str]], runs: int, warmup: int,
-                path: str = "/contacts") -> dict[str, float]:
+def _time_cases(
+    client: httpx.Client, cases: dict[str, dict[str, str]], runs: int, warmup: int, path: str = "/contacts"
+) -> dict[str, float]:
     figures: dict[str, float] = {}
     for name, params in cases.items():
-        server_ms, client_ms = measure(lambda: client.get(path, params=params), runs=runs, warmup=warmup)
+        server_ms, client_ms = measure(lambda params=params: client.get(path, params=params), runs=runs, warmup=warmup)
         shown = {k: (v[:12] + "…" if len(v) > 12 else v) for k, v in params.items()}
-        print(f"  {name:<21} {str(shown):<36} server p50 {percentile(server_ms, 50):6.1f} ms  "
-              f"p95 {percentile(server_ms, 95):6.1f} ms | client p50 {percentile(client_ms, 50):6.1f} ms  "
-              f"p95 {percentile(client_ms, 95):6.1f} ms", flush=True)
+        print(
+            f"  {name:<21} {shown!s:<36} server p50 {percentile(server_ms, 50):6.1f} ms  "
+            f"p95 {percentile(server_ms, 95):6.1f} ms | client p50 {percentile(client_ms, 50):6.1f} ms  "
+            f"p95 {percentile(client_ms, 95):6.1f} ms",
+            flush=True,
+        )
         figures[f"contacts_{name}_p50_ms"] = round(percentile(server_ms, 50), 1)
         figures[f"contacts_{name}_p95_ms"] = round(percentile(server_ms, 95), 1)
     return figures
@@ -236,9 +285,12 @@ def time_page(list_id: int) -> tuple[dict[str, float], dict[str, float]]:
             "search": {"q": SEARCH},
             "tag": {"tag": TAG},
         }
-        print(f"GET /contacts, {RUNS} requests per case after {WARMUP} unmeasured (deep page: the cursor "
-              f"reached by following Next {DEEP_PAGES} times); load average {os.getloadavg()[0]:.2f} "
-              f"on {os.cpu_count()} CPUs:", flush=True)
+        print(
+            f"GET /contacts, {RUNS} requests per case after {WARMUP} unmeasured (deep page: the cursor "
+            f"reached by following Next {DEEP_PAGES} times); load average {os.getloadavg()[0]:.2f} "
+            f"on {os.cpu_count()} CPUs:",
+            flush=True,
+        )
         target = _time_cases(client, cases, RUNS, WARMUP)
         print(f"Harder filters, {HARD_RUNS} requests each (not in the target):", flush=True)
         hard = _time_cases(client, _hard_cases(), HARD_RUNS, HARD_WARMUP)

@@ -16,7 +16,6 @@ import time
 from urllib.parse import urlsplit
 
 import psutil
-
 from _common import create_staff, server, services, sign_in
 from contacts import seed
 
@@ -65,9 +64,12 @@ def export(url: str) -> dict[str, float]:
     sampler.join()
     rows = lines - 1  # the header
     return {
-        "export_rows": rows, "export_mb": round(size / 1e6, 1), "export_s": round(elapsed, 1),
+        "export_rows": rows,
+        "export_mb": round(size / 1e6, 1),
+        "export_s": round(elapsed, 1),
         "export_first_byte_ms": round(((first_byte or started) - started) * 1000, 1),
-        "server_rss_before_mb": round(before / MB), "server_rss_peak_mb": round(sampler.peak / MB),
+        "server_rss_before_mb": round(before / MB),
+        "server_rss_peak_mb": round(sampler.peak / MB),
         "server_rss_growth_mb": round((sampler.peak - before) / MB),
         "export_rows_per_s": round(rows / elapsed),
     }

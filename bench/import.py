@@ -25,13 +25,14 @@ import time
 from pathlib import Path
 
 import psycopg
-
 from _common import services
 
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 UPSERT = os.environ.get("BENCH_UPSERT", "") not in ("", "0")
 SEED = 20261201
-FIRST = "Ada Bob Chloé Dan Eve Finn Gus Hana Iris Jon Kai Lea Max Nia Oli Pia Raj Sol Tom Uma Vic Wen Xia Yan Zoë".split()
+FIRST = (
+    "Ada Bob Chloé Dan Eve Finn Gus Hana Iris Jon Kai Lea Max Nia Oli Pia Raj Sol Tom Uma Vic Wen Xia Yan Zoë".split()
+)
 LAST = "Smith Jones García Müller Rossi Dubois Silva Kowalski Nowak Jensen Ivanova Tanaka O'Brien Núñez".split()
 TAGS = ["newsletter", "customer", "lead", "vip", "trial", "partner", "beta", "press"]
 PLANS = ["free", "starter", "pro", "enterprise"]
@@ -54,8 +55,10 @@ def write_csv(path: Path, rows: int) -> dict[str, int]:
                 email = f"user{i}@{DOMAINS[i % len(DOMAINS)]}"
             tags = ", ".join(rng.sample(TAGS, 2))
             company = f'"Acme {i % 5000}; Holdings"' if i % 7 == 0 else f"Acme {i % 5000}"
-            f.write(f"{email};{rng.choice(FIRST)};{rng.choice(LAST)};{company};Engineer;+1 555 {i:07d};"
-                    f"Oslo;\"{tags}\";{rng.choice(PLANS)};{'es' if i % 3 else 'en'}\r\n")
+            f.write(
+                f"{email};{rng.choice(FIRST)};{rng.choice(LAST)};{company};Engineer;+1 555 {i:07d};"
+                f'Oslo;"{tags}";{rng.choice(PLANS)};{"es" if i % 3 else "en"}\r\n'
+            )
             if i % 10_000 == 5_000:
                 f.write("\r\n")
                 blank += 1
@@ -81,8 +84,9 @@ async def job_figures(job_id: int) -> dict[str, int]:
 
     async with get_sessionmaker()() as session:
         job = await session.get(ImportJob, job_id)
-        return {name: getattr(job, name) for name in
-                ("total", "inserted", "updated", "skipped", "duplicates", "rejected")} | {"status": job.status}
+        return {
+            name: getattr(job, name) for name in ("total", "inserted", "updated", "skipped", "duplicates", "rejected")
+        } | {"status": job.status}
 
 
 def timed_run(job_id: int) -> float:

@@ -30,13 +30,21 @@ def _condition(field: str, op: str, value) -> dict:
 
 SEGMENTS = {
     # the figure: three conditions of three kinds (tag, custom field, relative date)
-    "three_conditions": _rules("AND", _condition("tags", "has_any", ["newsletter"]),
-                               _condition("custom.plan", "eq", "pro"), _condition("date_added", "within_last", 365)),
-    "nested_or": _rules("AND", _condition("status", "eq", "active"),
-                        _rules("OR", _condition("tags", "has_all", ["customer", "newsletter"]),
-                               _condition("custom.score", "gte", 90)),
-                        _condition("company", "contains", "harbor")),
-    "rare_tag_recent": _rules("AND", _condition("tags", "has_any", ["partner"]), _condition("date_added", "gte", "-90d")),
+    "three_conditions": _rules(
+        "AND",
+        _condition("tags", "has_any", ["newsletter"]),
+        _condition("custom.plan", "eq", "pro"),
+        _condition("date_added", "within_last", 365),
+    ),
+    "nested_or": _rules(
+        "AND",
+        _condition("status", "eq", "active"),
+        _rules("OR", _condition("tags", "has_all", ["customer", "newsletter"]), _condition("custom.score", "gte", 90)),
+        _condition("company", "contains", "harbor"),
+    ),
+    "rare_tag_recent": _rules(
+        "AND", _condition("tags", "has_any", ["partner"]), _condition("date_added", "gte", "-90d")
+    ),
     "everyone_active": _rules("AND", _condition("status", "eq", "active")),
 }
 

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import psutil
-
 from _common import ROOT, _free_port, services
 
 RECIPIENTS = int(os.environ.get("BENCH_RECIPIENTS", "100000"))
@@ -39,17 +38,18 @@ class Sink:
     def __init__(self) -> None:
         self.port = _free_port()
         # The counter goes to a file: into an unread pipe it would fill the pipe and stall the sink.
-        self.output = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [SINK, "-c", "-u", "root", f"127.0.0.1:{self.port}", "1000"], stdout=self.output, stderr=subprocess.DEVNULL,
-        )
+        self.output = Path(tempfile.mkstemp(prefix="mr-bench-sink-")[1])
+        with self.output.open("w") as out:  # the sink keeps its own copy of the file
+            self.proc = subprocess.Popen(
+                [SINK, "-c", "-u", "root", f"127.0.0.1:{self.port}", "1000"], stdout=out, stderr=subprocess.DEVNULL
+            )
         time.sleep(0.5)
 
     def stop(self) -> int:
         self.proc.terminate()
         self.proc.wait(timeout=10)
-        self.output.seek(0)
-        counts = re.findall(rb"\d+", self.output.read())
+        counts = re.findall(rb"\d+", self.output.read_bytes())
+        self.output.unlink()
         return int(counts[-1]) if counts else 0
 
 
@@ -57,8 +57,23 @@ def reference_rate(messages: int) -> float:
     sink = Sink()
     try:
         start = time.perf_counter()
-        subprocess.run([SOURCE, "-s", "20", "-m", str(messages), "-l", "3000", "-f", "news@example.com",
-                        "-t", "reader@example.com", f"127.0.0.1:{sink.port}"], check=True)
+        subprocess.run(
+            [
+                SOURCE,
+                "-s",
+                "20",
+                "-m",
+                str(messages),
+                "-l",
+                "3000",
+                "-f",
+                "news@example.com",
+                "-t",
+                "reader@example.com",
+                f"127.0.0.1:{sink.port}",
+            ],
+            check=True,
+        )
         return messages / (time.perf_counter() - start)
     finally:
         sink.stop()
@@ -67,29 +82,43 @@ def reference_rate(messages: int) -> float:
 async def arrange(port: int) -> int:
     from sqlalchemy import text
 
+    from webapp.campaigns.service import campaigns
     from webapp.core.db import get_sessionmaker
     from webapp.lists.models import EmailList
     from webapp.settings.models import SmtpServer
-    from webapp.campaigns.service import campaigns
     from webapp.settings.service import organisation as org_settings
 
     async with get_sessionmaker()() as session:
-        await session.execute(text("""
+        await session.execute(
+            text("""
             INSERT INTO contacts (email, first_name, last_name, company, custom_fields)
             SELECT 'reader' || i || '@example.com', 'Reader' || i, 'Surname' || (i % 997), 'Company ' || (i % 1000),
                    CASE WHEN i % 3 = 0 THEN '{"plan": "pro"}'::jsonb ELSE '{}'::jsonb END
-            FROM generate_series(1, :n) i"""), {"n": RECIPIENTS})
+            FROM generate_series(1, :n) i"""),
+            {"n": RECIPIENTS},
+        )
         email_list = EmailList(name="Bench readers")
         session.add(email_list)
         session.add(SmtpServer(name="smtp-sink", host="127.0.0.1", port=port, tls_mode="none", max_connections=20))
         await session.flush()
-        await session.execute(text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"),
-                              {"l": email_list.id})
-        await org_settings.save(session, org_settings.OrgSettings(
-            organisation_name="Bench Ltd", postal_address="1 Bench Road, Benchville"))
-        campaign = await campaigns.create_campaign(session, {
-            "name": "Bench", "subject": "News for {{ first_name }}", "from_email": "news@example.com",
-            "from_name": "Bench News", "html_content": HTML, "list_ids": [email_list.id]}, created_by="bench")
+        await session.execute(
+            text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"), {"l": email_list.id}
+        )
+        await org_settings.save(
+            session, org_settings.OrgSettings(organisation_name="Bench Ltd", postal_address="1 Bench Road, Benchville")
+        )
+        campaign = await campaigns.create_campaign(
+            session,
+            {
+                "name": "Bench",
+                "subject": "News for {{ first_name }}",
+                "from_email": "news@example.com",
+                "from_name": "Bench News",
+                "html_content": HTML,
+                "list_ids": [email_list.id],
+            },
+            created_by="bench",
+        )
         await session.execute(text("ANALYZE"))
         await session.commit()
         return campaign.id
@@ -98,9 +127,9 @@ async def arrange(port: int) -> int:
 async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float]:
     """Send, and sample memory: worker_peak_rss is the largest single worker process (each is
     one `mailroom worker` process's share); the total adds the supervisor and all processes."""
-    from webapp.core.db import get_sessionmaker
     from webapp.campaigns.models import Campaign
     from webapp.campaigns.service import campaigns
+    from webapp.core.db import get_sessionmaker
 
     async with get_sessionmaker()() as session:
         await campaigns.send_now(session, campaign_id)
@@ -111,8 +140,12 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[floa
             peak_rss, peak_total = max(peak_rss, *sizes), max(peak_total, sum(sizes))
             session.expire_all()
             campaign = await session.get(Campaign, campaign_id)
-            print(f"\r{campaign.status}: {campaign.sent_count:,}/{campaign.total_recipients:,} sent",
-                  end="", file=sys.stderr, flush=True)
+            print(
+                f"\r{campaign.status}: {campaign.sent_count:,}/{campaign.total_recipients:,} sent",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
             if campaign.status != "sending" and campaign.materialised_at is not None:
                 break
             await asyncio.sleep(0.2)
@@ -130,14 +163,19 @@ def main() -> None:
         sink = Sink()
         campaign_id = asyncio.run(arrange(sink.port))
         env = {**os.environ, "MAILROOM_SEND_BATCH_SIZE": "500", "MAILROOM_SCHEDULER_INTERVAL": "0.5"}
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "webapp.cli", "worker"], cwd=ROOT,
-            env={**env, "MAILROOM_WORKER_PROCESSES": str(WORKER_PROCESSES), "MAILROOM_WORKER_THREADS": "4"},
-            stdout=open(ROOT / "bench" / "send-worker.log", "w"), stderr=subprocess.STDOUT,
-        )
+        with open(ROOT / "bench" / "send-worker.log", "w") as log:  # the worker keeps its own copy
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "webapp.cli", "worker"],
+                cwd=ROOT,
+                env={**env, "MAILROOM_WORKER_PROCESSES": str(WORKER_PROCESSES), "MAILROOM_WORKER_THREADS": "4"},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         try:
             time.sleep(2)
-            elapsed, sent, peak_rss_mb, peak_total_mb = asyncio.run(start_and_wait(campaign_id, psutil.Process(worker.pid)))
+            elapsed, sent, peak_rss_mb, peak_total_mb = asyncio.run(
+                start_and_wait(campaign_id, psutil.Process(worker.pid))
+            )
         finally:
             worker.terminate()
             try:

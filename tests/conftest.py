@@ -33,8 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         from webapp.core import embedded
 
-        _services = embedded.start(data_dir, need_postgres=not os.environ.get("DATABASE_URL"),
-                                   need_redis=not os.environ.get("REDIS_URL"))
+        _services = embedded.start(
+            data_dir, need_postgres=not os.environ.get("DATABASE_URL"), need_redis=not os.environ.get("REDIS_URL")
+        )
         os.environ.setdefault("DATABASE_URL", _services.database_url)
         os.environ.setdefault("REDIS_URL", _services.redis_url)
     from webapp.cli import migrate
@@ -70,8 +71,10 @@ def live_server() -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": f"http://127.0.0.1:{port}"}
     (ROOT / "test-logs").mkdir(exist_ok=True)
-    log = open(ROOT / "test-logs" / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(ROOT / "test-logs" / "server.log", "w") as log:  # the server keeps its own copy of the file
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -91,9 +94,24 @@ def live_server() -> Iterator[str]:
 
 # ---- database -----------------------------------------------------------------------------
 
-TABLES = ["list_members", "email_lists", "contacts", "api_keys", "users", "email_templates", "campaigns",
-          "deliveries", "links", "email_events", "smtp_servers", "app_settings", "outbox_messages", "suppressions",
-          "import_jobs", "import_rejects"]
+TABLES = [
+    "list_members",
+    "email_lists",
+    "contacts",
+    "api_keys",
+    "users",
+    "email_templates",
+    "campaigns",
+    "deliveries",
+    "links",
+    "email_events",
+    "smtp_servers",
+    "app_settings",
+    "outbox_messages",
+    "suppressions",
+    "import_jobs",
+    "import_rejects",
+]
 
 
 async def _reset_state() -> None:
@@ -158,6 +176,7 @@ def reset_state_sync() -> None:
 
 
 # ---- acting as staff and as API clients --------------------------------------------------
+
 
 class StaffClient(httpx.Client):
     """Sends the CSRF token on every unsafe request, like the app's HTMX set-up does."""

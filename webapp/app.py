@@ -9,6 +9,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
@@ -32,15 +33,16 @@ from litestar.template.config import TemplateConfig
 from sqlalchemy import text
 
 from webapp import routes
-from webapp.core.deps import provide_db_session, provide_settings
-from webapp.core.sessions import SessionConfig
-from webapp.core.security import PUBLIC_PATHS, AuthenticationMiddleware, role_guard
-from webapp.core.server_timing import server_timing_middleware
-from webapp.core.template_helpers import register_template_helpers
-from webapp.core.db import get_engine
-from webapp.core.redis import get_redis
-from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.config import get_settings
+from webapp.core.db import get_engine
+from webapp.core.deps import provide_db_session, provide_settings
+from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from webapp.core.redis import get_redis
+from webapp.core.security import PUBLIC_PATHS, AuthenticationMiddleware, PrincipalSources, role_guard
+from webapp.core.server_timing import server_timing_middleware
+from webapp.core.sessions import SessionConfig
+from webapp.core.template_helpers import register_template_helpers
+from webapp.staff.service import api_keys, users
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("mailroom")
@@ -52,11 +54,11 @@ async def healthz() -> Response[dict[str, str]]:
     try:
         async with get_engine().connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+    except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
         await get_redis().ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         checks["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return Response(checks, status_code=200 if healthy else 503)
@@ -64,12 +66,18 @@ async def healthz() -> Response[dict[str, str]]:
 
 # ---- errors -> responses -------------------------------------------------------------------
 
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
-def _json_error(status: int, detail: str, errors: list[dict[str, str]] | None = None,
-                headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def _json_error(
+    status: int,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
     body: dict[str, Any] = {"status_code": status, "detail": detail}
     if errors:
         body["errors"] = errors
@@ -78,8 +86,7 @@ def _json_error(status: int, detail: str, errors: list[dict[str, str]] | None = 
 
 
 def _error_page(request: Request, status: int, title: str, message: str) -> Response:
-    return Template("error.html", context={"status": status, "title": title, "message": message},
-                    status_code=status)
+    return Template("error.html", context={"status": status, "title": title, "message": message}, status_code=status)
 
 
 def _domain_status(exc: DomainError) -> int:
@@ -173,6 +180,7 @@ EXCEPTION_HANDLERS = {
 
 # ---- the app -------------------------------------------------------------------------------
 
+
 def create_app() -> Litestar:
     settings = get_settings()
     secret = settings.secret_key()
@@ -218,6 +226,7 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],
+        state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_user)}),
         dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
         middleware=[
             server_timing_middleware,
@@ -243,9 +252,7 @@ def create_app() -> Litestar:
                     favicon="<link rel='icon' href='data:,'>",  # the default loads one from a CDN
                 )
             ],
-            components=Components(
-                security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}
-            ),
+            components=Components(security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}),
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         debug=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import os
 import signal
@@ -49,8 +50,14 @@ def worker_command() -> list[str]:
 
     server = get_settings().server
     return [
-        sys.executable, "-m", "dramatiq", "webapp.worker",
-        "--processes", str(server.worker_processes), "--threads", str(server.worker_threads),
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "webapp.worker",
+        "--processes",
+        str(server.worker_processes),
+        "--threads",
+        str(server.worker_threads),
     ]
 
 
@@ -78,21 +85,23 @@ def create_user(args: argparse.Namespace) -> None:
 
 
 def capture_smtp(args: argparse.Namespace) -> None:
-    from webapp.delivery.capture_smtp import serve
     from webapp.core.config import get_settings
+    from webapp.delivery.capture_smtp import serve
 
     port = args.port or get_settings().delivery.dev_smtp_port
     try:
         asyncio.run(serve(args.host, port))
     except OSError as exc:
-        sys.exit(f"error: the capture SMTP server cannot listen on {args.host}:{port}: {exc} "
-                 "(choose another port with MAILROOM_DEV_SMTP_PORT)")
+        sys.exit(
+            f"error: the capture SMTP server cannot listen on {args.host}:{port}: {exc} "
+            "(choose another port with MAILROOM_DEV_SMTP_PORT)"
+        )
 
 
 async def _ensure_first_admin() -> str | None:
+    from webapp.core.config import get_settings
     from webapp.core.db import get_sessionmaker
     from webapp.staff.service import users
-    from webapp.core.config import get_settings
 
     async with get_sessionmaker()() as session, session.begin():
         return await users.ensure_first_admin(session, get_settings().admin_email)
@@ -122,9 +131,12 @@ def dev() -> None:
     password = asyncio.run(_ensure_first_admin())
     url = settings.server.public_url
     if password:
-        print(f"\n  First admin account created. Sign in at {url}/login\n"
-              f"    email:    {settings.admin_email}\n    password: {password}\n"
-              "  (shown once; change it under Settings → Users)\n", flush=True)
+        print(
+            f"\n  First admin account created. Sign in at {url}/login\n"
+            f"    email:    {settings.admin_email}\n    password: {password}\n"
+            "  (shown once; change it under Settings → Users)\n",
+            flush=True,
+        )
     capture_port = settings.delivery.dev_smtp_port
     os.environ["MAILROOM_DEV_SMTP"] = f"127.0.0.1:{capture_port}"  # inherited by the web app and the worker
     print(f"Mailroom is running at {url} (Ctrl-C to stop)", flush=True)
@@ -144,10 +156,8 @@ def dev() -> None:
     children = [subprocess.Popen(command, start_new_session=True) for command in commands]
     try:
         while all(child.poll() is None for child in children):
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 children[0].wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                pass
     except KeyboardInterrupt:
         pass
     finally:

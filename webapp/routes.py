@@ -32,18 +32,36 @@ from webapp.tracking.public import TrackingController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
 STAFF_PAGES = [
-    AuthController, DashboardController,
-    CampaignsController, CampaignWizardController, CampaignLiveController,
-    ContactsController, ContactPrivacyController, SuppressionController,
-    ImportsController, ImportLiveController, ExportsController,
-    ListsController, SegmentsController, TemplatesController, OutboxController,
-    UsersController, ApiKeysController, OrgSettingsController, SmtpServersController,
+    AuthController,
+    DashboardController,
+    CampaignsController,
+    CampaignWizardController,
+    CampaignLiveController,
+    ContactsController,
+    ContactPrivacyController,
+    SuppressionController,
+    ImportsController,
+    ImportLiveController,
+    ExportsController,
+    ListsController,
+    SegmentsController,
+    TemplatesController,
+    OutboxController,
+    UsersController,
+    ApiKeysController,
+    OrgSettingsController,
+    SmtpServersController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
 API = [
-    ApiContactsController, ApiListsController, ApiTemplatesController, ApiCampaignsController,
-    ApiSuppressionController, ApiContactPrivacyController, ApiImportsController,
+    ApiContactsController,
+    ApiListsController,
+    ApiTemplatesController,
+    ApiCampaignsController,
+    ApiSuppressionController,
+    ApiContactPrivacyController,
+    ApiImportsController,
 ]
 
 # Subscribers and mail clients: no staff session.

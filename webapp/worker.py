@@ -50,7 +50,7 @@ class SchedulerClock(dramatiq.Middleware):
             try:
                 if client.set("mailroom:scheduler:tick", "1", nx=True, px=int(interval * 1000)):
                     tick.send()
-            except Exception:  # noqa: BLE001 - the clock must keep running through Redis hiccups
+            except Exception:
                 log.exception("scheduler tick failed")
 
 

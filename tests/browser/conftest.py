@@ -10,8 +10,13 @@ from playwright.sync_api import expect
 from tests.conftest import TEST_PASSWORD, create_user, reset_state_sync, run_db
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -31,6 +36,7 @@ def base_url(live_server):
 
 # Browser tests are plain (sync) functions: Playwright's sync API refuses to run inside an event
 # loop. They arrange data with run_db(), which uses its own thread, loop and engine.
+
 
 @pytest.fixture
 def clean():

@@ -50,14 +50,22 @@ def shot(page, name: str) -> None:
 
 def arrange(sink_port: int) -> int:
     async def go(session):
-        await org_settings.save(session, org_settings.OrgSettings(
-            organisation_name="Northwind Outfitters", postal_address="12 Harbour Road, Bristol BS1 4RN",
-            default_from_name="Northwind", default_from_email="news@northwind.example"))
+        await org_settings.save(
+            session,
+            org_settings.OrgSettings(
+                organisation_name="Northwind Outfitters",
+                postal_address="12 Harbour Road, Bristol BS1 4RN",
+                default_from_name="Northwind",
+                default_from_email="news@northwind.example",
+            ),
+        )
         email_list = await audience(session, 50, name="Spring launch")
         await smtp_server(session, sink_port)
-        await templates.create_template(session, {
-            "name": "Spring collection", "subject": "Spring is here",
-            "html_content": TEMPLATE_HTML}, created_by="Designer")
+        await templates.create_template(
+            session,
+            {"name": "Spring collection", "subject": "Spring is here", "html_content": TEMPLATE_HTML},
+            created_by="Designer",
+        )
         return email_list.id
 
     return run_db(go)

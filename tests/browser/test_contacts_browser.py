@@ -39,9 +39,18 @@ PEOPLE = [
 
 
 def seed_people() -> None:
-    rows = [{"email": f"{key}@example.com", "first_name": first, "last_name": last, "company": company,
-             "tags": tags, "status": status, "is_active": status == "active"}
-            for key, first, last, company, tags, status in PEOPLE]
+    rows = [
+        {
+            "email": f"{key}@example.com",
+            "first_name": first,
+            "last_name": last,
+            "company": company,
+            "tags": tags,
+            "status": status,
+            "is_active": status == "active",
+        }
+        for key, first, last, company, tags, status in PEOPLE
+    ]
 
     async def go(session):
         await session.execute(insert(Contact), rows)

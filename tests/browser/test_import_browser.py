@@ -14,13 +14,13 @@ from tests.conftest import run_db
 from tests.support.workers import worker  # noqa: F401  (fixture: a real Dramatiq worker process)
 
 MESSY = codecs.BOM_UTF8 + (
-    "E-mail;Vorname;Company;Plan\r\n"
-    "ada@example.com;Ada;\"Engines; Ltd\";pro\r\n"
-    "\r\n"
-    "grace@example;Grace;Navy;free\r\n"
-    "linus@example.org;Linus;Kernel;free\r\n"
-    "ADA@example.com;Ada twice;Dup;pro\r\n"
-).encode()
+    b"E-mail;Vorname;Company;Plan\r\n"
+    b'ada@example.com;Ada;"Engines; Ltd";pro\r\n'
+    b"\r\n"
+    b"grace@example;Grace;Navy;free\r\n"
+    b"linus@example.org;Linus;Kernel;free\r\n"
+    b"ADA@example.com;Ada twice;Dup;pro\r\n"
+)
 
 
 def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url, worker):  # noqa: F811
@@ -59,7 +59,8 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
     expect(bad).to_contain_text("The part after the @-sign is not valid.")
     expect(page.locator("#reject-line-6")).to_contain_text("Same address as line 2.")
     expect(page.get_by_role("link", name=re.compile("Download rejected"))).to_have_attribute(
-        "href", re.compile(r"/contacts/import/\d+/rejects\.csv"))
+        "href", re.compile(r"/contacts/import/\d+/rejects\.csv")
+    )
 
     page.screenshot(path="/tmp/shots/import-report.png", full_page=True)
     page.locator(".sidebar").get_by_role("link", name="Contacts").click()
@@ -69,6 +70,7 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
         from sqlalchemy import select
 
         from webapp.contacts.models import Contact
+
         return {c.email: (c.first_name, c.company, c.custom_fields) for c in await session.scalars(select(Contact))}
 
     assert run_db(imported) == {

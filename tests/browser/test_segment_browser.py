@@ -20,8 +20,10 @@ def tag_the_audience() -> None:
 
     async def go(session):
         await session.execute(text("UPDATE contacts SET tags = '{vip}' WHERE email ~ '^person[0-9]@'"))
-        await session.execute(text("""UPDATE contacts SET custom_fields = '{"plan": "pro"}'
-                                      WHERE email IN ('person3@example.com', 'person20@example.com')"""))
+        await session.execute(
+            text("""UPDATE contacts SET custom_fields = '{"plan": "pro"}'
+                                      WHERE email IN ('person3@example.com', 'person20@example.com')""")
+        )
 
     run_db(go)
 
@@ -105,6 +107,7 @@ def build_segment(page) -> None:
     page.get_by_role("button", name="Create segment").click()
     expect(page.locator(".flash-success")).to_contain_text("Segment 'Engaged VIPs' created: 3 contacts match now.")
     expect(page.locator(".segment-words")).to_contain_text(
-        "Tags has any of vip and (Company is “Company 1” or plan (custom field) is “pro”)")
+        "Tags has any of vip and (Company is “Company 1” or plan (custom field) is “pro”)"
+    )
     expect(page.locator(".stat-value")).to_have_text("3")
     shot(page, "segment-detail")

@@ -22,13 +22,22 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 
 def arrange(sink_port: int):
     async def go(session):
-        await org_settings.save(session, org_settings.OrgSettings(
-            organisation_name="Northwind Outfitters", postal_address="12 Harbour Road, Bristol BS1 4RN",
-            default_from_name="Northwind", default_from_email="news@northwind.example"))
+        await org_settings.save(
+            session,
+            org_settings.OrgSettings(
+                organisation_name="Northwind Outfitters",
+                postal_address="12 Harbour Road, Bristol BS1 4RN",
+                default_from_name="Northwind",
+                default_from_email="news@northwind.example",
+            ),
+        )
         await smtp_server(session, sink_port)
         await session.commit()
-        newsletter = await public_list(session, "Northwind Newsletter",
-                                       consent_text="I agree to receive the newsletter and accept the privacy policy.")
+        newsletter = await public_list(
+            session,
+            "Northwind Newsletter",
+            consent_text="I agree to receive the newsletter and accept the privacy policy.",
+        )
         events = await public_list(session, "Store events")
         return newsletter.id, events.id
 
@@ -37,16 +46,39 @@ def arrange(sink_port: int):
 
 def state(email: str) -> dict:
     async def go(session):
-        contact = (await session.execute(text(
-            "SELECT id, status, topics, frequency, language FROM contacts WHERE email = :e"), {"e": email})).one()
-        lists = list(await session.scalars(text(
-            "SELECT l.name FROM list_members m JOIN email_lists l ON l.id = m.list_id WHERE m.contact_id = :c "
-            "ORDER BY l.name"), {"c": contact.id}))
-        subscriptions = dict((await session.execute(text(
-            "SELECT l.name, s.status FROM subscriptions s JOIN email_lists l ON l.id = s.list_id "
-            "WHERE s.contact_id = :c"), {"c": contact.id})).all())
-        return {"status": contact.status, "topics": contact.topics, "frequency": contact.frequency,
-                "language": contact.language, "lists": lists, "subscriptions": subscriptions}
+        contact = (
+            await session.execute(
+                text("SELECT id, status, topics, frequency, language FROM contacts WHERE email = :e"), {"e": email}
+            )
+        ).one()
+        lists = list(
+            await session.scalars(
+                text(
+                    "SELECT l.name FROM list_members m JOIN email_lists l ON l.id = m.list_id WHERE m.contact_id = :c "
+                    "ORDER BY l.name"
+                ),
+                {"c": contact.id},
+            )
+        )
+        subscriptions = dict(
+            (
+                await session.execute(
+                    text(
+                        "SELECT l.name, s.status FROM subscriptions s JOIN email_lists l ON l.id = s.list_id "
+                        "WHERE s.contact_id = :c"
+                    ),
+                    {"c": contact.id},
+                )
+            ).all()
+        )
+        return {
+            "status": contact.status,
+            "topics": contact.topics,
+            "frequency": contact.frequency,
+            "language": contact.language,
+            "lists": lists,
+            "subscriptions": subscriptions,
+        }
 
     return run_db(go)
 
@@ -70,7 +102,7 @@ def fits_the_phone(page) -> None:
 
 def test_subscribe_confirm_change_preferences_and_unsubscribe_on_a_phone(clean, browser, base_url):
     with SmtpSink() as sink:
-        newsletter_id, events_id = arrange(sink.port)
+        newsletter_id, _ = arrange(sink.port)
         worker = WorkerProcess("subscribe-browser-worker", MAILROOM_BASE_URL=base_url).start()
         context = browser.new_context(**PHONE)
         page = context.new_page()

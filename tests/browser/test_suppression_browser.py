@@ -55,7 +55,8 @@ def test_editor_manages_the_suppression_list(editor, page, base_url):
     expect(page).to_have_url(re.compile(r"/suppression\?q=gr"))  # the search is in the address bar
 
     page.locator("#suppression-results tbody tr", has_text="grace@example.com").get_by_role(
-        "link", name="Remove…").click()
+        "link", name="Remove…"
+    ).click()
     expect(page.locator("h1")).to_have_text("Remove from the suppression list")
     page.get_by_role("button", name="Remove from the list").click()
     expect(page.locator("#removal-reason-error")).to_contain_text("Say why")

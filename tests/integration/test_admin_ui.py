@@ -26,6 +26,7 @@ def can_sign_in(base_url: str, email: str, password: str) -> bool:
 
 # ---- users -------------------------------------------------------------------------------------
 
+
 async def test_admin_sees_every_account(staff, db):
     client = await staff("admin")
     await create_user(db, "viewer")
@@ -38,8 +39,10 @@ async def test_admin_sees_every_account(staff, db):
 
 async def test_admin_creates_an_account_that_can_sign_in(staff, db, live_server):
     client = await staff("admin")
-    response = client.post("/settings/users", data={"email": "New.Person@Example.com", "name": "New Person",
-                                                    "role": "editor", "password": NEW_PASSWORD})
+    response = client.post(
+        "/settings/users",
+        data={"email": "New.Person@Example.com", "name": "New Person", "role": "editor", "password": NEW_PASSWORD},
+    )
     assert response.status_code == 303 and response.headers["location"] == "/settings/users"
     row = await user_row(db, "New.Person@example.com")
     assert (row.name, row.role, row.is_active) == ("New Person", "editor", True)
@@ -49,8 +52,10 @@ async def test_admin_creates_an_account_that_can_sign_in(staff, db, live_server)
 
 async def test_account_form_errors_sit_next_to_fields(staff, db):
     client = await staff("admin")
-    short = client.post("/settings/users", data={"email": "someone@example.com", "name": "Some <One>",
-                                                 "role": "viewer", "password": "short"})
+    short = client.post(
+        "/settings/users",
+        data={"email": "someone@example.com", "name": "Some <One>", "role": "viewer", "password": "short"},
+    )
     assert short.status_code == 422
     assert "Use at least 10 characters." in short.text
     assert 'value="someone@example.com"' in short.text and 'value="Some &lt;One&gt;"' in short.text
@@ -62,8 +67,9 @@ async def test_account_form_errors_sit_next_to_fields(staff, db):
     assert "Choose a role: admin, editor or viewer." in bad.text
     assert 'class="field invalid"' in bad.text
 
-    duplicate = client.post("/settings/users", data={"email": "ADMIN@example.com", "role": "viewer",
-                                                     "password": NEW_PASSWORD})
+    duplicate = client.post(
+        "/settings/users", data={"email": "ADMIN@example.com", "role": "viewer", "password": NEW_PASSWORD}
+    )
     assert duplicate.status_code == 422 and "A staff account for ADMIN@example.com already exists." in duplicate.text
     assert len((await db.scalars(select(User))).all()) == 1
 
@@ -74,8 +80,10 @@ async def test_admin_edits_role_name_activity_and_password(staff, db, live_serve
     form = client.get(f"/settings/users/{other.id}/edit").text
     assert 'value="Viewer"' in form and '<option value="viewer" selected>' in form and " checked>" in form
 
-    response = client.post(f"/settings/users/{other.id}/edit",
-                           data={"name": "Vera", "role": "editor", "is_active": "true", "password": NEW_PASSWORD})
+    response = client.post(
+        f"/settings/users/{other.id}/edit",
+        data={"name": "Vera", "role": "editor", "is_active": "true", "password": NEW_PASSWORD},
+    )
     assert response.status_code == 303
     assert (await user_row(db, other.email))[1:] == ("Vera", "editor", True)
     assert can_sign_in(live_server, other.email, NEW_PASSWORD)
@@ -112,6 +120,7 @@ async def test_unknown_account_is_404(staff):
 
 
 # ---- API keys ------------------------------------------------------------------------------------
+
 
 def shown_key(page: str) -> str:
     return html.unescape(re.search(r'<p class="secret" id="new-api-key">([^<]+)</p>', page).group(1))
@@ -168,7 +177,9 @@ async def test_api_key_form_errors(staff, db):
     assert unnamed.status_code == 422 and "Give the key a name that says who uses it." in unnamed.text
     assert '<option value="viewer" selected>' in unnamed.text
     admin_key = client.post("/settings/api-keys", data={"name": "Root", "role": "admin"})
-    assert admin_key.status_code == 422 and "API keys are editor (read and write) or viewer (read only)." in admin_key.text
+    assert (
+        admin_key.status_code == 422 and "API keys are editor (read and write) or viewer (read only)." in admin_key.text
+    )
     assert 'value="Root"' in admin_key.text
     assert (await db.scalars(select(ApiKey))).all() == []
 

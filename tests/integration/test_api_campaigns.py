@@ -3,25 +3,65 @@ state machine's 409s, readiness as a 422 naming fields, scheduling in a time zon
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
 from tests.support.campaigns import HTML, audience
 from webapp.campaigns.models import Campaign
-from webapp.templates.models import EmailTemplate
 from webapp.settings.service import organisation as org_settings
+from webapp.templates.models import EmailTemplate
 
 CAMPAIGN_KEYS = {
-    "id", "name", "subject", "from_email", "from_name", "reply_to", "template_id", "list_ids", "status",
-    "status_reason", "scheduled_time", "timezone", "sent_time", "completed_time", "total_recipients", "sent_count",
-    "delivered_count", "failed_count", "opened_count", "clicked_count", "bounced_count", "unsubscribed_count",
-    "complained_count", "open_rate", "click_rate", "bounce_rate", "unsubscribe_rate", "settings", "created_by",
-    "created_at", "updated_at",
+    "id",
+    "name",
+    "subject",
+    "from_email",
+    "from_name",
+    "reply_to",
+    "template_id",
+    "list_ids",
+    "status",
+    "status_reason",
+    "scheduled_time",
+    "timezone",
+    "sent_time",
+    "completed_time",
+    "total_recipients",
+    "sent_count",
+    "delivered_count",
+    "failed_count",
+    "opened_count",
+    "clicked_count",
+    "bounced_count",
+    "unsubscribed_count",
+    "complained_count",
+    "open_rate",
+    "click_rate",
+    "bounce_rate",
+    "unsubscribe_rate",
+    "settings",
+    "created_by",
+    "created_at",
+    "updated_at",
 }
-EMAIL_KEYS = {"id", "campaign_id", "contact_id", "to_email", "from_email", "subject", "status", "sent_time",
-              "opened_time", "clicked_time", "bounced_time", "unsubscribed_time", "error_message", "created_at",
-              "updated_at"}
+EMAIL_KEYS = {
+    "id",
+    "campaign_id",
+    "contact_id",
+    "to_email",
+    "from_email",
+    "subject",
+    "status",
+    "sent_time",
+    "opened_time",
+    "clicked_time",
+    "bounced_time",
+    "unsubscribed_time",
+    "error_message",
+    "created_at",
+    "updated_at",
+}
 SETTINGS = {"track_opens": True, "track_clicks": True, "unsubscribe_link": True, "suppress_duplicates": True}
 
 
@@ -30,11 +70,17 @@ def fields(response) -> dict[str, str]:
 
 
 def seed_campaign(list_ids: list[int], **changes) -> dict:
-    return {"name": "Summer Sale Campaign", "subject": "Summer Sale - {{first_name}}!",
-            "from_email": "marketing@example.com", "from_name": "Marketing Team", "reply_to": "support@example.com",
-            "html_content": HTML, "list_ids": list_ids, "settings": {"track_opens": True, "track_clicks": True,
-                                                                     "unsubscribe_link": True, "suppress_duplicates": True},
-            **changes}
+    return {
+        "name": "Summer Sale Campaign",
+        "subject": "Summer Sale - {{first_name}}!",
+        "from_email": "marketing@example.com",
+        "from_name": "Marketing Team",
+        "reply_to": "support@example.com",
+        "html_content": HTML,
+        "list_ids": list_ids,
+        "settings": {"track_opens": True, "track_clicks": True, "unsubscribe_link": True, "suppress_duplicates": True},
+        **changes,
+    }
 
 
 async def test_create_get_and_list_in_the_seed_shape(api, db):
@@ -52,8 +98,10 @@ async def test_create_get_and_list_in_the_seed_shape(api, db):
     assert body["created_by"] == "api:test editor" and body["open_rate"] == 0.0 and body["scheduled_time"] is None
     assert client.get(f"/api/campaigns/{body['id']}").json() == body
 
-    from_template = client.post("/api/campaigns", json={"name": "From a template", "template_id": template.id,
-                                                        "settings": {"track_clicks": False}}).json()
+    from_template = client.post(
+        "/api/campaigns",
+        json={"name": "From a template", "template_id": template.id, "settings": {"track_clicks": False}},
+    ).json()
     assert from_template["html_content"] == "<p>Template {{ first_name }}</p>"
     assert from_template["subject"] == "From the template" and from_template["list_ids"] == []
     assert from_template["settings"] == {**SETTINGS, "track_clicks": False}
@@ -67,8 +115,12 @@ async def test_create_get_and_list_in_the_seed_shape(api, db):
 
 async def test_pages_follow_the_cursor(api, db):
     client = await api("viewer")
-    await db.execute(text("INSERT INTO campaigns (name, created_at) "
-                          "SELECT 'C' || i, now() - make_interval(secs => i) FROM generate_series(1, 5) i"))
+    await db.execute(
+        text(
+            "INSERT INTO campaigns (name, created_at) "
+            "SELECT 'C' || i, now() - make_interval(secs => i) FROM generate_series(1, 5) i"
+        )
+    )
     await db.commit()
     seen, cursor = [], None
     while True:
@@ -82,25 +134,45 @@ async def test_pages_follow_the_cursor(api, db):
 
 async def test_rates_are_percentages_of_messages_sent(api, db):
     client = await api("viewer")
-    db.add(Campaign(name="Done", status="sent", total_recipients=2000, sent_count=2000, opened_count=780,
-                    clicked_count=156, bounced_count=50, unsubscribed_count=10))
+    db.add(
+        Campaign(
+            name="Done",
+            status="sent",
+            total_recipients=2000,
+            sent_count=2000,
+            opened_count=780,
+            clicked_count=156,
+            bounced_count=50,
+            unsubscribed_count=10,
+        )
+    )
     await db.commit()
     body = client.get("/api/campaigns").json()["items"][0]
-    assert (body["open_rate"], body["click_rate"], body["bounce_rate"], body["unsubscribe_rate"]) == (39.0, 7.8, 2.5, 0.5)
+    assert (body["open_rate"], body["click_rate"], body["bounce_rate"], body["unsubscribe_rate"]) == (
+        39.0,
+        7.8,
+        2.5,
+        0.5,
+    )
 
 
 async def test_errors_name_the_field(api, db):
     client = await api("editor")
-    assert fields(client.post("/api/campaigns", json={"subject": "x"})) == {"name": "Object missing required field `name`"}
+    assert fields(client.post("/api/campaigns", json={"subject": "x"})) == {
+        "name": "Object missing required field `name`"
+    }
     wrong_type = client.post("/api/campaigns", json={"name": "x", "list_ids": "1"})
     assert wrong_type.status_code == 400 and "list_ids" in fields(wrong_type)
     unknown = client.post("/api/campaigns", json={"name": "x", "colour": "red", "settings": {"track_everything": True}})
     assert unknown.status_code == 422 and set(fields(unknown)) == {"colour", "settings.track_everything"}
-    bad = client.post("/api/campaigns", json={"name": "x", "from_email": "nope", "html_content": "{% if %}",
-                                              "list_ids": [424242], "template_id": 99})
+    bad = client.post(
+        "/api/campaigns",
+        json={"name": "x", "from_email": "nope", "html_content": "{% if %}", "list_ids": [424242], "template_id": 99},
+    )
     assert bad.status_code == 422 and {"from_email", "html_content"} <= set(fields(bad))
     assert fields(client.post("/api/campaigns", json={"name": "x", "list_ids": [424242]})) == {
-        "list_ids": "Unknown list ids: 424242."}
+        "list_ids": "Unknown list ids: 424242."
+    }
     nul = client.post("/api/campaigns", json={"name": "x", "html_content": "a\u0000b"})
     assert nul.status_code == 422 and "NUL" in fields(nul)["html_content"]
     assert client.post("/api/campaigns", json={"name": "x", "template_id": 2**70}).status_code == 400
@@ -139,7 +211,10 @@ async def test_send_needs_a_ready_campaign_and_follows_the_state_machine(api, db
     copy = client.post(f"/api/campaigns/{c['id']}/duplicate")
     assert copy.status_code == 201
     assert (copy.json()["status"], copy.json()["name"], copy.json()["list_ids"]) == (
-        "draft", "Copy of Summer Sale Campaign", [email_list.id])
+        "draft",
+        "Copy of Summer Sale Campaign",
+        [email_list.id],
+    )
     assert client.delete(f"/api/campaigns/{copy.json()['id']}").status_code == 204
     assert client.delete(f"/api/campaigns/{c['id']}").status_code == 204  # cancelled campaigns can go
     assert client.get(f"/api/campaigns/{c['id']}").status_code == 404
@@ -147,7 +222,9 @@ async def test_send_needs_a_ready_campaign_and_follows_the_state_machine(api, db
 
 async def test_put_changes_only_what_is_sent(api, db):
     client = await api("editor")
-    c = client.post("/api/campaigns", json={"name": "Draft", "subject": "Hi", "settings": {"track_opens": False}}).json()
+    c = client.post(
+        "/api/campaigns", json={"name": "Draft", "subject": "Hi", "settings": {"track_opens": False}}
+    ).json()
     changed = client.put(f"/api/campaigns/{c['id']}", json={"name": "Renamed", "settings": {"track_clicks": False}})
     assert changed.status_code == 200
     body = changed.json()
@@ -163,20 +240,24 @@ async def test_schedule_reads_a_naive_time_in_the_given_zone(api, db):
     await db.commit()
     c = client.post("/api/campaigns", json=seed_campaign([email_list.id])).json()
     year = datetime.now().year + 1
-    madrid = client.post(f"/api/campaigns/{c['id']}/schedule",
-                         json={"scheduled_time": f"{year}-01-15T10:00:00", "timezone": "Europe/Madrid"})
+    madrid = client.post(
+        f"/api/campaigns/{c['id']}/schedule",
+        json={"scheduled_time": f"{year}-01-15T10:00:00", "timezone": "Europe/Madrid"},
+    )
     assert madrid.status_code == 200, madrid.text
-    assert datetime.fromisoformat(madrid.json()["scheduled_time"]) == datetime(year, 1, 15, 9, 0, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(madrid.json()["scheduled_time"]) == datetime(year, 1, 15, 9, 0, tzinfo=UTC)
     assert (madrid.json()["status"], madrid.json()["timezone"]) == ("scheduled", "Europe/Madrid")
 
     utc = client.post(f"/api/campaigns/{c['id']}/schedule", json={"scheduled_time": f"{year}-01-15T10:00:00"}).json()
-    assert datetime.fromisoformat(utc["scheduled_time"]) == datetime(year, 1, 15, 10, 0, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(utc["scheduled_time"]) == datetime(year, 1, 15, 10, 0, tzinfo=UTC)
     offset = client.post(f"/api/campaigns/{c['id']}/schedule", json={"scheduled_time": f"{year}-01-15T10:00:00+05:00"})
-    assert datetime.fromisoformat(offset.json()["scheduled_time"]) == datetime(year, 1, 15, 5, 0, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(offset.json()["scheduled_time"]) == datetime(year, 1, 15, 5, 0, tzinfo=UTC)
 
-    for body, field in (({"scheduled_time": "2020-01-01T00:00:00"}, "scheduled_time"),
-                        ({"scheduled_time": "next tuesday"}, "scheduled_time"),
-                        ({"scheduled_time": f"{year}-01-15T10:00", "timezone": "Atlantis/Capital"}, "timezone")):
+    for body, field in (
+        ({"scheduled_time": "2020-01-01T00:00:00"}, "scheduled_time"),
+        ({"scheduled_time": "next tuesday"}, "scheduled_time"),
+        ({"scheduled_time": f"{year}-01-15T10:00", "timezone": "Atlantis/Capital"}, "timezone"),
+    ):
         response = client.post(f"/api/campaigns/{c['id']}/schedule", json=body)
         assert response.status_code == 422 and field in fields(response), body
     assert client.post(f"/api/campaigns/{c['id']}/schedule", json={}).status_code == 400
@@ -188,14 +269,18 @@ async def test_emails_in_the_seed_shape_personalised_with_status_filter_and_page
     client = await api("viewer")
     await audience(db, 5)
     await org_settings.save(db, org_settings.OrgSettings(organisation_name="Acme", postal_address="1 Main St"))
-    c = Campaign(name="Sent", subject="Hi {{ first_name }}", from_email="news@example.com", html_content=HTML,
-                 status="sent")
+    c = Campaign(
+        name="Sent", subject="Hi {{ first_name }}", from_email="news@example.com", html_content=HTML, status="sent"
+    )
     db.add(c)
     await db.flush()
-    await db.execute(text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at, error_message)
+    await db.execute(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at, error_message)
         SELECT :c, id, email, CASE WHEN first_name = 'Person3' THEN 'failed' ELSE 'sent' END, now(),
                CASE WHEN first_name = 'Person3' THEN '550 No such user' ELSE '' END
-        FROM contacts ORDER BY id"""), {"c": c.id})
+        FROM contacts ORDER BY id"""),
+        {"c": c.id},
+    )
     await db.commit()
 
     first = client.get(f"/api/campaigns/{c.id}/emails?limit=3").json()
@@ -203,7 +288,11 @@ async def test_emails_in_the_seed_shape_personalised_with_status_filter_and_page
     email = first["items"][1]
     assert set(email) == EMAIL_KEYS
     assert (email["subject"], email["from_email"], email["status"], email["error_message"]) == (
-        "Hi Person1", "news@example.com", "sent", None)
+        "Hi Person1",
+        "news@example.com",
+        "sent",
+        None,
+    )
     rest = client.get(f"/api/campaigns/{c.id}/emails", params={"limit": 3, "cursor": first["next_cursor"]}).json()
     assert [e["to_email"] for e in rest["items"]] == ["person3@example.com", "person4@example.com"]
     assert rest["next_cursor"] is None
@@ -223,8 +312,15 @@ async def test_viewer_keys_cannot_change_campaigns(api, db):
     db.add(Campaign(name="Draft"))
     await db.commit()
     campaign_id = await db.scalar(select(Campaign.id))
-    for path in ("", f"/{campaign_id}/send", f"/{campaign_id}/schedule", f"/{campaign_id}/pause",
-                 f"/{campaign_id}/resume", f"/{campaign_id}/cancel", f"/{campaign_id}/duplicate"):
+    for path in (
+        "",
+        f"/{campaign_id}/send",
+        f"/{campaign_id}/schedule",
+        f"/{campaign_id}/pause",
+        f"/{campaign_id}/resume",
+        f"/{campaign_id}/cancel",
+        f"/{campaign_id}/duplicate",
+    ):
         response = viewer.post(f"/api/campaigns{path}", json={"name": "x", "scheduled_time": "2099-01-01T00:00"})
         assert response.status_code == 403, path
     assert viewer.put(f"/api/campaigns/{campaign_id}", json={"name": "x"}).status_code == 403

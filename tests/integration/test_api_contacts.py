@@ -21,8 +21,20 @@ SEED_CONTACT = {
     "custom_fields": {"source": "website", "interests": "AI, ML"},
 }
 CONTACT_KEYS = {
-    "id", "email", "first_name", "last_name", "phone", "company", "job_title", "location", "tags",
-    "custom_fields", "is_active", "status", "date_added", "last_updated",
+    "id",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "job_title",
+    "location",
+    "tags",
+    "custom_fields",
+    "is_active",
+    "status",
+    "date_added",
+    "last_updated",
 }
 
 
@@ -45,8 +57,9 @@ async def test_create_get_update_delete(api):
     url = f"/api/contacts/{body['id']}"
     assert client.get(url).json() == body
 
-    updated = client.put(url, json={"first_name": "Johnathan", "company": "New Company",
-                                    "tags": ["developer", "management"]})
+    updated = client.put(
+        url, json={"first_name": "Johnathan", "company": "New Company", "tags": ["developer", "management"]}
+    )
     assert updated.status_code == 200, updated.text
     after = updated.json()
     assert after["first_name"] == "Johnathan" and after["company"] == "New Company"
@@ -79,10 +92,16 @@ async def test_duplicate_email_is_409_naming_the_existing_contact(api):
 
 async def test_rule_violations_are_422_naming_each_field(api):
     client = await api("editor")
-    response = client.post("/api/contacts", json={
-        "email": "not-an-address", "phone": "1" * 51, "custom_fields": {"bad name": "x"},
-        "nickname": "Jo", "shoe_size": 42,
-    })
+    response = client.post(
+        "/api/contacts",
+        json={
+            "email": "not-an-address",
+            "phone": "1" * 51,
+            "custom_fields": {"bad name": "x"},
+            "nickname": "Jo",
+            "shoe_size": 42,
+        },
+    )
     assert response.status_code == 422
     errors = fields(response)
     assert set(errors) == {"email", "phone", "custom_fields", "nickname", "shoe_size"}
@@ -148,8 +167,9 @@ async def _seed(client) -> dict[str, int]:
     ]
     ids = {}
     for email, company, tags, active in people:
-        response = client.post("/api/contacts", json={"email": email, "company": company, "tags": tags,
-                                                      "is_active": active})
+        response = client.post(
+            "/api/contacts", json={"email": email, "company": company, "tags": tags, "is_active": active}
+        )
         assert response.status_code == 201, response.text
         ids[email] = response.json()["id"]
     return ids
@@ -196,10 +216,14 @@ async def test_keyset_pages_cover_everything_once(api):
     assert seen == sorted(ids.values(), reverse=True)  # newest first, nobody twice
 
     filtered = client.get("/api/contacts", params={"tags": "newsletter", "limit": 2}).json()
-    rest = client.get("/api/contacts", params={"tags": "newsletter", "limit": 2,
-                                               "cursor": filtered["next_cursor"]}).json()
+    rest = client.get(
+        "/api/contacts", params={"tags": "newsletter", "limit": 2, "cursor": filtered["next_cursor"]}
+    ).json()
     assert [c["email"] for c in filtered["items"] + rest["items"]] == [
-        "dee@example.com", "cy@example.com", "ada@example.com"]
+        "dee@example.com",
+        "cy@example.com",
+        "ada@example.com",
+    ]
     assert rest["next_cursor"] is None
 
 
@@ -234,9 +258,18 @@ async def test_bad_query_parameters_are_400_naming_them(api, params, field):
 async def test_odd_but_wellformed_queries_do_not_fail(api):
     client = await api("viewer")
     await _seed(await api("editor"))
-    edges = [_cursor(["after", [when, 2**63 - 1]]) for when in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00")]
-    for params in ({"cursor": edges[0]}, {"cursor": edges[1]}, {"q": "!!! ''' @@ ..."}, {"q": "x" * 3000}, {"tags": ",,,"},
-                   {"company": "%' OR 1=1 --"}, {"limit": 500}):
+    edges = [
+        _cursor(["after", [when, 2**63 - 1]]) for when in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00")
+    ]
+    for params in (
+        {"cursor": edges[0]},
+        {"cursor": edges[1]},
+        {"q": "!!! ''' @@ ..."},
+        {"q": "x" * 3000},
+        {"tags": ",,,"},
+        {"company": "%' OR 1=1 --"},
+        {"limit": 500},
+    ):
         response = client.get("/api/contacts", params=params)
         assert response.status_code == 200, (params, response.text)
     assert len(client.get("/api/contacts", params={"tags": ",,,"}).json()["items"]) == 5

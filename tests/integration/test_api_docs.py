@@ -9,7 +9,11 @@ import pytest
 
 ENDPOINTS = {
     # (method, path): (tag, request body schema or None, {status: response schema or None})
-    ("post", "/api/contacts"): ("contacts", "ContactCreate", {"201": "ContactOut", "409": "ErrorOut", "422": "ErrorOut"}),
+    ("post", "/api/contacts"): (
+        "contacts",
+        "ContactCreate",
+        {"201": "ContactOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
     ("get", "/api/contacts"): ("contacts", None, {"200": "ContactPageOut", "400": "ErrorOut"}),
     ("get", "/api/contacts/{contact_id}"): ("contacts", None, {"200": "ContactOut", "404": "ErrorOut"}),
     ("put", "/api/contacts/{contact_id}"): ("contacts", "ContactUpdate", {"200": "ContactOut", "422": "ErrorOut"}),
@@ -17,8 +21,11 @@ ENDPOINTS = {
     ("post", "/api/lists"): ("lists", "ListCreate", {"201": "ListOut", "409": "ErrorOut", "422": "ErrorOut"}),
     ("get", "/api/lists"): ("lists", None, {"200": "ListPageOut"}),
     ("get", "/api/lists/{list_id}"): ("lists", None, {"200": "ListOut", "404": "ErrorOut"}),
-    ("patch", "/api/lists/{list_id}"): ("lists", "ListUpdate", {"200": "ListOut", "404": "ErrorOut", "409": "ErrorOut",
-                                                                "422": "ErrorOut"}),
+    ("patch", "/api/lists/{list_id}"): (
+        "lists",
+        "ListUpdate",
+        {"200": "ListOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
     ("post", "/api/lists/{list_id}/count"): ("lists", None, {"200": "SegmentCountOut", "404": "ErrorOut"}),
     ("post", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"201": "ListOut", "200": "ListOut"}),
     ("delete", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"204": None, "404": "ErrorOut"}),
@@ -28,22 +35,42 @@ ENDPOINTS = {
     ("post", "/api/campaigns"): ("campaigns", "CampaignCreate", {"201": "CampaignDetailOut", "422": "ErrorOut"}),
     ("get", "/api/campaigns"): ("campaigns", None, {"200": "CampaignPageOut"}),
     ("get", "/api/campaigns/{campaign_id}"): ("campaigns", None, {"200": "CampaignDetailOut", "404": "ErrorOut"}),
-    ("put", "/api/campaigns/{campaign_id}"): ("campaigns", "CampaignUpdate", {"200": "CampaignDetailOut",
-                                                                            "409": "ErrorOut", "422": "ErrorOut"}),
+    ("put", "/api/campaigns/{campaign_id}"): (
+        "campaigns",
+        "CampaignUpdate",
+        {"200": "CampaignDetailOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
     ("delete", "/api/campaigns/{campaign_id}"): ("campaigns", None, {"204": None, "409": "ErrorOut"}),
-    ("post", "/api/campaigns/{campaign_id}/schedule"): ("campaigns", "ScheduleIn", {"200": "CampaignDetailOut",
-                                                                                  "422": "ErrorOut"}),
-    ("post", "/api/campaigns/{campaign_id}/send"): ("campaigns", None, {"202": "CampaignDetailOut", "409": "ErrorOut",
-                                                                      "422": "ErrorOut"}),
-    **{("post", f"/api/campaigns/{{campaign_id}}/{action}"): ("campaigns", None, {"200": "CampaignDetailOut",
-                                                                                 "409": "ErrorOut"})
-       for action in ("pause", "resume", "cancel")},
+    ("post", "/api/campaigns/{campaign_id}/schedule"): (
+        "campaigns",
+        "ScheduleIn",
+        {"200": "CampaignDetailOut", "422": "ErrorOut"},
+    ),
+    ("post", "/api/campaigns/{campaign_id}/send"): (
+        "campaigns",
+        None,
+        {"202": "CampaignDetailOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    **{
+        ("post", f"/api/campaigns/{{campaign_id}}/{action}"): (
+            "campaigns",
+            None,
+            {"200": "CampaignDetailOut", "409": "ErrorOut"},
+        )
+        for action in ("pause", "resume", "cancel")
+    },
     ("post", "/api/campaigns/{campaign_id}/duplicate"): ("campaigns", None, {"201": "CampaignDetailOut"}),
     ("get", "/api/campaigns/{campaign_id}/emails"): ("campaigns", None, {"200": "EmailPageOut", "404": "ErrorOut"}),
-    ("post", "/api/suppression"): ("suppression", "SuppressionCreate",
-                                   {"201": "SuppressionOut", "200": "SuppressionOut", "422": "ErrorOut"}),
-    ("post", "/api/suppression/bulk"): ("suppression", "SuppressionBulkIn", {"200": "SuppressionBulkOut",
-                                                                             "422": "ErrorOut"}),
+    ("post", "/api/suppression"): (
+        "suppression",
+        "SuppressionCreate",
+        {"201": "SuppressionOut", "200": "SuppressionOut", "422": "ErrorOut"},
+    ),
+    ("post", "/api/suppression/bulk"): (
+        "suppression",
+        "SuppressionBulkIn",
+        {"200": "SuppressionBulkOut", "422": "ErrorOut"},
+    ),
     ("get", "/api/suppression"): ("suppression", None, {"200": "SuppressionPageOut", "400": "ErrorOut"}),
     ("get", "/api/suppression/check"): ("suppression", None, {"200": "SuppressionCheckOut", "422": "ErrorOut"}),
     ("get", "/api/suppression/stats"): ("suppression", None, {"200": "SuppressionStatsOut"}),
@@ -92,16 +119,44 @@ def test_every_endpoint_is_documented_with_its_shapes(schema):
 def test_schemas_have_the_seed_fields(schema):
     schemas = schema["components"]["schemas"]
     contact = schemas["ContactOut"]["properties"]
-    assert set(contact) == {"id", "email", "first_name", "last_name", "phone", "company", "job_title", "location",
-                            "tags", "custom_fields", "is_active", "status", "date_added", "last_updated"}
+    assert set(contact) == {
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "company",
+        "job_title",
+        "location",
+        "tags",
+        "custom_fields",
+        "is_active",
+        "status",
+        "date_added",
+        "last_updated",
+    }
     assert contact["id"]["type"] == "integer"
     assert contact["date_added"] == {"type": "string", "format": "date-time"}
     assert schemas["ContactCreate"]["required"] == ["email"]
     assert not schemas["ContactUpdate"].get("required")
-    assert set(schemas["ListOut"]["properties"]) == {"id", "name", "description", "list_type", "contact_count", "tags",
-                                                     "created_by", "created_at", "updated_at", "is_active", "rules",
-                                                     "parent_list_id", "counted_at", "is_public", "double_opt_in",
-                                                     "consent_text"}
+    assert set(schemas["ListOut"]["properties"]) == {
+        "id",
+        "name",
+        "description",
+        "list_type",
+        "contact_count",
+        "tags",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "is_active",
+        "rules",
+        "parent_list_id",
+        "counted_at",
+        "is_public",
+        "double_opt_in",
+        "consent_text",
+    }
     assert schemas["ListCreate"]["required"] == ["name"]
     assert schemas["ListType"]["enum"] == ["static", "dynamic", "segmented"]
     assert set(schemas["ErrorOut"]["properties"]) == {"status_code", "detail", "errors", "existing_id"}
@@ -118,7 +173,9 @@ def test_query_and_path_parameters_are_documented(schema):
     assert lists == {"list_type", "created_by", "is_active", "limit"}
     member = schema["paths"]["/api/lists/{list_id}/contacts/{contact_id}"]["post"]["parameters"]
     assert {(p["name"], p["in"], p["schema"]["type"]) for p in member} == {
-        ("list_id", "path", "integer"), ("contact_id", "path", "integer")}
+        ("list_id", "path", "integer"),
+        ("contact_id", "path", "integer"),
+    }
 
 
 def test_bearer_security_scheme(schema):

@@ -12,9 +12,24 @@ SEED_LIST = {
     "list_type": "static",
     "tags": ["newsletter", "marketing"],
 }
-LIST_KEYS = {"id", "name", "description", "list_type", "contact_count", "tags", "created_by", "created_at",
-             "updated_at", "is_active", "rules", "parent_list_id", "counted_at", "is_public",
-             "double_opt_in", "consent_text"}
+LIST_KEYS = {
+    "id",
+    "name",
+    "description",
+    "list_type",
+    "contact_count",
+    "tags",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "is_active",
+    "rules",
+    "parent_list_id",
+    "counted_at",
+    "is_public",
+    "double_opt_in",
+    "consent_text",
+}
 
 
 def fields(response) -> dict[str, str]:
@@ -50,8 +65,12 @@ async def test_create_errors(api):
     assert invalid.status_code == 422
     assert set(fields(invalid)) == {"name", "colour"}
 
-    for body, field in (({"name": 3}, "name"), ({"name": "x", "list_type": "weird"}, "list_type"),
-                        ({"name": "x", "tags": [{"a": 1}]}, "tags[0]"), ({}, "name")):
+    for body, field in (
+        ({"name": 3}, "name"),
+        ({"name": "x", "list_type": "weird"}, "list_type"),
+        ({"name": "x", "tags": [{"a": 1}]}, "tags[0]"),
+        ({}, "name"),
+    ):
         response = client.post("/api/lists", json=body)
         assert response.status_code == 400, response.text
         assert field in fields(response)
@@ -79,8 +98,13 @@ async def test_list_filters_and_limit(api):
     assert names(created_by="api:test editor") == ["alpha", "Beta", "Delta", "Gamma"]  # both keys share a name
     assert names(created_by="admin") == []
     assert names(limit=2) == ["alpha", "Beta"]
-    for params, field in (({"limit": 0}, "limit"), ({"limit": 10**25}, "limit"), ({"limit": "x"}, "limit"),
-                          ({"list_type": "weird"}, "list_type"), ({"is_active": "maybe"}, "is_active")):
+    for params, field in (
+        ({"limit": 0}, "limit"),
+        ({"limit": 10**25}, "limit"),
+        ({"limit": "x"}, "limit"),
+        ({"list_type": "weird"}, "list_type"),
+        ({"is_active": "maybe"}, "is_active"),
+    ):
         response = client.get("/api/lists", params=params)
         assert response.status_code == 400 and field in fields(response), response.text
 
@@ -114,12 +138,18 @@ async def test_membership_with_unknown_or_bad_ids(api):
     email_list = client.post("/api/lists", json={"name": "Design"}).json()
     contact = client.post("/api/contacts", json={"email": "jane@example.com"}).json()
     lid, cid = email_list["id"], contact["id"]
-    for path in (f"/api/lists/{lid}/contacts/999999", f"/api/lists/999999/contacts/{cid}",
-                 f"/api/lists/abc/contacts/{cid}", f"/api/lists/{lid}/contacts/abc"):
+    for path in (
+        f"/api/lists/{lid}/contacts/999999",
+        f"/api/lists/999999/contacts/{cid}",
+        f"/api/lists/abc/contacts/{cid}",
+        f"/api/lists/{lid}/contacts/abc",
+    ):
         assert client.post(path).status_code == 404, path
         assert client.delete(path).status_code == 404, path
-    for path, field in ((f"/api/lists/{lid}/contacts/{10**20}", "contact_id"),
-                        (f"/api/lists/-1/contacts/{cid}", "list_id")):
+    for path, field in (
+        (f"/api/lists/{lid}/contacts/{10**20}", "contact_id"),
+        (f"/api/lists/-1/contacts/{cid}", "list_id"),
+    ):
         for response in (client.post(path), client.delete(path)):
             assert response.status_code == 400 and field in fields(response), response.text
     assert client.get("/api/lists/999999").status_code == 404
@@ -166,8 +196,10 @@ async def test_only_static_lists_take_members(api, db):
 
 async def test_public_signup_settings_through_the_api(api):
     client = await api("editor")
-    created = client.post("/api/lists", json={"name": "Weekly", "is_public": True, "double_opt_in": False,
-                                              "consent_text": "Send me the weekly news."})
+    created = client.post(
+        "/api/lists",
+        json={"name": "Weekly", "is_public": True, "double_opt_in": False, "consent_text": "Send me the weekly news."},
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert (body["is_public"], body["double_opt_in"], body["consent_text"]) == (True, False, "Send me the weekly news.")

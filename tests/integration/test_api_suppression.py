@@ -19,13 +19,18 @@ def fields(response) -> dict[str, str]:
 
 async def test_add_check_and_remove(api, db):
     client = await api("editor")
-    created = client.post("/api/suppression", json={"email": "Ada@Example.com", "reason": "complaint",
-                                                    "note": "FBL report"})
+    created = client.post(
+        "/api/suppression", json={"email": "Ada@Example.com", "reason": "complaint", "note": "FBL report"}
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert set(body) == ENTRY_KEYS
     assert (body["email"], body["reason"], body["note"], body["source"]) == (
-        "Ada@example.com", "complaint", "FBL report", "api")
+        "Ada@example.com",
+        "complaint",
+        "FBL report",
+        "api",
+    )
     assert body["created_by"] == "api:test editor"
     datetime.fromisoformat(body["created_at"])
 
@@ -82,9 +87,14 @@ async def test_bulk_adds_the_good_and_reports_the_rest_by_position(api, db):
     await suppression.add(db, "known@example.com", "bounce")
     await db.commit()
     client = await api("editor")
-    response = client.post("/api/suppression/bulk", json={
-        "emails": ["one@example.com", "bad", "known@example.com", "two@example.com", "ONE@example.com", "x@"],
-        "reason": "unsubscribe", "note": "old system"})
+    response = client.post(
+        "/api/suppression/bulk",
+        json={
+            "emails": ["one@example.com", "bad", "known@example.com", "two@example.com", "ONE@example.com", "x@"],
+            "reason": "unsubscribe",
+            "note": "old system",
+        },
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["added"], body["already"]) == (2, 2)
@@ -113,8 +123,10 @@ async def test_list_pages_newest_first_with_filters_and_stats(api, db):
 
     stats = client.get("/api/suppression/stats")
     assert stats.status_code == 200
-    assert stats.json() == {"total": 7, "by_reason": {"bounce": 5, "complaint": 0, "unsubscribe": 0, "manual": 2,
-                                                      "compliance": 0}}
+    assert stats.json() == {
+        "total": 7,
+        "by_reason": {"bounce": 5, "complaint": 0, "unsubscribe": 0, "manual": 2, "compliance": 0},
+    }
 
 
 async def test_roles_viewer_reads_editor_changes_and_keys_are_required(api, db, live_server):

@@ -18,8 +18,21 @@ SEED_EXAMPLE = {
     "category": "newsletter",
     "tags": ["weekly", "newsletter"],
 }
-FIELDS = {"id", "name", "subject", "html_content", "text_content", "template_type", "category", "tags", "variables",
-          "is_active", "created_by", "created_at", "updated_at"}
+FIELDS = {
+    "id",
+    "name",
+    "subject",
+    "html_content",
+    "text_content",
+    "template_type",
+    "category",
+    "tags",
+    "variables",
+    "is_active",
+    "created_by",
+    "created_at",
+    "updated_at",
+}
 
 
 async def test_create_returns_201_with_the_seed_shape(api):
@@ -60,24 +73,33 @@ async def test_rule_breaks_are_422_and_wrong_types_400(api):
     invalid = client.post("/api/templates", json={"name": "", "colour": "red"})
     assert invalid.status_code == 422
     assert {e["field"] for e in invalid.json()["errors"]} == {"name", "colour"}
-    for body, field in (({"name": 5}, "name"), ({"name": "x", "tags": "a"}, "tags"),
-                        ({"name": "x", "template_type": "promo"}, "template_type"),
-                        ({"name": "x", "is_active": "yes"}, "is_active")):
+    for body, field in (
+        ({"name": 5}, "name"),
+        ({"name": "x", "tags": "a"}, "tags"),
+        ({"name": "x", "template_type": "promo"}, "template_type"),
+        ({"name": "x", "is_active": "yes"}, "is_active"),
+    ):
         response = client.post("/api/templates", json=body)
         assert response.status_code == 400, body
         assert response.json()["errors"][0]["field"] == field
-    assert client.post("/api/templates", content=b"{not json", headers={"content-type": "application/json"}).status_code == 400
+    assert (
+        client.post("/api/templates", content=b"{not json", headers={"content-type": "application/json"}).status_code
+        == 400
+    )
     assert client.get("/api/templates?limit=0").status_code == 400
     assert client.get("/api/templates?template_type=promo").status_code == 400
     assert client.get("/api/templates?is_active=maybe").status_code == 400
 
 
 async def test_filters_and_cursor(api, db):
-    await db.execute(insert(EmailTemplate), [
-        {"name": "b news", "template_type": "marketing", "category": "Newsletter"},
-        {"name": "A receipt", "template_type": "transactional", "category": "billing"},
-        {"name": "c old news", "template_type": "marketing", "category": "newsletter", "is_active": False},
-    ])
+    await db.execute(
+        insert(EmailTemplate),
+        [
+            {"name": "b news", "template_type": "marketing", "category": "Newsletter"},
+            {"name": "A receipt", "template_type": "transactional", "category": "billing"},
+            {"name": "c old news", "template_type": "marketing", "category": "newsletter", "is_active": False},
+        ],
+    )
     await db.commit()
     client = await api("viewer")
     names = lambda query: [t["name"] for t in client.get("/api/templates" + query).json()["items"]]  # noqa: E731

@@ -43,7 +43,9 @@ async def test_login_is_throttled_per_account(db, live_server):
 
 async def test_login_form_requires_csrf_token(db, live_server):
     await create_user(db, "editor")
-    response = httpx.post(live_server + "/login", data={"email": "editor@example.com", "password": "correct horse battery"})
+    response = httpx.post(
+        live_server + "/login", data={"email": "editor@example.com", "password": "correct horse battery"}
+    )
     assert response.status_code == 403
 
 
@@ -51,8 +53,9 @@ async def test_next_parameter_cannot_redirect_off_site(db, live_server):
     user = await create_user(db, "editor")
     client = StaffClient(base_url=live_server)
     client.get("/login")
-    response = client.post("/login", data={"email": user.email, "password": "correct horse battery",
-                                           "next": "//evil.example/phish"})
+    response = client.post(
+        "/login", data={"email": user.email, "password": "correct horse battery", "next": "//evil.example/phish"}
+    )
     assert response.headers["location"] == "/"
 
 

@@ -7,8 +7,8 @@ from sqlalchemy import select, text
 
 from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
-from webapp.suppression.models import Suppression
 from webapp.campaigns.service import campaigns
+from webapp.suppression.models import Suppression
 from webapp.suppression.service import suppression
 
 
@@ -54,10 +54,15 @@ async def test_the_batch_insert_takes_only_deliveries_recorded_as_bounced(db):
     (reclaimed by another worker, so no bounced_at) is left alone, and repeats are harmless."""
     email_list = await audience(db, 3)
     campaign = await ready_campaign(db, [email_list.id])
-    ids = list(await db.scalars(text(
-        """INSERT INTO deliveries (campaign_id, contact_id, email, status, error_message)
-           SELECT :c, id, email, 'failed', '550 unknown user' FROM contacts ORDER BY id RETURNING id"""),
-        {"c": campaign.id}))
+    ids = list(
+        await db.scalars(
+            text(
+                """INSERT INTO deliveries (campaign_id, contact_id, email, status, error_message)
+           SELECT :c, id, email, 'failed', '550 unknown user' FROM contacts ORDER BY id RETURNING id"""
+            ),
+            {"c": campaign.id},
+        )
+    )
     await db.execute(text("UPDATE deliveries SET bounced_at = now() WHERE id = ANY(:ids)"), {"ids": ids[:2]})
     assert await suppression.suppress_bounced(db, ids) == 2
     assert await suppression.suppress_bounced(db, ids) == 0

@@ -8,21 +8,28 @@ import asyncio
 import json
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from webapp.delivery import progress
 from webapp.campaigns.models import Campaign
 from webapp.core.redis import get_redis
+from webapp.delivery import progress
 
 
 async def sending_campaign(db, **changes) -> Campaign:
-    c = Campaign(name="Live one", subject="Hi", status="sending", total_recipients=200, sent_count=20,
-                 started_at=datetime.now(timezone.utc) - timedelta(seconds=10), **changes)
+    c = Campaign(
+        name="Live one",
+        subject="Hi",
+        status="sending",
+        total_recipients=200,
+        sent_count=20,
+        started_at=datetime.now(UTC) - timedelta(seconds=10),
+        **changes,
+    )
     db.add(c)
     await db.commit()
     return c
@@ -80,7 +87,7 @@ async def test_sse_streams_the_state_then_each_event_and_ends_with_the_campaign(
         assert re.search(r'class="progress-rate">[\d.]+/s<', data)  # from the start time: ~110 in 10 s
         assert re.search(r'class="progress-eta">(\d+ min )?\d+ s<', data)
 
-        c.status, c.sent_count, c.failed_count, c.completed_at = "sent", 190, 10, datetime.now(timezone.utc)
+        c.status, c.sent_count, c.failed_count, c.completed_at = "sent", 190, 10, datetime.now(UTC)
         await db.commit()
         await progress.publish(redis, c.id, progress.status_event(c))
         kind, data = await events.next()
@@ -94,7 +101,7 @@ async def test_sse_streams_the_state_then_each_event_and_ends_with_the_campaign(
 
 async def test_sse_for_a_finished_campaign_says_done_at_once_and_needs_a_session(staff, db, live_server):
     editor = await staff("editor")
-    c = await sending_campaign(db, completed_at=datetime.now(timezone.utc))
+    c = await sending_campaign(db, completed_at=datetime.now(UTC))
     c.status = "cancelled"
     await db.commit()
     async with browser(editor, live_server) as client, client.stream("GET", f"/campaigns/{c.id}/events") as response:
@@ -134,7 +141,11 @@ async def test_websocket_relays_the_seed_events_after_the_current_status(staff, 
         first = json.loads(await asyncio.wait_for(ws.recv(), 10))
         assert first["type"] == "campaign_status"
         assert {k: first["campaign"][k] for k in ("id", "name", "status", "progress")} == {
-            "id": c.id, "name": "Live one", "status": "sending", "progress": 10.0}
+            "id": c.id,
+            "name": "Live one",
+            "status": "sending",
+            "progress": 10.0,
+        }
         datetime.fromisoformat(first["timestamp"])
 
         event = progress.progress_event(c) | {"sent_count": 150, "progress": 75.0}
@@ -156,11 +167,12 @@ async def test_websocket_relays_the_seed_events_after_the_current_status(staff, 
 async def test_websocket_takes_an_api_key_and_refuses_strangers(api, staff, db, live_server):
     key_client = await api("viewer")
     editor = await staff("editor")
-    c = await sending_campaign(db, completed_at=datetime.now(timezone.utc))
+    c = await sending_campaign(db, completed_at=datetime.now(UTC))
     c.status = "sent"
     await db.commit()
-    async with connect(ws_url(live_server, c.id),
-                       additional_headers={"Authorization": key_client.headers["Authorization"]}) as ws:
+    async with connect(
+        ws_url(live_server, c.id), additional_headers={"Authorization": key_client.headers["Authorization"]}
+    ) as ws:
         kinds = [json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] for _ in range(2)]
         assert kinds == ["campaign_status", "campaign_completed"]  # a finished campaign: its end, then close
 

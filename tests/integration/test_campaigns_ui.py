@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
 from tests.support.campaigns import HTML, audience, ready_campaign
 from webapp.campaigns.models import Campaign
+from webapp.campaigns.service import campaigns
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember
-from webapp.templates.models import EmailTemplate
-from webapp.campaigns.service import campaigns
 from webapp.settings.service import organisation as org_settings
+from webapp.templates.models import EmailTemplate
 
 HX = {"HX-Request": "true"}
 
@@ -37,9 +37,15 @@ async def status_of(db, campaign_id: int) -> str:
 async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
     editor = await staff("editor")
     email_list = await audience(db, 5, name="Customers")
-    await org_settings.save(db, org_settings.OrgSettings(
-        organisation_name="Acme", postal_address="1 Main St", default_from_name="Acme News",
-        default_from_email="news@acme.example"))
+    await org_settings.save(
+        db,
+        org_settings.OrgSettings(
+            organisation_name="Acme",
+            postal_address="1 Main St",
+            default_from_name="Acme News",
+            default_from_email="news@acme.example",
+        ),
+    )
     template = EmailTemplate(name="Monthly", subject="Ignored", html_content=HTML, text_content="Hi {{ first_name }}")
     db.add(template)
     await db.commit()
@@ -48,9 +54,17 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
     assert new.status_code == 200
     assert 'value="Acme News"' in new.text and 'value="news@acme.example"' in new.text  # org defaults
 
-    response = editor.post("/campaigns/new", data={
-        "name": "Spring sale", "subject": "Hello {{ first_name }}", "from_name": "Acme News",
-        "from_email": "news@acme.example", "reply_to": "", "go": "next"})
+    response = editor.post(
+        "/campaigns/new",
+        data={
+            "name": "Spring sale",
+            "subject": "Hello {{ first_name }}",
+            "from_name": "Acme News",
+            "from_email": "news@acme.example",
+            "reply_to": "",
+            "go": "next",
+        },
+    )
     assert response.status_code == 303, response.text
     c = await db.scalar(select(Campaign))
     assert (c.status, c.name, c.created_by) == ("draft", "Spring sale", "Editor")
@@ -62,22 +76,30 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
     response = editor.post(f"/campaigns/{c.id}/audience", data={"list_ids": [str(email_list.id)], "go": "next"})
     assert response.headers["location"] == f"/campaigns/{c.id}/content"
 
-    response = editor.post(f"/campaigns/{c.id}/content",
-                           data={"template_id": str(template.id), "html_content": "", "go": "template"})
+    response = editor.post(
+        f"/campaigns/{c.id}/content", data={"template_id": str(template.id), "html_content": "", "go": "template"}
+    )
     assert response.headers["location"] == f"/campaigns/{c.id}/content"  # stays to show the copy
     content = editor.get(f"/campaigns/{c.id}/content")
     assert "See the offer" in html.unescape(content.text) and "<iframe sandbox" in content.text
     c = await fresh(db, c)
     assert c.subject == "Hello {{ first_name }}"  # the template's subject does not replace the one typed
-    response = editor.post(f"/campaigns/{c.id}/content",
-                           data={"html_content": c.html_content, "text_content": c.text_content, "go": "next"})
+    response = editor.post(
+        f"/campaigns/{c.id}/content",
+        data={"html_content": c.html_content, "text_content": c.text_content, "go": "next"},
+    )
     assert response.headers["location"] == f"/campaigns/{c.id}/settings"
 
-    response = editor.post(f"/campaigns/{c.id}/settings", data={"track_opens": "on", "unsubscribe_link": "on",
-                                                                 "go": "next"})
+    response = editor.post(
+        f"/campaigns/{c.id}/settings", data={"track_opens": "on", "unsubscribe_link": "on", "go": "next"}
+    )
     assert response.headers["location"] == f"/campaigns/{c.id}/review"
     assert (await fresh(db, c)).settings == {
-        "track_opens": True, "track_clicks": False, "unsubscribe_link": True, "suppress_duplicates": False}
+        "track_opens": True,
+        "track_clicks": False,
+        "unsubscribe_link": True,
+        "suppress_duplicates": False,
+    }
 
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))
     assert "Before this can go out" not in review
@@ -106,8 +128,11 @@ async def test_wizard_keeps_what_was_typed_and_says_what_is_wrong(staff, db):
     assert response.status_code == 422 and "Line 1:" in response.text and "{{ first_name }&lt;/p&gt;" in response.text
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))
     assert "Before this can go out" in review
-    for message, step in [("Write a subject line.", "details"), ("Choose at least one list to send to.", "audience"),
-                          ("Pick a template or write the content.", "content")]:
+    for message, step in [
+        ("Write a subject line.", "details"),
+        ("Choose at least one list to send to.", "audience"),
+        ("Pick a template or write the content.", "content"),
+    ]:
         assert re.search(re.escape(message) + rf' <a href="/campaigns/{c.id}/{step}">', review), message
     assert re.search(r'<button type="submit" class="primary" disabled>Send now', review)
     assert editor.post(f"/campaigns/{c.id}/send").status_code == 422  # refused by the service too
@@ -117,9 +142,17 @@ async def test_wizard_keeps_what_was_typed_and_says_what_is_wrong(staff, db):
 async def test_review_warns_about_missing_address_unsubscribe_link_text_part_and_spammy_subject(staff, db):
     editor = await staff("editor")
     email_list = await audience(db, 2)
-    c = await campaigns.create_campaign(db, {
-        "name": "Loud", "subject": "BUY NOW, HUGE SAVINGS!!!", "from_email": "a@example.com",
-        "html_content": "<p>Hi</p>", "list_ids": [email_list.id]}, created_by="t")
+    c = await campaigns.create_campaign(
+        db,
+        {
+            "name": "Loud",
+            "subject": "BUY NOW, HUGE SAVINGS!!!",
+            "from_email": "a@example.com",
+            "html_content": "<p>Hi</p>",
+            "list_ids": [email_list.id],
+        },
+        created_by="t",
+    )
     await db.commit()
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))
     assert "organisation name and postal address are not set" in review
@@ -134,17 +167,24 @@ async def test_audience_count_leaves_out_suppressed_contacts_and_counts_each_per
     db.add_all([first, second])
     people = [Contact(email=f"p{i}@example.com") for i in range(6)]
     people[1].status, people[2].status, people[3].status, people[4].is_active = (
-        "unsubscribed", "bounced", "complained", False)
+        "unsubscribed",
+        "bounced",
+        "complained",
+        False,
+    )
     db.add_all(people)
     await db.flush()
-    db.add_all([ListMember(list_id=first.id, contact_id=p.id) for p in people]
-               + [ListMember(list_id=second.id, contact_id=people[0].id)])
+    db.add_all(
+        [ListMember(list_id=first.id, contact_id=p.id) for p in people]
+        + [ListMember(list_id=second.id, contact_id=people[0].id)]
+    )
     c = Campaign(name="Count me")
     db.add(c)
     await db.commit()
 
-    both = editor.post(f"/campaigns/{c.id}/audience/count", data={"list_ids": [str(first.id), str(second.id)]},
-                       headers=HX)
+    both = editor.post(
+        f"/campaigns/{c.id}/audience/count", data={"list_ids": [str(first.id), str(second.id)]}, headers=HX
+    )
     assert both.status_code == 200 and 'id="audience-count"' in both.text
     assert re.search(r"<strong>2</strong> recipients", both.text)  # p0 (on both lists) and p5
     only_second = editor.post(f"/campaigns/{c.id}/audience/count", data={"list_ids": str(second.id)}, headers=HX)
@@ -210,7 +250,7 @@ async def test_edit_puts_a_scheduled_campaign_back_to_draft(staff, db):
     editor = await staff("editor")
     email_list = await audience(db, 2)
     c = await ready_campaign(db, [email_list.id])
-    await campaigns.schedule(db, c.id, (datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
+    await campaigns.schedule(db, c.id, (datetime.now(UTC) + timedelta(days=1)).isoformat())
     await db.commit()
     response = editor.post(f"/campaigns/{c.id}/edit")
     assert response.headers["location"] == f"/campaigns/{c.id}/details"
@@ -224,22 +264,26 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
     c = await ready_campaign(db, [email_list.id])
     await db.commit()
     year = datetime.now().year + 1
-    response = editor.post(f"/campaigns/{c.id}/schedule",
-                           data={"scheduled_time": f"{year}-07-01T09:30", "timezone": "Europe/Madrid"})
+    response = editor.post(
+        f"/campaigns/{c.id}/schedule", data={"scheduled_time": f"{year}-07-01T09:30", "timezone": "Europe/Madrid"}
+    )
     assert response.status_code == 303, response.text
     c = await fresh(db, c)
     assert c.status == "scheduled" and c.timezone == "Europe/Madrid"
-    assert c.scheduled_at == datetime(year, 7, 1, 7, 30, tzinfo=timezone.utc)  # CEST is UTC+2
+    assert c.scheduled_at == datetime(year, 7, 1, 7, 30, tzinfo=UTC)  # CEST is UTC+2
     page = page_text(editor.get(f"/campaigns/{c.id}"))
     assert f"Scheduled for {year}-07-01 09:30 Europe/Madrid" in page
 
     other = await ready_campaign(db, [email_list.id], name="Late")
     await db.commit()
-    past = editor.post(f"/campaigns/{other.id}/schedule", data={"scheduled_time": "2020-01-01T10:00", "timezone": "UTC"})
+    past = editor.post(
+        f"/campaigns/{other.id}/schedule", data={"scheduled_time": "2020-01-01T10:00", "timezone": "UTC"}
+    )
     assert past.status_code == 422 and "Choose a time in the future, or send now." in past.text
     assert 'value="2020-01-01T10:00"' in past.text
-    bad_zone = editor.post(f"/campaigns/{other.id}/schedule",
-                           data={"scheduled_time": f"{year}-01-01T10:00", "timezone": "Mars/Olympus"})
+    bad_zone = editor.post(
+        f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{year}-01-01T10:00", "timezone": "Mars/Olympus"}
+    )
     assert bad_zone.status_code == 422 and "Unknown time zone" in page_text(bad_zone)
     assert await status_of(db, other.id) == "draft"
 
@@ -248,10 +292,12 @@ async def test_list_filters_by_status_pages_by_keyset_and_has_an_empty_state(sta
     viewer = await staff("viewer")
     empty = page_text(viewer.get("/campaigns"))
     assert "No campaigns yet" in empty and "New campaign" not in empty
-    await db.execute(text("""
+    await db.execute(
+        text("""
         INSERT INTO campaigns (name, status, created_at)
         SELECT 'Campaign ' || i, CASE WHEN i % 2 = 0 THEN 'sent' ELSE 'draft' END, now() - make_interval(mins => i)
-        FROM generate_series(1, 60) i"""))
+        FROM generate_series(1, 60) i""")
+    )
     await db.commit()
     first = viewer.get("/campaigns")
     names = re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', first.text)
@@ -259,7 +305,9 @@ async def test_list_filters_by_status_pages_by_keyset_and_has_an_empty_state(sta
     cursor = re.search(r'rel="next" href="/campaigns\?cursor=([^"]+)"', first.text).group(1)
     second = viewer.get(f"/campaigns?cursor={cursor}", headers={**HX, "HX-Target": "campaign-table"})
     assert second.text.lstrip().startswith('<div id="campaign-table">')
-    assert re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', second.text) == [f"Campaign {i}" for i in range(51, 61)]
+    assert re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', second.text) == [
+        f"Campaign {i}" for i in range(51, 61)
+    ]
     sent = viewer.get("/campaigns?status=sent")
     sent_names = re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', sent.text)
     assert len(sent_names) == 30 and all(int(n.split()[1]) % 2 == 0 for n in sent_names)
@@ -271,10 +319,13 @@ async def test_deliveries_table_filters_by_status_and_pages(staff, db):
     viewer = await staff("viewer")
     email_list = await audience(db, 70)
     c = await ready_campaign(db, [email_list.id])
-    await db.execute(text("""INSERT INTO deliveries (campaign_id, contact_id, email, status)
+    await db.execute(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email, status)
                              SELECT :c, id, email, CASE WHEN id % 10 = 0 THEN 'failed' ELSE 'sent' END
-                             FROM contacts ORDER BY id"""), {"c": c.id})
-    c.status, c.materialised_at = "sending", datetime.now(timezone.utc)
+                             FROM contacts ORDER BY id"""),
+        {"c": c.id},
+    )
+    c.status, c.materialised_at = "sending", datetime.now(UTC)
     await db.commit()
     page = viewer.get(f"/campaigns/{c.id}")
     assert page.text.count('<span class="badge delivery-') == 50
@@ -291,9 +342,26 @@ async def test_viewers_get_403_on_every_campaign_post(staff, db):
     email_list = await audience(db, 2)
     c = await ready_campaign(db, [email_list.id])
     await db.commit()
-    posts = ["/campaigns/new", *(f"/campaigns/{c.id}/{step}" for step in ("details", "audience", "content", "settings")),
-             *(f"/campaigns/{c.id}/{a}" for a in ("send", "pause", "resume", "cancel", "edit", "duplicate", "delete",
-                                                 "schedule", "audience/count", "content/preview", "review/test"))]
+    posts = [
+        "/campaigns/new",
+        *(f"/campaigns/{c.id}/{step}" for step in ("details", "audience", "content", "settings")),
+        *(
+            f"/campaigns/{c.id}/{a}"
+            for a in (
+                "send",
+                "pause",
+                "resume",
+                "cancel",
+                "edit",
+                "duplicate",
+                "delete",
+                "schedule",
+                "audience/count",
+                "content/preview",
+                "review/test",
+            )
+        ),
+    ]
     for path in posts:
         response = viewer.post(path, data={"name": "x", "scheduled_time": "2099-01-01T10:00"})
         assert response.status_code == 403 and "Your role (viewer) cannot do this" in response.text, path
@@ -304,8 +372,13 @@ async def test_viewers_get_403_on_every_campaign_post(staff, db):
 
 async def test_bad_ids_are_not_found_never_a_server_error(staff, db):
     editor = await staff("editor")
-    for path in ("/campaigns/99", "/campaigns/99999999999999999999999", "/campaigns/99/review",
-                 "/campaigns/99/events", "/campaigns/99/counters"):
+    for path in (
+        "/campaigns/99",
+        "/campaigns/99999999999999999999999",
+        "/campaigns/99/review",
+        "/campaigns/99/events",
+        "/campaigns/99/counters",
+    ):
         assert editor.get(path).status_code == 404, path
     assert editor.post("/campaigns/99999999999999999999999/pause").status_code == 404
 
@@ -313,7 +386,7 @@ async def test_bad_ids_are_not_found_never_a_server_error(staff, db):
 def test_scheduled_time_shows_in_the_campaign_zone():
     from webapp.campaigns.pages.views import local_time
 
-    moment = datetime(2030, 1, 15, 9, 0, tzinfo=timezone.utc)
+    moment = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
     assert local_time(moment, "America/New_York") == "2030-01-15 04:00 America/New_York"
     assert local_time(moment, "No/Such_Zone") == "2030-01-15 09:00 UTC"
 
@@ -323,15 +396,17 @@ async def test_odd_input_is_answered_with_messages_never_a_server_error(staff, d
     c = Campaign(name="Odd")
     db.add(c)
     await db.commit()
-    cases = [("details", {"name": "x" * 5000, "from_email": "@@", "go": "next"}, "must be at most 200 characters"),
-             ("audience", {"list_ids": ["-1", "1e9", "99999999999999999999"], "go": "next"}, "Choose at least one list"),
-             ("content", {"template_id": "abc", "go": "template"}, "Choose a template from the list."),
-             ("content", {"template_id": "99999999999999999999999", "go": "template"}, "does not exist"),
-             ("content", {"html_content": "{% for %}", "go": "next"}, "Line 1:"),
-             ("content", {"html_content": "<p>\x00</p>", "go": "next"}, "not allowed (NUL)"),
-             ("schedule", {"scheduled_time": "9999-12-31T23:59", "timezone": "America/New_York"}, "before the year"),
-             ("schedule", {"scheduled_time": "soon", "timezone": "../../etc/passwd"}, "Unknown time zone"),
-             ("review/test", {"recipients": "not an address, " * 20}, "not an address")]
+    cases = [
+        ("details", {"name": "x" * 5000, "from_email": "@@", "go": "next"}, "must be at most 200 characters"),
+        ("audience", {"list_ids": ["-1", "1e9", "99999999999999999999"], "go": "next"}, "Choose at least one list"),
+        ("content", {"template_id": "abc", "go": "template"}, "Choose a template from the list."),
+        ("content", {"template_id": "99999999999999999999999", "go": "template"}, "does not exist"),
+        ("content", {"html_content": "{% for %}", "go": "next"}, "Line 1:"),
+        ("content", {"html_content": "<p>\x00</p>", "go": "next"}, "not allowed (NUL)"),
+        ("schedule", {"scheduled_time": "9999-12-31T23:59", "timezone": "America/New_York"}, "before the year"),
+        ("schedule", {"scheduled_time": "soon", "timezone": "../../etc/passwd"}, "Unknown time zone"),
+        ("review/test", {"recipients": "not an address, " * 20}, "not an address"),
+    ]
     for path, data, message in cases:
         response = editor.post(f"/campaigns/{c.id}/{path}", data=data)
         assert response.status_code == 422 and message in page_text(response), (path, response.status_code)

@@ -7,6 +7,7 @@ import contextlib
 import pytest
 from sqlalchemy import event, func, select, text
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.contacts.queries.table import (
     SORTS,
@@ -17,24 +18,44 @@ from webapp.contacts.queries.table import (
     page,
     search_query,
 )
-from webapp.contacts import service as contacts
-from webapp.lists.service import lists
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.lists.service import lists
 
-NASTY = ["", " ", "\x00", "a:*", "!(a | b) & c", "'; DROP TABLE contacts; --", "%_\\", "ß½²", "日本語 テスト",
-         "x" * 5000, "a " * 500, "@@..", "a\u0301", "\u202e", "o'brien", "😀 smile"]
+NASTY = [
+    "",
+    " ",
+    "\x00",
+    "a:*",
+    "!(a | b) & c",
+    "'; DROP TABLE contacts; --",
+    "%_\\",
+    "ß½²",
+    "日本語 テスト",
+    "x" * 5000,
+    "a " * 500,
+    "@@..",
+    "a\u0301",
+    "\u202e",
+    "o'brien",
+    "😀 smile",
+]
 
 
 async def seed(db, n: int) -> None:
     """n contacts, set-based; names, companies and dates repeat so every sort has ties to break by id."""
-    await db.execute(text(
-        "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, last_updated) "
-        "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), 'Co' || (g % 3), "
-        "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
-        "CASE WHEN g % 3 = 0 THEN ARRAY['vip'] ELSE ARRAY[]::text[] END, "
-        "timestamp '2024-01-01' + (g % 10) * interval '1 day', timestamp '2024-02-01' + (g % 6) * interval '1 hour' "
-        "FROM generate_series(1, :n) g"
-    ), {"n": n})
+    await db.execute(
+        text(
+            "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, "
+            "last_updated) "
+            "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), 'Co' || (g % 3), "
+            "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
+            "CASE WHEN g % 3 = 0 THEN ARRAY['vip'] ELSE ARRAY[]::text[] END, "
+            "timestamp '2024-01-01' + (g % 10) * interval '1 day', "
+            "timestamp '2024-02-01' + (g % 6) * interval '1 hour' "
+            "FROM generate_series(1, :n) g"
+        ),
+        {"n": n},
+    )
     await db.commit()
 
 
@@ -84,15 +105,19 @@ async def test_filtered_pages_and_filters(db):
     filters = ContactFilter(tag="VIP", status="active", is_active=False)
     rows = (await page(db, filters, sort="email", limit=100)).contacts
     assert rows and all("vip" in c.tags and c.status == "active" and not c.is_active for c in rows)
-    total = await db.scalar(select(func.count()).select_from(Contact).where(
-        Contact.tags.contains(["vip"]), Contact.status == "active", Contact.is_active.is_(False)))
+    total = await db.scalar(
+        select(func.count())
+        .select_from(Contact)
+        .where(Contact.tags.contains(["vip"]), Contact.status == "active", Contact.is_active.is_(False))
+    )
     assert len(rows) == total
     assert {c.company for c in (await page(db, ContactFilter(company="co1"), limit=100)).contacts} == {"Co1"}
 
 
 async def test_search_is_by_word_prefix(db):
-    await contacts.create_contact(db, {"email": "jane.doe@acme.io", "first_name": "Jane", "last_name": "Doe",
-                                       "company": "Initech"})
+    await contacts.create_contact(
+        db, {"email": "jane.doe@acme.io", "first_name": "Jane", "last_name": "Doe", "company": "Initech"}
+    )
     await contacts.create_contact(db, {"email": "bob@example.com", "first_name": "Bob", "company": "Hooli"})
     await db.commit()
 
@@ -114,8 +139,17 @@ async def test_anything_typed_or_forged_gives_a_page(db):
         filters = ContactFilter(q=value, tag=value.replace("\x00", ""), company=value.replace("\x00", ""))
         await page(db, filters)
         await estimate_count(db, filters)
-    for cursor in ["", "garbage", "!!!", "W10", "WyJhZnRlciIsIFsxLCAyXV0", "WyJzaWRld2F5cyIsIFtdXQ",
-                   "WyJhZnRlciIsIFsiMjAyMC0wMS0wMSIsIDFlOTk5XV0", "WyJhZnRlciIsIHsiYSI6IDEsICJiIjogMn1d", "x" * 10000]:
+    for cursor in [
+        "",
+        "garbage",
+        "!!!",
+        "W10",
+        "WyJhZnRlciIsIFsxLCAyXV0",
+        "WyJzaWRld2F5cyIsIFtdXQ",
+        "WyJhZnRlciIsIFsiMjAyMC0wMS0wMSIsIDFlOTk5XV0",
+        "WyJhZnRlciIsIHsiYSI6IDEsICJiIjogMn1d",
+        "x" * 10000,
+    ]:
         assert decode_cursor(cursor, "newest") is None, cursor
         assert len((await page(db, ContactFilter(), cursor=cursor, limit=3)).contacts) == 3
     # a cursor made for one sort is not used for another with a different shape
@@ -131,9 +165,15 @@ async def test_estimate_count_is_exact_for_small_sets(db):
     vip = await db.scalar(select(func.count()).select_from(Contact).where(Contact.tags.contains(["vip"])))
     assert await estimate_count(db, ContactFilter(tag="vip")) == (vip, True)
     assert await estimate_count(db, ContactFilter(q="c1", status="bounced", is_active=True)) == (
-        await db.scalar(select(func.count()).select_from(Contact).where(
-            Contact.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), "c1:*")),
-            Contact.status == "bounced", Contact.is_active.is_(True))),
+        await db.scalar(
+            select(func.count())
+            .select_from(Contact)
+            .where(
+                Contact.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), "c1:*")),
+                Contact.status == "bounced",
+                Contact.is_active.is_(True),
+            )
+        ),
         True,
     )
     assert await estimate_count(db, ContactFilter(company="nobody")) == (0, True)
@@ -152,20 +192,25 @@ async def test_estimate_count_estimates_large_sets(db):
 
 # ---- page(): the three ways of reading a filtered page -------------------------------------
 
+
 async def seed_bunched(db, n: int = 300) -> int:
     """n contacts with `event` on the 40 oldest, `regular` on all but the 60 newest and `Acme` on 30
     in the middle, so matches bunch up in date order; names, companies and dates repeat (ties broken
     by id). Returns a list's id holding every fifth contact. Analysed: the planner's estimates are real."""
-    await db.execute(text(
-        "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, last_updated) "
-        "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), "
-        "CASE WHEN g BETWEEN 140 AND 169 THEN 'Acme' ELSE 'Co' || (g % 3) END, "
-        "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
-        "array_remove(ARRAY[CASE WHEN g % 3 = 0 THEN 'vip' END, CASE WHEN g <= 40 THEN 'event' END, "
-        "CASE WHEN g <= :n - 60 THEN 'regular' END], NULL), "
-        "timestamp '2024-01-01' + (g / 4) * interval '1 day', timestamp '2024-02-01' + (g % 6) * interval '1 hour' "
-        "FROM generate_series(1, :n) g"
-    ), {"n": n})
+    await db.execute(
+        text(
+            "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, "
+            "last_updated) "
+            "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), "
+            "CASE WHEN g BETWEEN 140 AND 169 THEN 'Acme' ELSE 'Co' || (g % 3) END, "
+            "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
+            "array_remove(ARRAY[CASE WHEN g % 3 = 0 THEN 'vip' END, CASE WHEN g <= 40 THEN 'event' END, "
+            "CASE WHEN g <= :n - 60 THEN 'regular' END], NULL), "
+            "timestamp '2024-01-01' + (g / 4) * interval '1 day', timestamp '2024-02-01' + (g % 6) * interval '1 hour' "
+            "FROM generate_series(1, :n) g"
+        ),
+        {"n": n},
+    )
     email_list = await lists.create_list(db, {"name": "Every fifth"}, created_by="test")
     await lists.add_members(db, email_list.id, list(range(5, n + 1, 5)))
     await db.commit()
@@ -259,6 +304,7 @@ async def test_gathering_counts_every_match_on_every_page(db):
 
 # ---- services.contacts ----------------------------------------------------------------------
 
+
 async def test_duplicates_name_the_existing_contact(db):
     first = await contacts.create_contact(db, {"email": "Dup@Example.com"})
     await db.commit()
@@ -274,9 +320,14 @@ async def test_duplicates_name_the_existing_contact(db):
 
 
 async def test_custom_field_names_and_values_are_checked(db):
-    for bad, message in [({"1x": "a"}, "not a valid field name"), ({"a b": "a"}, "not a valid field name"),
-                         ({"email": "a"}, "standard contact field"), ({"k": {"nested": 1}}, "must be text"),
-                         ({"k": "v\x00"}, "NUL"), ({"k": "v" * 2001}, "at most 2000")]:
+    for bad, message in [
+        ({"1x": "a"}, "not a valid field name"),
+        ({"a b": "a"}, "not a valid field name"),
+        ({"email": "a"}, "standard contact field"),
+        ({"k": {"nested": 1}}, "must be text"),
+        ({"k": "v\x00"}, "NUL"),
+        ({"k": "v" * 2001}, "at most 2000"),
+    ]:
         with pytest.raises(ValidationFailed) as raised:
             contacts.validate_contact({"email": "a@example.com", "custom_fields": bad})
         assert message in raised.value.errors["custom_fields"], bad

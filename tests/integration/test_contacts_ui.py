@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import select, text
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import ListMember
-from webapp.contacts import service as contacts
 from webapp.lists.service import lists
 
 HX = {"HX-Request": "true"}
@@ -18,8 +18,20 @@ HX_RESULTS = {"HX-Request": "true", "HX-Target": "contacts-results"}
 
 def form(**fields):
     """A contact form as a browser sends it: every field present, blanks included."""
-    base = {"email": "", "first_name": "", "last_name": "", "phone": "", "company": "", "job_title": "",
-            "location": "", "tags": "", "status": "active", "is_active": "yes", "cf_key": "", "cf_value": ""}
+    base = {
+        "email": "",
+        "first_name": "",
+        "last_name": "",
+        "phone": "",
+        "company": "",
+        "job_title": "",
+        "location": "",
+        "tags": "",
+        "status": "active",
+        "is_active": "yes",
+        "cf_key": "",
+        "cf_value": "",
+    }
     return {**base, **fields}
 
 
@@ -33,11 +45,14 @@ def flash_text(client, url: str = "/contacts") -> str:
 
 async def seed(db, n: int, **columns) -> None:
     """n contacts in one statement: user001@example.com ..., the newest first by date_added."""
-    await db.execute(text(
-        "INSERT INTO contacts (email, first_name, last_name, company, date_added) "
-        "SELECT 'user' || lpad(g::text, 3, '0') || '@example.com', 'First' || g, 'Last' || g, :company, "
-        "now() - g * interval '1 minute' FROM generate_series(1, :n) g"
-    ), {"n": n, "company": columns.get("company", "Acme")})
+    await db.execute(
+        text(
+            "INSERT INTO contacts (email, first_name, last_name, company, date_added) "
+            "SELECT 'user' || lpad(g::text, 3, '0') || '@example.com', 'First' || g, 'Last' || g, :company, "
+            "now() - g * interval '1 minute' FROM generate_series(1, :n) g"
+        ),
+        {"n": n, "company": columns.get("company", "Acme")},
+    )
     await db.commit()
 
 
@@ -49,6 +64,7 @@ async def add(db, **data) -> Contact:
 
 # ---- the table --------------------------------------------------------------------------
 
+
 async def test_empty_state_says_what_to_do(staff):
     editor = await staff("editor")
     page = editor.get("/contacts")
@@ -57,8 +73,15 @@ async def test_empty_state_says_what_to_do(staff):
 
 
 async def test_table_shows_contacts_with_tags_status_and_exact_count(db, staff):
-    await add(db, email="ann@example.com", first_name="Ann", last_name="Lee", company="Globex",
-              tags=["vip", "beta"], status="bounced")
+    await add(
+        db,
+        email="ann@example.com",
+        first_name="Ann",
+        last_name="Lee",
+        company="Globex",
+        tags=["vip", "beta"],
+        status="bounced",
+    )
     page = (await staff("editor")).get("/contacts")
     assert emails_in(page.text) == ["ann@example.com"]
     assert "Ann Lee" in page.text and "Globex" in page.text
@@ -132,17 +155,26 @@ async def test_bad_query_params_show_a_page(db, staff):
     await seed(db, 3)
     client = await staff("viewer")
     for params in [
-        {"sort": "nope"}, {"status": "weird"}, {"active": "maybe"}, {"cursor": "garbage!!"},
+        {"sort": "nope"},
+        {"status": "weird"},
+        {"active": "maybe"},
+        {"cursor": "garbage!!"},
         {"cursor": "WyJhZnRlciIsIFsxLCAyXV0"},  # a well-formed cursor of the wrong shape
         {"cursor": "WyJhZnRlciIsIFsiMjAyMC0wMS0wMSIsIDFlOTk5XV0"},  # id 1e999
-        {"q": "x" * 5000}, {"q": "a:* & !b | (c"}, {"q": "\x00"}, {"tag": "\x00vip"}, {"company": "\x00"},
-        {"status": "\x00"}, {"sort": ["email", "name"]},
+        {"q": "x" * 5000},
+        {"q": "a:* & !b | (c"},
+        {"q": "\x00"},
+        {"tag": "\x00vip"},
+        {"company": "\x00"},
+        {"status": "\x00"},
+        {"sort": ["email", "name"]},
     ]:
         response = client.get("/contacts", params=params)
         assert response.status_code == 200, (params, response.text[:300])
 
 
 # ---- bulk actions ---------------------------------------------------------------------------
+
 
 async def test_bulk_tag_untag_add_to_list_and_delete(db, staff):
     a, b, c = [await add(db, email=f"{n}@example.com") for n in "abc"]
@@ -153,7 +185,9 @@ async def test_bulk_tag_untag_add_to_list_and_delete(db, staff):
     assert "Newsletter" in page.text  # the add-to-list choice
 
     ids = [a.id, b.id, c.id]
-    response = editor.post("/contacts/bulk", data={"ids": ids, "action": "tag", "tag": " VIP ", "next": "/contacts?q=x"})
+    response = editor.post(
+        "/contacts/bulk", data={"ids": ids, "action": "tag", "tag": " VIP ", "next": "/contacts?q=x"}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/contacts?q=x"
     assert "Tagged 3 contacts." in flash_text(editor)
     response = editor.post("/contacts/bulk", data={"ids": [a.id], "action": "untag", "tag": "vip"})
@@ -167,8 +201,11 @@ async def test_bulk_tag_untag_add_to_list_and_delete(db, staff):
     assert members == {a.id, b.id}
 
     # HTMX (hx-confirm already asked): deleted at once, answered with HX-Location
-    response = editor.post("/contacts/bulk", data={"ids": [b.id, c.id], "action": "delete", "confirm": "yes",
-                                                   "next": "/contacts"}, headers=HX)
+    response = editor.post(
+        "/contacts/bulk",
+        data={"ids": [b.id, c.id], "action": "delete", "confirm": "yes", "next": "/contacts"},
+        headers=HX,
+    )
     assert response.status_code == 200 and "/contacts" in response.headers["hx-location"]
     assert "Deleted 2 contacts." in flash_text(editor)
     assert list(await db.scalars(select(Contact.email))) == ["a@example.com"]
@@ -181,7 +218,9 @@ async def test_bulk_delete_without_javascript_asks_first(db, staff):
     assert ask.status_code == 200 and "Delete 1 contact?" in ask.text
     assert 'name="confirm" value="yes"' in ask.text and f'name="ids" value="{a.id}"' in ask.text
     assert await db.scalar(select(Contact.id)) == a.id  # nothing deleted yet
-    done = editor.post("/contacts/bulk", data={"ids": str(a.id), "action": "delete", "confirm": "yes", "next": "/contacts"})
+    done = editor.post(
+        "/contacts/bulk", data={"ids": str(a.id), "action": "delete", "confirm": "yes", "next": "/contacts"}
+    )
     assert done.status_code == 303
     assert await db.scalar(select(Contact.id)) is None
 
@@ -196,7 +235,9 @@ async def test_bulk_problems_are_messages_not_errors(db, staff):
     for list_id in ["", "x", "99999999999999999999"]:
         editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": list_id})
         assert "Choose a list" in flash_text(editor)
-    assert editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": "77"}).status_code == 404
+    assert (
+        editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": "77"}).status_code == 404
+    )
     editor.post("/contacts/bulk", data={"ids": a.id, "action": "explode"})
     assert "Choose what to do" in flash_text(editor)
     for bad in ["abc", "-1", "1.5", "99999999999999999999", "0"]:
@@ -204,21 +245,31 @@ async def test_bulk_problems_are_messages_not_errors(db, staff):
         assert response.status_code == 422 and "is not a contact id" in response.text, bad
     off_site = editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "x", "next": "//evil.example"})
     assert off_site.headers["location"] == "/contacts"
-    crlf = editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "x", "next": "/contacts?q=a\r\nX-Evil: 1"})
+    crlf = editor.post(
+        "/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "x", "next": "/contacts?q=a\r\nX-Evil: 1"}
+    )
     assert crlf.status_code == 303 and crlf.headers["location"] == "/contacts" and "x-evil" not in crlf.headers
 
 
 # ---- the form -------------------------------------------------------------------------------
+
 
 async def test_create_contact_with_tags_and_custom_fields(db, staff):
     editor = await staff("editor")
     new = editor.get("/contacts/new")
     assert new.status_code == 200 and 'data-chips name="tags"' in new.text
     assert new.text.count('name="cf_key"') == 1  # one empty row without JavaScript
-    response = editor.post("/contacts", data=form(
-        email="Jo@Example.com", first_name=" Jo ", company="Initech", tags="VIP, beta",
-        cf_key=["plan", "", "source"], cf_value=["pro", "", ""],
-    ))
+    response = editor.post(
+        "/contacts",
+        data=form(
+            email="Jo@Example.com",
+            first_name=" Jo ",
+            company="Initech",
+            tags="VIP, beta",
+            cf_key=["plan", "", "source"],
+            cf_value=["pro", "", ""],
+        ),
+    )
     assert response.status_code == 303, response.text
     contact = await db.scalar(select(Contact))
     assert response.headers["location"] == f"/contacts/{contact.id}"
@@ -229,10 +280,18 @@ async def test_create_contact_with_tags_and_custom_fields(db, staff):
 
 async def test_errors_are_shown_next_to_fields_and_keep_what_was_typed(db, staff):
     editor = await staff("editor")
-    response = editor.post("/contacts", data=form(
-        email="not-an-address", first_name="Ann", last_name="L" * 201, tags="vip, new",
-        cf_key=["1bad", "plan"], cf_value=["x", "gold"], is_active=[],
-    ))
+    response = editor.post(
+        "/contacts",
+        data=form(
+            email="not-an-address",
+            first_name="Ann",
+            last_name="L" * 201,
+            tags="vip, new",
+            cf_key=["1bad", "plan"],
+            cf_value=["x", "gold"],
+            is_active=[],
+        ),
+    )
     assert response.status_code == 422
     html = response.text
     assert "Not a valid address" in html
@@ -285,19 +344,39 @@ async def test_add_field_without_javascript_keeps_the_form(db, staff):
 
 
 async def test_edit_contact(db, staff):
-    contact = await add(db, email="ed@example.com", first_name="Ed", phone="123",
-                        custom_fields={"score": 5, "vip": True, "note": "hi"}, tags=["old"])
+    contact = await add(
+        db,
+        email="ed@example.com",
+        first_name="Ed",
+        phone="123",
+        custom_fields={"score": 5, "vip": True, "note": "hi"},
+        tags=["old"],
+    )
     editor = await staff("editor")
     page = editor.get(f"/contacts/{contact.id}/edit")
     assert 'value="ed@example.com"' in page.text and 'value="5"' in page.text and 'value="old"' in page.text
-    response = editor.post(f"/contacts/{contact.id}/edit", data=form(
-        email="ed@example.com", first_name="Edward", phone="", tags="new", status="complained",
-        cf_key=["score", "vip", "note"], cf_value=["5", "true", "changed"], is_active=[],
-    ))
+    response = editor.post(
+        f"/contacts/{contact.id}/edit",
+        data=form(
+            email="ed@example.com",
+            first_name="Edward",
+            phone="",
+            tags="new",
+            status="complained",
+            cf_key=["score", "vip", "note"],
+            cf_value=["5", "true", "changed"],
+            is_active=[],
+        ),
+    )
     assert response.status_code == 303, response.text
     await db.refresh(contact)
     assert (contact.first_name, contact.phone, contact.tags, contact.status, contact.is_active) == (
-        "Edward", "", ["new"], "complained", False)
+        "Edward",
+        "",
+        ["new"],
+        "complained",
+        False,
+    )
     assert contact.custom_fields == {"score": 5, "vip": True, "note": "changed"}  # untouched values keep their type
 
     other = await add(db, email="other@example.com")
@@ -309,14 +388,23 @@ async def test_htmx_submit_answers_with_hx_location(db, staff):
     editor = await staff("editor")
     response = editor.post("/contacts", data=form(email="hx@example.com"), headers=HX)
     contact = await db.scalar(select(Contact))
-    assert response.status_code == 200 and response.headers["hx-location"].startswith(f'{{"path":"/contacts/{contact.id}"')
+    assert response.status_code == 200 and response.headers["hx-location"].startswith(
+        f'{{"path":"/contacts/{contact.id}"'
+    )
 
 
 async def test_nul_bytes_and_huge_values_are_messages(db, staff):
     editor = await staff("editor")
-    response = editor.post("/contacts", data=form(
-        email="n@example.com", first_name="a\x00b", tags="x\x00y", cf_key="k", cf_value="v\x00",
-    ))
+    response = editor.post(
+        "/contacts",
+        data=form(
+            email="n@example.com",
+            first_name="a\x00b",
+            tags="x\x00y",
+            cf_key="k",
+            cf_value="v\x00",
+        ),
+    )
     assert response.status_code == 422 and "not allowed (NUL)" in response.text
     huge = editor.post("/contacts", data=form(email="h@example.com", cf_key="big", cf_value="v" * 5000))
     assert huge.status_code == 422 and "at most 2000 characters" in huge.text
@@ -324,9 +412,17 @@ async def test_nul_bytes_and_huge_values_are_messages(db, staff):
 
 # ---- detail, delete, lists ------------------------------------------------------------------
 
+
 async def test_detail_page_shows_everything_and_lists_with_remove(db, staff):
-    contact = await add(db, email="d@example.com", first_name="Dee", job_title="CTO", location="Oslo",
-                        tags=["vip"], custom_fields={"plan": "pro"})
+    contact = await add(
+        db,
+        email="d@example.com",
+        first_name="Dee",
+        job_title="CTO",
+        location="Oslo",
+        tags=["vip"],
+        custom_fields={"plan": "pro"},
+    )
     on = await lists.create_list(db, {"name": "Customers"}, "test")
     await lists.create_list(db, {"name": "Prospects"}, "test")
     await lists.add_members(db, on.id, [contact.id])
@@ -334,8 +430,17 @@ async def test_detail_page_shows_everything_and_lists_with_remove(db, staff):
     editor = await staff("editor")
     page = editor.get(f"/contacts/{contact.id}")
     html = page.text
-    for part in ["d@example.com", "CTO", "Oslo", '<dt>plan</dt><dd>pro</dd>', "vip", "Customers", "Email history",
-                 f'action="/contacts/{contact.id}/lists/{on.id}/remove"', "Prospects"]:
+    for part in [
+        "d@example.com",
+        "CTO",
+        "Oslo",
+        "<dt>plan</dt><dd>pro</dd>",
+        "vip",
+        "Customers",
+        "Email history",
+        f'action="/contacts/{contact.id}/lists/{on.id}/remove"',
+        "Prospects",
+    ]:
         assert part in html, part
     removed = editor.post(f"/contacts/{contact.id}/lists/{on.id}/remove")
     assert removed.status_code == 303
@@ -367,6 +472,7 @@ async def test_unknown_contacts_are_404(db, staff):
 
 # ---- viewers ----------------------------------------------------------------------------------
 
+
 async def test_viewer_sees_no_edit_controls_and_cannot_post(db, staff):
     contact = await add(db, email="v@example.com")
     email_list = await lists.create_list(db, {"name": "L"}, "test")
@@ -381,10 +487,17 @@ async def test_viewer_sees_no_edit_controls_and_cannot_post(db, staff):
         assert "/edit" not in html and "/delete" not in html and "/remove" not in html
     for url in ["/contacts/new", f"/contacts/{contact.id}/edit", "/contacts/field-row"]:
         assert viewer.get(url).status_code == 403, url
-    routes = ["/contacts", "/contacts/bulk", "/contacts/validate-email", f"/contacts/{contact.id}/edit",
-              f"/contacts/{contact.id}/delete", f"/contacts/{contact.id}/lists/{email_list.id}/remove"]
+    routes = [
+        "/contacts",
+        "/contacts/bulk",
+        "/contacts/validate-email",
+        f"/contacts/{contact.id}/edit",
+        f"/contacts/{contact.id}/delete",
+        f"/contacts/{contact.id}/lists/{email_list.id}/remove",
+    ]
     for url in routes:
-        response = viewer.post(url, data={"email": "x@example.com", "ids": contact.id, "action": "delete",
-                                          "confirm": "yes"})
+        response = viewer.post(
+            url, data={"email": "x@example.com", "ids": contact.id, "action": "delete", "confirm": "yes"}
+        )
         assert response.status_code == 403 and "Your role (viewer)" in response.text, url
     assert await db.scalar(select(Contact.email)) == "v@example.com"

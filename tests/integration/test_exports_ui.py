@@ -18,9 +18,13 @@ def emails(response) -> list[str]:
 
 
 async def test_export_streams_every_contact_across_batches_in_id_order(db, staff):
-    await db.execute(text("INSERT INTO contacts (email, first_name, custom_fields) SELECT 'p' || i || '@example.com', "
-                          "'P' || i, CASE WHEN i % 1000 = 0 THEN '{\"tier\": \"gold\"}'::jsonb ELSE '{}' END "
-                          "FROM generate_series(1, 12001) i"))
+    await db.execute(
+        text(
+            "INSERT INTO contacts (email, first_name, custom_fields) SELECT 'p' || i || '@example.com', "
+            "'P' || i, CASE WHEN i % 1000 = 0 THEN '{\"tier\": \"gold\"}'::jsonb ELSE '{}' END "
+            "FROM generate_series(1, 12001) i"
+        )
+    )
     await db.commit()
     viewer = await staff("viewer")  # reading is enough
     response = viewer.get("/contacts/export")
@@ -33,9 +37,13 @@ async def test_export_streams_every_contact_across_batches_in_id_order(db, staff
 
 
 async def test_export_follows_the_contacts_page_filters(db, staff):
-    db.add_all([Contact(email="vip@example.com", tags=["vip"], company="Acme"),
-                Contact(email="gone@example.com", tags=["vip"], status="unsubscribed"),
-                Contact(email="plain@example.com")])
+    db.add_all(
+        [
+            Contact(email="vip@example.com", tags=["vip"], company="Acme"),
+            Contact(email="gone@example.com", tags=["vip"], status="unsubscribed"),
+            Contact(email="plain@example.com"),
+        ]
+    )
     await db.commit()
     client = await staff("viewer")
     assert emails(client.get("/contacts/export?tag=vip")) == ["vip@example.com", "gone@example.com"]
@@ -53,8 +61,12 @@ async def test_export_of_a_static_and_a_segmented_list(db, staff):
     db.add(base)
     await db.flush()
     db.add_all([ListMember(list_id=base.id, contact_id=c.id) for c in people])
-    pro = EmailList(name="Pro members", list_type="segmented", parent_list_id=base.id,
-                    rules={"operator": "AND", "conditions": [{"field": "custom.plan", "op": "eq", "value": "pro"}]})
+    pro = EmailList(
+        name="Pro members",
+        list_type="segmented",
+        parent_list_id=base.id,
+        rules={"operator": "AND", "conditions": [{"field": "custom.plan", "op": "eq", "value": "pro"}]},
+    )
     db.add(pro)
     await db.flush()
     base_id, pro_id = base.id, pro.id
@@ -62,31 +74,56 @@ async def test_export_of_a_static_and_a_segmented_list(db, staff):
     client = await staff("viewer")
     assert emails(client.get(f"/contacts/export?list_id={base_id}")) == [f"m{i}@example.com" for i in range(4)]
     assert emails(client.get(f"/contacts/export?list_id={pro_id}")) == ["m1@example.com", "m3@example.com"]
-    assert 'href="/contacts/export?list_id=%d"' % pro_id in client.get(f"/lists/{pro_id}").text
+    assert f'href="/contacts/export?list_id={pro_id}"' in client.get(f"/lists/{pro_id}").text
     assert client.get("/contacts/export?list_id=987654").status_code == 404
     assert client.get("/contacts/export?list_id=nonsense").status_code == 404
 
 
 async def test_an_export_imports_back_without_changing_anything(db, staff, worker):
-    db.add_all([Contact(email="ada@example.com", first_name="Ada", phone="+44 20 7946 0000", tags=["vip", "math"],
-                        custom_fields={"plan": "pro"}, language="en"),
-                Contact(email="bob@example.com", company="=HYPERLINK(\"x\")", custom_fields={"score": "7"})])
+    db.add_all(
+        [
+            Contact(
+                email="ada@example.com",
+                first_name="Ada",
+                phone="+44 20 7946 0000",
+                tags=["vip", "math"],
+                custom_fields={"plan": "pro"},
+                language="en",
+            ),
+            Contact(email="bob@example.com", company='=HYPERLINK("x")', custom_fields={"score": "7"}),
+        ]
+    )
     await db.commit()
     client = await staff("editor")
     exported = client.get("/contacts/export").content
-    before = {c.email: (c.first_name, c.phone, c.company, c.tags, c.custom_fields, c.language)
-              for c in await db.scalars(select(Contact))}
+    before = {
+        c.email: (c.first_name, c.phone, c.company, c.tags, c.custom_fields, c.language)
+        for c in await db.scalars(select(Contact))
+    }
     job_id = uploaded_job_id(upload(client, exported, "export.csv"))
     job_page = client.get(f"/contacts/import/{job_id}").text
     assert '<option value="custom:plan" selected>' in job_page  # known custom fields are matched by name
-    mapping = {0: "email", 1: "first_name", 2: "last_name", 3: "phone", 4: "company", 5: "job_title",
-               6: "location", 7: "tags", 8: "language", 13: "custom:plan", 14: "custom:score"}
+    mapping = {
+        0: "email",
+        1: "first_name",
+        2: "last_name",
+        3: "phone",
+        4: "company",
+        5: "job_title",
+        6: "location",
+        7: "tags",
+        8: "language",
+        13: "custom:plan",
+        14: "custom:score",
+    }
     assert start(client, job_id, mapping, mode="upsert").status_code == 303
     worker("import-worker")
     job = await wait_for_job(db, job_id)
     assert (job.inserted, job.updated, job.skipped, job.rejected) == (0, 0, 2, 0)
     db.expire_all()
-    after = {c.email: (c.first_name, c.phone, c.company, c.tags, c.custom_fields, c.language)
-             for c in await db.scalars(select(Contact))}
+    after = {
+        c.email: (c.first_name, c.phone, c.company, c.tags, c.custom_fields, c.language)
+        for c in await db.scalars(select(Contact))
+    }
     assert after == before
     assert await db.scalar(select(func.count()).select_from(Contact)) == 2

@@ -10,53 +10,81 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.support.campaigns import ready_campaign
-from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList
-from webapp.suppression.models import Suppression
 from webapp.contacts import service as contacts
-from webapp.tracking import service as engagement
-from webapp.suppression.service import gdpr
-from webapp.lists.service import lists
-from webapp.suppression.service import suppression
+from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound
+from webapp.lists.models import EmailList
+from webapp.lists.service import lists
+from webapp.suppression.models import Suppression
+from webapp.suppression.service import gdpr, suppression
+from webapp.tracking import service as engagement
 
 
 async def history(db) -> dict:
     """Ada on a list with a consent record, two sent campaigns (an open, a click, a bounce) and a
     campaign to someone else; returns ids."""
-    ada = await contacts.create_contact(db, {
-        "email": "Ada@Example.com", "first_name": "Ada", "last_name": "Lovelace", "tags": ["vip"],
-        "custom_fields": {"plan": "gold", "seats": 3}, "status": "active"})
+    ada = await contacts.create_contact(
+        db,
+        {
+            "email": "Ada@Example.com",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "tags": ["vip"],
+            "custom_fields": {"plan": "gold", "seats": 3},
+            "status": "active",
+        },
+    )
     ada.language, ada.frequency, ada.topics = "es", "weekly", ["news", "offers"]
     other = await contacts.create_contact(db, {"email": "other@example.com"})
     news = await lists.create_list(db, {"name": "News"}, created_by="tests")
     await lists.add_members(db, news.id, [ada.id, other.id])
-    await db.execute(text("""INSERT INTO subscriptions (contact_id, list_id, status, source, ip_address, consent_text,
+    await db.execute(
+        text("""INSERT INTO subscriptions (contact_id, list_id, status, source, ip_address, consent_text,
                              confirmed_at) VALUES (:c, :l, 'confirmed', 'hosted page', '203.0.113.9',
-                             'Yes, send me news', now())"""), {"c": ada.id, "l": news.id})
+                             'Yes, send me news', now())"""),
+        {"c": ada.id, "l": news.id},
+    )
     first = await ready_campaign(db, [news.id], name="Spring sale")
     second = await ready_campaign(db, [news.id], name="Summer sale")
     ids = {}
     for campaign in (first, second):
-        ids[campaign.name] = await db.scalar(text(
-            """INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at, error_message)
-               VALUES (:c, :p, 'Ada@example.com', 'sent', now(), '') RETURNING id"""), {"c": campaign.id, "p": ada.id})
-        await db.execute(text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
+        ids[campaign.name] = await db.scalar(
+            text(
+                """INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at, error_message)
+               VALUES (:c, :p, 'Ada@example.com', 'sent', now(), '') RETURNING id"""
+            ),
+            {"c": campaign.id, "p": ada.id},
+        )
+        await db.execute(
+            text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
                                  VALUES (:c, :p, 'other@example.com', 'sent', now())"""),
-                         {"c": campaign.id, "p": other.id})
-    link_id = await db.scalar(text("INSERT INTO links (campaign_id, url) VALUES (:c, 'https://example.com/offer') "
-                                   "RETURNING id"), {"c": first.id})
+            {"c": campaign.id, "p": other.id},
+        )
+    link_id = await db.scalar(
+        text("INSERT INTO links (campaign_id, url) VALUES (:c, 'https://example.com/offer') RETURNING id"),
+        {"c": first.id},
+    )
     await engagement.record_open(db, ids["Spring sale"])
     await engagement.record_click(db, ids["Spring sale"], link_id)
-    await db.execute(text("""UPDATE deliveries SET status = 'failed', bounced_at = now(),
+    await db.execute(
+        text("""UPDATE deliveries SET status = 'failed', bounced_at = now(),
                              error_message = '550 5.1.1 <Ada@example.com>: no such user' WHERE id = :d"""),
-                     {"d": ids["Summer sale"]})
-    await db.execute(text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
+        {"d": ids["Summer sale"]},
+    )
+    await db.execute(
+        text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
                              VALUES (:d, :c, :p, 'bounce', '550 5.1.1 <Ada@example.com>: no such user')"""),
-                     {"d": ids["Summer sale"], "c": second.id, "p": ada.id})
+        {"d": ids["Summer sale"], "c": second.id, "p": ada.id},
+    )
     await db.commit()
-    return {"ada": ada.id, "other": other.id, "list": news.id, "first": first.id, "second": second.id,
-            "deliveries": list(ids.values())}
+    return {
+        "ada": ada.id,
+        "other": other.id,
+        "list": news.id,
+        "first": first.id,
+        "second": second.id,
+        "deliveries": list(ids.values()),
+    }
 
 
 def iso(value: str) -> datetime:
@@ -82,15 +110,23 @@ async def test_export_holds_everything_about_the_contact_as_json(db):
     [consent] = data["consent_records"]
     assert consent["list_name"] == "News" and consent["status"] == "confirmed"
     assert (consent["source"], consent["ip_address"], consent["consent_text"]) == (
-        "hosted page", "203.0.113.9", "Yes, send me news")
+        "hosted page",
+        "203.0.113.9",
+        "Yes, send me news",
+    )
     iso(consent["confirmed_at"])
 
     assert [(d["campaign_name"], d["status"]) for d in data["deliveries"]] == [
-        ("Spring sale", "clicked"), ("Summer sale", "failed")]
+        ("Spring sale", "clicked"),
+        ("Summer sale", "failed"),
+    ]
     assert all(d["email"] == "Ada@example.com" for d in data["deliveries"])  # nobody else's
     iso(data["deliveries"][0]["opened_at"]), iso(data["deliveries"][1]["bounced_at"])
     assert [(e["kind"], e["campaign_name"]) for e in data["events"]] == [
-        ("open", "Spring sale"), ("click", "Spring sale"), ("bounce", "Summer sale")]
+        ("open", "Spring sale"),
+        ("click", "Spring sale"),
+        ("bounce", "Summer sale"),
+    ]
     assert data["events"][1]["link_url"] == "https://example.com/offer"
 
     assert data["suppression"]["suppressed"] is True and data["suppression"]["reason"] == "complaint"
@@ -117,14 +153,25 @@ async def test_erase_keeps_only_the_hash_and_anonymises_the_history(db):
     assert entry.email is None and entry.reason == "compliance" and entry.created_by == "Editor"
     assert entry.email_hash == hashlib.sha256(b"ada@example.com").digest()
 
-    rows = (await db.execute(text(
-        "SELECT contact_id, email, error_message, status FROM deliveries WHERE id = ANY(:d) ORDER BY id"),
-        {"d": ids["deliveries"]})).all()
+    rows = (
+        await db.execute(
+            text("SELECT contact_id, email, error_message, status FROM deliveries WHERE id = ANY(:d) ORDER BY id"),
+            {"d": ids["deliveries"]},
+        )
+    ).all()
     assert [tuple(r) for r in rows] == [(None, "", "", "clicked"), (None, "", "", "failed")]  # statuses kept
     events = (await db.execute(text("SELECT contact_id, detail, kind FROM email_events ORDER BY id"))).all()
     assert [tuple(e) for e in events] == [(None, "", "open"), (None, "", "click"), (None, "", "bounce")]
-    dump = json.dumps([list(map(str, r)) for r in (await db.execute(text(
-        "SELECT d.*, e.* FROM deliveries d LEFT JOIN email_events e ON e.delivery_id = d.id"))).all()])
+    dump = json.dumps(
+        [
+            list(map(str, r))
+            for r in (
+                await db.execute(
+                    text("SELECT d.*, e.* FROM deliveries d LEFT JOIN email_events e ON e.delivery_id = d.id")
+                )
+            ).all()
+        ]
+    )
     assert "ada@" not in dump.lower()  # the address is gone from the history
     # the other contact's history is untouched
     assert await db.scalar(text("SELECT count(*) FROM deliveries WHERE contact_id = :c"), {"c": ids["other"]}) == 2
@@ -159,12 +206,15 @@ async def test_erasing_a_suppressed_address_keeps_its_reason_and_drops_a_note_qu
 async def test_erase_fails_deliveries_not_sent_yet_so_nothing_goes_to_an_empty_address(db):
     ids = await history(db)
     third = await ready_campaign(db, [ids["list"]], name="Autumn sale")
-    pending = await db.scalar(text("""INSERT INTO deliveries (campaign_id, contact_id, email)
+    pending = await db.scalar(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email)
                                       VALUES (:c, :p, 'Ada@example.com') RETURNING id"""),
-                              {"c": third.id, "p": ids["ada"]})
+        {"c": third.id, "p": ids["ada"]},
+    )
     await gdpr.erase_contact(db, ids["ada"], actor="Editor")
-    row = (await db.execute(text("SELECT status, email, error_message FROM deliveries WHERE id = :d"),
-                            {"d": pending})).one()
+    row = (
+        await db.execute(text("SELECT status, email, error_message FROM deliveries WHERE id = :d"), {"d": pending})
+    ).one()
     assert tuple(row) == ("failed", "", "Not sent: the contact was erased.")
     assert await db.scalar(text("SELECT failed_count FROM campaigns WHERE id = :c"), {"c": third.id}) == 1
     assert await db.scalar(text("SELECT failed_count FROM campaigns WHERE id = :c"), {"c": ids["first"]}) == 0
@@ -180,6 +230,7 @@ async def test_erase_also_anonymises_deliveries_of_an_earlier_deleted_contact_wi
 
 
 # ---- the contact page ---------------------------------------------------------------------
+
 
 async def test_contact_page_shows_the_suppression_badge_and_the_privacy_buttons(staff, db):
     ids = await history(db)
@@ -238,14 +289,23 @@ async def test_erase_from_the_contact_page_needs_the_address_typed(staff, db):
 
 # ---- the API ------------------------------------------------------------------------------
 
+
 async def test_api_export_and_erase(api, db):
     ids = await history(db)
     viewer = await api("viewer")
     exported = viewer.get(f"/api/contacts/{ids['ada']}/export")
     assert exported.status_code == 200
     body = exported.json()
-    assert set(body) == {"export_version", "exported_at", "contact", "lists", "consent_records", "deliveries",
-                         "events", "suppression"}
+    assert set(body) == {
+        "export_version",
+        "exported_at",
+        "contact",
+        "lists",
+        "consent_records",
+        "deliveries",
+        "events",
+        "suppression",
+    }
     assert body["contact"]["custom_fields"] == {"plan": "gold", "seats": 3}
     assert body["suppression"] == {"suppressed": False, "reason": None, "since": None, "note": None}
     assert viewer.post(f"/api/contacts/{ids['ada']}/erase").status_code == 403

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
 
-CSV_BODY = b"Email,First Name,Company,Plan,Notes\nada@example.com,Ada,Engines,pro,x\nbad,B,C,,\nbob@example.com,Bob,,free,\n"
+CSV_BODY = (
+    b"Email,First Name,Company,Plan,Notes\nada@example.com,Ada,Engines,pro,x\nbad,B,C,,\nbob@example.com,Bob,,free,\n"
+)
 
 
 def post_import(client, body: bytes = CSV_BODY, filename: str = "people.csv", **fields: str):
@@ -33,8 +35,9 @@ async def poll(client, url: str, timeout: float = 60) -> dict:
 
 async def test_import_with_header_mapping_returns_a_job_to_poll(db, api, worker):
     client = await api("editor")
-    response = post_import(client, mode="upsert",
-                           mapping=json.dumps({"Email": "email", "Plan": "custom:plan", "Notes": "ignore"}))
+    response = post_import(
+        client, mode="upsert", mapping=json.dumps({"Email": "email", "Plan": "custom:plan", "Notes": "ignore"})
+    )
     assert response.status_code == 202, response.text
     job = response.json()
     assert job["status"] == "queued" and job["url"] == f"/api/contacts/import/{job['id']}"
@@ -43,8 +46,9 @@ async def test_import_with_header_mapping_returns_a_job_to_poll(db, api, worker)
     worker("import-worker")
     done = await poll(client, job["url"])
     assert (done["status"], done["inserted"], done["rejected"], done["total"]) == ("done", 2, 1, 3)
-    assert done["rejects"] == [{"line": 3, "kind": "rejected", "email": "bad",
-                                "reason": "An email address must have an @-sign."}]
+    assert done["rejects"] == [
+        {"line": 3, "kind": "rejected", "email": "bad", "reason": "An email address must have an @-sign."}
+    ]
     db.expire_all()
     ada = await db.scalar(select(Contact).where(Contact.email == "ada@example.com"))
     assert (ada.first_name, ada.custom_fields) == ("", {"plan": "pro"})  # First Name was not mapped
@@ -88,6 +92,7 @@ async def test_bad_input_is_a_4xx_naming_the_field(db, api):
     assert client.get("/api/contacts/import/0").status_code == 400
     # refused uploads leave no draft or file behind
     from webapp.imports.models import ImportJob
+
     assert await db.scalar(select(ImportJob.id)) is None
 
 
@@ -98,11 +103,18 @@ async def test_roles_viewer_keys_export_but_cannot_import(db, api):
 
 
 async def test_export_streams_csv_for_a_list_of_any_type(db, api):
-    db.add_all([Contact(email="a@example.com", company="Acme", custom_fields={"plan": "pro"}, tags=["vip", "x"]),
-                Contact(email="b@example.com", company="Other", phone="+1 555 0100"),
-                Contact(email="c@example.com", company="ACME", first_name="=cmd()")])
-    dynamic = EmailList(name="Acme people", list_type="dynamic",
-                        rules={"operator": "AND", "conditions": [{"field": "company", "op": "eq", "value": "acme"}]})
+    db.add_all(
+        [
+            Contact(email="a@example.com", company="Acme", custom_fields={"plan": "pro"}, tags=["vip", "x"]),
+            Contact(email="b@example.com", company="Other", phone="+1 555 0100"),
+            Contact(email="c@example.com", company="ACME", first_name="=cmd()"),
+        ]
+    )
+    dynamic = EmailList(
+        name="Acme people",
+        list_type="dynamic",
+        rules={"operator": "AND", "conditions": [{"field": "company", "op": "eq", "value": "acme"}]},
+    )
     db.add(dynamic)
     await db.commit()
     client = await api("viewer")

@@ -10,21 +10,21 @@ import io
 from sqlalchemy import select, text
 
 from tests.support.imports import rejects, start, upload, uploaded_job_id, wait_for_job
-from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
 from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList, ListMember, Subscription
-from webapp.imports.models import ImportJob
 from webapp.core.config import get_settings
+from webapp.imports.models import ImportJob
+from webapp.lists.models import EmailList, ListMember, Subscription
+from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
 
 MESSY = codecs.BOM_UTF8 + (
-    "E-mail;First name;Company;Tags;Plan\r\n"
-    "ada@example.com;Ada;Analytical Engines;vip, math;pro\r\n"
-    "\r\n"
-    "not-an-address;Bad;X;;\r\n"
-    '"grace@example.com";"Grace";"Navy; Research";"navy";\r\n'
-    "ADA@example.com;Ada again;Dup Ltd;;free\r\n"
-    'alan@example.com;Alan;"Bletchley\r\nPark";crypto;basic\r\n'
-).encode()
+    b"E-mail;First name;Company;Tags;Plan\r\n"
+    b"ada@example.com;Ada;Analytical Engines;vip, math;pro\r\n"
+    b"\r\n"
+    b"not-an-address;Bad;X;;\r\n"
+    b'"grace@example.com";"Grace";"Navy; Research";"navy";\r\n'
+    b"ADA@example.com;Ada again;Dup Ltd;;free\r\n"
+    b'alan@example.com;Alan;"Bletchley\r\nPark";crypto;basic\r\n'
+)
 
 
 async def contacts_by_email(db) -> dict[str, Contact]:
@@ -96,13 +96,24 @@ async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers
     assert response.status_code == 303 and response.headers["location"] == f"/contacts/import/{job_id}"
     worker("import-worker")
     job = await wait_for_job(db, job_id)
-    assert (job.status, job.total, job.inserted, job.updated, job.skipped, job.duplicates, job.rejected) == \
-        ("done", 5, 2, 0, 2, 1, 1)
+    assert (job.status, job.total, job.inserted, job.updated, job.skipped, job.duplicates, job.rejected) == (
+        "done",
+        5,
+        2,
+        0,
+        2,
+        1,
+        1,
+    )
     people = await contacts_by_email(db)
     assert sorted(people) == ["ada@example.com", "alan@example.com", "grace@example.com"]
     ada = people["ada@example.com"]
-    assert (ada.first_name, ada.company, ada.tags, ada.custom_fields) == \
-        ("Ada", "Analytical Engines", ["vip", "math"], {"plan": "pro"})  # the first row wins over line 6
+    assert (ada.first_name, ada.company, ada.tags, ada.custom_fields) == (
+        "Ada",
+        "Analytical Engines",
+        ["vip", "math"],
+        {"plan": "pro"},
+    )  # the first row wins over line 6
     assert people["alan@example.com"].company == "Bletchley\r\nPark"
     assert people["grace@example.com"].company == "Old Co"  # add mode leaves existing contacts alone
     assert await rejects(db, job_id) == [
@@ -125,17 +136,34 @@ async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers
 
 
 async def test_upsert_updates_existing_contacts_merging_tags_and_custom_fields(db, staff, worker):
-    db.add_all([
-        Contact(email="ada@example.com", first_name="Countess", last_name="Lovelace", tags=["old", "vip"],
-                custom_fields={"plan": "free", "since": "1843"}),
-        Contact(email="same@example.com", first_name="Same", tags=["x"]),
-    ])
+    db.add_all(
+        [
+            Contact(
+                email="ada@example.com",
+                first_name="Countess",
+                last_name="Lovelace",
+                tags=["old", "vip"],
+                custom_fields={"plan": "free", "since": "1843"},
+            ),
+            Contact(email="same@example.com", first_name="Same", tags=["x"]),
+        ]
+    )
     await db.commit()
     client = await staff("editor")
-    body = b"email,first_name,last_name,tags,plan\nADA@example.com,Ada,,new;vip,pro\nsame@example.com,Same,,x,\nnew@example.com,New,Person,,\n"
+    body = (
+        b"email,first_name,last_name,tags,plan\nADA@example.com,Ada,,new;vip,pro\n"
+        b"same@example.com,Same,,x,\nnew@example.com,New,Person,,\n"
+    )
     job_id = uploaded_job_id(upload(client, body))
-    assert start(client, job_id, {0: "email", 1: "first_name", 2: "last_name", 3: "tags", 4: ("custom:", "plan")},
-                 mode="upsert").status_code == 303
+    assert (
+        start(
+            client,
+            job_id,
+            {0: "email", 1: "first_name", 2: "last_name", 3: "tags", 4: ("custom:", "plan")},
+            mode="upsert",
+        ).status_code
+        == 303
+    )
     worker("import-worker")
     job = await wait_for_job(db, job_id)
     assert (job.inserted, job.updated, job.skipped, job.rejected) == (1, 1, 1, 0)  # same@ had nothing new
@@ -169,8 +197,12 @@ async def test_list_mode_adds_new_and_existing_contacts_to_a_static_list(db, sta
     worker("import-worker")
     job = await wait_for_job(db, job_id)
     assert (job.inserted, job.updated, job.skipped) == (1, 1, 1)  # fresh created; old added; member there already
-    members = await db.scalars(select(Contact.email).join(ListMember, ListMember.contact_id == Contact.id)
-                               .where(ListMember.list_id == newsletter_id).order_by(Contact.email))
+    members = await db.scalars(
+        select(Contact.email)
+        .join(ListMember, ListMember.contact_id == Contact.id)
+        .where(ListMember.list_id == newsletter_id)
+        .order_by(Contact.email)
+    )
     assert list(members) == ["fresh@example.com", "member@example.com", "old@example.com"]
     db.expire_all()
     assert (await db.get(EmailList, newsletter_id)).contact_count == 3
@@ -179,8 +211,13 @@ async def test_list_mode_adds_new_and_existing_contacts_to_a_static_list(db, sta
 
 
 async def test_unsubscribe_mode_marks_listed_contacts_and_leaves_bounced_ones(db, staff, worker):
-    db.add_all([Contact(email="a@example.com"), Contact(email="b@example.com", status="bounced"),
-                Contact(email="c@example.com")])
+    db.add_all(
+        [
+            Contact(email="a@example.com"),
+            Contact(email="b@example.com", status="bounced"),
+            Contact(email="c@example.com"),
+        ]
+    )
     await db.commit()
     client = await staff("editor")
     job_id = uploaded_job_id(upload(client, b"name,email\nA,A@example.com\nB,b@example.com\nZ,nobody@example.com\n"))
@@ -193,8 +230,12 @@ async def test_unsubscribe_mode_marks_listed_contacts_and_leaves_bounced_ones(db
 
 
 async def test_suppress_mode_adds_hashed_entries_with_the_chosen_reason(db, staff, worker):
-    await db.execute(text(f"INSERT INTO suppressions (email_hash, email, reason) "
-                          f"VALUES ({EMAIL_HASH_SQL.format(':e')}, :e, 'bounce')"), {"e": "old@example.com"})
+    await db.execute(
+        text(
+            f"INSERT INTO suppressions (email_hash, email, reason) VALUES ({EMAIL_HASH_SQL.format(':e')}, :e, 'bounce')"
+        ),
+        {"e": "old@example.com"},
+    )
     await db.commit()
     client = await staff("editor")
     job_id = uploaded_job_id(upload(client, b"email\nOld@example.com\nnew@example.com\nbroken\n"))
@@ -204,8 +245,10 @@ async def test_suppress_mode_adds_hashed_entries_with_the_chosen_reason(db, staf
     assert (job.inserted, job.skipped, job.rejected) == (1, 1, 1)
     entries = {s.email: s.reason for s in await db.scalars(select(Suppression))}
     assert entries == {"old@example.com": "bounce", "new@example.com": "compliance"}  # the first reason stays
-    matched = await db.scalar(text(f"SELECT email FROM suppressions WHERE email_hash = {EMAIL_HASH_SQL.format(':e')}"),
-                              {"e": "NEW@EXAMPLE.COM"})
+    matched = await db.scalar(
+        text(f"SELECT email FROM suppressions WHERE email_hash = {EMAIL_HASH_SQL.format(':e')}"),
+        {"e": "NEW@EXAMPLE.COM"},
+    )
     assert matched == "new@example.com"
 
 
@@ -250,7 +293,9 @@ async def test_drafts_nobody_started_are_deleted_with_their_file_a_day_later(db,
     stored = await db.scalar(select(ImportJob.stored_name).where(ImportJob.id == old_id))
     path = get_settings().imports.upload_dir / stored
     assert path.exists()
-    await db.execute(text("UPDATE import_jobs SET created_at = now() - interval '25 hours' WHERE id = :id"), {"id": old_id})
+    await db.execute(
+        text("UPDATE import_jobs SET created_at = now() - interval '25 hours' WHERE id = :id"), {"id": old_id}
+    )
     await db.commit()
     new_id = uploaded_job_id(upload(client, MESSY, "new.csv"))
     assert await db.scalar(select(ImportJob.id).where(ImportJob.id == old_id)) is None

@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from tests.support.imports import start, upload, uploaded_job_id, wait_for_job
 from webapp.contacts.models import Contact
+from webapp.core.config import get_settings
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.imports.queries.load import LOCK_KEY
 from webapp.imports.service.loader import libpq_url, run_import
-from webapp.core.config import get_settings
 
 ROWS = 120_000
 
@@ -42,8 +42,9 @@ def messy_file(rows: int) -> tuple[bytes, dict[str, int]]:
 
 async def fetch(db, job_id: int) -> ImportJob:
     await db.commit()
-    return (await db.execute(select(ImportJob).where(ImportJob.id == job_id)
-                             .execution_options(populate_existing=True))).scalar_one()
+    return (
+        await db.execute(select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True))
+    ).scalar_one()
 
 
 async def test_a_killed_worker_is_replaced_and_the_import_resumes_exactly(db, staff, worker):
@@ -67,7 +68,11 @@ async def test_a_killed_worker_is_replaced_and_the_import_resumes_exactly(db, st
     assert job.status == "done", job.error
     assert (job.total, job.processed) == (ROWS, ROWS)
     assert job.inserted == expected["unique"] == await db.scalar(select(func.count()).select_from(Contact))
-    assert (job.rejected, job.duplicates, job.skipped) == (expected["invalid"], expected["duplicates"], expected["duplicates"])
+    assert (job.rejected, job.duplicates, job.skipped) == (
+        expected["invalid"],
+        expected["duplicates"],
+        expected["duplicates"],
+    )
     reject_rows = await db.scalar(select(func.count()).select_from(ImportReject).where(ImportReject.job_id == job_id))
     assert reject_rows == expected["invalid"] + expected["duplicates"]
     assert job.inserted + job.rejected + job.skipped == ROWS

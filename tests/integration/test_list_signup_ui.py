@@ -10,17 +10,25 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from webapp.core.errors import ValidationFailed
 from webapp.lists.models import EmailList
 from webapp.lists.service import lists
-from webapp.core.errors import ValidationFailed
 
 CONSENT = 'Yes, send me news & offers <script>alert("x")</script>'
 
 
 async def test_editor_makes_a_list_public_and_copies_a_working_snippet(db, live_server, staff):
     editor = await staff("editor")
-    created = editor.post("/lists", data={"name": "Newsletter", "signup_shown": "1", "is_public": "true",
-                                          "double_opt_in": "true", "consent_text": CONSENT})
+    created = editor.post(
+        "/lists",
+        data={
+            "name": "Newsletter",
+            "signup_shown": "1",
+            "is_public": "true",
+            "double_opt_in": "true",
+            "consent_text": CONSENT,
+        },
+    )
     assert created.status_code == 303
     row = (await db.execute(text("SELECT id, is_public, double_opt_in, consent_text FROM email_lists"))).one()
     assert row.is_public and row.double_opt_in and row.consent_text == CONSENT
@@ -38,16 +46,19 @@ async def test_editor_makes_a_list_public_and_copies_a_working_snippet(db, live_
     assert 'data-copy="#embed-snippet"' in page.text
 
     # The snippet's fields, posted as a browser on another site would: accepted, recorded as "form".
-    answer = httpx.post(hosted, data={"source": "form", "email": "reader@example.com", "first_name": "",
-                                      "website": "", "consent": "yes"})
+    answer = httpx.post(
+        hosted,
+        data={"source": "form", "email": "reader@example.com", "first_name": "", "website": "", "consent": "yes"},
+    )
     assert answer.status_code == 200 and "Check your inbox" in answer.text
     assert await db.scalar(text("SELECT source FROM subscriptions")) == "form"
 
 
 async def test_settings_are_kept_on_edit_and_turned_off(db, live_server, staff):
     editor = await staff("editor")
-    email_list = await lists.create_list(db, {"name": "Deals", "is_public": True, "double_opt_in": True,
-                                              "consent_text": "OK"}, created_by="t")
+    email_list = await lists.create_list(
+        db, {"name": "Deals", "is_public": True, "double_opt_in": True, "consent_text": "OK"}, created_by="t"
+    )
     list_id = email_list.id
     await db.commit()
     form = editor.get(f"/lists/{list_id}/edit").text
@@ -61,7 +72,9 @@ async def test_settings_are_kept_on_edit_and_turned_off(db, live_server, staff):
     assert (email_list.is_public, email_list.double_opt_in, email_list.consent_text) == (False, False, "")
     assert "Not public." in editor.get(f"/lists/{list_id}").text
     assert httpx.get(f"{live_server}/subscribe/{list_id}").status_code == 404
-    too_long = editor.post(f"/lists/{list_id}/edit", data={"name": "Deals", "signup_shown": "1", "consent_text": "x" * 2001})
+    too_long = editor.post(
+        f"/lists/{list_id}/edit", data={"name": "Deals", "signup_shown": "1", "consent_text": "x" * 2001}
+    )
     assert too_long.status_code == 422 and "Consent text must be at most 2000 characters." in too_long.text
 
 

@@ -9,9 +9,9 @@ import re
 
 from sqlalchemy import func, select
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember
-from webapp.contacts import service as contacts
 from webapp.lists.service import lists
 
 
@@ -22,9 +22,18 @@ async def make_list(db, name: str = "Newsletter", **extra) -> EmailList:
 
 
 async def list_row(db, list_id: int):
-    return (await db.execute(select(EmailList.name, EmailList.description, EmailList.tags, EmailList.is_active,
-                                    EmailList.created_by, EmailList.contact_count)
-                             .where(EmailList.id == list_id))).one_or_none()
+    return (
+        await db.execute(
+            select(
+                EmailList.name,
+                EmailList.description,
+                EmailList.tags,
+                EmailList.is_active,
+                EmailList.created_by,
+                EmailList.contact_count,
+            ).where(EmailList.id == list_id)
+        )
+    ).one_or_none()
 
 
 async def member_emails(db, list_id: int) -> set[str]:
@@ -53,8 +62,15 @@ async def test_create_a_list(staff, db):
     assert '<option value="static" selected>' in form
     assert '<option value="dynamic" disabled>' in form and '<option value="segmented" disabled>' in form
 
-    response = client.post("/lists", data={"name": "  Customers 2025 ", "description": "Paying customers",
-                                           "tags": "VIP, weekly,vip", "list_type": "static"})
+    response = client.post(
+        "/lists",
+        data={
+            "name": "  Customers 2025 ",
+            "description": "Paying customers",
+            "tags": "VIP, weekly,vip",
+            "list_type": "static",
+        },
+    )
     assert response.status_code == 303
     list_id = int(response.headers["location"].rsplit("/", 1)[1])
     row = await list_row(db, list_id)
@@ -165,24 +181,33 @@ async def test_add_contacts_by_pasting_addresses(staff, db):
     await db.commit()
     client = await staff("editor")
 
-    pasted = "known@example.com\nnew.one@example.com, new.two@example.com;NEW.ONE@example.com\n\nnot-an-address\n  bad@@x.org , ok@example.org"
+    pasted = (
+        "known@example.com\nnew.one@example.com, new.two@example.com;NEW.ONE@example.com\n\n"
+        "not-an-address\n  bad@@x.org , ok@example.org"
+    )
     response = client.post(f"/lists/{email_list.id}/members", data={"addresses": pasted})
     assert response.status_code == 200  # some were added; the rejected ones are shown with the page
     assert "Added 4 contacts to the list, 3 of them new, 2 not added (see below)." in response.text
-    report = response.text[response.text.index('class="paste-report"'):]
+    report = response.text[response.text.index('class="paste-report"') :]
     assert re.search(r'<td class="num">4</td><td><code>not-an-address</code></td><td>[^<]*@', report)
     assert re.search(r'<td class="num">5</td><td><code>bad@@x.org</code></td>', report)
     # The rejected lines stay in the box to be corrected.
     assert ">not-an-address\nbad@@x.org</textarea>" in response.text
 
     assert await member_emails(db, email_list.id) == {
-        "Known@example.com", "new.one@example.com", "new.two@example.com", "ok@example.org"}
+        "Known@example.com",
+        "new.one@example.com",
+        "new.two@example.com",
+        "ok@example.org",
+    }
     assert (await list_row(db, email_list.id)).contact_count == 4
     # the known contact was reused, not duplicated
     assert await db.scalar(select(func.count()).select_from(Contact)) == 4
     assert await db.scalar(select(Contact.first_name).where(Contact.id == existing.id)) == "Kim"
 
-    again = client.post(f"/lists/{email_list.id}/members", data={"addresses": "new.two@example.com, brand.new@example.com"})
+    again = client.post(
+        f"/lists/{email_list.id}/members", data={"addresses": "new.two@example.com, brand.new@example.com"}
+    )
     assert again.status_code == 303
     page = client.get(f"/lists/{email_list.id}").text
     assert "Added 1 contact to the list, 1 of them new, 1 already on it." in page
@@ -212,8 +237,10 @@ async def test_remove_ticked_members(staff, db):
     client = await staff("editor")
     assert sorted(ticked_ids(client.get(f"/lists/{email_list.id}").text)) == ids
 
-    response = client.post(f"/lists/{email_list.id}/members/remove",
-                           data={"ids": [str(ids[0]), str(ids[1]), "junk", "99999999999999999999999"]})
+    response = client.post(
+        f"/lists/{email_list.id}/members/remove",
+        data={"ids": [str(ids[0]), str(ids[1]), "junk", "99999999999999999999999"]},
+    )
     assert response.status_code == 303
     assert await member_emails(db, email_list.id) == {"p2@example.com"}
     assert (await list_row(db, email_list.id)).contact_count == 1
@@ -243,7 +270,12 @@ async def test_members_are_paged_with_next_and_previous(staff, db):
     assert "← Previous" in second.text and "Next →" not in second.text
 
     # Whatever is typed as a cursor shows a page, never a server error.
-    for raw in [["after", {"0": "x", "1": 2}], ["after", ["2020-01-01T00:00:00", 10**30]], ["before", [None, None]], "x"]:
+    for raw in [
+        ["after", {"0": "x", "1": 2}],
+        ["after", ["2020-01-01T00:00:00", 10**30]],
+        ["before", [None, None]],
+        "x",
+    ]:
         crafted = base64.urlsafe_b64encode(json.dumps(raw).encode()).decode()
         assert client.get(f"/lists/{email_list.id}", params={"cursor": crafted}).status_code == 200, raw
     assert client.get(f"/lists/{email_list.id}?cursor=not-a-cursor").status_code == 200

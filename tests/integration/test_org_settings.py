@@ -17,10 +17,15 @@ from webapp.delivery.dkim import make_signer
 from webapp.settings.models import AppSetting
 from webapp.settings.service import organisation as org_settings
 
-FORM = {"organisation_name": "Acme Ltd", "postal_address": "1 Main Street\r\nSpringfield 12345",
-        "default_from_name": "Acme News", "default_from_email": "news@acme.example",
-        "unsubscribe_mailto": "mailto:unsubscribe@acme.example", "dkim_domain": "acme.example",
-        "dkim_selector": "mailroom"}
+FORM = {
+    "organisation_name": "Acme Ltd",
+    "postal_address": "1 Main Street\r\nSpringfield 12345",
+    "default_from_name": "Acme News",
+    "default_from_email": "news@acme.example",
+    "unsubscribe_mailto": "mailto:unsubscribe@acme.example",
+    "dkim_domain": "acme.example",
+    "dkim_selector": "mailroom",
+}
 
 
 def message() -> bytes:
@@ -76,10 +81,18 @@ async def test_admin_saves_and_sees_the_settings(staff, db):
 
 async def test_bad_input_is_reported_next_to_fields_and_kept(staff, db):
     client = await staff("admin")
-    response = client.post("/settings/organisation", data={
-        **FORM, "postal_address": "", "default_from_email": "not an address", "dkim_domain": "acme",
-        "dkim_selector": "bad selector", "organisation_name": "<b>Acme</b>",
-        "dkim_private_key": "-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----"})
+    response = client.post(
+        "/settings/organisation",
+        data={
+            **FORM,
+            "postal_address": "",
+            "default_from_email": "not an address",
+            "dkim_domain": "acme",
+            "dkim_selector": "bad selector",
+            "organisation_name": "<b>Acme</b>",
+            "dkim_private_key": "-----BEGIN PRIVATE KEY-----\nnonsense\n-----END PRIVATE KEY-----",
+        },
+    )
     assert response.status_code == 422
     page = response.text
     assert "Required before any campaign can be sent: it is in the footer of every message." in page
@@ -114,8 +127,9 @@ async def test_generated_key_is_stored_encrypted_never_shown_and_signs_verifiabl
     assert "New DKIM key generated." in page and "Messages are signed for <strong>acme.example</strong>" in page
     assert '<code class="secret" id="dkim-dns-name">mailroom._domainkey.acme.example</code>' in page
     record = shown_record(page)
-    public_der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     assert record == f"v=DKIM1; k=rsa; p={base64.b64encode(public_der).decode()}"
 
     signed = make_signer(saved.dkim_domain, saved.dkim_selector, saved.dkim_private_key)(message())
@@ -135,8 +149,11 @@ async def test_generated_key_is_stored_encrypted_never_shown_and_signs_verifiabl
 async def test_pasted_key_is_normalised_kept_when_blank_and_removable(staff, db):
     client = await staff("admin")
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pkcs8 = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()).decode().replace("\n", "\r\n")  # as a textarea sends it
+    pkcs8 = (
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        .decode()
+        .replace("\n", "\r\n")
+    )  # as a textarea sends it
     assert client.post("/settings/organisation", data={**FORM, "dkim_private_key": pkcs8}).status_code == 303
     saved = await org_settings.load(db)
     assert saved.dkim_private_key.startswith("-----BEGIN RSA PRIVATE KEY-----\n") and "\r" not in saved.dkim_private_key
@@ -164,14 +181,20 @@ pQIhAIva7h49Jet9gYvDWBkkbIPu17qjjjhY1k5NXIVbnH5zAiEAwdhQ2fYrG3pw
 JiSHLvbKawmXYQ2mALzjgiMEecOpGlkCIQDe9tcB/YxmMzREz9E1DpwzLSppiLLi
 fy4jRY0Ggb2MvQ==
 -----END PRIVATE KEY-----"""
-EC_KEY = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+EC_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    .decode()
+)
 
 
-@pytest.mark.parametrize("pem, message", [
-    (SHORT_KEY, "The key has 512 bits; use at least 1024 (2048 is usual)."),
-    (EC_KEY, "Use an RSA key (DKIM signing here uses rsa-sha256)."),
-])
+@pytest.mark.parametrize(
+    "pem, message",
+    [
+        (SHORT_KEY, "The key has 512 bits; use at least 1024 (2048 is usual)."),
+        (EC_KEY, "Use an RSA key (DKIM signing here uses rsa-sha256)."),
+    ],
+)
 async def test_unusable_keys_are_refused(staff, db, pem, message):
     client = await staff("admin")
     response = client.post("/settings/organisation", data={**FORM, "dkim_private_key": pem})

@@ -13,11 +13,13 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from webapp.delivery import capture_smtp
-from webapp.settings.models import OutboxMessage
 from webapp.outbox import service as outbox
+from webapp.settings.models import OutboxMessage
 
-HTML_PART = ('<p class="hi">Hello "Ann" &amp; <b>friends</b></p><script>alert(1)</script>'
-             '<a href="https://example.com/?a=1&amp;b=2">Shop</a>')
+HTML_PART = (
+    '<p class="hi">Hello "Ann" &amp; <b>friends</b></p><script>alert(1)</script>'
+    '<a href="https://example.com/?a=1&amp;b=2">Shop</a>'
+)
 
 
 @pytest.fixture
@@ -45,8 +47,9 @@ def newsletter() -> EmailMessage:
 
 
 async def test_capture_server_stores_what_it_receives(capture_port, db):
-    errors, reply = await aiosmtplib.send(newsletter(), hostname="127.0.0.1", port=capture_port,
-                                          recipients=["ann@example.com", "bob@example.com"])
+    errors, reply = await aiosmtplib.send(
+        newsletter(), hostname="127.0.0.1", port=capture_port, recipients=["ann@example.com", "bob@example.com"]
+    )
     assert errors == {}
     row = (await db.scalars(select(OutboxMessage))).one()
     assert reply == f"2.0.0 Captured as outbox message {row.id}"
@@ -73,7 +76,7 @@ async def test_outbox_lists_captured_mail_and_shows_it_safely(capture_port, staf
     assert f'title="HTML part of the message" sandbox="" srcdoc="{srcdoc}"></iframe>' in detail
     assert "<script>alert(1)</script>" not in detail and "&lt;script&gt;" in detail
     assert '<pre class="outbox-text">Hello Ann,\nthe text part.' in detail
-    assert "<th scope=\"row\">Message-ID</th><td>&lt;abc123@example.com&gt;</td>" in detail
+    assert '<th scope="row">Message-ID</th><td>&lt;abc123@example.com&gt;</td>' in detail
     assert html.unescape(detail).count(HTML_PART) == 1  # exactly the part, once, inside srcdoc
 
     assert viewer.get("/outbox/999999").status_code == 404
@@ -83,8 +86,9 @@ async def test_outbox_lists_captured_mail_and_shows_it_safely(capture_port, staf
 async def test_outbox_pages_newest_first_with_a_keyset_cursor(staff, db):
     viewer = await staff("viewer")
     for n in range(1, 56):
-        await outbox.store(db, "news@example.com", [f"reader{n}@example.com"],
-                           f"Subject: Message {n}\r\n\r\nbody\r\n".encode())
+        await outbox.store(
+            db, "news@example.com", [f"reader{n}@example.com"], f"Subject: Message {n}\r\n\r\nbody\r\n".encode()
+        )
     await db.commit()
 
     first = viewer.get("/outbox").text

@@ -13,10 +13,10 @@ from tests.integration.test_tracking import sent_delivery
 from tests.support.subscriptions import members, public_list, subscription_rows
 from webapp.campaigns.models import Campaign
 from webapp.contacts.models import Contact
-from webapp.settings.service import organisation as org_settings
-from webapp.suppression.service import suppression
-from webapp.subscriptions.service.tokens import preferences_token
 from webapp.core.tokens import make_token
+from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.service.tokens import preferences_token
+from webapp.suppression.service import suppression
 
 
 async def arrange(db, status: str = "active"):
@@ -28,8 +28,10 @@ async def arrange(db, status: str = "active"):
     db.add(contact)
     await db.flush()
     contact_id = contact.id
-    await db.execute(text("INSERT INTO list_members (list_id, contact_id) VALUES (:a, :c), (:b, :c)"),
-                     {"a": news.id, "b": private.id, "c": contact_id})
+    await db.execute(
+        text("INSERT INTO list_members (list_id, contact_id) VALUES (:a, :c), (:b, :c)"),
+        {"a": news.id, "b": private.id, "c": contact_id},
+    )
     await db.commit()
     return contact_id, news, private, events
 
@@ -44,13 +46,29 @@ async def test_choices_are_saved_lists_left_and_joined(db, live_server):
     url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
     page = httpx.get(url)
     assert page.status_code == 200 and "pat@example.com" in page.text
-    for shown in ("News weekly", "VIP", "Events", "I want event invitations.", 'value="Promotions"', "Only important news"):
+    for shown in (
+        "News weekly",
+        "VIP",
+        "Events",
+        "I want event invitations.",
+        'value="Promotions"',
+        "Only important news",
+    ):
         assert shown in page.text
 
-    saved = httpx.post(url, data={
-        "topics_shown": "1", "topics": ["News", "Tips", "Made up"], "frequency": "monthly", "language": "es",
-        "keep": [str(news.id)], "join": [str(events.id), str(private.id)], "action": "save",
-    }, headers={"User-Agent": "PrefsBrowser"})
+    saved = httpx.post(
+        url,
+        data={
+            "topics_shown": "1",
+            "topics": ["News", "Tips", "Made up"],
+            "frequency": "monthly",
+            "language": "es",
+            "keep": [str(news.id)],
+            "join": [str(events.id), str(private.id)],
+            "action": "save",
+        },
+        headers={"User-Agent": "PrefsBrowser"},
+    )
     assert saved.status_code == 200
     assert "Tus preferencias se han guardado." in saved.text and '<html lang="es">' in saved.text
     contact = await contact_row(db, contact_id)
@@ -135,11 +153,20 @@ async def test_topics_are_an_organisation_setting(db, live_server, staff):
     form = {"organisation_name": "Acme", "postal_address": "1 Main St"}
     bad = admin.post("/settings/organisation", data={**form, "subscription_topics": "Fine, " + "x" * 60})
     assert bad.status_code == 422 and "is longer than 50 characters" in bad.text
-    assert admin.post("/settings/organisation", data={**form, "subscription_topics": "Product news, Webinars, product NEWS"}).status_code == 303
+    assert (
+        admin.post(
+            "/settings/organisation", data={**form, "subscription_topics": "Product news, Webinars, product NEWS"}
+        ).status_code
+        == 303
+    )
     assert (await org_settings.load(db)).subscription_topics == ("Product news", "Webinars")
     assert 'value="Product news, Webinars"' in admin.get("/settings/organisation").text
     page = httpx.get(f"{live_server}/u/preferences/{preferences_token(contact_id)}")
-    assert 'value="Product news"' in page.text and 'value="Webinars"' in page.text and 'value="Promotions"' not in page.text
+    assert (
+        'value="Product news"' in page.text
+        and 'value="Webinars"' in page.text
+        and 'value="Promotions"' not in page.text
+    )
 
 
 async def test_unsubscribe_page_speaks_the_contacts_language(db, live_server):

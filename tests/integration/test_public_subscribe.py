@@ -13,7 +13,13 @@ from sqlalchemy import text
 from tests.support.campaigns import smtp_server
 from tests.support.smtp import SmtpSink
 from tests.support.subscriptions import (
-    confirm_link, members, public_list, queued_confirmations, subscription_rows, text_part, wait_for_messages,
+    confirm_link,
+    members,
+    public_list,
+    queued_confirmations,
+    subscription_rows,
+    text_part,
+    wait_for_messages,
 )
 from webapp.contacts.models import Contact
 from webapp.core.redis import get_redis
@@ -29,8 +35,12 @@ def sign_up(base: str, list_id: int, email: str, **fields) -> httpx.Response:
 
 
 async def test_double_opt_in_from_the_embedded_form_to_a_confirmed_member(db, live_server, worker):
-    await org_settings.save(db, org_settings.OrgSettings(
-        organisation_name="Northwind", postal_address="12 Harbour Road", default_from_email="news@northwind.example"))
+    await org_settings.save(
+        db,
+        org_settings.OrgSettings(
+            organisation_name="Northwind", postal_address="12 Harbour Road", default_from_email="news@northwind.example"
+        ),
+    )
     email_list = await public_list(db, consent_text=CONSENT)
     with SmtpSink() as sink:
         await smtp_server(db, sink.port)
@@ -192,9 +202,11 @@ async def test_responses_never_tell_whether_an_address_is_subscribed(db, live_se
     assert dict(new.headers).keys() == dict(confirmed.headers).keys()
 
     single = await public_list(db, "Deals", double_opt_in=False)
-    answers = [sign_up(live_server, single.id, "who@example.com"),  # active member of another list
-               sign_up(live_server, single.id, "who@example.com"),  # now a member
-               sign_up(live_server, single.id, "fresh@example.com")]
+    answers = [
+        sign_up(live_server, single.id, "who@example.com"),  # active member of another list
+        sign_up(live_server, single.id, "who@example.com"),  # now a member
+        sign_up(live_server, single.id, "fresh@example.com"),
+    ]
     assert {a.status_code for a in answers} == {200}
     assert answers[0].text == answers[1].text == answers[2].text.replace("fresh@example.com", "who@example.com")
 
@@ -237,14 +249,30 @@ async def test_pages_speak_spanish_when_asked(db, live_server):
 
 async def test_odd_input_never_breaks_the_pages(db, live_server):
     email_list = await public_list(db, consent_text="OK?")
-    for path in ("/subscribe/abc", "/subscribe/99999999999999999999", "/subscribe/-1", "/subscribe/0",
-                 "/subscribe/confirm/" + "A" * 3000, "/subscribe/confirm/%00"):
+    for path in (
+        "/subscribe/abc",
+        "/subscribe/99999999999999999999",
+        "/subscribe/-1",
+        "/subscribe/0",
+        "/subscribe/confirm/" + "A" * 3000,
+        "/subscribe/confirm/%00",
+    ):
         assert httpx.get(live_server + path).status_code in (400, 404), path
-    odd = sign_up(live_server, email_list.id, "x" * 5000 + "@example.com", first_name="\x00" + "y" * 500,
-                  consent=["yes", "no"], source="<script>", lang="../../etc")
+    odd = sign_up(
+        live_server,
+        email_list.id,
+        "x" * 5000 + "@example.com",
+        first_name="\x00" + "y" * 500,
+        consent=["yes", "no"],
+        source="<script>",
+        lang="../../etc",
+    )
     assert odd.status_code == 422 and "Your name is too long." in odd.text
-    assert httpx.post(f"{live_server}/subscribe/{email_list.id}", content=b"\xff\xfe",
-                      headers={"Content-Type": "application/x-www-form-urlencoded"}).status_code in (200, 400, 422)
+    assert httpx.post(
+        f"{live_server}/subscribe/{email_list.id}",
+        content=b"\xff\xfe",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ).status_code in (200, 400, 422)
     weird_source = sign_up(live_server, email_list.id, "fine@example.com", consent="yes", source="<script>")
     assert weird_source.status_code == 200
     assert [r["source"] for r in await subscription_rows(db)] == ["page"]

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from webapp.staff.models import ApiKey, User
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember
-from webapp.staff.service import api_keys
-from webapp.contacts import service as contacts
 from webapp.lists.service import lists
+from webapp.staff.models import ApiKey, User
+from webapp.staff.service import api_keys
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/subscribe/", "/healthz")
@@ -62,8 +62,11 @@ def admin_routes() -> list[Route]:
 
 
 def api_writes() -> list[Route]:
-    return [r for r in all_routes()
-            if r.template.startswith("/api/") and not r.template.startswith("/api/docs") and r.method not in SAFE_METHODS]
+    return [
+        r
+        for r in all_routes()
+        if r.template.startswith("/api/") and not r.template.startswith("/api/docs") and r.method not in SAFE_METHODS
+    ]
 
 
 async def arrange(db) -> None:
@@ -79,7 +82,9 @@ async def arrange(db) -> None:
 
 async def snapshot(db) -> tuple:
     db.expire_all()
-    counts = [await db.scalar(select(func.count()).select_from(m)) for m in (User, EmailList, Contact, ListMember, ApiKey)]
+    counts = [
+        await db.scalar(select(func.count()).select_from(m)) for m in (User, EmailList, Contact, ListMember, ApiKey)
+    ]
     state = (await db.execute(select(EmailList.name, EmailList.is_active, EmailList.description))).all()
     revoked = await db.scalar(select(func.count()).select_from(ApiKey).where(ApiKey.revoked_at.is_not(None)))
     return tuple(counts), state, revoked
@@ -87,8 +92,12 @@ async def snapshot(db) -> tuple:
 
 def test_the_sweep_sees_the_routes_we_know_of():
     writes = {(r.method, r.template) for r in staff_writes()}
-    assert {("POST", "/lists"), ("POST", "/lists/{list_id}/delete"), ("POST", "/settings/users"),
-            ("POST", "/settings/api-keys/{key_id}/revoke")} <= writes
+    assert {
+        ("POST", "/lists"),
+        ("POST", "/lists/{list_id}/delete"),
+        ("POST", "/settings/users"),
+        ("POST", "/settings/api-keys/{key_id}/revoke"),
+    } <= writes
     assert not {r for r in staff_writes() if r.template.startswith(("/login", "/logout", "/api"))}
     admin = {r.template for r in admin_routes()}
     assert {"/settings/users", "/settings/users/{user_id}/edit", "/settings/api-keys"} <= admin
@@ -101,7 +110,9 @@ async def test_a_viewer_cannot_change_anything(staff, db):
     await arrange(db)
     before = await snapshot(db)
     for route in staff_writes():
-        response = viewer.request(route.method, route.path, data={"name": "changed", "ids": "1", "addresses": "x@example.com"})
+        response = viewer.request(
+            route.method, route.path, data={"name": "changed", "ids": "1", "addresses": "x@example.com"}
+        )
         assert response.status_code == 403, f"{route.method} {route.path} -> {response.status_code}"
         # Refused by the role guard (not by CSRF, which also says 403): the client sends the token.
         assert REFUSED.search(response.text), f"{route.method} {route.path}: {response.text[:200]}"

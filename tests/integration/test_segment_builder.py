@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.support.campaigns import audience, ready_campaign
-from webapp.lists.pages.segment_form import encode_rules, parse_form
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
-from webapp.tracking import service as engagement
+from webapp.lists.pages.segment_form import encode_rules, parse_form
 from webapp.lists.service import lists
 from webapp.lists.service.segments import count_rules, preview_rules
+from webapp.tracking import service as engagement
 
 HX = {"HX-Request": "true"}
 FIELD = re.compile(r"^([cg]-[\d.]+-\w+|name|description|list_type|parent_list_id|list_id)$")
@@ -99,8 +99,9 @@ def row_error(html: str, path: str) -> str:
 
 def post_form(client, url: str, fields: list[tuple[str, str]], headers: dict | None = None):
     """A urlencoded body with repeated names, as a browser sends checkboxes."""
-    return client.post(url, content=urlencode(fields),
-                       headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
+    return client.post(
+        url, content=urlencode(fields), headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    )
 
 
 def post_rules(client, url: str, rules: dict, extra: dict | None = None, headers: dict | None = None):
@@ -109,7 +110,8 @@ def post_rules(client, url: str, rules: dict, extra: dict | None = None, headers
 
 async def people(db) -> None:
     """Seven contacts to segment."""
-    await db.execute(text("""
+    await db.execute(
+        text("""
         INSERT INTO contacts (email, first_name, company, tags, status, emails_opened, custom_fields, date_added) VALUES
         ('ada@example.com', 'Ada', 'Acme', '{vip}', 'active', 5, '{"plan": "pro"}', now() - interval '1 day'),
         ('bob@example.com', 'Bob', 'Acme', '{vip,press}', 'unsubscribed', 0, '{}', now() - interval '2 days'),
@@ -117,16 +119,25 @@ async def people(db) -> None:
         ('dee@example.com', 'Dee', 'Corp', '{gold}', 'active', 9, '{"seats": "12"}', now() - interval '4 days'),
         ('eve@example.com', 'Eve', 'Beta', '{gold,vip}', 'bounced', 1, '{}', now() - interval '5 days'),
         ('fay@example.com', 'Fay', '', '{}', 'active', 0, '{}', now() - interval '400 days'),
-        ('gus@example.com', 'Gus', 'Gamma', '{press}', 'pending', 3, '{}', now() - interval '6 days')"""))
+        ('gus@example.com', 'Gus', 'Gamma', '{press}', 'pending', 3, '{}', now() - interval '6 days')""")
+    )
     await db.commit()
 
 
 # vip AND (company Acme OR opened at least 3)
-NESTED = {"operator": "AND", "conditions": [
-    {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
-    {"operator": "OR", "conditions": [
-        {"field": "company", "op": "eq", "value": "acme"},
-        {"field": "emails_opened", "op": "gte", "value": 3}]}]}
+NESTED = {
+    "operator": "AND",
+    "conditions": [
+        {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
+        {
+            "operator": "OR",
+            "conditions": [
+                {"field": "company", "op": "eq", "value": "acme"},
+                {"field": "emails_opened", "op": "gte", "value": 3},
+            ],
+        },
+    ],
+}
 
 
 async def test_lists_page_offers_a_new_segment_and_the_builder_starts_empty(staff, db):
@@ -177,17 +188,23 @@ async def test_add_nest_and_remove_rows_round_trip_through_the_rendered_form(sta
     html = step("refresh", {"c-0.0-field": "tags"})  # picking a field re-renders its row
     assert rules_in(html)["conditions"] == [{"field": "tags", "op": "has_any", "value": []}]
     html = step("add-group:0", {"c-0.0-value": "vip, gold"})
-    assert rules_in(html) == {"operator": "AND", "conditions": [
-        {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
-        {"operator": "OR", "conditions": [{"field": "email", "op": "eq", "value": ""}]}]}
-    assert 'data-chips' in html and 'value="vip, gold"' in html
+    assert rules_in(html) == {
+        "operator": "AND",
+        "conditions": [
+            {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
+            {"operator": "OR", "conditions": [{"field": "email", "op": "eq", "value": ""}]},
+        ],
+    }
+    assert "data-chips" in html and 'value="vip, gold"' in html
 
     html = step("add-condition:0.1", {"c-0.1.0-field": "company", "c-0.1.0-op": "eq", "c-0.1.0-value": "acme"})
     html = step("refresh", {"c-0.1.1-field": "emails_opened"})  # a new field: its operators and a number box
     assert 'type="number" step="any" name="c-0.1.1-value"' in html
     html = step("add-group:0.1", {"c-0.1.1-op": "gte", "c-0.1.1-value": "3"})
     assert rules_in(html)["conditions"][1]["conditions"][2] == {
-        "operator": "AND", "conditions": [{"field": "email", "op": "eq", "value": ""}]}
+        "operator": "AND",
+        "conditions": [{"field": "email", "op": "eq", "value": ""}],
+    }
     html = step("remove:0.1.2")
     assert rules_in(html) == NESTED
     assert shown_count(html) == await count_rules(db, NESTED, None) == 3  # ada and bob (Acme), dee (opened 9)
@@ -199,8 +216,12 @@ async def test_add_nest_and_remove_rows_round_trip_through_the_rendered_form(sta
 async def test_without_javascript_the_same_buttons_render_the_whole_page(staff, db):
     await people(db)
     editor = await staff("editor")
-    response = post_rules(editor, "/lists/segments/builder", NESTED,
-                          {"action": "add-condition:0.1", "name": "Kept <name>", "description": "kept too"})
+    response = post_rules(
+        editor,
+        "/lists/segments/builder",
+        NESTED,
+        {"action": "add-condition:0.1", "name": "Kept <name>", "description": "kept too"},
+    )
     assert response.status_code == 200
     assert "<html" in response.text and '<form id="segment-form"' in response.text
     assert 'value="Kept &lt;name&gt;"' in response.text and ">kept too</textarea>" in response.text
@@ -227,8 +248,9 @@ async def test_count_and_preview_equal_the_service(staff, db):
     assert '<p class="field-error seg-error" id="c-0.1.1-error" hx-swap-oob="true"></p>' in response.text
 
     anyone_vip = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
-    segmented = post_rules(editor, "/lists/segments/count", anyone_vip,
-                           {"list_type": "segmented", "parent_list_id": str(base.id)}, HX)
+    segmented = post_rules(
+        editor, "/lists/segments/count", anyone_vip, {"list_type": "segmented", "parent_list_id": str(base.id)}, HX
+    )
     assert shown_count(segmented.text) == await count_rules(db, anyone_vip, base.id) == 1
     assert preview_emails(segmented.text) == ["person1@example.com"]
     no_parent = post_rules(editor, "/lists/segments/count", anyone_vip, {"list_type": "segmented"}, HX)
@@ -238,12 +260,20 @@ async def test_count_and_preview_equal_the_service(staff, db):
 async def test_invalid_rules_show_the_message_on_their_row_instead_of_a_count(staff, db):
     await people(db)
     editor = await staff("editor")
-    broken = {"operator": "AND", "conditions": [
-        {"field": "tags", "op": "has_any", "value": ["vip"]},
-        {"operator": "OR", "conditions": [
-            {"field": "emails_opened", "op": "gt", "value": "lots"},
-            {"field": "custom.", "op": "eq", "value": "x"},
-            {"field": "last_opened", "op": "gt", "value": "+99999y"}]}]}
+    broken = {
+        "operator": "AND",
+        "conditions": [
+            {"field": "tags", "op": "has_any", "value": ["vip"]},
+            {
+                "operator": "OR",
+                "conditions": [
+                    {"field": "emails_opened", "op": "gt", "value": "lots"},
+                    {"field": "custom.", "op": "eq", "value": "x"},
+                    {"field": "last_opened", "op": "gt", "value": "+99999y"},
+                ],
+            },
+        ],
+    }
     for url in ("/lists/segments/count", "/lists/segments/builder"):
         response = post_rules(editor, url, broken, headers=HX)
         assert response.status_code == 200, response.text
@@ -286,7 +316,9 @@ async def test_changing_the_field_renders_its_operators_and_value_input(staff, d
     assert 'name="c-0.0-value" id="c-0.0-value" value="30" aria-label="Number of days"' in recent
     custom = row("custom", **{"c-0.0-key": "plan"})
     assert 'name="c-0.0-key" id="c-0.0-key" value="plan" list="custom-field-keys"' in custom
-    assert re.search(r'<datalist id="custom-field-keys">\s*<option value="plan"></option><option value="seats">', custom)
+    assert re.search(
+        r'<datalist id="custom-field-keys">\s*<option value="plan"></option><option value="seats">', custom
+    )
     date = row("last_opened", "gt", "-90d")
     assert 'placeholder="2026-01-31 or -90d"' in date and "before</option>" in date
     assert 'value="-90d"' not in date  # the text box's value was for another kind of input
@@ -299,13 +331,19 @@ async def test_opened_campaign_counts_a_delivery_that_was_opened(staff, db):
     """The open moves the delivery from 'sent' to 'opened'; it is still a delivery that was received."""
     first = await audience(db, 3, name="First")
     campaign = await ready_campaign(db, [first.id])
-    await db.execute(text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
-                             SELECT :c, id, email, 'sent', now() FROM contacts"""), {"c": campaign.id})
+    await db.execute(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
+                             SELECT :c, id, email, 'sent', now() FROM contacts"""),
+        {"c": campaign.id},
+    )
     opened = await db.scalar(text("SELECT d.id FROM deliveries d WHERE d.email = 'person1@example.com'"))
     await engagement.record_open(db, opened)
     await db.commit()
     editor = await staff("editor")
-    for op, emails in (("opened", ["person1@example.com"]), ("not_opened", ["person2@example.com", "person0@example.com"])):
+    for op, emails in (
+        ("opened", ["person1@example.com"]),
+        ("not_opened", ["person2@example.com", "person0@example.com"]),
+    ):
         rules = {"operator": "AND", "conditions": [{"field": "engagement", "op": op, "value": campaign.id}]}
         response = post_rules(editor, "/lists/segments/count", rules, headers=HX)
         assert sorted(preview_emails(response.text)) == sorted(emails), op
@@ -328,8 +366,12 @@ async def test_save_creates_the_segment_and_its_page_tells_the_rules(staff, db):
     assert f'<a class="button primary" href="/lists/{list_id}/segment">Edit rules</a>' in detail
     assert "<h2>Contacts matching now</h2>" in detail and "3 contacts match now" in detail
 
-    subset = post_rules(editor, "/lists/segments", {"operator": "AND", "conditions": []},
-                        {"name": "All of base", "list_type": "segmented", "parent_list_id": str(base.id)})
+    subset = post_rules(
+        editor,
+        "/lists/segments",
+        {"operator": "AND", "conditions": []},
+        {"name": "All of base", "list_type": "segmented", "parent_list_id": str(base.id)},
+    )
     assert subset.status_code == 303
     segment = await db.scalar(select(EmailList).where(EmailList.name == "All of base"))
     assert (segment.list_type, segment.parent_list_id, segment.contact_count) == ("segmented", base.id, 2)
@@ -341,11 +383,16 @@ async def test_save_errors_sit_next_to_their_fields_and_rows_keeping_what_was_ty
     await lists.create_list(db, {"name": "Taken"}, created_by="t")
     await db.commit()
     editor = await staff("editor")
-    broken = {"operator": "OR", "conditions": [
-        {"field": "company", "op": "contains", "value": "Ac"},
-        {"operator": "AND", "conditions": [{"field": "emails_opened", "op": "gt", "value": "lots"}]}]}
-    response = post_rules(editor, "/lists/segments", broken,
-                          {"name": "", "description": "Keep <me>", "list_type": "segmented"})
+    broken = {
+        "operator": "OR",
+        "conditions": [
+            {"field": "company", "op": "contains", "value": "Ac"},
+            {"operator": "AND", "conditions": [{"field": "emails_opened", "op": "gt", "value": "lots"}]},
+        ],
+    }
+    response = post_rules(
+        editor, "/lists/segments", broken, {"name": "", "description": "Keep <me>", "list_type": "segmented"}
+    )
     assert response.status_code == 422
     assert '<p class="field-error" id="name-error">Enter a name for the list.</p>' in response.text
     assert row_error(response.text, "0.1.0") == "Enter a number."
@@ -377,15 +424,31 @@ async def test_edit_rules_of_a_segment_but_not_of_a_static_list(staff, db):
     assert rules_in(page.text) == NESTED and shown_count(page.text) == 3
     assert f'<input type="hidden" name="list_id" value="{segment.id}">' in page.text
 
-    narrower = {"operator": "AND", "conditions": [*NESTED["conditions"], {"field": "status", "op": "eq", "value": "active"}]}
-    saved = post_rules(editor, f"/lists/{segment.id}/segment", narrower,
-                       {"name": "VIP active", "list_type": "static", "list_id": str(segment.id)})
+    narrower = {
+        "operator": "AND",
+        "conditions": [*NESTED["conditions"], {"field": "status", "op": "eq", "value": "active"}],
+    }
+    saved = post_rules(
+        editor,
+        f"/lists/{segment.id}/segment",
+        narrower,
+        {"name": "VIP active", "list_type": "static", "list_id": str(segment.id)},
+    )
     assert saved.status_code == 303 and saved.headers["location"] == f"/lists/{segment.id}"
     await db.refresh(segment)
-    assert (segment.name, segment.list_type, segment.rules, segment.contact_count) == ("VIP active", "dynamic", narrower, 2)
+    assert (segment.name, segment.list_type, segment.rules, segment.contact_count) == (
+        "VIP active",
+        "dynamic",
+        narrower,
+        2,
+    )
 
-    bad = post_rules(editor, f"/lists/{segment.id}/segment", {"operator": "AND", "conditions": [
-        {"field": "list", "op": "in", "value": [segment.id]}]}, {"name": "VIP active"})
+    bad = post_rules(
+        editor,
+        f"/lists/{segment.id}/segment",
+        {"operator": "AND", "conditions": [{"field": "list", "op": "in", "value": [segment.id]}]},
+        {"name": "VIP active"},
+    )
     assert bad.status_code == 422 and row_error(bad.text, "0.0") == f"Not a static list: {segment.id}."
     await db.refresh(segment)
     assert segment.rules == narrower
@@ -431,21 +494,31 @@ async def test_the_campaign_audience_step_labels_segments_with_their_last_count(
     assert "2 contacts" in page.split(f'value="{base.id}"')[1].split("</label>")[0]
 
 
-@pytest.mark.parametrize("extra", [
-    {"c-0.0-field": "x" * 5000, "c-0.0-op": "eq", "c-0.0-value": "y"},
-    {"c-0.0-field": "email", "c-0.0-op": "eq", "c-0.0-value": "nul\x00byte"},
-    {"c-0.0-field": "custom", "c-0.0-key": "plan'; DROP TABLE contacts; --", "c-0.0-op": "eq", "c-0.0-value": "x"},
-    {"c-0.0-field": "list", "c-0.0-op": "in", "c-0.0-value": "99999999999999999999999"},
-    {"c-0.0-field": "engagement", "c-0.0-op": "opened", "c-0.0-value": "-1"},
-    {"c-0.0-field": "date_added", "c-0.0-op": "lte", "c-0.0-value": "9999-12-31"},
-    {"c-0.0-field": "emails_sent", "c-0.0-op": "gt", "c-0.0-value": "1e999"},
-    {"g-0-operator": "XOR", "c-0.0-field": "email", "c-0.0-op": "is_set"},
-    {"g-0.0-operator": "AND", "g-0.0.0-operator": "AND", "g-0.0.0.0-operator": "AND", "g-0.0.0.0.0-operator": "AND",
-     "g-0.0.0.0.0.0-operator": "OR", "c-0.0.0.0.0.0.0-field": "email", "c-0.0.0.0.0.0.0-op": "is_set"},
-    {"list_type": "segmented", "parent_list_id": "99999999999999999999999"},
-    {"list_type": "weird", "parent_list_id": "abc"},
-    {"action": "remove:" + "0." * 500},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"c-0.0-field": "x" * 5000, "c-0.0-op": "eq", "c-0.0-value": "y"},
+        {"c-0.0-field": "email", "c-0.0-op": "eq", "c-0.0-value": "nul\x00byte"},
+        {"c-0.0-field": "custom", "c-0.0-key": "plan'; DROP TABLE contacts; --", "c-0.0-op": "eq", "c-0.0-value": "x"},
+        {"c-0.0-field": "list", "c-0.0-op": "in", "c-0.0-value": "99999999999999999999999"},
+        {"c-0.0-field": "engagement", "c-0.0-op": "opened", "c-0.0-value": "-1"},
+        {"c-0.0-field": "date_added", "c-0.0-op": "lte", "c-0.0-value": "9999-12-31"},
+        {"c-0.0-field": "emails_sent", "c-0.0-op": "gt", "c-0.0-value": "1e999"},
+        {"g-0-operator": "XOR", "c-0.0-field": "email", "c-0.0-op": "is_set"},
+        {
+            "g-0.0-operator": "AND",
+            "g-0.0.0-operator": "AND",
+            "g-0.0.0.0-operator": "AND",
+            "g-0.0.0.0.0-operator": "AND",
+            "g-0.0.0.0.0.0-operator": "OR",
+            "c-0.0.0.0.0.0.0-field": "email",
+            "c-0.0.0.0.0.0.0-op": "is_set",
+        },
+        {"list_type": "segmented", "parent_list_id": "99999999999999999999999"},
+        {"list_type": "weird", "parent_list_id": "abc"},
+        {"action": "remove:" + "0." * 500},
+    ],
+)
 async def test_odd_input_is_a_message_never_a_server_error(staff, db, extra):
     editor = await staff("editor")
     for url in ("/lists/segments/count", "/lists/segments/builder", "/lists/segments"):

@@ -14,8 +14,8 @@ from sqlalchemy import create_engine, func, insert, select
 
 from tests.support.segment_eval import matches
 from webapp.contacts.models import Contact, ContactStatus
-from webapp.lists.schemas.rules import Group, parse_rules
 from webapp.lists.queries.conditions import compile_rules
+from webapp.lists.schemas.rules import Group, parse_rules
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ALPHABET = "abAB%_\\' éÉ"
@@ -31,15 +31,21 @@ custom_values = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 20), words, st.sampled_from(["7", "12", "-3", "1.5", "abc", "B"])
 )
 contacts = st.lists(
-    st.fixed_dictionaries({
-        "first_name": words, "company": words, "language": st.sampled_from(["", "en", "es", "ES"]),
-        "status": st.sampled_from([s.value for s in ContactStatus]),
-        "tags": st.lists(st.sampled_from(TAGS), unique=True, max_size=3),
-        "emails_opened": st.integers(0, 6),
-        "last_opened": st.none() | moments, "date_added": moments,
-        "custom_fields": st.dictionaries(st.sampled_from(CUSTOM_KEYS), custom_values, max_size=2),
-    }),
-    min_size=1, max_size=25,
+    st.fixed_dictionaries(
+        {
+            "first_name": words,
+            "company": words,
+            "language": st.sampled_from(["", "en", "es", "ES"]),
+            "status": st.sampled_from([s.value for s in ContactStatus]),
+            "tags": st.lists(st.sampled_from(TAGS), unique=True, max_size=3),
+            "emails_opened": st.integers(0, 6),
+            "last_opened": st.none() | moments,
+            "date_added": moments,
+            "custom_fields": st.dictionaries(st.sampled_from(CUSTOM_KEYS), custom_values, max_size=2),
+        }
+    ),
+    min_size=1,
+    max_size=25,
 )
 
 
@@ -48,19 +54,31 @@ def _condition(field: str, op: str, value) -> dict:
 
 
 text_conditions = st.builds(
-    _condition, st.sampled_from(TEXT_FIELDS),
-    st.sampled_from(["eq", "neq", "contains", "not_contains", "starts_with", "is_set", "is_not_set"]), rule_words,
+    _condition,
+    st.sampled_from(TEXT_FIELDS),
+    st.sampled_from(["eq", "neq", "contains", "not_contains", "starts_with", "is_set", "is_not_set"]),
+    rule_words,
 )
 status_conditions = st.one_of(
-    st.builds(_condition, st.just("status"), st.sampled_from(["eq", "neq"]),
-              st.sampled_from([s.value for s in ContactStatus])),
-    st.builds(_condition, st.just("status"), st.sampled_from(["in", "not_in"]),
-              st.lists(st.sampled_from([s.value for s in ContactStatus]), min_size=1, max_size=3)),
+    st.builds(
+        _condition, st.just("status"), st.sampled_from(["eq", "neq"]), st.sampled_from([s.value for s in ContactStatus])
+    ),
+    st.builds(
+        _condition,
+        st.just("status"),
+        st.sampled_from(["in", "not_in"]),
+        st.lists(st.sampled_from([s.value for s in ContactStatus]), min_size=1, max_size=3),
+    ),
 )
-tag_conditions = st.builds(_condition, st.just("tags"), st.sampled_from(["has_any", "has_all", "has_none"]),
-                           st.lists(st.sampled_from(TAGS + ["VIP"]), min_size=1, max_size=3))
-number_conditions = st.builds(_condition, st.just("emails_opened"),
-                              st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]), st.integers(0, 6))
+tag_conditions = st.builds(
+    _condition,
+    st.just("tags"),
+    st.sampled_from(["has_any", "has_all", "has_none"]),
+    st.lists(st.sampled_from([*TAGS, "VIP"]), min_size=1, max_size=3),
+)
+number_conditions = st.builds(
+    _condition, st.just("emails_opened"), st.sampled_from(["eq", "neq", "gt", "gte", "lt", "lte"]), st.integers(0, 6)
+)
 date_values = st.one_of(
     st.integers(0, 400).map(lambda d: f"-{d}d"),
     st.integers(0, 14).map(lambda w: f"-{w}w"),
@@ -68,17 +86,23 @@ date_values = st.one_of(
 )
 date_conditions = st.one_of(
     st.builds(_condition, st.sampled_from(DATE_FIELDS), st.sampled_from(["gt", "gte", "lt", "lte"]), date_values),
-    st.builds(_condition, st.sampled_from(DATE_FIELDS), st.sampled_from(["within_last", "not_within_last"]),
-              st.integers(1, 400)),
+    st.builds(
+        _condition,
+        st.sampled_from(DATE_FIELDS),
+        st.sampled_from(["within_last", "not_within_last"]),
+        st.integers(1, 400),
+    ),
     st.builds(_condition, st.sampled_from(DATE_FIELDS), st.sampled_from(["is_set", "is_not_set"]), st.none()),
 )
 custom_conditions = st.builds(
-    _condition, st.sampled_from([f"custom.{k}" for k in CUSTOM_KEYS]),
+    _condition,
+    st.sampled_from([f"custom.{k}" for k in CUSTOM_KEYS]),
     st.sampled_from(["eq", "neq", "contains", "gt", "gte", "lt", "lte", "is_set", "is_not_set"]),
     st.one_of(st.sampled_from(["7", "12", "-3", "1.5", "a", "B", "abc"]), st.integers(-5, 20)),
 )
-conditions = st.one_of(text_conditions, status_conditions, tag_conditions, number_conditions, date_conditions,
-                       custom_conditions)
+conditions = st.one_of(
+    text_conditions, status_conditions, tag_conditions, number_conditions, date_conditions, custom_conditions
+)
 groups = st.recursive(
     conditions,
     lambda children: st.fixed_dictionaries(
@@ -103,7 +127,9 @@ def _leaves(group: Group) -> list[Group]:
     return found
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(people=contacts, raw_rules=groups)
 def test_compiled_sql_selects_what_python_evaluation_selects(engine, people, raw_rules):
     tree = parse_rules(raw_rules)
@@ -111,27 +137,37 @@ def test_compiled_sql_selects_what_python_evaluation_selects(engine, people, raw
     with engine.connect() as connection, connection.begin() as transaction:
         ids = connection.scalars(insert(Contact).returning(Contact.id), rows).all()
         for rules in [tree, *_leaves(tree)]:
-            matched = set(connection.scalars(
-                select(Contact.id).where(Contact.id.in_(ids), compile_rules(rules, NOW))
-            ))
+            matched = set(connection.scalars(select(Contact.id).where(Contact.id.in_(ids), compile_rules(rules, NOW))))
             expected = {contact_id for contact_id, row in zip(ids, rows, strict=True) if matches(rules, row, NOW)}
             assert matched == expected, rules
         transaction.rollback()
 
 
 INJECTIONS = [
-    "email; DROP TABLE contacts; --", "email' OR '1'='1", "custom.plan' OR 1=1 --", "custom.x->>'y'",
-    "id", "password_hash", "contacts.email", "custom.", "custom.a\n", "__class__", "",
+    "email; DROP TABLE contacts; --",
+    "email' OR '1'='1",
+    "custom.plan' OR 1=1 --",
+    "custom.x->>'y'",
+    "id",
+    "password_hash",
+    "contacts.email",
+    "custom.",
+    "custom.a\n",
+    "__class__",
+    "",
 ]
 
 
 @pytest.mark.parametrize("field", INJECTIONS)
 async def test_unknown_or_malicious_field_names_are_422_naming_the_path(api, field):
     client = await api("editor")
-    rules = {"operator": "AND", "conditions": [
-        {"field": "status", "op": "eq", "value": "active"},
-        {"operator": "OR", "conditions": [{"field": field, "op": "eq", "value": "x"}]},
-    ]}
+    rules = {
+        "operator": "AND",
+        "conditions": [
+            {"field": "status", "op": "eq", "value": "active"},
+            {"operator": "OR", "conditions": [{"field": field, "op": "eq", "value": "x"}]},
+        ],
+    }
     response = client.post("/api/lists", json={"name": "Hostile", "list_type": "dynamic", "rules": rules})
     assert response.status_code == 422, response.text
     errors = {e["field"]: e["message"] for e in response.json()["errors"]}
@@ -151,19 +187,44 @@ async def test_unknown_operators_are_422_naming_the_path(api, op):
 async def test_hostile_values_are_only_ever_values(api, db):
     client = await api("editor")
     for email in ("o'brien@example.com", "plain@example.com"):
-        assert client.post("/api/contacts", json={"email": email, "custom_fields": {"plan": "x'); DROP TABLE contacts; --"}}).status_code == 201
+        assert (
+            client.post(
+                "/api/contacts", json={"email": email, "custom_fields": {"plan": "x'); DROP TABLE contacts; --"}}
+            ).status_code
+            == 201
+        )
+
     def count(rules: dict) -> int:
-        response = client.post("/api/lists", json={"name": f"Hostile {count.n}", "list_type": "dynamic", "rules": rules})
+        response = client.post(
+            "/api/lists", json={"name": f"Hostile {count.n}", "list_type": "dynamic", "rules": rules}
+        )
         count.n += 1
         assert response.status_code == 201, response.text
         return response.json()["contact_count"]
+
     count.n = 0
 
     assert count({"operator": "AND", "conditions": [{"field": "email", "op": "contains", "value": "o'brien"}]}) == 1
-    assert count({"operator": "AND", "conditions": [
-        {"field": "custom.plan", "op": "eq", "value": "x'); DROP TABLE contacts; --"}]}) == 2
+    assert (
+        count(
+            {
+                "operator": "AND",
+                "conditions": [{"field": "custom.plan", "op": "eq", "value": "x'); DROP TABLE contacts; --"}],
+            }
+        )
+        == 2
+    )
     # % and _ are literal characters, not LIKE wildcards (unescaped, both would match every contact)
-    assert count({"operator": "OR", "conditions": [
-        {"field": "company", "op": "contains", "value": "%"}, {"field": "first_name", "op": "starts_with", "value": "_"},
-    ]}) == 0
+    assert (
+        count(
+            {
+                "operator": "OR",
+                "conditions": [
+                    {"field": "company", "op": "contains", "value": "%"},
+                    {"field": "first_name", "op": "starts_with", "value": "_"},
+                ],
+            }
+        )
+        == 0
+    )
     assert await db.scalar(select(func.count()).select_from(Contact)) == 2

@@ -106,9 +106,15 @@ async def test_550_replies_fail_the_delivery_with_the_servers_message(db, worker
         done = await wait_for_status(db, campaign.id, {"sent"})
     assert len(sink.messages) == 18
     assert done.sent_count == 18 and done.failed_count == 2 and done.bounced_count == 2
-    rows = (await db.execute(text(
-        "SELECT d.email, d.status, d.error_message, c.status FROM deliveries d JOIN contacts c ON c.id = d.contact_id "
-        "WHERE d.status = 'failed' ORDER BY d.email"))).all()
+    rows = (
+        await db.execute(
+            text(
+                "SELECT d.email, d.status, d.error_message, c.status "
+                "FROM deliveries d JOIN contacts c ON c.id = d.contact_id "
+                "WHERE d.status = 'failed' ORDER BY d.email"
+            )
+        )
+    ).all()
     assert [r[0] for r in rows] == ["person3@example.com", "person4@example.com"]
     assert all("550 5.1.1 No such user here" in r[2] for r in rows)
     assert all(r[3] == "bounced" for r in rows)  # and they get nothing from later campaigns

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
@@ -38,13 +40,13 @@ async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_m
 
 async def test_scheduled_campaign_starts_on_time_even_if_no_worker_ran_when_it_was_due(db, worker):
     import asyncio
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     with SmtpSink() as sink:
         email_list = await audience(db, 10)
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id])
-        when = datetime.now(timezone.utc) + timedelta(seconds=2)
+        when = datetime.now(UTC) + timedelta(seconds=2)
         await campaigns.schedule(db, campaign.id, when.isoformat())
         await db.commit()
         await asyncio.sleep(3)  # due while every process is down

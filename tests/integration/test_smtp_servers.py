@@ -13,8 +13,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
-from webapp.settings.models import SmtpServer
 from webapp.core import secret_box
+from webapp.settings.models import SmtpServer
 
 USERNAME, PASSWORD = "mailer", "s3cret pass wörd"
 
@@ -32,24 +32,44 @@ class Sink:
 
 def authenticate(server, session, envelope, mechanism, auth_data) -> AuthResult:
     ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USERNAME.encode(), PASSWORD.encode())
+        USERNAME.encode(),
+        PASSWORD.encode(),
+    )
     return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
 
 
 @pytest.fixture
 def smtp_port() -> Iterator[int]:
     """A real SMTP server in a thread that accepts USERNAME/PASSWORD over plain SMTP."""
-    controller = Controller(Sink(), hostname="127.0.0.1", port=free_port(), server_hostname="test-smtp.local",
-                            authenticator=authenticate, auth_required=False, auth_require_tls=False)
+    controller = Controller(
+        Sink(),
+        hostname="127.0.0.1",
+        port=free_port(),
+        server_hostname="test-smtp.local",
+        authenticator=authenticate,
+        auth_required=False,
+        auth_require_tls=False,
+    )
     controller.start()
     yield controller.port
     controller.stop()
 
 
 def server_form(**changes: str) -> dict[str, str]:
-    form = {"name": "Relay", "host": "127.0.0.1", "port": "587", "tls_mode": "none", "username": USERNAME,
-            "password": PASSWORD, "rate_per_second": "20", "rate_per_hour": "0", "rate_per_day": "50000",
-            "max_connections": "4", "priority": "1", "is_active": "true"}
+    form = {
+        "name": "Relay",
+        "host": "127.0.0.1",
+        "port": "587",
+        "tls_mode": "none",
+        "username": USERNAME,
+        "password": PASSWORD,
+        "rate_per_second": "20",
+        "rate_per_hour": "0",
+        "rate_per_day": "50000",
+        "max_connections": "4",
+        "priority": "1",
+        "is_active": "true",
+    }
     return {k: v for k, v in {**form, **changes}.items() if v is not None}
 
 
@@ -65,7 +85,12 @@ async def test_admin_adds_a_server_and_its_password_is_encrypted_at_rest(staff, 
 
     server = await only_server(db)
     assert (server.name, server.host, server.port, server.tls_mode, server.username) == (
-        "Relay", "127.0.0.1", 587, "none", USERNAME)
+        "Relay",
+        "127.0.0.1",
+        587,
+        "none",
+        USERNAME,
+    )
     assert (server.rate_per_second, server.rate_per_hour, server.rate_per_day) == (20, 0, 50000)
     assert (server.max_connections, server.priority, server.is_active) == (4, 1, True)
     assert PASSWORD.encode() not in server.password_encrypted
@@ -86,8 +111,10 @@ async def test_blank_password_on_edit_keeps_the_saved_one(staff, db):
     server = await only_server(db)
     saved = server.password_encrypted
 
-    response = client.post(f"/settings/smtp/{server.id}/edit", data=server_form(name="Relay 2", password=None,
-                                                                               is_active=None, tls_mode="starttls"))
+    response = client.post(
+        f"/settings/smtp/{server.id}/edit",
+        data=server_form(name="Relay 2", password=None, is_active=None, tls_mode="starttls"),
+    )
     assert response.status_code == 303
     server = await only_server(db)
     assert (server.name, server.tls_mode, server.is_active) == ("Relay 2", "starttls", False)
@@ -99,15 +126,32 @@ async def test_blank_password_on_edit_keeps_the_saved_one(staff, db):
 
 async def test_bad_input_is_reported_next_to_each_field_and_kept(staff, db):
     client = await staff("admin")
-    response = client.post("/settings/smtp", data=server_form(
-        name="  ", host="bad host!", port="70000", tls_mode="ssl", rate_per_second="-1", rate_per_hour="lots",
-        max_connections="51", priority="99999999999999999999999", password="typed secret"))
+    response = client.post(
+        "/settings/smtp",
+        data=server_form(
+            name="  ",
+            host="bad host!",
+            port="70000",
+            tls_mode="ssl",
+            rate_per_second="-1",
+            rate_per_hour="lots",
+            max_connections="51",
+            priority="99999999999999999999999",
+            password="typed secret",
+        ),
+    )
     assert response.status_code == 422
     page = response.text
-    for message in ("Give the server a name", "Enter a host name or IP address", "Port must be between 1 and 65,535.",
-                    "Choose a TLS mode: none, starttls or tls.", "Rate per second must be between 0 and 10,000,000.",
-                    "Rate per hour must be a whole number.", "Max connections must be between 1 and 50.",
-                    "Priority must be a whole number."):
+    for message in (
+        "Give the server a name",
+        "Enter a host name or IP address",
+        "Port must be between 1 and 65,535.",
+        "Choose a TLS mode: none, starttls or tls.",
+        "Rate per second must be between 0 and 10,000,000.",
+        "Rate per hour must be a whole number.",
+        "Max connections must be between 1 and 50.",
+        "Priority must be a whole number.",
+    ):
         assert message in page
     assert page.count('class="field invalid"') == 8
     assert 'value="bad host!"' in page and 'value="70000"' in page and 'value="lots"' in page
@@ -179,8 +223,9 @@ async def test_connection_test_reports_a_closed_port_clearly_and_shows_it_as_las
 
     # Fixing the port and testing again clears the error.
     client.post(f"/settings/smtp/{server.id}/edit", data=server_form(port=str(smtp_port), password=None))
-    assert "the connection works." in client.post(f"/settings/smtp/{server.id}/test",
-                                                  headers={"hx-request": "true"}).text
+    assert (
+        "the connection works." in client.post(f"/settings/smtp/{server.id}/test", headers={"hx-request": "true"}).text
+    )
     assert f'id="smtp-{server.id}-error"' not in client.get("/settings/smtp").text
 
 
@@ -193,8 +238,12 @@ async def test_only_admins_reach_smtp_settings(staff, db, role):
     client = await staff(role)
     for path in ("/settings/smtp", "/settings/smtp/new", f"/settings/smtp/{server_id}/edit"):
         assert client.get(path).status_code == 403, path
-    for path in ("/settings/smtp", f"/settings/smtp/{server_id}/edit", f"/settings/smtp/{server_id}/test",
-                 f"/settings/smtp/{server_id}/delete"):
+    for path in (
+        "/settings/smtp",
+        f"/settings/smtp/{server_id}/edit",
+        f"/settings/smtp/{server_id}/test",
+        f"/settings/smtp/{server_id}/delete",
+    ):
         assert client.post(path, data=server_form(name="Hijack")).status_code == 403, path
     assert (await only_server(db)).name == "Relay"
     assert 'href="/settings/smtp"' not in client.get("/").text

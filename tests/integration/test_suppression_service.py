@@ -9,10 +9,10 @@ import logging
 import pytest
 from sqlalchemy import func, select, text
 
-from webapp.suppression.models import Suppression
-from webapp.suppression import queries
-from webapp.suppression.service import suppression
 from webapp.core.errors import NotFound, ValidationFailed
+from webapp.suppression import queries
+from webapp.suppression.models import Suppression
+from webapp.suppression.service import suppression
 
 
 async def rows(db) -> list[tuple[str | None, str]]:
@@ -20,8 +20,9 @@ async def rows(db) -> list[tuple[str | None, str]]:
 
 
 async def test_add_stores_the_hash_of_the_lower_cased_address_and_is_idempotent(db):
-    first = await suppression.add(db, "  Ada.Lovelace@Example.COM ", "bounce", note="550 no such user",
-                                  source="campaign 1", created_by="Editor")
+    first = await suppression.add(
+        db, "  Ada.Lovelace@Example.COM ", "bounce", note="550 no such user", source="campaign 1", created_by="Editor"
+    )
     assert first.created
     assert first.suppression.email == "Ada.Lovelace@example.com"  # normalised as contacts are
     stored = await db.scalar(select(Suppression.email_hash))
@@ -44,7 +45,10 @@ async def test_add_names_every_bad_field(db):
 
 async def test_validate_entry_defaults_the_reason_and_names_unknown_fields(db):
     assert suppression.validate_entry({"email": "a@example.com"}) == {
-        "email": "a@example.com", "reason": "manual", "note": ""}
+        "email": "a@example.com",
+        "reason": "manual",
+        "note": "",
+    }
     with pytest.raises(ValidationFailed) as caught:
         suppression.validate_entry({"email": "a@example.com", "colour": "red"})
     assert caught.value.errors == {"colour": "Unknown field."}
@@ -58,25 +62,37 @@ async def test_is_suppressed_in_any_case_and_false_for_non_addresses(db):
     assert not await suppression.is_suppressed(db, "no address \\ at all")
     assert not await suppression.is_suppressed(db, "")
     assert await suppression.suppressed_among(db, ["Grace@example.com", "alan@example.com", "junk"]) == {
-        "grace@example.com"}
+        "grace@example.com"
+    }
 
 
 async def test_add_many_is_one_statement_skipping_duplicates_and_existing(db):
     await suppression.add(db, "old@example.com", "bounce")
     added = await suppression.add_many(
-        db, ["new1@example.com", "NEW1@example.com", "old@example.com", "new2@example.com", "broken@"],
-        "unsubscribe", source="import", created_by="Importer")
+        db,
+        ["new1@example.com", "NEW1@example.com", "old@example.com", "new2@example.com", "broken@"],
+        "unsubscribe",
+        source="import",
+        created_by="Importer",
+    )
     assert added == 2
-    assert await rows(db) == [("old@example.com", "bounce"), ("new1@example.com", "unsubscribe"),
-                              ("new2@example.com", "unsubscribe")]
+    assert await rows(db) == [
+        ("old@example.com", "bounce"),
+        ("new1@example.com", "unsubscribe"),
+        ("new2@example.com", "unsubscribe"),
+    ]
     assert await suppression.add_many(db, [], "manual") == 0
 
 
 async def test_pasted_lines_report_bad_ones_by_line_and_add_the_good_ones(db):
     await suppression.add(db, "known@example.com", "manual")
     report = await suppression.add_pasted(
-        db, "a@example.com\n\nnot-an-address\nknown@example.com\nb@example.com\nA@EXAMPLE.COM\nc@@example.com\n",
-        "manual", note="from the help desk", created_by="Editor")
+        db,
+        "a@example.com\n\nnot-an-address\nknown@example.com\nb@example.com\nA@EXAMPLE.COM\nc@@example.com\n",
+        "manual",
+        note="from the help desk",
+        created_by="Editor",
+    )
     assert report.added == 2
     assert report.already == 2  # known@ was there; A@EXAMPLE.COM repeats line 1
     assert [(r.line, r.text) for r in report.rejected] == [(3, "not-an-address"), (7, "c@@example.com")]
@@ -103,7 +119,10 @@ async def test_remove_needs_a_reason_and_writes_it_to_the_audit_log(db, caplog):
     with caplog.at_level(logging.INFO, logger="mailroom.audit"):
         removed = await suppression.remove(db, "BACK@example.com", "Asked to be re-added by phone", actor="Editor")
     assert (removed.email, removed.reason, removed.removal_reason) == (
-        "back@example.com", "manual", "Asked to be re-added by phone")
+        "back@example.com",
+        "manual",
+        "Asked to be re-added by phone",
+    )
     assert not await suppression.is_suppressed(db, "back@example.com")
     record = next(r for r in caplog.records if r.name == "mailroom.audit")
     assert record.action == "suppression.remove" and record.actor == "Editor"
@@ -123,7 +142,11 @@ async def test_search_pages_newest_first_with_prefix_and_reason(db):
 
     first = await suppression.search(db, limit=4)
     assert [r.email for r in first.items] == [
-        "other@example.com", "user_x@example.com", "user6@example.com", "user5@example.com"]
+        "other@example.com",
+        "user_x@example.com",
+        "user6@example.com",
+        "user5@example.com",
+    ]
     second = await suppression.search(db, cursor=first.next_cursor, limit=4)
     assert [r.email for r in second.items] == [f"user{i}@example.com" for i in (4, 3, 2, 1)]
     last = await suppression.search(db, cursor=second.next_cursor, limit=4)
@@ -156,8 +179,7 @@ async def test_prefix_search_uses_the_lower_email_index_and_pages_use_the_create
 
 
 async def test_stats_count_every_reason(db):
-    assert await suppression.stats(db) == {r: 0 for r in suppression.REASONS}
+    assert await suppression.stats(db) == dict.fromkeys(suppression.REASONS, 0)
     await suppression.add_many(db, ["a@example.com", "b@example.com"], "bounce")
     await suppression.add(db, "c@example.com", "compliance")
-    assert await suppression.stats(db) == {
-        "bounce": 2, "complaint": 0, "unsubscribe": 0, "manual": 0, "compliance": 1}
+    assert await suppression.stats(db) == {"bounce": 2, "complaint": 0, "unsubscribe": 0, "manual": 0, "compliance": 1}

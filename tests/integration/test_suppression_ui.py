@@ -51,8 +51,9 @@ async def test_page_shows_counts_per_reason_and_the_newest_first(staff, db):
 async def test_search_as_you_type_answers_the_results_partial(staff, db):
     await seed(db, [("anna@example.com", "manual"), ("andrew@example.com", "bounce"), ("bob@example.com", "manual")])
     client = await staff("viewer")
-    partial = client.get("/suppression", params={"q": "AN"},
-                         headers={"HX-Request": "true", "HX-Target": "suppression-results"})
+    partial = client.get(
+        "/suppression", params={"q": "AN"}, headers={"HX-Request": "true", "HX-Target": "suppression-results"}
+    )
     assert partial.status_code == 200
     assert partial.text.lstrip().startswith('<div id="suppression-results">')
     assert "<html" not in partial.text
@@ -89,12 +90,18 @@ async def test_add_one_address(staff, db):
     page = client.get("/suppression").text
     assert 'id="suppression-add"' in page and 'hx-post="/suppression/validate-email"' in page
 
-    response = client.post("/suppression", data={"email": " Someone@Example.com ", "reason": "complaint",
-                                                 "note": "Called to complain"})
+    response = client.post(
+        "/suppression", data={"email": " Someone@Example.com ", "reason": "complaint", "note": "Called to complain"}
+    )
     assert response.status_code == 303 and response.headers["location"] == "/suppression"
     entry = await db.scalar(select(Suppression))
     assert (entry.email, entry.reason, entry.note, entry.source, entry.created_by) == (
-        "Someone@example.com", "complaint", "Called to complain", "staff", "Editor")
+        "Someone@example.com",
+        "complaint",
+        "Called to complain",
+        "staff",
+        "Editor",
+    )
     assert "Someone@example.com is suppressed (complaint)" in client.get("/suppression").text
 
     again = client.post("/suppression", data={"email": "someone@example.com", "reason": "manual"})
@@ -105,8 +112,9 @@ async def test_add_one_address(staff, db):
 
 async def test_add_form_errors_are_shown_next_to_fields_and_keep_what_was_typed(staff, db):
     client = await staff("editor")
-    response = client.post("/suppression", data={"email": "not-an-<address>", "reason": "spam",
-                                                 "note": "keep <this> note"})
+    response = client.post(
+        "/suppression", data={"email": "not-an-<address>", "reason": "spam", "note": "keep <this> note"}
+    )
     assert response.status_code == 422
     assert 'value="not-an-&lt;address&gt;"' in response.text  # kept, and escaped
     assert 'value="keep &lt;this&gt; note"' in response.text
@@ -133,8 +141,9 @@ async def test_bulk_paste_adds_the_good_lines_and_reports_the_bad_ones_by_number
     await seed(db, [("known@example.com", "bounce")])
     client = await staff("editor")
     pasted = "one@example.com\nbroken-line\n\nknown@example.com\ntwo@example.com\nalso <bad>@\n"
-    response = client.post("/suppression/bulk", data={"addresses": pasted, "reason": "unsubscribe",
-                                                      "note": "paper form"})
+    response = client.post(
+        "/suppression/bulk", data={"addresses": pasted, "reason": "unsubscribe", "note": "paper form"}
+    )
     assert response.status_code == 200
     assert "Suppressed 2 new addresses, 1 already on the list, 2 not added (see below)." in response.text
     report = re.findall(r'<td class="num">(\d+)</td><td><code>([^<]*)</code></td>', response.text)
@@ -142,8 +151,11 @@ async def test_bulk_paste_adds_the_good_lines_and_reports_the_bad_ones_by_number
     # the refused lines stay in the box, to be corrected and sent again
     assert re.search(r'<textarea id="addresses"[^>]*>broken-line\nalso &lt;bad&gt;@</textarea>', response.text)
     assert '<option value="unsubscribe" selected>' in response.text and 'value="paper form"' in response.text
-    assert await reasons_of(db) == {"known@example.com": "bounce", "one@example.com": "unsubscribe",
-                                    "two@example.com": "unsubscribe"}
+    assert await reasons_of(db) == {
+        "known@example.com": "bounce",
+        "one@example.com": "unsubscribe",
+        "two@example.com": "unsubscribe",
+    }
 
     all_good = client.post("/suppression/bulk", data={"addresses": "three@example.com", "reason": "manual"})
     assert all_good.status_code == 303
@@ -179,7 +191,8 @@ async def test_remove_asks_for_a_reason_on_a_confirmation_page(staff, db):
 
 async def test_htmx_add_answers_with_hx_location(staff, db):
     client = await staff("editor")
-    response = client.post("/suppression", data={"email": "hx@example.com", "reason": "manual"},
-                           headers={"HX-Request": "true"})
+    response = client.post(
+        "/suppression", data={"email": "hx@example.com", "reason": "manual"}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 200 and json.loads(response.headers["hx-location"])["path"] == "/suppression"
     assert await reasons_of(db) == {"hx@example.com": "manual"}

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import insert, select
 
 from tests.support.smtp import SmtpSink
-from webapp.delivery.test_send import NO_SERVER, send_test
 from webapp.contacts.models import Contact
-from webapp.templates.models import EmailTemplate
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.delivery.test_send import NO_SERVER, send_test
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import organisation as org_settings
+from webapp.templates.models import EmailTemplate
 from webapp.templates.service import templates
-from webapp.core.errors import Conflict, ValidationFailed
 from webapp.templates.service.templates import SAMPLE_CONTACT
 
 BROKEN_HTML = "<p>Hello</p>\n<p>{{ first_name }</p>\n"
@@ -33,12 +33,20 @@ async def make_template(db, name: str = "Welcome", **extra) -> EmailTemplate:
 
 
 def form(**changes) -> dict[str, str]:
-    return {"name": "Weekly", "subject": "News for {{ first_name }}", "template_type": "marketing",
-            "category": "newsletter", "tags": "weekly, News", "text_content": "",
-            "html_content": "<html><body><h1>Hello {{ first_name }}!</h1></body></html>", **changes}
+    return {
+        "name": "Weekly",
+        "subject": "News for {{ first_name }}",
+        "template_type": "marketing",
+        "category": "newsletter",
+        "tags": "weekly, News",
+        "text_content": "",
+        "html_content": "<html><body><h1>Hello {{ first_name }}!</h1></body></html>",
+        **changes,
+    }
 
 
 # ---- service -------------------------------------------------------------------------------
+
 
 async def test_syntax_error_blocks_saving_and_names_the_line(db):
     with pytest.raises(ValidationFailed) as caught:
@@ -49,10 +57,17 @@ async def test_syntax_error_blocks_saving_and_names_the_line(db):
 
 async def test_variables_are_stored_and_unknown_ones_are_a_warning(db):
     await db.execute(insert(Contact), [{"email": "a@example.com", "custom_fields": {"plan": "pro"}}])
-    saved = await templates.create_template(db, {
-        "name": "Vars", "subject": "{{ first_name | default('there') }}",
-        "html_content": "{% if company %}{{ company }}{% endif %} {{ plan }} {{ favourite_colour }} {{ unsubscribe_url }}",
-    }, created_by="t")
+    saved = await templates.create_template(
+        db,
+        {
+            "name": "Vars",
+            "subject": "{{ first_name | default('there') }}",
+            "html_content": (
+                "{% if company %}{{ company }}{% endif %} {{ plan }} {{ favourite_colour }} {{ unsubscribe_url }}"
+            ),
+        },
+        created_by="t",
+    )
     assert saved.template.variables == ["company", "favourite_colour", "first_name", "plan", "unsubscribe_url"]
     assert saved.unknown_variables == ["favourite_colour"]  # plan is a custom field contacts have
 
@@ -63,8 +78,11 @@ async def test_variables_are_stored_and_unknown_ones_are_a_warning(db):
 
 async def test_validation_names_each_bad_field(db):
     with pytest.raises(ValidationFailed) as caught:
-        await templates.create_template(db, {"name": " ", "template_type": "promo", "tags": [1], "colour": "red",
-                                             "subject": "{% if %}"}, created_by="t")
+        await templates.create_template(
+            db,
+            {"name": " ", "template_type": "promo", "tags": [1], "colour": "red", "subject": "{% if %}"},
+            created_by="t",
+        )
     errors = caught.value.errors
     assert set(errors) == {"name", "template_type", "tags", "colour", "subject"}
     assert errors["subject"].startswith("Line 1: ")
@@ -74,8 +92,11 @@ async def test_preview_renders_for_a_contact_and_never_raises(db):
     ada = Contact(email="ada@example.com", first_name="Ada", custom_fields={"plan": "pro"})
     db.add(ada)
     await db.flush()
-    parts = {"subject": "Hi {{ first_name }}", "html_content": '<a href="{{ unsubscribe_url }}">{{ plan }}</a>',
-             "text_content": ""}
+    parts = {
+        "subject": "Hi {{ first_name }}",
+        "html_content": '<a href="{{ unsubscribe_url }}">{{ plan }}</a>',
+        "text_content": "",
+    }
     shown = await templates.preview(db, parts, ada)
     assert (shown.subject, shown.html, shown.errors) == ("Hi Ada", '<a href="#">pro</a>', {})
     assert "pro" in shown.text
@@ -85,6 +106,7 @@ async def test_preview_renders_for_a_contact_and_never_raises(db):
 
 
 # ---- staff pages ---------------------------------------------------------------------------
+
 
 async def test_library_empty_state_and_new_template_link(staff):
     client = await staff("editor")
@@ -105,12 +127,23 @@ async def test_create_a_template_and_see_it_in_the_library(staff, db):
     template = await db.scalar(select(EmailTemplate))
     assert created.headers["location"] == f"/templates/{template.id}"
     assert (template.name, template.category, template.tags, template.variables, template.created_by) == (
-        "Weekly", "newsletter", ["weekly", "news"], ["first_name"], "Editor")
+        "Weekly",
+        "newsletter",
+        ["weekly", "news"],
+        ["first_name"],
+        "Editor",
+    )
 
     library = client.get("/templates").text
     row = re.search(rf'<tr id="template-{template.id}".*?</tr>', library, re.S).group(0)
-    for shown in ("Weekly", "marketing", "newsletter", '<span class="chip">weekly</span>',
-                  '<code class="var">first_name</code>', "active"):
+    for shown in (
+        "Weekly",
+        "marketing",
+        "newsletter",
+        '<span class="chip">weekly</span>',
+        '<code class="var">first_name</code>',
+        "active",
+    ):
         assert shown in row
     assert "Template &#39;Weekly&#39; created." in library
 
@@ -137,8 +170,11 @@ async def test_preview_escapes_the_html_into_srcdoc(staff, db):
     db.add(Contact(email="Grace@Example.com", first_name="Grace <3"))
     await db.commit()
     client = await staff("editor")
-    typed = form(subject="Hi {{ first_name }}", html_content='<p class="x">Hello {{ first_name }} & "co"</p>',
-                 preview_email="grace@example.com")
+    typed = form(
+        subject="Hi {{ first_name }}",
+        html_content='<p class="x">Hello {{ first_name }} & "co"</p>',
+        preview_email="grace@example.com",
+    )
     response = client.post("/templates/preview", data=typed, headers=HX)
     assert response.status_code == 200
     assert response.text.lstrip().startswith('<div id="template-preview"')
@@ -238,9 +274,15 @@ async def test_viewer_sees_no_edit_controls_and_cannot_post(staff, db):
     assert page.status_code == 200
     assert "Save template" not in page.text and "hx-post" not in page.text and "Duplicate" not in page.text
     assert "New template" not in client.get("/templates").text
-    for url in ("/templates", f"/templates/{template.id}", "/templates/preview", "/templates/test-send",
-                f"/templates/{template.id}/duplicate", f"/templates/{template.id}/active",
-                f"/templates/{template.id}/delete"):
+    for url in (
+        "/templates",
+        f"/templates/{template.id}",
+        "/templates/preview",
+        "/templates/test-send",
+        f"/templates/{template.id}/duplicate",
+        f"/templates/{template.id}/active",
+        f"/templates/{template.id}/delete",
+    ):
         assert client.post(url, data=form()).status_code == 403, url
     await db.refresh(template)
     assert template.name == "Welcome"
@@ -255,6 +297,7 @@ async def test_bad_ids_are_404_not_500(staff):
 
 # ---- test sends ----------------------------------------------------------------------------
 
+
 async def add_server(db, port: int) -> None:
     db.add(SmtpServer(name="sink", host="127.0.0.1", port=port, tls_mode="none"))
     await db.commit()
@@ -263,8 +306,15 @@ async def add_server(db, port: int) -> None:
 async def test_send_test_delivers_a_rendered_untracked_message(db):
     with SmtpSink() as sink:
         await add_server(db, sink.port)
-        ids = await send_test("Hi {{ first_name }}", '<p>Hello {{ first_name }} <a href="{{ unsubscribe_url }}">x</a></p>',
-                              "", "Acme", "news@acme.example", "one@example.com, Two@Example.com", SAMPLE_CONTACT)
+        ids = await send_test(
+            "Hi {{ first_name }}",
+            '<p>Hello {{ first_name }} <a href="{{ unsubscribe_url }}">x</a></p>',
+            "",
+            "Acme",
+            "news@acme.example",
+            "one@example.com, Two@Example.com",
+            SAMPLE_CONTACT,
+        )
     assert len(ids) == 2 and len(set(ids)) == 2
     assert sorted(sink.handler.recipients()) == ["Two@example.com", "one@example.com"]
     message = sink.messages[0]
@@ -278,8 +328,11 @@ async def test_send_test_delivers_a_rendered_untracked_message(db):
 
 
 async def test_send_test_validates_recipients_and_needs_a_server(db):
-    for bad, message in (("", "at least one"), ("not-an-address", "not-an-address"),
-                         (",".join(f"p{i}@example.com" for i in range(11)), "at most 10")):
+    for bad, message in (
+        ("", "at least one"),
+        ("not-an-address", "not-an-address"),
+        (",".join(f"p{i}@example.com" for i in range(11)), "at most 10"),
+    ):
         with pytest.raises(ValidationFailed) as caught:
             await send_test("s", "<p>x</p>", "", "", "a@example.com", bad, SAMPLE_CONTACT)
         assert message in caught.value.errors["recipients"]
@@ -294,7 +347,9 @@ async def test_send_test_validates_recipients_and_needs_a_server(db):
 async def test_test_send_from_the_editor_goes_through_the_web_server(staff, db):
     """The live server caches its mailer for up to 10 s, so the message may take that long to go."""
     with SmtpSink() as sink:
-        await org_settings.save(db, org_settings.OrgSettings(default_from_name="Acme", default_from_email="hi@acme.example"))
+        await org_settings.save(
+            db, org_settings.OrgSettings(default_from_name="Acme", default_from_email="hi@acme.example")
+        )
         await add_server(db, sink.port)
         client = await staff("editor")
         deadline = time.monotonic() + 15

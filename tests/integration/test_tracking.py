@@ -14,12 +14,19 @@ async def sent_delivery(db):
     """A campaign with one delivery marked sent, and a stored link; no SMTP needed."""
     email_list = await audience(db, 1)
     campaign = await ready_campaign(db, [email_list.id])
-    await db.execute(text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
-                             SELECT :c, id, email, 'sent', now() FROM contacts"""), {"c": campaign.id})
-    await db.execute(text("UPDATE campaigns SET status = 'sent', sent_count = 1, total_recipients = 1 WHERE id = :c"),
-                     {"c": campaign.id})
-    link_id = await db.scalar(text("INSERT INTO links (campaign_id, url) VALUES (:c, 'https://example.com/offer') "
-                                   "RETURNING id"), {"c": campaign.id})
+    await db.execute(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
+                             SELECT :c, id, email, 'sent', now() FROM contacts"""),
+        {"c": campaign.id},
+    )
+    await db.execute(
+        text("UPDATE campaigns SET status = 'sent', sent_count = 1, total_recipients = 1 WHERE id = :c"),
+        {"c": campaign.id},
+    )
+    link_id = await db.scalar(
+        text("INSERT INTO links (campaign_id, url) VALUES (:c, 'https://example.com/offer') RETURNING id"),
+        {"c": campaign.id},
+    )
     delivery_id = await db.scalar(text("SELECT id FROM deliveries"))
     await db.commit()
     return campaign.id, delivery_id, link_id
@@ -86,7 +93,9 @@ async def test_one_click_unsubscribe_needs_no_cookie_or_csrf_and_never_redirects
 async def test_forged_unsubscribe_token_is_refused(db, live_server):
     _, delivery_id, _ = await sent_delivery(db)
     forged = make_token("open", delivery_id)  # valid signature, wrong purpose
-    assert httpx.post(f"{live_server}/u/unsubscribe/{forged}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    assert (
+        httpx.post(f"{live_server}/u/unsubscribe/{forged}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
+    )
     assert httpx.get(f"{live_server}/u/unsubscribe/xyz").status_code == 404
     assert await db.scalar(text("SELECT status FROM contacts")) == "active"
 
@@ -98,7 +107,9 @@ async def test_preferences_page_leaves_unticked_lists_or_everything(db, live_ser
     other = EmailList(name="Product news")
     db.add(other)
     await db.flush()
-    await db.execute(text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"), {"l": other.id})
+    await db.execute(
+        text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"), {"l": other.id}
+    )
     await db.commit()
     url = f"{live_server}/u/preferences/{make_token('unsubscribe', delivery_id)}"
     page = httpx.get(url)

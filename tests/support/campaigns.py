@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign
+from webapp.campaigns.service import campaigns
 from webapp.lists.models import EmailList
 from webapp.settings.models import SmtpServer
-from webapp.campaigns.service import campaigns
 from webapp.settings.service import organisation as org_settings
 
 HTML = """<html><head><style>h1 { color: #223344 }</style></head><body>
@@ -25,30 +25,47 @@ async def audience(session: AsyncSession, size: int, name: str = "Audience") -> 
     email_list = EmailList(name=name)
     session.add(email_list)
     await session.flush()
-    await session.execute(text("""
+    await session.execute(
+        text("""
         INSERT INTO contacts (email, first_name, company)
         SELECT 'person' || i || '@example.com', 'Person' || i, 'Company ' || (i % 7) FROM generate_series(0, :n - 1) i
-        ON CONFLICT DO NOTHING"""), {"n": size})
-    await session.execute(text("""
+        ON CONFLICT DO NOTHING"""),
+        {"n": size},
+    )
+    await session.execute(
+        text("""
         INSERT INTO list_members (list_id, contact_id)
-        SELECT :l, id FROM contacts WHERE email LIKE 'person%@example.com'"""), {"l": email_list.id})
+        SELECT :l, id FROM contacts WHERE email LIKE 'person%@example.com'"""),
+        {"l": email_list.id},
+    )
     return email_list
 
 
-async def smtp_server(session: AsyncSession, port: int, name: str = "sink", priority: int = 0,
-                      max_connections: int = 5) -> SmtpServer:
-    server = SmtpServer(name=name, host="127.0.0.1", port=port, tls_mode="none", priority=priority,
-                        max_connections=max_connections)
+async def smtp_server(
+    session: AsyncSession, port: int, name: str = "sink", priority: int = 0, max_connections: int = 5
+) -> SmtpServer:
+    server = SmtpServer(
+        name=name, host="127.0.0.1", port=port, tls_mode="none", priority=priority, max_connections=max_connections
+    )
     session.add(server)
     await session.flush()
     return server
 
 
 async def ready_campaign(session: AsyncSession, list_ids: list[int], **overrides) -> Campaign:
-    await org_settings.save(session, org_settings.OrgSettings(
-        organisation_name="Mailroom Tests Ltd", postal_address="1 Test Street, Testville"))
-    data = {"name": "Test campaign", "subject": "Hello {{ first_name }}", "from_email": "news@example.com",
-            "from_name": "News", "html_content": HTML, "list_ids": list_ids, **overrides}
+    await org_settings.save(
+        session,
+        org_settings.OrgSettings(organisation_name="Mailroom Tests Ltd", postal_address="1 Test Street, Testville"),
+    )
+    data = {
+        "name": "Test campaign",
+        "subject": "Hello {{ first_name }}",
+        "from_email": "news@example.com",
+        "from_name": "News",
+        "html_content": HTML,
+        "list_ids": list_ids,
+        **overrides,
+    }
     return await campaigns.create_campaign(session, data, created_by="tests")
 
 

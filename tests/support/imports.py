@@ -24,8 +24,9 @@ def uploaded_job_id(response: httpx.Response) -> int:
     return int(match.group(1))
 
 
-def start(client: httpx.Client, job_id: int, mapping: dict[int, str], mode: str = "add",
-          **extra: str) -> httpx.Response:
+def start(
+    client: httpx.Client, job_id: int, mapping: dict[int, str], mode: str = "add", **extra: str
+) -> httpx.Response:
     """mapping: column index -> field, "custom:<existing>" or ("custom:", name) for a new custom field."""
     data: dict[str, str] = {"mode": mode, **extra}
     for index, target in mapping.items():
@@ -39,9 +40,11 @@ def start(client: httpx.Client, job_id: int, mapping: dict[int, str], mode: str 
 async def wait_for_job(session: AsyncSession, job_id: int, timeout: float = 90) -> ImportJob:
     deadline = time.monotonic() + timeout
     while True:
-        job = (await session.execute(
-            select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True)
-        )).scalar_one()
+        job = (
+            await session.execute(
+                select(ImportJob).where(ImportJob.id == job_id).execution_options(populate_existing=True)
+            )
+        ).scalar_one()
         if job.status in ("done", "failed"):
             return job
         if time.monotonic() > deadline:

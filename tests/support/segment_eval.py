@@ -25,19 +25,26 @@ def matches(group: Group, contact: dict[str, Any], now: datetime) -> bool:
 def _condition(c: Condition, contact: dict[str, Any], now: datetime) -> bool:
     kind = c.spec.kind
     if kind == "custom":
-        return _custom(c, contact["custom_fields"].get(c.field[len(CUSTOM_PREFIX):]))
+        return _custom(c, contact["custom_fields"].get(c.field[len(CUSTOM_PREFIX) :]))
     value = contact[c.field]
     if kind == "text":
         return _text(value, c.op, c.value)
     if kind == "number":
         return _ordered(Decimal(value), c.op, c.value)
     if kind == "choice":
-        return {"eq": value == c.value, "neq": value != c.value,
-                "in": value in c.value, "not_in": value not in c.value}[c.op]
+        return {
+            "eq": value == c.value,
+            "neq": value != c.value,
+            "in": value in c.value,
+            "not_in": value not in c.value,
+        }[c.op]
     if kind == "array":
         have = set(value)
-        return {"has_any": bool(have & set(c.value)), "has_all": set(c.value) <= have,
-                "has_none": not have & set(c.value)}[c.op]
+        return {
+            "has_any": bool(have & set(c.value)),
+            "has_all": set(c.value) <= have,
+            "has_none": not have & set(c.value),
+        }[c.op]
     if kind == "date":
         return _date(value, c.op, c.value, now)
     raise AssertionError(kind)
@@ -49,8 +56,13 @@ def _text(value: str, op: str, wanted: str | None) -> bool:
     if op == "is_not_set":
         return value == ""
     value, wanted = value.lower(), (wanted or "").lower()
-    return {"eq": value == wanted, "neq": value != wanted, "contains": wanted in value,
-            "not_contains": wanted not in value, "starts_with": value.startswith(wanted)}[op]
+    return {
+        "eq": value == wanted,
+        "neq": value != wanted,
+        "contains": wanted in value,
+        "not_contains": wanted not in value,
+        "starts_with": value.startswith(wanted),
+    }[op]
 
 
 def _as_text(raw: Any) -> str | None:
@@ -65,14 +77,22 @@ def _custom(c: Condition, raw: Any) -> bool:
     text = _as_text(raw)
     if c.op in ("gt", "gte", "lt", "lte"):
         if isinstance(c.value, Decimal):
-            return text is not None and NUMERIC_TEXT.fullmatch(text) is not None and _ordered(Decimal(text), c.op, c.value)
+            return (
+                text is not None and NUMERIC_TEXT.fullmatch(text) is not None and _ordered(Decimal(text), c.op, c.value)
+            )
         return text is not None and _ordered(text, c.op, c.value)
     return _text(text or "", c.op, c.value)
 
 
 def _ordered(value: Any, op: str, wanted: Any) -> bool:
-    return {"eq": value == wanted, "neq": value != wanted, "gt": value > wanted, "gte": value >= wanted,
-            "lt": value < wanted, "lte": value <= wanted}[op]
+    return {
+        "eq": value == wanted,
+        "neq": value != wanted,
+        "gt": value > wanted,
+        "gte": value >= wanted,
+        "lt": value < wanted,
+        "lte": value <= wanted,
+    }[op]
 
 
 def _date(value: datetime | None, op: str, wanted: Any, now: datetime) -> bool:
@@ -89,6 +109,7 @@ def _date(value: datetime | None, op: str, wanted: Any, now: datetime) -> bool:
     moment = wanted.resolve(now)
     if wanted.is_day:
         day = timedelta(days=1)
-        return {"gt": value >= moment + day, "gte": value >= moment, "lt": value < moment,
-                "lte": value < moment + day}[op]
+        return {"gt": value >= moment + day, "gte": value >= moment, "lt": value < moment, "lte": value < moment + day}[
+            op
+        ]
     return _ordered(value, op, moment)

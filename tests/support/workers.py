@@ -28,11 +28,14 @@ class WorkerProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> WorkerProcess:
-        log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+        with open(self.log_path, "w") as log:  # the worker keeps its own copy of the file
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return self
 
     def kill(self) -> None:

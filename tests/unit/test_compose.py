@@ -15,9 +15,17 @@ def parse(raw: bytes):
 
 def test_message_parses_with_both_parts_and_headers():
     raw = build_message(
-        Envelope("Ünïcode News", "news@example.com", "ada@example.com", "Hëllo Ada — 50% off",
-                 "<1.2.x@example.com>", "reply@example.com", "<https://m.example/u/unsubscribe/t>"),
-        "<p>Hi Ada, 1 < 2 & café</p>" + "x" * 200, "Hi Ada\nline two",
+        Envelope(
+            "Ünïcode News",
+            "news@example.com",
+            "ada@example.com",
+            "Hëllo Ada — 50% off",
+            "<1.2.x@example.com>",
+            "reply@example.com",
+            "<https://m.example/u/unsubscribe/t>",
+        ),
+        "<p>Hi Ada, 1 < 2 & café</p>" + "x" * 200,
+        "Hi Ada\nline two",
     )
     message = parse(raw)
     assert not message.defects
@@ -31,8 +39,11 @@ def test_message_parses_with_both_parts_and_headers():
 
 
 def test_header_injection_is_impossible():
-    raw = build_message(Envelope("x", "a@example.com", "b@example.com", "Hi\r\nBcc: victim@example.com",
-                                 "<1@example.com>"), "<p>x</p>", "x")
+    raw = build_message(
+        Envelope("x", "a@example.com", "b@example.com", "Hi\r\nBcc: victim@example.com", "<1@example.com>"),
+        "<p>x</p>",
+        "x",
+    )
     assert parse(raw)["Bcc"] is None
 
 
@@ -52,8 +63,14 @@ async def test_footer_unsubscribe_link_follows_the_campaign_setting():
     org = OrgSettings(organisation_name="Acme", postal_address="1 Road")
     for wanted in (True, False):
         campaign = SimpleNamespace(
-            id=1, subject="s", html_content="<p>hi</p>", text_content="", from_name="", from_email="a@example.com",
-            reply_to="", settings={"track_clicks": False, "track_opens": False, "unsubscribe_link": wanted},
+            id=1,
+            subject="s",
+            html_content="<p>hi</p>",
+            text_content="",
+            from_name="",
+            from_email="a@example.com",
+            reply_to="",
+            settings={"track_clicks": False, "track_opens": False, "unsubscribe_link": wanted},
         )
         prepared = await prepare(None, campaign, org, "https://m.example")
         raw = prepared.render(7, "<7@m.example>", "b@example.com", SimpleNamespace(custom_fields={}))

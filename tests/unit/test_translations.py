@@ -60,8 +60,9 @@ def test_pages_render_escaped_in_both_languages():
         organisation_name, postal_address = "Acme & Co", "1 <Main> St"
 
     for lang, word in (("en", "Unsubscribe?"), ("es", "¿Darte de baja?")):
-        html = i18n.render("tracking/unsubscribe.html", lang, org=Org, email="<b>x@example.com</b>", token="t",
-                           done=False)
+        html = i18n.render(
+            "tracking/unsubscribe.html", lang, org=Org, email="<b>x@example.com</b>", token="t", done=False
+        )
         assert word in html and f'<html lang="{lang}">' in html
         assert "&lt;b&gt;x@example.com&lt;/b&gt;" in html and "<b>x@" not in html
         assert "Acme &amp; Co" in html and "1 &lt;Main&gt; St" in html

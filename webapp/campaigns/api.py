@@ -11,6 +11,10 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns import queries as campaign_queries
+from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
+from webapp.campaigns.pages.live import announce
+from webapp.campaigns.queries import DeliveryPage
 from webapp.campaigns.schemas import (
     CampaignCreate,
     CampaignDetailOut,
@@ -23,18 +27,13 @@ from webapp.campaigns.schemas import (
     email_out,
     reject_unknown,
 )
-from webapp.lists.api import creator
-from webapp.core.api_schemas import Limit, error_responses, sent_object
-from webapp.campaigns.pages.live import announce
-from webapp.delivery.campaign_message import prepare
-from webapp.campaigns.models import Campaign
-from webapp.campaigns.models import CampaignStatus, DeliveryStatus
-from webapp.campaigns import queries as campaign_queries
-from webapp.campaigns.queries import DeliveryPage
 from webapp.campaigns.service import campaigns
+from webapp.core.api_schemas import Limit, error_responses, sent_object
+from webapp.core.config import Settings
+from webapp.delivery.campaign_message import prepare
+from webapp.lists.api import creator
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
-from webapp.core.config import Settings
 
 Cursor = Annotated[str | None, Parameter(max_length=1000, description="next_cursor of the previous page.")]
 STATE_ERRORS = error_responses(404, 409)
@@ -49,8 +48,7 @@ async def _changed(db: AsyncSession, c: Campaign, status_code: int = 200) -> Res
     return Response(await _detail(db, c), status_code=status_code)
 
 
-async def _messages(db: AsyncSession, c: Campaign, found: DeliveryPage, public_url: str,
-                    with_content: bool) -> list:
+async def _messages(db: AsyncSession, c: Campaign, found: DeliveryPage, public_url: str, with_content: bool) -> list:
     """Each row with its subject as the recipient saw it; with content, the exact HTML and text
     sent (tracking links and footer included), rendered again from the campaign's copy."""
     org = await org_settings.load(db)
@@ -73,60 +71,93 @@ async def _messages(db: AsyncSession, c: Campaign, found: DeliveryPage, public_u
 
 class ApiCampaignsController(Controller):
     path = "/campaigns"
-    tags = ["campaigns"]
+    tags = ("campaigns",)
 
-    @post("/", summary="Create a campaign", status_code=201, responses=error_responses(422),
-          description="A draft. Only `name` is required; send it or schedule it once it has a subject, a from "
-          "address, content and lists. `created_by` is `api:<key name>`.")
+    @post(
+        "/",
+        summary="Create a campaign",
+        status_code=201,
+        responses=error_responses(422),
+        description="A draft. Only `name` is required; send it or schedule it once it has a subject, a from "
+        "address, content and lists. `created_by` is `api:<key name>`.",
+    )
     async def create_campaign(self, request: Request, data: CampaignCreate, db: AsyncSession) -> CampaignDetailOut:
         body = await sent_object(request)
         reject_unknown(body, CampaignCreate)
         return await _detail(db, await campaigns.create_campaign(db, body, created_by=creator(request.user)))
 
-    @get("/", summary="List campaigns", responses=error_responses(),
-         description="Newest first, up to `limit`; pass `next_cursor` back as `cursor` for the next page.")
+    @get(
+        "/",
+        summary="List campaigns",
+        responses=error_responses(),
+        description="Newest first, up to `limit`; pass `next_cursor` back as `cursor` for the next page.",
+    )
     async def list_campaigns(
-        self, db: AsyncSession,
+        self,
+        db: AsyncSession,
         status: Annotated[CampaignStatus | None, Parameter(description="Only campaigns in this status.")] = None,
         created_by: Annotated[str | None, Parameter(max_length=320, description="Exact creator, e.g. api:crm.")] = None,
-        limit: Limit = 50, cursor: Cursor = None,
+        limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> CampaignPageOut:
-        found = await campaign_queries.find_campaigns(db, status=status.value if status else None,
-                                                      created_by=created_by, limit=limit, cursor=cursor)
+        found = await campaign_queries.find_campaigns(
+            db, status=status.value if status else None, created_by=created_by, limit=limit, cursor=cursor
+        )
         list_ids = await campaign_queries.list_ids_by_campaign(db, [c.id for c in found.campaigns])
         return CampaignPageOut([campaign_out(c, list_ids[c.id]) for c in found.campaigns], found.next_cursor)
 
-    @get("/{campaign_id:int}", summary="Get a campaign", responses=error_responses(404),
-         description="With its content, counters and rates (percent of messages sent).")
+    @get(
+        "/{campaign_id:int}",
+        summary="Get a campaign",
+        responses=error_responses(404),
+        description="With its content, counters and rates (percent of messages sent).",
+    )
     async def get_campaign(self, db: AsyncSession, campaign_id: CampaignId) -> CampaignDetailOut:
         return await _detail(db, await campaigns.get_campaign(db, campaign_id))
 
-    @put("/{campaign_id:int}", summary="Change a campaign", responses=error_responses(404, 409, 422),
-         description="Only draft and scheduled campaigns can change (409 otherwise); fields not sent keep "
-         "their value.")
-    async def update_campaign(self, request: Request, data: CampaignUpdate, db: AsyncSession,
-                              campaign_id: CampaignId) -> CampaignDetailOut:
+    @put(
+        "/{campaign_id:int}",
+        summary="Change a campaign",
+        responses=error_responses(404, 409, 422),
+        description="Only draft and scheduled campaigns can change (409 otherwise); fields not sent keep their value.",
+    )
+    async def update_campaign(
+        self, request: Request, data: CampaignUpdate, db: AsyncSession, campaign_id: CampaignId
+    ) -> CampaignDetailOut:
         body = await sent_object(request)
         reject_unknown(body, CampaignUpdate)
         return await _detail(db, await campaigns.update_campaign(db, campaign_id, body))
 
-    @delete("/{campaign_id:int}", summary="Delete a campaign", responses=STATE_ERRORS,
-            description="Drafts, cancelled and failed campaigns only (409 otherwise).")
+    @delete(
+        "/{campaign_id:int}",
+        summary="Delete a campaign",
+        responses=STATE_ERRORS,
+        description="Drafts, cancelled and failed campaigns only (409 otherwise).",
+    )
     async def delete_campaign(self, db: AsyncSession, campaign_id: CampaignId) -> None:
         await campaigns.delete_campaign(db, campaign_id)
 
-    @post("/{campaign_id:int}/schedule", summary="Schedule a campaign", status_code=200,
-          responses=error_responses(404, 409, 422),
-          description="`scheduled_time` without an offset is a local time in `timezone` (default UTC); it must "
-          "be in the future. A scheduled campaign can be scheduled again. 422 lists what is missing.")
-    async def schedule(self, data: ScheduleIn, db: AsyncSession,
-                       campaign_id: CampaignId) -> Response[CampaignDetailOut]:
+    @post(
+        "/{campaign_id:int}/schedule",
+        summary="Schedule a campaign",
+        status_code=200,
+        responses=error_responses(404, 409, 422),
+        description="`scheduled_time` without an offset is a local time in `timezone` (default UTC); it must "
+        "be in the future. A scheduled campaign can be scheduled again. 422 lists what is missing.",
+    )
+    async def schedule(
+        self, data: ScheduleIn, db: AsyncSession, campaign_id: CampaignId
+    ) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.schedule(db, campaign_id, data.scheduled_time, data.timezone))
 
-    @post("/{campaign_id:int}/send", summary="Send a campaign now", status_code=202,
-          responses=error_responses(404, 409, 422),
-          description="Accepted: the campaign is `sending` and a worker starts it within seconds. 422 lists what "
-          "is missing (subject, from_email, html_content, list_ids).")
+    @post(
+        "/{campaign_id:int}/send",
+        summary="Send a campaign now",
+        status_code=202,
+        responses=error_responses(404, 409, 422),
+        description="Accepted: the campaign is `sending` and a worker starts it within seconds. 422 lists what "
+        "is missing (subject, from_email, html_content, list_ids).",
+    )
     async def send(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.send_now(db, campaign_id), 202)
 
@@ -134,32 +165,54 @@ class ApiCampaignsController(Controller):
     async def pause(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.pause(db, campaign_id))
 
-    @post("/{campaign_id:int}/resume", summary="Resume a paused campaign", status_code=200, responses=STATE_ERRORS,
-          description="Sends to exactly the recipients not reached yet.")
+    @post(
+        "/{campaign_id:int}/resume",
+        summary="Resume a paused campaign",
+        status_code=200,
+        responses=STATE_ERRORS,
+        description="Sends to exactly the recipients not reached yet.",
+    )
     async def resume(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.resume(db, campaign_id))
 
-    @post("/{campaign_id:int}/cancel", summary="Cancel a scheduled or paused campaign", status_code=200,
-          responses=STATE_ERRORS)
+    @post(
+        "/{campaign_id:int}/cancel",
+        summary="Cancel a scheduled or paused campaign",
+        status_code=200,
+        responses=STATE_ERRORS,
+    )
     async def cancel(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.cancel(db, campaign_id))
 
-    @post("/{campaign_id:int}/duplicate", summary="Duplicate a campaign", status_code=201,
-          responses=error_responses(404), description="A new draft with the same content, settings and lists.")
+    @post(
+        "/{campaign_id:int}/duplicate",
+        summary="Duplicate a campaign",
+        status_code=201,
+        responses=error_responses(404),
+        description="A new draft with the same content, settings and lists.",
+    )
     async def duplicate(self, request: Request, db: AsyncSession, campaign_id: CampaignId) -> CampaignDetailOut:
         return await _detail(db, await campaigns.duplicate(db, campaign_id, created_by=creator(request.user)))
 
-    @get("/{campaign_id:int}/emails", summary="A campaign's emails", responses=error_responses(404),
-         description="One per recipient, in send order, up to `limit`; pass `next_cursor` back as `cursor`.")
+    @get(
+        "/{campaign_id:int}/emails",
+        summary="A campaign's emails",
+        responses=error_responses(404),
+        description="One per recipient, in send order, up to `limit`; pass `next_cursor` back as `cursor`.",
+    )
     async def emails(
-        self, db: AsyncSession, settings: Settings, campaign_id: CampaignId,
+        self,
+        db: AsyncSession,
+        settings: Settings,
+        campaign_id: CampaignId,
         status: Annotated[DeliveryStatus | None, Parameter(description="Only emails in this status.")] = None,
         limit: Annotated[int, Parameter(ge=1, le=100, description="Emails per page, 1 to 100.")] = 100,
         cursor: Cursor = None,
         include_content: Annotated[bool, Parameter(description="Add html_content and text_content.")] = False,
     ) -> EmailPageOut:
         c = await campaigns.get_campaign(db, campaign_id)
-        found = await campaign_queries.find_deliveries(db, c.id, status=status.value if status else None,
-                                                       limit=limit, cursor=cursor, with_contacts=True)
+        found = await campaign_queries.find_deliveries(
+            db, c.id, status=status.value if status else None, limit=limit, cursor=cursor, with_contacts=True
+        )
         items = await _messages(db, c, found, settings.server.public_url, include_content)
         return EmailPageOut(items, found.next_cursor)

@@ -80,9 +80,11 @@ class Campaign(Base):
     html_content: Mapped[str] = mapped_column(Text, default="", server_default="")
     text_content: Mapped[str] = mapped_column(Text, default="", server_default="")
     settings: Mapped[dict[str, Any]] = mapped_column(
-        JSONB, default=lambda: dict(DEFAULT_CAMPAIGN_SETTINGS), server_default=text(
-            "'{\"track_opens\": true, \"track_clicks\": true, \"unsubscribe_link\": true, \"suppress_duplicates\": true}'"
-        )
+        JSONB,
+        default=lambda: dict(DEFAULT_CAMPAIGN_SETTINGS),
+        server_default=text(
+            '\'{"track_opens": true, "track_clicks": true, "unsubscribe_link": true, "suppress_duplicates": true}\''
+        ),
     )
     status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT.value, server_default="draft")
     status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -121,8 +123,9 @@ class Delivery(Base):
         UniqueConstraint("campaign_id", "contact_id", name="uq_deliveries_campaign_contact"),
         CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
         # Claiming scans only unfinished rows of one campaign.
-        Index("ix_deliveries_claimable", "campaign_id", "id",
-              postgresql_where=text("status IN ('pending', 'sending')")),
+        Index(
+            "ix_deliveries_claimable", "campaign_id", "id", postgresql_where=text("status IN ('pending', 'sending')")
+        ),
         Index("ix_deliveries_campaign_status", "campaign_id", "status"),
         # A campaign's recipients page by page, in send order (queries/campaigns.find_deliveries).
         Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),

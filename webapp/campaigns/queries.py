@@ -19,8 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignList, Delivery
 from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList
 from webapp.core.validation import is_valid_id
+from webapp.lists.models import EmailList
 
 
 def encode_cursor(key: list[Any]) -> str:
@@ -44,8 +44,12 @@ class CampaignPage:
 
 
 async def find_campaigns(
-    session: AsyncSession, *, status: str | None = None, created_by: str | None = None,
-    limit: int = 50, cursor: str | None = None,
+    session: AsyncSession,
+    *,
+    status: str | None = None,
+    created_by: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> CampaignPage:
     """Newest first: (created_at, id) descending, read from the index of that shape."""
     query = select(Campaign)
@@ -61,9 +65,7 @@ async def find_campaigns(
             after = None
         if after:
             query = query.where(tuple_(Campaign.created_at, Campaign.id) < tuple_(*after))
-    rows = list(await session.scalars(
-        query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)
-    ))
+    rows = list(await session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)))
     more, rows = len(rows) > limit, rows[:limit]
     last = rows[-1] if rows else None
     return CampaignPage(rows, encode_cursor([last.created_at.isoformat(), last.id]) if more and last else None)
@@ -75,17 +77,22 @@ async def list_ids_by_campaign(session: AsyncSession, campaign_ids: list[int]) -
         return {}
     rows = await session.execute(
         select(CampaignList.campaign_id, func.array_agg(CampaignList.list_id).label("ids"))
-        .where(CampaignList.campaign_id.in_(campaign_ids)).group_by(CampaignList.campaign_id)
+        .where(CampaignList.campaign_id.in_(campaign_ids))
+        .group_by(CampaignList.campaign_id)
     )
     found = {campaign_id: sorted(ids) for campaign_id, ids in rows.all()}
     return {campaign_id: found.get(campaign_id, []) for campaign_id in campaign_ids}
 
 
 async def lists_of(session: AsyncSession, campaign_id: int) -> list[EmailList]:
-    return list(await session.scalars(
-        select(EmailList).join(CampaignList, CampaignList.list_id == EmailList.id)
-        .where(CampaignList.campaign_id == campaign_id).order_by(func.lower(EmailList.name))
-    ))
+    return list(
+        await session.scalars(
+            select(EmailList)
+            .join(CampaignList, CampaignList.list_id == EmailList.id)
+            .where(CampaignList.campaign_id == campaign_id)
+            .order_by(func.lower(EmailList.name))
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -96,8 +103,13 @@ class DeliveryPage:
 
 
 async def find_deliveries(
-    session: AsyncSession, campaign_id: int, *, status: str | None = None, limit: int = 100,
-    cursor: str | None = None, with_contacts: bool = False,
+    session: AsyncSession,
+    campaign_id: int,
+    *,
+    status: str | None = None,
+    limit: int = 100,
+    cursor: str | None = None,
+    with_contacts: bool = False,
 ) -> DeliveryPage:
     """One campaign's deliveries by id (the order they were created and claimed in)."""
     query = select(Delivery).where(Delivery.campaign_id == campaign_id)

@@ -14,11 +14,10 @@ from typing import Annotated, Any
 from litestar.params import Parameter
 from msgspec import UNSET, Meta, Struct, UnsetType, structs
 
+from webapp.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from webapp.core.api_schemas import MAX_ID
-from webapp.delivery.progress import final_stats
-from webapp.campaigns.models import Campaign, Delivery
-from webapp.campaigns.models import CampaignStatus, DeliveryStatus
 from webapp.core.errors import ValidationFailed
+from webapp.delivery.progress import final_stats
 
 CampaignId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Campaign id.")]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
@@ -39,14 +38,14 @@ class CampaignUpdate(Struct, kw_only=True):
     `list_ids` replaces the audience. Unknown fields are rejected (422)."""
 
     name: str | UnsetType = UNSET
-    subject: str | None | UnsetType = UNSET
-    from_email: str | None | UnsetType = UNSET
-    from_name: str | None | UnsetType = UNSET
-    reply_to: str | None | UnsetType = UNSET
-    template_id: Id | None | UnsetType = UNSET
+    subject: str | UnsetType | None = UNSET
+    from_email: str | UnsetType | None = UNSET
+    from_name: str | UnsetType | None = UNSET
+    reply_to: str | UnsetType | None = UNSET
+    template_id: Id | UnsetType | None = UNSET
     list_ids: list[Id] | UnsetType = UNSET
-    html_content: str | None | UnsetType = UNSET
-    text_content: str | None | UnsetType = UNSET
+    html_content: str | UnsetType | None = UNSET
+    text_content: str | UnsetType | None = UNSET
     settings: CampaignSettings | UnsetType = UNSET
 
 
@@ -58,8 +57,10 @@ class CampaignCreate(CampaignUpdate, kw_only=True):
 
 
 class ScheduleIn(Struct, kw_only=True):
-    scheduled_time: Annotated[str, Meta(max_length=100, description=(
-        "ISO 8601 date-time. Without an offset it is a local time in `timezone`."))]
+    scheduled_time: Annotated[
+        str,
+        Meta(max_length=100, description=("ISO 8601 date-time. Without an offset it is a local time in `timezone`.")),
+    ]
     timezone: Annotated[str, Meta(max_length=100, description="IANA zone, e.g. Europe/Madrid. Default UTC.")] = "UTC"
 
 
@@ -158,16 +159,44 @@ def reject_unknown(body: Any, schema: type[Struct]) -> None:
 
 def campaign_out(c: Campaign, list_ids: Sequence[int], *, detail: bool = False) -> CampaignOut:
     values = {
-        "id": c.id, "name": c.name, "subject": c.subject, "from_email": c.from_email, "from_name": c.from_name,
-        "reply_to": c.reply_to, "template_id": c.template_id, "list_ids": list(list_ids),
-        "status": CampaignStatus(c.status), "status_reason": c.status_reason, "scheduled_time": c.scheduled_at,
-        "timezone": c.timezone, "sent_time": c.started_at, "completed_time": c.completed_at,
-        **{name: getattr(c, name) for name in (
-            "total_recipients", "sent_count", "delivered_count", "failed_count", "opened_count", "clicked_count",
-            "bounced_count", "unsubscribed_count", "complained_count", "created_by", "created_at", "updated_at")},
+        "id": c.id,
+        "name": c.name,
+        "subject": c.subject,
+        "from_email": c.from_email,
+        "from_name": c.from_name,
+        "reply_to": c.reply_to,
+        "template_id": c.template_id,
+        "list_ids": list(list_ids),
+        "status": CampaignStatus(c.status),
+        "status_reason": c.status_reason,
+        "scheduled_time": c.scheduled_at,
+        "timezone": c.timezone,
+        "sent_time": c.started_at,
+        "completed_time": c.completed_at,
+        **{
+            name: getattr(c, name)
+            for name in (
+                "total_recipients",
+                "sent_count",
+                "delivered_count",
+                "failed_count",
+                "opened_count",
+                "clicked_count",
+                "bounced_count",
+                "unsubscribed_count",
+                "complained_count",
+                "created_by",
+                "created_at",
+                "updated_at",
+            )
+        },
         **final_stats(c),
-        "settings": CampaignSettingsOut(**{name: bool(c.settings.get(name, True)) for name in (
-            "track_opens", "track_clicks", "unsubscribe_link", "suppress_duplicates")}),
+        "settings": CampaignSettingsOut(
+            **{
+                name: bool(c.settings.get(name, True))
+                for name in ("track_opens", "track_clicks", "unsubscribe_link", "suppress_duplicates")
+            }
+        ),
     }
     if detail:
         return CampaignDetailOut(**values, html_content=c.html_content, text_content=c.text_content)
@@ -177,8 +206,20 @@ def campaign_out(c: Campaign, list_ids: Sequence[int], *, detail: bool = False) 
 def email_out(d: Delivery, from_email: str, subject: str, content: tuple[str, str] | None = None) -> EmailOut:
     extra = {"html_content": content[0], "text_content": content[1]} if content else {}
     return EmailOut(
-        id=d.id, campaign_id=d.campaign_id, contact_id=d.contact_id, to_email=d.email, from_email=from_email,
-        subject=subject, status=DeliveryStatus(d.status), sent_time=d.sent_at, opened_time=d.opened_at,
-        clicked_time=d.clicked_at, bounced_time=d.bounced_at, unsubscribed_time=d.unsubscribed_at,
-        error_message=d.error_message or None, created_at=d.created_at, updated_at=d.updated_at, **extra,
+        id=d.id,
+        campaign_id=d.campaign_id,
+        contact_id=d.contact_id,
+        to_email=d.email,
+        from_email=from_email,
+        subject=subject,
+        status=DeliveryStatus(d.status),
+        sent_time=d.sent_at,
+        opened_time=d.opened_at,
+        clicked_time=d.clicked_at,
+        bounced_time=d.bounced_at,
+        unsubscribed_time=d.unsubscribed_at,
+        error_message=d.error_message or None,
+        created_at=d.created_at,
+        updated_at=d.updated_at,
+        **extra,
     )

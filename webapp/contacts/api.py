@@ -13,6 +13,9 @@ from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
+from webapp.contacts.models import ContactStatus
+from webapp.contacts.queries.table import ContactFilter, decode_cursor, page
 from webapp.core.api_schemas import (
     ContactCreate,
     ContactId,
@@ -24,16 +27,13 @@ from webapp.core.api_schemas import (
     error_responses,
     sent_object,
 )
-from webapp.contacts.models import ContactStatus
-from webapp.contacts.queries.table import ContactFilter, decode_cursor, page
-from webapp.contacts import service as contacts
 
 SORT = "newest"
 
 
 class ApiContactsController(Controller):
     path = "/contacts"
-    tags = ["contacts"]
+    tags = ("contacts",)
 
     @post(
         "/",

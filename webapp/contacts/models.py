@@ -7,7 +7,18 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, CheckConstraint, Computed, DateTime, Identity, Index, Integer, LargeBinary, String, Text, func, text,
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    DateTime,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column

@@ -14,6 +14,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
+from webapp.contacts.queries import table as contact_queries
 from webapp.contacts.schemas import (
     STATUSES,
     FormFields,
@@ -26,21 +29,17 @@ from webapp.contacts.schemas import (
     values_from_contact,
     values_from_form,
 )
+from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
-from webapp.contacts.models import Contact
-from webapp.lists.models import ListType
-from webapp.staff.models import Role
 from webapp.delivery import queries as deliveries
-from webapp.contacts.queries import table as contact_queries
-from webapp.contacts import service as contacts
+from webapp.lists.models import ListType
 from webapp.lists.service import lists
 from webapp.suppression.service import suppression
-from webapp.core.errors import Conflict, ValidationFailed
 
 PAGE_SIZE = 50
 # The table URL answers with the whole page or, for the search box's requests, the results only.
 VARY = {"Vary": "HX-Request, HX-Target"}
-EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
 NEW_VALUES: dict[str, Any] = {"is_active": True, "status": "active", "custom_rows": []}
 
 
@@ -57,25 +56,37 @@ def _back(raw: str) -> str:
     return raw if re.fullmatch(r"/contacts(/[0-9]+|\?[^\\\s]*)?", raw) else "/contacts"
 
 
-def _form(contact: Contact | None, values: dict[str, Any], errors: dict[str, str] | None = None,
-          duplicate_id: int | None = None, status_code: int = 200) -> Template:
+def _form(
+    contact: Contact | None,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    duplicate_id: int | None = None,
+    status_code: int = 200,
+) -> Template:
     return Template(
         "contacts/form.html",
-        context={"contact": contact, "values": values, "errors": errors or {}, "duplicate_id": duplicate_id,
-                 "statuses": STATUSES},
+        context={
+            "contact": contact,
+            "values": values,
+            "errors": errors or {},
+            "duplicate_id": duplicate_id,
+            "statuses": STATUSES,
+        },
         status_code=status_code,
     )
 
 
 def _confirm_delete(message: str, action: str, ids: list[int], back: str) -> Template:
     """The no-JavaScript confirmation: the same POST again, with confirm=yes."""
-    return Template("contacts/confirm_delete.html",
-                    context={"message": message, "action": action, "ids": ids, "back": back})
+    return Template(
+        "contacts/confirm_delete.html", context={"message": message, "action": action, "ids": ids, "back": back}
+    )
 
 
 async def _static_lists(db: AsyncSession, exclude: Collection[int] = ()) -> list[Any]:
     return [
-        email_list for email_list in await lists.all_lists(db, active_only=True)
+        email_list
+        for email_list in await lists.all_lists(db, active_only=True)
         if email_list.list_type == ListType.STATIC.value and email_list.id not in exclude
     ]
 
@@ -103,13 +114,20 @@ class ContactsController(Controller):
     async def index(self, request: HTMXRequest, db: AsyncSession) -> Template:
         params = TableParams.from_query(request.query_params)
         filters = params.filters
-        result = await contact_queries.page(db, filters, sort=params.sort, cursor=params.cursor or None,
-                                            limit=PAGE_SIZE)
+        result = await contact_queries.page(
+            db, filters, sort=params.sort, cursor=params.cursor or None, limit=PAGE_SIZE
+        )
         count, exact = await contact_queries.estimate_count(db, filters, result)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         context = {
-            "params": params, "page": result, "count": count, "exact": exact, "here": _back(here),
-            "can_edit": _can_edit(request), "sorts": contact_queries.SORTS, "statuses": STATUSES,
+            "params": params,
+            "page": result,
+            "count": count,
+            "exact": exact,
+            "here": _back(here),
+            "can_edit": _can_edit(request),
+            "sorts": contact_queries.SORTS,
+            "statuses": STATUSES,
             "filtered": not filters.is_empty,
         }
         if request.htmx.target == "contacts-results":
@@ -133,7 +151,7 @@ class ContactsController(Controller):
             flash(request, " ".join(exc.errors.values()), "error")
         return after_change(request, back)
 
-    @get("/new", opt=EDITOR_FORM)
+    @get("/new", opt=EDITORS_ONLY)
     async def new(self) -> Template:
         return _form(None, NEW_VALUES)
 
@@ -141,10 +159,12 @@ class ContactsController(Controller):
     async def create(self, request: Request, db: AsyncSession) -> Response:
         return await self._save(request, db, None)
 
-    @get("/field-row", opt=EDITOR_FORM)
+    @get("/field-row", opt=EDITORS_ONLY)
     async def field_row(self) -> Template:
         """One more empty custom field row for the form ("Add field")."""
-        return Template("contacts/_field_row.html", context={"key": "", "value": "", "row_id": f"cf-row-{token_hex(4)}"})
+        return Template(
+            "contacts/_field_row.html", context={"key": "", "value": "", "row_id": f"cf-row-{token_hex(4)}"}
+        )
 
     @post("/validate-email", status_code=200)
     async def validate_email(self, request: Request, db: AsyncSession) -> Template:
@@ -160,8 +180,10 @@ class ContactsController(Controller):
             except Conflict as exc:
                 error, duplicate_id = exc.message, exc.existing_id
         errors = {"email": error} if error else {}
-        return Template("contacts/_email_feedback.html",
-                        context={"values": {"email": raw}, "errors": errors, "duplicate_id": duplicate_id})
+        return Template(
+            "contacts/_email_feedback.html",
+            context={"values": {"email": raw}, "errors": errors, "duplicate_id": duplicate_id},
+        )
 
     @get("/{contact_id:int}")
     async def show(self, request: Request, db: AsyncSession, contact_id: int) -> Template:
@@ -169,13 +191,19 @@ class ContactsController(Controller):
         member_of = await lists.lists_of_contact(db, contact_id)
         can_edit = _can_edit(request)
         other_lists = await _static_lists(db, {email_list.id for email_list in member_of}) if can_edit else []
-        return Template("contacts/show.html", context={
-            "contact": contact, "member_of": member_of, "other_lists": other_lists, "can_edit": can_edit,
-            "history": await deliveries.history_of_contact(db, contact_id),
-            "suppressed": await suppression.status_of(db, contact.email),
-        })
+        return Template(
+            "contacts/show.html",
+            context={
+                "contact": contact,
+                "member_of": member_of,
+                "other_lists": other_lists,
+                "can_edit": can_edit,
+                "history": await deliveries.history_of_contact(db, contact_id),
+                "suppressed": await suppression.status_of(db, contact.email),
+            },
+        )
 
-    @get("/{contact_id:int}/edit", opt=EDITOR_FORM)
+    @get("/{contact_id:int}/edit", opt=EDITORS_ONLY)
     async def edit(self, db: AsyncSession, contact_id: int) -> Template:
         contact = await contacts.get_contact(db, contact_id)
         return _form(contact, values_from_contact(contact))
@@ -188,8 +216,12 @@ class ContactsController(Controller):
     async def delete(self, request: Request, db: AsyncSession, contact_id: int) -> Response:
         contact = await contacts.get_contact(db, contact_id)
         if first(await read_form(request), "confirm") != "yes":
-            return _confirm_delete(f"Delete {contact.email}? This cannot be undone.",
-                                   f"/contacts/{contact.id}/delete", [], f"/contacts/{contact.id}")
+            return _confirm_delete(
+                f"Delete {contact.email}? This cannot be undone.",
+                f"/contacts/{contact.id}/delete",
+                [],
+                f"/contacts/{contact.id}",
+            )
         await contacts.delete_contacts(db, [contact.id])
         flash(request, f"Deleted {contact.email}.", "success")
         return after_change(request, "/contacts")

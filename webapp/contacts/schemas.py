@@ -61,8 +61,14 @@ class TableParams:
     @property
     def query(self) -> dict[str, str]:
         """Search, filters and sort for links (the page is added per link)."""
-        return {"q": self.q, "tag": self.tag, "company": self.company, "status": self.status,
-                "active": self.active, "sort": "" if self.sort == "newest" else self.sort}
+        return {
+            "q": self.q,
+            "tag": self.tag,
+            "company": self.company,
+            "status": self.status,
+            "active": self.active,
+            "sort": "" if self.sort == "newest" else self.sort,
+        }
 
 
 async def read_form(request: Request) -> FormFields:
@@ -133,7 +139,7 @@ def values_from_form(form: FormFields) -> dict[str, Any]:
     """What was typed, exactly, for showing the form again. Custom fields arrive as parallel
     cf_key/cf_value fields (blanks included, so they line up); empty rows are dropped."""
     values: dict[str, Any] = {name: first(form, name) for name in FORM_TEXT_FIELDS}
-    rows = zip(form.get("cf_key", []), form.get("cf_value", []))
+    rows = zip(form.get("cf_key", []), form.get("cf_value", []), strict=False)  # a short list drops the rest
     values.update(
         tags=", ".join(form.get("tags", [])),
         is_active="is_active" in form,
@@ -143,7 +149,9 @@ def values_from_form(form: FormFields) -> dict[str, Any]:
     return values
 
 
-def contact_data(values: dict[str, Any], saved_custom: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+def contact_data(
+    values: dict[str, Any], saved_custom: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
     """Service input from form values, plus the problems only the form can have (a value without a
     name, a name twice). A saved number or true/false sent back unchanged keeps its type."""
     saved = saved_custom or {}

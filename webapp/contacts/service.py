@@ -116,7 +116,9 @@ async def _existing_id(session: AsyncSession, email: str, exclude_id: int | None
 
 
 def _duplicate(email: str, existing_id: int) -> Conflict:
-    return Conflict(f"A contact with the address {email} already exists (contact #{existing_id}).", "email", existing_id)
+    return Conflict(
+        f"A contact with the address {email} already exists (contact #{existing_id}).", "email", existing_id
+    )
 
 
 async def check_email(session: AsyncSession, raw: Any, exclude_id: int | None = None) -> str:

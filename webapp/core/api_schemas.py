@@ -26,26 +26,29 @@ Limit = Annotated[int, Parameter(ge=1, le=500, description="Items per page, 1 to
 CustomValue = str | int | float | bool | None
 CustomFields = Annotated[
     dict[str, CustomValue],
-    Meta(description="Name: value pairs; names use letters, digits and underscores, values are text, "
-         "numbers, true/false or null."),
+    Meta(
+        description="Name: value pairs; names use letters, digits and underscores, values are text, "
+        "numbers, true/false or null."
+    ),
 ]
 
 
 # ---- contacts ------------------------------------------------------------------------------
+
 
 class ContactUpdate(Struct, kw_only=True):
     """A partial update: only the fields sent change; tags and custom_fields are replaced whole.
     Null or "" clears a text field. Unknown fields are rejected (422)."""
 
     email: str | UnsetType = UNSET
-    first_name: str | None | UnsetType = UNSET
-    last_name: str | None | UnsetType = UNSET
-    phone: str | None | UnsetType = UNSET
-    company: str | None | UnsetType = UNSET
-    job_title: str | None | UnsetType = UNSET
-    location: str | None | UnsetType = UNSET
-    tags: list[str] | None | UnsetType = UNSET
-    custom_fields: CustomFields | None | UnsetType = UNSET
+    first_name: str | UnsetType | None = UNSET
+    last_name: str | UnsetType | None = UNSET
+    phone: str | UnsetType | None = UNSET
+    company: str | UnsetType | None = UNSET
+    job_title: str | UnsetType | None = UNSET
+    location: str | UnsetType | None = UNSET
+    tags: list[str] | UnsetType | None = UNSET
+    custom_fields: CustomFields | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
     status: ContactStatus | UnsetType = UNSET
 
@@ -82,9 +85,11 @@ class ContactPageOut(Struct):
 
 SegmentRules = Annotated[
     dict[str, Any],
-    Meta(description='Seed 003 CustomerSegment.rules: {"operator": "AND"|"OR", "conditions": [{"field", "op", '
-         '"value"} or a nested group]}. Fields and operators are listed in the README; an unknown one is a 422 '
-         "naming its path, e.g. `rules.conditions[1].field`."),
+    Meta(
+        description='Seed 003 CustomerSegment.rules: {"operator": "AND"|"OR", "conditions": [{"field", "op", '
+        '"value"} or a nested group]}. Fields and operators are listed in the README; an unknown one is a 422 '
+        "naming its path, e.g. `rules.conditions[1].field`."
+    ),
 ]
 
 
@@ -92,11 +97,11 @@ class ListUpdate(Struct, kw_only=True):
     """Changes to a list; the list type cannot change once created. Unknown fields are rejected (422)."""
 
     name: str | UnsetType = UNSET
-    description: str | None | UnsetType = UNSET
-    tags: list[str] | None | UnsetType = UNSET
+    description: str | UnsetType | None = UNSET
+    tags: list[str] | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
-    rules: SegmentRules | None | UnsetType = UNSET
-    parent_list_id: int | None | UnsetType = UNSET
+    rules: SegmentRules | UnsetType | None = UNSET
+    parent_list_id: int | UnsetType | None = UNSET
     is_public: bool | UnsetType = UNSET
     double_opt_in: bool | UnsetType = UNSET
     consent_text: str | UnsetType = UNSET
@@ -142,6 +147,7 @@ class ListPageOut(Struct):
 
 # ---- errors --------------------------------------------------------------------------------
 
+
 class FieldError(Struct):
     field: str
     message: str
@@ -175,6 +181,7 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
 
 
 # ---- conversions ---------------------------------------------------------------------------
+
 
 def contact_out(contact: Any) -> ContactOut:
     return convert(contact, ContactOut, from_attributes=True)

@@ -71,9 +71,7 @@ class SecuritySettings:
     login_max_failures_per_account: int = field(
         default_factory=lambda: _env_int("MAILROOM_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     )
-    login_max_failures_per_ip: int = field(
-        default_factory=lambda: _env_int("MAILROOM_LOGIN_MAX_FAILURES_PER_IP", 20)
-    )
+    login_max_failures_per_ip: int = field(default_factory=lambda: _env_int("MAILROOM_LOGIN_MAX_FAILURES_PER_IP", 20))
     login_lockout_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_LOGIN_LOCKOUT_SECONDS", 900))
 
 
@@ -97,6 +95,7 @@ class DeliverySettings:
 @dataclass(frozen=True)
 class SubscriptionSettings:
     """Public subscribe pages: confirmation links, and the abuse guards."""
+
     # A double opt-in confirmation link works for this many hours.
     confirm_max_age_hours: int = field(default_factory=lambda: _env_int("MAILROOM_SUBSCRIBE_CONFIRM_HOURS", 48))
     # Sign-ups one IP address may post per window before it gets 429 until the window ends.
@@ -110,8 +109,12 @@ class SubscriptionSettings:
 class ImportSettings:
     """Contact import: uploaded files wait here until a worker reads them, so the web app and the
     workers must share this directory (compose mounts one volume into both)."""
-    upload_dir: Path = field(default_factory=lambda: Path(
-        _env("MAILROOM_UPLOAD_DIR", "") or Path(_env("MAILROOM_DATA_DIR", ".data")) / "uploads").resolve())
+
+    upload_dir: Path = field(
+        default_factory=lambda: Path(
+            _env("MAILROOM_UPLOAD_DIR", "") or Path(_env("MAILROOM_DATA_DIR", ".data")) / "uploads"
+        ).resolve()
+    )
     # Largest file accepted for an import, in bytes.
     max_bytes: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
     # Rows loaded (and progress published) per transaction.

@@ -15,9 +15,7 @@ def get_engine() -> AsyncEngine:
     settings = get_settings().database
     if not settings.url:
         raise RuntimeError("DATABASE_URL is not set (run through `mailroom dev` to get an embedded database)")
-    return create_async_engine(
-        settings.url, pool_size=settings.pool_size, pool_pre_ping=True, echo=settings.echo
-    )
+    return create_async_engine(settings.url, pool_size=settings.pool_size, pool_pre_ping=True, echo=settings.echo)
 
 
 @lru_cache

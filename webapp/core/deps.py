@@ -7,8 +7,8 @@ from collections.abc import AsyncGenerator
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.db import get_sessionmaker
 from webapp.core.config import Settings, get_settings
+from webapp.core.db import get_sessionmaker
 
 
 async def provide_db_session() -> AsyncGenerator[AsyncSession, None]:

@@ -106,5 +106,6 @@ def from_accept_language(header: str | None) -> str:
 
 
 def choose(requested: Any = None, contact_language: Any = None, accept_language: str | None = None) -> str:
-    return (normalise(requested) or normalise(contact_language) or from_accept_language(accept_language)
-            or DEFAULT_LANGUAGE)
+    return (
+        normalise(requested) or normalise(contact_language) or from_accept_language(accept_language) or DEFAULT_LANGUAGE
+    )

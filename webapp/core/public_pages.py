@@ -16,16 +16,28 @@ NO_STORE = {"Cache-Control": "no-store", "Vary": "Accept-Language", "X-Robots-Ta
 
 def language_of(request: Request, requested: Any = None, contact_language: Any = None) -> str:
     """?lang= (or a form's lang field), then the contact's language, then Accept-Language."""
-    return i18n.choose(requested or request.query_params.get("lang"), contact_language,
-                       request.headers.get("accept-language"))
+    return i18n.choose(
+        requested or request.query_params.get("lang"), contact_language, request.headers.get("accept-language")
+    )
 
 
-async def page(db: AsyncSession, template: str, language: str, *, status_code: int = 200,
-               headers: dict[str, str] | None = None, **context: Any) -> Response:
+async def page(
+    db: AsyncSession,
+    template: str,
+    language: str,
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
     org = await org_settings.load(db)
     html = i18n.render(template, language, org=org, **context)
-    return Response(html, status_code=status_code, media_type=MediaType.HTML,
-                    headers={**NO_STORE, "Content-Language": language, **(headers or {})})
+    return Response(
+        html,
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        headers={**NO_STORE, "Content-Language": language, **(headers or {})},
+    )
 
 
 def client_ip(request: Request) -> str:

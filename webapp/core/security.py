@@ -1,18 +1,22 @@
 """Who is asking, and may they: session sign-in for the staff UI, Bearer keys for /api, and one
-role guard that every staff and API route passes through."""
+role guard that every staff and API route passes through.
+
+The staff feature knows users and keys; the app hands its look-ups to this module as
+PrincipalSources in the app state, so the kernel never imports a feature."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.access import Principal, Role
 from webapp.core.db import get_sessionmaker
-from webapp.staff.models import Role, User
-from webapp.staff.service import api_keys
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Routes anyone may reach: sign-in, static files, health, the public subscriber pages, API docs.
@@ -20,14 +24,12 @@ PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/
 
 
 @dataclass(frozen=True)
-class Principal:
-    id: int
-    name: str
-    role: Role
-    via_api_key: bool = False
+class PrincipalSources:
+    """How to find who a request acts as: by API key, and by the user id kept in the session
+    (None for anyone who may not act: revoked keys, deactivated or deleted accounts)."""
 
-    def can(self, required: Role) -> bool:
-        return self.role.allows(required)
+    by_api_key: Callable[[AsyncSession, str], Awaitable[Principal | None]]
+    by_user_id: Callable[[AsyncSession, int], Awaitable[Principal | None]]
 
 
 async def authenticate(connection: ASGIConnection, *, api_key_allowed: bool = False) -> Principal:
@@ -48,10 +50,10 @@ async def _api_key(connection: ASGIConnection) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
     async with get_sessionmaker()() as session, session.begin():
-        key = await api_keys.verify_key(session, token.strip())
-    if key is None:
+        principal = await _sources(connection).by_api_key(session, token.strip())
+    if principal is None:
         raise NotAuthorizedException("The API key is not valid or has been revoked.")
-    return Principal(key.id, key.name, Role(key.role), via_api_key=True)
+    return principal
 
 
 async def _session(connection: ASGIConnection) -> Principal:
@@ -59,11 +61,16 @@ async def _session(connection: ASGIConnection) -> Principal:
     if user_id is None:
         raise NotAuthorizedException("Sign in first.")
     async with get_sessionmaker()() as session:
-        user = await session.get(User, user_id)
-    if user is None or not user.is_active:
+        principal = await _sources(connection).by_user_id(session, user_id)
+    if principal is None:
         connection.clear_session()
         raise NotAuthorizedException("Sign in first.")
-    return Principal(user.id, user.name or user.email, Role(user.role))
+    return principal
+
+
+def _sources(connection: ASGIConnection) -> PrincipalSources:
+    sources: PrincipalSources = connection.app.state.principals
+    return sources
 
 
 def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
@@ -76,4 +83,6 @@ def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
         method = connection.scope.get("method", "GET")
         required = Role.VIEWER if method in SAFE_METHODS else Role.EDITOR
     if not principal.can(Role(required)):
-        raise PermissionDeniedException(f"Your role ({principal.role.value}) cannot do this; it needs {Role(required).value}.")
+        raise PermissionDeniedException(
+            f"Your role ({principal.role.value}) cannot do this; it needs {Role(required).value}."
+        )

@@ -30,13 +30,16 @@ class ChangedOnlySessionBackend(ServerSideSessionBackend):
     async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
         loaded = connection.scope.get("state", {}).get(LOADED)
         unchanged = (
-            scope_session is not Empty and loaded is not None
+            scope_session is not Empty
+            and loaded is not None
             and self.serialize_data(scope_session, connection.scope) == loaded
         )
         if not unchanged:
             await super().store_in_message(scope_session, message, connection)
         elif scope_session and (session_id := connection.cookies.get(self.config.key)):
-            cookie_params = dict(extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys()))
+            cookie_params = dict(
+                extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
+            )
             MutableScopeHeaders.from_message(message).add(
                 "Set-Cookie", Cookie(value=session_id, key=self.config.key, **cookie_params).to_header(header="")
             )

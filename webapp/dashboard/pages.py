@@ -7,8 +7,8 @@ from litestar.response import Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.lists.models import EmailList
 from webapp.contacts.queries.table import ContactFilter, estimate_count
+from webapp.lists.models import EmailList
 
 
 class DashboardController(Controller):

@@ -12,15 +12,14 @@ import time
 import dramatiq
 from sqlalchemy import select, text
 
+from webapp.campaigns.models import Campaign, CampaignStatus
+from webapp.campaigns.service import audience
+from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
 from webapp.delivery import progress
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
 from webapp.delivery.pipeline import Next, heartbeat_key, run_batch
-from webapp.campaigns.models import Campaign
-from webapp.campaigns.models import CampaignStatus
-from webapp.campaigns.service import audience
-from webapp.core.redis import get_redis
-from webapp.core.config import get_settings
 
 SEND_SLICE_SECONDS = 30.0
 
@@ -78,9 +77,9 @@ async def start_due_campaigns() -> None:
     async with get_sessionmaker()() as session:
         due = list(await session.scalars(DUE_CAMPAIGNS))
         await session.commit()
-        sending = list(await session.scalars(
-            select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING.value)
-        ))
+        sending = list(
+            await session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING.value))
+        )
     for campaign_id in sending:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)

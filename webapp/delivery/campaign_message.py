@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.delivery.compose import Envelope, build_message
 from webapp.campaigns.models import Campaign, Link
+from webapp.core.tokens import make_token
+from webapp.delivery.compose import Envelope, build_message
 from webapp.settings.service.organisation import OrgSettings
 from webapp.templates.service.rendering import CompiledMessage, contact_context
-from webapp.core.tokens import make_token
 
 # Literal http(s) links only: a URL built with template syntax differs per recipient and cannot
 # be stored, so it is left untracked rather than tracked wrongly.
@@ -48,12 +48,14 @@ def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
         sender = ", ".join(p for p in (org.organisation_name, org.postal_address) if p)
         parts.append(escape(sender))
     if with_unsubscribe:
-        parts.append('<a href="{{ unsubscribe_url }}">Unsubscribe</a> · '
-                     '<a href="{{ preferences_url }}">Manage preferences</a>')
+        parts.append(
+            '<a href="{{ unsubscribe_url }}">Unsubscribe</a> · <a href="{{ preferences_url }}">Manage preferences</a>'
+        )
     if not parts:
         return ""
-    return ('<div style="margin-top:32px;font-size:12px;color:#6b7280;text-align:center">'
-            + "<br>".join(parts) + "</div>")
+    return (
+        '<div style="margin-top:32px;font-size:12px;color:#6b7280;text-align:center">' + "<br>".join(parts) + "</div>"
+    )
 
 
 def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
@@ -71,7 +73,7 @@ async def register_links(session: AsyncSession, campaign_id: int, urls: list[str
             {"c": campaign_id, "urls": urls},
         )
     rows = await session.execute(select(Link.url, Link.id).where(Link.campaign_id == campaign_id))
-    return {url: link_id for url, link_id in rows.all()}
+    return dict(rows.tuples().all())
 
 
 @dataclass
@@ -102,8 +104,12 @@ class PreparedCampaign:
         if self.unsubscribe_mailto:
             list_unsubscribe += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe>"
         envelope = Envelope(
-            from_name=self.from_name, from_email=self.from_email, to_email=to_email,
-            subject=rendered.subject, message_id=message_id, reply_to=self.reply_to,
+            from_name=self.from_name,
+            from_email=self.from_email,
+            to_email=to_email,
+            subject=rendered.subject,
+            message_id=message_id,
+            reply_to=self.reply_to,
             list_unsubscribe=list_unsubscribe,
         )
         message = build_message(envelope, rendered.html, rendered.text)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import binascii
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
-
-from datetime import datetime, timezone
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ def build_message(envelope: Envelope, html: str, text: str) -> bytes:
         ("From", _address(envelope.from_name, envelope.from_email)),
         ("To", _address("", envelope.to_email)),
         ("Subject", _header_value(envelope.subject)),
-        ("Date", format_datetime(datetime.now(timezone.utc))),
+        ("Date", format_datetime(datetime.now(UTC))),
         ("Message-ID", envelope.message_id),
         ("MIME-Version", "1.0"),
     ]
@@ -72,9 +71,18 @@ def build_message(envelope: Envelope, html: str, text: str) -> bytes:
     head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("utf-8")
     sep = f"--{boundary}\r\n".encode()
     part_head = b"Content-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
-    return b"".join([
-        head, b"\r\n",
-        sep, part_head % b"plain", _qp(text), b"\r\n",
-        sep, part_head % b"html", _qp(html), b"\r\n",
-        f"--{boundary}--\r\n".encode(),
-    ])
+    return b"".join(
+        [
+            head,
+            b"\r\n",
+            sep,
+            part_head % b"plain",
+            _qp(text),
+            b"\r\n",
+            sep,
+            part_head % b"html",
+            _qp(html),
+            b"\r\n",
+            f"--{boundary}--\r\n".encode(),
+        ]
+    )

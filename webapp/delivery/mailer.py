@@ -7,6 +7,7 @@ No HTTP here. One Mailer per worker process, built from the configured servers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Sequence
@@ -66,10 +67,8 @@ def smtp_address(address: str) -> tuple[str, bool]:
     """The address as sent in MAIL FROM/RCPT TO, and whether it needs SMTPUTF8: an internationalised
     domain goes as punycode; only a non-ASCII local part needs the extension."""
     local, _, domain = address.rpartition("@")
-    try:
+    with contextlib.suppress(UnicodeError):  # not IDNA-encodable: sent as it is
         domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     address = f"{local}@{domain}"
     return address, not address.isascii()
 
@@ -111,8 +110,11 @@ class _HourDayQuota:
 
     def __init__(self, redis, target: SmtpTarget) -> None:
         self.redis = redis
-        self.windows = [(limit, size, label) for limit, size, label in
-                        ((target.rate_per_hour, 3600, "hour"), (target.rate_per_day, 86400, "day")) if limit > 0]
+        self.windows = [
+            (limit, size, label)
+            for limit, size, label in ((target.rate_per_hour, 3600, "hour"), (target.rate_per_day, 86400, "day"))
+            if limit > 0
+        ]
         self.server_id = target.id
 
     async def take(self) -> None:
@@ -123,8 +125,9 @@ class _HourDayQuota:
             async with self.redis.pipeline(transaction=True) as pipe:
                 count, _ = await pipe.incr(key).expire(key, size).execute()
             if count > limit:
-                raise _QuotaReached(f"the limit of {limit} messages per {label} is reached",
-                                  seconds=(window + 1) * size - now)
+                raise _QuotaReached(
+                    f"the limit of {limit} messages per {label} is reached", seconds=(window + 1) * size - now
+                )
 
 
 class ServerPool:
@@ -132,8 +135,11 @@ class ServerPool:
 
     def __init__(self, target: SmtpTarget, redis=None) -> None:
         self.target = target
-        self.quota = _HourDayQuota(redis, target) if redis is not None and (
-            target.rate_per_hour or target.rate_per_day) else None
+        self.quota = (
+            _HourDayQuota(redis, target)
+            if redis is not None and (target.rate_per_hour or target.rate_per_day)
+            else None
+        )
         self.idle: list[aiosmtplib.SMTP] = []
         self.slots = asyncio.Semaphore(max(1, target.max_connections))
         self.rate = _RatePerSecond(target.rate_per_second)
@@ -152,8 +158,11 @@ class ServerPool:
     async def _connect(self) -> aiosmtplib.SMTP:
         t = self.target
         client = aiosmtplib.SMTP(
-            hostname=t.host, port=t.port, timeout=CONNECT_TIMEOUT,
-            use_tls=t.tls_mode == "tls", start_tls=True if t.tls_mode == "starttls" else False,
+            hostname=t.host,
+            port=t.port,
+            timeout=CONNECT_TIMEOUT,
+            use_tls=t.tls_mode == "tls",
+            start_tls=t.tls_mode == "starttls",
         )
         try:
             await client.connect()
@@ -235,8 +244,10 @@ class Mailer:
                 pool.quota_wait = exc.seconds if isinstance(exc, _QuotaReached) else 0.0
                 errors.append(f"{pool.target.name}: {exc}")
         if all(pool.quota_wait for pool in order):
-            raise Throttled("Every SMTP server has reached its sending limit: " + "; ".join(errors),
-                            retry_after=min(pool.quota_wait for pool in order))
+            raise Throttled(
+                "Every SMTP server has reached its sending limit: " + "; ".join(errors),
+                retry_after=min(pool.quota_wait for pool in order),
+            )
         raise TransientFailure("No SMTP server accepted the connection: " + "; ".join(errors))
 
     def take_server_errors(self) -> dict[int, str]:

@@ -16,22 +16,21 @@ from enum import Enum
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.models import Campaign, CampaignStatus
+from webapp.campaigns.service.states import check_transition
+from webapp.contacts.models import Contact
+from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
 from webapp.delivery import progress
+from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import PreparedCampaign, prepare
 from webapp.delivery.mailer import Mailer, PermanentFailure, Throttled, TransientFailure
-from webapp.delivery.smtp_config import get_mailer
-from webapp.campaigns.models import Campaign
-from webapp.contacts.models import Contact
-from webapp.campaigns.models import CampaignStatus
-from webapp.delivery import queries as deliveries
 from webapp.delivery.queries import Claimed, Outcome
-from webapp.core.redis import get_redis
+from webapp.delivery.smtp_config import get_mailer
 from webapp.settings.service import organisation as org_settings
 from webapp.suppression.service import suppression
-from webapp.campaigns.service.states import check_transition
 from webapp.templates.service.rendering import RenderError
-from webapp.core.config import get_settings
 
 log = logging.getLogger("mailroom.delivery")
 
@@ -118,8 +117,12 @@ async def run_batch(campaign_id: int) -> BatchResult:
         await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.lease_seconds, 30))
         prepared = await _prepared_campaign(session, campaign)
         claimed = await deliveries.claim(
-            session, campaign_id, settings.batch_size,
-            lease_seconds=settings.lease_seconds, salt=_salt(), domain=_message_id_domain(),
+            session,
+            campaign_id,
+            settings.batch_size,
+            lease_seconds=settings.lease_seconds,
+            salt=_salt(),
+            domain=_message_id_domain(),
         )
         await session.commit()
         if not claimed:
@@ -129,9 +132,9 @@ async def run_batch(campaign_id: int) -> BatchResult:
 
     mailer = await get_mailer()
     started = time.monotonic()
-    outcomes = await asyncio.gather(*(
-        _send_one(mailer, prepared, item, contacts.get(item.contact_id), settings.max_attempts) for item in claimed
-    ))
+    outcomes = await asyncio.gather(
+        *(_send_one(mailer, prepared, item, contacts.get(item.contact_id), settings.max_attempts) for item in claimed)
+    )
     log.debug("campaign %s: %d messages in %.2fs", campaign_id, len(claimed), time.monotonic() - started)
 
     async with sessionmaker() as session:
@@ -166,9 +169,7 @@ async def _finish_or_wait(session: AsyncSession, campaign_id: int) -> BatchResul
             now = await session.scalar(text("SELECT now()"))
             delay = max(1.0, (next_attempt_at - now).total_seconds())
         return BatchResult(Next.WAIT, min(delay, float(get_settings().delivery.lease_seconds)))
-    campaign = await session.scalar(
-        select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-    )
+    campaign = await session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
     if campaign is not None and campaign.status == CampaignStatus.SENDING.value:
         check_transition(campaign.status, CampaignStatus.SENT)
         campaign.status = CampaignStatus.SENT.value

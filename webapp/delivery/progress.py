@@ -4,7 +4,7 @@ seed 000's WebSocket events, consumed by the SSE and WebSocket endpoints."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
@@ -17,7 +17,7 @@ def channel(campaign_id: int) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def rate(part: int, whole: int) -> float:
@@ -50,8 +50,13 @@ def progress_event(c: Campaign) -> dict[str, Any]:
 def status_event(c: Campaign) -> dict[str, Any]:
     return {
         "type": "campaign_status",
-        "campaign": {"id": c.id, "name": c.name, "status": c.status, "reason": c.status_reason,
-                     "progress": progress_event(c)["progress"]},
+        "campaign": {
+            "id": c.id,
+            "name": c.name,
+            "status": c.status,
+            "reason": c.status_reason,
+            "progress": progress_event(c)["progress"],
+        },
         "timestamp": _now(),
     }
 

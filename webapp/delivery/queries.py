@@ -15,8 +15,8 @@ from sqlalchemy import BigInteger, ColumnElement, func, literal, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
 from webapp.campaigns.models import Delivery
+from webapp.contacts.models import Contact
 
 CLAIM = text("""
 WITH picked AS (
@@ -31,7 +31,8 @@ WITH picked AS (
 )
 UPDATE deliveries d
 SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
-    message_id = coalesce(d.message_id, format('<%s.%s.%s@%s>', d.id, d.campaign_id, CAST(:salt AS text), CAST(:domain AS text)))
+    message_id = coalesce(d.message_id,
+                          format('<%s.%s.%s@%s>', d.id, d.campaign_id, CAST(:salt AS text), CAST(:domain AS text)))
 FROM picked
 WHERE d.id = picked.id
 RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts
@@ -97,9 +98,7 @@ async def materialise(session: AsyncSession, campaign_id: int, audience: ColumnE
         .from_select(["campaign_id", "contact_id", "email"], recipients)
         .on_conflict_do_nothing(constraint="uq_deliveries_campaign_contact")
     )
-    return await session.scalar(
-        text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id}
-    ) or 0
+    return await session.scalar(text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id}) or 0
 
 
 async def count_audience(session: AsyncSession, audience: ColumnElement[bool]) -> int:
@@ -146,7 +145,10 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
         )
     if bounced:
         await session.execute(
-            text("UPDATE contacts SET status = 'bounced', last_updated = now() WHERE id = ANY(:ids) AND status = 'active'"),
+            text(
+                "UPDATE contacts SET status = 'bounced', last_updated = now() "
+                "WHERE id = ANY(:ids) AND status = 'active'"
+            ),
             {"ids": bounced},
         )
         await session.execute(
@@ -155,8 +157,12 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
                     FROM deliveries d WHERE d.id = ANY(:ids)"""),
             {"ids": [r.id for r in rows if r.bounced]},
         )
-    return {"sent": len(sent), "failed": failed, "bounced": len(bounced),
-            "retry": sum(1 for r in rows if r.status == "pending")}
+    return {
+        "sent": len(sent),
+        "failed": failed,
+        "bounced": len(bounced),
+        "retry": sum(1 for r in rows if r.status == "pending"),
+    }
 
 
 async def remaining(session: AsyncSession, campaign_id: int):

@@ -7,12 +7,12 @@ import time
 
 from sqlalchemy import func, select
 
-from webapp.core.db import get_sessionmaker
-from webapp.delivery.mailer import Mailer, SmtpTarget
-from webapp.settings.models import SmtpServer
-from webapp.core.redis import get_redis
 from webapp.core import secret_box
 from webapp.core.config import get_settings
+from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
+from webapp.delivery.mailer import Mailer, SmtpTarget
+from webapp.settings.models import SmtpServer
 
 RECHECK_SECONDS = 10.0
 
@@ -29,20 +29,43 @@ def dev_target() -> SmtpTarget | None:
 
 def target_of(server: SmtpServer) -> SmtpTarget:
     return SmtpTarget(
-        id=server.id, name=server.name, host=server.host, port=server.port, tls_mode=server.tls_mode,
-        username=server.username, password=secret_box.decrypt(server.password_encrypted),
-        rate_per_second=server.rate_per_second, rate_per_hour=server.rate_per_hour,
-        rate_per_day=server.rate_per_day, max_connections=server.max_connections,
+        id=server.id,
+        name=server.name,
+        host=server.host,
+        port=server.port,
+        tls_mode=server.tls_mode,
+        username=server.username,
+        password=secret_box.decrypt(server.password_encrypted),
+        rate_per_second=server.rate_per_second,
+        rate_per_hour=server.rate_per_hour,
+        rate_per_day=server.rate_per_day,
+        max_connections=server.max_connections,
     )
 
 
 async def _load() -> tuple[object, list[SmtpTarget]]:
     async with get_sessionmaker()() as session:
-        servers = list(await session.scalars(
-            select(SmtpServer).where(SmtpServer.is_active).order_by(SmtpServer.priority, SmtpServer.id)
-        ))
-    version = tuple((s.id, s.host, s.port, s.tls_mode, s.username, s.password_encrypted, s.rate_per_second,
-                     s.rate_per_hour, s.rate_per_day, s.max_connections, s.priority) for s in servers)
+        servers = list(
+            await session.scalars(
+                select(SmtpServer).where(SmtpServer.is_active).order_by(SmtpServer.priority, SmtpServer.id)
+            )
+        )
+    version = tuple(
+        (
+            s.id,
+            s.host,
+            s.port,
+            s.tls_mode,
+            s.username,
+            s.password_encrypted,
+            s.rate_per_second,
+            s.rate_per_hour,
+            s.rate_per_day,
+            s.max_connections,
+            s.priority,
+        )
+        for s in servers
+    )
     targets = [target_of(s) for s in servers]
     if not targets and (dev := dev_target()):
         targets = [dev]

@@ -10,13 +10,13 @@ from typing import Any
 
 import css_inline
 
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.validation import normalize_email
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.mailer import PermanentFailure, TransientFailure
 from webapp.delivery.smtp_config import fresh_mailer
-from webapp.core.errors import Conflict, ValidationFailed
 from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
 from webapp.templates.service.templates import PLACEHOLDER_LINKS
-from webapp.core.validation import normalize_email
 
 MAX_RECIPIENTS = 10
 NO_SERVER = "Configure an SMTP server under Settings → SMTP servers before sending a test."
@@ -42,8 +42,13 @@ def parse_recipients(raw: str | Sequence[str]) -> list[str]:
 
 
 async def send_test(
-    subject: str, html: str, text: str, from_name: str, from_email: str,
-    recipients: str | Sequence[str], contact: Any,
+    subject: str,
+    html: str,
+    text: str,
+    from_name: str,
+    from_email: str,
+    recipients: str | Sequence[str],
+    contact: Any,
 ) -> list[str]:
     """Send one test per recipient; returns their Message-IDs. Raises ValidationFailed for bad
     addresses or a broken template, Conflict when there is no server or it refused the message."""
@@ -70,12 +75,17 @@ async def _send_all(mailer, addresses: list[str], from_name: str, from_email: st
     message_ids: list[str] = []
     for address in addresses:
         message_id = f"<test.{secrets.token_hex(12)}@{domain}>"
-        envelope = Envelope(from_name=from_name, from_email=from_email, to_email=address,
-                            subject="[Test] " + rendered.subject, message_id=message_id)
+        envelope = Envelope(
+            from_name=from_name,
+            from_email=from_email,
+            to_email=address,
+            subject="[Test] " + rendered.subject,
+            message_id=message_id,
+        )
         try:
             await mailer.send(from_email, address, build_message(envelope, rendered.html, rendered.text))
         except (TransientFailure, PermanentFailure) as exc:
-            sent = f" (sent to {', '.join(addresses[:len(message_ids)])})" if message_ids else ""
+            sent = f" (sent to {', '.join(addresses[: len(message_ids)])})" if message_ids else ""
             raise Conflict(f"The mail server did not take the test for {address}: {exc}{sent}", "recipients") from None
         message_ids.append(message_id)
     return message_ids

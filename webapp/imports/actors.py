@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import dramatiq
 
+from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
 from webapp.imports.queries import jobs as import_queries
 from webapp.imports.service import loader as import_loader
-from webapp.core.config import get_settings
 
 QUEUE = "imports"
 
@@ -22,8 +22,14 @@ def import_gave_up(message_data: dict, retry_data: dict) -> None:
     import_loader.give_up(int(message_data["args"][0]), int(retry_data.get("retries", 0)) + 1)
 
 
-@dramatiq.actor(queue_name=QUEUE, max_retries=3, min_backoff=5_000, max_backoff=120_000, time_limit=60 * 60_000,
-                on_retry_exhausted=import_gave_up.actor_name)
+@dramatiq.actor(
+    queue_name=QUEUE,
+    max_retries=3,
+    min_backoff=5_000,
+    max_backoff=120_000,
+    time_limit=60 * 60_000,
+    on_retry_exhausted=import_gave_up.actor_name,
+)
 def import_contacts(job_id: int) -> None:
     import_loader.run_import(job_id)
 

@@ -13,16 +13,16 @@ from litestar.response import Stream
 from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.api_schemas import ListId, error_responses
-from webapp.contacts.schemas import TableParams
-from webapp.imports.pages.export import csv_response
-from webapp.imports import actors as import_actors
 from webapp.contacts.models import ContactStatus
+from webapp.contacts.schemas import TableParams
+from webapp.core.api_schemas import ListId, error_responses
+from webapp.core.config import get_settings
+from webapp.core.errors import ValidationFailed
+from webapp.imports import actors as import_actors
 from webapp.imports.models import ImportJob
+from webapp.imports.pages.export import csv_response
 from webapp.imports.queries import jobs as import_queries
 from webapp.imports.service import jobs as imports
-from webapp.core.errors import ValidationFailed
-from webapp.core.config import get_settings
 
 MAX_ID = 2**63 - 1
 JobId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Import job id.")]
@@ -59,12 +59,24 @@ class ImportJobOut(Struct, kw_only=True):
 
 def job_out(job: ImportJob, rejects: list[Any] | None = None, next_after: int | None = None) -> ImportJobOut:
     return ImportJobOut(
-        id=job.id, status=job.status, url=f"/api/contacts/import/{job.id}", page_url=f"/contacts/import/{job.id}",
-        mode=job.mode, filename=job.filename,
+        id=job.id,
+        status=job.status,
+        url=f"/api/contacts/import/{job.id}",
+        page_url=f"/contacts/import/{job.id}",
+        mode=job.mode,
+        filename=job.filename,
         mapping={header: target for header, target in zip(job.headers, job.mapping, strict=False) if target},
-        total=job.total, processed=job.processed, inserted=job.inserted, updated=job.updated, skipped=job.skipped,
-        duplicates=job.duplicates, rejected=job.rejected, error=job.error, created_at=job.created_at,
-        finished_at=job.finished_at, next_after=next_after,
+        total=job.total,
+        processed=job.processed,
+        inserted=job.inserted,
+        updated=job.updated,
+        skipped=job.skipped,
+        duplicates=job.duplicates,
+        rejected=job.rejected,
+        error=job.error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        next_after=next_after,
         rejects=[RejectOut(r.line, r.kind, r.email, r.reason) for r in rejects or []],
     )
 
@@ -80,7 +92,7 @@ def _mapping(job: ImportJob, raw: str | None) -> list[str]:
 
 class ApiImportsController(Controller):
     path = "/contacts"
-    tags = ["contacts"]
+    tags = ("contacts",)
 
     @post(
         "/import",
@@ -105,8 +117,15 @@ class ApiImportsController(Controller):
         finally:
             await upload.close()
         try:
-            await imports.start(db, job, _mapping(job, fields["mapping"]), fields["mode"] or "add",
-                                fields["list_id"], fields["reason"] or None, field_of=lambda key: "mapping")
+            await imports.start(
+                db,
+                job,
+                _mapping(job, fields["mapping"]),
+                fields["mode"] or "add",
+                fields["list_id"],
+                fields["reason"] or None,
+                field_of=lambda key: "mapping",
+            )
         except ValidationFailed:
             await imports.discard(db, job)
             await db.commit()
@@ -122,7 +141,9 @@ class ApiImportsController(Controller):
         responses=error_responses(404),
     )
     async def get_import(
-        self, db: AsyncSession, job_id: JobId,
+        self,
+        db: AsyncSession,
+        job_id: JobId,
         after: Annotated[int, Parameter(ge=0, le=2**31 - 1, description="Line to continue after.")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=1000, description="Rejected rows per page.")] = 100,
     ) -> ImportJobOut:
@@ -141,7 +162,8 @@ class ApiImportsController(Controller):
         media_type="text/csv",
     )
     async def export_contacts(
-        self, db: AsyncSession,
+        self,
+        db: AsyncSession,
         list_id: Annotated[ListId | None, Parameter(description="Only this list's members (any list type).")] = None,
         q: Annotated[str | None, Parameter(description="Word prefixes of email, name or company.")] = None,
         tag: Annotated[str | None, Parameter(description="Contacts with this tag.")] = None,
@@ -149,6 +171,7 @@ class ApiImportsController(Controller):
         status: Annotated[ContactStatus | None, Parameter(description="Subscription status.")] = None,
         active: Annotated[str | None, Parameter(description="yes or no.")] = None,
     ) -> Stream:
-        params = TableParams.from_query({"q": q, "tag": tag, "company": company,
-                                         "status": status.value if status else "", "active": active})
+        params = TableParams.from_query(
+            {"q": q, "tag": tag, "company": company, "status": status.value if status else "", "active": active}
+        )
         return await csv_response(db, params, str(list_id) if list_id is not None else None)

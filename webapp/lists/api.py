@@ -13,6 +13,8 @@ from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
+from webapp.core.access import Principal
 from webapp.core.api_schemas import (
     ContactId,
     Limit,
@@ -26,13 +28,11 @@ from webapp.core.api_schemas import (
     list_out,
     sent_object,
 )
-from webapp.core.security import Principal
+from webapp.core.errors import NotFound
 from webapp.lists.models import ListType
 from webapp.lists.queries.lists import find_lists
-from webapp.contacts import service as contacts
 from webapp.lists.service import lists
 from webapp.lists.service import segments as segment_lists
-from webapp.core.errors import NotFound
 
 MEMBER = "/{list_id:int}/contacts/{contact_id:int}"
 
@@ -43,7 +43,7 @@ def creator(user: Principal) -> str:
 
 class ApiListsController(Controller):
     path = "/lists"
-    tags = ["lists"]
+    tags = ("lists",)
 
     @post(
         "/",
@@ -55,8 +55,12 @@ class ApiListsController(Controller):
     async def create_list(self, request: Request, data: ListCreate, db: AsyncSession) -> ListOut:
         return list_out(await lists.create_list(db, await sent_object(request), created_by=creator(request.user)))
 
-    @get("/", summary="List lists", description="By name, up to `limit`. Filters combine with AND.",
-         responses=error_responses())
+    @get(
+        "/",
+        summary="List lists",
+        description="By name, up to `limit`. Filters combine with AND.",
+        responses=error_responses(),
+    )
     async def list_lists(
         self,
         db: AsyncSession,
@@ -66,7 +70,11 @@ class ApiListsController(Controller):
         limit: Limit = 50,
     ) -> ListPageOut:
         found = await find_lists(
-            db, list_type=list_type.value if list_type else None, created_by=created_by, is_active=is_active, limit=limit
+            db,
+            list_type=list_type.value if list_type else None,
+            created_by=created_by,
+            is_active=is_active,
+            limit=limit,
         )
         return ListPageOut(items=[list_out(x) for x in found])
 
@@ -88,8 +96,9 @@ class ApiListsController(Controller):
     async def count_list(self, db: AsyncSession, list_id: ListId) -> SegmentCountOut:
         email_list = await lists.get_list(db, list_id)
         await segment_lists.refresh_count(db, email_list)
-        return SegmentCountOut(list_id=email_list.id, contact_count=email_list.contact_count,
-                               counted_at=email_list.counted_at)
+        return SegmentCountOut(
+            list_id=email_list.id, contact_count=email_list.contact_count, counted_at=email_list.counted_at
+        )
 
     @post(
         MEMBER,
@@ -101,17 +110,19 @@ class ApiListsController(Controller):
             **error_responses(404, 409),
         },
     )
-    async def add_member(
-        self, db: AsyncSession, list_id: ListId, contact_id: ContactId
-    ) -> Response[ListOut]:
+    async def add_member(self, db: AsyncSession, list_id: ListId, contact_id: ContactId) -> Response[ListOut]:
         email_list = await lists.get_list(db, list_id)
         await contacts.get_contact(db, contact_id)
         added = await lists.add_members(db, list_id, [contact_id])
         await db.refresh(email_list)  # contact_count is kept by a trigger
         return Response(list_out(email_list), status_code=201 if added else 200)
 
-    @delete(MEMBER, summary="Remove a contact from a list", description="404 when the contact is not on the list.",
-            responses=error_responses(404))
+    @delete(
+        MEMBER,
+        summary="Remove a contact from a list",
+        description="404 when the contact is not on the list.",
+        responses=error_responses(404),
+    )
     async def remove_member(self, db: AsyncSession, list_id: ListId, contact_id: ContactId) -> None:
         if not await lists.remove_members(db, list_id, [contact_id]):
             raise NotFound(f"Contact {contact_id} is not on list {list_id}.", "contact_id")

@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.settings.models import OutboxMessage
 from webapp.core.errors import NotFound
 from webapp.core.validation import is_valid_id
+from webapp.settings.models import OutboxMessage
 
 PAGE_SIZE = 50
 _parser = BytesParser(policy=email.policy.default)
@@ -27,8 +27,11 @@ def _clean(value: Any, limit: int) -> str:
 async def store(session: AsyncSession, mail_from: str, recipients: Sequence[str], raw: bytes) -> OutboxMessage:
     headers = _parser.parsebytes(raw, headersonly=True)
     message = OutboxMessage(
-        mail_from=_clean(mail_from, 320), rcpt_to=_clean(", ".join(recipients), 100_000),
-        subject=_clean(headers.get("subject"), 2000), message_id=_clean(headers.get("message-id"), 255), raw=raw,
+        mail_from=_clean(mail_from, 320),
+        rcpt_to=_clean(", ".join(recipients), 100_000),
+        subject=_clean(headers.get("subject"), 2000),
+        message_id=_clean(headers.get("message-id"), 255),
+        raw=raw,
     )
     session.add(message)
     await session.flush()
@@ -43,8 +46,17 @@ class OutboxPage:
 
 async def page(session: AsyncSession, before: int | None = None, size: int = PAGE_SIZE) -> OutboxPage:
     """Newest first, keyset on id: `before` is the last id of the previous page."""
-    query = select(OutboxMessage.id, OutboxMessage.mail_from, OutboxMessage.rcpt_to, OutboxMessage.subject,
-                   OutboxMessage.received_at).order_by(OutboxMessage.id.desc()).limit(size + 1)
+    query = (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.mail_from,
+            OutboxMessage.rcpt_to,
+            OutboxMessage.subject,
+            OutboxMessage.received_at,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(size + 1)
+    )
     if before is not None and is_valid_id(before):
         query = query.where(OutboxMessage.id < before)
     rows = list((await session.execute(query)).all())

@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Identity, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp.core.access import Role
 from webapp.core.models import Base, created_at_column
-
-
-class Role(StrEnum):
-    VIEWER = "viewer"
-    EDITOR = "editor"
-    ADMIN = "admin"
-
-    @property
-    def rank(self) -> int:
-        return {"viewer": 0, "editor": 1, "admin": 2}[self.value]
-
-    def allows(self, required: Role) -> bool:
-        return self.rank >= required.rank
-
 
 ROLE_CHECK = "role IN ('viewer', 'editor', 'admin')"
 

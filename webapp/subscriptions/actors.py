@@ -9,20 +9,20 @@ import secrets
 
 import dramatiq
 
+from webapp.contacts.models import Contact
+from webapp.core import i18n
+from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before the actor is declared)
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.mailer import PermanentFailure
 from webapp.delivery.smtp_config import get_mailer
-from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
-from webapp.core.redis import get_redis
-from webapp.core import i18n
 from webapp.settings.service import organisation as org_settings
-from webapp.subscriptions.service import subscriptions
 from webapp.settings.service.organisation import OrgSettings
+from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
-from webapp.core.config import get_settings
 
 log = logging.getLogger("mailroom.subscriptions")
 
@@ -39,7 +39,9 @@ def compose(contact: Contact, email_list: EmailList, subscription_id: int, org: 
     base_url = settings.server.public_url
     language = i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
     context = {
-        "org": org, "list_name": email_list.name, "first_name": contact.first_name,
+        "org": org,
+        "list_name": email_list.name,
+        "first_name": contact.first_name,
         "confirm_url": f"{base_url}/subscribe/confirm/{confirm_token(subscription_id, email_list.id)}",
         "preferences_url": f"{base_url}/u/preferences/{preferences_token(contact.id)}",
         "hours": settings.subscriptions.confirm_max_age_hours,
@@ -48,7 +50,9 @@ def compose(contact: Contact, email_list: EmailList, subscription_id: int, org: 
     text = i18n.render("subscriptions/emails/confirm_subscription.txt", language, **context)
     from_name, from_email = sender(org, base_url)
     envelope = Envelope(
-        from_name=from_name, from_email=from_email, to_email=contact.email,
+        from_name=from_name,
+        from_email=from_email,
+        to_email=contact.email,
         subject=i18n.translate(language, "Confirm your subscription to %(list)s", list=email_list.name),
         message_id=f"<confirm.{secrets.token_hex(12)}@{from_email.rpartition('@')[2]}>",
         extra_headers=(("Auto-Submitted", "auto-generated"),),

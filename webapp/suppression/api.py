@@ -12,8 +12,11 @@ from litestar.params import Parameter
 from msgspec import convert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.lists.api import creator
 from webapp.core.api_schemas import ContactId, Limit, error_responses, sent_object
+from webapp.core.errors import ValidationFailed
+from webapp.lists.api import creator
+from webapp.suppression.models import SuppressionReason
+from webapp.suppression.queries import decode_cursor
 from webapp.suppression.schemas import (
     ContactExportOut,
     ErasureOut,
@@ -25,11 +28,7 @@ from webapp.suppression.schemas import (
     SuppressionPageOut,
     SuppressionStatsOut,
 )
-from webapp.suppression.models import SuppressionReason
-from webapp.suppression.queries import decode_cursor
-from webapp.suppression.service import gdpr
-from webapp.suppression.service import suppression
-from webapp.core.errors import ValidationFailed
+from webapp.suppression.service import gdpr, suppression
 
 
 def suppression_out(row: Any) -> SuppressionOut:
@@ -38,7 +37,7 @@ def suppression_out(row: Any) -> SuppressionOut:
 
 class ApiSuppressionController(Controller):
     path = "/suppression"
-    tags = ["suppression"]
+    tags = ("suppression",)
 
     @post(
         "/",
@@ -46,15 +45,17 @@ class ApiSuppressionController(Controller):
         description="201 with the new entry; 200 with the existing one when the address (in any case) is "
         "suppressed already: the first entry, its reason and note are kept. `reason` defaults to manual.",
         responses={
-            200: ResponseSpec(SuppressionOut, description="Suppressed already; the entry is unchanged.",
-                              generate_examples=False),
+            200: ResponseSpec(
+                SuppressionOut, description="Suppressed already; the entry is unchanged.", generate_examples=False
+            ),
             **error_responses(422),
         },
     )
     async def add(self, request: Request, data: SuppressionCreate, db: AsyncSession) -> Response[SuppressionOut]:
         entry = suppression.validate_entry(await sent_object(request))
-        result = await suppression.add(db, entry["email"], entry["reason"], note=entry["note"], source="api",
-                                       created_by=creator(request.user))
+        result = await suppression.add(
+            db, entry["email"], entry["reason"], note=entry["note"], source="api", created_by=creator(request.user)
+        )
         return Response(suppression_out(result.suppression), status_code=201 if result.created else 200)
 
     @post(
@@ -70,10 +71,14 @@ class ApiSuppressionController(Controller):
         body = await sent_object(request)
         unknown = sorted(set(body) - {"emails", "reason", "note"})
         if unknown:
-            raise ValidationFailed({name: "Unknown field." for name in unknown})
+            raise ValidationFailed(dict.fromkeys(unknown, "Unknown field."))
         report = await suppression.add_lines(
-            db, data.emails, body.get("reason") or SuppressionReason.MANUAL.value, note=body.get("note") or "",
-            source="api", created_by=creator(request.user),
+            db,
+            data.emails,
+            body.get("reason") or SuppressionReason.MANUAL.value,
+            note=body.get("note") or "",
+            source="api",
+            created_by=creator(request.user),
         )
         return convert(report, SuppressionBulkOut, from_attributes=True)
 
@@ -99,16 +104,22 @@ class ApiSuppressionController(Controller):
         found = await suppression.search(db, q or "", reason.value if reason else "", cursor, limit=limit)
         return SuppressionPageOut(items=[suppression_out(r) for r in found.items], next_cursor=found.next_cursor)
 
-    @get("/check", summary="Is an address suppressed?",
-         description="Any case; also true for an erased contact's address, kept only as a hash.",
-         responses=error_responses(422))
+    @get(
+        "/check",
+        summary="Is an address suppressed?",
+        description="Any case; also true for an erased contact's address, kept only as a hash.",
+        responses=error_responses(422),
+    )
     async def check(
         self, db: AsyncSession, email: Annotated[str, Parameter(description="The address to check.")]
     ) -> SuppressionCheckOut:
         row = await suppression.check(db, email)
-        return SuppressionCheckOut(email=email.strip(), suppressed=row is not None,
-                                   reason=SuppressionReason(row.reason) if row else None,
-                                   since=row.created_at if row else None)
+        return SuppressionCheckOut(
+            email=email.strip(),
+            suppressed=row is not None,
+            reason=SuppressionReason(row.reason) if row else None,
+            since=row.created_at if row else None,
+        )
 
     @get("/stats", summary="Suppressed addresses per reason", responses=error_responses())
     async def stats(self, db: AsyncSession) -> SuppressionStatsOut:
@@ -123,7 +134,10 @@ class ApiSuppressionController(Controller):
         responses=error_responses(404, 422),
     )
     async def remove(
-        self, request: Request, db: AsyncSession, email: Annotated[str, Parameter(description="The address.")],
+        self,
+        request: Request,
+        db: AsyncSession,
+        email: Annotated[str, Parameter(description="The address.")],
         reason: Annotated[str | None, Parameter(description="Why this address may receive mail again.")] = None,
     ) -> None:
         await suppression.remove(db, email, reason, actor=creator(request.user))
@@ -131,19 +145,27 @@ class ApiSuppressionController(Controller):
 
 class ApiContactPrivacyController(Controller):
     path = "/contacts"
-    tags = ["contacts"]
+    tags = ("contacts",)
 
-    @get("/{contact_id:int}/export", summary="Export everything about a contact (GDPR)",
-         description="Profile (custom fields, tags, preferences), lists, consent records, deliveries, email "
-         "events and suppression status, as JSON.", responses=error_responses(404))
+    @get(
+        "/{contact_id:int}/export",
+        summary="Export everything about a contact (GDPR)",
+        description="Profile (custom fields, tags, preferences), lists, consent records, deliveries, email "
+        "events and suppression status, as JSON.",
+        responses=error_responses(404),
+    )
     async def export_contact(self, db: AsyncSession, contact_id: ContactId) -> ContactExportOut:
         return convert(await gdpr.export_contact(db, contact_id), ContactExportOut)
 
-    @post("/{contact_id:int}/erase", status_code=200, summary="Erase a contact (GDPR)",
-          description="Deletes the contact with its list memberships and consent records, anonymises its "
-          "deliveries and email events, and keeps the address only as a hash on the suppression list "
-          "(reason compliance, or its earlier reason), so adding it again stays suppressed. Cannot be undone.",
-          responses=error_responses(404))
+    @post(
+        "/{contact_id:int}/erase",
+        status_code=200,
+        summary="Erase a contact (GDPR)",
+        description="Deletes the contact with its list memberships and consent records, anonymises its "
+        "deliveries and email events, and keeps the address only as a hash on the suppression list "
+        "(reason compliance, or its earlier reason), so adding it again stays suppressed. Cannot be undone.",
+        responses=error_responses(404),
+    )
     async def erase_contact(self, request: Request, db: AsyncSession, contact_id: ContactId) -> ErasureOut:
         erased = await gdpr.erase_contact(db, contact_id, actor=creator(request.user))
         return convert(erased, ErasureOut, from_attributes=True)

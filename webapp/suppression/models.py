@@ -29,9 +29,7 @@ EMAIL_HASH_SQL = r"sha256(decode(replace(lower({}), '\', '\\'), 'escape'))"
 class Suppression(Base):
     __tablename__ = "suppressions"
     __table_args__ = (
-        CheckConstraint(
-            "reason IN ('bounce', 'complaint', 'unsubscribe', 'manual', 'compliance')", name="reason"
-        ),
+        CheckConstraint("reason IN ('bounce', 'complaint', 'unsubscribe', 'manual', 'compliance')", name="reason"),
         Index("uq_suppressions_email_hash", "email_hash", unique=True),
         Index("ix_suppressions_email_lower", func.lower(text("email")), postgresql_ops={"lower": "text_pattern_ops"}),
         Index("ix_suppressions_created_at_id", "created_at", "id"),

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
 from webapp.core.validation import is_valid_id
+from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
 
 HASH = EMAIL_HASH_SQL.format(":email")
 ROWCOUNT = {"preserve_rowcount": True}  # else an INSERT's rowcount is -1
@@ -97,15 +97,18 @@ def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
     return None
 
 
-async def insert_one(session: AsyncSession, email: str, reason: str, note: str, source: str,
-                     created_by: str) -> int | None:
+async def insert_one(
+    session: AsyncSession, email: str, reason: str, note: str, source: str, created_by: str
+) -> int | None:
     """The new row's id, or None when the address was suppressed already."""
-    return await session.scalar(INSERT_ONE, {"email": email, "reason": reason, "note": note, "source": source,
-                                             "created_by": created_by})
+    return await session.scalar(
+        INSERT_ONE, {"email": email, "reason": reason, "note": note, "source": source, "created_by": created_by}
+    )
 
 
-async def insert_many(session: AsyncSession, emails: Sequence[str], reason: str, note: str, source: str,
-                      created_by: str) -> int:
+async def insert_many(
+    session: AsyncSession, emails: Sequence[str], reason: str, note: str, source: str, created_by: str
+) -> int:
     """How many of the addresses were newly suppressed."""
     if not emails:
         return 0
@@ -146,18 +149,23 @@ async def by_id(session: AsyncSession, suppression_id: int) -> Suppression | Non
 
 
 async def exists(session: AsyncSession, email: str) -> bool:
-    return bool(await session.scalar(text(f"SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = {HASH})"),
-                                     {"email": email}))
+    return bool(
+        await session.scalar(
+            text(f"SELECT EXISTS (SELECT 1 FROM suppressions WHERE email_hash = {HASH})"), {"email": email}
+        )
+    )
 
 
 async def suppressed_among(session: AsyncSession, emails: Sequence[str]) -> set[str]:
     """The lower-cased addresses among `emails` that are suppressed, in one query."""
     if not emails:
         return set()
-    rows = await session.scalars(text(f"""
+    rows = await session.scalars(
+        text(f"""
         SELECT DISTINCT lower(e) FROM unnest(CAST(:emails AS text[])) AS u(e)
         WHERE EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = {EMAIL_HASH_SQL.format("e")})"""),
-        {"emails": list(emails)})
+        {"emails": list(emails)},
+    )
     return set(rows)
 
 
@@ -172,8 +180,9 @@ def search_query(q: str, reason: str, after: tuple[datetime, int] | None, limit:
     return query.order_by(Suppression.created_at.desc(), Suppression.id.desc()).limit(limit)
 
 
-async def find(session: AsyncSession, *, q: str = "", reason: str = "", cursor: str | None = None,
-               limit: int = 50) -> SuppressionPage:
+async def find(
+    session: AsyncSession, *, q: str = "", reason: str = "", cursor: str | None = None, limit: int = 50
+) -> SuppressionPage:
     """Newest first, keyset-paged on (created_at, id) (ix_suppressions_created_at_id). `q` is a prefix
     of the address, case-insensitive (ix_suppressions_email_lower, text_pattern_ops); erased rows have
     no address, so a search never finds them."""
@@ -184,7 +193,7 @@ async def find(session: AsyncSession, *, q: str = "", reason: str = "", cursor: 
 
 async def counts_by_reason(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(text("SELECT reason, count(*) FROM suppressions GROUP BY reason"))
-    return {reason: count for reason, count in rows.all()}
+    return dict(rows.tuples().all())
 
 
 def as_dict(row: Suppression) -> dict[str, Any]:

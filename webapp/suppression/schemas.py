@@ -15,7 +15,7 @@ class SuppressionCreate(Struct, kw_only=True):
 
     email: str
     reason: SuppressionReason | UnsetType = UNSET
-    note: str | None | UnsetType = UNSET
+    note: str | UnsetType | None = UNSET
 
 
 class SuppressionBulkIn(Struct, kw_only=True):
@@ -23,7 +23,7 @@ class SuppressionBulkIn(Struct, kw_only=True):
 
     emails: list[str]
     reason: SuppressionReason | UnsetType = UNSET
-    note: str | None | UnsetType = UNSET
+    note: str | UnsetType | None = UNSET
 
 
 class SuppressionOut(Struct):

@@ -11,8 +11,8 @@ from litestar.params import Parameter
 from msgspec import UNSET, Struct, UnsetType, convert, structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.lists.api import creator
 from webapp.core.api_schemas import MAX_ID, Limit, error_responses, sent_object
+from webapp.lists.api import creator
 from webapp.templates.queries import TemplateFilter
 from webapp.templates.service import templates
 
@@ -24,12 +24,12 @@ class TemplateCreate(Struct, kw_only=True):
     """A new template: only `name` is required. Unknown fields are rejected (422)."""
 
     name: str
-    subject: str | None | UnsetType = UNSET
-    html_content: str | None | UnsetType = UNSET
-    text_content: str | None | UnsetType = UNSET
+    subject: str | UnsetType | None = UNSET
+    html_content: str | UnsetType | None = UNSET
+    text_content: str | UnsetType | None = UNSET
     template_type: TemplateType | UnsetType = UNSET
-    category: str | None | UnsetType = UNSET
-    tags: list[str] | None | UnsetType = UNSET
+    category: str | UnsetType | None = UNSET
+    tags: list[str] | UnsetType | None = UNSET
     is_active: bool | UnsetType = UNSET
 
 
@@ -63,7 +63,7 @@ class TemplatePageOut(Struct):
 
 class ApiTemplatesController(Controller):
     path = "/templates"
-    tags = ["templates"]
+    tags = ("templates",)
 
     @post(
         "/",
@@ -78,8 +78,13 @@ class ApiTemplatesController(Controller):
         out = convert(saved.template, TemplateOut, from_attributes=True)
         return TemplateCreated(**structs.asdict(out), unknown_variables=saved.unknown_variables)
 
-    @get("/", summary="List templates", description="By name, up to `limit`; pass `next_cursor` back as "
-         "`cursor` for the next page. Filters combine with AND.", responses=error_responses())
+    @get(
+        "/",
+        summary="List templates",
+        description="By name, up to `limit`; pass `next_cursor` back as "
+        "`cursor` for the next page. Filters combine with AND.",
+        responses=error_responses(),
+    )
     async def list_templates(
         self,
         db: AsyncSession,
@@ -87,10 +92,13 @@ class ApiTemplatesController(Controller):
         category: Annotated[str | None, Parameter(max_length=100, description="Exact category, any case.")] = None,
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
         limit: Limit = 50,
-        cursor: Annotated[str | None, Parameter(max_length=1000, description="next_cursor of the previous page.")] = None,
+        cursor: Annotated[
+            str | None, Parameter(max_length=1000, description="next_cursor of the previous page.")
+        ] = None,
     ) -> TemplatePageOut:
-        found = await templates.list_templates(db, TemplateFilter(template_type, category, is_active),
-                                               limit=limit, cursor=cursor)
+        found = await templates.list_templates(
+            db, TemplateFilter(template_type, category, is_active), limit=limit, cursor=cursor
+        )
         return TemplatePageOut(
             items=[convert(t, TemplateOut, from_attributes=True) for t in found.templates],
             next_cursor=found.next_cursor,

@@ -11,16 +11,16 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts.queries import table as contact_queries
+from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
-from webapp.templates.models import EmailTemplate
-from webapp.staff.models import User
-from webapp.contacts.queries import table as contact_queries
-from webapp.templates import queries as template_queries
-from webapp.templates.queries import TemplateFilter
 from webapp.settings.service import organisation as org_settings
+from webapp.staff.models import User
+from webapp.templates import queries as template_queries
+from webapp.templates.models import EmailTemplate
+from webapp.templates.queries import TemplateFilter
 from webapp.templates.service import templates
-from webapp.core.errors import Conflict, ValidationFailed
 from webapp.templates.service.templates import TEMPLATE_TYPES, SavedTemplate
 
 PAGE_SIZE = 50
@@ -63,8 +63,13 @@ def _parts(values: dict[str, Any]) -> dict[str, str]:
 def _flash_saved(request: Request, saved: SavedTemplate, verb: str) -> None:
     flash(request, f"Template '{saved.template.name}' {verb}.", "success")
     if saved.unknown_variables:
-        flash(request, "Unknown variables: " + ", ".join(saved.unknown_variables)
-              + ". No contact has custom fields with these names, so they render empty.", "warning")
+        flash(
+            request,
+            "Unknown variables: "
+            + ", ".join(saved.unknown_variables)
+            + ". No contact has custom fields with these names, so they render empty.",
+            "warning",
+        )
 
 
 async def _user_email(db: AsyncSession, request: Request) -> str:
@@ -73,17 +78,30 @@ async def _user_email(db: AsyncSession, request: Request) -> str:
 
 
 async def _editor(
-    request: Request, db: AsyncSession, template: EmailTemplate | None, values: dict[str, Any], *,
-    errors: dict[str, str] | None = None, preview_email: str = "", recipients: str | None = None,
-    test_result: dict[str, str] | None = None, status_code: int = 200,
+    request: Request,
+    db: AsyncSession,
+    template: EmailTemplate | None,
+    values: dict[str, Any],
+    *,
+    errors: dict[str, str] | None = None,
+    preview_email: str = "",
+    recipients: str | None = None,
+    test_result: dict[str, str] | None = None,
+    status_code: int = 200,
 ) -> Template:
     contact = await templates.find_contact(db, preview_email)
     context = {
-        "template": template, "values": values, "errors": errors or {}, "types": TEMPLATE_TYPES,
+        "template": template,
+        "values": values,
+        "errors": errors or {},
+        "types": TEMPLATE_TYPES,
         "preview": await templates.preview(db, _parts(values), contact),
-        "preview_email": preview_email, "preview_contact": contact, "contact_options": [],
+        "preview_email": preview_email,
+        "preview_contact": contact,
+        "contact_options": [],
         "recipients": recipients if recipients is not None else await _user_email(db, request),
-        "test_result": test_result or {}, "max_recipients": MAX_RECIPIENTS,
+        "test_result": test_result or {},
+        "max_recipients": MAX_RECIPIENTS,
     }
     return Template("templates/editor.html", context=context, status_code=status_code)
 
@@ -93,26 +111,41 @@ class TemplatesController(Controller):
 
     @get("/", name="templates")
     async def index(
-        self, request: HTMXRequest, db: AsyncSession, template_type: str | None = None,
-        category: str | None = None, status: str | None = None, cursor: str | None = None,
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        template_type: str | None = None,
+        category: str | None = None,
+        status: str | None = None,
+        cursor: str | None = None,
     ) -> Template:
         params = {
             "template_type": template_type if template_type in TEMPLATE_TYPES else "",
-            "category": (category or "").strip()[:100], "status": status if status in STATUSES else "",
+            "category": (category or "").strip()[:100],
+            "status": status if status in STATUSES else "",
         }
-        filters = TemplateFilter(params["template_type"] or None, params["category"] or None,
-                                 STATUSES.get(params["status"]))
+        filters = TemplateFilter(
+            params["template_type"] or None, params["category"] or None, STATUSES.get(params["status"])
+        )
         found = await templates.list_templates(db, filters, limit=PAGE_SIZE, cursor=cursor)
-        context = {"page": found, "params": params, "cursor": cursor or "", "types": TEMPLATE_TYPES,
-                   "categories": await template_queries.categories(db)}
+        context = {
+            "page": found,
+            "params": params,
+            "cursor": cursor or "",
+            "types": TEMPLATE_TYPES,
+            "categories": await template_queries.categories(db),
+        }
         if request.htmx.target == "template-library" and not request.htmx.history_restore_request:
             return Template("templates/_library.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
         return Template("templates/index.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
 
     @get("/new")
     async def new(self, request: Request, db: AsyncSession) -> Template:
-        values = {name: "" for name in FORM_FIELDS} | {"template_type": "marketing", "html_content": STARTER_HTML,
-                                                       "subject": "News for {{ first_name | default('you') }}"}
+        values = dict.fromkeys(FORM_FIELDS, "") | {
+            "template_type": "marketing",
+            "html_content": STARTER_HTML,
+            "subject": "News for {{ first_name | default('you') }}",
+        }
         return await _editor(request, db, None, values)
 
     @post("/")
@@ -121,8 +154,15 @@ class TemplatesController(Controller):
         try:
             saved = await templates.create_template(db, values, created_by=request.user.name)
         except ValidationFailed as exc:
-            return await _editor(request, db, None, values, errors=exc.errors,
-                                 preview_email=_text(data, "preview_email"), status_code=422)
+            return await _editor(
+                request,
+                db,
+                None,
+                values,
+                errors=exc.errors,
+                preview_email=_text(data, "preview_email"),
+                status_code=422,
+            )
         _flash_saved(request, saved, "created")
         return after_change(request, f"/templates/{saved.template.id}")
 
@@ -138,8 +178,15 @@ class TemplatesController(Controller):
         try:
             saved = await templates.update_template(db, template_id, values)
         except ValidationFailed as exc:
-            return await _editor(request, db, template, values, errors=exc.errors,
-                                 preview_email=_text(data, "preview_email"), status_code=422)
+            return await _editor(
+                request,
+                db,
+                template,
+                values,
+                errors=exc.errors,
+                preview_email=_text(data, "preview_email"),
+                status_code=422,
+            )
         _flash_saved(request, saved, "saved")
         return after_change(request, f"/templates/{template_id}")
 
@@ -151,16 +198,21 @@ class TemplatesController(Controller):
         values, preview_email = _form_values(data), _text(data, "preview_email").strip()
         template = await templates.get_template(db, template_id) if template_id is not None else None
         if not request.htmx:
-            return await _editor(request, db, template, values, preview_email=preview_email,
-                                 recipients=_text(data, "recipients"))
+            return await _editor(
+                request, db, template, values, preview_email=preview_email, recipients=_text(data, "recipients")
+            )
         contact = await templates.find_contact(db, preview_email)
         options = []
         if preview_email and contact is None:
-            found = await contact_queries.page(db, contact_queries.ContactFilter(q=preview_email[:200]),
-                                               limit=8)
+            found = await contact_queries.page(db, contact_queries.ContactFilter(q=preview_email[:200]), limit=8)
             options = found.contacts
-        context = {"preview": await templates.preview(db, _parts(values), contact), "preview_email": preview_email,
-                   "preview_contact": contact, "contact_options": options, "oob": True}
+        context = {
+            "preview": await templates.preview(db, _parts(values), contact),
+            "preview_email": preview_email,
+            "preview_contact": contact,
+            "contact_options": options,
+            "oob": True,
+        }
         return Template("templates/_preview.html", context=context)
 
     @post(["/test-send", "/{template_id:int}/test-send"])
@@ -173,22 +225,40 @@ class TemplatesController(Controller):
         org = await org_settings.load(db)
         try:
             sent = await send_test(
-                values["subject"], values["html_content"], values["text_content"],
-                org.default_from_name or org.organisation_name, org.default_from_email or await _user_email(db, request),
-                recipients, contact,
+                values["subject"],
+                values["html_content"],
+                values["text_content"],
+                org.default_from_name or org.organisation_name,
+                org.default_from_email or await _user_email(db, request),
+                recipients,
+                contact,
             )
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": "; ".join(field_errors(exc).values())}, 422
         else:
             who = "the sample contact" if contact is templates.SAMPLE_CONTACT else contact.email
-            result, status_code = {"ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''} "
-                                         f"rendered for {who}."}, 200
+            result, status_code = (
+                {"ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''} rendered for {who}."},
+                200,
+            )
         if request.htmx:
-            context = {"recipients": recipients, "test_result": result, "max_recipients": MAX_RECIPIENTS,
-                       "template": template}
+            context = {
+                "recipients": recipients,
+                "test_result": result,
+                "max_recipients": MAX_RECIPIENTS,
+                "template": template,
+            }
             return Template("templates/_test_send.html", context=context, status_code=status_code)
-        return await _editor(request, db, template, values, preview_email=preview_email, recipients=recipients,
-                             test_result=result, status_code=status_code)
+        return await _editor(
+            request,
+            db,
+            template,
+            values,
+            preview_email=preview_email,
+            recipients=recipients,
+            test_result=result,
+            status_code=status_code,
+        )
 
     @post("/{template_id:int}/duplicate")
     async def duplicate(self, request: HTMXRequest, db: AsyncSession, template_id: int) -> Response:

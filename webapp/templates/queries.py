@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.templates.models import EmailTemplate
 from webapp.core.validation import is_valid_id
+from webapp.templates.models import EmailTemplate
 
 # Custom-field names are looked for in this many of the newest contacts: an index range scan, so
 # it stays cheap at millions of contacts. A field none of them has is reported as unknown, which

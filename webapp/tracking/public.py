@@ -4,16 +4,17 @@ unsubscribe (a confirmation page on GET, since link scanners prefetch; RFC 8058 
 from __future__ import annotations
 
 import logging
+
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.db import get_sessionmaker
 from webapp.contacts.models import Contact
-from webapp.core.public_pages import language_of, page
-from webapp.tracking import service as engagement
+from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
+from webapp.core.public_pages import language_of, page
 from webapp.core.tokens import read_token
+from webapp.tracking import service as engagement
 
 log = logging.getLogger("mailroom.tracking")
 
@@ -40,7 +41,7 @@ class TrackingController(Controller):
             try:
                 async with get_sessionmaker()() as session, session.begin():
                     await engagement.record_open(session, numbers[0])
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("recording an open failed")
         return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
@@ -55,8 +56,14 @@ class TrackingController(Controller):
     @get("/unsubscribe/{token:str}", name="unsubscribe-confirm")
     async def unsubscribe_form(self, request: Request, db: AsyncSession, token: str) -> Response:
         ref = await engagement.delivery(db, delivery_id_from("unsubscribe", token))
-        return await page(db, "tracking/unsubscribe.html", await _language(request, db, ref.contact_id),
-                          email=ref.email, token=token, done=False)
+        return await page(
+            db,
+            "tracking/unsubscribe.html",
+            await _language(request, db, ref.contact_id),
+            email=ref.email,
+            token=token,
+            done=False,
+        )
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
     async def unsubscribe(self, request: Request, db: AsyncSession, token: str) -> Response:
@@ -66,8 +73,14 @@ class TrackingController(Controller):
         ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
         if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
             return Response("Unsubscribed.", media_type="text/plain")
-        return await page(db, "tracking/unsubscribe.html", await _language(request, db, ref.contact_id),
-                          email=ref.email, token=token, done=True)
+        return await page(
+            db,
+            "tracking/unsubscribe.html",
+            await _language(request, db, ref.contact_id),
+            email=ref.email,
+            token=token,
+            done=True,
+        )
 
 
 async def _language(request: Request, db: AsyncSession, contact_id: int | None) -> str:

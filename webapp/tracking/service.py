@@ -35,16 +35,19 @@ class DeliveryRef:
 
 
 async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRef:
-    row = (await session.execute(
-        text("SELECT id, campaign_id, contact_id, email FROM deliveries WHERE id = :d"), {"d": delivery_id}
-    )).first()
+    row = (
+        await session.execute(
+            text("SELECT id, campaign_id, contact_id, email FROM deliveries WHERE id = :d"), {"d": delivery_id}
+        )
+    ).first()
     if row is None:
         raise NotFound("This link is no longer valid.")
     return DeliveryRef(*row)
 
 
-async def _event(session: AsyncSession, ref: DeliveryRef, kind: str, link_id: int | None = None,
-                 detail: str = "") -> None:
+async def _event(
+    session: AsyncSession, ref: DeliveryRef, kind: str, link_id: int | None = None, detail: str = ""
+) -> None:
     await session.execute(
         text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, link_id, detail)
                 VALUES (:d, :c, :p, :k, :l, :detail)"""),
@@ -54,8 +57,9 @@ async def _event(session: AsyncSession, ref: DeliveryRef, kind: str, link_id: in
 
 async def _first_open(session: AsyncSession, ref: DeliveryRef) -> None:
     if (await session.execute(FIRST_OPEN, {"d": ref.id})).first():
-        await session.execute(text("UPDATE campaigns SET opened_count = opened_count + 1 WHERE id = :c"),
-                              {"c": ref.campaign_id})
+        await session.execute(
+            text("UPDATE campaigns SET opened_count = opened_count + 1 WHERE id = :c"), {"c": ref.campaign_id}
+        )
         await session.execute(
             text("UPDATE contacts SET emails_opened = emails_opened + 1 WHERE id = :p"), {"p": ref.contact_id}
         )
@@ -78,8 +82,9 @@ async def record_click(session: AsyncSession, delivery_id: int, link_id: int) ->
         raise NotFound("This link is no longer valid.")
     await _first_open(session, ref)  # a click proves an open even when images were blocked
     if (await session.execute(FIRST_CLICK, {"d": ref.id})).first():
-        await session.execute(text("UPDATE campaigns SET clicked_count = clicked_count + 1 WHERE id = :c"),
-                              {"c": ref.campaign_id})
+        await session.execute(
+            text("UPDATE campaigns SET clicked_count = clicked_count + 1 WHERE id = :c"), {"c": ref.campaign_id}
+        )
         await session.execute(
             text("UPDATE contacts SET emails_clicked = emails_clicked + 1 WHERE id = :p"), {"p": ref.contact_id}
         )
@@ -91,10 +96,13 @@ async def record_click(session: AsyncSession, delivery_id: int, link_id: int) ->
 async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> DeliveryRef:
     """Stop all marketing mail to this contact. Safe to repeat; counted once per delivery."""
     ref = await delivery(session, delivery_id)
-    first = (await session.execute(
-        text("""UPDATE deliveries SET unsubscribed_at = now(), status = 'unsubscribed', updated_at = now()
-                WHERE id = :d AND unsubscribed_at IS NULL RETURNING id"""), {"d": ref.id}
-    )).first()
+    first = (
+        await session.execute(
+            text("""UPDATE deliveries SET unsubscribed_at = now(), status = 'unsubscribed', updated_at = now()
+                WHERE id = :d AND unsubscribed_at IS NULL RETURNING id"""),
+            {"d": ref.id},
+        )
+    ).first()
     if first:
         await session.execute(
             text("UPDATE campaigns SET unsubscribed_count = unsubscribed_count + 1 WHERE id = :c"),
@@ -103,6 +111,7 @@ async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> D
         await _event(session, ref, "unsubscribe", detail=source)
     await session.execute(
         text("""UPDATE contacts SET status = 'unsubscribed', last_updated = now()
-                WHERE id = :p AND status = 'active'"""), {"p": ref.contact_id}
+                WHERE id = :p AND status = 'active'"""),
+        {"p": ref.contact_id},
     )
     return ref

@@ -8,28 +8,37 @@ from typing import Any
 
 import pytest
 
-from webapp.lists.pages.segment_form import encode_rules, parse_form
 from webapp.core.errors import ValidationFailed
+from webapp.lists.pages.segment_form import encode_rules, parse_form
 from webapp.lists.schemas.rules import parse_rules
 
-NESTED = {"operator": "AND", "conditions": [
-    {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
-    {"operator": "OR", "conditions": [
-        {"field": "last_opened", "op": "within_last", "value": 30},
-        {"field": "custom.plan", "op": "eq", "value": "pro"},
-        {"operator": "AND", "conditions": [
-            {"field": "status", "op": "in", "value": ["active", "bounced"]},
-            {"field": "emails_opened", "op": "gte", "value": 3},
-        ]},
-    ]},
-    {"field": "email", "op": "is_set"},
-    {"field": "date_added", "op": "gt", "value": "-90d"},
-    {"field": "list", "op": "not_in", "value": [7, 12]},
-    {"field": "engagement", "op": "opened", "value": 41},
-    {"field": "engagement", "op": "clicked_within", "value": 14},
-    {"field": "status", "op": "eq", "value": "active"},
-    {"field": "emails_sent", "op": "lt", "value": 2.5},
-]}
+NESTED = {
+    "operator": "AND",
+    "conditions": [
+        {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
+        {
+            "operator": "OR",
+            "conditions": [
+                {"field": "last_opened", "op": "within_last", "value": 30},
+                {"field": "custom.plan", "op": "eq", "value": "pro"},
+                {
+                    "operator": "AND",
+                    "conditions": [
+                        {"field": "status", "op": "in", "value": ["active", "bounced"]},
+                        {"field": "emails_opened", "op": "gte", "value": 3},
+                    ],
+                },
+            ],
+        },
+        {"field": "email", "op": "is_set"},
+        {"field": "date_added", "op": "gt", "value": "-90d"},
+        {"field": "list", "op": "not_in", "value": [7, 12]},
+        {"field": "engagement", "op": "opened", "value": 41},
+        {"field": "engagement", "op": "clicked_within", "value": 14},
+        {"field": "status", "op": "eq", "value": "active"},
+        {"field": "emails_sent", "op": "lt", "value": 2.5},
+    ],
+}
 
 
 def posted(fields: list[tuple[str, str]]) -> dict[str, Any]:
@@ -58,32 +67,52 @@ def test_every_kind_of_condition_round_trips():
 def test_empty_form_is_an_empty_and_group():
     assert parse_form({}) == {"operator": "AND", "conditions": []}
     assert parse_form({"g-0-operator": "OR"}) == {"operator": "OR", "conditions": []}
-    assert parse_form(posted(encode_rules({"operator": "OR", "conditions": [
-        {"operator": "AND", "conditions": []}]}))) == {"operator": "OR", "conditions": [
-            {"operator": "AND", "conditions": []}]}
+    assert parse_form(
+        posted(encode_rules({"operator": "OR", "conditions": [{"operator": "AND", "conditions": []}]}))
+    ) == {"operator": "OR", "conditions": [{"operator": "AND", "conditions": []}]}
 
 
 def test_rows_keep_their_order_and_are_renumbered():
-    data = {"g-0-operator": "AND",
-            "c-0.10-field": "email", "c-0.10-op": "eq", "c-0.10-value": "third",
-            "c-0.2-field": "email", "c-0.2-op": "eq", "c-0.2-value": "first",
-            "g-0.5-operator": "OR", "c-0.5.3-field": "company", "c-0.5.3-op": "contains", "c-0.5.3-value": "second"}
+    data = {
+        "g-0-operator": "AND",
+        "c-0.10-field": "email",
+        "c-0.10-op": "eq",
+        "c-0.10-value": "third",
+        "c-0.2-field": "email",
+        "c-0.2-op": "eq",
+        "c-0.2-value": "first",
+        "g-0.5-operator": "OR",
+        "c-0.5.3-field": "company",
+        "c-0.5.3-op": "contains",
+        "c-0.5.3-value": "second",
+    }
     rules = parse_form(data)
-    assert rules == {"operator": "AND", "conditions": [
-        {"field": "email", "op": "eq", "value": "first"},
-        {"operator": "OR", "conditions": [{"field": "company", "op": "contains", "value": "second"}]},
-        {"field": "email", "op": "eq", "value": "third"}]}
+    assert rules == {
+        "operator": "AND",
+        "conditions": [
+            {"field": "email", "op": "eq", "value": "first"},
+            {"operator": "OR", "conditions": [{"field": "company", "op": "contains", "value": "second"}]},
+            {"field": "email", "op": "eq", "value": "third"},
+        ],
+    }
     assert [name for name, _ in encode_rules(rules)][:4] == ["g-0-operator", "c-0.0-field", "c-0.0-op", "c-0.0-input"]
 
 
 def test_fields_that_are_not_rows_are_ignored():
     data = {
-        "name": "VIP", "csrf_token": "x", "action": "refresh",
+        "name": "VIP",
+        "csrf_token": "x",
+        "action": "refresh",
         "c-0-field": "email",  # the root is a group
-        "c-0.0.1-field": "email", "c-0.0.1-op": "eq",  # its parent 0.0 is not a group
+        "c-0.0.1-field": "email",
+        "c-0.0.1-op": "eq",  # its parent 0.0 is not a group
         "c-0.9.9.9.9.9.9.9.9-field": "email",  # deeper than any form we make
-        "c-0.1-colour": "red", "x-0.1-field": "email", "c-0.a-field": "email",
-        "c-0.3-field": ["status", "tags"], "c-0.3-op": "eq", "c-0.3-value": "active",  # a repeated field: first wins
+        "c-0.1-colour": "red",
+        "x-0.1-field": "email",
+        "c-0.a-field": "email",
+        "c-0.3-field": ["status", "tags"],
+        "c-0.3-op": "eq",
+        "c-0.3-value": "active",  # a repeated field: first wins
     }
     assert parse_form(data) == {"operator": "AND", "conditions": [{"field": "status", "op": "eq", "value": "active"}]}
 
@@ -103,20 +132,23 @@ def test_a_changed_field_gets_its_own_operators_and_drops_a_value_of_another_kin
     assert parse_form(data)["conditions"] == [{"field": "phone", "op": "is_set"}]
 
 
-@pytest.mark.parametrize(("field", "op", "typed", "value"), [
-    ("emails_opened", "gt", "3", 3),
-    ("emails_opened", "gt", "-2.50", -2.5),
-    ("emails_opened", "gt", "three", "three"),  # kept as typed; the parser says "Enter a number."
-    ("emails_opened", "gt", "9" * 40, "9" * 40),  # no giant ints
-    ("last_clicked", "within_last", "30", 30),
-    ("last_clicked", "within_last", "-30", "-30"),
-    ("engagement", "opened", "17", 17),
-    ("engagement", "opened", "", ""),
-    ("tags", "has_all", " VIP ,, gold,", ["VIP", "gold"]),
-    ("list", "in", "4", [4]),
-    ("status", "not_in", "active", ["active"]),
-    ("date_added", "lt", " 2026-01-31 ", "2026-01-31"),
-])
+@pytest.mark.parametrize(
+    ("field", "op", "typed", "value"),
+    [
+        ("emails_opened", "gt", "3", 3),
+        ("emails_opened", "gt", "-2.50", -2.5),
+        ("emails_opened", "gt", "three", "three"),  # kept as typed; the parser says "Enter a number."
+        ("emails_opened", "gt", "9" * 40, "9" * 40),  # no giant ints
+        ("last_clicked", "within_last", "30", 30),
+        ("last_clicked", "within_last", "-30", "-30"),
+        ("engagement", "opened", "17", 17),
+        ("engagement", "opened", "", ""),
+        ("tags", "has_all", " VIP ,, gold,", ["VIP", "gold"]),
+        ("list", "in", "4", [4]),
+        ("status", "not_in", "active", ["active"]),
+        ("date_added", "lt", " 2026-01-31 ", "2026-01-31"),
+    ],
+)
 def test_values_are_typed_by_their_input(field, op, typed, value):
     data = {"c-0.0-field": field, "c-0.0-op": op, "c-0.0-value": typed}
     assert parse_form(data)["conditions"][0]["value"] == value
@@ -138,14 +170,24 @@ def test_custom_fields_take_their_name_from_the_key_input():
     assert set(failed.value.errors) == {"rules.conditions[0].field"}
 
 
-BASE = {"g-0-operator": "AND", "c-0.0-field": "email", "c-0.0-op": "contains", "c-0.0-value": "@",
-        "g-0.1-operator": "OR", "c-0.1.0-field": "company", "c-0.1.0-op": "eq", "c-0.1.0-value": "Acme"}
+BASE = {
+    "g-0-operator": "AND",
+    "c-0.0-field": "email",
+    "c-0.0-op": "contains",
+    "c-0.0-value": "@",
+    "g-0.1-operator": "OR",
+    "c-0.1.0-field": "company",
+    "c-0.1.0-op": "eq",
+    "c-0.1.0-value": "Acme",
+}
 
 
 def test_add_condition_appends_an_empty_row_to_the_group():
     rules = parse_form(BASE, "add-condition:0.1")
     assert rules["conditions"][1]["conditions"] == [
-        {"field": "company", "op": "eq", "value": "Acme"}, {"field": "email", "op": "eq", "value": ""}]
+        {"field": "company", "op": "eq", "value": "Acme"},
+        {"field": "email", "op": "eq", "value": ""},
+    ]
     assert parse_form(BASE, "add-condition:0")["conditions"][2] == {"field": "email", "op": "eq", "value": ""}
 
 
@@ -161,12 +203,24 @@ def test_add_group_nests_a_group_of_the_other_operator_with_one_condition():
 
 def test_remove_takes_out_a_condition_or_a_whole_group():
     assert parse_form(BASE, "remove:0.0")["conditions"] == [
-        {"operator": "OR", "conditions": [{"field": "company", "op": "eq", "value": "Acme"}]}]
+        {"operator": "OR", "conditions": [{"field": "company", "op": "eq", "value": "Acme"}]}
+    ]
     assert parse_form(BASE, "remove:0.1")["conditions"] == [{"field": "email", "op": "contains", "value": "@"}]
     assert parse_form(BASE, "remove:0.1.0")["conditions"][1] == {"operator": "OR", "conditions": []}
 
 
-@pytest.mark.parametrize("action", ["remove:0", "remove:0.7", "add-condition:0.0", "add-group:0.4",
-                                    "explode:0", "refresh", "add-condition:", "remove:0.1.0.0.0"])
+@pytest.mark.parametrize(
+    "action",
+    [
+        "remove:0",
+        "remove:0.7",
+        "add-condition:0.0",
+        "add-group:0.4",
+        "explode:0",
+        "refresh",
+        "add-condition:",
+        "remove:0.1.0.0.0",
+    ],
+)
 def test_actions_that_make_no_sense_change_nothing(action):
     assert parse_form(BASE, action) == parse_form(BASE)

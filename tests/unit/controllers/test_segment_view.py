@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.lists.pages.segment_view import Names, build_view, describe, referenced_ids, row_errors
 from webapp.core.errors import ValidationFailed
+from webapp.lists.pages.segment_view import Names, build_view, describe, referenced_ids, row_errors
 from webapp.lists.schemas.rules import CUSTOM_OPS, parse_rules
 
-RULES = {"operator": "AND", "conditions": [
-    {"field": "tags", "op": "has_any", "value": ["vip"]},
-    {"operator": "OR", "conditions": [
-        {"field": "emails_opened", "op": "gt", "value": "lots"},
-        {"field": "custom.", "op": "eq", "value": "x"},
-        {"field": "status", "op": "eq", "value": ""},
-    ]},
-    {"field": "date_added", "op": "gt", "value": "yesterday"},
-]}
+RULES = {
+    "operator": "AND",
+    "conditions": [
+        {"field": "tags", "op": "has_any", "value": ["vip"]},
+        {
+            "operator": "OR",
+            "conditions": [
+                {"field": "emails_opened", "op": "gt", "value": "lots"},
+                {"field": "custom.", "op": "eq", "value": "x"},
+                {"field": "status", "op": "eq", "value": ""},
+            ],
+        },
+        {"field": "date_added", "op": "gt", "value": "yesterday"},
+    ],
+}
 
 
 def parser_errors(rules) -> dict[str, str]:
@@ -27,18 +33,23 @@ def parser_errors(rules) -> dict[str, str]:
 
 
 def test_parser_paths_map_to_rows_and_parts():
-    rows, others = row_errors({
-        "rules.conditions[1].conditions[0].value": "Enter a number.",
-        "rules.conditions[2].op": "Unknown operator",
-        "rules.operator": "Unknown operator 'XOR'",
-        "rules": "A segment can have at most 100 conditions.",
-        "rules.conditions[12]": "Must be a condition",
-        "name": "Enter a name for the list.",
-        "parent_list_id": "Choose the list",
-    })
-    assert rows == {"0.1.0": {"value": "Enter a number."}, "0.2": {"op": "Unknown operator"},
-                    "0": {"operator": "Unknown operator 'XOR'", "row": "A segment can have at most 100 conditions."},
-                    "0.12": {"row": "Must be a condition"}}
+    rows, others = row_errors(
+        {
+            "rules.conditions[1].conditions[0].value": "Enter a number.",
+            "rules.conditions[2].op": "Unknown operator",
+            "rules.operator": "Unknown operator 'XOR'",
+            "rules": "A segment can have at most 100 conditions.",
+            "rules.conditions[12]": "Must be a condition",
+            "name": "Enter a name for the list.",
+            "parent_list_id": "Choose the list",
+        }
+    )
+    assert rows == {
+        "0.1.0": {"value": "Enter a number."},
+        "0.2": {"op": "Unknown operator"},
+        "0": {"operator": "Unknown operator 'XOR'", "row": "A segment can have at most 100 conditions."},
+        "0.12": {"row": "Must be a condition"},
+    }
     assert others == {"name": "Enter a name for the list.", "parent_list_id": "Choose the list"}
 
 
@@ -47,7 +58,9 @@ def test_every_invalid_row_shows_its_own_message():
     view = build_view(RULES, rows)
     messages = {row.path: row.error for row in view.rows()}
     assert messages == {
-        "0": "", "0.0": "", "0.1": "",
+        "0": "",
+        "0.0": "",
+        "0.1": "",
         "0.1.0": "Enter a number.",
         "0.1.1": "Enter the custom field's name.",
         "0.1.2": "Unknown value '': use one of active, unsubscribed, bounced, complained, pending.",
@@ -72,10 +85,15 @@ def test_errors_for_rows_that_are_not_there_show_at_the_top():
 
 
 def test_rows_know_their_inputs_and_operators():
-    view = build_view({"operator": "or", "conditions": [
-        {"field": "status", "op": "in", "value": ["active", "pending"]},
-        {"field": "last_opened", "op": "lt", "value": "-30d"},
-    ]})
+    view = build_view(
+        {
+            "operator": "or",
+            "conditions": [
+                {"field": "status", "op": "in", "value": ["active", "pending"]},
+                {"field": "last_opened", "op": "lt", "value": "-30d"},
+            ],
+        }
+    )
     assert view.operator == "OR" and view.can_nest
     status, opened = view.items
     assert status.input == "choices" and status.chosen == {"active", "pending"}
@@ -96,33 +114,43 @@ def test_groups_stop_offering_nesting_at_the_depth_limit():
 
 
 def test_rules_in_words():
-    rules = {"operator": "AND", "conditions": [
-        {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
-        {"operator": "OR", "conditions": [
-            {"field": "last_opened", "op": "within_last", "value": 30},
-            {"field": "engagement", "op": "clicked", "value": 5},
-            {"field": "list", "op": "in", "value": [2, 99]},
-        ]},
-        {"field": "date_added", "op": "lt", "value": "-2w"},
-        {"field": "custom.plan", "op": "eq", "value": "pro"},
-        {"field": "phone", "op": "is_not_set"},
-        {"field": "engagement", "op": "not_opened_within", "value": 60},
-    ]}
+    rules = {
+        "operator": "AND",
+        "conditions": [
+            {"field": "tags", "op": "has_any", "value": ["vip", "gold"]},
+            {
+                "operator": "OR",
+                "conditions": [
+                    {"field": "last_opened", "op": "within_last", "value": 30},
+                    {"field": "engagement", "op": "clicked", "value": 5},
+                    {"field": "list", "op": "in", "value": [2, 99]},
+                ],
+            },
+            {"field": "date_added", "op": "lt", "value": "-2w"},
+            {"field": "custom.plan", "op": "eq", "value": "pro"},
+            {"field": "phone", "op": "is_not_set"},
+            {"field": "engagement", "op": "not_opened_within", "value": 60},
+        ],
+    }
     names = Names(lists={2: "Customers"}, campaigns={5: "Spring <sale>"})
     assert describe(rules, names) == (
         "Tags has any of vip, gold and (Last opened in the last 30 days or clicked in campaign “Spring <sale>” "
         "or List membership is one of “Customers”, “#99”) and Date added before 2 weeks ago "
-        "and plan (custom field) is “pro” and Phone is empty and opened no campaign in the last 60 days")
+        "and plan (custom field) is “pro” and Phone is empty and opened no campaign in the last 60 days"
+    )
     assert referenced_ids(rules) == ({2, 99}, {5})
     assert describe({"operator": "AND", "conditions": []}, Names()) == "all contacts"
     assert describe({"operator": "OR", "conditions": []}, Names()) == "no contacts"
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("+99999y", "Use a relative time of at most 1000 years."),
-    ("9999-12-31", "Enter a date between the years 1000 and 9000."),
-    ("0001-01-01T00:00:00", "Enter a date between the years 1000 and 9000."),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("+99999y", "Use a relative time of at most 1000 years."),
+        ("9999-12-31", "Enter a date between the years 1000 and 9000."),
+        ("0001-01-01T00:00:00", "Enter a date between the years 1000 and 9000."),
+    ],
+)
 def test_dates_beyond_what_can_be_computed_are_refused_on_their_row(value, message):
     """Once a 500: "the day after 9999-12-31" overflowed Python's datetime while compiling."""
     rules = {"operator": "AND", "conditions": [{"field": "last_opened", "op": "gt", "value": value}]}

@@ -33,13 +33,16 @@ def rows(path: Path, filename: str = "contacts.csv") -> list[tuple[int, list[str
     return [(r.line, r.cells) for r in RecordReader(path, fmt)]
 
 
-@pytest.mark.parametrize(("data", "encoding"), [
-    ("email,name\nzoë@example.com,Zoë\n".encode(), "utf-8-sig"),
-    (codecs.BOM_UTF8 + "email,name\na@example.com,Zoë\n".encode(), "utf-8-sig"),
-    ("email,name\na@example.com,Zoë “Z”\n".encode("cp1252"), "cp1252"),
-    (b"email,name\na@example.com,Zo\xeb\x81\n", "latin-1"),  # 0x81 is undefined in Windows-1252
-    ("email,name\na@example.com,Zoë\n".encode("utf-16"), "utf-16"),
-])
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        ("email,name\nzoë@example.com,Zoë\n".encode(), "utf-8-sig"),
+        (codecs.BOM_UTF8 + "email,name\na@example.com,Zoë\n".encode(), "utf-8-sig"),
+        ("email,name\na@example.com,Zoë “Z”\n".encode("cp1252"), "cp1252"),
+        (b"email,name\na@example.com,Zo\xeb\x81\n", "latin-1"),  # 0x81 is undefined in Windows-1252
+        ("email,name\na@example.com,Zoë\n".encode("utf-16"), "utf-16"),
+    ],
+)
 def test_encodings_are_detected(tmp_path, data, encoding):
     path = write(tmp_path, data)
     assert detect_encoding(path) == encoding
@@ -67,14 +70,17 @@ def test_a_late_non_utf8_byte_still_switches_the_whole_file(tmp_path):
     assert rows(path)[-1][1] == ["z@example.com", "Zoë"]
 
 
-@pytest.mark.parametrize(("sample", "delimiter"), [
-    ("email,first,last\na@x.com,A,B\n", ","),
-    ("email;first;last\na@x.com;A;B\n", ";"),
-    ("email\tfirst\tlast\na@x.com\tA\tB\n", "\t"),
-    # commas inside values do not fool it into comma
-    ('email;name;company\na@x.com;"Smith, Ann";"Acme, Inc"\nb@x.com;Bo;"X, Y"\n', ";"),
-    ("email\na@x.com\n", ","),  # one column: anything works, comma is the default
-])
+@pytest.mark.parametrize(
+    ("sample", "delimiter"),
+    [
+        ("email,first,last\na@x.com,A,B\n", ","),
+        ("email;first;last\na@x.com;A;B\n", ";"),
+        ("email\tfirst\tlast\na@x.com\tA\tB\n", "\t"),
+        # commas inside values do not fool it into comma
+        ('email;name;company\na@x.com;"Smith, Ann";"Acme, Inc"\nb@x.com;Bo;"X, Y"\n', ";"),
+        ("email\na@x.com\n", ","),  # one column: anything works, comma is the default
+    ],
+)
 def test_delimiter_sniffing(sample, delimiter):
     assert detect_delimiter(sample) == delimiter
 
@@ -86,15 +92,18 @@ def test_excel_sep_line_sets_the_delimiter_and_is_not_a_row(tmp_path):
 
 
 def test_quoted_fields_with_newlines_and_delimiters_keep_physical_line_numbers(tmp_path):
-    path = write(tmp_path, (
-        'email,note,city\n'
-        'a@example.com,"two\nlines, and a comma",Oslo\n'
-        '\n'
-        ',,\n'
-        'b@example.com,"say ""hi""",Rome\r\n'
-        '   \n'
-        'c@example.com,plain,Lima'
-    ).encode())
+    path = write(
+        tmp_path,
+        (
+            b"email,note,city\n"
+            b'a@example.com,"two\nlines, and a comma",Oslo\n'
+            b"\n"
+            b",,\n"
+            b'b@example.com,"say ""hi""",Rome\r\n'
+            b"   \n"
+            b"c@example.com,plain,Lima"
+        ),
+    )
     assert rows(path) == [
         (1, ["email", "note", "city"]),
         (2, ["a@example.com", "two\nlines, and a comma", "Oslo"]),  # spans lines 2-3
@@ -109,7 +118,7 @@ def test_carriage_return_only_line_endings(tmp_path):
 
 
 def test_oversized_cell_is_reported_on_its_line_and_reading_goes_on(tmp_path):
-    path = write(tmp_path, b"email,note\na@example.com,ok\nb@example.com,\"" + b"x" * 200_000 + b"\"\nc@example.com,ok\n")
+    path = write(tmp_path, b'email,note\na@example.com,ok\nb@example.com,"' + b"x" * 200_000 + b'"\nc@example.com,ok\n')
     records = list(RecordReader(path, detect_format(path, "x.csv")))
     bad = [r for r in records if r.error]
     assert bad and bad[0].line == 3 and "cannot be read" in bad[0].error
@@ -129,15 +138,18 @@ def test_empty_header_cells_get_names(tmp_path):
     assert summary.headers == ["email", "Column 2", "notes"]
 
 
-@pytest.mark.parametrize(("data", "name", "message"), [
-    (b"", "c.csv", "empty"),
-    (b"\n\n  \n", "c.csv", "no rows"),
-    (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "old.xls", ".xls"),
-    (b"PK\x03\x04garbage", "c.xlsx", "cannot be read"),
-    (b"PK\x03\x04garbage", "c.csv", "zip"),
-    (b"email\n", "c.xlsx", "not a valid Excel"),
-    (b"\x00\x01\x02binary\x00", "c.csv", "binary"),
-])
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "c.csv", "empty"),
+        (b"\n\n  \n", "c.csv", "no rows"),
+        (b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "old.xls", ".xls"),
+        (b"PK\x03\x04garbage", "c.xlsx", "cannot be read"),
+        (b"PK\x03\x04garbage", "c.csv", "zip"),
+        (b"email\n", "c.xlsx", "not a valid Excel"),
+        (b"\x00\x01\x02binary\x00", "c.csv", "binary"),
+    ],
+)
 def test_unreadable_files_say_why(tmp_path, data, name, message):
     with pytest.raises(UnreadableFile, match=message):
         summarise(write(tmp_path, data, name), name)

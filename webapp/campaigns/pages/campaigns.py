@@ -15,17 +15,16 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns import queries as campaign_queries
+from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.pages.live import announce
 from webapp.campaigns.pages.views import FINAL, counters, progress_of, status_context, timing
-from webapp.core.forms import after_change
-from webapp.delivery.progress import final_stats
-from webapp.campaigns.models import Campaign
-from webapp.campaigns.models import CampaignStatus, DeliveryStatus
-from webapp.campaigns import queries as campaign_queries
-from webapp.campaigns.service.audience import count_for_lists
 from webapp.campaigns.service import campaigns
+from webapp.campaigns.service.audience import count_for_lists
 from webapp.campaigns.service.states import check_editable
 from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.forms import after_change
+from webapp.delivery.progress import final_stats
 
 PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
@@ -39,19 +38,37 @@ def _cursor(raw: str | None) -> str | None:
 
 async def _deliveries(db: AsyncSession, c: Campaign, status: str | None, cursor: str | None) -> dict:
     status = status if status in DELIVERY_STATUSES else ""
-    found = await campaign_queries.find_deliveries(db, c.id, status=status or None, limit=DELIVERY_PAGE_SIZE,
-                                                   cursor=_cursor(cursor))
-    return {"c": c, "found": found, "delivery_status": status, "cursor": cursor or "",
-            "delivery_statuses": DELIVERY_STATUSES}
+    found = await campaign_queries.find_deliveries(
+        db, c.id, status=status or None, limit=DELIVERY_PAGE_SIZE, cursor=_cursor(cursor)
+    )
+    return {
+        "c": c,
+        "found": found,
+        "delivery_status": status,
+        "cursor": cursor or "",
+        "delivery_statuses": DELIVERY_STATUSES,
+    }
 
 
-async def _page(request: Request, db: AsyncSession, c: Campaign, *, delivery_status: str | None = None,
-                cursor: str | None = None, error: str = "", status_code: int = 200) -> Template:
+async def _page(
+    request: Request,
+    db: AsyncSession,
+    c: Campaign,
+    *,
+    delivery_status: str | None = None,
+    cursor: str | None = None,
+    error: str = "",
+    status_code: int = 200,
+) -> Template:
     lists = await campaign_queries.lists_of(db, c.id)
     context = {
-        **status_context(c, error), "p": progress_of(c), "counters": counters(c), "lists": lists,
+        **status_context(c, error),
+        "p": progress_of(c),
+        "counters": counters(c),
+        "lists": lists,
         "audience": await count_for_lists(db, [x.id for x in lists]) if c.status in ("draft", "scheduled") else None,
-        "deliveries": await _deliveries(db, c, delivery_status, cursor), "live": c.status not in FINAL,
+        "deliveries": await _deliveries(db, c, delivery_status, cursor),
+        "live": c.status not in FINAL,
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
 
@@ -62,8 +79,9 @@ def _refusal(exc: Conflict | ValidationFailed) -> tuple[str, int]:
     return exc.message, 409
 
 
-async def _refused(request: HTMXRequest, db: AsyncSession, campaign_id: int,
-                   exc: Conflict | ValidationFailed) -> Template:
+async def _refused(
+    request: HTMXRequest, db: AsyncSession, campaign_id: int, exc: Conflict | ValidationFailed
+) -> Template:
     """Why the action cannot be done, in the header partial (HTMX) or the whole page."""
     await db.rollback()
     message, status_code = _refusal(exc)
@@ -73,8 +91,14 @@ async def _refused(request: HTMXRequest, db: AsyncSession, campaign_id: int,
     return await _page(request, db, c, error=message, status_code=status_code)
 
 
-async def _act(request: HTMXRequest, db: AsyncSession, campaign_id: int,
-               change: Callable[[], Awaitable[Campaign]], done: str, go_to: str = "") -> Response:
+async def _act(
+    request: HTMXRequest,
+    db: AsyncSession,
+    campaign_id: int,
+    change: Callable[[], Awaitable[Campaign]],
+    done: str,
+    go_to: str = "",
+) -> Response:
     """Apply a status change, tell live pages, and go back to the campaign; or show why not."""
     try:
         c = await change()
@@ -89,21 +113,35 @@ class CampaignsController(Controller):
     path = "/campaigns"
 
     @get("/", name="campaigns")
-    async def index(self, request: HTMXRequest, db: AsyncSession, status: str | None = None,
-                    cursor: str | None = None) -> Template:
+    async def index(
+        self, request: HTMXRequest, db: AsyncSession, status: str | None = None, cursor: str | None = None
+    ) -> Template:
         status = status if status in STATUSES else ""
-        found = await campaign_queries.find_campaigns(db, status=status or None, limit=PAGE_SIZE,
-                                                      cursor=_cursor(cursor))
-        context = {"found": found, "params": {"status": status}, "cursor": cursor or "", "statuses": STATUSES,
-                   "final_stats": final_stats, "timing": timing}
+        found = await campaign_queries.find_campaigns(
+            db, status=status or None, limit=PAGE_SIZE, cursor=_cursor(cursor)
+        )
+        context = {
+            "found": found,
+            "params": {"status": status},
+            "cursor": cursor or "",
+            "statuses": STATUSES,
+            "final_stats": final_stats,
+            "timing": timing,
+        }
         headers = {"Vary": "HX-Request, HX-Target"}
         if request.htmx.target == "campaign-table" and not request.htmx.history_restore_request:
             return Template("campaigns/_table.html", context=context, headers=headers)
         return Template("campaigns/index.html", context=context, headers=headers)
 
     @get("/{campaign_id:int}")
-    async def show(self, request: Request, db: AsyncSession, campaign_id: int, delivery_status: str | None = None,
-                   cursor: str | None = None) -> Template:
+    async def show(
+        self,
+        request: Request,
+        db: AsyncSession,
+        campaign_id: int,
+        delivery_status: str | None = None,
+        cursor: str | None = None,
+    ) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         return await _page(request, db, c, delivery_status=delivery_status, cursor=cursor)
 
@@ -113,43 +151,66 @@ class CampaignsController(Controller):
         return Template("campaigns/_counters.html", context={"c": c, "counters": counters(c)})
 
     @get("/{campaign_id:int}/deliveries")
-    async def deliveries(self, db: AsyncSession, campaign_id: int, delivery_status: str | None = None,
-                         cursor: str | None = None) -> Template:
+    async def deliveries(
+        self, db: AsyncSession, campaign_id: int, delivery_status: str | None = None, cursor: str | None = None
+    ) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        return Template("campaigns/_deliveries.html",
-                        context={"deliveries": await _deliveries(db, c, delivery_status, cursor)})
+        return Template(
+            "campaigns/_deliveries.html", context={"deliveries": await _deliveries(db, c, delivery_status, cursor)}
+        )
 
     @post("/{campaign_id:int}/send")
     async def send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
-        return await _act(request, db, campaign_id, lambda: campaigns.send_now(db, campaign_id),
-                          "Sending '{name}'. The first messages go out within seconds.")
+        return await _act(
+            request,
+            db,
+            campaign_id,
+            lambda: campaigns.send_now(db, campaign_id),
+            "Sending '{name}'. The first messages go out within seconds.",
+        )
 
     @post("/{campaign_id:int}/pause")
     async def pause(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
-        return await _act(request, db, campaign_id, lambda: campaigns.pause(db, campaign_id),
-                          "Paused '{name}'. Resume to send to the rest.")
+        return await _act(
+            request,
+            db,
+            campaign_id,
+            lambda: campaigns.pause(db, campaign_id),
+            "Paused '{name}'. Resume to send to the rest.",
+        )
 
     @post("/{campaign_id:int}/resume")
     async def resume(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
-        return await _act(request, db, campaign_id, lambda: campaigns.resume(db, campaign_id),
-                          "Resumed '{name}'. Nobody who got it already gets it again.")
+        return await _act(
+            request,
+            db,
+            campaign_id,
+            lambda: campaigns.resume(db, campaign_id),
+            "Resumed '{name}'. Nobody who got it already gets it again.",
+        )
 
     @post("/{campaign_id:int}/cancel")
     async def cancel(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
-        return await _act(request, db, campaign_id, lambda: campaigns.cancel(db, campaign_id),
-                          "Cancelled '{name}'.")
+        return await _act(request, db, campaign_id, lambda: campaigns.cancel(db, campaign_id), "Cancelled '{name}'.")
 
     @post("/{campaign_id:int}/edit")
     async def edit(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
         """Drafts open in the wizard; a scheduled campaign goes back to draft first, so it cannot
         start half-edited."""
+
         async def to_draft() -> Campaign:
             c = await campaigns.get_campaign(db, campaign_id)
             check_editable(c.status)
             return await campaigns.unschedule(db, campaign_id) if c.status == "scheduled" else c
 
-        return await _act(request, db, campaign_id, to_draft, "Editing '{name}'. It stays a draft until you send "
-                          "or schedule it.", go_to=f"/campaigns/{campaign_id}/details")
+        return await _act(
+            request,
+            db,
+            campaign_id,
+            to_draft,
+            "Editing '{name}'. It stays a draft until you send or schedule it.",
+            go_to=f"/campaigns/{campaign_id}/details",
+        )
 
     @post("/{campaign_id:int}/duplicate")
     async def duplicate(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:

@@ -28,19 +28,20 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.pages.views import FINAL, Progress, RateMeter, average_rate, progress_of, status_context
-from webapp.core.security import authenticate
-from webapp.core.db import get_sessionmaker
-from webapp.delivery import progress
 from webapp.campaigns.models import Campaign
-from webapp.core.redis import get_redis
+from webapp.campaigns.pages.views import FINAL, Progress, RateMeter, average_rate, progress_of, status_context
 from webapp.campaigns.service import campaigns
+from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
+from webapp.core.security import authenticate
 from webapp.core.validation import is_valid_id
+from webapp.delivery import progress
 
 HEARTBEAT_SECONDS = 15.0
 
 
 # ---- publishing staff changes -------------------------------------------------------------
+
 
 async def announce(db: AsyncSession, campaign: Campaign) -> None:
     """After staff or the API changed a campaign's status: commit, then tell live pages."""
@@ -49,6 +50,7 @@ async def announce(db: AsyncSession, campaign: Campaign) -> None:
 
 
 # ---- relaying the channel -----------------------------------------------------------------
+
 
 async def _subscribe(campaign_id: int) -> PubSub:
     pubsub = get_redis().pubsub()

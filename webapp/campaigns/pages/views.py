@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from webapp.delivery.progress import final_stats, rate
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
-from webapp.campaigns.service.states import EDITABLE, TRANSITIONS
 from webapp.campaigns.service.campaigns import DELETABLE
+from webapp.campaigns.service.states import EDITABLE, TRANSITIONS
+from webapp.delivery.progress import final_stats, rate
 from webapp.settings.service.organisation import OrgSettings
 
 RATE_WINDOW_SECONDS = 30.0
@@ -51,7 +51,7 @@ class Progress:
 
 
 def duration(seconds: float) -> str:
-    seconds = max(int(round(seconds)), 1)
+    seconds = max(round(seconds), 1)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
@@ -63,7 +63,7 @@ def average_rate(started_at: datetime | None, done: int, until: datetime | None 
     """Messages per second since sending started (until completion, for a finished campaign)."""
     if started_at is None or not done:
         return None
-    elapsed = ((until or datetime.now(timezone.utc)) - started_at).total_seconds()
+    elapsed = ((until or datetime.now(UTC)) - started_at).total_seconds()
     return done / elapsed if elapsed >= 1 else None
 
 
@@ -138,17 +138,23 @@ def review_warnings(c: Campaign, org: OrgSettings) -> list[str]:
     """Things worth a second look before sending; none of them blocks it."""
     warnings = []
     if missing := org.missing_for_sending:
-        warnings.append(f"The organisation's {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
-                        "Marketing mail must show who sent it and a postal address; an admin can add them under "
-                        "Settings → Organisation.")
+        warnings.append(
+            f"The organisation's {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
+            "Marketing mail must show who sent it and a postal address; an admin can add them under "
+            "Settings → Organisation."
+        )
     if "unsubscribe_url" not in c.html_content:
         if (c.settings or {}).get("unsubscribe_link", True):
-            warnings.append("The content has no {{ unsubscribe_url }} link. The footer adds one to every message, "
-                            "so recipients can still unsubscribe.")
+            warnings.append(
+                "The content has no {{ unsubscribe_url }} link. The footer adds one to every message, "
+                "so recipients can still unsubscribe."
+            )
         else:
-            warnings.append("No visible unsubscribe link: the content has no {{ unsubscribe_url }} and the footer "
-                            "link is turned off in Settings. Mail apps still offer one-click unsubscribe, but "
-                            "spam filters and the law (CAN-SPAM, GDPR) expect a visible link.")
+            warnings.append(
+                "No visible unsubscribe link: the content has no {{ unsubscribe_url }} and the footer "
+                "link is turned off in Settings. Mail apps still offer one-click unsubscribe, but "
+                "spam filters and the law (CAN-SPAM, GDPR) expect a visible link."
+            )
     if not c.text_content.strip():
         warnings.append("There is no text part; one is generated from the HTML for mail apps that show plain text.")
     if signals := spam_signals(c.subject):

@@ -16,29 +16,43 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns import queries as campaign_queries
+from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
 from webapp.campaigns.pages.live import announce
 from webapp.campaigns.pages.views import review_warnings
+from webapp.campaigns.service import campaigns
+from webapp.campaigns.service.audience import count_for_lists
+from webapp.campaigns.service.states import IllegalTransition
+from webapp.core.access import EDITORS_ONLY
+from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, form_ids
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
-from webapp.campaigns.models import Campaign
-from webapp.staff.models import Role, User
-from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, CampaignStatus
-from webapp.campaigns import queries as campaign_queries
-from webapp.campaigns.service.audience import count_for_lists
 from webapp.lists.queries.lists import find_lists
-from webapp.templates.queries import TemplateFilter, find_templates
-from webapp.campaigns.service import campaigns
 from webapp.settings.service import organisation as org_settings
+from webapp.staff.models import User
+from webapp.templates.queries import TemplateFilter, find_templates
 from webapp.templates.service import templates
-from webapp.campaigns.service.states import IllegalTransition
-from webapp.core.errors import Conflict, ValidationFailed
 
 STEPS = ("details", "audience", "content", "settings", "review")
-STEP_LABELS = {"details": "Details", "audience": "Audience", "content": "Content", "settings": "Settings",
-               "review": "Review & send"}
-STEP_OF_FIELD = {"name": "details", "subject": "details", "from_name": "details", "from_email": "details",
-                 "reply_to": "details", "list_ids": "audience", "html_content": "content",
-                 "text_content": "content", "template_id": "content", "settings": "settings"}
+STEP_LABELS = {
+    "details": "Details",
+    "audience": "Audience",
+    "content": "Content",
+    "settings": "Settings",
+    "review": "Review & send",
+}
+STEP_OF_FIELD = {
+    "name": "details",
+    "subject": "details",
+    "from_name": "details",
+    "from_email": "details",
+    "reply_to": "details",
+    "list_ids": "audience",
+    "html_content": "content",
+    "text_content": "content",
+    "template_id": "content",
+    "settings": "settings",
+}
 DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
 SETTING_LABELS = {
     "track_opens": ("Track opens", "Adds an invisible pixel to count opens."),
@@ -46,7 +60,6 @@ SETTING_LABELS = {
     "unsubscribe_link": ("Unsubscribe link", "A footer with an unsubscribe link and your postal address."),
     "suppress_duplicates": ("Suppress duplicates", "Someone on several of the lists gets one copy."),
 }
-EDITOR = {"role": Role.EDITOR.value}
 MAX_CHOICES = 500
 
 
@@ -64,9 +77,11 @@ def timezones() -> list[str]:
 async def _draft(db: AsyncSession, campaign_id: int) -> Campaign:
     c = await campaigns.get_campaign(db, campaign_id)
     if c.status != CampaignStatus.DRAFT.value:
-        raise IllegalTransition(f"Only drafts can be edited and this campaign is {c.status}. "
-                                "Use Edit on its page (a scheduled campaign goes back to draft), or duplicate it.",
-                                "status")
+        raise IllegalTransition(
+            f"Only drafts can be edited and this campaign is {c.status}. "
+            "Use Edit on its page (a scheduled campaign goes back to draft), or duplicate it.",
+            "status",
+        )
     return c
 
 
@@ -88,10 +103,13 @@ async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict
         lists = await campaign_queries.lists_of(db, c.id)
         problems = await campaigns.readiness_problems(db, c)
         context |= {
-            "lists": lists, "count": await count_for_lists(db, [x.id for x in lists]),
+            "lists": lists,
+            "count": await count_for_lists(db, [x.id for x in lists]),
             "problems": [(STEP_OF_FIELD.get(f, "details"), m) for f, m in problems.items()],
-            "warnings": review_warnings(c, await org_settings.load(db)), "timezones": timezones(),
-            "max_recipients": MAX_RECIPIENTS, "setting_labels": SETTING_LABELS,
+            "warnings": review_warnings(c, await org_settings.load(db)),
+            "timezones": timezones(),
+            "max_recipients": MAX_RECIPIENTS,
+            "setting_labels": SETTING_LABELS,
             "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
         }
     return context
@@ -108,12 +126,22 @@ async def _values(db: AsyncSession, c: Campaign, step: str) -> dict[str, Any]:
     if step == "settings":
         return {**DEFAULT_CAMPAIGN_SETTINGS, **c.settings}
     local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)) if c.scheduled_at else None
-    return {"scheduled_time": local.strftime("%Y-%m-%dT%H:%M") if local else "", "timezone": c.timezone,
-            "recipients": ""}
+    return {
+        "scheduled_time": local.strftime("%Y-%m-%dT%H:%M") if local else "",
+        "timezone": c.timezone,
+        "recipients": "",
+    }
 
 
-async def _step_page(db: AsyncSession, c: Campaign | None, step: str, values: dict[str, Any],
-                     errors: dict[str, str] | None = None, status_code: int = 200, **extra: Any) -> Template:
+async def _step_page(
+    db: AsyncSession,
+    c: Campaign | None,
+    step: str,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> Template:
     context = await _context(db, c, step, values) | {"values": values, "errors": errors or {}} | extra
     return Template(f"campaigns/step_{step}.html", context=context, status_code=status_code)
 
@@ -136,11 +164,16 @@ def _next_step(step: str, go: str) -> str:
 class CampaignWizardController(Controller):
     path = "/campaigns"
 
-    @get("/new", opt=EDITOR)
+    @get("/new", opt=EDITORS_ONLY)
     async def new(self, db: AsyncSession) -> Template:
         org = await org_settings.load(db)
-        values = {"name": "", "subject": "", "reply_to": "", "from_email": org.default_from_email,
-                  "from_name": org.default_from_name or org.organisation_name}
+        values = {
+            "name": "",
+            "subject": "",
+            "reply_to": "",
+            "from_email": org.default_from_email,
+            "from_name": org.default_from_name or org.organisation_name,
+        }
         return await _step_page(db, None, "details", values)
 
     @post("/new")
@@ -153,7 +186,7 @@ class CampaignWizardController(Controller):
         flash(request, f"Draft '{c.name}' saved. Now choose who gets it.", "success")
         return after_change(request, f"/campaigns/{c.id}/audience")
 
-    @get([f"/{{campaign_id:int}}/{step}" for step in STEPS], opt=EDITOR)
+    @get([f"/{{campaign_id:int}}/{step}" for step in STEPS], opt=EDITORS_ONLY)
     async def step(self, request: Request, db: AsyncSession, campaign_id: int) -> Response:
         c = await campaigns.get_campaign(db, campaign_id)
         if c.status != CampaignStatus.DRAFT.value:
@@ -189,8 +222,11 @@ class CampaignWizardController(Controller):
             shown = values if step in ("details", "audience") else {**await _values(db, c, step), **values}
             return await _step_page(db, c, step, shown, exc.errors, 422)
         if not go:
-            flash(request, "Copied the template's content; change it here if you like." if "template_id" in values
-                  else "Saved.", "success")
+            flash(
+                request,
+                "Copied the template's content; change it here if you like." if "template_id" in values else "Saved.",
+                "success",
+            )
         return after_change(request, f"/campaigns/{c.id}/{_next_step(step, go)}")
 
     @post("/{campaign_id:int}/audience/count")
@@ -202,8 +238,11 @@ class CampaignWizardController(Controller):
     @post("/{campaign_id:int}/content/preview")
     async def preview(self, db: AsyncSession, campaign_id: int, data: Form) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        parts = {"subject": c.subject, "html_content": _text(data, "html_content"),
-                 "text_content": _text(data, "text_content")}
+        parts = {
+            "subject": c.subject,
+            "html_content": _text(data, "html_content"),
+            "text_content": _text(data, "text_content"),
+        }
         return Template("campaigns/_preview.html", context={"preview": await templates.preview(db, parts)})
 
     @post("/{campaign_id:int}/review/test")
@@ -212,15 +251,31 @@ class CampaignWizardController(Controller):
         org = await org_settings.load(db)
         recipients = _text(data, "recipients")
         try:
-            sent = await send_test(c.subject, c.html_content, c.text_content, c.from_name or org.default_from_name,
-                                   c.from_email or org.default_from_email, recipients, templates.SAMPLE_CONTACT)
+            sent = await send_test(
+                c.subject,
+                c.html_content,
+                c.text_content,
+                c.from_name or org.default_from_name,
+                c.from_email or org.default_from_email,
+                recipients,
+                templates.SAMPLE_CONTACT,
+            )
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": " ".join(field_errors(exc).values())}, 422
         else:
-            result, status_code = {"ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''}, "
-                                         "rendered for a sample contact (Jane Doe)."}, 200
-        context = {"c": c, "values": {"recipients": recipients}, "test_result": result,
-                   "max_recipients": MAX_RECIPIENTS}
+            result, status_code = (
+                {
+                    "ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''}, "
+                    "rendered for a sample contact (Jane Doe)."
+                },
+                200,
+            )
+        context = {
+            "c": c,
+            "values": {"recipients": recipients},
+            "test_result": result,
+            "max_recipients": MAX_RECIPIENTS,
+        }
         if request.htmx:
             return Template("campaigns/_test_send.html", context=context, status_code=status_code)
         values = {**await _values(db, c, "review"), "recipients": recipients}
@@ -228,14 +283,23 @@ class CampaignWizardController(Controller):
 
     @post("/{campaign_id:int}/schedule")
     async def schedule(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Response:
-        values = {"scheduled_time": _text(data, "scheduled_time"), "timezone": _text(data, "timezone") or "UTC",
-                  "recipients": ""}
+        values = {
+            "scheduled_time": _text(data, "scheduled_time"),
+            "timezone": _text(data, "timezone") or "UTC",
+            "recipients": "",
+        }
         try:
             c = await campaigns.schedule(db, campaign_id, values["scheduled_time"], values["timezone"])
         except (ValidationFailed, Conflict) as exc:
             await db.rollback()
-            return await _step_page(db, await campaigns.get_campaign(db, campaign_id), "review", values,
-                                    field_errors(exc), 409 if isinstance(exc, Conflict) else 422)
+            return await _step_page(
+                db,
+                await campaigns.get_campaign(db, campaign_id),
+                "review",
+                values,
+                field_errors(exc),
+                409 if isinstance(exc, Conflict) else 422,
+            )
         await announce(db, c)
         local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)).strftime("%Y-%m-%d %H:%M")
         flash(request, f"Scheduled '{c.name}' for {local} ({c.timezone}).", "success")

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import CampaignList
-from webapp.lists.models import EmailList
 from webapp.delivery import queries as deliveries
+from webapp.lists.models import EmailList
 from webapp.lists.queries.conditions import audience_condition
 
 
@@ -26,7 +26,8 @@ async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int
 async def materialise_campaign(session: AsyncSession, campaign_id: int) -> int:
     """Create the campaign's delivery rows from its lists as they are now; returns the total."""
     lists = await session.scalars(
-        select(EmailList).join(CampaignList, CampaignList.list_id == EmailList.id)
+        select(EmailList)
+        .join(CampaignList, CampaignList.list_id == EmailList.id)
         .where(CampaignList.campaign_id == campaign_id)
     )
     return await deliveries.materialise(session, campaign_id, audience_condition(lists, datetime.now(UTC)))

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign, CampaignList
-from webapp.lists.models import EmailList
-from webapp.templates.models import EmailTemplate
-from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, CampaignStatus
+from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignList, CampaignStatus
 from webapp.campaigns.service.states import IllegalTransition, check_editable, check_transition
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.templates.service.rendering import check_template
 from webapp.core.validation import is_valid_id, normalize_email, text_field
+from webapp.lists.models import EmailList
+from webapp.templates.models import EmailTemplate
+from webapp.templates.service.rendering import check_template
 
 S = CampaignStatus
 DETAIL_FIELDS = {"name": ("Name", 200), "subject": ("Subject", 500), "from_name": ("From name", 200)}
@@ -158,9 +157,11 @@ async def set_lists(session: AsyncSession, campaign: Campaign, raw: Any) -> list
 
 
 async def list_ids_of(session: AsyncSession, campaign_id: int) -> list[int]:
-    return list(await session.scalars(
-        select(CampaignList.list_id).where(CampaignList.campaign_id == campaign_id).order_by(CampaignList.list_id)
-    ))
+    return list(
+        await session.scalars(
+            select(CampaignList.list_id).where(CampaignList.campaign_id == campaign_id).order_by(CampaignList.list_id)
+        )
+    )
 
 
 async def readiness_problems(session: AsyncSession, campaign: Campaign) -> dict[str, str]:
@@ -174,8 +175,9 @@ async def readiness_problems(session: AsyncSession, campaign: Campaign) -> dict[
         problems["html_content"] = "Pick a template or write the content."
     if not await list_ids_of(session, campaign.id):
         problems["list_ids"] = "Choose at least one list to send to."
-    check = check_template({"subject": campaign.subject, "html_content": campaign.html_content,
-                            "text_content": campaign.text_content})
+    check = check_template(
+        {"subject": campaign.subject, "html_content": campaign.html_content, "text_content": campaign.text_content}
+    )
     problems.update(check.errors)
     return problems
 
@@ -194,7 +196,7 @@ def parse_schedule(raw_time: Any, raw_zone: Any) -> tuple[datetime, str]:
     if when.tzinfo is None:
         when = when.replace(tzinfo=zone)
     try:
-        return when.astimezone(timezone.utc), zone_name
+        return when.astimezone(UTC), zone_name
     except OverflowError:
         raise ValidationFailed({"scheduled_time": "Choose a time before the year 9999."}) from None
 
@@ -213,7 +215,12 @@ async def schedule(session: AsyncSession, campaign_id: int, raw_time: Any, raw_z
     if campaign.status != S.SCHEDULED.value:
         check_transition(campaign.status, S.SCHEDULED)
     await _require_ready(session, campaign)
-    campaign.status, campaign.scheduled_at, campaign.timezone, campaign.status_reason = S.SCHEDULED.value, when, zone, ""
+    campaign.status, campaign.scheduled_at, campaign.timezone, campaign.status_reason = (
+        S.SCHEDULED.value,
+        when,
+        zone,
+        "",
+    )
     await session.flush()
     await session.refresh(campaign)
     return campaign
@@ -268,10 +275,17 @@ async def _move(session: AsyncSession, campaign_id: int, target: S, reason: str)
 async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) -> Campaign:
     source = await get_campaign(session, campaign_id)
     copy = Campaign(
-        name=f"Copy of {source.name}"[:200], subject=source.subject, from_name=source.from_name,
-        from_email=source.from_email, reply_to=source.reply_to, template_id=source.template_id,
-        html_content=source.html_content, text_content=source.text_content, settings=dict(source.settings),
-        timezone=source.timezone, created_by=created_by,
+        name=f"Copy of {source.name}"[:200],
+        subject=source.subject,
+        from_name=source.from_name,
+        from_email=source.from_email,
+        reply_to=source.reply_to,
+        template_id=source.template_id,
+        html_content=source.html_content,
+        text_content=source.text_content,
+        settings=dict(source.settings),
+        timezone=source.timezone,
+        created_by=created_by,
     )
     session.add(copy)
     await session.flush()
@@ -283,7 +297,9 @@ async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) ->
 async def delete_campaign(session: AsyncSession, campaign_id: int) -> None:
     campaign = await get_campaign(session, campaign_id, for_update=True)
     if S(campaign.status) not in DELETABLE:
-        raise IllegalTransition(f"A {campaign.status} campaign cannot be deleted; only drafts, cancelled and failed "
-                                "campaigns can.", "status")
+        raise IllegalTransition(
+            f"A {campaign.status} campaign cannot be deleted; only drafts, cancelled and failed campaigns can.",
+            "status",
+        )
     await session.delete(campaign)
     await session.flush()

@@ -46,6 +46,4 @@ def check_transition(current: str, target: S) -> None:
 
 def check_editable(current: str) -> None:
     if S(current) not in EDITABLE:
-        raise IllegalTransition(
-            f"A {current} campaign cannot be edited; duplicate it to make changes.", "status"
-        )
+        raise IllegalTransition(f"A {current} campaign cannot be edited; duplicate it to make changes.", "status")

@@ -134,10 +134,26 @@ class ContactFilter:
         """Whether a filter has an index of its own (search, tags, list; company unless sorting by it),
         so its matches may bunch up anywhere in the sort order (see queries/contacts.py)."""
         company_elsewhere = bool(self.company) and sort != "company"
-        return bool(self._tsquery() or self.tag or self._wanted_tags() or self.list_id is not None or company_elsewhere
-                    or self.condition is not None)
+        return bool(
+            self._tsquery()
+            or self.tag
+            or self._wanted_tags()
+            or self.list_id is not None
+            or company_elsewhere
+            or self.condition is not None
+        )
 
     @property
     def is_empty(self) -> bool:
-        return not (self.q or self.tag or self.tags or self.company or self.status or self.list_id is not None
-                    or self.condition is not None) and self.is_active is None
+        return (
+            not (
+                self.q
+                or self.tag
+                or self.tags
+                or self.company
+                or self.status
+                or self.list_id is not None
+                or self.condition is not None
+            )
+            and self.is_active is None
+        )

@@ -35,7 +35,14 @@ from webapp.contacts.queries.filters import (
 )
 
 __all__ = [  # the filters and cursors are part of this module's interface too
-    "SORTS", "ContactFilter", "ContactPage", "decode_cursor", "encode_cursor", "estimate_count", "page", "search_query",
+    "SORTS",
+    "ContactFilter",
+    "ContactPage",
+    "decode_cursor",
+    "encode_cursor",
+    "estimate_count",
+    "page",
+    "search_query",
 ]
 
 
@@ -193,9 +200,12 @@ async def _gather(
 
 async def _table_rows(session: AsyncSession) -> int:
     """The table's row count from its statistics: -1 (never analysed) and 0 come back as 0."""
-    return await session.scalar(
-        text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'contacts'::regclass")
-    ) or 0
+    return (
+        await session.scalar(
+            text("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'contacts'::regclass")
+        )
+        or 0
+    )
 
 
 async def _explain_rows(session: AsyncSession, filters: ContactFilter) -> int:
@@ -205,7 +215,8 @@ async def _explain_rows(session: AsyncSession, filters: ContactFilter) -> int:
     connection = await session.connection()
     # render_postcompile: an IN list (a segment's parent list, list conditions) becomes one placeholder per item.
     compiled = filters.apply(select(Contact.id)).compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
     result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
     return int(result.scalar_one()[0]["Plan"]["Plan Rows"])
 

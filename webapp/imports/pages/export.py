@@ -8,8 +8,8 @@ from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.schemas import TableParams, optional_id
-from webapp.imports.service import export as exports
 from webapp.core.errors import NotFound
+from webapp.imports.service import export as exports
 
 
 async def csv_response(db: AsyncSession, params: TableParams, raw_list_id: str | None) -> Stream:
@@ -17,9 +17,14 @@ async def csv_response(db: AsyncSession, params: TableParams, raw_list_id: str |
     if raw_list_id and list_id is None:
         raise NotFound(f"List {raw_list_id[:40]} does not exist.")
     export = await exports.prepare(db, params.filters, list_id)
-    return Stream(export.stream(), media_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{export.filename}"', "Cache-Control": "no-store",
-    })
+    return Stream(
+        export.stream(),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 class ExportsController(Controller):
@@ -27,5 +32,4 @@ class ExportsController(Controller):
 
     @get("/", name="contacts_export")
     async def export(self, request: Request, db: AsyncSession) -> Stream:
-        return await csv_response(db, TableParams.from_query(request.query_params),
-                                  request.query_params.get("list_id"))
+        return await csv_response(db, TableParams.from_query(request.query_params), request.query_params.get("list_id"))

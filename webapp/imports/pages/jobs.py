@@ -13,18 +13,18 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.schemas import optional_id
+from webapp.core.access import Role
+from webapp.core.config import get_settings
+from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change
 from webapp.imports import actors as import_actors
-from webapp.lists.models import EmailList, ListType
 from webapp.imports.models import ImportJob, ImportMode, ImportStatus
-from webapp.staff.models import Role
 from webapp.imports.queries import jobs as import_queries
 from webapp.imports.service import jobs as imports
-from webapp.lists.service import lists
-from webapp.core.errors import ValidationFailed
 from webapp.imports.service.rows import CUSTOM, FIELDS, suggested_custom_name
+from webapp.lists.models import EmailList, ListType
+from webapp.lists.service import lists
 from webapp.suppression.service.suppression import REASONS
-from webapp.core.config import get_settings
 
 MAX_UPLOAD = get_settings().imports.max_bytes
 REJECTS_PAGE = 50
@@ -34,12 +34,24 @@ def _can_edit(request: Request) -> bool:
     return request.user.can(Role.EDITOR)
 
 
-async def _index(request: Request, db: AsyncSession, errors: dict[str, str] | None = None,
-                 status_code: int = 200, list_id: int | None = None) -> Template:
-    return Template("imports/index.html", status_code=status_code, context={
-        "jobs": await import_queries.recent_jobs(db), "errors": errors or {}, "can_edit": _can_edit(request),
-        "max_mb": MAX_UPLOAD // (1024 * 1024), "list_id": list_id,
-    })
+async def _index(
+    request: Request,
+    db: AsyncSession,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    list_id: int | None = None,
+) -> Template:
+    return Template(
+        "imports/index.html",
+        status_code=status_code,
+        context={
+            "jobs": await import_queries.recent_jobs(db),
+            "errors": errors or {},
+            "can_edit": _can_edit(request),
+            "max_mb": MAX_UPLOAD // (1024 * 1024),
+            "list_id": list_id,
+        },
+    )
 
 
 def _values_from_job(job: ImportJob) -> dict[str, Any]:
@@ -61,25 +73,48 @@ def _targets_from_form(job: ImportJob, form: Any) -> list[str]:
     return targets
 
 
-async def _mapping_page(request: Request, db: AsyncSession, job: ImportJob, values: dict[str, Any],
-                        errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+async def _mapping_page(
+    request: Request,
+    db: AsyncSession,
+    job: ImportJob,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     summary = await imports.preview(job)
     custom_keys = await import_queries.custom_keys(db)
     for target in job.mapping:  # a guessed or chosen existing key stays on the menu
-        if target.startswith(CUSTOM) and target[len(CUSTOM):] not in custom_keys:
-            custom_keys.append(target[len(CUSTOM):])
+        if target.startswith(CUSTOM) and target[len(CUSTOM) :] not in custom_keys:
+            custom_keys.append(target[len(CUSTOM) :])
     static_lists = [x for x in await lists.all_lists(db, active_only=True) if x.list_type == ListType.STATIC.value]
-    return Template("imports/mapping.html", status_code=status_code, context={
-        "job": job, "summary": summary, "values": values, "errors": errors or {}, "fields": FIELDS,
-        "custom_keys": sorted(custom_keys), "modes": imports.MODES, "lists": static_lists, "reasons": REASONS,
-        "can_edit": _can_edit(request),
-    })
+    return Template(
+        "imports/mapping.html",
+        status_code=status_code,
+        context={
+            "job": job,
+            "summary": summary,
+            "values": values,
+            "errors": errors or {},
+            "fields": FIELDS,
+            "custom_keys": sorted(custom_keys),
+            "modes": imports.MODES,
+            "lists": static_lists,
+            "reasons": REASONS,
+            "can_edit": _can_edit(request),
+        },
+    )
 
 
 async def job_context(db: AsyncSession, job: ImportJob, after: int = 0) -> dict[str, Any]:
     """What imports/_progress.html (and the report in it) needs."""
-    context: dict[str, Any] = {"job": job, "percent": imports.progress_percent(job), "rejects": [], "next_after": None,
-                               "after": after, "list": None}
+    context: dict[str, Any] = {
+        "job": job,
+        "percent": imports.progress_percent(job),
+        "rejects": [],
+        "next_after": None,
+        "after": after,
+        "list": None,
+    }
     if job.list_id is not None:
         context["list"] = await db.get(EmailList, job.list_id)
     if job.is_finished:
@@ -125,8 +160,14 @@ class ImportsController(Controller):
         form = await request.form()
         values = {key: str(form.get(key) or "") for key in form}
         try:
-            await imports.start(db, job, _targets_from_form(job, form), values.get("mode") or ImportMode.ADD.value,
-                                values.get("list_id"), values.get("reason"))
+            await imports.start(
+                db,
+                job,
+                _targets_from_form(job, form),
+                values.get("mode") or ImportMode.ADD.value,
+                values.get("list_id"),
+                values.get("reason"),
+            )
         except ValidationFailed as exc:
             return await _mapping_page(request, db, job, values, exc.errors, 422)
         import_actors.enqueue(job.id)

@@ -21,13 +21,13 @@ from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.pages.live import HEARTBEAT_SECONDS, render
-from webapp.imports.pages.jobs import job_context
 from webapp.core.db import get_sessionmaker
-from webapp.imports.models import ImportJob
-from webapp.imports.queries import jobs as import_queries
 from webapp.core.redis import get_redis
-from webapp.imports.service import progress as import_progress
+from webapp.imports.models import ImportJob
+from webapp.imports.pages.jobs import job_context
+from webapp.imports.queries import jobs as import_queries
 from webapp.imports.service import jobs as imports
+from webapp.imports.service import progress as import_progress
 
 DOWNLOAD_BATCH = 5000
 
@@ -104,9 +104,13 @@ class ImportLiveController(Controller):
     async def rejects_csv(self, db: AsyncSession, job_id: int) -> Stream:
         job = await imports.get_job(db, job_id)
         stem = job.filename.rsplit(".", 1)[0][:80] or "import"
-        return Stream(_rejects_csv(job), media_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{_ascii(stem)}-rejected.csv"',
-        })
+        return Stream(
+            _rejects_csv(job),
+            media_type="text/csv; charset=utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{_ascii(stem)}-rejected.csv"',
+            },
+        )
 
 
 def _ascii(name: str) -> str:

@@ -11,20 +11,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
 
-COLUMNS = ("email", "first_name", "last_name", "phone", "company", "job_title", "location", "tags", "language",
-           "status", "is_active", "date_added", "last_updated")
+COLUMNS = (
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "company",
+    "job_title",
+    "location",
+    "tags",
+    "language",
+    "status",
+    "is_active",
+    "date_added",
+    "last_updated",
+)
 MAX_CUSTOM_KEYS = 200
 
 
-async def custom_keys(session: AsyncSession, condition: ColumnElement[bool] = true()) -> list[str]:
+async def custom_keys(session: AsyncSession, condition: ColumnElement[bool] | None = None) -> list[str]:
     """Every custom field name among the exported contacts (one scan; a column each in the file)."""
     key = func.jsonb_object_keys(Contact.custom_fields).column_valued("key")
-    query = select(key).select_from(Contact).where(condition).distinct().order_by(key).limit(MAX_CUSTOM_KEYS)
+    query = (
+        select(key)
+        .select_from(Contact)
+        .where(true() if condition is None else condition)
+        .distinct()
+        .order_by(key)
+        .limit(MAX_CUSTOM_KEYS)
+    )
     return list(await session.scalars(query))
 
 
-async def batch(session: AsyncSession, condition: ColumnElement[bool], after_id: int,
-                size: int) -> Sequence[Any]:
+async def batch(session: AsyncSession, condition: ColumnElement[bool], after_id: int, size: int) -> Sequence[Any]:
     """The next `size` contacts after `after_id`, by id: (id, *COLUMNS, custom_fields)."""
     columns = [Contact.id, *(getattr(Contact, name) for name in COLUMNS), Contact.custom_fields]
     query = select(*columns).where(condition, Contact.id > after_id).order_by(Contact.id).limit(size)

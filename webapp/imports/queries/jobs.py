@@ -28,15 +28,18 @@ async def recent_jobs(session: AsyncSession, limit: int = 20) -> Sequence[Import
     return list(await session.scalars(query))
 
 
-async def rejects_page(session: AsyncSession, job_id: int, after_line: int = 0,
-                       limit: int = 50) -> tuple[list[ImportReject], int | None]:
+async def rejects_page(
+    session: AsyncSession, job_id: int, after_line: int = 0, limit: int = 50
+) -> tuple[list[ImportReject], int | None]:
     """Rows after `after_line`, in file order, and the line to continue after (None on the last page)."""
-    rows = list(await session.scalars(
-        select(ImportReject)
-        .where(ImportReject.job_id == job_id, ImportReject.line > after_line)
-        .order_by(ImportReject.line)
-        .limit(limit + 1)
-    ))
+    rows = list(
+        await session.scalars(
+            select(ImportReject)
+            .where(ImportReject.job_id == job_id, ImportReject.line > after_line)
+            .order_by(ImportReject.line)
+            .limit(limit + 1)
+        )
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].line if more and rows else None)
@@ -46,8 +49,10 @@ async def stale_drafts(session: AsyncSession, hours: int = 24) -> list[str]:
     """Delete drafts nobody started within `hours`; their stored file names, for removing the files."""
     result = await session.execute(
         delete(ImportJob)
-        .where(ImportJob.status == ImportStatus.DRAFT.value,
-               ImportJob.created_at < text("now() - make_interval(hours => :hours)").bindparams(hours=hours))
+        .where(
+            ImportJob.status == ImportStatus.DRAFT.value,
+            ImportJob.created_at < text("now() - make_interval(hours => :hours)").bindparams(hours=hours),
+        )
         .returning(ImportJob.stored_name)
     )
     return list(result.scalars())

@@ -13,8 +13,8 @@ from collections.abc import Collection
 
 from psycopg import sql
 
-from webapp.suppression.models import EMAIL_HASH_SQL
 from webapp.contacts.models import PROFILE_FIELDS
+from webapp.suppression.models import EMAIL_HASH_SQL
 
 STAGE = "import_stage"
 
@@ -29,7 +29,9 @@ CREATE TEMP TABLE IF NOT EXISTS import_stage (
 # The repeat check, on the reader's connection: every address of the file so far with the line it
 # first appeared on, and one chunk's addresses at a time. Both live as long as that connection.
 CREATE_SEEN = "CREATE TEMP TABLE IF NOT EXISTS import_seen (key text PRIMARY KEY, line integer NOT NULL)"
-CREATE_KEYS = "CREATE TEMP TABLE IF NOT EXISTS import_keys (line integer NOT NULL, email text NOT NULL) ON COMMIT DELETE ROWS"
+CREATE_KEYS = (
+    "CREATE TEMP TABLE IF NOT EXISTS import_keys (line integer NOT NULL, email text NOT NULL) ON COMMIT DELETE ROWS"
+)
 COPY_KEYS = "COPY import_keys (line, email) FROM STDIN"
 
 # Remember a chunk's addresses (one index probe each) and return the lines whose address an earlier
@@ -46,13 +48,15 @@ SELECT k.line, (SELECT x.line FROM import_seen x WHERE x.key = lower(k.email))
 FROM import_keys k WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.line = k.line)
 """
 
-COPY_STAGE = ("COPY import_stage (line, email, first_name, last_name, phone, company, job_title, location, "
-              "tags, custom_fields, language) FROM STDIN")
+COPY_STAGE = (
+    "COPY import_stage (line, email, first_name, last_name, phone, company, job_title, location, "
+    "tags, custom_fields, language) FROM STDIN"
+)
 COPY_REJECTS = "COPY import_rejects (job_id, line, kind, email, reason, cells) FROM STDIN"
 
 # What a staged column becomes in contacts (NULL = the column was not mapped; '' = an empty cell).
 _VALUE = {
-    **{name: "coalesce(s.{0}, '')" for name in PROFILE_FIELDS},
+    **dict.fromkeys(PROFILE_FIELDS, "coalesce(s.{0}, '')"),
     "language": "coalesce(s.{0}, '')",
     "tags": "coalesce(string_to_array(nullif(s.{0}, ''), ','), '{{}}')",
     "custom_fields": "coalesce(s.{0}::jsonb, '{{}}')",
@@ -60,10 +64,11 @@ _VALUE = {
 # On update: an empty cell keeps what the contact has; tags are added to the contact's (first
 # occurrence order kept); custom fields are merged, the file's value winning.
 _UPDATE = {
-    **{name: "CASE WHEN EXCLUDED.{0} = '' THEN c.{0} ELSE EXCLUDED.{0} END" for name in PROFILE_FIELDS},
+    **dict.fromkeys(PROFILE_FIELDS, "CASE WHEN EXCLUDED.{0} = '' THEN c.{0} ELSE EXCLUDED.{0} END"),
     "language": "CASE WHEN EXCLUDED.{0} = '' THEN c.{0} ELSE EXCLUDED.{0} END",
-    "tags": ("ARRAY(SELECT t FROM unnest(c.tags || EXCLUDED.tags) WITH ORDINALITY AS u(t, n) "
-             "GROUP BY t ORDER BY min(n))"),
+    "tags": (
+        "ARRAY(SELECT t FROM unnest(c.tags || EXCLUDED.tags) WITH ORDINALITY AS u(t, n) GROUP BY t ORDER BY min(n))"
+    ),
     "custom_fields": "c.custom_fields || EXCLUDED.custom_fields",
 }
 
@@ -79,14 +84,15 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
     names = sql.SQL(", ").join(sql.Identifier(name) for name in ["email", *columns])
     values = sql.SQL(", ").join([sql.SQL("s.email"), *(sql.SQL(_VALUE[name].format(name)) for name in columns)])
     statement = sql.SQL(
-        "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s "
-        "ON CONFLICT (lower(email)) "
+        "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s ON CONFLICT (lower(email)) "
     ).format(names=names, values=values)
     if not update or not columns:
         return statement + sql.SQL("DO NOTHING RETURNING true")
     new = [sql.SQL(_UPDATE[name].format(name)) for name in columns]
     old = sql.SQL(", ").join(sql.SQL("c.") + sql.Identifier(name) for name in columns)
-    sets = sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(name), value) for name, value in zip(columns, new))
+    sets = sql.SQL(", ").join(
+        sql.SQL("{} = {}").format(sql.Identifier(name), value) for name, value in zip(columns, new, strict=True)
+    )
     return statement + sql.SQL(
         "DO UPDATE SET {sets}, last_updated = now() WHERE ({old}, 0) IS DISTINCT FROM ({new}, 0) "
         "RETURNING (c.xmax = 0)"  # xmax is 0 on a row this statement inserted
@@ -95,8 +101,9 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
 
 def count_written(statement: sql.Composable) -> sql.Composed:
     """(inserted, updated) from a statement returning one boolean per row: inserted or not."""
-    return sql.SQL("WITH w(inserted) AS ({}) SELECT count(*) FILTER (WHERE inserted), "
-                   "count(*) FILTER (WHERE NOT inserted) FROM w").format(statement)
+    return sql.SQL(
+        "WITH w(inserted) AS ({}) SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
+    ).format(statement)
 
 
 # Static list: every staged address joins the list (new contacts were inserted just before), with
@@ -151,8 +158,22 @@ SELECT id, status, mode, filename, stored_name, file_format, encoding, delimiter
        list_id, suppress_reason, total, created_by
 FROM import_jobs WHERE id = %(job_id)s
 """
-JOB_COLUMNS = ("id", "status", "mode", "filename", "stored_name", "file_format", "encoding", "delimiter",
-               "headers", "mapping", "list_id", "suppress_reason", "total", "created_by")
+JOB_COLUMNS = (
+    "id",
+    "status",
+    "mode",
+    "filename",
+    "stored_name",
+    "file_format",
+    "encoding",
+    "delimiter",
+    "headers",
+    "mapping",
+    "list_id",
+    "suppress_reason",
+    "total",
+    "created_by",
+)
 
 # The chunk size is fixed at the first start, so a rerun cuts the file at the same rows.
 START_JOB = """
@@ -188,7 +209,8 @@ NOTE_ERROR = "UPDATE import_jobs SET error = %(error)s, updated_at = now() WHERE
 
 GIVE_UP = """
 UPDATE import_jobs SET status = 'failed', finished_at = now(), updated_at = now(),
-  error = 'Stopped after ' || %(attempts)s::text || ' attempts. ' || replace(error, 'Interrupted, will retry: ', 'Last error: ')
+  error = 'Stopped after ' || %(attempts)s::text || ' attempts. '
+          || replace(error, 'Interrupted, will retry: ', 'Last error: ')
 WHERE id = %(job_id)s AND status IN ('queued', 'running')
 """
 

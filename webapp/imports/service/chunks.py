@@ -58,8 +58,15 @@ def _reject(record: Record, kind: str, email: str, reason: str) -> tuple[Any, ..
 class Chunker:
     """Chunks of `chunk_rows` rows; the ones numbered in `loaded` only feed the repeat check."""
 
-    def __init__(self, conn: psycopg.Connection, reader: RecordReader, converter: RowConverter, chunk_rows: int,
-                 loaded: Collection[int] = (), estimated_total: int = 0) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        reader: RecordReader,
+        converter: RowConverter,
+        chunk_rows: int,
+        loaded: Collection[int] = (),
+        estimated_total: int = 0,
+    ) -> None:
         self.conn, self.reader, self.converter = conn, reader, converter
         self.chunk_rows, self.loaded, self.estimated_total = max(1, chunk_rows), set(loaded), estimated_total
         self.records = 0  # rows of the file read so far (all of them once iteration has ended)

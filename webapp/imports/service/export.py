@@ -13,20 +13,20 @@ import io
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.db import get_sessionmaker
 from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList
-from webapp.imports.queries import export as queries
 from webapp.contacts.queries.table import ContactFilter
+from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
-from webapp.lists.queries.conditions import list_condition
 from webapp.core.validation import is_valid_id
+from webapp.imports.queries import export as queries
+from webapp.lists.models import EmailList
+from webapp.lists.queries.conditions import list_condition
 
 BATCH = 5000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -55,11 +55,16 @@ class Export:
             yield out.getvalue().encode()
 
     def _cells(self, row: Any) -> list[str]:
-        values = dict(zip(queries.COLUMNS, row[1:]))
+        values = dict(zip(queries.COLUMNS, row[1:-1], strict=True))  # (id, *COLUMNS, custom_fields)
         cells = [_guard(values["email"]), *(_guard(values[name]) for name in queries.COLUMNS[1:7])]
-        cells += [", ".join(values["tags"]), values["language"], values["status"],
-                  "true" if values["is_active"] else "false",
-                  values["date_added"].isoformat(timespec="seconds"), values["last_updated"].isoformat(timespec="seconds")]
+        cells += [
+            ", ".join(values["tags"]),
+            values["language"],
+            values["status"],
+            "true" if values["is_active"] else "false",
+            values["date_added"].isoformat(timespec="seconds"),
+            values["last_updated"].isoformat(timespec="seconds"),
+        ]
         custom = row[-1] or {}
         cells += [_guard(_text(custom.get(key))) for key in self.custom_keys]
         return cells
@@ -87,10 +92,11 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "list"
 
 
-async def prepare(session: AsyncSession, filters: ContactFilter | None = None, list_id: int | None = None,
-                  now: datetime | None = None) -> Export:
+async def prepare(
+    session: AsyncSession, filters: ContactFilter | None = None, list_id: int | None = None, now: datetime | None = None
+) -> Export:
     """Everything about an export that can fail (an unknown list) before the first byte is sent."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     day = now.strftime("%Y%m%d")
     parts: list[ColumnElement[bool]] = []
     filename = f"contacts-{day}.csv"
@@ -104,4 +110,3 @@ async def prepare(session: AsyncSession, filters: ContactFilter | None = None, l
         parts.append(where)  # the contacts page's search and filters, as it applies them
     condition = and_(true(), *parts)
     return Export(condition, await queries.custom_keys(session, condition), filename)
-

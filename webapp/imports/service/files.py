@@ -29,8 +29,12 @@ from typing import IO, Any
 CSV, XLSX = "csv", "xlsx"
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
-ENCODING_NAMES = {"utf-8-sig": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252 (Latin-1)",
-                  "latin-1": "ISO-8859-1 (Latin-1)"}
+ENCODING_NAMES = {
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252 (Latin-1)",
+    "latin-1": "ISO-8859-1 (Latin-1)",
+}
 SAMPLE_BYTES = 64 * 1024
 PREVIEW_ROWS = 10
 MAX_COLUMNS = 200
@@ -70,6 +74,7 @@ class FileSummary:
 
 
 # ---- detection -----------------------------------------------------------------------------
+
 
 def detect_encoding(path: Path) -> str:
     with open(path, "rb") as f:
@@ -152,6 +157,7 @@ def detect_format(path: Path, filename: str) -> FileFormat:
 
 # ---- reading -------------------------------------------------------------------------------
 
+
 class RecordReader:
     """Every non-blank row of the file, header first, with its line number. `position` is how far
     into the file (bytes) reading has got, for progress while the total is unknown."""
@@ -203,7 +209,7 @@ class RecordReader:
             self.declared_rows = sheet.max_row or 0
             sheet.reset_dimensions()  # some writers store wrong dimensions; read every row there is
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = [_cell_text(v) for v in values[:MAX_COLUMNS + 1]]
+                cells = [_cell_text(v) for v in values[: MAX_COLUMNS + 1]]
                 while cells and not cells[-1]:
                     cells.pop()
                 if any(cell.strip() for cell in cells):

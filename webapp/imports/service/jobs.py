@@ -18,15 +18,15 @@ from typing import IO, Any
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.lists.models import EmailList, ListType
+from webapp.core.config import get_settings
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.validation import is_valid_id
 from webapp.imports.models import ImportJob, ImportMode, ImportStatus
 from webapp.imports.queries import jobs as queries
-from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.imports.service.files import FileSummary, UnreadableFile, summarise
 from webapp.imports.service.rows import CUSTOM, FIELDS, check_mapping, guess_mapping
+from webapp.lists.models import EmailList, ListType
 from webapp.suppression.service.suppression import REASONS
-from webapp.core.validation import is_valid_id
-from webapp.core.config import get_settings
 
 MODES = {
     ImportMode.ADD.value: "Add new contacts only (existing ones are left as they are)",
@@ -54,8 +54,14 @@ def _clean_filename(raw: str) -> str:
     return name[:FILENAME_MAX] or "upload.csv"
 
 
-async def create_draft(session: AsyncSession, source: IO[bytes], filename: str, created_by: str,
-                       field: str = "file", list_id: int | None = None) -> ImportJob:
+async def create_draft(
+    session: AsyncSession,
+    source: IO[bytes],
+    filename: str,
+    created_by: str,
+    field: str = "file",
+    list_id: int | None = None,
+) -> ImportJob:
     """Store an uploaded file and read its columns. ValidationFailed({field: why}) if it cannot be
     imported. With a static list's id, the mapping step starts in "add to a list" mode for that list."""
     filename = _clean_filename(filename)
@@ -80,9 +86,16 @@ async def create_draft(session: AsyncSession, source: IO[bytes], filename: str, 
         path.unlink(missing_ok=True)
         raise
     job = ImportJob(
-        status=ImportStatus.DRAFT.value, filename=filename, stored_name=stored, file_format=summary.fmt.kind,
-        file_size=size, encoding=summary.fmt.encoding, delimiter=summary.fmt.delimiter, headers=summary.headers,
-        mapping=guess_mapping(summary.headers, await queries.custom_keys(session)), total=summary.estimated_rows,
+        status=ImportStatus.DRAFT.value,
+        filename=filename,
+        stored_name=stored,
+        file_format=summary.fmt.kind,
+        file_size=size,
+        encoding=summary.fmt.encoding,
+        delimiter=summary.fmt.delimiter,
+        headers=summary.headers,
+        mapping=guess_mapping(summary.headers, await queries.custom_keys(session)),
+        total=summary.estimated_rows,
         created_by=created_by[:320],
     )
     preset = await session.get(EmailList, list_id) if list_id is not None and is_valid_id(list_id) else None
@@ -108,8 +121,16 @@ async def preview(job: ImportJob, rows: int = 10) -> FileSummary:
         raise Conflict("The uploaded file is no longer there; upload it again.") from None
 
 
-async def start(session: AsyncSession, job: ImportJob, mapping: Sequence[str], mode: Any, list_id: Any = None,
-                reason: Any = None, *, field_of: Any = None) -> ImportJob:
+async def start(
+    session: AsyncSession,
+    job: ImportJob,
+    mapping: Sequence[str],
+    mode: Any,
+    list_id: Any = None,
+    reason: Any = None,
+    *,
+    field_of: Any = None,
+) -> ImportJob:
     """Check the mapping and mode and queue the job (committed). Problems come back all at once as
     ValidationFailed keyed by field: "mode", "list_id", "reason", and for the mapping field_of(key)
     of the column's index, "email" (no column is the address) or "custom" (by default "map_<i>",
@@ -150,7 +171,9 @@ async def _list_for(session: AsyncSession, mode: str, raw: Any, errors: dict[str
     if email_list is None or not email_list.is_active:
         errors["list_id"] = "Choose the list to add the contacts to."
     elif email_list.list_type != ListType.STATIC.value:
-        errors["list_id"] = f"'{email_list.name}' is a {email_list.list_type} list: contacts are added to static lists only."
+        errors["list_id"] = (
+            f"'{email_list.name}' is a {email_list.list_type} list: contacts are added to static lists only."
+        )
     return email_list if "list_id" not in errors else None
 
 
@@ -170,11 +193,21 @@ def mapping_by_header(job: ImportJob, raw: Any) -> list[str]:
     targets = [""] * len(job.headers)
     for header, target in raw.items():
         if header not in job.headers:
-            raise ValidationFailed({"mapping": f"The file has no column '{str(header)[:100]}'; its columns are: "
-                                               + ", ".join(job.headers[:50]) + "."})
+            raise ValidationFailed(
+                {
+                    "mapping": f"The file has no column '{str(header)[:100]}'; its columns are: "
+                    + ", ".join(job.headers[:50])
+                    + "."
+                }
+            )
         if not isinstance(target, str) or not (target in FIELDS or target == "ignore" or target.startswith(CUSTOM)):
-            raise ValidationFailed({"mapping": f"'{str(target)[:100]}' (for column '{header}') is not a field: use one of "
-                                               + ", ".join(FIELDS) + ", custom:<name> or ignore."})
+            raise ValidationFailed(
+                {
+                    "mapping": f"'{str(target)[:100]}' (for column '{header}') is not a field: use one of "
+                    + ", ".join(FIELDS)
+                    + ", custom:<name> or ignore."
+                }
+            )
         targets[job.headers.index(header)] = "" if target == "ignore" else target
     return targets
 

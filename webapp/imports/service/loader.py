@@ -23,13 +23,13 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from webapp.core.config import get_settings
 from webapp.imports.models import ImportMode
 from webapp.imports.queries import load as q
 from webapp.imports.service import progress as import_progress
 from webapp.imports.service.chunks import Chunk, Chunker
 from webapp.imports.service.files import FileFormat, RecordReader, UnreadableFile
 from webapp.imports.service.rows import RowConverter
-from webapp.core.config import get_settings
 
 _DONE = object()
 
@@ -61,7 +61,7 @@ def run_import(job_id: int) -> str:
             conn.rollback()
             return ""
         conn.commit()
-        job = dict(zip(q.JOB_COLUMNS, row))
+        job = dict(zip(q.JOB_COLUMNS, row, strict=True))
         job["chunk_rows"], job["loaded_chunks"] = started
         import_progress.publish(job_id)
         run = _Run(conn, job, settings.upload_dir / job["stored_name"], max(1, settings.loaders))
@@ -101,14 +101,19 @@ class _Run:
         job = self.job
         if not self.path.exists():
             return self.fail("The uploaded file is no longer there (is the upload directory shared with the workers?).")
-        if job["mode"] == ImportMode.LIST and not self.conn.execute(q.STATIC_LIST, {"list_id": job["list_id"]}).fetchone():
+        if (
+            job["mode"] == ImportMode.LIST
+            and not self.conn.execute(q.STATIC_LIST, {"list_id": job["list_id"]}).fetchone()
+        ):
             return self.fail("The list to add the contacts to was deleted, or is not a static list.")
         converter = RowConverter(job["mapping"], job["mode"], len(job["headers"]))
         reader = RecordReader(self.path, FileFormat(job["file_format"], job["encoding"], job["delimiter"]))
         chunker = Chunker(self.conn, reader, converter, job["chunk_rows"], job["loaded_chunks"], job["total"])
         statement = _contacts_statement(job["mode"], converter.mapped)
-        threads = [threading.Thread(target=self._loader, args=(statement,), name=f"import-loader-{n}", daemon=True)
-                   for n in range(self.loaders)]
+        threads = [
+            threading.Thread(target=self._loader, args=(statement,), name=f"import-loader-{n}", daemon=True)
+            for n in range(self.loaders)
+        ]
         for thread in threads:
             thread.start()
         try:
@@ -157,7 +162,7 @@ class _Run:
                     if item is _DONE:
                         return
                     self._load(conn, statement, item)
-        except BaseException as exc:  # noqa: BLE001 - the calling thread raises it
+        except BaseException as exc:
             self.errors.append(exc)
             self.stop.set()
 
@@ -172,12 +177,20 @@ class _Run:
             with cur.copy(q.COPY_REJECTS) as copy:
                 for reject in chunk.rejects:
                     copy.write_row((job["id"], *reject))
-        advanced = cur.execute(q.ADVANCE_JOB, {
-            "job_id": job["id"], "chunk": chunk.number, "records": chunk.records, "inserted": inserted,
-            "updated": updated, "skipped": chunk.staged - inserted - updated + chunk.duplicates,
-            "duplicates": chunk.duplicates, "rejected": len(chunk.rejects) - chunk.duplicates,
-            "total": chunk.estimated_total,
-        }).fetchone()
+        advanced = cur.execute(
+            q.ADVANCE_JOB,
+            {
+                "job_id": job["id"],
+                "chunk": chunk.number,
+                "records": chunk.records,
+                "inserted": inserted,
+                "updated": updated,
+                "skipped": chunk.staged - inserted - updated + chunk.duplicates,
+                "duplicates": chunk.duplicates,
+                "rejected": len(chunk.rejects) - chunk.duplicates,
+                "total": chunk.estimated_total,
+            },
+        ).fetchone()
         if advanced is None:
             conn.rollback()
             raise RuntimeError(f"import job {job['id']}: chunk {chunk.number} was loaded by another runner")

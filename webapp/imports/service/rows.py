@@ -19,22 +19,34 @@ from email_validator import EmailNotValidError
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
 from email_validator.syntax import validate_email_domain_name
 
-from webapp.imports.models import ImportMode
 from webapp.contacts.service import MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
 from webapp.core.validation import CUSTOM_FIELD_NAME, TAG_MAX_LENGTH, normalize_email
+from webapp.imports.models import ImportMode
 
 CUSTOM = "custom:"
 IGNORE = ""
 # Contact fields a column can fill, in the order the mapping menu offers them.
 FIELDS: dict[str, str] = {
-    "email": "Email", **{name: label for name, (label, _) in TEXT_FIELDS.items()},
-    "tags": "Tags", "language": "Language",
+    "email": "Email",
+    **{name: label for name, (label, _) in TEXT_FIELDS.items()},
+    "tags": "Tags",
+    "language": "Language",
 }
 # What the staging table holds per row after the line number (see queries/imports.py).
 STAGE_COLUMNS = ("email", *TEXT_FIELDS, "tags", "custom_fields", "language")
 SYNONYMS: dict[str, set[str]] = {
-    "email": {"email", "e mail", "email address", "e mail address", "mail", "emailaddress", "correo",
-              "correo electronico", "email addr", "mail address"},
+    "email": {
+        "email",
+        "e mail",
+        "email address",
+        "e mail address",
+        "mail",
+        "emailaddress",
+        "correo",
+        "correo electronico",
+        "email addr",
+        "mail address",
+    },
     "first_name": {"first name", "firstname", "first", "given name", "forename", "nombre"},
     "last_name": {"last name", "lastname", "surname", "family name", "last", "apellido", "apellidos"},
     "phone": {"phone", "telephone", "phone number", "mobile", "mobile phone", "cell", "tel", "telefono"},
@@ -93,7 +105,7 @@ def check_mapping(targets: Sequence[str], headers: Sequence[str], mode: str) -> 
         if target == IGNORE:
             continue
         if target.startswith(CUSTOM):
-            name = target[len(CUSTOM):]
+            name = target[len(CUSTOM) :]
             customs += 1
             if not CUSTOM_FIELD_NAME.match(name):
                 errors[index] = "Name the custom field with letters, digits and underscores, starting with a letter."
@@ -117,6 +129,7 @@ def check_mapping(targets: Sequence[str], headers: Sequence[str], mode: str) -> 
 
 
 # ---- addresses -----------------------------------------------------------------------------
+
 
 class EmailNormalizer:
     """normalize_email() with a fast path: same answers, a fraction of the time for plain addresses."""
@@ -157,6 +170,7 @@ class EmailNormalizer:
 
 # ---- rows ----------------------------------------------------------------------------------
 
+
 class RowRejected(ValueError):
     """The row cannot be imported; the message says why."""
 
@@ -182,17 +196,28 @@ class RowConverter:
         targets = list(self.targets) + [IGNORE] * max(0, self.width - len(self.targets))
         slot = {name: i for i, name in enumerate(STAGE_COLUMNS)}
         self.email_index = targets.index("email")
-        self.text_fields = [] if only_email else [
-            (i, slot[t], TEXT_FIELDS[t][0], TEXT_FIELDS[t][1]) for i, t in enumerate(targets) if t in TEXT_FIELDS
-        ]
+        self.text_fields = (
+            []
+            if only_email
+            else [(i, slot[t], TEXT_FIELDS[t][0], TEXT_FIELDS[t][1]) for i, t in enumerate(targets) if t in TEXT_FIELDS]
+        )
         self.tag_indexes = [] if only_email else [i for i, t in enumerate(targets) if t == "tags"]
-        self.custom = [] if only_email else [
-            (i, t[len(CUSTOM):], _json_string(t[len(CUSTOM):]) + ":") for i, t in enumerate(targets) if t.startswith(CUSTOM)
-        ]
+        self.custom = (
+            []
+            if only_email
+            else [
+                (i, t[len(CUSTOM) :], _json_string(t[len(CUSTOM) :]) + ":")
+                for i, t in enumerate(targets)
+                if t.startswith(CUSTOM)
+            ]
+        )
         self.language_index = -1 if only_email or "language" not in targets else targets.index("language")
         self.normalise_email = EmailNormalizer()
-        self.mapped = {"email"} if only_email else (
-            {t for t in targets if t in FIELDS} | ({"custom_fields"} if self.custom else set()))
+        self.mapped = (
+            {"email"}
+            if only_email
+            else ({t for t in targets if t in FIELDS} | ({"custom_fields"} if self.custom else set()))
+        )
         self.empty = [None] * len(STAGE_COLUMNS)
         for column in self.mapped:
             self.empty[slot[column]] = "{}" if column == "custom_fields" else ""
@@ -203,8 +228,10 @@ class RowConverter:
         if len(cells) < width:
             cells = cells + [""] * (width - len(cells))
         elif len(cells) > width and any(c.strip() for c in cells[width:]):
-            raise RowRejected(f"This row has {len(cells)} values but the file has {width} columns "
-                              "(a value containing the delimiter without quotes around it?).")
+            raise RowRejected(
+                f"This row has {len(cells)} values but the file has {width} columns "
+                "(a value containing the delimiter without quotes around it?)."
+            )
         raw_email = cells[self.email_index]
         if not raw_email.strip():
             raise RowRejected("The email address is empty.")

@@ -10,19 +10,17 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts.queries.table import page
+from webapp.core.access import EDITORS_ONLY
+from webapp.core.config import get_settings
+from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, form_ids
-from webapp.lists.pages.segments import segment_summary
 from webapp.core.template_helpers import query
 from webapp.lists.models import ListType
-from webapp.staff.models import Role
-from webapp.contacts.queries.table import page
+from webapp.lists.pages.segments import segment_summary
 from webapp.lists.service import lists
 from webapp.lists.service import segments as segment_lists
-from webapp.core.errors import Conflict, ValidationFailed
 from webapp.lists.service.lists import PasteReport
-from webapp.core.config import get_settings
-
-EDITOR_FORM = {"role": Role.EDITOR.value}  # pages that are only a form for changing something: not for viewers
 
 
 def _list_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -34,14 +32,20 @@ def _list_values(data: dict[str, Any]) -> dict[str, Any]:
         "list_type": data.get("list_type") or ListType.STATIC.value,
     }
     if data.get("signup_shown"):  # the form had the public sign-up section (unticked boxes are not sent)
-        values |= {"is_public": bool(data.get("is_public")), "double_opt_in": bool(data.get("double_opt_in")),
-                   "consent_text": data.get("consent_text", "")}
+        values |= {
+            "is_public": bool(data.get("is_public")),
+            "double_opt_in": bool(data.get("double_opt_in")),
+            "consent_text": data.get("consent_text", ""),
+        }
     return values
 
 
 def _signup_values(email_list: Any) -> dict[str, Any]:
-    return {"is_public": email_list.is_public, "double_opt_in": email_list.double_opt_in,
-            "consent_text": email_list.consent_text}
+    return {
+        "is_public": email_list.is_public,
+        "double_opt_in": email_list.double_opt_in,
+        "consent_text": email_list.consent_text,
+    }
 
 
 def _form(email_list: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -69,9 +73,11 @@ class ListsController(Controller):
     @get("/", name="lists")
     async def index(self, db: AsyncSession) -> Template:
         by_name = await lists.all_lists(db)
-        return Template("lists/index.html", context={"lists": sorted(by_name, key=lambda l: not l.is_active)})
+        return Template(
+            "lists/index.html", context={"lists": sorted(by_name, key=lambda email_list: not email_list.is_active)}
+        )
 
-    @get("/new", opt=EDITOR_FORM)
+    @get("/new", opt=EDITORS_ONLY)
     async def new(self) -> Template:
         return _form(None, {"list_type": ListType.STATIC.value, "double_opt_in": True}, {})
 
@@ -90,15 +96,26 @@ class ListsController(Controller):
         return await self._detail(request, db, list_id, cursor)
 
     async def _detail(
-        self, request: HTMXRequest, db: AsyncSession, list_id: int, cursor: str | None = None, *,
-        pasted: str = "", paste_errors: dict[str, str] | None = None, report: PasteReport | None = None,
+        self,
+        request: HTMXRequest,
+        db: AsyncSession,
+        list_id: int,
+        cursor: str | None = None,
+        *,
+        pasted: str = "",
+        paste_errors: dict[str, str] | None = None,
+        report: PasteReport | None = None,
         status_code: int = 200,
     ) -> Template:
         email_list = await lists.get_list(db, list_id)
         members = await page(db, segment_lists.members_filter(email_list), cursor=cursor)
         context = {
-            "email_list": email_list, "members": members, "cursor": cursor or "",
-            "pasted": pasted, "paste_errors": paste_errors or {}, "report": report,
+            "email_list": email_list,
+            "members": members,
+            "cursor": cursor or "",
+            "pasted": pasted,
+            "paste_errors": paste_errors or {},
+            "report": report,
             "public_url": get_settings().server.public_url,
         }
         if request.htmx.target == "list-members" and not request.htmx.history_restore_request:
@@ -121,8 +138,9 @@ class ListsController(Controller):
         flash(request, _summary(report), "success" if report.added or report.already else "error")
         retry = "\n".join(r.text for r in report.rejected)
         nothing_valid = not (report.added or report.already)
-        return await self._detail(request, db, list_id, pasted=retry, report=report,
-                                  status_code=422 if nothing_valid else 200)
+        return await self._detail(
+            request, db, list_id, pasted=retry, report=report, status_code=422 if nothing_valid else 200
+        )
 
     @post("/{list_id:int}/members/remove")
     async def remove_members(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
@@ -138,11 +156,16 @@ class ListsController(Controller):
         flash(request, f"Removed {removed:,} contact{'s' if removed != 1 else ''} from the list.", "success")
         return after_change(request, back)
 
-    @get("/{list_id:int}/edit", opt=EDITOR_FORM)
+    @get("/{list_id:int}/edit", opt=EDITORS_ONLY)
     async def edit(self, db: AsyncSession, list_id: int) -> Template:
         email_list = await lists.get_list(db, list_id)
-        values = {"name": email_list.name, "description": email_list.description,
-                  "tags": ", ".join(email_list.tags), "list_type": email_list.list_type, **_signup_values(email_list)}
+        values = {
+            "name": email_list.name,
+            "description": email_list.description,
+            "tags": ", ".join(email_list.tags),
+            "list_type": email_list.list_type,
+            **_signup_values(email_list),
+        }
         return _form(email_list, values, {})
 
     @post("/{list_id:int}/edit")
@@ -165,7 +188,7 @@ class ListsController(Controller):
         flash(request, "List archived. Restore it any time." if archiving else "List restored.", "success")
         return after_change(request, f"/lists/{list_id}")
 
-    @get("/{list_id:int}/delete", opt=EDITOR_FORM)
+    @get("/{list_id:int}/delete", opt=EDITORS_ONLY)
     async def confirm_delete(self, db: AsyncSession, list_id: int) -> Template:
         return Template("lists/delete.html", context={"email_list": await lists.get_list(db, list_id)})
 

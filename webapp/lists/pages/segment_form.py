@@ -96,8 +96,12 @@ def _node_tree(groups: set[str], conditions: set[str], fields: dict) -> dict[str
     nodes: dict[str, dict[str, Any]] = {}
     for path in sorted(groups | conditions, key=_sort_key):
         is_group = path in groups
-        node = {"path": path, "group": is_group, "data": fields.get(("g" if is_group else "c", path), {}),
-                "children": []}
+        node = {
+            "path": path,
+            "group": is_group,
+            "data": fields.get(("g" if is_group else "c", path), {}),
+            "children": [],
+        }
         if path == ROOT:
             nodes[path] = node
             continue
@@ -138,8 +142,14 @@ def _apply(root: dict[str, Any], action: str) -> None:
     if not node["group"]:
         return
     operator = _operator(node["data"])
-    node["children"].append({"path": None, "group": verb == "add-group", "children": [],
-                             "new": new_group(operator) if verb == "add-group" else new_condition()})
+    node["children"].append(
+        {
+            "path": None,
+            "group": verb == "add-group",
+            "children": [],
+            "new": new_group(operator) if verb == "add-group" else new_condition(),
+        }
+    )
 
 
 def _operator(data: dict[str, Any]) -> str:
@@ -214,7 +224,7 @@ def _encode_group(group: Mapping[str, Any], path: str, fields: list[tuple[str, s
         field = str(item.get("field", ""))
         spec = spec_for(field)
         if field.startswith(CUSTOM_PREFIX):
-            fields += [(f"c-{child}-field", CUSTOM), (f"c-{child}-key", field[len(CUSTOM_PREFIX):])]
+            fields += [(f"c-{child}-field", CUSTOM), (f"c-{child}-key", field[len(CUSTOM_PREFIX) :])]
         else:
             fields.append((f"c-{child}-field", field))
         op = str(item.get("op", ""))

@@ -114,8 +114,9 @@ def build_view(rules: Any, errors: Mapping[str, dict[str, str]] | None = None) -
 
 def _group(raw: Mapping[str, Any], path: str, depth: int, pending: dict[str, dict[str, str]]) -> GroupView:
     operator = raw.get("operator")
-    view = GroupView(path, operator.upper() if isinstance(operator, str) else "AND", depth,
-                     errors=pending.pop(path, {}))
+    view = GroupView(
+        path, operator.upper() if isinstance(operator, str) else "AND", depth, errors=pending.pop(path, {})
+    )
     items = raw.get("conditions")
     for index, item in enumerate(items if isinstance(items, list) else []):
         child = f"{path}.{index}"
@@ -131,15 +132,26 @@ def _condition(raw: Mapping[str, Any], path: str, errors: dict[str, str]) -> Con
     spec = spec_for(name)
     custom = name.startswith(CUSTOM_PREFIX)
     if custom and "field" in errors:
-        key = name[len(CUSTOM_PREFIX):]
-        errors["field"] = ("Enter the custom field's name." if not key else
-                           "A custom field name has letters, digits and _ and does not start with a digit.")
+        key = name[len(CUSTOM_PREFIX) :]
+        errors["field"] = (
+            "Enter the custom field's name."
+            if not key
+            else "A custom field name has letters, digits and _ and does not start with a digit."
+        )
     op = raw.get("op") if isinstance(raw.get("op"), str) else ""
-    return ConditionView(path, CUSTOM if custom else name, name[len(CUSTOM_PREFIX):] if custom else "",
-                         op, raw.get("value"), spec, errors)
+    return ConditionView(
+        path,
+        CUSTOM if custom else name,
+        name[len(CUSTOM_PREFIX) :] if custom else "",
+        op,
+        raw.get("value"),
+        spec,
+        errors,
+    )
 
 
 # ---- rules in words -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Names:
@@ -155,7 +167,9 @@ def referenced_ids(rules: Any) -> tuple[set[int], set[int]]:
         value = item.get("value")
         if item.get("field") == "list" and isinstance(value, list):
             lists |= {x for x in value if isinstance(x, int) and not isinstance(x, bool)}
-        elif item.get("field") == "engagement" and isinstance(value, int) and not str(item.get("op")).endswith("_within"):
+        elif (
+            item.get("field") == "engagement" and isinstance(value, int) and not str(item.get("op")).endswith("_within")
+        ):
             campaigns.add(value)
     return lists, campaigns
 
@@ -174,9 +188,11 @@ def describe(rules: Any, names: Names, *, top: bool = True) -> str:
         return ""
     operator = str(rules.get("operator", "AND")).upper()
     parts = [
-        describe(item, names, top=False) if isinstance(item, Mapping) and "conditions" in item
+        describe(item, names, top=False)
+        if isinstance(item, Mapping) and "conditions" in item
         else _condition_words(item, names)
-        for item in rules.get("conditions") or [] if isinstance(item, Mapping)
+        for item in rules.get("conditions") or []
+        if isinstance(item, Mapping)
     ]
     if not parts:
         return "all contacts" if operator == "AND" else "no contacts"
@@ -190,7 +206,7 @@ def _condition_words(item: Mapping[str, Any], names: Names) -> str:
     op = str(item.get("op", ""))
     if spec is None or op not in spec.ops:
         return f"{name} {op}"
-    label = f"{name[len(CUSTOM_PREFIX):]} (custom field)" if spec.kind == "custom" else spec.label
+    label = f"{name[len(CUSTOM_PREFIX) :]} (custom field)" if spec.kind == "custom" else spec.label
     words = op_label(spec, op)
     value = item.get("value")
     if " N " in f" {words} ":

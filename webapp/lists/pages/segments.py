@@ -19,19 +19,18 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts.models import Contact
+from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors
+from webapp.lists.models import EmailList, ListType
 from webapp.lists.pages.segment_form import ID, parse_form
 from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
-from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList, ListType
-from webapp.staff.models import Role
 from webapp.lists.queries import choices as segment_choices
-from webapp.lists.service import lists
-from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.lists.service.segments import count_rules, preview_rules, refresh_count
 from webapp.lists.schemas.rules import FIELDS, parse_rules
+from webapp.lists.service import lists
+from webapp.lists.service.segments import count_rules, preview_rules, refresh_count
 
-EDITOR = {"role": Role.EDITOR.value}
 SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
 BUILDER_URL = "/lists/segments/builder"
 COUNT_URL = "/lists/segments/count"
@@ -51,8 +50,13 @@ class Draft:
 
     @classmethod
     def of(cls, email_list: EmailList) -> Draft:
-        return cls(email_list.name, email_list.description, email_list.list_type, email_list.parent_list_id,
-                   email_list.rules or {"operator": "AND", "conditions": []})
+        return cls(
+            email_list.name,
+            email_list.description,
+            email_list.list_type,
+            email_list.parent_list_id,
+            email_list.rules or {"operator": "AND", "conditions": []},
+        )
 
     @property
     def parent(self) -> int | None:
@@ -79,7 +83,9 @@ def _draft(data: dict[str, Any], email_list: EmailList | None) -> Draft:
     parent = _text(data, "parent_list_id").strip()
     list_type = email_list.list_type if email_list else _text(data, "list_type") or ListType.DYNAMIC.value
     return Draft(
-        name=_text(data, "name"), description=_text(data, "description"), list_type=list_type,
+        name=_text(data, "name"),
+        description=_text(data, "description"),
+        list_type=list_type,
         parent_list_id=int(parent) if ID.match(parent) and int(parent) > 0 else None,
         rules=parse_form(data, _text(data, "action") or None),
     )
@@ -102,24 +108,44 @@ async def _choices(db: AsyncSession) -> dict[str, Any]:
         "static_lists": await segment_choices.static_lists(db),
         "campaigns": await segment_choices.sent_campaigns(db),
         "custom_keys": await segment_choices.custom_field_keys(db),
-        "fields": FIELDS, "field_groups": FIELD_GROUPS, "statuses": FIELDS["status"].choices,
+        "fields": FIELDS,
+        "field_groups": FIELD_GROUPS,
+        "statuses": FIELDS["status"].choices,
     }
 
 
-async def _context(db: AsyncSession, request: HTMXRequest, draft: Draft, email_list: EmailList | None,
-                   outcome: Outcome, errors: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+async def _context(
+    db: AsyncSession,
+    request: HTMXRequest,
+    draft: Draft,
+    email_list: EmailList | None,
+    outcome: Outcome,
+    errors: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
     rows = {**outcome.rows, **(errors or {})}
     readonly = not request.user.can(Role.EDITOR)
     return {
-        "email_list": email_list, "draft": draft, "outcome": outcome, "readonly": readonly,
-        "tree": build_view(draft.rules, rows), "builder_url": BUILDER_URL, "count_url": COUNT_URL,
+        "email_list": email_list,
+        "draft": draft,
+        "outcome": outcome,
+        "readonly": readonly,
+        "tree": build_view(draft.rules, rows),
+        "builder_url": BUILDER_URL,
+        "count_url": COUNT_URL,
         "action": f"/lists/{email_list.id}/segment" if email_list else "/lists/segments",
         **await _choices(db),
     }
 
 
-async def _page(db: AsyncSession, request: HTMXRequest, draft: Draft, email_list: EmailList | None, *,
-                errors: dict[str, str] | None = None, status_code: int = 200) -> Template:
+async def _page(
+    db: AsyncSession,
+    request: HTMXRequest,
+    draft: Draft,
+    email_list: EmailList | None,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Template:
     rows, fields = row_errors(errors or {})
     outcome = await _evaluate(db, draft)
     if rows and outcome.problem == "":
@@ -161,7 +187,7 @@ async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, 
 class SegmentsController(Controller):
     path = "/lists"
 
-    @get("/segments/new", opt=EDITOR)
+    @get("/segments/new", opt=EDITORS_ONLY)
     async def new(self, request: HTMXRequest, db: AsyncSession) -> Template:
         return await _page(db, request, Draft(), None)
 
@@ -172,8 +198,9 @@ class SegmentsController(Controller):
             email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
         except (ValidationFailed, Conflict) as exc:
             return await _page(db, request, draft, None, errors=field_errors(exc), status_code=422)
-        flash(request, f"Segment '{email_list.name}' created: {email_list.contact_count:,} contacts match now.",
-              "success")
+        flash(
+            request, f"Segment '{email_list.name}' created: {email_list.contact_count:,} contacts match now.", "success"
+        )
         return after_change(request, f"/lists/{email_list.id}")
 
     @get("/{list_id:int}/segment")
@@ -212,5 +239,7 @@ class SegmentsController(Controller):
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
         outcome = await _evaluate(db, draft)
-        return Template("lists/segments/_count_response.html",
-                        context={"outcome": outcome, "tree": build_view(draft.rules, outcome.rows)})
+        return Template(
+            "lists/segments/_count_response.html",
+            context={"outcome": outcome, "tree": build_view(draft.rules, outcome.rows)},
+        )

@@ -8,9 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign
+from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.lists.models import EmailList, ListType
-from webapp.campaigns.models import CampaignStatus
 
 MAX_CHOICES = 500
 CUSTOM_FIELD_SAMPLE = 5000  # the newest contacts; the (date_added, id) index reads them directly
@@ -19,15 +18,23 @@ NOT_SENT = (CampaignStatus.DRAFT.value, CampaignStatus.SCHEDULED.value)
 
 
 async def static_lists(session: AsyncSession) -> list[EmailList]:
-    query = (select(EmailList).where(EmailList.list_type == ListType.STATIC.value)
-             .order_by(func.lower(EmailList.name), EmailList.id).limit(MAX_CHOICES))
+    query = (
+        select(EmailList)
+        .where(EmailList.list_type == ListType.STATIC.value)
+        .order_by(func.lower(EmailList.name), EmailList.id)
+        .limit(MAX_CHOICES)
+    )
     return list(await session.scalars(query))
 
 
 async def sent_campaigns(session: AsyncSession) -> list[tuple[int, str]]:
     """Campaigns that have recipients (anything past draft and scheduled), newest first."""
-    query = (select(Campaign.id, Campaign.name).where(Campaign.status.not_in(NOT_SENT))
-             .order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(MAX_CHOICES))
+    query = (
+        select(Campaign.id, Campaign.name)
+        .where(Campaign.status.not_in(NOT_SENT))
+        .order_by(Campaign.created_at.desc(), Campaign.id.desc())
+        .limit(MAX_CHOICES)
+    )
     return [(row.id, row.name) for row in await session.execute(query)]
 
 
@@ -49,8 +56,9 @@ async def custom_field_keys(session: AsyncSession) -> list[str]:
     return list(result.scalars())
 
 
-async def names_of(session: AsyncSession, list_ids: Iterable[int], campaign_ids: Iterable[int]
-                   ) -> tuple[dict[int, str], dict[int, str]]:
+async def names_of(
+    session: AsyncSession, list_ids: Iterable[int], campaign_ids: Iterable[int]
+) -> tuple[dict[int, str], dict[int, str]]:
     """Names of the lists and campaigns that rules refer to."""
     list_ids, campaign_ids = list(list_ids), list(campaign_ids)
     lists: dict[int, str] = {}

@@ -17,15 +17,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, cast, exists, false, func, literal, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, cast, exists, false, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Numeric, Text
 
-from webapp.contacts.models import Contact
 from webapp.campaigns.models import Delivery
+from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember, ListType
-from webapp.suppression.models import Suppression
 from webapp.lists.schemas.rules import CUSTOM_PREFIX, EMPTY_RULES, Condition, DateValue, Group, parse_rules
+from webapp.suppression.models import Suppression
 
 NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 DAY = timedelta(days=1)
@@ -33,17 +33,32 @@ DAY = timedelta(days=1)
 COLUMNS = {
     name: getattr(Contact, name)
     for name in (
-        "email", "first_name", "last_name", "phone", "company", "job_title", "location", "language",
-        "frequency", "status", "tags", "topics", "emails_sent", "emails_opened", "emails_clicked",
-        "date_added", "last_updated", "last_opened", "last_clicked",
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "company",
+        "job_title",
+        "location",
+        "language",
+        "frequency",
+        "status",
+        "tags",
+        "topics",
+        "emails_sent",
+        "emails_opened",
+        "emails_clicked",
+        "date_added",
+        "last_updated",
+        "last_opened",
+        "last_clicked",
     )
 }
 
 
 def compile_rules(group: Group, now: datetime) -> ColumnElement[bool]:
     parts = [
-        compile_rules(item, now) if isinstance(item, Group) else _condition(item, now)
-        for item in group.conditions
+        compile_rules(item, now) if isinstance(item, Group) else _condition(item, now) for item in group.conditions
     ]
     if group.operator == "AND":
         return and_(true(), *parts)
@@ -68,7 +83,9 @@ def audience_condition(lists: Iterable[EmailList], now: datetime) -> ColumnEleme
     members = [_member_of(static_ids)] if static_ids else []
     members += [list_condition(x, now) for x in lists if x.list_type != ListType.STATIC.value]
     return and_(
-        Contact.is_active, Contact.status == "active", or_(false(), *members),
+        Contact.is_active,
+        Contact.status == "active",
+        or_(false(), *members),
         ~exists().where(Suppression.email_hash == Contact.email_hash),
     )
 
@@ -92,12 +109,19 @@ def _condition(c: Condition, now: datetime) -> ColumnElement[bool]:
     if kind == "number":
         return _ordered(column, c.op, c.value)
     if kind == "choice":
-        return {"eq": lambda: column == c.value, "neq": lambda: column != c.value,
-                "in": lambda: column.in_(c.value), "not_in": lambda: column.not_in(c.value)}[c.op]()
+        return {
+            "eq": lambda: column == c.value,
+            "neq": lambda: column != c.value,
+            "in": lambda: column.in_(c.value),
+            "not_in": lambda: column.not_in(c.value),
+        }[c.op]()
     if kind == "array":
         values = cast(list(c.value), ARRAY(Text))
-        return {"has_any": lambda: column.overlap(values), "has_all": lambda: column.contains(values),
-                "has_none": lambda: ~column.overlap(values)}[c.op]()
+        return {
+            "has_any": lambda: column.overlap(values),
+            "has_all": lambda: column.contains(values),
+            "has_none": lambda: ~column.overlap(values),
+        }[c.op]()
     if kind == "date":
         return _date(column, c.op, c.value, now)
     raise AssertionError(kind)
@@ -126,7 +150,7 @@ def _like_escape(value: str) -> str:
 
 
 def _custom(c: Condition) -> ColumnElement[bool]:
-    key = c.field[len(CUSTOM_PREFIX):]
+    key = c.field[len(CUSTOM_PREFIX) :]
     raw = Contact.custom_fields[key].astext
     if c.op in ("gt", "gte", "lt", "lte"):
         if isinstance(c.value, Decimal):
@@ -137,9 +161,14 @@ def _custom(c: Condition) -> ColumnElement[bool]:
 
 
 def _ordered(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
-    return {"eq": lambda: column == value, "neq": lambda: column != value,
-            "gt": lambda: column > value, "gte": lambda: column >= value,
-            "lt": lambda: column < value, "lte": lambda: column <= value}[op]()
+    return {
+        "eq": lambda: column == value,
+        "neq": lambda: column != value,
+        "gt": lambda: column > value,
+        "gte": lambda: column >= value,
+        "lt": lambda: column < value,
+        "lte": lambda: column <= value,
+    }[op]()
 
 
 def _date(column: ColumnElement[Any], op: str, value: Any, now: datetime) -> ColumnElement[bool]:
@@ -153,14 +182,21 @@ def _date(column: ColumnElement[Any], op: str, value: Any, now: datetime) -> Col
     assert isinstance(value, DateValue)
     moment = value.resolve(now)
     if value.is_day:  # a whole day: "after the 31st" starts on the 1st
-        return {"gt": lambda: column >= moment + DAY, "gte": lambda: column >= moment,
-                "lt": lambda: column < moment, "lte": lambda: column < moment + DAY}[op]()
+        return {
+            "gt": lambda: column >= moment + DAY,
+            "gte": lambda: column >= moment,
+            "lt": lambda: column < moment,
+            "lte": lambda: column < moment + DAY,
+        }[op]()
     return _ordered(column, op, moment)
 
 
 # A delivery that reached the recipient: opening or clicking moves it on from "sent" (services/engagement.py).
 RECEIVED = ("sent", "delivered", "opened", "clicked", "unsubscribed", "complained")
-ENGAGEMENT_COLUMNS = {"opened": (Delivery.opened_at, Contact.last_opened), "clicked": (Delivery.clicked_at, Contact.last_clicked)}
+ENGAGEMENT_COLUMNS = {
+    "opened": (Delivery.opened_at, Contact.last_opened),
+    "clicked": (Delivery.clicked_at, Contact.last_clicked),
+}
 
 
 def _engagement(c: Condition, now: datetime) -> ColumnElement[bool]:

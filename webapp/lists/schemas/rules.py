@@ -38,18 +38,40 @@ ARRAY_OPS = ("has_any", "has_all", "has_none")
 CHOICE_OPS = ("eq", "neq", "in", "not_in")
 CUSTOM_OPS = ("eq", "neq", "contains", "gt", "gte", "lt", "lte", "is_set", "is_not_set")
 LIST_OPS = ("in", "not_in")
-ENGAGEMENT_OPS = ("opened", "not_opened", "clicked", "not_clicked",
-                  "opened_within", "not_opened_within", "clicked_within", "not_clicked_within")
+ENGAGEMENT_OPS = (
+    "opened",
+    "not_opened",
+    "clicked",
+    "not_clicked",
+    "opened_within",
+    "not_opened_within",
+    "clicked_within",
+    "not_clicked_within",
+)
 
 OP_LABELS = {
-    "eq": "is", "neq": "is not", "contains": "contains", "not_contains": "does not contain",
-    "starts_with": "starts with", "is_set": "is set", "is_not_set": "is empty",
-    "gt": "greater than", "gte": "at least", "lt": "less than", "lte": "at most",
-    "within_last": "in the last N days", "not_within_last": "not in the last N days",
-    "has_any": "has any of", "has_all": "has all of", "has_none": "has none of",
-    "in": "is one of", "not_in": "is none of",
-    "opened": "opened campaign", "not_opened": "received but did not open campaign",
-    "clicked": "clicked in campaign", "not_clicked": "received but did not click in campaign",
+    "eq": "is",
+    "neq": "is not",
+    "contains": "contains",
+    "not_contains": "does not contain",
+    "starts_with": "starts with",
+    "is_set": "is set",
+    "is_not_set": "is empty",
+    "gt": "greater than",
+    "gte": "at least",
+    "lt": "less than",
+    "lte": "at most",
+    "within_last": "in the last N days",
+    "not_within_last": "not in the last N days",
+    "has_any": "has any of",
+    "has_all": "has all of",
+    "has_none": "has none of",
+    "in": "is one of",
+    "not_in": "is none of",
+    "opened": "opened campaign",
+    "not_opened": "received but did not open campaign",
+    "clicked": "clicked in campaign",
+    "not_clicked": "received but did not click in campaign",
     "opened_within": "opened any campaign in the last N days",
     "not_opened_within": "opened no campaign in the last N days",
     "clicked_within": "clicked in any campaign in the last N days",
@@ -125,7 +147,7 @@ class DateValue:
 
 def field_spec(name: str) -> FieldSpec | None:
     if name.startswith(CUSTOM_PREFIX):
-        return CUSTOM_SPEC if CUSTOM_FIELD_NAME.fullmatch(name[len(CUSTOM_PREFIX):]) else None
+        return CUSTOM_SPEC if CUSTOM_FIELD_NAME.fullmatch(name[len(CUSTOM_PREFIX) :]) else None
     return FIELDS.get(name)
 
 

@@ -12,11 +12,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList, ListMember, ListType
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.lists.service.signup import SIGNUP_FIELDS, check_signup, validate_signup_fields
-from webapp.lists.service.segments import SEGMENT_FIELDS, check_segment, refresh_count, validate_segment_fields
 from webapp.core.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
+from webapp.lists.models import EmailList, ListMember, ListType
+from webapp.lists.service.segments import SEGMENT_FIELDS, check_segment, refresh_count, validate_segment_fields
+from webapp.lists.service.signup import SIGNUP_FIELDS, check_signup, validate_signup_fields
 
 MAX_PASTED_ADDRESSES = 10_000
 

@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList, ListType
-from webapp.lists.queries import segments as segment_queries
 from webapp.contacts.queries.filters import ContactFilter
 from webapp.core.errors import ValidationFailed
-from webapp.lists.schemas.rules import EMPTY_RULES, Group, parse_rules
-from webapp.lists.queries.conditions import list_condition
 from webapp.core.validation import is_valid_id
+from webapp.lists.models import EmailList, ListType
+from webapp.lists.queries import segments as segment_queries
+from webapp.lists.queries.conditions import list_condition
+from webapp.lists.schemas.rules import EMPTY_RULES, Group, parse_rules
 
 SEGMENT_FIELDS = ("rules", "parent_list_id")
 PREVIEW_SIZE = 10
@@ -83,9 +83,13 @@ async def _check_list_references(session: AsyncSession, group: Group, path: str 
         if isinstance(item, Group):
             errors |= await _check_list_references(session, item, item_path)
         elif item.field == "list":
-            found = set(await session.scalars(
-                select(EmailList.id).where(EmailList.id.in_(item.value), EmailList.list_type == ListType.STATIC.value)
-            ))
+            found = set(
+                await session.scalars(
+                    select(EmailList.id).where(
+                        EmailList.id.in_(item.value), EmailList.list_type == ListType.STATIC.value
+                    )
+                )
+            )
             missing = [str(x) for x in item.value if x not in found]
             if missing:
                 errors[f"{item_path}.value"] = f"Not a static list: {', '.join(missing)}."
@@ -103,8 +107,10 @@ async def preview_rules(session: AsyncSession, raw_rules: Any, parent_list_id: i
 
 def _condition(raw_rules: Any, parent_list_id: int | None):
     draft = EmailList(
-        id=0, list_type=ListType.SEGMENTED.value if parent_list_id else ListType.DYNAMIC.value,
-        rules=raw_rules, parent_list_id=parent_list_id,
+        id=0,
+        list_type=ListType.SEGMENTED.value if parent_list_id else ListType.DYNAMIC.value,
+        rules=raw_rules,
+        parent_list_id=parent_list_id,
     )
     return list_condition(draft, datetime.now(UTC))
 
@@ -118,7 +124,6 @@ async def refresh_count(session: AsyncSession, email_list: EmailList) -> int:
     await session.flush()
     await session.refresh(email_list)  # updated_at is set by the database
     return email_list.contact_count
-
 
 
 def members_filter(email_list: EmailList) -> ContactFilter:

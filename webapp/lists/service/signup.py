@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from webapp.lists.models import EmailList, ListType
 from webapp.core.errors import ValidationFailed
 from webapp.core.validation import bool_field, text_field
+from webapp.lists.models import EmailList, ListType
 
 SIGNUP_FIELDS = ("is_public", "double_opt_in", "consent_text")
 CONSENT_TEXT_MAX = 2000
@@ -26,7 +26,9 @@ def validate_signup_fields(data: Mapping[str, Any], values: dict[str, Any]) -> d
                 errors[name] = str(exc)
     if "consent_text" in data:
         try:
-            values["consent_text"] = text_field(data["consent_text"], "Consent text", CONSENT_TEXT_MAX).replace("\r\n", "\n")
+            values["consent_text"] = text_field(data["consent_text"], "Consent text", CONSENT_TEXT_MAX).replace(
+                "\r\n", "\n"
+            )
         except ValueError as exc:
             errors["consent_text"] = str(exc)
     return errors
@@ -36,5 +38,6 @@ def check_signup(values: Mapping[str, Any], existing: EmailList | None) -> None:
     """Only static lists take sign-ups: the others choose their members by rules."""
     list_type = existing.list_type if existing else values.get("list_type", ListType.STATIC.value)
     if values.get("is_public") and list_type != ListType.STATIC.value:
-        raise ValidationFailed({"is_public": "Only static lists can be public: the members of "
-                                             f"{list_type} lists come from their rules."})
+        raise ValidationFailed(
+            {"is_public": f"Only static lists can be public: the members of {list_type} lists come from their rules."}
+        )

@@ -10,14 +10,22 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.forms import Form, after_change
-from webapp.staff.models import Role
-from webapp.settings.service import organisation as org_settings
+from webapp.core.access import ADMIN_ONLY
 from webapp.core.errors import ValidationFailed
+from webapp.core.forms import Form, after_change
+from webapp.settings.service import organisation as org_settings
 from webapp.settings.service.organisation import OrgSettings
 
-FIELDS = ["organisation_name", "postal_address", "default_from_name", "default_from_email", "unsubscribe_mailto",
-          "dkim_domain", "dkim_selector", "subscription_topics"]
+FIELDS = [
+    "organisation_name",
+    "postal_address",
+    "default_from_name",
+    "default_from_email",
+    "unsubscribe_mailto",
+    "dkim_domain",
+    "dkim_selector",
+    "subscription_topics",
+]
 
 
 def _page(saved: OrgSettings, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -28,7 +36,7 @@ def _page(saved: OrgSettings, values: dict[str, Any], errors: dict[str, str], st
 
 class OrgSettingsController(Controller):
     path = "/settings/organisation"
-    opt = {"role": Role.ADMIN.value}  # every handler here, including ones added later
+    opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="org_settings")
     async def show(self, db: AsyncSession) -> Template:
@@ -41,8 +49,13 @@ class OrgSettingsController(Controller):
         typed = {name: data.get(name, "") for name in FIELDS}  # a cleared field is not sent at all
         try:
             updated = org_settings.validate(
-                {**typed, "dkim_private_key": data.get("dkim_private_key", ""),
-                 "dkim_remove_key": bool(data.get("dkim_remove_key"))}, current)
+                {
+                    **typed,
+                    "dkim_private_key": data.get("dkim_private_key", ""),
+                    "dkim_remove_key": bool(data.get("dkim_remove_key")),
+                },
+                current,
+            )
         except ValidationFailed as exc:
             return _page(current, typed, exc.errors, status_code=422)
         await org_settings.save(db, updated)
@@ -52,6 +65,10 @@ class OrgSettingsController(Controller):
     @post("/dkim-key")
     async def generate_dkim_key(self, request: Request, db: AsyncSession) -> Response:
         await org_settings.replace_dkim_key(db)
-        flash(request, "New DKIM key generated. Publish the DNS record below before sending; "
-                       "until then receivers cannot verify the signatures.", "success")
+        flash(
+            request,
+            "New DKIM key generated. Publish the DNS record below before sending; "
+            "until then receivers cannot verify the signatures.",
+            "success",
+        )
         return after_change(request, "/settings/organisation#dkim")

@@ -9,20 +9,39 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.access import ADMIN_ONLY
+from webapp.core.errors import ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors
-from webapp.staff.models import Role
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import smtp_servers
-from webapp.core.errors import ValidationFailed
 
-FIELDS = ["name", "host", "port", "tls_mode", "username", "rate_per_second", "rate_per_hour", "rate_per_day",
-          "max_connections", "priority"]
-NEW_SERVER = {"port": 587, "tls_mode": "starttls", "rate_per_second": 0, "rate_per_hour": 0, "rate_per_day": 0,
-              "max_connections": 5, "priority": 0, "is_active": True}
+FIELDS = [
+    "name",
+    "host",
+    "port",
+    "tls_mode",
+    "username",
+    "rate_per_second",
+    "rate_per_hour",
+    "rate_per_day",
+    "max_connections",
+    "priority",
+]
+NEW_SERVER = {
+    "port": 587,
+    "tls_mode": "starttls",
+    "rate_per_second": 0,
+    "rate_per_hour": 0,
+    "rate_per_day": 0,
+    "max_connections": 5,
+    "priority": 0,
+    "is_active": True,
+}
 
 
-def _form(server: SmtpServer | None, values: dict[str, Any], errors: dict[str, str],
-          status_code: int = 200) -> Template:
+def _form(
+    server: SmtpServer | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
     context = {"server": server, "values": values, "errors": errors, "tls_modes": smtp_servers.TLS_MODES}
     return Template("settings/smtp/form.html", context=context, status_code=status_code)
 
@@ -34,7 +53,7 @@ def _typed(data: dict[str, Any]) -> dict[str, Any]:
 
 class SmtpServersController(Controller):
     path = "/settings/smtp"
-    opt = {"role": Role.ADMIN.value}  # every handler here, including ones added later
+    opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="smtp_servers")
     async def index(self, db: AsyncSession) -> Template:
@@ -77,7 +96,9 @@ class SmtpServersController(Controller):
         await smtp_servers.record_test(db, server, result)
         if request.headers.get("hx-request"):
             servers = await smtp_servers.list_servers(db)
-            return Template("settings/smtp/_servers.html", context={"servers": servers, "tested": server, "result": result})
+            return Template(
+                "settings/smtp/_servers.html", context={"servers": servers, "tested": server, "result": result}
+            )
         flash(request, f"{server.name}: {result.message}", "success" if result.ok else "error")
         return after_change(request, "/settings/smtp")
 

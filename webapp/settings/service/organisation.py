@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.settings.models import AppSetting
 from webapp.core import secret_box
 from webapp.core.errors import ValidationFailed
 from webapp.core.validation import normalize_email, text_field
+from webapp.settings.models import AppSetting
 
 KEY = "organisation"
 DKIM_KEY_BITS = 2048
@@ -51,8 +51,11 @@ class OrgSettings:
     @property
     def missing_for_sending(self) -> list[str]:
         """What must be filled in before any campaign can go out (it is in every message's footer)."""
-        return [label for label, value in (("organisation name", self.organisation_name),
-                                           ("postal address", self.postal_address)) if not value]
+        return [
+            label
+            for label, value in (("organisation name", self.organisation_name), ("postal address", self.postal_address))
+            if not value
+        ]
 
     @property
     def dkim_dns_name(self) -> str:
@@ -85,8 +88,9 @@ async def load(session: AsyncSession) -> OrgSettings:
 
 def _pem(private_key: rsa.RSAPrivateKey) -> str:
     # PKCS#1 with \n line ends: the form dkimpy parses (it cannot read a pasted key with \r\n).
-    return private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                     serialization.NoEncryption()).decode()
+    return private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
 
 
 def _dkim_key(raw: str) -> str:
@@ -128,8 +132,13 @@ def parse_topics(raw: Any) -> tuple[str, ...]:
 def validate(data: Mapping[str, Any], current: OrgSettings) -> OrgSettings:
     errors: dict[str, str] = {}
     values = asdict(current)
-    limits = {"organisation_name": 200, "postal_address": 500, "default_from_name": 200,
-              "dkim_domain": 255, "dkim_selector": 63}
+    limits = {
+        "organisation_name": 200,
+        "postal_address": 500,
+        "default_from_name": 200,
+        "dkim_domain": 255,
+        "dkim_selector": 63,
+    }
     for name, limit in limits.items():
         if name in data:
             try:

@@ -14,10 +14,10 @@ import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.settings.models import SmtpServer
 from webapp.core import secret_box
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.validation import bool_field, is_valid_id, text_field
+from webapp.settings.models import SmtpServer
 
 TLS_MODES = {"none": "None (plain SMTP)", "starttls": "STARTTLS (usually port 587)", "tls": "TLS (usually port 465)"}
 TEST_TIMEOUT = 10.0  # seconds for the whole connection test
@@ -125,8 +125,11 @@ class ConnectionResult:
 
 async def _talk(server: SmtpServer) -> str:
     client = aiosmtplib.SMTP(
-        hostname=server.host, port=server.port, timeout=TEST_TIMEOUT,
-        use_tls=server.tls_mode == "tls", start_tls=server.tls_mode == "starttls",
+        hostname=server.host,
+        port=server.port,
+        timeout=TEST_TIMEOUT,
+        use_tls=server.tls_mode == "tls",
+        start_tls=server.tls_mode == "starttls",
     )
     greeting = await client.connect()
     try:

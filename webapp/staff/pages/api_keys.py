@@ -9,10 +9,10 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.forms import Form, after_change, field_errors
-from webapp.staff.models import Role
-from webapp.staff.service import api_keys
+from webapp.core.access import ADMIN_ONLY, Role
 from webapp.core.errors import ValidationFailed
+from webapp.core.forms import Form, after_change, field_errors
+from webapp.staff.service import api_keys
 
 
 async def _index(db: AsyncSession, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -22,7 +22,7 @@ async def _index(db: AsyncSession, values: dict[str, Any], errors: dict[str, str
 
 class ApiKeysController(Controller):
     path = "/settings/api-keys"
-    opt = {"role": Role.ADMIN.value}  # every handler here, including ones added later
+    opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="api_keys")
     async def index(self, db: AsyncSession) -> Template:
@@ -36,8 +36,12 @@ class ApiKeysController(Controller):
         except ValidationFailed as exc:
             return await _index(db, values, field_errors(exc), status_code=422)
         # Rendered, not redirected: the key must not pass through the session (flash) or a URL.
-        return Template("staff/api_keys/created.html", context={"key": key, "plain": plain},
-                        headers={"Cache-Control": "no-store"}, status_code=201)
+        return Template(
+            "staff/api_keys/created.html",
+            context={"key": key, "plain": plain},
+            headers={"Cache-Control": "no-store"},
+            status_code=201,
+        )
 
     @get("/{key_id:int}/revoke")
     async def confirm_revoke(self, db: AsyncSession, key_id: int) -> Template:

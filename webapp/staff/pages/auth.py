@@ -12,11 +12,11 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.config import Settings
 from webapp.core.deps import client_ip
+from webapp.core.errors import TooManyAttempts, ValidationFailed
 from webapp.core.redis import get_redis
 from webapp.staff.service import users
-from webapp.core.errors import TooManyAttempts, ValidationFailed
-from webapp.core.config import Settings
 
 Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 

@@ -9,22 +9,28 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.forms import Form, after_change, field_errors
-from webapp.staff.models import Role, User
-from webapp.staff.service import users
+from webapp.core.access import ADMIN_ONLY, Role
 from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.forms import Form, after_change, field_errors
+from webapp.staff.models import User
+from webapp.staff.service import users
 from webapp.staff.service.passwords import MIN_PASSWORD_LENGTH
 
 
 def _form(user: User | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
-    context = {"account": user, "values": values, "errors": errors, "roles": list(Role),
-               "min_password": MIN_PASSWORD_LENGTH}
+    context = {
+        "account": user,
+        "values": values,
+        "errors": errors,
+        "roles": list(Role),
+        "min_password": MIN_PASSWORD_LENGTH,
+    }
     return Template("staff/users/form.html", context=context, status_code=status_code)
 
 
 class UsersController(Controller):
     path = "/settings/users"
-    opt = {"role": Role.ADMIN.value}  # every handler here, including ones added later
+    opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="users")
     async def index(self, db: AsyncSession) -> Template:
@@ -61,7 +67,11 @@ class UsersController(Controller):
         try:
             await users.update_user(db, user_id, values, acting_user_id=request.user.id)
         except (ValidationFailed, Conflict) as exc:
-            return _form(user, {**values, "is_active": values["is_active"] == "true", "password": ""},
-                         field_errors(exc), status_code=422)
+            return _form(
+                user,
+                {**values, "is_active": values["is_active"] == "true", "password": ""},
+                field_errors(exc),
+                status_code=422,
+            )
         flash(request, f"Account {user.email} saved.", "success")
         return after_change(request, "/settings/users")

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.staff.models import ApiKey, Role
+from webapp.core.access import Principal, Role
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.validation import is_valid_id, text_field
+from webapp.staff.models import ApiKey
 
 KEY_PREFIX = "mr_"
 
@@ -42,7 +43,9 @@ async def create_key(session: AsyncSession, data: Mapping[str, Any], created_by_
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list(await session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc())))
+    return list(
+        await session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc()))
+    )
 
 
 async def get_key(session: AsyncSession, key_id: int) -> ApiKey:
@@ -59,11 +62,13 @@ async def revoke_key(session: AsyncSession, key_id: int) -> None:
     await session.flush()
 
 
-async def verify_key(session: AsyncSession, plain: str) -> ApiKey | None:
+async def principal_for_key(session: AsyncSession, plain: str) -> Principal | None:
+    """Who a request with this key acts as (None for an unknown or revoked key); notes its use."""
     result = await session.execute(
         update(ApiKey)
         .where(ApiKey.key_hash == _digest(plain), ApiKey.revoked_at.is_(None))
         .values(last_used_at=func.now())
         .returning(ApiKey)
     )
-    return result.scalar_one_or_none()
+    key = result.scalar_one_or_none()
+    return None if key is None else Principal(key.id, key.name, Role(key.role), via_api_key=True)

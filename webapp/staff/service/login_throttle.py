@@ -7,8 +7,8 @@ import hashlib
 
 from redis.asyncio import Redis
 
-from webapp.core.errors import TooManyAttempts
 from webapp.core.config import SecuritySettings
+from webapp.core.errors import TooManyAttempts
 
 
 def _keys(email: str, ip: str) -> tuple[str, str]:

@@ -10,12 +10,13 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.staff.models import Role, User
-from webapp.staff.service import login_throttle
-from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.staff.service.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
-from webapp.core.validation import bool_field, is_valid_id, normalize_email, text_field
+from webapp.core.access import Principal, Role
 from webapp.core.config import SecuritySettings
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.validation import bool_field, is_valid_id, normalize_email, text_field
+from webapp.staff.models import User
+from webapp.staff.service import login_throttle
+from webapp.staff.service.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
 
 SIGN_IN_FAILED = "Email or password is incorrect."
 MAX_PASSWORD_LENGTH = 1000
@@ -121,12 +122,26 @@ async def update_user(session: AsyncSession, user_id: int, data: Mapping[str, An
     return user
 
 
+async def principal_for_user(session: AsyncSession, user_id: int) -> Principal | None:
+    """Who a signed-in session acts as; None once the account is deactivated or deleted."""
+    user = await session.get(User, user_id) if is_valid_id(user_id) else None
+    if user is None or not user.is_active:
+        return None
+    return Principal(user.id, user.name or user.email, Role(user.role))
+
+
 async def ensure_first_admin(session: AsyncSession, email: str) -> str | None:
     """Create an admin with a generated password when there are no users; return that password."""
     if await session.scalar(select(func.count()).select_from(User)):
         return None
     password = secrets.token_urlsafe(12)
-    session.add(User(email=normalize_email(email), name="Administrator", role=Role.ADMIN.value,
-                     password_hash=hash_password(password)))
+    session.add(
+        User(
+            email=normalize_email(email),
+            name="Administrator",
+            role=Role.ADMIN.value,
+            password_hash=hash_password(password),
+        )
+    )
     await session.flush()
     return password

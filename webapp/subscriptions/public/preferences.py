@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.errors import NotFound
 from webapp.core.public_pages import client_ip, language_of, page
-from webapp.tracking import service as engagement
+from webapp.core.tokens import read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.subscriptions.service import preferences as preference_centre
 from webapp.subscriptions.service import subscriptions
-from webapp.core.errors import NotFound
 from webapp.subscriptions.service.preferences import FREQUENCIES, Changes
-from webapp.subscriptions.service.tokens import read_preferences_token
 from webapp.subscriptions.service.subscriptions import Request as Origin
-from webapp.core.tokens import read_token
+from webapp.subscriptions.service.tokens import read_preferences_token
+from webapp.tracking import service as engagement
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,35 @@ class PreferencesController(Controller):
     path = "/u/preferences"
     include_in_schema = False
 
-    async def _page(self, request: Request, db: AsyncSession, token: str, *, saved: str = "",
-                    requested_language: str | None = None, status_code: int = 200) -> Response:
+    async def _page(
+        self,
+        request: Request,
+        db: AsyncSession,
+        token: str,
+        *,
+        saved: str = "",
+        requested_language: str | None = None,
+        status_code: int = 200,
+    ) -> Response:
         try:
             who = await holder(db, token)
             org = await org_settings.load(db)
             view = await preference_centre.load(db, who.contact_id, org.subscription_topics)
         except NotFound:
-            return await page(db, "subscriptions/link_invalid.html", language_of(request, requested_language), status_code=404)
+            return await page(
+                db, "subscriptions/link_invalid.html", language_of(request, requested_language), status_code=404
+            )
         language = language_of(request, requested_language, view.contact.language)
-        return await page(db, "subscriptions/preferences.html", language, status_code=status_code, view=view, token=token,
-                          saved=saved, frequencies=FREQUENCIES)
+        return await page(
+            db,
+            "subscriptions/preferences.html",
+            language,
+            status_code=status_code,
+            view=view,
+            token=token,
+            saved=saved,
+            frequencies=FREQUENCIES,
+        )
 
     @get("/{token:str}", name="preferences")
     async def show(self, request: Request, db: AsyncSession, token: str) -> Response:
@@ -85,7 +103,8 @@ class PreferencesController(Controller):
             topics=form.getall("topics", []) if form.get("topics_shown") else None,
             frequency=form.get("frequency") if "frequency" in form else None,
             language=form.get("language") if "language" in form else None,
-            keep=_ids(form.getall("keep", [])), join=_ids(form.getall("join", [])),
+            keep=_ids(form.getall("keep", [])),
+            join=_ids(form.getall("join", [])),
         )
         await preference_centre.save(db, who.contact_id, changes, org.subscription_topics, origin)
         # The page comes back in the language just chosen.
@@ -103,6 +122,11 @@ class PreferencesController(Controller):
             return await page(db, "subscriptions/link_invalid.html", language_of(request), status_code=404)
         data = await gdpr.export_contact(db, person.id)
         body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
-        return Response(body, media_type="application/json", headers={
-            "Content-Disposition": f'attachment; filename="my-data-{person.id}.json"', "Cache-Control": "no-store",
-        })
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="my-data-{person.id}.json"',
+                "Cache-Control": "no-store",
+            },
+        )

@@ -15,15 +15,16 @@ from litestar import Controller, Request, Response, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList
+from webapp.core.config import get_settings
+from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.public_pages import client_ip, language_of, page
 from webapp.core.redis import get_redis
-from webapp.subscriptions.service import throttle as subscribe_throttle
+from webapp.lists.models import EmailList
 from webapp.subscriptions.service import subscriptions
-from webapp.core.errors import NotFound, ValidationFailed
+from webapp.subscriptions.service import throttle as subscribe_throttle
+from webapp.subscriptions.service.subscriptions import Confirmation
+from webapp.subscriptions.service.subscriptions import Request as Origin
 from webapp.subscriptions.service.tokens import preferences_token, read_confirm_token
-from webapp.subscriptions.service.subscriptions import Confirmation, Request as Origin
-from webapp.core.config import get_settings
 
 log = logging.getLogger("mailroom.subscriptions")
 
@@ -42,8 +43,14 @@ async def _rate_limited(db: AsyncSession, request: Request, language: str) -> Re
     if retry_after is None:
         return None
     minutes = max(1, -(-retry_after // 60))
-    return await page(db, "subscriptions/rate_limited.html", language, status_code=429,
-                      headers={"Retry-After": str(retry_after)}, minutes=minutes)
+    return await page(
+        db,
+        "subscriptions/rate_limited.html",
+        language,
+        status_code=429,
+        headers={"Retry-After": str(retry_after)},
+        minutes=minutes,
+    )
 
 
 async def _mail_confirmation_once(db: AsyncSession, subscription_id: int, email: str) -> None:
@@ -68,8 +75,9 @@ class SubscribeController(Controller):
         email_list = await self._list(db, request, list_id, language)
         if isinstance(email_list, Response):
             return email_list
-        return await page(db, "subscriptions/subscribe.html", language, email_list=email_list, values={}, errors={},
-                          source="page")
+        return await page(
+            db, "subscriptions/subscribe.html", language, email_list=email_list, values={}, errors={}, source="page"
+        )
 
     @post("/{list_id:int}", name="subscribe", status_code=200)
     async def subscribe(self, request: Request, db: AsyncSession, list_id: int) -> Response:
@@ -88,8 +96,16 @@ class SubscribeController(Controller):
         try:
             signup = subscriptions.validate_signup(form, email_list)
         except ValidationFailed as exc:
-            return await page(db, "subscriptions/subscribe.html", language, status_code=422, email_list=email_list,
-                              values=values, errors=exc.errors, source=source)
+            return await page(
+                db,
+                "subscriptions/subscribe.html",
+                language,
+                status_code=422,
+                email_list=email_list,
+                values=values,
+                errors=exc.errors,
+                source=source,
+            )
         origin = Origin(source, client_ip(request), request.headers.get("user-agent", ""))
         pending_id = await subscriptions.subscribe(db, email_list, signup, origin, language)
         if pending_id is not None:
@@ -106,11 +122,23 @@ class SubscribeController(Controller):
         contact = await db.get(Contact, result.contact_id) if result.contact_id else None
         language = language_of(request, contact_language=contact.language if contact else None)
         if result.outcome is Confirmation.CONFIRMED:
-            return await page(db, "subscriptions/confirmed.html", language, list_name=result.list_name,
-                              preferences_url=f"/u/preferences/{preferences_token(result.contact_id)}")
+            return await page(
+                db,
+                "subscriptions/confirmed.html",
+                language,
+                list_name=result.list_name,
+                preferences_url=f"/u/preferences/{preferences_token(result.contact_id)}",
+            )
         if result.outcome is Confirmation.EXPIRED:
-            return await page(db, "subscriptions/confirm_expired.html", language, status_code=410, token=token,
-                              list_name=result.list_name, list_id=result.list_id)
+            return await page(
+                db,
+                "subscriptions/confirm_expired.html",
+                language,
+                status_code=410,
+                token=token,
+                list_name=result.list_name,
+                list_id=result.list_id,
+            )
         return await page(db, "subscriptions/confirm_invalid.html", language, status_code=404)
 
     @post("/confirm/{token:str}/resend", name="subscribe-resend", status_code=200)
@@ -126,5 +154,6 @@ class SubscribeController(Controller):
             return limited
         email_list = await db.get(EmailList, subscription.list_id)
         await _mail_confirmation_once(db, subscription.id, contact.email)
-        return await page(db, "subscriptions/subscribe_done.html", language, email_list=email_list, email=contact.email,
-                          resent=True)
+        return await page(
+            db, "subscriptions/subscribe_done.html", language, email_list=email_list, email=contact.email, resent=True
+        )

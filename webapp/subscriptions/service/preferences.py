@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList, ListMember
-from webapp.contacts.models import ContactStatus
-from webapp.subscriptions.service import subscriptions
+from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.errors import NotFound
 from webapp.core.i18n import LANGUAGES, N_
+from webapp.lists.models import EmailList, ListMember
+from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.subscriptions import Request
 
 # The default topics (org_settings.DEFAULT_TOPICS), marked here so their translations are extracted.
@@ -55,17 +54,24 @@ async def contact(session: AsyncSession, contact_id: int | None) -> Contact:
 
 async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[str]) -> Preferences:
     person = await contact(session, contact_id)
-    on_lists = list(await session.scalars(
-        select(EmailList).join(ListMember, ListMember.list_id == EmailList.id)
-        .where(ListMember.contact_id == person.id, EmailList.is_active).order_by(EmailList.name)
-    ))
-    member_ids = {l.id for l in on_lists}
-    joinable = [l for l in await subscriptions.public_lists(session) if l.id not in member_ids]
+    on_lists = list(
+        await session.scalars(
+            select(EmailList)
+            .join(ListMember, ListMember.list_id == EmailList.id)
+            .where(ListMember.contact_id == person.id, EmailList.is_active)
+            .order_by(EmailList.name)
+        )
+    )
+    member_ids = {email_list.id for email_list in on_lists}
+    joinable = [
+        email_list for email_list in await subscriptions.public_lists(session) if email_list.id not in member_ids
+    ]
     return Preferences(person, person.status == ContactStatus.ACTIVE.value, on_lists, joinable, list(topics))
 
 
-async def save(session: AsyncSession, contact_id: int | None, changes: Changes, allowed_topics: Sequence[str],
-               origin: Request) -> None:
+async def save(
+    session: AsyncSession, contact_id: int | None, changes: Changes, allowed_topics: Sequence[str], origin: Request
+) -> None:
     view = await load(session, contact_id, allowed_topics)
     person = view.contact
     if changes.topics is not None:
@@ -75,7 +81,7 @@ async def save(session: AsyncSession, contact_id: int | None, changes: Changes, 
         person.frequency = changes.frequency
     if changes.language in LANGUAGES:
         person.language = changes.language
-    public_ids = {l.id: l for l in view.joinable}
+    public_ids = {email_list.id: email_list for email_list in view.joinable}
     if view.receiving:
         for email_list in view.on_lists:
             if email_list.id not in changes.keep:
@@ -84,7 +90,7 @@ async def save(session: AsyncSession, contact_id: int | None, changes: Changes, 
             await subscriptions.join(session, person.id, public_ids[list_id], origin)
         return
     # Not receiving: its own lists and public lists are offered to join; ticking any opts in again.
-    offered = {**public_ids, **{l.id: l for l in view.on_lists}}
+    offered = {**public_ids, **{email_list.id: email_list for email_list in view.on_lists}}
     chosen = changes.join & offered.keys()
     if not chosen:
         return

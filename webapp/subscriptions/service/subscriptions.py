@@ -29,16 +29,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
-from webapp.lists.models import EmailList, ListMember, ListType, Subscription
-from webapp.contacts.models import ContactStatus
-from webapp.lists.models import SubscriptionStatus
-from webapp.suppression.models import SuppressionReason
-from webapp.suppression.service import suppression
+from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.i18n import N_
-from webapp.subscriptions.service.tokens import ConfirmLink
 from webapp.core.validation import normalize_email, text_field
+from webapp.lists.models import EmailList, ListMember, ListType, Subscription, SubscriptionStatus
+from webapp.subscriptions.service.tokens import ConfirmLink
+from webapp.suppression.models import SuppressionReason
+from webapp.suppression.service import suppression
 
 # Statuses that a sign-up alone must not undo: the owner of the address confirms first.
 OPTED_OUT = {ContactStatus.UNSUBSCRIBED.value, ContactStatus.BOUNCED.value, ContactStatus.COMPLAINED.value}
@@ -59,14 +57,16 @@ class Signup:
 @dataclass(frozen=True)
 class Request:
     """Where a sign-up or preference change came from, for the consent record."""
+
     source: str
     ip: str = ""
     user_agent: str = ""
 
 
 def is_open_for_signup(email_list: EmailList | None) -> bool:
-    return bool(email_list and email_list.is_public and email_list.is_active
-                and email_list.list_type == ListType.STATIC.value)
+    return bool(
+        email_list and email_list.is_public and email_list.is_active and email_list.list_type == ListType.STATIC.value
+    )
 
 
 async def public_list(session: AsyncSession, list_id: int) -> EmailList:
@@ -77,10 +77,13 @@ async def public_list(session: AsyncSession, list_id: int) -> EmailList:
 
 
 async def public_lists(session: AsyncSession) -> list[EmailList]:
-    return list(await session.scalars(
-        select(EmailList).where(EmailList.is_public, EmailList.is_active,
-                                EmailList.list_type == ListType.STATIC.value).order_by(EmailList.name)
-    ))
+    return list(
+        await session.scalars(
+            select(EmailList)
+            .where(EmailList.is_public, EmailList.is_active, EmailList.list_type == ListType.STATIC.value)
+            .order_by(EmailList.name)
+        )
+    )
 
 
 def validate_signup(data: Mapping[str, Any], email_list: EmailList) -> Signup:
@@ -94,7 +97,9 @@ def validate_signup(data: Mapping[str, Any], email_list: EmailList) -> Signup:
         errors["email"] = EMAIL_INVALID
     try:
         raw_name = data.get("first_name")
-        first_name = text_field(raw_name.replace("\x00", "") if isinstance(raw_name, str) else raw_name, "First name", 200)
+        first_name = text_field(
+            raw_name.replace("\x00", "") if isinstance(raw_name, str) else raw_name, "First name", 200
+        )
     except ValueError:
         first_name = ""
         errors["first_name"] = NAME_TOO_LONG
@@ -108,7 +113,8 @@ def validate_signup(data: Mapping[str, Any], email_list: EmailList) -> Signup:
 async def _contact_for(session: AsyncSession, signup: Signup, status: str, language: str) -> Contact:
     """The contact with this address, created (as `status`) when there is none; locked."""
     await session.execute(
-        insert(Contact).values(email=signup.email, first_name=signup.first_name, status=status, language=language)
+        insert(Contact)
+        .values(email=signup.email, first_name=signup.first_name, status=status, language=language)
         .on_conflict_do_nothing()
     )
     contact = await session.scalar(
@@ -118,14 +124,20 @@ async def _contact_for(session: AsyncSession, signup: Signup, status: str, langu
     return contact
 
 
-async def _record(session: AsyncSession, contact_id: int, list_id: int, status: str, origin: Request,
-                  consent_text: str) -> int:
+async def _record(
+    session: AsyncSession, contact_id: int, list_id: int, status: str, origin: Request, consent_text: str
+) -> int:
     """Create or refresh the consent record of a contact on a list; returns its id."""
     now = func.now()
     values = {
-        "status": status, "source": origin.source[:200], "ip_address": origin.ip[:64],
-        "user_agent": origin.user_agent[:1000], "consent_text": consent_text, "created_at": now,
-        "confirmed_at": now if status == SubscriptionStatus.CONFIRMED.value else None, "unsubscribed_at": None,
+        "status": status,
+        "source": origin.source[:200],
+        "ip_address": origin.ip[:64],
+        "user_agent": origin.user_agent[:1000],
+        "consent_text": consent_text,
+        "created_at": now,
+        "confirmed_at": now if status == SubscriptionStatus.CONFIRMED.value else None,
+        "unsubscribed_at": None,
     }
     statement = insert(Subscription).values(contact_id=contact_id, list_id=list_id, **values)
     statement = statement.on_conflict_do_update(index_elements=["contact_id", "list_id"], set_=values)
@@ -133,18 +145,23 @@ async def _record(session: AsyncSession, contact_id: int, list_id: int, status: 
 
 
 async def _is_member(session: AsyncSession, contact_id: int, list_id: int) -> bool:
-    return await session.scalar(
-        select(func.count()).select_from(ListMember).where(ListMember.contact_id == contact_id,
-                                                           ListMember.list_id == list_id)
-    ) > 0
+    return (
+        await session.scalar(
+            select(func.count())
+            .select_from(ListMember)
+            .where(ListMember.contact_id == contact_id, ListMember.list_id == list_id)
+        )
+        > 0
+    )
 
 
 async def _add_member(session: AsyncSession, contact_id: int, list_id: int) -> None:
     await session.execute(insert(ListMember).values(list_id=list_id, contact_id=contact_id).on_conflict_do_nothing())
 
 
-async def subscribe(session: AsyncSession, email_list: EmailList, signup: Signup, origin: Request,
-                    language: str) -> int | None:
+async def subscribe(
+    session: AsyncSession, email_list: EmailList, signup: Signup, origin: Request, language: str
+) -> int | None:
     """Sign an address up. Returns the id of a pending subscription whose confirmation email is
     due, or None when nothing needs confirming (subscribed at once, or already a member)."""
     first_status = ContactStatus.PENDING.value if email_list.double_opt_in else ContactStatus.ACTIVE.value
@@ -152,8 +169,9 @@ async def subscribe(session: AsyncSession, email_list: EmailList, signup: Signup
     if contact.status == ContactStatus.ACTIVE.value and await _is_member(session, contact.id, email_list.id):
         return None
     if email_list.double_opt_in or contact.status in OPTED_OUT:
-        return await _record(session, contact.id, email_list.id, SubscriptionStatus.PENDING.value, origin,
-                             signup.consent_text)
+        return await _record(
+            session, contact.id, email_list.id, SubscriptionStatus.PENDING.value, origin, signup.consent_text
+        )
     await _record(session, contact.id, email_list.id, SubscriptionStatus.CONFIRMED.value, origin, signup.consent_text)
     await _add_member(session, contact.id, email_list.id)
     if contact.status == ContactStatus.PENDING.value:
@@ -179,7 +197,8 @@ async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmRes
     if link is None:
         return ConfirmResult(Confirmation.INVALID)
     subscription = await session.scalar(
-        select(Subscription).where(Subscription.id == link.subscription_id, Subscription.list_id == link.list_id)
+        select(Subscription)
+        .where(Subscription.id == link.subscription_id, Subscription.list_id == link.list_id)
         .with_for_update()
     )
     if subscription is None or subscription.status == SubscriptionStatus.UNSUBSCRIBED.value:
@@ -215,8 +234,9 @@ async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[
     if contact.status == ContactStatus.ACTIVE.value:
         return
     if contact.status in {ContactStatus.UNSUBSCRIBED.value, ContactStatus.COMPLAINED.value}:
-        others = select(ListMember.list_id).where(ListMember.contact_id == contact_id,
-                                                  ListMember.list_id.not_in(keep_list_ids))
+        others = select(ListMember.list_id).where(
+            ListMember.contact_id == contact_id, ListMember.list_id.not_in(keep_list_ids)
+        )
         for list_id in list(await session.scalars(others)):
             await leave(session, contact_id, list_id, Request("resubscribed elsewhere"))
     contact.status = ContactStatus.ACTIVE.value
@@ -238,8 +258,9 @@ async def pending_subscription(session: AsyncSession, subscription_id: int) -> S
 async def join(session: AsyncSession, contact_id: int, email_list: EmailList, origin: Request) -> None:
     """Join a public list from the preference centre: the link came by email, so the address is
     proven and the membership is confirmed at once."""
-    await _record(session, contact_id, email_list.id, SubscriptionStatus.CONFIRMED.value, origin,
-                  email_list.consent_text)
+    await _record(
+        session, contact_id, email_list.id, SubscriptionStatus.CONFIRMED.value, origin, email_list.consent_text
+    )
     await _add_member(session, contact_id, email_list.id)
 
 
@@ -247,8 +268,14 @@ async def leave(session: AsyncSession, contact_id: int, list_id: int, origin: Re
     """Off the list, with the consent record saying so (one is created for members staff added)."""
     await session.execute(delete(ListMember).where(ListMember.contact_id == contact_id, ListMember.list_id == list_id))
     values = {"status": SubscriptionStatus.UNSUBSCRIBED.value, "unsubscribed_at": func.now()}
-    statement = insert(Subscription).values(contact_id=contact_id, list_id=list_id, source=origin.source[:200],
-                                            ip_address=origin.ip[:64], user_agent=origin.user_agent[:1000], **values)
+    statement = insert(Subscription).values(
+        contact_id=contact_id,
+        list_id=list_id,
+        source=origin.source[:200],
+        ip_address=origin.ip[:64],
+        user_agent=origin.user_agent[:1000],
+        **values,
+    )
     await session.execute(statement.on_conflict_do_update(index_elements=["contact_id", "list_id"], set_=values))
 
 

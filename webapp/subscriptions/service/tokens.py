@@ -23,7 +23,9 @@ def _key(purpose: str) -> bytes:
 
 @lru_cache
 def _confirm_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(_key("subscribe-confirm"), salt="confirm", signer_kwargs={"digest_method": hashlib.sha256})
+    return URLSafeTimedSerializer(
+        _key("subscribe-confirm"), salt="confirm", signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 @lru_cache
@@ -41,8 +43,9 @@ def confirm_token(subscription_id: int, list_id: int, *, issued_at: float | None
         def get_timestamp(self) -> int:
             return int(issued_at)
 
-    then = URLSafeTimedSerializer(serializer.secret_keys[-1], salt="confirm", signer=IssuedThen,
-                                  signer_kwargs={"digest_method": hashlib.sha256})
+    then = URLSafeTimedSerializer(
+        serializer.secret_keys[-1], salt="confirm", signer=IssuedThen, signer_kwargs={"digest_method": hashlib.sha256}
+    )
     return then.dumps([subscription_id, list_id])
 
 

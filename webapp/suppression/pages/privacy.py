@@ -11,17 +11,16 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.forms import Form, after_change
-from webapp.staff.models import Role
 from webapp.contacts import service as contacts
+from webapp.core.access import EDITORS_ONLY
+from webapp.core.forms import Form, after_change
 from webapp.suppression.service import gdpr
-
-EDITOR_FORM = {"role": Role.EDITOR.value}
 
 
 def _erase_page(contact, typed: str = "", error: str = "", status_code: int = 200) -> Template:
-    return Template("contacts/erase.html", context={"contact": contact, "typed": typed, "error": error},
-                    status_code=status_code)
+    return Template(
+        "contacts/erase.html", context={"contact": contact, "typed": typed, "error": error}, status_code=status_code
+    )
 
 
 class ContactPrivacyController(Controller):
@@ -31,12 +30,16 @@ class ContactPrivacyController(Controller):
     async def export(self, db: AsyncSession, contact_id: int) -> Response[bytes]:
         data = await gdpr.export_contact(db, contact_id)
         body = json.dumps(data, indent=2, ensure_ascii=False).encode()
-        return Response(body, media_type="application/json", headers={
-            "Content-Disposition": f'attachment; filename="contact-{contact_id}.json"',
-            "Cache-Control": "no-store",
-        })
+        return Response(
+            body,
+            media_type="application/json",
+            headers={
+                "Content-Disposition": f'attachment; filename="contact-{contact_id}.json"',
+                "Cache-Control": "no-store",
+            },
+        )
 
-    @get("/{contact_id:int}/erase", opt=EDITOR_FORM)
+    @get("/{contact_id:int}/erase", opt=EDITORS_ONLY)
     async def confirm_erase(self, db: AsyncSession, contact_id: int) -> Template:
         return _erase_page(await contacts.get_contact(db, contact_id))
 
@@ -46,10 +49,17 @@ class ContactPrivacyController(Controller):
         typed = data.get("confirm_email", "")
         typed = typed if isinstance(typed, str) else ""
         if typed.strip().lower() != contact.email.lower():
-            error = "Type the contact's address exactly to confirm." if typed.strip() else (
-                "Type the contact's address to confirm.")
+            error = (
+                "Type the contact's address exactly to confirm."
+                if typed.strip()
+                else ("Type the contact's address to confirm.")
+            )
             return _erase_page(contact, typed[:1000], error, status_code=422)
         await gdpr.erase_contact(db, contact.id, actor=request.user.name)
-        flash(request, f"Contact #{contact_id} was erased. Its address is kept only as a hash on the suppression "
-                       "list, so it stays suppressed if it is added again.", "success")
+        flash(
+            request,
+            f"Contact #{contact_id} was erased. Its address is kept only as a hash on the suppression "
+            "list, so it stays suppressed if it is added again.",
+            "success",
+        )
         return after_change(request, "/contacts")

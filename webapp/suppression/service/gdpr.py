@@ -23,9 +23,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
+from webapp.contacts.service import get_contact
 from webapp.suppression import queries as suppression_queries
 from webapp.suppression.service import suppression
-from webapp.contacts.service import get_contact
 
 EXPORT_VERSION = 1
 
@@ -112,7 +112,8 @@ def _profile(contact: Contact) -> dict[str, Any]:
     derived from others for indexing (search vector, address hash)."""
     return {
         column.key: _json(getattr(contact, column.key))
-        for column in Contact.__table__.columns if column.computed is None
+        for column in Contact.__table__.columns
+        if column.computed is None
     }
 
 
@@ -158,7 +159,11 @@ async def erase_contact(session: AsyncSession, contact_id: int, actor: str) -> E
     await session.delete(contact)
     await session.flush()
     suppression.audit.info(
-        "contact erased: id=%s by=%s deliveries=%s events=%s", contact_id, actor, len(delivery_ids), events.rowcount,
+        "contact erased: id=%s by=%s deliveries=%s events=%s",
+        contact_id,
+        actor,
+        len(delivery_ids),
+        events.rowcount,
         extra={"action": "contact.erase", "contact_id": contact_id, "actor": actor},
     )
     return Erasure(contact_id, suppression_id, len(delivery_ids), events.rowcount)

@@ -19,11 +19,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.suppression.models import Suppression, SuppressionReason
-from webapp.suppression import queries
-from webapp.suppression.queries import SuppressionPage
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.validation import normalize_email, text_field
+from webapp.suppression import queries
+from webapp.suppression.models import Suppression, SuppressionReason
+from webapp.suppression.queries import SuppressionPage
 
 audit = logging.getLogger("mailroom.audit")
 
@@ -69,8 +69,11 @@ def _reason(raw: Any) -> str:
 
 def _extras(note: Any, source: Any, created_by: Any, errors: dict[str, str]) -> tuple[str, str, str]:
     values = []
-    for name, raw, label, limit in (("note", note, "Note", NOTE_MAX), ("source", source, "Source", SOURCE_MAX),
-                                    ("created_by", created_by, "Created by", CREATED_BY_MAX)):
+    for name, raw, label, limit in (
+        ("note", note, "Note", NOTE_MAX),
+        ("source", source, "Source", SOURCE_MAX),
+        ("created_by", created_by, "Created by", CREATED_BY_MAX),
+    ):
         try:
             values.append(text_field(raw, label, limit))
         except ValueError as exc:
@@ -100,8 +103,9 @@ def validate_entry(data: Mapping[str, Any]) -> dict[str, str]:
     return values
 
 
-async def add(session: AsyncSession, email: Any, reason: Any, *, note: Any = "", source: Any = "",
-              created_by: Any = "") -> AddResult:
+async def add(
+    session: AsyncSession, email: Any, reason: Any, *, note: Any = "", source: Any = "", created_by: Any = ""
+) -> AddResult:
     """Suppress one address. Idempotent: an address suppressed already keeps its entry (created=False)."""
     errors: dict[str, str] = {}
     try:
@@ -121,8 +125,9 @@ async def add(session: AsyncSession, email: Any, reason: Any, *, note: Any = "",
     return AddResult(row, new_id is not None)
 
 
-async def add_many(session: AsyncSession, emails: Iterable[Any], reason: Any, *, note: Any = "",
-                   source: Any = "", created_by: Any = "") -> int:
+async def add_many(
+    session: AsyncSession, emails: Iterable[Any], reason: Any, *, note: Any = "", source: Any = "", created_by: Any = ""
+) -> int:
     """Suppress many addresses in one INSERT ... SELECT FROM unnest; returns how many were new.
     Entries that are not valid addresses are skipped: callers that need them reported (paste, import)
     validate first, e.g. with add_lines."""
@@ -143,8 +148,16 @@ async def add_many(session: AsyncSession, emails: Iterable[Any], reason: Any, *,
     return await queries.insert_many(session, valid, reason, note, source, created_by)
 
 
-async def add_lines(session: AsyncSession, lines: Sequence[Any], reason: Any, *, note: Any = "",
-                    source: Any = "", created_by: Any = "", field_name: str = "emails") -> BulkReport:
+async def add_lines(
+    session: AsyncSession,
+    lines: Sequence[Any],
+    reason: Any,
+    *,
+    note: Any = "",
+    source: Any = "",
+    created_by: Any = "",
+    field_name: str = "emails",
+) -> BulkReport:
     """One address per item (a pasted line, an API list entry): the valid ones are suppressed in one
     statement; the others come back with their 1-based line number and why. Blank lines are skipped."""
     if len(lines) > MAX_BULK:
@@ -165,12 +178,14 @@ async def add_lines(session: AsyncSession, lines: Sequence[Any], reason: Any, *,
     return report
 
 
-async def add_pasted(session: AsyncSession, pasted: Any, reason: Any, *, note: Any = "", source: str = "paste",
-                     created_by: Any = "") -> BulkReport:
+async def add_pasted(
+    session: AsyncSession, pasted: Any, reason: Any, *, note: Any = "", source: str = "paste", created_by: Any = ""
+) -> BulkReport:
     if not isinstance(pasted, str) or not pasted.strip():
         raise ValidationFailed({"addresses": "Paste at least one email address, one per line."})
-    return await add_lines(session, pasted.splitlines(), reason, note=note, source=source, created_by=created_by,
-                           field_name="addresses")
+    return await add_lines(
+        session, pasted.splitlines(), reason, note=note, source=source, created_by=created_by, field_name="addresses"
+    )
 
 
 async def get(session: AsyncSession, id_or_email: int | str) -> Suppression:
@@ -209,7 +224,12 @@ async def remove(session: AsyncSession, id_or_email: int | str, reason_for_remov
     await session.flush()
     audit.info(
         "suppression removed: id=%s email=%s reason=%s since=%s by=%s because=%r",
-        row.id, row.email or "(erased address)", row.reason, row.created_at.isoformat(), actor, why,
+        row.id,
+        row.email or "(erased address)",
+        row.reason,
+        row.created_at.isoformat(),
+        actor,
+        why,
         extra={"action": "suppression.remove", "suppression_id": row.id, "actor": actor, "removal_reason": why},
     )
     return removed
@@ -244,8 +264,9 @@ async def suppressed_among(session: AsyncSession, emails: Sequence[str]) -> set[
     return await queries.suppressed_among(session, [v for e in emails if (v := _valid(e)) is not None])
 
 
-async def search(session: AsyncSession, q: Any = "", reason: Any = "", cursor: str | None = None,
-                 limit: int = 50) -> SuppressionPage:
+async def search(
+    session: AsyncSession, q: Any = "", reason: Any = "", cursor: str | None = None, limit: int = 50
+) -> SuppressionPage:
     """Newest first, keyset-paged. `q` is an address prefix; an unknown reason means any reason."""
     q = q.strip()[:320].replace("\x00", "") if isinstance(q, str) else ""
     reason = reason if reason in REASONS else ""

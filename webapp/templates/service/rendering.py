@@ -55,7 +55,7 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+"})
 
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
+    def call(__self, __context, __obj, *args, **kwargs):
         _deadline_of(__context).check()
         return super().call(__context, __obj, *args, **kwargs)
 
@@ -185,10 +185,11 @@ def html_to_text(html: str) -> str:
 def contact_context(contact: Any, links: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Template variables for one contact. Empty fields are left out so `{% if first_name %}` and
     `default("there")` behave as people expect; custom fields never override standard ones."""
-    values: dict[str, Any] = {}
-    for name, value in (getattr(contact, "custom_fields", None) or {}).items():
-        if value not in (None, "") and name not in STANDARD_VARIABLES:
-            values[name] = value
+    values: dict[str, Any] = {
+        name: value
+        for name, value in (getattr(contact, "custom_fields", None) or {}).items()
+        if value not in (None, "") and name not in STANDARD_VARIABLES
+    }
     for name in CONTACT_VARIABLES:
         value = getattr(contact, name, "")
         if value:

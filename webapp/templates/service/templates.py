@@ -16,10 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.templates.models import EmailTemplate
-from webapp.templates import queries as template_queries
-from webapp.templates.queries import TemplateFilter, TemplatePage
 from webapp.core.errors import NotFound, ValidationFailed
+from webapp.core.validation import bool_field, is_valid_id, normalize_tags, text_field
+from webapp.templates import queries as template_queries
+from webapp.templates.models import EmailTemplate
+from webapp.templates.queries import TemplateFilter, TemplatePage
 from webapp.templates.service.rendering import (
     CompiledMessage,
     RenderError,
@@ -27,7 +28,6 @@ from webapp.templates.service.rendering import (
     check_template,
     contact_context,
 )
-from webapp.core.validation import bool_field, is_valid_id, normalize_tags, text_field
 
 TEMPLATE_TYPES = ("marketing", "transactional")
 TEXT_FIELDS = {"name": ("Name", 200), "subject": ("Subject", 500), "category": ("Category", 100)}
@@ -37,8 +37,14 @@ FIELDS = {*TEXT_FIELDS, *PARTS, "template_type", "tags", "is_active"}
 
 # Previews and test sends: a believable contact, and links that go nowhere.
 SAMPLE_CONTACT = SimpleNamespace(
-    email="jane.doe@example.com", first_name="Jane", last_name="Doe", phone="+1 555 0100",
-    company="Example Co", job_title="Marketing Lead", location="Lisbon, Portugal", custom_fields={},
+    email="jane.doe@example.com",
+    first_name="Jane",
+    last_name="Doe",
+    phone="+1 555 0100",
+    company="Example Co",
+    job_title="Marketing Lead",
+    location="Lisbon, Portugal",
+    custom_fields={},
 )
 PLACEHOLDER_LINKS = {"unsubscribe_url": "#", "preferences_url": "#"}
 
@@ -142,10 +148,15 @@ async def update_template(session: AsyncSession, template_id: int, data: Mapping
 async def duplicate_template(session: AsyncSession, template_id: int, created_by: str) -> EmailTemplate:
     original = await get_template(session, template_id)
     copy = EmailTemplate(
-        name=f"Copy of {original.name}"[:200], created_by=created_by, tags=list(original.tags),
-        variables=list(original.variables), is_active=original.is_active,
-        **{name: getattr(original, name) for name in ("subject", "html_content", "text_content",
-                                                      "template_type", "category")},
+        name=f"Copy of {original.name}"[:200],
+        created_by=created_by,
+        tags=list(original.tags),
+        variables=list(original.variables),
+        is_active=original.is_active,
+        **{
+            name: getattr(original, name)
+            for name in ("subject", "html_content", "text_content", "template_type", "category")
+        },
     )
     session.add(copy)
     await session.flush()
@@ -197,8 +208,9 @@ async def preview(session: AsyncSession, parts: Mapping[str, str], contact: Any 
     if check.errors:
         return Preview(errors=check.errors, unknown_variables=check.unknown_variables)
     # No CSS inlining here: the browser applies <style> itself, and inlining may fetch stylesheets.
-    compiled = CompiledMessage(parts.get("subject", ""), parts.get("html_content", ""),
-                               parts.get("text_content", ""), inline_css=False)
+    compiled = CompiledMessage(
+        parts.get("subject", ""), parts.get("html_content", ""), parts.get("text_content", ""), inline_css=False
+    )
     try:
         rendered = compiled.render(contact_context(contact or SAMPLE_CONTACT, PLACEHOLDER_LINKS))
     except RenderError as exc:

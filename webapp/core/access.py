@@ -1,0 +1,37 @@
+"""Who may do what: the three staff roles, and the principal (a staff member or an API key) a
+request acts as. Every staff and API route is checked against these by core/security.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return {"viewer": 0, "editor": 1, "admin": 2}[self.value]
+
+    def allows(self, required: Role) -> bool:
+        return self.rank >= required.rank
+
+
+# Route options (Litestar `opt`, copied by each route) that raise the role a route needs above the
+# default: viewers read, editors change.
+ADMIN_ONLY = {"role": Role.ADMIN.value}
+EDITORS_ONLY = {"role": Role.EDITOR.value}  # pages that only show a form for a change
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: int
+    name: str
+    role: Role
+    via_api_key: bool = False
+
+    def can(self, required: Role) -> bool:
+        return self.role.allows(required)
