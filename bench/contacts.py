@@ -32,7 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql
 
 from webapp.contacts.models import Contact
-from webapp.contacts.queries.table import ContactFilter, decode_cursor
+from webapp.contacts.queries.filters import decode_cursor
+from webapp.contacts.schemas import ContactFilter
 
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "1000000"))
 CHUNK = 100_000

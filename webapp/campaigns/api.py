@@ -28,10 +28,9 @@ from webapp.campaigns.schemas import (
     reject_unknown,
 )
 from webapp.campaigns.service import campaigns
-from webapp.core.api_schemas import Limit, error_responses, sent_object
+from webapp.core.api import Limit, creator, error_responses, sent_object
 from webapp.core.config import Settings
 from webapp.delivery.campaign_message import prepare
-from webapp.lists.api import creator
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
 

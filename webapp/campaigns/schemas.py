@@ -11,15 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar.params import Parameter
 from msgspec import UNSET, Meta, Struct, UnsetType, structs
 
 from webapp.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
-from webapp.core.api_schemas import MAX_ID
+from webapp.core.api import id_parameter
 from webapp.core.errors import ValidationFailed
+from webapp.core.validation import MAX_ID
 from webapp.delivery.progress import final_stats
 
-CampaignId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Campaign id.")]
+CampaignId = Annotated[int, id_parameter("Campaign id.")]
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
 
 

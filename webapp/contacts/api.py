@@ -8,27 +8,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, delete, get, post, put
+from litestar import Controller, delete, get, post, put
 from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import ContactStatus
-from webapp.contacts.queries.table import ContactFilter, decode_cursor, page
-from webapp.core.api_schemas import (
+from webapp.contacts.schemas import (
     ContactCreate,
-    ContactId,
+    ContactFilter,
     ContactOut,
     ContactPageOut,
     ContactUpdate,
-    Limit,
     contact_out,
-    error_responses,
-    sent_object,
 )
+from webapp.core.api import Limit, error_responses, id_parameter, sent_object
+from webapp.core.http import StaffRequest
 
 SORT = "newest"
+ContactId = Annotated[int, id_parameter("Contact id.")]
 
 
 class ApiContactsController(Controller):
@@ -42,7 +41,7 @@ class ApiContactsController(Controller):
         "contact (409 names the existing contact and gives its `existing_id`).",
         responses=error_responses(409, 422),
     )
-    async def create_contact(self, request: Request, data: ContactCreate, db: AsyncSession) -> ContactOut:
+    async def create_contact(self, request: StaffRequest, data: ContactCreate, db: AsyncSession) -> ContactOut:
         return contact_out(await contacts.create_contact(db, await sent_object(request)))
 
     @get(
@@ -63,7 +62,7 @@ class ApiContactsController(Controller):
         limit: Limit = 50,
         cursor: Annotated[str | None, Parameter(description="`next_cursor` of the previous page.")] = None,
     ) -> ContactPageOut:
-        if cursor and decode_cursor(cursor, SORT) is None:
+        if cursor and not contacts.is_cursor(cursor, SORT):
             raise ValidationException(
                 "The request is not valid.", extra=[{"key": "cursor", "message": "Not a cursor from this API."}]
             )
@@ -74,7 +73,7 @@ class ApiContactsController(Controller):
             status=status.value if status else "",
             is_active=is_active,
         )
-        result = await page(db, filters, sort=SORT, cursor=cursor, limit=limit)
+        result = await contacts.page(db, filters, sort=SORT, cursor=cursor, limit=limit)
         return ContactPageOut(items=[contact_out(c) for c in result.contacts], next_cursor=result.next_cursor)
 
     @get("/{contact_id:int}", summary="Get a contact", responses=error_responses(404))
@@ -88,7 +87,7 @@ class ApiContactsController(Controller):
         responses=error_responses(404, 409, 422),
     )
     async def update_contact(
-        self, request: Request, data: ContactUpdate, db: AsyncSession, contact_id: ContactId
+        self, request: StaffRequest, data: ContactUpdate, db: AsyncSession, contact_id: ContactId
     ) -> ContactOut:
         return contact_out(await contacts.update_contact(db, contact_id, await sent_object(request)))
 

@@ -8,7 +8,7 @@ from collections.abc import Collection
 from secrets import token_hex
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -16,22 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
-from webapp.contacts.queries import table as contact_queries
 from webapp.contacts.schemas import (
+    SORTS,
     STATUSES,
-    FormFields,
+    ContactCreate,
     TableParams,
     contact_data,
-    first,
-    optional_id,
-    parse_ids,
-    read_form,
     values_from_contact,
     values_from_form,
 )
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.errors import Conflict, ValidationFailed
-from webapp.core.forms import after_change
+from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
+from webapp.core.http import AnyResponse, StaffRequest
+from webapp.core.schemas import load
 from webapp.delivery import queries as deliveries
 from webapp.lists.models import ListType
 from webapp.lists.service import lists
@@ -47,7 +45,7 @@ def _plural(n: int) -> str:
     return f"{n:,} contact" + ("" if n == 1 else "s")
 
 
-def _can_edit(request: Request) -> bool:
+def _can_edit(request: StaffRequest) -> bool:
     return request.user.can(Role.EDITOR)
 
 
@@ -70,7 +68,7 @@ def _form(
             "values": values,
             "errors": errors or {},
             "duplicate_id": duplicate_id,
-            "statuses": STATUSES,
+            "status_options": [(status, status.capitalize()) for status in STATUSES],
         },
         status_code=status_code,
     )
@@ -114,10 +112,8 @@ class ContactsController(Controller):
     async def index(self, request: HTMXRequest, db: AsyncSession) -> Template:
         params = TableParams.from_query(request.query_params)
         filters = params.filters
-        result = await contact_queries.page(
-            db, filters, sort=params.sort, cursor=params.cursor or None, limit=PAGE_SIZE
-        )
-        count, exact = await contact_queries.estimate_count(db, filters, result)
+        result = await contacts.page(db, filters, sort=params.sort, cursor=params.cursor or None, limit=PAGE_SIZE)
+        count, exact = await contacts.count(db, filters, result)
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         context = {
             "params": params,
@@ -126,7 +122,7 @@ class ContactsController(Controller):
             "exact": exact,
             "here": _back(here),
             "can_edit": _can_edit(request),
-            "sorts": contact_queries.SORTS,
+            "sorts": SORTS,
             "statuses": STATUSES,
             "filtered": not filters.is_empty,
         }
@@ -136,7 +132,7 @@ class ContactsController(Controller):
         return Template("contacts/index.html", context=context, headers=VARY)
 
     @post("/bulk", status_code=200)
-    async def bulk(self, request: Request, db: AsyncSession) -> Response:
+    async def bulk(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
         form = await read_form(request)
         ids = parse_ids(form.get("ids", []))
         back, action = _back(first(form, "next")), first(form, "action")
@@ -156,7 +152,7 @@ class ContactsController(Controller):
         return _form(None, NEW_VALUES)
 
     @post("/", status_code=200)
-    async def create(self, request: Request, db: AsyncSession) -> Response:
+    async def create(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
         return await self._save(request, db, None)
 
     @get("/field-row", opt=EDITORS_ONLY)
@@ -167,7 +163,7 @@ class ContactsController(Controller):
         )
 
     @post("/validate-email", status_code=200)
-    async def validate_email(self, request: Request, db: AsyncSession) -> Template:
+    async def validate_email(self, request: StaffRequest, db: AsyncSession) -> Template:
         """The message under the email field, checked as the user leaves it or pauses typing."""
         form = await read_form(request)
         raw, exclude = first(form, "email"), optional_id(request.query_params.get("exclude"))
@@ -186,7 +182,7 @@ class ContactsController(Controller):
         )
 
     @get("/{contact_id:int}")
-    async def show(self, request: Request, db: AsyncSession, contact_id: int) -> Template:
+    async def show(self, request: StaffRequest, db: AsyncSession, contact_id: int) -> Template:
         contact = await contacts.get_contact(db, contact_id)
         member_of = await lists.lists_of_contact(db, contact_id)
         can_edit = _can_edit(request)
@@ -209,11 +205,11 @@ class ContactsController(Controller):
         return _form(contact, values_from_contact(contact))
 
     @post("/{contact_id:int}/edit", status_code=200)
-    async def update(self, request: Request, db: AsyncSession, contact_id: int) -> Response:
+    async def update(self, request: StaffRequest, db: AsyncSession, contact_id: int) -> AnyResponse:
         return await self._save(request, db, await contacts.get_contact(db, contact_id))
 
     @post("/{contact_id:int}/delete", status_code=200)
-    async def delete(self, request: Request, db: AsyncSession, contact_id: int) -> Response:
+    async def delete(self, request: StaffRequest, db: AsyncSession, contact_id: int) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         if first(await read_form(request), "confirm") != "yes":
             return _confirm_delete(
@@ -227,14 +223,16 @@ class ContactsController(Controller):
         return after_change(request, "/contacts")
 
     @post("/{contact_id:int}/lists/{list_id:int}/remove", status_code=200)
-    async def remove_from_list(self, request: Request, db: AsyncSession, contact_id: int, list_id: int) -> Response:
+    async def remove_from_list(
+        self, request: StaffRequest, db: AsyncSession, contact_id: int, list_id: int
+    ) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         email_list = await lists.get_list(db, list_id)
         await lists.remove_members(db, email_list.id, [contact.id])
         flash(request, f"Removed {contact.email} from {email_list.name}.", "success")
         return after_change(request, f"/contacts/{contact.id}")
 
-    async def _save(self, request: Request, db: AsyncSession, contact: Contact | None) -> Response:
+    async def _save(self, request: StaffRequest, db: AsyncSession, contact: Contact | None) -> AnyResponse:
         """Create or update from the form; on a problem the form again, as typed, with messages (422)."""
         form = await read_form(request)
         values = values_from_form(form)
@@ -243,7 +241,7 @@ class ContactsController(Controller):
         data, errors = contact_data(values, contact.custom_fields if contact else None)
         try:
             if errors:  # the form's own problems, plus whatever the service says about the rest
-                contacts.validate_contact(data)
+                load(ContactCreate, data)
                 raise ValidationFailed(errors)
             if contact is None:
                 saved = await contacts.create_contact(db, data)

@@ -1,26 +1,149 @@
-"""The contacts pages' input: the table's query string, the contact form and ticked ids, read
-leniently where a default will do and strictly (with a message) where it will not."""
+"""The contacts feature's inputs and outputs: a contact (one schema for the form and the API), the
+contacts table's search, filters, sort and page, and the contact as the API shows it."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qsl
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
-from litestar import Request
+from msgspec import UNSET, Meta, Struct, UnsetType, convert
 
 from webapp.contacts.models import Contact, ContactStatus
-from webapp.contacts.queries.table import SORTS, ContactFilter
-from webapp.contacts.service import TEXT_FIELDS
-from webapp.core.errors import ValidationFailed
-from webapp.core.validation import is_valid_id
+from webapp.core.schemas import Rule, Schema, email_address, tag_list, text, text_fields
+from webapp.core.validation import CUSTOM_FIELD_NAME
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
 STATUSES = [s.value for s in ContactStatus]
-MAX_FORM_FIELDS = 1000
-MAX_SELECTED = 1000
-FormFields = dict[str, list[str]]
+MAX_CUSTOM_FIELDS = 100
+MAX_CUSTOM_VALUE_LENGTH = 2000
+
+CustomValue = str | int | float | bool | None
+CustomFields = Annotated[
+    dict[str, CustomValue],
+    Meta(
+        title="Custom fields",
+        description="Name: value pairs; names use letters, digits and underscores, values are text, "
+        "numbers, true/false or null.",
+    ),
+]
+
+
+def _custom_fields(raw: Mapping[str, Any] | None, label: str) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if len(raw) > MAX_CUSTOM_FIELDS:
+        raise ValueError(f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+    for name, value in raw.items():
+        if not CUSTOM_FIELD_NAME.match(name):
+            raise ValueError(
+                f"'{name}' is not a valid field name: use letters, digits and underscores, starting with a letter."
+            )
+        if name in RESERVED_NAMES:
+            raise ValueError(f"'{name}' is a standard contact field; set it directly.")
+        if isinstance(value, str) and len(value) > MAX_CUSTOM_VALUE_LENGTH:
+            raise ValueError(f"'{name}' must be at most {MAX_CUSTOM_VALUE_LENGTH} characters.")
+        if isinstance(value, str) and "\x00" in value:  # JSONB cannot hold NUL
+            raise ValueError(f"'{name}' contains a character that is not allowed (NUL).")
+    return dict(raw)
+
+
+class ContactUpdate(Schema, kw_only=True):
+    """A partial update: only the fields sent change; tags and custom_fields are replaced whole.
+    Null or "" clears a text field. Unknown fields are rejected (422)."""
+
+    email: Annotated[str | UnsetType, Meta(title="Email"), email_address()] = UNSET
+    first_name: Annotated[str | UnsetType | None, Meta(title="First name"), text(200)] = UNSET
+    last_name: Annotated[str | UnsetType | None, Meta(title="Last name"), text(200)] = UNSET
+    phone: Annotated[str | UnsetType | None, Meta(title="Phone"), text(50)] = UNSET
+    company: Annotated[str | UnsetType | None, Meta(title="Company"), text(200)] = UNSET
+    job_title: Annotated[str | UnsetType | None, Meta(title="Job title"), text(200)] = UNSET
+    location: Annotated[str | UnsetType | None, Meta(title="Location"), text(200)] = UNSET
+    tags: Annotated[list[str] | UnsetType | None, Meta(title="Tags"), tag_list()] = UNSET
+    custom_fields: Annotated[CustomFields | UnsetType | None, Rule(_custom_fields)] = UNSET
+    is_active: Annotated[bool | UnsetType, Meta(title="Active")] = UNSET
+    status: Annotated[ContactStatus | UnsetType, Meta(title="Status")] = UNSET
+
+
+class ContactCreate(ContactUpdate, kw_only=True):
+    """A new contact: only email is required. Unknown fields are rejected (422)."""
+
+    email: Annotated[str, Meta(title="Email"), email_address()]
+
+
+# The profile's text fields, name -> (label, maximum length): the form and the importer use them.
+TEXT_FIELDS = {name: limits for name, limits in text_fields(ContactUpdate).items() if name != "email"}
+RESERVED_NAMES = {"id", "email", "tags", "status", "is_active", "date_added", "last_updated", *TEXT_FIELDS}
+
+
+class ContactOut(Struct):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    phone: str
+    company: str
+    job_title: str
+    location: str
+    tags: list[str]
+    custom_fields: CustomFields
+    is_active: bool
+    status: ContactStatus
+    date_added: datetime
+    last_updated: datetime
+
+
+class ContactPageOut(Struct):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+def contact_out(contact: Contact) -> ContactOut:
+    return convert(contact, ContactOut, from_attributes=True)
+
+
+# ---- the contacts table ----------------------------------------------------------------------
+
+SORTS: dict[str, tuple[str, bool]] = {
+    # name: (label, descending)
+    "newest": ("Newest first", True),
+    "oldest": ("Oldest first", False),
+    "email": ("Email A–Z", False),
+    "name": ("Name A–Z", False),
+    "company": ("Company A–Z", False),
+    "updated": ("Recently updated", True),
+}
+
+
+@dataclass
+class ContactFilter:
+    """Which contacts: every given filter must hold (queries/filters.py turns it into SQL)."""
+
+    q: str = ""
+    tag: str = ""
+    tags: tuple[str, ...] = ()  # contacts having all of these
+    company: str = ""
+    status: str = ""
+    is_active: bool | None = None
+    list_id: int | None = None
+    # A predicate over contacts built elsewhere, e.g. a segment's rules (lists/queries/conditions.py).
+    condition: ColumnElement[bool] | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.q
+            or self.tag
+            or self.tags
+            or self.company
+            or self.status
+            or self.list_id is not None
+            or self.is_active is not None
+            or self.condition is not None
+        )
 
 
 def _clean(raw: Any, max_length: int) -> str:
@@ -71,48 +194,10 @@ class TableParams:
         }
 
 
-async def read_form(request: Request) -> FormFields:
-    """Every field of a URL-encoded form as a list of values, blank ones included: Litestar's own
-    parser drops blanks, which would misalign key/value rows and make a cleared input look unsent."""
-    body = (await request.body()).decode("utf-8", "replace")
-    try:
-        pairs = parse_qsl(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
-    except ValueError:
-        raise ValidationFailed({"form": f"The form has more than {MAX_FORM_FIELDS} fields."}) from None
-    form: FormFields = {}
-    for key, value in pairs:
-        form.setdefault(key, []).append(value)
-    return form
-
-
-def first(form: FormFields, name: str) -> str:
-    values = form.get(name)
-    return values[0] if values else ""
-
-
-def optional_id(raw: Any) -> int | None:
-    """An id from a form or query value, or None for anything no row can have."""
-    text = str(raw or "").strip()
-    value = int(text) if re.fullmatch(r"[0-9]{1,19}", text) else 0
-    return value if is_valid_id(value) else None
-
-
-def parse_ids(values: list[str], what: str = "contact") -> list[int]:
-    """Ticked ids (one or many `ids` fields); anything that is not an id is an error, not a guess."""
-    ids: list[int] = []
-    for raw in values:
-        if (value := optional_id(raw)) is None:
-            raise ValidationFailed({"ids": f"'{raw[:40]}' is not a {what} id."})
-        if value not in ids:
-            ids.append(value)
-    if len(ids) > MAX_SELECTED:
-        raise ValidationFailed({"ids": f"Select at most {MAX_SELECTED:,} contacts at a time."})
-    return ids
-
-
-# ---- the contact form ----------------------------------------------------------------------
+# ---- the contact form: what it shows, and what it sends as a contact ---------------------------
 
 FORM_TEXT_FIELDS = ("email", *TEXT_FIELDS)
+FormFields = dict[str, list[str]]
 
 
 def _shown(value: Any) -> str:
@@ -121,6 +206,11 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _first(form: FormFields, name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
 
 
 def values_from_contact(contact: Contact) -> dict[str, Any]:
@@ -138,12 +228,12 @@ def values_from_contact(contact: Contact) -> dict[str, Any]:
 def values_from_form(form: FormFields) -> dict[str, Any]:
     """What was typed, exactly, for showing the form again. Custom fields arrive as parallel
     cf_key/cf_value fields (blanks included, so they line up); empty rows are dropped."""
-    values: dict[str, Any] = {name: first(form, name) for name in FORM_TEXT_FIELDS}
+    values: dict[str, Any] = {name: _first(form, name) for name in FORM_TEXT_FIELDS}
     rows = zip(form.get("cf_key", []), form.get("cf_value", []), strict=False)  # a short list drops the rest
     values.update(
         tags=", ".join(form.get("tags", [])),
         is_active="is_active" in form,
-        status=first(form, "status"),
+        status=_first(form, "status"),
         custom_rows=[(key, value) for key, value in rows if key.strip() or value.strip()],
     )
     return values
@@ -152,8 +242,9 @@ def values_from_form(form: FormFields) -> dict[str, Any]:
 def contact_data(
     values: dict[str, Any], saved_custom: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Service input from form values, plus the problems only the form can have (a value without a
-    name, a name twice). A saved number or true/false sent back unchanged keeps its type."""
+    """A contact (ContactCreate's shape) from form values, plus the problems only the form can have
+    (a value without a name, a name twice). A saved number or true/false sent back unchanged keeps
+    its type."""
     saved = saved_custom or {}
     custom: dict[str, Any] = {}
     errors: dict[str, str] = {}
@@ -167,5 +258,10 @@ def contact_data(
             unchanged = key in saved and _shown(saved[key]) == value
             custom[key] = saved[key] if unchanged else value
     data = {name: values[name] for name in FORM_TEXT_FIELDS}
-    data.update(tags=values["tags"], is_active=values["is_active"], status=values["status"], custom_fields=custom)
+    data.update(
+        tags=values["tags"].split(","),
+        is_active=values["is_active"],
+        status=values["status"],
+        custom_fields=custom,
+    )
     return data, errors

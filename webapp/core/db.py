@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, cast
 
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from webapp.core.config import get_settings
@@ -24,3 +26,8 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     # process (a worker) that never imported some feature's models.
     load_all_models()
     return async_sessionmaker(get_engine(), expire_on_commit=False)
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """How many rows an INSERT, UPDATE or DELETE changed (session.execute types it as a plain Result)."""
+    return cast("CursorResult[Any]", result).rowcount

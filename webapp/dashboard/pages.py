@@ -7,7 +7,8 @@ from litestar.response import Template
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.queries.table import ContactFilter, estimate_count
+from webapp.contacts import service as contacts
+from webapp.contacts.schemas import ContactFilter
 from webapp.lists.models import EmailList
 
 
@@ -16,6 +17,6 @@ class DashboardController(Controller):
 
     @get("/", name="dashboard")
     async def dashboard(self, db: AsyncSession) -> Template:
-        contacts, exact = await estimate_count(db, ContactFilter())
+        audience, exact = await contacts.count(db, ContactFilter())
         lists = await db.scalar(select(func.count()).select_from(EmailList).where(EmailList.is_active)) or 0
-        return Template("dashboard/index.html", context={"contacts": contacts, "contacts_exact": exact, "lists": lists})
+        return Template("dashboard/index.html", context={"contacts": audience, "contacts_exact": exact, "lists": lists})

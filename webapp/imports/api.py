@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import ContactStatus
 from webapp.contacts.schemas import TableParams
-from webapp.core.api_schemas import ListId, error_responses
+from webapp.core.api import error_responses, id_parameter
 from webapp.core.config import get_settings
 from webapp.core.errors import ValidationFailed
 from webapp.imports import actors as import_actors
@@ -24,8 +24,8 @@ from webapp.imports.pages.export import csv_response
 from webapp.imports.queries import jobs as import_queries
 from webapp.imports.service import jobs as imports
 
-MAX_ID = 2**63 - 1
-JobId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Import job id.")]
+JobId = Annotated[int, id_parameter("Import job id.")]
+ListId = Annotated[int, id_parameter("List id.")]
 
 
 class RejectOut(Struct):

@@ -14,31 +14,17 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
-from webapp.core.access import Principal
-from webapp.core.api_schemas import (
-    ContactId,
-    Limit,
-    ListCreate,
-    ListId,
-    ListOut,
-    ListPageOut,
-    ListUpdate,
-    SegmentCountOut,
-    error_responses,
-    list_out,
-    sent_object,
-)
+from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.errors import NotFound
 from webapp.lists.models import ListType
 from webapp.lists.queries.lists import find_lists
+from webapp.lists.schemas.lists import ListCreate, ListOut, ListPageOut, ListUpdate, SegmentCountOut, list_out
 from webapp.lists.service import lists
 from webapp.lists.service import segments as segment_lists
 
 MEMBER = "/{list_id:int}/contacts/{contact_id:int}"
-
-
-def creator(user: Principal) -> str:
-    return f"api:{user.name}" if user.via_api_key else user.name
+ContactId = Annotated[int, id_parameter("Contact id.")]
+ListId = Annotated[int, id_parameter("List id.")]
 
 
 class ApiListsController(Controller):

@@ -12,9 +12,8 @@ from litestar.params import Parameter
 from msgspec import convert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.api_schemas import ContactId, Limit, error_responses, sent_object
+from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.errors import ValidationFailed
-from webapp.lists.api import creator
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.queries import decode_cursor
 from webapp.suppression.schemas import (
@@ -33,6 +32,9 @@ from webapp.suppression.service import gdpr, suppression
 
 def suppression_out(row: Any) -> SuppressionOut:
     return convert(row, SuppressionOut, from_attributes=True)
+
+
+ContactId = Annotated[int, id_parameter("Contact id.")]
 
 
 class ApiSuppressionController(Controller):

@@ -11,12 +11,11 @@ from litestar.params import Parameter
 from msgspec import UNSET, Struct, UnsetType, convert, structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.api_schemas import MAX_ID, Limit, error_responses, sent_object
-from webapp.lists.api import creator
+from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.templates.queries import TemplateFilter
 from webapp.templates.service import templates
 
-TemplateId = Annotated[int, Parameter(ge=1, le=MAX_ID, description="Template id.")]
+TemplateId = Annotated[int, id_parameter("Template id.")]
 TemplateType = Literal["marketing", "transactional"]
 
 

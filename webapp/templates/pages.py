@@ -11,7 +11,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.queries import table as contact_queries
+from webapp.contacts import service as contacts
+from webapp.contacts.schemas import ContactFilter
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
@@ -204,7 +205,7 @@ class TemplatesController(Controller):
         contact = await templates.find_contact(db, preview_email)
         options = []
         if preview_email and contact is None:
-            found = await contact_queries.page(db, contact_queries.ContactFilter(q=preview_email[:200]), limit=8)
+            found = await contacts.page(db, ContactFilter(q=preview_email[:200]), limit=8)
             options = found.contacts
         context = {
             "preview": await templates.preview(db, _parts(values), contact),

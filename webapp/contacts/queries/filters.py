@@ -8,35 +8,26 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, text
 
 from webapp.contacts.models import Contact
+from webapp.contacts.schemas import ContactFilter
 from webapp.lists.models import ListMember
-
-SORTS: dict[str, tuple[str, bool]] = {
-    # name: (label, descending)
-    "newest": ("Newest first", True),
-    "oldest": ("Oldest first", False),
-    "email": ("Email A–Z", False),
-    "name": ("Name A–Z", False),
-    "company": ("Company A–Z", False),
-    "updated": ("Recently updated", True),
-}
 
 
 def sort_columns(sort: str) -> list[Any]:
-    return {
+    columns: dict[str, list[Any]] = {
         "newest": [Contact.date_added, Contact.id],
         "oldest": [Contact.date_added, Contact.id],
         "email": [func.lower(Contact.email), Contact.id],
         "name": [func.lower(Contact.last_name), func.lower(Contact.first_name), Contact.id],
         "company": [func.lower(Contact.company), Contact.id],
         "updated": [Contact.last_updated, Contact.id],
-    }[sort]
+    }
+    return columns[sort]
 
 
 def sort_key(contact: Contact, sort: str) -> list[Any]:
@@ -88,72 +79,53 @@ def search_query(q: str) -> str | None:
     return " & ".join(f"{w}:*" for w in words[:8]) or None
 
 
-@dataclass
-class ContactFilter:
-    q: str = ""
-    tag: str = ""
-    tags: tuple[str, ...] = ()  # contacts having all of these
-    company: str = ""
-    status: str = ""
-    is_active: bool | None = None
-    list_id: int | None = None
-    # A predicate over contacts built elsewhere, e.g. a segment's rules (services/segments.py).
-    condition: ColumnElement[bool] | None = None
-
-    def apply(self, query: Select, row: Any = Contact) -> Select:
-        """query with these filters on `row`: the contacts table or an alias of it."""
-        if tsquery := self._tsquery():
-            query = query.where(row.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
-        if self.tag:
-            query = query.where(row.tags.contains([self.tag.strip().lower()]))
-        if wanted := self._wanted_tags():
-            query = query.where(row.tags.contains(wanted))
-        if self.company:
-            query = query.where(func.lower(row.company) == self.company.strip().lower())
-        if self.status:
-            query = query.where(row.status == self.status)
-        if self.is_active is not None:
-            query = query.where(row.is_active.is_(self.is_active))
-        if self.list_id is not None:
-            query = query.where(
-                select(ListMember.contact_id)
-                .where(ListMember.list_id == self.list_id, ListMember.contact_id == row.id)
-                .exists()
-            )
-        if self.condition is not None:
-            query = query.where(self.condition)
-        return query
-
-    def _tsquery(self) -> str | None:
-        return search_query(self.q) if self.q else None
-
-    def _wanted_tags(self) -> list[str]:
-        return [t.strip().lower() for t in self.tags if t.strip()]
-
-    def has_own_index(self, sort: str) -> bool:
-        """Whether a filter has an index of its own (search, tags, list; company unless sorting by it),
-        so its matches may bunch up anywhere in the sort order (see queries/contacts.py)."""
-        company_elsewhere = bool(self.company) and sort != "company"
-        return bool(
-            self._tsquery()
-            or self.tag
-            or self._wanted_tags()
-            or self.list_id is not None
-            or company_elsewhere
-            or self.condition is not None
+def apply_filter(filters: ContactFilter, query: Select[Any], row: Any = Contact) -> Select[Any]:
+    """query with these filters on `row`: the contacts table or an alias of it."""
+    if tsquery := _tsquery(filters):
+        query = query.where(row.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
+    if filters.tag:
+        query = query.where(row.tags.contains([filters.tag.strip().lower()]))
+    if wanted := _wanted_tags(filters):
+        query = query.where(row.tags.contains(wanted))
+    if filters.company:
+        query = query.where(func.lower(row.company) == filters.company.strip().lower())
+    if filters.status:
+        query = query.where(row.status == filters.status)
+    if filters.is_active is not None:
+        query = query.where(row.is_active.is_(filters.is_active))
+    if filters.list_id is not None:
+        query = query.where(
+            select(ListMember.contact_id)
+            .where(ListMember.list_id == filters.list_id, ListMember.contact_id == row.id)
+            .exists()
         )
+    if filters.condition is not None:
+        query = query.where(filters.condition)
+    return query
 
-    @property
-    def is_empty(self) -> bool:
-        return (
-            not (
-                self.q
-                or self.tag
-                or self.tags
-                or self.company
-                or self.status
-                or self.list_id is not None
-                or self.condition is not None
-            )
-            and self.is_active is None
-        )
+
+def condition(filters: ContactFilter) -> ColumnElement[bool] | None:
+    """The filters as one predicate over contacts; None when there are none."""
+    return apply_filter(filters, select(Contact.id)).whereclause
+
+
+def _tsquery(filters: ContactFilter) -> str | None:
+    return search_query(filters.q) if filters.q else None
+
+
+def _wanted_tags(filters: ContactFilter) -> list[str]:
+    return [t.strip().lower() for t in filters.tags if t.strip()]
+
+
+def has_own_index(filters: ContactFilter, sort: str) -> bool:
+    """Whether a filter has an index of its own (search, tags, list; company unless sorting by it),
+    so its matches may bunch up anywhere in the sort order (see table.py)."""
+    company_elsewhere = bool(filters.company) and sort != "company"
+    return bool(
+        _tsquery(filters)
+        or filters.tag
+        or _wanted_tags(filters)
+        or filters.list_id is not None
+        or company_elsewhere
+        or filters.condition is not None
+    )

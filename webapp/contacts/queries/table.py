@@ -19,31 +19,20 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, text, true, tuple_
+from sqlalchemy import func, null, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from webapp.contacts.models import Contact
 from webapp.contacts.queries.filters import (
-    SORTS,
-    ContactFilter,
+    apply_filter,
     decode_cursor,
     encode_cursor,
-    search_query,
+    has_own_index,
     sort_columns,
     sort_key,
 )
-
-__all__ = [  # the filters and cursors are part of this module's interface too
-    "SORTS",
-    "ContactFilter",
-    "ContactPage",
-    "decode_cursor",
-    "encode_cursor",
-    "estimate_count",
-    "page",
-    "search_query",
-]
+from webapp.contacts.schemas import SORTS, ContactFilter
 
 
 @dataclass
@@ -124,7 +113,7 @@ async def _read(
 ) -> tuple[list[Contact], int | None, bool]:
     """Up to `wanted` rows past the cursor, and what was learned of the number of matches:
     (rows, count or None, whether the count is exact)."""
-    if not filters.has_own_index(order.sort):
+    if not has_own_index(filters, order.sort):
         return await _walk(session, filters, order, wanted), None, False
     planned = await _explain_rows(session, filters)
     if planned < gather_below:
@@ -132,13 +121,13 @@ async def _read(
         return rows, total, total is not None
     table = max(await _table_rows(session), planned)
     budget = math.ceil(PROBE_GROWTH * wanted * table / planned)
-    rows = await _probe(session, filters, order, wanted, budget)
+    probed = await _probe(session, filters, order, wanted, budget)
     # Walk 4x further while that reads fewer rows than gathering every match would.
-    while rows is None and budget * PROBE_GROWTH < planned:
+    while probed is None and budget * PROBE_GROWTH < planned:
         budget *= PROBE_GROWTH
-        rows = await _probe(session, filters, order, wanted, budget)
-    if rows is not None:
-        return rows, planned, False
+        probed = await _probe(session, filters, order, wanted, budget)
+    if probed is not None:
+        return probed, planned, False
     # On the first page the cursor narrows nothing, so gathering may as well count.
     rows, total = await _gather(session, filters, order, wanted, count=order.key is None)
     return rows, (planned if total is None else total), total is not None
@@ -146,7 +135,7 @@ async def _read(
 
 async def _walk(session: AsyncSession, filters: ContactFilter, order: _Order, wanted: int) -> list[Contact]:
     columns = sort_columns(order.sort)
-    query = filters.apply(select(Contact)).where(order.after_key(columns))
+    query = apply_filter(filters, select(Contact)).where(order.after_key(columns))
     return list(await session.scalars(query.order_by(*order.by(columns)).limit(wanted)))
 
 
@@ -159,10 +148,10 @@ async def _probe(
     # they stream out and stops at a full page; ordering by the inner's own output columns (k0..kn)
     # lets the planner see they come sorted, so no Sort node has to read all `budget` rows first.
     keys = order.labelled()
-    inner = select(Contact.__table__, *keys).where(order.after_key(sort_columns(order.sort)))
-    inner = inner.order_by(*order.by(sort_columns(order.sort))).limit(budget).subquery("walk")
+    walk = select(Contact.__table__, *keys).where(order.after_key(sort_columns(order.sort)))
+    inner = walk.order_by(*order.by(sort_columns(order.sort))).limit(budget).subquery("walk")
     row = aliased(Contact, inner)
-    query = filters.apply(select(row), row).order_by(*order.by([inner.c[k.name] for k in keys])).limit(wanted)
+    query = apply_filter(filters, select(row), row).order_by(*order.by([inner.c[k.name] for k in keys])).limit(wanted)
     rows = list(await session.scalars(query))
     return rows if len(rows) == wanted else None
 
@@ -176,14 +165,14 @@ async def _gather(
     matches (None for a page past the last match); otherwise the cursor narrows the gathering
     (near the end of a large set, the planner then reads a short range) and nothing is counted.
     """
-    matches = filters.apply(select(*order.labelled()))
+    gathering = apply_filter(filters, select(*order.labelled()))
     if not count:
-        matches = matches.where(order.after_key(sort_columns(order.sort)))
+        gathering = gathering.where(order.after_key(sort_columns(order.sort)))
     # MATERIALIZED: planned on its own, so through the filters' indexes, never as a sort-index walk.
-    matches = matches.cte("matches").prefix_with("MATERIALIZED")
+    matches = gathering.cte("matches").prefix_with("MATERIALIZED")
     keys = list(matches.c)
     top = select(*keys).where(order.after_key(keys)).order_by(*order.by(keys)).limit(wanted).subquery("top")
-    total = select(func.count()).select_from(matches).scalar_subquery() if count else None
+    total = select(func.count()).select_from(matches).scalar_subquery() if count else null()
     query = (
         select(Contact, total)
         .join(top, Contact.id == top.c[keys[-1].name])
@@ -214,7 +203,7 @@ async def _explain_rows(session: AsyncSession, filters: ContactFilter) -> int:
     # parameters bound by the driver: text() would re-parse the placeholders and lose the values.
     connection = await session.connection()
     # render_postcompile: an IN list (a segment's parent list, list conditions) becomes one placeholder per item.
-    compiled = filters.apply(select(Contact.id)).compile(
+    compiled = apply_filter(filters, select(Contact.id)).compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
     result = await connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params)
@@ -236,6 +225,6 @@ async def estimate_count(
     else:
         estimate = await _explain_rows(session, filters)
     if estimate < EXACT_BELOW:
-        exact = await session.scalar(filters.apply(select(func.count()).select_from(Contact)))
+        exact = await session.scalar(apply_filter(filters, select(func.count()).select_from(Contact)))
         return exact or 0, True
     return estimate, False

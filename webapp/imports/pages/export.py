@@ -7,8 +7,9 @@ from litestar import Controller, Request, get
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.schemas import TableParams, optional_id
+from webapp.contacts.schemas import TableParams
 from webapp.core.errors import NotFound
+from webapp.core.forms import optional_id
 from webapp.imports.service import export as exports
 
 

@@ -12,11 +12,10 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.schemas import optional_id
 from webapp.core.access import Role
 from webapp.core.config import get_settings
 from webapp.core.errors import ValidationFailed
-from webapp.core.forms import after_change
+from webapp.core.forms import after_change, optional_id
 from webapp.imports import actors as import_actors
 from webapp.imports.models import ImportJob, ImportMode, ImportStatus
 from webapp.imports.queries import jobs as import_queries

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, select, true
+from sqlalchemy import ColumnElement, and_, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
-from webapp.contacts.queries.table import ContactFilter
+from webapp.contacts import service as contacts
+from webapp.contacts.schemas import ContactFilter
 from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
 from webapp.core.validation import is_valid_id
@@ -106,7 +106,7 @@ async def prepare(
             raise NotFound(f"List {list_id} does not exist.")
         parts.append(list_condition(email_list, now))
         filename = f"{_slug(email_list.name)}-{day}.csv"
-    if filters is not None and (where := filters.apply(select(Contact.id)).whereclause) is not None:
+    if filters is not None and (where := contacts.matching(filters)) is not None:
         parts.append(where)  # the contacts page's search and filters, as it applies them
     condition = and_(true(), *parts)
     return Export(condition, await queries.custom_keys(session, condition), filename)

@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
 from email_validator.syntax import validate_email_domain_name
 
-from webapp.contacts.service import MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
+from webapp.contacts.schemas import MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
 from webapp.core.validation import CUSTOM_FIELD_NAME, TAG_MAX_LENGTH, normalize_email
 from webapp.imports.models import ImportMode
 

@@ -10,7 +10,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.queries.table import page
+from webapp.contacts import service as contacts
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, ValidationFailed
@@ -108,7 +108,7 @@ class ListsController(Controller):
         status_code: int = 200,
     ) -> Template:
         email_list = await lists.get_list(db, list_id)
-        members = await page(db, segment_lists.members_filter(email_list), cursor=cursor)
+        members = await contacts.page(db, segment_lists.members_filter(email_list), cursor=cursor)
         context = {
             "email_list": email_list,
             "members": members,

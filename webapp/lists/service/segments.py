@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.contacts.queries.filters import ContactFilter
+from webapp.contacts.schemas import ContactFilter
 from webapp.core.errors import ValidationFailed
 from webapp.core.validation import is_valid_id
 from webapp.lists.models import EmailList, ListType

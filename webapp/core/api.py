@@ -1,0 +1,70 @@
+"""What every JSON API route shares: id and paging parameters, the one error body and its
+documented responses, who made a thing, and the request body exactly as sent.
+
+Request bodies are the features' input schemas (core/schemas.py): Litestar checks the JSON types
+against them (a wrong type is a 400 naming the field) and /api/docs shows them; the services then
+load the object as sent, so unknown fields are named (422) rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Request
+from litestar.openapi import ResponseSpec
+from litestar.params import Parameter
+from msgspec import UNSET, Struct, UnsetType
+
+from webapp.core.access import Principal
+from webapp.core.validation import MAX_ID
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="Items per page, 1 to 500.")]
+
+
+def id_parameter(description: str) -> Any:
+    """A path parameter holding a row id: a number no row can have is a 400 naming it, not a 500."""
+    return Parameter(ge=1, le=MAX_ID, description=description)
+
+
+class FieldError(Struct):
+    field: str
+    message: str
+
+
+class ErrorOut(Struct, kw_only=True):
+    """Every API error. existing_id comes with 409 for a duplicate email."""
+
+    status_code: int
+    detail: str
+    errors: list[FieldError] | UnsetType = UNSET
+    existing_id: int | UnsetType = UNSET
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON, a wrong type or a bad parameter; errors name the field.",
+    401: "No API key, or the key is not valid.",
+    403: "The key's role cannot do this (viewer keys only read).",
+    404: "No such resource.",
+    409: "Clashes with existing data, e.g. a duplicate email.",
+    422: "Breaks a rule; errors name each field and the problem.",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """The documented error responses of a handler: 400, 401 and 403 always, plus `codes`."""
+    return {
+        code: ResponseSpec(ErrorOut, description=ERROR_DESCRIPTIONS[code], generate_examples=False)
+        for code in sorted({400, 401, 403, *codes})
+    }
+
+
+async def sent_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """The request's JSON object as sent. Litestar has already checked it against the request schema
+    (and cached it); the services get every key, so they can name unknown fields."""
+    body: dict[str, Any] = await request.json()
+    return body
+
+
+def creator(user: Principal) -> str:
+    """How a thing's creator is recorded: the person, or the API key that made it."""
+    return f"api:{user.name}" if user.via_api_key else user.name

@@ -1,0 +1,207 @@
+"""One schema per input: a msgspec Struct names an input's fields, their types and their rules, and
+both doors use it. The JSON API declares it as the request body (Litestar checks the JSON types:
+a wrong type is a 400 naming the field, and /api/docs shows the shape); forms and the API alike then
+go through `load`, which applies the rules and reports every broken one at once, keyed by field,
+as ValidationFailed (a 422 for the API, messages next to the fields for a form).
+
+A field's rules ride on its annotation, after its type:
+
+    name: Annotated[str, Meta(title="Name"), text(200, blank="Enter a name for the list.")]
+
+`Meta(title=...)` is the label used in messages and in /api/docs. A field whose type is another
+Schema is loaded the same way, its errors named `parent.child`. Rules that tie fields together go
+in the schema's `rules` classmethod; checks that need the database stay in the service.
+"""
+
+from __future__ import annotations
+
+import enum
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, get_args, get_origin
+
+import msgspec
+from msgspec import Meta, Struct, UnsetType
+
+from webapp.core.errors import ValidationFailed
+from webapp.core.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
+
+Values = dict[str, Any]
+
+
+class Schema(Struct, kw_only=True):
+    """Base of every input schema. `load` returns the values that were sent, cleaned."""
+
+    unknown_field_message: ClassVar[str] = "Unknown field."
+
+    @classmethod
+    def rules(cls, values: Values) -> dict[str, str]:
+        """Rules between fields, run once every field passed its own; errors by field name."""
+        return {}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule on one field, run after its type check: `clean(value, label)` returns the value to
+    keep or raises ValueError with a message a person can act on."""
+
+    clean: Callable[[Any, str], Any]
+    missing: str = ""  # the message when a required field was not sent ("<label> is required." if empty)
+    max_length: int | None = None  # for text: shown to people (form hints, import reports)
+    converts: bool = False  # the rule itself turns what was sent into the type (e.g. a form's "on")
+
+
+def text(max_length: int, *, blank: str = "", multiline: bool = False) -> Rule:
+    """Trimmed text of at most max_length characters, never NUL; `blank` makes it required."""
+
+    def clean(value: Any, label: str) -> str:
+        cleaned = text_field(value, label, max_length)
+        if blank and not cleaned:
+            raise ValueError(blank)
+        return cleaned.replace("\r\n", "\n") if multiline else cleaned
+
+    return Rule(clean, missing=blank, max_length=max_length)
+
+
+def email_address(missing: str = "Enter an email address.") -> Rule:
+    return Rule(lambda value, label: normalize_email(value), missing=missing)
+
+
+def tag_list() -> Rule:
+    return Rule(lambda value, label: normalize_tags(value))
+
+
+def flag() -> Rule:
+    """true/false, also as a form sends it (on, yes, 1)."""
+    return Rule(bool_field, converts=True)
+
+
+def row_id(message: str = "") -> Rule:
+    """A row id (or None where the type allows it)."""
+
+    def clean(value: Any, label: str) -> int | None:
+        if value is None or is_valid_id(value):
+            return value  # type: ignore[no-any-return]
+        raise ValueError(message or f"{label} is not a valid id.")
+
+    return Rule(clean)
+
+
+def load(schema: type[Schema], data: Any, *, partial: bool = False) -> Values:
+    """The fields of `data` that `schema` knows, cleaned. partial=True is for updates: missing
+    required fields are fine. Raises ValidationFailed naming every problem."""
+    return _load(schema, data, partial, prefix="")
+
+
+def _load(schema: type[Schema], data: Any, partial: bool, prefix: str) -> Values:
+    if not isinstance(data, Mapping):
+        raise ValidationFailed({prefix.rstrip(".") or "body": "Send an object of field names and values."})
+    hints = typing.get_type_hints(schema, include_extras=True)
+    errors: dict[str, str] = {}
+    values: Values = {}
+    for field in msgspec.structs.fields(schema):
+        label = _label(hints[field.name], field.name)
+        if field.name not in data:
+            if field.required and not partial:
+                errors[prefix + field.name] = _missing_message(hints[field.name], label)
+            continue
+        try:
+            values[field.name] = _value(hints[field.name], data[field.name], label, partial, prefix + field.name)
+        except ValueError as exc:
+            errors[prefix + field.name] = str(exc)
+        except ValidationFailed as exc:
+            errors |= exc.errors
+    known = {field.name for field in msgspec.structs.fields(schema)}
+    for name in sorted(set(data) - known, key=str):
+        errors[prefix + str(name)] = schema.unknown_field_message
+    if not errors:
+        errors = {prefix + name: message for name, message in schema.rules(values).items()}
+    if errors:
+        raise ValidationFailed(errors)
+    return values
+
+
+def text_fields(schema: type[Schema]) -> dict[str, tuple[str, int]]:
+    """The schema's text fields: name -> (label, maximum length)."""
+    hints = typing.get_type_hints(schema, include_extras=True)
+    found = {}
+    for name, annotation in hints.items():
+        for item in _parts(annotation)[1]:
+            if isinstance(item, Rule) and item.max_length is not None:
+                found[name] = (_label(annotation, name), item.max_length)
+    return found
+
+
+def _parts(annotation: Any) -> tuple[Any, list[Any]]:
+    """(the type without UNSET, the Annotated metadata)."""
+    metadata: list[Any] = []
+    while get_origin(annotation) is typing.Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata.extend(extra)
+    if get_origin(annotation) in (typing.Union, _UNION_TYPE):
+        members = [arg for arg in get_args(annotation) if arg is not UnsetType]
+        annotation = members[0] if len(members) == 1 else typing.Union[tuple(members)]  # noqa: UP007
+    return annotation, metadata
+
+
+_UNION_TYPE = type(int | None)
+
+
+def _label(annotation: Any, name: str) -> str:
+    for item in _parts(annotation)[1]:
+        if isinstance(item, Meta) and item.title:
+            return item.title
+    return name.replace("_", " ").capitalize()
+
+
+def _missing_message(annotation: Any, label: str) -> str:
+    for item in _parts(annotation)[1]:
+        if isinstance(item, Rule) and item.missing:
+            return item.missing
+    return f"{label} is required."
+
+
+def _value(annotation: Any, raw: Any, label: str, partial: bool, path: str) -> Any:
+    base, metadata = _parts(annotation)
+    nested = _nested_schema(base)
+    if nested is not None and raw is not None:
+        return _load(nested, raw, partial, prefix=path + ".")
+    rules = [item for item in metadata if isinstance(item, Rule)]
+    if any(rule.converts for rule in rules):
+        value = raw
+    else:
+        try:
+            value = msgspec.convert(raw, base, strict=False)
+        except msgspec.ValidationError:
+            raise ValueError(_type_message(base, label)) from None
+    if isinstance(value, enum.Enum):
+        value = value.value  # stored and compared as plain text
+    for rule in rules:
+        value = rule.clean(value, label)
+    return value
+
+
+def _nested_schema(base: Any) -> type[Schema] | None:
+    candidates = get_args(base) if get_origin(base) in (typing.Union, _UNION_TYPE) else (base,)
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, Schema):
+            return candidate
+    return None
+
+
+def _type_message(base: Any, label: str) -> str:
+    union = get_origin(base) in (typing.Union, _UNION_TYPE)
+    kind = next(arg for arg in get_args(base) if arg is not type(None)) if union else base
+    while get_origin(kind) is typing.Annotated:
+        kind = get_args(kind)[0]
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return f"{label} must be one of: {', '.join(str(member.value) for member in kind)}."
+    messages = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+    if kind in messages:
+        return f"{label} must be {messages[kind]}."
+    if get_origin(kind) is list:
+        return f"{label} must be a list."
+    if get_origin(kind) is dict:
+        return f"{label} must be name: value pairs; values must be text, numbers, true/false or empty."
+    return f"{label} has the wrong type."
