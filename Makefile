@@ -36,8 +36,10 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One pytest process per core (pytest-xdist), each with its own PostgreSQL, Redis and web server;
+# a test file stays in one process.
 test: install browser-deps
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest
+	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
 
 # bench/send.py measures against Postfix's smtp-sink and smtp-source.
 bench-deps:

@@ -19,13 +19,21 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.logs import log_file
+
 ROOT = Path(__file__).resolve().parent.parent
 _services = None
 TEST_PASSWORD = "correct horse battery"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Each test process gets its own PostgreSQL and Redis: with pytest-xdist (`make test` runs
+    `-n auto`) every worker starts embedded ones of its own, or, when DATABASE_URL and REDIS_URL
+    name real servers, uses a database and a Redis db number of its own on them. The xdist
+    controller runs no tests and starts nothing."""
     global _services
+    if _is_xdist_controller(config):
+        return
     data_dir = Path(tempfile.mkdtemp(prefix="mr-test-"))
     os.environ["MAILROOM_DATA_DIR"] = str(data_dir)
     os.environ["MAILROOM_SECRET_KEY"] = "test-secret-key-not-for-production"
@@ -38,11 +46,42 @@ def pytest_configure(config: pytest.Config) -> None:
         )
         os.environ.setdefault("DATABASE_URL", _services.database_url)
         os.environ.setdefault("REDIS_URL", _services.redis_url)
+    if (worker := _xdist_worker_number(config)) is not None:
+        _use_own_servers(worker)
     from webapp.cli import migrate
     from webapp.core.config import get_settings
 
     get_settings.cache_clear()
     migrate()
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return getattr(config.option, "numprocesses", None) not in (None, 0) and not hasattr(config, "workerinput")
+
+
+def _xdist_worker_number(config: pytest.Config) -> int | None:
+    worker_id = getattr(config, "workerinput", {}).get("workerid")  # "gw0", "gw1", ...
+    return int(worker_id[2:]) if worker_id else None
+
+
+def _use_own_servers(worker: int) -> None:
+    """On shared servers, a database `<name>_gw<N>` and Redis db N+1 for this worker (embedded
+    servers are this worker's own already)."""
+    if _services is not None and _services.database_url:
+        return
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(os.environ["DATABASE_URL"])
+    name = f"{url.database}_gw{worker}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    os.environ["DATABASE_URL"] = url.set(database=name).render_as_string(hide_password=False)
+    redis_url = os.environ["REDIS_URL"].rsplit("/", 1)
+    if redis_url[-1].isdigit():
+        os.environ["REDIS_URL"] = f"{redis_url[0]}/{worker + 1}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -52,6 +91,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if _is_xdist_controller(config):
+        return
     if _services is not None:
         _services.stop()
     from webapp.core import embedded
@@ -70,8 +111,8 @@ def live_server() -> Iterator[str]:
     """The real app served by uvicorn in a subprocess, as in production."""
     port = _free_port()
     env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": f"http://127.0.0.1:{port}"}
-    (ROOT / "test-logs").mkdir(exist_ok=True)
-    with open(ROOT / "test-logs" / "server.log", "w") as log:  # the server keeps its own copy of the file
+    log_path = log_file("server")
+    with open(log_path, "w") as log:  # the server keeps its own copy of the file
         proc = subprocess.Popen(
             [sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
@@ -85,7 +126,7 @@ def live_server() -> Iterator[str]:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError("web server did not start; see " + log.name)
+            raise RuntimeError(f"web server did not start; see {log_path}")
         time.sleep(0.1)
     yield url
     proc.terminate()

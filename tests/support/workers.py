@@ -6,11 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.logs import log_file
 
 FAST_TEST_SETTINGS = {
     "MAILROOM_SCHEDULER_INTERVAL": "0.5",
@@ -22,8 +21,7 @@ FAST_TEST_SETTINGS = {
 
 class WorkerProcess:
     def __init__(self, name: str = "worker", **env: str) -> None:
-        (ROOT / "test-logs").mkdir(exist_ok=True)
-        self.log_path = ROOT / "test-logs" / f"{name}.log"
+        self.log_path = log_file(name)
         self.env = {**os.environ, **FAST_TEST_SETTINGS, **env}
         self.proc: subprocess.Popen | None = None
 

@@ -19,19 +19,19 @@ class Colour(StrEnum):
 
 
 class Limits(Schema, kw_only=True):
-    per_hour: Annotated[int | None | UnsetType, Meta(title="Per hour")] = UNSET
+    per_hour: Annotated[int | UnsetType | None, Meta(title="Per hour")] = UNSET
     track: Annotated[bool | UnsetType, Meta(title="Track opens")] = UNSET
 
 
 class Thing(Schema, kw_only=True):
     name: Annotated[str, Meta(title="Name"), text(20, blank="Give it a name.")]
     email: Annotated[str | UnsetType, Meta(title="Email"), email_address()] = UNSET
-    notes: Annotated[str | None | UnsetType, Meta(title="Notes"), text(50, multiline=True)] = UNSET
+    notes: Annotated[str | UnsetType | None, Meta(title="Notes"), text(50, multiline=True)] = UNSET
     tags: Annotated[list[str] | UnsetType, Meta(title="Tags"), tag_list()] = UNSET
     colour: Annotated[Colour | UnsetType, Meta(title="Colour")] = UNSET
     port: Annotated[int | UnsetType, Meta(title="Port")] = UNSET
     public: Annotated[bool | UnsetType, Meta(title="Public"), flag()] = UNSET
-    parent_id: Annotated[int | None | UnsetType, Meta(title="Parent"), row_id("Choose a parent.")] = UNSET
+    parent_id: Annotated[int | UnsetType | None, Meta(title="Parent"), row_id("Choose a parent.")] = UNSET
     limits: Annotated[Limits | UnsetType, Meta(title="Limits")] = UNSET
 
     @classmethod
