@@ -30,11 +30,10 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
-from sqlalchemy import text
 
 from webapp import routes
+from webapp.core import queries
 from webapp.core.config import get_settings
-from webapp.core.db import get_engine
 from webapp.core.deps import provide_db_session, provide_settings
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.redis import get_redis
@@ -52,8 +51,7 @@ log = logging.getLogger("mailroom")
 async def healthz() -> Response[dict[str, str]]:
     checks = {"database": "ok", "redis": "ok"}
     try:
-        async with get_engine().connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await queries.ping()
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
