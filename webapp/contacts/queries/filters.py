@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, Select, func, select, text
 
 from webapp.contacts.models import Contact
 from webapp.contacts.schemas import ContactFilter
+from webapp.core.validation import is_valid_id
 from webapp.lists.models import ListMember
 
 
@@ -43,7 +44,7 @@ def sort_key(contact: Contact, sort: str) -> list[Any]:
 
 def _decode_key(sort: str, raw: list[Any]) -> list[Any]:
     key_id = int(raw[-1])
-    if not 0 < key_id < 2**63:  # ids are bigints: a larger bound would make the query fail
+    if not is_valid_id(key_id):  # a larger bound would make the query fail
         raise ValueError("id out of range")
     if sort in {"newest", "oldest", "updated"}:
         return [datetime.fromisoformat(raw[0]), key_id]
