@@ -37,9 +37,13 @@ check: install
 	$(BIN)/lint-imports
 
 # One pytest process per core (pytest-xdist), each with its own PostgreSQL, Redis and web server;
-# a test file stays in one process.
+# a test file stays in one process. Browser tests run on their own: Playwright's sync API keeps an
+# event loop running in its process, and async tests cannot run in that process afterwards.
+PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
+
 test: install browser-deps
-	CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
+	$(PYTEST) tests/unit tests/integration
+	$(PYTEST) tests/browser
 
 # bench/send.py measures against Postfix's smtp-sink and smtp-source.
 bench-deps:
