@@ -135,6 +135,11 @@ async def list_templates(
     return await queries.find_templates(session, filters, limit=limit, cursor=cursor)
 
 
+async def active_templates(session: AsyncSession, limit: int) -> list[EmailTemplate]:
+    """Active templates by name, to choose from (the campaign wizard's content step)."""
+    return (await queries.find_templates(session, TemplateFilter(is_active=True), limit=limit)).templates
+
+
 async def categories(session: AsyncSession) -> list[str]:
     """The categories templates have, for the library's filter."""
     return await queries.categories(session)
