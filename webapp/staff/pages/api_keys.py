@@ -34,8 +34,9 @@ class ApiKeysController(Controller):
     @post("/")
     async def create(self, request: StaffRequest, db: AsyncSession) -> Template:
         form = await read_form(request)
-        # ApiKeyCreate's shape; a role left blank gets the default.
-        data = {"name": first(form, "name")} | ({"role": role} if (role := first(form, "role")) else {})
+        data = {"name": first(form, "name"), "role": first(form, "role")}
+        if not data["role"]:
+            del data["role"]  # an unchosen role means the default, editor
         try:
             key, plain = await api_keys.create_key(db, data, created_by_id=request.user.id)
         except ValidationFailed as exc:
