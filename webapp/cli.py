@@ -75,8 +75,9 @@ async def _create_user(email: str, role: str, password: str, name: str) -> None:
 
 def create_user(args: argparse.Namespace) -> None:
     from webapp.core.errors import DomainError
+    from webapp.staff.schemas import MIN_PASSWORD_LENGTH
 
-    password = args.password or getpass.getpass("Password (at least 10 characters): ")
+    password = args.password or getpass.getpass(f"Password (at least {MIN_PASSWORD_LENGTH} characters): ")
     try:
         asyncio.run(_create_user(args.email, args.role, password, args.name or ""))
     except DomainError as exc:
@@ -172,6 +173,8 @@ def dev() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from webapp.core.access import Role
+
     parser = argparse.ArgumentParser(prog="mailroom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="serve the web app (uses DATABASE_URL and REDIS_URL)")
@@ -179,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("migrate", help="apply database migrations")
     create = sub.add_parser("create-user", help="create a staff account")
     create.add_argument("email")
-    create.add_argument("--role", choices=["admin", "editor", "viewer"], default="editor")
+    create.add_argument("--role", choices=[role.value for role in Role], default=Role.EDITOR.value)
     create.add_argument("--name", default="")
     create.add_argument("--password", help="omit to be prompted")
     capture = sub.add_parser("capture-smtp", help="SMTP server that stores mail for the Outbox page (dev mode)")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from webapp.delivery import capture_smtp
 from webapp.outbox import service as outbox
-from webapp.settings.models import OutboxMessage
+from webapp.outbox.models import OutboxMessage
 
 HTML_PART = (
     '<p class="hi">Hello "Ann" &amp; <b>friends</b></p><script>alert(1)</script>'

@@ -16,8 +16,9 @@ in the schema's `rules` classmethod; checks that need the database stay in the s
 from __future__ import annotations
 
 import enum
+import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, get_args, get_origin
 
@@ -84,6 +85,46 @@ def row_id(message: str = "") -> Rule:
         if value is None or is_valid_id(value):
             return value  # type: ignore[no-any-return]
         raise ValueError(message or f"{label} is not a valid id.")
+
+    return Rule(clean)
+
+
+def one_of(choices: Sequence[str], message: str) -> Rule:
+    """One of `choices` exactly (a form's select, an API's enum), else `message`, also when missing."""
+
+    def clean(value: Any, label: str) -> str:
+        if isinstance(value, str) and value in choices:
+            return value
+        raise ValueError(message)
+
+    return Rule(clean, missing=message, converts=True)
+
+
+# Twelve digits are more than any range needs: a longer number is a slip of the keyboard, not a value.
+WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+
+
+def whole_number(lowest: int, highest: int) -> Rule:
+    """A whole number from lowest to highest, also as a form sends it (" 587 ")."""
+
+    def clean(value: Any, label: str) -> int:
+        digits = value.strip() if isinstance(value, str) else value
+        if isinstance(digits, bool) or not isinstance(digits, (int, str)) or not WHOLE_NUMBER.fullmatch(str(digits)):
+            raise ValueError(f"{label} must be a whole number.")
+        if not lowest <= int(digits) <= highest:
+            raise ValueError(f"{label} must be between {lowest:,} and {highest:,}.")
+        return int(digits)
+
+    return Rule(clean, converts=True)
+
+
+def matches(pattern: re.Pattern[str], message: str) -> Rule:
+    """Text that is empty or matches `pattern` (put it after `text`, which trims and limits it)."""
+
+    def clean(value: Any, label: str) -> Any:
+        if value and not pattern.fullmatch(value):
+            raise ValueError(message)
+        return value
 
     return Rule(clean)
 

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.forms import after_change
+from webapp.core.forms import after_change, optional_id
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.outbox import service as outbox
-
-
-def _cursor(raw: str | None) -> int | None:
-    """The `before` query parameter; anything that is not a number shows the first page."""
-    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) <= 19 else None
 
 
 class OutboxController(Controller):
@@ -21,7 +17,7 @@ class OutboxController(Controller):
 
     @get("/", name="outbox")
     async def index(self, db: AsyncSession, before: str | None = None) -> Template:
-        cursor = _cursor(before)
+        cursor = optional_id(before)  # anything that is not an id shows the first page
         messages = await outbox.page(db, cursor)
         return Template("outbox/index.html", context={"page": messages, "first_page": cursor is None})
 
@@ -31,7 +27,7 @@ class OutboxController(Controller):
         return Template("outbox/show.html", context={"message": message, "view": outbox.view(message.raw)})
 
     @post("/clear")
-    async def clear(self, request: Request, db: AsyncSession) -> Response:
+    async def clear(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
         count = await outbox.clear(db)
         flash(request, f"Outbox cleared ({count} message{'s' if count != 1 else ''} deleted).", "success")
         return after_change(request, "/outbox")

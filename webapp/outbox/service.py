@@ -5,18 +5,21 @@ from __future__ import annotations
 import email.policy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import MIMEPart
 from email.parser import BytesParser
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import NotFound
 from webapp.core.validation import is_valid_id
-from webapp.settings.models import OutboxMessage
+from webapp.outbox import queries
+from webapp.outbox.models import ADDRESS_LENGTH, MESSAGE_ID_LENGTH, OutboxMessage
+from webapp.outbox.queries import Summary
 
 PAGE_SIZE = 50
+# Enough of a subject and of the recipient list to show; the raw message keeps them whole.
+MAX_SUBJECT_LENGTH, MAX_RECIPIENTS_LENGTH = 2000, 100_000
 _parser = BytesParser(policy=email.policy.default)
 
 
@@ -27,10 +30,10 @@ def _clean(value: Any, limit: int) -> str:
 async def store(session: AsyncSession, mail_from: str, recipients: Sequence[str], raw: bytes) -> OutboxMessage:
     headers = _parser.parsebytes(raw, headersonly=True)
     message = OutboxMessage(
-        mail_from=_clean(mail_from, 320),
-        rcpt_to=_clean(", ".join(recipients), 100_000),
-        subject=_clean(headers.get("subject"), 2000),
-        message_id=_clean(headers.get("message-id"), 255),
+        mail_from=_clean(mail_from, ADDRESS_LENGTH),
+        rcpt_to=_clean(", ".join(recipients), MAX_RECIPIENTS_LENGTH),
+        subject=_clean(headers.get("subject"), MAX_SUBJECT_LENGTH),
+        message_id=_clean(headers.get("message-id"), MESSAGE_ID_LENGTH),
         raw=raw,
     )
     session.add(message)
@@ -40,26 +43,13 @@ async def store(session: AsyncSession, mail_from: str, recipients: Sequence[str]
 
 @dataclass(frozen=True)
 class OutboxPage:
-    messages: list[Any]  # rows without the raw bytes
+    messages: Sequence[Summary]  # without the raw bytes
     older_than: int | None  # id for the next (older) page, None on the last page
 
 
 async def page(session: AsyncSession, before: int | None = None, size: int = PAGE_SIZE) -> OutboxPage:
     """Newest first, keyset on id: `before` is the last id of the previous page."""
-    query = (
-        select(
-            OutboxMessage.id,
-            OutboxMessage.mail_from,
-            OutboxMessage.rcpt_to,
-            OutboxMessage.subject,
-            OutboxMessage.received_at,
-        )
-        .order_by(OutboxMessage.id.desc())
-        .limit(size + 1)
-    )
-    if before is not None and is_valid_id(before):
-        query = query.where(OutboxMessage.id < before)
-    rows = list((await session.execute(query)).all())
+    rows = await queries.newest(session, before if is_valid_id(before) else None, size + 1)
     return OutboxPage(rows[:size], rows[size - 1].id if len(rows) > size else None)
 
 
@@ -71,8 +61,8 @@ async def get_message(session: AsyncSession, message_id: int) -> OutboxMessage:
 
 
 async def clear(session: AsyncSession) -> int:
-    result = await session.execute(delete(OutboxMessage))
-    return result.rowcount or 0
+    """Delete every captured message; how many there were."""
+    return await queries.delete_all(session)
 
 
 @dataclass(frozen=True)
@@ -82,18 +72,19 @@ class MessageView:
     text: str | None
 
 
-def _content(part: EmailMessage | None) -> str | None:
+def _content(part: MIMEPart | None) -> str | None:
     if part is None:
         return None
     try:
-        content = part.get_content()
+        content: str = part.get_content()
     except (LookupError, ValueError):  # unknown charset or broken transfer encoding: show the bytes
-        content = (part.get_payload(decode=True) or b"").decode("utf-8", "replace")
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     return content.replace("\r\n", "\n")  # as sent on the wire; shown with plain line ends
 
 
 def view(raw: bytes) -> MessageView:
     """Headers (decoded, folded lines joined), the HTML part and the text part of a stored message."""
-    message: EmailMessage = _parser.parsebytes(raw)  # type: ignore[assignment]
+    message = _parser.parsebytes(raw)
     headers = [(name, " ".join(str(value).split())) for name, value in message.items()]
     return MessageView(headers, _content(message.get_body(("html",))), _content(message.get_body(("plain",))))

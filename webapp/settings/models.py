@@ -42,17 +42,3 @@ class AppSetting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSONB)
-
-
-class OutboxMessage(Base):
-    """Mail caught by the built-in capture SMTP server in dev mode, shown on the Outbox page."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    mail_from: Mapped[str] = mapped_column(String(320))
-    rcpt_to: Mapped[str] = mapped_column(Text)
-    subject: Mapped[str] = mapped_column(Text, default="", server_default="")
-    message_id: Mapped[str] = mapped_column(String(255), default="", server_default="")
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
-    received_at: Mapped[datetime] = created_at_column()

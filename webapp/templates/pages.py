@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -14,19 +14,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
 from webapp.core.errors import Conflict, ValidationFailed
-from webapp.core.forms import Form, after_change, field_errors
+from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
 from webapp.settings.service import organisation as org_settings
-from webapp.staff.models import User
-from webapp.templates import queries as template_queries
+from webapp.staff.service import users
 from webapp.templates.models import EmailTemplate
-from webapp.templates.queries import TemplateFilter
+from webapp.templates.schemas import CATEGORY_MAX_LENGTH, TEMPLATE_TYPES, TemplateFilter
 from webapp.templates.service import templates
-from webapp.templates.service.templates import TEMPLATE_TYPES, SavedTemplate
+from webapp.templates.service.templates import SavedTemplate
 
 PAGE_SIZE = 50
 STATUSES = {"active": True, "inactive": False}
 FORM_FIELDS = ("name", "subject", "html_content", "text_content", "template_type", "category", "tags")
+# Contacts suggested for "Preview as", found by what was typed (as the contacts search box would).
+SUGGESTIONS, SEARCH_LENGTH = 8, 200
 STARTER_HTML = """<html>
 <body style="font-family: Arial, sans-serif; color: #1d2433;">
   <h1>Hello {{ first_name | default("there") }}!</h1>
@@ -37,18 +39,16 @@ STARTER_HTML = """<html>
 """
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    """One form value as text; a repeated field counts as its first value."""
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
-
-
-def _form_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = {name: _text(data, name) for name in FORM_FIELDS}
+def _typed(form: FormFields) -> dict[str, str]:
+    """The editor's fields as typed, with the line ends the textareas showed (browsers send CRLF)."""
+    values = {name: first(form, name).replace("\r\n", "\n") for name in FORM_FIELDS}
     values["template_type"] = values["template_type"] or "marketing"
     return values
+
+
+def _template_data(values: dict[str, str]) -> dict[str, Any]:
+    """A template (TemplateCreate's shape) from the editor's fields: tags are typed with commas."""
+    return values | {"tags": values["tags"].split(",")}
 
 
 def _template_values(template: EmailTemplate) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def _parts(values: dict[str, Any]) -> dict[str, str]:
     return {part: values[part] for part in templates.PARTS}
 
 
-def _flash_saved(request: Request, saved: SavedTemplate, verb: str) -> None:
+def _flash_saved(request: StaffRequest, saved: SavedTemplate, verb: str) -> None:
     flash(request, f"Template '{saved.template.name}' {verb}.", "success")
     if saved.unknown_variables:
         flash(
@@ -73,13 +73,8 @@ def _flash_saved(request: Request, saved: SavedTemplate, verb: str) -> None:
         )
 
 
-async def _user_email(db: AsyncSession, request: Request) -> str:
-    user = await db.get(User, request.user.id)
-    return user.email if user else ""
-
-
 async def _editor(
-    request: Request,
+    request: StaffRequest,
     db: AsyncSession,
     template: EmailTemplate | None,
     values: dict[str, Any],
@@ -91,16 +86,16 @@ async def _editor(
     status_code: int = 200,
 ) -> Template:
     contact = await templates.find_contact(db, preview_email)
-    context = {
+    context: dict[str, Any] = {
         "template": template,
         "values": values,
         "errors": errors or {},
-        "types": TEMPLATE_TYPES,
+        "type_options": [(name, name.capitalize()) for name in TEMPLATE_TYPES],
         "preview": await templates.preview(db, _parts(values), contact),
         "preview_email": preview_email,
         "preview_contact": contact,
         "contact_options": [],
-        "recipients": recipients if recipients is not None else await _user_email(db, request),
+        "recipients": recipients if recipients is not None else await users.email_of(db, request.user.id),
         "test_result": test_result or {},
         "max_recipients": MAX_RECIPIENTS,
     }
@@ -122,7 +117,7 @@ class TemplatesController(Controller):
     ) -> Template:
         params = {
             "template_type": template_type if template_type in TEMPLATE_TYPES else "",
-            "category": (category or "").strip()[:100],
+            "category": (category or "").strip()[:CATEGORY_MAX_LENGTH],
             "status": status if status in STATUSES else "",
         }
         filters = TemplateFilter(
@@ -134,14 +129,14 @@ class TemplatesController(Controller):
             "params": params,
             "cursor": cursor or "",
             "types": TEMPLATE_TYPES,
-            "categories": await template_queries.categories(db),
+            "categories": await templates.categories(db),
         }
         if request.htmx.target == "template-library" and not request.htmx.history_restore_request:
             return Template("templates/_library.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
         return Template("templates/index.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
 
     @get("/new")
-    async def new(self, request: Request, db: AsyncSession) -> Template:
+    async def new(self, request: StaffRequest, db: AsyncSession) -> Template:
         values = dict.fromkeys(FORM_FIELDS, "") | {
             "template_type": "marketing",
             "html_content": STARTER_HTML,
@@ -150,10 +145,11 @@ class TemplatesController(Controller):
         return await _editor(request, db, None, values)
 
     @post("/")
-    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
-        values = _form_values(data)
+    async def create(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+        form = await read_form(request)
+        values = _typed(form)
         try:
-            saved = await templates.create_template(db, values, created_by=request.user.name)
+            saved = await templates.create_template(db, _template_data(values), created_by=request.user.name)
         except ValidationFailed as exc:
             return await _editor(
                 request,
@@ -161,23 +157,24 @@ class TemplatesController(Controller):
                 None,
                 values,
                 errors=exc.errors,
-                preview_email=_text(data, "preview_email"),
+                preview_email=first(form, "preview_email"),
                 status_code=422,
             )
         _flash_saved(request, saved, "created")
         return after_change(request, f"/templates/{saved.template.id}")
 
     @get("/{template_id:int}")
-    async def edit(self, request: Request, db: AsyncSession, template_id: int) -> Template:
+    async def edit(self, request: StaffRequest, db: AsyncSession, template_id: int) -> Template:
         template = await templates.get_template(db, template_id)
         return await _editor(request, db, template, _template_values(template))
 
     @post("/{template_id:int}")
-    async def update(self, request: HTMXRequest, db: AsyncSession, template_id: int, data: Form) -> Response:
+    async def update(self, request: StaffRequest, db: AsyncSession, template_id: int) -> AnyResponse:
         template = await templates.get_template(db, template_id)
-        values = _form_values(data)
+        form = await read_form(request)
+        values = _typed(form)
         try:
-            saved = await templates.update_template(db, template_id, values)
+            saved = await templates.update_template(db, template_id, _template_data(values))
         except ValidationFailed as exc:
             return await _editor(
                 request,
@@ -185,27 +182,26 @@ class TemplatesController(Controller):
                 template,
                 values,
                 errors=exc.errors,
-                preview_email=_text(data, "preview_email"),
+                preview_email=first(form, "preview_email"),
                 status_code=422,
             )
         _flash_saved(request, saved, "saved")
         return after_change(request, f"/templates/{template_id}")
 
     @post(["/preview", "/{template_id:int}/preview"])
-    async def preview(
-        self, request: HTMXRequest, db: AsyncSession, data: Form, template_id: int | None = None
-    ) -> Template:
+    async def preview(self, request: HTMXRequest, db: AsyncSession, template_id: int | None = None) -> Template:
         """The preview partial for the editor's live updates; the whole editor without JavaScript."""
-        values, preview_email = _form_values(data), _text(data, "preview_email").strip()
+        form = await read_form(request)
+        values, preview_email = _typed(form), first(form, "preview_email").strip()
         template = await templates.get_template(db, template_id) if template_id is not None else None
         if not request.htmx:
             return await _editor(
-                request, db, template, values, preview_email=preview_email, recipients=_text(data, "recipients")
+                request, db, template, values, preview_email=preview_email, recipients=first(form, "recipients")
             )
         contact = await templates.find_contact(db, preview_email)
         options = []
         if preview_email and contact is None:
-            found = await contacts.page(db, ContactFilter(q=preview_email[:200]), limit=8)
+            found = await contacts.page(db, ContactFilter(q=preview_email[:SEARCH_LENGTH]), limit=SUGGESTIONS)
             options = found.contacts
         context = {
             "preview": await templates.preview(db, _parts(values), contact),
@@ -217,10 +213,9 @@ class TemplatesController(Controller):
         return Template("templates/_preview.html", context=context)
 
     @post(["/test-send", "/{template_id:int}/test-send"])
-    async def test_send(
-        self, request: HTMXRequest, db: AsyncSession, data: Form, template_id: int | None = None
-    ) -> Template:
-        values, preview_email, recipients = _form_values(data), _text(data, "preview_email"), _text(data, "recipients")
+    async def test_send(self, request: HTMXRequest, db: AsyncSession, template_id: int | None = None) -> Template:
+        form = await read_form(request)
+        values, preview_email, recipients = _typed(form), first(form, "preview_email"), first(form, "recipients")
         template = await templates.get_template(db, template_id) if template_id is not None else None
         contact = await templates.find_contact(db, preview_email) or templates.SAMPLE_CONTACT
         org = await org_settings.load(db)
@@ -230,7 +225,7 @@ class TemplatesController(Controller):
                 values["html_content"],
                 values["text_content"],
                 org.default_from_name or org.organisation_name,
-                org.default_from_email or await _user_email(db, request),
+                org.default_from_email or await users.email_of(db, request.user.id),
                 recipients,
                 contact,
             )
@@ -262,17 +257,18 @@ class TemplatesController(Controller):
         )
 
     @post("/{template_id:int}/duplicate")
-    async def duplicate(self, request: HTMXRequest, db: AsyncSession, template_id: int) -> Response:
+    async def duplicate(self, request: StaffRequest, db: AsyncSession, template_id: int) -> AnyResponse:
         copy = await templates.duplicate_template(db, template_id, created_by=request.user.name)
         flash(request, f"Created '{copy.name}'. Rename it and make your changes.", "success")
         return after_change(request, f"/templates/{copy.id}")
 
     @post("/{template_id:int}/active")
-    async def set_active(self, request: HTMXRequest, db: AsyncSession, template_id: int, data: Form) -> Response:
-        active = _text(data, "is_active") == "true"
+    async def set_active(self, request: StaffRequest, db: AsyncSession, template_id: int) -> AnyResponse:
+        form = await read_form(request)
+        active = first(form, "is_active") == "true"
         template = await templates.set_active(db, template_id, active)
         flash(request, f"Template '{template.name}' {'activated' if active else 'deactivated'}.", "success")
-        back = _text(data, "back")
+        back = first(form, "back")
         return after_change(request, back if back == "/templates" else f"/templates/{template_id}")
 
     @get("/{template_id:int}/delete")
@@ -280,7 +276,7 @@ class TemplatesController(Controller):
         return Template("templates/delete.html", context={"template": await templates.get_template(db, template_id)})
 
     @post("/{template_id:int}/delete")
-    async def delete(self, request: HTMXRequest, db: AsyncSession, template_id: int) -> Response:
+    async def delete(self, request: StaffRequest, db: AsyncSession, template_id: int) -> AnyResponse:
         name = (await templates.get_template(db, template_id)).name
         await templates.delete_template(db, template_id)
         flash(request, f"Template '{name}' deleted. Campaigns that used it keep their own copy.", "success")

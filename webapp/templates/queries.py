@@ -1,5 +1,6 @@
-"""Template library lookups: filtered keyset pages by name, the categories in use, and which
-custom-field names contacts actually have (for the "unknown variable" warning)."""
+"""Template library lookups: filtered keyset pages by name, the categories in use, and, from the
+contacts, which custom-field names they actually have (for the "unknown variable" warning) and the
+contact a preview is rendered for."""
 
 from __future__ import annotations
 
@@ -12,20 +13,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts.models import Contact
 from webapp.core.validation import is_valid_id
 from webapp.templates.models import EmailTemplate
+from webapp.templates.schemas import TemplateFilter
 
 # Custom-field names are looked for in this many of the newest contacts: an index range scan, so
 # it stays cheap at millions of contacts. A field none of them has is reported as unknown, which
 # is only ever a warning.
 CUSTOM_FIELD_SAMPLE = 20_000
-
-
-@dataclass(frozen=True)
-class TemplateFilter:
-    template_type: str | None = None
-    category: str | None = None
-    is_active: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -94,3 +90,8 @@ async def custom_fields_in_use(session: AsyncSession, names: Sequence[str]) -> s
         {"sample": CUSTOM_FIELD_SAMPLE, "names": list(names)},
     )
     return set(result.scalars())
+
+
+async def contact_by_email(session: AsyncSession, email: str) -> Contact | None:
+    """The contact with this address in any case (uq_contacts_email_lower)."""
+    return await session.scalar(select(Contact).where(func.lower(Contact.email) == email.lower()))

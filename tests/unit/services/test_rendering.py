@@ -7,6 +7,8 @@ from types import SimpleNamespace
 import pytest
 
 from webapp.core.errors import ValidationFailed
+from webapp.core.schemas import load
+from webapp.templates.schemas import TemplateCreate
 from webapp.templates.service.rendering import CompiledMessage, RenderError, check_template, contact_context
 
 
@@ -81,6 +83,14 @@ def test_syntax_error_names_part_and_line():
     with pytest.raises(ValidationFailed) as exc:
         CompiledMessage("ok", "<p>one</p>\n<p>two</p>\n{% if first_name %}never closed")
     assert exc.value.errors["html_content"].startswith("Line 3:")
+
+
+def test_the_template_schema_names_syntax_errors_with_every_other_problem():
+    with pytest.raises(ValidationFailed) as exc:
+        load(TemplateCreate, {"name": " ", "subject": "{% if %}", "html_content": "<p>\n{{ x }", "colour": "red"})
+    errors = exc.value.errors
+    assert (errors["name"], errors["colour"]) == ("Give the template a name.", "Unknown field.")
+    assert errors["subject"].startswith("Line 1: ") and errors["html_content"].startswith("Line 2: unexpected '}'")
 
 
 def test_check_reports_unknown_variables_as_warnings():

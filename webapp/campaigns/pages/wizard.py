@@ -30,7 +30,6 @@ from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
 from webapp.lists.queries.lists import find_lists
 from webapp.settings.service import organisation as org_settings
 from webapp.staff.models import User
-from webapp.templates.queries import TemplateFilter, find_templates
 from webapp.templates.service import templates
 
 STEPS = ("details", "audience", "content", "settings", "review")
@@ -94,9 +93,11 @@ async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict
         archived = [x for x in await campaign_queries.lists_of(db, c.id) if not x.is_active]
         context |= {"lists": archived + lists, "count": await count_for_lists(db, selected)}
     elif step == "content":
-        found = await find_templates(db, TemplateFilter(is_active=True), limit=MAX_CHOICES)
         parts = {"subject": c.subject, "html_content": values["html_content"], "text_content": values["text_content"]}
-        context |= {"templates": found.templates, "preview": await templates.preview(db, parts)}
+        context |= {
+            "templates": await templates.active_templates(db, MAX_CHOICES),
+            "preview": await templates.preview(db, parts),
+        }
     elif step == "settings":
         context["setting_labels"] = SETTING_LABELS
     elif step == "review":

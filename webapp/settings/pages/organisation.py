@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.errors import ValidationFailed
-from webapp.core.forms import Form, after_change
+from webapp.core.forms import after_change, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.settings.service import organisation as org_settings
 from webapp.settings.service.organisation import OrgSettings
 
+# The fields shown back as typed (never the pasted key).
 FIELDS = [
     "organisation_name",
     "postal_address",
@@ -44,26 +46,22 @@ class OrgSettingsController(Controller):
         return _page(saved, {**asdict(saved), "subscription_topics": ", ".join(saved.subscription_topics)}, {})
 
     @post("/")
-    async def save(self, request: Request, db: AsyncSession, data: Form) -> Response:
-        current = await org_settings.load(db)
-        typed = {name: data.get(name, "") for name in FIELDS}  # a cleared field is not sent at all
+    async def save(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+        form = await read_form(request)
+        typed = {name: first(form, name) for name in FIELDS}
+        data = typed | {
+            "dkim_private_key": first(form, "dkim_private_key"),
+            "dkim_remove_key": "dkim_remove_key" in form,
+        }
         try:
-            updated = org_settings.validate(
-                {
-                    **typed,
-                    "dkim_private_key": data.get("dkim_private_key", ""),
-                    "dkim_remove_key": bool(data.get("dkim_remove_key")),
-                },
-                current,
-            )
+            await org_settings.update(db, data)
         except ValidationFailed as exc:
-            return _page(current, typed, exc.errors, status_code=422)
-        await org_settings.save(db, updated)
+            return _page(await org_settings.load(db), typed, exc.errors, status_code=422)
         flash(request, "Organisation settings saved.", "success")
         return after_change(request, "/settings/organisation")
 
     @post("/dkim-key")
-    async def generate_dkim_key(self, request: Request, db: AsyncSession) -> Response:
+    async def generate_dkim_key(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
         await org_settings.replace_dkim_key(db)
         flash(
             request,

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.errors import ValidationFailed
-from webapp.core.forms import Form, after_change, field_errors
+from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.settings.models import SmtpServer
+from webapp.settings.schemas import TLS_MODES
 from webapp.settings.service import smtp_servers
 
 FIELDS = [
@@ -42,13 +44,18 @@ NEW_SERVER = {
 def _form(
     server: SmtpServer | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
 ) -> Template:
-    context = {"server": server, "values": values, "errors": errors, "tls_modes": smtp_servers.TLS_MODES}
+    context = {"server": server, "values": values, "errors": errors, "tls_modes": list(TLS_MODES.items())}
     return Template("settings/smtp/form.html", context=context, status_code=status_code)
 
 
-def _typed(data: dict[str, Any]) -> dict[str, Any]:
-    """What was typed, to show again; never the password."""
-    return {**{name: data.get(name, "") for name in FIELDS}, "is_active": bool(data.get("is_active"))}
+def _server(form: FormFields) -> dict[str, Any]:
+    """A server (SmtpServerInput's shape) from the form: the "active" box is sent only when ticked."""
+    return {name: first(form, name) for name in (*FIELDS, "password")} | {"is_active": "is_active" in form}
+
+
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """What was typed, to show again: never the password."""
+    return {name: value for name, value in data.items() if name != "password"}
 
 
 class SmtpServersController(Controller):
@@ -64,11 +71,12 @@ class SmtpServersController(Controller):
         return _form(None, NEW_SERVER, {})
 
     @post("/")
-    async def create(self, request: Request, db: AsyncSession, data: Form) -> Response:
+    async def create(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+        data = _server(await read_form(request))
         try:
             server = await smtp_servers.create_server(db, data)
         except ValidationFailed as exc:
-            return _form(None, _typed(data), field_errors(exc), status_code=422)
+            return _form(None, _shown(data), field_errors(exc), status_code=422)
         flash(request, f"SMTP server '{server.name}' added. Use “Test connection” to check it.", "success")
         return after_change(request, "/settings/smtp")
 
@@ -79,17 +87,18 @@ class SmtpServersController(Controller):
         return _form(server, values, {})
 
     @post("/{server_id:int}/edit")
-    async def update(self, request: Request, db: AsyncSession, server_id: int, data: Form) -> Response:
+    async def update(self, request: StaffRequest, db: AsyncSession, server_id: int) -> AnyResponse:
         server = await smtp_servers.get_server(db, server_id)
+        data = _server(await read_form(request))
         try:
             await smtp_servers.update_server(db, server_id, data)
         except ValidationFailed as exc:
-            return _form(server, _typed(data), field_errors(exc), status_code=422)
+            return _form(server, _shown(data), field_errors(exc), status_code=422)
         flash(request, f"SMTP server '{server.name}' saved.", "success")
         return after_change(request, "/settings/smtp")
 
     @post("/{server_id:int}/test")
-    async def test(self, request: Request, db: AsyncSession, server_id: int) -> Response:
+    async def test(self, request: StaffRequest, db: AsyncSession, server_id: int) -> AnyResponse:
         """HTMX gets the server table with the result above it; a plain browser gets it as a flash."""
         server = await smtp_servers.get_server(db, server_id)
         result = await smtp_servers.test_connection(server)
@@ -107,7 +116,7 @@ class SmtpServersController(Controller):
         return Template("settings/smtp/delete.html", context={"server": await smtp_servers.get_server(db, server_id)})
 
     @post("/{server_id:int}/delete")
-    async def delete(self, request: Request, db: AsyncSession, server_id: int) -> Response:
+    async def delete(self, request: StaffRequest, db: AsyncSession, server_id: int) -> AnyResponse:
         server = await smtp_servers.delete_server(db, server_id)
         flash(request, f"SMTP server '{server.name}' deleted.", "success")
         return after_change(request, "/settings/smtp")

@@ -4,88 +4,40 @@ secret_box, never shown again) and a connection test that reports the server's o
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import aiosmtplib
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.validation import bool_field, is_valid_id, text_field
+from webapp.core.schemas import Values, load
+from webapp.core.validation import is_valid_id
+from webapp.settings import queries
 from webapp.settings.models import SmtpServer
+from webapp.settings.schemas import SmtpServerInput
 
-TLS_MODES = {"none": "None (plain SMTP)", "starttls": "STARTTLS (usually port 587)", "tls": "TLS (usually port 465)"}
 TEST_TIMEOUT = 10.0  # seconds for the whole connection test
-MAX_PASSWORD_LENGTH = 1000
-MAX_RATE = 10_000_000
-HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f:]+)$")
-# (field, label, lowest, highest)
-NUMBERS = [
-    ("port", "Port", 1, 65535),
-    ("rate_per_second", "Rate per second", 0, MAX_RATE),
-    ("rate_per_hour", "Rate per hour", 0, MAX_RATE),
-    ("rate_per_day", "Rate per day", 0, MAX_RATE),
-    ("max_connections", "Max connections", 1, 50),
-    ("priority", "Priority", 0, 1000),
-]
 
 
-def _int_field(raw: Any, label: str, lowest: int, highest: int) -> int:
-    text = raw.strip() if isinstance(raw, str) else raw
-    if not isinstance(text, (str, int)) or isinstance(text, bool) or not re.fullmatch(r"-?\d{1,12}", str(text)):
-        raise ValueError(f"{label} must be a whole number.")
-    value = int(text)
-    if not lowest <= value <= highest:
-        raise ValueError(f"{label} must be between {lowest:,} and {highest:,}.")
-    return value
-
-
-def validate(data: Mapping[str, Any], current: SmtpServer | None) -> dict[str, Any]:
-    """Column values for a server from form or JSON input. A blank password keeps the saved one."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for name, label, limit in (("name", "Name", 200), ("host", "Host", 255), ("username", "Username", 320)):
-        try:
-            values[name] = text_field(data.get(name), label, limit)
-        except ValueError as exc:
-            errors[name] = str(exc)
-    if "name" not in errors and not values["name"]:
-        errors["name"] = "Give the server a name, e.g. “Postmark” or “Office relay”."
-    if "host" not in errors and not HOST.match(values["host"]):
-        errors["host"] = "Enter a host name or IP address, e.g. smtp.example.com."
-    for name, label, lowest, highest in NUMBERS:
-        try:
-            values[name] = _int_field(data.get(name), label, lowest, highest)
-        except ValueError as exc:
-            errors[name] = str(exc)
-    tls_mode = data.get("tls_mode")
-    if isinstance(tls_mode, str) and tls_mode in TLS_MODES:
-        values["tls_mode"] = tls_mode
-    else:
-        errors["tls_mode"] = "Choose a TLS mode: none, starttls or tls."
-    try:
-        values["is_active"] = bool_field(data.get("is_active", False), "Active")
-    except ValueError as exc:
-        errors["is_active"] = str(exc)
-    password = data.get("password") or ""
-    if not isinstance(password, str) or len(password) > MAX_PASSWORD_LENGTH or "\x00" in password:
-        errors["password"] = f"Enter the password as text of at most {MAX_PASSWORD_LENGTH} characters."
-    elif password:
+def _columns(data: Mapping[str, Any], current: SmtpServer | None) -> Values:
+    """Column values for a server from the form. A blank password keeps the saved one, but a
+    username needs a password."""
+    values = load(SmtpServerInput, data)
+    password = values.pop("password", "")
+    if password:
         values["password_encrypted"] = secret_box.encrypt(password)
     elif values.get("username") and not (current and current.password_encrypted):
-        errors["password"] = "Enter the password for this username."
-    if errors:
-        raise ValidationFailed(errors)
+        raise ValidationFailed({"password": "Enter the password for this username."})
     return values
 
 
-async def list_servers(session: AsyncSession) -> list[SmtpServer]:
-    return list(await session.scalars(select(SmtpServer).order_by(SmtpServer.priority, SmtpServer.id)))
+async def list_servers(session: AsyncSession, *, active_only: bool = False) -> list[SmtpServer]:
+    """In the order they are tried: lowest priority first."""
+    return await queries.smtp_servers(session, active_only=active_only)
 
 
 async def get_server(session: AsyncSession, server_id: int) -> SmtpServer:
@@ -96,7 +48,7 @@ async def get_server(session: AsyncSession, server_id: int) -> SmtpServer:
 
 
 async def create_server(session: AsyncSession, data: Mapping[str, Any]) -> SmtpServer:
-    server = SmtpServer(**validate(data, None))
+    server = SmtpServer(**_columns(data, None))
     session.add(server)
     await session.flush()
     return server
@@ -104,7 +56,7 @@ async def create_server(session: AsyncSession, data: Mapping[str, Any]) -> SmtpS
 
 async def update_server(session: AsyncSession, server_id: int, data: Mapping[str, Any]) -> SmtpServer:
     server = await get_server(session, server_id)
-    for name, value in validate(data, server).items():
+    for name, value in _columns(data, server).items():
         setattr(server, name, value)
     await session.flush()
     return server

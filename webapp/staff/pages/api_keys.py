@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY, Role
 from webapp.core.errors import ValidationFailed
-from webapp.core.forms import Form, after_change, field_errors
+from webapp.core.forms import after_change, field_errors, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.staff.service import api_keys
+
+ROLE_OPTIONS = [(Role.EDITOR.value, "editor: read and write"), (Role.VIEWER.value, "viewer: read only")]
 
 
 async def _index(db: AsyncSession, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
-    context = {"keys": await api_keys.list_keys(db), "values": values, "errors": errors}
+    context = {"keys": await api_keys.list_keys(db), "values": values, "errors": errors, "roles": ROLE_OPTIONS}
     return Template("staff/api_keys/index.html", context=context, status_code=status_code)
 
 
@@ -29,12 +32,15 @@ class ApiKeysController(Controller):
         return await _index(db, {"role": Role.EDITOR.value}, {})
 
     @post("/")
-    async def create(self, request: Request, db: AsyncSession, data: Form) -> Template:
-        values = {"name": data.get("name", ""), "role": data.get("role", "")}
+    async def create(self, request: StaffRequest, db: AsyncSession) -> Template:
+        form = await read_form(request)
+        data = {"name": first(form, "name"), "role": first(form, "role")}
+        if not data["role"]:
+            del data["role"]  # an unchosen role means the default, editor
         try:
-            key, plain = await api_keys.create_key(db, values, created_by_id=request.user.id)
+            key, plain = await api_keys.create_key(db, data, created_by_id=request.user.id)
         except ValidationFailed as exc:
-            return await _index(db, values, field_errors(exc), status_code=422)
+            return await _index(db, data, field_errors(exc), status_code=422)
         # Rendered, not redirected: the key must not pass through the session (flash) or a URL.
         return Template(
             "staff/api_keys/created.html",
@@ -48,7 +54,7 @@ class ApiKeysController(Controller):
         return Template("staff/api_keys/revoke.html", context={"key": await api_keys.get_key(db, key_id)})
 
     @post("/{key_id:int}/revoke")
-    async def revoke(self, request: Request, db: AsyncSession, key_id: int) -> Response:
+    async def revoke(self, request: StaffRequest, db: AsyncSession, key_id: int) -> AnyResponse:
         await api_keys.revoke_key(db, key_id)
         flash(request, "API key revoked. Clients using it now get 401.", "success")
         return after_change(request, "/settings/api-keys")

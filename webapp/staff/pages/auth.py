@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from urllib.parse import urlparse
 
-from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core.config import Settings
 from webapp.core.deps import client_ip
 from webapp.core.errors import TooManyAttempts, ValidationFailed
+from webapp.core.forms import Form
+from webapp.core.http import PublicRequest
 from webapp.core.redis import get_redis
 from webapp.staff.service import users
-
-Form = Annotated[dict[str, Any], Body(media_type=RequestEncodingType.URL_ENCODED)]
 
 
 def _safe_next(target: str | None) -> str:
@@ -35,11 +32,13 @@ class AuthController(Controller):
     path = "/"
 
     @get("/login", name="login")
-    async def login_form(self, request: Request, next: str | None = None) -> Template:
+    async def login_form(self, next: str | None = None) -> Template:
         return Template("staff/auth/login.html", context={"next": _safe_next(next), "values": {}, "errors": {}})
 
     @post("/login")
-    async def login(self, request: Request, db: AsyncSession, settings: Settings, data: Form) -> Template | Redirect:
+    async def login(
+        self, request: PublicRequest, db: AsyncSession, settings: Settings, data: Form
+    ) -> Template | Redirect:
         email = str(data.get("email") or "")
         next_url = _safe_next(data.get("next"))
         try:
@@ -60,7 +59,7 @@ class AuthController(Controller):
         return Redirect(next_url, status_code=303)
 
     @post("/logout")
-    async def logout(self, request: Request) -> Redirect:
+    async def logout(self, request: PublicRequest) -> Redirect:
         request.clear_session()
         request.set_session({})
         flash(request, "You are signed out.", "info")

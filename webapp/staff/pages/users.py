@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY, Role
 from webapp.core.errors import Conflict, ValidationFailed
-from webapp.core.forms import Form, after_change, field_errors
+from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.staff.models import User
+from webapp.staff.schemas import MIN_PASSWORD_LENGTH
 from webapp.staff.service import users
-from webapp.staff.service.passwords import MIN_PASSWORD_LENGTH
 
 
 def _form(user: User | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -22,10 +23,29 @@ def _form(user: User | None, values: dict[str, Any], errors: dict[str, str], sta
         "account": user,
         "values": values,
         "errors": errors,
-        "roles": list(Role),
+        "roles": [(role.value, role.value) for role in Role],
         "min_password": MIN_PASSWORD_LENGTH,
     }
     return Template("staff/users/form.html", context=context, status_code=status_code)
+
+
+def _account(form: FormFields, *, new: bool) -> dict[str, Any]:
+    """An account (UserCreate's or UserUpdate's shape) from the form. The email of an existing
+    account is not editable; an unticked "active" box is not sent and means inactive; an empty
+    password keeps the current one."""
+    data: dict[str, Any] = {name: first(form, name) for name in ("name", "role", "password")}
+    if new:
+        data["email"] = first(form, "email")
+    else:
+        data["is_active"] = "is_active" in form
+        if not data["password"]:
+            del data["password"]
+    return data
+
+
+def _shown(data: dict[str, Any]) -> dict[str, Any]:
+    """What was typed, to show again: never the password."""
+    return {name: value for name, value in data.items() if name != "password"}
 
 
 class UsersController(Controller):
@@ -41,12 +61,12 @@ class UsersController(Controller):
         return _form(None, {"role": Role.EDITOR.value, "is_active": True}, {})
 
     @post("/")
-    async def create(self, request: Request, db: AsyncSession, data: Form) -> Response:
-        values = {name: data.get(name, "") for name in ("email", "name", "role", "password")}
+    async def create(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+        data = _account(await read_form(request), new=True)
         try:
-            user = await users.create_user(db, values)
+            user = await users.create_user(db, data)
         except (ValidationFailed, Conflict) as exc:
-            return _form(None, {**values, "password": ""}, field_errors(exc), status_code=422)
+            return _form(None, _shown(data), field_errors(exc), status_code=422)
         flash(request, f"Account for {user.email} created. Share the password with them privately.", "success")
         return after_change(request, "/settings/users")
 
@@ -56,22 +76,12 @@ class UsersController(Controller):
         return _form(user, {"name": user.name, "role": user.role, "is_active": user.is_active}, {})
 
     @post("/{user_id:int}/edit")
-    async def update(self, request: Request, db: AsyncSession, user_id: int, data: Form) -> Response:
+    async def update(self, request: StaffRequest, db: AsyncSession, user_id: int) -> AnyResponse:
         user = await users.get_user(db, user_id)
-        values = {
-            "name": data.get("name", ""),
-            "role": data.get("role", ""),
-            "is_active": "true" if data.get("is_active") else "false",  # an unticked box is not sent
-            "password": data.get("password", ""),
-        }
+        data = _account(await read_form(request), new=False)
         try:
-            await users.update_user(db, user_id, values, acting_user_id=request.user.id)
+            await users.update_user(db, user_id, data, acting_user_id=request.user.id)
         except (ValidationFailed, Conflict) as exc:
-            return _form(
-                user,
-                {**values, "is_active": values["is_active"] == "true", "password": ""},
-                field_errors(exc),
-                status_code=422,
-            )
+            return _form(user, _shown(data), field_errors(exc), status_code=422)
         flash(request, f"Account {user.email} saved.", "success")
         return after_change(request, "/settings/users")

@@ -5,17 +5,22 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
-from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.validation import is_valid_id, text_field
+from webapp.core.errors import NotFound
+from webapp.core.schemas import load
+from webapp.core.validation import is_valid_id
+from webapp.staff import queries
 from webapp.staff.models import ApiKey
+from webapp.staff.schemas import ApiKeyCreate
 
 KEY_PREFIX = "mr_"
+KEY_BYTES = 32  # 256 random bits
+SHOWN_PREFIX_LENGTH = 10  # what the key list shows, so people can tell their keys apart
 
 
 def _digest(key: str) -> str:
@@ -23,29 +28,17 @@ def _digest(key: str) -> str:
 
 
 async def create_key(session: AsyncSession, data: Mapping[str, Any], created_by_id: int) -> tuple[ApiKey, str]:
-    errors: dict[str, str] = {}
-    try:
-        name = text_field(data.get("name"), "Name", 200)
-        if not name:
-            errors["name"] = "Give the key a name that says who uses it."
-    except ValueError as exc:
-        errors["name"] = str(exc)
-    role = data.get("role") or Role.EDITOR.value
-    if role not in [Role.VIEWER.value, Role.EDITOR.value]:  # a list: an unhashable value must not raise
-        errors["role"] = "API keys are editor (read and write) or viewer (read only)."
-    if errors:
-        raise ValidationFailed(errors)
-    plain = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey(name=name, prefix=plain[:10], key_hash=_digest(plain), role=role, created_by_id=created_by_id)
+    """The new key and, once only, its plain text."""
+    values = load(ApiKeyCreate, data)
+    plain = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
+    key = ApiKey(**values, prefix=plain[:SHOWN_PREFIX_LENGTH], key_hash=_digest(plain), created_by_id=created_by_id)
     session.add(key)
     await session.flush()
     return key, plain
 
 
 async def list_keys(session: AsyncSession) -> list[ApiKey]:
-    return list(
-        await session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.created_at.desc()))
-    )
+    return await queries.keys_newest_first(session)
 
 
 async def get_key(session: AsyncSession, key_id: int) -> ApiKey:
@@ -58,17 +51,11 @@ async def get_key(session: AsyncSession, key_id: int) -> ApiKey:
 async def revoke_key(session: AsyncSession, key_id: int) -> None:
     key = await get_key(session, key_id)
     if key.revoked_at is None:
-        key.revoked_at = func.now()
+        key.revoked_at = datetime.now(UTC)
     await session.flush()
 
 
 async def principal_for_key(session: AsyncSession, plain: str) -> Principal | None:
     """Who a request with this key acts as (None for an unknown or revoked key); notes its use."""
-    result = await session.execute(
-        update(ApiKey)
-        .where(ApiKey.key_hash == _digest(plain), ApiKey.revoked_at.is_(None))
-        .values(last_used_at=func.now())
-        .returning(ApiKey)
-    )
-    key = result.scalar_one_or_none()
+    key = await queries.use_key(session, _digest(plain))
     return None if key is None else Principal(key.id, key.name, Role(key.role), via_api_key=True)

@@ -10,8 +10,6 @@ _hasher = PasswordHasher()
 # password and timing tells nothing about which accounts exist.
 _DUMMY_HASH = _hasher.hash("mailroom-dummy-password")
 
-MIN_PASSWORD_LENGTH = 10
-
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)

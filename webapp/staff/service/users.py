@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
 from webapp.core.config import SecuritySettings
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.core.validation import bool_field, is_valid_id, normalize_email, text_field
+from webapp.core.schemas import Values, load
+from webapp.core.validation import is_valid_id, normalize_email
+from webapp.staff import queries
 from webapp.staff.models import User
+from webapp.staff.schemas import UserCreate, UserUpdate
 from webapp.staff.service import login_throttle
-from webapp.staff.service.passwords import MIN_PASSWORD_LENGTH, hash_password, needs_rehash, verify_password
+from webapp.staff.service.passwords import hash_password, needs_rehash, verify_password
 
 SIGN_IN_FAILED = "Email or password is incorrect."
-MAX_PASSWORD_LENGTH = 1000
 
 
 async def authenticate(
@@ -27,7 +29,7 @@ async def authenticate(
 ) -> User:
     """The user for these credentials, or ValidationFailed with one message for every failure."""
     await login_throttle.check(redis, settings, email, ip)
-    user = await session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    user = await queries.user_by_email(session, email.strip())
     ok = verify_password(user.password_hash if user else None, password)
     if user is None or not ok or not user.is_active:
         await login_throttle.record_failure(redis, settings, email, ip)
@@ -35,59 +37,25 @@ async def authenticate(
     await login_throttle.record_success(redis, email, ip)
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = func.now()
+    user.last_login_at = datetime.now(UTC)
     await session.flush()
     return user
 
 
-def _validate(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if "email" in data or not partial:
-        try:
-            values["email"] = normalize_email(data.get("email"))
-        except ValueError as exc:
-            errors["email"] = str(exc)
-    if "name" in data:
-        try:
-            values["name"] = text_field(data["name"], "Name", 200)
-        except ValueError as exc:
-            errors["name"] = str(exc)
-    if "role" in data or not partial:
-        if data.get("role") in [r.value for r in Role]:  # a list, not a set: a repeated field is a list
-            values["role"] = data["role"]
-        else:
-            errors["role"] = "Choose a role: admin, editor or viewer."
-    if data.get("password") or not partial:
-        password = data.get("password") or ""
-        if not isinstance(password, str):
-            errors["password"] = "Password must be text."
-        elif len(password) < MIN_PASSWORD_LENGTH:
-            errors["password"] = f"Use at least {MIN_PASSWORD_LENGTH} characters."
-        elif len(password) > MAX_PASSWORD_LENGTH:
-            errors["password"] = f"Use at most {MAX_PASSWORD_LENGTH} characters."
-        else:
-            values["password_hash"] = hash_password(password)
-    if "is_active" in data:
-        try:
-            values["is_active"] = bool_field(data["is_active"], "Active")
-        except ValueError as exc:
-            errors["is_active"] = str(exc)
-    if errors:
-        raise ValidationFailed(errors)
+def _columns(values: Values) -> Values:
+    """The account's columns: the password is kept only as its hash."""
+    if "password" in values:
+        values["password_hash"] = hash_password(values.pop("password"))
     return values
 
 
 async def _check_email_free(session: AsyncSession, email: str, exclude_id: int | None = None) -> None:
-    query = select(User.id).where(func.lower(User.email) == email.lower())
-    if exclude_id is not None:
-        query = query.where(User.id != exclude_id)
-    if await session.scalar(query) is not None:
+    if await queries.user_id_by_email(session, email, exclude_id) is not None:
         raise Conflict(f"A staff account for {email} already exists.", "email")
 
 
 async def list_users(session: AsyncSession) -> list[User]:
-    return list(await session.scalars(select(User).order_by(User.email)))
+    return await queries.users_by_email(session)
 
 
 async def get_user(session: AsyncSession, user_id: int) -> User:
@@ -97,8 +65,14 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     return user
 
 
+async def email_of(session: AsyncSession, user_id: int) -> str:
+    """The account's address, or "" once it is gone (e.g. a test send's default recipient)."""
+    user = await session.get(User, user_id) if is_valid_id(user_id) else None
+    return user.email if user else ""
+
+
 async def create_user(session: AsyncSession, data: Mapping[str, Any]) -> User:
-    values = _validate(data, partial=False)
+    values = _columns(load(UserCreate, data))
     await _check_email_free(session, values["email"])
     user = User(**values)
     session.add(user)
@@ -108,7 +82,7 @@ async def create_user(session: AsyncSession, data: Mapping[str, Any]) -> User:
 
 async def update_user(session: AsyncSession, user_id: int, data: Mapping[str, Any], acting_user_id: int) -> User:
     user = await get_user(session, user_id)
-    values = _validate(data, partial=True)
+    values = _columns(load(UserUpdate, data, partial=True))
     if "email" in values:
         await _check_email_free(session, values["email"], user_id)
     demoting_self = user_id == acting_user_id and (
@@ -132,7 +106,7 @@ async def principal_for_user(session: AsyncSession, user_id: int) -> Principal |
 
 async def ensure_first_admin(session: AsyncSession, email: str) -> str | None:
     """Create an admin with a generated password when there are no users; return that password."""
-    if await session.scalar(select(func.count()).select_from(User)):
+    if await queries.has_users(session):
         return None
     password = secrets.token_urlsafe(12)
     session.add(

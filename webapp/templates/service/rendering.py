@@ -19,11 +19,13 @@ import css_inline
 from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
-from jinja2 import TemplateSyntaxError, meta, nodes
+from jinja2 import Template, TemplateSyntaxError, meta
 from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from webapp.core.errors import DomainError, ValidationFailed
+from webapp.templates.schemas import parse
 
 CONTACT_VARIABLES = ("email", "first_name", "last_name", "phone", "company", "job_title", "location")
 LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
@@ -55,11 +57,11 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+"})
 
-    def call(__self, __context, __obj, *args, **kwargs):
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         _deadline_of(__context).check()
         return super().call(__context, __obj, *args, **kwargs)
 
-    def call_binop(self, context, op: str, left: Any, right: Any) -> Any:
+    def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
         _deadline_of(context).check()
         if op == "**" and isinstance(right, (int, float)) and abs(right) > 100:
             raise RenderError("Exponent too large in template.")
@@ -69,7 +71,7 @@ class _LimitedEnvironment(ImmutableSandboxedEnvironment):
         return result
 
 
-def _deadline_of(context) -> _Deadline:
+def _deadline_of(context: Context) -> _Deadline:
     deadline = context.get("__deadline__")
     return deadline if isinstance(deadline, _Deadline) else _Deadline(MAX_RENDER_SECONDS)
 
@@ -98,23 +100,15 @@ class RenderedMessage:
     text: str
 
 
-def _parse(env: ImmutableSandboxedEnvironment, source: str, label: str) -> nodes.Template:
-    try:
-        return env.parse(source)
-    except TemplateSyntaxError as exc:
-        raise ValidationFailed({label: f"Line {exc.lineno}: {exc.message}"}) from None
-
-
 def check_template(parts: Mapping[str, str], known_custom_fields: Iterable[str] = ()) -> TemplateCheck:
     """Syntax-check each part (subject, html_content, text_content) and list the variables it uses."""
     errors: dict[str, str] = {}
     used: set[str] = set()
     for label, source in parts.items():
-        env = _html_env if label == "html_content" else _text_env
         try:
-            used |= meta.find_undeclared_variables(_parse(env, source or "", label))
-        except ValidationFailed as exc:
-            errors.update(exc.errors)
+            used |= meta.find_undeclared_variables(parse(source or ""))
+        except ValueError as exc:
+            errors[label] = str(exc)
     known = STANDARD_VARIABLES | set(known_custom_fields)
     return TemplateCheck(errors, sorted(used), sorted(used - known))
 
@@ -145,7 +139,7 @@ class CompiledMessage:
         return RenderedMessage(subject, html, text)
 
 
-def _render(template, variables: Mapping[str, Any], deadline: _Deadline) -> str:
+def _render(template: Template, variables: Mapping[str, Any], deadline: _Deadline) -> str:
     chunks: list[str] = []
     size = 0
     try:
@@ -162,7 +156,7 @@ def _render(template, variables: Mapping[str, Any], deadline: _Deadline) -> str:
     return "".join(chunks)
 
 
-def _text_from_html_template(html: str):
+def _text_from_html_template(html: str) -> Template | None:
     """A text template derived once from the HTML template, so the text part costs one more
     template render per recipient instead of an HTML-to-text conversion (~1 ms) per message.
     Template tags survive the conversion as text; when a statement does not (one inside an

@@ -12,15 +12,23 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.validation import bool_field, is_valid_id, normalize_tags, text_field
-from webapp.templates import queries as template_queries
+from webapp.core.schemas import load
+from webapp.core.validation import is_valid_id
+from webapp.templates import queries
 from webapp.templates.models import EmailTemplate
-from webapp.templates.queries import TemplateFilter, TemplatePage
+from webapp.templates.queries import TemplatePage
+from webapp.templates.schemas import (
+    NAME_MAX_LENGTH,
+    TEMPLATE_TYPES,
+    TYPE_MESSAGE,
+    TemplateCreate,
+    TemplateFilter,
+    TemplateUpdate,
+)
 from webapp.templates.service.rendering import (
     CompiledMessage,
     RenderError,
@@ -29,11 +37,8 @@ from webapp.templates.service.rendering import (
     contact_context,
 )
 
-TEMPLATE_TYPES = ("marketing", "transactional")
-TEXT_FIELDS = {"name": ("Name", 200), "subject": ("Subject", 500), "category": ("Category", 100)}
 PARTS = ("subject", "html_content", "text_content")
-MAX_CONTENT = 1_000_000
-FIELDS = {*TEXT_FIELDS, *PARTS, "template_type", "tags", "is_active"}
+MAX_EMAIL_LENGTH = 320  # longer is no contact's address
 
 # Previews and test sends: a believable contact, and links that go nowhere.
 SAMPLE_CONTACT = SimpleNamespace(
@@ -49,65 +54,10 @@ SAMPLE_CONTACT = SimpleNamespace(
 PLACEHOLDER_LINKS = {"unsubscribe_url": "#", "preferences_url": "#"}
 
 
-def _content(raw: Any, label: str) -> str:
-    if raw is None:
-        return ""
-    if not isinstance(raw, str):
-        raise ValueError(f"{label} must be text.")
-    if "\x00" in raw:
-        raise ValueError(f"{label} contains a character that is not allowed (NUL).")
-    if len(raw) > MAX_CONTENT:
-        raise ValueError(f"{label} must be at most {MAX_CONTENT:,} characters.")
-    return raw
-
-
-def validate_template(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    """The values to store, or ValidationFailed naming each bad field (syntax errors as "Line N: ...")."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for name, (label, limit) in TEXT_FIELDS.items():
-        if name in data or (not partial and name == "name"):
-            try:
-                values[name] = text_field(data.get(name), label, limit)
-            except ValueError as exc:
-                errors[name] = str(exc)
-    if "name" in values and not values["name"]:
-        errors["name"] = "Give the template a name."
-    for name, label in (("html_content", "HTML"), ("text_content", "Text")):
-        if name in data:
-            try:
-                values[name] = _content(data[name], label)
-            except ValueError as exc:
-                errors[name] = str(exc)
-    if "template_type" in data:
-        raw = data["template_type"]
-        if isinstance(raw, str) and raw in TEMPLATE_TYPES:
-            values["template_type"] = raw
-        else:
-            errors["template_type"] = "Template type must be marketing or transactional."
-    if "tags" in data:
-        try:
-            values["tags"] = normalize_tags(data["tags"])
-        except ValueError as exc:
-            errors["tags"] = str(exc)
-    if "is_active" in data:
-        try:
-            values["is_active"] = bool_field(data["is_active"], "Active")
-        except ValueError as exc:
-            errors["is_active"] = str(exc)
-    for name in sorted(set(data) - FIELDS, key=str):
-        errors[str(name)] = "Unknown field."
-    syntax = check_template({part: values[part] for part in PARTS if part in values})
-    errors.update({part: message for part, message in syntax.errors.items() if part not in errors})
-    if errors:
-        raise ValidationFailed(errors)
-    return values
-
-
 async def inspect(session: AsyncSession, parts: Mapping[str, str]) -> TemplateCheck:
     """Syntax errors, variables used, and those that are neither standard nor a contact custom field."""
     check = check_template(parts)
-    known = await template_queries.custom_fields_in_use(session, check.unknown_variables)
+    known = await queries.custom_fields_in_use(session, check.unknown_variables)
     return TemplateCheck(check.errors, check.variables, [v for v in check.unknown_variables if v not in known])
 
 
@@ -133,14 +83,14 @@ async def _save(session: AsyncSession, template: EmailTemplate) -> SavedTemplate
 
 
 async def create_template(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> SavedTemplate:
-    template = EmailTemplate(**validate_template(data), created_by=created_by)
+    template = EmailTemplate(**load(TemplateCreate, data), created_by=created_by)
     session.add(template)
     return await _save(session, template)
 
 
 async def update_template(session: AsyncSession, template_id: int, data: Mapping[str, Any]) -> SavedTemplate:
     template = await get_template(session, template_id)
-    for name, value in validate_template(data, partial=True).items():
+    for name, value in load(TemplateUpdate, data, partial=True).items():
         setattr(template, name, value)
     return await _save(session, template)
 
@@ -148,7 +98,7 @@ async def update_template(session: AsyncSession, template_id: int, data: Mapping
 async def duplicate_template(session: AsyncSession, template_id: int, created_by: str) -> EmailTemplate:
     original = await get_template(session, template_id)
     copy = EmailTemplate(
-        name=f"Copy of {original.name}"[:200],
+        name=f"Copy of {original.name}"[:NAME_MAX_LENGTH],
         created_by=created_by,
         tags=list(original.tags),
         variables=list(original.variables),
@@ -181,15 +131,25 @@ async def list_templates(
     session: AsyncSession, filters: TemplateFilter, *, limit: int = 50, cursor: str | None = None
 ) -> TemplatePage:
     if filters.template_type not in (None, *TEMPLATE_TYPES):
-        raise ValidationFailed({"template_type": "Template type must be marketing or transactional."})
-    return await template_queries.find_templates(session, filters, limit=limit, cursor=cursor)
+        raise ValidationFailed({"template_type": TYPE_MESSAGE})
+    return await queries.find_templates(session, filters, limit=limit, cursor=cursor)
+
+
+async def active_templates(session: AsyncSession, limit: int) -> list[EmailTemplate]:
+    """Active templates by name, to choose from (the campaign wizard's content step)."""
+    return (await queries.find_templates(session, TemplateFilter(is_active=True), limit=limit)).templates
+
+
+async def categories(session: AsyncSession) -> list[str]:
+    """The categories templates have, for the library's filter."""
+    return await queries.categories(session)
 
 
 async def find_contact(session: AsyncSession, email: Any) -> Contact | None:
     """The contact with exactly this address (case-insensitively), if any."""
-    if not isinstance(email, str) or not email.strip() or len(email) > 320:
+    if not isinstance(email, str) or not email.strip() or len(email) > MAX_EMAIL_LENGTH:
         return None
-    return await session.scalar(select(Contact).where(func.lower(Contact.email) == email.strip().lower()))
+    return await queries.contact_by_email(session, email.strip())
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,37 @@
+"""The dev outbox: pages of captured mail, newest first, and clearing it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Row, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.db import rows_changed
+from webapp.outbox.models import OutboxMessage
+
+# What the outbox list shows of a message: id, mail_from, rcpt_to, subject, received_at.
+Summary = Row[int, str, str, str, datetime]
+
+
+async def newest(session: AsyncSession, before: int | None, limit: int) -> Sequence[Summary]:
+    """Up to `limit` messages older than id `before` (keyset on id), without their raw bytes."""
+    query = (
+        select(
+            OutboxMessage.id,
+            OutboxMessage.mail_from,
+            OutboxMessage.rcpt_to,
+            OutboxMessage.subject,
+            OutboxMessage.received_at,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(OutboxMessage.id < before)
+    return (await session.execute(query)).all()
+
+
+async def delete_all(session: AsyncSession) -> int:
+    return rows_changed(await session.execute(delete(OutboxMessage)))

@@ -1,0 +1,31 @@
+"""Settings storage: one JSON document per settings key (app_settings), and the SMTP servers in
+the order they are tried."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.settings.models import AppSetting, SmtpServer
+
+
+async def setting(session: AsyncSession, key: str) -> Any:
+    """The stored value of a settings key, or None if it was never saved."""
+    return await session.scalar(select(AppSetting.value).where(AppSetting.key == key))
+
+
+async def save_setting(session: AsyncSession, key: str, value: Any) -> None:
+    """Insert or replace, in one statement: two admins saving at once cannot both insert."""
+    statement = insert(AppSetting).values(key=key, value=value)
+    await session.execute(statement.on_conflict_do_update(index_elements=[AppSetting.key], set_={"value": value}))
+
+
+async def smtp_servers(session: AsyncSession, *, active_only: bool = False) -> list[SmtpServer]:
+    """Lowest priority first (tried first), then oldest."""
+    query = select(SmtpServer).order_by(SmtpServer.priority, SmtpServer.id)
+    if active_only:
+        query = query.where(SmtpServer.is_active)
+    return list(await session.scalars(query))

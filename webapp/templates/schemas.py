@@ -1,0 +1,123 @@
+"""The templates feature's inputs and outputs: a template (one schema for the editor and the API,
+Jinja syntax included), the library's filters, and the template as the API shows it.
+
+Jinja syntax is a rule of the fields that hold template source: a syntax error is reported on its
+field as "Line N: message", like any other broken rule. Other features with template source (a
+campaign's content) can use the same rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from jinja2 import Environment, TemplateSyntaxError, nodes
+from msgspec import UNSET, Meta, Struct, UnsetType, convert
+
+from webapp.core.schemas import Rule, Schema, flag, one_of, tag_list, text
+from webapp.templates.models import EmailTemplate
+
+TemplateType = Literal["marketing", "transactional"]
+TEMPLATE_TYPES = ("marketing", "transactional")
+TYPE_MESSAGE = "Template type must be marketing or transactional."
+NAME_MAX_LENGTH, CATEGORY_MAX_LENGTH = 200, 100
+NAME = text(NAME_MAX_LENGTH, blank="Give the template a name.")
+MAX_CONTENT = 1_000_000
+
+# Only for parsing: the sandbox that renders templates (service/rendering.py) changes what a
+# template may do when it runs, not how it parses.
+_parser = Environment()
+
+
+def parse(source: str) -> nodes.Template:
+    """The template's syntax tree, or ValueError("Line N: message") for a syntax error."""
+    try:
+        return _parser.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"Line {exc.lineno}: {exc.message}") from None
+
+
+def _syntax(value: str, label: str) -> str:
+    parse(value)
+    return value
+
+
+def _content(value: str | None, label: str) -> str:
+    """Template source kept exactly as written (no trimming: whitespace is part of the message)."""
+    if value is None:
+        return ""
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise ValueError(f"{label} contains a character that is not allowed (NUL).")
+    if len(value) > MAX_CONTENT:
+        raise ValueError(f"{label} must be at most {MAX_CONTENT:,} characters.")
+    return value
+
+
+JINJA_SYNTAX = Rule(_syntax)  # after the rule that makes the value text
+CONTENT = Rule(_content)  # HTML or text source of a message
+
+
+class TemplateUpdate(Schema, kw_only=True):
+    """Changes to a template: only the fields sent change; tags are replaced whole."""
+
+    name: Annotated[str | UnsetType, Meta(title="Name"), NAME] = UNSET
+    subject: Annotated[str | UnsetType | None, Meta(title="Subject"), text(500), JINJA_SYNTAX] = UNSET
+    html_content: Annotated[str | UnsetType | None, Meta(title="HTML"), CONTENT, JINJA_SYNTAX] = UNSET
+    text_content: Annotated[str | UnsetType | None, Meta(title="Text"), CONTENT, JINJA_SYNTAX] = UNSET
+    template_type: Annotated[
+        TemplateType | UnsetType, Meta(title="Template type"), one_of(TEMPLATE_TYPES, TYPE_MESSAGE)
+    ] = UNSET
+    category: Annotated[str | UnsetType | None, Meta(title="Category"), text(CATEGORY_MAX_LENGTH)] = UNSET
+    tags: Annotated[list[str] | UnsetType | None, Meta(title="Tags"), tag_list()] = UNSET
+    is_active: Annotated[bool | UnsetType, Meta(title="Active"), flag()] = UNSET
+
+
+class TemplateCreate(TemplateUpdate, kw_only=True):
+    """A new template: only `name` is required. Unknown fields are rejected (422)."""
+
+    name: Annotated[str, Meta(title="Name"), NAME]
+
+
+@dataclass(frozen=True)
+class TemplateFilter:
+    """Which templates the library lists: every given filter must hold."""
+
+    template_type: str | None = None
+    category: str | None = None
+    is_active: bool | None = None
+
+
+# ---- the API's answers --------------------------------------------------------------------------
+
+
+class TemplateOut(Struct, kw_only=True):
+    id: int
+    name: str
+    subject: str
+    html_content: str
+    text_content: str
+    template_type: TemplateType
+    category: str
+    tags: list[str]
+    variables: list[str]
+    is_active: bool
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class TemplateCreated(TemplateOut, kw_only=True):
+    """The new template, plus the variables that are neither standard nor a contact custom field
+    (a warning: they render empty)."""
+
+    unknown_variables: list[str]
+
+
+class TemplatePageOut(Struct):
+    items: list[TemplateOut]
+    next_cursor: str | None
+
+
+def template_out(template: EmailTemplate) -> TemplateOut:
+    return convert(template, TemplateOut, from_attributes=True)
