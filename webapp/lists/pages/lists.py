@@ -19,6 +19,7 @@ from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.template_helpers import query
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.pages.segments import segment_summary
+from webapp.lists.schemas.lists import MAX_LENGTHS
 from webapp.lists.service import lists
 from webapp.lists.service.audience import members_filter
 from webapp.lists.service.lists import PasteReport
@@ -66,7 +67,7 @@ def _form(
 ) -> Template:
     return Template(
         "lists/form.html",
-        context={"email_list": email_list, "values": values, "errors": errors, "list_types": ListType},
+        context={"email_list": email_list, "values": values, "errors": errors, "max_lengths": MAX_LENGTHS},
         status_code=status_code,
     )
 

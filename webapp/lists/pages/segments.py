@@ -25,10 +25,11 @@ from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
+from webapp.core.template_helpers import number
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.pages.segment_form import ID, parse_form, text_of
 from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
-from webapp.lists.schemas.lists import CHOOSE_PARENT
+from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
 from webapp.lists.schemas.rules import EMPTY_RULES, FIELDS, parse_rules
 from webapp.lists.service import lists, segments
 
@@ -98,8 +99,10 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
 
 async def _choices(db: AsyncSession) -> dict[str, Any]:
     choices = await segments.builder_choices(db)
+    parents = [(str(x.id), f"{x.name} ({number(x.contact_count)})") for x in choices.static_lists]
     return {
         "static_lists": choices.static_lists,
+        "parent_options": [("", "Choose a static list…"), *parents],
         "campaigns": choices.campaigns,
         "custom_keys": choices.custom_keys,
         "fields": FIELDS,
@@ -145,7 +148,8 @@ async def _page(
     if rows and outcome.problem == "":
         outcome = Outcome(problem=FIX_RULES)
     context = await _context(db, request, draft, email_list, outcome, rows)
-    context |= {"errors": fields, "attempted": errors is not None}  # a save was tried
+    attempted = errors is not None  # a save was tried
+    context |= {"errors": fields, "attempted": attempted, "max_lengths": MAX_LENGTHS}
     return Template("lists/segments/page.html", context=context, status_code=status_code)
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, Struct, UnsetType, convert, field
 
-from webapp.core.schemas import Rule, Schema, Values, row_id, tag_list, text
+from webapp.core.schemas import Rule, Schema, Values, row_id, tag_list, text, text_fields
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.schemas.rules import parse_rules
 
@@ -73,6 +73,10 @@ class ListCreate(ListUpdate, kw_only=True):
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:
         return type_rules(values.get("list_type", ListType.STATIC.value), values)
+
+
+# The text fields' limits, name -> maximum length: forms show them as maxlength.
+MAX_LENGTHS = {name: max_length for name, (_, max_length) in text_fields(ListCreate).items()}
 
 
 def type_rules(list_type: str, values: Values) -> dict[str, str]:
