@@ -2,7 +2,7 @@
 
 The root group is path "0"; its children "0.0", "0.1", ...; a nested group's children "0.1.0" ...
     g-<path>-operator          AND / OR of a group
-    c-<path>-field             a catalogue field (segment_rules.FIELDS) or "custom"
+    c-<path>-field             a catalogue field (schemas/rules FIELDS) or "custom"
     c-<path>-key               the custom field's name (field "custom" only)
     c-<path>-op                the operator
     c-<path>-value             the value; repeated for several items (statuses, lists), comma text for tags
