@@ -30,7 +30,7 @@ from webapp.lists.models import EmailList, ListType
 from webapp.lists.pages.segment_form import ID, parse_form, text_of
 from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
 from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
-from webapp.lists.schemas.rules import EMPTY_RULES, FIELDS, parse_rules
+from webapp.lists.schemas.rules import EMPTY_RULES, FIELDS, MAX_DAYS, MAX_TEXT, parse_rules
 from webapp.lists.service import lists, segments
 
 SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
@@ -107,6 +107,7 @@ async def _choices(db: AsyncSession) -> dict[str, Any]:
         "custom_keys": choices.custom_keys,
         "fields": FIELDS,
         "field_groups": FIELD_GROUPS,
+        "value_limits": {"text": MAX_TEXT, "days": MAX_DAYS},
         "statuses": FIELDS["status"].choices,
     }
 
