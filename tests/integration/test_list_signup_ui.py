@@ -62,7 +62,7 @@ async def test_settings_are_kept_on_edit_and_turned_off(db, live_server, staff):
     list_id = email_list.id
     await db.commit()
     form = editor.get(f"/lists/{list_id}/edit").text
-    assert 'name="is_public" value="true" checked' in form and 'name="double_opt_in" value="true" checked' in form
+    assert 'name="is_public" value="yes" checked' in form and 'name="double_opt_in" value="yes" checked' in form
     assert ">OK</textarea>" in form
     # Unticked boxes are not sent: the form's marker says the section was there.
     saved = editor.post(f"/lists/{list_id}/edit", data={"name": "Deals", "signup_shown": "1", "consent_text": ""})

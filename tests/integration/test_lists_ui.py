@@ -58,7 +58,7 @@ async def test_empty_state_says_what_to_do(staff):
 async def test_create_a_list(staff, db):
     client = await staff("editor")
     form = client.get("/lists/new").text
-    assert '<input id="tags" name="tags" type="text" data-chips' in form
+    assert '<input id="tags" name="tags" type="text" value="" data-chips' in form
     assert '<option value="static" selected>' in form
     assert '<option value="dynamic" disabled>' in form and '<option value="segmented" disabled>' in form
 

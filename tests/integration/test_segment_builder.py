@@ -404,8 +404,11 @@ async def test_save_errors_sit_next_to_their_fields_and_rows_keeping_what_was_ty
 
     orphan = post_rules(editor, "/lists/segments", NESTED, {"name": "Orphan", "list_type": "segmented"})
     assert orphan.status_code == 422
-    parent_field = orphan.text.split('<div class="field parent-field invalid">')[1].split("</div>")[0]
-    assert '<p class="field-error">Choose the list this segment is a subset of.</p>' in parent_field
+    parent_field = orphan.text.split('<div class="field invalid" id="parent_list_id-field">')[1].split("</div>")[0]
+    assert (
+        '<p class="field-error" id="parent_list_id-error">Choose the list this segment is a subset of.</p>'
+        in parent_field
+    )
     assert rules_in(orphan.text) == NESTED
 
     taken = post_rules(editor, "/lists/segments", NESTED, {"name": "taken"})

@@ -142,18 +142,21 @@ def _load(schema: type[Schema], data: Any, partial: bool, prefix: str) -> Values
     errors: dict[str, str] = {}
     values: Values = {}
     for field in msgspec.structs.fields(schema):
-        label = _label(hints[field.name], field.name)
-        if field.name not in data:
+        # The name as sent: a field may be renamed with msgspec.field(name=...), e.g. where its
+        # attribute name would hide a method such as `rules`.
+        name = field.encode_name
+        label = _label(hints[field.name], name)
+        if name not in data:
             if field.required and not partial:
-                errors[prefix + field.name] = _missing_message(hints[field.name], label)
+                errors[prefix + name] = _missing_message(hints[field.name], label)
             continue
         try:
-            values[field.name] = _value(hints[field.name], data[field.name], label, partial, prefix + field.name)
+            values[name] = _value(hints[field.name], data[name], label, partial, prefix + name)
         except ValueError as exc:
-            errors[prefix + field.name] = str(exc)
+            errors[prefix + name] = str(exc)
         except ValidationFailed as exc:
             errors |= exc.errors
-    known = {field.name for field in msgspec.structs.fields(schema)}
+    known = {field.encode_name for field in msgspec.structs.fields(schema)}
     for name in sorted(set(data) - known, key=str):
         errors[prefix + str(name)] = schema.unknown_field_message
     if not errors:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from litestar import Controller, get
 from litestar.response import Template
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
-from webapp.lists.models import EmailList
+from webapp.lists.service import lists
 
 
 class DashboardController(Controller):
@@ -18,5 +17,7 @@ class DashboardController(Controller):
     @get("/", name="dashboard")
     async def dashboard(self, db: AsyncSession) -> Template:
         audience, exact = await contacts.count(db, ContactFilter())
-        lists = await db.scalar(select(func.count()).select_from(EmailList).where(EmailList.is_active)) or 0
-        return Template("dashboard/index.html", context={"contacts": audience, "contacts_exact": exact, "lists": lists})
+        active_lists = await lists.count_active(db)
+        return Template(
+            "dashboard/index.html", context={"contacts": audience, "contacts_exact": exact, "lists": active_lists}
+        )

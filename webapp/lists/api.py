@@ -1,14 +1,15 @@
 """JSON API: /api/lists and list membership. Thin: Litestar checks types, services apply the rules.
 
-Write handlers take `data` (a request Struct) so Litestar checks JSON types (400) and /api/docs shows the
-body; the service gets the object as sent (`sent_object`) and names unknown fields itself (422).
+Write handlers take `data` (the list's schema) so Litestar checks JSON types (400) and /api/docs shows
+the body; the service loads the object as sent (`sent_object`) through the same schema, naming unknown
+fields and broken rules (422).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts import service as contacts
 from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.errors import NotFound
+from webapp.core.http import StaffRequest
 from webapp.lists.models import ListType
-from webapp.lists.queries.lists import find_lists
 from webapp.lists.schemas.lists import ListCreate, ListOut, ListPageOut, ListUpdate, SegmentCountOut, list_out
-from webapp.lists.service import lists
-from webapp.lists.service import segments as segment_lists
+from webapp.lists.service import lists, segments
 
 MEMBER = "/{list_id:int}/contacts/{contact_id:int}"
 ContactId = Annotated[int, id_parameter("Contact id.")]
@@ -38,7 +38,7 @@ class ApiListsController(Controller):
         "`api:<key name>`.",
         responses=error_responses(409, 422),
     )
-    async def create_list(self, request: Request, data: ListCreate, db: AsyncSession) -> ListOut:
+    async def create_list(self, request: StaffRequest, data: ListCreate, db: AsyncSession) -> ListOut:
         return list_out(await lists.create_list(db, await sent_object(request), created_by=creator(request.user)))
 
     @get(
@@ -55,7 +55,7 @@ class ApiListsController(Controller):
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
         limit: Limit = 50,
     ) -> ListPageOut:
-        found = await find_lists(
+        found = await lists.find_lists(
             db,
             list_type=list_type.value if list_type else None,
             created_by=created_by,
@@ -69,7 +69,7 @@ class ApiListsController(Controller):
         return list_out(await lists.get_list(db, list_id))
 
     @patch("/{list_id:int}", summary="Change a list or a segment's rules", responses=error_responses(404, 409, 422))
-    async def update_list(self, request: Request, data: ListUpdate, db: AsyncSession, list_id: ListId) -> ListOut:
+    async def update_list(self, request: StaffRequest, data: ListUpdate, db: AsyncSession, list_id: ListId) -> ListOut:
         return list_out(await lists.update_list(db, list_id, await sent_object(request)))
 
     @post(
@@ -81,7 +81,7 @@ class ApiListsController(Controller):
     )
     async def count_list(self, db: AsyncSession, list_id: ListId) -> SegmentCountOut:
         email_list = await lists.get_list(db, list_id)
-        await segment_lists.refresh_count(db, email_list)
+        await segments.refresh_count(db, email_list)
         return SegmentCountOut(
             list_id=email_list.id, contact_count=email_list.contact_count, counted_at=email_list.counted_at
         )

@@ -27,7 +27,7 @@ from webapp.core.access import EDITORS_ONLY
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, form_ids
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
-from webapp.lists.queries.lists import find_lists
+from webapp.lists.service.lists import find_lists
 from webapp.settings.service import organisation as org_settings
 from webapp.staff.models import User
 from webapp.templates.service import templates

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.campaigns.models import CampaignList
 from webapp.delivery import queries as deliveries
 from webapp.lists.models import EmailList
-from webapp.lists.queries.conditions import audience_condition
+from webapp.lists.service.audience import audience_condition
 
 
 async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int:

@@ -26,7 +26,7 @@ from webapp.core.errors import NotFound
 from webapp.core.validation import is_valid_id
 from webapp.imports.queries import export as queries
 from webapp.lists.models import EmailList
-from webapp.lists.queries.conditions import list_condition
+from webapp.lists.service.audience import list_condition
 
 BATCH = 5000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -15,16 +15,19 @@ from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, form_ids
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.template_helpers import query
-from webapp.lists.models import ListType
+from webapp.lists.models import EmailList, ListType
 from webapp.lists.pages.segments import segment_summary
+from webapp.lists.schemas.lists import MAX_LENGTHS
 from webapp.lists.service import lists
-from webapp.lists.service import segments as segment_lists
+from webapp.lists.service.audience import members_filter
 from webapp.lists.service.lists import PasteReport
 
 
-def _list_values(data: dict[str, Any]) -> dict[str, Any]:
-    """The list fields of a submitted form; a blank input does not arrive, so it counts as empty."""
+def _form_values(data: Form) -> dict[str, Any]:
+    """What the list form sent, for showing it again; a blank input does not arrive, so it counts as
+    empty."""
     values = {
         "name": data.get("name", ""),
         "description": data.get("description", ""),
@@ -33,25 +36,38 @@ def _list_values(data: dict[str, Any]) -> dict[str, Any]:
     }
     if data.get("signup_shown"):  # the form had the public sign-up section (unticked boxes are not sent)
         values |= {
-            "is_public": bool(data.get("is_public")),
-            "double_opt_in": bool(data.get("double_opt_in")),
+            "is_public": "is_public" in data,
+            "double_opt_in": "double_opt_in" in data,
             "consent_text": data.get("consent_text", ""),
         }
     return values
 
 
-def _signup_values(email_list: Any) -> dict[str, Any]:
+def _list_data(values: dict[str, Any]) -> dict[str, Any]:
+    """The form's values as a list's data (ListCreate's shape): tags typed as comma-separated text."""
+    tags = values["tags"]
+    return {**values, "tags": tags.split(",") if isinstance(tags, str) else tags}
+
+
+def _saved_values(email_list: EmailList) -> dict[str, Any]:
+    """What the list form shows for a saved list."""
     return {
+        "name": email_list.name,
+        "description": email_list.description,
+        "tags": ", ".join(email_list.tags),
+        "list_type": email_list.list_type,
         "is_public": email_list.is_public,
         "double_opt_in": email_list.double_opt_in,
         "consent_text": email_list.consent_text,
     }
 
 
-def _form(email_list: Any, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
+def _form(
+    email_list: EmailList | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
     return Template(
         "lists/form.html",
-        context={"email_list": email_list, "values": values, "errors": errors, "list_types": ListType},
+        context={"email_list": email_list, "values": values, "errors": errors, "max_lengths": MAX_LENGTHS},
         status_code=status_code,
     )
 
@@ -82,10 +98,10 @@ class ListsController(Controller):
         return _form(None, {"list_type": ListType.STATIC.value, "double_opt_in": True}, {})
 
     @post("/")
-    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
-        values = _list_values(data)
+    async def create(self, request: StaffRequest, db: AsyncSession, data: Form) -> AnyResponse:
+        values = _form_values(data)
         try:
-            email_list = await lists.create_list(db, values, created_by=request.user.name)
+            email_list = await lists.create_list(db, _list_data(values), created_by=request.user.name)
         except (ValidationFailed, Conflict) as exc:
             return _form(None, values, field_errors(exc), status_code=422)
         flash(request, f"List '{email_list.name}' created. Add contacts by pasting their addresses.", "success")
@@ -108,7 +124,7 @@ class ListsController(Controller):
         status_code: int = 200,
     ) -> Template:
         email_list = await lists.get_list(db, list_id)
-        members = await contacts.page(db, segment_lists.members_filter(email_list), cursor=cursor)
+        members = await contacts.page(db, members_filter(email_list), cursor=cursor)
         context = {
             "email_list": email_list,
             "members": members,
@@ -124,10 +140,10 @@ class ListsController(Controller):
         return Template("lists/detail.html", context=context, status_code=status_code)
 
     @post("/{list_id:int}/members")
-    async def add_members(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+    async def add_members(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> AnyResponse:
         pasted = data.get("addresses", "")
         try:
-            report = await lists.add_by_email(db, list_id, pasted)
+            report = await lists.add_by_email(db, list_id, {"addresses": pasted})
         except ValidationFailed as exc:
             pasted = pasted if isinstance(pasted, str) else ""
             return await self._detail(request, db, list_id, pasted=pasted, paste_errors=exc.errors, status_code=422)
@@ -143,7 +159,7 @@ class ListsController(Controller):
         )
 
     @post("/{list_id:int}/members/remove")
-    async def remove_members(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+    async def remove_members(self, request: StaffRequest, db: AsyncSession, list_id: int, data: Form) -> AnyResponse:
         ids = form_ids(data)
         back = f"/lists/{list_id}"
         if isinstance(cursor := data.get("cursor"), str) and cursor:
@@ -159,29 +175,22 @@ class ListsController(Controller):
     @get("/{list_id:int}/edit", opt=EDITORS_ONLY)
     async def edit(self, db: AsyncSession, list_id: int) -> Template:
         email_list = await lists.get_list(db, list_id)
-        values = {
-            "name": email_list.name,
-            "description": email_list.description,
-            "tags": ", ".join(email_list.tags),
-            "list_type": email_list.list_type,
-            **_signup_values(email_list),
-        }
-        return _form(email_list, values, {})
+        return _form(email_list, _saved_values(email_list), {})
 
     @post("/{list_id:int}/edit")
-    async def update(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+    async def update(self, request: StaffRequest, db: AsyncSession, list_id: int, data: Form) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
-        values = _list_values(data)
+        values = _form_values(data)
         del values["list_type"]  # a list keeps its type
         try:
-            await lists.update_list(db, list_id, values)
+            await lists.update_list(db, list_id, _list_data(values))
         except (ValidationFailed, Conflict) as exc:
             return _form(email_list, {**values, "list_type": email_list.list_type}, field_errors(exc), status_code=422)
         flash(request, "List saved.", "success")
         return after_change(request, f"/lists/{list_id}")
 
     @post("/{list_id:int}/archive")
-    async def archive(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Response:
+    async def archive(self, request: StaffRequest, db: AsyncSession, list_id: int) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         archiving = email_list.is_active
         await lists.update_list(db, list_id, {"is_active": not archiving})
@@ -193,7 +202,7 @@ class ListsController(Controller):
         return Template("lists/delete.html", context={"email_list": await lists.get_list(db, list_id)})
 
     @post("/{list_id:int}/delete")
-    async def delete(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Response:
+    async def delete(self, request: StaffRequest, db: AsyncSession, list_id: int) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         name = email_list.name
         await lists.delete_list(db, list_id)

@@ -2,7 +2,7 @@
 
 The root group is path "0"; its children "0.0", "0.1", ...; a nested group's children "0.1.0" ...
     g-<path>-operator          AND / OR of a group
-    c-<path>-field             a catalogue field (segment_rules.FIELDS) or "custom"
+    c-<path>-field             a catalogue field (schemas/rules FIELDS) or "custom"
     c-<path>-key               the custom field's name (field "custom" only)
     c-<path>-op                the operator
     c-<path>-value             the value; repeated for several items (statuses, lists), comma text for tags
@@ -91,7 +91,7 @@ def parse_form(data: Mapping[str, Any], action: str | None = None) -> dict[str, 
     return _emit(tree)
 
 
-def _node_tree(groups: set[str], conditions: set[str], fields: dict) -> dict[str, Any]:
+def _node_tree(groups: set[str], conditions: set[str], fields: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
     """Nested nodes {"path", "group", "children"} keeping only paths whose parents are groups."""
     nodes: dict[str, dict[str, Any]] = {}
     for path in sorted(groups | conditions, key=_sort_key):
@@ -153,31 +153,32 @@ def _apply(root: dict[str, Any], action: str) -> None:
 
 
 def _operator(data: dict[str, Any]) -> str:
-    raw = _first(data.get("operator"))
+    raw = text_of(data.get("operator"))
     return raw.strip().upper() if raw.strip() else "AND"
 
 
 def _emit(node: dict[str, Any]) -> dict[str, Any]:
     if "new" in node:
-        return node["new"]
+        new: dict[str, Any] = node["new"]
+        return new
     if node["group"]:
         return {"operator": _operator(node["data"]), "conditions": [_emit(child) for child in node["children"]]}
     return _condition(node["data"])
 
 
 def _condition(data: dict[str, Any]) -> dict[str, Any]:
-    field = _first(data.get("field")).strip()
+    field = text_of(data.get("field")).strip()
     if field == CUSTOM:
-        field = CUSTOM_PREFIX + _first(data.get("key")).strip()
+        field = CUSTOM_PREFIX + text_of(data.get("key")).strip()
     spec = spec_for(field)
-    op = _first(data.get("op")).strip()
+    op = text_of(data.get("op")).strip()
     if spec is not None and op not in spec.ops:
         op = spec.ops[0]  # the field changed: its operators are different
     condition: dict[str, Any] = {"field": field, "op": op}
     shown = value_input(spec, op)
     if shown == "none":
         return condition
-    posted = _first(data.get("input"))
+    posted = text_of(data.get("input"))
     raw = data.get("value") if not posted or posted == shown else None
     condition["value"] = _value(shown, raw)
     return condition
@@ -200,7 +201,8 @@ def _value(shown: str, raw: Any) -> Any:
     return text
 
 
-def _first(raw: Any) -> str:
+def text_of(raw: Any) -> str:
+    """A value as text: the first of a form field's repeated values; anything but text is empty."""
     if isinstance(raw, list):
         raw = raw[0] if raw else ""
     return raw if isinstance(raw, str) else ""

@@ -3,12 +3,13 @@ errors from the rules parser mapped back to the rows they belong to, and rules i
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from webapp.lists.pages.segment_form import CUSTOM, ROOT, spec_for, value_input, value_text
+from webapp.lists.pages.segment_form import CUSTOM, ROOT, spec_for, text_of, value_input, value_text
 from webapp.lists.schemas.rules import CUSTOM_PREFIX, FIELDS, MAX_DEPTH, RELATIVE, FieldSpec, field_spec, op_label
 
 UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
@@ -28,7 +29,7 @@ class ConditionView:
     op: str
     value: Any
     spec: FieldSpec | None
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
     is_group = False
 
     def name(self, part: str) -> str:
@@ -65,8 +66,8 @@ class GroupView:
     path: str
     operator: str
     depth: int
-    items: list[GroupView | ConditionView] = field(default_factory=list)
-    errors: dict[str, str] = field(default_factory=dict)
+    items: list[GroupView | ConditionView] = dataclasses.field(default_factory=list)
+    errors: dict[str, str] = dataclasses.field(default_factory=dict)
     is_group = True
 
     def name(self, part: str) -> str:
@@ -128,7 +129,7 @@ def _group(raw: Mapping[str, Any], path: str, depth: int, pending: dict[str, dic
 
 
 def _condition(raw: Mapping[str, Any], path: str, errors: dict[str, str]) -> ConditionView:
-    name = raw.get("field") if isinstance(raw.get("field"), str) else ""
+    name = text_of(raw.get("field"))
     spec = spec_for(name)
     custom = name.startswith(CUSTOM_PREFIX)
     if custom and "field" in errors:
@@ -138,7 +139,7 @@ def _condition(raw: Mapping[str, Any], path: str, errors: dict[str, str]) -> Con
             if not key
             else "A custom field name has letters, digits and _ and does not start with a digit."
         )
-    op = raw.get("op") if isinstance(raw.get("op"), str) else ""
+    op = text_of(raw.get("op"))
     return ConditionView(
         path,
         CUSTOM if custom else name,
@@ -155,8 +156,8 @@ def _condition(raw: Mapping[str, Any], path: str, errors: dict[str, str]) -> Con
 
 @dataclass(frozen=True)
 class Names:
-    lists: Mapping[int, str] = field(default_factory=dict)
-    campaigns: Mapping[int, str] = field(default_factory=dict)
+    lists: Mapping[int, str] = dataclasses.field(default_factory=dict)
+    campaigns: Mapping[int, str] = dataclasses.field(default_factory=dict)
 
 
 def referenced_ids(rules: Any) -> tuple[set[int], set[int]]:

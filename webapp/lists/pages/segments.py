@@ -10,10 +10,11 @@ of every row. Viewers see the builder read-only.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -22,20 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.core.forms import Form, after_change, field_errors
+from webapp.core.forms import Form, after_change, field_errors, optional_id
+from webapp.core.http import AnyResponse, StaffRequest
+from webapp.core.template_helpers import number
 from webapp.lists.models import EmailList, ListType
-from webapp.lists.pages.segment_form import ID, parse_form
+from webapp.lists.pages.segment_form import ID, parse_form, text_of
 from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
-from webapp.lists.queries import choices as segment_choices
-from webapp.lists.schemas.rules import FIELDS, parse_rules
-from webapp.lists.service import lists
-from webapp.lists.service.segments import count_rules, preview_rules, refresh_count
+from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
+from webapp.lists.schemas.rules import EMPTY_RULES, FIELDS, MAX_DAYS, MAX_TEXT, parse_rules
+from webapp.lists.service import lists, segments
 
 SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
 BUILDER_URL = "/lists/segments/builder"
 COUNT_URL = "/lists/segments/count"
 FIX_RULES = "Fix the marked conditions to see how many contacts match."
-CHOOSE_PARENT = "Choose the list this segment is a subset of."
 
 
 @dataclass
@@ -46,7 +47,7 @@ class Draft:
     description: str = ""
     list_type: str = ListType.DYNAMIC.value
     parent_list_id: int | None = None
-    rules: dict[str, Any] = field(default_factory=lambda: {"operator": "AND", "conditions": []})
+    rules: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(EMPTY_RULES))
 
     @classmethod
     def of(cls, email_list: EmailList) -> Draft:
@@ -55,7 +56,7 @@ class Draft:
             email_list.description,
             email_list.list_type,
             email_list.parent_list_id,
-            email_list.rules or {"operator": "AND", "conditions": []},
+            email_list.rules or copy.deepcopy(EMPTY_RULES),
         )
 
     @property
@@ -73,21 +74,14 @@ class Outcome:
     problem: str = ""
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    value = value[0] if isinstance(value, list) and value else value
-    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
-
-
-def _draft(data: dict[str, Any], email_list: EmailList | None) -> Draft:
-    parent = _text(data, "parent_list_id").strip()
-    list_type = email_list.list_type if email_list else _text(data, "list_type") or ListType.DYNAMIC.value
+def _draft(data: Form, email_list: EmailList | None) -> Draft:
+    list_type = email_list.list_type if email_list else text_of(data.get("list_type")) or ListType.DYNAMIC.value
     return Draft(
-        name=_text(data, "name"),
-        description=_text(data, "description"),
+        name=text_of(data.get("name")),
+        description=text_of(data.get("description")),
         list_type=list_type,
-        parent_list_id=int(parent) if ID.match(parent) and int(parent) > 0 else None,
-        rules=parse_form(data, _text(data, "action") or None),
+        parent_list_id=optional_id(text_of(data.get("parent_list_id"))),
+        rules=parse_form(data, text_of(data.get("action")) or None),
     )
 
 
@@ -99,24 +93,28 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
         return Outcome(rows=rows, problem=FIX_RULES)
     if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
         return Outcome(problem=CHOOSE_PARENT)
-    count = await count_rules(db, draft.rules, draft.parent)
-    return Outcome(count, await preview_rules(db, draft.rules, draft.parent) if count else [])
+    count = await segments.count_rules(db, draft.rules, draft.parent)
+    return Outcome(count, await segments.preview_rules(db, draft.rules, draft.parent) if count else [])
 
 
 async def _choices(db: AsyncSession) -> dict[str, Any]:
+    choices = await segments.builder_choices(db)
+    parents = [(str(x.id), f"{x.name} ({number(x.contact_count)})") for x in choices.static_lists]
     return {
-        "static_lists": await segment_choices.static_lists(db),
-        "campaigns": await segment_choices.sent_campaigns(db),
-        "custom_keys": await segment_choices.custom_field_keys(db),
+        "static_lists": choices.static_lists,
+        "parent_options": [("", "Choose a static list…"), *parents],
+        "campaigns": choices.campaigns,
+        "custom_keys": choices.custom_keys,
         "fields": FIELDS,
         "field_groups": FIELD_GROUPS,
+        "value_limits": {"text": MAX_TEXT, "days": MAX_DAYS},
         "statuses": FIELDS["status"].choices,
     }
 
 
 async def _context(
     db: AsyncSession,
-    request: HTMXRequest,
+    request: StaffRequest,
     draft: Draft,
     email_list: EmailList | None,
     outcome: Outcome,
@@ -139,7 +137,7 @@ async def _context(
 
 async def _page(
     db: AsyncSession,
-    request: HTMXRequest,
+    request: StaffRequest,
     draft: Draft,
     email_list: EmailList | None,
     *,
@@ -151,7 +149,8 @@ async def _page(
     if rows and outcome.problem == "":
         outcome = Outcome(problem=FIX_RULES)
     context = await _context(db, request, draft, email_list, outcome, rows)
-    context |= {"errors": fields, "attempted": errors is not None}  # a save was tried
+    attempted = errors is not None  # a save was tried
+    context |= {"errors": fields, "attempted": attempted, "max_lengths": MAX_LENGTHS}
     return Template("lists/segments/page.html", context=context, status_code=status_code)
 
 
@@ -161,6 +160,7 @@ async def _segment(db: AsyncSession, list_id: Any) -> EmailList | None:
 
 
 def _save_values(draft: Draft, email_list: EmailList | None) -> dict[str, Any]:
+    """The draft as a list's data (ListCreate for a new segment, ListUpdate for a saved one)."""
     values: dict[str, Any] = {"name": draft.name, "description": draft.description, "rules": draft.rules}
     if email_list is None:
         values["list_type"] = draft.list_type
@@ -173,11 +173,11 @@ async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, 
     """For a list's page: a segment's rules in words and its count now (its matches are its members)."""
     if email_list.list_type not in SEGMENT_TYPES:
         return None
-    await refresh_count(db, email_list)
+    await segments.refresh_count(db, email_list)
     list_ids, campaign_ids = referenced_ids(email_list.rules)
     if email_list.parent_list_id:
         list_ids.add(email_list.parent_list_id)
-    list_names, campaign_names = await segment_choices.names_of(db, list_ids, campaign_ids)
+    list_names, campaign_names = await segments.names_of(db, list_ids, campaign_ids)
     return {
         "words": describe(email_list.rules, Names(list_names, campaign_names)),
         "parent": list_names.get(email_list.parent_list_id) if email_list.parent_list_id else None,
@@ -188,11 +188,11 @@ class SegmentsController(Controller):
     path = "/lists"
 
     @get("/segments/new", opt=EDITORS_ONLY)
-    async def new(self, request: HTMXRequest, db: AsyncSession) -> Template:
+    async def new(self, request: StaffRequest, db: AsyncSession) -> Template:
         return await _page(db, request, Draft(), None)
 
     @post("/segments")
-    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
+    async def create(self, request: StaffRequest, db: AsyncSession, data: Form) -> AnyResponse:
         draft = _draft(data, None)
         try:
             email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
@@ -204,14 +204,14 @@ class SegmentsController(Controller):
         return after_change(request, f"/lists/{email_list.id}")
 
     @get("/{list_id:int}/segment")
-    async def show(self, request: HTMXRequest, db: AsyncSession, list_id: int) -> Template:
+    async def show(self, request: StaffRequest, db: AsyncSession, list_id: int) -> Template:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
             raise NotFound(f"List '{email_list.name}' is static: it has members, not rules.")
         return await _page(db, request, Draft.of(email_list), email_list)
 
     @post("/{list_id:int}/segment")
-    async def update(self, request: HTMXRequest, db: AsyncSession, list_id: int, data: Form) -> Response:
+    async def update(self, request: StaffRequest, db: AsyncSession, list_id: int, data: Form) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
             raise Conflict(f"List '{email_list.name}' is static: it has members, not rules.", "list_type")
@@ -235,7 +235,7 @@ class SegmentsController(Controller):
         return Template("lists/segments/_builder_response.html", context=context)
 
     @post("/segments/count")
-    async def count(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Template:
+    async def count(self, db: AsyncSession, data: Form) -> Template:
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
         outcome = await _evaluate(db, draft)

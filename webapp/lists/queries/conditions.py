@@ -1,4 +1,4 @@
-"""The segment compiler: a parsed rule tree (segment_rules.py) becomes one SQLAlchemy predicate over
+"""The segment compiler: a parsed rule tree (schemas/rules) becomes one SQLAlchemy predicate over
 the contacts table. Field names pick columns from a fixed table in this module and every value is a
 bound parameter, so nothing a user typed is ever SQL text.
 
@@ -12,7 +12,7 @@ Semantics, which the property tests check against a plain-Python evaluation of t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,16 +21,24 @@ from sqlalchemy import ColumnElement, and_, case, cast, exists, false, func, lit
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Numeric, Text
 
-from webapp.campaigns.models import Delivery
-from webapp.contacts.models import Contact
+from webapp.campaigns.models import Delivery, DeliveryStatus
+from webapp.contacts.models import Contact, ContactStatus
 from webapp.lists.models import EmailList, ListMember, ListType
-from webapp.lists.schemas.rules import CUSTOM_PREFIX, EMPTY_RULES, Condition, DateValue, Group, parse_rules
+from webapp.lists.schemas.rules import (
+    CUSTOM_PREFIX,
+    EMPTY_RULES,
+    ORDERING_OPS,
+    Condition,
+    DateValue,
+    Group,
+    parse_rules,
+)
 from webapp.suppression.models import Suppression
 
 NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
 DAY = timedelta(days=1)
 
-COLUMNS = {
+COLUMNS: dict[str, ColumnElement[Any]] = {
     name: getattr(Contact, name)
     for name in (
         "email",
@@ -84,7 +92,7 @@ def audience_condition(lists: Iterable[EmailList], now: datetime) -> ColumnEleme
     members += [list_condition(x, now) for x in lists if x.list_type != ListType.STATIC.value]
     return and_(
         Contact.is_active,
-        Contact.status == "active",
+        Contact.status == ContactStatus.ACTIVE.value,
         or_(false(), *members),
         ~exists().where(Suppression.email_hash == Contact.email_hash),
     )
@@ -99,7 +107,7 @@ def _condition(c: Condition, now: datetime) -> ColumnElement[bool]:
     if kind == "custom":
         return _custom(c)
     if kind == "text":
-        return _text(COLUMNS[c.field], c.op, c.value)
+        return _text_match(COLUMNS[c.field], c.op, c.value)
     if kind == "list":
         member = _member_of(list(c.value))
         return member if c.op == "in" else ~member
@@ -109,25 +117,21 @@ def _condition(c: Condition, now: datetime) -> ColumnElement[bool]:
     if kind == "number":
         return _ordered(column, c.op, c.value)
     if kind == "choice":
-        return {
-            "eq": lambda: column == c.value,
-            "neq": lambda: column != c.value,
-            "in": lambda: column.in_(c.value),
-            "not_in": lambda: column.not_in(c.value),
-        }[c.op]()
+        if c.op in ("in", "not_in"):
+            return column.in_(c.value) if c.op == "in" else column.not_in(c.value)
+        return _ordered(column, c.op, c.value)
     if kind == "array":
         values = cast(list(c.value), ARRAY(Text))
-        return {
-            "has_any": lambda: column.overlap(values),
-            "has_all": lambda: column.contains(values),
-            "has_none": lambda: ~column.overlap(values),
-        }[c.op]()
+        if c.op == "has_all":
+            return column.contains(values)
+        overlaps: ColumnElement[bool] = column.overlap(values)  # PostgreSQL's && on arrays
+        return overlaps if c.op == "has_any" else ~overlaps
     if kind == "date":
         return _date(column, c.op, c.value, now)
     raise AssertionError(kind)
 
 
-def _text(column: ColumnElement[Any], op: str, value: str | None) -> ColumnElement[bool]:
+def _text_match(column: ColumnElement[Any], op: str, value: str | None) -> ColumnElement[bool]:
     if op == "is_set":
         return column != ""
     if op == "is_not_set":
@@ -152,23 +156,26 @@ def _like_escape(value: str) -> str:
 def _custom(c: Condition) -> ColumnElement[bool]:
     key = c.field[len(CUSTOM_PREFIX) :]
     raw = Contact.custom_fields[key].astext
-    if c.op in ("gt", "gte", "lt", "lte"):
+    if c.op in ORDERING_OPS:
         if isinstance(c.value, Decimal):
             number = case((raw.regexp_match(NUMERIC_TEXT), cast(raw, Numeric)))
             return _ordered(number, c.op, c.value)
         return _ordered(raw.collate("C"), c.op, c.value)
-    return _text(func.coalesce(raw, ""), c.op, c.value)
+    return _text_match(func.coalesce(raw, ""), c.op, c.value)
+
+
+COMPARISONS: dict[str, Callable[[ColumnElement[Any], Any], ColumnElement[bool]]] = {
+    "eq": lambda column, value: column == value,
+    "neq": lambda column, value: column != value,
+    "gt": lambda column, value: column > value,
+    "gte": lambda column, value: column >= value,
+    "lt": lambda column, value: column < value,
+    "lte": lambda column, value: column <= value,
+}
 
 
 def _ordered(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
-    return {
-        "eq": lambda: column == value,
-        "neq": lambda: column != value,
-        "gt": lambda: column > value,
-        "gte": lambda: column >= value,
-        "lt": lambda: column < value,
-        "lte": lambda: column <= value,
-    }[op]()
+    return COMPARISONS[op](column, value)
 
 
 def _date(column: ColumnElement[Any], op: str, value: Any, now: datetime) -> ColumnElement[bool]:
@@ -181,18 +188,26 @@ def _date(column: ColumnElement[Any], op: str, value: Any, now: datetime) -> Col
         return recent if op == "within_last" else or_(column.is_(None), ~recent)
     assert isinstance(value, DateValue)
     moment = value.resolve(now)
-    if value.is_day:  # a whole day: "after the 31st" starts on the 1st
-        return {
-            "gt": lambda: column >= moment + DAY,
-            "gte": lambda: column >= moment,
-            "lt": lambda: column < moment,
-            "lte": lambda: column < moment + DAY,
-        }[op]()
+    if value.is_day:  # a whole day: "after the 31st" starts on the 1st, "until the 31st" ends with it
+        start, end = moment, moment + DAY
+        if op in ("gt", "lte"):
+            return column >= end if op == "gt" else column < end
+        return column >= start if op == "gte" else column < start
     return _ordered(column, op, moment)
 
 
-# A delivery that reached the recipient: opening or clicking moves it on from "sent" (services/engagement.py).
-RECEIVED = ("sent", "delivered", "opened", "clicked", "unsubscribed", "complained")
+# A delivery that reached the recipient: opening or clicking moves it on from "sent" (tracking).
+RECEIVED = tuple(
+    status.value
+    for status in (
+        DeliveryStatus.SENT,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.OPENED,
+        DeliveryStatus.CLICKED,
+        DeliveryStatus.UNSUBSCRIBED,
+        DeliveryStatus.COMPLAINED,
+    )
+)
 ENGAGEMENT_COLUMNS = {
     "opened": (Delivery.opened_at, Contact.last_opened),
     "clicked": (Delivery.clicked_at, Contact.last_clicked),

@@ -1,11 +1,13 @@
-"""List lookups with filters (the JSON API's GET /api/lists)."""
+"""Finding lists: by filters (the JSON API, the campaign wizard), by name, by member, by type."""
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.lists.models import EmailList
+from webapp.lists.models import EmailList, ListMember, ListType
 
 
 async def find_lists(
@@ -25,3 +27,38 @@ async def find_lists(
     if is_active is not None:
         query = query.where(EmailList.is_active.is_(is_active))
     return list(await session.scalars(query.order_by(func.lower(EmailList.name), EmailList.id).limit(limit)))
+
+
+async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list[EmailList]:
+    query = select(EmailList).order_by(EmailList.name)
+    if active_only:
+        query = query.where(EmailList.is_active)
+    return list(await session.scalars(query))
+
+
+async def count_active(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(EmailList).where(EmailList.is_active)) or 0
+
+
+async def id_by_name(session: AsyncSession, name: str, exclude_id: int | None = None) -> int | None:
+    """The list that has this name, compared as the unique index on lower(name) compares it."""
+    query = select(EmailList.id).where(func.lower(EmailList.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(EmailList.id != exclude_id)
+    return await session.scalar(query)
+
+
+async def static_ids(session: AsyncSession, list_ids: Collection[int]) -> set[int]:
+    """Which of these ids are static lists."""
+    query = select(EmailList.id).where(EmailList.id.in_(list_ids), EmailList.list_type == ListType.STATIC.value)
+    return set(await session.scalars(query))
+
+
+async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[EmailList]:
+    query = (
+        select(EmailList)
+        .join(ListMember, ListMember.list_id == EmailList.id)
+        .where(ListMember.contact_id == contact_id)
+        .order_by(EmailList.name)
+    )
+    return list(await session.scalars(query))

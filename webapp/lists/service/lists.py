@@ -1,4 +1,5 @@
-"""List rules: names unique case-insensitively, membership changes set-based."""
+"""List rules: names unique case-insensitively, members only on static lists, and addresses pasted
+to a list becoming contacts and members in two statements."""
 
 from __future__ import annotations
 
@@ -7,58 +8,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Text, any_, delete, func, literal, select
-from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.core.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
-from webapp.lists.models import EmailList, ListMember, ListType
-from webapp.lists.service.segments import SEGMENT_FIELDS, check_segment, refresh_count, validate_segment_fields
-from webapp.lists.service.signup import SIGNUP_FIELDS, check_signup, validate_signup_fields
+from webapp.core.schemas import load
+from webapp.core.validation import is_valid_id, normalize_email
+from webapp.lists.models import EmailList, ListType
+from webapp.lists.queries import lists as queries
+from webapp.lists.queries import members
+from webapp.lists.schemas.lists import ListCreate, ListUpdate, PastedAddresses
+from webapp.lists.service.segments import check_segment, refresh_count
 
 MAX_PASTED_ADDRESSES = 10_000
-
-
-def validate_list(data: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    if "name" in data or not partial:
-        try:
-            values["name"] = text_field(data.get("name"), "Name", 200)
-            if not values["name"]:
-                errors["name"] = "Enter a name for the list."
-        except ValueError as exc:
-            errors["name"] = str(exc)
-    if "description" in data:
-        try:
-            values["description"] = text_field(data["description"], "Description", 2000)
-        except ValueError as exc:
-            errors["description"] = str(exc)
-    if "tags" in data:
-        try:
-            values["tags"] = normalize_tags(data["tags"])
-        except ValueError as exc:
-            errors["tags"] = str(exc)
-    if "is_active" in data:
-        try:
-            values["is_active"] = bool_field(data["is_active"], "Active")
-        except ValueError as exc:
-            errors["is_active"] = str(exc)
-    if "list_type" in data:
-        if isinstance(data["list_type"], str) and data["list_type"] in [t.value for t in ListType]:
-            values["list_type"] = data["list_type"]
-        else:
-            errors["list_type"] = "List type must be one of: static, dynamic, segmented."
-    errors |= validate_segment_fields(data, values)
-    errors |= validate_signup_fields(data, values)
-    unknown = set(data) - {"name", "description", "tags", "is_active", "list_type", *SEGMENT_FIELDS, *SIGNUP_FIELDS}
-    for name in sorted(unknown):
-        errors[name] = "Unknown field."
-    if errors:
-        raise ValidationFailed(errors)
-    return values
+REJECTED_TEXT_MAX = 200  # how much of a line that is not an address the report repeats
 
 
 async def get_list(session: AsyncSession, list_id: int) -> EmailList:
@@ -76,18 +38,15 @@ async def get_static_list(session: AsyncSession, list_id: int) -> EmailList:
 
 
 async def _check_name_free(session: AsyncSession, name: str, exclude_id: int | None = None) -> None:
-    query = select(EmailList.id).where(func.lower(EmailList.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(EmailList.id != exclude_id)
-    if (existing := await session.scalar(query)) is not None:
+    if (existing := await queries.id_by_name(session, name, exclude_id)) is not None:
         raise Conflict(f"A list named '{name}' already exists (list #{existing}).", "name")
 
 
 async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> EmailList:
-    values = validate_list(data)
+    values = load(ListCreate, data)
+    values.setdefault("list_type", ListType.STATIC.value)
     await _check_name_free(session, values["name"])
     await check_segment(session, values, None)
-    check_signup(values, None)
     email_list = EmailList(**values, created_by=created_by)
     session.add(email_list)
     await session.flush()
@@ -98,11 +57,10 @@ async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by
 
 async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, Any]) -> EmailList:
     email_list = await get_list(session, list_id)
-    values = validate_list(data, partial=True)
+    values = load(ListUpdate, data, partial=True)
     if "name" in values:
         await _check_name_free(session, values["name"], list_id)
     await check_segment(session, values, email_list)
-    check_signup(values, email_list)
     for name, value in values.items():
         setattr(email_list, name, value)
     await session.flush()
@@ -117,44 +75,44 @@ async def delete_list(session: AsyncSession, list_id: int) -> None:
     await session.flush()
 
 
-async def add_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
-    """Add contacts in one INSERT ... SELECT; members already on the list are left alone."""
-    await get_static_list(session, list_id)
-    result = await session.execute(
-        insert(ListMember)
-        .from_select(
-            ["list_id", "contact_id"],
-            select(literal(list_id, ListMember.list_id.type), Contact.id).where(Contact.id.in_(contact_ids)),
-        )
-        .on_conflict_do_nothing(),
-        execution_options={"preserve_rowcount": True},  # else rowcount is -1 for an INSERT
+async def find_lists(
+    session: AsyncSession,
+    *,
+    list_type: str | None = None,
+    created_by: str | None = None,
+    is_active: bool | None = None,
+    limit: int = 50,
+) -> list[EmailList]:
+    """Lists by name, filtered by what is given (every filter must hold)."""
+    return await queries.find_lists(
+        session, list_type=list_type, created_by=created_by, is_active=is_active, limit=limit
     )
-    return result.rowcount
+
+
+async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list[EmailList]:
+    return await queries.all_lists(session, active_only=active_only)
+
+
+async def count_active(session: AsyncSession) -> int:
+    return await queries.count_active(session)
+
+
+async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[EmailList]:
+    return await queries.lists_of_contact(session, contact_id)
+
+
+async def add_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
+    """Add contacts to a static list; returns how many were not on it before."""
+    await get_static_list(session, list_id)
+    return await members.add(session, list_id, contact_ids)
 
 
 async def remove_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
     await get_list(session, list_id)
-    result = await session.execute(
-        delete(ListMember).where(ListMember.list_id == list_id, ListMember.contact_id.in_(contact_ids))
-    )
-    return result.rowcount
+    return await members.remove(session, list_id, contact_ids)
 
 
-async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[EmailList]:
-    result = await session.scalars(
-        select(EmailList)
-        .join(ListMember, ListMember.list_id == EmailList.id)
-        .where(ListMember.contact_id == contact_id)
-        .order_by(EmailList.name)
-    )
-    return list(result)
-
-
-async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list[EmailList]:
-    query = select(EmailList).order_by(EmailList.name)
-    if active_only:
-        query = query.where(EmailList.is_active)
-    return list(await session.scalars(query))
+# ---- addresses pasted into a list's page ----------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -186,40 +144,21 @@ def parse_addresses(pasted: str) -> tuple[list[str], list[RejectedAddress]]:
             try:
                 email = normalize_email(item)
             except ValueError as exc:
-                rejected.append(RejectedAddress(number, item[:200], str(exc)))
+                rejected.append(RejectedAddress(number, item[:REJECTED_TEXT_MAX], str(exc)))
             else:
                 found.setdefault(email.lower(), email)
     return list(found.values()), rejected
 
 
-async def add_by_email(session: AsyncSession, list_id: int, pasted: Any) -> PasteReport:
-    """Add pasted addresses to a static list in two statements: unknown addresses become contacts
-    (INSERT ... ON CONFLICT DO NOTHING), then every valid address joins the list."""
+async def add_by_email(session: AsyncSession, list_id: int, data: Mapping[str, Any]) -> PasteReport:
+    """Add pasted addresses (PastedAddresses) to a static list: unknown addresses become contacts,
+    then every valid address joins the list."""
     email_list = await get_static_list(session, list_id)
-    if not isinstance(pasted, str) or not pasted.strip():
-        raise ValidationFailed({"addresses": "Paste at least one email address."})
-    emails, rejected = parse_addresses(pasted)
+    emails, rejected = parse_addresses(load(PastedAddresses, data)["addresses"])
     report = PasteReport(rejected=rejected)
     if emails:
-        created = await session.execute(
-            insert(Contact)
-            .from_select(["email"], select(func.unnest(literal(emails, ARRAY(Text)))))
-            .on_conflict_do_nothing(),
-            execution_options={"preserve_rowcount": True},
-        )
-        lowered = [email.lower() for email in emails]
-        added = await session.execute(
-            insert(ListMember)
-            .from_select(
-                ["list_id", "contact_id"],
-                select(literal(list_id, ListMember.list_id.type), Contact.id).where(
-                    func.lower(Contact.email) == any_(literal(lowered, ARRAY(Text)))
-                ),
-            )
-            .on_conflict_do_nothing(),
-            execution_options={"preserve_rowcount": True},
-        )
-        report.created, report.added = created.rowcount, added.rowcount
-        report.already = len(emails) - added.rowcount
+        report.created = await members.create_contacts(session, emails)
+        report.added = await members.add_by_email(session, list_id, emails)
+        report.already = len(emails) - report.added
     await session.refresh(email_list)  # contact_count is kept by a trigger
     return report

@@ -1,63 +1,46 @@
 """Segments are lists: "dynamic" lists match their rules against every contact, "segmented" lists
-against the members of one static parent list (seed 000 "List Types"). This module holds the
-rules that tie a segment's fields together, its count and its preview."""
+against the members of one static parent list (seed 000 "List Types"). This module holds the checks
+of a segment that need the database, its count and its preview."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.contacts.schemas import ContactFilter
 from webapp.core.errors import ValidationFailed
-from webapp.core.validation import is_valid_id
+from webapp.core.schemas import Values
 from webapp.lists.models import EmailList, ListType
+from webapp.lists.queries import choices
+from webapp.lists.queries import lists as list_queries
 from webapp.lists.queries import segments as segment_queries
 from webapp.lists.queries.conditions import list_condition
+from webapp.lists.schemas.lists import CHOOSE_PARENT, type_rules
 from webapp.lists.schemas.rules import EMPTY_RULES, Group, parse_rules
 
-SEGMENT_FIELDS = ("rules", "parent_list_id")
 PREVIEW_SIZE = 10
 
 
-def validate_segment_fields(data: Mapping[str, Any], values: dict[str, Any]) -> dict[str, str]:
-    """Shape checks for rules and parent_list_id; fills values, returns errors by field path."""
+async def check_segment(session: AsyncSession, values: Values, existing: EmailList | None) -> None:
+    """A list's checks beyond its schema: the type is fixed once created (and what it allows is
+    checked against the stored type), a segmented list has a static parent, and rules refer only to
+    static lists that exist. A new segment without rules gets the empty rules (everyone)."""
     errors: dict[str, str] = {}
-    if "rules" in data:
-        try:
-            parse_rules(data["rules"])
-            values["rules"] = data["rules"]
-        except ValidationFailed as exc:
-            errors |= exc.errors
-    if "parent_list_id" in data:
-        parent = data["parent_list_id"]
-        if parent is None or is_valid_id(parent):
-            values["parent_list_id"] = parent
-        else:
-            errors["parent_list_id"] = "Choose the list this segment is a subset of."
-    return errors
-
-
-async def check_segment(session: AsyncSession, values: dict[str, Any], existing: EmailList | None) -> None:
-    """The checks that need the database: type fixed once created, a static parent for segmented
-    lists, and rules that only refer to static lists that exist."""
-    list_type = existing.list_type if existing else values.setdefault("list_type", ListType.STATIC.value)
-    errors: dict[str, str] = {}
-    if existing and values.get("list_type", list_type) != list_type:
-        errors["list_type"] = "The type of a list cannot change once it is created."
-    if list_type == ListType.STATIC.value:
-        for name in SEGMENT_FIELDS:
-            if values.get(name) is not None:
-                errors[name] = "Only dynamic and segmented lists have rules and a parent list."
+    if existing is None:
+        list_type = values["list_type"]
     else:
+        list_type = existing.list_type
+        if values.get("list_type", list_type) != list_type:
+            errors["list_type"] = "The type of a list cannot change once it is created."
+        errors |= type_rules(list_type, values)
+    if list_type != ListType.STATIC.value:
         if existing is None:
             values.setdefault("rules", EMPTY_RULES)
-        if list_type == ListType.DYNAMIC.value and values.get("parent_list_id") is not None:
-            errors["parent_list_id"] = "A dynamic list matches all contacts; make it segmented to use a parent list."
         if list_type == ListType.SEGMENTED.value:
             parent_id = values.get("parent_list_id", existing.parent_list_id if existing else None)
             errors |= await _check_parent(session, parent_id, existing)
@@ -67,9 +50,9 @@ async def check_segment(session: AsyncSession, values: dict[str, Any], existing:
         raise ValidationFailed(errors)
 
 
-async def _check_parent(session: AsyncSession, parent_id: Any, existing: EmailList | None) -> dict[str, str]:
+async def _check_parent(session: AsyncSession, parent_id: int | None, existing: EmailList | None) -> dict[str, str]:
     if parent_id is None:
-        return {"parent_list_id": "Choose the list this segment is a subset of."}
+        return {"parent_list_id": CHOOSE_PARENT}
     parent = await session.get(EmailList, parent_id)
     if parent is None or parent.list_type != ListType.STATIC.value or (existing and parent.id == existing.id):
         return {"parent_list_id": f"List {parent_id} is not a static list."}
@@ -83,13 +66,7 @@ async def _check_list_references(session: AsyncSession, group: Group, path: str 
         if isinstance(item, Group):
             errors |= await _check_list_references(session, item, item_path)
         elif item.field == "list":
-            found = set(
-                await session.scalars(
-                    select(EmailList.id).where(
-                        EmailList.id.in_(item.value), EmailList.list_type == ListType.STATIC.value
-                    )
-                )
-            )
+            found = await list_queries.static_ids(session, item.value)
             missing = [str(x) for x in item.value if x not in found]
             if missing:
                 errors[f"{item_path}.value"] = f"Not a static list: {', '.join(missing)}."
@@ -98,14 +75,14 @@ async def _check_list_references(session: AsyncSession, group: Group, path: str 
 
 async def count_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> int:
     """How many contacts unsaved rules match (the builder's live count)."""
-    return await segment_queries.count(session, _condition(raw_rules, parent_list_id))
+    return await segment_queries.count(session, _draft_condition(raw_rules, parent_list_id))
 
 
 async def preview_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> list[Contact]:
-    return await segment_queries.first_matching(session, _condition(raw_rules, parent_list_id), PREVIEW_SIZE)
+    return await segment_queries.first_matching(session, _draft_condition(raw_rules, parent_list_id), PREVIEW_SIZE)
 
 
-def _condition(raw_rules: Any, parent_list_id: int | None):
+def _draft_condition(raw_rules: Any, parent_list_id: int | None) -> ColumnElement[bool]:
     draft = EmailList(
         id=0,
         list_type=ListType.SEGMENTED.value if parent_list_id else ListType.DYNAMIC.value,
@@ -120,14 +97,31 @@ async def refresh_count(session: AsyncSession, email_list: EmailList) -> int:
     if email_list.list_type == ListType.STATIC.value:
         return email_list.contact_count
     email_list.contact_count = await segment_queries.count(session, list_condition(email_list, datetime.now(UTC)))
-    email_list.counted_at = await session.scalar(select(func.now()))
+    email_list.counted_at = await segment_queries.database_now(session)
     await session.flush()
     await session.refresh(email_list)  # updated_at is set by the database
     return email_list.contact_count
 
 
-def members_filter(email_list: EmailList) -> ContactFilter:
-    """The contacts-page filter for a list's members: its member rows, or a segment's matches now."""
-    if email_list.list_type == ListType.STATIC.value:
-        return ContactFilter(list_id=email_list.id)
-    return ContactFilter(condition=list_condition(email_list, datetime.now(UTC)))
+@dataclass(frozen=True)
+class BuilderChoices:
+    """What the builder's pickers offer."""
+
+    static_lists: list[EmailList]
+    campaigns: list[tuple[int, str]]  # (id, name) of campaigns that were sent
+    custom_keys: list[str]
+
+
+async def builder_choices(session: AsyncSession) -> BuilderChoices:
+    return BuilderChoices(
+        await choices.static_lists(session),
+        await choices.sent_campaigns(session),
+        await choices.custom_field_keys(session),
+    )
+
+
+async def names_of(
+    session: AsyncSession, list_ids: Iterable[int], campaign_ids: Iterable[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Names of the lists and campaigns that rules refer to, for saying the rules in words."""
+    return await choices.names_of(session, list_ids, campaign_ids)

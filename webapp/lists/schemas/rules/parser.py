@@ -1,5 +1,4 @@
-"""Segment rules: the catalogue of fields and operators, and the parser that turns the JSON a user
-or a program sends into a typed tree.
+"""The parser that turns the rules a user or a program sends into a typed tree.
 
 The stored shape is seed 003's CustomerSegment.rules, with groups nesting:
 
@@ -9,9 +8,10 @@ The stored shape is seed 003's CustomerSegment.rules, with groups nesting:
             {"field": "last_opened", "op": "within_last", "value": 30},
             {"field": "custom.plan", "op": "eq", "value": "pro"}]}]}
 
-Only the fields and operators below exist. Anything else is a ValidationFailed naming where it was
-found; nothing the user sends ever becomes SQL text (see segments.py for the compiler). New kinds of
-contact data (lead scores, lifecycle stages) join by adding a FieldSpec here and a case there.
+Only the fields and operators of the catalogue exist. Anything else is a ValidationFailed naming
+where it was found; nothing the user sends ever becomes SQL text (queries/conditions.py compiles the
+tree). New kinds of contact data (lead scores, lifecycle stages) join by adding a FieldSpec to the
+catalogue and a case here and there.
 """
 
 from __future__ import annotations
@@ -22,98 +22,17 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from webapp.contacts.models import ContactStatus
 from webapp.core.errors import ValidationFailed
-from webapp.core.validation import CUSTOM_FIELD_NAME
+from webapp.core.validation import is_valid_id
+from webapp.lists.schemas.rules.catalogue import NO_VALUE_OPS, ORDERING_OPS, FieldSpec, field_spec
 
 MAX_DEPTH = 5
 MAX_CONDITIONS = 100
 MAX_TEXT = 500
 MAX_ITEMS = 100
-
-TEXT_OPS = ("eq", "neq", "contains", "not_contains", "starts_with", "is_set", "is_not_set")
-NUMBER_OPS = ("eq", "neq", "gt", "gte", "lt", "lte")
-DATE_OPS = ("gt", "gte", "lt", "lte", "within_last", "not_within_last", "is_set", "is_not_set")
-ARRAY_OPS = ("has_any", "has_all", "has_none")
-CHOICE_OPS = ("eq", "neq", "in", "not_in")
-CUSTOM_OPS = ("eq", "neq", "contains", "gt", "gte", "lt", "lte", "is_set", "is_not_set")
-LIST_OPS = ("in", "not_in")
-ENGAGEMENT_OPS = (
-    "opened",
-    "not_opened",
-    "clicked",
-    "not_clicked",
-    "opened_within",
-    "not_opened_within",
-    "clicked_within",
-    "not_clicked_within",
-)
-
-OP_LABELS = {
-    "eq": "is",
-    "neq": "is not",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "starts_with": "starts with",
-    "is_set": "is set",
-    "is_not_set": "is empty",
-    "gt": "greater than",
-    "gte": "at least",
-    "lt": "less than",
-    "lte": "at most",
-    "within_last": "in the last N days",
-    "not_within_last": "not in the last N days",
-    "has_any": "has any of",
-    "has_all": "has all of",
-    "has_none": "has none of",
-    "in": "is one of",
-    "not_in": "is none of",
-    "opened": "opened campaign",
-    "not_opened": "received but did not open campaign",
-    "clicked": "clicked in campaign",
-    "not_clicked": "received but did not click in campaign",
-    "opened_within": "opened any campaign in the last N days",
-    "not_opened_within": "opened no campaign in the last N days",
-    "clicked_within": "clicked in any campaign in the last N days",
-    "not_clicked_within": "clicked in no campaign in the last N days",
-}
-DATE_OP_LABELS = {"gt": "after", "gte": "on or after", "lt": "before", "lte": "on or before"}
-NO_VALUE_OPS = frozenset({"is_set", "is_not_set"})
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    label: str
-    kind: str  # text, number, date, array, choice, custom, list, engagement
-    ops: tuple[str, ...]
-    choices: tuple[str, ...] = ()
-
-
-FIELDS: dict[str, FieldSpec] = {
-    "email": FieldSpec("Email", "text", TEXT_OPS),
-    "first_name": FieldSpec("First name", "text", TEXT_OPS),
-    "last_name": FieldSpec("Last name", "text", TEXT_OPS),
-    "phone": FieldSpec("Phone", "text", TEXT_OPS),
-    "company": FieldSpec("Company", "text", TEXT_OPS),
-    "job_title": FieldSpec("Job title", "text", TEXT_OPS),
-    "location": FieldSpec("Location", "text", TEXT_OPS),
-    "language": FieldSpec("Language", "text", TEXT_OPS),
-    "frequency": FieldSpec("Email frequency", "text", TEXT_OPS),
-    "status": FieldSpec("Status", "choice", CHOICE_OPS, tuple(s.value for s in ContactStatus)),
-    "tags": FieldSpec("Tags", "array", ARRAY_OPS),
-    "topics": FieldSpec("Topics", "array", ARRAY_OPS),
-    "emails_sent": FieldSpec("Emails sent", "number", NUMBER_OPS),
-    "emails_opened": FieldSpec("Emails opened", "number", NUMBER_OPS),
-    "emails_clicked": FieldSpec("Emails clicked", "number", NUMBER_OPS),
-    "date_added": FieldSpec("Date added", "date", DATE_OPS),
-    "last_updated": FieldSpec("Last updated", "date", DATE_OPS),
-    "last_opened": FieldSpec("Last opened", "date", DATE_OPS),
-    "last_clicked": FieldSpec("Last clicked", "date", DATE_OPS),
-    "list": FieldSpec("List membership", "list", LIST_OPS),
-    "engagement": FieldSpec("Engagement", "engagement", ENGAGEMENT_OPS),
-}
-CUSTOM_PREFIX = "custom."
-CUSTOM_SPEC = FieldSpec("Custom field", "custom", CUSTOM_OPS)
+MAX_DAYS = 36_500  # "in the last N days": a hundred years
+MAX_NUMBER = Decimal("1e15")  # beyond it a number is not a count or an amount but a typo
+SHOWN_MAX = 60  # how much of an unknown name or value a message repeats
 
 
 @dataclass(frozen=True)
@@ -124,7 +43,10 @@ class Condition:
 
     @property
     def spec(self) -> FieldSpec:
-        return field_spec(self.field)  # type: ignore[return-value]
+        spec = field_spec(self.field)
+        if spec is None:  # the parser makes conditions of known fields only
+            raise ValueError(f"Unknown field {self.field!r}.")
+        return spec
 
 
 @dataclass(frozen=True)
@@ -142,17 +64,9 @@ class DateValue:
     offset: timedelta | None = None
 
     def resolve(self, now: datetime) -> datetime:
-        return self.absolute if self.absolute is not None else now + self.offset  # type: ignore[operator]
-
-
-def field_spec(name: str) -> FieldSpec | None:
-    if name.startswith(CUSTOM_PREFIX):
-        return CUSTOM_SPEC if CUSTOM_FIELD_NAME.fullmatch(name[len(CUSTOM_PREFIX) :]) else None
-    return FIELDS.get(name)
-
-
-def op_label(spec: FieldSpec, op: str) -> str:
-    return DATE_OP_LABELS.get(op, OP_LABELS[op]) if spec.kind == "date" else OP_LABELS[op]
+        if self.absolute is not None:
+            return self.absolute
+        return now + (self.offset or timedelta())
 
 
 EMPTY_RULES: dict[str, Any] = {"operator": "AND", "conditions": []}
@@ -207,7 +121,7 @@ def _condition(raw: Any, path: str, errors: dict[str, str]) -> Condition | None:
         return None
     name, op = raw.get("field"), raw.get("op")
     spec = field_spec(name) if isinstance(name, str) else None
-    if spec is None:
+    if not isinstance(name, str) or spec is None:
         errors[f"{path}.field"] = f"Unknown field {_shown(name)}."
         return None
     if op not in spec.ops:
@@ -222,11 +136,11 @@ def _condition(raw: Any, path: str, errors: dict[str, str]) -> Condition | None:
 
 
 def _value(spec: FieldSpec, op: str, raw: Any) -> Any:
-    if spec.kind in ("text", "custom") and op not in ("gt", "gte", "lt", "lte"):
-        return _text(raw)
+    if spec.kind in ("text", "custom") and op not in ORDERING_OPS:
+        return _text_value(raw)
     if spec.kind == "custom":  # ordering: numbers compare as numbers, anything else as text
         number = _number_or_none(raw)
-        return number if number is not None else _text(raw)
+        return number if number is not None else _text_value(raw)
     if spec.kind == "number":
         number = _number_or_none(raw)
         if number is None:
@@ -236,7 +150,7 @@ def _value(spec: FieldSpec, op: str, raw: Any) -> Any:
         return _days(raw) if op in ("within_last", "not_within_last") else _date(raw)
     if spec.kind == "array":
         items = _items(raw)
-        return tuple(dict.fromkeys(_text(x).lower() for x in items))
+        return tuple(dict.fromkeys(_text_value(x).lower() for x in items))
     if spec.kind == "choice":
         items = _items(raw) if op in ("in", "not_in") else [raw]
         for item in items:
@@ -250,7 +164,7 @@ def _value(spec: FieldSpec, op: str, raw: Any) -> Any:
     raise AssertionError(spec.kind)
 
 
-def _text(raw: Any) -> str:
+def _text_value(raw: Any) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
         raise ValueError("Enter a value.")
     text = str(raw).strip()
@@ -268,7 +182,7 @@ def _number_or_none(raw: Any) -> Decimal | None:
         number = Decimal(str(raw).strip())
     except InvalidOperation:
         return None
-    return number if number.is_finite() and abs(number) < Decimal("1e15") else None
+    return number if number.is_finite() and abs(number) < MAX_NUMBER else None
 
 
 def _items(raw: Any) -> list[Any]:
@@ -283,7 +197,7 @@ def _items(raw: Any) -> list[Any]:
 def _id(raw: Any, what: str) -> int:
     if isinstance(raw, str) and raw.strip().isdigit():
         raw = int(raw.strip())
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw < 2**63:
+    if not isinstance(raw, int) or isinstance(raw, bool) or not is_valid_id(raw):
         raise ValueError(f"Choose {what}.")
     return raw
 
@@ -293,18 +207,20 @@ RELATIVE = re.compile(r"^\s*([+-])\s*(\d{1,5})\s*([dwmy])\s*$")
 UNIT_DAYS = {"d": 1, "w": 7, "m": 30, "y": 365}
 MAX_RELATIVE_DAYS = 365_000
 MIN_YEAR, MAX_YEAR = 1000, 9000
+DAY_TEXT_LENGTH = len("2026-01-31")  # a date without a time: the whole day
+ENTER_DATE = "Enter a date (2026-01-31) or a relative time such as -90d."
 
 
 def _days(raw: Any) -> int:
     match = DAYS.match(str(raw)) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else None
-    if not match or not 0 < int(match[1]) <= 36500:
+    if not match or not 0 < int(match[1]) <= MAX_DAYS:
         raise ValueError("Enter a number of days, e.g. 30.")
     return int(match[1])
 
 
 def _date(raw: Any) -> DateValue:
     if not isinstance(raw, str) or not raw.strip():
-        raise ValueError("Enter a date (2026-01-31) or a relative time such as -90d.")
+        raise ValueError(ENTER_DATE)
     text = raw.strip()
     relative = RELATIVE.match(text)
     if relative:
@@ -313,18 +229,20 @@ def _date(raw: Any) -> DateValue:
             raise ValueError("Use a relative time of at most 1000 years.")
         return DateValue(offset=timedelta(days=days if relative[1] == "+" else -days))
     try:
-        if len(text) == 10:
+        if len(text) == DAY_TEXT_LENGTH:
             day = date.fromisoformat(text)
             moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
         else:
             moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("Enter a date (2026-01-31) or a relative time such as -90d.") from None
+        raise ValueError(ENTER_DATE) from None
     if not MIN_YEAR <= moment.year <= MAX_YEAR:  # "the day after 9999-12-31" does not exist
         raise ValueError(f"Enter a date between the years {MIN_YEAR} and {MAX_YEAR}.")
-    return DateValue(absolute=moment if moment.tzinfo else moment.replace(tzinfo=UTC), is_day=len(text) == 10)
+    return DateValue(
+        absolute=moment if moment.tzinfo else moment.replace(tzinfo=UTC), is_day=len(text) == DAY_TEXT_LENGTH
+    )
 
 
 def _shown(value: Any) -> str:
     text = repr(value) if not isinstance(value, str) else f"'{value}'"
-    return text if len(text) <= 60 else text[:57] + "...'"
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 3] + "...'"
