@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.suppression.queries import suppression as queries
 from webapp.suppression.models import Suppression
+from webapp.suppression.queries import suppression as queries
 from webapp.suppression.service import suppression
 
 

@@ -21,13 +21,14 @@ from webapp.tracking.queries import DeliveryRef
 log = logging.getLogger("mailroom.tracking")
 
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+LINK_NOT_VALID = "This link is not valid."
 NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
 
 
 def delivery_id_from(purpose: str, token: str) -> int:
     numbers = read_token(purpose, token, 1)
     if numbers is None:
-        raise NotFound("This link is not valid.")
+        raise NotFound(LINK_NOT_VALID)
     return numbers[0]
 
 
@@ -65,7 +66,7 @@ class TrackingController(Controller):
     async def click(self, db: AsyncSession, token: str) -> Redirect:
         numbers = read_token("click", token, 2)
         if numbers is None:
-            raise NotFound("This link is not valid.")
+            raise NotFound(LINK_NOT_VALID)
         url = await engagement.record_click(db, *numbers)
         return Redirect(url, status_code=302, headers=NO_CACHE)
 

@@ -10,11 +10,13 @@ from webapp.core.errors import NotFound
 from webapp.tracking import queries
 from webapp.tracking.queries import DeliveryRef
 
+LINK_GONE = "This link is no longer valid."
+
 
 async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRef:
     ref = await queries.delivery(session, delivery_id)
     if ref is None:
-        raise NotFound("This link is no longer valid.")
+        raise NotFound(LINK_GONE)
     return ref
 
 
@@ -35,7 +37,7 @@ async def record_click(session: AsyncSession, delivery_id: int, link_id: int) ->
     ref = await delivery(session, delivery_id)
     url = await queries.link_url(session, link_id, ref.campaign_id)
     if url is None:
-        raise NotFound("This link is no longer valid.")
+        raise NotFound(LINK_GONE)
     await _first_open(session, ref)  # a click proves an open even when images were blocked
     if await queries.first_click(session, ref.id):
         await queries.count_click(session, ref)

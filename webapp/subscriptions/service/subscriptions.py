@@ -47,10 +47,8 @@ LIFTED_BY_OPT_IN = {SuppressionReason.BOUNCE.value, SuppressionReason.UNSUBSCRIB
 SOURCES = {"page", "form"}  # the hosted page, an embedded form on another site
 
 
-def is_open_for_signup(email_list: EmailList | None) -> bool:
-    return bool(
-        email_list and email_list.is_public and email_list.is_active and email_list.list_type == ListType.STATIC.value
-    )
+def is_open_for_signup(email_list: EmailList) -> bool:
+    return email_list.is_public and email_list.is_active and email_list.list_type == ListType.STATIC.value
 
 
 async def public_list(session: AsyncSession, list_id: int) -> EmailList:
