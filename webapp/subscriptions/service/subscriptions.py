@@ -79,14 +79,13 @@ async def subscribe(
     contact = await queries.contact_for_signup(session, email, values.get("first_name", ""), first_status, language)
     if contact.status == ContactStatus.ACTIVE.value and await queries.is_member(session, contact.id, email_list.id):
         return SignedUp(email, None)
-    consent_text = email_list.consent_text
-    if email_list.double_opt_in or contact.status in OPTED_OUT:
-        pending = SubscriptionStatus.PENDING.value
-        return SignedUp(
-            email, await queries.save_consent(session, contact.id, email_list.id, pending, origin, consent_text)
-        )
-    confirmed = SubscriptionStatus.CONFIRMED.value
-    await queries.save_consent(session, contact.id, email_list.id, confirmed, origin, consent_text)
+    confirm_first = email_list.double_opt_in or contact.status in OPTED_OUT
+    status = SubscriptionStatus.PENDING if confirm_first else SubscriptionStatus.CONFIRMED
+    record_id = await queries.save_consent(
+        session, contact.id, email_list.id, status.value, origin, email_list.consent_text
+    )
+    if confirm_first:
+        return SignedUp(email, record_id)
     await queries.add_member(session, contact.id, email_list.id)
     if contact.status == ContactStatus.PENDING.value:
         contact.status = ContactStatus.ACTIVE.value
