@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from webapp.core.schemas import Rule, Schema, email_address, text
+from webapp.core.schemas import Rule, Schema, email_address, one_of, text
 from webapp.suppression.models import EMAIL_MAX_LENGTH, SuppressionReason
 
 REASONS = [r.value for r in SuppressionReason]
@@ -16,13 +16,6 @@ NOTE_MAX_LENGTH = 2000
 MAX_BULK = 10_000
 TOO_MANY = f"At most {MAX_BULK:,} addresses at a time."
 PASTE_MISSING = "Paste at least one email address, one per line."
-
-
-def _reason(value: Any, label: str) -> str:
-    """One of the reasons (the API's JSON is checked against the enum already; forms send text)."""
-    if value not in REASONS:
-        raise ValueError("Choose a reason: " + ", ".join(REASONS) + ".")
-    return SuppressionReason(value).value
 
 
 def _address_list(emails: list[str], label: str) -> list[str]:
@@ -41,7 +34,10 @@ def _pasted(value: Any, label: str) -> str:
     return value
 
 
-Reason = Annotated[SuppressionReason | UnsetType, Meta(title="Reason"), Rule(_reason, converts=True)]
+# The API's JSON is checked against the enum already (400); forms send text.
+Reason = Annotated[
+    SuppressionReason | UnsetType, Meta(title="Reason"), one_of(REASONS, "Choose a reason: " + ", ".join(REASONS) + ".")
+]
 Note = Annotated[str | UnsetType | None, Meta(title="Note"), text(NOTE_MAX_LENGTH)]
 
 
