@@ -77,7 +77,7 @@ def test_editor_erases_a_contact(editor, page, base_url):
     page.get_by_role("link", name="Erase contact (GDPR)").click()
     page.fill("#confirm_email", "someone.else@example.com")
     page.get_by_role("button", name="Erase contact").click()
-    expect(page.locator("#confirm-email-error")).to_contain_text("exactly")
+    expect(page.locator("#confirm_email-error")).to_contain_text("exactly")
     page.fill("#confirm_email", "erase.me@example.com")
     page.get_by_role("button", name="Erase contact").click()
     expect(page.locator(".flash-success")).to_contain_text(f"Contact #{contact_id} was erased")

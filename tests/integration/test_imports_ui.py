@@ -13,7 +13,8 @@ from tests.support.imports import rejects, start, upload, uploaded_job_id, wait_
 from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.imports.models import ImportJob
-from webapp.lists.models import EmailList, ListMember, Subscription
+from webapp.lists.models import EmailList, ListMember
+from webapp.subscriptions.models import Subscription
 from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
 
 MESSY = codecs.BOM_UTF8 + (

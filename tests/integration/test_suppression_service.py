@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.suppression import queries
 from webapp.suppression.models import Suppression
+from webapp.suppression.queries import suppression as queries
 from webapp.suppression.service import suppression
 
 
@@ -43,14 +43,11 @@ async def test_add_names_every_bad_field(db):
     assert await rows(db) == []
 
 
-async def test_validate_entry_defaults_the_reason_and_names_unknown_fields(db):
-    assert suppression.validate_entry({"email": "a@example.com"}) == {
-        "email": "a@example.com",
-        "reason": "manual",
-        "note": "",
-    }
+async def test_an_entry_as_sent_defaults_the_reason_and_names_unknown_fields(db):
+    entry = (await suppression.add_entry(db, {"email": "a@example.com"})).suppression
+    assert (entry.email, entry.reason, entry.note) == ("a@example.com", "manual", "")
     with pytest.raises(ValidationFailed) as caught:
-        suppression.validate_entry({"email": "a@example.com", "colour": "red"})
+        await suppression.add_entry(db, {"email": "b@example.com", "colour": "red"})
     assert caught.value.errors == {"colour": "Unknown field."}
 
 

@@ -1,36 +1,48 @@
-"""Rendering the subscriber-facing pages in the subscriber's language (see services/i18n.py)."""
+"""Rendering the subscriber-facing pages in the subscriber's language (see core/i18n.py).
+
+Every public page shows who is writing (public_base.html's footer): the routes load the
+organisation's settings through the settings feature and hand them over as `org`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.enums import MediaType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import i18n
-from webapp.settings.service import organisation as org_settings
+from webapp.core.http import AnyResponse, PublicRequest
 
 NO_STORE = {"Cache-Control": "no-store", "Vary": "Accept-Language", "X-Robots-Tag": "noindex"}
 
 
-def language_of(request: Request, requested: Any = None, contact_language: Any = None) -> str:
+class Sender(Protocol):
+    """What a public page shows about the organisation (settings' OrgSettings is one)."""
+
+    @property
+    def organisation_name(self) -> str: ...
+
+    @property
+    def postal_address(self) -> str: ...
+
+
+def language_of(request: PublicRequest, requested: Any = None, contact_language: Any = None) -> str:
     """?lang= (or a form's lang field), then the contact's language, then Accept-Language."""
     return i18n.choose(
         requested or request.query_params.get("lang"), contact_language, request.headers.get("accept-language")
     )
 
 
-async def page(
-    db: AsyncSession,
+def page(
     template: str,
     language: str,
+    org: Sender,
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
     **context: Any,
-) -> Response:
-    org = await org_settings.load(db)
+) -> AnyResponse:
     html = i18n.render(template, language, org=org, **context)
     return Response(
         html,
@@ -40,5 +52,5 @@ async def page(
     )
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: PublicRequest) -> str:
     return request.client.host if request.client else "unknown"

@@ -20,12 +20,17 @@ from webapp.core.config import get_settings
 PURPOSES = ("open", "click", "unsubscribe")
 
 
+def purpose_key(purpose: str) -> bytes:
+    """A key of its own for each purpose, derived from the secret key: a token signed for one
+    purpose is never valid for another (also used by the subscribers' links, see subscriptions)."""
+    return hmac.new(get_settings().secret_key().encode(), f"mailroom-{purpose}".encode(), hashlib.sha256).digest()
+
+
 @lru_cache
 def _signer(purpose: str) -> Signer:
     if purpose not in PURPOSES:
         raise ValueError(purpose)
-    key = hmac.new(get_settings().secret_key().encode(), f"mailroom-{purpose}".encode(), hashlib.sha256).digest()
-    return Signer(key, key_derivation="none", digest_method=hashlib.sha256)
+    return Signer(purpose_key(purpose), key_derivation="none", digest_method=hashlib.sha256)
 
 
 def make_token(purpose: str, *numbers: int) -> str:

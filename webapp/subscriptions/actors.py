@@ -1,6 +1,6 @@
 """The double opt-in confirmation email, sent by a worker through the configured mailer in the
 subscriber's language. The web app decides whether one is due (at most one per address per hour,
-see services/subscribe_throttle.py) and enqueues the subscription's id."""
+see service/throttle.py) and enqueues the subscription's id."""
 
 from __future__ import annotations
 
@@ -25,6 +25,12 @@ from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
 
 log = logging.getLogger("mailroom.subscriptions")
+
+# A failed send is retried up to 8 times, 5 s later at first, the wait doubling up to 10 minutes.
+MAX_RETRIES, MIN_BACKOFF_MS, MAX_BACKOFF_MS = 8, 5_000, 600_000
+TIME_LIMIT_MS = 120_000
+# The claim on a subscription's email ends this long before the web app allows the next one.
+CLAIM_MARGIN_SECONDS, MIN_CLAIM_SECONDS = 600, 60
 
 
 def sender(org: OrgSettings, base_url: str) -> tuple[str, str]:
@@ -69,28 +75,32 @@ def _claim_key(subscription_id: int) -> str:
     return f"subscription:{subscription_id}:confirmation-mail"
 
 
-@dramatiq.actor(queue_name="subscriptions", max_retries=8, min_backoff=5_000, max_backoff=600_000, time_limit=120_000)
+@dramatiq.actor(
+    queue_name="subscriptions",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    time_limit=TIME_LIMIT_MS,
+)
 async def send_confirmation(subscription_id: int) -> None:
     """Mail the confirmation link of a pending subscription. Idempotent: a run of the same message
     again (a retry after the mail went out, a redelivery after a crash) finds the claim and stops;
     the claim lasts a little less than the web app's once-an-hour gap, so the next request's
     message is never blocked by it."""
     redis = get_redis()
-    claim_seconds = max(60, get_settings().subscriptions.resend_interval_seconds - 600)
+    claim_seconds = max(MIN_CLAIM_SECONDS, get_settings().subscriptions.resend_interval_seconds - CLAIM_MARGIN_SECONDS)
     if not await redis.set(_claim_key(subscription_id), "1", nx=True, ex=claim_seconds):
         return
     try:
         async with get_sessionmaker()() as session:
-            subscription = await subscriptions.pending_subscription(session, subscription_id)
-            if subscription is None:
+            pending = await subscriptions.pending_confirmation(session, subscription_id)
+            if pending is None:
                 return  # confirmed or left meanwhile, or deleted
-            contact = await session.get(Contact, subscription.contact_id)
-            email_list = await session.get(EmailList, subscription.list_id)
             org = await org_settings.load(session)
-            if not await subscriptions.may_receive_confirmation(session, contact.email):
+            if not await subscriptions.may_receive_confirmation(session, pending.contact.email):
                 log.info("no confirmation email for subscription %s: the address is suppressed", subscription_id)
                 return
-        sent_from, to, message = compose(contact, email_list, subscription_id, org)
+        sent_from, to, message = compose(pending.contact, pending.email_list, subscription_id, org)
         await (await get_mailer()).send(sent_from, to, message)
     except PermanentFailure as exc:  # the server refused it: retrying cannot help
         log.warning("confirmation email for subscription %s refused: %s", subscription_id, exc)

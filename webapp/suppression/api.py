@@ -3,9 +3,9 @@ Thin: Litestar checks JSON types (400), the services apply the rules (422 naming
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, post
+from litestar import Controller, Response, delete, get, post
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
@@ -13,9 +13,8 @@ from msgspec import convert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
-from webapp.core.errors import ValidationFailed
-from webapp.suppression.models import SuppressionReason
-from webapp.suppression.queries import decode_cursor
+from webapp.core.http import StaffRequest
+from webapp.suppression.models import Suppression, SuppressionReason
 from webapp.suppression.schemas import (
     ContactExportOut,
     ErasureOut,
@@ -30,7 +29,7 @@ from webapp.suppression.schemas import (
 from webapp.suppression.service import gdpr, suppression
 
 
-def suppression_out(row: Any) -> SuppressionOut:
+def suppression_out(row: Suppression) -> SuppressionOut:
     return convert(row, SuppressionOut, from_attributes=True)
 
 
@@ -53,11 +52,9 @@ class ApiSuppressionController(Controller):
             **error_responses(422),
         },
     )
-    async def add(self, request: Request, data: SuppressionCreate, db: AsyncSession) -> Response[SuppressionOut]:
-        entry = suppression.validate_entry(await sent_object(request))
-        result = await suppression.add(
-            db, entry["email"], entry["reason"], note=entry["note"], source="api", created_by=creator(request.user)
-        )
+    async def add(self, request: StaffRequest, data: SuppressionCreate, db: AsyncSession) -> Response[SuppressionOut]:
+        body = await sent_object(request)
+        result = await suppression.add_entry(db, body, source="api", created_by=creator(request.user))
         return Response(suppression_out(result.suppression), status_code=201 if result.created else 200)
 
     @post(
@@ -69,19 +66,9 @@ class ApiSuppressionController(Controller):
         "addresses that were suppressed before.",
         responses=error_responses(422),
     )
-    async def add_bulk(self, request: Request, data: SuppressionBulkIn, db: AsyncSession) -> SuppressionBulkOut:
+    async def add_bulk(self, request: StaffRequest, data: SuppressionBulkIn, db: AsyncSession) -> SuppressionBulkOut:
         body = await sent_object(request)
-        unknown = sorted(set(body) - {"emails", "reason", "note"})
-        if unknown:
-            raise ValidationFailed(dict.fromkeys(unknown, "Unknown field."))
-        report = await suppression.add_lines(
-            db,
-            data.emails,
-            body.get("reason") or SuppressionReason.MANUAL.value,
-            note=body.get("note") or "",
-            source="api",
-            created_by=creator(request.user),
-        )
+        report = await suppression.add_bulk(db, body, source="api", created_by=creator(request.user))
         return convert(report, SuppressionBulkOut, from_attributes=True)
 
     @get(
@@ -99,7 +86,7 @@ class ApiSuppressionController(Controller):
         limit: Limit = 50,
         cursor: Annotated[str | None, Parameter(description="`next_cursor` of the previous page.")] = None,
     ) -> SuppressionPageOut:
-        if cursor and decode_cursor(cursor) is None:
+        if cursor and not suppression.is_cursor(cursor):
             raise ValidationException(
                 "The request is not valid.", extra=[{"key": "cursor", "message": "Not a cursor from this API."}]
             )
@@ -137,7 +124,7 @@ class ApiSuppressionController(Controller):
     )
     async def remove(
         self,
-        request: Request,
+        request: StaffRequest,
         db: AsyncSession,
         email: Annotated[str, Parameter(description="The address.")],
         reason: Annotated[str | None, Parameter(description="Why this address may receive mail again.")] = None,
@@ -168,6 +155,6 @@ class ApiContactPrivacyController(Controller):
         "(reason compliance, or its earlier reason), so adding it again stays suppressed. Cannot be undone.",
         responses=error_responses(404),
     )
-    async def erase_contact(self, request: Request, db: AsyncSession, contact_id: ContactId) -> ErasureOut:
+    async def erase_contact(self, request: StaffRequest, db: AsyncSession, contact_id: ContactId) -> ErasureOut:
         erased = await gdpr.erase_contact(db, contact_id, actor=creator(request.user))
         return convert(erased, ErasureOut, from_attributes=True)

@@ -10,6 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
 
+EMAIL_MAX_LENGTH = 320
+SOURCE_MAX_LENGTH = 200
+CREATED_BY_MAX_LENGTH = 320
+
 
 class SuppressionReason(StrEnum):
     BOUNCE = "bounce"
@@ -38,9 +42,9 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     email_hash: Mapped[bytes] = mapped_column(LargeBinary)
-    email: Mapped[str | None] = mapped_column(String(320))  # NULL once the contact was erased
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX_LENGTH))  # NULL once the contact was erased
     reason: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
-    source: Mapped[str] = mapped_column(String(200), default="", server_default="")
-    created_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    source: Mapped[str] = mapped_column(String(SOURCE_MAX_LENGTH), default="", server_default="")
+    created_by: Mapped[str] = mapped_column(String(CREATED_BY_MAX_LENGTH), default="", server_default="")
     created_at: Mapped[datetime] = created_at_column()

@@ -5,28 +5,45 @@ from __future__ import annotations
 
 import logging
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
 from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
+from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
 from webapp.core.tokens import read_token
+from webapp.settings.service import organisation as org_settings
 from webapp.tracking import service as engagement
+from webapp.tracking.queries import DeliveryRef
 
 log = logging.getLogger("mailroom.tracking")
 
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+LINK_NOT_VALID = "This link is not valid."
 NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
 
 
 def delivery_id_from(purpose: str, token: str) -> int:
     numbers = read_token(purpose, token, 1)
     if numbers is None:
-        raise NotFound("This link is not valid.")
+        raise NotFound(LINK_NOT_VALID)
     return numbers[0]
+
+
+async def _unsubscribe_page(
+    request: PublicRequest, db: AsyncSession, ref: DeliveryRef, token: str, done: bool
+) -> AnyResponse:
+    """The page speaks the contact's language (or ?lang=, or the browser's)."""
+    return page(
+        "tracking/unsubscribe.html",
+        language_of(request, contact_language=ref.language),
+        await org_settings.load(db),
+        email=ref.email,
+        token=token,
+        done=done,
+    )
 
 
 class TrackingController(Controller):
@@ -49,41 +66,21 @@ class TrackingController(Controller):
     async def click(self, db: AsyncSession, token: str) -> Redirect:
         numbers = read_token("click", token, 2)
         if numbers is None:
-            raise NotFound("This link is not valid.")
+            raise NotFound(LINK_NOT_VALID)
         url = await engagement.record_click(db, *numbers)
         return Redirect(url, status_code=302, headers=NO_CACHE)
 
     @get("/unsubscribe/{token:str}", name="unsubscribe-confirm")
-    async def unsubscribe_form(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def unsubscribe_form(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         ref = await engagement.delivery(db, delivery_id_from("unsubscribe", token))
-        return await page(
-            db,
-            "tracking/unsubscribe.html",
-            await _language(request, db, ref.contact_id),
-            email=ref.email,
-            token=token,
-            done=False,
-        )
+        return await _unsubscribe_page(request, db, ref, token, done=False)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
-    async def unsubscribe(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def unsubscribe(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"
         ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
         if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
             return Response("Unsubscribed.", media_type="text/plain")
-        return await page(
-            db,
-            "tracking/unsubscribe.html",
-            await _language(request, db, ref.contact_id),
-            email=ref.email,
-            token=token,
-            done=True,
-        )
-
-
-async def _language(request: Request, db: AsyncSession, contact_id: int | None) -> str:
-    """The unsubscribe page speaks the contact's language (or ?lang=, or the browser's)."""
-    contact = await db.get(Contact, contact_id) if contact_id else None
-    return language_of(request, contact_language=contact.language if contact else None)
+        return await _unsubscribe_page(request, db, ref, token, done=True)

@@ -3,26 +3,30 @@ language, lists to stay on, leave or join, unsubscribe from all, and "download m
 
 Two kinds of link reach it: a campaign message's (the delivery's unsubscribe token, so leaving all
 mail also counts as that campaign's unsubscribe) and a contact's own (the confirmation email and
-the welcome page after confirming, see services/subscription_tokens.py).
+the welcome page after confirming, see service/tokens.py).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import NotFound
+from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import client_ip, language_of, page
 from webapp.core.tokens import read_token
 from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import preferences as preference_centre
 from webapp.subscriptions.service import subscriptions
-from webapp.subscriptions.service.preferences import FREQUENCIES, Changes
-from webapp.subscriptions.service.subscriptions import Request as Origin
+from webapp.subscriptions.service.preferences import FREQUENCIES
 from webapp.subscriptions.service.tokens import read_preferences_token
+from webapp.suppression.service import gdpr
 from webapp.tracking import service as engagement
 
 
@@ -42,8 +46,15 @@ async def holder(db: AsyncSession, token: str) -> Holder:
     raise NotFound("This link is not valid.")
 
 
-def _ids(values: list) -> set[int]:
-    return {int(v) for v in values if isinstance(v, str) and v.isdigit() and len(v) < 19}
+def _changes(form: FormMultiDict) -> dict[str, Any]:
+    """The form as PreferenceChanges names it: a section the page did not show is not sent."""
+    data: dict[str, Any] = {"keep": form.getall("keep", []), "join": form.getall("join", [])}
+    if form.get("topics_shown"):
+        data["topics"] = form.getall("topics", [])
+    for name in ("frequency", "language"):
+        if name in form:
+            data[name] = form.get(name)
+    return data
 
 
 class PreferencesController(Controller):
@@ -52,28 +63,25 @@ class PreferencesController(Controller):
 
     async def _page(
         self,
-        request: Request,
+        request: PublicRequest,
         db: AsyncSession,
         token: str,
         *,
         saved: str = "",
         requested_language: str | None = None,
-        status_code: int = 200,
-    ) -> Response:
+    ) -> AnyResponse:
+        org = await org_settings.load(db)
         try:
             who = await holder(db, token)
-            org = await org_settings.load(db)
             view = await preference_centre.load(db, who.contact_id, org.subscription_topics)
         except NotFound:
-            return await page(
-                db, "subscriptions/link_invalid.html", language_of(request, requested_language), status_code=404
-            )
+            language = language_of(request, requested_language)
+            return page("subscriptions/link_invalid.html", language, org, status_code=404)
         language = language_of(request, requested_language, view.contact.language)
-        return await page(
-            db,
+        return page(
             "subscriptions/preferences.html",
             language,
-            status_code=status_code,
+            org,
             view=view,
             token=token,
             saved=saved,
@@ -81,11 +89,11 @@ class PreferencesController(Controller):
         )
 
     @get("/{token:str}", name="preferences")
-    async def show(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def show(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         return await self._page(request, db, token)
 
     @post("/{token:str}", status_code=200)
-    async def save(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def save(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         try:
             who = await holder(db, token)
         except NotFound:
@@ -99,27 +107,20 @@ class PreferencesController(Controller):
                 await subscriptions.unsubscribe_all(db, who.contact_id, origin)
             return await self._page(request, db, token, saved="unsubscribed")
         org = await org_settings.load(db)
-        changes = Changes(
-            topics=form.getall("topics", []) if form.get("topics_shown") else None,
-            frequency=form.get("frequency") if "frequency" in form else None,
-            language=form.get("language") if "language" in form else None,
-            keep=_ids(form.getall("keep", [])),
-            join=_ids(form.getall("join", [])),
-        )
+        changes = _changes(form)
         await preference_centre.save(db, who.contact_id, changes, org.subscription_topics, origin)
         # The page comes back in the language just chosen.
-        return await self._page(request, db, token, saved="saved", requested_language=changes.language)
+        return await self._page(request, db, token, saved="saved", requested_language=changes.get("language"))
 
     @get("/{token:str}/data", name="preferences-data")
-    async def download(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def download(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         """Everything kept about the contact, as a JSON file (GDPR right of access)."""
-        from webapp.suppression.service import gdpr
-
         try:
             who = await holder(db, token)
             person = await preference_centre.contact(db, who.contact_id)
         except NotFound:
-            return await page(db, "subscriptions/link_invalid.html", language_of(request), status_code=404)
+            org = await org_settings.load(db)
+            return page("subscriptions/link_invalid.html", language_of(request), org, status_code=404)
         data = await gdpr.export_contact(db, person.id)
         body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         return Response(

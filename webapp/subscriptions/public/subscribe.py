@@ -9,26 +9,27 @@ accepted sign-up gets the same page whether the address was new, pending or alre
 from __future__ import annotations
 
 import asyncio
-import logging
+from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
+from webapp.core import i18n
 from webapp.core.config import get_settings
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.public_pages import client_ip, language_of, page
+from webapp.core.http import AnyResponse, PublicRequest
+from webapp.core.public_pages import Sender, client_ip, language_of, page
 from webapp.core.redis import get_redis
 from webapp.lists.models import EmailList
+from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service import throttle as subscribe_throttle
 from webapp.subscriptions.service.subscriptions import Confirmation
-from webapp.subscriptions.service.subscriptions import Request as Origin
 from webapp.subscriptions.service.tokens import preferences_token, read_confirm_token
 
-log = logging.getLogger("mailroom.subscriptions")
-
 HONEYPOT = "website"  # a field people never see (hidden by CSS); bots fill in every field
+SECONDS_PER_MINUTE = 60
 
 
 async def _send_confirmation(subscription_id: int) -> None:
@@ -38,15 +39,15 @@ async def _send_confirmation(subscription_id: int) -> None:
     await asyncio.to_thread(send_confirmation.send, subscription_id)
 
 
-async def _rate_limited(db: AsyncSession, request: Request, language: str) -> Response | None:
+async def _rate_limited(request: PublicRequest, language: str, org: Sender) -> AnyResponse | None:
     retry_after = await subscribe_throttle.over_limit(get_redis(), get_settings().subscriptions, client_ip(request))
     if retry_after is None:
         return None
-    minutes = max(1, -(-retry_after // 60))
-    return await page(
-        db,
+    minutes = max(1, -(-retry_after // SECONDS_PER_MINUTE))  # rounded up
+    return page(
         "subscriptions/rate_limited.html",
         language,
+        org,
         status_code=429,
         headers={"Retry-After": str(retry_after)},
         minutes=minutes,
@@ -59,101 +60,111 @@ async def _mail_confirmation_once(db: AsyncSession, subscription_id: int, email:
         await _send_confirmation(subscription_id)
 
 
+def _signup_form(
+    email_list: EmailList,
+    values: dict[str, Any],
+    language: str,
+    org: Sender,
+    *,
+    source: str = "page",
+    errors: dict[str, str] | None = None,
+) -> AnyResponse:
+    # The messages are catalog ids: shown in the page's language.
+    shown = {name: i18n.translate(language, message) for name, message in (errors or {}).items()}
+    return page(
+        "subscriptions/subscribe.html",
+        language,
+        org,
+        status_code=422 if errors else 200,
+        email_list=email_list,
+        values=values,
+        errors=shown,
+        source=source,
+    )
+
+
+def _thanks(email_list: EmailList, email: str, language: str, org: Sender, *, resent: bool = False) -> AnyResponse:
+    """The one answer to every accepted sign-up, whatever the address's state."""
+    return page("subscriptions/subscribe_done.html", language, org, email_list=email_list, email=email, resent=resent)
+
+
+def _invalid_link(language: str, org: Sender) -> AnyResponse:
+    return page("subscriptions/confirm_invalid.html", language, org, status_code=404)
+
+
 class SubscribeController(Controller):
     path = "/subscribe"
     include_in_schema = False
 
-    async def _list(self, db: AsyncSession, request: Request, list_id: int, language: str) -> EmailList | Response:
-        try:
-            return await subscriptions.public_list(db, list_id)
-        except NotFound:
-            return await page(db, "subscriptions/not_found.html", language, status_code=404)
-
     @get("/{list_id:int}", name="subscribe-page")
-    async def form(self, request: Request, db: AsyncSession, list_id: int) -> Response:
-        language = language_of(request)
-        email_list = await self._list(db, request, list_id, language)
-        if isinstance(email_list, Response):
-            return email_list
-        return await page(
-            db, "subscriptions/subscribe.html", language, email_list=email_list, values={}, errors={}, source="page"
-        )
+    async def form(self, request: PublicRequest, db: AsyncSession, list_id: int) -> AnyResponse:
+        language, org = language_of(request), await org_settings.load(db)
+        try:
+            email_list = await subscriptions.public_list(db, list_id)
+        except NotFound:
+            return page("subscriptions/not_found.html", language, org, status_code=404)
+        return _signup_form(email_list, {}, language, org)
 
     @post("/{list_id:int}", name="subscribe", status_code=200)
-    async def subscribe(self, request: Request, db: AsyncSession, list_id: int) -> Response:
+    async def subscribe(self, request: PublicRequest, db: AsyncSession, list_id: int) -> AnyResponse:
         form = await request.form()
-        language = language_of(request, form.get("lang"))
-        email_list = await self._list(db, request, list_id, language)
-        if isinstance(email_list, Response):
-            return email_list
-        if limited := await _rate_limited(db, request, language):
-            return limited
-        source = form.get("source") if form.get("source") in subscriptions.SOURCES else "page"
-        values = {name: str(form.get(name) or "")[:400] for name in ("email", "first_name")}
-        values["consent"] = bool(form.get("consent"))
-        if form.get(HONEYPOT):  # a bot: look like success, keep nothing
-            return await self._thanks(db, email_list, values["email"].strip(), language)
+        language, org = language_of(request, form.get("lang")), await org_settings.load(db)
         try:
-            signup = subscriptions.validate_signup(form, email_list)
-        except ValidationFailed as exc:
-            return await page(
-                db,
-                "subscriptions/subscribe.html",
-                language,
-                status_code=422,
-                email_list=email_list,
-                values=values,
-                errors=exc.errors,
-                source=source,
-            )
+            email_list = await subscriptions.public_list(db, list_id)
+        except NotFound:
+            return page("subscriptions/not_found.html", language, org, status_code=404)
+        if limited := await _rate_limited(request, language, org):
+            return limited
+        sent_source = str(form.get("source") or "")
+        source = sent_source if sent_source in subscriptions.SOURCES else "page"
+        email, first_name = (str(form.get(name) or "") for name in ("email", "first_name"))
+        if form.get(HONEYPOT):  # a bot: look like success, keep nothing
+            return _thanks(email_list, email.strip(), language, org)
+        values = {"email": email, "first_name": first_name, "consent": bool(form.get("consent"))}
         origin = Origin(source, client_ip(request), request.headers.get("user-agent", ""))
-        pending_id = await subscriptions.subscribe(db, email_list, signup, origin, language)
-        if pending_id is not None:
-            await _mail_confirmation_once(db, pending_id, signup.email)
-        return await self._thanks(db, email_list, signup.email, language)
-
-    async def _thanks(self, db: AsyncSession, email_list: EmailList, email: str, language: str) -> Response:
-        """The one answer to every accepted sign-up, whatever the address's state."""
-        return await page(db, "subscriptions/subscribe_done.html", language, email_list=email_list, email=email)
+        try:
+            signed_up = await subscriptions.subscribe(db, email_list, values, origin, language)
+        except ValidationFailed as exc:
+            return _signup_form(email_list, values, language, org, source=source, errors=exc.errors)
+        if signed_up.pending_id is not None:
+            await _mail_confirmation_once(db, signed_up.pending_id, signed_up.email)
+        return _thanks(email_list, signed_up.email, language, org)
 
     @get("/confirm/{token:str}", name="subscribe-confirm")
-    async def confirm(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def confirm(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         result = await subscriptions.confirm(db, read_confirm_token(token))
-        contact = await db.get(Contact, result.contact_id) if result.contact_id else None
-        language = language_of(request, contact_language=contact.language if contact else None)
-        if result.outcome is Confirmation.CONFIRMED:
-            return await page(
-                db,
+        language, org = language_of(request, contact_language=result.contact_language), await org_settings.load(db)
+        if result.outcome is Confirmation.CONFIRMED and result.contact_id is not None:
+            return page(
                 "subscriptions/confirmed.html",
                 language,
+                org,
                 list_name=result.list_name,
                 preferences_url=f"/u/preferences/{preferences_token(result.contact_id)}",
             )
         if result.outcome is Confirmation.EXPIRED:
-            return await page(
-                db,
+            return page(
                 "subscriptions/confirm_expired.html",
                 language,
+                org,
                 status_code=410,
                 token=token,
                 list_name=result.list_name,
                 list_id=result.list_id,
             )
-        return await page(db, "subscriptions/confirm_invalid.html", language, status_code=404)
+        return _invalid_link(language, org)
 
     @post("/confirm/{token:str}/resend", name="subscribe-resend", status_code=200)
-    async def resend(self, request: Request, db: AsyncSession, token: str) -> Response:
+    async def resend(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
         """A new link for a genuine but expired one (the page of an expired link has this button)."""
         link = read_confirm_token(token)
-        subscription = await subscriptions.pending_subscription(db, link.subscription_id) if link else None
-        contact = await db.get(Contact, subscription.contact_id) if subscription else None
-        language = language_of(request, contact_language=contact.language if contact else None)
-        if subscription is None or contact is None:
-            return await page(db, "subscriptions/confirm_invalid.html", language, status_code=404)
-        if limited := await _rate_limited(db, request, language):
+        pending = await subscriptions.pending_confirmation(db, link.subscription_id) if link else None
+        contact_language = pending.contact.language if pending else None
+        language, org = language_of(request, contact_language=contact_language), await org_settings.load(db)
+        if pending is None:
+            return _invalid_link(language, org)
+        if limited := await _rate_limited(request, language, org):
             return limited
-        email_list = await db.get(EmailList, subscription.list_id)
-        await _mail_confirmation_once(db, subscription.id, contact.email)
-        return await page(
-            db, "subscriptions/subscribe_done.html", language, email_list=email_list, email=contact.email, resent=True
-        )
+        email = pending.contact.email
+        await _mail_confirmation_once(db, pending.subscription_id, email)
+        return _thanks(pending.email_list, email, language, org, resent=True)

@@ -9,18 +9,20 @@ those lists (see subscriptions.reactivate).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.errors import NotFound
 from webapp.core.i18n import LANGUAGES, N_
-from webapp.lists.models import EmailList, ListMember
+from webapp.core.schemas import load as load_schema
+from webapp.lists.models import EmailList
+from webapp.subscriptions import queries
+from webapp.subscriptions.schemas import Origin, PreferenceChanges
 from webapp.subscriptions.service import subscriptions
-from webapp.subscriptions.service.subscriptions import Request
 
 # The default topics (org_settings.DEFAULT_TOPICS), marked here so their translations are extracted.
 TOPIC_NAMES = (N_("News"), N_("Promotions"), N_("Tips"), N_("Events"))
@@ -36,15 +38,6 @@ class Preferences:
     topics: list[str]  # the organisation's topics, in its order
 
 
-@dataclass
-class Changes:
-    topics: Sequence[str] | None = None  # None: the form had no topics section
-    frequency: str | None = None
-    language: str | None = None
-    keep: set[int] = field(default_factory=set)
-    join: set[int] = field(default_factory=set)
-
-
 async def contact(session: AsyncSession, contact_id: int | None) -> Contact:
     found = await session.get(Contact, contact_id) if contact_id else None
     if found is None:
@@ -54,14 +47,7 @@ async def contact(session: AsyncSession, contact_id: int | None) -> Contact:
 
 async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[str]) -> Preferences:
     person = await contact(session, contact_id)
-    on_lists = list(
-        await session.scalars(
-            select(EmailList)
-            .join(ListMember, ListMember.list_id == EmailList.id)
-            .where(ListMember.contact_id == person.id, EmailList.is_active)
-            .order_by(EmailList.name)
-        )
-    )
+    on_lists = await queries.active_lists_of(session, person.id)
     member_ids = {email_list.id for email_list in on_lists}
     joinable = [
         email_list for email_list in await subscriptions.public_lists(session) if email_list.id not in member_ids
@@ -70,28 +56,36 @@ async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[s
 
 
 async def save(
-    session: AsyncSession, contact_id: int | None, changes: Changes, allowed_topics: Sequence[str], origin: Request
+    session: AsyncSession,
+    contact_id: int | None,
+    data: Mapping[str, Any],
+    allowed_topics: Sequence[str],
+    origin: Origin,
 ) -> None:
+    """Apply the form (PreferenceChanges' fields); what no control offers is ignored."""
+    changes = load_schema(PreferenceChanges, data)
     view = await load(session, contact_id, allowed_topics)
     person = view.contact
-    if changes.topics is not None:
-        wanted = set(changes.topics)
-        person.topics = [t for t in allowed_topics if t in wanted]  # unknown values are ignored
-    if changes.frequency in FREQUENCIES or changes.frequency == "":
-        person.frequency = changes.frequency
-    if changes.language in LANGUAGES:
-        person.language = changes.language
+    if "topics" in changes:
+        wanted = set(changes["topics"])
+        person.topics = [t for t in allowed_topics if t in wanted]
+    if changes.get("frequency") in FREQUENCIES or changes.get("frequency") == "":
+        person.frequency = changes["frequency"]
+    if changes.get("language") in LANGUAGES:
+        person.language = changes["language"]
+    keep: set[int] = changes.get("keep", set())
+    join: set[int] = changes.get("join", set())
     public_ids = {email_list.id: email_list for email_list in view.joinable}
     if view.receiving:
         for email_list in view.on_lists:
-            if email_list.id not in changes.keep:
+            if email_list.id not in keep:
                 await subscriptions.leave(session, person.id, email_list.id, origin)
-        for list_id in changes.join & public_ids.keys():
+        for list_id in join & public_ids.keys():
             await subscriptions.join(session, person.id, public_ids[list_id], origin)
         return
     # Not receiving: its own lists and public lists are offered to join; ticking any opts in again.
     offered = {**public_ids, **{email_list.id: email_list for email_list in view.on_lists}}
-    chosen = changes.join & offered.keys()
+    chosen = join & offered.keys()
     if not chosen:
         return
     for list_id in chosen:

@@ -1,36 +1,37 @@
 """Signed links for subscribers: the double opt-in confirmation link (expires) and the contact's
 preference-centre link (does not: it is in emails people keep).
 
-itsdangerous signs with HMAC-SHA256 under a key derived per purpose from the secret key (as in
-tokens.py), so neither token is valid as the other, nor as a tracking or unsubscribe token.
+itsdangerous signs with HMAC-SHA256 under a key derived per purpose from the secret key
+(core/tokens.py), so neither token is valid as the other, nor as a tracking or unsubscribe token.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 from dataclasses import dataclass
 from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeSerializer, URLSafeTimedSerializer
 
 from webapp.core.config import get_settings
+from webapp.core.tokens import purpose_key
+from webapp.core.validation import is_valid_id
 
-
-def _key(purpose: str) -> bytes:
-    return hmac.new(get_settings().secret_key().encode(), f"mailroom-{purpose}".encode(), hashlib.sha256).digest()
+SECONDS_PER_HOUR = 3600
 
 
 @lru_cache
 def _confirm_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        _key("subscribe-confirm"), salt="confirm", signer_kwargs={"digest_method": hashlib.sha256}
+        purpose_key("subscribe-confirm"), salt="confirm", signer_kwargs={"digest_method": hashlib.sha256}
     )
 
 
 @lru_cache
 def _preferences_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(_key("preferences"), salt="contact", signer_kwargs={"digest_method": hashlib.sha256})
+    return URLSafeSerializer(
+        purpose_key("preferences"), salt="contact", signer_kwargs={"digest_method": hashlib.sha256}
+    )
 
 
 def confirm_token(subscription_id: int, list_id: int, *, issued_at: float | None = None) -> str:
@@ -38,15 +39,16 @@ def confirm_token(subscription_id: int, list_id: int, *, issued_at: float | None
     serializer = _confirm_serializer()
     if issued_at is None:
         return serializer.dumps([subscription_id, list_id])
+    then = int(issued_at)
 
     class IssuedThen(TimestampSigner):
         def get_timestamp(self) -> int:
-            return int(issued_at)
+            return then
 
-    then = URLSafeTimedSerializer(
+    signed_then = URLSafeTimedSerializer(
         serializer.secret_keys[-1], salt="confirm", signer=IssuedThen, signer_kwargs={"digest_method": hashlib.sha256}
     )
-    return then.dumps([subscription_id, list_id])
+    return signed_then.dumps([subscription_id, list_id])
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def read_confirm_token(token: str) -> ConfirmLink | None:
     """What a confirmation token names, or None when it is forged or damaged. An expired token is
     still returned (expired=True), so the page can offer a new link for the same subscription."""
     serializer = _confirm_serializer()
-    max_age = get_settings().subscriptions.confirm_max_age_hours * 3600
+    max_age = get_settings().subscriptions.confirm_max_age_hours * SECONDS_PER_HOUR
     expired = False
     try:
         payload = serializer.loads(token, max_age=max_age)
@@ -72,7 +74,7 @@ def read_confirm_token(token: str) -> ConfirmLink | None:
             return None
     except (BadSignature, UnicodeError, ValueError):
         return None
-    if not (isinstance(payload, list) and len(payload) == 2 and all(_is_id(n) for n in payload)):
+    if not (isinstance(payload, list) and len(payload) == 2 and all(is_valid_id(n) for n in payload)):
         return None
     return ConfirmLink(payload[0], payload[1], expired)
 
@@ -86,8 +88,4 @@ def read_preferences_token(token: str) -> int | None:
         contact_id = _preferences_serializer().loads(token)
     except (BadSignature, UnicodeError, ValueError):
         return None
-    return contact_id if _is_id(contact_id) else None
-
-
-def _is_id(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+    return contact_id if is_valid_id(contact_id) else None

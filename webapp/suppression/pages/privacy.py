@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import json
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY
-from webapp.core.forms import Form, after_change
+from webapp.core.errors import ValidationFailed
+from webapp.core.forms import after_change, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
 from webapp.suppression.service import gdpr
 
 
-def _erase_page(contact, typed: str = "", error: str = "", status_code: int = 200) -> Template:
+def _erase_page(contact: Contact, typed: str = "", errors: dict[str, str] | None = None) -> Template:
     return Template(
-        "contacts/erase.html", context={"contact": contact, "typed": typed, "error": error}, status_code=status_code
+        "contacts/erase.html",
+        context={"contact": contact, "typed": typed, "errors": errors or {}},
+        status_code=422 if errors else 200,
     )
 
 
@@ -44,18 +49,13 @@ class ContactPrivacyController(Controller):
         return _erase_page(await contacts.get_contact(db, contact_id))
 
     @post("/{contact_id:int}/erase", status_code=200)
-    async def erase(self, request: Request, db: AsyncSession, contact_id: int, data: Form) -> Response:
+    async def erase(self, request: StaffRequest, db: AsyncSession, contact_id: int) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
-        typed = data.get("confirm_email", "")
-        typed = typed if isinstance(typed, str) else ""
-        if typed.strip().lower() != contact.email.lower():
-            error = (
-                "Type the contact's address exactly to confirm."
-                if typed.strip()
-                else ("Type the contact's address to confirm.")
-            )
-            return _erase_page(contact, typed[:1000], error, status_code=422)
-        await gdpr.erase_contact(db, contact.id, actor=request.user.name)
+        typed = first(await read_form(request), "confirm_email")
+        try:
+            await gdpr.erase_on_request(db, contact.id, {"confirm_email": typed}, actor=request.user.name)
+        except ValidationFailed as exc:
+            return _erase_page(contact, typed, exc.errors)
         flash(
             request,
             f"Contact #{contact_id} was erased. Its address is kept only as a hash on the suppression "

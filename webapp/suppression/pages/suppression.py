@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -14,32 +14,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.errors import ValidationFailed
-from webapp.core.forms import Form, after_change
+from webapp.core.forms import FormFields, after_change, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
+from webapp.suppression.models import Suppression
+from webapp.suppression.schemas import REASONS
 from webapp.suppression.service import suppression
-from webapp.suppression.service.suppression import REASONS, BulkReport
+from webapp.suppression.service.suppression import DEFAULT_REASON, BulkReport
 
 PAGE_SIZE = 50
 VARY = {"Vary": "HX-Request, HX-Target"}  # the table URL answers with the page or the results only
+REASON_OPTIONS = [(reason, reason) for reason in REASONS]
+NEW_ENTRY = {"reason": DEFAULT_REASON}
 
 
-def _text(data: dict[str, Any], name: str, limit: int = 100_000) -> str:
-    """A form field as typed (repeated fields: the first); blank fields do not arrive at all."""
-    value = data.get(name, "")
-    if isinstance(value, list):
-        value = value[0] if value else ""
-    return str(value)[:limit]
-
-
-def _params(q: str | None, reason: str | None) -> dict[str, str]:
-    return {"q": (q or "").strip()[:320], "reason": reason if reason in REASONS else ""}
-
-
-def _entry_values(data: dict[str, Any]) -> dict[str, str]:
-    return {
-        "email": _text(data, "email", 1000),
-        "reason": _text(data, "reason", 50) or "manual",
-        "note": _text(data, "note", 5000),
-    }
+def _typed(form: FormFields, *names: str) -> dict[str, str]:
+    """A form's fields as typed, for the service and for showing the form again; the reason
+    select's first choice when none came."""
+    values = {name: first(form, name) for name in names}
+    values["reason"] = values.get("reason") or DEFAULT_REASON
+    return values
 
 
 def _summary(report: BulkReport) -> str:
@@ -63,14 +56,14 @@ class SuppressionController(Controller):
         reason: str | None = None,
         cursor: str | None = None,
     ) -> Template:
-        params = _params(q, reason)
+        params = suppression.search_terms(q, reason)
         if request.htmx.target == "suppression-results" and not request.htmx.history_restore_request:
             context = await self._results(request, db, params, cursor)
             return Template("suppression/_results.html", context=context, headers=VARY)
         return await self._page(request, db, params, cursor)
 
     async def _results(
-        self, request: HTMXRequest, db: AsyncSession, params: dict[str, str], cursor: str | None
+        self, request: StaffRequest, db: AsyncSession, params: dict[str, str], cursor: str | None
     ) -> dict[str, Any]:
         found = await suppression.search(db, params["q"], params["reason"], cursor, limit=PAGE_SIZE)
         return {
@@ -83,7 +76,7 @@ class SuppressionController(Controller):
 
     async def _page(
         self,
-        request: HTMXRequest,
+        request: StaffRequest,
         db: AsyncSession,
         params: dict[str, str] | None = None,
         cursor: str | None = None,
@@ -97,25 +90,23 @@ class SuppressionController(Controller):
     ) -> Template:
         stats = await suppression.stats(db)
         context = {
-            **await self._results(request, db, params or _params(None, None), cursor),
+            **await self._results(request, db, params or suppression.search_terms("", ""), cursor),
             "stats": stats,
             "total": sum(stats.values()),
-            "values": values or {"reason": "manual"},
+            "reason_options": REASON_OPTIONS,
+            "values": values or NEW_ENTRY,
             "errors": errors or {},
-            "bulk": bulk or {"reason": "manual"},
+            "bulk": bulk or NEW_ENTRY,
             "bulk_errors": bulk_errors or {},
             "report": report,
         }
         return Template("suppression/index.html", context=context, status_code=status_code, headers=VARY)
 
     @post("/", status_code=200)
-    async def add(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
-        values = _entry_values(data)
+    async def add(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+        values = _typed(await read_form(request), "email", "reason", "note")
         try:
-            entry = suppression.validate_entry(values)
-            result = await suppression.add(
-                db, entry["email"], entry["reason"], note=entry["note"], source="staff", created_by=request.user.name
-            )
+            result = await suppression.add_entry(db, values, source="staff", created_by=request.user.name)
         except ValidationFailed as exc:
             return await self._page(request, db, values=values, errors=exc.errors, status_code=422)
         row = result.suppression
@@ -124,16 +115,16 @@ class SuppressionController(Controller):
         else:
             flash(
                 request,
-                f"{entry['email']} was suppressed already ({row.reason}, since "
+                f"{result.email} was suppressed already ({row.reason}, since "
                 f"{row.created_at:%Y-%m-%d}); that entry was kept.",
                 "warning",
             )
         return after_change(request, "/suppression")
 
     @post("/validate-email", status_code=200)
-    async def validate_email(self, db: AsyncSession, data: Form) -> Template:
+    async def validate_email(self, request: StaffRequest, db: AsyncSession) -> Template:
         """The message under the email field, checked as the user pauses typing or leaves it."""
-        raw = _text(data, "email", 1000)
+        raw = first(await read_form(request), "email")
         error, existing = "", None
         if raw.strip():
             try:
@@ -146,12 +137,8 @@ class SuppressionController(Controller):
         )
 
     @post("/bulk", status_code=200)
-    async def bulk(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
-        bulk = {
-            "addresses": _text(data, "addresses"),
-            "reason": _text(data, "reason", 50) or "manual",
-            "note": _text(data, "note", 5000),
-        }
+    async def bulk(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+        bulk = _typed(await read_form(request), "addresses", "reason", "note")
         try:
             report = await suppression.add_pasted(
                 db, bulk["addresses"], bulk["reason"], note=bulk["note"], created_by=request.user.name
@@ -172,9 +159,9 @@ class SuppressionController(Controller):
         return _remove_page(await suppression.get(db, suppression_id), "", {})
 
     @post("/{suppression_id:int}/remove", status_code=200)
-    async def remove(self, request: HTMXRequest, db: AsyncSession, suppression_id: int, data: Form) -> Response:
+    async def remove(self, request: StaffRequest, db: AsyncSession, suppression_id: int) -> AnyResponse:
         row = await suppression.get(db, suppression_id)
-        why = _text(data, "reason", 5000)
+        why = first(await read_form(request), "reason")
         try:
             removed = await suppression.remove(db, row.id, why, actor=request.user.name)
         except ValidationFailed as exc:
@@ -188,7 +175,7 @@ class SuppressionController(Controller):
         return after_change(request, "/suppression")
 
 
-def _remove_page(row: Any, why: str, errors: dict[str, str], status_code: int = 200) -> Template:
+def _remove_page(row: Suppression, why: str, errors: dict[str, str], status_code: int = 200) -> Template:
     return Template(
         "suppression/remove.html", context={"row": row, "why": why, "errors": errors}, status_code=status_code
     )

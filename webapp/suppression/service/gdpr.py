@@ -14,78 +14,25 @@ Erasure, in one transaction:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
 from webapp.contacts.service import get_contact
-from webapp.suppression import queries as suppression_queries
+from webapp.core.errors import ValidationFailed
+from webapp.core.schemas import load
+from webapp.suppression.models import CREATED_BY_MAX_LENGTH
+from webapp.suppression.queries import gdpr as queries
+from webapp.suppression.queries import suppression as suppression_queries
+from webapp.suppression.schemas import ErasureConfirmation
 from webapp.suppression.service import suppression
 
 EXPORT_VERSION = 1
-
-LISTS = text("""
-SELECT l.id, l.name, l.list_type, m.added_at
-FROM list_members m JOIN email_lists l ON l.id = m.list_id
-WHERE m.contact_id = :c ORDER BY m.added_at, l.id
-""")
-
-CONSENTS = text("""
-SELECT s.list_id, l.name AS list_name, s.status, s.source, s.ip_address, s.user_agent, s.consent_text,
-       s.created_at, s.confirmed_at, s.unsubscribed_at
-FROM subscriptions s JOIN email_lists l ON l.id = s.list_id
-WHERE s.contact_id = :c ORDER BY s.created_at, s.id
-""")
-
-DELIVERIES = text("""
-SELECT d.campaign_id, c.name AS campaign_name, c.subject AS campaign_subject, d.email, d.status, d.attempts,
-       d.message_id, d.error_message, d.created_at, d.sent_at, d.opened_at, d.clicked_at, d.bounced_at,
-       d.unsubscribed_at
-FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-WHERE d.contact_id = :c ORDER BY d.id
-""")
-
-EVENTS = text("""
-SELECT e.kind, e.at, e.campaign_id, c.name AS campaign_name, k.url AS link_url, e.detail
-FROM email_events e
-LEFT JOIN campaigns c ON c.id = e.campaign_id
-LEFT JOIN links k ON k.id = e.link_id
-WHERE e.contact_id = :c ORDER BY e.at, e.id
-""")
-
-ANONYMISE_DELIVERIES_OF_CONTACT = text("""
-UPDATE deliveries SET email = '', error_message = '', contact_id = NULL, updated_at = now()
-WHERE contact_id = :c RETURNING id
-""")
-
-# Deliveries to the same address whose contact was deleted (not erased) before. No index on the
-# address: a sequential scan, acceptable for an occasional erasure request.
-ANONYMISE_ORPHAN_DELIVERIES = text("""
-UPDATE deliveries SET email = '', error_message = '', updated_at = now()
-WHERE contact_id IS NULL AND email <> '' AND lower(email) = lower(:email) RETURNING id
-""")
-
-# Deliveries not sent yet must not go out to an empty address: they fail, counted like any failure.
-STOP_UNSENT = text("""
-WITH stopped AS (
-  UPDATE deliveries SET status = 'failed', error_message = 'Not sent: the contact was erased.', claimed_at = NULL
-  WHERE id = ANY(CAST(:delivery_ids AS bigint[])) AND status IN ('pending', 'sending')
-  RETURNING campaign_id
-)
-UPDATE campaigns c SET failed_count = c.failed_count + s.n, updated_at = now()
-FROM (SELECT campaign_id, count(*) AS n FROM stopped GROUP BY campaign_id) s
-WHERE c.id = s.campaign_id
-""")
-
-ANONYMISE_EVENTS = text("""
-UPDATE email_events SET detail = '', contact_id = NULL
-WHERE contact_id = :c OR delivery_id = ANY(CAST(:delivery_ids AS bigint[]))
-""")
 
 
 def _json(value: Any) -> Any:
@@ -103,10 +50,6 @@ def _json(value: Any) -> Any:
     return value
 
 
-async def _rows(session: AsyncSession, query, contact_id: int) -> list[dict[str, Any]]:
-    return [_json(dict(row)) for row in (await session.execute(query, {"c": contact_id})).mappings()]
-
-
 def _profile(contact: Contact) -> dict[str, Any]:
     """Every column of the contact (custom fields, tags and preferences included), but the ones
     derived from others for indexing (search vector, address hash)."""
@@ -121,15 +64,14 @@ async def export_contact(session: AsyncSession, contact_id: int) -> dict[str, An
     """Everything held about one contact, JSON-ready. NotFound for an unknown id."""
     contact = await get_contact(session, contact_id)
     entry = await suppression.status_of(session, contact.email)
-    now = await session.scalar(text("SELECT now()"))
     return {
         "export_version": EXPORT_VERSION,
-        "exported_at": _json(now),
+        "exported_at": _json(await queries.database_now(session)),
         "contact": _profile(contact),
-        "lists": await _rows(session, LISTS, contact.id),
-        "consent_records": await _rows(session, CONSENTS, contact.id),
-        "deliveries": await _rows(session, DELIVERIES, contact.id),
-        "events": await _rows(session, EVENTS, contact.id),
+        "lists": _json(await queries.memberships(session, contact.id)),
+        "consent_records": _json(await queries.consent_records(session, contact.id)),
+        "deliveries": _json(await queries.deliveries(session, contact.id)),
+        "events": _json(await queries.events(session, contact.id)),
         "suppression": {
             "suppressed": entry is not None,
             "reason": entry.reason if entry else None,
@@ -150,12 +92,10 @@ class Erasure:
 async def erase_contact(session: AsyncSession, contact_id: int, actor: str) -> Erasure:
     """Forget the contact but keep its address suppressed as a hash. NotFound for an unknown id."""
     contact = await get_contact(session, contact_id)
-    email = contact.email
-    suppression_id = await suppression_queries.erase_address(session, email, actor[:320])
-    delivery_ids = list(await session.scalars(ANONYMISE_DELIVERIES_OF_CONTACT, {"c": contact.id}))
-    delivery_ids += list(await session.scalars(ANONYMISE_ORPHAN_DELIVERIES, {"email": email}))
-    await session.execute(STOP_UNSENT, {"delivery_ids": delivery_ids})
-    events = await session.execute(ANONYMISE_EVENTS, {"c": contact.id, "delivery_ids": delivery_ids})
+    suppression_id = await suppression_queries.erase_address(session, contact.email, actor[:CREATED_BY_MAX_LENGTH])
+    delivery_ids = await queries.anonymise_deliveries(session, contact.id, contact.email)
+    await queries.stop_unsent(session, delivery_ids)
+    events = await queries.anonymise_events(session, contact.id, delivery_ids)
     await session.delete(contact)
     await session.flush()
     suppression.audit.info(
@@ -163,7 +103,17 @@ async def erase_contact(session: AsyncSession, contact_id: int, actor: str) -> E
         contact_id,
         actor,
         len(delivery_ids),
-        events.rowcount,
+        events,
         extra={"action": "contact.erase", "contact_id": contact_id, "actor": actor},
     )
-    return Erasure(contact_id, suppression_id, len(delivery_ids), events.rowcount)
+    return Erasure(contact_id, suppression_id, len(delivery_ids), events)
+
+
+async def erase_on_request(session: AsyncSession, contact_id: int, data: Mapping[str, Any], actor: str) -> Erasure:
+    """Erase from the privacy page, whose form has the contact's address typed again
+    (ErasureConfirmation); ValidationFailed on `confirm_email` when it is not that address."""
+    contact = await get_contact(session, contact_id)
+    typed: str = load(ErasureConfirmation, data)["confirm_email"]
+    if typed.lower() != contact.email.lower():
+        raise ValidationFailed({"confirm_email": "Type the contact's address exactly to confirm."})
+    return await erase_contact(session, contact.id, actor)

@@ -20,20 +20,35 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.validation import normalize_email, text_field
-from webapp.suppression import queries
-from webapp.suppression.models import Suppression, SuppressionReason
-from webapp.suppression.queries import SuppressionPage
+from webapp.core.schemas import load
+from webapp.core.validation import normalize_email
+from webapp.suppression.models import (
+    CREATED_BY_MAX_LENGTH,
+    EMAIL_MAX_LENGTH,
+    SOURCE_MAX_LENGTH,
+    Suppression,
+    SuppressionReason,
+)
+from webapp.suppression.queries import suppression as queries
+from webapp.suppression.queries.suppression import SuppressionPage, decode_cursor
+from webapp.suppression.schemas import (
+    REASONS,
+    SuppressionBulkIn,
+    SuppressionCreate,
+    SuppressionPaste,
+    SuppressionRemoval,
+)
 
 audit = logging.getLogger("mailroom.audit")
 
-REASONS = [r.value for r in SuppressionReason]
-MAX_BULK = 10_000
-NOTE_MAX, SOURCE_MAX, CREATED_BY_MAX = 2000, 200, 320
+DEFAULT_REASON = SuppressionReason.MANUAL.value
+REJECTED_TEXT_MAX_LENGTH = 200  # of a refused line, shown back in the report
+CURSOR_MAX_LENGTH = 200
 
 
 @dataclass(frozen=True)
 class AddResult:
+    email: str  # the address as given, normalised (the entry's own is None once erased)
     suppression: Suppression
     created: bool  # False: the address was suppressed already and its entry was left as it was
 
@@ -61,131 +76,98 @@ class Removed:
     removal_reason: str
 
 
-def _reason(raw: Any) -> str:
-    if raw not in REASONS:
-        raise ValueError("Choose a reason: " + ", ".join(REASONS) + ".")
-    return raw
+@dataclass(frozen=True)
+class _Labels:
+    """What every entry of one add carries besides its address."""
+
+    reason: str
+    note: str
+    source: str  # where from: staff, api, paste, campaign 12 ... (set by the caller, not typed)
+    created_by: str
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any], source: str, created_by: str) -> _Labels:
+        return cls(
+            values.get("reason", DEFAULT_REASON),
+            values.get("note") or "",
+            source[:SOURCE_MAX_LENGTH],
+            created_by[:CREATED_BY_MAX_LENGTH],
+        )
 
 
-def _extras(note: Any, source: Any, created_by: Any, errors: dict[str, str]) -> tuple[str, str, str]:
-    values = []
-    for name, raw, label, limit in (
-        ("note", note, "Note", NOTE_MAX),
-        ("source", source, "Source", SOURCE_MAX),
-        ("created_by", created_by, "Created by", CREATED_BY_MAX),
-    ):
-        try:
-            values.append(text_field(raw, label, limit))
-        except ValueError as exc:
-            errors[name] = str(exc)
-            values.append("")
-    return values[0], values[1], values[2]
-
-
-def validate_entry(data: Mapping[str, Any]) -> dict[str, str]:
-    """email, reason (default manual) and note of one entry as sent by a form or the API; every
-    problem at once, unknown fields named."""
-    errors: dict[str, str] = {}
-    values: dict[str, str] = {}
-    try:
-        values["email"] = normalize_email(data.get("email"))
-    except ValueError as exc:
-        errors["email"] = str(exc)
-    try:
-        values["reason"] = _reason(data.get("reason") or SuppressionReason.MANUAL.value)
-    except ValueError as exc:
-        errors["reason"] = str(exc)
-    values["note"], _, _ = _extras(data.get("note"), "", "", errors)
-    for name in sorted(set(data) - {"email", "reason", "note"}):
-        errors[name] = "Unknown field."
-    if errors:
-        raise ValidationFailed(errors)
-    return values
+async def add_entry(
+    session: AsyncSession, data: Mapping[str, Any], *, source: str = "", created_by: str = ""
+) -> AddResult:
+    """Suppress one address as a form or the API sent it (SuppressionCreate's fields). Idempotent: an
+    address suppressed already keeps its entry (created=False)."""
+    values = load(SuppressionCreate, data)
+    labels = _Labels.of(values, source, created_by)
+    email = values["email"]
+    new_id = await queries.insert_one(session, email, labels.reason, labels.note, labels.source, labels.created_by)
+    row = await queries.by_email(session, email)
+    assert row is not None  # inserted now, or there before (rows are deleted only by remove())
+    return AddResult(email, row, new_id is not None)
 
 
 async def add(
-    session: AsyncSession, email: Any, reason: Any, *, note: Any = "", source: Any = "", created_by: Any = ""
+    session: AsyncSession, email: Any, reason: Any, *, note: Any = "", source: str = "", created_by: str = ""
 ) -> AddResult:
-    """Suppress one address. Idempotent: an address suppressed already keeps its entry (created=False)."""
-    errors: dict[str, str] = {}
-    try:
-        email = normalize_email(email)
-    except ValueError as exc:
-        errors["email"] = str(exc)
-    try:
-        reason = _reason(reason)
-    except ValueError as exc:
-        errors["reason"] = str(exc)
-    note, source, created_by = _extras(note, source, created_by, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    new_id = await queries.insert_one(session, email, reason, note, source, created_by)
-    row = await queries.by_email(session, email)
-    assert row is not None  # inserted now, or there before (rows are deleted only by remove())
-    return AddResult(row, new_id is not None)
+    """Suppress one address (add_entry for callers holding the values)."""
+    data = {"email": email, "reason": reason, "note": note}
+    return await add_entry(session, data, source=source, created_by=created_by)
 
 
 async def add_many(
-    session: AsyncSession, emails: Iterable[Any], reason: Any, *, note: Any = "", source: Any = "", created_by: Any = ""
-) -> int:
-    """Suppress many addresses in one INSERT ... SELECT FROM unnest; returns how many were new.
-    Entries that are not valid addresses are skipped: callers that need them reported (paste, import)
-    validate first, e.g. with add_lines."""
-    errors: dict[str, str] = {}
-    try:
-        reason = _reason(reason)
-    except ValueError as exc:
-        errors["reason"] = str(exc)
-    note, source, created_by = _extras(note, source, created_by, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    valid = []
-    for raw in emails:
-        try:
-            valid.append(normalize_email(raw))
-        except ValueError:
-            continue
-    return await queries.insert_many(session, valid, reason, note, source, created_by)
-
-
-async def add_lines(
     session: AsyncSession,
-    lines: Sequence[Any],
+    emails: Iterable[Any],
     reason: Any,
     *,
     note: Any = "",
-    source: Any = "",
-    created_by: Any = "",
-    field_name: str = "emails",
+    source: str = "",
+    created_by: str = "",
+) -> int:
+    """Suppress many addresses in one INSERT ... SELECT FROM unnest; returns how many were new.
+    Entries that are not valid addresses are skipped: callers that need them reported use add_bulk
+    or add_pasted."""
+    labels = _Labels.of(load(SuppressionBulkIn, {"reason": reason, "note": note}, partial=True), source, created_by)
+    return await _insert(session, [email for raw in emails if (email := _valid(raw)) is not None], labels)
+
+
+async def add_bulk(
+    session: AsyncSession, data: Mapping[str, Any], *, source: str = "", created_by: str = ""
 ) -> BulkReport:
-    """One address per item (a pasted line, an API list entry): the valid ones are suppressed in one
-    statement; the others come back with their 1-based line number and why. Blank lines are skipped."""
-    if len(lines) > MAX_BULK:
-        raise ValidationFailed({field_name: f"At most {MAX_BULK:,} addresses at a time."})
+    """The API's list of addresses (SuppressionBulkIn's fields): see _add_lines."""
+    values = load(SuppressionBulkIn, data)
+    return await _add_lines(session, values["emails"], _Labels.of(values, source, created_by))
+
+
+async def add_pasted(
+    session: AsyncSession, pasted: Any, reason: Any, *, note: Any = "", source: str = "paste", created_by: str = ""
+) -> BulkReport:
+    """Addresses pasted one per line (SuppressionPaste): see _add_lines."""
+    values = load(SuppressionPaste, {"addresses": pasted, "reason": reason, "note": note})
+    return await _add_lines(session, values["addresses"].splitlines(), _Labels.of(values, source, created_by))
+
+
+async def _add_lines(session: AsyncSession, lines: Sequence[str], labels: _Labels) -> BulkReport:
+    """One address per item: the valid ones are suppressed in one statement; the others come back
+    with their 1-based line number and why. Blank lines are skipped."""
     emails: list[str] = []
     report = BulkReport()
     for number, raw in enumerate(lines, start=1):
-        if isinstance(raw, str) and not raw.strip():
+        if not raw.strip():
             continue
         try:
             emails.append(normalize_email(raw))
         except ValueError as exc:
-            report.rejected.append(RejectedLine(number, str(raw)[:200], str(exc)))
-    if not emails and not report.rejected:
-        raise ValidationFailed({field_name: "Enter at least one email address."})
-    report.added = await add_many(session, emails, reason, note=note, source=source, created_by=created_by)
+            report.rejected.append(RejectedLine(number, raw[:REJECTED_TEXT_MAX_LENGTH], str(exc)))
+    report.added = await _insert(session, emails, labels)
     report.already = len(emails) - report.added
     return report
 
 
-async def add_pasted(
-    session: AsyncSession, pasted: Any, reason: Any, *, note: Any = "", source: str = "paste", created_by: Any = ""
-) -> BulkReport:
-    if not isinstance(pasted, str) or not pasted.strip():
-        raise ValidationFailed({"addresses": "Paste at least one email address, one per line."})
-    return await add_lines(
-        session, pasted.splitlines(), reason, note=note, source=source, created_by=created_by, field_name="addresses"
-    )
+async def _insert(session: AsyncSession, emails: Sequence[str], labels: _Labels) -> int:
+    return await queries.insert_many(session, emails, labels.reason, labels.note, labels.source, labels.created_by)
 
 
 async def get(session: AsyncSession, id_or_email: int | str) -> Suppression:
@@ -196,8 +178,8 @@ async def get(session: AsyncSession, id_or_email: int | str) -> Suppression:
     elif (email := _valid(id_or_email)) is not None:
         row = await queries.by_email(session, email)
     if row is None:
-        field = "email" if isinstance(id_or_email, str) else None
-        raise NotFound(f"{id_or_email} is not on the suppression list.", field)
+        field_name = "email" if isinstance(id_or_email, str) else None
+        raise NotFound(f"{id_or_email} is not on the suppression list.", field_name)
     return row
 
 
@@ -210,14 +192,9 @@ def _valid(email: Any) -> str | None:
         return None
 
 
-async def remove(session: AsyncSession, id_or_email: int | str, reason_for_removal: Any, actor: str) -> Removed:
-    """Take an address off the list; the reason is required and goes to the audit log."""
-    try:
-        why = text_field(reason_for_removal, "Reason", NOTE_MAX)
-    except ValueError as exc:
-        raise ValidationFailed({"reason": str(exc)}) from None
-    if not why:
-        raise ValidationFailed({"reason": "Say why this address may receive mail again."})
+async def remove(session: AsyncSession, id_or_email: int | str, reason_for_removal: str | None, actor: str) -> Removed:
+    """Take an address off the list; the reason (SuppressionRemoval) is required and goes to the audit log."""
+    why: str = load(SuppressionRemoval, {} if reason_for_removal is None else {"reason": reason_for_removal})["reason"]
     row = await get(session, id_or_email)
     removed = Removed(row.id, row.email, row.reason, row.created_at, why)
     await session.delete(row)
@@ -264,14 +241,23 @@ async def suppressed_among(session: AsyncSession, emails: Sequence[str]) -> set[
     return await queries.suppressed_among(session, [v for e in emails if (v := _valid(e)) is not None])
 
 
+def search_terms(q: Any, reason: Any) -> dict[str, str]:
+    """An address prefix and a reason as a URL gave them, made harmless: an unknown reason is any."""
+    prefix = q.strip()[:EMAIL_MAX_LENGTH].replace("\x00", "") if isinstance(q, str) else ""
+    return {"q": prefix, "reason": reason if reason in REASONS else ""}
+
+
+def is_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor) is not None
+
+
 async def search(
     session: AsyncSession, q: Any = "", reason: Any = "", cursor: str | None = None, limit: int = 50
 ) -> SuppressionPage:
     """Newest first, keyset-paged. `q` is an address prefix; an unknown reason means any reason."""
-    q = q.strip()[:320].replace("\x00", "") if isinstance(q, str) else ""
-    reason = reason if reason in REASONS else ""
-    cursor = cursor[:200] if isinstance(cursor, str) else None
-    return await queries.find(session, q=q, reason=reason, cursor=cursor, limit=limit)
+    terms = search_terms(q, reason)
+    cursor = cursor[:CURSOR_MAX_LENGTH] if isinstance(cursor, str) else None
+    return await queries.find(session, q=terms["q"], reason=terms["reason"], cursor=cursor, limit=limit)
 
 
 async def stats(session: AsyncSession) -> dict[str, int]:

@@ -15,11 +15,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, literal, select, text, tuple_
+from sqlalchemy import Select, TextClause, func, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.db import rows_changed
 from webapp.core.validation import is_valid_id
 from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
 
@@ -101,9 +101,9 @@ async def insert_one(
     session: AsyncSession, email: str, reason: str, note: str, source: str, created_by: str
 ) -> int | None:
     """The new row's id, or None when the address was suppressed already."""
-    return await session.scalar(
-        INSERT_ONE, {"email": email, "reason": reason, "note": note, "source": source, "created_by": created_by}
-    )
+    values = {"email": email, "reason": reason, "note": note, "source": source, "created_by": created_by}
+    new_id: int | None = await session.scalar(INSERT_ONE, values)
+    return new_id
 
 
 async def insert_many(
@@ -113,23 +113,23 @@ async def insert_many(
     if not emails:
         return 0
     values = {"emails": list(emails), "reason": reason, "note": note, "source": source, "created_by": created_by}
-    result = await session.execute(INSERT_MANY, values, execution_options=ROWCOUNT)
-    return result.rowcount
+    return rows_changed(await session.execute(INSERT_MANY, values, execution_options=ROWCOUNT))
 
 
 async def insert_bounced(session: AsyncSession, delivery_ids: Sequence[int]) -> int:
     """Suppress the addresses of these hard-bounced deliveries, set-based; how many were new."""
     if not delivery_ids:
         return 0
-    return (await session.execute(INSERT_BOUNCED, {"ids": list(delivery_ids)}, execution_options=ROWCOUNT)).rowcount
+    return rows_changed(await session.execute(INSERT_BOUNCED, {"ids": list(delivery_ids)}, execution_options=ROWCOUNT))
 
 
 async def erase_address(session: AsyncSession, email: str, created_by: str) -> int:
     """Keep (or create) the address's row as a hash only; returns the row's id."""
-    return await session.scalar(ERASE, {"email": email, "created_by": created_by})
+    suppression_id: int = (await session.execute(ERASE, {"email": email, "created_by": created_by})).scalar_one()
+    return suppression_id
 
 
-def _hash_matches(email: str):
+def _hash_matches(email: str) -> TextClause:
     """`email_hash = <hash of email>` for ORM selects (ix: uq_suppressions_email_hash)."""
     return text(f"suppressions.email_hash = {HASH}").bindparams(email=email)
 
@@ -169,7 +169,7 @@ async def suppressed_among(session: AsyncSession, emails: Sequence[str]) -> set[
     return set(rows)
 
 
-def search_query(q: str, reason: str, after: tuple[datetime, int] | None, limit: int):
+def search_query(q: str, reason: str, after: tuple[datetime, int] | None, limit: int) -> Select[Suppression]:
     query = select(Suppression)
     if q:
         query = query.where(func.lower(Suppression.email).like(literal(_escape_like(q.lower()) + "%"), escape="\\"))
@@ -194,7 +194,3 @@ async def find(
 async def counts_by_reason(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(text("SELECT reason, count(*) FROM suppressions GROUP BY reason"))
     return dict(rows.tuples().all())
-
-
-def as_dict(row: Suppression) -> dict[str, Any]:
-    return {c: getattr(row, c) for c in ("id", "email", "reason", "note", "source", "created_by", "created_at")}

@@ -1,0 +1,100 @@
+"""The subscriptions feature's inputs: the public sign-up form, the preference centre's form, and
+where a request came from (for the consent record).
+
+Messages are catalog message ids (N_): the public pages show them in the subscriber's language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from msgspec import UNSET, Meta, UnsetType
+
+from webapp.contacts.schemas import TEXT_FIELDS
+from webapp.core.i18n import N_
+from webapp.core.schemas import Rule, Schema, flag
+from webapp.core.validation import is_valid_id, normalize_email, text_field
+from webapp.subscriptions.models import IP_ADDRESS_MAX_LENGTH, SOURCE_MAX_LENGTH
+
+EMAIL_INVALID = N_("Enter a valid email address.")
+NAME_TOO_LONG = N_("Your name is too long.")
+CONSENT_MISSING = N_("Tick the box to agree before subscribing.")
+
+FIRST_NAME_MAX_LENGTH = TEXT_FIELDS["first_name"][1]  # as long as a contact's first name may be
+USER_AGENT_MAX_LENGTH = 1000  # the column is text; anything longer is noise, not evidence
+
+
+def _email(value: Any, label: str) -> str:
+    try:
+        return normalize_email(value)
+    except ValueError:
+        raise ValueError(EMAIL_INVALID) from None  # one message, translated, whatever was wrong
+
+
+def _first_name(value: Any, label: str) -> str:
+    try:
+        return text_field(value.replace("\x00", ""), label, FIRST_NAME_MAX_LENGTH)
+    except ValueError:
+        raise ValueError(NAME_TOO_LONG) from None
+
+
+def _ticked(value: bool, label: str) -> bool:
+    if not value:
+        raise ValueError(CONSENT_MISSING)
+    return value
+
+
+class Signup(Schema, kw_only=True):
+    """A sign-up on a list's hosted page or embedded form. A stranger can type anyone's address,
+    so these values only ever create a contact, never change one."""
+
+    email: Annotated[str, Meta(title="Email address"), Rule(_email, missing=EMAIL_INVALID)]
+    first_name: Annotated[str | UnsetType, Meta(title="First name"), Rule(_first_name)] = UNSET
+    consent: Annotated[bool | UnsetType, Meta(title="Consent"), flag()] = UNSET
+
+
+class ConsentedSignup(Signup, kw_only=True):
+    """A sign-up on a list that shows a consent text: its box must be ticked."""
+
+    consent: Annotated[bool, Meta(title="Consent"), flag(), Rule(_ticked, missing=CONSENT_MISSING)]
+
+
+_ID = re.compile(r"[0-9]{1,19}")
+
+
+def _list_ids(values: Any, label: str) -> set[int]:
+    """The ids among the ticked values; anything else is ignored (see PreferenceChanges)."""
+    items = values if isinstance(values, list) else [values]
+    return {int(v) for v in items if isinstance(v, str) and _ID.fullmatch(v) and is_valid_id(int(v))}
+
+
+class PreferenceChanges(Schema, kw_only=True):
+    """What the preference centre's form sends. A choice no control offers (a topic the organisation
+    no longer has, an unknown frequency or language, a list id that is not one) is ignored rather
+    than refused: the page has no messages to show, and a page left open for days should still save
+    what it can. A field that is absent leaves its setting as it is."""
+
+    topics: Annotated[list[str] | UnsetType, Meta(title="Topics")] = UNSET
+    frequency: Annotated[str | UnsetType, Meta(title="How often")] = UNSET
+    language: Annotated[str | UnsetType, Meta(title="Language")] = UNSET
+    keep: Annotated[set[int] | UnsetType, Meta(title="Lists to stay on"), Rule(_list_ids, converts=True)] = UNSET
+    join: Annotated[set[int] | UnsetType, Meta(title="Lists to join"), Rule(_list_ids, converts=True)] = UNSET
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a sign-up or preference change came from, for the consent record."""
+
+    source: str
+    ip: str = ""
+    user_agent: str = ""
+
+    def record(self) -> dict[str, str]:
+        """The consent record's columns, each cut to what it keeps."""
+        return {
+            "source": self.source[:SOURCE_MAX_LENGTH],
+            "ip_address": self.ip[:IP_ADDRESS_MAX_LENGTH],
+            "user_agent": self.user_agent[:USER_AGENT_MAX_LENGTH],
+        }
