@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.imports.models import ImportJob, ImportReject, ImportStatus
-from webapp.imports.queries.load import LOCK_KEY
+from webapp.imports.queries.runs import LOCK_KEY
 
 # Custom field names in use, for the mapping menu: read from the newest contacts only, so the page
 # costs the same with a million contacts (an older, rarer name can still be typed in).
