@@ -17,11 +17,12 @@ from webapp.contacts.models import ContactStatus
 from webapp.contacts.schemas import TableParams
 from webapp.core.api import error_responses, id_parameter
 from webapp.core.config import get_settings
+from webapp.core.downloads import csv_download
 from webapp.core.errors import ValidationFailed
 from webapp.imports import actors as import_actors
 from webapp.imports.models import ImportJob
-from webapp.imports.pages.export import csv_response
 from webapp.imports.queries import jobs as import_queries
+from webapp.imports.service import export as exports
 from webapp.imports.service import jobs as imports
 
 JobId = Annotated[int, id_parameter("Import job id.")]
@@ -174,4 +175,5 @@ class ApiImportsController(Controller):
         params = TableParams.from_query(
             {"q": q, "tag": tag, "company": company, "status": status.value if status else "", "active": active}
         )
-        return await csv_response(db, params, str(list_id) if list_id is not None else None)
+        export = await exports.prepare(db, params.filters, list_id)
+        return csv_download(export.stream(), export.filename)

@@ -8,8 +8,6 @@ page does (campaign_live.py). It subscribes before reading, so nothing published
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from collections.abc import AsyncIterator
 
@@ -22,14 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.pages.live import HEARTBEAT_SECONDS, render
 from webapp.core.db import get_sessionmaker
+from webapp.core.downloads import csv_download
 from webapp.core.redis import get_redis
 from webapp.imports.models import ImportJob
 from webapp.imports.pages.jobs import job_context
-from webapp.imports.queries import jobs as import_queries
+from webapp.imports.service import export as exports
 from webapp.imports.service import jobs as imports
 from webapp.imports.service import progress as import_progress
-
-DOWNLOAD_BATCH = 5000
 
 
 async def _close(pubsub: PubSub) -> None:
@@ -66,26 +63,6 @@ class _JobStream:
         yield ServerSentEventMessage("", event="done")
 
 
-def _csv_line(cells: list[object]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(cells)
-    return out.getvalue().encode()
-
-
-async def _rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
-    """line, kind, reason, then the row's own columns under the file's headers: fix and import again."""
-    yield b"\xef\xbb\xbf" + _csv_line(["line", "problem", "reason", *job.headers])  # BOM: Excel reads UTF-8
-    after = 0
-    while True:
-        async with get_sessionmaker()() as session:
-            rows, _ = await import_queries.rejects_page(session, job.id, after, DOWNLOAD_BATCH)
-        if not rows:
-            return
-        chunk = b"".join(_csv_line([r.line, r.kind, r.reason, *r.cells]) for r in rows)
-        after = rows[-1].line
-        yield chunk
-
-
 class ImportLiveController(Controller):
     path = "/contacts/import"
 
@@ -103,15 +80,4 @@ class ImportLiveController(Controller):
     @get("/{job_id:int}/rejects.csv")
     async def rejects_csv(self, db: AsyncSession, job_id: int) -> Stream:
         job = await imports.get_job(db, job_id)
-        stem = job.filename.rsplit(".", 1)[0][:80] or "import"
-        return Stream(
-            _rejects_csv(job),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{_ascii(stem)}-rejected.csv"',
-            },
-        )
-
-
-def _ascii(name: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_. ") else "_" for ch in name)
+        return csv_download(exports.rejects_csv(job), exports.rejects_filename(job))
