@@ -136,14 +136,17 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
     ).format(sets=sets, old=old, new=sql.SQL(", ").join(new))
 
 
-def write_contacts_statement(mapped: Collection[str], *, update: bool) -> sql.Composed:
+ContactsStatement = sql.Composed  # a write_contacts_statement
+
+
+def write_contacts_statement(mapped: Collection[str], *, update: bool) -> ContactsStatement:
     """insert_contacts, counted: one row of (inserted, updated). Built once per run."""
     return sql.SQL(
         "WITH w(inserted) AS ({}) SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
     ).format(insert_contacts(mapped, update=update))
 
 
-def write_contacts(cur: Cursor, statement: sql.Composed) -> tuple[int, int]:
+def write_contacts(cur: Cursor, statement: ContactsStatement) -> tuple[int, int]:
     """Run a write_contacts_statement on the staged rows: (inserted, updated)."""
     inserted, updated = _aggregate(cur.execute(statement))
     return inserted, updated

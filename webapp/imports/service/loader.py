@@ -20,13 +20,13 @@ import threading
 from pathlib import Path
 
 import psycopg
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from webapp.core.config import get_settings
 from webapp.imports.models import ImportMode
 from webapp.imports.queries import load as queries
 from webapp.imports.queries import runs
+from webapp.imports.queries.load import ContactsStatement
 from webapp.imports.queries.runs import ChunkCounts, Connection, Cursor, JobToRun
 from webapp.imports.service import progress as import_progress
 from webapp.imports.service.chunks import Chunk, Chunker
@@ -152,7 +152,7 @@ class _Run:
             except queue.Full:
                 continue
 
-    def _loader(self, statement: sql.Composed | None) -> None:
+    def _loader(self, statement: ContactsStatement | None) -> None:
         try:
             with connect() as conn:
                 queries.create_stage(conn)
@@ -169,7 +169,7 @@ class _Run:
             self.errors.append(exc)
             self.stop.set()
 
-    def _load(self, conn: Connection, statement: sql.Composed | None, chunk: Chunk) -> None:
+    def _load(self, conn: Connection, statement: ContactsStatement | None, chunk: Chunk) -> None:
         job, cur = self.job, conn.cursor()
         inserted = updated = 0
         if chunk.staged:
@@ -192,7 +192,7 @@ class _Run:
         conn.commit()
         import_progress.publish(job.id)
 
-    def _apply(self, cur: Cursor, statement: sql.Composed | None) -> tuple[int, int]:
+    def _apply(self, cur: Cursor, statement: ContactsStatement | None) -> tuple[int, int]:
         """(inserted, updated) for the staged rows of one chunk."""
         job = self.job
         source = f"import: {job.filename}"[:SOURCE_MAX_LENGTH]
@@ -210,7 +210,7 @@ class _Run:
         return inserted, updated
 
 
-def _contacts_statement(mode: str, mapped: set[str]) -> sql.Composed | None:
+def _contacts_statement(mode: str, mapped: set[str]) -> ContactsStatement | None:
     """The statement that writes a chunk's contacts, for the modes that write contacts."""
     if mode not in WRITES_CONTACTS:
         return None
