@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
-from msgspec import Meta, Struct
+from msgspec import UNSET, Meta, Struct
 
 from webapp.contacts.schemas import MAX_CUSTOM_FIELDS, RESERVED_NAMES, TEXT_FIELDS
-from webapp.core.schemas import Rule, Schema, Values
+from webapp.core.schemas import Rule, Schema, Values, one_of
 from webapp.core.validation import CUSTOM_FIELD_NAME, is_valid_id
 from webapp.imports.models import ImportJob, ImportMode, ImportReject
-from webapp.suppression.models import SuppressionReason
+from webapp.suppression.schemas import Reason
 
 MODES = {
     ImportMode.ADD.value: "Add new contacts only (existing ones are left as they are)",
@@ -44,18 +43,6 @@ REPEATABLE = "tags"  # the one field several columns may fill (their tags are ad
 
 CHOOSE_LIST = "Choose the list to add the contacts to."
 NO_SUCH_COLUMN = "There is no such column."
-
-
-def _one_of(choices: type[StrEnum], message: str) -> Rule:
-    """One of the enum's values, as sent; `message` when it is anything else."""
-    allowed = {member.value for member in choices}
-
-    def clean(value: Any, label: str) -> str:
-        if isinstance(value, str) and value in allowed:
-            return value
-        raise ValueError(message)
-
-    return Rule(clean, converts=True)
 
 
 def _list_id(value: Any, label: str) -> int | None:
@@ -82,7 +69,7 @@ class ImportStart(Schema, kw_only=True):
     mode: Annotated[
         ImportMode,
         Meta(title="Mode", description="; ".join(f"{mode}: {label}" for mode, label in MODES.items())),
-        _one_of(ImportMode, "Choose what to do with the rows."),
+        one_of(list(MODES), "Choose what to do with the rows."),
     ] = ImportMode.ADD
     mapping: Annotated[
         list[str],
@@ -95,11 +82,7 @@ class ImportStart(Schema, kw_only=True):
     list_id: Annotated[
         int | None, Meta(title="List", description="The static list, in list mode."), Rule(_list_id, converts=True)
     ] = None
-    reason: Annotated[
-        SuppressionReason,
-        Meta(title="Reason", description="Why the addresses are suppressed, in suppress mode."),
-        _one_of(SuppressionReason, "Choose a reason: " + ", ".join(SuppressionReason) + "."),
-    ] = SuppressionReason.MANUAL
+    reason: Reason = UNSET  # in suppress mode; manual when not given
 
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:

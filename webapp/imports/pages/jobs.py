@@ -25,6 +25,7 @@ from webapp.imports.service.rows import suggested_custom_name
 from webapp.lists.models import ListType
 from webapp.lists.service import lists
 from webapp.suppression.models import SuppressionReason
+from webapp.suppression.schemas import REASONS
 
 MAX_UPLOAD = get_settings().imports.max_bytes
 MB = 1024 * 1024
@@ -107,7 +108,7 @@ async def _mapping_page(
             "custom_keys": await imports.menu_custom_keys(db, job),
             "modes": MODES,
             "list_options": [("", "Choose a list…"), *((x.id, x.name) for x in static_lists)],
-            "reason_options": [(reason.value, reason.value.capitalize()) for reason in SuppressionReason],
+            "reason_options": [(reason, reason.capitalize()) for reason in REASONS],
             "can_edit": _can_edit(request),
         },
     )
