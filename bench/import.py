@@ -3,7 +3,7 @@
 Writes a CSV (UTF-8 with a BOM, semicolons, quoted values with the delimiter inside, a blank line
 now and then, 0.5% invalid addresses, 0.5% repeated addresses, two tags and a custom field per row),
 uploads it as the UI does (`imports.create_draft`: stored, sniffed, mapping guessed), starts it in
-"add new contacts" mode (`imports.start`) and times `import_loader.run_import(job_id)`, the function
+"add new contacts" mode (`imports.start`) and times `loader.run_import(job_id)`, the function
 the worker's actor calls, into an empty, fully indexed contacts table.
 
     python bench/import.py            # or: make bench
@@ -74,7 +74,7 @@ async def upload_and_start(path: Path, mode: str) -> int:
             job = await imports.create_draft(session, source, "bench.csv", "bench")
         mapping = list(job.mapping)
         mapping[job.headers.index("Plan")] = "custom:plan"
-        await imports.start(session, job, mapping, mode)
+        await imports.start(session, job, {"mapping": mapping, "mode": mode})
         return job.id
 
 

@@ -14,7 +14,7 @@ from tests.support.imports import start, upload, uploaded_job_id, wait_for_job
 from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.imports.models import ImportJob, ImportReject
-from webapp.imports.queries.load import LOCK_KEY
+from webapp.imports.queries.runs import LOCK_KEY
 from webapp.imports.service.loader import libpq_url, run_import
 
 ROWS = 120_000

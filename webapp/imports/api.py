@@ -1,93 +1,52 @@
-"""JSON API: contact import (a multipart upload that returns a job to poll) and CSV export."""
+"""JSON API: contact import (a multipart upload that returns a job to poll) and CSV export.
+
+The upload is read as a form here rather than declared as a typed body: a missing file is then a
+422 naming `file`, and the other fields (mode, list_id, reason, mapping) go through ImportStart
+like the mapping form's."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
+from litestar import Controller, Response, get, post
+from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.params import Parameter
 from litestar.response import Stream
-from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import ContactStatus
 from webapp.contacts.schemas import TableParams
 from webapp.core.api import error_responses, id_parameter
 from webapp.core.config import get_settings
+from webapp.core.downloads import csv_download
 from webapp.core.errors import ValidationFailed
+from webapp.core.http import StaffRequest
 from webapp.imports import actors as import_actors
 from webapp.imports.models import ImportJob
-from webapp.imports.pages.export import csv_response
-from webapp.imports.queries import jobs as import_queries
+from webapp.imports.schemas import ImportJobOut, by_header, job_out
+from webapp.imports.service import export as exports
 from webapp.imports.service import jobs as imports
 
 JobId = Annotated[int, id_parameter("Import job id.")]
 ListId = Annotated[int, id_parameter("List id.")]
+MAX_LINE = 2**31 - 1  # line numbers are PostgreSQL integers
+MAX_REJECTS_PAGE = 1000
 
 
-class RejectOut(Struct):
-    line: int
-    kind: str  # rejected | duplicate
-    email: str
-    reason: str
-
-
-class ImportJobOut(Struct, kw_only=True):
-    id: int
-    status: str  # queued | running | done | failed (draft: uploaded in the UI, not started)
-    url: str
-    page_url: str
-    mode: str
-    filename: str
-    mapping: dict[str, str]
-    total: int  # an estimate until status is done
-    processed: int
-    inserted: int
-    updated: int
-    skipped: int
-    duplicates: int
-    rejected: int
-    error: str
-    created_at: datetime
-    finished_at: datetime | None
-    rejects: list[RejectOut]
-    next_after: int | None  # pass as `after` for the next page of rejects
-
-
-def job_out(job: ImportJob, rejects: list[Any] | None = None, next_after: int | None = None) -> ImportJobOut:
-    return ImportJobOut(
-        id=job.id,
-        status=job.status,
-        url=f"/api/contacts/import/{job.id}",
-        page_url=f"/contacts/import/{job.id}",
-        mode=job.mode,
-        filename=job.filename,
-        mapping={header: target for header, target in zip(job.headers, job.mapping, strict=False) if target},
-        total=job.total,
-        processed=job.processed,
-        inserted=job.inserted,
-        updated=job.updated,
-        skipped=job.skipped,
-        duplicates=job.duplicates,
-        rejected=job.rejected,
-        error=job.error,
-        created_at=job.created_at,
-        finished_at=job.finished_at,
-        next_after=next_after,
-        rejects=[RejectOut(r.line, r.kind, r.email, r.reason) for r in rejects or []],
-    )
-
-
-def _mapping(job: ImportJob, raw: str | None) -> list[str]:
-    if raw is None or not raw.strip():
-        return list(job.mapping)  # guessed from the headers
+def _start_data(job: ImportJob, form: FormMultiDict) -> dict[str, Any]:
+    """The upload's fields as ImportStart takes them; without `mapping`, the one guessed from the headers."""
+    data: dict[str, Any] = {
+        name: value for name in ("mode", "list_id", "reason") if (value := str(form.get(name) or ""))
+    }
+    raw = str(form.get("mapping") or "")
+    if not raw.strip():
+        return {"mapping": list(job.mapping), **data}
     try:
-        return imports.mapping_by_header(job, json.loads(raw))
+        by_name = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ValidationFailed({"mapping": f"Not valid JSON: {exc.msg} (position {exc.pos})."}) from None
+    return {"mapping": imports.mapping_by_header(job, by_name), **data}
 
 
 class ApiImportsController(Controller):
@@ -106,30 +65,21 @@ class ApiImportsController(Controller):
         "unsubscribe, suppress (with `reason`). Answers 202 with the job; poll `url` until status is done.",
         responses=error_responses(422),
     )
-    async def import_contacts(self, request: Request, db: AsyncSession) -> Response[ImportJobOut]:
-        form = await request.form()  # read here, not as a typed body, so a missing file is a 422 naming it
+    async def import_contacts(self, request: StaffRequest, db: AsyncSession) -> Response[ImportJobOut]:
+        form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise ValidationFailed({"file": "Attach the CSV or XLSX file as the multipart/form-data field `file`."})
-        fields = {name: str(form.get(name) or "") for name in ("mode", "mapping", "list_id", "reason")}
         try:
             job = await imports.create_draft(db, upload.file, upload.filename, f"api:{request.user.name}")
         finally:
             await upload.close()
         try:
-            await imports.start(
-                db,
-                job,
-                _mapping(job, fields["mapping"]),
-                fields["mode"] or "add",
-                fields["list_id"],
-                fields["reason"] or None,
-                field_of=lambda key: "mapping",
-            )
-        except ValidationFailed:
+            await imports.start(db, job, _start_data(job, form))
+        except ValidationFailed as exc:
             await imports.discard(db, job)
             await db.commit()
-            raise
+            raise ValidationFailed(by_header(exc.errors, job.headers)) from None
         import_actors.enqueue(job.id)
         return Response(job_out(job), status_code=202, headers={"Location": f"/api/contacts/import/{job.id}"})
 
@@ -144,11 +94,11 @@ class ApiImportsController(Controller):
         self,
         db: AsyncSession,
         job_id: JobId,
-        after: Annotated[int, Parameter(ge=0, le=2**31 - 1, description="Line to continue after.")] = 0,
-        limit: Annotated[int, Parameter(ge=1, le=1000, description="Rejected rows per page.")] = 100,
+        after: Annotated[int, Parameter(ge=0, le=MAX_LINE, description="Line to continue after.")] = 0,
+        limit: Annotated[int, Parameter(ge=1, le=MAX_REJECTS_PAGE, description="Rejected rows per page.")] = 100,
     ) -> ImportJobOut:
         job = await imports.get_job(db, job_id)
-        rejects, next_after = await import_queries.rejects_page(db, job.id, after, limit)
+        rejects, next_after = await imports.rejects_page(db, job, after, limit)
         return job_out(job, rejects, next_after)
 
     @get(
@@ -174,4 +124,5 @@ class ApiImportsController(Controller):
         params = TableParams.from_query(
             {"q": q, "tag": tag, "company": company, "status": status.value if status else "", "active": active}
         )
-        return await csv_response(db, params, str(list_id) if list_id is not None else None)
+        export = await exports.prepare(db, params.filters, list_id)
+        return csv_download(export.stream(), export.filename)

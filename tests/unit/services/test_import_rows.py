@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.core.validation import normalize_email
+from webapp.imports.schemas import mapping_problems
 from webapp.imports.service.rows import (
     STAGE_COLUMNS,
     EmailNormalizer,
     RowConverter,
     RowRejected,
-    check_mapping,
     guess_mapping,
     suggested_custom_name,
 )
@@ -135,18 +135,17 @@ def test_guessing_the_mapping_from_headers():
 
 
 def test_mapping_problems_are_named_per_column():
-    headers = ["a", "b", "c", "d", "e"]
-    errors = check_mapping(["first_name", "first_name", "custom:1bad", "custom:email", "bogus"], headers, "add")
+    errors = mapping_problems(["first_name", "first_name", "custom:1bad", "custom:email", "bogus"], "add")
     assert errors == {
-        1: "Column 1 goes to this field already.",
-        2: "Name the custom field with letters, digits and underscores, starting with a letter.",
-        3: "'email' is a standard contact field: choose it from the list instead.",
-        4: "Choose a contact field, a custom field or ignore.",
-        "email": "Choose the column that holds the email addresses.",
+        "mapping.1": "Column 1 goes to this field already.",
+        "mapping.2": "Name the custom field with letters, digits and underscores, starting with a letter.",
+        "mapping.3": "'email' is a standard contact field: choose it from the list instead.",
+        "mapping.4": "Choose a contact field, a custom field or ignore.",
+        "mapping": "Choose the column that holds the email addresses.",
     }
-    assert check_mapping(["email", "tags", "tags", "", ""], headers, "add") == {}  # several tag columns are fine
+    assert mapping_problems(["email", "tags", "tags", "", ""], "add") == {}  # several tag columns are fine
     # unsubscribing and suppressing only use the address
-    assert check_mapping(["email", "bogus", "", "", ""], headers, "suppress") == {}
+    assert mapping_problems(["email", "bogus", "", "", ""], "suppress") == {}
 
 
 def stage(row):

@@ -1,20 +1,18 @@
 """Staff UI: an import's live progress (SSE) and its rejected rows as a CSV download.
 
 The worker publishes "look again" on the Redis channel import:<id> after every chunk
-(webapp/services/import_progress.py); the stream reads the job row and sends the rendered
+(service/progress.py); the stream reads the job row and sends the rendered
 imports/_progress.html as event `progress`, and `done` once the job has finished, as the campaign
-page does (campaign_live.py). It subscribes before reading, so nothing published in between is lost.
+page does. It subscribes before reading, so nothing published in between is lost.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import anyio
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.background_tasks import BackgroundTask
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 from redis.asyncio.client import PubSub
@@ -22,28 +20,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.pages.live import HEARTBEAT_SECONDS, render
 from webapp.core.db import get_sessionmaker
+from webapp.core.downloads import csv_download
+from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
-from webapp.imports.models import ImportJob
 from webapp.imports.pages.jobs import job_context
-from webapp.imports.queries import jobs as import_queries
+from webapp.imports.service import export as exports
 from webapp.imports.service import jobs as imports
 from webapp.imports.service import progress as import_progress
 
-DOWNLOAD_BATCH = 5000
-
 
 async def _close(pubsub: PubSub) -> None:
+    aclose: Callable[[], Awaitable[None]] = pubsub.aclose  # redis-py leaves aclose unannotated
     with anyio.CancelScope(shield=True):  # runs while the connection's task is being cancelled
-        await pubsub.aclose()
+        await aclose()
 
 
 class _JobStream:
-    def __init__(self, request: Request, job_id: int, pubsub: PubSub) -> None:
+    def __init__(self, request: StaffRequest, job_id: int, pubsub: PubSub) -> None:
         self.request, self.job_id, self.pubsub = request, job_id, pubsub
 
     async def _render(self) -> tuple[ServerSentEventMessage, bool]:
         async with get_sessionmaker()() as session:
-            job = await session.get(ImportJob, self.job_id)
+            job = await imports.find_job(session, self.job_id)
             if job is None:
                 return ServerSentEventMessage("", event="done"), True
             html = render(self.request, "imports/_progress.html", **await job_context(session, job))
@@ -66,31 +64,11 @@ class _JobStream:
         yield ServerSentEventMessage("", event="done")
 
 
-def _csv_line(cells: list[object]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(cells)
-    return out.getvalue().encode()
-
-
-async def _rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
-    """line, kind, reason, then the row's own columns under the file's headers: fix and import again."""
-    yield b"\xef\xbb\xbf" + _csv_line(["line", "problem", "reason", *job.headers])  # BOM: Excel reads UTF-8
-    after = 0
-    while True:
-        async with get_sessionmaker()() as session:
-            rows, _ = await import_queries.rejects_page(session, job.id, after, DOWNLOAD_BATCH)
-        if not rows:
-            return
-        chunk = b"".join(_csv_line([r.line, r.kind, r.reason, *r.cells]) for r in rows)
-        after = rows[-1].line
-        yield chunk
-
-
 class ImportLiveController(Controller):
     path = "/contacts/import"
 
     @get("/{job_id:int}/events")
-    async def events(self, request: Request, db: AsyncSession, job_id: int) -> ServerSentEvent:
+    async def events(self, request: StaffRequest, db: AsyncSession, job_id: int) -> ServerSentEvent:
         await imports.get_job(db, job_id)  # 404 for an unknown job
         pubsub = get_redis().pubsub()
         await pubsub.subscribe(import_progress.channel(job_id))
@@ -103,15 +81,4 @@ class ImportLiveController(Controller):
     @get("/{job_id:int}/rejects.csv")
     async def rejects_csv(self, db: AsyncSession, job_id: int) -> Stream:
         job = await imports.get_job(db, job_id)
-        stem = job.filename.rsplit(".", 1)[0][:80] or "import"
-        return Stream(
-            _rejects_csv(job),
-            media_type="text/csv; charset=utf-8",
-            headers={
-                "Content-Disposition": f'attachment; filename="{_ascii(stem)}-rejected.csv"',
-            },
-        )
-
-
-def _ascii(name: str) -> str:
-    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_. ") else "_" for ch in name)
+        return csv_download(exports.rejects_csv(job), exports.rejects_filename(job))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
@@ -29,22 +29,18 @@ COLUMNS = (
 MAX_CUSTOM_KEYS = 200
 
 
-async def custom_keys(session: AsyncSession, condition: ColumnElement[bool] | None = None) -> list[str]:
+Conditions = Sequence[ColumnElement[bool]]  # which contacts: all of these hold (none: every contact)
+
+
+async def custom_keys(session: AsyncSession, conditions: Conditions) -> list[str]:
     """Every custom field name among the exported contacts (one scan; a column each in the file)."""
     key = func.jsonb_object_keys(Contact.custom_fields).column_valued("key")
-    query = (
-        select(key)
-        .select_from(Contact)
-        .where(true() if condition is None else condition)
-        .distinct()
-        .order_by(key)
-        .limit(MAX_CUSTOM_KEYS)
-    )
+    query = select(key).select_from(Contact).where(*conditions).distinct().order_by(key).limit(MAX_CUSTOM_KEYS)
     return list(await session.scalars(query))
 
 
-async def batch(session: AsyncSession, condition: ColumnElement[bool], after_id: int, size: int) -> Sequence[Any]:
+async def batch(session: AsyncSession, conditions: Conditions, after_id: int, size: int) -> Sequence[Any]:
     """The next `size` contacts after `after_id`, by id: (id, *COLUMNS, custom_fields)."""
     columns = [Contact.id, *(getattr(Contact, name) for name in COLUMNS), Contact.custom_fields]
-    query = select(*columns).where(condition, Contact.id > after_id).order_by(Contact.id).limit(size)
+    query = select(*columns).where(*conditions, Contact.id > after_id).order_by(Contact.id).limit(size)
     return (await session.execute(query)).all()

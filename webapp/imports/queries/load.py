@@ -1,38 +1,31 @@
 """The import loader's SQL, set-based: each chunk of valid rows is COPYed into a temporary staging
 table, then one statement per mode moves it into contacts, list_members or suppressions.
 
-Used with a plain psycopg connection (webapp/services/import_loader.py): COPY needs the driver's
-own API. Column names come from the fixed list in import_rows.STAGE_COLUMNS, never from a file.
-Rows are already unique by lower(email) when they get here (the loader drops later duplicates),
-so ON CONFLICT DO UPDATE never meets the same contact twice in one statement.
+Used with plain psycopg connections (service/loader.py): COPY needs the driver's own API. Column
+names come from the fixed list in service/rows.STAGE_COLUMNS, never from a file. Rows are already
+unique by lower(email) when they get here (the loader drops later duplicates), so ON CONFLICT DO
+UPDATE never meets the same contact twice in one statement.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from psycopg import sql
 
 from webapp.contacts.models import PROFILE_FIELDS
+from webapp.imports.queries.runs import Connection, Cursor
 from webapp.suppression.models import EMAIL_HASH_SQL
 
-STAGE = "import_stage"
+# ---- the repeat check ------------------------------------------------------------------------
 
-CREATE_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS import_stage (
-  line integer NOT NULL, email text NOT NULL,
-  first_name text, last_name text, phone text, company text, job_title text, location text,
-  tags text, custom_fields text, language text
-) ON COMMIT DELETE ROWS
-"""
-
-# The repeat check, on the reader's connection: every address of the file so far with the line it
-# first appeared on, and one chunk's addresses at a time. Both live as long as that connection.
+# On the reader's connection: every address of the file so far with the line it first appeared
+# on, and one chunk's addresses at a time. Both live as long as that connection.
 CREATE_SEEN = "CREATE TEMP TABLE IF NOT EXISTS import_seen (key text PRIMARY KEY, line integer NOT NULL)"
 CREATE_KEYS = (
     "CREATE TEMP TABLE IF NOT EXISTS import_keys (line integer NOT NULL, email text NOT NULL) ON COMMIT DELETE ROWS"
 )
-COPY_KEYS = "COPY import_keys (line, email) FROM STDIN"
 
 # Remember a chunk's addresses (one index probe each) and return the lines whose address an earlier
 # chunk had, with that first line. The chunk itself holds no repeats (the reader drops them) unless
@@ -48,11 +41,55 @@ SELECT k.line, (SELECT x.line FROM import_seen x WHERE x.key = lower(k.email))
 FROM import_keys k WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.line = k.line)
 """
 
+
+def create_repeat_check(conn: Connection) -> None:
+    conn.execute(CREATE_KEYS)
+    conn.execute(CREATE_SEEN)
+
+
+def keep_first(conn: Connection, keys: bytes) -> dict[int, int | None]:
+    """Remember a chunk's addresses (`keys`: line, email as COPY text); {line: first line} for the
+    addresses an earlier chunk had. The caller commits, which empties import_keys."""
+    with conn.cursor() as cur:
+        with cur.copy("COPY import_keys (line, email) FROM STDIN") as copy:
+            copy.write(keys)
+        return dict(cur.execute(KEEP_FIRST).fetchall())
+
+
+# ---- staging a chunk ---------------------------------------------------------------------------
+
+CREATE_STAGE = """
+CREATE TEMP TABLE IF NOT EXISTS import_stage (
+  line integer NOT NULL, email text NOT NULL,
+  first_name text, last_name text, phone text, company text, job_title text, location text,
+  tags text, custom_fields text, language text
+) ON COMMIT DELETE ROWS
+"""
 COPY_STAGE = (
     "COPY import_stage (line, email, first_name, last_name, phone, company, job_title, location, "
     "tags, custom_fields, language) FROM STDIN"
 )
 COPY_REJECTS = "COPY import_rejects (job_id, line, kind, email, reason, cells) FROM STDIN"
+
+
+def create_stage(conn: Connection) -> None:
+    conn.execute(CREATE_STAGE)
+
+
+def stage(cur: Cursor, rows: bytes) -> None:
+    """Load a chunk's valid rows (COPY text: line, then STAGE_COLUMNS) into import_stage."""
+    with cur.copy(COPY_STAGE) as copy:
+        copy.write(rows)
+
+
+def save_rejects(cur: Cursor, job_id: int, rejects: Iterable[tuple[Any, ...]]) -> None:
+    """The rows not imported: (line, kind, email, reason, cells as JSON) each."""
+    with cur.copy(COPY_REJECTS) as copy:
+        for reject in rejects:
+            copy.write_row((job_id, *reject))
+
+
+# ---- the staged rows into contacts -------------------------------------------------------------
 
 # What a staged column becomes in contacts (NULL = the column was not mapped; '' = an empty cell).
 _VALUE = {
@@ -99,12 +136,35 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
     ).format(sets=sets, old=old, new=sql.SQL(", ").join(new))
 
 
-def count_written(statement: sql.Composable) -> sql.Composed:
-    """(inserted, updated) from a statement returning one boolean per row: inserted or not."""
+ContactsStatement = sql.Composed  # a write_contacts_statement
+
+
+def write_contacts_statement(mapped: Collection[str], *, update: bool) -> ContactsStatement:
+    """insert_contacts, counted: one row of (inserted, updated). Built once per run."""
     return sql.SQL(
         "WITH w(inserted) AS ({}) SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
-    ).format(statement)
+    ).format(insert_contacts(mapped, update=update))
 
+
+def write_contacts(cur: Cursor, statement: ContactsStatement) -> tuple[int, int]:
+    """Run a write_contacts_statement on the staged rows: (inserted, updated)."""
+    inserted, updated = _aggregate(cur.execute(statement))
+    return inserted, updated
+
+
+def _count(cur: Cursor, statement: str, params: dict[str, Any] | None = None) -> int:
+    return int(_aggregate(cur.execute(statement, params))[0])
+
+
+def _aggregate(cur: Cursor) -> tuple[Any, ...]:
+    """The one row of an aggregate (count(*) answers even when nothing matched)."""
+    row = cur.fetchone()
+    if row is None:
+        raise RuntimeError("an aggregate returned no row")
+    return row
+
+
+# ---- the staged rows, for the other modes ------------------------------------------------------
 
 # Static list: every staged address joins the list (new contacts were inserted just before), with
 # a consent record saying it came from an import. Returns how many were not on the list before.
@@ -122,6 +182,11 @@ WITH added AS (
 SELECT count(*) FROM added
 """
 
+
+def add_to_list(cur: Cursor, list_id: int | None, source: str) -> int:
+    return _count(cur, ADD_TO_LIST, {"list_id": list_id, "source": source})
+
+
 # Bounced and complained contacts stay as they are: that status says more than "unsubscribed".
 UNSUBSCRIBE = """
 WITH changed AS (
@@ -133,7 +198,12 @@ WITH changed AS (
 SELECT count(*) FROM changed
 """
 
-# An address suppressed already keeps its first entry (see queries/suppression.py).
+
+def unsubscribe(cur: Cursor) -> int:
+    return _count(cur, UNSUBSCRIBE)
+
+
+# An address suppressed already keeps its first entry (see suppression/queries.py).
 SUPPRESS = f"""
 WITH added AS (
   INSERT INTO suppressions (email_hash, email, reason, note, source, created_by)
@@ -145,73 +215,6 @@ WITH added AS (
 SELECT count(*) FROM added
 """
 
-# The loader's own session: each chunk's commit need not wait for the WAL flush (a crash loses at
-# most the last chunks, job checkpoint included, and the rerun loads them again), and GIN index
-# maintenance (tags, search, custom fields) merges its pending entries in bigger batches.
-SESSION_SETTINGS = ("SET synchronous_commit = off", "SET work_mem = '64MB'")
 
-LOCK_JOB = "SELECT pg_try_advisory_lock(%(key)s, %(job_id)s)"
-LOCK_KEY = 0x1A0B  # advisory lock namespace of import jobs: (LOCK_KEY, job id)
-
-LOAD_JOB = """
-SELECT id, status, mode, filename, stored_name, file_format, encoding, delimiter, headers, mapping,
-       list_id, suppress_reason, total, created_by
-FROM import_jobs WHERE id = %(job_id)s
-"""
-JOB_COLUMNS = (
-    "id",
-    "status",
-    "mode",
-    "filename",
-    "stored_name",
-    "file_format",
-    "encoding",
-    "delimiter",
-    "headers",
-    "mapping",
-    "list_id",
-    "suppress_reason",
-    "total",
-    "created_by",
-)
-
-# The chunk size is fixed at the first start, so a rerun cuts the file at the same rows.
-START_JOB = """
-UPDATE import_jobs SET status = 'running', started_at = coalesce(started_at, now()), error = '',
-  chunk_rows = CASE WHEN chunk_rows > 0 THEN chunk_rows ELSE %(chunk_rows)s END, updated_at = now()
-WHERE id = %(job_id)s AND status IN ('queued', 'running')
-RETURNING chunk_rows, loaded_chunks
-"""
-
-# One chunk's outcome, in the chunk's own transaction. Loaders commit chunks in any order; a chunk
-# already recorded (by another runner) makes this match nothing, and the loader rolls back.
-ADVANCE_JOB = """
-UPDATE import_jobs SET loaded_chunks = array_append(loaded_chunks, %(chunk)s), processed = processed + %(records)s,
-  inserted = inserted + %(inserted)s, updated = updated + %(updated)s, skipped = skipped + %(skipped)s,
-  duplicates = duplicates + %(duplicates)s, rejected = rejected + %(rejected)s,
-  total = greatest(%(total)s, processed + %(records)s), updated_at = now()
-WHERE id = %(job_id)s AND status = 'running' AND NOT %(chunk)s = ANY(loaded_chunks)
-RETURNING id
-"""
-
-FINISH_JOB = """
-UPDATE import_jobs SET status = 'done', total = processed, finished_at = now(), updated_at = now()
-WHERE id = %(job_id)s AND status = 'running' AND processed = %(records)s
-RETURNING id
-"""
-
-FAIL_JOB = """
-UPDATE import_jobs SET status = 'failed', error = %(error)s, finished_at = now(), updated_at = now()
-WHERE id = %(job_id)s AND status IN ('queued', 'running')
-"""
-
-NOTE_ERROR = "UPDATE import_jobs SET error = %(error)s, updated_at = now() WHERE id = %(job_id)s"
-
-GIVE_UP = """
-UPDATE import_jobs SET status = 'failed', finished_at = now(), updated_at = now(),
-  error = 'Stopped after ' || %(attempts)s::text || ' attempts. '
-          || replace(error, 'Interrupted, will retry: ', 'Last error: ')
-WHERE id = %(job_id)s AND status IN ('queued', 'running')
-"""
-
-STATIC_LIST = "SELECT 1 FROM email_lists WHERE id = %(list_id)s AND list_type = 'static'"
+def suppress(cur: Cursor, reason: str, source: str, created_by: str) -> int:
+    return _count(cur, SUPPRESS, {"reason": reason, "source": source, "created_by": created_by})

@@ -14,19 +14,19 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import psycopg
-
-from webapp.imports.queries import load as q
+from webapp.imports.queries import load as queries
+from webapp.imports.queries.runs import Connection
 from webapp.imports.service.files import CSV, Record, RecordReader
 from webapp.imports.service.rows import RowConverter, RowRejected
 
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+REJECT_EMAIL_MAX = 320  # of a rejected row's address cell, kept for the report (no address is longer)
 
 
 @dataclass
 class Chunk:
     number: int
-    payload: bytes = b""  # the staged rows in COPY text format: line, then import_rows.STAGE_COLUMNS
+    payload: bytes = b""  # the staged rows in COPY text format: line, then rows.STAGE_COLUMNS
     staged: int = 0
     rejects: list[tuple[Any, ...]] = field(default_factory=list)  # (line, kind, email, reason, cells json)
     records: int = 0  # rows of the file in this chunk, whatever became of them
@@ -60,7 +60,7 @@ class Chunker:
 
     def __init__(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         reader: RecordReader,
         converter: RowConverter,
         chunk_rows: int,
@@ -70,8 +70,7 @@ class Chunker:
         self.conn, self.reader, self.converter = conn, reader, converter
         self.chunk_rows, self.loaded, self.estimated_total = max(1, chunk_rows), set(loaded), estimated_total
         self.records = 0  # rows of the file read so far (all of them once iteration has ended)
-        conn.execute(q.CREATE_KEYS)
-        conn.execute(q.CREATE_SEEN)
+        queries.create_repeat_check(conn)
         conn.commit()
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -102,7 +101,7 @@ class Chunker:
                     raise RowRejected(record.error)
                 row = convert(record.cells)
             except RowRejected as exc:
-                email = record.cells[email_index].strip()[:320] if email_index < len(record.cells) else ""
+                email = record.cells[email_index].strip()[:REJECT_EMAIL_MAX] if email_index < len(record.cells) else ""
                 chunk.rejects.append(_reject(record, "rejected", email, str(exc)))
                 continue
             first = first_line.setdefault(row[0].lower(), record.line)
@@ -119,8 +118,8 @@ class Chunker:
             kept = []
             for row in rows:
                 if row[0] in repeats:
-                    first = repeats[row[0]]
-                    reason = f"Same address as line {first}." if first else "Same address as an earlier row."
+                    earlier = repeats[row[0]]
+                    reason = f"Same address as line {earlier}." if earlier else "Same address as an earlier row."
                     chunk.rejects.append(_reject(by_line[row[0]], "duplicate", row[1], reason))
                 else:
                     kept.append(row)
@@ -133,10 +132,7 @@ class Chunker:
         """Remember these rows' addresses; {line: first line} for those an earlier chunk had."""
         if not rows:
             return {}
-        with self.conn.cursor() as cur:
-            with cur.copy(q.COPY_KEYS) as copy:
-                copy.write(copy_text([(row[0], row[1]) for row in rows]))
-            repeats = dict(cur.execute(q.KEEP_FIRST).fetchall())
+        repeats = queries.keep_first(self.conn, copy_text([(row[0], row[1]) for row in rows]))
         self.conn.commit()  # empties import_keys (ON COMMIT DELETE ROWS); import_seen stays
         return repeats
 

@@ -1,9 +1,12 @@
-"""CSV export of contacts: everyone, the contacts page's filters, or the members of a list of any
-type (static, dynamic or segmented, through segments.list_condition).
+"""CSV files out: contacts (everyone, the contacts page's filters, or the members of a list of any
+type, through lists' list_condition), and an import's rows that were not imported.
 
-The file opens with the standard columns and one column per custom field, so it can be imported
-again as it is. Text that a spreadsheet would run as a formula (starting with =, +, -, @) gets a
-leading apostrophe, which the importer takes off again.
+A contacts file opens with the standard columns and one column per custom field, so it can be
+imported again as it is. Text that a spreadsheet would run as a formula (starting with =, +, -, @)
+gets a leading apostrophe, which the importer takes off again.
+
+Both stream in keyset batches, each read in a session of its own, so memory stays flat however
+many rows there are and no transaction is held while the client reads.
 """
 
 from __future__ import annotations
@@ -11,12 +14,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, true
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
@@ -24,27 +27,39 @@ from webapp.contacts.schemas import ContactFilter
 from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
 from webapp.core.validation import is_valid_id
+from webapp.imports.models import ImportJob
 from webapp.imports.queries import export as queries
-from webapp.lists.models import EmailList
+from webapp.imports.queries import jobs as job_queries
+from webapp.lists.service import lists
 from webapp.lists.service.audience import list_condition
 
-BATCH = 5000
+BATCH = 5000  # rows read per query
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SLUG_MAX = 60  # of a list's name in the file name
+STEM_MAX = 80  # of the uploaded file's name in the rejected rows' file name
+QUOTED_MAX = 40  # of a list id from a URL, in the message that it does not exist
+UTF8_BOM = b"\xef\xbb\xbf"  # so that Excel reads the rejected rows' file as UTF-8
+
+
+def csv_line(cells: Sequence[Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue().encode()
 
 
 @dataclass
 class Export:
-    condition: ColumnElement[bool]
+    conditions: list[ColumnElement[bool]]  # which contacts: all of these hold
     custom_keys: list[str]
     filename: str
 
     async def stream(self) -> AsyncIterator[bytes]:
-        """The CSV, a batch of rows at a time, each batch read in a session of its own."""
-        yield _csv_line([*queries.COLUMNS, *self.custom_keys]).encode()
+        """The CSV, a batch of rows at a time."""
+        yield csv_line([*queries.COLUMNS, *self.custom_keys])
         after = 0
         while True:
             async with get_sessionmaker()() as session:
-                rows = await queries.batch(session, self.condition, after, BATCH)
+                rows = await queries.batch(session, self.conditions, after, BATCH)
             if not rows:
                 return
             out = io.StringIO()
@@ -66,11 +81,12 @@ class Export:
             values["last_updated"].isoformat(timespec="seconds"),
         ]
         custom = row[-1] or {}
-        cells += [_guard(_text(custom.get(key))) for key in self.custom_keys]
+        cells += [_guard(_shown(custom.get(key))) for key in self.custom_keys]
         return cells
 
 
-def _text(value: Any) -> str:
+def _shown(value: Any) -> str:
+    """A custom field's value as the file shows it (and the importer reads it back)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -82,31 +98,54 @@ def _guard(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def _csv_line(cells: list[str]) -> str:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow(cells)
-    return out.getvalue()
-
-
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "list"
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:SLUG_MAX] or "list"
 
 
 async def prepare(
-    session: AsyncSession, filters: ContactFilter | None = None, list_id: int | None = None, now: datetime | None = None
+    session: AsyncSession,
+    filters: ContactFilter | None = None,
+    list_id: int | str | None = None,
+    now: datetime | None = None,
 ) -> Export:
-    """Everything about an export that can fail (an unknown list) before the first byte is sent."""
+    """Everything about an export that can fail (an unknown list) before the first byte is sent.
+    `list_id` may be the text of a URL's parameter: anything no list can have is a list that does
+    not exist."""
     now = now or datetime.now(UTC)
     day = now.strftime("%Y%m%d")
-    parts: list[ColumnElement[bool]] = []
+    conditions: list[ColumnElement[bool]] = []
     filename = f"contacts-{day}.csv"
     if list_id is not None:
-        email_list = await session.get(EmailList, list_id) if is_valid_id(list_id) else None
-        if email_list is None:
-            raise NotFound(f"List {list_id} does not exist.")
-        parts.append(list_condition(email_list, now))
+        email_list = await lists.get_list(session, _list_number(list_id))
+        conditions.append(list_condition(email_list, now))
         filename = f"{_slug(email_list.name)}-{day}.csv"
     if filters is not None and (where := contacts.matching(filters)) is not None:
-        parts.append(where)  # the contacts page's search and filters, as it applies them
-    condition = and_(true(), *parts)
-    return Export(condition, await queries.custom_keys(session, condition), filename)
+        conditions.append(where)  # the contacts page's search and filters, as it applies them
+    return Export(conditions, await queries.custom_keys(session, conditions), filename)
+
+
+def _list_number(list_id: int | str) -> int:
+    if isinstance(list_id, int):
+        return list_id
+    text = list_id.strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    if not is_valid_id(number):
+        raise NotFound(f"List {list_id[:QUOTED_MAX]} does not exist.")  # as lists.get_list says it
+    return number
+
+
+def rejects_filename(job: ImportJob) -> str:
+    return f"{job.filename.rsplit('.', 1)[0][:STEM_MAX] or 'import'}-rejected.csv"
+
+
+async def rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
+    """line, kind, reason, then the row's own columns under the file's headers: fix and import again."""
+    yield UTF8_BOM + csv_line(["line", "problem", "reason", *job.headers])
+    after = 0
+    while True:
+        async with get_sessionmaker()() as session:
+            rows, _ = await job_queries.rejects_page(session, job.id, after, BATCH)
+        if not rows:
+            return
+        after = rows[-1].line
+        yield b"".join(csv_line([r.line, r.kind, r.reason, *r.cells]) for r in rows)

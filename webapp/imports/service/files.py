@@ -20,7 +20,7 @@ import codecs
 import csv
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -35,7 +35,12 @@ ENCODING_NAMES = {
     "cp1252": "Windows-1252 (Latin-1)",
     "latin-1": "ISO-8859-1 (Latin-1)",
 }
-SAMPLE_BYTES = 64 * 1024
+SAMPLE_BYTES = 64 * 1024  # read to detect the delimiter
+READ_BYTES = 1 << 20  # read at a time while checking the encoding; and to estimate the rows
+DELIMITER_ROWS = 50  # rows of the sample that vote for a delimiter
+CONSISTENT = 0.8  # share of those rows that must have the header's width
+BINARY_CHECK = 1000  # characters at the start of a text file that must hold no NUL
+EXACT_FLOAT = 1e15  # below this, a whole float is shown as an integer (no rounding yet)
 PREVIEW_ROWS = 10
 MAX_COLUMNS = 200
 ZIP_MAGIC = b"PK\x03\x04"
@@ -85,7 +90,7 @@ def detect_encoding(path: Path) -> str:
             f.seek(0)
             decoder = codecs.getincrementaldecoder(encoding)()
             try:
-                while chunk := f.read(1 << 20):
+                while chunk := f.read(READ_BYTES):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
                 return encoding
@@ -108,12 +113,12 @@ def detect_delimiter(sample: str) -> str:
         lines = lines[:-1]  # probably cut in the middle
     best, best_score = ",", (0, 0.0)
     for delimiter in DELIMITERS:
-        rows = [row for row in _safe_rows(lines, delimiter) if any(cell.strip() for cell in row)][:50]
+        rows = [row for row in _safe_rows(lines, delimiter) if any(cell.strip() for cell in row)][:DELIMITER_ROWS]
         if not rows or len(rows[0]) < 2:
             continue
         width = len(rows[0])
         consistent = sum(1 for row in rows if len(row) == width) / len(rows)
-        score = (1 if consistent >= 0.8 else 0, consistent * width)
+        score = (1 if consistent >= CONSISTENT else 0, consistent * width)
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -147,7 +152,7 @@ def detect_format(path: Path, filename: str) -> FileFormat:
     encoding = detect_encoding(path)
     with open(path, encoding=encoding, newline="") as f:
         sample = f.read(SAMPLE_BYTES)
-    if "\x00" in sample[:1000] and encoding != "utf-16":
+    if "\x00" in sample[:BINARY_CHECK] and encoding != "utf-16":
         raise UnreadableFile("This looks like a binary file, not a CSV file.")
     first = sample.splitlines(keepends=True)[0] if sample else ""
     if (hint := _sep_hint(first)) is not None:
@@ -174,7 +179,7 @@ class RecordReader:
             return self.size
         return min(self._raw.tell(), self.size)
 
-    def __iter__(self) -> Iterator[Record]:
+    def __iter__(self) -> Generator[Record]:
         if self.fmt.kind == XLSX:
             yield from self._xlsx()
         else:
@@ -240,7 +245,7 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < EXACT_FLOAT else repr(value)
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
@@ -288,6 +293,6 @@ def _estimate_rows(reader: RecordReader, summary: FileSummary) -> int:
     if reader.fmt.kind == XLSX:
         return max(reader.declared_rows - 1, len(summary.preview))
     with open(reader.path, "rb") as f:
-        sample = f.read(1 << 20)
+        sample = f.read(READ_BYTES)
     breaks = sample.count(b"\n") or sample.count(b"\r")
     return max(len(summary.preview), round(breaks * reader.size / max(len(sample), 1)) - 1)

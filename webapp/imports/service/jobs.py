@@ -1,9 +1,9 @@
 """Contact imports as staff and the API see them: upload a file (a draft job with a guessed column
-mapping), check and start it with a mapping and a mode, read its progress and report.
+mapping), check and start it with a mapping and a mode (ImportStart), read its progress and report.
 
-The upload is stored under MAILROOM_UPLOAD_DIR and read by a worker (webapp/services/import_loader.py);
-the caller enqueues the job after `start` has committed it. Drafts nobody starts are deleted (file
-included) a day later; a finished job's file is deleted by the worker.
+The upload is stored under MAILROOM_UPLOAD_DIR and read by a worker (loader.py); the caller
+enqueues the job after `start` has committed it. Drafts nobody starts are deleted (file included)
+a day later; a finished job's file is deleted by the worker.
 """
 
 from __future__ import annotations
@@ -20,23 +20,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
-from webapp.imports.models import ImportJob, ImportMode, ImportStatus
+from webapp.imports.models import ImportJob, ImportMode, ImportReject, ImportStatus
 from webapp.imports.queries import jobs as queries
+from webapp.imports.schemas import CHOOSE_LIST, CUSTOM, FIELDS, NO_SUCH_COLUMN, ImportStart
 from webapp.imports.service.files import FileSummary, UnreadableFile, summarise
-from webapp.imports.service.rows import CUSTOM, FIELDS, check_mapping, guess_mapping
+from webapp.imports.service.rows import guess_mapping
 from webapp.lists.models import EmailList, ListType
-from webapp.suppression.service.suppression import REASONS
+from webapp.lists.service import lists
+from webapp.suppression.models import SuppressionReason
 
-MODES = {
-    ImportMode.ADD.value: "Add new contacts only (existing ones are left as they are)",
-    ImportMode.UPSERT.value: "Add new contacts and update existing ones",
-    ImportMode.LIST.value: "Add to a list (new contacts are created)",
-    ImportMode.UNSUBSCRIBE.value: "Unsubscribe the listed addresses",
-    ImportMode.SUPPRESS.value: "Put the listed addresses on the suppression list",
-}
 EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")  # .xls: to say it needs saving as .xlsx
 FILENAME_MAX = 255
+CREATED_BY_MAX = 320  # ImportJob.created_by
+DRAFT_HOURS = 24  # a draft nobody started is deleted after this
+COPY_BUFFER = 1 << 20  # bytes copied at a time while storing an upload
+QUOTED_MAX = 100  # how much of a header or target the API sent an error message quotes
+HEADERS_SHOWN = 50  # of the file's headers, listed when the API names one the file lacks
+RECENT_JOBS = 20
 
 
 def upload_dir() -> Path:
@@ -67,14 +69,14 @@ async def create_draft(
     filename = _clean_filename(filename)
     if not filename.lower().endswith(EXTENSIONS):
         raise ValidationFailed({field: "Choose a .csv or .xlsx file."})
-    for stale in await queries.stale_drafts(session):
+    for stale in await queries.delete_stale_drafts(session, DRAFT_HOURS):
         (upload_dir() / stale).unlink(missing_ok=True)
     stored = f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
     path = upload_dir() / stored
 
     def save_and_read() -> tuple[int, FileSummary]:
         with open(path, "wb") as target:
-            shutil.copyfileobj(source, target, 1 << 20)
+            shutil.copyfileobj(source, target, COPY_BUFFER)
         return path.stat().st_size, summarise(path, filename)
 
     try:
@@ -96,9 +98,9 @@ async def create_draft(
         headers=summary.headers,
         mapping=guess_mapping(summary.headers, await queries.custom_keys(session)),
         total=summary.estimated_rows,
-        created_by=created_by[:320],
+        created_by=created_by[:CREATED_BY_MAX],
     )
-    preset = await session.get(EmailList, list_id) if list_id is not None and is_valid_id(list_id) else None
+    preset = await _list_or_none(session, list_id) if list_id is not None else None
     if preset is not None and preset.list_type == ListType.STATIC.value:
         job.mode, job.list_id = ImportMode.LIST.value, preset.id
     session.add(job)
@@ -107,74 +109,78 @@ async def create_draft(
 
 
 async def get_job(session: AsyncSession, job_id: int) -> ImportJob:
-    job = await session.get(ImportJob, job_id) if is_valid_id(job_id) else None
+    job = await find_job(session, job_id)
     if job is None:
         raise NotFound(f"Import {job_id} does not exist.")
     return job
 
 
-async def preview(job: ImportJob, rows: int = 10) -> FileSummary:
+async def find_job(session: AsyncSession, job_id: int) -> ImportJob | None:
+    return await session.get(ImportJob, job_id) if is_valid_id(job_id) else None
+
+
+async def recent_jobs(session: AsyncSession) -> Sequence[ImportJob]:
+    return await queries.recent_jobs(session, RECENT_JOBS)
+
+
+async def preview(job: ImportJob) -> FileSummary:
     """The stored file's first rows, for the mapping step."""
     try:
-        return await anyio.to_thread.run_sync(summarise, file_path(job), job.filename, rows)
+        return await anyio.to_thread.run_sync(summarise, file_path(job), job.filename)
     except (UnreadableFile, OSError):
         raise Conflict("The uploaded file is no longer there; upload it again.") from None
 
 
-async def start(
-    session: AsyncSession,
-    job: ImportJob,
-    mapping: Sequence[str],
-    mode: Any,
-    list_id: Any = None,
-    reason: Any = None,
-    *,
-    field_of: Any = None,
-) -> ImportJob:
-    """Check the mapping and mode and queue the job (committed). Problems come back all at once as
-    ValidationFailed keyed by field: "mode", "list_id", "reason", and for the mapping field_of(key)
-    of the column's index, "email" (no column is the address) or "custom" (by default "map_<i>",
-    "email", "custom"; the API puts them all under "mapping")."""
-    field_of = field_of or (lambda key: f"map_{key}" if isinstance(key, int) else key)
+async def menu_custom_keys(session: AsyncSession, job: ImportJob) -> list[str]:
+    """The custom fields the mapping menu offers: names in use, and those the job's mapping names."""
+    keys = set(await queries.custom_keys(session))
+    keys.update(target[len(CUSTOM) :] for target in job.mapping if target.startswith(CUSTOM))
+    return sorted(keys)
+
+
+async def start(session: AsyncSession, job: ImportJob, data: Mapping[str, Any]) -> ImportJob:
+    """Check the mapping and mode (ImportStart) and queue the job (committed). ValidationFailed
+    names every problem, a column's as `mapping.<index>`."""
     if job.status != ImportStatus.DRAFT.value:
         raise Conflict("This import has been started already.")
-    errors: dict[str, str] = {}
-    if mode not in MODES:
-        errors["mode"] = "Choose what to do with the rows."
-        mode = ImportMode.ADD.value
-    targets = [str(target or "").strip() for target in mapping]
-    targets += [""] * (len(job.headers) - len(targets))
-    for key, message in check_mapping(targets, job.headers, mode).items():
-        name = field_of(key)
-        where = f"Column '{job.headers[key]}': " if isinstance(key, int) and name == "mapping" else ""
-        errors[name] = " ".join(filter(None, [errors.get(name), where + message]))
-    chosen_list = await _list_for(session, mode, list_id, errors)
-    if mode == ImportMode.SUPPRESS.value and (reason or "manual") not in REASONS:
-        errors["reason"] = "Choose a reason: " + ", ".join(REASONS) + "."
+    values = load(ImportStart, data)
+    mode = values.get("mode", ImportMode.ADD.value)
+    targets = values["mapping"] + [""] * (len(job.headers) - len(values["mapping"]))
+    errors = {f"mapping.{index}": NO_SUCH_COLUMN for index in range(len(job.headers), len(targets))}
+    chosen_list = await _list_for(session, mode, values.get("list_id"), errors)
     if errors:
         raise ValidationFailed(errors)
     job.mapping, job.mode, job.status = targets, mode, ImportStatus.QUEUED.value
     job.list_id = chosen_list.id if chosen_list else None
-    job.suppress_reason = (reason or "manual") if mode == ImportMode.SUPPRESS.value else ""
+    suppressing = mode == ImportMode.SUPPRESS.value
+    job.suppress_reason = values.get("reason", SuppressionReason.MANUAL.value) if suppressing else ""
     await session.commit()
     return job
 
 
-async def _list_for(session: AsyncSession, mode: str, raw: Any, errors: dict[str, str]) -> EmailList | None:
+async def _list_for(session: AsyncSession, mode: str, list_id: int | None, errors: dict[str, str]) -> EmailList | None:
     if mode != ImportMode.LIST.value:
         return None
-    try:
-        list_id = int(str(raw or "").strip())
-    except ValueError:
-        list_id = 0
-    email_list = await session.get(EmailList, list_id) if is_valid_id(list_id) else None
+    email_list = await _list_or_none(session, list_id) if list_id is not None else None
     if email_list is None or not email_list.is_active:
-        errors["list_id"] = "Choose the list to add the contacts to."
+        errors["list_id"] = CHOOSE_LIST
     elif email_list.list_type != ListType.STATIC.value:
         errors["list_id"] = (
             f"'{email_list.name}' is a {email_list.list_type} list: contacts are added to static lists only."
         )
     return email_list if "list_id" not in errors else None
+
+
+async def _list_or_none(session: AsyncSession, list_id: int) -> EmailList | None:
+    try:
+        return await lists.get_list(session, list_id)
+    except NotFound:
+        return None
+
+
+async def job_list(session: AsyncSession, job: ImportJob) -> EmailList | None:
+    """The list a job adds its contacts to, while it exists."""
+    return await _list_or_none(session, job.list_id) if job.list_id is not None else None
 
 
 async def discard(session: AsyncSession, job: ImportJob) -> None:
@@ -193,17 +199,14 @@ def mapping_by_header(job: ImportJob, raw: Any) -> list[str]:
     targets = [""] * len(job.headers)
     for header, target in raw.items():
         if header not in job.headers:
+            columns = ", ".join(job.headers[:HEADERS_SHOWN])
             raise ValidationFailed(
-                {
-                    "mapping": f"The file has no column '{str(header)[:100]}'; its columns are: "
-                    + ", ".join(job.headers[:50])
-                    + "."
-                }
+                {"mapping": f"The file has no column '{str(header)[:QUOTED_MAX]}'; its columns are: {columns}."}
             )
         if not isinstance(target, str) or not (target in FIELDS or target == "ignore" or target.startswith(CUSTOM)):
             raise ValidationFailed(
                 {
-                    "mapping": f"'{str(target)[:100]}' (for column '{header}') is not a field: use one of "
+                    "mapping": f"'{str(target)[:QUOTED_MAX]}' (for column '{header}') is not a field: use one of "
                     + ", ".join(FIELDS)
                     + ", custom:<name> or ignore."
                 }
@@ -216,3 +219,15 @@ def progress_percent(job: ImportJob) -> float:
     if job.status == ImportStatus.DONE.value:
         return 100.0
     return round(min(100.0, 100.0 * job.processed / job.total), 1) if job.total else 0.0
+
+
+async def rejects_page(
+    session: AsyncSession, job: ImportJob, after_line: int, limit: int
+) -> tuple[list[ImportReject], int | None]:
+    """A page of the rows not imported, after `after_line`, and the line the next page starts after."""
+    return await queries.rejects_page(session, job.id, after_line, limit)
+
+
+async def claim_stalled(session: AsyncSession) -> list[int]:
+    """Jobs whose runner died, to start again (each handed out once per MAILROOM_IMPORT_STALL_SECONDS)."""
+    return await queries.claim_stalled(session, get_settings().imports.stall_seconds)

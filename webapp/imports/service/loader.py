@@ -1,6 +1,6 @@
 """Running an import job: what the worker's actor calls (and bench/import.py, directly).
 
-The calling thread reads the file into chunks (import_chunks.py: parse, validate, take out repeated
+The calling thread reads the file into chunks (chunks.py: parse, validate, take out repeated
 addresses, COPY text) while MAILROOM_IMPORT_LOADERS loader threads, each with its own connection,
 load chunks side by side. Each chunk is one transaction: COPY into a temporary staging table, one
 set-based statement for the mode, the chunk's rejected and repeated rows, and the job's counters
@@ -18,20 +18,30 @@ from __future__ import annotations
 import queue
 import threading
 from pathlib import Path
-from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
 
 from webapp.core.config import get_settings
 from webapp.imports.models import ImportMode
-from webapp.imports.queries import load as q
+from webapp.imports.queries import load as queries
+from webapp.imports.queries import runs
+from webapp.imports.queries.load import ContactsStatement
+from webapp.imports.queries.runs import ChunkCounts, Connection, Cursor, JobToRun
 from webapp.imports.service import progress as import_progress
 from webapp.imports.service.chunks import Chunk, Chunker
 from webapp.imports.service.files import FileFormat, RecordReader, UnreadableFile
 from webapp.imports.service.rows import RowConverter
+from webapp.suppression.models import SuppressionReason
 
-_DONE = object()
+MAX_ERROR_LENGTH = 2000  # of the error kept on the job, for its page
+SOURCE_MAX_LENGTH = 200  # of the source recorded with a subscription or suppression ("import: <file>")
+HAND_OVER_WAIT = 0.5  # seconds between checks, while a queue is full or empty, that the other side is alive
+WRITES_CONTACTS = (ImportMode.ADD, ImportMode.UPSERT, ImportMode.LIST)
+
+
+class _Done:
+    """Put on the chunk queue once per loader after the last chunk."""
 
 
 def libpq_url(url: str) -> str:
@@ -39,10 +49,9 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def connect() -> psycopg.Connection:
+def connect() -> Connection:
     conn = psycopg.connect(libpq_url(get_settings().database.url))
-    for statement in q.SESSION_SETTINGS:
-        conn.execute(statement)
+    runs.tune_session(conn)
     conn.commit()
     return conn
 
@@ -52,26 +61,23 @@ def run_import(job_id: int) -> str:
     runner holds the job, or "" when there is nothing to do."""
     settings = get_settings().imports
     with connect() as conn:
-        if not conn.execute(q.LOCK_JOB, {"key": q.LOCK_KEY, "job_id": job_id}).fetchone()[0]:
+        if not runs.try_lock(conn, job_id):
             conn.rollback()
             return "busy"
-        row = conn.execute(q.LOAD_JOB, {"job_id": job_id}).fetchone()
-        started = row and conn.execute(q.START_JOB, {"job_id": job_id, "chunk_rows": settings.chunk_rows}).fetchone()
-        if not started:
+        job = runs.start(conn, job_id, settings.chunk_rows)
+        if job is None:
             conn.rollback()
             return ""
         conn.commit()
-        job = dict(zip(q.JOB_COLUMNS, row, strict=True))
-        job["chunk_rows"], job["loaded_chunks"] = started
         import_progress.publish(job_id)
-        run = _Run(conn, job, settings.upload_dir / job["stored_name"], max(1, settings.loaders))
+        run = _Run(conn, job, settings.upload_dir / job.stored_name, max(1, settings.loaders))
         try:
             return run.go()
         except UnreadableFile as exc:
             return run.fail(str(exc))
         except Exception as exc:
             conn.rollback()
-            conn.execute(q.NOTE_ERROR, {"job_id": job_id, "error": f"Interrupted, will retry: {exc}"[:2000]})
+            runs.note_error(conn, job_id, f"{runs.RETRYING}{exc}"[:MAX_ERROR_LENGTH])
             conn.commit()
             raise
 
@@ -79,37 +85,34 @@ def run_import(job_id: int) -> str:
 def give_up(job_id: int, attempts: int) -> None:
     """Mark a job failed after its last retry, keeping the last error for the report."""
     with connect() as conn:
-        conn.execute(q.GIVE_UP, {"job_id": job_id, "attempts": attempts})
+        runs.give_up(conn, job_id, attempts)
     import_progress.publish(job_id)
 
 
 class _Run:
-    def __init__(self, conn: psycopg.Connection, job: dict[str, Any], path: Path, loaders: int) -> None:
+    def __init__(self, conn: Connection, job: JobToRun, path: Path, loaders: int) -> None:
         self.conn, self.job, self.path, self.loaders = conn, job, path, loaders
-        self.chunks: queue.Queue[Any] = queue.Queue(1)
+        self.chunks: queue.Queue[Chunk | _Done] = queue.Queue(1)
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
 
     def fail(self, error: str) -> str:
         self.conn.rollback()
-        self.conn.execute(q.FAIL_JOB, {"job_id": self.job["id"], "error": error[:2000]})
+        runs.fail(self.conn, self.job.id, error[:MAX_ERROR_LENGTH])
         self.conn.commit()
-        import_progress.publish(self.job["id"])
+        import_progress.publish(self.job.id)
         return "failed"
 
     def go(self) -> str:
         job = self.job
         if not self.path.exists():
             return self.fail("The uploaded file is no longer there (is the upload directory shared with the workers?).")
-        if (
-            job["mode"] == ImportMode.LIST
-            and not self.conn.execute(q.STATIC_LIST, {"list_id": job["list_id"]}).fetchone()
-        ):
+        if job.mode == ImportMode.LIST and not runs.is_static_list(self.conn, job.list_id):
             return self.fail("The list to add the contacts to was deleted, or is not a static list.")
-        converter = RowConverter(job["mapping"], job["mode"], len(job["headers"]))
-        reader = RecordReader(self.path, FileFormat(job["file_format"], job["encoding"], job["delimiter"]))
-        chunker = Chunker(self.conn, reader, converter, job["chunk_rows"], job["loaded_chunks"], job["total"])
-        statement = _contacts_statement(job["mode"], converter.mapped)
+        converter = RowConverter(job.mapping, job.mode, len(job.headers))
+        reader = RecordReader(self.path, FileFormat(job.file_format, job.encoding, job.delimiter))
+        chunker = Chunker(self.conn, reader, converter, job.chunk_rows, job.loaded_chunks, job.total)
+        statement = _contacts_statement(job.mode, converter.mapped)
         threads = [
             threading.Thread(target=self._loader, args=(statement,), name=f"import-loader-{n}", daemon=True)
             for n in range(self.loaders)
@@ -120,7 +123,7 @@ class _Run:
             for chunk in chunker:
                 self._hand_over(chunk)
             for _ in threads:
-                self._hand_over(_DONE)
+                self._hand_over(_Done())
         except BaseException:
             self.stop.set()  # loaders finish the chunk in hand and stop
             raise
@@ -129,93 +132,86 @@ class _Run:
                 thread.join()
         if self.errors:
             raise self.errors[0]
-        if self.conn.execute(q.FINISH_JOB, {"job_id": job["id"], "records": chunker.records}).fetchone() is None:
-            raise RuntimeError(f"import job {job['id']}: the loaded chunks do not add up to the file's rows")
+        if not runs.finish(self.conn, job.id, chunker.records):
+            raise RuntimeError(f"import job {job.id}: the loaded chunks do not add up to the file's rows")
         self.conn.commit()
-        if job["mode"] in (ImportMode.ADD, ImportMode.UPSERT, ImportMode.LIST):
-            self.conn.execute("ANALYZE contacts")  # the contacts page's row estimate, right away
+        if job.mode in WRITES_CONTACTS:
+            runs.analyze_contacts(self.conn)
             self.conn.commit()
         self.path.unlink(missing_ok=True)
-        import_progress.publish(job["id"])
+        import_progress.publish(job.id)
         return "done"
 
-    def _hand_over(self, item: Any) -> None:
+    def _hand_over(self, item: Chunk | _Done) -> None:
         while True:
             if self.errors:
                 raise self.errors[0]
             try:
-                self.chunks.put(item, timeout=0.5)
+                self.chunks.put(item, timeout=HAND_OVER_WAIT)
                 return
             except queue.Full:
                 continue
 
-    def _loader(self, statement: Any) -> None:
+    def _loader(self, statement: ContactsStatement | None) -> None:
         try:
             with connect() as conn:
-                conn.execute(q.CREATE_STAGE)
+                queries.create_stage(conn)
                 conn.commit()
                 while not self.stop.is_set():
                     try:
-                        item = self.chunks.get(timeout=0.5)
+                        item = self.chunks.get(timeout=HAND_OVER_WAIT)
                     except queue.Empty:
                         continue
-                    if item is _DONE:
+                    if isinstance(item, _Done):
                         return
                     self._load(conn, statement, item)
         except BaseException as exc:
             self.errors.append(exc)
             self.stop.set()
 
-    def _load(self, conn: psycopg.Connection, statement: Any, chunk: Chunk) -> None:
+    def _load(self, conn: Connection, statement: ContactsStatement | None, chunk: Chunk) -> None:
         job, cur = self.job, conn.cursor()
         inserted = updated = 0
         if chunk.staged:
-            with cur.copy(q.COPY_STAGE) as copy:
-                copy.write(chunk.payload)
+            queries.stage(cur, chunk.payload)
             inserted, updated = self._apply(cur, statement)
         if chunk.rejects:
-            with cur.copy(q.COPY_REJECTS) as copy:
-                for reject in chunk.rejects:
-                    copy.write_row((job["id"], *reject))
-        advanced = cur.execute(
-            q.ADVANCE_JOB,
-            {
-                "job_id": job["id"],
-                "chunk": chunk.number,
-                "records": chunk.records,
-                "inserted": inserted,
-                "updated": updated,
-                "skipped": chunk.staged - inserted - updated + chunk.duplicates,
-                "duplicates": chunk.duplicates,
-                "rejected": len(chunk.rejects) - chunk.duplicates,
-                "total": chunk.estimated_total,
-            },
-        ).fetchone()
-        if advanced is None:
+            queries.save_rejects(cur, job.id, chunk.rejects)
+        counts = ChunkCounts(
+            records=chunk.records,
+            inserted=inserted,
+            updated=updated,
+            skipped=chunk.staged - inserted - updated + chunk.duplicates,
+            duplicates=chunk.duplicates,
+            rejected=len(chunk.rejects) - chunk.duplicates,
+            estimated_total=chunk.estimated_total,
+        )
+        if not runs.advance(cur, job.id, chunk.number, counts):
             conn.rollback()
-            raise RuntimeError(f"import job {job['id']}: chunk {chunk.number} was loaded by another runner")
+            raise RuntimeError(f"import job {job.id}: chunk {chunk.number} was loaded by another runner")
         conn.commit()
-        import_progress.publish(job["id"])
+        import_progress.publish(job.id)
 
-    def _apply(self, cur: psycopg.Cursor, statement: Any) -> tuple[int, int]:
+    def _apply(self, cur: Cursor, statement: ContactsStatement | None) -> tuple[int, int]:
         """(inserted, updated) for the staged rows of one chunk."""
-        job, mode = self.job, self.job["mode"]
-        source = f"import: {job['filename']}"[:200]
-        if mode == ImportMode.UNSUBSCRIBE:
-            return 0, cur.execute(q.UNSUBSCRIBE).fetchone()[0]
-        if mode == ImportMode.SUPPRESS:
-            params = {"reason": job["suppress_reason"] or "manual", "source": source, "created_by": job["created_by"]}
-            return cur.execute(q.SUPPRESS, params).fetchone()[0], 0
-        inserted, updated = cur.execute(statement).fetchone()
-        if mode == ImportMode.LIST:
-            added = cur.execute(q.ADD_TO_LIST, {"list_id": job["list_id"], "source": source}).fetchone()[0]
+        job = self.job
+        source = f"import: {job.filename}"[:SOURCE_MAX_LENGTH]
+        if job.mode == ImportMode.UNSUBSCRIBE:
+            return 0, queries.unsubscribe(cur)
+        if job.mode == ImportMode.SUPPRESS:
+            reason = job.suppress_reason or SuppressionReason.MANUAL.value
+            return queries.suppress(cur, reason, source, job.created_by), 0
+        if statement is None:
+            raise RuntimeError(f"import job {job.id}: mode {job.mode!r} writes no contacts")
+        inserted, updated = queries.write_contacts(cur, statement)
+        if job.mode == ImportMode.LIST:
+            added = queries.add_to_list(cur, job.list_id, source)
             return inserted, added - inserted
         return inserted, updated
 
 
-def _contacts_statement(mode: str, mapped: set[str]) -> Any:
-    if mode in (ImportMode.ADD, ImportMode.LIST):
-        return q.count_written(q.insert_contacts(mapped, update=False))
-    if mode == ImportMode.UPSERT:
-        return q.count_written(q.insert_contacts(mapped, update=True))
-    return None
+def _contacts_statement(mode: str, mapped: set[str]) -> ContactsStatement | None:
+    """The statement that writes a chunk's contacts, for the modes that write contacts."""
+    if mode not in WRITES_CONTACTS:
+        return None
+    return queries.write_contacts_statement(mapped, update=mode == ImportMode.UPSERT)

@@ -1,4 +1,4 @@
-"""Columns to contact fields: guessing the mapping from the headers, checking a chosen mapping, and
+"""Columns to contact fields: guessing the mapping from the headers (schemas.py checks a chosen one), and
 turning each row into the values loaded into the staging table (or the reason it is rejected).
 
 This runs once per row of files with a million rows, so the common case is kept cheap: addresses
@@ -9,31 +9,25 @@ email-validator in full (tests/unit compare both on a corpus of tricky addresses
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_string  # the C encoder of one str
+from typing import Any
 
 from email_validator import EmailNotValidError
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
 from email_validator.syntax import validate_email_domain_name
 
-from webapp.contacts.schemas import MAX_CUSTOM_FIELDS, MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
-from webapp.core.validation import CUSTOM_FIELD_NAME, TAG_MAX_LENGTH, normalize_email
-from webapp.imports.models import ImportMode
+from webapp.contacts.schemas import MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
+from webapp.core.validation import TAG_MAX_LENGTH, normalize_email
+from webapp.imports.schemas import CUSTOM, FIELDS, IGNORE, ONLY_THE_ADDRESS, REPEATABLE
 
-CUSTOM = "custom:"
-IGNORE = ""
-# Contact fields a column can fill, in the order the mapping menu offers them.
-FIELDS: dict[str, str] = {
-    "email": "Email",
-    **{name: label for name, (label, _) in TEXT_FIELDS.items()},
-    "tags": "Tags",
-    "language": "Language",
-}
-# What the staging table holds per row after the line number (see queries/imports.py).
+# What the staging table holds per row after the line number (see queries/load.py).
 STAGE_COLUMNS = ("email", *TEXT_FIELDS, "tags", "custom_fields", "language")
+TAGS_SLOT, CUSTOM_SLOT, LANGUAGE_SLOT = (STAGE_COLUMNS.index(name) for name in ("tags", "custom_fields", "language"))
+StagedRow = tuple[Any, ...]  # text (or None: the column is not mapped) in STAGE_COLUMNS order
 SYNONYMS: dict[str, set[str]] = {
     "email": {
         "email",
@@ -56,8 +50,10 @@ SYNONYMS: dict[str, set[str]] = {
     "tags": {"tags", "tag", "labels", "label", "etiquetas"},
     "language": {"language", "lang", "locale", "idioma"},
 }
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,4})?$")
+LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?")  # whole value (fullmatch)
 FORMULA_ESCAPE = re.compile(r"^'[=+\-@]")  # our CSV export's guard against spreadsheet formulas
+CUSTOM_NAME_MAX = 64  # as CUSTOM_FIELD_NAME allows
+QUOTED_MAX = 20  # how much of a value too long or malformed a message quotes
 
 
 def _words(header: str) -> str:
@@ -67,9 +63,9 @@ def _words(header: str) -> str:
 
 def suggested_custom_name(header: str) -> str:
     """A valid custom field name made from a header: "Plan (2024)" -> "plan_2024"."""
-    name = _words(header).replace(" ", "_")[:64]
+    name = _words(header).replace(" ", "_")[:CUSTOM_NAME_MAX]
     if not name or not name[0].isalpha():
-        name = ("field_" + name)[:64]
+        name = ("field_" + name)[:CUSTOM_NAME_MAX]
     return name if name not in RESERVED_NAMES else f"{name}_1"
 
 
@@ -89,43 +85,8 @@ def guess_mapping(headers: Sequence[str], custom_keys: Sequence[str] = ()) -> li
     targets: list[str] = []
     for header in headers:
         target = guess_target(header, custom_keys)
-        targets.append(IGNORE if target != "tags" and target in targets else target)
+        targets.append(IGNORE if target != REPEATABLE and target in targets else target)
     return targets
-
-
-def check_mapping(targets: Sequence[str], headers: Sequence[str], mode: str) -> dict[int | str, str]:
-    """Problems with a mapping, keyed by column index (or "email" when no column is the address)."""
-    errors: dict[int | str, str] = {}
-    seen: dict[str, int] = {}
-    customs = 0
-    for index, target in enumerate(targets):
-        if index >= len(headers):
-            errors[index] = "There is no such column."
-            continue
-        if target == IGNORE:
-            continue
-        if target.startswith(CUSTOM):
-            name = target[len(CUSTOM) :]
-            customs += 1
-            if not CUSTOM_FIELD_NAME.match(name):
-                errors[index] = "Name the custom field with letters, digits and underscores, starting with a letter."
-                continue
-            if name in RESERVED_NAMES:
-                errors[index] = f"'{name}' is a standard contact field: choose it from the list instead."
-                continue
-        elif target not in FIELDS:
-            errors[index] = "Choose a contact field, a custom field or ignore."
-            continue
-        if target in seen and target != "tags":
-            errors[index] = f"Column {seen[target] + 1} goes to this field already."
-        seen.setdefault(target, index)
-    if customs > MAX_CUSTOM_FIELDS:
-        errors["custom"] = f"At most {MAX_CUSTOM_FIELDS} columns can go to custom fields."
-    if "email" not in seen:
-        errors["email"] = "Choose the column that holds the email addresses."
-    if mode in (ImportMode.UNSUBSCRIBE.value, ImportMode.SUPPRESS.value):
-        return {key: message for key, message in errors.items() if key == "email"}  # only the address is used
-    return errors
 
 
 # ---- addresses -----------------------------------------------------------------------------
@@ -179,9 +140,6 @@ def _unescape(value: str) -> str:
     return value[1:] if FORMULA_ESCAPE.match(value) else value
 
 
-_json_string = json.encoder.encode_basestring  # type: ignore[attr-defined]  (the C encoder of a str)
-
-
 @dataclass
 class RowConverter:
     """Turns the cells of one row into a staging row (a tuple in STAGE_COLUMNS order). Written for
@@ -192,7 +150,7 @@ class RowConverter:
     width: int  # columns in the header
 
     def __post_init__(self) -> None:
-        only_email = self.mode in (ImportMode.UNSUBSCRIBE.value, ImportMode.SUPPRESS.value)
+        only_email = self.mode in ONLY_THE_ADDRESS
         targets = list(self.targets) + [IGNORE] * max(0, self.width - len(self.targets))
         slot = {name: i for i, name in enumerate(STAGE_COLUMNS)}
         self.email_index = targets.index("email")
@@ -218,11 +176,11 @@ class RowConverter:
             if only_email
             else ({t for t in targets if t in FIELDS} | ({"custom_fields"} if self.custom else set()))
         )
-        self.empty = [None] * len(STAGE_COLUMNS)
+        self.empty: list[str | None] = [None] * len(STAGE_COLUMNS)
         for column in self.mapped:
             self.empty[slot[column]] = "{}" if column == "custom_fields" else ""
 
-    def convert(self, cells: list[str]) -> tuple[str | None, ...]:
+    def convert(self, cells: list[str]) -> StagedRow:
         """The staging row, or RowRejected."""
         width = self.width
         if len(cells) < width:
@@ -252,11 +210,11 @@ class RowConverter:
                     raise RowRejected(f"{label} contains a character that is not allowed (NUL).")
                 out[slot] = value
         if self.tag_indexes:
-            out[7] = self._tags(cells)
+            out[TAGS_SLOT] = self._tags(cells)
         if self.custom:
-            out[8] = self._custom(cells)
+            out[CUSTOM_SLOT] = self._custom(cells)
         if self.language_index >= 0:
-            out[9] = self._language(cells[self.language_index])
+            out[LANGUAGE_SLOT] = self._language(cells[self.language_index])
         return tuple(out)
 
     def _tags(self, cells: list[str]) -> str:
@@ -269,7 +227,7 @@ class RowConverter:
                 if not tag:
                     continue
                 if len(tag) > TAG_MAX_LENGTH:
-                    raise RowRejected(f"Tag '{tag[:20]}…' is longer than {TAG_MAX_LENGTH} characters.")
+                    raise RowRejected(f"Tag '{tag[:QUOTED_MAX]}…' is longer than {TAG_MAX_LENGTH} characters.")
                 tags[tag] = None
         return ",".join(tags)
 
@@ -294,6 +252,6 @@ class RowConverter:
         if not value:
             return ""
         value = value.lower().replace("_", "-")
-        if len(value) > 8 or not LANGUAGE.match(value):
-            raise RowRejected(f"'{value[:20]}' is not a language code such as en or es-mx.")
+        if not LANGUAGE.fullmatch(value):
+            raise RowRejected(f"'{value[:QUOTED_MAX]}' is not a language code such as en or es-mx.")
         return value
