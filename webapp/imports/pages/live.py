@@ -20,9 +20,9 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.pages.live import HEARTBEAT_SECONDS, render
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
+from webapp.core.sse import HEARTBEAT_SECONDS, render
 from webapp.imports.models import ImportJob
 from webapp.imports.pages.jobs import job_context
 from webapp.imports.queries import jobs as import_queries
