@@ -71,8 +71,9 @@ MAX_CHOICES = 500
 
 
 @lru_cache
-def timezones() -> list[str]:
-    return sorted(available_timezones())
+def timezones() -> list[tuple[str, str]]:
+    """Every IANA zone, as the time zone select's options."""
+    return [(zone, zone) for zone in sorted(available_timezones())]
 
 
 def _base_context(c: Campaign | None, step: str) -> dict[str, Any]:
