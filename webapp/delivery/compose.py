@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
 
-
 HEADER_LINE_LENGTH = 76  # encoded words fold at this length (RFC 2047)
 
 

@@ -60,7 +60,7 @@ def target_of(server: SmtpServer) -> SmtpTarget:
 async def _load() -> tuple[tuple[tuple[Any, ...], ...], list[SmtpTarget]]:
     """(what the mailer depends on, the targets in priority order) as configured now."""
     async with get_sessionmaker()() as session:
-        servers = [server for server in await smtp_servers.list_servers(session) if server.is_active]
+        servers = await smtp_servers.list_servers(session, active_only=True)
     version = tuple(
         (
             s.id,

@@ -143,6 +143,11 @@ async def _step_page(
     return Template(f"campaigns/step_{step}.html", context=context, status_code=status_code)
 
 
+def _content(form: FormFields) -> dict[str, str]:
+    """The HTML and text as typed, with plain line ends (browsers send CRLF from a textarea)."""
+    return {name: first(form, name).replace("\r\n", "\n") for name in CONTENT_FIELDS}
+
+
 def _submitted(step: str, form: FormFields) -> dict[str, Any]:
     """A step's form as the campaign's fields: ticked lists as ids, checkboxes as true/false."""
     if step == "details":
@@ -152,7 +157,7 @@ def _submitted(step: str, form: FormFields) -> dict[str, Any]:
     if step == "content" and first(form, "go") == "template":  # "Use this template": copy it in
         return {"template_id": first(form, "template_id")}
     if step == "content":
-        return {name: first(form, name) for name in CONTENT_FIELDS}
+        return _content(form)
     return {"settings": {name: name in form for name in DEFAULT_CAMPAIGN_SETTINGS}}
 
 
@@ -231,8 +236,7 @@ class CampaignWizardController(Controller):
     @post("/{campaign_id:int}/content/preview")
     async def preview(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        form = await read_form(request)
-        parts = {"subject": c.subject, **{name: first(form, name) for name in CONTENT_FIELDS}}
+        parts = {"subject": c.subject, **_content(await read_form(request))}
         return Template("campaigns/_preview.html", context={"preview": await templates.preview(db, parts)})
 
     @post("/{campaign_id:int}/review/test")

@@ -18,10 +18,9 @@ from msgspec import UNSET, Meta, UnsetType
 
 from webapp.core.schemas import Rule, Schema, Values, optional_email_address, text
 from webapp.core.validation import MAX_ID
-from webapp.templates.service.rendering import check_template
+from webapp.templates.schemas import CONTENT, JINJA_SYNTAX
 
 NAME_LENGTH = 200
-MAX_CONTENT = 1_000_000
 MAX_SCHEDULE_LENGTH = 100  # an ISO time or a zone name is far shorter
 
 # What a campaign still lacks: the wizard's steps and the readiness check say it the same way.
@@ -40,28 +39,6 @@ def unknown_lists(list_ids: Sequence[int]) -> str:
 
 
 Id = Annotated[int, Meta(ge=1, le=MAX_ID)]
-
-
-def _jinja(part: str) -> Rule:
-    """Template text that parses; `part` picks HTML or plain-text escaping. The error names the line."""
-
-    def clean(value: str, label: str) -> str:
-        if errors := check_template({part: value}).errors:
-            raise ValueError(errors[part])
-        return value
-
-    return Rule(clean)
-
-
-def _content(value: str | None, label: str) -> str:
-    """Email content as written (not trimmed), with plain line ends."""
-    if value is None:
-        return ""
-    if len(value) > MAX_CONTENT:
-        raise ValueError(f"At most {MAX_CONTENT:,} characters.")
-    if "\x00" in value:  # PostgreSQL text cannot hold NUL
-        raise ValueError("Contains a character that is not allowed (NUL).")
-    return value.replace("\r\n", "\n")
 
 
 def _template_id(value: Any, label: str) -> int | None:
@@ -85,9 +62,10 @@ def _list_ids(value: Any, label: str) -> list[int]:
         raise ValueError("List ids must be numbers.") from None
 
 
-Subject = Annotated[str | UnsetType | None, Meta(title="Subject"), text(500), _jinja("subject")]
-HtmlContent = Annotated[str | UnsetType | None, Meta(title="HTML"), Rule(_content), _jinja("html_content")]
-TextContent = Annotated[str | UnsetType | None, Meta(title="Text"), Rule(_content), _jinja("text_content")]
+# Template source, checked as the template library checks its own.
+Subject = Annotated[str | UnsetType | None, Meta(title="Subject"), text(500), JINJA_SYNTAX]
+HtmlContent = Annotated[str | UnsetType | None, Meta(title="HTML"), CONTENT, JINJA_SYNTAX]
+TextContent = Annotated[str | UnsetType | None, Meta(title="Text"), CONTENT, JINJA_SYNTAX]
 TemplateId = Annotated[Id | UnsetType | None, Meta(title="Template"), Rule(_template_id, converts=True)]
 ListIds = Annotated[list[Id] | UnsetType, Meta(title="Lists"), Rule(_list_ids, converts=True)]
 
