@@ -35,6 +35,7 @@ from webapp.templates.service.rendering import CompiledMessage, RenderError, con
 
 MAX_CURSOR_LENGTH = 1000
 MAX_EMAILS_PAGE = 100
+MAX_CREATOR_LENGTH = 320  # an address, or api:<key name>
 CampaignId = Annotated[int, id_parameter("Campaign id.")]
 Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")]
 STATE_ERRORS = error_responses(404, 409)
@@ -98,7 +99,9 @@ class ApiCampaignsController(Controller):
         self,
         db: AsyncSession,
         status: Annotated[CampaignStatus | None, Parameter(description="Only campaigns in this status.")] = None,
-        created_by: Annotated[str | None, Parameter(max_length=320, description="Exact creator, e.g. api:crm.")] = None,
+        created_by: Annotated[
+            str | None, Parameter(max_length=MAX_CREATOR_LENGTH, description="Exact creator, e.g. api:crm.")
+        ] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> CampaignPageOut:
