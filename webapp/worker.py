@@ -24,9 +24,10 @@ log = logging.getLogger("mailroom.scheduler")
 
 # Importing a module declares its actors on the broker: that is all these are here for.
 ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors)
+TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it never retries
 
 
-@dramatiq.actor(queue_name="scheduler", max_retries=0, time_limit=60_000)
+@dramatiq.actor(queue_name="scheduler", max_retries=0, time_limit=TICK_TIME_LIMIT_MS)
 async def tick() -> None:
     await delivery_actors.start_due_campaigns()
     await import_actors.resume_stalled()  # contact imports whose worker died

@@ -7,39 +7,42 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, Request, Response, delete, get, post, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns import queries as campaign_queries
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
-from webapp.campaigns.pages.live import announce
-from webapp.campaigns.queries import DeliveryPage
-from webapp.campaigns.schemas import (
-    CampaignCreate,
+from webapp.campaigns.queries.listing import DeliveryPage
+from webapp.campaigns.schemas.campaign import CampaignCreate, CampaignUpdate, ScheduleIn
+from webapp.campaigns.schemas.output import (
     CampaignDetailOut,
-    CampaignId,
     CampaignPageOut,
-    CampaignUpdate,
+    EmailOut,
     EmailPageOut,
-    ScheduleIn,
+    campaign_detail_out,
     campaign_out,
     email_out,
-    reject_unknown,
 )
-from webapp.campaigns.service import campaigns
-from webapp.core.api import Limit, creator, error_responses, sent_object
+from webapp.campaigns.service import campaigns, listing
+from webapp.campaigns.service.progress import rates
+from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import Settings
+from webapp.core.http import StaffRequest
 from webapp.delivery.campaign_message import prepare
+from webapp.delivery.progress import announce
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
 
-Cursor = Annotated[str | None, Parameter(max_length=1000, description="next_cursor of the previous page.")]
+MAX_CURSOR_LENGTH = 1000
+MAX_EMAILS_PAGE = 100
+MAX_CREATOR_LENGTH = 320  # an address, or api:<key name>
+CampaignId = Annotated[int, id_parameter("Campaign id.")]
+Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")]
 STATE_ERRORS = error_responses(404, 409)
 
 
 async def _detail(db: AsyncSession, c: Campaign) -> CampaignDetailOut:
-    return campaign_out(c, await campaigns.list_ids_of(db, c.id), detail=True)
+    return campaign_detail_out(c, await campaigns.list_ids_of(db, c.id), rates(c))
 
 
 async def _changed(db: AsyncSession, c: Campaign, status_code: int = 200) -> Response[CampaignDetailOut]:
@@ -47,7 +50,9 @@ async def _changed(db: AsyncSession, c: Campaign, status_code: int = 200) -> Res
     return Response(await _detail(db, c), status_code=status_code)
 
 
-async def _messages(db: AsyncSession, c: Campaign, found: DeliveryPage, public_url: str, with_content: bool) -> list:
+async def _messages(
+    db: AsyncSession, c: Campaign, found: DeliveryPage, public_url: str, with_content: bool
+) -> list[EmailOut]:
     """Each row with its subject as the recipient saw it; with content, the exact HTML and text
     sent (tracking links and footer included), rendered again from the campaign's copy."""
     org = await org_settings.load(db)
@@ -56,7 +61,7 @@ async def _messages(db: AsyncSession, c: Campaign, found: DeliveryPage, public_u
     prepared = await prepare(db, c, org, public_url) if with_content and found.deliveries else None
     items = []
     for d in found.deliveries:
-        contact = found.contacts.get(d.contact_id)
+        contact = found.contacts.get(d.contact_id) if d.contact_id is not None else None
         try:
             if prepared:
                 rendered = prepared.compiled.render(contact_context(contact, prepared.links_for(d.id)))
@@ -80,9 +85,8 @@ class ApiCampaignsController(Controller):
         description="A draft. Only `name` is required; send it or schedule it once it has a subject, a from "
         "address, content and lists. `created_by` is `api:<key name>`.",
     )
-    async def create_campaign(self, request: Request, data: CampaignCreate, db: AsyncSession) -> CampaignDetailOut:
+    async def create_campaign(self, request: StaffRequest, data: CampaignCreate, db: AsyncSession) -> CampaignDetailOut:
         body = await sent_object(request)
-        reject_unknown(body, CampaignCreate)
         return await _detail(db, await campaigns.create_campaign(db, body, created_by=creator(request.user)))
 
     @get(
@@ -95,15 +99,18 @@ class ApiCampaignsController(Controller):
         self,
         db: AsyncSession,
         status: Annotated[CampaignStatus | None, Parameter(description="Only campaigns in this status.")] = None,
-        created_by: Annotated[str | None, Parameter(max_length=320, description="Exact creator, e.g. api:crm.")] = None,
+        created_by: Annotated[
+            str | None, Parameter(max_length=MAX_CREATOR_LENGTH, description="Exact creator, e.g. api:crm.")
+        ] = None,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> CampaignPageOut:
-        found = await campaign_queries.find_campaigns(
+        found = await listing.find_campaigns(
             db, status=status.value if status else None, created_by=created_by, limit=limit, cursor=cursor
         )
-        list_ids = await campaign_queries.list_ids_by_campaign(db, [c.id for c in found.campaigns])
-        return CampaignPageOut([campaign_out(c, list_ids[c.id]) for c in found.campaigns], found.next_cursor)
+        list_ids = await listing.list_ids_by_campaign(db, [c.id for c in found.campaigns])
+        items = [campaign_out(c, list_ids[c.id], rates(c)) for c in found.campaigns]
+        return CampaignPageOut(items, found.next_cursor)
 
     @get(
         "/{campaign_id:int}",
@@ -121,11 +128,9 @@ class ApiCampaignsController(Controller):
         description="Only draft and scheduled campaigns can change (409 otherwise); fields not sent keep their value.",
     )
     async def update_campaign(
-        self, request: Request, data: CampaignUpdate, db: AsyncSession, campaign_id: CampaignId
+        self, request: StaffRequest, data: CampaignUpdate, db: AsyncSession, campaign_id: CampaignId
     ) -> CampaignDetailOut:
-        body = await sent_object(request)
-        reject_unknown(body, CampaignUpdate)
-        return await _detail(db, await campaigns.update_campaign(db, campaign_id, body))
+        return await _detail(db, await campaigns.update_campaign(db, campaign_id, await sent_object(request)))
 
     @delete(
         "/{campaign_id:int}",
@@ -190,7 +195,7 @@ class ApiCampaignsController(Controller):
         responses=error_responses(404),
         description="A new draft with the same content, settings and lists.",
     )
-    async def duplicate(self, request: Request, db: AsyncSession, campaign_id: CampaignId) -> CampaignDetailOut:
+    async def duplicate(self, request: StaffRequest, db: AsyncSession, campaign_id: CampaignId) -> CampaignDetailOut:
         return await _detail(db, await campaigns.duplicate(db, campaign_id, created_by=creator(request.user)))
 
     @get(
@@ -205,12 +210,14 @@ class ApiCampaignsController(Controller):
         settings: Settings,
         campaign_id: CampaignId,
         status: Annotated[DeliveryStatus | None, Parameter(description="Only emails in this status.")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100, description="Emails per page, 1 to 100.")] = 100,
+        limit: Annotated[
+            int, Parameter(ge=1, le=MAX_EMAILS_PAGE, description=f"Emails per page, 1 to {MAX_EMAILS_PAGE}.")
+        ] = MAX_EMAILS_PAGE,
         cursor: Cursor = None,
         include_content: Annotated[bool, Parameter(description="Add html_content and text_content.")] = False,
     ) -> EmailPageOut:
         c = await campaigns.get_campaign(db, campaign_id)
-        found = await campaign_queries.find_deliveries(
+        found = await listing.find_deliveries(
             db, c.id, status=status.value if status else None, limit=limit, cursor=cursor, with_contacts=True
         )
         items = await _messages(db, c, found, settings.server.public_url, include_content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -82,9 +83,7 @@ class Campaign(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(
         JSONB,
         default=lambda: dict(DEFAULT_CAMPAIGN_SETTINGS),
-        server_default=text(
-            '\'{"track_opens": true, "track_clicks": true, "unsubscribe_link": true, "suppress_duplicates": true}\''
-        ),
+        server_default=text(f"'{json.dumps(DEFAULT_CAMPAIGN_SETTINGS)}'"),
     )
     status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT.value, server_default="draft")
     status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -14,6 +14,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.service.listing import history_of_contact
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.contacts.schemas import (
@@ -30,7 +31,6 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.schemas import load
-from webapp.delivery import queries as deliveries
 from webapp.lists.models import ListType
 from webapp.lists.service import lists
 from webapp.suppression.service import suppression
@@ -194,7 +194,7 @@ class ContactsController(Controller):
                 "member_of": member_of,
                 "other_lists": other_lists,
                 "can_edit": can_edit,
-                "history": await deliveries.history_of_contact(db, contact_id),
+                "history": await history_of_contact(db, contact_id),
                 "suppressed": await suppression.status_of(db, contact.email),
             },
         )

@@ -69,6 +69,11 @@ def email_address(missing: str = "Enter an email address.") -> Rule:
     return Rule(lambda value, label: normalize_email(value), missing=missing)
 
 
+def optional_email_address() -> Rule:
+    """An email address, or blank (or null) for none, kept as ""."""
+    return Rule(lambda value, label: normalize_email(value) if value and value.strip() else "")
+
+
 def tag_list() -> Rule:
     return Rule(lambda value, label: normalize_tags(value))
 

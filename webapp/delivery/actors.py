@@ -10,10 +10,8 @@ from __future__ import annotations
 import time
 
 import dramatiq
-from sqlalchemy import select, text
 
-from webapp.campaigns.models import Campaign, CampaignStatus
-from webapp.campaigns.service import audience
+from webapp.campaigns.service import sending
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
@@ -22,9 +20,23 @@ from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before
 from webapp.delivery.pipeline import Next, heartbeat_key, run_batch
 
 SEND_SLICE_SECONDS = 30.0
+# A failed message is retried by Dramatiq up to MAX_RETRIES times, waiting from one second up to a
+# minute in between; a message that runs longer than its time limit is stopped (milliseconds).
+MAX_RETRIES = 20
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 60_000
+SEND_TIME_LIMIT_MS = 15 * 60_000
+START_TIME_LIMIT_MS = 30 * 60_000  # materialising a million recipients takes a while
+POLLER_GRACE_SECONDS = 5  # the poller's key outlives its delay by this much
 
 
-@dramatiq.actor(queue_name="send", max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=15 * 60_000)
+@dramatiq.actor(
+    queue_name="send",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    time_limit=SEND_TIME_LIMIT_MS,
+)
 async def send_campaign(campaign_id: int) -> None:
     """Send batches for a while, then hand over to a fresh message so other work can interleave."""
     until = time.monotonic() + SEND_SLICE_SECONDS
@@ -35,27 +47,28 @@ async def send_campaign(campaign_id: int) -> None:
         if result.next is Next.WAIT:
             # Only one waiting chain per campaign polls again; the others end here.
             poller = f"campaign:{campaign_id}:poller"
-            if await get_redis().set(poller, "1", nx=True, ex=int(result.delay_seconds) + 5):
+            if await get_redis().set(poller, "1", nx=True, ex=int(result.delay_seconds) + POLLER_GRACE_SECONDS):
                 send_campaign.send_with_options(args=(campaign_id,), delay=int(result.delay_seconds * 1000))
             return
     send_campaign.send(campaign_id)
 
 
-@dramatiq.actor(queue_name="send", max_retries=20, min_backoff=1_000, max_backoff=60_000, time_limit=30 * 60_000)
+@dramatiq.actor(
+    queue_name="send",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    time_limit=START_TIME_LIMIT_MS,
+)
 async def start_campaign(campaign_id: int) -> None:
     """Create the delivery rows (once) and fan out sending chains."""
     settings = get_settings()
     redis = get_redis()
     await redis.set(heartbeat_key(campaign_id), "1", ex=settings.delivery.lease_seconds)
     async with get_sessionmaker()() as session:
-        campaign = await session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
-        if campaign is None or campaign.status != CampaignStatus.SENDING.value:
+        campaign = await sending.begin(session, campaign_id)
+        if campaign is None:
             return
-        if campaign.materialised_at is None:
-            campaign.total_recipients = await audience.materialise_campaign(session, campaign_id)
-            campaign.materialised_at = await session.scalar(text("SELECT now()"))
-            if campaign.started_at is None:
-                campaign.started_at = campaign.materialised_at
         await session.commit()
         await progress.publish(redis, campaign_id, progress.status_event(campaign))
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
@@ -63,23 +76,14 @@ async def start_campaign(campaign_id: int) -> None:
         send_campaign.send(campaign_id)
 
 
-DUE_CAMPAIGNS = text("""
-UPDATE campaigns SET status = 'sending', started_at = coalesce(started_at, now()), updated_at = now()
-WHERE status = 'scheduled' AND scheduled_at <= now()
-RETURNING id
-""")
-
-
 async def start_due_campaigns() -> None:
     """Start campaigns whose time has come, and restart sending campaigns no worker is serving
     (after a crash or a restart of every process). Run by the scheduler tick."""
     redis = get_redis()
     async with get_sessionmaker()() as session:
-        due = list(await session.scalars(DUE_CAMPAIGNS))
+        due = await sending.start_due(session)
         await session.commit()
-        sending = list(
-            await session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING.value))
-        )
-    for campaign_id in sending:
+        sending_now = await sending.sending_ids(session)
+    for campaign_id in sending_now:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)

@@ -5,12 +5,17 @@ MAILROOM_BROKER=stub (tests) gives an in-memory StubBroker driven by an in-proce
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
 from webapp.core.config import get_settings
+
+# dramatiq leaves RedisBroker's constructor unannotated; this names what it makes.
+redis_broker: Callable[..., dramatiq.Broker] = RedisBroker
 
 
 def make_broker() -> dramatiq.Broker:
@@ -19,7 +24,7 @@ def make_broker() -> dramatiq.Broker:
         broker: dramatiq.Broker = StubBroker()
         broker.emit_after("process_boot")
     else:
-        broker = RedisBroker(url=settings.redis.url, namespace="mailroom")
+        broker = redis_broker(url=settings.redis.url, namespace="mailroom")
     broker.add_middleware(AsyncIO())
     return broker
 

@@ -4,16 +4,18 @@ compiled) and rendered per recipient into the bytes handed to SMTP."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign, Link
+from webapp.campaigns.models import Campaign
 from webapp.core.tokens import make_token
 from webapp.delivery.compose import Envelope, build_message
+from webapp.delivery.dkim import make_signer
+from webapp.delivery.queries import register_links
 from webapp.settings.service.organisation import OrgSettings
 from webapp.templates.service.rendering import CompiledMessage, contact_context
 
@@ -28,10 +30,11 @@ def tracked_urls(html: str) -> list[str]:
 
 
 def add_click_tracking(html: str, link_ids: dict[str, int]) -> str:
-    def replace(match: re.Match) -> str:
+    def replace(match: re.Match[str]) -> str:
         link_id = link_ids.get(match.group(3))
         if link_id is None:
-            return match.group(0)
+            untracked: str = match.group(0)
+            return untracked
         return f'{match.group(1)}"{{{{ {TRACKING_FUNCTION}({link_id}) }}}}"'
 
     return HREF.sub(replace, html)
@@ -65,28 +68,15 @@ def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
     return "\n\n-- \n" + "\n".join(line for line in lines if line)
 
 
-async def register_links(session: AsyncSession, campaign_id: int, urls: list[str]) -> dict[str, int]:
-    if urls:
-        await session.execute(
-            text("""INSERT INTO links (campaign_id, url) SELECT :c, u FROM unnest(CAST(:urls AS text[])) AS u
-                    ON CONFLICT ON CONSTRAINT uq_links_campaign_url DO NOTHING"""),
-            {"c": campaign_id, "urls": urls},
-        )
-    rows = await session.execute(select(Link.url, Link.id).where(Link.campaign_id == campaign_id))
-    return dict(rows.tuples().all())
-
-
 @dataclass
 class PreparedCampaign:
-    campaign_id: int
     from_name: str
     from_email: str
     reply_to: str
     compiled: CompiledMessage
     base_url: str
-    track_opens: bool
     unsubscribe_mailto: str
-    signer: Any = None  # callable(bytes) -> bytes adding a DKIM-Signature, or None
+    signer: Callable[[bytes], bytes] | None = None  # adds a DKIM-Signature
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
         unsubscribe = f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
@@ -131,19 +121,13 @@ async def prepare(session: AsyncSession, campaign: Campaign, org: OrgSettings, b
         html = _insert_before_body_end(
             html, '<img src="{{ open_pixel_url }}" width="1" height="1" alt="" style="display:block;border:0">'
         )
-    signer = None
-    if org.dkim_enabled:
-        from webapp.delivery.dkim import make_signer
-
-        signer = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key)
+    signer = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key) if org.dkim_enabled else None
     return PreparedCampaign(
-        campaign_id=campaign.id,
         from_name=campaign.from_name or org.default_from_name,
         from_email=campaign.from_email or org.default_from_email,
         reply_to=campaign.reply_to,
         compiled=CompiledMessage(campaign.subject, html, text_part),
         base_url=base_url.rstrip("/"),
-        track_opens=bool(settings.get("track_opens", True)),
         unsubscribe_mailto=org.unsubscribe_mailto,
         signer=signer,
     )

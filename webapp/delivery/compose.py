@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr
 
+HEADER_LINE_LENGTH = 76  # encoded words fold at this length (RFC 2047)
+
 
 @dataclass(frozen=True)
 class Envelope:
@@ -24,7 +26,6 @@ class Envelope:
     message_id: str
     reply_to: str = ""
     list_unsubscribe: str = ""  # "<https://...>, <mailto:...>"
-    one_click: bool = True
     extra_headers: tuple[tuple[str, str], ...] = ()
 
 
@@ -32,7 +33,7 @@ def _header_value(value: str) -> str:
     value = " ".join(value.split())  # no CR/LF: header injection is impossible
     if value.isascii():
         return value
-    return Header(value, "utf-8").encode(maxlinelen=76)
+    return Header(value, "utf-8").encode(maxlinelen=HEADER_LINE_LENGTH)
 
 
 def _address(name: str, email: str) -> str:
@@ -63,8 +64,7 @@ def build_message(envelope: Envelope, html: str, text: str) -> bytes:
         headers.append(("Reply-To", _address("", envelope.reply_to)))
     if envelope.list_unsubscribe:
         headers.append(("List-Unsubscribe", envelope.list_unsubscribe))
-        if envelope.one_click:
-            headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+        headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))  # RFC 8058
     headers.extend((name, _header_value(value)) for name, value in envelope.extra_headers)
     headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
     # UTF-8 only when an address has a non-ASCII local part (RFC 6532; sent with SMTPUTF8).

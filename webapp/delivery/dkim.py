@@ -24,7 +24,7 @@ def make_signer(domain: str, selector: str, private_key_pem: str) -> Callable[[b
     key = private_key_pem.encode()
 
     def sign(message: bytes) -> bytes:
-        signature = dkim.sign(
+        signature: bytes = dkim.sign(
             message, selector.encode(), domain.encode(), key, include_headers=SIGNED_HEADERS, linesep=b"\r\n"
         )
         return signature + message

@@ -14,10 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
+from redis.asyncio import Redis
 
 CONNECT_TIMEOUT = 10.0
 SEND_TIMEOUT = 30.0
 SERVER_COOLDOWN_SECONDS = 30.0
+HOUR_SECONDS, DAY_SECONDS = 3600, 86400
 
 
 @dataclass(frozen=True)
@@ -108,11 +110,14 @@ class _HourDayQuota:
     """Messages per hour and per day for one server, counted in Redis so that every worker
     process and host shares the same budget."""
 
-    def __init__(self, redis, target: SmtpTarget) -> None:
+    def __init__(self, redis: Redis, target: SmtpTarget) -> None:
         self.redis = redis
         self.windows = [
             (limit, size, label)
-            for limit, size, label in ((target.rate_per_hour, 3600, "hour"), (target.rate_per_day, 86400, "day"))
+            for limit, size, label in (
+                (target.rate_per_hour, HOUR_SECONDS, "hour"),
+                (target.rate_per_day, DAY_SECONDS, "day"),
+            )
             if limit > 0
         ]
         self.server_id = target.id
@@ -123,7 +128,9 @@ class _HourDayQuota:
             window = int(now // size)
             key = f"smtp-quota:{self.server_id}:{label}:{window}"
             async with self.redis.pipeline(transaction=True) as pipe:
-                count, _ = await pipe.incr(key).expire(key, size).execute()
+                pipe.incr(key)
+                pipe.expire(key, size)
+                count, _ = await pipe.execute()
             if count > limit:
                 raise _QuotaReached(
                     f"the limit of {limit} messages per {label} is reached", seconds=(window + 1) * size - now
@@ -133,7 +140,7 @@ class _HourDayQuota:
 class ServerPool:
     """Up to max_connections open SMTP sessions to one server, reused across messages."""
 
-    def __init__(self, target: SmtpTarget, redis=None) -> None:
+    def __init__(self, target: SmtpTarget, redis: Redis | None = None) -> None:
         self.target = target
         self.quota = (
             _HourDayQuota(redis, target)
@@ -225,7 +232,7 @@ class Mailer:
     """Sends each message through the next available server in turn; on a server failure, tries
     the next one. Returns the id of the server that accepted the message."""
 
-    def __init__(self, targets: Sequence[SmtpTarget], redis=None) -> None:
+    def __init__(self, targets: Sequence[SmtpTarget], redis: Redis | None = None) -> None:
         self.pools = [ServerPool(t, redis) for t in targets]
         self._turn = itertools.count()
 

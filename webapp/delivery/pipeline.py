@@ -8,16 +8,18 @@ rows still claimed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
+from urllib.parse import urlparse
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignStatus
-from webapp.campaigns.service.states import check_transition
+from webapp.campaigns.service import sending
 from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
@@ -33,6 +35,13 @@ from webapp.suppression.service import suppression
 from webapp.templates.service.rendering import RenderError
 
 log = logging.getLogger("mailroom.delivery")
+
+MAX_RETRY_DELAY_SECONDS = 3600  # a transient failure waits twice as long each time, up to this
+# The "a worker serves this campaign" key lives at least this long, so the scheduler tick does
+# not restart a campaign between two of its batches when the lease is short.
+MIN_HEARTBEAT_SECONDS = 30
+IN_FLIGHT_POLL_SECONDS = 1.0  # nothing claimable but rows held elsewhere: look again this soon
+SALT_LENGTH = 8  # hex characters of the Message-ID salt
 
 
 class Next(Enum):
@@ -55,7 +64,7 @@ def failures_key(campaign_id: int) -> str:
     return f"campaign:{campaign_id}:consecutive-failures"
 
 
-_prepared: dict[int, tuple[object, PreparedCampaign]] = {}
+_prepared: dict[int, tuple[datetime, PreparedCampaign]] = {}
 
 
 async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> PreparedCampaign:
@@ -71,22 +80,23 @@ async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> Prepa
 
 
 def _message_id_domain() -> str:
-    from urllib.parse import urlparse
-
     return urlparse(get_settings().server.public_url).hostname or "mailroom.local"
 
 
 def _salt() -> str:
-    import hashlib
-
-    return hashlib.sha256(get_settings().secret_key().encode()).hexdigest()[:8]
+    """Part of every Message-ID: the same for every worker of this installation, not guessable."""
+    return hashlib.sha256(get_settings().secret_key().encode()).hexdigest()[:SALT_LENGTH]
 
 
 def _retry_delay(attempts: int) -> int:
-    return min(get_settings().delivery.retry_base_seconds * 2 ** (attempts - 1), 3600)
+    doubled: int = get_settings().delivery.retry_base_seconds * 2 ** (attempts - 1)
+    return min(doubled, MAX_RETRY_DELAY_SECONDS)
 
 
-async def _send_one(mailer: Mailer, prepared: PreparedCampaign, item: Claimed, contact, max_attempts: int) -> Outcome:
+async def _send_one(
+    mailer: Mailer, prepared: PreparedCampaign, item: Claimed, contacts: dict[int, Contact], max_attempts: int
+) -> Outcome:
+    contact = contacts.get(item.contact_id) if item.contact_id is not None else None
     try:
         message = prepared.render(item.id, item.message_id, item.email, contact)
     except RenderError as exc:
@@ -95,7 +105,8 @@ async def _send_one(mailer: Mailer, prepared: PreparedCampaign, item: Claimed, c
         server_id = await mailer.send(prepared.from_email, item.email, message)
         return Outcome(item.id, "sent", server_id=server_id)
     except Throttled as exc:
-        return Outcome(item.id, "pending", str(exc), retry_seconds=int(exc.retry_after) + 1, throttled=True)
+        retry_seconds = int(exc.retry_after) + 1  # rounded up: not before the budget has room
+        return Outcome(item.id, "pending", str(exc), retry_seconds=retry_seconds, throttled=True)
     except PermanentFailure as exc:
         return Outcome(item.id, "failed", str(exc), bounced=exc.recipient_refused)
     except TransientFailure as exc:
@@ -114,7 +125,7 @@ async def run_batch(campaign_id: int) -> BatchResult:
         campaign = await session.get(Campaign, campaign_id, with_for_update={"read": True})
         if campaign is None or campaign.status != CampaignStatus.SENDING.value:
             return BatchResult(Next.STOP)
-        await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.lease_seconds, 30))
+        await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.lease_seconds, MIN_HEARTBEAT_SECONDS))
         prepared = await _prepared_campaign(session, campaign)
         claimed = await deliveries.claim(
             session,
@@ -127,13 +138,12 @@ async def run_batch(campaign_id: int) -> BatchResult:
         await session.commit()
         if not claimed:
             return await _finish_or_wait(session, campaign_id)
-        ids = [c.contact_id for c in claimed if c.contact_id is not None]
-        contacts = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
+        contacts = await deliveries.contacts_by_id(session, [c.contact_id for c in claimed if c.contact_id is not None])
 
     mailer = await get_mailer()
     started = time.monotonic()
     outcomes = await asyncio.gather(
-        *(_send_one(mailer, prepared, item, contacts.get(item.contact_id), settings.max_attempts) for item in claimed)
+        *(_send_one(mailer, prepared, item, contacts, settings.max_attempts) for item in claimed)
     )
     log.debug("campaign %s: %d messages in %.2fs", campaign_id, len(claimed), time.monotonic() - started)
 
@@ -141,14 +151,10 @@ async def run_batch(campaign_id: int) -> BatchResult:
         counts = await deliveries.record_outcomes(session, campaign_id, outcomes)
         if bounced := [o.delivery_id for o in outcomes if o.bounced]:
             await suppression.suppress_bounced(session, bounced)  # a refused address gets no campaign again
-        for server_id, error in mailer.take_server_errors().items():
-            await session.execute(
-                text("UPDATE smtp_servers SET last_error = :e, last_error_at = now() WHERE id = :s"),
-                {"e": error[:1000], "s": server_id},
-            )
+        await deliveries.record_server_errors(session, mailer.take_server_errors())
         await session.commit()
-        campaign = await session.get(Campaign, campaign_id)
-        await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+        if (campaign := await session.get(Campaign, campaign_id)) is not None:
+            await progress.publish(redis, campaign_id, progress.progress_event(campaign))
         failed = [o for o in outcomes if not o.throttled]
         if counts.get("sent"):
             await redis.delete(failures_key(campaign_id))
@@ -162,18 +168,12 @@ async def run_batch(campaign_id: int) -> BatchResult:
 
 
 async def _finish_or_wait(session: AsyncSession, campaign_id: int) -> BatchResult:
-    remaining, next_attempt_at = await deliveries.remaining(session, campaign_id)
+    remaining, retry_in = await deliveries.remaining(session, campaign_id)
     if remaining:
-        delay = 1.0
-        if next_attempt_at is not None:
-            now = await session.scalar(text("SELECT now()"))
-            delay = max(1.0, (next_attempt_at - now).total_seconds())
+        delay = IN_FLIGHT_POLL_SECONDS if retry_in is None else max(IN_FLIGHT_POLL_SECONDS, retry_in)
         return BatchResult(Next.WAIT, min(delay, float(get_settings().delivery.lease_seconds)))
-    campaign = await session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
-    if campaign is not None and campaign.status == CampaignStatus.SENDING.value:
-        check_transition(campaign.status, CampaignStatus.SENT)
-        campaign.status = CampaignStatus.SENT.value
-        campaign.completed_at = await session.scalar(text("SELECT now()"))
+    campaign = await sending.complete(session, campaign_id)
+    if campaign is not None:
         await session.commit()
         redis = get_redis()
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
@@ -183,11 +183,9 @@ async def _finish_or_wait(session: AsyncSession, campaign_id: int) -> BatchResul
 
 
 async def pause_for_failures(session: AsyncSession, campaign_id: int, failures: int, last_error: str) -> None:
-    campaign = await session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
-    if campaign is None or campaign.status != CampaignStatus.SENDING.value:
+    campaign = await sending.pause_after_failures(session, campaign_id, failures, last_error)
+    if campaign is None:
         return
-    campaign.status = CampaignStatus.PAUSED.value
-    campaign.status_reason = f"Paused automatically after {failures} failed messages in a row. Last error: {last_error}"
     await session.commit()
     await get_redis().delete(failures_key(campaign_id))
     await progress.publish(get_redis(), campaign_id, progress.status_event(campaign))

@@ -1,4 +1,5 @@
-"""The send pipeline's SQL: materialise recipients, claim batches, record outcomes. All set-based.
+"""The send pipeline's SQL: claim batches, record outcomes, what is left; the links a campaign
+tracks, the contacts a batch is personalised for, and the SMTP servers' last errors. All set-based.
 
 Crash safety comes from the claim: a row is `sending` while a worker holds it, and its lease
 (claimed_at) runs out if that worker dies, so another worker claims it again. A row becomes `sent`
@@ -8,15 +9,18 @@ bounded by the rows that were in flight when a worker died.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ColumnElement, func, literal, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Delivery
+from webapp.campaigns.models import Link
 from webapp.contacts.models import Contact
+from webapp.settings.models import SmtpServer
+
+MAX_ERROR_LENGTH = 2000  # of a delivery's error message, as stored
+MAX_SERVER_ERROR_LENGTH = 1000  # of an SMTP server's last error, as shown to admins
 
 CLAIM = text("""
 WITH picked AS (
@@ -57,9 +61,10 @@ WHERE d.id = v.id AND d.status = 'sending'
 RETURNING d.id, d.contact_id, d.status, v.bounced
 """)
 
+# Seconds until the earliest retry is due, by the database's clock (which set it).
 REMAINING = text("""
-SELECT count(*) FILTER (WHERE status IN ('pending', 'sending')) AS remaining,
-       min(next_attempt_at) FILTER (WHERE status = 'pending') AS next_attempt_at
+SELECT count(*) AS remaining,
+       extract(epoch FROM min(next_attempt_at) FILTER (WHERE status = 'pending') - now()) AS retry_in
 FROM deliveries WHERE campaign_id = :campaign_id AND status IN ('pending', 'sending')
 """)
 
@@ -84,27 +89,6 @@ class Outcome:
     throttled: bool = False  # held back by a sending limit: not a failure
 
 
-async def materialise(session: AsyncSession, campaign_id: int, audience: ColumnElement[bool]) -> int:
-    """Create the campaign's delivery rows in one INSERT ... SELECT; returns the recipient count.
-
-    `audience` is a predicate over contacts (services/segments.audience_condition). Each contact has
-    a unique address (case-insensitive) and a delivery is unique per (campaign, contact), so one
-    address never gets a campaign twice, however many of the campaign's lists it is on."""
-    recipients = (
-        select(literal(campaign_id, BigInteger), Contact.id, Contact.email).where(audience).order_by(Contact.id)
-    )
-    await session.execute(
-        insert(Delivery)
-        .from_select(["campaign_id", "contact_id", "email"], recipients)
-        .on_conflict_do_nothing(constraint="uq_deliveries_campaign_contact")
-    )
-    return await session.scalar(text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id}) or 0
-
-
-async def count_audience(session: AsyncSession, audience: ColumnElement[bool]) -> int:
-    return await session.scalar(select(func.count()).select_from(Contact).where(audience)) or 0
-
-
 async def claim(
     session: AsyncSession, campaign_id: int, limit: int, *, lease_seconds: int, salt: str, domain: str
 ) -> list[Claimed]:
@@ -124,7 +108,7 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
         {
             "ids": [o.delivery_id for o in outcomes],
             "statuses": [o.status for o in outcomes],
-            "errors": [o.error[:2000] for o in outcomes],
+            "errors": [o.error[:MAX_ERROR_LENGTH] for o in outcomes],
             "retry_seconds": [o.retry_seconds for o in outcomes],
             "server_ids": [o.server_id for o in outcomes],
             "bounced": [o.bounced for o in outcomes],
@@ -165,22 +149,36 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
     }
 
 
-async def remaining(session: AsyncSession, campaign_id: int):
-    """(unfinished rows, earliest retry time) for a campaign."""
+async def remaining(session: AsyncSession, campaign_id: int) -> tuple[int, float | None]:
+    """(unfinished rows, seconds until the earliest retry is due or None) for a campaign."""
     row = (await session.execute(REMAINING, {"campaign_id": campaign_id})).one()
-    return row.remaining, row.next_attempt_at
+    return row.remaining, None if row.retry_in is None else float(row.retry_in)
 
 
-HISTORY = text("""
-SELECT c.id AS campaign_id, c.name AS campaign, d.status, d.sent_at, d.opened_at, d.clicked_at,
-       d.unsubscribed_at, d.error_message
-FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-WHERE d.contact_id = :contact_id
-ORDER BY d.id DESC
-LIMIT :limit
-""")
+async def contacts_by_id(session: AsyncSession, contact_ids: Collection[int]) -> dict[int, Contact]:
+    """The contacts a batch is personalised for."""
+    return {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(contact_ids)))}
 
 
-async def history_of_contact(session: AsyncSession, contact_id: int, limit: int = 50) -> list:
-    """The contact's most recent campaign deliveries, newest first (uses ix_deliveries_contact_id)."""
-    return list((await session.execute(HISTORY, {"contact_id": contact_id, "limit": limit})).all())
+async def register_links(session: AsyncSession, campaign_id: int, urls: list[str]) -> dict[str, int]:
+    """Every tracked URL of a campaign with its link id, the new ones stored first. Safe to run
+    twice and in many workers at once: the unique (campaign, url) keeps one row per link."""
+    if urls:
+        await session.execute(
+            text("""INSERT INTO links (campaign_id, url) SELECT :c, u FROM unnest(CAST(:urls AS text[])) AS u
+                    ON CONFLICT ON CONSTRAINT uq_links_campaign_url DO NOTHING"""),
+            {"c": campaign_id, "urls": urls},
+        )
+    rows = await session.execute(select(Link.url, Link.id).where(Link.campaign_id == campaign_id))
+    return dict(rows.tuples().all())
+
+
+async def record_server_errors(session: AsyncSession, errors: dict[int, str]) -> None:
+    """Each server's latest error, for admins to see on the SMTP servers page."""
+    for server_id, error in errors.items():
+        await session.execute(
+            update(SmtpServer)
+            .where(SmtpServer.id == server_id)
+            .values(last_error=error[:MAX_SERVER_ERROR_LENGTH], last_error_at=func.now())
+            .execution_options(synchronize_session=False)
+        )

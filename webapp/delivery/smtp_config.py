@@ -4,8 +4,8 @@ when there are none), and rebuilt when that configuration changes."""
 from __future__ import annotations
 
 import time
-
-from sqlalchemy import func, select
+from dataclasses import dataclass
+from typing import Any
 
 from webapp.core import secret_box
 from webapp.core.config import get_settings
@@ -13,10 +13,22 @@ from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery.mailer import Mailer, SmtpTarget
 from webapp.settings.models import SmtpServer
+from webapp.settings.service import smtp_servers
 
 RECHECK_SECONDS = 10.0
+DEV_CONNECTIONS = 10
 
-_state: dict[str, object] = {"mailer": None, "version": None, "checked": 0.0}
+
+@dataclass
+class _Current:
+    """The process's mailer, the configuration it was built from, and when that was last compared."""
+
+    mailer: Mailer | None = None
+    version: tuple[tuple[Any, ...], ...] = ()
+    checked: float = 0.0
+
+
+_current = _Current()
 
 
 def dev_target() -> SmtpTarget | None:
@@ -24,7 +36,9 @@ def dev_target() -> SmtpTarget | None:
     if not address:
         return None
     host, _, port = address.rpartition(":")
-    return SmtpTarget(id=None, name="dev capture", host=host or "127.0.0.1", port=int(port), max_connections=10)
+    return SmtpTarget(
+        id=None, name="dev capture", host=host or "127.0.0.1", port=int(port), max_connections=DEV_CONNECTIONS
+    )
 
 
 def target_of(server: SmtpServer) -> SmtpTarget:
@@ -43,13 +57,10 @@ def target_of(server: SmtpServer) -> SmtpTarget:
     )
 
 
-async def _load() -> tuple[object, list[SmtpTarget]]:
+async def _load() -> tuple[tuple[tuple[Any, ...], ...], list[SmtpTarget]]:
+    """(what the mailer depends on, the targets in priority order) as configured now."""
     async with get_sessionmaker()() as session:
-        servers = list(
-            await session.scalars(
-                select(SmtpServer).where(SmtpServer.is_active).order_by(SmtpServer.priority, SmtpServer.id)
-            )
-        )
+        servers = await smtp_servers.list_servers(session, active_only=True)
     version = tuple(
         (
             s.id,
@@ -81,21 +92,12 @@ async def fresh_mailer() -> Mailer:
 
 async def get_mailer() -> Mailer:
     now = time.monotonic()
-    mailer = _state["mailer"]
-    if mailer is not None and now - float(_state["checked"]) < RECHECK_SECONDS:
-        return mailer  # type: ignore[return-value]
+    if _current.mailer is not None and now - _current.checked < RECHECK_SECONDS:
+        return _current.mailer
     version, targets = await _load()
-    _state["checked"] = now
-    if mailer is None or version != _state["version"]:
-        if mailer is not None:
-            await mailer.close()  # type: ignore[attr-defined]
-        mailer = Mailer(targets, get_redis())
-        _state.update(mailer=mailer, version=version)
-    return mailer  # type: ignore[return-value]
-
-
-async def has_any_server() -> bool:
-    if get_settings().delivery.dev_smtp:
-        return True
-    async with get_sessionmaker()() as session:
-        return bool(await session.scalar(select(func.count()).select_from(SmtpServer).where(SmtpServer.is_active)))
+    _current.checked = now
+    if _current.mailer is None or version != _current.version:
+        if _current.mailer is not None:
+            await _current.mailer.close()
+        _current.mailer, _current.version = Mailer(targets, get_redis()), version
+    return _current.mailer

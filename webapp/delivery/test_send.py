@@ -13,12 +13,14 @@ import css_inline
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.validation import normalize_email
 from webapp.delivery.compose import Envelope, build_message
-from webapp.delivery.mailer import PermanentFailure, TransientFailure
+from webapp.delivery.mailer import Mailer, PermanentFailure, TransientFailure
 from webapp.delivery.smtp_config import fresh_mailer
-from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
+from webapp.templates.service.rendering import CompiledMessage, RenderedMessage, RenderError, contact_context
 from webapp.templates.service.templates import PLACEHOLDER_LINKS
 
 MAX_RECIPIENTS = 10
+SHOWN_ADDRESS_LENGTH = 100  # of an address that is not one, quoted back in the message
+SUBJECT_PREFIX = "[Test] "
 NO_SERVER = "Configure an SMTP server under Settings → SMTP servers before sending a test."
 
 
@@ -32,7 +34,7 @@ def parse_recipients(raw: str | Sequence[str]) -> list[str]:
         try:
             email = normalize_email(item)
         except ValueError as exc:
-            raise ValidationFailed({"recipients": f"{item.strip()[:100]}: {exc}"}) from None
+            raise ValidationFailed({"recipients": f"{item.strip()[:SHOWN_ADDRESS_LENGTH]}: {exc}"}) from None
         found.setdefault(email.lower(), email)
     if not found:
         raise ValidationFailed({"recipients": "Enter at least one address to send the test to."})
@@ -68,7 +70,9 @@ async def send_test(
         await mailer.close()
 
 
-async def _send_all(mailer, addresses: list[str], from_name: str, from_email: str, rendered) -> list[str]:
+async def _send_all(
+    mailer: Mailer, addresses: list[str], from_name: str, from_email: str, rendered: RenderedMessage
+) -> list[str]:
     if not mailer.pools:
         raise Conflict(NO_SERVER, "recipients")
     domain = from_email.rpartition("@")[2] or "localhost"
@@ -79,7 +83,7 @@ async def _send_all(mailer, addresses: list[str], from_name: str, from_email: st
             from_name=from_name,
             from_email=from_email,
             to_email=address,
-            subject="[Test] " + rendered.subject,
+            subject=SUBJECT_PREFIX + rendered.subject,
             message_id=message_id,
         )
         try:

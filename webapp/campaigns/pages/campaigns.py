@@ -1,5 +1,5 @@
 """Staff UI: the campaign list and a campaign's page (live progress, counters, the actions its status
-allows, deliveries). Building a campaign step by step is in campaign_wizard.py.
+allows, deliveries). Building a campaign step by step is in wizard.py.
 
 Actions are POSTs; one the campaign's status does not allow is answered 409 with the reason, shown
 in the page header (the whole page without JavaScript, the header partial for HTMX).
@@ -8,37 +8,39 @@ in the page header (the whole page without JavaScript, the header partial for HT
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns import queries as campaign_queries
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
-from webapp.campaigns.pages.live import announce
-from webapp.campaigns.pages.views import FINAL, counters, progress_of, status_context, timing
-from webapp.campaigns.service import campaigns
+from webapp.campaigns.pages.views import counters, status_context, timing
+from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.audience import count_for_lists
-from webapp.campaigns.service.states import check_editable
+from webapp.campaigns.service.progress import progress_of, rates
+from webapp.campaigns.service.states import EDITABLE, FINAL
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
-from webapp.delivery.progress import final_stats
+from webapp.core.http import AnyResponse
+from webapp.delivery.progress import announce
 
 PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
+MAX_CURSOR_LENGTH = 1000
 STATUSES = [s.value for s in CampaignStatus]
 DELIVERY_STATUSES = [s.value for s in DeliveryStatus]
 
 
 def _cursor(raw: str | None) -> str | None:
-    return raw[:1000] if raw else None
+    return raw[:MAX_CURSOR_LENGTH] if raw else None
 
 
-async def _deliveries(db: AsyncSession, c: Campaign, status: str | None, cursor: str | None) -> dict:
+async def _deliveries(db: AsyncSession, c: Campaign, status: str | None, cursor: str | None) -> dict[str, Any]:
     status = status if status in DELIVERY_STATUSES else ""
-    found = await campaign_queries.find_deliveries(
+    found = await listing.find_deliveries(
         db, c.id, status=status or None, limit=DELIVERY_PAGE_SIZE, cursor=_cursor(cursor)
     )
     return {
@@ -51,7 +53,6 @@ async def _deliveries(db: AsyncSession, c: Campaign, status: str | None, cursor:
 
 
 async def _page(
-    request: Request,
     db: AsyncSession,
     c: Campaign,
     *,
@@ -60,13 +61,13 @@ async def _page(
     error: str = "",
     status_code: int = 200,
 ) -> Template:
-    lists = await campaign_queries.lists_of(db, c.id)
+    lists = await listing.lists_of(db, c.id)
     context = {
         **status_context(c, error),
         "p": progress_of(c),
         "counters": counters(c),
         "lists": lists,
-        "audience": await count_for_lists(db, [x.id for x in lists]) if c.status in ("draft", "scheduled") else None,
+        "audience": await count_for_lists(db, [x.id for x in lists]) if c.status in EDITABLE else None,
         "deliveries": await _deliveries(db, c, delivery_status, cursor),
         "live": c.status not in FINAL,
     }
@@ -88,7 +89,7 @@ async def _refused(
     c = await campaigns.get_campaign(db, campaign_id)
     if request.htmx and request.htmx.target == f"campaign-{campaign_id}-status":
         return Template("campaigns/_status.html", context=status_context(c, message), status_code=status_code)
-    return await _page(request, db, c, error=message, status_code=status_code)
+    return await _page(db, c, error=message, status_code=status_code)
 
 
 async def _act(
@@ -98,7 +99,7 @@ async def _act(
     change: Callable[[], Awaitable[Campaign]],
     done: str,
     go_to: str = "",
-) -> Response:
+) -> AnyResponse:
     """Apply a status change, tell live pages, and go back to the campaign; or show why not."""
     try:
         c = await change()
@@ -117,15 +118,13 @@ class CampaignsController(Controller):
         self, request: HTMXRequest, db: AsyncSession, status: str | None = None, cursor: str | None = None
     ) -> Template:
         status = status if status in STATUSES else ""
-        found = await campaign_queries.find_campaigns(
-            db, status=status or None, limit=PAGE_SIZE, cursor=_cursor(cursor)
-        )
+        found = await listing.find_campaigns(db, status=status or None, limit=PAGE_SIZE, cursor=_cursor(cursor))
         context = {
             "found": found,
             "params": {"status": status},
             "cursor": cursor or "",
             "statuses": STATUSES,
-            "final_stats": final_stats,
+            "rates": rates,
             "timing": timing,
         }
         headers = {"Vary": "HX-Request, HX-Target"}
@@ -136,14 +135,13 @@ class CampaignsController(Controller):
     @get("/{campaign_id:int}")
     async def show(
         self,
-        request: Request,
         db: AsyncSession,
         campaign_id: int,
         delivery_status: str | None = None,
         cursor: str | None = None,
     ) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        return await _page(request, db, c, delivery_status=delivery_status, cursor=cursor)
+        return await _page(db, c, delivery_status=delivery_status, cursor=cursor)
 
     @get("/{campaign_id:int}/counters")
     async def counters(self, db: AsyncSession, campaign_id: int) -> Template:
@@ -160,7 +158,7 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/send")
-    async def send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
+    async def send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         return await _act(
             request,
             db,
@@ -170,7 +168,7 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/pause")
-    async def pause(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
+    async def pause(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         return await _act(
             request,
             db,
@@ -180,7 +178,7 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/resume")
-    async def resume(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
+    async def resume(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         return await _act(
             request,
             db,
@@ -190,36 +188,29 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/cancel")
-    async def cancel(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
+    async def cancel(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         return await _act(request, db, campaign_id, lambda: campaigns.cancel(db, campaign_id), "Cancelled '{name}'.")
 
     @post("/{campaign_id:int}/edit")
-    async def edit(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
-        """Drafts open in the wizard; a scheduled campaign goes back to draft first, so it cannot
-        start half-edited."""
-
-        async def to_draft() -> Campaign:
-            c = await campaigns.get_campaign(db, campaign_id)
-            check_editable(c.status)
-            return await campaigns.unschedule(db, campaign_id) if c.status == "scheduled" else c
-
+    async def edit(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        """Open in the wizard (a scheduled campaign goes back to draft first)."""
         return await _act(
             request,
             db,
             campaign_id,
-            to_draft,
+            lambda: campaigns.open_for_editing(db, campaign_id),
             "Editing '{name}'. It stays a draft until you send or schedule it.",
             go_to=f"/campaigns/{campaign_id}/details",
         )
 
     @post("/{campaign_id:int}/duplicate")
-    async def duplicate(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
+    async def duplicate(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         copy = await campaigns.duplicate(db, campaign_id, created_by=request.user.name)
         flash(request, f"Created '{copy.name}' as a draft with the same content and lists.", "success")
         return after_change(request, f"/campaigns/{copy.id}/details")
 
     @post("/{campaign_id:int}/delete")
-    async def delete(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Response:
+    async def delete(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         c = await campaigns.get_campaign(db, campaign_id)
         try:
             await campaigns.delete_campaign(db, campaign_id)

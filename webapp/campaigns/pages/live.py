@@ -15,52 +15,45 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
-from litestar import Controller, Request, WebSocket, get, websocket
+from litestar import Controller, WebSocket, get, websocket
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
-from litestar.response import ServerSentEvent, ServerSentEventMessage, Template
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign
-from webapp.campaigns.pages.views import FINAL, Progress, RateMeter, average_rate, progress_of, status_context
+from webapp.campaigns.models import CampaignStatus as S
+from webapp.campaigns.pages.views import status_context
 from webapp.campaigns.service import campaigns
+from webapp.campaigns.service.progress import Progress, average_rate, progress_of
+from webapp.campaigns.service.states import FINAL
 from webapp.core.db import get_sessionmaker
+from webapp.core.errors import NotFound
+from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
 from webapp.core.security import authenticate
+from webapp.core.sse import HEARTBEAT_SECONDS, close, render
 from webapp.core.validation import is_valid_id
 from webapp.delivery import progress
 
-HEARTBEAT_SECONDS = 15.0
-
-
-# ---- publishing staff changes -------------------------------------------------------------
-
-
-async def announce(db: AsyncSession, campaign: Campaign) -> None:
-    """After staff or the API changed a campaign's status: commit, then tell live pages."""
-    await db.commit()
-    await progress.publish(get_redis(), campaign.id, progress.status_event(campaign))
-
-
-# ---- relaying the channel -----------------------------------------------------------------
+RATE_WINDOW_SECONDS = 30.0
+AnySocket = WebSocket[Any, Any, Any]
+# WebSocket close codes: 1000 is a normal close; 44xx mirror the HTTP statuses 401, 403 and 404.
+NORMAL, NOT_AUTHORISED, FORBIDDEN, NOT_FOUND = 1000, 4401, 4403, 4404
 
 
 async def _subscribe(campaign_id: int) -> PubSub:
     pubsub = get_redis().pubsub()
     await pubsub.subscribe(progress.channel(campaign_id))
     return pubsub
-
-
-async def _close(pubsub: PubSub) -> None:
-    with anyio.CancelScope(shield=True):  # runs while the connection's task is being cancelled
-        await pubsub.aclose()
 
 
 async def _events(pubsub: PubSub) -> AsyncIterator[tuple[str, dict[str, Any]] | None]:
@@ -84,20 +77,32 @@ async def _events(pubsub: PubSub) -> AsyncIterator[tuple[str, dict[str, Any]] | 
 
 
 async def _load(campaign_id: int) -> Campaign | None:
+    """The campaign as it is now, read in a session of its own (a stream outlives its request's)."""
     async with get_sessionmaker()() as session:
-        return await session.get(Campaign, campaign_id)
+        try:
+            return await campaigns.get_campaign(session, campaign_id)
+        except NotFound:
+            return None
 
 
-def render(request: Request, name: str, **context: Any) -> str:
-    """A partial rendered like a Template response (request, csrf_input), for streaming."""
-    full = Template(name, context=context).create_template_context(request)
-    return request.app.template_engine.get_template(name).render(**full)
+class RateMeter:
+    """Messages per second over the last RATE_WINDOW_SECONDS of progress events."""
+
+    def __init__(self) -> None:
+        self.samples: deque[tuple[float, int]] = deque()
+
+    def add(self, done: int, at: float) -> float | None:
+        self.samples.append((at, done))
+        while len(self.samples) > 2 and at - self.samples[0][0] > RATE_WINDOW_SECONDS:
+            self.samples.popleft()
+        (t0, d0), (t1, d1) = self.samples[0], self.samples[-1]
+        return (d1 - d0) / (t1 - t0) if t1 - t0 >= 1 and d1 >= d0 else None
 
 
 class _PageStream:
     """The SSE stream of one open campaign page."""
 
-    def __init__(self, request: Request, campaign_id: int, pubsub: PubSub) -> None:
+    def __init__(self, request: StaffRequest, campaign_id: int, pubsub: PubSub) -> None:
         self.request, self.campaign_id, self.pubsub = request, campaign_id, pubsub
         self.meter = RateMeter()
         self.started_at: datetime | None = None
@@ -148,18 +153,18 @@ def _is_last(event: dict[str, Any]) -> bool:
     """campaign_completed ends a send; a cancelled campaign gets no completion event."""
     campaign = event.get("campaign")
     if event.get("type") == "campaign_status" and isinstance(campaign, dict):
-        return campaign.get("status") == "cancelled"
+        return campaign.get("status") == S.CANCELLED.value
     return event.get("type") == "campaign_completed"
 
 
-def _same_origin(socket: WebSocket) -> bool:
+def _same_origin(socket: AnySocket) -> bool:
     """Browsers send Origin with WebSocket handshakes; another site's page must not ride on the
     staff cookie. Programs send no Origin."""
     origin = socket.headers.get("origin")
     return origin is None or urlsplit(origin).netloc == socket.headers.get("host")
 
 
-async def _close_on_disconnect(socket: WebSocket, scope: anyio.CancelScope) -> None:
+async def _close_on_disconnect(socket: AnySocket, scope: anyio.CancelScope) -> None:
     try:
         while (await socket.receive())["type"] != "websocket.disconnect":
             pass
@@ -172,48 +177,48 @@ class CampaignLiveController(Controller):
     path = "/"
 
     @get("/campaigns/{campaign_id:int}/events", name="campaign_events")
-    async def events(self, request: Request, db: AsyncSession, campaign_id: int) -> ServerSentEvent:
+    async def events(self, request: StaffRequest, db: AsyncSession, campaign_id: int) -> ServerSentEvent:
         await campaigns.get_campaign(db, campaign_id)  # 404 for an unknown campaign
         pubsub = await _subscribe(campaign_id)
         return ServerSentEvent(
             _PageStream(request, campaign_id, pubsub),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            background=BackgroundTask(_close, pubsub),  # also runs when the client disconnected
+            background=BackgroundTask(close, pubsub),  # also runs when the client disconnected
         )
 
     @websocket("/ws/{campaign_id:int}", opt={"exclude_from_auth": True})
-    async def socket(self, socket: WebSocket, campaign_id: int) -> None:
+    async def socket(self, socket: AnySocket, campaign_id: int) -> None:
         await socket.accept()
         try:
             principal = await authenticate(socket, api_key_allowed=True)
         except NotAuthorizedException as exc:
-            await socket.close(code=4401, reason=exc.detail)
+            await socket.close(code=NOT_AUTHORISED, reason=exc.detail)
             return
         if not principal.via_api_key and not _same_origin(socket):
-            await socket.close(code=4403, reason="Cross-origin connections need an API key.")
+            await socket.close(code=FORBIDDEN, reason="Cross-origin connections need an API key.")
             return
         if not is_valid_id(campaign_id):
-            await socket.close(code=4404, reason=f"Campaign {campaign_id} does not exist.")
+            await socket.close(code=NOT_FOUND, reason=f"Campaign {campaign_id} does not exist.")
             return
         pubsub = await _subscribe(campaign_id)
         try:
             if (c := await _load(campaign_id)) is None:
-                await socket.close(code=4404, reason=f"Campaign {campaign_id} does not exist.")
+                await socket.close(code=NOT_FOUND, reason=f"Campaign {campaign_id} does not exist.")
                 return
             await socket.send_json(progress.status_event(c))
             if c.status in FINAL:
-                if c.status == "sent":
+                if c.status == S.SENT.value:
                     await socket.send_json(progress.completed_event(c))
             else:
                 await self._relay(socket, pubsub)
-            await socket.close(code=1000)
+            await socket.close(code=NORMAL)
         except WebSocketDisconnect:
             pass
         finally:
-            await _close(pubsub)
+            await close(pubsub)
 
     @staticmethod
-    async def _relay(socket: WebSocket, pubsub: PubSub) -> None:
+    async def _relay(socket: AnySocket, pubsub: PubSub) -> None:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(_close_on_disconnect, socket, tasks.cancel_scope)
             async for item in _events(pubsub):

@@ -1,89 +1,21 @@
-"""What the campaign pages show, shared by the page handlers and the live stream: progress with a
-send rate and ETA, the actions a campaign's status allows, and the engagement counters."""
+"""What the campaign pages show, shared by the page handlers and the live stream: the actions a
+campaign's status allows, the engagement counters, the review step's warnings and times in the
+campaign's zone."""
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
-from webapp.campaigns.service.campaigns import DELETABLE
-from webapp.campaigns.service.states import EDITABLE, TRANSITIONS
-from webapp.delivery.progress import final_stats, rate
+from webapp.campaigns.service.progress import percent, rates
+from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS
 from webapp.settings.service.organisation import OrgSettings
 
-RATE_WINDOW_SECONDS = 30.0
-FINAL = frozenset({S.SENT.value, S.CANCELLED.value})  # nothing can happen to these any more
-
-
-@dataclass(frozen=True)
-class Progress:
-    campaign_id: int
-    status: str
-    sent: int
-    failed: int
-    total: int
-    rate: float | None = None  # messages per second
-
-    @property
-    def done(self) -> int:
-        return self.sent + self.failed
-
-    @property
-    def remaining(self) -> int:
-        return max(self.total - self.done, 0)
-
-    @property
-    def percent(self) -> float:
-        if not self.total:
-            return 100.0 if self.status == S.SENT.value else 0.0
-        return min(round(100.0 * self.done / self.total, 1), 100.0)
-
-    @property
-    def eta(self) -> str:
-        if self.status != S.SENDING.value or not self.rate or not self.remaining:
-            return ""
-        return duration(self.remaining / self.rate)
-
-
-def duration(seconds: float) -> str:
-    seconds = max(round(seconds), 1)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
-
-
-def average_rate(started_at: datetime | None, done: int, until: datetime | None = None) -> float | None:
-    """Messages per second since sending started (until completion, for a finished campaign)."""
-    if started_at is None or not done:
-        return None
-    elapsed = ((until or datetime.now(UTC)) - started_at).total_seconds()
-    return done / elapsed if elapsed >= 1 else None
-
-
-def progress_of(c: Campaign) -> Progress:
-    rate = average_rate(c.started_at, c.sent_count + c.failed_count, c.completed_at)
-    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate)
-
-
-class RateMeter:
-    """Messages per second over the last RATE_WINDOW_SECONDS of progress events."""
-
-    def __init__(self) -> None:
-        self.samples: deque[tuple[float, int]] = deque()
-
-    def add(self, done: int, at: float) -> float | None:
-        self.samples.append((at, done))
-        while len(self.samples) > 2 and at - self.samples[0][0] > RATE_WINDOW_SECONDS:
-            self.samples.popleft()
-        (t0, d0), (t1, d1) = self.samples[0], self.samples[-1]
-        return (d1 - d0) / (t1 - t0) if t1 - t0 >= 1 and d1 >= d0 else None
+# A subject line looks shouted when more than this share of at least this many letters are capitals.
+SHOUTING_SHARE, SHOUTING_MIN_LETTERS = 0.7, 8
 
 
 def actions(status: str) -> frozenset[str]:
@@ -112,10 +44,10 @@ def status_context(c: Campaign, error: str = "") -> dict[str, Any]:
 
 
 def counters(c: Campaign) -> list[tuple[str, int, float | None]]:
-    """(label, count, rate %) for the counters card; rates as progress.final_stats computes them."""
-    stats = final_stats(c)
+    """(label, count, rate %) for the counters card."""
+    stats = rates(c)
     return [
-        ("Sent", c.sent_count, rate(c.sent_count, c.total_recipients) if c.total_recipients else None),
+        ("Sent", c.sent_count, percent(c.sent_count, c.total_recipients) if c.total_recipients else None),
         ("Opened", c.opened_count, stats["open_rate"]),
         ("Clicked", c.clicked_count, stats["click_rate"]),
         ("Bounced", c.bounced_count, stats["bounce_rate"]),
@@ -127,7 +59,7 @@ def spam_signals(subject: str) -> list[str]:
     """What makes a subject line look like spam to filters and people."""
     found = []
     letters = [ch for ch in subject if ch.isalpha()]
-    if len(letters) >= 8 and sum(ch.isupper() for ch in letters) / len(letters) > 0.7:
+    if len(letters) >= SHOUTING_MIN_LETTERS and sum(ch.isupper() for ch in letters) / len(letters) > SHOUTING_SHARE:
         found.append("is mostly CAPITAL LETTERS")
     if subject.count("!") >= 2:
         found.append(f"has {subject.count('!')} exclamation marks")

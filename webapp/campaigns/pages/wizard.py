@@ -2,6 +2,10 @@
 or schedule. The campaign row is created as a draft by the first step and every step saves it, so
 leaving half-way keeps a draft. Only drafts are edited here (a scheduled campaign is put back to
 draft by its Edit button first).
+
+Each step's form is converted to the campaign schema's fields and saved by the campaign service;
+the audience and content steps also check what they need before the wizard goes on
+(schemas/wizard.py).
 """
 
 from __future__ import annotations
@@ -10,26 +14,27 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns import queries as campaign_queries
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
-from webapp.campaigns.pages.live import announce
 from webapp.campaigns.pages.views import review_warnings
-from webapp.campaigns.service import campaigns
+from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
+from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.audience import count_for_lists
-from webapp.campaigns.service.states import IllegalTransition
 from webapp.core.access import EDITORS_ONLY
-from webapp.core.errors import Conflict, ValidationFailed
-from webapp.core.forms import Form, after_change, field_errors, form_ids
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.forms import FormFields, after_change, field_errors, first, form_ids, read_form
+from webapp.core.http import AnyResponse
+from webapp.core.schemas import Schema, load
+from webapp.delivery.progress import announce
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
 from webapp.lists.service.lists import find_lists
 from webapp.settings.service import organisation as org_settings
-from webapp.staff.models import User
+from webapp.staff.service import users
 from webapp.templates.service import templates
 
 STEPS = ("details", "audience", "content", "settings", "review")
@@ -53,6 +58,9 @@ STEP_OF_FIELD = {
     "settings": "settings",
 }
 DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
+CONTENT_FIELDS = ("html_content", "text_content")
+# What a step needs before the wizard goes on, besides what the campaign itself must be.
+STEP_INPUTS: dict[str, type[Schema]] = {"audience": AudienceStep, "content": ContentStep}
 SETTING_LABELS = {
     "track_opens": ("Track opens", "Adds an invisible pixel to count opens."),
     "track_clicks": ("Track clicks", "Links go through a redirect that counts clicks."),
@@ -62,36 +70,23 @@ SETTING_LABELS = {
 MAX_CHOICES = 500
 
 
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name, "")
-    value = value[0] if isinstance(value, list) and value else value
-    return value.replace("\r\n", "\n") if isinstance(value, str) else ""
-
-
 @lru_cache
-def timezones() -> list[str]:
-    return sorted(available_timezones())
+def timezones() -> list[tuple[str, str]]:
+    """Every IANA zone, as the time zone select's options."""
+    return [(zone, zone) for zone in sorted(available_timezones())]
 
 
-async def _draft(db: AsyncSession, campaign_id: int) -> Campaign:
-    c = await campaigns.get_campaign(db, campaign_id)
-    if c.status != CampaignStatus.DRAFT.value:
-        raise IllegalTransition(
-            f"Only drafts can be edited and this campaign is {c.status}. "
-            "Use Edit on its page (a scheduled campaign goes back to draft), or duplicate it.",
-            "status",
-        )
-    return c
+def _base_context(c: Campaign | None, step: str) -> dict[str, Any]:
+    return {"c": c, "step": step, "steps": STEPS, "here": STEPS.index(step), "labels": STEP_LABELS}
 
 
-async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict[str, Any]) -> dict[str, Any]:
-    """What each step's page shows besides the form values."""
-    context: dict[str, Any] = {"c": c, "step": step, "steps": STEPS, "here": STEPS.index(step), "labels": STEP_LABELS}
+async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[str, Any]) -> dict[str, Any]:
+    """What each step after the first shows besides the form values."""
+    context = _base_context(c, step)
     if step == "audience":
-        selected = values["list_ids"]
         lists = await find_lists(db, is_active=True, limit=MAX_CHOICES)
-        archived = [x for x in await campaign_queries.lists_of(db, c.id) if not x.is_active]
-        context |= {"lists": archived + lists, "count": await count_for_lists(db, selected)}
+        archived = [x for x in await listing.lists_of(db, c.id) if not x.is_active]
+        context |= {"lists": archived + lists, "count": await count_for_lists(db, values["list_ids"])}
     elif step == "content":
         parts = {"subject": c.subject, "html_content": values["html_content"], "text_content": values["text_content"]}
         context |= {
@@ -101,7 +96,7 @@ async def _context(db: AsyncSession, c: Campaign | None, step: str, values: dict
     elif step == "settings":
         context["setting_labels"] = SETTING_LABELS
     elif step == "review":
-        lists = await campaign_queries.lists_of(db, c.id)
+        lists = await listing.lists_of(db, c.id)
         problems = await campaigns.readiness_problems(db, c)
         context |= {
             "lists": lists,
@@ -143,18 +138,27 @@ async def _step_page(
     status_code: int = 200,
     **extra: Any,
 ) -> Template:
-    context = await _context(db, c, step, values) | {"values": values, "errors": errors or {}} | extra
+    context = await _step_context(db, c, step, values) if c is not None else _base_context(None, step)
+    context |= {"values": values, "errors": errors or {}} | extra
     return Template(f"campaigns/step_{step}.html", context=context, status_code=status_code)
 
 
-def _submitted(step: str, data: dict[str, Any]) -> dict[str, Any]:
+def _content(form: FormFields) -> dict[str, str]:
+    """The HTML and text as typed, with plain line ends (browsers send CRLF from a textarea)."""
+    return {name: first(form, name).replace("\r\n", "\n") for name in CONTENT_FIELDS}
+
+
+def _submitted(step: str, form: FormFields) -> dict[str, Any]:
+    """A step's form as the campaign's fields: ticked lists as ids, checkboxes as true/false."""
     if step == "details":
-        return {name: _text(data, name) for name in DETAIL_FIELDS}
+        return {name: first(form, name) for name in DETAIL_FIELDS}
     if step == "audience":
-        return {"list_ids": form_ids(data, "list_ids")}
+        return {"list_ids": form_ids(form, "list_ids")}
+    if step == "content" and first(form, "go") == "template":  # "Use this template": copy it in
+        return {"template_id": first(form, "template_id")}
     if step == "content":
-        return {"html_content": _text(data, "html_content"), "text_content": _text(data, "text_content")}
-    return {"settings": {name: name in data for name in DEFAULT_CAMPAIGN_SETTINGS}}
+        return _content(form)
+    return {"settings": {name: name in form for name in DEFAULT_CAMPAIGN_SETTINGS}}
 
 
 def _next_step(step: str, go: str) -> str:
@@ -178,8 +182,8 @@ class CampaignWizardController(Controller):
         return await _step_page(db, None, "details", values)
 
     @post("/new")
-    async def create(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Response:
-        values = _submitted("details", data)
+    async def create(self, request: HTMXRequest, db: AsyncSession) -> AnyResponse:
+        values = _submitted("details", await read_form(request))
         try:
             c = await campaigns.create_campaign(db, values, created_by=request.user.name)
         except ValidationFailed as exc:
@@ -188,7 +192,7 @@ class CampaignWizardController(Controller):
         return after_change(request, f"/campaigns/{c.id}/audience")
 
     @get([f"/{{campaign_id:int}}/{step}" for step in STEPS], opt=EDITORS_ONLY)
-    async def step(self, request: Request, db: AsyncSession, campaign_id: int) -> Response:
+    async def step(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
         c = await campaigns.get_campaign(db, campaign_id)
         if c.status != CampaignStatus.DRAFT.value:
             flash(request, f"This campaign is {c.status}; only drafts are edited in the wizard.", "error")
@@ -196,61 +200,50 @@ class CampaignWizardController(Controller):
         step = request.url.path.rsplit("/", 1)[-1]
         values = await _values(db, c, step)
         if step == "review":
-            user = await db.get(User, request.user.id)
-            values["recipients"] = user.email if user else ""
+            try:
+                values["recipients"] = (await users.get_user(db, request.user.id)).email
+            except NotFound:  # signed in with a key, or the account is gone: nobody to suggest
+                values["recipients"] = ""
         return await _step_page(db, c, step, values)
 
     @post([f"/{{campaign_id:int}}/{step}" for step in STEPS[:-1]])
-    async def save(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Response:
-        step, go = request.url.path.rsplit("/", 1)[-1], _text(data, "go")
-        c = await _draft(db, campaign_id)
-        values, errors = _submitted(step, data), {}
-        if step == "content" and go == "template":  # copy the chosen template's content, then stay
-            values, go = {"template_id": _text(data, "template_id")}, ""
-            if not values["template_id"]:
-                errors = {"template_id": "Choose a template first."}
-        elif go == "next" and step == "audience" and not values["list_ids"]:
-            errors = {"list_ids": "Choose at least one list to send to."}
-        elif go == "next" and step == "content" and not values["html_content"].strip():
-            errors = {"html_content": "Pick a template or write the content."}
+    async def save(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        step, form = request.url.path.rsplit("/", 1)[-1], await read_form(request)
+        go = first(form, "go")
+        c = await campaigns.get_draft(db, campaign_id)
+        values = _submitted(step, form)
         try:
-            if errors:
-                raise ValidationFailed(errors)
+            if schema := STEP_INPUTS.get(step):
+                load(schema, {**values, "go": go})
             c = await campaigns.update_campaign(db, campaign_id, values)
         except ValidationFailed as exc:
             await db.rollback()
-            c = await _draft(db, campaign_id)
+            c = await campaigns.get_draft(db, campaign_id)
             shown = values if step in ("details", "audience") else {**await _values(db, c, step), **values}
             return await _step_page(db, c, step, shown, exc.errors, 422)
-        if not go:
-            flash(
-                request,
-                "Copied the template's content; change it here if you like." if "template_id" in values else "Saved.",
-                "success",
-            )
+        if go == "template":
+            flash(request, "Copied the template's content; change it here if you like.", "success")
+        elif not go:
+            flash(request, "Saved.", "success")
         return after_change(request, f"/campaigns/{c.id}/{_next_step(step, go)}")
 
     @post("/{campaign_id:int}/audience/count")
-    async def audience_count(self, db: AsyncSession, campaign_id: int, data: Form) -> Template:
+    async def audience_count(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template:
         await campaigns.get_campaign(db, campaign_id)
-        count = await count_for_lists(db, form_ids(data, "list_ids"))
+        count = await count_for_lists(db, form_ids(await read_form(request), "list_ids"))
         return Template("campaigns/_audience_count.html", context={"count": count})
 
     @post("/{campaign_id:int}/content/preview")
-    async def preview(self, db: AsyncSession, campaign_id: int, data: Form) -> Template:
+    async def preview(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        parts = {
-            "subject": c.subject,
-            "html_content": _text(data, "html_content"),
-            "text_content": _text(data, "text_content"),
-        }
+        parts = {"subject": c.subject, **_content(await read_form(request))}
         return Template("campaigns/_preview.html", context={"preview": await templates.preview(db, parts)})
 
     @post("/{campaign_id:int}/review/test")
-    async def test_send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Template:
+    async def test_send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         org = await org_settings.load(db)
-        recipients = _text(data, "recipients")
+        recipients = first(await read_form(request), "recipients")
         try:
             sent = await send_test(
                 c.subject,
@@ -264,13 +257,9 @@ class CampaignWizardController(Controller):
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": " ".join(field_errors(exc).values())}, 422
         else:
-            result, status_code = (
-                {
-                    "ok": f"Sent {len(sent)} test email{'s' if len(sent) != 1 else ''}, "
-                    "rendered for a sample contact (Jane Doe)."
-                },
-                200,
-            )
+            plural = "s" if len(sent) != 1 else ""
+            result = {"ok": f"Sent {len(sent)} test email{plural}, rendered for a sample contact (Jane Doe)."}
+            status_code = 200
         context = {
             "c": c,
             "values": {"recipients": recipients},
@@ -283,10 +272,11 @@ class CampaignWizardController(Controller):
         return await _step_page(db, c, "review", values, status_code=status_code, test_result=result)
 
     @post("/{campaign_id:int}/schedule")
-    async def schedule(self, request: HTMXRequest, db: AsyncSession, campaign_id: int, data: Form) -> Response:
+    async def schedule(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        form = await read_form(request)
         values = {
-            "scheduled_time": _text(data, "scheduled_time"),
-            "timezone": _text(data, "timezone") or "UTC",
+            "scheduled_time": first(form, "scheduled_time"),
+            "timezone": first(form, "timezone") or "UTC",
             "recipients": "",
         }
         try:
@@ -302,6 +292,7 @@ class CampaignWizardController(Controller):
                 409 if isinstance(exc, Conflict) else 422,
             )
         await announce(db, c)
-        local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)).strftime("%Y-%m-%d %H:%M")
-        flash(request, f"Scheduled '{c.name}' for {local} ({c.timezone}).", "success")
+        local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)) if c.scheduled_at else None
+        when = local.strftime("%Y-%m-%d %H:%M") if local else ""
+        flash(request, f"Scheduled '{c.name}' for {when} ({c.timezone}).", "success")
         return after_change(request, f"/campaigns/{c.id}")

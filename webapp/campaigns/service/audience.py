@@ -7,27 +7,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import CampaignList
-from webapp.delivery import queries as deliveries
-from webapp.lists.models import EmailList
+from webapp.campaigns.queries import audience, listing
 from webapp.lists.service.audience import audience_condition
 
 
 async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int:
     if not list_ids:
         return 0
-    lists = await session.scalars(select(EmailList).where(EmailList.id.in_(list(list_ids))))
-    return await deliveries.count_audience(session, audience_condition(lists, datetime.now(UTC)))
+    lists = await audience.lists_by_id(session, list_ids)
+    return await audience.count(session, audience_condition(lists, datetime.now(UTC)))
 
 
 async def materialise_campaign(session: AsyncSession, campaign_id: int) -> int:
     """Create the campaign's delivery rows from its lists as they are now; returns the total."""
-    lists = await session.scalars(
-        select(EmailList)
-        .join(CampaignList, CampaignList.list_id == EmailList.id)
-        .where(CampaignList.campaign_id == campaign_id)
-    )
-    return await deliveries.materialise(session, campaign_id, audience_condition(lists, datetime.now(UTC)))
+    lists = await listing.lists_of(session, campaign_id)
+    return await audience.materialise(session, campaign_id, audience_condition(lists, datetime.now(UTC)))

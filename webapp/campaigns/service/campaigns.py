@@ -1,180 +1,153 @@
-"""Campaign rules: what a campaign must have before it can go out, and every status change."""
+"""Campaign rules: what a campaign holds (its schema in schemas/campaign.py, plus the lists and
+templates that must exist), what it needs before it can go out, and every status change staff and
+the API make, through the state machine in states.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignList, CampaignStatus
-from webapp.campaigns.service.states import IllegalTransition, check_editable, check_transition
+from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
+from webapp.campaigns.queries import records
+from webapp.campaigns.schemas.campaign import (
+    CONTENT_MISSING,
+    FROM_MISSING,
+    LISTS_MISSING,
+    NAME_LENGTH,
+    SUBJECT_MISSING,
+    TIME_IN_PAST,
+    CampaignCreate,
+    CampaignUpdate,
+    ScheduleIn,
+    unknown_lists,
+    utc_time,
+)
+from webapp.campaigns.service.states import DELETABLE, IllegalTransition, check_editable, check_transition
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.validation import is_valid_id, normalize_email, text_field
-from webapp.lists.models import EmailList
-from webapp.templates.models import EmailTemplate
+from webapp.core.schemas import Values, load
+from webapp.core.validation import is_valid_id
+from webapp.templates.service import templates
 from webapp.templates.service.rendering import check_template
 
 S = CampaignStatus
-DETAIL_FIELDS = {"name": ("Name", 200), "subject": ("Subject", 500), "from_name": ("From name", 200)}
-CONTENT_FIELDS = ("html_content", "text_content")
-MAX_CONTENT = 1_000_000
-DELETABLE = frozenset({S.DRAFT, S.CANCELLED, S.FAILED})
+PAUSED_BY_STAFF = "Paused by staff."
+CANCELLED_BY_STAFF = "Cancelled by staff."
 
 
 async def get_campaign(session: AsyncSession, campaign_id: int, *, for_update: bool = False) -> Campaign:
-    if not is_valid_id(campaign_id):  # beyond bigint: no such campaign, not a database error
-        raise NotFound(f"Campaign {campaign_id} does not exist.")
-    query = select(Campaign).where(Campaign.id == campaign_id)
-    if for_update:
-        query = query.with_for_update()
-    campaign = await session.scalar(query)
+    """The campaign (its row locked until the transaction ends, for a change); NotFound if there is none."""
+    campaign = None
+    if is_valid_id(campaign_id):  # beyond bigint: no such campaign, not a database error
+        if for_update:
+            campaign = await records.locked(session, campaign_id)
+        else:
+            campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"Campaign {campaign_id} does not exist.")
     return campaign
 
 
-def validate(data: Mapping[str, Any], *, partial: bool) -> dict[str, Any]:
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    for name, (label, limit) in DETAIL_FIELDS.items():
-        if name in data or (not partial and name == "name"):
-            try:
-                values[name] = text_field(data.get(name), label, limit)
-            except ValueError as exc:
-                errors[name] = str(exc)
-    if (not partial or "name" in values) and not values.get("name") and "name" not in errors:
-        errors["name"] = "Give the campaign a name."
-    for name in ("from_email", "reply_to"):
-        if name in data:
-            raw = str(data[name] or "").strip()
-            try:
-                values[name] = normalize_email(raw) if raw else ""
-            except ValueError as exc:
-                errors[name] = str(exc)
-    for name in CONTENT_FIELDS:
-        if name in data:
-            value = data[name] if isinstance(data[name], str) else ""
-            if len(value) > MAX_CONTENT:
-                errors[name] = f"At most {MAX_CONTENT:,} characters."
-            elif "\x00" in value:  # PostgreSQL text cannot hold NUL
-                errors[name] = "Contains a character that is not allowed (NUL)."
-            values[name] = value
-    if "template_id" in data:
-        raw = data["template_id"]
-        try:
-            values["template_id"] = int(raw) if raw not in (None, "") else None
-        except (TypeError, ValueError):
-            errors["template_id"] = "Choose a template from the list."
-        else:
-            if values["template_id"] is not None and not is_valid_id(values["template_id"]):
-                errors["template_id"] = f"Template {values['template_id']} does not exist."
-    if "settings" in data:
-        raw = data["settings"] if isinstance(data["settings"], Mapping) else {}
-        unknown = set(raw) - set(DEFAULT_CAMPAIGN_SETTINGS)
-        if unknown:
-            errors["settings"] = "Unknown settings: " + ", ".join(sorted(unknown)) + "."
-        values["settings"] = {k: bool(raw.get(k, v)) for k, v in DEFAULT_CAMPAIGN_SETTINGS.items()}
-    check = check_template({k: values[k] for k in ("subject", *CONTENT_FIELDS) if k in values})
-    errors.update({k: v for k, v in check.errors.items() if k not in errors})
-    if errors:
-        raise ValidationFailed(errors)
-    return values
-
-
-async def _check_template_exists(session: AsyncSession, template_id: int | None) -> None:
-    if template_id is not None and await session.get(EmailTemplate, template_id) is None:
-        raise ValidationFailed({"template_id": f"Template {template_id} does not exist."})
-
-
-async def create_campaign(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> Campaign:
-    values = validate({k: v for k, v in data.items() if k != "list_ids"}, partial=False)
-    await _check_template_exists(session, values.get("template_id"))
-    if values.get("template_id") and not values.get("html_content"):
-        await _copy_template(session, values)
-    campaign = Campaign(**values, created_by=created_by)
-    session.add(campaign)
-    await session.flush()
-    if "list_ids" in data:
-        await set_lists(session, campaign, data["list_ids"])
-    await session.refresh(campaign)
+async def get_draft(session: AsyncSession, campaign_id: int) -> Campaign:
+    """A campaign the wizard may change: only drafts (a scheduled one goes back to draft first)."""
+    campaign = await get_campaign(session, campaign_id)
+    if campaign.status != S.DRAFT.value:
+        raise IllegalTransition(
+            f"Only drafts can be edited and this campaign is {campaign.status}. "
+            "Use Edit on its page (a scheduled campaign goes back to draft), or duplicate it.",
+            "status",
+        )
     return campaign
 
 
-async def _copy_template(session: AsyncSession, values: dict[str, Any], current_subject: str = "") -> None:
-    template = await session.get(EmailTemplate, values["template_id"])
+def _settings(current: Mapping[str, Any], sent: Mapping[str, Any]) -> dict[str, bool]:
+    """Every setting: the ones sent, the others as they were (or their default)."""
+    merged = {**DEFAULT_CAMPAIGN_SETTINGS, **current, **sent}
+    return {name: bool(merged[name]) for name in DEFAULT_CAMPAIGN_SETTINGS}
+
+
+async def _copy_template(session: AsyncSession, values: Values, current_subject: str = "") -> None:
+    """Put the chosen template's content (and its subject, when the campaign has none) in `values`."""
+    try:
+        template = await templates.get_template(session, values["template_id"])
+    except NotFound as exc:
+        raise ValidationFailed({"template_id": exc.message}) from None
     values["html_content"] = template.html_content
     values["text_content"] = template.text_content
     if not values.get("subject") and not current_subject:
         values["subject"] = template.subject
 
 
+async def _check_template(session: AsyncSession, template_id: int | None) -> None:
+    if template_id is not None:
+        try:
+            await templates.get_template(session, template_id)
+        except NotFound as exc:
+            raise ValidationFailed({"template_id": exc.message}) from None
+
+
+async def _set_lists(session: AsyncSession, campaign_id: int, list_ids: Sequence[int]) -> None:
+    if list_ids:
+        found = await records.existing_list_ids(session, [i for i in list_ids if is_valid_id(i)])
+        if missing := [i for i in list_ids if i not in found]:
+            raise ValidationFailed({"list_ids": unknown_lists(missing)})
+    await records.replace_lists(session, campaign_id, list_ids)
+
+
+async def create_campaign(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> Campaign:
+    values = load(CampaignCreate, data)
+    list_ids = values.pop("list_ids", None)
+    if "settings" in values:
+        values["settings"] = _settings({}, values["settings"])
+    if values.get("template_id") and not values.get("html_content"):
+        await _copy_template(session, values)
+    else:
+        await _check_template(session, values.get("template_id"))
+    campaign = Campaign(**values, created_by=created_by)
+    session.add(campaign)
+    await session.flush()
+    if list_ids is not None:
+        await _set_lists(session, campaign.id, list_ids)
+    await session.refresh(campaign)
+    return campaign
+
+
 async def update_campaign(session: AsyncSession, campaign_id: int, data: Mapping[str, Any]) -> Campaign:
     campaign = await get_campaign(session, campaign_id, for_update=True)
     check_editable(campaign.status)
-    if isinstance(data.get("settings"), Mapping):  # settings that are not sent keep their value
-        data = {**data, "settings": {**campaign.settings, **data["settings"]}}
-    values = validate({k: v for k, v in data.items() if k != "list_ids"}, partial=True)
+    values = load(CampaignUpdate, data, partial=True)
+    list_ids = values.pop("list_ids", None)
+    if "settings" in values:
+        values["settings"] = _settings(campaign.settings, values["settings"])
     if "template_id" in values:
-        await _check_template_exists(session, values["template_id"])
+        await _check_template(session, values["template_id"])
         if values["template_id"] and values["template_id"] != campaign.template_id and "html_content" not in values:
             await _copy_template(session, values, campaign.subject)
     for name, value in values.items():
         setattr(campaign, name, value)
-    if "list_ids" in data:
-        await set_lists(session, campaign, data["list_ids"])
+    if list_ids is not None:
+        await _set_lists(session, campaign.id, list_ids)
     await session.flush()
     await session.refresh(campaign)
     return campaign
 
 
-def _list_ids(raw: Any) -> list[int]:
-    if raw is None:
-        return []
-    items = raw if isinstance(raw, (list, tuple)) else [raw]
-    try:
-        ids = sorted({int(item) for item in items if str(item).strip()})
-    except (TypeError, ValueError):
-        raise ValidationFailed({"list_ids": "List ids must be numbers."}) from None
-    if bad := [i for i in ids if not is_valid_id(i)]:
-        raise ValidationFailed({"list_ids": "Unknown list ids: " + ", ".join(map(str, bad[:10])) + "."})
-    return ids
-
-
-async def set_lists(session: AsyncSession, campaign: Campaign, raw: Any) -> list[int]:
-    list_ids = _list_ids(raw)
-    if list_ids:
-        found = set(await session.scalars(select(EmailList.id).where(EmailList.id.in_(list_ids))))
-        if missing := [i for i in list_ids if i not in found]:
-            raise ValidationFailed({"list_ids": "Unknown list ids: " + ", ".join(map(str, missing)) + "."})
-    await session.execute(delete(CampaignList).where(CampaignList.campaign_id == campaign.id))
-    if list_ids:
-        await session.execute(insert(CampaignList), [{"campaign_id": campaign.id, "list_id": i} for i in list_ids])
-    return list_ids
-
-
 async def list_ids_of(session: AsyncSession, campaign_id: int) -> list[int]:
-    return list(
-        await session.scalars(
-            select(CampaignList.list_id).where(CampaignList.campaign_id == campaign_id).order_by(CampaignList.list_id)
-        )
-    )
+    return await records.list_ids_of(session, campaign_id)
 
 
 async def readiness_problems(session: AsyncSession, campaign: Campaign) -> dict[str, str]:
     """What stops this campaign from being sent, by wizard field. Empty means ready."""
     problems: dict[str, str] = {}
     if not campaign.subject.strip():
-        problems["subject"] = "Write a subject line."
+        problems["subject"] = SUBJECT_MISSING
     if not campaign.from_email:
-        problems["from_email"] = "Enter the address the campaign is sent from."
+        problems["from_email"] = FROM_MISSING
     if not campaign.html_content.strip():
-        problems["html_content"] = "Pick a template or write the content."
-    if not await list_ids_of(session, campaign.id):
-        problems["list_ids"] = "Choose at least one list to send to."
+        problems["html_content"] = CONTENT_MISSING
+    if not await records.list_ids_of(session, campaign.id):
+        problems["list_ids"] = LISTS_MISSING
     check = check_template(
         {"subject": campaign.subject, "html_content": campaign.html_content, "text_content": campaign.text_content}
     )
@@ -182,45 +155,23 @@ async def readiness_problems(session: AsyncSession, campaign: Campaign) -> dict[
     return problems
 
 
-def parse_schedule(raw_time: Any, raw_zone: Any) -> tuple[datetime, str]:
-    """A local date-time in a named zone (or an ISO time with offset) -> aware UTC time."""
-    zone_name = str(raw_zone or "UTC")
-    try:
-        zone = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed({"timezone": f"Unknown time zone '{zone_name}'."}) from None
-    try:
-        when = datetime.fromisoformat(str(raw_time))
-    except ValueError:
-        raise ValidationFailed({"scheduled_time": "Enter a date and time like 2026-12-01T09:30."}) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=zone)
-    try:
-        return when.astimezone(UTC), zone_name
-    except OverflowError:
-        raise ValidationFailed({"scheduled_time": "Choose a time before the year 9999."}) from None
-
-
 async def _require_ready(session: AsyncSession, campaign: Campaign) -> None:
     if problems := await readiness_problems(session, campaign):
         raise ValidationFailed(problems)
 
 
-async def schedule(session: AsyncSession, campaign_id: int, raw_time: Any, raw_zone: Any = "UTC") -> Campaign:
+async def schedule(session: AsyncSession, campaign_id: int, scheduled_time: Any, timezone: Any = "UTC") -> Campaign:
+    """Send at a time: a local time in `timezone`, or an ISO time with its own offset."""
     campaign = await get_campaign(session, campaign_id, for_update=True)
-    when, zone = parse_schedule(raw_time, raw_zone)
-    now = await session.scalar(select(func.now()))
-    if when <= now:
-        raise ValidationFailed({"scheduled_time": "Choose a time in the future, or send now."})
+    values = load(ScheduleIn, {"scheduled_time": scheduled_time, "timezone": timezone})
+    when = utc_time(values["scheduled_time"], values["timezone"])
+    if when <= await records.now(session):
+        raise ValidationFailed({"scheduled_time": TIME_IN_PAST})
     if campaign.status != S.SCHEDULED.value:
         check_transition(campaign.status, S.SCHEDULED)
     await _require_ready(session, campaign)
-    campaign.status, campaign.scheduled_at, campaign.timezone, campaign.status_reason = (
-        S.SCHEDULED.value,
-        when,
-        zone,
-        "",
-    )
+    campaign.status, campaign.status_reason = S.SCHEDULED.value, ""
+    campaign.scheduled_at, campaign.timezone = when, values["timezone"]
     await session.flush()
     await session.refresh(campaign)
     return campaign
@@ -233,13 +184,13 @@ async def send_now(session: AsyncSession, campaign_id: int) -> Campaign:
     await _require_ready(session, campaign)
     campaign.status, campaign.status_reason = S.SENDING.value, ""
     if campaign.started_at is None:
-        campaign.started_at = func.now()
+        campaign.started_at = await records.now(session)
     await session.flush()
     await session.refresh(campaign)
     return campaign
 
 
-async def pause(session: AsyncSession, campaign_id: int, reason: str = "Paused by staff.") -> Campaign:
+async def pause(session: AsyncSession, campaign_id: int, reason: str = PAUSED_BY_STAFF) -> Campaign:
     return await _move(session, campaign_id, S.PAUSED, reason)
 
 
@@ -249,7 +200,7 @@ async def resume(session: AsyncSession, campaign_id: int) -> Campaign:
 
 
 async def cancel(session: AsyncSession, campaign_id: int) -> Campaign:
-    return await _move(session, campaign_id, S.CANCELLED, "Cancelled by staff.")
+    return await _move(session, campaign_id, S.CANCELLED, CANCELLED_BY_STAFF)
 
 
 async def unschedule(session: AsyncSession, campaign_id: int) -> Campaign:
@@ -261,12 +212,21 @@ async def unschedule(session: AsyncSession, campaign_id: int) -> Campaign:
     return campaign
 
 
+async def open_for_editing(session: AsyncSession, campaign_id: int) -> Campaign:
+    """A draft as it is; a scheduled campaign goes back to draft first, so it cannot start half-edited."""
+    campaign = await get_campaign(session, campaign_id)
+    check_editable(campaign.status)
+    if campaign.status == S.SCHEDULED.value:
+        return await unschedule(session, campaign_id)
+    return campaign
+
+
 async def _move(session: AsyncSession, campaign_id: int, target: S, reason: str) -> Campaign:
     campaign = await get_campaign(session, campaign_id, for_update=True)
     check_transition(campaign.status, target)
     campaign.status, campaign.status_reason = target.value, reason
     if target is S.CANCELLED:
-        campaign.completed_at = func.now()
+        campaign.completed_at = await records.now(session)
     await session.flush()
     await session.refresh(campaign)
     return campaign
@@ -275,7 +235,7 @@ async def _move(session: AsyncSession, campaign_id: int, target: S, reason: str)
 async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) -> Campaign:
     source = await get_campaign(session, campaign_id)
     copy = Campaign(
-        name=f"Copy of {source.name}"[:200],
+        name=f"Copy of {source.name}"[:NAME_LENGTH],
         subject=source.subject,
         from_name=source.from_name,
         from_email=source.from_email,
@@ -289,7 +249,7 @@ async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) ->
     )
     session.add(copy)
     await session.flush()
-    await set_lists(session, copy, await list_ids_of(session, campaign_id))
+    await _set_lists(session, copy.id, await records.list_ids_of(session, campaign_id))
     await session.refresh(copy)
     return copy
 

@@ -1,5 +1,5 @@
 """The campaign state machine (seed 000 "Campaign Statuses"). Every status change goes through
-transition(), so an illegal move is refused in one place with the reason."""
+check_transition(), so an illegal move is refused in one place with the reason."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ TRANSITIONS: dict[S, frozenset[S]] = {
 # Scheduled -> draft is "edit the schedule": the seed lists "Edit schedule" as an action there.
 
 EDITABLE = frozenset({S.DRAFT, S.SCHEDULED})
+DELETABLE = frozenset({S.DRAFT, S.CANCELLED, S.FAILED})
+FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)  # nothing can happen to these
 
 VERBS = {
     S.SCHEDULED: "schedule",

@@ -9,30 +9,23 @@ page does. It subscribes before reading, so nothing published in between is lost
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
-import anyio
 from litestar import Controller, get
 from litestar.background_tasks import BackgroundTask
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.pages.live import HEARTBEAT_SECONDS, render
 from webapp.core.db import get_sessionmaker
 from webapp.core.downloads import csv_download
 from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
+from webapp.core.sse import HEARTBEAT_SECONDS, close, render
 from webapp.imports.pages.jobs import job_context
 from webapp.imports.service import export as exports
 from webapp.imports.service import jobs as imports
 from webapp.imports.service import progress as import_progress
-
-
-async def _close(pubsub: PubSub) -> None:
-    aclose: Callable[[], Awaitable[None]] = pubsub.aclose  # redis-py leaves aclose unannotated
-    with anyio.CancelScope(shield=True):  # runs while the connection's task is being cancelled
-        await aclose()
 
 
 class _JobStream:
@@ -75,7 +68,7 @@ class ImportLiveController(Controller):
         return ServerSentEvent(
             _JobStream(request, job_id, pubsub),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            background=BackgroundTask(_close, pubsub),
+            background=BackgroundTask(close, pubsub),
         )
 
     @get("/{job_id:int}/rejects.csv")

@@ -1,5 +1,6 @@
-"""Campaign listings with keyset pagination: the campaign table (newest first) and one campaign's
-deliveries (in send order, optionally of one status). No OFFSET and no COUNT(*) of big tables.
+"""Campaign listings with keyset pagination: the campaign table (newest first), one campaign's
+deliveries (in send order, optionally of one status) and one contact's delivery history. No OFFSET
+and no COUNT(*) of big tables.
 
 Cursors are opaque (base64 JSON of the last row's sort key); anything that is not a cursor we made
 reads as "first page", so a hand-edited URL never errors.
@@ -80,11 +81,12 @@ async def list_ids_by_campaign(session: AsyncSession, campaign_ids: list[int]) -
         .where(CampaignList.campaign_id.in_(campaign_ids))
         .group_by(CampaignList.campaign_id)
     )
-    found = {campaign_id: sorted(ids) for campaign_id, ids in rows.all()}
+    found = {campaign_id: sorted(ids) for campaign_id, ids in rows.tuples()}
     return {campaign_id: found.get(campaign_id, []) for campaign_id in campaign_ids}
 
 
 async def lists_of(session: AsyncSession, campaign_id: int) -> list[EmailList]:
+    """The campaign's lists by name, archived ones included."""
     return list(
         await session.scalars(
             select(EmailList)
@@ -126,8 +128,36 @@ async def find_deliveries(
     return DeliveryPage(rows, contacts, encode_cursor([rows[-1].id]) if more and rows else None)
 
 
-async def delivery_status_counts(session: AsyncSession, campaign_id: int) -> dict[str, int]:
-    rows = await session.execute(
-        select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One campaign a contact was sent, and what became of it."""
+
+    campaign_id: int
+    campaign: str  # its name
+    status: str
+    sent_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+    unsubscribed_at: datetime | None
+    error_message: str
+
+
+async def history_of_contact(session: AsyncSession, contact_id: int, limit: int) -> list[HistoryEntry]:
+    """The contact's most recent campaign deliveries, newest first (read from ix_deliveries_contact_id)."""
+    query = (
+        select(
+            Campaign.id,
+            Campaign.name,
+            Delivery.status,
+            Delivery.sent_at,
+            Delivery.opened_at,
+            Delivery.clicked_at,
+            Delivery.unsubscribed_at,
+            Delivery.error_message,
+        )
+        .join(Campaign, Campaign.id == Delivery.campaign_id)
+        .where(Delivery.contact_id == contact_id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
     )
-    return dict(rows.all())
+    return [HistoryEntry(*row) for row in await session.execute(query)]

@@ -1,0 +1,79 @@
+"""A campaign's figures, the same wherever they are shown (its page, the list, the API, the live
+events): engagement rates as percentages, and sending progress with a rate and the time left."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from webapp.campaigns.models import Campaign
+from webapp.campaigns.models import CampaignStatus as S
+
+MINUTE, HOUR = 60, 3600
+
+
+def percent(part: int, whole: int) -> float:
+    """part of whole in percent, to one decimal (0 of nothing is 0)."""
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def rates(c: Campaign) -> dict[str, float]:
+    """Opens, clicks and unsubscribes per message sent; bounces per message tried."""
+    return {
+        "open_rate": percent(c.opened_count, c.sent_count),
+        "click_rate": percent(c.clicked_count, c.sent_count),
+        "bounce_rate": percent(c.bounced_count, c.sent_count + c.failed_count),
+        "unsubscribe_rate": percent(c.unsubscribed_count, c.sent_count),
+    }
+
+
+@dataclass(frozen=True)
+class Progress:
+    campaign_id: int
+    status: str
+    sent: int
+    failed: int
+    total: int
+    rate: float | None = None  # messages per second
+
+    @property
+    def done(self) -> int:
+        return self.sent + self.failed
+
+    @property
+    def remaining(self) -> int:
+        return max(self.total - self.done, 0)
+
+    @property
+    def percent(self) -> float:
+        if not self.total:
+            return 100.0 if self.status == S.SENT.value else 0.0
+        return min(percent(self.done, self.total), 100.0)
+
+    @property
+    def eta(self) -> str:
+        if self.status != S.SENDING.value or not self.rate or not self.remaining:
+            return ""
+        return duration(self.remaining / self.rate)
+
+
+def duration(seconds: float) -> str:
+    whole = max(round(seconds), 1)
+    if whole < MINUTE:
+        return f"{whole} s"
+    if whole < HOUR:
+        return f"{whole // MINUTE} min {whole % MINUTE} s"
+    return f"{whole // HOUR} h {whole % HOUR // MINUTE} min"
+
+
+def average_rate(started_at: datetime | None, done: int, until: datetime | None = None) -> float | None:
+    """Messages per second since sending started (until completion, for a finished campaign)."""
+    if started_at is None or not done:
+        return None
+    elapsed = ((until or datetime.now(UTC)) - started_at).total_seconds()
+    return done / elapsed if elapsed >= 1 else None
+
+
+def progress_of(c: Campaign) -> Progress:
+    rate = average_rate(c.started_at, c.sent_count + c.failed_count, c.completed_at)
+    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate)

@@ -1,0 +1,63 @@
+"""What the send engine (webapp/delivery) asks of campaigns: which are due or sending, to start one
+(writing its recipients down once), and to end it as sent or paused after failures. Each works on
+the campaign's row locked, and changes it only while it is still sending; the caller commits."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.campaigns.models import Campaign, CampaignStatus
+from webapp.campaigns.queries import records
+from webapp.campaigns.service.audience import materialise_campaign
+from webapp.campaigns.service.states import check_transition
+
+S = CampaignStatus
+
+
+async def start_due(session: AsyncSession) -> list[int]:
+    """Scheduled campaigns whose time has come are sending from now on; their ids."""
+    return await records.start_due(session)
+
+
+async def sending_ids(session: AsyncSession) -> list[int]:
+    return await records.sending_ids(session)
+
+
+async def _sending(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    campaign = await records.locked(session, campaign_id)
+    return campaign if campaign is not None and campaign.status == S.SENDING.value else None
+
+
+async def begin(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """A sending campaign with its delivery rows: made from its lists the first time only, so a
+    restart never selects the audience again. None if the campaign is not sending."""
+    campaign = await _sending(session, campaign_id)
+    if campaign is not None and campaign.materialised_at is None:
+        campaign.total_recipients = await materialise_campaign(session, campaign_id)
+        campaign.materialised_at = await records.now(session)
+        if campaign.started_at is None:
+            campaign.started_at = campaign.materialised_at
+    return campaign
+
+
+async def complete(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """Every recipient is done: the campaign is sent. None if it was no longer sending."""
+    campaign = await _sending(session, campaign_id)
+    if campaign is not None:
+        check_transition(campaign.status, S.SENT)
+        campaign.status = S.SENT.value
+        campaign.completed_at = await records.now(session)
+    return campaign
+
+
+async def pause_after_failures(
+    session: AsyncSession, campaign_id: int, failures: int, last_error: str
+) -> Campaign | None:
+    """Too many messages in a row failed: pause, saying why. None if it was no longer sending."""
+    campaign = await _sending(session, campaign_id)
+    if campaign is not None:
+        campaign.status = S.PAUSED.value
+        campaign.status_reason = (
+            f"Paused automatically after {failures} failed messages in a row. Last error: {last_error}"
+        )
+    return campaign
