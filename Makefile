@@ -41,7 +41,7 @@ check: install
 # event loop running in its process, and async tests cannot run in that process afterwards.
 PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
 
-test: install browser-deps
+test: install browser-deps check
 	$(PYTEST) tests/unit tests/integration
 	$(PYTEST) tests/browser
 

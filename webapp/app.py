@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response, Router, get
+from litestar import Litestar, Response, Router, get
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -30,12 +30,14 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
+from litestar.types import ExceptionHandlersMap
 
 from webapp import routes
 from webapp.core import queries
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session, provide_settings
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from webapp.core.http import AnyRequest, AnyResponse
 from webapp.core.redis import get_redis
 from webapp.core.security import PUBLIC_PATHS, AuthenticationMiddleware, PrincipalSources, role_guard
 from webapp.core.server_timing import server_timing_middleware
@@ -65,7 +67,7 @@ async def healthz() -> Response[dict[str, str]]:
 # ---- errors -> responses -------------------------------------------------------------------
 
 
-def _is_api(request: Request) -> bool:
+def _is_api(request: AnyRequest) -> bool:
     return request.url.path.startswith("/api")
 
 
@@ -75,7 +77,7 @@ def _json_error(
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
     **extra: Any,
-) -> Response:
+) -> AnyResponse:
     body: dict[str, Any] = {"status_code": status, "detail": detail}
     if errors:
         body["errors"] = errors
@@ -83,7 +85,7 @@ def _json_error(
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-def _error_page(request: Request, status: int, title: str, message: str) -> Response:
+def _error_page(request: AnyRequest, status: int, title: str, message: str) -> AnyResponse:
     return Template("error.html", context={"status": status, "title": title, "message": message}, status_code=status)
 
 
@@ -99,13 +101,13 @@ def _domain_status(exc: DomainError) -> int:
     return 400
 
 
-def handle_domain_error(request: Request, exc: DomainError) -> Response:
+def handle_domain_error(request: AnyRequest, exc: DomainError) -> AnyResponse:
     status = _domain_status(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
     if _is_api(request):
         if isinstance(exc, ValidationFailed):
-            errors = [{"field": f, "message": m} for f, m in exc.errors.items()]
-            return _json_error(status, "Validation failed.", errors)
+            by_field = [{"field": f, "message": m} for f, m in exc.errors.items()]
+            return _json_error(status, "Validation failed.", by_field)
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else None
         extra = {"existing_id": exc.existing_id} if isinstance(exc, Conflict) and exc.existing_id else {}
         return _json_error(status, exc.message, errors, headers, **extra)
@@ -125,7 +127,7 @@ def _validation_error(item: dict[str, Any]) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
-def handle_validation_exception(request: Request, exc: ValidationException) -> Response:
+def handle_validation_exception(request: AnyRequest, exc: ValidationException) -> AnyResponse:
     """Malformed requests (bad JSON, wrong types, bad path/query parameters) -> 400 naming the field."""
     errors = [
         _validation_error(item) for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)
@@ -136,7 +138,7 @@ def handle_validation_exception(request: Request, exc: ValidationException) -> R
     return _error_page(request, 400, "Bad request", message)
 
 
-def handle_not_authorized(request: Request, exc: NotAuthorizedException) -> Response:
+def handle_not_authorized(request: AnyRequest, exc: NotAuthorizedException) -> AnyResponse:
     if _is_api(request):
         return _json_error(401, exc.detail, headers={"WWW-Authenticate": "Bearer"})
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -146,27 +148,27 @@ def handle_not_authorized(request: Request, exc: NotAuthorizedException) -> Resp
     return Redirect(login, status_code=303)
 
 
-def handle_forbidden(request: Request, exc: PermissionDeniedException) -> Response:
+def handle_forbidden(request: AnyRequest, exc: PermissionDeniedException) -> AnyResponse:
     if _is_api(request):
         return _json_error(403, exc.detail)
     return _error_page(request, 403, "Not allowed", exc.detail)
 
 
-def handle_http_exception(request: Request, exc: HTTPException) -> Response:
+def handle_http_exception(request: AnyRequest, exc: HTTPException) -> AnyResponse:
     if _is_api(request):
         return _json_error(exc.status_code, exc.detail)
     title = "Page not found" if isinstance(exc, NotFoundException) else "Error"
     return _error_page(request, exc.status_code, title, exc.detail)
 
 
-def handle_internal_error(request: Request, exc: Exception) -> Response:
+def handle_internal_error(request: AnyRequest, exc: Exception) -> AnyResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return _json_error(500, "Internal server error.")
     return _error_page(request, 500, "Something went wrong", "The error has been logged. Please try again.")
 
 
-EXCEPTION_HANDLERS = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain_error,
     ValidationException: handle_validation_exception,
     NotAuthorizedException: handle_not_authorized,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 from litestar import Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,5 +27,5 @@ def provide_settings() -> Settings:
     return get_settings()
 
 
-def client_ip(request: Request) -> str:
+def client_ip(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"

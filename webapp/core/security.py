@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
@@ -32,7 +33,7 @@ class PrincipalSources:
     by_user_id: Callable[[AsyncSession, int], Awaitable[Principal | None]]
 
 
-async def authenticate(connection: ASGIConnection, *, api_key_allowed: bool = False) -> Principal:
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], *, api_key_allowed: bool = False) -> Principal:
     """Bearer keys for /api, the session for the staff UI. Where both are allowed (the campaign
     WebSocket, for programs and for the campaign page) an Authorization header means a key."""
     if connection.url.path.startswith("/api") or (api_key_allowed and connection.headers.get("authorization")):
@@ -41,11 +42,11 @@ async def authenticate(connection: ASGIConnection, *, api_key_allowed: bool = Fa
 
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    async def authenticate_request(self, connection: ASGIConnection) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         return AuthenticationResult(await authenticate(connection), None)
 
 
-async def _api_key(connection: ASGIConnection) -> Principal:
+async def _api_key(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise NotAuthorizedException("Send an API key as 'Authorization: Bearer <key>'.")
@@ -56,7 +57,7 @@ async def _api_key(connection: ASGIConnection) -> Principal:
     return principal
 
 
-async def _session(connection: ASGIConnection) -> Principal:
+async def _session(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     user_id = connection.session.get("user_id") if "session" in connection.scope else None
     if user_id is None:
         raise NotAuthorizedException("Sign in first.")
@@ -68,12 +69,12 @@ async def _session(connection: ASGIConnection) -> Principal:
     return principal
 
 
-def _sources(connection: ASGIConnection) -> PrincipalSources:
+def _sources(connection: ASGIConnection[Any, Any, Any, Any]) -> PrincipalSources:
     sources: PrincipalSources = connection.app.state.principals
     return sources
 
 
-def role_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Reading needs viewer, changing needs editor, unless the handler asks for more with opt={"role": ...}."""
     principal: Principal | None = connection.scope.get("user")
     if principal is None:

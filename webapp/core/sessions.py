@@ -22,12 +22,14 @@ LOADED = "mailroom.session_as_loaded"
 
 
 class ChangedOnlySessionBackend(ServerSideSessionBackend):
-    async def load_from_connection(self, connection: ASGIConnection) -> dict[str, Any]:
+    async def load_from_connection(self, connection: ASGIConnection[Any, Any, Any, Any]) -> dict[str, Any]:
         data = await super().load_from_connection(connection)
         connection.scope.setdefault("state", {})[LOADED] = self.serialize_data(data, connection.scope)
         return data
 
-    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
         loaded = connection.scope.get("state", {}).get(LOADED)
         unchanged = (
             scope_session is not Empty
@@ -47,4 +49,4 @@ class ChangedOnlySessionBackend(ServerSideSessionBackend):
 
 @dataclass
 class SessionConfig(ServerSideSessionConfig):
-    _backend_class = ChangedOnlySessionBackend  # type: ignore[assignment]
+    _backend_class = ChangedOnlySessionBackend

@@ -27,7 +27,8 @@ def pop_flashes(request: Any) -> list[dict[str, str]]:
     """Flash messages for this page; none on responses made outside the session middleware (404s)."""
     if not isinstance(request.scope.get("session"), dict):
         return []
-    return request.session.pop("_messages", [])
+    messages: list[dict[str, str]] = request.session.pop("_messages", [])
+    return messages
 
 
 def register_template_helpers(engine: JinjaTemplateEngine) -> None:
