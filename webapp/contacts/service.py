@@ -38,6 +38,16 @@ OPT_OUT_REASONS = {
     ContactStatus.COMPLAINED.value: SuppressionReason.COMPLAINT.value,
 }
 OPT_OUT_OF_REASON = {reason: status for status, reason in OPT_OUT_REASONS.items()}
+# Mail goes to these (pending: once confirmed), so staff never give them to an opted-out address.
+MAILABLE = {ContactStatus.ACTIVE.value, ContactStatus.PENDING.value}
+ONLY_THE_SUBSCRIBER = {
+    ContactStatus.UNSUBSCRIBED.value: "{email} unsubscribed, so it cannot be made active or pending. Only they "
+    "can opt in again, by confirming a re-permission request (sent from the contact's page).",
+    ContactStatus.BOUNCED.value: "{email} bounced, so it cannot be made active or pending. Only the owner of the "
+    "address can opt in again, by confirming a re-permission request (sent from the contact's page).",
+    ContactStatus.COMPLAINED.value: "{email} reported your mail as spam, so it cannot be made active or pending. "
+    "Only they can opt in again, by signing up on a public form and confirming.",
+}
 
 
 def _duplicate(email: str, existing_id: int) -> Conflict:
@@ -71,7 +81,9 @@ async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Cont
     if (existing := await records.id_by_email(session, values["email"])) is not None:
         raise _duplicate(values["email"], existing)
     if (kept := await opted_out_status(session, values["email"])) is not None:
-        values["status"] = kept
+        if values.get("status") in MAILABLE:
+            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=values["email"])})
+        values.setdefault("status", kept)
     contact = Contact(**values)
     session.add(contact)
     try:
@@ -90,7 +102,10 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
     values = load(ContactUpdate, data)
     if "email" in values and (existing := await records.id_by_email(session, values["email"], contact_id)) is not None:
         raise _duplicate(values["email"], existing)
-    changed_status = values.get("status", contact.status) != contact.status
+    new_status = values.get("status", contact.status)
+    if contact.status in OPT_OUT_REASONS and new_status in MAILABLE:
+        raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[contact.status].format(email=contact.email)})
+    changed_status = new_status != contact.status
     for name, value in values.items():
         setattr(contact, name, value)
     await session.flush()
