@@ -21,6 +21,8 @@ from webapp.settings.pages.smtp_servers import SmtpServersController
 from webapp.staff.pages.api_keys import ApiKeysController
 from webapp.staff.pages.auth import AuthController
 from webapp.staff.pages.users import UsersController
+from webapp.subscriptions.api import ApiRepermissionController
+from webapp.subscriptions.pages import RepermissionController
 from webapp.subscriptions.public.preferences import PreferencesController
 from webapp.subscriptions.public.subscribe import SubscribeController
 from webapp.suppression.api import ApiContactPrivacyController, ApiSuppressionController
@@ -39,6 +41,7 @@ STAFF_PAGES = [
     CampaignLiveController,
     ContactsController,
     ContactPrivacyController,
+    RepermissionController,
     SuppressionController,
     ImportsController,
     ImportLiveController,
@@ -61,6 +64,7 @@ API = [
     ApiCampaignsController,
     ApiSuppressionController,
     ApiContactPrivacyController,
+    ApiRepermissionController,
     ApiImportsController,
 ]
 

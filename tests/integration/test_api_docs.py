@@ -77,6 +77,11 @@ ENDPOINTS = {
     ("delete", "/api/suppression/{email}"): ("suppression", None, {"204": None, "404": "ErrorOut", "422": "ErrorOut"}),
     ("get", "/api/contacts/{contact_id}/export"): ("contacts", None, {"200": "ContactExportOut", "404": "ErrorOut"}),
     ("post", "/api/contacts/{contact_id}/erase"): ("contacts", None, {"200": "ErasureOut", "404": "ErrorOut"}),
+    ("post", "/api/contacts/{contact_id}/repermission"): (
+        "contacts",
+        "RepermissionRequest",
+        {"202": "RepermissionOut", "409": "ErrorOut", "422": "ErrorOut", "429": "ErrorOut"},
+    ),
     ("post", "/api/contacts/import"): ("contacts", None, {"202": "ImportJobOut", "422": "ErrorOut"}),
     ("get", "/api/contacts/import/{job_id}"): ("contacts", None, {"200": "ImportJobOut", "404": "ErrorOut"}),
     ("get", "/api/contacts/export"): ("contacts", None, {"404": "ErrorOut"}),  # 200 is text/csv

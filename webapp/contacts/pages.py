@@ -118,6 +118,7 @@ class ContactsController(Controller):
         context = {
             "params": params,
             "page": result,
+            "states": await contacts.states_of(db, result.contacts),
             "count": count,
             "exact": exact,
             "here": _back(here),
@@ -196,6 +197,7 @@ class ContactsController(Controller):
                 "can_edit": can_edit,
                 "history": await history_of_contact(db, contact_id),
                 "suppressed": await suppression.status_of(db, contact.email),
+                "state": await contacts.state_of(db, contact),
             },
         )
 

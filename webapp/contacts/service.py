@@ -1,16 +1,24 @@
-"""Contact rules: one address per contact (any case), bulk tagging and deletion, and the contacts
-table's pages and counts for every feature that lists contacts."""
+"""Contact rules: one address per contact (any case), opt-outs that only the subscriber can undo,
+bulk tagging and deletion, and the contacts table's pages and counts for every feature that lists
+contacts.
+
+Opt-outs (unsubscribed, bounced, complained) are kept on the suppression list as well as in the
+status, so they outlive the contact: an address added again comes back opted out. Staff cannot turn
+an opt-out into a mailable status; the subscriber undoes it by confirming (subscriptions.reactivate).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts.models import Contact
+from webapp.contacts.models import Contact, ContactStatus
 from webapp.contacts.queries import filters as contact_filters
 from webapp.contacts.queries import records, table
 from webapp.contacts.queries.filters import decode_cursor
@@ -19,6 +27,27 @@ from webapp.contacts.schemas import ContactCreate, ContactFilter, ContactUpdate
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id, normalize_email, normalize_tags
+from webapp.suppression.models import SuppressionReason
+from webapp.suppression.schemas import Entry
+from webapp.suppression.service import suppression
+
+# Each opt-out status, and the suppression reason that keeps it when the contact is deleted.
+OPT_OUT_REASONS = {
+    ContactStatus.UNSUBSCRIBED.value: SuppressionReason.UNSUBSCRIBE.value,
+    ContactStatus.BOUNCED.value: SuppressionReason.BOUNCE.value,
+    ContactStatus.COMPLAINED.value: SuppressionReason.COMPLAINT.value,
+}
+OPT_OUT_OF_REASON = {reason: status for status, reason in OPT_OUT_REASONS.items()}
+# Mail goes to these (pending: once confirmed), so staff never give them to an opted-out address.
+MAILABLE = {ContactStatus.ACTIVE.value, ContactStatus.PENDING.value}
+ONLY_THE_SUBSCRIBER = {
+    ContactStatus.UNSUBSCRIBED.value: "{email} unsubscribed, so it cannot be made active or pending. Only they "
+    "can opt in again, by confirming a re-permission request (sent from the contact's page).",
+    ContactStatus.BOUNCED.value: "{email} bounced, so it cannot be made active or pending. Only the owner of the "
+    "address can opt in again, by confirming a re-permission request (sent from the contact's page).",
+    ContactStatus.COMPLAINED.value: "{email} reported your mail as spam, so it cannot be made active or pending. "
+    "Only they can opt in again, by signing up on a public form and confirming.",
+}
 
 
 def _duplicate(email: str, existing_id: int) -> Conflict:
@@ -47,9 +76,14 @@ async def get_contact(session: AsyncSession, contact_id: int) -> Contact:
 
 
 async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Contact:
+    """A new contact; an address that opted out before comes back with that opt-out as its status."""
     values = load(ContactCreate, data)
     if (existing := await records.id_by_email(session, values["email"])) is not None:
         raise _duplicate(values["email"], existing)
+    if (kept := await opted_out_status(session, values["email"])) is not None:
+        if values.get("status") in MAILABLE:
+            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=values["email"])})
+        values.setdefault("status", kept)
     contact = Contact(**values)
     session.add(contact)
     try:
@@ -58,6 +92,7 @@ async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Cont
         await session.rollback()
         existing = await records.id_by_email(session, values["email"])
         raise _duplicate(values["email"], existing or 0) from None
+    await _keep_opt_out(session, contact)
     await session.refresh(contact)
     return contact
 
@@ -67,11 +102,92 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
     values = load(ContactUpdate, data)
     if "email" in values and (existing := await records.id_by_email(session, values["email"], contact_id)) is not None:
         raise _duplicate(values["email"], existing)
+    new_status = values.get("status", contact.status)
+    if contact.status in OPT_OUT_REASONS and new_status in MAILABLE:
+        raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[contact.status].format(email=contact.email)})
+    changed_status = new_status != contact.status
     for name, value in values.items():
         setattr(contact, name, value)
     await session.flush()
+    if changed_status:
+        await _keep_opt_out(session, contact)
     await session.refresh(contact)
     return contact
+
+
+async def opted_out_status(session: AsyncSession, email: str) -> str | None:
+    """The opt-out status the suppression list keeps for this address (None: it keeps none)."""
+    entry = await suppression.status_of(session, email)
+    return OPT_OUT_OF_REASON.get(entry.reason) if entry else None
+
+
+async def _keep_opt_out(session: AsyncSession, contact: Contact) -> None:
+    """Staff recorded an opt-out (the subscriber told them): it goes on the suppression list too."""
+    if (reason := OPT_OUT_REASONS.get(contact.status)) is not None:
+        await suppression.add_many(session, [contact.email], reason, source="contact status set by staff")
+
+
+@dataclass(frozen=True)
+class MailState:
+    """Whether a contact gets mail, as one state: its status, is_active and the suppression list
+    together (an address added again after an opt-out is suppressed whatever its status says)."""
+
+    key: str  # active, pending, inactive, suppressed, or an opt-out status (also the badge's class)
+    label: str
+    explanation: str
+    since: datetime | None = None  # when the address went on the suppression list
+    may_ask_again: bool = False  # a re-permission request may be sent (see subscriptions' service)
+
+
+STATE_LABELS = {
+    ContactStatus.UNSUBSCRIBED.value: (
+        "Unsubscribed",
+        "Receives no campaign mail. Only they can opt in again, by confirming: staff cannot make them "
+        "active, but may send them a re-permission request.",
+    ),
+    ContactStatus.BOUNCED.value: (
+        "Bounced",
+        "Their mail server refused our mail for good, so the address receives no campaign mail. Only its "
+        "owner can opt in again, by confirming: staff may send a re-permission request.",
+    ),
+    ContactStatus.COMPLAINED.value: (
+        "Complained",
+        "Reported our mail as spam: receives no campaign mail, and no request to opt in again is sent. "
+        "Only they can opt in again, by signing up on a public form and confirming.",
+    ),
+    ContactStatus.PENDING.value: (
+        "Waiting for confirmation",
+        "Signed up and has not confirmed yet: receives no campaign mail until they do.",
+    ),
+    "inactive": ("Inactive", "Set inactive by staff: receives no mail until made active again."),
+    ContactStatus.ACTIVE.value: ("Receives mail", "Receives campaign mail from the lists it is on."),
+}
+
+
+def mail_state(contact: Contact, entry: Entry | None) -> MailState:
+    """The one state shown for a contact, given its address's suppression entry (if any)."""
+    since = entry.since if entry else None
+    opted_out = contact.status if contact.status in OPT_OUT_REASONS else None
+    if opted_out is None and entry is not None:
+        opted_out = OPT_OUT_OF_REASON.get(entry.reason)
+    if opted_out is not None:
+        askable = opted_out != ContactStatus.COMPLAINED.value and (entry is None or entry.reason in OPT_OUT_OF_REASON)
+        return MailState(opted_out, *STATE_LABELS[opted_out], since, askable)
+    if entry is not None:
+        explanation = f"On the suppression list ({entry.reason}): receives no campaign mail."
+        return MailState("suppressed", "Suppressed", explanation, since)
+    key = contact.status if contact.status == ContactStatus.PENDING.value or contact.is_active else "inactive"
+    return MailState(key, *STATE_LABELS[key])
+
+
+async def state_of(session: AsyncSession, contact: Contact) -> MailState:
+    return (await states_of(session, [contact]))[contact.id]
+
+
+async def states_of(session: AsyncSession, contacts: Sequence[Contact]) -> dict[int, MailState]:
+    """Each contact's mail state by id, with one look-up of the suppression list for them all."""
+    entries = await suppression.entries_among(session, [c.email for c in contacts])
+    return {c.id: mail_state(c, entries.get(c.email.lower())) for c in contacts}
 
 
 async def delete_contacts(session: AsyncSession, contact_ids: Sequence[int]) -> int:

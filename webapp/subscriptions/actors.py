@@ -1,9 +1,10 @@
-"""The double opt-in confirmation email, sent by a worker through the configured mailer in the
-subscriber's language. The web app decides whether one is due (at most one per address per hour,
-see service/throttle.py) and enqueues the subscription's id."""
+"""The double opt-in confirmation email (also a re-permission request's), sent by a worker through the
+configured mailer in the subscriber's language. The web app decides whether one is due (at most one
+per address per hour, see service/throttle.py) and enqueues the subscription's id."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 
@@ -13,6 +14,7 @@ from webapp.contacts.models import Contact
 from webapp.core import i18n
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
+from webapp.core.i18n import N_
 from webapp.core.redis import get_redis
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before the actor is declared)
 from webapp.delivery.compose import Envelope, build_message
@@ -21,7 +23,7 @@ from webapp.delivery.smtp_config import get_mailer
 from webapp.lists.models import EmailList
 from webapp.settings.service import organisation as org_settings
 from webapp.settings.service.organisation import OrgSettings
-from webapp.subscriptions.service import subscriptions
+from webapp.subscriptions.service import repermission, subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
 
 log = logging.getLogger("mailroom.subscriptions")
@@ -29,6 +31,8 @@ log = logging.getLogger("mailroom.subscriptions")
 # A failed send is retried up to 8 times, 5 s later at first, the wait doubling up to 10 minutes.
 MAX_RETRIES, MIN_BACKOFF_MS, MAX_BACKOFF_MS = 8, 5_000, 600_000
 TIME_LIMIT_MS = 120_000
+SUBJECT = N_("Confirm your subscription to %(list)s")
+REPERMISSION_SUBJECT = N_("Would you like to receive %(list)s again?")
 # The claim on a subscription's email ends this long before the web app allows the next one.
 CLAIM_MARGIN_SECONDS, MIN_CLAIM_SECONDS = 600, 60
 
@@ -39,8 +43,11 @@ def sender(org: OrgSettings, base_url: str) -> tuple[str, str]:
     return org.default_from_name or org.organisation_name, org.default_from_email or f"no-reply@{host}"
 
 
-def compose(contact: Contact, email_list: EmailList, subscription_id: int, org: OrgSettings) -> tuple[str, str, bytes]:
-    """(from address, to address, message bytes) of one confirmation email."""
+def compose(
+    contact: Contact, email_list: EmailList, subscription_id: int, org: OrgSettings, *, repermission: bool = False
+) -> tuple[str, str, bytes]:
+    """(from address, to address, message bytes) of one confirmation email; `repermission`: staff
+    ask a contact who opted out whether they want the list again (service/repermission.py)."""
     settings = get_settings()
     base_url = settings.server.public_url
     language = i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
@@ -51,6 +58,7 @@ def compose(contact: Contact, email_list: EmailList, subscription_id: int, org: 
         "confirm_url": f"{base_url}/subscribe/confirm/{confirm_token(subscription_id, email_list.id)}",
         "preferences_url": f"{base_url}/u/preferences/{preferences_token(contact.id)}",
         "hours": settings.subscriptions.confirm_max_age_hours,
+        "repermission": repermission,
     }
     html = i18n.render("subscriptions/emails/confirm_subscription.html", language, **context)
     text = i18n.render("subscriptions/emails/confirm_subscription.txt", language, **context)
@@ -59,7 +67,7 @@ def compose(contact: Contact, email_list: EmailList, subscription_id: int, org: 
         from_name=from_name,
         from_email=from_email,
         to_email=contact.email,
-        subject=i18n.translate(language, "Confirm your subscription to %(list)s", list=email_list.name),
+        subject=i18n.translate(language, REPERMISSION_SUBJECT if repermission else SUBJECT, list=email_list.name),
         message_id=f"<confirm.{secrets.token_hex(12)}@{from_email.rpartition('@')[2]}>",
         extra_headers=(("Auto-Submitted", "auto-generated"),),
     )
@@ -100,10 +108,19 @@ async def send_confirmation(subscription_id: int) -> None:
             if not await subscriptions.may_receive_confirmation(session, pending.contact.email):
                 log.info("no confirmation email for subscription %s: the address is suppressed", subscription_id)
                 return
-        sent_from, to, message = compose(pending.contact, pending.email_list, subscription_id, org)
+        asking_again = repermission.is_repermission(pending.source)
+        sent_from, to, message = compose(
+            pending.contact, pending.email_list, subscription_id, org, repermission=asking_again
+        )
         await (await get_mailer()).send(sent_from, to, message)
     except PermanentFailure as exc:  # the server refused it: retrying cannot help
         log.warning("confirmation email for subscription %s refused: %s", subscription_id, exc)
     except BaseException:
         await redis.delete(_claim_key(subscription_id))  # let the retry send it
         raise
+
+
+async def enqueue_confirmation(subscription_id: int) -> None:
+    """Queue the confirmation email of a committed subscription (the broker client blocks, so off
+    the event loop)."""
+    await asyncio.to_thread(send_confirmation.send, subscription_id)

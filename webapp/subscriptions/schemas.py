@@ -1,7 +1,8 @@
-"""The subscriptions feature's inputs: the public sign-up form, the preference centre's form, and
-where a request came from (for the consent record).
+"""The subscriptions feature's inputs: the public sign-up form, the preference centre's form, staff's
+re-permission request, and where a request came from (for the consent record).
 
-Messages are catalog message ids (N_): the public pages show them in the subscriber's language.
+The public forms' messages are catalog message ids (N_): the public pages show them in the
+subscriber's language.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from webapp.contacts.schemas import TEXT_FIELDS
 from webapp.core.i18n import N_
@@ -81,6 +82,38 @@ class PreferenceChanges(Schema, kw_only=True):
     language: Annotated[str | UnsetType, Meta(title="Language")] = UNSET
     keep: Annotated[set[int] | UnsetType, Meta(title="Lists to stay on"), Rule(_list_ids, converts=True)] = UNSET
     join: Annotated[set[int] | UnsetType, Meta(title="Lists to join"), Rule(_list_ids, converts=True)] = UNSET
+
+
+CHOOSE_LIST = "Choose the list they are asked to rejoin."
+
+
+def _chosen_list(value: Any, label: str) -> int:
+    """A list's id, as a number or as a form sends it."""
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not (_ID.fullmatch(text) and is_valid_id(int(text))):
+        raise ValueError(CHOOSE_LIST)
+    return int(text)
+
+
+class RepermissionRequest(Schema, kw_only=True):
+    """Staff asking a contact who opted out whether they want mail from one list again (the contact
+    page's form and POST /api/contacts/{id}/repermission)."""
+
+    list_id: Annotated[
+        int,
+        Meta(title="List", description="The static list they rejoin if they confirm."),
+        Rule(_chosen_list, missing=CHOOSE_LIST, converts=True),
+    ]
+
+
+class RepermissionOut(Struct):
+    """A re-permission request on its way: the confirmation email is queued."""
+
+    contact_id: int
+    email: str
+    list_id: int
+    list_name: str
+    subscription_id: int  # the pending consent record, confirmed when they follow the link
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ alike) and the bodies /api/suppression and a contact's GDPR export and erasure a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -80,6 +81,14 @@ class ErasureConfirmation(Schema, kw_only=True):
     confirm_email: Annotated[
         str, Meta(title="Address"), text(EMAIL_MAX_LENGTH, blank="Type the contact's address to confirm.")
     ]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Why and since when an address is suppressed: what a contact's shown state needs."""
+
+    reason: str
+    since: datetime
 
 
 class SuppressionOut(Struct):

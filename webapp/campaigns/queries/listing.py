@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign, CampaignList, Delivery
+from webapp.campaigns.models import Campaign, CampaignList, Delivery, DeliveryStatus
 from webapp.contacts.models import Contact
 from webapp.core.validation import is_valid_id
 from webapp.lists.models import EmailList
@@ -104,6 +104,18 @@ class DeliveryPage:
     next_cursor: str | None
 
 
+# A recipient filter picks what happened to the message, whatever happened next: an opener who then
+# clicked or unsubscribed still opened it, though the delivery's status has moved on. The statuses
+# without a time of their own (pending, sending, delivered, complained, failed) match the status.
+HAPPENED = {
+    DeliveryStatus.SENT.value: Delivery.sent_at,
+    DeliveryStatus.OPENED.value: Delivery.opened_at,
+    DeliveryStatus.CLICKED.value: Delivery.clicked_at,
+    DeliveryStatus.BOUNCED.value: Delivery.bounced_at,
+    DeliveryStatus.UNSUBSCRIBED.value: Delivery.unsubscribed_at,
+}
+
+
 async def find_deliveries(
     session: AsyncSession,
     campaign_id: int,
@@ -113,10 +125,12 @@ async def find_deliveries(
     cursor: str | None = None,
     with_contacts: bool = False,
 ) -> DeliveryPage:
-    """One campaign's deliveries by id (the order they were created and claimed in)."""
+    """One campaign's deliveries by id (the order they were created and claimed in), optionally only
+    those to which `status` happened (HAPPENED)."""
     query = select(Delivery).where(Delivery.campaign_id == campaign_id)
     if status:
-        query = query.where(Delivery.status == status)
+        stamp = HAPPENED.get(status)
+        query = query.where(stamp.is_not(None) if stamp is not None else Delivery.status == status)
     key = _decode(cursor)
     if key and len(key) == 1:
         query = query.where(Delivery.id > key[0])

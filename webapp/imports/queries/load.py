@@ -188,19 +188,27 @@ def add_to_list(cur: Cursor, list_id: int | None, source: str) -> int:
 
 
 # Bounced and complained contacts stay as they are: that status says more than "unsubscribed".
-UNSUBSCRIBE = """
+# Every listed address also goes on the suppression list (one already there keeps its first entry),
+# so the opt-out outlives its contact and holds for an address that is no contact yet.
+UNSUBSCRIBE = f"""
 WITH changed AS (
   UPDATE contacts c SET status = 'unsubscribed', last_updated = now()
   FROM import_stage s
   WHERE lower(c.email) = lower(s.email) AND c.status IN ('active', 'pending')
   RETURNING c.id
+), kept AS (
+  INSERT INTO suppressions (email_hash, email, reason, note, source, created_by)
+  SELECT {EMAIL_HASH_SQL.format("s.email")}, s.email, 'unsubscribe', '', %(source)s, %(created_by)s
+  FROM import_stage s ORDER BY s.line
+  ON CONFLICT (email_hash) DO NOTHING
 )
 SELECT count(*) FROM changed
 """
 
 
-def unsubscribe(cur: Cursor) -> int:
-    return _count(cur, UNSUBSCRIBE)
+def unsubscribe(cur: Cursor, source: str, created_by: str) -> int:
+    """Unsubscribe the staged addresses; how many contacts changed."""
+    return _count(cur, UNSUBSCRIBE, {"source": source, "created_by": created_by})
 
 
 # An address suppressed already keeps its first entry (see suppression/queries.py).

@@ -197,7 +197,7 @@ class _Run:
         job = self.job
         source = f"import: {job.filename}"[:SOURCE_MAX_LENGTH]
         if job.mode == ImportMode.UNSUBSCRIBE:
-            return 0, queries.unsubscribe(cur)
+            return 0, queries.unsubscribe(cur, source, job.created_by)
         if job.mode == ImportMode.SUPPRESS:
             reason = job.suppress_reason or SuppressionReason.MANUAL.value
             return queries.suppress(cur, reason, source, job.created_by), 0

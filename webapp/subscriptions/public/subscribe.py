@@ -8,7 +8,6 @@ accepted sign-up gets the same page whether the address was new, pending or alre
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from litestar import Controller, get, post
@@ -22,6 +21,7 @@ from webapp.core.public_pages import Sender, client_ip, language_of, page
 from webapp.core.redis import get_redis
 from webapp.lists.models import EmailList
 from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.actors import enqueue_confirmation
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service import throttle as subscribe_throttle
@@ -30,13 +30,6 @@ from webapp.subscriptions.service.tokens import preferences_token, read_confirm_
 
 HONEYPOT = "website"  # a field people never see (hidden by CSS); bots fill in every field
 SECONDS_PER_MINUTE = 60
-
-
-async def _send_confirmation(subscription_id: int) -> None:
-    """Enqueue the confirmation email (the broker client blocks, so off the event loop)."""
-    from webapp.subscriptions.actors import send_confirmation
-
-    await asyncio.to_thread(send_confirmation.send, subscription_id)
 
 
 async def _rate_limited(request: PublicRequest, language: str, org: Sender) -> AnyResponse | None:
@@ -57,7 +50,7 @@ async def _rate_limited(request: PublicRequest, language: str, org: Sender) -> A
 async def _mail_confirmation_once(db: AsyncSession, subscription_id: int, email: str) -> None:
     await db.commit()  # the worker must find the subscription
     if await subscribe_throttle.claim_confirmation_email(get_redis(), get_settings().subscriptions, email):
-        await _send_confirmation(subscription_id)
+        await enqueue_confirmation(subscription_id)
 
 
 def _signup_form(

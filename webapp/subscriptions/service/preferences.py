@@ -2,9 +2,9 @@
 language, lists), reached with a signed link from any email.
 
 An active contact unticks lists to leave them and ticks public lists to join them. A contact that
-receives nothing (unsubscribed, bounced, complained, or pending and never confirmed) sees its lists
-unticked: ticking any of them, or a public list, is an opt-in that makes it active again on exactly
-those lists (see subscriptions.reactivate).
+receives nothing (unsubscribed, bounced, complained, pending and never confirmed, or its address
+suppressed) sees its lists unticked: ticking any of them, or a public list, is an opt-in that makes
+it active again on exactly those lists (see subscriptions.reactivate).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from webapp.lists.models import EmailList
 from webapp.subscriptions import queries
 from webapp.subscriptions.schemas import Origin, PreferenceChanges
 from webapp.subscriptions.service import subscriptions
+from webapp.suppression.service import suppression
 
 # The default topics (org_settings.DEFAULT_TOPICS), marked here so their translations are extracted.
 TOPIC_NAMES = (N_("News"), N_("Promotions"), N_("Tips"), N_("Events"))
@@ -52,7 +53,10 @@ async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[s
     joinable = [
         email_list for email_list in await subscriptions.public_lists(session) if email_list.id not in member_ids
     ]
-    return Preferences(person, person.status == ContactStatus.ACTIVE.value, on_lists, joinable, list(topics))
+    # An address added again after an opt-out stays suppressed, whatever its contact's status says.
+    suppressed = await suppression.is_suppressed(session, person.email)
+    receiving = person.status == ContactStatus.ACTIVE.value and not suppressed
+    return Preferences(person, receiving, on_lists, joinable, list(topics))
 
 
 async def save(

@@ -12,6 +12,8 @@ Rules
 - An address that is already an active member is left as it is. The caller answers every case with
   the same page, so the form never tells whether an address is subscribed.
 - A stranger can type anyone's address, so a sign-up never changes an existing contact's profile.
+- An address whose opt-out the suppression list keeps (its contact deleted since) confirms first
+  like any opted-out contact, and comes back as a contact with that opt-out as its status.
 - Suppression: confirming (or joining from the preference centre) lifts the address's own bounce or
   unsubscribe suppression, since its owner just proved the mailbox works and asked for mail. A
   complaint, manual or compliance suppression is staff's decision: it stays, and such addresses get
@@ -27,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.errors import NotFound
 from webapp.core.schemas import load
@@ -40,11 +43,12 @@ from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
 
 # Statuses that a sign-up alone must not undo: the owner of the address confirms first.
-OPTED_OUT = {ContactStatus.UNSUBSCRIBED.value, ContactStatus.BOUNCED.value, ContactStatus.COMPLAINED.value}
+OPTED_OUT = set(contacts.OPT_OUT_REASONS)
 # Opting out of everything: opting into some lists again is no consent to the others.
 LEFT_EVERYTHING = {ContactStatus.UNSUBSCRIBED.value, ContactStatus.COMPLAINED.value}
 LIFTED_BY_OPT_IN = {SuppressionReason.BOUNCE.value, SuppressionReason.UNSUBSCRIBE.value}
 SOURCES = {"page", "form"}  # the hosted page, an embedded form on another site
+SUBSCRIBER = "subscriber"  # who made a change the subscriber asked for, in the audit log and suppressions
 
 
 def is_open_for_signup(email_list: EmailList) -> bool:
@@ -75,11 +79,15 @@ async def subscribe(
     problem with a catalog message id, for the page to translate."""
     values = load(ConsentedSignup if email_list.consent_text else Signup, data)
     email = values["email"]
-    first_status = ContactStatus.PENDING.value if email_list.double_opt_in else ContactStatus.ACTIVE.value
+    # An opt-out the suppression list keeps (its contact deleted and maybe added again since) holds
+    # until the owner confirms, whatever the contact's status says; a new contact starts with it.
+    kept = await contacts.opted_out_status(session, email)
+    first_status = kept or (ContactStatus.PENDING.value if email_list.double_opt_in else ContactStatus.ACTIVE.value)
     contact = await queries.contact_for_signup(session, email, values.get("first_name", ""), first_status, language)
-    if contact.status == ContactStatus.ACTIVE.value and await queries.is_member(session, contact.id, email_list.id):
+    receiving = contact.status == ContactStatus.ACTIVE.value and kept is None
+    if receiving and await queries.is_member(session, contact.id, email_list.id):
         return SignedUp(email, None)
-    confirm_first = email_list.double_opt_in or contact.status in OPTED_OUT
+    confirm_first = email_list.double_opt_in or contact.status in OPTED_OUT or kept is not None
     status = SubscriptionStatus.PENDING if confirm_first else SubscriptionStatus.CONFIRMED
     record_id = await queries.save_consent(
         session, contact.id, email_list.id, status.value, origin, email_list.consent_text
@@ -142,7 +150,7 @@ async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[
         return
     entry = await suppression.status_of(session, contact.email)
     if entry is not None and entry.reason in LIFTED_BY_OPT_IN:
-        await suppression.remove(session, entry.id, "The subscriber confirmed a new subscription.", actor="subscriber")
+        await suppression.remove(session, entry.id, "The subscriber confirmed a new subscription.", actor=SUBSCRIBER)
     if contact.status == ContactStatus.ACTIVE.value:
         return
     if contact.status in LEFT_EVERYTHING:
@@ -164,6 +172,7 @@ class PendingConfirmation:
     subscription_id: int
     contact: Contact
     email_list: EmailList
+    source: str  # the consent record's: a sign-up form, or staff's re-permission request
 
 
 async def pending_confirmation(session: AsyncSession, subscription_id: int) -> PendingConfirmation | None:
@@ -172,7 +181,7 @@ async def pending_confirmation(session: AsyncSession, subscription_id: int) -> P
     if subscription is None or subscription.status != SubscriptionStatus.PENDING.value:
         return None
     found = await _contact_and_list(session, subscription)
-    return PendingConfirmation(subscription.id, *found) if found else None
+    return PendingConfirmation(subscription.id, *found, subscription.source) if found else None
 
 
 async def _contact_and_list(session: AsyncSession, subscription: Subscription) -> tuple[Contact, EmailList] | None:
@@ -196,8 +205,13 @@ async def leave(session: AsyncSession, contact_id: int, list_id: int, origin: Or
 
 
 async def unsubscribe_all(session: AsyncSession, contact_id: int, origin: Origin) -> None:
-    """No more marketing mail: off every list, every consent record unsubscribed, contact unsubscribed."""
+    """No more marketing mail: off every list, every consent record unsubscribed, contact unsubscribed,
+    and the address on the suppression list, so the opt-out outlives the contact."""
     for list_id in await queries.member_list_ids(session, contact_id):
         await leave(session, contact_id, list_id, origin)
     await queries.unsubscribe_records(session, contact_id)
     await queries.unsubscribe_contact(session, contact_id)
+    if (contact := await session.get(Contact, contact_id)) is not None:
+        source = f"unsubscribe from all ({origin.source})"
+        reason = SuppressionReason.UNSUBSCRIBE.value
+        await suppression.add_many(session, [contact.email], reason, source=source, created_by=SUBSCRIBER)

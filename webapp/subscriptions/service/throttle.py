@@ -31,3 +31,10 @@ def _address_key(email: str) -> str:
 async def claim_confirmation_email(redis: Redis, settings: SubscriptionSettings, email: str) -> bool:
     """True when a confirmation email may go to this address now (and none may for the interval)."""
     return bool(await redis.set(_address_key(email), "1", nx=True, ex=settings.resend_interval_seconds))
+
+
+async def confirmation_email_wait(redis: Redis, settings: SubscriptionSettings, email: str) -> int | None:
+    """Claim a confirmation email to this address now (None), or the seconds until one may go."""
+    if await claim_confirmation_email(redis, settings, email):
+        return None
+    return max(int(await redis.ttl(_address_key(email))), 1)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core.db import rows_changed
 from webapp.core.validation import is_valid_id
 from webapp.suppression.models import EMAIL_HASH_SQL, Suppression
+from webapp.suppression.schemas import Entry
 
 HASH = EMAIL_HASH_SQL.format(":email")
 ROWCOUNT = {"preserve_rowcount": True}  # else an INSERT's rowcount is -1
@@ -167,6 +168,20 @@ async def suppressed_among(session: AsyncSession, emails: Sequence[str]) -> set[
         {"emails": list(emails)},
     )
     return set(rows)
+
+
+async def entries_among(session: AsyncSession, emails: Sequence[str]) -> dict[str, Entry]:
+    """The entries of these addresses, by lower-cased address, in one query."""
+    if not emails:
+        return {}
+    rows = await session.execute(
+        text(f"""
+        SELECT DISTINCT ON (lower(u.e)) lower(u.e), s.reason, s.created_at
+        FROM unnest(CAST(:emails AS text[])) AS u(e)
+        JOIN suppressions s ON s.email_hash = {EMAIL_HASH_SQL.format("u.e")}"""),
+        {"emails": list(emails)},
+    )
+    return {email: Entry(reason, since) for email, reason, since in rows.tuples()}
 
 
 def search_query(q: str, reason: str, after: tuple[datetime, int] | None, limit: int) -> Select[Suppression]:

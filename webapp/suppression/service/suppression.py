@@ -33,6 +33,7 @@ from webapp.suppression.queries import suppression as queries
 from webapp.suppression.queries.suppression import SuppressionPage, decode_cursor
 from webapp.suppression.schemas import (
     REASONS,
+    Entry,
     SuppressionBulkIn,
     SuppressionCreate,
     SuppressionPaste,
@@ -239,6 +240,12 @@ async def check(session: AsyncSession, email: Any) -> Suppression | None:
 async def suppressed_among(session: AsyncSession, emails: Sequence[str]) -> set[str]:
     """Which of these addresses are suppressed (lower-cased), in one query: for imports and forms."""
     return await queries.suppressed_among(session, [v for e in emails if (v := _valid(e)) is not None])
+
+
+async def entries_among(session: AsyncSession, emails: Sequence[str]) -> dict[str, Entry]:
+    """The entries (reason, since) of those of these addresses that are suppressed, by lower-cased
+    address, in one query: for pages that show many contacts."""
+    return await queries.entries_among(session, [v for e in emails if (v := _valid(e)) is not None])
 
 
 def search_terms(q: Any, reason: Any) -> dict[str, str]:
