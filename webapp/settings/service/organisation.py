@@ -42,12 +42,15 @@ class OrgSettings:
 
     @property
     def missing_for_sending(self) -> list[str]:
-        """What must be filled in before any campaign can go out (it is in every message's footer)."""
-        return [
-            label
-            for label, value in (("organisation name", self.organisation_name), ("postal address", self.postal_address))
-            if not value
-        ]
+        """The fields that must be filled in before any campaign can go out (every footer shows them)."""
+        return [name for name in ("organisation_name", "postal_address") if not getattr(self, name).strip()]
+
+    def dkim_aligns_with(self, from_email: str) -> bool:
+        """Whether mail from this address passes DMARC's relaxed DKIM alignment with the signing
+        domain: the same domain, or one a subdomain of the other."""
+        sender = from_email.rpartition("@")[2].lower().rstrip(".")
+        signer = self.dkim_domain.lower().rstrip(".")
+        return sender == signer or sender.endswith("." + signer) or signer.endswith("." + sender)
 
     @property
     def dkim_dns_name(self) -> str:
