@@ -249,18 +249,9 @@ class CampaignWizardController(Controller):
     @post("/{campaign_id:int}/review/test")
     async def test_send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        org = await org_settings.load(db)
         recipients = first(await read_form(request), "recipients")
         try:
-            sent = await send_test(
-                c.subject,
-                c.html_content,
-                c.text_content,
-                c.from_name or org.default_from_name,
-                c.from_email or org.default_from_email,
-                recipients,
-                templates.SAMPLE_CONTACT,
-            )
+            sent = await send_test(db, c, recipients, templates.SAMPLE_CONTACT)
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": " ".join(field_errors(exc).values())}, 422
         else:
