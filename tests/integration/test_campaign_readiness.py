@@ -152,6 +152,29 @@ async def test_cancel_while_sending_ends_every_unsent_delivery(api, staff, db):
     assert client.post(f"/api/campaigns/{c.id}/resume").status_code == 409
 
 
+async def test_a_failed_campaign_that_never_started_can_be_edited_back_to_draft(staff, db):
+    editor = await staff("editor")
+    email_list = await audience(db, 2)
+    never_started = await ready_campaign(db, [email_list.id], name="Never started")
+    half_sent = await ready_campaign(db, [email_list.id], name="Half sent")
+    for c in (never_started, half_sent):
+        c.status, c.status_reason, c.scheduled_at = "failed", "Nothing was sent. ...", datetime.now(UTC)
+    half_sent.materialised_at = datetime.now(UTC)
+    ids = never_started.id, half_sent.id
+    await db.commit()
+
+    page = page_text(editor.get(f"/campaigns/{ids[0]}"))
+    assert ">Edit<" in page and "<strong>Failed:</strong> Nothing was sent." in page
+    assert ">Edit<" not in page_text(editor.get(f"/campaigns/{ids[1]}"))
+    edited = editor.post(f"/campaigns/{ids[0]}/edit")
+    assert edited.status_code == 303 and edited.headers["location"] == f"/campaigns/{ids[0]}/details"
+    db.expire_all()
+    c = await db.get(Campaign, ids[0])
+    assert (c.status, c.status_reason, c.scheduled_at, c.completed_at) == ("draft", "", None, None)
+    assert editor.post(f"/campaigns/{ids[1]}/edit").status_code == 409  # some were sent: duplicate it
+    assert await status_of(db, ids[1]) == "failed"
+
+
 class SlowHandler:
     """Takes each message after a short pause, so a send is still going when it is cancelled."""
 
