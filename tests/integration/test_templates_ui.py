@@ -303,7 +303,7 @@ async def add_server(db, port: int) -> None:
     await db.commit()
 
 
-def tested(subject: str, html: str, from_email: str = "a@example.com", from_name: str = "") -> TemplateTest:
+def template_source(subject: str, html: str, from_email: str = "a@example.com", from_name: str = "") -> TemplateTest:
     return TemplateTest(subject, html, "", from_name, from_email)
 
 
@@ -312,7 +312,7 @@ async def test_send_test_delivers_the_message_as_a_campaign_would_send_it(db):
         await add_server(db, sink.port)
         ids = await send_test(
             db,
-            tested(
+            template_source(
                 "Hi {{ first_name }}",
                 '<p>Hello {{ first_name }} <a href="{{ unsubscribe_url }}">x</a></p>',
                 "news@acme.example",
@@ -340,13 +340,13 @@ async def test_send_test_validates_recipients_and_needs_a_server(db):
         (",".join(f"p{i}@example.com" for i in range(11)), "at most 10"),
     ):
         with pytest.raises(ValidationFailed) as caught:
-            await send_test(db, tested("s", "<p>x</p>"), bad, SAMPLE_CONTACT)
+            await send_test(db, template_source("s", "<p>x</p>"), bad, SAMPLE_CONTACT)
         assert message in caught.value.errors["recipients"]
     with pytest.raises(ValidationFailed) as caught:
-        await send_test(db, tested("s", "{% if %}"), "b@example.com", SAMPLE_CONTACT)
+        await send_test(db, template_source("s", "{% if %}"), "b@example.com", SAMPLE_CONTACT)
     assert caught.value.errors["html_content"].startswith("Line 1: ")
     with pytest.raises(Conflict) as no_server:
-        await send_test(db, tested("s", "<p>x</p>"), "b@example.com", SAMPLE_CONTACT)
+        await send_test(db, template_source("s", "<p>x</p>"), "b@example.com", SAMPLE_CONTACT)
     assert no_server.value.message == NO_SERVER
 
 

@@ -50,7 +50,9 @@ async def check(session: AsyncSession, campaign: Campaign, *, count_audience: bo
     parts = {"subject": campaign.subject, "html_content": campaign.html_content, "text_content": campaign.text_content}
     problems.update(check_template(parts).errors)
     org = await org_settings.load(session)
-    problems.update({name: ORGANISATION_PROBLEMS[name] for name in org.missing_for_sending})
+    problems.update(
+        {name: message for name, message in ORGANISATION_PROBLEMS.items() if not getattr(org, name).strip()}
+    )
     recipients = None
     if count_audience and list_ids:
         recipients = await count_for_lists(session, list_ids)

@@ -42,8 +42,12 @@ class OrgSettings:
 
     @property
     def missing_for_sending(self) -> list[str]:
-        """The fields that must be filled in before any campaign can go out (every footer shows them)."""
-        return [name for name in ("organisation_name", "postal_address") if not getattr(self, name).strip()]
+        """What must be filled in before any campaign can go out (it is in every message's footer)."""
+        return [
+            label
+            for label, value in (("organisation name", self.organisation_name), ("postal address", self.postal_address))
+            if not value
+        ]
 
     def dkim_aligns_with(self, from_email: str) -> bool:
         """Whether mail from this address passes DMARC's relaxed DKIM alignment with the signing
