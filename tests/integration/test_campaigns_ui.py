@@ -139,9 +139,10 @@ async def test_wizard_keeps_what_was_typed_and_says_what_is_wrong(staff, db):
     assert await status_of(db, c.id) == "draft"
 
 
-async def test_review_warns_about_missing_address_unsubscribe_link_text_part_and_spammy_subject(staff, db):
+async def test_review_warns_about_unsigned_mail_unsubscribe_link_text_part_and_spammy_subject(staff, db):
     editor = await staff("editor")
     email_list = await audience(db, 2)
+    await org_settings.save(db, org_settings.OrgSettings(organisation_name="Acme", postal_address="1 Main St"))
     c = await campaigns.create_campaign(
         db,
         {
@@ -155,7 +156,8 @@ async def test_review_warns_about_missing_address_unsubscribe_link_text_part_and
     )
     await db.commit()
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))
-    assert "organisation name and postal address are not set" in review
+    assert "Before this can go out" not in review  # warnings never block
+    assert "Messages are not DKIM-signed" in review
     assert "no {{ unsubscribe_url }} link. The footer adds one" in review
     assert "no text part; one is generated" in review
     assert "is mostly CAPITAL LETTERS and has 3 exclamation marks" in review

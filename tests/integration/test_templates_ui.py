@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from tests.support.smtp import SmtpSink
 from webapp.contacts.models import Contact
 from webapp.core.errors import Conflict, ValidationFailed
-from webapp.delivery.test_send import NO_SERVER, send_test
+from webapp.delivery.test_send import NO_SERVER, TemplateTest, send_test
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.models import EmailTemplate
@@ -303,15 +303,21 @@ async def add_server(db, port: int) -> None:
     await db.commit()
 
 
-async def test_send_test_delivers_a_rendered_untracked_message(db):
+def template_source(subject: str, html: str, from_email: str = "a@example.com", from_name: str = "") -> TemplateTest:
+    return TemplateTest(subject, html, "", from_name, from_email)
+
+
+async def test_send_test_delivers_the_message_as_a_campaign_would_send_it(db):
     with SmtpSink() as sink:
         await add_server(db, sink.port)
         ids = await send_test(
-            "Hi {{ first_name }}",
-            '<p>Hello {{ first_name }} <a href="{{ unsubscribe_url }}">x</a></p>',
-            "",
-            "Acme",
-            "news@acme.example",
+            db,
+            template_source(
+                "Hi {{ first_name }}",
+                '<p>Hello {{ first_name }} <a href="{{ unsubscribe_url }}">x</a></p>',
+                "news@acme.example",
+                "Acme",
+            ),
             "one@example.com, Two@Example.com",
             SAMPLE_CONTACT,
         )
@@ -321,9 +327,9 @@ async def test_send_test_delivers_a_rendered_untracked_message(db):
     assert message["Subject"] == "[Test] Hi Jane"
     assert message["From"] == "Acme <news@acme.example>"
     assert message["Message-ID"] in ids
-    assert message["List-Unsubscribe"] is None
+    assert "/u/unsubscribe/" in message["List-Unsubscribe"]
     body = message.get_body(("html",)).get_content()
-    assert 'Hello Jane <a href="#">x</a>' in body and "/u/o/" not in body
+    assert re.search(r'Hello Jane <a href="http[^"]+/u/unsubscribe/[^"]+">x</a>', body) and "/u/o/" in body
     assert "Hello Jane" in message.get_body(("plain",)).get_content()
 
 
@@ -334,13 +340,13 @@ async def test_send_test_validates_recipients_and_needs_a_server(db):
         (",".join(f"p{i}@example.com" for i in range(11)), "at most 10"),
     ):
         with pytest.raises(ValidationFailed) as caught:
-            await send_test("s", "<p>x</p>", "", "", "a@example.com", bad, SAMPLE_CONTACT)
+            await send_test(db, template_source("s", "<p>x</p>"), bad, SAMPLE_CONTACT)
         assert message in caught.value.errors["recipients"]
     with pytest.raises(ValidationFailed) as caught:
-        await send_test("s", "{% if %}", "", "", "a@example.com", "b@example.com", SAMPLE_CONTACT)
+        await send_test(db, template_source("s", "{% if %}"), "b@example.com", SAMPLE_CONTACT)
     assert caught.value.errors["html_content"].startswith("Line 1: ")
     with pytest.raises(Conflict) as no_server:
-        await send_test("s", "<p>x</p>", "", "", "a@example.com", "b@example.com", SAMPLE_CONTACT)
+        await send_test(db, template_source("s", "<p>x</p>"), "b@example.com", SAMPLE_CONTACT)
     assert no_server.value.message == NO_SERVER
 
 

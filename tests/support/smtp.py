@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 class RecordingHandler:
     def __init__(self, reply_for: Callable[[str, int], str | None] | None = None) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []  # the bytes as received, for checks such as DKIM signatures
         self.attempts: dict[str, int] = {}
         self.reply_for = reply_for
         self.lock = threading.Lock()
@@ -32,6 +33,7 @@ class RecordingHandler:
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
+            self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def recipients(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 from email import policy
 
 from webapp.delivery.compose import Envelope, build_message
@@ -79,3 +80,85 @@ async def test_footer_unsubscribe_link_follows_the_campaign_setting():
         assert "1 Road" in html
         assert ("/u/unsubscribe/" in html) is wanted
         assert "/u/unsubscribe/" in message["List-Unsubscribe"]  # the header is always there
+
+
+RESPONSIVE_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><style>
+.card { background: #ffffff; padding: 24px; }
+@media (max-width: 600px) { .card { padding: 12px !important; } }
+</style></head>
+<body>
+<table role="presentation" width="100%"><tr><td align="center">
+  <table role="presentation" width="600" class="card">
+    <tr><td><h1>Hello {{ first_name | default("there") }}</h1></td></tr>
+    <tr><td><p>Our spring collection is here. Take a look at what is new this season and find something.</p></td></tr>
+    <tr><td align="center"><a href="https://example.com/shop">Shop now</a></td></tr>
+  </table>
+</td></tr></table>
+</body></html>"""
+
+
+async def campaign_message(html: str, text: str = "", **org_fields) -> bytes:
+    from types import SimpleNamespace
+
+    from webapp.delivery.campaign_message import prepare
+    from webapp.settings.service.organisation import OrgSettings
+
+    org = OrgSettings(**{"organisation_name": "Acme", "postal_address": "1 Main St\nSpringfield\nUSA", **org_fields})
+    campaign = SimpleNamespace(
+        id=1,
+        subject="Grüße aus München — ein ziemlich langer Betreff, der gefaltet werden muss, ganz sicher",
+        html_content=html,
+        text_content=text,
+        from_name="Zoë's Bäckerei und Konditorei am Marktplatz",
+        from_email="news@example.com",
+        reply_to="",
+        settings={"track_clicks": False, "track_opens": True, "unsubscribe_link": True},
+    )
+    prepared = await prepare(None, campaign, org, "https://m.example")
+    return prepared.render(7, "<7@m.example>", "b@example.com", SimpleNamespace(custom_fields={}, first_name="Ada"))
+
+
+async def test_the_generated_text_part_is_not_padded():
+    message = parse(await campaign_message(RESPONSIVE_HTML))
+    text_part = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html_part = message.get_body(("html",)).get_content()
+    lines = text_part.splitlines()
+    assert "Hello Ada" in lines and "[Shop now](https://example.com/shop)" in lines
+    assert all(line == line.strip() for line in lines), [line for line in lines if line != line.strip()]
+    assert len(text_part) < len(html_part) / 2
+
+
+async def test_postal_address_lines_stay_lines_in_html_and_text():
+    generated = parse(await campaign_message("<p>Hi</p>"))
+    assert "Acme<br>1 Main St<br>Springfield<br>USA" in generated.get_body(("html",)).get_content()
+    text_part = generated.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert "Acme\n1 Main St\nSpringfield\nUSA" in text_part
+    own_text = parse(await campaign_message("<p>Hi</p>", "Hi {{ first_name }}"))
+    assert "Acme\n1 Main St\nSpringfield\nUSA" in own_text.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+async def test_folded_non_ascii_headers_use_crlf_only():
+    raw = await campaign_message("<p>Hi</p>")
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\n " in head  # the long subject is folded
+    assert re.search(rb"(?<!\r)\n", head) is None, "a bare LF in the header"
+    message = parse(raw)
+    assert not message.defects
+    assert message["Subject"].startswith("Grüße aus München") and message["Subject"].endswith("ganz sicher")
+    assert message["From"] == "Zoë's Bäckerei und Konditorei am Marktplatz <news@example.com>"
+
+
+async def test_media_queries_stay_in_the_head_while_the_rest_is_inlined():
+    html_part = parse(await campaign_message(RESPONSIVE_HTML)).get_body(("html",)).get_content()
+    head = html_part.split("<body", 1)[0]
+    assert "@media (max-width: 600px)" in head and ".card { padding: 12px !important; }" in head
+    assert 'style="background: #ffffff;padding: 24px;"' in html_part
+
+
+async def test_list_id_names_the_organisation_and_the_from_domain():
+    message = parse(await campaign_message("<p>Hi</p>", organisation_name="Äcme, Inc."))
+    assert message["List-Id"] == "Äcme, Inc. <newsletter.example.com>"  # an encoded word, decoded
+    assert not message.defects
+    plain = parse(await campaign_message("<p>Hi</p>", organisation_name="Acme, Inc."))
+    assert plain["List-Id"] == '"Acme, Inc." <newsletter.example.com>'

@@ -147,7 +147,8 @@ class ApiCampaignsController(Controller):
         status_code=200,
         responses=error_responses(404, 409, 422),
         description="`scheduled_time` without an offset is a local time in `timezone` (default UTC); it must "
-        "be in the future. A scheduled campaign can be scheduled again. 422 lists what is missing.",
+        "be in the future. A scheduled campaign can be scheduled again. 422 lists what is missing, as for "
+        "sending; at its time it is checked again, and fails with the reason (`status_reason`) if not ready.",
     )
     async def schedule(
         self, data: ScheduleIn, db: AsyncSession, campaign_id: CampaignId
@@ -160,7 +161,8 @@ class ApiCampaignsController(Controller):
         status_code=202,
         responses=error_responses(404, 409, 422),
         description="Accepted: the campaign is `sending` and a worker starts it within seconds. 422 lists what "
-        "is missing (subject, from_email, html_content, list_ids).",
+        "is missing: subject, from_email, html_content, list_ids (none, or nobody on them can receive it), "
+        "and the organisation's organisation_name and postal_address.",
     )
     async def send(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.send_now(db, campaign_id), 202)
@@ -173,17 +175,20 @@ class ApiCampaignsController(Controller):
         "/{campaign_id:int}/resume",
         summary="Resume a paused campaign",
         status_code=200,
-        responses=STATE_ERRORS,
-        description="Sends to exactly the recipients not reached yet.",
+        responses=error_responses(404, 409, 422),
+        description="Only a paused campaign (409 otherwise), and only if it is still ready to send (422 as for "
+        "sending). Sends to exactly the recipients not reached yet.",
     )
     async def resume(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.resume(db, campaign_id))
 
     @post(
         "/{campaign_id:int}/cancel",
-        summary="Cancel a scheduled or paused campaign",
+        summary="Cancel a scheduled, sending or paused campaign",
         status_code=200,
         responses=STATE_ERRORS,
+        description="Final. Emails not sent yet end as `cancelled`; those already handed to a mail server are "
+        "recorded as the server answered.",
     )
     async def cancel(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.cancel(db, campaign_id))

@@ -48,6 +48,7 @@ class DeliveryStatus(StrEnum):
     COMPLAINED = "complained"
     UNSUBSCRIBED = "unsubscribed"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # final: its campaign was cancelled before it was sent; never claimed
 
 
 DEFAULT_CAMPAIGN_SETTINGS = {

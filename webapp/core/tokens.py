@@ -18,6 +18,9 @@ from itsdangerous import BadSignature, Signer
 from webapp.core.config import get_settings
 
 PURPOSES = ("open", "click", "unsubscribe")
+# The delivery a test send's links name (ids start at 1): the pages they lead to work, and the
+# tracking endpoints record nothing for it.
+TEST_DELIVERY_ID = 0
 
 
 def purpose_key(purpose: str) -> bytes:

@@ -7,11 +7,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign
 from webapp.core.tokens import make_token
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.dkim import make_signer
@@ -23,6 +22,7 @@ from webapp.templates.service.rendering import CompiledMessage, contact_context
 # be stored, so it is left untracked rather than tracked wrongly.
 HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'{}<>\s]+)\2""", re.IGNORECASE)
 TRACKING_FUNCTION = "tracked_link"
+LIST_ID_LABEL = "newsletter"
 
 
 def tracked_urls(html: str) -> list[str]:
@@ -45,11 +45,17 @@ def _insert_before_body_end(html: str, snippet: str) -> str:
     return html + snippet if index < 0 else html[:index] + snippet + html[index:]
 
 
+def sender_lines(org: OrgSettings) -> list[str]:
+    """The organisation's name, then its postal address line by line, as typed. They go into the
+    message's template, so a brace is written as a template literal, never read as template syntax."""
+    lines = [org.organisation_name, *org.postal_address.splitlines()]
+    return [line.strip().replace("{", "{{ '{' }}") for line in lines if line.strip()]
+
+
 def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
     parts = []
-    if org.organisation_name or org.postal_address:
-        sender = ", ".join(p for p in (org.organisation_name, org.postal_address) if p)
-        parts.append(escape(sender))
+    if sender := sender_lines(org):
+        parts.append("<br>".join(escape(line) for line in sender))
     if with_unsubscribe:
         parts.append(
             '<a href="{{ unsubscribe_url }}">Unsubscribe</a> · <a href="{{ preferences_url }}">Manage preferences</a>'
@@ -62,10 +68,41 @@ def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
 
 
 def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
-    lines = [", ".join(p for p in (org.organisation_name, org.postal_address) if p)]
+    lines = sender_lines(org)
     if with_unsubscribe:
         lines.append("Unsubscribe: {{ unsubscribe_url }}")
-    return "\n\n-- \n" + "\n".join(line for line in lines if line)
+    return "\n\n-- \n" + "\n".join(lines)
+
+
+def list_id(from_email: str) -> str:
+    """RFC 2919's list identifier: one per sending domain, so receivers see one list per sender."""
+    domain = from_email.rpartition("@")[2].strip().lower()
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError:  # an address that passed validation always encodes; this keeps the header valid
+        domain = "invalid"
+    return f"{LIST_ID_LABEL}.{domain}"
+
+
+class MessageSource(Protocol):
+    """What a message is made from: a campaign, or a template being tested (test_send.py)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def html_content(self) -> str: ...
+    @property
+    def text_content(self) -> str: ...
+    @property
+    def from_name(self) -> str: ...
+    @property
+    def from_email(self) -> str: ...
+    @property
+    def reply_to(self) -> str: ...
+    @property
+    def settings(self) -> dict[str, Any]: ...
 
 
 @dataclass
@@ -76,6 +113,7 @@ class PreparedCampaign:
     compiled: CompiledMessage
     base_url: str
     unsubscribe_mailto: str
+    list_name: str
     signer: Callable[[bytes], bytes] | None = None  # adds a DKIM-Signature
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
@@ -87,7 +125,7 @@ class PreparedCampaign:
             "open_pixel_url": f"{self.base_url}/u/o/{make_token('open', delivery_id)}.gif",
         }
 
-    def render(self, delivery_id: int, message_id: str, to_email: str, contact: Any) -> bytes:
+    def render(self, delivery_id: int, message_id: str, to_email: str, contact: Any, subject_prefix: str = "") -> bytes:
         links = self.links_for(delivery_id)
         rendered = self.compiled.render(contact_context(contact, links))
         list_unsubscribe = f"<{links['unsubscribe_url']}>"
@@ -97,16 +135,18 @@ class PreparedCampaign:
             from_name=self.from_name,
             from_email=self.from_email,
             to_email=to_email,
-            subject=rendered.subject,
+            subject=subject_prefix + rendered.subject,
             message_id=message_id,
             reply_to=self.reply_to,
             list_unsubscribe=list_unsubscribe,
+            list_id=list_id(self.from_email),
+            list_name=self.list_name,
         )
         message = build_message(envelope, rendered.html, rendered.text)
         return self.signer(message) if self.signer else message
 
 
-async def prepare(session: AsyncSession, campaign: Campaign, org: OrgSettings, base_url: str) -> PreparedCampaign:
+async def prepare(session: AsyncSession, campaign: MessageSource, org: OrgSettings, base_url: str) -> PreparedCampaign:
     settings = campaign.settings or {}
     html, text_part = campaign.html_content, campaign.text_content
     if settings.get("track_clicks", True):
@@ -122,12 +162,14 @@ async def prepare(session: AsyncSession, campaign: Campaign, org: OrgSettings, b
             html, '<img src="{{ open_pixel_url }}" width="1" height="1" alt="" style="display:block;border:0">'
         )
     signer = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key) if org.dkim_enabled else None
+    from_name = campaign.from_name or org.default_from_name
     return PreparedCampaign(
-        from_name=campaign.from_name or org.default_from_name,
+        from_name=from_name,
         from_email=campaign.from_email or org.default_from_email,
         reply_to=campaign.reply_to,
         compiled=CompiledMessage(campaign.subject, html, text_part),
         base_url=base_url.rstrip("/"),
         unsubscribe_mailto=org.unsubscribe_mailto,
+        list_name=org.organisation_name or from_name,
         signer=signer,
     )

@@ -15,6 +15,7 @@ from email.header import Header
 from email.utils import format_datetime, formataddr
 
 HEADER_LINE_LENGTH = 76  # encoded words fold at this length (RFC 2047)
+CRLF = "\r\n"  # folded headers too: a bare LF is invalid (RFC 5322) and some servers refuse it
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Envelope:
     message_id: str
     reply_to: str = ""
     list_unsubscribe: str = ""  # "<https://...>, <mailto:...>"
+    list_id: str = ""  # RFC 2919, e.g. "newsletter.example.com"
+    list_name: str = ""  # shown with the List-Id
     extra_headers: tuple[tuple[str, str], ...] = ()
 
 
@@ -33,7 +36,7 @@ def _header_value(value: str) -> str:
     value = " ".join(value.split())  # no CR/LF: header injection is impossible
     if value.isascii():
         return value
-    return Header(value, "utf-8").encode(maxlinelen=HEADER_LINE_LENGTH)
+    return Header(value, "utf-8").encode(linesep=CRLF, maxlinelen=HEADER_LINE_LENGTH)
 
 
 def _address(name: str, email: str) -> str:
@@ -42,7 +45,7 @@ def _address(name: str, email: str) -> str:
         return email
     if name.isascii():
         return formataddr((" ".join(name.split()), email))
-    return f"{Header(' '.join(name.split()), 'utf-8').encode()} <{email}>"
+    return f"{Header(' '.join(name.split()), 'utf-8').encode(linesep=CRLF)} <{email}>"
 
 
 def _qp(text: str) -> bytes:
@@ -65,10 +68,13 @@ def build_message(envelope: Envelope, html: str, text: str) -> bytes:
     if envelope.list_unsubscribe:
         headers.append(("List-Unsubscribe", envelope.list_unsubscribe))
         headers.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))  # RFC 8058
+    if envelope.list_id:
+        named = _address(envelope.list_name, envelope.list_id)
+        headers.append(("List-Id", named if envelope.list_name else f"<{named}>"))
     headers.extend((name, _header_value(value)) for name, value in envelope.extra_headers)
     headers.append(("Content-Type", f'multipart/alternative; boundary="{boundary}"'))
     # UTF-8 only when an address has a non-ASCII local part (RFC 6532; sent with SMTPUTF8).
-    head = "".join(f"{name}: {value}\r\n" for name, value in headers).encode("utf-8")
+    head = "".join(f"{name}: {value}{CRLF}" for name, value in headers).encode("utf-8")
     sep = f"--{boundary}\r\n".encode()
     part_head = b"Content-Type: text/%s; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
     return b"".join(

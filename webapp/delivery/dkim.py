@@ -15,6 +15,7 @@ SIGNED_HEADERS = [
     b"reply-to",
     b"list-unsubscribe",
     b"list-unsubscribe-post",
+    b"list-id",
     b"mime-version",
     b"content-type",
 ]

@@ -1,27 +1,50 @@
-"""Test emails: a template (or campaign content) rendered for one contact and sent to a few
-addresses through the worker's mailer, with "[Test] " before the subject and no tracking."""
+"""Test emails: the real message, made as a campaign's is (footer with the postal address,
+List-Unsubscribe, List-Id, tracked links and pixel, DKIM), rendered for one contact and sent to a
+few addresses with "[Test] " before the subject, so a spam check of a test speaks for the campaign.
+
+Its links carry TEST_DELIVERY_ID instead of a delivery: they land on the real pages (the link's
+destination, the unsubscribe page) and the tracking endpoints record nothing for them."""
 
 from __future__ import annotations
 
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import css_inline
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.tokens import TEST_DELIVERY_ID
 from webapp.core.validation import normalize_email
-from webapp.delivery.compose import Envelope, build_message
+from webapp.delivery.campaign_message import MessageSource, prepare
 from webapp.delivery.mailer import Mailer, PermanentFailure, TransientFailure
 from webapp.delivery.smtp_config import fresh_mailer
-from webapp.templates.service.rendering import CompiledMessage, RenderedMessage, RenderError, contact_context
-from webapp.templates.service.templates import PLACEHOLDER_LINKS
+from webapp.settings.service import organisation as org_settings
+from webapp.templates.service.rendering import RenderError
 
 MAX_RECIPIENTS = 10
 SHOWN_ADDRESS_LENGTH = 100  # of an address that is not one, quoted back in the message
 SUBJECT_PREFIX = "[Test] "
 NO_SERVER = "Configure an SMTP server under Settings → SMTP servers before sending a test."
+
+
+@dataclass(frozen=True)
+class TemplateTest:
+    """A template being tested, as a message source. Its links are not tracked: click tracking
+    stores each link for a campaign, and a template has none yet."""
+
+    subject: str
+    html_content: str
+    text_content: str
+    from_name: str
+    from_email: str
+    id: int = 0
+    reply_to: str = ""
+    settings: dict[str, Any] = field(default_factory=lambda: {"track_clicks": False})
 
 
 def parse_recipients(raw: str | Sequence[str]) -> list[str]:
@@ -44,52 +67,43 @@ def parse_recipients(raw: str | Sequence[str]) -> list[str]:
 
 
 async def send_test(
-    subject: str,
-    html: str,
-    text: str,
-    from_name: str,
-    from_email: str,
-    recipients: str | Sequence[str],
-    contact: Any,
+    session: AsyncSession, source: MessageSource, recipients: str | Sequence[str], contact: Any
 ) -> list[str]:
     """Send one test per recipient; returns their Message-IDs. Raises ValidationFailed for bad
     addresses or a broken template, Conflict when there is no server or it refused the message."""
     addresses = parse_recipients(recipients)
-    if not from_email:
+    org = await org_settings.load(session)
+    if not (source.from_email or org.default_from_email):
         raise ValidationFailed({"from_email": "Set a default from address under Settings first."})
+    prepared = await prepare(session, source, org, get_settings().server.public_url)
+    domain = prepared.from_email.rpartition("@")[2] or "localhost"
+    made: list[tuple[str, str, bytes]] = []  # every message is made before the first goes out
     try:
-        rendered = CompiledMessage(subject, html, text).render(contact_context(contact, PLACEHOLDER_LINKS))
+        for address in addresses:
+            message_id = f"<test.{secrets.token_hex(12)}@{domain}>"
+            message = prepared.render(TEST_DELIVERY_ID, message_id, address, contact, subject_prefix=SUBJECT_PREFIX)
+            made.append((address, message_id, message))
     except RenderError as exc:
         raise ValidationFailed({"html_content": exc.message}) from None
     except css_inline.InlineError as exc:
         raise ValidationFailed({"html_content": f"The CSS could not be inlined: {exc}"}) from None
     mailer = await fresh_mailer()
     try:
-        return await _send_all(mailer, addresses, from_name, from_email, rendered)
+        return await _send_all(mailer, prepared.from_email, made)
     finally:
         await mailer.close()
 
 
-async def _send_all(
-    mailer: Mailer, addresses: list[str], from_name: str, from_email: str, rendered: RenderedMessage
-) -> list[str]:
+async def _send_all(mailer: Mailer, from_email: str, made: list[tuple[str, str, bytes]]) -> list[str]:
     if not mailer.pools:
         raise Conflict(NO_SERVER, "recipients")
-    domain = from_email.rpartition("@")[2] or "localhost"
     message_ids: list[str] = []
-    for address in addresses:
-        message_id = f"<test.{secrets.token_hex(12)}@{domain}>"
-        envelope = Envelope(
-            from_name=from_name,
-            from_email=from_email,
-            to_email=address,
-            subject=SUBJECT_PREFIX + rendered.subject,
-            message_id=message_id,
-        )
+    for address, message_id, message in made:
         try:
-            await mailer.send(from_email, address, build_message(envelope, rendered.html, rendered.text))
+            await mailer.send(from_email, address, message)
         except (TransientFailure, PermanentFailure) as exc:
-            sent = f" (sent to {', '.join(addresses[: len(message_ids)])})" if message_ids else ""
+            done = [a for a, _, _ in made[: len(message_ids)]]
+            sent = f" (sent to {', '.join(done)})" if done else ""
             raise Conflict(f"The mail server did not take the test for {address}: {exc}{sent}", "recipients") from None
         message_ids.append(message_id)
     return message_ids

@@ -16,7 +16,7 @@ from webapp.contacts.schemas import ContactFilter
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
-from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
+from webapp.delivery.test_send import MAX_RECIPIENTS, TemplateTest, send_test
 from webapp.settings.service import organisation as org_settings
 from webapp.staff.service import users
 from webapp.templates.models import EmailTemplate
@@ -219,16 +219,15 @@ class TemplatesController(Controller):
         template = await templates.get_template(db, template_id) if template_id is not None else None
         contact = await templates.find_contact(db, preview_email) or templates.SAMPLE_CONTACT
         org = await org_settings.load(db)
+        source = TemplateTest(
+            values["subject"],
+            values["html_content"],
+            values["text_content"],
+            org.default_from_name or org.organisation_name,
+            org.default_from_email or await users.email_of(db, request.user.id),
+        )
         try:
-            sent = await send_test(
-                values["subject"],
-                values["html_content"],
-                values["text_content"],
-                org.default_from_name or org.organisation_name,
-                org.default_from_email or await users.email_of(db, request.user.id),
-                recipients,
-                contact,
-            )
+            sent = await send_test(db, source, recipients, contact)
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": "; ".join(field_errors(exc).values())}, 422
         else:

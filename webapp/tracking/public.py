@@ -1,11 +1,14 @@
 """What mail clients and subscribers reach from a message: the open pixel, tracked links, and
-unsubscribe (a confirmation page on GET, since link scanners prefetch; RFC 8058 one-click POST)."""
+unsubscribe (a confirmation page on GET, since link scanners prefetch; RFC 8058 one-click POST).
+
+HEAD answers as GET would and records nothing; nor do a test send's links (TEST_DELIVERY_ID), which
+lead to the same pages."""
 
 from __future__ import annotations
 
 import logging
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, HttpMethod, Response, post, route
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +16,7 @@ from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
-from webapp.core.tokens import read_token
+from webapp.core.tokens import TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.tracking import service as engagement
 from webapp.tracking.queries import DeliveryRef
@@ -23,6 +26,12 @@ log = logging.getLogger("mailroom.tracking")
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 LINK_NOT_VALID = "This link is not valid."
 NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
+GET_OR_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
+TEST_REF = DeliveryRef(TEST_DELIVERY_ID, 0, None, "", None)  # whom a test send's unsubscribe page is for
+
+
+def _records(request: PublicRequest, delivery_id: int) -> bool:
+    return request.method != HttpMethod.HEAD and delivery_id != TEST_DELIVERY_ID
 
 
 def delivery_id_from(purpose: str, token: str) -> int:
@@ -43,6 +52,7 @@ async def _unsubscribe_page(
         email=ref.email,
         token=token,
         done=done,
+        test=ref is TEST_REF,
     )
 
 
@@ -50,11 +60,11 @@ class TrackingController(Controller):
     path = "/u"
     include_in_schema = False
 
-    @get("/o/{token:str}", name="open-pixel")
-    async def open_pixel(self, token: str) -> Response[bytes]:
+    @route("/o/{token:str}", http_method=GET_OR_HEAD, name="open-pixel")
+    async def open_pixel(self, request: PublicRequest, token: str) -> Response[bytes]:
         """Always a 1x1 GIF, whatever happens while recording: a broken image helps nobody."""
         numbers = read_token("open", token.removesuffix(".gif"), 1)
-        if numbers is not None:
+        if numbers is not None and _records(request, numbers[0]):
             try:
                 async with get_sessionmaker()() as session, session.begin():
                     await engagement.record_open(session, numbers[0])
@@ -62,17 +72,21 @@ class TrackingController(Controller):
                 log.exception("recording an open failed")
         return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
-    @get("/c/{token:str}", name="click")
-    async def click(self, db: AsyncSession, token: str) -> Redirect:
+    @route("/c/{token:str}", http_method=GET_OR_HEAD, name="click")
+    async def click(self, request: PublicRequest, db: AsyncSession, token: str) -> Redirect:
         numbers = read_token("click", token, 2)
         if numbers is None:
             raise NotFound(LINK_NOT_VALID)
-        url = await engagement.record_click(db, *numbers)
+        if _records(request, numbers[0]):
+            url = await engagement.record_click(db, *numbers)
+        else:
+            url = await engagement.destination(db, *numbers)
         return Redirect(url, status_code=302, headers=NO_CACHE)
 
-    @get("/unsubscribe/{token:str}", name="unsubscribe-confirm")
+    @route("/unsubscribe/{token:str}", http_method=GET_OR_HEAD, name="unsubscribe-confirm")
     async def unsubscribe_form(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
-        ref = await engagement.delivery(db, delivery_id_from("unsubscribe", token))
+        delivery_id = delivery_id_from("unsubscribe", token)
+        ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
         return await _unsubscribe_page(request, db, ref, token, done=False)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
@@ -80,7 +94,10 @@ class TrackingController(Controller):
         delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"
-        ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
+        if delivery_id == TEST_DELIVERY_ID:
+            ref = TEST_REF
+        else:
+            ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
         if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
             return Response("Unsubscribed.", media_type="text/plain")
         return await _unsubscribe_page(request, db, ref, token, done=True)

@@ -67,6 +67,12 @@ async def link_url(session: AsyncSession, link_id: int, campaign_id: int) -> str
     return url
 
 
+async def any_link_url(session: AsyncSession, link_id: int) -> str | None:
+    """A link's stored destination, whichever campaign it belongs to."""
+    url: str | None = await session.scalar(text("SELECT url FROM links WHERE id = :l"), {"l": link_id})
+    return url
+
+
 async def first_open(session: AsyncSession, delivery_id: int) -> bool:
     """Mark the delivery opened; True only the first time."""
     return (await session.execute(FIRST_OPEN, {"d": delivery_id})).first() is not None

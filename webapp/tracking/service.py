@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import NotFound
+from webapp.core.tokens import TEST_DELIVERY_ID
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
 from webapp.tracking import queries
@@ -46,6 +47,18 @@ async def record_click(session: AsyncSession, delivery_id: int, link_id: int) ->
         await queries.count_click(session, ref)
     await queries.stamp_last_click(session, ref.contact_id)
     await queries.add_event(session, ref, "click", link_id)
+    return url
+
+
+async def destination(session: AsyncSession, delivery_id: int, link_id: int) -> str:
+    """Where a tracked link goes, recording nothing (HEAD, and a test send's links: their signed
+    token names TEST_DELIVERY_ID and a link of the campaign tested)."""
+    if delivery_id == TEST_DELIVERY_ID:
+        url = await queries.any_link_url(session, link_id)
+    else:
+        url = await queries.link_url(session, link_id, (await delivery(session, delivery_id)).campaign_id)
+    if url is None:
+        raise NotFound(LINK_GONE)
     return url
 
 

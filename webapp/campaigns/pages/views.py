@@ -11,25 +11,27 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.service.progress import percent, rates
-from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS
+from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS, can_edit
 from webapp.settings.service.organisation import OrgSettings
 
 # A subject line looks shouted when more than this share of at least this many letters are capitals.
 SHOUTING_SHARE, SHOUTING_MIN_LETTERS = 0.7, 8
 
 
-def actions(status: str) -> frozenset[str]:
-    """The buttons a campaign in this status gets (seed 000 "Campaign Statuses" actions)."""
-    s = S(status)
+def actions(c: Campaign) -> frozenset[str]:
+    """The buttons a campaign gets in its status (seed 000 "Campaign Statuses" actions)."""
+    s = S(c.status)
     allowed = TRANSITIONS[s]
     found = {"duplicate"}
+    if can_edit(c.status, started=c.materialised_at is not None):
+        found.add("edit")
     if s in EDITABLE:
-        found |= {"edit", "send"}
+        found.add("send")
     if s is S.DRAFT:
         found.add("schedule")
     if S.PAUSED in allowed:
         found.add("pause")
-    if s in (S.PAUSED, S.FAILED) and S.SENDING in allowed:
+    if s is S.PAUSED:
         found.add("resume")
     if S.CANCELLED in allowed:
         found.add("cancel")
@@ -40,7 +42,7 @@ def actions(status: str) -> frozenset[str]:
 
 def status_context(c: Campaign, error: str = "") -> dict[str, Any]:
     """Everything campaigns/_status.html needs (the header with badge, reason and actions)."""
-    return {"c": c, "actions": actions(c.status), "error": error, "timing": timing(c)}
+    return {"c": c, "actions": actions(c), "error": error, "timing": timing(c)}
 
 
 def counters(c: Campaign) -> list[tuple[str, int, float | None]]:
@@ -69,11 +71,17 @@ def spam_signals(subject: str) -> list[str]:
 def review_warnings(c: Campaign, org: OrgSettings) -> list[str]:
     """Things worth a second look before sending; none of them blocks it."""
     warnings = []
-    if missing := org.missing_for_sending:
+    from_email = c.from_email or org.default_from_email
+    if not org.dkim_enabled:
         warnings.append(
-            f"The organisation's {' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. "
-            "Marketing mail must show who sent it and a postal address; an admin can add them under "
-            "Settings → Organisation."
+            "Messages are not DKIM-signed, so many providers distrust them and DMARC fails; an admin can set up "
+            "DKIM under Settings → Organisation."
+        )
+    elif from_email and not org.dkim_aligns_with(from_email):
+        warnings.append(
+            f"The From address's domain ({from_email.rpartition('@')[2]}) does not match the DKIM signing "
+            f"domain ({org.dkim_domain}), so DMARC alignment fails. Send from an address at {org.dkim_domain} "
+            "or sign with the From address's domain."
         )
     if "unsubscribe_url" not in c.html_content:
         if (c.settings or {}).get("unsubscribe_link", True):

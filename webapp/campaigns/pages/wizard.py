@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
 from webapp.campaigns.pages.views import review_warnings
 from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
-from webapp.campaigns.service import campaigns, listing
+from webapp.campaigns.service import campaigns, listing, readiness
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
@@ -96,12 +96,11 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
     elif step == "settings":
         context["setting_labels"] = SETTING_LABELS
     elif step == "review":
-        lists = await listing.lists_of(db, c.id)
-        problems = await campaigns.readiness_problems(db, c)
+        ready = await readiness.check(db, c)
         context |= {
-            "lists": lists,
-            "count": await count_for_lists(db, [x.id for x in lists]),
-            "problems": [(STEP_OF_FIELD.get(f, "details"), m) for f, m in problems.items()],
+            "lists": await listing.lists_of(db, c.id),
+            "count": ready.recipients or 0,
+            "problems": [(message, *_where_to_fix(c, name)) for name, message in ready.problems.items()],
             "warnings": review_warnings(c, await org_settings.load(db)),
             "timezones": timezones(),
             "max_recipients": MAX_RECIPIENTS,
@@ -109,6 +108,14 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
         }
     return context
+
+
+def _where_to_fix(c: Campaign, field: str) -> tuple[str, str]:
+    """(link, label) to where a readiness problem is fixed: a wizard step, or the organisation settings."""
+    if field in readiness.ORGANISATION_PROBLEMS:
+        return "/settings/organisation", "Settings → Organisation"
+    step = STEP_OF_FIELD.get(field, "details")
+    return f"/campaigns/{c.id}/{step}", f"Fix in {STEP_LABELS[step]}"
 
 
 async def _values(db: AsyncSession, c: Campaign, step: str) -> dict[str, Any]:
@@ -242,18 +249,9 @@ class CampaignWizardController(Controller):
     @post("/{campaign_id:int}/review/test")
     async def test_send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        org = await org_settings.load(db)
         recipients = first(await read_form(request), "recipients")
         try:
-            sent = await send_test(
-                c.subject,
-                c.html_content,
-                c.text_content,
-                c.from_name or org.default_from_name,
-                c.from_email or org.default_from_email,
-                recipients,
-                templates.SAMPLE_CONTACT,
-            )
+            sent = await send_test(db, c, recipients, templates.SAMPLE_CONTACT)
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": " ".join(field_errors(exc).values())}, 422
         else:

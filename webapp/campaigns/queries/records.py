@@ -1,4 +1,5 @@
-"""Campaign rows: one read under a lock, the lists it goes to, and the scheduler's status moves."""
+"""Campaign rows: one read under a lock, the lists it goes to, the campaigns the scheduler finds due,
+and the deliveries a cancel ends."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus
+from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
 from webapp.lists.models import EmailList
+
+NOT_SENT_CANCELLED = "Not sent: the campaign was cancelled."
 
 
 async def locked(session: AsyncSession, campaign_id: int) -> Campaign | None:
@@ -40,20 +43,27 @@ async def now(session: AsyncSession) -> datetime:
     return (await session.execute(select(func.now()))).scalar_one()
 
 
-async def start_due(session: AsyncSession) -> list[int]:
-    """Scheduled campaigns whose time has come become `sending`, in one statement; their ids."""
+async def due(session: AsyncSession) -> list[Campaign]:
+    """Scheduled campaigns whose time has come, their rows locked; SKIP LOCKED, so a tick never waits
+    for a campaign staff are changing right now (the next tick takes it)."""
     query = (
-        update(Campaign)
+        select(Campaign)
         .where(Campaign.status == CampaignStatus.SCHEDULED.value, Campaign.scheduled_at <= func.now())
-        .values(
-            status=CampaignStatus.SENDING.value,
-            started_at=func.coalesce(Campaign.started_at, func.now()),
-            updated_at=func.now(),
-        )
-        .returning(Campaign.id)
+        .order_by(Campaign.scheduled_at)
+        .with_for_update(skip_locked=True)
+    )
+    return list(await session.scalars(query.execution_options(populate_existing=True)))
+
+
+async def cancel_unsent(session: AsyncSession, campaign_id: int) -> None:
+    """A cancelled campaign's pending deliveries end as `cancelled`, in one statement. Rows a worker
+    holds (`sending`) are left to it: it records what the server answered."""
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING.value)
+        .values(status=DeliveryStatus.CANCELLED.value, error_message=NOT_SENT_CANCELLED, updated_at=func.now())
         .execution_options(synchronize_session=False)
     )
-    return list(await session.scalars(query))
 
 
 async def sending_ids(session: AsyncSession) -> list[int]:

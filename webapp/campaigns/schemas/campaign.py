@@ -29,6 +29,18 @@ SUBJECT_MISSING = "Write a subject line."
 FROM_MISSING = "Enter the address the campaign is sent from."
 CONTENT_MISSING = "Pick a template or write the content."
 LISTS_MISSING = "Choose at least one list to send to."
+AUDIENCE_EMPTY = (
+    "Nobody on the chosen lists can receive it: everyone there is unsubscribed, bounced, complained, "
+    "unconfirmed, inactive or suppressed. Choose other lists."
+)
+ORGANISATION_NAME_MISSING = (
+    "The organisation's name is not set; every message says who sent it. An admin sets it under "
+    "Settings → Organisation."
+)
+POSTAL_ADDRESS_MISSING = (
+    "The organisation's postal address is not set; marketing mail must show one (CAN-SPAM, GDPR). "
+    "An admin sets it under Settings → Organisation."
+)
 TEMPLATE_MISSING = "Choose a template first."
 TIME_FORMAT = "Enter a date and time like 2026-12-01T09:30."
 TIME_IN_PAST = "Choose a time in the future, or send now."

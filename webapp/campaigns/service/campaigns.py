@@ -12,11 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
 from webapp.campaigns.queries import records
 from webapp.campaigns.schemas.campaign import (
-    CONTENT_MISSING,
-    FROM_MISSING,
-    LISTS_MISSING,
     NAME_LENGTH,
-    SUBJECT_MISSING,
     TIME_IN_PAST,
     CampaignCreate,
     CampaignUpdate,
@@ -24,12 +20,12 @@ from webapp.campaigns.schemas.campaign import (
     unknown_lists,
     utc_time,
 )
-from webapp.campaigns.service.states import DELETABLE, IllegalTransition, check_editable, check_transition
+from webapp.campaigns.service import readiness
+from webapp.campaigns.service.states import DELETABLE, IllegalTransition, can_edit, check_editable, check_transition
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 from webapp.templates.service import templates
-from webapp.templates.service.rendering import check_template
 
 S = CampaignStatus
 PAUSED_BY_STAFF = "Paused by staff."
@@ -137,29 +133,6 @@ async def list_ids_of(session: AsyncSession, campaign_id: int) -> list[int]:
     return await records.list_ids_of(session, campaign_id)
 
 
-async def readiness_problems(session: AsyncSession, campaign: Campaign) -> dict[str, str]:
-    """What stops this campaign from being sent, by wizard field. Empty means ready."""
-    problems: dict[str, str] = {}
-    if not campaign.subject.strip():
-        problems["subject"] = SUBJECT_MISSING
-    if not campaign.from_email:
-        problems["from_email"] = FROM_MISSING
-    if not campaign.html_content.strip():
-        problems["html_content"] = CONTENT_MISSING
-    if not await records.list_ids_of(session, campaign.id):
-        problems["list_ids"] = LISTS_MISSING
-    check = check_template(
-        {"subject": campaign.subject, "html_content": campaign.html_content, "text_content": campaign.text_content}
-    )
-    problems.update(check.errors)
-    return problems
-
-
-async def _require_ready(session: AsyncSession, campaign: Campaign) -> None:
-    if problems := await readiness_problems(session, campaign):
-        raise ValidationFailed(problems)
-
-
 async def schedule(session: AsyncSession, campaign_id: int, scheduled_time: Any, timezone: Any = "UTC") -> Campaign:
     """Send at a time: a local time in `timezone`, or an ISO time with its own offset."""
     campaign = await get_campaign(session, campaign_id, for_update=True)
@@ -169,7 +142,7 @@ async def schedule(session: AsyncSession, campaign_id: int, scheduled_time: Any,
         raise ValidationFailed({"scheduled_time": TIME_IN_PAST})
     if campaign.status != S.SCHEDULED.value:
         check_transition(campaign.status, S.SCHEDULED)
-    await _require_ready(session, campaign)
+    await readiness.require(session, campaign)
     campaign.status, campaign.status_reason = S.SCHEDULED.value, ""
     campaign.scheduled_at, campaign.timezone = when, values["timezone"]
     await session.flush()
@@ -181,7 +154,7 @@ async def send_now(session: AsyncSession, campaign_id: int) -> Campaign:
     """Mark the campaign sending; the worker's scheduler tick starts it within seconds."""
     campaign = await get_campaign(session, campaign_id, for_update=True)
     check_transition(campaign.status, S.SENDING)
-    await _require_ready(session, campaign)
+    await readiness.require(session, campaign, count_audience=campaign.materialised_at is None)
     campaign.status, campaign.status_reason = S.SENDING.value, ""
     if campaign.started_at is None:
         campaign.started_at = await records.now(session)
@@ -195,12 +168,20 @@ async def pause(session: AsyncSession, campaign_id: int, reason: str = PAUSED_BY
 
 
 async def resume(session: AsyncSession, campaign_id: int) -> Campaign:
-    """Paused (or failed) -> sending: claiming picks up exactly the rows not yet sent."""
+    """Paused -> sending, if it is still ready: claiming picks up exactly the rows not yet sent."""
+    campaign = await get_campaign(session, campaign_id, for_update=True)
+    if campaign.status != S.PAUSED.value:
+        raise IllegalTransition(f"Only a paused campaign can be resumed, and this one is {campaign.status}.", "status")
+    await readiness.require(session, campaign, count_audience=campaign.materialised_at is None)
     return await _move(session, campaign_id, S.SENDING, "")
 
 
 async def cancel(session: AsyncSession, campaign_id: int) -> Campaign:
-    return await _move(session, campaign_id, S.CANCELLED, CANCELLED_BY_STAFF)
+    """Scheduled, sending or paused -> cancelled. Its unsent deliveries end as `cancelled`, which the
+    engine never claims; a row a worker holds right now is recorded by that worker."""
+    campaign = await _move(session, campaign_id, S.CANCELLED, CANCELLED_BY_STAFF)
+    await records.cancel_unsent(session, campaign_id)
+    return campaign
 
 
 async def unschedule(session: AsyncSession, campaign_id: int) -> Campaign:
@@ -213,9 +194,16 @@ async def unschedule(session: AsyncSession, campaign_id: int) -> Campaign:
 
 
 async def open_for_editing(session: AsyncSession, campaign_id: int) -> Campaign:
-    """A draft as it is; a scheduled campaign goes back to draft first, so it cannot start half-edited."""
+    """A draft as it is; a scheduled campaign goes back to draft first, so it cannot start half-edited,
+    and so does a failed one that never started (nothing was sent, so it can be sent afresh)."""
     campaign = await get_campaign(session, campaign_id)
-    check_editable(campaign.status)
+    if not can_edit(campaign.status, started=campaign.materialised_at is not None):
+        check_editable(campaign.status)  # says why not
+    if campaign.status == S.FAILED.value:
+        campaign = await _move(session, campaign_id, S.DRAFT, "")
+        campaign.scheduled_at = campaign.started_at = campaign.completed_at = None
+        await session.flush()
+        return campaign
     if campaign.status == S.SCHEDULED.value:
         return await unschedule(session, campaign_id)
     return campaign

@@ -1,6 +1,9 @@
 """What the send engine (webapp/delivery) asks of campaigns: which are due or sending, to start one
 (writing its recipients down once), and to end it as sent or paused after failures. Each works on
-the campaign's row locked, and changes it only while it is still sending; the caller commits."""
+the campaign's row locked, and changes it only while it is still sending; the caller commits.
+
+Starting runs the readiness check again (readiness.py): a campaign that is no longer ready when it
+is due, or whose audience turned out empty, fails with the reason and nothing is sent."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.queries import records
+from webapp.campaigns.schemas.campaign import AUDIENCE_EMPTY
+from webapp.campaigns.service import readiness
 from webapp.campaigns.service.audience import materialise_campaign
 from webapp.campaigns.service.states import check_transition
 
@@ -15,8 +20,24 @@ S = CampaignStatus
 
 
 async def start_due(session: AsyncSession) -> list[int]:
-    """Scheduled campaigns whose time has come are sending from now on; their ids."""
-    return await records.start_due(session)
+    """Scheduled campaigns whose time has come are sending from now on, if they are still ready;
+    the others fail with the reason. The ids of those started."""
+    started = []
+    for campaign in await records.due(session):
+        if problems := (await readiness.check(session, campaign)).problems:
+            await _fail(session, campaign, problems)
+            continue
+        campaign.status, campaign.status_reason = S.SENDING.value, ""
+        campaign.started_at = campaign.started_at or await records.now(session)
+        started.append(campaign.id)
+    await session.flush()
+    return started
+
+
+async def _fail(session: AsyncSession, campaign: Campaign, problems: dict[str, str]) -> None:
+    check_transition(campaign.status, S.FAILED)
+    campaign.status, campaign.status_reason = S.FAILED.value, readiness.not_started(problems)
+    campaign.completed_at = await records.now(session)
 
 
 async def sending_ids(session: AsyncSession) -> list[int]:
@@ -30,13 +51,22 @@ async def _sending(session: AsyncSession, campaign_id: int) -> Campaign | None:
 
 async def begin(session: AsyncSession, campaign_id: int) -> Campaign | None:
     """A sending campaign with its delivery rows: made from its lists the first time only, so a
-    restart never selects the audience again. None if the campaign is not sending."""
+    restart never selects the audience again. None if the campaign is not sending. The first time,
+    a campaign that is not ready, or reaches nobody, fails instead (returned failed: send nothing)."""
     campaign = await _sending(session, campaign_id)
-    if campaign is not None and campaign.materialised_at is None:
-        campaign.total_recipients = await materialise_campaign(session, campaign_id)
-        campaign.materialised_at = await records.now(session)
-        if campaign.started_at is None:
-            campaign.started_at = campaign.materialised_at
+    if campaign is None or campaign.materialised_at is not None:
+        return campaign
+    if problems := (await readiness.check(session, campaign, count_audience=False)).problems:
+        await _fail(session, campaign, problems)
+        return campaign
+    total = await materialise_campaign(session, campaign_id)
+    if not total:
+        await _fail(session, campaign, {"list_ids": AUDIENCE_EMPTY})
+        return campaign
+    campaign.total_recipients = total
+    campaign.materialised_at = await records.now(session)
+    if campaign.started_at is None:
+        campaign.started_at = campaign.materialised_at
     return campaign
 
 

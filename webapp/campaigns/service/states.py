@@ -8,14 +8,16 @@ from webapp.core.errors import Conflict
 
 TRANSITIONS: dict[S, frozenset[S]] = {
     S.DRAFT: frozenset({S.SCHEDULED, S.SENDING}),
-    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED, S.DRAFT}),
-    S.SENDING: frozenset({S.SENT, S.PAUSED, S.FAILED}),
+    S.SCHEDULED: frozenset({S.SENDING, S.CANCELLED, S.DRAFT, S.FAILED}),
+    S.SENDING: frozenset({S.SENT, S.PAUSED, S.FAILED, S.CANCELLED}),
     S.PAUSED: frozenset({S.SENDING, S.CANCELLED}),
     S.FAILED: frozenset({S.DRAFT, S.SENDING}),
     S.SENT: frozenset(),
     S.CANCELLED: frozenset(),
 }
 # Scheduled -> draft is "edit the schedule": the seed lists "Edit schedule" as an action there.
+# Scheduled -> failed: it was due but not ready (readiness.py), so it did not start.
+# Failed -> draft: only one that never started (nothing was sent) is edited again; see can_edit().
 
 EDITABLE = frozenset({S.DRAFT, S.SCHEDULED})
 DELETABLE = frozenset({S.DRAFT, S.CANCELLED, S.FAILED})
@@ -49,3 +51,8 @@ def check_transition(current: str, target: S) -> None:
 def check_editable(current: str) -> None:
     if S(current) not in EDITABLE:
         raise IllegalTransition(f"A {current} campaign cannot be edited; duplicate it to make changes.", "status")
+
+
+def can_edit(current: str, started: bool) -> bool:
+    """Whether Edit is offered: drafts, scheduled campaigns, and failed ones that never started."""
+    return S(current) in EDITABLE or (S(current) is S.FAILED and not started)

@@ -49,6 +49,13 @@ class OrgSettings:
             if not value
         ]
 
+    def dkim_aligns_with(self, from_email: str) -> bool:
+        """Whether mail from this address passes DMARC's relaxed DKIM alignment with the signing
+        domain: the same domain, or one a subdomain of the other."""
+        sender = from_email.rpartition("@")[2].lower().rstrip(".")
+        signer = self.dkim_domain.lower().rstrip(".")
+        return sender == signer or sender.endswith("." + signer) or signer.endswith("." + sender)
+
     @property
     def dkim_dns_name(self) -> str:
         return f"{self.dkim_selector or '<selector>'}._domainkey.{self.dkim_domain or '<domain>'}"

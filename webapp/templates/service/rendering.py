@@ -77,8 +77,9 @@ def _deadline_of(context: Context) -> _Deadline:
 
 
 # Never fetch <link rel=stylesheet> URLs: a template author must not make the server request
-# arbitrary (internal) addresses, and a failed fetch must not fail a send.
-_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False)
+# arbitrary (internal) addresses, and a failed fetch must not fail a send. At-rules (@media, ...)
+# cannot be inlined: they stay in a <style> in the head for the mail apps that read it.
+_INLINER = css_inline.CSSInliner(load_remote_stylesheets=False, keep_at_rules=True)
 
 _html_env = _LimitedEnvironment(autoescape=True)
 _text_env = _LimitedEnvironment(autoescape=False)
@@ -173,7 +174,10 @@ def _text_from_html_template(html: str) -> Template | None:
 
 
 def html_to_text(html: str) -> str:
-    return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", get_text(html, _TEXT_CONFIG)).strip() + "\n"
+    """Plain text laid out from the HTML, each line without the spaces that table layouts and
+    centring pad it with (they made the text part bigger than the HTML), and no two blank lines in a row."""
+    lines = (line.strip() for line in get_text(html, _TEXT_CONFIG).splitlines())
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
 def contact_context(contact: Any, links: Mapping[str, str] | None = None) -> dict[str, Any]:
