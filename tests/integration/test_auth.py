@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.conftest import StaffClient, create_user, sign_in
 
 
-async def test_sign_in_and_out(db, live_server):
-    user = await create_user(db, "editor")
+@pytest.mark.parametrize("role", ["viewer", "editor", "admin"])
+async def test_every_role_signs_in_and_out(db, live_server, role):
+    user = await create_user(db, role)
     client = sign_in(live_server, user.email)
     assert client.get("/").status_code == 200
-    client.post("/logout")
+    response = client.post("/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert "You are signed out." in client.get("/login").text
     response = client.get("/")
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
