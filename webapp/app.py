@@ -226,7 +226,7 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],
-        state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_user)}),
+        state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_session)}),
         dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
         middleware=[
             server_timing_middleware,

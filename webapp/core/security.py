@@ -6,7 +6,7 @@ PrincipalSources in the app state, so the kernel never imports a feature."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +26,12 @@ PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/
 
 @dataclass(frozen=True)
 class PrincipalSources:
-    """How to find who a request acts as: by API key, and by the user id kept in the session
-    (None for anyone who may not act: revoked keys, deactivated or deleted accounts)."""
+    """How to find who a request acts as: by API key, and by what the staff session holds (None
+    for anyone who may not act: revoked keys, deactivated or deleted accounts, sessions that a
+    password change ended)."""
 
     by_api_key: Callable[[AsyncSession, str], Awaitable[Principal | None]]
-    by_user_id: Callable[[AsyncSession, int], Awaitable[Principal | None]]
+    by_session: Callable[[AsyncSession, Mapping[str, Any]], Awaitable[Principal | None]]
 
 
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], *, api_key_allowed: bool = False) -> Principal:
@@ -58,11 +59,11 @@ async def _api_key(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 async def _session(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    user_id = connection.session.get("user_id") if "session" in connection.scope else None
-    if user_id is None:
+    data = connection.session if "session" in connection.scope else {}
+    if data.get("user_id") is None:
         raise NotAuthorizedException("Sign in first.")
     async with get_sessionmaker()() as session:
-        principal = await _sources(connection).by_user_id(session, user_id)
+        principal = await _sources(connection).by_session(session, data)
     if principal is None:
         connection.clear_session()
         raise NotAuthorizedException("Sign in first.")

@@ -56,7 +56,7 @@ class AuthController(Controller):
                 headers=headers,
             )
         request.clear_session()  # a fresh session id on sign-in: no session fixation
-        request.set_session({"user_id": user.id})
+        request.set_session(users.session_for(user))
         return Redirect(next_url, status_code=303)
 
     @post("/logout", opt=ANY_STAFF)
