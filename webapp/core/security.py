@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
@@ -68,6 +71,27 @@ async def _session(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
         connection.clear_session()
         raise NotAuthorizedException("Sign in first.")
     return principal
+
+
+def _is_bearer_api_call(scope: Scope) -> bool:
+    if not scope["path"].startswith("/api/"):
+        return False
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False
+
+
+class BearerExemptCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check on every unsafe request except API calls that carry a Bearer key:
+    a browser never adds that header on its own, so such a call cannot be forged by another site.
+    A cookie-only request to /api is checked like any other (and then refused by authentication)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and _is_bearer_api_call(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _sources(connection: ASGIConnection[Any, Any, Any, Any]) -> PrincipalSources:
