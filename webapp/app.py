@@ -37,6 +37,7 @@ from webapp.core import queries
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session, provide_settings
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from webapp.core.headers import add_security_headers
 from webapp.core.http import AnyRequest, AnyResponse
 from webapp.core.redis import get_redis
 from webapp.core.security import (
@@ -232,6 +233,7 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],
+        before_send=[add_security_headers],
         state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_session)}),
         dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
         middleware=[
