@@ -1,11 +1,12 @@
-"""The dev outbox: pages of captured mail, newest first, and clearing it."""
+"""The dev outbox: pages of captured mail, newest first (all of it, or what a search matches), and
+clearing it."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, delete, select
+from sqlalchemy import Row, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.db import rows_changed
@@ -15,8 +16,10 @@ from webapp.outbox.models import OutboxMessage
 Summary = Row[int, str, str, str, datetime]
 
 
-async def newest(session: AsyncSession, before: int | None, limit: int) -> Sequence[Summary]:
-    """Up to `limit` messages older than id `before` (keyset on id), without their raw bytes."""
+async def newest(session: AsyncSession, before: int | None, limit: int, search: str = "") -> Sequence[Summary]:
+    """Up to `limit` messages older than id `before` (keyset on id), without their raw bytes; with
+    `search`, only those whose recipients or subject contain it (any case, % and _ as themselves).
+    The outbox holds dev-mode mail until someone clears it, so a scan is fine: no index for this."""
     query = (
         select(
             OutboxMessage.id,
@@ -30,6 +33,13 @@ async def newest(session: AsyncSession, before: int | None, limit: int) -> Seque
     )
     if before is not None:
         query = query.where(OutboxMessage.id < before)
+    if search:
+        query = query.where(
+            or_(
+                OutboxMessage.rcpt_to.icontains(search, autoescape=True),
+                OutboxMessage.subject.icontains(search, autoescape=True),
+            )
+        )
     return (await session.execute(query)).all()
 
 

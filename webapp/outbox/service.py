@@ -20,6 +20,7 @@ from webapp.outbox.queries import Summary
 PAGE_SIZE = 50
 # Enough of a subject and of the recipient list to show; the raw message keeps them whole.
 MAX_SUBJECT_LENGTH, MAX_RECIPIENTS_LENGTH = 2000, 100_000
+MAX_SEARCH_LENGTH = 200
 _parser = BytesParser(policy=email.policy.default)
 
 
@@ -47,9 +48,15 @@ class OutboxPage:
     older_than: int | None  # id for the next (older) page, None on the last page
 
 
-async def page(session: AsyncSession, before: int | None = None, size: int = PAGE_SIZE) -> OutboxPage:
-    """Newest first, keyset on id: `before` is the last id of the previous page."""
-    rows = await queries.newest(session, before if is_valid_id(before) else None, size + 1)
+def search_text(raw: str | None) -> str:
+    """What the search box sent, as something to look for: trimmed, no NUL, at most 200 characters."""
+    return _clean(raw, MAX_SEARCH_LENGTH).strip()
+
+
+async def page(session: AsyncSession, before: int | None = None, size: int = PAGE_SIZE, search: str = "") -> OutboxPage:
+    """Newest first, keyset on id: `before` is the last id of the previous page; `search` (see
+    search_text) keeps the messages whose recipients or subject contain it."""
+    rows = await queries.newest(session, before if is_valid_id(before) else None, size + 1, search)
     return OutboxPage(rows[:size], rows[size - 1].id if len(rows) > size else None)
 
 
