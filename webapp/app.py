@@ -48,7 +48,7 @@ from webapp.core.security import (
     role_guard,
 )
 from webapp.core.server_timing import server_timing_middleware
-from webapp.core.sessions import SessionConfig
+from webapp.core.sessions import SESSION_COOKIE, SESSION_STORE, SessionConfig
 from webapp.core.template_helpers import register_template_helpers
 from webapp.staff.service import api_keys, users
 
@@ -195,8 +195,8 @@ def create_app() -> Litestar:
         directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_template_helpers
     )
     session_config = SessionConfig(
-        store="sessions",
-        key="mailroom_session",
+        store=SESSION_STORE,
+        key=SESSION_COOKIE,
         max_age=settings.security.session_max_age,
         renew_on_access=True,
         secure=settings.security.secure_cookies,
@@ -243,7 +243,7 @@ def create_app() -> Litestar:
             DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf_config),
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
         ],
-        stores={"sessions": RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
+        stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
         template_config=template_config,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         openapi_config=OpenAPIConfig(

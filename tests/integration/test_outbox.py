@@ -73,8 +73,9 @@ async def test_outbox_lists_captured_mail_and_shows_it_safely(capture_port, staf
     assert "Clear outbox" not in listing.text  # viewers cannot clear it
 
     detail = viewer.get(f"/outbox/{row_id}").text
-    srcdoc = escape(HTML_PART + "\n")  # every quote, <, > and & escaped for the attribute
-    assert f'title="HTML part of the message" sandbox="" srcdoc="{srcdoc}"></iframe>' in detail
+    srcdoc = escape('<base target="_blank">' + HTML_PART + "\n")  # every quote, <, > and & escaped for the attribute
+    sandbox = 'sandbox="allow-popups allow-popups-to-escape-sandbox"'  # no scripts, forms or same-origin access
+    assert f'title="HTML part of the message" {sandbox}\n          srcdoc="{srcdoc}"></iframe>' in detail
     assert "<script>alert(1)</script>" not in detail and "&lt;script&gt;" in detail
     assert '<pre class="outbox-text">Hello Ann,\nthe text part.' in detail
     assert '<th scope="row">Message-ID</th><td>&lt;abc123@example.com&gt;</td>' in detail

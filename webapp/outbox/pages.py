@@ -27,7 +27,8 @@ class OutboxController(Controller):
     @get("/{message_id:int}")
     async def show(self, db: AsyncSession, message_id: int) -> Template:
         message = await outbox.get_message(db, message_id)
-        return Template("outbox/show.html", context={"message": message, "view": outbox.view(message.raw)})
+        view = await outbox.staff_view(db, message.raw)
+        return Template("outbox/show.html", context={"message": message, "view": view})
 
     @get("/{message_id:int}/raw")
     async def raw(self, db: AsyncSession, message_id: int) -> Response[bytes]:

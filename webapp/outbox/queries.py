@@ -3,12 +3,13 @@ clearing it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
 from sqlalchemy import Row, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.models import Link
 from webapp.core.db import rows_changed
 from webapp.outbox.models import OutboxMessage
 
@@ -45,3 +46,9 @@ async def newest(session: AsyncSession, before: int | None, limit: int, search: 
 
 async def delete_all(session: AsyncSession) -> int:
     return rows_changed(await session.execute(delete(OutboxMessage)))
+
+
+async def link_urls(session: AsyncSession, link_ids: Collection[int]) -> dict[int, str]:
+    """Where campaigns' tracked links lead, by link id (the table click tracking redirects from)."""
+    rows = await session.execute(select(Link.id, Link.url).where(Link.id.in_(link_ids)))
+    return dict(rows.all())
