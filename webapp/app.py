@@ -239,9 +239,8 @@ def create_app() -> Litestar:
         middleware=[
             server_timing_middleware,
             session_config.middleware,
-            # Before authentication, so that a forged request is refused whatever it is for.
-            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf_config),
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf_config),
         ],
         stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
         template_config=template_config,

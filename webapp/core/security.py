@@ -85,7 +85,7 @@ def _is_bearer_api_call(scope: Scope) -> bool:
 class BearerExemptCSRFMiddleware(CSRFMiddleware):
     """Litestar's CSRF check on every unsafe request except API calls that carry a Bearer key:
     a browser never adds that header on its own, so such a call cannot be forged by another site.
-    A cookie-only request to /api is checked like any other (and then refused by authentication)."""
+    It runs after authentication, which refuses /api calls without a key (401) before this."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP and _is_bearer_api_call(scope):
