@@ -37,11 +37,18 @@ from webapp.core import queries
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session, provide_settings
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
+from webapp.core.headers import add_security_headers
 from webapp.core.http import AnyRequest, AnyResponse
 from webapp.core.redis import get_redis
-from webapp.core.security import PUBLIC_PATHS, AuthenticationMiddleware, PrincipalSources, role_guard
+from webapp.core.security import (
+    PUBLIC_PATHS,
+    AuthenticationMiddleware,
+    BearerExemptCSRFMiddleware,
+    PrincipalSources,
+    role_guard,
+)
 from webapp.core.server_timing import server_timing_middleware
-from webapp.core.sessions import SessionConfig
+from webapp.core.sessions import SESSION_COOKIE, SESSION_STORE, SessionConfig
 from webapp.core.template_helpers import register_template_helpers
 from webapp.staff.service import api_keys, users
 
@@ -188,8 +195,8 @@ def create_app() -> Litestar:
         directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_template_helpers
     )
     session_config = SessionConfig(
-        store="sessions",
-        key="mailroom_session",
+        store=SESSION_STORE,
+        key=SESSION_COOKIE,
         max_age=settings.security.session_max_age,
         renew_on_access=True,
         secure=settings.security.secure_cookies,
@@ -205,10 +212,10 @@ def create_app() -> Litestar:
         cookie_secure=settings.security.secure_cookies,
         cookie_samesite="lax",
         header_name="x-csrftoken",
-        # The JSON API authenticates with Bearer keys (no ambient credentials, so no CSRF);
         # /u/ is for subscribers and mail clients, e.g. RFC 8058 one-click unsubscribe POSTs;
-        # /subscribe/ takes posts from forms embedded on other sites (honeypot and rate limit guard it).
-        exclude=["/api", "/u/", "/subscribe/"],
+        # /subscribe/ takes posts from forms embedded on other sites (honeypot and rate limit guard
+        # it). API calls with a Bearer key are let through by the middleware itself.
+        exclude=["^/u/", "^/subscribe/"],
     )
     api_router = Router(
         path="/api",
@@ -226,15 +233,16 @@ def create_app() -> Litestar:
             create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
         ],
         guards=[role_guard],
-        state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_user)}),
+        before_send=[add_security_headers],
+        state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_session)}),
         dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
         middleware=[
             server_timing_middleware,
             session_config.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf_config),
         ],
-        csrf_config=csrf_config,
-        stores={"sessions": RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
+        stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
         template_config=template_config,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         openapi_config=OpenAPIConfig(

@@ -61,6 +61,13 @@
     document.querySelectorAll(`input[type=checkbox][name="${name}"]`).forEach((box) => { box.checked = e.target.checked; });
   });
 
+  // Remove buttons: <button data-remove-closest=".row"> removes the enclosing .row (e.g. a custom field).
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest && e.target.closest("[data-remove-closest]");
+    const target = button && button.closest(button.dataset.removeClosest);
+    if (target) target.remove();
+  });
+
   // Copy buttons: <button data-copy="#snippet"> copies that field's text; [data-copy-status] says so.
   document.addEventListener("click", (e) => {
     const button = e.target.closest && e.target.closest("[data-copy]");
@@ -88,8 +95,16 @@
     link.href = link.pathname + (params.toString() ? "?" + params.toString() : "");
   });
 
+  // <select data-browser-zone> (a schedule's time zone, none chosen yet) starts at the browser's zone.
+  function preselectZone(select) {
+    const zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const option = zone && Array.from(select.options).find((o) => o.value === zone);
+    if (option) select.value = zone;
+  }
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
+    root.querySelectorAll("select[data-browser-zone]").forEach(preselectZone);
   }
   document.addEventListener("DOMContentLoaded", () => enhance(document));
   document.addEventListener("htmx:load", (e) => enhance(e.target));

@@ -34,6 +34,26 @@ def base_url(live_server):
     return live_server
 
 
+CSP = "Content Security Policy"
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) => console.error(
+  `Content Security Policy: ${e.effectiveDirective} refused ${e.blockedURI || "inline"} on ${e.documentURI}`))"""
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """Every browser test using `page` also checks that nothing on its pages broke the
+    Content-Security-Policy (Chromium logs each refusal to the console). A test that provokes one
+    on purpose reads and empties the list."""
+    found: list[str] = []
+    if "page" in request.fixturenames:
+        page = request.getfixturevalue("page")
+        # Chromium does not log every refusal (not an eval whose error the page catches); the event always fires.
+        page.add_init_script(REPORT_CSP_VIOLATIONS)
+        page.on("console", lambda message: found.append(message.text) if CSP in message.text else None)
+    yield found
+    assert found == [], "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
 # Browser tests are plain (sync) functions: Playwright's sync API refuses to run inside an event
 # loop. They arrange data with run_db(), which uses its own thread, loop and engine.
 

@@ -132,8 +132,9 @@ def test_editor_creates_searches_edits_bulk_tags_and_deletes_a_contact(editor, p
     expect(page.locator("#contacts-results tbody tr").first).to_contain_text("speaker")
     page.check("input[data-select-all=ids]")
     expect(page.locator("input[name=ids]")).to_be_checked()
-    page.once("dialog", lambda dialog: dialog.accept())
     page.click(".bulkbar >> text=Delete")
+    expect(page.locator("#confirm")).to_contain_text("Delete 1 contact? This cannot be undone.")
+    page.click("text=Yes, delete")
     expect(page.locator(".flash")).to_have_text("Deleted 1 contact.")
     expect(page.locator("#contacts-results")).to_contain_text("No contacts match")
 
@@ -160,3 +161,26 @@ def test_viewer_sees_no_edit_controls_and_is_refused(viewer, page, base_url):
     assert status == 403
     page.reload()
     expect(page.locator("h1")).to_have_text("Ada Lovelace")
+
+
+def test_editor_tags_every_matching_contact_beyond_the_page(editor, page, base_url):
+    async def go(session):
+        await session.execute(
+            insert(Contact),
+            [{"email": f"reader{n}@example.com", "company": "Acme" if n <= 70 else "Other"} for n in range(1, 81)],
+        )
+
+    run_db(go)
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/contacts?company=Acme")
+    expect(page.locator("#contacts-results tbody tr")).to_have_count(50)
+    page.check("text=Select all 70 matching contacts")
+    page.fill(".bulkbar input[name=tag]", "spring")
+    page.click(".bulkbar >> text=Add tag")
+    expect(page.locator("#confirm")).to_contain_text("Add the tag “spring” to 70 contacts?")
+    expect(page.locator("#confirm")).to_contain_text("All contacts matching company “Acme”.")
+    page.click("text=Yes, go ahead")
+    expect(page.locator(".flash")).to_have_text("Tagged 70 contacts.")
+    expect(page).to_have_url(base_url + "/contacts?company=Acme")
+    page.goto(base_url + "/contacts?tag=spring")
+    expect(page.locator(".results-summary")).to_contain_text("70 contacts match")

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.conftest import StaffClient, create_user, sign_in
 
 
-async def test_sign_in_and_out(db, live_server):
-    user = await create_user(db, "editor")
+@pytest.mark.parametrize("role", ["viewer", "editor", "admin"])
+async def test_every_role_signs_in_and_out(db, live_server, role):
+    user = await create_user(db, role)
     client = sign_in(live_server, user.email)
     assert client.get("/").status_code == 200
-    client.post("/logout")
+    response = client.post("/logout")
+    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert "You are signed out." in client.get("/login").text
     response = client.get("/")
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
@@ -70,3 +74,55 @@ async def test_session_cookie_is_http_only(db, live_server):
 
 async def test_healthz(live_server):
     assert httpx.get(live_server + "/healthz").json() == {"database": "ok", "redis": "ok"}
+
+
+# ---- sessions end when they should ---------------------------------------------------------------
+
+NEW_PASSWORD = "a brand new password"
+
+
+def signed_in(client: StaffClient) -> bool:
+    response = client.get("/")
+    assert response.status_code in (200, 303), response.status_code
+    return response.status_code == 200
+
+
+async def test_a_password_reset_ends_every_session_of_that_user(db, live_server):
+    admin, user = await create_user(db, "admin"), await create_user(db, "editor")
+    admin_client = sign_in(live_server, admin.email)
+    laptop, phone = sign_in(live_server, user.email), sign_in(live_server, user.email)
+    assert signed_in(laptop) and signed_in(phone)
+
+    response = admin_client.post(
+        f"/settings/users/{user.id}/edit",
+        data={"name": user.name, "role": "editor", "is_active": "true", "password": NEW_PASSWORD},
+    )
+    assert response.status_code == 303
+    assert not signed_in(laptop) and not signed_in(phone)
+    assert laptop.get("/contacts").headers["location"] == "/login?next=/contacts"
+    assert signed_in(admin_client)  # the admin's own session is not the user's
+
+    # Saving the account without a new password ends nothing.
+    again = sign_in(live_server, user.email, NEW_PASSWORD)
+    admin_client.post(f"/settings/users/{user.id}/edit", data={"name": "Renamed", "role": "editor", "is_active": "1"})
+    assert signed_in(again)
+
+
+async def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(db, live_server):
+    admin = await create_user(db, "admin")
+    here, elsewhere = sign_in(live_server, admin.email), sign_in(live_server, admin.email)
+    response = here.post(
+        f"/settings/users/{admin.id}/edit",
+        data={"name": admin.name, "role": "admin", "is_active": "true", "password": NEW_PASSWORD},
+    )
+    assert response.status_code == 303
+    assert signed_in(here) and not signed_in(elsewhere)
+    assert here.get("/settings/users").status_code == 200
+
+
+async def test_deactivating_an_account_signs_it_out_at_its_next_request(db, live_server):
+    admin, user = await create_user(db, "admin"), await create_user(db, "viewer")
+    admin_client, client = sign_in(live_server, admin.email), sign_in(live_server, user.email)
+    assert signed_in(client)
+    admin_client.post(f"/settings/users/{user.id}/edit", data={"name": user.name, "role": "viewer"})
+    assert not signed_in(client)

@@ -110,7 +110,7 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
     assert response.status_code == 303 and response.headers["location"] == f"/campaigns/{c.id}"
     assert await status_of(db, c.id) == "sending"
     page = page_text(editor.get(f"/campaigns/{c.id}"))
-    assert "Sending 'Spring sale'" in page and 'sse-connect="/campaigns/' in page
+    assert 'class="badge status-sending"' in page and 'sse-connect="/campaigns/' in page  # live, no banner
     assert editor.get(f"/campaigns/{c.id}/details", follow_redirects=False).status_code == 303  # not a draft
 
 

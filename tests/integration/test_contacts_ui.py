@@ -4,8 +4,9 @@ form (errors keep what was typed), detail, delete, and what a viewer may not do.
 from __future__ import annotations
 
 import re
+from html import unescape
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
@@ -48,7 +49,8 @@ async def seed(db, n: int, **columns) -> None:
     await db.execute(
         text(
             "INSERT INTO contacts (email, first_name, last_name, company, date_added) "
-            "SELECT 'user' || lpad(g::text, 3, '0') || '@example.com', 'First' || g, 'Last' || g, :company, "
+            "SELECT 'user' || lpad(g::text, greatest(3, length(g::text)), '0') || '@example.com', "
+            "'First' || g, 'Last' || g, :company, "
             "now() - g * interval '1 minute' FROM generate_series(1, :n) g"
         ),
         {"n": n, "company": columns.get("company", "Acme")},
@@ -249,6 +251,88 @@ async def test_bulk_problems_are_messages_not_errors(db, staff):
         "/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "x", "next": "/contacts?q=a\r\nX-Evil: 1"}
     )
     assert crlf.status_code == 303 and crlf.headers["location"] == "/contacts" and "x-evil" not in crlf.headers
+
+
+def matching_field(page_html: str) -> str:
+    return unescape(re.search(r'name="matching" value="([^"]*)"', page_html).group(1))
+
+
+async def count_where(db, sql: str) -> int:
+    return await db.scalar(text(f"SELECT count(*) FROM contacts WHERE {sql}"))
+
+
+async def test_every_bulk_action_reaches_all_matching_contacts_after_confirming_the_number(db, staff):
+    """More matches than a page (and than the 1,000 ids a form may tick): each action applies to
+    the filter itself, after a confirmation that states how many contacts it will touch."""
+    await seed(db, 1500, company="Acme")
+    other = await add(db, email="other@example.com", company="Elsewhere")
+    newsletter = await lists.create_list(db, {"name": "Newsletter"}, "test")
+    await db.commit()
+    editor = await staff("editor")
+    table = editor.get("/contacts?company=acme").text
+    assert len(emails_in(table)) == 50
+    assert 'name="scope" value="matching"' in table and "Select all 1,500 matching contacts" in table
+    matching = matching_field(table)
+    assert matching == "company=acme"
+
+    def post(action: str, **fields):
+        data = {"scope": "matching", "matching": matching, "action": action, "next": "/contacts?company=acme"}
+        return editor.post("/contacts/bulk", data={**data, **fields})
+
+    for action, fields, question in [
+        ("tag", {"tag": "VIP"}, "Add the tag “vip” to 1,500 contacts?"),
+        ("untag", {"tag": "vip"}, "Remove the tag “vip” from 1,500 contacts?"),
+        ("add_to_list", {"list_id": newsletter.id}, "Add 1,500 contacts to the list Newsletter?"),
+        ("delete", {}, "Delete 1,500 contacts? This cannot be undone."),
+    ]:
+        ask = post(action, **fields)
+        assert ask.status_code == 200, action
+        page = unescape(ask.text)
+        assert question in page and "All contacts matching company “acme”." in page, page
+        assert 'name="confirm" value="1500"' in ask.text
+        assert await count_where(db, "true") == 1501  # nothing happened yet
+        if action == "tag":
+            assert await count_where(db, "'vip' = ANY(tags)") == 0
+        done = post(action, confirm="1500", **fields)
+        assert done.status_code == 303 and done.headers["location"] == "/contacts?company=acme", action
+        if action == "tag":
+            assert "Tagged 1,500 contacts." in flash_text(editor)
+            assert await count_where(db, "'vip' = ANY(tags)") == 1500
+        elif action == "untag":
+            assert "Removed the tag from 1,500 contacts." in flash_text(editor)
+            assert await count_where(db, "'vip' = ANY(tags)") == 0
+        elif action == "add_to_list":
+            assert "Added 1,500 contacts to Newsletter." in flash_text(editor)
+            members = await db.scalar(select(func.count()).where(ListMember.list_id == newsletter.id))
+            assert members == 1500
+    assert "Deleted 1,500 contacts." in flash_text(editor)
+    assert list(await db.scalars(select(Contact.id))) == [other.id]
+
+
+async def test_a_matching_bulk_action_asks_again_when_the_number_changed(db, staff):
+    await seed(db, 60, company="Acme")
+    editor = await staff("editor")
+    data = {"scope": "matching", "matching": "company=Acme", "action": "tag", "tag": "vip", "next": "/contacts"}
+    ask = editor.post("/contacts/bulk", data=data)
+    assert "Add the tag “vip” to 60 contacts?" in unescape(ask.text)
+    await add(db, email="late@example.com", company="Acme")
+    again = editor.post("/contacts/bulk", data={**data, "confirm": "60"})
+    page = unescape(again.text)
+    assert again.status_code == 200 and "Add the tag “vip” to 61 contacts?" in page
+    assert "The number of matching contacts changed from 60 to 61." in page
+    assert await count_where(db, "'vip' = ANY(tags)") == 0
+    # No filter at all: every contact, and the page says so.
+    everyone = editor.post("/contacts/bulk", data={**data, "matching": ""})
+    assert "All contacts (no search or filter)." in unescape(everyone.text)
+    # Problems with the action are reported before anything is asked.
+    editor.post("/contacts/bulk", data={**data, "tag": " "})
+    assert "Enter a tag." in flash_text(editor)
+
+
+async def test_the_whole_match_is_offered_only_when_it_is_more_than_the_page(db, staff):
+    await seed(db, 3)
+    editor = await staff("editor")
+    assert 'name="scope"' not in editor.get("/contacts").text
 
 
 # ---- the form -------------------------------------------------------------------------------

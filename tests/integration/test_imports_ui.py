@@ -306,3 +306,45 @@ async def test_drafts_nobody_started_are_deleted_with_their_file_a_day_later(db,
     assert discard.status_code == 303 and discard.headers["location"] == "/contacts/import"
     db.expire_all()
     assert await db.scalar(select(ImportJob.id)) is None
+
+
+async def test_the_started_message_lives_in_the_progress_and_a_finished_import_links_to_what_it_imported(
+    db, staff, worker
+):
+    newsletter = EmailList(name="Spring <Newsletter>")
+    db.add(newsletter)
+    await db.commit()
+    client = await staff("editor")
+    queued = uploaded_job_id(upload(client, b"email\nfirst@example.com\n"))
+    assert start(client, queued, {0: "email"}).status_code == 303
+    waiting = client.get(f"/contacts/import/{queued}").text  # no worker yet
+    started = "Importing contacts.csv: you can leave this page, the import carries on."
+    progress = waiting[waiting.index(f'id="import-{queued}-progress"') :]
+    assert started in progress  # in the live part, which the report replaces
+    worker("import-worker")
+    await wait_for_job(db, queued)
+
+    cases = [
+        ("add", {}, '<a href="/contacts">See the contacts, newest first</a>'),
+        ("upsert", {}, '<a href="/contacts?sort=updated">See the contacts, most recently updated first</a>'),
+        (
+            "list",
+            {"list_id": str(newsletter.id)},
+            f'<a href="/lists/{newsletter.id}">Open Spring &lt;Newsletter&gt;</a>',
+        ),
+        (
+            "unsubscribe",
+            {},
+            '<a href="/contacts?status=unsubscribed&amp;sort=updated">'
+            "See the unsubscribed contacts, most recently changed first</a>",
+        ),
+        ("suppress", {"reason": "manual"}, '<a href="/suppression">Open the suppression list</a>'),
+    ]
+    for mode, extra, link in cases:
+        job_id = uploaded_job_id(upload(client, b"email\nsomeone@example.com\n"))
+        assert start(client, job_id, {0: "email"}, mode=mode, **extra).status_code == 303, mode
+        await wait_for_job(db, job_id)
+        page = client.get(f"/contacts/import/{job_id}").text  # the first page after starting it
+        assert "carries on" not in page, mode  # the work is done: no banner says it is going on
+        report = page[page.index('class="import-report"') :]
+        assert link in report, (mode, report[:600])

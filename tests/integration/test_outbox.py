@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 import socket
 from collections.abc import AsyncIterator
 from email.message import EmailMessage
@@ -72,8 +73,9 @@ async def test_outbox_lists_captured_mail_and_shows_it_safely(capture_port, staf
     assert "Clear outbox" not in listing.text  # viewers cannot clear it
 
     detail = viewer.get(f"/outbox/{row_id}").text
-    srcdoc = escape(HTML_PART + "\n")  # every quote, <, > and & escaped for the attribute
-    assert f'title="HTML part of the message" sandbox="" srcdoc="{srcdoc}"></iframe>' in detail
+    srcdoc = escape('<base target="_blank">' + HTML_PART + "\n")  # every quote, <, > and & escaped for the attribute
+    sandbox = 'sandbox="allow-popups allow-popups-to-escape-sandbox"'  # no scripts, forms or same-origin access
+    assert f'title="HTML part of the message" {sandbox}\n          srcdoc="{srcdoc}"></iframe>' in detail
     assert "<script>alert(1)</script>" not in detail and "&lt;script&gt;" in detail
     assert '<pre class="outbox-text">Hello Ann,\nthe text part.' in detail
     assert '<th scope="row">Message-ID</th><td>&lt;abc123@example.com&gt;</td>' in detail
@@ -136,3 +138,54 @@ async def test_odd_messages_still_show(staff, db):
     for message_id in ids:
         assert viewer.get(f"/outbox/{message_id}").status_code == 200
     assert "caf\ufffd" in viewer.get(f"/outbox/{ids[1]}").text
+
+
+async def test_outbox_search_by_recipient_or_subject_pages_with_its_cursor(staff, db):
+    viewer = await staff("viewer")
+    for n in range(1, 121):
+        recipient = f"reader{n}@shop.example" if n % 2 else f"friend{n}@example.org"
+        subject = f"Invoice {n}" if n % 3 == 0 else f"Newsletter {n}"
+        await outbox.store(db, "news@example.com", [recipient], f"Subject: {subject}\r\n\r\nbody\r\n".encode())
+    await outbox.store(db, "news@example.com", ["x@example.com"], b"Subject: 100% off_sale\r\n\r\nbody\r\n")
+    await db.commit()
+
+    by_recipient = viewer.get("/outbox", params={"q": "SHOP.example"}).text
+    assert 'name="q" value="SHOP.example"' in by_recipient
+    shown = re.findall(r">(?:Invoice|Newsletter) (\d+)<", by_recipient)
+    assert [int(n) for n in shown] == list(range(119, 19, -2))  # 50 odd ones, newest first
+    older = re.search(r'href="(/outbox\?[^"]*before=\d+[^"]*)">Older →', by_recipient).group(1)
+    assert "q=SHOP.example" in html.unescape(older)
+    second = viewer.get(html.unescape(older)).text
+    assert [int(n) for n in re.findall(r">(?:Invoice|Newsletter) (\d+)<", second)] == list(range(19, 0, -2))
+    assert "Older →" not in second and 'href="/outbox?q=SHOP.example">← Newest</a>' in second
+
+    by_subject = viewer.get("/outbox", params={"q": "invoice 1"}).text  # any case, anywhere in the subject
+    invoices = sorted(int(n) for n in re.findall(r">Invoice (\d+)<", by_subject))
+    assert invoices == [12, 15, 18, 102, 105, 108, 111, 114, 117, 120]
+    literal = viewer.get("/outbox", params={"q": "100%"}).text  # % and _ are plain characters
+    assert ">100% off_sale<" in literal and ">Newsletter" not in literal and ">Invoice" not in literal
+    assert ">100% off_sale<" in viewer.get("/outbox", params={"q": "f_s"}).text
+    none = viewer.get("/outbox", params={"q": "nobody@nowhere"}).text
+    assert "No messages match" in none and "Newsletter" not in none
+    for odd in ("\x00", "a\x00b", "x" * 5000, "'; DROP TABLE outbox_messages; --", "\\", "[]"):
+        assert viewer.get("/outbox", params={"q": odd}).status_code == 200, odd
+
+
+async def test_outbox_shows_and_downloads_a_message_exactly_as_received(capture_port, staff, db):
+    viewer = await staff("viewer")
+    await aiosmtplib.send(newsletter(), hostname="127.0.0.1", port=capture_port)
+    row = (await db.scalars(select(OutboxMessage))).one()
+
+    detail = viewer.get(f"/outbox/{row.id}").text
+    assert f'href="/outbox/{row.id}/raw"' in detail and f'href="/outbox/{row.id}/raw.eml"' in detail
+    source = viewer.get(f"/outbox/{row.id}/raw")
+    assert source.status_code == 200 and source.content == row.raw
+    assert source.headers["content-type"].startswith("text/plain")  # shown as text, never as HTML
+    assert source.headers["x-content-type-options"] == "nosniff"
+    assert "attachment" not in source.headers.get("content-disposition", "")
+    eml = viewer.get(f"/outbox/{row.id}/raw.eml")
+    assert eml.status_code == 200 and eml.content == row.raw
+    assert eml.headers["content-type"].startswith("message/rfc822")
+    assert eml.headers["content-disposition"] == f'attachment; filename="outbox-{row.id}.eml"'
+    for missing in ("999999/raw", "999999/raw.eml", "99999999999999999999/raw"):
+        assert viewer.get(f"/outbox/{missing}").status_code == 404, missing

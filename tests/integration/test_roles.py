@@ -4,12 +4,11 @@ itself, so a route added later is covered without touching this file."""
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from tests.support.routes import SAFE_METHODS, Route, all_routes
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember
@@ -17,36 +16,8 @@ from webapp.lists.service import lists
 from webapp.staff.models import ApiKey, User
 from webapp.staff.service import api_keys
 
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/subscribe/", "/healthz")
 REFUSED = re.compile(r"Your role \((viewer|editor)\) cannot do this")
-
-
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str  # with its parameters filled in
-    template: str
-    role: str | None  # what the handler demands beyond the default (viewer reads, editor writes)
-
-    @property
-    def admin_only(self) -> bool:
-        return self.role == "admin"
-
-
-@functools.cache
-def all_routes() -> tuple[Route, ...]:
-    from webapp.app import create_app
-
-    found = []
-    for route in create_app().routes:
-        for method, (handler, _) in getattr(route, "route_handler_map", {}).items():
-            path = route.path_format
-            for name, parameter in route.path_parameters.items():
-                # Every table starts empty (ids restart at 1) and the fixtures below add a row to each.
-                path = path.replace("{" + name + "}", "1" if parameter.type is int else "x")
-            found.append(Route(method, path, route.path_format, handler.opt.get("role")))
-    return tuple(sorted(found, key=lambda r: (r.path, r.method)))
 
 
 def staff_writes() -> list[Route]:

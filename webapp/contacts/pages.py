@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from secrets import token_hex
 from typing import Any
+from urllib.parse import parse_qsl
 
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
@@ -31,7 +33,7 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.schemas import load
-from webapp.lists.models import ListType
+from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
 from webapp.suppression.service import suppression
 
@@ -74,11 +76,19 @@ def _form(
     )
 
 
-def _confirm_delete(message: str, action: str, ids: list[int], back: str) -> Template:
-    """The no-JavaScript confirmation: the same POST again, with confirm=yes."""
+def _confirm(
+    message: str, action: str, fields: list[tuple[str, Any]], back: str, danger: bool = True, **context: Any
+) -> Template:
+    """The confirmation page: the same POST again with the fields that say it was confirmed."""
     return Template(
-        "contacts/confirm_delete.html", context={"message": message, "action": action, "ids": ids, "back": back}
+        "contacts/confirm.html",
+        context={"message": message, "action": action, "fields": fields, "back": back, "danger": danger, **context},
     )
+
+
+def _confirm_delete(message: str, action: str, ids: list[int], back: str) -> Template:
+    fields = [*(("ids", i) for i in ids), ("action", "delete"), ("next", back), ("confirm", "yes")]
+    return _confirm(message, action, fields, back)
 
 
 async def _static_lists(db: AsyncSession, exclude: Collection[int] = ()) -> list[Any]:
@@ -89,20 +99,62 @@ async def _static_lists(db: AsyncSession, exclude: Collection[int] = ()) -> list
     ]
 
 
-async def _bulk_action(db: AsyncSession, action: str, ids: list[int], form: FormFields) -> str:
-    """Apply one bulk action; the flash message that says what happened."""
-    if action == "tag":
-        return f"Tagged {_plural(await contacts.add_tag(db, ids, first(form, 'tag')))}."
-    if action == "untag":
-        return f"Removed the tag from {_plural(await contacts.remove_tag(db, ids, first(form, 'tag')))}."
+@dataclass(frozen=True)
+class _BulkAction:
+    """One bulk action with its input checked, so that nothing is asked about a change that cannot be made."""
+
+    action: str
+    tag: str = ""
+    email_list: EmailList | None = None
+
+    def question(self, n: int) -> str:
+        return {
+            "tag": f"Add the tag “{self.tag}” to {_plural(n)}?",
+            "untag": f"Remove the tag “{self.tag}” from {_plural(n)}?",
+            "add_to_list": f"Add {_plural(n)} to the list {self.email_list.name if self.email_list else ''}?",
+            "delete": f"Delete {_plural(n)}? This cannot be undone.",
+        }[self.action]
+
+    async def apply(self, db: AsyncSession, which: contacts.Selection) -> str:
+        """Do it, in one statement however many contacts; the flash message that says what happened."""
+        if self.action == "tag":
+            return f"Tagged {_plural(await contacts.add_tag(db, which, self.tag))}."
+        if self.action == "untag":
+            return f"Removed the tag from {_plural(await contacts.remove_tag(db, which, self.tag))}."
+        if self.email_list is not None:
+            added = await lists.add_members(db, self.email_list.id, contacts.chosen(which))
+            return f"Added {_plural(added)} to {self.email_list.name}."
+        return f"Deleted {_plural(await contacts.delete_contacts(db, which))}."
+
+
+async def _bulk_action(db: AsyncSession, form: FormFields) -> _BulkAction:
+    action = first(form, "action")
+    if action in ("tag", "untag"):
+        return _BulkAction(action, tag=contacts.one_tag(first(form, "tag")))
     if action == "add_to_list":
         if (list_id := optional_id(first(form, "list_id"))) is None:
             raise ValidationFailed({"list_id": "Choose a list to add the contacts to."})
-        email_list = await lists.get_static_list(db, list_id)
-        return f"Added {_plural(await lists.add_members(db, email_list.id, ids))} to {email_list.name}."
+        return _BulkAction(action, email_list=await lists.get_static_list(db, list_id))
     if action == "delete":
-        return f"Deleted {_plural(await contacts.delete_contacts(db, ids))}."
+        return _BulkAction(action)
     raise ValidationFailed({"action": "Choose what to do with the selected contacts."})
+
+
+async def _on_all_matching(
+    request: StaffRequest, db: AsyncSession, bulk: _BulkAction, form: FormFields, back: str
+) -> AnyResponse:
+    """A bulk action on every contact the table's filter matches: first a confirmation stating how
+    many, then (confirmed with that number, and still that number) the change, as one statement."""
+    params = TableParams.from_query(dict(parse_qsl(first(form, "matching"))))
+    count, confirmed = await contacts.count_exactly(db, params.filters), first(form, "confirm")
+    if confirmed != str(count):
+        kept = [(name, first(form, name)) for name in ("scope", "matching", "action", "tag", "list_id")]
+        fields = [*kept, ("next", back), ("confirm", count)]
+        note = f"The number of matching contacts changed from {confirmed} to {count}." if confirmed.isdigit() else ""
+        danger = bulk.action == "delete"
+        return _confirm(bulk.question(count), "/contacts/bulk", fields, back, danger, params=params, note=note)
+    flash(request, await bulk.apply(db, params.filters), "success")
+    return after_change(request, back)
 
 
 class ContactsController(Controller):
@@ -135,15 +187,18 @@ class ContactsController(Controller):
     @post("/bulk", status_code=200)
     async def bulk(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
         form = await read_form(request)
-        ids = parse_ids(form.get("ids", []))
-        back, action = _back(first(form, "next")), first(form, "action")
-        if not ids:
+        back, matching = _back(first(form, "next")), first(form, "scope") == "matching"
+        ids = [] if matching else parse_ids(form.get("ids", []))  # a malformed id is a 422, not a guess
+        if not matching and not ids:
             flash(request, "Select at least one contact first.", "error")
             return after_change(request, back)
-        if action == "delete" and first(form, "confirm") != "yes":
-            return _confirm_delete(f"Delete {_plural(len(ids))}? This cannot be undone.", "/contacts/bulk", ids, back)
         try:
-            flash(request, await _bulk_action(db, action, ids, form), "success")
+            bulk = await _bulk_action(db, form)
+            if matching:
+                return await _on_all_matching(request, db, bulk, form, back)
+            if bulk.action == "delete" and first(form, "confirm") != "yes":
+                return _confirm_delete(bulk.question(len(ids)), "/contacts/bulk", ids, back)
+            flash(request, await bulk.apply(db, ids), "success")
         except ValidationFailed as exc:
             flash(request, " ".join(exc.errors.values()), "error")
         return after_change(request, back)

@@ -22,6 +22,7 @@ from webapp.contacts.models import Contact, ContactStatus
 from webapp.contacts.queries import filters as contact_filters
 from webapp.contacts.queries import records, table
 from webapp.contacts.queries.filters import decode_cursor
+from webapp.contacts.queries.records import Selection as Selection  # for callers of the bulk functions
 from webapp.contacts.queries.table import ContactPage
 from webapp.contacts.schemas import ContactCreate, ContactFilter, ContactUpdate
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
@@ -190,19 +191,25 @@ async def states_of(session: AsyncSession, contacts: Sequence[Contact]) -> dict[
     return {c.id: mail_state(c, entries.get(c.email.lower())) for c in contacts}
 
 
-async def delete_contacts(session: AsyncSession, contact_ids: Sequence[int]) -> int:
-    return await records.delete_many(session, contact_ids)
+async def delete_contacts(session: AsyncSession, which: Selection) -> int:
+    return await records.delete_many(session, which)
 
 
-async def add_tag(session: AsyncSession, contact_ids: Sequence[int], raw_tag: str) -> int:
-    return await records.add_tag(session, contact_ids, _one_tag(raw_tag))
+async def add_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:
+    return await records.add_tag(session, which, one_tag(raw_tag))
 
 
-async def remove_tag(session: AsyncSession, contact_ids: Sequence[int], raw_tag: str) -> int:
-    return await records.remove_tag(session, contact_ids, _one_tag(raw_tag))
+async def remove_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:
+    return await records.remove_tag(session, which, one_tag(raw_tag))
 
 
-def _one_tag(raw_tag: str) -> str:
+async def count_exactly(session: AsyncSession, which: Selection) -> int:
+    """How many contacts a bulk action on these would reach (a count, not the planner's estimate)."""
+    return await records.count(session, which)
+
+
+def one_tag(raw_tag: str) -> str:
+    """The tag a bulk action adds or removes, normalised; ValidationFailed if there is none."""
     try:
         tags = normalize_tags([raw_tag or ""])
     except ValueError as exc:
@@ -231,6 +238,11 @@ async def count(session: AsyncSession, filters: ContactFilter, known: ContactPag
 
 def is_cursor(cursor: str, sort: str) -> bool:
     return decode_cursor(cursor, sort) is not None
+
+
+def chosen(which: Selection) -> ColumnElement[bool]:
+    """The contacts a bulk action reaches, as a predicate for other features' statements."""
+    return records.chosen(which)
 
 
 def matching(filters: ContactFilter) -> ColumnElement[bool] | None:

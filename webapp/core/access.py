@@ -24,6 +24,7 @@ class Role(StrEnum):
 # default: viewers read, editors change.
 ADMIN_ONLY = {"role": Role.ADMIN.value}
 EDITORS_ONLY = {"role": Role.EDITOR.value}  # pages that only show a form for a change
+ANY_STAFF = {"role": Role.VIEWER.value}  # changes to one's own session (signing out), open to viewers too
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,17 @@ PrincipalSources in the app state, so the kernel never imports a feature."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
@@ -26,11 +29,12 @@ PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/
 
 @dataclass(frozen=True)
 class PrincipalSources:
-    """How to find who a request acts as: by API key, and by the user id kept in the session
-    (None for anyone who may not act: revoked keys, deactivated or deleted accounts)."""
+    """How to find who a request acts as: by API key, and by what the staff session holds (None
+    for anyone who may not act: revoked keys, deactivated or deleted accounts, sessions that a
+    password change ended)."""
 
     by_api_key: Callable[[AsyncSession, str], Awaitable[Principal | None]]
-    by_user_id: Callable[[AsyncSession, int], Awaitable[Principal | None]]
+    by_session: Callable[[AsyncSession, Mapping[str, Any]], Awaitable[Principal | None]]
 
 
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], *, api_key_allowed: bool = False) -> Principal:
@@ -58,15 +62,36 @@ async def _api_key(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
 
 
 async def _session(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    user_id = connection.session.get("user_id") if "session" in connection.scope else None
-    if user_id is None:
+    data = connection.session if "session" in connection.scope else {}
+    if data.get("user_id") is None:
         raise NotAuthorizedException("Sign in first.")
     async with get_sessionmaker()() as session:
-        principal = await _sources(connection).by_user_id(session, user_id)
+        principal = await _sources(connection).by_session(session, data)
     if principal is None:
         connection.clear_session()
         raise NotAuthorizedException("Sign in first.")
     return principal
+
+
+def _is_bearer_api_call(scope: Scope) -> bool:
+    if not scope["path"].startswith("/api/"):
+        return False
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            return value[:7].lower() == b"bearer "
+    return False
+
+
+class BearerExemptCSRFMiddleware(CSRFMiddleware):
+    """Litestar's CSRF check on every unsafe request except API calls that carry a Bearer key:
+    a browser never adds that header on its own, so such a call cannot be forged by another site.
+    It runs after authentication, which refuses /api calls without a key (401) before this."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP and _is_bearer_api_call(scope):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _sources(connection: ASGIConnection[Any, Any, Any, Any]) -> PrincipalSources:

@@ -19,6 +19,7 @@ from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 LOADED = "mailroom.session_as_loaded"
+SESSION_COOKIE, SESSION_STORE = "mailroom_session", "sessions"
 
 
 class ChangedOnlySessionBackend(ServerSideSessionBackend):
@@ -50,3 +51,14 @@ class ChangedOnlySessionBackend(ServerSideSessionBackend):
 @dataclass
 class SessionConfig(ServerSideSessionConfig):
     _backend_class = ChangedOnlySessionBackend
+
+
+async def signed_in_staff(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the request comes from a browser signed in to the staff UI, for the public routes,
+    where the session middleware does not run: a staff member opening a tracked link is not the
+    recipient and must not count as one."""
+    session_id = connection.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return False
+    raw = await connection.app.stores.get(SESSION_STORE).get(session_id)
+    return raw is not None and ServerSideSessionBackend.deserialize_data(raw).get("user_id") is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from litestar import Controller, get, post
+from litestar import Controller, Response, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,20 +11,39 @@ from webapp.core.forms import after_change, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.outbox import service as outbox
 
+NO_STORE = {"Cache-Control": "no-store"}  # mail to real people, in dev mode too
+
 
 class OutboxController(Controller):
     path = "/outbox"
 
     @get("/", name="outbox")
-    async def index(self, db: AsyncSession, before: str | None = None) -> Template:
+    async def index(self, db: AsyncSession, before: str | None = None, q: str | None = None) -> Template:
         cursor = optional_id(before)  # anything that is not an id shows the first page
-        messages = await outbox.page(db, cursor)
-        return Template("outbox/index.html", context={"page": messages, "first_page": cursor is None})
+        search = outbox.search_text(q)
+        messages = await outbox.page(db, cursor, search=search)
+        return Template("outbox/index.html", context={"page": messages, "first_page": cursor is None, "q": search})
 
     @get("/{message_id:int}")
     async def show(self, db: AsyncSession, message_id: int) -> Template:
         message = await outbox.get_message(db, message_id)
-        return Template("outbox/show.html", context={"message": message, "view": outbox.view(message.raw)})
+        view = await outbox.staff_view(db, message.raw)
+        return Template("outbox/show.html", context={"message": message, "view": view})
+
+    @get("/{message_id:int}/raw")
+    async def raw(self, db: AsyncSession, message_id: int) -> Response[bytes]:
+        """The message as received, shown as text (never rendered: nosniff keeps browsers to that)."""
+        message = await outbox.get_message(db, message_id)
+        return Response(message.raw, media_type="text/plain; charset=utf-8", headers=NO_STORE)
+
+    @get("/{message_id:int}/raw.eml")
+    async def download(self, db: AsyncSession, message_id: int) -> Response[bytes]:
+        """The message as received, as a file a mail client opens."""
+        message = await outbox.get_message(db, message_id)
+        disposition = f'attachment; filename="outbox-{message.id}.eml"'
+        return Response(
+            message.raw, media_type="message/rfc822", headers={**NO_STORE, "Content-Disposition": disposition}
+        )
 
     @post("/clear")
     async def clear(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:

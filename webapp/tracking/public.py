@@ -2,7 +2,7 @@
 unsubscribe (a confirmation page on GET, since link scanners prefetch; RFC 8058 one-click POST).
 
 HEAD answers as GET would and records nothing; nor do a test send's links (TEST_DELIVERY_ID), which
-lead to the same pages."""
+lead to the same pages, nor a browser signed in to the staff UI."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
+from webapp.core.sessions import signed_in_staff
 from webapp.core.tokens import TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.tracking import service as engagement
@@ -30,8 +31,11 @@ GET_OR_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 TEST_REF = DeliveryRef(TEST_DELIVERY_ID, 0, None, "", None)  # whom a test send's unsubscribe page is for
 
 
-def _records(request: PublicRequest, delivery_id: int) -> bool:
-    return request.method != HttpMethod.HEAD and delivery_id != TEST_DELIVERY_ID
+async def _records(request: PublicRequest, delivery_id: int) -> bool:
+    """Staff looking at a message (a browser signed in to the staff UI) count as nobody either."""
+    if request.method == HttpMethod.HEAD or delivery_id == TEST_DELIVERY_ID:
+        return False
+    return not await signed_in_staff(request)
 
 
 def delivery_id_from(purpose: str, token: str) -> int:
@@ -64,7 +68,7 @@ class TrackingController(Controller):
     async def open_pixel(self, request: PublicRequest, token: str) -> Response[bytes]:
         """Always a 1x1 GIF, whatever happens while recording: a broken image helps nobody."""
         numbers = read_token("open", token.removesuffix(".gif"), 1)
-        if numbers is not None and _records(request, numbers[0]):
+        if numbers is not None and await _records(request, numbers[0]):
             try:
                 async with get_sessionmaker()() as session, session.begin():
                     await engagement.record_open(session, numbers[0])
@@ -77,7 +81,7 @@ class TrackingController(Controller):
         numbers = read_token("click", token, 2)
         if numbers is None:
             raise NotFound(LINK_NOT_VALID)
-        if _records(request, numbers[0]):
+        if await _records(request, numbers[0]):
             url = await engagement.record_click(db, *numbers)
         else:
             url = await engagement.destination(db, *numbers)

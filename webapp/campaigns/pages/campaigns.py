@@ -97,16 +97,19 @@ async def _act(
     db: AsyncSession,
     campaign_id: int,
     change: Callable[[], Awaitable[Campaign]],
-    done: str,
+    done: str = "",
     go_to: str = "",
 ) -> AnyResponse:
-    """Apply a status change, tell live pages, and go back to the campaign; or show why not."""
+    """Apply a status change, tell live pages, and go back to the campaign; or show why not. A
+    change that starts sending says nothing more: the page's live status follows it, where a
+    banner would still say "sending" once all is sent."""
     try:
         c = await change()
     except (Conflict, ValidationFailed) as exc:
         return await _refused(request, db, campaign_id, exc)
     await announce(db, c)
-    flash(request, done.format(name=c.name), "success")
+    if done:
+        flash(request, done.format(name=c.name), "success")
     return after_change(request, go_to or f"/campaigns/{c.id}")
 
 
@@ -159,13 +162,7 @@ class CampaignsController(Controller):
 
     @post("/{campaign_id:int}/send")
     async def send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
-        return await _act(
-            request,
-            db,
-            campaign_id,
-            lambda: campaigns.send_now(db, campaign_id),
-            "Sending '{name}'. The first messages go out within seconds.",
-        )
+        return await _act(request, db, campaign_id, lambda: campaigns.send_now(db, campaign_id))
 
     @post("/{campaign_id:int}/pause")
     async def pause(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
@@ -179,13 +176,7 @@ class CampaignsController(Controller):
 
     @post("/{campaign_id:int}/resume")
     async def resume(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
-        return await _act(
-            request,
-            db,
-            campaign_id,
-            lambda: campaigns.resume(db, campaign_id),
-            "Resumed '{name}'. Nobody who got it already gets it again.",
-        )
+        return await _act(request, db, campaign_id, lambda: campaigns.resume(db, campaign_id))
 
     @post("/{campaign_id:int}/cancel")
     async def cancel(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:

@@ -1,14 +1,26 @@
-"""Single contacts and bulk changes to ticked ones: address look-ups, tags, deletion."""
+"""Single contacts and bulk changes, to ticked ones or to every contact a filter matches (one
+statement either way): address look-ups, tags, deletion."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
+from webapp.contacts.queries.filters import condition
+from webapp.contacts.schemas import ContactFilter
 from webapp.core.db import rows_changed
+
+Selection = Sequence[int] | ContactFilter  # ticked contacts by id, or all that a filter matches
+
+
+def chosen(which: Selection) -> ColumnElement[bool]:
+    if isinstance(which, ContactFilter):
+        matching = condition(which)
+        return true() if matching is None else matching  # no filter: every contact
+    return Contact.id.in_(which)
 
 
 async def id_by_email(session: AsyncSession, email: str, exclude_id: int | None = None) -> int | None:
@@ -19,25 +31,30 @@ async def id_by_email(session: AsyncSession, email: str, exclude_id: int | None 
     return await session.scalar(query)
 
 
-async def delete_many(session: AsyncSession, contact_ids: Sequence[int]) -> int:
-    result = await session.execute(delete(Contact).where(Contact.id.in_(contact_ids)))
+async def count(session: AsyncSession, which: Selection) -> int:
+    """Exactly how many contacts a bulk action would reach."""
+    return await session.scalar(select(func.count()).select_from(Contact).where(chosen(which))) or 0
+
+
+async def delete_many(session: AsyncSession, which: Selection) -> int:
+    result = await session.execute(delete(Contact).where(chosen(which)))
     return rows_changed(result)
 
 
-async def add_tag(session: AsyncSession, contact_ids: Sequence[int], tag: str) -> int:
+async def add_tag(session: AsyncSession, which: Selection, tag: str) -> int:
     """Tag the contacts that do not have it yet; returns how many changed."""
     result = await session.execute(
         update(Contact)
-        .where(Contact.id.in_(contact_ids), ~Contact.tags.contains([tag]))
+        .where(chosen(which), ~Contact.tags.contains([tag]))
         .values(tags=func.array_append(Contact.tags, tag), last_updated=func.now())
     )
     return rows_changed(result)
 
 
-async def remove_tag(session: AsyncSession, contact_ids: Sequence[int], tag: str) -> int:
+async def remove_tag(session: AsyncSession, which: Selection, tag: str) -> int:
     result = await session.execute(
         update(Contact)
-        .where(Contact.id.in_(contact_ids), Contact.tags.contains([tag]))
+        .where(chosen(which), Contact.tags.contains([tag]))
         .values(tags=func.array_remove(Contact.tags, tag), last_updated=func.now())
     )
     return rows_changed(result)

@@ -169,8 +169,7 @@ class ImportsController(Controller):
         except ValidationFailed as exc:
             values = {name: first(form, name) for name in form}  # as chosen and typed
             return await _mapping_page(request, db, job, values, exc.errors, 422)
-        import_actors.enqueue(job.id)
-        flash(request, f"Importing {job.filename}: you can leave this page, the import carries on.", "success")
+        import_actors.enqueue(job.id)  # the progress card says it started: a banner would outlive the work
         return after_change(request, f"/contacts/import/{job.id}")
 
     @post("/{job_id:int}/discard", status_code=200)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Text, any_, delete, func, literal, select
+from sqlalchemy import ColumnElement, Text, any_, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,13 +19,14 @@ from webapp.lists.models import ListMember
 COUNT_ROWS = {"preserve_rowcount": True}
 
 
-async def add(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
-    """Add the contacts that exist (INSERT ... SELECT); members already on the list are left alone."""
+async def add(session: AsyncSession, list_id: int, contacts: Sequence[int] | ColumnElement[bool]) -> int:
+    """Add the contacts that exist, by id or every one a predicate over contacts matches (INSERT ...
+    SELECT); members already on the list are left alone."""
+    where = contacts if isinstance(contacts, ColumnElement) else Contact.id.in_(contacts)
     statement = (
         insert(ListMember)
         .from_select(
-            ["list_id", "contact_id"],
-            select(literal(list_id, ListMember.list_id.type), Contact.id).where(Contact.id.in_(contact_ids)),
+            ["list_id", "contact_id"], select(literal(list_id, ListMember.list_id.type), Contact.id).where(where)
         )
         .on_conflict_do_nothing()
     )

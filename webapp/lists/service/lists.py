@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
@@ -101,10 +102,10 @@ async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[Email
     return await queries.lists_of_contact(session, contact_id)
 
 
-async def add_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
-    """Add contacts to a static list; returns how many were not on it before."""
+async def add_members(session: AsyncSession, list_id: int, contacts: Sequence[int] | ColumnElement[bool]) -> int:
+    """Add contacts (ids, or a predicate over contacts) to a static list; returns how many were not on it before."""
     await get_static_list(session, list_id)
-    return await members.add(session, list_id, contact_ids)
+    return await members.add(session, list_id, contacts)
 
 
 async def remove_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:

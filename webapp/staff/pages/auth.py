@@ -9,6 +9,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.access import ANY_STAFF
 from webapp.core.config import Settings
 from webapp.core.deps import client_ip
 from webapp.core.errors import TooManyAttempts, ValidationFailed
@@ -55,10 +56,10 @@ class AuthController(Controller):
                 headers=headers,
             )
         request.clear_session()  # a fresh session id on sign-in: no session fixation
-        request.set_session({"user_id": user.id})
+        request.set_session(users.session_for(user))
         return Redirect(next_url, status_code=303)
 
-    @post("/logout")
+    @post("/logout", opt=ANY_STAFF)
     async def logout(self, request: PublicRequest) -> Redirect:
         request.clear_session()
         request.set_session({})

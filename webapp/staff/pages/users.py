@@ -83,5 +83,7 @@ class UsersController(Controller):
             await users.update_user(db, user_id, data, acting_user_id=request.user.id)
         except (ValidationFailed, Conflict) as exc:
             return _form(user, _shown(data), field_errors(exc), status_code=422)
+        if user_id == request.user.id:  # a new password of one's own ends the other sessions, not this one
+            request.session.update(users.session_for(user))
         flash(request, f"Account {user.email} saved.", "success")
         return after_change(request, "/settings/users")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ from webapp.core.access import Principal, Role
 from webapp.core.config import SecuritySettings
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
+from webapp.core.tokens import purpose_key
 from webapp.core.validation import is_valid_id, normalize_email
 from webapp.staff import queries
 from webapp.staff.models import User
@@ -96,10 +99,27 @@ async def update_user(session: AsyncSession, user_id: int, data: Mapping[str, An
     return user
 
 
-async def principal_for_user(session: AsyncSession, user_id: int) -> Principal | None:
-    """Who a signed-in session acts as; None once the account is deactivated or deleted."""
-    user = await session.get(User, user_id) if is_valid_id(user_id) else None
-    if user is None or not user.is_active:
+def _password_stamp(user: User) -> str:
+    # Derived from the password hash, as Django does: a new password (even the same one, which gets
+    # a new salt) makes every earlier stamp stale. So does a rehash at sign-in with stronger argon2
+    # parameters, which ends the user's other sessions once; that is rare and errs on the safe side.
+    return hmac.new(purpose_key("staff-session"), user.password_hash.encode(), hashlib.sha256).hexdigest()
+
+
+def session_for(user: User) -> dict[str, Any]:
+    """What a staff session holds once the user signs in: who, and a stamp of their password, so
+    that changing the password ends every session signed in with the old one."""
+    return {"user_id": user.id, "password_stamp": _password_stamp(user)}
+
+
+async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) -> Principal | None:
+    """Who a signed-in session acts as; None once the account is deactivated or deleted, or its
+    password changed after this session signed in."""
+    user_id, stamp = data.get("user_id"), data.get("password_stamp")
+    user = await session.get(User, user_id) if isinstance(user_id, int) and is_valid_id(user_id) else None
+    if user is None or not user.is_active or not isinstance(stamp, str):
+        return None
+    if not hmac.compare_digest(stamp, _password_stamp(user)):
         return None
     return Principal(user.id, user.name or user.email, Role(user.role))
 

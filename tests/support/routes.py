@@ -1,0 +1,40 @@
+"""Every route the app registers, read from the app itself, so sweeps over them (roles, CSRF) cover
+a route added later without being told about it."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # with its parameters filled in
+    template: str
+    role: str | None  # what the handler demands beyond the default (viewer reads, editor writes)
+
+    @property
+    def admin_only(self) -> bool:
+        return self.role == "admin"
+
+
+@functools.cache
+def all_routes() -> tuple[Route, ...]:
+    from webapp.app import create_app
+
+    found = []
+    for route in create_app().routes:
+        for method, (handler, _) in getattr(route, "route_handler_map", {}).items():
+            path = route.path_format
+            for name, parameter in route.path_parameters.items():
+                # Every table starts empty (ids restart at 1) and the sweeps add a row to each.
+                path = path.replace("{" + name + "}", "1" if parameter.type is int else "x")
+            found.append(Route(method, path, route.path_format, handler.opt.get("role")))
+    return tuple(sorted(found, key=lambda r: (r.path, r.method)))
+
+
+def unsafe_routes() -> list[Route]:
+    return [r for r in all_routes() if r.method not in SAFE_METHODS]
