@@ -22,9 +22,9 @@ async def _send(db, list_id: int, name: str) -> int:
 
 async def test_pooled_connections_the_server_closed_while_idle_are_not_used(db, worker):
     with SmtpSink(idle_timeout=1) as sink:
-        email_list = await audience(db, 10)
+        list_id = (await audience(db, 10)).id
         await smtp_server(db, sink.port)
-        first = await _send(db, email_list.id, "First")
+        first = await _send(db, list_id, "First")
         worker()
         await wait_for_status(db, first, {"sent"})
 
@@ -32,7 +32,7 @@ async def test_pooled_connections_the_server_closed_while_idle_are_not_used(db, 
             return sink.sessions == 0
 
         await wait_for(closed_by_the_server, "closed the idle sessions")
-        second = await _send(db, email_list.id, "Second")
+        second = await _send(db, list_id, "Second")
         await wait_for_status(db, second, {"sent"})
     assert len(sink.messages) == 20
     tries = await db.scalars(text("SELECT attempts FROM deliveries WHERE campaign_id = :c"), {"c": second})

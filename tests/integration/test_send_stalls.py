@@ -55,7 +55,7 @@ async def test_short_retry_delays_are_kept(db, worker):
 
     with SmtpSink(greylist) as sink:
         campaign = await start_campaign(db, 200, sink.port)
-        worker(MAILROOM_SEND_RETRY_BASE_SECONDS="2", **LONG_LEASE)
+        worker(MAILROOM_SEND_RETRY_BASE_SECONDS="2", MAILROOM_PAUSE_AFTER_FAILURES="100000", **LONG_LEASE)
         await wait_for_status(db, campaign.id, {"sent"}, timeout=STALL_BOUND)
     assert sorted(sink.handler.recipients()) == sorted(f"person{i}@example.com" for i in range(200))
 

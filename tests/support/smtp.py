@@ -41,8 +41,7 @@ class RecordingHandler:
         if not self.open.is_set():
             with self.lock:
                 self.waiting += 1
-            while not self.open.is_set():
-                await asyncio.sleep(0.01)
+            await asyncio.get_running_loop().run_in_executor(None, self.open.wait)
             with self.lock:
                 self.waiting -= 1
         message = email.message_from_bytes(envelope.content, policy=policy.default)

@@ -68,3 +68,21 @@ async def cancel_unsent(session: AsyncSession, campaign_id: int) -> None:
 
 async def sending_ids(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING.value)))
+
+
+async def locked_for_sending(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """The campaign, read afresh, its row locked FOR NO KEY UPDATE until the transaction ends: a
+    status change (which locks FOR UPDATE) waits for it, while rows that merely reference the
+    campaign (deliveries, events, links) can still be written."""
+    query = select(Campaign).where(Campaign.id == campaign_id).with_for_update(key_share=True)  # FOR NO KEY UPDATE
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def paused_with_reason(session: AsyncSession, reason_prefix: str, auto_resumes_below: int) -> list[int]:
+    """Paused campaigns whose reason starts with this text and that resumed by themselves fewer times."""
+    query = select(Campaign.id).where(
+        Campaign.status == CampaignStatus.PAUSED.value,
+        Campaign.status_reason.startswith(reason_prefix, autoescape=True),
+        Campaign.auto_resumes < auto_resumes_below,
+    )
+    return list(await session.scalars(query))
