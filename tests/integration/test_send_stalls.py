@@ -50,8 +50,8 @@ async def test_a_restarted_worker_picks_up_within_seconds(db, worker):
 
 
 async def test_short_retry_delays_are_kept(db, worker):
-    def greylist(address: str, attempt: int) -> str | None:
-        return "451 4.7.1 Greylisted, try again later" if attempt == 1 else None
+    def greylist(address: str, attempt: int) -> str | None:  # twice: retried after 2 s, then after 4 s
+        return "451 4.7.1 Greylisted, try again later" if attempt <= 2 else None
 
     with SmtpSink(greylist) as sink:
         campaign = await start_campaign(db, 200, sink.port)

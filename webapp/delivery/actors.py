@@ -19,7 +19,7 @@ from webapp.core.redis import get_redis
 from webapp.delivery import progress, smtp_config
 from webapp.delivery import queries as deliveries
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
-from webapp.delivery.pipeline import HEARTBEAT_SECONDS, Next, heartbeat_key, run_batch
+from webapp.delivery.pipeline import HEARTBEAT_SECONDS, Next, heartbeat_key, keep_alive, run_batch
 from webapp.delivery.watch import watch
 
 SEND_SLICE_SECONDS = 30.0
@@ -79,17 +79,15 @@ async def send_campaign(campaign_id: int, poll: bool = False) -> None:
 )
 async def start_campaign(campaign_id: int) -> None:
     """Create the delivery rows (once) and fan out sending chains."""
-    settings = get_settings()
     redis = get_redis()
-    await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.delivery.lease_seconds, HEARTBEAT_SECONDS))
-    async with get_sessionmaker()() as session:
+    async with keep_alive(campaign_id), get_sessionmaker()() as session:  # materialising may take minutes
         campaign = await sending.begin(session, campaign_id)
         if campaign is None:
             return
         await session.commit()
         await progress.publish(redis, campaign_id, progress.status_event(campaign))
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
-    for _ in range(max(1, settings.server.worker_threads)):
+    for _ in range(max(1, get_settings().server.worker_threads)):
         send_campaign.send(campaign_id)
 
 

@@ -171,7 +171,6 @@ async def _claim(campaign_id: int) -> _Claim | None:
         if await sending.claimable(session, campaign_id) is None:
             return None
         watch.saw(campaign_id, SENDING)  # before the claim commits, so a pause after it wins
-        await get_redis().set(heartbeat_key(campaign_id), "1", ex=HEARTBEAT_SECONDS)
         items = await deliveries.claim(
             session,
             campaign_id,
@@ -204,7 +203,7 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
         stopped.set()
 
     recorded: set[int] = set()
-    async with _keepalive(campaign_id, [item.id for item in claim.items]):
+    async with keep_alive(campaign_id, [item.id for item in claim.items]):
         with watch.on_stop(campaign_id, stop):
             everything = asyncio.gather(*tasks, return_exceptions=True)
             stop_seen = asyncio.ensure_future(stopped.wait())
@@ -233,21 +232,22 @@ def _outcome(task: asyncio.Future[Outcome], item: Claimed) -> Outcome:
 
 
 @contextlib.asynccontextmanager
-async def _keepalive(campaign_id: int, delivery_ids: Sequence[int]) -> AsyncIterator[None]:
-    """While a batch is in flight, renew its lease and the campaign's heartbeat now and then."""
+async def keep_alive(campaign_id: int, delivery_ids: Sequence[int] = ()) -> AsyncIterator[None]:
+    """While the block runs, renew the campaign's heartbeat (and these deliveries' lease) now and then."""
     settings = get_settings().delivery
     every = max(1.0, min(settings.lease_seconds, HEARTBEAT_SECONDS) / 3)
     done = asyncio.Event()
 
     async def renew() -> None:
         while not done.is_set():
+            await get_redis().set(heartbeat_key(campaign_id), "1", ex=HEARTBEAT_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), every)
                 return
-            async with get_sessionmaker()() as session:
-                await deliveries.renew(session, delivery_ids)
-                await session.commit()
-            await get_redis().set(heartbeat_key(campaign_id), "1", ex=HEARTBEAT_SECONDS)
+            if delivery_ids:
+                async with get_sessionmaker()() as session:
+                    await deliveries.renew(session, delivery_ids)
+                    await session.commit()
 
     renewing = asyncio.ensure_future(renew())
     try:

@@ -56,7 +56,7 @@ WITH picked AS (
       message_id = CASE WHEN p.not_mailable IS NULL
                         THEN coalesce(d.message_id, format('<%s.%s.%s@%s>', d.id, d.campaign_id,
                                                            CAST(:salt AS text), CAST(:domain AS text)))
-                   END,
+                        ELSE d.message_id END,
       updated_at = now()
   FROM picked p
   WHERE d.id = p.id
@@ -154,10 +154,10 @@ async def claim(
     return [Claimed(*row) for row in result.all()]
 
 
-async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome]) -> dict[str, int]:
-    """Store outcomes and bump the campaign and contact counters; returns counts by status."""
+async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome]) -> None:
+    """Store outcomes and bump the campaign and contact counters."""
     if not outcomes:
-        return {}
+        return
     result = await session.execute(
         RECORD,
         {
@@ -172,13 +172,14 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
     )
     rows = result.all()
     sent = [r.contact_id for r in rows if r.status == "sent" and r.contact_id is not None]
-    failed = sum(1 for r in rows if r.status == "failed")
+    counts = {status: sum(1 for r in rows if r.status == status) for status in ("sent", "failed")}
     bounced = [r.contact_id for r in rows if r.bounced and r.contact_id is not None]
-    await session.execute(
-        text("""UPDATE campaigns SET sent_count = sent_count + :sent, failed_count = failed_count + :failed,
-                bounced_count = bounced_count + :bounced, updated_at = now() WHERE id = :c"""),
-        {"sent": len(sent), "failed": failed, "bounced": len(bounced), "c": campaign_id},
-    )
+    if counts["sent"] or counts["failed"]:
+        await session.execute(
+            text("""UPDATE campaigns SET sent_count = sent_count + :sent, failed_count = failed_count + :failed,
+                    bounced_count = bounced_count + :bounced, updated_at = now() WHERE id = :c"""),
+            {**counts, "bounced": len(bounced), "c": campaign_id},
+        )
     if sent:
         await session.execute(
             text("UPDATE contacts SET emails_sent = emails_sent + 1 WHERE id = ANY(:ids)"), {"ids": sent}
@@ -197,12 +198,6 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
                     FROM deliveries d WHERE d.id = ANY(:ids)"""),
             {"ids": [r.id for r in rows if r.bounced]},
         )
-    return {
-        "sent": len(sent),
-        "failed": failed,
-        "bounced": len(bounced),
-        "retry": sum(1 for r in rows if r.status == "pending"),
-    }
 
 
 async def renew(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
