@@ -128,10 +128,7 @@ async def test_cancel_while_sending_stops_at_once(db, worker):
         campaign = await start_campaign(db, size, sink.port)
         worker()
         handed = await hold_every_connection(db, sink, campaign.id, after=100)
-        # The campaign side's cancel of a sending campaign, as the row change it commits.
-        await db.execute(
-            text("UPDATE campaigns SET status = 'cancelled', completed_at = now() WHERE id = :c"), {"c": campaign.id}
-        )
+        await campaigns.cancel(db, campaign.id)
         await db.commit()
 
         async def ended() -> bool:

@@ -17,7 +17,6 @@ from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery import progress, smtp_config
-from webapp.delivery import queries as deliveries
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
 from webapp.delivery.pipeline import HEARTBEAT_SECONDS, Next, heartbeat_key, keep_alive, run_batch
 from webapp.delivery.watch import watch
@@ -98,7 +97,7 @@ async def start_due_campaigns() -> None:
     redis = get_redis()
     async with get_sessionmaker()() as session:
         due = await sending.start_due(session)
-        await deliveries.cancel_unsent(session, get_settings().delivery.lease_seconds)
+        await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
         await session.commit()
         sending_now = await sending.sending_ids(session)
     for campaign_id in sending_now:

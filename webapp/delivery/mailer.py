@@ -78,7 +78,8 @@ class PermanentFailure(Exception):
 @dataclass
 class Handover:
     """One message on its way: whether it may still go, checked at the last moment before it is
-    handed to a server, and whether it was (from then on nobody takes it back)."""
+    handed to a server, and whether it was (or its outcome is known): from then on nobody takes
+    it back."""
 
     may_go: Callable[[], bool]
     handed: bool = False

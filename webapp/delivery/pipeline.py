@@ -261,7 +261,7 @@ async def _record(campaign_id: int, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     async with get_sessionmaker()() as session:
-        await deliveries.record_outcomes(session, campaign_id, outcomes)
+        await deliveries.record_outcomes(session, campaign_id, outcomes, cancelled_error=sending.NOT_SENT_CANCELLED)
         if bounced := [o.delivery_id for o in outcomes if o.bounced]:
             await suppression.suppress_bounced(session, bounced)  # a refused address gets no campaign again
         await deliveries.record_server_errors(session, (await smtp_config.get_mailer()).take_server_errors())
@@ -275,7 +275,7 @@ async def _stopped(campaign_id: int) -> BatchResult:
     if not watch.stopping:
         await get_redis().delete(heartbeat_key(campaign_id))  # so a resume is picked up at the next tick
         async with get_sessionmaker()() as session:
-            await deliveries.cancel_unsent(session, get_settings().delivery.lease_seconds)
+            await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
             await session.commit()
     return BatchResult(Next.STOP)
 

@@ -1,7 +1,6 @@
 """The send pipeline's SQL: claim batches (skipping contacts no longer mailable), record outcomes,
-renew leases, what is left, cancelled campaigns' unsent rows; the links a campaign tracks, the
-contacts a batch is personalised for, the SMTP servers' last errors, and what the workers' watch
-listens to and reads. All set-based.
+renew leases, what is left; the links a campaign tracks, the contacts a batch is personalised for,
+the SMTP servers' last errors, and what the workers' watch listens to and reads. All set-based.
 
 Crash safety comes from the claim: a row is `sending` while a worker holds it, and its lease
 (claimed_at) runs out if that worker dies, so another worker claims it again. A row becomes `sent`
@@ -104,17 +103,6 @@ FROM deliveries WHERE campaign_id = :campaign_id AND status IN ('pending', 'send
 # A batch still in flight keeps its claim (a slow per-second limit can make it outlast the lease).
 RENEW = text("UPDATE deliveries SET claimed_at = now() WHERE id = ANY(CAST(:ids AS bigint[])) AND status = 'sending'")
 
-# Cancelled campaigns' deliveries that nobody will send: pending ones, and claimed ones whose worker
-# died (lease run out). Rows a live worker holds are left to it: it records what the server said.
-# Probes the partial index ix_deliveries_claimable once per cancelled campaign.
-CANCEL_UNSENT = text("""
-UPDATE deliveries d SET status = 'cancelled', error_message = :cancelled, claimed_at = NULL, updated_at = now()
-WHERE d.campaign_id IN (SELECT id FROM campaigns WHERE status = 'cancelled')
-  AND d.status IN ('pending', 'sending')
-  AND (d.status = 'pending' OR d.claimed_at < now() - make_interval(secs => :lease_seconds))
-""")
-NOT_SENT_CANCELLED = "Not sent: the campaign was cancelled."
-
 CAMPAIGN_STATUSES = text("SELECT id, status FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))")
 
 
@@ -154,8 +142,11 @@ async def claim(
     return [Claimed(*row) for row in result.all()]
 
 
-async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome]) -> None:
-    """Store outcomes and bump the campaign and contact counters."""
+async def record_outcomes(
+    session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome], *, cancelled_error: str
+) -> None:
+    """Store outcomes and bump the campaign and contact counters. cancelled_error: the error of a
+    delivery given back once its campaign was cancelled."""
     if not outcomes:
         return
     result = await session.execute(
@@ -167,7 +158,7 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
             "retry_seconds": [o.retry_seconds for o in outcomes],
             "server_ids": [o.server_id for o in outcomes],
             "bounced": [o.bounced for o in outcomes],
-            "cancelled": NOT_SENT_CANCELLED,
+            "cancelled": cancelled_error,
         },
     )
     rows = result.all()
@@ -204,19 +195,16 @@ async def renew(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
     await session.execute(RENEW, {"ids": list(delivery_ids)})
 
 
-async def cancel_unsent(session: AsyncSession, lease_seconds: int) -> None:
-    await session.execute(CANCEL_UNSENT, {"cancelled": NOT_SENT_CANCELLED, "lease_seconds": lease_seconds})
-
-
 async def listen(conn: AsyncConnection, channels: Sequence[str]) -> None:
     """Have PostgreSQL deliver these channels' notifications to this connection."""
     for channel in channels:
         await conn.execute(text(f'LISTEN "{channel}"'))
 
 
-async def campaign_statuses(conn: AsyncConnection, campaign_ids: Sequence[int]) -> dict[int, str]:
+async def campaign_statuses(conn: AsyncConnection, campaign_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(id, status) of these campaigns."""
     rows = await conn.execute(CAMPAIGN_STATUSES, {"ids": list(campaign_ids)})
-    return dict(rows.tuples().all())
+    return [(row.id, row.status) for row in rows]
 
 
 async def remaining(session: AsyncSession, campaign_id: int) -> tuple[int, float | None]:

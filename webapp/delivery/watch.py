@@ -100,6 +100,7 @@ class Watch:
             self.saw(int(campaign_id), status)
 
     async def _listen(self) -> None:
+        reconnecting = False
         while True:
             try:
                 async with get_engine().connect() as conn:
@@ -107,14 +108,17 @@ class Watch:
                     await queries.listen(conn, (CAMPAIGNS_CHANNEL, SERVERS_CHANNEL))
                     driver = (await conn.get_raw_connection()).driver_connection
                     assert driver is not None
-                    self._servers_changed()  # they may have changed while nobody listened
+                    if reconnecting:
+                        self._servers_changed()  # they may have changed while nobody listened
                     while True:
-                        for campaign_id, status in (await queries.campaign_statuses(conn, list(self.statuses))).items():
-                            self.saw(campaign_id, status)
+                        if self.statuses:
+                            for campaign_id, status in await queries.campaign_statuses(conn, list(self.statuses)):
+                                self.saw(campaign_id, status)
                         async for note in driver.notifies(timeout=POLL_SECONDS):
                             self._notified(note.channel, note.payload)
             except Exception:
                 log.warning("lost the database connection that tells this worker about changes", exc_info=True)
+                reconnecting = True
                 await asyncio.sleep(RETRY_SECONDS)
 
 

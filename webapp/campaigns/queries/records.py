@@ -1,12 +1,12 @@
 """Campaign rows: one read under a lock, the lists it goes to, the campaigns the scheduler finds due,
-and the deliveries a cancel ends."""
+the deliveries a cancel ends, and what the send engine locks and looks for."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
@@ -62,6 +62,30 @@ async def cancel_unsent(session: AsyncSession, campaign_id: int) -> None:
         update(Delivery)
         .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING.value)
         .values(status=DeliveryStatus.CANCELLED.value, error_message=NOT_SENT_CANCELLED, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel_abandoned(session: AsyncSession, lease_seconds: int) -> None:
+    """Unsent deliveries of every cancelled campaign that no live worker holds end as `cancelled`:
+    pending ones, and claimed ones whose worker died (lease run out). Probes the partial index
+    ix_deliveries_claimable once per cancelled campaign."""
+    cancelled = select(Campaign.id).where(Campaign.status == CampaignStatus.CANCELLED.value)
+    pending, claimed = DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value
+    lease_ended = Delivery.claimed_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, lease_seconds)
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.campaign_id.in_(cancelled.scalar_subquery()),
+            Delivery.status.in_([pending, claimed]),
+            or_(Delivery.status == pending, lease_ended),
+        )
+        .values(
+            status=DeliveryStatus.CANCELLED.value,
+            error_message=NOT_SENT_CANCELLED,
+            claimed_at=None,
+            updated_at=func.now(),
+        )
         .execution_options(synchronize_session=False)
     )
 

@@ -21,6 +21,7 @@ S = CampaignStatus
 # again, at most MAX_AUTO_RESUMES times (a server that keeps coming and going needs a person).
 WAITING_FOR_SERVERS = "Paused automatically: no SMTP server could be reached"
 MAX_AUTO_RESUMES = 3
+NOT_SENT_CANCELLED = records.NOT_SENT_CANCELLED  # a delivery's error once its campaign was cancelled
 
 
 async def start_due(session: AsyncSession) -> list[int]:
@@ -130,3 +131,8 @@ async def resume_for_servers(session: AsyncSession, campaign_id: int) -> Campaig
     campaign.status, campaign.status_reason = S.SENDING.value, ""
     campaign.auto_resumes += 1
     return campaign
+
+
+async def end_cancelled(session: AsyncSession, lease_seconds: int) -> None:
+    """What cancelled campaigns left unsent, and no live worker holds, ends as cancelled."""
+    await records.cancel_abandoned(session, lease_seconds)
