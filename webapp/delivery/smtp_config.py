@@ -32,6 +32,7 @@ class _Current:
     version: tuple[tuple[Any, ...], ...] = ()
     checked: float = 0.0
     servers_changes: int = -1  # watch.servers_changes when it was compared
+    reload: asyncio.Task[Mailer] | None = None
 
 
 _current = _Current()
@@ -114,9 +115,22 @@ async def get_mailer() -> Mailer:
     watch.start()
     if _current_is_fresh() and _current.mailer is not None:
         return _current.mailer
+    # Shielded: a message that gives up waiting must not cancel the reload the others wait for.
+    return await asyncio.shield(_reloading())
+
+
+def _reloading() -> asyncio.Task[Mailer]:
+    """The reload in progress, started if there is none: every message that finds the mailer stale
+    waits for the same one (a batch finds it stale all at once)."""
+    loop = asyncio.get_running_loop()
+    if _current.reload is None or _current.reload.done() or _current.reload.get_loop() is not loop:
+        _current.reload = loop.create_task(_reload())
+    return _current.reload
+
+
+async def _reload() -> Mailer:
     changes = watch.servers_changes
     version, targets = await _load()
-    # Messages that found it stale together load it together; the first to get here replaces it.
     if _current.mailer is None or version != _current.version:
         if _current.mailer is not None:
             _current.mailer.retire()
@@ -128,11 +142,9 @@ async def get_mailer() -> Mailer:
 def _reload_soon() -> None:
     """Replace the mailer now, so messages waiting in the old one move to the new one at once."""
     if _current.mailer is not None:
-        _reloads.add(task := asyncio.get_running_loop().create_task(get_mailer()))
-        task.add_done_callback(_reloads.discard)
+        _reloading()
 
 
-_reloads: set[asyncio.Task[Mailer]] = set()  # running reloads (the loop keeps only weak references)
 watch.on_servers_change(_reload_soon)
 
 
