@@ -9,7 +9,11 @@ that lost its worker and starts it, so work survives a restart of every process.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 import dramatiq
 import redis
@@ -30,6 +34,7 @@ TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it ne
 @dramatiq.actor(queue_name="scheduler", max_retries=0, time_limit=TICK_TIME_LIMIT_MS)
 async def tick() -> None:
     await delivery_actors.start_due_campaigns()
+    await delivery_actors.resume_when_servers_answer()
     await import_actors.resume_stalled()  # contact imports whose worker died
 
 
@@ -55,5 +60,40 @@ class SchedulerClock(dramatiq.Middleware):
                 log.exception("scheduler tick failed")
 
 
+class GracefulStop(dramatiq.Middleware):
+    """A worker stops cleanly on SIGTERM, to its main process or to its whole process group (what
+    systemd, supervisord, Docker and Kubernetes send): batches give back what they have not handed
+    to a server, and the process exits once the messages in SMTP are done.
+
+    Dramatiq's worker process takes a second SIGTERM as "exit now", which leaves its threads running
+    for ever; a group SIGTERM always arrives twice (once directly, once relayed by the main process),
+    so repeats are ignored here. SIGKILL remains the way to stop at once."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                signal.signal(signum, _stop_once(handler))
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        delivery_actors.stop_sending()
+
+
+def _stop_once(handler: Callable[[int, FrameType | None], Any]) -> Callable[[int, FrameType | None], None]:
+    """Stop sending at once (Dramatiq notices the signal only within a second), then let Dramatiq
+    shut down, the first time only."""
+    received = False
+
+    def first_only(signum: int, frame: FrameType | None) -> None:
+        nonlocal received
+        if not received:
+            received = True
+            delivery_actors.stop_sending()
+            handler(signum, frame)
+
+    return first_only
+
+
 if get_settings().redis.broker != "stub":  # tests drive the stub broker's worker themselves
     broker.add_middleware(SchedulerClock())
+    broker.add_middleware(GracefulStop())

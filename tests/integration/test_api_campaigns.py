@@ -36,6 +36,7 @@ CAMPAIGN_KEYS = {
     "bounced_count",
     "unsubscribed_count",
     "complained_count",
+    "skipped_count",
     "open_rate",
     "click_rate",
     "bounce_rate",

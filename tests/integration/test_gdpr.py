@@ -203,7 +203,7 @@ async def test_erasing_a_suppressed_address_keeps_its_reason_and_drops_a_note_qu
         await gdpr.erase_contact(db, ids["ada"], actor="Editor")
 
 
-async def test_erase_fails_deliveries_not_sent_yet_so_nothing_goes_to_an_empty_address(db):
+async def test_erase_skips_deliveries_not_sent_yet_so_nothing_goes_to_an_empty_address(db):
     ids = await history(db)
     third = await ready_campaign(db, [ids["list"]], name="Autumn sale")
     pending = await db.scalar(
@@ -215,9 +215,9 @@ async def test_erase_fails_deliveries_not_sent_yet_so_nothing_goes_to_an_empty_a
     row = (
         await db.execute(text("SELECT status, email, error_message FROM deliveries WHERE id = :d"), {"d": pending})
     ).one()
-    assert tuple(row) == ("failed", "", "Not sent: the contact was erased.")
-    assert await db.scalar(text("SELECT failed_count FROM campaigns WHERE id = :c"), {"c": third.id}) == 1
-    assert await db.scalar(text("SELECT failed_count FROM campaigns WHERE id = :c"), {"c": ids["first"]}) == 0
+    assert tuple(row) == ("skipped", "", "Not sent: the contact was erased.")
+    assert await db.scalar(text("SELECT skipped_count FROM campaigns WHERE id = :c"), {"c": third.id}) == 1
+    assert await db.scalar(text("SELECT skipped_count FROM campaigns WHERE id = :c"), {"c": ids["first"]}) == 0
 
 
 async def test_erase_also_anonymises_deliveries_of_an_earlier_deleted_contact_with_the_address(db):

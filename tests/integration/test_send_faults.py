@@ -26,6 +26,15 @@ async def wait_until(db, campaign_id, predicate, timeout=60.0):
     raise AssertionError(f"condition not reached; campaign is {campaign.status}, sent {campaign.sent_count}")
 
 
+async def wait_for_no_claims(db, timeout=60.0) -> None:
+    """Until no delivery is claimed: the messages in SMTP are done and the rest given back."""
+    for _ in range(int(timeout / 0.1)):
+        if not await db.scalar(text("SELECT count(*) FROM deliveries WHERE status = 'sending'")):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("deliveries are still claimed")
+
+
 async def start_campaign(db, size: int, *servers: int) -> Campaign:
     email_list = await audience(db, size)
     for priority, port in enumerate(servers):

@@ -1,24 +1,32 @@
 """A real SMTP server for tests (aiosmtpd), recording what it accepts; optionally refusing
-some recipients with a chosen reply, to exercise retries and failures."""
+some recipients with a chosen reply, to exercise retries and failures, holding messages in DATA
+until the test lets them through, or closing idle sessions after a timeout."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
+import time
 from collections.abc import Callable
 from email import policy
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 class RecordingHandler:
     def __init__(self, reply_for: Callable[[str, int], str | None] | None = None) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.raw: list[bytes] = []  # the bytes as received, for checks such as DKIM signatures
+        self.arrivals: list[float] = []  # time.monotonic() of each accepted message
         self.attempts: dict[str, int] = {}
         self.reply_for = reply_for
         self.lock = threading.Lock()
+        self.open = threading.Event()  # cleared: DATA waits (the message is handed over, not yet accepted)
+        self.open.set()
+        self.waiting = 0  # messages waiting in DATA while held
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
@@ -30,15 +38,52 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if not self.open.is_set():
+            with self.lock:
+                self.waiting += 1
+            await asyncio.get_running_loop().run_in_executor(None, self.open.wait)
+            with self.lock:
+                self.waiting -= 1
         message = email.message_from_bytes(envelope.content, policy=policy.default)
         with self.lock:
             self.messages.append(message)
             self.raw.append(envelope.content)
+            self.arrivals.append(time.monotonic())
         return "250 Message accepted for delivery"
 
     def recipients(self) -> list[str]:
         with self.lock:
             return [m["To"] for m in self.messages]
+
+    def refusals(self) -> int:
+        """RCPT commands answered with a refusal."""
+        with self.lock:
+            return sum(self.attempts.values()) - len(self.messages) - self.waiting
+
+
+class _CountingSMTP(SMTP):
+    """aiosmtpd's session, counting the sessions open on the sink."""
+
+    def __init__(self, *args, sessions: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sessions = sessions
+
+    def connection_made(self, transport) -> None:
+        self._sessions[0] += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, exc) -> None:
+        self._sessions[0] -= 1
+        super().connection_lost(exc)
+
+
+class _Controller(Controller):
+    def __init__(self, *args, sessions: list[int], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sessions = sessions
+
+    def factory(self):
+        return _CountingSMTP(self.handler, sessions=self._sessions, **self.SMTP_kwargs)
 
 
 def free_port() -> int:
@@ -48,18 +93,44 @@ def free_port() -> int:
 
 
 class SmtpSink:
-    def __init__(self, reply_for=None) -> None:
+    """`port`: listen there (a port a configured server points at); `idle_timeout`: seconds after
+    which the server closes a quiet session, as real servers do."""
+
+    def __init__(self, reply_for=None, *, port: int | None = None, idle_timeout: float | None = None) -> None:
         self.handler = RecordingHandler(reply_for)
-        self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.port = port or free_port()
+        self._sessions = [0]
+        kwargs = {"timeout": idle_timeout} if idle_timeout else {}
+        self.controller = _Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, sessions=self._sessions, **kwargs
+        )
 
     def __enter__(self) -> SmtpSink:
         self.controller.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self.handler.open.set()
         self.controller.stop()
 
     @property
     def messages(self):
         return self.handler.messages
+
+    @property
+    def sessions(self) -> int:
+        """SMTP sessions open now."""
+        return self._sessions[0]
+
+    def hold(self) -> None:
+        """From now on, messages wait in DATA (handed to SMTP, not accepted) until release()."""
+        self.handler.open.clear()
+
+    def release(self) -> None:
+        self.handler.open.set()
+
+    @property
+    def held(self) -> int:
+        """Messages waiting in DATA now."""
+        with self.handler.lock:
+            return self.handler.waiting

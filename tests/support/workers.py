@@ -42,6 +42,24 @@ class WorkerProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
 
+    def terminate(self, *, group: bool = True) -> None:
+        """SIGTERM as a service manager sends it: to the whole process group (systemd's and
+        supervisord's default) or to the main process only."""
+        assert self.proc is not None
+        if group:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        else:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def exited(self, timeout: float) -> bool:
+        """Whether the worker's main process ended within `timeout` seconds."""
+        assert self.proc is not None
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

@@ -49,6 +49,7 @@ class DeliveryStatus(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     FAILED = "failed"
     CANCELLED = "cancelled"  # final: its campaign was cancelled before it was sent; never claimed
+    SKIPPED = "skipped"  # final: the contact could no longer be mailed when its turn came; never claimed
 
 
 DEFAULT_CAMPAIGN_SETTINGS = {
@@ -103,6 +104,9 @@ class Campaign(Base):
     bounced_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     unsubscribed_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     complained_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    skipped_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Times the send engine resumed it after pausing for unreachable servers (it does so a few times only).
+    auto_resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(

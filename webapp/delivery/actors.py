@@ -10,14 +10,16 @@ from __future__ import annotations
 import time
 
 import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
 
 from webapp.campaigns.service import sending
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery import progress
+from webapp.delivery import progress, smtp_config
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
-from webapp.delivery.pipeline import Next, heartbeat_key, run_batch
+from webapp.delivery.pipeline import HEARTBEAT_SECONDS, Next, heartbeat_key, keep_alive, run_batch
+from webapp.delivery.watch import watch
 
 SEND_SLICE_SECONDS = 30.0
 # A failed message is retried by Dramatiq up to MAX_RETRIES times, waiting from one second up to a
@@ -27,7 +29,11 @@ MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 60_000
 SEND_TIME_LIMIT_MS = 15 * 60_000
 START_TIME_LIMIT_MS = 30 * 60_000  # materialising a million recipients takes a while
-POLLER_GRACE_SECONDS = 5  # the poller's key outlives its delay by this much
+POLLER_GRACE_SECONDS = 5  # the poller's key (and the heartbeat while waiting) outlive its delay by this much
+
+
+def poller_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:poller"
 
 
 @dramatiq.actor(
@@ -37,18 +43,28 @@ POLLER_GRACE_SECONDS = 5  # the poller's key outlives its delay by this much
     max_backoff=MAX_BACKOFF_MS,
     time_limit=SEND_TIME_LIMIT_MS,
 )
-async def send_campaign(campaign_id: int) -> None:
-    """Send batches for a while, then hand over to a fresh message so other work can interleave."""
+async def send_campaign(campaign_id: int, poll: bool = False) -> None:
+    """Send batches for a while, then hand over to a fresh message so other work can interleave.
+    poll: this is the one delayed message that looks again once nothing was claimable."""
+    redis = get_redis()
+    if poll:
+        await redis.delete(poller_key(campaign_id))  # from now on another chain may schedule the next look
     until = time.monotonic() + SEND_SLICE_SECONDS
     while time.monotonic() < until:
         result = await run_batch(campaign_id)
+        if watch.stopping:  # this worker shuts down: another one (or this one, restarted) carries on
+            send_campaign.send(campaign_id)
+            return
         if result.next is Next.STOP:
             return
         if result.next is Next.WAIT:
             # Only one waiting chain per campaign polls again; the others end here.
-            poller = f"campaign:{campaign_id}:poller"
-            if await get_redis().set(poller, "1", nx=True, ex=int(result.delay_seconds) + POLLER_GRACE_SECONDS):
-                send_campaign.send_with_options(args=(campaign_id,), delay=int(result.delay_seconds * 1000))
+            keep = int(result.delay_seconds) + POLLER_GRACE_SECONDS
+            if await redis.set(poller_key(campaign_id), "1", nx=True, ex=keep):
+                await redis.set(heartbeat_key(campaign_id), "1", ex=max(keep, HEARTBEAT_SECONDS))
+                send_campaign.send_with_options(
+                    args=(campaign_id,), kwargs={"poll": True}, delay=int(result.delay_seconds * 1000)
+                )
             return
     send_campaign.send(campaign_id)
 
@@ -62,28 +78,50 @@ async def send_campaign(campaign_id: int) -> None:
 )
 async def start_campaign(campaign_id: int) -> None:
     """Create the delivery rows (once) and fan out sending chains."""
-    settings = get_settings()
     redis = get_redis()
-    await redis.set(heartbeat_key(campaign_id), "1", ex=settings.delivery.lease_seconds)
-    async with get_sessionmaker()() as session:
+    async with keep_alive(campaign_id), get_sessionmaker()() as session:  # materialising may take minutes
         campaign = await sending.begin(session, campaign_id)
         if campaign is None:
             return
         await session.commit()
         await progress.publish(redis, campaign_id, progress.status_event(campaign))
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
-    for _ in range(max(1, settings.server.worker_threads)):
+    for _ in range(max(1, get_settings().server.worker_threads)):
         send_campaign.send(campaign_id)
 
 
 async def start_due_campaigns() -> None:
     """Start campaigns whose time has come, and restart sending campaigns no worker is serving
-    (after a crash or a restart of every process). Run by the scheduler tick."""
+    (after a crash or a restart of every process); end what cancelled campaigns left unsent. Run
+    by the scheduler tick."""
     redis = get_redis()
     async with get_sessionmaker()() as session:
         due = await sending.start_due(session)
+        await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
         await session.commit()
         sending_now = await sending.sending_ids(session)
     for campaign_id in sending_now:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)
+
+
+async def resume_when_servers_answer() -> None:
+    """Campaigns paused because no SMTP server could be reached resume once one answers again
+    (sending.MAX_AUTO_RESUMES times at most). Run by the scheduler tick."""
+    async with get_sessionmaker()() as session:
+        waiting = await sending.waiting_for_servers(session)
+    if not waiting or not await smtp_config.any_server_answers():
+        return
+    async with get_sessionmaker()() as session:
+        for campaign_id in waiting:
+            if (campaign := await sending.resume_for_servers(session, campaign_id)) is not None:
+                await session.commit()
+                await progress.publish(get_redis(), campaign_id, progress.status_event(campaign))
+
+
+def stop_sending() -> None:
+    """The worker process is shutting down (called from its main thread): every batch gives back
+    what it has not handed to a server, and no new batch starts."""
+    loop_thread = get_event_loop_thread()
+    if loop_thread is not None:
+        loop_thread.loop.call_soon_threadsafe(watch.stop_everything)

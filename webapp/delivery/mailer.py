@@ -1,44 +1,54 @@
-"""SMTP delivery: pooled connections per server, spreading over servers, failover, rate limits,
-and the split between transient (retry later) and permanent (give up) failures.
+"""SMTP delivery: pooled connections per server, servers used in priority order with failover,
+shared rate limits, and the split between refusals of the recipient's mailbox (a hard bounce),
+other refusals (the server's, the sender's or the message's fault) and transient failures.
 
-No HTTP here. One Mailer per worker process, built from the configured servers.
+No HTTP here. One Mailer per worker process, built from the configured servers and replaced (the
+old one retired) when they change.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
 from redis.asyncio import Redis
 
-CONNECT_TIMEOUT = 10.0
+from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
+from webapp.delivery.smtp_session import (
+    CONNECT_TIMEOUT,
+    SERVER_COOLDOWN_SECONDS,
+    QuotaSpent,
+    ServerDown,
+    SmtpTarget,
+    open_session,
+    reply_text,
+    smtp_address,
+)
+
 SEND_TIMEOUT = 30.0
-SERVER_COOLDOWN_SECONDS = 30.0
-HOUR_SECONDS, DAY_SECONDS = 3600, 86400
+# A pooled session idle longer than this is asked NOOP before it carries a message: servers and
+# firewalls drop quiet sessions, and a message sent into a dead one would count as the server's failure.
+IDLE_CHECK_SECONDS = 5.0
 
-
-@dataclass(frozen=True)
-class SmtpTarget:
-    id: int | None
-    name: str
-    host: str
-    port: int
-    tls_mode: str = "none"  # none | starttls | tls
-    username: str = ""
-    password: str = ""
-    rate_per_second: int = 0  # 0 = unlimited
-    rate_per_hour: int = 0
-    rate_per_day: int = 0
-    max_connections: int = 5
+# RFC 3463 enhanced status codes that blame the recipient's mailbox: the address classes 5.1.x
+# except 5.1.7 and 5.1.8 (the sender's address) and 5.1.9, and 5.2.1 (mailbox disabled). Nothing
+# else is a hard bounce: policy (5.7.x, "Relay access denied"), the system, the network, the
+# message, a full mailbox, and replies without an enhanced code say nothing certain about it.
+MAILBOX_CODES = frozenset({"5.1.0", "5.1.1", "5.1.2", "5.1.3", "5.1.4", "5.1.6", "5.1.10", "5.2.1"})
+ENHANCED_CODE = re.compile(r"\s*(\d\.\d{1,3}\.\d{1,3})\b")
 
 
 class TransientFailure(Exception):
     """Try again later: a 4xx reply, or no server could be reached."""
+
+
+class Unreachable(TransientFailure):
+    """No server accepted a connection (refused, timed out, authentication failed)."""
 
 
 class Throttled(TransientFailure):
@@ -49,110 +59,59 @@ class Throttled(TransientFailure):
         self.retry_after = retry_after
 
 
+class Retired(TransientFailure):
+    """The server configuration changed while the message waited: send it with the new one."""
+
+
+class Stopped(Exception):
+    """The message may no longer go (its campaign stopped); it was not handed to any server."""
+
+
 class PermanentFailure(Exception):
-    """Do not try again: a 5xx reply. recipient_refused means the address itself was rejected."""
+    """A 5xx reply. mailbox_refused: the server refused the recipient's mailbox itself."""
 
-    def __init__(self, message: str, recipient_refused: bool) -> None:
+    def __init__(self, message: str, mailbox_refused: bool) -> None:
         super().__init__(message)
-        self.recipient_refused = recipient_refused
+        self.mailbox_refused = mailbox_refused
 
 
-class _ServerDown(Exception):
-    """This server cannot be used right now (refused, timed out, authentication failed)."""
+@dataclass
+class Handover:
+    """One message on its way: whether it may still go, checked at the last moment before it is
+    handed to a server, and whether it was (or its outcome is known): from then on nobody takes
+    it back."""
 
-    def __init__(self, message: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
-        super().__init__(message)
-        self.seconds = seconds
-
-
-def smtp_address(address: str) -> tuple[str, bool]:
-    """The address as sent in MAIL FROM/RCPT TO, and whether it needs SMTPUTF8: an internationalised
-    domain goes as punycode; only a non-ASCII local part needs the extension."""
-    local, _, domain = address.rpartition("@")
-    with contextlib.suppress(UnicodeError):  # not IDNA-encodable: sent as it is
-        domain = domain.encode("idna").decode("ascii")
-    address = f"{local}@{domain}"
-    return address, not address.isascii()
+    may_go: Callable[[], bool]
+    handed: bool = False
 
 
-def _reply(exc: aiosmtplib.SMTPResponseException) -> str:
-    return f"{exc.code} {exc.message}".strip()
+def mailbox_refused(code: int, message: str) -> bool:
+    """Whether a refusal blames the recipient's mailbox (see MAILBOX_CODES)."""
+    found = ENHANCED_CODE.match(message)
+    return 500 <= code < 600 and found is not None and found.group(1) in MAILBOX_CODES
 
 
-class _RatePerSecond:
-    """In-process token bucket; each worker process holds its share of the server's rate."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.tokens = float(rate)
-        self.updated = time.monotonic()
-        self.lock = asyncio.Lock()
-
-    async def take(self) -> None:
-        if self.rate <= 0:
-            return
-        async with self.lock:
-            while True:
-                now = time.monotonic()
-                self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
-
-
-class _QuotaReached(_ServerDown):
-    """The server's hourly or daily budget is spent until the window ends."""
-
-
-class _HourDayQuota:
-    """Messages per hour and per day for one server, counted in Redis so that every worker
-    process and host shares the same budget."""
-
-    def __init__(self, redis: Redis, target: SmtpTarget) -> None:
-        self.redis = redis
-        self.windows = [
-            (limit, size, label)
-            for limit, size, label in (
-                (target.rate_per_hour, HOUR_SECONDS, "hour"),
-                (target.rate_per_day, DAY_SECONDS, "day"),
-            )
-            if limit > 0
-        ]
-        self.server_id = target.id
-
-    async def take(self) -> None:
-        now = time.time()
-        for limit, size, label in self.windows:
-            window = int(now // size)
-            key = f"smtp-quota:{self.server_id}:{label}:{window}"
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, size)
-                count, _ = await pipe.execute()
-            if count > limit:
-                raise _QuotaReached(
-                    f"the limit of {limit} messages per {label} is reached", seconds=(window + 1) * size - now
-                )
+def _refusal(exc: aiosmtplib.SMTPResponseException) -> Exception:
+    if 400 <= exc.code < 500:
+        return TransientFailure(reply_text(exc))
+    return PermanentFailure(reply_text(exc), mailbox_refused=mailbox_refused(exc.code, exc.message))
 
 
 class ServerPool:
     """Up to max_connections open SMTP sessions to one server, reused across messages."""
 
-    def __init__(self, target: SmtpTarget, redis: Redis | None = None) -> None:
+    def __init__(self, target: SmtpTarget, redis: Redis, current: Callable[[], bool]) -> None:
         self.target = target
-        self.quota = (
-            _HourDayQuota(redis, target)
-            if redis is not None and (target.rate_per_hour or target.rate_per_day)
-            else None
-        )
-        self.idle: list[aiosmtplib.SMTP] = []
+        self.current = current  # False once the configuration changed: the pool is about to be retired
+        self.quota = HourDayQuota(redis, target.key, target.rate_per_hour, target.rate_per_day)
+        self.rate = PerSecond(redis, target.key, target.rate_per_second)
+        self.idle: list[tuple[aiosmtplib.SMTP, float]] = []  # with the time each was last used
         self.slots = asyncio.Semaphore(max(1, target.max_connections))
-        self.rate = _RatePerSecond(target.rate_per_second)
+        self.waiting = 0  # messages waiting for a slot
         self.down_until = 0.0
         self.quota_wait = 0.0  # seconds until the hourly/daily budget has room, when it is spent
         self.last_error = ""
+        self.retired = False
 
     @property
     def available(self) -> bool:
@@ -162,58 +121,89 @@ class ServerPool:
         self.down_until = time.monotonic() + seconds
         self.last_error = error
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        t = self.target
-        client = aiosmtplib.SMTP(
-            hostname=t.host,
-            port=t.port,
-            timeout=CONNECT_TIMEOUT,
-            use_tls=t.tls_mode == "tls",
-            start_tls=t.tls_mode == "starttls",
-        )
-        try:
-            await client.connect()
-            if t.username:
-                await client.login(t.username, t.password)
-        except aiosmtplib.SMTPAuthenticationError as exc:
-            raise _ServerDown(f"authentication failed: {_reply(exc)}") from exc
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            raise _ServerDown(f"cannot connect to {t.host}:{t.port}: {exc}") from exc
-        return client
-
-    async def send(self, sender: str, recipient: str, message: bytes) -> None:
-        if self.quota is not None:
-            await self.quota.take()
-        await self.rate.take()
-        async with self.slots:
-            client = self.idle.pop() if self.idle else await self._connect()
-            (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
-            options = ["SMTPUTF8"] if sender_utf8 or recipient_utf8 else None
+    async def _session(self) -> aiosmtplib.SMTP:
+        """The most recently used idle session that is still alive, or a new one."""
+        while self.idle:
+            client, since = self.idle.pop()
+            alive = client.is_connected and time.monotonic() - since < IDLE_CHECK_SECONDS
             try:
-                await client.sendmail(sender, [recipient], message, mail_options=options, timeout=SEND_TIMEOUT)
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                self.idle.append(client)
-                refusal = exc.recipients[0]
-                if 400 <= refusal.code < 500:
-                    raise TransientFailure(_reply(refusal)) from exc
-                raise PermanentFailure(_reply(refusal), recipient_refused=True) from exc
-            except aiosmtplib.SMTPResponseException as exc:
-                if exc.code == 421 or not client.is_connected:  # server is closing the session
+                if client.is_connected and not alive:
+                    await client.noop(timeout=CONNECT_TIMEOUT)
+                    alive = True
+            except (aiosmtplib.SMTPException, OSError):
+                pass
+            finally:
+                if not alive:
                     client.close()
-                    raise _ServerDown(_reply(exc)) from exc
-                await _reset(client)
-                self.idle.append(client)
-                if 400 <= exc.code < 500:
-                    raise TransientFailure(_reply(exc)) from exc
-                raise PermanentFailure(_reply(exc), recipient_refused=False) from exc
-            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            if alive:
+                return client
+        return await open_session(self.target)
+
+    def _done_with(self, client: aiosmtplib.SMTP) -> None:
+        if self.retired or not client.is_connected:
+            client.close()
+        else:
+            self.idle.append((client, time.monotonic()))
+
+    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None:
+        try:
+            await self.quota.take()
+        except QuotaReached as exc:
+            raise QuotaSpent(str(exc), exc.seconds) from exc
+        self.waiting += 1
+        try:
+            await self.slots.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            if self.retired or not self.current():
+                raise Retired("the SMTP servers were changed")
+            await self.rate.take()
+            client = await self._session()
+            if self.retired or not self.current():
+                self._done_with(client)
+                raise Retired("the SMTP servers were changed")
+            if hand is not None:
+                if not hand.may_go():
+                    self._done_with(client)
+                    raise Stopped
+                hand.handed = True
+            await self._transfer(client, sender, recipient, message)
+        finally:
+            self.slots.release()
+
+    async def _transfer(self, client: aiosmtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+        (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
+        options = ["SMTPUTF8"] if sender_utf8 or recipient_utf8 else None
+        try:
+            await client.sendmail(sender, [recipient], message, mail_options=options, timeout=SEND_TIMEOUT)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            self._done_with(client)
+            raise _refusal(exc.recipients[0]) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421 or not client.is_connected:  # server is closing the session
                 client.close()
-                raise _ServerDown(f"{self.target.host}:{self.target.port}: {exc}") from exc
-            else:
-                self.idle.append(client)
+                raise ServerDown(reply_text(exc)) from exc
+            await _reset(client)
+            self._done_with(client)
+            raise _refusal(exc) from exc
+        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            client.close()
+            raise ServerDown(f"{self.target.host}:{self.target.port}: {exc}") from exc
+        self._done_with(client)
+
+    def retire(self) -> None:
+        """No new message goes through this pool: the ones waiting for a slot are woken to go
+        through the new configuration, and sessions close as they come free."""
+        self.retired = True
+        for _ in range(self.waiting):
+            self.slots.release()
+        for client, _ in self.idle:
+            client.close()
+        self.idle.clear()
 
     async def close(self) -> None:
-        for client in self.idle:
+        for client, _ in self.idle:
             try:
                 await client.quit()
             except (aiosmtplib.SMTPException, OSError):
@@ -229,33 +219,42 @@ async def _reset(client: aiosmtplib.SMTP) -> None:
 
 
 class Mailer:
-    """Sends each message through the next available server in turn; on a server failure, tries
-    the next one. Returns the id of the server that accepted the message."""
+    """Sends each message through the servers in priority order (taking turns among servers of the
+    same priority); on a server failure, tries the next one. Returns the id of the server that
+    accepted the message."""
 
-    def __init__(self, targets: Sequence[SmtpTarget], redis: Redis | None = None) -> None:
-        self.pools = [ServerPool(t, redis) for t in targets]
+    def __init__(self, targets: Sequence[SmtpTarget], redis: Redis, current: Callable[[], bool] = lambda: True) -> None:
+        """current: whether this mailer still matches the configuration; checked before each message."""
+        self.pools = sorted((ServerPool(t, redis, current) for t in targets), key=lambda p: p.target.priority)
         self._turn = itertools.count()
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> int | None:
+    def _order(self) -> list[ServerPool]:
+        """Healthy servers first, by priority; then those marked down, in case one is back."""
+        turn, ordered = next(self._turn), []
+        for _, group in itertools.groupby(self.pools, key=lambda p: p.target.priority):
+            pools = list(group)
+            start = turn % len(pools)
+            ordered += pools[start:] + pools[:start]
+        return sorted(ordered, key=lambda p: not p.available)
+
+    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> int | None:
         if not self.pools:
-            raise TransientFailure("No SMTP server is configured.")
-        start = next(self._turn)
-        order = [self.pools[(start + i) % len(self.pools)] for i in range(len(self.pools))]
-        errors = []
-        for pool in sorted(order, key=lambda p: not p.available):  # healthy servers first, in turn
+            raise Unreachable("No SMTP server is configured.")
+        order, errors = self._order(), []
+        for pool in order:
             try:
-                await pool.send(sender, recipient, message)
+                await pool.send(sender, recipient, message, hand)
                 return pool.target.id
-            except _ServerDown as exc:
+            except ServerDown as exc:
                 pool.mark_down(str(exc), exc.seconds)
-                pool.quota_wait = exc.seconds if isinstance(exc, _QuotaReached) else 0.0
+                pool.quota_wait = exc.seconds if isinstance(exc, QuotaSpent) else 0.0
                 errors.append(f"{pool.target.name}: {exc}")
         if all(pool.quota_wait for pool in order):
             raise Throttled(
                 "Every SMTP server has reached its sending limit: " + "; ".join(errors),
                 retry_after=min(pool.quota_wait for pool in order),
             )
-        raise TransientFailure("No SMTP server accepted the connection: " + "; ".join(errors))
+        raise Unreachable("No SMTP server accepted the connection: " + "; ".join(errors))
 
     def take_server_errors(self) -> dict[int, str]:
         """Errors of configured servers since the last call, for admins to see on the SMTP page."""
@@ -263,6 +262,10 @@ class Mailer:
         for pool in self.pools:
             pool.last_error = ""
         return errors
+
+    def retire(self) -> None:
+        for pool in self.pools:
+            pool.retire()
 
     async def close(self) -> None:
         await asyncio.gather(*(pool.close() for pool in self.pools), return_exceptions=True)

@@ -2,18 +2,21 @@
 
 Runs inside Dramatiq actors (see actors.py); everything here is safe to run twice and in many
 workers at once, because rows are claimed with FOR UPDATE SKIP LOCKED and outcomes only apply to
-rows still claimed.
+rows still claimed. A batch keeps its claim while it is in flight, and stops between two messages
+when its campaign stops sending or the worker shuts down (watch.py): what it claimed and had not
+handed to a server goes back at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
-import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import Enum
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,12 +27,13 @@ from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery import progress
+from webapp.delivery import progress, smtp_config
 from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import PreparedCampaign, prepare
-from webapp.delivery.mailer import Mailer, PermanentFailure, Throttled, TransientFailure
+from webapp.delivery.failures import failure_run
+from webapp.delivery.mailer import Handover, PermanentFailure, Stopped, Throttled, TransientFailure, Unreachable
 from webapp.delivery.queries import Claimed, Outcome
-from webapp.delivery.smtp_config import get_mailer
+from webapp.delivery.watch import watch
 from webapp.settings.service import organisation as org_settings
 from webapp.suppression.service import suppression
 from webapp.templates.service.rendering import RenderError
@@ -37,17 +41,18 @@ from webapp.templates.service.rendering import RenderError
 log = logging.getLogger("mailroom.delivery")
 
 MAX_RETRY_DELAY_SECONDS = 3600  # a transient failure waits twice as long each time, up to this
-# The "a worker serves this campaign" key lives at least this long, so the scheduler tick does
-# not restart a campaign between two of its batches when the lease is short.
-MIN_HEARTBEAT_SECONDS = 30
+# "A worker serves this campaign" lives this long unless renewed (each batch, and while one is in
+# flight), so the scheduler tick restarts a campaign within seconds of its last worker's death.
+HEARTBEAT_SECONDS = 10
 IN_FLIGHT_POLL_SECONDS = 1.0  # nothing claimable but rows held elsewhere: look again this soon
 SALT_LENGTH = 8  # hex characters of the Message-ID salt
+SENDING = CampaignStatus.SENDING.value
 
 
 class Next(Enum):
     MORE = "more"  # claimed and sent a batch; go again
     WAIT = "wait"  # nothing claimable now (retries later, or rows in flight elsewhere)
-    STOP = "stop"  # campaign finished, paused, cancelled or gone
+    STOP = "stop"  # campaign finished, paused, cancelled or gone, or this worker is stopping
 
 
 @dataclass
@@ -56,26 +61,32 @@ class BatchResult:
     delay_seconds: float = 0.0
 
 
+@dataclass
+class _Claim:
+    prepared: PreparedCampaign
+    items: list[Claimed]
+    contacts: dict[int, Contact]
+
+
 def heartbeat_key(campaign_id: int) -> str:
     return f"campaign:{campaign_id}:alive"
 
 
-def failures_key(campaign_id: int) -> str:
-    return f"campaign:{campaign_id}:consecutive-failures"
-
-
-_prepared: dict[int, tuple[datetime, PreparedCampaign]] = {}
+_prepared: dict[int, tuple[tuple[Any, ...], PreparedCampaign]] = {}
 
 
 async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> PreparedCampaign:
-    """Compile a campaign once per process (and again only if it was edited)."""
-    cached = _prepared.get(campaign.id)
-    if cached and cached[0] == campaign.updated_at:
-        return cached[1]
+    """Compile a campaign once per process, and again when the organisation's settings (footer,
+    DKIM key) change; the caller's transaction is committed when it compiles."""
     org = await org_settings.load(session)
+    c = campaign
+    key = (c.subject, c.from_name, c.from_email, c.reply_to, c.html_content, c.text_content, c.settings, org)
+    cached = _prepared.get(campaign.id)
+    if cached and cached[0] == key:
+        return cached[1]
     prepared = await prepare(session, campaign, org, get_settings().server.public_url)
     await session.commit()  # links registered while preparing
-    _prepared[campaign.id] = (campaign.updated_at, prepared)
+    _prepared[campaign.id] = (key, prepared)
     return prepared
 
 
@@ -93,41 +104,74 @@ def _retry_delay(attempts: int) -> int:
     return min(doubled, MAX_RETRY_DELAY_SECONDS)
 
 
-async def _send_one(
-    mailer: Mailer, prepared: PreparedCampaign, item: Claimed, contacts: dict[int, Contact], max_attempts: int
-) -> Outcome:
-    contact = contacts.get(item.contact_id) if item.contact_id is not None else None
+def _retry_or_give_up(item: Claimed, error: str, unreachable: bool = False) -> Outcome:
+    if item.attempts >= get_settings().delivery.max_attempts:
+        return Outcome(item.id, "failed", f"Gave up after {item.attempts} attempts: {error}", unreachable=unreachable)
+    return Outcome(item.id, "pending", error, retry_seconds=_retry_delay(item.attempts), unreachable=unreachable)
+
+
+async def _deliver(sender: str, item: Claimed, message: bytes, hand: Handover) -> Outcome:
     try:
-        message = prepared.render(item.id, item.message_id, item.email, contact)
-    except RenderError as exc:
-        return Outcome(item.id, "failed", f"Template error: {exc.message}")
-    try:
-        server_id = await mailer.send(prepared.from_email, item.email, message)
+        server_id = await smtp_config.send(sender, item.email, message, hand)
         return Outcome(item.id, "sent", server_id=server_id)
+    except Stopped:
+        return Outcome(item.id, "released")
     except Throttled as exc:
         retry_seconds = int(exc.retry_after) + 1  # rounded up: not before the budget has room
         return Outcome(item.id, "pending", str(exc), retry_seconds=retry_seconds, throttled=True)
     except PermanentFailure as exc:
-        return Outcome(item.id, "failed", str(exc), bounced=exc.recipient_refused)
+        if exc.mailbox_refused:
+            return Outcome(item.id, "failed", str(exc), bounced=True)
+        return _retry_or_give_up(item, str(exc))  # the server's or the message's fault, not the address's
     except TransientFailure as exc:
-        if item.attempts >= max_attempts:
-            return Outcome(item.id, "failed", f"Gave up after {item.attempts} attempts: {exc}")
-        return Outcome(item.id, "pending", str(exc), retry_seconds=_retry_delay(item.attempts))
+        return _retry_or_give_up(item, str(exc), unreachable=isinstance(exc, Unreachable))
+
+
+async def _send_one(campaign_id: int, sender: str, item: Claimed, message: bytes | str, hand: Handover) -> Outcome:
+    if isinstance(message, str):
+        outcome = Outcome(item.id, "failed", f"Template error: {message}")
+    else:
+        outcome = await _deliver(sender, item, message, hand)
+    hand.handed = True  # its outcome is known: nothing to take back
+    await failure_run.note(campaign_id, outcome)
+    return outcome
+
+
+def _render_all(claim: _Claim) -> dict[int, bytes | str]:
+    """Each claimed message as the bytes to send, or its template's error."""
+    rendered: dict[int, bytes | str] = {}
+    for item in claim.items:
+        contact = claim.contacts.get(item.contact_id) if item.contact_id is not None else None
+        try:
+            rendered[item.id] = claim.prepared.render(item.id, item.message_id, item.email, contact)
+        except RenderError as exc:
+            rendered[item.id] = exc.message
+    return rendered
 
 
 async def run_batch(campaign_id: int) -> BatchResult:
+    watch.start()
+    claim = await _claim(campaign_id)
+    if claim is None:
+        return await _stopped(campaign_id)
+    if not claim.items:
+        return await _finish_or_wait(campaign_id)
+    await _send(campaign_id, claim)
+    return BatchResult(Next.MORE)  # the next claim checks whether the campaign still sends
+
+
+async def _claim(campaign_id: int) -> _Claim | None:
+    """A batch of due deliveries; None when the campaign is not sending (or this worker stops)."""
     settings = get_settings().delivery
-    redis = get_redis()
-    sessionmaker = get_sessionmaker()
-    async with sessionmaker() as session:
-        # FOR SHARE until the claim commits: a pause (which locks the row to update it) either
-        # waits for this claim or is seen by it, so nothing is claimed once a pause has committed.
-        campaign = await session.get(Campaign, campaign_id, with_for_update={"read": True})
-        if campaign is None or campaign.status != CampaignStatus.SENDING.value:
-            return BatchResult(Next.STOP)
-        await redis.set(heartbeat_key(campaign_id), "1", ex=max(settings.lease_seconds, MIN_HEARTBEAT_SECONDS))
+    async with get_sessionmaker()() as session:
+        campaign = await session.get(Campaign, campaign_id)
+        if campaign is None or campaign.status != SENDING or watch.stopping:
+            return None
         prepared = await _prepared_campaign(session, campaign)
-        claimed = await deliveries.claim(
+        if await sending.claimable(session, campaign_id) is None:
+            return None
+        watch.saw(campaign_id, SENDING)  # before the claim commits, so a pause after it wins
+        items = await deliveries.claim(
             session,
             campaign_id,
             settings.batch_size,
@@ -136,56 +180,117 @@ async def run_batch(campaign_id: int) -> BatchResult:
             domain=_message_id_domain(),
         )
         await session.commit()
-        if not claimed:
-            return await _finish_or_wait(session, campaign_id)
-        contacts = await deliveries.contacts_by_id(session, [c.contact_id for c in claimed if c.contact_id is not None])
+        contact_ids = [c.contact_id for c in items if c.contact_id is not None]
+        contacts = await deliveries.contacts_by_id(session, contact_ids) if items else {}
+    return _Claim(prepared, items, contacts)
 
-    mailer = await get_mailer()
-    started = time.monotonic()
-    outcomes = await asyncio.gather(
-        *(_send_one(mailer, prepared, item, contacts, settings.max_attempts) for item in claimed)
-    )
-    log.debug("campaign %s: %d messages in %.2fs", campaign_id, len(claimed), time.monotonic() - started)
 
-    async with sessionmaker() as session:
-        counts = await deliveries.record_outcomes(session, campaign_id, outcomes)
+async def _send(campaign_id: int, claim: _Claim) -> None:
+    """Send a claimed batch; if its campaign stops meanwhile, give back at once what no server has."""
+    messages = _render_all(claim)
+    hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
+    sender = claim.prepared.from_email
+    tasks = [
+        asyncio.ensure_future(_send_one(campaign_id, sender, item, messages[item.id], hand))
+        for item, hand in zip(claim.items, hands, strict=True)
+    ]
+    stopped = asyncio.Event()
+
+    def stop() -> None:
+        for task, hand in zip(tasks, hands, strict=True):
+            if not hand.handed:
+                task.cancel()
+        stopped.set()
+
+    recorded: set[int] = set()
+    async with keep_alive(campaign_id, [item.id for item in claim.items]):
+        with watch.on_stop(campaign_id, stop):
+            everything = asyncio.gather(*tasks, return_exceptions=True)
+            stop_seen = asyncio.ensure_future(stopped.wait())
+            first: list[asyncio.Future[Any]] = [everything, stop_seen]
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            stop_seen.cancel()
+            if not everything.done():
+                taken_back = [task for task, hand in zip(tasks, hands, strict=True) if not hand.handed]
+                if taken_back:
+                    await asyncio.wait(taken_back)
+                early = {i: t for i, t in enumerate(tasks) if t.done()}
+                await _record(campaign_id, [_outcome(t, claim.items[i]) for i, t in early.items()])
+                recorded = set(early)
+            await everything
+        await _record(campaign_id, [_outcome(t, claim.items[i]) for i, t in enumerate(tasks) if i not in recorded])
+
+
+def _outcome(task: asyncio.Future[Outcome], item: Claimed) -> Outcome:
+    """What became of one message: a cancelled one was never handed to a server."""
+    if task.cancelled():
+        return Outcome(item.id, "released")
+    if (error := task.exception()) is not None:
+        log.error("delivery %s: sending failed unexpectedly; it is given back", item.id, exc_info=error)
+        return Outcome(item.id, "released")
+    return task.result()
+
+
+@contextlib.asynccontextmanager
+async def keep_alive(campaign_id: int, delivery_ids: Sequence[int] = ()) -> AsyncIterator[None]:
+    """While the block runs, renew the campaign's heartbeat (and these deliveries' lease) now and then."""
+    settings = get_settings().delivery
+    every = max(1.0, min(settings.lease_seconds, HEARTBEAT_SECONDS) / 3)
+    done = asyncio.Event()
+
+    async def renew() -> None:
+        while not done.is_set():
+            await get_redis().set(heartbeat_key(campaign_id), "1", ex=HEARTBEAT_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), every)
+                return
+            if delivery_ids:
+                async with get_sessionmaker()() as session:
+                    await deliveries.renew(session, delivery_ids)
+                    await session.commit()
+
+    renewing = asyncio.ensure_future(renew())
+    try:
+        yield
+    finally:
+        done.set()
+        await renewing
+
+
+async def _record(campaign_id: int, outcomes: list[Outcome]) -> None:
+    if not outcomes:
+        return
+    async with get_sessionmaker()() as session:
+        await deliveries.record_outcomes(session, campaign_id, outcomes, cancelled_error=sending.NOT_SENT_CANCELLED)
         if bounced := [o.delivery_id for o in outcomes if o.bounced]:
             await suppression.suppress_bounced(session, bounced)  # a refused address gets no campaign again
-        await deliveries.record_server_errors(session, mailer.take_server_errors())
+        await deliveries.record_server_errors(session, (await smtp_config.get_mailer()).take_server_errors())
         await session.commit()
         if (campaign := await session.get(Campaign, campaign_id)) is not None:
-            await progress.publish(redis, campaign_id, progress.progress_event(campaign))
-        failed = [o for o in outcomes if not o.throttled]
-        if counts.get("sent"):
-            await redis.delete(failures_key(campaign_id))
-        elif failed:
-            failures = await redis.incrby(failures_key(campaign_id), len(failed))
-            if failures >= settings.pause_after_failures:
-                last_error = next((o.error for o in reversed(outcomes) if o.error), "unknown error")
-                await pause_for_failures(session, campaign_id, failures, last_error)
-                return BatchResult(Next.STOP)
-    return BatchResult(Next.MORE)
+            await progress.publish(get_redis(), campaign_id, progress.progress_event(campaign))
 
 
-async def _finish_or_wait(session: AsyncSession, campaign_id: int) -> BatchResult:
-    remaining, retry_in = await deliveries.remaining(session, campaign_id)
-    if remaining:
-        delay = IN_FLIGHT_POLL_SECONDS if retry_in is None else max(IN_FLIGHT_POLL_SECONDS, retry_in)
-        return BatchResult(Next.WAIT, min(delay, float(get_settings().delivery.lease_seconds)))
-    campaign = await sending.complete(session, campaign_id)
-    if campaign is not None:
-        await session.commit()
-        redis = get_redis()
-        await progress.publish(redis, campaign_id, progress.progress_event(campaign))
-        await progress.publish(redis, campaign_id, progress.status_event(campaign))
-        await progress.publish(redis, campaign_id, progress.completed_event(campaign))
+async def _stopped(campaign_id: int) -> BatchResult:
+    """The campaign no longer sends (paused, cancelled, finished, gone), or this worker stops."""
+    if not watch.stopping:
+        await get_redis().delete(heartbeat_key(campaign_id))  # so a resume is picked up at the next tick
+        async with get_sessionmaker()() as session:
+            await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
+            await session.commit()
     return BatchResult(Next.STOP)
 
 
-async def pause_for_failures(session: AsyncSession, campaign_id: int, failures: int, last_error: str) -> None:
-    campaign = await sending.pause_after_failures(session, campaign_id, failures, last_error)
-    if campaign is None:
-        return
-    await session.commit()
-    await get_redis().delete(failures_key(campaign_id))
-    await progress.publish(get_redis(), campaign_id, progress.status_event(campaign))
+async def _finish_or_wait(campaign_id: int) -> BatchResult:
+    async with get_sessionmaker()() as session:
+        remaining, retry_in = await deliveries.remaining(session, campaign_id)
+        if remaining:
+            delay = IN_FLIGHT_POLL_SECONDS if retry_in is None else max(IN_FLIGHT_POLL_SECONDS, retry_in)
+            return BatchResult(Next.WAIT, min(delay, float(get_settings().delivery.lease_seconds)))
+        campaign = await sending.complete(session, campaign_id)
+        if campaign is not None:
+            await session.commit()
+            redis = get_redis()
+            await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+            await progress.publish(redis, campaign_id, progress.status_event(campaign))
+            await progress.publish(redis, campaign_id, progress.completed_event(campaign))
+    return BatchResult(Next.STOP)

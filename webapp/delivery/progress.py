@@ -32,6 +32,7 @@ def progress_event(c: Campaign) -> Event:
         "campaign_id": c.id,
         "sent_count": c.sent_count,
         "failed_count": c.failed_count,
+        "skipped_count": c.skipped_count,
         "total_recipients": c.total_recipients,
         "progress": progress_of(c).percent,
         "timestamp": _now(),

@@ -1,5 +1,6 @@
-"""The send pipeline's SQL: claim batches, record outcomes, what is left; the links a campaign
-tracks, the contacts a batch is personalised for, and the SMTP servers' last errors. All set-based.
+"""The send pipeline's SQL: claim batches (skipping contacts no longer mailable), record outcomes,
+renew leases, what is left; the links a campaign tracks, the contacts a batch is personalised for,
+the SMTP servers' last errors, and what the workers' watch listens to and reads. All set-based.
 
 Crash safety comes from the claim: a row is `sending` while a worker holds it, and its lease
 (claimed_at) runs out if that worker dies, so another worker claims it again. A row becomes `sent`
@@ -13,7 +14,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from webapp.campaigns.models import Link
 from webapp.contacts.models import Contact
@@ -22,42 +23,73 @@ from webapp.settings.models import SmtpServer
 MAX_ERROR_LENGTH = 2000  # of a delivery's error message, as stored
 MAX_SERVER_ERROR_LENGTH = 1000  # of an SMTP server's last error, as shown to admins
 
+# Rows due, oldest first, and in the same statement whether each contact may still be mailed: a
+# contact who unsubscribed, bounced, complained, was deactivated, deleted or erased, or whose address
+# was suppressed since the send started is skipped (final) instead of claimed, and counted on the
+# campaign. The caller holds the campaign's row lock (FOR NO KEY UPDATE), so the count cannot
+# deadlock with another worker's claim.
 CLAIM = text("""
 WITH picked AS (
-  SELECT id FROM deliveries
-  WHERE campaign_id = :campaign_id
-    AND status IN ('pending', 'sending')
-    AND ((status = 'pending' AND next_attempt_at <= now())
-         OR (status = 'sending' AND claimed_at < now() - make_interval(secs => :lease_seconds)))
-  ORDER BY id
+  SELECT d.id,
+         CASE WHEN c.id IS NULL THEN 'the contact was deleted or erased'
+              WHEN NOT c.is_active THEN 'the contact is inactive'
+              WHEN c.status <> 'active' THEN 'the contact is ' || c.status
+              WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
+                THEN 'the address is on the suppression list'
+         END AS not_mailable
+  FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
+  WHERE d.campaign_id = :campaign_id
+    AND d.status IN ('pending', 'sending')
+    AND ((d.status = 'pending' AND d.next_attempt_at <= now())
+         OR (d.status = 'sending' AND d.claimed_at < now() - make_interval(secs => :lease_seconds)))
+  ORDER BY d.id
   LIMIT :limit
-  FOR UPDATE SKIP LOCKED
+  FOR UPDATE OF d SKIP LOCKED
+), changed AS (
+  UPDATE deliveries d
+  SET status = CASE WHEN p.not_mailable IS NULL THEN 'sending' ELSE 'skipped' END,
+      claimed_at = CASE WHEN p.not_mailable IS NULL THEN now() END,
+      attempts = d.attempts + CASE WHEN p.not_mailable IS NULL THEN 1 ELSE 0 END,
+      error_message = CASE WHEN p.not_mailable IS NULL THEN d.error_message
+                           ELSE 'Not sent: ' || p.not_mailable || '.' END,
+      message_id = CASE WHEN p.not_mailable IS NULL
+                        THEN coalesce(d.message_id, format('<%s.%s.%s@%s>', d.id, d.campaign_id,
+                                                           CAST(:salt AS text), CAST(:domain AS text)))
+                        ELSE d.message_id END,
+      updated_at = now()
+  FROM picked p
+  WHERE d.id = p.id
+  RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts, d.status
+), counted AS (
+  UPDATE campaigns SET skipped_count = skipped_count + s.n, updated_at = now()
+  FROM (SELECT count(*) AS n FROM changed WHERE status = 'skipped') s
+  WHERE id = :campaign_id AND s.n > 0
 )
-UPDATE deliveries d
-SET status = 'sending', claimed_at = now(), attempts = d.attempts + 1,
-    message_id = coalesce(d.message_id,
-                          format('<%s.%s.%s@%s>', d.id, d.campaign_id, CAST(:salt AS text), CAST(:domain AS text)))
-FROM picked
-WHERE d.id = picked.id
-RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts
+SELECT id, contact_id, email, message_id, attempts FROM changed WHERE status = 'sending' ORDER BY id
 """)
 
 # Outcomes of one batch in one statement. Only rows still `sending` change, so a late worker
-# whose lease ran out cannot overwrite what another worker recorded.
+# whose lease ran out cannot overwrite what another worker recorded. A row given back unsent
+# (`released`: its campaign stopped) is pending again without using up an attempt, or cancelled
+# with its campaign.
 RECORD = text("""
 UPDATE deliveries d
-SET status = v.status,
+SET status = CASE WHEN v.status <> 'released' THEN v.status
+                  WHEN c.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
+    attempts = d.attempts - CASE WHEN v.status = 'released' THEN 1 ELSE 0 END,
     sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
     bounced_at = CASE WHEN v.bounced THEN now() ELSE d.bounced_at END,
-    error_message = v.error,
+    error_message = CASE WHEN v.status <> 'released' THEN v.error
+                         WHEN c.status = 'cancelled' THEN :cancelled ELSE d.error_message END,
     smtp_server_id = coalesce(v.server_id, d.smtp_server_id),
     next_attempt_at = now() + make_interval(secs => v.retry_seconds),
     claimed_at = NULL,
     updated_at = now()
 FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
             CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:bounced AS boolean[]))
-     AS v(id, status, error, retry_seconds, server_id, bounced)
-WHERE d.id = v.id AND d.status = 'sending'
+     AS v(id, status, error, retry_seconds, server_id, bounced),
+     campaigns c
+WHERE d.id = v.id AND d.status = 'sending' AND c.id = d.campaign_id
 RETURNING d.id, d.contact_id, d.status, v.bounced
 """)
 
@@ -67,6 +99,11 @@ SELECT count(*) AS remaining,
        extract(epoch FROM min(next_attempt_at) FILTER (WHERE status = 'pending') - now()) AS retry_in
 FROM deliveries WHERE campaign_id = :campaign_id AND status IN ('pending', 'sending')
 """)
+
+# A batch still in flight keeps its claim (a slow per-second limit can make it outlast the lease).
+RENEW = text("UPDATE deliveries SET claimed_at = now() WHERE id = ANY(CAST(:ids AS bigint[])) AND status = 'sending'")
+
+CAMPAIGN_STATUSES = text("SELECT id, status FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))")
 
 
 @dataclass(frozen=True)
@@ -81,12 +118,18 @@ class Claimed:
 @dataclass(frozen=True)
 class Outcome:
     delivery_id: int
-    status: str  # 'sent', 'pending' (retry later) or 'failed'
+    status: str  # 'sent', 'pending' (retry later), 'failed' or 'released' (given back unsent)
     error: str = ""
     retry_seconds: int = 0
     server_id: int | None = None
-    bounced: bool = False  # the server refused the recipient for good (5xx)
+    bounced: bool = False  # the server refused the recipient's mailbox (a hard bounce)
     throttled: bool = False  # held back by a sending limit: not a failure
+    unreachable: bool = False  # no server could be reached
+
+    @property
+    def failure(self) -> bool:
+        """Counts towards pausing the campaign after too many failures in a row."""
+        return self.status in ("pending", "failed") and not self.throttled
 
 
 async def claim(
@@ -99,10 +142,13 @@ async def claim(
     return [Claimed(*row) for row in result.all()]
 
 
-async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome]) -> dict[str, int]:
-    """Store outcomes and bump the campaign and contact counters; returns counts by status."""
+async def record_outcomes(
+    session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome], *, cancelled_error: str
+) -> None:
+    """Store outcomes and bump the campaign and contact counters. cancelled_error: the error of a
+    delivery given back once its campaign was cancelled."""
     if not outcomes:
-        return {}
+        return
     result = await session.execute(
         RECORD,
         {
@@ -112,17 +158,19 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
             "retry_seconds": [o.retry_seconds for o in outcomes],
             "server_ids": [o.server_id for o in outcomes],
             "bounced": [o.bounced for o in outcomes],
+            "cancelled": cancelled_error,
         },
     )
     rows = result.all()
     sent = [r.contact_id for r in rows if r.status == "sent" and r.contact_id is not None]
-    failed = sum(1 for r in rows if r.status == "failed")
+    counts = {status: sum(1 for r in rows if r.status == status) for status in ("sent", "failed")}
     bounced = [r.contact_id for r in rows if r.bounced and r.contact_id is not None]
-    await session.execute(
-        text("""UPDATE campaigns SET sent_count = sent_count + :sent, failed_count = failed_count + :failed,
-                bounced_count = bounced_count + :bounced, updated_at = now() WHERE id = :c"""),
-        {"sent": len(sent), "failed": failed, "bounced": len(bounced), "c": campaign_id},
-    )
+    if counts["sent"] or counts["failed"]:
+        await session.execute(
+            text("""UPDATE campaigns SET sent_count = sent_count + :sent, failed_count = failed_count + :failed,
+                    bounced_count = bounced_count + :bounced, updated_at = now() WHERE id = :c"""),
+            {**counts, "bounced": len(bounced), "c": campaign_id},
+        )
     if sent:
         await session.execute(
             text("UPDATE contacts SET emails_sent = emails_sent + 1 WHERE id = ANY(:ids)"), {"ids": sent}
@@ -141,12 +189,22 @@ async def record_outcomes(session: AsyncSession, campaign_id: int, outcomes: Seq
                     FROM deliveries d WHERE d.id = ANY(:ids)"""),
             {"ids": [r.id for r in rows if r.bounced]},
         )
-    return {
-        "sent": len(sent),
-        "failed": failed,
-        "bounced": len(bounced),
-        "retry": sum(1 for r in rows if r.status == "pending"),
-    }
+
+
+async def renew(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    await session.execute(RENEW, {"ids": list(delivery_ids)})
+
+
+async def listen(conn: AsyncConnection, channels: Sequence[str]) -> None:
+    """Have PostgreSQL deliver these channels' notifications to this connection."""
+    for channel in channels:
+        await conn.execute(text(f'LISTEN "{channel}"'))
+
+
+async def campaign_statuses(conn: AsyncConnection, campaign_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(id, status) of these campaigns."""
+    rows = await conn.execute(CAMPAIGN_STATUSES, {"ids": list(campaign_ids)})
+    return [(row.id, row.status) for row in rows]
 
 
 async def remaining(session: AsyncSession, campaign_id: int) -> tuple[int, float | None]:

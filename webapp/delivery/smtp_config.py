@@ -1,8 +1,10 @@
 """The worker's Mailer, built from the SMTP servers admins configured (or the dev capture server
-when there are none), and rebuilt when that configuration changes."""
+when there are none), and replaced the moment that configuration changes: PostgreSQL tells the
+workers (watch.py), and a message still waiting in the old mailer goes through the new one."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -11,10 +13,13 @@ from webapp.core import secret_box
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery.mailer import Mailer, SmtpTarget
+from webapp.delivery.mailer import Handover, Mailer, Retired
+from webapp.delivery.smtp_session import SmtpTarget, answers
+from webapp.delivery.watch import watch
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import smtp_servers
 
+# Compared again after this long even without a notification (one missed during a reconnect).
 RECHECK_SECONDS = 10.0
 DEV_CONNECTIONS = 10
 
@@ -26,6 +31,8 @@ class _Current:
     mailer: Mailer | None = None
     version: tuple[tuple[Any, ...], ...] = ()
     checked: float = 0.0
+    servers_changes: int = -1  # watch.servers_changes when it was compared
+    reload: asyncio.Task[Mailer] | None = None
 
 
 _current = _Current()
@@ -54,6 +61,7 @@ def target_of(server: SmtpServer) -> SmtpTarget:
         rate_per_hour=server.rate_per_hour,
         rate_per_day=server.rate_per_day,
         max_connections=server.max_connections,
+        priority=server.priority,
     )
 
 
@@ -90,14 +98,66 @@ async def fresh_mailer() -> Mailer:
     return Mailer(targets, get_redis())
 
 
+def _current_is_configured() -> bool:
+    """No change to the servers was notified since the current mailer was compared with them."""
+    return _current.servers_changes == watch.servers_changes
+
+
+def _current_is_fresh() -> bool:
+    return (
+        _current.mailer is not None
+        and _current_is_configured()
+        and time.monotonic() - _current.checked < RECHECK_SECONDS
+    )
+
+
 async def get_mailer() -> Mailer:
-    now = time.monotonic()
-    if _current.mailer is not None and now - _current.checked < RECHECK_SECONDS:
+    watch.start()
+    if _current_is_fresh() and _current.mailer is not None:
         return _current.mailer
+    # Shielded: a message that gives up waiting must not cancel the reload the others wait for.
+    return await asyncio.shield(_reloading())
+
+
+def _reloading() -> asyncio.Task[Mailer]:
+    """The reload in progress, started if there is none: every message that finds the mailer stale
+    waits for the same one (a batch finds it stale all at once)."""
+    loop = asyncio.get_running_loop()
+    if _current.reload is None or _current.reload.done() or _current.reload.get_loop() is not loop:
+        _current.reload = loop.create_task(_reload())
+    return _current.reload
+
+
+async def _reload() -> Mailer:
+    changes = watch.servers_changes
     version, targets = await _load()
-    _current.checked = now
     if _current.mailer is None or version != _current.version:
         if _current.mailer is not None:
-            await _current.mailer.close()
-        _current.mailer, _current.version = Mailer(targets, get_redis()), version
+            _current.mailer.retire()
+        _current.mailer, _current.version = Mailer(targets, get_redis(), _current_is_configured), version
+    _current.checked, _current.servers_changes = time.monotonic(), changes
     return _current.mailer
+
+
+def _reload_soon() -> None:
+    """Replace the mailer now, so messages waiting in the old one move to the new one at once."""
+    if _current.mailer is not None:
+        _reloading()
+
+
+watch.on_servers_change(_reload_soon)
+
+
+async def send(sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> int | None:
+    """Send through the current mailer; the id of the server that accepted the message."""
+    while True:
+        try:
+            return await (await get_mailer()).send(sender, recipient, message, hand)
+        except Retired:
+            continue
+
+
+async def any_server_answers() -> bool:
+    """Whether at least one configured server takes a session now."""
+    _, targets = await _load()
+    return any(await asyncio.gather(*(answers(t) for t in targets)))

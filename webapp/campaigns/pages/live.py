@@ -146,7 +146,7 @@ class _PageStream:
 
         sent, failed = count("sent_count"), count("failed_count")
         rate = self.meter.add(sent + failed, time.monotonic()) or average_rate(self.started_at, sent + failed)
-        return Progress(self.campaign_id, status, sent, failed, count("total_recipients"), rate)
+        return Progress(self.campaign_id, status, sent, failed, count("total_recipients"), rate, count("skipped_count"))
 
 
 def _is_last(event: dict[str, Any]) -> bool:

@@ -1,12 +1,12 @@
 """Campaign rows: one read under a lock, the lists it goes to, the campaigns the scheduler finds due,
-and the deliveries a cancel ends."""
+the deliveries a cancel ends, and what the send engine locks and looks for."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
@@ -66,5 +66,47 @@ async def cancel_unsent(session: AsyncSession, campaign_id: int) -> None:
     )
 
 
+async def cancel_abandoned(session: AsyncSession, lease_seconds: int) -> None:
+    """Unsent deliveries of every cancelled campaign that no live worker holds end as `cancelled`:
+    pending ones, and claimed ones whose worker died (lease run out). Probes the partial index
+    ix_deliveries_claimable once per cancelled campaign."""
+    cancelled = select(Campaign.id).where(Campaign.status == CampaignStatus.CANCELLED.value)
+    pending, claimed = DeliveryStatus.PENDING.value, DeliveryStatus.SENDING.value
+    lease_ended = Delivery.claimed_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, lease_seconds)
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.campaign_id.in_(cancelled.scalar_subquery()),
+            Delivery.status.in_([pending, claimed]),
+            or_(Delivery.status == pending, lease_ended),
+        )
+        .values(
+            status=DeliveryStatus.CANCELLED.value,
+            error_message=NOT_SENT_CANCELLED,
+            claimed_at=None,
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def sending_ids(session: AsyncSession) -> list[int]:
     return list(await session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING.value)))
+
+
+async def locked_for_sending(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """The campaign, read afresh, its row locked FOR NO KEY UPDATE until the transaction ends: a
+    status change (which locks FOR UPDATE) waits for it, while rows that merely reference the
+    campaign (deliveries, events, links) can still be written."""
+    query = select(Campaign).where(Campaign.id == campaign_id).with_for_update(key_share=True)  # FOR NO KEY UPDATE
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def paused_with_reason(session: AsyncSession, reason_prefix: str, auto_resumes_below: int) -> list[int]:
+    """Paused campaigns whose reason starts with this text and that resumed by themselves fewer times."""
+    query = select(Campaign.id).where(
+        Campaign.status == CampaignStatus.PAUSED.value,
+        Campaign.status_reason.startswith(reason_prefix, autoescape=True),
+        Campaign.auto_resumes < auto_resumes_below,
+    )
+    return list(await session.scalars(query))

@@ -20,6 +20,7 @@ COUNTERS = (
     "bounced_count",
     "unsubscribed_count",
     "complained_count",
+    "skipped_count",
 )
 
 
@@ -54,6 +55,7 @@ class CampaignOut(Struct, kw_only=True):
     bounced_count: int
     unsubscribed_count: int
     complained_count: int
+    skipped_count: int  # recipients no longer mailable when their turn came (unsubscribed, bounced, suppressed ...)
     open_rate: float
     click_rate: float
     bounce_rate: float

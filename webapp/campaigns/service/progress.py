@@ -35,10 +35,11 @@ class Progress:
     failed: int
     total: int
     rate: float | None = None  # messages per second
+    skipped: int = 0  # no longer mailable when their turn came
 
     @property
     def done(self) -> int:
-        return self.sent + self.failed
+        return self.sent + self.failed + self.skipped
 
     @property
     def remaining(self) -> int:
@@ -76,4 +77,4 @@ def average_rate(started_at: datetime | None, done: int, until: datetime | None 
 
 def progress_of(c: Campaign) -> Progress:
     rate = average_rate(c.started_at, c.sent_count + c.failed_count, c.completed_at)
-    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate)
+    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate, c.skipped_count)

@@ -17,6 +17,11 @@ from webapp.campaigns.service.audience import materialise_campaign
 from webapp.campaigns.service.states import check_transition
 
 S = CampaignStatus
+# A campaign paused because no SMTP server could be reached resumes by itself when one answers
+# again, at most MAX_AUTO_RESUMES times (a server that keeps coming and going needs a person).
+WAITING_FOR_SERVERS = "Paused automatically: no SMTP server could be reached"
+MAX_AUTO_RESUMES = 3
+NOT_SENT_CANCELLED = records.NOT_SENT_CANCELLED  # a delivery's error once its campaign was cancelled
 
 
 async def start_due(session: AsyncSession) -> list[int]:
@@ -81,13 +86,53 @@ async def complete(session: AsyncSession, campaign_id: int) -> Campaign | None:
 
 
 async def pause_after_failures(
-    session: AsyncSession, campaign_id: int, failures: int, last_error: str
+    session: AsyncSession, campaign_id: int, failures: int, last_error: str, *, servers_down: bool = False
 ) -> Campaign | None:
-    """Too many messages in a row failed: pause, saying why. None if it was no longer sending."""
+    """Too many messages in a row failed: pause, saying why. None if it was no longer sending.
+    servers_down: no server could be reached, so sending may resume by itself (see waiting_for_servers)."""
     campaign = await _sending(session, campaign_id)
     if campaign is not None:
         campaign.status = S.PAUSED.value
-        campaign.status_reason = (
-            f"Paused automatically after {failures} failed messages in a row. Last error: {last_error}"
-        )
+        in_a_row = f"{failures} failed messages in a row. Last error: {last_error}"
+        if servers_down and campaign.auto_resumes < MAX_AUTO_RESUMES:
+            campaign.status_reason = (
+                f"{WAITING_FOR_SERVERS} ({in_a_row}). Sending resumes by itself when a server answers again."
+            )
+        else:
+            campaign.status_reason = f"Paused automatically after {in_a_row}"
     return campaign
+
+
+async def claimable(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """The campaign if it is sending, locked against status changes until the caller commits: a
+    pause waits for a claim in progress, and a claim sees a pause that committed before it."""
+    campaign = await records.locked_for_sending(session, campaign_id)
+    return campaign if campaign is not None and campaign.status == S.SENDING.value else None
+
+
+async def waiting_for_servers(session: AsyncSession) -> list[int]:
+    """Campaigns paused because no server could be reached, that may still resume by themselves."""
+    return await records.paused_with_reason(session, WAITING_FOR_SERVERS, MAX_AUTO_RESUMES)
+
+
+async def resume_for_servers(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    """A server answers again: resume a campaign waiting for one (counted). None if it no longer waits."""
+    campaign = await records.locked(session, campaign_id)
+    if (
+        campaign is None
+        or campaign.status != S.PAUSED.value
+        or not campaign.status_reason.startswith(WAITING_FOR_SERVERS)
+        or campaign.auto_resumes >= MAX_AUTO_RESUMES
+    ):
+        return None
+    if (await readiness.check(session, campaign, count_audience=campaign.materialised_at is None)).problems:
+        return None  # staff changed something meanwhile: resuming is theirs to do
+    check_transition(campaign.status, S.SENDING)
+    campaign.status, campaign.status_reason = S.SENDING.value, ""
+    campaign.auto_resumes += 1
+    return campaign
+
+
+async def end_cancelled(session: AsyncSession, lease_seconds: int) -> None:
+    """What cancelled campaigns left unsent, and no live worker holds, ends as cancelled."""
+    await records.cancel_abandoned(session, lease_seconds)

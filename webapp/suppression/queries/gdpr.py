@@ -53,14 +53,15 @@ UPDATE deliveries SET email = '', error_message = '', updated_at = now()
 WHERE contact_id IS NULL AND email <> '' AND lower(email) = lower(:email) RETURNING id
 """)
 
-# Deliveries not sent yet must not go out to an empty address: they fail, counted like any failure.
+# Deliveries not sent yet must not go out to an empty address: they are skipped, counted as the
+# send pipeline counts contacts no longer mailable when their turn comes.
 STOP_UNSENT = text("""
 WITH stopped AS (
-  UPDATE deliveries SET status = 'failed', error_message = 'Not sent: the contact was erased.', claimed_at = NULL
+  UPDATE deliveries SET status = 'skipped', error_message = 'Not sent: the contact was erased.', claimed_at = NULL
   WHERE id = ANY(CAST(:delivery_ids AS bigint[])) AND status IN ('pending', 'sending')
   RETURNING campaign_id
 )
-UPDATE campaigns c SET failed_count = c.failed_count + s.n, updated_at = now()
+UPDATE campaigns c SET skipped_count = c.skipped_count + s.n, updated_at = now()
 FROM (SELECT campaign_id, count(*) AS n FROM stopped GROUP BY campaign_id) s
 WHERE c.id = s.campaign_id
 """)

@@ -1,0 +1,74 @@
+"""Which refusals are bounces. Only a refusal of the recipient's mailbox (5.1.x, 5.2.1) marks the
+contact bounced and suppresses the address; a relay or policy refusal (5.7.1 "Relay access
+denied") is the server's fault: the campaign pauses after MAILROOM_PAUSE_AFTER_FAILURES of them,
+counted across every concurrent batch, and every contact stays mailable for when it resumes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import text
+
+from tests.integration.test_send_faults import start_campaign, wait_for_no_claims
+from tests.support.campaigns import wait_for_status
+from tests.support.smtp import SmtpSink
+from webapp.campaigns.service import campaigns
+
+PAUSE_AFTER = 20
+CONNECTIONS = 5  # the server's max_connections: messages one worker process can have in SMTP at once
+
+
+async def test_a_relay_refusing_everyone_pauses_the_campaign_and_bounces_nobody(db, worker):
+    size = 500
+    relay_fixed = False
+
+    def relay(address: str, attempt: int) -> str | None:
+        return None if relay_fixed else "554 5.7.1 <person@example.com>: Relay access denied"
+
+    with SmtpSink(relay) as sink:
+        campaign = await start_campaign(db, size, sink.port)
+        worker(MAILROOM_PAUSE_AFTER_FAILURES=str(PAUSE_AFTER))
+        paused = await wait_for_status(db, campaign.id, {"paused"})
+        await wait_for_no_claims(db)
+
+        refused = sink.handler.refusals()
+        assert refused <= PAUSE_AFTER + CONNECTIONS, f"{refused} refusals before the pause took hold"
+        assert "Relay access denied" in paused.status_reason
+        assert await db.scalar(text("SELECT count(*) FROM contacts WHERE status <> 'active'")) == 0
+        assert await db.scalar(text("SELECT count(*) FROM suppressions")) == 0
+        assert await db.scalar(text("SELECT count(*) FROM deliveries WHERE status IN ('failed', 'skipped')")) == 0
+
+        relay_fixed = True  # the admin fixes the relay and resumes
+        await campaigns.resume(db, campaign.id)
+        await db.commit()
+        done = await wait_for_status(db, campaign.id, {"sent"}, timeout=120)
+
+    received = Counter(sink.handler.recipients())
+    assert set(received) == {f"person{i}@example.com" for i in range(size)} and max(received.values()) == 1
+    assert (done.sent_count, done.bounced_count) == (size, 0)
+
+
+async def test_only_mailbox_refusals_are_bounces(db, worker):
+    replies = {
+        "person1@example.com": "550 5.1.1 <person1@example.com>: Recipient address rejected: User unknown",
+        "person2@example.com": "550 5.2.1 Mailbox disabled",
+        "person3@example.com": "554 5.7.1 Client host rejected: Access denied",
+        "person4@example.com": "553 5.1.8 Sender address rejected: Domain not found",
+        "person5@example.com": "550 Rejected",
+    }
+
+    def refuse(address: str, attempt: int) -> str | None:
+        return replies.get(address)
+
+    with SmtpSink(refuse) as sink:
+        campaign = await start_campaign(db, 20, sink.port)
+        worker(MAILROOM_SEND_MAX_ATTEMPTS="2")
+        done = await wait_for_status(db, campaign.id, {"sent"}, timeout=90)
+    assert len(sink.messages) == 15
+    statuses = dict((await db.execute(text("SELECT email, status FROM contacts WHERE status <> 'active'"))).all())
+    assert statuses == {"person1@example.com": "bounced", "person2@example.com": "bounced"}
+    suppressed = set(await db.scalars(text("SELECT email FROM suppressions WHERE reason = 'bounce'")))
+    assert suppressed == {"person1@example.com", "person2@example.com"}
+    assert (done.failed_count, done.bounced_count) == (5, 2)
+    tried = await db.scalars(text("SELECT attempts FROM deliveries WHERE status = 'failed' AND bounced_at IS NULL"))
+    assert list(tried) == [2, 2, 2], "a refusal that is not the mailbox's is tried again, then given up"

@@ -1,0 +1,56 @@
+"""Failed messages in a row per campaign, counted in Redis by every worker as each failure happens,
+so MAILROOM_PAUSE_AFTER_FAILURES holds however many batches run at once. The worker whose failure
+reaches it stops its own batches at once and pauses the campaign; the others stop when that pause
+commits. A message sent anywhere ends the run."""
+
+from __future__ import annotations
+
+from webapp.campaigns.models import CampaignStatus
+from webapp.campaigns.service import sending
+from webapp.core.config import get_settings
+from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
+from webapp.delivery import progress
+from webapp.delivery.queries import Outcome
+from webapp.delivery.watch import watch
+
+
+def failures_key(campaign_id: int) -> str:
+    return f"campaign:{campaign_id}:consecutive-failures"
+
+
+class FailureRun:
+    def __init__(self) -> None:
+        # Campaigns this process added failures to since its last success: only then does a
+        # success need to reset the count, so a send without failures costs no Redis call.
+        self.counting: set[int] = set()
+
+    async def note(self, campaign_id: int, outcome: Outcome) -> None:
+        redis = get_redis()
+        if outcome.status == "sent":
+            if campaign_id in self.counting:
+                self.counting.discard(campaign_id)
+                await redis.delete(failures_key(campaign_id))
+            return
+        if not outcome.failure:
+            return
+        self.counting.add(campaign_id)
+        failures = await redis.incr(failures_key(campaign_id))
+        if failures >= get_settings().delivery.pause_after_failures and watch.sending(campaign_id):
+            watch.saw(campaign_id, CampaignStatus.PAUSED.value)
+            await pause(campaign_id, failures, outcome.error, servers_down=outcome.unreachable)
+
+
+async def pause(campaign_id: int, failures: int, last_error: str, *, servers_down: bool) -> None:
+    async with get_sessionmaker()() as session:
+        campaign = await sending.pause_after_failures(
+            session, campaign_id, failures, last_error, servers_down=servers_down
+        )
+        if campaign is None:
+            return
+        await session.commit()
+    await get_redis().delete(failures_key(campaign_id))
+    await progress.publish(get_redis(), campaign_id, progress.status_event(campaign))
+
+
+failure_run = FailureRun()
