@@ -25,7 +25,7 @@ from webapp.campaigns.schemas.output import (
 )
 from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.progress import rates
-from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
+from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import Settings
 from webapp.core.http import StaffRequest
 from webapp.delivery.campaign_message import prepare
@@ -33,11 +33,9 @@ from webapp.delivery.progress import announce
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
 
-MAX_CURSOR_LENGTH = 1000
 MAX_EMAILS_PAGE = 100
 MAX_CREATOR_LENGTH = 320  # an address, or api:<key name>
 CampaignId = Annotated[int, id_parameter("Campaign id.")]
-Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")]
 STATE_ERRORS = error_responses(404, 409)
 
 
@@ -106,7 +104,11 @@ class ApiCampaignsController(Controller):
         cursor: Cursor = None,
     ) -> CampaignPageOut:
         found = await listing.find_campaigns(
-            db, status=status.value if status else None, created_by=created_by, limit=limit, cursor=cursor
+            db,
+            status=status.value if status else None,
+            created_by=created_by,
+            limit=limit,
+            cursor=checked_cursor(cursor, listing.is_campaign_cursor),
         )
         list_ids = await listing.list_ids_by_campaign(db, [c.id for c in found.campaigns])
         items = [campaign_out(c, list_ids[c.id], rates(c)) for c in found.campaigns]
@@ -223,7 +225,12 @@ class ApiCampaignsController(Controller):
     ) -> EmailPageOut:
         c = await campaigns.get_campaign(db, campaign_id)
         found = await listing.find_deliveries(
-            db, c.id, status=status.value if status else None, limit=limit, cursor=cursor, with_contacts=True
+            db,
+            c.id,
+            status=status.value if status else None,
+            limit=limit,
+            cursor=checked_cursor(cursor, listing.is_delivery_cursor),
+            with_contacts=True,
         )
         items = await _messages(db, c, found, settings.server.public_url, include_content)
         return EmailPageOut(items, found.next_cursor)

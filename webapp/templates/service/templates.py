@@ -127,6 +127,10 @@ async def delete_template(session: AsyncSession, template_id: int) -> None:
     await session.flush()
 
 
+def is_cursor(cursor: str) -> bool:
+    return queries.is_cursor(cursor)
+
+
 async def list_templates(
     session: AsyncSession, filters: TemplateFilter, *, limit: int = 50, cursor: str | None = None
 ) -> TemplatePage:
