@@ -36,6 +36,8 @@ def parse(source: str) -> nodes.Template:
         return _parser.parse(source)
     except TemplateSyntaxError as exc:
         raise ValueError(f"Line {exc.lineno}: {exc.message}") from None
+    except RecursionError:
+        raise ValueError("The template nests too deeply to be read.") from None
 
 
 def _syntax(value: str, label: str) -> str:
