@@ -10,9 +10,11 @@ from urllib.parse import urlparse
 
 import httpx
 import psutil
+from sqlalchemy import func, select
 
 from tests.support.campaigns import audience, ready_campaign
 from tests.support.hostile import HUGE_LIST, HUGE_PADDING, LOOPS_FOR_EVER, NESTED, RECURSES, TWO_LOOPS
+from webapp.templates.models import EmailTemplate
 
 HX = {"HX-Request": "true"}
 SLOW = {TWO_LOOPS: "time limit", LOOPS_FOR_EVER: "time limit"}
@@ -90,13 +92,21 @@ async def test_the_campaign_wizard_preview_names_the_limit(staff, db, live_serve
     assert response.status_code == 200 and "time limit" in html.unescape(response.text), response.text[:2000]
 
 
-async def test_a_template_that_recurses_without_end_is_named_by_preview_and_save(staff, api):
+async def test_a_template_that_recurses_without_end_is_named_by_preview_and_save(staff, api, db):
     editor = await staff("editor")
     preview = editor.post("/templates/preview", data=form(RECURSES), headers=HX, timeout=60)
     assert preview.status_code == 200 and "calls itself too deeply" in html.unescape(preview.text)
     saved = editor.post("/templates/", data=form(RECURSES), timeout=60)
     assert saved.status_code == 422 and "calls itself too deeply" in html.unescape(saved.text)
     assert RECURSES in html.unescape(saved.text)  # what was typed is kept
+    assert await db.scalar(select(func.count()).select_from(EmailTemplate)) == 0
+    created = editor.post("/templates/", data=form("<p>fine</p>"), timeout=60)
+    assert created.status_code == 303
+    template_id = int(created.headers["location"].rsplit("/", 1)[1])
+    changed = editor.post(f"/templates/{template_id}", data=form(RECURSES), timeout=60)
+    assert changed.status_code == 422 and "calls itself too deeply" in html.unescape(changed.text)
+    db.expire_all()
+    assert (await db.get(EmailTemplate, template_id)).html_content == "<p>fine</p>"  # left as it was
     client = await api("editor")
     for source, named in (
         (RECURSES, "calls itself too deeply"),

@@ -7,7 +7,7 @@ loop, take the memory of the web or worker process, or hang a worker.
   (compiling a template) under a limit of its own, which the child may cache between calls.
   Results come back item by item, so a process that has to be killed loses only the item it was on.
 - `stream`: a one-off process running a generator (reading an uploaded file) under a CPU limit for
-  the whole run; the caller iterates over what it yields. `call` is the same for one result.
+  the whole run; the caller iterates over what it yields.
 
 Memory is the address space a process may add to what it had when it started (RLIMIT_AS): going
 over it is a MemoryError in the child. CPU time is counted by an interval timer (ITIMER_PROF) whose
@@ -19,7 +19,6 @@ modules named with `preload`, so starting one costs a fork, not an interpreter s
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import multiprocessing
@@ -28,7 +27,7 @@ import pickle
 import queue
 import resource
 import signal
-from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from multiprocessing.connection import Connection
@@ -68,7 +67,7 @@ class Failed:
 class Limits:
     cpu_seconds: float  # per item (Pool), for the whole run (stream)
     memory_mb: int  # address space a process may add to its own at start
-    setup_cpu_seconds: float = 0.0  # Pool: for the set-up of a batch
+    setup_cpu_seconds: float = 0.0  # Pool: for the set-up of a batch (0: as for an item)
 
     @staticmethod
     def wall_seconds(cpu_seconds: float) -> float:
@@ -76,7 +75,7 @@ class Limits:
 
 
 class Failure(Exception):
-    """What `stream` and `call` raise when their process failed."""
+    """What `stream` raises when its process failed."""
 
     def __init__(self, failed: Failed) -> None:
         super().__init__(failed.message or failed.kind.value)
@@ -139,7 +138,7 @@ def _serve(conn: Connection, limits: Limits) -> None:
             setup, shared, fn, items = conn.recv()
         except (EOFError, OSError):
             return  # the parent has gone
-        state = _timed(limits.setup_cpu_seconds, setup, shared) if setup else shared
+        state = _timed(limits.setup_cpu_seconds or limits.cpu_seconds, setup, shared) if setup else shared
         for item in items:
             conn.send(state if isinstance(state, Failed) else _timed(limits.cpu_seconds, fn, state, item))
 
@@ -158,10 +157,6 @@ def _stream(conn: Connection, limits: Limits, chunk: int, fn: Callable[..., Iter
             conn.send(batch)
 
     conn.send(_timed(limits.cpu_seconds, run))  # None: the end
-
-
-def _single(fn: Callable[..., Any], args: tuple[Any]) -> Iterator[Any]:
-    yield fn(*args)
 
 
 # ---- in the parent ---------------------------------------------------------------------------
@@ -278,9 +273,3 @@ def stream(fn: Callable[..., Iterable[Any]], *args: Any, limits: Limits, chunk: 
             yield from got
     finally:
         child.stop()
-
-
-def call(fn: Callable[..., Any], *args: Any, limits: Limits) -> Any:
-    """fn(*args) in a process of its own; Failure if that process fails."""
-    with contextlib.closing(stream(_single, fn, args, limits=limits, chunk=1)) as results:
-        return next(results)

@@ -76,11 +76,16 @@ async def get_template(session: AsyncSession, template_id: int) -> EmailTemplate
     return template
 
 
-async def _save(session: AsyncSession, template: EmailTemplate) -> SavedTemplate:
-    examined = await _examine(session, {part: getattr(template, part) or "" for part in PARTS})
+async def _checked(session: AsyncSession, parts: Mapping[str, str]) -> TemplateCheck:
+    """The template's check; ValidationFailed if rendering it for the sample contact goes over a
+    limit. Before anything is added or changed in the session: a form's 422 still commits it."""
+    examined = await _examine(session, parts)
     if examined.error is not None and examined.error.limit:
         raise ValidationFailed({examined.error.field or "html_content": examined.error.message})
-    check = examined.check
+    return examined.check
+
+
+async def _saved(session: AsyncSession, template: EmailTemplate, check: TemplateCheck) -> SavedTemplate:
     template.variables = check.variables
     await session.flush()
     await session.refresh(template)
@@ -88,16 +93,20 @@ async def _save(session: AsyncSession, template: EmailTemplate) -> SavedTemplate
 
 
 async def create_template(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> SavedTemplate:
-    template = EmailTemplate(**load(TemplateCreate, data), created_by=created_by)
+    values = load(TemplateCreate, data)
+    check = await _checked(session, {part: values.get(part) or "" for part in PARTS})
+    template = EmailTemplate(**values, created_by=created_by)
     session.add(template)
-    return await _save(session, template)
+    return await _saved(session, template, check)
 
 
 async def update_template(session: AsyncSession, template_id: int, data: Mapping[str, Any]) -> SavedTemplate:
     template = await get_template(session, template_id)
-    for name, value in load(TemplateUpdate, data, partial=True).items():
+    changes = load(TemplateUpdate, data, partial=True)
+    check = await _checked(session, {part: changes.get(part, getattr(template, part)) or "" for part in PARTS})
+    for name, value in changes.items():
         setattr(template, name, value)
-    return await _save(session, template)
+    return await _saved(session, template, check)
 
 
 async def duplicate_template(session: AsyncSession, template_id: int, created_by: str) -> EmailTemplate:
