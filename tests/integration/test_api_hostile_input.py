@@ -130,3 +130,10 @@ async def test_a_dynamic_list_without_rules_is_refused(arranged):
         assert "rules" in {e["field"] for e in response.json()["errors"]}
     created = arranged.post("/api/lists", json={"name": "Static", "list_type": "static"})
     assert created.status_code == 201
+
+
+async def test_a_nul_in_a_path_is_a_4xx(arranged):
+    for method, path in (("delete", "/api/suppression/a%00b@example.com?reason=x"), ("get", "/api/contacts/%00")):
+        response = arranged.request(method, path)
+        assert 400 <= response.status_code < 500, (path, response.status_code, response.text[:300])
+        assert response.headers["content-type"].startswith("application/json")

@@ -13,7 +13,7 @@ import psutil
 from sqlalchemy import func, select
 
 from tests.support.campaigns import audience, ready_campaign
-from tests.support.hostile import HUGE_LIST, HUGE_PADDING, LOOPS_FOR_EVER, NESTED, RECURSES, TWO_LOOPS
+from tests.support.hostile import HUGE_LIST, HUGE_PADDING, LONG_CHAIN, LOOPS_FOR_EVER, NESTED, RECURSES, TWO_LOOPS
 from webapp.templates.models import EmailTemplate
 
 HX = {"HX-Request": "true"}
@@ -112,6 +112,7 @@ async def test_a_template_that_recurses_without_end_is_named_by_preview_and_save
         (RECURSES, "calls itself too deeply"),
         (LOOPS_FOR_EVER, "time limit"),
         (NESTED, "too deeply"),
+        (LONG_CHAIN, "more than 20,000 pieces of template syntax"),
     ):
         created = client.post("/api/templates", json={"name": "Loop", "html_content": source}, timeout=60)
         assert created.status_code == 422, created.text[:500]

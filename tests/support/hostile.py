@@ -11,3 +11,4 @@ RECURSES_FOR_VIPS = (
     "{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{% if vip %}{{ m(1) }}{% endif %}<p>Hi {{ first_name }}</p>"
 )
 NESTED = "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"
+LONG_CHAIN = "{{ a" + ".b" * 499_990 + " }}"  # 1,000,000 characters that took the parser 4 s

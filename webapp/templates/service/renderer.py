@@ -30,7 +30,7 @@ from webapp.templates.service.rendering import (
 )
 
 MAX_RENDER_SECONDS = 2.0  # CPU time per message
-MAX_COMPILE_SECONDS = 15.0  # CPU time to compile a template (a 1,000,000-character one takes ~8 s)
+MAX_COMPILE_SECONDS = 10.0  # CPU time to compile a template (the largest the schema takes needs ~1 s)
 RENDER_MEMORY_MB = 256  # per renderer process, beyond what it needs to start
 RENDERERS = 2  # processes per web or worker process
 KEPT_COMPILED = 4  # templates a renderer keeps compiled
