@@ -38,7 +38,8 @@ from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session, provide_settings
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.headers import add_security_headers
-from webapp.core.http import AnyRequest, AnyResponse
+from webapp.core.http import AnyRequest, AnyResponse, AppRequest
+from webapp.core.parameters import reject_nul_parameters
 from webapp.core.redis import get_redis
 from webapp.core.security import (
     PUBLIC_PATHS,
@@ -238,6 +239,7 @@ def create_app() -> Litestar:
         dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
         middleware=[
             server_timing_middleware,
+            reject_nul_parameters,
             session_config.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
             DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf_config),
@@ -263,5 +265,6 @@ def create_app() -> Litestar:
             components=Components(security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}),
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        request_class=AppRequest,
         debug=False,
     )

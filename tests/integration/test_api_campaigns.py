@@ -130,7 +130,8 @@ async def test_pages_follow_the_cursor(api, db):
         if not (cursor := page["next_cursor"]):
             break
     assert seen == ["C1", "C2", "C3", "C4", "C5"]
-    assert client.get("/api/campaigns?cursor=garbage").json()["items"][0]["name"] == "C1"
+    garbage = client.get("/api/campaigns?cursor=garbage")
+    assert garbage.status_code == 400 and garbage.json()["errors"][0]["field"] == "cursor"
 
 
 async def test_rates_are_percentages_of_messages_sent(api, db):

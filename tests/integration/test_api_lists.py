@@ -205,6 +205,14 @@ async def test_public_signup_settings_through_the_api(api):
     assert (body["is_public"], body["double_opt_in"], body["consent_text"]) == (True, False, "Send me the weekly news.")
     changed = client.patch(f"/api/lists/{body['id']}", json={"double_opt_in": True})
     assert changed.status_code == 200 and changed.json()["double_opt_in"] is True
-    segment_public = client.post("/api/lists", json={"name": "Smart", "list_type": "dynamic", "is_public": True})
+    segment_public = client.post(
+        "/api/lists",
+        json={
+            "name": "Smart",
+            "list_type": "dynamic",
+            "is_public": True,
+            "rules": {"operator": "AND", "conditions": []},
+        },
+    )
     assert segment_public.status_code == 422
     assert [e["field"] for e in segment_public.json()["errors"]] == ["is_public"]

@@ -165,14 +165,15 @@ async def test_bad_query_params_show_a_page(db, staff):
         {"cursor": "WyJhZnRlciIsIFsiMjAyMC0wMS0wMSIsIDFlOTk5XV0"},  # id 1e999
         {"q": "x" * 5000},
         {"q": "a:* & !b | (c"},
-        {"q": "\x00"},
-        {"tag": "\x00vip"},
-        {"company": "\x00"},
-        {"status": "\x00"},
         {"sort": ["email", "name"]},
     ]:
         response = client.get("/contacts", params=params)
         assert response.status_code == 200, (params, response.text[:300])
+    for name in ("q", "tag", "company", "status"):  # a NUL in any parameter is a 400 naming it
+        response = client.get("/contacts", params={name: "\x00vip"})
+        assert (
+            response.status_code == 400 and f"{name}: Contains a character that is not allowed (NUL)" in response.text
+        )
 
 
 # ---- bulk actions ---------------------------------------------------------------------------

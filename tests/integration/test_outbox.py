@@ -167,8 +167,10 @@ async def test_outbox_search_by_recipient_or_subject_pages_with_its_cursor(staff
     assert ">100% off_sale<" in viewer.get("/outbox", params={"q": "f_s"}).text
     none = viewer.get("/outbox", params={"q": "nobody@nowhere"}).text
     assert "No messages match" in none and "Newsletter" not in none
-    for odd in ("\x00", "a\x00b", "x" * 5000, "'; DROP TABLE outbox_messages; --", "\\", "[]"):
+    for odd in ("x" * 5000, "'; DROP TABLE outbox_messages; --", "\\", "[]"):
         assert viewer.get("/outbox", params={"q": odd}).status_code == 200, odd
+    for odd in ("\x00", "a\x00b"):  # a NUL in any query parameter is a 400 naming it (core/parameters.py)
+        assert viewer.get("/outbox", params={"q": odd}).status_code == 400, odd
 
 
 async def test_outbox_shows_and_downloads_a_message_exactly_as_received(capture_port, staff, db):

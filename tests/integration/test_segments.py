@@ -154,7 +154,8 @@ async def test_list_membership_and_engagement_conditions(db):
 async def test_segment_rules_are_checked_against_the_lists_they_name(api):
     client = await api("editor")
     parent = client.post("/api/lists", json={"name": "Newsletter"}).json()
-    smart = client.post("/api/lists", json={"name": "Smart", "list_type": "dynamic"}).json()
+    everyone = {"operator": "AND", "conditions": []}
+    smart = client.post("/api/lists", json={"name": "Smart", "list_type": "dynamic", "rules": everyone}).json()
     assert smart["rules"] == {"operator": "AND", "conditions": []}
 
     def errors(response) -> dict[str, str]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tests.support.campaigns import audience, ready_campaign
 from webapp.contacts.models import Contact
 from webapp.delivery import campaign_message
+from webapp.delivery.queries import Claimed
 from webapp.outbox import service as outbox
 from webapp.settings.service import organisation as org_settings
 
@@ -39,7 +40,8 @@ async def captured_campaign_message(session: AsyncSession, base_url: str, destin
     )
     prepared = await campaign_message.prepare(session, campaign, await org_settings.load(session), base_url)
     person = await session.get(Contact, contact)
-    raw = prepared.render(delivery_id, f"<{delivery_id}@tests.example>", person.email, person)
+    claimed = Claimed(delivery_id, person.id, person.email, f"<{delivery_id}@tests.example>", 0)
+    (raw,) = await prepared.render_batch([claimed], {person.id: person})
     stored = await outbox.store(session, "news@example.com", [person.email], raw)
     await session.commit()
     return Captured(campaign.id, delivery_id, stored.id, raw)

@@ -59,6 +59,7 @@ async def test_footer_unsubscribe_link_follows_the_campaign_setting():
     from types import SimpleNamespace
 
     from webapp.delivery.campaign_message import prepare
+    from webapp.delivery.queries import Claimed
     from webapp.settings.service.organisation import OrgSettings
 
     org = OrgSettings(organisation_name="Acme", postal_address="1 Road")
@@ -74,7 +75,7 @@ async def test_footer_unsubscribe_link_follows_the_campaign_setting():
             settings={"track_clicks": False, "track_opens": False, "unsubscribe_link": wanted},
         )
         prepared = await prepare(None, campaign, org, "https://m.example")
-        raw = prepared.render(7, "<7@m.example>", "b@example.com", SimpleNamespace(custom_fields={}))
+        (raw,) = await prepared.render_batch([Claimed(7, 1, "b@example.com", "<7@m.example>", 0)], {})
         message = parse(raw)
         html = message.get_body(("html",)).get_content()
         assert "1 Road" in html
@@ -102,6 +103,7 @@ async def campaign_message(html: str, text: str = "", **org_fields) -> bytes:
     from types import SimpleNamespace
 
     from webapp.delivery.campaign_message import prepare
+    from webapp.delivery.queries import Claimed
     from webapp.settings.service.organisation import OrgSettings
 
     org = OrgSettings(**{"organisation_name": "Acme", "postal_address": "1 Main St\nSpringfield\nUSA", **org_fields})
@@ -116,7 +118,9 @@ async def campaign_message(html: str, text: str = "", **org_fields) -> bytes:
         settings={"track_clicks": False, "track_opens": True, "unsubscribe_link": True},
     )
     prepared = await prepare(None, campaign, org, "https://m.example")
-    return prepared.render(7, "<7@m.example>", "b@example.com", SimpleNamespace(custom_fields={}, first_name="Ada"))
+    ada = SimpleNamespace(custom_fields={}, first_name="Ada")
+    (raw,) = await prepared.render_batch([Claimed(7, 1, "b@example.com", "<7@m.example>", 0)], {1: ada})
+    return raw
 
 
 async def test_the_generated_text_part_is_not_padded():

@@ -25,19 +25,18 @@ from webapp.campaigns.schemas.output import (
 )
 from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.progress import rates
-from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
+from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import Settings
 from webapp.core.http import StaffRequest
 from webapp.delivery.campaign_message import prepare
 from webapp.delivery.progress import announce
 from webapp.settings.service import organisation as org_settings
-from webapp.templates.service.rendering import CompiledMessage, RenderError, contact_context
+from webapp.templates.service import renderer
+from webapp.templates.service.rendering import MessageTemplate, RenderError, contact_context
 
-MAX_CURSOR_LENGTH = 1000
 MAX_EMAILS_PAGE = 100
 MAX_CREATOR_LENGTH = 320  # an address, or api:<key name>
 CampaignId = Annotated[int, id_parameter("Campaign id.")]
-Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")]
 STATE_ERRORS = error_responses(404, 409)
 
 
@@ -57,19 +56,22 @@ async def _messages(
     sent (tracking links and footer included), rendered again from the campaign's copy."""
     org = await org_settings.load(db)
     from_email = c.from_email or org.default_from_email
-    subject_only = CompiledMessage(c.subject, "")
-    prepared = await prepare(db, c, org, public_url) if with_content and found.deliveries else None
+    recipients = [
+        (d.id, found.contacts.get(d.contact_id) if d.contact_id is not None else None) for d in found.deliveries
+    ]
+    prepared = await prepare(db, c, org, public_url) if with_content and recipients else None
+    if prepared:
+        contents = await prepared.render_contents(recipients)
+    else:
+        contents = await renderer.render_batch(
+            MessageTemplate(c.subject, ""), [contact_context(p) for _, p in recipients]
+        )
     items = []
-    for d in found.deliveries:
-        contact = found.contacts.get(d.contact_id) if d.contact_id is not None else None
-        try:
-            if prepared:
-                rendered = prepared.compiled.render(contact_context(contact, prepared.links_for(d.id)))
-                items.append(email_out(d, from_email, rendered.subject, (rendered.html, rendered.text)))
-            else:
-                items.append(email_out(d, from_email, subject_only.render(contact_context(contact)).subject))
-        except RenderError as exc:
-            items.append(email_out(d, from_email, c.subject, (f"<!-- {exc.message} -->", "") if prepared else None))
+    for d, content in zip(found.deliveries, contents, strict=True):
+        if isinstance(content, RenderError):
+            items.append(email_out(d, from_email, c.subject, (f"<!-- {content.message} -->", "") if prepared else None))
+        else:
+            items.append(email_out(d, from_email, content.subject, (content.html, content.text) if prepared else None))
     return items
 
 
@@ -106,7 +108,11 @@ class ApiCampaignsController(Controller):
         cursor: Cursor = None,
     ) -> CampaignPageOut:
         found = await listing.find_campaigns(
-            db, status=status.value if status else None, created_by=created_by, limit=limit, cursor=cursor
+            db,
+            status=status.value if status else None,
+            created_by=created_by,
+            limit=limit,
+            cursor=checked_cursor(cursor, listing.is_campaign_cursor),
         )
         list_ids = await listing.list_ids_by_campaign(db, [c.id for c in found.campaigns])
         items = [campaign_out(c, list_ids[c.id], rates(c)) for c in found.campaigns]
@@ -223,7 +229,12 @@ class ApiCampaignsController(Controller):
     ) -> EmailPageOut:
         c = await campaigns.get_campaign(db, campaign_id)
         found = await listing.find_deliveries(
-            db, c.id, status=status.value if status else None, limit=limit, cursor=cursor, with_contacts=True
+            db,
+            c.id,
+            status=status.value if status else None,
+            limit=limit,
+            cursor=checked_cursor(cursor, listing.is_delivery_cursor),
+            with_contacts=True,
         )
         items = await _messages(db, c, found, settings.server.public_url, include_content)
         return EmailPageOut(items, found.next_cursor)

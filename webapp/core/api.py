@@ -8,22 +8,37 @@ load the object as sent, so unknown fields are named (422) rather than silently 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from litestar import Request
+from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 from msgspec import UNSET, Struct, UnsetType
 
 from webapp.core.access import Principal
+from webapp.core.cursors import MAX_CURSOR_LENGTH
 from webapp.core.validation import MAX_ID
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="Items per page, 1 to 500.")]
+Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, description="next_cursor of the previous page.")]
 
 
 def id_parameter(description: str) -> Any:
     """A path parameter holding a row id: a number no row can have is a 400 naming it, not a 500."""
     return Parameter(ge=1, le=MAX_ID, description=description)
+
+
+def checked_cursor(cursor: str | None, is_cursor: Callable[[str], bool]) -> str | None:
+    """The `cursor` parameter as sent, or a 400 naming it when it is not one this endpoint made
+    (pages read such a cursor as the first page instead)."""
+    if cursor and not is_cursor(cursor):
+        raise ValidationException(
+            "The request is not valid.",
+            extra=[{"key": "cursor", "message": "Not a cursor from this list: pass next_cursor back as it came."}],
+        )
+    return cursor
 
 
 class FieldError(Struct):

@@ -1,5 +1,6 @@
 """The types route handlers are written with: a staff or API request (whose user is a Principal),
-a subscriber's or mail client's request (no user), either, and a response of any content."""
+a subscriber's or mail client's request (no user), either, and a response of any content; and the
+request class the app uses."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.datastructures import State
+from litestar.exceptions import ValidationException
+from litestar.plugins.htmx import HTMXRequest
 
 from webapp.core.access import Principal
 
@@ -14,3 +17,16 @@ StaffRequest = Request[Principal, Any, State]
 PublicRequest = Request[Any, Any, State]
 AnyRequest = Request[Any, Any, Any]  # either; e.g. in the error handlers
 AnyResponse = Response[Any]
+
+
+class AppRequest(HTMXRequest):
+    """The HTMX plugin's request, where JSON nested deeper than the decoder's recursion limit is a
+    400 naming the body, not a 500."""
+
+    async def json(self) -> Any:
+        try:
+            return await super().json()
+        except RecursionError:
+            raise ValidationException(
+                "The request is not valid.", extra=[{"key": "body", "message": "The JSON is nested too deeply."}]
+            ) from None

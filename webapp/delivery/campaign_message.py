@@ -1,27 +1,29 @@
-"""A campaign's message prepared once (links registered, tracking and footer added, templates
-compiled) and rendered per recipient into the bytes handed to SMTP."""
+"""A campaign's message prepared once (links registered, tracking and footer added) and rendered a
+batch of recipients at a time, in the renderer processes, into the bytes handed to SMTP."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts.models import Contact
 from webapp.core.tokens import make_token
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.dkim import make_signer
-from webapp.delivery.queries import register_links
+from webapp.delivery.queries import Claimed, register_links
 from webapp.settings.service.organisation import OrgSettings
-from webapp.templates.service.rendering import CompiledMessage, contact_context
+from webapp.templates.service import renderer
+from webapp.templates.service.rendering import MessageTemplate, RenderedMessage, RenderError, contact_context
 
 # Literal http(s) links only: a URL built with template syntax differs per recipient and cannot
 # be stored, so it is left untracked rather than tracked wrongly.
 HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'{}<>\s]+)\2""", re.IGNORECASE)
-TRACKING_FUNCTION = "tracked_link"
+TRACKED_LINKS = "tracked_links"  # link id -> this recipient's tracking URL
 LIST_ID_LABEL = "newsletter"
 
 
@@ -35,7 +37,7 @@ def add_click_tracking(html: str, link_ids: dict[str, int]) -> str:
         if link_id is None:
             untracked: str = match.group(0)
             return untracked
-        return f'{match.group(1)}"{{{{ {TRACKING_FUNCTION}({link_id}) }}}}"'
+        return f'{match.group(1)}"{{{{ {TRACKED_LINKS}[{link_id}] }}}}"'
 
     return HREF.sub(replace, html)
 
@@ -110,25 +112,47 @@ class PreparedCampaign:
     from_name: str
     from_email: str
     reply_to: str
-    compiled: CompiledMessage
+    template: MessageTemplate
     base_url: str
     unsubscribe_mailto: str
     list_name: str
+    link_ids: list[int]
     signer: Callable[[bytes], bytes] | None = None  # adds a DKIM-Signature
 
+    def unsubscribe_url(self, delivery_id: int) -> str:
+        return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
+
     def links_for(self, delivery_id: int) -> dict[str, Any]:
-        unsubscribe = f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
         return {
-            "unsubscribe_url": unsubscribe,
+            "unsubscribe_url": self.unsubscribe_url(delivery_id),
             "preferences_url": f"{self.base_url}/u/preferences/{make_token('unsubscribe', delivery_id)}",
-            TRACKING_FUNCTION: lambda link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id)}",
+            TRACKED_LINKS: {
+                link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id)}" for link_id in self.link_ids
+            },
             "open_pixel_url": f"{self.base_url}/u/o/{make_token('open', delivery_id)}.gif",
         }
 
-    def render(self, delivery_id: int, message_id: str, to_email: str, contact: Any, subject_prefix: str = "") -> bytes:
-        links = self.links_for(delivery_id)
-        rendered = self.compiled.render(contact_context(contact, links))
-        list_unsubscribe = f"<{links['unsubscribe_url']}>"
+    async def render_contents(self, recipients: Sequence[tuple[int, Any]]) -> list[RenderedMessage | RenderError]:
+        """Subject, HTML and text for each (delivery id, contact), or why it could not be rendered."""
+        contexts = [contact_context(contact, self.links_for(delivery_id)) for delivery_id, contact in recipients]
+        return await renderer.render_batch(self.template, contexts)
+
+    async def render_batch(
+        self, claimed: Sequence[Claimed], contacts: Mapping[int, Contact]
+    ) -> list[bytes | RenderError]:
+        """Each claimed delivery's message as sent, or the RenderError it failed with."""
+        recipients = [(c.id, contacts.get(c.contact_id) if c.contact_id is not None else None) for c in claimed]
+        contents = await self.render_contents(recipients)
+        return [
+            content if isinstance(content, RenderError) else self.message(c.id, c.message_id, c.email, content)
+            for c, content in zip(claimed, contents, strict=True)
+        ]
+
+    def message(
+        self, delivery_id: int, message_id: str, to_email: str, rendered: RenderedMessage, subject_prefix: str = ""
+    ) -> bytes:
+        """The bytes handed to SMTP for one recipient's rendered content."""
+        list_unsubscribe = f"<{self.unsubscribe_url(delivery_id)}>"
         if self.unsubscribe_mailto:
             list_unsubscribe += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe>"
         envelope = Envelope(
@@ -149,8 +173,12 @@ class PreparedCampaign:
 async def prepare(session: AsyncSession, campaign: MessageSource, org: OrgSettings, base_url: str) -> PreparedCampaign:
     settings = campaign.settings or {}
     html, text_part = campaign.html_content, campaign.text_content
+    tracked: list[int] = []
     if settings.get("track_clicks", True):
-        html = add_click_tracking(html, await register_links(session, campaign.id, tracked_urls(html)))
+        urls = tracked_urls(html)
+        link_ids = await register_links(session, campaign.id, urls)
+        html = add_click_tracking(html, link_ids)
+        tracked = sorted({link_ids[url] for url in urls if url in link_ids})
     # The footer adds a visible unsubscribe link unless the content has one or staff turned the
     # setting off (the review step warns then); List-Unsubscribe headers are always sent.
     wants_link = settings.get("unsubscribe_link", True)
@@ -167,9 +195,10 @@ async def prepare(session: AsyncSession, campaign: MessageSource, org: OrgSettin
         from_name=from_name,
         from_email=campaign.from_email or org.default_from_email,
         reply_to=campaign.reply_to,
-        compiled=CompiledMessage(campaign.subject, html, text_part),
+        template=MessageTemplate(campaign.subject, html, text_part),
         base_url=base_url.rstrip("/"),
         unsubscribe_mailto=org.unsubscribe_mailto,
         list_name=org.organisation_name or from_name,
+        link_ids=tracked,
         signer=signer,
     )

@@ -137,16 +137,13 @@ async def _send_one(campaign_id: int, sender: str, item: Claimed, message: bytes
     return outcome
 
 
-def _render_all(claim: _Claim) -> dict[int, bytes | str]:
-    """Each claimed message as the bytes to send, or its template's error."""
-    rendered: dict[int, bytes | str] = {}
-    for item in claim.items:
-        contact = claim.contacts.get(item.contact_id) if item.contact_id is not None else None
-        try:
-            rendered[item.id] = claim.prepared.render(item.id, item.message_id, item.email, contact)
-        except RenderError as exc:
-            rendered[item.id] = exc.message
-    return rendered
+async def _render_all(claim: _Claim) -> dict[int, bytes | str]:
+    """Each claimed message as the bytes to send, or its template's error (renderer processes)."""
+    rendered = await claim.prepared.render_batch(claim.items, claim.contacts)
+    return {
+        item.id: message.message if isinstance(message, RenderError) else message
+        for item, message in zip(claim.items, rendered, strict=True)
+    }
 
 
 async def run_batch(campaign_id: int) -> BatchResult:
@@ -187,7 +184,7 @@ async def _claim(campaign_id: int) -> _Claim | None:
 
 async def _send(campaign_id: int, claim: _Claim) -> None:
     """Send a claimed batch; if its campaign stops meanwhile, give back at once what no server has."""
-    messages = _render_all(claim)
+    messages = await _render_all(claim)
     hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
     sender = claim.prepared.from_email
     tasks = [

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import css_inline
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.config import get_settings
@@ -76,17 +75,16 @@ async def send_test(
     if not (source.from_email or org.default_from_email):
         raise ValidationFailed({"from_email": "Set a default from address under Settings first."})
     prepared = await prepare(session, source, org, get_settings().server.public_url)
+    (content,) = await prepared.render_contents([(TEST_DELIVERY_ID, contact)])
+    if isinstance(content, RenderError):
+        raise ValidationFailed({"html_content": content.message})
     domain = prepared.from_email.rpartition("@")[2] or "localhost"
     made: list[tuple[str, str, bytes]] = []  # every message is made before the first goes out
-    try:
-        for address in addresses:
-            message_id = f"<test.{secrets.token_hex(12)}@{domain}>"
-            message = prepared.render(TEST_DELIVERY_ID, message_id, address, contact, subject_prefix=SUBJECT_PREFIX)
-            made.append((address, message_id, message))
-    except RenderError as exc:
-        raise ValidationFailed({"html_content": exc.message}) from None
-    except css_inline.InlineError as exc:
-        raise ValidationFailed({"html_content": f"The CSS could not be inlined: {exc}"}) from None
+    for address in addresses:
+        message_id = f"<test.{secrets.token_hex(12)}@{domain}>"
+        made.append(
+            (address, message_id, prepared.message(TEST_DELIVERY_ID, message_id, address, content, SUBJECT_PREFIX))
+        )
     mailer = await fresh_mailer()
     try:
         return await _send_all(mailer, prepared.from_email, made)

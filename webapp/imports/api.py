@@ -46,6 +46,8 @@ def _start_data(job: ImportJob, form: FormMultiDict) -> dict[str, Any]:
         by_name = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ValidationFailed({"mapping": f"Not valid JSON: {exc.msg} (position {exc.pos})."}) from None
+    except RecursionError:
+        raise ValidationFailed({"mapping": "The JSON is nested too deeply."}) from None
     return {"mapping": imports.mapping_by_header(job, by_name), **data}
 
 

@@ -10,7 +10,7 @@ from litestar.params import Parameter
 from msgspec import structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
+from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.http import StaffRequest
 from webapp.templates.schemas import (
     CATEGORY_MAX_LENGTH,
@@ -60,12 +60,11 @@ class ApiTemplatesController(Controller):
         ] = None,
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
         limit: Limit = 50,
-        cursor: Annotated[
-            str | None, Parameter(max_length=1000, description="next_cursor of the previous page.")
-        ] = None,
+        cursor: Cursor = None,
     ) -> TemplatePageOut:
+        filters = TemplateFilter(template_type, category, is_active)
         found = await templates.list_templates(
-            db, TemplateFilter(template_type, category, is_active), limit=limit, cursor=cursor
+            db, filters, limit=limit, cursor=checked_cursor(cursor, templates.is_cursor)
         )
         return TemplatePageOut(
             items=[template_out(template) for template in found.templates],

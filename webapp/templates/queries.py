@@ -4,9 +4,6 @@ contact a preview is rendered for."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -14,7 +11,7 @@ from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
-from webapp.core.validation import is_valid_id
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.templates.models import EmailTemplate
 from webapp.templates.schemas import TemplateFilter
 
@@ -30,19 +27,11 @@ class TemplatePage:
     next_cursor: str | None
 
 
-def encode_cursor(template: EmailTemplate) -> str:
-    return base64.urlsafe_b64encode(json.dumps([template.name.lower(), template.id]).encode()).decode()
+TEMPLATE_KEY = (Part.TEXT, Part.ID)  # lower(name), id
 
 
-def decode_cursor(cursor: str) -> tuple[str, int] | None:
-    """(lower(name), id) after which the next page starts; None for anything that is not a cursor."""
-    try:
-        name, template_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
-        return None
-    if isinstance(name, str) and is_valid_id(template_id):
-        return name, template_id
-    return None
+def is_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, *TEMPLATE_KEY) is not None
 
 
 async def find_templates(
@@ -57,12 +46,12 @@ async def find_templates(
         query = query.where(func.lower(EmailTemplate.category) == filters.category.strip().lower())
     if filters.is_active is not None:
         query = query.where(EmailTemplate.is_active.is_(filters.is_active))
-    if cursor and (after := decode_cursor(cursor)):
+    if after := decode_cursor(cursor, *TEMPLATE_KEY):
         query = query.where(tuple_(*order) > tuple_(*after))
     rows = list(await session.scalars(query.order_by(*order).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    return TemplatePage(rows, encode_cursor(rows[-1]) if more and rows else None)
+    return TemplatePage(rows, encode_cursor(rows[-1].name.lower(), rows[-1].id) if more and rows else None)
 
 
 async def categories(session: AsyncSession) -> list[str]:

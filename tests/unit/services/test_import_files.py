@@ -18,8 +18,8 @@ from webapp.imports.service.files import (
     detect_delimiter,
     detect_encoding,
     detect_format,
-    summarise,
 )
+from webapp.imports.service.reading import summarise
 
 
 def write(tmp_path: Path, data: bytes, name: str = "contacts.csv") -> Path:

@@ -53,7 +53,8 @@ def test_what_a_type_allows():
         "parent_list_id": "Only dynamic and segmented lists have rules and a parent list.",
     }
     assert set(errors_of(ListCreate, {"name": "Smart", "list_type": "dynamic", "parent_list_id": 3})) == {
-        "parent_list_id"
+        "parent_list_id",
+        "rules",  # a dynamic list without rules would match every contact
     }
     assert errors_of(ListCreate, {"name": "Smart", "list_type": "segmented", "is_public": True}) == {
         "is_public": "Only static lists can be public: the members of segmented lists come from their rules."

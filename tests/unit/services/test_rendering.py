@@ -122,13 +122,6 @@ def test_private_attribute_access_renders_nothing():
     )
 
 
-def test_runaway_loops_hit_the_deadline():
-    with pytest.raises(RenderError, match="longer than"):
-        CompiledMessage("s", "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}").render(
-            {}
-        )
-
-
 def test_huge_output_is_refused():
     with pytest.raises(RenderError, match=r"too large|larger than"):
         CompiledMessage("s", "{{ 'x' * 100000000 }}").render({})

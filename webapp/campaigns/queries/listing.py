@@ -2,40 +2,33 @@
 deliveries (in send order, optionally of one status) and one contact's delivery history. No OFFSET
 and no COUNT(*) of big tables.
 
-Cursors are opaque (base64 JSON of the last row's sort key); anything that is not a cursor we made
-reads as "first page", so a hand-edited URL never errors.
+Cursors are opaque (core/cursors.py); anything that is not a cursor we made reads as "first page",
+so a hand-edited URL never errors (the API refuses such a cursor with `is_*_cursor`).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignList, Delivery, DeliveryStatus
 from webapp.contacts.models import Contact
-from webapp.core.validation import is_valid_id
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.lists.models import EmailList
 
+CAMPAIGN_KEY = (Part.TIME, Part.ID)  # created_at, id
+DELIVERY_KEY = (Part.ID,)
 
-def encode_cursor(key: list[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+def is_campaign_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, *CAMPAIGN_KEY) is not None
 
 
-def _decode(cursor: str | None) -> list[Any] | None:
-    if not cursor:
-        return None
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, TypeError, binascii.Error, UnicodeError):
-        return None
-    return key if isinstance(key, list) and key and is_valid_id(key[-1]) else None
+def is_delivery_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, *DELIVERY_KEY) is not None
 
 
 @dataclass(frozen=True)
@@ -58,18 +51,12 @@ async def find_campaigns(
         query = query.where(Campaign.status == status)
     if created_by is not None:
         query = query.where(Campaign.created_by == created_by)
-    key = _decode(cursor)
-    if key and len(key) == 2:
-        try:
-            after = (datetime.fromisoformat(key[0]), key[1])
-        except (TypeError, ValueError):
-            after = None
-        if after:
-            query = query.where(tuple_(Campaign.created_at, Campaign.id) < tuple_(*after))
+    if after := decode_cursor(cursor, *CAMPAIGN_KEY):
+        query = query.where(tuple_(Campaign.created_at, Campaign.id) < tuple_(*after))
     rows = list(await session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)))
     more, rows = len(rows) > limit, rows[:limit]
     last = rows[-1] if rows else None
-    return CampaignPage(rows, encode_cursor([last.created_at.isoformat(), last.id]) if more and last else None)
+    return CampaignPage(rows, encode_cursor(last.created_at, last.id) if more and last else None)
 
 
 async def list_ids_by_campaign(session: AsyncSession, campaign_ids: list[int]) -> dict[int, list[int]]:
@@ -131,15 +118,14 @@ async def find_deliveries(
     if status:
         stamp = HAPPENED.get(status)
         query = query.where(stamp.is_not(None) if stamp is not None else Delivery.status == status)
-    key = _decode(cursor)
-    if key and len(key) == 1:
-        query = query.where(Delivery.id > key[0])
+    if after := decode_cursor(cursor, *DELIVERY_KEY):
+        query = query.where(Delivery.id > after[0])
     rows = list(await session.scalars(query.order_by(Delivery.id).limit(limit + 1)))
     more, rows = len(rows) > limit, rows[:limit]
     contacts: dict[int, Contact] = {}
     if with_contacts and (ids := [d.contact_id for d in rows if d.contact_id is not None]):
         contacts = {c.id: c for c in await session.scalars(select(Contact).where(Contact.id.in_(ids)))}
-    return DeliveryPage(rows, contacts, encode_cursor([rows[-1].id]) if more and rows else None)
+    return DeliveryPage(rows, contacts, encode_cursor(rows[-1].id) if more and rows else None)
 
 
 @dataclass(frozen=True)

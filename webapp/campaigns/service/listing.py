@@ -12,6 +12,14 @@ from webapp.lists.models import EmailList
 HISTORY_LENGTH = 50
 
 
+def is_campaign_cursor(cursor: str) -> bool:
+    return listing.is_campaign_cursor(cursor)
+
+
+def is_delivery_cursor(cursor: str) -> bool:
+    return listing.is_delivery_cursor(cursor)
+
+
 async def find_campaigns(
     session: AsyncSession,
     *,

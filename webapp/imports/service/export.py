@@ -73,7 +73,7 @@ class Export:
         values = dict(zip(queries.COLUMNS, row[1:-1], strict=True))  # (id, *COLUMNS, custom_fields)
         cells = [_guard(values["email"]), *(_guard(values[name]) for name in queries.COLUMNS[1:7])]
         cells += [
-            ", ".join(values["tags"]),
+            _guard(", ".join(values["tags"])),
             values["language"],
             values["status"],
             "true" if values["is_active"] else "false",

@@ -12,6 +12,10 @@ are streamed with the number of the line they start on, so a report can point at
 - Line numbers are the physical lines a text editor shows (header = line 1 when it is the first
   line; a quoted value with line breaks spans several lines and the row is numbered by its first).
   For XLSX they are the sheet's row numbers. Blank lines are skipped but counted.
+- Sizes: a value (CSV field or XLSX cell) over MAX_CELL_CHARS makes its row unreadable; a file of
+  more than MAX_ROWS rows, or an XLSX whose parts unzip to more than the largest upload, is refused.
+  Uploads are read in processes of their own, under memory and time limits (reading.py, which
+  also sums a file up for the mapping step).
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ import codecs
 import csv
 import io
 import os
+import zipfile
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import IO, Any
+
+from webapp.core.config import get_settings
 
 CSV, XLSX = "csv", "xlsx"
 DELIMITERS = (",", ";", "\t")
@@ -42,7 +49,12 @@ CONSISTENT = 0.8  # share of those rows that must have the header's width
 BINARY_CHECK = 1000  # characters at the start of a text file that must hold no NUL
 EXACT_FLOAT = 1e15  # below this, a whole float is shown as an integer (no rounding yet)
 PREVIEW_ROWS = 10
+PREVIEW_CHARS = 200  # of each value in the preview
 MAX_COLUMNS = 200
+MAX_CELL_CHARS = csv.field_size_limit()  # 131,072: CSV's own limit, and XLSX cells' too
+MAX_ROWS = 2_000_000
+MB = 1 << 20
+TOO_MANY_ROWS = f"The file has more than {MAX_ROWS:,} rows: split it into files of at most that many."
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (Excel 97-2003)
 
@@ -68,14 +80,6 @@ class Record:
     line: int
     cells: list[str]
     error: str = ""  # the row could not be read at all (e.g. a cell over the size limit)
-
-
-@dataclass
-class FileSummary:
-    fmt: FileFormat
-    headers: list[str]
-    preview: list[Record] = field(default_factory=list)
-    estimated_rows: int = 0
 
 
 # ---- detection -----------------------------------------------------------------------------
@@ -146,6 +150,7 @@ def detect_format(path: Path, filename: str) -> FileFormat:
     if magic == ZIP_MAGIC:
         if not filename.lower().endswith((".xlsx", ".xlsm")):
             raise UnreadableFile("This is a compressed (zip) file, not a CSV or XLSX file.")
+        _check_unzipped_size(path)
         return FileFormat(XLSX)
     if filename.lower().endswith((".xlsx", ".xlsm")):
         raise UnreadableFile("This file is not a valid Excel (.xlsx) workbook.")
@@ -158,6 +163,22 @@ def detect_format(path: Path, filename: str) -> FileFormat:
     if (hint := _sep_hint(first)) is not None:
         return FileFormat(CSV, encoding, hint if hint in DELIMITERS else ",")
     return FileFormat(CSV, encoding, detect_delimiter(sample))
+
+
+def _check_unzipped_size(path: Path) -> None:
+    """The parts of a workbook count at their unzipped size (which reading them never exceeds:
+    zipfile stops at the size a part declares), against the largest upload."""
+    limit = get_settings().imports.max_bytes
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unzipped = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise UnreadableFile(f"This Excel file cannot be read ({exc.__class__.__name__}).") from None
+    if unzipped > limit:
+        raise UnreadableFile(
+            f"This workbook holds more than {limit // MB:,} MB once unzipped (the largest upload): "
+            "save it as CSV, or split it."
+        )
 
 
 # ---- reading -------------------------------------------------------------------------------
@@ -180,10 +201,11 @@ class RecordReader:
         return min(self._raw.tell(), self.size)
 
     def __iter__(self) -> Generator[Record]:
-        if self.fmt.kind == XLSX:
-            yield from self._xlsx()
-        else:
-            yield from self._csv()
+        records = self._xlsx() if self.fmt.kind == XLSX else self._csv()
+        for count, record in enumerate(records):
+            if count > MAX_ROWS:  # the header and MAX_ROWS rows
+                raise UnreadableFile(TOO_MANY_ROWS)
+            yield record
 
     def _csv(self) -> Iterator[Record]:
         with open(self.path, "rb") as raw:
@@ -217,7 +239,11 @@ class RecordReader:
                 cells = [_cell_text(v) for v in values[: MAX_COLUMNS + 1]]
                 while cells and not cells[-1]:
                     cells.pop()
-                if any(cell.strip() for cell in cells):
+                if any(len(cell) > MAX_CELL_CHARS for cell in cells):
+                    yield Record(
+                        number, [], f"This row cannot be read: a value is longer than {MAX_CELL_CHARS:,} characters."
+                    )
+                elif any(cell.strip() for cell in cells):
                     yield Record(number, cells)
         finally:
             workbook.close()
@@ -251,48 +277,3 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, (date, time)):
         return value.isoformat()
     return str(value)
-
-
-def headers_of(first: Record) -> list[str]:
-    headers = [cell.strip() for cell in first.cells]
-    while headers and not headers[-1]:
-        headers.pop()
-    if len(headers) > MAX_COLUMNS:
-        raise UnreadableFile(f"The file has {len(headers)} columns; at most {MAX_COLUMNS} can be imported.")
-    return [name or f"Column {i}" for i, name in enumerate(headers, start=1)]
-
-
-def summarise(path: Path, filename: str, rows: int = PREVIEW_ROWS) -> FileSummary:
-    """Format, headers and the first rows of an uploaded file; UnreadableFile if it cannot be imported."""
-    fmt = detect_format(path, filename)
-    reader = RecordReader(path, fmt)
-    records = iter(reader)
-    try:
-        first = next(records, None)
-        while first is not None and first.error:
-            first = next(records, None)
-        if first is None:
-            raise UnreadableFile("The file has no rows.")
-        summary = FileSummary(fmt, headers_of(first))
-        if len(summary.headers) < 1:
-            raise UnreadableFile("The first row (the column names) is empty.")
-        for record in records:
-            summary.preview.append(record)
-            if len(summary.preview) >= rows:
-                break
-        summary.estimated_rows = _estimate_rows(reader, summary)
-    finally:
-        records.close()
-    return summary
-
-
-def _estimate_rows(reader: RecordReader, summary: FileSummary) -> int:
-    """Data rows in the file: exact for a short file, else from the line breaks in its first MB."""
-    if len(summary.preview) < PREVIEW_ROWS:
-        return len(summary.preview)
-    if reader.fmt.kind == XLSX:
-        return max(reader.declared_rows - 1, len(summary.preview))
-    with open(reader.path, "rb") as f:
-        sample = f.read(READ_BYTES)
-    breaks = sample.count(b"\n") or sample.count(b"\r")
-    return max(len(summary.preview), round(breaks * reader.size / max(len(sample), 1)) - 1)

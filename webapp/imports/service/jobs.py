@@ -25,7 +25,9 @@ from webapp.core.validation import is_valid_id
 from webapp.imports.models import ImportJob, ImportMode, ImportReject, ImportStatus
 from webapp.imports.queries import jobs as queries
 from webapp.imports.schemas import CHOOSE_LIST, CUSTOM, FIELDS, NO_SUCH_COLUMN, ImportStart
-from webapp.imports.service.files import FileSummary, UnreadableFile, summarise
+from webapp.imports.service import reading
+from webapp.imports.service.files import UnreadableFile
+from webapp.imports.service.reading import FileSummary
 from webapp.imports.service.rows import guess_mapping
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
@@ -74,13 +76,14 @@ async def create_draft(
     stored = f"{uuid.uuid4().hex}{Path(filename).suffix.lower()}"
     path = upload_dir() / stored
 
-    def save_and_read() -> tuple[int, FileSummary]:
+    def save() -> int:
         with open(path, "wb") as target:
             shutil.copyfileobj(source, target, COPY_BUFFER)
-        return path.stat().st_size, summarise(path, filename)
+        return path.stat().st_size
 
     try:
-        size, summary = await anyio.to_thread.run_sync(save_and_read)
+        size = await anyio.to_thread.run_sync(save)
+        summary = await reading.summary(path, filename)
     except UnreadableFile as exc:
         path.unlink(missing_ok=True)
         raise ValidationFailed({field: str(exc)}) from None
@@ -125,10 +128,12 @@ async def recent_jobs(session: AsyncSession) -> Sequence[ImportJob]:
 
 async def preview(job: ImportJob) -> FileSummary:
     """The stored file's first rows, for the mapping step."""
+    if not file_path(job).exists():
+        raise Conflict("The uploaded file is no longer there; upload it again.")
     try:
-        return await anyio.to_thread.run_sync(summarise, file_path(job), job.filename)
-    except (UnreadableFile, OSError):
-        raise Conflict("The uploaded file is no longer there; upload it again.") from None
+        return await reading.summary(file_path(job), job.filename)
+    except UnreadableFile as exc:
+        raise Conflict(str(exc)) from None
 
 
 async def menu_custom_keys(session: AsyncSession, job: ImportJob) -> list[str]:

@@ -30,7 +30,8 @@ from webapp.imports.queries.load import ContactsStatement
 from webapp.imports.queries.runs import ChunkCounts, Connection, Cursor, JobToRun
 from webapp.imports.service import progress as import_progress
 from webapp.imports.service.chunks import Chunk, Chunker
-from webapp.imports.service.files import FileFormat, RecordReader, UnreadableFile
+from webapp.imports.service.files import FileFormat, UnreadableFile
+from webapp.imports.service.reading import IsolatedReader
 from webapp.imports.service.rows import RowConverter
 from webapp.suppression.models import SuppressionReason
 
@@ -110,7 +111,7 @@ class _Run:
         if job.mode == ImportMode.LIST and not runs.is_static_list(self.conn, job.list_id):
             return self.fail("The list to add the contacts to was deleted, or is not a static list.")
         converter = RowConverter(job.mapping, job.mode, len(job.headers))
-        reader = RecordReader(self.path, FileFormat(job.file_format, job.encoding, job.delimiter))
+        reader = IsolatedReader(self.path, FileFormat(job.file_format, job.encoding, job.delimiter))
         chunker = Chunker(self.conn, reader, converter, job.chunk_rows, job.loaded_chunks, job.total)
         statement = _contacts_statement(job.mode, converter.mapped)
         threads = [

@@ -220,7 +220,7 @@ class RowConverter:
     def _tags(self, cells: list[str]) -> str:
         tags: dict[str, None] = {}
         for index in self.tag_indexes:
-            for raw in cells[index].replace(";", ",").split(","):
+            for raw in _unescape(cells[index].strip()).replace(";", ",").split(","):
                 tag = raw.strip().lower()
                 if "  " in tag or not tag.isprintable():  # as normalize_tags: whitespace runs -> one space
                     tag = " ".join(tag.replace("\x00", "").split())

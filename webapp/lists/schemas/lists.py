@@ -20,6 +20,10 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 2000
 CONSENT_TEXT_MAX = 2000
 CHOOSE_PARENT = "Choose the list this segment is a subset of."
+NEEDS_RULES = (
+    'A dynamic list needs rules: without them it would match every contact (send {"operator": "AND", '
+    '"conditions": []} if that is what you mean).'
+)
 ENTER_NAME = "Enter a name for the list."
 
 
@@ -72,7 +76,11 @@ class ListCreate(ListUpdate, kw_only=True):
 
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:
-        return type_rules(values.get("list_type", ListType.STATIC.value), values)
+        list_type = values.get("list_type", ListType.STATIC.value)
+        errors = type_rules(list_type, values)
+        if list_type == ListType.DYNAMIC.value and values.get("rules") is None:
+            errors["rules"] = NEEDS_RULES
+        return errors
 
 
 # The text fields' limits, name -> maximum length: forms show them as maxlength.

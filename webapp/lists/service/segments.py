@@ -28,8 +28,9 @@ PREVIEW_SIZE = 10
 
 async def check_segment(session: AsyncSession, values: Values, existing: EmailList | None) -> None:
     """A list's checks beyond its schema: the type is fixed once created (and what it allows is
-    checked against the stored type), a segmented list has a static parent, and rules refer only to
-    static lists that exist. A new segment without rules gets the empty rules (everyone)."""
+        checked against the stored type), a segmented list has a static parent, and rules refer only to
+        static lists that exist. A new segmented list without rules gets the empty rules (all of the parent's
+    members; a dynamic list must send its rules, ListCreate.rules)."""
     errors: dict[str, str] = {}
     if existing is None:
         list_type = values["list_type"]

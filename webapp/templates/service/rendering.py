@@ -1,16 +1,16 @@
 """Personalised rendering of user-written templates, safely.
 
 Templates run in Jinja's ImmutableSandboxedEnvironment (no access to Python internals, no mutation
-of the data passed in), with a deadline and an output size limit checked while rendering, so a
-template cannot hang a worker or fill its memory. A template is compiled once per campaign and
-rendered once per recipient.
+of the data passed in), with an output size limit checked while rendering and values built with
+`*`, `**` and `+` capped before they are built. A template is compiled once per campaign and
+rendered once per recipient. This module renders in the calling process: user templates are
+rendered through renderer.py, in processes with CPU-time and memory limits.
 """
 
 from __future__ import annotations
 
 import operator
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,48 +32,51 @@ LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
 STANDARD_VARIABLES = frozenset(CONTACT_VARIABLES + LINK_VARIABLES)
 
 MAX_OUTPUT_CHARS = 1_000_000
-MAX_RENDER_SECONDS = 2.0
 MAX_SEQUENCE_LENGTH = 100_000
+MAX_EXPONENT = 100
+TOO_DEEP = "The template nests or calls itself too deeply (a macro that calls itself without end?)."
 
 _TEXT_CONFIG = ParserConfig(css=CSS_PROFILES["relaxed"], display_links=True)
 
 
 class RenderError(DomainError):
-    """A template failed while rendering for one recipient (too slow, too big, forbidden access)."""
+    """A template failed while rendering for one recipient. `limit`: it went over one of the limits
+    (time, memory, output size, nesting), rather than failing on the data it was given."""
+
+    def __init__(self, message: str, field: str | None = None, *, limit: bool = False) -> None:
+        super().__init__(message, field)
+        self.limit = limit
+
+    def __reduce__(self) -> tuple[Any, ...]:  # renderer processes send it back to the caller
+        return (_render_error, (self.message, self.field, self.limit))
 
 
-class _Deadline:
-    def __init__(self, seconds: float) -> None:
-        self.until = time.monotonic() + seconds
-
-    def check(self) -> None:
-        if time.monotonic() > self.until:
-            raise RenderError(f"The template took longer than {MAX_RENDER_SECONDS:g} s to render.")
+def _render_error(message: str, field: str | None, limit: bool) -> RenderError:
+    return RenderError(message, field, limit=limit)
 
 
 class _LimitedEnvironment(ImmutableSandboxedEnvironment):
-    """Checks the render deadline on every call and arithmetic operation, and caps the
-    size of sequences built with * so `'x' * 10**9` fails instead of eating memory."""
+    """Refuses to build a sequence longer than MAX_SEQUENCE_LENGTH with * or + (`'x' * 10**9` fails
+    before it takes any memory) and exponents over MAX_EXPONENT."""
 
     intercepted_binops = frozenset({"*", "**", "+"})
 
-    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        _deadline_of(__context).check()
-        return super().call(__context, __obj, *args, **kwargs)
-
     def call_binop(self, context: Context, op: str, left: Any, right: Any) -> Any:
-        _deadline_of(context).check()
-        if op == "**" and isinstance(right, (int, float)) and abs(right) > 100:
-            raise RenderError("Exponent too large in template.")
+        if op == "**" and isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
+            raise RenderError("Exponent too large in template.", limit=True)
+        if op == "*" and _repeated_length(left, right) > MAX_SEQUENCE_LENGTH:
+            raise RenderError("A value built in the template is too large.", limit=True)
         result = {"*": operator.mul, "**": operator.pow, "+": operator.add}[op](left, right)
         if isinstance(result, (str, list, tuple)) and len(result) > MAX_SEQUENCE_LENGTH:
-            raise RenderError("A value built in the template is too large.")
+            raise RenderError("A value built in the template is too large.", limit=True)
         return result
 
 
-def _deadline_of(context: Context) -> _Deadline:
-    deadline = context.get("__deadline__")
-    return deadline if isinstance(deadline, _Deadline) else _Deadline(MAX_RENDER_SECONDS)
+def _repeated_length(left: Any, right: Any) -> int:
+    sequence, times = (left, right) if isinstance(left, (str, list, tuple)) else (right, left)
+    if isinstance(sequence, (str, list, tuple)) and isinstance(times, int):
+        return len(sequence) * times
+    return 0
 
 
 # Never fetch <link rel=stylesheet> URLs: a template author must not make the server request
@@ -101,6 +104,16 @@ class RenderedMessage:
     text: str
 
 
+@dataclass(frozen=True)
+class MessageTemplate:
+    """What a message is compiled from: the key renderer processes keep compiled messages by."""
+
+    subject: str
+    html: str
+    text: str = ""
+    inline_css: bool = True
+
+
 def check_template(parts: Mapping[str, str], known_custom_fields: Iterable[str] = ()) -> TemplateCheck:
     """Syntax-check each part (subject, html_content, text_content) and list the variables it uses."""
     errors: dict[str, str] = {}
@@ -110,6 +123,8 @@ def check_template(parts: Mapping[str, str], known_custom_fields: Iterable[str] 
             used |= meta.find_undeclared_variables(parse(source or ""))
         except ValueError as exc:
             errors[label] = str(exc)
+        except RecursionError:
+            errors[label] = TOO_DEEP
     known = STANDARD_VARIABLES | set(known_custom_fields)
     return TemplateCheck(errors, sorted(used), sorted(used - known))
 
@@ -121,39 +136,48 @@ class CompiledMessage:
         check = check_template({"subject": subject, "html_content": html, "text_content": text})
         if check.errors:
             raise ValidationFailed(check.errors)
-        self.subject = _text_env.from_string(subject)
-        self.html = _html_env.from_string(html)
-        self.text = _text_env.from_string(text) if text.strip() else _text_from_html_template(html)
+        try:
+            self.subject = _text_env.from_string(subject)
+            self.html = _html_env.from_string(html)
+            self.text = _text_env.from_string(text) if text.strip() else _text_from_html_template(html)
+        except RecursionError:
+            raise ValidationFailed({"html_content": TOO_DEEP}) from None
         self.inline_css = inline_css and "<style" in html.lower()
 
+    @classmethod
+    def of(cls, template: MessageTemplate) -> CompiledMessage:
+        return cls(template.subject, template.html, template.text, inline_css=template.inline_css)
+
     def render(self, context: Mapping[str, Any]) -> RenderedMessage:
-        deadline = _Deadline(MAX_RENDER_SECONDS)
-        variables = {**context, "__deadline__": deadline}
-        subject = " ".join(_render(self.subject, variables, deadline).split())
-        html = _render(self.html, variables, deadline)
+        subject = " ".join(_render(self.subject, context, "subject").split())
+        html = _render(self.html, context, "html_content")
         if self.inline_css:
             try:
                 html = _INLINER.inline(html)
             except css_inline.InlineError as exc:
-                raise RenderError(f"The CSS could not be inlined: {exc}") from None
-        text = _render(self.text, variables, deadline) if self.text else html_to_text(html)
+                raise RenderError(f"The CSS could not be inlined: {exc}", "html_content") from None
+        text = _render(self.text, context, "text_content") if self.text else html_to_text(html)
         return RenderedMessage(subject, html, text)
 
 
-def _render(template: Template, variables: Mapping[str, Any], deadline: _Deadline) -> str:
+def _render(template: Template, variables: Mapping[str, Any], part: str) -> str:
     chunks: list[str] = []
     size = 0
     try:
         for chunk in template.generate(variables):
             size += len(chunk)
             if size > MAX_OUTPUT_CHARS:
-                raise RenderError(f"The rendered message is larger than {MAX_OUTPUT_CHARS:,} characters.")
-            deadline.check()
+                message = f"The rendered message is larger than {MAX_OUTPUT_CHARS:,} characters."
+                raise RenderError(message, part, limit=True)
             chunks.append(chunk)
+    except RenderError as exc:
+        raise RenderError(exc.message, part, limit=exc.limit) from None
     except SecurityError as exc:
-        raise RenderError(f"The template tried something not allowed: {exc}") from None
+        raise RenderError(f"The template tried something not allowed: {exc}", part) from None
+    except RecursionError:
+        raise RenderError(TOO_DEEP, part, limit=True) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-        raise RenderError(f"The template failed: {exc}") from None
+        raise RenderError(f"The template failed: {exc}", part) from None
     return "".join(chunks)
 
 

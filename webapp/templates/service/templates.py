@@ -1,8 +1,12 @@
 """Template library rules: what a template must be to be saved (a name, a known type, Jinja that
-parses), which variables it uses, and previews rendered for a sample or a real contact.
+parses and renders for a sample contact within the limits), which variables it uses, and previews
+rendered for a sample or a real contact (in the renderer processes, renderer.py).
 
-A syntax error blocks saving ("Line N: message" on the field); a variable that is neither standard
-nor a custom field contacts have is only a warning, returned next to the saved template.
+A syntax error blocks saving ("Line N: message" on the field), and so does going over a render
+limit for the sample contact (time, memory, size, nesting: it would fail for every recipient);
+other render errors may come from data the sample lacks, and show in the preview. A variable that
+is neither standard nor a custom field contacts have is only a warning, returned next to the saved
+template.
 """
 
 from __future__ import annotations
@@ -29,13 +33,8 @@ from webapp.templates.schemas import (
     TemplateFilter,
     TemplateUpdate,
 )
-from webapp.templates.service.rendering import (
-    CompiledMessage,
-    RenderError,
-    TemplateCheck,
-    check_template,
-    contact_context,
-)
+from webapp.templates.service import renderer
+from webapp.templates.service.rendering import TemplateCheck, contact_context
 
 PARTS = ("subject", "html_content", "text_content")
 MAX_EMAIL_LENGTH = 320  # longer is no contact's address
@@ -54,11 +53,14 @@ SAMPLE_CONTACT = SimpleNamespace(
 PLACEHOLDER_LINKS = {"unsubscribe_url": "#", "preferences_url": "#"}
 
 
-async def inspect(session: AsyncSession, parts: Mapping[str, str]) -> TemplateCheck:
-    """Syntax errors, variables used, and those that are neither standard nor a contact custom field."""
-    check = check_template(parts)
+async def _examine(session: AsyncSession, parts: Mapping[str, str], contact: Any = None) -> renderer.Examined:
+    """The parts rendered for `contact` (the sample contact when None), with the check's unknown
+    variables narrowed to those that no contact has as a custom field either."""
+    examined = await renderer.examine(parts, contact_context(contact or SAMPLE_CONTACT, PLACEHOLDER_LINKS))
+    check = examined.check
     known = await queries.custom_fields_in_use(session, check.unknown_variables)
-    return TemplateCheck(check.errors, check.variables, [v for v in check.unknown_variables if v not in known])
+    narrowed = TemplateCheck(check.errors, check.variables, [v for v in check.unknown_variables if v not in known])
+    return renderer.Examined(narrowed, examined.rendered, examined.error)
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,16 @@ async def get_template(session: AsyncSession, template_id: int) -> EmailTemplate
     return template
 
 
-async def _save(session: AsyncSession, template: EmailTemplate) -> SavedTemplate:
-    check = await inspect(session, {part: getattr(template, part) or "" for part in PARTS})
+async def _checked(session: AsyncSession, parts: Mapping[str, str]) -> TemplateCheck:
+    """The template's check; ValidationFailed if rendering it for the sample contact goes over a
+    limit. Before anything is added or changed in the session: a form's 422 still commits it."""
+    examined = await _examine(session, parts)
+    if examined.error is not None and examined.error.limit:
+        raise ValidationFailed({examined.error.field or "html_content": examined.error.message})
+    return examined.check
+
+
+async def _saved(session: AsyncSession, template: EmailTemplate, check: TemplateCheck) -> SavedTemplate:
     template.variables = check.variables
     await session.flush()
     await session.refresh(template)
@@ -83,16 +93,20 @@ async def _save(session: AsyncSession, template: EmailTemplate) -> SavedTemplate
 
 
 async def create_template(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> SavedTemplate:
-    template = EmailTemplate(**load(TemplateCreate, data), created_by=created_by)
+    values = load(TemplateCreate, data)
+    check = await _checked(session, {part: values.get(part) or "" for part in PARTS})
+    template = EmailTemplate(**values, created_by=created_by)
     session.add(template)
-    return await _save(session, template)
+    return await _saved(session, template, check)
 
 
 async def update_template(session: AsyncSession, template_id: int, data: Mapping[str, Any]) -> SavedTemplate:
     template = await get_template(session, template_id)
-    for name, value in load(TemplateUpdate, data, partial=True).items():
+    changes = load(TemplateUpdate, data, partial=True)
+    check = await _checked(session, {part: changes.get(part, getattr(template, part)) or "" for part in PARTS})
+    for name, value in changes.items():
         setattr(template, name, value)
-    return await _save(session, template)
+    return await _saved(session, template, check)
 
 
 async def duplicate_template(session: AsyncSession, template_id: int, created_by: str) -> EmailTemplate:
@@ -125,6 +139,10 @@ async def delete_template(session: AsyncSession, template_id: int) -> None:
     """Campaigns keep their own copy of the content; their template_id becomes NULL."""
     await session.delete(await get_template(session, template_id))
     await session.flush()
+
+
+def is_cursor(cursor: str) -> bool:
+    return queries.is_cursor(cursor)
 
 
 async def list_templates(
@@ -163,16 +181,13 @@ class Preview:
 
 async def preview(session: AsyncSession, parts: Mapping[str, str], contact: Any = None) -> Preview:
     """Render what is in the editor for `contact` (the sample contact when None), never raising for
-    anything typed: syntax and render errors come back in `errors`."""
-    check = await inspect(session, parts)
-    if check.errors:
-        return Preview(errors=check.errors, unknown_variables=check.unknown_variables)
-    # No CSS inlining here: the browser applies <style> itself, and inlining may fetch stylesheets.
-    compiled = CompiledMessage(
-        parts.get("subject", ""), parts.get("html_content", ""), parts.get("text_content", ""), inline_css=False
-    )
-    try:
-        rendered = compiled.render(contact_context(contact or SAMPLE_CONTACT, PLACEHOLDER_LINKS))
-    except RenderError as exc:
-        return Preview(errors={"render": exc.message}, unknown_variables=check.unknown_variables)
-    return Preview(rendered.subject, rendered.html, rendered.text, {}, check.unknown_variables)
+    anything typed: syntax and render errors (a limit named) come back in `errors`."""
+    examined = await _examine(session, parts, contact)
+    unknown = examined.check.unknown_variables
+    if examined.check.errors:
+        return Preview(errors=examined.check.errors, unknown_variables=unknown)
+    if examined.rendered is None:
+        message = examined.error.message if examined.error else "The template could not be rendered."
+        return Preview(errors={"render": message}, unknown_variables=unknown)
+    rendered = examined.rendered
+    return Preview(rendered.subject, rendered.html, rendered.text, {}, unknown)

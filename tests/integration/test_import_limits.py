@@ -1,0 +1,63 @@
+"""Uploads that try to take the service down: XLSX files that unzip to far more than they weigh,
+broken ones, and more rows than an import takes. The web process and the worker stay small (the
+files are read in processes of their own, under limits), and people get a 422 that says why."""
+
+from __future__ import annotations
+
+import psutil
+from sqlalchemy import select
+
+from tests.integration.test_template_limits import peak_rss_mb, web_process
+from tests.support import xlsx
+from tests.support.imports import upload, uploaded_job_id, wait_for_job
+from webapp.imports.models import ImportJob, ImportReject
+
+PROCESS_PEAK_MB = 400  # web or worker process, at most, ever (they start at about 150 MB)
+
+
+def refused(response, message: str) -> None:
+    assert response.status_code == 422, response.text[:1000]
+    assert message in response.text and 'id="file-error"' in response.text, response.text[-3000:]
+
+
+async def test_xlsx_bombs_are_refused_or_defused_at_upload_and_the_web_process_stays_small(db, staff, live_server):
+    client = await staff("editor")
+    web = web_process(live_server)
+    refused(upload(client, xlsx.unzipping_to(600), "deep.xlsx"), "more than 512 MB once unzipped")
+    refused(upload(client, xlsx.shared_strings(), "strings.xlsx"), "memory limit")
+    job_id = uploaded_job_id(upload(client, xlsx.giant_cell(), "cell.xlsx"))  # the issue's 150 KB file
+    page = client.get(f"/contacts/import/{job_id}")
+    assert page.status_code == 200 and "longer than 131,072 characters" in page.text
+    assert peak_rss_mb(web) < PROCESS_PEAK_MB
+    assert web.is_running() and await db.scalar(select(ImportJob.id).where(ImportJob.id != job_id)) is None
+
+
+async def test_a_broken_xlsx_is_a_422_naming_the_file(db, staff, api):
+    refused(upload(await staff("editor"), xlsx.broken(), "broken.xlsx"), "This Excel file cannot be read")
+    response = (await api("editor")).post(
+        "/api/contacts/import", files={"file": ("broken.xlsx", xlsx.broken(), "application/octet-stream")}
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == "file" and "cannot be read" in error["message"]
+
+
+async def test_a_bomb_after_the_first_rows_fails_its_import_and_the_worker_stays_small(db, staff, worker):
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, xlsx.wide_row_after(20), "wide.xlsx"))
+    assert client.post(f"/contacts/import/{job_id}/start", data={"mode": "add", "map_0": "email"}).status_code == 303
+    started = worker("import-worker")
+    job = await wait_for_job(db, job_id, timeout=180)
+    assert max(peak_rss_mb(p) for p in worker_processes(started.proc.pid)) < PROCESS_PEAK_MB
+    assert job.status == "failed" and "memory limit" in job.error, job.error
+    assert await db.scalar(select(ImportReject.line)) is None
+
+
+def worker_processes(pid: int) -> list[psutil.Process]:
+    supervisor = psutil.Process(pid)
+    return [supervisor, *supervisor.children()]  # not the file readers under the worker processes
+
+
+async def test_more_rows_than_an_import_takes_is_refused_at_upload(db, staff):
+    too_many = b"email\n" + b"a@b.co\n" * 2_100_000
+    refused(upload(await staff("editor"), too_many, "many.csv"), "more than 2,000,000 rows")

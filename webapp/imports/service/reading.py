@@ -1,0 +1,152 @@
+"""Uploaded files are read in processes of their own (core/isolation.py), under limits of memory
+and CPU time: a workbook built to unzip to gigabytes or a CSV line of hundreds of megabytes costs
+that process, never the web server or the worker. At upload, a pool of two such processes per web
+process sums files up (format, columns, first rows); an import's worker reads the whole file
+through a process of its own (IsolatedReader), a batch of rows at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from webapp.core import isolation
+from webapp.core.isolation import Failed, Kind, Limits
+from webapp.imports.service.files import (
+    MAX_COLUMNS,
+    MAX_ROWS,
+    PREVIEW_CHARS,
+    PREVIEW_ROWS,
+    READ_BYTES,
+    TOO_MANY_ROWS,
+    XLSX,
+    FileFormat,
+    Record,
+    RecordReader,
+    UnreadableFile,
+    detect_format,
+)
+
+READ_MEMORY_MB = 512  # per reading process, beyond what it needs to start
+SUMMARY_SECONDS = 120  # CPU time to sum a file up at upload (a workbook's shared strings come first)
+READ_SECONDS = 1800  # CPU time to read a whole file for an import
+BATCH = 1000  # rows sent from the reading process at a time
+
+isolation.preload(__name__)
+isolation.preload("openpyxl")
+_summaries = isolation.Pool(Limits(SUMMARY_SECONDS, READ_MEMORY_MB), processes=2)
+READ_LIMITS = Limits(READ_SECONDS, READ_MEMORY_MB)
+
+
+@dataclass
+class FileSummary:
+    fmt: FileFormat
+    headers: list[str]
+    preview: list[Record] = field(default_factory=list)
+    estimated_rows: int = 0
+
+
+async def summary(path: Path, filename: str) -> FileSummary:
+    """summarise() in a reading process; UnreadableFile, a limit named, if it cannot be read."""
+    (result,) = await _summaries.amap(_summarise, [(path, filename)])
+    if isinstance(result, Failed):
+        raise _unreadable(result, SUMMARY_SECONDS, XLSX if filename.lower().endswith((".xlsx", ".xlsm")) else "")
+    summed_up: FileSummary = result
+    return summed_up
+
+
+class IsolatedReader(RecordReader):
+    """RecordReader's rows, read in a process of its own; `position` follows its progress."""
+
+    def __init__(self, path: Path, fmt: FileFormat) -> None:
+        super().__init__(path, fmt)
+        self._read = 0
+
+    @property
+    def position(self) -> int:
+        return self._read
+
+    def __iter__(self) -> Generator[Record]:
+        try:
+            for position, records in isolation.stream(_batches, self.path, self.fmt, limits=READ_LIMITS, chunk=1):
+                self._read = position
+                yield from records
+        except isolation.Failure as exc:
+            raise _unreadable(exc.failed, READ_SECONDS, self.fmt.kind) from None
+
+
+def _unreadable(failed: Failed, seconds: int, kind: str) -> UnreadableFile:
+    if failed.kind is Kind.MEMORY:
+        return UnreadableFile(f"Reading this file needs more than {READ_MEMORY_MB} MB of memory: the memory limit.")
+    if failed.kind is Kind.TIME:
+        return UnreadableFile(f"Reading this file took longer than {seconds} s: the time limit.")
+    if failed.error == UnreadableFile.__name__:
+        return UnreadableFile(failed.message)
+    what = "Excel file" if kind == XLSX else "file"
+    return UnreadableFile(f"This {what} cannot be read ({failed.error or failed.message}).")
+
+
+# ---- in the reading processes ----------------------------------------------------------------
+
+
+def _summarise(shared: None, item: tuple[Path, str]) -> FileSummary:
+    return summarise(*item)
+
+
+def _batches(path: Path, fmt: FileFormat) -> Iterator[tuple[int, list[Record]]]:
+    reader = RecordReader(path, fmt)
+    batch: list[Record] = []
+    for record in reader:
+        batch.append(record)
+        if len(batch) >= BATCH:
+            yield reader.position, batch
+            batch = []
+    yield reader.size, batch
+
+
+def headers_of(first: Record) -> list[str]:
+    headers = [cell.strip() for cell in first.cells]
+    while headers and not headers[-1]:
+        headers.pop()
+    if len(headers) > MAX_COLUMNS:
+        raise UnreadableFile(f"The file has {len(headers)} columns; at most {MAX_COLUMNS} can be imported.")
+    return [name or f"Column {i}" for i, name in enumerate(headers, start=1)]
+
+
+def summarise(path: Path, filename: str, rows: int = PREVIEW_ROWS) -> FileSummary:
+    """Format, headers and the first rows of an uploaded file; UnreadableFile if it cannot be imported."""
+    fmt = detect_format(path, filename)
+    reader = RecordReader(path, fmt)
+    records = iter(reader)
+    try:
+        first = next(records, None)
+        while first is not None and first.error:
+            first = next(records, None)
+        if first is None:
+            raise UnreadableFile("The file has no rows.")
+        summed_up = FileSummary(fmt, headers_of(first))
+        if len(summed_up.headers) < 1:
+            raise UnreadableFile("The first row (the column names) is empty.")
+        for record in records:
+            summed_up.preview.append(Record(record.line, [cell[:PREVIEW_CHARS] for cell in record.cells], record.error))
+            if len(summed_up.preview) >= rows:
+                break
+        summed_up.estimated_rows = _estimate_rows(reader, summed_up)
+        if summed_up.estimated_rows > MAX_ROWS:
+            raise UnreadableFile(TOO_MANY_ROWS)
+    finally:
+        records.close()
+    return summed_up
+
+
+def _estimate_rows(reader: RecordReader, summed_up: FileSummary) -> int:
+    """Data rows in the file: exact for a short file, else from the line breaks in its first MB."""
+    if len(summed_up.preview) < PREVIEW_ROWS:
+        return len(summed_up.preview)
+    if reader.fmt.kind == XLSX:
+        return max(reader.declared_rows - 1, len(summed_up.preview))
+    with open(reader.path, "rb") as f:
+        sample = f.read(READ_BYTES)
+    breaks = sample.count(b"\n") or sample.count(b"\r")
+    return max(len(summed_up.preview), round(breaks * reader.size / max(len(sample), 1)) - 1)
