@@ -84,6 +84,12 @@ async def test_a_campaign_test_send_is_the_real_message_and_its_links_record_not
     assert httpx.post(unsubscribe).status_code == 200
     one_click = httpx.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
     assert one_click.status_code == 200 and one_click.text == "Unsubscribed."
+    preferences = re.search(r'href="(http://[^"]+/u/preferences/[^"]+)"', html_part).group(1)
+    shown = httpx.get(preferences)
+    assert shown.status_code == 200 and "test email" in shown.text and "Download my data" not in shown.text
+    for action in ("save", "unsubscribe-all"):
+        saved = httpx.post(preferences, data={"action": action, "topics_shown": "1", "language": "de"})
+        assert saved.status_code == 200 and "test email" in saved.text
     db.expire_all()
     assert await db.scalar(text(NOTHING_RECORDED)) == 0
     assert (await db.get(Campaign, campaign_id)).status == "draft"

@@ -3,7 +3,8 @@ language, lists to stay on, leave or join, unsubscribe from all, and "download m
 
 Two kinds of link reach it: a campaign message's (the delivery's unsubscribe token, so leaving all
 mail also counts as that campaign's unsubscribe) and a contact's own (the confirmation email and
-the welcome page after confirming, see service/tokens.py).
+the welcome page after confirming, see service/tokens.py). A test send's link (TEST_DELIVERY_ID)
+shows a sample page that saves nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core.errors import NotFound
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import client_ip, language_of, page
-from webapp.core.tokens import read_token
+from webapp.core.tokens import TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import preferences as preference_centre
@@ -34,11 +35,14 @@ from webapp.tracking import service as engagement
 class Holder:
     contact_id: int | None
     delivery_id: int | None = None
+    test: bool = False
 
 
 async def holder(db: AsyncSession, token: str) -> Holder:
     """Whose preferences a token opens; NotFound for anything forged."""
     if numbers := read_token("unsubscribe", token, 1):
+        if numbers[0] == TEST_DELIVERY_ID:
+            return Holder(None, test=True)
         ref = await engagement.delivery(db, numbers[0])
         return Holder(ref.contact_id, ref.id)
     if (contact_id := read_preferences_token(token)) is not None:
@@ -73,7 +77,10 @@ class PreferencesController(Controller):
         org = await org_settings.load(db)
         try:
             who = await holder(db, token)
-            view = await preference_centre.load(db, who.contact_id, org.subscription_topics)
+            if who.test:
+                view = await preference_centre.sample(db, org.subscription_topics)
+            else:
+                view = await preference_centre.load(db, who.contact_id, org.subscription_topics)
         except NotFound:
             language = language_of(request, requested_language)
             return page("subscriptions/link_invalid.html", language, org, status_code=404)
@@ -86,6 +93,7 @@ class PreferencesController(Controller):
             token=token,
             saved=saved,
             frequencies=FREQUENCIES,
+            test=who.test,
         )
 
     @get("/{token:str}", name="preferences")
@@ -99,6 +107,9 @@ class PreferencesController(Controller):
         except NotFound:
             return await self._page(request, db, token)
         form = await request.form()
+        if who.test:
+            saved = "unsubscribed" if form.get("action") == "unsubscribe-all" else "saved"
+            return await self._page(request, db, token, saved=saved)
         origin = Origin("preferences", client_ip(request), request.headers.get("user-agent", ""))
         if form.get("action") == "unsubscribe-all":
             if who.delivery_id is not None:

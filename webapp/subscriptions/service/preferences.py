@@ -59,6 +59,12 @@ async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[s
     return Preferences(person, receiving, on_lists, joinable, list(topics))
 
 
+async def sample(session: AsyncSession, topics: Sequence[str]) -> Preferences:
+    """What a test send's link shows: a subscriber on no list yet, with the public lists to join."""
+    public = list(await subscriptions.public_lists(session))
+    return Preferences(Contact(email="", topics=[]), True, [], public, list(topics))
+
+
 async def save(
     session: AsyncSession,
     contact_id: int | None,
