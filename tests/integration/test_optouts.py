@@ -101,7 +101,10 @@ async def test_import_unsubscribe_mode_keeps_every_listed_address_out(db, staff,
     assert start(client, again, {0: "email"}, mode="list", list_id=str(list_id)).status_code == 303
     assert (await wait_for_job(db, again)).inserted == 2
     assert await count_for_lists(db, [list_id]) == 1  # fresh@ only
-    readded = await db.scalar(select(Contact.id).where(Contact.email == "a@example.com"))
+    readded, status = (
+        await db.execute(select(Contact.id, Contact.status).where(Contact.email == "a@example.com"))
+    ).one()
+    assert status == "unsubscribed"  # as the API and every filter by status see it
     page = client.get(f"/contacts/{readded}")
     assert 'id="contact-state"' in page.text and "Unsubscribed" in page.text and "Receives mail" not in page.text
     table = client.get("/contacts", params={"q": "a@example.com"})
@@ -118,3 +121,17 @@ async def test_a_sign_up_does_not_undo_the_unsubscribe_of_a_deleted_contact(db, 
     assert record["status"] == "pending" and record["contact_status"] == "unsubscribed"
     assert await members(db, email_list.id) == []
     assert await queued_confirmations(get_redis()) == 1  # the owner may confirm, and only they
+
+
+async def test_pasting_an_opted_out_address_into_a_list_brings_it_back_opted_out(db, staff):
+    await suppression.add(db, "gone@example.com", "unsubscribe", source="campaign 1: one-click")
+    await suppression.add(db, "dead@example.com", "bounce", source="campaign 1: 5.1.1")
+    await db.execute(text("INSERT INTO email_lists (name) VALUES ('Newsletter')"))
+    await db.commit()
+    list_id = await db.scalar(text("SELECT id FROM email_lists"))
+    client = await staff("editor")
+    pasted = "GONE@example.com\ndead@example.com\nnew@example.com"
+    assert client.post(f"/lists/{list_id}/members", data={"addresses": pasted}).status_code == 303
+    statuses = dict((await db.execute(select(Contact.email, Contact.status))).tuples().all())
+    assert statuses == {"GONE@example.com": "unsubscribed", "dead@example.com": "bounced", "new@example.com": "active"}
+    assert await count_for_lists(db, [list_id]) == 1

@@ -28,6 +28,13 @@ class SuppressionReason(StrEnum):
 # (decode(..., 'escape') of the text with its backslashes doubled gives exactly its UTF-8 bytes and,
 # unlike convert_to, is immutable, so contacts can keep the hash as a generated column.)
 EMAIL_HASH_SQL = r"sha256(decode(replace(lower({}), '\', '\\'), 'escape'))"
+# The status a new contact with this address gets: the opt-out its suppression entry keeps, else
+# active. Adding an address again (import, list paste) never undoes an unsubscribe, bounce or
+# complaint (contacts.service.create_contact does the same for one added by hand).
+KEPT_STATUS_SQL = (
+    "coalesce((SELECT CASE x.reason WHEN 'unsubscribe' THEN 'unsubscribed' WHEN 'bounce' THEN 'bounced' "
+    f"WHEN 'complaint' THEN 'complained' END FROM suppressions x WHERE x.email_hash = {EMAIL_HASH_SQL}), 'active')"
+)
 
 
 class Suppression(Base):

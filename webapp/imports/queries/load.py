@@ -16,7 +16,7 @@ from psycopg import sql
 
 from webapp.contacts.models import PROFILE_FIELDS
 from webapp.imports.queries.runs import Connection, Cursor
-from webapp.suppression.models import EMAIL_HASH_SQL
+from webapp.suppression.models import EMAIL_HASH_SQL, KEPT_STATUS_SQL
 
 # ---- the repeat check ------------------------------------------------------------------------
 
@@ -115,11 +115,18 @@ def _columns(mapped: Collection[str]) -> list[str]:
 
 
 def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
-    """Add the staged rows as contacts. Without update, existing addresses are left alone; with it,
-    they are updated where something changed. Returns one row per contact written: inserted?"""
+    """Add the staged rows as contacts (an address that opted out before comes back opted out, see
+    KEPT_STATUS_SQL). Without update, existing addresses are left alone; with it, they are updated
+    where something changed (their status never). Returns one row per contact written: inserted?"""
     columns = _columns(mapped)
-    names = sql.SQL(", ").join(sql.Identifier(name) for name in ["email", *columns])
-    values = sql.SQL(", ").join([sql.SQL("s.email"), *(sql.SQL(_VALUE[name].format(name)) for name in columns)])
+    names = sql.SQL(", ").join(sql.Identifier(name) for name in ["email", "status", *columns])
+    values = sql.SQL(", ").join(
+        [
+            sql.SQL("s.email"),
+            sql.SQL(KEPT_STATUS_SQL.format("s.email")),
+            *(sql.SQL(_VALUE[name].format(name)) for name in columns),
+        ]
+    )
     statement = sql.SQL(
         "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s ON CONFLICT (lower(email)) "
     ).format(names=names, values=values)

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Text, any_, delete, func, literal, select
+from sqlalchemy import ColumnElement, Text, any_, delete, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
 from webapp.core.db import rows_changed
 from webapp.lists.models import ListMember
+from webapp.suppression.models import KEPT_STATUS_SQL
 
 # Without it an INSERT's rowcount is -1, and these functions answer how many rows were added.
 COUNT_ROWS = {"preserve_rowcount": True}
@@ -39,10 +40,12 @@ async def remove(session: AsyncSession, list_id: int, contact_ids: Sequence[int]
 
 
 async def create_contacts(session: AsyncSession, emails: Sequence[str]) -> int:
-    """Make contacts of the addresses that are not contacts yet; how many were new."""
+    """Make contacts of the addresses that are not contacts yet (one that opted out before comes back
+    opted out, see KEPT_STATUS_SQL); how many were new."""
+    pasted = func.unnest(literal(list(emails), ARRAY(Text))).table_valued("email").render_derived(name="p")
     statement = (
         insert(Contact)
-        .from_select(["email"], select(func.unnest(literal(list(emails), ARRAY(Text)))))
+        .from_select(["email", "status"], select(pasted.c.email, literal_column(KEPT_STATUS_SQL.format("p.email"))))
         .on_conflict_do_nothing()
     )
     return rows_changed(await session.execute(statement, execution_options=COUNT_ROWS))
