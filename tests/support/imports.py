@@ -13,8 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.imports.models import ImportJob, ImportReject
 
 
-def upload(client: httpx.Client, content: bytes, filename: str = "contacts.csv", **data: str) -> httpx.Response:
-    return client.post("/contacts/import", files={"file": (filename, content, "application/octet-stream")}, data=data)
+def upload(
+    client: httpx.Client, content: bytes, filename: str = "contacts.csv", *, read_timeout: float = 30, **data: str
+) -> httpx.Response:
+    file = {"file": (filename, content, "application/octet-stream")}
+    return client.post("/contacts/import", files=file, data=data, timeout=httpx.Timeout(30, read=read_timeout))
 
 
 def uploaded_job_id(response: httpx.Response) -> int:

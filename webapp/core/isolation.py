@@ -6,6 +6,8 @@ loop, take the memory of the web or worker process, or hang a worker.
   a batch of items in one of them, each item under the CPU limit, after an optional set-up
   (compiling a template) under a limit of its own, which the child may cache between calls.
   Results come back item by item, so a process that has to be killed loses only the item it was on.
+  A process that went over a limit is replaced before the next item: the limit stopped it wherever
+  it was, and a heap grown to the memory limit would fail whatever came next.
 - `stream`: a one-off process running a generator (reading an uploaded file) under a CPU limit for
   the whole run; the caller iterates over what it yields.
 
@@ -236,7 +238,10 @@ class Pool:
             return None
         wait = self.limits.wall_seconds(self.limits.setup_cpu_seconds + self.limits.cpu_seconds)
         while len(results) < total and not _giving_up(results):
-            results.append(child.receive(wait))
+            results.append(got := child.receive(wait))
+            if isinstance(got, Failed) and got.over_limit:
+                child.stop()
+                return None
             if not child.alive:
                 return None
             wait = self.limits.wall_seconds(self.limits.cpu_seconds)
