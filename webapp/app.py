@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response, Router, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -189,6 +190,13 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 # ---- the app -------------------------------------------------------------------------------
 
+# Only the API's responses are compressed (static files are gzipped once, in core/static_files.py).
+# Staff and public pages are not: they hold secrets (the CSRF token, signed links) next to text an
+# attacker can choose (a search), and compressing them would let another site read those secrets
+# from response sizes (BREACH). The API takes only Bearer keys, which no other site can make a
+# browser send. Leaving pages alone also keeps event streams unbuffered and images as they are.
+API_COMPRESSION = CompressionConfig(backend="gzip", gzip_compress_level=6, exclude=r"^/(?!api/)")
+
 
 def create_app() -> Litestar:
     settings = get_settings()
@@ -249,6 +257,7 @@ def create_app() -> Litestar:
         ],
         stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
         template_config=template_config,
+        compression_config=API_COMPRESSION,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         openapi_config=OpenAPIConfig(
             title="Mailroom API",

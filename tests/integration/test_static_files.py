@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from webapp.campaigns.models import Campaign
+from webapp.core.tokens import make_token
+
 ROOT = Path(__file__).resolve().parents[2]
 IMMUTABLE = "public, max-age=31536000, immutable"
 PLAIN = {"Accept-Encoding": "identity"}
@@ -182,3 +185,28 @@ async def test_pages_are_not_compressed_because_they_carry_the_csrf_token(staff)
     assert page.status_code == 200
     assert 'name="csrf-token"' in page.text
     assert "content-encoding" not in page.headers
+
+
+async def test_api_responses_are_gzipped_because_no_browser_sends_their_credentials(api):
+    """The API takes only Bearer keys, which no other site can make a browser send, so its JSON
+    (and CSV exports) may be compressed without giving an attacker an oracle."""
+    client = await api("viewer")
+    schema = client.get("/api/docs/openapi.json", headers=GZIP)
+    assert schema.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in schema.headers["vary"]
+    assert schema.json()["info"]["title"] == "Mailroom API"
+    small = client.get("/api/lists", headers=GZIP)  # an empty page is not worth compressing
+    assert small.status_code == 200 and "content-encoding" not in small.headers
+
+
+async def test_event_streams_and_the_open_pixel_are_never_compressed(staff, db, live_server):
+    editor = await staff("editor")
+    c = Campaign(name="Done", subject="Hi", status="cancelled")
+    db.add(c)
+    await db.commit()
+    stream = editor.get(f"/campaigns/{c.id}/events", headers=GZIP)
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert "content-encoding" not in stream.headers
+    pixel = httpx.get(f"{live_server}/u/o/{make_token('open', 123)}.gif", headers=GZIP)
+    assert pixel.headers["content-type"] == "image/gif"
+    assert "content-encoding" not in pixel.headers
