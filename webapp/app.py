@@ -20,6 +20,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -195,7 +196,9 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 # attacker can choose (a search), and compressing them would let another site read those secrets
 # from response sizes (BREACH). The API takes only Bearer keys, which no other site can make a
 # browser send. Leaving pages alone also keeps event streams unbuffered and images as they are.
-API_COMPRESSION = CompressionConfig(backend="gzip", gzip_compress_level=6, exclude=r"^/(?!api/)")
+API_COMPRESSION = DefineMiddleware(
+    CompressionMiddleware, config=CompressionConfig(backend="gzip", gzip_compress_level=6)
+)
 
 
 def create_app() -> Litestar:
@@ -233,6 +236,7 @@ def create_app() -> Litestar:
         route_handlers=routes.API,
         security=[{"BearerAuth": []}],
         tags=None,
+        middleware=[API_COMPRESSION],
     )
     ui_router = Router(path="/", route_handlers=routes.STAFF_PAGES, include_in_schema=False)
     return Litestar(
@@ -257,7 +261,6 @@ def create_app() -> Litestar:
         ],
         stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
         template_config=template_config,
-        compression_config=API_COMPRESSION,
         plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
         openapi_config=OpenAPIConfig(
             title="Mailroom API",
