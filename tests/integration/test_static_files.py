@@ -133,8 +133,12 @@ def test_text_files_are_gzipped_for_browsers_that_take_it(client):
     identity = client.get("/static/js/htmx-2.0.11.min.js", headers=PLAIN)
     assert "content-encoding" not in identity.headers
     assert identity.headers["vary"] == "Accept-Encoding"
-    refused = client.get("/static/js/htmx-2.0.11.min.js", headers={"Accept-Encoding": "br, gzip;q=0"})
-    assert "content-encoding" not in refused.headers
+    for refusal in ("br, gzip;q=0", "*, gzip;q=0", "*;q=0", "deflate"):
+        refused = client.get("/static/js/htmx-2.0.11.min.js", headers={"Accept-Encoding": refusal})
+        assert "content-encoding" not in refused.headers, refusal
+    for acceptance in ("*", "GZIP;q=0.5", "br;q=1, gzip; q=0.1"):
+        taken = client.get("/static/js/htmx-2.0.11.min.js", headers={"Accept-Encoding": acceptance})
+        assert taken.headers["content-encoding"] == "gzip", acceptance
 
     again = client.get("/static/js/htmx-2.0.11.min.js", headers={**GZIP, "If-None-Match": response.headers["etag"]})
     assert again.status_code == 304

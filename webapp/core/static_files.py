@@ -29,16 +29,24 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"  # may be stored, but asked about (If-None-Match) before each use
 
 
+def _quality(params: str) -> float:
+    name, _, value = params.strip().partition("=")
+    if name.strip().lower() != "q":
+        return 1.0
+    try:
+        return float(value)
+    except ValueError:
+        return 0.0
+
+
 def _takes_gzip(accept_encoding: str) -> bool:
+    """RFC 9110 12.5.3: gzip, or else `*`, listed with a quality above 0."""
+    listed: dict[str, str] = {}
     for item in accept_encoding.split(","):
-        name, _, params = item.strip().partition(";")
-        if name.strip().lower() in ("gzip", "*"):
-            quality = params.strip().removeprefix("q=").strip()
-            try:
-                return not quality or float(quality) > 0
-            except ValueError:
-                return False
-    return False
+        name, _, params = item.partition(";")
+        listed[name.strip().lower()] = params
+    gzip_params = listed.get("gzip", listed.get("*"))
+    return gzip_params is not None and _quality(gzip_params) > 0
 
 
 def _not_modified(headers: dict[str, str], etag: str, last_modified: datetime) -> bool:
