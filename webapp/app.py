@@ -191,7 +191,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 # ---- the app -------------------------------------------------------------------------------
 
-# Only the API's responses are compressed (static files are gzipped once, in core/static_files.py).
+# Only the API's responses are compressed here (static files are gzipped once, in core/assets.py).
 # Staff and public pages are not: they hold secrets (the CSRF token, signed links) next to text an
 # attacker can choose (a search), and compressing them would let another site read those secrets
 # from response sizes (BREACH). The API takes only Bearer keys, which no other site can make a
