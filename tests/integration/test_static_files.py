@@ -1,6 +1,7 @@
 """Static files: URLs carry the file's content hash, a current hash is cached for a year, anything
 else is revalidated; conditional requests get 304; text files go out gzipped when the browser
-takes gzip; pages (which carry the CSRF token and reflect input) are never compressed (BREACH)."""
+takes gzip. Of the other responses only the API's are compressed: pages (which carry the CSRF
+token and reflect input) never are (BREACH), nor event streams and images."""
 
 from __future__ import annotations
 
