@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar, Response, Router, get
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -19,6 +20,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.middleware import DefineMiddleware
+from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -26,7 +28,6 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
-from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
@@ -34,6 +35,7 @@ from litestar.types import ExceptionHandlersMap
 
 from webapp import routes
 from webapp.core import queries
+from webapp.core.assets import FAVICON, static_url
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session, provide_settings
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
@@ -50,6 +52,7 @@ from webapp.core.security import (
 )
 from webapp.core.server_timing import server_timing_middleware
 from webapp.core.sessions import SESSION_COOKIE, SESSION_STORE, SessionConfig
+from webapp.core.static_files import serve_favicon, serve_static
 from webapp.core.template_helpers import register_template_helpers
 from webapp.staff.service import api_keys, users
 
@@ -188,6 +191,15 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
 
 # ---- the app -------------------------------------------------------------------------------
 
+# Only the API's responses are compressed here (static files are gzipped once, in core/assets.py).
+# Staff and public pages are not: they hold secrets (the CSRF token, signed links) next to text an
+# attacker can choose (a search), and compressing them would let another site read those secrets
+# from response sizes (BREACH). The API takes only Bearer keys, which no other site can make a
+# browser send. Leaving pages alone also keeps event streams unbuffered and images as they are.
+API_COMPRESSION = DefineMiddleware(
+    CompressionMiddleware, config=CompressionConfig(backend="gzip", gzip_compress_level=6)
+)
+
 
 def create_app() -> Litestar:
     settings = get_settings()
@@ -205,7 +217,7 @@ def create_app() -> Litestar:
         samesite="lax",
         # Only the staff UI has sessions: no cookie or Redis entry for API calls, health checks,
         # static files or subscriber and tracking URLs.
-        exclude=["^/api", "^/healthz", "^/static/", "^/u/", "^/subscribe/"],
+        exclude=["^/api", "^/healthz", "^/static/", "^/favicon.ico", "^/u/", "^/subscribe/"],
     )
     csrf_config = CSRFConfig(
         secret=secret,
@@ -215,14 +227,16 @@ def create_app() -> Litestar:
         header_name="x-csrftoken",
         # /u/ is for subscribers and mail clients, e.g. RFC 8058 one-click unsubscribe POSTs;
         # /subscribe/ takes posts from forms embedded on other sites (honeypot and rate limit guard
-        # it). API calls with a Bearer key are let through by the middleware itself.
-        exclude=["^/u/", "^/subscribe/"],
+        # it). API calls with a Bearer key are let through by the middleware itself. Static files
+        # are cached publicly: a CSRF cookie set on one would reach everyone behind a shared cache.
+        exclude=["^/u/", "^/subscribe/", "^/static/", "^/favicon.ico"],
     )
     api_router = Router(
         path="/api",
         route_handlers=routes.API,
         security=[{"BearerAuth": []}],
         tags=None,
+        middleware=[API_COMPRESSION],
     )
     ui_router = Router(path="/", route_handlers=routes.STAFF_PAGES, include_in_schema=False)
     return Litestar(
@@ -231,7 +245,8 @@ def create_app() -> Litestar:
             api_router,
             ui_router,
             *routes.PUBLIC,
-            create_static_files_router(path="/static", directories=[ROOT / "static"], include_in_schema=False),
+            serve_static,
+            serve_favicon,
         ],
         guards=[role_guard],
         before_send=[add_security_headers],
@@ -256,10 +271,10 @@ def create_app() -> Litestar:
             render_plugins=[
                 SwaggerRenderPlugin(
                     path="/",
-                    js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
-                    css_url="/static/vendor/swagger-ui/swagger-ui.css",
-                    standalone_preset_js_url="/static/vendor/swagger-ui/swagger-ui-standalone-preset.js",
-                    favicon="<link rel='icon' href='data:,'>",  # the default loads one from a CDN
+                    js_url=static_url("vendor/swagger-ui/swagger-ui-bundle.js"),
+                    css_url=static_url("vendor/swagger-ui/swagger-ui.css"),
+                    standalone_preset_js_url=static_url("vendor/swagger-ui/swagger-ui-standalone-preset.js"),
+                    favicon=f"<link rel='icon' href='{static_url(FAVICON)}' type='image/svg+xml'>",  # not a CDN's
                 )
             ],
             components=Components(security_schemes={"BearerAuth": SecurityScheme(type="http", scheme="bearer")}),

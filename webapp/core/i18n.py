@@ -22,6 +22,8 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from webapp.core.assets import static_url
+
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS_DIR = ROOT / "translations"
 TEMPLATES_DIR = ROOT / "templates"
@@ -65,6 +67,7 @@ def environment(language: str) -> Environment:
     env.filters["t"] = lambda message: catalog.gettext(message) if isinstance(message, str) and message else message
     env.globals["LANGUAGES"] = LANGUAGES
     env.globals["lang"] = language
+    env.globals["static_url"] = static_url
     return env
 
 

@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from webapp.core.assets import static_url
+
 
 def number(value: Any) -> str:
     return f"{int(value or 0):,}"
@@ -37,5 +39,6 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env.filters["when"] = when
     env.globals["query"] = query
     env.globals["pop_flashes"] = pop_flashes
+    env.globals["static_url"] = static_url
     env.trim_blocks = True
     env.lstrip_blocks = True
