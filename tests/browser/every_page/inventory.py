@@ -38,7 +38,9 @@ class Shown:
         for selector, value in self.fill.items():
             page.fill(selector, value)
         page.get_by_role("button", name=re.compile(self.submit)).first.click()
-        expect(page.locator("[aria-invalid=true], .error-summary, .field-error:not(:empty)").first).to_be_visible()
+        expect(
+            page.locator("[aria-invalid=true], .error-summary, .field-error:not(:empty), .paste-report").first
+        ).to_be_visible()
 
 
 STAFF_PAGES = [
@@ -120,7 +122,10 @@ PUBLIC_PAGES = [
 
 ERROR_PAGES = [
     Shown("contact-form", "/contacts/new", fill={"#email": "not-an-address"}, submit="^Add contact"),
+    Shown("contact-erase", "/contacts/{contact}/erase", fill={"#confirm_email": "x@example.com"}, submit="^Erase"),
+    Shown("suppression-form", "/suppression", fill={"#email": "nobody"}, submit="^Suppress$"),
     Shown("list-form", "/lists/new", fill={"#name": ""}, submit="^Create list"),
+    Shown("list-paste", "/lists/{list}", fill={"#addresses": "nobody"}, submit="^Add to list"),
     Shown("segment-builder", "/lists/segments/new", fill={"#name": ""}, submit="^Create segment"),
     Shown("template-form", "/templates/new", fill={"#name": ""}, submit="^Create template"),
     Shown("wizard-new", "/campaigns/new", fill={"#name": "", "#from_email": "nobody"}, submit="^Next"),
