@@ -102,6 +102,17 @@
     if (option) select.value = zone;
   }
 
+  // A field checked as you type (hx-post on the field itself) answers with its `<id>-error` message
+  // or without one: mark the field invalid while its error is shown, as the server does on a 422.
+  document.addEventListener("htmx:afterSettle", (e) => {
+    const field = e.detail.requestConfig && e.detail.requestConfig.elt;
+    const described = field && field.matches && field.matches("input, textarea") && field.getAttribute("aria-describedby");
+    const errors = described ? described.split(/\s+/).filter((id) => id.endsWith("-error")) : [];
+    if (!errors.length) return;
+    const shown = errors.some((id) => { const error = document.getElementById(id); return error && error.textContent.trim(); });
+    if (shown) field.setAttribute("aria-invalid", "true"); else field.removeAttribute("aria-invalid");
+  });
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
     root.querySelectorAll("select[data-browser-zone]").forEach(preselectZone);

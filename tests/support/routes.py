@@ -15,6 +15,7 @@ class Route:
     path: str  # with its parameters filled in
     template: str
     role: str | None  # what the handler demands beyond the default (viewer reads, editor writes)
+    controller: str  # the class holding the handler, as named in webapp/routes.py
 
     @property
     def admin_only(self) -> bool:
@@ -32,9 +33,18 @@ def all_routes() -> tuple[Route, ...]:
             for name, parameter in route.path_parameters.items():
                 # Every table starts empty (ids restart at 1) and the sweeps add a row to each.
                 path = path.replace("{" + name + "}", "1" if parameter.type is int else "x")
-            found.append(Route(method, path, route.path_format, handler.opt.get("role")))
+            controller = handler.fn.__qualname__.rpartition(".")[0]
+            found.append(Route(method, path, route.path_format, handler.opt.get("role"), controller))
     return tuple(sorted(found, key=lambda r: (r.path, r.method)))
 
 
 def unsafe_routes() -> list[Route]:
     return [r for r in all_routes() if r.method not in SAFE_METHODS]
+
+
+def staff_page_routes() -> list[Route]:
+    """The GET routes of the staff UI (webapp/routes.py STAFF_PAGES)."""
+    from webapp.routes import STAFF_PAGES
+
+    staff = {controller.__name__ for controller in STAFF_PAGES}
+    return [r for r in all_routes() if r.method == "GET" and r.controller in staff]

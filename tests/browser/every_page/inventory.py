@@ -1,0 +1,152 @@
+"""Every page a person can open, for the tests that check them all (accessibility, phone layout).
+
+Paths name the seeded records (tests/support/showcase.py) as {placeholders}. STAFF_PAGES must list
+every staff GET route of the app, or NOT_PAGES must say why it is no page (test_inventory.py checks
+this), so a new staff page is checked as soon as it exists. ERROR_PAGES are forms sent with bad input:
+the page then shows its messages, which have to be as accessible as the form itself.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from playwright.sync_api import Page, expect
+
+from tests.support.showcase import Showcase
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A page as someone sees it: `path` opened (signed in as an admin, or not signed in), then, for
+    an error state, `fill` typed into the form and the button named `submit` pressed."""
+
+    name: str
+    path: str
+    route: str = ""  # the route template it shows, when the path is not that template already
+    signed_in: bool = True
+    fill: dict[str, str] = field(default_factory=dict)
+    submit: str = ""
+
+    def open(self, page: Page, base_url: str, showcase: Showcase) -> None:
+        response = page.goto(base_url + showcase.fill(self.path))
+        assert response is not None and response.status < 500, f"{self.name}: {response and response.status}"
+        if not self.submit:
+            return
+        # The server's messages are what is checked: the browser's own validation must not stop the form first.
+        page.evaluate("document.querySelectorAll('form').forEach((form) => { form.noValidate = true; })")
+        for selector, value in self.fill.items():
+            page.fill(selector, value)
+        page.get_by_role("button", name=re.compile(self.submit)).first.click()
+        expect(
+            page.locator("[aria-invalid=true], .error-summary, .field-error:not(:empty), .paste-report").first
+        ).to_be_visible()
+
+
+STAFF_PAGES = [
+    Shown("dashboard", "/"),
+    Shown("campaigns", "/campaigns"),
+    Shown("campaign-sent", "/campaigns/{sent}", route="/campaigns/{campaign_id}"),
+    Shown("campaign-ready", "/campaigns/{ready}", route="/campaigns/{campaign_id}"),
+    Shown("campaign-new", "/campaigns/new"),
+    Shown("wizard-details", "/campaigns/{ready}/details", route="/campaigns/{campaign_id}/details"),
+    Shown("wizard-audience", "/campaigns/{draft}/audience", route="/campaigns/{campaign_id}/audience"),
+    Shown("wizard-content", "/campaigns/{ready}/content", route="/campaigns/{campaign_id}/content"),
+    Shown("wizard-settings", "/campaigns/{ready}/settings", route="/campaigns/{campaign_id}/settings"),
+    Shown("wizard-review", "/campaigns/{ready}/review", route="/campaigns/{campaign_id}/review"),
+    Shown("wizard-review-not-ready", "/campaigns/{draft}/review", route="/campaigns/{campaign_id}/review"),
+    Shown("contacts", "/contacts"),
+    Shown("contacts-filtered", "/contacts?q=ada&status=active", route="/contacts"),
+    Shown("contact", "/contacts/{contact}", route="/contacts/{contact_id}"),
+    Shown("contact-opted-out", "/contacts/{opted_out}", route="/contacts/{contact_id}"),
+    Shown("contact-new", "/contacts/new"),
+    Shown("contact-edit", "/contacts/{contact}/edit", route="/contacts/{contact_id}/edit"),
+    Shown("contact-erase", "/contacts/{contact}/erase", route="/contacts/{contact_id}/erase"),
+    Shown("contact-repermission", "/contacts/{opted_out}/repermission", route="/contacts/{contact_id}/repermission"),
+    Shown("imports", "/contacts/import"),
+    Shown("import", "/contacts/import/{import}", route="/contacts/import/{job_id}"),
+    Shown("suppression", "/suppression"),
+    Shown("suppression-remove", "/suppression/{suppression}/remove", route="/suppression/{suppression_id}/remove"),
+    Shown("lists", "/lists"),
+    Shown("list", "/lists/{list}", route="/lists/{list_id}"),
+    Shown("segment-list", "/lists/{segment}", route="/lists/{list_id}"),
+    Shown("list-new", "/lists/new"),
+    Shown("list-edit", "/lists/{public_list}/edit", route="/lists/{list_id}/edit"),
+    Shown("list-delete", "/lists/{list}/delete", route="/lists/{list_id}/delete"),
+    Shown("segment-new", "/lists/segments/new"),
+    Shown("segment", "/lists/{segment}/segment", route="/lists/{list_id}/segment"),
+    Shown("templates", "/templates"),
+    Shown("template-new", "/templates/new"),
+    Shown("template", "/templates/{template}", route="/templates/{template_id}"),
+    Shown("template-delete", "/templates/{template}/delete", route="/templates/{template_id}/delete"),
+    Shown("outbox", "/outbox"),
+    Shown("outbox-message", "/outbox/{outbox}", route="/outbox/{message_id}"),
+    Shown("users", "/settings/users"),
+    Shown("user-new", "/settings/users/new"),
+    Shown("user-edit", "/settings/users/{admin}/edit", route="/settings/users/{user_id}/edit"),
+    Shown("api-keys", "/settings/api-keys"),
+    Shown("api-key-revoke", "/settings/api-keys/{api_key}/revoke", route="/settings/api-keys/{key_id}/revoke"),
+    Shown("organisation", "/settings/organisation"),
+    Shown("smtp", "/settings/smtp"),
+    Shown("smtp-new", "/settings/smtp/new"),
+    Shown("smtp-edit", "/settings/smtp/{smtp}/edit", route="/settings/smtp/{server_id}/edit"),
+    Shown("smtp-delete", "/settings/smtp/{smtp}/delete", route="/settings/smtp/{server_id}/delete"),
+    Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
+]
+
+# Staff GET routes that answer with something other than a page, and what.
+NOT_PAGES = {
+    "/campaigns/{campaign_id}/counters": "a partial the campaign page polls",
+    "/campaigns/{campaign_id}/deliveries": "a partial of the campaign page (its deliveries table)",
+    "/campaigns/{campaign_id}/events": "an event stream",
+    "/contacts/field-row": "a partial of the contact form",
+    "/contacts/export": "a CSV download",
+    "/contacts/{contact_id}/export": "a JSON download",
+    "/contacts/import/{job_id}/events": "an event stream",
+    "/contacts/import/{job_id}/rejects.csv": "a CSV download",
+    "/outbox/{message_id}/raw": "the message as plain text",
+    "/outbox/{message_id}/raw.eml": "the message as a download",
+}
+
+PUBLIC_PAGES = [
+    Shown("login", "/login", signed_in=False),
+    Shown("subscribe", "/subscribe/{public_list}", route="/subscribe/{list_id}", signed_in=False),
+    Shown("subscribe-no-list", "/subscribe/999999", route="/subscribe/{list_id}", signed_in=False),
+    Shown("confirmed", "/subscribe/confirm/{confirm_token}", route="/subscribe/confirm/{token}", signed_in=False),
+    Shown("confirm-expired", "/subscribe/confirm/{expired_token}", route="/subscribe/confirm/{token}", signed_in=False),
+    Shown("link-not-valid", "/subscribe/confirm/forged", route="/subscribe/confirm/{token}", signed_in=False),
+    Shown("preferences", "/u/preferences/{preferences_token}", route="/u/preferences/{token}", signed_in=False),
+    Shown("unsubscribe", "/u/unsubscribe/{unsubscribe_token}", route="/u/unsubscribe/{token}", signed_in=False),
+    Shown("not-found", "/no-such-page", route="", signed_in=False),
+]
+
+ERROR_PAGES = [
+    Shown("contact-form", "/contacts/new", fill={"#email": "not-an-address"}, submit="^Add contact"),
+    Shown("contact-erase", "/contacts/{contact}/erase", fill={"#confirm_email": "x@example.com"}, submit="^Erase"),
+    Shown("suppression-form", "/suppression", fill={"#email": "nobody"}, submit="^Suppress$"),
+    Shown("list-form", "/lists/new", fill={"#name": ""}, submit="^Create list"),
+    Shown("list-paste", "/lists/{list}", fill={"#addresses": "nobody"}, submit="^Add to list"),
+    Shown("segment-builder", "/lists/segments/new", fill={"#name": ""}, submit="^Create segment"),
+    Shown("template-form", "/templates/new", fill={"#name": ""}, submit="^Create template"),
+    Shown("wizard-new", "/campaigns/new", fill={"#name": "", "#from_email": "nobody"}, submit="^Next"),
+    Shown("wizard-details", "/campaigns/{draft}/details", fill={"#from_email": "nobody"}, submit="^Next"),
+    Shown("wizard-audience", "/campaigns/{draft}/audience", submit="^Next"),
+    Shown("wizard-content", "/campaigns/{draft}/content", fill={"#html_content": "{{ broken"}, submit="^Next"),
+    Shown(
+        "wizard-review", "/campaigns/{ready}/review", fill={"#scheduled_time": "2001-01-01T10:00"}, submit="^Schedule"
+    ),
+    Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
+    Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
+    Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
+    Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
+    Shown(
+        "login-failure",
+        "/login",
+        signed_in=False,
+        fill={"#email": "admin@example.com", "#password": "wrong password"},
+        submit="^Sign in",
+    ),
+    Shown("subscribe", "/subscribe/{public_list}", signed_in=False, fill={"#email": "nobody"}, submit="^Subscribe"),
+]
+
+EVERY_PAGE = STAFF_PAGES + PUBLIC_PAGES + [replace(p, name=p.name + "-errors") for p in ERROR_PAGES]

@@ -1,0 +1,139 @@
+"""A realistic Mailroom, seeded once for tests that visit every page (accessibility, phone layout):
+something in every table, so each page shows its full layout (tables, badges, pagers, forms with
+values) rather than its empty state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tests.conftest import create_user
+from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
+from tests.support.outbox import captured_campaign_message
+from tests.support.subscriptions import public_list
+from webapp.campaigns.service import campaigns
+from webapp.contacts import service as contacts
+from webapp.core.tokens import make_token
+from webapp.imports.models import ImportJob, ImportReject
+from webapp.lists.service import lists
+from webapp.staff.service import api_keys
+from webapp.subscriptions.schemas import Origin
+from webapp.subscriptions.service import subscriptions
+from webapp.subscriptions.service.tokens import confirm_token, preferences_token
+from webapp.suppression.service import suppression
+from webapp.templates.service import templates
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+@dataclass(frozen=True)
+class Showcase:
+    """The ids and signed links the pages of the seeded site are reached by."""
+
+    ids: dict[str, int | str]
+
+    def fill(self, path: str) -> str:
+        return path.format(**self.ids)
+
+
+async def seed(session: AsyncSession, base_url: str) -> Showcase:
+    admin = await create_user(session, "admin", email=ADMIN_EMAIL)
+    await create_user(session, "editor")
+    await create_user(session, "viewer")
+    key, _ = await api_keys.create_key(session, {"name": "CRM sync", "role": "editor"}, admin.id)
+
+    # A sent campaign with its message in the outbox (and an organisation name and postal address).
+    sent = await captured_campaign_message(session, base_url, "https://example.com/offer")
+    customers = await audience(session, 60, name="Customers")  # more contacts than one page of the table
+    await session.execute(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, error_message)
+                SELECT :c, id, email, 'failed', '550 5.1.1 mailbox unavailable'
+                FROM contacts WHERE email LIKE 'person1_@example.com'"""),
+        {"c": sent.campaign_id},
+    )
+    ada = await contacts.create_contact(
+        session,
+        {
+            "email": "ada@example.com",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "company": "Analytical Engines",
+            "tags": ["vip", "beta"],
+            "custom_fields": {"plan": "pro", "seats": 12},
+        },
+    )
+    gone = await contacts.create_contact(session, {"email": "gone@example.com", "status": "unsubscribed"})
+    await lists.add_members(session, customers.id, [ada.id])
+    segment = await lists.create_list(
+        session,
+        {
+            "name": "VIP customers",
+            "list_type": "segmented",
+            "parent_list_id": customers.id,
+            "rules": {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]},
+        },
+        created_by=ADMIN_EMAIL,
+    )
+    newsletter = await public_list(session, "Newsletter")
+    pending = await subscriptions.subscribe(
+        session,
+        await subscriptions.public_list(session, newsletter.id),
+        {"email": "new@example.com"},
+        Origin("page"),
+        "en",
+    )
+    template = await templates.create_template(
+        session,
+        {"name": "Monthly news", "subject": "News for {{ first_name }}", "html_content": HTML, "tags": ["news"]},
+        created_by=ADMIN_EMAIL,
+    )
+    draft = await campaigns.create_campaign(session, {"name": "Spring sale"}, created_by=ADMIN_EMAIL)
+    ready = await ready_campaign(session, [customers.id], name="Summer news")
+    entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
+    await suppression.add(session, "gone@example.com", "unsubscribe")
+    server = await smtp_server(session, 2525, name="Office relay")
+    job = ImportJob(
+        status="done",
+        filename="contacts.csv",
+        stored_name="seeded.csv",
+        file_format="csv",
+        headers=["email", "first_name"],
+        mapping=["email", "first_name"],
+        total=3,
+        processed=3,
+        inserted=2,
+        rejected=1,
+        created_by=ADMIN_EMAIL,
+        started_at=datetime.now(UTC),
+        finished_at=datetime.now(UTC),
+    )
+    session.add(job)
+    await session.flush()
+    session.add(ImportReject(job_id=job.id, line=3, kind="rejected", email="not-an-address", reason="Not an address."))
+    await session.flush()
+    return Showcase(
+        {
+            "admin": admin.id,
+            "api_key": key.id,
+            "sent": sent.campaign_id,
+            "draft": draft.id,
+            "ready": ready.id,
+            "contact": ada.id,
+            "opted_out": gone.id,
+            "list": customers.id,
+            "segment": segment.id,
+            "public_list": newsletter.id,
+            "template": template.template.id,
+            "suppression": entry.suppression.id,
+            "smtp": server.id,
+            "import": job.id,
+            "outbox": sent.outbox_id,
+            "unsubscribe_token": make_token("unsubscribe", sent.delivery_id),
+            "preferences_token": preferences_token(ada.id),
+            "confirm_token": confirm_token(pending.pending_id or 0, newsletter.id),
+            "expired_token": confirm_token(pending.pending_id or 0, newsletter.id, issued_at=0),
+        }
+    )
