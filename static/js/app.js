@@ -102,6 +102,22 @@
     if (option) select.value = zone;
   }
 
+  // Focus after a partial update. htmx itself focuses an [autofocus] element of the new content (the
+  // segment builder marks its new row that way) and a focused control drawn again with the same id.
+  // Otherwise, when the swap took away the focused element (the button that sent the form, a pager
+  // link), focus goes to the first field in error, else to the element the new content marks with
+  // data-focus-after-swap (a results heading, tabindex=-1); focus() scrolls it into view. Focus still
+  // somewhere (a search box being typed in) stays there. A whole page that replaces another
+  // (hx-boost) starts from the top, like a page load, unless it shows errors.
+  document.addEventListener("htmx:afterSettle", (e) => {
+    const active = document.activeElement;
+    if (active && active !== document.body) return;
+    const content = e.target;
+    const first = (selector) => (content.matches(selector) ? content : content.querySelector(selector));
+    const next = first('[aria-invalid="true"]') || (content !== document.body && first("[data-focus-after-swap]"));
+    if (next) next.focus();
+  });
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
     root.querySelectorAll("select[data-browser-zone]").forEach(preselectZone);

@@ -158,7 +158,7 @@ def test_focus_goes_to_a_new_condition_and_to_a_neighbour_of_a_removed_one(signe
     press("Remove group", '[id="g-0.1-row"]')
     assert focused(page) == "c-0.0-field"  # no next row: the one before
     press("Remove", '[id="c-0.0-row"]')
-    assert focused(page) == "+ Condition"  # no row left: the group's button
+    assert focused(page) == "g-0-add"  # no row left: the group's "+ Condition"
 
 
 def test_the_contacts_pager_focuses_the_results_heading_in_view(signed_in, base_url):
