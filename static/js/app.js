@@ -118,6 +118,19 @@
     if (next) next.focus();
   });
 
+  // Live regions that stay while the page changes around them (<div id=flashes hx-preserve aria-live>):
+  // htmx keeps the element when the next page comes in, and here it takes that page's contents just
+  // before, so screen readers say them (a replaced region is often not read at all).
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const kept = document.querySelectorAll("[hx-preserve][aria-live][id]");
+    if (!e.detail.shouldSwap || !kept.length) return;
+    const incoming = new DOMParser().parseFromString(e.detail.serverResponse, "text/html");
+    kept.forEach((region) => {
+      const fresh = incoming.getElementById(region.id);
+      if (fresh) region.replaceChildren(...fresh.childNodes);
+    });
+  });
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
     root.querySelectorAll("select[data-browser-zone]").forEach(preselectZone);
