@@ -69,6 +69,24 @@ def test_enter_in_a_text_field_does_the_forms_primary_action(signed_in, base_url
         expect(page.locator("#flashes")).to_contain_text(message)
 
 
+def test_without_javascript_enter_saves_and_add_field_still_adds_a_row(admin, browser, base_url):
+    arrange()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in_page(page, base_url, admin.email)
+    page.goto(base_url + "/contacts/new")
+    page.fill("#email", "nojs@example.com")
+    page.locator("input[name=cf_key]").fill("plan")
+    page.locator("input[name=cf_value]").fill("pro")
+    page.get_by_role("button", name="+ Add field").click()  # the form again, with an empty row after
+    expect(page.locator("input[name=cf_key]")).to_have_count(2)
+    page.press("#email", "Enter")
+    expect(page).to_have_url(re.compile(r"/contacts/\d+$"))
+    expect(page.locator("#flashes")).to_have_text("Contact added.")
+    expect(page.locator(".contact-detail")).to_contain_text("plan")
+    context.close()
+
+
 def test_the_wizard_tabs_through_its_buttons_in_the_order_they_are_seen(signed_in, base_url):
     page = signed_in
     page.goto(base_url + "/campaigns/1/audience")
