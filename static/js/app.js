@@ -104,17 +104,19 @@
 
   // Focus after a partial update. htmx itself focuses an [autofocus] element of the new content (the
   // segment builder marks its new row that way) and a focused control drawn again with the same id.
-  // Otherwise, when the swap took away the focused element (the button that sent the form, a pager
-  // link), focus goes to the first field in error, else to the element the new content marks with
-  // data-focus-after-swap (a results heading, tabindex=-1); focus() scrolls it into view. Focus still
-  // somewhere (a search box being typed in) stays there. A whole page that replaces another
-  // (hx-boost) starts from the top, like a page load, unless it shows errors.
+  // On top of that: a form sent back with its mistakes marked (422) puts focus on the first field in
+  // error (marked aria-invalid, or the first of a group in error such as the contact form's custom
+  // fields); and when a swap took away the focused element (a pager link), focus goes to the element
+  // the new content marks with data-focus-after-swap (a results heading, tabindex=-1), scrolled into
+  // view. Otherwise focus stays where it is (a search box being typed in), and a whole page that
+  // replaces another (hx-boost) starts from the top, like a page load.
+  const inError = '[aria-invalid="true"], .invalid :is(input:not([type=hidden]), select, textarea)';
   document.addEventListener("htmx:afterSettle", (e) => {
-    const active = document.activeElement;
-    if (active && active !== document.body) return;
     const content = e.target;
     const first = (selector) => (content.matches(selector) ? content : content.querySelector(selector));
-    const next = first('[aria-invalid="true"]') || (content !== document.body && first("[data-focus-after-swap]"));
+    const refused = e.detail.xhr && e.detail.xhr.status === 422;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    const next = (refused && first(inError)) || (lost && content !== document.body && first("[data-focus-after-swap]"));
     if (next) next.focus();
   });
 

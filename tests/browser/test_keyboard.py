@@ -213,7 +213,19 @@ def test_a_contact_forms_error_response_focuses_the_first_invalid_field(signed_i
     page.goto(base_url + "/contacts/new")
     page.fill("#email", "grace@")
     page.fill("#company", "Navy")
-    page.get_by_role("button", name="Add contact").press("Enter")
+    page.press("#company", "Enter")
     expect(page.locator(".error-summary")).to_be_visible()
     settled(page)
     expect(page.locator("#email")).to_be_focused()
+
+
+def test_an_error_in_a_group_of_fields_focuses_its_first_field(signed_in, base_url):
+    page = signed_in
+    page.goto(base_url + "/contacts/new")
+    page.fill("#email", "grace@example.com")
+    page.locator("input[name=cf_key]").fill("1st source")  # the custom fields are one group with one message
+    page.locator("input[name=cf_value]").fill("web")
+    page.press("#email", "Enter")
+    expect(page.locator(".custom-fields .field-error")).to_contain_text("not a valid field name")
+    settled(page)
+    expect(page.locator("input[name=cf_key]").first).to_be_focused()
