@@ -117,7 +117,7 @@
     const refused = e.detail.xhr && e.detail.xhr.status === 422;
     const lost = !document.activeElement || document.activeElement === document.body;
     const next = (refused && first(inError)) || (lost && content !== document.body && first("[data-focus-after-swap]"));
-    if (next) next.focus();
+    if (next) queueMicrotask(() => next.focus());  // after htmx scrolls a boosted page to the top
   });
 
   // Live regions that stay while the page changes around them (<div id=flashes hx-preserve aria-live>):

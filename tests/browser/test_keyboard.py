@@ -221,6 +221,7 @@ def test_a_contact_forms_error_response_focuses_the_first_invalid_field(signed_i
 
 def test_an_error_in_a_group_of_fields_focuses_its_first_field(signed_in, base_url):
     page = signed_in
+    page.set_viewport_size({"width": 1280, "height": 500})  # the custom fields are below the fold
     page.goto(base_url + "/contacts/new")
     page.fill("#email", "grace@example.com")
     page.locator("input[name=cf_key]").fill("1st source")  # the custom fields are one group with one message
@@ -229,3 +230,4 @@ def test_an_error_in_a_group_of_fields_focuses_its_first_field(signed_in, base_u
     expect(page.locator(".custom-fields .field-error")).to_contain_text("not a valid field name")
     settled(page)
     expect(page.locator("input[name=cf_key]").first).to_be_focused()
+    expect(page.locator("input[name=cf_key]").first).to_be_in_viewport()
