@@ -10,6 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import settled, sign_in_page
+from tests.browser.test_security_browser import arrange as arrange_every_page
+from tests.browser.test_security_browser import html_pages
 from tests.conftest import run_db
 from tests.support.campaigns import audience, ready_campaign
 from webapp.campaigns.models import Campaign
@@ -67,6 +69,32 @@ def test_enter_in_a_text_field_does_the_forms_primary_action(signed_in, base_url
     expect(page).to_have_url(re.compile(lands_on))
     if message:
         expect(page.locator("#flashes")).to_contain_text(message)
+
+
+# Enter clicks a form's first submit button (in tree order, which is the order on screen). In each
+# form with a primary button, that must be the primary button or its unseen copy (default_button).
+# The segment builder's default is on purpose "update the rules and the count", not "save".
+FIRST_SUBMIT_BUTTONS_THAT_ARE_NOT_THE_PRIMARY = """() => Array.from(document.forms).flatMap((form) => {
+  const submits = Array.from(form.elements).filter((e) => e.type === "submit");
+  const primary = submits.find((e) => e.classList.contains("primary"));
+  const first = submits[0];
+  if (!primary || first === primary || form.id === "segment-form") return [];
+  const copy = first.classList.contains("visually-hidden") && first.name === primary.name
+    && first.value === primary.value && first.getAttribute("formaction") === primary.getAttribute("formaction");
+  return copy ? [] : [`${form.id || form.getAttribute("action")}: ${first.textContent.trim()}`];
+})"""
+
+
+def test_in_every_staff_form_enter_clicks_the_primary_button(admin, page, base_url):
+    arrange_every_page()
+    sign_in_page(page, base_url, admin.email)
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    wrong = {}
+    for path in html_pages(base_url, cookies):
+        page.goto(base_url + path)
+        if found := page.evaluate(FIRST_SUBMIT_BUTTONS_THAT_ARE_NOT_THE_PRIMARY):
+            wrong[path] = found
+    assert wrong == {}
 
 
 def test_without_javascript_enter_saves_and_add_field_still_adds_a_row(admin, browser, base_url):
