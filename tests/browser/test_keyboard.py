@@ -131,11 +131,7 @@ def test_the_wizard_tabs_through_its_buttons_in_the_order_they_are_seen(signed_i
 
     page.locator("input[name=list_ids]").first.press("Enter")  # Enter goes forward
     expect(page).to_have_url(re.compile(r"/campaigns/1/content$"))
-    page.locator("#template_id").select_option(label="Welcome")
-    page.locator("#template_id").press("Enter")  # not "Use this template", which comes first on screen
-    expect(page).to_have_url(re.compile(r"/campaigns/1/content$"))  # a select takes Enter itself
-    page.locator("#template_id").select_option("")
-    page.locator(".wizard-nav button", has_text="Next").click()
+    page.locator(".wizard-nav button", has_text="Next").click()  # content: no single-line field to press Enter in
     expect(page).to_have_url(re.compile(r"/campaigns/1/settings$"))
     page.locator("input[type=checkbox]").first.press("Enter")
     expect(page).to_have_url(re.compile(r"/campaigns/1/review$"))
