@@ -113,6 +113,37 @@
     if (shown) field.setAttribute("aria-invalid", "true"); else field.removeAttribute("aria-invalid");
   });
 
+  // Focus after a partial update. htmx itself focuses an [autofocus] element of the new content (the
+  // segment builder marks its new row that way) and a focused control drawn again with the same id.
+  // On top of that: a form sent back with its mistakes marked (422) puts focus on the first field in
+  // error (marked aria-invalid, or the first of a group in error such as the contact form's custom
+  // fields); and when a swap took away the focused element (a pager link), focus goes to the element
+  // the new content marks with data-focus-after-swap (a results heading, tabindex=-1), scrolled into
+  // view. Otherwise focus stays where it is (a search box being typed in), and a whole page that
+  // replaces another (hx-boost) starts from the top, like a page load.
+  const inError = '[aria-invalid="true"], .invalid :is(input:not([type=hidden]), select, textarea)';
+  document.addEventListener("htmx:afterSettle", (e) => {
+    const content = e.target;
+    const first = (selector) => (content.matches(selector) ? content : content.querySelector(selector));
+    const refused = e.detail.xhr && e.detail.xhr.status === 422;
+    const lost = !document.activeElement || document.activeElement === document.body;
+    const next = (refused && first(inError)) || (lost && content !== document.body && first("[data-focus-after-swap]"));
+    if (next) queueMicrotask(() => next.focus());  // after htmx scrolls a boosted page to the top
+  });
+
+  // Live regions that stay while the page changes around them (<div id=flashes hx-preserve aria-live>):
+  // htmx keeps the element when the next page comes in, and here it takes that page's contents just
+  // before, so screen readers say them (a replaced region is often not read at all).
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const kept = document.querySelectorAll("[hx-preserve][aria-live][id]");
+    if (!e.detail.shouldSwap || !kept.length) return;
+    const incoming = new DOMParser().parseFromString(e.detail.serverResponse, "text/html");
+    kept.forEach((region) => {
+      const fresh = incoming.getElementById(region.id);
+      if (fresh) region.replaceChildren(...fresh.childNodes);
+    });
+  });
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
     root.querySelectorAll("select[data-browser-zone]").forEach(preselectZone);

@@ -151,6 +151,7 @@ def run_wizard(page, base_url: str, audience: str = "Spring launch", recipients:
     page.get_by_role("button", name="Send test").click()
     expect(page.locator("#test-send .field-ok")).to_contain_text("Sent 1 test email")
     shot(page, "campaign-review")
+    page.once("dialog", lambda dialog: dialog.accept())  # Send now asks first
     page.get_by_role("button", name="Send now").click()
 
 

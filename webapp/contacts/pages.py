@@ -180,7 +180,7 @@ class ContactsController(Controller):
             "filtered": not filters.is_empty,
         }
         if request.htmx.target == "contacts-results":
-            return Template("contacts/_results.html", context=context, headers=VARY)
+            return Template("contacts/_results_response.html", context=context, headers=VARY)
         context["lists"] = await _static_lists(db) if context["can_edit"] else []
         return Template("contacts/index.html", context=context, headers=VARY)
 

@@ -230,8 +230,8 @@ class CampaignWizardController(Controller):
             return await _step_page(db, c, step, shown, exc.errors, 422)
         if go == "template":
             flash(request, "Copied the template's content; change it here if you like.", "success")
-        elif not go:
-            flash(request, "Saved.", "success")
+        elif go not in ("next", "back"):  # "Save draft" stays on the step: say it saved
+            flash(request, "Draft saved.", "success")
         return after_change(request, f"/campaigns/{c.id}/{_next_step(step, go)}")
 
     @post("/{campaign_id:int}/audience/count")

@@ -12,7 +12,8 @@ Children are ordered by their last index, gaps allowed, and renumbered 0, 1, 2 .
 a row's path in a re-rendered builder is its position in the rules (see segment_view.row_errors).
 
 parse_form() is the only way back to rules JSON; buttons name an action that it applies on the way:
-"add-condition:<group path>", "add-group:<group path>", "remove:<path>".
+"add-condition:<group path>", "add-group:<group path>", "remove:<path>"; focus_after() names the
+control a person goes on with after it.
 """
 
 from __future__ import annotations
@@ -199,6 +200,42 @@ def _value(shown: str, raw: Any) -> Any:
     if shown in ("days", "campaign"):
         return int(text) if ID.match(text) else text
     return text
+
+
+def focus_after(action: str, rules: dict[str, Any]) -> str:
+    """The id of the control to go on with after a builder button, in the rules it produced: a new
+    row's first control; after a removal, the row that moved into its place, else the one before,
+    else the group's "+ Condition". Empty for anything else (the rows keep their ids then)."""
+    verb, _, path = action.partition(":")
+    if verb in ("add-condition", "add-group"):
+        children = _children(rules, path)
+        return _first_control(f"{path}.{len(children) - 1}", children[-1]) if children else ""
+    parent, _, index = path.rpartition(".")
+    if verb != "remove" or not parent or not index.isdigit() or (siblings := _children(rules, parent)) is None:
+        return ""
+    if not siblings:
+        return f"g-{parent}-add"
+    at = min(int(index), len(siblings) - 1)
+    return _first_control(f"{parent}.{at}", siblings[at])
+
+
+def _children(rules: dict[str, Any], path: str) -> list[Any] | None:
+    """The rows of the group at a path, or None if no group is there."""
+    steps = path.split(".")
+    node: Any = rules if steps[0] == ROOT else None
+    for index in steps[1:]:
+        rows = _rows(node)
+        node = rows[int(index)] if rows is not None and index.isdigit() and int(index) < len(rows) else None
+    return _rows(node)
+
+
+def _rows(node: Any) -> list[Any] | None:
+    rows = node.get("conditions") if isinstance(node, dict) else None
+    return rows if isinstance(rows, list) else None
+
+
+def _first_control(path: str, row: Any) -> str:
+    return f"g-{path}-operator" if isinstance(row, dict) and "conditions" in row else f"c-{path}-field"
 
 
 def text_of(raw: Any) -> str:

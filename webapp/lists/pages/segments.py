@@ -27,7 +27,7 @@ from webapp.core.forms import Form, after_change, field_errors, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.template_helpers import number
 from webapp.lists.models import EmailList, ListType
-from webapp.lists.pages.segment_form import ID, parse_form, text_of
+from webapp.lists.pages.segment_form import ID, focus_after, parse_form, text_of
 from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
 from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
 from webapp.lists.schemas.rules import EMPTY_RULES, FIELDS, MAX_DAYS, MAX_TEXT, parse_rules
@@ -131,6 +131,7 @@ async def _context(
         "builder_url": BUILDER_URL,
         "count_url": COUNT_URL,
         "action": f"/lists/{email_list.id}/segment" if email_list else "/lists/segments",
+        "focus": "",  # the id of the control that takes focus (autofocus) after a builder button
         **await _choices(db),
     }
 
@@ -143,6 +144,7 @@ async def _page(
     *,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    focus: str = "",
 ) -> Template:
     rows, fields = row_errors(errors or {})
     outcome = await _evaluate(db, draft)
@@ -150,7 +152,7 @@ async def _page(
         outcome = Outcome(problem=FIX_RULES)
     context = await _context(db, request, draft, email_list, outcome, rows)
     attempted = errors is not None  # a save was tried
-    context |= {"errors": fields, "attempted": attempted, "max_lengths": MAX_LENGTHS}
+    context |= {"errors": fields, "attempted": attempted, "max_lengths": MAX_LENGTHS, "focus": focus}
     return Template("lists/segments/page.html", context=context, status_code=status_code)
 
 
@@ -228,10 +230,11 @@ class SegmentsController(Controller):
         """Add, remove or re-render rows; HTMX gets the rules partial, a plain browser the page."""
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
+        focus = focus_after(text_of(data.get("action")), draft.rules)
         if not request.htmx or request.htmx.boosted:
-            return await _page(db, request, draft, email_list)
+            return await _page(db, request, draft, email_list, focus=focus)
         outcome = await _evaluate(db, draft)
-        context = await _context(db, request, draft, email_list, outcome)
+        context = await _context(db, request, draft, email_list, outcome) | {"focus": focus}
         return Template("lists/segments/_builder_response.html", context=context)
 
     @post("/segments/count")
