@@ -42,3 +42,24 @@ def report(found: list[dict]) -> str:
         if len(nodes) > SHOWN_NODES:
             lines.append(f"  and {len(nodes) - SHOWN_NODES} more elements")
     return "\n".join(lines)
+
+
+# Screen readers often say nothing when a live region is itself replaced (WCAG 4.1.3): a region
+# stays and only its contents are swapped. These are the live regions an htmx control on the page
+# would replace whole (hx-swap outerHTML, the default target being the control itself).
+REPLACED_LIVE_REGIONS = """() => {
+  const live = (e) => e && (e.hasAttribute("aria-live") || ["status", "log", "alert"].includes(e.getAttribute("role")));
+  const found = [];
+  for (const control of document.querySelectorAll("[hx-swap^=outerHTML]")) {
+    const selector = control.getAttribute("hx-target");
+    const target = selector ? document.querySelector(selector) : control;
+    const by = control.tagName.toLowerCase() + (control.id ? "#" + control.id : "");
+    if (live(target)) found.push(`${target.id ? "#" + target.id : target.tagName} (replaced by ${by})`);
+  }
+  return found;
+}"""
+
+
+def replaced_live_regions(page: Page) -> list[str]:
+    found: list[str] = page.evaluate(REPLACED_LIVE_REGIONS)
+    return found

@@ -1,11 +1,11 @@
 """axe-core over every page of the inventory, including forms showing their errors: no violation of
-WCAG 2.1 A or AA."""
+WCAG 2.1 A or AA, and no live region that a partial update would replace whole."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.every_page.axe import report, violations
+from tests.browser.every_page.axe import replaced_live_regions, report, violations
 from tests.browser.every_page.inventory import EVERY_PAGE
 
 
@@ -14,6 +14,7 @@ def test_page_has_no_wcag_violations(shown, page, base_url, showcase):
     shown.open(page, base_url, showcase)
     found = violations(page)
     assert not found, f"axe found problems on {shown.name} ({page.url}):\n{report(found)}"
+    assert not (replaced := replaced_live_regions(page)), f"live regions replaced whole on {shown.name}: {replaced}"
 
 
 def test_the_check_catches_a_new_violation(page, base_url, showcase):
