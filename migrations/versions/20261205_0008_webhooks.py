@@ -39,6 +39,7 @@ def upgrade() -> None:
         sa.Column('event_id', sa.Uuid(), nullable=False),
         sa.Column('event_type', sa.String(length=50), nullable=False),
         sa.Column('data', postgresql.JSONB(), nullable=False),
+        sa.Column('occurred_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column('status', sa.String(length=10), server_default='pending', nullable=False),
         sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
         sa.Column('next_attempt_at', sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),

@@ -66,6 +66,8 @@ class WebhookDelivery(Base):
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid)  # the payload's id: the same for every endpoint and replay
     event_type: Mapped[str] = mapped_column(String(50))
     data: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    # When the event happened (the payload's created_at), kept by a replay; retries count from created_at.
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     status: Mapped[str] = mapped_column(String(10), default="pending", server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -50,8 +50,8 @@ async def enqueue(session: AsyncSession, event_type: str, events: Sequence[tuple
 
 
 REPLAY = text("""
-INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, data, replay_of)
-SELECT endpoint_id, event_id, event_type, data, id FROM webhook_deliveries
+INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, data, occurred_at, replay_of)
+SELECT endpoint_id, event_id, event_type, data, occurred_at, id FROM webhook_deliveries
 WHERE id = :delivery_id AND endpoint_id = :endpoint_id
 RETURNING id
 """)
@@ -70,6 +70,7 @@ class Due:
     event_id: uuid.UUID
     event_type: str
     data: dict[str, Any]
+    occurred_at: datetime
     created_at: datetime
     attempts: int  # including this one
     url: str
@@ -88,7 +89,7 @@ FROM (
   ORDER BY w.next_attempt_at LIMIT :limit FOR UPDATE OF w SKIP LOCKED
 ) due, webhook_endpoints e
 WHERE d.id = due.id AND e.id = d.endpoint_id
-RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.data, d.created_at, d.attempts,
+RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.data, d.occurred_at, d.created_at, d.attempts,
           e.url, e.secret_encrypted, e.allow_private
 """)
 
