@@ -41,6 +41,7 @@ from webapp.subscriptions.schemas import ConsentedSignup, Origin, Signup
 from webapp.subscriptions.service.tokens import ConfirmLink
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
+from webapp.webhooks.service import outbox as webhook_events
 
 # Statuses that a sign-up alone must not undo: the owner of the address confirms first.
 OPTED_OUT = set(contacts.OPT_OUT_REASONS)
@@ -215,3 +216,6 @@ async def unsubscribe_all(session: AsyncSession, contact_id: int, origin: Origin
         source = f"unsubscribe from all ({origin.source})"
         reason = SuppressionReason.UNSUBSCRIBE.value
         await suppression.add_many(session, [contact.email], reason, source=source, created_by=SUBSCRIBER)
+        await session.refresh(contact)
+        event = contacts.webhook_data(contact) | {"source": origin.source}
+        await webhook_events.emit(session, "contact.unsubscribed", event)
