@@ -94,3 +94,25 @@ async def test_a_campaign_is_sent_while_the_receiver_hangs(db, worker, receiver)
     assert not receiver.released.is_set()  # still hanging when the campaign finished
     kinds = [kind for kind, _ in await queued(db)]
     assert kinds.count("email.sent") == 30 and "campaign.completed" in kinds
+
+
+async def test_one_sender_at_a_time_so_slow_receivers_never_take_every_worker_thread(db, receiver):
+    """Ticks keep coming while a sender waits on a slow receiver: they must not start another
+    sender each, or webhooks would soon hold every worker thread and campaigns would stop sending."""
+    from webapp.core.redis import get_redis
+    from webapp.delivery.broker import broker
+    from webapp.webhooks import actors
+
+    await subscribe_everything(db, receiver.url)
+    await contacts.create_contact(db, {"email": "ada@example.com"})
+    await db.commit()
+    redis = get_redis()
+    queue = f"{broker.namespace}:{actors.QUEUE}"  # where the Redis broker queues messages
+    await actors.start_if_due()
+    await actors.start_if_due()
+    assert await redis.llen(queue) == 1
+    await actors.send_due_batches()  # the sender runs and is done: the next tick may start one again
+    await contacts.create_contact(db, {"email": "bob@example.com"})
+    await db.commit()
+    await actors.start_if_due()
+    assert await redis.llen(queue) == 2
