@@ -62,6 +62,7 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'pending'"),
     )
     op.create_index('ix_webhook_deliveries_endpoint_id_id', 'webhook_deliveries', ['endpoint_id', 'id'])
+    op.create_index('ix_webhook_deliveries_created_at', 'webhook_deliveries', ['created_at'])
 
 
 def downgrade() -> None:

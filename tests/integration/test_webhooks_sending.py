@@ -216,3 +216,17 @@ async def test_a_host_name_is_sent_to_the_address_that_was_checked(db, receiver)
     await sending.deliver_due()
     [request] = receiver.requests
     assert request.headers["host"] == f"localhost:{port}" and request.path == "/named"
+
+
+async def test_the_log_keeps_thirty_days_of_finished_deliveries(db, receiver):
+    await add_endpoint(db, receiver.url)
+    await outbox.emit_many(db, "contact.created", [{"contact_id": 1}, {"contact_id": 2}, {"contact_id": 3}])
+    await db.commit()
+    await sending.deliver_due()
+    first, _succeeded, third = await deliveries(db)
+    await db.execute(update(WebhookDelivery).where(WebhookDelivery.id == first.id).values(status="failed"))
+    await db.execute(update(WebhookDelivery).where(WebhookDelivery.id == third.id).values(status="pending"))
+    await db.execute(update(WebhookDelivery).values(created_at=WebhookDelivery.created_at - timedelta(days=31)))
+    await db.commit()
+    await sending.prune_log()
+    assert [d.id for d in await deliveries(db)] == [third.id]  # pending ones stay until they are done

@@ -16,6 +16,7 @@ QUEUE = "webhooks"
 BATCHES_PER_RUN = 20  # then the next tick carries on, so one run never outlasts its time limit
 TIME_LIMIT_MS = 10 * 60_000
 RUNNING_KEY = "mailroom:webhooks:sender"  # expires with the time limit, should a worker die holding it
+PRUNED_KEY = "mailroom:webhooks:pruned"  # the log is pruned at most once an hour
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=TIME_LIMIT_MS)
@@ -26,6 +27,8 @@ async def deliver_webhooks() -> None:
 async def send_due_batches() -> None:
     """Send what is due, a batch at a time, then let the next tick start a sender again."""
     try:
+        if await get_redis().set(PRUNED_KEY, "1", nx=True, ex=3600):
+            await sending.prune_log()
         for _ in range(BATCHES_PER_RUN):
             if await sending.deliver_due() < sending.BATCH_SIZE:
                 return

@@ -59,6 +59,7 @@ class WebhookDelivery(Base):
         CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
         Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where=text("status = 'pending'")),
         Index("ix_webhook_deliveries_endpoint_id_id", "endpoint_id", "id"),
+        Index("ix_webhook_deliveries_created_at", "created_at"),  # pruning the log
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

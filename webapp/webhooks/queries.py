@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.db import rows_changed
 from webapp.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -187,3 +188,18 @@ async def any_due(session: AsyncSession) -> bool:
     due = text("""SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
                   WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.is_active)""")
     return bool(await session.scalar(due))
+
+
+# Oldest first, a bounded number at a time, so one run never holds a long transaction.
+PRUNE = text("""
+DELETE FROM webhook_deliveries WHERE id IN (
+  SELECT id FROM webhook_deliveries
+  WHERE created_at < now() - make_interval(days => :days) AND status <> 'pending'
+  ORDER BY created_at LIMIT :limit
+)
+""")
+
+
+async def prune(session: AsyncSession, days: int, limit: int) -> int:
+    """Delete finished deliveries older than `days`; how many went."""
+    return rows_changed(await session.execute(PRUNE, {"days": days, "limit": limit}))

@@ -33,6 +33,8 @@ RETRY_FOR_HOURS = 24  # after that a delivery is given up, and an endpoint that 
 DISABLE_AFTER_FAILURES = 20  # deliveries failing in a row that switch an endpoint off
 MAX_BODY_KEPT = 1000  # characters of the receiver's answer kept in the log
 USER_AGENT = "Mailroom-Webhooks/1"
+LOG_DAYS = 30  # finished deliveries are kept this long in the endpoints' logs
+PRUNE_CHUNK = 10_000
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -140,3 +142,11 @@ async def deliver_due(limit: int = BATCH_SIZE) -> int:
 
 async def any_due(session: AsyncSession) -> bool:
     return await queries.any_due(session)
+
+
+async def prune_log() -> None:
+    """Drop finished deliveries older than LOG_DAYS (pending ones stay until they are done)."""
+    async with get_sessionmaker()() as session:
+        while await queries.prune(session, LOG_DAYS, PRUNE_CHUNK) == PRUNE_CHUNK:
+            await session.commit()
+        await session.commit()
