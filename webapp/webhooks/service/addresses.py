@@ -22,10 +22,26 @@ class RefusedAddress(Exception):
     """The URL's host cannot be reached, or is on a network webhooks may not reach."""
 
 
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to, where it carries one: mapped (::ffff:a.b.c.d),
+    compatible (::a.b.c.d, deprecated), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:AABB:CCDD::)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if (address in NAT64 or address in IPV4_COMPATIBLE) and int(address) & 0xFFFFFFFF > 1:  # not :: or ::1
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def _refusal(address: IPAddress) -> str:
     """Why an address is off limits, or "" for a public address."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
+    if isinstance(address, ipaddress.IPv6Address) and (ipv4 := _embedded_ipv4(address)) is not None:
+        address = ipv4  # ::ffff:127.0.0.1 is 127.0.0.1
     for kind, refused in (
         ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
