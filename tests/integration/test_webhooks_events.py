@@ -116,3 +116,16 @@ async def test_one_sender_at_a_time_so_slow_receivers_never_take_every_worker_th
     await db.commit()
     await actors.start_if_due()
     assert await redis.llen(queue) == 2
+
+
+async def test_a_public_sign_up_of_a_new_address_is_a_new_contact(db, receiver):
+    from tests.support.subscriptions import public_list
+
+    await subscribe_everything(db, receiver.url)
+    email_list = await subscriptions.public_list(db, (await public_list(db, double_opt_in=False)).id)
+    await subscriptions.subscribe(db, email_list, {"email": "new@example.com"}, Origin(source="form"), "en")
+    await subscriptions.subscribe(db, email_list, {"email": "new@example.com"}, Origin(source="form"), "en")
+    await db.commit()
+    events = await queued(db)
+    assert [kind for kind, _ in events] == ["contact.created"]  # once: the second sign-up found the contact
+    assert events[0][1]["email"] == "new@example.com" and events[0][1]["status"] == "active"

@@ -84,7 +84,11 @@ async def subscribe(
     # until the owner confirms, whatever the contact's status says; a new contact starts with it.
     kept = await contacts.opted_out_status(session, email)
     first_status = kept or (ContactStatus.PENDING.value if email_list.double_opt_in else ContactStatus.ACTIVE.value)
-    contact = await queries.contact_for_signup(session, email, values.get("first_name", ""), first_status, language)
+    contact, created = await queries.contact_for_signup(
+        session, email, values.get("first_name", ""), first_status, language
+    )
+    if created:  # pending until confirmed where the list asks for that
+        await webhook_events.emit(session, "contact.created", contacts.webhook_data(contact))
     receiving = contact.status == ContactStatus.ACTIVE.value and kept is None
     if receiving and await queries.is_member(session, contact.id, email_list.id):
         return SignedUp(email, None)
