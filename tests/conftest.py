@@ -152,6 +152,8 @@ TABLES = [
     "suppressions",
     "import_jobs",
     "import_rejects",
+    "webhook_endpoints",
+    "webhook_deliveries",
 ]
 
 

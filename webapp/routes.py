@@ -31,6 +31,7 @@ from webapp.suppression.pages.suppression import SuppressionController
 from webapp.templates.api import ApiTemplatesController
 from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
+from webapp.webhooks.pages import WebhooksController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
 STAFF_PAGES = [
@@ -54,6 +55,7 @@ STAFF_PAGES = [
     ApiKeysController,
     OrgSettingsController,
     SmtpServersController,
+    WebhooksController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).

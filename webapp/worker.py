@@ -23,11 +23,12 @@ from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
 from webapp.imports import actors as import_actors
 from webapp.subscriptions import actors as subscription_actors
+from webapp.webhooks import actors as webhook_actors
 
 log = logging.getLogger("mailroom.scheduler")
 
 # Importing a module declares its actors on the broker: that is all these are here for.
-ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors)
+ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors, webhook_actors)
 TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it never retries
 
 
@@ -36,6 +37,7 @@ async def tick() -> None:
     await delivery_actors.start_due_campaigns()
     await delivery_actors.resume_when_servers_answer()
     await import_actors.resume_stalled()  # contact imports whose worker died
+    await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
 
 
 class SchedulerClock(dramatiq.Middleware):

@@ -25,6 +25,8 @@ from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
 from webapp.suppression.service import suppression
 from webapp.templates.service import templates
+from webapp.webhooks.service import endpoints as webhook_endpoints
+from webapp.webhooks.service import outbox as webhook_outbox
 
 ADMIN_EMAIL = "admin@example.com"
 
@@ -95,6 +97,11 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
+    webhook, _ = await webhook_endpoints.create_endpoint(
+        session,
+        {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
+    )
+    await webhook_outbox.emit(session, "contact.created", {"contact_id": ada.id, "email": ada.email})
     job = ImportJob(
         status="done",
         filename="contacts.csv",
@@ -129,6 +136,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "template": template.template.id,
             "suppression": entry.suppression.id,
             "smtp": server.id,
+            "webhook": webhook.id,
             "import": job.id,
             "outbox": sent.outbox_id,
             "unsubscribe_token": make_token("unsubscribe", sent.delivery_id),

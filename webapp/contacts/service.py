@@ -31,6 +31,7 @@ from webapp.core.validation import is_valid_id, normalize_email, normalize_tags
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.schemas import Entry
 from webapp.suppression.service import suppression
+from webapp.webhooks.service import outbox as webhook_events
 
 # Each opt-out status, and the suppression reason that keeps it when the contact is deleted.
 OPT_OUT_REASONS = {
@@ -95,7 +96,14 @@ async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Cont
         raise _duplicate(values["email"], existing or 0) from None
     await _keep_opt_out(session, contact)
     await session.refresh(contact)
+    await webhook_events.emit(session, "contact.created", webhook_data(contact))
     return contact
+
+
+def webhook_data(contact: Contact) -> dict[str, Any]:
+    """A contact as webhooks describe it."""
+    fields = ("email", "first_name", "last_name", "company", "status", "tags", "custom_fields")
+    return {"contact_id": contact.id} | {name: getattr(contact, name) for name in fields}
 
 
 async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[str, Any]) -> Contact:
@@ -113,6 +121,7 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
     if changed_status:
         await _keep_opt_out(session, contact)
     await session.refresh(contact)
+    await webhook_events.emit(session, "contact.updated", webhook_data(contact))
     return contact
 
 

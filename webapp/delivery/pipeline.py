@@ -32,11 +32,12 @@ from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import PreparedCampaign, prepare
 from webapp.delivery.failures import failure_run
 from webapp.delivery.mailer import Handover, PermanentFailure, Stopped, Throttled, TransientFailure, Unreachable
-from webapp.delivery.queries import Claimed, Outcome
+from webapp.delivery.queries import Claimed, Outcome, Recorded
 from webapp.delivery.watch import watch
 from webapp.settings.service import organisation as org_settings
 from webapp.suppression.service import suppression
 from webapp.templates.service.rendering import RenderError
+from webapp.webhooks.service import outbox as webhook_events
 
 log = logging.getLogger("mailroom.delivery")
 
@@ -258,13 +259,28 @@ async def _record(campaign_id: int, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     async with get_sessionmaker()() as session:
-        await deliveries.record_outcomes(session, campaign_id, outcomes, cancelled_error=sending.NOT_SENT_CANCELLED)
+        recorded = await deliveries.record_outcomes(
+            session, campaign_id, outcomes, cancelled_error=sending.NOT_SENT_CANCELLED
+        )
+        await _emit_webhooks(session, campaign_id, recorded)
         if bounced := [o.delivery_id for o in outcomes if o.bounced]:
             await suppression.suppress_bounced(session, bounced)  # a refused address gets no campaign again
         await deliveries.record_server_errors(session, (await smtp_config.get_mailer()).take_server_errors())
         await session.commit()
         if (campaign := await session.get(Campaign, campaign_id)) is not None:
             await progress.publish(get_redis(), campaign_id, progress.progress_event(campaign))
+
+
+async def _emit_webhooks(session: AsyncSession, campaign_id: int, recorded: Sequence[Recorded]) -> None:
+    """email.sent and email.bounced for the batch, one statement each, in the batch's transaction."""
+
+    def event(row: Recorded) -> dict[str, Any]:
+        return {"campaign_id": campaign_id, "delivery_id": row.id, "contact_id": row.contact_id, "email": row.email}
+
+    await webhook_events.emit_many(session, "email.sent", [event(r) for r in recorded if r.status == "sent"])
+    await webhook_events.emit_many(
+        session, "email.bounced", [event(r) | {"type": "hard"} for r in recorded if r.bounced]
+    )
 
 
 async def _stopped(campaign_id: int) -> BatchResult:

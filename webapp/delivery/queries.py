@@ -90,7 +90,7 @@ FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS t
      AS v(id, status, error, retry_seconds, server_id, bounced),
      campaigns c
 WHERE d.id = v.id AND d.status = 'sending' AND c.id = d.campaign_id
-RETURNING d.id, d.contact_id, d.status, v.bounced
+RETURNING d.id, d.contact_id, d.email, d.status, v.bounced
 """)
 
 # Seconds until the earliest retry is due, by the database's clock (which set it).
@@ -142,13 +142,22 @@ async def claim(
     return [Claimed(*row) for row in result.all()]
 
 
+@dataclass(frozen=True)
+class Recorded:
+    id: int
+    contact_id: int | None
+    email: str
+    status: str
+    bounced: bool
+
+
 async def record_outcomes(
     session: AsyncSession, campaign_id: int, outcomes: Sequence[Outcome], *, cancelled_error: str
-) -> None:
-    """Store outcomes and bump the campaign and contact counters. cancelled_error: the error of a
-    delivery given back once its campaign was cancelled."""
+) -> list[Recorded]:
+    """Store outcomes and bump the campaign and contact counters; the rows that changed.
+    cancelled_error: the error of a delivery given back once its campaign was cancelled."""
     if not outcomes:
-        return
+        return []
     result = await session.execute(
         RECORD,
         {
@@ -161,7 +170,7 @@ async def record_outcomes(
             "cancelled": cancelled_error,
         },
     )
-    rows = result.all()
+    rows = [Recorded(*row) for row in result.all()]
     sent = [r.contact_id for r in rows if r.status == "sent" and r.contact_id is not None]
     counts = {status: sum(1 for r in rows if r.status == status) for status in ("sent", "failed")}
     bounced = [r.contact_id for r in rows if r.bounced and r.contact_id is not None]
@@ -189,6 +198,7 @@ async def record_outcomes(
                     FROM deliveries d WHERE d.id = ANY(:ids)"""),
             {"ids": [r.id for r in rows if r.bounced]},
         )
+    return rows
 
 
 async def renew(session: AsyncSession, delivery_ids: Sequence[int]) -> None:

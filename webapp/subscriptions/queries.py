@@ -38,18 +38,22 @@ async def active_lists_of(session: AsyncSession, contact_id: int) -> list[EmailL
     return list(await session.scalars(query))
 
 
-async def contact_for_signup(session: AsyncSession, email: str, first_name: str, status: str, language: str) -> Contact:
+async def contact_for_signup(
+    session: AsyncSession, email: str, first_name: str, status: str, language: str
+) -> tuple[Contact, bool]:
     """The contact with this address (any case), created with these values when there is none, and
-    locked for the rest of the transaction. ON CONFLICT DO NOTHING (on uq_contacts_email_lower) makes
-    two sign-ups of a new address at once land on the one contact; an existing contact is untouched."""
-    await session.execute(
+    locked for the rest of the transaction, and whether it was created. ON CONFLICT DO NOTHING (on
+    uq_contacts_email_lower) makes two sign-ups of a new address at once land on the one contact; an
+    existing contact is untouched."""
+    inserted = await session.scalar(
         insert(Contact)
         .values(email=email, first_name=first_name, status=status, language=language)
         .on_conflict_do_nothing()
+        .returning(Contact.id)
     )
     contact = await session.scalar(select(Contact).where(func.lower(Contact.email) == email.lower()).with_for_update())
     assert contact is not None  # inserted above, or there already; contacts are not deleted mid-sign-up
-    return contact
+    return contact, inserted is not None
 
 
 async def contact_for_update(session: AsyncSession, contact_id: int) -> Contact | None:

@@ -91,6 +91,11 @@ STAFF_PAGES = [
     Shown("smtp-new", "/settings/smtp/new"),
     Shown("smtp-edit", "/settings/smtp/{smtp}/edit", route="/settings/smtp/{server_id}/edit"),
     Shown("smtp-delete", "/settings/smtp/{smtp}/delete", route="/settings/smtp/{server_id}/delete"),
+    Shown("webhooks", "/settings/webhooks"),
+    Shown("webhook-new", "/settings/webhooks/new"),
+    Shown("webhook", "/settings/webhooks/{webhook}", route="/settings/webhooks/{endpoint_id}"),
+    Shown("webhook-edit", "/settings/webhooks/{webhook}/edit", route="/settings/webhooks/{endpoint_id}/edit"),
+    Shown("webhook-delete", "/settings/webhooks/{webhook}/delete", route="/settings/webhooks/{endpoint_id}/delete"),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
 
@@ -137,6 +142,7 @@ ERROR_PAGES = [
     ),
     Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
+    Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
     Shown(

@@ -15,6 +15,7 @@ from webapp.campaigns.schemas.campaign import AUDIENCE_EMPTY
 from webapp.campaigns.service import readiness
 from webapp.campaigns.service.audience import materialise_campaign
 from webapp.campaigns.service.states import check_transition
+from webapp.webhooks.service import outbox as webhook_events
 
 S = CampaignStatus
 # A campaign paused because no SMTP server could be reached resumes by itself when one answers
@@ -72,6 +73,7 @@ async def begin(session: AsyncSession, campaign_id: int) -> Campaign | None:
     campaign.materialised_at = await records.now(session)
     if campaign.started_at is None:
         campaign.started_at = campaign.materialised_at
+    await webhook_events.emit(session, "campaign.started", _event(campaign))
     return campaign
 
 
@@ -82,7 +84,12 @@ async def complete(session: AsyncSession, campaign_id: int) -> Campaign | None:
         check_transition(campaign.status, S.SENT)
         campaign.status = S.SENT.value
         campaign.completed_at = await records.now(session)
+        await webhook_events.emit(session, "campaign.completed", _event(campaign) | {"sent": campaign.sent_count})
     return campaign
+
+
+def _event(campaign: Campaign) -> dict[str, object]:
+    return {"campaign_id": campaign.id, "name": campaign.name, "recipients": campaign.total_recipients}
 
 
 async def pause_after_failures(

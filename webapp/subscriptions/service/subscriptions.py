@@ -41,6 +41,7 @@ from webapp.subscriptions.schemas import ConsentedSignup, Origin, Signup
 from webapp.subscriptions.service.tokens import ConfirmLink
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
+from webapp.webhooks.service import outbox as webhook_events
 
 # Statuses that a sign-up alone must not undo: the owner of the address confirms first.
 OPTED_OUT = set(contacts.OPT_OUT_REASONS)
@@ -83,7 +84,11 @@ async def subscribe(
     # until the owner confirms, whatever the contact's status says; a new contact starts with it.
     kept = await contacts.opted_out_status(session, email)
     first_status = kept or (ContactStatus.PENDING.value if email_list.double_opt_in else ContactStatus.ACTIVE.value)
-    contact = await queries.contact_for_signup(session, email, values.get("first_name", ""), first_status, language)
+    contact, created = await queries.contact_for_signup(
+        session, email, values.get("first_name", ""), first_status, language
+    )
+    if created:  # pending until confirmed where the list asks for that
+        await webhook_events.emit(session, "contact.created", contacts.webhook_data(contact))
     receiving = contact.status == ContactStatus.ACTIVE.value and kept is None
     if receiving and await queries.is_member(session, contact.id, email_list.id):
         return SignedUp(email, None)
@@ -215,3 +220,6 @@ async def unsubscribe_all(session: AsyncSession, contact_id: int, origin: Origin
         source = f"unsubscribe from all ({origin.source})"
         reason = SuppressionReason.UNSUBSCRIBE.value
         await suppression.add_many(session, [contact.email], reason, source=source, created_by=SUBSCRIBER)
+        await session.refresh(contact)
+        event = contacts.webhook_data(contact) | {"source": origin.source}
+        await webhook_events.emit(session, "contact.unsubscribed", event)
