@@ -136,7 +136,7 @@ async def test_head_answers_like_get_and_records_nothing(db, live_server):
     assert click.status_code == 302 and click.headers["location"] == "https://example.com/offer"
     page = httpx.head(f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert httpx.head(f"{live_server}/u/c/{make_token('click', delivery_id, 999)}").status_code == 404
+    assert httpx.head(f"{live_server}/u/c/{make_token('click', delivery_id, link_id + 1000)}").status_code == 404
     await apply_events()
     db.expire_all()
     assert await db.scalar(text(NOTHING_RECORDED)) == 0

@@ -129,7 +129,7 @@ class ImportSettings:
 @dataclass(frozen=True)
 class EventSettings:
     # Tracking events the event worker applies in one transaction.
-    batch_size: int = field(default_factory=lambda: _env_int("MAILROOM_EVENTS_BATCH_SIZE", 2000))
+    batch_size: int = field(default_factory=lambda: _env_int("MAILROOM_EVENTS_BATCH_SIZE", 5000))
     # Events a worker read but did not acknowledge within this many seconds (it died, or its
     # transaction failed) are claimed by another worker and applied again.
     claim_idle_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_EVENTS_CLAIM_IDLE_SECONDS", "30")))
