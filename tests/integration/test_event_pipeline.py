@@ -119,3 +119,14 @@ async def test_a_hit_is_written_directly_when_redis_cannot_take_it(db, live_serv
     db.expire_all()
     assert (await db.execute(text(COUNTERS), {"c": campaign_id})).one() == (1, 0)
     assert await db.scalar(text("SELECT count(*) FROM email_events")) == 1
+
+
+async def test_a_hit_is_written_directly_when_redis_does_not_answer(db, live_server):
+    campaign_id, delivery_id, _ = await sent_delivery(db)
+    with socket.socket() as silent:  # accepts connections (the kernel does) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        hung = Redis(host="127.0.0.1", port=silent.getsockname()[1])
+        await hits.record(hung, hits.new_hit("open", delivery_id, None, "Mail"))
+    db.expire_all()
+    assert (await db.execute(text(COUNTERS), {"c": campaign_id})).one() == (1, 0)

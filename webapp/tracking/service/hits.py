@@ -16,6 +16,7 @@ outbound webhooks') sees every entry. If the worker is down, the stream grows; R
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import time
@@ -37,6 +38,7 @@ log = logging.getLogger("mailroom.tracking")
 STREAM = "mailroom:events"
 GROUP = "event-worker"  # the consumer group of the event worker; other readers make groups of their own
 USER_AGENT_MAX_LENGTH = 500
+BUFFER_TIMEOUT_SECONDS = 1.0  # an XADD takes well under a millisecond; a Redis this slow is as good as down
 
 
 @dataclass(frozen=True)
@@ -75,11 +77,13 @@ def new_hit(kind: str, delivery_id: int, link_id: int | None, user_agent: str) -
 
 
 async def record(redis: Redis, hit: Hit) -> None:
-    """Hand the hit to the stream; if Redis cannot take it, write it now (the old, slower way) so
-    no hit is lost while PostgreSQL is up."""
+    """Hand the hit to the stream; if Redis cannot take it, or does not answer in time, write it
+    now (the old, slower way) so no hit is lost while PostgreSQL is up. Should the XADD have
+    succeeded after all, the worker finds the hit's key stored and skips it."""
     try:
-        await redis.xadd(STREAM, hit.fields())  # type: ignore[arg-type]
-    except RedisError:
+        async with asyncio.timeout(BUFFER_TIMEOUT_SECONDS):
+            await redis.xadd(STREAM, hit.fields())  # type: ignore[arg-type]
+    except (RedisError, TimeoutError):
         log.warning("event stream unavailable; writing a %s directly", hit.kind, exc_info=True)
         async with get_sessionmaker()() as session, session.begin():
             await apply(session, [hit])
