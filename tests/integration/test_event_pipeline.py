@@ -57,6 +57,26 @@ async def test_entries_a_killed_consumer_read_are_applied_by_another(db, live_se
     assert await apply_events() == 0  # acknowledged: nothing left for anyone
 
 
+async def test_trimming_keeps_every_entry_some_consumer_group_has_not_acknowledged(db, live_server):
+    _, delivery_id, _ = await sent_delivery(db)
+    redis = get_redis()
+    await hits.ensure_group(redis)
+    await redis.xgroup_create(hits.STREAM, "another-reader", id="0")  # e.g. outbound webhooks, behind
+    pixel(live_server, delivery_id)
+    assert await apply_events() == 1
+    pixel(live_server, delivery_id)
+    [(stuck, _)] = await hits.take(redis, "stuck-consumer", None)  # read, not acknowledged yet
+    pixel(live_server, delivery_id)
+    assert await apply_events() == 1
+    assert await redis.xlen(hits.STREAM) == 3  # the other group has read none of them
+
+    await redis.xgroup_destroy(hits.STREAM, "another-reader")
+    pixel(live_server, delivery_id)
+    assert await apply_events() == 1
+    kept = [entry_id for entry_id, _ in await redis.xrange(hits.STREAM)]
+    assert kept[0] == stuck and len(kept) == 3  # the first entry is dropped; from the stuck one on, none
+
+
 async def test_a_batch_applied_twice_counts_once(db, live_server):
     campaign_id, delivery_id, link_id = await sent_delivery(db)
     for _ in range(2):

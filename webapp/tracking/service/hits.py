@@ -146,7 +146,7 @@ async def done(redis: Redis, entry_ids: Sequence[bytes]) -> None:
         pending = await redis.xpending(STREAM, group["name"])
         keep_from.append(pending["min"] if pending["pending"] else _after(group["last-delivered-id"]))
     if keep_from:
-        await redis.xtrim(STREAM, minid=min(keep_from, key=_entry_order), approximate=True)
+        await redis.xtrim(STREAM, minid=min(keep_from, key=_entry_order), approximate=False)
 
 
 def _entry_order(entry_id: bytes | str) -> tuple[int, int]:
