@@ -4,7 +4,9 @@ when a batch is applied again."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 
 import httpx
 from redis.asyncio import Redis
@@ -93,6 +95,32 @@ async def test_a_batch_applied_twice_counts_once(db, live_server):
     assert await db.scalar(text("SELECT count(*) FROM email_events")) == 3
     assert (await db.execute(text(COUNTERS), {"c": campaign_id})).one() == (1, 1)
     assert (await db.execute(text(CONTACT_STATS))).one() == (1, 1, True, True)
+
+
+async def test_two_workers_applying_the_same_delivery_at_once_count_its_first_open_once(db, live_server):
+    campaign_id, delivery_id, link_id = await sent_delivery(db)
+    sessions = get_sessionmaker()
+
+    async def apply_alone(hit: hits.Hit) -> None:
+        async with sessions() as session, session.begin():
+            await hits.apply(session, [hit])
+
+    async with sessions() as first, first.begin():
+        await hits.apply(first, [hits.new_hit("open", delivery_id, None, "")])
+        second = asyncio.create_task(apply_alone(hits.new_hit("click", delivery_id, link_id, "")))
+        await waiting_for_a_lock(db)  # the second batch is under way, before the first commits
+    await second
+    db.expire_all()
+    assert (await db.execute(text(COUNTERS), {"c": campaign_id})).one() == (1, 1)
+    assert (await db.execute(text(CONTACT_STATS))).one() == (1, 1, True, True)
+
+
+async def waiting_for_a_lock(db, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    while not await db.scalar(text(waiting)):
+        assert time.monotonic() < deadline, "no transaction ever waited for a lock"
+        await asyncio.sleep(0.05)
 
 
 async def test_opens_of_many_deliveries_in_one_batch_move_each_counter_once_per_delivery(db, live_server):
