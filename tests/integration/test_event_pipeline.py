@@ -79,6 +79,18 @@ async def test_trimming_keeps_every_entry_some_consumer_group_has_not_acknowledg
     assert kept[0] == stuck and len(kept) == 3  # the first entry is dropped; from the stuck one on, none
 
 
+async def test_consumers_of_dead_processes_are_forgotten_once_nothing_is_pending_for_them(db, live_server):
+    _, delivery_id, _ = await sent_delivery(db)
+    redis = get_redis()
+    await hits.ensure_group(redis)
+    await redis.xgroup_createconsumer(hits.STREAM, hits.GROUP, "restarted-long-ago")
+    pixel(live_server, delivery_id)
+    await hits.take(redis, "killed-with-work", None)
+    await hits.forget_idle_consumers(redis, 0)
+    names = [c["name"] for c in await redis.xinfo_consumers(hits.STREAM, hits.GROUP)]
+    assert names == [b"killed-with-work"]
+
+
 async def test_a_batch_applied_twice_counts_once(db, live_server):
     campaign_id, delivery_id, link_id = await sent_delivery(db)
     for _ in range(2):

@@ -17,6 +17,7 @@ log = logging.getLogger("mailroom.events")
 
 WAIT_MS = 1000  # how long a read waits for new hits (and so how soon a stop is noticed)
 RETRY_SECONDS = 1.0
+FORGET_CONSUMERS_AFTER_MS = 24 * 3600 * 1000
 
 
 class EventConsumer:
@@ -26,6 +27,11 @@ class EventConsumer:
 
     async def run(self) -> None:
         redis, sessions = get_redis(), get_sessionmaker()
+        try:
+            await hits.ensure_group(redis)
+            await hits.forget_idle_consumers(redis, FORGET_CONSUMERS_AFTER_MS)
+        except Exception:
+            log.exception("tidying the event consumers failed")
         while not self.stopping:
             try:
                 await hits.apply_next(redis, sessions, self.name, WAIT_MS)

@@ -112,6 +112,15 @@ async def ensure_group(redis: Redis) -> None:
             raise
 
 
+async def forget_idle_consumers(redis: Redis, idle_ms: int) -> None:
+    """Drop the names of consumers (worker processes, one name each) idle this long with nothing
+    pending: every restarted process leaves one behind. One with pending entries stays until they
+    are claimed."""
+    for consumer in await redis.xinfo_consumers(STREAM, GROUP):
+        if consumer["pending"] == 0 and consumer["idle"] >= idle_ms:
+            await redis.xgroup_delconsumer(STREAM, GROUP, consumer["name"])
+
+
 Entries = list[tuple[bytes, Hit]]
 
 
