@@ -170,6 +170,17 @@ async def test_a_click_on_a_link_of_another_campaign_is_refused(db, live_server)
     assert await apply_events() == 1  # only the click on its own link
 
 
+async def test_a_click_token_names_its_campaign_so_no_delivery_is_looked_up(db, live_server):
+    campaign_id, delivery_id, link_id = await sent_delivery(db)
+    other_id = (await ready_campaign(db, [], name="Other campaign")).id
+    await db.commit()
+    signed = httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_id, campaign_id)}")
+    assert signed.status_code == 302 and signed.headers["location"] == "https://example.com/offer"
+    wrong = httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_id, other_id)}")
+    assert wrong.status_code == 404
+    assert await apply_events() == 1
+
+
 async def test_a_hit_is_written_directly_when_redis_cannot_take_it(db, live_server):
     campaign_id, delivery_id, _ = await sent_delivery(db)
     with socket.socket() as closed:

@@ -19,7 +19,7 @@ from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
 from webapp.core.redis import get_redis
 from webapp.core.sessions import signed_in_staff
-from webapp.core.tokens import TEST_DELIVERY_ID, read_token
+from webapp.core.tokens import CLICK_TOKEN_COUNTS, TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.tracking import service as engagement
 from webapp.tracking.queries import DeliveryRef
@@ -84,11 +84,11 @@ class TrackingController(Controller):
 
     @route("/c/{token:str}", http_method=GET_OR_HEAD, name="click")
     async def click(self, request: PublicRequest, token: str) -> Redirect:
-        numbers = read_token("click", token, 2)
+        numbers = read_token("click", token, *CLICK_TOKEN_COUNTS)
         if numbers is None:
             raise NotFound(LINK_NOT_VALID)
-        delivery_id, link_id = numbers
-        url = await links.destination(delivery_id, link_id)
+        delivery_id, link_id, *signed_campaign = numbers
+        url = await links.destination(delivery_id, link_id, signed_campaign[0] if signed_campaign else None)
         if await _records(request, delivery_id):
             await hits.record(get_redis(), _hit(request, "click", delivery_id, link_id))
         return Redirect(url, status_code=302, headers=NO_CACHE)
