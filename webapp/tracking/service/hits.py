@@ -1,6 +1,6 @@
 """Opens and clicks, from the moment a mail client makes them to the tables.
 
-The web process checks the token, answers, and appends the hit to a Redis stream (`buffer`); the
+The web process checks the token, appends the hit to a Redis stream (`record`) and answers; the
 event worker reads the stream in a consumer group and applies a batch in one transaction
 (`apply`), then acknowledges it. Delivery is at-least-once: a worker killed between the commit and
 the acknowledgement leaves its entries pending, and another worker claims them once they have been
@@ -11,7 +11,8 @@ The stream is never trimmed by length on XADD (MAXLEN would drop entries no work
 yet). The worker trims it after acknowledging, up to the oldest entry some consumer group has not
 acknowledged (XTRIM MINID), so every group that reads the stream (the event worker's, and later
 outbound webhooks') sees every entry. If the worker is down, the stream grows; Redis's maxmemory
-(with the noeviction policy) then refuses XADD, and the hit is written synchronously instead.
+(with the noeviction policy) then refuses XADD, and the hit is written synchronously instead, as
+when Redis is down or slower than BUFFER_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
