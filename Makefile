@@ -45,8 +45,17 @@ test: install browser-deps check
 	$(PYTEST) tests/unit tests/integration
 	$(PYTEST) tests/browser
 
-# bench/send.py measures against Postfix's smtp-sink and smtp-source.
+# bench/send.py measures against Postfix's smtp-sink and smtp-source; bench/events.py loads the server with wrk.
 bench-deps:
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing wrk (apt-get) ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else \
+	    echo "wrk is missing: install Debian's wrk package (sudo apt-get install wrk)"; \
+	    exit 1; \
+	  fi; \
+	fi
 	@if [ ! -x /usr/sbin/smtp-sink ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing postfix (apt-get) for smtp-sink and smtp-source ..."; \

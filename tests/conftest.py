@@ -157,14 +157,26 @@ TABLES = [
 ]
 
 
-async def _reset_state() -> None:
+# Ids the web process caches (tracking/service/links.py) are never used again in production; nor
+# may they be from one test to the next, or a test's link would redirect to an earlier test's URL.
+NEVER_REUSED_IDS = ("deliveries", "links")
+
+
+async def _truncate(conn) -> None:
     from sqlalchemy import text
 
+    last = {table: await conn.scalar(text(f"SELECT last_value FROM {table}_id_seq")) for table in NEVER_REUSED_IDS}
+    await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    for table, value in last.items():
+        await conn.execute(text(f"SELECT setval('{table}_id_seq', {value})"))
+
+
+async def _reset_state() -> None:
     from webapp.core.db import get_engine
     from webapp.core.redis import get_redis
 
     async with get_engine().begin() as conn:
-        await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await _truncate(conn)
     await get_redis().flushdb()
 
 
@@ -205,10 +217,9 @@ def run_db(fn: Callable):
 
 def reset_state_sync() -> None:
     """Truncate everything and flush Redis, from sync code."""
-    from sqlalchemy import text
 
     async def go(session):
-        await session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        await _truncate(session)
         import redis.asyncio
 
         client = redis.asyncio.Redis.from_url(os.environ["REDIS_URL"])

@@ -1,5 +1,5 @@
 """The worker process (`mailroom worker` runs `dramatiq webapp.worker`): every feature's actors,
-and a scheduler clock that sends `tick` every few seconds.
+a scheduler clock that sends `tick` every few seconds, and the event worker (tracking/actors.py).
 
 A Redis key taken with SET NX makes it one tick per interval across all workers, however many
 processes and hosts run. HTTP handlers only change state; the tick notices work that is due or
@@ -8,6 +8,7 @@ that lost its worker and starts it, so work survives a restart of every process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import signal
 import threading
@@ -17,12 +18,14 @@ from typing import Any
 
 import dramatiq
 import redis
+from dramatiq.asyncio import get_event_loop_thread
 
 from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
 from webapp.imports import actors as import_actors
 from webapp.subscriptions import actors as subscription_actors
+from webapp.tracking.actors import EventConsumer
 from webapp.webhooks import actors as webhook_actors
 
 log = logging.getLogger("mailroom.scheduler")
@@ -62,6 +65,20 @@ class SchedulerClock(dramatiq.Middleware):
                 log.exception("scheduler tick failed")
 
 
+class EventWorker(dramatiq.Middleware):
+    """Every worker process applies buffered opens and clicks, on its actor event loop."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        loop_thread = get_event_loop_thread()
+        assert loop_thread is not None  # the AsyncIO middleware started it before any after_worker_boot
+        self._consumer = EventConsumer()
+        asyncio.run_coroutine_threadsafe(self._consumer.run(), loop_thread.loop)
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if hasattr(self, "_consumer"):
+            self._consumer.stopping = True
+
+
 class GracefulStop(dramatiq.Middleware):
     """A worker stops cleanly on SIGTERM, to its main process or to its whole process group (what
     systemd, supervisord, Docker and Kubernetes send): batches give back what they have not handed
@@ -99,3 +116,4 @@ def _stop_once(handler: Callable[[int, FrameType | None], Any]) -> Callable[[int
 if get_settings().redis.broker != "stub":  # tests drive the stub broker's worker themselves
     broker.add_middleware(SchedulerClock())
     broker.add_middleware(GracefulStop())
+    broker.add_middleware(EventWorker())

@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
 from tests.support.campaigns import audience, smtp_server
+from tests.support.events import apply_events
 from tests.support.smtp import RecordingHandler, SmtpSink
 from tests.support.workers import WorkerProcess
 from webapp.settings.service import organisation as org_settings
@@ -96,6 +97,7 @@ def test_wizard_to_sent_with_live_progress_and_engagement(editor, page, base_url
     assert "Hello Person7!" in html and "Company 0 gets early access" in html and "12 Harbour Road" in html
 
     engage(page, html)
+    run_db(lambda session: apply_events())  # the worker that would apply them is stopped
     page.reload()
     expect(page.locator('[data-counter="opened"] .counter-value')).to_have_text("1")
     expect(page.locator('[data-counter="clicked"] .counter-value')).to_have_text("1")

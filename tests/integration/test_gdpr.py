@@ -17,7 +17,7 @@ from webapp.lists.models import EmailList
 from webapp.lists.service import lists
 from webapp.suppression.models import Suppression
 from webapp.suppression.service import gdpr, suppression
-from webapp.tracking import service as engagement
+from webapp.tracking.service import hits
 
 
 async def history(db) -> dict:
@@ -64,8 +64,9 @@ async def history(db) -> dict:
         text("INSERT INTO links (campaign_id, url) VALUES (:c, 'https://example.com/offer') RETURNING id"),
         {"c": first.id},
     )
-    await engagement.record_open(db, ids["Spring sale"])
-    await engagement.record_click(db, ids["Spring sale"], link_id)
+    await hits.apply(db, [hits.new_hit("open", ids["Spring sale"], None, "")])
+    await hits.apply(db, [hits.new_hit("click", ids["Spring sale"], link_id, "")])
+    await db.commit()  # hits carry the time they happened: the bounce below comes after them
     await db.execute(
         text("""UPDATE deliveries SET status = 'failed', bounced_at = now(),
                              error_message = '550 5.1.1 <Ada@example.com>: no such user' WHERE id = :d"""),

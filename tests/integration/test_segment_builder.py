@@ -18,7 +18,7 @@ from webapp.lists.models import EmailList
 from webapp.lists.pages.segment_form import encode_rules, focus_after, parse_form
 from webapp.lists.service import lists
 from webapp.lists.service.segments import count_rules, preview_rules
-from webapp.tracking import service as engagement
+from webapp.tracking.service import hits
 
 HX = {"HX-Request": "true"}
 FIELD = re.compile(r"^([cg]-[\d.]+-\w+|name|description|list_type|parent_list_id|list_id)$")
@@ -337,7 +337,7 @@ async def test_opened_campaign_counts_a_delivery_that_was_opened(staff, db):
         {"c": campaign.id},
     )
     opened = await db.scalar(text("SELECT d.id FROM deliveries d WHERE d.email = 'person1@example.com'"))
-    await engagement.record_open(db, opened)
+    await hits.apply(db, [hits.new_hit("open", opened, None, "")])
     await db.commit()
     editor = await staff("editor")
     for op, emails in (

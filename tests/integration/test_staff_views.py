@@ -10,6 +10,7 @@ import re
 import httpx
 from sqlalchemy import text
 
+from tests.support.events import apply_events
 from tests.support.outbox import captured_campaign_message
 from webapp.core.tokens import make_token
 
@@ -17,6 +18,7 @@ DESTINATION = "https://example.com/offer?utm_source=mail"
 
 
 async def engagement(db) -> tuple[int, int, int]:
+    await apply_events()
     db.expire_all()
     counted = (await db.execute(text("SELECT opened_count, clicked_count FROM campaigns"))).one()
     return (*counted, await db.scalar(text("SELECT count(*) FROM email_events")))

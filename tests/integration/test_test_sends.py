@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import text
 
 from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
+from tests.support.events import apply_events
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.models import Campaign
 from webapp.core.tokens import make_token
@@ -90,6 +91,7 @@ async def test_a_campaign_test_send_is_the_real_message_and_its_links_record_not
     for action in ("save", "unsubscribe-all"):
         saved = httpx.post(preferences, data={"action": action, "topics_shown": "1", "language": "de"})
         assert saved.status_code == 200 and "test email" in saved.text
+    await apply_events()
     db.expire_all()
     assert await db.scalar(text(NOTHING_RECORDED)) == 0
     assert (await db.get(Campaign, campaign_id)).status == "draft"
@@ -134,6 +136,7 @@ async def test_head_answers_like_get_and_records_nothing(db, live_server):
     assert click.status_code == 302 and click.headers["location"] == "https://example.com/offer"
     page = httpx.head(f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert httpx.head(f"{live_server}/u/c/{make_token('click', delivery_id, 999)}").status_code == 404
+    assert httpx.head(f"{live_server}/u/c/{make_token('click', delivery_id, link_id + 1000)}").status_code == 404
+    await apply_events()
     db.expire_all()
     assert await db.scalar(text(NOTHING_RECORDED)) == 0

@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy import text
 
 from tests.support.campaigns import audience, ready_campaign
+from tests.support.events import apply_events
 from webapp.campaigns.models import Campaign
 from webapp.core.tokens import make_token
 
@@ -41,6 +42,7 @@ async def test_open_pixel_counts_once_and_always_answers_a_gif(db, live_server):
         assert "no-store" in response.headers["cache-control"]
     forged = httpx.get(f"{live_server}/u/o/{make_token('click', delivery_id)}.gif")  # wrong purpose
     assert forged.status_code == 200 and forged.headers["content-type"] == "image/gif"
+    assert await apply_events() == 2
     db.expire_all()
     campaign = await db.get(Campaign, campaign_id)
     assert campaign.opened_count == 1
@@ -52,6 +54,7 @@ async def test_click_redirects_only_to_the_stored_link(db, live_server):
     campaign_id, delivery_id, link_id = await sent_delivery(db)
     response = httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_id)}")
     assert response.status_code == 302 and response.headers["location"] == "https://example.com/offer"
+    assert await apply_events() == 1
     db.expire_all()
     campaign = await db.get(Campaign, campaign_id)
     assert campaign.clicked_count == 1 and campaign.opened_count == 1  # a click implies an open
@@ -129,6 +132,7 @@ async def test_preferences_page_leaves_unticked_lists_or_everything(db, live_ser
 async def test_contact_page_shows_email_history_and_stats(db, live_server, staff):
     campaign_id, delivery_id, link_id = await sent_delivery(db)
     httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_id)}")
+    await apply_events()
     contact_id = await db.scalar(text("SELECT id FROM contacts"))
     client = await staff("viewer")
     page = client.get(f"/contacts/{contact_id}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
@@ -177,6 +178,8 @@ class EmailEvent(Base):
         CheckConstraint("kind IN ('open', 'click', 'unsubscribe', 'bounce', 'complaint', 'failure')", name="kind"),
         Index("ix_email_events_campaign_kind_at", "campaign_id", "kind", "at"),
         Index("ix_email_events_contact_id_at", "contact_id", "at"),
+        # A tracking hit's key: the event worker may apply a batch twice (at-least-once), it is stored once.
+        Index("ux_email_events_event_key", "event_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -187,3 +190,5 @@ class EmailEvent(Base):
     link_id: Mapped[int | None] = mapped_column(ForeignKey("links.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     at: Mapped[datetime] = created_at_column()
+    event_key: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None for events not from a tracking hit
+    user_agent: Mapped[str] = mapped_column(Text, default="", server_default="")

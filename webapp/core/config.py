@@ -127,6 +127,15 @@ class ImportSettings:
 
 
 @dataclass(frozen=True)
+class EventSettings:
+    # Tracking events the event worker applies in one transaction.
+    batch_size: int = field(default_factory=lambda: _env_int("MAILROOM_EVENTS_BATCH_SIZE", 5000))
+    # Events a worker read but did not acknowledge within this many seconds (it died, or its
+    # transaction failed) are claimed by another worker and applied again.
+    claim_idle_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_EVENTS_CLAIM_IDLE_SECONDS", "30")))
+
+
+@dataclass(frozen=True)
 class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -134,6 +143,7 @@ class Settings:
     server: ServerSettings = field(default_factory=ServerSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    events: EventSettings = field(default_factory=EventSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     admin_email: str = field(default_factory=lambda: _env("MAILROOM_ADMIN_EMAIL", "admin@example.com"))

@@ -21,6 +21,9 @@ PURPOSES = ("open", "click", "unsubscribe")
 # The delivery a test send's links name (ids start at 1): the pages they lead to work, and the
 # tracking endpoints record nothing for it.
 TEST_DELIVERY_ID = 0
+# A click token holds (delivery, link, campaign); mail sent before the campaign was added holds
+# (delivery, link), and its links keep working.
+CLICK_TOKEN_COUNTS = (3, 2)
 
 
 def purpose_key(purpose: str) -> bytes:
@@ -41,13 +44,14 @@ def make_token(purpose: str, *numbers: int) -> str:
     return _signer(purpose).sign(payload).decode()
 
 
-def read_token(purpose: str, token: str, count: int) -> tuple[int, ...] | None:
-    """The numbers in a valid token of this purpose, or None for anything forged or damaged."""
+def read_token(purpose: str, token: str, count: int, *older_counts: int) -> tuple[int, ...] | None:
+    """The `count` numbers in a valid token of this purpose (or as many as one of `older_counts`:
+    the formats of links in mail sent before), or None for anything forged or damaged."""
     try:
         payload = _signer(purpose).unsign(token.encode("ascii"))
         raw = base64.urlsafe_b64decode(payload + b"=" * (-len(payload) % 4))
-        if len(raw) != 8 * count:
+        if len(raw) not in {8 * n for n in (count, *older_counts)}:
             return None
-        return struct.unpack(f">{count}Q", raw)
+        return struct.unpack(f">{len(raw) // 8}Q", raw)
     except (BadSignature, UnicodeEncodeError, ValueError, struct.error):
         return None

@@ -109,6 +109,7 @@ class MessageSource(Protocol):
 
 @dataclass
 class PreparedCampaign:
+    campaign_id: int  # signed into click tokens: the click route checks a link is the campaign's from memory
     from_name: str
     from_email: str
     reply_to: str
@@ -127,7 +128,8 @@ class PreparedCampaign:
             "unsubscribe_url": self.unsubscribe_url(delivery_id),
             "preferences_url": f"{self.base_url}/u/preferences/{make_token('unsubscribe', delivery_id)}",
             TRACKED_LINKS: {
-                link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id)}" for link_id in self.link_ids
+                link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id, self.campaign_id)}"
+                for link_id in self.link_ids
             },
             "open_pixel_url": f"{self.base_url}/u/o/{make_token('open', delivery_id)}.gif",
         }
@@ -192,6 +194,7 @@ async def prepare(session: AsyncSession, campaign: MessageSource, org: OrgSettin
     signer = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key) if org.dkim_enabled else None
     from_name = campaign.from_name or org.default_from_name
     return PreparedCampaign(
+        campaign_id=campaign.id,
         from_name=from_name,
         from_email=campaign.from_email or org.default_from_email,
         reply_to=campaign.reply_to,

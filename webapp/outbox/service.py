@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import NotFound
-from webapp.core.tokens import read_token
+from webapp.core.tokens import CLICK_TOKEN_COUNTS, read_token
 from webapp.core.validation import is_valid_id
 from webapp.outbox import queries
 from webapp.outbox.models import ADDRESS_LENGTH, MESSAGE_ID_LENGTH, OutboxMessage
@@ -110,7 +110,8 @@ async def staff_view(session: AsyncSession, raw: bytes) -> MessageView:
     shown = view(raw)
     if shown.html is None:
         return shown
-    clicks = {m["click"]: read_token("click", m["click"], 2) for m in TRACKING_URL.finditer(shown.html) if m["click"]}
+    tokens = [m["click"] for m in TRACKING_URL.finditer(shown.html) if m["click"]]
+    clicks = {token: read_token("click", token, *CLICK_TOKEN_COUNTS) for token in tokens}
     destinations = await queries.link_urls(session, {numbers[1] for numbers in clicks.values() if numbers})
 
     def untracked(match: re.Match[str]) -> str:

@@ -1,6 +1,8 @@
 """What mail clients and subscribers reach from a message: the open pixel, tracked links, and
 unsubscribe (a confirmation page on GET, since link scanners prefetch; RFC 8058 one-click POST).
 
+Opens and clicks answer at once: the token is checked, a link's destination comes from memory, and
+the hit is handed to the event stream (tracking/service/hits.py) for the event worker to apply.
 HEAD answers as GET would and records nothing; nor do a test send's links (TEST_DELIVERY_ID), which
 lead to the same pages, nor a browser signed in to the staff UI."""
 
@@ -12,15 +14,16 @@ from litestar import Controller, HttpMethod, Response, post, route
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
+from webapp.core.redis import get_redis
 from webapp.core.sessions import signed_in_staff
-from webapp.core.tokens import TEST_DELIVERY_ID, read_token
+from webapp.core.tokens import CLICK_TOKEN_COUNTS, TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.tracking import service as engagement
 from webapp.tracking.queries import DeliveryRef
+from webapp.tracking.service import hits, links
 
 log = logging.getLogger("mailroom.tracking")
 
@@ -36,6 +39,10 @@ async def _records(request: PublicRequest, delivery_id: int) -> bool:
     if request.method == HttpMethod.HEAD or delivery_id == TEST_DELIVERY_ID:
         return False
     return not await signed_in_staff(request)
+
+
+def _hit(request: PublicRequest, kind: str, delivery_id: int, link_id: int | None) -> hits.Hit:
+    return hits.new_hit(kind, delivery_id, link_id, request.headers.get("user-agent", ""))
 
 
 def delivery_id_from(purpose: str, token: str) -> int:
@@ -70,21 +77,20 @@ class TrackingController(Controller):
         numbers = read_token("open", token.removesuffix(".gif"), 1)
         if numbers is not None and await _records(request, numbers[0]):
             try:
-                async with get_sessionmaker()() as session, session.begin():
-                    await engagement.record_open(session, numbers[0])
+                await hits.record(get_redis(), _hit(request, "open", numbers[0], None))
             except Exception:
                 log.exception("recording an open failed")
         return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
     @route("/c/{token:str}", http_method=GET_OR_HEAD, name="click")
-    async def click(self, request: PublicRequest, db: AsyncSession, token: str) -> Redirect:
-        numbers = read_token("click", token, 2)
+    async def click(self, request: PublicRequest, token: str) -> Redirect:
+        numbers = read_token("click", token, *CLICK_TOKEN_COUNTS)
         if numbers is None:
             raise NotFound(LINK_NOT_VALID)
-        if await _records(request, numbers[0]):
-            url = await engagement.record_click(db, *numbers)
-        else:
-            url = await engagement.destination(db, *numbers)
+        delivery_id, link_id, *signed_campaign = numbers
+        url = await links.destination(delivery_id, link_id, signed_campaign[0] if signed_campaign else None)
+        if await _records(request, delivery_id):
+            await hits.record(get_redis(), _hit(request, "click", delivery_id, link_id))
         return Redirect(url, status_code=302, headers=NO_CACHE)
 
     @route("/unsubscribe/{token:str}", http_method=GET_OR_HEAD, name="unsubscribe-confirm")

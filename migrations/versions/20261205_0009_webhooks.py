@@ -1,15 +1,15 @@
 """outbound webhooks: endpoints admins register, and the outbox of deliveries to them
 
-Revision ID: 0008_webhooks
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0008_webhooks'
-down_revision = '0007'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,233 @@
+"""Tracking events: how fast the open pixel answers, how fast buffered events reach the tables, and
+whether any is lost when processes are killed.
+
+    .venv/bin/python bench/events.py
+
+Prints
+- pixel_rps_ratio: open-pixel requests/s divided by /healthz requests/s, the same server in the same
+  run, each measured by wrk with 50 connections (BENCH_SECONDS each, default 10). The pixels name
+  BENCH_DELIVERIES different deliveries (default 20,000). No event worker runs meanwhile.
+- events_ingested_per_s: the events those pixels buffered, applied from the stream to the tables
+  (events, first opens, campaign counters, contacts' stats) by the event worker's own code.
+- events_lost: pixels answered whose event is not stored (each request has a user agent of its
+  own, stored with its event), after a run of BENCH_LOSS_SECONDS (default 15) with 20 clients
+  during which the web process and the event worker are each SIGKILLed once and started again.
+  Also events_unanswered: events stored whose request got no answer (the web process was killed
+  between buffering the hit and answering; at-least-once, as a mail client that retries sees it).
+Needs wrk (Debian package wrk; `make bench` installs it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+from _common import ROOT, _free_port, server, services
+
+DELIVERIES = int(os.environ.get("BENCH_DELIVERIES", "20000"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+LOSS_SECONDS = float(os.environ.get("BENCH_LOSS_SECONDS", "15"))
+CONNECTIONS = 50
+LOSS_CLIENTS = 20
+CLAIM_IDLE = "2"  # seconds before a killed worker's entries are claimed by its successor
+
+WRK_SCRIPT = """
+paths = {%s}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1])
+end
+"""
+
+
+def arrange(dsn: str) -> list[int]:
+    """A sent campaign with DELIVERIES recipients, each with a contact; their delivery ids."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO contacts (email) SELECT 'reader' || i || '@example.com' FROM generate_series(1, %s) i""",
+            (DELIVERIES,),
+        )
+        campaign_id = conn.execute(
+            "INSERT INTO campaigns (name, status, sent_count) VALUES ('Bench', 'sent', %s) RETURNING id", (DELIVERIES,)
+        ).fetchone()[0]
+        conn.execute(
+            """INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
+               SELECT %s, id, email, 'sent', now() FROM contacts""",
+            (campaign_id,),
+        )
+        return [row[0] for row in conn.execute("SELECT id FROM deliveries ORDER BY id")]
+
+
+def pixel_paths(delivery_ids: list[int]) -> list[str]:
+    from webapp.core.tokens import make_token
+
+    return [f"/u/o/{make_token('open', d)}.gif" for d in delivery_ids]
+
+
+def wrk_rps(url: str, script: Path | None = None) -> float:
+    command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{SECONDS}s", url]
+    if script is not None:
+        command[1:1] = ["-s", str(script)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw errors:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def pixel_ratio(paths: list[str]) -> tuple[float, float]:
+    with server() as url, tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(WRK_SCRIPT % ", ".join(f'"{p}"' for p in paths))
+        script.flush()
+        wrk_rps(url + "/healthz")  # warm up both
+        healthz = wrk_rps(url + "/healthz")
+        pixels = wrk_rps(url, Path(script.name))
+    return healthz, pixels
+
+
+async def ingest() -> tuple[int, float]:
+    """Apply everything buffered, as the worker does; (events, seconds)."""
+    from redis.asyncio import Redis
+
+    from webapp.core.db import get_sessionmaker
+    from webapp.tracking.service import hits
+
+    redis = Redis.from_url(os.environ["REDIS_URL"])
+    await hits.ensure_group(redis)
+    total, start = 0, time.perf_counter()
+    while applied := await hits.apply_next(redis, get_sessionmaker(), "bench", None):
+        total += applied
+    seconds = time.perf_counter() - start
+    await redis.aclose()
+    return total, seconds
+
+
+class Process:
+    """A web server or worker in its own process group, killed with SIGKILL and started again."""
+
+    def __init__(self, command: list[str], env: dict[str, str]) -> None:
+        self.command, self.env = command, env
+        self.proc = self._start()
+
+    def _start(self) -> subprocess.Popen:
+        return subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+    def kill_and_restart(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc = self._start()
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+
+async def hammer(url: str, paths: list[str], deadline: float) -> set[str]:
+    """The user agents of the pixels answered, clients asking one after another until the deadline,
+    each request with a user agent of its own (stored with its event). Errors (the server was
+    killed) are not answers; the client goes on."""
+    answered: set[str] = set()
+
+    async def client(number: int) -> None:
+        async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+            i = number
+            while time.monotonic() < deadline:
+                agent = f"bench-{i}"
+                try:
+                    response = await http.get(paths[i % len(paths)], headers={"User-Agent": agent})
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.05)
+                else:
+                    if response.status_code == 200:
+                        answered.add(agent)
+                i += LOSS_CLIENTS
+
+    await asyncio.gather(*(client(n) for n in range(LOSS_CLIENTS)))
+    return answered
+
+
+async def losses(dsn: str, paths: list[str]) -> tuple[set[str], set[str]]:
+    """The pixels answered and the events stored (by user agent), with the web process and the
+    worker each SIGKILLed once."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("TRUNCATE email_events")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_EVENTS_CLAIM_IDLE_SECONDS": CLAIM_IDLE}
+    web = Process([sys.executable, "-m", "webapp.cli", "run"], env)
+    worker = Process([sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "2"], env)
+    try:
+        await healthy(url)
+        start = time.monotonic()
+        load = asyncio.create_task(hammer(url, paths, start + LOSS_SECONDS))
+        await asyncio.sleep(LOSS_SECONDS / 3)
+        web.kill_and_restart()
+        await asyncio.sleep(LOSS_SECONDS / 3)
+        worker.kill_and_restart()
+        answered = await load
+        stored = await settled(dsn)
+    finally:
+        web.stop()
+        worker.stop()
+    return answered, stored
+
+
+async def healthy(url: str) -> None:
+    async with httpx.AsyncClient() as http:
+        for _ in range(300):
+            try:
+                if (await http.get(url + "/healthz")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("web server did not start")
+
+
+async def settled(dsn: str) -> set[str]:
+    """The user agents of the events stored, once the worker has applied everything (the count
+    stops moving for longer than a killed worker's entries take to be claimed)."""
+    quiet_for = float(CLAIM_IDLE) + 5
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        last, since = -1, time.monotonic()
+        while time.monotonic() - since < quiet_for:
+            stored = conn.execute("SELECT count(*) FROM email_events").fetchone()[0]
+            if stored != last:
+                last, since = stored, time.monotonic()
+            await asyncio.sleep(0.5)
+        return {row[0] for row in conn.execute("SELECT user_agent FROM email_events")}
+
+
+def main() -> None:
+    with services() as dsn:
+        delivery_ids = arrange(dsn)
+        paths = pixel_paths(delivery_ids)
+        healthz, pixels = pixel_ratio(paths)
+        events, seconds = asyncio.run(ingest())
+        answered, stored = asyncio.run(losses(dsn, paths))
+    print(f"healthz_rps            {healthz:,.0f}")
+    print(f"pixel_rps              {pixels:,.0f}")
+    print(f"pixel_rps_ratio        {pixels / healthz:.2f}   (target >= 0.9)")
+    print(f"events_ingested_per_s  {events / seconds:,.0f}   ({events:,} events in {seconds:.1f} s; target >= 10,000)")
+    print(f"events_lost            {len(answered - stored)}   ({len(answered):,} pixels answered; target 0)")
+    # A hit buffered just before the web process was killed is stored though its answer never left.
+    print(f"events_unanswered      {len(stored - answered)}   (stored, but the client got no answer)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""The event worker's SQL: one batch of tracking hits applied set-based, whatever its size.
+
+Counters are derived only from the events this batch actually inserted (ON CONFLICT on the event
+key does nothing for an event stored before), so a batch applied again after a crash counts
+nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Batches applied side by side (several workers) may share deliveries: each takes their rows in id
+# order first, so the next statement sees every earlier batch's first open and click, and two
+# batches never wait on each other in a circle over deliveries.
+LOCK_DELIVERIES = text("SELECT id FROM deliveries WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
+
+# One statement: every CTE sees the deliveries as they were before it (the snapshot), which is how
+# `changes` knows a delivery's first open and first click of all time. A delivery is opened by an
+# open or a click (a click proves an open even when images were blocked); only sent deliveries move,
+# and their status only forwards. Each campaign and each contact is updated once per batch.
+APPLY = text("""
+WITH batch AS (
+  SELECT * FROM unnest(CAST(:keys AS uuid[]), CAST(:kinds AS text[]), CAST(:deliveries AS bigint[]),
+                       CAST(:links AS bigint[]), CAST(:ats AS timestamptz[]), CAST(:agents AS text[]))
+    AS b(event_key, kind, delivery_id, link_id, at, user_agent)
+), inserted AS (
+  INSERT INTO email_events (event_key, delivery_id, campaign_id, contact_id, kind, link_id, at, user_agent)
+  SELECT b.event_key, d.id, d.campaign_id, d.contact_id, b.kind, l.id, b.at, b.user_agent
+  FROM batch b
+  JOIN deliveries d ON d.id = b.delivery_id
+  LEFT JOIN links l ON l.id = b.link_id AND l.campaign_id = d.campaign_id
+  ON CONFLICT (event_key) DO NOTHING
+  RETURNING delivery_id, contact_id, kind, at
+), per_delivery AS (
+  SELECT delivery_id, min(at) AS first_at, min(at) FILTER (WHERE kind = 'click') AS first_click_at
+  FROM inserted GROUP BY delivery_id
+), changes AS (
+  SELECT p.delivery_id, p.first_at, p.first_click_at, d.campaign_id, d.contact_id,
+         d.opened_at IS NULL AS opens, d.clicked_at IS NULL AND p.first_click_at IS NOT NULL AS clicks
+  FROM per_delivery p JOIN deliveries d ON d.id = p.delivery_id
+  WHERE d.sent_at IS NOT NULL AND (d.opened_at IS NULL OR (d.clicked_at IS NULL AND p.first_click_at IS NOT NULL))
+), firsts AS (
+  UPDATE deliveries d
+  SET opened_at = CASE WHEN c.opens THEN c.first_at ELSE d.opened_at END,
+      clicked_at = CASE WHEN c.clicks THEN c.first_click_at ELSE d.clicked_at END,
+      status = CASE WHEN c.clicks AND d.status IN ('sent', 'delivered', 'opened') THEN 'clicked'
+                    WHEN d.status IN ('sent', 'delivered') THEN 'opened' ELSE d.status END,
+      updated_at = now()
+  FROM changes c WHERE d.id = c.delivery_id
+), per_campaign AS (
+  SELECT campaign_id, count(*) FILTER (WHERE opens) AS opens, count(*) FILTER (WHERE clicks) AS clicks
+  FROM changes GROUP BY campaign_id
+), campaign_counts AS (
+  UPDATE campaigns c SET opened_count = c.opened_count + p.opens, clicked_count = c.clicked_count + p.clicks
+  FROM per_campaign p WHERE c.id = p.campaign_id
+), firsts_per_contact AS (
+  SELECT contact_id, count(*) FILTER (WHERE opens) AS opens, count(*) FILTER (WHERE clicks) AS clicks
+  FROM changes GROUP BY contact_id
+), per_contact AS (
+  SELECT contact_id, max(at) FILTER (WHERE kind = 'open') AS last_open,
+         max(at) FILTER (WHERE kind = 'click') AS last_click
+  FROM inserted WHERE contact_id IS NOT NULL GROUP BY contact_id
+), contact_stats AS (
+  UPDATE contacts c
+  SET emails_opened = c.emails_opened + coalesce(f.opens, 0), emails_clicked = c.emails_clicked + coalesce(f.clicks, 0),
+      last_opened = greatest(c.last_opened, p.last_open), last_clicked = greatest(c.last_clicked, p.last_click)
+  FROM per_contact p LEFT JOIN firsts_per_contact f ON f.contact_id = p.contact_id
+  WHERE c.id = p.contact_id
+)
+SELECT count(*) FROM inserted
+""")
+
+
+async def apply_hits(
+    session: AsyncSession,
+    keys: Sequence[UUID],
+    kinds: Sequence[str],
+    deliveries: Sequence[int],
+    links: Sequence[int | None],
+    ats: Sequence[datetime],
+    agents: Sequence[str],
+) -> int:
+    """Store the hits not stored before and move what they move; how many were new."""
+    await session.execute(LOCK_DELIVERIES, {"ids": sorted(set(deliveries))})
+    values = {"keys": keys, "kinds": kinds, "deliveries": deliveries, "links": links, "ats": ats, "agents": agents}
+    inserted: int = await session.scalar(APPLY, values) or 0
+    return inserted

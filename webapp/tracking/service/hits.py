@@ -1,0 +1,184 @@
+"""Opens and clicks, from the moment a mail client makes them to the tables.
+
+The web process checks the token, appends the hit to a Redis stream (`record`) and answers; the
+event worker reads the stream in a consumer group and applies a batch in one transaction
+(`apply`), then acknowledges it. Delivery is at-least-once: a worker killed between the commit and
+the acknowledgement leaves its entries pending, and another worker claims them once they have been
+idle for MAILROOM_EVENTS_CLAIM_IDLE_SECONDS (XAUTOCLAIM) and applies them again. Each hit carries a
+key made when it happened, unique in email_events, so applying it again changes nothing.
+
+The stream is never trimmed by length on XADD (MAXLEN would drop entries no worker has applied
+yet). The worker trims it after acknowledging, up to the oldest entry some consumer group has not
+acknowledged (XTRIM MINID), so every group that reads the stream (the event worker's, and later
+outbound webhooks') sees every entry. If the worker is down, the stream grows; Redis's maxmemory
+(with the noeviction policy) then refuses XADD, and the hit is written synchronously instead, as
+when Redis is down or slower than BUFFER_TIMEOUT_SECONDS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError, ResponseError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from webapp.core.config import get_settings
+from webapp.core.db import get_sessionmaker
+from webapp.tracking.queries import events as queries
+
+log = logging.getLogger("mailroom.tracking")
+
+STREAM = "mailroom:events"
+GROUP = "event-worker"  # the consumer group of the event worker; other readers make groups of their own
+USER_AGENT_MAX_LENGTH = 500
+BUFFER_TIMEOUT_SECONDS = 1.0  # an XADD takes well under a millisecond; a Redis this slow is as good as down
+
+
+@dataclass(frozen=True)
+class Hit:
+    key: UUID
+    kind: str  # "open" or "click"
+    delivery_id: int
+    link_id: int | None
+    at_ms: int
+    user_agent: str
+
+    def fields(self) -> dict[str, str]:
+        link = "" if self.link_id is None else str(self.link_id)
+        delivery, at = str(self.delivery_id), str(self.at_ms)
+        return {"k": str(self.key), "e": self.kind, "d": delivery, "l": link, "t": at, "ua": self.user_agent}
+
+    @classmethod
+    def from_fields(cls, fields: dict[bytes, bytes]) -> Hit:
+        link = fields[b"l"].decode()
+        return cls(
+            UUID(fields[b"k"].decode()),
+            fields[b"e"].decode(),
+            int(fields[b"d"]),
+            int(link) if link else None,
+            int(fields[b"t"]),
+            fields[b"ua"].decode(errors="replace"),
+        )
+
+
+def new_hit(kind: str, delivery_id: int, link_id: int | None, user_agent: str) -> Hit:
+    """A hit with its key: 48 bits of milliseconds then 80 random bits, so keys arrive in about
+    increasing order and the unique index grows at its right edge instead of everywhere."""
+    at_ms = time.time_ns() // 1_000_000
+    key = UUID(int=(at_ms << 80) | secrets.randbits(80))
+    return Hit(key, kind, delivery_id, link_id, at_ms, user_agent[:USER_AGENT_MAX_LENGTH])
+
+
+async def record(redis: Redis, hit: Hit) -> None:
+    """Hand the hit to the stream; if Redis cannot take it, or does not answer in time, write it
+    now (the old, slower way) so no hit is lost while PostgreSQL is up. Should the XADD have
+    succeeded after all, the worker finds the hit's key stored and skips it."""
+    try:
+        async with asyncio.timeout(BUFFER_TIMEOUT_SECONDS):
+            await redis.xadd(STREAM, hit.fields())  # type: ignore[arg-type]
+    except (RedisError, TimeoutError):
+        log.warning("event stream unavailable; writing a %s directly", hit.kind, exc_info=True)
+        async with get_sessionmaker()() as session, session.begin():
+            await apply(session, [hit])
+
+
+async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
+    """Store the hits not stored before and move what they move; how many were new."""
+    return await queries.apply_hits(
+        session,
+        [hit.key for hit in hits],
+        [hit.kind for hit in hits],
+        [hit.delivery_id for hit in hits],
+        [hit.link_id for hit in hits],
+        [datetime.fromtimestamp(hit.at_ms / 1000, UTC) for hit in hits],
+        [hit.user_agent for hit in hits],
+    )
+
+
+async def ensure_group(redis: Redis) -> None:
+    """The worker's consumer group, reading from the stream's first entry (hits buffered before any
+    worker ever ran are applied too)."""
+    try:
+        await redis.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+async def forget_idle_consumers(redis: Redis, idle_ms: int) -> None:
+    """Drop the names of consumers (worker processes, one name each) idle this long with nothing
+    pending: every restarted process leaves one behind. One with pending entries stays until they
+    are claimed."""
+    for consumer in await redis.xinfo_consumers(STREAM, GROUP):
+        if consumer["pending"] == 0 and consumer["idle"] >= idle_ms:
+            await redis.xgroup_delconsumer(STREAM, GROUP, consumer["name"])
+
+
+Entries = list[tuple[bytes, Hit]]
+
+
+def _entries(raw: Sequence[tuple[bytes, dict[bytes, bytes] | None]]) -> Entries:
+    return [(entry_id, Hit.from_fields(fields)) for entry_id, fields in raw if fields]
+
+
+async def take(redis: Redis, consumer: str, block_ms: int | None) -> Entries:
+    """The next batch for this consumer: entries another consumer left unacknowledged for too long
+    first, else new ones (waiting up to block_ms for some, or not at all with None)."""
+    settings = get_settings().events
+    idle_ms = int(settings.claim_idle_seconds * 1000)
+    try:
+        claimed = await redis.xautoclaim(STREAM, GROUP, consumer, idle_ms, "0-0", count=settings.batch_size)
+        if stale := _entries(claimed[1]):
+            return stale
+        read = await redis.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=settings.batch_size, block=block_ms)
+    except ResponseError as error:
+        if "NOGROUP" not in str(error):
+            raise
+        await ensure_group(redis)  # the stream or group was deleted (a Redis without persistence restarted)
+        return []
+    return _entries(read[0][1]) if read else []
+
+
+async def done(redis: Redis, entry_ids: Sequence[bytes]) -> None:
+    """Acknowledge applied entries, and drop what every consumer group has acknowledged."""
+    await redis.xack(STREAM, GROUP, *entry_ids)
+    groups = await redis.xinfo_groups(STREAM)
+    keep_from = []
+    for group in groups:
+        pending = await redis.xpending(STREAM, group["name"])
+        keep_from.append(pending["min"] if pending["pending"] else _after(group["last-delivered-id"]))
+    if keep_from:
+        await redis.xtrim(STREAM, minid=min(keep_from, key=_entry_order), approximate=False)
+
+
+def _entry_order(entry_id: bytes | str) -> tuple[int, int]:
+    raw = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    ms, _, seq = raw.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _after(entry_id: bytes | str) -> str:
+    """The smallest id after this one: entries before it are all read and acknowledged."""
+    ms, seq = _entry_order(entry_id)
+    return f"{ms}-{seq + 1}"
+
+
+async def apply_next(
+    redis: Redis, sessions: async_sessionmaker[AsyncSession], consumer: str, block_ms: int | None
+) -> int:
+    """Take a batch, apply it in one transaction, acknowledge it; how many entries it held."""
+    entries = await take(redis, consumer, block_ms)
+    if not entries:
+        return 0
+    async with sessions() as session, session.begin():
+        await apply(session, [hit for _, hit in entries])
+    await done(redis, [entry_id for entry_id, _ in entries])
+    return len(entries)
