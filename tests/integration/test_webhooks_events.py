@@ -7,14 +7,18 @@ from __future__ import annotations
 import asyncio
 import json
 
+import httpx
 from sqlalchemy import select
 
+from tests.integration.test_tracking import sent_delivery
 from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
 from webapp.contacts import service as contacts
+from webapp.core.tokens import make_token
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
+from webapp.tracking import service as tracking
 from webapp.webhooks.models import WebhookDelivery
 from webapp.webhooks.schemas import EVENT_TYPES
 from webapp.webhooks.service import endpoints
@@ -57,6 +61,27 @@ async def test_contact_changes_and_unsubscribes_are_queued_with_the_change(db, r
     assert events[0][1]["email"] == "ada@example.com" and events[0][1]["first_name"] == "Ada"
     assert events[1][1]["company"] == "Analytical Engines"
     assert events[2][1]["status"] == "unsubscribed" and events[2][1]["source"] == "preference centre"
+
+
+async def test_an_unsubscribe_from_a_messages_link_is_a_contact_unsubscribed_event_once(db, receiver):
+    _, delivery_id, _ = await sent_delivery(db)
+    await subscribe_everything(db, receiver.url)
+    await tracking.unsubscribe(db, delivery_id, "one-click")
+    await tracking.unsubscribe(db, delivery_id, "unsubscribe page")  # the same message again: nothing new
+    await db.commit()
+    [(kind, data)] = await queued(db)
+    assert kind == "contact.unsubscribed" and data["email"] == "person0@example.com"
+    assert data["status"] == "unsubscribed" and data["source"] == "one-click" and data["campaign_id"] > 0
+
+
+async def test_unsubscribing_from_all_through_a_messages_preference_link_is_one_event(db, receiver, live_server):
+    _, delivery_id, _ = await sent_delivery(db)
+    await subscribe_everything(db, receiver.url)
+    token = make_token("unsubscribe", delivery_id)
+    for _ in range(2):  # the second press changes nothing
+        answer = httpx.post(f"{live_server}/u/preferences/{token}", data={"action": "unsubscribe-all"})
+        assert answer.status_code == 200
+    assert [kind for kind, _ in await queued(db)] == ["contact.unsubscribed"]
 
 
 async def test_a_worker_sends_campaign_and_message_events(db, worker, receiver):

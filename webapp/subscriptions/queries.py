@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact, ContactStatus
+from webapp.core.db import rows_changed
 from webapp.lists.models import EmailList, ListMember, ListType
 from webapp.subscriptions.models import Subscription, SubscriptionStatus
 from webapp.subscriptions.schemas import Origin
@@ -115,12 +116,14 @@ async def unsubscribe_records(session: AsyncSession, contact_id: int) -> None:
     )
 
 
-async def unsubscribe_contact(session: AsyncSession, contact_id: int) -> None:
-    await session.execute(
+async def unsubscribe_contact(session: AsyncSession, contact_id: int) -> bool:
+    """Whether the contact was still mailed and is now unsubscribed."""
+    result = await session.execute(
         update(Contact)
         .where(Contact.id == contact_id, Contact.status.in_(STILL_MAILED))
         .values(status=ContactStatus.UNSUBSCRIBED.value, last_updated=func.now())
     )
+    return rows_changed(result) > 0
 
 
 async def is_member(session: AsyncSession, contact_id: int, list_id: int) -> bool:

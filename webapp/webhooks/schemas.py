@@ -14,7 +14,7 @@ from webapp.core.schemas import Rule, Schema, flag, text
 EVENT_TYPES = {
     "contact.created": "A contact is added (form, API or sign-up).",
     "contact.updated": "A contact is edited.",
-    "contact.unsubscribed": "A contact unsubscribes (link, one-click or preference centre).",
+    "contact.unsubscribed": "A contact unsubscribes (link, one-click or preference centre), once per opt-out.",
     "email.sent": "A campaign message was accepted by the SMTP server.",
     "email.delivered": "A provider reports the message delivered.",
     "email.opened": "A message was opened.",

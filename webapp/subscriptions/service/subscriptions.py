@@ -215,11 +215,12 @@ async def unsubscribe_all(session: AsyncSession, contact_id: int, origin: Origin
     for list_id in await queries.member_list_ids(session, contact_id):
         await leave(session, contact_id, list_id, origin)
     await queries.unsubscribe_records(session, contact_id)
-    await queries.unsubscribe_contact(session, contact_id)
+    changed = await queries.unsubscribe_contact(session, contact_id)
     if (contact := await session.get(Contact, contact_id)) is not None:
         source = f"unsubscribe from all ({origin.source})"
         reason = SuppressionReason.UNSUBSCRIBE.value
         await suppression.add_many(session, [contact.email], reason, source=source, created_by=SUBSCRIBER)
-        await session.refresh(contact)
-        event = contacts.webhook_data(contact) | {"source": origin.source}
-        await webhook_events.emit(session, "contact.unsubscribed", event)
+        if changed:  # one event per opt-out, however many doors it came through
+            await session.refresh(contact)
+            event = contacts.webhook_data(contact) | {"source": origin.source}
+            await webhook_events.emit(session, "contact.unsubscribed", event)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.db import rows_changed
+
 DETAIL_MAX_LENGTH = 500
 
 DELIVERY = text("""
@@ -67,12 +69,13 @@ async def count_unsubscribe(session: AsyncSession, campaign_id: int) -> None:
     )
 
 
-async def unsubscribe_contact(session: AsyncSession, contact_id: int | None) -> None:
-    """An active contact becomes unsubscribed; a bounced or complained one keeps its status."""
-    await session.execute(
+async def unsubscribe_contact(session: AsyncSession, contact_id: int | None) -> bool:
+    """An active contact becomes unsubscribed (True); a bounced or complained one keeps its status."""
+    result = await session.execute(
         text("UPDATE contacts SET status = 'unsubscribed', last_updated = now() WHERE id = :p AND status = 'active'"),
         {"p": contact_id},
     )
+    return rows_changed(result) > 0
 
 
 async def add_event(

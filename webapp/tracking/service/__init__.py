@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
 from webapp.tracking import queries
 from webapp.tracking.queries import DeliveryRef
 from webapp.tracking.service.links import LINK_GONE
+from webapp.webhooks.service import outbox as webhook_events
 
 SUBSCRIBER = "subscriber"  # who added a suppression entry the subscriber asked for
 
@@ -30,7 +33,11 @@ async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> D
     if await queries.first_unsubscribe(session, ref.id):
         await queries.count_unsubscribe(session, ref.campaign_id)
         await queries.add_event(session, ref, "unsubscribe", detail=source)
-    await queries.unsubscribe_contact(session, ref.contact_id)
+    changed = await queries.unsubscribe_contact(session, ref.contact_id)
+    if changed and (contact := await session.get(Contact, ref.contact_id)) is not None:
+        await session.refresh(contact)
+        event = contacts.webhook_data(contact) | {"source": source, "campaign_id": ref.campaign_id}
+        await webhook_events.emit(session, "contact.unsubscribed", event)
     # An erased delivery has no address left: add_many skips it (its hash is suppressed already).
     unsubscribed = SuppressionReason.UNSUBSCRIBE.value
     origin = f"campaign {ref.campaign_id}: {source}"
