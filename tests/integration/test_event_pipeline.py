@@ -130,7 +130,8 @@ async def test_two_workers_applying_the_same_delivery_at_once_count_its_first_op
 async def waiting_for_a_lock(db, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-    while not await db.scalar(text(waiting)):
+    # pg_stat_activity is read once per transaction and kept: clear it, or a poll that came first sees nothing ever.
+    while not (await db.execute(text("SELECT pg_stat_clear_snapshot()")) and await db.scalar(text(waiting))):
         assert time.monotonic() < deadline, "no transaction ever waited for a lock"
         await asyncio.sleep(0.05)
 
