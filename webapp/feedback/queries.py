@@ -38,6 +38,10 @@ LEFT JOIN links l ON l.campaign_id = d.campaign_id AND l.url = b.url
 ORDER BY b.n
 """)
 
+# Batches recorded side by side (two webhooks, the mailbox poller) may share deliveries: each locks
+# its deliveries in id order first, as the event worker does, so they never wait on each other in a circle.
+LOCK_DELIVERIES = text("SELECT id FROM deliveries WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
+
 # Reports stored once each: a repeated report (same key) inserts nothing and so moves nothing.
 INSERT_EVENTS = text("""
 INSERT INTO email_events (event_key, delivery_id, campaign_id, contact_id, kind, detail, at, user_agent)
@@ -135,6 +139,11 @@ async def resolve(
     """One Match per report, in the order given."""
     values = {"delivery_ids": delivery_ids, "message_ids": message_ids, "emails": emails, "urls": urls}
     return [Match(*row[1:]) for row in (await session.execute(RESOLVE, values)).all()]
+
+
+async def lock_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    if delivery_ids:
+        await session.execute(LOCK_DELIVERIES, {"ids": sorted(set(delivery_ids))})
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
         [e.email.strip().lower() for e in events],
         [e.url for e in events],
     )
+    await queries.lock_deliveries(session, [m.delivery_id for m in matches if m.delivery_id is not None])
     reports, tracked = [], []
     for event, match in zip(events, matches, strict=True):
         report = _Report(event, match, event_key(event))
