@@ -44,10 +44,11 @@ def complaints(deliveries: list, how_many: int) -> list[FeedbackEvent]:
 async def test_three_complaints_per_thousand_pause_only_from_a_thousand_delivered(db, delivered, status):
     campaign_id, deliveries = await sending_campaign(db, delivered)
 
-    await record(db, complaints(deliveries, 3))
+    recorded = await record(db, complaints(deliveries, 3))
 
     found = await campaign(db, campaign_id)
     assert found.status == status
+    assert recorded.paused == ([campaign_id] if status == "paused" else [])
     if status == "paused":
         assert found.status_reason.startswith("Paused automatically: the complaint rate reached 0.30 %")
         assert "3 complaints in 1,000 delivered messages" in found.status_reason

@@ -63,6 +63,9 @@ class Recorded:
     repeated: int = 0  # stored before: changed nothing
     unmatched: int = 0  # about no message or address we know: logged and dropped
     event_ids: list[int] = field(default_factory=list)
+    # Campaigns this batch paused for their complaint rate: the caller tells their live pages once it
+    # has committed (delivery.progress.announce), as the staff pause does.
+    paused: list[int] = field(default_factory=list)
 
 
 def event_key(event: FeedbackEvent) -> uuid.UUID:
@@ -141,7 +144,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     await _complained(session, complaints)
     # The complaint rate moves with complaints and with what is delivered: pause where it is too high.
     touched = [r.match.campaign_id for r in complaints if r.match.campaign_id] + [d.campaign_id for d in delivered]
-    await rates.pause_over_threshold(session, touched)
+    result.paused = await rates.pause_over_threshold(session, touched)
     for report in new:
         if report.event.kind == FeedbackKind.UNSUBSCRIBED and report.match.delivery_id is not None:
             await tracking.unsubscribe(session, report.match.delivery_id, _origin(report), add_event=False)
