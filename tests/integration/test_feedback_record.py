@@ -308,9 +308,8 @@ async def test_a_batch_of_unsubscribes_opts_each_contact_out_once(db):
     campaign_id, deliveries = await sent_campaign(db)
     batch = [report(FeedbackKind.UNSUBSCRIBED, d.email, f"u{d.id}", delivery_id=d.id) for d in deliveries]
 
-    await record(
-        db, batch + [report(FeedbackKind.UNSUBSCRIBED, deliveries[0].email, "again", delivery_id=deliveries[0].id)]
-    )
+    again = report(FeedbackKind.UNSUBSCRIBED, deliveries[0].email, "again", delivery_id=deliveries[0].id)
+    await record(db, [*batch, again])
 
     assert (await campaign(db, campaign_id)).unsubscribed_count == 3
     assert {await contact_status(db, d.email) for d in deliveries} == {"unsubscribed"}
