@@ -8,6 +8,7 @@ from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.dashboard.pages import DashboardController
+from webapp.feedback.pages import BounceRulesController
 from webapp.imports.api import ApiImportsController
 from webapp.imports.pages.export import ExportsController
 from webapp.imports.pages.jobs import ImportsController
@@ -56,6 +57,7 @@ STAFF_PAGES = [
     OrgSettingsController,
     SmtpServersController,
     WebhooksController,
+    BounceRulesController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
