@@ -8,6 +8,7 @@ from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.dashboard.pages import DashboardController
+from webapp.feedback.public import FeedbackWebhooksController
 from webapp.imports.api import ApiImportsController
 from webapp.imports.pages.export import ExportsController
 from webapp.imports.pages.jobs import ImportsController
@@ -70,5 +71,5 @@ API = [
     ApiImportsController,
 ]
 
-# Subscribers and mail clients: no staff session.
-PUBLIC = [TrackingController, PreferencesController, SubscribeController]
+# Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.
+PUBLIC = [TrackingController, PreferencesController, SubscribeController, FeedbackWebhooksController]

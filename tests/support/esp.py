@@ -89,10 +89,14 @@ def sns_message(
         body["SubscribeURL"] = (
             f"https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn={topic}&Token=2336412f37"
         )
-    algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
-    signature = (key or sns_key()).sign(sns.canonical(body), padding.PKCS1v15(), algorithm)
-    body["Signature"] = base64.b64encode(signature).decode()
-    return body
+    return sns_signed(body, key)
+
+
+def sns_signed(message: dict[str, Any], key: rsa.RSAPrivateKey | None = None) -> dict[str, Any]:
+    """The message (re-)signed as SNS signs, with the hash its SignatureVersion names."""
+    algorithm = hashes.SHA1() if message["SignatureVersion"] == "1" else hashes.SHA256()
+    signature = (key or sns_key()).sign(sns.canonical(message), padding.PKCS1v15(), algorithm)
+    return {**message, "Signature": base64.b64encode(signature).decode()}
 
 
 # ---- SendGrid -----------------------------------------------------------------------------------

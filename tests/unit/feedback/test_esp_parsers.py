@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import esp
 from webapp.feedback.schemas import FeedbackKind, FeedbackSource
+from webapp.feedback.service import event_key
 from webapp.feedback.service.providers import Refused, generic, mailgun, postmark, sendgrid, ses
 
 
@@ -24,7 +25,7 @@ def test_ses_permanent_bounce_is_hard_with_our_message_id_not_ses_own():
     assert event.message_id == "<custom-message-ID>"  # from mail.headers; mail.messageId is SES's
     assert event.at == datetime(2016, 1, 27, 14, 59, 38, 237000, tzinfo=UTC)
     assert "5.1.1" in event.detail and "550 5.1.1" in event.detail
-    assert event.source_id == "sns-1:jane@example.com"
+    assert event.source_id == "sns-1"
 
 
 def test_ses_transient_bounce_without_headers_is_soft_and_has_no_message_id():
@@ -62,12 +63,12 @@ def test_ses_kinds_we_do_not_use_give_no_events():
     assert ses.events("sns-2", json.dumps({"eventType": "Send", "mail": {}})) == []
 
 
-def test_an_ses_bounce_for_several_recipients_gives_each_its_own_id():
+def test_an_ses_bounce_for_several_recipients_gives_one_event_each_with_its_own_key():
     payload = esp.fixture("ses")["payloads"]["bounce"]
     payload["bounce"]["bouncedRecipients"].append({"emailAddress": "mary@example.com", "status": "5.1.1"})
     events = ses.events("sns-3", json.dumps(payload))
     assert [e.email for e in events] == ["jane@example.com", "mary@example.com"]
-    assert len({e.source_id for e in events}) == 2
+    assert len({event_key(e) for e in events}) == 2
 
 
 def test_sendgrid_events():

@@ -11,11 +11,14 @@ import logging
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 from webapp.feedback.service.providers import Refused, json_body, mapping, moment, our_message_id, text
+from webapp.settings.schemas import sendgrid_public_key as public_key
+
+__all__ = ["events", "public_key", "verify"]
 
 log = logging.getLogger("mailroom.feedback")
 
@@ -30,17 +33,6 @@ SIMPLE = {
     "open": FeedbackKind.OPENED,
     "click": FeedbackKind.CLICKED,
 }
-
-
-def public_key(encoded: str) -> ec.EllipticCurvePublicKey:
-    """The verification key as SendGrid shows it; ValueError if it is not a P-256 public key."""
-    try:
-        key = serialization.load_der_public_key(base64.b64decode(encoded.strip(), validate=True))
-    except (binascii.Error, ValueError, TypeError) as exc:
-        raise ValueError("Not a base64 DER public key.") from exc
-    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ValueError("Not an ECDSA P-256 public key.")
-    return key
 
 
 def verify(key: ec.EllipticCurvePublicKey, signature: str, timestamp: str, body: bytes) -> None:

@@ -31,11 +31,8 @@ def events(sns_message_id: str, raw_message: str) -> list[FeedbackEvent]:
     common: dict[str, Any] = {"source": FeedbackSource.SES, "message_id": message_id(mail)}
 
     def event(kind: FeedbackKind, email: object, at: object, **more: Any) -> FeedbackEvent:
-        # One SNS message may report several recipients: the recipient makes each event's id its own.
-        address = text(email)
-        return FeedbackEvent(
-            source_id=f"{sns_message_id}:{address}", kind=kind, email=address, at=moment(at), **common, **more
-        )
+        # One SNS message may report several recipients; record() keys each by its recipient too.
+        return FeedbackEvent(source_id=sns_message_id, kind=kind, email=text(email), at=moment(at), **common, **more)
 
     if kind == "Bounce":
         bounce = mapping(notification.get("bounce"))
