@@ -191,3 +191,75 @@ async def test_a_subscription_is_confirmed_only_for_an_allowlisted_topic(db, liv
     other = esp.sns_message("Confirm", type="SubscriptionConfirmation", topic=esp.TOPIC + "-other")
     answer = post(live_server, "/webhooks/amazon-ses", json.dumps(other).encode())
     assert (answer.status_code, answer.json()["detail"]) == (403, "This SNS topic is not allowed.")
+
+
+DEEP = b"[" * 50_000 + b"]" * 50_000  # deeper than any JSON decoder's recursion
+
+
+async def test_authentic_but_hostile_bodies_never_make_a_500(db, live_server, configured):
+    """Signed as the provider signs, so they reach the parsers: NUL characters (which PostgreSQL
+    text cannot hold), wrong types, impossible times and nesting deeper than the decoder goes."""
+    _, (delivery,) = await sent_campaign(db, size=1)
+    email, nul = delivery.email, "\u0000"
+    nul_bounce = {
+        "id": "n" + nul,
+        "type": "bounced",
+        "email": email + nul,
+        "timestamp": "2026-12-05T06:00:00Z",
+        "message_id": f"<{nul}>",
+        "bounce_type": "hard",
+        "detail": "550" + nul,
+        "user_agent": nul,
+    }
+    generic_bodies = [
+        DEEP,
+        {"events": [nul_bounce]},
+        {"events": [{**nul_bounce, "id": "late", "timestamp": "9999-12-31T23:59:59-23:59"}]},
+        {"events": [{**nul_bounce, "id": 5}]},
+    ]
+    nul_sendgrid = {
+        "event": "bounce",
+        "sg_event_id": "x" + nul,
+        "email": email + nul,
+        "timestamp": 1e300,
+        "smtp-id": nul,
+        "reason": nul,
+    }
+    odd_click = {"event": "click", "sg_event_id": "c", "email": email, "url": nul, "timestamp": -1e15}
+    sendgrid_bodies = [DEEP, [1, "x", None, [], {"event": ["bounce"]}], [nul_sendgrid], [odd_click]]
+    postmark_bodies = [
+        DEEP,
+        {"RecordType": "Bounce", "Type": "HardBounce", "ID": nul, "Email": [], "BouncedAt": 5},
+        {"RecordType": "Bounce", "Type": "HardBounce", "ID": 7, "Email": email + nul},
+    ]
+    nul_failure = {
+        "event": "failed",
+        "id": nul,
+        "recipient": email,
+        "timestamp": "x",
+        "message": {"headers": {"message-id": 5}},
+        "delivery-status": {"code": nul},
+    }
+    mailgun_payloads = [{"event-data": nul_failure}, {"event-data": [1, 2]}]
+    nul_recipient = {"emailAddress": email + nul, "diagnosticCode": nul}
+    sns_messages = [
+        esp.sns_message("[" * 50_000),
+        esp.sns_message({"notificationType": "Bounce", "bounce": []}),
+        esp.sns_message({"notificationType": "Bounce", "bounce": {"bouncedRecipients": [nul_recipient]}}),
+    ]
+
+    def encoded(body: object) -> bytes:
+        return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+    generic = [encoded(b) for b in generic_bodies]
+    sendgrid = [encoded(b) for b in sendgrid_bodies]
+    answers = [post(live_server, "/webhooks/generic", b, esp.generic_headers(GENERIC_SECRET, b)) for b in generic]
+    answers += [post(live_server, "/webhooks/sendgrid", b, esp.sendgrid_headers(b)) for b in sendgrid]
+    answers += [post(live_server, "/webhooks/postmark", encoded(b), esp.basic_auth(*POSTMARK)) for b in postmark_bodies]
+    answers += [
+        post(live_server, "/webhooks/mailgun", encoded(esp.mailgun_signed(p, MAILGUN_KEY))) for p in mailgun_payloads
+    ]
+    answers += [post(live_server, "/webhooks/amazon-ses", encoded(m)) for m in sns_messages]
+    answers += [post(live_server, path, DEEP) for path in ("/webhooks/amazon-ses", "/webhooks/mailgun")]
+    for answer in answers:
+        assert answer.status_code in (200, 400), (answer.request.url, answer.request.content[:200], answer.text)

@@ -4,14 +4,15 @@ FeedbackEvents we record; what we do not use is acknowledged and left out."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 
 from tests.support import esp
 from webapp.feedback.schemas import FeedbackKind, FeedbackSource
 from webapp.feedback.service import event_key
-from webapp.feedback.service.providers import Refused, generic, mailgun, postmark, sendgrid, ses
+from webapp.feedback.service.providers import Refused, generic, mailgun, postmark, sendgrid, ses, storable
 
 
 def _ses(name: str):
@@ -175,3 +176,21 @@ def test_a_generic_body_off_the_documented_shape_is_malformed(body):
     with pytest.raises(Refused) as caught:
         generic.events(body)
     assert caught.value.status == 400
+
+
+def test_storable_events_hold_no_nul_and_a_real_time_in_utc():
+    item = {
+        "id": "a\u0000",
+        "type": "bounced",
+        "email": "a@example.com\u0000",
+        "timestamp": "2026-01-02T03:04:05-23:59",
+        "detail": "550\u0000x",
+    }
+    (event,) = generic.events(json.dumps({"events": [item]}).encode())
+    stored = storable(event)
+    assert (stored.source_id, stored.email, stored.detail) == ("a", "a@example.com", "550x")
+    assert stored.at == event.at and stored.at.utcoffset() == timedelta(0)
+    future = storable(msgspec.structs.replace(event, at=datetime(2999, 1, 1, tzinfo=UTC)))
+    assert future.at < datetime.now(UTC) + timedelta(minutes=1)
+    ancient = storable(msgspec.structs.replace(event, at=datetime(1970, 1, 1, tzinfo=UTC)))
+    assert ancient.at.year >= 2026

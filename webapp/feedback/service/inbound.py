@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core.redis import get_redis
 from webapp.feedback.schemas import FeedbackEvent
 from webapp.feedback.service import sns_certificates
-from webapp.feedback.service.providers import Refused, generic, mailgun, postmark, sendgrid, ses, sns
+from webapp.feedback.service.providers import Refused, generic, mailgun, postmark, sendgrid, ses, sns, storable
 from webapp.feedback.service.recording import Recorded, record
 from webapp.settings.service import feedback_sources
 from webapp.settings.service.feedback_sources import FeedbackSources
@@ -34,7 +34,7 @@ async def _sources(session: AsyncSession, provider: str) -> FeedbackSources:
 
 
 async def _record(session: AsyncSession, events: list[FeedbackEvent]) -> Recorded:
-    usable = [e for e in events if "@" in e.email]
+    usable = [storable(e) for e in events if "@" in e.email]
     if len(usable) < len(events):
         log.info("%d provider reports without a recipient address dropped", len(events) - len(usable))
     return await record(session, usable)

@@ -5,10 +5,14 @@ tokens) is in the calling service, webhooks.py."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+
+from webapp.feedback.schemas import FeedbackEvent
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Refused(Exception):
@@ -24,8 +28,26 @@ class Refused(Exception):
 def json_body(raw: bytes) -> Any:
     try:
         return msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        raise Refused(400, "The body is not valid JSON.") from None
+    except (msgspec.DecodeError, RecursionError):
+        raise Refused(400, "The body is not valid JSON (or is nested too deeply).") from None
+
+
+def storable(event: FeedbackEvent) -> FeedbackEvent:
+    """The event without NUL characters, which PostgreSQL text cannot hold (a provider may quote
+    anything a remote server said), and its time in UTC (PostgreSQL refuses offsets past 15:59);
+    a time that is no real moment of sending (before 2000, or later than tomorrow) becomes now."""
+    changes: dict[str, Any] = {
+        name: value.replace("\x00", "")
+        for name in ("source_id", "email", "message_id", "detail", "url", "user_agent")
+        if isinstance(value := getattr(event, name), str) and "\x00" in value
+    }
+    now = datetime.now(UTC)
+    try:
+        at = event.at.astimezone(UTC)
+    except (OverflowError, ValueError):
+        at = now
+    changes["at"] = at if EARLIEST <= at <= now + timedelta(days=1) else now
+    return msgspec.structs.replace(event, **changes)
 
 
 def our_message_id(value: object) -> str | None:

@@ -50,8 +50,8 @@ def events(body: bytes) -> list[FeedbackEvent]:
         batch = msgspec.json.decode(body, type=GenericBatch)
     except msgspec.ValidationError as exc:
         raise Refused(400, f"Not the generic webhook's shape: {exc}") from None
-    except msgspec.DecodeError:
-        raise Refused(400, "The body is not valid JSON.") from None
+    except (msgspec.DecodeError, RecursionError):
+        raise Refused(400, "The body is not valid JSON (or is nested too deeply).") from None
     kinds = {kind.value: kind for kind in FeedbackKind}
     found = []
     for item in batch.events:
