@@ -17,6 +17,7 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
 from webapp.staff.pages.api_keys import ApiKeysController
@@ -57,6 +58,7 @@ STAFF_PAGES = [
     OrgSettingsController,
     SmtpServersController,
     WebhooksController,
+    FeedbackSourcesController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
