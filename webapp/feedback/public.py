@@ -21,12 +21,15 @@ MAX_BODY_BYTES = 1024 * 1024
 POSTMARK_CHALLENGE = {"WWW-Authenticate": 'Basic realm="mailroom", charset="UTF-8"'}
 
 
-async def _answer(request: PublicRequest, receiving: Awaitable[Recorded]) -> Response[dict[str, object]]:
+async def _answer(
+    request: PublicRequest, receiving: Awaitable[Recorded], challenge: dict[str, str] | None = None
+) -> Response[dict[str, object]]:
+    """`challenge`: the headers of a 401 (basic auth names its realm)."""
     try:
         recorded = await receiving
     except Refused as exc:
         log.info("%s refused with %d: %s", request.url.path, exc.status, exc.reason)
-        headers = POSTMARK_CHALLENGE if exc.status == 401 and request.url.path.endswith("/postmark") else None
+        headers = challenge if exc.status == 401 else None
         return Response({"status_code": exc.status, "detail": exc.reason}, status_code=exc.status, headers=headers)
     return Response({"received": recorded.received, "new": recorded.new, "repeated": recorded.repeated})
 
@@ -47,7 +50,8 @@ class FeedbackWebhooksController(Controller):
     @post("/postmark", status_code=200)
     async def postmark(self, request: PublicRequest, db: AsyncSession) -> Response[dict[str, object]]:
         authorization = request.headers.get("authorization", "")
-        return await _answer(request, inbound.postmark_record(db, await request.body(), authorization))
+        receiving = inbound.postmark_record(db, await request.body(), authorization)
+        return await _answer(request, receiving, challenge=POSTMARK_CHALLENGE)
 
     @post("/mailgun", status_code=200)
     async def mailgun(self, request: PublicRequest, db: AsyncSession) -> Response[dict[str, object]]:

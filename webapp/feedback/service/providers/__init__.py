@@ -1,7 +1,7 @@
 """Inbound ESP webhooks, one module per provider: how its requests are authenticated and how its
 reports become FeedbackEvents. Verification and parsing are pure functions (no I/O), so each can be
 tested with a recorded payload; what needs Redis or the network (SNS certificates, Mailgun's used
-tokens) is in the calling service, webhooks.py."""
+tokens) is in the calling service: ../inbound.py and ../sns_certificates.py."""
 
 from __future__ import annotations
 
