@@ -8,6 +8,7 @@ from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.dashboard.pages import DashboardController
+from webapp.feedback.pages import BounceRulesController
 from webapp.feedback.public import FeedbackWebhooksController
 from webapp.imports.api import ApiImportsController
 from webapp.imports.pages.export import ExportsController
@@ -58,6 +59,7 @@ STAFF_PAGES = [
     OrgSettingsController,
     SmtpServersController,
     WebhooksController,
+    BounceRulesController,
     FeedbackSourcesController,
 ]
 
