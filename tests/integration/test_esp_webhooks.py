@@ -11,9 +11,11 @@ import json
 import httpx
 import pytest
 
-from tests.integration.test_feedback_record import sent_campaign
+from tests.integration.test_feedback_rates import sending_campaign
+from tests.integration.test_feedback_record import campaign, sent_campaign
 from tests.support import esp
 from webapp.core.redis import get_redis
+from webapp.delivery import progress
 from webapp.feedback.service import sns_certificates
 from webapp.settings.service import feedback_sources
 from webapp.settings.service.feedback_sources import FeedbackSources
@@ -263,3 +265,27 @@ async def test_authentic_but_hostile_bodies_never_make_a_500(db, live_server, co
     answers += [post(live_server, path, DEEP) for path in ("/webhooks/amazon-ses", "/webhooks/mailgun")]
     for answer in answers:
         assert answer.status_code in (200, 400), (answer.request.url, answer.request.content[:200], answer.text)
+
+
+async def test_complaints_that_pause_a_campaign_are_announced_to_its_live_pages(db, live_server, configured):
+    """Three complaints in a thousand delivered pause the campaign (feedback's rule); the webhook then
+    tells the campaign's live pages, as a staff pause does."""
+    campaign_id, deliveries = await sending_campaign(db, 1000)
+    listener = get_redis().pubsub()
+    await listener.subscribe(progress.channel(campaign_id))
+    await listener.get_message(timeout=1)  # the subscription's own confirmation
+    events = [
+        {"email": d.email, "timestamp": 1513299569, "smtp-id": d.message_id, "event": "spamreport",
+         "sg_event_id": f"spam-{d.id}"}
+        for d in deliveries
+    ]  # fmt: skip
+    body = json.dumps(events).encode()
+
+    assert post(live_server, "/webhooks/sendgrid", body, esp.sendgrid_headers(body)).status_code == 200
+
+    message = await listener.get_message(timeout=10)
+    await listener.aclose()
+    assert message is not None, "no status event on the campaign's channel"
+    event = json.loads(message["data"])
+    assert (event["type"], event["campaign"]["status"]) == ("campaign_status", "paused")
+    assert (await campaign(db, campaign_id)).status == "paused"
