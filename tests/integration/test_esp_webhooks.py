@@ -10,6 +10,7 @@ import json
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from tests.integration.test_feedback_rates import sending_campaign
 from tests.integration.test_feedback_record import campaign, sent_campaign
@@ -289,3 +290,20 @@ async def test_complaints_that_pause_a_campaign_are_announced_to_its_live_pages(
     event = json.loads(message["data"])
     assert (event["type"], event["campaign"]["status"]) == ("campaign_status", "paused")
     assert (await campaign(db, campaign_id)).status == "paused"
+
+
+async def test_reports_find_the_message_by_our_message_id_wherever_the_provider_quotes_it(db, live_server, configured):
+    """SES in the original headers, SendGrid as smtp-id, Mailgun without angle brackets, generic as
+    sent: each bounce lands on the earlier campaign's message, not the address's latest."""
+    first_id, (ses_to, sendgrid_to, mailgun_to, generic_to) = await sent_campaign(db, size=4)
+    await sent_campaign(db, size=4, name="Later")  # the same addresses, sent again since
+
+    post(live_server, "/webhooks/amazon-ses", ses_bounce(ses_to.email, ses_to.message_id))
+    post(live_server, "/webhooks/sendgrid", *sendgrid_bounce(sendgrid_to.email, sendgrid_to.message_id))
+    post(live_server, "/webhooks/mailgun", mailgun_failure(mailgun_to.email, mailgun_to.message_id))
+    post(live_server, "/webhooks/generic", *generic_bounce(generic_to.email, generic_to.message_id))
+
+    db.expire_all()
+    rows = await db.execute(text("SELECT email, campaign_id FROM deliveries WHERE status = 'bounced'"))
+    bounced = dict(rows.all())
+    assert bounced == {d.email: first_id for d in (ses_to, sendgrid_to, mailgun_to, generic_to)}
