@@ -301,3 +301,19 @@ async def test_the_same_report_recorded_by_two_transactions_at_once_counts_once(
         assert (await late).new == 0
         await second.commit()
     assert (await campaign(db, campaign_id)).bounced_count == 1
+
+
+async def test_a_batch_of_unsubscribes_opts_each_contact_out_once(db):
+    await subscribe_everything(db, HOOK)
+    campaign_id, deliveries = await sent_campaign(db)
+    batch = [report(FeedbackKind.UNSUBSCRIBED, d.email, f"u{d.id}", delivery_id=d.id) for d in deliveries]
+
+    again = report(FeedbackKind.UNSUBSCRIBED, deliveries[0].email, "again", delivery_id=deliveries[0].id)
+    await record(db, [*batch, again])
+
+    assert (await campaign(db, campaign_id)).unsubscribed_count == 3
+    assert {await contact_status(db, d.email) for d in deliveries} == {"unsubscribed"}
+    announced = [d["email"] for kind, d in await queued(db) if kind == "contact.unsubscribed"]
+    assert sorted(announced) == sorted(d.email for d in deliveries)
+    sources = set(await db.scalars(select(Suppression.source)))
+    assert sources == {f"campaign {campaign_id}: generic unsubscribe"}

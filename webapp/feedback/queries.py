@@ -42,13 +42,15 @@ ORDER BY b.n
 # its deliveries in id order first, as the event worker does, so they never wait on each other in a circle.
 LOCK_DELIVERIES = text("SELECT id FROM deliveries WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
 
-# Reports stored once each: a repeated report (same key) inserts nothing and so moves nothing.
+# Reports stored once each: a repeated report (same key) inserts nothing and so moves nothing. No
+# conflict target: the key's unique index is (event_key) today, and (event_key, at) once email_events
+# is partitioned by time (a repeated report carries the time the provider gave it, so it still conflicts).
 INSERT_EVENTS = text("""
 INSERT INTO email_events (event_key, delivery_id, campaign_id, contact_id, kind, detail, at, user_agent)
 SELECT * FROM unnest(CAST(:keys AS uuid[]), CAST(:deliveries AS bigint[]), CAST(:campaigns AS bigint[]),
                      CAST(:contacts AS bigint[]), CAST(:kinds AS text[]), CAST(:details AS text[]),
                      CAST(:ats AS timestamptz[]), CAST(:agents AS text[]))
-ON CONFLICT (event_key) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id, event_key
 """)
 

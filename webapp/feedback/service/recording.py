@@ -145,9 +145,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     # The complaint rate moves with complaints and with what is delivered: pause where it is too high.
     touched = [r.match.campaign_id for r in complaints if r.match.campaign_id] + [d.campaign_id for d in delivered]
     result.paused = await rates.pause_over_threshold(session, touched)
-    for report in new:
-        if report.event.kind == FeedbackKind.UNSUBSCRIBED and report.match.delivery_id is not None:
-            await tracking.unsubscribe(session, report.match.delivery_id, _origin(report), add_event=False)
+    await _unsubscribed(session, [r for r in new if r.event.kind == FeedbackKind.UNSUBSCRIBED])
     return result
 
 
@@ -160,8 +158,11 @@ def _hit(report: _Report) -> hits.Hit:
     return hits.Hit(report.key, kind, match.delivery_id, link_id, at_ms, event.user_agent[: hits.USER_AGENT_MAX_LENGTH])
 
 
-def _origin(report: _Report) -> str:
-    return f"{report.event.source.value} {report.event.kind.value}"
+async def _unsubscribed(session: AsyncSession, reports: Sequence[_Report]) -> None:
+    """The one-click unsubscribe's effects, one statement set per source (it names the opt-out)."""
+    for source in sorted({r.event.source for r in reports}):
+        delivery_ids = [r.match.delivery_id for r in reports if r.event.source == source and r.match.delivery_id]
+        await tracking.unsubscribe_many(session, delivery_ids, f"{source.value} unsubscribe", add_events=False)
 
 
 def _deliveries(reports: Sequence[_Report]) -> tuple[list[int], list[datetime]]:
