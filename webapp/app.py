@@ -79,7 +79,8 @@ async def healthz() -> Response[dict[str, str]]:
 
 
 def _is_api(request: AnyRequest) -> bool:
-    return request.url.path.startswith("/api")
+    """The JSON API, and the providers' webhooks, which answer errors in JSON too."""
+    return request.url.path.startswith(("/api", "/webhooks/"))
 
 
 def _json_error(
@@ -217,7 +218,7 @@ def create_app() -> Litestar:
         samesite="lax",
         # Only the staff UI has sessions: no cookie or Redis entry for API calls, health checks,
         # static files or subscriber and tracking URLs.
-        exclude=["^/api", "^/healthz", "^/static/", "^/favicon.ico", "^/u/", "^/subscribe/"],
+        exclude=["^/api", "^/healthz", "^/static/", "^/favicon.ico", "^/u/", "^/subscribe/", "^/webhooks/"],
     )
     csrf_config = CSRFConfig(
         secret=secret,
@@ -229,7 +230,8 @@ def create_app() -> Litestar:
         # /subscribe/ takes posts from forms embedded on other sites (honeypot and rate limit guard
         # it). API calls with a Bearer key are let through by the middleware itself. Static files
         # are cached publicly: a CSRF cookie set on one would reach everyone behind a shared cache.
-        exclude=["^/u/", "^/subscribe/", "^/static/", "^/favicon.ico"],
+        # /webhooks/ takes mail providers' posts, each checked by the provider's own signature.
+        exclude=["^/u/", "^/subscribe/", "^/static/", "^/favicon.ico", "^/webhooks/"],
     )
     api_router = Router(
         path="/api",

@@ -9,6 +9,7 @@ from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.dashboard.pages import DashboardController
 from webapp.feedback.pages import BounceRulesController
+from webapp.feedback.public import FeedbackWebhooksController
 from webapp.imports.api import ApiImportsController
 from webapp.imports.pages.export import ExportsController
 from webapp.imports.pages.jobs import ImportsController
@@ -17,6 +18,7 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
 from webapp.staff.pages.api_keys import ApiKeysController
@@ -58,6 +60,7 @@ STAFF_PAGES = [
     SmtpServersController,
     WebhooksController,
     BounceRulesController,
+    FeedbackSourcesController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
@@ -72,5 +75,5 @@ API = [
     ApiImportsController,
 ]
 
-# Subscribers and mail clients: no staff session.
-PUBLIC = [TrackingController, PreferencesController, SubscribeController]
+# Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.
+PUBLIC = [TrackingController, PreferencesController, SubscribeController, FeedbackWebhooksController]

@@ -11,8 +11,9 @@ from tests.support.routes import unsafe_routes
 from webapp.staff.models import ApiKey
 
 # Posted by subscribers and mail clients, who have no staff session: RFC 8058 one-click
-# unsubscribe, the preference centre, and sign-up forms embedded on other sites.
-PUBLIC = ("/u/", "/subscribe/")
+# unsubscribe, the preference centre, and sign-up forms embedded on other sites; and by mail
+# providers, whose webhooks carry their own signatures.
+PUBLIC = ("/u/", "/subscribe/", "/webhooks/")
 REFUSED = "CSRF token verification failed"
 
 
@@ -28,6 +29,11 @@ def test_the_public_exceptions_are_the_ones_we_mean():
         ("POST", "/u/preferences/{token}"),
         ("POST", "/subscribe/{list_id}"),
         ("POST", "/subscribe/confirm/{token}/resend"),
+        ("POST", "/webhooks/amazon-ses"),
+        ("POST", "/webhooks/sendgrid"),
+        ("POST", "/webhooks/postmark"),
+        ("POST", "/webhooks/mailgun"),
+        ("POST", "/webhooks/generic"),
     }
 
 

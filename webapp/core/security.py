@@ -24,7 +24,7 @@ from webapp.core.db import get_sessionmaker
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Routes anyone may reach: sign-in, static files, health, the public subscriber pages, API docs.
-PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/api/docs", "^/favicon"]
+PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/api/docs", "^/favicon", "^/webhooks/"]
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,17 @@ with the rules of their fields (a pasted DKIM key, the subscription topics, host
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from msgspec import UNSET, Meta, UnsetType
 
 from webapp.core.schemas import Rule, Schema, flag, matches, one_of, text, whole_number
-from webapp.core.validation import normalize_email
+from webapp.core.validation import normalize_email, text_field
 
 # ---- the organisation -------------------------------------------------------------------------
 
@@ -130,3 +132,71 @@ class SmtpServerInput(Schema, kw_only=True):
     max_connections: Annotated[int, Meta(title="Max connections"), whole_number(1, 50)]
     priority: Annotated[int, Meta(title="Priority"), whole_number(0, 1000)]
     is_active: Annotated[bool | UnsetType, Meta(title="Active"), flag()] = UNSET
+
+
+# ---- feedback sources (ESP webhooks) ----------------------------------------------------------
+
+SNS_TOPIC = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$")
+MAX_SNS_TOPICS = 20
+MIN_SECRET_LENGTH = 16
+NO_COLON = re.compile(r"^[^:]*$")  # HTTP basic auth separates the user from the password with one
+
+
+def _sns_topics(raw: Any, label: str) -> tuple[str, ...]:
+    """Topic ARNs one per line (or separated by commas or spaces), de-duplicated."""
+    if not isinstance(raw, str):
+        raise ValueError("Enter the topic ARNs as text, one per line.")
+    topics = tuple(dict.fromkeys(re.split(r"[\s,]+", raw.strip()))) if raw.strip() else ()
+    for topic in topics:
+        if not SNS_TOPIC.match(topic):
+            raise ValueError(f"'{topic[:80]}' is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>).")
+    if len(topics) > MAX_SNS_TOPICS:
+        raise ValueError(f"Allow at most {MAX_SNS_TOPICS} topics.")
+    return topics
+
+
+def sendgrid_public_key(encoded: str) -> ec.EllipticCurvePublicKey:
+    """The verification key as SendGrid shows it (base64 DER); ValueError unless it is a P-256 public key."""
+    try:
+        key = serialization.load_der_public_key(base64.b64decode(encoded.strip(), validate=True))
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise ValueError("Not a base64 DER public key.") from exc
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ValueError("Not an ECDSA P-256 public key.")
+    return key
+
+
+def _sendgrid_key(raw: Any, label: str) -> str:
+    key = text_field(raw, label, 500)
+    if key:
+        try:
+            sendgrid_public_key(key)
+        except ValueError:
+            raise ValueError("Paste the verification key SendGrid shows (base64, an ECDSA P-256 public key).") from None
+    return key
+
+
+def _secret(raw: Any, label: str) -> str:
+    """A pasted secret, kept as typed but for surrounding spaces; blank keeps the saved one."""
+    secret = _password(raw, label).strip()
+    if secret and len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"Use at least {MIN_SECRET_LENGTH} characters.")
+    return secret
+
+
+class FeedbackSourcesInput(Schema, kw_only=True):
+    """Settings → Feedback sources. Blank secrets keep the saved ones; the remove flags clear them.
+    (The SendGrid key is public, so it is shown and edited as it is.)"""
+
+    ses_topics: Annotated[str | UnsetType, Meta(title="SNS topic ARNs"), Rule(_sns_topics, converts=True)] = UNSET
+    sendgrid_key: Annotated[
+        str | UnsetType, Meta(title="SendGrid verification key"), Rule(_sendgrid_key, converts=True)
+    ] = UNSET
+    postmark_user: Annotated[
+        str | UnsetType, Meta(title="Postmark user"), text(100), matches(NO_COLON, "A user name cannot contain ':'.")
+    ] = UNSET
+    postmark_password: Annotated[str | UnsetType, Meta(title="Postmark password"), Rule(_secret, converts=True)] = UNSET
+    mailgun_key: Annotated[str | UnsetType, Meta(title="Mailgun signing key"), Rule(_secret, converts=True)] = UNSET
+    mailgun_remove: Annotated[bool | UnsetType, flag()] = UNSET
+    generic_secret: Annotated[str | UnsetType, Meta(title="Generic secret"), Rule(_secret, converts=True)] = UNSET
+    generic_remove: Annotated[bool | UnsetType, flag()] = UNSET

@@ -97,6 +97,7 @@ STAFF_PAGES = [
     Shown("webhook-edit", "/settings/webhooks/{webhook}/edit", route="/settings/webhooks/{endpoint_id}/edit"),
     Shown("webhook-delete", "/settings/webhooks/{webhook}/delete", route="/settings/webhooks/{endpoint_id}/delete"),
     Shown("bounce-rules", "/settings/bounces"),
+    Shown("feedback-sources", "/settings/feedback-sources"),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
 
@@ -145,6 +146,12 @@ ERROR_PAGES = [
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
     Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),
     Shown("bounce-rules-form", "/settings/bounces", fill={"#soft_bounce_limit": "0"}, submit="^Save rules"),
+    Shown(
+        "feedback-sources",
+        "/settings/feedback-sources",
+        fill={"#ses_topics": "not an arn", "#mailgun_key": "short"},
+        submit="^Save feedback sources",
+    ),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
     Shown(

@@ -2,14 +2,11 @@
 timeout and no redirects followed; failures are retried with exponential backoff for a day, and an
 endpoint that keeps failing is switched off.
 
-Signature (documented in the README): `Mailroom-Signature: v1=<hex HMAC-SHA256(secret,
-"<timestamp>.<raw body>")>` with `Mailroom-Timestamp: <unix seconds>`."""
+The signature (core/webhook_signature.py) is documented in the README."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import time
 from collections.abc import Sequence
 
@@ -19,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
 from webapp.core.db import get_sessionmaker
+from webapp.core.webhook_signature import sign
 from webapp.webhooks import queries
 from webapp.webhooks.queries import Attempt, Due
 from webapp.webhooks.service.addresses import RefusedAddress, check
@@ -35,10 +33,6 @@ MAX_BODY_KEPT = 1000  # characters of the receiver's answer kept in the log
 USER_AGENT = "Mailroom-Webhooks/1"
 LOG_DAYS = 30  # finished deliveries are kept this long in the endpoints' logs
 PRUNE_CHUNK = 10_000
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    return "v1=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
 def payload(due: Due) -> bytes:
