@@ -12,11 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from functools import lru_cache
 
 from webapp.core.tokens import purpose_key
 
 TAG_LENGTH = 10  # base32 characters: 50 bits, far beyond what anyone can guess by sending bounces
+SHAPE = re.compile(r"\+\d+-[a-z2-7]+@", re.IGNORECASE)
 
 
 @lru_cache
@@ -44,3 +46,8 @@ def delivery_id(address: str) -> int | None:
         return None
     found = int(number)
     return found if hmac.compare_digest(_tag(found), tag.lower()) else None
+
+
+def looks_signed(address: str) -> bool:
+    """Whether an address has the shape of a return path (whether or not its tag verifies)."""
+    return SHAPE.search(address) is not None
