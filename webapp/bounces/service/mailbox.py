@@ -45,15 +45,21 @@ async def load(session: AsyncSession) -> MailboxSettings:
     return MailboxSettings(**values, password=secret_box.decrypt(encrypted.encode()) if encrypted else "")
 
 
-async def update(session: AsyncSession, data: Mapping[str, Any]) -> MailboxSettings:
-    """Save the form as sent; ValidationFailed names every problem. A blank password keeps the saved one."""
+async def from_form(session: AsyncSession, data: Mapping[str, Any]) -> MailboxSettings:
+    """The settings the form describes, not saved; ValidationFailed names every problem. A blank
+    password stands for the saved one."""
     values = load_input(BounceMailboxInput, data)
     values.setdefault("delete_processed", False)
     values.setdefault("allow_private", False)
     if not values.get("password"):
         values.pop("password", None)
     values["folder"] = values.get("folder") or MailboxSettings.folder
-    settings = replace(await load(session), **values)
+    return replace(await load(session), **values)
+
+
+async def update(session: AsyncSession, data: Mapping[str, Any]) -> MailboxSettings:
+    """Save the form as sent (see from_form)."""
+    settings = await from_form(session, data)
     document = asdict(settings)
     password = document.pop("password")
     document["password_encrypted"] = secret_box.encrypt(password).decode() if password else ""
