@@ -135,6 +135,9 @@ class Delivery(Base):
         # A campaign's recipients page by page, in send order (queries/campaigns.find_deliveries).
         Index("ix_deliveries_campaign_id_id", "campaign_id", "id"),
         Index("ix_deliveries_contact_id", "contact_id"),
+        # A provider's report names the message by our Message-ID, or only by the recipient (feedback).
+        Index("ix_deliveries_message_id", "message_id", postgresql_where=text("message_id IS NOT NULL")),
+        Index("ix_deliveries_email_lower_id", func.lower(text("email")), "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -152,6 +155,7 @@ class Delivery(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     clicked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first provider report of it
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(
@@ -171,11 +175,15 @@ class Link(Base):
 
 
 class EmailEvent(Base):
-    """Opens, clicks, unsubscribes, bounces and complaints, one row each, for history and analytics."""
+    """Opens, clicks, unsubscribes, bounces and complaints (and a provider's delivered and deferred
+    reports), one row each, for history and analytics."""
 
     __tablename__ = "email_events"
     __table_args__ = (
-        CheckConstraint("kind IN ('open', 'click', 'unsubscribe', 'bounce', 'complaint', 'failure')", name="kind"),
+        CheckConstraint(
+            "kind IN ('open', 'click', 'unsubscribe', 'bounce', 'complaint', 'failure', 'delivered', 'deferred')",
+            name="kind",
+        ),
         Index("ix_email_events_campaign_kind_at", "campaign_id", "kind", "at"),
         Index("ix_email_events_contact_id_at", "contact_id", "at"),
         # A tracking hit's key: the event worker may apply a batch twice (at-least-once), it is stored once.

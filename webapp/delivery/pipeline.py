@@ -35,8 +35,8 @@ from webapp.delivery.failures import failure_run
 from webapp.delivery.mailer import Handover, PermanentFailure, Stopped, Throttled, TransientFailure, Unreachable
 from webapp.delivery.queries import Claimed, Outcome, Recorded
 from webapp.delivery.watch import watch
+from webapp.feedback import service as feedback
 from webapp.settings.service import organisation as org_settings
-from webapp.suppression.service import suppression
 from webapp.templates.service.rendering import RenderError
 from webapp.webhooks.service import outbox as webhook_events
 
@@ -275,8 +275,8 @@ async def _record(campaign_id: int, outcomes: list[Outcome]) -> None:
             session, campaign_id, outcomes, cancelled_error=sending.NOT_SENT_CANCELLED
         )
         await _emit_webhooks(session, campaign_id, recorded)
-        if bounced := [o.delivery_id for o in outcomes if o.bounced]:
-            await suppression.suppress_bounced(session, bounced)  # a refused address gets no campaign again
+        # a refused address gets no campaign again, as when a provider reports the bounce
+        await feedback.hard_bounced(session, [r.id for r in recorded if r.bounced])
         await deliveries.record_server_errors(session, (await smtp_config.get_mailer()).take_server_errors())
         await session.commit()
         if (campaign := await session.get(Campaign, campaign_id)) is not None:

@@ -173,30 +173,23 @@ async def record_outcomes(
     rows = [Recorded(*row) for row in result.all()]
     sent = [r.contact_id for r in rows if r.status == "sent" and r.contact_id is not None]
     counts = {status: sum(1 for r in rows if r.status == status) for status in ("sent", "failed")}
-    bounced = [r.contact_id for r in rows if r.bounced and r.contact_id is not None]
+    bounced = [r.id for r in rows if r.bounced]
     if counts["sent"] or counts["failed"]:
         await session.execute(
             text("""UPDATE campaigns SET sent_count = sent_count + :sent, failed_count = failed_count + :failed,
-                    bounced_count = bounced_count + :bounced, updated_at = now() WHERE id = :c"""),
-            {**counts, "bounced": len(bounced), "c": campaign_id},
+                    updated_at = now() WHERE id = :c"""),
+            {**counts, "c": campaign_id},
         )
     if sent:
         await session.execute(
             text("UPDATE contacts SET emails_sent = emails_sent + 1 WHERE id = ANY(:ids)"), {"ids": sent}
         )
-    if bounced:
-        await session.execute(
-            text(
-                "UPDATE contacts SET status = 'bounced', last_updated = now() "
-                "WHERE id = ANY(:ids) AND status = 'active'"
-            ),
-            {"ids": bounced},
-        )
+    if bounced:  # the bounce's effects (counter, contact, suppression): feedback.service.hard_bounced
         await session.execute(
             text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
                     SELECT d.id, d.campaign_id, d.contact_id, 'bounce', d.error_message
                     FROM deliveries d WHERE d.id = ANY(:ids)"""),
-            {"ids": [r.id for r in rows if r.bounced]},
+            {"ids": bounced},
         )
     return rows
 

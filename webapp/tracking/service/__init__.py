@@ -26,13 +26,15 @@ async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRef:
     return ref
 
 
-async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> DeliveryRef:
+async def unsubscribe(session: AsyncSession, delivery_id: int, source: str, *, add_event: bool = True) -> DeliveryRef:
     """Stop all marketing mail to this contact, and to the address the message went to even if the
-    contact is deleted and added again (suppression list). Safe to repeat; counted once per delivery."""
+    contact is deleted and added again (suppression list). Safe to repeat; counted once per delivery.
+    add_event=False: the caller stored the unsubscribe event itself (a provider's report, with its key)."""
     ref = await delivery(session, delivery_id)
     if await queries.first_unsubscribe(session, ref.id):
         await queries.count_unsubscribe(session, ref.campaign_id)
-        await queries.add_event(session, ref, "unsubscribe", detail=source)
+        if add_event:
+            await queries.add_event(session, ref, "unsubscribe", detail=source)
     changed = await queries.unsubscribe_contact(session, ref.contact_id)
     if changed and (contact := await session.get(Contact, ref.contact_id)) is not None:
         await session.refresh(contact)
