@@ -134,6 +134,16 @@ class Dovecot:
         finally:
             client.logout()
 
+    def empty(self) -> None:
+        client = self._imap()
+        try:
+            _, data = client.select("INBOX")
+            if data and data[0] != b"0":
+                client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+                client.expunge()
+        finally:
+            client.logout()
+
     def subjects(self) -> list[str]:
         """Subjects of the messages in the INBOX now."""
         client = self._imap()

@@ -12,3 +12,10 @@ def dovecot() -> Iterator[Dovecot]:
     """One real IMAP/POP3 server per test module (it takes a second or two to start)."""
     with Dovecot() as server:
         yield server
+
+
+@pytest.fixture
+def clean_mailbox(dovecot: Dovecot) -> Iterator[Dovecot]:
+    """The module's server, with an empty INBOX after each test."""
+    yield dovecot
+    dovecot.empty()

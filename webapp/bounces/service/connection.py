@@ -87,7 +87,7 @@ class ImapMailbox:
         return data[0].split() if data and data[0] else []
 
     def fetch(self, limit: int, skip: Collection[str] = ()) -> list[Fetched]:
-        uids = self._unseen()[:limit]
+        uids = [uid for uid in self._unseen() if uid.decode() not in skip][:limit]
         if not uids:
             return []
         sizes = self._sizes(b",".join(uids))
