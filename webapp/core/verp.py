@@ -10,7 +10,6 @@ Signing costs a microsecond or two, once per message sent.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from functools import lru_cache
@@ -18,6 +17,7 @@ from functools import lru_cache
 from webapp.core.tokens import purpose_key
 
 TAG_LENGTH = 10  # base32 characters: 50 bits, far beyond what anyone can guess by sending bounces
+TAG_BYTES = 7  # of the HMAC, enough for TAG_LENGTH base32 characters
 SHAPE = re.compile(r"\+\d+-[a-z2-7]+@", re.IGNORECASE)
 
 
@@ -27,8 +27,8 @@ def _key() -> bytes:
 
 
 def _tag(delivery_id: int) -> str:
-    digest = hmac.new(_key(), str(delivery_id).encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode()[:TAG_LENGTH].lower()
+    digest = hmac.digest(_key(), str(delivery_id).encode(), "sha256")  # the one-shot C path: ~1 µs
+    return base64.b32encode(digest[:TAG_BYTES]).decode()[:TAG_LENGTH].lower()
 
 
 def return_path(bounce_address: str, delivery_id: int) -> str:

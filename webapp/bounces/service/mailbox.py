@@ -68,5 +68,6 @@ async def update(session: AsyncSession, data: Mapping[str, Any]) -> MailboxSetti
 
 
 async def bounce_address(session: AsyncSession) -> str:
-    """The address return paths are made from, or "" when none is configured."""
-    return (await load(session)).bounce_address
+    """The address return paths are made from, or "" when none is configured (read for every batch
+    the send engine claims, so the password is not decrypted for it)."""
+    return str((await stored.load(session, KEY)).get("bounce_address") or "")
