@@ -12,7 +12,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.bounces.schemas import PROTOCOLS, TLS_MODES
-from webapp.bounces.service import checks, mailbox
+from webapp.bounces.service import checks, mailbox, polling
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, first, read_form
@@ -23,7 +23,7 @@ TEXT_FIELDS = ["bounce_address", "protocol", "host", "port", "tls_mode", "userna
 FLAGS = ["delete_processed", "allow_private"]
 
 
-def _page(
+async def _page(
     saved: mailbox.MailboxSettings,
     values: dict[str, Any],
     errors: dict[str, str],
@@ -37,6 +37,7 @@ def _page(
         "test": test,
         "protocols": list(PROTOCOLS.items()),
         "tls_modes": list(TLS_MODES.items()),
+        "last_poll": await polling.last_poll() if saved.polled else None,
     }
     return Template("bounces/settings.html", context=context, status_code=status_code)
 
@@ -55,7 +56,7 @@ class BounceMailboxController(Controller):
     @get("/", name="bounce_mailbox")
     async def show(self, db: AsyncSession) -> Template:
         saved = await mailbox.load(db)
-        return _page(saved, asdict(saved), {})
+        return await _page(saved, asdict(saved), {})
 
     @post("/")
     async def save(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
@@ -63,7 +64,7 @@ class BounceMailboxController(Controller):
         try:
             await mailbox.update(db, data)
         except ValidationFailed as exc:
-            return _page(await mailbox.load(db), typed, exc.errors, status_code=422)
+            return await _page(await mailbox.load(db), typed, exc.errors, status_code=422)
         flash(request, "Bounce mailbox settings saved.", "success")
         return after_change(request, PATH)
 
@@ -75,8 +76,8 @@ class BounceMailboxController(Controller):
         try:
             waiting = await checks.test_connection(db, data)
         except ValidationFailed as exc:
-            return _page(saved, typed, exc.errors, status_code=422)
+            return await _page(saved, typed, exc.errors, status_code=422)
         except checks.ConnectionFailed as exc:
-            return _page(saved, typed, {}, status_code=422, test=("error", f"Connection failed: {exc}"))
+            return await _page(saved, typed, {}, status_code=422, test=("error", f"Connection failed: {exc}"))
         plural = "message waits" if waiting == 1 else "messages wait"
-        return _page(saved, typed, {}, test=("success", f"Connected and signed in: {waiting} {plural}."))
+        return await _page(saved, typed, {}, test=("success", f"Connected and signed in: {waiting} {plural}."))

@@ -40,6 +40,8 @@ async def test_a_hard_bounce_suppresses_its_contact_and_leaves_the_mailbox(db, c
     assert await contact_status(db, kept.email) == "active"
     assert (await campaign(db, campaign_id)).bounced_count == 1
     assert dovecot.subjects() == []  # deleted once recorded
+    last = await polling.last_poll()
+    assert last is not None and (last.read, last.recorded, last.left, last.error) == (1, 1, 0, "")
 
 
 async def test_the_same_report_read_twice_counts_once(db, clean_mailbox):
@@ -117,6 +119,8 @@ async def test_a_mailbox_that_refuses_the_sign_in_is_reported_not_raised(db, cle
     await configure(db, clean_mailbox, password="wrong")
     result = await polling.poll()
     assert result.read == 0 and "Sign-in failed" in result.error
+    last = await polling.last_poll()
+    assert last is not None and last.error == result.error
 
 
 async def test_nothing_is_polled_without_a_mailbox(db):

@@ -89,3 +89,18 @@ async def test_a_form_from_another_site_is_refused(staff, db, dovecot):
     response = forged.post(PAGE, data=form(dovecot))
     assert response.status_code == 403 and "CSRF token verification failed" in response.text
     assert (await mailbox.load(db)).host == ""
+
+
+async def test_the_page_says_what_the_last_poll_did(staff, db, clean_mailbox):
+    from webapp.bounces.service import polling
+
+    client = await staff("admin")
+    assert "Last read" not in client.get(PAGE).text
+    client.post(PAGE, data=form(clean_mailbox))
+    clean_mailbox.deliver(b"Subject: hello\r\n\r\nnot a report\r\n")
+    await polling.poll()
+    assert "messages read: 1; new bounces and complaints: 0; left in the mailbox: 1." in client.get(PAGE).text
+
+    client.post(PAGE, data=form(clean_mailbox, password="wrong"))
+    await polling.poll()
+    assert "<strong>failed</strong>: Sign-in failed" in client.get(PAGE).text

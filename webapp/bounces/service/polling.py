@@ -17,7 +17,8 @@ import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from webapp.bounces.service import checks, mailbox, reports
@@ -34,6 +35,7 @@ BATCH_SIZE = 50  # messages read, recorded and deleted together
 TIME_LIMIT_SECONDS = 120.0  # no new batch is started after this; the next poll carries on
 LEFT_KEY = "mailroom:bounces:pop3-left"  # POP3 ids of messages left alone: not read again
 LEFT_DAYS, LEFT_MAX = 30, 10_000
+LAST_POLL_KEY = "mailroom:bounces:last-poll"  # what the last poll did, for the settings page
 
 T = TypeVar("T")
 
@@ -46,6 +48,28 @@ class PollResult:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class LastPoll:
+    at: datetime
+    read: int
+    recorded: int
+    left: int
+    error: str
+
+
+async def last_poll() -> LastPoll | None:
+    saved = await get_redis().get(LAST_POLL_KEY)
+    if not saved:
+        return None
+    values = json.loads(saved)
+    return LastPoll(**values | {"at": datetime.fromisoformat(values["at"])})
+
+
+async def _remember(result: PollResult) -> None:
+    done = LastPoll(datetime.now(UTC), result.read, result.recorded, len(result.left), result.error)
+    await get_redis().set(LAST_POLL_KEY, json.dumps(asdict(done) | {"at": done.at.isoformat()}))
+
+
 async def poll() -> PollResult:
     """Poll the configured mailbox once (nothing when none is configured)."""
     async with get_sessionmaker()() as session:
@@ -56,7 +80,8 @@ async def poll() -> PollResult:
         address = await checks.address_of(settings)
     except checks.ConnectionFailed as exc:
         log.warning("bounce mailbox not polled: %s", exc)
-        return PollResult(error=str(exc))
+        await _remember(failed := PollResult(error=str(exc)))
+        return failed
     skip = set(json.loads(await get_redis().get(LEFT_KEY) or "[]")) if settings.protocol == "pop3" else set()
     loop = asyncio.get_running_loop()
 
@@ -67,6 +92,7 @@ async def poll() -> PollResult:
     if settings.protocol == "pop3" and result.left:
         remembered = sorted(skip | set(result.left))[-LEFT_MAX:]
         await get_redis().set(LEFT_KEY, json.dumps(remembered), ex=LEFT_DAYS * 86400)
+    await _remember(result)
     return result
 
 
