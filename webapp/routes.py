@@ -9,6 +9,7 @@ from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.dashboard.pages import DashboardController
+from webapp.feedback.pages import BounceRulesController
 from webapp.imports.api import ApiImportsController
 from webapp.imports.pages.export import ExportsController
 from webapp.imports.pages.jobs import ImportsController
@@ -57,6 +58,7 @@ STAFF_PAGES = [
     OrgSettingsController,
     SmtpServersController,
     WebhooksController,
+    BounceRulesController,
     BounceMailboxController,
 ]
 

@@ -3,15 +3,18 @@ set-based, against real PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
+from tests.integration.test_event_pipeline import waiting_for_a_lock
 from tests.integration.test_webhooks_events import queued, subscribe_everything
 from tests.support.campaigns import audience, ready_campaign
 from webapp.campaigns.models import Campaign, Delivery
 from webapp.campaigns.service.audience import materialise_campaign
 from webapp.contacts.models import Contact
+from webapp.core.db import get_sessionmaker
 from webapp.feedback import service as feedback
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 from webapp.suppression.models import Suppression
@@ -282,3 +285,35 @@ async def test_reports_about_nothing_we_sent(db):
     assert await contact_status(db, "person0@example.com") == "bounced"
     assert await suppression.is_suppressed(db, "person0@example.com")
     assert not await suppression.is_suppressed(db, "stranger@example.org")
+
+
+async def test_the_same_report_recorded_by_two_transactions_at_once_counts_once(db):
+    """Two webhook requests carrying the same report (a provider's retry while the first is still
+    being recorded): the second waits for the first and then finds its report stored."""
+    campaign_id, (bounced, _, _) = await sent_campaign(db)
+    batch = [hard_bounce(bounced.email, message_id=bounced.message_id)]
+    sessions = get_sessionmaker()
+    async with sessions() as first, sessions() as second:
+        assert (await feedback.record(first, batch)).new == 1
+        late = asyncio.create_task(feedback.record(second, batch))
+        await waiting_for_a_lock(db)
+        await first.commit()
+        assert (await late).new == 0
+        await second.commit()
+    assert (await campaign(db, campaign_id)).bounced_count == 1
+
+
+async def test_a_batch_of_unsubscribes_opts_each_contact_out_once(db):
+    await subscribe_everything(db, HOOK)
+    campaign_id, deliveries = await sent_campaign(db)
+    batch = [report(FeedbackKind.UNSUBSCRIBED, d.email, f"u{d.id}", delivery_id=d.id) for d in deliveries]
+
+    again = report(FeedbackKind.UNSUBSCRIBED, deliveries[0].email, "again", delivery_id=deliveries[0].id)
+    await record(db, [*batch, again])
+
+    assert (await campaign(db, campaign_id)).unsubscribed_count == 3
+    assert {await contact_status(db, d.email) for d in deliveries} == {"unsubscribed"}
+    announced = [d["email"] for kind, d in await queued(db) if kind == "contact.unsubscribed"]
+    assert sorted(announced) == sorted(d.email for d in deliveries)
+    sources = set(await db.scalars(select(Suppression.source)))
+    assert sources == {f"campaign {campaign_id}: generic unsubscribe"}

@@ -49,6 +49,10 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
 
     # A sent campaign with its message in the outbox (and an organisation name and postal address).
     sent = await captured_campaign_message(session, base_url, "https://example.com/offer")
+    # Its one recipient reported it as spam: the campaign page and Settings -> Bounces and complaints warn.
+    await session.execute(
+        text("UPDATE campaigns SET complained_count = 1, started_at = now() WHERE id = :c"), {"c": sent.campaign_id}
+    )
     customers = await audience(session, 60, name="Customers")  # more contacts than one page of the table
     await session.execute(
         text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, error_message)

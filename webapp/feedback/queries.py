@@ -38,13 +38,19 @@ LEFT JOIN links l ON l.campaign_id = d.campaign_id AND l.url = b.url
 ORDER BY b.n
 """)
 
-# Reports stored once each: a repeated report (same key) inserts nothing and so moves nothing.
+# Batches recorded side by side (two webhooks, the mailbox poller) may share deliveries: each locks
+# its deliveries in id order first, as the event worker does, so they never wait on each other in a circle.
+LOCK_DELIVERIES = text("SELECT id FROM deliveries WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id FOR UPDATE")
+
+# Reports stored once each: a repeated report (same key) inserts nothing and so moves nothing. No
+# conflict target: the key's unique index is (event_key) today, and (event_key, at) once email_events
+# is partitioned by time (a repeated report carries the time the provider gave it, so it still conflicts).
 INSERT_EVENTS = text("""
 INSERT INTO email_events (event_key, delivery_id, campaign_id, contact_id, kind, detail, at, user_agent)
 SELECT * FROM unnest(CAST(:keys AS uuid[]), CAST(:deliveries AS bigint[]), CAST(:campaigns AS bigint[]),
                      CAST(:contacts AS bigint[]), CAST(:kinds AS text[]), CAST(:details AS text[]),
                      CAST(:ats AS timestamptz[]), CAST(:agents AS text[]))
-ON CONFLICT (event_key) DO NOTHING
+ON CONFLICT DO NOTHING
 RETURNING id, event_key
 """)
 
@@ -137,6 +143,11 @@ async def resolve(
     return [Match(*row[1:]) for row in (await session.execute(RESOLVE, values)).all()]
 
 
+async def lock_deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    if delivery_ids:
+        await session.execute(LOCK_DELIVERIES, {"ids": sorted(set(delivery_ids))})
+
+
 @dataclass(frozen=True)
 class EventRow:
     key: UUID
@@ -220,3 +231,74 @@ async def emails_of(session: AsyncSession, contact_ids: Sequence[int]) -> list[s
     if not contact_ids:
         return []
     return list(await session.scalars(select(Contact.email).where(Contact.id.in_(contact_ids))))
+
+
+SOFT_BOUNCE_PREFIX = "soft: "  # how a soft bounce's detail starts (recording.py writes it)
+
+# Active contacts with at least :limit soft-bounced messages in the window (a message reported by two
+# sources counts once; a bounce that matched no message counts on its own).
+OVER_SOFT_BOUNCE_LIMIT = text("""
+SELECT e.contact_id
+FROM email_events e JOIN contacts c ON c.id = e.contact_id AND c.status = 'active'
+WHERE e.contact_id = ANY(CAST(:ids AS bigint[])) AND e.kind = 'bounce' AND starts_with(e.detail, :prefix)
+  AND e.at > now() - make_interval(days => :days)
+GROUP BY e.contact_id
+HAVING count(DISTINCT coalesce(e.delivery_id, -e.id)) >= :limit
+ORDER BY e.contact_id
+""")
+
+
+async def over_soft_bounce_limit(session: AsyncSession, contact_ids: Sequence[int], limit: int, days: int) -> list[int]:
+    values = {"ids": sorted(set(contact_ids)), "prefix": SOFT_BOUNCE_PREFIX, "limit": limit, "days": days}
+    return list(await session.scalars(OVER_SOFT_BOUNCE_LIMIT, values))
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A campaign's (or a sending domain's) counters, as the rates need them."""
+
+    id: int | None
+    subject: str  # the campaign's name, or the domain
+    status: str
+    status_reason: str
+    sent: int
+    failed: int
+    delivered: int
+    bounces: int
+    complaints: int
+
+
+CAMPAIGN_COLUMNS = """id, name, status, status_reason, sent_count, failed_count, delivered_count, bounced_count,
+complained_count"""
+
+CAMPAIGN_COUNTS = text(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id")
+
+RECENT_WITH_COMPLAINTS = text(f"""
+SELECT {CAMPAIGN_COLUMNS} FROM campaigns
+WHERE complained_count > 0 AND started_at > now() - make_interval(days => :days)
+ORDER BY started_at DESC, id DESC
+""")
+
+# The From address's domain, lower-cased; campaigns that sent nothing yet add nothing.
+DOMAIN_COUNTS = text("""
+SELECT NULL, lower(split_part(from_email, '@', 2)) AS domain, '', '', sum(sent_count), sum(failed_count),
+       sum(delivered_count), sum(bounced_count), sum(complained_count)
+FROM campaigns
+WHERE started_at > now() - make_interval(days => :days) AND sent_count + failed_count > 0
+GROUP BY domain
+ORDER BY sum(sent_count) DESC, domain
+""")
+
+
+async def campaign_counts(session: AsyncSession, campaign_ids: Sequence[int]) -> list[Counts]:
+    if not campaign_ids:
+        return []
+    return [Counts(*row) for row in (await session.execute(CAMPAIGN_COUNTS, {"ids": list(campaign_ids)})).all()]
+
+
+async def recent_campaigns_with_complaints(session: AsyncSession, days: int) -> list[Counts]:
+    return [Counts(*row) for row in (await session.execute(RECENT_WITH_COMPLAINTS, {"days": days})).all()]
+
+
+async def domain_counts(session: AsyncSession, days: int) -> list[Counts]:
+    return [Counts(*row) for row in (await session.execute(DOMAIN_COUNTS, {"days": days})).all()]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from msgspec import Struct
+from msgspec import Meta, Struct
+
+from webapp.core.schemas import Schema, one_of, whole_number
 
 
 class FeedbackKind(StrEnum):
@@ -48,3 +50,27 @@ class FeedbackEvent(Struct, frozen=True, kw_only=True):
     detail: str = ""  # the diagnostic: SMTP status and text, complaint feedback type, provider reason
     url: str | None = None  # for CLICKED
     user_agent: str = ""
+
+
+# ---- the rules that follow (Settings -> Bounces and complaints) ---------------------------------
+
+SOFT_BOUNCE_ACTIONS = {
+    "none": "Nothing (keep counting)",
+    "unsubscribe": "Unsubscribe the contact",
+    "suppress": "Treat as a hard bounce (suppress the address)",
+    "delete": "Delete the contact (the address stays suppressed)",
+}
+MAX_SOFT_BOUNCES = 100
+MAX_SOFT_BOUNCE_DAYS = 365
+
+
+class BounceRulesInput(Schema, kw_only=True):
+    """What repeated soft bounces do: `soft_bounce_limit` of them within `soft_bounce_days` days."""
+
+    soft_bounce_limit: Annotated[int, Meta(title="Soft bounces"), whole_number(1, MAX_SOFT_BOUNCES)]
+    soft_bounce_days: Annotated[int, Meta(title="Within days"), whole_number(1, MAX_SOFT_BOUNCE_DAYS)]
+    soft_bounce_action: Annotated[
+        str,
+        Meta(title="Then"),
+        one_of(list(SOFT_BOUNCE_ACTIONS), "Choose what happens: none, unsubscribe, suppress or delete."),
+    ]

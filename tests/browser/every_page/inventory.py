@@ -96,6 +96,7 @@ STAFF_PAGES = [
     Shown("webhook", "/settings/webhooks/{webhook}", route="/settings/webhooks/{endpoint_id}"),
     Shown("webhook-edit", "/settings/webhooks/{webhook}/edit", route="/settings/webhooks/{endpoint_id}/edit"),
     Shown("webhook-delete", "/settings/webhooks/{webhook}/delete", route="/settings/webhooks/{endpoint_id}/delete"),
+    Shown("bounce-rules", "/settings/bounces"),
     Shown("bounce-mailbox", "/settings/bounce-mailbox"),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
@@ -144,6 +145,7 @@ ERROR_PAGES = [
     Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
     Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),
+    Shown("bounce-rules-form", "/settings/bounces", fill={"#soft_bounce_limit": "0"}, submit="^Save rules"),
     Shown(
         "bounce-mailbox-form",
         "/settings/bounce-mailbox",

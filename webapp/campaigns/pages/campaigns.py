@@ -26,6 +26,7 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
 from webapp.core.http import AnyResponse
 from webapp.delivery.progress import announce
+from webapp.feedback.service import rates as feedback_rates
 
 PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
@@ -70,6 +71,7 @@ async def _page(
         "audience": await count_for_lists(db, [x.id for x in lists]) if c.status in EDITABLE else None,
         "deliveries": await _deliveries(db, c, delivery_status, cursor),
         "live": c.status not in FINAL,
+        "deliverability": feedback_rates.of_campaign(c),
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
 

@@ -23,6 +23,7 @@ from webapp.contacts import service as contacts
 from webapp.feedback import queries
 from webapp.feedback.queries import EventRow, Match
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind
+from webapp.feedback.service import rates, rules
 from webapp.feedback.service.bounces import hard_bounced
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
@@ -62,6 +63,9 @@ class Recorded:
     repeated: int = 0  # stored before: changed nothing
     unmatched: int = 0  # about no message or address we know: logged and dropped
     event_ids: list[int] = field(default_factory=list)
+    # Campaigns this batch paused for their complaint rate: the caller tells their live pages once it
+    # has committed (delivery.progress.announce), as the staff pause does.
+    paused: list[int] = field(default_factory=list)
 
 
 def event_key(event: FeedbackEvent) -> uuid.UUID:
@@ -83,7 +87,7 @@ class _Report:
     def detail(self) -> str:
         detail = self.event.detail
         if self.event.kind == FeedbackKind.BOUNCED:
-            detail = f"{'hard' if self.hard else 'soft'}: {detail}"
+            detail = f"hard: {detail}" if self.hard else f"{queries.SOFT_BOUNCE_PREFIX}{detail}"
         return detail[:DETAIL_MAX_LENGTH]
 
     def row(self) -> EventRow:
@@ -110,6 +114,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
         [e.email.strip().lower() for e in events],
         [e.url for e in events],
     )
+    await queries.lock_deliveries(session, [m.delivery_id for m in matches if m.delivery_id is not None])
     reports, tracked = [], []
     for event, match in zip(events, matches, strict=True):
         report = _Report(event, match, event_key(event))
@@ -133,12 +138,14 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     result.new = len(new) + opened_or_clicked
     result.repeated = len(reports) + len(tracked) - result.new
 
-    await _delivered(session, [r for r in new if r.event.kind == FeedbackKind.DELIVERED])
+    delivered = await _delivered(session, [r for r in new if r.event.kind == FeedbackKind.DELIVERED])
     await _bounced(session, [r for r in new if r.event.kind == FeedbackKind.BOUNCED])
-    await _complained(session, [r for r in new if r.event.kind == FeedbackKind.COMPLAINED])
-    for report in new:
-        if report.event.kind == FeedbackKind.UNSUBSCRIBED and report.match.delivery_id is not None:
-            await tracking.unsubscribe(session, report.match.delivery_id, _origin(report), add_event=False)
+    complaints = [r for r in new if r.event.kind == FeedbackKind.COMPLAINED]
+    await _complained(session, complaints)
+    # The complaint rate moves with complaints and with what is delivered: pause where it is too high.
+    touched = [r.match.campaign_id for r in complaints if r.match.campaign_id] + [d.campaign_id for d in delivered]
+    result.paused = await rates.pause_over_threshold(session, touched)
+    await _unsubscribed(session, [r for r in new if r.event.kind == FeedbackKind.UNSUBSCRIBED])
     return result
 
 
@@ -151,8 +158,11 @@ def _hit(report: _Report) -> hits.Hit:
     return hits.Hit(report.key, kind, match.delivery_id, link_id, at_ms, event.user_agent[: hits.USER_AGENT_MAX_LENGTH])
 
 
-def _origin(report: _Report) -> str:
-    return f"{report.event.source.value} {report.event.kind.value}"
+async def _unsubscribed(session: AsyncSession, reports: Sequence[_Report]) -> None:
+    """The one-click unsubscribe's effects, one statement set per source (it names the opt-out)."""
+    for source in sorted({r.event.source for r in reports}):
+        delivery_ids = [r.match.delivery_id for r in reports if r.event.source == source and r.match.delivery_id]
+        await tracking.unsubscribe_many(session, delivery_ids, f"{source.value} unsubscribe", add_events=False)
 
 
 def _deliveries(reports: Sequence[_Report]) -> tuple[list[int], list[datetime]]:
@@ -160,7 +170,7 @@ def _deliveries(reports: Sequence[_Report]) -> tuple[list[int], list[datetime]]:
     return [r.match.delivery_id for r in matched if r.match.delivery_id is not None], [r.event.at for r in matched]
 
 
-async def _delivered(session: AsyncSession, reports: Sequence[_Report]) -> None:
+async def _delivered(session: AsyncSession, reports: Sequence[_Report]) -> list[queries.Delivered]:
     firsts = await queries.mark_delivered(session, *_deliveries(reports))
     sources = {r.match.delivery_id: r.event.source.value for r in reports}
     events = [
@@ -169,10 +179,12 @@ async def _delivered(session: AsyncSession, reports: Sequence[_Report]) -> None:
         for d in firsts
     ]
     await webhook_events.emit_many(session, "email.delivered", events)
+    return firsts
 
 
 async def _bounced(session: AsyncSession, reports: Sequence[_Report]) -> None:
-    """Every bounce is told to webhooks; a hard one suppresses its address at once."""
+    """Every bounce is told to webhooks; a hard one suppresses its address at once, soft ones once
+    they reach the soft-bounce rule's limit."""
     await webhook_events.emit_many(
         session, "email.bounced", [r.webhook() | {"type": "hard" if r.hard else "soft"} for r in reports]
     )
@@ -183,6 +195,7 @@ async def _bounced(session: AsyncSession, reports: Sequence[_Report]) -> None:
     addresses_only = [r for r in hard if r.match.delivery_id is None]
     await queries.contacts_bounced(session, [r.match.contact_id for r in addresses_only if r.match.contact_id])
     await _suppress(session, addresses_only, SuppressionReason.BOUNCE)
+    await rules.apply_soft_bounces(session, [r.match.contact_id for r in reports if not r.hard and r.match.contact_id])
 
 
 async def _complained(session: AsyncSession, reports: Sequence[_Report]) -> None:

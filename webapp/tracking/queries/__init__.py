@@ -4,12 +4,13 @@ clicks are applied in batches by the event worker: events.py."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.db import rows_changed
+from webapp.contacts.models import Contact
 
 DETAIL_MAX_LENGTH = 500
 
@@ -19,15 +20,35 @@ FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
 WHERE d.id = :d
 """)
 
-FIRST_UNSUBSCRIBE = text("""
-UPDATE deliveries SET unsubscribed_at = now(), status = 'unsubscribed', updated_at = now()
-WHERE id = :d AND unsubscribed_at IS NULL
-RETURNING id
+DELIVERIES = text("""
+SELECT d.id, d.campaign_id, d.contact_id, d.email, c.language
+FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
+WHERE d.id = ANY(CAST(:ids AS bigint[])) ORDER BY d.id
 """)
 
-EVENT = text("""
-INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, link_id, detail)
-VALUES (:d, :c, :p, :k, :l, :detail)
+# Messages unsubscribed from for the first time: each counted once on its campaign, and its event
+# stored (unless the caller stores its own: :detail is NULL).
+FIRST_UNSUBSCRIBES = text("""
+WITH firsts AS (
+  UPDATE deliveries SET unsubscribed_at = now(), status = 'unsubscribed', updated_at = now()
+  WHERE id = ANY(CAST(:ids AS bigint[])) AND unsubscribed_at IS NULL
+  RETURNING id, campaign_id, contact_id
+), counted AS (
+  UPDATE campaigns c SET unsubscribed_count = c.unsubscribed_count + f.n
+  FROM (SELECT campaign_id, count(*) AS n FROM firsts GROUP BY campaign_id) f WHERE c.id = f.campaign_id
+), events AS (
+  INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
+  SELECT id, campaign_id, contact_id, 'unsubscribe', CAST(:detail AS text)
+  FROM firsts WHERE CAST(:detail AS text) IS NOT NULL
+)
+SELECT count(*) FROM firsts
+""")
+
+# Active contacts of these messages become unsubscribed; a bounced or complained one keeps its status.
+UNSUBSCRIBE_CONTACTS = text("""
+UPDATE contacts SET status = 'unsubscribed', last_updated = now()
+WHERE id IN (SELECT contact_id FROM deliveries WHERE id = ANY(CAST(:ids AS bigint[]))) AND status = 'active'
+RETURNING id
 """)
 
 
@@ -58,29 +79,25 @@ async def campaign_of(session: AsyncSession, delivery_id: int) -> int | None:
     return campaign_id
 
 
-async def first_unsubscribe(session: AsyncSession, delivery_id: int) -> bool:
-    """Mark the delivery unsubscribed; True only the first time."""
-    return (await session.execute(FIRST_UNSUBSCRIBE, {"d": delivery_id})).first() is not None
+async def deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> list[DeliveryRef]:
+    return [DeliveryRef(*row) for row in (await session.execute(DELIVERIES, {"ids": list(delivery_ids)})).all()]
 
 
-async def count_unsubscribe(session: AsyncSession, campaign_id: int) -> None:
-    await session.execute(
-        text("UPDATE campaigns SET unsubscribed_count = unsubscribed_count + 1 WHERE id = :c"), {"c": campaign_id}
-    )
+async def first_unsubscribes(session: AsyncSession, delivery_ids: Sequence[int], detail: str | None) -> int:
+    """Mark the deliveries unsubscribed; how many were not before. detail: of their events (None: none)."""
+    if not delivery_ids:
+        return 0
+    detail = None if detail is None else detail[:DETAIL_MAX_LENGTH]
+    count: int = await session.scalar(FIRST_UNSUBSCRIBES, {"ids": list(delivery_ids), "detail": detail}) or 0
+    return count
 
 
-async def unsubscribe_contact(session: AsyncSession, contact_id: int | None) -> bool:
-    """An active contact becomes unsubscribed (True); a bounced or complained one keeps its status."""
-    result = await session.execute(
-        text("UPDATE contacts SET status = 'unsubscribed', last_updated = now() WHERE id = :p AND status = 'active'"),
-        {"p": contact_id},
-    )
-    return rows_changed(result) > 0
-
-
-async def add_event(
-    session: AsyncSession, ref: DeliveryRef, kind: str, link_id: int | None = None, detail: str = ""
-) -> None:
-    """Keep the event for history and analytics (every open and click, not only the first)."""
-    values = {"d": ref.id, "c": ref.campaign_id, "p": ref.contact_id, "k": kind, "l": link_id}
-    await session.execute(EVENT, {**values, "detail": detail[:DETAIL_MAX_LENGTH]})
+async def unsubscribe_contacts(session: AsyncSession, delivery_ids: Sequence[int]) -> list[Contact]:
+    """The contacts of these messages that were active and are unsubscribed now (loaded afresh)."""
+    if not delivery_ids:
+        return []
+    changed = list(await session.scalars(UNSUBSCRIBE_CONTACTS, {"ids": list(delivery_ids)}))
+    if not changed:
+        return []
+    query = select(Contact).where(Contact.id.in_(changed)).order_by(Contact.id)
+    return list(await session.scalars(query.execution_options(populate_existing=True)))

@@ -4,10 +4,11 @@ answered from memory (links.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
-from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
@@ -26,22 +27,34 @@ async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRef:
     return ref
 
 
-async def unsubscribe(session: AsyncSession, delivery_id: int, source: str, *, add_event: bool = True) -> DeliveryRef:
+async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> DeliveryRef:
     """Stop all marketing mail to this contact, and to the address the message went to even if the
-    contact is deleted and added again (suppression list). Safe to repeat; counted once per delivery.
-    add_event=False: the caller stored the unsubscribe event itself (a provider's report, with its key)."""
+    contact is deleted and added again (suppression list). Safe to repeat; counted once per delivery."""
     ref = await delivery(session, delivery_id)
-    if await queries.first_unsubscribe(session, ref.id):
-        await queries.count_unsubscribe(session, ref.campaign_id)
-        if add_event:
-            await queries.add_event(session, ref, "unsubscribe", detail=source)
-    changed = await queries.unsubscribe_contact(session, ref.contact_id)
-    if changed and (contact := await session.get(Contact, ref.contact_id)) is not None:
-        await session.refresh(contact)
-        event = contacts.webhook_data(contact) | {"source": source, "campaign_id": ref.campaign_id}
-        await webhook_events.emit(session, "contact.unsubscribed", event)
+    await _unsubscribe(session, [ref], source, add_events=True)
+    return ref
+
+
+async def unsubscribe_many(
+    session: AsyncSession, delivery_ids: Sequence[int], source: str, *, add_events: bool = True
+) -> None:
+    """unsubscribe for many messages at once, set-based (a provider's batch of unsubscribe reports);
+    unknown ids are skipped. add_events=False: the caller stored the events itself (with their keys)."""
+    await _unsubscribe(session, await queries.deliveries(session, delivery_ids), source, add_events=add_events)
+
+
+async def _unsubscribe(session: AsyncSession, refs: Sequence[DeliveryRef], source: str, *, add_events: bool) -> None:
+    delivery_ids = [ref.id for ref in refs]
+    await queries.first_unsubscribes(session, delivery_ids, source if add_events else None)
+    campaign_of = {ref.contact_id: ref.campaign_id for ref in refs}
+    events = [
+        contacts.webhook_data(contact) | {"source": source, "campaign_id": campaign_of[contact.id]}
+        for contact in await queries.unsubscribe_contacts(session, delivery_ids)
+    ]
+    await webhook_events.emit_many(session, "contact.unsubscribed", events)
     # An erased delivery has no address left: add_many skips it (its hash is suppressed already).
     unsubscribed = SuppressionReason.UNSUBSCRIBE.value
-    origin = f"campaign {ref.campaign_id}: {source}"
-    await suppression.add_many(session, [ref.email], unsubscribed, source=origin, created_by=SUBSCRIBER)
-    return ref
+    for campaign_id in sorted({ref.campaign_id for ref in refs}):
+        emails = [ref.email for ref in refs if ref.campaign_id == campaign_id]
+        origin = f"campaign {campaign_id}: {source}"
+        await suppression.add_many(session, emails, unsubscribed, source=origin, created_by=SUBSCRIBER)
