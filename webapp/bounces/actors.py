@@ -8,9 +8,11 @@ from __future__ import annotations
 import dramatiq
 
 from webapp.bounces.service import mailbox, polling
+from webapp.campaigns.service import campaigns
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
+from webapp.delivery.progress import announce
 
 QUEUE = "bounces"
 TIME_LIMIT_MS = int(polling.TIME_LIMIT_SECONDS * 1000) + 5 * 60_000  # the last batch may start at the limit
@@ -20,8 +22,16 @@ DUE_KEY = "mailroom:bounces:polled"  # set by each poll's start, expires after t
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=TIME_LIMIT_MS)
 async def poll_bounce_mailbox() -> None:
+    await poll_and_announce()
+
+
+async def poll_and_announce() -> None:
+    """Poll once, then let the next due tick start a poll again."""
     try:
-        await polling.poll()
+        result = await polling.poll()
+        async with get_sessionmaker()() as session:
+            for campaign_id in result.paused:  # complaints paused it: tell its live pages, as a staff pause does
+                await announce(session, await campaigns.get_campaign(session, campaign_id))
     finally:
         await get_redis().delete(RUNNING_KEY)
 

@@ -46,6 +46,7 @@ class PollResult:
     recorded: int = 0  # events new to feedback (a report read again counts nothing)
     left: list[str] = field(default_factory=list)  # ids of messages left in the mailbox
     error: str = ""
+    paused: list[int] = field(default_factory=list)  # campaigns paused for their complaint rate
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _poll_in_thread(
     settings: mailbox.MailboxSettings,
     address: IPAddress,
     skip: set[str],
-    on_loop: Callable[[Coroutine[Any, Any, int]], int],
+    on_loop: Callable[[Coroutine[Any, Any, feedback.Recorded]], feedback.Recorded],
 ) -> PollResult:
     result = PollResult()
     deadline = time.monotonic() + TIME_LIMIT_SECONDS
@@ -112,7 +113,9 @@ def _poll_in_thread(
                     break
                 result.read += len(batch)
                 events, processed = _read_batch(batch, result.left)
-                result.recorded += on_loop(_record(events))
+                recorded = on_loop(_record(events))
+                result.recorded += recorded.new
+                result.paused += recorded.paused
                 if settings.delete_processed:
                     opened.delete(processed)
                 else:
@@ -156,13 +159,13 @@ def _read_one(message: Fetched) -> list[FeedbackEvent]:
     return events
 
 
-async def _record(events: list[FeedbackEvent]) -> int:
+async def _record(events: list[FeedbackEvent]) -> feedback.Recorded:
     if not events:
-        return 0
+        return feedback.Recorded()
     # The same report twice in one batch (a sender that sent it twice) is passed once: record()
     # counts a repeat only against what an earlier call stored.
     once = list({feedback.event_key(event): event for event in events}.values())
     async with get_sessionmaker()() as session:
         recorded = await feedback.record(session, once)
         await session.commit()
-    return recorded.new
+    return recorded
