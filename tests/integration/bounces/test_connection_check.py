@@ -64,3 +64,14 @@ async def test_a_form_with_mistakes_is_refused_before_connecting(db, dovecot):
     with pytest.raises(ValidationFailed) as failed:
         await checks.test_connection(db, form(dovecot, port="99999", username=""))
     assert set(failed.value.errors) >= {"port"}
+
+
+async def test_a_server_that_never_answers_is_reported_as_a_timeout(db, dovecot):
+    import socket
+
+    with socket.socket() as silent:  # accepts the connection (the kernel does), never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        with pytest.raises(checks.ConnectionFailed, match="did not answer within 15 seconds"):
+            await checks.test_connection(db, form(dovecot, port=str(port)))
