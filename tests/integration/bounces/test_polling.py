@@ -125,3 +125,21 @@ async def test_a_mailbox_that_refuses_the_sign_in_is_reported_not_raised(db, cle
 
 async def test_nothing_is_polled_without_a_mailbox(db):
     assert await polling.poll() == polling.PollResult()
+
+
+@pytest.mark.parametrize("protocol", ["imap", "pop3"])
+async def test_mail_read_by_a_poll_that_dies_before_its_commit_is_read_again(db, clean_mailbox, protocol):
+    """Reading changes nothing on the server: only finishing a batch (after its commit) does."""
+    from ipaddress import IPv4Address
+
+    from webapp.bounces.service.connection import open_mailbox
+
+    settings = await mailbox.from_form(db, form(clean_mailbox, protocol, delete_processed="on"))
+    clean_mailbox.deliver(b"Subject: a bounce\r\n\r\nbody\r\n")
+    with open_mailbox(settings, IPv4Address("127.0.0.1")) as opened:
+        [first] = opened.fetch(10)  # and then the poll dies: no finish
+    with open_mailbox(settings, IPv4Address("127.0.0.1")) as opened:
+        [again] = opened.fetch(10)
+        opened.finish([again.id], [], delete=True)
+    assert again == first
+    assert clean_mailbox.subjects() == []

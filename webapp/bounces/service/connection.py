@@ -2,9 +2,11 @@
 run in a thread): connect to the address the SSRF rule checked, with TLS verified against the host
 name, sign in, count what waits, read messages in bounded batches, delete processed ones.
 
-IMAP reads the folder's unseen messages; reading one marks it seen, so mail that is not a report
-is left in the folder, read, and not read again. POP3 has no flags: the ids (UIDL) of messages left
-alone are returned to the caller, which passes them back to skip them next time.
+Reading changes nothing on the server: only `finish`, called once what was read is recorded,
+deletes messages (or, over IMAP, marks them seen), so a poll that dies in between reads them again.
+IMAP reads the folder's unseen messages: mail left alone (not a report) is marked seen and not read
+again. POP3 has no flags: the caller remembers the ids (UIDL) of messages it left and passes them
+back to be skipped.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ class Fetched:
 class Mailbox(Protocol):
     def waiting(self) -> int: ...
     def fetch(self, limit: int, skip: Collection[str] = ()) -> list[Fetched]: ...
-    def delete(self, ids: Collection[str]) -> None: ...
+    def finish(self, processed: Collection[str], left: Collection[str], delete: bool) -> None:
+        """After the commit: delete the processed messages (if `delete`); the rest are not read again."""
 
 
 def _tls_context() -> ssl.SSLContext:
@@ -96,7 +99,7 @@ class ImapMailbox:
             if sizes.get(uid, 0) > MAX_MESSAGE_BYTES:
                 found.append(Fetched(uid.decode(), None))
                 continue
-            kind, data = self.client.uid("FETCH", uid.decode(), "(BODY[])")  # marks it seen
+            kind, data = self.client.uid("FETCH", uid.decode(), "(BODY.PEEK[])")  # PEEK: still unseen
             raw = next((item[1] for item in data if isinstance(item, tuple)), None) if kind == "OK" else None
             if raw is not None:
                 found.append(Fetched(uid.decode(), raw))
@@ -111,9 +114,12 @@ class ImapMailbox:
                 sizes[uid] = int(size)
         return sizes
 
-    def delete(self, ids: Collection[str]) -> None:
-        if ids:
-            self.client.uid("STORE", ",".join(ids), "+FLAGS.SILENT", r"(\Deleted)")
+    def finish(self, processed: Collection[str], left: Collection[str], delete: bool) -> None:
+        seen = [*left] if delete else [*left, *processed]
+        if seen:
+            self.client.uid("STORE", ",".join(seen), "+FLAGS.SILENT", r"(\Seen)")
+        if delete and processed:
+            self.client.uid("STORE", ",".join(processed), "+FLAGS.SILENT", r"(\Deleted)")
             self.client.expunge()
 
 
@@ -149,8 +155,8 @@ class PopMailbox:
             found.append(Fetched(uid, raw))
         return found
 
-    def delete(self, ids: Collection[str]) -> None:
-        for uid in ids:
+    def finish(self, processed: Collection[str], left: Collection[str], delete: bool) -> None:
+        for uid in processed if delete else ():
             self.client.dele(self.numbers[uid])  # done when the session ends with QUIT
 
 

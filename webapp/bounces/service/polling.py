@@ -112,14 +112,12 @@ def _poll_in_thread(
                 if not batch:
                     break
                 result.read += len(batch)
-                events, processed = _read_batch(batch, result.left)
+                events, processed, left = _read_batch(batch)
                 recorded = on_loop(_record(events))
                 result.recorded += recorded.new
                 result.paused += recorded.paused
-                if settings.delete_processed:
-                    opened.delete(processed)
-                else:
-                    result.left += processed
+                opened.finish(processed, left, delete=settings.delete_processed)
+                result.left += left if settings.delete_processed else left + processed
                 if len(batch) < BATCH_SIZE:
                     break
     except MailboxError as exc:
@@ -128,10 +126,11 @@ def _poll_in_thread(
     return result
 
 
-def _read_batch(batch: list[Fetched], left: list[str]) -> tuple[list[FeedbackEvent], list[str]]:
-    """The batch's events, and the ids of the messages they came from; the others' ids go to `left`."""
+def _read_batch(batch: list[Fetched]) -> tuple[list[FeedbackEvent], list[str], list[str]]:
+    """The batch's events, the ids of the messages they came from, and the ids of the others."""
     events: list[FeedbackEvent] = []
     processed: list[str] = []
+    left: list[str] = []
     for message in batch:
         found = _read_one(message)
         if found:
@@ -139,7 +138,7 @@ def _read_batch(batch: list[Fetched], left: list[str]) -> tuple[list[FeedbackEve
             processed.append(message.id)
         else:
             left.append(message.id)
-    return events, processed
+    return events, processed, left
 
 
 def _read_one(message: Fetched) -> list[FeedbackEvent]:
