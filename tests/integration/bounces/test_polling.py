@@ -143,3 +143,15 @@ async def test_mail_read_by_a_poll_that_dies_before_its_commit_is_read_again(db,
         opened.finish([again.id], [], delete=True)
     assert again == first
     assert clean_mailbox.subjects() == []
+
+
+async def test_a_complaint_with_the_recipient_redacted_is_the_complaint_of_the_signed_delivery(db, clean_mailbox):
+    _, (complainer, other, *_) = await sent_campaign(db)
+    await configure(db, clean_mailbox)
+    raw = mail_for(complainer, "arf-abuse").replace(f"Original-Rcpt-To: <{complainer.email}>\r\n".encode(), b"")
+    clean_mailbox.deliver(raw)
+
+    assert (await polling.poll()).recorded == 1
+
+    assert await contact_status(db, complainer.email) == "complained"
+    assert await contact_status(db, other.email) == "active"

@@ -75,3 +75,11 @@ def test_a_report_about_two_recipients_gives_each_event_an_id_of_its_own():
 )
 def test_damaged_mail_reports_nothing(raw):
     assert read(raw) == []
+
+
+def test_a_complaint_with_the_recipient_redacted_still_names_the_message():
+    raw = bounce_mail("arf-abuse", delivery_id=9, recipient="angry@example.net")
+    raw = raw.replace(b"Original-Rcpt-To: <angry@example.net>\r\n", b"")
+    [event] = read(raw)
+    assert event.kind is FeedbackKind.COMPLAINED and event.email == ""
+    assert event.delivery_id == 9 and event.message_id == MESSAGE_ID

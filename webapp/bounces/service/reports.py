@@ -5,7 +5,8 @@ Two kinds of mail are understood, both multipart/report:
   block; Action failed with Status 5.x.x is a hard bounce, failed with 4.x.x a soft one, delayed
   is deferred, delivered is delivered; the Diagnostic-Code is the detail.
 - a complaint (ARF, RFC 5965, report-type=feedback-report): Feedback-Type abuse or fraud is a
-  complaint about the recipient in Original-Rcpt-To (else the returned message's To).
+  complaint about the recipient in Original-Rcpt-To (else the returned message's To; a
+  report that redacts both is still about the message its return path or Message-ID names).
 Anything else (auto-replies, spam, other reports) gives no event.
 
 Which message a report is about: the signed VERP address it was sent to (To, Delivered-To,
@@ -113,7 +114,9 @@ def _arf_events(context: _Context, fields: Message) -> Iterator[FeedbackEvent]:
     if feedback_type not in COMPLAINT_TYPES:
         return
     recipient = _first_address(fields.get("Original-Rcpt-To", "")) or context.returned_to
-    if recipient:
+    # Some feedback loops redact the recipient: the signed return path or the Message-ID still
+    # names the message (and through it the recipient).
+    if recipient or context.delivery_id is not None or context.message_id:
         yield context.event(FeedbackKind.COMPLAINED, recipient, f"feedback type {feedback_type}")
 
 
