@@ -83,3 +83,13 @@ def test_a_complaint_with_the_recipient_redacted_still_names_the_message():
     [event] = read(raw)
     assert event.kind is FeedbackKind.COMPLAINED and event.email == ""
     assert event.delivery_id == 9 and event.message_id == MESSAGE_ID
+
+
+def test_an_internationalised_dsn_is_read_like_any_other():
+    """RFC 6533: a bounce of mail to an internationalised address, its status part as UTF-8."""
+    raw = bounce_mail("postfix-hard", delivery_id=41, recipient="jörg@exämple.org")
+    raw = raw.replace(b"Content-Type: message/delivery-status", b"Content-Type: message/global-delivery-status")
+    raw = raw.replace(b"report-type=delivery-status", b"report-type=global-delivery-status")
+    [event] = read(raw)
+    assert event.kind is FeedbackKind.BOUNCED and event.bounce_type == "hard"
+    assert event.email == "jörg@exämple.org" and event.delivery_id == 41 and "5.1.1" in event.detail

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import email
 import hashlib
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage, Message, MIMEPart
+from email.parser import HeaderParser
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Literal
 
@@ -32,6 +34,7 @@ from webapp.core import verp
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 
 COMPLAINT_TYPES = frozenset({"abuse", "fraud"})
+DSN_TYPES = frozenset({"delivery-status", "global-delivery-status"})
 VERP_HEADERS = ("To", "Delivered-To", "X-Original-To")
 DETAIL_LENGTH = 500
 
@@ -50,9 +53,10 @@ def read(raw: bytes) -> list[FeedbackEvent]:
     parts = {part.get_content_type(): part for part in report.iter_parts()}
     returned = _returned_headers(parts)
     context = _Context(report, raw, returned)
-    if kind == "delivery-status" and "message/delivery-status" in parts:
+    status = parts.get("message/delivery-status") or parts.get("message/global-delivery-status")
+    if kind in DSN_TYPES and status is not None:
         context.delivery_id = _verp_delivery(_header_values(report, VERP_HEADERS))
-        return list(context.numbered(_dsn_events(context, parts["message/delivery-status"])))
+        return list(context.numbered(_dsn_events(context, status)))
     if kind == "feedback-report" and "message/feedback-report" in parts:
         fields = _blocks(parts["message/feedback-report"])[:1] or [Message()]
         candidates = _header_values(report, VERP_HEADERS) + _header_values(fields[0], ("Original-Mail-From",))
@@ -121,9 +125,18 @@ def _arf_events(context: _Context, fields: Message) -> Iterator[FeedbackEvent]:
 
 
 def _blocks(part: Message) -> list[Message]:
-    """The header blocks of a message/delivery-status or message/feedback-report part."""
+    """The header blocks of a message/delivery-status or message/feedback-report part. The email
+    package splits the first into blocks itself; a message/global-delivery-status (RFC 6533, for
+    internationalised addresses) it reads as one message whose body holds the blocks after the first."""
     payload = part.get_payload()
-    return [block for block in payload if isinstance(block, Message)] if isinstance(payload, list) else []
+    blocks = [block for block in payload if isinstance(block, Message)] if isinstance(payload, list) else []
+    if part.get_content_type() == "message/global-delivery-status" and len(blocks) == 1:
+        rest = blocks[0].get_payload(decode=True)
+        if isinstance(rest, bytes):
+            parser = HeaderParser(policy=policy.default)
+            text = rest.decode("utf-8", "replace")  # UTF-8 is allowed in these fields
+            blocks += [parser.parsestr(block) for block in re.split(r"\r?\n\s*\r?\n", text) if block.strip()]
+    return blocks
 
 
 def _returned_headers(parts: dict[str, MIMEPart]) -> Message:
