@@ -15,6 +15,8 @@ from webapp.campaigns.models import Campaign, Delivery
 from webapp.campaigns.service.audience import materialise_campaign
 from webapp.contacts.models import Contact
 from webapp.core.db import get_sessionmaker
+from webapp.delivery import queries as deliveries
+from webapp.delivery.queries import Outcome
 from webapp.feedback import service as feedback
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 from webapp.suppression.models import Suppression
@@ -317,3 +319,19 @@ async def test_a_batch_of_unsubscribes_opts_each_contact_out_once(db):
     assert sorted(announced) == sorted(d.email for d in deliveries)
     sources = set(await db.scalars(select(Suppression.source)))
     assert sources == {f"campaign {campaign_id}: generic unsubscribe"}
+
+
+async def test_a_delivered_report_that_overtakes_the_send_batch_is_kept(db):
+    """A provider may report a message delivered before the worker that sent it records its batch."""
+    campaign_id, (first, _, _) = await sent_campaign(db)
+    await db.execute(text("UPDATE deliveries SET status = 'sending', sent_at = NULL WHERE id = :d"), {"d": first.id})
+    await db.commit()
+
+    await record(db, [report(FeedbackKind.DELIVERED, first.email, "d1", message_id=first.message_id)])
+    recorded = await deliveries.record_outcomes(db, campaign_id, [Outcome(first.id, "sent")], cancelled_error="")
+    await db.commit()
+
+    assert [r.status for r in recorded] == ["sent"]  # counted as sent
+    row = await db.get(Delivery, first.id)
+    assert row is not None and row.status == "delivered" and row.sent_at is not None
+    assert (await campaign(db, campaign_id)).delivered_count == 1

@@ -71,10 +71,12 @@ SELECT id, contact_id, email, message_id, attempts FROM changed WHERE status = '
 # Outcomes of one batch in one statement. Only rows still `sending` change, so a late worker
 # whose lease ran out cannot overwrite what another worker recorded. A row given back unsent
 # (`released`: its campaign stopped) is pending again without using up an attempt, or cancelled
-# with its campaign.
+# with its campaign. A provider may report a message delivered before its batch is recorded here
+# (delivered_at is set then): sent means delivered for it.
 RECORD = text("""
 UPDATE deliveries d
-SET status = CASE WHEN v.status <> 'released' THEN v.status
+SET status = CASE WHEN v.status = 'sent' AND d.delivered_at IS NOT NULL THEN 'delivered'
+                  WHEN v.status <> 'released' THEN v.status
                   WHEN c.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
     attempts = d.attempts - CASE WHEN v.status = 'released' THEN 1 ELSE 0 END,
     sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
@@ -90,7 +92,7 @@ FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS t
      AS v(id, status, error, retry_seconds, server_id, bounced),
      campaigns c
 WHERE d.id = v.id AND d.status = 'sending' AND c.id = d.campaign_id
-RETURNING d.id, d.contact_id, d.email, d.status, v.bounced
+RETURNING d.id, d.contact_id, d.email, CASE WHEN v.status = 'sent' THEN 'sent' ELSE d.status END, v.bounced
 """)
 
 # Seconds until the earliest retry is due, by the database's clock (which set it).
@@ -147,7 +149,7 @@ class Recorded:
     id: int
     contact_id: int | None
     email: str
-    status: str
+    status: str  # as recorded: 'sent' also for a message a provider had already reported delivered
     bounced: bool
 
 

@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.service import campaigns
-from webapp.feedback import queries
-from webapp.feedback.queries import Counts
+from webapp.feedback.queries import rates as queries
+from webapp.feedback.queries.rates import Counts
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Feedback's SQL: find the deliveries a batch of provider reports is about, store the reports once
-each, and move what they move (delivered status and counters, bounce and complaint effects), each a
-single statement for the whole batch."""
+each, and move what they move (delivered status and counters, bounce and complaint effects, the
+soft-bounce count), each a single statement for the whole batch. The rates' counters: rates.py."""
 
 from __future__ import annotations
 
@@ -251,54 +251,3 @@ ORDER BY e.contact_id
 async def over_soft_bounce_limit(session: AsyncSession, contact_ids: Sequence[int], limit: int, days: int) -> list[int]:
     values = {"ids": sorted(set(contact_ids)), "prefix": SOFT_BOUNCE_PREFIX, "limit": limit, "days": days}
     return list(await session.scalars(OVER_SOFT_BOUNCE_LIMIT, values))
-
-
-@dataclass(frozen=True)
-class Counts:
-    """A campaign's (or a sending domain's) counters, as the rates need them."""
-
-    id: int | None
-    subject: str  # the campaign's name, or the domain
-    status: str
-    status_reason: str
-    sent: int
-    failed: int
-    delivered: int
-    bounces: int
-    complaints: int
-
-
-CAMPAIGN_COLUMNS = """id, name, status, status_reason, sent_count, failed_count, delivered_count, bounced_count,
-complained_count"""
-
-CAMPAIGN_COUNTS = text(f"SELECT {CAMPAIGN_COLUMNS} FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[])) ORDER BY id")
-
-RECENT_WITH_COMPLAINTS = text(f"""
-SELECT {CAMPAIGN_COLUMNS} FROM campaigns
-WHERE complained_count > 0 AND started_at > now() - make_interval(days => :days)
-ORDER BY started_at DESC, id DESC
-""")
-
-# The From address's domain, lower-cased; campaigns that sent nothing yet add nothing.
-DOMAIN_COUNTS = text("""
-SELECT NULL, lower(split_part(from_email, '@', 2)) AS domain, '', '', sum(sent_count), sum(failed_count),
-       sum(delivered_count), sum(bounced_count), sum(complained_count)
-FROM campaigns
-WHERE started_at > now() - make_interval(days => :days) AND sent_count + failed_count > 0
-GROUP BY domain
-ORDER BY sum(sent_count) DESC, domain
-""")
-
-
-async def campaign_counts(session: AsyncSession, campaign_ids: Sequence[int]) -> list[Counts]:
-    if not campaign_ids:
-        return []
-    return [Counts(*row) for row in (await session.execute(CAMPAIGN_COUNTS, {"ids": list(campaign_ids)})).all()]
-
-
-async def recent_campaigns_with_complaints(session: AsyncSession, days: int) -> list[Counts]:
-    return [Counts(*row) for row in (await session.execute(RECENT_WITH_COMPLAINTS, {"days": days})).all()]
-
-
-async def domain_counts(session: AsyncSession, days: int) -> list[Counts]:
-    return [Counts(*row) for row in (await session.execute(DOMAIN_COUNTS, {"days": days})).all()]
