@@ -15,7 +15,13 @@ import shutil
 import subprocess
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.support.smtp import free_port
 
@@ -29,7 +35,9 @@ state_dir = {root}/state
 log_path = {root}/dovecot.log
 protocols = imap pop3
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 default_internal_user = {internal_user}
@@ -51,7 +59,7 @@ service imap-login {{
     port = {imap_port}
   }}
   inet_listener imaps {{
-    port = 0
+    port = {imaps_port}
   }}
 }}
 service pop3-login {{
@@ -69,10 +77,31 @@ service anvil {{
 """
 
 
+def _self_signed_certificate(root: Path) -> None:
+    """TLS (IMAPS, STARTTLS) with a certificate no client trusts: what a misconfigured server shows."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "mail.test")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (root / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (root / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+
+
 class Dovecot:
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="mr-dovecot-"))
-        self.imap_port, self.pop3_port = free_port(), free_port()
+        self.imap_port, self.pop3_port, self.imaps_port = free_port(), free_port(), free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Dovecot:
@@ -87,6 +116,7 @@ class Dovecot:
         os.chown(self.root / "mail", mail_user.pw_uid, mail_user.pw_gid)
         self.root.chmod(0o755)
         (self.root / "users").write_text(f"{USER}:{{PLAIN}}{PASSWORD}\n")
+        _self_signed_certificate(self.root)
         config = self.root / "dovecot.conf"
         config.write_text(
             CONFIG.format(
@@ -95,6 +125,7 @@ class Dovecot:
                 gid=mail_user.pw_gid,
                 imap_port=self.imap_port,
                 pop3_port=self.pop3_port,
+                imaps_port=self.imaps_port,
                 **users,
             )
         )

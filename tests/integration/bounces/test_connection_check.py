@@ -75,3 +75,10 @@ async def test_a_server_that_never_answers_is_reported_as_a_timeout(db, dovecot)
         port = silent.getsockname()[1]
         with pytest.raises(checks.ConnectionFailed, match="did not answer within 15 seconds"):
             await checks.test_connection(db, form(dovecot, port=str(port)))
+
+
+@pytest.mark.parametrize("tls_mode", ["tls", "starttls"])
+async def test_a_certificate_nobody_trusts_is_reported(db, dovecot, tls_mode):
+    port = dovecot.imaps_port if tls_mode == "tls" else dovecot.imap_port
+    with pytest.raises(checks.ConnectionFailed, match=r"The TLS certificate of 127\.0\.0\.1:\d+ is not valid"):
+        await checks.test_connection(db, form(dovecot, tls_mode=tls_mode, port=str(port)))
