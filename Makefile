@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run check test bench browser-deps bench-deps clean
+.PHONY: install run check test bench browser-deps mail-deps bench-deps clean
 
 install: $(VENV)/.installed
 
@@ -41,7 +41,19 @@ check: install
 # event loop running in its process, and async tests cannot run in that process afterwards.
 PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
 
-test: install browser-deps check
+# The bounce mailbox tests read mail from a real IMAP and POP3 server: Dovecot, started by the tests.
+mail-deps:
+	@if [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/lib/dovecot/pop3 ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing dovecot (apt-get) for the bounce mailbox tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-pop3d >/dev/null; \
+	  else \
+	    echo "Dovecot is missing: install it (Debian: sudo apt-get install dovecot-imapd dovecot-pop3d)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: install browser-deps mail-deps check
 	$(PYTEST) tests/unit tests/integration
 	$(PYTEST) tests/browser
 

@@ -1,6 +1,7 @@
 """Every route of the app, by who uses it. From a URL, find its feature here, then the handler in
 that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mail clients)."""
 
+from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.campaigns import CampaignsController
 from webapp.campaigns.pages.live import CampaignLiveController
@@ -61,6 +62,7 @@ STAFF_PAGES = [
     WebhooksController,
     BounceRulesController,
     FeedbackSourcesController,
+    BounceMailboxController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).

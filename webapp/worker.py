@@ -20,6 +20,7 @@ import dramatiq
 import redis
 from dramatiq.asyncio import get_event_loop_thread
 
+from webapp.bounces import actors as bounce_actors
 from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
@@ -31,7 +32,7 @@ from webapp.webhooks import actors as webhook_actors
 log = logging.getLogger("mailroom.scheduler")
 
 # Importing a module declares its actors on the broker: that is all these are here for.
-ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors, webhook_actors)
+ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors, webhook_actors, bounce_actors)
 TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it never retries
 
 
@@ -41,6 +42,7 @@ async def tick() -> None:
     await delivery_actors.resume_when_servers_answer()
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
+    await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
 
 
 class SchedulerClock(dramatiq.Middleware):

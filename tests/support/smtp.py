@@ -20,6 +20,7 @@ class RecordingHandler:
     def __init__(self, reply_for: Callable[[str, int], str | None] | None = None) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.raw: list[bytes] = []  # the bytes as received, for checks such as DKIM signatures
+        self.senders: list[str] = []  # each message's envelope sender (MAIL FROM)
         self.arrivals: list[float] = []  # time.monotonic() of each accepted message
         self.attempts: dict[str, int] = {}
         self.reply_for = reply_for
@@ -48,6 +49,7 @@ class RecordingHandler:
         with self.lock:
             self.messages.append(message)
             self.raw.append(envelope.content)
+            self.senders.append(envelope.mail_from)
             self.arrivals.append(time.monotonic())
         return "250 Message accepted for delivery"
 

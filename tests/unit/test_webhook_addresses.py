@@ -7,7 +7,8 @@ import asyncio
 
 import pytest
 
-from webapp.webhooks.service.addresses import RefusedAddress, check
+from webapp.core.addresses import RefusedAddress
+from webapp.webhooks.service.addresses import check
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
+from webapp.core import verp
 from webapp.core.tokens import make_token
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.dkim import make_signer
@@ -119,6 +120,11 @@ class PreparedCampaign:
     list_name: str
     link_ids: list[int]
     signer: Callable[[bytes], bytes] | None = None  # adds a DKIM-Signature
+    bounce_address: str = ""  # set: each message's return path names its delivery (signed VERP)
+
+    def return_path(self, delivery_id: int) -> str:
+        """The envelope sender (MAIL FROM), where bounces go."""
+        return verp.return_path(self.bounce_address, delivery_id) if self.bounce_address else self.from_email
 
     def unsubscribe_url(self, delivery_id: int) -> str:
         return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
@@ -172,7 +178,9 @@ class PreparedCampaign:
         return self.signer(message) if self.signer else message
 
 
-async def prepare(session: AsyncSession, campaign: MessageSource, org: OrgSettings, base_url: str) -> PreparedCampaign:
+async def prepare(
+    session: AsyncSession, campaign: MessageSource, org: OrgSettings, base_url: str, bounce_address: str = ""
+) -> PreparedCampaign:
     settings = campaign.settings or {}
     html, text_part = campaign.html_content, campaign.text_content
     tracked: list[int] = []
@@ -204,4 +212,5 @@ async def prepare(session: AsyncSession, campaign: MessageSource, org: OrgSettin
         list_name=org.organisation_name or from_name,
         link_ids=tracked,
         signer=signer,
+        bounce_address=bounce_address,
     )

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.bounces.service import mailbox as bounce_mailbox
 from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.service import sending
 from webapp.contacts.models import Contact
@@ -80,12 +81,23 @@ async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> Prepa
     """Compile a campaign once per process, and again when the organisation's settings (footer,
     DKIM key) change; the caller's transaction is committed when it compiles."""
     org = await org_settings.load(session)
+    bounce_address = await bounce_mailbox.bounce_address(session)
     c = campaign
-    key = (c.subject, c.from_name, c.from_email, c.reply_to, c.html_content, c.text_content, c.settings, org)
+    key = (
+        c.subject,
+        c.from_name,
+        c.from_email,
+        c.reply_to,
+        c.html_content,
+        c.text_content,
+        c.settings,
+        org,
+        bounce_address,
+    )
     cached = _prepared.get(campaign.id)
     if cached and cached[0] == key:
         return cached[1]
-    prepared = await prepare(session, campaign, org, get_settings().server.public_url)
+    prepared = await prepare(session, campaign, org, get_settings().server.public_url, bounce_address)
     await session.commit()  # links registered while preparing
     _prepared[campaign.id] = (key, prepared)
     return prepared
@@ -187,9 +199,9 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
     """Send a claimed batch; if its campaign stops meanwhile, give back at once what no server has."""
     messages = await _render_all(claim)
     hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
-    sender = claim.prepared.from_email
+    sender = claim.prepared.return_path
     tasks = [
-        asyncio.ensure_future(_send_one(campaign_id, sender, item, messages[item.id], hand))
+        asyncio.ensure_future(_send_one(campaign_id, sender(item.id), item, messages[item.id], hand))
         for item, hand in zip(claim.items, hands, strict=True)
     ]
     stopped = asyncio.Event()

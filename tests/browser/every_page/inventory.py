@@ -98,6 +98,7 @@ STAFF_PAGES = [
     Shown("webhook-delete", "/settings/webhooks/{webhook}/delete", route="/settings/webhooks/{endpoint_id}/delete"),
     Shown("bounce-rules", "/settings/bounces"),
     Shown("feedback-sources", "/settings/feedback-sources"),
+    Shown("bounce-mailbox", "/settings/bounce-mailbox"),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
 
@@ -151,6 +152,12 @@ ERROR_PAGES = [
         "/settings/feedback-sources",
         fill={"#ses_topics": "not an arn", "#mailgun_key": "short"},
         submit="^Save feedback sources",
+    ),
+    Shown(
+        "bounce-mailbox-form",
+        "/settings/bounce-mailbox",
+        fill={"#bounce_address": "not an address", "#host": "not a host!"},
+        submit="^Save",
     ),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),

@@ -10,13 +10,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
+from webapp.core.addresses import RefusedAddress
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 from webapp.webhooks import queries
 from webapp.webhooks.models import WebhookDelivery, WebhookEndpoint
 from webapp.webhooks.schemas import WebhookEndpointInput
-from webapp.webhooks.service.addresses import RefusedAddress, check
+from webapp.webhooks.service.addresses import check
 
 LOG_LENGTH = 100  # deliveries shown in an endpoint's log
 

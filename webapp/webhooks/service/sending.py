@@ -15,11 +15,12 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
+from webapp.core.addresses import RefusedAddress
 from webapp.core.db import get_sessionmaker
 from webapp.core.webhook_signature import sign
 from webapp.webhooks import queries
 from webapp.webhooks.queries import Attempt, Due
-from webapp.webhooks.service.addresses import RefusedAddress, check
+from webapp.webhooks.service.addresses import check
 
 BATCH_SIZE = 100
 CONCURRENCY = 10  # requests in flight per worker

@@ -1,0 +1,83 @@
+"""Where the app may connect to a host staff typed (SSRF): a webhook's URL, the bounce mailbox.
+The host is resolved and every address it resolves to must be a public one, unless an admin
+explicitly allowed private networks for it. The connection then goes to the address that was
+checked, so a DNS answer that changes between the check and the connection (DNS rebinding)
+cannot point it elsewhere.
+
+No well-kept library does this for httpx (the known one, advocate, wraps requests and is
+unmaintained), and the standard library's ipaddress module knows every range involved."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+RESOLVE_TIMEOUT = 5.0
+
+
+class RefusedAddress(Exception):
+    """The host cannot be resolved, or is on a network the app may not reach."""
+
+
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address leads to, where it carries one: mapped (::ffff:a.b.c.d),
+    compatible (::a.b.c.d, deprecated), NAT64 (64:ff9b::a.b.c.d) and 6to4 (2002:AABB:CCDD::)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if (address in NAT64 or address in IPV4_COMPATIBLE) and int(address) & 0xFFFFFFFF > 1:  # not :: or ::1
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _refusal(address: IPAddress) -> str:
+    """Why an address is off limits, or "" for a public address."""
+    if isinstance(address, ipaddress.IPv6Address) and (ipv4 := _embedded_ipv4(address)) is not None:
+        address = ipv4  # ::ffff:127.0.0.1 is 127.0.0.1
+    for kind, refused in (
+        ("unspecified", address.is_unspecified),
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("private", address.is_private),
+        ("reserved", address.is_reserved),
+        ("not public", not address.is_global),  # e.g. shared address space 100.64.0.0/10
+    ):
+        if refused:
+            return f"{address} is a {kind} address" if kind != "not public" else f"{address} is not a public address"
+    return ""
+
+
+async def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(RESOLVE_TIMEOUT):
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, TimeoutError, UnicodeError):
+        raise RefusedAddress(f"The host {host} could not be resolved.") from None
+    # Scope ids (fe80::1%eth0) are dropped: such addresses are refused anyway.
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+async def checked_address(host: str, port: int, *, allow_private: bool, refused: str) -> IPAddress:
+    """The address to connect to for `host`; raises RefusedAddress if any address of the host is
+    refused (`refused` tells staff what to do then, e.g. where private addresses can be allowed)."""
+    found = await _resolve(host, port)
+    if not found:
+        raise RefusedAddress(f"The host {host} has no address.")
+    if not allow_private:
+        for address in found:
+            if reason := _refusal(address):
+                raise RefusedAddress(f"{host} resolves to {reason}; {refused}")
+    return found[0]
