@@ -132,6 +132,20 @@ async def test_the_same_batch_recorded_twice_counts_once(db):
     )
 
 
+async def test_a_report_repeated_inside_one_batch_counts_once(db):
+    await subscribe_everything(db, HOOK)
+    campaign_id, (first, second, _) = await sent_campaign(db)
+    delivered = report(FeedbackKind.DELIVERED, first.email, "d1", message_id=first.message_id)
+    bounced = hard_bounce(second.email, message_id=second.message_id)
+
+    recorded = await record(db, [delivered, bounced, delivered, bounced])
+
+    assert (recorded.new, recorded.repeated, len(recorded.event_ids)) == (2, 2, 2)
+    assert sorted(kind for kind, _ in await queued(db)) == ["email.bounced", "email.delivered"]
+    counted = await campaign(db, campaign_id)
+    assert (counted.delivered_count, counted.bounced_count) == (1, 1)
+
+
 async def test_a_hard_bounce_has_the_send_pipelines_effects_and_the_next_campaign_skips_the_address(db):
     await subscribe_everything(db, HOOK)
     campaign_id, (first, bounced, _) = await sent_campaign(db)

@@ -161,10 +161,7 @@ def _read_one(message: Fetched) -> list[FeedbackEvent]:
 async def _record(events: list[FeedbackEvent]) -> feedback.Recorded:
     if not events:
         return feedback.Recorded()
-    # The same report twice in one batch (a sender that sent it twice) is passed once: record()
-    # counts a repeat only against what an earlier call stored.
-    once = list({feedback.event_key(event): event for event in events}.values())
     async with get_sessionmaker()() as session:
-        recorded = await feedback.record(session, once)
+        recorded = await feedback.record(session, events)
         await session.commit()
     return recorded

@@ -132,7 +132,8 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
             reports.append(report)
 
     inserted = await queries.insert_events(session, [r.row() for r in reports])
-    new = [r for r in reports if r.key in inserted]
+    # A report repeated inside one batch is inserted once, so it takes effect once (copies are alike).
+    new = list({r.key: r for r in reports if r.key in inserted}.values())
     opened_or_clicked = await hits.apply(session, [_hit(r) for r in tracked])
     result.event_ids = sorted(inserted.values())
     result.new = len(new) + opened_or_clicked
