@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -137,7 +137,8 @@ SELECT campaign_id, domain, count(*) FROM d GROUP BY campaign_id, domain ORDER B
 ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = t.sent + EXCLUDED.sent
 """
 
-ROLL_UP_EVENTS = text(EVENTS.format(events="e.id = ANY(CAST(:ids AS bigint[]))"))
+# The time bounds let PostgreSQL look in the partitions of those months only.
+ROLL_UP_EVENTS = text(EVENTS.format(events="e.id = ANY(CAST(:ids AS bigint[])) AND e.at BETWEEN :first AND :last"))
 ROLL_UP_SENDS = text(SENDS.format(deliveries="id = ANY(CAST(:ids AS bigint[]))"))
 REBUILD_EVENTS = text(EVENTS.format(events="true"))
 REBUILD_SENDS = text(SENDS.format(deliveries="true"))
@@ -163,10 +164,10 @@ class RolledUp:
     clicked: list[int]  # clicks
 
 
-async def roll_up_events(session: AsyncSession, event_ids: Sequence[int]) -> RolledUp:
+async def roll_up_events(session: AsyncSession, event_ids: Sequence[int], first: datetime, last: datetime) -> RolledUp:
     if not event_ids:
         return RolledUp([], [])
-    row = (await session.execute(ROLL_UP_EVENTS, {"ids": list(event_ids)})).one()
+    row = (await session.execute(ROLL_UP_EVENTS, {"ids": list(event_ids), "first": first, "last": last})).one()
     return RolledUp(row.opened, row.clicked)
 
 
