@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from tests.support.campaigns import audience, ready_campaign
 from webapp.analytics import service as analytics
+from webapp.core.errors import ValidationFailed
 from webapp.delivery import queries as delivery_queries
 from webapp.tracking.service import hits
 
@@ -218,3 +220,19 @@ async def test_the_series_is_hourly_for_48_hours_from_the_start_of_sending_then_
     assert points[0].start == start.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     daily = [p for p in points if not p.hourly]
     assert all(p.start.hour == 0 for p in daily)
+
+
+async def test_recent_campaigns_and_a_comparison_carry_each_campaigns_totals(db):
+    campaign_id, (first, second), _ = await sent_campaign(db)
+    await hits.apply(db, [hit("open", first, THUNDERBIRD), hit("open", second, MPP)])
+    draft = await ready_campaign(db, [])
+    await db.commit()
+
+    [recent] = await analytics.recent_campaigns(db)  # the draft never started sending
+    assert (recent.campaign_id, recent.activity.opens, recent.activity.human_unique_opens) == (campaign_id, 2, 1)
+    compared = await analytics.compare(db, [draft.id, campaign_id, draft.id])
+    assert [(c.campaign_id, c.activity.unique_opens) for c in compared] == [(draft.id, 0), (campaign_id, 2)]
+    with pytest.raises(ValidationFailed) as refused:
+        await analytics.compare(db, [1, 2, 3, 4, 5])
+    assert set(refused.value.errors) == {"campaigns"}
+    assert (await analytics.overall(db)).opens == 2
