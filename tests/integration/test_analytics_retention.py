@@ -52,3 +52,21 @@ async def test_an_event_dated_outside_every_month_is_kept_in_the_default_partiti
     await hits.apply(db, [hit("open", first, THUNDERBIRD, at=far_future)])
     assert await db.scalar(text("SELECT count(*) FROM email_events_other")) == 1
     assert (await analytics.campaign_summary(db, campaign_id)).opens == 1
+
+
+async def test_a_month_is_made_even_when_events_dated_in_it_came_first(db):
+    _, (first, _), _ = await sent_campaign(db)
+    now = datetime.now(UTC)
+    ahead = now + timedelta(days=130)  # past the months made ahead
+    await hits.apply(db, [hit("open", first, THUNDERBIRD, at=ahead)])
+    await db.commit()
+
+    await partitions.maintain(db, now=ahead - timedelta(days=35))
+    await db.commit()
+    month = partition_queries.partition_name(ahead.date().replace(day=1))
+    assert month in (await partition_queries.monthly_partitions(db)).values()
+    assert await db.scalar(text(f"SELECT count(*) FROM {month}")) == 1
+    indexes = text("SELECT count(*) FROM pg_indexes WHERE tablename = :t")
+    assert await db.scalar(indexes, {"t": month}) == await db.scalar(indexes, {"t": "email_events_other"}) == 4
+    assert await db.scalar(text("SELECT count(*) FROM email_events_other")) == 0
+    assert await db.scalar(EVENTS) == 1

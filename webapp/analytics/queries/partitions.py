@@ -39,12 +39,28 @@ def partition_name(month: date) -> str:
     return f"{PARENT}_p{month.year:04d}{month.month:02d}"
 
 
+def bounds(month: date) -> str:
+    """Made only from a date's numbers: nothing from outside reaches a statement."""
+    return f"FROM ('{month.isoformat()} 00:00:00+00') TO ('{next_month(month).isoformat()} 00:00:00+00')"
+
+
 def create_partition_sql(month: date) -> str:
-    """Made only from a date's numbers: nothing from outside reaches the statement."""
-    return (
-        f"CREATE TABLE IF NOT EXISTS {partition_name(month)} PARTITION OF {PARENT} "
-        f"FOR VALUES FROM ('{month.isoformat()} 00:00:00+00') TO ('{next_month(month).isoformat()} 00:00:00+00')"
-    )
+    """A month's partition, for a table with no default partition yet (the migration)."""
+    return f"CREATE TABLE IF NOT EXISTS {partition_name(month)} PARTITION OF {PARENT} FOR VALUES {bounds(month)}"
+
+
+# A month's partition next to the default one: events of that month may already be in the default
+# partition (dated ahead), and PostgreSQL refuses a partition that would leave rows of its range
+# there. So the table is made apart, given those rows, and attached.
+def attach_partition_sql(month: date) -> list[str]:
+    name, lower, upper = partition_name(month), month.isoformat(), next_month(month).isoformat()
+    return [
+        f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)",
+        f"""WITH moved AS (DELETE FROM {DEFAULT_PARTITION}
+                           WHERE at >= '{lower} 00:00:00+00' AND at < '{upper} 00:00:00+00' RETURNING *)
+            INSERT INTO {name} SELECT * FROM moved""",
+        f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {bounds(month)}",
+    ]
 
 
 def create_default_sql() -> str:
@@ -63,7 +79,8 @@ async def monthly_partitions(session: AsyncSession) -> dict[date, str]:
 async def create(session: AsyncSession, months: list[date]) -> None:
     await session.execute(LOCK_TIMEOUT)
     for month in months:
-        await session.execute(text(create_partition_sql(month)))
+        for statement in attach_partition_sql(month):
+            await session.execute(text(statement))
 
 
 async def drop(session: AsyncSession, names: list[str]) -> None:
