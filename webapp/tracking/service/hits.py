@@ -5,7 +5,8 @@ event worker reads the stream in a consumer group and applies a batch in one tra
 (`apply`), then acknowledges it. Delivery is at-least-once: a worker killed between the commit and
 the acknowledgement leaves its entries pending, and another worker claims them once they have been
 idle for MAILROOM_EVENTS_CLAIM_IDLE_SECONDS (XAUTOCLAIM) and applies them again. Each hit carries a
-key made when it happened, unique in email_events, so applying it again changes nothing.
+key and the time it happened, both made once in the web process and carried in the stream; the
+pair is unique in email_events (partitioned by that time), so applying it again changes nothing.
 
 The stream is never trimmed by length on XADD (MAXLEN would drop entries no worker has applied
 yet). The worker trims it after acknowledging, up to the oldest entry some consumer group has not
