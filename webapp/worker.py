@@ -20,6 +20,7 @@ import dramatiq
 import redis
 from dramatiq.asyncio import get_event_loop_thread
 
+from webapp.analytics import actors as analytics_actors
 from webapp.bounces import actors as bounce_actors
 from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
@@ -43,6 +44,7 @@ async def tick() -> None:
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
+    await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
 
 
 class SchedulerClock(dramatiq.Middleware):

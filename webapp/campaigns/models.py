@@ -186,8 +186,12 @@ class EmailEvent(Base):
         ),
         Index("ix_email_events_campaign_kind_at", "campaign_id", "kind", "at"),
         Index("ix_email_events_contact_id_at", "contact_id", "at"),
-        # A tracking hit's key: the event worker may apply a batch twice (at-least-once), it is stored once.
-        Index("ux_email_events_event_key", "event_key", unique=True),
+        # A tracking hit's key: the event worker may apply a batch twice (at-least-once), it is stored
+        # once. A unique key of a partitioned table holds the partition key: a retried hit carries the
+        # time it was made, so its (event_key, at) is the same.
+        Index("ux_email_events_event_key_at", "event_key", "at", unique=True),
+        # One partition per month (analytics.service.partitions): old months are dropped whole.
+        {"postgresql_partition_by": "RANGE (at)"},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -197,6 +201,11 @@ class EmailEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     link_id: Mapped[int | None] = mapped_column(ForeignKey("links.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
-    at: Mapped[datetime] = created_at_column()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), primary_key=True)
     event_key: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None for events not from a tracking hit
     user_agent: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set by the event worker (analytics.service.classify): the agent's mail client and device, and
+    # whether the open was a machine's (privacy proxy, prefetch) or the click a security scanner's.
+    client: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    device: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    machine: Mapped[bool] = mapped_column(default=False, server_default="false")

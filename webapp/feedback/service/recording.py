@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.analytics import service as analytics
 from webapp.contacts import service as contacts
 from webapp.feedback import queries
 from webapp.feedback.queries import EventRow, Match
@@ -136,6 +137,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     new = list({r.key: r for r in reports if r.key in inserted}.values())
     opened_or_clicked = await hits.apply(session, [_hit(r) for r in tracked])
     result.event_ids = sorted(inserted.values())
+    await analytics.roll_up_events(session, result.event_ids)
     result.new = len(new) + opened_or_clicked
     result.repeated = len(reports) + len(tracked) - result.new
 

@@ -40,8 +40,9 @@ WITH firsts AS (
   INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
   SELECT id, campaign_id, contact_id, 'unsubscribe', CAST(:detail AS text)
   FROM firsts WHERE CAST(:detail AS text) IS NOT NULL
+  RETURNING id
 )
-SELECT count(*) FROM firsts
+SELECT ARRAY(SELECT id FROM events ORDER BY id) AS event_ids
 """)
 
 # Active contacts of these messages become unsubscribed; a bounced or complained one keeps its status.
@@ -83,13 +84,14 @@ async def deliveries(session: AsyncSession, delivery_ids: Sequence[int]) -> list
     return [DeliveryRef(*row) for row in (await session.execute(DELIVERIES, {"ids": list(delivery_ids)})).all()]
 
 
-async def first_unsubscribes(session: AsyncSession, delivery_ids: Sequence[int], detail: str | None) -> int:
-    """Mark the deliveries unsubscribed; how many were not before. detail: of their events (None: none)."""
+async def first_unsubscribes(session: AsyncSession, delivery_ids: Sequence[int], detail: str | None) -> list[int]:
+    """Mark the deliveries unsubscribed; the events stored for those that were not before.
+    detail: of their events (None: store none)."""
     if not delivery_ids:
-        return 0
+        return []
     detail = None if detail is None else detail[:DETAIL_MAX_LENGTH]
-    count: int = await session.scalar(FIRST_UNSUBSCRIBES, {"ids": list(delivery_ids), "detail": detail}) or 0
-    return count
+    event_ids: list[int] = await session.scalar(FIRST_UNSUBSCRIBES, {"ids": list(delivery_ids), "detail": detail})
+    return event_ids
 
 
 async def unsubscribe_contacts(session: AsyncSession, delivery_ids: Sequence[int]) -> list[Contact]:

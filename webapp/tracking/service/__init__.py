@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.analytics import service as analytics
 from webapp.contacts import service as contacts
 from webapp.core.errors import NotFound
 from webapp.suppression.models import SuppressionReason
@@ -45,7 +46,8 @@ async def unsubscribe_many(
 
 async def _unsubscribe(session: AsyncSession, refs: Sequence[DeliveryRef], source: str, *, add_events: bool) -> None:
     delivery_ids = [ref.id for ref in refs]
-    await queries.first_unsubscribes(session, delivery_ids, source if add_events else None)
+    event_ids = await queries.first_unsubscribes(session, delivery_ids, source if add_events else None)
+    await analytics.roll_up_events(session, event_ids)
     campaign_of = {ref.contact_id: ref.campaign_id for ref in refs}
     events = [
         contacts.webhook_data(contact) | {"source": source, "campaign_id": campaign_of[contact.id]}
