@@ -100,6 +100,8 @@ async def record(redis: Redis, hit: Hit) -> None:
 
 async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
     """Store the hits not stored before, move what they move and roll them up; how many were new."""
+    if not hits:
+        return 0
     agents = [analytics.classify(hit.user_agent) for hit in hits]
     batch = queries.Hits(
         keys=[hit.key for hit in hits],
