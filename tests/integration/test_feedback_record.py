@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from tests.integration.test_event_pipeline import waiting_for_a_lock
 from tests.integration.test_webhooks_events import queued, subscribe_everything
 from tests.support.campaigns import audience, ready_campaign
+from webapp.analytics import service as analytics
 from webapp.campaigns.models import Campaign, Delivery
 from webapp.campaigns.service.audience import materialise_campaign
 from webapp.contacts.models import Contact
@@ -144,6 +145,28 @@ async def test_a_report_repeated_inside_one_batch_counts_once(db):
     assert sorted(kind for kind, _ in await queued(db)) == ["email.bounced", "email.delivered"]
     counted = await campaign(db, campaign_id)
     assert (counted.delivered_count, counted.bounced_count) == (1, 1)
+
+
+async def test_recorded_reports_reach_the_campaigns_report_once(db):
+    campaign_id, (first, second, third) = await sent_campaign(db)
+    batch = [
+        report(FeedbackKind.DELIVERED, first.email, "d1", message_id=first.message_id),
+        hard_bounce(second.email, message_id=second.message_id),
+        report(FeedbackKind.BOUNCED, third.email, "s1", message_id=third.message_id, bounce_type="soft"),
+        report(FeedbackKind.COMPLAINED, first.email, "c1", message_id=first.message_id),
+        report(FeedbackKind.UNSUBSCRIBED, third.email, "u1", message_id=third.message_id),
+    ]
+    await record(db, batch)
+    await record(db, batch)
+
+    totals = await analytics.campaign_summary(db, campaign_id)
+    assert (totals.delivered, totals.hard_bounces, totals.soft_bounces, totals.complaints, totals.unsubscribes) == (
+        1,
+        1,
+        1,
+        1,
+        1,
+    )
 
 
 async def test_a_hard_bounce_has_the_send_pipelines_effects_and_the_next_campaign_skips_the_address(db):
