@@ -1,6 +1,7 @@
 """Every route of the app, by who uses it. From a URL, find its feature here, then the handler in
 that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mail clients)."""
 
+from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.campaigns import CampaignsController
 from webapp.campaigns.pages.live import CampaignLiveController
@@ -40,6 +41,7 @@ STAFF_PAGES = [
     CampaignsController,
     CampaignWizardController,
     CampaignLiveController,
+    CampaignReportsController,
     ContactsController,
     ContactPrivacyController,
     RepermissionController,

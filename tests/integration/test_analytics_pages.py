@@ -1,0 +1,142 @@
+"""The analytics pages against the real server: a campaign's report (headline figures with human
+opens first and machine opens beside them, opens and clicks over time, clicks per link beside the
+email, clients and domains), its empty state, the comparison of up to four campaigns, and the
+dashboard's audience growth, recent campaigns and overall rates. Viewers may read them all."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tests.support.analytics import audience_movement, sent_campaign_activity
+from tests.support.campaigns import audience, ready_campaign
+
+OFFER, NEWS = "https://example.com/offer", "https://example.com/news"
+TWO_LINKS = f'<html><body><p>Hi</p><a href="{OFFER}">Offer</a> <a href="{NEWS}">News</a></body></html>'
+
+
+def page_text(response) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"\s+", " ", response.text))).replace("  ", " ")
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+async def sent(db, name: str = "Spring sale", **activity) -> int:
+    email_list = await audience(db, 3)
+    c = await ready_campaign(db, [email_list.id], name=name, html_content=TWO_LINKS)
+    await sent_campaign_activity(db, c.id, [OFFER, NEWS], **activity)
+    await db.commit()
+    return c.id
+
+
+async def test_a_viewer_reads_the_headline_figures_with_human_opens_first_and_machine_opens_beside(staff, db):
+    campaign_id = await sent(db)
+    viewer = await staff("viewer")
+    response = viewer.get(f"/campaigns/{campaign_id}/report")
+    assert response.status_code == 200
+    text = squeeze(page_text(response))
+    assert "Sent 100" in text
+    assert "Delivered 97 97.0% of sent" in text  # no provider reported deliveries: sent less bounces
+    # 30 + 5 + 3 human unique opens over 97 delivered; 55 + 6 + 4 opens in all
+    assert "Unique opens 38 39.2% open rate 65 opens in all, 12 by machines" in text
+    assert "Unique clicks 7 7.2% click rate, 18.4% of openers (CTOR) 12 clicks in all, 2 by link scanners" in text
+    assert "Bounces 3 3.0% of sent 2 hard, 1 soft" in text
+    assert "Complaints 1 1.0% of sent" in text
+    assert "Unsubscribes 3 3.0% of sent" in text
+
+
+async def test_the_report_draws_opens_and_clicks_by_hour_then_by_day_each_with_its_table(staff, db):
+    campaign_id = await sent(db)
+    viewer = await staff("viewer")
+    page = viewer.get(f"/campaigns/{campaign_id}/report").text
+    charts = re.findall(r'<svg class="chart-svg"[^>]*role="img" aria-labelledby="([\w-]+)-title \1-desc"', page)
+    assert charts == ["report-hourly", "report-daily", "report-links", "report-clients", "report-domains"]
+    hourly = page.split('id="report-hourly"')[1].split("</figure>")[0]
+    # every hour from the start of sending (at :20) to 48 hours after it, quiet ones too
+    assert hourly.count("<tr><th scope=\"row\">") == 49
+    assert re.search(r"<desc[^>]*>Opens and clicks by hour, .*Unique opens: 35 in all, most 30 at ", hourly)
+    daily = page.split('id="report-daily"')[1].split("</figure>")[0]
+    assert daily.count("<tr><th scope=\"row\">") == 1
+    assert "Show as table" in daily
+
+
+async def test_clicks_per_link_sit_beside_the_email_shown_in_a_sandbox(staff, db):
+    campaign_id = await sent(db)
+    viewer = await staff("viewer")
+    page = viewer.get(f"/campaigns/{campaign_id}/report").text
+    links = page.split('id="report-links"')[1].split("</figure>")[0]
+    assert re.search(r'<iframe sandbox="" srcdoc="[^"]*href=&#34;https://example.com/offer', page)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td><td class="num">([\d.]+%)</td>', links)
+    assert rows == [(OFFER, "6", "66.7%"), (NEWS, "3", "33.3%")]
+
+
+async def test_a_campaign_not_sent_yet_has_an_empty_report_and_no_charts(staff, db):
+    email_list = await audience(db, 3)
+    draft = await ready_campaign(db, [email_list.id])
+    await db.commit()
+    viewer = await staff("viewer")
+    response = viewer.get(f"/campaigns/{draft.id}/report")
+    assert response.status_code == 200
+    assert "No report yet" in response.text and "<svg" not in response.text
+    assert "/report" not in viewer.get(f"/campaigns/{draft.id}").text
+
+
+async def test_the_campaign_page_links_to_its_report_once_sending_started(staff, db):
+    campaign_id = await sent(db)
+    viewer = await staff("viewer")
+    assert f'href="/campaigns/{campaign_id}/report"' in viewer.get(f"/campaigns/{campaign_id}").text
+
+
+async def test_a_report_of_no_campaign_is_not_found(staff, db):
+    viewer = await staff("viewer")
+    assert viewer.get("/campaigns/999999/report").status_code == 404
+
+
+async def test_campaigns_compare_side_by_side(staff, db):
+    spring = await sent(db, "Spring sale")
+    summer = await sent(db, "Summer news", days_ago=2)
+    viewer = await staff("viewer")
+    response = viewer.get(f"/campaigns/compare?campaigns={spring}&campaigns={summer}")
+    assert response.status_code == 200
+    table = response.text.split('class="compare-table"')[1].split("</table>")[0]
+    assert re.findall(r'<a href="/campaigns/(\d+)/report">([^<]+)</a>', table) == [
+        (str(spring), "Spring sale"),
+        (str(summer), "Summer news"),
+    ]
+    assert "<th scope=\"row\">Open rate</th><td class=\"num\">39.2%</td>" in squeeze(table)
+    assert 'id="compare-rates"' in response.text
+    assert len(re.findall(r'name="campaigns" value="\d+" checked', response.text)) == 2
+
+
+async def test_more_than_four_campaigns_are_refused_next_to_the_picker(staff, db):
+    ids = [await sent(db, f"Campaign {i}") for i in range(5)]
+    viewer = await staff("viewer")
+    response = viewer.get("/campaigns/compare?" + "&".join(f"campaigns={i}" for i in ids))
+    assert response.status_code == 422
+    assert re.search(r'<p class="field-error" id="campaigns-error">Compare at most 4 campaigns.</p>', response.text)
+    assert 'aria-invalid="true"' in response.text and "compare-table" not in response.text
+    assert len(re.findall(r'name="campaigns" value="\d+" checked', response.text)) == 5  # as picked, to untick one
+
+
+async def test_the_dashboard_shows_audience_growth_recent_campaigns_and_overall_rates(staff, db):
+    campaign_id = await sent(db)
+    await audience_movement(db)
+    await db.commit()
+    viewer = await staff("viewer")
+    page = viewer.get("/").text
+    growth = page.split('id="audience-growth"')[1].split("</figure>")[0]
+    assert 'role="img"' in growth
+    assert growth.count("<tr><th scope=\"row\">") == 30
+    assert re.search(r"<desc[^>]*>.*Subscribed: 46 in all, most 30 at ", growth)
+    assert f'<a href="/campaigns/{campaign_id}/report">Spring sale</a>' in page
+    text = squeeze(page_text(viewer.get("/")))
+    assert "Open rate 39.2% unique, people only" in text
+
+
+async def test_an_empty_dashboard_says_nothing_was_sent_yet(staff, db):
+    viewer = await staff("viewer")
+    text = squeeze(page_text(viewer.get("/")))
+    assert "No campaign has been sent yet." in text
+    assert "Audience growth" in text
