@@ -192,3 +192,8 @@ class EmailEvent(Base):
     at: Mapped[datetime] = created_at_column()
     event_key: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None for events not from a tracking hit
     user_agent: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Set by the event worker (analytics.service.classify): the agent's mail client and device, and
+    # whether the open was a machine's (privacy proxy, prefetch) or the click a security scanner's.
+    client: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    device: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    machine: Mapped[bool] = mapped_column(default=False, server_default="false")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from webapp.analytics import service as analytics
 from webapp.campaigns.models import Link
 from webapp.contacts.models import Contact
 from webapp.settings.models import SmtpServer
@@ -184,6 +185,7 @@ async def record_outcomes(
         await session.execute(
             text("UPDATE contacts SET emails_sent = emails_sent + 1 WHERE id = ANY(:ids)"), {"ids": sent}
         )
+    await analytics.roll_up_sends(session, [r.id for r in rows if r.status == "sent"])
     if bounced:
         await session.execute(
             text(
@@ -192,12 +194,14 @@ async def record_outcomes(
             ),
             {"ids": bounced},
         )
-        await session.execute(
+        # An SMTP 5xx: a hard bounce (its detail does not start with "soft").
+        bounce_events = await session.scalars(
             text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
                     SELECT d.id, d.campaign_id, d.contact_id, 'bounce', d.error_message
-                    FROM deliveries d WHERE d.id = ANY(:ids)"""),
+                    FROM deliveries d WHERE d.id = ANY(:ids) RETURNING id"""),
             {"ids": [r.id for r in rows if r.bounced]},
         )
+        await analytics.roll_up_events(session, list(bounce_events))
     return rows
 
 

@@ -7,6 +7,7 @@ nothing twice."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -25,16 +26,31 @@ LOCK_DELIVERIES = text("SELECT id FROM deliveries WHERE id = ANY(:ids) ORDER BY 
 APPLY = text("""
 WITH batch AS (
   SELECT * FROM unnest(CAST(:keys AS uuid[]), CAST(:kinds AS text[]), CAST(:deliveries AS bigint[]),
-                       CAST(:links AS bigint[]), CAST(:ats AS timestamptz[]), CAST(:agents AS text[]))
-    AS b(event_key, kind, delivery_id, link_id, at, user_agent)
+                       CAST(:links AS bigint[]), CAST(:ats AS timestamptz[]), CAST(:agents AS text[]),
+                       CAST(:clients AS text[]), CAST(:devices AS text[]), CAST(:machine_agents AS boolean[]))
+    AS b(event_key, kind, delivery_id, link_id, at, user_agent, client, device, machine_agent)
+), burst AS (
+  SELECT DISTINCT a.event_key FROM batch a
+  JOIN batch o ON o.delivery_id = a.delivery_id AND o.kind = 'click' AND o.link_id IS DISTINCT FROM a.link_id
+              AND o.at BETWEEN a.at - :burst * interval '1 second' AND a.at + :burst * interval '1 second'
+  WHERE a.kind = 'click'
 ), inserted AS (
-  INSERT INTO email_events (event_key, delivery_id, campaign_id, contact_id, kind, link_id, at, user_agent)
-  SELECT b.event_key, d.id, d.campaign_id, d.contact_id, b.kind, l.id, b.at, b.user_agent
+  INSERT INTO email_events (event_key, delivery_id, campaign_id, contact_id, kind, link_id, at, user_agent,
+                            client, device, machine)
+  SELECT b.event_key, d.id, d.campaign_id, d.contact_id, b.kind, l.id, b.at, b.user_agent, b.client, b.device,
+         b.machine_agent
+         OR coalesce(b.at < d.sent_at + CASE WHEN b.kind = 'open' THEN :open_prefetch ELSE :scanner_click END
+                                 * interval '1 second', false)
+         OR (b.kind = 'click' AND (b.event_key IN (SELECT event_key FROM burst) OR EXISTS (
+               SELECT 1 FROM email_events o
+               WHERE o.contact_id = d.contact_id AND o.delivery_id = d.id AND o.kind = 'click'
+                 AND o.link_id IS DISTINCT FROM l.id
+                 AND o.at BETWEEN b.at - :burst * interval '1 second' AND b.at + :burst * interval '1 second')))
   FROM batch b
   JOIN deliveries d ON d.id = b.delivery_id
   LEFT JOIN links l ON l.id = b.link_id AND l.campaign_id = d.campaign_id
   ON CONFLICT (event_key) DO NOTHING
-  RETURNING delivery_id, contact_id, kind, at
+  RETURNING id, delivery_id, contact_id, kind, at
 ), per_delivery AS (
   SELECT delivery_id, min(at) AS first_at, min(at) FILTER (WHERE kind = 'click') AS first_click_at
   FROM inserted GROUP BY delivery_id
@@ -71,21 +87,39 @@ WITH batch AS (
   FROM per_contact p LEFT JOIN firsts_per_contact f ON f.contact_id = p.contact_id
   WHERE c.id = p.contact_id
 )
-SELECT count(*) FROM inserted
+SELECT coalesce(array_agg(id), '{}') FROM inserted
 """)
 
 
-async def apply_hits(
-    session: AsyncSession,
-    keys: Sequence[UUID],
-    kinds: Sequence[str],
-    deliveries: Sequence[int],
-    links: Sequence[int | None],
-    ats: Sequence[datetime],
-    agents: Sequence[str],
-) -> int:
-    """Store the hits not stored before and move what they move; how many were new."""
-    await session.execute(LOCK_DELIVERIES, {"ids": sorted(set(deliveries))})
-    values = {"keys": keys, "kinds": kinds, "deliveries": deliveries, "links": links, "ats": ats, "agents": agents}
-    inserted: int = await session.scalar(APPLY, values) or 0
+@dataclass(frozen=True)
+class Hits:
+    """A batch of tracking hits, one list entry per hit; client, device and machine_agent say what
+    the hit's user agent is (analytics.service.classify)."""
+
+    keys: Sequence[UUID]
+    kinds: Sequence[str]
+    deliveries: Sequence[int]
+    links: Sequence[int | None]
+    ats: Sequence[datetime]
+    agents: Sequence[str]
+    clients: Sequence[str]
+    devices: Sequence[str]
+    machine_agents: Sequence[bool]
+
+
+@dataclass(frozen=True)
+class MachineWindows:
+    """Seconds that make a hit a machine's: an open this soon after sending (a prefetch), a click this
+    soon after sending, or this close to a click on another link of the same message (a scanner)."""
+
+    open_prefetch: int
+    scanner_click: int
+    burst: int
+
+
+async def apply_hits(session: AsyncSession, hits: Hits, windows: MachineWindows) -> list[int]:
+    """Store the hits not stored before and move what they move; the ids of the new event rows."""
+    await session.execute(LOCK_DELIVERIES, {"ids": sorted(set(hits.deliveries))})
+    values = {**vars(hits), **vars(windows)}
+    inserted: list[int] = await session.scalar(APPLY, values) or []
     return inserted

@@ -30,11 +30,18 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from webapp.analytics import service as analytics
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.tracking.queries import events as queries
 
 log = logging.getLogger("mailroom.tracking")
+
+MACHINE_WINDOWS = queries.MachineWindows(
+    open_prefetch=analytics.OPEN_PREFETCH_SECONDS,
+    scanner_click=analytics.SCANNER_CLICK_SECONDS,
+    burst=analytics.BURST_SECONDS,
+)
 
 STREAM = "mailroom:events"
 GROUP = "event-worker"  # the consumer group of the event worker; other readers make groups of their own
@@ -91,16 +98,22 @@ async def record(redis: Redis, hit: Hit) -> None:
 
 
 async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
-    """Store the hits not stored before and move what they move; how many were new."""
-    return await queries.apply_hits(
-        session,
-        [hit.key for hit in hits],
-        [hit.kind for hit in hits],
-        [hit.delivery_id for hit in hits],
-        [hit.link_id for hit in hits],
-        [datetime.fromtimestamp(hit.at_ms / 1000, UTC) for hit in hits],
-        [hit.user_agent for hit in hits],
+    """Store the hits not stored before, move what they move and roll them up; how many were new."""
+    agents = [analytics.classify(hit.user_agent) for hit in hits]
+    batch = queries.Hits(
+        keys=[hit.key for hit in hits],
+        kinds=[hit.kind for hit in hits],
+        deliveries=[hit.delivery_id for hit in hits],
+        links=[hit.link_id for hit in hits],
+        ats=[datetime.fromtimestamp(hit.at_ms / 1000, UTC) for hit in hits],
+        agents=[hit.user_agent for hit in hits],
+        clients=[agent.client for agent in agents],
+        devices=[agent.device for agent in agents],
+        machine_agents=[agent.machine for agent in agents],
     )
+    inserted = await queries.apply_hits(session, batch, MACHINE_WINDOWS)
+    await analytics.roll_up_events(session, inserted)
+    return len(inserted)
 
 
 async def ensure_group(redis: Redis) -> None:

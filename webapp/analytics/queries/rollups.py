@@ -1,0 +1,177 @@
+"""Keeping the rollups, set-based: one statement for a set of stored events, one for a set of sent
+deliveries, whatever their number. The same statements, over every event and delivery, rebuild the
+rollups from scratch (migration of existing data, the benchmark).
+
+The caller passes only events it has just inserted (ON CONFLICT ... DO NOTHING ... RETURNING), in
+the transaction that inserted them, so an event applied twice is rolled up once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+ROLLUP_TABLES = (
+    "analytics_campaign_hourly",
+    "analytics_link_clicks",
+    "analytics_campaign_clients",
+    "analytics_campaign_domains",
+    "analytics_audience_daily",
+    "analytics_engagement_firsts",
+)
+
+# {events}: which email_events rows to roll up. A bounce is soft when its detail says so ("soft..."),
+# hard otherwise (an SMTP 5xx, a provider's permanent bounce). `firsts` inserts each delivery's first
+# open, human open, click, human click and click per link not seen before; an event is a first when
+# its candidate row went in. Upserts run in key order so concurrent batches never deadlock.
+EVENTS = """
+WITH ev AS (
+  SELECT e.id, e.campaign_id, e.delivery_id, e.link_id, e.kind, e.at, e.machine, e.client, e.device,
+         e.kind = 'bounce' AND e.detail ILIKE 'soft%' AS soft, date_trunc('hour', e.at) AS hour,
+         lower(split_part(d.email, '@', 2)) AS domain
+  FROM email_events e JOIN deliveries d ON d.id = e.delivery_id
+  WHERE {events}
+), candidates AS (
+  SELECT DISTINCT ON (delivery_id, what, link_id) id, delivery_id, what, link_id
+  FROM (
+    SELECT id, delivery_id, at, 'opened' AS what, 0::bigint AS link_id FROM ev WHERE kind IN ('open', 'click')
+    UNION ALL SELECT id, delivery_id, at, 'human_opened', 0 FROM ev WHERE kind IN ('open', 'click') AND NOT machine
+    UNION ALL SELECT id, delivery_id, at, 'clicked', 0 FROM ev WHERE kind = 'click'
+    UNION ALL SELECT id, delivery_id, at, 'human_clicked', 0 FROM ev WHERE kind = 'click' AND NOT machine
+    UNION ALL SELECT id, delivery_id, at, 'link', link_id FROM ev WHERE kind = 'click' AND link_id IS NOT NULL
+  ) c
+  ORDER BY delivery_id, what, link_id, at, id
+), firsts AS (
+  INSERT INTO analytics_engagement_firsts (delivery_id, what, link_id)
+  SELECT delivery_id, what, link_id FROM candidates ORDER BY delivery_id, what, link_id
+  ON CONFLICT DO NOTHING
+  RETURNING delivery_id, what, link_id
+), marks AS (
+  SELECT c.id, bool_or(c.what = 'opened') AS u_open, bool_or(c.what = 'human_opened') AS h_open,
+         bool_or(c.what = 'clicked') AS u_click, bool_or(c.what = 'human_clicked') AS h_click,
+         bool_or(c.what = 'link') AS u_link
+  FROM candidates c JOIN firsts f USING (delivery_id, what, link_id)
+  GROUP BY c.id
+), rows AS (
+  SELECT ev.*, coalesce(m.u_open, false) AS u_open, coalesce(m.h_open, false) AS h_open,
+         coalesce(m.u_click, false) AS u_click, coalesce(m.h_click, false) AS h_click,
+         coalesce(m.u_link, false) AS u_link
+  FROM ev LEFT JOIN marks m USING (id)
+), hourly AS (
+  INSERT INTO analytics_campaign_hourly AS t (campaign_id, hour, delivered, opens, unique_opens,
+    human_unique_opens, machine_opens, clicks, unique_clicks, human_unique_clicks, scanner_clicks,
+    hard_bounces, soft_bounces, complaints, unsubscribes)
+  SELECT campaign_id, hour, count(*) FILTER (WHERE kind = 'delivered'), count(*) FILTER (WHERE kind = 'open'),
+         count(*) FILTER (WHERE u_open), count(*) FILTER (WHERE h_open),
+         count(*) FILTER (WHERE kind = 'open' AND machine), count(*) FILTER (WHERE kind = 'click'),
+         count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE h_click),
+         count(*) FILTER (WHERE kind = 'click' AND machine), count(*) FILTER (WHERE kind = 'bounce' AND NOT soft),
+         count(*) FILTER (WHERE soft), count(*) FILTER (WHERE kind = 'complaint'),
+         count(*) FILTER (WHERE kind = 'unsubscribe')
+  FROM rows WHERE campaign_id IS NOT NULL GROUP BY campaign_id, hour ORDER BY campaign_id, hour
+  ON CONFLICT (campaign_id, hour) DO UPDATE SET
+    delivered = t.delivered + EXCLUDED.delivered, opens = t.opens + EXCLUDED.opens,
+    unique_opens = t.unique_opens + EXCLUDED.unique_opens,
+    human_unique_opens = t.human_unique_opens + EXCLUDED.human_unique_opens,
+    machine_opens = t.machine_opens + EXCLUDED.machine_opens, clicks = t.clicks + EXCLUDED.clicks,
+    unique_clicks = t.unique_clicks + EXCLUDED.unique_clicks,
+    human_unique_clicks = t.human_unique_clicks + EXCLUDED.human_unique_clicks,
+    scanner_clicks = t.scanner_clicks + EXCLUDED.scanner_clicks, hard_bounces = t.hard_bounces + EXCLUDED.hard_bounces,
+    soft_bounces = t.soft_bounces + EXCLUDED.soft_bounces, complaints = t.complaints + EXCLUDED.complaints,
+    unsubscribes = t.unsubscribes + EXCLUDED.unsubscribes
+), links AS (
+  INSERT INTO analytics_link_clicks AS t (link_id, campaign_id, clicks, unique_clicks, human_clicks)
+  SELECT link_id, min(campaign_id), count(*), count(*) FILTER (WHERE u_link), count(*) FILTER (WHERE NOT machine)
+  FROM rows WHERE kind = 'click' AND link_id IS NOT NULL AND campaign_id IS NOT NULL
+  GROUP BY link_id ORDER BY link_id
+  ON CONFLICT (link_id) DO UPDATE SET clicks = t.clicks + EXCLUDED.clicks,
+    unique_clicks = t.unique_clicks + EXCLUDED.unique_clicks, human_clicks = t.human_clicks + EXCLUDED.human_clicks
+), clients AS (
+  INSERT INTO analytics_campaign_clients AS t (campaign_id, client, device, opens, unique_opens)
+  SELECT campaign_id, client, device, count(*), count(*) FILTER (WHERE u_open)
+  FROM rows WHERE kind = 'open' AND campaign_id IS NOT NULL
+  GROUP BY campaign_id, client, device ORDER BY campaign_id, client, device
+  ON CONFLICT (campaign_id, client, device) DO UPDATE SET opens = t.opens + EXCLUDED.opens,
+    unique_opens = t.unique_opens + EXCLUDED.unique_opens
+), domains AS (
+  INSERT INTO analytics_campaign_domains AS t (campaign_id, domain, opened, human_opened, clicked, bounced, complained)
+  SELECT campaign_id, domain, count(*) FILTER (WHERE u_open), count(*) FILTER (WHERE h_open),
+         count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE kind = 'bounce'),
+         count(*) FILTER (WHERE kind = 'complaint')
+  FROM rows WHERE kind IN ('open', 'click', 'bounce', 'complaint') AND campaign_id IS NOT NULL
+  GROUP BY campaign_id, domain ORDER BY campaign_id, domain
+  ON CONFLICT (campaign_id, domain) DO UPDATE SET opened = t.opened + EXCLUDED.opened,
+    human_opened = t.human_opened + EXCLUDED.human_opened, clicked = t.clicked + EXCLUDED.clicked,
+    bounced = t.bounced + EXCLUDED.bounced, complained = t.complained + EXCLUDED.complained
+), audience AS (
+  INSERT INTO analytics_audience_daily AS t (day, unsubscribed, bounced)
+  SELECT (at AT TIME ZONE 'UTC')::date AS day, count(*) FILTER (WHERE kind = 'unsubscribe'),
+         count(*) FILTER (WHERE kind = 'bounce' AND NOT soft)
+  FROM rows WHERE kind = 'unsubscribe' OR (kind = 'bounce' AND NOT soft)
+  GROUP BY 1 ORDER BY 1
+  ON CONFLICT (day) DO UPDATE SET unsubscribed = t.unsubscribed + EXCLUDED.unsubscribed,
+    bounced = t.bounced + EXCLUDED.bounced
+)
+SELECT count(*) FROM rows
+"""
+
+# {deliveries}: which sent deliveries to count (once each: the send pipeline passes a row only when
+# it has just become sent).
+SENDS = """
+WITH d AS (
+  SELECT campaign_id, date_trunc('hour', sent_at) AS hour, lower(split_part(email, '@', 2)) AS domain
+  FROM deliveries WHERE sent_at IS NOT NULL AND {deliveries}
+), hourly AS (
+  INSERT INTO analytics_campaign_hourly AS t (campaign_id, hour, sent)
+  SELECT campaign_id, hour, count(*) FROM d GROUP BY campaign_id, hour ORDER BY campaign_id, hour
+  ON CONFLICT (campaign_id, hour) DO UPDATE SET sent = t.sent + EXCLUDED.sent
+)
+INSERT INTO analytics_campaign_domains AS t (campaign_id, domain, sent)
+SELECT campaign_id, domain, count(*) FROM d GROUP BY campaign_id, domain ORDER BY campaign_id, domain
+ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = t.sent + EXCLUDED.sent
+"""
+
+ROLL_UP_EVENTS = text(EVENTS.format(events="e.id = ANY(CAST(:ids AS bigint[]))"))
+ROLL_UP_SENDS = text(SENDS.format(deliveries="id = ANY(CAST(:ids AS bigint[]))"))
+REBUILD_EVENTS = text(EVENTS.format(events="true"))
+REBUILD_SENDS = text(SENDS.format(deliveries="true"))
+
+# Contacts added per day: recounted for the days asked, since contacts arrive by many doors (sign-up,
+# import, the API, the staff form) and contacts.date_added is the one record of them all.
+SUBSCRIBED = text("""
+INSERT INTO analytics_audience_daily AS t (day, subscribed)
+SELECT days.day, count(c.id)
+FROM generate_series(CAST(:since AS date), (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS days(day)
+LEFT JOIN contacts c ON c.date_added >= days.day AT TIME ZONE 'UTC'
+                    AND c.date_added < (days.day + interval '1 day') AT TIME ZONE 'UTC'
+GROUP BY days.day ORDER BY days.day
+ON CONFLICT (day) DO UPDATE SET subscribed = EXCLUDED.subscribed
+""")
+
+FIRST_CONTACT_DAY = text("SELECT (min(date_added) AT TIME ZONE 'UTC')::date FROM contacts")
+
+
+async def roll_up_events(session: AsyncSession, event_ids: Sequence[int]) -> None:
+    if event_ids:
+        await session.execute(ROLL_UP_EVENTS, {"ids": list(event_ids)})
+
+
+async def roll_up_sends(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    if delivery_ids:
+        await session.execute(ROLL_UP_SENDS, {"ids": list(delivery_ids)})
+
+
+async def recount_subscribed(session: AsyncSession, since: date) -> None:
+    await session.execute(SUBSCRIBED, {"since": since})
+
+
+async def rebuild(session: AsyncSession) -> None:
+    """Every rollup again from the stored events, deliveries and contacts."""
+    await session.execute(text(f"TRUNCATE {', '.join(ROLLUP_TABLES)}"))
+    await session.execute(REBUILD_EVENTS)
+    await session.execute(REBUILD_SENDS)
+    since = await session.scalar(FIRST_CONTACT_DAY)
+    if since is not None:
+        await recount_subscribed(session, since)
