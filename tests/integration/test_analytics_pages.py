@@ -24,7 +24,7 @@ def squeeze(text: str) -> str:
 
 
 async def sent(db, name: str = "Spring sale", **activity) -> int:
-    email_list = await audience(db, 3)
+    email_list = await audience(db, 3, name=f"{name} list")
     c = await ready_campaign(db, [email_list.id], name=name, html_content=TWO_LINKS)
     await sent_campaign_activity(db, c.id, [OFFER, NEWS], **activity)
     await db.commit()
@@ -55,10 +55,10 @@ async def test_the_report_draws_opens_and_clicks_by_hour_then_by_day_each_with_i
     assert charts == ["report-hourly", "report-daily", "report-links", "report-clients", "report-domains"]
     hourly = page.split('id="report-hourly"')[1].split("</figure>")[0]
     # every hour from the start of sending (at :20) to 48 hours after it, quiet ones too
-    assert hourly.count("<tr><th scope=\"row\">") == 49
+    assert hourly.count('<tr><th scope="row">') == 49
     assert re.search(r"<desc[^>]*>Opens and clicks by hour, .*Unique opens: 35 in all, most 30 at ", hourly)
     daily = page.split('id="report-daily"')[1].split("</figure>")[0]
-    assert daily.count("<tr><th scope=\"row\">") == 1
+    assert daily.count('<tr><th scope="row">') == 1
     assert "Show as table" in daily
 
 
@@ -68,7 +68,9 @@ async def test_clicks_per_link_sit_beside_the_email_shown_in_a_sandbox(staff, db
     page = viewer.get(f"/campaigns/{campaign_id}/report").text
     links = page.split('id="report-links"')[1].split("</figure>")[0]
     assert re.search(r'<iframe sandbox="" srcdoc="[^"]*href=&#34;https://example.com/offer', page)
-    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td><td class="num">([\d.]+%)</td>', links)
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td><td class="num">([\d.]+%)</td>', links
+    )
     assert rows == [(OFFER, "6", "66.7%"), (NEWS, "3", "33.3%")]
 
 
@@ -105,7 +107,7 @@ async def test_campaigns_compare_side_by_side(staff, db):
         (str(spring), "Spring sale"),
         (str(summer), "Summer news"),
     ]
-    assert "<th scope=\"row\">Open rate</th><td class=\"num\">39.2%</td>" in squeeze(table)
+    assert '<th scope="row">Open rate</th><td class="num">39.2%</td>' in squeeze(table)
     assert 'id="compare-rates"' in response.text
     assert len(re.findall(r'name="campaigns" value="\d+" checked', response.text)) == 2
 
@@ -128,7 +130,7 @@ async def test_the_dashboard_shows_audience_growth_recent_campaigns_and_overall_
     page = viewer.get("/").text
     growth = page.split('id="audience-growth"')[1].split("</figure>")[0]
     assert 'role="img"' in growth
-    assert growth.count("<tr><th scope=\"row\">") == 30
+    assert growth.count('<tr><th scope="row">') == 30
     assert re.search(r"<desc[^>]*>.*Subscribed: 46 in all, most 30 at ", growth)
     assert f'<a href="/campaigns/{campaign_id}/report">Spring sale</a>' in page
     text = squeeze(page_text(viewer.get("/")))

@@ -28,7 +28,14 @@ FIRST_HOUR = {
     "complaints": 1,
     "unsubscribes": 3,
 }
-LATER = {"opens": 4, "unique_opens": 3, "human_unique_opens": 3, "clicks": 2, "unique_clicks": 1, "human_unique_clicks": 1}
+LATER = {
+    "opens": 4,
+    "unique_opens": 3,
+    "human_unique_opens": 3,
+    "clicks": 2,
+    "unique_clicks": 1,
+    "human_unique_clicks": 1,
+}
 
 
 async def sent_campaign_activity(
@@ -37,24 +44,65 @@ async def sent_campaign_activity(
     """Mark the campaign sent `days_ago` days ago and give it activity; its start of sending."""
     started = (datetime.now(UTC) - timedelta(days=days_ago)).replace(minute=20, second=0, microsecond=0)
     await session.execute(
-        text("UPDATE campaigns SET status = 'sent', started_at = :t, completed_at = :t, sent_count = 100 WHERE id = :c"),
+        text(
+            "UPDATE campaigns SET status = 'sent', started_at = :t, completed_at = :t, sent_count = 100 WHERE id = :c"
+        ),
         {"t": started, "c": campaign_id},
     )
     hour = started.replace(minute=0)
     session.add(CampaignHourly(campaign_id=campaign_id, hour=hour, **FIRST_HOUR))
-    session.add(CampaignHourly(campaign_id=campaign_id, hour=hour + timedelta(hours=3), opens=6, unique_opens=5,
-                               human_unique_opens=5, clicks=1, unique_clicks=1, human_unique_clicks=1))  # fmt: skip
+    session.add(
+        CampaignHourly(
+            campaign_id=campaign_id,
+            hour=hour + timedelta(hours=3),
+            opens=6,
+            unique_opens=5,
+            human_unique_opens=5,
+            clicks=1,
+            unique_clicks=1,
+            human_unique_clicks=1,
+        )
+    )
     session.add(CampaignHourly(campaign_id=campaign_id, hour=hour + timedelta(days=3), **LATER))
     link_ids = await register_links(session, campaign_id, urls)
     for i, url in enumerate(urls):
-        session.add(LinkClicks(link_id=link_ids[url], campaign_id=campaign_id, clicks=7 - 3 * i, unique_clicks=5 - 2 * i,
-                               human_clicks=6 - 3 * i))  # fmt: skip
-    session.add(CampaignClients(campaign_id=campaign_id, client="Apple Mail", device="phone", opens=20, unique_opens=15))
+        session.add(
+            LinkClicks(
+                link_id=link_ids[url],
+                campaign_id=campaign_id,
+                clicks=7 - 3 * i,
+                unique_clicks=5 - 2 * i,
+                human_clicks=6 - 3 * i,
+            )
+        )
+    session.add(
+        CampaignClients(campaign_id=campaign_id, client="Apple Mail", device="phone", opens=20, unique_opens=15)
+    )
     session.add(CampaignClients(campaign_id=campaign_id, client="Gmail", device="desktop", opens=10, unique_opens=8))
-    session.add(CampaignDomains(campaign_id=campaign_id, domain="example.com", sent=60, opened=30, human_opened=22,
-                                clicked=4, bounced=2, complained=1))  # fmt: skip
-    session.add(CampaignDomains(campaign_id=campaign_id, domain="example.org", sent=40, opened=12, human_opened=9,
-                                clicked=2, bounced=1, complained=0))  # fmt: skip
+    session.add(
+        CampaignDomains(
+            campaign_id=campaign_id,
+            domain="example.com",
+            sent=60,
+            opened=30,
+            human_opened=22,
+            clicked=4,
+            bounced=2,
+            complained=1,
+        )
+    )
+    session.add(
+        CampaignDomains(
+            campaign_id=campaign_id,
+            domain="example.org",
+            sent=40,
+            opened=12,
+            human_opened=9,
+            clicked=2,
+            bounced=1,
+            complained=0,
+        )
+    )
     await session.flush()
     return started
 

@@ -85,7 +85,9 @@ def hourly_chart(points: Sequence[SeriesPoint], start: datetime | None, now: dat
             hour += HOUR
     labels = [f"{h.day} {h:%b %H:%M}" for h in hours]
     activities = [found.get(h, NOTHING) for h in hours]
-    return line_chart("report-hourly", "Opens and clicks by hour", labels, _engagement(activities), heading="Hour (UTC)")
+    return line_chart(
+        "report-hourly", "Opens and clicks by hour", labels, _engagement(activities), heading="Hour (UTC)"
+    )
 
 
 def daily_chart(points: Sequence[SeriesPoint]) -> Chart:
