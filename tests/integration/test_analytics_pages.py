@@ -51,7 +51,9 @@ async def test_the_report_draws_opens_and_clicks_by_hour_then_by_day_each_with_i
     campaign_id = await sent(db)
     viewer = await staff("viewer")
     page = viewer.get(f"/campaigns/{campaign_id}/report").text
-    charts = re.findall(r'<svg class="chart-svg"[^>]*role="img" aria-labelledby="([\w-]+)-title \1-desc"', page)
+    charts = re.findall(
+        r'<svg class="chart-svg"[^>]*role="img" aria-labelledby="([\w-]+)-title" aria-describedby="\1-desc"', page
+    )
     assert charts == ["report-hourly", "report-daily", "report-links", "report-clients", "report-domains"]
     hourly = page.split('id="report-hourly"')[1].split("</figure>")[0]
     # every hour from the start of sending (at :20) to 48 hours after it, quiet ones too

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.analytics.models import AudienceDaily, CampaignClients, CampaignDomains, CampaignHourly, LinkClicks
+from webapp.analytics.models import CampaignClients, CampaignDomains, CampaignHourly, LinkClicks
 from webapp.delivery.queries import register_links
 
 FIRST_HOUR = {
@@ -108,9 +108,15 @@ async def sent_campaign_activity(
 
 
 async def audience_movement(session: AsyncSession) -> None:
-    """Subscribed, unsubscribed and bounced on a few of the last 30 days."""
+    """Subscribed, unsubscribed and bounced on a few of the last 30 days, added to what the
+    contacts created so far counted."""
     today = datetime.now(UTC).date()
     for days_ago, (subscribed, unsubscribed, bounced) in {0: (4, 1, 0), 2: (12, 0, 1), 9: (30, 2, 2)}.items():
-        day = today - timedelta(days=days_ago)
-        session.add(AudienceDaily(day=day, subscribed=subscribed, unsubscribed=unsubscribed, bounced=bounced))
-    await session.flush()
+        await session.execute(
+            text("""INSERT INTO analytics_audience_daily (day, subscribed, unsubscribed, bounced)
+                    VALUES (:d, :s, :u, :b)
+                    ON CONFLICT (day) DO UPDATE SET subscribed = analytics_audience_daily.subscribed + :s,
+                      unsubscribed = analytics_audience_daily.unsubscribed + :u,
+                      bounced = analytics_audience_daily.bounced + :b"""),
+            {"d": today - timedelta(days=days_ago), "s": subscribed, "u": unsubscribed, "b": bounced},
+        )
