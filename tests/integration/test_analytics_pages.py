@@ -7,16 +7,24 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import text
 
 from tests.support.analytics import audience_movement, sent_campaign_activity
 from tests.support.campaigns import audience, ready_campaign
+from tests.support.events import apply_events
+from webapp.core.tokens import make_token
+from webapp.delivery.queries import register_links
 
 OFFER, NEWS = "https://example.com/offer", "https://example.com/news"
+THUNDERBIRD = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.3.1"
 TWO_LINKS = f'<html><body><p>Hi</p><a href="{OFFER}">Offer</a> <a href="{NEWS}">News</a></body></html>'
 
 
-def page_text(response) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"\s+", " ", response.text))).replace("  ", " ")
+def page_text(page: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"\s+", " ", page))).replace("  ", " ")
 
 
 def squeeze(text: str) -> str:
@@ -36,7 +44,7 @@ async def test_a_viewer_reads_the_headline_figures_with_human_opens_first_and_ma
     viewer = await staff("viewer")
     response = viewer.get(f"/campaigns/{campaign_id}/report")
     assert response.status_code == 200
-    text = squeeze(page_text(response))
+    text = squeeze(page_text(response.text))
     assert "Sent 100" in text
     assert "Delivered 97 97.0% of sent" in text  # no provider reported deliveries: sent less bounces
     # 30 + 5 + 3 human unique opens over 97 delivered; 55 + 6 + 4 opens in all
@@ -135,12 +143,45 @@ async def test_the_dashboard_shows_audience_growth_recent_campaigns_and_overall_
     assert growth.count('<tr><th scope="row">') == 30
     assert re.search(r"<desc[^>]*>.*Subscribed: 46 in all, most 30 at ", growth)
     assert f'<a href="/campaigns/{campaign_id}/report">Spring sale</a>' in page
-    text = squeeze(page_text(viewer.get("/")))
+    text = squeeze(page_text(viewer.get("/").text))
     assert "Open rate 39.2% unique, people only" in text
 
 
 async def test_an_empty_dashboard_says_nothing_was_sent_yet(staff, db):
     viewer = await staff("viewer")
-    text = squeeze(page_text(viewer.get("/")))
+    text = squeeze(page_text(viewer.get("/").text))
     assert "No campaign has been sent yet." in text
     assert "Audience growth" in text
+
+
+async def test_an_open_and_a_click_from_a_mail_client_reach_the_report(staff, db, live_server):
+    email_list = await audience(db, 2, name="Readers")
+    c = await ready_campaign(db, [email_list.id], html_content=TWO_LINKS)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    await db.execute(
+        text("""INSERT INTO deliveries (campaign_id, contact_id, email, status, sent_at)
+                SELECT :c, id, email, 'sent', :at FROM contacts"""),
+        {"c": c.id, "at": an_hour_ago},
+    )
+    await db.execute(
+        text("UPDATE campaigns SET status = 'sent', started_at = :at WHERE id = :c"), {"c": c.id, "at": an_hour_ago}
+    )
+    link_ids = await register_links(db, c.id, [OFFER, NEWS])
+    delivery_id = await db.scalar(text("SELECT min(id) FROM deliveries"))
+    await db.commit()
+    reader = {"User-Agent": THUNDERBIRD}
+    assert httpx.get(f"{live_server}/u/o/{make_token('open', delivery_id)}.gif", headers=reader).status_code == 200
+    click = httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_ids[NEWS])}", headers=reader)
+    assert click.status_code in (302, 303, 307)
+    await apply_events()
+
+    viewer = await staff("viewer")
+    page = viewer.get(f"/campaigns/{c.id}/report").text
+    assert "Unique opens 1" in squeeze(page_text(page))
+    links = page.split('id="report-links"')[1].split("</figure>")[0]
+    assert re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td>', links) == [
+        (NEWS, "1"),
+        (OFFER, "0"),
+    ]
+    clients = page.split('id="report-clients"')[1].split("</figure>")[0]
+    assert re.search(r'<tr><th scope="row">Thunderbird on desktop</th><td class="num">1</td>', clients)
