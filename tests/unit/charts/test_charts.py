@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.every_page.contrast import contrast
 from webapp.core.charts import Series, bar_chart, column_chart, line_chart
+from webapp.core.charts.layout import text_width
 from webapp.core.charts.model import PALETTE, WHITE
 
 HOURS = ["14:00", "15:00", "16:00", "17:00"]
@@ -141,3 +142,12 @@ def test_stacked_columns_add_up_each_day_and_skip_empty_segments():
 def test_more_series_than_styles_is_refused():
     with pytest.raises(ValueError, match="at most 4"):
         line_chart("x", "X", ["a"], [Series(str(i), [1]) for i in range(5)], heading="Day")
+
+
+def test_time_labels_centred_under_the_first_and_last_points_stay_inside_the_drawing():
+    hours = [f"1 Dec {h:02}:00" for h in range(24)]
+    chart = line_chart("opens", "Opens", hours, [Series("Opens", [1] * 24)], heading="Hour")
+    for tick in chart.category_ticks:
+        assert tick.at - text_width(tick.label) / 2 >= 0
+        assert tick.at + text_width(tick.label) / 2 <= chart.width
+    assert chart.plot.right + text_width(hours[-1]) / 2 <= chart.width  # the last point's, should it be labelled

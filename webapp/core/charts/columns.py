@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from webapp.core.charts.layout import WIDTH, category_ticks, table_of, value_margin, value_scale
+from webapp.core.charts.layout import WIDTH, category_ticks, table_of, time_plot, value_scale
 from webapp.core.charts.lines import describe
-from webapp.core.charts.model import Box, Chart, Rect, Series, Tick, keys_for
+from webapp.core.charts.model import Chart, Rect, Series, Tick, keys_for
 
 HEIGHT = 220.0
-TOP, BOTTOM, RIGHT = 10.0, 26.0, 26.0
 FILLED = 0.7  # of each day's slot; the rest is the gap between columns
 
 
 def column_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequence[Series], *, heading: str) -> Chart:
     keys = keys_for(chart_id, series)
     ticks, tick_labels, share = value_scale(series, "", stacked=True)
-    plot = Box(value_margin(tick_labels), TOP, WIDTH - RIGHT, HEIGHT - BOTTOM)
+    plot = time_plot(tick_labels, labels, HEIGHT)
     height = plot.bottom - plot.top
     slot = (plot.right - plot.left) / len(labels) if labels else 0.0
     centres = [plot.left + slot * (i + 0.5) for i in range(len(labels))]

@@ -9,9 +9,11 @@ from collections.abc import Callable, Sequence
 from webapp.core.charts.model import Box, Series, Table, Tick
 from webapp.core.charts.scales import axis_label, figure, nice_ticks
 
-WIDTH = 440.0  # the viewBox width; the SVG scales to its container (app.css), from a phone up
-CHAR_WIDTH = 6.2  # an average character at the 11-unit font app.css gives chart text
+WIDTH = 400.0  # the viewBox width; the SVG scales to its container (app.css), from a phone up
+CHAR_WIDTH = 6.8  # an average character at the 12-unit font app.css gives chart text
 LABEL_GAP = 14.0
+# Room around a chart over time: for the top tick's label, the time labels, the last one's half.
+TIME_TOP, TIME_BOTTOM, TIME_RIGHT = 10.0, 26.0, 26.0
 
 
 def text_width(text: str) -> float:
@@ -37,8 +39,12 @@ def value_scale(
     return ticks, [axis_label(t, unit) for t in ticks], lambda value: value / top
 
 
-def value_margin(labels: Sequence[str]) -> float:
-    return max(text_width(label) for label in labels) + 10
+def time_plot(value_labels: Sequence[str], labels: Sequence[str], height: float) -> Box:
+    """The plot of a chart over time: room on the left for the value labels, and on either side for
+    half a time label centred under the first or last point."""
+    half_label = max((text_width(label) for label in labels), default=0.0) / 2 + 2
+    left = max(max(text_width(label) for label in value_labels) + 10, half_label)
+    return Box(left, TIME_TOP, WIDTH - max(TIME_RIGHT, half_label), height - TIME_BOTTOM)
 
 
 def category_ticks(labels: Sequence[str], centres: Sequence[float], plot: Box) -> list[Tick]:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from webapp.core.charts.layout import WIDTH, category_ticks, peak, table_of, value_margin, value_scale
-from webapp.core.charts.model import Box, Chart, Line, Series, Tick, keys_for
+from webapp.core.charts.layout import WIDTH, category_ticks, peak, table_of, time_plot, value_scale
+from webapp.core.charts.model import Chart, Line, Series, Tick, keys_for
 from webapp.core.charts.scales import figure
 
 HEIGHT = 220.0
-TOP, BOTTOM, RIGHT = 10.0, 26.0, 26.0  # room for the top tick's label, the time labels, the last one's half
 MAX_MARKERS = 14  # more points than this and their dots would run into each other
 
 
@@ -19,7 +18,7 @@ def line_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequenc
     label, and `heading` names the labels' column in the table (Hour, Day)."""
     keys = keys_for(chart_id, series)
     ticks, tick_labels, share = value_scale(series, "")
-    plot = Box(value_margin(tick_labels), TOP, WIDTH - RIGHT, HEIGHT - BOTTOM)
+    plot = time_plot(tick_labels, labels, HEIGHT)
 
     def y(value: float) -> float:
         return plot.bottom - share(value) * (plot.bottom - plot.top)
