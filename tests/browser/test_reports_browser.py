@@ -67,8 +67,9 @@ def test_the_links_sit_beside_the_email_as_sent(viewer, page, base_url):
     campaign_id = arrange()
     sign_in_page(page, base_url, viewer.email)
     page.goto(f"{base_url}/campaigns/{campaign_id}/report")
-    email = page.frame_locator("iframe[title^='The email as sent']")
+    email = page.frame_locator("iframe[title^='The email with each link']")
     expect(email.get_by_role("link", name="Offer")).to_have_attribute("href", OFFER)
+    expect(email.get_by_text("6 clicks · 100.0%")).to_be_visible()
     expect(page.locator("#report-links").get_by_role("img", name="Clicks per link")).to_have_accessible_description(
         f"Clicks per link. {OFFER}: 6 · 100.0%."
     )

@@ -77,7 +77,9 @@ async def test_clicks_per_link_sit_beside_the_email_shown_in_a_sandbox(staff, db
     viewer = await staff("viewer")
     page = viewer.get(f"/campaigns/{campaign_id}/report").text
     links = page.split('id="report-links"')[1].split("</figure>")[0]
-    assert re.search(r'<iframe sandbox="" srcdoc="[^"]*href=&#34;https://example.com/offer', page)
+    email = html.unescape(re.search(r'<iframe sandbox="" srcdoc="([^"]*)"', page).group(1))
+    assert re.search(rf'<a href="{OFFER}">Offer</a><span [^>]*>6 clicks · 66.7%</span>', email)
+    assert re.search(rf'<a href="{NEWS}">News</a><span [^>]*>3 clicks · 33.3%</span>', email)
     rows = re.findall(
         r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td><td class="num">([\d.]+%)</td>', links
     )

@@ -30,6 +30,7 @@ class CampaignReportsController(Controller):
         context: dict[str, Any] = {"c": c}
         if c.started_at is not None:
             points = await analytics.campaign_series(db, c.id)
+            links = await analytics.link_clicks(db, c.id)
             email = await templates.preview(
                 db, {"subject": c.subject, "html_content": c.html_content, "text_content": c.text_content}
             )
@@ -37,10 +38,10 @@ class CampaignReportsController(Controller):
                 "headlines": views.headlines(await analytics.campaign_summary(db, c.id)),
                 "hourly": views.hourly_chart(points, c.started_at, datetime.now(UTC)),
                 "daily": views.daily_chart(points),
-                "links": views.links_chart(await analytics.link_clicks(db, c.id)),
+                "links": views.links_chart(links),
                 "clients": views.clients_chart(await analytics.client_breakdown(db, c.id)),
                 "domains": views.domains_chart(await analytics.top_domains(db, c.id, TOP_DOMAINS)),
-                "email": email,
+                "email": views.heat_on_email(email.html, links),
             }
         return Template("analytics/report.html", context=context)
 

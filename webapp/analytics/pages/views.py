@@ -3,9 +3,11 @@ and the charts. Times are UTC, as the rollups count them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from html import escape
 
 from webapp.analytics.schemas import (
     Activity,
@@ -113,6 +115,35 @@ def links_chart(links: Sequence[LinkActivity]) -> Chart:
         heading="Link",
         shares=True,
     )
+
+
+# A link in the email as rendered: its href, then everything up to its closing tag.
+LINK = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(["'])(?P<url>[^"']*)\1[^>]*>.*?</a\s*>""", re.IGNORECASE | re.DOTALL)
+# The badge's colour by the link's share of clicks: the hotter, the darker (white text on each is 4.5:1).
+HEAT = ((0.3, "#b3261e"), (0.1, "#8f5500"), (0.0, "#4b5563"))
+BADGE = (
+    '<span style="display:inline-block;margin:0 4px;padding:1px 6px;border-radius:9px;font:bold 12px sans-serif;'
+    'color:#fff;background:{colour}">{text}</span>'
+)
+
+
+def heat_on_email(html: str, links: Sequence[LinkActivity]) -> str:
+    """The email with each tracked link's clicks and share in a badge after it, for the report's
+    sandboxed preview (never sent)."""
+    total = sum(link.human_clicks for link in links)
+    by_url = {link.url: link for link in links}
+
+    def badge(match: re.Match[str]) -> str:
+        link = by_url.get(match.group("url").replace("&amp;", "&"))
+        if link is None:
+            return match.group(0)
+        share = link.human_clicks / total if total else 0.0
+        colour = next(colour for floor, colour in HEAT if share >= floor)
+        clicks = "1 click" if link.human_clicks == 1 else f"{figure(link.human_clicks)} clicks"
+        text = escape(f"{clicks} · {percent(100 * share)}")
+        return match.group(0) + BADGE.format(colour=colour, text=text)
+
+    return LINK.sub(badge, html)
 
 
 def clients_chart(clients: Sequence[ClientActivity]) -> Chart:
