@@ -187,3 +187,12 @@ async def test_an_open_and_a_click_from_a_mail_client_reach_the_report(staff, db
     ]
     clients = page.split('id="report-clients"')[1].split("</figure>")[0]
     assert re.search(r'<tr><th scope="row">Thunderbird on desktop</th><td class="num">1</td>', clients)
+
+
+async def test_what_no_campaign_id_can_be_is_left_out_of_a_comparison(staff, db):
+    campaign_id = await sent(db)
+    viewer = await staff("viewer")
+    response = viewer.get(f"/campaigns/compare?campaigns={campaign_id}&campaigns=abc&campaigns={2**63}&campaigns=-1")
+    assert response.status_code == 200
+    table = response.text.split('class="compare-table"')[1].split("</table>")[0]
+    assert re.findall(r'<a href="/campaigns/(\d+)/report">', table) == [str(campaign_id)]

@@ -15,6 +15,7 @@ from webapp.analytics import service as analytics
 from webapp.analytics.pages import views
 from webapp.campaigns.service import campaigns
 from webapp.core.errors import ValidationFailed
+from webapp.core.forms import form_ids
 from webapp.templates.service import templates
 
 TOP_DOMAINS = 10
@@ -47,9 +48,9 @@ class CampaignReportsController(Controller):
 
     @get("/compare", name="campaign-compare")
     async def compare(
-        self, db: AsyncSession, chosen: Annotated[list[int] | None, Parameter(query="campaigns")] = None
+        self, db: AsyncSession, picked: Annotated[list[str] | None, Parameter(query="campaigns")] = None
     ) -> Template:
-        chosen = chosen or []
+        chosen = form_ids({"campaigns": picked or []}, "campaigns")
         context: dict[str, Any] = {
             "pickable": await analytics.recent_campaigns(db, PICKABLE),
             "chosen": chosen,
