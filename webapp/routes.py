@@ -1,6 +1,7 @@
 """Every route of the app, by who uses it. From a URL, find its feature here, then the handler in
 that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mail clients)."""
 
+from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.campaigns import CampaignsController
@@ -70,6 +71,7 @@ API = [
     ApiContactPrivacyController,
     ApiRepermissionController,
     ApiImportsController,
+    ApiAnalyticsController,
 ]
 
 # Subscribers and mail clients: no staff session.

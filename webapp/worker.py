@@ -20,6 +20,7 @@ import dramatiq
 import redis
 from dramatiq.asyncio import get_event_loop_thread
 
+from webapp.analytics import actors as analytics_actors
 from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
@@ -41,6 +42,7 @@ async def tick() -> None:
     await delivery_actors.resume_when_servers_answer()
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
+    await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
 
 
 class SchedulerClock(dramatiq.Middleware):

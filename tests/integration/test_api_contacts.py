@@ -35,6 +35,7 @@ CONTACT_KEYS = {
     "status",
     "date_added",
     "last_updated",
+    "email_stats",
 }
 
 

@@ -87,6 +87,9 @@ ENDPOINTS = {
     ("post", "/api/contacts/import"): ("contacts", None, {"202": "ImportJobOut", "422": "ErrorOut"}),
     ("get", "/api/contacts/import/{job_id}"): ("contacts", None, {"200": "ImportJobOut", "404": "ErrorOut"}),
     ("get", "/api/contacts/export"): ("contacts", None, {"404": "ErrorOut"}),  # 200 is text/csv
+    # 200 is a list of DailyAnalyticsOut
+    ("get", "/api/campaigns/{campaign_id}/analytics"): ("analytics", None, {"404": "ErrorOut", "422": "ErrorOut"}),
+    ("get", "/api/stats"): ("analytics", None, {"200": "StatsOut"}),
 }
 
 
@@ -141,7 +144,22 @@ def test_schemas_have_the_seed_fields(schema):
         "status",
         "date_added",
         "last_updated",
+        "email_stats",
     }
+    assert set(schemas["EmailStatsOut"]["properties"]) == {
+        "emails_sent",
+        "emails_opened",
+        "emails_clicked",
+        "last_opened",
+        "last_clicked",
+    }
+    daily = {"emails_sent", "emails_delivered", "emails_opened", "emails_clicked", "emails_bounced"}
+    assert daily | {"emails_unsubscribed", "open_rate", "click_rate", "bounce_rate", "unsubscribe_rate", "date"} <= set(
+        schemas["DailyAnalyticsOut"]["properties"]
+    )
+    assert {"total_contacts", "active_contacts", "total_campaigns", "overall_open_rate", "overall_click_rate"} <= set(
+        schemas["StatsOut"]["properties"]
+    )
     assert contact["id"]["type"] == "integer"
     assert contact["date_added"] == {"type": "string", "format": "date-time"}
     assert schemas["ContactCreate"]["required"] == ["email"]

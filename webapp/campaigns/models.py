@@ -178,8 +178,12 @@ class EmailEvent(Base):
         CheckConstraint("kind IN ('open', 'click', 'unsubscribe', 'bounce', 'complaint', 'failure')", name="kind"),
         Index("ix_email_events_campaign_kind_at", "campaign_id", "kind", "at"),
         Index("ix_email_events_contact_id_at", "contact_id", "at"),
-        # A tracking hit's key: the event worker may apply a batch twice (at-least-once), it is stored once.
-        Index("ux_email_events_event_key", "event_key", unique=True),
+        # A tracking hit's key: the event worker may apply a batch twice (at-least-once), it is stored
+        # once. A unique key of a partitioned table holds the partition key: a retried hit carries the
+        # time it was made, so its (event_key, at) is the same.
+        Index("ux_email_events_event_key_at", "event_key", "at", unique=True),
+        # One partition per month (analytics.service.partitions): old months are dropped whole.
+        {"postgresql_partition_by": "RANGE (at)"},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -189,7 +193,7 @@ class EmailEvent(Base):
     kind: Mapped[str] = mapped_column(String(20))
     link_id: Mapped[int | None] = mapped_column(ForeignKey("links.id", ondelete="SET NULL"))
     detail: Mapped[str] = mapped_column(Text, default="", server_default="")
-    at: Mapped[datetime] = created_at_column()
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), primary_key=True)
     event_key: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None for events not from a tracking hit
     user_agent: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Set by the event worker (analytics.service.classify): the agent's mail client and device, and

@@ -79,6 +79,17 @@ TEXT_FIELDS = {name: limits for name, limits in text_fields(ContactUpdate).items
 RESERVED_NAMES = {"id", "email", "tags", "status", "is_active", "date_added", "last_updated", *TEXT_FIELDS}
 
 
+class EmailStatsOut(Struct):
+    """What a contact did with the messages sent to it (seed 000): messages sent, opened and clicked
+    (each message counted once), and the last open and click."""
+
+    emails_sent: int
+    emails_opened: int
+    emails_clicked: int
+    last_opened: datetime | None
+    last_clicked: datetime | None
+
+
 class ContactOut(Struct):
     id: int
     email: str
@@ -94,6 +105,7 @@ class ContactOut(Struct):
     status: ContactStatus
     date_added: datetime
     last_updated: datetime
+    email_stats: EmailStatsOut
 
 
 class ContactPageOut(Struct):
@@ -102,7 +114,11 @@ class ContactPageOut(Struct):
 
 
 def contact_out(contact: Contact) -> ContactOut:
-    return convert(contact, ContactOut, from_attributes=True)
+    """The contact's own columns, its email_stats included (kept on the row, so a page of contacts
+    needs no other query)."""
+    fields = {name: getattr(contact, name) for name in ContactOut.__struct_fields__ if name != "email_stats"}
+    stats = {name: getattr(contact, name) for name in EmailStatsOut.__struct_fields__}
+    return convert({**fields, "email_stats": stats}, ContactOut)
 
 
 # ---- the contacts table ----------------------------------------------------------------------

@@ -133,6 +133,9 @@ class EventSettings:
     # Events a worker read but did not acknowledge within this many seconds (it died, or its
     # transaction failed) are claimed by another worker and applied again.
     claim_idle_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_EVENTS_CLAIM_IDLE_SECONDS", "30")))
+    # Raw events (email_events) are dropped a month partition at a time once the whole month is older
+    # than this; the analytics rollups are kept.
+    retention_days: int = field(default_factory=lambda: _env_int("ANALYTICS_DATA_RETENTION_DAYS", 730))
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,16 @@ WHERE e.is_active AND CAST(:event_type AS text) = ANY(e.event_types)
 """)
 
 
+SUBSCRIBED = text("""
+SELECT DISTINCT t FROM webhook_endpoints e, unnest(e.event_types) AS t
+WHERE e.is_active AND t = ANY(CAST(:types AS text[]))
+""")
+
+
+async def subscribed(session: AsyncSession, event_types: Sequence[str]) -> set[str]:
+    return set(await session.scalars(SUBSCRIBED, {"types": list(event_types)}))
+
+
 async def enqueue(session: AsyncSession, event_type: str, events: Sequence[tuple[uuid.UUID, str]]) -> None:
     """events: (event id, data as JSON text)."""
     await session.execute(

@@ -8,7 +8,9 @@ the transaction that inserted them, so an event applied twice is rolled up once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -114,7 +116,9 @@ WITH ev AS (
   ON CONFLICT (day) DO UPDATE SET unsubscribed = t.unsubscribed + EXCLUDED.unsubscribed,
     bounced = t.bounced + EXCLUDED.bounced
 )
-SELECT count(*) FROM rows
+SELECT coalesce(array_agg(id) FILTER (WHERE u_open OR h_open), '{{}}') AS opened,
+       coalesce(array_agg(id) FILTER (WHERE kind = 'click'), '{{}}') AS clicked
+FROM rows
 """
 
 # {deliveries}: which sent deliveries to count (once each: the send pipeline passes a row only when
@@ -133,7 +137,8 @@ SELECT campaign_id, domain, count(*) FROM d GROUP BY campaign_id, domain ORDER B
 ON CONFLICT (campaign_id, domain) DO UPDATE SET sent = t.sent + EXCLUDED.sent
 """
 
-ROLL_UP_EVENTS = text(EVENTS.format(events="e.id = ANY(CAST(:ids AS bigint[]))"))
+# The time bounds let PostgreSQL look in the partitions of those months only.
+ROLL_UP_EVENTS = text(EVENTS.format(events="e.id = ANY(CAST(:ids AS bigint[])) AND e.at BETWEEN :first AND :last"))
 ROLL_UP_SENDS = text(SENDS.format(deliveries="id = ANY(CAST(:ids AS bigint[]))"))
 REBUILD_EVENTS = text(EVENTS.format(events="true"))
 REBUILD_SENDS = text(SENDS.format(deliveries="true"))
@@ -153,9 +158,32 @@ ON CONFLICT (day) DO UPDATE SET subscribed = EXCLUDED.subscribed
 FIRST_CONTACT_DAY = text("SELECT (min(date_added) AT TIME ZONE 'UTC')::date FROM contacts")
 
 
-async def roll_up_events(session: AsyncSession, event_ids: Sequence[int]) -> None:
-    if event_ids:
-        await session.execute(ROLL_UP_EVENTS, {"ids": list(event_ids)})
+@dataclass(frozen=True)
+class RolledUp:
+    opened: list[int]  # events that are a message's first open, or its first human open
+    clicked: list[int]  # clicks
+
+
+async def roll_up_events(session: AsyncSession, event_ids: Sequence[int], first: datetime, last: datetime) -> RolledUp:
+    if not event_ids:
+        return RolledUp([], [])
+    row = (await session.execute(ROLL_UP_EVENTS, {"ids": list(event_ids), "first": first, "last": last})).one()
+    return RolledUp(row.opened, row.clicked)
+
+
+# What an email.opened or email.clicked webhook event says.
+ENGAGEMENT = text("""
+SELECT e.campaign_id, e.delivery_id, e.contact_id, d.email, e.at, e.machine, e.client, e.device,
+       e.link_id, l.url
+FROM email_events e JOIN deliveries d ON d.id = e.delivery_id LEFT JOIN links l ON l.id = e.link_id
+WHERE e.id = ANY(CAST(:ids AS bigint[]))
+ORDER BY e.at, e.id
+""")
+
+
+async def engagement(session: AsyncSession, event_ids: Sequence[int]) -> list[dict[str, Any]]:
+    rows = await session.execute(ENGAGEMENT, {"ids": list(event_ids)})
+    return [dict(row._mapping) for row in rows]
 
 
 async def roll_up_sends(session: AsyncSession, delivery_ids: Sequence[int]) -> None:

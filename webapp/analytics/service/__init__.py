@@ -39,7 +39,10 @@ from webapp.analytics.service.classify import (
     classify,
 )
 from webapp.core.errors import ValidationFailed
+from webapp.webhooks.service import outbox
 
+ENGAGEMENT_EVENTS = ("email.opened", "email.clicked")
+EVER = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 MAX_DAYS = 730
 COMPARE_AT_MOST = 4
 
@@ -52,9 +55,25 @@ __all__ = [
 ]
 
 
-async def roll_up_events(session: AsyncSession, event_ids: Sequence[int]) -> None:
-    """Count these just-inserted email_events rows into every rollup."""
-    await rollups.roll_up_events(session, event_ids)
+async def roll_up_events(
+    session: AsyncSession, event_ids: Sequence[int], between: tuple[datetime, datetime] | None = None
+) -> None:
+    """Count these just-inserted email_events rows into every rollup, and queue their webhook events:
+    email.opened for a message's first open, and again for its first human open when the first was a
+    machine's (an open or a click opens a message); email.clicked for every click. Each carries
+    `machine`: a privacy proxy's or prefetcher's open, a security scanner's click. between: the
+    earliest and latest time of these events, when the caller knows them (fewer partitions read)."""
+    first, last = between or (EVER[0], EVER[1])
+    rolled = await rollups.roll_up_events(session, event_ids, first, last)
+    if not (rolled.opened or rolled.clicked):
+        return
+    wanted = await outbox.subscribed(session, ENGAGEMENT_EVENTS)
+    for event_type, ids in (("email.opened", rolled.opened), ("email.clicked", rolled.clicked)):
+        if event_type in wanted and ids:
+            items = await rollups.engagement(session, ids)
+            if event_type == "email.opened":
+                items = [{key: value for key, value in item.items() if key not in ("link_id", "url")} for item in items]
+            await outbox.emit_many(session, event_type, items)
 
 
 async def roll_up_sends(session: AsyncSession, delivery_ids: Sequence[int]) -> None:

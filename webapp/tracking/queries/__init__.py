@@ -28,6 +28,7 @@ RETURNING id
 EVENT = text("""
 INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, link_id, detail)
 VALUES (:d, :c, :p, :k, :l, :detail)
+RETURNING id
 """)
 
 
@@ -80,7 +81,8 @@ async def unsubscribe_contact(session: AsyncSession, contact_id: int | None) -> 
 
 async def add_event(
     session: AsyncSession, ref: DeliveryRef, kind: str, link_id: int | None = None, detail: str = ""
-) -> None:
-    """Keep the event for history and analytics (every open and click, not only the first)."""
+) -> int:
+    """Keep the event for history and analytics; its id."""
     values = {"d": ref.id, "c": ref.campaign_id, "p": ref.contact_id, "k": kind, "l": link_id}
-    await session.execute(EVENT, {**values, "detail": detail[:DETAIL_MAX_LENGTH]})
+    event_id: int = await session.scalar(EVENT, {**values, "detail": detail[:DETAIL_MAX_LENGTH]})
+    return event_id

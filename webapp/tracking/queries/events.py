@@ -49,7 +49,7 @@ WITH batch AS (
   FROM batch b
   JOIN deliveries d ON d.id = b.delivery_id
   LEFT JOIN links l ON l.id = b.link_id AND l.campaign_id = d.campaign_id
-  ON CONFLICT (event_key) DO NOTHING
+  ON CONFLICT (event_key, at) DO NOTHING
   RETURNING id, delivery_id, contact_id, kind, at
 ), per_delivery AS (
   SELECT delivery_id, min(at) AS first_at, min(at) FILTER (WHERE kind = 'click') AS first_click_at

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.analytics import service as analytics
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound
@@ -32,7 +33,7 @@ async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> D
     ref = await delivery(session, delivery_id)
     if await queries.first_unsubscribe(session, ref.id):
         await queries.count_unsubscribe(session, ref.campaign_id)
-        await queries.add_event(session, ref, "unsubscribe", detail=source)
+        await analytics.roll_up_events(session, [await queries.add_event(session, ref, "unsubscribe", detail=source)])
     changed = await queries.unsubscribe_contact(session, ref.contact_id)
     if changed and (contact := await session.get(Contact, ref.contact_id)) is not None:
         await session.refresh(contact)

@@ -112,7 +112,7 @@ async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
         machine_agents=[agent.machine for agent in agents],
     )
     inserted = await queries.apply_hits(session, batch, MACHINE_WINDOWS)
-    await analytics.roll_up_events(session, inserted)
+    await analytics.roll_up_events(session, inserted, between=(min(batch.ats), max(batch.ats)))
     return len(inserted)
 
 

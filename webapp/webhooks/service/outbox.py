@@ -20,6 +20,12 @@ async def emit(session: AsyncSession, event_type: str, data: Mapping[str, Any]) 
     await emit_many(session, event_type, [data])
 
 
+async def subscribed(session: AsyncSession, event_types: Sequence[str]) -> set[str]:
+    """Which of these event types some active endpoint wants: a producer of many events skips
+    building them when nobody listens."""
+    return await queries.subscribed(session, event_types)
+
+
 async def emit_many(session: AsyncSession, event_type: str, items: Sequence[Mapping[str, Any]]) -> None:
     """Many events of one type in one statement (a send batch's messages, a bulk change)."""
     if event_type not in EVENT_TYPES:
