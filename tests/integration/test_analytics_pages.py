@@ -97,6 +97,22 @@ async def test_a_campaign_not_sent_yet_has_an_empty_report_and_no_charts(staff, 
     assert "/report" not in viewer.get(f"/campaigns/{draft.id}").text
 
 
+async def test_a_campaign_just_started_shows_zeros_and_says_what_has_not_happened_yet(staff, db):
+    email_list = await audience(db, 3, name="Quiet")
+    c = await ready_campaign(db, [email_list.id], html_content=TWO_LINKS)
+    await db.execute(text("UPDATE campaigns SET status = 'sending', started_at = now() WHERE id = :c"), {"c": c.id})
+    await register_links(db, c.id, [OFFER, NEWS])  # as the first send batch does
+    await db.commit()
+    viewer = await staff("viewer")
+    response = viewer.get(f"/campaigns/{c.id}/report")
+    assert response.status_code == 200
+    shown = squeeze(page_text(response.text))
+    assert "Sent 0" in shown and "Unique opens 0 0.0% open rate" in shown
+    assert "No opens or clicks yet." in shown and "No clicks yet." in shown
+    assert "No opens yet to tell mail clients apart." in shown and "Nothing sent yet." in shown
+    assert '<svg class="chart-svg"' not in response.text
+
+
 async def test_the_campaign_page_links_to_its_report_once_sending_started(staff, db):
     campaign_id = await sent(db)
     viewer = await staff("viewer")
@@ -153,7 +169,7 @@ async def test_an_empty_dashboard_says_nothing_was_sent_yet(staff, db):
     viewer = await staff("viewer")
     text = squeeze(page_text(viewer.get("/").text))
     assert "No campaign has been sent yet." in text
-    assert "Audience growth" in text
+    assert "Nobody subscribed, unsubscribed or bounced in the last 30 days." in text
 
 
 async def test_an_open_and_a_click_from_a_mail_client_reach_the_report(staff, db, live_server):

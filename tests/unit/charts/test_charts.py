@@ -52,7 +52,13 @@ def test_an_all_zero_line_lies_on_the_axis_and_the_axis_still_goes_from_zero_to_
     chart = line_chart("opens", "Opens", HOURS, [Series("Opens", [0, 0, 0, 0])], heading="Hour")
     assert [t.label for t in chart.value_ticks] == ["0", "1"]
     assert {y for _, y in chart.lines[0].points} == {chart.plot.bottom}
-    assert not chart.empty
+
+
+def test_a_chart_of_nothing_but_zeros_is_empty_so_the_page_says_so_instead():
+    assert line_chart("opens", "Opens", HOURS, [Series("Opens", [0, 0, 0, 0])], heading="Hour").empty
+    assert bar_chart("links", "Clicks", ["https://a.example"], [Series("Clicks", [0])], heading="Link").empty
+    assert column_chart("growth", "Growth", ["1 Dec"], [Series("Subscribed", [0])], heading="Day").empty
+    assert not line_chart("opens", "Opens", HOURS, [Series("Opens", [0, 0, 1, 0])], heading="Hour").empty
 
 
 def test_a_single_point_sits_in_the_middle_with_a_marker():

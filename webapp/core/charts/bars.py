@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from webapp.core.charts.layout import WIDTH, shorten, table_of, text_width, value_scale
-from webapp.core.charts.model import Box, Chart, Rect, Series, Table, Text, Tick, keys_for
+from webapp.core.charts.model import Box, Chart, Rect, Series, Table, Text, Tick, keys_for, nothing_in
 from webapp.core.charts.scales import figure
 
 LEFT, TOP, AXIS = 4.0, 4.0, 24.0
@@ -60,6 +60,7 @@ def bar_chart(
         value_axis="x",
         keys=keys,
         table=table,
+        empty=nothing_in(series),
         value_ticks=[Tick(plot.left + share(t) * length, label) for t, label in zip(ticks, tick_labels, strict=True)],
         rects=rects,
         texts=texts,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from webapp.core.charts.layout import WIDTH, category_ticks, table_of, time_plot, value_scale
 from webapp.core.charts.lines import describe
-from webapp.core.charts.model import Chart, Rect, Series, Tick, keys_for
+from webapp.core.charts.model import Chart, Rect, Series, Tick, keys_for, nothing_in
 
 HEIGHT = 220.0
 FILLED = 0.7  # of each day's slot; the rest is the gap between columns
@@ -40,6 +40,7 @@ def column_chart(chart_id: str, title: str, labels: Sequence[str], series: Seque
         value_axis="y",
         keys=keys,
         table=table_of(heading, labels, series, ""),
+        empty=nothing_in(series),
         value_ticks=[Tick(plot.bottom - share(t) * height, label) for t, label in zip(ticks, tick_labels, strict=True)],
         category_ticks=category_ticks(labels, centres, plot),
         rects=rects,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from webapp.core.charts.layout import WIDTH, category_ticks, peak, table_of, time_plot, value_scale
-from webapp.core.charts.model import Chart, Line, Series, Tick, keys_for
+from webapp.core.charts.model import Chart, Line, Series, Tick, keys_for, nothing_in
 from webapp.core.charts.scales import figure
 
 HEIGHT = 220.0
@@ -41,6 +41,7 @@ def line_chart(chart_id: str, title: str, labels: Sequence[str], series: Sequenc
         value_axis="y",
         keys=keys,
         table=table_of(heading, labels, series, ""),
+        empty=nothing_in(series),
         value_ticks=[Tick(y(t), label) for t, label in zip(ticks, tick_labels, strict=True)],
         category_ticks=category_ticks(labels, xs, plot),
         lines=lines if n else [],

@@ -102,7 +102,9 @@ class Table:
 @dataclass(frozen=True)
 class Chart:
     """`value_axis` is the axis with the numbers: "y" for lines and columns (x has the time
-    categories), "x" for horizontal bars (each category names its own bars)."""
+    categories), "x" for horizontal bars (each category names its own bars). A chart with no
+    value other than zero is `empty`: the page says there is nothing yet rather than draw flat
+    lines."""
 
     kind: Literal["line", "bars", "columns"]
     id: str
@@ -119,10 +121,11 @@ class Chart:
     lines: list[Line] = field(default_factory=list)
     rects: list[Rect] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
+    empty: bool = False
 
-    @property
-    def empty(self) -> bool:
-        return not self.table.rows
+
+def nothing_in(series: Sequence[Series]) -> bool:
+    return not any(value for s in series for value in s.values)
 
 
 def keys_for(chart_id: str, series: Sequence[Series]) -> list[Key]:
