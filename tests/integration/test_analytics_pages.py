@@ -137,6 +137,12 @@ async def test_campaigns_compare_side_by_side(staff, db):
     ]
     assert '<th scope="row">Open rate</th><td class="num">39.2%</td>' in squeeze(table)
     assert 'id="compare-rates"' in response.text
+    # each campaign's opens counted from its own start, so both peak in their first hour
+    assert re.search(
+        r"<desc[^>]*>Unique opens by hour after sending started, \+0h to \+48h\. "
+        r"Spring sale: 35 in all, most 30 at \+0h\. Summer news: 35 in all, most 30 at \+0h\.</desc>",
+        response.text,
+    )
     assert len(re.findall(r'name="campaigns" value="\d+" checked', response.text)) == 2
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from webapp.analytics.pages.views import comparison_rows, daily_chart, hourly_chart
+from webapp.analytics.pages.views import comparison_over_time, comparison_rows, daily_chart, hourly_chart
 from webapp.analytics.schemas import Activity, CampaignActivity, SeriesPoint
 
 START = datetime(2026, 12, 1, 14, 20, tzinfo=UTC)
@@ -54,3 +54,18 @@ def test_the_comparison_has_one_row_per_figure_and_a_column_per_campaign():
     assert rows["Open rate"] == ["25.0%", "0.0%"]
     assert rows["CTOR"] == ["10.0%", "0.0%"]
     assert rows["Complaint rate"] == ["0.50%", "0.0%"]
+
+
+def test_campaigns_compared_over_time_line_up_by_hours_since_each_started():
+    later = START + timedelta(days=5, hours=7)
+    spring = CampaignActivity(campaign_id=1, name="Spring", status="sent", started_at=START, activity=Activity())
+    summer = CampaignActivity(campaign_id=2, name="Summer", status="sent", started_at=later, activity=Activity())
+    chart = comparison_over_time(
+        [
+            (spring, [point(START.replace(minute=0), True, 4), point(START + 2 * HOUR, True, 1)]),
+            (summer, [point(later.replace(minute=0) + HOUR, True, 3), point(later + timedelta(days=3), False, 9)]),
+        ]
+    )
+    rows = {row[0]: row[1:] for row in chart.table.rows}
+    assert (rows["+0h"], rows["+1h"], rows["+2h"], rows["+48h"]) == (["4", "0"], ["0", "3"], ["1", "0"], ["0", "0"])
+    assert len(chart.table.rows) == 49

@@ -65,5 +65,8 @@ class CampaignReportsController(Controller):
             "compared": compared,
             "rows": views.comparison_rows(compared),
             "chart": views.comparison_chart(compared),
+            "over_time": views.comparison_over_time(
+                [(c, await analytics.campaign_series(db, c.campaign_id)) for c in compared]
+            ),
         }
         return Template("analytics/compare.html", context=context)

@@ -199,6 +199,24 @@ def comparison_rows(campaigns: Sequence[CampaignActivity]) -> list[list[str]]:
     return rows
 
 
+def comparison_over_time(compared: Sequence[tuple[CampaignActivity, Sequence[SeriesPoint]]]) -> Chart:
+    """Each campaign's unique opens in each of its first 48 hours, counted from its own start, so
+    campaigns sent on different days line up."""
+    hours = range(int(HOURLY_FOR / HOUR) + 1)
+    series = []
+    for c, points in compared:
+        opens = [0] * len(hours)
+        if c.started_at is not None:
+            first = c.started_at.replace(minute=0, second=0, microsecond=0)
+            for p in points:
+                after = int((p.start - first) / HOUR)
+                if p.hourly and 0 <= after < len(opens):
+                    opens[after] += p.activity.human_unique_opens
+        series.append(Series(c.name, opens))
+    labels = [f"+{h}h" for h in hours]
+    return line_chart("compare-hours", "Unique opens by hour after sending started", labels, series, heading="Hour")
+
+
 def comparison_chart(campaigns: Sequence[CampaignActivity]) -> Chart:
     return bar_chart(
         "compare-rates",
