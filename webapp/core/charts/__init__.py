@@ -5,6 +5,6 @@ JavaScript or images."""
 from webapp.core.charts.bars import bar_chart
 from webapp.core.charts.columns import column_chart
 from webapp.core.charts.lines import line_chart
-from webapp.core.charts.model import MAX_SERIES, Chart, Series
+from webapp.core.charts.model import Chart, Series
 
-__all__ = ["MAX_SERIES", "Chart", "Series", "bar_chart", "column_chart", "line_chart"]
+__all__ = ["Chart", "Series", "bar_chart", "column_chart", "line_chart"]

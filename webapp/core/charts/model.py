@@ -61,8 +61,7 @@ class Text:
     x: float
     y: float
     text: str
-    anchor: Literal["start", "middle", "end"] = "start"
-    full: str = ""  # the whole text where `text` had to be shortened
+    full: str = ""  # the whole text where `text` had to be shortened (a tooltip on hover)
 
 
 @dataclass(frozen=True)
