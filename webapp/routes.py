@@ -2,6 +2,7 @@
 that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mail clients)."""
 
 from webapp.analytics.api import ApiAnalyticsController
+from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.campaigns import CampaignsController
@@ -45,6 +46,7 @@ STAFF_PAGES = [
     CampaignsController,
     CampaignWizardController,
     CampaignLiveController,
+    CampaignReportsController,
     ContactsController,
     ContactPrivacyController,
     RepermissionController,

@@ -95,6 +95,19 @@ async def test_the_campaign_page_warns_about_its_complaint_rate(db, staff):
     assert "High complaint rate:" in page and "(5.00 %)" in page
 
 
+async def test_the_dashboard_lists_the_campaign_and_domain_over_the_warning_rate(db, staff):
+    campaign_id, deliveries = await sending_campaign(db, 20)
+    client = await staff("viewer")
+    assert "No complaint rate needs attention." in client.get("/").text
+
+    await record(db, complaints(deliveries, 1))
+
+    page = client.get("/").text
+    assert "No complaint rate needs attention." not in page
+    assert f'href="/campaigns/{campaign_id}/report"' in page.split('id="alerts-heading"')[1]
+    assert "<strong>example.com</strong>" in page
+
+
 async def test_the_settings_page_is_for_admins_and_reports_errors_next_to_fields(db, staff):
     editor = await staff("editor")
     assert editor.get("/settings/bounces").status_code == 403

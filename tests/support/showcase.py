@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import create_user
+from tests.support.analytics import audience_movement, sent_campaign_activity
 from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
 from tests.support.outbox import captured_campaign_message
 from tests.support.subscriptions import public_list
@@ -60,6 +61,8 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
                 FROM contacts WHERE email LIKE 'person1_@example.com'"""),
         {"c": sent.campaign_id},
     )
+    await sent_campaign_activity(session, sent.campaign_id, ["https://example.com/offer", "https://example.com/news"])
+    await audience_movement(session)
     ada = await contacts.create_contact(
         session,
         {

@@ -9,10 +9,16 @@ from urllib.parse import urlencode
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from webapp.core.assets import static_url
+from webapp.core.charts.scales import figure
 
 
 def number(value: Any) -> str:
     return f"{int(value or 0):,}"
+
+
+def percent(value: float) -> str:
+    """A rate in percent as the reports write it: 41.2%, 0.05%."""
+    return figure(value, "%")
 
 
 def when(value: datetime | None) -> str:
@@ -37,6 +43,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["number"] = number
     env.filters["when"] = when
+    env.filters["percent"] = percent
     env.globals["query"] = query
     env.globals["pop_flashes"] = pop_flashes
     env.globals["static_url"] = static_url

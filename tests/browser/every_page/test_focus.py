@@ -11,6 +11,8 @@ from tests.browser.every_page.inventory import Shown
 CONTACT_FORM = Shown("contact-form", "/contacts/new")
 SIGN_UP = Shown("sign-up", "/subscribe/{public_list}", signed_in=False)
 PREFERENCES = Shown("preferences", "/u/preferences/{preferences_token}", signed_in=False)
+REPORT = Shown("campaign-report", "/campaigns/{sent}/report")
+COMPARE = Shown("campaigns-compare", "/campaigns/compare?campaigns={sent}")
 NON_TEXT = 3.0  # WCAG 1.4.11: focus rings and the borders that show where to type
 
 # The colour a control's focus ring is drawn in (outline or box-shadow; a chips box rings its whole box),
@@ -50,6 +52,8 @@ SAMPLES = [
     (SIGN_UP, ".languages a"),
     (PREFERENCES, "input[type=checkbox]"),
     (PREFERENCES, "select"),
+    (REPORT, ".chart-data summary"),
+    (COMPARE, "#campaigns"),
 ]
 
 

@@ -1,0 +1,72 @@
+"""Staff UI: a campaign's report (/campaigns/{id}/report) and up to four campaigns side by side
+(/campaigns/compare). Viewers may read both; the figures come from the analytics rollups."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, get
+from litestar.params import Parameter
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.analytics import service as analytics
+from webapp.analytics.pages import views
+from webapp.campaigns.service import campaigns
+from webapp.core.errors import ValidationFailed
+from webapp.core.forms import form_ids
+from webapp.templates.service import templates
+
+TOP_DOMAINS = 10
+PICKABLE = 50  # the most recently sent campaigns offered for comparison
+
+
+class CampaignReportsController(Controller):
+    path = "/campaigns"
+
+    @get("/{campaign_id:int}/report", name="campaign-report")
+    async def report(self, db: AsyncSession, campaign_id: int) -> Template:
+        c = await campaigns.get_campaign(db, campaign_id)
+        context: dict[str, Any] = {"c": c}
+        if c.started_at is not None:
+            points = await analytics.campaign_series(db, c.id)
+            links = await analytics.link_clicks(db, c.id)
+            email = await templates.preview(
+                db, {"subject": c.subject, "html_content": c.html_content, "text_content": c.text_content}
+            )
+            context |= {
+                "headlines": views.headlines(await analytics.campaign_summary(db, c.id)),
+                "hourly": views.hourly_chart(points, c.started_at, datetime.now(UTC)),
+                "daily": views.daily_chart(points),
+                "links": views.links_chart(links),
+                "clients": views.clients_chart(await analytics.client_breakdown(db, c.id)),
+                "domains": views.domains_chart(await analytics.top_domains(db, c.id, TOP_DOMAINS)),
+                "email": views.heat_on_email(email.html, links),
+            }
+        return Template("analytics/report.html", context=context)
+
+    @get("/compare", name="campaign-compare")
+    async def compare(
+        self, db: AsyncSession, picked: Annotated[list[str] | None, Parameter(query="campaigns")] = None
+    ) -> Template:
+        chosen = form_ids({"campaigns": picked or []}, "campaigns")
+        context: dict[str, Any] = {
+            "pickable": await analytics.recent_campaigns(db, PICKABLE),
+            "chosen": chosen,
+            "errors": {},
+        }
+        try:
+            compared = await analytics.compare(db, chosen)
+        except ValidationFailed as exc:
+            context["errors"] = exc.errors
+            return Template("analytics/compare.html", context=context, status_code=422)
+        context |= {
+            "compared": compared,
+            "rows": views.comparison_rows(compared),
+            "chart": views.comparison_chart(compared),
+            "over_time": views.comparison_over_time(
+                [(c, await analytics.campaign_series(db, c.campaign_id)) for c in compared]
+            ),
+        }
+        return Template("analytics/compare.html", context=context)
