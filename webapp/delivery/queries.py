@@ -237,7 +237,7 @@ async def register_links(session: AsyncSession, campaign_id: int, urls: list[str
             {"c": campaign_id, "urls": urls},
         )
     rows = await session.execute(select(Link.url, Link.id).where(Link.campaign_id == campaign_id))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 async def record_server_errors(session: AsyncSession, errors: dict[int, str]) -> None:
