@@ -82,8 +82,8 @@ def build_rollups() -> None:
     bind = op.get_bind()
     bind.execute(rollups.REBUILD_EVENTS)
     bind.execute(rollups.REBUILD_SENDS)
-    if (since := bind.scalar(rollups.FIRST_CONTACT_DAY)) is not None:
-        bind.execute(rollups.SUBSCRIBED, {"since": since})
+    if (since := bind.scalar(rollups.FIRST_AUDIENCE_DAY)) is not None:
+        bind.execute(rollups.AUDIENCE, {"since": since})
 
 
 def upgrade() -> None:

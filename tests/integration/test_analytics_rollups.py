@@ -13,6 +13,11 @@ from tests.support.campaigns import audience, ready_campaign
 from webapp.analytics import service as analytics
 from webapp.core.errors import ValidationFailed
 from webapp.delivery import queries as delivery_queries
+from webapp.feedback import service as feedback
+from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
+from webapp.subscriptions.schemas import Origin
+from webapp.subscriptions.service import subscriptions
+from webapp.tracking import service as tracking
 from webapp.tracking.service import hits
 
 THUNDERBIRD = "Mozilla/5.0 (X11; Linux x86_64; rv:115.0) Gecko/20100101 Thunderbird/115.5.0"
@@ -148,8 +153,6 @@ async def test_the_send_pipeline_rolls_up_sends_and_smtp_bounces(db):
     assert (summary.sent, summary.hard_bounces, summary.soft_bounces, summary.bounce_rate) == (1, 1, 0, 100.0)
     [domain] = await analytics.top_domains(db, campaign_id)
     assert (domain.sent, domain.bounced) == (1, 1)
-    today = await analytics.audience_growth(db, 1)
-    assert today[0].bounced == 1
 
 
 async def test_events_another_feature_inserted_are_rolled_up_by_kind(db):
@@ -167,11 +170,28 @@ async def test_events_another_feature_inserted_are_rolled_up_by_kind(db):
     await analytics.roll_up_events(db, ids)
     summary = await analytics.campaign_summary(db, campaign_id)
     assert (summary.soft_bounces, summary.hard_bounces, summary.complaints, summary.unsubscribes) == (1, 1, 1, 1)
-    [today] = await analytics.audience_growth(db, 1)
-    assert (today.unsubscribed, today.bounced, today.subscribed) == (1, 1, 0)
-    await analytics.recount_subscribed(db)
+    await analytics.recount_audience(db)
     [today] = await analytics.audience_growth(db, 1)
     assert today.subscribed == 2  # the campaign's two recipients were added today
+
+
+async def test_every_door_of_an_opt_out_counts_in_the_audience_growth(db):
+    _, (first, second, _), _ = await sent_campaign(db, recipients=3)
+    contact_ids = list(await db.scalars(text("SELECT id FROM contacts ORDER BY id")))
+    # The preference centre's unsubscribe from all, reached without a message link: no email event.
+    await subscriptions.unsubscribe_all(db, contact_ids[2], Origin(source="preference centre"))
+    await tracking.unsubscribe(db, first, "one-click")
+    bounced_to = await db.scalar(text("SELECT email FROM deliveries WHERE id = :d"), {"d": second})
+    report = FeedbackEvent(
+        source=FeedbackSource.GENERIC, source_id="b1", kind=FeedbackKind.BOUNCED, email=bounced_to,
+        at=datetime.now(UTC), delivery_id=second, bounce_type="hard", detail="550 5.1.1 unknown user",
+    )  # fmt: skip
+    await feedback.record(db, [report])
+
+    await analytics.recount_audience(db)
+
+    [today] = await analytics.audience_growth(db, 1)
+    assert (today.subscribed, today.unsubscribed, today.bounced) == (3, 2, 1)
 
 
 async def test_a_rebuild_from_the_stored_events_gives_the_same_rollups(db):
@@ -184,7 +204,7 @@ async def test_a_rebuild_from_the_stored_events_gives_the_same_rollups(db):
     await delivery_queries.record_outcomes(
         db, campaign_id, [delivery_queries.Outcome(second, "sent")], cancelled_error=""
     )
-    await analytics.recount_subscribed(db)
+    await analytics.recount_audience(db)
     kept = await rollups(db)
     assert kept["analytics_campaign_hourly"]  # something to compare
 

@@ -18,4 +18,4 @@ async def maintain_if_due() -> None:
     if await get_redis().set(MAINTAIN_KEY, "1", nx=True, ex=MAINTAIN_EVERY_SECONDS):
         async with get_sessionmaker()() as session, session.begin():
             await partitions.maintain(session)
-            await analytics.recount_subscribed(session)
+            await analytics.recount_audience(session)

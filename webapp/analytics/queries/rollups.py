@@ -107,14 +107,6 @@ WITH ev AS (
   ON CONFLICT (campaign_id, domain) DO UPDATE SET opened = t.opened + EXCLUDED.opened,
     human_opened = t.human_opened + EXCLUDED.human_opened, clicked = t.clicked + EXCLUDED.clicked,
     bounced = t.bounced + EXCLUDED.bounced, complained = t.complained + EXCLUDED.complained
-), audience AS (
-  INSERT INTO analytics_audience_daily AS t (day, unsubscribed, bounced)
-  SELECT (at AT TIME ZONE 'UTC')::date AS day, count(*) FILTER (WHERE kind = 'unsubscribe'),
-         count(*) FILTER (WHERE kind = 'bounce' AND NOT soft)
-  FROM rows WHERE kind = 'unsubscribe' OR (kind = 'bounce' AND NOT soft)
-  GROUP BY 1 ORDER BY 1
-  ON CONFLICT (day) DO UPDATE SET unsubscribed = t.unsubscribed + EXCLUDED.unsubscribed,
-    bounced = t.bounced + EXCLUDED.bounced
 )
 SELECT coalesce(array_agg(id) FILTER (WHERE u_open OR h_open), '{{}}') AS opened,
        coalesce(array_agg(id) FILTER (WHERE kind = 'click'), '{{}}') AS clicked
@@ -143,19 +135,32 @@ ROLL_UP_SENDS = text(SENDS.format(deliveries="id = ANY(CAST(:ids AS bigint[]))")
 REBUILD_EVENTS = text(EVENTS.format(events="true"))
 REBUILD_SENDS = text(SENDS.format(deliveries="true"))
 
-# Contacts added per day: recounted for the days asked, since contacts arrive by many doors (sign-up,
-# import, the API, the staff form) and contacts.date_added is the one record of them all.
-SUBSCRIBED = text("""
-INSERT INTO analytics_audience_daily AS t (day, subscribed)
-SELECT days.day, count(c.id)
-FROM generate_series(CAST(:since AS date), (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS days(day)
-LEFT JOIN contacts c ON c.date_added >= days.day AT TIME ZONE 'UTC'
-                    AND c.date_added < (days.day + interval '1 day') AT TIME ZONE 'UTC'
-GROUP BY days.day ORDER BY days.day
-ON CONFLICT (day) DO UPDATE SET subscribed = EXCLUDED.subscribed
+# The audience per day, recounted for the days asked from the one record each change leaves whatever
+# door it came through: contacts.date_added for those added (sign-up, import, the API, the staff
+# form), the suppression list for opt-outs (message links, one-click, the preference centre, provider
+# reports, staff; complaints count as opt-outs) and hard bounces (SMTP or reported). A subscriber who
+# confirms again leaves the list, and a recount of that day no longer counts the opt-out.
+AUDIENCE = text("""
+WITH days AS (
+  SELECT day::date, day AT TIME ZONE 'UTC' AS since, (day + interval '1 day') AT TIME ZONE 'UTC' AS until
+  FROM generate_series(CAST(:since AS date), (now() AT TIME ZONE 'UTC')::date, interval '1 day') AS g(day)
+)
+INSERT INTO analytics_audience_daily AS t (day, subscribed, unsubscribed, bounced)
+SELECT d.day,
+       (SELECT count(*) FROM contacts c WHERE c.date_added >= d.since AND c.date_added < d.until),
+       (SELECT count(*) FROM suppressions s
+        WHERE s.reason IN ('unsubscribe', 'complaint') AND s.created_at >= d.since AND s.created_at < d.until),
+       (SELECT count(*) FROM suppressions s
+        WHERE s.reason = 'bounce' AND s.created_at >= d.since AND s.created_at < d.until)
+FROM days d ORDER BY d.day
+ON CONFLICT (day) DO UPDATE SET subscribed = EXCLUDED.subscribed, unsubscribed = EXCLUDED.unsubscribed,
+  bounced = EXCLUDED.bounced
 """)
 
-FIRST_CONTACT_DAY = text("SELECT (min(date_added) AT TIME ZONE 'UTC')::date FROM contacts")
+FIRST_AUDIENCE_DAY = text("""
+SELECT (least((SELECT min(date_added) FROM contacts), (SELECT min(created_at) FROM suppressions))
+        AT TIME ZONE 'UTC')::date
+""")
 
 
 @dataclass(frozen=True)
@@ -191,15 +196,15 @@ async def roll_up_sends(session: AsyncSession, delivery_ids: Sequence[int]) -> N
         await session.execute(ROLL_UP_SENDS, {"ids": list(delivery_ids)})
 
 
-async def recount_subscribed(session: AsyncSession, since: date) -> None:
-    await session.execute(SUBSCRIBED, {"since": since})
+async def recount_audience(session: AsyncSession, since: date) -> None:
+    await session.execute(AUDIENCE, {"since": since})
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Every rollup again from the stored events, deliveries and contacts."""
+    """Every rollup again from the stored events, deliveries, contacts and suppressions."""
     await session.execute(text(f"TRUNCATE {', '.join(ROLLUP_TABLES)}"))
     await session.execute(REBUILD_EVENTS)
     await session.execute(REBUILD_SENDS)
-    since = await session.scalar(FIRST_CONTACT_DAY)
+    since = await session.scalar(FIRST_AUDIENCE_DAY)
     if since is not None:
-        await recount_subscribed(session, since)
+        await recount_audience(session, since)

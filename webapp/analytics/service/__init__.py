@@ -7,7 +7,8 @@ same transaction, so nothing is counted twice):
   with "soft" is a soft bounce, any other a hard one; 'delivered' counts as delivered; 'deferred'
   counts nowhere.
 - roll_up_sends(session, delivery_ids): deliveries that have just become sent.
-- recount_subscribed(session): contacts added per day, for the last two days (the scheduler tick).
+- recount_audience(session): contacts added, opted out and bounced per day, for the last two days
+  (the scheduler tick).
 - rebuild(session): every rollup again from the stored events (migration, benchmark).
 """
 
@@ -81,9 +82,9 @@ async def roll_up_sends(session: AsyncSession, delivery_ids: Sequence[int]) -> N
     await rollups.roll_up_sends(session, delivery_ids)
 
 
-async def recount_subscribed(session: AsyncSession) -> None:
-    """Contacts added yesterday and today (UTC), counted again."""
-    await rollups.recount_subscribed(session, datetime.now(UTC).date() - timedelta(days=1))
+async def recount_audience(session: AsyncSession) -> None:
+    """Contacts added, opted out and bounced yesterday and today (UTC), counted again."""
+    await rollups.recount_audience(session, datetime.now(UTC).date() - timedelta(days=1))
 
 
 async def rebuild(session: AsyncSession) -> None:
