@@ -1,6 +1,7 @@
 """Revenue attribution against the real server: POST /api/conversions (created, repeated, a
 conflicting repeat, every bad field named, an unknown contact), attribution to the contact's last
-human click within the window, and the signed conversion pixel for a shop's thank-you page."""
+human click within the window, the signed conversion pixel for a shop's thank-you page, and the
+revenue on a campaign's report, each currency apart."""
 
 from __future__ import annotations
 
@@ -178,3 +179,22 @@ async def test_the_pixel_records_a_signed_conversion_and_refuses_a_bad_signature
     assert httpx.get(f"{live_server}/u/conversion.gif", params=signed(key, params)).status_code == 200
     rows = (await db.execute(text("SELECT order_id, amount, currency, campaign_id, source FROM conversions"))).all()
     assert rows == [("W-77", Decimal("120.00"), "GBP", sent.campaign_id, "pixel")]
+
+
+async def test_the_report_shows_revenue_per_currency_with_its_orders(api, staff, db):
+    sent = await sent_to(db, ADA)
+    await db.execute(
+        text("UPDATE campaigns SET status = 'sent', started_at = now() WHERE id = :c"), {"c": sent.campaign_id}
+    )
+    client = await api("editor")
+    await click(db, sent, datetime.now(UTC) - timedelta(hours=2))
+    await db.commit()
+    for order_id, amount, currency in [("1", "10.50", "EUR"), ("2", "5.25", "EUR"), ("3", "99", "USD")]:
+        assert client.post(
+            "/api/conversions", json=order(order_id=order_id, amount=amount, currency=currency)
+        ).is_success
+    page = (await staff("viewer")).get(f"/campaigns/{sent.campaign_id}/report")
+    assert page.status_code == 200
+    revenue = page.text.split('id="report-revenue"')[1].split("</section>")[0]
+    assert "Revenue in EUR" in revenue and "€15.75" in revenue and "2 orders" in revenue
+    assert "Revenue in USD" in revenue and "$99.00" in revenue and "1 order<" in revenue
