@@ -11,6 +11,7 @@ from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.conversions.api import ApiConversionsController
+from webapp.conversions.pages import ConversionSettingsController
 from webapp.conversions.public import ConversionPixelController
 from webapp.dashboard.pages import DashboardController
 from webapp.feedback.pages import BounceRulesController
@@ -68,6 +69,7 @@ STAFF_PAGES = [
     BounceRulesController,
     FeedbackSourcesController,
     BounceMailboxController,
+    ConversionSettingsController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).

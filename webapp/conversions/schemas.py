@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from babel.numbers import list_currencies
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from webapp.core.schemas import Rule, Schema, Values, email_address, row_id, text
+from webapp.core.schemas import Rule, Schema, Values, email_address, row_id, text, whole_number
 
 MAX_AMOUNT = Decimal("99999999999999.9999")
 CURRENCIES = frozenset(list_currencies())
@@ -84,3 +84,7 @@ class Revenue(Struct, frozen=True, kw_only=True):
     currency: str
     orders: int
     amount: Decimal
+
+
+class ConversionSettingsIn(Schema, kw_only=True):
+    window_days: Annotated[int, Meta(title="Attribution window (days)"), whole_number(1, 90)]

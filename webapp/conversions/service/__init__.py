@@ -50,7 +50,6 @@ async def record(session: AsyncSession, data: Mapping[str, Any], *, source: str)
             **credit,
         }
         if (new := await queries.insert_once(session, row)) is not None:
-            await session.commit()
             return Recorded(new, created=True)
         stored = await queries.by_order(session, values["order_id"])
         assert stored is not None  # inserted by a concurrent request a moment ago
