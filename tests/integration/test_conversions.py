@@ -172,6 +172,9 @@ async def test_the_pixel_records_a_signed_conversion_and_refuses_a_bad_signature
     assert forged.status_code == 403
     tampered = signed(key, params) | {"amount": "1200.00"}
     assert httpx.get(f"{live_server}/u/conversion.gif", params=tampered).status_code == 403
+    for sig in ("é" * 64, ""):
+        assert httpx.get(f"{live_server}/u/conversion.gif", params={**params, "sig": sig}).status_code == 403
+    assert httpx.get(f"{live_server}/u/conversion.gif", params=params).status_code == 403
     assert await db.scalar(select(func.count()).select_from(Conversion)) == 0
 
     good = httpx.get(f"{live_server}/u/conversion.gif", params=signed(key, params))

@@ -94,7 +94,7 @@ def signature(key: str, params: Mapping[str, str]) -> str:
 async def record_signed(session: AsyncSession, params: Mapping[str, str]) -> Recorded | None:
     """A conversion from the pixel, or None when its signature is not the organisation's."""
     expected = signature(await settings.snippet_key(session), params)
-    if not hmac.compare_digest(expected, params.get("sig", "")):
+    if not hmac.compare_digest(expected.encode(), params.get("sig", "").encode()):  # bytes: any text compares
         return None
     return await record(session, {name: params.get(name, "") for name in SIGNED_FIELDS}, source="pixel")
 
