@@ -95,6 +95,7 @@ ENDPOINTS = {
         "ConversionIn",
         {"201": "ConversionOut", "200": "ConversionOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
+    ("get", "/api/campaigns/{campaign_id}/revenue"): ("conversions", None, {"404": "ErrorOut"}),
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -43,6 +44,16 @@ async def test_a_conversion_is_created_once_per_order_and_a_repeat_answers_with_
     )
     again = client.post("/api/conversions", json=order(email="ADA@example.com"))
     assert again.status_code == 200 and again.json() == body
+    assert await db.scalar(select(func.count()).select_from(Conversion)) == 1
+
+
+async def test_the_same_order_posted_at_once_is_stored_once(api, db):
+    await sent_to(db, ADA)
+    await db.commit()
+    client = await api("editor")
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(lambda _: client.post("/api/conversions", json=order()).status_code, range(8)))
+    assert statuses == [200] * 7 + [201]
     assert await db.scalar(select(func.count()).select_from(Conversion)) == 1
 
 
@@ -184,7 +195,7 @@ async def test_the_pixel_records_a_signed_conversion_and_refuses_a_bad_signature
     assert rows == [("W-77", Decimal("120.00"), "GBP", sent.campaign_id, "pixel")]
 
 
-async def test_the_report_shows_revenue_per_currency_with_its_orders(api, staff, db):
+async def test_the_report_and_the_api_show_revenue_per_currency_with_its_orders(api, staff, db):
     sent = await sent_to(db, ADA)
     await db.execute(
         text("UPDATE campaigns SET status = 'sent', started_at = now() WHERE id = :c"), {"c": sent.campaign_id}
@@ -196,6 +207,13 @@ async def test_the_report_shows_revenue_per_currency_with_its_orders(api, staff,
         assert client.post(
             "/api/conversions", json=order(order_id=order_id, amount=amount, currency=currency)
         ).is_success
+    totals = (await api("viewer")).get(f"/api/campaigns/{sent.campaign_id}/revenue")
+    assert totals.status_code == 200
+    assert totals.json() == [
+        {"currency": "EUR", "orders": 2, "amount": "15.75"},
+        {"currency": "USD", "orders": 1, "amount": "99"},
+    ]
+    assert (await api("viewer")).get("/api/campaigns/999999/revenue").status_code == 404
     page = (await staff("viewer")).get(f"/campaigns/{sent.campaign_id}/report")
     assert page.status_code == 200
     revenue = page.text.split('id="report-revenue"')[1].split("</section>")[0]

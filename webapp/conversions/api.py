@@ -1,20 +1,22 @@
-"""JSON API: POST /api/conversions. An editor key records; the body is decoded with JSON numbers as
-decimals, so an amount sent as a number is kept exactly as written."""
+"""JSON API: POST /api/conversions (an editor key records; the body is decoded with JSON numbers as
+decimals, so an amount sent as a number is kept exactly as written) and a campaign's revenue per
+currency (a viewer key reads)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, post
+from litestar import Controller, Response, get, post
 from litestar.openapi import ResponseSpec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.models import Conversion
-from webapp.conversions.schemas import AttributionOut, ConversionIn, ConversionOut
-from webapp.core.api import error_responses
+from webapp.conversions.schemas import AttributionOut, ConversionIn, ConversionOut, Revenue
+from webapp.core.api import error_responses, id_parameter
 from webapp.core.http import StaffRequest
 
 EXACT_JSON = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
@@ -39,12 +41,14 @@ def conversion_out(row: Conversion) -> ConversionOut:
     )
 
 
+CampaignId = Annotated[int, id_parameter("Campaign id.")]
+
+
 class ApiConversionsController(Controller):
-    path = "/conversions"
     tags = ("conversions",)
 
     @post(
-        "/",
+        "/conversions",
         summary="Record a conversion (an order)",
         description="The contact by `email` or `contact_id`; `amount` greater than 0 with at most four decimal "
         'places (a string such as "49.90", or a JSON number, kept exactly); `currency` an ISO 4217 code; '
@@ -61,3 +65,14 @@ class ApiConversionsController(Controller):
         body = EXACT_JSON.decode(await request.body())
         result = await conversions.record(db, body, source="api")
         return Response(conversion_out(result.conversion), status_code=201 if result.created else 200)
+
+    @get(
+        "/campaigns/{campaign_id:int}/revenue",
+        summary="A campaign's revenue per currency",
+        description="The orders credited to the campaign and their sum (`amount`, exact, as a string), one row "
+        "per currency, by currency code: amounts in different currencies are never added together.",
+        responses=error_responses(404),
+    )
+    async def campaign_revenue(self, db: AsyncSession, campaign_id: CampaignId) -> list[Revenue]:
+        await campaigns.get_campaign(db, campaign_id)
+        return await conversions.campaign_revenue(db, campaign_id)
