@@ -17,6 +17,7 @@ from sqlalchemy import func, select, text
 from tests.support.conversions import Sent, click, sent_to
 from webapp.conversions.models import Conversion
 from webapp.conversions.service import settings as conversion_settings
+from webapp.suppression.service import gdpr
 
 ADA = "ada@example.com"
 
@@ -219,3 +220,27 @@ async def test_the_report_and_the_api_show_revenue_per_currency_with_its_orders(
     revenue = page.text.split('id="report-revenue"')[1].split("</section>")[0]
     assert "Revenue in EUR" in revenue and "€15.75" in revenue and "2 orders" in revenue
     assert "Revenue in USD" in revenue and "$99.00" in revenue and "1 order<" in revenue
+
+
+async def test_a_contacts_export_lists_their_orders_and_erasing_them_keeps_the_revenue(api, db):
+    sent = await sent_to(db, ADA)
+    bought = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    await click(db, sent, bought - timedelta(hours=1))
+    await db.commit()
+    client = await api("editor")
+    assert client.post("/api/conversions", json=order(occurred_at=bought.isoformat())).status_code == 201
+    export = client.get(f"/api/contacts/{sent.contact_id}/export").json()
+    assert export["conversions"] == [
+        {
+            "order_id": "A-1001",
+            "amount": "49.90",
+            "currency": "EUR",
+            "occurred_at": bought.isoformat(),
+            "campaign_id": sent.campaign_id,
+        }
+    ]
+    await gdpr.erase_contact(db, sent.contact_id, actor="tests")
+    await db.commit()
+    assert await db.scalar(select(Conversion.contact_id)) is None
+    revenue = client.get(f"/api/campaigns/{sent.campaign_id}/revenue").json()
+    assert revenue == [{"currency": "EUR", "orders": 1, "amount": "49.90"}]

@@ -18,6 +18,13 @@ async def by_order(session: AsyncSession, order_id: str) -> Conversion | None:
     return await session.scalar(select(Conversion).where(Conversion.order_id == order_id))
 
 
+async def of_contact(session: AsyncSession, contact_id: int) -> list[Conversion]:
+    found = await session.scalars(
+        select(Conversion).where(Conversion.contact_id == contact_id).order_by(Conversion.occurred_at, Conversion.id)
+    )
+    return list(found)
+
+
 async def last_human_click(
     session: AsyncSession, contact_id: int, since: datetime, until: datetime
 ) -> dict[str, int | None]:

@@ -102,3 +102,17 @@ async def record_signed(session: AsyncSession, params: Mapping[str, str]) -> Rec
 async def campaign_revenue(session: AsyncSession, campaign_id: int) -> list[Revenue]:
     """Per currency: several currencies are never added together."""
     return await queries.campaign_revenue(session, campaign_id)
+
+
+async def of_contact(session: AsyncSession, contact_id: int) -> list[dict[str, Any]]:
+    """The contact's orders, for their data export (the amount exact, as text)."""
+    return [
+        {
+            "order_id": c.order_id,
+            "amount": str(c.amount),
+            "currency": c.currency,
+            "occurred_at": c.occurred_at,
+            "campaign_id": c.campaign_id,
+        }
+        for c in await queries.of_contact(session, contact_id)
+    ]
