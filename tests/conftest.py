@@ -154,6 +154,7 @@ TABLES = [
     "import_rejects",
     "webhook_endpoints",
     "webhook_deliveries",
+    "conversions",
     "analytics_audience_daily",  # the other rollups go with their campaigns
 ]
 

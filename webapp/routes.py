@@ -10,6 +10,9 @@ from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
+from webapp.conversions.api import ApiConversionsController
+from webapp.conversions.pages import ConversionSettingsController
+from webapp.conversions.public import ConversionPixelController
 from webapp.dashboard.pages import DashboardController
 from webapp.feedback.pages import BounceRulesController
 from webapp.feedback.public import FeedbackWebhooksController
@@ -66,6 +69,7 @@ STAFF_PAGES = [
     BounceRulesController,
     FeedbackSourcesController,
     BounceMailboxController,
+    ConversionSettingsController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
@@ -79,7 +83,14 @@ API = [
     ApiRepermissionController,
     ApiImportsController,
     ApiAnalyticsController,
+    ApiConversionsController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.
-PUBLIC = [TrackingController, PreferencesController, SubscribeController, FeedbackWebhooksController]
+PUBLIC = [
+    TrackingController,
+    PreferencesController,
+    SubscribeController,
+    FeedbackWebhooksController,
+    ConversionPixelController,
+]

@@ -90,6 +90,12 @@ ENDPOINTS = {
     # 200 is a list of DailyAnalyticsOut
     ("get", "/api/campaigns/{campaign_id}/analytics"): ("analytics", None, {"404": "ErrorOut", "422": "ErrorOut"}),
     ("get", "/api/stats"): ("analytics", None, {"200": "StatsOut"}),
+    ("post", "/api/conversions"): (
+        "conversions",
+        "ConversionIn",
+        {"201": "ConversionOut", "200": "ConversionOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("get", "/api/campaigns/{campaign_id}/revenue"): ("conversions", None, {"404": "ErrorOut"}),
 }
 
 

@@ -305,6 +305,7 @@ async def test_api_export_and_erase(api, db):
         "consent_records",
         "deliveries",
         "events",
+        "conversions",
         "suppression",
     }
     assert body["contact"]["custom_fields"] == {"plan": "gold", "seats": 3}

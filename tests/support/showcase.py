@@ -62,6 +62,12 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         {"c": sent.campaign_id},
     )
     await sent_campaign_activity(session, sent.campaign_id, ["https://example.com/offer", "https://example.com/news"])
+    # Orders credited to it: the report's revenue, in two currencies.
+    await session.execute(
+        text("""INSERT INTO conversions (order_id, amount, currency, occurred_at, source, campaign_id)
+                VALUES ('SHOW-1', 49.90, 'EUR', now(), 'api', :c), ('SHOW-2', 120, 'USD', now(), 'api', :c)"""),
+        {"c": sent.campaign_id},
+    )
     await audience_movement(session)
     ada = await contacts.create_contact(
         session,

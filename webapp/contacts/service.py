@@ -70,6 +70,11 @@ async def check_email(session: AsyncSession, raw: Any, exclude_id: int | None = 
     return email
 
 
+async def id_by_email(session: AsyncSession, email: str) -> int | None:
+    """The contact with this (normalised) address in any case, if there is one."""
+    return await records.id_by_email(session, email)
+
+
 async def get_contact(session: AsyncSession, contact_id: int) -> Contact:
     contact = await session.get(Contact, contact_id) if is_valid_id(contact_id) else None
     if contact is None:

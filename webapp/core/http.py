@@ -13,6 +13,10 @@ from litestar.plugins.htmx import HTMXRequest
 
 from webapp.core.access import Principal
 
+# A transparent 1x1 GIF (open tracking, the conversion pixel), and headers that keep a hit from caches.
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
+
 StaffRequest = Request[Principal, Any, State]
 PublicRequest = Request[Any, Any, State]
 AnyRequest = Request[Any, Any, Any]  # either; e.g. in the error handlers

@@ -147,6 +147,7 @@ class ContactExportOut(Struct):
     consent_records: list[dict[str, Any]]
     deliveries: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    conversions: list[dict[str, Any]]
     suppression: SuppressionStatusOut
 
 

@@ -15,7 +15,7 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import NotFound
-from webapp.core.http import AnyResponse, PublicRequest
+from webapp.core.http import NO_CACHE, PIXEL, AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
 from webapp.core.redis import get_redis
 from webapp.core.sessions import signed_in_staff
@@ -27,9 +27,7 @@ from webapp.tracking.service import hits, links
 
 log = logging.getLogger("mailroom.tracking")
 
-PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 LINK_NOT_VALID = "This link is not valid."
-NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
 GET_OR_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 TEST_REF = DeliveryRef(TEST_DELIVERY_ID, 0, None, "", None)  # whom a test send's unsubscribe page is for
 

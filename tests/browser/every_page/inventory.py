@@ -108,6 +108,7 @@ STAFF_PAGES = [
     Shown("bounce-rules", "/settings/bounces"),
     Shown("feedback-sources", "/settings/feedback-sources"),
     Shown("bounce-mailbox", "/settings/bounce-mailbox"),
+    Shown("conversions", "/settings/conversions"),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
 
@@ -168,6 +169,7 @@ ERROR_PAGES = [
         fill={"#bounce_address": "not an address", "#host": "not a host!"},
         submit="^Save",
     ),
+    Shown("conversions-form", "/settings/conversions", fill={"#window_days": "0"}, submit="^Save$"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
     Shown(

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.analytics import service as analytics
 from webapp.analytics.pages import views
 from webapp.campaigns.service import campaigns
+from webapp.conversions import service as conversions
+from webapp.conversions.service import settings as conversion_settings
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import form_ids
 from webapp.templates.service import templates
@@ -43,6 +45,8 @@ class CampaignReportsController(Controller):
                 "clients": views.clients_chart(await analytics.client_breakdown(db, c.id)),
                 "domains": views.domains_chart(await analytics.top_domains(db, c.id, TOP_DOMAINS)),
                 "email": views.heat_on_email(email.html, links),
+                "revenue": views.revenue(await conversions.campaign_revenue(db, c.id)),
+                "attribution_days": await conversion_settings.window_days(db),
             }
         return Template("analytics/report.html", context=context)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 
+from babel.numbers import format_currency
+
 from webapp.analytics.schemas import (
     Activity,
     CampaignActivity,
@@ -18,6 +20,7 @@ from webapp.analytics.schemas import (
     SeriesPoint,
     rate,
 )
+from webapp.conversions.schemas import Revenue
 from webapp.core.charts import Chart, Series, bar_chart, line_chart
 from webapp.core.charts.scales import figure
 from webapp.core.template_helpers import percent
@@ -63,6 +66,18 @@ def headlines(a: Activity) -> list[Headline]:
         ),
         Headline("Complaints", figure(a.complaints), f"{percent(a.complaint_rate)} of sent"),
         Headline("Unsubscribes", figure(a.unsubscribes), f"{percent(a.unsubscribe_rate)} of sent"),
+    ]
+
+
+def revenue(per_currency: Sequence[Revenue]) -> list[Headline]:
+    """One figure per currency: amounts in different currencies are never added together."""
+    return [
+        Headline(
+            f"Revenue in {r.currency}",
+            format_currency(r.amount, r.currency, locale="en"),
+            f"{figure(r.orders)} order{'' if r.orders == 1 else 's'}",
+        )
+        for r in per_currency
     ]
 
 
