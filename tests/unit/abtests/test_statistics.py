@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from webapp.abtests.models import Fallback
 from webapp.abtests.service.statistics import (
-    Fallback,
     VariantCounts,
     decide,
     holm_adjust,

@@ -42,22 +42,16 @@ import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from statistics import NormalDist
 from typing import NamedTuple
+
+from webapp.abtests.models import Fallback
 
 MIN_VARIANTS, MAX_VARIANTS = 2, 8
 MONTE_CARLO_DRAWS = 40_000
 MONTE_CARLO_SEED = 20261205
 
 STANDARD_NORMAL = NormalDist()
-
-
-class Fallback(StrEnum):
-    """What is sent to the rest when no variant is significantly better."""
-
-    CONTROL = "control"
-    LEADER = "leader"
 
 
 @dataclass(frozen=True)
