@@ -234,3 +234,35 @@ async def test_a_test_with_nothing_sent_says_so(db, api):
     for metric in statistics:
         assert [v["recipients"] for v in metric["variants"]] == [0, 0]
         assert not metric["significant"] and "no recipients yet" in metric["reason"]
+
+
+async def test_a_campaign_with_an_ab_test_cannot_be_sent_whole_while_the_test_send_is_not_built(db, api):
+    campaign_id = await draft_campaign(db, recipients=1)
+    client = await api("editor")
+    assert client.post(f"/api/campaigns/{campaign_id}/send").status_code == 202  # ready without a test
+    other = (await ready_campaign(db, [await db.scalar(text("SELECT id FROM email_lists"))])).id
+    await db.commit()
+    assert create(client, other).status_code == 201
+    response = client.post(f"/api/campaigns/{other}/send")
+    assert response.status_code == 422
+    assert list(errors(response)) == ["ab_test"]
+
+
+async def test_a_draft_test_can_be_deleted_and_its_campaign_sent_whole_again(db, api):
+    campaign_id = await draft_campaign(db, recipients=1)
+    client = await api("editor")
+    test = create(client, campaign_id).json()
+    assert (await api("viewer")).delete(f"/api/ab-tests/{test['id']}").status_code == 403
+    assert client.delete(f"/api/ab-tests/{test['id']}").status_code == 204
+    assert client.get(f"/api/ab-tests/{test['id']}").status_code == 404
+    assert client.get(f"/api/campaigns/{campaign_id}").json()["variants"] == []
+    assert client.delete(f"/api/ab-tests/{test['id']}").status_code == 404
+    assert client.post(f"/api/campaigns/{campaign_id}/send").status_code == 202
+
+    other = (await ready_campaign(db, [await db.scalar(text("SELECT id FROM email_lists"))])).id
+    await db.commit()
+    running = create(client, other).json()
+    await db.execute(text("UPDATE ab_tests SET status = 'testing' WHERE id = :t"), {"t": running["id"]})
+    await db.commit()
+    refused = client.delete(f"/api/ab-tests/{running['id']}")
+    assert refused.status_code == 409 and "testing" in refused.json()["detail"]

@@ -1,12 +1,13 @@
-"""JSON API: /api/ab-tests. Create an A/B test for a draft campaign, list tests, and read one with
-its live statistics per variant. Thin: Litestar checks types (400), the service applies the rules
-(409 for a campaign that cannot get a test, 422 naming each field)."""
+"""JSON API: /api/ab-tests. Create an A/B test for a draft campaign, list tests, read one with its
+live statistics per variant, and delete one that has not started. Thin: Litestar checks types (400),
+the service applies the rules (404, 409 for a campaign or test in the wrong state, 422 naming each
+field)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service
@@ -94,3 +95,12 @@ class ApiAbTestsController(Controller):
     )
     async def get_test(self, db: AsyncSession, ab_test_id: AbTestId) -> AbTestDetailOut:
         return await _detail(db, ab_test_id)
+
+    @delete(
+        "/{ab_test_id:int}",
+        summary="Delete an A/B test",
+        responses=error_responses(404, 409),
+        description="A draft test only (409 otherwise); its campaign becomes a plain campaign again.",
+    )
+    async def delete_test(self, db: AsyncSession, ab_test_id: AbTestId) -> None:
+        await service.delete_test(db, ab_test_id)

@@ -45,6 +45,11 @@ async def add_test(session: AsyncSession, values: dict[str, Any], variants: Sequ
     return test
 
 
+async def delete_test(session: AsyncSession, test: AbTest) -> None:
+    await session.delete(test)  # its variants go with it (ON DELETE CASCADE)
+    await session.flush()
+
+
 async def get_test(session: AsyncSession, test_id: int) -> AbTest | None:
     return await session.get(AbTest, test_id)
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import queries
-from webapp.abtests.models import AbTest, AbVariant, Criterion, Fallback
+from webapp.abtests.models import AbTest, AbTestStatus, AbVariant, Criterion, Fallback
 from webapp.abtests.schemas import (
     DEFAULT_CONFIDENCE_LEVEL,
     DEFAULT_TEST_PERCENT,
@@ -87,6 +87,15 @@ async def get_test(session: AsyncSession, test_id: int) -> AbTest:
     if test is None:
         raise NotFound("No A/B test has this id.")
     return test
+
+
+async def delete_test(session: AsyncSession, test_id: int) -> None:
+    """A test that has not started (Conflict otherwise); its campaign becomes a plain campaign."""
+    test = await get_test(session, test_id)
+    if test.status != AbTestStatus.DRAFT:
+        raise Conflict(f"Only a draft A/B test can be deleted; this one is {test.status}.")
+    await queries.delete_test(session, test)
+    await session.commit()
 
 
 async def variants_of(session: AsyncSession, test_ids: Sequence[int]) -> dict[int, list[AbVariant]]:
