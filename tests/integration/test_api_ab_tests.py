@@ -229,11 +229,15 @@ async def test_live_statistics_count_human_opens_and_clicks_per_variant(db, api)
 async def test_a_test_with_nothing_sent_says_so(db, api):
     campaign_id = await draft_campaign(db, recipients=1)
     client = await api("editor")
-    test = create(client, campaign_id).json()
+    variants = [*TWO_VARIANTS, {"label": "C", "subject": "Third"}]
+    test = create(client, campaign_id, variants=variants).json()
     statistics = client.get(f"/api/ab-tests/{test['id']}").json()["statistics"]
     for metric in statistics:
-        assert [v["recipients"] for v in metric["variants"]] == [0, 0]
-        assert not metric["significant"] and "no recipients yet" in metric["reason"]
+        assert [v["recipients"] for v in metric["variants"]] == [0, 0, 0]
+        assert [(v["interval_low"], v["interval_high"]) for v in metric["variants"]] == [(0.0, 1.0)] * 3
+        assert [v["probability_best"] for v in metric["variants"]] == pytest.approx([1 / 3] * 3, abs=0.01)
+        assert not metric["significant"] and metric["winner"] == "A"
+        assert metric["reason"].startswith("No variant is significantly better: A, B, C have no recipients yet.")
 
 
 async def test_a_campaign_with_an_ab_test_cannot_be_sent_whole_while_the_test_send_is_not_built(db, api):
