@@ -26,6 +26,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
 
+MIN_VARIANTS, MAX_VARIANTS = 2, 8
+
 
 class AbTestStatus(StrEnum):
     DRAFT = "draft"  # its campaign is still being written
@@ -96,7 +98,7 @@ class AbVariant(Base):
     __table_args__ = (
         UniqueConstraint("ab_test_id", "position", name="uq_ab_test_variants_test_position"),
         UniqueConstraint("ab_test_id", "label", name="uq_ab_test_variants_test_label"),
-        CheckConstraint("position BETWEEN 0 AND 7", name="position"),
+        CheckConstraint(f"position BETWEEN 0 AND {MAX_VARIANTS - 1}", name="position"),
         # Exactly one control per test (the service checks there is one; this that there is no second).
         Index("ux_ab_test_variants_control", "ab_test_id", unique=True, postgresql_where=text("is_control")),
     )

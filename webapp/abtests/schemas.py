@@ -12,11 +12,10 @@ from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from webapp.abtests.models import AbTest, AbTestStatus, AbVariant, Criterion, Fallback
+from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, AbTest, AbTestStatus, AbVariant, Criterion, Fallback
 from webapp.campaigns.schemas.campaign import HtmlContent, Subject, TextContent
 from webapp.core.schemas import Schema, Values, flag, one_of, row_id, text, whole_number
 
-MIN_VARIANTS, MAX_VARIANTS = 2, 8
 LABEL_LENGTH = 50
 OVERRIDES = ("subject", "from_name", "preheader", "html_content", "text_content")
 

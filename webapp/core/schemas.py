@@ -9,9 +9,9 @@ A field's rules ride on its annotation, after its type:
     name: Annotated[str, Meta(title="Name"), text(200, blank="Enter a name for the list.")]
 
 `Meta(title=...)` is the label used in messages and in /api/docs. A field whose type is another
-Schema is loaded the same way, its errors named `parent.child`; a list of them, item by item, named
-`parent.<index>.child`. Rules that tie fields together go
-in the schema's `rules` classmethod; checks that need the database stay in the service.
+Schema is loaded the same way, its errors named `parent.child`; a list of them item by item, its
+errors named `parent.<index>.child`. Rules that tie fields together go in the schema's `rules`
+classmethod; checks that need the database stay in the service.
 """
 
 from __future__ import annotations

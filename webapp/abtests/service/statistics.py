@@ -45,9 +45,8 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import NamedTuple
 
-from webapp.abtests.models import Fallback
+from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, Fallback
 
-MIN_VARIANTS, MAX_VARIANTS = 2, 8
 MONTE_CARLO_DRAWS = 40_000
 MONTE_CARLO_SEED = 20261205
 
