@@ -1,6 +1,7 @@
 """Every route of the app, by who uses it. From a URL, find its feature here, then the handler in
 that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mail clients)."""
 
+from webapp.abtests.api import ApiAbTestsController
 from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.bounces.pages import BounceMailboxController
@@ -84,6 +85,7 @@ API = [
     ApiImportsController,
     ApiAnalyticsController,
     ApiConversionsController,
+    ApiAbTestsController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

@@ -96,6 +96,14 @@ ENDPOINTS = {
         {"201": "ConversionOut", "200": "ConversionOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
     ("get", "/api/campaigns/{campaign_id}/revenue"): ("conversions", None, {"404": "ErrorOut"}),
+    ("post", "/api/ab-tests"): (
+        "ab-tests",
+        "AbTestCreate",
+        {"201": "AbTestDetailOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("get", "/api/ab-tests"): ("ab-tests", None, {"200": "AbTestPageOut"}),
+    ("get", "/api/ab-tests/{ab_test_id}"): ("ab-tests", None, {"200": "AbTestDetailOut", "404": "ErrorOut"}),
+    ("delete", "/api/ab-tests/{ab_test_id}"): ("ab-tests", None, {"204": None, "404": "ErrorOut", "409": "ErrorOut"}),
 }
 
 
@@ -193,6 +201,11 @@ def test_schemas_have_the_seed_fields(schema):
     assert set(schemas["ErrorOut"]["properties"]) == {"status_code", "detail", "errors", "existing_id"}
     page = schemas["ContactPageOut"]["properties"]
     assert set(page) == {"items", "next_cursor"}
+    assert schemas["AbTestCreate"]["required"] == ["campaign_id", "variants"]
+    assert {"rate", "interval_low", "interval_high", "p_value", "probability_best"} <= set(
+        schemas["VariantStatisticsOut"]["properties"]
+    )
+    assert {"ab_test_id", "variants"} <= set(schemas["CampaignDetailOut"]["properties"])
 
 
 def test_query_and_path_parameters_are_documented(schema):

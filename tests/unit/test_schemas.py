@@ -33,6 +33,7 @@ class Thing(Schema, kw_only=True):
     public: Annotated[bool | UnsetType, Meta(title="Public"), flag()] = UNSET
     parent_id: Annotated[int | UnsetType | None, Meta(title="Parent"), row_id("Choose a parent.")] = UNSET
     limits: Annotated[Limits | UnsetType, Meta(title="Limits")] = UNSET
+    steps: Annotated[list[Limits] | UnsetType, Meta(title="Steps")] = UNSET
 
     @classmethod
     def rules(cls, values: dict[str, Any]) -> dict[str, str]:
@@ -83,6 +84,19 @@ def test_nested_schemas_name_their_fields_with_the_parent():
         "limits.colour": "Unknown field.",
     }
     assert errors_of({"name": "n", "limits": "fast"}) == {"limits": "Send an object of field names and values."}
+
+
+def test_lists_of_schemas_name_each_item_by_its_place():
+    assert load(Thing, {"name": "n", "steps": [{"per_hour": "5"}, {"track": False}]})["steps"] == [
+        {"per_hour": 5},
+        {"track": False},
+    ]
+    assert errors_of({"name": "n", "steps": [{"per_hour": 1}, {"per_hour": "many"}, {"colour": 1}]}) == {
+        "steps.1.per_hour": "Per hour must be a whole number.",
+        "steps.2.colour": "Unknown field.",
+    }
+    assert errors_of({"name": "n", "steps": {"per_hour": 1}}) == {"steps": "Steps must be a list."}
+    assert errors_of({"name": "n", "steps": ["fast"]}) == {"steps.0": "Send an object of field names and values."}
 
 
 def test_cross_field_rules_run_once_each_field_passed():

@@ -11,6 +11,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.queries.listing import DeliveryPage
 from webapp.campaigns.schemas.campaign import CampaignCreate, CampaignUpdate, ScheduleIn
@@ -41,7 +42,8 @@ STATE_ERRORS = error_responses(404, 409)
 
 
 async def _detail(db: AsyncSession, c: Campaign) -> CampaignDetailOut:
-    return campaign_detail_out(c, await campaigns.list_ids_of(db, c.id), rates(c))
+    ab_test = await abtests.test_of_campaign(db, c.id)
+    return campaign_detail_out(c, await campaigns.list_ids_of(db, c.id), rates(c), ab_test)
 
 
 async def _changed(db: AsyncSession, c: Campaign, status_code: int = 200) -> Response[CampaignDetailOut]:

@@ -138,6 +138,8 @@ class Delivery(Base):
         # A provider's report names the message by our Message-ID, or only by the recipient (feedback).
         Index("ix_deliveries_message_id", "message_id", postgresql_where=text("message_id IS NOT NULL")),
         Index("ix_deliveries_email_lower_id", func.lower(text("email")), "id"),
+        # An A/B test's figures per variant (abtests.queries).
+        Index("ix_deliveries_ab_variant_id", "ab_variant_id", postgresql_where=text("ab_variant_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -157,6 +159,10 @@ class Delivery(Base):
     bounced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # first provider report of it
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The A/B test variant this recipient was sent in the test share (NULL: not part of a test share).
+    ab_variant_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("ab_test_variants.id", ondelete="SET NULL")
+    )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -9,8 +9,9 @@ A field's rules ride on its annotation, after its type:
     name: Annotated[str, Meta(title="Name"), text(200, blank="Enter a name for the list.")]
 
 `Meta(title=...)` is the label used in messages and in /api/docs. A field whose type is another
-Schema is loaded the same way, its errors named `parent.child`. Rules that tie fields together go
-in the schema's `rules` classmethod; checks that need the database stay in the service.
+Schema is loaded the same way, its errors named `parent.child`; a list of them item by item, its
+errors named `parent.<index>.child`. Rules that tie fields together go in the schema's `rules`
+classmethod; checks that need the database stay in the service.
 """
 
 from __future__ import annotations
@@ -217,7 +218,10 @@ def _value(annotation: Any, raw: Any, label: str, partial: bool, path: str) -> A
     if nested is not None and raw is not None:
         return _load(nested, raw, partial, prefix=path + ".")
     rules = [item for item in metadata if isinstance(item, Rule)]
-    if any(rule.converts for rule in rules):
+    items = _item_schema(base)
+    if items is not None:
+        value = _load_items(items, raw, label, partial, path)
+    elif any(rule.converts for rule in rules):
         value = raw
     else:
         try:
@@ -237,6 +241,30 @@ def _nested_schema(base: Any) -> type[Schema] | None:
         if isinstance(candidate, type) and issubclass(candidate, Schema):
             return candidate
     return None
+
+
+def _item_schema(base: Any) -> type[Schema] | None:
+    """X of list[X] when X is a Schema."""
+    if get_origin(base) is list:
+        (item,) = get_args(base)
+        return _nested_schema(item)
+    return None
+
+
+def _load_items(schema: type[Schema], raw: Any, label: str, partial: bool, path: str) -> list[Values]:
+    """Each item loaded by `schema`, its errors named `path.<index>.<field>`, all of them at once."""
+    if not isinstance(raw, list):
+        raise ValueError(f"{label} must be a list.")
+    loaded: list[Values] = []
+    errors: dict[str, str] = {}
+    for index, item in enumerate(raw):
+        try:
+            loaded.append(_load(schema, item, partial, prefix=f"{path}.{index}."))
+        except ValidationFailed as exc:
+            errors |= exc.errors
+    if errors:
+        raise ValidationFailed(errors)
+    return loaded
 
 
 def _type_message(base: Any, label: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests.models import AbTest
 from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
 from webapp.lists.models import EmailList
 
@@ -20,6 +21,10 @@ async def locked(session: AsyncSession, campaign_id: int) -> Campaign | None:
     under the lock must see what others committed, not a copy this session loaded earlier."""
     query = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
     return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def is_ab_test(session: AsyncSession, campaign_id: int) -> bool:
+    return bool(await session.scalar(select(select(AbTest.id).where(AbTest.campaign_id == campaign_id).exists())))
 
 
 async def list_ids_of(session: AsyncSession, campaign_id: int) -> list[int]:

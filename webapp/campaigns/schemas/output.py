@@ -8,6 +8,8 @@ from typing import Any
 
 from msgspec import UNSET, Struct, UnsetType
 
+from webapp.abtests.models import AbTest, AbVariant
+from webapp.abtests.schemas import AbVariantOut, variant_out
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus, Delivery, DeliveryStatus
 
 COUNTERS = (
@@ -69,6 +71,8 @@ class CampaignOut(Struct, kw_only=True):
 class CampaignDetailOut(CampaignOut, kw_only=True):
     html_content: str
     text_content: str
+    ab_test_id: int | None  # its A/B test (/api/ab-tests/{id}), if it is one
+    variants: list[AbVariantOut]  # the A/B test's variants; empty for a campaign that is no test
 
 
 class CampaignPageOut(Struct):
@@ -135,9 +139,15 @@ def campaign_out(c: Campaign, list_ids: Sequence[int], rates: dict[str, float]) 
     return CampaignOut(**_campaign_fields(c, list_ids, rates))
 
 
-def campaign_detail_out(c: Campaign, list_ids: Sequence[int], rates: dict[str, float]) -> CampaignDetailOut:
+def campaign_detail_out(
+    c: Campaign, list_ids: Sequence[int], rates: dict[str, float], ab_test: tuple[AbTest, list[AbVariant]] | None
+) -> CampaignDetailOut:
     return CampaignDetailOut(
-        **_campaign_fields(c, list_ids, rates), html_content=c.html_content, text_content=c.text_content
+        **_campaign_fields(c, list_ids, rates),
+        html_content=c.html_content,
+        text_content=c.text_content,
+        ab_test_id=ab_test[0].id if ab_test else None,
+        variants=[variant_out(v) for v in ab_test[1]] if ab_test else [],
     )
 
 
