@@ -127,3 +127,21 @@ async def test_viewers_cannot_change_an_ab_test(staff, db):
     assert viewer.post(f"/campaigns/{c.id}/ab-test/delete").status_code == 403
     assert await abtests.test_of_campaign(db, c.id) is None
 
+
+async def test_the_report_shows_each_variants_rate_interval_and_the_decision(staff, db):
+    viewer = await staff("viewer")
+    c = await ready_campaign(db, [])
+    await db.commit()
+    await abtests.save_test(
+        db, c.id, {"variants": [{"label": "Plain"}, {"label": "Bold", "subject": "Last chance!"}], "fallback": "leader"}
+    )
+    report = viewer.get(f"/campaigns/{c.id}/report")
+    assert report.status_code == 200
+    section = page_text(report).split('id="report-ab-test"', 1)[1]
+    assert "draft" in section and "else the leader" in section
+    assert 'Unique human opens <span class="muted">(the winner criterion)' in section and "Unique clicks" in section
+    assert "No variant is significantly better" in section  # decide()'s reason, nobody sent yet
+    assert re.search(
+        r'Plain <span class="muted">control</span></th><td>0</td> <td>0</td><td>0\.0%</td><td>0\.0% to 100\.0%</td>',
+        section,
+    )
