@@ -6,6 +6,7 @@ from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
+from webapp.campaigns.pages.ab_test import CampaignAbTestController
 from webapp.campaigns.pages.campaigns import CampaignsController
 from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
@@ -49,6 +50,7 @@ STAFF_PAGES = [
     DashboardController,
     CampaignsController,
     CampaignWizardController,
+    CampaignAbTestController,
     CampaignLiveController,
     CampaignReportsController,
     ContactsController,

@@ -51,6 +51,8 @@ ENTER_DOES_THE_PRIMARY_ACTION = {
     "edit contact": ("/contacts/1/edit", "#company", "Acme", r"/contacts/1$", "Changes saved."),
     "new campaign": ("/campaigns/new", "#name", "Autumn", r"/campaigns/2/audience$", "Draft 'Autumn' saved."),
     "campaign details": ("/campaigns/1/details", "#subject", "Hi there", r"/campaigns/1/audience$", ""),
+    "A/B test": ("/campaigns/1/ab-test", "#variants-1-subject", "Last chance", r"/campaigns/1/review$",
+                 "Saved the A/B test of 2 variants."),
     "new list": ("/lists/new", "#name", "Friends", r"/lists/\d+$", "List 'Friends' created."),
     "template": ("/templates/1", "#name", "Welcome back", r"/templates/1$", "Template 'Welcome back' saved."),
     "organisation": ("/settings/organisation", "#organisation_name", "Northwind", r"/settings/organisation$",

@@ -15,6 +15,7 @@ from tests.support.analytics import audience_movement, sent_campaign_activity
 from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
 from tests.support.outbox import captured_campaign_message
 from tests.support.subscriptions import public_list
+from webapp.abtests import service as abtests
 from webapp.campaigns.service import campaigns
 from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
@@ -107,6 +108,20 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     )
     draft = await campaigns.create_campaign(session, {"name": "Spring sale"}, created_by=ADMIN_EMAIL)
     ready = await ready_campaign(session, [customers.id], name="Summer news")
+    # A draft that is an A/B test: its wizard step with three variants, its summary and its report's section.
+    ab_test = await ready_campaign(session, [customers.id], name="Autumn offer")
+    await abtests.save_test(
+        session,
+        ab_test.id,
+        {
+            "variants": [
+                {"label": "A"},
+                {"label": "B", "subject": "Last chance!"},
+                {"label": "C", "preheader": "2 days"},
+            ],
+            "criterion": "clicks",
+        },
+    )
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
@@ -141,6 +156,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "sent": sent.campaign_id,
             "draft": draft.id,
             "ready": ready.id,
+            "ab_test": ab_test.id,
             "contact": ada.id,
             "opted_out": gone.id,
             "list": customers.id,

@@ -64,6 +64,10 @@ STAFF_PAGES = [
     Shown("wizard-settings", "/campaigns/{ready}/settings", route="/campaigns/{campaign_id}/settings"),
     Shown("wizard-review", "/campaigns/{ready}/review", route="/campaigns/{campaign_id}/review"),
     Shown("wizard-review-not-ready", "/campaigns/{draft}/review", route="/campaigns/{campaign_id}/review"),
+    Shown("wizard-review-ab-test", "/campaigns/{ab_test}/review", route="/campaigns/{campaign_id}/review"),
+    Shown("wizard-ab-test", "/campaigns/{ab_test}/ab-test", route="/campaigns/{campaign_id}/ab-test"),
+    Shown("wizard-ab-test-new", "/campaigns/{ready}/ab-test", route="/campaigns/{campaign_id}/ab-test"),
+    Shown("campaign-report-ab-test", "/campaigns/{ab_test}/report", route="/campaigns/{campaign_id}/report"),
     Shown("contacts", "/contacts"),
     Shown("contacts-filtered", "/contacts?q=ada&status=active", route="/contacts"),
     Shown("contact", "/contacts/{contact}", route="/contacts/{contact_id}"),
@@ -152,6 +156,12 @@ ERROR_PAGES = [
     Shown("wizard-content", "/campaigns/{draft}/content", fill={"#html_content": "{{ broken"}, submit="^Next"),
     Shown(
         "wizard-review", "/campaigns/{ready}/review", fill={"#scheduled_time": "2001-01-01T10:00"}, submit="^Schedule"
+    ),
+    Shown(
+        "wizard-ab-test",
+        "/campaigns/{ab_test}/ab-test",
+        fill={"#variants-1-subject": "{{ broken", "#test_percent": "70"},
+        submit="^Save A.B test",  # a "/" would end Playwright's regular expression
     ),
     Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),

@@ -28,7 +28,7 @@ from webapp.abtests.service.statistics import Decision, VariantCounts, decide
 from webapp.campaigns.models import CampaignStatus
 from webapp.campaigns.service import campaigns
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
-from webapp.core.schemas import load
+from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 
 # The metrics every test reports, whatever its criterion (revenue comes with attribution).
@@ -53,16 +53,38 @@ async def create_test(session: AsyncSession, data: Mapping[str, Any]) -> AbTest:
     """A test of a draft campaign that has none yet. ValidationFailed naming each field; Conflict
     (on campaign_id) for a campaign that is not a draft or already has a test."""
     values = load(AbTestCreate, data)
+    campaign_id = await _draft_campaign(session, values["campaign_id"])
+    if await queries.test_of_campaign(session, campaign_id) is not None:
+        raise Conflict("This campaign already has an A/B test.", field="campaign_id")
+    return await _add(session, values)
+
+
+async def save_test(session: AsyncSession, campaign_id: int, data: Mapping[str, Any]) -> AbTest:
+    """The draft campaign's test as `data` says (AbTestCreate's fields but campaign_id): created, or
+    put in place of the test it has while that is still a draft (the wizard's A/B test step)."""
+    values = load(AbTestCreate, {**data, "campaign_id": campaign_id})
+    await _draft_campaign(session, campaign_id)
+    existing = await queries.test_of_campaign(session, campaign_id)
+    if existing is not None:
+        if existing.status != AbTestStatus.DRAFT:
+            raise Conflict(f"This A/B test is {existing.status}; only a draft test can be changed.")
+        await queries.delete_test(session, existing)
+    return await _add(session, values)
+
+
+async def _draft_campaign(session: AsyncSession, campaign_id: int) -> int:
     try:
-        campaign = await campaigns.get_campaign(session, values["campaign_id"], for_update=True)
+        campaign = await campaigns.get_campaign(session, campaign_id, for_update=True)
     except NotFound:
         raise ValidationFailed({"campaign_id": "No campaign has this id."}) from None
     if campaign.status != CampaignStatus.DRAFT:
         raise Conflict(
             f"Only a draft campaign can become an A/B test; this one is {campaign.status}.", field="campaign_id"
         )
-    if await queries.test_of_campaign(session, campaign.id) is not None:
-        raise Conflict("This campaign already has an A/B test.", field="campaign_id")
+    return campaign.id
+
+
+async def _add(session: AsyncSession, values: Values) -> AbTest:
     control = control_index(values["variants"])
     variants = [
         {**variant_values(variant), "is_control": index == control} for index, variant in enumerate(values["variants"])
@@ -70,7 +92,7 @@ async def create_test(session: AsyncSession, data: Mapping[str, Any]) -> AbTest:
     test = await queries.add_test(
         session,
         {
-            "campaign_id": campaign.id,
+            "campaign_id": values["campaign_id"],
             "test_percent": values.get("test_percent", DEFAULT_TEST_PERCENT),
             "wait_minutes": values.get("wait_minutes", DEFAULT_WAIT_MINUTES),
             "criterion": values.get("criterion", Criterion.HUMAN_OPENS.value),

@@ -11,8 +11,10 @@ from litestar.params import Parameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests import service as abtests
 from webapp.analytics import service as analytics
 from webapp.analytics.pages import views
+from webapp.analytics.pages.ab_test import ab_test_view
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.service import settings as conversion_settings
@@ -31,6 +33,8 @@ class CampaignReportsController(Controller):
     async def report(self, db: AsyncSession, campaign_id: int) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         context: dict[str, Any] = {"c": c}
+        if found := await abtests.test_of_campaign(db, c.id):
+            context["ab_test"] = ab_test_view(*found, await abtests.live_statistics(db, *found))
         if c.started_at is not None:
             points = await analytics.campaign_series(db, c.id)
             links = await analytics.link_clicks(db, c.id)

@@ -20,6 +20,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests import service as abtests
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
 from webapp.campaigns.pages.views import review_warnings
 from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
@@ -44,6 +45,7 @@ STEP_LABELS = {
     "content": "Content",
     "settings": "Settings",
     "review": "Review & send",
+    "ab-test": "A/B test",  # optional, reached from Review (pages/ab_test.py), not a step of its own
 }
 STEP_OF_FIELD = {
     "name": "details",
@@ -56,6 +58,7 @@ STEP_OF_FIELD = {
     "text_content": "content",
     "template_id": "content",
     "settings": "settings",
+    "ab_test": "ab-test",
 }
 DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
 CONTENT_FIELDS = ("html_content", "text_content")
@@ -106,6 +109,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             "max_recipients": MAX_RECIPIENTS,
             "setting_labels": SETTING_LABELS,
             "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
+            "ab_test": await abtests.test_of_campaign(db, c.id),
         }
     return context
 

@@ -1,0 +1,84 @@
+"""The A/B test section of a campaign's report: for each metric, every variant's rate with its
+confidence interval (a table, and the rates as a bar chart), how likely it is to be the best, and
+what the test decides now, in words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from webapp.abtests import service as abtests
+from webapp.abtests.models import AbTest, AbVariant, Criterion
+from webapp.core.charts import Chart, Series, bar_chart
+from webapp.core.charts.scales import figure
+from webapp.core.template_helpers import percent
+
+METRIC_NAMES = {Criterion.HUMAN_OPENS: "Unique human opens", Criterion.CLICKS: "Unique clicks"}
+CRITERION_NAMES = {
+    **{metric.value: name.lower() for metric, name in METRIC_NAMES.items()},
+    Criterion.REVENUE.value: "revenue",
+    Criterion.MANUAL.value: "your choice",
+}
+
+
+@dataclass(frozen=True)
+class VariantRow:
+    label: str
+    is_control: bool
+    recipients: str
+    successes: str
+    rate: str
+    interval: str
+    probability_best: str
+    p_value: str
+
+
+@dataclass(frozen=True)
+class MetricView:
+    key: str
+    name: str
+    is_criterion: bool
+    rows: list[VariantRow]
+    chart: Chart
+    reason: str
+
+
+@dataclass(frozen=True)
+class AbTestView:
+    test: AbTest
+    criterion: str
+    chosen: str  # the chosen variant's label, or ""
+    metrics: list[MetricView]
+
+
+def ab_test_view(test: AbTest, variants: list[AbVariant], found: list[abtests.MetricDecision]) -> AbTestView:
+    chosen = next((v.label for v in variants if v.id == test.chosen_variant_id), "")
+    return AbTestView(test, CRITERION_NAMES[test.criterion], chosen, [_metric(test, m) for m in found])
+
+
+def _metric(test: AbTest, found: abtests.MetricDecision) -> MetricView:
+    stats = found.decision.variants
+    name = METRIC_NAMES[found.metric]
+    rows = [
+        VariantRow(
+            label=s.label,
+            is_control=s.is_control,
+            recipients=figure(s.trials),
+            successes=figure(s.successes),
+            rate=percent(100 * s.rate),
+            interval=f"{percent(100 * s.interval.low)} to {percent(100 * s.interval.high)}",
+            probability_best=percent(100 * s.probability_best),
+            p_value=f"{s.p_value:.4f}",
+        )
+        for s in stats
+    ]
+    chart = bar_chart(
+        f"ab-{found.metric.value.replace('_', '-')}",
+        f"{name}: rate per variant",
+        [s.label for s in stats],
+        [Series("Rate", [100 * s.rate for s in stats])],
+        heading="Variant",
+        unit="%",
+    )
+    return MetricView(
+        found.metric.value, name, test.criterion == found.metric.value, rows, chart, found.decision.reason
+    )

@@ -1,0 +1,167 @@
+"""Staff UI: the wizard's optional A/B test step (/campaigns/{id}/ab-test). A marketer turns a draft
+into a test of 2 to 8 variants, or back into a plain campaign. The form is loaded through the API's
+own schema (AbTestCreate) by the A/B test service, so its errors are named as the API names them
+(`variants.1.subject`), which are the form's field names too.
+
+"Add a variant" and "Remove" are submit buttons that redraw the form with what was typed, so the
+rows work without JavaScript; with HTMX (hx-boost) only the page body is swapped.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.abtests import service as abtests
+from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, AbTest, AbVariant, Criterion, Fallback
+from webapp.abtests.schemas import (
+    DEFAULT_CONFIDENCE_LEVEL,
+    DEFAULT_TEST_PERCENT,
+    DEFAULT_WAIT_MINUTES,
+    LABEL_LENGTH,
+    OVERRIDES,
+)
+from webapp.campaigns.models import Campaign
+from webapp.campaigns.pages.wizard import STEP_LABELS, STEPS
+from webapp.campaigns.service import campaigns
+from webapp.core.access import EDITORS_ONLY
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
+from webapp.core.http import AnyResponse
+
+STEP = "ab-test"
+SETTINGS = ("test_percent", "wait_minutes", "criterion", "confidence_level", "fallback")
+CRITERION_LABELS = {
+    Criterion.HUMAN_OPENS.value: "Unique human opens (machine opens left out)",
+    Criterion.CLICKS.value: "Unique clicks",
+    Criterion.REVENUE.value: "Revenue",
+    Criterion.MANUAL.value: "I choose the winner myself",
+}
+FALLBACK_LABELS = {
+    Fallback.CONTROL.value: "Send the control",
+    Fallback.LEADER.value: "Send the leader anyway",
+}
+ROW_LABEL = re.compile(r"variants\.([0-9]{1,2})\.label")
+LETTERS = "ABCDEFGH"
+
+
+def _blank_variant(index: int, *, control: bool = False) -> dict[str, Any]:
+    return {"label": LETTERS[index], "is_control": control, **dict.fromkeys(OVERRIDES, "")}
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "variants": [_blank_variant(0, control=True), _blank_variant(1)],
+        "test_percent": DEFAULT_TEST_PERCENT,
+        "wait_minutes": DEFAULT_WAIT_MINUTES,
+        "criterion": Criterion.HUMAN_OPENS.value,
+        "confidence_level": DEFAULT_CONFIDENCE_LEVEL,
+        "fallback": Fallback.CONTROL.value,
+    }
+
+
+def _saved(test: AbTest, variants: list[AbVariant]) -> dict[str, Any]:
+    rows = [
+        {"label": v.label, "is_control": v.is_control, **{name: getattr(v, name) or "" for name in OVERRIDES}}
+        for v in variants
+    ]
+    return {"variants": rows, **{name: getattr(test, name) for name in SETTINGS}}
+
+
+def _typed(form: FormFields) -> dict[str, Any]:
+    """The form as typed: its variant rows in order (numbered by the page, maybe with gaps after a
+    removal), the control as a flag on its row, and the test's settings."""
+    rows = sorted({int(m[1]) for key in form if (m := ROW_LABEL.fullmatch(key))})[:MAX_VARIANTS]
+    control = first(form, "control")
+    variants = [
+        {
+            "label": first(form, f"variants.{i}.label"),
+            "is_control": control == str(i),
+            **{name: first(form, f"variants.{i}.{name}").replace("\r\n", "\n") for name in OVERRIDES},
+        }
+        for i in rows
+    ]
+    return {"variants": variants, **{name: first(form, name) for name in SETTINGS}}
+
+
+def _as_sent(values: dict[str, Any]) -> dict[str, Any]:
+    """What the schema loads: an override left blank is the campaign's own, so it is left out."""
+    variants = [{name: value for name, value in row.items() if value or name == "label"} for row in values["variants"]]
+    return {**values, "variants": variants}
+
+
+def _changed_rows(values: dict[str, Any], go: str) -> dict[str, Any] | None:
+    """The rows after "Add a variant" or "Remove", or None when the button was neither."""
+    rows = list(values["variants"])
+    if go == "add" and len(rows) < MAX_VARIANTS:
+        taken = {row["label"] for row in rows}
+        rows.append(_blank_variant(len(rows)) | {"label": next((x for x in LETTERS if x not in taken), "")})
+    elif go.startswith("remove-") and go[7:].isdigit() and int(go[7:]) < len(rows) and len(rows) > MIN_VARIANTS:
+        removed = rows.pop(int(go[7:]))
+        if removed["is_control"]:
+            rows[0] = rows[0] | {"is_control": True}
+    else:
+        return None
+    return {**values, "variants": rows}
+
+
+async def _page(
+    db: AsyncSession, c: Campaign, values: dict[str, Any], errors: dict[str, str] | None = None, status_code: int = 200
+) -> Template:
+    context = {
+        "c": c,
+        "step": STEP,
+        "steps": STEPS,
+        "here": STEPS.index("review"),
+        "labels": STEP_LABELS,
+        "values": values,
+        "errors": errors or {},
+        "has_test": await abtests.test_of_campaign(db, c.id) is not None,
+        "criteria": list(CRITERION_LABELS.items()),
+        "fallbacks": list(FALLBACK_LABELS.items()),
+        "label_length": LABEL_LENGTH,
+        "min_variants": MIN_VARIANTS,
+        "max_variants": MAX_VARIANTS,
+    }
+    return Template("campaigns/step_ab_test.html", context=context, status_code=status_code)
+
+
+class CampaignAbTestController(Controller):
+    path = "/campaigns/{campaign_id:int}/ab-test"
+
+    @get("/", opt=EDITORS_ONLY)
+    async def show(self, db: AsyncSession, campaign_id: int) -> Template:
+        c = await campaigns.get_draft(db, campaign_id)
+        found = await abtests.test_of_campaign(db, c.id)
+        return await _page(db, c, _saved(*found) if found else _defaults())
+
+    @post("/")
+    async def save(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        form = await read_form(request)
+        c = await campaigns.get_draft(db, campaign_id)
+        values = _typed(form)
+        if (changed := _changed_rows(values, first(form, "go"))) is not None:
+            return await _page(db, c, changed)
+        try:
+            await abtests.save_test(db, c.id, _as_sent(values))
+        except (ValidationFailed, Conflict) as exc:
+            await db.rollback()
+            c = await campaigns.get_draft(db, campaign_id)
+            return await _page(db, c, values, field_errors(exc), 409 if isinstance(exc, Conflict) else 422)
+        flash(request, f"Saved the A/B test of {len(values['variants'])} variants.", "success")
+        return after_change(request, f"/campaigns/{c.id}/review")
+
+    @post("/delete")
+    async def delete(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        c = await campaigns.get_draft(db, campaign_id)
+        found = await abtests.test_of_campaign(db, c.id)
+        if found is not None:
+            await abtests.delete_test(db, found[0].id)
+        flash(request, "Removed the A/B test: this is a plain campaign again.", "success")
+        return after_change(request, f"/campaigns/{c.id}/review")
