@@ -48,6 +48,18 @@ def _insert_before_body_end(html: str, snippet: str) -> str:
     return html + snippet if index < 0 else html[:index] + snippet + html[index:]
 
 
+BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+# Shown by mail clients as the preview line, hidden in the message itself. Braces are written as
+# template literals, so a preheader is never read as template syntax.
+PREHEADER = '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">{}</div>'
+
+
+def _insert_after_body_start(html: str, snippet: str) -> str:
+    snippet = snippet.replace("{", "{{ '{' }}")
+    match = BODY_START.search(html)
+    return snippet + html if match is None else html[: match.end()] + snippet + html[match.end() :]
+
+
 def sender_lines(org: OrgSettings) -> list[str]:
     """The organisation's name, then its postal address line by line, as typed. They go into the
     message's template, so a brace is written as a template literal, never read as template syntax."""
@@ -106,6 +118,38 @@ class MessageSource(Protocol):
     def reply_to(self) -> str: ...
     @property
     def settings(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class VariantSource:
+    """A campaign as one of its A/B test's variants sends it: each override set replaces the
+    campaign's own value; the preheader (the inbox's preview line) opens the HTML body, hidden."""
+
+    id: int
+    subject: str
+    html_content: str
+    text_content: str
+    from_name: str
+    from_email: str
+    reply_to: str
+    settings: dict[str, Any]
+
+
+def with_variant(campaign: MessageSource, variant: Any) -> VariantSource:
+    """`variant`: an A/B variant (abtests.models.AbVariant); an override left NULL keeps the campaign's."""
+    html = campaign.html_content if variant.html_content is None else variant.html_content
+    if variant.preheader:
+        html = _insert_after_body_start(html, PREHEADER.format(escape(variant.preheader)))
+    return VariantSource(
+        id=campaign.id,
+        subject=campaign.subject if variant.subject is None else variant.subject,
+        html_content=html,
+        text_content=campaign.text_content if variant.text_content is None else variant.text_content,
+        from_name=campaign.from_name if variant.from_name is None else variant.from_name,
+        from_email=campaign.from_email,
+        reply_to=campaign.reply_to,
+        settings=campaign.settings,
+    )
 
 
 @dataclass

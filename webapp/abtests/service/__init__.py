@@ -1,8 +1,5 @@
 """A/B tests: creating one for a draft campaign, reading tests with their variants, and their live
-statistics (statistics.py holds the mathematics).
-
-Not built yet: the send flow that splits the test share between the variants (deliveries name their
-variant in `ab_variant_id`), the wait, and sending the winner to the rest.
+statistics (statistics.py holds the mathematics; sending.py the split, the wait and the winner).
 """
 
 from __future__ import annotations
