@@ -198,3 +198,22 @@ async def test_a_manual_test_waits_for_a_person_and_sends_their_choice(db, api, 
 
     assert subjects(sink) == {"Subject A": 2, "Subject B": 18}
     assert len(set(sink.handler.recipients())) == 20
+
+
+async def test_revenue_picks_the_variant_whose_recipients_bought(db):
+    campaign_id, test_id, variant = await waiting_test(db, 100, test_percent=40, criterion="revenue")
+    await db.execute(
+        text("""INSERT INTO conversions (order_id, contact_id, amount, currency, occurred_at, source,
+                                         campaign_id, delivery_id)
+                SELECT 'order-' || id, contact_id, 25, 'EUR', now(), 'api', campaign_id, id
+                FROM deliveries WHERE campaign_id = :c AND ab_variant_id = :v ORDER BY id LIMIT 12"""),
+        {"c": campaign_id, "v": variant["B"]},
+    )
+    await db.commit()
+    await end_wait(db, test_id)
+    async with get_sessionmaker()() as session:
+        assert await ab_sending.decide_due(session) == [campaign_id]
+    decided = await wait_for_test(db, test_id, "winner_chosen")
+    assert decided["chosen_variant_id"] == variant["B"]
+    assert decided["decision_reason"].startswith("B is significantly better")
+    assert await delivery_counts(db, campaign_id) == {"sent": 40, "pending": 60}
