@@ -217,3 +217,16 @@ async def test_revenue_picks_the_variant_whose_recipients_bought(db):
     assert decided["chosen_variant_id"] == variant["B"]
     assert decided["decision_reason"].startswith("B is significantly better")
     assert await delivery_counts(db, campaign_id) == {"sent": 40, "pending": 60}
+
+
+async def test_an_audience_too_small_to_hold_anyone_back_is_all_test_share_and_the_test_ends(db, worker):
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        campaign_id, test_id, _ = await ab_campaign(db, 2, test_percent=10)
+        await campaigns.send_now(db, campaign_id)
+        await db.commit()
+        worker()
+        done = await wait_for_status(db, campaign_id, {"sent"})
+        ended = await wait_for_test(db, test_id, "sent")
+    assert done.sent_count == 2 and subjects(sink) == {"Subject A": 1, "Subject B": 1}
+    assert ended["chosen_variant_id"] is None

@@ -37,12 +37,13 @@ async def variants_by_id(session: AsyncSession, variant_ids: Sequence[int]) -> d
 
 async def holds_back(session: AsyncSession, campaign_id: int) -> bool:
     """Whether the campaign, with nothing left to send, still has deliveries its test holds back:
-    the test share is sent and the test waits for its winner. Otherwise a test whose winner was
-    sent is over."""
+    the test share is sent and the test waits for its winner. Otherwise the test is over: its
+    winner was sent, or the audience was too small to leave anyone after the test share."""
     if await queries.has_held(session, campaign_id):
         await queries.move_status(session, campaign_id, AbTestStatus.TESTING, AbTestStatus.WAITING)
         return True
-    await queries.move_status(session, campaign_id, AbTestStatus.WINNER_CHOSEN, AbTestStatus.SENT)
+    for before in (AbTestStatus.WINNER_CHOSEN, AbTestStatus.TESTING):
+        await queries.move_status(session, campaign_id, before, AbTestStatus.SENT)
     return False
 
 
