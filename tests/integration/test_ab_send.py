@@ -200,7 +200,7 @@ async def test_a_manual_test_waits_for_a_person_and_sends_their_choice(db, api, 
     assert len(set(sink.handler.recipients())) == 20
 
 
-async def test_revenue_picks_the_variant_whose_recipients_bought(db):
+async def test_revenue_picks_the_variant_whose_recipients_bought(db, api):
     campaign_id, test_id, variant = await waiting_test(db, 100, test_percent=40, criterion="revenue")
     await db.execute(
         text("""INSERT INTO conversions (order_id, contact_id, amount, currency, occurred_at, source,
@@ -210,6 +210,9 @@ async def test_revenue_picks_the_variant_whose_recipients_bought(db):
         {"c": campaign_id, "v": variant["B"]},
     )
     await db.commit()
+    statistics = (await api("viewer")).get(f"/api/ab-tests/{test_id}").json()["statistics"]
+    revenue = next(m for m in statistics if m["metric"] == "revenue")
+    assert [(v["label"], v["recipients"], v["successes"]) for v in revenue["variants"]] == [("A", 20, 0), ("B", 20, 12)]
     await end_wait(db, test_id)
     async with get_sessionmaker()() as session:
         assert await ab_sending.decide_due(session) == [campaign_id]

@@ -144,7 +144,7 @@ class VariantStatisticsOut(Struct, kw_only=True):
 
 
 class MetricStatisticsOut(Struct, kw_only=True):
-    metric: str  # human_opens or clicks
+    metric: str  # human_opens, clicks, and for a revenue test revenue (recipients who bought)
     variants: list[VariantStatisticsOut]
     winner: str  # a label: the significant winner, or what the fallback sends
     significant: bool

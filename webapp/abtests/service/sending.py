@@ -14,14 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.abtests import queries
 from webapp.abtests.models import AbTest, AbTestStatus, AbVariant, Criterion, Fallback
 from webapp.abtests.schemas import WinnerIn
-from webapp.abtests.service import get_test
+from webapp.abtests.service import SUCCESSES, get_test
 from webapp.abtests.service.statistics import VariantCounts, decide
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.schemas import load
-
-# What counts as a success for each automatic criterion: a field of queries.VariantFigures.
-# Revenue: the recipients to whose message a conversion was attributed.
-SUCCESSES = {Criterion.HUMAN_OPENS: "human_opens", Criterion.CLICKS: "clicks", Criterion.REVENUE: "buyers"}
 
 
 async def start(session: AsyncSession, campaign_id: int) -> None:
@@ -71,7 +67,7 @@ async def decide_due(session: AsyncSession) -> list[int]:
     """Decide every waiting test whose wait is over (manual ones wait for a person) and release its
     held deliveries to the winner, one transaction per test; the campaigns released."""
     released = []
-    for test in await queries.due_tests(session, [c.value for c in SUCCESSES]):
+    for test in await queries.due_tests(session, [c.value for c in SUCCESSES]):  # every criterion but manual
         variants = (await queries.variants_by_test(session, [test.id]))[test.id]
         variant_id, reason = await _winner(session, test, variants)
         if await _release(session, test, variant_id, reason):
