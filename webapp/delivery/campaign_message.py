@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests.models import AbVariant
 from webapp.contacts.models import Contact
 from webapp.core import verp
 from webapp.core.tokens import make_token
@@ -135,8 +136,8 @@ class VariantSource:
     settings: dict[str, Any]
 
 
-def with_variant(campaign: MessageSource, variant: Any) -> VariantSource:
-    """`variant`: an A/B variant (abtests.models.AbVariant); an override left NULL keeps the campaign's."""
+def with_variant(campaign: MessageSource, variant: AbVariant) -> VariantSource:
+    """An override the variant leaves NULL keeps the campaign's value."""
     html = campaign.html_content if variant.html_content is None else variant.html_content
     if variant.preheader:
         html = _insert_after_body_start(html, PREHEADER.format(escape(variant.preheader)))
