@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
 from tests.integration.test_analytics_rollups import THUNDERBIRD, hit
@@ -18,6 +19,7 @@ from webapp.abtests import service as abtests
 from webapp.abtests.service import sending as ab_sending
 from webapp.campaigns.service import campaigns, sending
 from webapp.core.db import get_sessionmaker
+from webapp.core.errors import Conflict
 from webapp.tracking.service import hits
 
 VARIANTS = [
@@ -233,3 +235,16 @@ async def test_an_audience_too_small_to_hold_anyone_back_is_all_test_share_and_t
         ended = await wait_for_test(db, test_id, "sent")
     assert done.sent_count == 2 and subjects(sink) == {"Subject A": 1, "Subject B": 1}
     assert ended["chosen_variant_id"] is None
+
+
+async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_never_decided(db):
+    campaign_id, test_id, variant = await waiting_test(db)
+    await campaigns.cancel(db, campaign_id)
+    await db.commit()
+    await end_wait(db, test_id)
+    async with get_sessionmaker()() as session:
+        assert await ab_sending.decide_due(session) == []
+        with pytest.raises(Conflict, match="cancelled"):
+            await ab_sending.choose_winner(session, test_id, {"variant_id": variant["B"]}, "someone")
+    assert await delivery_counts(db, campaign_id) == {"sent": 4, "cancelled": 16}
+    assert (await wait_for_test(db, test_id, "waiting"))["chosen_variant_id"] is None

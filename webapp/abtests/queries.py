@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbTest, AbTestStatus, AbVariant
 from webapp.analytics.models import EngagementFirst
-from webapp.campaigns.models import Delivery, DeliveryStatus
+from webapp.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from webapp.conversions.models import Conversion
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
 
@@ -175,9 +175,19 @@ async def move_status(session: AsyncSession, campaign_id: int, before: AbTestSta
 
 
 async def due_tests(session: AsyncSession, criteria: Sequence[str]) -> list[AbTest]:
-    """Waiting tests whose wait is over, decided by one of these criteria."""
+    """Waiting tests whose wait is over, decided by one of these criteria, of campaigns not
+    cancelled (a paused one is decided: its winner goes out when it resumes)."""
     over = AbTest.test_sent_at + func.make_interval(0, 0, 0, 0, 0, AbTest.wait_minutes) <= func.now()
-    query = select(AbTest).where(AbTest.status == AbTestStatus.WAITING.value, over, AbTest.criterion.in_(criteria))
+    query = (
+        select(AbTest)
+        .join(Campaign, Campaign.id == AbTest.campaign_id)
+        .where(
+            AbTest.status == AbTestStatus.WAITING.value,
+            over,
+            AbTest.criterion.in_(criteria),
+            Campaign.status != CampaignStatus.CANCELLED.value,
+        )
+    )
     return list(await session.scalars(query.order_by(AbTest.id)))
 
 

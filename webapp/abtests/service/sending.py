@@ -16,6 +16,8 @@ from webapp.abtests.models import AbTest, AbTestStatus, AbVariant, Criterion, Fa
 from webapp.abtests.schemas import WinnerIn
 from webapp.abtests.service import SUCCESSES, get_test
 from webapp.abtests.service.statistics import VariantCounts, decide
+from webapp.campaigns.models import CampaignStatus
+from webapp.campaigns.service import campaigns
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.schemas import load
 
@@ -86,6 +88,8 @@ async def choose_winner(session: AsyncSession, test_id: int, data: Mapping[str, 
     variant = next((v for v in variants if v.id == variant_id), None)
     if variant is None:
         raise ValidationFailed({"variant_id": "This test has no variant with this id."})
+    if (await campaigns.get_campaign(session, test.campaign_id)).status == CampaignStatus.CANCELLED.value:
+        raise Conflict("Its campaign was cancelled: nothing more is sent.")
     if test.status != AbTestStatus.WAITING.value:
         raise Conflict(f"A winner is chosen once the test share is sent and before one is; this test is {test.status}.")
     if not await _release(session, test, variant.id, f"{variant.label} was chosen by {chosen_by}."):
