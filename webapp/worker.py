@@ -20,6 +20,7 @@ import dramatiq
 import redis
 from dramatiq.asyncio import get_event_loop_thread
 
+from webapp.abtests import actors as abtest_actors
 from webapp.analytics import actors as analytics_actors
 from webapp.bounces import actors as bounce_actors
 from webapp.core.config import get_settings
@@ -41,6 +42,7 @@ TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it ne
 async def tick() -> None:
     await delivery_actors.start_due_campaigns()
     await delivery_actors.resume_when_servers_answer()
+    await abtest_actors.decide_due()  # A/B tests whose wait is over: their winner goes to the rest
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed

@@ -1,7 +1,7 @@
 """JSON API: /api/ab-tests. Create an A/B test for a draft campaign, list tests, read one with its
-live statistics per variant, and delete one that has not started. Thin: Litestar checks types (400),
-the service applies the rules (404, 409 for a campaign or test in the wrong state, 422 naming each
-field)."""
+live statistics per variant, choose its winner by hand, and delete one that has not started. Thin:
+Litestar checks types (400), the service applies the rules (404, 409 for a campaign or test in the
+wrong state, 422 naming each field)."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from webapp.abtests.schemas import (
     AbTestPageOut,
     MetricStatisticsOut,
     VariantStatisticsOut,
+    WinnerIn,
     test_detail_out,
     test_out,
 )
-from webapp.core.api import Cursor, Limit, checked_cursor, error_responses, id_parameter, sent_object
+from webapp.abtests.service import sending
+from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.http import StaffRequest
 
 AbTestId = Annotated[int, id_parameter("A/B test id.")]
@@ -104,3 +106,18 @@ class ApiAbTestsController(Controller):
     )
     async def delete_test(self, db: AsyncSession, ab_test_id: AbTestId) -> None:
         await service.delete_test(db, ab_test_id)
+
+    @post(
+        "/{ab_test_id:int}/winner",
+        summary="Choose an A/B test's winner",
+        status_code=200,
+        responses=error_responses(404, 409, 422),
+        description="Once the test share is sent and before a winner is chosen (409 otherwise), whatever the "
+        "criterion (a manual test waits for this): the variant `variant_id` is sent to the rest of the audience "
+        "within a scheduler tick.",
+    )
+    async def choose_winner(
+        self, request: StaffRequest, data: WinnerIn, db: AsyncSession, ab_test_id: AbTestId
+    ) -> AbTestDetailOut:
+        await sending.choose_winner(db, ab_test_id, await sent_object(request), creator(request.user))
+        return await _detail(db, ab_test_id)

@@ -1,5 +1,6 @@
-"""The A/B tests' SQL: storing a test and its variants, reading them, and counting each variant's
-recipients, human opens and clicks."""
+"""The A/B tests' SQL: storing a test and its variants, reading them, counting each variant's
+recipients, human opens and clicks, and splitting a campaign's deliveries into the test share and
+the rest held back."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, tuple_
+from sqlalchemy import and_, exists, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.abtests.models import AbTest, AbVariant
+from webapp.abtests.models import AbTest, AbTestStatus, AbVariant
 from webapp.analytics.models import EngagementFirst
-from webapp.campaigns.models import Delivery
+from webapp.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
+from webapp.conversions.models import Conversion
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
 
 TEST_KEY = (Part.TIME, Part.ID)  # created_at, id
@@ -34,6 +36,7 @@ class VariantFigures:
     recipients: int  # messages sent
     human_opens: int  # recipients who opened (or clicked), machine opens left out
     clicks: int  # recipients who clicked, security scanners' clicks left out
+    buyers: int  # recipients with a conversion attributed to their message
 
 
 async def add_test(session: AsyncSession, values: dict[str, Any], variants: Sequence[dict[str, Any]]) -> AbTest:
@@ -98,9 +101,125 @@ async def count_by_variant(session: AsyncSession, test_id: int) -> dict[int, Var
             func.count(Delivery.id).filter(sent),
             func.count(Delivery.id).filter(sent, _engaged("human_opened")),
             func.count(Delivery.id).filter(sent, _engaged("human_clicked")),
+            func.count(Delivery.id).filter(sent, exists().where(Conversion.delivery_id == Delivery.id)),
         )
         .outerjoin(Delivery, Delivery.ab_variant_id == AbVariant.id)
         .where(AbVariant.ab_test_id == test_id)
         .group_by(AbVariant.id)
     )
     return {row[0]: VariantFigures(*row) for row in rows}
+
+
+# The test share, drawn at random from the campaign's deliveries in one statement: shuffled, the
+# first `share` rows take the variants in turn (so the split is even), the rest are held back.
+# share = the test percent of the audience, rounded down to a multiple of the variant count, at
+# least one recipient per variant.
+SPLIT = text("""
+WITH variants AS (
+  SELECT id, row_number() OVER (ORDER BY position) - 1 AS i, count(*) OVER () AS k
+  FROM ab_test_variants WHERE ab_test_id = :test_id
+), shuffled AS (
+  SELECT id, row_number() OVER (ORDER BY random()) - 1 AS r, count(*) OVER () AS n
+  FROM deliveries WHERE campaign_id = :campaign_id
+), sized AS (
+  SELECT s.id, s.r, v.k, greatest(1, s.n * :percent / (100 * v.k)) * v.k AS share
+  FROM shuffled s CROSS JOIN (SELECT max(k) AS k FROM variants) v
+)
+UPDATE deliveries d
+SET ab_variant_id = CASE WHEN z.r < z.share THEN (SELECT id FROM variants WHERE i = z.r % z.k) END,
+    status = CASE WHEN z.r < z.share THEN 'pending' ELSE 'held' END,
+    updated_at = now()
+FROM sized z
+WHERE d.id = z.id
+""")
+
+
+async def start_testing(session: AsyncSession, campaign_id: int) -> AbTest | None:
+    """The campaign's test, now testing, if it was a draft; None otherwise (no test, or started
+    already), so a start that runs twice splits once."""
+    return await session.scalar(
+        update(AbTest)
+        .where(AbTest.campaign_id == campaign_id, AbTest.status == AbTestStatus.DRAFT.value)
+        .values(status=AbTestStatus.TESTING.value, updated_at=func.now())
+        .returning(AbTest)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def split_deliveries(session: AsyncSession, test: AbTest) -> None:
+    await session.execute(SPLIT, {"test_id": test.id, "campaign_id": test.campaign_id, "percent": test.test_percent})
+
+
+async def variants_by_id(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, AbVariant]:
+    return {v.id: v for v in await session.scalars(select(AbVariant).where(AbVariant.id.in_(variant_ids)))}
+
+
+async def has_held(session: AsyncSession, campaign_id: int) -> bool:
+    held = select(Delivery.id).where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.HELD.value)
+    return bool(await session.scalar(select(held.exists())))
+
+
+async def move_status(session: AsyncSession, campaign_id: int, before: AbTestStatus, after: AbTestStatus) -> bool:
+    """The campaign's test goes from `before` to `after`, if it is still `before` (a conditional
+    UPDATE, so of two workers doing it at once one does). Leaving testing stamps test_sent_at."""
+    values: dict[str, Any] = {"status": after.value, "updated_at": func.now()}
+    if before is AbTestStatus.TESTING:
+        values["test_sent_at"] = func.now()
+    moved = await session.execute(
+        update(AbTest)
+        .where(AbTest.campaign_id == campaign_id, AbTest.status == before.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
+
+
+async def due_tests(session: AsyncSession, criteria: Sequence[str]) -> list[AbTest]:
+    """Waiting tests whose wait is over, decided by one of these criteria, of campaigns not
+    cancelled (a paused one is decided: its winner goes out when it resumes)."""
+    over = AbTest.test_sent_at + func.make_interval(0, 0, 0, 0, 0, AbTest.wait_minutes) <= func.now()
+    query = (
+        select(AbTest)
+        .join(Campaign, Campaign.id == AbTest.campaign_id)
+        .where(
+            AbTest.status == AbTestStatus.WAITING.value,
+            over,
+            AbTest.criterion.in_(criteria),
+            Campaign.status != CampaignStatus.CANCELLED.value,
+        )
+    )
+    return list(await session.scalars(query.order_by(AbTest.id)))
+
+
+async def choose(session: AsyncSession, test_id: int, variant_id: int, reason: str) -> bool:
+    """Record the winner, once: only a test still waiting is decided. False if it was not waiting
+    (decided already, by another worker or a person)."""
+    chosen = await session.execute(
+        update(AbTest)
+        .where(AbTest.id == test_id, AbTest.status == AbTestStatus.WAITING.value)
+        .values(
+            status=AbTestStatus.WINNER_CHOSEN.value,
+            chosen_variant_id=variant_id,
+            decision_reason=reason,
+            decided_at=func.now(),
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(chosen.rowcount)  # type: ignore[attr-defined]
+
+
+async def release_held(session: AsyncSession, campaign_id: int, variant_id: int) -> int:
+    """Every held delivery of the campaign becomes pending, to be sent the winner; how many."""
+    released = await session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.HELD.value)
+        .values(
+            status=DeliveryStatus.PENDING.value,
+            ab_variant_id=variant_id,
+            next_attempt_at=func.now(),
+            updated_at=func.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(released.rowcount)  # type: ignore[attr-defined]

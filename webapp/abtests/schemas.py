@@ -101,6 +101,12 @@ class AbTestCreate(Schema, kw_only=True):
         return errors
 
 
+class WinnerIn(Schema, kw_only=True):
+    """A person's choice of the variant sent to the rest."""
+
+    variant_id: Annotated[int, Meta(title="Winner"), row_id("Choose the winning variant by its id.")]
+
+
 def control_index(variants: list[Values]) -> int:
     return next((i for i, v in enumerate(variants) if v.get("is_control")), 0)
 
@@ -138,7 +144,7 @@ class VariantStatisticsOut(Struct, kw_only=True):
 
 
 class MetricStatisticsOut(Struct, kw_only=True):
-    metric: str  # human_opens or clicks
+    metric: str  # human_opens, clicks, and for a revenue test revenue (recipients who bought)
     variants: list[VariantStatisticsOut]
     winner: str  # a label: the significant winner, or what the fallback sends
     significant: bool

@@ -51,6 +51,7 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"  # final: its campaign was cancelled before it was sent; never claimed
     SKIPPED = "skipped"  # final: the contact could no longer be mailed when its turn came; never claimed
+    HELD = "held"  # kept back by an A/B test until its winner is chosen, then pending again; never claimed
 
 
 DEFAULT_CAMPAIGN_SETTINGS = {

@@ -12,6 +12,8 @@ import time
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
 
+from webapp.abtests.service import sending as abtests
+from webapp.campaigns.models import CampaignStatus
 from webapp.campaigns.service import sending
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
@@ -83,6 +85,8 @@ async def start_campaign(campaign_id: int) -> None:
         campaign = await sending.begin(session, campaign_id)
         if campaign is None:
             return
+        if campaign.status == CampaignStatus.SENDING.value:
+            await abtests.start(session, campaign_id)  # with the deliveries, in their transaction
         await session.commit()
         await progress.publish(redis, campaign_id, progress.status_event(campaign))
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))

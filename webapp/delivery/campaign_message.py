@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests.models import AbVariant
 from webapp.contacts.models import Contact
 from webapp.core import verp
 from webapp.core.tokens import make_token
@@ -46,6 +47,18 @@ def add_click_tracking(html: str, link_ids: dict[str, int]) -> str:
 def _insert_before_body_end(html: str, snippet: str) -> str:
     index = html.lower().rfind("</body>")
     return html + snippet if index < 0 else html[:index] + snippet + html[index:]
+
+
+BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+# Shown by mail clients as the preview line, hidden in the message itself. Braces are written as
+# template literals, so a preheader is never read as template syntax.
+PREHEADER = '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">{}</div>'
+
+
+def _insert_after_body_start(html: str, snippet: str) -> str:
+    snippet = snippet.replace("{", "{{ '{' }}")
+    match = BODY_START.search(html)
+    return snippet + html if match is None else html[: match.end()] + snippet + html[match.end() :]
 
 
 def sender_lines(org: OrgSettings) -> list[str]:
@@ -106,6 +119,38 @@ class MessageSource(Protocol):
     def reply_to(self) -> str: ...
     @property
     def settings(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class VariantSource:
+    """A campaign as one of its A/B test's variants sends it: each override set replaces the
+    campaign's own value; the preheader (the inbox's preview line) opens the HTML body, hidden."""
+
+    id: int
+    subject: str
+    html_content: str
+    text_content: str
+    from_name: str
+    from_email: str
+    reply_to: str
+    settings: dict[str, Any]
+
+
+def with_variant(campaign: MessageSource, variant: AbVariant) -> VariantSource:
+    """An override the variant leaves NULL keeps the campaign's value."""
+    html = campaign.html_content if variant.html_content is None else variant.html_content
+    if variant.preheader:
+        html = _insert_after_body_start(html, PREHEADER.format(escape(variant.preheader)))
+    return VariantSource(
+        id=campaign.id,
+        subject=campaign.subject if variant.subject is None else variant.subject,
+        html_content=html,
+        text_content=campaign.text_content if variant.text_content is None else variant.text_content,
+        from_name=campaign.from_name if variant.from_name is None else variant.from_name,
+        from_email=campaign.from_email,
+        reply_to=campaign.reply_to,
+        settings=campaign.settings,
+    )
 
 
 @dataclass

@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests.models import AbVariant
+from webapp.abtests.service import sending as abtests
 from webapp.bounces.service import mailbox as bounce_mailbox
 from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.service import sending
@@ -30,7 +32,7 @@ from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery import progress, smtp_config
 from webapp.delivery import queries as deliveries
-from webapp.delivery.campaign_message import PreparedCampaign, prepare
+from webapp.delivery.campaign_message import MessageSource, PreparedCampaign, prepare, with_variant
 from webapp.delivery.failures import failure_run
 from webapp.delivery.mailer import Handover, PermanentFailure, Stopped, Throttled, TransientFailure, Unreachable
 from webapp.delivery.queries import Claimed, Outcome, Recorded
@@ -68,21 +70,28 @@ class _Claim:
     prepared: PreparedCampaign
     items: list[Claimed]
     contacts: dict[int, Contact]
+    variants: dict[int, PreparedCampaign]  # by A/B variant id: the batch's variants, each prepared once
+
+    def prepared_for(self, item: Claimed) -> PreparedCampaign:
+        return self.prepared if item.ab_variant_id is None else self.variants[item.ab_variant_id]
 
 
 def heartbeat_key(campaign_id: int) -> str:
     return f"campaign:{campaign_id}:alive"
 
 
-_prepared: dict[int, tuple[tuple[Any, ...], PreparedCampaign]] = {}
+_prepared: dict[tuple[int, int | None], tuple[tuple[Any, ...], PreparedCampaign]] = {}
 
 
-async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> PreparedCampaign:
-    """Compile a campaign once per process, and again when the organisation's settings (footer,
-    DKIM key) change; the caller's transaction is committed when it compiles."""
+async def _prepared_campaign(
+    session: AsyncSession, campaign: Campaign, variant: AbVariant | None = None
+) -> PreparedCampaign:
+    """Compile a campaign (as one of its A/B variants sends it) once per process, and again when
+    the organisation's settings (footer, DKIM key) change; the caller's transaction is committed
+    when it compiles."""
     org = await org_settings.load(session)
     bounce_address = await bounce_mailbox.bounce_address(session)
-    c = campaign
+    c: MessageSource = campaign if variant is None else with_variant(campaign, variant)
     key = (
         c.subject,
         c.from_name,
@@ -94,13 +103,25 @@ async def _prepared_campaign(session: AsyncSession, campaign: Campaign) -> Prepa
         org,
         bounce_address,
     )
-    cached = _prepared.get(campaign.id)
+    slot = (campaign.id, None if variant is None else variant.id)
+    cached = _prepared.get(slot)
     if cached and cached[0] == key:
         return cached[1]
-    prepared = await prepare(session, campaign, org, get_settings().server.public_url, bounce_address)
+    prepared = await prepare(session, c, org, get_settings().server.public_url, bounce_address)
     await session.commit()  # links registered while preparing
-    _prepared[campaign.id] = (key, prepared)
+    _prepared[slot] = (key, prepared)
     return prepared
+
+
+async def _prepared_variants(
+    session: AsyncSession, campaign: Campaign, items: Sequence[Claimed]
+) -> dict[int, PreparedCampaign]:
+    """Each A/B variant a batch sends, prepared once for the whole batch."""
+    variant_ids = sorted({item.ab_variant_id for item in items if item.ab_variant_id is not None})
+    if not variant_ids:
+        return {}
+    variants = await abtests.variants_by_id(session, variant_ids)
+    return {i: await _prepared_campaign(session, campaign, variants[i]) for i in variant_ids}
 
 
 def _message_id_domain() -> str:
@@ -152,11 +173,17 @@ async def _send_one(campaign_id: int, sender: str, item: Claimed, message: bytes
 
 async def _render_all(claim: _Claim) -> dict[int, bytes | str]:
     """Each claimed message as the bytes to send, or its template's error (renderer processes)."""
-    rendered = await claim.prepared.render_batch(claim.items, claim.contacts)
-    return {
-        item.id: message.message if isinstance(message, RenderError) else message
-        for item, message in zip(claim.items, rendered, strict=True)
-    }
+    by_variant: dict[int | None, list[Claimed]] = {}
+    for item in claim.items:
+        by_variant.setdefault(item.ab_variant_id, []).append(item)
+    messages: dict[int, bytes | str] = {}
+    for items in by_variant.values():
+        rendered = await claim.prepared_for(items[0]).render_batch(items, claim.contacts)
+        messages |= {
+            item.id: message.message if isinstance(message, RenderError) else message
+            for item, message in zip(items, rendered, strict=True)
+        }
+    return messages
 
 
 async def run_batch(campaign_id: int) -> BatchResult:
@@ -192,7 +219,8 @@ async def _claim(campaign_id: int) -> _Claim | None:
         await session.commit()
         contact_ids = [c.contact_id for c in items if c.contact_id is not None]
         contacts = await deliveries.contacts_by_id(session, contact_ids) if items else {}
-    return _Claim(prepared, items, contacts)
+        variants = await _prepared_variants(session, campaign, items)
+    return _Claim(prepared, items, contacts, variants)
 
 
 async def _send(campaign_id: int, claim: _Claim) -> None:
@@ -311,6 +339,9 @@ async def _finish_or_wait(campaign_id: int) -> BatchResult:
         if remaining:
             delay = IN_FLIGHT_POLL_SECONDS if retry_in is None else max(IN_FLIGHT_POLL_SECONDS, retry_in)
             return BatchResult(Next.WAIT, min(delay, float(get_settings().delivery.lease_seconds)))
+        if await abtests.holds_back(session, campaign_id):  # the test share is sent: wait for the winner
+            await session.commit()
+            return BatchResult(Next.STOP)
         campaign = await sending.complete(session, campaign_id)
         if campaign is not None:
             await session.commit()

@@ -60,13 +60,13 @@ WITH picked AS (
       updated_at = now()
   FROM picked p
   WHERE d.id = p.id
-  RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts, d.status
+  RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts, d.ab_variant_id, d.status
 ), counted AS (
   UPDATE campaigns SET skipped_count = skipped_count + s.n, updated_at = now()
   FROM (SELECT count(*) AS n FROM changed WHERE status = 'skipped') s
   WHERE id = :campaign_id AND s.n > 0
 )
-SELECT id, contact_id, email, message_id, attempts FROM changed WHERE status = 'sending' ORDER BY id
+SELECT id, contact_id, email, message_id, attempts, ab_variant_id FROM changed WHERE status = 'sending' ORDER BY id
 """)
 
 # Outcomes of one batch in one statement. Only rows still `sending` change, so a late worker
@@ -116,6 +116,7 @@ class Claimed:
     email: str
     message_id: str
     attempts: int
+    ab_variant_id: int | None = None  # the A/B test's variant it is sent, if any
 
 
 @dataclass(frozen=True)

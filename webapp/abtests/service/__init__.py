@@ -1,8 +1,5 @@
 """A/B tests: creating one for a draft campaign, reading tests with their variants, and their live
-statistics (statistics.py holds the mathematics).
-
-Not built yet: the send flow that splits the test share between the variants (deliveries name their
-variant in `ab_variant_id`), the wait, and sending the winner to the rest.
+statistics (statistics.py holds the mathematics; sending.py the split, the wait and the winner).
 """
 
 from __future__ import annotations
@@ -31,8 +28,11 @@ from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 
-# The metrics every test reports, whatever its criterion (revenue comes with attribution).
+# The metrics every test reports, whatever its criterion; a revenue test reports revenue too.
 METRICS = (Criterion.HUMAN_OPENS, Criterion.CLICKS)
+# What counts as a success for each metric: a field of queries.VariantFigures. Revenue: the
+# recipients to whose message a conversion was attributed.
+SUCCESSES = {Criterion.HUMAN_OPENS: "human_opens", Criterion.CLICKS: "clicks", Criterion.REVENUE: "buyers"}
 
 
 @dataclass(frozen=True)
@@ -148,9 +148,10 @@ async def live_statistics(session: AsyncSession, test: AbTest, variants: Sequenc
     counts = await queries.count_by_variant(session, test.id)
     control = next(v.label for v in variants if v.is_control)
     decisions = []
-    for metric in METRICS:
+    revenue = (Criterion.REVENUE,) if test.criterion == Criterion.REVENUE.value else ()
+    for metric in (*METRICS, *revenue):
         per_variant = [
-            VariantCounts(v.label, counts[v.id].recipients, getattr(counts[v.id], metric.value)) for v in variants
+            VariantCounts(v.label, counts[v.id].recipients, getattr(counts[v.id], SUCCESSES[metric])) for v in variants
         ]
         # Up to half a second of arithmetic for eight variants (the Monte Carlo): off the event loop.
         decision = await asyncio.to_thread(

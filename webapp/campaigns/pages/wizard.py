@@ -58,7 +58,6 @@ STEP_OF_FIELD = {
     "text_content": "content",
     "template_id": "content",
     "settings": "settings",
-    "ab_test": "ab-test",
 }
 DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
 CONTENT_FIELDS = ("html_content", "text_content")

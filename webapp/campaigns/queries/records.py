@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.abtests.models import AbTest
 from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
 from webapp.lists.models import EmailList
 
@@ -21,10 +20,6 @@ async def locked(session: AsyncSession, campaign_id: int) -> Campaign | None:
     under the lock must see what others committed, not a copy this session loaded earlier."""
     query = select(Campaign).where(Campaign.id == campaign_id).with_for_update()
     return await session.scalar(query.execution_options(populate_existing=True))
-
-
-async def is_ab_test(session: AsyncSession, campaign_id: int) -> bool:
-    return bool(await session.scalar(select(select(AbTest.id).where(AbTest.campaign_id == campaign_id).exists())))
 
 
 async def list_ids_of(session: AsyncSession, campaign_id: int) -> list[int]:
@@ -61,11 +56,13 @@ async def due(session: AsyncSession) -> list[Campaign]:
 
 
 async def cancel_unsent(session: AsyncSession, campaign_id: int) -> None:
-    """A cancelled campaign's pending deliveries end as `cancelled`, in one statement. Rows a worker
-    holds (`sending`) are left to it: it records what the server answered."""
+    """A cancelled campaign's pending deliveries (and those its A/B test held back) end as
+    `cancelled`, in one statement. Rows a worker holds (`sending`) are left to it: it records what
+    the server answered."""
+    unsent = [DeliveryStatus.PENDING.value, DeliveryStatus.HELD.value]
     await session.execute(
         update(Delivery)
-        .where(Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING.value)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status.in_(unsent))
         .values(status=DeliveryStatus.CANCELLED.value, error_message=NOT_SENT_CANCELLED, updated_at=func.now())
         .execution_options(synchronize_session=False)
     )

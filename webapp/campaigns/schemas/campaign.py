@@ -42,11 +42,6 @@ POSTAL_ADDRESS_MISSING = (
     "An admin sets it under Settings → Organisation."
 )
 TEMPLATE_MISSING = "Choose a template first."
-# Until the A/B send flow exists, sending such a campaign whole would ignore its variants.
-AB_TEST_NOT_SENDABLE = (
-    "This campaign is an A/B test, and Mailroom cannot send A/B tests yet (splitting the test share between "
-    "the variants is still being built). Nothing is sent."
-)
 TIME_FORMAT = "Enter a date and time like 2026-12-01T09:30."
 TIME_IN_PAST = "Choose a time in the future, or send now."
 

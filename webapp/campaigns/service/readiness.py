@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.queries import records
 from webapp.campaigns.schemas.campaign import (
-    AB_TEST_NOT_SENDABLE,
     AUDIENCE_EMPTY,
     CONTENT_MISSING,
     FROM_MISSING,
@@ -45,8 +44,6 @@ async def check(session: AsyncSession, campaign: Campaign, *, count_audience: bo
         problems["from_email"] = FROM_MISSING
     if not campaign.html_content.strip():
         problems["html_content"] = CONTENT_MISSING
-    if await records.is_ab_test(session, campaign.id):
-        problems["ab_test"] = AB_TEST_NOT_SENDABLE
     list_ids = await records.list_ids_of(session, campaign.id)
     if not list_ids:
         problems["list_ids"] = LISTS_MISSING
