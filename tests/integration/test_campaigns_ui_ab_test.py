@@ -73,7 +73,8 @@ async def test_a_draft_becomes_an_ab_test_through_the_form_and_back(staff, db):
 
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))
     assert "3 variants: Plain (control), Bold, Short;" in review
-    assert f'href="/campaigns/{c.id}/ab-test">Fix in A/B test</a>' in editor.get(f"/campaigns/{c.id}/review").text
+    review_html = editor.get(f"/campaigns/{c.id}/review").text
+    assert f'href="/campaigns/{c.id}/ab-test">Change<span class="visually-hidden"> A/B test</span>' in review_html
 
     again = editor.get(f"/campaigns/{c.id}/ab-test")  # the saved test, ready to change
     assert 'value="Last chance!"' in again.text and "Remove the A/B test" in again.text
