@@ -104,6 +104,11 @@ ENDPOINTS = {
     ("get", "/api/ab-tests"): ("ab-tests", None, {"200": "AbTestPageOut"}),
     ("get", "/api/ab-tests/{ab_test_id}"): ("ab-tests", None, {"200": "AbTestDetailOut", "404": "ErrorOut"}),
     ("delete", "/api/ab-tests/{ab_test_id}"): ("ab-tests", None, {"204": None, "404": "ErrorOut", "409": "ErrorOut"}),
+    ("post", "/api/ab-tests/{ab_test_id}/winner"): (
+        "ab-tests",
+        "WinnerIn",
+        {"200": "AbTestDetailOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
 }
 
 
