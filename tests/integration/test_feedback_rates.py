@@ -104,6 +104,7 @@ async def test_the_dashboard_lists_the_campaign_and_domain_over_the_warning_rate
 
     page = client.get("/").text
     assert "No complaint rate needs attention." not in page
+    assert "5.00 %, 1 complaint in 20 delivered messages" in page
     assert f'href="/campaigns/{campaign_id}/report"' in page.split('id="alerts-heading"')[1]
     assert "<strong>example.com</strong>" in page
 

@@ -106,7 +106,8 @@ def percent(rate: float) -> str:
 
 def describe(rates: Rates) -> str:
     c = rates.counts
-    return f"{c.complaints:,} complaints in {rates.delivered:,} delivered messages"
+    complaints = "1 complaint" if c.complaints == 1 else f"{c.complaints:,} complaints"
+    return f"{complaints} in {rates.delivered:,} delivered messages"
 
 
 async def alerts(session: AsyncSession) -> list[Alert]:
