@@ -11,7 +11,7 @@ import hmac
 import json
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,8 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
+from tests.support.certificates import self_signed
 from webapp.core.webhook_signature import sign as mailroom_sign
 from webapp.feedback.service.providers import sns
 
@@ -43,19 +43,7 @@ def sns_key() -> rsa.RSAPrivateKey:
 
 @cache
 def sns_certificate(key: rsa.RSAPrivateKey | None = None) -> x509.Certificate:
-    key = key or sns_key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    now = datetime.now(UTC)
-    return (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    return self_signed(key or sns_key(), "sns.amazonaws.com", valid_days=30)
 
 
 def sns_pem() -> bytes:
