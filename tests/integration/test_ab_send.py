@@ -248,3 +248,27 @@ async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_
             await ab_sending.choose_winner(session, test_id, {"variant_id": variant["B"]}, "someone")
     assert await delivery_counts(db, campaign_id) == {"sent": 4, "cancelled": 16}
     assert (await wait_for_test(db, test_id, "waiting"))["chosen_variant_id"] is None
+
+
+async def test_the_tick_leaves_a_campaign_whose_test_waits_for_its_winner_alone(db):
+    """Nothing is left to send while the test waits: the tick must not restart it every time (the
+    campaign still reads "sending" and no worker keeps its heartbeat)."""
+    from webapp.core.redis import get_redis
+    from webapp.delivery import actors
+    from webapp.delivery.broker import broker
+
+    campaign_id, test_id, _ = await ab_campaign(db, 20)
+    await campaigns.send_now(db, campaign_id)
+    await db.execute(text("UPDATE campaigns SET status = 'sending' WHERE id = :c"), {"c": campaign_id})
+    await db.commit()
+    redis = get_redis()
+    queue = f"{broker.namespace}:send"  # where the Redis broker queues start_campaign
+    await redis.delete(queue)
+    await actors.start_due_campaigns()
+    assert await redis.llen(queue) == 1  # a sending campaign nobody serves is started
+
+    await redis.delete(queue)
+    await db.execute(text("UPDATE ab_tests SET status = 'waiting' WHERE id = :t"), {"t": test_id})
+    await db.commit()
+    await actors.start_due_campaigns()
+    assert await redis.llen(queue) == 0

@@ -159,6 +159,11 @@ async def has_held(session: AsyncSession, campaign_id: int) -> bool:
     return bool(await session.scalar(select(held.exists())))
 
 
+async def waiting_campaign_ids(session: AsyncSession) -> set[int]:
+    query = select(AbTest.campaign_id).where(AbTest.status == AbTestStatus.WAITING.value)
+    return set(await session.scalars(query))
+
+
 async def move_status(session: AsyncSession, campaign_id: int, before: AbTestStatus, after: AbTestStatus) -> bool:
     """The campaign's test goes from `before` to `after`, if it is still `before` (a conditional
     UPDATE, so of two workers doing it at once one does). Leaving testing stamps test_sent_at."""

@@ -96,14 +96,14 @@ async def start_campaign(campaign_id: int) -> None:
 
 async def start_due_campaigns() -> None:
     """Start campaigns whose time has come, and restart sending campaigns no worker is serving
-    (after a crash or a restart of every process); end what cancelled campaigns left unsent. Run
-    by the scheduler tick."""
+    (after a crash or a restart of every process), but not those whose A/B test waits for its
+    winner; end what cancelled campaigns left unsent. Run by the scheduler tick."""
     redis = get_redis()
     async with get_sessionmaker()() as session:
         due = await sending.start_due(session)
         await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
         await session.commit()
-        sending_now = await sending.sending_ids(session)
+        sending_now = set(await sending.sending_ids(session)) - await abtests.waiting_for_winner(session)
     for campaign_id in sending_now:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)

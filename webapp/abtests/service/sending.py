@@ -45,6 +45,11 @@ async def holds_back(session: AsyncSession, campaign_id: int) -> bool:
     return False
 
 
+async def waiting_for_winner(session: AsyncSession) -> set[int]:
+    """Campaigns whose test share is sent and whose test waits: nothing is theirs to send meanwhile."""
+    return await queries.waiting_campaign_ids(session)
+
+
 async def _winner(session: AsyncSession, test: AbTest, variants: Sequence[AbVariant]) -> tuple[int, str]:
     counts = await queries.count_by_variant(session, test.id)
     successes = SUCCESSES[Criterion(test.criterion)]
