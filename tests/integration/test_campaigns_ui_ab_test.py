@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 import re
 
+from sqlalchemy import text
+
 from tests.support.campaigns import ready_campaign
 from webapp.abtests import service as abtests
 
@@ -146,3 +148,26 @@ async def test_the_report_shows_each_variants_rate_interval_and_the_decision(sta
         r'Plain <span class="muted">control</span></th><td>0</td> <td>0</td><td>0\.0%</td><td>0\.0% to 100\.0%</td>',
         section,
     )
+
+
+async def test_while_the_test_runs_its_section_reloads_itself_with_the_latest_figures(staff, db):
+    viewer = await staff("viewer")
+    c = await ready_campaign(db, [])
+    test = await abtests.save_test(db, c.id, {"variants": [{"label": "Plain"}, {"label": "Bold", "subject": "Now!"}]})
+    await db.commit()
+    live = f'hx-get="/campaigns/{c.id}/report/ab-test" hx-trigger="every 10s"'
+    assert live not in viewer.get(f"/campaigns/{c.id}/report").text  # a draft has no figures to follow
+
+    await db.execute(text("UPDATE ab_tests SET status = 'waiting' WHERE id = :t"), {"t": test.id})
+    await db.commit()
+    assert live in viewer.get(f"/campaigns/{c.id}/report").text
+    section = viewer.get(f"/campaigns/{c.id}/report/ab-test")
+    assert section.status_code == 200 and section.text.lstrip().startswith('<section class="card" id="report-ab-test"')
+    assert live in section.text and "Plain" in section.text and "<html" not in section.text
+
+    await db.execute(text("UPDATE ab_tests SET status = 'sent' WHERE id = :t"), {"t": test.id})
+    await db.commit()
+    assert live not in viewer.get(f"/campaigns/{c.id}/report/ab-test").text  # decided: nothing more to follow
+    plain = await ready_campaign(db, [])
+    await db.commit()
+    assert viewer.get(f"/campaigns/{plain.id}/report/ab-test").status_code == 404

@@ -121,6 +121,7 @@ NOT_PAGES = {
     "/campaigns/{campaign_id}/counters": "a partial the campaign page polls",
     "/campaigns/{campaign_id}/deliveries": "a partial of the campaign page (its deliveries table)",
     "/campaigns/{campaign_id}/events": "an event stream",
+    "/campaigns/{campaign_id}/report/ab-test": "a partial the report polls while its A/B test runs",
     "/contacts/field-row": "a partial of the contact form",
     "/contacts/export": "a CSV download",
     "/contacts/{contact_id}/export": "a JSON download",

@@ -18,7 +18,7 @@ from webapp.analytics.pages.ab_test import ab_test_view
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.service import settings as conversion_settings
-from webapp.core.errors import ValidationFailed
+from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.forms import form_ids
 from webapp.templates.service import templates
 
@@ -53,6 +53,17 @@ class CampaignReportsController(Controller):
                 "attribution_days": await conversion_settings.window_days(db),
             }
         return Template("analytics/report.html", context=context)
+
+    @get("/{campaign_id:int}/report/ab-test", name="campaign-report-ab-test")
+    async def ab_test(self, db: AsyncSession, campaign_id: int) -> Template:
+        """The A/B section alone, which the report reloads every few seconds while the test runs."""
+        found = await abtests.test_of_campaign(db, campaign_id)
+        if found is None:
+            raise NotFound("This campaign is not an A/B test.")
+        return Template(
+            "analytics/_ab_test.html",
+            context={"ab_test": ab_test_view(*found, await abtests.live_statistics(db, *found))},
+        )
 
     @get("/compare", name="campaign-compare")
     async def compare(
