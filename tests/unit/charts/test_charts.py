@@ -157,3 +157,25 @@ def test_time_labels_centred_under_the_first_and_last_points_stay_inside_the_dra
         assert tick.at - text_width(tick.label) / 2 >= 0
         assert tick.at + text_width(tick.label) / 2 <= chart.width
     assert chart.plot.right + text_width(hours[-1]) / 2 <= chart.width  # the last point's, should it be labelled
+
+
+def test_intervals_are_drawn_across_their_bars_and_widen_the_axis_to_the_highest_end():
+    chart = bar_chart(
+        "ab",
+        "Open rate per variant",
+        ["A", "B"],
+        [Series("Rate", [20.0, 30.0])],
+        heading="Variant",
+        unit="%",
+        ranges=[(15.0, 25.0), (24.0, 47.0)],
+    )
+    assert chart.value_ticks[-1].label == "50%"  # 47 % must fit, though no bar reaches 40 %
+    a, b = chart.whiskers
+    assert a.low < chart.rects[0].x + chart.rects[0].width < a.high  # the rate lies inside its interval
+    assert b.high > b.low > a.low and b.y > a.y
+    value_b = next(t for t in chart.texts if t.text == "30.0%")
+    assert value_b.x > b.high  # the value label clears the whisker, not only the bar
+    assert chart.table.columns == ["Variant", "Rate", "Interval"]
+    assert chart.table.rows[1] == ["B", "30.0%", "24.0% to 47.0%"]
+    with pytest.raises(ValueError):
+        bar_chart("x", "x", ["A"], [Series("a", [1]), Series("b", [2])], heading="h", ranges=[(0, 1)])

@@ -1,6 +1,6 @@
 """The A/B test section of a campaign's report: for each metric, every variant's rate with its
-confidence interval (a table, and the rates as a bar chart), how likely it is to be the best, and
-what the test decides now, in words."""
+confidence interval (a table, and a bar chart with each interval drawn across its bar), how likely
+it is to be the best, and what the test decides now, in words."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ def _metric(test: AbTest, found: abtests.MetricDecision) -> MetricView:
         [Series("Rate", [100 * s.rate for s in stats])],
         heading="Variant",
         unit="%",
+        ranges=[(100 * s.interval.low, 100 * s.interval.high) for s in stats],
     )
     return MetricView(
         found.metric.value, name, test.criterion == found.metric.value, rows, chart, found.decision.reason

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from webapp.core.charts.layout import WIDTH, shorten, table_of, text_width, value_scale
-from webapp.core.charts.model import Box, Chart, Rect, Series, Table, Text, Tick, keys_for, nothing_in
+from webapp.core.charts.model import Box, Chart, Rect, Series, Table, Text, Tick, Whisker, keys_for, nothing_in
 from webapp.core.charts.scales import figure
 
 LEFT, TOP, AXIS = 4.0, 4.0, 24.0
@@ -25,27 +25,38 @@ def bar_chart(
     heading: str,
     unit: str = "",
     shares: bool = False,
+    ranges: Sequence[tuple[float, float]] = (),
     describe_first: int = 5,
 ) -> Chart:
     """`shares` adds each value's share of the series' total (a link's share of all clicks) to its
-    label and the table; the description names the first `describe_first` categories."""
+    label and the table; `ranges` (one series only) draws each value's interval across its bar and
+    adds it to the table; the description names the first `describe_first` categories."""
+    if ranges and len(series) != 1:
+        raise ValueError("ranges go with a chart of one series")
     keys = keys_for(chart_id, series)
-    ticks, tick_labels, share = value_scale(series, unit)
+    ticks, tick_labels, share = value_scale([*series, Series("", [high for _, high in ranges])], unit)
     ends = [[_end_label(s, i, unit, shares) for i in range(len(labels))] for s in series]
     widest_end = max((text_width(text) for column in ends for text in column), default=0.0)
     group = NAME + len(series) * (BAR + GAP) + GROUP_GAP
     plot = Box(LEFT, TOP, WIDTH - widest_end - VALUE_GAP - 8, TOP + group * len(labels))
     length = plot.right - plot.left
-    rects, texts = [], []
+    rects, texts, whiskers = [], [], []
     for i, label in enumerate(labels):
         top = plot.top + group * i
         texts.append(Text(LEFT, top + NAME * BASELINE, shorten(label, WIDTH - LEFT), full=label))
         for k, s in enumerate(series):
             y = top + NAME + k * (BAR + GAP)
-            size = share(s.values[i]) * length
+            end = size = share(s.values[i]) * length
             rects.append(Rect(k, plot.left, y, size, BAR))
-            texts.append(Text(plot.left + size + VALUE_GAP, y + BAR * 0.85, ends[k][i]))
+            if ranges:
+                low, high = ranges[i]
+                whiskers.append(Whisker(plot.left + share(low) * length, plot.left + share(high) * length, y + BAR / 2))
+                end = max(size, share(high) * length)
+            texts.append(Text(plot.left + end + VALUE_GAP, y + BAR * 0.85, ends[k][i]))
     table = table_of(heading, labels, series, unit)
+    if ranges:
+        intervals = [f"{figure(low, unit)} to {figure(high, unit)}" for low, high in ranges]
+        table = Table([*table.columns, "Interval"], [[*row, i] for row, i in zip(table.rows, intervals, strict=True)])
     if shares and len(series) == 1:
         shared = [[*row, end.rpartition(" · ")[2]] for row, end in zip(table.rows, ends[0], strict=True)]
         table = Table([*table.columns, "Share"], shared)
@@ -64,6 +75,7 @@ def bar_chart(
         value_ticks=[Tick(plot.left + share(t) * length, label) for t, label in zip(ticks, tick_labels, strict=True)],
         rects=rects,
         texts=texts,
+        whiskers=whiskers,
     )
 
 

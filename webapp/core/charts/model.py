@@ -85,6 +85,23 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Whisker:
+    """A range drawn across a bar (a confidence interval), with a cap at each end."""
+
+    low: float
+    high: float
+    y: float
+
+    @property
+    def path(self) -> str:
+        cap = 4.0
+        return (
+            f"M{self.low:.1f} {self.y - cap:.1f}V{self.y + cap:.1f}M{self.low:.1f} {self.y:.1f}H{self.high:.1f}"
+            f"M{self.high:.1f} {self.y - cap:.1f}V{self.y + cap:.1f}"
+        )
+
+
+@dataclass(frozen=True)
 class Box:
     left: float
     top: float
@@ -120,6 +137,7 @@ class Chart:
     lines: list[Line] = field(default_factory=list)
     rects: list[Rect] = field(default_factory=list)
     texts: list[Text] = field(default_factory=list)
+    whiskers: list[Whisker] = field(default_factory=list)
     empty: bool = False
 
 
