@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from tests.support.automations import enrolments, new_contacts, published, step_runs
 from webapp.automations.service import automations, engine
-from webapp.automations.service.enrolments import enrol
+from webapp.automations.service.enrolments import StepCounts, enrol, remove, step_counts
 from webapp.core.db import get_sessionmaker
 from webapp.webhooks.service import endpoints
 
@@ -91,7 +91,7 @@ async def test_waits_until_a_date_field_and_until_a_weekday_in_the_contacts_time
     renewal = {"id": "w", "type": "wait", "until_field": "custom.renewal", "offset_days": -3}
     weekday = {"id": "w", "type": "wait", "weekdays": [1], "time": "09:30", "timezone": "Europe/Paris"}
     by_date = await published(db, [renewal])
-    by_weekday = await published(db, [weekday])
+    by_weekday = await published(db, [{"id": "first", "type": "tag", "tags": ["x"]}, weekday])
     in_tokyo, in_paris, no_date = await new_contacts(db, 3)
     await db.execute(
         text("""UPDATE contacts SET custom_fields = CASE id
@@ -110,6 +110,7 @@ async def test_waits_until_a_date_field_and_until_a_weekday_in_the_contacts_time
     assert due[in_paris] == datetime(2031, 6, 17, tzinfo=UTC)  # an unknown zone: the step's (UTC by default)
     assert before <= due[no_date] <= datetime.now(UTC)  # not a date: no wait
 
+    await run(db)  # the tag, then each contact is placed on the weekday wait
     due = {r["contact_id"]: r["due_at"] for r in await enrolments(db, by_weekday)}
     for contact_id, zone in ((in_tokyo, "Asia/Tokyo"), (in_paris, "Europe/Paris")):
         local = due[contact_id].astimezone(ZoneInfo(zone))
@@ -181,8 +182,8 @@ async def test_a_contact_that_became_unmailable_exits_at_its_next_step(db) -> No
     await db.commit()
     await run(db)
 
-    rows = {r["contact_id"]: (r["status"], r["exit_reason"]) for r in await enrolments(db, automation_id)}
-    assert rows == {stays: ("completed", None), leaves: ("exited", "unmailable")}
+    rows = {r["contact_id"]: (r["status"], r["exit_reason"], r["step_id"]) for r in await enrolments(db, automation_id)}
+    assert rows == {stays: ("completed", None, None), leaves: ("exited", "unmailable", "t")}
     assert await tags_of(db, [stays, leaves]) == {stays: ["x"], leaves: []}
 
 
@@ -268,3 +269,30 @@ async def test_the_workers_scheduler_tick_runs_due_steps(db, worker) -> None:
         assert time.monotonic() < deadline, "the enrolments were not run within 60 s"
         await asyncio.sleep(0.2)
     assert await tags_of(db, contact_ids) == {c: ["x"] for c in contact_ids}
+
+
+async def test_counts_per_step(db) -> None:
+    steps = [
+        {
+            "id": "is_vip",
+            "type": "condition",
+            "rules": VIP,
+            "yes": [],
+            "no": [{"id": "t", "type": "tag", "tags": ["x"]}],
+        },
+        {"id": "wait", "type": "wait", "duration": {"days": 1}},
+    ]
+    automation_id = await published(db, steps)
+    [vip] = await new_contacts(db, 1, "vip", tags=["vip"])
+    others = await new_contacts(db, 3)
+    await enrol(db, automation_id, [vip, *others])
+    await db.commit()
+    await run(db)
+    await remove(db, automation_id, others[:1])
+    await db.commit()
+
+    assert await step_counts(db, automation_id) == {
+        "is_vip": StepCounts(done=4, branched_yes=1, branched_no=3),
+        "t": StepCounts(done=3),
+        "wait": StepCounts(waiting=3, exited=1),
+    }
