@@ -22,9 +22,9 @@ VIP = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "val
 
 async def run(db, batch_size: int = 1000) -> int:
     """Run batches until nothing is due; how many enrolments were claimed."""
-    total = 0
-    while claimed := await engine.run_batch(db, batch_size):
-        total += claimed
+    total, last = 0, None
+    while (batch := await engine.run_batch(db, batch_size, last)).claimed:
+        total, last = total + batch.claimed, batch.last
     return total
 
 
