@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from tests.support.automations import enrolments, new_contacts, published, step_runs
+from webapp.automations.actors import RETRY_MINUTES, run_until_done
 from webapp.automations.service import automations, engine
 from webapp.automations.service.enrolments import StepCounts, Totals, enrol, remove, step_counts, totals
+from webapp.automations.service.steps import EXECUTORS
 from webapp.core.db import get_sessionmaker
 from webapp.webhooks.service import endpoints
 
@@ -300,3 +302,23 @@ async def test_counts_per_automation_and_per_step(db) -> None:
         "t": StepCounts(done=3),
         "wait": StepCounts(waiting=3, exited=1),
     }
+
+
+async def test_a_step_that_fails_is_retried_later_without_holding_up_the_others(db, monkeypatch) -> None:
+    async def broken(session, batch) -> None:
+        raise RuntimeError("the step's effect failed")
+
+    monkeypatch.setitem(EXECUTORS, "update_field", broken)
+    failing = await published(db, [{"type": "update_field", "field": "plan", "value": "pro"}])
+    working = await published(db, [{"id": "t", "type": "tag", "tags": ["x"]}])
+    contact_ids = await new_contacts(db, 6)
+    await enrol(db, failing, contact_ids[:2])
+    await enrol(db, working, contact_ids)
+    await db.commit()
+    before = datetime.now(UTC)
+
+    assert await run_until_done(4, time.monotonic() + 60) == 6
+    assert {r["status"] for r in await enrolments(db, working)} == {"completed"}
+    postponed = await enrolments(db, failing)
+    assert {r["status"] for r in postponed} == {"active"}
+    assert all(r["due_at"] >= before + timedelta(minutes=RETRY_MINUTES) for r in postponed)

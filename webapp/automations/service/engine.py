@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,7 +53,7 @@ class Group:
         return chosen, rest
 
 
-Key = tuple[int, str]  # (version id, step id)
+StepKey = tuple[int, str]  # (version id, step id)
 
 
 @dataclass
@@ -61,11 +61,11 @@ class Batch:
     session: AsyncSession
     now: datetime
     plans: dict[int, Plan]
-    ready: dict[Key, Group] = field(default_factory=dict)  # to run now
-    placed: dict[Key, Group] = field(default_factory=dict)  # to write: on this step, due per its kind
+    ready: dict[StepKey, Group] = field(default_factory=dict)  # to run now
+    placed: dict[StepKey, Group] = field(default_factory=dict)  # to write: on this step, due per its kind
     completed: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(list))  # by reason
 
-    def move(self, version_id: int, group: Group, target: str | None, into_ready: dict[Key, Group]) -> None:
+    def move(self, version_id: int, group: Group, target: str | None, into_ready: dict[StepKey, Group]) -> None:
         """Where `group` goes after its step: the end, a wait (placed), or the next step to run."""
         if not group.enrolment_ids:
             return
@@ -78,13 +78,17 @@ class Batch:
         into.contact_ids.extend(group.contact_ids)
 
 
+Key = queries.Key
+
+
 @dataclass(frozen=True)
 class Ran:
     claimed: int
-    last: queries.Key | None  # pass it to the run's next batch
+    last: Key | None  # pass it to the run's next batch
+    postponed: int = 0
 
 
-async def run_batch(session: AsyncSession, limit: int, after: queries.Key | None = None) -> Ran:
+async def run_batch(session: AsyncSession, limit: int, after: Key | None = None) -> Ran:
     """Claim up to `limit` due enrolments (after the key a previous batch of the same run returned),
     run their steps and commit."""
     now = datetime.now(UTC)
@@ -192,3 +196,13 @@ async def _write(batch: Batch) -> None:
 
 async def any_due(session: AsyncSession, now: datetime) -> bool:
     return await queries.any_due(session, now)
+
+
+async def postpone_next(session: AsyncSession, after: Key | None, delay: timedelta) -> Ran:
+    """Claim the next due enrolment after `after` and make it due again after `delay` (its step
+    failed); Ran.claimed is 1 when there was one."""
+    now = datetime.now(UTC)
+    claimed, last = await queries.claim(session, 1, now, after)
+    await queries.postpone(session, [c.id for c in claimed], now + delay)
+    await session.commit()
+    return Ran(len(claimed), last or after)
