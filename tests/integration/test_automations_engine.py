@@ -345,3 +345,24 @@ async def test_skip_if_on_a_wait_means_not_waiting(db) -> None:
         (vip, "t", "done"),
         (other, "wait", "done"),
     }
+
+
+async def test_a_step_already_run_is_not_run_again_after_moving_to_a_new_version(db) -> None:
+    tag = {"id": "a", "type": "tag", "tags": ["x"]}
+    wait = {"id": "w", "type": "wait", "duration": {"days": 1}}
+    automation_id = await published(db, [tag, wait])
+    [contact_id] = await new_contacts(db, 1)
+    await enrol(db, automation_id, [contact_id])
+    await db.commit()
+    await run(db)  # tagged, now waiting
+    await db.execute(text("UPDATE contacts SET tags = '{}' WHERE id = :c"), {"c": contact_id})
+    await automations.update_draft(db, automation_id, {"steps": [wait, tag]})  # the tag now follows the wait
+    await automations.publish(db, automation_id, move_existing=True)
+    await db.commit()
+    await make_due(db, automation_id)
+    await run(db)
+
+    assert await tags_of(db, [contact_id]) == {contact_id: []}  # step a ran once, in the first version
+    assert [(r["status"], r["version_id"]) for r in await enrolments(db, automation_id)] == [
+        ("completed", (await automations.get(db, automation_id)).current_version_id)
+    ]
