@@ -1,0 +1,89 @@
+"""automation emails: a campaign per (automation version, email step) holds the email as sent, and
+a delivery per (enrolment, email step) is each message, so it is rendered, tracked and attributed as
+campaign mail is. deliveries: `handing` (being handed to the SMTP server) and `in_doubt` (its worker
+stopped meanwhile: never sent again); a campaign reaches a contact once, an automation email once
+per enrolment. Trigger bookkeeping: when scheduled triggers were last evaluated, and who was in a
+segment at the last look.
+
+Revision ID: 0017
+Revises: 0016
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0017"
+down_revision = "0016"
+branch_labels = None
+depends_on = None
+
+BEFORE = (
+    "'pending', 'sending', 'sent', 'delivered', 'opened', 'clicked', 'bounced', 'complained', 'unsubscribed', "
+    "'failed', 'cancelled', 'skipped', 'held'"
+)
+
+
+def upgrade() -> None:
+    op.add_column(
+        "campaigns",
+        sa.Column("automation_id", sa.BigInteger(), sa.ForeignKey("automations.id", ondelete="CASCADE")),
+    )
+    op.add_column(
+        "campaigns",
+        sa.Column(
+            "automation_version_id", sa.BigInteger(), sa.ForeignKey("automation_versions.id", ondelete="CASCADE")
+        ),
+    )
+    op.add_column("campaigns", sa.Column("automation_step_id", sa.String(40)))
+    op.create_unique_constraint(
+        "uq_campaigns_automation_version_step", "campaigns", ["automation_version_id", "automation_step_id"]
+    )
+    op.create_index(
+        "ix_campaigns_automation_id", "campaigns", ["automation_id"], postgresql_where=sa.text("automation_id IS NOT NULL")
+    )
+
+    op.add_column(
+        "deliveries",
+        sa.Column("enrolment_id", sa.BigInteger(), sa.ForeignKey("automation_enrolments.id", ondelete="CASCADE")),
+    )
+    op.create_index(
+        "ux_deliveries_campaign_contact",
+        "deliveries",
+        ["campaign_id", "contact_id"],
+        unique=True,
+        postgresql_where=sa.text("enrolment_id IS NULL"),
+    )
+    op.drop_constraint("uq_deliveries_campaign_contact", "deliveries", type_="unique")
+    op.create_index(
+        "ux_deliveries_enrolment_campaign",
+        "deliveries",
+        ["enrolment_id", "campaign_id"],
+        unique=True,
+        postgresql_where=sa.text("enrolment_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_deliveries_automation_unfinished",
+        "deliveries",
+        ["id"],
+        postgresql_where=sa.text("enrolment_id IS NOT NULL AND status IN ('pending', 'sending', 'handing')"),
+    )
+    op.drop_constraint(op.f("ck_deliveries_status"), "deliveries", type_="check")
+    op.create_check_constraint(
+        op.f("ck_deliveries_status"), "deliveries", f"status IN ({BEFORE}, 'handing', 'in_doubt')"
+    )
+
+
+def downgrade() -> None:
+    op.execute("DELETE FROM campaigns WHERE automation_id IS NOT NULL")  # their deliveries go with them
+    op.drop_constraint(op.f("ck_deliveries_status"), "deliveries", type_="check")
+    op.create_check_constraint(op.f("ck_deliveries_status"), "deliveries", f"status IN ({BEFORE})")
+    op.drop_index("ix_deliveries_automation_unfinished", table_name="deliveries")
+    op.drop_index("ux_deliveries_enrolment_campaign", table_name="deliveries")
+    op.create_unique_constraint("uq_deliveries_campaign_contact", "deliveries", ["campaign_id", "contact_id"])
+    op.drop_index("ux_deliveries_campaign_contact", table_name="deliveries")
+    op.drop_column("deliveries", "enrolment_id")
+    op.drop_index("ix_campaigns_automation_id", table_name="campaigns")
+    op.drop_constraint("uq_campaigns_automation_version_step", "campaigns", type_="unique")
+    op.drop_column("campaigns", "automation_step_id")
+    op.drop_column("campaigns", "automation_version_id")
+    op.drop_column("campaigns", "automation_id")

@@ -1,0 +1,117 @@
+"""The email step's messages, sent by real worker processes to a real SMTP server: never twice, even
+when a worker is SIGKILLed mid-run (counted at the server), and tracked like campaign mail."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+
+from sqlalchemy import text
+
+from tests.support.automation_mail import EMAIL_STEP, email_step_run, statuses
+from tests.support.campaigns import smtp_server
+from tests.support.smtp import SmtpSink
+from webapp.campaigns.service import listing
+from webapp.suppression.service.suppression import add as suppress
+
+CONNECTIONS = 5  # the SMTP server's max_connections: at most this many messages in flight
+
+
+async def until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not await predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached in {timeout}s")
+        await asyncio.sleep(0.1)
+
+
+async def all_finished(db) -> None:
+    """Until no automation email is left to send, being sent, or being handed over."""
+
+    async def finished() -> bool:
+        unfinished = "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'sending', 'handing')"
+        left = await db.scalar(text(unfinished))
+        await db.commit()
+        return left == 0
+
+    await until(finished, timeout=120, what="every automation email finished")
+
+
+async def test_messages_being_handed_over_when_the_worker_dies_are_in_doubt_and_never_sent_again(db, worker):
+    queued = await email_step_run(db, 40)
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port, max_connections=3)
+        await db.commit()
+        sink.hold()  # the server takes each message's content but does not answer yet
+        first = worker("auto-mail-1")
+
+        async def three_held() -> bool:
+            return sink.held == 3
+
+        await until(three_held, what="three messages handed over")
+        first.kill()
+        sink.release()  # the server accepts them: the dead worker never hears it
+        worker("auto-mail-2")
+        await all_finished(db)
+
+    received = Counter(sink.handler.recipients())
+    assert max(received.values()) == 1, "no message went twice"
+    assert set(received) == queued.emails, "the rest went after recovery"
+    assert await statuses(db) == {"sent": 37, "in_doubt": 3}
+    errors = set(await db.scalars(text("SELECT error_message FROM deliveries WHERE status = 'in_doubt'")))
+    assert errors == {
+        "Not sent again: the worker stopped while handing it to the SMTP server, which may have accepted it."
+    }
+
+
+async def test_a_worker_killed_mid_run_sends_no_email_twice_and_loses_none_it_had_not_handed_over(db, worker):
+    size = 2000
+    queued = await email_step_run(db, size)
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port, max_connections=CONNECTIONS)
+        await db.commit()
+        first = worker("auto-mail-crash-1")
+
+        async def some_sent() -> bool:
+            return len(sink.messages) >= 300
+
+        await until(some_sent, what="300 messages sent")
+        first.kill()
+        killed_at = len(sink.messages)
+        worker("auto-mail-crash-2")
+        await all_finished(db)
+
+    received = Counter(sink.handler.recipients())
+    assert killed_at < size, "the worker was killed mid-run"
+    assert sum(n - 1 for n in received.values()) == 0, "no duplicates at the SMTP server"
+    in_doubt = set(await db.scalars(text("SELECT email FROM deliveries WHERE status = 'in_doubt'")))
+    assert len(in_doubt) <= CONNECTIONS, "only messages in flight can be in doubt"
+    assert set(received) | in_doubt == queued.emails
+    assert await statuses(db) == {"sent": size - len(in_doubt), "in_doubt": len(in_doubt)}
+
+
+async def test_an_email_step_is_campaign_mail_to_the_contact_and_an_opt_out_stops_it(db, worker):
+    queued = await email_step_run(db, 4, subject="Hello {{ first_name }}")
+    await db.execute(text("UPDATE contacts SET status = 'unsubscribed' WHERE email = 'person1@example.com'"))
+    await suppress(db, "person2@example.com", "unsubscribe", source="test")
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        worker("auto-mail-tracked")
+        await all_finished(db)
+
+    assert sorted(sink.handler.recipients()) == ["person0@example.com", "person3@example.com"]
+    message = sink.messages[0]
+    assert message["Subject"] == "Hello Person0"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/u/unsubscribe/" in message["List-Unsubscribe"]
+    html = message.get_body(("html",)).get_content()
+    assert "/u/c/" in html and "/u/o/" in html and "https://example.com/offer" not in html
+    assert "1 Test Street" in html
+    assert await statuses(db) == {"sent": 2, "skipped": 2}
+    # The step's campaign is the automation's, not one staff send or see in the campaign list.
+    listed = await listing.find_campaigns(db)
+    assert queued.campaign_id not in [c.id for c in listed.campaigns]
+    step = await db.scalar(text("SELECT automation_step_id FROM campaigns WHERE id = :c"), {"c": queued.campaign_id})
+    assert step == EMAIL_STEP
