@@ -4,17 +4,25 @@ when a worker is SIGKILLed mid-run (counted at the server), and tracked like cam
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
+from decimal import Decimal
 
+import httpx
 from sqlalchemy import text
 
 from tests.support.automation_mail import EMAIL_STEP, email_step_run, statuses
 from tests.support.campaigns import smtp_server
+from tests.support.events import apply_events
 from tests.support.smtp import SmtpSink
+from webapp.automations.service import emails
 from webapp.campaigns.service import listing
+from webapp.conversions import service as conversions
+from webapp.conversions.schemas import Revenue
 from webapp.suppression.service.suppression import add as suppress
 
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 CONNECTIONS = 5  # the SMTP server's max_connections: at most this many messages in flight
 
 
@@ -115,3 +123,30 @@ async def test_an_email_step_is_campaign_mail_to_the_contact_and_an_opt_out_stop
     assert queued.campaign_id not in [c.id for c in listed.campaigns]
     step = await db.scalar(text("SELECT automation_step_id FROM campaigns WHERE id = :c"), {"c": queued.campaign_id})
     assert step == EMAIL_STEP
+
+
+async def test_orders_whose_last_click_was_in_an_automation_email_are_the_email_steps_revenue(db, worker, live_server):
+    queued = await email_step_run(db, 2)
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        sender = worker("auto-mail-revenue")
+        await all_finished(db)
+        sender.stop()  # the test applies the click itself
+    await db.execute(text("UPDATE deliveries SET sent_at = sent_at - interval '1 hour'"))  # sooner: a scanner's
+    await db.commit()
+    message = next(m for m in sink.messages if m["To"] == "person0@example.com")
+    tracked = re.search(r'href="https?://[^/"]+(/u/c/[^"]+)"', message.get_body(("html",)).get_content())
+    assert tracked is not None
+    answer = httpx.get(live_server + tracked.group(1), headers={"User-Agent": BROWSER})
+    assert answer.status_code == 302 and answer.headers["location"] == "https://example.com/offer"
+    await apply_events()
+
+    order = {"email": "person0@example.com", "order_id": "A-1", "amount": "49.90", "currency": "EUR"}
+    recorded = await conversions.record(db, order, source="api")
+    await db.commit()
+
+    assert recorded.conversion.campaign_id == queued.campaign_id
+    report = (await emails.reports(db, queued.automation_id))[EMAIL_STEP]
+    assert report.revenue == [Revenue(currency="EUR", orders=1, amount=Decimal("49.90"))]
+    assert (report.activity.sent, report.activity.human_unique_clicks, report.in_doubt) == (2, 1, 0)
