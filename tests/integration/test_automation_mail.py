@@ -23,7 +23,8 @@ from webapp.conversions.schemas import Revenue
 from webapp.suppression.service.suppression import add as suppress
 
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
-CONNECTIONS = 5  # the SMTP server's max_connections: at most this many messages in flight
+CONNECTIONS = 5  # the SMTP server's max_connections
+BATCH_SIZE = 50  # MAILROOM_SEND_BATCH_SIZE of the test workers: what one worker claims at once
 
 
 async def until(predicate, timeout: float = 60.0, what: str = "condition") -> None:
@@ -58,15 +59,17 @@ async def test_messages_being_handed_over_when_the_worker_dies_are_in_doubt_and_
             return sink.held == 3
 
         await until(three_held, what="three messages handed over")
+        held = set(await db.scalars(text("SELECT email FROM deliveries WHERE status = 'handing'")))
         first.kill()
-        sink.release()  # the server accepts them: the dead worker never hears it
+        sink.release()  # whether the server keeps them depends on it: the dead worker never hears
         worker("auto-mail-2")
         await all_finished(db)
 
     received = Counter(sink.handler.recipients())
     assert max(received.values()) == 1, "no message went twice"
-    assert set(received) == queued.emails, "the rest went after recovery"
+    assert queued.emails - held <= set(received) <= queued.emails, "the rest went after recovery"
     assert await statuses(db) == {"sent": 37, "in_doubt": 3}
+    assert set(await db.scalars(text("SELECT email FROM deliveries WHERE status = 'in_doubt'"))) == held
     errors = set(await db.scalars(text("SELECT error_message FROM deliveries WHERE status = 'in_doubt'")))
     assert errors == {
         "Not sent again: the worker stopped while handing it to the SMTP server, which may have accepted it."
@@ -94,9 +97,9 @@ async def test_a_worker_killed_mid_run_sends_no_email_twice_and_loses_none_it_ha
     assert killed_at < size, "the worker was killed mid-run"
     assert sum(n - 1 for n in received.values()) == 0, "no duplicates at the SMTP server"
     in_doubt = set(await db.scalars(text("SELECT email FROM deliveries WHERE status = 'in_doubt'")))
-    assert len(in_doubt) <= CONNECTIONS, "only messages in flight can be in doubt"
+    assert len(in_doubt) <= BATCH_SIZE, "only messages the dead worker held can be in doubt"
     assert set(received) | in_doubt == queued.emails
-    assert await statuses(db) == {"sent": size - len(in_doubt), "in_doubt": len(in_doubt)}
+    assert await statuses(db) == Counter({"sent": size - len(in_doubt), "in_doubt": len(in_doubt)})
 
 
 async def test_an_email_step_is_campaign_mail_to_the_contact_and_an_opt_out_stops_it(db, worker):
@@ -110,7 +113,7 @@ async def test_an_email_step_is_campaign_mail_to_the_contact_and_an_opt_out_stop
         await all_finished(db)
 
     assert sorted(sink.handler.recipients()) == ["person0@example.com", "person3@example.com"]
-    message = sink.messages[0]
+    message = next(m for m in sink.messages if m["To"] == "person0@example.com")
     assert message["Subject"] == "Hello Person0"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/u/unsubscribe/" in message["List-Unsubscribe"]

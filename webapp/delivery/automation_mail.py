@@ -71,11 +71,24 @@ def _campaign(item: Claimed) -> int:
 async def _send(
     campaign_id: int, prepared: PreparedCampaign, items: Sequence[Claimed], contacts: dict[int, Contact]
 ) -> None:
+    """Outcomes are recorded as they come, a few at a time (whatever finished while the last were
+    being recorded), so a worker that dies leaves only the messages it was handing over in doubt,
+    not its whole batch."""
     messages = await prepared.render_batch(items, contacts)
-    outcomes = await asyncio.gather(
-        *(_send_one(prepared, item, message) for item, message in zip(items, messages, strict=True))
-    )
-    await record(campaign_id, list(outcomes))
+    finished: asyncio.Queue[Outcome] = asyncio.Queue()
+
+    async def send(item: Claimed, message: bytes | RenderError) -> None:
+        await finished.put(await _send_one(prepared, item, message))
+
+    sending = asyncio.gather(*(send(item, message) for item, message in zip(items, messages, strict=True)))
+    left = len(items)
+    while left:
+        outcomes = [await finished.get()]
+        while not finished.empty():
+            outcomes.append(finished.get_nowait())
+        await record(campaign_id, outcomes)
+        left -= len(outcomes)
+    await sending
 
 
 async def _send_one(prepared: PreparedCampaign, item: Claimed, message: bytes | RenderError) -> Outcome:
