@@ -11,8 +11,8 @@ Prints
   the last enrolment completed. Also printed: the seconds, the wait steps done alongside, and
   whether every contact got its tag exactly once and every enrolment completed.
 - automation_duplicate_sends (`duplicates`): BENCH_AUTOMATION_EMAILS (default 5,000) enrolments
-  whose email step has run (a pending message each, as the step leaves them); the real worker
-  (`mailroom worker`) sends them to an SMTP server that records every message, and is SIGKILLed
+  due at an email step; the real worker (`mailroom worker`) runs the step (the engine) and sends
+  the messages to an SMTP server that records every message, and is SIGKILLed
   (its whole process group) BENCH_KILLS times (default 3) mid-run, a fresh worker starting after
   each kill. Figure: messages the server received more than once (target 0). Also printed: the
   messages left in doubt (the dead worker was handing them over: never sent again), the
@@ -116,9 +116,10 @@ def steps_per_s() -> None:
     print(f"automation_steps_per_s: {ENROLMENTS / seconds:.0f}")
 
 
-def arrange_email_step(dsn: str, sink_port: int) -> int:
-    """EMAILS contacts enrolled in an automation whose step is an email, the SMTP server and the
-    sender set; the automation's id."""
+def arrange_email_step(dsn: str, sink_port: int) -> None:
+    """EMAILS contacts enrolled in an automation whose first step is an email, due now, the SMTP
+    server and the sender set: the worker's engine runs the step, its sender sends."""
+    asyncio.run(set_sender())
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(
             "INSERT INTO contacts (email, first_name) SELECT 'mailed' || i || '@example.com', 'Person ' || i"
@@ -146,59 +147,20 @@ def arrange_email_step(dsn: str, sink_port: int) -> int:
         conn.execute("UPDATE automations SET current_version_id = %s", (version_id,))
         conn.execute(
             """INSERT INTO automation_enrolments (automation_id, version_id, contact_id, step_id, due_at)
-               SELECT %s, %s, id, 'email', now() + interval '1 day' FROM contacts""",
+               SELECT %s, %s, id, 'email', now() FROM contacts""",
             (automation_id, version_id),
         )
-    asyncio.run(run_email_step(automation_id))
-    return int(automation_id)
 
 
-async def run_email_step(automation_id: int) -> None:
-    """The email step's run for every enrolment, as the engine records it: the step run rows and the
-    executor's effect (a pending message each) in one transaction; the enrolments then complete."""
-    from sqlalchemy import text
-
-    from webapp.automations.service.executors import EXECUTOR_MODULES  # registers the executors
-    from webapp.automations.service.steps import EXECUTORS, StepBatch
+async def set_sender() -> None:
     from webapp.core.db import get_sessionmaker
     from webapp.settings.service import organisation
 
-    assert EXECUTOR_MODULES
     async with get_sessionmaker()() as session:
-        await organisation.save(
-            session,
-            organisation.OrgSettings(
-                organisation_name="Bench Ltd", postal_address="1 Bench Street", default_from_email="news@bench.test"
-            ),
+        sender = organisation.OrgSettings(
+            organisation_name="Bench Ltd", postal_address="1 Bench Street", default_from_email="news@bench.test"
         )
-        rows = (
-            await session.execute(
-                text("SELECT id, contact_id, version_id FROM automation_enrolments WHERE automation_id = :a"),
-                {"a": automation_id},
-            )
-        ).all()
-        steps = await session.scalar(text("SELECT steps FROM automation_versions WHERE id = :v"), {"v": rows[0][2]})
-        await session.execute(
-            text("""INSERT INTO automation_step_runs (enrolment_id, step_id, outcome)
-                    SELECT id, 'email', 'done' FROM automation_enrolments WHERE automation_id = :a"""),
-            {"a": automation_id},
-        )
-        await EXECUTORS["send_email"](
-            session,
-            StepBatch(
-                automation_id=automation_id,
-                version_id=rows[0][2],
-                step=steps[0],
-                enrolment_ids=[r[0] for r in rows],
-                contact_ids=[r[1] for r in rows],
-                now=await session.scalar(text("SELECT now()")),
-            ),
-        )
-        await session.execute(
-            text("""UPDATE automation_enrolments SET status = 'completed', step_id = NULL, finished_at = now()
-                    WHERE automation_id = :a"""),
-            {"a": automation_id},
-        )
+        await organisation.save(session, sender)
         await session.commit()
 
 
@@ -239,7 +201,7 @@ def duplicate_sends() -> None:
                 worker.wait(timeout=10)
                 print(f"killed worker {kill} at {len(sink.messages)} messages received")
                 worker = start_worker(f"automations-mail-worker-{kill}.log")
-            while unfinished(dsn):
+            while unfinished(dsn) or len(sink.messages) == 0:
                 time.sleep(0.5)
         finally:
             worker.terminate()
@@ -248,7 +210,9 @@ def duplicate_sends() -> None:
         with psycopg.connect(dsn) as conn:
             in_doubt = {row[0] for row in conn.execute("SELECT email FROM deliveries WHERE status = 'in_doubt'")}
             one_each = conn.execute(
-                "SELECT count(*) = %s AND count(DISTINCT enrolment_id) = %s FROM deliveries", (EMAILS, EMAILS)
+                """SELECT (SELECT count(*) = %s AND count(DISTINCT enrolment_id) = %s FROM deliveries)
+                          AND (SELECT count(*) = %s FROM automation_step_runs WHERE step_id = 'email')""",
+                (EMAILS, EMAILS, EMAILS),
             ).fetchone()[0]
     expected = {f"mailed{i}@example.com" for i in range(1, EMAILS + 1)}
     lost = expected - set(received)
