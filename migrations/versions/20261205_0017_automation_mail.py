@@ -72,8 +72,41 @@ def upgrade() -> None:
         op.f("ck_deliveries_status"), "deliveries", f"status IN ({BEFORE}, 'handing', 'in_doubt')"
     )
 
+    op.create_table(
+        "automation_trigger_checks",
+        sa.Column("automation_id", sa.BigInteger(), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["automation_id"],
+            ["automations.id"],
+            name=op.f("fk_automation_trigger_checks_automation_id_automations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("automation_id", name=op.f("pk_automation_trigger_checks")),
+    )
+    op.create_table(
+        "automation_segment_members",
+        sa.Column("automation_id", sa.BigInteger(), nullable=False),
+        sa.Column("contact_id", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["automation_id"],
+            ["automations.id"],
+            name=op.f("fk_automation_segment_members_automation_id_automations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["contact_id"],
+            ["contacts.id"],
+            name=op.f("fk_automation_segment_members_contact_id_contacts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("automation_id", "contact_id", name=op.f("pk_automation_segment_members")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("automation_segment_members")
+    op.drop_table("automation_trigger_checks")
     op.execute("DELETE FROM campaigns WHERE automation_id IS NOT NULL")  # their deliveries go with them
     op.drop_constraint(op.f("ck_deliveries_status"), "deliveries", type_="check")
     op.create_check_constraint(op.f("ck_deliveries_status"), "deliveries", f"status IN ({BEFORE})")

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from tests.support.automation_mail import EMAIL_STEP, email_step_run, statuses
 from tests.support.campaigns import smtp_server
 from tests.support.events import apply_events
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import RecordingHandler, SmtpSink
 from webapp.automations.service import emails
 from webapp.campaigns.service import listing
 from webapp.conversions import service as conversions
@@ -153,3 +153,28 @@ async def test_orders_whose_last_click_was_in_an_automation_email_are_the_email_
     report = (await emails.reports(db, queued.automation_id))[EMAIL_STEP]
     assert report.revenue == [Revenue(currency="EUR", orders=1, amount=Decimal("49.90"))]
     assert (report.activity.sent, report.activity.human_unique_clicks, report.in_doubt) == (2, 1, 0)
+
+
+class CutOffAfterContent(RecordingHandler):
+    """Takes each message's content, then drops the session before answering."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+async def test_a_transfer_cut_off_while_the_content_goes_is_in_doubt_and_tried_on_no_other_server(db, worker):
+    queued = await email_step_run(db, 2)
+    with SmtpSink(handler=CutOffAfterContent()) as first, SmtpSink() as second:
+        await smtp_server(db, first.port, name="first", priority=0)
+        await smtp_server(db, second.port, name="second", priority=1)
+        await db.commit()
+        worker("auto-mail-cut-off")
+        await all_finished(db)
+
+    assert sorted(first.handler.recipients()) == sorted(queued.emails)
+    assert second.messages == [], "a message the first server may have kept goes nowhere else"
+    assert await statuses(db) == {"in_doubt": 2}
+    errors = set(await db.scalars(text("SELECT error_message FROM deliveries")))
+    assert len(errors) == 1 and errors.pop().startswith(f"127.0.0.1:{first.port}: "), "the reason is the cut-off"

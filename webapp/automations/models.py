@@ -164,3 +164,23 @@ class AutomationStepRun(Base):
     step_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AutomationTriggerCheck(Base):
+    """When an automation's scheduled trigger (date field, not opened, segment entered) was last
+    evaluated: the next evaluation looks at what happened since (automations.service.triggers)."""
+
+    __tablename__ = "automation_trigger_checks"
+
+    automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutomationSegmentMember(Base):
+    """Who was in a segment_entered automation's segment at its last evaluation: the next one
+    enrols those who are in it now and were not then."""
+
+    __tablename__ = "automation_segment_members"
+
+    automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
