@@ -12,11 +12,13 @@ from decimal import Decimal
 import httpx
 from sqlalchemy import text
 
-from tests.support.automation_mail import EMAIL_STEP, email_step_run, statuses
+from tests.support.automation_mail import EMAIL_STEP, email_step_run, email_template, statuses
+from tests.support.automations import new_contacts, published
 from tests.support.campaigns import smtp_server
 from tests.support.events import apply_events
 from tests.support.smtp import RecordingHandler, SmtpSink
 from webapp.automations.service import emails
+from webapp.automations.service.enrolments import enrol
 from webapp.campaigns.service import listing
 from webapp.conversions import service as conversions
 from webapp.conversions.schemas import Revenue
@@ -178,3 +180,24 @@ async def test_a_transfer_cut_off_while_the_content_goes_is_in_doubt_and_tried_o
     assert await statuses(db) == {"in_doubt": 2}
     errors = set(await db.scalars(text("SELECT error_message FROM deliveries")))
     assert len(errors) == 1 and errors.pop().startswith(f"127.0.0.1:{first.port}: "), "the reason is the cut-off"
+
+
+async def test_a_contact_enrolled_gets_the_email_step_through_the_engine_once(db, worker):
+    template_id = await email_template(db)
+    contact_ids = await new_contacts(db, 3, prefix="enrolled")
+    automation_id = await published(db, [{"id": EMAIL_STEP, "type": "send_email", "template_id": template_id}])
+    await enrol(db, automation_id, contact_ids)
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        worker("auto-mail-engine")
+
+        async def all_sent() -> bool:
+            return len(sink.messages) == 3
+
+        await until(all_sent, what="the step's three messages")
+        await all_finished(db)
+
+    assert sorted(sink.handler.recipients()) == [f"enrolled{i}@example.com" for i in (1, 2, 3)]
+    runs = await db.scalar(text("SELECT count(*) FROM automation_step_runs WHERE step_id = :s"), {"s": EMAIL_STEP})
+    assert runs == 3 and await statuses(db) == {"sent": 3}
