@@ -50,7 +50,7 @@ async def tick() -> None:
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
     await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
     await automation_actors.start_if_due()  # automation steps that are due (waits ended, new enrolments)
-    await automation_actors.evaluate_scheduled_triggers()  # date, not-opened and segment triggers
+    await automation_actors.evaluate_scheduled_triggers()  # imports' signals; date, not-opened, segment triggers
 
 
 class SchedulerClock(dramatiq.Middleware):

@@ -2,8 +2,8 @@
 a delivery per (enrolment, email step) is each message, so it is rendered, tracked and attributed as
 campaign mail is. deliveries: `handing` (being handed to the SMTP server) and `in_doubt` (its worker
 stopped meanwhile: never sent again); a campaign reaches a contact once, an automation email once
-per enrolment. Trigger bookkeeping: when scheduled triggers were last evaluated, and who was in a
-segment at the last look.
+per enrolment. Trigger bookkeeping: when scheduled triggers were last evaluated, who was in a
+segment at the last look, and signals queued by imports for the tick.
 
 Revision ID: 0017
 Revises: 0016
@@ -11,6 +11,7 @@ Revises: 0016
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision = "0017"
 down_revision = "0016"
@@ -102,9 +103,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("automation_id", "contact_id", name=op.f("pk_automation_segment_members")),
     )
+    op.create_table(
+        "automation_signals",
+        sa.Column("id", sa.BigInteger(), sa.Identity(), nullable=False),
+        sa.Column("kind", sa.String(length=40), nullable=False),
+        sa.Column("params", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("contact_ids", postgresql.ARRAY(sa.BigInteger()), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_automation_signals")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("automation_signals")
     op.drop_table("automation_segment_members")
     op.drop_table("automation_trigger_checks")
     op.execute("DELETE FROM campaigns WHERE automation_id IS NOT NULL")  # their deliveries go with them

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import anyio
 from sqlalchemy import text
 
 from tests.support.automations import new_contacts, published
 from tests.support.conversions import OFFER, sent_to
+from tests.support.imports import start, upload, uploaded_job_id
 from webapp.automations.service import triggers
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
+from webapp.imports.service.loader import run_import
 from webapp.lists.models import EmailList
 from webapp.lists.service import lists
 from webapp.tracking.service import hits
@@ -167,3 +170,25 @@ async def test_not_opening_a_campaign_for_n_days_enrols_once_the_days_have_passe
 
     assert await enrolled(db, on_quiet) == [quiet.contact_id]
     assert await enrolled(db, on_reader_campaign) == []
+
+
+async def test_an_import_tags_and_joins_a_list_and_the_tick_enrols_them(db, staff) -> None:
+    members = await static_list(db, "Imported")
+    on_list = await triggered_by(db, kind="list_joined", list_id=members)
+    on_tag = await triggered_by(db, kind="tag_added", tag="fair")
+    (known,) = await new_contacts(db, 1, prefix="known")
+    await db.execute(text("UPDATE contacts SET tags = '{fair}' WHERE id = :k"), {"k": known})
+    await db.commit()
+    client = await staff("editor")
+    body = b"email,tags\nknown1@example.com,fair\nnew@example.com,fair\nother@example.com,\n"
+    job_id = uploaded_job_id(upload(client, body))
+    assert start(client, job_id, {0: "email", 1: "tags"}, mode="list", list_id=str(members)).status_code == 303
+    assert await anyio.to_thread.run_sync(run_import, job_id) == "done"
+    assert await enrolled(db, on_list) == []  # the import's transactions queue the signals for the tick
+
+    await triggers.apply_queued(db)
+
+    imported = dict((await db.execute(text("SELECT email, id FROM contacts"))).all())
+    everyone = sorted(imported[e] for e in ("known1@example.com", "new@example.com", "other@example.com"))
+    assert await enrolled(db, on_list) == everyone
+    assert await enrolled(db, on_tag) == [imported["new@example.com"]]  # known1 had the tag already

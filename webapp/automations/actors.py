@@ -86,7 +86,9 @@ async def start_if_due() -> None:
 
 
 async def evaluate_scheduled_triggers() -> None:
-    """From the scheduler tick: date, not-opened and segment triggers (service/triggers.py)."""
+    """From the scheduler tick: signals imports queued, then date, not-opened and segment triggers
+    (service/triggers.py)."""
     async with get_sessionmaker()() as session:
+        await triggers.apply_queued(session)
         await triggers.evaluate_scheduled(session, datetime.now(UTC))
         await session.commit()

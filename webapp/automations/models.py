@@ -25,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
@@ -184,3 +184,17 @@ class AutomationSegmentMember(Base):
 
     automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"), primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AutomationSignal(Base):
+    """A signal queued by work that cannot enrol in its own transaction (an import's chunks, on a
+    connection of their own): the scheduler tick hands it to triggers.signal and deletes it, in one
+    transaction (automations.service.triggers.apply_queued)."""
+
+    __tablename__ = "automation_signals"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    created_at: Mapped[datetime] = created_at_column()

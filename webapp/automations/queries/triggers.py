@@ -63,6 +63,29 @@ ORDER BY id
 """)
 
 
+# Queued signals, oldest first, taken (deleted) by the transaction that applies them; parallel
+# ticks skip each other's.
+TAKE_QUEUED = text("""
+DELETE FROM automation_signals WHERE id IN (
+  SELECT id FROM automation_signals ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+)
+RETURNING id, kind, params, contact_ids
+""")
+
+
+@dataclass(frozen=True)
+class Queued:
+    id: int
+    kind: str
+    params: dict[str, Any]
+    contact_ids: list[int]
+
+
+async def take_queued(session: AsyncSession, limit: int) -> list[Queued]:
+    rows = await session.execute(TAKE_QUEUED, {"limit": limit})
+    return sorted((Queued(*row) for row in rows), key=lambda q: q.id)
+
+
 @dataclass(frozen=True)
 class Triggered:
     id: int

@@ -10,7 +10,9 @@ in the caller's transaction. The features call it where the thing happens:
 - custom_event {name}, lifecycle_changed {stage}: from the events and scoring features
 - score_changed {scores: {contact_id: score}, grades: {contact_id: grade}}: contacts whose score
   changed, with their new score and grade; a trigger's min_score and grade are checked against them.
-A trigger without a campaign (or link) matches any.
+A trigger without a campaign (or link) matches any. An import's chunks, written on connections of
+their own, queue their list_joined and tag_added signals (automation_signals) in their transactions;
+the scheduler tick applies them (apply_queued).
 
 evaluate_scheduled(session, now): the triggers nothing signals, run by the scheduler tick at most
 every SCHEDULED_EVERY per automation, each looking at what happened since its last evaluation:
@@ -39,6 +41,7 @@ from webapp.lists.service import lists as email_lists
 SCHEDULED = ("date_field", "not_opened", "segment_entered")
 SCHEDULED_EVERY = timedelta(minutes=1)
 CATCH_UP_DAYS = 7
+QUEUED_BATCH = 100  # queued signals applied per tick
 
 Chooser = Callable[[dict[str, Any], list[int], Mapping[str, Any]], list[int]]
 
@@ -97,6 +100,14 @@ async def _enrol(session: AsyncSession, automation_id: int, contact_ids: Sequenc
     from webapp.automations.service import enrolments
 
     return await enrolments.enrol(session, automation_id, contact_ids)
+
+
+async def apply_queued(session: AsyncSession, limit: int = QUEUED_BATCH) -> int:
+    """Signal what work on its own connection queued (an import's chunks); how many enrolments began."""
+    entered = 0
+    for queued in await queries.take_queued(session, limit):
+        entered += await signal(session, queued.kind, queued.contact_ids, **queued.params)
+    return entered
 
 
 async def evaluate_scheduled(session: AsyncSession, now: datetime) -> int:
