@@ -95,6 +95,12 @@ async def signal(session: AsyncSession, kind: str, contact_ids: Sequence[int], *
     return entered
 
 
+async def listening(session: AsyncSession, kinds: Sequence[str]) -> set[str]:
+    """Which of these kinds some active automation is triggered by (so a caller skips the work of
+    signalling the others)."""
+    return {automation.trigger["kind"] for automation in await queries.active(session, kinds)}
+
+
 async def _enrol(session: AsyncSession, automation_id: int, contact_ids: Sequence[int]) -> int:
     # Imported here: enrolments uses the contacts' service, which signals (an import cycle otherwise).
     from webapp.automations.service import enrolments

@@ -38,6 +38,7 @@ from webapp.core.db import get_sessionmaker
 from webapp.tracking.queries import events as queries
 
 log = logging.getLogger("mailroom.tracking")
+ENGAGEMENT_TRIGGERS = ("email_opened", "link_clicked")
 
 MACHINE_WINDOWS = queries.MachineWindows(
     open_prefetch=analytics.OPEN_PREFETCH_SECONDS,
@@ -126,11 +127,15 @@ async def _signal_automations(
     session: AsyncSession, event_ids: Sequence[int], between: tuple[datetime, datetime]
 ) -> None:
     """Automations triggered by an open or a click take the contacts who made one (humans only); a
-    click opens its message too, as the counts have it."""
+    click opens its message too, as the counts have it. Nothing is read when no automation listens."""
+    wanted = await triggers.listening(session, ENGAGEMENT_TRIGGERS)
+    if not wanted:
+        return
     for engaged in await queries.human_engagement(session, event_ids, *between):
         campaign_id = engaged.campaign_id
-        await triggers.signal(session, "email_opened", engaged.contact_ids, campaign_id=campaign_id)
-        if engaged.kind == "click":
+        if "email_opened" in wanted:
+            await triggers.signal(session, "email_opened", engaged.contact_ids, campaign_id=campaign_id)
+        if engaged.kind == "click" and "link_clicked" in wanted:
             await triggers.signal(
                 session, "link_clicked", engaged.contact_ids, campaign_id=campaign_id, url=engaged.url
             )
