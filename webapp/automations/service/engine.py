@@ -6,8 +6,14 @@ mailed, and runs their steps grouped by (version, step), each group with a few s
 statements: the step runs are inserted (unique per enrolment and step: a step already run is not
 run again), the step's effect is applied to the enrolments whose run is new, and the enrolments
 move on. A contact goes on through the following steps in the same batch until it reaches a wait
-(placed there, due when the wait ends) or the end of the flow (completed); everything is written
-once at the end of the batch, and committed with the step runs or not at all.
+or the end of the flow (completed); everything is written once at the end of the batch, and
+committed with the step runs or not at all.
+
+A wait is a step like the others, run twice: when a contact arrives (its step run is new: unless
+its skip_if matches, the contact stays on the wait, due when the wait ends) and when the wait has
+ended (the run exists: the contact goes on). Enrolling, or moving to a new version, puts a contact
+on its step due at once, so a wait's end is always worked out by the engine, when the contact
+arrives.
 
 At every step the flow's goals are checked first (a contact that meets one completes, reason
 goal), then the step's skip_if (a contact it matches passes the step without its effect).
@@ -24,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.automations.models import EnrolmentStatus, ExitReason, StepOutcome
 from webapp.automations.queries import automations as automation_queries
 from webapp.automations.queries import engine as queries
-from webapp.automations.queries.waits import due_at, zone_names
+from webapp.automations.queries.waits import NOW, due_at, zone_names
 from webapp.automations.service import executors  # noqa: F401  (registers the step executors)
 from webapp.automations.service.plan import Node, Plan, cached
 from webapp.automations.service.steps import EXECUTORS, StepBatch
@@ -62,20 +68,20 @@ class Batch:
     now: datetime
     plans: dict[int, Plan]
     ready: dict[StepKey, Group] = field(default_factory=dict)  # to run now
-    placed: dict[StepKey, Group] = field(default_factory=dict)  # to write: on this step, due per its kind
+    waiting: dict[StepKey, Group] = field(default_factory=dict)  # to write: on a wait, due when it ends
+    later: dict[StepKey, Group] = field(default_factory=dict)  # to write: due now, for the next batch
     completed: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(list))  # by reason
 
-    def move(self, version_id: int, group: Group, target: str | None, into_ready: dict[StepKey, Group]) -> None:
-        """Where `group` goes after its step: the end, a wait (placed), or the next step to run."""
+    def move(self, version_id: int, group: Group, target: str | None, into: dict[StepKey, Group]) -> None:
+        """Put `group` on `target` in `into` (ready: run it in this batch), or complete it (no target)."""
         if not group.enrolment_ids:
             return
         if target is None:
             self.completed[None].extend(group.enrolment_ids)
             return
-        bucket = self.placed if self.plans[version_id].nodes[target].type == "wait" else into_ready
-        into = bucket.setdefault((version_id, target), Group(group.automation_id))
-        into.enrolment_ids.extend(group.enrolment_ids)
-        into.contact_ids.extend(group.contact_ids)
+        found = into.setdefault((version_id, target), Group(group.automation_id))
+        found.enrolment_ids.extend(group.enrolment_ids)
+        found.contact_ids.extend(group.contact_ids)
 
 
 Key = queries.Key
@@ -110,7 +116,7 @@ async def run_batch(session: AsyncSession, limit: int, after: Key | None = None)
         for (version_id, step_id), group in ready.items():
             await _run_step(batch, version_id, step_id, group)
     for (version_id, step_id), group in batch.ready.items():  # went through the most steps a batch allows
-        batch.move(version_id, group, step_id, batch.placed)
+        batch.move(version_id, group, step_id, batch.later)
     await _write(batch)
     await session.commit()
     return Ran(len(claimed), last)
@@ -151,6 +157,11 @@ async def _run(batch: Batch, version_id: int, node: Node, group: Group) -> None:
         batch.move(version_id, no, node.no_id, batch.ready)
         return
     fresh = await _record(batch, group, step_id, StepOutcome.DONE)
+    if node.type == "wait":  # a new run: the contact arrives and waits; else its wait has ended
+        arrived, waited = group.split(set(fresh.contact_ids))
+        batch.move(version_id, arrived, step_id, batch.waiting)
+        batch.move(version_id, waited, node.next_id, batch.ready)
+        return
     if node.type in EXECUTORS and fresh.enrolment_ids:
         step_batch = StepBatch(
             group.automation_id, version_id, node.step, fresh.enrolment_ids, fresh.contact_ids, batch.now
@@ -187,9 +198,11 @@ async def _write(batch: Batch) -> None:
     """Every enrolment of the batch where it got to: one statement per step it is on, one per way
     it finished."""
     zones = await zone_names(batch.session)
-    for (version_id, step_id), group in batch.placed.items():
+    for (version_id, step_id), group in batch.waiting.items():
         step = batch.plans[version_id].nodes[step_id].step
         await queries.place(batch.session, group.enrolment_ids, version_id, step_id, due_at(step, zones), batch.now)
+    for (version_id, step_id), group in batch.later.items():
+        await queries.place(batch.session, group.enrolment_ids, version_id, step_id, NOW, batch.now)
     for reason, ids in batch.completed.items():
         await queries.finish(batch.session, ids, EnrolmentStatus.COMPLETED.value, reason, batch.now)
 
