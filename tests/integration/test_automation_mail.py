@@ -201,3 +201,28 @@ async def test_a_contact_enrolled_gets_the_email_step_through_the_engine_once(db
     assert sorted(sink.handler.recipients()) == [f"enrolled{i}@example.com" for i in (1, 2, 3)]
     runs = await db.scalar(text("SELECT count(*) FROM automation_step_runs WHERE step_id = :s"), {"s": EMAIL_STEP})
     assert runs == 3 and await statuses(db) == {"sent": 3}
+
+
+async def test_an_opt_out_after_the_claim_stops_the_message_at_its_hand_over(db, worker):
+    await email_step_run(db, 3)
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port, max_connections=1)
+        await db.commit()
+        sink.hold()  # one message in DATA; the others claimed, waiting for the one connection
+        worker("auto-mail-opt-out")
+
+        async def one_held() -> bool:
+            return sink.held == 1
+
+        await until(one_held, what="a message handed over")
+        assert await statuses(db) == {"handing": 1, "sending": 2}
+        waiting = sorted(await db.scalars(text("SELECT email FROM deliveries WHERE status = 'sending'")))
+        await suppress(db, waiting[0], "unsubscribe", source="test")
+        await db.commit()
+        sink.release()
+        await all_finished(db)
+
+    assert waiting[0] not in sink.handler.recipients()
+    assert await statuses(db) == {"sent": 2, "skipped": 1}
+    skipped = await db.scalar(text("SELECT error_message FROM deliveries WHERE status = 'skipped'"))
+    assert skipped == "Not sent: the address is on the suppression list."
