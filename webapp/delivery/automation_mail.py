@@ -7,9 +7,9 @@ reply was stored cannot know whether the server took it. So each message is reco
 handed over (`handing`, committed) once the server accepted its recipient and right before its
 content goes, after a last look at whether the contact may still be mailed. A worker that dies
 leaves its claimed rows `sending` (claimed again when their lease runs out: no server has them) and
-at most the messages it was handing over `handing`: those are marked `in_doubt` instead of being
-sent again. A transfer that breaks off while the content goes is in doubt too, and never goes to
-another server.
+the messages it was handing over, or whose acceptance it had not recorded yet, `handing`: those are
+marked `in_doubt` instead of being sent again. A transfer that breaks off while the content goes is
+in doubt too, and never goes to another server.
 """
 
 from __future__ import annotations
