@@ -43,12 +43,14 @@ TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it ne
 async def tick() -> None:
     await delivery_actors.start_due_campaigns()
     await delivery_actors.resume_when_servers_answer()
+    await delivery_actors.start_automation_emails()  # automation emails to send (new, to retry, left by a crash)
     await abtest_actors.decide_due()  # A/B tests whose wait is over: their winner goes to the rest
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
     await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
     await automation_actors.start_if_due()  # automation steps that are due (waits ended, new enrolments)
+    await automation_actors.evaluate_scheduled_triggers()  # imports' signals; date, not-opened, segment triggers
 
 
 class SchedulerClock(dramatiq.Middleware):

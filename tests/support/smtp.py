@@ -96,10 +96,18 @@ def free_port() -> int:
 
 class SmtpSink:
     """`port`: listen there (a port a configured server points at); `idle_timeout`: seconds after
-    which the server closes a quiet session, as real servers do."""
+    which the server closes a quiet session, as real servers do; `handler`: a RecordingHandler that
+    behaves otherwise."""
 
-    def __init__(self, reply_for=None, *, port: int | None = None, idle_timeout: float | None = None) -> None:
-        self.handler = RecordingHandler(reply_for)
+    def __init__(
+        self,
+        reply_for=None,
+        *,
+        port: int | None = None,
+        idle_timeout: float | None = None,
+        handler: RecordingHandler | None = None,
+    ) -> None:
+        self.handler = handler or RecordingHandler(reply_for)
         self.port = port or free_port()
         self._sessions = [0]
         kwargs = {"timeout": idle_timeout} if idle_timeout else {}

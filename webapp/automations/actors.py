@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import dramatiq
 
-from webapp.automations.service import engine
+from webapp.automations.service import engine, triggers
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
@@ -83,3 +83,12 @@ async def start_if_due() -> None:
     for slot in range(RUNNERS):
         if await get_redis().set(SLOT_KEY.format(slot), "1", nx=True, px=TIME_LIMIT_MS):
             run_due_steps.send(slot)
+
+
+async def evaluate_scheduled_triggers() -> None:
+    """From the scheduler tick: signals imports queued, then date, not-opened and segment triggers
+    (service/triggers.py)."""
+    async with get_sessionmaker()() as session:
+        await triggers.apply_queued(session)
+        await triggers.evaluate_scheduled(session, datetime.now(UTC))
+        await session.commit()

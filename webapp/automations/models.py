@@ -25,7 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
@@ -164,3 +164,37 @@ class AutomationStepRun(Base):
     step_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class AutomationTriggerCheck(Base):
+    """When an automation's scheduled trigger (date field, not opened, segment entered) was last
+    evaluated: the next evaluation looks at what happened since (automations.service.triggers)."""
+
+    __tablename__ = "automation_trigger_checks"
+
+    automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"), primary_key=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AutomationSegmentMember(Base):
+    """Who was in a segment_entered automation's segment at its last evaluation: the next one
+    enrols those who are in it now and were not then."""
+
+    __tablename__ = "automation_segment_members"
+
+    automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+
+
+class AutomationSignal(Base):
+    """A signal queued by work that cannot enrol in its own transaction (an import's chunks, on a
+    connection of their own): the scheduler tick hands it to triggers.signal and deletes it, in one
+    transaction (automations.service.triggers.apply_queued)."""
+
+    __tablename__ = "automation_signals"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    contact_ids: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
+    created_at: Mapped[datetime] = created_at_column()

@@ -52,6 +52,10 @@ class DeliveryStatus(StrEnum):
     CANCELLED = "cancelled"  # final: its campaign was cancelled before it was sent; never claimed
     SKIPPED = "skipped"  # final: the contact could no longer be mailed when its turn came; never claimed
     HELD = "held"  # kept back by an A/B test until its winner is chosen, then pending again; never claimed
+    # An automation email being handed to the SMTP server (delivery/automation_mail.py); never claimed.
+    HANDING = "handing"
+    # final: its worker stopped while handing it over, so the server may have it; never sent again
+    IN_DOUBT = "in_doubt"
 
 
 DEFAULT_CAMPAIGN_SETTINGS = {
@@ -72,6 +76,8 @@ class Campaign(Base):
         CheckConstraint(f"status IN ({_in(CampaignStatus)})", name="status"),
         Index("ix_campaigns_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_campaigns_created_at_id", "created_at", "id"),
+        UniqueConstraint("automation_version_id", "automation_step_id", name="uq_campaigns_automation_version_step"),
+        Index("ix_campaigns_automation_id", "automation_id", postgresql_where=text("automation_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -110,6 +116,11 @@ class Campaign(Base):
     # Times the send engine resumed it after pausing for unreachable servers (it does so a few times only).
     auto_resumes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # Set: the campaign is an automation's email step as one published version sends it (made by
+    # automations.service.emails); it is not in the campaign list, and its report is the step's.
+    automation_id: Mapped[int | None] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"))
+    automation_version_id: Mapped[int | None] = mapped_column(ForeignKey("automation_versions.id", ondelete="CASCADE"))
+    automation_step_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
@@ -126,7 +137,28 @@ class CampaignList(Base):
 class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "contact_id", name="uq_deliveries_campaign_contact"),
+        # A campaign reaches a contact once; an automation email once per enrolment (a contact who
+        # enters again gets it again).
+        Index(
+            "ux_deliveries_campaign_contact",
+            "campaign_id",
+            "contact_id",
+            unique=True,
+            postgresql_where=text("enrolment_id IS NULL"),
+        ),
+        Index(
+            "ux_deliveries_enrolment_campaign",
+            "enrolment_id",
+            "campaign_id",
+            unique=True,
+            postgresql_where=text("enrolment_id IS NOT NULL"),
+        ),
+        # What the automation email sender claims (delivery/queries/automation_mail.py).
+        Index(
+            "ix_deliveries_automation_unfinished",
+            "id",
+            postgresql_where=text("enrolment_id IS NOT NULL AND status IN ('pending', 'sending', 'handing')"),
+        ),
         CheckConstraint(f"status IN ({_in(DeliveryStatus)})", name="status"),
         # Claiming scans only unfinished rows of one campaign.
         Index(
@@ -163,6 +195,10 @@ class Delivery(Base):
     # The A/B test variant this recipient was sent in the test share (NULL: not part of a test share).
     ab_variant_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("ab_test_variants.id", ondelete="SET NULL")
+    )
+    # The automation enrolment this email was sent in (its campaign is the email step's).
+    enrolment_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("automation_enrolments.id", ondelete="CASCADE")
     )
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(

@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.automations.service import triggers
 from webapp.contacts.models import Contact, ContactStatus
 from webapp.contacts.queries import filters as contact_filters
 from webapp.contacts.queries import records, table
@@ -101,6 +102,7 @@ async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Cont
         raise _duplicate(values["email"], existing or 0) from None
     await _keep_opt_out(session, contact)
     await session.refresh(contact)
+    await _retagged(session, contact.id, [], contact.tags)
     await webhook_events.emit(session, "contact.created", webhook_data(contact))
     return contact
 
@@ -120,12 +122,14 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
     if contact.status in OPT_OUT_REASONS and new_status in MAILABLE:
         raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[contact.status].format(email=contact.email)})
     changed_status = new_status != contact.status
+    tags_before = list(contact.tags)
     for name, value in values.items():
         setattr(contact, name, value)
     await session.flush()
     if changed_status:
         await _keep_opt_out(session, contact)
     await session.refresh(contact)
+    await _retagged(session, contact.id, tags_before, contact.tags)
     await webhook_events.emit(session, "contact.updated", webhook_data(contact))
     return contact
 
@@ -210,11 +214,29 @@ async def delete_contacts(session: AsyncSession, which: Selection) -> int:
 
 
 async def add_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:
-    return await records.add_tag(session, which, one_tag(raw_tag))
+    """Tag the contacts that do not have it yet (automations triggered by the tag take them); how many changed."""
+    tag = one_tag(raw_tag)
+    return await _tags_changed(session, "tag_added", tag, await records.add_tag(session, which, tag))
 
 
 async def remove_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:
-    return await records.remove_tag(session, which, one_tag(raw_tag))
+    tag = one_tag(raw_tag)
+    return await _tags_changed(session, "tag_removed", tag, await records.remove_tag(session, which, tag))
+
+
+async def _retagged(session: AsyncSession, contact_id: int, before: Sequence[str], after: Sequence[str]) -> None:
+    """Automations triggered by a tag the contact gained or lost take it."""
+    for tag in after:
+        if tag not in before:
+            await triggers.signal(session, "tag_added", [contact_id], tag=tag)
+    for tag in before:
+        if tag not in after:
+            await triggers.signal(session, "tag_removed", [contact_id], tag=tag)
+
+
+async def _tags_changed(session: AsyncSession, kind: str, tag: str, contact_ids: list[int]) -> int:
+    await triggers.signal(session, kind, contact_ids, tag=tag)
+    return len(contact_ids)
 
 
 async def count_exactly(session: AsyncSession, which: Selection) -> int:

@@ -18,7 +18,7 @@ from webapp.campaigns.service import sending
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery import progress, smtp_config
+from webapp.delivery import automation_mail, progress, smtp_config
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
 from webapp.delivery.pipeline import HEARTBEAT_SECONDS, Next, heartbeat_key, keep_alive, run_batch
 from webapp.delivery.watch import watch
@@ -81,7 +81,8 @@ async def send_campaign(campaign_id: int, poll: bool = False) -> None:
 async def start_campaign(campaign_id: int) -> None:
     """Create the delivery rows (once) and fan out sending chains."""
     redis = get_redis()
-    async with keep_alive(campaign_id), get_sessionmaker()() as session:  # materialising may take minutes
+    # materialising may take minutes
+    async with keep_alive(heartbeat_key(campaign_id)), get_sessionmaker()() as session:
         campaign = await sending.begin(session, campaign_id)
         if campaign is None:
             return
@@ -107,6 +108,31 @@ async def start_due_campaigns() -> None:
     for campaign_id in sending_now:
         if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
             start_campaign.send(campaign_id)
+
+
+@dramatiq.actor(
+    queue_name="send",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    time_limit=SEND_TIME_LIMIT_MS,
+)
+async def send_automation_emails() -> None:
+    """Send automation emails batch after batch while any is due, for a while, then hand over to a
+    fresh message; once none is due, end (the scheduler tick starts a chain again when needed)."""
+    until = time.monotonic() + SEND_SLICE_SECONDS
+    while time.monotonic() < until:
+        if watch.stopping or not await automation_mail.run_batch():
+            await get_redis().delete(automation_mail.HEARTBEAT_KEY)
+            return
+    send_automation_emails.send()
+
+
+async def start_automation_emails() -> None:
+    """Start sending automation emails when some wait and no worker is at it (run by the tick)."""
+    if not await get_redis().exists(automation_mail.HEARTBEAT_KEY) and await automation_mail.unfinished():
+        await get_redis().set(automation_mail.HEARTBEAT_KEY, "1", ex=HEARTBEAT_SECONDS)
+        send_automation_emails.send()
 
 
 async def resume_when_servers_answer() -> None:

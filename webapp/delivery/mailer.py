@@ -12,7 +12,7 @@ import asyncio
 import itertools
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -67,6 +67,11 @@ class Stopped(Exception):
     """The message may no longer go (its campaign stopped); it was not handed to any server."""
 
 
+class InDoubt(Exception):
+    """The transfer broke off after the message's content began to go: the server may have
+    accepted it. Never tried again, here or on another server, so it is never sent twice."""
+
+
 class PermanentFailure(Exception):
     """A 5xx reply. mailbox_refused: the server refused the recipient's mailbox itself."""
 
@@ -83,6 +88,10 @@ class Handover:
 
     may_go: Callable[[], bool]
     handed: bool = False
+    # Set: awaited once the server accepted the recipient, right before the content goes; it
+    # records the message as being handed over (committed), and answers False when the message
+    # may no longer go. From then on a broken transfer is InDoubt, not a server failure to retry.
+    before_data: Callable[[], Awaitable[bool]] | None = None
 
 
 def mailbox_refused(code: int, message: str) -> bool:
@@ -168,19 +177,33 @@ class ServerPool:
                     self._done_with(client)
                     raise Stopped
                 hand.handed = True
-            await self._transfer(client, sender, recipient, message)
+            await self._transfer(client, sender, recipient, message, hand)
         finally:
             self.slots.release()
 
-    async def _transfer(self, client: aiosmtplib.SMTP, sender: str, recipient: str, message: bytes) -> None:
+    async def _transfer(
+        self, client: aiosmtplib.SMTP, sender: str, recipient: str, message: bytes, hand: Handover | None
+    ) -> None:
         (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
         options = ["SMTPUTF8"] if sender_utf8 or recipient_utf8 else None
+        content_going = False
         try:
-            await client.sendmail(sender, [recipient], message, mail_options=options, timeout=SEND_TIMEOUT)
+            if hand is None or hand.before_data is None:
+                await client.sendmail(sender, [recipient], message, mail_options=options, timeout=SEND_TIMEOUT)
+            else:
+                encoding = "utf-8" if options else "ascii"
+                await client.mail(sender, options=options, encoding=encoding, timeout=SEND_TIMEOUT)
+                await client.rcpt(recipient, encoding=encoding, timeout=SEND_TIMEOUT)
+                if not await hand.before_data():
+                    await _reset(client)
+                    self._done_with(client)
+                    raise Stopped
+                content_going = True
+                await client.data(message, timeout=SEND_TIMEOUT)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             self._done_with(client)
             raise _refusal(exc.recipients[0]) from exc
-        except aiosmtplib.SMTPResponseException as exc:
+        except aiosmtplib.SMTPResponseException as exc:  # a reply: the server did not take the message
             if exc.code == 421 or not client.is_connected:  # server is closing the session
                 client.close()
                 raise ServerDown(reply_text(exc)) from exc
@@ -189,6 +212,8 @@ class ServerPool:
             raise _refusal(exc) from exc
         except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
             client.close()
+            if content_going:
+                raise InDoubt(f"{self.target.host}:{self.target.port}: {exc}") from exc
             raise ServerDown(f"{self.target.host}:{self.target.port}: {exc}") from exc
         self._done_with(client)
 

@@ -34,7 +34,15 @@ from webapp.delivery import progress, smtp_config
 from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import MessageSource, PreparedCampaign, prepare, with_variant
 from webapp.delivery.failures import failure_run
-from webapp.delivery.mailer import Handover, PermanentFailure, Stopped, Throttled, TransientFailure, Unreachable
+from webapp.delivery.mailer import (
+    Handover,
+    InDoubt,
+    PermanentFailure,
+    Stopped,
+    Throttled,
+    TransientFailure,
+    Unreachable,
+)
 from webapp.delivery.queries import Claimed, Outcome, Recorded
 from webapp.delivery.watch import watch
 from webapp.feedback import service as feedback
@@ -83,7 +91,7 @@ def heartbeat_key(campaign_id: int) -> str:
 _prepared: dict[tuple[int, int | None], tuple[tuple[Any, ...], PreparedCampaign]] = {}
 
 
-async def _prepared_campaign(
+async def prepared_campaign(
     session: AsyncSession, campaign: Campaign, variant: AbVariant | None = None
 ) -> PreparedCampaign:
     """Compile a campaign (as one of its A/B variants sends it) once per process, and again when
@@ -121,14 +129,14 @@ async def _prepared_variants(
     if not variant_ids:
         return {}
     variants = await abtests.variants_by_id(session, variant_ids)
-    return {i: await _prepared_campaign(session, campaign, variants[i]) for i in variant_ids}
+    return {i: await prepared_campaign(session, campaign, variants[i]) for i in variant_ids}
 
 
-def _message_id_domain() -> str:
+def message_id_domain() -> str:
     return urlparse(get_settings().server.public_url).hostname or "mailroom.local"
 
 
-def _salt() -> str:
+def message_id_salt() -> str:
     """Part of every Message-ID: the same for every worker of this installation, not guessable."""
     return hashlib.sha256(get_settings().secret_key().encode()).hexdigest()[:SALT_LENGTH]
 
@@ -144,12 +152,14 @@ def _retry_or_give_up(item: Claimed, error: str, unreachable: bool = False) -> O
     return Outcome(item.id, "pending", error, retry_seconds=_retry_delay(item.attempts), unreachable=unreachable)
 
 
-async def _deliver(sender: str, item: Claimed, message: bytes, hand: Handover) -> Outcome:
+async def deliver(sender: str, item: Claimed, message: bytes, hand: Handover) -> Outcome:
     try:
         server_id = await smtp_config.send(sender, item.email, message, hand)
         return Outcome(item.id, "sent", server_id=server_id)
     except Stopped:
         return Outcome(item.id, "released")
+    except InDoubt as exc:
+        return Outcome(item.id, "in_doubt", str(exc))
     except Throttled as exc:
         retry_seconds = int(exc.retry_after) + 1  # rounded up: not before the budget has room
         return Outcome(item.id, "pending", str(exc), retry_seconds=retry_seconds, throttled=True)
@@ -165,7 +175,7 @@ async def _send_one(campaign_id: int, sender: str, item: Claimed, message: bytes
     if isinstance(message, str):
         outcome = Outcome(item.id, "failed", f"Template error: {message}")
     else:
-        outcome = await _deliver(sender, item, message, hand)
+        outcome = await deliver(sender, item, message, hand)
     hand.handed = True  # its outcome is known: nothing to take back
     await failure_run.note(campaign_id, outcome)
     return outcome
@@ -204,7 +214,7 @@ async def _claim(campaign_id: int) -> _Claim | None:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None or campaign.status != SENDING or watch.stopping:
             return None
-        prepared = await _prepared_campaign(session, campaign)
+        prepared = await prepared_campaign(session, campaign)
         if await sending.claimable(session, campaign_id) is None:
             return None
         watch.saw(campaign_id, SENDING)  # before the claim commits, so a pause after it wins
@@ -213,8 +223,8 @@ async def _claim(campaign_id: int) -> _Claim | None:
             campaign_id,
             settings.batch_size,
             lease_seconds=settings.lease_seconds,
-            salt=_salt(),
-            domain=_message_id_domain(),
+            salt=message_id_salt(),
+            domain=message_id_domain(),
         )
         await session.commit()
         contact_ids = [c.contact_id for c in items if c.contact_id is not None]
@@ -241,7 +251,7 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
         stopped.set()
 
     recorded: set[int] = set()
-    async with keep_alive(campaign_id, [item.id for item in claim.items]):
+    async with keep_alive(heartbeat_key(campaign_id), [item.id for item in claim.items]):
         with watch.on_stop(campaign_id, stop):
             everything = asyncio.gather(*tasks, return_exceptions=True)
             stop_seen = asyncio.ensure_future(stopped.wait())
@@ -253,10 +263,10 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
                 if taken_back:
                     await asyncio.wait(taken_back)
                 early = {i: t for i, t in enumerate(tasks) if t.done()}
-                await _record(campaign_id, [_outcome(t, claim.items[i]) for i, t in early.items()])
+                await record(campaign_id, [_outcome(t, claim.items[i]) for i, t in early.items()])
                 recorded = set(early)
             await everything
-        await _record(campaign_id, [_outcome(t, claim.items[i]) for i, t in enumerate(tasks) if i not in recorded])
+        await record(campaign_id, [_outcome(t, claim.items[i]) for i, t in enumerate(tasks) if i not in recorded])
 
 
 def _outcome(task: asyncio.Future[Outcome], item: Claimed) -> Outcome:
@@ -270,15 +280,15 @@ def _outcome(task: asyncio.Future[Outcome], item: Claimed) -> Outcome:
 
 
 @contextlib.asynccontextmanager
-async def keep_alive(campaign_id: int, delivery_ids: Sequence[int] = ()) -> AsyncIterator[None]:
-    """While the block runs, renew the campaign's heartbeat (and these deliveries' lease) now and then."""
+async def keep_alive(heartbeat: str, delivery_ids: Sequence[int] = ()) -> AsyncIterator[None]:
+    """While the block runs, renew this heartbeat key (and these deliveries' lease) now and then."""
     settings = get_settings().delivery
     every = max(1.0, min(settings.lease_seconds, HEARTBEAT_SECONDS) / 3)
     done = asyncio.Event()
 
     async def renew() -> None:
         while not done.is_set():
-            await get_redis().set(heartbeat_key(campaign_id), "1", ex=HEARTBEAT_SECONDS)
+            await get_redis().set(heartbeat, "1", ex=HEARTBEAT_SECONDS)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), every)
                 return
@@ -295,7 +305,7 @@ async def keep_alive(campaign_id: int, delivery_ids: Sequence[int] = ()) -> Asyn
         await renewing
 
 
-async def _record(campaign_id: int, outcomes: list[Outcome]) -> None:
+async def record(campaign_id: int, outcomes: list[Outcome]) -> None:
     if not outcomes:
         return
     async with get_sessionmaker()() as session:

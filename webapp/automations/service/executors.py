@@ -3,6 +3,6 @@ feature that brings a step type adds its module here."""
 
 from __future__ import annotations
 
-from webapp.automations.service import effects
+from webapp.automations.service import effects, emails
 
-EXECUTOR_MODULES = (effects,)
+EXECUTOR_MODULES = (effects, emails)

@@ -34,7 +34,9 @@ async def materialise(session: AsyncSession, campaign_id: int, audience: ColumnE
     await session.execute(
         insert(Delivery)
         .from_select(["campaign_id", "contact_id", "email"], recipients)
-        .on_conflict_do_nothing(constraint="uq_deliveries_campaign_contact")
+        .on_conflict_do_nothing(
+            index_elements=[Delivery.campaign_id, Delivery.contact_id], index_where=Delivery.enrolment_id.is_(None)
+        )
     )
     total = select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id)
     return await session.scalar(total) or 0

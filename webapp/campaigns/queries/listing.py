@@ -45,8 +45,9 @@ async def find_campaigns(
     limit: int = 50,
     cursor: str | None = None,
 ) -> CampaignPage:
-    """Newest first: (created_at, id) descending, read from the index of that shape."""
-    query = select(Campaign)
+    """Newest first: (created_at, id) descending, read from the index of that shape. An
+    automation's email steps are not listed: they are the automation's."""
+    query = select(Campaign).where(Campaign.automation_id.is_(None))
     if status:
         query = query.where(Campaign.status == status)
     if created_by is not None:

@@ -41,20 +41,23 @@ async def delete_many(session: AsyncSession, which: Selection) -> int:
     return rows_changed(result)
 
 
-async def add_tag(session: AsyncSession, which: Selection, tag: str) -> int:
-    """Tag the contacts that do not have it yet; returns how many changed."""
-    result = await session.execute(
+async def add_tag(session: AsyncSession, which: Selection, tag: str) -> list[int]:
+    """Tag the contacts that do not have it yet; the contacts that changed."""
+    changed = await session.scalars(
         update(Contact)
         .where(chosen(which), ~Contact.tags.contains([tag]))
         .values(tags=func.array_append(Contact.tags, tag), last_updated=func.now())
+        .returning(Contact.id)
     )
-    return rows_changed(result)
+    return list(changed)
 
 
-async def remove_tag(session: AsyncSession, which: Selection, tag: str) -> int:
-    result = await session.execute(
+async def remove_tag(session: AsyncSession, which: Selection, tag: str) -> list[int]:
+    """Untag the contacts that have it; the contacts that changed."""
+    changed = await session.scalars(
         update(Contact)
         .where(chosen(which), Contact.tags.contains([tag]))
         .values(tags=func.array_remove(Contact.tags, tag), last_updated=func.now())
+        .returning(Contact.id)
     )
-    return rows_changed(result)
+    return list(changed)

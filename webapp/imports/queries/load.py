@@ -117,7 +117,8 @@ def _columns(mapped: Collection[str]) -> list[str]:
 def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
     """Add the staged rows as contacts (an address that opted out before comes back opted out, see
     KEPT_STATUS_SQL). Without update, existing addresses are left alone; with it, they are updated
-    where something changed (their status never). Returns one row per contact written: inserted?"""
+    where something changed (their status never). Returns one row per contact written: its id,
+    whether it was inserted, its tags."""
     columns = _columns(mapped)
     names = sql.SQL(", ").join(sql.Identifier(name) for name in ["email", "status", *columns])
     values = sql.SQL(", ").join(
@@ -131,7 +132,7 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
         "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s ON CONFLICT (lower(email)) "
     ).format(names=names, values=values)
     if not update or not columns:
-        return statement + sql.SQL("DO NOTHING RETURNING true")
+        return statement + sql.SQL("DO NOTHING RETURNING c.id, true, c.tags")
     new = [sql.SQL(_UPDATE[name].format(name)) for name in columns]
     old = sql.SQL(", ").join(sql.SQL("c.") + sql.Identifier(name) for name in columns)
     sets = sql.SQL(", ").join(
@@ -139,18 +140,37 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
     )
     return statement + sql.SQL(
         "DO UPDATE SET {sets}, last_updated = now() WHERE ({old}, 0) IS DISTINCT FROM ({new}, 0) "
-        "RETURNING (c.xmax = 0)"  # xmax is 0 on a row this statement inserted
+        "RETURNING c.id, (c.xmax = 0), c.tags"  # xmax is 0 on a row this statement inserted
     ).format(sets=sets, old=old, new=sql.SQL(", ").join(new))
 
 
 ContactsStatement = sql.Composed  # a write_contacts_statement
 
 
+# The tags each written contact did not have before (`before` reads the contacts as they were:
+# every CTE sees the statement's starting snapshot), queued for automations' tag_added triggers.
+TAGS_ADDED = """
+, before AS (
+  SELECT c.id, c.tags FROM contacts c JOIN import_stage s ON lower(c.email) = lower(s.email)
+), added AS (
+  SELECT t.tag, array_agg(w.id ORDER BY w.id) AS ids
+  FROM w LEFT JOIN before b ON b.id = w.id CROSS JOIN LATERAL unnest(w.tags) AS t(tag)
+  WHERE b.id IS NULL OR NOT t.tag = ANY(b.tags)
+  GROUP BY t.tag
+), signalled AS (
+  INSERT INTO automation_signals (kind, params, contact_ids)
+  SELECT 'tag_added', jsonb_build_object('tag', tag), ids FROM added ORDER BY tag
+)"""
+
+
 def write_contacts_statement(mapped: Collection[str], *, update: bool) -> ContactsStatement:
-    """insert_contacts, counted: one row of (inserted, updated). Built once per run."""
+    """insert_contacts, counted: one row of (inserted, updated), the tags it added queued for the
+    automations they trigger. Built once per run."""
+    tags = sql.SQL(TAGS_ADDED if "tags" in mapped else "")
     return sql.SQL(
-        "WITH w(inserted) AS ({}) SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
-    ).format(insert_contacts(mapped, update=update))
+        "WITH w(id, inserted, tags) AS ({}){} "
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
+    ).format(insert_contacts(mapped, update=update), tags)
 
 
 def write_contacts(cur: Cursor, statement: ContactsStatement) -> tuple[int, int]:
@@ -174,7 +194,8 @@ def _aggregate(cur: Cursor) -> tuple[Any, ...]:
 # ---- the staged rows, for the other modes ------------------------------------------------------
 
 # Static list: every staged address joins the list (new contacts were inserted just before), with
-# a consent record saying it came from an import. Returns how many were not on the list before.
+# a consent record saying it came from an import, and the joiners queued for automations'
+# list_joined triggers. Returns how many were not on the list before.
 ADD_TO_LIST = """
 WITH added AS (
   INSERT INTO list_members (list_id, contact_id)
@@ -185,6 +206,10 @@ WITH added AS (
   INSERT INTO subscriptions (contact_id, list_id, status, source, confirmed_at)
   SELECT contact_id, %(list_id)s, 'confirmed', %(source)s, now() FROM added
   ON CONFLICT (contact_id, list_id) DO NOTHING
+), signalled AS (
+  INSERT INTO automation_signals (kind, params, contact_ids)
+  SELECT 'list_joined', jsonb_build_object('list_id', %(list_id)s), array_agg(contact_id ORDER BY contact_id)
+  FROM added HAVING count(*) > 0
 )
 SELECT count(*) FROM added
 """

@@ -31,7 +31,7 @@ async def sent_campaigns(session: AsyncSession) -> list[tuple[int, str]]:
     """Campaigns that have recipients (anything past draft and scheduled), newest first."""
     query = (
         select(Campaign.id, Campaign.name)
-        .where(Campaign.status.not_in(NOT_SENT))
+        .where(Campaign.status.not_in(NOT_SENT), Campaign.automation_id.is_(None))
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
         .limit(MAX_CHOICES)
     )

@@ -20,9 +20,9 @@ from webapp.suppression.models import KEPT_STATUS_SQL
 COUNT_ROWS = {"preserve_rowcount": True}
 
 
-async def add(session: AsyncSession, list_id: int, contacts: Sequence[int] | ColumnElement[bool]) -> int:
+async def add(session: AsyncSession, list_id: int, contacts: Sequence[int] | ColumnElement[bool]) -> list[int]:
     """Add the contacts that exist, by id or every one a predicate over contacts matches (INSERT ...
-    SELECT); members already on the list are left alone."""
+    SELECT); members already on the list are left alone. The contacts that joined."""
     where = contacts if isinstance(contacts, ColumnElement) else Contact.id.in_(contacts)
     statement = (
         insert(ListMember)
@@ -30,8 +30,9 @@ async def add(session: AsyncSession, list_id: int, contacts: Sequence[int] | Col
             ["list_id", "contact_id"], select(literal(list_id, ListMember.list_id.type), Contact.id).where(where)
         )
         .on_conflict_do_nothing()
+        .returning(ListMember.contact_id)
     )
-    return rows_changed(await session.execute(statement, execution_options=COUNT_ROWS))
+    return list(await session.scalars(statement))
 
 
 async def remove(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
@@ -51,9 +52,9 @@ async def create_contacts(session: AsyncSession, emails: Sequence[str]) -> int:
     return rows_changed(await session.execute(statement, execution_options=COUNT_ROWS))
 
 
-async def add_by_email(session: AsyncSession, list_id: int, emails: Sequence[str]) -> int:
+async def add_by_email(session: AsyncSession, list_id: int, emails: Sequence[str]) -> list[int]:
     """Add the contacts with these addresses, matched case-insensitively as the unique index on
-    lower(email) matches them; how many joined the list."""
+    lower(email) matches them; the contacts that joined the list."""
     lowered = [email.lower() for email in emails]
     statement = (
         insert(ListMember)
@@ -64,5 +65,6 @@ async def add_by_email(session: AsyncSession, list_id: int, emails: Sequence[str
             ),
         )
         .on_conflict_do_nothing()
+        .returning(ListMember.contact_id)
     )
-    return rows_changed(await session.execute(statement, execution_options=COUNT_ROWS))
+    return list(await session.scalars(statement))

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.automations.service import triggers
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id, normalize_email
@@ -105,7 +106,13 @@ async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[Email
 async def add_members(session: AsyncSession, list_id: int, contacts: Sequence[int] | ColumnElement[bool]) -> int:
     """Add contacts (ids, or a predicate over contacts) to a static list; returns how many were not on it before."""
     await get_static_list(session, list_id)
-    return await members.add(session, list_id, contacts)
+    return await _joined(session, list_id, await members.add(session, list_id, contacts))
+
+
+async def _joined(session: AsyncSession, list_id: int, contact_ids: list[int]) -> int:
+    """Automations that start when someone joins this list take the contacts that joined; how many joined."""
+    await triggers.signal(session, "list_joined", contact_ids, list_id=list_id)
+    return len(contact_ids)
 
 
 async def remove_members(session: AsyncSession, list_id: int, contact_ids: Sequence[int]) -> int:
@@ -159,7 +166,7 @@ async def add_by_email(session: AsyncSession, list_id: int, data: Mapping[str, A
     report = PasteReport(rejected=rejected)
     if emails:
         report.created = await members.create_contacts(session, emails)
-        report.added = await members.add_by_email(session, list_id, emails)
+        report.added = await _joined(session, list_id, await members.add_by_email(session, list_id, emails))
         report.already = len(emails) - report.added
     await session.refresh(email_list)  # contact_count is kept by a trigger
     return report

@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.automations.service import triggers
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.errors import NotFound
@@ -102,6 +103,7 @@ async def subscribe(
     await queries.add_member(session, contact.id, email_list.id)
     if contact.status == ContactStatus.PENDING.value:
         contact.status = ContactStatus.ACTIVE.value
+    await _confirmed(session, contact.id, email_list.id)
     return SignedUp(email, None)
 
 
@@ -138,7 +140,7 @@ async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmRes
     await queries.mark_confirmed(session, subscription.id)
     await queries.add_member(session, subscription.contact_id, subscription.list_id)
     await reactivate(session, subscription.contact_id, keep_list_ids={subscription.list_id})
-    await session.flush()
+    await _confirmed(session, subscription.contact_id, subscription.list_id)
     return ConfirmResult(Confirmation.CONFIRMED, *about)
 
 
@@ -201,6 +203,15 @@ async def join(session: AsyncSession, contact_id: int, email_list: EmailList, or
     confirmed = SubscriptionStatus.CONFIRMED.value
     await queries.save_consent(session, contact_id, email_list.id, confirmed, origin, email_list.consent_text)
     await queries.add_member(session, contact_id, email_list.id)
+    await _confirmed(session, contact_id, email_list.id)
+
+
+async def _confirmed(session: AsyncSession, contact_id: int, list_id: int) -> None:
+    """A confirmed member now: automations that start when someone joins the list, or confirms a
+    subscription to it, take the contact (flushed first: they enrol only a contact who may be mailed)."""
+    await session.flush()
+    await triggers.signal(session, "subscription_confirmed", [contact_id], list_id=list_id)
+    await triggers.signal(session, "list_joined", [contact_id], list_id=list_id)
 
 
 async def leave(session: AsyncSession, contact_id: int, list_id: int, origin: Origin) -> None:

@@ -123,3 +123,34 @@ async def apply_hits(session: AsyncSession, hits: Hits, windows: MachineWindows)
     values = {**vars(hits), **vars(windows)}
     inserted: list[int] = await session.scalar(APPLY, values) or []
     return inserted
+
+
+# Human opens and clicks among events just stored (machine opens and scanner clicks left out), with
+# each click's link: what automations triggered by opens and clicks take (automations.service.triggers).
+HUMAN_ENGAGEMENT = text("""
+SELECT e.kind, e.campaign_id, l.url, array_agg(DISTINCT e.contact_id ORDER BY e.contact_id) AS contact_ids
+FROM email_events e LEFT JOIN links l ON l.id = e.link_id
+WHERE e.id = ANY(CAST(:ids AS bigint[])) AND e.at BETWEEN :first AND :last
+  AND e.kind IN ('open', 'click') AND NOT e.machine AND e.contact_id IS NOT NULL
+GROUP BY e.kind, e.campaign_id, l.url
+ORDER BY e.kind, e.campaign_id, l.url
+""")
+
+
+@dataclass(frozen=True)
+class Engaged:
+    kind: str  # 'open' or 'click'
+    campaign_id: int | None
+    url: str | None  # a click's link
+    contact_ids: list[int]
+
+
+async def human_engagement(
+    session: AsyncSession, event_ids: Sequence[int], first: datetime, last: datetime
+) -> list[Engaged]:
+    """The contacts who opened or clicked, by kind, campaign and link, among these events (made
+    between first and last)."""
+    if not event_ids:
+        return []
+    rows = await session.execute(HUMAN_ENGAGEMENT, {"ids": list(event_ids), "first": first, "last": last})
+    return [Engaged(*row) for row in rows]

@@ -32,11 +32,13 @@ from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from webapp.analytics import service as analytics
+from webapp.automations.service import triggers
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.tracking.queries import events as queries
 
 log = logging.getLogger("mailroom.tracking")
+ENGAGEMENT_TRIGGERS = ("email_opened", "link_clicked")
 
 MACHINE_WINDOWS = queries.MachineWindows(
     open_prefetch=analytics.OPEN_PREFETCH_SECONDS,
@@ -115,8 +117,28 @@ async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
         machine_agents=[agent.machine for agent in agents],
     )
     inserted = await queries.apply_hits(session, batch, MACHINE_WINDOWS)
-    await analytics.roll_up_events(session, inserted, between=(min(batch.ats), max(batch.ats)))
+    between = (min(batch.ats), max(batch.ats))
+    await analytics.roll_up_events(session, inserted, between=between)
+    await _signal_automations(session, inserted, between)
     return len(inserted)
+
+
+async def _signal_automations(
+    session: AsyncSession, event_ids: Sequence[int], between: tuple[datetime, datetime]
+) -> None:
+    """Automations triggered by an open or a click take the contacts who made one (humans only); a
+    click opens its message too, as the counts have it. Nothing is read when no automation listens."""
+    wanted = await triggers.listening(session, ENGAGEMENT_TRIGGERS)
+    if not wanted:
+        return
+    for engaged in await queries.human_engagement(session, event_ids, *between):
+        campaign_id = engaged.campaign_id
+        if "email_opened" in wanted:
+            await triggers.signal(session, "email_opened", engaged.contact_ids, campaign_id=campaign_id)
+        if engaged.kind == "click" and "link_clicked" in wanted:
+            await triggers.signal(
+                session, "link_clicked", engaged.contact_ids, campaign_id=campaign_id, url=engaged.url
+            )
 
 
 async def ensure_group(redis: Redis) -> None:

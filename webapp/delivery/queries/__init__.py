@@ -24,22 +24,27 @@ from webapp.settings.models import SmtpServer
 MAX_ERROR_LENGTH = 2000  # of a delivery's error message, as stored
 MAX_SERVER_ERROR_LENGTH = 1000  # of an SMTP server's last error, as shown to admins
 
+# Why a delivery's contact may no longer be mailed (NULL: it may): it unsubscribed, bounced,
+# complained, was deactivated, deleted or erased, or its address was suppressed. Over `deliveries d
+# LEFT JOIN contacts c`.
+NOT_MAILABLE = """
+CASE WHEN c.id IS NULL THEN 'the contact was deleted or erased'
+     WHEN NOT c.is_active THEN 'the contact is inactive'
+     WHEN c.status <> 'active' THEN 'the contact is ' || c.status
+     WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
+       THEN 'the address is on the suppression list'
+END"""
+
 # Rows due, oldest first, and in the same statement whether each contact may still be mailed: a
-# contact who unsubscribed, bounced, complained, was deactivated, deleted or erased, or whose address
-# was suppressed since the send started is skipped (final) instead of claimed, and counted on the
-# campaign. The caller holds the campaign's row lock (FOR NO KEY UPDATE), so the count cannot
+# contact no longer mailable since the send started is skipped (final) instead of claimed, and
+# counted on its campaign. {scope}: which deliveries (one campaign's, or the automation emails').
+# A campaign's caller holds the campaign's row lock (FOR NO KEY UPDATE), so the count cannot
 # deadlock with another worker's claim.
-CLAIM = text("""
+CLAIM_SQL = f"""
 WITH picked AS (
-  SELECT d.id,
-         CASE WHEN c.id IS NULL THEN 'the contact was deleted or erased'
-              WHEN NOT c.is_active THEN 'the contact is inactive'
-              WHEN c.status <> 'active' THEN 'the contact is ' || c.status
-              WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
-                THEN 'the address is on the suppression list'
-         END AS not_mailable
+  SELECT d.id, {NOT_MAILABLE} AS not_mailable
   FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
-  WHERE d.campaign_id = :campaign_id
+  WHERE {{scope}}
     AND d.status IN ('pending', 'sending')
     AND ((d.status = 'pending' AND d.next_attempt_at <= now())
          OR (d.status = 'sending' AND d.claimed_at < now() - make_interval(secs => :lease_seconds)))
@@ -60,23 +65,28 @@ WITH picked AS (
       updated_at = now()
   FROM picked p
   WHERE d.id = p.id
-  RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts, d.ab_variant_id, d.status
+  RETURNING d.id, d.contact_id, d.email, d.message_id, d.attempts, d.ab_variant_id, d.status, d.campaign_id
 ), counted AS (
   UPDATE campaigns SET skipped_count = skipped_count + s.n, updated_at = now()
-  FROM (SELECT count(*) AS n FROM changed WHERE status = 'skipped') s
-  WHERE id = :campaign_id AND s.n > 0
+  FROM (SELECT campaign_id, count(*) AS n FROM changed WHERE status = 'skipped' GROUP BY campaign_id) s
+  WHERE id = s.campaign_id
 )
-SELECT id, contact_id, email, message_id, attempts, ab_variant_id FROM changed WHERE status = 'sending' ORDER BY id
-""")
+SELECT id, contact_id, email, message_id, attempts, ab_variant_id, campaign_id
+FROM changed WHERE status = 'sending' ORDER BY id
+"""
+CLAIM = text(CLAIM_SQL.format(scope="d.campaign_id = :campaign_id"))
 
-# Outcomes of one batch in one statement. Only rows still `sending` change, so a late worker
-# whose lease ran out cannot overwrite what another worker recorded. A row given back unsent
-# (`released`: its campaign stopped) is pending again without using up an attempt, or cancelled
-# with its campaign. A provider may report a message delivered before its batch is recorded here
-# (delivered_at is set then): sent means delivered for it.
+# Outcomes of one batch in one statement. Only rows still `sending` (or `handing`: see
+# queries/automation_mail.py) change, so a late worker whose lease ran out cannot overwrite what
+# another worker recorded. A row given back unsent (`released`: its campaign stopped) is pending
+# again without using up an attempt, or cancelled with its campaign; but one recorded as being
+# handed over may have reached the server, so it is in doubt, never sent again. A provider may
+# report a message delivered before its batch is recorded here (delivered_at is set then): sent
+# means delivered for it.
 RECORD = text("""
 UPDATE deliveries d
 SET status = CASE WHEN v.status = 'sent' AND d.delivered_at IS NOT NULL THEN 'delivered'
+                  WHEN v.status = 'released' AND d.status = 'handing' THEN 'in_doubt'
                   WHEN v.status <> 'released' THEN v.status
                   WHEN c.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
     attempts = d.attempts - CASE WHEN v.status = 'released' THEN 1 ELSE 0 END,
@@ -92,7 +102,7 @@ FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS t
             CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:bounced AS boolean[]))
      AS v(id, status, error, retry_seconds, server_id, bounced),
      campaigns c
-WHERE d.id = v.id AND d.status = 'sending' AND c.id = d.campaign_id
+WHERE d.id = v.id AND d.status IN ('sending', 'handing') AND c.id = d.campaign_id
 RETURNING d.id, d.contact_id, d.email, CASE WHEN v.status = 'sent' THEN 'sent' ELSE d.status END, v.bounced
 """)
 
@@ -104,7 +114,9 @@ FROM deliveries WHERE campaign_id = :campaign_id AND status IN ('pending', 'send
 """)
 
 # A batch still in flight keeps its claim (a slow per-second limit can make it outlast the lease).
-RENEW = text("UPDATE deliveries SET claimed_at = now() WHERE id = ANY(CAST(:ids AS bigint[])) AND status = 'sending'")
+RENEW = text("""
+UPDATE deliveries SET claimed_at = now() WHERE id = ANY(CAST(:ids AS bigint[])) AND status IN ('sending', 'handing')
+""")
 
 CAMPAIGN_STATUSES = text("SELECT id, status FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))")
 
@@ -117,12 +129,15 @@ class Claimed:
     message_id: str
     attempts: int
     ab_variant_id: int | None = None  # the A/B test's variant it is sent, if any
+    campaign_id: int | None = None  # its campaign (the claim of one campaign's rows leaves it out)
 
 
 @dataclass(frozen=True)
 class Outcome:
     delivery_id: int
-    status: str  # 'sent', 'pending' (retry later), 'failed' or 'released' (given back unsent)
+    # 'sent', 'pending' (retry later), 'failed', 'released' (given back unsent) or 'in_doubt' (the
+    # transfer broke off while the content went: never sent again)
+    status: str
     error: str = ""
     retry_seconds: int = 0
     server_id: int | None = None

@@ -1,0 +1,159 @@
+"""Triggers: what enrols contacts into automations, always set-based.
+
+signal(session, kind, contact_ids, **params): something happened to these contacts; each active
+automation whose trigger matches enrols them (as its re-entry rule allows, mailable contacts only),
+in the caller's transaction. The features call it where the thing happens:
+- list_joined {list_id}: contacts who became members of a static list (lists, imports, sign-ups)
+- subscription_confirmed {list_id}: a double opt-in confirmed, or a single opt-in sign-up
+- tag_added / tag_removed {tag}: contacts who gained or lost the tag (one contact, bulk, imports)
+- email_opened {campaign_id} / link_clicked {campaign_id, url}: human opens and clicks only
+- custom_event {name}, lifecycle_changed {stage}: from the events and scoring features
+- score_changed {scores: {contact_id: score}, grades: {contact_id: grade}}: contacts whose score
+  changed, with their new score and grade; a trigger's min_score and grade are checked against them.
+A trigger without a campaign (or link) matches any. An import's chunks, written on connections of
+their own, queue their list_joined and tag_added signals (automation_signals) in their transactions;
+the scheduler tick applies them (apply_queued).
+
+evaluate_scheduled(session, now): the triggers nothing signals, run by the scheduler tick at most
+every SCHEDULED_EVERY per automation, each looking at what happened since its last evaluation:
+- date_field {field, offset_days, yearly}: contacts whose date plus the offset is a UTC day since
+  the last evaluation (its first evaluation: today; at most CATCH_UP_DAYS missed days are caught up)
+- not_opened {days, campaign_id?}: with a campaign, contacts sent it N days ago who have made no human
+  open of it; without, contacts whose last open is N days old (who never opened are not included)
+- segment_entered {segment_id}: contacts in the segment now who were not at the last evaluation
+Not opened and segment entered start from their first evaluation: who was quiet or in the segment
+already then does not count as entering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.automations.queries import triggers as queries
+from webapp.core.errors import NotFound
+from webapp.lists.service import audience
+from webapp.lists.service import lists as email_lists
+
+SCHEDULED = ("date_field", "not_opened", "segment_entered")
+SCHEDULED_EVERY = timedelta(minutes=1)
+CATCH_UP_DAYS = 7
+QUEUED_BATCH = 100  # queued signals applied per tick
+
+Chooser = Callable[[dict[str, Any], list[int], Mapping[str, Any]], list[int]]
+
+
+def _same(*names: str) -> Chooser:
+    """All the contacts when the trigger's named params equal the signal's (an absent or null one
+    in the trigger matches anything)."""
+
+    def choose(trigger: dict[str, Any], ids: list[int], params: Mapping[str, Any]) -> list[int]:
+        wanted = [name for name in names if trigger.get(name) is not None]
+        return ids if all(trigger[name] == params.get(name) for name in wanted) else []
+
+    return choose
+
+
+def _scored(trigger: dict[str, Any], ids: list[int], params: Mapping[str, Any]) -> list[int]:
+    scores, grades = params["scores"], params["grades"]
+    min_score, grade = trigger.get("min_score"), trigger.get("grade")
+    return [
+        i
+        for i in ids
+        if (min_score is None or scores.get(i, min_score - 1) >= min_score)
+        and (grade is None or grades.get(i) == grade)
+    ]
+
+
+CHOOSERS: dict[str, Chooser] = {
+    "list_joined": _same("list_id"),
+    "subscription_confirmed": _same("list_id"),
+    "tag_added": _same("tag"),
+    "tag_removed": _same("tag"),
+    "email_opened": _same("campaign_id"),
+    "link_clicked": _same("campaign_id", "url"),
+    "custom_event": _same("name"),
+    "lifecycle_changed": _same("stage"),
+    "score_changed": _scored,
+}
+
+
+async def signal(session: AsyncSession, kind: str, contact_ids: Sequence[int], **params: Any) -> int:
+    """Enrol these contacts in every active automation whose `kind` trigger matches; how many
+    enrolments began."""
+    choose = CHOOSERS[kind]  # a kind nothing signals is a programming error
+    ids = sorted(set(contact_ids))
+    if not ids:
+        return 0
+    entered = 0
+    for automation in await queries.active(session, [kind]):
+        if chosen := choose(automation.trigger, ids, params):
+            entered += await _enrol(session, automation.id, chosen)
+    return entered
+
+
+async def listening(session: AsyncSession, kinds: Sequence[str]) -> set[str]:
+    """Which of these kinds some active automation is triggered by (so a caller skips the work of
+    signalling the others)."""
+    return {automation.trigger["kind"] for automation in await queries.active(session, kinds)}
+
+
+async def _enrol(session: AsyncSession, automation_id: int, contact_ids: Sequence[int]) -> int:
+    # Imported here: enrolments uses the contacts' service, which signals (an import cycle otherwise).
+    from webapp.automations.service import enrolments
+
+    return await enrolments.enrol(session, automation_id, contact_ids)
+
+
+async def apply_queued(session: AsyncSession, limit: int = QUEUED_BATCH) -> int:
+    """Signal what work on its own connection queued (an import's chunks); how many enrolments began."""
+    entered = 0
+    for queued in await queries.take_queued(session, limit):
+        entered += await signal(session, queued.kind, queued.contact_ids, **queued.params)
+    return entered
+
+
+async def evaluate_scheduled(session: AsyncSession, now: datetime) -> int:
+    """Evaluate the scheduled triggers that are due; how many enrolments began."""
+    entered = 0
+    for automation in await queries.active(session, SCHEDULED):
+        if automation.checked_at is not None and now - automation.checked_at < SCHEDULED_EVERY:
+            continue
+        contact_ids = await _scheduled(session, automation, now)
+        await queries.checked(session, automation.id, now)
+        if contact_ids:
+            entered += await _enrol(session, automation.id, contact_ids)
+    return entered
+
+
+async def _scheduled(session: AsyncSession, automation: queries.Triggered, now: datetime) -> list[int]:
+    trigger, since = automation.trigger, automation.checked_at
+    kind = trigger["kind"]
+    if kind == "date_field":
+        found: set[int] = set()
+        for day in _days(since, now):
+            offset, yearly = trigger.get("offset_days") or 0, bool(trigger.get("yearly"))
+            found.update(await queries.on_day(session, trigger["field"], offset, yearly, day))
+        return sorted(found)
+    if kind == "not_opened":
+        if since is None:
+            return []
+        return await queries.not_opened(session, trigger["days"], trigger.get("campaign_id"), since, now)
+    try:
+        segment = await email_lists.get_list(session, trigger["segment_id"])
+    except NotFound:  # deleted since the automation was published: nobody enters it
+        return []
+    entries = await queries.segment_entries(session, automation.id, audience.list_condition(segment, now))
+    return [] if since is None else entries
+
+
+def _days(since: datetime | None, now: datetime) -> list[date]:
+    """The UTC days not evaluated yet: today at the first evaluation, else those after the last."""
+    today = now.astimezone(UTC).date()
+    if since is None:
+        return [today]
+    first = max(since.astimezone(UTC).date() + timedelta(days=1), today - timedelta(days=CATCH_UP_DAYS))
+    return [first + timedelta(days=n) for n in range((today - first).days + 1)]
