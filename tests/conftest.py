@@ -155,13 +155,15 @@ TABLES = [
     "webhook_endpoints",
     "webhook_deliveries",
     "conversions",
+    "automations",  # their versions, enrolments and step runs go with them
     "analytics_audience_daily",  # the other rollups go with their campaigns
 ]
 
 
 # Ids the web process caches (tracking/service/links.py) are never used again in production; nor
-# may they be from one test to the next, or a test's link would redirect to an earlier test's URL.
-NEVER_REUSED_IDS = ("deliveries", "links")
+# may they be from one test to the next, or a test's link would redirect to an earlier test's URL
+# (and an automation version's cached flow would be an earlier test's, automations/service/plan.py).
+NEVER_REUSED_IDS = ("deliveries", "links", "automation_versions")
 
 
 async def _truncate(conn) -> None:

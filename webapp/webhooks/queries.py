@@ -60,6 +60,30 @@ async def enqueue(session: AsyncSession, event_type: str, events: Sequence[tuple
     )
 
 
+ENQUEUE_TO = text("""
+INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, data)
+SELECT e.id, CAST(event.id AS uuid), CAST(:event_type AS text), event.data
+FROM webhook_endpoints e
+CROSS JOIN unnest(CAST(:ids AS text[]), CAST(:data AS jsonb[])) AS event (id, data)
+WHERE e.id = :endpoint_id AND e.is_active
+""")
+
+
+async def enqueue_to(
+    session: AsyncSession, endpoint_id: int, event_type: str, events: Sequence[tuple[uuid.UUID, str]]
+) -> None:
+    """Events for one endpoint whatever it subscribed to (it was named), if it is active."""
+    await session.execute(
+        ENQUEUE_TO,
+        {
+            "endpoint_id": endpoint_id,
+            "event_type": event_type,
+            "ids": [str(i) for i, _ in events],
+            "data": [data for _, data in events],
+        },
+    )
+
+
 REPLAY = text("""
 INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, data, occurred_at, replay_of)
 SELECT endpoint_id, event_id, event_type, data, occurred_at, id FROM webhook_deliveries

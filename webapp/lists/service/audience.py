@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement
 
 from webapp.contacts.schemas import ContactFilter
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.queries import conditions
+from webapp.lists.schemas.rules import parse_rules
 
 
 def list_condition(email_list: EmailList, now: datetime) -> ColumnElement[bool]:
@@ -23,6 +25,12 @@ def audience_condition(lists: Iterable[EmailList], now: datetime) -> ColumnEleme
     """The contacts a campaign to these lists reaches: members of any of them who may receive
     marketing mail and whose address is not suppressed."""
     return conditions.audience_condition(lists, now)
+
+
+def rules_condition(raw_rules: Any, now: datetime) -> ColumnElement[bool]:
+    """True for the contacts that segment rules (as stored, already checked) match at `now`: for
+    whoever tests rules against some contacts, e.g. an automation's conditions and goals."""
+    return conditions.compile_rules(parse_rules(raw_rules), now)
 
 
 def members_filter(email_list: EmailList) -> ContactFilter:

@@ -31,5 +31,17 @@ async def emit_many(session: AsyncSession, event_type: str, items: Sequence[Mapp
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown webhook event type {event_type!r}")
     if items:
-        events = [(uuid.uuid4(), msgspec.json.encode(dict(item)).decode()) for item in items]
-        await queries.enqueue(session, event_type, events)
+        await queries.enqueue(session, event_type, _events(items))
+
+
+async def emit_to_endpoint(
+    session: AsyncSession, endpoint_id: int, event_type: str, items: Sequence[Mapping[str, Any]]
+) -> None:
+    """Events for one endpoint that a person chose (an automation's webhook step), whatever event
+    types it subscribed to; sent, signed and checked against the SSRF rule like every other."""
+    if items:
+        await queries.enqueue_to(session, endpoint_id, event_type, _events(items))
+
+
+def _events(items: Sequence[Mapping[str, Any]]) -> list[tuple[uuid.UUID, str]]:
+    return [(uuid.uuid4(), msgspec.json.encode(dict(item)).decode()) for item in items]

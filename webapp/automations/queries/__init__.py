@@ -1,0 +1,1 @@
+"""All of the automations feature's SQL, by topic."""

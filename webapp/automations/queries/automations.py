@@ -1,0 +1,121 @@
+"""Automations and their versions: storing, reading, listing (newest first, keyset), and the
+checks that a flow's references exist."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.automations.models import Automation, AutomationVersion
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
+from webapp.lists.models import EmailList, ListType
+from webapp.templates.models import EmailTemplate
+from webapp.webhooks.models import WebhookEndpoint
+
+AUTOMATION_KEY = (Part.TIME, Part.ID)  # created_at, id
+
+
+def is_automation_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, *AUTOMATION_KEY) is not None
+
+
+@dataclass(frozen=True)
+class AutomationPage:
+    automations: list[Automation]
+    next_cursor: str | None
+
+
+async def add(session: AsyncSession, values: dict[str, Any], steps: list[dict[str, Any]]) -> Automation:
+    automation = Automation(**values)
+    session.add(automation)
+    await session.flush()
+    session.add(AutomationVersion(automation_id=automation.id, number=1, steps=steps))
+    await session.flush()
+    return automation
+
+
+async def get(session: AsyncSession, automation_id: int, *, for_update: bool = False) -> Automation | None:
+    query = select(Automation).where(Automation.id == automation_id)
+    if for_update:  # publishing and status changes of one automation happen one at a time
+        query = query.with_for_update()
+    return await session.scalar(query)
+
+
+async def draft_of(session: AsyncSession, automation_id: int) -> AutomationVersion | None:
+    return await session.scalar(
+        select(AutomationVersion).where(
+            AutomationVersion.automation_id == automation_id, AutomationVersion.published_at.is_(None)
+        )
+    )
+
+
+async def version(session: AsyncSession, version_id: int) -> AutomationVersion | None:
+    return await session.get(AutomationVersion, version_id)
+
+
+async def versions(session: AsyncSession, version_ids: Sequence[int]) -> dict[int, AutomationVersion]:
+    found = await session.scalars(select(AutomationVersion).where(AutomationVersion.id.in_(version_ids)))
+    return {v.id: v for v in found}
+
+
+async def drafts(session: AsyncSession, automation_ids: Sequence[int]) -> dict[int, AutomationVersion]:
+    found = await session.scalars(
+        select(AutomationVersion).where(
+            AutomationVersion.automation_id.in_(automation_ids), AutomationVersion.published_at.is_(None)
+        )
+    )
+    return {v.automation_id: v for v in found}
+
+
+async def add_draft(session: AsyncSession, automation_id: int, steps: list[dict[str, Any]]) -> AutomationVersion:
+    number = await session.scalar(
+        select(func.coalesce(func.max(AutomationVersion.number), 0) + 1).where(
+            AutomationVersion.automation_id == automation_id
+        )
+    )
+    draft = AutomationVersion(automation_id=automation_id, number=number, steps=steps)
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def older_versions(session: AsyncSession, automation_id: int, version_id: int) -> list[AutomationVersion]:
+    """The automation's other published versions (those enrolments may still be on)."""
+    found = await session.scalars(
+        select(AutomationVersion).where(
+            AutomationVersion.automation_id == automation_id,
+            AutomationVersion.id != version_id,
+            AutomationVersion.published_at.is_not(None),
+        )
+    )
+    return list(found)
+
+
+async def find(session: AsyncSession, *, limit: int, cursor: str | None) -> AutomationPage:
+    """Newest first: (created_at, id) descending, read from the index of that shape."""
+    query = select(Automation)
+    if after := decode_cursor(cursor, *AUTOMATION_KEY):
+        query = query.where(tuple_(Automation.created_at, Automation.id) < tuple_(*after))
+    query = query.order_by(Automation.created_at.desc(), Automation.id.desc()).limit(limit + 1)
+    rows = list(await session.scalars(query))
+    more, rows = len(rows) > limit, rows[:limit]
+    last = rows[-1] if rows else None
+    return AutomationPage(rows, encode_cursor(last.created_at, last.id) if more and last else None)
+
+
+async def existing_templates(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    return set(await session.scalars(select(EmailTemplate.id).where(EmailTemplate.id.in_(ids))))
+
+
+async def static_lists(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    """Those of `ids` that are static lists (a step adds to or removes from member rows)."""
+    query = select(EmailList.id).where(EmailList.id.in_(ids), EmailList.list_type == ListType.STATIC.value)
+    return set(await session.scalars(query))
+
+
+async def existing_endpoints(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    return set(await session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(ids))))

@@ -1,0 +1,114 @@
+"""The engine's SQL: claiming due enrolments, recording step runs, and moving enrolments on. Every
+statement takes a whole batch (arrays of ids), so a batch of thousands costs a few round trips."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ColumnElement, any_, literal, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.automations.queries.enrolments import MAILABLE
+from webapp.automations.queries.waits import DueAt
+from webapp.contacts.models import Contact
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    automation_id: int
+    version_id: int
+    step_id: str
+    contact_id: int
+    mailable: bool
+
+
+# Due enrolments of active automations, oldest due first, locked until the claiming transaction
+# ends; rows another worker holds are skipped, so workers never run the same enrolment at once.
+# A paused automation's enrolments stay where they are (and are due again once it resumes).
+CLAIM = text(f"""
+WITH due AS (
+    SELECT e.id FROM automation_enrolments e
+    WHERE e.status = 'active' AND e.due_at <= CAST(:now AS timestamptz)
+      AND EXISTS (SELECT 1 FROM automations a WHERE a.id = e.automation_id AND a.status = 'active')
+    ORDER BY e.due_at
+    LIMIT :limit
+    FOR UPDATE OF e SKIP LOCKED
+)
+SELECT e.id, e.automation_id, e.version_id, e.step_id, e.contact_id, ({MAILABLE}) AS mailable
+FROM due JOIN automation_enrolments e ON e.id = due.id JOIN contacts c ON c.id = e.contact_id
+""")
+
+
+async def claim(session: AsyncSession, limit: int, now: datetime) -> list[Claimed]:
+    rows = await session.execute(CLAIM, {"limit": limit, "now": now})
+    return [Claimed(*row) for row in rows]
+
+
+DUE = text("""
+SELECT EXISTS (
+    SELECT 1 FROM automation_enrolments e
+    WHERE e.status = 'active' AND e.due_at <= CAST(:now AS timestamptz)
+      AND EXISTS (SELECT 1 FROM automations a WHERE a.id = e.automation_id AND a.status = 'active'))
+""")
+
+
+async def any_due(session: AsyncSession, now: datetime) -> bool:
+    return bool(await session.scalar(DUE, {"now": now}))
+
+
+RECORD_RUNS = text("""
+INSERT INTO automation_step_runs (enrolment_id, step_id, outcome, at)
+SELECT unnest(CAST(:ids AS bigint[])), :step_id, :outcome, CAST(:now AS timestamptz)
+ON CONFLICT DO NOTHING
+RETURNING enrolment_id
+""")
+
+
+async def record_runs(
+    session: AsyncSession, enrolment_ids: Sequence[int], step_id: str, outcome: str, now: datetime
+) -> set[int]:
+    """Record the step as run for these enrolments; those for which it is new (the others had run
+    it already, e.g. before being moved to a new version, and must not get its effect again)."""
+    params = {"ids": list(enrolment_ids), "step_id": step_id, "outcome": outcome, "now": now}
+    return set(await session.scalars(RECORD_RUNS, params))
+
+
+PLACE = """
+UPDATE automation_enrolments e SET version_id = :version_id, step_id = :step_id, due_at = {due_at}
+{contacts}
+WHERE e.id = ANY(CAST(:ids AS bigint[])) {joined}
+"""
+
+
+async def place(
+    session: AsyncSession, enrolment_ids: Sequence[int], version_id: int, step_id: str, due_at: DueAt, now: datetime
+) -> None:
+    """Put enrolments on a step, due when `due_at` says (a wait ends; any other step at once)."""
+    contacts, joined = ("FROM contacts c", "AND c.id = e.contact_id") if due_at.per_contact else ("", "")
+    statement = text(PLACE.format(due_at=due_at.sql, contacts=contacts, joined=joined))
+    params = {"ids": list(enrolment_ids), "version_id": version_id, "step_id": step_id, "now": now, **due_at.params}
+    await session.execute(statement, params)
+
+
+FINISH = text("""
+UPDATE automation_enrolments
+SET status = :status, exit_reason = :reason, step_id = NULL, finished_at = CAST(:now AS timestamptz)
+WHERE id = ANY(CAST(:ids AS bigint[]))
+""")
+
+
+async def finish(
+    session: AsyncSession, enrolment_ids: Sequence[int], status: str, reason: str | None, now: datetime
+) -> None:
+    params = {"ids": list(enrolment_ids), "status": status, "reason": reason, "now": now}
+    await session.execute(FINISH, params)
+
+
+async def matching(session: AsyncSession, contact_ids: Sequence[int], condition: ColumnElement[bool]) -> set[int]:
+    """Those of the contacts that a compiled segment condition matches."""
+    query = select(Contact.id).where(Contact.id == any_(literal(list(contact_ids), ARRAY(BigInteger))), condition)
+    return set(await session.scalars(query))

@@ -1,0 +1,1 @@
+"""The automations' inputs (the automation, its trigger, its flow) and the API's output shapes."""

@@ -1,0 +1,90 @@
+"""Contacts entering and leaving an automation. Enrolling is set-based (one INSERT ... SELECT for
+any number of contacts) and keeps out contacts the re-entry rule does not let in again and
+contacts that may not be mailed (unsubscribed, bounced, complained, unconfirmed, inactive or on the
+suppression list). Only an active automation takes contacts in. New enrolments take the current
+version and start on its first step (due at once, or when that step's wait ends)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.automations.models import AutomationEnrolment, AutomationStatus, EnrolmentStatus, ExitReason
+from webapp.automations.queries import automations as automation_queries
+from webapp.automations.queries import enrolments as queries
+from webapp.automations.queries.waits import due_at, zone_names
+from webapp.automations.schemas.automation import EnrolIn
+from webapp.automations.service.automations import get
+from webapp.automations.service.plan import cached
+from webapp.contacts.service import get_contact, id_by_email
+from webapp.core.errors import Conflict, NotFound
+from webapp.core.schemas import load
+
+
+@dataclass(frozen=True)
+class EnrolmentPage:
+    enrolments: list[AutomationEnrolment]
+    next_cursor: str | None
+
+
+async def enrol(session: AsyncSession, automation_id: int, contact_ids: Sequence[int]) -> int:
+    """Enrol these contacts (ids) in the automation as its re-entry rule allows; how many entered.
+    0 for an automation that is not active. In the caller's transaction."""
+    automation = await automation_queries.get(session, automation_id)
+    if automation is None or automation.status != AutomationStatus.ACTIVE.value or not contact_ids:
+        return 0
+    version = await automation_queries.version(session, automation.current_version_id or 0)
+    if version is None:
+        return 0
+    flow = cached(version.id, version.steps)
+    if flow.first_id is None:
+        return 0
+    entry = queries.Entry(automation.id, version.id, flow.first_id, automation.reentry, automation.reentry_days)
+    due = due_at(flow.nodes[flow.first_id].step, await zone_names(session))
+    return await queries.enrol(session, entry, contact_ids, due, datetime.now(UTC))
+
+
+async def enrol_contact(session: AsyncSession, automation_id: int, data: Mapping[str, Any]) -> int:
+    """The API's enrolment of one contact, by contact_id or email: NotFound for an unknown contact,
+    Conflict for an automation that is not active; 0 when its re-entry rule or the contact's state
+    keeps the contact out."""
+    values = load(EnrolIn, data)
+    automation = await get(session, automation_id)
+    if automation.status != AutomationStatus.ACTIVE.value:
+        raise Conflict(f"This automation is {automation.status}; only an active one takes contacts in.")
+    if "email" in values:
+        contact_id = await id_by_email(session, values["email"])
+        if contact_id is None:
+            raise NotFound("No contact has this email address.", field="email")
+    else:
+        contact_id = (await get_contact(session, values["contact_id"])).id
+    return await enrol(session, automation.id, [contact_id])
+
+
+async def remove(session: AsyncSession, automation_id: int, contact_ids: Sequence[int]) -> int:
+    """Take these contacts out of the automation (their active run ends, status removed); how many were in."""
+    await get(session, automation_id)
+    return await queries.finish(
+        session,
+        automation_id,
+        list(contact_ids),
+        status=EnrolmentStatus.REMOVED,
+        reason=ExitReason.REMOVED.value,
+        now=datetime.now(UTC),
+    )
+
+
+async def find(
+    session: AsyncSession, automation_id: int, *, status: str | None, limit: int, cursor: str | None
+) -> EnrolmentPage:
+    await get(session, automation_id)
+    found = await queries.find(session, automation_id, status=status, limit=limit, cursor=cursor)
+    return EnrolmentPage(found.enrolments, found.next_cursor)
+
+
+def is_enrolment_cursor(cursor: str) -> bool:
+    return queries.is_enrolment_cursor(cursor)
