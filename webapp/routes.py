@@ -4,6 +4,8 @@ that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mai
 from webapp.abtests.api import ApiAbTestsController
 from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
+from webapp.automations.pages.automations import AutomationsController
+from webapp.automations.pages.steps import AutomationStepsController
 from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.ab_test import CampaignAbTestController
@@ -53,6 +55,8 @@ STAFF_PAGES = [
     CampaignAbTestController,
     CampaignLiveController,
     CampaignReportsController,
+    AutomationsController,
+    AutomationStepsController,
     ContactsController,
     ContactPrivacyController,
     RepermissionController,

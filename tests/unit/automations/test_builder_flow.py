@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from webapp.automations.pages.flow import Slot, find, insert, new_step_id, path_of, remove, replace, walk
+from webapp.automations.pages.flow import Slot, depths, find, insert, path_of, remove, replace
+from webapp.automations.schemas.flow import new_step_id
 
 FLOW = [
     {"id": "welcome", "type": "send_email", "template_id": 1},
@@ -22,7 +23,7 @@ FLOW = [
 
 
 def ids(steps):
-    return [(step["id"], depth) for step, depth in walk(steps)]
+    return [(step["id"], depth) for step, depth in depths(steps)]
 
 
 def test_slots_are_read_from_their_keys_and_anything_else_is_none():
@@ -83,7 +84,7 @@ def test_a_steps_path_is_named_as_the_flows_errors_name_it():
     assert path_of(FLOW, "nope") is None
 
 
-def test_a_new_step_id_is_none_of_the_flows():
-    new = new_step_id(FLOW)
-    assert new not in {step["id"] for step, _ in walk(FLOW)}
+def test_a_new_step_id_fits_a_slot():
+    new = new_step_id()
+    assert new not in {step["id"] for step, _ in depths(FLOW)}
     assert Slot.parse("after:" + new) is not None

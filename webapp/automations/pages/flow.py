@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import copy
 import re
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from webapp.automations.schemas.flow import BRANCHES, STEP_ID, walk
+
 Step = dict[str, Any]
-BRANCHES = ("yes", "no")
-STEP_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-SLOT = re.compile(r"^(?:start|(after|yes|no):([A-Za-z0-9_-]{1,40}))$")
+SLOT = re.compile(r"^(?:start|(after|yes|no):(" + STEP_ID.pattern.strip("^$") + "))$")
 
 
 @dataclass(frozen=True)
@@ -52,38 +51,19 @@ def branch(step: Step, name: str) -> list[Step]:
     return items if isinstance(items, list) else []
 
 
-def walk(steps: list[Step], depth: int = 0) -> Iterator[tuple[Step, int]]:
+def depths(steps: list[Step]) -> Iterator[tuple[Step, int]]:
     """Every step, depth first, with how deep in branches it sits."""
-    for step in steps:
-        yield step, depth
-        if step.get("type") == "condition":
-            for name in BRANCHES:
-                yield from walk(branch(step, name), depth + 1)
+    for path, step in walk(steps):
+        yield step, path.count(".yes.") + path.count(".no.")
 
 
 def find(steps: list[Step], step_id: str) -> Step | None:
-    return next((step for step, _ in walk(steps) if step.get("id") == step_id), None)
+    return next((step for _, step in walk(steps) if step.get("id") == step_id), None)
 
 
-def path_of(steps: list[Step], step_id: str, prefix: str = "steps") -> str | None:
+def path_of(steps: list[Step], step_id: str) -> str | None:
     """Where a step is, as the flow's errors name it: steps.2.yes.0"""
-    for index, step in enumerate(steps):
-        here = f"{prefix}.{index}"
-        if step.get("id") == step_id:
-            return here
-        if step.get("type") == "condition":
-            for name in BRANCHES:
-                if (found := path_of(branch(step, name), step_id, f"{here}.{name}")) is not None:
-                    return found
-    return None
-
-
-def new_step_id(steps: list[Step]) -> str:
-    """A key no step of this flow has; it stays the step's key in every later version."""
-    taken = {step.get("id") for step, _ in walk(steps)}
-    while (candidate := "s" + secrets.token_hex(4)) in taken:
-        pass
-    return candidate
+    return next((path for path, step in walk(steps) if step.get("id") == step_id), None)
 
 
 def insert(steps: list[Step], slot: Slot, step: Step) -> list[Step]:
