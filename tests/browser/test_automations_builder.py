@@ -11,6 +11,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import settled, sign_in_page
 from tests.conftest import run_db
+from tests.support.automations import enrolments as enrolment_rows
+from tests.support.automations import new_contacts, published
+from webapp.automations.service import enrolments
 from webapp.lists.service import lists
 from webapp.templates.service import templates
 
@@ -130,3 +133,103 @@ def test_with_htmx_each_step_form_opens_in_place_and_a_branch_step_is_indented(e
     settled(page)
     expect(steps(page)).to_have_text(["Send “Welcome” with the subject “Hello there”", "Wait 2 days"])
     expect(page).to_have_url(re.compile(r"/automations/1$"))
+
+
+def enrol_everyone(count: int) -> None:
+    async def go(session):
+        ids = await new_contacts(session, count)
+        await enrolments.enrol(session, 1, ids)
+
+    run_db(go)
+
+
+def test_without_javascript_the_same_links_and_buttons_build_branches_and_publishing_asks_about_contacts_in_it(
+    editor, browser, base_url
+):
+    arrange()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in_page(page, base_url, editor.email)
+    create_automation(page, base_url)
+
+    page.locator("#add-start").get_by_role("link", name=re.compile(r"^\+ Add a step")).click()
+    expect(page).to_have_url(re.compile(r"/automations/1/steps/new\?at=start$"))  # the builder, its form open
+    page.select_option("#step-type", "tag")
+    expect(page.locator("#tags")).to_be_visible()  # CSS shows the chosen type's fields, no script needed
+    page.fill("#tags", "new, trial")
+    page.press("#tags", "Enter")
+    expect(page).to_have_url(re.compile(r"/automations/1(#step-\w+)?$"))
+    expect(steps(page)).to_have_text(["Tag with new, trial"])
+
+    tag = page.locator(".flow-step").first.get_attribute("id").removeprefix("step-")
+    page.locator(f"#add-after-{tag}").get_by_role("link", name=re.compile(r"^\+ Add a step")).click()
+    page.select_option("#step-type", "condition")
+    page.locator("#g-0-add").click()  # the rules builder's button: the page again, the form as it was
+    expect(page.locator("#step-type")).to_have_value("condition")
+    page.locator('[id="c-0.0-value"]').fill("@example.com")
+    page.get_by_role("button", name="Save step").click()
+    condition = page.locator(".flow-step.type-condition")
+    expect(condition.locator(".step-summary").first).to_have_text("If Email is “@example.com”")
+
+    condition_id = condition.get_attribute("id").removeprefix("step-")
+    page.locator(f"#add-no-{condition_id}").get_by_role("link", name=re.compile(r"^\+ Add a step")).click()
+    page.select_option("#step-type", "update_field")
+    page.fill("#field", "plan")
+    page.fill("#value", "lapsed")
+    page.get_by_role("button", name="Save step").click()
+    expect(condition.locator(".branch-no .step-summary")).to_have_text(["Set plan to “lapsed”"])
+    expect(condition.locator(".branch-yes .step-summary")).to_have_count(0)
+
+    page.get_by_role("button", name="Publish version 1").click()
+    expect(page.locator("#flashes")).to_contain_text("Published version 1")
+    expect(page.locator("h1 .badge")).to_have_text("active")
+
+    # Contacts are in it: publishing a change asks what becomes of them, and nothing is chosen for them.
+    enrol_everyone(3)
+    page.reload()
+    page.locator(f"#step-{tag}").get_by_role("link", name=re.compile("^Edit")).click()
+    page.fill("#tags", "new")
+    page.get_by_role("button", name="Save step").click()
+    expect(page.locator(".publish h2")).to_have_text("Unpublished changes (version 2)")
+    page.get_by_role("button", name="Publish version 2").click()
+    expect(page.locator("#move_existing-error")).to_have_text(
+        "Choose what happens to the contacts already in the automation."
+    )
+    expect(page.locator(".publish legend")).to_have_text("The 3 contacts in it now")
+    page.check("#move_existing-yes")
+    page.get_by_role("button", name="Publish version 2").click()
+    expect(page.locator("#flashes")).to_contain_text("Published version 2: new contacts take it. The contacts")
+    expect(page.locator(".subtitle")).to_contain_text("Version 2 is live")
+    versions = {row["version_id"] for row in run_db(lambda session: enrolment_rows(session, 1))}
+    assert len(versions) == 1 and versions != {1}, "the contacts in it moved to the new version"
+    context.close()
+
+
+def test_on_a_phone_the_flow_with_its_branches_fits_the_screen(editor, page, base_url):
+    async def go(session):
+        await published(session, FLOW, name="Win back")
+
+    run_db(go)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/automations/1")
+    expect(page.locator(".branch-yes .step-summary")).to_have_text(["Tag with engaged"])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    add = page.locator("#add-no-opened").get_by_role("link")
+    add.click()
+    settled(page)
+    page.select_option("#step-type", "wait")
+    expect(page.locator("#duration-days")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+FLOW = [
+    {"id": "first", "type": "tag", "tags": ["lapsed"]},
+    {
+        "id": "opened",
+        "type": "condition",
+        "rules": {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]},
+        "yes": [{"id": "thanks", "type": "tag", "tags": ["engaged"]}],
+        "no": [{"id": "later", "type": "wait", "duration": {"days": 3}}],
+    },
+]
