@@ -1,0 +1,108 @@
+"""The automation pages over HTTP (real server and PostgreSQL): a trigger saved with only its own
+kind's parameters, a missing one named next to its field with what was typed kept, the rules
+builder answering HTMX with the rules alone, the builder's counts, the enrolments filtered by
+status, and viewers who see everything and change nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from tests.support.automations import new_contacts, published
+from webapp.automations.models import Automation
+from webapp.automations.service import enrolments
+
+HX = {"HX-Request": "true"}
+FLOW = [
+    {"id": "hello", "type": "tag", "tags": ["welcomed"]},
+    {"id": "pause", "type": "wait", "duration": {"days": 2}},
+]
+
+
+async def test_a_trigger_is_saved_with_only_its_own_kinds_parameters(staff, db):
+    editor = await staff("editor")
+    form = {
+        "name": "Birthday",
+        "trigger.kind": "date_field",
+        "trigger.field": "custom.birthday",
+        "trigger.offset_days": "-7",
+        "trigger.yearly": "yes",
+        "trigger.tag": "left over from another kind",
+        "reentry": "every_n_days",
+        "reentry_days": "300",
+    }
+    response = editor.post("/automations", data=form)
+    assert response.status_code == 303
+    saved = await db.get(Automation, int(response.headers["location"].rsplit("/", 1)[1]))
+    assert saved.trigger == {"kind": "date_field", "field": "custom.birthday", "offset_days": -7, "yearly": True}
+    assert (saved.reentry, saved.reentry_days) == ("every_n_days", 300)
+    page = editor.get(f"/automations/{saved.id}").text
+    assert "7 days before their birthday, every year" in page
+
+
+async def test_a_missing_trigger_parameter_is_named_next_to_its_field_and_what_was_typed_stays(staff):
+    editor = await staff("editor")
+    response = editor.post("/automations", data={"name": "VIPs", "trigger.kind": "tag_added", "trigger.tag": " "})
+    assert response.status_code == 422
+    assert '<p class="field-error" id="trigger-tag-error">Enter the tag.</p>' in response.text
+    assert 'name="name" type="text" value="VIPs"' in response.text
+    assert '<option value="tag_added" selected>' in response.text
+
+
+async def test_the_rules_builder_answers_htmx_with_the_rules_alone_and_a_browser_with_the_page(staff, db):
+    automation_id = await published(db, FLOW)
+    editor = await staff("editor")
+    form = {"mode": "new", "at": "after:hello", "type": "condition", "g-0-operator": "AND", "action": "add-condition:0"}
+    partial = editor.post(f"/automations/{automation_id}/steps/rules", data=form, headers=HX)
+    assert partial.status_code == 200
+    assert partial.text.lstrip().startswith('<div id="segment-rules"')
+    assert 'id="c-0.0-field"' in partial.text and "autofocus" in partial.text  # the new row, focused
+    whole = editor.post(f"/automations/{automation_id}/steps/rules", data=form)
+    assert "<html" in whole.text and 'id="c-0.0-field"' in whole.text
+    assert '<option value="condition" selected>' in whole.text  # the form as it was typed, open in its slot
+
+
+async def test_the_builder_counts_the_contacts_waiting_on_each_step_and_through_it(staff, db):
+    automation_id = await published(db, FLOW)
+    contacts = await new_contacts(db, 3)
+    await enrolments.enrol(db, automation_id, contacts)
+    # One of them has been through the tag and waits.
+    await db.execute(
+        text("UPDATE automation_enrolments SET step_id = 'pause' WHERE contact_id = :c"), {"c": contacts[0]}
+    )
+    await db.execute(
+        text("""INSERT INTO automation_step_runs (enrolment_id, step_id, outcome)
+                SELECT id, 'hello', 'done' FROM automation_enrolments WHERE contact_id = :c"""),
+        {"c": contacts[0]},
+    )
+    await db.commit()
+    viewer = await staff("viewer")
+    page = viewer.get(f"/automations/{automation_id}").text
+    hello, pause = page.split('id="step-hello"')[1].split('id="step-pause"')
+    assert "<dt>Waiting</dt><dd>2</dd>" in hello and "<dt>Done</dt><dd>1</dd>" in hello
+    assert "<dt>Waiting</dt><dd>1</dd>" in pause and "<dt>Done</dt><dd>0</dd>" in pause
+    assert "3 enrolled, 3 in it now" in page
+
+
+async def test_the_enrolments_are_listed_by_status(staff, db):
+    automation_id = await published(db, FLOW)
+    contacts = await new_contacts(db, 2, prefix="member")
+    await enrolments.enrol(db, automation_id, contacts)
+    await enrolments.remove(db, automation_id, contacts[:1])
+    await db.commit()
+    viewer = await staff("viewer")
+    removed = viewer.get(f"/automations/{automation_id}/enrolments?status=removed").text
+    assert "member1@example.com" in removed and "member2@example.com" not in removed
+    everyone = viewer.get(f"/automations/{automation_id}/enrolments").text
+    assert "member1@example.com" in everyone and "member2@example.com" in everyone
+    assert "Tag with welcomed" in everyone  # the current step, in words
+
+
+async def test_a_viewer_sees_the_builder_without_its_controls_and_cannot_open_a_form(staff, db):
+    automation_id = await published(db, FLOW)
+    viewer = await staff("viewer")
+    page = viewer.get(f"/automations/{automation_id}").text
+    assert "Tag with welcomed" in page and "Wait 2 days" in page
+    assert "+ Add a step" not in page and ">Edit<" not in page and "Pause" not in page
+    assert viewer.get(f"/automations/{automation_id}/steps/new?at=start").status_code == 403
+    assert viewer.get("/automations/new").status_code == 403
+    assert "New automation" not in viewer.get("/automations").text
