@@ -96,7 +96,7 @@ def describe_trigger(trigger: Mapping[str, Any], names: Lookup) -> str:
     if kind == "not_opened":
         return f"Has not opened {any_or_one} for {_plural(trigger.get('days'), 'day')}"
     if kind == "segment_entered":
-        return f"Enters the segment {names.name('lists', trigger.get('segment_id'), '#')}"
+        return f"Enters the segment {names.name('lists', trigger.get('segment_id'))}"
     if kind == "score_changed":
         parts = [f"a score of {trigger['min_score']}" if trigger.get("min_score") is not None else ""]
         parts.append(f"grade {trigger['grade']}" if trigger.get("grade") else "")
@@ -121,7 +121,7 @@ def describe_step(step: Mapping[str, Any], names: Lookup) -> str:
     kind = str(step.get("type", ""))
     if kind == "send_email":
         subject = f" with the subject “{step['subject']}”" if step.get("subject") else ""
-        return f"Send {names.name('templates', step.get('template_id'), 'template #')}{subject}"
+        return f"Send {names.name('templates', step.get('template_id'), 'template ')}{subject}"
     if kind == "wait":
         return _wait_words(step)
     if kind in ("condition", "goal"):
@@ -131,7 +131,7 @@ def describe_step(step: Mapping[str, Any], names: Lookup) -> str:
         tags = ", ".join(str(t) for t in step.get("tags") or [])
         return f"{'Tag with' if kind == 'tag' else 'Remove the tags'} {tags}"
     if kind in ("add_to_list", "remove_from_list"):
-        target = names.name("lists", step.get("list_id"), "list #")
+        target = names.name("lists", step.get("list_id"), "list ")
         return f"Add to {target}" if kind == "add_to_list" else f"Remove from {target}"
     if kind == "update_field":
         return f"Set {step.get('field', '')} to “{step.get('value', '')}”"
@@ -139,7 +139,7 @@ def describe_step(step: Mapping[str, Any], names: Lookup) -> str:
         points = int(step.get("points") or 0)
         return f"{'Add' if points >= 0 else 'Take away'} {_plural(abs(points), 'point')}"
     if kind == "webhook":
-        return f"Send a webhook to {names.name('endpoints', step.get('endpoint_id'), 'endpoint #')}"
+        return f"Send a webhook to {names.name('endpoints', step.get('endpoint_id'), 'endpoint ')}"
     return STEP_LABELS.get(kind, kind)
 
 
