@@ -4,6 +4,7 @@ that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mai
 from webapp.abtests.api import ApiAbTestsController
 from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
+from webapp.automations.api import ApiAutomationsController
 from webapp.automations.pages.automations import AutomationsController
 from webapp.automations.pages.steps import AutomationStepsController
 from webapp.bounces.pages import BounceMailboxController
@@ -92,6 +93,7 @@ API = [
     ApiAnalyticsController,
     ApiConversionsController,
     ApiAbTestsController,
+    ApiAutomationsController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

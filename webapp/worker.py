@@ -22,6 +22,7 @@ from dramatiq.asyncio import get_event_loop_thread
 
 from webapp.abtests import actors as abtest_actors
 from webapp.analytics import actors as analytics_actors
+from webapp.automations import actors as automation_actors
 from webapp.bounces import actors as bounce_actors
 from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
@@ -47,6 +48,7 @@ async def tick() -> None:
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
     await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
+    await automation_actors.start_if_due()  # automation steps that are due (waits ended, new enrolments)
 
 
 class SchedulerClock(dramatiq.Middleware):

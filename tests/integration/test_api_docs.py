@@ -109,6 +109,49 @@ ENDPOINTS = {
         "WinnerIn",
         {"200": "AbTestDetailOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
+    ("post", "/api/automations"): ("automations", "AutomationCreate", {"201": "AutomationOut", "422": "ErrorOut"}),
+    ("get", "/api/automations"): ("automations", None, {"200": "AutomationPageOut"}),
+    ("get", "/api/automations/{automation_id}"): (
+        "automations",
+        None,
+        {"200": "AutomationOut", "404": "ErrorOut"},
+    ),
+    ("patch", "/api/automations/{automation_id}"): (
+        "automations",
+        "AutomationUpdate",
+        {"200": "AutomationOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("delete", "/api/automations/{automation_id}"): ("automations", None, {"204": None, "404": "ErrorOut"}),
+    ("post", "/api/automations/{automation_id}/publish"): (
+        "automations",
+        "PublishIn",
+        {"200": "AutomationOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("post", "/api/automations/{automation_id}/pause"): (
+        "automations",
+        None,
+        {"200": "AutomationOut", "404": "ErrorOut", "409": "ErrorOut"},
+    ),
+    ("post", "/api/automations/{automation_id}/resume"): (
+        "automations",
+        None,
+        {"200": "AutomationOut", "404": "ErrorOut", "409": "ErrorOut"},
+    ),
+    ("post", "/api/automations/{automation_id}/enrolments"): (
+        "automations",
+        "EnrolIn",
+        {"200": "EnrolledOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("get", "/api/automations/{automation_id}/enrolments"): (
+        "automations",
+        None,
+        {"200": "EnrolmentPageOut", "404": "ErrorOut"},
+    ),
+    ("delete", "/api/automations/{automation_id}/enrolments/{contact_id}"): (
+        "automations",
+        None,
+        {"204": None, "404": "ErrorOut"},
+    ),
 }
 
 

@@ -202,8 +202,8 @@ async def test_removing_and_archiving_end_active_runs(db) -> None:
     await automations.archive(db, automation_id)
     await db.commit()
     assert [(r["status"], r["exit_reason"], r["step_id"]) for r in await enrolments(db, automation_id)] == [
-        ("exited", "archived", None),
-        ("removed", "removed", None),
+        ("exited", "archived", "wait"),  # the step each left from
+        ("removed", "removed", "wait"),
     ]
     with pytest.raises(Conflict):
         await automations.update_draft(db, automation_id, {"name": "again"})

@@ -39,4 +39,5 @@ def among(contact_ids: Sequence[int]) -> ColumnElement[bool]:
 
 
 async def emails(session: AsyncSession, contact_ids: Sequence[int]) -> dict[int, str]:
-    return dict((await session.execute(select(Contact.id, Contact.email).where(among(contact_ids)))).tuples().all())
+    rows = await session.execute(select(Contact.id, Contact.email).where(among(contact_ids)))
+    return dict(rows.all())

@@ -94,9 +94,12 @@ async def place(
     await session.execute(statement, params)
 
 
+# A completed run is on no step; one that exited or was removed keeps the step it left from (the
+# builder counts exits per step).
 FINISH = text("""
 UPDATE automation_enrolments
-SET status = :status, exit_reason = :reason, step_id = NULL, finished_at = CAST(:now AS timestamptz)
+SET status = CAST(:status AS text), exit_reason = :reason, finished_at = CAST(:now AS timestamptz),
+    step_id = CASE WHEN CAST(:status AS text) = 'completed' THEN NULL ELSE step_id END
 WHERE id = ANY(CAST(:ids AS bigint[]))
 """)
 

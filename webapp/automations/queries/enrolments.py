@@ -69,7 +69,7 @@ async def enrol(session: AsyncSession, entry: Entry, contact_ids: Sequence[int],
 
 FINISH = text("""
 UPDATE automation_enrolments
-SET status = :status, exit_reason = :reason, step_id = NULL, finished_at = CAST(:now AS timestamptz)
+SET status = :status, exit_reason = :reason, finished_at = CAST(:now AS timestamptz)
 WHERE automation_id = :automation_id AND status = 'active'
   AND (CAST(:contact_ids AS bigint[]) IS NULL OR contact_id = ANY(CAST(:contact_ids AS bigint[])))
 """)
@@ -84,7 +84,8 @@ async def finish(
     reason: str,
     now: datetime,
 ) -> int:
-    """End the active runs of these contacts (None: of everyone) in the automation."""
+    """End the active runs of these contacts (None: of everyone) in the automation; each keeps the
+    step it left from."""
     params = {
         "automation_id": automation_id,
         "contact_ids": None if contact_ids is None else list(contact_ids),
@@ -153,3 +154,23 @@ SELECT DISTINCT step_id FROM automation_enrolments WHERE version_id = :version_i
 
 async def steps_in_use(session: AsyncSession, version_id: int) -> list[str]:
     return list(await session.scalars(STEPS_IN_USE, {"version_id": version_id}))
+
+
+STEP_COUNTS = text("""
+SELECT step_id, 'waiting' AS what, count(*) FROM automation_enrolments
+WHERE automation_id = :automation_id AND status = 'active' GROUP BY step_id
+UNION ALL
+SELECT step_id, 'exited', count(*) FROM automation_enrolments
+WHERE automation_id = :automation_id AND status IN ('exited', 'removed') AND step_id IS NOT NULL GROUP BY step_id
+UNION ALL
+SELECT r.step_id, r.outcome, count(*) FROM automation_step_runs r
+JOIN automation_enrolments e ON e.id = r.enrolment_id
+WHERE e.automation_id = :automation_id GROUP BY r.step_id, r.outcome
+""")
+
+
+async def step_counts(session: AsyncSession, automation_id: int) -> list[tuple[str, str, int]]:
+    """(step id, what, how many): waiting (active on it), exited (left from it: unmailable,
+    archived or removed), and each step-run outcome (done, skipped, branched_yes, branched_no, goal)."""
+    rows = await session.execute(STEP_COUNTS, {"automation_id": automation_id})
+    return [(step_id, what, count) for step_id, what, count in rows]

@@ -31,7 +31,7 @@ from webapp.automations.queries import automations as queries
 from webapp.automations.queries import engine as engine_queries
 from webapp.automations.queries import enrolments as enrolment_queries
 from webapp.automations.queries.waits import due_at, zone_names
-from webapp.automations.schemas.automation import AutomationCreate, AutomationUpdate
+from webapp.automations.schemas.automation import AutomationCreate, AutomationUpdate, PublishIn
 from webapp.automations.schemas.flow import load_flow, walk
 from webapp.automations.schemas.trigger import load_trigger
 from webapp.automations.service import executors  # noqa: F401  (registers the step executors)
@@ -110,6 +110,12 @@ async def publish(session: AsyncSession, automation_id: int, move_existing: bool
         for old in await queries.older_versions(session, automation.id, draft.id):
             await _move(session, old, draft, now)
     return draft
+
+
+async def publish_as_sent(session: AsyncSession, automation_id: int, data: Mapping[str, Any]) -> AutomationVersion:
+    """publish() with the choice as a form or the API sent it (PublishIn)."""
+    values = load(PublishIn, data)
+    return await publish(session, automation_id, move_existing=values.get("move_existing", False))
 
 
 async def _move(session: AsyncSession, old: AutomationVersion, new: AutomationVersion, now: datetime) -> None:

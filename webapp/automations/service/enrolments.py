@@ -86,5 +86,27 @@ async def find(
     return EnrolmentPage(found.enrolments, found.next_cursor)
 
 
+@dataclass
+class StepCounts:
+    waiting: int = 0  # active on the step (due now, or waiting for its wait to end)
+    done: int = 0  # ran it (a condition: either branch; a goal: met or passed)
+    skipped: int = 0  # passed it by its skip_if
+    exited: int = 0  # left the automation from it (unmailable, archived, removed)
+    branched_yes: int = 0
+    branched_no: int = 0
+
+
+async def step_counts(session: AsyncSession, automation_id: int) -> dict[str, StepCounts]:
+    """Per step id, across every version (step ids are kept from one version to the next)."""
+    counts: dict[str, StepCounts] = {}
+    for step_id, what, count in await queries.step_counts(session, automation_id):
+        found = counts.setdefault(step_id, StepCounts())
+        if what in ("branched_yes", "branched_no", "goal"):
+            found.done += count
+        if what != "goal":
+            setattr(found, what, getattr(found, what) + count)
+    return counts
+
+
 def is_enrolment_cursor(cursor: str) -> bool:
     return queries.is_enrolment_cursor(cursor)

@@ -1,0 +1,54 @@
+"""The automations' background work: running due steps. The scheduler tick starts up to RUNNERS
+runs at once (a Redis key per slot, held while it runs, so runs never pile up); each run claims and
+runs batches until nothing is due or its time is up, and the next tick carries on. Long waits are
+rows with a due time, never delayed messages."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import dramatiq
+
+from webapp.automations.service import engine
+from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
+from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before any actor is declared)
+
+QUEUE = "automations"
+RUNNERS = 2  # runs at once across all workers: the database does the work, two keep it busy
+BATCH_SIZE = 5000
+TIME_LIMIT_MS = 10 * 60_000
+RUN_SECONDS = 5 * 60  # then stop claiming, well inside the time limit
+SLOT_KEY = "mailroom:automations:runner:{}"  # expires with the time limit, should a worker die holding it
+
+
+@dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=TIME_LIMIT_MS)
+async def run_due_steps(slot: int) -> None:
+    try:
+        await run_until_done(BATCH_SIZE, time.monotonic() + RUN_SECONDS)
+    finally:
+        await get_redis().delete(SLOT_KEY.format(slot))
+
+
+async def run_until_done(batch_size: int, deadline: float) -> int:
+    """Batches until one comes back short (nothing more is due) or the deadline; how many ran."""
+    ran = 0
+    while time.monotonic() < deadline:
+        async with get_sessionmaker()() as session:
+            claimed = await engine.run_batch(session, batch_size)
+        ran += claimed
+        if claimed < batch_size:
+            break
+    return ran
+
+
+async def start_if_due() -> None:
+    """From the scheduler tick: a run in each free slot while steps are due."""
+    async with get_sessionmaker()() as session:
+        due = await engine.any_due(session, datetime.now(UTC))
+    if not due:
+        return
+    for slot in range(RUNNERS):
+        if await get_redis().set(SLOT_KEY.format(slot), "1", nx=True, px=TIME_LIMIT_MS):
+            run_due_steps.send(slot)
