@@ -16,6 +16,8 @@ FLOW = [
     {"id": "hello", "type": "tag", "tags": ["welcomed"]},
     {"id": "pause", "type": "wait", "duration": {"days": 2}},
 ]
+VIP = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
+BRANCHED = [{"id": "vip", "type": "condition", "rules": VIP, "yes": [{"id": "thank", "type": "tag", "tags": ["t"]}]}]
 
 
 async def test_a_trigger_is_saved_with_only_its_own_kinds_parameters(staff, db):
@@ -81,6 +83,29 @@ async def test_the_builder_counts_the_contacts_waiting_on_each_step_and_through_
     assert "<dt>Waiting</dt><dd>2</dd>" in hello and "<dt>Done</dt><dd>1</dd>" in hello
     assert "<dt>Waiting</dt><dd>1</dd>" in pause and "<dt>Done</dt><dd>0</dd>" in pause
     assert "3 enrolled, 3 in it now" in page
+
+
+async def test_a_condition_says_how_many_went_down_each_branch_and_a_step_how_many_left_from_it(staff, db):
+    automation_id = await published(db, BRANCHED)
+    contacts = await new_contacts(db, 3)
+    await enrolments.enrol(db, automation_id, contacts)
+    await db.execute(
+        text("""INSERT INTO automation_step_runs (enrolment_id, step_id, outcome)
+                SELECT id, 'vip', CASE WHEN contact_id = :c THEN 'branched_yes' ELSE 'branched_no' END
+                FROM automation_enrolments"""),
+        {"c": contacts[0]},
+    )
+    await db.execute(
+        text("UPDATE automation_enrolments SET step_id = 'thank' WHERE contact_id = :c"), {"c": contacts[0]}
+    )
+    await enrolments.remove(db, automation_id, contacts[:1])
+    await db.commit()
+    editor = await staff("editor")
+    page = editor.get(f"/automations/{automation_id}").text
+    assert 'Yes <span class="muted">· 1 went this way</span>' in page
+    assert 'No <span class="muted">· 2 went this way</span>' in page
+    thank = page.split('id="step-thank"')[1]
+    assert "<dt>Exited</dt><dd>1</dd>" in thank
 
 
 async def test_the_enrolments_are_listed_by_status(staff, db):

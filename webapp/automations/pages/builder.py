@@ -28,7 +28,7 @@ from webapp.automations.pages.words import (
 )
 from webapp.automations.schemas.flow import DATE_FIELDS
 from webapp.automations.schemas.trigger import GRADES, STAGES
-from webapp.automations.service import automations, stats
+from webapp.automations.service import automations, enrolments, stats
 from webapp.core.access import Role
 from webapp.core.http import StaffRequest
 from webapp.lists.models import ListType
@@ -131,7 +131,7 @@ async def context(
         "can_edit": request.user.can(Role.EDITOR),
         "readonly": not request.user.can(Role.EDITOR),
         "totals": (await stats.totals(db, [a.id])).get(a.id, stats.Totals()),
-        "counts": await stats.step_counts(db, a.id),
+        "counts": await enrolments.step_counts(db, a.id),
         "rates": {},
         "open": open_form,
         "tree": build_view(open_form.rules if open_form else EMPTY_RULES, rows),

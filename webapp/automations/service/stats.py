@@ -1,4 +1,4 @@
-"""Counts for the staff pages: contacts per automation and per step (queries/stats.py)."""
+"""Counts for the staff pages: contacts per automation (queries/stats.py)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,13 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.queries import stats as queries
-from webapp.automations.queries.stats import StepCounts, Totals
+from webapp.automations.queries.stats import Totals
 
-__all__ = ["StepCounts", "Totals", "contact_emails", "step_counts", "totals"]
+__all__ = ["Totals", "contact_emails", "totals"]
 
 
 async def totals(session: AsyncSession, automation_ids: Sequence[int]) -> dict[int, Totals]:
     return await queries.totals(session, automation_ids) if automation_ids else {}
-
-
-async def step_counts(session: AsyncSession, automation_id: int) -> dict[str, StepCounts]:
-    return await queries.step_counts(session, automation_id)
 
 
 async def contact_emails(session: AsyncSession, contact_ids: Sequence[int]) -> dict[int, str]:
