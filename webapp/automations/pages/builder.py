@@ -132,7 +132,7 @@ async def context(
         "readonly": not request.user.can(Role.EDITOR),
         "totals": (await stats.totals(db, [a.id])).get(a.id, stats.Totals()),
         "counts": await enrolments.step_counts(db, a.id),
-        "rates": {},
+        "rates": {},  # email step id -> EmailStepReport, once the email part's reports are merged
         "open": open_form,
         "tree": build_view(open_form.rules if open_form else EMPTY_RULES, rows),
         "focus": open_form.focus if open_form else "",
