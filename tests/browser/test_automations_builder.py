@@ -115,17 +115,24 @@ def test_with_htmx_each_step_form_opens_in_place_and_a_branch_step_is_indented(e
     indent = yes.locator(".step-head").bounding_box()["x"] - condition.locator(".step-head").first.bounding_box()["x"]
     assert indent > 10, "the branch's steps are indented beneath the condition"
 
-    # Editing a step swaps that step only; publishing starts the automation.
+    # One form is open at a time: opening another closes the first.
+    page.locator(f"#step-{wait}").get_by_role("link", name=re.compile("^Edit")).click()
+    settled(page)
+    expect(page.locator("#duration-days")).to_have_value("2")
     page.locator(f"#step-{first}").get_by_role("link", name=re.compile("^Edit")).click()
     settled(page)
+    expect(page.locator("#step-form")).to_have_count(1)
+    expect(page.locator(f"#step-{wait} .step-summary")).to_have_text("Wait 2 days")
     expect(page.locator("#subject")).to_have_value("Welcome aboard")
     page.fill("#subject", "Hello there")
+    page.evaluate(f"document.getElementById('step-{wait}').dataset.untouched = 'yes'")  # gone if redrawn
     page.press("#subject", "Enter")
     settled(page)
     expect(page.locator(f"#step-{first} .step-summary").first).to_have_text(
         "Send “Welcome” with the subject “Hello there”"
     )
     expect(page.locator(f"#step-{first} .step-summary")).to_be_focused()  # where the form was
+    expect(page.locator(f"#step-{wait}")).to_have_attribute("data-untouched", "yes")
 
     # Deleting the condition takes its branch with it.
     page.once("dialog", lambda dialog: dialog.accept())

@@ -53,11 +53,14 @@ def _step(flow: Flow, step_id: str) -> dict[str, Any]:
 async def _open(
     request: HTMXRequest, db: AsyncSession, a: Automation, opened: Open, status_code: int = 200
 ) -> AnyResponse:
-    """A form open in the flow: with HTMX the form in its slot or the step with its form in its
-    place; otherwise the page."""
+    """A form open in the flow. Opening one, HTMX gets the flow with it (so any other form there
+    closes: one is open at a time); sent back with errors, the form in its slot or the step with
+    its form in its place. Without HTMX, the page."""
     context = await builder.context(db, request, a, open_form=opened)
     if not _partial(request):
         return Template("automations/builder.html", context=context, status_code=status_code)
+    if request.method == "GET":
+        return Template("automations/_flow_response.html", context=context)
     if opened.mode == "new":
         return Template("automations/_step_form_response.html", context=context, status_code=status_code)
     step = _step(context["steps"], opened.step_id)
