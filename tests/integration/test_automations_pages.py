@@ -131,3 +131,41 @@ async def test_a_viewer_sees_the_builder_without_its_controls_and_cannot_open_a_
     assert viewer.get(f"/automations/{automation_id}/steps/new?at=start").status_code == 403
     assert viewer.get("/automations/new").status_code == 403
     assert "New automation" not in viewer.get("/automations").text
+
+
+async def test_a_conditions_rule_error_is_shown_on_its_row_and_the_step_is_not_added(staff, db):
+    automation_id = await published(db, FLOW)
+    editor = await staff("editor")
+    form = {
+        "at": "after:hello",
+        "mode": "new",
+        "type": "condition",
+        "g-0-operator": "AND",
+        "c-0.0-field": "company",
+        "c-0.0-op": "eq",
+        "c-0.0-input": "text",
+        "c-0.0-value": "",
+    }
+    response = editor.post(f"/automations/{automation_id}/steps", data=form, headers=HX)
+    assert response.status_code == 422
+    assert response.text.lstrip().startswith('<form class="step-form choosing"')  # the form alone, in its slot
+    assert '<p class="field-error seg-error" id="c-0.0-error">Enter a value.</p>' in response.text
+    assert '<option value="company" selected>' in response.text
+    page = editor.get(f"/automations/{automation_id}").text
+    assert "type-condition" not in page
+
+
+async def test_a_skip_rule_is_saved_on_its_step_and_cleared_by_removing_its_conditions(staff, db):
+    automation_id = await published(db, FLOW)
+    editor = await staff("editor")
+    rule = {"g-0-operator": "AND", "c-0.0-field": "tags", "c-0.0-op": "has_any", "c-0.0-input": "tags"}
+    refused = editor.post(f"/automations/{automation_id}/steps/hello/skip-if", data=rule | {"c-0.0-value": ""})
+    assert refused.status_code == 422
+    assert '<p class="field-error seg-error" id="c-0.0-error">Choose at least one value.</p>' in refused.text
+    response = editor.post(f"/automations/{automation_id}/steps/hello/skip-if", data=rule | {"c-0.0-value": "vip"})
+    assert response.status_code == 303 and response.headers["location"].endswith("#step-hello")
+    page = editor.get(f"/automations/{automation_id}").text
+    assert "Skipped for contacts where Tags has any of vip" in page
+    assert "Unpublished changes (version 2)" in page  # the live version is untouched until published
+    editor.post(f"/automations/{automation_id}/steps/hello/skip-if", data={"g-0-operator": "AND"})
+    assert "Skipped for contacts" not in editor.get(f"/automations/{automation_id}").text

@@ -156,7 +156,7 @@ def _as_rules_errors(errors: dict[str, str]) -> dict[str, str]:
     """A step's rule errors (`rules.conditions[0].value`, or `skip_if...` on the skip form) named
     as the segment builder's rows know them."""
     return {
-        "rules" + key.removeprefix("skip_if"): message
+        "rules" + key.removeprefix("skip_if") if key.startswith("skip_if") else key: message
         for key, message in errors.items()
         if key.startswith(("rules", "skip_if"))
     }
