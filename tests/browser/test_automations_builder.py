@@ -240,3 +240,27 @@ FLOW = [
         "no": [{"id": "later", "type": "wait", "duration": {"days": 3}}],
     },
 ]
+
+
+def test_by_keyboard_a_step_is_added_and_saved_with_enter_and_focus_follows(editor, page, base_url):
+    async def go(session):
+        await published(session, FLOW, name="Win back")
+
+    run_db(go)
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/automations/1")
+    page.locator("#add-after-thanks").get_by_role("link").press("Enter")
+    settled(page)
+    expect(page.locator("#step-type")).to_be_focused()
+    page.keyboard.press("ArrowDown")  # a closed select changes with the arrow keys: the first type
+    expect(page.locator("#step-type")).to_have_value("send_email")
+    page.locator("#step-type").select_option("update_field")
+    page.keyboard.press("Tab")
+    expect(page.locator("#field")).to_be_focused()  # the chosen type's first field is next
+    page.keyboard.type("plan")
+    page.keyboard.press("Tab")
+    page.keyboard.type("vip")
+    page.keyboard.press("Enter")
+    settled(page)
+    expect(page.locator(".branch-yes .step-summary")).to_have_text(["Tag with engaged", "Set plan to “vip”"])
+    expect(page.locator(".branch-yes .step-summary").last).to_be_focused()

@@ -169,3 +169,19 @@ async def test_a_skip_rule_is_saved_on_its_step_and_cleared_by_removing_its_cond
     assert "Unpublished changes (version 2)" in page  # the live version is untouched until published
     editor.post(f"/automations/{automation_id}/steps/hello/skip-if", data={"g-0-operator": "AND"})
     assert "Skipped for contacts" not in editor.get(f"/automations/{automation_id}").text
+
+
+async def test_pause_and_resume_and_a_draft_that_cannot_be_paused_says_why(staff, db):
+    automation_id = await published(db, FLOW)
+    editor = await staff("editor")
+    assert editor.post(f"/automations/{automation_id}/pause").status_code == 303
+    page = editor.get(f"/automations/{automation_id}").text
+    assert '<span class="badge paused">paused</span>' in page and ">Resume</button>" in page
+    assert editor.post(f"/automations/{automation_id}/resume").status_code == 303
+    assert ">Pause</button>" in editor.get(f"/automations/{automation_id}").text
+
+    draft = editor.post("/automations", data={"name": "Later", "trigger.kind": "manual"})
+    draft_id = int(draft.headers["location"].rsplit("/", 1)[1])
+    refused = editor.post(f"/automations/{draft_id}/pause")
+    assert refused.status_code == 409
+    assert "This automation is draft; only an active one can be paused." in refused.text
