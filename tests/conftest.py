@@ -155,7 +155,8 @@ TABLES = [
     "webhook_endpoints",
     "webhook_deliveries",
     "conversions",
-    "automations",  # their versions, enrolments and step runs go with them
+    "automations",  # their versions and enrolments go with them
+    "automation_step_runs",  # no foreign key (automations/models.py)
     "analytics_audience_daily",  # the other rollups go with their campaigns
 ]
 

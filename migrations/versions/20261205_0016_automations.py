@@ -114,7 +114,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_automation_enrolments_due",
         "automation_enrolments",
-        ["due_at"],
+        ["due_at", "id"],
         postgresql_where=sa.text("status = 'active'"),
     )
     op.create_index(
@@ -133,18 +133,27 @@ def upgrade() -> None:
             "outcome IN ('done', 'skipped', 'branched_yes', 'branched_no', 'goal')",
             name=op.f("ck_automation_step_runs_outcome"),
         ),
-        sa.ForeignKeyConstraint(
-            ["enrolment_id"],
-            ["automation_enrolments.id"],
-            name=op.f("fk_automation_step_runs_enrolment_id_automation_enrolments"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("enrolment_id", "step_id", name=op.f("pk_automation_step_runs")),
     )
+    # Instead of a foreign key (checked per inserted run, the engine's hottest statement): the runs
+    # of deleted enrolments (a contact erased, an automation deleted) are deleted set-based.
+    op.execute("""
+        CREATE FUNCTION automation_enrolments_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM automation_step_runs r USING deleted d WHERE r.enrolment_id = d.id;
+            RETURN NULL;
+        END $$
+    """)
+    op.execute("""
+        CREATE TRIGGER automation_enrolments_deleted AFTER DELETE ON automation_enrolments
+        REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION automation_enrolments_deleted()
+    """)
 
 
 def downgrade() -> None:
     op.drop_table("automation_step_runs")
+    op.execute("DROP TRIGGER automation_enrolments_deleted ON automation_enrolments")
+    op.execute("DROP FUNCTION automation_enrolments_deleted()")
     op.drop_table("automation_enrolments")
     op.drop_constraint(op.f("fk_automations_current_version_id_automation_versions"), "automations", type_="foreignkey")
     op.drop_table("automation_versions")

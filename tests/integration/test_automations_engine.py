@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from tests.support.automations import enrolments, new_contacts, published, step_runs
 from webapp.automations.service import automations, engine
-from webapp.automations.service.enrolments import StepCounts, enrol, remove, step_counts
+from webapp.automations.service.enrolments import StepCounts, Totals, enrol, remove, step_counts, totals
 from webapp.core.db import get_sessionmaker
 from webapp.webhooks.service import endpoints
 
@@ -22,9 +22,9 @@ VIP = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "val
 
 async def run(db, batch_size: int = 1000) -> int:
     """Run batches until nothing is due; how many enrolments were claimed."""
-    total = 0
-    while claimed := await engine.run_batch(db, batch_size):
-        total += claimed
+    total, last = 0, None
+    while (batch := await engine.run_batch(db, batch_size, last)).claimed:
+        total, last = total + batch.claimed, batch.last
     return total
 
 
@@ -271,7 +271,7 @@ async def test_the_workers_scheduler_tick_runs_due_steps(db, worker) -> None:
     assert await tags_of(db, contact_ids) == {c: ["x"] for c in contact_ids}
 
 
-async def test_counts_per_step(db) -> None:
+async def test_counts_per_automation_and_per_step(db) -> None:
     steps = [
         {
             "id": "is_vip",
@@ -291,6 +291,10 @@ async def test_counts_per_step(db) -> None:
     await remove(db, automation_id, others[:1])
     await db.commit()
 
+    assert await totals(db, [automation_id, automation_id + 1]) == {
+        automation_id: Totals(enrolled=4, active=3),
+        automation_id + 1: Totals(),
+    }
     assert await step_counts(db, automation_id) == {
         "is_vip": StepCounts(done=4, branched_yes=1, branched_no=3),
         "t": StepCounts(done=3),

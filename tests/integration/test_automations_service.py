@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.support.automations import MANUAL, enrolments, new_contacts, published
-from webapp.automations.service import automations
+from webapp.automations.service import automations, engine
 from webapp.automations.service.enrolments import enrol, remove
 from webapp.automations.service.steps import EXECUTORS
 from webapp.core.errors import Conflict, ValidationFailed
@@ -207,3 +207,21 @@ async def test_removing_and_archiving_end_active_runs(db) -> None:
     ]
     with pytest.raises(Conflict):
         await automations.update_draft(db, automation_id, {"name": "again"})
+
+
+async def test_a_deleted_contacts_enrolments_and_step_runs_go_with_it(db) -> None:
+    automation_id = await published(db, [TAG, WAIT_DAY])
+    erased, kept = await new_contacts(db, 2)
+    await enrol(db, automation_id, [erased, kept])
+    await db.commit()
+    await engine.run_batch(db, 10, None)
+    await db.execute(text("DELETE FROM contacts WHERE id = :c"), {"c": erased})
+    await db.commit()
+
+    assert [row["contact_id"] for row in await enrolments(db, automation_id)] == [kept]
+    runs = await db.execute(
+        text(
+            "SELECT e.contact_id FROM automation_step_runs r LEFT JOIN automation_enrolments e ON e.id = r.enrolment_id"
+        )
+    )
+    assert [contact_id for (contact_id,) in runs] == [kept]

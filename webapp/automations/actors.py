@@ -33,12 +33,12 @@ async def run_due_steps(slot: int) -> None:
 
 async def run_until_done(batch_size: int, deadline: float) -> int:
     """Batches until one comes back short (nothing more is due) or the deadline; how many ran."""
-    ran = 0
+    ran, last = 0, None
     while time.monotonic() < deadline:
         async with get_sessionmaker()() as session:
-            claimed = await engine.run_batch(session, batch_size)
-        ran += claimed
-        if claimed < batch_size:
+            batch = await engine.run_batch(session, batch_size, last)
+        ran, last = ran + batch.claimed, batch.last
+        if batch.claimed < batch_size:
             break
     return ran
 

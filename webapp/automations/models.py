@@ -133,8 +133,8 @@ class AutomationEnrolment(Base):
             unique=True,
             postgresql_where=text("status = 'active'"),
         ),
-        # The due steps: what the engine claims.
-        Index("ix_automation_enrolments_due", "due_at", postgresql_where=text("status = 'active'")),
+        # The due steps, in the order the engine claims them (id: the keyset's tie-break).
+        Index("ix_automation_enrolments_due", "due_at", "id", postgresql_where=text("status = 'active'")),
         Index("ix_automation_enrolments_automation_status_id", "automation_id", "status", "id"),
         Index("ix_automation_enrolments_contact_id", "contact_id"),
     )
@@ -153,12 +153,14 @@ class AutomationEnrolment(Base):
 
 
 class AutomationStepRun(Base):
+    """No foreign key to the enrolment: checking one per inserted run cost more than the insert
+    itself (the engine inserts a run per enrolment per step). An enrolment's runs go with it all
+    the same: a trigger on automation_enrolments deletes them (migration 0016)."""
+
     __tablename__ = "automation_step_runs"
     __table_args__ = (CheckConstraint(f"outcome IN ({_in(StepOutcome)})", name="outcome"),)
 
-    enrolment_id: Mapped[int] = mapped_column(
-        ForeignKey("automation_enrolments.id", ondelete="CASCADE"), primary_key=True
-    )
+    enrolment_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     step_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

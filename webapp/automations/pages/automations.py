@@ -17,7 +17,7 @@ from webapp.automations.pages import builder
 from webapp.automations.pages.forms import settings_from_form
 from webapp.automations.pages.words import Lookup, describe_step, describe_trigger
 from webapp.automations.schemas.flow import walk
-from webapp.automations.service import automations, enrolments, stats
+from webapp.automations.service import automations, contacts, enrolments
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
@@ -67,14 +67,14 @@ class AutomationsController(Controller):
     async def index(self, request: HTMXRequest, db: AsyncSession, cursor: str | None = None) -> Template:
         found = await automations.find(db, limit=PAGE_SIZE, cursor=_cursor(cursor, automations.is_automation_cursor))
         ids = [a.id for a in found.automations]
-        totals = await stats.totals(db, ids)
+        totals = await enrolments.totals(db, ids)
         names: Lookup = (await builder.choices(db))["names"]
         rows = [
             {
                 "automation": a,
                 "trigger": describe_trigger(a.trigger, names),
-                "enrolled": totals.get(a.id, stats.Totals()).enrolled,
-                "active": totals.get(a.id, stats.Totals()).active,
+                "enrolled": totals[a.id].enrolled,
+                "active": totals[a.id].active,
             }
             for a in found.automations
         ]
@@ -131,7 +131,7 @@ class AutomationsController(Controller):
         a = await automations.get(db, automation_id)
         shown = await builder.versions(db, a)
         choice = first(form, "move_existing")
-        totals = (await stats.totals(db, [a.id])).get(a.id, stats.Totals())
+        totals = (await enrolments.totals(db, [a.id]))[a.id]
         if shown.current is not None and totals.active and choice not in ("yes", "no"):
             return await _builder_page(db, request, a, 422, publish_error=MOVE_CHOICE)
         try:
@@ -189,7 +189,7 @@ class AutomationsController(Controller):
         context = {
             "a": a,
             "rows": found.enrolments,
-            "emails": await stats.contact_emails(db, [e.contact_id for e in found.enrolments]),
+            "emails": await contacts.emails(db, [e.contact_id for e in found.enrolments]),
             "step_names": step_names,
             "params": {"status": status},
             "statuses": ENROLMENT_STATUSES,

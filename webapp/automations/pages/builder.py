@@ -28,7 +28,7 @@ from webapp.automations.pages.words import (
 )
 from webapp.automations.schemas.flow import DATE_FIELDS
 from webapp.automations.schemas.trigger import GRADES, STAGES
-from webapp.automations.service import automations, enrolments, stats
+from webapp.automations.service import automations, enrolments
 from webapp.core.access import Role
 from webapp.core.http import StaffRequest
 from webapp.lists.models import ListType
@@ -130,7 +130,7 @@ async def context(
         "editing_draft": shown.draft is not None,
         "can_edit": request.user.can(Role.EDITOR),
         "readonly": not request.user.can(Role.EDITOR),
-        "totals": (await stats.totals(db, [a.id])).get(a.id, stats.Totals()),
+        "totals": (await enrolments.totals(db, [a.id]))[a.id],
         "counts": await enrolments.step_counts(db, a.id),
         "rates": {},  # email step id -> EmailStepReport, once the email part's reports are merged
         "open": open_form,

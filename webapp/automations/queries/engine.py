@@ -26,26 +26,40 @@ class Claimed:
     mailable: bool
 
 
+Key = tuple[datetime, int]  # (due_at, id): where a run of batches has got to
+
 # Due enrolments of active automations, oldest due first, locked until the claiming transaction
 # ends; rows another worker holds are skipped, so workers never run the same enrolment at once.
 # A paused automation's enrolments stay where they are (and are due again once it resumes).
-CLAIM = text(f"""
+# `after` is a run's keyset: the index entries of the rows its earlier batches finished stay until
+# vacuum, and a claim starting from the first due entry would step over all of them each time.
+# Nothing due is left behind it: what a batch places is due at `now` or later.
+CLAIM = f"""
 WITH due AS (
     SELECT e.id FROM automation_enrolments e
-    WHERE e.status = 'active' AND e.due_at <= CAST(:now AS timestamptz)
+    WHERE e.status = 'active' AND e.due_at <= CAST(:now AS timestamptz) {{after}}
       AND EXISTS (SELECT 1 FROM automations a WHERE a.id = e.automation_id AND a.status = 'active')
-    ORDER BY e.due_at
+    ORDER BY e.due_at, e.id
     LIMIT :limit
     FOR UPDATE OF e SKIP LOCKED
 )
-SELECT e.id, e.automation_id, e.version_id, e.step_id, e.contact_id, ({MAILABLE}) AS mailable
+SELECT e.id, e.automation_id, e.version_id, e.step_id, e.contact_id, ({MAILABLE}) AS mailable, e.due_at
 FROM due JOIN automation_enrolments e ON e.id = due.id JOIN contacts c ON c.id = e.contact_id
-""")
+ORDER BY e.due_at, e.id
+"""
+AFTER = "AND (e.due_at, e.id) > (CAST(:after_due AS timestamptz), CAST(:after_id AS bigint))"
 
 
-async def claim(session: AsyncSession, limit: int, now: datetime) -> list[Claimed]:
-    rows = await session.execute(CLAIM, {"limit": limit, "now": now})
-    return [Claimed(*row) for row in rows]
+async def claim(
+    session: AsyncSession, limit: int, now: datetime, after: Key | None
+) -> tuple[list[Claimed], Key | None]:
+    """The claimed enrolments and the key of the last one (None when nothing was due)."""
+    params: dict[str, object] = {"limit": limit, "now": now}
+    if after is not None:
+        params |= {"after_due": after[0], "after_id": after[1]}
+    rows = list(await session.execute(text(CLAIM.format(after=AFTER if after else "")), params))
+    last = (rows[-1].due_at, rows[-1].id) if rows else None
+    return [Claimed(*row[:6]) for row in rows], last
 
 
 DUE = text("""

@@ -174,3 +174,15 @@ async def step_counts(session: AsyncSession, automation_id: int) -> list[tuple[s
     archived or removed), and each step-run outcome (done, skipped, branched_yes, branched_no, goal)."""
     rows = await session.execute(STEP_COUNTS, {"automation_id": automation_id})
     return [(step_id, what, count) for step_id, what, count in rows]
+
+
+TOTALS = text("""
+SELECT automation_id, count(*), count(*) FILTER (WHERE status = 'active') FROM automation_enrolments
+WHERE automation_id = ANY(CAST(:ids AS bigint[])) GROUP BY automation_id
+""")
+
+
+async def totals(session: AsyncSession, automation_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(enrolments ever, active now) per automation."""
+    rows = await session.execute(TOTALS, {"ids": list(automation_ids)})
+    return {automation_id: (enrolled, active) for automation_id, enrolled, active in rows}

@@ -78,13 +78,20 @@ class Batch:
         into.contact_ids.extend(group.contact_ids)
 
 
-async def run_batch(session: AsyncSession, limit: int) -> int:
-    """Claim up to `limit` due enrolments, run their steps and commit; how many were claimed."""
+@dataclass(frozen=True)
+class Ran:
+    claimed: int
+    last: queries.Key | None  # pass it to the run's next batch
+
+
+async def run_batch(session: AsyncSession, limit: int, after: queries.Key | None = None) -> Ran:
+    """Claim up to `limit` due enrolments (after the key a previous batch of the same run returned),
+    run their steps and commit."""
     now = datetime.now(UTC)
-    claimed = await queries.claim(session, limit, now)
+    claimed, last = await queries.claim(session, limit, now, after)
     if not claimed:
         await session.rollback()
-        return 0
+        return Ran(0, after)
     unmailable = [c.id for c in claimed if not c.mailable]
     if unmailable:
         await queries.finish(session, unmailable, EnrolmentStatus.EXITED.value, ExitReason.UNMAILABLE.value, now)
@@ -102,7 +109,7 @@ async def run_batch(session: AsyncSession, limit: int) -> int:
         batch.move(version_id, group, step_id, batch.placed)
     await _write(batch)
     await session.commit()
-    return len(claimed)
+    return Ran(len(claimed), last)
 
 
 async def _plans(session: AsyncSession, version_ids: set[int]) -> dict[int, Plan]:

@@ -86,6 +86,18 @@ async def find(
     return EnrolmentPage(found.enrolments, found.next_cursor)
 
 
+@dataclass(frozen=True)
+class Totals:
+    enrolled: int = 0  # runs ever started (re-entries count again)
+    active: int = 0  # in the automation now
+
+
+async def totals(session: AsyncSession, automation_ids: Sequence[int]) -> dict[int, Totals]:
+    """Per automation id (the list of automations), in one query."""
+    found = await queries.totals(session, automation_ids)
+    return {automation_id: Totals(*found.get(automation_id, (0, 0))) for automation_id in automation_ids}
+
+
 @dataclass
 class StepCounts:
     waiting: int = 0  # active on the step (due now, or waiting for its wait to end)
