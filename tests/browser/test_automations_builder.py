@@ -10,6 +10,7 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import settled, sign_in_page
+from tests.browser.test_campaign_e2e import shot
 from tests.conftest import run_db
 from tests.support.automations import enrolments as enrolment_rows
 from tests.support.automations import new_contacts, published
@@ -133,6 +134,7 @@ def test_with_htmx_each_step_form_opens_in_place_and_a_branch_step_is_indented(e
     )
     expect(page.locator(f"#step-{first} .step-summary")).to_be_focused()  # where the form was
     expect(page.locator(f"#step-{wait}")).to_have_attribute("data-untouched", "yes")
+    shot(page, "automation-builder")
 
     # Deleting the condition takes its branch with it.
     page.once("dialog", lambda dialog: dialog.accept())
@@ -227,6 +229,7 @@ def test_on_a_phone_the_flow_with_its_branches_fits_the_screen(editor, page, bas
     settled(page)
     page.select_option("#step-type", "wait")
     expect(page.locator("#duration-days")).to_be_in_viewport()
+    shot(page, "automation-builder-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
 

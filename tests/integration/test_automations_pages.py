@@ -185,3 +185,16 @@ async def test_pause_and_resume_and_a_draft_that_cannot_be_paused_says_why(staff
     refused = editor.post(f"/automations/{draft_id}/pause")
     assert refused.status_code == 409
     assert "This automation is draft; only an active one can be paused." in refused.text
+
+
+async def test_an_archived_automation_is_shown_without_any_control(staff, db):
+    automation_id = await published(db, FLOW)
+    await enrolments.enrol(db, automation_id, await new_contacts(db, 2))
+    await db.commit()
+    editor = await staff("editor")
+    assert editor.post(f"/automations/{automation_id}/archive").status_code == 303
+    page = editor.get(f"/automations/{automation_id}").text
+    assert '<span class="badge archived">archived</span>' in page and "0 in it now" in page
+    assert "+ Add a step" not in page and ">Edit<" not in page and "Publish" not in page and "Archive<" not in page
+    refused = editor.post(f"/automations/{automation_id}/steps/hello/delete")
+    assert refused.status_code == 409

@@ -26,6 +26,11 @@ from webapp.core.http import AnyResponse, StaffRequest
 PAGE_SIZE = 50
 ENROLMENT_STATUSES = [s.value for s in EnrolmentStatus]
 MOVE_CHOICE = "Choose what happens to the contacts already in the automation."
+STATUS_CHANGES = {
+    "pause": (automations.pause, "Paused '{name}': contacts in it wait where they are."),
+    "resume": (automations.resume, "Resumed '{name}'."),
+    "archive": (automations.archive, "Archived '{name}': the contacts in it left, and it enrols nobody."),
+}
 
 
 def _cursor(raw: str | None, valid: Any) -> str | None:
@@ -153,15 +158,19 @@ class AutomationsController(Controller):
     async def resume(self, request: HTMXRequest, db: AsyncSession, automation_id: int) -> AnyResponse:
         return await self._status(request, db, automation_id, "resume")
 
+    @post("/{automation_id:int}/archive")
+    async def archive(self, request: HTMXRequest, db: AsyncSession, automation_id: int) -> AnyResponse:
+        return await self._status(request, db, automation_id, "archive")
+
     async def _status(self, request: HTMXRequest, db: AsyncSession, automation_id: int, verb: str) -> AnyResponse:
-        change = automations.pause if verb == "pause" else automations.resume
+        change, done = STATUS_CHANGES[verb]
         try:
             a = await change(db, automation_id)
         except Conflict as exc:
             await db.rollback()
             a = await automations.get(db, automation_id)
             return await _builder_page(db, request, a, 409, error=exc.message)
-        flash(request, f"{'Paused' if verb == 'pause' else 'Resumed'} '{a.name}'.", "success")
+        flash(request, done.format(name=a.name), "success")
         return after_change(request, f"/automations/{automation_id}")
 
     @get("/{automation_id:int}/enrolments")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.automations.models import Automation, AutomationVersion
+from webapp.automations.models import Automation, AutomationStatus, AutomationVersion
 from webapp.automations.pages.flow import Slot
 from webapp.automations.pages.forms import StepForm
 from webapp.automations.pages.words import (
@@ -118,6 +118,7 @@ async def context(
 ) -> dict[str, Any]:
     shown = await versions(db, a)
     picked = await choices(db)
+    can_edit = request.user.can(Role.EDITOR) and a.status != AutomationStatus.ARCHIVED.value
     rows: dict[str, dict[str, str]] = {}
     if open_form is not None:
         rows, _ = row_errors(_as_rules_errors(open_form.errors))
@@ -128,8 +129,8 @@ async def context(
         "draft": shown.draft,
         "steps": shown.steps,
         "editing_draft": shown.draft is not None,
-        "can_edit": request.user.can(Role.EDITOR),
-        "readonly": not request.user.can(Role.EDITOR),
+        "can_edit": can_edit,
+        "readonly": not can_edit,
         "totals": (await enrolments.totals(db, [a.id]))[a.id],
         "counts": await enrolments.step_counts(db, a.id),
         "rates": {},  # email step id -> EmailStepReport, once the email part's reports are merged
