@@ -267,3 +267,26 @@ def test_by_keyboard_a_step_is_added_and_saved_with_enter_and_focus_follows(edit
     settled(page)
     expect(page.locator(".branch-yes .step-summary")).to_have_text(["Tag with engaged", "Set plan to “vip”"])
     expect(page.locator(".branch-yes .step-summary").last).to_be_focused()
+
+
+def test_archive_asks_first(editor, page, base_url):
+    async def go(session):
+        await published(session, FLOW, name="Win back")
+
+    run_db(go)
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/automations/1")
+    asked: list[str] = []
+
+    def dismiss(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    page.get_by_role("button", name="Archive").click()
+    expect(page.locator("h1 .badge")).to_have_text("active")
+    assert asked == ["Archive “Win back” for good? The contacts in it leave, and it enrols nobody again."]
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Archive").click()
+    expect(page.locator("h1 .badge")).to_have_text("archived")
+    expect(page.get_by_role("link", name=re.compile(r"^\+ Add a step"))).to_have_count(0)
