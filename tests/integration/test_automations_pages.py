@@ -5,11 +5,14 @@ status, and viewers who see everything and change nothing."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from sqlalchemy import text
 
 from tests.support.automations import new_contacts, published
 from webapp.automations.models import Automation
-from webapp.automations.service import enrolments
+from webapp.automations.service import automations, enrolments
 
 HX = {"HX-Request": "true"}
 FLOW = [
@@ -198,3 +201,40 @@ async def test_an_archived_automation_is_shown_without_any_control(staff, db):
     assert "+ Add a step" not in page and ">Edit<" not in page and "Publish" not in page and "Archive<" not in page
     refused = editor.post(f"/automations/{automation_id}/steps/hello/delete")
     assert refused.status_code == 409
+
+
+async def test_the_list_pages_by_fifty_with_each_automations_trigger_and_counts(staff, db):
+    for number in range(51):
+        await automations.create(db, {"name": f"Flow {number}", "trigger": {"kind": "tag_added", "tag": f"t{number}"}})
+    await db.commit()
+    viewer = await staff("viewer")
+    first = viewer.get("/automations").text
+    assert first.count('<tr id="automation-') == 50
+    assert "Flow 50" in first and "Gets the tag “t50”" in first and "Flow 0<" not in first
+    next_page = re.search(r'href="(/automations\?cursor=[^"]+)"', first)[1]
+    second = viewer.get(html.unescape(next_page)).text
+    assert second.count('<tr id="automation-') == 1 and "Flow 0<" in second
+
+
+async def test_the_settings_form_shows_the_saved_trigger_and_saves_changes(staff, db):
+    automation = await automations.create(
+        db,
+        {"name": "Birthdays", "trigger": {"kind": "date_field", "field": "custom.birthday", "yearly": True}},
+    )
+    await db.commit()
+    editor = await staff("editor")
+    form = editor.get(f"/automations/{automation.id}/settings").text
+    assert '<option value="date_field" selected>' in form
+    assert 'id="trigger-field" name="trigger.field" type="text" value="custom.birthday"' in form
+    assert 'id="trigger-yearly" name="trigger.yearly" value="yes" checked' in form
+    saved = editor.post(
+        f"/automations/{automation.id}/settings",
+        data={"name": "Renewals", "trigger.kind": "custom_event", "trigger.name": "renewal_due", "reentry": "always"},
+    )
+    assert saved.status_code == 303
+    await db.refresh(automation)
+    assert (automation.name, automation.trigger, automation.reentry) == (
+        "Renewals",
+        {"kind": "custom_event", "name": "renewal_due"},
+        "always",
+    )
