@@ -142,6 +142,7 @@ def test_with_htmx_each_step_form_opens_in_place_and_a_branch_step_is_indented(e
     settled(page)
     expect(steps(page)).to_have_text(["Send “Welcome” with the subject “Hello there”", "Wait 2 days"])
     expect(page).to_have_url(re.compile(r"/automations/1$"))
+    expect(page.locator("#flow-heading")).to_be_focused()  # its button went with it
 
 
 def enrol_everyone(count: int) -> None:

@@ -92,7 +92,6 @@ async def choices(db: AsyncSession) -> dict[str, Any]:
         "names": lookup,
         "template_options": [("", "Choose a template…"), *((t.id, t.name) for t in active)],
         "static_list_options": [("", "Choose a list…"), *static],
-        "list_options": [("", "Choose a list…"), *static],
         "segment_options": [("", "Choose a segment…"), *segment_lists],
         "campaign_options": [("", "Any campaign"), *picked.campaigns],
         "endpoint_options": [("", "Choose an endpoint…"), *((e.id, e.url) for e in hooks)],
@@ -149,7 +148,8 @@ async def context(
         "reentry_words": describe_reentry(a.reentry, a.reentry_days),
         "error": error,
         "publish_error": publish_error,
-        "focus_flow": False,
+        "focus_flow": False,  # after a deletion, focus goes to the flow's heading
+        "saved_step": "",  # after a save, focus goes to that step
     }
 
 
