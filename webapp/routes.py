@@ -6,6 +6,7 @@ from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.automations.api import ApiAutomationsController
 from webapp.automations.pages.automations import AutomationsController
+from webapp.automations.pages.enrolments import AutomationEnrolmentsController
 from webapp.automations.pages.steps import AutomationStepsController
 from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
@@ -58,6 +59,7 @@ STAFF_PAGES = [
     CampaignReportsController,
     AutomationsController,
     AutomationStepsController,
+    AutomationEnrolmentsController,
     ContactsController,
     ContactPrivacyController,
     RepermissionController,

@@ -238,3 +238,26 @@ async def test_the_settings_form_shows_the_saved_trigger_and_saves_changes(staff
         {"kind": "custom_event", "name": "renewal_due"},
         "always",
     )
+
+
+async def test_an_editor_enrols_a_contact_by_email_and_takes_one_out(staff, db):
+    automation_id = await published(db, FLOW)
+    await new_contacts(db, 1, prefix="ada")
+    await db.commit()
+    editor = await staff("editor")
+    unknown = editor.post(f"/automations/{automation_id}/enrolments", data={"email": "nobody@example.com"})
+    assert unknown.status_code == 422
+    assert '<p class="field-error" id="email-error">No contact has this email address.</p>' in unknown.text
+    assert 'value="nobody@example.com"' in unknown.text
+    assert (
+        editor.post(f"/automations/{automation_id}/enrolments", data={"email": "ada1@example.com"}).status_code == 303
+    )
+    listed = editor.get(f"/automations/{automation_id}/enrolments").text
+    assert "Enrolled ada1@example.com." in listed and '<span class="badge active">active</span>' in listed
+    again = editor.post(f"/automations/{automation_id}/enrolments", data={"email": "ada1@example.com"})
+    assert "ada1@example.com was not enrolled" in editor.get(again.headers["location"]).text
+    contact_id = (await db.execute(text("SELECT id FROM contacts WHERE email = 'ada1@example.com'"))).scalar()
+    assert editor.post(f"/automations/{automation_id}/enrolments/{contact_id}/remove").status_code == 303
+    assert '<span class="badge removed">removed</span>' in editor.get(f"/automations/{automation_id}/enrolments").text
+    viewer = await staff("viewer")
+    assert "Enrol a contact" not in viewer.get(f"/automations/{automation_id}/enrolments").text

@@ -193,6 +193,7 @@ ERROR_PAGES = [
     Shown("automation-form", "/automations/new", fill={"#name": ""}, submit="^Create and add steps"),
     Shown("automation-step-form", "/automations/{automation}/steps/new?at=start", submit="^Save step"),
     Shown("automation-publish", "/automations/{automation}", submit="^Publish version"),
+    Shown("automation-enrol", "/automations/{automation}/enrolments", fill={"#email": "nobody"}, submit="^Enrol$"),
     Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
     Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),

@@ -1,6 +1,6 @@
 """Staff UI: the automations list, creating one (name, trigger, re-entry), its page (the builder:
 builder.py draws it, steps.py edits its steps), its settings, publishing its draft (with the choice
-for the contacts already in it), pausing and resuming, and the contacts enrolled in it."""
+for the contacts already in it), pausing, resuming and archiving. Its enrolments: enrolments.py."""
 
 from __future__ import annotations
 
@@ -12,19 +12,17 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.automations.models import Automation, EnrolmentStatus
+from webapp.automations.models import Automation
 from webapp.automations.pages import builder
 from webapp.automations.pages.forms import settings_from_form
-from webapp.automations.pages.words import Lookup, describe_step, describe_trigger
-from webapp.automations.schemas.flow import walk
-from webapp.automations.service import automations, contacts, enrolments
+from webapp.automations.pages.words import Lookup, describe_trigger
+from webapp.automations.service import automations, enrolments
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 
 PAGE_SIZE = 50
-ENROLMENT_STATUSES = [s.value for s in EnrolmentStatus]
 MOVE_CHOICE = "Choose what happens to the contacts already in the automation."
 STATUS_CHANGES = {
     "pause": (automations.pause, "Paused '{name}': contacts in it wait where they are."),
@@ -33,7 +31,8 @@ STATUS_CHANGES = {
 }
 
 
-def _cursor(raw: str | None, valid: Any) -> str | None:
+def cursor_or_none(raw: str | None, valid: Any) -> str | None:
+    """A page's cursor as sent, or None (the first page) when it is not one."""
     return raw if raw and valid(raw) else None
 
 
@@ -70,7 +69,9 @@ class AutomationsController(Controller):
 
     @get("/")
     async def index(self, request: HTMXRequest, db: AsyncSession, cursor: str | None = None) -> Template:
-        found = await automations.find(db, limit=PAGE_SIZE, cursor=_cursor(cursor, automations.is_automation_cursor))
+        found = await automations.find(
+            db, limit=PAGE_SIZE, cursor=cursor_or_none(cursor, automations.is_automation_cursor)
+        )
         ids = [a.id for a in found.automations]
         totals = await enrolments.totals(db, ids)
         names: Lookup = (await builder.choices(db))["names"]
@@ -172,39 +173,3 @@ class AutomationsController(Controller):
             return await _builder_page(db, request, a, 409, error=exc.message)
         flash(request, done.format(name=a.name), "success")
         return after_change(request, f"/automations/{automation_id}")
-
-    @get("/{automation_id:int}/enrolments")
-    async def enrolments(
-        self,
-        request: HTMXRequest,
-        db: AsyncSession,
-        automation_id: int,
-        status: str | None = None,
-        cursor: str | None = None,
-    ) -> Template:
-        a = await automations.get(db, automation_id)
-        status = status if status in ENROLMENT_STATUSES else ""
-        found = await enrolments.find(
-            db,
-            automation_id,
-            status=status or None,
-            limit=PAGE_SIZE,
-            cursor=_cursor(cursor, enrolments.is_enrolment_cursor),
-        )
-        shown = await builder.versions(db, a)
-        names: Lookup = (await builder.choices(db))["names"]
-        flows = [v.steps for v in (shown.current, shown.draft) if v is not None]
-        step_names = {step["id"]: describe_step(step, names) for flow in flows for _, step in walk(flow)}
-        context = {
-            "a": a,
-            "rows": found.enrolments,
-            "emails": await contacts.emails(db, [e.contact_id for e in found.enrolments]),
-            "step_names": step_names,
-            "params": {"status": status},
-            "statuses": ENROLMENT_STATUSES,
-            "cursor": cursor or "",
-            "next_cursor": found.next_cursor,
-        }
-        if request.htmx.target == "enrolment-table" and not request.htmx.history_restore_request:
-            return Template("automations/_enrolments.html", context=context)
-        return Template("automations/enrolments.html", context=context)
