@@ -12,8 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 
 from tests.support.automations import enrolments, new_contacts, published, step_runs
+from webapp.automations.actors import RETRY_MINUTES, run_until_done
 from webapp.automations.service import automations, engine
 from webapp.automations.service.enrolments import StepCounts, Totals, enrol, remove, step_counts, totals
+from webapp.automations.service.steps import EXECUTORS
 from webapp.core.db import get_sessionmaker
 from webapp.webhooks.service import endpoints
 
@@ -104,13 +106,13 @@ async def test_waits_until_a_date_field_and_until_a_weekday_in_the_contacts_time
     await enrol(db, by_date, [in_tokyo, in_paris, no_date])
     await enrol(db, by_weekday, [in_tokyo, in_paris])
     await db.commit()
+    await run(db)  # each contact arrives at its wait (after a tag in the second automation)
 
-    due = {r["contact_id"]: r["due_at"] for r in await enrolments(db, by_date)}
-    assert due[in_tokyo] == datetime(2031, 6, 17, tzinfo=ZoneInfo("Asia/Tokyo"))
-    assert due[in_paris] == datetime(2031, 6, 17, tzinfo=UTC)  # an unknown zone: the step's (UTC by default)
-    assert before <= due[no_date] <= datetime.now(UTC)  # not a date: no wait
+    rows = {r["contact_id"]: r for r in await enrolments(db, by_date)}
+    assert rows[in_tokyo]["due_at"] == datetime(2031, 6, 17, tzinfo=ZoneInfo("Asia/Tokyo"))
+    assert rows[in_paris]["due_at"] == datetime(2031, 6, 17, tzinfo=UTC)  # an unknown zone: the step's (UTC)
+    assert rows[no_date]["status"] == "completed"  # not a date: no wait
 
-    await run(db)  # the tag, then each contact is placed on the weekday wait
     due = {r["contact_id"]: r["due_at"] for r in await enrolments(db, by_weekday)}
     for contact_id, zone in ((in_tokyo, "Asia/Tokyo"), (in_paris, "Europe/Paris")):
         local = due[contact_id].astimezone(ZoneInfo(zone))
@@ -241,6 +243,8 @@ async def test_parallel_workers_never_run_an_enrolments_step_twice(db) -> None:
     automation_id = await published(db, steps)
     contact_ids = await new_contacts(db, 1200)
     await enrol(db, automation_id, contact_ids)
+    await db.commit()
+    await run(db)  # all start waiting
     await make_due(db, automation_id)
 
     async def worker() -> int:
@@ -298,5 +302,67 @@ async def test_counts_per_automation_and_per_step(db) -> None:
     assert await step_counts(db, automation_id) == {
         "is_vip": StepCounts(done=4, branched_yes=1, branched_no=3),
         "t": StepCounts(done=3),
-        "wait": StepCounts(waiting=3, exited=1),
+        "wait": StepCounts(waiting=3, done=4, exited=1),  # done: started waiting
     }
+
+
+async def test_a_step_that_fails_is_retried_later_without_holding_up_the_others(db, monkeypatch) -> None:
+    async def broken(session, batch) -> None:
+        raise RuntimeError("the step's effect failed")
+
+    monkeypatch.setitem(EXECUTORS, "update_field", broken)
+    failing = await published(db, [{"type": "update_field", "field": "plan", "value": "pro"}])
+    working = await published(db, [{"id": "t", "type": "tag", "tags": ["x"]}])
+    contact_ids = await new_contacts(db, 6)
+    await enrol(db, failing, contact_ids[:2])
+    await enrol(db, working, contact_ids)
+    await db.commit()
+    before = datetime.now(UTC)
+
+    assert await run_until_done(4, time.monotonic() + 60) == 6
+    assert {r["status"] for r in await enrolments(db, working)} == {"completed"}
+    postponed = await enrolments(db, failing)
+    assert {r["status"] for r in postponed} == {"active"}
+    assert all(r["due_at"] >= before + timedelta(minutes=RETRY_MINUTES) for r in postponed)
+
+
+async def test_skip_if_on_a_wait_means_not_waiting(db) -> None:
+    steps = [
+        {"id": "wait", "type": "wait", "duration": {"days": 7}, "skip_if": VIP},
+        {"id": "t", "type": "tag", "tags": ["after"]},
+    ]
+    automation_id = await published(db, steps)
+    [vip] = await new_contacts(db, 1, "vip", tags=["vip"])
+    [other] = await new_contacts(db, 1, "other")
+    await enrol(db, automation_id, [vip, other])
+    await db.commit()
+    await run(db)
+
+    rows = {r["contact_id"]: (r["status"], r["step_id"]) for r in await enrolments(db, automation_id)}
+    assert rows == {vip: ("completed", None), other: ("active", "wait")}
+    assert set(await step_runs(db, automation_id)) == {
+        (vip, "wait", "skipped"),
+        (vip, "t", "done"),
+        (other, "wait", "done"),
+    }
+
+
+async def test_a_step_already_run_is_not_run_again_after_moving_to_a_new_version(db) -> None:
+    tag = {"id": "a", "type": "tag", "tags": ["x"]}
+    wait = {"id": "w", "type": "wait", "duration": {"days": 1}}
+    automation_id = await published(db, [tag, wait])
+    [contact_id] = await new_contacts(db, 1)
+    await enrol(db, automation_id, [contact_id])
+    await db.commit()
+    await run(db)  # tagged, now waiting
+    await db.execute(text("UPDATE contacts SET tags = '{}' WHERE id = :c"), {"c": contact_id})
+    await automations.update_draft(db, automation_id, {"steps": [wait, tag]})  # the tag now follows the wait
+    await automations.publish(db, automation_id, move_existing=True)
+    await db.commit()
+    await make_due(db, automation_id)
+    await run(db)
+
+    assert await tags_of(db, [contact_id]) == {contact_id: []}  # step a ran once, in the first version
+    assert [(r["status"], r["version_id"]) for r in await enrolments(db, automation_id)] == [
+        ("completed", (await automations.get(db, automation_id)).current_version_id)
+    ]

@@ -224,4 +224,4 @@ async def test_a_deleted_contacts_enrolments_and_step_runs_go_with_it(db) -> Non
             "SELECT e.contact_id FROM automation_step_runs r LEFT JOIN automation_enrolments e ON e.id = r.enrolment_id"
         )
     )
-    assert [contact_id for (contact_id,) in runs] == [kept]
+    assert [contact_id for (contact_id,) in runs] == [kept, kept]  # its tag and its wait

@@ -1,12 +1,17 @@
 """The automations' background work: running due steps. The scheduler tick starts up to RUNNERS
 runs at once (a Redis key per slot, held while it runs, so runs never pile up); each run claims and
 runs batches until nothing is due or its time is up, and the next tick carries on. Long waits are
-rows with a due time, never delayed messages."""
+rows with a due time, never delayed messages.
+
+A batch that fails (a step's effect raised) is rolled back whole, so it is run again one enrolment
+at a time: those that fail alone are tried again RETRY_MINUTES later, and the others go on; one
+broken step never holds up every automation behind it."""
 
 from __future__ import annotations
 
+import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dramatiq
 
@@ -21,6 +26,9 @@ BATCH_SIZE = 5000
 TIME_LIMIT_MS = 10 * 60_000
 RUN_SECONDS = 5 * 60  # then stop claiming, well inside the time limit
 SLOT_KEY = "mailroom:automations:runner:{}"  # expires with the time limit, should a worker die holding it
+RETRY_MINUTES = 60
+
+log = logging.getLogger("mailroom.automations")
 
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=TIME_LIMIT_MS)
@@ -35,12 +43,35 @@ async def run_until_done(batch_size: int, deadline: float) -> int:
     """Batches until one comes back short (nothing more is due) or the deadline; how many ran."""
     ran, last = 0, None
     while time.monotonic() < deadline:
-        async with get_sessionmaker()() as session:
-            batch = await engine.run_batch(session, batch_size, last)
+        try:
+            async with get_sessionmaker()() as session:
+                batch = await engine.run_batch(session, batch_size, last)
+        except Exception:
+            log.exception("an automation batch failed; running it again one enrolment at a time")
+            batch = await _one_at_a_time(batch_size, last)
         ran, last = ran + batch.claimed, batch.last
-        if batch.claimed < batch_size:
+        if batch.claimed + batch.postponed < batch_size:  # nothing more is due
             break
     return ran
+
+
+async def _one_at_a_time(count: int, after: engine.Key | None) -> engine.Ran:
+    """Up to `count` enrolments after `after`, each in its own batch; one that fails is postponed."""
+    ran, postponed, last = 0, 0, after
+    for _ in range(count):
+        try:
+            async with get_sessionmaker()() as session:
+                one = await engine.run_batch(session, 1, last)
+        except Exception:
+            log.exception("an automation step failed; it is tried again in %d minutes", RETRY_MINUTES)
+            async with get_sessionmaker()() as session:
+                one = await engine.postpone_next(session, last, timedelta(minutes=RETRY_MINUTES))
+            postponed += one.claimed
+            one = engine.Ran(0, one.last)
+        if one.last == last:  # nothing more was due
+            break
+        ran, last = ran + one.claimed, one.last
+    return engine.Ran(ran, last, postponed)
 
 
 async def start_if_due() -> None:

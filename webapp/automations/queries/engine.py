@@ -129,3 +129,12 @@ async def matching(session: AsyncSession, contact_ids: Sequence[int], condition:
     """Those of the contacts that a compiled segment condition matches."""
     query = select(Contact.id).where(Contact.id == any_(literal(list(contact_ids), ARRAY(BigInteger))), condition)
     return set(await session.scalars(query))
+
+
+POSTPONE = text("""
+UPDATE automation_enrolments SET due_at = CAST(:due_at AS timestamptz) WHERE id = ANY(CAST(:ids AS bigint[]))
+""")
+
+
+async def postpone(session: AsyncSession, enrolment_ids: Sequence[int], due_at: datetime) -> None:
+    await session.execute(POSTPONE, {"ids": list(enrolment_ids), "due_at": due_at})

@@ -11,7 +11,6 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.models import AutomationEnrolment, EnrolmentStatus
-from webapp.automations.queries.waits import DueAt
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.db import rows_changed
 
@@ -27,7 +26,8 @@ MAILABLE = (
 # last entry was at least N days ago. Racing triggers collide on the unique indexes: nothing happens.
 ENROL = """
 INSERT INTO automation_enrolments (automation_id, version_id, contact_id, run, step_id, due_at, enrolled_at)
-SELECT :automation_id, :version_id, c.id, coalesce(prev.runs, 0) + 1, :step_id, {due_at}, CAST(:now AS timestamptz)
+SELECT :automation_id, :version_id, c.id, coalesce(prev.runs, 0) + 1, :step_id, CAST(:now AS timestamptz),
+       CAST(:now AS timestamptz)
 FROM contacts c
 LEFT JOIN LATERAL (
     SELECT max(e.run) AS runs, max(e.enrolled_at) AS last_at, bool_or(e.status = 'active') AS active
@@ -52,7 +52,8 @@ class Entry:
     reentry_days: int
 
 
-async def enrol(session: AsyncSession, entry: Entry, contact_ids: Sequence[int], due_at: DueAt, now: datetime) -> int:
+async def enrol(session: AsyncSession, entry: Entry, contact_ids: Sequence[int], now: datetime) -> int:
+    """New runs on the first step, due at once (the engine works out a wait's end on arrival)."""
     params = {
         "automation_id": entry.automation_id,
         "version_id": entry.version_id,
@@ -61,9 +62,8 @@ async def enrol(session: AsyncSession, entry: Entry, contact_ids: Sequence[int],
         "reentry_days": entry.reentry_days,
         "contact_ids": list(contact_ids),
         "now": now,
-        **due_at.params,
     }
-    statement = text(ENROL.format(due_at=due_at.sql, mailable=MAILABLE))
+    statement = text(ENROL.format(mailable=MAILABLE))
     return rows_changed(await session.execute(statement, params))
 
 

@@ -30,7 +30,7 @@ from webapp.automations.models import (
 from webapp.automations.queries import automations as queries
 from webapp.automations.queries import engine as engine_queries
 from webapp.automations.queries import enrolments as enrolment_queries
-from webapp.automations.queries.waits import due_at, zone_names
+from webapp.automations.queries.waits import NOW
 from webapp.automations.schemas.automation import AutomationCreate, AutomationUpdate, PublishIn
 from webapp.automations.schemas.flow import load_flow, walk
 from webapp.automations.schemas.trigger import load_trigger
@@ -122,15 +122,13 @@ async def _move(session: AsyncSession, old: AutomationVersion, new: AutomationVe
     old_plan, new_plan = plan(old.steps), plan(new.steps)
     in_use = await enrolment_queries.steps_in_use(session, old.id)
     await enrolment_queries.move_kept(session, old.id, new.id, [s for s in in_use if s in new_plan.nodes])
-    zones = await zone_names(session)
     for step_id in (s for s in in_use if s not in new_plan.nodes):
         ids = await enrolment_queries.on_step(session, old.id, step_id)
         target = old_plan.successor_in(step_id, new_plan)
         if target is None:
             await engine_queries.finish(session, ids, EnrolmentStatus.COMPLETED.value, None, now)
-        else:
-            step = new_plan.nodes[target].step
-            await engine_queries.place(session, ids, new.id, target, due_at(step, zones), now)
+        else:  # due at once: the engine runs the step (a wait: starts it)
+            await engine_queries.place(session, ids, new.id, target, NOW, now)
 
 
 async def pause(session: AsyncSession, automation_id: int) -> Automation:

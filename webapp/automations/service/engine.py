@@ -6,8 +6,14 @@ mailed, and runs their steps grouped by (version, step), each group with a few s
 statements: the step runs are inserted (unique per enrolment and step: a step already run is not
 run again), the step's effect is applied to the enrolments whose run is new, and the enrolments
 move on. A contact goes on through the following steps in the same batch until it reaches a wait
-(placed there, due when the wait ends) or the end of the flow (completed); everything is written
-once at the end of the batch, and committed with the step runs or not at all.
+or the end of the flow (completed); everything is written once at the end of the batch, and
+committed with the step runs or not at all.
+
+A wait is a step like the others, run twice: when a contact arrives (its step run is new: unless
+its skip_if matches, the contact stays on the wait, due when the wait ends) and when the wait has
+ended (the run exists: the contact goes on). Enrolling, or moving to a new version, puts a contact
+on its step due at once, so a wait's end is always worked out by the engine, when the contact
+arrives.
 
 At every step the flow's goals are checked first (a contact that meets one completes, reason
 goal), then the step's skip_if (a contact it matches passes the step without its effect).
@@ -17,14 +23,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.models import EnrolmentStatus, ExitReason, StepOutcome
 from webapp.automations.queries import automations as automation_queries
 from webapp.automations.queries import engine as queries
-from webapp.automations.queries.waits import due_at, zone_names
+from webapp.automations.queries.waits import NOW, due_at, zone_names
 from webapp.automations.service import executors  # noqa: F401  (registers the step executors)
 from webapp.automations.service.plan import Node, Plan, cached
 from webapp.automations.service.steps import EXECUTORS, StepBatch
@@ -53,7 +59,7 @@ class Group:
         return chosen, rest
 
 
-Key = tuple[int, str]  # (version id, step id)
+StepKey = tuple[int, str]  # (version id, step id)
 
 
 @dataclass
@@ -61,30 +67,34 @@ class Batch:
     session: AsyncSession
     now: datetime
     plans: dict[int, Plan]
-    ready: dict[Key, Group] = field(default_factory=dict)  # to run now
-    placed: dict[Key, Group] = field(default_factory=dict)  # to write: on this step, due per its kind
+    ready: dict[StepKey, Group] = field(default_factory=dict)  # to run now
+    waiting: dict[StepKey, Group] = field(default_factory=dict)  # to write: on a wait, due when it ends
+    later: dict[StepKey, Group] = field(default_factory=dict)  # to write: due now, for the next batch
     completed: dict[str | None, list[int]] = field(default_factory=lambda: defaultdict(list))  # by reason
 
-    def move(self, version_id: int, group: Group, target: str | None, into_ready: dict[Key, Group]) -> None:
-        """Where `group` goes after its step: the end, a wait (placed), or the next step to run."""
+    def move(self, version_id: int, group: Group, target: str | None, into: dict[StepKey, Group]) -> None:
+        """Put `group` on `target` in `into` (ready: run it in this batch), or complete it (no target)."""
         if not group.enrolment_ids:
             return
         if target is None:
             self.completed[None].extend(group.enrolment_ids)
             return
-        bucket = self.placed if self.plans[version_id].nodes[target].type == "wait" else into_ready
-        into = bucket.setdefault((version_id, target), Group(group.automation_id))
-        into.enrolment_ids.extend(group.enrolment_ids)
-        into.contact_ids.extend(group.contact_ids)
+        found = into.setdefault((version_id, target), Group(group.automation_id))
+        found.enrolment_ids.extend(group.enrolment_ids)
+        found.contact_ids.extend(group.contact_ids)
+
+
+Key = queries.Key
 
 
 @dataclass(frozen=True)
 class Ran:
     claimed: int
-    last: queries.Key | None  # pass it to the run's next batch
+    last: Key | None  # pass it to the run's next batch
+    postponed: int = 0
 
 
-async def run_batch(session: AsyncSession, limit: int, after: queries.Key | None = None) -> Ran:
+async def run_batch(session: AsyncSession, limit: int, after: Key | None = None) -> Ran:
     """Claim up to `limit` due enrolments (after the key a previous batch of the same run returned),
     run their steps and commit."""
     now = datetime.now(UTC)
@@ -106,7 +116,7 @@ async def run_batch(session: AsyncSession, limit: int, after: queries.Key | None
         for (version_id, step_id), group in ready.items():
             await _run_step(batch, version_id, step_id, group)
     for (version_id, step_id), group in batch.ready.items():  # went through the most steps a batch allows
-        batch.move(version_id, group, step_id, batch.placed)
+        batch.move(version_id, group, step_id, batch.later)
     await _write(batch)
     await session.commit()
     return Ran(len(claimed), last)
@@ -147,6 +157,11 @@ async def _run(batch: Batch, version_id: int, node: Node, group: Group) -> None:
         batch.move(version_id, no, node.no_id, batch.ready)
         return
     fresh = await _record(batch, group, step_id, StepOutcome.DONE)
+    if node.type == "wait":  # a new run: the contact arrives and waits; else its wait has ended
+        arrived, waited = group.split(set(fresh.contact_ids))
+        batch.move(version_id, arrived, step_id, batch.waiting)
+        batch.move(version_id, waited, node.next_id, batch.ready)
+        return
     if node.type in EXECUTORS and fresh.enrolment_ids:
         step_batch = StepBatch(
             group.automation_id, version_id, node.step, fresh.enrolment_ids, fresh.contact_ids, batch.now
@@ -183,12 +198,24 @@ async def _write(batch: Batch) -> None:
     """Every enrolment of the batch where it got to: one statement per step it is on, one per way
     it finished."""
     zones = await zone_names(batch.session)
-    for (version_id, step_id), group in batch.placed.items():
+    for (version_id, step_id), group in batch.waiting.items():
         step = batch.plans[version_id].nodes[step_id].step
         await queries.place(batch.session, group.enrolment_ids, version_id, step_id, due_at(step, zones), batch.now)
+    for (version_id, step_id), group in batch.later.items():
+        await queries.place(batch.session, group.enrolment_ids, version_id, step_id, NOW, batch.now)
     for reason, ids in batch.completed.items():
         await queries.finish(batch.session, ids, EnrolmentStatus.COMPLETED.value, reason, batch.now)
 
 
 async def any_due(session: AsyncSession, now: datetime) -> bool:
     return await queries.any_due(session, now)
+
+
+async def postpone_next(session: AsyncSession, after: Key | None, delay: timedelta) -> Ran:
+    """Claim the next due enrolment after `after` and make it due again after `delay` (its step
+    failed); Ran.claimed is 1 when there was one."""
+    now = datetime.now(UTC)
+    claimed, last = await queries.claim(session, 1, now, after)
+    await queries.postpone(session, [c.id for c in claimed], now + delay)
+    await session.commit()
+    return Ran(len(claimed), last or after)

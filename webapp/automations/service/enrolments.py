@@ -2,7 +2,8 @@
 any number of contacts) and keeps out contacts the re-entry rule does not let in again and
 contacts that may not be mailed (unsubscribed, bounced, complained, unconfirmed, inactive or on the
 suppression list). Only an active automation takes contacts in. New enrolments take the current
-version and start on its first step (due at once, or when that step's wait ends)."""
+version and start on its first step, due at once (a first step that is a wait starts when the engine
+runs it)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.automations.models import AutomationEnrolment, AutomationStatus, EnrolmentStatus, ExitReason
 from webapp.automations.queries import automations as automation_queries
 from webapp.automations.queries import enrolments as queries
-from webapp.automations.queries.waits import due_at, zone_names
 from webapp.automations.schemas.automation import EnrolIn
 from webapp.automations.service.automations import get
 from webapp.automations.service.plan import cached
@@ -44,8 +44,7 @@ async def enrol(session: AsyncSession, automation_id: int, contact_ids: Sequence
     if flow.first_id is None:
         return 0
     entry = queries.Entry(automation.id, version.id, flow.first_id, automation.reentry, automation.reentry_days)
-    due = due_at(flow.nodes[flow.first_id].step, await zone_names(session))
-    return await queries.enrol(session, entry, contact_ids, due, datetime.now(UTC))
+    return await queries.enrol(session, entry, contact_ids, datetime.now(UTC))
 
 
 async def enrol_contact(session: AsyncSession, automation_id: int, data: Mapping[str, Any]) -> int:
