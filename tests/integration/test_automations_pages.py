@@ -261,3 +261,17 @@ async def test_an_editor_enrols_a_contact_by_email_and_takes_one_out(staff, db):
     assert '<span class="badge removed">removed</span>' in editor.get(f"/automations/{automation_id}/enrolments").text
     viewer = await staff("viewer")
     assert "Enrol a contact" not in viewer.get(f"/automations/{automation_id}/enrolments").text
+
+
+async def test_an_edit_refused_comes_back_as_its_step_with_the_form_and_a_saved_one_as_its_summary(staff, db):
+    automation_id = await published(db, FLOW)
+    editor = await staff("editor")
+    url = f"/automations/{automation_id}/steps/hello"
+    refused = editor.post(url, data={"mode": "edit", "step_id": "hello", "tags": " , "}, headers=HX)
+    assert refused.status_code == 422
+    assert refused.text.lstrip().startswith('<li class="flow-step type-tag" id="step-hello">')
+    assert '<p class="field-error" id="tags-error">Enter at least one tag.</p>' in refused.text
+    saved = editor.post(url, data={"mode": "edit", "step_id": "hello", "tags": "hello, new"}, headers=HX)
+    assert saved.status_code == 200
+    assert "Tag with hello, new" in saved.text and 'id="step-form"' not in saved.text
+    assert 'id="publish-card" hx-swap-oob="true"' in saved.text  # the draft's card appears with it
