@@ -275,3 +275,24 @@ async def test_an_edit_refused_comes_back_as_its_step_with_the_form_and_a_saved_
     assert saved.status_code == 200
     assert "Tag with hello, new" in saved.text and 'id="step-form"' not in saved.text
     assert 'id="publish-card" hx-swap-oob="true"' in saved.text  # the draft's card appears with it
+
+
+async def test_without_htmx_a_rules_button_in_an_edit_or_skip_form_reopens_that_form_as_typed(staff, db):
+    automation_id = await published(db, BRANCHED)
+    editor = await staff("editor")
+    typed = {"g-0-operator": "OR", "c-0.0-field": "tags", "c-0.0-op": "has_any", "c-0.0-input": "tags"}
+    edit = editor.post(
+        f"/automations/{automation_id}/steps/rules",
+        data=typed | {"c-0.0-value": "gold", "mode": "edit", "step_id": "vip", "action": "add-condition:0"},
+    )
+    form = edit.text.split('id="step-form"')[1].split("</form>")[0]
+    assert 'id="c-0.1-field"' in form and 'value="gold"' in form and '<option value="OR" selected>' in form
+    assert f'action="/automations/{automation_id}/steps/vip"' in edit.text
+    skip = editor.post(
+        f"/automations/{automation_id}/steps/rules",
+        data=typed | {"mode": "skip", "step_id": "thank", "action": "remove:0.0"},
+    )
+    assert (
+        f'action="/automations/{automation_id}/steps/thank/skip-if"' in skip.text
+        and 'id="c-0.0-field"' not in skip.text
+    )
