@@ -42,7 +42,6 @@ def builder_context(static_lists: Any, campaigns: Any, custom_keys: Any) -> dict
         "fields": FIELDS,
         "field_groups": FIELD_GROUPS,
         "value_limits": {"text": MAX_TEXT, "days": MAX_DAYS},
-        "statuses": FIELDS["status"].choices,
     }
 
 
