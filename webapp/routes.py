@@ -5,6 +5,9 @@ from webapp.abtests.api import ApiAbTestsController
 from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
 from webapp.automations.api import ApiAutomationsController
+from webapp.automations.pages.automations import AutomationsController
+from webapp.automations.pages.enrolments import AutomationEnrolmentsController
+from webapp.automations.pages.steps import AutomationStepsController
 from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.ab_test import CampaignAbTestController
@@ -54,6 +57,9 @@ STAFF_PAGES = [
     CampaignAbTestController,
     CampaignLiveController,
     CampaignReportsController,
+    AutomationsController,
+    AutomationStepsController,
+    AutomationEnrolmentsController,
     ContactsController,
     ContactPrivacyController,
     RepermissionController,

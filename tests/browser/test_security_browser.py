@@ -13,6 +13,7 @@ from tests.conftest import run_db
 from tests.support.campaigns import ready_campaign
 from tests.support.routes import all_routes
 from tests.support.subscriptions import public_list
+from webapp.automations.service import automations
 from webapp.contacts import service as contacts
 from webapp.lists.service import lists
 from webapp.outbox import service as outbox
@@ -39,6 +40,10 @@ def arrange() -> dict:
         await ready_campaign(session, [newsletter.id], html_content=EMAIL_HTML)
         raw = f"Subject: Hello\\r\\nContent-Type: text/html\\r\\n\\r\\n{EMAIL_HTML}\\r\\n".encode()
         await outbox.store(session, "news@example.com", ["ada@example.com"], raw)
+        # Step "x" is what the sweeps' paths name (/automations/1/steps/x/edit): a condition, with the rules builder.
+        rules = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
+        steps = [{"id": "x", "type": "condition", "rules": rules}]
+        await automations.create(session, {"name": "Welcome", "trigger": {"kind": "manual"}, "steps": steps})
         return {"list": newsletter.id, "contact": contact.id}
 
     return run_db(go)

@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from tests.support.campaigns import audience, ready_campaign
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
-from webapp.lists.pages.segment_form import encode_rules, focus_after, parse_form
+from webapp.lists.schemas.rule_form import encode_rules, focus_after, parse_form
 from webapp.lists.service import lists
 from webapp.lists.service.segments import count_rules, preview_rules
 from webapp.tracking.service import hits

@@ -16,6 +16,8 @@ from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
 from tests.support.outbox import captured_campaign_message
 from tests.support.subscriptions import public_list
 from webapp.abtests import service as abtests
+from webapp.automations.service import automations
+from webapp.automations.service import enrolments as automation_enrolments
 from webapp.campaigns.service import campaigns
 from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
@@ -31,6 +33,23 @@ from webapp.webhooks.service import endpoints as webhook_endpoints
 from webapp.webhooks.service import outbox as webhook_outbox
 
 ADMIN_EMAIL = "admin@example.com"
+# An automation's live flow: a tag, a wait, a condition with a step in each branch, and a goal.
+AUTOMATION_FLOW = [
+    {"id": "welcome", "type": "tag", "tags": ["welcomed"]},
+    {"id": "pause", "type": "wait", "duration": {"days": 2}},
+    {
+        "id": "vip",
+        "type": "condition",
+        "rules": {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]},
+        "yes": [{"id": "thank", "type": "tag", "tags": ["thanked"], "skip_if": None}],
+        "no": [{"id": "later", "type": "wait", "weekdays": [2, 4], "time": "09:30"}],
+    },
+    {
+        "id": "bought",
+        "type": "goal",
+        "rules": {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["customer"]}]},
+    },
+]
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,21 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "criterion": "clicks",
         },
     )
+    # A live automation with contacts in it, and a draft that adds an email: the publish card asks about them.
+    automation = await automations.create(
+        session,
+        {
+            "name": "Welcome series",
+            "trigger": {"kind": "list_joined", "list_id": customers.id},
+            "reentry": "every_n_days",
+            "reentry_days": 90,
+            "steps": AUTOMATION_FLOW,
+        },
+    )
+    await automations.publish(session, automation.id)
+    await automation_enrolments.enrol(session, automation.id, [ada.id])
+    email_step = {"id": "news", "type": "send_email", "template_id": template.template.id, "subject": "Hello"}
+    await automations.update_draft(session, automation.id, {"steps": [*AUTOMATION_FLOW, email_step]})
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
@@ -157,6 +191,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "draft": draft.id,
             "ready": ready.id,
             "ab_test": ab_test.id,
+            "automation": automation.id,
             "contact": ada.id,
             "opted_out": gone.id,
             "list": customers.id,

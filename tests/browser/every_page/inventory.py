@@ -68,6 +68,33 @@ STAFF_PAGES = [
     Shown("wizard-ab-test", "/campaigns/{ab_test}/ab-test", route="/campaigns/{campaign_id}/ab-test"),
     Shown("wizard-ab-test-new", "/campaigns/{ready}/ab-test", route="/campaigns/{campaign_id}/ab-test"),
     Shown("campaign-report-ab-test", "/campaigns/{ab_test}/report", route="/campaigns/{campaign_id}/report"),
+    Shown("automations", "/automations"),
+    Shown("automation-new", "/automations/new"),
+    Shown("automation", "/automations/{automation}", route="/automations/{automation_id}"),
+    Shown("automation-settings", "/automations/{automation}/settings", route="/automations/{automation_id}/settings"),
+    Shown(
+        "automation-enrolments", "/automations/{automation}/enrolments", route="/automations/{automation_id}/enrolments"
+    ),
+    Shown(
+        "automation-step-new",
+        "/automations/{automation}/steps/new?at=after:vip",
+        route="/automations/{automation_id}/steps/new",
+    ),
+    Shown(
+        "automation-step-edit",
+        "/automations/{automation}/steps/vip/edit",
+        route="/automations/{automation_id}/steps/{step_id}/edit",
+    ),
+    Shown(
+        "automation-step-wait",
+        "/automations/{automation}/steps/later/edit",
+        route="/automations/{automation_id}/steps/{step_id}/edit",
+    ),
+    Shown(
+        "automation-skip-rule",
+        "/automations/{automation}/steps/thank/skip-if",
+        route="/automations/{automation_id}/steps/{step_id}/skip-if",
+    ),
     Shown("contacts", "/contacts"),
     Shown("contacts-filtered", "/contacts?q=ada&status=active", route="/contacts"),
     Shown("contact", "/contacts/{contact}", route="/contacts/{contact_id}"),
@@ -164,6 +191,10 @@ ERROR_PAGES = [
         fill={"#variants-1-subject": "{{ broken", "#test_percent": "70"},
         submit="^Save A.B test",  # a "/" would end Playwright's regular expression
     ),
+    Shown("automation-form", "/automations/new", fill={"#name": ""}, submit="^Create and add steps"),
+    Shown("automation-step-form", "/automations/{automation}/steps/new?at=start", submit="^Save step"),
+    Shown("automation-publish", "/automations/{automation}", submit="^Publish version"),
+    Shown("automation-enrol", "/automations/{automation}/enrolments", fill={"#email": "nobody"}, submit="^Enrol$"),
     Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
     Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),

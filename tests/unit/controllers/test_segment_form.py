@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from webapp.core.errors import ValidationFailed
-from webapp.lists.pages.segment_form import encode_rules, parse_form
+from webapp.lists.schemas.rule_form import encode_rules, parse_form
 from webapp.lists.schemas.rules import parse_rules
 
 NESTED = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from webapp.core.errors import ValidationFailed
-from webapp.lists.pages.segment_view import Names, build_view, describe, referenced_ids, row_errors
+from webapp.lists.schemas.rule_view import Names, build_view, describe, referenced_ids, row_errors
 from webapp.lists.schemas.rules import CUSTOM_OPS, parse_rules
 
 RULES = {

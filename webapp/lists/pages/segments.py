@@ -1,7 +1,7 @@
 """Staff UI: the segment builder. A segment is a dynamic list (rules over all contacts) or a
 segmented list (rules over one static list's members); this page creates and edits both.
 
-The rule tree travels as flat form fields (segment_form.py). Every change re-renders on the server:
+The rule tree travels as flat form fields (lists/schemas/rule_form.py). Every change re-renders on the server:
 buttons and the field/operator selects post the whole form to /lists/segments/builder, which
 answers HTMX with the rules partial (and the count out of band) and a plain browser with the page;
 typing posts to /lists/segments/count, which answers with the count, the preview and the error slot
@@ -27,10 +27,10 @@ from webapp.core.forms import Form, after_change, field_errors, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.template_helpers import number
 from webapp.lists.models import EmailList, ListType
-from webapp.lists.pages.segment_form import ID, focus_after, parse_form, text_of
-from webapp.lists.pages.segment_view import FIELD_GROUPS, Names, build_view, describe, referenced_ids, row_errors
 from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
-from webapp.lists.schemas.rules import EMPTY_RULES, FIELDS, MAX_DAYS, MAX_TEXT, parse_rules
+from webapp.lists.schemas.rule_form import ID, focus_after, parse_form, text_of
+from webapp.lists.schemas.rule_view import Names, build_view, builder_context, describe, referenced_ids, row_errors
+from webapp.lists.schemas.rules import EMPTY_RULES, parse_rules
 from webapp.lists.service import lists, segments
 
 SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
@@ -101,14 +101,8 @@ async def _choices(db: AsyncSession) -> dict[str, Any]:
     choices = await segments.builder_choices(db)
     parents = [(str(x.id), f"{x.name} ({number(x.contact_count)})") for x in choices.static_lists]
     return {
-        "static_lists": choices.static_lists,
         "parent_options": [("", "Choose a static list…"), *parents],
-        "campaigns": choices.campaigns,
-        "custom_keys": choices.custom_keys,
-        "fields": FIELDS,
-        "field_groups": FIELD_GROUPS,
-        "value_limits": {"text": MAX_TEXT, "days": MAX_DAYS},
-        "statuses": FIELDS["status"].choices,
+        **builder_context(choices.static_lists, choices.campaigns, choices.custom_keys),
     }
 
 

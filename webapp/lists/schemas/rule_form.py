@@ -9,7 +9,7 @@ The root group is path "0"; its children "0.0", "0.1", ...; a nested group's chi
     c-<path>-input             which value input was shown (see value_input); a value typed into another
                                kind of input (before the field or operator changed) is dropped
 Children are ordered by their last index, gaps allowed, and renumbered 0, 1, 2 ... in the rules, so
-a row's path in a re-rendered builder is its position in the rules (see segment_view.row_errors).
+a row's path in a re-rendered builder is its position in the rules (see rule_view.row_errors).
 
 parse_form() is the only way back to rules JSON; buttons name an action that it applies on the way:
 "add-condition:<group path>", "add-group:<group path>", "remove:<path>"; focus_after() names the

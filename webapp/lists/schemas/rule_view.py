@@ -9,8 +9,18 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from webapp.lists.pages.segment_form import CUSTOM, ROOT, spec_for, text_of, value_input, value_text
-from webapp.lists.schemas.rules import CUSTOM_PREFIX, FIELDS, MAX_DEPTH, RELATIVE, FieldSpec, field_spec, op_label
+from webapp.lists.schemas.rule_form import CUSTOM, ROOT, spec_for, text_of, value_input, value_text
+from webapp.lists.schemas.rules import (
+    CUSTOM_PREFIX,
+    FIELDS,
+    MAX_DAYS,
+    MAX_DEPTH,
+    MAX_TEXT,
+    RELATIVE,
+    FieldSpec,
+    field_spec,
+    op_label,
+)
 
 UNITS = {"d": "day", "w": "week", "m": "month", "y": "year"}
 # "rules.conditions[1].conditions[0].value" -> row 0.1.0, part "value"
@@ -19,6 +29,20 @@ FIELD_GROUPS = (
     ("Contact", [name for name, spec in FIELDS.items() if spec.kind not in ("list", "engagement")]),
     ("Lists and engagement", ["list", "engagement"]),
 )
+
+
+def builder_context(static_lists: Any, campaigns: Any, custom_keys: Any) -> dict[str, Any]:
+    """What the builder's macros (templates/lists/segments/_macros.html) draw the rows with: the
+    static lists, sent campaigns and custom field names to pick from (lists.service.segments.
+    builder_choices), the field catalogue and the value limits."""
+    return {
+        "static_lists": static_lists,
+        "campaigns": campaigns,
+        "custom_keys": custom_keys,
+        "fields": FIELDS,
+        "field_groups": FIELD_GROUPS,
+        "value_limits": {"text": MAX_TEXT, "days": MAX_DAYS},
+    }
 
 
 @dataclass
