@@ -130,7 +130,9 @@ async def test_an_email_step_is_campaign_mail_to_the_contact_and_an_opt_out_stop
     assert step == EMAIL_STEP
 
 
-async def test_orders_whose_last_click_was_in_an_automation_email_are_the_email_steps_revenue(db, worker, live_server):
+async def test_orders_whose_last_click_was_in_an_automation_email_are_the_email_steps_revenue(
+    db, worker, live_server, staff
+):
     queued = await email_step_run(db, 2)
     with SmtpSink() as sink:
         await smtp_server(db, sink.port)
@@ -155,6 +157,13 @@ async def test_orders_whose_last_click_was_in_an_automation_email_are_the_email_
     report = (await emails.reports(db, queued.automation_id))[EMAIL_STEP]
     assert report.revenue == [Revenue(currency="EUR", orders=1, amount=Decimal("49.90"))]
     assert (report.activity.sent, report.activity.human_unique_clicks, report.in_doubt) == (2, 1, 0)
+
+    builder = (await staff("viewer")).get(f"/automations/{queued.automation_id}")  # the step's figures
+    assert builder.status_code == 200
+    figures = re.search(rf'id="step-{EMAIL_STEP}-head".*?</dl>', builder.text, re.S)
+    assert figures is not None
+    shown = dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", figures.group(0)))
+    assert shown["Sent"] == "2" and shown["Clicks"] == "50.0%" and shown["Revenue"] == "49.90 EUR"
 
 
 class CutOffAfterContent(RecordingHandler):

@@ -28,7 +28,7 @@ from webapp.automations.pages.words import (
 )
 from webapp.automations.schemas.flow import DATE_FIELDS
 from webapp.automations.schemas.trigger import GRADES, STAGES
-from webapp.automations.service import automations, enrolments
+from webapp.automations.service import automations, emails, enrolments
 from webapp.core.access import Role
 from webapp.core.http import StaffRequest
 from webapp.lists.models import ListType
@@ -132,7 +132,7 @@ async def context(
         "readonly": not can_edit,
         "totals": (await enrolments.totals(db, [a.id]))[a.id],
         "counts": await enrolments.step_counts(db, a.id),
-        "rates": {},  # email step id -> EmailStepReport, once the email part's reports are merged
+        "rates": await emails.reports(db, a.id),  # email step id -> EmailStepReport
         "open": open_form,
         "tree": build_view(open_form.rules if open_form else EMPTY_RULES, rows),
         "focus": open_form.focus if open_form else "",
