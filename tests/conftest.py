@@ -155,6 +155,7 @@ TABLES = [
     "webhook_endpoints",
     "webhook_deliveries",
     "conversions",
+    "scoring_rules",  # contact events and scores go with their contacts
     "analytics_audience_daily",  # the other rollups go with their campaigns
 ]
 

@@ -10,6 +10,7 @@ from webapp.campaigns.pages.ab_test import CampaignAbTestController
 from webapp.campaigns.pages.campaigns import CampaignsController
 from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
+from webapp.contact_events.api import ApiContactEventsController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.conversions.api import ApiConversionsController
@@ -88,6 +89,7 @@ API = [
     ApiAnalyticsController,
     ApiConversionsController,
     ApiAbTestsController,
+    ApiContactEventsController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

@@ -109,6 +109,12 @@ ENDPOINTS = {
         "WinnerIn",
         {"200": "AbTestDetailOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
+    ("post", "/api/events"): (
+        "events",
+        "EventIn",
+        {"201": "EventOut", "200": "EventOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("get", "/api/contacts/{contact_id}/events"): ("events", None, {"404": "ErrorOut"}),  # 200: a list of EventOut
 }
 
 

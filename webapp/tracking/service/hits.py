@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from webapp.analytics import service as analytics
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
+from webapp.scoring import service as scoring
 from webapp.tracking.queries import events as queries
 
 log = logging.getLogger("mailroom.tracking")
@@ -115,7 +116,9 @@ async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
         machine_agents=[agent.machine for agent in agents],
     )
     inserted = await queries.apply_hits(session, batch, MACHINE_WINDOWS)
-    await analytics.roll_up_events(session, inserted, between=(min(batch.ats), max(batch.ats)))
+    between = (min(batch.ats), max(batch.ats))
+    await analytics.roll_up_events(session, inserted, between=between)
+    await scoring.score_email_events(session, inserted, between)
     return len(inserted)
 
 

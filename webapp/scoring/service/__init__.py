@@ -1,0 +1,139 @@
+"""Contacts' scores: kept up to date as events arrive (`refresh`, `score_email_events`), given by
+hand or by automations (`add_points`), recomputed for everyone each night (`recompute_all`), a
+manual lifecycle stage (`set_stage`), and reading them.
+
+Every change goes through `refresh`, which returns the contacts whose score, grade or stage
+changed: the one place the score_changed and lifecycle_changed automation triggers hook into."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.contacts import service as contacts
+from webapp.contacts.models import Contact
+from webapp.core.schemas import load
+from webapp.scoring.models import ContactScore, ScoreHistory
+from webapp.scoring.queries import refresh as computing
+from webapp.scoring.queries import scores as queries
+from webapp.scoring.schemas import STAGE_LABELS, PointsIn, ScoreChanged, StageIn, ThresholdsIn
+from webapp.scoring.service import settings
+from webapp.scoring.service.settings import thresholds
+
+LEADERBOARD_PAGE = 50
+HISTORY_PAGE = 50
+
+
+async def refresh(session: AsyncSession, contact_ids: Sequence[int], reason: str) -> list[ScoreChanged]:
+    """Score these contacts again from all they did; those whose score, grade or stage changed."""
+    if not contact_ids:
+        return []
+    return await computing.refresh(session, contact_ids, await thresholds(session), datetime.now(UTC), reason)
+
+
+async def score_email_events(
+    session: AsyncSession, event_ids: Sequence[int], between: tuple[datetime, datetime]
+) -> list[ScoreChanged]:
+    """After the event worker stored these email_events rows (made between the two times): score the
+    contacts who opened or clicked (machine opens and scanner clicks change nothing)."""
+    if not event_ids:
+        return []
+    engaged = await computing.engaged_contacts(session, event_ids, *between)
+    return await refresh(session, engaged, "Opened or clicked an email")
+
+
+async def add_points(session: AsyncSession, contact_ids: Sequence[int], points: int, reason: str) -> list[ScoreChanged]:
+    """Give (or, negative, take) points to these contacts, kept through every recompute; set-based."""
+    existing = await queries.adjust(session, contact_ids, points)
+    return await refresh(session, existing, reason)
+
+
+async def give_points(session: AsyncSession, contact_id: int, data: Mapping[str, Any]) -> list[ScoreChanged]:
+    """Points from a form or the API (points and reason checked)."""
+    values = load(PointsIn, data)
+    await contacts.get_contact(session, contact_id)
+    return await add_points(session, [contact_id], values["points"], values["reason"])
+
+
+async def recompute_all(session: AsyncSession) -> list[ScoreChanged]:
+    """Every contact's score from scratch (the nightly run: recency decays, rules changed)."""
+    return await computing.refresh(session, None, await thresholds(session), datetime.now(UTC), "Nightly recompute")
+
+
+async def set_stage(session: AsyncSession, contact_id: int, data: Mapping[str, Any], by: str) -> list[ScoreChanged]:
+    """A manual lifecycle stage that sticks until cleared (stage null or blank clears it)."""
+    stage = load(StageIn, data)["stage"]
+    await contacts.get_contact(session, contact_id)
+    await computing.lock(session, [contact_id])
+    await queries.set_override(session, contact_id, stage)
+    reason = f"Stage set to {STAGE_LABELS[stage]} by {by}" if stage else f"Manual stage cleared by {by}"
+    return await refresh(session, [contact_id], reason)
+
+
+@dataclass(frozen=True)
+class Score:
+    """A contact's score as shown; a contact never scored has score 0, grade F, stage subscriber."""
+
+    contact_id: int
+    score: int
+    grade: str
+    stage: str
+    stage_override: str | None
+    engagement: int
+    adjustments: int
+    completeness: int
+    recency: int
+    last_activity_at: datetime | None
+    updated_at: datetime | None
+
+
+async def score_of(session: AsyncSession, contact_id: int) -> Score:
+    await contacts.get_contact(session, contact_id)
+    row = await queries.of_contact(session, contact_id)
+    if row is None:
+        return Score(contact_id, 0, "F", "subscriber", None, 0, 0, 0, 0, None, None)
+    return Score(
+        contact_id,
+        row.score,
+        row.grade,
+        row.stage,
+        row.stage_override,
+        row.engagement,
+        row.adjustments,
+        row.completeness,
+        row.recency,
+        row.last_activity_at,
+        row.updated_at,
+    )
+
+
+async def history(session: AsyncSession, contact_id: int, before_id: int | None = None) -> list[ScoreHistory]:
+    """The contact's score changes, latest first, a page before the id given."""
+    await contacts.get_contact(session, contact_id)
+    return await queries.history(session, contact_id, before_id, HISTORY_PAGE)
+
+
+async def leaderboard(
+    session: AsyncSession,
+    after: tuple[int, int] | None = None,
+    stage: str | None = None,
+    grade: str | None = None,
+    limit: int = LEADERBOARD_PAGE,
+) -> list[tuple[ContactScore, Contact]]:
+    """The highest scores first, a page after (score, contact_id)."""
+    return await queries.leaderboard(session, after, limit, stage, grade)
+
+
+async def lifecycle(session: AsyncSession) -> dict[str, int]:
+    """Contacts per lifecycle stage, every stage in order (0 where none)."""
+    counted = await queries.stage_counts(session)
+    return {stage: counted.get(stage, 0) for stage in STAGE_LABELS}
+
+
+async def save_thresholds(session: AsyncSession, data: Mapping[str, Any]) -> None:
+    """New thresholds (ValidationFailed naming the field); scores move to them at the next recompute."""
+    await settings.save(session, load(ThresholdsIn, data))
