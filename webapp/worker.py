@@ -27,6 +27,7 @@ from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
 from webapp.imports import actors as import_actors
+from webapp.scoring import actors as scoring_actors
 from webapp.subscriptions import actors as subscription_actors
 from webapp.tracking.actors import EventConsumer
 from webapp.webhooks import actors as webhook_actors
@@ -47,6 +48,7 @@ async def tick() -> None:
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
     await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
+    await scoring_actors.recompute_if_due()  # every contact's score from scratch, once a day
 
 
 class SchedulerClock(dramatiq.Middleware):
