@@ -64,7 +64,7 @@ WITH targets AS (
   UNION ALL
   SELECT s.contact_id, 'confirmed', NULL, NULL, s.confirmed_at FROM subscriptions s
   WHERE s.confirmed_at IS NOT NULL {some_subscriptions}
-), rules AS (
+), rules AS MATERIALIZED (  -- each link rule's link ids found once, not once per event
   SELECT r.id, r.event, r.event_name, r.points, r.daily_limit,
          CASE WHEN r.link_url IS NOT NULL THEN ARRAY(SELECT l.id FROM links l WHERE l.url = r.link_url) END AS links
   FROM scoring_rules r WHERE r.enabled
@@ -84,8 +84,8 @@ WITH targets AS (
 ), computed AS (
   SELECT t.contact_id, t.completeness, coalesce(p.engagement, 0) AS engagement, p.last_at,
          CASE WHEN p.last_at > CAST(:now AS timestamptz) - interval '{recency_days} days'
-              THEN least({recency_max}, round({recency_max} * power(0.5,
-                   extract(epoch FROM CAST(:now AS timestamptz) - p.last_at) / {half_life_seconds})))::int
+              THEN least({recency_max}, round({recency_max} * power(0.5::float8,
+                   extract(epoch FROM CAST(:now AS timestamptz) - p.last_at)::float8 / {half_life_seconds})))::int
               ELSE 0 END AS recency,
          coalesce(s.adjustments, 0) AS adjustments, s.stage_override,
          coalesce(s.score, 0) AS old_score, coalesce(s.grade, 'F') AS old_grade,
@@ -149,6 +149,10 @@ def _statement(some: bool) -> str:
 REFRESH_SOME = text(_statement(some=True))
 REFRESH_ALL = text(_statement(some=False))
 
+# Counting every contact's events per rule and day hashes millions of groups: with the default
+# 4 MB they would spill to disk many times over. For this transaction only.
+ROOM_FOR_EVERYONE = text("SET LOCAL work_mem = '256MB'")
+
 # Rows made first and locked in id order, so two transactions scoring the same contact take turns:
 # the second computes after the first committed, from every event both stored.
 ENSURE_ROWS = text("""
@@ -170,6 +174,7 @@ async def refresh(
     changed, each with a history row."""
     params = {**thresholds, "now": now, "reason": reason[:200]}
     if contact_ids is None:
+        await session.execute(ROOM_FOR_EVERYONE)
         rows = await session.execute(REFRESH_ALL, params)
     else:
         ids = await lock(session, contact_ids)
