@@ -27,6 +27,7 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.scoring.api import ApiScoringController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
@@ -90,6 +91,7 @@ API = [
     ApiConversionsController,
     ApiAbTestsController,
     ApiContactEventsController,
+    ApiScoringController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

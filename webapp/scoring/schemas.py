@@ -70,6 +70,21 @@ class RuleIn(Schema, kw_only=True):
         return errors
 
 
+class RuleUpdate(Schema, kw_only=True):
+    """A partial update of a rule (the API's PATCH): only the fields sent change; null clears an
+    optional one. The rule as it would be is checked whole, as RuleIn."""
+
+    name: Annotated[str | UnsetType, Meta(title="Name"), text(200, blank="Enter a name for the rule.")] = UNSET
+    event: Annotated[str | UnsetType, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)] = UNSET
+    event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
+    link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
+    points: Annotated[int | UnsetType, Meta(title="Points"), Rule(_points, converts=True)] = UNSET
+    daily_limit: Annotated[
+        int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))
+    ] = UNSET
+    enabled: Annotated[bool | UnsetType, Meta(title="Enabled"), flag()] = UNSET
+
+
 class ThresholdsIn(Schema, kw_only=True):
     lead: Annotated[int, Meta(title="Lead from"), whole_number(-100_000, 100_000)]
     mql: Annotated[int, Meta(title="MQL from"), whole_number(-100_000, 100_000)]
@@ -158,3 +173,17 @@ class LeaderOut(Struct, frozen=True, kw_only=True):
 class StageCount(Struct, frozen=True, kw_only=True):
     stage: str
     contacts: int
+
+
+class LeaderboardPageOut(Struct, frozen=True, kw_only=True):
+    items: list[LeaderOut]
+    next_cursor: str | None
+
+
+class LifecycleOut(Struct, frozen=True, kw_only=True):
+    stages: list[StageCount]
+    total: int
+
+
+class RecalculationOut(Struct, frozen=True, kw_only=True):
+    queued: bool

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.schemas import load
 from webapp.scoring.models import ContactScore, ScoreHistory
 from webapp.scoring.queries import refresh as computing
@@ -44,6 +45,12 @@ async def score_email_events(
         return []
     engaged = await computing.engaged_contacts(session, event_ids, *between)
     return await refresh(session, engaged, "Opened or clicked an email")
+
+
+async def recalculate(session: AsyncSession, contact_id: int, reason: str) -> list[ScoreChanged]:
+    """One contact's score again, now (after a rule changed, say)."""
+    await contacts.get_contact(session, contact_id)
+    return await refresh(session, [contact_id], reason)
 
 
 async def add_points(session: AsyncSession, contact_ids: Sequence[int], points: int, reason: str) -> list[ScoreChanged]:
@@ -117,15 +124,35 @@ async def history(session: AsyncSession, contact_id: int, before_id: int | None 
     return await queries.history(session, contact_id, before_id, HISTORY_PAGE)
 
 
+@dataclass(frozen=True)
+class LeaderboardPage:
+    rows: list[tuple[ContactScore, Contact]]
+    next_cursor: str | None
+
+
 async def leaderboard(
     session: AsyncSession,
     after: tuple[int, int] | None = None,
     stage: str | None = None,
     grade: str | None = None,
     limit: int = LEADERBOARD_PAGE,
-) -> list[tuple[ContactScore, Contact]]:
+) -> LeaderboardPage:
     """The highest scores first, a page after (score, contact_id)."""
-    return await queries.leaderboard(session, after, limit, stage, grade)
+    rows = await queries.leaderboard(session, after, limit + 1, stage, grade)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1][0] if more else None
+    return LeaderboardPage(rows, encode_cursor(last.score, last.contact_id) if last else None)
+
+
+def leaderboard_key(cursor: str | None) -> tuple[int, int] | None:
+    """The (score, contact_id) a leaderboard cursor stands for; None for the first page."""
+    key = decode_cursor(cursor, Part.INTEGER, Part.ID)
+    return (key[0], key[1]) if key else None
+
+
+def is_leaderboard_cursor(cursor: str) -> bool:
+    return leaderboard_key(cursor) is not None
 
 
 async def lifecycle(session: AsyncSession) -> dict[str, int]:
