@@ -28,6 +28,7 @@ from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
 from webapp.scoring.api import ApiScoringController
+from webapp.scoring.pages import ScoringController, ScoringSettingsController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
@@ -64,6 +65,7 @@ STAFF_PAGES = [
     ExportsController,
     ListsController,
     SegmentsController,
+    ScoringController,
     TemplatesController,
     OutboxController,
     UsersController,
@@ -75,6 +77,7 @@ STAFF_PAGES = [
     FeedbackSourcesController,
     BounceMailboxController,
     ConversionSettingsController,
+    ScoringSettingsController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
