@@ -28,7 +28,7 @@ from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
 from webapp.scoring.api import ApiScoringController
-from webapp.scoring.pages import ScoringController, ScoringSettingsController
+from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
@@ -66,6 +66,7 @@ STAFF_PAGES = [
     ListsController,
     SegmentsController,
     ScoringController,
+    ScoringRulesController,
     TemplatesController,
     OutboxController,
     UsersController,
@@ -77,7 +78,6 @@ STAFF_PAGES = [
     FeedbackSourcesController,
     BounceMailboxController,
     ConversionSettingsController,
-    ScoringSettingsController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).

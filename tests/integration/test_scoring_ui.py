@@ -1,4 +1,4 @@
-"""The lead scoring pages against the real server: Settings → Lead scoring (rules added, edited and
+"""The lead scoring pages against the real server: the scoring rules page (rules added, edited and
 deleted with mistakes next to the fields, lifecycle thresholds, recalculating everyone), the
 leaderboard with its filters, pages and lifecycle chart, and a contact's score, history, manual
 stage and custom events on their page. (test_roles.py and test_csrf.py sweep these routes too.)"""
@@ -29,12 +29,12 @@ def rule_form(**changes: str) -> dict[str, str]:
 
 async def test_an_editor_adds_edits_and_deletes_rules_with_mistakes_next_to_the_fields(staff, db):
     editor = await staff("editor")
-    refused = editor.post("/settings/scoring/rules", data=rule_form(points="0"))
+    refused = editor.post("/scoring/rules", data=rule_form(points="0"))
     assert refused.status_code == 422 and 'id="points-error"' in refused.text
     assert 'value="Purchase"' in refused.text  # what was typed stays
-    unnamed = editor.post("/settings/scoring/rules", data=rule_form(event_name=""))
+    unnamed = editor.post("/scoring/rules", data=rule_form(event_name=""))
     assert unnamed.status_code == 422 and 'id="event_name-error"' in unnamed.text
-    assert editor.post("/settings/scoring/rules", data=rule_form()).status_code == 303
+    assert editor.post("/scoring/rules", data=rule_form()).status_code == 303
     rule = await db.scalar(select(ScoringRule))
     assert (rule.name, rule.event_name, rule.points, rule.daily_limit, rule.enabled) == (
         "Purchase",
@@ -43,39 +43,39 @@ async def test_an_editor_adds_edits_and_deletes_rules_with_mistakes_next_to_the_
         None,
         True,
     )
-    page = editor.get("/settings/scoring")
+    page = editor.get("/scoring/rules")
     assert f'id="rule-{rule.id}"' in page.text and "+20" in page.text
-    edit = editor.get(f"/settings/scoring/rules/{rule.id}/edit")
+    edit = editor.get(f"/scoring/rules/{rule.id}/edit")
     assert edit.status_code == 200 and 'value="purchase"' in edit.text
-    wrong = editor.post(f"/settings/scoring/rules/{rule.id}/edit", data=rule_form(daily_limit="0"))
+    wrong = editor.post(f"/scoring/rules/{rule.id}/edit", data=rule_form(daily_limit="0"))
     assert wrong.status_code == 422 and 'id="daily_limit-error"' in wrong.text
     saved = editor.post(
-        f"/settings/scoring/rules/{rule.id}/edit", data={**rule_form(points="-5", daily_limit="2"), "enabled": ""}
+        f"/scoring/rules/{rule.id}/edit", data={**rule_form(points="-5", daily_limit="2"), "enabled": ""}
     )
     assert saved.status_code == 303
     await db.refresh(rule)
     assert (rule.points, rule.daily_limit, rule.enabled) == (-5, 2, False)
-    assert editor.post(f"/settings/scoring/rules/{rule.id}/delete").status_code == 303
-    assert editor.get(f"/settings/scoring/rules/{rule.id}/edit").status_code == 404
+    assert editor.post(f"/scoring/rules/{rule.id}/delete").status_code == 303
+    assert editor.get(f"/scoring/rules/{rule.id}/edit").status_code == 404
 
 
 async def test_thresholds_are_saved_in_order_and_everyone_can_be_recalculated(staff, db):
     editor = await staff("editor")
     bad = editor.post(
-        "/settings/scoring/thresholds",
+        "/scoring/rules/thresholds",
         data={"lead": "10", "mql": "5", "sql": "30", "customer": "40", "evangelist": "50"},
     )
     assert bad.status_code == 422 and 'id="mql-error"' in bad.text
     good = editor.post(
-        "/settings/scoring/thresholds",
+        "/scoring/rules/thresholds",
         data={"lead": "10", "mql": "20", "sql": "30", "customer": "40", "evangelist": "50"},
     )
     assert good.status_code == 303
     assert await settings.thresholds(db) == {"lead": 10, "mql": 20, "sql": 30, "customer": 40, "evangelist": 50}
-    assert editor.post("/settings/scoring/recalculate", follow_redirects=True).status_code == 200
+    assert editor.post("/scoring/rules/recalculate", follow_redirects=True).status_code == 200
     viewer = await staff("viewer")
-    page = viewer.get("/settings/scoring").text
-    assert 'action="/settings/scoring/rules"' not in page and "Recalculate every score" not in page
+    page = viewer.get("/scoring/rules").text
+    assert 'action="/scoring/rules"' not in page and "Recalculate every score" not in page
 
 
 async def test_the_leaderboard_filters_pages_and_shows_the_lifecycle_chart(staff, db):

@@ -1,6 +1,6 @@
 """Staff UI for lead scoring: the leaderboard with the lifecycle distribution (/scoring), a contact's
-manual stage (from their page), and Settings → Lead scoring: the rules, the lifecycle thresholds
-and recalculating every score."""
+manual stage (from their page), and the scoring rules page (/scoring/rules): the rules, the
+lifecycle thresholds and recalculating every score."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from webapp.scoring.models import GRADES, STAGES, ScoringRule
 from webapp.scoring.schemas import EVENT_LABELS, STAGE_LABELS
 from webapp.scoring.service import rules, settings
 
-SETTINGS_URL = "/settings/scoring"
+SETTINGS_URL = "/scoring/rules"
 VARY = {"Vary": "HX-Request, HX-Target"}  # the leaderboard URL answers with the page or the table only
 RULE_FIELDS = ("name", "event", "event_name", "link_url", "points", "daily_limit")
 
@@ -85,7 +85,7 @@ def _typed_rule(form: FormFields) -> dict[str, Any]:
     return {**{name: first(form, name) for name in RULE_FIELDS}, "enabled": first(form, "enabled") or "no"}
 
 
-class ScoringSettingsController(Controller):
+class ScoringRulesController(Controller):
     path = SETTINGS_URL
 
     async def _page(
@@ -107,13 +107,13 @@ class ScoringSettingsController(Controller):
             "stages": STAGE_LABELS,
             "can_edit": request.user.can(Role.EDITOR),
         }
-        return Template("scoring/settings.html", context=context, status_code=status_code)
+        return Template("scoring/rules.html", context=context, status_code=status_code)
 
-    @get("/", name="scoring_settings")
+    @get("/", name="scoring_rules")
     async def show(self, request: StaffRequest, db: AsyncSession) -> Template:
         return await self._page(request, db)
 
-    @post("/rules", status_code=200)
+    @post("/", status_code=200)
     async def create_rule(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
         typed = _typed_rule(await read_form(request))
         try:
@@ -127,12 +127,12 @@ class ScoringSettingsController(Controller):
         )
         return after_change(request, SETTINGS_URL)
 
-    @get("/rules/{rule_id:int}/edit", opt=EDITORS_ONLY)
+    @get("/{rule_id:int}/edit", opt=EDITORS_ONLY)
     async def edit_rule(self, db: AsyncSession, rule_id: int) -> Template:
         rule = await rules.get(db, rule_id)
         return self._rule_form(rule, _rule_values(rule), {})
 
-    @post("/rules/{rule_id:int}/edit", status_code=200)
+    @post("/{rule_id:int}/edit", status_code=200)
     async def update_rule(self, request: StaffRequest, db: AsyncSession, rule_id: int) -> AnyResponse:
         rule = await rules.get(db, rule_id)
         typed = _typed_rule(await read_form(request))
@@ -149,7 +149,7 @@ class ScoringSettingsController(Controller):
         context = {"rule": rule, "values": values, "errors": errors, "events": EVENT_LABELS}
         return Template("scoring/rule_form.html", context=context, status_code=status_code)
 
-    @post("/rules/{rule_id:int}/delete", status_code=200)
+    @post("/{rule_id:int}/delete", status_code=200)
     async def delete_rule(self, request: StaffRequest, db: AsyncSession, rule_id: int) -> AnyResponse:
         rule = await rules.get(db, rule_id)
         await rules.delete(db, rule_id)
