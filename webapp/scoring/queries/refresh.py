@@ -93,7 +93,7 @@ WITH targets AS (
          s.contact_id IS NULL AS is_new, s.engagement AS old_engagement, s.completeness AS old_completeness,
          s.recency AS old_recency, s.last_activity_at AS old_last_at
   FROM targets t LEFT JOIN per_contact p USING (contact_id) LEFT JOIN contact_scores s USING (contact_id)
-), totals AS (
+), totals AS MATERIALIZED (  -- the score once per contact: the grade and stage below read it many times
   SELECT *, engagement + adjustments + completeness + recency AS score FROM computed
 ), graded AS (
   SELECT *, {grade} AS grade,
