@@ -11,10 +11,14 @@ from sqlalchemy import text
 
 from tests.support.conversions import sent_to
 from tests.support.scoring import contact, email_event, history, rule, score_row
+from tests.support.subscriptions import public_list
 from webapp.contact_events import service as contact_events
 from webapp.contact_events.service import NewEvent
 from webapp.scoring import service as scoring
 from webapp.scoring.schemas import ScoreChanged
+from webapp.subscriptions.schemas import Origin
+from webapp.subscriptions.service import subscriptions
+from webapp.subscriptions.service.tokens import ConfirmLink
 from webapp.tracking.service import hits
 
 NOW = datetime.now(UTC)
@@ -113,3 +117,18 @@ async def test_stages_follow_the_thresholds_only_forward_and_a_manual_stage_stic
     (cleared,) = await scoring.set_stage(db, ada, {"stage": ""}, "admin@example.com")
     assert cleared.stage == "evangelist"
     assert (await history(db, ada))[-1][2] == "Manual stage cleared by admin@example.com"
+
+
+async def test_a_sign_up_form_and_its_confirmation_score_at_once(db):
+    newsletter = await public_list(db, "Newsletter")
+    await rule(db, "form", 5)
+    await rule(db, "confirmed", 15)
+    signed_up = await subscriptions.subscribe(
+        db, await subscriptions.public_list(db, newsletter.id), {"email": "new@example.com"}, Origin("page"), "en"
+    )
+    new = await db.scalar(text("SELECT id FROM contacts WHERE email = 'new@example.com'"))
+    assert (await score_row(db, new))["engagement"] == 5
+    link = ConfirmLink(signed_up.pending_id, newsletter.id, expired=False)
+    await subscriptions.confirm(db, link)
+    assert (await score_row(db, new))["engagement"] == 20
+    assert [reason for *_, reason in await history(db, new)] == ["Sent a sign-up form", "Confirmed a subscription"]
