@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.support.scoring import contact
 from webapp.contact_events import service as contact_events
 from webapp.contact_events.models import ContactEvent
 from webapp.contact_events.service import NewEvent
+from webapp.scoring import service as scoring
 
 
 def fields(response) -> dict[str, str]:
@@ -79,3 +80,21 @@ async def test_a_viewer_key_cannot_post_events(api, db):
     await db.commit()
     client = await api("viewer")
     assert client.post("/api/events", json={"email": "ada@example.com", "name": "purchase"}).status_code == 403
+
+
+async def test_a_contacts_data_export_holds_their_events_and_score_and_erasure_removes_them(api, db):
+    ada = await contact(db, "ada@example.com")
+    await contact_events.record(db, [NewEvent(ada, "purchase", {"sku": "B-7"}, client_key="order-1")])
+    await scoring.add_points(db, [ada], 30, "Webinar")
+    await db.commit()
+    editor = await api("editor")
+    exported = editor.get(f"/api/contacts/{ada}/export").json()
+    assert [(e["name"], e["properties"], e["idempotency_key"]) for e in exported["custom_events"]] == [
+        ("purchase", {"sku": "B-7"}, "order-1")
+    ]
+    lead_score = exported["lead_score"]
+    assert (lead_score["score"], lead_score["grade"], lead_score["lifecycle_stage"]) == (50, "C", "mql")
+    assert [h["reason"] for h in lead_score["history"]] == ["Event: purchase", "Webinar"]
+    assert editor.post(f"/api/contacts/{ada}/erase").status_code == 200
+    for table in ("contact_events", "contact_scores", "score_history"):
+        assert await db.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table

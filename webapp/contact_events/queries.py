@@ -28,6 +28,16 @@ async def by_client_key(session: AsyncSession, client_key: str) -> ContactEvent 
     return await session.scalar(select(ContactEvent).where(ContactEvent.client_key == client_key))
 
 
+async def of_contact(session: AsyncSession, contact_id: int) -> list[ContactEvent]:
+    """Every event of the contact, oldest first (their data export)."""
+    found = await session.scalars(
+        select(ContactEvent)
+        .where(ContactEvent.contact_id == contact_id)
+        .order_by(ContactEvent.occurred_at, ContactEvent.id)
+    )
+    return list(found)
+
+
 async def recent(session: AsyncSession, contact_id: int, limit: int) -> list[ContactEvent]:
     """The contact's latest events first, from ix_contact_events_contact_id_occurred_at."""
     found = await session.scalars(

@@ -85,3 +85,11 @@ async def post(session: AsyncSession, data: Mapping[str, Any]) -> Posted:
 async def recent(session: AsyncSession, contact_id: int) -> list[ContactEvent]:
     """The contact's latest events, newest first."""
     return await queries.recent(session, contact_id, RECENT)
+
+
+async def of_contact(session: AsyncSession, contact_id: int) -> list[dict[str, Any]]:
+    """Every event of the contact, for their data export."""
+    return [
+        {"name": e.name, "properties": e.properties, "occurred_at": e.occurred_at, "idempotency_key": e.client_key}
+        for e in await queries.of_contact(session, contact_id)
+    ]

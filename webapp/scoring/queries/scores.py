@@ -36,7 +36,9 @@ async def of_contact(session: AsyncSession, contact_id: int) -> ContactScore | N
     return await session.get(ContactScore, contact_id)
 
 
-async def history(session: AsyncSession, contact_id: int, before_id: int | None, limit: int) -> list[ScoreHistory]:
+async def history(
+    session: AsyncSession, contact_id: int, before_id: int | None, limit: int | None
+) -> list[ScoreHistory]:
     """The contact's changes, latest first, from ix_score_history_contact_id_id (keyset by id)."""
     query = select(ScoreHistory).where(ScoreHistory.contact_id == contact_id)
     if before_id is not None:

@@ -164,3 +164,19 @@ async def lifecycle(session: AsyncSession) -> dict[str, int]:
 async def save_thresholds(session: AsyncSession, data: Mapping[str, Any]) -> None:
     """New thresholds (ValidationFailed naming the field); scores move to them at the next recompute."""
     await settings.save(session, load(ThresholdsIn, data))
+
+
+async def export_of(session: AsyncSession, contact_id: int) -> dict[str, Any]:
+    """The contact's score and every change of it, for their data export."""
+    score = await score_of(session, contact_id)
+    changes = await queries.history(session, contact_id, None, None)
+    return {
+        "score": score.score,
+        "grade": score.grade,
+        "lifecycle_stage": score.stage,
+        "stage_set_by_hand": score.stage_override is not None,
+        "history": [
+            {"at": h.at, "score": h.score, "change": h.change, "grade": h.grade, "stage": h.stage, "reason": h.reason}
+            for h in reversed(changes)
+        ],
+    }
