@@ -48,7 +48,7 @@ _STAGE_RANK = (
     + " ELSE 1 END"
 )
 
-# {some} narrows every source to the contacts asked for; for the nightly recompute it is empty.
+# The {some_...} parts narrow every source to the contacts asked for; the nightly recompute leaves them out.
 REFRESH = """
 WITH targets AS (
   SELECT c.id AS contact_id, {completeness} AS completeness FROM contacts c WHERE true {some_contacts}

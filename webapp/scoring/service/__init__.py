@@ -23,17 +23,17 @@ from webapp.scoring.queries import refresh as computing
 from webapp.scoring.queries import scores as queries
 from webapp.scoring.schemas import STAGE_LABELS, PointsIn, ScoreChanged, StageIn, ThresholdsIn
 from webapp.scoring.service import settings
-from webapp.scoring.service.settings import thresholds
 
 LEADERBOARD_PAGE = 50
 HISTORY_PAGE = 50
 
 
-async def refresh(session: AsyncSession, contact_ids: Sequence[int], reason: str) -> list[ScoreChanged]:
-    """Score these contacts again from all they did; those whose score, grade or stage changed."""
-    if not contact_ids:
+async def refresh(session: AsyncSession, contact_ids: Sequence[int] | None, reason: str) -> list[ScoreChanged]:
+    """Score these contacts (None: everyone) again from all they did; those whose score, grade or
+    stage changed."""
+    if contact_ids is not None and not contact_ids:
         return []
-    return await computing.refresh(session, contact_ids, await thresholds(session), datetime.now(UTC), reason)
+    return await computing.refresh(session, contact_ids, await settings.thresholds(session), datetime.now(UTC), reason)
 
 
 async def score_email_events(
@@ -68,7 +68,7 @@ async def give_points(session: AsyncSession, contact_id: int, data: Mapping[str,
 
 async def recompute_all(session: AsyncSession) -> list[ScoreChanged]:
     """Every contact's score from scratch (the nightly run: recency decays, rules changed)."""
-    return await computing.refresh(session, None, await thresholds(session), datetime.now(UTC), "Nightly recompute")
+    return await refresh(session, None, "Nightly recompute")
 
 
 async def set_stage(session: AsyncSession, contact_id: int, data: Mapping[str, Any], by: str) -> list[ScoreChanged]:
