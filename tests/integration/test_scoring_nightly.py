@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import text
 
-from tests.support.scoring import contact, score_row
+from tests.support.scoring import contact, rule, score_row
 from webapp.core.redis import get_redis
 from webapp.delivery.broker import broker
 from webapp.scoring import actors
@@ -40,3 +40,31 @@ async def test_a_worker_recomputes_every_score_by_itself(db, worker):
     assert await db.scalar(text("SELECT reason FROM score_history WHERE contact_id = :c"), {"c": ada}) == (
         "Nightly recompute"
     )
+
+
+async def test_an_event_scored_while_the_nightly_recompute_runs_waits_for_it_and_counts(db):
+    from webapp.contact_events import service as contact_events
+    from webapp.contact_events.service import NewEvent
+    from webapp.core.db import get_sessionmaker
+    from webapp.scoring import service as scoring
+
+    ada = await contact(db, "ada@example.com")
+    await rule(db, "custom", 10, event_name="purchase")
+    await scoring.add_points(db, [ada], 5, "Welcome")
+    await db.commit()
+    async with get_sessionmaker()() as nightly, nightly.begin():
+        await scoring.recompute_all(nightly)  # every row locked until this commits
+
+        async def purchase() -> None:
+            async with get_sessionmaker()() as session, session.begin():
+                await contact_events.record(session, [NewEvent(ada, "purchase")])
+
+        buying = asyncio.create_task(purchase())
+        deadline = time.monotonic() + 30
+        while not await db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")):
+            assert time.monotonic() < deadline, "the event never waited for the recompute"
+            await asyncio.sleep(0.05)
+        assert not buying.done()  # it waits for the recompute's lock on Ada's row
+    await buying
+    db.expire_all()
+    assert (await score_row(db, ada))["engagement"] == 10 and (await score_row(db, ada))["adjustments"] == 5

@@ -153,14 +153,18 @@ REFRESH_ALL = text(_statement(some=False))
 # 4 MB they would spill to disk many times over. For this transaction only.
 ROOM_FOR_EVERYONE = text("SET LOCAL work_mem = '256MB'")
 
-# Rows made first and locked in id order, so two transactions scoring the same contact take turns:
-# the second computes after the first committed, from every event both stored.
+# A contact's row is locked before its score is computed, so two transactions scoring the same
+# contact take turns: the second computes after the first committed, from every event both stored.
+# Everyone takes the rows that exist in id order, then makes the missing ones (rows only this
+# transaction can see until it commits): the nightly recompute, which locks every row, and the
+# event worker's batches never wait on each other in a circle.
+LOCK_ROWS = text("SELECT contact_id FROM contact_scores WHERE contact_id = ANY(:ids) ORDER BY contact_id FOR UPDATE")
 ENSURE_ROWS = text("""
 INSERT INTO contact_scores (contact_id, score, grade, reached_stage, stage)
 SELECT id, 0, 'F', 'subscriber', 'subscriber' FROM contacts WHERE id = ANY(:ids) ORDER BY id
 ON CONFLICT (contact_id) DO NOTHING
 """)
-LOCK_ROWS = text("SELECT contact_id FROM contact_scores WHERE contact_id = ANY(:ids) ORDER BY contact_id FOR UPDATE")
+LOCK_EVERY_ROW = text("SELECT count(*) FROM (SELECT 1 FROM contact_scores ORDER BY contact_id FOR UPDATE) AS locked")
 
 
 async def refresh(
@@ -175,6 +179,7 @@ async def refresh(
     params = {**thresholds, "now": now, "reason": reason[:200]}
     if contact_ids is None:
         await session.execute(ROOM_FOR_EVERYONE)
+        await session.execute(LOCK_EVERY_ROW)
         rows = await session.execute(REFRESH_ALL, params)
     else:
         ids = await lock(session, contact_ids)
@@ -183,10 +188,10 @@ async def refresh(
 
 
 async def lock(session: AsyncSession, contact_ids: Sequence[int]) -> list[int]:
-    """Make the contacts' score rows (score 0) where missing and lock them, in id order."""
+    """Lock the contacts' score rows, in id order, and make the missing ones (score 0)."""
     ids = sorted(set(contact_ids))
-    await session.execute(ENSURE_ROWS, {"ids": ids})
     await session.execute(LOCK_ROWS, {"ids": ids})
+    await session.execute(ENSURE_ROWS, {"ids": ids})
     return ids
 
 
