@@ -67,6 +67,8 @@ async def test_bad_events_are_refused_naming_the_field(api, db):
         ({"email": "ada@example.com", "name": "two words"}, "name"),
         ({"email": "ada@example.com", "name": "purchase", "occurred_at": "yesterday"}, "occurred_at"),
         ({"email": "ada@example.com", "name": "purchase", "colour": "red"}, "colour"),
+        ({"email": "ada@example.com", "name": "purchase", "properties": {"note": "a\u0000b"}}, "properties"),
+        ({"email": "ada@example.com", "name": "purchase", "properties": {"blob": "x" * 20_000}}, "properties"),
     ]
     for body, field in cases:
         answer = client.post("/api/events", json=body)

@@ -19,9 +19,10 @@ PROPERTIES_MAX_BYTES = 16_384
 def _properties(value: Any, label: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError(f"{label} must be an object of names and values.")
-    if len(msgspec.json.encode(value)) > PROPERTIES_MAX_BYTES:
+    encoded = msgspec.json.encode(value)
+    if len(encoded) > PROPERTIES_MAX_BYTES:
         raise ValueError(f"{label} must be at most {PROPERTIES_MAX_BYTES:,} bytes of JSON.")
-    if "\\u0000" in msgspec.json.encode(value).decode():
+    if b"\\u0000" in encoded:  # PostgreSQL's jsonb cannot hold NUL
         raise ValueError(f"{label} must not contain NUL characters.")
     return value
 
