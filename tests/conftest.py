@@ -157,6 +157,7 @@ TABLES = [
     "conversions",
     "automations",  # their versions and enrolments go with them
     "automation_step_runs",  # no foreign key (automations/models.py)
+    "scoring_rules",  # contact events and scores go with their contacts
     "analytics_audience_daily",  # the other rollups go with their campaigns
 ]
 

@@ -14,6 +14,7 @@ from webapp.campaigns.pages.ab_test import CampaignAbTestController
 from webapp.campaigns.pages.campaigns import CampaignsController
 from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
+from webapp.contact_events.api import ApiContactEventsController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
 from webapp.conversions.api import ApiConversionsController
@@ -30,6 +31,8 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.scoring.api import ApiScoringController
+from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
@@ -69,6 +72,8 @@ STAFF_PAGES = [
     ExportsController,
     ListsController,
     SegmentsController,
+    ScoringController,
+    ScoringRulesController,
     TemplatesController,
     OutboxController,
     UsersController,
@@ -96,6 +101,8 @@ API = [
     ApiConversionsController,
     ApiAbTestsController,
     ApiAutomationsController,
+    ApiContactEventsController,
+    ApiScoringController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

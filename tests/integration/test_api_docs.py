@@ -152,6 +152,42 @@ ENDPOINTS = {
         None,
         {"204": None, "404": "ErrorOut"},
     ),
+    ("post", "/api/events"): (
+        "events",
+        "EventIn",
+        {"201": "EventOut", "200": "EventOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("get", "/api/contacts/{contact_id}/events"): ("events", None, {"404": "ErrorOut"}),  # 200: a list of EventOut
+    ("get", "/api/scoring/rules"): ("scoring", None, {}),  # 200: a list of RuleOut
+    ("post", "/api/scoring/rules"): ("scoring", "RuleIn", {"201": "RuleOut", "422": "ErrorOut"}),
+    ("get", "/api/scoring/rules/{rule_id}"): ("scoring", None, {"200": "RuleOut", "404": "ErrorOut"}),
+    ("patch", "/api/scoring/rules/{rule_id}"): (
+        "scoring",
+        "RuleUpdate",
+        {"200": "RuleOut", "404": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("delete", "/api/scoring/rules/{rule_id}"): ("scoring", None, {"204": None, "404": "ErrorOut"}),
+    ("get", "/api/scoring/contacts/{contact_id}"): ("scoring", None, {"200": "ScoreOut", "404": "ErrorOut"}),
+    # 200: a list of HistoryOut
+    ("get", "/api/scoring/contacts/{contact_id}/history"): ("scoring", None, {"404": "ErrorOut"}),
+    ("post", "/api/scoring/contacts/{contact_id}/recalculate"): (
+        "scoring",
+        None,
+        {"200": "ScoreOut", "404": "ErrorOut"},
+    ),
+    ("post", "/api/scoring/contacts/{contact_id}/points"): (
+        "scoring",
+        "PointsIn",
+        {"200": "ScoreOut", "404": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("put", "/api/scoring/contacts/{contact_id}/stage"): (
+        "scoring",
+        "StageIn",
+        {"200": "ScoreOut", "404": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("post", "/api/scoring/recalculate"): ("scoring", None, {"202": "RecalculationOut"}),
+    ("get", "/api/scoring/leaderboard"): ("scoring", None, {"200": "LeaderboardPageOut"}),
+    ("get", "/api/scoring/lifecycle"): ("scoring", None, {"200": "LifecycleOut"}),
 }
 
 

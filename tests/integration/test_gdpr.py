@@ -306,6 +306,8 @@ async def test_api_export_and_erase(api, db):
         "deliveries",
         "events",
         "conversions",
+        "custom_events",
+        "lead_score",
         "suppression",
     }
     assert body["contact"]["custom_fields"] == {"plan": "gold", "seats": 3}

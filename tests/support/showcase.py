@@ -19,10 +19,14 @@ from webapp.abtests import service as abtests
 from webapp.automations.service import automations
 from webapp.automations.service import enrolments as automation_enrolments
 from webapp.campaigns.service import campaigns
+from webapp.contact_events import service as contact_events
+from webapp.contact_events.service import NewEvent
 from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.scoring import service as scoring
+from webapp.scoring.service import rules as scoring_rules
 from webapp.staff.service import api_keys
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
@@ -101,6 +105,14 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         },
     )
     gone = await contacts.create_contact(session, {"email": "gone@example.com", "status": "unsubscribed"})
+    # Lead scoring: rules, a custom event and points, then everyone scored (the leaderboard, its chart, Ada's page).
+    purchase_rule = await scoring_rules.create(
+        session, {"name": "Purchase", "event": "custom", "event_name": "purchase", "points": 25, "daily_limit": 3}
+    )
+    await scoring_rules.create(session, {"name": "Opened an email", "event": "open", "points": 2})
+    await contact_events.record(session, [NewEvent(ada.id, "purchase", {"sku": "B-7", "total": 49.9})])
+    await scoring.add_points(session, [ada.id], 40, "Booked a demo")
+    await scoring.recompute_all(session)
     await lists.add_members(session, customers.id, [ada.id])
     segment = await lists.create_list(
         session,
@@ -193,6 +205,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "ab_test": ab_test.id,
             "automation": automation.id,
             "contact": ada.id,
+            "scoring_rule": purchase_rule.id,
             "opted_out": gone.id,
             "list": customers.id,
             "segment": segment.id,

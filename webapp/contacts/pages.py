@@ -17,6 +17,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.service.listing import history_of_contact
+from webapp.contact_events import service as contact_events
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.contacts.schemas import (
@@ -35,6 +36,8 @@ from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.schemas import load
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
+from webapp.scoring import service as scoring
+from webapp.scoring.schemas import STAGE_LABELS
 from webapp.suppression.service import suppression
 
 PAGE_SIZE = 50
@@ -253,6 +256,10 @@ class ContactsController(Controller):
                 "history": await history_of_contact(db, contact_id),
                 "suppressed": await suppression.status_of(db, contact.email),
                 "state": await contacts.state_of(db, contact),
+                "score": await scoring.score_of(db, contact_id),
+                "score_history": await scoring.history(db, contact_id),
+                "stage_labels": STAGE_LABELS,
+                "events": await contact_events.recent(db, contact_id),
             },
         )
 

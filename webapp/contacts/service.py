@@ -83,6 +83,20 @@ async def get_contact(session: AsyncSession, contact_id: int) -> Contact:
     return contact
 
 
+async def named_in(session: AsyncSession, values: Mapping[str, Any]) -> int:
+    """The id of the contact an API body names by `contact_id` or `email`; ValidationFailed naming
+    the field when there is none."""
+    if "contact_id" in values:
+        try:
+            return (await get_contact(session, values["contact_id"])).id
+        except NotFound:
+            raise ValidationFailed({"contact_id": "No contact has this id."}) from None
+    found = await id_by_email(session, values["email"])
+    if found is None:
+        raise ValidationFailed({"email": "No contact has this address."})
+    return found
+
+
 async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Contact:
     """A new contact; an address that opted out before comes back with that opt-out as its status."""
     values = load(ContactCreate, data)

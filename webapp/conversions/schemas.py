@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from babel.numbers import list_currencies
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from webapp.core.schemas import Rule, Schema, Values, email_address, row_id, text, whole_number
+from webapp.core.schemas import Rule, Schema, Values, email_address, moment, row_id, text, whole_number
 
 MAX_AMOUNT = Decimal("99999999999999.9999")
 CURRENCIES = frozenset(list_currencies())
@@ -37,21 +37,13 @@ def _currency(value: Any, label: str) -> str:
     raise ValueError(f"{label} must be an ISO 4217 code of three letters, such as EUR or USD.")
 
 
-def _moment(value: Any, label: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{label} must be a date and time such as 2026-12-05T09:30:00Z.") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 class ConversionIn(Schema, kw_only=True):
     contact_id: Annotated[int | UnsetType, Meta(title="Contact id"), row_id()] = UNSET
     email: Annotated[str | UnsetType, Meta(title="Email"), email_address()] = UNSET
     amount: Annotated[Decimal, Meta(title="Amount"), Rule(_amount, converts=True)]
     currency: Annotated[str, Meta(title="Currency"), Rule(_currency, converts=True)]
     order_id: Annotated[str, Meta(title="Order id"), text(200, blank="Enter the order id.")]
-    occurred_at: Annotated[str | UnsetType, Meta(title="Occurred at"), Rule(_moment, converts=True)] = UNSET
+    occurred_at: Annotated[str | UnsetType, Meta(title="Occurred at"), moment()] = UNSET
 
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:

@@ -22,6 +22,7 @@ MAX_TEXT_LENGTH = 500  # of a text part of a key (a name, lower-cased)
 
 class Part(Enum):
     ID = "id"  # a row id
+    INTEGER = "integer"  # any whole number, such as a score
     TEXT = "text"
     TIME = "time"  # an ISO date and time
 
@@ -48,6 +49,8 @@ def decode_cursor(cursor: str | None, *shape: Part) -> tuple[Any, ...] | None:
 def _part(value: Any, part: Part) -> Any:
     if part is Part.ID:
         return value if is_valid_id(value) and not isinstance(value, bool) else None
+    if part is Part.INTEGER:
+        return value if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63 else None
     if not isinstance(value, str) or "\x00" in value or len(value) > MAX_TEXT_LENGTH:
         return None
     if part is Part.TIME:

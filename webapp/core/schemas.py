@@ -21,6 +21,7 @@ import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, ClassVar, get_args, get_origin
 
 import msgspec
@@ -133,6 +134,19 @@ def matches(pattern: re.Pattern[str], message: str) -> Rule:
         return value
 
     return Rule(clean)
+
+
+def moment() -> Rule:
+    """An ISO 8601 date and time; without a zone it is UTC."""
+
+    def clean(value: Any, label: str) -> datetime:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"{label} must be a date and time such as 2026-12-05T09:30:00Z.") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    return Rule(clean, converts=True)
 
 
 def load(schema: type[Schema], data: Any, *, partial: bool = False) -> Values:

@@ -148,6 +148,8 @@ class ContactExportOut(Struct):
     deliveries: list[dict[str, Any]]
     events: list[dict[str, Any]]
     conversions: list[dict[str, Any]]
+    custom_events: list[dict[str, Any]]
+    lead_score: dict[str, Any]
     suppression: SuppressionStatusOut
 
 

@@ -140,6 +140,13 @@ STAFF_PAGES = [
     Shown("feedback-sources", "/settings/feedback-sources"),
     Shown("bounce-mailbox", "/settings/bounce-mailbox"),
     Shown("conversions", "/settings/conversions"),
+    Shown("scoring", "/scoring"),
+    Shown("scoring-rules", "/scoring/rules"),
+    Shown(
+        "scoring-rule-edit",
+        "/scoring/rules/{scoring_rule}/edit",
+        route="/scoring/rules/{rule_id}/edit",
+    ),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
 
@@ -212,6 +219,8 @@ ERROR_PAGES = [
         submit="^Save",
     ),
     Shown("conversions-form", "/settings/conversions", fill={"#window_days": "0"}, submit="^Save$"),
+    Shown("scoring-rule-form", "/scoring/rules", fill={"#points": "0"}, submit="^Add rule"),
+    Shown("scoring-thresholds-form", "/scoring/rules", fill={"#mql": "1"}, submit="^Save thresholds"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
     Shown(

@@ -1,5 +1,5 @@
 """The executors of the steps that change contacts or tell other systems: tag, untag, add to and
-remove from a list, update a field, and the outbound webhook. Each applies its effect to the
+remove from a list, update a field, score points, and the outbound webhook. Each applies its effect to the
 whole batch in one statement per tag, list or endpoint (see steps.py)."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from webapp.contacts.schemas import ContactFilter
 from webapp.contacts.service import add_tag, remove_tag
 from webapp.core.errors import NotFound
 from webapp.lists.service.lists import add_members, remove_members
+from webapp.scoring import service as scoring
 from webapp.webhooks.service.outbox import emit_to_endpoint
 
 WEBHOOK_EVENT = "automation.step"
@@ -50,6 +51,12 @@ async def remove_from_list(session: AsyncSession, batch: StepBatch) -> None:
 @executor("update_field")
 async def update_field(session: AsyncSession, batch: StepBatch) -> None:
     await queries.set_custom_field(session, batch.contact_ids, batch.step["field"], batch.step.get("value"))
+
+
+@executor("score")
+async def score(session: AsyncSession, batch: StepBatch) -> None:
+    """Points (negative: taken) kept through every recompute; a score reached may trigger others."""
+    await scoring.add_points(session, batch.contact_ids, batch.step["points"], f"Automation #{batch.automation_id}")
 
 
 @executor("webhook")

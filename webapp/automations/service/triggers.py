@@ -8,8 +8,9 @@ in the caller's transaction. The features call it where the thing happens:
 - tag_added / tag_removed {tag}: contacts who gained or lost the tag (one contact, bulk, imports)
 - email_opened {campaign_id} / link_clicked {campaign_id, url}: human opens and clicks only
 - custom_event {name}, lifecycle_changed {stage}: from the events and scoring features
-- score_changed {scores: {contact_id: score}, grades: {contact_id: grade}}: contacts whose score
-  changed, with their new score and grade; a trigger's min_score and grade are checked against them.
+- score_changed {scores, grades, old_scores, old_grades: {contact_id: ...}}: contacts whose score or
+  grade changed, with the new and old values; a trigger enrols those who reach its min_score and
+  grade now and did not before.
 A trigger without a campaign (or link) matches any. An import's chunks, written on connections of
 their own, queue their list_joined and tag_added signals (automation_signals) in their transactions;
 the scheduler tick applies them (apply_queued).
@@ -58,14 +59,16 @@ def _same(*names: str) -> Chooser:
 
 
 def _scored(trigger: dict[str, Any], ids: list[int], params: Mapping[str, Any]) -> list[int]:
-    scores, grades = params["scores"], params["grades"]
+    """The contacts who reach the trigger's score and grade now and did not before."""
     min_score, grade = trigger.get("min_score"), trigger.get("grade")
-    return [
-        i
-        for i in ids
-        if (min_score is None or scores.get(i, min_score - 1) >= min_score)
-        and (grade is None or grades.get(i) == grade)
-    ]
+
+    def meets(score: int | None, its_grade: str | None) -> bool:
+        return (min_score is None or (score is not None and score >= min_score)) and (
+            grade is None or its_grade == grade
+        )
+
+    now, before = (params["scores"], params["grades"]), (params.get("old_scores", {}), params.get("old_grades", {}))
+    return [i for i in ids if meets(now[0].get(i), now[1].get(i)) and not meets(before[0].get(i), before[1].get(i))]
 
 
 CHOOSERS: dict[str, Chooser] = {

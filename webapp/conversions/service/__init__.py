@@ -21,7 +21,7 @@ from webapp.conversions import queries
 from webapp.conversions.models import Conversion
 from webapp.conversions.schemas import ConversionIn, Revenue
 from webapp.conversions.service import settings
-from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.errors import Conflict
 from webapp.core.schemas import load
 
 SIGNED_FIELDS = ("order_id", "email", "amount", "currency")
@@ -35,7 +35,7 @@ class Recorded:
 
 async def record(session: AsyncSession, data: Mapping[str, Any], *, source: str) -> Recorded:
     values = load(ConversionIn, data)
-    contact_id = await _contact(session, values)
+    contact_id = await contacts.named_in(session, values)
     stored = await queries.by_order(session, values["order_id"])
     if stored is None:
         occurred_at = values.get("occurred_at") or datetime.now(UTC)
@@ -55,18 +55,6 @@ async def record(session: AsyncSession, data: Mapping[str, Any], *, source: str)
         assert stored is not None  # inserted by a concurrent request a moment ago
     _same_order(stored, values, contact_id)
     return Recorded(stored, created=False)
-
-
-async def _contact(session: AsyncSession, values: Mapping[str, Any]) -> int:
-    if "contact_id" in values:
-        try:
-            return (await contacts.get_contact(session, values["contact_id"])).id
-        except NotFound:
-            raise ValidationFailed({"contact_id": "No contact has this id."}) from None
-    found = await contacts.id_by_email(session, values["email"])
-    if found is None:
-        raise ValidationFailed({"email": "No contact has this address."})
-    return found
 
 
 async def _credit(session: AsyncSession, contact_id: int, occurred_at: datetime) -> dict[str, int | None]:

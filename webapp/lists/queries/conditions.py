@@ -7,7 +7,8 @@ Semantics, which the property tests check against a plain-Python evaluation of t
 - custom fields compare as text, except ordering against a number, which compares only values
   that are numbers (or digits in text) — others never match; a missing key is empty;
 - a date given as a day covers that whole day (UTC); "-90d" is 90 days before `now`;
-- "not in the last N days" includes never; an empty AND group matches everyone, an empty OR nobody.
+- "not in the last N days" includes never; an empty AND group matches everyone, an empty OR nobody;
+- a contact never scored has score 0, grade F and stage subscriber.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from webapp.lists.schemas.rules import (
     Group,
     parse_rules,
 )
+from webapp.scoring.models import ContactScore
 from webapp.suppression.models import Suppression
 
 NUMERIC_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -113,6 +115,8 @@ def _condition(c: Condition, now: datetime) -> ColumnElement[bool]:
         return member if c.op == "in" else ~member
     if kind == "engagement":
         return _engagement(c, now)
+    if c.field in SCORE_COLUMNS:
+        return _scored(c)
     column = COLUMNS[c.field]
     if kind == "number":
         return _ordered(column, c.op, c.value)
@@ -227,3 +231,31 @@ def _engagement(c: Condition, now: datetime) -> ColumnElement[bool]:
     if negated:
         return exists(received.where(per_delivery.is_(None)))
     return exists(received.where(per_delivery.is_not(None)))
+
+
+# Scores live in contact_scores, one row per contact scored so far (score, grade and stage indexed).
+SCORE_COLUMNS: dict[str, ColumnElement[Any]] = {
+    name: column.expression
+    for name, column in (
+        ("score", ContactScore.score),
+        ("grade", ContactScore.grade),
+        ("lifecycle_stage", ContactScore.stage),
+    )
+}
+UNSCORED: dict[str, Any] = {"score": 0, "grade": "F", "lifecycle_stage": "subscriber"}
+
+
+def _scored(c: Condition) -> ColumnElement[bool]:
+    """A semi-join on contact_scores when a contact without a row fails the test, else an anti-join
+    on the rows that fail it: either way one indexed pass, and contacts never scored are judged by
+    the values they would have."""
+    column = SCORE_COLUMNS[c.field]
+    test: ColumnElement[bool]
+    if c.op in ("in", "not_in"):
+        test = column.in_(c.value) if c.op == "in" else column.not_in(c.value)
+        unscored_passes = (UNSCORED[c.field] in c.value) == (c.op == "in")
+    else:
+        test = _ordered(column, c.op, c.value)
+        unscored_passes = bool(COMPARISONS[c.op](UNSCORED[c.field], c.value))
+    rows = select(ContactScore.contact_id).where(ContactScore.contact_id == Contact.id)
+    return ~exists(rows.where(~test)) if unscored_passes else exists(rows.where(test))

@@ -36,6 +36,7 @@ from webapp.core.errors import NotFound
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
 from webapp.lists.models import EmailList, ListType
+from webapp.scoring import service as scoring
 from webapp.subscriptions import queries
 from webapp.subscriptions.models import Subscription, SubscriptionStatus
 from webapp.subscriptions.schemas import ConsentedSignup, Origin, Signup
@@ -98,6 +99,7 @@ async def subscribe(
     record_id = await queries.save_consent(
         session, contact.id, email_list.id, status.value, origin, email_list.consent_text
     )
+    await scoring.refresh(session, [contact.id], "Sent a sign-up form")
     if confirm_first:
         return SignedUp(email, record_id)
     await queries.add_member(session, contact.id, email_list.id)
@@ -138,6 +140,7 @@ async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmRes
     if link.expired:
         return ConfirmResult(Confirmation.EXPIRED, *about)
     await queries.mark_confirmed(session, subscription.id)
+    await scoring.refresh(session, [subscription.contact_id], "Confirmed a subscription")
     await queries.add_member(session, subscription.contact_id, subscription.list_id)
     await reactivate(session, subscription.contact_id, keep_list_ids={subscription.list_id})
     await _confirmed(session, subscription.contact_id, subscription.list_id)

@@ -9,7 +9,8 @@ Erasure, in one transaction:
    the server's reply and the link to the contact (campaign counters are untouched); ones not sent yet
    fail ("Not sent: the contact was erased."), counted as failures of their campaign;
 3. email events of the contact and of those deliveries lose their detail and the link to the contact;
-4. the contact is deleted; its list memberships and consent records go with it (ON DELETE CASCADE),
+4. the contact is deleted; its list memberships, consent records, custom events and score (with its
+   history) go with it (ON DELETE CASCADE),
    and its orders (conversions) lose the link to it but keep their amount and campaign (the revenue).
 """
 
@@ -23,11 +24,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contact_events import service as contact_events
 from webapp.contacts.models import Contact
 from webapp.contacts.service import get_contact
 from webapp.conversions import service as conversions
 from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import load
+from webapp.scoring import service as scoring
 from webapp.suppression.models import CREATED_BY_MAX_LENGTH
 from webapp.suppression.queries import gdpr as queries
 from webapp.suppression.queries import suppression as suppression_queries
@@ -75,6 +78,8 @@ async def export_contact(session: AsyncSession, contact_id: int) -> dict[str, An
         "deliveries": _json(await queries.deliveries(session, contact.id)),
         "events": _json(await queries.events(session, contact.id)),
         "conversions": _json(await conversions.of_contact(session, contact.id)),
+        "custom_events": _json(await contact_events.of_contact(session, contact.id)),
+        "lead_score": _json(await scoring.export_of(session, contact.id)),
         "suppression": {
             "suppressed": entry is not None,
             "reason": entry.reason if entry else None,

@@ -35,6 +35,7 @@ from webapp.analytics import service as analytics
 from webapp.automations.service import triggers
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
+from webapp.scoring import service as scoring
 from webapp.tracking.queries import events as queries
 
 log = logging.getLogger("mailroom.tracking")
@@ -120,6 +121,7 @@ async def apply(session: AsyncSession, hits: Sequence[Hit]) -> int:
     between = (min(batch.ats), max(batch.ats))
     await analytics.roll_up_events(session, inserted, between=between)
     await _signal_automations(session, inserted, between)
+    await scoring.score_email_events(session, inserted, between)
     return len(inserted)
 
 

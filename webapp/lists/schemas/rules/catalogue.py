@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from webapp.contacts.models import ContactStatus
 from webapp.core.validation import CUSTOM_FIELD_NAME
+from webapp.scoring.models import GRADES, STAGES
 
 TEXT_OPS = ("eq", "neq", "contains", "not_contains", "starts_with", "is_set", "is_not_set")
 NUMBER_OPS = ("eq", "neq", "gt", "gte", "lt", "lte")
@@ -89,6 +90,9 @@ FIELDS: dict[str, FieldSpec] = {
     "last_clicked": FieldSpec("Last clicked", "date", DATE_OPS),
     "list": FieldSpec("List membership", "list", LIST_OPS),
     "engagement": FieldSpec("Engagement", "engagement", ENGAGEMENT_OPS),
+    "score": FieldSpec("Lead score", "number", NUMBER_OPS),
+    "grade": FieldSpec("Lead grade", "choice", CHOICE_OPS, GRADES),
+    "lifecycle_stage": FieldSpec("Lifecycle stage", "choice", CHOICE_OPS, STAGES),
 }
 CUSTOM_PREFIX = "custom."
 CUSTOM_SPEC = FieldSpec("Custom field", "custom", CUSTOM_OPS)

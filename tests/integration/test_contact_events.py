@@ -1,0 +1,102 @@
+"""Custom events: stored set-based, once per client key, the newly stored ones reported (for the
+custom-event trigger); POST /api/events against the real server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, text
+
+from tests.support.scoring import contact
+from webapp.contact_events import service as contact_events
+from webapp.contact_events.models import ContactEvent
+from webapp.contact_events.service import NewEvent
+from webapp.scoring import service as scoring
+
+
+def fields(response) -> dict[str, str]:
+    return {e["field"]: e["message"] for e in response.json().get("errors", [])}
+
+
+async def test_record_stores_a_batch_once_per_client_key_and_reports_only_the_new_events(db):
+    ada, bob = await contact(db, "ada@example.com"), await contact(db, "bob@example.com")
+    first = await contact_events.record(
+        db,
+        [
+            NewEvent(ada, "purchase", {"total": 30}, client_key="order-1"),
+            NewEvent(bob, "abandoned_cart"),
+            NewEvent(ada, "purchase", {"total": 30}, client_key="order-1"),  # the same, twice in one batch
+        ],
+    )
+    again = await contact_events.record(db, [NewEvent(ada, "purchase", client_key="order-1"), NewEvent(bob, "visit")])
+    assert first == [(ada, "purchase"), (bob, "abandoned_cart")]
+    assert again == [(bob, "visit")]
+    assert await db.scalar(select(func.count()).select_from(ContactEvent)) == 3
+
+
+async def test_an_event_is_posted_by_email_with_its_properties_and_time_and_a_repeat_answers_with_it(api, db):
+    ada = await contact(db, "ada@example.com")
+    await db.commit()
+    client = await api("editor")
+    body = {
+        "email": "ADA@example.com",
+        "name": "purchase",
+        "properties": {"sku": "B-7", "total": 49.9},
+        "occurred_at": "2026-12-01T10:00:00Z",
+        "idempotency_key": "order-7",
+    }
+    created = client.post("/api/events", json=body)
+    assert created.status_code == 201, created.text
+    event = created.json()
+    assert (event["contact_id"], event["name"], event["properties"]) == (ada, "purchase", {"sku": "B-7", "total": 49.9})
+    assert datetime.fromisoformat(event["occurred_at"]) == datetime(2026, 12, 1, 10, tzinfo=UTC)
+    again = client.post("/api/events", json=body)
+    assert again.status_code == 200 and again.json() == event
+    clash = client.post("/api/events", json={**body, "name": "refund"})
+    assert clash.status_code == 409 and "idempotency_key" in fields(clash)
+
+
+async def test_bad_events_are_refused_naming_the_field(api, db):
+    await contact(db, "ada@example.com")
+    await db.commit()
+    client = await api("editor")
+    cases = [
+        ({"email": "nobody@example.com", "name": "purchase"}, "email"),
+        ({"contact_id": 999999, "name": "purchase"}, "contact_id"),
+        ({"name": "purchase"}, "email"),
+        ({"email": "ada@example.com", "name": "two words"}, "name"),
+        ({"email": "ada@example.com", "name": "purchase", "occurred_at": "yesterday"}, "occurred_at"),
+        ({"email": "ada@example.com", "name": "purchase", "colour": "red"}, "colour"),
+        ({"email": "ada@example.com", "name": "purchase", "properties": {"note": "a\u0000b"}}, "properties"),
+        ({"email": "ada@example.com", "name": "purchase", "properties": {"blob": "x" * 20_000}}, "properties"),
+    ]
+    for body, field in cases:
+        answer = client.post("/api/events", json=body)
+        assert answer.status_code == 422 and field in fields(answer), (body, answer.text)
+    wrong_type = client.post("/api/events", json={"email": "ada@example.com", "name": "x", "properties": [1]})
+    assert wrong_type.status_code == 400 and "properties" in wrong_type.text
+
+
+async def test_a_viewer_key_cannot_post_events(api, db):
+    await contact(db, "ada@example.com")
+    await db.commit()
+    client = await api("viewer")
+    assert client.post("/api/events", json={"email": "ada@example.com", "name": "purchase"}).status_code == 403
+
+
+async def test_a_contacts_data_export_holds_their_events_and_score_and_erasure_removes_them(api, db):
+    ada = await contact(db, "ada@example.com")
+    await contact_events.record(db, [NewEvent(ada, "purchase", {"sku": "B-7"}, client_key="order-1")])
+    await scoring.add_points(db, [ada], 30, "Webinar")
+    await db.commit()
+    editor = await api("editor")
+    exported = editor.get(f"/api/contacts/{ada}/export").json()
+    assert [(e["name"], e["properties"], e["idempotency_key"]) for e in exported["custom_events"]] == [
+        ("purchase", {"sku": "B-7"}, "order-1")
+    ]
+    lead_score = exported["lead_score"]
+    assert (lead_score["score"], lead_score["grade"], lead_score["lifecycle_stage"]) == (50, "C", "mql")
+    assert [h["reason"] for h in lead_score["history"]] == ["Event: purchase", "Webinar"]
+    assert editor.post(f"/api/contacts/{ada}/erase").status_code == 200
+    for table in ("contact_events", "contact_scores", "score_history"):
+        assert await db.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table

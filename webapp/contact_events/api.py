@@ -1,0 +1,62 @@
+"""JSON API: POST /api/events (an editor key records a custom event for a contact) and a contact's
+latest events (a viewer key reads)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Response, get, post
+from litestar.openapi import ResponseSpec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.contact_events import service as contact_events
+from webapp.contact_events.models import ContactEvent
+from webapp.contact_events.schemas import EventIn, EventOut
+from webapp.contacts import service as contacts
+from webapp.core.api import error_responses, id_parameter, sent_object
+from webapp.core.http import StaffRequest
+
+ContactId = Annotated[int, id_parameter("Contact id.")]
+
+
+def event_out(row: ContactEvent) -> EventOut:
+    return EventOut(
+        id=row.id,
+        contact_id=row.contact_id,
+        name=row.name,
+        properties=row.properties,
+        occurred_at=row.occurred_at,
+        idempotency_key=row.client_key,
+        created_at=row.created_at,
+    )
+
+
+class ApiContactEventsController(Controller):
+    tags = ("events",)
+
+    @post(
+        "/events",
+        summary="Record a custom event",
+        description="Something a contact did elsewhere, such as `purchase` or `abandoned_cart`: the contact by "
+        "`email` or `contact_id` (422 naming the field when there is none), `name` (letters, digits and "
+        "_ . : -), `properties` (an object, at most 16 KB of JSON), `occurred_at` (ISO 8601, default now). "
+        "With `idempotency_key` a retry is stored once: a repeat answers 200 with the stored event, the "
+        "same key for another contact or name is a 409. Scoring rules for the event's name apply at once.",
+        responses={
+            200: ResponseSpec(EventOut, description="Recorded already; unchanged.", generate_examples=False),
+            **error_responses(409, 422),
+        },
+    )
+    async def record(self, request: StaffRequest, data: EventIn, db: AsyncSession) -> Response[EventOut]:
+        posted = await contact_events.post(db, await sent_object(request))
+        return Response(event_out(posted.event), status_code=201 if posted.created else 200)
+
+    @get(
+        "/contacts/{contact_id:int}/events",
+        summary="A contact's latest custom events",
+        description="The 20 latest, newest first.",
+        responses=error_responses(404),
+    )
+    async def of_contact(self, db: AsyncSession, contact_id: ContactId) -> list[EventOut]:
+        await contacts.get_contact(db, contact_id)
+        return [event_out(row) for row in await contact_events.recent(db, contact_id)]

@@ -1,0 +1,61 @@
+"""The custom event input (the API's body) and the API's output."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from webapp.contact_events.models import CLIENT_KEY_MAX_LENGTH, NAME_MAX_LENGTH
+from webapp.core.schemas import Rule, Schema, Values, email_address, matches, moment, row_id, text
+
+EVENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+PROPERTIES_MAX_BYTES = 16_384
+
+
+def _properties(value: Any, label: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{label} must be an object of names and values.")
+    encoded = msgspec.json.encode(value)
+    if len(encoded) > PROPERTIES_MAX_BYTES:
+        raise ValueError(f"{label} must be at most {PROPERTIES_MAX_BYTES:,} bytes of JSON.")
+    if b"\\u0000" in encoded:  # PostgreSQL's jsonb cannot hold NUL
+        raise ValueError(f"{label} must not contain NUL characters.")
+    return value
+
+
+class EventIn(Schema, kw_only=True):
+    contact_id: Annotated[int | UnsetType, Meta(title="Contact id"), row_id()] = UNSET
+    email: Annotated[str | UnsetType, Meta(title="Email"), email_address()] = UNSET
+    name: Annotated[
+        str,
+        Meta(title="Name"),
+        text(NAME_MAX_LENGTH, blank="Enter the event's name, such as purchase."),
+        matches(EVENT_NAME, "Name must be letters, digits and _ . : - (such as abandoned_cart)."),
+    ]
+    properties: Annotated[dict[str, Any] | UnsetType, Meta(title="Properties"), Rule(_properties)] = UNSET
+    occurred_at: Annotated[str | UnsetType, Meta(title="Occurred at"), moment()] = UNSET
+    idempotency_key: Annotated[
+        str | UnsetType,
+        Meta(title="Idempotency key"),
+        text(CLIENT_KEY_MAX_LENGTH, blank="Enter a key or leave it out."),
+    ] = UNSET
+
+    @classmethod
+    def rules(cls, values: Values) -> dict[str, str]:
+        if "contact_id" not in values and "email" not in values:
+            return {"email": "Send the contact's email or contact_id."}
+        return {}
+
+
+class EventOut(Struct, frozen=True, kw_only=True):
+    id: int
+    contact_id: int
+    name: str
+    properties: dict[str, Any]
+    occurred_at: datetime
+    idempotency_key: str | None
+    created_at: datetime
