@@ -5,6 +5,7 @@ the fallback, or a person's choice) goes to the rest, once, and the campaign com
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -202,19 +203,28 @@ async def test_a_manual_test_waits_for_a_person_and_sends_their_choice(db, api, 
     assert len(set(sink.handler.recipients())) == 20
 
 
-async def test_revenue_picks_the_variant_whose_recipients_bought(db, api):
+async def test_revenue_picks_the_variant_whose_recipients_bought(db, api, staff):
     campaign_id, test_id, variant = await waiting_test(db, 100, test_percent=40, criterion="revenue")
-    await db.execute(
-        text("""INSERT INTO conversions (order_id, contact_id, amount, currency, occurred_at, source,
+    orders = """INSERT INTO conversions (order_id, contact_id, amount, currency, occurred_at, source,
                                          campaign_id, delivery_id)
-                SELECT 'order-' || id, contact_id, 25, 'EUR', now(), 'api', campaign_id, id
-                FROM deliveries WHERE campaign_id = :c AND ab_variant_id = :v ORDER BY id LIMIT 12"""),
-        {"c": campaign_id, "v": variant["B"]},
-    )
+                SELECT :currency || '-' || id, contact_id, :amount, :currency, now(), 'api', campaign_id, id
+                FROM deliveries WHERE campaign_id = :c AND ab_variant_id = :v ORDER BY id LIMIT :n"""
+    await db.execute(text(orders), {"c": campaign_id, "v": variant["B"], "n": 12, "amount": 25, "currency": "EUR"})
+    await db.execute(text(orders), {"c": campaign_id, "v": variant["A"], "n": 1, "amount": "9.95", "currency": "USD"})
     await db.commit()
-    statistics = (await api("viewer")).get(f"/api/ab-tests/{test_id}").json()["statistics"]
-    revenue = next(m for m in statistics if m["metric"] == "revenue")
-    assert [(v["label"], v["recipients"], v["successes"]) for v in revenue["variants"]] == [("A", 20, 0), ("B", 20, 12)]
+    detail = (await api("viewer")).get(f"/api/ab-tests/{test_id}").json()
+    revenue = next(m for m in detail["statistics"] if m["metric"] == "revenue")
+    assert [(v["label"], v["recipients"], v["successes"]) for v in revenue["variants"]] == [("A", 20, 1), ("B", 20, 12)]
+    assert [(r["label"], r["currency"], r["orders"], r["amount"]) for r in detail["revenue"]] == [
+        ("A", "USD", 1, "9.95"),
+        ("B", "EUR", 12, "300"),  # exact, as stored: the orders were whole euros
+    ]
+    report = (await staff("viewer")).get(f"/campaigns/{campaign_id}/report/ab-test").text
+    assert "Recipients who bought" in report  # the criterion's own metric (this page once failed on it)
+    rows = re.findall(
+        r'<tr><th scope="row">(\w)</th><td>(\w+)</td><td class="num">(\d+)</td><td class="num">([^<]+)</td>', report
+    )
+    assert rows == [("A", "USD", "1", "$9.95"), ("B", "EUR", "12", "€300.00")]
     await end_wait(db, test_id)
     async with get_sessionmaker()() as session:
         assert await ab_sending.decide_due(session) == [campaign_id]

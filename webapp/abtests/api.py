@@ -16,6 +16,7 @@ from webapp.abtests.schemas import (
     AbTestDetailOut,
     AbTestPageOut,
     MetricStatisticsOut,
+    VariantRevenueOut,
     VariantStatisticsOut,
     WinnerIn,
     test_detail_out,
@@ -54,7 +55,18 @@ async def _detail(db: AsyncSession, test_id: int) -> AbTestDetailOut:
     test = await service.get_test(db, test_id)
     variants = (await service.variants_of(db, [test.id]))[test.id]
     statistics = [_metric_out(found) for found in await service.live_statistics(db, test, variants)]
-    return test_detail_out(test, variants, statistics)
+    labels = {v.id: v.label for v in variants}
+    revenue = [
+        VariantRevenueOut(
+            variant_id=r.variant_id,
+            label=labels[r.variant_id],
+            currency=r.currency,
+            orders=r.orders,
+            amount=str(r.amount),
+        )
+        for r in await service.revenue_by_variant(db, test.id)
+    ]
+    return test_detail_out(test, variants, statistics, revenue)
 
 
 class ApiAbTestsController(Controller):
@@ -93,7 +105,8 @@ class ApiAbTestsController(Controller):
         description="With live statistics per variant for unique human opens and unique clicks: each rate with "
         "its Wilson interval at the test's confidence level, the Holm-adjusted p-value of its difference "
         "from the leader (two-proportion z-test), the probability it is best (Beta(1, 1) prior), and "
-        "what the test would decide now with the reason.",
+        "what the test would decide now with the reason; and the revenue credited to each variant's "
+        "messages, per currency.",
     )
     async def get_test(self, db: AsyncSession, ab_test_id: AbTestId) -> AbTestDetailOut:
         return await _detail(db, ab_test_id)

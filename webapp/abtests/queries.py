@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbTest, AbTestStatus, AbVariant
+from webapp.abtests.schemas import VariantRevenue
 from webapp.analytics.models import EngagementFirst
 from webapp.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from webapp.conversions.models import Conversion
@@ -108,6 +109,19 @@ async def count_by_variant(session: AsyncSession, test_id: int) -> dict[int, Var
         .group_by(AbVariant.id)
     )
     return {row[0]: VariantFigures(*row) for row in rows}
+
+
+async def revenue_by_variant(session: AsyncSession, test_id: int) -> list[VariantRevenue]:
+    """The orders credited to each variant's messages and their sum, per currency."""
+    rows = await session.execute(
+        select(AbVariant.id, Conversion.currency, func.count(Conversion.id), func.sum(Conversion.amount))
+        .join(Delivery, Delivery.ab_variant_id == AbVariant.id)
+        .join(Conversion, Conversion.delivery_id == Delivery.id)
+        .where(AbVariant.ab_test_id == test_id)
+        .group_by(AbVariant.id, AbVariant.position, Conversion.currency)
+        .order_by(AbVariant.position, Conversion.currency)
+    )
+    return [VariantRevenue(*row) for row in rows]
 
 
 # The test share, drawn at random from the campaign's deliveries in one statement: shuffled, the

@@ -8,6 +8,7 @@ campaign exists and is still a draft is the service's check.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, Struct, UnsetType
@@ -167,8 +168,26 @@ class AbTestOut(Struct, kw_only=True):
     variants: list[AbVariantOut]
 
 
+class VariantRevenue(Struct, frozen=True):
+    """The orders credited to one variant's messages in one currency."""
+
+    variant_id: int
+    currency: str
+    orders: int
+    amount: Decimal
+
+
+class VariantRevenueOut(Struct, kw_only=True):
+    variant_id: int
+    label: str
+    currency: str
+    orders: int
+    amount: str  # exact, e.g. "149.70"
+
+
 class AbTestDetailOut(AbTestOut, kw_only=True):
     statistics: list[MetricStatisticsOut]
+    revenue: list[VariantRevenueOut]  # per variant and currency, only where orders were credited
 
 
 class AbTestPageOut(Struct):
@@ -216,5 +235,7 @@ def test_out(t: AbTest, variants: list[AbVariant]) -> AbTestOut:
     return AbTestOut(**_test_fields(t, variants))
 
 
-def test_detail_out(t: AbTest, variants: list[AbVariant], statistics: list[MetricStatisticsOut]) -> AbTestDetailOut:
-    return AbTestDetailOut(**_test_fields(t, variants), statistics=statistics)
+def test_detail_out(
+    t: AbTest, variants: list[AbVariant], statistics: list[MetricStatisticsOut], revenue: list[VariantRevenueOut]
+) -> AbTestDetailOut:
+    return AbTestDetailOut(**_test_fields(t, variants), statistics=statistics, revenue=revenue)

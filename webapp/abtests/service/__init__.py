@@ -18,6 +18,7 @@ from webapp.abtests.schemas import (
     DEFAULT_TEST_PERCENT,
     DEFAULT_WAIT_MINUTES,
     AbTestCreate,
+    VariantRevenue,
     control_index,
     variant_values,
 )
@@ -141,6 +142,11 @@ async def test_of_campaign(session: AsyncSession, campaign_id: int) -> tuple[AbT
     if test is None:
         return None
     return test, (await queries.variants_by_test(session, [test.id]))[test.id]
+
+
+async def revenue_by_variant(session: AsyncSession, test_id: int) -> list[VariantRevenue]:
+    """Orders credited to each variant's messages (last click), per currency: for every test."""
+    return await queries.revenue_by_variant(session, test_id)
 
 
 async def live_statistics(session: AsyncSession, test: AbTest, variants: Sequence[AbVariant]) -> list[MetricDecision]:

@@ -1,18 +1,26 @@
 """The A/B test section of a campaign's report: for each metric, every variant's rate with its
 confidence interval (a table, and a bar chart with each interval drawn across its bar), how likely
-it is to be the best, and what the test decides now, in words."""
+it is to be the best, and what the test decides now, in words; then the revenue credited to each
+variant."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from babel.numbers import format_currency
+
 from webapp.abtests import service as abtests
 from webapp.abtests.models import AbTest, AbVariant, Criterion
+from webapp.abtests.schemas import VariantRevenue
 from webapp.core.charts import Chart, Series, bar_chart
 from webapp.core.charts.scales import figure
 from webapp.core.template_helpers import percent
 
-METRIC_NAMES = {Criterion.HUMAN_OPENS: "Unique human opens", Criterion.CLICKS: "Unique clicks"}
+METRIC_NAMES = {
+    Criterion.HUMAN_OPENS: "Unique human opens",
+    Criterion.CLICKS: "Unique clicks",
+    Criterion.REVENUE: "Recipients who bought",  # a revenue test's rate: attributed orders, not amounts
+}
 CRITERION_NAMES = {
     **{metric.value: name.lower() for metric, name in METRIC_NAMES.items()},
     Criterion.REVENUE.value: "revenue",
@@ -43,16 +51,41 @@ class MetricView:
 
 
 @dataclass(frozen=True)
+class RevenueRow:
+    label: str
+    currency: str
+    orders: str
+    amount: str
+
+
+@dataclass(frozen=True)
 class AbTestView:
     test: AbTest
     criterion: str
     chosen: str  # the chosen variant's label, or ""
     metrics: list[MetricView]
+    revenue: list[RevenueRow]
 
 
-def ab_test_view(test: AbTest, variants: list[AbVariant], found: list[abtests.MetricDecision]) -> AbTestView:
-    chosen = next((v.label for v in variants if v.id == test.chosen_variant_id), "")
-    return AbTestView(test, CRITERION_NAMES[test.criterion], chosen, [_metric(test, m) for m in found])
+def ab_test_view(
+    test: AbTest,
+    variants: list[AbVariant],
+    found: list[abtests.MetricDecision],
+    revenue: list[VariantRevenue],
+) -> AbTestView:
+    labels = {v.id: v.label for v in variants}
+    chosen = labels.get(test.chosen_variant_id or 0, "")
+    rows = [
+        RevenueRow(
+            labels[r.variant_id], r.currency, figure(r.orders), format_currency(r.amount, r.currency, locale="en")
+        )
+        for r in revenue
+    ]
+    return AbTestView(test, CRITERION_NAMES[test.criterion], chosen, [_metric(test, m) for m in found], rows)
+
+
+def _money(r: VariantRevenue) -> str:
+    return format_currency(r.amount, r.currency, locale="en")
 
 
 def _metric(test: AbTest, found: abtests.MetricDecision) -> MetricView:

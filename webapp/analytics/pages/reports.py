@@ -12,9 +12,10 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
+from webapp.abtests.models import AbTest, AbVariant
 from webapp.analytics import service as analytics
 from webapp.analytics.pages import views
-from webapp.analytics.pages.ab_test import ab_test_view
+from webapp.analytics.pages.ab_test import AbTestView, ab_test_view
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.service import settings as conversion_settings
@@ -26,6 +27,11 @@ TOP_DOMAINS = 10
 PICKABLE = 50  # the most recently sent campaigns offered for comparison
 
 
+async def _ab_test(db: AsyncSession, test: AbTest, variants: list[AbVariant]) -> AbTestView:
+    statistics = await abtests.live_statistics(db, test, variants)
+    return ab_test_view(test, variants, statistics, await abtests.revenue_by_variant(db, test.id))
+
+
 class CampaignReportsController(Controller):
     path = "/campaigns"
 
@@ -34,7 +40,7 @@ class CampaignReportsController(Controller):
         c = await campaigns.get_campaign(db, campaign_id)
         context: dict[str, Any] = {"c": c}
         if found := await abtests.test_of_campaign(db, c.id):
-            context["ab_test"] = ab_test_view(*found, await abtests.live_statistics(db, *found))
+            context["ab_test"] = await _ab_test(db, *found)
         if c.started_at is not None:
             points = await analytics.campaign_series(db, c.id)
             links = await analytics.link_clicks(db, c.id)
@@ -60,10 +66,7 @@ class CampaignReportsController(Controller):
         found = await abtests.test_of_campaign(db, campaign_id)
         if found is None:
             raise NotFound("This campaign is not an A/B test.")
-        return Template(
-            "analytics/_ab_test.html",
-            context={"ab_test": ab_test_view(*found, await abtests.live_statistics(db, *found))},
-        )
+        return Template("analytics/_ab_test.html", context={"ab_test": await _ab_test(db, *found)})
 
     @get("/compare", name="campaign-compare")
     async def compare(
