@@ -296,3 +296,22 @@ async def test_without_htmx_a_rules_button_in_an_edit_or_skip_form_reopens_that_
         f'action="/automations/{automation_id}/steps/thank/skip-if"' in skip.text
         and 'id="c-0.0-field"' not in skip.text
     )
+
+
+async def test_a_contacts_page_lists_the_automations_it_is_in_or_went_through(staff, db):
+    viewer = await staff("viewer")
+    (contact_id,) = await new_contacts(db, 1)
+    welcome = await published(db, FLOW, name="Welcome <series>")
+    onboarding = await published(db, FLOW, name="Onboarding")
+    await enrolments.enrol(db, welcome, [contact_id])
+    await enrolments.enrol(db, onboarding, [contact_id])
+    await enrolments.remove(db, onboarding, [contact_id])
+    await db.commit()
+
+    section = viewer.get(f"/contacts/{contact_id}").text.split('id="contact-automations"', 1)[1].split("</section>")[0]
+    rows = re.findall(r'<a href="/automations/(\d+)">([^<]+)</a></td>\s*<td><span class="badge (\w+)">', section)
+    assert rows == [(str(onboarding), "Onboarding", "removed"), (str(welcome), "Welcome &lt;series&gt;", "active")]
+
+    (stranger,) = await new_contacts(db, 1, prefix="s")
+    await db.commit()
+    assert "Not in any automation yet." in viewer.get(f"/contacts/{stranger}").text

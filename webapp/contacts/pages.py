@@ -16,6 +16,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.automations.service import enrolments as automation_enrolments
 from webapp.campaigns.service.listing import history_of_contact
 from webapp.contact_events import service as contact_events
 from webapp.contacts import service as contacts
@@ -260,6 +261,7 @@ class ContactsController(Controller):
                 "score_history": await scoring.history(db, contact_id),
                 "stage_labels": STAGE_LABELS,
                 "events": await contact_events.recent(db, contact_id),
+                "automation_runs": await automation_enrolments.runs_of_contact(db, contact_id),
             },
         )
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.automations.models import AutomationEnrolment, EnrolmentStatus
+from webapp.automations.models import Automation, AutomationEnrolment, EnrolmentStatus
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.db import rows_changed
 
@@ -121,6 +121,37 @@ async def find(
     rows = list(await session.scalars(query.order_by(AutomationEnrolment.id.desc()).limit(limit + 1)))
     more, rows = len(rows) > limit, rows[:limit]
     return EnrolmentPage(rows, encode_cursor(rows[-1].id) if more and rows else None)
+
+
+@dataclass(frozen=True)
+class ContactRun:
+    automation_id: int
+    automation_name: str
+    run: int
+    status: str
+    exit_reason: str | None
+    enrolled_at: datetime
+    finished_at: datetime | None
+
+
+async def runs_of_contact(session: AsyncSession, contact_id: int, limit: int) -> list[ContactRun]:
+    """The contact's latest runs through automations, from ix_automation_enrolments_contact_id."""
+    rows = await session.execute(
+        select(
+            Automation.id,
+            Automation.name,
+            AutomationEnrolment.run,
+            AutomationEnrolment.status,
+            AutomationEnrolment.exit_reason,
+            AutomationEnrolment.enrolled_at,
+            AutomationEnrolment.finished_at,
+        )
+        .join(Automation, Automation.id == AutomationEnrolment.automation_id)
+        .where(AutomationEnrolment.contact_id == contact_id)
+        .order_by(AutomationEnrolment.id.desc())
+        .limit(limit)
+    )
+    return [ContactRun(*row) for row in rows]
 
 
 MOVE_KEPT = text("""

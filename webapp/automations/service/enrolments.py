@@ -85,6 +85,14 @@ async def find(
     return EnrolmentPage(found.enrolments, found.next_cursor)
 
 
+CONTACT_RUNS = 20  # the latest runs a contact's page shows
+
+
+async def runs_of_contact(session: AsyncSession, contact_id: int) -> list[queries.ContactRun]:
+    """The automations the contact is in or went through, latest first."""
+    return await queries.runs_of_contact(session, contact_id, CONTACT_RUNS)
+
+
 @dataclass(frozen=True)
 class Totals:
     enrolled: int = 0  # runs ever started (re-entries count again)
