@@ -38,7 +38,7 @@ def test_a_transport_marked_down_is_tried_last() -> None:
 
 
 def test_a_route_carries_the_recipients_domain_in_lower_case() -> None:
-    assert ROUTE == Route(kind="marketing", campaign_id=7, recipient_domain="gmail.com")
+    assert Route(kind="marketing", campaign_id=7, recipient_domain="gmail.com") == ROUTE
 
 
 def test_a_transport_is_named_by_its_kind_and_id() -> None:
