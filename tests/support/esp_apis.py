@@ -345,4 +345,5 @@ async def add_provider(session: AsyncSession, api: EspApi, **fields: Any) -> Pro
     }
     provider = await providers.create_provider(session, data)
     await session.commit()
+    await session.refresh(provider)
     return provider

@@ -37,20 +37,20 @@ def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
     values = load(ProviderInput, data)
     kind = values["kind"]
     settings = {name: values[name] for name in SETTINGS[kind] if values.get(name)}
+    kept = credentials(provider) if provider.kind == kind else {}
+    secrets = {name: values.get(name) or kept.get(name, "") for name in SECRETS[kind]}
+    errors = {name: "Enter it: the provider's API needs it." for name, value in secrets.items() if not value}
     if kind == "ses":
         settings.setdefault("region", DEFAULT_SES_REGION)
         if not AWS_REGION.fullmatch(settings["region"]):
-            raise ValidationFailed({"region": "Enter an AWS region, e.g. eu-west-1."})
+            errors["region"] = "Enter an AWS region, e.g. eu-west-1."
     if kind == "mailgun":
         if not settings.get("domain"):
-            raise ValidationFailed({"domain": "Enter the sending domain set up in Mailgun, e.g. mg.example.com."})
+            errors["domain"] = "Enter the sending domain set up in Mailgun, e.g. mg.example.com."
         if settings.get("region", "us") not in ("us", "eu"):
-            raise ValidationFailed({"region": "Choose the US or the EU region."})
-    kept = credentials(provider) if provider.kind == kind else {}
-    secrets = {name: values.get(name) or kept.get(name, "") for name in SECRETS[kind]}
-    missing = {name: "Enter it: the provider's API needs it." for name, value in secrets.items() if not value}
-    if missing:
-        raise ValidationFailed(missing)
+            errors["region"] = "Choose the US or the EU region: us or eu."
+    if errors:
+        raise ValidationFailed(errors)
     for name in ("name", "kind", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day"):
         setattr(provider, name, values[name])
     provider.max_connections, provider.priority = values["max_connections"], values["priority"]
