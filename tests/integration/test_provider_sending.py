@@ -55,6 +55,8 @@ async def test_a_throttled_provider_holds_messages_back_without_failing_them(db,
     campaign_row = (await db.execute(text("SELECT status, failed_count FROM campaigns"))).one()
     assert campaign_row == ("sending", 0)
     assert api.taken == []
+    last_error = await db.scalar(text("SELECT last_error FROM providers"))
+    assert "throttling" in last_error and "429" in last_error, "admins see why on the Providers page"
 
 
 async def test_an_automation_email_cut_off_after_its_request_went_is_in_doubt(db, worker) -> None:

@@ -10,6 +10,7 @@ that broke after it was sent is in doubt: the provider may have taken the messag
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -133,6 +134,7 @@ class ApiTransport:
         self.last_error = ""
         self.retired = False
         self._http: httpx.AsyncClient | None = None
+        self._closing: asyncio.Task[None] | None = None
 
     @property
     def priority(self) -> int:
@@ -171,7 +173,10 @@ class ApiTransport:
         return await self.client.send(self.http(), batch)
 
     def retire(self) -> None:
+        """No new message goes through this transport; its client closes once its batches are answered."""
         self.retired = True
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing was sent, nothing to close
+            self._closing = asyncio.get_running_loop().create_task(self.close())
 
     async def close(self) -> None:
         await self.batcher.drain()
