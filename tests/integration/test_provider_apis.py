@@ -5,6 +5,7 @@ refused for one recipient, the provider unusable, in doubt), micro-batching, and
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -67,7 +68,7 @@ async def test_the_test_call_signs_in_and_sends_nothing(db, kind) -> None:
 
 async def test_messages_sent_together_go_in_one_postmark_batch_and_an_inactive_recipient_is_refused(db) -> None:
     with esp_api("postmark") as api:
-        api.inactive.add("gone@example.com")
+        api.refused.add("gone@example.com")
         await add_provider(db, api, batch_size=10)
         mailer = await smtp_config.fresh_mailer()
         addresses = [f"p{i}@example.com" for i in range(6)] + ["gone@example.com"]
@@ -95,6 +96,22 @@ async def test_sendgrid_shares_one_request_between_messages_and_sends_a_large_on
     subjects = {t.recipient: t.subject for t in api.taken}
     assert subjects == {"a@example.com": "Hello a", "b@example.com": "Hello b", "c@example.com": "Hello c"}
     assert next(t for t in api.taken if t.recipient == "c@example.com").html.count("x") >= 12_000
+
+
+async def test_an_address_sendgrid_refuses_fails_alone_and_the_rest_of_its_request_goes(db) -> None:
+    with esp_api("sendgrid") as api:
+        api.refused.add("bad@example.com")
+        await add_provider(db, api)
+        mailer = await smtp_config.fresh_mailer()
+        addresses = ["a@example.com", "bad@example.com", "b@example.com"]
+        results = await asyncio.gather(*(send(a, mailer) for a in addresses), return_exceptions=True)
+        await mailer.close()
+
+    assert api.send_requests == 2
+    assert sorted(api.recipients()) == ["a@example.com", "b@example.com"]
+    refused = results[1]
+    assert isinstance(refused, PermanentFailure) and not refused.mailbox_refused
+    assert re.search(r"personalizations\.\d\.to\.0\.email", str(refused))
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -6,7 +6,8 @@ GetAccount), SendGrid v3 (mail/send with personalizations and substitutions, sco
 Each checks its authentication the way its service does and records every message it took. A test
 can script the next replies to sending requests (throttling with Retry-After, 5xx, a whole-request
 error, or DROP: read the request, take its messages, and close the connection without answering,
-as when a reply is lost), and mark recipients inactive (Postmark's per-message 406).
+as when a reply is lost), and name addresses the API refuses (Postmark's per-message 406 for an
+inactive recipient, SendGrid's 400 naming the personalization).
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class EspApi:
     taken: list[Taken] = field(default_factory=list)
     send_requests: int = 0  # requests to send mail, whatever was answered
     replies: list[Reply | str] = field(default_factory=list)  # for the next sending requests
-    inactive: set[str] = field(default_factory=set)
+    refused: set[str] = field(default_factory=set)  # addresses the API refuses (Postmark: inactive)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -217,6 +218,19 @@ class _Handler(BaseHTTPRequestHandler):
                 "The personalizations field is required and must have at least one personalization.",
                 "personalizations",
             )
+        refused = [n for n, p in enumerate(personalizations) if p["to"][0]["email"] in self.api.refused]
+        if refused:
+            errors = [
+                {
+                    "message": "Does not contain a valid address.",
+                    "field": f"personalizations.{n}.to.0.email",
+                    "help": None,
+                }
+                for n in refused
+            ]
+            with self.api.lock:
+                self.api.send_requests += 1
+            return Reply(400, {"errors": errors})
         taken = []
         for n, p in enumerate(personalizations):
             substitutions = p.get("substitutions", {})
@@ -259,7 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(422, {"ErrorCode": 410, "Message": "Too many batch messages."})
         answers, taken = [], []
         for m in messages:
-            if m["To"] in self.api.inactive:
+            if m["To"] in self.api.refused:
                 answers.append(
                     {
                         "ErrorCode": 406,

@@ -6,6 +6,7 @@ message's subject and bodies are its personalization's substitutions, where they
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,26 @@ from webapp.delivery.transports.mime_parts import Parts, parts_of
 BASE_URL = "https://api.sendgrid.com"
 SUBSTITUTIONS_LIMIT = 10_000  # bytes of substitutions per personalization
 SUBJECT, TEXT, HTML = "-mailroom-subject-", "-mailroom-text-", "-mailroom-html-"
+
+
+PERSONALIZATION_FIELD = re.compile(r"^personalizations\.(\d+)\b")
+
+
+class BadPersonalizations(PermanentFailure):
+    """SendGrid refused the request for these personalizations (positions in the request)."""
+
+    def __init__(self, message: str, positions: set[int]) -> None:
+        super().__init__(message, mailbox_refused=False)
+        self.positions = positions
+
+
+def _bad_personalizations(response: httpx.Response) -> set[int]:
+    try:
+        errors = response.json().get("errors", [])
+    except ValueError:
+        return set()
+    found = (PERSONALIZATION_FIELD.match(str(e.get("field") or "")) for e in errors if isinstance(e, dict))
+    return {int(m.group(1)) for m in found if m}
 
 
 def _fits(parts: Parts) -> bool:
@@ -42,13 +63,38 @@ class SendgridClient:
             requests.setdefault(key, []).append(n)
         results: list[Result] = [None] * len(batch)
         for indexes in requests.values():
-            body = self._request([batch[i] for i in indexes], [parts[i] for i in indexes])
-            try:
-                await self._post(http, body)
-            except (ServerDown, TransientFailure, PermanentFailure, InDoubt) as exc:
-                for i in indexes:
-                    results[i] = exc
+            await self._send_group(http, batch, parts, indexes, results)
         return results
+
+    async def _send_group(
+        self,
+        http: httpx.AsyncClient,
+        batch: Sequence[Outgoing],
+        parts: list[Parts],
+        indexes: list[int],
+        results: list[Result],
+    ) -> None:
+        """One request for these messages. SendGrid refuses a whole request for one bad
+        personalization, naming it (field "personalizations.N..."): those are refused and the
+        others sent again, once."""
+        for last_try in (False, True):
+            try:
+                await self._post(http, self._request([batch[i] for i in indexes], [parts[i] for i in indexes]))
+                return
+            except BadPersonalizations as exc:
+                positions = {p for p in exc.positions if p < len(indexes)}
+                if last_try or not positions or len(positions) == len(indexes):
+                    failure: Exception = exc
+                else:
+                    for position in positions:
+                        results[indexes[position]] = PermanentFailure(str(exc), mailbox_refused=False)
+                    indexes = [i for n, i in enumerate(indexes) if n not in positions]
+                    continue
+            except (ServerDown, TransientFailure, PermanentFailure, InDoubt) as exc:
+                failure = exc
+            for i in indexes:
+                results[i] = failure
+            return
 
     def _request(self, items: list[Outgoing], parts: list[Parts]) -> dict[str, Any]:
         shared = len(items) > 1
@@ -74,6 +120,8 @@ class SendgridClient:
 
     async def _post(self, http: httpx.AsyncClient, body: dict[str, Any]) -> None:
         response = await call(http, "POST", self.base_url + "/v3/mail/send", json=body, headers=self.headers)
+        if response.status_code == 400 and (positions := _bad_personalizations(response)):
+            raise BadPersonalizations(f"{self.target.name}: {reply_text(response)}", positions)
         if response.status_code != 202:
             raise request_failure(response, self.target.name)
 
