@@ -94,8 +94,8 @@ def retry_after(response: httpx.Response) -> float:
     value = response.headers.get("retry-after", "")
     if value.isdigit():
         return float(value)
-    if value and (when := email.utils.parsedate_to_datetime(value)) is not None:
-        return max(1.0, when.timestamp() - time.time())
+    with contextlib.suppress(TypeError, ValueError):  # not a date either: the next header, or the default
+        return max(1.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
     reset = response.headers.get("x-ratelimit-reset", "")
     if reset.isdigit():
         return max(1.0, int(reset) - time.time())
