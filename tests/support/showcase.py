@@ -25,6 +25,7 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.providers import service as providers
 from webapp.scoring import service as scoring
 from webapp.scoring.service import rules as scoring_rules
 from webapp.staff.service import api_keys
@@ -171,6 +172,21 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
+    provider = await providers.create_provider(
+        session,
+        {
+            "name": "Postmark broadcasts",
+            "kind": "postmark",
+            "batch_size": 500,
+            "rate_per_second": 0,
+            "rate_per_hour": 0,
+            "rate_per_day": 0,
+            "max_connections": 4,
+            "priority": 1,
+            "message_stream": "broadcast",
+            "server_token": "showcase-token",
+        },
+    )
     webhook, _ = await webhook_endpoints.create_endpoint(
         session,
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
@@ -213,6 +229,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "template": template.template.id,
             "suppression": entry.suppression.id,
             "smtp": server.id,
+            "provider": provider.id,
             "webhook": webhook.id,
             "import": job.id,
             "outbox": sent.outbox_id,
