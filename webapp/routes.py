@@ -12,7 +12,7 @@ from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.ab_test import CampaignAbTestController
 from webapp.campaigns.pages.campaigns import CampaignsController
-from webapp.campaigns.pages.content_check import CampaignContentCheckController
+from webapp.campaigns.pages.content_check import CampaignContentCheckController, ContentCheckSettingsController
 from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contact_events.api import ApiContactEventsController
@@ -60,6 +60,7 @@ STAFF_PAGES = [
     CampaignWizardController,
     CampaignAbTestController,
     CampaignContentCheckController,
+    ContentCheckSettingsController,
     CampaignLiveController,
     CampaignReportsController,
     AutomationsController,

@@ -92,3 +92,19 @@ async def test_the_review_step_shows_the_findings_and_sending_is_refused_until_o
     assert editor.post(f"/campaigns/{c.id}/send").status_code == 303
     page = editor.get(f"/campaigns/{c.id}")
     assert "Content check" in page.text and "let it go out over the threshold" in page.text
+
+
+async def test_admins_set_the_threshold_and_see_where_the_check_asks(db, staff, dns):
+    admin, editor = await staff("admin"), await staff("editor")
+    page = admin.get("/settings/content-check")
+    assert page.status_code == 200
+    assert 'value="5.0"' in page.text and "not configured: set <code>MAILROOM_SPAMD</code>" in page.text
+    assert "the resolver at <code>127.0.0.1:" in page.text  # the tests' local DNS server
+
+    refused = admin.post("/settings/content-check", data={"threshold": "0"})
+    assert refused.status_code == 422 and "Score threshold must be between 1 and 100." in refused.text
+    assert admin.post("/settings/content-check", data={"threshold": "7.5"}).status_code == 303
+    assert await content_check.threshold(db) == 7.5
+
+    assert editor.get("/settings/content-check").status_code == 403
+    assert editor.post("/settings/content-check", data={"threshold": "50"}).status_code == 403

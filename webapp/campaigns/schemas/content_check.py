@@ -1,12 +1,16 @@
-"""What /api/campaigns/{id}/content-check answers with."""
+"""The content check's settings form, and what /api/campaigns/{id}/content-check answers with."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from msgspec import Struct
+from msgspec import Meta, Struct
 
 from webapp.campaigns.models import Campaign
+from webapp.core.schemas import Rule, Schema
+
+MIN_THRESHOLD, MAX_THRESHOLD = 1.0, 100.0  # of the score that blocks sending
 
 
 class FindingOut(Struct, kw_only=True):
@@ -58,3 +62,13 @@ def content_check_out(c: Campaign, threshold: float, blocks_sending: bool) -> Co
         overridden_by=c.content_override_by or None,
         overridden_at=c.content_override_at,
     )
+
+
+def _threshold(value: float, label: str) -> float:
+    if not MIN_THRESHOLD <= value <= MAX_THRESHOLD:
+        raise ValueError(f"{label} must be between {MIN_THRESHOLD:g} and {MAX_THRESHOLD:g}.")
+    return round(value, 1)
+
+
+class ContentCheckSettingsIn(Schema, kw_only=True):
+    threshold: Annotated[float, Meta(title="Score threshold"), Rule(_threshold)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.queries import records
+from webapp.campaigns.schemas.content_check import ContentCheckSettingsIn
 from webapp.core.errors import Conflict
+from webapp.core.schemas import load
 from webapp.settings.service import stored
 
 KEY = "content_check"  # in the organisation's settings: {"threshold": 5.0}
@@ -54,6 +57,12 @@ def current_report(campaign: Campaign) -> dict[str, Any] | None:
 
 async def threshold(session: AsyncSession) -> float:
     return float((await stored.load(session, KEY)).get("threshold", DEFAULT_THRESHOLD))
+
+
+async def save_threshold(session: AsyncSession, data: Mapping[str, Any]) -> None:
+    """From the settings form (ValidationFailed naming the field)."""
+    values = load(ContentCheckSettingsIn, data)
+    await stored.save(session, KEY, {**await stored.load(session, KEY), "threshold": values["threshold"]})
 
 
 async def record(session: AsyncSession, campaign: Campaign, report: dict[str, Any]) -> Verdict:
