@@ -105,7 +105,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             "lists": await listing.lists_of(db, c.id),
             "count": ready.recipients or 0,
             "problems": [(message, *_where_to_fix(c, name)) for name, message in ready.problems.items()],
-            "warnings": review_warnings(c, await org_settings.load(db)),
+            "warnings": review_warnings(c),
             "timezones": timezones(),
             "max_recipients": MAX_RECIPIENTS,
             "setting_labels": SETTING_LABELS,

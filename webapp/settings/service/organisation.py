@@ -49,10 +49,6 @@ class OrgSettings:
             if not value
         ]
 
-    def dkim_aligns_with(self, from_email: str) -> bool:
-        """Whether mail from this address passes DMARC's relaxed DKIM alignment with the signing domain."""
-        return domains_align(from_email.rpartition("@")[2], self.dkim_domain)
-
     @property
     def dkim_dns_name(self) -> str:
         return f"{self.dkim_selector or '<selector>'}._domainkey.{self.dkim_domain or '<domain>'}"
