@@ -37,6 +37,7 @@ async def test_the_api_refuses_to_send_over_the_threshold_until_an_admin_overrid
     assert body["unchecked"] == [] and body["spamassassin_score"] is None and body["overridden_by"] is None
     assert all(f["explanation"] and f["fix"] for f in body["findings"])
 
+    assert (await api("viewer")).post(f"/api/campaigns/{c.id}/content-check").status_code == 403
     refused = editor.post(f"/api/campaigns/{c.id}/send")
     assert refused.status_code == 409
     assert refused.json()["detail"].startswith("The content check scored 3, at or over the threshold of 2.5")
