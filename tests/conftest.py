@@ -114,9 +114,10 @@ def _free_port() -> int:
 
 @pytest.fixture
 def dns() -> Iterator[DnsServer]:
-    """The local DNS server every lookup goes to, with no records after the test."""
+    """The local DNS server every lookup goes to, answering and with no records after the test."""
     yield _dns
     _dns.records.clear()
+    _dns.silent = False
 
 
 @pytest.fixture(scope="session")

@@ -109,3 +109,14 @@ async def test_admins_set_the_threshold_and_see_where_the_check_asks(db, staff, 
 
     assert editor.get("/settings/content-check").status_code == 403
     assert editor.post("/settings/content-check", data={"threshold": "50"}).status_code == 403
+
+
+async def test_the_review_step_says_what_was_not_checked_when_dns_is_silent(db, staff, dns):
+    c = await blocked_campaign(db)
+    dns.silent = True
+    review = (await staff("editor")).get(f"/campaigns/{c.id}/review")
+    assert "Not checked: DNS did not answer within 3 s, so the SPF, DKIM and DMARC records were not checked." in (
+        review.text
+    )
+    assert "No SPF record" not in review.text
+    assert "cannot be sent or scheduled" not in review.text  # scored on what was checked: 0
