@@ -44,15 +44,17 @@ class Verdict:
         return self.over_threshold and not self.overridden_by
 
 
-def fingerprint(campaign: Campaign) -> str:
-    """Of what the message is made from: a report made from other content is out of date."""
+async def fingerprint(session: AsyncSession, campaign: Campaign) -> str:
+    """Of what the messages are made from (its A/B test's variants too): a report made from other
+    content is out of date."""
     content = {name: getattr(campaign, name) for name in CONTENT_FIELDS}
+    content["variants"] = await records.variant_overrides(session, campaign.id)
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def current_report(campaign: Campaign) -> dict[str, Any] | None:
+async def current_report(session: AsyncSession, campaign: Campaign) -> dict[str, Any] | None:
     kept = campaign.content_check
-    return kept if kept and kept.get("fingerprint") == fingerprint(campaign) else None
+    return kept if kept and kept.get("fingerprint") == await fingerprint(session, campaign) else None
 
 
 async def threshold(session: AsyncSession) -> float:
@@ -68,7 +70,7 @@ async def save_threshold(session: AsyncSession, data: Mapping[str, Any]) -> None
 async def record(session: AsyncSession, campaign: Campaign, report: dict[str, Any]) -> Verdict:
     """Keep a new report. An override was given for the content it was given for: new content
     needs a new one."""
-    made_from = fingerprint(campaign)
+    made_from = await fingerprint(session, campaign)
     if (campaign.content_check or {}).get("fingerprint") != made_from:
         campaign.content_override_by, campaign.content_override_at = "", None
     checked_at = (await records.now(session)).isoformat()
@@ -79,7 +81,7 @@ async def record(session: AsyncSession, campaign: Campaign, report: dict[str, An
 
 async def verdict(session: AsyncSession, campaign: Campaign) -> Verdict | None:
     """The current report against the threshold; None when there is none for this content."""
-    report = current_report(campaign)
+    report = await current_report(session, campaign)
     if report is None:
         return None
     return Verdict(report, await threshold(session), campaign.content_override_by)
