@@ -120,3 +120,17 @@ async def test_the_review_step_says_what_was_not_checked_when_dns_is_silent(db, 
     )
     assert "No SPF record" not in review.text
     assert "cannot be sent or scheduled" not in review.text  # scored on what was checked: 0
+
+
+async def test_check_again_picks_up_records_published_since(db, staff, dns):
+    c = await blocked_campaign(db)
+    editor = await staff("editor")
+    assert "cannot be sent or scheduled" in editor.get(f"/campaigns/{c.id}/review").text
+    dns.records["example.com"] = ["v=spf1 ip4:192.0.2.1 -all"]
+    dns.records["_dmarc.example.com"] = ["v=DMARC1; p=reject"]
+    assert "cannot be sent or scheduled" in editor.get(f"/campaigns/{c.id}/review").text  # kept: same content
+
+    assert editor.post(f"/campaigns/{c.id}/review/check").status_code == 303
+    review = editor.get(f"/campaigns/{c.id}/review")
+    assert "Checked again: the content scores 1." in review.text
+    assert "cannot be sent or scheduled" not in review.text and "No SPF record" not in review.text
