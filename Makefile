@@ -41,7 +41,8 @@ check: install
 # event loop running in its process, and async tests cannot run in that process afterwards.
 PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
 
-# The bounce mailbox tests read mail from a real IMAP and POP3 server: Dovecot, started by the tests.
+# The bounce mailbox tests read mail from a real IMAP and POP3 server: Dovecot, started by the tests;
+# the content check tests score messages with a real SpamAssassin: spamd, started by the tests.
 mail-deps:
 	@if [ ! -x /usr/sbin/dovecot ] || [ ! -x /usr/lib/dovecot/pop3 ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -49,6 +50,15 @@ mail-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends dovecot-imapd dovecot-pop3d >/dev/null; \
 	  else \
 	    echo "Dovecot is missing: install it (Debian: sudo apt-get install dovecot-imapd dovecot-pop3d)"; \
+	    exit 1; \
+	  fi; \
+	fi
+	@if [ ! -x /usr/sbin/spamd ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing spamassassin's spamd (apt-get) for the content check tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends spamd spamassassin >/dev/null; \
+	  else \
+	    echo "spamd is missing: install it (Debian: sudo apt-get install spamd spamassassin)"; \
 	    exit 1; \
 	  fi; \
 	fi

@@ -19,10 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.dns_server import DnsServer
 from tests.support.logs import log_file
 
 ROOT = Path(__file__).resolve().parent.parent
 _services = None
+# Every DNS lookup of the app under test (the content check's SPF, DKIM, DMARC records) goes to
+# this local server, never the internet; tests publish records in it with the `dns` fixture.
+_dns = DnsServer()
 TEST_PASSWORD = "correct horse battery"
 
 
@@ -38,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["MAILROOM_DATA_DIR"] = str(data_dir)
     os.environ["MAILROOM_SECRET_KEY"] = "test-secret-key-not-for-production"
     os.environ.setdefault("LOG_LEVEL", "warning")
+    os.environ["MAILROOM_DNS_SERVER"] = _dns.__enter__().address
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
         from webapp.core import embedded
 
@@ -93,6 +98,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _is_xdist_controller(config):
         return
+    _dns.__exit__()
     if _services is not None:
         _services.stop()
     from webapp.core import embedded
@@ -104,6 +110,14 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture
+def dns() -> Iterator[DnsServer]:
+    """The local DNS server every lookup goes to, answering and with no records after the test."""
+    yield _dns
+    _dns.records.clear()
+    _dns.silent = False
 
 
 @pytest.fixture(scope="session")

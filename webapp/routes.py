@@ -12,6 +12,7 @@ from webapp.bounces.pages import BounceMailboxController
 from webapp.campaigns.api import ApiCampaignsController
 from webapp.campaigns.pages.ab_test import CampaignAbTestController
 from webapp.campaigns.pages.campaigns import CampaignsController
+from webapp.campaigns.pages.content_check import CampaignContentCheckController, ContentCheckSettingsController
 from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
 from webapp.contact_events.api import ApiContactEventsController
@@ -59,6 +60,8 @@ STAFF_PAGES = [
     CampaignsController,
     CampaignWizardController,
     CampaignAbTestController,
+    CampaignContentCheckController,
+    ContentCheckSettingsController,
     CampaignLiveController,
     CampaignReportsController,
     AutomationsController,

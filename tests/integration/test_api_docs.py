@@ -53,6 +53,11 @@ ENDPOINTS = {
         None,
         {"202": "CampaignDetailOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
+    ("post", "/api/campaigns/{campaign_id}/content-check"): (
+        "campaigns",
+        None,
+        {"200": "ContentCheckOut", "404": "ErrorOut", "422": "ErrorOut"},
+    ),
     **{
         ("post", f"/api/campaigns/{{campaign_id}}/{action}"): (
             "campaigns",

@@ -254,26 +254,9 @@ async def test_a_due_campaign_that_is_no_longer_ready_fails_with_the_reason_and_
     assert await db.scalar(text("SELECT count(*) FROM deliveries")) == 0
 
 
-def test_the_review_warns_when_dkim_is_off_or_the_from_domain_does_not_align():
-    from dataclasses import replace
+def test_dmarc_alignment_is_relaxed_a_subdomain_either_way_but_never_another_domain():
+    from webapp.settings.service.organisation import domains_align
 
-    from webapp.campaigns.pages.views import review_warnings
-
-    c = Campaign(
-        name="x",
-        subject="Hi",
-        from_email="news@example.com",
-        html_content="<p>{{ unsubscribe_url }}</p>",
-        text_content="Hi",
-        settings={},
-    )
-    unsigned = org_settings.OrgSettings(organisation_name="Acme", postal_address="1 Main St")
-    assert [w for w in review_warnings(c, unsigned) if "DKIM" in w] == [
-        "Messages are not DKIM-signed, so many providers distrust them and DMARC fails; an admin can set up "
-        "DKIM under Settings → Organisation."
-    ]
-    signed = replace(unsigned, dkim_domain="example.com", dkim_selector="s", dkim_private_key="key")
-    assert review_warnings(c, signed) == []
-    assert review_warnings(c, replace(signed, dkim_domain="mail.example.com")) == []  # relaxed alignment
-    [warning] = review_warnings(c, replace(signed, dkim_domain="esp.example.net"))
-    assert "example.com" in warning and "esp.example.net" in warning and "DMARC" in warning
+    assert domains_align("example.com", "mail.example.com") and domains_align("News.Example.com.", "example.com")
+    assert not domains_align("example.com", "esp.example.net")
+    assert not domains_align("example.com", "badexample.com")

@@ -15,6 +15,7 @@ from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.queries.listing import DeliveryPage
 from webapp.campaigns.schemas.campaign import CampaignCreate, CampaignUpdate, ScheduleIn
+from webapp.campaigns.schemas.content_check import ContentCheckOut, content_check_out
 from webapp.campaigns.schemas.output import (
     CampaignDetailOut,
     CampaignPageOut,
@@ -30,6 +31,7 @@ from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_respon
 from webapp.core.config import Settings
 from webapp.core.http import StaffRequest
 from webapp.delivery.campaign_message import prepare
+from webapp.delivery.content_check.campaigns import check_before_sending, check_campaign
 from webapp.delivery.progress import announce
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service import renderer
@@ -161,6 +163,7 @@ class ApiCampaignsController(Controller):
     async def schedule(
         self, data: ScheduleIn, db: AsyncSession, campaign_id: CampaignId
     ) -> Response[CampaignDetailOut]:
+        await check_before_sending(db, campaign_id)
         return await _changed(db, await campaigns.schedule(db, campaign_id, data.scheduled_time, data.timezone))
 
     @post(
@@ -170,10 +173,28 @@ class ApiCampaignsController(Controller):
         responses=error_responses(404, 409, 422),
         description="Accepted: the campaign is `sending` and a worker starts it within seconds. 422 lists what "
         "is missing: subject, from_email, html_content, list_ids (none, or nobody on them can receive it), "
-        "and the organisation's organisation_name and postal_address.",
+        "and the organisation's organisation_name and postal_address. 409 also when the content check "
+        "(`/content-check`, run first if the content changed) scores at or over the threshold and no admin "
+        "overrode it.",
     )
     async def send(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
+        await check_before_sending(db, campaign_id)
         return await _changed(db, await campaigns.send_now(db, campaign_id), 202)
+
+    @post(
+        "/{campaign_id:int}/content-check",
+        summary="Check a campaign's content before sending",
+        status_code=200,
+        responses=error_responses(404, 422),
+        description="Scores the real message (rendered for a sample contact, footer, tracked links and DKIM "
+        "included): SpamAssassin when a spamd is configured, and Mailroom's checks of the message and of "
+        "the From domain's SPF, DKIM and DMARC records. Each finding says what is wrong and how to fix it. "
+        "`unchecked` names what did not answer in time. 422 when the content does not render.",
+    )
+    async def content_check(self, db: AsyncSession, campaign_id: CampaignId) -> ContentCheckOut:
+        c = await campaigns.get_campaign(db, campaign_id)
+        found = await check_campaign(db, c, again=True)
+        return content_check_out(c, found.threshold, found.blocks)
 
     @post("/{campaign_id:int}/pause", summary="Pause a sending campaign", status_code=200, responses=STATE_ERRORS)
     async def pause(self, db: AsyncSession, campaign_id: CampaignId) -> Response[CampaignDetailOut]:

@@ -132,6 +132,11 @@ class Campaign(Base):
     automation_id: Mapped[int | None] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"))
     automation_version_id: Mapped[int | None] = mapped_column(ForeignKey("automation_versions.id", ondelete="CASCADE"))
     automation_step_id: Mapped[str | None] = mapped_column(String(40))
+    # The last pre-send content check (score, findings, what was not checked, the content's
+    # fingerprint and when), and the admin who let it go out over the threshold, and when.
+    content_check: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    content_override_by: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    content_override_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

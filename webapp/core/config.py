@@ -93,6 +93,18 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class ContentCheckSettings:
+    """The pre-send content check: where SpamAssassin and DNS answer, and how long each may take."""
+
+    # host:port of a spamd (SpamAssassin's daemon); empty: only Mailroom's own checks run.
+    spamd: str = field(default_factory=lambda: _env("MAILROOM_SPAMD", ""))
+    spamd_timeout: float = field(default_factory=lambda: float(_env("MAILROOM_SPAMD_TIMEOUT", "10")))
+    # host:port of the DNS resolver asked for SPF, DKIM and DMARC records; empty: the system's.
+    dns_server: str = field(default_factory=lambda: _env("MAILROOM_DNS_SERVER", ""))
+    dns_timeout: float = field(default_factory=lambda: float(_env("MAILROOM_DNS_TIMEOUT", "3")))
+
+
+@dataclass(frozen=True)
 class SubscriptionSettings:
     """Public subscribe pages: confirmation links, and the abuse guards."""
 
@@ -149,6 +161,7 @@ class Settings:
     events: EventSettings = field(default_factory=EventSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
+    content_check: ContentCheckSettings = field(default_factory=ContentCheckSettings)
     admin_email: str = field(default_factory=lambda: _env("MAILROOM_ADMIN_EMAIL", "admin@example.com"))
 
     def secret_key(self) -> str:

@@ -144,6 +144,7 @@ STAFF_PAGES = [
     Shown("feedback-sources", "/settings/feedback-sources"),
     Shown("bounce-mailbox", "/settings/bounce-mailbox"),
     Shown("conversions", "/settings/conversions"),
+    Shown("content-check-settings", "/settings/content-check"),
     Shown("scoring", "/scoring"),
     Shown("scoring-rules", "/scoring/rules"),
     Shown(
@@ -229,6 +230,7 @@ ERROR_PAGES = [
         submit="^Save",
     ),
     Shown("conversions-form", "/settings/conversions", fill={"#window_days": "0"}, submit="^Save$"),
+    Shown("content-check-settings-form", "/settings/content-check", fill={"#threshold": "0"}, submit="^Save$"),
     Shown("scoring-rule-form", "/scoring/rules", fill={"#points": "0"}, submit="^Add rule"),
     Shown("scoring-thresholds-form", "/scoring/rules", fill={"#mql": "1"}, submit="^Save thresholds"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),

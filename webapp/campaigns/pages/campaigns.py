@@ -25,6 +25,7 @@ from webapp.campaigns.service.states import EDITABLE, FINAL
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
 from webapp.core.http import AnyResponse
+from webapp.delivery.content_check.campaigns import check_before_sending
 from webapp.delivery.progress import announce
 from webapp.feedback.service import rates as feedback_rates
 
@@ -164,7 +165,11 @@ class CampaignsController(Controller):
 
     @post("/{campaign_id:int}/send")
     async def send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
-        return await _act(request, db, campaign_id, lambda: campaigns.send_now(db, campaign_id))
+        async def checked_then_sent() -> Campaign:
+            await check_before_sending(db, campaign_id)
+            return await campaigns.send_now(db, campaign_id)
+
+        return await _act(request, db, campaign_id, checked_then_sent)
 
     @post("/{campaign_id:int}/pause")
     async def pause(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:

@@ -12,7 +12,6 @@ from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.service.progress import percent, rates
 from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS, can_edit
-from webapp.settings.service.organisation import OrgSettings
 
 # A subject line looks shouted when more than this share of at least this many letters are capitals.
 SHOUTING_SHARE, SHOUTING_MIN_LETTERS = 0.7, 8
@@ -68,21 +67,9 @@ def spam_signals(subject: str) -> list[str]:
     return found
 
 
-def review_warnings(c: Campaign, org: OrgSettings) -> list[str]:
+def review_warnings(c: Campaign) -> list[str]:
     """Things worth a second look before sending; none of them blocks it."""
-    warnings = []
-    from_email = c.from_email or org.default_from_email
-    if not org.dkim_enabled:
-        warnings.append(
-            "Messages are not DKIM-signed, so many providers distrust them and DMARC fails; an admin can set up "
-            "DKIM under Settings → Organisation."
-        )
-    elif from_email and not org.dkim_aligns_with(from_email):
-        warnings.append(
-            f"The From address's domain ({from_email.rpartition('@')[2]}) does not match the DKIM signing "
-            f"domain ({org.dkim_domain}), so DMARC alignment fails. Send from an address at {org.dkim_domain} "
-            "or sign with the From address's domain."
-        )
+    warnings = []  # DKIM signing and alignment are the content check's (campaigns/pages/content_check.py)
     if "unsubscribe_url" not in c.html_content:
         if (c.settings or {}).get("unsubscribe_link", True):
             warnings.append(

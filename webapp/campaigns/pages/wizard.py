@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
+from webapp.campaigns.pages.content_check import review_check
 from webapp.campaigns.pages.views import review_warnings
 from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
 from webapp.campaigns.service import campaigns, listing, readiness
@@ -31,6 +32,7 @@ from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, form_ids, read_form
 from webapp.core.http import AnyResponse
 from webapp.core.schemas import Schema, load
+from webapp.delivery.content_check.campaigns import check_before_sending
 from webapp.delivery.progress import announce
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
 from webapp.lists.service.lists import find_lists
@@ -103,12 +105,13 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             "lists": await listing.lists_of(db, c.id),
             "count": ready.recipients or 0,
             "problems": [(message, *_where_to_fix(c, name)) for name, message in ready.problems.items()],
-            "warnings": review_warnings(c, await org_settings.load(db)),
+            "warnings": review_warnings(c),
             "timezones": timezones(),
             "max_recipients": MAX_RECIPIENTS,
             "setting_labels": SETTING_LABELS,
             "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
             "ab_test": await abtests.test_of_campaign(db, c.id),
+            "content_check": await review_check(db, c),
         }
     return context
 
@@ -281,6 +284,7 @@ class CampaignWizardController(Controller):
             "recipients": "",
         }
         try:
+            await check_before_sending(db, campaign_id)
             c = await campaigns.schedule(db, campaign_id, values["scheduled_time"], values["timezone"])
         except (ValidationFailed, Conflict) as exc:
             await db.rollback()

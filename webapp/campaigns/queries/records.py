@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests.models import AbTest, AbVariant
 from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
 from webapp.lists.models import EmailList
 
@@ -112,3 +113,21 @@ async def paused_with_reason(session: AsyncSession, reason_prefix: str, auto_res
         Campaign.auto_resumes < auto_resumes_below,
     )
     return list(await session.scalars(query))
+
+
+async def variant_overrides(session: AsyncSession, campaign_id: int) -> list[list[str | None]]:
+    """What the variants of the campaign's A/B test change in its message, in their order."""
+    rows = await session.execute(
+        select(
+            AbVariant.label,
+            AbVariant.subject,
+            AbVariant.from_name,
+            AbVariant.preheader,
+            AbVariant.html_content,
+            AbVariant.text_content,
+        )
+        .join(AbTest, AbTest.id == AbVariant.ab_test_id)
+        .where(AbTest.campaign_id == campaign_id)
+        .order_by(AbVariant.position)
+    )
+    return [list(row) for row in rows]

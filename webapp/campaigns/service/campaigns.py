@@ -20,7 +20,7 @@ from webapp.campaigns.schemas.campaign import (
     unknown_lists,
     utc_time,
 )
-from webapp.campaigns.service import readiness
+from webapp.campaigns.service import content_check, readiness
 from webapp.campaigns.service.states import DELETABLE, IllegalTransition, can_edit, check_editable, check_transition
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
@@ -143,6 +143,7 @@ async def schedule(session: AsyncSession, campaign_id: int, scheduled_time: Any,
     if campaign.status != S.SCHEDULED.value:
         check_transition(campaign.status, S.SCHEDULED)
     await readiness.require(session, campaign)
+    await content_check.require_clear(session, campaign)
     campaign.status, campaign.status_reason = S.SCHEDULED.value, ""
     campaign.scheduled_at, campaign.timezone = when, values["timezone"]
     await session.flush()
@@ -155,6 +156,7 @@ async def send_now(session: AsyncSession, campaign_id: int) -> Campaign:
     campaign = await get_campaign(session, campaign_id, for_update=True)
     check_transition(campaign.status, S.SENDING)
     await readiness.require(session, campaign, count_audience=campaign.materialised_at is None)
+    await content_check.require_clear(session, campaign)
     campaign.status, campaign.status_reason = S.SENDING.value, ""
     if campaign.started_at is None:
         campaign.started_at = await records.now(session)

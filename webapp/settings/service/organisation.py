@@ -49,13 +49,6 @@ class OrgSettings:
             if not value
         ]
 
-    def dkim_aligns_with(self, from_email: str) -> bool:
-        """Whether mail from this address passes DMARC's relaxed DKIM alignment with the signing
-        domain: the same domain, or one a subdomain of the other."""
-        sender = from_email.rpartition("@")[2].lower().rstrip(".")
-        signer = self.dkim_domain.lower().rstrip(".")
-        return sender == signer or sender.endswith("." + signer) or signer.endswith("." + sender)
-
     @property
     def dkim_dns_name(self) -> str:
         return f"{self.dkim_selector or '<selector>'}._domainkey.{self.dkim_domain or '<domain>'}"
@@ -71,6 +64,12 @@ class OrgSettings:
             return ""
         der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+
+
+def domains_align(a: str, b: str) -> bool:
+    """DMARC's relaxed alignment, as Mailroom approximates it: the same domain, or one a subdomain of the other."""
+    a, b = a.lower().rstrip("."), b.lower().rstrip(".")
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
 
 
 async def load(session: AsyncSession) -> OrgSettings:

@@ -1,0 +1,89 @@
+"""Staff UI: the content check on the wizard's review step, and its settings page. The review
+step shows the check of the current content (made when the content changed since the last);
+"Check again" makes a new one (after fixing DNS records, say); an admin may let a campaign over the
+threshold go out anyway, which is recorded with their name and the time and shown on the campaign."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, get, post
+from litestar.plugins.flash import flash
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.campaigns.models import Campaign
+from webapp.campaigns.service import campaigns
+from webapp.campaigns.service import content_check as kept
+from webapp.campaigns.service.content_check import Verdict
+from webapp.core.access import ADMIN_ONLY
+from webapp.core.api import creator
+from webapp.core.config import get_settings
+from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.forms import after_change, first, read_form
+from webapp.core.http import AnyResponse
+from webapp.delivery.content_check.campaigns import check_campaign
+
+
+async def review_check(db: AsyncSession, c: Campaign, *, again: bool = False) -> Verdict | None:
+    """The check the review step shows; None when the content does not render (readiness says why)."""
+    try:
+        return await check_campaign(db, c, again=again)
+    except ValidationFailed:
+        return None
+
+
+class CampaignContentCheckController(Controller):
+    path = "/campaigns"
+
+    @post("/{campaign_id:int}/review/check")
+    async def check_again(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        c = await campaigns.get_draft(db, campaign_id)
+        found = await review_check(db, c, again=True)
+        if found is not None:
+            flash(request, f"Checked again: the content scores {found.report['score']:g}.", "success")
+        return after_change(request, f"/campaigns/{campaign_id}/review")
+
+    @post("/{campaign_id:int}/review/override", opt=ADMIN_ONLY)
+    async def override(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+        try:
+            c = await kept.override(db, campaign_id, creator(request.user))
+        except Conflict as exc:
+            flash(request, exc.message, "error")
+        else:
+            flash(request, f"'{c.name}' may go out despite its content check score; this is recorded.", "success")
+        return after_change(request, f"/campaigns/{campaign_id}/review")
+
+
+SETTINGS_URL = "/settings/content-check"
+
+
+async def _settings_page(
+    db: AsyncSession, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    configured = get_settings().content_check
+    context = {"values": values, "errors": errors, "configured": configured}
+    return Template("campaigns/content_check_settings.html", context=context, status_code=status_code)
+
+
+class ContentCheckSettingsController(Controller):
+    """Settings → Content check (admins only): the score at which sending is blocked, and where
+    SpamAssassin and DNS are asked (set in the environment, shown here)."""
+
+    path = SETTINGS_URL
+    opt = ADMIN_ONLY
+
+    @get("/", name="content_check_settings")
+    async def show(self, db: AsyncSession) -> Template:
+        return await _settings_page(db, {"threshold": await kept.threshold(db)}, {})
+
+    @post("/")
+    async def save(self, request: HTMXRequest, db: AsyncSession) -> AnyResponse:
+        typed = {"threshold": first(await read_form(request), "threshold")}
+        try:
+            await kept.save_threshold(db, typed)
+        except ValidationFailed as exc:
+            return await _settings_page(db, typed, exc.errors, status_code=422)
+        flash(request, "Content check settings saved.", "success")
+        return after_change(request, SETTINGS_URL)
