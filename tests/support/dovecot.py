@@ -152,6 +152,16 @@ class Dovecot:
         finally:
             client.logout()
 
+    def file(self, folder: str, *messages: bytes) -> None:
+        """Put messages into a folder (made if missing), unseen: what a provider's filter does."""
+        client = self._imap()
+        try:
+            client.create(folder)  # answers NO when it exists
+            for raw in messages:
+                client.append(folder, None, None, raw)
+        finally:
+            client.logout()
+
     def empty(self) -> None:
         client = self._imap()
         try:
