@@ -31,6 +31,8 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.placement.api import ApiPlacementTestsController
+from webapp.placement.pages import PlacementTestsController, SeedMailboxesController
 from webapp.scoring.api import ApiScoringController
 from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
@@ -85,6 +87,8 @@ STAFF_PAGES = [
     FeedbackSourcesController,
     BounceMailboxController,
     ConversionSettingsController,
+    SeedMailboxesController,
+    PlacementTestsController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
@@ -103,6 +107,7 @@ API = [
     ApiAutomationsController,
     ApiContactEventsController,
     ApiScoringController,
+    ApiPlacementTestsController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.
