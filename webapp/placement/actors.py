@@ -45,6 +45,11 @@ async def send_copies_of(test_id: int) -> None:
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=POLL_TIME_LIMIT_MS)
 async def poll_placement_test(test_id: int) -> None:
+    await poll_and_release(test_id)
+
+
+async def poll_and_release(test_id: int) -> None:
+    """Poll once, then let the next due tick poll the test again."""
     try:
         async with get_sessionmaker()() as session, session.begin():
             await placement.poll(session, test_id)
@@ -53,9 +58,9 @@ async def poll_placement_test(test_id: int) -> None:
 
 
 async def start_polls_if_due() -> None:
-    """From the scheduler tick: a poll for each waiting test whose interval has passed."""
+    """From the scheduler tick: a poll for each test to poll whose interval has passed."""
     async with get_sessionmaker()() as session:
-        test_ids = await placement.waiting_test_ids(session)
+        test_ids = await placement.tests_to_poll(session)
     redis = get_redis()
     for test_id in test_ids:
         if not await redis.set(_running_key(test_id), "1", nx=True, px=POLL_TIME_LIMIT_MS):

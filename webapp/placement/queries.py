@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.placement.models import PlacementCopy, PlacementTest, SeedMailbox
@@ -32,9 +32,15 @@ async def copies(session: AsyncSession, test_id: int) -> list[PlacementCopy]:
     return list(await session.scalars(query))
 
 
-async def waiting_test_ids(session: AsyncSession) -> list[int]:
-    """Tests whose copies are out and not all accounted for: the tick polls their seeds."""
-    query = select(PlacementTest.id).where(PlacementTest.status == "waiting").order_by(PlacementTest.id)
+async def tests_to_poll(session: AsyncSession) -> list[int]:
+    """Tests whose copies are out and not all found, and tests still sending when their wait is over
+    (their sender never ran: the poll gives up on them)."""
+    wait_over = PlacementTest.created_at + func.make_interval(0, 0, 0, 0, 0, PlacementTest.wait_minutes) <= func.now()
+    query = (
+        select(PlacementTest.id)
+        .where(or_(PlacementTest.status == "waiting", and_(PlacementTest.status == "sending", wait_over)))
+        .order_by(PlacementTest.id)
+    )
     return list(await session.scalars(query))
 
 
@@ -51,12 +57,17 @@ async def copies_to_send(session: AsyncSession, test_id: int) -> list[PlacementC
     return list(await session.scalars(query))
 
 
-async def mark_missing(session: AsyncSession, test_id: int) -> None:
-    """The test gave up waiting: copies sent and never found are missing."""
+async def give_up(session: AsyncSession, test_id: int, never_sent: str) -> None:
+    """The test's wait is over: copies sent and never found are missing, copies never sent failed."""
     await session.execute(
         update(PlacementCopy)
         .where(PlacementCopy.test_id == test_id, PlacementCopy.status == "sent")
         .values(status="missing")
+    )
+    await session.execute(
+        update(PlacementCopy)
+        .where(PlacementCopy.test_id == test_id, PlacementCopy.status == "pending")
+        .values(status="failed", error=never_sent)
     )
 
 

@@ -139,3 +139,45 @@ async def test_a_copy_the_server_refuses_is_reported_failed(db, clean_mailbox):
     outlook = next(row for row in result.results if row.seed == "Outlook 1")
     assert outlook.status == "failed" and "No such user" in outlook.error
     assert (result.status, result.inbox, result.inbox_percent) == ("done", 1, 100.0)
+
+
+async def test_a_test_whose_copies_were_never_sent_gives_up_after_its_wait(db, clean_mailbox):
+    """Its sender never ran (no worker, or it failed every retry): the tick's poll ends it."""
+    campaign_id = await campaign_with_seeds(db, clean_mailbox, 2525)
+    test_id = (await placement.start(db, campaign_id, {"wait_minutes": "10"})).id
+    await db.commit()
+    assert await placement.tests_to_poll(db) == []  # still within its wait: the sender may yet run
+
+    await db.execute(text("UPDATE placement_tests SET created_at = now() - interval '11 minutes'"))
+    await db.commit()
+    assert await placement.tests_to_poll(db) == [test_id]
+    await placement.poll(db, test_id)
+    await db.commit()
+    result = await placement.results(db, test_id)
+    assert (result.status, result.inbox_percent) == ("done", None)
+    assert {row.status for row in result.results} == {"failed"}
+    assert "within the test's wait" in result.results[0].error
+    await send_copies_of(test_id)  # a sender that runs at last sends nothing for a finished test
+
+
+async def test_the_tick_polls_each_test_once_per_interval_and_never_twice_at_once(db, clean_mailbox):
+    from webapp.core.redis import get_redis
+    from webapp.delivery.broker import broker
+    from webapp.placement import actors
+
+    queue = f"{broker.namespace}:{actors.QUEUE}"
+    with seed_provider(clean_mailbox) as provider:
+        campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
+        test_id = (await placement.start(db, campaign_id, {})).id
+        await db.commit()
+        await actors.start_polls_if_due()
+        assert await get_redis().llen(queue) == 0  # not sent yet: nothing to look for
+        await send_copies_of(test_id)
+
+    redis = get_redis()
+    await actors.start_polls_if_due()
+    await actors.start_polls_if_due()
+    assert await redis.llen(queue) == 1  # the second tick found the first poll running
+    await actors.poll_and_release(test_id)  # the poll the worker runs
+    await actors.start_polls_if_due()
+    assert await redis.llen(queue) == 1  # done now: nothing more to poll

@@ -35,6 +35,8 @@ from webapp.placement.service.verdicts import METHODS
 
 NO_SEEDS = "Add an active seed mailbox under Settings → Seed mailboxes before testing inbox placement."
 SEED_SECONDS = 60.0  # a poll of one seed opens no new folder after this
+NEVER_SENT = "Not handed to a mail server within the test's wait (is a worker running?)."
+UNFINISHED = ("pending", "sent")
 
 
 async def start(session: AsyncSession, campaign_id: int, data: Mapping[str, Any]) -> PlacementTest:
@@ -84,11 +86,14 @@ class ToSend:
 
 
 async def to_send(session: AsyncSession, test_id: int) -> ToSend | None:
-    """What is left to send of a test (None: nothing, e.g. a second run of the sender)."""
+    """What is left to send of a test (None: nothing, e.g. a second run of the sender). The test is
+    locked until the caller's transaction ends, so a poll never gives up on copies being sent."""
+    test = await queries.lock_test(session, test_id)
+    if test is None or test.status == "done":
+        return None
     copies = await queries.copies_to_send(session, test_id)
     if not copies:
         return None
-    test = await get_test(session, test_id)
     return ToSend(await campaigns.get_campaign(session, test.campaign_id), copies)
 
 
@@ -105,8 +110,8 @@ async def record_sent(session: AsyncSession, test_id: int, sent: ToSend, failed:
     await _finish_if_complete(session, test, sent.copies)
 
 
-async def waiting_test_ids(session: AsyncSession) -> list[int]:
-    return await queries.waiting_test_ids(session)
+async def tests_to_poll(session: AsyncSession) -> list[int]:
+    return await queries.tests_to_poll(session)
 
 
 async def poll(session: AsyncSession, test_id: int) -> None:
@@ -114,7 +119,7 @@ async def poll(session: AsyncSession, test_id: int) -> None:
     is accounted for or its wait is over. A seed that cannot be read keeps its error on its copies
     until a later poll finds them."""
     test = await queries.lock_test(session, test_id)
-    if test is None or test.status != "waiting":
+    if test is None or test.status == "done":
         return
     copies = await queries.copies(session, test_id)
     by_seed: dict[int, list[PlacementCopy]] = defaultdict(list)
@@ -152,10 +157,10 @@ def _arrived(copy: PlacementCopy, found: Found) -> None:
 
 async def _finish_if_complete(session: AsyncSession, test: PlacementTest, copies: list[PlacementCopy]) -> None:
     now = datetime.now(UTC)
-    if all(copy.status != "sent" for copy in copies):
+    if all(copy.status not in UNFINISHED for copy in copies):
         await queries.finish(session, test.id, now)
     elif now >= test.created_at + timedelta(minutes=test.wait_minutes):
-        await queries.mark_missing(session, test.id)
+        await queries.give_up(session, test.id, NEVER_SENT)
         await queries.finish(session, test.id, now)
     await session.refresh(test)
 
