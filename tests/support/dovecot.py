@@ -154,11 +154,12 @@ class Dovecot:
 
     def file(self, folder: str, *messages: bytes) -> None:
         """Put messages into a folder (made if missing), unseen: what a provider's filter does."""
+        quoted = '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
         client = self._imap()
         try:
-            client.create(folder)  # answers NO when it exists
+            client.create(quoted)  # answers NO when it exists
             for raw in messages:
-                client.append(folder, None, None, raw)
+                client.append(quoted, None, None, raw)
         finally:
             client.logout()
 

@@ -101,3 +101,19 @@ async def test_the_api_starts_a_test_and_reads_it(api, db, clean_mailbox):
     assert {row["seed"] for row in read["results"]} == {"Gmail 1", "Outlook 1"}
     assert client.post(f"/api/campaigns/{campaign_id}/placement-tests", json={"wait_minutes": 0}).status_code == 422
     assert client.get("/api/placement-tests/999999").status_code == 404
+
+
+async def test_a_deleted_seed_leaves_its_rows_in_past_results(staff, db, clean_mailbox):
+    admin = await staff("admin")
+    with seed_provider(clean_mailbox) as provider:
+        campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
+        test_id = (await placement.start(db, campaign_id, {})).id
+        await db.commit()
+        await send_copies_of(test_id)
+    seed_id = (await db.execute(text("SELECT id FROM seed_mailboxes WHERE name = 'Gmail 1'"))).scalar_one()
+    assert "Delete seed mailbox" in admin.get(f"/settings/seed-mailboxes/{seed_id}/delete").text
+    deleted = admin.post(f"/settings/seed-mailboxes/{seed_id}/delete", follow_redirects=True)
+    assert "Seed mailbox Gmail 1 deleted." in deleted.text
+
+    page = admin.get(f"/campaigns/{campaign_id}/placement-tests/{test_id}")
+    assert "Gmail 1" in page.text and "seed.gmail@seeds.example.com" in page.text

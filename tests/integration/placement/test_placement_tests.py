@@ -181,3 +181,16 @@ async def test_the_tick_polls_each_test_once_per_interval_and_never_twice_at_onc
     await actors.poll_and_release(test_id)  # the poll the worker runs
     await actors.start_polls_if_due()
     assert await redis.llen(queue) == 1  # done now: nothing more to poll
+
+
+async def test_a_folder_name_longer_than_the_column_is_kept_shortened(db, clean_mailbox):
+    long_name = "Spam " + "x" * 220  # the server names its folders at any length
+    with seed_provider(clean_mailbox, folder_for=lambda recipient: long_name) as provider:
+        campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
+        test_id = (await placement.start(db, campaign_id, {})).id
+        await db.commit()
+        await send_copies_of(test_id)
+    await placement.poll(db, test_id)
+    await db.commit()
+    result = await placement.results(db, test_id)
+    assert {(row.placement, row.folder) for row in result.results} == {("spam", long_name[:200])}

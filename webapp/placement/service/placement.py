@@ -150,7 +150,8 @@ async def _search(seed: SeedMailbox, tokens: list[str]) -> dict[str, Found]:
 
 
 def _arrived(copy: PlacementCopy, found: Found) -> None:
-    copy.status, copy.folder, copy.placement, copy.category = "arrived", found.folder, found.placement, found.category
+    folder = found.folder[: PlacementCopy.folder.type.length]  # the server names it, at any length
+    copy.status, copy.folder, copy.placement, copy.category = "arrived", folder, found.placement, found.category
     copy.authentication = found.authentication
     copy.arrived_at = found.arrived_at or datetime.now(UTC)
 
