@@ -12,6 +12,7 @@ from tests.support.campaigns import audience, ready_campaign, smtp_server
 from tests.support.dovecot import PASSWORD, USER
 from tests.support.seed_provider import seed_provider
 from webapp.placement.actors import send_copies_of
+from webapp.placement.queries import copies as placement_copies
 from webapp.placement.service import placement, seeds
 
 
@@ -194,3 +195,34 @@ async def test_a_folder_name_longer_than_the_column_is_kept_shortened(db, clean_
     await db.commit()
     result = await placement.results(db, test_id)
     assert {(row.placement, row.folder) for row in result.results} == {("spam", long_name[:200])}
+
+
+async def test_a_poll_past_its_time_reads_no_seed_and_the_next_poll_carries_on(db, clean_mailbox):
+    with seed_provider(clean_mailbox) as provider:
+        campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
+        test_id = (await placement.start(db, campaign_id, {})).id
+        await db.commit()
+        await send_copies_of(test_id)
+    await placement.poll(db, test_id, seconds=-1)
+    await db.commit()
+    assert (await placement.results(db, test_id)).arrived == 0
+    await placement.poll(db, test_id)
+    await db.commit()
+    assert (await placement.results(db, test_id)).arrived == 2
+
+
+async def test_a_seed_s_search_past_its_deadline_opens_no_folder(db, clean_mailbox):
+    import time
+
+    from webapp.placement.service.imap import find, open_seed
+
+    with seed_provider(clean_mailbox) as provider:
+        campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
+        test_id = (await placement.start(db, campaign_id, {})).id
+        await db.commit()
+        await send_copies_of(test_id)
+    seed = (await seeds.list_seeds(db))[0]
+    token = next(c.token for c in await placement_copies(db, test_id) if c.seed_id == seed.id)
+    opened = await open_seed(seed)
+    assert opened.run(find([token], time.monotonic() - 1)) == {}
+    assert opened.run(find([token], time.monotonic() + 60))[token].folder == "INBOX"

@@ -35,6 +35,7 @@ from webapp.placement.service.verdicts import METHODS
 
 NO_SEEDS = "Add an active seed mailbox under Settings → Seed mailboxes before testing inbox placement."
 SEED_SECONDS = 60.0  # a poll of one seed opens no new folder after this
+POLL_SECONDS = 300.0  # a poll of a test starts on no new seed after this; the next poll carries on
 NEVER_SENT = "Not handed to a mail server within the test's wait (is a worker running?)."
 UNFINISHED = ("pending", "sent")
 
@@ -114,7 +115,7 @@ async def tests_to_poll(session: AsyncSession) -> list[int]:
     return await queries.tests_to_poll(session)
 
 
-async def poll(session: AsyncSession, test_id: int) -> None:
+async def poll(session: AsyncSession, test_id: int, seconds: float = POLL_SECONDS) -> None:
     """Look for the test's copies not found yet, one seed at a time; finish the test when every copy
     is accounted for or its wait is over. A seed that cannot be read keeps its error on its copies
     until a later poll finds them."""
@@ -126,10 +127,13 @@ async def poll(session: AsyncSession, test_id: int) -> None:
     for copy in copies:
         if copy.status == "sent" and copy.seed_id is not None:
             by_seed[copy.seed_id].append(copy)
+    deadline = time.monotonic() + seconds
     for seed_id, waiting in by_seed.items():
         seed = await session.get(SeedMailbox, seed_id)
         if seed is None:
             continue
+        if time.monotonic() > deadline:
+            break
         try:
             found = await _search(seed, [copy.token for copy in waiting])
         except ConnectionFailed as exc:
