@@ -226,3 +226,31 @@ async def test_a_seed_s_search_past_its_deadline_opens_no_folder(db, clean_mailb
     opened = await open_seed(seed)
     assert opened.run(find([token], time.monotonic() - 1)) == {}
     assert opened.run(find([token], time.monotonic() + 60))[token].folder == "INBOX"
+
+
+async def test_at_gmail_a_copy_in_the_promotions_tab_and_one_in_spam_are_told_apart(db):
+    """Gmail's tabs are no folders: its own search says which tab an inbox message is in."""
+    from tests.support.gmail_imap import GmailImap
+    from tests.support.smtp import SmtpSink
+
+    with SmtpSink() as sink, GmailImap() as gmail:
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [(await audience(db, 1)).id])
+        await seeds.create_seed(db, seed_form(gmail, "Tab", "tab@seeds.example.com"))
+        await seeds.create_seed(db, seed_form(gmail, "Spam", "spam@seeds.example.com"))
+        test_id = (await placement.start(db, campaign.id, {})).id
+        await db.commit()
+        await send_copies_of(test_id)
+        for message, raw in zip(sink.messages, sink.handler.raw, strict=True):
+            if message["To"].startswith("tab@"):
+                gmail.mailboxes.deliver("INBOX", raw, category="promotions")
+            else:
+                gmail.mailboxes.deliver("[Gmail]/Spam", raw)
+        db.expire_all()
+        await placement.poll(db, test_id)
+        await db.commit()
+
+    result = await placement.results(db, test_id)
+    found = {row.seed: (row.placement, row.category, row.folder) for row in result.results}
+    assert found == {"Tab": ("category", "Promotions", "INBOX"), "Spam": ("spam", "", "[Gmail]/Spam")}
+    assert (result.status, result.inbox, result.category, result.spam, result.inbox_percent) == ("done", 0, 1, 1, 0.0)
