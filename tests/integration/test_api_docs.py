@@ -114,6 +114,7 @@ ENDPOINTS = {
         "PlacementTestInput",
         {"201": "PlacementTestOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
+    ("get", "/api/campaigns/{campaign_id}/placement-tests"): ("placement", None, {"404": "ErrorOut"}),  # 200: a list
     ("get", "/api/placement-tests/{placement_test_id}"): (
         "placement",
         None,

@@ -39,6 +39,15 @@ class ApiPlacementTestsController(Controller):
         return await placement.results(db, test.id)
 
     @get(
+        "/campaigns/{campaign_id:int}/placement-tests",
+        summary="List a campaign's inbox placement tests",
+        responses=error_responses(404),
+        description="Newest first, each with its results (see GET /api/placement-tests/{id}).",
+    )
+    async def list_tests(self, db: AsyncSession, campaign_id: CampaignId) -> list[PlacementTestOut]:
+        return await placement.results_of_campaign(db, campaign_id)
+
+    @get(
         "/placement-tests/{placement_test_id:int}",
         summary="Get an inbox placement test",
         responses=error_responses(404),

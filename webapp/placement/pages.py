@@ -127,11 +127,9 @@ class PlacementTestsController(Controller):
 
     @get("/", name="placement_tests")
     async def index(self, db: AsyncSession, campaign_id: int) -> Template:
-        campaign = await campaigns.get_campaign(db, campaign_id)
-        tests = [await placement.results(db, test.id) for test in await placement.tests_of_campaign(db, campaign_id)]
         context = {
-            "c": campaign,
-            "tests": tests,
+            "c": await campaigns.get_campaign(db, campaign_id),
+            "tests": await placement.results_of_campaign(db, campaign_id),
             "seeds": await seeds.list_seeds(db, active_only=True),
             "default_wait": DEFAULT_WAIT_MINUTES,
         }

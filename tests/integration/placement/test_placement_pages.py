@@ -27,6 +27,15 @@ async def test_an_admin_adds_a_seed_whose_password_is_stored_encrypted(staff, db
     stored = (await db.execute(text("SELECT password_encrypted FROM seed_mailboxes"))).scalar_one()
     assert stored and PASSWORD.encode() not in stored
 
+    seed_id = (await db.execute(text("SELECT id FROM seed_mailboxes"))).scalar_one()
+    edit = admin.get(f"/settings/seed-mailboxes/{seed_id}/edit")
+    assert PASSWORD not in edit.text and "leave empty to keep the saved one" in edit.text
+    renamed = form | {"name": "Gmail 2", "password": ""}
+    assert admin.post(f"/settings/seed-mailboxes/{seed_id}/edit", data=renamed).status_code == 303
+    db.expire_all()
+    kept = (await db.execute(text("SELECT name, password_encrypted FROM seed_mailboxes"))).one()
+    assert kept == ("Gmail 2", stored)
+
     mistakes = admin.post("/settings/seed-mailboxes", data=seed_form(dovecot, "", "not an address", port="0"))
     assert mistakes.status_code == 422 and "Name the seed" in mistakes.text
 
@@ -99,6 +108,9 @@ async def test_the_api_starts_a_test_and_reads_it(api, db, clean_mailbox):
     read = client.get(f"/api/placement-tests/{body['id']}").json()
     assert (read["status"], read["inbox"], read["inbox_percent"]) == ("done", 2, 100.0)
     assert {row["seed"] for row in read["results"]} == {"Gmail 1", "Outlook 1"}
+    listed = client.get(f"/api/campaigns/{campaign_id}/placement-tests").json()
+    assert [test["id"] for test in listed] == [body["id"]] and listed[0]["inbox"] == 2
+    assert client.get("/api/campaigns/999999/placement-tests").status_code == 404
     assert client.post(f"/api/campaigns/{campaign_id}/placement-tests", json={"wait_minutes": 0}).status_code == 422
     assert client.get("/api/placement-tests/999999").status_code == 404
 

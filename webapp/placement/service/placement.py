@@ -76,8 +76,10 @@ async def get_test(session: AsyncSession, test_id: int) -> PlacementTest:
     return test
 
 
-async def tests_of_campaign(session: AsyncSession, campaign_id: int) -> list[PlacementTest]:
-    return await queries.tests_of_campaign(session, campaign_id)
+async def results_of_campaign(session: AsyncSession, campaign_id: int) -> list[PlacementTestOut]:
+    """The campaign's tests, newest first (NotFound for no such campaign)."""
+    await campaigns.get_campaign(session, campaign_id)
+    return [await results(session, test.id) for test in await queries.tests_of_campaign(session, campaign_id)]
 
 
 @dataclass(frozen=True)
