@@ -38,6 +38,15 @@ def test_received_spf_gives_the_spf_verdict_when_no_authentication_results_has_o
     assert verdicts([], []) == {}
 
 
+def test_without_authentication_results_the_newest_arc_seal_s_results_stand_in():
+    arc = [
+        "i=1; mx.forwarder.example; dkim=pass header.d=example.com; spf=pass; dmarc=pass",
+        "i=2; mx.google.com; dkim=fail header.d=example.com; spf=softfail; dmarc=fail",
+    ]
+    assert verdicts([], [], arc) == {"dkim": "fail", "spf": "softfail", "dmarc": "fail"}
+    assert verdicts(["mx.google.com; dkim=pass"], [], arc)["dkim"] == "pass"
+
+
 def folder(name: str, *flags: str, delimiter: str = "/") -> Folder:
     return Folder(name, frozenset(flags), delimiter)
 

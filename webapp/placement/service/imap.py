@@ -147,6 +147,7 @@ def _found(client: imaplib.IMAP4, folder: Folder, spam_folder: str, uid: str) ->
     authentication = verdicts(
         [str(value) for value in parsed.get_all("Authentication-Results", [])],
         [str(value) for value in parsed.get_all("Received-SPF", [])],
+        [str(value) for value in parsed.get_all("ARC-Authentication-Results", [])],
     )
     return Found(folder.name, "category" if category else where, category, authentication, arrived_at)
 
