@@ -22,6 +22,13 @@ async def tests_of_campaign(session: AsyncSession, campaign_id: int) -> list[Pla
     return list(await session.scalars(query))
 
 
+async def latest_test(session: AsyncSession, campaign_id: int) -> PlacementTest | None:
+    query = (
+        select(PlacementTest).where(PlacementTest.campaign_id == campaign_id).order_by(PlacementTest.id.desc()).limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
 async def copies(session: AsyncSession, test_id: int) -> list[PlacementCopy]:
     query = (
         select(PlacementCopy)

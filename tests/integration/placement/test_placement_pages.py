@@ -84,6 +84,9 @@ async def test_an_editor_starts_a_test_from_the_campaign_and_everyone_reads_its_
     page = viewer.get(f"/campaigns/{campaign_id}/placement-tests/{test_id}")
     assert page.status_code == 200
     assert "50.0 % of 2 sent" in page.text and "Junk" in page.text and "Outlook 1" in page.text
+    campaign_page = viewer.get(f"/campaigns/{campaign_id}").text
+    assert f'href="/campaigns/{campaign_id}/placement-tests/{test_id}"' in campaign_page
+    assert "Last placement test" in campaign_page and "50.0 % in the inbox" in campaign_page
     listing = viewer.get(f"/campaigns/{campaign_id}/placement-tests")
     assert f"/campaigns/{campaign_id}/placement-tests/{test_id}" in listing.text
     assert viewer.get(f"/campaigns/{campaign_id + 1}/placement-tests/{test_id}").status_code == 404

@@ -76,6 +76,12 @@ async def get_test(session: AsyncSession, test_id: int) -> PlacementTest:
     return test
 
 
+async def latest_of_campaign(session: AsyncSession, campaign_id: int) -> PlacementTestOut | None:
+    """The campaign's newest test, for its page."""
+    test = await queries.latest_test(session, campaign_id)
+    return summary(test, await queries.copies(session, test.id)) if test else None
+
+
 async def results_of_campaign(session: AsyncSession, campaign_id: int) -> list[PlacementTestOut]:
     """The campaign's tests, newest first (NotFound for no such campaign)."""
     await campaigns.get_campaign(session, campaign_id)
