@@ -1,7 +1,7 @@
 """Placement tests: a campaign's copies to every active seed, then polls of the seeds until each copy
 is found (its folder, its authentication verdicts) or the test's wait is over and the copies not
 found are reported missing. Copies are sent by the worker (actors.py); a poll is bounded in time
-per seed, and a test is finished by whichever poll sees it complete or past its wait."""
+per seed and per test, and a test is finished by whichever poll sees it complete or past its wait."""
 
 from __future__ import annotations
 
@@ -85,7 +85,8 @@ async def latest_of_campaign(session: AsyncSession, campaign_id: int) -> Placeme
 async def results_of_campaign(session: AsyncSession, campaign_id: int) -> list[PlacementTestOut]:
     """The campaign's tests, newest first (NotFound for no such campaign)."""
     await campaigns.get_campaign(session, campaign_id)
-    return [await results(session, test.id) for test in await queries.tests_of_campaign(session, campaign_id)]
+    tests = await queries.tests_of_campaign(session, campaign_id)
+    return [summary(test, await queries.copies(session, test.id)) for test in tests]
 
 
 @dataclass(frozen=True)
