@@ -5,15 +5,24 @@ missing once the test's wait is over."""
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from sqlalchemy import text
 
 from tests.integration.test_test_sends import signing_organisation
 from tests.support.campaigns import audience, ready_campaign, smtp_server
 from tests.support.dovecot import PASSWORD, USER
+from tests.support.gmail_imap import GmailImap
 from tests.support.seed_provider import seed_provider
-from webapp.placement.actors import send_copies_of
+from tests.support.smtp import SmtpSink
+from webapp.core.errors import Conflict
+from webapp.core.redis import get_redis
+from webapp.delivery.broker import broker
+from webapp.placement import actors
 from webapp.placement.queries import copies as placement_copies
 from webapp.placement.service import placement, seeds
+from webapp.placement.service.imap import find, open_seed
 
 
 def seed_form(dovecot, name: str, email: str, provider: str = "gmail", **values: str) -> dict[str, str]:
@@ -51,8 +60,8 @@ async def test_each_seed_gets_the_real_message_and_its_folder_and_verdicts_are_r
         provider.handler.dkim_record = (await signing_organisation(db)).dkim_dns_record
         test_id = (await placement.start(db, campaign_id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
-        await send_copies_of(test_id)  # the actor ran twice: nothing is sent again
+        await actors.send_copies_of(test_id)
+        await actors.send_copies_of(test_id)  # the actor ran twice: nothing is sent again
 
     assert sorted(provider.handler.recipients()) == ["seed.gmail@seeds.example.com", "seed.outlook@seeds.example.com"]
     message = provider.messages[0]
@@ -79,7 +88,7 @@ async def test_copies_never_found_are_missing_once_the_wait_is_over(db, clean_ma
         campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
         test_id = (await placement.start(db, campaign_id, {"wait_minutes": "10"})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
 
     db.expire_all()  # the sender wrote the copies in a session of its own
     await placement.poll(db, test_id)
@@ -105,7 +114,7 @@ async def test_a_seed_that_cannot_be_read_says_why_and_is_polled_again(db, clean
         await db.execute(text("UPDATE seed_mailboxes SET allow_private = false WHERE name = 'Gmail 1'"))
         test_id = (await placement.start(db, campaign_id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
 
     db.expire_all()  # the sender wrote the copies in a session of its own
     await placement.poll(db, test_id)
@@ -118,10 +127,6 @@ async def test_a_seed_that_cannot_be_read_says_why_and_is_polled_again(db, clean
 
 async def test_without_an_active_seed_no_test_starts(db, clean_mailbox):
     campaign = await ready_campaign(db, [(await audience(db, 1)).id])
-    import pytest
-
-    from webapp.core.errors import Conflict
-
     with pytest.raises(Conflict, match="Seed mailboxes"):
         await placement.start(db, campaign.id, {})
 
@@ -132,7 +137,7 @@ async def test_a_copy_the_server_refuses_is_reported_failed(db, clean_mailbox):
         campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
         test_id = (await placement.start(db, campaign_id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
     db.expire_all()  # the sender wrote the copies in a session of its own
     await placement.poll(db, test_id)
     await db.commit()
@@ -158,14 +163,10 @@ async def test_a_test_whose_copies_were_never_sent_gives_up_after_its_wait(db, c
     assert (result.status, result.inbox_percent) == ("done", None)
     assert {row.status for row in result.results} == {"failed"}
     assert "within the test's wait" in result.results[0].error
-    await send_copies_of(test_id)  # a sender that runs at last sends nothing for a finished test
+    await actors.send_copies_of(test_id)  # a sender that runs at last sends nothing for a finished test
 
 
 async def test_the_tick_polls_each_test_once_per_interval_and_never_twice_at_once(db, clean_mailbox):
-    from webapp.core.redis import get_redis
-    from webapp.delivery.broker import broker
-    from webapp.placement import actors
-
     queue = f"{broker.namespace}:{actors.QUEUE}"
     with seed_provider(clean_mailbox) as provider:
         campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
@@ -173,7 +174,7 @@ async def test_the_tick_polls_each_test_once_per_interval_and_never_twice_at_onc
         await db.commit()
         await actors.start_polls_if_due()
         assert await get_redis().llen(queue) == 0  # not sent yet: nothing to look for
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
 
     redis = get_redis()
     await actors.start_polls_if_due()
@@ -190,7 +191,7 @@ async def test_a_folder_name_longer_than_the_column_is_kept_shortened(db, clean_
         campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
         test_id = (await placement.start(db, campaign_id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
     await placement.poll(db, test_id)
     await db.commit()
     result = await placement.results(db, test_id)
@@ -202,7 +203,7 @@ async def test_a_poll_past_its_time_reads_no_seed_and_the_next_poll_carries_on(d
         campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
         test_id = (await placement.start(db, campaign_id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
     await placement.poll(db, test_id, seconds=-1)
     await db.commit()
     assert (await placement.results(db, test_id)).arrived == 0
@@ -212,15 +213,11 @@ async def test_a_poll_past_its_time_reads_no_seed_and_the_next_poll_carries_on(d
 
 
 async def test_a_seed_s_search_past_its_deadline_opens_no_folder(db, clean_mailbox):
-    import time
-
-    from webapp.placement.service.imap import find, open_seed
-
     with seed_provider(clean_mailbox) as provider:
         campaign_id = await campaign_with_seeds(db, clean_mailbox, provider.port)
         test_id = (await placement.start(db, campaign_id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
     seed = (await seeds.list_seeds(db))[0]
     token = next(c.token for c in await placement_copies(db, test_id) if c.seed_id == seed.id)
     opened = await open_seed(seed)
@@ -230,9 +227,6 @@ async def test_a_seed_s_search_past_its_deadline_opens_no_folder(db, clean_mailb
 
 async def test_at_gmail_a_copy_in_the_promotions_tab_and_one_in_spam_are_told_apart(db):
     """Gmail's tabs are no folders: its own search says which tab an inbox message is in."""
-    from tests.support.gmail_imap import GmailImap
-    from tests.support.smtp import SmtpSink
-
     with SmtpSink() as sink, GmailImap() as gmail:
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [(await audience(db, 1)).id])
@@ -240,7 +234,7 @@ async def test_at_gmail_a_copy_in_the_promotions_tab_and_one_in_spam_are_told_ap
         await seeds.create_seed(db, seed_form(gmail, "Spam", "spam@seeds.example.com"))
         test_id = (await placement.start(db, campaign.id, {})).id
         await db.commit()
-        await send_copies_of(test_id)
+        await actors.send_copies_of(test_id)
         for message, raw in zip(sink.messages, sink.handler.raw, strict=True):
             if message["To"].startswith("tab@"):
                 gmail.mailboxes.deliver("INBOX", raw, category="promotions")
