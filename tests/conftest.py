@@ -174,6 +174,7 @@ TABLES = [
     "automation_step_runs",  # no foreign key (automations/models.py)
     "scoring_rules",  # contact events and scores go with their contacts
     "analytics_audience_daily",  # the other rollups go with their campaigns
+    "seed_mailboxes",  # placement tests and their copies go with their campaigns
 ]
 
 

@@ -32,6 +32,8 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.placement.api import ApiPlacementTestsController
+from webapp.placement.pages import PlacementTestsController, SeedMailboxesController
 from webapp.providers.pages import ProvidersController
 from webapp.scoring.api import ApiScoringController
 from webapp.scoring.pages import ScoringController, ScoringRulesController
@@ -90,6 +92,8 @@ STAFF_PAGES = [
     FeedbackSourcesController,
     BounceMailboxController,
     ConversionSettingsController,
+    SeedMailboxesController,
+    PlacementTestsController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
@@ -108,6 +112,7 @@ API = [
     ApiAutomationsController,
     ApiContactEventsController,
     ApiScoringController,
+    ApiPlacementTestsController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

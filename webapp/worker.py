@@ -28,6 +28,7 @@ from webapp.core.config import get_settings
 from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
 from webapp.imports import actors as import_actors
+from webapp.placement import actors as placement_actors
 from webapp.scoring import actors as scoring_actors
 from webapp.subscriptions import actors as subscription_actors
 from webapp.tracking.actors import EventConsumer
@@ -36,7 +37,7 @@ from webapp.webhooks import actors as webhook_actors
 log = logging.getLogger("mailroom.scheduler")
 
 # Importing a module declares its actors on the broker: that is all these are here for.
-ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors, webhook_actors, bounce_actors)
+ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors, webhook_actors, bounce_actors, placement_actors)
 TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it never retries
 
 
@@ -49,6 +50,7 @@ async def tick() -> None:
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)
     await bounce_actors.start_if_due()  # the bounce mailbox, when its poll interval has passed
+    await placement_actors.start_polls_if_due()  # seed mailboxes of placement tests waiting for their copies
     await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
     await automation_actors.start_if_due()  # automation steps that are due (waits ended, new enrolments)
     await automation_actors.evaluate_scheduled_triggers()  # imports' signals; date, not-opened, segment triggers

@@ -114,6 +114,17 @@ ENDPOINTS = {
         "WinnerIn",
         {"200": "AbTestDetailOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
+    ("post", "/api/campaigns/{campaign_id}/placement-tests"): (
+        "placement",
+        "PlacementTestInput",
+        {"201": "PlacementTestOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("get", "/api/campaigns/{campaign_id}/placement-tests"): ("placement", None, {"404": "ErrorOut"}),  # 200: a list
+    ("get", "/api/placement-tests/{placement_test_id}"): (
+        "placement",
+        None,
+        {"200": "PlacementTestOut", "404": "ErrorOut"},
+    ),
     ("post", "/api/automations"): ("automations", "AutomationCreate", {"201": "AutomationOut", "422": "ErrorOut"}),
     ("get", "/api/automations"): ("automations", None, {"200": "AutomationPageOut"}),
     ("get", "/api/automations/{automation_id}"): (

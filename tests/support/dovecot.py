@@ -152,6 +152,17 @@ class Dovecot:
         finally:
             client.logout()
 
+    def file(self, folder: str, *messages: bytes) -> None:
+        """Put messages into a folder (made if missing), unseen: what a provider's filter does."""
+        quoted = '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        client = self._imap()
+        try:
+            client.create(quoted)  # answers NO when it exists
+            for raw in messages:
+                client.append(quoted, None, None, raw)
+        finally:
+            client.logout()
+
     def empty(self) -> None:
         client = self._imap()
         try:

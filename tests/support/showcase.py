@@ -25,6 +25,9 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.placement import queries as placement_queries
+from webapp.placement.service import placement
+from webapp.placement.service import seeds as seed_mailboxes
 from webapp.providers import service as providers
 from webapp.scoring import service as scoring
 from webapp.scoring.service import rules as scoring_rules
@@ -55,6 +58,36 @@ AUTOMATION_FLOW = [
         "rules": {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["customer"]}]},
     },
 ]
+
+
+@dataclass(frozen=True)
+class SeededPlacement:
+    seed_id: int
+    test_id: int
+
+
+async def placement_test_with_results(session: AsyncSession, campaign_id: int) -> SeededPlacement:
+    """Two seeds and a finished placement test of the campaign: one copy in the inbox, one in spam."""
+    imap = {"host": "imap.gmail.com", "port": "993", "tls_mode": "tls", "password": "app-password", "is_active": "on"}
+    gmail = await seed_mailboxes.create_seed(
+        session, imap | {"name": "Gmail 1", "provider": "gmail", "email": "seed1@gmail.com", "username": "seed1"}
+    )
+    await seed_mailboxes.create_seed(
+        session,
+        imap
+        | {"name": "Outlook 1", "provider": "outlook", "email": "seed1@outlook.com", "username": "seed1@outlook.com"}
+        | {"host": "outlook.office365.com"},
+    )
+    test = await placement.start(session, campaign_id, {})
+    now = datetime.now(UTC)
+    inbox, spam = await placement_queries.copies(session, test.id)
+    verdicts = {"dkim": "pass", "spf": "pass", "dmarc": "pass"}
+    for copy, folder, where in ((inbox, "INBOX", "inbox"), (spam, "Junk Email", "spam")):
+        copy.status, copy.folder, copy.placement, copy.authentication = "arrived", folder, where, verdicts
+        copy.sent_at, copy.arrived_at = now, now
+    test.status, test.finished_at = "done", now
+    await session.flush()
+    return SeededPlacement(gmail.id, test.id)
 
 
 @dataclass(frozen=True)
@@ -192,6 +225,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
     )
     await webhook_outbox.emit(session, "contact.created", {"contact_id": ada.id, "email": ada.email})
+    placement_test = await placement_test_with_results(session, sent.campaign_id)
     job = ImportJob(
         status="done",
         filename="contacts.csv",
@@ -231,6 +265,8 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "smtp": server.id,
             "provider": provider.id,
             "webhook": webhook.id,
+            "seed_mailbox": placement_test.seed_id,
+            "placement_test": placement_test.test_id,
             "import": job.id,
             "outbox": sent.outbox_id,
             "unsubscribe_token": make_token("unsubscribe", sent.delivery_id),

@@ -145,6 +145,24 @@ STAFF_PAGES = [
     Shown("bounce-mailbox", "/settings/bounce-mailbox"),
     Shown("conversions", "/settings/conversions"),
     Shown("content-check-settings", "/settings/content-check"),
+    Shown("seed-mailboxes", "/settings/seed-mailboxes"),
+    Shown("seed-mailbox-new", "/settings/seed-mailboxes/new"),
+    Shown(
+        "seed-mailbox-edit",
+        "/settings/seed-mailboxes/{seed_mailbox}/edit",
+        route="/settings/seed-mailboxes/{seed_id}/edit",
+    ),
+    Shown(
+        "seed-mailbox-delete",
+        "/settings/seed-mailboxes/{seed_mailbox}/delete",
+        route="/settings/seed-mailboxes/{seed_id}/delete",
+    ),
+    Shown("placement-tests", "/campaigns/{sent}/placement-tests", route="/campaigns/{campaign_id}/placement-tests"),
+    Shown(
+        "placement-test",
+        "/campaigns/{sent}/placement-tests/{placement_test}",
+        route="/campaigns/{campaign_id}/placement-tests/{test_id}",
+    ),
     Shown("scoring", "/scoring"),
     Shown("scoring-rules", "/scoring/rules"),
     Shown(
@@ -231,6 +249,7 @@ ERROR_PAGES = [
     ),
     Shown("conversions-form", "/settings/conversions", fill={"#window_days": "0"}, submit="^Save$"),
     Shown("content-check-settings-form", "/settings/content-check", fill={"#threshold": "0"}, submit="^Save$"),
+    Shown("seed-mailbox-form", "/settings/seed-mailboxes/new", fill={"#email": "nobody"}, submit="^Add seed mailbox"),
     Shown("scoring-rule-form", "/scoring/rules", fill={"#points": "0"}, submit="^Add rule"),
     Shown("scoring-thresholds-form", "/scoring/rules", fill={"#mql": "1"}, submit="^Save thresholds"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),

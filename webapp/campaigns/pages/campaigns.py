@@ -28,6 +28,7 @@ from webapp.core.http import AnyResponse
 from webapp.delivery.content_check.campaigns import check_before_sending
 from webapp.delivery.progress import announce
 from webapp.feedback.service import rates as feedback_rates
+from webapp.placement.service import placement
 
 PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
@@ -73,6 +74,7 @@ async def _page(
         "deliveries": await _deliveries(db, c, delivery_status, cursor),
         "live": c.status not in FINAL,
         "deliverability": feedback_rates.of_campaign(c),
+        "placement": await placement.latest_of_campaign(db, c.id),
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
 

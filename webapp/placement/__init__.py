@@ -1,0 +1,1 @@
+"""Inbox placement tests: seed mailboxes, a campaign's copies sent to them, where each landed."""
