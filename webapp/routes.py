@@ -49,6 +49,7 @@ from webapp.suppression.pages.suppression import SuppressionController
 from webapp.templates.api import ApiTemplatesController
 from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
+from webapp.transactional.api import ApiTransactionalController
 from webapp.webhooks.pages import WebhooksController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
@@ -103,6 +104,7 @@ API = [
     ApiAutomationsController,
     ApiContactEventsController,
     ApiScoringController,
+    ApiTransactionalController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

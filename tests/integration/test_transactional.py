@@ -1,0 +1,146 @@
+"""POST /api/tx and GET /api/tx/{id} against the real server, the message sent by a real worker
+to a real SMTP server: at once, from the template with the request's data, tracked like campaign
+mail but without list headers; idempotent by the client's key; refused for opted-out addresses;
+rate limited per API key."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+
+import httpx
+from sqlalchemy import text
+
+from tests.support.campaigns import smtp_server
+from tests.support.events import apply_events
+from tests.support.smtp import SmtpSink
+from tests.support.transactional import tx_template
+from webapp.core.redis import get_redis
+from webapp.suppression.service.suppression import add as suppress
+
+BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+NO_TICK = {"MAILROOM_SCHEDULER_INTERVAL": "3600"}  # only the request's own queue message can send it
+
+
+def fields(response) -> dict[str, str]:
+    return {e["field"]: e["message"] for e in response.json().get("errors", [])}
+
+
+async def until_status(client: httpx.Client, tx_id: int, wanted: str, timeout: float = 60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while (found := client.get(f"/api/tx/{tx_id}").json())["status"] != wanted:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"message {tx_id} is {found['status']}, not {wanted}, after {timeout}s")
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_a_message_goes_at_once_with_the_data_and_is_tracked_without_list_headers(db, api, worker, live_server):
+    template_id = await tx_template(db)
+    await db.execute(
+        text("INSERT INTO contacts (email, first_name, status) VALUES ('ada@example.com', 'Ada', 'pending')")
+    )
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        sender = worker("tx-worker", **NO_TICK)
+        client = await api("editor")
+        body = {"template_id": template_id, "to": "ada@example.com", "data": {"order_id": "A-17"}}
+        queued = client.post("/api/tx", json=body)
+        assert queued.status_code == 202, queued.text
+        assert (queued.json()["status"], queued.json()["to"]) == ("pending", "ada@example.com")
+        sent = await until_status(client, queued.json()["id"], "sent")
+        sender.stop()  # the test applies the click itself
+
+    assert sent["sent_at"] is not None and sent["error"] == ""
+    [message] = sink.messages
+    assert message["To"] == "ada@example.com" and message["Subject"] == "Your order A-17"
+    assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
+    assert message["List-Id"] is None
+    html = message.get_body(("html",)).get_content()
+    assert "Hello Ada, your order A-17 is on its way." in html
+    assert "1 Test Street" in html and "Mailroom Tests Ltd" in html, "the sender's name and address"
+    assert "/u/unsubscribe/" not in html and "Unsubscribe" not in html
+    assert "/u/o/" in html and "https://example.com/help" not in html
+
+    await db.execute(text("UPDATE deliveries SET sent_at = sent_at - interval '1 hour'"))  # sooner: a scanner's
+    await db.commit()
+    tracked = re.search(r'href="https?://[^/"]+(/u/c/[^"]+)"', html)
+    assert tracked is not None
+    answer = httpx.get(live_server + tracked.group(1), headers={"User-Agent": BROWSER})
+    assert answer.status_code == 302 and answer.headers["location"] == "https://example.com/help"
+    await apply_events()
+    clicked = client.get(f"/api/tx/{sent['id']}").json()
+    assert clicked["status"] == "clicked" and clicked["clicked_at"] is not None
+    campaign = (
+        await db.execute(
+            text("SELECT id, sent_count, clicked_count FROM campaigns WHERE template_id = :t"), {"t": template_id}
+        )
+    ).one()
+    assert (campaign.sent_count, campaign.clicked_count) == (1, 1), "counted on the template's campaign"
+    contacts = await db.scalar(text("SELECT count(*) FROM contacts"))
+    assert contacts == 1, "no contact is made for a transactional message"
+
+
+async def test_a_retry_with_the_same_key_answers_with_the_first_message_and_another_body_is_a_conflict(db, api):
+    template_id = await tx_template(db)
+    client = await api("editor")
+    body = {"template_id": template_id, "to": "bob@example.com", "data": {"order_id": "B-1"}}
+    first = client.post("/api/tx", json=body, headers={"Idempotency-Key": "order-B-1"})
+    again = client.post("/api/tx", json={**body, "to": "BOB@example.com", "idempotency_key": "order-B-1"})
+    other = client.post("/api/tx", json={**body, "data": {"order_id": "B-2"}}, headers={"Idempotency-Key": "order-B-1"})
+    unkeyed = client.post("/api/tx", json=body)
+
+    assert first.status_code == 202, first.text
+    assert again.status_code == 200 and again.json() == first.json()
+    assert first.json()["idempotency_key"] == "order-B-1"
+    assert other.status_code == 409 and "idempotency_key" in fields(other)
+    assert unkeyed.status_code == 202 and unkeyed.json()["id"] != first.json()["id"]
+    assert await db.scalar(text("SELECT count(*) FROM deliveries")) == 2
+    mismatch = client.post("/api/tx", json={**body, "idempotency_key": "a"}, headers={"Idempotency-Key": "b"})
+    assert mismatch.status_code == 422 and "idempotency_key" in fields(mismatch)
+
+
+async def test_an_address_that_opted_out_or_is_suppressed_is_refused_naming_to(db, api):
+    template_id = await tx_template(db)
+    await db.execute(
+        text("""INSERT INTO contacts (email, status, is_active) VALUES
+                ('gone@example.com', 'unsubscribed', true), ('bounced@example.com', 'bounced', true),
+                ('spam@example.com', 'complained', true), ('off@example.com', 'active', false)""")
+    )
+    await suppress(db, "blocked@example.com", "manual", source="test")  # no contact has it
+    await db.commit()
+    client = await api("editor")
+
+    for to in ("gone@example.com", "bounced@example.com", "spam@example.com", "off@example.com", "blocked@example.com"):
+        refused = client.post("/api/tx", json={"template_id": template_id, "to": to, "data": {"order_id": "1"}})
+        assert refused.status_code == 422, to
+        assert "to" in fields(refused), to
+    assert await db.scalar(text("SELECT count(*) FROM deliveries")) == 0
+
+
+async def test_a_missing_inactive_or_marketing_template_is_refused_naming_template_id(db, api):
+    marketing = await tx_template(db, template_type="marketing")
+    inactive = await tx_template(db, is_active=False)
+    client = await api("editor")
+    for template_id in (marketing, inactive, 999_999):
+        refused = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+        assert refused.status_code == 422 and "template_id" in fields(refused), template_id
+    assert client.get("/api/tx/999999").status_code == 404
+    assert (await api("viewer")).post(
+        "/api/tx", json={"template_id": marketing, "to": "a@example.com"}
+    ).status_code == 403
+
+
+async def test_an_api_key_past_its_rate_limit_gets_429_with_retry_after(db, api):
+    template_id = await tx_template(db)
+    client = await api("editor")
+    key_id = await db.scalar(text("SELECT max(id) FROM api_keys"))
+    await get_redis().set(f"tx-rate:{key_id}", 600, ex=42)  # this key sent its 600 messages of the minute
+    limited = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+    other_key = (await api("editor")).post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+
+    assert limited.status_code == 429
+    assert 1 <= int(limited.headers["Retry-After"]) <= 42
+    assert other_key.status_code == 202, "the limit is each key's own"
