@@ -50,6 +50,7 @@ from webapp.templates.api import ApiTemplatesController
 from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
 from webapp.transactional.api import ApiTransactionalController
+from webapp.transactional.pages import TransactionalController
 from webapp.webhooks.pages import WebhooksController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
@@ -76,6 +77,7 @@ STAFF_PAGES = [
     ScoringController,
     ScoringRulesController,
     TemplatesController,
+    TransactionalController,
     OutboxController,
     UsersController,
     ApiKeysController,

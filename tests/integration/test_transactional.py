@@ -15,7 +15,7 @@ from sqlalchemy import text
 from tests.support.campaigns import smtp_server
 from tests.support.events import apply_events
 from tests.support.smtp import SmtpSink
-from tests.support.transactional import tx_template
+from tests.support.transactional import tx_message, tx_template
 from webapp.core.redis import get_redis
 from webapp.suppression.service.suppression import add as suppress
 
@@ -144,3 +144,33 @@ async def test_an_api_key_past_its_rate_limit_gets_429_with_retry_after(db, api)
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 42
     assert other_key.status_code == 202, "the limit is each key's own"
+
+
+async def test_staff_see_each_templates_messages_with_their_status_opens_and_clicks(db, staff, api):
+    template_id = await tx_template(db)
+    await api("editor")
+    key_id = await db.scalar(text("SELECT max(id) FROM api_keys"))
+    opened = await tx_message(db, key_id, template_id, "ada@example.com", {"order_id": "A-1"})
+    await tx_message(db, key_id, template_id, "bob@example.com", {"order_id": "B-1"})
+    await db.execute(
+        text("UPDATE deliveries SET status = 'opened', sent_at = now(), opened_at = now() WHERE tx_message_id = :m"),
+        {"m": opened},
+    )
+    await db.execute(
+        text("UPDATE campaigns SET sent_count = 1, opened_count = 1 WHERE template_id = :t"), {"t": template_id}
+    )
+    await db.commit()
+    viewer = await staff("viewer")
+
+    listing = viewer.get("/transactional")
+    assert listing.status_code == 200
+    row = re.search(rf'<tr id="tx-template-{template_id}">(.*?)</tr>', listing.text, re.S)
+    assert row is not None
+    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
+    assert cells[:5] == ["Receipt", "2", "1", "1", "1 (100.0%)"]  # template, messages, sent, waiting, opens
+
+    messages = viewer.get(f"/transactional/{template_id}")
+    assert messages.status_code == 200
+    assert re.search(r"ada@example.com</td>\s*<td><span class=\"badge delivery-opened\">opened", messages.text)
+    assert re.search(r"bob@example.com</td>\s*<td><span class=\"badge delivery-pending\">pending", messages.text)
+    assert viewer.get("/transactional/999999").status_code == 404

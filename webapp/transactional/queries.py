@@ -72,11 +72,32 @@ WITH queued AS (
 SELECT id FROM queued
 """)
 
-MESSAGE = text("""
+MESSAGE_COLUMNS = """
 SELECT m.id, m.template_id, d.email AS to, d.status, d.error_message AS error, m.idempotency_key, m.created_at,
        d.sent_at, d.opened_at, d.clicked_at, d.id AS delivery_id
 FROM tx_messages m JOIN deliveries d ON d.tx_message_id = m.id
-WHERE m.id = :id
+"""
+MESSAGE = text(MESSAGE_COLUMNS + "WHERE m.id = :id")
+
+# A template's messages, newest first, keyset on id (reads ix_tx_messages_template_id_id).
+TEMPLATE_MESSAGES = text(
+    MESSAGE_COLUMNS
+    + """WHERE m.template_id = :template_id AND (CAST(:before AS bigint) IS NULL OR m.id < :before)
+ORDER BY m.id DESC LIMIT :limit"""
+)
+
+# Each template's figures are its transactional campaign's counters (kept as campaign mail's are);
+# the messages not finished yet are counted from its deliveries (ix_deliveries_campaign_status).
+TEMPLATES = text("""
+SELECT t.id AS template_id, t.name, c.total_recipients AS messages, c.sent_count AS sent,
+       c.opened_count AS opened, c.clicked_count AS clicked, c.bounced_count AS bounced,
+       c.complained_count AS complained, c.failed_count AS failed, c.skipped_count AS skipped,
+       (SELECT count(*) FROM deliveries d
+        WHERE d.campaign_id = c.id AND d.status IN ('pending', 'sending', 'handing')) AS waiting,
+       (SELECT max(m.id) FROM tx_messages m WHERE m.template_id = t.id) AS last_id,
+       c.updated_at AS last_activity
+FROM tx_campaigns x JOIN email_templates t ON t.id = x.template_id JOIN campaigns c ON c.id = x.campaign_id
+ORDER BY last_id DESC NULLS LAST, t.name
 """)
 
 
@@ -93,6 +114,23 @@ class Message:
     opened_at: datetime | None
     clicked_at: datetime | None
     delivery_id: int
+
+
+@dataclass(frozen=True)
+class TemplateFigures:
+    template_id: int
+    name: str
+    messages: int
+    sent: int
+    opened: int
+    clicked: int
+    bounced: int
+    complained: int
+    failed: int
+    skipped: int
+    waiting: int  # pending, being sent or handed over
+    last_id: int | None
+    last_activity: datetime
 
 
 async def tx_campaign(session: AsyncSession, template_id: int) -> int:
@@ -148,3 +186,13 @@ async def queue(
 async def message(session: AsyncSession, tx_message_id: int) -> Message | None:
     row = (await session.execute(MESSAGE, {"id": tx_message_id})).first()
     return None if row is None else Message(*row)
+
+
+async def template_messages(session: AsyncSession, template_id: int, before: int | None, limit: int) -> list[Message]:
+    rows = await session.execute(TEMPLATE_MESSAGES, {"template_id": template_id, "before": before, "limit": limit})
+    return [Message(*row) for row in rows]
+
+
+async def templates(session: AsyncSession) -> list[TemplateFigures]:
+    """Every template that has sent transactional messages, the latest to send first."""
+    return [TemplateFigures(*row) for row in await session.execute(TEMPLATES)]

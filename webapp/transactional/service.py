@@ -29,10 +29,17 @@ from webapp.core.schemas import load
 from webapp.suppression.service import suppression
 from webapp.templates.service import templates
 from webapp.transactional import queries
-from webapp.transactional.queries import Message
+from webapp.transactional.queries import Message, TemplateFigures
 from webapp.transactional.schemas import TxIn
 
 MAILABLE_STATES = ("active", "pending")
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]
+    older_than: int | None  # id for the next (older) page, None on the last page
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,19 @@ async def get(session: AsyncSession, tx_message_id: int) -> Message:
     if found is None:
         raise NotFound(f"Transactional message {tx_message_id} does not exist.")
     return found
+
+
+async def templates_sent(session: AsyncSession) -> list[TemplateFigures]:
+    """Each template that sent transactional messages, with its figures."""
+    return await queries.templates(session)
+
+
+async def messages_of(
+    session: AsyncSession, template_id: int, before: int | None = None, size: int = PAGE_SIZE
+) -> MessagePage:
+    """A template's messages, newest first, keyset on id: `before` is the last id of the previous page."""
+    rows = await queries.template_messages(session, template_id, before, size + 1)
+    return MessagePage(rows[:size], rows[size - 1].id if len(rows) > size else None)
 
 
 def _idempotency_key(values: Mapping[str, Any], header_key: str | None) -> str | None:
