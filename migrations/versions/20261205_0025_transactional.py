@@ -5,7 +5,7 @@ is. A campaign reaches a contact once, an automation email once per enrolment, a
 message once per request.
 
 Revision ID: 0025
-Revises: 0019
+Revises: 0020 (0019 before feat-providers was merged in; the merger re-chains in number order)
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0025"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

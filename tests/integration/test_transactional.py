@@ -16,6 +16,7 @@ from tests.support.campaigns import smtp_server
 from tests.support.events import apply_events
 from tests.support.smtp import SmtpSink
 from tests.support.transactional import tx_message, tx_template
+from webapp.campaigns.service import listing
 from webapp.core.redis import get_redis
 from webapp.suppression.service.suppression import add as suppress
 
@@ -75,10 +76,13 @@ async def test_a_message_goes_at_once_with_the_data_and_is_tracked_without_list_
     assert clicked["status"] == "clicked" and clicked["clicked_at"] is not None
     campaign = (
         await db.execute(
-            text("SELECT id, sent_count, clicked_count FROM campaigns WHERE template_id = :t"), {"t": template_id}
+            text("SELECT id, kind, sent_count, clicked_count FROM campaigns WHERE template_id = :t"), {"t": template_id}
         )
     ).one()
     assert (campaign.sent_count, campaign.clicked_count) == (1, 1), "counted on the template's campaign"
+    assert campaign.kind == "transactional", "routed as transactional mail"
+    listed = await listing.find_campaigns(db)
+    assert campaign.id not in [c.id for c in listed.campaigns], "the transactional campaign is hidden"
     contacts = await db.scalar(text("SELECT count(*) FROM contacts"))
     assert contacts == 1, "no contact is made for a transactional message"
 

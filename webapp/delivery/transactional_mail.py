@@ -44,16 +44,16 @@ async def send(delivery_id: int | None = None) -> bool:
             return False
         contacts = await deliveries.contacts_by_id(session, [i.contact_id for i in items if i.contact_id is not None])
         data = await queries.data_of(session, [i.id for i in items])
-        prepared = {}
+        prepared, kinds = {}, {}
         for campaign_id in sorted({i.campaign_id for i in items if i.campaign_id is not None}):
             campaign = await session.get(Campaign, campaign_id)
             assert campaign is not None  # its deliveries are deleted with it
-            prepared[campaign_id] = await prepared_campaign(session, campaign)
+            prepared[campaign_id], kinds[campaign_id] = await prepared_campaign(session, campaign), campaign.kind
     async with keep_alive(HEARTBEAT_KEY, [i.id for i in items]):
         for campaign_id, campaign_message in prepared.items():
             batch = [i for i in items if i.campaign_id == campaign_id]
             messages = await render(campaign_message, batch, contacts, data)
-            await automation_mail.send_rendered(campaign_id, campaign_message, batch, messages)
+            await automation_mail.send_rendered(campaign_id, kinds[campaign_id], campaign_message, batch, messages)
     return True
 
 

@@ -32,9 +32,9 @@ LOCK_TEMPLATE = text("SELECT id FROM email_templates WHERE id = :template_id FOR
 CREATE_TX_CAMPAIGN = text("""
 WITH made AS (
   INSERT INTO campaigns (name, subject, template_id, html_content, text_content, settings, status, created_by,
-                         materialised_at)
+                         materialised_at, kind)
   SELECT left('Transactional · ' || t.name, 200), t.subject, t.id, t.html_content, t.text_content,
-         CAST(:settings AS jsonb), 'sent', 'transactional', now()
+         CAST(:settings AS jsonb), 'sent', 'transactional', now(), 'transactional'
   FROM email_templates t WHERE t.id = :template_id
   RETURNING id, template_id
 )
