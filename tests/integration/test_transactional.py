@@ -37,6 +37,15 @@ async def until_status(client: httpx.Client, tx_id: int, wanted: str, timeout: f
     return found
 
 
+async def until_data_forgotten(db, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while (data := await db.scalar(text("SELECT data FROM tx_messages"))) != {}:
+        await db.commit()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the message's data is still kept: {data}")
+        await asyncio.sleep(0.1)
+
+
 async def test_a_message_goes_at_once_with_the_data_and_is_tracked_without_list_headers(db, api, worker, live_server):
     template_id = await tx_template(db)
     await db.execute(
@@ -55,6 +64,7 @@ async def test_a_message_goes_at_once_with_the_data_and_is_tracked_without_list_
         sender.stop()  # the test applies the click itself
 
     assert sent["sent_at"] is not None and sent["error"] == ""
+    await until_data_forgotten(db)  # its data (a reset link, an order) is not kept once it is sent
     [message] = sink.messages
     assert message["To"] == "ada@example.com" and message["Subject"] == "Your order A-17"
     assert message["List-Unsubscribe"] is None and message["List-Unsubscribe-Post"] is None
@@ -178,3 +188,22 @@ async def test_staff_see_each_templates_messages_with_their_status_opens_and_cli
     assert re.search(r"ada@example.com</td>\s*<td><span class=\"badge delivery-opened\">opened", messages.text)
     assert re.search(r"bob@example.com</td>\s*<td><span class=\"badge delivery-pending\">pending", messages.text)
     assert viewer.get("/transactional/999999").status_code == 404
+
+
+async def test_an_address_that_opts_out_after_the_request_is_not_sent_the_message(db, api, worker):
+    template_id = await tx_template(db)
+    await db.execute(text("INSERT INTO contacts (email, status) VALUES ('ada@example.com', 'active')"))
+    await db.commit()
+    client = await api("editor")
+    queued = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+    assert queued.status_code == 202, queued.text
+    await db.execute(text("UPDATE contacts SET status = 'unsubscribed' WHERE email = 'ada@example.com'"))
+    await db.commit()
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        worker("tx-opted-out")
+        skipped = await until_status(client, queued.json()["id"], "skipped")
+
+    assert sink.messages == []
+    assert skipped["error"] == "Not sent: the contact is unsubscribed."

@@ -54,6 +54,9 @@ async def send(delivery_id: int | None = None) -> bool:
             batch = [i for i in items if i.campaign_id == campaign_id]
             messages = await render(campaign_message, batch, contacts, data)
             await automation_mail.send_rendered(campaign_id, kinds[campaign_id], campaign_message, batch, messages)
+    async with get_sessionmaker()() as session:
+        await queries.forget_data(session, [i.id for i in items])
+        await session.commit()
     return True
 
 

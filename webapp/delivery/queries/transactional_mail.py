@@ -25,6 +25,15 @@ SELECT d.id, m.data FROM deliveries d JOIN tx_messages m ON m.id = d.tx_message_
 WHERE d.id = ANY(CAST(:ids AS bigint[]))
 """)
 
+# A message's data (a password reset link, an order's details) is kept only until it is sent or
+# given up: a retry of the request is recognised by its hash, and the delivery keeps what was sent to whom.
+FORGET_DATA = text("""
+UPDATE tx_messages m SET data = '{}'
+FROM deliveries d
+WHERE d.id = ANY(CAST(:ids AS bigint[])) AND m.id = d.tx_message_id
+  AND d.status NOT IN ('pending', 'sending', 'handing')
+""")
+
 UNFINISHED = text(
     f"SELECT EXISTS (SELECT 1 FROM deliveries d WHERE {SCOPE} AND d.status IN ('pending', 'sending', 'handing'))"
 )
@@ -54,6 +63,11 @@ async def data_of(session: AsyncSession, delivery_ids: Sequence[int]) -> dict[in
     """The data each message's request sent, by delivery id."""
     rows = await session.execute(DATA, {"ids": list(delivery_ids)})
     return {row.id: row.data for row in rows}
+
+
+async def forget_data(session: AsyncSession, delivery_ids: Sequence[int]) -> None:
+    """Drop the data of these messages that are finished (sent, failed, skipped, in doubt ...)."""
+    await session.execute(FORGET_DATA, {"ids": list(delivery_ids)})
 
 
 async def unfinished(session: AsyncSession) -> bool:
