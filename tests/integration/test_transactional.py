@@ -12,9 +12,11 @@ import time
 import httpx
 from sqlalchemy import text
 
+from tests.integration.test_send_faults import start_campaign
+from tests.integration.test_send_stops import CONNECTIONS, wait_for
 from tests.support.campaigns import smtp_server
 from tests.support.events import apply_events
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import RecordingHandler, SmtpSink
 from tests.support.transactional import tx_message, tx_template
 from webapp.campaigns.service import listing
 from webapp.core.redis import get_redis
@@ -207,3 +209,25 @@ async def test_an_address_that_opts_out_after_the_request_is_not_sent_the_messag
 
     assert sink.messages == []
     assert skipped["error"] == "Not sent: the contact is unsubscribed."
+
+
+async def test_a_worker_of_its_own_sends_a_message_at_once_while_campaign_batches_hold_every_thread_of_the_others(
+    db, api, worker
+):
+    campaign_mail = RecordingHandler(holds=lambda recipient: recipient.startswith("person"))
+    with SmtpSink(handler=campaign_mail) as sink:
+        sink.hold()  # the campaign's messages wait in DATA: its batches keep their worker threads
+        await start_campaign(db, 400, sink.port)
+        template_id = await tx_template(db)
+        worker("tx-general", lanes=("--skip-queues", "transactional"))
+
+        async def every_connection_held() -> bool:
+            return sink.held == CONNECTIONS
+
+        await wait_for(every_connection_held, "the campaign holding every connection")
+        worker("tx-lane", lanes=("--queues", "transactional"))
+        client = await api("editor")
+        queued = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+        await until_status(client, queued.json()["id"], "sent")
+        assert sink.held == CONNECTIONS, "the campaign is still held"
+        assert sink.handler.recipients() == ["ada@example.com"]
