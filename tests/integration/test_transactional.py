@@ -231,3 +231,24 @@ async def test_a_worker_of_its_own_sends_a_message_at_once_while_campaign_batche
         await until_status(client, queued.json()["id"], "sent")
         assert sink.held == CONNECTIONS, "the campaign is still held"
         assert sink.handler.recipients() == ["ada@example.com"]
+
+
+async def test_each_message_goes_as_its_template_is_now_and_its_data_is_checked(db, api):
+    template_id = await tx_template(db)
+    client = await api("editor")
+    first = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+    await db.execute(
+        text("UPDATE email_templates SET subject = 'Receipt {{ order_id }}' WHERE id = :t"), {"t": template_id}
+    )
+    await db.commit()
+    second = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+    too_big = client.post(
+        "/api/tx", json={"template_id": template_id, "to": "ada@example.com", "data": {"x": "y" * 17_000}}
+    )
+    not_an_address = client.post("/api/tx", json={"template_id": template_id, "to": "nobody"})
+
+    assert (first.status_code, second.status_code) == (202, 202)
+    campaigns = (await db.execute(text("SELECT subject, total_recipients FROM campaigns"))).all()
+    assert [tuple(c) for c in campaigns] == [("Receipt {{ order_id }}", 2)], "one campaign per template, as it is now"
+    assert too_big.status_code == 422 and "data" in fields(too_big)
+    assert not_an_address.status_code == 422 and "to" in fields(not_an_address)
