@@ -252,3 +252,21 @@ async def test_each_message_goes_as_its_template_is_now_and_its_data_is_checked(
     assert [tuple(c) for c in campaigns] == [("Receipt {{ order_id }}", 2)], "one campaign per template, as it is now"
     assert too_big.status_code == 422 and "data" in fields(too_big)
     assert not_an_address.status_code == 422 and "to" in fields(not_an_address)
+
+
+async def test_a_message_the_server_defers_is_sent_again_by_the_scheduler_tick(db, api, worker):
+    template_id = await tx_template(db)
+
+    def defer_first_attempt(address: str, attempt: int) -> str | None:
+        return "451 4.7.1 Try again later" if attempt == 1 else None
+
+    with SmtpSink(defer_first_attempt) as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        worker("tx-retry")
+        client = await api("editor")
+        queued = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+        await until_status(client, queued.json()["id"], "sent")
+
+    assert sink.handler.recipients() == ["ada@example.com"]
+    assert await db.scalar(text("SELECT attempts FROM deliveries")) == 2
