@@ -20,7 +20,10 @@ from tests.support.smtp import RecordingHandler, SmtpSink
 from tests.support.transactional import tx_message, tx_template
 from webapp.campaigns.service import listing
 from webapp.core.redis import get_redis
+from webapp.delivery import transactional_mail
+from webapp.delivery.broker import broker
 from webapp.suppression.service.suppression import add as suppress
+from webapp.transactional import actors as tx_actors
 
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 NO_TICK = {"MAILROOM_SCHEDULER_INTERVAL": "3600"}  # only the request's own queue message can send it
@@ -270,3 +273,26 @@ async def test_a_message_the_server_defers_is_sent_again_by_the_scheduler_tick(d
 
     assert sink.handler.recipients() == ["ada@example.com"]
     assert await db.scalar(text("SELECT attempts FROM deliveries")) == 2
+
+
+async def test_messages_sent_on_request_never_keep_the_tick_from_starting_the_sender_of_due_ones(db, api):
+    """Each request's message is sent under a heartbeat of its own: a steady stream of requests
+    must not look like a worker sending the due messages (retries would wait for a quiet moment)."""
+    template_id = await tx_template(db)
+    client = await api("editor")
+    due = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})  # left pending
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        requested = client.post("/api/tx", json={"template_id": template_id, "to": "bob@example.com"}).json()
+        delivery_id = await db.scalar(
+            text("SELECT id FROM deliveries WHERE tx_message_id = :m"), {"m": requested["id"]}
+        )
+        await db.commit()
+        assert await transactional_mail.send(delivery_id)  # as its queue message runs it
+    assert sink.handler.recipients() == ["bob@example.com"] and due.status_code == 202
+    redis = get_redis()
+    queue = f"{broker.namespace}:{tx_actors.QUEUE}"  # where the Redis broker queues messages
+    await redis.delete(queue)  # the requests' own queue messages
+    await tx_actors.start_if_due()
+    assert await redis.llen(queue) == 1, "the tick started the sender of the due message"

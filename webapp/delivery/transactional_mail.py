@@ -22,7 +22,13 @@ from webapp.delivery.watch import watch
 from webapp.templates.service import renderer
 from webapp.templates.service.rendering import RenderError, contact_context
 
-HEARTBEAT_KEY = "transactional-mail:alive"  # a worker is sending transactional messages
+HEARTBEAT_KEY = "transactional-mail:alive"  # a worker is sending the due transactional messages
+
+
+def _heartbeat(delivery_id: int | None) -> str:
+    """One request's message has a key of its own: a steady stream of requests must not look like
+    a worker sending the due ones, or the tick would never start one for the retries."""
+    return HEARTBEAT_KEY if delivery_id is None else f"transactional-mail:{delivery_id}:alive"
 
 
 async def send(delivery_id: int | None = None) -> bool:
@@ -49,7 +55,7 @@ async def send(delivery_id: int | None = None) -> bool:
             campaign = await session.get(Campaign, campaign_id)
             assert campaign is not None  # its deliveries are deleted with it
             prepared[campaign_id], kinds[campaign_id] = await prepared_campaign(session, campaign), campaign.kind
-    async with keep_alive(HEARTBEAT_KEY, [i.id for i in items]):
+    async with keep_alive(_heartbeat(delivery_id), [i.id for i in items]):
         for campaign_id, campaign_message in prepared.items():
             batch = [i for i in items if i.campaign_id == campaign_id]
             messages = await render(campaign_message, batch, contacts, data)
