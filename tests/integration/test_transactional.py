@@ -296,3 +296,26 @@ async def test_messages_sent_on_request_never_keep_the_tick_from_starting_the_se
     await redis.delete(queue)  # the requests' own queue messages
     await tx_actors.start_if_due()
     assert await redis.llen(queue) == 1, "the tick started the sender of the due message"
+
+
+async def test_a_message_being_handed_over_when_its_worker_dies_is_in_doubt_and_never_sent_again(db, api, worker):
+    template_id = await tx_template(db)
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        sink.hold()  # the server takes the message's content but does not answer yet
+        first = worker("tx-dies")
+        client = await api("editor")
+        queued = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+
+        async def handed_over() -> bool:
+            return sink.held == 1
+
+        await wait_for(handed_over, "the message handed over")
+        first.kill()
+        sink.release()  # whether the server keeps it depends on it: the dead worker never hears
+        worker("tx-after")
+        found = await until_status(client, queued.json()["id"], "in_doubt")
+
+    assert len(sink.handler.recipients()) <= 1, "never sent twice"
+    assert found["error"].startswith("Not sent again: the worker stopped while handing it to the SMTP server")
