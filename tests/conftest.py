@@ -175,6 +175,8 @@ TABLES = [
     "scoring_rules",  # contact events and scores go with their contacts
     "analytics_audience_daily",  # the other rollups go with their campaigns
     "seed_mailboxes",  # placement tests and their copies go with their campaigns
+    "tx_messages",
+    "tx_campaigns",
 ]
 
 

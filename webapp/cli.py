@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,10 +46,15 @@ def serve() -> None:
     )
 
 
-def worker_command() -> list[str]:
+def worker_command(queues: Sequence[str] = (), skip_queues: Sequence[str] = ()) -> list[str]:
+    """queues: only these (e.g. a worker of its own for `transactional`); skip_queues: every queue
+    but these (the other workers, which then never take a transactional message); all by default."""
     from webapp.core.config import get_settings
 
     server = get_settings().server
+    if skip_queues:
+        queues = [queue for queue in declared_queues() if queue not in skip_queues]
+    only = ["--queues", *queues] if queues else []
     return [
         sys.executable,
         "-m",
@@ -58,11 +64,21 @@ def worker_command() -> list[str]:
         str(server.worker_processes),
         "--threads",
         str(server.worker_threads),
+        *only,
     ]
 
 
-def worker() -> None:
-    os.execv(sys.executable, worker_command())
+def declared_queues() -> list[str]:
+    """The queue of every actor the worker runs (not their delay queues, which go with them)."""
+    import dramatiq
+
+    import webapp.worker  # noqa: F401  (declares every actor on the broker)
+
+    return sorted(q for q in dramatiq.get_broker().get_declared_queues() if q == dramatiq.common.q_name(q))
+
+
+def worker(queues: Sequence[str] = (), skip_queues: Sequence[str] = ()) -> None:
+    os.execv(sys.executable, worker_command(queues, skip_queues))
 
 
 async def _create_user(email: str, role: str, password: str, name: str) -> None:
@@ -178,7 +194,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="mailroom", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="serve the web app (uses DATABASE_URL and REDIS_URL)")
-    sub.add_parser("worker", help="run a Dramatiq worker for the send pipeline")
+    work = sub.add_parser("worker", help="run a Dramatiq worker for the send pipeline")
+    lanes = work.add_mutually_exclusive_group()
+    lanes.add_argument("--queues", nargs="+", metavar="QUEUE", help="only these queues, e.g. transactional")
+    lanes.add_argument("--skip-queues", nargs="+", metavar="QUEUE", help="every queue but these")
     sub.add_parser("migrate", help="apply database migrations")
     create = sub.add_parser("create-user", help="create a staff account")
     create.add_argument("email")
@@ -194,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         case "run":
             serve()
         case "worker":
-            worker()
+            worker(args.queues or (), args.skip_queues or ())
         case "migrate":
             migrate()
         case "create-user":

@@ -53,6 +53,8 @@ from webapp.suppression.pages.suppression import SuppressionController
 from webapp.templates.api import ApiTemplatesController
 from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
+from webapp.transactional.api import ApiTransactionalController
+from webapp.transactional.pages import TransactionalController
 from webapp.webhooks.pages import WebhooksController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
@@ -81,6 +83,7 @@ STAFF_PAGES = [
     ScoringController,
     ScoringRulesController,
     TemplatesController,
+    TransactionalController,
     OutboxController,
     UsersController,
     ApiKeysController,
@@ -113,6 +116,7 @@ API = [
     ApiContactEventsController,
     ApiScoringController,
     ApiPlacementTestsController,
+    ApiTransactionalController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

@@ -32,12 +32,21 @@ from webapp.placement import actors as placement_actors
 from webapp.scoring import actors as scoring_actors
 from webapp.subscriptions import actors as subscription_actors
 from webapp.tracking.actors import EventConsumer
+from webapp.transactional import actors as transactional_actors
 from webapp.webhooks import actors as webhook_actors
 
 log = logging.getLogger("mailroom.scheduler")
 
 # Importing a module declares its actors on the broker: that is all these are here for.
-ACTOR_MODULES = (delivery_actors, import_actors, subscription_actors, webhook_actors, bounce_actors, placement_actors)
+ACTOR_MODULES = (
+    delivery_actors,
+    import_actors,
+    subscription_actors,
+    webhook_actors,
+    bounce_actors,
+    placement_actors,
+    transactional_actors,
+)
 TICK_TIME_LIMIT_MS = 60_000  # a tick only looks for work and hands it on; it never retries
 
 
@@ -46,6 +55,7 @@ async def tick() -> None:
     await delivery_actors.start_due_campaigns()
     await delivery_actors.resume_when_servers_answer()
     await delivery_actors.start_automation_emails()  # automation emails to send (new, to retry, left by a crash)
+    await transactional_actors.start_if_due()  # transactional messages to retry, or whose queue message was lost
     await abtest_actors.decide_due()  # A/B tests whose wait is over: their winner goes to the rest
     await import_actors.resume_stalled()  # contact imports whose worker died
     await webhook_actors.start_if_due()  # webhook deliveries that are due (new, or to retry)

@@ -174,6 +174,12 @@ ENDPOINTS = {
         {"201": "EventOut", "200": "EventOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
     ("get", "/api/contacts/{contact_id}/events"): ("events", None, {"404": "ErrorOut"}),  # 200: a list of EventOut
+    ("post", "/api/tx"): (
+        "transactional",
+        "TxIn",
+        {"200": "TxOut", "202": "TxOut", "409": "ErrorOut", "422": "ErrorOut", "429": "ErrorOut"},
+    ),
+    ("get", "/api/tx/{tx_id}"): ("transactional", None, {"200": "TxOut", "404": "ErrorOut"}),
     ("get", "/api/scoring/rules"): ("scoring", None, {}),  # 200: a list of RuleOut
     ("post", "/api/scoring/rules"): ("scoring", "RuleIn", {"201": "RuleOut", "422": "ErrorOut"}),
     ("get", "/api/scoring/rules/{rule_id}"): ("scoring", None, {"200": "RuleOut", "404": "ErrorOut"}),

@@ -15,6 +15,7 @@ from tests.support.analytics import audience_movement, sent_campaign_activity
 from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
 from tests.support.outbox import captured_campaign_message
 from tests.support.subscriptions import public_list
+from tests.support.transactional import tx_message
 from webapp.abtests import service as abtests
 from webapp.automations.service import automations
 from webapp.automations.service import enrolments as automation_enrolments
@@ -171,6 +172,23 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         {"name": "Monthly news", "subject": "News for {{ first_name }}", "html_content": HTML, "tags": ["news"]},
         created_by=ADMIN_EMAIL,
     )
+    # A transactional template with a message sent and one waiting (Transactional's pages).
+    receipt = await templates.create_template(
+        session,
+        {
+            "name": "Order receipt",
+            "subject": "Order {{ order_id }}",
+            "html_content": HTML,
+            "template_type": "transactional",
+        },
+        created_by=ADMIN_EMAIL,
+    )
+    opened = await tx_message(session, key.id, receipt.template.id, ada.email, {"order_id": "A-17"})
+    await tx_message(session, key.id, receipt.template.id, "guest@example.com", {"order_id": "A-18"})
+    await session.execute(
+        text("UPDATE deliveries SET status = 'opened', sent_at = now(), opened_at = now() WHERE tx_message_id = :m"),
+        {"m": opened},
+    )
     draft = await campaigns.create_campaign(session, {"name": "Spring sale"}, created_by=ADMIN_EMAIL)
     ready = await ready_campaign(session, [customers.id], name="Summer news")
     # A draft that is an A/B test: its wizard step with three variants, its summary and its report's section.
@@ -261,6 +279,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "segment": segment.id,
             "public_list": newsletter.id,
             "template": template.template.id,
+            "tx_template": receipt.template.id,
             "suppression": entry.suppression.id,
             "smtp": server.id,
             "provider": provider.id,

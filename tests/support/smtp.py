@@ -17,7 +17,11 @@ from aiosmtpd.smtp import SMTP
 
 
 class RecordingHandler:
-    def __init__(self, reply_for: Callable[[str, int], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        reply_for: Callable[[str, int], str | None] | None = None,
+        holds: Callable[[str], bool] = lambda recipient: True,
+    ) -> None:
         self.messages: list[email.message.EmailMessage] = []
         self.raw: list[bytes] = []  # the bytes as received, for checks such as DKIM signatures
         self.senders: list[str] = []  # each message's envelope sender (MAIL FROM)
@@ -28,6 +32,7 @@ class RecordingHandler:
         self.open = threading.Event()  # cleared: DATA waits (the message is handed over, not yet accepted)
         self.open.set()
         self.waiting = 0  # messages waiting in DATA while held
+        self.holds = holds  # which recipients' messages wait while held (all by default)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
@@ -39,7 +44,7 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if not self.open.is_set():
+        if not self.open.is_set() and self.holds(envelope.rcpt_tos[0]):
             with self.lock:
                 self.waiting += 1
             await asyncio.get_running_loop().run_in_executor(None, self.open.wait)

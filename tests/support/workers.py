@@ -20,15 +20,22 @@ FAST_TEST_SETTINGS = {
 
 
 class WorkerProcess:
-    def __init__(self, name: str = "worker", **env: str) -> None:
+    """lanes: `mailroom worker` options choosing its queues (e.g. ("--queues", "transactional")),
+    started as operators do; without them, dramatiq on every queue."""
+
+    def __init__(self, name: str = "worker", lanes: tuple[str, ...] = (), **env: str) -> None:
         self.log_path = log_file(name)
         self.env = {**os.environ, **FAST_TEST_SETTINGS, **env}
         self.proc: subprocess.Popen | None = None
+        self.command = [sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"]
+        if lanes:
+            self.env |= {"MAILROOM_WORKER_PROCESSES": "1", "MAILROOM_WORKER_THREADS": "4"}
+            self.command = [sys.executable, "-m", "webapp.cli", "worker", *lanes]
 
     def start(self) -> WorkerProcess:
         with open(self.log_path, "w") as log:  # the worker keeps its own copy of the file
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"],
+                self.command,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -71,11 +78,11 @@ class WorkerProcess:
 
 @pytest.fixture
 def worker():
-    """worker(name, **env) starts a real worker process; all are stopped after the test."""
+    """worker(name, lanes=(), **env) starts a real worker process; all are stopped after the test."""
     workers: list[WorkerProcess] = []
 
-    def start(name: str = "worker", **env: str) -> WorkerProcess:
-        started = WorkerProcess(name, **env).start()
+    def start(name: str = "worker", lanes: tuple[str, ...] = (), **env: str) -> WorkerProcess:
+        started = WorkerProcess(name, lanes, **env).start()
         workers.append(started)
         return started
 

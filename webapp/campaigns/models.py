@@ -154,13 +154,25 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         # A campaign reaches a contact once; an automation email once per enrolment (a contact who
-        # enters again gets it again).
+        # enters again gets it again); a transactional message once per request.
         Index(
             "ux_deliveries_campaign_contact",
             "campaign_id",
             "contact_id",
             unique=True,
-            postgresql_where=text("enrolment_id IS NULL"),
+            postgresql_where=text("enrolment_id IS NULL AND tx_message_id IS NULL"),
+        ),
+        Index(
+            "ux_deliveries_tx_message_id",
+            "tx_message_id",
+            unique=True,
+            postgresql_where=text("tx_message_id IS NOT NULL"),
+        ),
+        # What the transactional sender claims (delivery/queries/transactional_mail.py).
+        Index(
+            "ix_deliveries_tx_unfinished",
+            "id",
+            postgresql_where=text("tx_message_id IS NOT NULL AND status IN ('pending', 'sending', 'handing')"),
         ),
         Index(
             "ux_deliveries_enrolment_campaign",
@@ -218,6 +230,8 @@ class Delivery(Base):
     enrolment_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("automation_enrolments.id", ondelete="CASCADE")
     )
+    # The POST /api/tx request this message answers (its campaign is the template's transactional one).
+    tx_message_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("tx_messages.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

@@ -6,25 +6,13 @@ import re
 from datetime import datetime
 from typing import Annotated, Any
 
-import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from webapp.contact_events.models import CLIENT_KEY_MAX_LENGTH, NAME_MAX_LENGTH
-from webapp.core.schemas import Rule, Schema, Values, email_address, matches, moment, row_id, text
+from webapp.core.schemas import Schema, Values, email_address, json_object, matches, moment, row_id, text
 
 EVENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 PROPERTIES_MAX_BYTES = 16_384
-
-
-def _properties(value: Any, label: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ValueError(f"{label} must be an object of names and values.")
-    encoded = msgspec.json.encode(value)
-    if len(encoded) > PROPERTIES_MAX_BYTES:
-        raise ValueError(f"{label} must be at most {PROPERTIES_MAX_BYTES:,} bytes of JSON.")
-    if b"\\u0000" in encoded:  # PostgreSQL's jsonb cannot hold NUL
-        raise ValueError(f"{label} must not contain NUL characters.")
-    return value
 
 
 class EventIn(Schema, kw_only=True):
@@ -36,7 +24,9 @@ class EventIn(Schema, kw_only=True):
         text(NAME_MAX_LENGTH, blank="Enter the event's name, such as purchase."),
         matches(EVENT_NAME, "Name must be letters, digits and _ . : - (such as abandoned_cart)."),
     ]
-    properties: Annotated[dict[str, Any] | UnsetType, Meta(title="Properties"), Rule(_properties)] = UNSET
+    properties: Annotated[dict[str, Any] | UnsetType, Meta(title="Properties"), json_object(PROPERTIES_MAX_BYTES)] = (
+        UNSET
+    )
     occurred_at: Annotated[str | UnsetType, Meta(title="Occurred at"), moment()] = UNSET
     idempotency_key: Annotated[
         str | UnsetType,

@@ -118,6 +118,14 @@ class SubscriptionSettings:
 
 
 @dataclass(frozen=True)
+class TransactionalSettings:
+    """POST /api/tx: messages one API key may send per window before it gets 429 until the window ends."""
+
+    rate_limit: int = field(default_factory=lambda: _env_int("MAILROOM_TX_RATE_LIMIT", 600))
+    rate_window_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_TX_RATE_WINDOW", 60))
+
+
+@dataclass(frozen=True)
 class ImportSettings:
     """Contact import: uploaded files wait here until a worker reads them, so the web app and the
     workers must share this directory (compose mounts one volume into both)."""
@@ -162,6 +170,7 @@ class Settings:
     imports: ImportSettings = field(default_factory=ImportSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     content_check: ContentCheckSettings = field(default_factory=ContentCheckSettings)
+    transactional: TransactionalSettings = field(default_factory=TransactionalSettings)
     admin_email: str = field(default_factory=lambda: _env("MAILROOM_ADMIN_EMAIL", "admin@example.com"))
 
     def secret_key(self) -> str:

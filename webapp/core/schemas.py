@@ -149,6 +149,22 @@ def moment() -> Rule:
     return Rule(clean, converts=True)
 
 
+def json_object(max_bytes: int) -> Rule:
+    """An object of names and values, at most max_bytes of JSON, storable in jsonb."""
+
+    def clean(value: Any, label: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueError(f"{label} must be an object of names and values.")
+        encoded = msgspec.json.encode(value)
+        if len(encoded) > max_bytes:
+            raise ValueError(f"{label} must be at most {max_bytes:,} bytes of JSON.")
+        if b"\\u0000" in encoded:  # PostgreSQL's jsonb cannot hold NUL
+            raise ValueError(f"{label} must not contain NUL characters.")
+        return value
+
+    return Rule(clean)
+
+
 def load(schema: type[Schema], data: Any, *, partial: bool = False) -> Values:
     """The fields of `data` that `schema` knows, cleaned. partial=True is for updates: missing
     required fields are fine. Raises ValidationFailed naming every problem."""

@@ -73,10 +73,19 @@ def _campaign(item: Claimed) -> int:
 async def _send(
     campaign_id: int, kind: str, prepared: PreparedCampaign, items: Sequence[Claimed], contacts: dict[int, Contact]
 ) -> None:
-    """Outcomes are recorded as they come, a few at a time (whatever finished while the last were
-    being recorded), so a worker that dies leaves only the messages it was handing over in doubt,
-    not its whole batch."""
-    messages = await prepared.render_batch(items, contacts)
+    await send_rendered(campaign_id, kind, prepared, items, await prepared.render_batch(items, contacts))
+
+
+async def send_rendered(
+    campaign_id: int,
+    kind: str,
+    prepared: PreparedCampaign,
+    items: Sequence[Claimed],
+    messages: Sequence[bytes | RenderError],
+) -> None:
+    """Send each item's message, handed over one by one (never twice), and record the outcomes as
+    they come, a few at a time (whatever finished while the last were being recorded), so a worker
+    that dies leaves only the messages it was handing over in doubt, not its whole batch."""
     finished: asyncio.Queue[Outcome] = asyncio.Queue()
 
     async def send(item: Claimed, message: bytes | RenderError) -> None:

@@ -166,6 +166,7 @@ class PreparedCampaign:
     link_ids: list[int]
     signer: Callable[[bytes], bytes] | None = None  # adds a DKIM-Signature
     bounce_address: str = ""  # set: each message's return path names its delivery (signed VERP)
+    list_headers: bool = True  # List-Unsubscribe and List-Id (not on transactional messages: no list sends them)
 
     def return_path(self, delivery_id: int) -> str:
         """The envelope sender (MAIL FROM), where bounces go."""
@@ -205,9 +206,11 @@ class PreparedCampaign:
         self, delivery_id: int, message_id: str, to_email: str, rendered: RenderedMessage, subject_prefix: str = ""
     ) -> bytes:
         """The bytes handed to SMTP for one recipient's rendered content."""
-        list_unsubscribe = f"<{self.unsubscribe_url(delivery_id)}>"
-        if self.unsubscribe_mailto:
-            list_unsubscribe += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe>"
+        list_unsubscribe = ""
+        if self.list_headers:
+            list_unsubscribe = f"<{self.unsubscribe_url(delivery_id)}>"
+            if self.unsubscribe_mailto:
+                list_unsubscribe += f", <mailto:{self.unsubscribe_mailto}?subject=unsubscribe>"
         envelope = Envelope(
             from_name=self.from_name,
             from_email=self.from_email,
@@ -216,7 +219,7 @@ class PreparedCampaign:
             message_id=message_id,
             reply_to=self.reply_to,
             list_unsubscribe=list_unsubscribe,
-            list_id=list_id(self.from_email),
+            list_id=list_id(self.from_email) if self.list_headers else "",
             list_name=self.list_name,
         )
         message = build_message(envelope, rendered.html, rendered.text)
@@ -258,4 +261,5 @@ async def prepare(
         link_ids=tracked,
         signer=signer,
         bounce_address=bounce_address,
+        list_headers=settings.get("list_headers", True),
     )

@@ -95,6 +95,8 @@ STAFF_PAGES = [
         "/automations/{automation}/steps/thank/skip-if",
         route="/automations/{automation_id}/steps/{step_id}/skip-if",
     ),
+    Shown("transactional", "/transactional"),
+    Shown("transactional-template", "/transactional/{tx_template}", route="/transactional/{template_id}"),
     Shown("contacts", "/contacts"),
     Shown("contacts-filtered", "/contacts?q=ada&status=active", route="/contacts"),
     Shown("contact", "/contacts/{contact}", route="/contacts/{contact_id}"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import BigInteger, ColumnElement, func, literal, select
+from sqlalchemy import BigInteger, ColumnElement, and_, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,8 @@ async def materialise(session: AsyncSession, campaign_id: int, audience: ColumnE
         insert(Delivery)
         .from_select(["campaign_id", "contact_id", "email"], recipients)
         .on_conflict_do_nothing(
-            index_elements=[Delivery.campaign_id, Delivery.contact_id], index_where=Delivery.enrolment_id.is_(None)
+            index_elements=[Delivery.campaign_id, Delivery.contact_id],
+            index_where=and_(Delivery.enrolment_id.is_(None), Delivery.tx_message_id.is_(None)),
         )
     )
     total = select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id)

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign, CampaignList, Delivery, DeliveryStatus
+from webapp.campaigns.models import Campaign, CampaignKind, CampaignList, Delivery, DeliveryStatus
 from webapp.contacts.models import Contact
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.lists.models import EmailList
@@ -46,8 +46,9 @@ async def find_campaigns(
     cursor: str | None = None,
 ) -> CampaignPage:
     """Newest first: (created_at, id) descending, read from the index of that shape. An
-    automation's email steps are not listed: they are the automation's."""
-    query = select(Campaign).where(Campaign.automation_id.is_(None))
+    automation's email steps are not listed (they are the automation's), nor transactional messages'
+    campaigns (one per template: the Transactional page shows them)."""
+    query = select(Campaign).where(Campaign.kind == CampaignKind.MARKETING.value)
     if status:
         query = query.where(Campaign.status == status)
     if created_by is not None:

@@ -22,18 +22,22 @@ from webapp.contacts.models import Contact
 from webapp.delivery.transports.base import TransportRef
 from webapp.providers.models import Provider
 from webapp.settings.models import SmtpServer
+from webapp.suppression.models import EMAIL_HASH_SQL
 
 MAX_ERROR_LENGTH = 2000  # of a delivery's error message, as stored
 MAX_SERVER_ERROR_LENGTH = 1000  # of an SMTP server's last error, as shown to admins
 
 # Why a delivery's contact may no longer be mailed (NULL: it may): it unsubscribed, bounced,
 # complained, was deactivated, deleted or erased, or its address was suppressed. Over `deliveries d
-# LEFT JOIN contacts c`.
-NOT_MAILABLE = """
-CASE WHEN c.id IS NULL THEN 'the contact was deleted or erased'
+# LEFT JOIN contacts c`. A transactional message (POST /api/tx) may go to an address that is no
+# contact, or to one whose sign-up awaits confirmation, but never to an opted-out or suppressed one.
+NOT_MAILABLE = f"""
+CASE WHEN d.email = '' OR (c.id IS NULL AND d.tx_message_id IS NULL) THEN 'the contact was deleted or erased'
      WHEN NOT c.is_active THEN 'the contact is inactive'
-     WHEN c.status <> 'active' THEN 'the contact is ' || c.status
-     WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
+     WHEN c.status <> 'active' AND (d.tx_message_id IS NULL OR c.status <> 'pending')
+       THEN 'the contact is ' || c.status
+     WHEN EXISTS (SELECT 1 FROM suppressions s
+                  WHERE s.email_hash = coalesce(c.email_hash, {EMAIL_HASH_SQL.format("d.email")}))
        THEN 'the address is on the suppression list'
 END"""
 

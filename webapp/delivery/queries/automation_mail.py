@@ -17,13 +17,14 @@ CLAIM = text(CLAIM_SQL.format(scope=SCOPE))
 
 # Messages whose worker died while handing them over: the server may have them. Reads
 # ix_deliveries_automation_unfinished.
-IN_DOUBT = text(f"""
+IN_DOUBT_SQL = """
 UPDATE deliveries d
 SET status = 'in_doubt', claimed_at = NULL, updated_at = now(),
     error_message = 'Not sent again: the worker stopped while handing it to the SMTP server, '
                     || 'which may have accepted it.'
-WHERE {SCOPE} AND d.status = 'handing' AND d.claimed_at < now() - make_interval(secs => :lease_seconds)
-""")
+WHERE {scope} AND d.status = 'handing' AND d.claimed_at < now() - make_interval(secs => :lease_seconds)
+"""
+IN_DOUBT = text(IN_DOUBT_SQL.format(scope=SCOPE))
 
 # The last look before the content goes: a contact who opted out (or was suppressed, deleted...)
 # since the claim is skipped, counted on the campaign. Only a row still `sending` changes, so of two

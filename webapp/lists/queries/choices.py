@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Campaign, CampaignStatus
+from webapp.campaigns.models import Campaign, CampaignKind, CampaignStatus
 from webapp.lists.models import EmailList, ListType
 
 MAX_CHOICES = 500
@@ -31,7 +31,7 @@ async def sent_campaigns(session: AsyncSession) -> list[tuple[int, str]]:
     """Campaigns that have recipients (anything past draft and scheduled), newest first."""
     query = (
         select(Campaign.id, Campaign.name)
-        .where(Campaign.status.not_in(NOT_SENT), Campaign.automation_id.is_(None))
+        .where(Campaign.status.not_in(NOT_SENT), Campaign.kind == CampaignKind.MARKETING.value)
         .order_by(Campaign.created_at.desc(), Campaign.id.desc())
         .limit(MAX_CHOICES)
     )

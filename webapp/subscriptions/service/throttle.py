@@ -8,20 +8,12 @@ import hashlib
 from redis.asyncio import Redis
 
 from webapp.core.config import SubscriptionSettings
+from webapp.core.redis import over_limit as count_request
 
 
 async def over_limit(redis: Redis, settings: SubscriptionSettings, ip: str) -> int | None:
     """Count one sign-up from this IP. Over the limit: the seconds until the window ends; else None."""
-    key = f"subscribe-rate:{ip}"
-    async with redis.pipeline(transaction=True) as pipe:
-        # SET NX starts the window with the first request; INCR keeps its TTL.
-        pipe.set(key, 0, ex=settings.rate_window_seconds, nx=True)
-        pipe.incr(key)
-        pipe.ttl(key)
-        _, count, ttl = await pipe.execute()
-    if count > settings.rate_limit:
-        return max(int(ttl), 1)
-    return None
+    return await count_request(redis, f"subscribe-rate:{ip}", settings.rate_limit, settings.rate_window_seconds)
 
 
 def _address_key(email: str) -> str:
