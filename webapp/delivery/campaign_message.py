@@ -3,6 +3,7 @@ batch of recipients at a time, in the renderer processes, into the bytes handed 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -90,6 +91,7 @@ def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
     return "\n\n-- \n" + "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=64)  # asked for every message of a campaign
 def list_id(from_email: str) -> str:
     """RFC 2919's list identifier: one per sending domain, so receivers see one list per sender."""
     domain = from_email.rpartition("@")[2].strip().lower()
