@@ -10,6 +10,7 @@ overrides 100,000.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import subprocess
@@ -135,9 +136,21 @@ async def arrange(port: int) -> int:
         return campaign.id
 
 
-async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float]:
+def cpu_seconds(worker: psutil.Process) -> dict[int, float]:
+    """CPU time (user + system) so far of the worker and every process under it (renderers too)."""
+    seconds = {}
+    for process in [worker, *worker.children(recursive=True)]:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float, float]:
     """Send, and sample memory: worker_peak_rss is the largest single worker process (each is
-    one `mailroom worker` process's share); the total adds the supervisor and all processes."""
+    one `mailroom worker` process's share); the total adds the supervisor and all processes. Also
+    the CPU seconds the worker's processes used for the send: unlike the rate, hardly changed by
+    what else runs on the machine."""
     from webapp.campaigns.models import Campaign
     from webapp.campaigns.service import campaigns
     from webapp.core.db import get_sessionmaker
@@ -146,7 +159,10 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[floa
         await campaigns.send_now(session, campaign_id)
         await session.commit()
         peak_rss = peak_total = 0
+        cpu_before = cpu_seconds(worker)
+        cpu_now = dict(cpu_before)
         while True:
+            cpu_now |= cpu_seconds(worker)  # a process that ended keeps its last reading
             sizes = [p.memory_info().rss for p in [worker, *worker.children(recursive=True)] if p.is_running()]
             peak_rss, peak_total = max(peak_rss, *sizes), max(peak_total, sum(sizes))
             session.expire_all()
@@ -163,7 +179,8 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[floa
         if campaign.status != "sent":
             raise RuntimeError(f"campaign ended {campaign.status}: {campaign.status_reason}")
         elapsed = (campaign.completed_at - campaign.started_at).total_seconds()
-        return elapsed, campaign.sent_count, peak_rss / 2**20, peak_total / 2**20
+        cpu = sum(seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_now.items())
+        return elapsed, campaign.sent_count, peak_rss / 2**20, peak_total / 2**20, cpu
 
 
 def main() -> None:
@@ -187,7 +204,7 @@ def main() -> None:
             )
         try:
             time.sleep(2)
-            elapsed, sent, peak_rss_mb, peak_total_mb = asyncio.run(
+            elapsed, sent, peak_rss_mb, peak_total_mb, cpu = asyncio.run(
                 start_and_wait(campaign_id, psutil.Process(worker.pid))
             )
         finally:
@@ -209,6 +226,7 @@ def main() -> None:
     print(f"reference_rate_msgs_per_s: {reference:.0f} (before {reference_before:.0f}, after {reference_after:.0f})")
     print(f"send_ratio: {rate / reference:.3f}")
     print(f"worker_peak_rss_mb: {peak_rss_mb:.0f}")
+    print(f"worker_cpu_ms_per_msg: {1000 * cpu / sent:.2f}")  # worker + renderers; not PostgreSQL, Redis, sink
     print(f"send_accepted_by_sink: {accepted}")
 
 
