@@ -3,6 +3,7 @@ batch of recipients at a time, in the renderer processes, into the bytes handed 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -198,6 +199,13 @@ class PreparedCampaign:
         """Each claimed delivery's message as sent, or the RenderError it failed with."""
         recipients = [(c.id, contacts.get(c.contact_id) if c.contact_id is not None else None) for c in claimed]
         contents = await self.render_contents(recipients)
+        # Building and signing a batch takes a while (an RSA signature each): in a thread, so that
+        # meanwhile the event loop keeps the SMTP sessions busy with the messages already built.
+        return await asyncio.to_thread(self._messages, claimed, contents)
+
+    def _messages(
+        self, claimed: Sequence[Claimed], contents: Sequence[RenderedMessage | RenderError]
+    ) -> list[bytes | RenderError]:
         return [
             content if isinstance(content, RenderError) else self.message(c.id, c.message_id, c.email, content)
             for c, content in zip(claimed, contents, strict=True)

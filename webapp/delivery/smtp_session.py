@@ -135,6 +135,8 @@ class _Replies(asyncio.Protocol):
             self.waiter.set_result(None)
 
     async def next(self) -> Reply:
+        if self.ready:  # pipelined replies often come together: no timer for those already here
+            return self.ready.popleft()
         async with asyncio.timeout(REPLY_TIMEOUT):
             while not self.ready:
                 if self.closed is not None:
