@@ -178,9 +178,10 @@ class PreparedCampaign:
         return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
+        unsubscribe = make_token("unsubscribe", delivery_id)  # both pages take the same token: signed once
         return {
-            "unsubscribe_url": self.unsubscribe_url(delivery_id),
-            "preferences_url": f"{self.base_url}/u/preferences/{make_token('unsubscribe', delivery_id)}",
+            "unsubscribe_url": f"{self.base_url}/u/unsubscribe/{unsubscribe}",
+            "preferences_url": f"{self.base_url}/u/preferences/{unsubscribe}",
             TRACKED_LINKS: {
                 link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id, self.campaign_id)}"
                 for link_id in self.link_ids
