@@ -77,8 +77,17 @@ def declared_queues() -> list[str]:
     return sorted(q for q in dramatiq.get_broker().get_declared_queues() if q == dramatiq.common.q_name(q))
 
 
+def worker_environment() -> dict[str, str]:
+    """Each worker process fetches no more messages than it has threads to run: one holding more
+    would keep a campaign's sending chains (start_campaign starts one per thread of every process)
+    from the other processes, and their cores, while they wait."""
+    from webapp.core.config import get_settings
+
+    return {**os.environ, "dramatiq_queue_prefetch": str(get_settings().server.worker_threads)}
+
+
 def worker(queues: Sequence[str] = (), skip_queues: Sequence[str] = ()) -> None:
-    os.execv(sys.executable, worker_command(queues, skip_queues))
+    os.execve(sys.executable, worker_command(queues, skip_queues), worker_environment())
 
 
 async def _create_user(email: str, role: str, password: str, name: str) -> None:
@@ -170,7 +179,7 @@ def dev() -> None:
         [sys.executable, "-m", "webapp.cli", "run"],
         worker_command(),
     ]
-    children = [subprocess.Popen(command, start_new_session=True) for command in commands]
+    children = [subprocess.Popen(command, start_new_session=True, env=worker_environment()) for command in commands]
     try:
         while all(child.poll() is None for child in children):
             with contextlib.suppress(subprocess.TimeoutExpired):

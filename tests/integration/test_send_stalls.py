@@ -1,5 +1,5 @@
 """Sending picks up again within seconds after a resume, a worker's death or a short retry delay, and
-a batch that takes longer than the lease (a slow per-second limit) keeps its claim instead of being
+a batch that takes longer than the lease (a slow per-second limit, a slow render) keeps its claim instead of being
 sent a second time by another worker.
 
 The lease here is long (60 s) on purpose: the old code's liveness key lived as long, and a restart
@@ -75,4 +75,21 @@ async def test_a_batch_slower_than_its_lease_is_not_sent_twice(db, worker):
     assert set(received) == {f"person{i}@example.com" for i in range(size)}
     twice = sorted(address for address, n in received.items() if n > 1)
     assert twice == [], f"sent twice: {twice}"
+    assert await db.scalar(text("SELECT max(attempts) FROM deliveries")) == 1
+
+
+async def test_a_batch_whose_rendering_outlasts_its_lease_is_not_sent_twice(db, worker):
+    size = 40  # one batch; each message takes ~0.25 s of CPU to render: ~10 s, twice the 5 s lease
+    slow = "{% for i in range(4000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}<p>Hi {{ first_name }}</p>"
+    with SmtpSink() as sink:
+        email_list = await audience(db, size)
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [email_list.id], html_content=slow)
+        await campaigns.send_now(db, campaign.id)
+        await db.commit()
+        worker()
+        await wait_for_status(db, campaign.id, {"sent"}, timeout=180)
+    received = Counter(sink.handler.recipients())
+    assert set(received) == {f"person{i}@example.com" for i in range(size)}
+    assert sorted(address for address, n in received.items() if n > 1) == []
     assert await db.scalar(text("SELECT max(attempts) FROM deliveries")) == 1

@@ -91,7 +91,8 @@ async def start_campaign(campaign_id: int) -> None:
         await session.commit()
         await progress.publish(redis, campaign_id, progress.status_event(campaign))
         await progress.publish(redis, campaign_id, progress.progress_event(campaign))
-    for _ in range(max(1, get_settings().server.worker_threads)):
+    server = get_settings().server
+    for _ in range(max(1, server.worker_threads * server.worker_processes)):  # every thread of every process
         send_campaign.send(campaign_id)
 
 

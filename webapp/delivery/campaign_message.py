@@ -3,6 +3,8 @@ batch of recipients at a time, in the renderer processes, into the bytes handed 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -90,6 +92,7 @@ def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
     return "\n\n-- \n" + "\n".join(lines)
 
 
+@functools.lru_cache(maxsize=64)  # asked for every message of a campaign
 def list_id(from_email: str) -> str:
     """RFC 2919's list identifier: one per sending domain, so receivers see one list per sender."""
     domain = from_email.rpartition("@")[2].strip().lower()
@@ -176,9 +179,10 @@ class PreparedCampaign:
         return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
+        unsubscribe = make_token("unsubscribe", delivery_id)  # both pages take the same token: signed once
         return {
-            "unsubscribe_url": self.unsubscribe_url(delivery_id),
-            "preferences_url": f"{self.base_url}/u/preferences/{make_token('unsubscribe', delivery_id)}",
+            "unsubscribe_url": f"{self.base_url}/u/unsubscribe/{unsubscribe}",
+            "preferences_url": f"{self.base_url}/u/preferences/{unsubscribe}",
             TRACKED_LINKS: {
                 link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id, self.campaign_id)}"
                 for link_id in self.link_ids
@@ -197,6 +201,13 @@ class PreparedCampaign:
         """Each claimed delivery's message as sent, or the RenderError it failed with."""
         recipients = [(c.id, contacts.get(c.contact_id) if c.contact_id is not None else None) for c in claimed]
         contents = await self.render_contents(recipients)
+        # Building and signing a batch takes a while (an RSA signature each): in a thread, so that
+        # meanwhile the event loop keeps the SMTP sessions busy with the messages already built.
+        return await asyncio.to_thread(self._messages, claimed, contents)
+
+    def _messages(
+        self, claimed: Sequence[Claimed], contents: Sequence[RenderedMessage | RenderError]
+    ) -> list[bytes | RenderError]:
         return [
             content if isinstance(content, RenderError) else self.message(c.id, c.message_id, c.email, content)
             for c, content in zip(claimed, contents, strict=True)

@@ -10,13 +10,13 @@ providers and replaced (the old one retired) when they change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import aiosmtplib
 from redis.asyncio import Redis
 
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
@@ -24,16 +24,17 @@ from webapp.delivery.smtp_session import (
     CONNECT_TIMEOUT,
     SERVER_COOLDOWN_SECONDS,
     QuotaSpent,
+    Refused,
+    Reply,
     ServerDown,
+    SmtpSession,
     SmtpTarget,
     open_session,
-    reply_text,
     smtp_address,
 )
 from webapp.delivery.transports.base import Route, Transport, TransportRef
 from webapp.delivery.transports.order import Order, priority_order
 
-SEND_TIMEOUT = 30.0
 # A pooled session idle longer than this is asked NOOP before it carries a message: servers and
 # firewalls drop quiet sessions, and a message sent into a dead one would count as the server's failure.
 IDLE_CHECK_SECONDS = 5.0
@@ -103,10 +104,10 @@ def mailbox_refused(code: int, message: str) -> bool:
     return 500 <= code < 600 and found is not None and found.group(1) in MAILBOX_CODES
 
 
-def _refusal(exc: aiosmtplib.SMTPResponseException) -> Exception:
-    if 400 <= exc.code < 500:
-        return TransientFailure(reply_text(exc))
-    return PermanentFailure(reply_text(exc), mailbox_refused=mailbox_refused(exc.code, exc.message))
+def _refusal(reply: Reply) -> Exception:
+    if 400 <= reply.code < 500:
+        return TransientFailure(str(reply))
+    return PermanentFailure(str(reply), mailbox_refused=mailbox_refused(reply.code, reply.text))
 
 
 class ServerPool:
@@ -118,7 +119,7 @@ class ServerPool:
         self.current = current  # False once the configuration changed: the pool is about to be retired
         self.quota = HourDayQuota(redis, target.key, target.rate_per_hour, target.rate_per_day)
         self.rate = PerSecond(redis, target.key, target.rate_per_second)
-        self.idle: list[tuple[aiosmtplib.SMTP, float]] = []  # with the time each was last used
+        self.idle: list[tuple[SmtpSession, float]] = []  # with the time each was last used
         self.slots = asyncio.Semaphore(max(1, target.max_connections))
         self.waiting = 0  # messages waiting for a slot
         self.down_until = 0.0
@@ -138,16 +139,17 @@ class ServerPool:
         self.down_until = time.monotonic() + seconds
         self.last_error = error
 
-    async def _session(self) -> aiosmtplib.SMTP:
+    async def _session(self) -> SmtpSession:
         """The most recently used idle session that is still alive, or a new one."""
         while self.idle:
             client, since = self.idle.pop()
             alive = client.is_connected and time.monotonic() - since < IDLE_CHECK_SECONDS
             try:
                 if client.is_connected and not alive:
-                    await client.noop(timeout=CONNECT_TIMEOUT)
+                    async with asyncio.timeout(CONNECT_TIMEOUT):
+                        await client.command("NOOP")
                     alive = True
-            except (aiosmtplib.SMTPException, OSError):
+            except (Refused, OSError):
                 pass
             finally:
                 if not alive:
@@ -156,7 +158,7 @@ class ServerPool:
                 return client
         return await open_session(self.target)
 
-    def _done_with(self, client: aiosmtplib.SMTP) -> None:
+    def _done_with(self, client: SmtpSession) -> None:
         if self.retired or not client.is_connected:
             client.close()
         else:
@@ -190,39 +192,36 @@ class ServerPool:
             self.slots.release()
 
     async def _transfer(
-        self, client: aiosmtplib.SMTP, sender: str, recipient: str, message: bytes, hand: Handover | None
+        self, client: SmtpSession, sender: str, recipient: str, message: bytes, hand: Handover | None
     ) -> None:
+        """One message over a session: MAIL, RCPT and DATA pipelined, or, when the handover must be
+        recorded between the recipient's acceptance and the content, MAIL and RCPT, the record, then DATA."""
         (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
-        options = ["SMTPUTF8"] if sender_utf8 or recipient_utf8 else None
+        before_data = hand.before_data if hand is not None else None
         content_going = False
         try:
-            if hand is None or hand.before_data is None:
-                await client.sendmail(sender, [recipient], message, mail_options=options, timeout=SEND_TIMEOUT)
-            else:
-                encoding = "utf-8" if options else "ascii"
-                await client.mail(sender, options=options, encoding=encoding, timeout=SEND_TIMEOUT)
-                await client.rcpt(recipient, encoding=encoding, timeout=SEND_TIMEOUT)
-                if not await hand.before_data():
+            await client.envelope(sender, recipient, utf8=sender_utf8 or recipient_utf8, data=before_data is None)
+            if before_data is not None:
+                if not await before_data():
                     await _reset(client)
                     self._done_with(client)
                     raise Stopped
                 content_going = True
-                await client.data(message, timeout=SEND_TIMEOUT)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            self._done_with(client)
-            raise _refusal(exc.recipients[0]) from exc
-        except aiosmtplib.SMTPResponseException as exc:  # a reply: the server did not take the message
-            if exc.code == 421 or not client.is_connected:  # server is closing the session
+                await client.command("DATA", success=3)
+            await client.content(message)
+        except Refused as exc:  # a reply: the server did not take the message
+            if exc.reply.code == 421 or not client.is_connected:  # server is closing the session
                 client.close()
-                raise ServerDown(reply_text(exc)) from exc
+                raise ServerDown(str(exc.reply)) from exc
             await _reset(client)
             self._done_with(client)
-            raise _refusal(exc) from exc
-        except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError, OSError) as exc:
+            raise _refusal(exc.reply) from exc
+        except OSError as exc:  # the connection broke or the server went silent (TimeoutError)
             client.close()
+            error = f"{self.target.host}:{self.target.port}: {exc or exc.__class__.__name__}"
             if content_going:
-                raise InDoubt(f"{self.target.host}:{self.target.port}: {exc}") from exc
-            raise ServerDown(f"{self.target.host}:{self.target.port}: {exc}") from exc
+                raise InDoubt(error) from exc
+            raise ServerDown(error) from exc
         self._done_with(client)
 
     def retire(self) -> None:
@@ -237,17 +236,15 @@ class ServerPool:
 
     async def close(self) -> None:
         for client, _ in self.idle:
-            try:
+            with contextlib.suppress(Refused, OSError):
                 await client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                client.close()
         self.idle.clear()
 
 
-async def _reset(client: aiosmtplib.SMTP) -> None:
+async def _reset(client: SmtpSession) -> None:
     try:
-        await client.rset()
-    except (aiosmtplib.SMTPException, OSError):
+        await client.command("RSET")
+    except (Refused, OSError):
         client.close()
 
 

@@ -238,12 +238,15 @@ async def _claim(campaign_id: int) -> _Claim | None:
 
 
 async def _send(campaign_id: int, claim: _Claim) -> None:
-    """Send a claimed batch; if its campaign stops meanwhile, give back at once what no server has."""
-    claimed = [item.id for item in claim.items]
-    # The claim is kept while rendering too: the renderer processes' first start on a busy machine
-    # can outlast the lease, and another worker would claim and send the same messages.
-    async with keep_alive(heartbeat_key(campaign_id), claimed):
-        messages = await _render_all(claim)
+    """Render and send a claimed batch, its lease renewed from the start: rendering can outlast the
+    lease (renderer processes starting on a busy machine), and another worker must not claim the
+    same rows meanwhile."""
+    async with keep_alive(heartbeat_key(campaign_id), [item.id for item in claim.items]):
+        await _send_rendered(campaign_id, claim, await _render_all(claim))
+
+
+async def _send_rendered(campaign_id: int, claim: _Claim, messages: dict[int, bytes | str]) -> None:
+    """Send a rendered batch; if its campaign stops meanwhile, give back at once what no server has."""
     hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
     sender = claim.prepared.return_path
     tasks = [
@@ -259,22 +262,21 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
         stopped.set()
 
     recorded: set[int] = set()
-    async with keep_alive(heartbeat_key(campaign_id), claimed):
-        with watch.on_stop(campaign_id, stop):
-            everything = asyncio.gather(*tasks, return_exceptions=True)
-            stop_seen = asyncio.ensure_future(stopped.wait())
-            first: list[asyncio.Future[Any]] = [everything, stop_seen]
-            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
-            stop_seen.cancel()
-            if not everything.done():
-                taken_back = [task for task, hand in zip(tasks, hands, strict=True) if not hand.handed]
-                if taken_back:
-                    await asyncio.wait(taken_back)
-                early = {i: t for i, t in enumerate(tasks) if t.done()}
-                await record(campaign_id, [_outcome(t, claim.items[i]) for i, t in early.items()])
-                recorded = set(early)
-            await everything
-        await record(campaign_id, [_outcome(t, claim.items[i]) for i, t in enumerate(tasks) if i not in recorded])
+    with watch.on_stop(campaign_id, stop):
+        everything = asyncio.gather(*tasks, return_exceptions=True)
+        stop_seen = asyncio.ensure_future(stopped.wait())
+        first: list[asyncio.Future[Any]] = [everything, stop_seen]
+        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+        stop_seen.cancel()
+        if not everything.done():
+            taken_back = [task for task, hand in zip(tasks, hands, strict=True) if not hand.handed]
+            if taken_back:
+                await asyncio.wait(taken_back)
+            early = {i: t for i, t in enumerate(tasks) if t.done()}
+            await record(campaign_id, [_outcome(t, claim.items[i]) for i, t in early.items()])
+            recorded = set(early)
+        await everything
+    await record(campaign_id, [_outcome(t, claim.items[i]) for i, t in enumerate(tasks) if i not in recorded])
 
 
 def _outcome(task: asyncio.Future[Outcome], item: Claimed) -> Outcome:

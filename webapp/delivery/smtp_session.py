@@ -1,15 +1,29 @@
 """One SMTP session with a server: which server (SmtpTarget), opening a session (connect, TLS,
-sign-in), whether a server answers at all, and addresses as SMTP takes them."""
+sign-in: aiosmtplib), whether a server answers at all, addresses as SMTP takes them, and the mail
+transactions (SmtpSession).
+
+A transaction is written with PIPELINING (RFC 2920) when the server offers it: MAIL FROM, RCPT TO
+and (when nothing has to happen in between) DATA go in one write, and their replies are read in
+order, so a message costs two round trips instead of four. aiosmtplib reads one reply per command
+sent, so once the session is open its transport is handed to SmtpSession's own reply reader.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import re
+from collections import deque
 from dataclasses import dataclass
+from typing import cast
 
 import aiosmtplib
 
 CONNECT_TIMEOUT = 10.0
+REPLY_TIMEOUT = 30.0  # seconds the server may take to answer a command (or the content)
 SERVER_COOLDOWN_SECONDS = 30.0
+MAX_REPLY_BYTES = 64 * 1024  # a server that sends more without ending its reply is broken
+LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,153 @@ def smtp_address(address: str) -> tuple[str, bool]:
     return address, not address.isascii()
 
 
-async def open_session(t: SmtpTarget) -> aiosmtplib.SMTP:
+@dataclass(frozen=True)
+class Reply:
+    code: int
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.text}".strip()
+
+
+class Refused(Exception):
+    """The server answered a command with a reply that does not let the transaction go on."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(str(reply))
+        self.reply = reply
+
+
+class _Replies(asyncio.Protocol):
+    """The server's replies as they arrive, however many one packet holds (pipelining)."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray()
+        self.lines: list[bytes] = []  # of a multi-line reply not complete yet
+        self.ready: deque[Reply] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.closed: OSError | None = None
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        start = 0
+        while (end := self.buffer.find(b"\n", start)) >= 0:
+            line, start = bytes(self.buffer[start:end]).rstrip(b"\r"), end + 1
+            self.lines.append(line)
+            if line[3:4] != b"-":  # the reply's last line
+                self._complete()
+        del self.buffer[:start]
+        if len(self.buffer) > MAX_REPLY_BYTES:
+            self.connection_lost(ConnectionError("the server's reply is too long"))
+        self._wake()
+
+    def _complete(self) -> None:
+        lines, self.lines = self.lines, []
+        code = lines[-1][:3]
+        if not code.isdigit():
+            self.connection_lost(ConnectionError(f"not an SMTP reply: {lines[-1][:100]!r}"))
+            return
+        text = "\n".join(line[4:].decode("utf-8", "replace").strip() for line in lines)
+        self.ready.append(Reply(int(code), text))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.closed is None:
+            self.closed = exc if isinstance(exc, OSError) else ConnectionResetError("the server closed the connection")
+        self._wake()
+
+    def eof_received(self) -> bool:
+        return False  # the transport closes; connection_lost follows
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def next(self) -> Reply:
+        if self.ready:  # pipelined replies often come together: no timer for those already here
+            return self.ready.popleft()
+        async with asyncio.timeout(REPLY_TIMEOUT):
+            while not self.ready:
+                if self.closed is not None:
+                    raise self.closed
+                self.waiter = asyncio.get_running_loop().create_future()
+                await self.waiter
+        return self.ready.popleft()
+
+
+class SmtpSession:
+    """An open session, after greeting, TLS and sign-in. Every method raises Refused when the
+    server refuses, and OSError when the connection breaks or the server stays silent for
+    REPLY_TIMEOUT (TimeoutError)."""
+
+    def __init__(self, client: aiosmtplib.SMTP) -> None:
+        assert client.transport is not None
+        self.pipelining = client.supports_extension("pipelining")
+        self.transport = cast(asyncio.WriteTransport, client.transport)
+        self.replies = _Replies()
+        self.transport.set_protocol(self.replies)
+
+    @property
+    def is_connected(self) -> bool:
+        return self.replies.closed is None and not self.transport.is_closing()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def _write(self, data: bytes) -> None:
+        if not self.is_connected:
+            raise self.replies.closed or ConnectionResetError("the connection is closed")
+        self.transport.write(data)
+
+    async def _expect(self, success: int) -> Reply:
+        reply = await self.replies.next()
+        if reply.code // 100 != success:
+            raise Refused(reply)
+        return reply
+
+    async def command(self, line: str, success: int = 2) -> Reply:
+        self._write(line.encode() + b"\r\n")
+        return await self._expect(success)
+
+    async def envelope(self, sender: str, recipient: str, *, utf8: bool, data: bool) -> None:
+        """MAIL FROM and RCPT TO, and DATA too when `data`: written together when the server
+        pipelines, each reply read in order; Refused with the first reply that is not a go-ahead."""
+        if any(c in address for address in (sender, recipient) for c in "\r\n<>"):
+            raise Refused(Reply(501, "The address contains characters SMTP does not allow."))
+        commands = [f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}", f"RCPT TO:<{recipient}>"]
+        successes = [2, 2] + ([3] if data else [])
+        encoded = [f"{command}\r\n".encode() for command in commands + (["DATA"] if data else [])]
+        if not self.pipelining:
+            for line, success in zip(encoded, successes, strict=True):
+                self._write(line)
+                await self._expect(success)
+            return
+        self._write(b"".join(encoded))
+        replies = [await self.replies.next() for _ in encoded]
+        refused = [r for r, success in zip(replies, successes, strict=True) if r.code // 100 != success]
+        if refused:
+            if data and replies[-1].code // 100 == 3:  # DATA went ahead all the same: end it empty
+                self._write(b".\r\n")
+                await self.replies.next()
+            raise Refused(refused[0])
+
+    async def content(self, message: bytes) -> None:
+        """The message after DATA's go-ahead, dot-stuffed, and the server's acceptance."""
+        message = LINE_ENDS.sub(b"\r\n", message)
+        if not message.endswith(b"\r\n"):
+            message += b"\r\n"
+        if message.startswith(b"."):
+            message = b"." + message
+        self._write(message.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+        await self._expect(2)
+
+    async def quit(self) -> None:
+        try:
+            await self.command("QUIT")
+        finally:
+            self.close()
+
+
+async def open_session(t: SmtpTarget) -> SmtpSession:
     """A connected (and signed-in) SMTP session with the server."""
     client = aiosmtplib.SMTP(
         hostname=t.host,
@@ -73,6 +233,11 @@ async def open_session(t: SmtpTarget) -> aiosmtplib.SMTP:
         await client.connect()
         if t.username:
             await client.login(t.username, t.password)
+        if client.is_ehlo_or_helo_needed:  # sent before sign-in and TLS, otherwise not yet
+            try:
+                await client.ehlo()
+            except aiosmtplib.SMTPHeloError:
+                await client.helo()
         connected = True
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise ServerDown(f"authentication failed: {reply_text(exc)}") from exc
@@ -81,16 +246,16 @@ async def open_session(t: SmtpTarget) -> aiosmtplib.SMTP:
     finally:
         if not connected:
             client.close()
-    return client
+    return SmtpSession(client)
 
 
 async def answers(target: SmtpTarget) -> bool:
     """Whether the server takes a session now (connects, greets, signs in)."""
     try:
-        client = await open_session(target)
+        session = await open_session(target)
     except ServerDown:
         return False
-    with contextlib.suppress(aiosmtplib.SMTPException, OSError):
-        await client.quit()
-    client.close()
+    with contextlib.suppress(Refused, OSError):
+        await session.quit()
+    session.close()
     return True
