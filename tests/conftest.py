@@ -159,6 +159,7 @@ TABLES = [
     "automation_step_runs",  # no foreign key (automations/models.py)
     "scoring_rules",  # contact events and scores go with their contacts
     "analytics_audience_daily",  # the other rollups go with their campaigns
+    "warmup_plans",
 ]
 
 

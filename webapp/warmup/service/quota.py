@@ -1,0 +1,56 @@
+"""Today's maximum of every active plan, as the send engine counts against it: one Redis counter
+per plan per day, shared by every worker process and host."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.redis import get_redis
+from webapp.warmup import queries
+from webapp.warmup.models import WarmupPlan
+from webapp.warmup.service.schedule import limit_on, today
+
+COUNTER_SECONDS = 2 * 86400  # a day's counter outlives its day, whatever the clocks say
+# The send engine reads the plans again at least this often, so an edit, hold or release applies by then.
+PLANS_RECHECK_SECONDS = 10
+
+
+def held_error(plan_id: int) -> str:
+    """How the error of a message held back by a plan begins (releasing the plan finds them by it)."""
+    return f"Held back by warm-up plan #{plan_id}"
+
+
+def counter_key(plan_id: int, day: date) -> str:
+    return f"warmup:{plan_id}:{day.isoformat()}"
+
+
+@dataclass(frozen=True)
+class PlanLimit:
+    """What the send engine needs of one plan today."""
+
+    plan_id: int
+    name: str
+    smtp_server_id: int | None
+    from_domain: str | None
+    limit: int | None  # today's maximum; None: no limit
+    held_reason: str  # set: the plan is held back, nothing goes under it
+
+
+def plan_limit(plan: WarmupPlan, day: date) -> PlanLimit:
+    held = plan.held_reason if plan.held_at is not None else ""
+    return PlanLimit(plan.id, plan.name, plan.smtp_server_id, plan.from_domain, limit_on(plan, day), held)
+
+
+async def limits_today(session: AsyncSession) -> list[PlanLimit]:
+    """Active plans that limit sending today (held ones included)."""
+    day = today()
+    limits = [plan_limit(p, day) for p in await queries.plans(session, active_only=True)]
+    return [p for p in limits if p.limit is not None or p.held_reason]
+
+
+async def counted(plan_id: int, day: date) -> int:
+    """Messages the send engine let go under the plan that day."""
+    return int(await get_redis().get(counter_key(plan_id, day)) or 0)
