@@ -49,6 +49,7 @@ from webapp.suppression.pages.suppression import SuppressionController
 from webapp.templates.api import ApiTemplatesController
 from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
+from webapp.warmup.pages import WarmupController
 from webapp.webhooks.pages import WebhooksController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
@@ -74,6 +75,7 @@ STAFF_PAGES = [
     SegmentsController,
     ScoringController,
     ScoringRulesController,
+    WarmupController,
     TemplatesController,
     OutboxController,
     UsersController,

@@ -80,7 +80,8 @@ async def test_recent_human_openers_and_clickers_go_first(db, worker):
         text("""INSERT INTO email_events (contact_id, kind, at, machine)
                 SELECT id, 'open', now(), true FROM contacts WHERE email = 'person5@example.com'
                 UNION ALL
-                SELECT id, 'open', now() - interval '200 days', false FROM contacts WHERE email = 'person6@example.com'""")
+                SELECT id, 'open', now() - interval '200 days', false
+                FROM contacts WHERE email = 'person6@example.com'""")
     )
     with SmtpSink() as sink:
         await smtp_server(db, sink.port)
@@ -159,4 +160,4 @@ async def test_a_plan_over_its_bounce_rate_holds_everything_back_until_released(
 
     db.expire_all()
     released = await db.get(WarmupPlan, plan_id)
-    assert released.held_at is None and released.released_by == "editor@example.com"
+    assert released.held_at is None and released.released_by == "Editor"

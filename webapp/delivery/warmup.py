@@ -1,10 +1,10 @@
 """Warm-up plans in the send engine: each plan's maximum for today, counted in Redis so that every
 worker process and host shares it. A message over the maximum waits for the next day (pending,
 with its retry time then); under a held plan it waits until staff release the plan (looked at again
-every HELD_RECHECK_SECONDS, or soon after a release). Never failed, never lost.
+every HELD_RECHECK_SECONDS, and at once on a release). Never failed, never lost.
 
-The plans are read from the database every PLANS_RECHECK_SECONDS per process, so an edit, a hold
-or a release applies within that time."""
+The plans' maxima are read from the database every PLANS_RECHECK_SECONDS per process, so an edit
+applies within that time; a hold or release applies to the next batch (it is checked in Redis)."""
 
 from __future__ import annotations
 
@@ -23,16 +23,23 @@ from webapp.warmup.service.schedule import seconds_until_next_day
 
 HELD_RECHECK_SECONDS = 300
 
-# Up to ARGV[1] messages, as many as today's maximum ARGV[2] still allows, counted at once: how
-# many were granted. Every worker asks the same counter, so together they never pass the maximum.
+# Up to ARGV[1] messages, as many as today's maximum ARGV[2] (-1: no maximum) still allows,
+# counted at once: {how many were granted, why the plan is held ('' if it is not)}. Every worker
+# asks the same counter, so together they never pass the maximum. KEYS: the day's counter, the hold.
 TAKE = """
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-local granted = math.max(0, math.min(tonumber(ARGV[1]), tonumber(ARGV[2]) - count))
-if granted > 0 then
-  redis.call('INCRBY', KEYS[1], granted)
+local held = redis.call('GET', KEYS[2])
+if held then
+  return {0, held}
 end
+local wanted, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+local granted = wanted
+if limit >= 0 then
+  granted = math.max(0, math.min(wanted, limit - count))
+end
+redis.call('INCRBY', KEYS[1], granted)
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return granted
+return {granted, ''}
 """
 
 
@@ -50,23 +57,29 @@ _limits = _Limits()
 async def limits() -> list[PlanLimit]:
     if time.monotonic() - _limits.read_at >= warmup_quota.PLANS_RECHECK_SECONDS:
         async with get_sessionmaker()() as session:
-            _limits.plans = await warmup_quota.limits_today(session)
+            _limits.plans = await warmup_quota.active_limits(session)
         _limits.read_at = time.monotonic()
     return _limits.plans
 
 
-async def take(plan: PlanLimit, wanted: int) -> int:
-    """How many of `wanted` messages may go under the plan today (taken from its count)."""
-    if plan.limit is None:
-        return wanted
-    key = warmup_quota.counter_key(plan.plan_id, datetime.now(UTC).date())
+@dataclass(frozen=True)
+class Taken:
+    granted: int
+    held_reason: str  # set: the plan is held back (and nothing was granted)
+
+
+async def take(plan: PlanLimit, wanted: int) -> Taken:
+    """How many of `wanted` messages may go under the plan now (taken from today's count)."""
+    keys = [warmup_quota.counter_key(plan.plan_id, datetime.now(UTC).date()), warmup_quota.held_key(plan.plan_id)]
+    limit = -1 if plan.limit is None else plan.limit
     script = get_redis().register_script(TAKE)
-    return int(await script(keys=[key], args=[wanted, plan.limit, warmup_quota.COUNTER_SECONDS]))
+    granted, held = await script(keys=keys, args=[wanted, limit, warmup_quota.COUNTER_SECONDS])
+    return Taken(int(granted), held.decode() if isinstance(held, bytes) else str(held))
 
 
-def _waiting(items: Sequence[Claimed], plan: PlanLimit) -> list[Outcome]:
-    if plan.held_reason:
-        error = f"{warmup_quota.held_error(plan.plan_id)} “{plan.name}”: {plan.held_reason}"
+def _waiting(items: Sequence[Claimed], plan: PlanLimit, held_reason: str) -> list[Outcome]:
+    if held_reason:
+        error = f"{warmup_quota.held_error(plan.plan_id)} “{plan.name}”: {held_reason}"
         retry = HELD_RECHECK_SECONDS
     else:
         error = f"Waits for tomorrow: warm-up plan “{plan.name}” sent its {plan.limit:,} messages for today."
@@ -80,5 +93,5 @@ async def within_domain_plan(from_email: str, items: list[Claimed]) -> tuple[lis
     plan = next((p for p in await limits() if p.from_domain == domain), None)
     if plan is None or not items:
         return items, []
-    granted = 0 if plan.held_reason else await take(plan, len(items))
-    return items[:granted], _waiting(items[granted:], plan)
+    taken = await take(plan, len(items))
+    return items[: taken.granted], _waiting(items[taken.granted :], plan, taken.held_reason)

@@ -82,14 +82,13 @@ async def campaign_today(session: AsyncSession, campaign_id: int, since: datetim
     return CampaignToday(*(await session.execute(CAMPAIGN_TODAY, {"campaign_id": campaign_id, "since": since})).one())
 
 
-# Held-back messages of a released plan go again soon (not at their next check, minutes away).
+# Held-back messages of a released plan go at once (not at their next check, minutes away).
 BRING_FORWARD = text("""
-UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => :after)
-WHERE status = 'pending' AND starts_with(error_message, :prefix)
-  AND next_attempt_at > now() + make_interval(secs => :after)
+UPDATE deliveries SET next_attempt_at = now()
+WHERE status = 'pending' AND starts_with(error_message, :prefix) AND next_attempt_at > now()
 """)
 
 
-async def bring_forward(session: AsyncSession, error_prefix: str, after_seconds: int) -> None:
-    """Pending messages whose error starts with error_prefix are due in after_seconds."""
-    await session.execute(BRING_FORWARD, {"prefix": error_prefix, "after": after_seconds})
+async def bring_forward(session: AsyncSession, error_prefix: str) -> None:
+    """Pending messages whose error starts with error_prefix are due now."""
+    await session.execute(BRING_FORWARD, {"prefix": error_prefix})

@@ -27,6 +27,7 @@ from webapp.core.forms import after_change
 from webapp.core.http import AnyResponse
 from webapp.delivery.progress import announce
 from webapp.feedback.service import rates as feedback_rates
+from webapp.warmup.service import campaigns as warmup
 
 PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
@@ -72,6 +73,7 @@ async def _page(
         "deliveries": await _deliveries(db, c, delivery_status, cursor),
         "live": c.status not in FINAL,
         "deliverability": feedback_rates.of_campaign(c),
+        "warmup": None if c.status in FINAL else await warmup.campaign_warmup(db, c.id, c.from_email),
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
 

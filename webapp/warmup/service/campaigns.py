@@ -30,14 +30,14 @@ async def under_warmup(session: AsyncSession, from_email: str) -> bool:
 
 
 @dataclass(frozen=True)
-class PlanToday:
+class CoveringPlan:
     plan: PlanLimit
     counted: int  # messages that went under it today, every campaign's
 
 
 @dataclass(frozen=True)
 class CampaignWarmup:
-    plans: list[PlanToday]
+    plans: list[CoveringPlan]
     sent_today: int  # this campaign's
     waiting: int  # this campaign's messages not sent yet
     next_attempt_at: datetime | None  # when the first of those held for later goes
@@ -50,6 +50,6 @@ async def campaign_warmup(session: AsyncSession, campaign_id: int, from_email: s
     if not covering:
         return None
     day = today()
-    plans = [PlanToday(p, await counted(p.plan_id, day)) for p in covering]
+    plans = [CoveringPlan(p, await counted(p.plan_id, day)) for p in covering]
     found = await queries.campaign_today(session, campaign_id, datetime.combine(day, time(), tzinfo=UTC))
     return CampaignWarmup(plans, found.sent_today, found.waiting, found.next_attempt_at, next_day_start(day))

@@ -17,7 +17,7 @@ from webapp.warmup import queries
 from webapp.warmup.models import WarmupPlan
 from webapp.warmup.queries import PlanCounts
 from webapp.warmup.service import get_plan
-from webapp.warmup.service.quota import PLANS_RECHECK_SECONDS, held_error
+from webapp.warmup.service.quota import held_error, publish_hold
 
 WINDOW_DAYS = 7
 
@@ -67,25 +67,30 @@ def hold_reason(plan: WarmupPlan, found: PlanRates) -> str:
 
 
 async def hold_over_thresholds(session: AsyncSession) -> list[WarmupPlan]:
-    """Hold back every active plan whose rates passed a threshold; the plans newly held."""
+    """Hold back every active plan whose rates passed a threshold; the plans newly held. Whether
+    each plan is held is told to the send engine every time (Redis may have restarted empty, or a
+    transaction that held or released a plan failed after telling it)."""
     held = []
     for plan in await queries.plans(session, active_only=True):
         if plan.held_at is None and (reason := hold_reason(plan, await rates(session, plan))):
             plan.held_at, plan.held_reason = datetime.now(UTC), reason
             held.append(plan)
     await session.flush()
+    for plan in await queries.plans(session, active_only=True):
+        await publish_hold(plan)
     return held
 
 
 async def release(session: AsyncSession, plan_id: int, released_by: str) -> WarmupPlan:
     """Let mail go under a held plan again (someone looked into the bounces or complaints): its
-    held messages go once every worker has seen the release."""
+    held messages go at once. The caller commits."""
     plan = await get_plan(session, plan_id)
     if plan.held_at is None:
         raise Conflict("This plan is not held back.")
     plan.held_at, plan.held_reason = None, ""
     plan.released_at, plan.released_by = datetime.now(UTC), released_by
     # a space ends the prefix: plan #1's must not match plan #12's
-    await queries.bring_forward(session, held_error(plan.id) + " ", PLANS_RECHECK_SECONDS)
+    await queries.bring_forward(session, held_error(plan.id) + " ")
     await session.flush()
+    await publish_hold(plan)
     return plan

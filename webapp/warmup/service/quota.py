@@ -1,5 +1,7 @@
 """Today's maximum of every active plan, as the send engine counts against it: one Redis counter
-per plan per day, shared by every worker process and host."""
+per plan per day, shared by every worker process and host; and a Redis key per held plan (holding
+the reason), which the send engine checks with the same call, so a hold or release applies to the
+very next message everywhere."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from webapp.warmup.models import WarmupPlan
 from webapp.warmup.service.schedule import limit_on, today
 
 COUNTER_SECONDS = 2 * 86400  # a day's counter outlives its day, whatever the clocks say
-# The send engine reads the plans again at least this often, so an edit, hold or release applies by then.
+# The send engine reads the plans again at least this often, so an edit applies by then.
 PLANS_RECHECK_SECONDS = 10
 
 
@@ -25,6 +27,18 @@ def held_error(plan_id: int) -> str:
 
 def counter_key(plan_id: int, day: date) -> str:
     return f"warmup:{plan_id}:{day.isoformat()}"
+
+
+def held_key(plan_id: int) -> str:
+    return f"warmup:{plan_id}:held"
+
+
+async def publish_hold(plan: WarmupPlan) -> None:
+    """Tell the send engine whether the plan is held back (the database keeps it in any case)."""
+    if plan.held_at is not None:
+        await get_redis().set(held_key(plan.id), plan.held_reason)
+    else:
+        await get_redis().delete(held_key(plan.id))
 
 
 @dataclass(frozen=True)
@@ -46,9 +60,13 @@ def plan_limit(plan: WarmupPlan, day: date) -> PlanLimit:
 
 async def limits_today(session: AsyncSession) -> list[PlanLimit]:
     """Active plans that limit sending today (held ones included)."""
+    return [p for p in await active_limits(session) if p.limit is not None or p.held_reason]
+
+
+async def active_limits(session: AsyncSession) -> list[PlanLimit]:
+    """Every active plan, also those warmed up (the send engine still checks whether it is held)."""
     day = today()
-    limits = [plan_limit(p, day) for p in await queries.plans(session, active_only=True)]
-    return [p for p in limits if p.limit is not None or p.held_reason]
+    return [plan_limit(p, day) for p in await queries.plans(session, active_only=True)]
 
 
 async def counted(plan_id: int, day: date) -> int:

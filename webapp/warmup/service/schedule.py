@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from webapp.core.errors import ValidationFailed
+from webapp.core.schemas import whole_number
 from webapp.warmup.models import SCHEDULE_DAYS, WarmupPlan
+from webapp.warmup.schemas import MAX_DAILY
 
 FIRST_DAY = 50  # messages on day 1: what a new IP or domain can send without looking like a spammer
 DEFAULT_TARGET = 50_000  # messages a day by day 30, unless staff say otherwise
@@ -51,3 +54,12 @@ def next_day_start(on: date) -> datetime:
 
 def seconds_until_next_day(now: datetime) -> float:
     return (next_day_start(now.date()) - now).total_seconds()
+
+
+def schedule_for(raw_target: str) -> list[int]:
+    """The default schedule to a daily target staff typed (the form's "Fill in" button)."""
+    try:
+        target = whole_number(1, MAX_DAILY).clean(raw_target, "The target")
+    except ValueError as exc:
+        raise ValidationFailed({"target": str(exc)}) from None
+    return default_schedule(target)
