@@ -2,7 +2,7 @@
 complaint rates that hold a plan back.
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
