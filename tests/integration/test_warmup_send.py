@@ -13,7 +13,7 @@ from sqlalchemy import text
 from tests.integration.test_send_faults import wait_until
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
-from tests.support.warmup import domain_plan
+from tests.support.warmup import domain_plan, server_plan
 from webapp.campaigns.service import campaigns
 from webapp.warmup.models import WarmupPlan
 from webapp.warmup.service.schedule import next_day_start
@@ -62,6 +62,38 @@ async def test_todays_maximum_goes_and_the_rest_waits_for_the_next_day(db, worke
     assert campaign.failed_count == 0
 
 
+async def test_a_new_servers_plan_caps_what_it_sends_and_the_rest_waits_for_the_next_day(db, worker):
+    with SmtpSink() as sink:
+        email_list = await audience(db, 12)
+        server = await smtp_server(db, sink.port)
+        await server_plan(db, server.id, first_day=5)
+        campaign_id = await send_campaign(db, email_list.id)
+        worker(MAILROOM_SEND_BATCH_SIZE="4", MAILROOM_PAUSE_AFTER_FAILURES="3")
+        await wait_until(db, campaign_id, lambda c: c.sent_count == 5)
+        await wait_for_no_claims(db, campaign_id)
+        assert len(sink.messages) == 5
+
+    assert await delivery_counts(db, campaign_id) == {"sent": 5, "pending": 7}
+    tomorrow = next_day_start(datetime.now(UTC).date())
+    waiting = await db.scalars(
+        text("SELECT next_attempt_at FROM deliveries WHERE campaign_id = :c AND status = 'pending'"), {"c": campaign_id}
+    )
+    assert all(tomorrow <= at <= tomorrow + timedelta(seconds=2) for at in waiting)
+    assert (await wait_for_status(db, campaign_id, {"sending"})).failed_count == 0
+
+
+async def test_past_a_new_servers_maximum_the_established_server_takes_the_rest(db, worker):
+    with SmtpSink() as new, SmtpSink() as established:
+        email_list = await audience(db, 12)
+        new_server = await smtp_server(db, new.port, name="new IP", priority=0)
+        await smtp_server(db, established.port, name="established", priority=1)
+        await server_plan(db, new_server.id, first_day=5)
+        campaign_id = await send_campaign(db, email_list.id)
+        worker()
+        await wait_for_status(db, campaign_id, {"sent"})
+        assert (len(new.messages), len(established.messages)) == (5, 7)
+
+
 async def test_recent_human_openers_and_clickers_go_first(db, worker):
     email_list = await audience(db, 10)
     opened = {  # contact email -> days since its latest human open or click
@@ -108,7 +140,8 @@ async def test_a_campaign_without_a_plan_keeps_contact_order_and_no_limit(db, wo
         campaign_id = await send_campaign(db, email_list.id)
         worker()
         await wait_for_status(db, campaign_id, {"sent"})
-        assert len(sink.messages) == 6
+        received = sink.handler.recipients()
+    assert sorted(received) == sorted(f"person{i}@example.com" for i in range(6)), received
 
 
 def refuse_odd(address: str, attempt: int) -> str | None:

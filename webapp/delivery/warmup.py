@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery.queries import Claimed, Outcome
+from webapp.delivery.smtp_session import QuotaSpent
+from webapp.delivery.transports.base import TransportRef
 from webapp.warmup.service import quota as warmup_quota
 from webapp.warmup.service.campaigns import from_domain
 from webapp.warmup.service.quota import PlanLimit
@@ -95,3 +97,26 @@ async def within_domain_plan(from_email: str, items: list[Claimed]) -> tuple[lis
         return items, []
     taken = await take(plan, len(items))
     return items[: taken.granted], _waiting(items[taken.granted :], plan, taken.held_reason)
+
+
+async def take_one(ref: TransportRef) -> None:
+    """Before a message goes through this transport: QuotaSpent if its plan's maximum for today is
+    reached or the plan is held back (the Mailer then tries the next transport, and when every one
+    is spent the message waits: Throttled). A message counts once it is let through, even if the
+    transport then fails it, as the hourly and daily limits count."""
+    if ref.id is None:
+        return
+    plan = next(
+        (p for p in await limits() if (p.smtp_server_id, p.provider_id) == (ref.smtp_server_id, ref.provider_id)),
+        None,
+    )
+    if plan is None:
+        return
+    taken = await take(plan, 1)
+    if taken.held_reason:
+        raise QuotaSpent(f"warm-up plan “{plan.name}” is held back: {taken.held_reason}", HELD_RECHECK_SECONDS)
+    if not taken.granted:
+        raise QuotaSpent(
+            f"warm-up plan “{plan.name}” sent its {plan.limit:,} messages for today",
+            seconds_until_next_day(datetime.now(UTC)),
+        )

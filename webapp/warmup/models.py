@@ -1,4 +1,4 @@
-"""A warm-up plan: what it covers (one SMTP server, or one From domain), its 30 daily maxima from
+"""A warm-up plan: what it covers (one SMTP server, one API provider, or one From domain), its 30 daily maxima from
 its first day, the bounce and complaint rates that hold it back, and whether it is held now."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
 
-SCOPES = ("smtp_server", "from_domain")
+SCOPES = ("smtp_server", "provider", "from_domain")
 SCHEDULE_DAYS = 30
 
 
@@ -35,12 +35,14 @@ class WarmupPlan(Base):
         # exactly the column its scope names is set
         CheckConstraint(
             "(scope = 'smtp_server') = (smtp_server_id IS NOT NULL)"
+            " AND (scope = 'provider') = (provider_id IS NOT NULL)"
             " AND (scope = 'from_domain') = (from_domain IS NOT NULL)",
             name="scope_target",
         ),
         CheckConstraint(f"cardinality(daily_limits) = {SCHEDULE_DAYS}", name="thirty_days"),
-        # one plan per server and per domain
+        # one plan per server, per provider and per domain
         Index("ux_warmup_plans_smtp_server_id", "smtp_server_id", unique=True),
+        Index("ux_warmup_plans_provider_id", "provider_id", unique=True),
         Index("ux_warmup_plans_from_domain", "from_domain", unique=True),
     )
 
@@ -48,6 +50,7 @@ class WarmupPlan(Base):
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(20))
     smtp_server_id: Mapped[int | None] = mapped_column(ForeignKey("smtp_servers.id", ondelete="CASCADE"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"))
     from_domain: Mapped[str | None] = mapped_column(String(255))  # lower-case
     starts_on: Mapped[date] = mapped_column(Date, server_default=text("CURRENT_DATE"))  # day 1, UTC
     daily_limits: Mapped[list[int]] = mapped_column(ARRAY(Integer))  # day 1 .. day 30

@@ -44,6 +44,7 @@ def _values(plan: WarmupPlan) -> dict[str, Any]:
     values = {name: getattr(plan, name) for name in FIELDS}
     return values | {
         "smtp_server_id": plan.smtp_server_id,
+        "provider_id": plan.provider_id,
         "daily_limits": plan.daily_limits,
         "target": plan.daily_limits[-1],
         "is_active": plan.is_active,
@@ -54,6 +55,7 @@ def _typed(form: FormFields) -> dict[str, Any]:
     """A plan (PlanInput's shape) as the form sent it; an unticked box is "no"."""
     return {name: first(form, name) for name in FIELDS} | {
         "smtp_server_id": optional_id(first(form, "smtp_server_id")),
+        "provider_id": optional_id(first(form, "provider_id")),
         "daily_limits": [first(form, f"day_{day}") for day in range(1, SCHEDULE_DAYS + 1)],
         "target": first(form, "target"),
         "is_active": first(form, "is_active") or "no",  # the box is sent as "yes" only when ticked
@@ -90,6 +92,8 @@ class WarmupController(Controller):
             "errors": errors,
             "scopes": list(SCOPE_LABELS.items()),
             "servers": [("", "Choose a server")] + [(str(i), n) for i, n in (await warmup.server_names(db)).items()],
+            "providers": [("", "Choose a provider")]
+            + [(str(i), n) for i, n in (await warmup.provider_names(db)).items()],
         }
         return Template("warmup/form.html", context=context, status_code=status_code)
 
@@ -98,6 +102,7 @@ class WarmupController(Controller):
         context = {
             "plans": await overview.plans_today(await warmup.list_plans(db)),
             "servers": await warmup.server_names(db),
+            "providers": await warmup.provider_names(db),
             "can_edit": request.user.can(Role.EDITOR),
         }
         return Template("warmup/index.html", context=context)
@@ -134,6 +139,7 @@ class WarmupController(Controller):
             "p": await overview.plan_today(plan),
             "rates": await holds.rates(db, plan),
             "servers": await warmup.server_names(db),
+            "providers": await warmup.provider_names(db),
             "can_edit": request.user.can(Role.EDITOR),
         }
         return Template("warmup/show.html", context=context)

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.providers.models import Provider
 from webapp.settings.models import SmtpServer
 from webapp.warmup.models import WarmupPlan
 
@@ -25,18 +26,27 @@ async def server_names(session: AsyncSession) -> dict[int, str]:
     return dict((await session.execute(select(SmtpServer.id, SmtpServer.name).order_by(SmtpServer.name))).all())
 
 
-async def plan_id_for(session: AsyncSession, *, smtp_server_id: int | None, from_domain: str | None) -> int | None:
-    """The plan that already covers this server or domain, if any."""
+async def provider_names(session: AsyncSession) -> dict[int, str]:
+    return dict((await session.execute(select(Provider.id, Provider.name).order_by(Provider.name))).all())
+
+
+async def plan_id_for(
+    session: AsyncSession, *, smtp_server_id: int | None, provider_id: int | None, from_domain: str | None
+) -> int | None:
+    """The plan that already covers this server, provider or domain, if any."""
     if smtp_server_id is not None:
         return await session.scalar(select(WarmupPlan.id).where(WarmupPlan.smtp_server_id == smtp_server_id))
+    if provider_id is not None:
+        return await session.scalar(select(WarmupPlan.id).where(WarmupPlan.provider_id == provider_id))
     return await session.scalar(select(WarmupPlan.id).where(WarmupPlan.from_domain == from_domain))
 
 
-# A plan's messages: those its SMTP server took, or those of campaigns From its domain (their
-# refusals too, which name no server). Bounced: refused at sending time or reported later.
+# A plan's messages: those its SMTP server or provider took, or those of campaigns From its domain
+# (their refusals too, which name no transport). Bounced: refused at sending time or reported later.
 PLAN_MESSAGES = """
 FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
 WHERE CASE WHEN CAST(:server_id AS bigint) IS NOT NULL THEN d.smtp_server_id = :server_id
+           WHEN CAST(:provider_id AS bigint) IS NOT NULL THEN d.provider_id = :provider_id
            ELSE lower(split_part(c.from_email, '@', 2)) = :domain END
   AND coalesce(d.sent_at, d.bounced_at) >= :since
 """
@@ -59,7 +69,12 @@ class PlanCounts:
 
 async def plan_counts(session: AsyncSession, plan: WarmupPlan, since: datetime) -> PlanCounts:
     """Messages sent, bounced and complained about under a plan since a moment."""
-    values = {"server_id": plan.smtp_server_id, "domain": plan.from_domain, "since": since}
+    values = {
+        "server_id": plan.smtp_server_id,
+        "provider_id": plan.provider_id,
+        "domain": plan.from_domain,
+        "since": since,
+    }
     return PlanCounts(*(await session.execute(PLAN_COUNTS, values)).one())
 
 

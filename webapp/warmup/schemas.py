@@ -16,9 +16,10 @@ MAX_DAILY = 10_000_000
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 SCOPE_LABELS = {  # by models.SCOPES
     "smtp_server": "A sending IP (SMTP server)",
+    "provider": "An API provider",
     "from_domain": "A From domain",
 }
-SCOPE_MESSAGE = "Choose what the plan warms up: an SMTP server or a From domain."
+SCOPE_MESSAGE = "Choose what the plan warms up: an SMTP server, an API provider or a From domain."
 
 
 def _schedule(raw: Any, label: str) -> list[int]:
@@ -59,6 +60,7 @@ class PlanInput(Schema, kw_only=True):
     name: Annotated[str, Meta(title="Name"), text(200, blank="Give the plan a name, e.g. “New IP 203.0.113.7”.")]
     scope: Annotated[str, Meta(title="Warms up"), one_of(list(SCOPE_LABELS), SCOPE_MESSAGE)]
     smtp_server_id: Annotated[int | UnsetType | None, Meta(title="SMTP server"), row_id()] = UNSET
+    provider_id: Annotated[int | UnsetType | None, Meta(title="API provider"), row_id()] = UNSET
     from_domain: Annotated[
         str | UnsetType,
         Meta(title="From domain"),
@@ -77,6 +79,8 @@ class PlanInput(Schema, kw_only=True):
     def rules(cls, values: Values) -> dict[str, str]:
         if values["scope"] == "smtp_server" and not values.get("smtp_server_id"):
             return {"smtp_server_id": "Choose the SMTP server to warm up."}
+        if values["scope"] == "provider" and not values.get("provider_id"):
+            return {"provider_id": "Choose the API provider to warm up."}
         if values["scope"] == "from_domain" and not values.get("from_domain"):
             return {"from_domain": "Enter the From domain to warm up."}
         return {}

@@ -1,5 +1,5 @@
-"""Warm-up plans: their rules and storage. One plan per SMTP server and per From domain; the
-server must exist. See schedule.py (days and maxima), quota.py (what the send engine counts),
+"""Warm-up plans: their rules and storage. One plan per SMTP server, per API provider and per From
+domain; the server or provider must exist. See schedule.py (days and maxima), quota.py (what the send engine counts),
 holds.py (holding a plan back and releasing it) and campaigns.py (what a campaign's page shows)."""
 
 from __future__ import annotations
@@ -26,6 +26,11 @@ async def server_names(session: AsyncSession) -> dict[int, str]:
     return await queries.server_names(session)
 
 
+async def provider_names(session: AsyncSession) -> dict[int, str]:
+    """Every API provider a plan may warm up, by id."""
+    return await queries.provider_names(session)
+
+
 async def get_plan(session: AsyncSession, plan_id: int) -> WarmupPlan:
     plan = await session.get(WarmupPlan, plan_id) if is_valid_id(plan_id) else None
     if plan is None:
@@ -35,16 +40,21 @@ async def get_plan(session: AsyncSession, plan_id: int) -> WarmupPlan:
 
 async def _columns(session: AsyncSession, data: Mapping[str, Any], current: WarmupPlan | None) -> Values:
     values = load(PlanInput, data)
-    server_id = values.get("smtp_server_id") if values["scope"] == "smtp_server" else None
-    domain = values.get("from_domain") if values["scope"] == "from_domain" else None
-    if server_id is not None and server_id not in await queries.server_names(session):
-        raise ValidationFailed({"smtp_server_id": "That SMTP server does not exist (it may have been deleted)."})
-    taken = await queries.plan_id_for(session, smtp_server_id=server_id, from_domain=domain)
+    scope = values["scope"]
+    target = {
+        "smtp_server_id": values.get("smtp_server_id") if scope == "smtp_server" else None,
+        "provider_id": values.get("provider_id") if scope == "provider" else None,
+        "from_domain": values.get("from_domain") if scope == "from_domain" else None,
+    }
+    field = next(name for name, value in target.items() if value is not None)  # the schema's rules saw to it
+    if field == "smtp_server_id" and target[field] not in await queries.server_names(session):
+        raise ValidationFailed({field: "That SMTP server does not exist (it may have been deleted)."})
+    if field == "provider_id" and target[field] not in await queries.provider_names(session):
+        raise ValidationFailed({field: "That API provider does not exist (it may have been deleted)."})
+    taken = await queries.plan_id_for(session, **target)
     if taken is not None and (current is None or taken != current.id):
-        field = "smtp_server_id" if server_id is not None else "from_domain"
         raise ValidationFailed({field: "Another warm-up plan already covers it; edit that one."})
-    values |= {"smtp_server_id": server_id, "from_domain": domain, "is_active": values.get("is_active", False)}
-    return values
+    return values | target | {"is_active": values.get("is_active", False)}
 
 
 async def create_plan(session: AsyncSession, data: Mapping[str, Any]) -> WarmupPlan:

@@ -19,9 +19,9 @@ def from_domain(from_email: str) -> str:
 
 def _covering(limits: list[PlanLimit], from_email: str) -> list[PlanLimit]:
     """The plans a campaign's messages may go under: its From domain's, and every SMTP server's
-    (which server takes a message is decided message by message)."""
+    and provider's (which transport takes a message is decided message by message)."""
     domain = from_domain(from_email)
-    return [p for p in limits if p.smtp_server_id is not None or p.from_domain == domain]
+    return [p for p in limits if p.from_domain is None or p.from_domain == domain]
 
 
 async def under_warmup(session: AsyncSession, from_email: str) -> bool:

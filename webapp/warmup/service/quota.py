@@ -48,6 +48,7 @@ class PlanLimit:
     plan_id: int
     name: str
     smtp_server_id: int | None
+    provider_id: int | None
     from_domain: str | None
     limit: int | None  # today's maximum; None: no limit
     held_reason: str  # set: the plan is held back, nothing goes under it
@@ -55,7 +56,9 @@ class PlanLimit:
 
 def plan_limit(plan: WarmupPlan, day: date) -> PlanLimit:
     held = plan.held_reason if plan.held_at is not None else ""
-    return PlanLimit(plan.id, plan.name, plan.smtp_server_id, plan.from_domain, limit_on(plan, day), held)
+    return PlanLimit(
+        plan.id, plan.name, plan.smtp_server_id, plan.provider_id, plan.from_domain, limit_on(plan, day), held
+    )
 
 
 async def limits_today(session: AsyncSession) -> list[PlanLimit]:
