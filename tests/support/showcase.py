@@ -15,6 +15,7 @@ from tests.support.analytics import audience_movement, sent_campaign_activity
 from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
 from tests.support.outbox import captured_campaign_message
 from tests.support.subscriptions import public_list
+from tests.support.warmup import plan_form
 from webapp.abtests import service as abtests
 from webapp.automations.service import automations
 from webapp.automations.service import enrolments as automation_enrolments
@@ -33,6 +34,7 @@ from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
 from webapp.suppression.service import suppression
 from webapp.templates.service import templates
+from webapp.warmup import service as warmup_plans
 from webapp.webhooks.service import endpoints as webhook_endpoints
 from webapp.webhooks.service import outbox as webhook_outbox
 
@@ -171,6 +173,11 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
+    warmup_plan = await warmup_plans.create_plan(
+        session, plan_form(name="New relay IP", scope="smtp_server", smtp_server_id=server.id, from_domain="")
+    )
+    warmup_plan.held_at = datetime.now(UTC)
+    warmup_plan.held_reason = "The bounce rate reached 6.0 % (12 of 200 messages); the plan holds back from 5 %."
     webhook, _ = await webhook_endpoints.create_endpoint(
         session,
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
@@ -213,6 +220,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "template": template.template.id,
             "suppression": entry.suppression.id,
             "smtp": server.id,
+            "warmup_plan": warmup_plan.id,
             "webhook": webhook.id,
             "import": job.id,
             "outbox": sent.outbox_id,
