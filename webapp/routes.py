@@ -31,6 +31,7 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.providers.pages import ProvidersController
 from webapp.scoring.api import ApiScoringController
 from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
@@ -82,6 +83,7 @@ STAFF_PAGES = [
     ApiKeysController,
     OrgSettingsController,
     SmtpServersController,
+    ProvidersController,
     WebhooksController,
     BounceRulesController,
     FeedbackSourcesController,

@@ -26,6 +26,7 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.providers import service as providers
 from webapp.scoring import service as scoring
 from webapp.scoring.service import rules as scoring_rules
 from webapp.staff.service import api_keys
@@ -178,6 +179,21 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     )
     warmup_plan.held_at = datetime.now(UTC)
     warmup_plan.held_reason = "The bounce rate reached 6.0 % (12 of 200 messages); the plan holds back from 5 %."
+    provider = await providers.create_provider(
+        session,
+        {
+            "name": "Postmark broadcasts",
+            "kind": "postmark",
+            "batch_size": 500,
+            "rate_per_second": 0,
+            "rate_per_hour": 0,
+            "rate_per_day": 0,
+            "max_connections": 4,
+            "priority": 1,
+            "message_stream": "broadcast",
+            "server_token": "showcase-token",
+        },
+    )
     webhook, _ = await webhook_endpoints.create_endpoint(
         session,
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
@@ -221,6 +237,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "suppression": entry.suppression.id,
             "smtp": server.id,
             "warmup_plan": warmup_plan.id,
+            "provider": provider.id,
             "webhook": webhook.id,
             "import": job.id,
             "outbox": sent.outbox_id,

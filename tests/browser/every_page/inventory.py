@@ -131,6 +131,10 @@ STAFF_PAGES = [
     Shown("smtp-new", "/settings/smtp/new"),
     Shown("smtp-edit", "/settings/smtp/{smtp}/edit", route="/settings/smtp/{server_id}/edit"),
     Shown("smtp-delete", "/settings/smtp/{smtp}/delete", route="/settings/smtp/{server_id}/delete"),
+    Shown("providers", "/settings/providers"),
+    Shown("provider-new", "/settings/providers/new/ses", route="/settings/providers/new/{kind}"),
+    Shown("provider-edit", "/settings/providers/{provider}/edit", route="/settings/providers/{provider_id}/edit"),
+    Shown("provider-delete", "/settings/providers/{provider}/delete", route="/settings/providers/{provider_id}/delete"),
     Shown("webhooks", "/settings/webhooks"),
     Shown("webhook-new", "/settings/webhooks/new"),
     Shown("webhook", "/settings/webhooks/{webhook}", route="/settings/webhooks/{endpoint_id}"),
@@ -209,6 +213,12 @@ ERROR_PAGES = [
     Shown("automation-enrol", "/automations/{automation}/enrolments", fill={"#email": "nobody"}, submit="^Enrol$"),
     Shown("organisation", "/settings/organisation", fill={"#default_from_email": "nobody"}, submit="^Save settings"),
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
+    Shown(
+        "provider-form",
+        "/settings/providers/new/mailgun",
+        fill={"#name": "", "#domain": "not a domain"},
+        submit="^Add provider",
+    ),
     Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),
     Shown("bounce-rules-form", "/settings/bounces", fill={"#soft_bounce_limit": "0"}, submit="^Save rules"),
     Shown(
