@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from tests.integration.test_send_faults import wait_until
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
+from tests.support.esp_apis import add_provider, esp_api
 from tests.support.smtp import SmtpSink
-from tests.support.warmup import domain_plan, server_plan
+from tests.support.warmup import domain_plan, transport_plan
 from webapp.campaigns.service import campaigns
 from webapp.warmup.models import WarmupPlan
 from webapp.warmup.service.schedule import next_day_start
@@ -66,7 +67,7 @@ async def test_a_new_servers_plan_caps_what_it_sends_and_the_rest_waits_for_the_
     with SmtpSink() as sink:
         email_list = await audience(db, 12)
         server = await smtp_server(db, sink.port)
-        await server_plan(db, server.id, first_day=5)
+        await transport_plan(db, first_day=5, smtp_server_id=server.id)
         campaign_id = await send_campaign(db, email_list.id)
         worker(MAILROOM_SEND_BATCH_SIZE="4", MAILROOM_PAUSE_AFTER_FAILURES="3")
         await wait_until(db, campaign_id, lambda c: c.sent_count == 5)
@@ -87,11 +88,27 @@ async def test_past_a_new_servers_maximum_the_established_server_takes_the_rest(
         email_list = await audience(db, 12)
         new_server = await smtp_server(db, new.port, name="new IP", priority=0)
         await smtp_server(db, established.port, name="established", priority=1)
-        await server_plan(db, new_server.id, first_day=5)
+        await transport_plan(db, first_day=5, smtp_server_id=new_server.id)
         campaign_id = await send_campaign(db, email_list.id)
         worker()
         await wait_for_status(db, campaign_id, {"sent"})
         assert (len(new.messages), len(established.messages)) == (5, 7)
+
+
+async def test_a_providers_plan_caps_what_goes_through_its_api(db, worker):
+    with esp_api("postmark") as api:
+        provider_id = (await add_provider(db, api, batch_size=10)).id
+        await transport_plan(db, first_day=7, provider_id=provider_id)
+        email_list = await audience(db, 20)
+        campaign_id = await send_campaign(db, email_list.id)
+        worker()
+        await wait_until(db, campaign_id, lambda c: c.sent_count == 7)
+        await wait_for_no_claims(db, campaign_id)
+        assert len(api.taken) == 7
+
+    assert await delivery_counts(db, campaign_id) == {"sent": 7, "pending": 13}
+    error = await db.scalar(text("SELECT error_message FROM deliveries WHERE status = 'pending' LIMIT 1"))
+    assert "sent its 7 messages for today" in error
 
 
 async def test_recent_human_openers_and_clickers_go_first(db, worker):

@@ -32,8 +32,10 @@ async def domain_plan(session: AsyncSession, first_day: int, **changes) -> Warmu
     return await create_plan(session, plan_form(daily_limits=limits, **changes))
 
 
-async def server_plan(session: AsyncSession, server_id: int, first_day: int) -> WarmupPlan:
-    """A plan for one SMTP server whose day 1 (today) allows `first_day` messages."""
+async def transport_plan(session: AsyncSession, first_day: int, **target: int) -> WarmupPlan:
+    """A plan for one SMTP server (smtp_server_id=) or API provider (provider_id=) whose day 1
+    (today) allows `first_day` messages."""
     limits = [str(first_day)] + [str(first_day * 2)] * 29
-    data = plan_form(name="New IP", scope="smtp_server", smtp_server_id=server_id, daily_limits=limits)
-    return await create_plan(session, data | {"from_domain": ""})
+    scope = "smtp_server" if "smtp_server_id" in target else "provider"
+    data = plan_form(name="New IP", scope=scope, daily_limits=limits, from_domain="", **target)
+    return await create_plan(session, data)
