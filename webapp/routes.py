@@ -50,6 +50,7 @@ from webapp.suppression.pages.suppression import SuppressionController
 from webapp.templates.api import ApiTemplatesController
 from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
+from webapp.warmup.api import ApiWarmupController
 from webapp.warmup.pages import WarmupController
 from webapp.webhooks.pages import WebhooksController
 
@@ -107,6 +108,7 @@ API = [
     ApiAutomationsController,
     ApiContactEventsController,
     ApiScoringController,
+    ApiWarmupController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

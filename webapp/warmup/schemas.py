@@ -4,10 +4,10 @@ maxima and the rates that hold it back."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from webapp.core.schemas import Rule, Schema, Values, flag, matches, one_of, row_id, text, whole_number
 from webapp.warmup.models import SCHEDULE_DAYS
@@ -84,3 +84,29 @@ class PlanInput(Schema, kw_only=True):
         if values["scope"] == "from_domain" and not values.get("from_domain"):
             return {"from_domain": "Enter the From domain to warm up."}
         return {}
+
+
+class PlanOut(Struct, frozen=True, kw_only=True):
+    """A plan, and where it stands today."""
+
+    id: int
+    name: str
+    scope: str
+    smtp_server_id: int | None
+    provider_id: int | None
+    from_domain: str | None
+    starts_on: date
+    daily_limits: list[int]
+    bounce_threshold: float
+    complaint_threshold: float
+    min_sample: int
+    is_active: bool
+    state: str  # warming up, not started, warmed up, held back, inactive
+    day: int | None  # 1 to 30 today; null once warmed up
+    limit_today: int | None  # null: no limit
+    sent_today: int  # messages let through under the plan today
+    held_at: datetime | None
+    held_reason: str
+    released_at: datetime | None
+    released_by: str
+    created_at: datetime
