@@ -16,7 +16,9 @@ from tests.support.esp_apis import add_provider, esp_api
 from tests.support.smtp import SmtpSink
 from tests.support.warmup import domain_plan, transport_plan
 from webapp.campaigns.service import campaigns
+from webapp.core.redis import get_redis
 from webapp.warmup.models import WarmupPlan
+from webapp.warmup.service.quota import counter_key
 from webapp.warmup.service.schedule import next_day_start
 
 
@@ -211,3 +213,25 @@ async def test_a_plan_over_its_bounce_rate_holds_everything_back_until_released(
     db.expire_all()
     released = await db.get(WarmupPlan, plan_id)
     assert released.held_at is None and released.released_by == "Editor"
+
+
+async def test_days_of_waiting_use_up_no_attempts(db, worker):
+    """A message may wait many days for room under a plan: the waits are not failed tries, so a
+    temporary failure after them is tried again as often as any other message's."""
+    with SmtpSink() as sink:
+        email_list = await audience(db, 3)
+        await smtp_server(db, sink.port)
+        plan_id = (await domain_plan(db, first_day=1)).id
+        campaign_id = await send_campaign(db, email_list.id)
+        worker()
+        for day in (1, 2):
+            await wait_until(db, campaign_id, lambda c, day=day: c.sent_count == day)
+            await wait_for_no_claims(db, campaign_id)
+            # the next day: the plan's count starts again and the waiting messages are due
+            await get_redis().delete(counter_key(plan_id, datetime.now(UTC).date()))
+            await db.execute(text("UPDATE deliveries SET next_attempt_at = now() WHERE status = 'pending'"))
+            await db.commit()
+        await wait_for_status(db, campaign_id, {"sent"})
+        assert len(sink.messages) == 3
+    attempts = await db.scalars(text("SELECT attempts FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id})
+    assert sorted(attempts) == [1, 1, 1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from webapp.core.db import get_sessionmaker
@@ -47,9 +47,9 @@ return {granted, ''}
 
 @dataclass
 class _Limits:
-    """The process's copy of the plans' limits for today, and when it was read."""
+    """The process's copy of the plans' limits for today (None: not read yet), and when it was read."""
 
-    plans: list[PlanLimit] = field(default_factory=list)
+    plans: list[PlanLimit] | None = None
     read_at: float = float("-inf")
 
 
@@ -57,10 +57,12 @@ _limits = _Limits()
 
 
 async def limits() -> list[PlanLimit]:
-    if time.monotonic() - _limits.read_at >= warmup_quota.PLANS_RECHECK_SECONDS:
+    """Every active plan's limit today. One message reads them again when they are due; the others
+    meanwhile go by the copy they have (but wait for the first one)."""
+    if _limits.plans is None or time.monotonic() - _limits.read_at >= warmup_quota.PLANS_RECHECK_SECONDS:
+        _limits.read_at = time.monotonic()
         async with get_sessionmaker()() as session:
             _limits.plans = await warmup_quota.active_limits(session)
-        _limits.read_at = time.monotonic()
     return _limits.plans
 
 

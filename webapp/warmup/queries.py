@@ -43,9 +43,12 @@ async def plan_id_for(
 
 # A plan's messages: those its SMTP server or provider took, or those of campaigns From its domain
 # (their refusals too, which name no transport). Bounced: refused at sending time or reported later.
+# Only campaigns still sending or finished since then are read (their deliveries by campaign, through
+# its index): the scheduler tick runs this for every plan, and old campaigns' rows are most rows.
 PLAN_MESSAGES = """
-FROM deliveries d JOIN campaigns c ON c.id = d.campaign_id
-WHERE CASE WHEN CAST(:server_id AS bigint) IS NOT NULL THEN d.smtp_server_id = :server_id
+FROM campaigns c JOIN deliveries d ON d.campaign_id = c.id
+WHERE (c.completed_at IS NULL OR c.completed_at >= :since)
+  AND CASE WHEN CAST(:server_id AS bigint) IS NOT NULL THEN d.smtp_server_id = :server_id
            WHEN CAST(:provider_id AS bigint) IS NOT NULL THEN d.provider_id = :provider_id
            ELSE lower(split_part(c.from_email, '@', 2)) = :domain END
   AND coalesce(d.sent_at, d.bounced_at) >= :since
