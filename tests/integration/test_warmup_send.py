@@ -14,10 +14,13 @@ from tests.integration.test_send_faults import wait_until
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.esp_apis import add_provider, esp_api
 from tests.support.smtp import SmtpSink
-from tests.support.warmup import domain_plan, transport_plan
+from tests.support.warmup import domain_plan, plan_form, transport_plan
 from webapp.campaigns.service import campaigns
 from webapp.core.redis import get_redis
+from webapp.feedback import service as feedback
+from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 from webapp.warmup.models import WarmupPlan
+from webapp.warmup.service import create_plan, holds
 from webapp.warmup.service.quota import counter_key
 from webapp.warmup.service.schedule import next_day_start
 
@@ -235,3 +238,40 @@ async def test_days_of_waiting_use_up_no_attempts(db, worker):
         assert len(sink.messages) == 3
     attempts = await db.scalars(text("SELECT attempts FROM deliveries WHERE campaign_id = :c"), {"c": campaign_id})
     assert sorted(attempts) == [1, 1, 1]
+
+
+async def test_complaints_about_a_servers_mail_hold_its_plan_back(db, worker):
+    with SmtpSink() as sink:
+        email_list = await audience(db, 10)
+        server = await smtp_server(db, sink.port)
+        plan_id = (
+            await create_plan(
+                db,
+                plan_form(
+                    scope="smtp_server",
+                    smtp_server_id=server.id,
+                    from_domain="",
+                    min_sample="10",
+                    complaint_threshold="5",
+                ),
+            )
+        ).id
+        campaign_id = await send_campaign(db, email_list.id)
+        worker()
+        await wait_for_status(db, campaign_id, {"sent"})
+    message_id = await db.scalar(text("SELECT message_id FROM deliveries WHERE email = 'person3@example.com'"))
+    complaint = FeedbackEvent(
+        source=FeedbackSource.GENERIC,
+        source_id="c1",
+        kind=FeedbackKind.COMPLAINED,
+        email="person3@example.com",
+        at=datetime.now(UTC),
+        message_id=message_id,
+    )
+    await feedback.record(db, [complaint])
+    await db.commit()
+
+    assert [plan.id for plan in await holds.hold_over_thresholds(db)] == [plan_id]
+    plan = await db.get(WarmupPlan, plan_id)
+    assert "complaint rate reached 10.00 % (1 of 10 messages)" in plan.held_reason
+    assert await holds.hold_over_thresholds(db) == []  # held once
