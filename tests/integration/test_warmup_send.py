@@ -21,7 +21,7 @@ from webapp.feedback import service as feedback
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 from webapp.warmup.models import WarmupPlan
 from webapp.warmup.service import create_plan, holds
-from webapp.warmup.service.quota import counter_key
+from webapp.warmup.service.quota import counter_key, publish_hold
 from webapp.warmup.service.schedule import next_day_start
 
 
@@ -275,3 +275,27 @@ async def test_complaints_about_a_servers_mail_hold_its_plan_back(db, worker):
     plan = await db.get(WarmupPlan, plan_id)
     assert "complaint rate reached 10.00 % (1 of 10 messages)" in plan.held_reason
     assert await holds.hold_over_thresholds(db) == []  # held once
+
+
+async def test_a_released_servers_plan_lets_its_held_messages_go_at_once(db, worker, staff):
+    with SmtpSink() as sink:
+        email_list = await audience(db, 4)
+        server = await smtp_server(db, sink.port)
+        plan = await transport_plan(db, first_day=100, smtp_server_id=server.id)
+        plan.held_at, plan.held_reason = datetime.now(UTC), "The bounce rate reached 9.0 %."
+        await publish_hold(plan)  # as the tick that held it does
+        plan_id = plan.id
+        campaign_id = await send_campaign(db, email_list.id)
+        worker()
+        for _ in range(300):
+            errors = list(await db.scalars(text("SELECT error_message FROM deliveries WHERE status = 'pending'")))
+            if len(errors) == 4 and all(f"Held back by warm-up plan #{plan_id} " in e for e in errors):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"not held back: {errors}")
+        assert sink.messages == []
+
+        assert (await staff("editor")).post(f"/warmup/{plan_id}/release").status_code == 303
+        await wait_for_status(db, campaign_id, {"sent"}, timeout=60)  # not the five minutes of a held plan's wait
+        assert len(sink.messages) == 4

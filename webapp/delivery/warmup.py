@@ -116,7 +116,9 @@ async def take_one(ref: TransportRef) -> None:
         return
     taken = await take(plan, 1)
     if taken.held_reason:
-        raise QuotaSpent(f"warm-up plan “{plan.name}” is held back: {taken.held_reason}", HELD_RECHECK_SECONDS)
+        raise QuotaSpent(
+            f"{warmup_quota.held_error(plan.plan_id)} “{plan.name}”: {taken.held_reason}", HELD_RECHECK_SECONDS
+        )
     if not taken.granted:
         raise QuotaSpent(
             f"warm-up plan “{plan.name}” sent its {plan.limit:,} messages for today",

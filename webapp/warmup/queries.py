@@ -103,10 +103,10 @@ async def campaign_today(session: AsyncSession, campaign_id: int, since: datetim
 # Held-back messages of a released plan go at once (not at their next check, minutes away).
 BRING_FORWARD = text("""
 UPDATE deliveries SET next_attempt_at = now()
-WHERE status = 'pending' AND starts_with(error_message, :prefix) AND next_attempt_at > now()
+WHERE status = 'pending' AND strpos(error_message, :marker) > 0 AND next_attempt_at > now()
 """)
 
 
-async def bring_forward(session: AsyncSession, error_prefix: str) -> None:
-    """Pending messages whose error starts with error_prefix are due now."""
-    await session.execute(BRING_FORWARD, {"prefix": error_prefix})
+async def bring_forward(session: AsyncSession, error_marker: str) -> None:
+    """Pending messages whose error says error_marker are due now."""
+    await session.execute(BRING_FORWARD, {"marker": error_marker})

@@ -89,7 +89,7 @@ async def release(session: AsyncSession, plan_id: int, released_by: str) -> Warm
         raise Conflict("This plan is not held back.")
     plan.held_at, plan.held_reason = None, ""
     plan.released_at, plan.released_by = datetime.now(UTC), released_by
-    # a space ends the prefix: plan #1's must not match plan #12's
+    # a space ends the marker: plan #1's must not match plan #12's
     await queries.bring_forward(session, held_error(plan.id) + " ")
     await session.flush()
     await publish_hold(plan)

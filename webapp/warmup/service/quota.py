@@ -21,7 +21,7 @@ PLANS_RECHECK_SECONDS = 10
 
 
 def held_error(plan_id: int) -> str:
-    """How the error of a message held back by a plan begins (releasing the plan finds them by it)."""
+    """What the error of a message held back by a plan says (releasing the plan finds them by it)."""
     return f"Held back by warm-up plan #{plan_id}"
 
 
