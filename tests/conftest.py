@@ -177,6 +177,7 @@ TABLES = [
     "seed_mailboxes",  # placement tests and their copies go with their campaigns
     "tx_messages",
     "tx_campaigns",
+    "warmup_plans",
 ]
 
 

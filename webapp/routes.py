@@ -55,6 +55,8 @@ from webapp.templates.pages import TemplatesController
 from webapp.tracking.public import TrackingController
 from webapp.transactional.api import ApiTransactionalController
 from webapp.transactional.pages import TransactionalController
+from webapp.warmup.api import ApiWarmupController
+from webapp.warmup.pages import WarmupController
 from webapp.webhooks.pages import WebhooksController
 
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
@@ -82,6 +84,7 @@ STAFF_PAGES = [
     SegmentsController,
     ScoringController,
     ScoringRulesController,
+    WarmupController,
     TemplatesController,
     TransactionalController,
     OutboxController,
@@ -117,6 +120,7 @@ API = [
     ApiScoringController,
     ApiPlacementTestsController,
     ApiTransactionalController,
+    ApiWarmupController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.

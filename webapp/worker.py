@@ -33,6 +33,7 @@ from webapp.scoring import actors as scoring_actors
 from webapp.subscriptions import actors as subscription_actors
 from webapp.tracking.actors import EventConsumer
 from webapp.transactional import actors as transactional_actors
+from webapp.warmup import actors as warmup_actors
 from webapp.webhooks import actors as webhook_actors
 
 log = logging.getLogger("mailroom.scheduler")
@@ -65,6 +66,7 @@ async def tick() -> None:
     await automation_actors.start_if_due()  # automation steps that are due (waits ended, new enrolments)
     await automation_actors.evaluate_scheduled_triggers()  # imports' signals; date, not-opened, segment triggers
     await scoring_actors.recompute_if_due()  # every contact's score from scratch, once a day
+    await warmup_actors.hold_over_thresholds()  # warm-up plans whose bounce or complaint rate is too high
 
 
 class SchedulerClock(dramatiq.Middleware):

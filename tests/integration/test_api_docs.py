@@ -210,6 +210,20 @@ ENDPOINTS = {
     ("post", "/api/scoring/recalculate"): ("scoring", None, {"202": "RecalculationOut"}),
     ("get", "/api/scoring/leaderboard"): ("scoring", None, {"200": "LeaderboardPageOut"}),
     ("get", "/api/scoring/lifecycle"): ("scoring", None, {"200": "LifecycleOut"}),
+    ("get", "/api/warmup-plans"): ("warmup", None, {}),  # 200: a list of PlanOut
+    ("post", "/api/warmup-plans"): ("warmup", "PlanInput", {"201": "PlanOut", "422": "ErrorOut"}),
+    ("get", "/api/warmup-plans/{plan_id}"): ("warmup", None, {"200": "PlanOut", "404": "ErrorOut"}),
+    ("put", "/api/warmup-plans/{plan_id}"): (
+        "warmup",
+        "PlanInput",
+        {"200": "PlanOut", "404": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("post", "/api/warmup-plans/{plan_id}/release"): (
+        "warmup",
+        None,
+        {"200": "PlanOut", "404": "ErrorOut", "409": "ErrorOut"},
+    ),
+    ("delete", "/api/warmup-plans/{plan_id}"): ("warmup", None, {"204": None, "404": "ErrorOut"}),
 }
 
 

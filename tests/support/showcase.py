@@ -16,6 +16,7 @@ from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server
 from tests.support.outbox import captured_campaign_message
 from tests.support.subscriptions import public_list
 from tests.support.transactional import tx_message
+from tests.support.warmup import plan_form
 from webapp.abtests import service as abtests
 from webapp.automations.service import automations
 from webapp.automations.service import enrolments as automation_enrolments
@@ -38,6 +39,7 @@ from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
 from webapp.suppression.service import suppression
 from webapp.templates.service import templates
+from webapp.warmup import service as warmup_plans
 from webapp.webhooks.service import endpoints as webhook_endpoints
 from webapp.webhooks.service import outbox as webhook_outbox
 
@@ -223,6 +225,11 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
+    warmup_plan = await warmup_plans.create_plan(
+        session, plan_form(name="New relay IP", scope="smtp_server", smtp_server_id=server.id, from_domain="")
+    )
+    warmup_plan.held_at = datetime.now(UTC)
+    warmup_plan.held_reason = "The bounce rate reached 6.0 % (12 of 200 messages); the plan holds back from 5 %."
     provider = await providers.create_provider(
         session,
         {
@@ -282,6 +289,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "tx_template": receipt.template.id,
             "suppression": entry.suppression.id,
             "smtp": server.id,
+            "warmup_plan": warmup_plan.id,
             "provider": provider.id,
             "webhook": webhook.id,
             "seed_mailbox": placement_test.seed_id,

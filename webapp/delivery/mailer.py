@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from webapp.delivery import warmup
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.smtp_session import (
     CONNECT_TIMEOUT,
@@ -266,6 +267,7 @@ class Mailer:
         order, errors = self.order(self.transports, route, next(self._turn)), []
         for transport in order:
             try:
+                await warmup.take_one(transport.ref)
                 await transport.send(sender, recipient, message, hand)
                 return transport.ref
             except ServerDown as exc:

@@ -30,7 +30,7 @@ from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery import progress, smtp_config
+from webapp.delivery import progress, smtp_config, warmup
 from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import MessageSource, PreparedCampaign, prepare, with_variant
 from webapp.delivery.failures import failure_run
@@ -207,7 +207,10 @@ async def run_batch(campaign_id: int) -> BatchResult:
         return await _stopped(campaign_id)
     if not claim.items:
         return await _finish_or_wait(campaign_id)
-    await _send(campaign_id, claim)
+    claim.items, waiting = await warmup.within_domain_plan(claim.prepared.from_email, claim.items)
+    await record(campaign_id, waiting)
+    if claim.items:
+        await _send(campaign_id, claim)
     return BatchResult(Next.MORE)  # the next claim checks whether the campaign still sends
 
 

@@ -172,6 +172,11 @@ STAFF_PAGES = [
         "/scoring/rules/{scoring_rule}/edit",
         route="/scoring/rules/{rule_id}/edit",
     ),
+    Shown("warmup", "/warmup"),
+    Shown("warmup-new", "/warmup/new"),
+    Shown("warmup-plan", "/warmup/{warmup_plan}", route="/warmup/{plan_id}"),
+    Shown("warmup-edit", "/warmup/{warmup_plan}/edit", route="/warmup/{plan_id}/edit"),
+    Shown("warmup-delete", "/warmup/{warmup_plan}/delete", route="/warmup/{plan_id}/delete"),
     Shown("staff-not-found", "/contacts/999999", route="/contacts/{contact_id}"),
 ]
 
@@ -254,6 +259,7 @@ ERROR_PAGES = [
     Shown("seed-mailbox-form", "/settings/seed-mailboxes/new", fill={"#email": "nobody"}, submit="^Add seed mailbox"),
     Shown("scoring-rule-form", "/scoring/rules", fill={"#points": "0"}, submit="^Add rule"),
     Shown("scoring-thresholds-form", "/scoring/rules", fill={"#mql": "1"}, submit="^Save thresholds"),
+    Shown("warmup-form", "/warmup/new", fill={"#name": "", "#day_3": "-1"}, submit="^Add plan"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
     Shown(

@@ -29,6 +29,7 @@ from webapp.delivery.content_check.campaigns import check_before_sending
 from webapp.delivery.progress import announce
 from webapp.feedback.service import rates as feedback_rates
 from webapp.placement.service import placement
+from webapp.warmup.service import campaigns as warmup
 
 PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
@@ -75,6 +76,7 @@ async def _page(
         "live": c.status not in FINAL,
         "deliverability": feedback_rates.of_campaign(c),
         "placement": await placement.latest_of_campaign(db, c.id),
+        "warmup": None if c.status in FINAL else await warmup.campaign_warmup(db, c.id, c.from_email),
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
 

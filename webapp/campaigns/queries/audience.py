@@ -4,12 +4,13 @@ itself is a predicate over contacts that the lists feature builds from the campa
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import timedelta
 
-from sqlalchemy import BigInteger, ColumnElement, and_, func, literal, select
+from sqlalchemy import BigInteger, ColumnElement, Subquery, and_, func, literal, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import Delivery
+from webapp.campaigns.models import Delivery, EmailEvent
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
 
@@ -22,15 +23,42 @@ async def count(session: AsyncSession, audience: ColumnElement[bool]) -> int:
     return await session.scalar(select(func.count()).select_from(Contact).where(audience)) or 0
 
 
-async def materialise(session: AsyncSession, campaign_id: int, audience: ColumnElement[bool]) -> int:
+ENGAGED_WITHIN = timedelta(days=90)  # an open or click older than this no longer makes a recipient "engaged"
+
+
+def _latest_engagement() -> Subquery:
+    """Each contact's latest open or click of a person (machine opens and scanner clicks left out)
+    in the last ENGAGED_WITHIN: one pass over those days' events."""
+    return (
+        select(EmailEvent.contact_id, func.max(EmailEvent.at).label("at"))
+        .where(
+            EmailEvent.kind.in_(("open", "click")),
+            EmailEvent.machine.is_(False),
+            EmailEvent.at > func.now() - ENGAGED_WITHIN,
+        )
+        .group_by(EmailEvent.contact_id)
+        .subquery()
+    )
+
+
+async def materialise(
+    session: AsyncSession, campaign_id: int, audience: ColumnElement[bool], *, engaged_first: bool = False
+) -> int:
     """Create the campaign's delivery rows in one INSERT ... SELECT; returns the recipient count.
+    Rows are claimed in id order, so the order they are written in is the order they go in:
+    contact by contact, or the most engaged first (a campaign under warm-up).
 
     Each contact has a unique address (case-insensitive) and a delivery is unique per (campaign,
     contact), so one address never gets a campaign twice, however many of its lists it is on; run
     again, it adds nobody twice."""
-    recipients = (
-        select(literal(campaign_id, BigInteger), Contact.id, Contact.email).where(audience).order_by(Contact.id)
-    )
+    recipients = select(literal(campaign_id, BigInteger), Contact.id, Contact.email).where(audience)
+    if engaged_first:  # the most recently engaged first, then the others
+        latest = _latest_engagement()
+        recipients = recipients.outerjoin(latest, latest.c.contact_id == Contact.id).order_by(
+            latest.c.at.desc().nulls_last(), Contact.id
+        )
+    else:
+        recipients = recipients.order_by(Contact.id)
     await session.execute(
         insert(Delivery)
         .from_select(["campaign_id", "contact_id", "email"], recipients)

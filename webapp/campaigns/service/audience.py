@@ -20,7 +20,9 @@ async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int
     return await audience.count(session, audience_condition(lists, datetime.now(UTC)))
 
 
-async def materialise_campaign(session: AsyncSession, campaign_id: int) -> int:
-    """Create the campaign's delivery rows from its lists as they are now; returns the total."""
+async def materialise_campaign(session: AsyncSession, campaign_id: int, *, engaged_first: bool = False) -> int:
+    """Create the campaign's delivery rows from its lists as they are now; returns the total.
+    engaged_first: its recent openers and clickers are sent first (see queries.audience)."""
     lists = await listing.lists_of(session, campaign_id)
-    return await audience.materialise(session, campaign_id, audience_condition(lists, datetime.now(UTC)))
+    condition = audience_condition(lists, datetime.now(UTC))
+    return await audience.materialise(session, campaign_id, condition, engaged_first=engaged_first)

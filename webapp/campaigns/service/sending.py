@@ -15,6 +15,7 @@ from webapp.campaigns.schemas.campaign import AUDIENCE_EMPTY
 from webapp.campaigns.service import readiness
 from webapp.campaigns.service.audience import materialise_campaign
 from webapp.campaigns.service.states import check_transition
+from webapp.warmup.service import campaigns as warmup
 from webapp.webhooks.service import outbox as webhook_events
 
 S = CampaignStatus
@@ -65,7 +66,9 @@ async def begin(session: AsyncSession, campaign_id: int) -> Campaign | None:
     if problems := (await readiness.check(session, campaign, count_audience=False)).problems:
         await _fail(session, campaign, problems)
         return campaign
-    total = await materialise_campaign(session, campaign_id)
+    # Under warm-up only the first few go each day: the recipients most likely to want it.
+    engaged_first = await warmup.under_warmup(session, campaign.from_email)
+    total = await materialise_campaign(session, campaign_id, engaged_first=engaged_first)
     if not total:
         await _fail(session, campaign, {"list_ids": AUDIENCE_EMPTY})
         return campaign

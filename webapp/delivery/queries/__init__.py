@@ -86,7 +86,9 @@ CLAIM = text(CLAIM_SQL.format(scope="d.campaign_id = :campaign_id"))
 # queries/automation_mail.py) change, so a late worker whose lease ran out cannot overwrite what
 # another worker recorded. A row given back unsent (`released`: its campaign stopped) is pending
 # again without using up an attempt, or cancelled with its campaign; but one recorded as being
-# handed over may have reached the server, so it is in doubt, never sent again. A provider may
+# handed over may have reached the server, so it is in doubt, never sent again. A message held back
+# by a sending limit (throttled: a server's hour or day, a warm-up plan's day) was not tried either,
+# so the wait uses up no attempt however many days it lasts. A provider may
 # report a message delivered before its batch is recorded here (delivered_at is set then): sent
 # means delivered for it.
 RECORD = text("""
@@ -95,7 +97,7 @@ SET status = CASE WHEN v.status = 'sent' AND d.delivered_at IS NOT NULL THEN 'de
                   WHEN v.status = 'released' AND d.status = 'handing' THEN 'in_doubt'
                   WHEN v.status <> 'released' THEN v.status
                   WHEN c.status = 'cancelled' THEN 'cancelled' ELSE 'pending' END,
-    attempts = d.attempts - CASE WHEN v.status = 'released' THEN 1 ELSE 0 END,
+    attempts = d.attempts - CASE WHEN v.status = 'released' OR v.throttled THEN 1 ELSE 0 END,
     sent_at = CASE WHEN v.status = 'sent' THEN now() ELSE d.sent_at END,
     bounced_at = CASE WHEN v.bounced THEN now() ELSE d.bounced_at END,
     error_message = CASE WHEN v.status <> 'released' THEN v.error
@@ -107,8 +109,8 @@ SET status = CASE WHEN v.status = 'sent' AND d.delivered_at IS NOT NULL THEN 'de
     updated_at = now()
 FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
             CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:provider_ids AS bigint[]),
-            CAST(:bounced AS boolean[]))
-     AS v(id, status, error, retry_seconds, server_id, provider_id, bounced),
+            CAST(:bounced AS boolean[]), CAST(:throttled AS boolean[]))
+     AS v(id, status, error, retry_seconds, server_id, provider_id, bounced, throttled),
      campaigns c
 WHERE d.id = v.id AND d.status IN ('sending', 'handing') AND c.id = d.campaign_id
 RETURNING d.id, d.contact_id, d.email, CASE WHEN v.status = 'sent' THEN 'sent' ELSE d.status END, v.bounced
@@ -196,6 +198,7 @@ async def record_outcomes(
             "server_ids": [o.server_id for o in outcomes],
             "provider_ids": [o.provider_id for o in outcomes],
             "bounced": [o.bounced for o in outcomes],
+            "throttled": [o.throttled for o in outcomes],
             "cancelled": cancelled_error,
         },
     )
