@@ -159,6 +159,9 @@ TABLES = [
     "automation_step_runs",  # no foreign key (automations/models.py)
     "scoring_rules",  # contact events and scores go with their contacts
     "analytics_audience_daily",  # the other rollups go with their campaigns
+    "routing_rules",
+    "domain_throttles",
+    "transport_hours",
 ]
 
 

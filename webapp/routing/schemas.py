@@ -92,3 +92,17 @@ class RuleInput(Schema, kw_only=True):
     targets: Annotated[list[TargetInput], Meta(title="Transports"), Rule(_targets)]
     position: Annotated[int, Meta(title="Position"), whole_number(0, 10_000)] = 100
     is_active: Annotated[bool, Meta(title="Active"), flag()] = True
+
+
+def _bucket(raw: Any, label: str) -> str:
+    domains = _domains(raw, label)
+    if len(domains) != 1:
+        raise ValueError("Enter one domain, such as gmail.com, or one group.")
+    return domains[0]
+
+
+class ThrottleInput(Schema, kw_only=True):
+    """At most per_minute messages a minute to a recipient domain or a group of domains."""
+
+    bucket: Annotated[str, Meta(title="Domain or group"), text(253, blank="Enter a domain or a group."), Rule(_bucket)]
+    per_minute: Annotated[int, Meta(title="Messages per minute"), whole_number(1, 1_000_000)]

@@ -1,0 +1,35 @@
+"""Routing's SQL: the rules in the order they are tried, the domain throttles, and each
+transport's hourly figures."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.routing.models import DomainThrottle, RoutingRule
+
+
+async def rules(session: AsyncSession, *, active_only: bool = False) -> list[RoutingRule]:
+    """Lowest position first (tried first), then oldest."""
+    query = select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id)
+    if active_only:
+        query = query.where(RoutingRule.is_active)
+    return list(await session.scalars(query))
+
+
+async def throttles(session: AsyncSession) -> list[DomainThrottle]:
+    return list(await session.scalars(select(DomainThrottle).order_by(DomainThrottle.bucket)))
+
+
+async def save_throttle(session: AsyncSession, bucket: str, per_minute: int) -> None:
+    """Insert or change, in one statement (two admins saving the same domain at once)."""
+    statement = insert(DomainThrottle).values(bucket=bucket, per_minute=per_minute)
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=[DomainThrottle.bucket], set_={"per_minute": per_minute})
+    )
+
+
+async def delete_throttle(session: AsyncSession, throttle_id: int) -> bool:
+    result = await session.execute(delete(DomainThrottle).where(DomainThrottle.id == throttle_id))
+    return bool(getattr(result, "rowcount", 0))
