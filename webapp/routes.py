@@ -31,6 +31,8 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.routing.pages.rules import RoutingRulesController
+from webapp.routing.pages.throttles import DomainThrottlesController
 from webapp.scoring.api import ApiScoringController
 from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
@@ -80,6 +82,8 @@ STAFF_PAGES = [
     ApiKeysController,
     OrgSettingsController,
     SmtpServersController,
+    RoutingRulesController,
+    DomainThrottlesController,
     WebhooksController,
     BounceRulesController,
     FeedbackSourcesController,

@@ -25,6 +25,8 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.routing.service import rules as routing_rules
+from webapp.routing.service import throttles as domain_throttles
 from webapp.scoring import service as scoring
 from webapp.scoring.service import rules as scoring_rules
 from webapp.staff.service import api_keys
@@ -171,6 +173,15 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     entry = await suppression.add(session, "bounced@example.com", "bounce", note="550 mailbox unavailable")
     await suppression.add(session, "gone@example.com", "unsubscribe")
     server = await smtp_server(session, 2525, name="Office relay")
+    routing_rule = await routing_rules.create_rule(
+        session,
+        {
+            "name": "Microsoft via the office relay",
+            "domains": "microsoft",
+            "targets": [{"transport": f"smtp:{server.id}", "weight": 1}],
+        },
+    )
+    await domain_throttles.save_throttle(session, {"bucket": "google", "per_minute": 3000})
     webhook, _ = await webhook_endpoints.create_endpoint(
         session,
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
@@ -213,6 +224,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "template": template.template.id,
             "suppression": entry.suppression.id,
             "smtp": server.id,
+            "routing_rule": routing_rule.id,
             "webhook": webhook.id,
             "import": job.id,
             "outbox": sent.outbox_id,
