@@ -147,6 +147,7 @@ TABLES = [
     "links",
     "email_events",
     "smtp_servers",
+    "providers",
     "app_settings",
     "outbox_messages",
     "suppressions",

@@ -2,7 +2,7 @@
 per-recipient-domain throttles with their defaults, and each transport's hourly figures
 
 Revision ID: 0021
-Revises: 0019 (0020, feat-providers' migration, once merged)
+Revises: 0020
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

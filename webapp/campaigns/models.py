@@ -38,6 +38,15 @@ class CampaignStatus(StrEnum):
     FAILED = "failed"
 
 
+class CampaignKind(StrEnum):
+    """What a campaign's messages are, for routing: newsletters, automation emails, or
+    transactional messages."""
+
+    MARKETING = "marketing"
+    AUTOMATION = "automation"
+    TRANSACTIONAL = "transactional"
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"  # claimed by a worker; reclaimed when its lease runs out
@@ -74,6 +83,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(CampaignStatus)})", name="status"),
+        CheckConstraint(f"kind IN ({_in(CampaignKind)})", name="kind"),
         Index("ix_campaigns_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_campaigns_created_at_id", "created_at", "id"),
         UniqueConstraint("automation_version_id", "automation_step_id", name="uq_campaigns_automation_version_step"),
@@ -97,6 +107,7 @@ class Campaign(Base):
     )
     status: Mapped[str] = mapped_column(String(20), default=CampaignStatus.DRAFT.value, server_default="draft")
     status_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    kind: Mapped[str] = mapped_column(String(20), default=CampaignKind.MARKETING.value, server_default="marketing")
     scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -185,6 +196,8 @@ class Delivery(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     message_id: Mapped[str | None] = mapped_column(String(255))
     smtp_server_id: Mapped[int | None] = mapped_column(ForeignKey("smtp_servers.id", ondelete="SET NULL"))
+    # The API provider that took it (instead of an SMTP server).
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"))
     error_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -28,6 +28,7 @@ from webapp.delivery.mailer import Handover
 from webapp.delivery.pipeline import deliver, keep_alive, message_id_domain, message_id_salt, prepared_campaign, record
 from webapp.delivery.queries import Claimed, Outcome
 from webapp.delivery.queries import automation_mail as queries
+from webapp.delivery.transports.base import Route
 from webapp.delivery.watch import watch
 from webapp.templates.service.rendering import RenderError
 
@@ -52,14 +53,15 @@ async def run_batch() -> bool:
         if not items:
             return False
         contacts = await deliveries.contacts_by_id(session, [i.contact_id for i in items if i.contact_id is not None])
-        prepared = {}
+        prepared, kinds = {}, {}
         for campaign_id in sorted({_campaign(i) for i in items}):
             campaign = await session.get(Campaign, campaign_id)
             assert campaign is not None  # its deliveries are deleted with it
-            prepared[campaign_id] = await prepared_campaign(session, campaign)
+            prepared[campaign_id], kinds[campaign_id] = await prepared_campaign(session, campaign), campaign.kind
     async with keep_alive(HEARTBEAT_KEY, [i.id for i in items]):
         for campaign_id, batch in prepared.items():
-            await _send(campaign_id, batch, [i for i in items if _campaign(i) == campaign_id], contacts)
+            items_of = [i for i in items if _campaign(i) == campaign_id]
+            await _send(campaign_id, kinds[campaign_id], batch, items_of, contacts)
     return True
 
 
@@ -69,7 +71,7 @@ def _campaign(item: Claimed) -> int:
 
 
 async def _send(
-    campaign_id: int, prepared: PreparedCampaign, items: Sequence[Claimed], contacts: dict[int, Contact]
+    campaign_id: int, kind: str, prepared: PreparedCampaign, items: Sequence[Claimed], contacts: dict[int, Contact]
 ) -> None:
     """Outcomes are recorded as they come, a few at a time (whatever finished while the last were
     being recorded), so a worker that dies leaves only the messages it was handing over in doubt,
@@ -78,7 +80,7 @@ async def _send(
     finished: asyncio.Queue[Outcome] = asyncio.Queue()
 
     async def send(item: Claimed, message: bytes | RenderError) -> None:
-        await finished.put(await _send_one(prepared, item, message))
+        await finished.put(await _send_one(prepared, item, message, Route.to(item.email, kind, campaign_id)))
 
     sending = asyncio.gather(*(send(item, message) for item, message in zip(items, messages, strict=True)))
     left = len(items)
@@ -91,7 +93,7 @@ async def _send(
     await sending
 
 
-async def _send_one(prepared: PreparedCampaign, item: Claimed, message: bytes | RenderError) -> Outcome:
+async def _send_one(prepared: PreparedCampaign, item: Claimed, message: bytes | RenderError, route: Route) -> Outcome:
     if isinstance(message, RenderError):
         return Outcome(item.id, "failed", f"Template error: {message.message}")
 
@@ -103,7 +105,7 @@ async def _send_one(prepared: PreparedCampaign, item: Claimed, message: bytes | 
 
     hand = Handover(lambda: not watch.stopping, before_data=hand_over)
     try:
-        return await deliver(prepared.return_path(item.id), item, message, hand)
+        return await deliver(prepared.return_path(item.id), item, message, hand, route)
     except Exception:  # given back: sent again only if it was not being handed over (queries.RECORD)
         log.exception("automation email %s: sending failed unexpectedly; it is given back", item.id)
         return Outcome(item.id, "released")

@@ -1,9 +1,10 @@
-"""SMTP delivery: pooled connections per server, servers used in priority order with failover,
+"""Delivery: the Mailer sends each message through its transports (SMTP server pools, API
+providers) in the order the routing gives, with failover; pooled connections per SMTP server,
 shared rate limits, and the split between refusals of the recipient's mailbox (a hard bounce),
 other refusals (the server's, the sender's or the message's fault) and transient failures.
 
-No HTTP here. One Mailer per worker process, built from the configured servers and replaced (the
-old one retired) when they change.
+No HTTP server code here. One Mailer per worker process, built from the configured servers and
+providers and replaced (the old one retired) when they change.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from webapp.delivery.smtp_session import (
     reply_text,
     smtp_address,
 )
+from webapp.delivery.transports.base import Route, Transport, TransportRef
+from webapp.delivery.transports.order import Order, priority_order
 
 SEND_TIMEOUT = 30.0
 # A pooled session idle longer than this is asked NOOP before it carries a message: servers and
@@ -111,6 +114,7 @@ class ServerPool:
 
     def __init__(self, target: SmtpTarget, redis: Redis, current: Callable[[], bool]) -> None:
         self.target = target
+        self.ref = TransportRef("smtp" if target.id is not None else "dev", target.id, target.name)
         self.current = current  # False once the configuration changed: the pool is about to be retired
         self.quota = HourDayQuota(redis, target.key, target.rate_per_hour, target.rate_per_day)
         self.rate = PerSecond(redis, target.key, target.rate_per_second)
@@ -121,6 +125,10 @@ class ServerPool:
         self.quota_wait = 0.0  # seconds until the hourly/daily budget has room, when it is spent
         self.last_error = ""
         self.retired = False
+
+    @property
+    def priority(self) -> int:
+        return self.target.priority
 
     @property
     def available(self) -> bool:
@@ -244,53 +252,46 @@ async def _reset(client: aiosmtplib.SMTP) -> None:
 
 
 class Mailer:
-    """Sends each message through the servers in priority order (taking turns among servers of the
-    same priority); on a server failure, tries the next one. Returns the id of the server that
-    accepted the message."""
+    """Sends each message through its transports in the order `order` gives for the message's
+    route (by default: priority order, taking turns among transports of the same priority); when a
+    transport cannot be used, tries the next one. Returns which transport took the message."""
 
-    def __init__(self, targets: Sequence[SmtpTarget], redis: Redis, current: Callable[[], bool] = lambda: True) -> None:
-        """current: whether this mailer still matches the configuration; checked before each message."""
-        self.pools = sorted((ServerPool(t, redis, current) for t in targets), key=lambda p: p.target.priority)
+    def __init__(self, transports: Sequence[Transport], order: Order = priority_order) -> None:
+        self.transports = list(transports)
+        self.order = order
         self._turn = itertools.count()
 
-    def _order(self) -> list[ServerPool]:
-        """Healthy servers first, by priority; then those marked down, in case one is back."""
-        turn, ordered = next(self._turn), []
-        for _, group in itertools.groupby(self.pools, key=lambda p: p.target.priority):
-            pools = list(group)
-            start = turn % len(pools)
-            ordered += pools[start:] + pools[:start]
-        return sorted(ordered, key=lambda p: not p.available)
-
-    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> int | None:
-        if not self.pools:
-            raise Unreachable("No SMTP server is configured.")
-        order, errors = self._order(), []
-        for pool in order:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, hand: Handover | None = None, *, route: Route
+    ) -> TransportRef:
+        if not self.transports:
+            raise Unreachable("No SMTP server or provider is configured.")
+        order, errors = self.order(self.transports, route, next(self._turn)), []
+        for transport in order:
             try:
-                await pool.send(sender, recipient, message, hand)
-                return pool.target.id
+                await transport.send(sender, recipient, message, hand)
+                return transport.ref
             except ServerDown as exc:
-                pool.mark_down(str(exc), exc.seconds)
-                pool.quota_wait = exc.seconds if isinstance(exc, QuotaSpent) else 0.0
-                errors.append(f"{pool.target.name}: {exc}")
-        if all(pool.quota_wait for pool in order):
+                transport.mark_down(str(exc), exc.seconds)
+                transport.quota_wait = exc.seconds if isinstance(exc, QuotaSpent) else 0.0
+                errors.append(f"{transport.ref.name}: {exc}")
+        if all(transport.quota_wait for transport in order):
             raise Throttled(
-                "Every SMTP server has reached its sending limit: " + "; ".join(errors),
-                retry_after=min(pool.quota_wait for pool in order),
+                "Every server and provider has reached its sending limit: " + "; ".join(errors),
+                retry_after=min(transport.quota_wait for transport in order),
             )
-        raise Unreachable("No SMTP server accepted the connection: " + "; ".join(errors))
+        raise Unreachable("No server or provider accepted the message: " + "; ".join(errors))
 
-    def take_server_errors(self) -> dict[int, str]:
-        """Errors of configured servers since the last call, for admins to see on the SMTP page."""
-        errors = {p.target.id: p.last_error for p in self.pools if p.last_error and p.target.id is not None}
-        for pool in self.pools:
-            pool.last_error = ""
+    def take_errors(self) -> dict[TransportRef, str]:
+        """Errors of configured transports since the last call, for admins to see on their pages."""
+        errors = {t.ref: t.last_error for t in self.transports if t.last_error and t.ref.id is not None}
+        for transport in self.transports:
+            transport.last_error = ""
         return errors
 
     def retire(self) -> None:
-        for pool in self.pools:
-            pool.retire()
+        for transport in self.transports:
+            transport.retire()
 
     async def close(self) -> None:
-        await asyncio.gather(*(pool.close() for pool in self.pools), return_exceptions=True)
+        await asyncio.gather(*(transport.close() for transport in self.transports), return_exceptions=True)

@@ -44,6 +44,7 @@ from webapp.delivery.mailer import (
     Unreachable,
 )
 from webapp.delivery.queries import Claimed, Outcome, Recorded
+from webapp.delivery.transports.base import Route
 from webapp.delivery.watch import watch
 from webapp.feedback import service as feedback
 from webapp.settings.service import organisation as org_settings
@@ -75,6 +76,7 @@ class BatchResult:
 
 @dataclass
 class _Claim:
+    kind: str  # its campaign's kind of mail, for routing
     prepared: PreparedCampaign
     items: list[Claimed]
     contacts: dict[int, Contact]
@@ -152,10 +154,10 @@ def _retry_or_give_up(item: Claimed, error: str, unreachable: bool = False) -> O
     return Outcome(item.id, "pending", error, retry_seconds=_retry_delay(item.attempts), unreachable=unreachable)
 
 
-async def deliver(sender: str, item: Claimed, message: bytes, hand: Handover) -> Outcome:
+async def deliver(sender: str, item: Claimed, message: bytes, hand: Handover, route: Route) -> Outcome:
     try:
-        server_id = await smtp_config.send(sender, item.email, message, hand)
-        return Outcome(item.id, "sent", server_id=server_id)
+        taken_by = await smtp_config.send(sender, item.email, message, hand, route=route)
+        return Outcome(item.id, "sent", server_id=taken_by.smtp_server_id, provider_id=taken_by.provider_id)
     except Stopped:
         return Outcome(item.id, "released")
     except InDoubt as exc:
@@ -171,11 +173,13 @@ async def deliver(sender: str, item: Claimed, message: bytes, hand: Handover) ->
         return _retry_or_give_up(item, str(exc), unreachable=isinstance(exc, Unreachable))
 
 
-async def _send_one(campaign_id: int, sender: str, item: Claimed, message: bytes | str, hand: Handover) -> Outcome:
+async def _send_one(
+    campaign_id: int, kind: str, sender: str, item: Claimed, message: bytes | str, hand: Handover
+) -> Outcome:
     if isinstance(message, str):
         outcome = Outcome(item.id, "failed", f"Template error: {message}")
     else:
-        outcome = await deliver(sender, item, message, hand)
+        outcome = await deliver(sender, item, message, hand, Route.to(item.email, kind, campaign_id))
     hand.handed = True  # its outcome is known: nothing to take back
     await failure_run.note(campaign_id, outcome)
     return outcome
@@ -230,7 +234,7 @@ async def _claim(campaign_id: int) -> _Claim | None:
         contact_ids = [c.contact_id for c in items if c.contact_id is not None]
         contacts = await deliveries.contacts_by_id(session, contact_ids) if items else {}
         variants = await _prepared_variants(session, campaign, items)
-    return _Claim(prepared, items, contacts, variants)
+    return _Claim(campaign.kind, prepared, items, contacts, variants)
 
 
 async def _send(campaign_id: int, claim: _Claim) -> None:
@@ -239,7 +243,7 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
     hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
     sender = claim.prepared.return_path
     tasks = [
-        asyncio.ensure_future(_send_one(campaign_id, sender(item.id), item, messages[item.id], hand))
+        asyncio.ensure_future(_send_one(campaign_id, claim.kind, sender(item.id), item, messages[item.id], hand))
         for item, hand in zip(claim.items, hands, strict=True)
     ]
     stopped = asyncio.Event()
@@ -315,7 +319,7 @@ async def record(campaign_id: int, outcomes: list[Outcome]) -> None:
         await _emit_webhooks(session, campaign_id, recorded)
         # a refused address gets no campaign again, as when a provider reports the bounce
         await feedback.hard_bounced(session, [r.id for r in recorded if r.bounced])
-        await deliveries.record_server_errors(session, (await smtp_config.get_mailer()).take_server_errors())
+        await deliveries.record_transport_errors(session, (await smtp_config.get_mailer()).take_errors())
         await session.commit()
         if (campaign := await session.get(Campaign, campaign_id)) is not None:
             await progress.publish(get_redis(), campaign_id, progress.progress_event(campaign))

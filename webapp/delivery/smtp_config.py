@@ -1,11 +1,13 @@
-"""The worker's Mailer, built from the SMTP servers admins configured (or the dev capture server
-when there are none), and replaced the moment that configuration changes: PostgreSQL tells the
-workers (watch.py), and a message still waiting in the old mailer goes through the new one."""
+"""The worker's Mailer, built from the SMTP servers and API providers admins configured (or the dev
+capture server when there are none), and replaced the moment that configuration changes:
+PostgreSQL tells the workers (watch.py), and a message still waiting in the old mailer goes
+through the new one."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,8 +15,9 @@ from webapp.core import secret_box
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery.mailer import Handover, Mailer, Retired
+from webapp.delivery.mailer import Handover, Mailer, Retired, ServerPool
 from webapp.delivery.smtp_session import SmtpTarget, answers
+from webapp.delivery.transports.base import Route, TransportRef
 from webapp.delivery.watch import watch
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import smtp_servers
@@ -95,7 +98,13 @@ async def fresh_mailer() -> Mailer:
     """A Mailer from the configuration as it is now, for a few one-off messages (test sends from
     the web app); the caller closes it."""
     _, targets = await _load()
-    return Mailer(targets, get_redis())
+    return _mailer(targets, lambda: True)
+
+
+def _mailer(targets: list[SmtpTarget], current: Callable[[], bool]) -> Mailer:
+    """current: whether the mailer still matches the configuration; checked before each message."""
+    redis = get_redis()
+    return Mailer([ServerPool(t, redis, current) for t in targets])
 
 
 def _current_is_configured() -> bool:
@@ -134,7 +143,7 @@ async def _reload() -> Mailer:
     if _current.mailer is None or version != _current.version:
         if _current.mailer is not None:
             _current.mailer.retire()
-        _current.mailer, _current.version = Mailer(targets, get_redis(), _current_is_configured), version
+        _current.mailer, _current.version = _mailer(targets, _current_is_configured), version
     _current.checked, _current.servers_changes = time.monotonic(), changes
     return _current.mailer
 
@@ -148,11 +157,13 @@ def _reload_soon() -> None:
 watch.on_servers_change(_reload_soon)
 
 
-async def send(sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> int | None:
-    """Send through the current mailer; the id of the server that accepted the message."""
+async def send(
+    sender: str, recipient: str, message: bytes, hand: Handover | None = None, *, route: Route
+) -> TransportRef:
+    """Send through the current mailer; which transport took the message."""
     while True:
         try:
-            return await (await get_mailer()).send(sender, recipient, message, hand)
+            return await (await get_mailer()).send(sender, recipient, message, hand, route=route)
         except Retired:
             continue
 

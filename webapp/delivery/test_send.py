@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.models import Campaign, CampaignKind
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.tokens import TEST_DELIVERY_ID
@@ -22,13 +23,14 @@ from webapp.core.validation import normalize_email
 from webapp.delivery.campaign_message import MessageSource, prepare
 from webapp.delivery.mailer import Mailer, PermanentFailure, TransientFailure
 from webapp.delivery.smtp_config import fresh_mailer
+from webapp.delivery.transports.base import Route
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service.rendering import RenderError
 
 MAX_RECIPIENTS = 10
 SHOWN_ADDRESS_LENGTH = 100  # of an address that is not one, quoted back in the message
 SUBJECT_PREFIX = "[Test] "
-NO_SERVER = "Configure an SMTP server under Settings → SMTP servers before sending a test."
+NO_SERVER = "Configure an SMTP server or a provider under Settings before sending a test."
 
 
 @dataclass(frozen=True)
@@ -85,20 +87,25 @@ async def send_test(
         made.append(
             (address, message_id, prepared.message(TEST_DELIVERY_ID, message_id, address, content, SUBJECT_PREFIX))
         )
+    # routed as the campaign's own messages would be; a template's test as marketing mail
+    campaign = source if isinstance(source, Campaign) else None
+    kind = campaign.kind if campaign else CampaignKind.MARKETING.value
     mailer = await fresh_mailer()
     try:
-        return await _send_all(mailer, prepared.from_email, made)
+        return await _send_all(mailer, prepared.from_email, made, kind, campaign.id if campaign else None)
     finally:
         await mailer.close()
 
 
-async def _send_all(mailer: Mailer, from_email: str, made: list[tuple[str, str, bytes]]) -> list[str]:
-    if not mailer.pools:
+async def _send_all(
+    mailer: Mailer, from_email: str, made: list[tuple[str, str, bytes]], kind: str, campaign_id: int | None
+) -> list[str]:
+    if not mailer.transports:
         raise Conflict(NO_SERVER, "recipients")
     message_ids: list[str] = []
     for address, message_id, message in made:
         try:
-            await mailer.send(from_email, address, message)
+            await mailer.send(from_email, address, message, route=Route.to(address, kind, campaign_id))
         except (TransientFailure, PermanentFailure) as exc:
             done = [a for a, _, _ in made[: len(message_ids)]]
             sent = f" (sent to {', '.join(done)})" if done else ""

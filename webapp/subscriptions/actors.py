@@ -10,6 +10,7 @@ import secrets
 
 import dramatiq
 
+from webapp.campaigns.models import CampaignKind
 from webapp.contacts.models import Contact
 from webapp.core import i18n
 from webapp.core.config import get_settings
@@ -20,6 +21,7 @@ from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.mailer import PermanentFailure
 from webapp.delivery.smtp_config import get_mailer
+from webapp.delivery.transports.base import Route
 from webapp.lists.models import EmailList
 from webapp.settings.service import organisation as org_settings
 from webapp.settings.service.organisation import OrgSettings
@@ -112,7 +114,7 @@ async def send_confirmation(subscription_id: int) -> None:
         sent_from, to, message = compose(
             pending.contact, pending.email_list, subscription_id, org, repermission=asking_again
         )
-        await (await get_mailer()).send(sent_from, to, message)
+        await (await get_mailer()).send(sent_from, to, message, route=Route.to(to, CampaignKind.TRANSACTIONAL.value))
     except PermanentFailure as exc:  # the server refused it: retrying cannot help
         log.warning("confirmation email for subscription %s refused: %s", subscription_id, exc)
     except BaseException:

@@ -1,6 +1,6 @@
 """The send pipeline's SQL: claim batches (skipping contacts no longer mailable), record outcomes,
 renew leases, what is left; the links a campaign tracks, the contacts a batch is personalised for,
-the SMTP servers' last errors, and what the workers' watch listens to and reads. All set-based.
+the SMTP servers' and providers' last errors, and what the workers' watch listens to and reads. All set-based.
 
 Crash safety comes from the claim: a row is `sending` while a worker holds it, and its lease
 (claimed_at) runs out if that worker dies, so another worker claims it again. A row becomes `sent`
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from webapp.analytics import service as analytics
 from webapp.campaigns.models import Link
 from webapp.contacts.models import Contact
+from webapp.delivery.transports.base import TransportRef
+from webapp.providers.models import Provider
 from webapp.settings.models import SmtpServer
 
 MAX_ERROR_LENGTH = 2000  # of a delivery's error message, as stored
@@ -95,12 +97,14 @@ SET status = CASE WHEN v.status = 'sent' AND d.delivered_at IS NOT NULL THEN 'de
     error_message = CASE WHEN v.status <> 'released' THEN v.error
                          WHEN c.status = 'cancelled' THEN :cancelled ELSE d.error_message END,
     smtp_server_id = coalesce(v.server_id, d.smtp_server_id),
+    provider_id = coalesce(v.provider_id, d.provider_id),
     next_attempt_at = now() + make_interval(secs => v.retry_seconds),
     claimed_at = NULL,
     updated_at = now()
 FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
-            CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:bounced AS boolean[]))
-     AS v(id, status, error, retry_seconds, server_id, bounced),
+            CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:provider_ids AS bigint[]),
+            CAST(:bounced AS boolean[]))
+     AS v(id, status, error, retry_seconds, server_id, provider_id, bounced),
      campaigns c
 WHERE d.id = v.id AND d.status IN ('sending', 'handing') AND c.id = d.campaign_id
 RETURNING d.id, d.contact_id, d.email, CASE WHEN v.status = 'sent' THEN 'sent' ELSE d.status END, v.bounced
@@ -140,7 +144,8 @@ class Outcome:
     status: str
     error: str = ""
     retry_seconds: int = 0
-    server_id: int | None = None
+    server_id: int | None = None  # the SMTP server that took it
+    provider_id: int | None = None  # or the API provider
     bounced: bool = False  # the server refused the recipient's mailbox (a hard bounce)
     throttled: bool = False  # held back by a sending limit: not a failure
     unreachable: bool = False  # no server could be reached
@@ -185,6 +190,7 @@ async def record_outcomes(
             "errors": [o.error[:MAX_ERROR_LENGTH] for o in outcomes],
             "retry_seconds": [o.retry_seconds for o in outcomes],
             "server_ids": [o.server_id for o in outcomes],
+            "provider_ids": [o.provider_id for o in outcomes],
             "bounced": [o.bounced for o in outcomes],
             "cancelled": cancelled_error,
         },
@@ -256,12 +262,13 @@ async def register_links(session: AsyncSession, campaign_id: int, urls: list[str
     return dict(rows.all())
 
 
-async def record_server_errors(session: AsyncSession, errors: dict[int, str]) -> None:
-    """Each server's latest error, for admins to see on the SMTP servers page."""
-    for server_id, error in errors.items():
+async def record_transport_errors(session: AsyncSession, errors: dict[TransportRef, str]) -> None:
+    """Each SMTP server's and provider's latest error, for admins to see on their pages."""
+    for ref, error in errors.items():
+        table = SmtpServer if ref.kind == "smtp" else Provider
         await session.execute(
-            update(SmtpServer)
-            .where(SmtpServer.id == server_id)
+            update(table)
+            .where(table.id == ref.id)
             .values(last_error=error[:MAX_SERVER_ERROR_LENGTH], last_error_at=func.now())
             .execution_options(synchronize_session=False)
         )

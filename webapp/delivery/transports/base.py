@@ -1,0 +1,69 @@
+"""What the Mailer needs of a transport (an SMTP server's pool, an API provider, the dev capture
+server), which one took a message, and the Route a message travels: what routing decides by."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from webapp.delivery.mailer import Handover
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a message is, for choosing its transport: its kind (marketing, automation,
+    transactional), its campaign, and its recipient's domain (lower case)."""
+
+    kind: str
+    campaign_id: int | None
+    recipient_domain: str
+
+    @classmethod
+    def to(cls, recipient: str, kind: str, campaign_id: int | None = None) -> Route:
+        return cls(kind=kind, campaign_id=campaign_id, recipient_domain=recipient.rpartition("@")[2].lower())
+
+
+@dataclass(frozen=True)
+class TransportRef:
+    """Names a transport stably across workers and configuration reloads."""
+
+    kind: Literal["smtp", "provider", "dev"]
+    id: int | None
+    name: str
+
+    @property
+    def key(self) -> str:
+        """ "smtp:<id>", "provider:<id>" or "dev": for shared state such as health and quotas."""
+        return self.kind if self.id is None else f"{self.kind}:{self.id}"
+
+    @property
+    def smtp_server_id(self) -> int | None:
+        return self.id if self.kind == "smtp" else None
+
+    @property
+    def provider_id(self) -> int | None:
+        return self.id if self.kind == "provider" else None
+
+
+class Transport(Protocol):
+    """Takes one message at a time; raises ServerDown (or QuotaSpent) when it cannot be used now,
+    and the Mailer's TransientFailure, PermanentFailure, InDoubt or Stopped for the message."""
+
+    ref: TransportRef
+    quota_wait: float  # seconds until its hourly/daily budget has room, when that is why it is down
+    last_error: str  # since the errors were last taken, for admins
+
+    @property
+    def priority(self) -> int: ...
+
+    @property
+    def available(self) -> bool: ...
+
+    def mark_down(self, error: str, seconds: float = ...) -> None: ...
+
+    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None: ...
+
+    def retire(self) -> None: ...
+
+    async def close(self) -> None: ...
