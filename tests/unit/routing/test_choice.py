@@ -1,6 +1,6 @@
 """Which transports a message tries, in which order: the first rule (by position) that matches its
 recipient domain, kind and campaign; among that rule's targets a weighted draw in which health
-lowers a transport's share; transports out of rotation last, except a probe, which goes first."""
+lowers a transport's share; transports out of rotation last."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def rule(rule_id: int, domains=(), kinds=(), campaign_id=None, targets=((A, 1),)
 def first_choices(targets, shares=None, draws=10_000) -> Counter[str]:
     rng = random.Random(12)
     compiled = tuple(Target(key, weight) for key, weight in targets)
-    return Counter(weighted_order(compiled, shares or {}, set(), rng)[0] for _ in range(draws))
+    return Counter(weighted_order(compiled, shares or {}, rng)[0] for _ in range(draws))
 
 
 def test_a_rule_matches_a_domain_or_its_group():
@@ -58,7 +58,7 @@ def test_weights_share_the_messages():
 
 
 def test_every_target_is_tried_once_so_failover_stays_within_the_rule():
-    order = weighted_order((Target(A, 1), Target(B, 1), Target(C, 1)), {}, set(), random.Random(1))
+    order = weighted_order((Target(A, 1), Target(B, 1), Target(C, 1)), {}, random.Random(1))
     assert sorted(order) == sorted([A, B, C])
 
 
@@ -67,8 +67,6 @@ def test_a_lowered_share_takes_fewer_messages():
     assert firsts[A] / 10_000 == pytest.approx(1 / 3, abs=0.02)
 
 
-def test_a_transport_out_of_rotation_is_tried_last_unless_it_is_probed():
-    targets = (Target(A, 90), Target(B, 10))
+def test_a_transport_out_of_rotation_is_tried_last():
     assert first_choices([(A, 90), (B, 10)], shares={A: 0.0})[B] == 10_000
-    assert weighted_order(targets, {A: 0.0}, set(), random.Random(1)) == [B, A]
-    assert weighted_order(targets, {A: 0.0}, {A}, random.Random(1)) == [A, B]
+    assert weighted_order((Target(A, 90), Target(B, 10)), {A: 0.0}, random.Random(1)) == [B, A]

@@ -6,13 +6,13 @@ for every message). Its targets are ordered by a weighted draw without replaceme
 u^(1/w), highest first: Efraimidis and Spirakis), the weight multiplied by the transport's health
 share, so over many messages each transport's share of first tries is its weight over the sum.
 The following ones are the failover order for that message. A transport out of rotation (share 0)
-is tried only after all the others, or first when this message is its probe.
+is tried only after all the others.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from webapp.routing.schemas import GROUP_OF_DOMAIN
@@ -49,13 +49,8 @@ def matching_rule(
     return next((r for r in rules if r.matches(domain, kind, campaign_id)), None)
 
 
-def weighted_order(
-    targets: Sequence[Target], shares: Mapping[str, float], probes: Collection[str], rng: random.Random
-) -> list[str]:
-    """Every target once: probes, then those in rotation by a weighted draw, then the others."""
-    in_rotation = [(t, t.weight * shares.get(t.transport, 1.0)) for t in targets if t.transport not in probes]
-    drawn = sorted(
-        ((rng.random() ** (1 / weight), t.transport) for t, weight in in_rotation if weight > 0), reverse=True
-    )
-    resting = [t.transport for t, weight in in_rotation if weight <= 0]
-    return [t.transport for t in targets if t.transport in probes] + [key for _, key in drawn] + resting
+def weighted_order(targets: Sequence[Target], shares: Mapping[str, float], rng: random.Random) -> list[str]:
+    """Every target once: those in rotation by a weighted draw, then the others."""
+    weighted = [(t.transport, t.weight * shares.get(t.transport, 1.0)) for t in targets]
+    drawn = sorted(((rng.random() ** (1 / weight), key) for key, weight in weighted if weight > 0), reverse=True)
+    return [key for _, key in drawn] + [key for key, weight in weighted if weight <= 0]

@@ -16,6 +16,7 @@ and complaint rates and latency, counted in Redis so every worker process and ho
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -29,6 +30,7 @@ LONG_WINDOW = 24  # hours
 PROBE_SECONDS = 60
 LOWEST_SHARE = 0.1
 MICROSECONDS = 1_000_000
+TRANSPORTS = "health:transports"  # every transport key ever recorded, for the hourly figures
 
 
 @dataclass(frozen=True)
@@ -132,16 +134,17 @@ class Health:
         """One message's outcome at a transport, and how long the transport took to answer."""
         minute, hour = self._minutes(key)[-1], self._hours(key)[-1]
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hincrby(minute, outcome, 1)
-            if seconds is not None:
-                pipe.hincrby(minute, "latency_us", int(seconds * MICROSECONDS))
-                pipe.hincrby(minute, "timed", 1)
+            # The hour's fields carry an h_ prefix: the hourly figures (hours.py) read them too.
+            for bucket, prefix in ((minute, ""), (hour, "h_")):
+                pipe.hincrby(bucket, prefix + outcome, 1)
+                if seconds is not None:
+                    pipe.hincrby(bucket, prefix + "latency_us", int(seconds * MICROSECONDS))
+                    pipe.hincrby(bucket, prefix + "timed", 1)
+            if outcome == "refused":
+                pipe.hincrby(hour, "bounced", 1)
+            pipe.sadd(TRANSPORTS, key)
             pipe.expire(minute, (SHORT_WINDOW + 1) * 60)
-            if outcome in ("sent", "refused"):
-                pipe.hincrby(hour, f"h_{outcome}", 1)
-                if outcome == "refused":
-                    pipe.hincrby(hour, "bounced", 1)
-                pipe.expire(hour, (LONG_WINDOW + 1) * 3600)
+            pipe.expire(hour, (LONG_WINDOW + 1) * 3600)
             await pipe.execute()
 
     async def feedback(self, key: str, bounced: int = 0, complained: int = 0) -> None:
@@ -164,21 +167,7 @@ class Health:
         statuses, per_key = {}, 1 + SHORT_WINDOW + LONG_WINDOW
         for i, key in enumerate(keys):
             out, *buckets = replies[i * per_key : (i + 1) * per_key]
-            counts = dict.fromkeys(
-                (
-                    "sent",
-                    "deferred",
-                    "error",
-                    "refused",
-                    "latency_us",
-                    "timed",
-                    "h_sent",
-                    "h_refused",
-                    "bounced",
-                    "complained",
-                ),
-                0,
-            )
+            counts: dict[str, int] = defaultdict(int)
             for bucket in buckets:
                 for field, value in bucket.items():
                     counts[field.decode()] += int(value)
