@@ -7,8 +7,10 @@ import pytest
 
 from tests.support.campaigns import ready_campaign, smtp_server
 from webapp.core.errors import NotFound, ValidationFailed
+from webapp.providers.models import Provider
 from webapp.routing.service import rules, throttles
 from webapp.routing.service.choice import CompiledRule, Target
+from webapp.routing.service.transports import transport_names
 
 
 def rule_data(server_id: int, **changes) -> dict:
@@ -89,3 +91,14 @@ async def test_a_throttle_needs_a_domain_or_group_and_a_positive_rate(db):
     with pytest.raises(ValidationFailed) as failed:
         await throttles.save_throttle(db, {"bucket": "not a domain", "per_minute": 0})
     assert set(failed.value.errors) == {"bucket", "per_minute"}
+
+
+async def test_a_rule_may_name_an_api_provider(db):
+    provider = Provider(name="Postmark transactional", kind="postmark")
+    db.add(provider)
+    await db.flush()
+    rule = await rules.create_rule(
+        db, rule_data(0) | {"targets": [{"transport": f"provider:{provider.id}", "weight": 1}]}
+    )
+    assert rule.targets == [{"transport": f"provider:{provider.id}", "weight": 1}]
+    assert (await transport_names(db))[f"provider:{provider.id}"] == "Postmark transactional"
