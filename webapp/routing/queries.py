@@ -3,10 +3,13 @@ transport's hourly figures."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.models import Delivery
 from webapp.providers.models import Provider
 from webapp.routing.models import DomainThrottle, RoutingRule
 
@@ -40,3 +43,14 @@ async def provider_names(session: AsyncSession) -> list[tuple[int, str]]:
     """(id, name) of every API provider, in the order they are tried."""
     rows = await session.execute(select(Provider.id, Provider.name).order_by(Provider.priority, Provider.id))
     return [(row.id, row.name) for row in rows]
+
+
+async def transports_of(session: AsyncSession, delivery_ids: Sequence[int]) -> dict[int, str]:
+    """The transport key ("smtp:<id>", "provider:<id>") that carried each of these deliveries,
+    for those where one is known."""
+    rows = await session.execute(
+        select(Delivery.id, Delivery.smtp_server_id, Delivery.provider_id).where(
+            Delivery.id.in_(delivery_ids), (Delivery.smtp_server_id.is_not(None)) | (Delivery.provider_id.is_not(None))
+        )
+    )
+    return {r.id: f"smtp:{r.smtp_server_id}" if r.smtp_server_id else f"provider:{r.provider_id}" for r in rows}
