@@ -4,6 +4,8 @@ transport's hourly figures."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
@@ -11,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Delivery
 from webapp.providers.models import Provider
-from webapp.routing.models import DomainThrottle, RoutingRule
+from webapp.routing.models import DomainThrottle, RoutingRule, TransportHour
 
 
 async def rules(session: AsyncSession, *, active_only: bool = False) -> list[RoutingRule]:
@@ -54,3 +56,24 @@ async def transports_of(session: AsyncSession, delivery_ids: Sequence[int]) -> d
         )
     )
     return {r.id: f"smtp:{r.smtp_server_id}" if r.smtp_server_id else f"provider:{r.provider_id}" for r in rows}
+
+
+async def save_hours(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Each (transport, hour)'s figures as they stand now, replacing what was copied before."""
+    if not rows:
+        return
+    statement = insert(TransportHour).values(list(rows))
+    figures = ("sent", "deferred", "errors", "bounced", "complained", "latency_ms", "timed")
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[TransportHour.transport, TransportHour.hour],
+            set_={name: statement.excluded[name] for name in figures},
+        )
+    )
+
+
+async def hours_since(session: AsyncSession, since: datetime) -> list[TransportHour]:
+    query = (
+        select(TransportHour).where(TransportHour.hour >= since).order_by(TransportHour.hour, TransportHour.transport)
+    )
+    return list(await session.scalars(query))

@@ -151,6 +151,7 @@ class Health:
         """Bounces and complaints reported later (DSNs, provider webhooks, feedback loops)."""
         hour = self._hours(key)[-1]
         async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.sadd(TRANSPORTS, key)
             pipe.hincrby(hour, "bounced", bounced)
             pipe.hincrby(hour, "complained", complained)
             pipe.expire(hour, (LONG_WINDOW + 1) * 3600)
@@ -187,3 +188,29 @@ class Health:
     async def returned(self, key: str) -> None:
         """A probe succeeded: back in rotation, judged from now on."""
         await self.redis.delete(f"health:{key}:out", *self._minutes(key), *self._hours(key))
+
+
+@dataclass(frozen=True)
+class HourFigures:
+    transport: str
+    hour: int  # hours since the epoch
+    counts: dict[str, int]  # sent, deferred, error, refused, latency_us, timed, bounced, complained
+
+
+async def recent_hours(redis: Redis, hours: int = 2, clock: Callable[[], float] = time.time) -> list[HourFigures]:
+    """Every transport's counts of the last `hours` hours (this one included), as they are now."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.smembers(TRANSPORTS)
+        (members,) = await pipe.execute()
+    keys = sorted(k.decode() for k in members)
+    now = int(clock() // 3600)
+    wanted = [(key, hour) for key in keys for hour in range(now - hours + 1, now + 1)]
+    async with redis.pipeline(transaction=False) as pipe:
+        for key, hour in wanted:
+            pipe.hgetall(f"health:{key}:h:{hour}")
+        replies = await pipe.execute()
+    return [
+        HourFigures(key, hour, {field.decode().removeprefix("h_"): int(value) for field, value in reply.items()})
+        for (key, hour), reply in zip(wanted, replies, strict=True)
+        if reply
+    ]
