@@ -33,6 +33,7 @@ from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
 from webapp.routing.pages.rules import RoutingRulesController
 from webapp.routing.pages.throttles import DomainThrottlesController
+from webapp.routing.pages.transports import TransportsController
 from webapp.scoring.api import ApiScoringController
 from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
@@ -84,6 +85,7 @@ STAFF_PAGES = [
     SmtpServersController,
     RoutingRulesController,
     DomainThrottlesController,
+    TransportsController,
     WebhooksController,
     BounceRulesController,
     FeedbackSourcesController,

@@ -5,7 +5,7 @@ values) rather than its empty state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,7 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.routing.models import TransportHour
 from webapp.routing.service import rules as routing_rules
 from webapp.routing.service import throttles as domain_throttles
 from webapp.scoring import service as scoring
@@ -182,6 +183,21 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         },
     )
     await domain_throttles.save_throttle(session, {"bucket": "google", "per_minute": 3000})
+    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    session.add_all(
+        TransportHour(
+            transport=f"smtp:{server.id}",
+            hour=this_hour - timedelta(hours=h),
+            sent=120 * h,
+            deferred=h,
+            errors=h % 2,
+            bounced=2,
+            complained=h % 3,
+            latency_ms=300 * h,
+            timed=h,
+        )
+        for h in range(1, 6)
+    )
     webhook, _ = await webhook_endpoints.create_endpoint(
         session,
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},

@@ -136,6 +136,7 @@ STAFF_PAGES = [
     Shown("routing-rule-edit", "/settings/routing/{routing_rule}/edit", route="/settings/routing/{rule_id}/edit"),
     Shown("routing-rule-delete", "/settings/routing/{routing_rule}/delete", route="/settings/routing/{rule_id}/delete"),
     Shown("domain-throttles", "/settings/throttles"),
+    Shown("transports", "/settings/transports"),
     Shown("webhooks", "/settings/webhooks"),
     Shown("webhook-new", "/settings/webhooks/new"),
     Shown("webhook", "/settings/webhooks/{webhook}", route="/settings/webhooks/{endpoint_id}"),
