@@ -78,7 +78,8 @@ class Routing(Unrouted):
         else:
             targets = [t for t in rule.targets if t.transport in by_key]
             shares = {key: status.share for key, status in statuses.items()}
-            candidates = [by_key[key] for key in weighted_order(targets, shares, self.rng)]
+            drawn = [by_key[key] for key in weighted_order(targets, shares, self.rng)]
+            candidates = sorted(drawn, key=lambda t: not t.available)  # one marked down: last, for now
         out = [t for t in candidates if t.ref.key in statuses and statuses[t.ref.key].out]
         probes = [t for t in out if await self.health.probe(t.ref.key)]
         return probes + [t for t in candidates if t not in out] + [t for t in out if t not in probes]

@@ -68,6 +68,8 @@ async def test_a_failing_transport_of_a_rule_hands_over_to_the_rules_next_one(db
         m = mailer(free_port(), second.port, rules=[rule(("smtp:1", 1000), ("smtp:2", 1))])
         assert await send(m, "ann@example.org") == "smtp:2"
         assert (await Health(get_redis()).snapshot(["smtp:1"]))["smtp:1"].attempts == 1  # its error, counted
+        assert await send(m, "bob@example.org") == "smtp:2"  # marked down: not tried again meanwhile
+        assert (await Health(get_redis()).snapshot(["smtp:1"]))["smtp:1"].attempts == 1
         await m.close()
 
 
