@@ -47,3 +47,15 @@ async def test_the_scheduler_tick_copies_them_once_a_minute(db):
     await routing_actors.keep_hours_if_due()  # the same minute: nothing to do yet
     (row,) = await hours.recent(db, days=1)
     assert row.sent == 1
+
+
+async def test_a_transports_return_to_rotation_loses_none_of_its_hours_figures(db):
+    health = Health(get_redis())
+    for _ in range(30):
+        await health.record("smtp:1", "error")
+    await health.snapshot(["smtp:1"])
+    await health.returned("smtp:1")  # judged afresh from now on
+    await health.record("smtp:1", "sent")
+    await hours.keep_hours(db)
+    (row,) = await hours.recent(db, days=1)
+    assert (row.errors, row.sent) == (30, 1)

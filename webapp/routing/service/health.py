@@ -126,35 +126,40 @@ class Health:
         now = int(self.clock() // 60)
         return [f"health:{key}:m:{minute}" for minute in range(now - SHORT_WINDOW + 1, now + 1)]
 
+    def _hour(self) -> int:
+        return int(self.clock() // 3600)
+
     def _hours(self, key: str) -> list[str]:
-        now = int(self.clock() // 3600)
+        """The hours that judge the transport (started afresh when it returns to rotation)."""
+        now = self._hour()
         return [f"health:{key}:h:{hour}" for hour in range(now - LONG_WINDOW + 1, now + 1)]
 
     async def record(self, key: str, outcome: Outcome, seconds: float | None = None) -> None:
         """One message's outcome at a transport, and how long the transport took to answer."""
-        minute, hour = self._minutes(key)[-1], self._hours(key)[-1]
+        minute, hour, figures = self._minutes(key)[-1], self._hours(key)[-1], _figures(key, self._hour())
         async with self.redis.pipeline(transaction=False) as pipe:
-            # The hour's fields carry an h_ prefix: the hourly figures (hours.py) read them too.
-            for bucket, prefix in ((minute, ""), (hour, "h_")):
+            # The hours' fields carry an h_ prefix so that a snapshot can add up minutes and hours.
+            for bucket, prefix in ((minute, ""), (hour, "h_"), (figures, "h_")):
                 pipe.hincrby(bucket, prefix + outcome, 1)
                 if seconds is not None:
                     pipe.hincrby(bucket, prefix + "latency_us", int(seconds * MICROSECONDS))
                     pipe.hincrby(bucket, prefix + "timed", 1)
-            if outcome == "refused":
-                pipe.hincrby(hour, "bounced", 1)
+                if outcome == "refused" and prefix:
+                    pipe.hincrby(bucket, "bounced", 1)
             pipe.sadd(TRANSPORTS, key)
             pipe.expire(minute, (SHORT_WINDOW + 1) * 60)
             pipe.expire(hour, (LONG_WINDOW + 1) * 3600)
+            pipe.expire(figures, (LONG_WINDOW + 1) * 3600)
             await pipe.execute()
 
     async def feedback(self, key: str, bounced: int = 0, complained: int = 0) -> None:
         """Bounces and complaints reported later (DSNs, provider webhooks, feedback loops)."""
-        hour = self._hours(key)[-1]
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(TRANSPORTS, key)
-            pipe.hincrby(hour, "bounced", bounced)
-            pipe.hincrby(hour, "complained", complained)
-            pipe.expire(hour, (LONG_WINDOW + 1) * 3600)
+            for bucket in (self._hours(key)[-1], _figures(key, self._hour())):
+                pipe.hincrby(bucket, "bounced", bounced)
+                pipe.hincrby(bucket, "complained", complained)
+                pipe.expire(bucket, (LONG_WINDOW + 1) * 3600)
             await pipe.execute()
 
     async def snapshot(self, keys: Sequence[str]) -> dict[str, Status]:
@@ -190,6 +195,11 @@ class Health:
         await self.redis.delete(f"health:{key}:out", *self._minutes(key), *self._hours(key))
 
 
+def _figures(key: str, hour: int) -> str:
+    """An hour's counts as they were, for the hourly figures: never started afresh."""
+    return f"health:{key}:f:{hour}"
+
+
 @dataclass(frozen=True)
 class HourFigures:
     transport: str
@@ -207,7 +217,7 @@ async def recent_hours(redis: Redis, hours: int = 2, clock: Callable[[], float] 
     wanted = [(key, hour) for key in keys for hour in range(now - hours + 1, now + 1)]
     async with redis.pipeline(transaction=False) as pipe:
         for key, hour in wanted:
-            pipe.hgetall(f"health:{key}:h:{hour}")
+            pipe.hgetall(_figures(key, hour))
         replies = await pipe.execute()
     return [
         HourFigures(key, hour, {field.decode().removeprefix("h_"): int(value) for field, value in reply.items()})
