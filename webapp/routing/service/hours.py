@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core.redis import get_redis
 from webapp.routing import queries
 from webapp.routing.models import TransportHour
-from webapp.routing.service.health import MICROSECONDS, recent_hours
+from webapp.routing.service.health import LONG_WINDOW, MICROSECONDS, recent_hours
 
-HOURS_COPIED = 2  # this hour and the last: its late counts are copied the next hour
+HOURS_COPIED = LONG_WINDOW  # every hour Redis still keeps: a day without a tick loses nothing
 
 
 async def keep_hours(session: AsyncSession) -> None:
