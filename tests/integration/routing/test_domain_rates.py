@@ -5,6 +5,8 @@ slowly."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from webapp.core.redis import get_redis
@@ -100,3 +102,11 @@ async def test_a_deferral_from_an_unthrottled_domain_changes_nothing(db):
     throttle = rates(**{"gmail.com": 600})
     assert not await throttle.deferred("example.org")
     assert await throttle.per_minute("example.org") is None
+
+
+async def test_messages_within_the_wait_each_reserve_the_next_slot_and_the_rest_are_busy(db):
+    throttle = rates(**{"gmail.com": 30})  # one every 2 s: the 4th of a burst would wait 6 s
+    outcomes = await asyncio.gather(*(throttle.take("gmail.com") for _ in range(4)), return_exceptions=True)
+    assert outcomes.count(None) == 3
+    (busy,) = [o for o in outcomes if isinstance(o, DomainBusy)]
+    assert 4 < busy.seconds <= 6

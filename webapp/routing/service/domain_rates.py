@@ -40,19 +40,22 @@ local function factor(key, now, recovery)
 end
 """
 
-# The microseconds until the domain's next slot; 0 when this message took it. An early caller
-# takes nothing (as in delivery/rates.py), so one that gives up leaves no slot behind.
+# Reserves the domain's next free slot for this message when it is at most ARGV[3] microseconds
+# away, and answers how long to wait for it (0: go now); answers minus the wait, reserving
+# nothing, when it is further. One call per message, however many wait: no polling. A message
+# that gives up after reserving (its campaign paused) leaves its slot unused: slower, never faster.
 TAKE = (
     _FACTOR
     + """
 local now = now_us()
 local interval = tonumber(ARGV[1]) / factor(KEYS[2], now, tonumber(ARGV[2]))
-local free = tonumber(redis.call('GET', KEYS[1]) or '0')
-if free > now then
-  return math.ceil(free - now)
+local slot = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now)
+local wait = math.ceil(slot - now)
+if wait > tonumber(ARGV[3]) then
+  return -wait
 end
-redis.call('SET', KEYS[1], string.format('%.0f', now + interval), 'PX', math.ceil(interval / 1000) + 1000)
-return 0
+redis.call('SET', KEYS[1], string.format('%.0f', slot + interval), 'PX', math.ceil((wait + interval) / 1000) + 1000)
+return wait
 """
 )
 
@@ -101,17 +104,17 @@ class DomainRates:
         return group if group in self.limits else None
 
     async def take(self, domain: str) -> None:
-        """Wait for the domain's next slot, up to MAX_WAIT_SECONDS in all; else DomainBusy."""
+        """Wait for the domain's next slot when it is at most MAX_WAIT_SECONDS away; else DomainBusy."""
         bucket = self.bucket(domain)
         if bucket is None:
             return
         interval = MICROSECONDS * 60 / self.limits[bucket]
-        waited = 0.0
-        while wait := int(await self._take(keys=_keys(bucket), args=[interval, RECOVERY_PER_US])) / MICROSECONDS:
-            if waited + wait > MAX_WAIT_SECONDS:
-                raise DomainBusy(domain, wait)
+        args = [interval, RECOVERY_PER_US, MAX_WAIT_SECONDS * MICROSECONDS]
+        wait = int(await self._take(keys=_keys(bucket), args=args)) / MICROSECONDS
+        if wait < 0:
+            raise DomainBusy(domain, -wait)
+        if wait:
             await asyncio.sleep(wait)
-            waited += wait
 
     async def deferred(self, domain: str) -> bool:
         """A 4xx reply for a recipient at this domain: whether it slowed the domain down now."""
