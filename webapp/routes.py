@@ -31,6 +31,7 @@ from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
 from webapp.outbox.pages import OutboxController
+from webapp.providers.pages import ProvidersController
 from webapp.routing.pages.rules import RoutingRulesController
 from webapp.routing.pages.throttles import DomainThrottlesController
 from webapp.routing.pages.transports import TransportsController
@@ -86,6 +87,7 @@ STAFF_PAGES = [
     RoutingRulesController,
     DomainThrottlesController,
     TransportsController,
+    ProvidersController,
     WebhooksController,
     BounceRulesController,
     FeedbackSourcesController,

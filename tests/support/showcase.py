@@ -25,6 +25,7 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.providers import service as providers
 from webapp.routing.models import TransportHour
 from webapp.routing.service import rules as routing_rules
 from webapp.routing.service import throttles as domain_throttles
@@ -198,6 +199,21 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         )
         for h in range(1, 6)
     )
+    provider = await providers.create_provider(
+        session,
+        {
+            "name": "Postmark broadcasts",
+            "kind": "postmark",
+            "batch_size": 500,
+            "rate_per_second": 0,
+            "rate_per_hour": 0,
+            "rate_per_day": 0,
+            "max_connections": 4,
+            "priority": 1,
+            "message_stream": "broadcast",
+            "server_token": "showcase-token",
+        },
+    )
     webhook, _ = await webhook_endpoints.create_endpoint(
         session,
         {"url": "https://93.184.215.14/hooks/mailroom", "description": "CRM", "event_types": ["contact.created"]},
@@ -241,6 +257,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "suppression": entry.suppression.id,
             "smtp": server.id,
             "routing_rule": routing_rule.id,
+            "provider": provider.id,
             "webhook": webhook.id,
             "import": job.id,
             "outbox": sent.outbox_id,

@@ -239,7 +239,11 @@ async def _claim(campaign_id: int) -> _Claim | None:
 
 async def _send(campaign_id: int, claim: _Claim) -> None:
     """Send a claimed batch; if its campaign stops meanwhile, give back at once what no server has."""
-    messages = await _render_all(claim)
+    claimed = [item.id for item in claim.items]
+    # The claim is kept while rendering too: the renderer processes' first start on a busy machine
+    # can outlast the lease, and another worker would claim and send the same messages.
+    async with keep_alive(heartbeat_key(campaign_id), claimed):
+        messages = await _render_all(claim)
     hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
     sender = claim.prepared.return_path
     tasks = [
@@ -255,7 +259,7 @@ async def _send(campaign_id: int, claim: _Claim) -> None:
         stopped.set()
 
     recorded: set[int] = set()
-    async with keep_alive(heartbeat_key(campaign_id), [item.id for item in claim.items]):
+    async with keep_alive(heartbeat_key(campaign_id), claimed):
         with watch.on_stop(campaign_id, stop):
             everything = asyncio.gather(*tasks, return_exceptions=True)
             stop_seen = asyncio.ensure_future(stopped.wait())

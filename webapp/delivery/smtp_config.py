@@ -17,9 +17,13 @@ from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery.mailer import Handover, Mailer, Retired, ServerPool
 from webapp.delivery.routed import Routing
-from webapp.delivery.smtp_session import SmtpTarget, answers
-from webapp.delivery.transports.base import Route, TransportRef
+from webapp.delivery.smtp_session import ServerDown, SmtpTarget, answers
+from webapp.delivery.transports.api import ApiTransport, ProviderTarget
+from webapp.delivery.transports.base import Route, Transport, TransportRef
+from webapp.delivery.transports.kinds import check, client_for
 from webapp.delivery.watch import watch
+from webapp.providers import service as providers
+from webapp.providers.models import Provider
 from webapp.routing.service import rules as routing_rules
 from webapp.routing.service import throttles
 from webapp.settings.models import SmtpServer
@@ -72,10 +76,33 @@ def target_of(server: SmtpServer) -> SmtpTarget:
     )
 
 
-async def _load() -> tuple[tuple[tuple[Any, ...], ...], list[SmtpTarget]]:
-    """(what the mailer depends on, the targets in priority order) as configured now."""
+def provider_target(provider: Provider) -> ProviderTarget:
+    return ProviderTarget(
+        id=provider.id,
+        name=provider.name,
+        kind=provider.kind,
+        settings=dict(provider.settings),
+        credentials=providers.credentials(provider),
+        batch_size=provider.batch_size,
+        rate_per_second=provider.rate_per_second,
+        rate_per_hour=provider.rate_per_hour,
+        rate_per_day=provider.rate_per_day,
+        max_connections=provider.max_connections,
+        priority=provider.priority,
+    )
+
+
+@dataclass(frozen=True)
+class _Targets:
+    servers: list[SmtpTarget]
+    providers: list[ProviderTarget]
+
+
+async def _load() -> tuple[tuple[tuple[Any, ...], ...], _Targets]:
+    """(what the mailer depends on, the servers and providers) as configured now."""
     async with get_sessionmaker()() as session:
         servers = await smtp_servers.list_servers(session, active_only=True)
+        configured = await providers.list_providers(session, active_only=True)
     version = tuple(
         (
             s.id,
@@ -91,11 +118,27 @@ async def _load() -> tuple[tuple[tuple[Any, ...], ...], list[SmtpTarget]]:
             s.priority,
         )
         for s in servers
+    ) + tuple(
+        (
+            "provider",
+            p.id,
+            p.name,
+            p.kind,
+            repr(sorted(p.settings.items())),
+            p.credentials_encrypted,
+            p.batch_size,
+            p.rate_per_second,
+            p.rate_per_hour,
+            p.rate_per_day,
+            p.max_connections,
+            p.priority,
+        )
+        for p in configured
     )
     targets = [target_of(s) for s in servers]
-    if not targets and (dev := dev_target()):
+    if not targets and not configured and (dev := dev_target()):
         targets = [dev]
-    return version, targets
+    return version, _Targets(targets, [provider_target(p) for p in configured])
 
 
 async def _routing() -> Routing:
@@ -115,10 +158,12 @@ async def fresh_mailer() -> Mailer:
     return _mailer(targets, lambda: True, await _routing())
 
 
-def _mailer(targets: list[SmtpTarget], current: Callable[[], bool], routing: Routing) -> Mailer:
+def _mailer(targets: _Targets, current: Callable[[], bool], routing: Routing) -> Mailer:
     """current: whether the mailer still matches the configuration; checked before each message."""
     redis = get_redis()
-    return Mailer([ServerPool(t, redis, current) for t in targets], routing)
+    transports: list[Transport] = [ServerPool(t, redis, current) for t in targets.servers]
+    transports += [ApiTransport(p, client_for(p), redis, current) for p in targets.providers]
+    return Mailer(transports, routing)
 
 
 def _current_is_configured() -> bool:
@@ -184,6 +229,15 @@ async def send(
 
 
 async def any_server_answers() -> bool:
-    """Whether at least one configured server takes a session now."""
+    """Whether at least one configured server takes a session (or provider an authenticated call) now."""
     _, targets = await _load()
-    return any(await asyncio.gather(*(answers(t) for t in targets)))
+    checks = [answers(t) for t in targets.servers] + [provider_answers(p) for p in targets.providers]
+    return any(await asyncio.gather(*checks))
+
+
+async def provider_answers(target: ProviderTarget) -> bool:
+    try:
+        await check(target)
+    except ServerDown:
+        return False
+    return True

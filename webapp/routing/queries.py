@@ -12,7 +12,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Delivery
-from webapp.providers.models import Provider
 from webapp.routing.models import DomainThrottle, RoutingRule, TransportHour
 
 
@@ -39,12 +38,6 @@ async def save_throttle(session: AsyncSession, bucket: str, per_minute: int) -> 
 async def delete_throttle(session: AsyncSession, throttle_id: int) -> bool:
     result = await session.execute(delete(DomainThrottle).where(DomainThrottle.id == throttle_id))
     return bool(getattr(result, "rowcount", 0))
-
-
-async def provider_names(session: AsyncSession) -> list[tuple[int, str]]:
-    """(id, name) of every API provider, in the order they are tried."""
-    rows = await session.execute(select(Provider.id, Provider.name).order_by(Provider.priority, Provider.id))
-    return [(row.id, row.name) for row in rows]
 
 
 async def transports_of(session: AsyncSession, delivery_ids: Sequence[int]) -> dict[int, str]:

@@ -137,6 +137,10 @@ STAFF_PAGES = [
     Shown("routing-rule-delete", "/settings/routing/{routing_rule}/delete", route="/settings/routing/{rule_id}/delete"),
     Shown("domain-throttles", "/settings/throttles"),
     Shown("transports", "/settings/transports"),
+    Shown("providers", "/settings/providers"),
+    Shown("provider-new", "/settings/providers/new/ses", route="/settings/providers/new/{kind}"),
+    Shown("provider-edit", "/settings/providers/{provider}/edit", route="/settings/providers/{provider_id}/edit"),
+    Shown("provider-delete", "/settings/providers/{provider}/delete", route="/settings/providers/{provider_id}/delete"),
     Shown("webhooks", "/settings/webhooks"),
     Shown("webhook-new", "/settings/webhooks/new"),
     Shown("webhook", "/settings/webhooks/{webhook}", route="/settings/webhooks/{endpoint_id}"),
@@ -212,6 +216,12 @@ ERROR_PAGES = [
     Shown("smtp-form", "/settings/smtp/new", fill={"#name": "", "#host": "not a host"}, submit="^Add server"),
     Shown("routing-rule-form", "/settings/routing/new", fill={"#name": "", "#weight-0": "0"}, submit="^Add rule"),
     Shown("throttle-form", "/settings/throttles", fill={"#bucket": "not a domain"}, submit="^Save throttle"),
+    Shown(
+        "provider-form",
+        "/settings/providers/new/mailgun",
+        fill={"#name": "", "#domain": "not a domain"},
+        submit="^Add provider",
+    ),
     Shown("webhook-form", "/settings/webhooks/new", fill={"#url": "ftp://nowhere"}, submit="^Add endpoint"),
     Shown("bounce-rules-form", "/settings/bounces", fill={"#soft_bounce_limit": "0"}, submit="^Save rules"),
     Shown(

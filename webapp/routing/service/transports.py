@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.redis import get_redis
-from webapp.routing import queries
+from webapp.providers import service as providers
 from webapp.routing.models import TransportHour
 from webapp.routing.service import hours
 from webapp.routing.service.health import Health, Status
@@ -18,7 +18,7 @@ from webapp.settings.service import smtp_servers
 async def transport_names(session: AsyncSession) -> dict[str, str]:
     """Every configured transport (active or not) by key: its name."""
     servers = {f"smtp:{s.id}": s.name for s in await smtp_servers.list_servers(session)}
-    return servers | {f"provider:{i}": name for i, name in await queries.provider_names(session)}
+    return servers | {f"provider:{p.id}": p.name for p in await providers.list_providers(session)}
 
 
 @dataclass(frozen=True)

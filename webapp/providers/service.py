@@ -1,0 +1,99 @@
+"""API providers admins configure: validation per kind, storage (secrets encrypted at rest with
+secret_box as one JSON document, never shown again; a blank secret keeps the saved one), and the
+result of a Test recorded as the provider's last error."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core import secret_box
+from webapp.core.errors import NotFound, ValidationFailed
+from webapp.core.schemas import load
+from webapp.core.validation import is_valid_id
+from webapp.providers import queries
+from webapp.providers.models import Provider
+from webapp.providers.schemas import AWS_REGION, KIND_NAMES, SECRETS, SETTINGS, ProviderInput
+
+DEFAULT_SES_REGION = "us-east-1"
+
+
+def credentials(provider: Provider) -> dict[str, str]:
+    """The provider's secrets, decrypted ({} when none, or saved under another secret key)."""
+    plain = secret_box.decrypt(provider.credentials_encrypted)
+    return json.loads(plain) if plain else {}
+
+
+def kind_name(kind: str) -> str:
+    return KIND_NAMES.get(kind, kind)
+
+
+def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
+    """The form's values onto the provider: its kind's settings and secrets only."""
+    values = load(ProviderInput, data)
+    kind = values["kind"]
+    settings = {name: values[name] for name in SETTINGS[kind] if values.get(name)}
+    kept = credentials(provider) if provider.kind == kind else {}
+    secrets = {name: values.get(name) or kept.get(name, "") for name in SECRETS[kind]}
+    errors = {name: "Enter it: the provider's API needs it." for name, value in secrets.items() if not value}
+    if kind == "ses":
+        settings.setdefault("region", DEFAULT_SES_REGION)
+        if not AWS_REGION.fullmatch(settings["region"]):
+            errors["region"] = "Enter an AWS region, e.g. eu-west-1."
+    if kind == "mailgun":
+        if not settings.get("domain"):
+            errors["domain"] = "Enter the sending domain set up in Mailgun, e.g. mg.example.com."
+        if settings.get("region", "us") not in ("us", "eu"):
+            errors["region"] = "Choose the US or the EU region: us or eu."
+    if errors:
+        raise ValidationFailed(errors)
+    for name in ("name", "kind", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day"):
+        setattr(provider, name, values[name])
+    provider.max_connections, provider.priority = values["max_connections"], values["priority"]
+    provider.is_active = bool(values.get("is_active", True))
+    provider.settings = settings
+    provider.credentials_encrypted = secret_box.encrypt(json.dumps(secrets))
+
+
+async def list_providers(session: AsyncSession, *, active_only: bool = False) -> list[Provider]:
+    return await queries.providers(session, active_only=active_only)
+
+
+async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
+    provider = await session.get(Provider, provider_id) if is_valid_id(provider_id) else None
+    if provider is None:
+        raise NotFound("That provider does not exist (it may have been deleted).")
+    return provider
+
+
+async def create_provider(session: AsyncSession, data: Mapping[str, Any]) -> Provider:
+    provider = Provider(kind="")
+    _apply(provider, data)
+    session.add(provider)
+    await session.flush()
+    return provider
+
+
+async def update_provider(session: AsyncSession, provider_id: int, data: Mapping[str, Any]) -> Provider:
+    provider = await get_provider(session, provider_id)
+    _apply(provider, data)
+    await session.flush()
+    return provider
+
+
+async def delete_provider(session: AsyncSession, provider_id: int) -> Provider:
+    provider = await get_provider(session, provider_id)
+    await session.delete(provider)
+    await session.flush()
+    return provider
+
+
+async def record_test(session: AsyncSession, provider: Provider, ok: bool, message: str) -> None:
+    """A failed test is shown as the provider's last error; a passing one clears it."""
+    provider.last_error = "" if ok else message
+    provider.last_error_at = None if ok else datetime.now(UTC)
+    await session.flush()
