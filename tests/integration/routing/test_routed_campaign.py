@@ -38,8 +38,7 @@ async def test_a_rule_sends_a_campaigns_microsoft_recipients_through_a_provider(
     assert all(r.endswith("@hotmail.com") for r in api.recipients()) and len(api.recipients()) == 5
     assert all(r.endswith("@example.com") for r in sink.handler.recipients()) and len(sink.messages) == 5
     carriers = await db.execute(
-        text(
-            "SELECT split_part(email, '@', 2) AS domain, smtp_server_id, provider_id FROM deliveries GROUP BY 1, 2, 3 ORDER BY 1"
-        )
+        text("""SELECT split_part(email, '@', 2) AS domain, smtp_server_id, provider_id
+                FROM deliveries GROUP BY 1, 2, 3 ORDER BY 1""")
     )
     assert carriers.all() == [("example.com", relay_id, None), ("hotmail.com", None, provider_id)]
