@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from msgspec import Meta
 
+from webapp.campaigns.models import CampaignKind
 from webapp.core.schemas import Rule, Schema, Values, flag, row_id, text, whole_number
 from webapp.settings.schemas import DOMAIN
 
@@ -25,7 +26,7 @@ DOMAIN_GROUPS: dict[str, frozenset[str]] = {
 }
 GROUP_OF_DOMAIN = {domain: group for group, domains in DOMAIN_GROUPS.items() for domain in domains}
 
-MESSAGE_KINDS = ("marketing", "transactional", "automation")
+MESSAGE_KINDS = tuple(kind.value for kind in CampaignKind)
 MAX_TARGETS = 10
 MAX_DOMAINS = 200
 TRANSPORT_KEY = re.compile(r"(smtp|provider):[1-9][0-9]{0,17}")
