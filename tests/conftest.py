@@ -178,6 +178,9 @@ TABLES = [
     "tx_messages",
     "tx_campaigns",
     "warmup_plans",
+    "routing_rules",
+    "domain_throttles",
+    "transport_hours",
 ]
 
 

@@ -35,6 +35,9 @@ from webapp.outbox.pages import OutboxController
 from webapp.placement.api import ApiPlacementTestsController
 from webapp.placement.pages import PlacementTestsController, SeedMailboxesController
 from webapp.providers.pages import ProvidersController
+from webapp.routing.pages.rules import RoutingRulesController
+from webapp.routing.pages.throttles import DomainThrottlesController
+from webapp.routing.pages.transports import TransportsController
 from webapp.scoring.api import ApiScoringController
 from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
@@ -92,6 +95,9 @@ STAFF_PAGES = [
     ApiKeysController,
     OrgSettingsController,
     SmtpServersController,
+    RoutingRulesController,
+    DomainThrottlesController,
+    TransportsController,
     ProvidersController,
     WebhooksController,
     BounceRulesController,

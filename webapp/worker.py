@@ -29,6 +29,7 @@ from webapp.delivery import actors as delivery_actors
 from webapp.delivery.broker import broker
 from webapp.imports import actors as import_actors
 from webapp.placement import actors as placement_actors
+from webapp.routing import actors as routing_actors
 from webapp.scoring import actors as scoring_actors
 from webapp.subscriptions import actors as subscription_actors
 from webapp.tracking.actors import EventConsumer
@@ -67,6 +68,7 @@ async def tick() -> None:
     await automation_actors.evaluate_scheduled_triggers()  # imports' signals; date, not-opened, segment triggers
     await scoring_actors.recompute_if_due()  # every contact's score from scratch, once a day
     await warmup_actors.hold_over_thresholds()  # warm-up plans whose bounce or complaint rate is too high
+    await routing_actors.keep_hours_if_due()  # the transports' hourly figures, for their page
 
 
 class SchedulerClock(dramatiq.Middleware):

@@ -5,7 +5,7 @@ values) rather than its empty state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,9 @@ from webapp.placement import queries as placement_queries
 from webapp.placement.service import placement
 from webapp.placement.service import seeds as seed_mailboxes
 from webapp.providers import service as providers
+from webapp.routing.models import TransportHour
+from webapp.routing.service import rules as routing_rules
+from webapp.routing.service import throttles as domain_throttles
 from webapp.scoring import service as scoring
 from webapp.scoring.service import rules as scoring_rules
 from webapp.staff.service import api_keys
@@ -230,6 +233,30 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     )
     warmup_plan.held_at = datetime.now(UTC)
     warmup_plan.held_reason = "The bounce rate reached 6.0 % (12 of 200 messages); the plan holds back from 5 %."
+    routing_rule = await routing_rules.create_rule(
+        session,
+        {
+            "name": "Microsoft via the office relay",
+            "domains": "microsoft",
+            "targets": [{"transport": f"smtp:{server.id}", "weight": 1}],
+        },
+    )
+    await domain_throttles.save_throttle(session, {"bucket": "google", "per_minute": 3000})
+    this_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    session.add_all(
+        TransportHour(
+            transport=f"smtp:{server.id}",
+            hour=this_hour - timedelta(hours=h),
+            sent=120 * h,
+            deferred=h,
+            errors=h % 2,
+            bounced=2,
+            complained=h % 3,
+            latency_ms=300 * h,
+            timed=h,
+        )
+        for h in range(1, 6)
+    )
     provider = await providers.create_provider(
         session,
         {
@@ -290,6 +317,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "suppression": entry.suppression.id,
             "smtp": server.id,
             "warmup_plan": warmup_plan.id,
+            "routing_rule": routing_rule.id,
             "provider": provider.id,
             "webhook": webhook.id,
             "seed_mailbox": placement_test.seed_id,

@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 
 from webapp.delivery import warmup
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
+from webapp.delivery.routed import UNROUTED, Unrouted
 from webapp.delivery.smtp_session import (
     CONNECT_TIMEOUT,
     SERVER_COOLDOWN_SECONDS,
@@ -34,7 +35,8 @@ from webapp.delivery.smtp_session import (
     smtp_address,
 )
 from webapp.delivery.transports.base import Route, Transport, TransportRef
-from webapp.delivery.transports.order import Order, priority_order
+from webapp.routing.service.domain_rates import DomainBusy
+from webapp.routing.service.health import Outcome as HealthOutcome
 
 # A pooled session idle longer than this is asked NOOP before it carries a message: servers and
 # firewalls drop quiet sessions, and a message sent into a dead one would count as the server's failure.
@@ -249,14 +251,54 @@ async def _reset(client: SmtpSession) -> None:
         client.close()
 
 
+def _health_outcome(exc: Exception) -> HealthOutcome | None:
+    """What a transport's answer says of its health; None: nothing (the configuration changed)."""
+    if isinstance(exc, Retired):
+        return None
+    if isinstance(exc, TransientFailure):
+        return "deferred"
+    if isinstance(exc, PermanentFailure) and exc.mailbox_refused:
+        return "refused"
+    return "error"  # a policy or content refusal, a transfer broken off
+
+
+class _Timer:
+    """A transport's latency: from the moment the message may go (its hand-over's last check,
+    after any wait for a connection or a rate limit) to the transport's answer. The hand-over
+    itself is watched (the pipeline reads its `handed`), its check restored afterwards."""
+
+    def __init__(self, hand: Handover | None) -> None:
+        self.started = time.monotonic()
+        self.hand = hand
+        self.may_go = hand.may_go if hand is not None else None
+
+    def __enter__(self) -> _Timer:
+        if self.hand is not None and self.may_go is not None:
+            check = self.may_go
+
+            def checked() -> bool:
+                self.started = time.monotonic()
+                return check()
+
+            self.hand.may_go = checked
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.hand is not None and self.may_go is not None:
+            self.hand.may_go = self.may_go
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+
 class Mailer:
     """Sends each message through its transports in the order `order` gives for the message's
     route (by default: priority order, taking turns among transports of the same priority); when a
     transport cannot be used, tries the next one. Returns which transport took the message."""
 
-    def __init__(self, transports: Sequence[Transport], order: Order = priority_order) -> None:
+    def __init__(self, transports: Sequence[Transport], routing: Unrouted = UNROUTED) -> None:
         self.transports = list(transports)
-        self.order = order
+        self.routing = routing
         self._turn = itertools.count()
 
     async def send(
@@ -264,16 +306,29 @@ class Mailer:
     ) -> TransportRef:
         if not self.transports:
             raise Unreachable("No SMTP server or provider is configured.")
-        order, errors = self.order(self.transports, route, next(self._turn)), []
+        try:
+            await self.routing.admit(route)
+        except DomainBusy as exc:
+            raise Throttled(str(exc), retry_after=exc.seconds) from exc
+        order, errors = await self.routing.order(self.transports, route, next(self._turn)), []
         for transport in order:
             try:
                 await warmup.take_one(transport.ref)
-                await transport.send(sender, recipient, message, hand)
-                return transport.ref
+                with _Timer(hand) as timer:
+                    await transport.send(sender, recipient, message, hand)
             except ServerDown as exc:
                 transport.mark_down(str(exc), exc.seconds)
                 transport.quota_wait = exc.seconds if isinstance(exc, QuotaSpent) else 0.0
                 errors.append(f"{transport.ref.name}: {exc}")
+                if not isinstance(exc, QuotaSpent):
+                    await self.routing.record(transport.ref, route, "error", None)
+                continue
+            except (TransientFailure, PermanentFailure, InDoubt) as exc:
+                if (outcome := _health_outcome(exc)) is not None:
+                    await self.routing.record(transport.ref, route, outcome, timer.seconds())
+                raise
+            await self.routing.record(transport.ref, route, "sent", timer.seconds())
+            return transport.ref
         if all(transport.quota_wait for transport in order):
             raise Throttled(
                 "Every server and provider has reached its sending limit: " + "; ".join(errors),

@@ -16,6 +16,7 @@ from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.delivery.mailer import Handover, Mailer, Retired, ServerPool
+from webapp.delivery.routed import Routing
 from webapp.delivery.smtp_session import ServerDown, SmtpTarget, answers
 from webapp.delivery.transports.api import ApiTransport, ProviderTarget
 from webapp.delivery.transports.base import Route, Transport, TransportRef
@@ -23,6 +24,8 @@ from webapp.delivery.transports.kinds import check, client_for
 from webapp.delivery.watch import watch
 from webapp.providers import service as providers
 from webapp.providers.models import Provider
+from webapp.routing.service import rules as routing_rules
+from webapp.routing.service import throttles
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import smtp_servers
 
@@ -40,6 +43,7 @@ class _Current:
     checked: float = 0.0
     servers_changes: int = -1  # watch.servers_changes when it was compared
     reload: asyncio.Task[Mailer] | None = None
+    routing: Routing | None = None  # kept across mailers: its health snapshot and random draws
 
 
 _current = _Current()
@@ -137,19 +141,29 @@ async def _load() -> tuple[tuple[tuple[Any, ...], ...], _Targets]:
     return version, _Targets(targets, [provider_target(p) for p in configured])
 
 
+async def _routing() -> Routing:
+    """The process's routing with the rules and throttles as configured now."""
+    async with get_sessionmaker()() as session:
+        rules, limits = await routing_rules.active_rules(session), await throttles.limits(session)
+    if _current.routing is None:
+        _current.routing = Routing(get_redis())
+    _current.routing.use(rules, limits)
+    return _current.routing
+
+
 async def fresh_mailer() -> Mailer:
     """A Mailer from the configuration as it is now, for a few one-off messages (test sends from
     the web app); the caller closes it."""
     _, targets = await _load()
-    return _mailer(targets, lambda: True)
+    return _mailer(targets, lambda: True, await _routing())
 
 
-def _mailer(targets: _Targets, current: Callable[[], bool]) -> Mailer:
+def _mailer(targets: _Targets, current: Callable[[], bool], routing: Routing) -> Mailer:
     """current: whether the mailer still matches the configuration; checked before each message."""
     redis = get_redis()
     transports: list[Transport] = [ServerPool(t, redis, current) for t in targets.servers]
     transports += [ApiTransport(p, client_for(p), redis, current) for p in targets.providers]
-    return Mailer(transports)
+    return Mailer(transports, routing)
 
 
 def _current_is_configured() -> bool:
@@ -185,10 +199,11 @@ def _reloading() -> asyncio.Task[Mailer]:
 async def _reload() -> Mailer:
     changes = watch.servers_changes
     version, targets = await _load()
+    routing = await _routing()  # rules and throttles apply without replacing the mailer
     if _current.mailer is None or version != _current.version:
         if _current.mailer is not None:
             _current.mailer.retire()
-        _current.mailer, _current.version = _mailer(targets, _current_is_configured), version
+        _current.mailer, _current.version = _mailer(targets, _current_is_configured, routing), version
     _current.checked, _current.servers_changes = time.monotonic(), changes
     return _current.mailer
 

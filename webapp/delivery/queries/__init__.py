@@ -87,8 +87,8 @@ CLAIM = text(CLAIM_SQL.format(scope="d.campaign_id = :campaign_id"))
 # another worker recorded. A row given back unsent (`released`: its campaign stopped) is pending
 # again without using up an attempt, or cancelled with its campaign; but one recorded as being
 # handed over may have reached the server, so it is in doubt, never sent again. A message held back
-# by a sending limit (throttled: a server's hour or day, a warm-up plan's day) was not tried either,
-# so the wait uses up no attempt however many days it lasts. A provider may
+# by a sending limit (throttled: a server's hour or day, a warm-up plan's day, a domain's throttle)
+# was not tried either, so the wait uses up no attempt however many days it lasts. A provider may
 # report a message delivered before its batch is recorded here (delivered_at is set then): sent
 # means delivered for it.
 RECORD = text("""

@@ -1,14 +1,12 @@
-"""The order the Mailer tries transports in for one message. Routing rules replace
-`priority_order` (the Mailer takes the function it is built with)."""
+"""The order the Mailer tries transports in for a message no routing rule matches (and for a
+Mailer built without routing): by priority."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from webapp.delivery.transports.base import Route, Transport
-
-Order = Callable[[Sequence[Transport], Route, int], list[Transport]]
 
 
 def priority_order(transports: Sequence[Transport], route: Route, turn: int) -> list[Transport]:

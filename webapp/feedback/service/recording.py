@@ -26,6 +26,7 @@ from webapp.feedback.queries import EventRow, Match
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind
 from webapp.feedback.service import rates, rules
 from webapp.feedback.service.bounces import hard_bounced
+from webapp.routing.service import feedback as transport_health
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
 from webapp.tracking import service as tracking
@@ -145,6 +146,11 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     await _bounced(session, [r for r in new if r.event.kind == FeedbackKind.BOUNCED])
     complaints = [r for r in new if r.event.kind == FeedbackKind.COMPLAINED]
     await _complained(session, complaints)
+    await transport_health.count_feedback(
+        session,
+        [r.match.delivery_id for r in new if r.event.kind == FeedbackKind.BOUNCED and r.hard and r.match.delivery_id],
+        [r.match.delivery_id for r in complaints if r.match.delivery_id],
+    )
     # The complaint rate moves with complaints and with what is delivered: pause where it is too high.
     touched = [r.match.campaign_id for r in complaints if r.match.campaign_id] + [d.campaign_id for d in delivered]
     result.paused = await rates.pause_over_threshold(session, touched)

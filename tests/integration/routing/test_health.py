@@ -1,0 +1,104 @@
+"""Transport health: recent error, deferral, bounce and complaint rates and latency per transport,
+counted in Redis (shared by every worker and host). Past a warning level they lower the
+transport's share; past the out level it leaves the rotation until a probe message succeeds."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from webapp.core.redis import get_redis
+from webapp.routing.service.health import LOWEST_SHARE, Health
+
+SES = "provider:1"
+RELAY = "smtp:1"
+
+
+def health(later_minutes: float = 0) -> Health:
+    return Health(get_redis(), clock=lambda: time.time() + later_minutes * 60)
+
+
+async def attempts(h: Health, key: str, sent: int = 0, deferred: int = 0, errors: int = 0, seconds: float = 0.2):
+    for outcome, n in (("sent", sent), ("deferred", deferred), ("error", errors)):
+        for _ in range(n):
+            await h.record(key, outcome, seconds)
+
+
+async def test_a_transport_without_traffic_is_healthy(db):
+    status = (await health().snapshot([SES]))[SES]
+    assert status.share == 1 and not status.out and status.attempts == 0
+
+
+async def test_a_few_failures_are_too_few_to_judge(db):
+    await attempts(health(), SES, errors=5)
+    status = (await health().snapshot([SES]))[SES]
+    assert status.error_rate == 1 and status.share == 1 and not status.out
+
+
+async def test_an_error_rate_past_the_warning_lowers_the_share(db):
+    await attempts(health(), SES, sent=90, errors=10)  # 10 %: warning at 5 %, out at 20 %
+    status = (await health().snapshot([SES]))[SES]
+    assert status.error_rate == pytest.approx(0.10)
+    assert status.share == pytest.approx(1 - (1 - LOWEST_SHARE) / 3)
+    assert not status.out
+
+
+async def test_past_the_out_level_a_transport_leaves_the_rotation_and_stays_out(db):
+    await attempts(health(), SES, sent=70, deferred=30)  # 30 % deferred
+    status = (await health().snapshot([SES]))[SES]
+    assert status.out and status.share == 0
+    assert "deferral rate 30.0 %" in status.reason
+    await attempts(health(), SES, sent=900)  # good news alone does not bring it back
+    assert (await health().snapshot([SES]))[SES].out
+
+
+async def test_health_is_shared_by_every_worker_and_kept_per_transport(db):
+    await attempts(Health(get_redis()), SES, sent=50, errors=50)
+    await attempts(Health(get_redis()), RELAY, sent=100)
+    statuses = await Health(get_redis()).snapshot([SES, RELAY])
+    assert statuses[SES].out and not statuses[RELAY].out
+
+
+async def test_slow_answers_lower_the_share(db):
+    await attempts(health(), RELAY, sent=50, seconds=9.0)  # warning at 3 s, out at 15 s
+    status = (await health().snapshot([RELAY]))[RELAY]
+    assert status.latency == pytest.approx(9.0)
+    assert 0 < status.share < 1
+
+
+async def test_only_the_last_minutes_count_for_errors(db):
+    await attempts(health(), SES, sent=50, errors=50)
+    status = (await health(later_minutes=16).snapshot([SES]))[SES]
+    assert status.attempts == 0 and status.share == 1 and not status.out
+
+
+async def test_bounces_and_complaints_count_against_a_days_sends(db):
+    await attempts(health(), SES, sent=2000)
+    await health(later_minutes=120).feedback(SES, bounced=30)  # 1.5 %: under the 2 % warning
+    assert (await health(later_minutes=120).snapshot([SES]))[SES].share == 1
+    await health(later_minutes=120).feedback(SES, complained=8)  # 0.4 %: past Gmail's 0.3 %
+    status = (await health(later_minutes=120).snapshot([SES]))[SES]
+    assert status.bounce_rate == pytest.approx(30 / 2000)
+    assert status.complaint_rate == pytest.approx(8 / 2000)
+    assert status.out and "complaint rate" in status.reason
+
+
+async def test_a_single_probe_at_a_time_may_go_to_a_transport_out_of_rotation(db):
+    await attempts(health(), SES, errors=100)
+    await health().snapshot([SES])
+    assert await health().probe(SES)
+    assert not await Health(get_redis()).probe(SES)  # another worker, the same minute
+    assert await health(later_minutes=2).probe(SES)  # the next probe, a while later
+
+
+async def test_a_transport_in_rotation_needs_no_probe(db):
+    assert not await health().probe(RELAY)
+
+
+async def test_a_successful_probe_brings_the_transport_back_with_a_clean_slate(db):
+    await attempts(health(), SES, errors=100)
+    assert (await health().snapshot([SES]))[SES].out
+    await health().returned(SES)
+    status = (await health().snapshot([SES]))[SES]
+    assert not status.out and status.share == 1 and status.attempts == 0
