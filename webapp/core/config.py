@@ -44,6 +44,9 @@ class RedisSettings:
     url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     # "redis" in every real deployment; "stub" runs actors in-process (tests only).
     broker: str = field(default_factory=lambda: _env("MAILROOM_BROKER", "redis"))
+    # Where Dramatiq's messages go: empty means the Redis above; amqp:// or amqps:// a RabbitMQ
+    # server (a redis:// or unix:// URL, another Redis). Every web and worker host must use the same.
+    broker_url: str = field(default_factory=lambda: _env("BROKER_URL", ""))
 
 
 @dataclass(frozen=True)
