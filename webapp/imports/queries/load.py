@@ -175,7 +175,7 @@ TAGS_OF_NEW = """
 def write_contacts_statement(mapped: Collection[str], *, update: bool) -> ContactsStatement:
     """insert_contacts, counted: one row of (inserted, updated), the tags it added queued for the
     automations they trigger. Built once per run."""
-    tags = sql.SQL(("" if "tags" not in mapped else TAGS_ADDED if update else TAGS_OF_NEW))
+    tags = sql.SQL("" if "tags" not in mapped else TAGS_ADDED if update else TAGS_OF_NEW)
     return sql.SQL(
         "WITH w(id, inserted, tags) AS ({}){} "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
