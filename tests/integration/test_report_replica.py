@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from tests.conftest import create_user, running_server
+from tests.conftest import create_user, running_server, sign_in
+from tests.support.campaigns import ready_campaign
 from tests.support.replica import Replica
 from webapp.staff.service import api_keys
 
@@ -49,3 +50,28 @@ async def test_stats_and_reports_read_the_replica_and_the_rest_the_primary(db, r
 
         replica.catch_up()
         assert client.get("/api/stats").json()["total_contacts"] == 3
+
+
+async def test_a_campaign_report_page_reads_the_replica_and_the_campaign_page_the_primary(
+    db, replica, server_with_replica
+):
+    viewer = await create_user(db, "viewer")
+    campaign = await ready_campaign(db, [], name="Spring sale")
+    await db.commit()
+    replica.catch_up()
+    replica.pause()
+    await db.execute(text("UPDATE campaigns SET name = 'Summer sale' WHERE id = :id"), {"id": campaign.id})
+    await db.commit()
+
+    client = sign_in(server_with_replica, viewer.email)
+    try:
+        report = client.get(f"/campaigns/{campaign.id}/report")
+        page = client.get(f"/campaigns/{campaign.id}")
+        assert report.status_code == 200 and page.status_code == 200
+        assert "Spring sale" in report.text and "Summer sale" not in report.text
+        assert "Summer sale" in page.text
+
+        replica.catch_up()
+        assert "Summer sale" in client.get(f"/campaigns/{campaign.id}/report").text
+    finally:
+        client.close()
