@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install run check test bench browser-deps mail-deps bench-deps clean
+.PHONY: install run check test bench browser-deps mail-deps broker-deps bench-deps clean
 
 install: $(VENV)/.installed
 
@@ -63,7 +63,19 @@ mail-deps:
 	  fi; \
 	fi
 
-test: install browser-deps mail-deps check
+# The RabbitMQ broker test runs a campaign over a real RabbitMQ, started by the test as this user.
+broker-deps:
+	@if [ ! -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing rabbitmq-server (apt-get) for the RabbitMQ broker test ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rabbitmq-server >/dev/null; \
+	  else \
+	    echo "RabbitMQ is missing: install it (Debian: sudo apt-get install rabbitmq-server)"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+test: install browser-deps mail-deps broker-deps check
 	$(PYTEST) tests/unit tests/integration
 	$(PYTEST) tests/browser
 

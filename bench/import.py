@@ -11,7 +11,9 @@ the worker's actor calls, into an empty, fully indexed contacts table.
     BENCH_UPSERT=1 python bench/import.py    # then the same file again in "add and update" mode
 
 Figures, last, one per line: `name: value`, ending with `import_rows_per_s: N` (rows of the file
-divided by the wall time of run_import).
+divided by the wall time of run_import). `import_postgres_cpu_s` is the CPU time the embedded
+PostgreSQL spent on the import (every backend and background process): on a machine shared with
+other work it moves far less than the wall time, so compare it between runs made in such conditions.
 """
 
 from __future__ import annotations
@@ -89,6 +91,30 @@ async def job_figures(job_id: int) -> dict[str, int]:
         } | {"status": job.status}
 
 
+def postgres_cpu_seconds() -> float | None:
+    """CPU time used so far by the embedded PostgreSQL: the postmaster, its live children, and the
+    children it has reaped (backends that ended). None for a server that is not embedded here."""
+    pid_file = Path(os.environ["MAILROOM_DATA_DIR"]) / "postgres" / "postmaster.pid"
+    if not pid_file.exists():
+        return None
+    postmaster = int(pid_file.read_text().split()[0])
+
+    def times(pid: int) -> tuple[int, list[str]]:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[1]), fields  # ppid, and fields[11:15] are utime, stime, cutime, cstime
+
+    ticks = sum(int(value) for value in times(postmaster)[1][11:15])
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid, fields = times(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if ppid == postmaster:
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def timed_run(job_id: int) -> float:
     from webapp.imports.service.loader import run_import
 
@@ -113,11 +139,20 @@ def main() -> None:
         job_id = asyncio.run(upload_and_start(path, "add"))
         figures["upload_and_sniff_s"] = round(time.perf_counter() - started, 2)
         print("Importing (add new contacts) ...", flush=True)
+        cpu_before = postgres_cpu_seconds()
         elapsed = timed_run(job_id)
+        if cpu_before is not None:
+            figures["import_postgres_cpu_s"] = round(postgres_cpu_seconds() - cpu_before, 1)
         result = asyncio.run(job_figures(job_id))
         figures.update({f"add_{k}": v for k, v in result.items()})
         with psycopg.connect(dsn) as conn:
             figures["contacts_after"] = conn.execute("SELECT count(*) FROM contacts").fetchone()[0]
+            # The whole server's since it started (migrations are a few MB): what the import wrote to its log.
+            wal_bytes, wal_fpi = conn.execute("SELECT wal_bytes, wal_fpi FROM pg_stat_wal").fetchone()
+            figures["wal_mb"], figures["wal_full_page_images"] = round(float(wal_bytes) / 1e6), wal_fpi
+            figures["checkpoints"] = conn.execute(
+                "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+            ).fetchone()[0]
         figures["import_s"] = round(elapsed, 1)
         if UPSERT:
             print("Importing again (add and update) ...", flush=True)

@@ -7,6 +7,7 @@ The environment is set in pytest_configure, before any webapp module reads its s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -123,9 +124,16 @@ def dns() -> Iterator[DnsServer]:
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[str]:
     """The real app served by uvicorn in a subprocess, as in production."""
+    with running_server("server") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(log_name: str, **env: str) -> Iterator[str]:
+    """`mailroom run` in a subprocess on a free port, with `env` added to this process's environment."""
     port = _free_port()
-    env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": f"http://127.0.0.1:{port}"}
-    log_path = log_file("server")
+    env = {**os.environ, "MAILROOM_PORT": str(port), "MAILROOM_BASE_URL": f"http://127.0.0.1:{port}", **env}
+    log_path = log_file(log_name)
     with open(log_path, "w") as log:  # the server keeps its own copy of the file
         proc = subprocess.Popen(
             [sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -142,9 +150,11 @@ def live_server() -> Iterator[str]:
             proc.kill()
             raise RuntimeError(f"web server did not start; see {log_path}")
         time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 # ---- database -----------------------------------------------------------------------------

@@ -13,12 +13,14 @@ from webapp.analytics import service as analytics
 from webapp.analytics.schemas import DailyAnalyticsOut, StatsOut
 from webapp.campaigns.service import campaigns
 from webapp.core.api import error_responses, id_parameter
+from webapp.core.deps import REPORT_DEPENDENCIES
 
 CampaignId = Annotated[int, id_parameter("Campaign id.")]
 
 
 class ApiAnalyticsController(Controller):
     tags = ("analytics",)
+    dependencies = REPORT_DEPENDENCIES  # reads only: on the replica, when there is one
 
     @get(
         "/campaigns/{campaign_id:int}/analytics",

@@ -34,6 +34,8 @@ class PathSettings:
 class DatabaseSettings:
     # Empty means "start the embedded PostgreSQL under data_dir" (see webapp.embedded).
     url: str = field(default_factory=lambda: _env("DATABASE_URL", ""))
+    # A streaming replica of that database for reports and analytics (empty: they read the primary).
+    replica_url: str = field(default_factory=lambda: _env("DATABASE_REPLICA_URL", ""))
     pool_size: int = field(default_factory=lambda: _env_int("DATABASE_POOL_SIZE", 10))
     echo: bool = field(default_factory=lambda: _env_bool("DATABASE_ECHO", False))
 
@@ -44,6 +46,9 @@ class RedisSettings:
     url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     # "redis" in every real deployment; "stub" runs actors in-process (tests only).
     broker: str = field(default_factory=lambda: _env("MAILROOM_BROKER", "redis"))
+    # Where Dramatiq's messages go: empty means the Redis above; amqp:// or amqps:// a RabbitMQ
+    # server (a redis:// or unix:// URL, another Redis). Every web and worker host must use the same.
+    broker_url: str = field(default_factory=lambda: _env("BROKER_URL", ""))
 
 
 @dataclass(frozen=True)

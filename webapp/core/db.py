@@ -28,6 +28,19 @@ def get_sessionmaker() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False)
 
 
+@lru_cache
+def get_report_sessionmaker() -> async_sessionmaker[AsyncSession]:
+    """Sessions for reports and analytics: on the replica (DATABASE_REPLICA_URL) when there is one,
+    which may lag the primary by a moment; otherwise the primary's."""
+    settings = get_settings().database
+    if not settings.replica_url:
+        return get_sessionmaker()
+    engine = create_async_engine(
+        settings.replica_url, pool_size=settings.pool_size, pool_pre_ping=True, echo=settings.echo
+    )
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an INSERT, UPDATE or DELETE changed (session.execute types it as a plain Result)."""
     return cast("CursorResult[Any]", result).rowcount

@@ -6,10 +6,11 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
+from litestar.di import Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.config import Settings, get_settings
-from webapp.core.db import get_sessionmaker
+from webapp.core.db import get_report_sessionmaker, get_sessionmaker
 
 
 async def provide_db_session() -> AsyncGenerator[AsyncSession, None]:
@@ -21,6 +22,17 @@ async def provide_db_session() -> AsyncGenerator[AsyncSession, None]:
         except Exception:
             await session.rollback()
             raise
+
+
+async def provide_report_session() -> AsyncGenerator[AsyncSession, None]:
+    """For the report and analytics routes, which only read: a session on the replica when one is
+    configured (see get_report_sessionmaker), never committed."""
+    async with get_report_sessionmaker()() as session:
+        yield session
+
+
+# The dependencies of a controller that only reads reports: its `db` is a report session.
+REPORT_DEPENDENCIES = {"db": Provide(provide_report_session)}
 
 
 def provide_settings() -> Settings:

@@ -19,6 +19,7 @@ from webapp.analytics.pages.ab_test import AbTestView, ab_test_view
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.service import settings as conversion_settings
+from webapp.core.deps import REPORT_DEPENDENCIES
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.forms import form_ids
 from webapp.templates.service import templates
@@ -34,6 +35,7 @@ async def _ab_test(db: AsyncSession, test: AbTest, variants: list[AbVariant]) ->
 
 class CampaignReportsController(Controller):
     path = "/campaigns"
+    dependencies = REPORT_DEPENDENCIES  # reads only: on the replica, when there is one
 
     @get("/{campaign_id:int}/report", name="campaign-report")
     async def report(self, db: AsyncSession, campaign_id: int) -> Template:

@@ -161,12 +161,21 @@ TAGS_ADDED = """
   INSERT INTO automation_signals (kind, params, contact_ids)
   SELECT 'tag_added', jsonb_build_object('tag', tag), ids FROM added ORDER BY tag
 )"""
+# Without updates every written contact is new, so all its tags were added: no need to look up what
+# the contacts had before (a join with the whole contacts table, chunk after chunk).
+TAGS_OF_NEW = """
+, added AS (
+  SELECT t.tag, array_agg(w.id ORDER BY w.id) AS ids FROM w CROSS JOIN LATERAL unnest(w.tags) AS t(tag) GROUP BY t.tag
+), signalled AS (
+  INSERT INTO automation_signals (kind, params, contact_ids)
+  SELECT 'tag_added', jsonb_build_object('tag', tag), ids FROM added ORDER BY tag
+)"""
 
 
 def write_contacts_statement(mapped: Collection[str], *, update: bool) -> ContactsStatement:
     """insert_contacts, counted: one row of (inserted, updated), the tags it added queued for the
     automations they trigger. Built once per run."""
-    tags = sql.SQL(TAGS_ADDED if "tags" in mapped else "")
+    tags = sql.SQL("" if "tags" not in mapped else TAGS_ADDED if update else TAGS_OF_NEW)
     return sql.SQL(
         "WITH w(id, inserted, tags) AS ({}){} "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM w"
