@@ -122,8 +122,12 @@ FROM deliveries WHERE campaign_id = :campaign_id AND status IN ('pending', 'send
 """)
 
 # A batch still in flight keeps its claim (a slow per-second limit can make it outlast the lease).
+# A row locked elsewhere is being recorded (its lease no longer matters): skipped, never waited for,
+# since the batch's own record runs while its renewal does, and waiting could deadlock the two.
 RENEW = text("""
-UPDATE deliveries SET claimed_at = now() WHERE id = ANY(CAST(:ids AS bigint[])) AND status IN ('sending', 'handing')
+UPDATE deliveries SET claimed_at = now()
+WHERE id IN (SELECT id FROM deliveries WHERE id = ANY(CAST(:ids AS bigint[])) AND status IN ('sending', 'handing')
+             ORDER BY id FOR UPDATE SKIP LOCKED)
 """)
 
 CAMPAIGN_STATUSES = text("SELECT id, status FROM campaigns WHERE id = ANY(CAST(:ids AS bigint[]))")
