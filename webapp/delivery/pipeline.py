@@ -337,10 +337,13 @@ async def _emit_webhooks(session: AsyncSession, campaign_id: int, recorded: Sequ
     def event(row: Recorded) -> dict[str, Any]:
         return {"campaign_id": campaign_id, "delivery_id": row.id, "contact_id": row.contact_id, "email": row.email}
 
-    await webhook_events.emit_many(session, "email.sent", [event(r) for r in recorded if r.status == "sent"])
-    await webhook_events.emit_many(
-        session, "email.bounced", [event(r) | {"type": "hard"} for r in recorded if r.bounced]
-    )
+    wanted = await webhook_events.subscribed(session, ("email.sent", "email.bounced"))  # most have none
+    if "email.sent" in wanted:
+        await webhook_events.emit_many(session, "email.sent", [event(r) for r in recorded if r.status == "sent"])
+    if "email.bounced" in wanted:
+        await webhook_events.emit_many(
+            session, "email.bounced", [event(r) | {"type": "hard"} for r in recorded if r.bounced]
+        )
 
 
 async def _stopped(campaign_id: int) -> BatchResult:
