@@ -146,7 +146,7 @@ def cpu_seconds(worker: psutil.Process) -> dict[int, float]:
     return seconds
 
 
-async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float, float]:
+async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[float, int, float, float, float, float]:
     """Send, and sample memory: worker_peak_rss is the largest single worker process (each is
     one `mailroom worker` process's share); the total adds the supervisor and all processes. Also
     the CPU seconds the worker's processes used for the send: unlike the rate, hardly changed by
@@ -179,8 +179,10 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> tuple[floa
         if campaign.status != "sent":
             raise RuntimeError(f"campaign ended {campaign.status}: {campaign.status_reason}")
         elapsed = (campaign.completed_at - campaign.started_at).total_seconds()
-        cpu = sum(seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_now.items())
-        return elapsed, campaign.sent_count, peak_rss / 2**20, peak_total / 2**20, cpu
+        used = {pid: seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_now.items()}
+        senders = {worker.pid, *(p.pid for p in worker.children())}  # the rest are renderer processes
+        cpu, rendering = sum(used.values()), sum(s for pid, s in used.items() if pid not in senders)
+        return elapsed, campaign.sent_count, peak_rss / 2**20, peak_total / 2**20, cpu, rendering
 
 
 def main() -> None:
@@ -204,7 +206,7 @@ def main() -> None:
             )
         try:
             time.sleep(2)
-            elapsed, sent, peak_rss_mb, peak_total_mb, cpu = asyncio.run(
+            elapsed, sent, peak_rss_mb, peak_total_mb, cpu, rendering = asyncio.run(
                 start_and_wait(campaign_id, psutil.Process(worker.pid))
             )
         finally:
@@ -227,6 +229,7 @@ def main() -> None:
     print(f"send_ratio: {rate / reference:.3f}")
     print(f"worker_peak_rss_mb: {peak_rss_mb:.0f}")
     print(f"worker_cpu_ms_per_msg: {1000 * cpu / sent:.2f}")  # worker + renderers; not PostgreSQL, Redis, sink
+    print(f"renderer_cpu_ms_per_msg: {1000 * rendering / sent:.2f}")  # of which in the renderer processes
     print(f"send_accepted_by_sink: {accepted}")
 
 

@@ -166,3 +166,13 @@ async def test_list_id_names_the_organisation_and_the_from_domain():
     assert not message.defects
     plain = parse(await campaign_message("<p>Hi</p>", organisation_name="Acme, Inc."))
     assert plain["List-Id"] == '"Acme, Inc." <newsletter.example.com>'
+
+
+def test_a_body_holding_the_boundary_line_keeps_its_two_parts():
+    boundary = parse(build_message(Envelope("", "news@example.com", "ada@example.com", "Hi", "<1@x>"), "a", "b"))
+    line = f"--{boundary.get_boundary()}"
+    message = parse(
+        build_message(Envelope("", "news@example.com", "ada@example.com", "Hi", "<2@x>"), f"{line}\n<p>x</p>", line)
+    )
+    assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message.get_body(("html",)).get_content().startswith(f"{line}\r\n<p>x</p>")

@@ -8,9 +8,10 @@ import base64
 import dkim
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from dkim.canonicalization import Relaxed
 
 from webapp.delivery.compose import Envelope, build_message
-from webapp.delivery.dkim import SIGNED_HEADERS, make_signer
+from webapp.delivery.dkim import SIGNED_HEADERS, make_signer, relaxed_body
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PEM = KEY.private_bytes(
@@ -82,3 +83,19 @@ def test_an_empty_body_and_a_body_of_blank_lines_verify():
     for body in (b"", b"\r\n\r\n\r\n", b"no newline at the end"):
         head = message().split(b"\r\n\r\n", 1)[0]
         assert verifies(signed(head + b"\r\n\r\n" + body)), body
+
+
+BODIES = [
+    b"",
+    b"\r\n\r\n",
+    b"plain words, one space each\r\n",
+    b"two  spaces and\ta tab\r\n",
+    b"a space at a line end \r\nand at the last one \r\n",
+    b"tabs at a line end\t\t\r\n \t \r\nwhitespace-only line above\r\n\r\n\r\n",
+    b"=20\r\nquoted-printable keeps its encoded spaces=\r\n",
+]
+
+
+def test_the_relaxed_body_is_what_a_verifier_computes_whichever_whitespace_it_holds():
+    for body in BODIES:
+        assert relaxed_body(body) == Relaxed.canonicalize_body(body), body

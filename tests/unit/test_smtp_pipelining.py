@@ -142,3 +142,10 @@ async def test_a_refused_mailbox_in_a_pipelined_group_is_a_bounce_and_the_sessio
     assert refused.value.mailbox_refused and "5.1.1" in str(refused.value)
     await pool.send("news@example.com", "ada@example.com", MESSAGE, Handover(lambda: True))
     assert log.messages == [MESSAGE] and len(reads_with(log.reads, b"EHLO")) == 1
+
+
+async def test_bare_line_ends_go_as_crlf_and_a_crlf_message_goes_as_it_is(server):
+    log, pool = server
+    for message in (MESSAGE.replace(b"\r\n", b"\n"), MESSAGE.replace(b"\r\nbye", b"\rbye"), MESSAGE):
+        await pool.send("news@example.com", "ada@example.com", message, Handover(lambda: True))
+    assert log.messages == [MESSAGE, MESSAGE, MESSAGE]

@@ -19,14 +19,13 @@ import logging
 from collections.abc import Sequence
 
 from webapp.campaigns.models import Campaign
-from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import PreparedCampaign
 from webapp.delivery.mailer import Handover
 from webapp.delivery.pipeline import deliver, keep_alive, message_id_domain, message_id_salt, prepared_campaign, record
-from webapp.delivery.queries import Claimed, Outcome
+from webapp.delivery.queries import Claimed, ContactFields, Outcome
 from webapp.delivery.queries import automation_mail as queries
 from webapp.delivery.transports.base import Route
 from webapp.delivery.watch import watch
@@ -71,7 +70,11 @@ def _campaign(item: Claimed) -> int:
 
 
 async def _send(
-    campaign_id: int, kind: str, prepared: PreparedCampaign, items: Sequence[Claimed], contacts: dict[int, Contact]
+    campaign_id: int,
+    kind: str,
+    prepared: PreparedCampaign,
+    items: Sequence[Claimed],
+    contacts: dict[int, ContactFields],
 ) -> None:
     await send_rendered(campaign_id, kind, prepared, items, await prepared.render_batch(items, contacts))
 

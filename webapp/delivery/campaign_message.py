@@ -14,12 +14,11 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbVariant
-from webapp.contacts.models import Contact
 from webapp.core import verp
 from webapp.core.tokens import make_token
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.dkim import make_signer
-from webapp.delivery.queries import Claimed, register_links
+from webapp.delivery.queries import Claimed, ContactFields, register_links
 from webapp.settings.service.organisation import OrgSettings
 from webapp.templates.service import renderer
 from webapp.templates.service.rendering import MessageTemplate, RenderedMessage, RenderError, contact_context
@@ -196,7 +195,7 @@ class PreparedCampaign:
         return await renderer.render_batch(self.template, contexts)
 
     async def render_batch(
-        self, claimed: Sequence[Claimed], contacts: Mapping[int, Contact]
+        self, claimed: Sequence[Claimed], contacts: Mapping[int, ContactFields]
     ) -> list[bytes | RenderError]:
         """Each claimed delivery's message as sent, or the RenderError it failed with."""
         recipients = [(c.id, contacts.get(c.contact_id) if c.contact_id is not None else None) for c in claimed]

@@ -36,15 +36,24 @@ SIGNATURE_LINE = 72  # b= is folded into lines of this many characters
 
 _WSP_RUN = re.compile(rb" [ \t]+|\t[ \t]*")  # what is not one space already: most text has no match
 _SPACE_AT_LINE_END = re.compile(rb" (?=\r\n|\Z)")
-_TRAILING_LINES = re.compile(rb"(?:\r\n)+\Z")
 _FIELD_START = re.compile(rb"\r\n(?![ \t])")  # a header line that is not a continuation
 
 
 def relaxed_body(body: bytes) -> bytes:
-    """RFC 6376 3.4.4: whitespace runs as one space, none at line ends, no empty lines at the end."""
-    body = _SPACE_AT_LINE_END.sub(b"", _WSP_RUN.sub(b" ", body))
-    body = _TRAILING_LINES.sub(b"", body)
-    return body + b"\r\n" if body else b""
+    """RFC 6376 3.4.4: whitespace runs as one space, none at line ends, no empty lines at the end.
+
+    A regex pass costs ~0.1 ms over a 9 KB body (it stops at every space or line end), as much as
+    the RSA signature; our quoted-printable bodies rarely hold what it would change, and `in` finds
+    that out at C speed.
+    """
+    if b"\t" in body or b"  " in body:
+        body = _WSP_RUN.sub(b" ", body)
+    if b" \r\n" in body or body.endswith(b" "):
+        body = _SPACE_AT_LINE_END.sub(b"", body)
+    end = len(body)
+    while body.endswith(b"\r\n", 0, end):  # a `(?:\r\n)+\Z` regex would try at every line end
+        end -= 2
+    return body[:end] + b"\r\n" if end else b""
 
 
 def relaxed_header(name: bytes, value: bytes) -> bytes:

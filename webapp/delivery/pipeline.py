@@ -26,7 +26,6 @@ from webapp.abtests.service import sending as abtests
 from webapp.bounces.service import mailbox as bounce_mailbox
 from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.service import sending
-from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
@@ -43,7 +42,7 @@ from webapp.delivery.mailer import (
     TransientFailure,
     Unreachable,
 )
-from webapp.delivery.queries import Claimed, Outcome, Recorded
+from webapp.delivery.queries import Claimed, ContactFields, Outcome, Recorded
 from webapp.delivery.transports.base import Route
 from webapp.delivery.watch import watch
 from webapp.feedback import service as feedback
@@ -79,7 +78,7 @@ class _Claim:
     kind: str  # its campaign's kind of mail, for routing
     prepared: PreparedCampaign
     items: list[Claimed]
-    contacts: dict[int, Contact]
+    contacts: dict[int, ContactFields]
     variants: dict[int, PreparedCampaign]  # by A/B variant id: the batch's variants, each prepared once
 
     def prepared_for(self, item: Claimed) -> PreparedCampaign:
@@ -340,10 +339,13 @@ async def _emit_webhooks(session: AsyncSession, campaign_id: int, recorded: Sequ
     def event(row: Recorded) -> dict[str, Any]:
         return {"campaign_id": campaign_id, "delivery_id": row.id, "contact_id": row.contact_id, "email": row.email}
 
-    await webhook_events.emit_many(session, "email.sent", [event(r) for r in recorded if r.status == "sent"])
-    await webhook_events.emit_many(
-        session, "email.bounced", [event(r) | {"type": "hard"} for r in recorded if r.bounced]
-    )
+    wanted = await webhook_events.subscribed(session, ("email.sent", "email.bounced"))  # most have none
+    if "email.sent" in wanted:
+        await webhook_events.emit_many(session, "email.sent", [event(r) for r in recorded if r.status == "sent"])
+    if "email.bounced" in wanted:
+        await webhook_events.emit_many(
+            session, "email.bounced", [event(r) | {"type": "hard"} for r in recorded if r.bounced]
+        )
 
 
 async def _stopped(campaign_id: int) -> BatchResult:

@@ -9,14 +9,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from webapp.campaigns.models import Campaign
-from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.delivery import automation_mail
 from webapp.delivery import queries as deliveries
 from webapp.delivery.campaign_message import PreparedCampaign
 from webapp.delivery.pipeline import keep_alive, message_id_domain, message_id_salt, prepared_campaign
-from webapp.delivery.queries import Claimed
+from webapp.delivery.queries import Claimed, ContactFields
 from webapp.delivery.queries import transactional_mail as queries
 from webapp.delivery.watch import watch
 from webapp.templates.service import renderer
@@ -69,7 +68,7 @@ async def send(delivery_id: int | None = None) -> bool:
 async def render(
     prepared: PreparedCampaign,
     items: Sequence[Claimed],
-    contacts: Mapping[int, Contact],
+    contacts: Mapping[int, ContactFields],
     data: Mapping[int, dict[str, Any]],
 ) -> list[bytes | RenderError]:
     """Each message as sent: the request's data over the contact's fields (when the address is a
