@@ -148,8 +148,9 @@ def test_mapping_problems_are_named_per_column():
     assert mapping_problems(["email", "bogus", "", "", ""], "suppress") == {}
 
 
-def stage(row):
-    return dict(zip(STAGE_COLUMNS, row, strict=True))
+def stage(converter, row):
+    """The converted row by staging column, with None for the columns the mapping leaves out."""
+    return dict.fromkeys(STAGE_COLUMNS) | dict(zip(converter.columns, row, strict=True))
 
 
 def test_converting_a_row():
@@ -157,7 +158,10 @@ def test_converting_a_row():
         ["email", "first_name", "tags", "custom:plan", "custom:score", "language", "tags", ""], "upsert", 8
     )
     row = stage(
-        converter.convert([" Ada@Example.COM ", " Ada ", "VIP; news,  Big  Fish", "pro", "", "ES_mx", "vip", "ignored"])
+        converter,
+        converter.convert(
+            [" Ada@Example.COM ", " Ada ", "VIP; news,  Big  Fish", "pro", "", "ES_mx", "vip", "ignored"]
+        ),
     )
     assert json.loads(row.pop("custom_fields")) == {"plan": "pro"}
     assert row == {
@@ -172,15 +176,15 @@ def test_converting_a_row():
         "language": "es-mx",
     }
     assert converter.mapped == {"email", "first_name", "tags", "language", "custom_fields"}
-    short = stage(converter.convert(["b@example.com"]))  # missing trailing cells are empty
+    short = stage(converter, converter.convert(["b@example.com"]))  # missing trailing cells are empty
     assert short["first_name"] == "" and short["tags"] == "" and short["custom_fields"] == "{}"
-    quoted = stage(converter.convert(["c@example.com", "", "", 'say "hi"\\ ünï', "", "", "", ""]))
+    quoted = stage(converter, converter.convert(["c@example.com", "", "", 'say "hi"\\ ünï', "", "", "", ""]))
     assert json.loads(quoted["custom_fields"]) == {"plan": 'say "hi"\\ ünï'}
 
 
 def test_export_formula_guard_is_undone():
     converter = RowConverter(["email", "phone", "company"], "add", 3)
-    row = stage(converter.convert(["a@example.com", "'+1 555 0100", "'Rock 'n' roll"]))
+    row = stage(converter, converter.convert(["a@example.com", "'+1 555 0100", "'Rock 'n' roll"]))
     assert row["phone"] == "+1 555 0100" and row["company"] == "'Rock 'n' roll"
 
 
@@ -202,12 +206,12 @@ def test_rejected_rows_say_why(cells, reason):
 
 def test_trailing_empty_cells_are_not_extra_values():
     converter = RowConverter(["email", "first_name"], "add", 2)
-    assert stage(converter.convert(["a@example.com", "Ann", "", " "]))["first_name"] == "Ann"
+    assert stage(converter, converter.convert(["a@example.com", "Ann", "", " "]))["first_name"] == "Ann"
 
 
 def test_suppress_mode_reads_only_the_address():
     converter = RowConverter(["first_name", "email"], "suppress", 2)
-    assert stage(converter.convert(["x" * 500, "a@example.com"]))["first_name"] is None
+    assert stage(converter, converter.convert(["x" * 500, "a@example.com"]))["first_name"] is None
     assert converter.mapped == {"email"}
 
 
@@ -225,4 +229,6 @@ def test_tags_are_normalised_as_everywhere_else(raw):
     from webapp.core.validation import normalize_tags
 
     converter = RowConverter(["email", "tags"], "add", 2)
-    assert stage(converter.convert(["a@example.com", raw]))["tags"] == ",".join(normalize_tags(re.split(r"[,;]", raw)))
+    assert stage(converter, converter.convert(["a@example.com", raw]))["tags"] == ",".join(
+        normalize_tags(re.split(r"[,;]", raw))
+    )

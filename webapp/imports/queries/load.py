@@ -3,7 +3,7 @@ table, then one statement per mode moves it into contacts, list_members or suppr
 
 Used with plain psycopg connections (service/loader.py): COPY needs the driver's own API. Column
 names come from the fixed list in service/rows.STAGE_COLUMNS, never from a file. Rows are already
-unique by lower(email) when they get here (the loader drops later duplicates), so ON CONFLICT DO
+unique by lower(email) when they get here (later duplicates are left out), so ON CONFLICT DO
 UPDATE never meets the same contact twice in one statement.
 """
 
@@ -37,7 +37,7 @@ WITH firsts AS (
   ON CONFLICT (key) DO NOTHING
   RETURNING line
 )
-SELECT k.line, (SELECT x.line FROM import_seen x WHERE x.key = lower(k.email))
+SELECT k.line, k.email, (SELECT x.line FROM import_seen x WHERE x.key = lower(k.email))
 FROM import_keys k WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.line = k.line)
 """
 
@@ -47,13 +47,13 @@ def create_repeat_check(conn: Connection) -> None:
     conn.execute(CREATE_SEEN)
 
 
-def keep_first(conn: Connection, keys: bytes) -> dict[int, int | None]:
-    """Remember a chunk's addresses (`keys`: line, email as COPY text); {line: first line} for the
-    addresses an earlier chunk had. The caller commits, which empties import_keys."""
+def keep_first(conn: Connection, keys: bytes) -> dict[int, tuple[str, int | None]]:
+    """Remember a chunk's addresses (`keys`: line, email as COPY text); {line: (email, first line)}
+    for the addresses an earlier chunk had. The caller commits, which empties import_keys."""
     with conn.cursor() as cur:
         with cur.copy("COPY import_keys (line, email) FROM STDIN") as copy:
             copy.write(keys)
-        return dict(cur.execute(KEEP_FIRST).fetchall())
+        return {line: (email, first) for line, email, first in cur.execute(KEEP_FIRST)}
 
 
 # ---- staging a chunk ---------------------------------------------------------------------------
@@ -65,10 +65,6 @@ CREATE TEMP TABLE IF NOT EXISTS import_stage (
   tags text, custom_fields text, language text
 ) ON COMMIT DELETE ROWS
 """
-COPY_STAGE = (
-    "COPY import_stage (line, email, first_name, last_name, phone, company, job_title, location, "
-    "tags, custom_fields, language) FROM STDIN"
-)
 COPY_REJECTS = "COPY import_rejects (job_id, line, kind, email, reason, cells) FROM STDIN"
 
 
@@ -76,10 +72,14 @@ def create_stage(conn: Connection) -> None:
     conn.execute(CREATE_STAGE)
 
 
-def stage(cur: Cursor, rows: bytes) -> None:
-    """Load a chunk's valid rows (COPY text: line, then STAGE_COLUMNS) into import_stage."""
-    with cur.copy(COPY_STAGE) as copy:
+def stage(cur: Cursor, columns: Iterable[str], rows: bytes, repeats: Collection[int] = ()) -> None:
+    """Load a chunk's valid rows (COPY text: line, then `columns`, names from rows.STAGE_COLUMNS;
+    the others stay NULL) into import_stage, less the lines in `repeats`."""
+    names = sql.SQL(", ").join(sql.Identifier(name) for name in ("line", *columns))
+    with cur.copy(sql.SQL("COPY import_stage ({}) FROM STDIN").format(names)) as copy:
         copy.write(rows)
+    if repeats:
+        cur.execute("DELETE FROM import_stage WHERE line = ANY(%s)", (list(repeats),))
 
 
 def save_rejects(cur: Cursor, job_id: int, rejects: Iterable[tuple[Any, ...]]) -> None:

@@ -226,7 +226,7 @@ class RecordReader:
                     done = reader.line_num
                     continue
                 line, done = offset + done + 1, reader.line_num
-                if any(cell.strip() for cell in row):
+                if "".join(row).strip():  # a row of empty or blank cells is skipped
                     yield Record(line, row)
 
     def _xlsx(self) -> Iterator[Record]:

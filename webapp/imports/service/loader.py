@@ -1,8 +1,9 @@
 """Running an import job: what the worker's actor calls (and bench/import.py, directly).
 
-The calling thread reads the file into chunks (chunks.py: parse, validate, take out repeated
-addresses, COPY text) while MAILROOM_IMPORT_LOADERS loader threads, each with its own connection,
-load chunks side by side. Each chunk is one transaction: COPY into a temporary staging table, one
+A reading process cuts the file into chunks (chunks.py: parse, validate, take out repeated
+addresses, COPY text), the calling thread checks each chunk's addresses against the earlier chunks'
+and hands it on, and MAILROOM_IMPORT_LOADERS loader threads, each with its own connection, load
+chunks side by side. Each chunk is one transaction: COPY into a temporary staging table, one
 set-based statement for the mode, the chunk's rejected and repeated rows, and the job's counters
 with the chunk's number added to `loaded_chunks`. Progress is published on Redis after each commit.
 Memory stays at a few chunks whatever the size of the file.
@@ -31,7 +32,7 @@ from webapp.imports.queries.runs import ChunkCounts, Connection, Cursor, JobToRu
 from webapp.imports.service import progress as import_progress
 from webapp.imports.service.chunks import Chunk, Chunker
 from webapp.imports.service.files import FileFormat, UnreadableFile
-from webapp.imports.service.reading import IsolatedReader
+from webapp.imports.service.reading import read_chunks
 from webapp.imports.service.rows import RowConverter
 from webapp.suppression.models import SuppressionReason
 
@@ -111,11 +112,14 @@ class _Run:
         if job.mode == ImportMode.LIST and not runs.is_static_list(self.conn, job.list_id):
             return self.fail("The list to add the contacts to was deleted, or is not a static list.")
         converter = RowConverter(job.mapping, job.mode, len(job.headers))
-        reader = IsolatedReader(self.path, FileFormat(job.file_format, job.encoding, job.delimiter))
-        chunker = Chunker(self.conn, reader, converter, job.chunk_rows, job.loaded_chunks, job.total)
+        fmt = FileFormat(job.file_format, job.encoding, job.delimiter)
+        prepared = read_chunks(self.path, fmt, converter, job.chunk_rows)
+        chunker = Chunker(self.conn, prepared, fmt, self.path.stat().st_size, job.loaded_chunks, job.total)
         statement = _contacts_statement(job.mode, converter.mapped)
         threads = [
-            threading.Thread(target=self._loader, args=(statement,), name=f"import-loader-{n}", daemon=True)
+            threading.Thread(
+                target=self._loader, args=(statement, converter.columns), name=f"import-loader-{n}", daemon=True
+            )
             for n in range(self.loaders)
         ]
         for thread in threads:
@@ -153,7 +157,7 @@ class _Run:
             except queue.Full:
                 continue
 
-    def _loader(self, statement: ContactsStatement | None) -> None:
+    def _loader(self, statement: ContactsStatement | None, columns: list[str]) -> None:
         try:
             with connect() as conn:
                 queries.create_stage(conn)
@@ -165,16 +169,16 @@ class _Run:
                         continue
                     if isinstance(item, _Done):
                         return
-                    self._load(conn, statement, item)
+                    self._load(conn, statement, columns, item)
         except BaseException as exc:
             self.errors.append(exc)
             self.stop.set()
 
-    def _load(self, conn: Connection, statement: ContactsStatement | None, chunk: Chunk) -> None:
+    def _load(self, conn: Connection, statement: ContactsStatement | None, columns: list[str], chunk: Chunk) -> None:
         job, cur = self.job, conn.cursor()
         inserted = updated = 0
         if chunk.staged:
-            queries.stage(cur, chunk.payload)
+            queries.stage(cur, columns, chunk.payload, chunk.repeats)
             inserted, updated = self._apply(cur, statement)
         if chunk.rejects:
             queries.save_rejects(cur, job.id, chunk.rejects)

@@ -2,17 +2,18 @@
 and CPU time: a workbook built to unzip to gigabytes or a CSV line of hundreds of megabytes costs
 that process, never the web server or the worker. At upload, a pool of two such processes per web
 process sums files up (format, columns, first rows); an import's worker reads the whole file
-through a process of its own (IsolatedReader), a batch of rows at a time.
+through a process of its own (read_chunks), which also converts the rows: a chunk at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from webapp.core import isolation
 from webapp.core.isolation import Failed, Kind, Limits
+from webapp.imports.service.chunks import Prepared, prepare
 from webapp.imports.service.files import (
     MAX_COLUMNS,
     MAX_ROWS,
@@ -27,11 +28,11 @@ from webapp.imports.service.files import (
     UnreadableFile,
     detect_format,
 )
+from webapp.imports.service.rows import RowConverter
 
 READ_MEMORY_MB = 512  # per reading process, beyond what it needs to start
 SUMMARY_SECONDS = 120  # CPU time to sum a file up at upload (a workbook's shared strings come first)
 READ_SECONDS = 1800  # CPU time to read a whole file for an import
-BATCH = 1000  # rows sent from the reading process at a time
 
 isolation.preload(__name__)
 isolation.preload("openpyxl")
@@ -56,24 +57,20 @@ async def summary(path: Path, filename: str) -> FileSummary:
     return summed_up
 
 
-class IsolatedReader(RecordReader):
-    """RecordReader's rows, read in a process of its own; `position` follows its progress."""
-
-    def __init__(self, path: Path, fmt: FileFormat) -> None:
-        super().__init__(path, fmt)
-        self._read = 0
-
-    @property
-    def position(self) -> int:
-        return self._read
-
-    def __iter__(self) -> Generator[Record]:
-        try:
-            for position, records in isolation.stream(_batches, self.path, self.fmt, limits=READ_LIMITS, chunk=1):
-                self._read = position
-                yield from records
-        except isolation.Failure as exc:
-            raise _unreadable(exc.failed, READ_SECONDS, self.fmt.kind) from None
+def read_chunks(path: Path, fmt: FileFormat, converter: RowConverter, chunk_rows: int) -> Iterator[Prepared]:
+    """The file's chunks (chunks.prepare), read and converted in a process of its own."""
+    try:
+        yield from isolation.stream(
+            _prepared,
+            path,
+            fmt,
+            (converter.targets, converter.mode, converter.width),
+            chunk_rows,
+            limits=READ_LIMITS,
+            chunk=1,
+        )
+    except isolation.Failure as exc:
+        raise _unreadable(exc.failed, READ_SECONDS, fmt.kind) from None
 
 
 def _unreadable(failed: Failed, seconds: int, kind: str) -> UnreadableFile:
@@ -94,15 +91,11 @@ def _summarise(shared: None, item: tuple[Path, str]) -> FileSummary:
     return summarise(*item)
 
 
-def _batches(path: Path, fmt: FileFormat) -> Iterator[tuple[int, list[Record]]]:
+def _prepared(
+    path: Path, fmt: FileFormat, converter: tuple[list[str], str, int], chunk_rows: int
+) -> Iterator[Prepared]:
     reader = RecordReader(path, fmt)
-    batch: list[Record] = []
-    for record in reader:
-        batch.append(record)
-        if len(batch) >= BATCH:
-            yield reader.position, batch
-            batch = []
-    yield reader.size, batch
+    return prepare(reader, RowConverter(*converter), chunk_rows, lambda: reader.position)
 
 
 def headers_of(first: Record) -> list[str]:

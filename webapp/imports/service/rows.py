@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring as _json_string  # the C encoder of one str
-from typing import Any
 
 from email_validator import EmailNotValidError
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
@@ -24,10 +23,10 @@ from webapp.contacts.schemas import MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEX
 from webapp.core.validation import TAG_MAX_LENGTH, normalize_email
 from webapp.imports.schemas import CUSTOM, FIELDS, IGNORE, ONLY_THE_ADDRESS, REPEATABLE
 
-# What the staging table holds per row after the line number (see queries/load.py).
+# What the staging table can hold per row after the line number (see queries/load.py); a job stages
+# the columns its mapping fills (RowConverter.columns), in this order.
 STAGE_COLUMNS = ("email", *TEXT_FIELDS, "tags", "custom_fields", "language")
-TAGS_SLOT, CUSTOM_SLOT, LANGUAGE_SLOT = (STAGE_COLUMNS.index(name) for name in ("tags", "custom_fields", "language"))
-StagedRow = tuple[Any, ...]  # text (or None: the column is not mapped) in STAGE_COLUMNS order
+StagedRow = tuple[str, ...]  # in RowConverter.columns order
 SYNONYMS: dict[str, set[str]] = {
     "email": {
         "email",
@@ -142,8 +141,8 @@ def _unescape(value: str) -> str:
 
 @dataclass
 class RowConverter:
-    """Turns the cells of one row into a staging row (a tuple in STAGE_COLUMNS order). Written for
-    speed: a million calls per big file."""
+    """Turns the cells of one row into a staging row (a tuple in `columns` order: the staging
+    columns the mapping fills, the address first). Written for speed: a million calls per big file."""
 
     targets: Sequence[str]
     mode: str
@@ -152,14 +151,7 @@ class RowConverter:
     def __post_init__(self) -> None:
         only_email = self.mode in ONLY_THE_ADDRESS
         targets = list(self.targets) + [IGNORE] * max(0, self.width - len(self.targets))
-        slot = {name: i for i, name in enumerate(STAGE_COLUMNS)}
         self.email_index = targets.index("email")
-        self.text_fields = (
-            []
-            if only_email
-            else [(i, slot[t], TEXT_FIELDS[t][0], TEXT_FIELDS[t][1]) for i, t in enumerate(targets) if t in TEXT_FIELDS]
-        )
-        self.tag_indexes = [] if only_email else [i for i, t in enumerate(targets) if t == "tags"]
         self.custom = (
             []
             if only_email
@@ -169,16 +161,24 @@ class RowConverter:
                 if t.startswith(CUSTOM)
             ]
         )
-        self.language_index = -1 if only_email or "language" not in targets else targets.index("language")
-        self.normalise_email = EmailNormalizer()
         self.mapped = (
             {"email"}
             if only_email
             else ({t for t in targets if t in FIELDS} | ({"custom_fields"} if self.custom else set()))
         )
-        self.empty: list[str | None] = [None] * len(STAGE_COLUMNS)
-        for column in self.mapped:
-            self.empty[slot[column]] = "{}" if column == "custom_fields" else ""
+        self.columns = [name for name in STAGE_COLUMNS if name in self.mapped]
+        slot = {name: i for i, name in enumerate(self.columns)}
+        self.text_fields = (
+            []
+            if only_email
+            else [(i, slot[t], TEXT_FIELDS[t][0], TEXT_FIELDS[t][1]) for i, t in enumerate(targets) if t in TEXT_FIELDS]
+        )
+        self.tag_indexes = [] if only_email else [i for i, t in enumerate(targets) if t == "tags"]
+        self.tags_slot, self.custom_slot = slot.get("tags", -1), slot.get("custom_fields", -1)
+        self.language_index = -1 if only_email or "language" not in targets else targets.index("language")
+        self.language_slot = slot.get("language", -1)
+        self.normalise_email = EmailNormalizer()
+        self.empty = ["{}" if column == "custom_fields" else "" for column in self.columns]
 
     def convert(self, cells: list[str]) -> StagedRow:
         """The staging row, or RowRejected."""
@@ -210,17 +210,20 @@ class RowConverter:
                     raise RowRejected(f"{label} contains a character that is not allowed (NUL).")
                 out[slot] = value
         if self.tag_indexes:
-            out[TAGS_SLOT] = self._tags(cells)
+            out[self.tags_slot] = self._tags(cells)
         if self.custom:
-            out[CUSTOM_SLOT] = self._custom(cells)
+            out[self.custom_slot] = self._custom(cells)
         if self.language_index >= 0:
-            out[LANGUAGE_SLOT] = self._language(cells[self.language_index])
+            out[self.language_slot] = self._language(cells[self.language_index])
         return tuple(out)
 
     def _tags(self, cells: list[str]) -> str:
         tags: dict[str, None] = {}
         for index in self.tag_indexes:
-            for raw in _unescape(cells[index].strip()).replace(";", ",").split(","):
+            value = cells[index].strip()
+            if value[:1] == "'":
+                value = _unescape(value)
+            for raw in value.replace(";", ",").split(","):
                 tag = raw.strip().lower()
                 if "  " in tag or not tag.isprintable():  # as normalize_tags: whitespace runs -> one space
                     tag = " ".join(tag.replace("\x00", "").split())
