@@ -3,8 +3,7 @@ table, then one statement per mode moves it into contacts, list_members or suppr
 
 Used with plain psycopg connections (service/loader.py): COPY needs the driver's own API. Column
 names come from the fixed list in service/rows.STAGE_COLUMNS, never from a file. Rows are already
-unique by lower(email) when they get here (later duplicates are left out), so ON CONFLICT DO
-UPDATE never meets the same contact twice in one statement.
+unique by Python's lower() of the address when they get here (later repeats are left out).
 """
 
 from __future__ import annotations
@@ -17,44 +16,6 @@ from psycopg import sql
 from webapp.contacts.models import PROFILE_FIELDS
 from webapp.imports.queries.runs import Connection, Cursor
 from webapp.suppression.models import EMAIL_HASH_SQL, KEPT_STATUS_SQL
-
-# ---- the repeat check ------------------------------------------------------------------------
-
-# On the reader's connection: every address of the file so far with the line it first appeared
-# on, and one chunk's addresses at a time. Both live as long as that connection.
-CREATE_SEEN = "CREATE TEMP TABLE IF NOT EXISTS import_seen (key text PRIMARY KEY, line integer NOT NULL)"
-CREATE_KEYS = (
-    "CREATE TEMP TABLE IF NOT EXISTS import_keys (line integer NOT NULL, email text NOT NULL) ON COMMIT DELETE ROWS"
-)
-
-# Remember a chunk's addresses (one index probe each) and return the lines whose address an earlier
-# chunk had, with that first line. The chunk itself holds no repeats (the reader drops them) unless
-# PostgreSQL's lower() merges two addresses Python's did not; then the first line wins and the
-# other comes back with no line (the subquery does not see rows this statement inserted).
-KEEP_FIRST = """
-WITH firsts AS (
-  INSERT INTO import_seen (key, line) SELECT lower(email), line FROM import_keys ORDER BY line
-  ON CONFLICT (key) DO NOTHING
-  RETURNING line
-)
-SELECT k.line, k.email, (SELECT x.line FROM import_seen x WHERE x.key = lower(k.email))
-FROM import_keys k WHERE NOT EXISTS (SELECT 1 FROM firsts f WHERE f.line = k.line)
-"""
-
-
-def create_repeat_check(conn: Connection) -> None:
-    conn.execute(CREATE_KEYS)
-    conn.execute(CREATE_SEEN)
-
-
-def keep_first(conn: Connection, keys: bytes) -> dict[int, tuple[str, int | None]]:
-    """Remember a chunk's addresses (`keys`: line, email as COPY text); {line: (email, first line)}
-    for the addresses an earlier chunk had. The caller commits, which empties import_keys."""
-    with conn.cursor() as cur:
-        with cur.copy("COPY import_keys (line, email) FROM STDIN") as copy:
-            copy.write(keys)
-        return {line: (email, first) for line, email, first in cur.execute(KEEP_FIRST)}
-
 
 # ---- staging a chunk ---------------------------------------------------------------------------
 
@@ -72,14 +33,12 @@ def create_stage(conn: Connection) -> None:
     conn.execute(CREATE_STAGE)
 
 
-def stage(cur: Cursor, columns: Iterable[str], rows: bytes, repeats: Collection[int] = ()) -> None:
-    """Load a chunk's valid rows (COPY text: line, then `columns`, names from rows.STAGE_COLUMNS;
-    the others stay NULL) into import_stage, less the lines in `repeats`."""
+def stage(cur: Cursor, columns: Iterable[str], rows: bytes) -> None:
+    """Load a chunk's rows (COPY text: line, then `columns`, names from rows.STAGE_COLUMNS; the
+    others stay NULL) into import_stage."""
     names = sql.SQL(", ").join(sql.Identifier(name) for name in ("line", *columns))
     with cur.copy(sql.SQL("COPY import_stage ({}) FROM STDIN").format(names)) as copy:
         copy.write(rows)
-    if repeats:
-        cur.execute("DELETE FROM import_stage WHERE line = ANY(%s)", (list(repeats),))
 
 
 def save_rejects(cur: Cursor, job_id: int, rejects: Iterable[tuple[Any, ...]]) -> None:
@@ -128,11 +87,17 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
             *(sql.SQL(_VALUE[name].format(name)) for name in columns),
         ]
     )
-    statement = sql.SQL(
-        "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s ON CONFLICT (lower(email)) "
-    ).format(names=names, values=values)
     if not update or not columns:
-        return statement + sql.SQL("DO NOTHING RETURNING c.id, true, c.tags")
+        return sql.SQL(
+            "INSERT INTO contacts AS c ({names}) SELECT {values} FROM import_stage s "
+            "ON CONFLICT (lower(email)) DO NOTHING RETURNING c.id, true, c.tags"
+        ).format(names=names, values=values)
+    # The first row of each address by PostgreSQL's lower(), which merges a few that Python's does not
+    # ("İ"): an update may not meet the same contact twice in one statement. The others are skipped.
+    statement = sql.SQL(
+        "INSERT INTO contacts AS c ({names}) SELECT DISTINCT ON (lower(s.email)) {values} FROM import_stage s "
+        "ORDER BY lower(s.email), s.line ON CONFLICT (lower(email)) "
+    ).format(names=names, values=values)
     new = [sql.SQL(_UPDATE[name].format(name)) for name in columns]
     old = sql.SQL(", ").join(sql.SQL("c.") + sql.Identifier(name) for name in columns)
     sets = sql.SQL(", ").join(

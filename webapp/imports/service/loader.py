@@ -1,17 +1,18 @@
 """Running an import job: what the worker's actor calls (and bench/import.py, directly).
 
 A reading process cuts the file into chunks (chunks.py: parse, validate, take out repeated
-addresses, COPY text), the calling thread checks each chunk's addresses against the earlier chunks'
-and hands it on, and MAILROOM_IMPORT_LOADERS loader threads, each with its own connection, load
-chunks side by side. Each chunk is one transaction: COPY into a temporary staging table, one
-set-based statement for the mode, the chunk's rejected and repeated rows, and the job's counters
-with the chunk's number added to `loaded_chunks`. Progress is published on Redis after each commit.
-Memory stays at a few chunks whatever the size of the file.
+addresses, COPY text), the calling thread hands them on, and MAILROOM_IMPORT_LOADERS loader
+threads, each with its own connection, load chunks side by side. Each chunk is one transaction:
+COPY into a temporary staging table, one set-based statement for the mode, the chunk's rejected and
+repeated rows, and the job's counters with the chunk's number added to `loaded_chunks`. Progress is
+published on Redis after each commit. Memory stays at a few chunks whatever the size of the file
+(and the reading process keeps a digest and a line number per address, for the repeats).
 
 Safe to run twice: an advisory lock (held by the calling thread's connection for the whole run)
-lets one runner at a time work on a job, and a rerun after a crash reads the file again, feeds the
-loaded chunks' addresses to the repeat check only, and loads the other chunks, so nothing is
-written or counted twice (a chunk already in `loaded_chunks` is rolled back, whoever tries).
+lets one runner at a time work on a job, and a rerun after a crash reads the whole file again (the
+loaded chunks' addresses still count as seen for the repeats) and loads the other chunks, so
+nothing is written or counted twice (a chunk already in `loaded_chunks` is rolled back, whoever
+tries).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from webapp.imports.queries import runs
 from webapp.imports.queries.load import ContactsStatement
 from webapp.imports.queries.runs import ChunkCounts, Connection, Cursor, JobToRun
 from webapp.imports.service import progress as import_progress
-from webapp.imports.service.chunks import Chunk, Chunker
-from webapp.imports.service.files import FileFormat, UnreadableFile
+from webapp.imports.service.chunks import Chunk
+from webapp.imports.service.files import CSV, FileFormat, UnreadableFile
 from webapp.imports.service.reading import read_chunks
 from webapp.imports.service.rows import RowConverter
 from webapp.suppression.models import SuppressionReason
@@ -113,8 +114,7 @@ class _Run:
             return self.fail("The list to add the contacts to was deleted, or is not a static list.")
         converter = RowConverter(job.mapping, job.mode, len(job.headers))
         fmt = FileFormat(job.file_format, job.encoding, job.delimiter)
-        prepared = read_chunks(self.path, fmt, converter, job.chunk_rows)
-        chunker = Chunker(self.conn, prepared, fmt, self.path.stat().st_size, job.loaded_chunks, job.total)
+        size, loaded, records = self.path.stat().st_size, set(job.loaded_chunks), 0
         statement = _contacts_statement(job.mode, converter.mapped)
         threads = [
             threading.Thread(
@@ -125,7 +125,11 @@ class _Run:
         for thread in threads:
             thread.start()
         try:
-            for chunk in chunker:
+            for chunk in read_chunks(self.path, fmt, converter, job.chunk_rows):
+                records += chunk.records
+                if chunk.number in loaded:
+                    continue  # loaded by an earlier run, which counted it
+                chunk.estimated_total = _estimate(fmt, size, chunk.position, records, job.total)
                 self._hand_over(chunk)
             for _ in threads:
                 self._hand_over(_Done())
@@ -137,7 +141,7 @@ class _Run:
                 thread.join()
         if self.errors:
             raise self.errors[0]
-        if not runs.finish(self.conn, job.id, chunker.records):
+        if not runs.finish(self.conn, job.id, records):
             raise RuntimeError(f"import job {job.id}: the loaded chunks do not add up to the file's rows")
         self.conn.commit()
         if job.mode in WRITES_CONTACTS:
@@ -178,7 +182,7 @@ class _Run:
         job, cur = self.job, conn.cursor()
         inserted = updated = 0
         if chunk.staged:
-            queries.stage(cur, columns, chunk.payload, chunk.repeats)
+            queries.stage(cur, columns, chunk.payload)
             inserted, updated = self._apply(cur, statement)
         if chunk.rejects:
             queries.save_rejects(cur, job.id, chunk.rejects)
@@ -213,6 +217,13 @@ class _Run:
             added = queries.add_to_list(cur, job.list_id, source)
             return inserted, added - inserted
         return inserted, updated
+
+
+def _estimate(fmt: FileFormat, size: int, position: int, records: int, estimated_before: int) -> int:
+    """The rows in the file, from how far reading has got (a CSV file), else what is known so far."""
+    if fmt.kind == CSV and 0 < position < size:
+        return int(records * size / position)
+    return max(estimated_before, records)
 
 
 def _contacts_statement(mode: str, mapped: set[str]) -> ContactsStatement | None:
