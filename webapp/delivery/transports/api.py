@@ -20,10 +20,12 @@ from typing import Any, Protocol
 import httpx
 from redis.asyncio import Redis
 
+from webapp.core.addresses import RefusedAddress
 from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, Retired, Stopped, TransientFailure
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.smtp_session import SERVER_COOLDOWN_SECONDS, QuotaSpent, ServerDown
 from webapp.delivery.transports.base import TransportRef
+from webapp.delivery.transports.checked_http import checked_client
 
 # Messages that arrive within this long of the first one waiting go in the same request.
 BATCH_WINDOW_SECONDS = 0.05
@@ -52,6 +54,11 @@ class ProviderTarget:
     max_connections: int = 4
     priority: int = 0
 
+    @property
+    def allow_private(self) -> bool:
+        """Its API address may be on a private network (the admin ticked "Allow a private address")."""
+        return bool(self.settings.get("allow_private"))
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -76,9 +83,12 @@ class ApiClient(Protocol):
 
 
 async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """The provider's reply; ServerDown when the request could not go, InDoubt when it broke after."""
+    """The provider's reply; ServerDown when the request could not go (nor may: its address is
+    refused), InDoubt when it broke after."""
     try:
         return await http.request(method, url, **kwargs)
+    except RefusedAddress as exc:
+        raise ServerDown(str(exc)) from None
     except NOT_SENT as exc:
         raise ServerDown(f"cannot reach {httpx.URL(url).host}: {exc!r}") from exc
     except httpx.TransportError as exc:
@@ -150,7 +160,7 @@ class ApiTransport:
 
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+            self._http = checked_client(allow_private=self.target.allow_private, timeout=TIMEOUT)
         return self._http
 
     async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None:
