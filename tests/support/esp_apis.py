@@ -65,6 +65,7 @@ class Taken:
     html: str
     headers: dict[str, str]
     raw: bytes | None = None  # for the APIs that take MIME
+    provider_message_id: str = ""  # the API's id of it, as its reply gave it
 
 
 @dataclass
@@ -199,7 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = json.loads(body)
         taken = _mime(base64.b64decode(request["Content"]["Raw"]["Data"]))
         taken.recipient = request["Destination"]["ToAddresses"][0]
-        return self._deliver([taken], Reply(200, {"MessageId": f"0100{uuid.uuid4().hex}-000000"}))
+        taken.provider_message_id = f"0100{uuid.uuid4().hex}-000000"
+        return self._deliver([taken], Reply(200, {"MessageId": taken.provider_message_id}))
 
     # ---- SendGrid v3 ----------------------------------------------------------------------------
 
@@ -260,7 +262,10 @@ class _Handler(BaseHTTPRequestHandler):
                     headers,
                 )
             )
-        return self._deliver(taken, Reply(202, None, {"X-Message-Id": uuid.uuid4().hex[:22]}))
+        request_id = uuid.uuid4().hex[:22]  # one for the request: its events' sg_message_id start with it
+        for message in taken:
+            message.provider_message_id = request_id
+        return self._deliver(taken, Reply(202, None, {"X-Message-Id": request_id}))
 
     # ---- Postmark -------------------------------------------------------------------------------
 
@@ -285,12 +290,14 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 continue
             headers = {h["Name"]: h["Value"] for h in m.get("Headers", [])} | {"From": m["From"]}
-            taken.append(Taken(m["To"], m["Subject"], m.get("TextBody", ""), m.get("HtmlBody", ""), headers))
+            message_id = str(uuid.uuid4())
+            body = (m.get("TextBody", ""), m.get("HtmlBody", ""))
+            taken.append(Taken(m["To"], m["Subject"], *body, headers, provider_message_id=message_id))
             answers.append(
                 {
                     "To": m["To"],
                     "SubmittedAt": datetime.now(UTC).isoformat(),
-                    "MessageID": str(uuid.uuid4()),
+                    "MessageID": message_id,
                     "ErrorCode": 0,
                     "Message": "OK",
                 }
@@ -322,9 +329,8 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(400, {"message": "to parameter is missing"})
         taken = _mime(fields["message"].get_payload(decode=True))
         taken.recipient = fields["to"].get_content().strip()
-        return self._deliver(
-            [taken], Reply(200, {"id": f"<{uuid.uuid4().hex}@{MAILGUN_DOMAIN}>", "message": "Queued. Thank you."})
-        )
+        taken.provider_message_id = f"<{uuid.uuid4().hex}@{MAILGUN_DOMAIN}>"
+        return self._deliver([taken], Reply(200, {"id": taken.provider_message_id, "message": "Queued. Thank you."}))
 
 
 @contextmanager

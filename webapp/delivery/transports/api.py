@@ -35,7 +35,8 @@ MAX_ERROR_TEXT = 300  # of a provider's reply, quoted in an error
 # Nothing of the request reached the provider: another transport may send the messages.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout)
 
-Result = Exception | None  # per message: None when the provider took it
+# Per message: the provider's id of it when it took it ("" if its reply named none), else why not.
+Result = Exception | str
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,17 @@ async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) ->
         raise ServerDown(f"cannot reach {httpx.URL(url).host}: {exc!r}") from exc
     except httpx.TransportError as exc:
         raise InDoubt(f"{httpx.URL(url).host}: the request broke off after it was sent: {exc!r}") from exc
+
+
+def reply_field(response: httpx.Response, name: str) -> str:
+    """A field of a JSON reply as text, "" when absent: a taken message stays taken whatever else
+    its reply holds."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def reply_text(response: httpx.Response) -> str:
@@ -163,7 +175,8 @@ class ApiTransport:
             self._http = checked_client(allow_private=self.target.allow_private, timeout=TIMEOUT)
         return self._http
 
-    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None:
+    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> str:
+        """The provider's id of the message once it took it."""
         try:
             await self.quota.take()
         except QuotaReached as exc:
@@ -177,7 +190,7 @@ class ApiTransport:
             hand.handed = True
             if hand.before_data is not None and not await hand.before_data():
                 raise Stopped
-        await self.batcher.submit(Outgoing(sender, recipient, message))
+        return await self.batcher.submit(Outgoing(sender, recipient, message))
 
     async def _post(self, batch: Sequence[Outgoing]) -> list[Result]:
         return await self.client.send(self.http(), batch)
@@ -203,19 +216,19 @@ class MicroBatcher:
         self.size = size
         self.slots = asyncio.Semaphore(slots)
         self.post = post
-        self.waiting: list[tuple[Outgoing, asyncio.Future[None]]] = []
+        self.waiting: list[tuple[Outgoing, asyncio.Future[str]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.posting: set[asyncio.Task[None]] = set()
 
-    async def submit(self, item: Outgoing) -> None:
+    async def submit(self, item: Outgoing) -> str:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+        future: asyncio.Future[str] = loop.create_future()
         self.waiting.append((item, future))
         if len(self.waiting) >= self.size:
             self._flush()
         elif self.timer is None:
             self.timer = loop.call_later(BATCH_WINDOW_SECONDS, self._flush)
-        await future
+        return await future
 
     def _flush(self) -> None:
         if self.timer is not None:
@@ -227,16 +240,16 @@ class MicroBatcher:
             self.posting.add(task)
             task.add_done_callback(self.posting.discard)
 
-    async def _post(self, batch: list[tuple[Outgoing, asyncio.Future[None]]]) -> None:
+    async def _post(self, batch: list[tuple[Outgoing, asyncio.Future[str]]]) -> None:
         async with self.slots:
             results = await self._results([item for item, _ in batch])
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
-            if result is None:
-                future.set_result(None)
-            else:
+            if isinstance(result, Exception):
                 future.set_exception(result)
+            else:
+                future.set_result(result)
 
     async def _results(self, items: list[Outgoing]) -> list[Result]:
         try:
