@@ -81,10 +81,18 @@ def _event(item: dict[str, Any]) -> FeedbackEvent | None:
         email=text(item.get("email")),
         at=moment(item.get("timestamp")),
         message_id=our_message_id(item.get("smtp-id")),
+        provider_message_id=_request_id(text(item.get("sg_message_id"))),
         detail=detail,
         user_agent=text(item.get("useragent")),
         **more,
     )
+
+
+def _request_id(sg_message_id: str) -> str | None:
+    """The X-Message-Id of the request that sent the message: sg_message_id up to ".filter", where
+    SendGrid's part of its own begins (the id may hold dots of its own: "14c5d75ce93.dfd.64b469")."""
+    request_id, found, _ = sg_message_id.partition(".filter")
+    return request_id if found and request_id else None
 
 
 def _dropped(reason: str) -> tuple[FeedbackKind, dict[str, Any]]:
