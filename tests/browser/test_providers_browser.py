@@ -45,6 +45,7 @@ def test_an_admin_adds_tests_and_deletes_a_provider(admin, page, base_url, postm
     page.get_by_label("Server API token").fill("not-the-token")
     page.get_by_role("button", name="Add provider").click()
     expect(page.get_by_text("Provider 'Postmark news' added.")).to_be_visible()
+    expect(page.locator("#providers tbody tr")).to_contain_text(f"{postmark.url} (private address allowed)")
 
     page.get_by_role("button", name="Test").click()
     expect(page.locator(".provider-test-result")).to_contain_text("the test failed")
