@@ -2,7 +2,7 @@
 unless its "Allow a private address" is ticked: refused when saved, naming why, and refused again
 when a message is sent or the Test button is pressed, with no request made and the refusal as the
 provider's error. Allowed, requests go to the address that was checked, with the typed host in
-the Host header (SES's signature over it still valid).
+the Host header (SES's signature over it still valid) and in TLS (the certificate is checked for it).
 
 The fake APIs run on 127.0.0.1; the named host used here is localhost (from /etc/hosts), so no test
 asks a DNS server on the internet."""
@@ -99,3 +99,18 @@ async def test_an_allowed_named_api_address_is_called_at_the_address_checked(db,
     assert said.startswith("Signed in to")
     assert api.recipients() == ["ann@example.com"]
     assert set(api.hosts) == {named.removeprefix("http://")}
+
+
+async def test_over_tls_the_certificate_is_checked_for_the_typed_host_not_the_address(db, monkeypatch) -> None:
+    with esp_api("postmark", tls_for="localhost") as api:
+        monkeypatch.setenv("SSL_CERT_FILE", api.ca_file)  # trust the API's self-signed certificate
+        named = api.url.replace("127.0.0.1", "localhost")
+        provider = await add_provider(db, api, base_url=named)
+        said = await check(smtp_config.provider_target(provider))
+        by_address = await add_provider(db, api, name="by address")  # the certificate names localhost only
+        with pytest.raises(ServerDown) as refused:
+            await check(smtp_config.provider_target(by_address))
+
+    assert said.startswith("Signed in to Postmark")
+    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) and "127.0.0.1" in str(refused.value)
+    assert api.hosts == [named.removeprefix("https://")]

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import ssl
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -24,10 +27,14 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.support.certificates import self_signed
 from webapp.delivery.transports.sigv4 import signed_headers
 from webapp.providers import service as providers
 from webapp.providers.models import Provider
@@ -72,6 +79,7 @@ class Taken:
 class EspApi:
     kind: str
     url: str = ""
+    ca_file: str = ""  # over TLS: the certificate a client must trust (self-signed)
     taken: list[Taken] = field(default_factory=list)
     send_requests: int = 0  # requests to send mail, whatever was answered
     hosts: list[str] = field(default_factory=list)  # the Host header of every request, of any kind
@@ -333,14 +341,32 @@ class _Handler(BaseHTTPRequestHandler):
         return self._deliver([taken], Reply(200, {"id": taken.provider_message_id, "message": "Queued. Thank you."}))
 
 
+def _tls(server: ThreadingHTTPServer, host_name: str) -> str:
+    """Serve HTTPS with a new self-signed certificate for host_name; the certificate's file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = self_signed(key, host_name, valid_days=1, dns_names=[host_name])
+    folder = Path(tempfile.mkdtemp(prefix="mr-esp-tls-"))
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return str(folder / "cert.pem")
+
+
 @contextmanager
-def esp_api(kind: str) -> Iterator[EspApi]:
-    """A running local API of this kind ("ses", "sendgrid", "postmark", "mailgun")."""
+def esp_api(kind: str, *, tls_for: str = "") -> Iterator[EspApi]:
+    """A running local API of this kind ("ses", "sendgrid", "postmark", "mailgun"); over HTTPS with a
+    certificate for the host name `tls_for`, when given."""
     api = EspApi(kind)
     handler = type("Handler", (_Handler,), {"api": api})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls_for:
+        api.ca_file = _tls(server, tls_for)
+    api.url = f"{'https' if tls_for else 'http'}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -348,6 +374,8 @@ def esp_api(kind: str) -> Iterator[EspApi]:
     finally:
         server.shutdown()
         server.server_close()
+        if api.ca_file:
+            shutil.rmtree(Path(api.ca_file).parent)
 
 
 async def add_provider(session: AsyncSession, api: EspApi, **fields: Any) -> Provider:
