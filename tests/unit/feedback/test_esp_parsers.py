@@ -158,6 +158,20 @@ def test_each_provider_names_the_message_by_its_own_id_as_its_sending_api_gave_i
     assert failed.provider_message_id == "<20130503182626.18666.16540@sandbox.mailgun.org>"
 
 
+@pytest.mark.parametrize(
+    ("sg_message_id", "request_id"),
+    [
+        ("03_Wof6nRbqqzxRvLpZbfw.filter0017p3mdw1-11399-59ADB335-16.0", "03_Wof6nRbqqzxRvLpZbfw"),
+        ("jk9JhWEhRg6ow8FLYrTthA.recvd-7b4d9b8c94-4s2bx-1-62C6A1B0-8.0", "jk9JhWEhRg6ow8FLYrTthA"),
+        ("not-one-of-sendgrids", None),  # another shape: left to our Message-ID and the recipient
+    ],
+)
+def test_sendgrids_id_of_the_request_is_the_start_of_sg_message_id(sg_message_id, request_id):
+    (event,) = [e for e in esp.fixture("sendgrid")["payload"] if e["event"] == "bounce" and e["type"] == "bounce"]
+    (parsed,) = sendgrid.events(json.dumps([{**event, "sg_message_id": sg_message_id}]).encode())
+    assert parsed.provider_message_id == request_id
+
+
 def test_generic_events():
     body = {
         "events": [
