@@ -9,6 +9,8 @@ asks a DNS server on the internet."""
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from tests.integration.test_provider_apis import KINDS, send
@@ -114,3 +116,24 @@ async def test_over_tls_the_certificate_is_checked_for_the_typed_host_not_the_ad
     assert said.startswith("Signed in to Postmark")
     assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) and "127.0.0.1" in str(refused.value)
     assert api.hosts == [named.removeprefix("https://")]
+
+
+async def test_a_named_api_address_is_looked_up_once_a_minute_not_per_request(db, monkeypatch) -> None:
+    """SES takes one message a request: a lookup each would be as many DNS queries as messages."""
+    lookups: list[str] = []
+    resolve = socket.getaddrinfo
+
+    def counted(host, *args, **kwargs):  # the real resolver, counted
+        lookups.append(host)
+        return resolve(host, *args, **kwargs)
+
+    with esp_api("ses") as api:
+        provider = await add_provider(db, api, base_url=api.url.replace("127.0.0.1", "localhost"))
+        monkeypatch.setattr(socket, "getaddrinfo", counted)
+        mailer = await smtp_config.fresh_mailer()
+        for n in range(5):
+            await send(f"person{n}@example.com", mailer)
+        await mailer.close()
+
+    assert len(api.recipients()) == 5 and provider.settings["allow_private"]
+    assert lookups.count("localhost") == 1
