@@ -1,6 +1,7 @@
 """Settings → Providers in Chromium: an admin adds a Postmark provider, tests it against a local
 server that speaks Postmark's API (a wrong token, then the right one), sees its secret never shown
-back, and deletes it; an editor cannot open the page."""
+back, and deletes it; its API address, on this machine, is refused until a private address is
+allowed; an editor cannot open the page."""
 
 from __future__ import annotations
 
@@ -35,13 +36,23 @@ def test_an_admin_adds_tests_and_deletes_a_provider(admin, page, base_url, postm
     page.get_by_label("API address").fill(postmark.url)
     page.get_by_label("Server API token").fill("not-the-token")
     page.get_by_role("button", name="Add provider").click()
+    expect(page.locator("#base_url-error")).to_contain_text("127.0.0.1 is a loopback address")
+    expect(page.locator("#base_url-error")).to_contain_text("“Allow a private address” is ticked")
+    expect(page.get_by_label("API address")).to_have_value(postmark.url)
+    assert postmark.hosts == [] and run_db(saved) == []
+
+    page.get_by_label("Allow a private address").check()
+    page.get_by_label("Server API token").fill("not-the-token")
+    page.get_by_role("button", name="Add provider").click()
     expect(page.get_by_text("Provider 'Postmark news' added.")).to_be_visible()
+    expect(page.locator("#providers tbody tr")).to_contain_text(f"{postmark.url} (private address allowed)")
 
     page.get_by_role("button", name="Test").click()
     expect(page.locator(".provider-test-result")).to_contain_text("the test failed")
     expect(page.locator(".provider-test-result")).to_contain_text("valid Server token")
 
     page.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Allow a private address")).to_be_checked()
     assert page.get_by_label("Server API token").input_value() == ""
     assert "not-the-token" not in page.content()
     page.get_by_label("Server API token").fill(postmark.credentials["server_token"])
@@ -53,7 +64,7 @@ def test_an_admin_adds_tests_and_deletes_a_provider(admin, page, base_url, postm
     assert run_db(saved) == [
         (
             {"server_token": postmark.credentials["server_token"]},
-            {"message_stream": "broadcast", "base_url": postmark.url},
+            {"message_stream": "broadcast", "base_url": postmark.url, "allow_private": True},
         )
     ]
 

@@ -44,7 +44,7 @@ async def test_a_message_goes_through_each_providers_api_with_its_headers(db, ki
         provider = await add_provider(db, api)
         taken_by = await send("ann@example.com")
 
-    assert taken_by == TransportRef("provider", provider.id, provider.name)
+    assert taken_by.by == TransportRef("provider", provider.id, provider.name)
     (taken,) = api.taken
     assert taken.recipient == "ann@example.com"
     assert taken.subject == "Hello ann"
@@ -133,7 +133,7 @@ async def test_a_failing_provider_is_left_for_the_next_one(db) -> None:
         backup = await add_provider(db, second, priority=1)
         taken_by = await send("ann@example.com")
 
-    assert taken_by.provider_id == backup.id
+    assert taken_by.by.provider_id == backup.id
     assert first.taken == [] and second.recipients() == ["ann@example.com"]
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import base64
 import json
+import shutil
+import ssl
+import tempfile
 import threading
 import uuid
 from collections.abc import Iterator
@@ -24,10 +27,14 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tests.support.certificates import self_signed
 from webapp.delivery.transports.sigv4 import signed_headers
 from webapp.providers import service as providers
 from webapp.providers.models import Provider
@@ -65,14 +72,17 @@ class Taken:
     html: str
     headers: dict[str, str]
     raw: bytes | None = None  # for the APIs that take MIME
+    provider_message_id: str = ""  # the API's id of it, as its reply gave it
 
 
 @dataclass
 class EspApi:
     kind: str
     url: str = ""
+    ca_file: str = ""  # over TLS: the certificate a client must trust (self-signed)
     taken: list[Taken] = field(default_factory=list)
     send_requests: int = 0  # requests to send mail, whatever was answered
+    hosts: list[str] = field(default_factory=list)  # the Host header of every request, of any kind
     replies: list[Reply | str] = field(default_factory=list)  # for the next sending requests
     refused: set[str] = field(default_factory=set)  # addresses the API refuses (Postmark: inactive)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -85,10 +95,10 @@ class EspApi:
         with self.lock:
             return [t.recipient for t in self.taken]
 
-    def settings(self) -> dict[str, str]:
-        """The provider's settings that point Mailroom at this server."""
+    def settings(self) -> dict[str, Any]:
+        """The provider's settings that point Mailroom at this server (on 127.0.0.1, so a private address)."""
         extra = {"ses": {"region": "eu-west-1"}, "mailgun": {"domain": MAILGUN_DOMAIN}}.get(self.kind, {})
-        return {"base_url": self.url} | extra
+        return {"base_url": self.url, "allow_private": True} | extra
 
 
 def _mime(raw: bytes) -> Taken:
@@ -152,6 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._route("POST", self._body())
 
     def _route(self, method: str, body: bytes) -> None:
+        with self.api.lock:
+            self.api.hosts.append(self.headers.get("Host", ""))
         reply = getattr(self, f"_{self.api.kind}")(method, body)
         if reply is not None:
             self._answer(reply)
@@ -196,7 +208,8 @@ class _Handler(BaseHTTPRequestHandler):
         request = json.loads(body)
         taken = _mime(base64.b64decode(request["Content"]["Raw"]["Data"]))
         taken.recipient = request["Destination"]["ToAddresses"][0]
-        return self._deliver([taken], Reply(200, {"MessageId": f"0100{uuid.uuid4().hex}-000000"}))
+        taken.provider_message_id = f"0100{uuid.uuid4().hex}-000000"
+        return self._deliver([taken], Reply(200, {"MessageId": taken.provider_message_id}))
 
     # ---- SendGrid v3 ----------------------------------------------------------------------------
 
@@ -257,7 +270,10 @@ class _Handler(BaseHTTPRequestHandler):
                     headers,
                 )
             )
-        return self._deliver(taken, Reply(202, None, {"X-Message-Id": uuid.uuid4().hex[:22]}))
+        request_id = uuid.uuid4().hex[:22]  # one for the request: its events' sg_message_id start with it
+        for message in taken:
+            message.provider_message_id = request_id
+        return self._deliver(taken, Reply(202, None, {"X-Message-Id": request_id}))
 
     # ---- Postmark -------------------------------------------------------------------------------
 
@@ -282,12 +298,14 @@ class _Handler(BaseHTTPRequestHandler):
                 )
                 continue
             headers = {h["Name"]: h["Value"] for h in m.get("Headers", [])} | {"From": m["From"]}
-            taken.append(Taken(m["To"], m["Subject"], m.get("TextBody", ""), m.get("HtmlBody", ""), headers))
+            message_id = str(uuid.uuid4())
+            body = (m.get("TextBody", ""), m.get("HtmlBody", ""))
+            taken.append(Taken(m["To"], m["Subject"], *body, headers, provider_message_id=message_id))
             answers.append(
                 {
                     "To": m["To"],
                     "SubmittedAt": datetime.now(UTC).isoformat(),
-                    "MessageID": str(uuid.uuid4()),
+                    "MessageID": message_id,
                     "ErrorCode": 0,
                     "Message": "OK",
                 }
@@ -319,19 +337,36 @@ class _Handler(BaseHTTPRequestHandler):
             return Reply(400, {"message": "to parameter is missing"})
         taken = _mime(fields["message"].get_payload(decode=True))
         taken.recipient = fields["to"].get_content().strip()
-        return self._deliver(
-            [taken], Reply(200, {"id": f"<{uuid.uuid4().hex}@{MAILGUN_DOMAIN}>", "message": "Queued. Thank you."})
-        )
+        taken.provider_message_id = f"<{uuid.uuid4().hex}@{MAILGUN_DOMAIN}>"
+        return self._deliver([taken], Reply(200, {"id": taken.provider_message_id, "message": "Queued. Thank you."}))
+
+
+def _tls(server: ThreadingHTTPServer, host_name: str) -> str:
+    """Serve HTTPS with a new self-signed certificate for host_name; the certificate's file."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = self_signed(key, host_name, valid_days=1, dns_names=[host_name])
+    folder = Path(tempfile.mkdtemp(prefix="mr-esp-tls-"))
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    return str(folder / "cert.pem")
 
 
 @contextmanager
-def esp_api(kind: str) -> Iterator[EspApi]:
-    """A running local API of this kind ("ses", "sendgrid", "postmark", "mailgun")."""
+def esp_api(kind: str, *, tls_for: str = "") -> Iterator[EspApi]:
+    """A running local API of this kind ("ses", "sendgrid", "postmark", "mailgun"); over HTTPS with a
+    certificate for the host name `tls_for`, when given."""
     api = EspApi(kind)
     handler = type("Handler", (_Handler,), {"api": api})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    api.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls_for:
+        api.ca_file = _tls(server, tls_for)
+    api.url = f"{'https' if tls_for else 'http'}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -339,6 +374,8 @@ def esp_api(kind: str) -> Iterator[EspApi]:
     finally:
         server.shutdown()
         server.server_close()
+        if api.ca_file:
+            shutil.rmtree(Path(api.ca_file).parent)
 
 
 async def add_provider(session: AsyncSession, api: EspApi, **fields: Any) -> Provider:

@@ -198,6 +198,12 @@ class Delivery(Base):
         Index("ix_deliveries_contact_id", "contact_id"),
         # A provider's report names the message by our Message-ID, or only by the recipient (feedback).
         Index("ix_deliveries_message_id", "message_id", postgresql_where=text("message_id IS NOT NULL")),
+        # ... or by the API provider's own id of it.
+        Index(
+            "ix_deliveries_provider_message_id",
+            "provider_message_id",
+            postgresql_where=text("provider_message_id IS NOT NULL"),
+        ),
         Index("ix_deliveries_email_lower_id", func.lower(text("email")), "id"),
         # An A/B test's figures per variant (abtests.queries).
         Index("ix_deliveries_ab_variant_id", "ab_variant_id", postgresql_where=text("ab_variant_id IS NOT NULL")),
@@ -215,6 +221,8 @@ class Delivery(Base):
     smtp_server_id: Mapped[int | None] = mapped_column(ForeignKey("smtp_servers.id", ondelete="SET NULL"))
     # The API provider that took it (instead of an SMTP server).
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("providers.id", ondelete="SET NULL"))
+    # Its id of the message (SES MessageId, SendGrid X-Message-Id: one per request, ...), as it replied.
+    provider_message_id: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str] = mapped_column(Text, default="", server_default="")
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

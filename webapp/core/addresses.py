@@ -1,4 +1,5 @@
-"""Where the app may connect to a host staff typed (SSRF): a webhook's URL, the bounce mailbox.
+"""Where the app may connect to a host staff typed (SSRF): a webhook's URL, the bounce mailbox,
+seed mailboxes, an API provider's address.
 The host is resolved and every address it resolves to must be a public one, unless an admin
 explicitly allowed private networks for it. The connection then goes to the address that was
 checked, so a DNS answer that changes between the check and the connection (DNS rebinding)
@@ -12,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 RESOLVE_TIMEOUT = 5.0
@@ -81,3 +84,34 @@ async def checked_address(host: str, port: int, *, allow_private: bool, refused:
             if reason := _refusal(address):
                 raise RefusedAddress(f"{host} resolves to {reason}; {refused}")
     return found[0]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A URL and the address it will be sent to."""
+
+    url: str
+    host: str  # as in the URL, for the Host header and TLS (SNI and certificate checks)
+    address: IPAddress
+
+    @property
+    def connect_url(self) -> str:
+        """The URL with the checked address in place of the host name."""
+        parts = urlsplit(self.url)
+        host = f"[{self.address}]" if self.address.version == 6 else str(self.address)
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        return parts._replace(netloc=netloc).geturl()
+
+    @property
+    def host_header(self) -> str:
+        parts = urlsplit(self.url)
+        return parts.netloc
+
+
+async def checked_url(url: str, *, allow_private: bool, refused: str) -> Target:
+    """Where to send `url`; raises RefusedAddress if any address of its host is refused."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = await checked_address(host, port, allow_private=allow_private, refused=refused)
+    return Target(url=url, host=host, address=address)

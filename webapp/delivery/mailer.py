@@ -34,7 +34,7 @@ from webapp.delivery.smtp_session import (
     open_session,
     smtp_address,
 )
-from webapp.delivery.transports.base import Route, Transport, TransportRef
+from webapp.delivery.transports.base import Route, Taken, Transport, TransportRef
 from webapp.routing.service.domain_rates import DomainBusy
 from webapp.routing.service.health import Outcome as HealthOutcome
 
@@ -294,7 +294,8 @@ class _Timer:
 class Mailer:
     """Sends each message through its transports in the order `order` gives for the message's
     route (by default: priority order, taking turns among transports of the same priority); when a
-    transport cannot be used, tries the next one. Returns which transport took the message."""
+    transport cannot be used, tries the next one. Returns which transport took the message (and
+    the provider's id of it)."""
 
     def __init__(self, transports: Sequence[Transport], routing: Unrouted = UNROUTED) -> None:
         self.transports = list(transports)
@@ -303,7 +304,7 @@ class Mailer:
 
     async def send(
         self, sender: str, recipient: str, message: bytes, hand: Handover | None = None, *, route: Route
-    ) -> TransportRef:
+    ) -> Taken:
         if not self.transports:
             raise Unreachable("No SMTP server or provider is configured.")
         try:
@@ -315,7 +316,7 @@ class Mailer:
             try:
                 await warmup.take_one(transport.ref)
                 with _Timer(hand) as timer:
-                    await transport.send(sender, recipient, message, hand)
+                    provider_message_id = await transport.send(sender, recipient, message, hand)
             except ServerDown as exc:
                 transport.mark_down(str(exc), exc.seconds)
                 transport.quota_wait = exc.seconds if isinstance(exc, QuotaSpent) else 0.0
@@ -328,7 +329,7 @@ class Mailer:
                     await self.routing.record(transport.ref, route, outcome, timer.seconds())
                 raise
             await self.routing.record(transport.ref, route, "sent", timer.seconds())
-            return transport.ref
+            return Taken(transport.ref, provider_message_id or None)
         if all(transport.quota_wait for transport in order):
             raise Throttled(
                 "Every server and provider has reached its sending limit: " + "; ".join(errors),

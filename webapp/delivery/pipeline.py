@@ -155,8 +155,14 @@ def _retry_or_give_up(item: Claimed, error: str, unreachable: bool = False) -> O
 
 async def deliver(sender: str, item: Claimed, message: bytes, hand: Handover, route: Route) -> Outcome:
     try:
-        taken_by = await smtp_config.send(sender, item.email, message, hand, route=route)
-        return Outcome(item.id, "sent", server_id=taken_by.smtp_server_id, provider_id=taken_by.provider_id)
+        taken = await smtp_config.send(sender, item.email, message, hand, route=route)
+        return Outcome(
+            item.id,
+            "sent",
+            server_id=taken.by.smtp_server_id,
+            provider_id=taken.by.provider_id,
+            provider_message_id=taken.provider_message_id,
+        )
     except Stopped:
         return Outcome(item.id, "released")
     except InDoubt as exc:

@@ -19,7 +19,7 @@ from webapp.delivery.mailer import Handover, Mailer, Retired, ServerPool
 from webapp.delivery.routed import Routing
 from webapp.delivery.smtp_session import ServerDown, SmtpTarget, answers
 from webapp.delivery.transports.api import ApiTransport, ProviderTarget
-from webapp.delivery.transports.base import Route, Transport, TransportRef
+from webapp.delivery.transports.base import Route, Taken, Transport
 from webapp.delivery.transports.kinds import check, client_for
 from webapp.delivery.watch import watch
 from webapp.providers import service as providers
@@ -217,10 +217,8 @@ def _reload_soon() -> None:
 watch.on_servers_change(_reload_soon)
 
 
-async def send(
-    sender: str, recipient: str, message: bytes, hand: Handover | None = None, *, route: Route
-) -> TransportRef:
-    """Send through the current mailer; which transport took the message."""
+async def send(sender: str, recipient: str, message: bytes, hand: Handover | None = None, *, route: Route) -> Taken:
+    """Send through the current mailer; which transport took the message (and the provider's id of it)."""
     while True:
         try:
             return await (await get_mailer()).send(sender, recipient, message, hand, route=route)

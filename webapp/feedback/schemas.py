@@ -35,7 +35,8 @@ class FeedbackEvent(Struct, frozen=True, kw_only=True):
     """One provider report about one recipient of one message.
 
     The message is found by delivery_id when the source proves it (a signed VERP address), else by
-    message_id, else by the recipient's latest delivery. source_id is the source's own id of the
+    the provider's id of it with the recipient, else by message_id, else by the recipient's latest
+    delivery. source_id is the source's own id of the
     report (SNS MessageId, SendGrid sg_event_id, a DSN's Message-ID ...): with source it makes a
     repeated report harmless."""
 
@@ -45,6 +46,8 @@ class FeedbackEvent(Struct, frozen=True, kw_only=True):
     email: str  # the recipient, as the provider reports it
     at: datetime  # timezone-aware, when the provider says it happened
     message_id: str | None = None  # our Message-ID header, with its angle brackets
+    # The provider's id of the message, as its sending API replied (deliveries.provider_message_id).
+    provider_message_id: str | None = None
     delivery_id: int | None = None  # only from a verified VERP Return-Path
     bounce_type: Literal["hard", "soft"] | None = None  # set for BOUNCED only
     detail: str = ""  # the diagnostic: SMTP status and text, complaint feedback type, provider reason

@@ -51,9 +51,10 @@ def _form(
 
 
 def _provider(form: FormFields, kind: str) -> dict[str, Any]:
-    """A provider (ProviderInput's shape) from the form: "active" is sent only when ticked."""
+    """A provider (ProviderInput's shape) from the form: a checkbox is sent only when ticked."""
     names = (*COMMON, *SETTINGS[kind], *SECRETS[kind])
-    return {name: first(form, name) for name in names} | {"kind": kind, "is_active": "is_active" in form}
+    ticked = {name: name in form for name in ("is_active", "allow_private")}
+    return {name: first(form, name) for name in names} | {"kind": kind} | ticked
 
 
 def _shown(data: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -81,6 +81,7 @@ class ProviderInput(Schema, kw_only=True):
         text(300),
         matches(BASE_URL, "Enter the API's address, e.g. https://api.eu.mailgun.net (no path), or leave it blank."),
     ] = UNSET
+    allow_private: Annotated[bool | UnsetType, Meta(title="Allow a private address"), flag()] = UNSET
     access_key_id: Annotated[str | UnsetType, Meta(title="Access key ID"), Secret] = UNSET
     secret_access_key: Annotated[str | UnsetType, Meta(title="Secret access key"), Secret] = UNSET
     api_key: Annotated[str | UnsetType, Meta(title="API key"), Secret] = UNSET

@@ -1,6 +1,7 @@
-"""API providers admins configure: validation per kind, storage (secrets encrypted at rest with
-secret_box as one JSON document, never shown again; a blank secret keeps the saved one), and the
-result of a Test recorded as the provider's last error."""
+"""API providers admins configure: validation per kind, where a typed API address leads (the SSRF
+rule of core/addresses.py: a private one only when allowed), storage (secrets encrypted at rest
+with secret_box as one JSON document, never shown again; a blank secret keeps the saved one), and
+the result of a Test recorded as the provider's last error."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
+from webapp.core.addresses import RefusedAddress, checked_url
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
@@ -20,6 +22,8 @@ from webapp.providers.models import Provider
 from webapp.providers.schemas import AWS_REGION, KIND_NAMES, SECRETS, SETTINGS, ProviderInput
 
 DEFAULT_SES_REGION = "us-east-1"
+# Also checked when the transports connect (webapp/delivery/transports/checked_http.py).
+REFUSED = "an API address may only be private when “Allow a private address” is ticked."
 
 
 def credentials(provider: Provider) -> dict[str, str]:
@@ -32,11 +36,13 @@ def kind_name(kind: str) -> str:
     return KIND_NAMES.get(kind, kind)
 
 
-def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
+async def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
     """The form's values onto the provider: its kind's settings and secrets only."""
     values = load(ProviderInput, data)
     kind = values["kind"]
     settings = {name: values[name] for name in SETTINGS[kind] if values.get(name)}
+    if values.get("allow_private"):
+        settings["allow_private"] = True
     kept = credentials(provider) if provider.kind == kind else {}
     secrets = {name: values.get(name) or kept.get(name, "") for name in SECRETS[kind]}
     errors = {name: "Enter it: the provider's API needs it." for name, value in secrets.items() if not value}
@@ -49,6 +55,11 @@ def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
             errors["domain"] = "Enter the sending domain set up in Mailgun, e.g. mg.example.com."
         if settings.get("region", "us") not in ("us", "eu"):
             errors["region"] = "Choose the US or the EU region: us or eu."
+    if base_url := settings.get("base_url"):  # the services' own addresses are public: not looked up
+        try:
+            await checked_url(base_url, allow_private=bool(settings.get("allow_private")), refused=REFUSED)
+        except RefusedAddress as exc:
+            errors["base_url"] = str(exc)
     if errors:
         raise ValidationFailed(errors)
     for name in ("name", "kind", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day"):
@@ -72,7 +83,7 @@ async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
 
 async def create_provider(session: AsyncSession, data: Mapping[str, Any]) -> Provider:
     provider = Provider(kind="")
-    _apply(provider, data)
+    await _apply(provider, data)
     session.add(provider)
     await session.flush()
     return provider
@@ -80,7 +91,7 @@ async def create_provider(session: AsyncSession, data: Mapping[str, Any]) -> Pro
 
 async def update_provider(session: AsyncSession, provider_id: int, data: Mapping[str, Any]) -> Provider:
     provider = await get_provider(session, provider_id)
-    _apply(provider, data)
+    await _apply(provider, data)
     await session.flush()
     return provider
 

@@ -35,8 +35,8 @@ def rule(*targets: tuple[str, int], domains=(), kinds=()) -> CompiledRule:
 
 
 async def send(m: Mailer, recipient: str, kind: str = "marketing") -> str:
-    ref = await m.send("news@example.com", recipient, MESSAGE, route=Route.to(recipient, kind, campaign_id=3))
-    return ref.key
+    taken = await m.send("news@example.com", recipient, MESSAGE, route=Route.to(recipient, kind, campaign_id=3))
+    return taken.by.key
 
 
 async def test_a_rule_sends_its_domains_through_its_transport_and_others_go_by_priority(db):

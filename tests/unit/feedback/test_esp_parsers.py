@@ -147,6 +147,31 @@ def test_mailgun_events():
     assert _mailgun("accepted") == []
 
 
+def test_each_provider_names_the_message_by_its_own_id_as_its_sending_api_gave_it():
+    """SES's mail.messageId; SendGrid's X-Message-Id, the start of sg_message_id; Postmark's MessageID;
+    Mailgun's id, which it quotes as the message-id header without the angle brackets of its reply."""
+    assert _ses("bounce")[0].provider_message_id == "00000138111222aa-33322211-cccc-cccc-cccc-ddddaaaa0680-000000"
+    sendgrid_events = {e.source_id: e for e in sendgrid.events(json.dumps(esp.fixture("sendgrid")["payload"]).encode())}
+    assert sendgrid_events["6g4ZI7SA-xmRDv57GoPIPw=="].provider_message_id == "14c5d75ce93.dfd.64b469"
+    assert _postmark("bounce")[0].provider_message_id == "883953f4-6105-42a2-a16a-77a8eac79483"
+    failed = _mailgun("failed_permanent")[0]
+    assert failed.provider_message_id == "<20130503182626.18666.16540@sandbox.mailgun.org>"
+
+
+@pytest.mark.parametrize(
+    ("sg_message_id", "request_id"),
+    [
+        ("03_Wof6nRbqqzxRvLpZbfw.filter0017p3mdw1-11399-59ADB335-16.0", "03_Wof6nRbqqzxRvLpZbfw"),
+        ("jk9JhWEhRg6ow8FLYrTthA.recvd-7b4d9b8c94-4s2bx-1-62C6A1B0-8.0", "jk9JhWEhRg6ow8FLYrTthA"),
+        ("not-one-of-sendgrids", None),  # another shape: left to our Message-ID and the recipient
+    ],
+)
+def test_sendgrids_id_of_the_request_is_the_start_of_sg_message_id(sg_message_id, request_id):
+    (event,) = [e for e in esp.fixture("sendgrid")["payload"] if e["event"] == "bounce" and e["type"] == "bounce"]
+    (parsed,) = sendgrid.events(json.dumps([{**event, "sg_message_id": sg_message_id}]).encode())
+    assert parsed.provider_message_id == request_id
+
+
 def test_generic_events():
     body = {
         "events": [

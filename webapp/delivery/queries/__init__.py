@@ -106,13 +106,14 @@ SET status = CASE WHEN v.status = 'sent' AND d.delivered_at IS NOT NULL THEN 'de
                          WHEN c.status = 'cancelled' THEN :cancelled ELSE d.error_message END,
     smtp_server_id = coalesce(v.server_id, d.smtp_server_id),
     provider_id = coalesce(v.provider_id, d.provider_id),
+    provider_message_id = coalesce(v.provider_message_id, d.provider_message_id),
     next_attempt_at = now() + make_interval(secs => v.retry_seconds),
     claimed_at = NULL,
     updated_at = now()
 FROM unnest(CAST(:ids AS bigint[]), CAST(:statuses AS text[]), CAST(:errors AS text[]),
             CAST(:retry_seconds AS int[]), CAST(:server_ids AS bigint[]), CAST(:provider_ids AS bigint[]),
-            CAST(:bounced AS boolean[]), CAST(:throttled AS boolean[]))
-     AS v(id, status, error, retry_seconds, server_id, provider_id, bounced, throttled),
+            CAST(:provider_message_ids AS text[]), CAST(:bounced AS boolean[]), CAST(:throttled AS boolean[]))
+     AS v(id, status, error, retry_seconds, server_id, provider_id, provider_message_id, bounced, throttled),
      campaigns c
 WHERE d.id = v.id AND d.status IN ('sending', 'handing') AND c.id = d.campaign_id
 RETURNING d.id, d.contact_id, d.email, CASE WHEN v.status = 'sent' THEN 'sent' ELSE d.status END, v.bounced
@@ -158,6 +159,7 @@ class Outcome:
     retry_seconds: int = 0
     server_id: int | None = None  # the SMTP server that took it
     provider_id: int | None = None  # or the API provider
+    provider_message_id: str | None = None  # the provider's id of the message it took
     bounced: bool = False  # the server refused the recipient's mailbox (a hard bounce)
     throttled: bool = False  # held back by a sending limit: not a failure
     unreachable: bool = False  # no server could be reached
@@ -203,6 +205,7 @@ async def record_outcomes(
             "retry_seconds": [o.retry_seconds for o in outcomes],
             "server_ids": [o.server_id for o in outcomes],
             "provider_ids": [o.provider_id for o in outcomes],
+            "provider_message_ids": [o.provider_message_id for o in outcomes],
             "bounced": [o.bounced for o in outcomes],
             "throttled": [o.throttled for o in outcomes],
             "cancelled": cancelled_error,

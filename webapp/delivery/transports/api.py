@@ -20,10 +20,12 @@ from typing import Any, Protocol
 import httpx
 from redis.asyncio import Redis
 
+from webapp.core.addresses import RefusedAddress
 from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, Retired, Stopped, TransientFailure
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.smtp_session import SERVER_COOLDOWN_SECONDS, QuotaSpent, ServerDown
 from webapp.delivery.transports.base import TransportRef
+from webapp.delivery.transports.checked_http import checked_client
 
 # Messages that arrive within this long of the first one waiting go in the same request.
 BATCH_WINDOW_SECONDS = 0.05
@@ -33,7 +35,8 @@ MAX_ERROR_TEXT = 300  # of a provider's reply, quoted in an error
 # Nothing of the request reached the provider: another transport may send the messages.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteError, httpx.WriteTimeout)
 
-Result = Exception | None  # per message: None when the provider took it
+# Per message: the provider's id of it when it took it ("" if its reply named none), else why not.
+Result = Exception | str
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,11 @@ class ProviderTarget:
     rate_per_day: int = 0
     max_connections: int = 4
     priority: int = 0
+
+    @property
+    def allow_private(self) -> bool:
+        """Its API address may be on a private network (the admin ticked "Allow a private address")."""
+        return bool(self.settings.get("allow_private"))
 
 
 @dataclass(frozen=True)
@@ -76,13 +84,27 @@ class ApiClient(Protocol):
 
 
 async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) -> httpx.Response:
-    """The provider's reply; ServerDown when the request could not go, InDoubt when it broke after."""
+    """The provider's reply; ServerDown when the request could not go (nor may: its address is
+    refused), InDoubt when it broke after."""
     try:
         return await http.request(method, url, **kwargs)
+    except RefusedAddress as exc:
+        raise ServerDown(str(exc)) from None
     except NOT_SENT as exc:
         raise ServerDown(f"cannot reach {httpx.URL(url).host}: {exc!r}") from exc
     except httpx.TransportError as exc:
         raise InDoubt(f"{httpx.URL(url).host}: the request broke off after it was sent: {exc!r}") from exc
+
+
+def reply_field(response: httpx.Response, name: str) -> str:
+    """A field of a JSON reply as text, "" when absent: a taken message stays taken whatever else
+    its reply holds."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    value = body.get(name) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def reply_text(response: httpx.Response) -> str:
@@ -150,10 +172,11 @@ class ApiTransport:
 
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False)
+            self._http = checked_client(allow_private=self.target.allow_private, timeout=TIMEOUT)
         return self._http
 
-    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None:
+    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> str:
+        """The provider's id of the message once it took it."""
         try:
             await self.quota.take()
         except QuotaReached as exc:
@@ -167,7 +190,7 @@ class ApiTransport:
             hand.handed = True
             if hand.before_data is not None and not await hand.before_data():
                 raise Stopped
-        await self.batcher.submit(Outgoing(sender, recipient, message))
+        return await self.batcher.submit(Outgoing(sender, recipient, message))
 
     async def _post(self, batch: Sequence[Outgoing]) -> list[Result]:
         return await self.client.send(self.http(), batch)
@@ -193,19 +216,19 @@ class MicroBatcher:
         self.size = size
         self.slots = asyncio.Semaphore(slots)
         self.post = post
-        self.waiting: list[tuple[Outgoing, asyncio.Future[None]]] = []
+        self.waiting: list[tuple[Outgoing, asyncio.Future[str]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.posting: set[asyncio.Task[None]] = set()
 
-    async def submit(self, item: Outgoing) -> None:
+    async def submit(self, item: Outgoing) -> str:
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+        future: asyncio.Future[str] = loop.create_future()
         self.waiting.append((item, future))
         if len(self.waiting) >= self.size:
             self._flush()
         elif self.timer is None:
             self.timer = loop.call_later(BATCH_WINDOW_SECONDS, self._flush)
-        await future
+        return await future
 
     def _flush(self) -> None:
         if self.timer is not None:
@@ -217,16 +240,16 @@ class MicroBatcher:
             self.posting.add(task)
             task.add_done_callback(self.posting.discard)
 
-    async def _post(self, batch: list[tuple[Outgoing, asyncio.Future[None]]]) -> None:
+    async def _post(self, batch: list[tuple[Outgoing, asyncio.Future[str]]]) -> None:
         async with self.slots:
             results = await self._results([item for item, _ in batch])
         for (_, future), result in zip(batch, results, strict=True):
             if future.done():
                 continue
-            if result is None:
-                future.set_result(None)
-            else:
+            if isinstance(result, Exception):
                 future.set_exception(result)
+            else:
+                future.set_result(result)
 
     async def _results(self, items: list[Outgoing]) -> list[Result]:
         try:

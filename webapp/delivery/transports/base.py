@@ -1,5 +1,6 @@
 """What the Mailer needs of a transport (an SMTP server's pool, an API provider, the dev capture
-server), which one took a message, and the Route a message travels: what routing decides by."""
+server), which one took a message (and the provider's id of it), and the Route a message travels:
+what routing decides by."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ class TransportRef:
         return self.id if self.kind == "provider" else None
 
 
+@dataclass(frozen=True)
+class Taken:
+    """Which transport took a message, and the id its provider gave it (API providers only)."""
+
+    by: TransportRef
+    provider_message_id: str | None = None
+
+
 class Transport(Protocol):
     """Takes one message at a time; raises ServerDown (or QuotaSpent) when it cannot be used now,
     and the Mailer's TransientFailure, PermanentFailure, InDoubt or Stopped for the message."""
@@ -62,7 +71,9 @@ class Transport(Protocol):
 
     def mark_down(self, error: str, seconds: float = ...) -> None: ...
 
-    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None: ...
+    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> str | None:
+        """The provider's id of the message, where the transport's service gives one."""
+        ...
 
     def retire(self) -> None: ...
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
-
 from webapp.delivery.mailer import InDoubt
 from webapp.delivery.smtp_session import ServerDown
 from webapp.delivery.transports.api import TIMEOUT, ApiClient, ProviderTarget
+from webapp.delivery.transports.checked_http import checked_client
 from webapp.delivery.transports.mailgun import MailgunClient
 from webapp.delivery.transports.postmark import PostmarkClient
 from webapp.delivery.transports.sendgrid import SendgridClient
@@ -28,7 +27,7 @@ def client_for(target: ProviderTarget) -> ApiClient:
 
 async def check(target: ProviderTarget) -> str:
     """What the provider's API said to an authenticated call; ServerDown saying what is wrong."""
-    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as http:
+    async with checked_client(allow_private=target.allow_private, timeout=TIMEOUT) as http:
         try:
             return await client_for(target).check(http)
         except (InDoubt, ValueError) as exc:  # broke off, or an answer that is not the API's

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 import httpx
 
 from webapp.delivery.smtp_session import ServerDown
-from webapp.delivery.transports.api import Outgoing, ProviderTarget, Result, call, reply_text, request_failure
+from webapp.delivery.transports.api import (
+    Outgoing,
+    ProviderTarget,
+    Result,
+    call,
+    reply_field,
+    reply_text,
+    request_failure,
+)
 
 REGIONS = {"us": "https://api.mailgun.net", "eu": "https://api.eu.mailgun.net"}
 
@@ -34,7 +42,7 @@ class MailgunClient:
             auth=self.auth,
         )
         if response.status_code == 200:
-            return [None]
+            return [reply_field(response, "id")]  # "<...@domain>"; its reports quote it without the brackets
         raise request_failure(response, self.target.name)
 
     async def check(self, http: httpx.AsyncClient) -> str:

@@ -64,7 +64,7 @@ class PostmarkClient:
             f"{self.target.name}: {answer.get('ErrorCode')} {answer.get('Message', '')}",
         )
         if code == 0:
-            return None
+            return str(answer.get("MessageID") or "")
         if code == RATE_LIMITED:
             return QuotaSpent(text, THROTTLED_SECONDS)
         return PermanentFailure(text, mailbox_refused=code == INACTIVE_RECIPIENT)

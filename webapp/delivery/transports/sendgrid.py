@@ -2,7 +2,8 @@
 one content for a whole request, so a batch shares its content as substitution tags and each
 message's subject and bodies are its personalization's substitutions, where they fit SendGrid's
 10,000 bytes per personalization; a larger message goes in a request of its own. The reply is
-202 for the whole request."""
+202 for the whole request, with its X-Message-Id: the provider's id of every message in it (its
+reports add a part of their own after it, in sg_message_id)."""
 
 from __future__ import annotations
 
@@ -61,7 +62,7 @@ class SendgridClient:
         for n, p in enumerate(parts):  # shared content needs the same sender; a large message goes alone
             key = (p.from_email, p.from_name, p.reply_to) if _fits(p) else ("alone", str(n))
             requests.setdefault(key, []).append(n)
-        results: list[Result] = [None] * len(batch)
+        results: list[Result] = [""] * len(batch)  # each set by its group's request
         for indexes in requests.values():
             await self._send_group(http, batch, parts, indexes, results)
         return results
@@ -79,7 +80,11 @@ class SendgridClient:
         others sent again, once."""
         for last_try in (False, True):
             try:
-                await self._post(http, self._request([batch[i] for i in indexes], [parts[i] for i in indexes]))
+                message_id = await self._post(
+                    http, self._request([batch[i] for i in indexes], [parts[i] for i in indexes])
+                )
+                for i in indexes:
+                    results[i] = message_id
                 return
             except BadPersonalizations as exc:
                 positions = {p for p in exc.positions if p < len(indexes)}
@@ -118,12 +123,14 @@ class SendgridClient:
             request["reply_to"] = {"email": first.reply_to}
         return request
 
-    async def _post(self, http: httpx.AsyncClient, body: dict[str, Any]) -> None:
+    async def _post(self, http: httpx.AsyncClient, body: dict[str, Any]) -> str:
+        """The request's X-Message-Id once SendGrid took it."""
         response = await call(http, "POST", self.base_url + "/v3/mail/send", json=body, headers=self.headers)
         if response.status_code == 400 and (positions := _bad_personalizations(response)):
             raise BadPersonalizations(f"{self.target.name}: {reply_text(response)}", positions)
         if response.status_code != 202:
             raise request_failure(response, self.target.name)
+        return str(response.headers.get("x-message-id", ""))
 
     async def check(self, http: httpx.AsyncClient) -> str:
         response = await call(http, "GET", self.base_url + "/v3/scopes", headers=self.headers)

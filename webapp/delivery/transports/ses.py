@@ -12,7 +12,15 @@ import httpx
 
 from webapp.delivery.mailer import PermanentFailure
 from webapp.delivery.smtp_session import QuotaSpent, ServerDown
-from webapp.delivery.transports.api import Outgoing, ProviderTarget, Result, call, reply_text, request_failure
+from webapp.delivery.transports.api import (
+    Outgoing,
+    ProviderTarget,
+    Result,
+    call,
+    reply_field,
+    reply_text,
+    request_failure,
+)
 from webapp.delivery.transports.sigv4 import signed_headers
 
 SEND_PATH = "/v2/email/outbound-emails"
@@ -60,7 +68,7 @@ class SesClient:
             http, "POST", self.base_url + SEND_PATH, content=body, headers=self._signed("POST", SEND_PATH, body)
         )
         if response.status_code == 200:
-            return [None]
+            return [reply_field(response, "MessageId")]
         raise self._failure(response)
 
     def _failure(self, response: httpx.Response) -> Exception:

@@ -14,22 +14,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
 
-# Per report, the delivery it is about: the one a verified VERP address names, else the one with our
-# Message-ID, else the recipient's latest message sent (a provider that quotes neither). A report
-# that names something we do not have falls through to the next way. When no delivery matches, the
-# contact with that address, if any, so a bounce or complaint still reaches the address.
-# (ix_deliveries_message_id and ix_deliveries_email_lower_id make each way an index lookup.)
+# Per report, the delivery it is about: the one a verified VERP address names, else the one the
+# provider's own id of the message names (with the recipient: SendGrid's is one per request), else
+# the one with our Message-ID, else the recipient's latest message sent (a provider that quotes
+# none). A report that names something we do not have falls through to the next way. When no
+# delivery matches, the contact with that address, if any, so a bounce or complaint still reaches
+# the address. (ix_deliveries_provider_message_id, ix_deliveries_message_id and
+# ix_deliveries_email_lower_id make each way an index lookup.)
 RESOLVE = text("""
 SELECT b.n, d.id, d.campaign_id, coalesce(d.contact_id, k.id), l.id, coalesce(d.email, k.email)
-FROM unnest(CAST(:delivery_ids AS bigint[]), CAST(:message_ids AS text[]), CAST(:emails AS text[]),
-            CAST(:urls AS text[])) WITH ORDINALITY AS b(delivery_id, message_id, email, url, n)
+FROM unnest(CAST(:delivery_ids AS bigint[]), CAST(:provider_message_ids AS text[]), CAST(:message_ids AS text[]),
+            CAST(:emails AS text[]), CAST(:urls AS text[]))
+     WITH ORDINALITY AS b(delivery_id, provider_message_id, message_id, email, url, n)
 LEFT JOIN LATERAL (
   SELECT x.id, x.campaign_id, x.contact_id, x.email FROM (
     (SELECT id, campaign_id, contact_id, email, 1 AS way FROM deliveries WHERE id = b.delivery_id)
     UNION ALL
-    (SELECT id, campaign_id, contact_id, email, 2 FROM deliveries WHERE message_id = b.message_id ORDER BY id LIMIT 1)
+    (SELECT id, campaign_id, contact_id, email, 2 FROM deliveries
+     WHERE provider_message_id = b.provider_message_id AND lower(email) = b.email ORDER BY id DESC LIMIT 1)
     UNION ALL
-    (SELECT id, campaign_id, contact_id, email, 3 FROM deliveries
+    (SELECT id, campaign_id, contact_id, email, 3 FROM deliveries WHERE message_id = b.message_id ORDER BY id LIMIT 1)
+    UNION ALL
+    (SELECT id, campaign_id, contact_id, email, 4 FROM deliveries
      WHERE lower(email) = b.email AND sent_at IS NOT NULL ORDER BY id DESC LIMIT 1)
   ) x ORDER BY x.way LIMIT 1
 ) d ON true
@@ -134,12 +140,19 @@ class Match:
 async def resolve(
     session: AsyncSession,
     delivery_ids: Sequence[int | None],
+    provider_message_ids: Sequence[str | None],
     message_ids: Sequence[str | None],
     emails: Sequence[str],
     urls: Sequence[str | None],
 ) -> list[Match]:
     """One Match per report, in the order given."""
-    values = {"delivery_ids": delivery_ids, "message_ids": message_ids, "emails": emails, "urls": urls}
+    values = {
+        "delivery_ids": delivery_ids,
+        "provider_message_ids": provider_message_ids,
+        "message_ids": message_ids,
+        "emails": emails,
+        "urls": urls,
+    }
     return [Match(*row[1:]) for row in (await session.execute(RESOLVE, values)).all()]
 
 

@@ -112,6 +112,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     matches = await queries.resolve(
         session,
         [e.delivery_id for e in events],
+        [e.provider_message_id for e in events],
         [e.message_id for e in events],
         [e.email.strip().lower() for e in events],
         [e.url for e in events],

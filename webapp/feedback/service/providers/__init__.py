@@ -38,7 +38,7 @@ def storable(event: FeedbackEvent) -> FeedbackEvent:
     a time that is no real moment of sending (before 2000, or later than tomorrow) becomes now."""
     changes: dict[str, Any] = {
         name: value.replace("\x00", "")
-        for name in ("source_id", "email", "message_id", "detail", "url", "user_agent")
+        for name in ("source_id", "email", "message_id", "provider_message_id", "detail", "url", "user_agent")
         if isinstance(value := getattr(event, name), str) and "\x00" in value
     }
     now = datetime.now(UTC)

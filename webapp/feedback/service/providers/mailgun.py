@@ -71,6 +71,9 @@ def events(data: dict[str, Any]) -> list[FeedbackEvent]:
     if name == "clicked":
         more["url"] = text(item.get("url")) or None
     headers = mapping(mapping(item.get("message")).get("headers"))
+    # The message-id Mailgun quotes: its own id of the message (its send reply's "id", without the
+    # angle brackets), or the message's Message-ID header; tried as either.
+    quoted_id = our_message_id(headers.get("message-id"))
     return [
         FeedbackEvent(
             source=FeedbackSource.MAILGUN,
@@ -78,7 +81,8 @@ def events(data: dict[str, Any]) -> list[FeedbackEvent]:
             kind=kind,
             email=text(item.get("recipient")),
             at=moment(item.get("timestamp")),
-            message_id=our_message_id(headers.get("message-id")),
+            message_id=quoted_id,
+            provider_message_id=quoted_id,
             detail=detail,
             user_agent=text(mapping(item.get("client-info")).get("user-agent")),
             **more,

@@ -79,6 +79,7 @@ def _event(record: dict[str, Any]) -> FeedbackEvent | None:
         kind=kind,
         email=text(email),
         at=moment(at),
+        provider_message_id=text(record.get("MessageID")) or None,
         detail=detail,
         **more,
     )
@@ -87,7 +88,7 @@ def _event(record: dict[str, Any]) -> FeedbackEvent | None:
 def _source_id(record: dict[str, Any], record_type: str, email: object, at: object) -> str:
     """Bounces and complaints have Postmark's ID. Opens, clicks, deliveries and subscription changes
     have none: the message, recipient and time make one. (MessageID is Postmark's id of the message,
-    not our Message-ID header, so it cannot find the delivery.)"""
+    not our Message-ID header: the delivery keeps it as its provider_message_id.)"""
     if record.get("ID"):
         return f"{record_type}:{record['ID']}"
     return f"{record_type}:{text(record.get('MessageID'))}:{text(email)}:{text(at)}"

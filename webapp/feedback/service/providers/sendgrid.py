@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import re
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -24,6 +25,7 @@ log = logging.getLogger("mailroom.feedback")
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+OWN_PART = re.compile(r"\.(filter|recvd-)")  # where sg_message_id goes on after the request's X-Message-Id
 SIMPLE = {
     "delivered": FeedbackKind.DELIVERED,
     "deferred": FeedbackKind.DEFERRED,
@@ -81,10 +83,19 @@ def _event(item: dict[str, Any]) -> FeedbackEvent | None:
         email=text(item.get("email")),
         at=moment(item.get("timestamp")),
         message_id=our_message_id(item.get("smtp-id")),
+        provider_message_id=_request_id(text(item.get("sg_message_id"))),
         detail=detail,
         user_agent=text(item.get("useragent")),
         **more,
     )
+
+
+def _request_id(sg_message_id: str) -> str | None:
+    """The X-Message-Id of the request that sent the message: sg_message_id up to where SendGrid's
+    part of its own begins (".filter..." or ".recvd-..."; the id may hold dots of its own, as in
+    "14c5d75ce93.dfd.64b469"). None for another shape."""
+    found = OWN_PART.search(sg_message_id)
+    return sg_message_id[: found.start()] if found and found.start() else None
 
 
 def _dropped(reason: str) -> tuple[FeedbackKind, dict[str, Any]]:

@@ -17,7 +17,8 @@ BOUNCE_TYPES = {"Permanent": "hard", "Transient": "soft", "Undetermined": "soft"
 
 
 def message_id(mail: dict[str, Any]) -> str | None:
-    """Our Message-ID from the original headers; SES's own mail.messageId is not ours."""
+    """Our Message-ID from the original headers (SES includes them only when asked to); SES's own
+    mail.messageId is the provider's id."""
     for header in items(mail.get("headers")):
         if text(mapping(header).get("name")).lower() == "message-id":
             return our_message_id(mapping(header).get("value"))
@@ -28,7 +29,11 @@ def events(sns_message_id: str, raw_message: str) -> list[FeedbackEvent]:
     notification = mapping(json_body(raw_message.encode()))
     kind = text(notification.get("notificationType") or notification.get("eventType"))
     mail = mapping(notification.get("mail"))
-    common: dict[str, Any] = {"source": FeedbackSource.SES, "message_id": message_id(mail)}
+    common: dict[str, Any] = {
+        "source": FeedbackSource.SES,
+        "message_id": message_id(mail),
+        "provider_message_id": text(mail.get("messageId")) or None,
+    }
 
     def event(kind: FeedbackKind, email: object, at: object, **more: Any) -> FeedbackEvent:
         # One SNS message may report several recipients; record() keys each by its recipient too.
