@@ -9,6 +9,7 @@ that lost its worker and starts it, so work survives a restart of every process.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import threading
@@ -107,6 +108,18 @@ class EventWorker(dramatiq.Middleware):
             self._consumer.stopping = True
 
 
+class FrozenStartup(dramatiq.Middleware):
+    """Keeps what a worker process loaded to start (modules, mappers, templates: most of its objects)
+    out of the cycle collector's passes, which walked them again and again: ~10 % of a sending
+    worker's CPU (bench/send.py). A batch's objects mostly die before a young pass at 10,000
+    allocations rather than 700, so fewer of them are promoted and walked again later (~3 % left)."""
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
+
+
 class GracefulStop(dramatiq.Middleware):
     """A worker stops cleanly on SIGTERM, to its main process or to its whole process group (what
     systemd, supervisord, Docker and Kubernetes send): batches give back what they have not handed
@@ -145,3 +158,4 @@ if get_settings().redis.broker != "stub":  # tests drive the stub broker's worke
     broker.add_middleware(SchedulerClock())
     broker.add_middleware(GracefulStop())
     broker.add_middleware(EventWorker())
+    broker.add_middleware(FrozenStartup())
