@@ -36,10 +36,13 @@ check: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# One pytest process per core (pytest-xdist), each with its own PostgreSQL, Redis and web server;
-# a test file stays in one process. Browser tests run on their own: Playwright's sync API keeps an
+# Several pytest processes (pytest-xdist), each with its own PostgreSQL, Redis and web server; a test
+# file stays in one process. Most tests wait on servers, workers and browsers more than they compute
+# (the suite keeps two cores ~40 % busy with one process per core), so there are twice as many
+# processes as cores, at least four. Browser tests run on their own: Playwright's sync API keeps an
 # event loop running in its process, and async tests cannot run in that process afterwards.
-PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n auto --dist loadfile
+TEST_WORKERS ?= $(shell n=$$(( $$(nproc) * 2 )); [ $$n -lt 4 ] && n=4; echo $$n)
+PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The bounce mailbox tests read mail from a real IMAP and POP3 server: Dovecot, started by the tests;
 # the content check tests score messages with a real SpamAssassin: spamd, started by the tests.
