@@ -37,12 +37,14 @@ check: install
 	$(BIN)/lint-imports
 
 # Several pytest processes (pytest-xdist), each with its own PostgreSQL, Redis and web server; a test
-# file stays in one process. Most tests wait on servers, workers and browsers more than they compute
-# (the suite keeps two cores ~40 % busy with one process per core), so there are twice as many
-# processes as cores, at least four. Browser tests run on their own: Playwright's sync API keeps an
-# event loop running in its process, and async tests cannot run in that process afterwards.
+# file stays in one process. Most tests wait on servers and workers more than they compute (the suite
+# kept two cores ~40 % busy with one process per core), so there are twice as many processes as cores,
+# at least four; browser tests also keep a Chromium each busy, so one more than the cores, at least
+# three. Browser tests run on their own: Playwright's sync API keeps an event loop running in its
+# process, and async tests cannot run in that process afterwards.
 TEST_WORKERS ?= $(shell n=$$(( $$(nproc) * 2 )); [ $$n -lt 4 ] && n=4; echo $$n)
-PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+BROWSER_WORKERS ?= $(shell n=$$(( $$(nproc) + 1 )); [ $$n -lt 3 ] && n=3; echo $$n)
+PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest --dist loadfile
 
 # The bounce mailbox tests read mail from a real IMAP and POP3 server: Dovecot, started by the tests;
 # the content check tests score messages with a real SpamAssassin: spamd, started by the tests.
@@ -79,8 +81,8 @@ broker-deps:
 	fi
 
 test: install browser-deps mail-deps broker-deps check
-	$(PYTEST) tests/unit tests/integration
-	$(PYTEST) tests/browser
+	$(PYTEST) -n $(TEST_WORKERS) tests/unit tests/integration
+	$(PYTEST) -n $(BROWSER_WORKERS) tests/browser
 
 # bench/send.py measures against Postfix's smtp-sink and smtp-source; bench/events.py loads the server with wrk.
 bench-deps:
