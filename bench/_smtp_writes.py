@@ -44,7 +44,8 @@ def envelope(i: int) -> bytes:
 async def today(session: SmtpSession, ids: list[int]) -> None:
     for i in ids:
         await session.envelope(sender(i), recipient(i), utf8=False, data=True)
-        await session.content(MESSAGE)
+        session.write_content(MESSAGE)
+        await session.accepted()
 
 
 async def joined(session: SmtpSession, ids: list[int]) -> None:

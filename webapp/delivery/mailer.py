@@ -209,9 +209,11 @@ class ServerPool:
                     await _reset(client)
                     self._done_with(client)
                     raise Stopped
-                content_going = True
+                content_going = True  # recorded as being handed over: never tried again from here
                 await client.command("DATA", success=3)
-            await client.content(message)
+            client.write_content(message)
+            content_going = True
+            await client.accepted()
         except Refused as exc:  # a reply: the server did not take the message
             if exc.reply.code == 421 or not client.is_connected:  # server is closing the session
                 client.close()

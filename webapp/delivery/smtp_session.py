@@ -202,8 +202,8 @@ class SmtpSession:
                 await self.replies.next()
             raise Refused(refused[0])
 
-    async def content(self, message: bytes) -> None:
-        """The message after DATA's go-ahead, dot-stuffed, and the server's acceptance."""
+    def write_content(self, message: bytes) -> None:
+        """The message after DATA's go-ahead, dot-stuffed and ended; OSError when nothing could go."""
         if not message.count(b"\r\n") == message.count(b"\n") == message.count(b"\r"):  # bare CR or LF
             message = LINE_ENDS.sub(b"\r\n", message)  # ~4x the counts' cost, for what is rarely there
         if not message.endswith(b"\r\n"):
@@ -211,6 +211,9 @@ class SmtpSession:
         if message.startswith(b"."):
             message = b"." + message
         self._write(message.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+
+    async def accepted(self) -> None:
+        """The server's acceptance of the content written."""
         await self._expect(2)
 
     async def quit(self) -> None:
