@@ -1,4 +1,4 @@
-"""A real SMTP server for tests (aiosmtpd), recording what it accepts; optionally refusing
+"""A real SMTP server for tests (aiosmtpd, offering PIPELINING), recording what it accepts; optionally refusing
 some recipients with a chosen reply, to exercise retries and failures, holding messages in DATA
 until the test lets them through, or closing idle sessions after a timeout."""
 
@@ -33,6 +33,12 @@ class RecordingHandler:
         self.open.set()
         self.waiting = 0  # messages waiting in DATA while held
         self.holds = holds  # which recipients' messages wait while held (all by default)
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """Offers PIPELINING (RFC 2920) as Postfix, Exim and the big providers do; aiosmtpd reads
+        pipelined commands in order but does not say so itself."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
