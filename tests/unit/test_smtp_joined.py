@@ -13,7 +13,7 @@ from redis.asyncio import Redis
 from tests.integration.test_send_stops import wait_for
 from tests.support.pipelining_server import END_OF_DATA, ServerLog, pipelining_server
 from tests.support.smtp import RecordingHandler, SmtpSink
-from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, ServerPool, TransientFailure
+from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, ServerPool, Stopped, TransientFailure
 from webapp.delivery.smtp_session import ServerDown, SmtpTarget
 
 MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhello\r\n"
@@ -134,3 +134,35 @@ async def test_a_joined_message_taken_back_before_its_content_went_is_not_sent_a
         await pool.close()
     assert list(sink.handler.attempts) == ["ada@x.org", "bob@x.org", "cy@x.org"]  # bob's RCPT went
     assert len(sink.messages) == 2, "ada's and cy's messages, not bob's"
+
+
+async def test_a_message_whose_handover_is_recorded_joins_with_mail_and_rcpt_and_sends_data_after_its_record():
+    log = ServerLog()
+    seen_at_record: dict[str, list[bytes]] = {}
+
+    def recorded(name: str) -> Handover:
+        async def hand_over() -> bool:
+            seen_at_record[name] = list(log.reads)
+            return True
+
+        return Handover(lambda: True, before_data=hand_over)
+
+    async with pipelining_server(log) as port:
+        pool = pool_for(port)
+        sends = [pool.send("news@example.com", to, MESSAGE, recorded(to)) for to in ("ada@x.org", "bob@x.org")]
+        assert await asyncio.gather(*sends) == [None, None]
+    joined_envelope = b".\r\nMAIL FROM:<news@example.com>\r\nRCPT TO:<bob@x.org>\r\n"
+    assert any(read.endswith(joined_envelope) for read in seen_at_record["bob@x.org"]), "no DATA before the record"
+    assert log.messages == [MESSAGE, MESSAGE]
+
+
+async def test_a_waiting_message_that_may_no_longer_go_is_not_joined_and_is_stopped():
+    log = ServerLog()
+    async with pipelining_server(log) as port:
+        pool = pool_for(port)
+        going = pool.send("news@example.com", "ada@x.org", MESSAGE, Handover(lambda: True))
+        stopped = pool.send("news@example.com", "bob@x.org", MESSAGE, Handover(lambda: False))
+        outcomes = await asyncio.gather(going, stopped, return_exceptions=True)
+    assert outcomes[0] is None and isinstance(outcomes[1], Stopped)
+    assert not any(b"bob@x.org" in read for read in log.reads)
+    assert log.messages == [MESSAGE]
