@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from _common import _free_port
 from redis.asyncio import Redis
 
-from webapp.delivery.mailer import ServerPool
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import SmtpSession, SmtpTarget, envelope_lines, open_session
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20000"))

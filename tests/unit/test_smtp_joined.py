@@ -13,7 +13,8 @@ from redis.asyncio import Redis
 from tests.integration.test_send_stops import wait_for
 from tests.support.pipelining_server import END_OF_DATA, ServerLog, pipelining_server
 from tests.support.smtp import RecordingHandler, SmtpSink
-from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, ServerPool, Stopped, TransientFailure
+from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, Stopped, TransientFailure
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import ServerDown, SmtpTarget
 
 MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\nhello\r\n"

@@ -11,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.support.pipelining_server import ServerLog, pipelining_server
-from webapp.delivery.mailer import Handover, PermanentFailure, ServerPool, Stopped
+from webapp.delivery.mailer import Handover, PermanentFailure, Stopped
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import SmtpTarget
 
 MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\n.a line with a dot\r\nbye\r\n"
