@@ -145,21 +145,23 @@ class Health:
         self._probe = redis.register_script(PROBE)
         self._record = redis.register_script(RECORD)
 
-    def _minutes(self, key: str) -> list[str]:
+    def _minutes(self, key: str, last: int = SHORT_WINDOW) -> list[str]:
+        """The last minutes' buckets, the current one last."""
         now = int(self.clock() // 60)
-        return [f"health:{key}:m:{minute}" for minute in range(now - SHORT_WINDOW + 1, now + 1)]
+        return [f"health:{key}:m:{minute}" for minute in range(now - last + 1, now + 1)]
 
     def _hour(self) -> int:
         return int(self.clock() // 3600)
 
-    def _hours(self, key: str) -> list[str]:
-        """The hours that judge the transport (started afresh when it returns to rotation)."""
+    def _hours(self, key: str, last: int = LONG_WINDOW) -> list[str]:
+        """The hours that judge the transport (started afresh when it returns to rotation), the
+        current one last."""
         now = self._hour()
-        return [f"health:{key}:h:{hour}" for hour in range(now - LONG_WINDOW + 1, now + 1)]
+        return [f"health:{key}:h:{hour}" for hour in range(now - last + 1, now + 1)]
 
     async def record(self, key: str, outcome: Outcome, seconds: float | None = None) -> None:
         """One message's outcome at a transport, and how long the transport took to answer."""
-        minute, hour, figures = self._minutes(key)[-1], self._hours(key)[-1], _figures(key, self._hour())
+        (minute,), (hour,), figures = self._minutes(key, 1), self._hours(key, 1), _figures(key, self._hour())
         latency = "" if seconds is None else int(seconds * MICROSECONDS)
         ttls = [(SHORT_WINDOW + 1) * 60, (LONG_WINDOW + 1) * 3600]
         await self._record(keys=[minute, hour, figures, TRANSPORTS], args=[outcome, latency, *ttls, key])
@@ -168,7 +170,7 @@ class Health:
         """Bounces and complaints reported later (DSNs, provider webhooks, feedback loops)."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.sadd(TRANSPORTS, key)
-            for bucket in (self._hours(key)[-1], _figures(key, self._hour())):
+            for bucket in (*self._hours(key, 1), _figures(key, self._hour())):
                 pipe.hincrby(bucket, "bounced", bounced)
                 pipe.hincrby(bucket, "complained", complained)
                 pipe.expire(bucket, (LONG_WINDOW + 1) * 3600)
