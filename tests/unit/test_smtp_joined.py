@@ -97,7 +97,7 @@ async def test_refusals_in_a_stream_of_joined_messages_keep_their_meaning_agains
     names = [
         f"{kind}-{i}@example.com" for i in range(8) for kind in ("ok", "gone", "later", "policy", "refused-content")
     ]
-    with SmtpSink(handler=handler) as sink:
+    with SmtpSink(handler=handler, pipelining=True) as sink:
         pool = pool_for(sink.port, connections=2)
         sends = [pool.send("news@example.com", name, message_to(name), Handover(lambda: True)) for name in names]
         outcomes = dict(zip(names, await asyncio.gather(*sends, return_exceptions=True), strict=True))
@@ -114,7 +114,7 @@ async def test_refusals_in_a_stream_of_joined_messages_keep_their_meaning_agains
 
 
 async def test_a_joined_message_taken_back_before_its_content_went_is_not_sent_and_the_pool_goes_on():
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=True) as sink:
         pool = pool_for(sink.port)
         sink.hold()  # the first message's content waits at the server, unanswered
         first = asyncio.ensure_future(pool.send("news@example.com", "ada@x.org", MESSAGE, Handover(lambda: True)))
