@@ -22,6 +22,7 @@ STAGES = [
     ("claim (and preparing the campaign)", ("_claim (webapp", "prepared_campaign")),
     ("record (outcomes, counters, webhooks, progress)", ("record (webapp/delivery/pipeline.py", "record_outcomes")),
     ("render (waiting for the renderer processes)", ("_render_all", "renderer.py")),
+    ("routing: health record, transport order, domain throttles", ("routed.py", "routing/service/")),
     ("SMTP dialogue", ("aiosmtplib", "ServerPool", "smtp_session", "Mailer.send", "smtp_config.py")),
     ("failure counter, heartbeat, Redis", ("failures.py", "keep_alive", "redis/")),
     ("pipeline bookkeeping", ("pipeline.py",)),

@@ -8,7 +8,8 @@ the messages (9 KB each), one coroutine per session, none of the pipeline's task
 records: "today" sends each message as `SmtpSession.envelope` and `SmtpSession.content` do (two
 writes, two waits for replies); "joined" writes the first envelope alone, then each message's
 content, its end-of-data dot and the next envelope in one write (one write, one wait). It prints
-the CPU time of this process per message for each, twice, alternating.
+the CPU time of this process per message for each, twice, alternating; then "pool": the messages
+through `ServerPool.send` as the pipeline sends a batch (a task each), which joins them.
 Not a bench: the Makefile skips bench/_*.py.
 """
 
@@ -21,8 +22,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 from _common import _free_port
+from redis.asyncio import Redis
 
-from webapp.delivery.smtp_session import SmtpSession, SmtpTarget, open_session
+from webapp.delivery.smtp_pool import ServerPool
+from webapp.delivery.smtp_session import SmtpSession, SmtpTarget, envelope_lines, open_session
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "20000"))
 SESSIONS = 5
@@ -43,8 +46,9 @@ def envelope(i: int) -> bytes:
 
 async def today(session: SmtpSession, ids: list[int]) -> None:
     for i in ids:
-        await session.envelope(sender(i), recipient(i), utf8=False, data=True)
-        await session.content(MESSAGE)
+        await session.envelope(envelope_lines(sender(i), recipient(i), data=True))
+        session.write_content(MESSAGE)
+        await session.accepted()
 
 
 async def joined(session: SmtpSession, ids: list[int]) -> None:
@@ -70,6 +74,16 @@ async def cpu_per_message(port: int, way: Callable[[SmtpSession, list[int]], Awa
     return 1e6 * used / MESSAGES
 
 
+async def pool_cpu_per_message(port: int) -> float:
+    """Every message through `ServerPool.send` at once, a task each (as a batch goes), SESSIONS connections."""
+    pool = ServerPool(SmtpTarget(None, "sink", "127.0.0.1", port, max_connections=SESSIONS), Redis(), lambda: True)
+    started = time.process_time()
+    await asyncio.gather(*(pool.send(sender(i), recipient(i), MESSAGE) for i in range(MESSAGES)))
+    used = time.process_time() - started
+    await pool.close()
+    return 1e6 * used / MESSAGES
+
+
 def main() -> None:
     port = _free_port()
     sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "root", f"127.0.0.1:{port}", "100"])
@@ -77,6 +91,8 @@ def main() -> None:
     try:
         for way in (today, joined, today, joined):
             print(f"{way.__name__}: {asyncio.run(cpu_per_message(port, way)):.0f} us of CPU a message")
+        for _ in range(2):
+            print(f"pool: {asyncio.run(pool_cpu_per_message(port)):.0f} us of CPU a message")
     finally:
         sink.terminate()
         sink.wait()

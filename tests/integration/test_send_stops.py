@@ -3,7 +3,9 @@ handed to SMTP go out: a worker gives back what it claimed and had not sent at o
 pause, cancelled for a cancel), and nothing is left pending for ever.
 
 The SMTP server holds its messages in DATA while the test pauses: the worker's every connection is
-then busy with a message already handed over, and the test can see exactly what was."""
+then busy with a message already handed over, and the test can see exactly what was. It offers
+PIPELINING, as Postfix does: the next message's envelope then waits at the server behind each held
+one, and must not go out after the pause."""
 
 from __future__ import annotations
 
@@ -47,7 +49,7 @@ async def hold_every_connection(db, sink: SmtpSink, campaign_id: int, after: int
 
 async def test_after_a_pause_commits_only_the_messages_already_in_smtp_go_out(db, worker):
     size = 1000
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=True) as sink:
         campaign = await start_campaign(db, size, sink.port)
         worker()
         handed = await hold_every_connection(db, sink, campaign.id, after=100)
@@ -77,7 +79,7 @@ async def test_after_a_pause_commits_only_the_messages_already_in_smtp_go_out(db
 
 async def test_a_pause_as_a_worker_starts_holds_from_its_first_batch(db, worker):
     size = 400
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=True) as sink:
         campaign = await start_campaign(db, size, sink.port)
         sink.hold()
         worker()
@@ -101,7 +103,7 @@ async def test_a_pause_as_a_worker_starts_holds_from_its_first_batch(db, worker)
 
 async def test_cancel_after_pause_sends_nothing_more_and_ends_every_unsent_delivery(db, worker):
     size = 1000
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=True) as sink:
         campaign = await start_campaign(db, size, sink.port)
         campaign_id = campaign.id
         worker()
@@ -124,7 +126,7 @@ async def test_cancel_after_pause_sends_nothing_more_and_ends_every_unsent_deliv
 
 async def test_cancel_while_sending_stops_at_once(db, worker):
     size = 1000
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=True) as sink:
         campaign = await start_campaign(db, size, sink.port)
         worker()
         handed = await hold_every_connection(db, sink, campaign.id, after=100)

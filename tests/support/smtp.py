@@ -1,6 +1,6 @@
-"""A real SMTP server for tests (aiosmtpd), recording what it accepts; optionally refusing
-some recipients with a chosen reply, to exercise retries and failures, holding messages in DATA
-until the test lets them through, or closing idle sessions after a timeout."""
+"""A real SMTP server for tests (aiosmtpd), recording what it accepts; optionally refusing some
+recipients with a chosen reply, to exercise retries and failures, holding messages in DATA until
+the test lets them through, closing idle sessions after a timeout, or offering PIPELINING."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ class RecordingHandler:
         self.open.set()
         self.waiting = 0  # messages waiting in DATA while held
         self.holds = holds  # which recipients' messages wait while held (all by default)
+        self.pipelining = False
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        """With `pipelining`, offers PIPELINING (RFC 2920) as Postfix, Exim and the big providers
+        do; aiosmtpd reads pipelined commands in order but does not say so itself."""
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         with self.lock:
@@ -102,7 +109,8 @@ def free_port() -> int:
 class SmtpSink:
     """`port`: listen there (a port a configured server points at); `idle_timeout`: seconds after
     which the server closes a quiet session, as real servers do; `handler`: a RecordingHandler that
-    behaves otherwise."""
+    behaves otherwise; `pipelining`: offer PIPELINING, so that messages go joined (one write from a
+    message's end of data to the next one's DATA)."""
 
     def __init__(
         self,
@@ -111,8 +119,10 @@ class SmtpSink:
         port: int | None = None,
         idle_timeout: float | None = None,
         handler: RecordingHandler | None = None,
+        pipelining: bool = False,
     ) -> None:
         self.handler = handler or RecordingHandler(reply_for)
+        self.handler.pipelining = pipelining
         self.port = port or free_port()
         self._sessions = [0]
         kwargs = {"timeout": idle_timeout} if idle_timeout else {}

@@ -7,7 +7,7 @@ import re
 from email import policy
 
 from webapp.delivery.compose import Envelope, build_message
-from webapp.delivery.mailer import smtp_address
+from webapp.delivery.smtp_session import smtp_address
 
 
 def parse(raw: bytes):

@@ -5,89 +5,26 @@ each read."""
 
 from __future__ import annotations
 
-import asyncio
 import email
-import socket
 
 import pytest
 from redis.asyncio import Redis
 
-from webapp.delivery.mailer import Handover, PermanentFailure, ServerPool, Stopped
+from tests.support.pipelining_server import ServerLog, pipelining_server
+from webapp.delivery.mailer import Handover, PermanentFailure, Stopped
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import SmtpTarget
 
 MESSAGE = b"From: a@example.com\r\nTo: b@example.com\r\nSubject: hi\r\n\r\n.a line with a dot\r\nbye\r\n"
 
 
-class PipeliningServer(asyncio.Protocol):
-    """Offers PIPELINING, answers each command in order, records every read as it arrived."""
-
-    def __init__(self, log: ServerLog) -> None:
-        self.log = log
-        self.buffer = b""
-        self.in_data = False
-        self.recipients: list[str] = []
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        transport.write(b"220 test ESMTP\r\n")
-
-    def data_received(self, data: bytes) -> None:
-        self.log.reads.append(data)
-        self.buffer += data
-        while True:
-            if self.in_data:
-                content, found, rest = self.buffer.partition(b"\r\n.\r\n")
-                if not found:
-                    return
-                self.log.messages.append(content.replace(b"\r\n..", b"\r\n.") + b"\r\n")
-                self.buffer, self.in_data = rest, False
-                self.transport.write(b"250 2.0.0 queued\r\n")
-                continue
-            line, found, rest = self.buffer.partition(b"\r\n")
-            if not found:
-                return
-            self.buffer = rest
-            self.transport.write(self.answer(line.decode()))
-
-    def answer(self, line: str) -> bytes:
-        verb = line[:4].upper()
-        if verb == "EHLO":
-            return b"250-test\r\n250-PIPELINING\r\n250 8BITMIME\r\n"
-        if verb == "RCPT":
-            address = line.partition("<")[2].rstrip(">")
-            if address in self.log.refuse:
-                return b"550 5.1.1 no such mailbox\r\n"
-            self.recipients.append(address)
-        if verb == "DATA":
-            if not self.recipients:
-                return b"554 5.5.1 no valid recipients\r\n"
-            self.in_data = True
-            return b"354 go ahead\r\n"
-        if verb in ("MAIL", "RSET"):
-            self.recipients = []
-        if verb == "QUIT":
-            return b"221 bye\r\n"
-        return b"250 ok\r\n"
-
-
-class ServerLog:
-    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
-        self.reads: list[bytes] = []
-        self.messages: list[bytes] = []
-        self.refuse = refuse
-
-
 @pytest.fixture
 async def server():
     log = ServerLog(frozenset({"gone@example.com"}))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    listening = await asyncio.get_running_loop().create_server(lambda: PipeliningServer(log), "127.0.0.1", port)
-    pool = ServerPool(SmtpTarget(id=1, name="test", host="127.0.0.1", port=port), Redis(), lambda: True)
-    yield log, pool
-    await pool.close()
-    listening.close()
+    async with pipelining_server(log) as port:
+        pool = ServerPool(SmtpTarget(id=1, name="test", host="127.0.0.1", port=port), Redis(), lambda: True)
+        yield log, pool
+        await pool.close()
 
 
 def reads_with(reads: list[bytes], *commands: bytes) -> list[bytes]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from redis.asyncio import Redis
 
-from webapp.delivery.mailer import ServerPool
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import SmtpTarget
 from webapp.delivery.transports.base import Route, TransportRef
 from webapp.delivery.transports.order import priority_order

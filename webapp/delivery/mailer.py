@@ -1,6 +1,6 @@
-"""Delivery: the Mailer sends each message through its transports (SMTP server pools, API
-providers) in the order the routing gives, with failover; pooled connections per SMTP server,
-shared rate limits, and the split between refusals of the recipient's mailbox (a hard bounce),
+"""Delivery: the Mailer sends each message through its transports (SMTP server pools:
+smtp_pool.py, API providers) in the order the routing gives, with failover; what can become of a
+message (the exceptions below), and the split between refusals of the recipient's mailbox (a hard bounce),
 other refusals (the server's, the sender's or the message's fault) and transient failures.
 
 No HTTP server code here. One Mailer per worker process, built from the configured servers and
@@ -10,37 +10,18 @@ providers and replaced (the old one retired) when they change.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from webapp.delivery import warmup
-from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.routed import UNROUTED, Unrouted
-from webapp.delivery.smtp_session import (
-    CONNECT_TIMEOUT,
-    SERVER_COOLDOWN_SECONDS,
-    QuotaSpent,
-    Refused,
-    Reply,
-    ServerDown,
-    SmtpSession,
-    SmtpTarget,
-    open_session,
-    smtp_address,
-)
+from webapp.delivery.smtp_session import QuotaSpent, ServerDown
 from webapp.delivery.transports.base import Route, Taken, Transport, TransportRef
 from webapp.routing.service.domain_rates import DomainBusy
 from webapp.routing.service.health import Outcome as HealthOutcome
-
-# A pooled session idle longer than this is asked NOOP before it carries a message: servers and
-# firewalls drop quiet sessions, and a message sent into a dead one would count as the server's failure.
-IDLE_CHECK_SECONDS = 5.0
 
 # RFC 3463 enhanced status codes that blame the recipient's mailbox: the address classes 5.1.x
 # except 5.1.7 and 5.1.8 (the sender's address) and 5.1.9, and 5.2.1 (mailbox disabled). Nothing
@@ -105,150 +86,6 @@ def mailbox_refused(code: int, message: str) -> bool:
     """Whether a refusal blames the recipient's mailbox (see MAILBOX_CODES)."""
     found = ENHANCED_CODE.match(message)
     return 500 <= code < 600 and found is not None and found.group(1) in MAILBOX_CODES
-
-
-def _refusal(reply: Reply) -> Exception:
-    if 400 <= reply.code < 500:
-        return TransientFailure(str(reply))
-    return PermanentFailure(str(reply), mailbox_refused=mailbox_refused(reply.code, reply.text))
-
-
-class ServerPool:
-    """Up to max_connections open SMTP sessions to one server, reused across messages."""
-
-    def __init__(self, target: SmtpTarget, redis: Redis, current: Callable[[], bool]) -> None:
-        self.target = target
-        self.ref = TransportRef("smtp" if target.id is not None else "dev", target.id, target.name)
-        self.current = current  # False once the configuration changed: the pool is about to be retired
-        self.quota = HourDayQuota(redis, target.key, target.rate_per_hour, target.rate_per_day)
-        self.rate = PerSecond(redis, target.key, target.rate_per_second)
-        self.idle: list[tuple[SmtpSession, float]] = []  # with the time each was last used
-        self.slots = asyncio.Semaphore(max(1, target.max_connections))
-        self.waiting = 0  # messages waiting for a slot
-        self.down_until = 0.0
-        self.quota_wait = 0.0  # seconds until the hourly/daily budget has room, when it is spent
-        self.last_error = ""
-        self.retired = False
-
-    @property
-    def priority(self) -> int:
-        return self.target.priority
-
-    @property
-    def available(self) -> bool:
-        return time.monotonic() >= self.down_until
-
-    def mark_down(self, error: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
-        self.down_until = time.monotonic() + seconds
-        self.last_error = error
-
-    async def _session(self) -> SmtpSession:
-        """The most recently used idle session that is still alive, or a new one."""
-        while self.idle:
-            client, since = self.idle.pop()
-            alive = client.is_connected and time.monotonic() - since < IDLE_CHECK_SECONDS
-            try:
-                if client.is_connected and not alive:
-                    async with asyncio.timeout(CONNECT_TIMEOUT):
-                        await client.command("NOOP")
-                    alive = True
-            except (Refused, OSError):
-                pass
-            finally:
-                if not alive:
-                    client.close()
-            if alive:
-                return client
-        return await open_session(self.target)
-
-    def _done_with(self, client: SmtpSession) -> None:
-        if self.retired or not client.is_connected:
-            client.close()
-        else:
-            self.idle.append((client, time.monotonic()))
-
-    async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> None:
-        try:
-            await self.quota.take()
-        except QuotaReached as exc:
-            raise QuotaSpent(str(exc), exc.seconds) from exc
-        self.waiting += 1
-        try:
-            await self.slots.acquire()
-        finally:
-            self.waiting -= 1
-        try:
-            if self.retired or not self.current():
-                raise Retired("the SMTP servers were changed")
-            await self.rate.take()
-            client = await self._session()
-            if self.retired or not self.current():
-                self._done_with(client)
-                raise Retired("the SMTP servers were changed")
-            if hand is not None:
-                if not hand.may_go():
-                    self._done_with(client)
-                    raise Stopped
-                hand.handed = True
-            await self._transfer(client, sender, recipient, message, hand)
-        finally:
-            self.slots.release()
-
-    async def _transfer(
-        self, client: SmtpSession, sender: str, recipient: str, message: bytes, hand: Handover | None
-    ) -> None:
-        """One message over a session: MAIL, RCPT and DATA pipelined, or, when the handover must be
-        recorded between the recipient's acceptance and the content, MAIL and RCPT, the record, then DATA."""
-        (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
-        before_data = hand.before_data if hand is not None else None
-        content_going = False
-        try:
-            await client.envelope(sender, recipient, utf8=sender_utf8 or recipient_utf8, data=before_data is None)
-            if before_data is not None:
-                if not await before_data():
-                    await _reset(client)
-                    self._done_with(client)
-                    raise Stopped
-                content_going = True
-                await client.command("DATA", success=3)
-            await client.content(message)
-        except Refused as exc:  # a reply: the server did not take the message
-            if exc.reply.code == 421 or not client.is_connected:  # server is closing the session
-                client.close()
-                raise ServerDown(str(exc.reply)) from exc
-            await _reset(client)
-            self._done_with(client)
-            raise _refusal(exc.reply) from exc
-        except OSError as exc:  # the connection broke or the server went silent (TimeoutError)
-            client.close()
-            error = f"{self.target.host}:{self.target.port}: {exc or exc.__class__.__name__}"
-            if content_going:
-                raise InDoubt(error) from exc
-            raise ServerDown(error) from exc
-        self._done_with(client)
-
-    def retire(self) -> None:
-        """No new message goes through this pool: the ones waiting for a slot are woken to go
-        through the new configuration, and sessions close as they come free."""
-        self.retired = True
-        for _ in range(self.waiting):
-            self.slots.release()
-        for client, _ in self.idle:
-            client.close()
-        self.idle.clear()
-
-    async def close(self) -> None:
-        for client, _ in self.idle:
-            with contextlib.suppress(Refused, OSError):
-                await client.quit()
-        self.idle.clear()
-
-
-async def _reset(client: SmtpSession) -> None:
-    try:
-        await client.command("RSET")
-    except (Refused, OSError):
-        client.close()
 
 
 def _health_outcome(exc: Exception) -> HealthOutcome | None:

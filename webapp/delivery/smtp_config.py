@@ -15,8 +15,9 @@ from webapp.core import secret_box
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.delivery.mailer import Handover, Mailer, Retired, ServerPool
+from webapp.delivery.mailer import Handover, Mailer, Retired
 from webapp.delivery.routed import Routing
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import ServerDown, SmtpTarget, answers
 from webapp.delivery.transports.api import ApiTransport, ProviderTarget
 from webapp.delivery.transports.base import Route, Taken, Transport

@@ -4,7 +4,8 @@ transactions (SmtpSession).
 
 A transaction is written with PIPELINING (RFC 2920) when the server offers it: MAIL FROM, RCPT TO
 and (when nothing has to happen in between) DATA go in one write, and their replies are read in
-order, so a message costs two round trips instead of four. aiosmtplib reads one reply per command
+order, so a message costs two round trips instead of four; the next message's envelope may go in
+the same write as a message's end of data (the pool decides: mailer.py). aiosmtplib reads one reply per command
 sent, so once the session is open its transport is handed to SmtpSession's own reply reader.
 """
 
@@ -14,6 +15,7 @@ import asyncio
 import contextlib
 import re
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -146,6 +148,19 @@ class _Replies(asyncio.Protocol):
         return self.ready.popleft()
 
 
+DATA = b"DATA\r\n"
+
+
+def envelope_lines(sender: str, recipient: str, *, data: bool) -> list[bytes]:
+    """MAIL FROM and RCPT TO (and DATA when `data`) for one message, as written; Refused when an
+    address holds characters SMTP does not allow."""
+    (sender, sender_utf8), (recipient, recipient_utf8) = smtp_address(sender), smtp_address(recipient)
+    if any(c in address for address in (sender, recipient) for c in "\r\n<>"):
+        raise Refused(Reply(501, "The address contains characters SMTP does not allow."))
+    utf8 = " SMTPUTF8" if sender_utf8 or recipient_utf8 else ""
+    return [f"MAIL FROM:<{sender}>{utf8}\r\n".encode(), f"RCPT TO:<{recipient}>\r\n".encode()] + [DATA] * data
+
+
 class SmtpSession:
     """An open session, after greeting, TLS and sign-in. Every method raises Refused when the
     server refuses, and OSError when the connection breaks or the server stays silent for
@@ -180,21 +195,20 @@ class SmtpSession:
         self._write(line.encode() + b"\r\n")
         return await self._expect(success)
 
-    async def envelope(self, sender: str, recipient: str, *, utf8: bool, data: bool) -> None:
-        """MAIL FROM and RCPT TO, and DATA too when `data`: written together when the server
-        pipelines, each reply read in order; Refused with the first reply that is not a go-ahead."""
-        if any(c in address for address in (sender, recipient) for c in "\r\n<>"):
-            raise Refused(Reply(501, "The address contains characters SMTP does not allow."))
-        commands = [f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}", f"RCPT TO:<{recipient}>"]
-        successes = [2, 2] + ([3] if data else [])
-        encoded = [f"{command}\r\n".encode() for command in commands + (["DATA"] if data else [])]
+    async def envelope(self, lines: Sequence[bytes], *, written: bool = False) -> None:
+        """A message's envelope (`envelope_lines`): written together when the server pipelines,
+        unless `written` (it went with the previous message's end of data), each reply read in
+        order; Refused with the first reply that is not a go-ahead."""
+        data = lines[-1] == DATA
+        successes = [2] * (len(lines) - data) + [3] * data
         if not self.pipelining:
-            for line, success in zip(encoded, successes, strict=True):
+            for line, success in zip(lines, successes, strict=True):
                 self._write(line)
                 await self._expect(success)
             return
-        self._write(b"".join(encoded))
-        replies = [await self.replies.next() for _ in encoded]
+        if not written:
+            self._write(b"".join(lines))
+        replies = [await self.replies.next() for _ in lines]
         refused = [r for r, success in zip(replies, successes, strict=True) if r.code // 100 != success]
         if refused:
             if data and replies[-1].code // 100 == 3:  # DATA went ahead all the same: end it empty
@@ -202,15 +216,20 @@ class SmtpSession:
                 await self.replies.next()
             raise Refused(refused[0])
 
-    async def content(self, message: bytes) -> None:
-        """The message after DATA's go-ahead, dot-stuffed, and the server's acceptance."""
+    def write_content(self, message: bytes, then: bytes = b"") -> None:
+        """The message after DATA's go-ahead, dot-stuffed and ended, and `then` in the same write
+        (the next message's envelope: RFC 2920 lets it follow the end of data); OSError when
+        nothing could go."""
         if not message.count(b"\r\n") == message.count(b"\n") == message.count(b"\r"):  # bare CR or LF
             message = LINE_ENDS.sub(b"\r\n", message)  # ~4x the counts' cost, for what is rarely there
         if not message.endswith(b"\r\n"):
             message += b"\r\n"
         if message.startswith(b"."):
             message = b"." + message
-        self._write(message.replace(b"\r\n.", b"\r\n..") + b".\r\n")
+        self._write(message.replace(b"\r\n.", b"\r\n..") + b".\r\n" + then)
+
+    async def accepted(self) -> None:
+        """The server's acceptance of the content written."""
         await self._expect(2)
 
     async def quit(self) -> None:

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from webapp.core.redis import get_redis
-from webapp.routing.service.health import LOWEST_SHARE, Health
+from webapp.routing.service.health import LONG_WINDOW, LOWEST_SHARE, SHORT_WINDOW, Health
 
 SES = "provider:1"
 RELAY = "smtp:1"
@@ -102,3 +102,15 @@ async def test_a_successful_probe_brings_the_transport_back_with_a_clean_slate(d
     await health().returned(SES)
     status = (await health().snapshot([SES]))[SES]
     assert not status.out and status.share == 1 and status.attempts == 0
+
+
+async def test_counts_expire_after_their_window_and_a_refusal_counts_as_a_bounce(db):
+    h = health()
+    await h.record(RELAY, "refused", 0.5)
+    await h.record(RELAY, "sent")  # not timed
+    redis = get_redis()
+    minute, hour = h._minutes(RELAY)[-1], h._hours(RELAY)[-1]
+    assert await redis.hgetall(minute) == {b"refused": b"1", b"sent": b"1", b"latency_us": b"500000", b"timed": b"1"}
+    assert (await redis.hgetall(hour))[b"bounced"] == b"1"
+    assert 0 < await redis.ttl(minute) <= (SHORT_WINDOW + 1) * 60 < await redis.ttl(hour)
+    assert await redis.ttl(hour) <= (LONG_WINDOW + 1) * 3600

@@ -10,8 +10,9 @@ import pytest
 
 from tests.support.smtp import SmtpSink, free_port
 from webapp.core.redis import get_redis
-from webapp.delivery.mailer import Mailer, ServerPool, Throttled, TransientFailure
+from webapp.delivery.mailer import Mailer, Throttled, TransientFailure
 from webapp.delivery.routed import Routing
+from webapp.delivery.smtp_pool import ServerPool
 from webapp.delivery.smtp_session import SmtpTarget
 from webapp.delivery.transports.base import Route
 from webapp.routing.service.choice import CompiledRule, Target
