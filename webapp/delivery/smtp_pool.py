@@ -27,7 +27,6 @@ from webapp.delivery.mailer import (
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.smtp_session import (
     CONNECT_TIMEOUT,
-    SERVER_COOLDOWN_SECONDS,
     QuotaSpent,
     Refused,
     Reply,
@@ -37,7 +36,7 @@ from webapp.delivery.smtp_session import (
     envelope_lines,
     open_session,
 )
-from webapp.delivery.transports.base import TransportRef
+from webapp.delivery.transports.base import Availability, TransportRef
 
 # A pooled session idle longer than this is asked NOOP before it carries a message: servers and
 # firewalls drop quiet sessions, and a message sent into a dead one would count as the server's failure.
@@ -67,7 +66,7 @@ class _Turn:
         return self.hand.before_data if self.hand is not None else None
 
 
-class ServerPool:
+class ServerPool(Availability):
     """Up to max_connections open SMTP sessions to one server, reused across messages.
 
     Messages wait for a session in turn. When a message's content goes and another one waits,
@@ -78,6 +77,7 @@ class ServerPool:
     session is closed before its content, and the server drops its half-done transaction."""
 
     def __init__(self, target: SmtpTarget, redis: Redis, current: Callable[[], bool]) -> None:
+        super().__init__()
         self.target = target
         self.ref = TransportRef("smtp" if target.id is not None else "dev", target.id, target.name)
         self.current = current  # False once the configuration changed: the pool is about to be retired
@@ -86,26 +86,14 @@ class ServerPool:
         self.idle: list[tuple[SmtpSession, float]] = []  # with the time each was last used
         self.free = max(1, target.max_connections)  # slots for sessions, none of them taken
         self.queue: deque[_Turn] = deque()  # messages waiting for a slot (while none is free)
-        self.down_until = 0.0
-        self.quota_wait = 0.0  # seconds until the hourly/daily budget has room, when it is spent
-        self.last_error = ""
-        self.retired = False
 
     @property
     def priority(self) -> int:
         return self.target.priority
 
     @property
-    def available(self) -> bool:
-        return time.monotonic() >= self.down_until
-
-    @property
     def changed(self) -> bool:
         return self.retired or not self.current()
-
-    def mark_down(self, error: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
-        self.down_until = time.monotonic() + seconds
-        self.last_error = error
 
     async def _session(self) -> SmtpSession:
         """The most recently used idle session that is still alive, or a new one."""

@@ -23,8 +23,8 @@ from redis.asyncio import Redis
 from webapp.core.addresses import RefusedAddress
 from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, Retired, Stopped, TransientFailure
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
-from webapp.delivery.smtp_session import SERVER_COOLDOWN_SECONDS, QuotaSpent, ServerDown
-from webapp.delivery.transports.base import TransportRef
+from webapp.delivery.smtp_session import QuotaSpent, ServerDown
+from webapp.delivery.transports.base import Availability, TransportRef
 from webapp.delivery.transports.checked_http import checked_client
 
 # Messages that arrive within this long of the first one waiting go in the same request.
@@ -137,10 +137,11 @@ def request_failure(response: httpx.Response, name: str) -> Exception:
     return PermanentFailure(text, mailbox_refused=False)
 
 
-class ApiTransport:
+class ApiTransport(Availability):
     """Sends through one provider's API (see the module's docstring)."""
 
     def __init__(self, target: ProviderTarget, client: ApiClient, redis: Redis, current: Callable[[], bool]) -> None:
+        super().__init__()
         self.target = target
         self.client = client
         self.ref = TransportRef("provider", target.id, target.name)
@@ -151,24 +152,12 @@ class ApiTransport:
         self.batcher = MicroBatcher(
             max(1, min(target.batch_size, client.max_batch)), max(1, target.max_connections), self._post
         )
-        self.down_until = 0.0
-        self.quota_wait = 0.0
-        self.last_error = ""
-        self.retired = False
         self._http: httpx.AsyncClient | None = None
         self._closing: asyncio.Task[None] | None = None
 
     @property
     def priority(self) -> int:
         return self.target.priority
-
-    @property
-    def available(self) -> bool:
-        return time.monotonic() >= self.down_until
-
-    def mark_down(self, error: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
-        self.down_until = time.monotonic() + seconds
-        self.last_error = error
 
     def http(self) -> httpx.AsyncClient:
         if self._http is None:

@@ -4,8 +4,11 @@ what routing decides by."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
+
+from webapp.delivery.smtp_session import SERVER_COOLDOWN_SECONDS
 
 if TYPE_CHECKING:
     from webapp.delivery.mailer import Handover
@@ -53,6 +56,25 @@ class Taken:
 
     by: TransportRef
     provider_message_id: str | None = None
+
+
+class Availability:
+    """Whether a transport may be used now, and why not: the part of Transport every kind keeps
+    the same way."""
+
+    def __init__(self) -> None:
+        self.down_until = 0.0
+        self.quota_wait = 0.0  # seconds until the hourly/daily budget has room, when it is spent
+        self.last_error = ""
+        self.retired = False
+
+    @property
+    def available(self) -> bool:
+        return time.monotonic() >= self.down_until
+
+    def mark_down(self, error: str, seconds: float = SERVER_COOLDOWN_SECONDS) -> None:
+        self.down_until = time.monotonic() + seconds
+        self.last_error = error
 
 
 class Transport(Protocol):
