@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import time
 
 import httpx
 from redis.asyncio import Redis
@@ -15,6 +14,7 @@ from sqlalchemy import text
 from tests.integration.test_tracking import sent_delivery
 from tests.support.campaigns import audience, ready_campaign
 from tests.support.events import apply_events, wait_for_events
+from tests.support.locks import waiting_for_a_lock
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.core.tokens import make_token
@@ -125,15 +125,6 @@ async def test_two_workers_applying_the_same_delivery_at_once_count_its_first_op
     db.expire_all()
     assert (await db.execute(text(COUNTERS), {"c": campaign_id})).one() == (1, 1)
     assert (await db.execute(text(CONTACT_STATS))).one() == (1, 1, True, True)
-
-
-async def waiting_for_a_lock(db, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-    # pg_stat_activity is read once per transaction and kept: clear it, or a poll that came first sees nothing ever.
-    while not (await db.execute(text("SELECT pg_stat_clear_snapshot()")) and await db.scalar(text(waiting))):
-        assert time.monotonic() < deadline, "no transaction ever waited for a lock"
-        await asyncio.sleep(0.05)
 
 
 async def test_opens_of_many_deliveries_in_one_batch_move_each_counter_once_per_delivery(db, live_server):

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from tests.integration.test_event_pipeline import waiting_for_a_lock
 from tests.integration.test_webhooks_events import queued, subscribe_everything
 from tests.support.campaigns import audience, ready_campaign
+from tests.support.locks import waiting_for_a_lock
 from webapp.analytics import service as analytics
 from webapp.campaigns.models import Campaign, Delivery
 from webapp.campaigns.service.audience import materialise_campaign

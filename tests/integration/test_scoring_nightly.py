@@ -8,6 +8,7 @@ import time
 
 from sqlalchemy import text
 
+from tests.support.locks import waiting_for_a_lock
 from tests.support.scoring import contact, rule, score_row
 from webapp.core.redis import get_redis
 from webapp.delivery.broker import broker
@@ -60,10 +61,7 @@ async def test_an_event_scored_while_the_nightly_recompute_runs_waits_for_it_and
                 await contact_events.record(session, [NewEvent(ada, "purchase")])
 
         buying = asyncio.create_task(purchase())
-        deadline = time.monotonic() + 30
-        while not await db.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")):
-            assert time.monotonic() < deadline, "the event never waited for the recompute"
-            await asyncio.sleep(0.05)
+        await waiting_for_a_lock(db, still_going=buying)
         assert not buying.done()  # it waits for the recompute's lock on Ada's row
     await buying
     db.expire_all()
