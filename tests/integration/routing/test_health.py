@@ -4,12 +4,13 @@ transport's share; past the out level it leaves the rotation until a probe messa
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
 from webapp.core.redis import get_redis
-from webapp.routing.service.health import LONG_WINDOW, LOWEST_SHARE, SHORT_WINDOW, Health
+from webapp.routing.service.health import LONG_WINDOW, LOWEST_SHARE, SHORT_WINDOW, WRITE_SECONDS, Health
 
 SES = "provider:1"
 RELAY = "smtp:1"
@@ -20,9 +21,11 @@ def health(later_minutes: float = 0) -> Health:
 
 
 async def attempts(h: Health, key: str, sent: int = 0, deferred: int = 0, errors: int = 0, seconds: float = 0.2):
+    """A worker's outcomes, all written (as they are at most WRITE_SECONDS later)."""
     for outcome, n in (("sent", sent), ("deferred", deferred), ("error", errors)):
         for _ in range(n):
             await h.record(key, outcome, seconds)
+    await h.flush()
 
 
 async def test_a_transport_without_traffic_is_healthy(db):
@@ -108,9 +111,27 @@ async def test_counts_expire_after_their_window_and_a_refusal_counts_as_a_bounce
     h = health()
     await h.record(RELAY, "refused", 0.5)
     await h.record(RELAY, "sent")  # not timed
+    await h.flush()
     redis = get_redis()
     minute, hour = h._minutes(RELAY)[-1], h._hours(RELAY)[-1]
     assert await redis.hgetall(minute) == {b"refused": b"1", b"sent": b"1", b"latency_us": b"500000", b"timed": b"1"}
     assert (await redis.hgetall(hour))[b"bounced"] == b"1"
     assert 0 < await redis.ttl(minute) <= (SHORT_WINDOW + 1) * 60 < await redis.ttl(hour)
     assert await redis.ttl(hour) <= (LONG_WINDOW + 1) * 3600
+
+
+async def test_a_workers_successes_are_written_together_within_a_second_and_a_failure_at_once(db):
+    h, redis = health(), get_redis()
+    minute = h._minutes(RELAY)[-1]
+    for _ in range(3):
+        await h.record(RELAY, "sent", 0.1)
+    assert await redis.hgetall(minute) == {}  # added up in the process, not yet written
+    deadline = time.monotonic() + 5
+    while not await redis.hgetall(minute):
+        assert time.monotonic() < deadline, "the successes were never written"
+        await asyncio.sleep(0.05)
+    assert time.monotonic() - (deadline - 5) < WRITE_SECONDS + 1
+    assert await redis.hgetall(minute) == {b"sent": b"3", b"latency_us": b"300000", b"timed": b"3"}
+    await h.record(RELAY, "sent")
+    await h.record(RELAY, "error")  # written at once, with the success waiting before it
+    assert await redis.hgetall(minute) == {b"sent": b"4", b"error": b"1", b"latency_us": b"300000", b"timed": b"3"}

@@ -82,6 +82,7 @@ async def test_a_transport_out_of_rotation_gets_one_probe_and_is_back_when_it_su
     with SmtpSink() as first, SmtpSink() as second:
         m = mailer(first.port, second.port, rules=[rule(("smtp:1", 1000), ("smtp:2", 1))])
         assert await send(m, "probe@example.org") == "smtp:1"  # the probe goes first, and succeeds
+        await m.routing.health.flush()  # as the worker does within a second
         status = (await health.snapshot(["smtp:1"]))["smtp:1"]
         assert not status.out and status.attempts == 1
         await m.close()

@@ -21,6 +21,7 @@ async def test_an_admin_sees_each_transports_health_now(staff, db):
     for _ in range(40):
         await health.record(f"smtp:{good.id}", "sent", 0.2)
         await health.record(f"smtp:{bad.id}", "error")
+    await health.flush()  # as the worker does within a second
     page = (await staff("admin")).get("/settings/transports").text
     good_row = page.split(f'id="transport-smtp-{good.id}"')[1].split("</tr>")[0]
     bad_row = page.split(f'id="transport-smtp-{bad.id}"')[1].split("</tr>")[0]

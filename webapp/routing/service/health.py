@@ -11,17 +11,24 @@ and complaint rates and latency, counted in Redis so every worker process and ho
 - Out of rotation, one real message at most every PROBE_SECONDS goes to it first (a probe; if it
   fails, the message goes on to the next transport). When a probe succeeds the transport is back,
   its counts started afresh (the old ones are what took it out).
+- A process adds its successes up and writes them at most WRITE_SECONDS later, all in one call: one
+  Redis call a message was a fifth of a sending worker's Python time. Failures are written at once
+  (they decide the rotation), with what was waiting; a worker that dies loses at most a second of
+  successes.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 Outcome = Literal["sent", "deferred", "error", "refused"]  # refused: the recipient's mailbox (a bounce)
 
@@ -31,6 +38,8 @@ PROBE_SECONDS = 60
 LOWEST_SHARE = 0.1
 MICROSECONDS = 1_000_000
 TRANSPORTS = "health:transports"  # every transport key ever recorded, for the hourly figures
+WRITE_SECONDS = 1.0
+log = logging.getLogger("mailroom.delivery")
 
 
 @dataclass(frozen=True)
@@ -50,26 +59,24 @@ BOUNCES = Limit(0.02, 0.05, 200)
 COMPLAINTS = Limit(0.001, 0.003, 1000)
 LATENCY = Limit(3.0, 15.0, 20)
 
-# One message's outcome, in its minute's bucket (KEYS[1]), its hour's (KEYS[2]) and the hourly
+# Outcomes added up, in their minute's bucket (KEYS[1]), their hour's (KEYS[2]) and the hourly
 # figures (KEYS[3]), and the transport named in the set of them all (KEYS[4]). The hours' fields
 # carry an h_ prefix so that a snapshot can add up minutes and hours. One call: the same commands
-# as a pipeline cost the sending worker ~3 times the CPU, for every message.
-# ARGV: outcome, latency in microseconds ('' when not timed), the minute's TTL, the hours' TTL, the transport.
+# as a pipeline cost the sending worker ~3 times the CPU.
+# ARGV: the minute's TTL, the hours' TTL, the transport, then field and increment pairs (an outcome,
+# latency_us, timed).
 RECORD = """
-local outcome, latency = ARGV[1], ARGV[2]
 for i = 1, 3 do
   local prefix = i == 1 and '' or 'h_'
-  redis.call('HINCRBY', KEYS[i], prefix .. outcome, 1)
-  if latency ~= '' then
-    redis.call('HINCRBY', KEYS[i], prefix .. 'latency_us', latency)
-    redis.call('HINCRBY', KEYS[i], prefix .. 'timed', 1)
+  for j = 4, #ARGV, 2 do
+    redis.call('HINCRBY', KEYS[i], prefix .. ARGV[j], ARGV[j + 1])
+    if ARGV[j] == 'refused' and i > 1 then
+      redis.call('HINCRBY', KEYS[i], 'bounced', ARGV[j + 1])
+    end
   end
-  if outcome == 'refused' and i > 1 then
-    redis.call('HINCRBY', KEYS[i], 'bounced', 1)
-  end
-  redis.call('EXPIRE', KEYS[i], i == 1 and ARGV[3] or ARGV[4])
+  redis.call('EXPIRE', KEYS[i], i == 1 and ARGV[1] or ARGV[2])
 end
-redis.call('SADD', KEYS[4], ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[3])
 """
 
 # Whether this worker may send the probe now: one at a time across all workers (clock in ARGV).
@@ -144,6 +151,8 @@ class Health:
         self.clock = clock
         self._probe = redis.register_script(PROBE)
         self._record = redis.register_script(RECORD)
+        self._waiting: dict[str, Counter[str]] = {}  # by transport: counts not written yet
+        self._writer: asyncio.Task[None] | None = None
 
     def _minutes(self, key: str, last: int = SHORT_WINDOW) -> list[str]:
         """The last minutes' buckets, the current one last."""
@@ -161,10 +170,37 @@ class Health:
 
     async def record(self, key: str, outcome: Outcome, seconds: float | None = None) -> None:
         """One message's outcome at a transport, and how long the transport took to answer."""
+        counts = self._waiting.setdefault(key, Counter())
+        counts[outcome] += 1
+        if seconds is not None:
+            counts["latency_us"] += int(seconds * MICROSECONDS)
+            counts["timed"] += 1
+        if outcome != "sent":
+            await self._write(key)
+        elif self._writer is None or self._writer.done() or self._writer.get_loop() is not asyncio.get_running_loop():
+            self._writer = asyncio.ensure_future(self._write_later())
+
+    async def flush(self) -> None:
+        """Write every count this process has not written yet."""
+        for key in list(self._waiting):
+            await self._write(key)
+
+    async def _write_later(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(WRITE_SECONDS)
+            try:
+                await self.flush()
+            except RedisError:
+                log.warning("transport health counts were not written", exc_info=True)
+
+    async def _write(self, key: str) -> None:
+        counts = self._waiting.pop(key, None)
+        if not counts:
+            return
         (minute,), (hour,), figures = self._minutes(key, 1), self._hours(key, 1), _figures(key, self._hour())
-        latency = "" if seconds is None else int(seconds * MICROSECONDS)
         ttls = [(SHORT_WINDOW + 1) * 60, (LONG_WINDOW + 1) * 3600]
-        await self._record(keys=[minute, hour, figures, TRANSPORTS], args=[outcome, latency, *ttls, key])
+        increments = [part for field, count in counts.items() for part in (field, count)]
+        await self._record(keys=[minute, hour, figures, TRANSPORTS], args=[*ttls, key, *increments])
 
     async def feedback(self, key: str, bounced: int = 0, complained: int = 0) -> None:
         """Bounces and complaints reported later (DSNs, provider webhooks, feedback loops)."""
@@ -177,7 +213,9 @@ class Health:
             await pipe.execute()
 
     async def snapshot(self, keys: Sequence[str]) -> dict[str, Status]:
-        """Each transport's status now; one that just passed an out level is taken out here."""
+        """Each transport's status now (this process's own counts written first); one that just
+        passed an out level is taken out here."""
+        await self.flush()
         async with self.redis.pipeline(transaction=False) as pipe:
             for key in keys:
                 pipe.get(f"health:{key}:out")
@@ -206,6 +244,7 @@ class Health:
 
     async def returned(self, key: str) -> None:
         """A probe succeeded: back in rotation, judged from now on."""
+        self._waiting.pop(key, None)
         await self.redis.delete(f"health:{key}:out", *self._minutes(key), *self._hours(key))
 
 
