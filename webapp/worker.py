@@ -19,6 +19,7 @@ from typing import Any
 
 import dramatiq
 import redis
+import uvloop
 from dramatiq.asyncio import get_event_loop_thread
 
 from webapp.abtests import actors as abtest_actors
@@ -39,6 +40,7 @@ from webapp.warmup import actors as warmup_actors
 from webapp.webhooks import actors as webhook_actors
 
 log = logging.getLogger("mailroom.scheduler")
+asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 # Importing a module declares its actors on the broker: that is all these are here for.
 ACTOR_MODULES = (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -110,7 +111,8 @@ class SmtpSink:
     """`port`: listen there (a port a configured server points at); `idle_timeout`: seconds after
     which the server closes a quiet session, as real servers do; `handler`: a RecordingHandler that
     behaves otherwise; `pipelining`: offer PIPELINING, so that messages go joined (one write from a
-    message's end of data to the next one's DATA)."""
+    message's end of data to the next one's DATA); `tls` and `certificate`: TLS from the start
+    ("tls") or after STARTTLS ("starttls") with this server context."""
 
     def __init__(
         self,
@@ -120,12 +122,18 @@ class SmtpSink:
         idle_timeout: float | None = None,
         handler: RecordingHandler | None = None,
         pipelining: bool = False,
+        tls: str = "none",
+        certificate: ssl.SSLContext | None = None,
     ) -> None:
         self.handler = handler or RecordingHandler(reply_for)
         self.handler.pipelining = pipelining
         self.port = port or free_port()
         self._sessions = [0]
-        kwargs = {"timeout": idle_timeout} if idle_timeout else {}
+        kwargs: dict = {"timeout": idle_timeout} if idle_timeout else {}
+        if tls == "tls":
+            kwargs["ssl_context"] = certificate
+        elif tls == "starttls":
+            kwargs |= {"tls_context": certificate, "require_starttls": True}
         self.controller = _Controller(
             self.handler, hostname="127.0.0.1", port=self.port, sessions=self._sessions, **kwargs
         )
