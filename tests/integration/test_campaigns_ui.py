@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
 
-from tests.support.campaigns import HTML, audience, ready_campaign
+from tests.support.campaigns import HTML, audience, ready_campaign, reviewed
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.service import campaigns
 from webapp.contacts.models import Contact
@@ -155,7 +155,7 @@ async def test_review_warns_about_unsigned_mail_unsubscribe_link_text_part_and_s
         created_by="t",
     )
     await db.commit()
-    review = page_text(editor.get(f"/campaigns/{c.id}/review"))
+    review = page_text(reviewed(editor, c.id))
     assert "Before this can go out" not in review  # warnings never block
     assert "Messages are not DKIM-signed" in review
     assert "no {{ unsubscribe_url }} link. The footer adds one" in review

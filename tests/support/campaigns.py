@@ -86,3 +86,10 @@ async def delivery_counts(session: AsyncSession, campaign_id: int) -> dict[str, 
         text("SELECT status, count(*) FROM deliveries WHERE campaign_id = :c GROUP BY status"), {"c": campaign_id}
     )
     return dict(rows.all())
+
+
+def reviewed(client, campaign_id: int):
+    """The review step as it shows once its content check card has asked for the check, as the
+    page does when it opens."""
+    assert client.get(f"/campaigns/{campaign_id}/review/check").status_code == 200
+    return client.get(f"/campaigns/{campaign_id}/review")

@@ -192,6 +192,7 @@ NOT_PAGES = {
     "/campaigns/{campaign_id}/deliveries": "a partial of the campaign page (its deliveries table)",
     "/campaigns/{campaign_id}/events": "an event stream",
     "/campaigns/{campaign_id}/report/ab-test": "a partial the report polls while its A/B test runs",
+    "/campaigns/{campaign_id}/review/check": "a partial the review step loads (its content check card)",
     "/contacts/field-row": "a partial of the contact form",
     "/contacts/export": "a CSV download",
     "/contacts/{contact_id}/export": "a JSON download",

@@ -4,7 +4,8 @@ is shown on the campaign, and holds only for the content it was given for."""
 
 from __future__ import annotations
 
-from tests.support.campaigns import audience, ready_campaign
+from tests.support.campaigns import audience, ready_campaign, reviewed
+from webapp.campaigns.models import Campaign
 from webapp.campaigns.service import content_check
 from webapp.settings.service import stored
 
@@ -75,7 +76,7 @@ async def test_the_review_step_shows_the_findings_and_sending_is_refused_until_o
     c = await blocked_campaign(db)
     editor, admin = await staff("editor"), await staff("admin")
 
-    review = editor.get(f"/campaigns/{c.id}/review")
+    review = reviewed(editor, c.id)
     assert review.status_code == 200
     assert "No SPF record for example.com" in review.text and "Fix:" in review.text
     assert "cannot be sent or scheduled" in review.text and "ask an admin" in review.text
@@ -114,7 +115,7 @@ async def test_admins_set_the_threshold_and_see_where_the_check_asks(db, staff, 
 async def test_the_review_step_says_what_was_not_checked_when_dns_is_silent(db, staff, dns):
     c = await blocked_campaign(db)
     dns.silent = True
-    review = (await staff("editor")).get(f"/campaigns/{c.id}/review")
+    review = (await staff("editor")).get(f"/campaigns/{c.id}/review/check")  # the card
     assert "Not checked: DNS did not answer within 3 s, so the SPF, DKIM and DMARC records were not checked." in (
         review.text
     )
@@ -125,7 +126,7 @@ async def test_the_review_step_says_what_was_not_checked_when_dns_is_silent(db, 
 async def test_check_again_picks_up_records_published_since(db, staff, dns):
     c = await blocked_campaign(db)
     editor = await staff("editor")
-    assert "cannot be sent or scheduled" in editor.get(f"/campaigns/{c.id}/review").text
+    assert "cannot be sent or scheduled" in reviewed(editor, c.id).text
     dns.records["example.com"] = ["v=spf1 ip4:192.0.2.1 -all"]
     dns.records["_dmarc.example.com"] = ["v=DMARC1; p=reject"]
     assert "cannot be sent or scheduled" in editor.get(f"/campaigns/{c.id}/review").text  # kept: same content
@@ -134,3 +135,29 @@ async def test_check_again_picks_up_records_published_since(db, staff, dns):
     review = editor.get(f"/campaigns/{c.id}/review")
     assert "Checked again: the content scores 1." in review.text
     assert "cannot be sent or scheduled" not in review.text and "No SPF record" not in review.text
+
+
+async def test_the_review_step_opens_at_once_and_its_card_asks_for_the_check(db, staff, dns):
+    c = await blocked_campaign(db, threshold=5.0)
+    editor = await staff("editor")
+    first = editor.get(f"/campaigns/{c.id}/review")
+    assert "Checking the content" in first.text and f'hx-get="/campaigns/{c.id}/review/check"' in first.text
+    assert await content_check.verdict(db, await db.get(Campaign, c.id)) is None  # not checked by the page
+
+    card = editor.get(f"/campaigns/{c.id}/review/check")
+    assert card.status_code == 200 and "HX-Refresh" not in card.headers
+    assert "Score <strong>3</strong>" in card.text and "No SPF record" in card.text and "<html" not in card.text
+    again = editor.get(f"/campaigns/{c.id}/review")
+    assert "Checking the content" not in again.text and "No SPF record" in again.text  # kept: shown at once
+    assert (await staff("viewer")).get(f"/campaigns/{c.id}/review/check").status_code == 403
+
+
+async def test_a_card_whose_check_blocks_sending_reloads_the_page_to_disable_its_buttons(db, staff, dns):
+    c = await blocked_campaign(db)
+    editor = await staff("editor")
+    assert 'class="primary" >Send now' in editor.get(f"/campaigns/{c.id}/review").text  # usable until checked
+    card = editor.get(f"/campaigns/{c.id}/review/check", headers={"HX-Request": "true"})
+    assert card.headers.get("HX-Refresh") == "true"
+    review = editor.get(f"/campaigns/{c.id}/review")
+    assert "cannot be sent or scheduled" in review.text
+    assert 'class="primary" disabled>Send now' in review.text

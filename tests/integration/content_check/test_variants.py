@@ -3,7 +3,7 @@ finding of one variant names it, and changing a variant makes the check out of d
 
 from __future__ import annotations
 
-from tests.support.campaigns import audience, ready_campaign
+from tests.support.campaigns import audience, ready_campaign, reviewed
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.service import content_check
@@ -38,6 +38,6 @@ async def test_the_review_step_names_each_variants_score(db, staff, dns):
     variants = [{"label": "A", "is_control": True}, {"label": "B", "subject": "Other", "html_content": SHORTENED}]
     await abtests.create_test(db, {"campaign_id": c.id, "variants": variants})
     await db.commit()
-    review = (await staff("editor")).get(f"/campaigns/{c.id}/review")
+    review = reviewed(await staff("editor"), c.id)
     assert "A scores 3, B scores 4.5; the worst counts." in " ".join(review.text.split())
     assert "Variant B: Links through a URL shortener" in review.text

@@ -1,7 +1,9 @@
 """Staff UI: the content check on the wizard's review step, and its settings page. The review
-step shows the check of the current content (made when the content changed since the last);
-"Check again" makes a new one (after fixing DNS records, say); an admin may let a campaign over the
-threshold go out anyway, which is recorded with their name and the time and shown on the campaign."""
+step shows the check of the current content at once when it was made already; otherwise its card
+asks for it as the page opens (SpamAssassin and DNS can take seconds), and the page reloads when the
+check blocks sending, so that its send buttons say so. "Check again" makes a new one (after fixing
+DNS records, say); an admin may let a campaign over the threshold go out anyway, which is recorded
+with their name and the time and shown on the campaign."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
-from litestar.plugins.htmx import HTMXRequest
+from litestar.plugins.htmx import ClientRefresh, HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,7 +19,7 @@ from webapp.campaigns.models import Campaign
 from webapp.campaigns.service import campaigns
 from webapp.campaigns.service import content_check as kept
 from webapp.campaigns.service.content_check import Verdict
-from webapp.core.access import ADMIN_ONLY
+from webapp.core.access import ADMIN_ONLY, EDITORS_ONLY
 from webapp.core.api import creator
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, ValidationFailed
@@ -36,6 +38,16 @@ async def review_check(db: AsyncSession, c: Campaign, *, again: bool = False) ->
 
 class CampaignContentCheckController(Controller):
     path = "/campaigns"
+
+    @get("/{campaign_id:int}/review/check", opt=EDITORS_ONLY)
+    async def card(self, db: AsyncSession, campaign_id: int) -> Template | ClientRefresh:
+        """The review step's content check card, checked now if this content never was."""
+        c = await campaigns.get_draft(db, campaign_id)
+        found = await review_check(db, c)
+        await db.commit()  # kept before the page reloads to show it
+        if found is not None and found.blocks:
+            return ClientRefresh()  # the page showed its send buttons usable
+        return Template("campaigns/_content_check.html", context={"check": found, "c": c})
 
     @post("/{campaign_id:int}/review/check")
     async def check_again(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:

@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
-from webapp.campaigns.pages.content_check import review_check
 from webapp.campaigns.pages.views import review_warnings
 from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
 from webapp.campaigns.service import campaigns, listing, readiness
+from webapp.campaigns.service import content_check as kept_check
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
@@ -111,7 +111,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             "setting_labels": SETTING_LABELS,
             "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
             "ab_test": await abtests.test_of_campaign(db, c.id),
-            "content_check": await review_check(db, c),
+            "content_check": await kept_check.verdict(db, c),  # None: the card asks for it (content_check.py)
         }
     return context
 
