@@ -44,3 +44,22 @@ def test_a_campaign_over_the_threshold_waits_for_an_admins_override(editor, admi
     page.get_by_role("button", name="Send now").click()
     expect(page).to_have_url(re.compile(r"/campaigns/1$"))
     expect(page.locator(".campaign-details")).to_contain_text("Score 3; Admin let it go out over the threshold on")
+
+
+def test_the_review_step_opens_before_its_check_is_done_and_the_card_fills_in(editor, page, base_url):
+    async def arrange(session):
+        await ready_campaign(session, [(await audience(session, 3)).id])
+        await stored.save(session, content_check.KEY, {"threshold": 5})  # scores 3: sending stays allowed
+
+    run_db(arrange)
+    held = []  # the card's request, answered when the test lets it through
+    page.route("**/campaigns/1/review/check", lambda route: held.append(route))
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/campaigns/1/review")
+    card = page.locator("#content-check")
+    expect(card).to_contain_text("Checking the content")
+    expect(page.get_by_role("button", name="Send now")).to_be_enabled()
+    assert len(held) == 1
+    held[0].continue_()
+    expect(card).to_contain_text("Score 3 of a threshold of 5")
+    expect(card).not_to_contain_text("Checking the content")
