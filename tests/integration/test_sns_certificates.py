@@ -118,3 +118,23 @@ async def test_a_confirmation_sns_refuses_is_reported(db):
     with pytest.raises(Refused) as caught:
         await inbound.amazon_ses(db, json.dumps(message).encode(), httpx.MockTransport(FakeSns(status=400)))
     assert caught.value.status == 502
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "10.0.0.7"])
+async def test_the_app_itself_fetches_and_confirms_only_at_public_addresses(db, address):
+    """Without a stand-in, the requests go through the SSRF rule: a private address is refused
+    before any connection (nothing listens at port 9 on any of them)."""
+    async with sns_certificates.client() as http:
+        with pytest.raises(Refused) as fetched:
+            await sns_certificates.certificate(
+                get_redis(), http, f"https://{address}:9/SimpleNotificationService-1.pem"
+            )
+        with pytest.raises(Refused) as confirmed:
+            await sns_certificates.confirm(http, f"https://{address}:9/?Action=ConfirmSubscription")
+    assert fetched.value.status == confirmed.value.status == 403
+    assert "Amazon SNS is never on a private network." in fetched.value.reason
+    assert confirmed.value.reason.startswith("The subscription was not confirmed:")
+    assert (
+        await get_redis().get(sns_certificates.redis_key(f"https://{address}:9/SimpleNotificationService-1.pem"))
+        is None
+    )

@@ -22,7 +22,7 @@ from webapp.providers.models import Provider
 from webapp.providers.schemas import AWS_REGION, KIND_NAMES, SECRETS, SETTINGS, ProviderInput
 
 DEFAULT_SES_REGION = "us-east-1"
-# Also checked when the transports connect (webapp/delivery/transports/checked_http.py).
+# Also checked when the transports connect (webapp/core/checked_http.py).
 REFUSED = "an API address may only be private when “Allow a private address” is ticked."
 
 

@@ -21,11 +21,12 @@ import httpx
 from redis.asyncio import Redis
 
 from webapp.core.addresses import RefusedAddress
+from webapp.core.checked_http import checked_client
 from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, Retired, Stopped, TransientFailure
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.smtp_session import QuotaSpent, ServerDown
 from webapp.delivery.transports.base import Availability, TransportRef
-from webapp.delivery.transports.checked_http import checked_client
+from webapp.providers.service import REFUSED
 
 # Messages that arrive within this long of the first one waiting go in the same request.
 BATCH_WINDOW_SECONDS = 0.05
@@ -161,7 +162,7 @@ class ApiTransport(Availability):
 
     def http(self) -> httpx.AsyncClient:
         if self._http is None:
-            self._http = checked_client(allow_private=self.target.allow_private, timeout=TIMEOUT)
+            self._http = checked_client(allow_private=self.target.allow_private, refused=REFUSED, timeout=TIMEOUT)
         return self._http
 
     async def send(self, sender: str, recipient: str, message: bytes, hand: Handover | None = None) -> str:

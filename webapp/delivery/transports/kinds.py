@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from webapp.core.checked_http import checked_client
 from webapp.delivery.mailer import InDoubt
 from webapp.delivery.smtp_session import ServerDown
 from webapp.delivery.transports.api import TIMEOUT, ApiClient, ProviderTarget
-from webapp.delivery.transports.checked_http import checked_client
 from webapp.delivery.transports.mailgun import MailgunClient
 from webapp.delivery.transports.postmark import PostmarkClient
 from webapp.delivery.transports.sendgrid import SendgridClient
 from webapp.delivery.transports.ses import SesClient
+from webapp.providers.service import REFUSED
 
 CLIENTS: dict[str, Callable[[ProviderTarget], ApiClient]] = {
     "ses": SesClient,
@@ -27,7 +28,7 @@ def client_for(target: ProviderTarget) -> ApiClient:
 
 async def check(target: ProviderTarget) -> str:
     """What the provider's API said to an authenticated call; ServerDown saying what is wrong."""
-    async with checked_client(allow_private=target.allow_private, timeout=TIMEOUT) as http:
+    async with checked_client(allow_private=target.allow_private, refused=REFUSED, timeout=TIMEOUT) as http:
         try:
             return await client_for(target).check(http)
         except (InDoubt, ValueError) as exc:  # broke off, or an answer that is not the API's
