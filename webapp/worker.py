@@ -122,6 +122,16 @@ class FrozenStartup(dramatiq.Middleware):
         gc.set_threshold(10_000, 10, 10)
 
 
+class HealthCountsKept(dramatiq.Middleware):
+    """A worker that stops writes the transport health counts it still holds (they are written a
+    second after they are counted, routing/service/health.py), after its last message."""
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        loop_thread = get_event_loop_thread()  # still running: the AsyncIO middleware stops it after this
+        if loop_thread is not None:
+            loop_thread.run_coroutine(routing_actors.write_health_counts())
+
+
 class GracefulStop(dramatiq.Middleware):
     """A worker stops cleanly on SIGTERM, to its main process or to its whole process group (what
     systemd, supervisord, Docker and Kubernetes send): batches give back what they have not handed
@@ -161,3 +171,4 @@ if get_settings().redis.broker != "stub":  # tests drive the stub broker's worke
     broker.add_middleware(GracefulStop())
     broker.add_middleware(EventWorker())
     broker.add_middleware(FrozenStartup())
+    broker.add_middleware(HealthCountsKept())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
-from webapp.routing.service import hours
+from webapp.routing.service import health, hours
 
 DUE_KEY = "mailroom:routing:hours-copied"
 EVERY_SECONDS = 60
@@ -18,3 +18,8 @@ async def keep_hours_if_due() -> None:
     async with get_sessionmaker()() as session:
         await hours.keep_hours(session)
         await session.commit()
+
+
+async def write_health_counts() -> None:
+    """What this worker counted of its transports' health and has not written yet (it stops)."""
+    await health.write_all()

@@ -135,3 +135,13 @@ async def test_a_workers_successes_are_written_together_within_a_second_and_a_fa
     await h.record(RELAY, "sent")
     await h.record(RELAY, "error")  # written at once, with the success waiting before it
     assert await redis.hgetall(minute) == {b"sent": b"4", b"error": b"1", b"latency_us": b"300000", b"timed": b"3"}
+
+
+async def test_a_stopping_worker_writes_every_count_it_holds(db):
+    from webapp.routing import actors as routing_actors
+
+    h, redis = health(), get_redis()
+    for _ in range(3):
+        await h.record(RELAY, "sent", 0.1)
+    await routing_actors.write_health_counts()  # what the worker runs after its last message (worker.py)
+    assert await redis.hgetall(h._minutes(RELAY)[-1]) == {b"sent": b"3", b"latency_us": b"300000", b"timed": b"3"}

@@ -13,8 +13,8 @@ and complaint rates and latency, counted in Redis so every worker process and ho
   its counts started afresh (the old ones are what took it out).
 - A process adds its successes up and writes them at most WRITE_SECONDS later, all in one call: one
   Redis call a message was a fifth of a sending worker's Python time. Failures are written at once
-  (they decide the rotation), with what was waiting; a worker that dies loses at most a second of
-  successes.
+  (they decide the rotation), with what was waiting; a worker that stops writes what it holds
+  (write_all), one that dies loses at most a second of successes.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -153,6 +154,7 @@ class Health:
         self._record = redis.register_script(RECORD)
         self._waiting: dict[str, Counter[str]] = {}  # by transport: counts not written yet
         self._writer: asyncio.Task[None] | None = None
+        _LIVE.add(self)
 
     def _minutes(self, key: str, last: int = SHORT_WINDOW) -> list[str]:
         """The last minutes' buckets, the current one last."""
@@ -246,6 +248,18 @@ class Health:
         """A probe succeeded: back in rotation, judged from now on."""
         self._waiting.pop(key, None)
         await self.redis.delete(f"health:{key}:out", *self._minutes(key), *self._hours(key))
+
+
+_LIVE: weakref.WeakSet[Health] = weakref.WeakSet()  # this process's, for write_all
+
+
+async def write_all() -> None:
+    """Every count this process holds and has not written yet, of the Health objects counting on
+    this event loop (a worker stopping; tests, before they start afresh)."""
+    loop = asyncio.get_running_loop()
+    for health in list(_LIVE):
+        if health._writer is not None and health._writer.get_loop() is loop:
+            await health.flush()
 
 
 def _figures(key: str, hour: int) -> str:
