@@ -10,10 +10,9 @@ import pika
 import pytest
 import redis
 
-from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, delivery_counts, ready_campaign, sent_by_a_worker, smtp_server
 from tests.support.rabbitmq import RabbitMQ
 from tests.support.smtp import SmtpSink
-from webapp.campaigns.service import campaigns
 from webapp.core.config import get_settings
 
 
@@ -38,10 +37,7 @@ async def test_a_campaign_is_sent_by_a_worker_whose_messages_go_through_rabbitmq
         email_list = await audience(db, 40)
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker("rabbitmq-worker", BROKER_URL=rabbitmq.url)
-        done = await wait_for_status(db, campaign.id, {"sent"}, timeout=90)
+        done = await sent_by_a_worker(db, worker, campaign.id, "rabbitmq-worker", BROKER_URL=rabbitmq.url, timeout=90)
 
     assert done.sent_count == 40 and await delivery_counts(db, campaign.id) == {"sent": 40}
     assert sorted(sink.handler.recipients()) == sorted(f"person{i}@example.com" for i in range(40))

@@ -20,9 +20,8 @@ from tests.integration.test_esp_webhooks import (
 from tests.integration.test_feedback_record import hard_bounce, record, sent_campaign
 from tests.integration.test_provider_apis import KINDS
 from tests.support import esp
-from tests.support.campaigns import audience, ready_campaign, wait_for_status
+from tests.support.campaigns import audience, ready_campaign, sent_by_a_worker
 from tests.support.esp_apis import EspApi, add_provider, esp_api
-from webapp.campaigns.service import campaigns
 
 SIZE = 3
 
@@ -32,10 +31,7 @@ async def sent_through(db, worker, api: EspApi) -> int:
     await add_provider(db, api)
     email_list = await audience(db, SIZE)
     campaign = await ready_campaign(db, [email_list.id])
-    await campaigns.send_now(db, campaign.id)
-    await db.commit()
-    worker()
-    await wait_for_status(db, campaign.id, {"sent"})
+    await sent_by_a_worker(db, worker, campaign.id)
     return campaign.id
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from tests.integration.test_automation_mail import all_finished, until
 from tests.support.automation_mail import email_step_run, statuses
-from tests.support.campaigns import audience, delivery_counts, ready_campaign, wait_for_status
+from tests.support.campaigns import audience, delivery_counts, ready_campaign, sent_by_a_worker
 from tests.support.esp_apis import DROP, Reply, add_provider, esp_api
 from webapp.campaigns.service import campaigns
 
@@ -20,10 +20,7 @@ async def test_a_campaign_goes_through_a_provider_and_each_delivery_names_it(db,
         provider_id = (await add_provider(db, api, batch_size=25)).id
         email_list = await audience(db, 60)
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        done = await wait_for_status(db, campaign.id, {"sent"})
+        done = await sent_by_a_worker(db, worker, campaign.id)
 
     assert done.sent_count == 60 and await delivery_counts(db, campaign.id) == {"sent": 60}
     assert Counter(api.recipients()) == Counter(f"person{i}@example.com" for i in range(60))

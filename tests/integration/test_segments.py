@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
-from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, ready_campaign, sent_by_a_worker, smtp_server
 from tests.support.smtp import SmtpSink
-from webapp.campaigns.service import campaigns
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
@@ -73,10 +72,7 @@ async def test_campaign_to_a_dynamic_and_a_segmented_list_reaches_the_matches_on
     with SmtpSink() as sink:
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [vip.id, pro.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        done = await wait_for_status(db, campaign.id, {"sent"})
+        done = await sent_by_a_worker(db, worker, campaign.id)
     assert done.total_recipients == 5
     assert sorted(sink.handler.recipients()) == sorted([*person(0, 1, 2, 8), "outsider@example.com"])
 

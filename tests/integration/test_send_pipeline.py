@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import (
+    audience,
+    delivery_counts,
+    ready_campaign,
+    sent_by_a_worker,
+    smtp_server,
+    wait_for_status,
+)
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
 
@@ -14,10 +21,7 @@ async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_m
         email_list = await audience(db, 60)
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        done = await wait_for_status(db, campaign.id, {"sent"})
+        done = await sent_by_a_worker(db, worker, campaign.id)
 
     assert done.total_recipients == 60 and done.sent_count == 60
     assert await delivery_counts(db, campaign.id) == {"sent": 60}
@@ -67,9 +71,6 @@ async def test_unsubscribed_bounced_and_inactive_contacts_get_nothing(db, worker
         await db.execute(text("UPDATE contacts SET is_active = false WHERE email = 'person4@example.com'"))
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        done = await wait_for_status(db, campaign.id, {"sent"})
+        done = await sent_by_a_worker(db, worker, campaign.id)
     assert done.total_recipients == 6
     assert sorted(sink.handler.recipients()) == sorted(f"person{i}@example.com" for i in (0, 5, 6, 7, 8, 9))

@@ -12,7 +12,7 @@ from collections import Counter
 from sqlalchemy import text
 
 from tests.integration.test_send_faults import start_campaign, wait_for_no_claims, wait_until
-from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, ready_campaign, sent_by_a_worker, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
 
@@ -67,10 +67,7 @@ async def test_a_batch_slower_than_its_lease_is_not_sent_twice(db, worker):
         server = await smtp_server(db, sink.port)
         server.rate_per_second = 5  # a batch of 50 takes 10 s; the lease is 5 s
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        await wait_for_status(db, campaign.id, {"sent"}, timeout=120)
+        await sent_by_a_worker(db, worker, campaign.id, timeout=120)
     received = Counter(sink.handler.recipients())
     assert set(received) == {f"person{i}@example.com" for i in range(size)}
     twice = sorted(address for address, n in received.items() if n > 1)
@@ -85,10 +82,7 @@ async def test_a_batch_whose_rendering_outlasts_its_lease_is_not_sent_twice(db, 
         email_list = await audience(db, size)
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id], html_content=slow)
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        await wait_for_status(db, campaign.id, {"sent"}, timeout=180)
+        await sent_by_a_worker(db, worker, campaign.id, timeout=180)
     received = Counter(sink.handler.recipients())
     assert set(received) == {f"person{i}@example.com" for i in range(size)}
     assert sorted(address for address, n in received.items() if n > 1) == []

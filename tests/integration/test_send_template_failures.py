@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, text
 
-from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, delivery_counts, ready_campaign, sent_by_a_worker, smtp_server
 from tests.support.hostile import RECURSES_FOR_VIPS
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.models import Delivery
-from webapp.campaigns.service import campaigns
 
 
 async def test_one_recipients_data_fails_their_delivery_only_and_the_campaign_completes(db, worker):
@@ -20,10 +19,7 @@ async def test_one_recipients_data_fails_their_delivery_only_and_the_campaign_co
         )
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id], html_content=RECURSES_FOR_VIPS)
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        done = await wait_for_status(db, campaign.id, {"sent"}, timeout=90)
+        done = await sent_by_a_worker(db, worker, campaign.id, timeout=90)
 
     assert await delivery_counts(db, campaign.id) == {"sent": 11, "failed": 1}
     assert (done.sent_count, done.failed_count) == (11, 1)

@@ -11,7 +11,7 @@ import httpx
 from sqlalchemy import select
 
 from tests.integration.test_tracking import sent_delivery
-from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, ready_campaign, sent_by_a_worker, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
 from webapp.contacts import service as contacts
@@ -90,10 +90,7 @@ async def test_a_worker_sends_campaign_and_message_events(db, worker, receiver):
         email_list = await audience(db, 5)
         await smtp_server(db, sink.port)
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker(**FAST_TICKS)
-        await wait_for_status(db, campaign.id, {"sent"})
+        await sent_by_a_worker(db, worker, campaign.id, **FAST_TICKS)
         await wait_for(lambda: len(receiver.requests) >= 7)
 
     kinds = sorted(json.loads(r.body)["type"] for r in receiver.requests)

@@ -93,3 +93,12 @@ def reviewed(client, campaign_id: int):
     page does when it opens."""
     assert client.get(f"/campaigns/{campaign_id}/review/check").status_code == 200
     return client.get(f"/campaigns/{campaign_id}/review")
+
+
+async def sent_by_a_worker(db, start_worker, campaign_id: int, *args, timeout: float = 60, **env) -> Campaign:
+    """Send the campaign now, start a worker (`start_worker`: the worker fixture, with its `args`
+    and `env`) and wait until the campaign is sent."""
+    await campaigns.send_now(db, campaign_id)
+    await db.commit()
+    start_worker(*args, **env)
+    return await wait_for_status(db, campaign_id, {"sent"}, timeout=timeout)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, ready_campaign, sent_by_a_worker, smtp_server
 from tests.support.smtp import SmtpSink
 from webapp.bounces.service import mailbox
-from webapp.campaigns.service import campaigns
 from webapp.core import verp
 
 
@@ -16,10 +15,7 @@ async def _send_campaign(db, worker, sink) -> int:
     email_list = await audience(db, 5)
     await smtp_server(db, sink.port)
     campaign = await ready_campaign(db, [email_list.id])
-    await campaigns.send_now(db, campaign.id)
-    await db.commit()
-    worker()
-    await wait_for_status(db, campaign.id, {"sent"})
+    await sent_by_a_worker(db, worker, campaign.id)
     return campaign.id
 
 

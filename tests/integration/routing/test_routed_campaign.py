@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
+from tests.support.campaigns import audience, delivery_counts, ready_campaign, sent_by_a_worker, smtp_server
 from tests.support.esp_apis import add_provider, esp_api
 from tests.support.smtp import SmtpSink
-from webapp.campaigns.service import campaigns
 from webapp.routing.service import rules
 
 
@@ -29,10 +28,7 @@ async def test_a_rule_sends_a_campaigns_microsoft_recipients_through_a_provider(
             text("UPDATE contacts SET email = replace(email, 'example.com', 'hotmail.com') WHERE id % 2 = 0")
         )
         campaign = await ready_campaign(db, [email_list.id])
-        await campaigns.send_now(db, campaign.id)
-        await db.commit()
-        worker()
-        await wait_for_status(db, campaign.id, {"sent"})
+        await sent_by_a_worker(db, worker, campaign.id)
 
     assert await delivery_counts(db, campaign.id) == {"sent": 10}
     assert all(r.endswith("@hotmail.com") for r in api.recipients()) and len(api.recipients()) == 5
