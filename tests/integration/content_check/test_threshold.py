@@ -161,3 +161,15 @@ async def test_a_card_whose_check_blocks_sending_reloads_the_page_to_disable_its
     review = editor.get(f"/campaigns/{c.id}/review")
     assert "cannot be sent or scheduled" in review.text
     assert 'class="primary" disabled>Send now' in review.text
+
+
+async def test_a_card_asked_for_after_the_campaign_went_out_reloads_the_page_instead(db, staff, dns):
+    c = await blocked_campaign(db, threshold=5.0)
+    editor = await staff("editor")
+    assert "Checking the content" in editor.get(f"/campaigns/{c.id}/review").text
+    assert editor.post(f"/campaigns/{c.id}/send").status_code == 303  # sent from another tab meanwhile
+    card = editor.get(f"/campaigns/{c.id}/review/check", headers={"HX-Request": "true"})
+    assert card.headers.get("HX-Refresh") == "true" and "<html" not in card.text
+    gone = editor.get("/campaigns/9999/review/check", headers={"HX-Request": "true"})
+    assert gone.headers.get("HX-Refresh") == "true"
+    assert editor.get("/campaigns/9999/review/check").status_code == 404  # not from htmx: the error page

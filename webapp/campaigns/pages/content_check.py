@@ -22,7 +22,7 @@ from webapp.campaigns.service.content_check import Verdict
 from webapp.core.access import ADMIN_ONLY, EDITORS_ONLY
 from webapp.core.api import creator
 from webapp.core.config import get_settings
-from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse
 from webapp.delivery.content_check.campaigns import check_campaign
@@ -40,9 +40,14 @@ class CampaignContentCheckController(Controller):
     path = "/campaigns"
 
     @get("/{campaign_id:int}/review/check", opt=EDITORS_ONLY)
-    async def card(self, db: AsyncSession, campaign_id: int) -> Template | ClientRefresh:
+    async def card(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> Template | ClientRefresh:
         """The review step's content check card, checked now if this content never was."""
-        c = await campaigns.get_draft(db, campaign_id)
+        try:
+            c = await campaigns.get_draft(db, campaign_id)
+        except (NotFound, Conflict):
+            if request.htmx:  # sent or deleted meanwhile: the page says so once it reloads
+                return ClientRefresh()
+            raise
         found = await review_check(db, c)
         await db.commit()  # kept before the page reloads to show it
         if found is not None and found.blocks:
