@@ -5,6 +5,8 @@ commits. A message sent anywhere ends the run."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from webapp.campaigns.models import CampaignStatus
 from webapp.campaigns.service import sending
 from webapp.core.config import get_settings
@@ -24,10 +26,17 @@ class FailureRun:
         # Campaigns this process added failures to since its last success: only then does a
         # success need to reset the count, so a send without failures costs no Redis call.
         self.counting: set[int] = set()
+        # The count Redis last gave this process, and its failures on their way there. Their sum
+        # reaches the limit as the failure happens: refusals come back faster than their count
+        # reaches Redis, and each free session would take another message meanwhile.
+        self.counted: dict[int, int] = {}
+        self.uncounted: Counter[int] = Counter()
+        self.pausing: set[int] = set()
 
     async def note(self, campaign_id: int, outcome: Outcome) -> None:
         redis = get_redis()
         if outcome.status == "sent":
+            self.counted.pop(campaign_id, None)
             if campaign_id in self.counting:
                 self.counting.discard(campaign_id)
                 await redis.delete(failures_key(campaign_id))
@@ -35,10 +44,23 @@ class FailureRun:
         if not outcome.failure:
             return
         self.counting.add(campaign_id)
-        failures = await redis.incr(failures_key(campaign_id))
-        if failures >= get_settings().delivery.pause_after_failures and watch.sending(campaign_id):
+        limit = get_settings().delivery.pause_after_failures
+        self.uncounted[campaign_id] += 1
+        if self.counted.get(campaign_id, 0) + self.uncounted[campaign_id] >= limit:
+            watch.saw(campaign_id, CampaignStatus.PAUSED.value)  # this process's batches stop now
+        try:
+            failures = await redis.incr(failures_key(campaign_id))
+        finally:
+            self.uncounted[campaign_id] -= 1
+        self.counted[campaign_id] = failures
+        if failures >= limit and campaign_id not in self.pausing:  # the count across workers decides
+            self.pausing.add(campaign_id)
             watch.saw(campaign_id, CampaignStatus.PAUSED.value)
-            await pause(campaign_id, failures, outcome.error, servers_down=outcome.unreachable)
+            try:
+                await pause(campaign_id, failures, outcome.error, servers_down=outcome.unreachable)
+            finally:
+                self.pausing.discard(campaign_id)
+                self.counted.pop(campaign_id, None)  # the run starts afresh when the campaign resumes
 
 
 async def pause(campaign_id: int, failures: int, last_error: str, *, servers_down: bool) -> None:
