@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -44,7 +44,7 @@ from webapp.delivery.mailer import (
 )
 from webapp.delivery.queries import Claimed, ContactFields, Outcome, Recorded
 from webapp.delivery.transports.base import Route
-from webapp.delivery.watch import watch
+from webapp.delivery.watch import OptOuts, watch
 from webapp.feedback import service as feedback
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service.rendering import RenderError
@@ -207,15 +207,17 @@ async def _render_all(claim: _Claim) -> dict[int, bytes | str]:
 
 async def run_batch(campaign_id: int) -> BatchResult:
     watch.start()
-    claim = await _claim(campaign_id)
-    if claim is None:
-        return await _stopped(campaign_id)
-    if not claim.items:
-        return await _finish_or_wait(campaign_id)
-    claim.items, waiting = await warmup.within_domain_plan(claim.prepared.from_email, claim.items)
-    await record(campaign_id, waiting)
-    if claim.items:
-        await _send(campaign_id, claim)
+    await watch.ready()
+    with watch.opt_outs() as opted_out:
+        claim = await _claim(campaign_id)
+        if claim is None:
+            return await _stopped(campaign_id)
+        if not claim.items:
+            return await _finish_or_wait(campaign_id)
+        claim.items, waiting = await warmup.within_domain_plan(claim.prepared.from_email, claim.items)
+        await record(campaign_id, waiting)
+        if claim.items:
+            await _send(campaign_id, claim, opted_out)
     return BatchResult(Next.MORE)  # the next claim checks whether the campaign still sends
 
 
@@ -245,17 +247,23 @@ async def _claim(campaign_id: int) -> _Claim | None:
     return _Claim(campaign.kind, prepared, items, contacts, variants)
 
 
-async def _send(campaign_id: int, claim: _Claim) -> None:
+async def _send(campaign_id: int, claim: _Claim, opted_out: OptOuts) -> None:
     """Render and send a claimed batch, its lease renewed from the start: rendering can outlast the
     lease (renderer processes starting on a busy machine), and another worker must not claim the
     same rows meanwhile."""
     async with keep_alive(heartbeat_key(campaign_id), [item.id for item in claim.items]):
-        await _send_rendered(campaign_id, claim, await _render_all(claim))
+        await _send_rendered(campaign_id, claim, await _render_all(claim), opted_out)
 
 
-async def _send_rendered(campaign_id: int, claim: _Claim, messages: dict[int, bytes | str]) -> None:
-    """Send a rendered batch; if its campaign stops meanwhile, give back at once what no server has."""
-    hands = [Handover(lambda: watch.sending(campaign_id)) for _ in claim.items]
+async def _send_rendered(campaign_id: int, claim: _Claim, messages: dict[int, bytes | str], opted_out: OptOuts) -> None:
+    """Send a rendered batch; if its campaign stops meanwhile, give back at once what no server has.
+    A message whose contact opted out since the claim is given back when its turn comes, and the
+    next claim skips it, naming why."""
+
+    def may_go(contact_id: int | None) -> Callable[[], bool]:
+        return lambda: watch.sending(campaign_id) and not opted_out.excludes(contact_id)
+
+    hands = [Handover(may_go(item.contact_id)) for item in claim.items]
     sender = claim.prepared.return_path
     tasks = [
         asyncio.ensure_future(_send_one(campaign_id, claim.kind, sender(item.id), item, messages[item.id], hand))

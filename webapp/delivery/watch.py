@@ -1,7 +1,9 @@
 """What a worker process must know the moment it changes, pushed by PostgreSQL: the triggers of
-migration 0006 NOTIFY when a campaign's status changes and when SMTP servers change, and one
-connection per process LISTENs. So a pause or cancel stops a send between two messages, and a
-deactivated server or a new limit applies from the next message.
+migration 0007 NOTIFY when a campaign's status changes and when SMTP servers change, those of 0029
+when a contact may no longer be mailed, and one connection per process LISTENs. So a pause or cancel
+stops a send between two messages, a deactivated server or a new limit applies from the next
+message, and an opt-out stops the contact's message in a batch claimed before it (that message may
+wait its turn at a rate-limited server for a while) unless it was already handed to a server.
 
 The statuses of the campaigns this process sends are also read every POLL_SECONDS on the same
 connection, so a notification missed while reconnecting (or behind a pooler that drops LISTEN) is
@@ -23,11 +25,25 @@ from webapp.delivery import queries
 log = logging.getLogger("mailroom.delivery")
 
 CAMPAIGNS_CHANNEL, SERVERS_CHANNEL = "mailroom_campaign_status", "mailroom_smtp_servers"
+OPT_OUTS_CHANNEL = "mailroom_opt_outs"  # a contact's id, or "*": look again at every contact
 POLL_SECONDS = 1.0
+READY_SECONDS = 5.0  # a batch waits at most this long for the process to listen before it claims
 RETRY_SECONDS = 1.0
 SENDING = CampaignStatus.SENDING.value
 # Nothing follows these; a campaign that reaches one is forgotten once its batches were told.
 FINAL = frozenset({CampaignStatus.SENT.value, CampaignStatus.CANCELLED.value, CampaignStatus.FAILED.value})
+
+
+class OptOuts:
+    """The contacts that may no longer be mailed since a batch was claimed (`everyone`: any of
+    them may not: notifications were too many for one transaction, or may have been missed)."""
+
+    def __init__(self) -> None:
+        self.contact_ids: set[int] = set()
+        self.everyone = False
+
+    def excludes(self, contact_id: int | None) -> bool:
+        return self.everyone or contact_id in self.contact_ids
 
 
 class Watch:
@@ -37,7 +53,9 @@ class Watch:
         self.stopping = False  # the worker is shutting down: send nothing more
         self._stoppers: dict[int, list[Callable[[], None]]] = {}
         self._servers_listeners: list[Callable[[], None]] = []
+        self._opt_outs: list[OptOuts] = []
         self._task: asyncio.Task[None] | None = None
+        self._listening: asyncio.Event | None = None
 
     def on_servers_change(self, callback: Callable[[], None]) -> None:
         """Call `callback` (on the event loop) whenever the SMTP servers may have changed."""
@@ -85,29 +103,58 @@ class Watch:
             if not callbacks:
                 del self._stoppers[campaign_id]
 
+    @contextlib.contextmanager
+    def opt_outs(self) -> Iterator[OptOuts]:
+        """The opt-outs notified within the block. A batch enters it before its claim reads who may
+        be mailed, so each later opt-out reaches it either through that read or through this."""
+        seen = OptOuts()
+        self._opt_outs.append(seen)
+        try:
+            yield seen
+        finally:
+            self._opt_outs.remove(seen)
+
     def start(self) -> None:
         """Listen from now on, on the running event loop (once per process and loop)."""
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._task = loop.create_task(self._listen())
+            self._listening = asyncio.Event()
+            self._task = loop.create_task(self._listen(self._listening))
+
+    async def ready(self) -> None:
+        """Wait until this process listens (at most READY_SECONDS: a batch that claims before then
+        looks again at all its contacts once it does)."""
+        if self._listening is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._listening.wait(), READY_SECONDS)
 
     def _notified(self, channel: str, payload: str) -> None:
         if channel == SERVERS_CHANNEL:
             self._servers_changed()
             return
+        if channel == OPT_OUTS_CHANNEL:
+            for seen in self._opt_outs:
+                if payload == "*":
+                    seen.everyone = True
+                else:
+                    seen.contact_ids.add(int(payload))
+            return
         campaign_id, _, status = payload.partition(" ")
         if int(campaign_id) in self.statuses or int(campaign_id) in self._stoppers:
             self.saw(int(campaign_id), status)
 
-    async def _listen(self) -> None:
+    async def _listen(self, listening: asyncio.Event) -> None:
         reconnecting = False
         while True:
             try:
                 async with get_engine().connect() as conn:
                     await conn.execution_options(isolation_level="AUTOCOMMIT")
-                    await queries.listen(conn, (CAMPAIGNS_CHANNEL, SERVERS_CHANNEL))
+                    await queries.listen(conn, (CAMPAIGNS_CHANNEL, SERVERS_CHANNEL, OPT_OUTS_CHANNEL))
                     driver = (await conn.get_raw_connection()).driver_connection
                     assert driver is not None
+                    for seen in self._opt_outs:  # claimed while nobody listened: an opt-out may have been missed
+                        seen.everyone = True
+                    listening.set()
                     if reconnecting:
                         self._servers_changed()  # they may have changed while nobody listened
                     while True:
@@ -118,6 +165,7 @@ class Watch:
                             self._notified(note.channel, note.payload)
             except Exception:
                 log.warning("lost the database connection that tells this worker about changes", exc_info=True)
+                listening.clear()
                 reconnecting = True
                 await asyncio.sleep(RETRY_SECONDS)
 
