@@ -164,6 +164,16 @@ class EventSettings:
 
 
 @dataclass(frozen=True)
+class SegmentSettings:
+    """Segment rules are typed by people and can ask for a lot (100 conditions over every contact
+    and event): counting or previewing their matches in a request stops after this long. A
+    campaign's own selection of its recipients when it sends has no such limit."""
+
+    live_count_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_LIVE_COUNT_SECONDS", "5")))
+    count_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_COUNT_SECONDS", "30")))
+
+
+@dataclass(frozen=True)
 class Settings:
     paths: PathSettings = field(default_factory=PathSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
@@ -173,6 +183,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     events: EventSettings = field(default_factory=EventSettings)
     imports: ImportSettings = field(default_factory=ImportSettings)
+    segments: SegmentSettings = field(default_factory=SegmentSettings)
     subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
     content_check: ContentCheckSettings = field(default_factory=ContentCheckSettings)
     transactional: TransactionalSettings = field(default_factory=TransactionalSettings)

@@ -103,7 +103,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
         ready = await readiness.check(db, c)
         context |= {
             "lists": await listing.lists_of(db, c.id),
-            "count": ready.recipients or 0,
+            "count": ready.recipients,  # None: too slow to count here
             "problems": [(message, *_where_to_fix(c, name)) for name, message in ready.problems.items()],
             "warnings": review_warnings(c),
             "timezones": timezones(),

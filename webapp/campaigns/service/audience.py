@@ -10,14 +10,22 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.queries import audience, listing
+from webapp.core.config import get_settings
+from webapp.core.db import TooSlow, time_limit
 from webapp.lists.service.audience import audience_condition
 
 
-async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int:
+async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int | None:
+    """How many contacts a campaign to these lists would reach now; None when counting takes longer
+    than a segment's live count may (their rules are people's; sending has no such limit)."""
     if not list_ids:
         return 0
     lists = await audience.lists_by_id(session, list_ids)
-    return await audience.count(session, audience_condition(lists, datetime.now(UTC)))
+    try:
+        async with time_limit(session, get_settings().segments.live_count_seconds):
+            return await audience.count(session, audience_condition(lists, datetime.now(UTC)))
+    except TooSlow:
+        return None
 
 
 async def materialise_campaign(session: AsyncSession, campaign_id: int, *, engaged_first: bool = False) -> int:

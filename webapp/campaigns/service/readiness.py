@@ -56,7 +56,7 @@ async def check(session: AsyncSession, campaign: Campaign, *, count_audience: bo
     recipients = None
     if count_audience and list_ids:
         recipients = await count_for_lists(session, list_ids)
-        if not recipients:
+        if recipients == 0:  # None: too slow to count now, the send will find out
             problems["list_ids"] = AUDIENCE_EMPTY
     return Readiness(problems, recipients)
 

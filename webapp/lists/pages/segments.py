@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.config import get_settings
+from webapp.core.db import TooSlow
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
@@ -93,8 +95,11 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
         return Outcome(rows=rows, problem=FIX_RULES)
     if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
         return Outcome(problem=CHOOSE_PARENT)
-    count = await segments.count_rules(db, draft.rules, draft.parent)
-    return Outcome(count, await segments.preview_rules(db, draft.rules, draft.parent) if count else [])
+    try:
+        count = await segments.count_rules(db, draft.rules, draft.parent)
+        return Outcome(count, await segments.preview_rules(db, draft.rules, draft.parent) if count else [])
+    except TooSlow as exc:
+        return Outcome(problem=segments.too_slow_to_count(exc.seconds))
 
 
 async def _choices(db: AsyncSession) -> dict[str, Any]:
@@ -169,7 +174,8 @@ async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, 
     """For a list's page: a segment's rules in words and its count now (its matches are its members)."""
     if email_list.list_type not in SEGMENT_TYPES:
         return None
-    await segments.refresh_count(db, email_list)
+    seconds = get_settings().segments.live_count_seconds
+    counted = await segments.refresh_count(db, email_list, seconds)
     list_ids, campaign_ids = referenced_ids(email_list.rules)
     if email_list.parent_list_id:
         list_ids.add(email_list.parent_list_id)
@@ -177,6 +183,7 @@ async def segment_summary(db: AsyncSession, email_list: EmailList) -> dict[str, 
     return {
         "words": describe(email_list.rules, Names(list_names, campaign_names)),
         "parent": list_names.get(email_list.parent_list_id) if email_list.parent_list_id else None,
+        "too_slow": None if counted is not None else segments.too_slow_to_count(seconds),
     }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.service import triggers
+from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id, normalize_email
@@ -53,7 +54,8 @@ async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by
     session.add(email_list)
     await session.flush()
     await session.refresh(email_list)
-    await refresh_count(session, email_list)
+    # A segment too slow to count is saved all the same, with the figure it had.
+    await refresh_count(session, email_list, get_settings().segments.count_seconds)
     return email_list
 
 
@@ -67,7 +69,7 @@ async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, An
         setattr(email_list, name, value)
     await session.flush()
     await session.refresh(email_list)
-    await refresh_count(session, email_list)
+    await refresh_count(session, email_list, get_settings().segments.count_seconds)
     return email_list
 
 

@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
+from webapp.core.config import get_settings
+from webapp.core.db import TooSlow, time_limit
 from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import Values
 from webapp.lists.models import EmailList, ListType
@@ -24,6 +26,13 @@ from webapp.lists.schemas.lists import CHOOSE_PARENT, type_rules
 from webapp.lists.schemas.rules import EMPTY_RULES, Group, parse_rules
 
 PREVIEW_SIZE = 10
+
+
+def too_slow_to_count(seconds: float) -> str:
+    return (
+        f"Counting the contacts these rules match took longer than {seconds:g} s, the time limit. "
+        "Fewer or narrower conditions count faster; a campaign to the segment still finds its contacts when it is sent."
+    )
 
 
 async def check_segment(session: AsyncSession, values: Values, existing: EmailList | None) -> None:
@@ -75,12 +84,14 @@ async def _check_list_references(session: AsyncSession, group: Group, path: str 
 
 
 async def count_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> int:
-    """How many contacts unsaved rules match (the builder's live count)."""
-    return await segment_queries.count(session, _draft_condition(raw_rules, parent_list_id))
+    """How many contacts unsaved rules match (the builder's live count); TooSlow past the live count's limit."""
+    async with time_limit(session, get_settings().segments.live_count_seconds):
+        return await segment_queries.count(session, _draft_condition(raw_rules, parent_list_id))
 
 
 async def preview_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> list[Contact]:
-    return await segment_queries.first_matching(session, _draft_condition(raw_rules, parent_list_id), PREVIEW_SIZE)
+    async with time_limit(session, get_settings().segments.live_count_seconds):
+        return await segment_queries.first_matching(session, _draft_condition(raw_rules, parent_list_id), PREVIEW_SIZE)
 
 
 def _draft_condition(raw_rules: Any, parent_list_id: int | None) -> ColumnElement[bool]:
@@ -93,11 +104,17 @@ def _draft_condition(raw_rules: Any, parent_list_id: int | None) -> ColumnElemen
     return list_condition(draft, datetime.now(UTC))
 
 
-async def refresh_count(session: AsyncSession, email_list: EmailList) -> int:
-    """Count a segment's matches now and remember the figure on the list."""
+async def refresh_count(session: AsyncSession, email_list: EmailList, seconds: float) -> int | None:
+    """Count a segment's matches now and remember the figure on the list; None when that takes
+    longer than `seconds` (the list keeps the figure and time it had)."""
     if email_list.list_type == ListType.STATIC.value:
         return email_list.contact_count
-    email_list.contact_count = await segment_queries.count(session, list_condition(email_list, datetime.now(UTC)))
+    try:
+        async with time_limit(session, seconds):
+            count = await segment_queries.count(session, list_condition(email_list, datetime.now(UTC)))
+    except TooSlow:
+        return None
+    email_list.contact_count = count
     email_list.counted_at = await segment_queries.database_now(session)
     await session.flush()
     await session.refresh(email_list)  # updated_at is set by the database

@@ -1,0 +1,88 @@
+"""Segment rules are typed by people and can ask a lot of the database. A count or preview made in a
+request stops at its time limit (MAILROOM_SEGMENT_LIVE_COUNT_SECONDS in the builder, on a segment's
+page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is saved or counted through
+the API), says so, and the rest of the request goes on. A server whose limits are 1 ms stands in for
+rules too slow for the real ones: 100 conditions over 20,000 contacts take far longer than that."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import create_user, running_server, sign_in
+from tests.integration.test_segment_builder import post_rules, shown_count
+from tests.support.campaigns import audience, ready_campaign
+from webapp.core.db import TooSlow, time_limit
+from webapp.lists.service import lists
+from webapp.staff.service import api_keys
+
+HEAVY = {
+    "operator": "AND",
+    "conditions": [{"field": "email", "op": "not_contains", "value": f"nobody-{i}"} for i in range(100)],
+}
+SIZE = 20_000
+TOO_SLOW = "took longer than 0.001 s, the time limit"
+
+
+@pytest.fixture(scope="module")
+def slow_server():
+    limits = {"MAILROOM_SEGMENT_LIVE_COUNT_SECONDS": "0.001", "MAILROOM_SEGMENT_COUNT_SECONDS": "0.001"}
+    with running_server("server-slow-segments", **limits) as url:
+        yield url
+
+
+async def test_a_statement_past_its_time_limit_is_stopped_and_the_transaction_goes_on(db):
+    await db.execute(text("INSERT INTO contacts (email) VALUES ('kept@example.com')"))
+    before = await db.scalar(text("SHOW statement_timeout"))
+    with pytest.raises(TooSlow):
+        async with time_limit(db, 0.05):
+            await db.execute(text("SELECT pg_sleep(5)"))
+    assert await db.scalar(text("SHOW statement_timeout")) == before
+    assert await db.scalar(text("SELECT count(*) FROM contacts WHERE email = 'kept@example.com'")) == 1
+    async with time_limit(db, 5):
+        assert await db.scalar(text("SHOW statement_timeout")) == "5s"
+    assert await db.scalar(text("SHOW statement_timeout")) == before
+
+
+async def test_rules_too_slow_to_count_say_so_where_they_are_counted_and_nothing_else_fails(db, slow_server, staff):
+    await audience(db, SIZE)
+    segment = await lists.create_list(db, {"name": "Heavy", "list_type": "dynamic", "rules": HEAVY}, "test")
+    campaign = await ready_campaign(db, [segment.id])
+    admin = await create_user(db, "admin", email="key-owner@example.com")
+    _, key = await api_keys.create_key(db, {"name": "slow", "role": "editor"}, admin.id)
+    await db.commit()
+    assert segment.contact_count == SIZE  # counted within this process's own limit (30 s)
+    counted_at = segment.counted_at
+
+    usual = await staff("editor")  # the same rules on a server with the usual limits
+    assert shown_count(post_rules(usual, "/lists/segments/count", HEAVY, {"list_type": "dynamic"}).text) == SIZE
+    editor = sign_in(slow_server, "editor@example.com")
+
+    builder = post_rules(editor, "/lists/segments/count", HEAVY, {"list_type": "dynamic"}, {"HX-Request": "true"})
+    assert builder.status_code == 200 and TOO_SLOW in builder.text and shown_count(builder.text) is None
+
+    page = editor.get(f"/lists/{segment.id}")
+    assert page.status_code == 200 and TOO_SLOW in page.text
+    assert "When last counted" in page.text and "20,000 contacts" in page.text
+
+    wizard = editor.post(
+        f"/campaigns/{campaign.id}/audience/count", data={"list_ids": str(segment.id)}, headers={"HX-Request": "true"}
+    )
+    assert wizard.status_code == 200 and "took longer than the time limit" in wizard.text
+    review = editor.get(f"/campaigns/{campaign.id}/review")
+    assert review.status_code == 200 and "not counted" in review.text
+    assert "Start sending to everyone its lists reach" in review.text
+    assert 'class="primary" disabled' not in review.text  # an audience too slow to count does not block sending
+
+    with httpx.Client(base_url=slow_server, headers={"Authorization": f"Bearer {key}"}, timeout=30) as api:
+        counted = api.post(f"/api/lists/{segment.id}/count")
+        assert counted.status_code == 422
+        assert [e["field"] for e in counted.json()["errors"]] == ["rules"]
+        assert TOO_SLOW in counted.json()["errors"][0]["message"]
+        renamed = api.patch(f"/api/lists/{segment.id}", json={"name": "Heavy, renamed"})
+        assert renamed.status_code == 200, renamed.text  # saved, though it could not be counted
+        assert renamed.json()["contact_count"] == SIZE
+
+    await db.refresh(segment)
+    assert (segment.name, segment.contact_count, segment.counted_at) == ("Heavy, renamed", SIZE, counted_at)
