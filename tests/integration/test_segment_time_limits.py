@@ -1,6 +1,6 @@
-"""Segment rules are typed by people and can ask a lot of the database. A count or preview made in a
-request stops at its time limit (MAILROOM_SEGMENT_LIVE_COUNT_SECONDS in the builder, on a segment's
-page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is saved or counted through
+"""Segment rules are typed by people and can ask a lot of the database. A count, preview or page of
+matches made in a request stops at its time limit (MAILROOM_SEGMENT_LIVE_COUNT_SECONDS in the
+builder, on a segment's page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is saved or counted through
 the API), says so, and the rest of the request goes on. A server whose limits are 1 ms stands in for
 rules too slow for the real ones: 100 conditions over 20,000 contacts take far longer than that."""
 
@@ -53,10 +53,13 @@ async def test_rules_too_slow_to_count_say_so_where_they_are_counted_and_nothing
     _, key = await api_keys.create_key(db, {"name": "slow", "role": "editor"}, admin.id)
     await db.commit()
     assert segment.contact_count == SIZE  # counted within this process's own limit (30 s)
-    counted_at = segment.counted_at
 
     usual = await staff("editor")  # the same rules on a server with the usual limits
     assert shown_count(post_rules(usual, "/lists/segments/count", HEAVY, {"list_type": "dynamic"}).text) == SIZE
+    usual_page = usual.get(f"/lists/{segment.id}")
+    assert "20,000 contacts match now" in usual_page.text and "person19999@example.com" in usual_page.text
+    await db.refresh(segment)
+    counted_at = segment.counted_at  # that page counted it again
     editor = sign_in(slow_server, "editor@example.com")
 
     builder = post_rules(editor, "/lists/segments/count", HEAVY, {"list_type": "dynamic"}, {"HX-Request": "true"})
@@ -65,6 +68,8 @@ async def test_rules_too_slow_to_count_say_so_where_they_are_counted_and_nothing
     page = editor.get(f"/lists/{segment.id}")
     assert page.status_code == 200 and TOO_SLOW in page.text
     assert "When last counted" in page.text and "20,000 contacts" in page.text
+    assert "Finding the contacts this segment matches took too long" in page.text
+    assert "person19999@example.com" not in page.text
 
     wizard = editor.post(
         f"/campaigns/{campaign.id}/audience/count", data={"list_ids": str(segment.id)}, headers={"HX-Request": "true"}

@@ -24,7 +24,7 @@ from webapp.contacts.queries import filters as contact_filters
 from webapp.contacts.queries import records, table
 from webapp.contacts.queries.filters import decode_cursor
 from webapp.contacts.queries.records import Selection as Selection  # for callers of the bulk functions
-from webapp.contacts.queries.table import ContactPage
+from webapp.contacts.queries.table import ContactPage as ContactPage  # for callers of page()
 from webapp.contacts.schemas import ContactCreate, ContactFilter, ContactUpdate
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import load
