@@ -1,8 +1,9 @@
 """Segment rules are typed by people and can ask a lot of the database. A count, preview or page of
 matches made in a request stops at its time limit (MAILROOM_SEGMENT_LIVE_COUNT_SECONDS in the
-builder, on a segment's page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is saved or counted through
-the API), says so, and the rest of the request goes on. A server whose limits are 1 ms stands in for
-rules too slow for the real ones: 100 conditions over 20,000 contacts take far longer than that."""
+builder, on a segment's page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is
+saved or counted through the API), says so, and the rest of the request goes on. A server whose
+limits are 1 ms stands in for rules too slow for the real ones: 100 conditions over 20,000 contacts
+take far longer than that."""
 
 from __future__ import annotations
 
