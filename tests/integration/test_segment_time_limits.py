@@ -14,7 +14,7 @@ from sqlalchemy import text
 from tests.conftest import create_user, running_server, sign_in
 from tests.integration.test_segment_builder import post_rules, shown_count
 from tests.support.campaigns import audience, ready_campaign
-from webapp.core.db import TooSlow, time_limit
+from webapp.core.queries import TooSlow, time_limit
 from webapp.lists.service import lists
 from webapp.staff.service import api_keys
 

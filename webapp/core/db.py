@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from functools import lru_cache
 from typing import Any, cast
 
-from psycopg.errors import QueryCanceled
-from sqlalchemy import CursorResult, Result, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from webapp.core.config import get_settings
@@ -48,31 +44,3 @@ def get_report_sessionmaker() -> async_sessionmaker[AsyncSession]:
 def rows_changed(result: Result[Any]) -> int:
     """How many rows an INSERT, UPDATE or DELETE changed (session.execute types it as a plain Result)."""
     return cast("CursorResult[Any]", result).rowcount
-
-
-class TooSlow(Exception):
-    """A statement ran past its time limit, and the database stopped it."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"took longer than {seconds:g} s")
-        self.seconds = seconds
-
-
-_SET_TIMEOUT = text("SELECT set_config('statement_timeout', :value, true)")  # for the transaction only
-
-
-@contextlib.asynccontextmanager
-async def time_limit(session: AsyncSession, seconds: float) -> AsyncIterator[None]:
-    """PostgreSQL stops each statement of the block after `seconds` (TooSlow), for queries built from
-    what a person typed (segment rules). The session's transaction goes on either way: the block
-    is a savepoint, and the limit ends with it."""
-    try:
-        async with session.begin_nested():
-            before = await session.scalar(text("SELECT current_setting('statement_timeout')"))
-            await session.execute(_SET_TIMEOUT, {"value": f"{int(seconds * 1000)}ms"})
-            yield
-            await session.execute(_SET_TIMEOUT, {"value": before})
-    except DBAPIError as exc:
-        if isinstance(exc.orig, QueryCanceled):
-            raise TooSlow(seconds) from exc
-        raise

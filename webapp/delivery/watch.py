@@ -27,7 +27,7 @@ log = logging.getLogger("mailroom.delivery")
 CAMPAIGNS_CHANNEL, SERVERS_CHANNEL = "mailroom_campaign_status", "mailroom_smtp_servers"
 OPT_OUTS_CHANNEL = "mailroom_opt_outs"  # a contact's id, or "*": look again at every contact
 POLL_SECONDS = 1.0
-READY_SECONDS = 5.0  # a batch waits at most this long for the process to listen before it claims
+READY_SECONDS = 5.0  # the first batches wait at most this long for the process to listen before they claim
 RETRY_SECONDS = 1.0
 SENDING = CampaignStatus.SENDING.value
 # Nothing follows these; a campaign that reaches one is forgotten once its batches were told.
@@ -55,7 +55,7 @@ class Watch:
         self._servers_listeners: list[Callable[[], None]] = []
         self._opt_outs: list[OptOuts] = []
         self._task: asyncio.Task[None] | None = None
-        self._listening: asyncio.Event | None = None
+        self._ready: asyncio.Event | None = None  # set once this process first listened (or gave up waiting)
 
     def on_servers_change(self, callback: Callable[[], None]) -> None:
         """Call `callback` (on the event loop) whenever the SMTP servers may have changed."""
@@ -118,15 +118,17 @@ class Watch:
         """Listen from now on, on the running event loop (once per process and loop)."""
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
-            self._listening = asyncio.Event()
-            self._task = loop.create_task(self._listen(self._listening))
+            self._ready = asyncio.Event()
+            self._task = loop.create_task(self._listen(self._ready))
 
     async def ready(self) -> None:
-        """Wait until this process listens (at most READY_SECONDS: a batch that claims before then
-        looks again at all its contacts once it does)."""
-        if self._listening is not None:
+        """Wait until this process first listens, at most READY_SECONDS and only once: a batch that
+        claims while nobody listens (then, or while the connection is made again) looks again at all
+        its contacts when somebody does."""
+        if self._ready is not None and not self._ready.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._listening.wait(), READY_SECONDS)
+                await asyncio.wait_for(self._ready.wait(), READY_SECONDS)
+            self._ready.set()
 
     def _notified(self, channel: str, payload: str) -> None:
         if channel == SERVERS_CHANNEL:
@@ -143,7 +145,7 @@ class Watch:
         if int(campaign_id) in self.statuses or int(campaign_id) in self._stoppers:
             self.saw(int(campaign_id), status)
 
-    async def _listen(self, listening: asyncio.Event) -> None:
+    async def _listen(self, ready: asyncio.Event) -> None:
         reconnecting = False
         while True:
             try:
@@ -154,7 +156,7 @@ class Watch:
                     assert driver is not None
                     for seen in self._opt_outs:  # claimed while nobody listened: an opt-out may have been missed
                         seen.everyone = True
-                    listening.set()
+                    ready.set()
                     if reconnecting:
                         self._servers_changed()  # they may have changed while nobody listened
                     while True:
@@ -165,7 +167,6 @@ class Watch:
                             self._notified(note.channel, note.payload)
             except Exception:
                 log.warning("lost the database connection that tells this worker about changes", exc_info=True)
-                listening.clear()
                 reconnecting = True
                 await asyncio.sleep(RETRY_SECONDS)
 

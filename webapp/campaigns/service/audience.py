@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.queries import audience, listing
 from webapp.core.config import get_settings
-from webapp.core.db import TooSlow, time_limit
+from webapp.core.queries import TooSlow, time_limit
 from webapp.lists.service.audience import audience_condition
 
 

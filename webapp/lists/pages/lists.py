@@ -10,10 +10,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.contacts import service as contacts
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
-from webapp.core.db import TooSlow, time_limit
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, form_ids
 from webapp.core.http import AnyResponse, StaffRequest
@@ -21,8 +19,7 @@ from webapp.core.template_helpers import query
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.pages.segments import segment_summary
 from webapp.lists.schemas.lists import MAX_LENGTHS
-from webapp.lists.service import lists
-from webapp.lists.service.audience import members_filter
+from webapp.lists.service import lists, segments
 from webapp.lists.service.lists import PasteReport
 
 
@@ -84,18 +81,6 @@ def _summary(report: PasteReport) -> str:
     return ", ".join(parts) + "."
 
 
-async def _members(db: AsyncSession, email_list: EmailList, cursor: str | None) -> contacts.ContactPage | None:
-    """A page of the list's members; for a segment (the contacts its rules match now) None when
-    finding them takes longer than a live count may."""
-    if email_list.list_type == ListType.STATIC.value:
-        return await contacts.page(db, members_filter(email_list), cursor=cursor)
-    try:
-        async with time_limit(db, get_settings().segments.live_count_seconds):
-            return await contacts.page(db, members_filter(email_list), cursor=cursor)
-    except TooSlow:
-        return None
-
-
 class ListsController(Controller):
     path = "/lists"
 
@@ -137,7 +122,7 @@ class ListsController(Controller):
         status_code: int = 200,
     ) -> Template:
         email_list = await lists.get_list(db, list_id)
-        members = await _members(db, email_list, cursor)
+        members = await segments.matches_page(db, email_list, cursor)
         context = {
             "email_list": email_list,
             "members": members,

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.config import get_settings
-from webapp.core.db import TooSlow
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
@@ -95,11 +94,11 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
         return Outcome(rows=rows, problem=FIX_RULES)
     if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
         return Outcome(problem=CHOOSE_PARENT)
-    try:
-        count = await segments.count_rules(db, draft.rules, draft.parent)
-        return Outcome(count, await segments.preview_rules(db, draft.rules, draft.parent) if count else [])
-    except TooSlow as exc:
-        return Outcome(problem=segments.too_slow_to_count(exc.seconds))
+    count = await segments.count_rules(db, draft.rules, draft.parent)
+    preview = await segments.preview_rules(db, draft.rules, draft.parent) if count else []
+    if count is None or preview is None:
+        return Outcome(problem=segments.too_slow_to_count(get_settings().segments.live_count_seconds))
+    return Outcome(count, preview)
 
 
 async def _choices(db: AsyncSession) -> dict[str, Any]:

@@ -4,18 +4,19 @@ of a segment that need the database, its count and its preview."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
-from webapp.core.db import TooSlow, time_limit
 from webapp.core.errors import ValidationFailed
+from webapp.core.queries import TooSlow, time_limit
 from webapp.core.schemas import Values
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.queries import choices
@@ -24,8 +25,10 @@ from webapp.lists.queries import segments as segment_queries
 from webapp.lists.queries.conditions import list_condition
 from webapp.lists.schemas.lists import CHOOSE_PARENT, type_rules
 from webapp.lists.schemas.rules import EMPTY_RULES, Group, parse_rules
+from webapp.lists.service.audience import members_filter
 
 PREVIEW_SIZE = 10
+T = TypeVar("T")
 
 
 def too_slow_to_count(seconds: float) -> str:
@@ -83,15 +86,33 @@ async def _check_list_references(session: AsyncSession, group: Group, path: str 
     return errors
 
 
-async def count_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> int:
-    """How many contacts unsaved rules match (the builder's live count); TooSlow past the live count's limit."""
-    async with time_limit(session, get_settings().segments.live_count_seconds):
-        return await segment_queries.count(session, _draft_condition(raw_rules, parent_list_id))
+async def count_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> int | None:
+    """How many contacts unsaved rules match (the builder's live count); None past the live limit."""
+    return await _within_live_limit(
+        session, segment_queries.count(session, _draft_condition(raw_rules, parent_list_id))
+    )
 
 
-async def preview_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> list[Contact]:
-    async with time_limit(session, get_settings().segments.live_count_seconds):
-        return await segment_queries.first_matching(session, _draft_condition(raw_rules, parent_list_id), PREVIEW_SIZE)
+async def preview_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> list[Contact] | None:
+    condition = _draft_condition(raw_rules, parent_list_id)
+    return await _within_live_limit(session, segment_queries.first_matching(session, condition, PREVIEW_SIZE))
+
+
+async def matches_page(session: AsyncSession, email_list: EmailList, cursor: str | None) -> contacts.ContactPage | None:
+    """A page of a list's members; for a segment (the contacts its rules match now) None past the
+    live limit."""
+    page = contacts.page(session, members_filter(email_list), cursor=cursor)
+    if email_list.list_type == ListType.STATIC.value:
+        return await page
+    return await _within_live_limit(session, page)
+
+
+async def _within_live_limit(session: AsyncSession, work: Awaitable[T]) -> T | None:
+    try:
+        async with time_limit(session, get_settings().segments.live_count_seconds):
+            return await work
+    except TooSlow:
+        return None
 
 
 def _draft_condition(raw_rules: Any, parent_list_id: int | None) -> ColumnElement[bool]:
