@@ -108,3 +108,31 @@ async def test_opt_outs_too_many_to_name_in_one_transaction_make_every_batch_loo
     assert set(received) == {f"person{i}@example.com" for i in range(SIZE)} - {email for _, _, email in late}
     assert max(received.values()) == 1, "the messages given back for a second look went once"
     assert set(await skipped(db, campaign.id)) == {delivery_id for delivery_id, _, _ in late}
+
+
+async def test_an_opt_out_while_the_worker_was_not_listening_is_caught_when_it_listens_again(db, worker):
+    with SmtpSink(pipelining=True) as sink:
+        campaign = await start_campaign(db, SIZE, sink.port)
+        worker()
+        await hold_every_connection(db, sink, campaign.id, after=100)
+        [(_, contact_id, email)] = await claimed_not_handed(db, campaign.id, 1)
+
+        # The worker's watch LISTENs on one connection and reads its campaigns' statuses there every second.
+        listener = await db.scalar(
+            text("""SELECT pid FROM pg_stat_activity WHERE datname = current_database()
+                    AND (query = 'LISTEN "mailroom_opt_outs"'
+                         OR query LIKE 'SELECT id, status FROM campaigns WHERE id = ANY%')""")
+        )
+        assert listener is not None
+        await db.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": listener})
+        await db.commit()  # it reconnects a second later: this opt-out's notification reaches nobody
+        await db.execute(text("UPDATE contacts SET status = 'unsubscribed' WHERE id = :c"), {"c": contact_id})
+        await db.commit()
+        await asyncio.sleep(2)  # listening again, every batch in flight looks again at all its contacts
+        sink.release()
+        await wait_for_status(db, campaign.id, {"sent"}, timeout=120)
+        await wait_for_no_claims(db)
+
+    received = Counter(sink.handler.recipients())
+    assert set(received) == {f"person{i}@example.com" for i in range(SIZE)} - {email}
+    assert max(received.values()) == 1
