@@ -4,7 +4,8 @@ statements built from what a person typed."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
+from typing import TypeVar
 
 from psycopg.errors import QueryCanceled
 from sqlalchemy import text
@@ -28,6 +29,8 @@ class TooSlow(Exception):
         self.seconds = seconds
 
 
+T = TypeVar("T")
+
 _SET_TIMEOUT = text("SELECT set_config('statement_timeout', :value, true)")  # for the transaction only
 
 
@@ -46,3 +49,12 @@ async def time_limit(session: AsyncSession, seconds: float) -> AsyncIterator[Non
         if isinstance(exc.orig, QueryCanceled):
             raise TooSlow(seconds) from exc
         raise
+
+
+async def within_time_limit(session: AsyncSession, seconds: float, work: Awaitable[T]) -> T | None:
+    """What `work` returns, or None when one of its statements ran past `seconds` (time_limit)."""
+    try:
+        async with time_limit(session, seconds):
+            return await work
+    except TooSlow:
+        return None

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.queries import audience, listing
 from webapp.core.config import get_settings
-from webapp.core.queries import TooSlow, time_limit
+from webapp.core.queries import within_time_limit
 from webapp.lists.service.audience import audience_condition
 
 
@@ -21,11 +21,8 @@ async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int
     if not list_ids:
         return 0
     lists = await audience.lists_by_id(session, list_ids)
-    try:
-        async with time_limit(session, get_settings().segments.live_count_seconds):
-            return await audience.count(session, audience_condition(lists, datetime.now(UTC)))
-    except TooSlow:
-        return None
+    counting = audience.count(session, audience_condition(lists, datetime.now(UTC)))
+    return await within_time_limit(session, get_settings().segments.live_count_seconds, counting)
 
 
 async def materialise_campaign(session: AsyncSession, campaign_id: int, *, engaged_first: bool = False) -> int:

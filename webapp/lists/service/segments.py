@@ -16,7 +16,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.config import get_settings
 from webapp.core.errors import ValidationFailed
-from webapp.core.queries import TooSlow, time_limit
+from webapp.core.queries import within_time_limit
 from webapp.core.schemas import Values
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.queries import choices
@@ -88,14 +88,12 @@ async def _check_list_references(session: AsyncSession, group: Group, path: str 
 
 async def count_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> int | None:
     """How many contacts unsaved rules match (the builder's live count); None past the live limit."""
-    return await _within_live_limit(
-        session, segment_queries.count(session, _draft_condition(raw_rules, parent_list_id))
-    )
+    return await within_live_limit(session, segment_queries.count(session, _draft_condition(raw_rules, parent_list_id)))
 
 
 async def preview_rules(session: AsyncSession, raw_rules: Any, parent_list_id: int | None) -> list[Contact] | None:
     condition = _draft_condition(raw_rules, parent_list_id)
-    return await _within_live_limit(session, segment_queries.first_matching(session, condition, PREVIEW_SIZE))
+    return await within_live_limit(session, segment_queries.first_matching(session, condition, PREVIEW_SIZE))
 
 
 async def matches_page(session: AsyncSession, email_list: EmailList, cursor: str | None) -> contacts.ContactPage | None:
@@ -104,15 +102,13 @@ async def matches_page(session: AsyncSession, email_list: EmailList, cursor: str
     page = contacts.page(session, members_filter(email_list), cursor=cursor)
     if email_list.list_type == ListType.STATIC.value:
         return await page
-    return await _within_live_limit(session, page)
+    return await within_live_limit(session, page)
 
 
-async def _within_live_limit(session: AsyncSession, work: Awaitable[T]) -> T | None:
-    try:
-        async with time_limit(session, get_settings().segments.live_count_seconds):
-            return await work
-    except TooSlow:
-        return None
+async def within_live_limit(session: AsyncSession, work: Awaitable[T]) -> T | None:
+    """What `work` (a query over what rules match) returns, or None past the limit of a count that
+    someone waits for on a page."""
+    return await within_time_limit(session, get_settings().segments.live_count_seconds, work)
 
 
 def _draft_condition(raw_rules: Any, parent_list_id: int | None) -> ColumnElement[bool]:
@@ -130,10 +126,9 @@ async def refresh_count(session: AsyncSession, email_list: EmailList, seconds: f
     longer than `seconds` (the list keeps the figure and time it had)."""
     if email_list.list_type == ListType.STATIC.value:
         return email_list.contact_count
-    try:
-        async with time_limit(session, seconds):
-            count = await segment_queries.count(session, list_condition(email_list, datetime.now(UTC)))
-    except TooSlow:
+    condition = list_condition(email_list, datetime.now(UTC))
+    count = await within_time_limit(session, seconds, segment_queries.count(session, condition))
+    if count is None:
         return None
     email_list.contact_count = count
     email_list.counted_at = await segment_queries.database_now(session)
