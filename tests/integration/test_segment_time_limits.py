@@ -89,6 +89,11 @@ async def test_rules_too_slow_to_count_say_so_where_they_are_counted_and_nothing
         renamed = api.patch(f"/api/lists/{segment.id}", json={"name": "Heavy, renamed"})
         assert renamed.status_code == 200, renamed.text  # saved, though it could not be counted
         assert renamed.json()["contact_count"] == SIZE
+        created = api.post("/api/lists", json={"name": "Heavy too", "list_type": "dynamic", "rules": HEAVY})
+        assert created.status_code == 201, created.text  # saved, never counted
+    new_page = editor.get(f"/lists/{created.json()['id']}")
+    assert new_page.status_code == 200 and "not counted yet" in new_page.text
+    assert "not counted yet" in editor.get(f"/campaigns/{campaign.id}/audience").text
 
     await db.refresh(segment)
     assert (segment.name, segment.contact_count, segment.counted_at) == ("Heavy, renamed", SIZE, counted_at)
