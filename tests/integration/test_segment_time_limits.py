@@ -97,3 +97,25 @@ async def test_rules_too_slow_to_count_say_so_where_they_are_counted_and_nothing
 
     await db.refresh(segment)
     assert (segment.name, segment.contact_count, segment.counted_at) == ("Heavy, renamed", SIZE, counted_at)
+
+
+async def test_an_export_of_rules_too_slow_to_gather_is_refused_before_its_first_byte(db, slow_server, staff):
+    await audience(db, SIZE)
+    segment = await lists.create_list(db, {"name": "Heavy", "list_type": "dynamic", "rules": HEAVY}, "test")
+    admin = await create_user(db, "admin", email="key-owner@example.com")
+    _, key = await api_keys.create_key(db, {"name": "slow", "role": "editor"}, admin.id)
+    await db.commit()
+
+    usual = await staff("editor")  # the same rules on a server with the usual limits
+    exported = usual.get("/contacts/export", params={"list_id": segment.id})
+    assert exported.status_code == 200 and len(exported.text.splitlines()) == SIZE + 1
+
+    editor = sign_in(slow_server, "editor@example.com")
+    page = editor.get("/contacts/export", params={"list_id": segment.id})
+    assert page.status_code == 422 and "took longer than 0.001 s, the time limit, so nothing was exported" in page.text
+    assert page.headers["content-type"].startswith("text/html")
+    with httpx.Client(base_url=slow_server, headers={"Authorization": f"Bearer {key}"}, timeout=30) as api:
+        refused = api.get("/api/contacts/export", params={"list_id": segment.id})
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.json()["errors"]] == ["list_id"]
+        assert TOO_SLOW in refused.json()["errors"][0]["message"]

@@ -166,8 +166,8 @@ class EventSettings:
 @dataclass(frozen=True)
 class SegmentSettings:
     """Segment rules are typed by people and can ask for a lot (100 conditions over every contact
-    and event): counting or previewing their matches in a request stops after this long. A
-    campaign's own selection of its recipients when it sends has no such limit."""
+    and event): counting or previewing their matches in a request, or exporting them, stops after
+    this long. A campaign's own selection of its recipients when it sends has no such limit."""
 
     live_count_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_LIVE_COUNT_SECONDS", "5")))
     count_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_COUNT_SECONDS", "30")))
