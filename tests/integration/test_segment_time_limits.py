@@ -1,7 +1,9 @@
 """Segment rules are typed by people and can ask a lot of the database. A count, preview or page of
 matches made in a request stops at its time limit (MAILROOM_SEGMENT_LIVE_COUNT_SECONDS in the
 builder, on a segment's page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is
-saved or counted through the API), says so, and the rest of the request goes on. A server whose
+saved or counted through the API, and for each statement of an export), says so, and the rest of
+the request goes on; a campaign whose recipients take too long to find when it starts fails,
+saying why (MAILROOM_SEGMENT_SEND_SECONDS). A server whose
 limits are 1 ms stands in for rules too slow for the real ones: 100 conditions over 20,000 contacts
 take far longer than that."""
 
@@ -14,6 +16,8 @@ from sqlalchemy import text
 from tests.conftest import create_user, running_server, sign_in
 from tests.integration.test_segment_builder import post_rules, shown_count
 from tests.support.campaigns import audience, ready_campaign
+from webapp.campaigns.service import campaigns, sending
+from webapp.core.config import get_settings
 from webapp.core.queries import TooSlow, time_limit
 from webapp.lists.service import lists
 from webapp.staff.service import api_keys
@@ -119,3 +123,31 @@ async def test_an_export_of_rules_too_slow_to_gather_is_refused_before_its_first
         assert refused.status_code == 422
         assert [e["field"] for e in refused.json()["errors"]] == ["list_id"]
         assert TOO_SLOW in refused.json()["errors"][0]["message"]
+
+
+async def test_a_campaign_whose_recipients_take_too_long_to_find_fails_saying_why(db, monkeypatch, staff):
+    await audience(db, SIZE)
+    segment = await lists.create_list(db, {"name": "Heavy", "list_type": "dynamic", "rules": HEAVY}, "test")
+    campaign = await ready_campaign(db, [segment.id])
+    await campaigns.send_now(db, campaign.id)
+    await db.commit()
+
+    with monkeypatch.context() as limits:
+        limits.setenv("MAILROOM_SEGMENT_SEND_SECONDS", "0.001")
+        get_settings.cache_clear()
+        try:
+            failed = await sending.begin(db, campaign.id)
+            await db.commit()
+        finally:
+            limits.undo()
+            get_settings.cache_clear()
+    assert failed is not None and failed.status == "failed"
+    assert "Finding this campaign's recipients took longer than 0.001 s, the time limit" in failed.status_reason
+    assert await db.scalar(text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign.id}) == 0
+    page = (await staff("viewer")).get(f"/campaigns/{campaign.id}")
+    assert "took longer than 0.001 s, the time limit" in page.text
+
+    await campaigns.send_now(db, campaign.id)  # sent again, within the usual limit
+    started = await sending.begin(db, campaign.id)
+    await db.commit()
+    assert started is not None and (started.status, started.total_recipients) == ("sending", SIZE)

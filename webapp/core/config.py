@@ -167,10 +167,13 @@ class EventSettings:
 class SegmentSettings:
     """Segment rules are typed by people and can ask for a lot (100 conditions over every contact
     and event): counting or previewing their matches in a request, or exporting them, stops after
-    this long. A campaign's own selection of its recipients when it sends has no such limit."""
+    this long. A campaign's selection of its recipients when it starts has a limit of its own, short
+    of the 30 minutes its worker job may run (delivery/actors.py), so it fails saying why instead
+    of being stopped and tried again without end."""
 
     live_count_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_LIVE_COUNT_SECONDS", "5")))
     count_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_COUNT_SECONDS", "30")))
+    send_seconds: float = field(default_factory=lambda: float(_env("MAILROOM_SEGMENT_SEND_SECONDS", "1200")))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from webapp.lists.service.audience import audience_condition
 
 async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int | None:
     """How many contacts a campaign to these lists would reach now; None when counting takes longer
-    than a segment's live count may (their rules are people's; sending has no such limit)."""
+    than a segment's live count may (their rules are people's)."""
     if not list_ids:
         return 0
     lists = await audience.lists_by_id(session, list_ids)
@@ -25,9 +25,19 @@ async def count_for_lists(session: AsyncSession, list_ids: Sequence[int]) -> int
     return await within_time_limit(session, get_settings().segments.live_count_seconds, counting)
 
 
-async def materialise_campaign(session: AsyncSession, campaign_id: int, *, engaged_first: bool = False) -> int:
-    """Create the campaign's delivery rows from its lists as they are now; returns the total.
+async def materialise_campaign(session: AsyncSession, campaign_id: int, *, engaged_first: bool = False) -> int | None:
+    """Create the campaign's delivery rows from its lists as they are now; returns the total, or
+    None (and no rows) when finding them took longer than MAILROOM_SEGMENT_SEND_SECONDS.
     engaged_first: its recent openers and clickers are sent first (see queries.audience)."""
     lists = await listing.lists_of(session, campaign_id)
     condition = audience_condition(lists, datetime.now(UTC))
-    return await audience.materialise(session, campaign_id, condition, engaged_first=engaged_first)
+    writing = audience.materialise(session, campaign_id, condition, engaged_first=engaged_first)
+    return await within_time_limit(session, get_settings().segments.send_seconds, writing)
+
+
+def too_slow_to_select(seconds: float) -> str:
+    limit = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds:g} s"
+    return (
+        f"Finding this campaign's recipients took longer than {limit}, the time limit. "
+        "A segment with fewer or narrower conditions is found faster."
+    )

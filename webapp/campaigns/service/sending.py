@@ -13,8 +13,9 @@ from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.queries import records
 from webapp.campaigns.schemas.campaign import AUDIENCE_EMPTY
 from webapp.campaigns.service import readiness
-from webapp.campaigns.service.audience import materialise_campaign
+from webapp.campaigns.service.audience import materialise_campaign, too_slow_to_select
 from webapp.campaigns.service.states import check_transition
+from webapp.core.config import get_settings
 from webapp.warmup.service import campaigns as warmup
 from webapp.webhooks.service import outbox as webhook_events
 
@@ -59,7 +60,8 @@ async def _sending(session: AsyncSession, campaign_id: int) -> Campaign | None:
 async def begin(session: AsyncSession, campaign_id: int) -> Campaign | None:
     """A sending campaign with its delivery rows: made from its lists the first time only, so a
     restart never selects the audience again. None if the campaign is not sending. The first time,
-    a campaign that is not ready, or reaches nobody, fails instead (returned failed: send nothing)."""
+    a campaign that is not ready, reaches nobody, or whose recipients take too long to find (its
+    segments' rules are people's) fails instead (returned failed: send nothing)."""
     campaign = await _sending(session, campaign_id)
     if campaign is None or campaign.materialised_at is not None:
         return campaign
@@ -69,6 +71,9 @@ async def begin(session: AsyncSession, campaign_id: int) -> Campaign | None:
     # Under warm-up only the first few go each day: the recipients most likely to want it.
     engaged_first = await warmup.under_warmup(session, campaign.from_email)
     total = await materialise_campaign(session, campaign_id, engaged_first=engaged_first)
+    if total is None:
+        await _fail(session, campaign, {"list_ids": too_slow_to_select(get_settings().segments.send_seconds)})
+        return campaign
     if not total:
         await _fail(session, campaign, {"list_ids": AUDIENCE_EMPTY})
         return campaign
