@@ -132,6 +132,6 @@ async def test_pasting_an_opted_out_address_into_a_list_brings_it_back_opted_out
     client = await staff("editor")
     pasted = "GONE@example.com\ndead@example.com\nnew@example.com"
     assert client.post(f"/lists/{list_id}/members", data={"addresses": pasted}).status_code == 303
-    statuses = dict((await db.execute(select(Contact.email, Contact.status))).tuples().all())
+    statuses = dict((await db.execute(select(Contact.email, Contact.status))).all())
     assert statuses == {"GONE@example.com": "unsubscribed", "dead@example.com": "bounced", "new@example.com": "active"}
     assert await count_for_lists(db, [list_id]) == 1

@@ -70,7 +70,7 @@ async def list_ids_by_campaign(session: AsyncSession, campaign_ids: list[int]) -
         .where(CampaignList.campaign_id.in_(campaign_ids))
         .group_by(CampaignList.campaign_id)
     )
-    found = {campaign_id: sorted(ids) for campaign_id, ids in rows.tuples()}
+    found = {campaign_id: sorted(ids) for campaign_id, ids in rows}
     return {campaign_id: found.get(campaign_id, []) for campaign_id in campaign_ids}
 
 

@@ -59,14 +59,13 @@ async def leaderboard(
     if grade is not None:
         query = query.where(ContactScore.grade == grade)
     rows = await session.execute(query.order_by(ContactScore.score.desc(), ContactScore.contact_id.desc()).limit(limit))
-    return [(score, contact) for score, contact in rows.tuples()]
+    return [(score, contact) for score, contact in rows]
 
 
 async def stage_counts(session: AsyncSession) -> dict[str, int]:
     """Contacts per stage; contacts never scored are subscribers."""
-    counted = dict(
-        (await session.execute(select(ContactScore.stage, func.count()).group_by(ContactScore.stage))).tuples().all()
-    )
+    rows = await session.execute(select(ContactScore.stage, func.count()).group_by(ContactScore.stage))
+    counted = dict(rows.all())
     unscored = await session.scalar(
         select(func.count())
         .select_from(Contact)

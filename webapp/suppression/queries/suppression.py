@@ -181,7 +181,7 @@ async def entries_among(session: AsyncSession, emails: Sequence[str]) -> dict[st
         JOIN suppressions s ON s.email_hash = {EMAIL_HASH_SQL.format("u.e")}"""),
         {"emails": list(emails)},
     )
-    return {email: Entry(reason, since) for email, reason, since in rows.tuples()}
+    return {email: Entry(reason, since) for email, reason, since in rows}
 
 
 def search_query(q: str, reason: str, after: tuple[datetime, int] | None, limit: int) -> Select[Suppression]:
@@ -208,4 +208,4 @@ async def find(
 
 async def counts_by_reason(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(text("SELECT reason, count(*) FROM suppressions GROUP BY reason"))
-    return dict(rows.tuples().all())
+    return dict(rows.all())
