@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +35,7 @@ class ApiAnalyticsController(Controller):
     )
     async def campaign_analytics(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         campaign_id: CampaignId,
         days: Annotated[int, Parameter(description=f"1 to {analytics.MAX_DAYS}.")] = 30,
     ) -> list[DailyAnalyticsOut]:
@@ -49,5 +50,5 @@ class ApiAnalyticsController(Controller):
         "campaigns (all, and those that started sending), and every campaign's messages and rates together; "
         "rates as in a campaign's analytics.",
     )
-    async def stats(self, db: AsyncSession) -> StatsOut:
+    async def stats(self, db: NamedDependency[AsyncSession]) -> StatsOut:
         return await analytics.stats(db)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.models import Automation, EnrolmentStatus
@@ -54,7 +55,9 @@ class ApiAutomationsController(Controller):
         responses=error_responses(422),
         description="A draft: its steps are the draft version's until published. " + STEPS_HELP,
     )
-    async def create_automation(self, request: StaffRequest, data: AutomationCreate, db: AsyncSession) -> AutomationOut:
+    async def create_automation(
+        self, request: StaffRequest, data: JSONBody[AutomationCreate], db: NamedDependency[AsyncSession]
+    ) -> AutomationOut:
         return await _out(db, await automations.create(db, await sent_object(request)))
 
     @get(
@@ -63,14 +66,16 @@ class ApiAutomationsController(Controller):
         responses=error_responses(),
         description="Newest first, up to `limit`; pass `next_cursor` back as `cursor` for the next page.",
     )
-    async def list_automations(self, db: AsyncSession, limit: Limit = 50, cursor: Cursor = None) -> AutomationPageOut:
+    async def list_automations(
+        self, db: NamedDependency[AsyncSession], limit: Limit = 50, cursor: Cursor = None
+    ) -> AutomationPageOut:
         found = await automations.find(db, limit=limit, cursor=checked_cursor(cursor, automations.is_automation_cursor))
         versions = await automations.versions_of(db, found.automations)
         items = [automation_out(a, *versions[a.id]) for a in found.automations]
         return AutomationPageOut(items, found.next_cursor)
 
     @get("/{automation_id:int}", summary="Get an automation", responses=error_responses(404))
-    async def get_automation(self, db: AsyncSession, automation_id: AutomationId) -> AutomationOut:
+    async def get_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> AutomationOut:
         return await _out(db, await automations.get(db, automation_id))
 
     @patch(
@@ -81,7 +86,11 @@ class ApiAutomationsController(Controller):
         "replace the draft version's, live once published. An archived automation cannot change (409). " + STEPS_HELP,
     )
     async def update_automation(
-        self, request: StaffRequest, data: AutomationUpdate, db: AsyncSession, automation_id: AutomationId
+        self,
+        request: StaffRequest,
+        data: JSONBody[AutomationUpdate],
+        db: NamedDependency[AsyncSession],
+        automation_id: AutomationId,
     ) -> AutomationOut:
         return await _out(db, await automations.update_draft(db, automation_id, await sent_object(request)))
 
@@ -92,7 +101,7 @@ class ApiAutomationsController(Controller):
         description="For good: it takes no one in and every contact still in it exits (exit_reason archived). "
         "Its history stays.",
     )
-    async def archive_automation(self, db: AsyncSession, automation_id: AutomationId) -> None:
+    async def archive_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> None:
         await automations.archive(db, automation_id)
 
     @post(
@@ -107,7 +116,11 @@ class ApiAutomationsController(Controller):
         "completes; false (default) lets them finish on their version. 422 names steps that cannot run.",
     )
     async def publish_automation(
-        self, request: StaffRequest, data: PublishIn, db: AsyncSession, automation_id: AutomationId
+        self,
+        request: StaffRequest,
+        data: JSONBody[PublishIn],
+        db: NamedDependency[AsyncSession],
+        automation_id: AutomationId,
     ) -> AutomationOut:
         await automations.publish_as_sent(db, automation_id, await sent_object(request))
         return await _out(db, await automations.get(db, automation_id))
@@ -119,7 +132,7 @@ class ApiAutomationsController(Controller):
         responses=error_responses(404, 409),
         description="It takes no one in and runs no steps; contacts wait where they are. Only an active one (409).",
     )
-    async def pause_automation(self, db: AsyncSession, automation_id: AutomationId) -> AutomationOut:
+    async def pause_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> AutomationOut:
         return await _out(db, await automations.pause(db, automation_id))
 
     @post(
@@ -129,7 +142,7 @@ class ApiAutomationsController(Controller):
         responses=error_responses(404, 409),
         description="Steps that came due while it was paused run at once. Only a paused one (409).",
     )
-    async def resume_automation(self, db: AsyncSession, automation_id: AutomationId) -> AutomationOut:
+    async def resume_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> AutomationOut:
         return await _out(db, await automations.resume(db, automation_id))
 
     @post(
@@ -142,7 +155,11 @@ class ApiAutomationsController(Controller):
         "the contact may not be mailed (unsubscribed, bounced, complained, unconfirmed or suppressed).",
     )
     async def enrol_contact(
-        self, request: StaffRequest, data: EnrolIn, db: AsyncSession, automation_id: AutomationId
+        self,
+        request: StaffRequest,
+        data: JSONBody[EnrolIn],
+        db: NamedDependency[AsyncSession],
+        automation_id: AutomationId,
     ) -> EnrolledOut:
         return EnrolledOut(await enrolments.enrol_contact(db, automation_id, await sent_object(request)))
 
@@ -152,7 +169,9 @@ class ApiAutomationsController(Controller):
         responses=error_responses(404),
         description="Ends the contact's active run (status removed); 404 when the contact is not in it.",
     )
-    async def remove_contact(self, db: AsyncSession, automation_id: AutomationId, contact_id: ContactId) -> None:
+    async def remove_contact(
+        self, db: NamedDependency[AsyncSession], automation_id: AutomationId, contact_id: ContactId
+    ) -> None:
         if not await enrolments.remove(db, automation_id, [contact_id]):
             raise NotFound("This contact is not in the automation.")
 
@@ -165,7 +184,7 @@ class ApiAutomationsController(Controller):
     )
     async def list_enrolments(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         automation_id: AutomationId,
         status: Annotated[
             EnrolmentStatus | None, Parameter(description="active, completed, exited or removed.")

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contact_events import service as contact_events
@@ -47,7 +49,9 @@ class ApiContactEventsController(Controller):
             **error_responses(409, 422),
         },
     )
-    async def record(self, request: StaffRequest, data: EventIn, db: AsyncSession) -> Response[EventOut]:
+    async def record(
+        self, request: StaffRequest, data: JSONBody[EventIn], db: NamedDependency[AsyncSession]
+    ) -> Response[EventOut]:
         posted = await contact_events.post(db, await sent_object(request))
         return Response(event_out(posted.event), status_code=201 if posted.created else 200)
 
@@ -57,6 +61,6 @@ class ApiContactEventsController(Controller):
         description="The 20 latest, newest first.",
         responses=error_responses(404),
     )
-    async def of_contact(self, db: AsyncSession, contact_id: ContactId) -> list[EventOut]:
+    async def of_contact(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> list[EventOut]:
         await contacts.get_contact(db, contact_id)
         return [event_out(row) for row in await contact_events.recent(db, contact_id)]

@@ -91,12 +91,12 @@ async def _serve(asset: Asset | None, scope: Scope, receive: Receive, send: Send
     await _response(asset, scope)(scope, receive, send)
 
 
-@asgi("/static", is_mount=True, is_static=True, include_in_schema=False)
+@asgi("/static", is_mount=True, is_static=True, include_in_schema=False, copy_scope=False)  # reads the scope only
 async def serve_static(scope: Scope, receive: Receive, send: Send) -> None:
     await _serve(assets().get(scope["path"].lstrip("/")), scope, receive, send)
 
 
-@asgi("/favicon.ico", include_in_schema=False)
+@asgi("/favicon.ico", include_in_schema=False, copy_scope=False)
 async def serve_favicon(scope: Scope, receive: Receive, send: Send) -> None:
     """Browsers ask for /favicon.ico where a page names no icon (the JSON API, files)."""
     await _serve(assets()[FAVICON], scope, receive, send)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +40,7 @@ class DashboardController(Controller):
     path = "/"
 
     @get("/", name="dashboard")
-    async def dashboard(self, db: AsyncSession) -> Template:
+    async def dashboard(self, db: NamedDependency[AsyncSession]) -> Template:
         audience, exact = await contacts.count(db, ContactFilter())
         context = {
             "contacts": audience,

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,11 +37,11 @@ class BounceRulesController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="bounce_rules")
-    async def show(self, db: AsyncSession) -> Template:
+    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
         return await _page(db, asdict(await rules.load(db)), {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         form = await read_form(request)
         typed = {name: first(form, name) for name in FIELDS}
         try:

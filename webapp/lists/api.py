@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
@@ -39,7 +40,9 @@ class ApiListsController(Controller):
         "`api:<key name>`.",
         responses=error_responses(409, 422),
     )
-    async def create_list(self, request: StaffRequest, data: ListCreate, db: AsyncSession) -> ListOut:
+    async def create_list(
+        self, request: StaffRequest, data: JSONBody[ListCreate], db: NamedDependency[AsyncSession]
+    ) -> ListOut:
         return list_out(await lists.create_list(db, await sent_object(request), created_by=creator(request.user)))
 
     @get(
@@ -50,7 +53,7 @@ class ApiListsController(Controller):
     )
     async def list_lists(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         list_type: Annotated[ListType | None, Parameter(description="static, dynamic or segmented.")] = None,
         created_by: Annotated[str | None, Parameter(description="Exact creator, e.g. `api:crm-sync`.")] = None,
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
@@ -66,11 +69,13 @@ class ApiListsController(Controller):
         return ListPageOut(items=[list_out(x) for x in found])
 
     @get("/{list_id:int}", summary="Get a list", responses=error_responses(404))
-    async def get_list(self, db: AsyncSession, list_id: ListId) -> ListOut:
+    async def get_list(self, db: NamedDependency[AsyncSession], list_id: ListId) -> ListOut:
         return list_out(await lists.get_list(db, list_id))
 
     @patch("/{list_id:int}", summary="Change a list or a segment's rules", responses=error_responses(404, 409, 422))
-    async def update_list(self, request: StaffRequest, data: ListUpdate, db: AsyncSession, list_id: ListId) -> ListOut:
+    async def update_list(
+        self, request: StaffRequest, data: JSONBody[ListUpdate], db: NamedDependency[AsyncSession], list_id: ListId
+    ) -> ListOut:
         return list_out(await lists.update_list(db, list_id, await sent_object(request)))
 
     @post(
@@ -82,7 +87,7 @@ class ApiListsController(Controller):
         responses=error_responses(404, 422),
         status_code=200,
     )
-    async def count_list(self, db: AsyncSession, list_id: ListId) -> SegmentCountOut:
+    async def count_list(self, db: NamedDependency[AsyncSession], list_id: ListId) -> SegmentCountOut:
         email_list = await lists.get_list(db, list_id)
         seconds = get_settings().segments.count_seconds
         if await segments.refresh_count(db, email_list, seconds) is None:
@@ -101,7 +106,9 @@ class ApiListsController(Controller):
             **error_responses(404, 409),
         },
     )
-    async def add_member(self, db: AsyncSession, list_id: ListId, contact_id: ContactId) -> Response[ListOut]:
+    async def add_member(
+        self, db: NamedDependency[AsyncSession], list_id: ListId, contact_id: ContactId
+    ) -> Response[ListOut]:
         email_list = await lists.get_list(db, list_id)
         await contacts.get_contact(db, contact_id)
         added = await lists.add_members(db, list_id, [contact_id])
@@ -114,6 +121,6 @@ class ApiListsController(Controller):
         description="404 when the contact is not on the list.",
         responses=error_responses(404),
     )
-    async def remove_member(self, db: AsyncSession, list_id: ListId, contact_id: ContactId) -> None:
+    async def remove_member(self, db: NamedDependency[AsyncSession], list_id: ListId, contact_id: ContactId) -> None:
         if not await lists.remove_members(db, list_id, [contact_id]):
             raise NotFound(f"Contact {contact_id} is not on list {list_id}.", "contact_id")

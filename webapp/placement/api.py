@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import error_responses, id_parameter, sent_object
@@ -31,7 +33,11 @@ class ApiPlacementTestsController(Controller):
         "found by then are reported `missing`. Read the results with GET /api/placement-tests/{id}.",
     )
     async def start_test(
-        self, request: StaffRequest, data: PlacementTestInput, db: AsyncSession, campaign_id: CampaignId
+        self,
+        request: StaffRequest,
+        data: JSONBody[PlacementTestInput],
+        db: NamedDependency[AsyncSession],
+        campaign_id: CampaignId,
     ) -> PlacementTestOut:
         test = await placement.start(db, campaign_id, await sent_object(request))
         await db.commit()  # the worker reads the test
@@ -44,7 +50,7 @@ class ApiPlacementTestsController(Controller):
         responses=error_responses(404),
         description="Newest first, each with its results (see GET /api/placement-tests/{id}).",
     )
-    async def list_tests(self, db: AsyncSession, campaign_id: CampaignId) -> list[PlacementTestOut]:
+    async def list_tests(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> list[PlacementTestOut]:
         return await placement.results_of_campaign(db, campaign_id)
 
     @get(
@@ -56,5 +62,5 @@ class ApiPlacementTestsController(Controller):
         "verdicts from the copy's Authentication-Results header, and the seconds it took to arrive; "
         "`inbox_percent` is of the copies sent.",
     )
-    async def get_test(self, db: AsyncSession, placement_test_id: PlacementTestId) -> PlacementTestOut:
+    async def get_test(self, db: NamedDependency[AsyncSession], placement_test_id: PlacementTestId) -> PlacementTestOut:
         return await placement.results(db, placement_test_id)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,7 +75,7 @@ class ProvidersController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="providers")
-    async def index(self, db: AsyncSession) -> Template:
+    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
         context = {
             "providers": await providers.list_providers(db),
             "kinds": list(KIND_NAMES.items()),
@@ -82,11 +84,13 @@ class ProvidersController(Controller):
         return Template("providers/index.html", context=context)
 
     @get("/new/{kind:str}")
-    async def new(self, kind: str) -> Template:
+    async def new(self, kind: FromPath[str]) -> Template:
         return _form(_kind(kind), None, NEW_PROVIDER, {})
 
     @post("/new/{kind:str}")
-    async def create(self, request: StaffRequest, db: AsyncSession, kind: str) -> AnyResponse:
+    async def create(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], kind: FromPath[str]
+    ) -> AnyResponse:
         data = _provider(await read_form(request), _kind(kind))
         try:
             provider = await providers.create_provider(db, data)
@@ -96,13 +100,15 @@ class ProvidersController(Controller):
         return after_change(request, "/settings/providers")
 
     @get("/{provider_id:int}/edit")
-    async def edit(self, db: AsyncSession, provider_id: int) -> Template:
+    async def edit(self, db: NamedDependency[AsyncSession], provider_id: FromPath[int]) -> Template:
         provider = await providers.get_provider(db, provider_id)
         values = {name: getattr(provider, name) for name in COMMON} | dict(provider.settings)
         return _form(provider.kind, provider, values | {"is_active": provider.is_active}, {})
 
     @post("/{provider_id:int}/edit")
-    async def update(self, request: StaffRequest, db: AsyncSession, provider_id: int) -> AnyResponse:
+    async def update(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], provider_id: FromPath[int]
+    ) -> AnyResponse:
         provider = await providers.get_provider(db, provider_id)
         data = _provider(await read_form(request), provider.kind)
         try:
@@ -113,7 +119,9 @@ class ProvidersController(Controller):
         return after_change(request, "/settings/providers")
 
     @post("/{provider_id:int}/test")
-    async def test(self, request: StaffRequest, db: AsyncSession, provider_id: int) -> AnyResponse:
+    async def test(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], provider_id: FromPath[int]
+    ) -> AnyResponse:
         """An authenticated call to the provider's API that sends nothing. HTMX gets the provider
         table with the result above it; a plain browser gets it as a flash."""
         provider = await providers.get_provider(db, provider_id)
@@ -135,11 +143,13 @@ class ProvidersController(Controller):
         return after_change(request, "/settings/providers")
 
     @get("/{provider_id:int}/delete")
-    async def confirm_delete(self, db: AsyncSession, provider_id: int) -> Template:
+    async def confirm_delete(self, db: NamedDependency[AsyncSession], provider_id: FromPath[int]) -> Template:
         return Template("providers/delete.html", context={"provider": await providers.get_provider(db, provider_id)})
 
     @post("/{provider_id:int}/delete")
-    async def delete(self, request: StaffRequest, db: AsyncSession, provider_id: int) -> AnyResponse:
+    async def delete(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], provider_id: FromPath[int]
+    ) -> AnyResponse:
         provider = await providers.delete_provider(db, provider_id)
         flash(request, f"Provider '{provider.name}' deleted.", "success")
         return after_change(request, "/settings/providers")

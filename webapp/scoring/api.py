@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
+from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import Cursor, checked_cursor, error_responses, id_parameter, sent_object
@@ -85,7 +86,7 @@ class ApiScoringController(Controller):
     tags = ("scoring",)
 
     @get("/rules", summary="List scoring rules", responses=error_responses())
-    async def list_rules(self, db: AsyncSession) -> list[RuleOut]:
+    async def list_rules(self, db: NamedDependency[AsyncSession]) -> list[RuleOut]:
         return [rule_out(rule) for rule in await rules.all_rules(db)]
 
     @post(
@@ -98,11 +99,13 @@ class ApiScoringController(Controller):
         "`daily_limit`: the times a contact earns it per UTC day at most (null: no limit). Scores follow "
         "at each contact's next event or recalculation.",
     )
-    async def create_rule(self, request: StaffRequest, data: RuleIn, db: AsyncSession) -> RuleOut:
+    async def create_rule(
+        self, request: StaffRequest, data: JSONBody[RuleIn], db: NamedDependency[AsyncSession]
+    ) -> RuleOut:
         return rule_out(await rules.create(db, await sent_object(request)))
 
     @get("/rules/{rule_id:int}", summary="A scoring rule", responses=error_responses(404))
-    async def get_rule(self, db: AsyncSession, rule_id: RuleId) -> RuleOut:
+    async def get_rule(self, db: NamedDependency[AsyncSession], rule_id: RuleId) -> RuleOut:
         return rule_out(await rules.get(db, rule_id))
 
     @patch(
@@ -111,11 +114,13 @@ class ApiScoringController(Controller):
         responses=error_responses(404, 422),
         description="Only the fields sent change; null clears event_name, link_url or daily_limit.",
     )
-    async def update_rule(self, request: StaffRequest, data: RuleUpdate, db: AsyncSession, rule_id: RuleId) -> RuleOut:
+    async def update_rule(
+        self, request: StaffRequest, data: JSONBody[RuleUpdate], db: NamedDependency[AsyncSession], rule_id: RuleId
+    ) -> RuleOut:
         return rule_out(await rules.update(db, rule_id, await sent_object(request)))
 
     @delete("/rules/{rule_id:int}", summary="Delete a scoring rule", responses=error_responses(404))
-    async def delete_rule(self, db: AsyncSession, rule_id: RuleId) -> None:
+    async def delete_rule(self, db: NamedDependency[AsyncSession], rule_id: RuleId) -> None:
         await rules.delete(db, rule_id)
 
     @get(
@@ -125,7 +130,7 @@ class ApiScoringController(Controller):
         description="score = engagement + adjustments + completeness (0-20) + recency (0-20); its grade and "
         "lifecycle stage (`stage_override`: the stage set by hand, which sticks until cleared).",
     )
-    async def contact_score(self, db: AsyncSession, contact_id: ContactId) -> ScoreOut:
+    async def contact_score(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> ScoreOut:
         return score_out(await scoring.score_of(db, contact_id))
 
     @get(
@@ -137,7 +142,7 @@ class ApiScoringController(Controller):
     )
     async def contact_history(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         contact_id: ContactId,
         before: Annotated[int | None, id_parameter("The id of the last change on the previous page.")] = None,
     ) -> list[HistoryOut]:
@@ -149,7 +154,9 @@ class ApiScoringController(Controller):
         status_code=200,
         responses=error_responses(404),
     )
-    async def recalculate_contact(self, request: StaffRequest, db: AsyncSession, contact_id: ContactId) -> ScoreOut:
+    async def recalculate_contact(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: ContactId
+    ) -> ScoreOut:
         await scoring.recalculate(db, contact_id, f"Recalculated by {request.user.name}")
         return score_out(await scoring.score_of(db, contact_id))
 
@@ -162,7 +169,7 @@ class ApiScoringController(Controller):
         "shown in the history.",
     )
     async def give_points(
-        self, request: StaffRequest, data: PointsIn, db: AsyncSession, contact_id: ContactId
+        self, request: StaffRequest, data: JSONBody[PointsIn], db: NamedDependency[AsyncSession], contact_id: ContactId
     ) -> ScoreOut:
         await scoring.give_points(db, contact_id, await sent_object(request))
         return score_out(await scoring.score_of(db, contact_id))
@@ -174,7 +181,7 @@ class ApiScoringController(Controller):
         description="`stage`: " + ", ".join(STAGES) + "; it sticks until cleared with null.",
     )
     async def set_stage(
-        self, request: StaffRequest, data: StageIn, db: AsyncSession, contact_id: ContactId
+        self, request: StaffRequest, data: JSONBody[StageIn], db: NamedDependency[AsyncSession], contact_id: ContactId
     ) -> ScoreOut:
         await scoring.set_stage(db, contact_id, await sent_object(request), request.user.name)
         return score_out(await scoring.score_of(db, contact_id))
@@ -199,7 +206,7 @@ class ApiScoringController(Controller):
     )
     async def leaderboard(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         cursor: Cursor = None,
         limit: Limit = 50,
         stage: Annotated[str | None, Parameter(description="A lifecycle stage.")] = None,
@@ -223,7 +230,7 @@ class ApiScoringController(Controller):
         return LeaderboardPageOut(items=items, next_cursor=page.next_cursor)
 
     @get("/lifecycle", summary="Contacts per lifecycle stage", responses=error_responses())
-    async def lifecycle(self, db: AsyncSession) -> LifecycleOut:
+    async def lifecycle(self, db: NamedDependency[AsyncSession]) -> LifecycleOut:
         counts = await scoring.lifecycle(db)
         return LifecycleOut(
             stages=[StageCount(stage=stage, contacts=n) for stage, n in counts.items()], total=sum(counts.values())

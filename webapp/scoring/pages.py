@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -46,10 +48,10 @@ class ScoringController(Controller):
     async def leaderboard(
         self,
         request: HTMXRequest,
-        db: AsyncSession,
-        cursor: str | None = None,
-        grade: str | None = None,
-        stage: str | None = None,
+        db: NamedDependency[AsyncSession],
+        cursor: FromQuery[str | None] = None,
+        grade: FromQuery[str | None] = None,
+        stage: FromQuery[str | None] = None,
     ) -> Template:
         """The leaderboard in keyset pages (a cursor this page did not make is the first page);
         HTMX's pager asks for the table alone."""
@@ -65,7 +67,9 @@ class ScoringController(Controller):
         return Template("scoring/index.html", context=context, headers=VARY)
 
     @post("/contacts/{contact_id:int}/stage", status_code=200)
-    async def set_stage(self, request: StaffRequest, db: AsyncSession, contact_id: int) -> AnyResponse:
+    async def set_stage(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
+    ) -> AnyResponse:
         form = await read_form(request)
         try:
             await scoring.set_stage(db, contact_id, {"stage": first(form, "stage")}, request.user.name)
@@ -110,11 +114,11 @@ class ScoringRulesController(Controller):
         return Template("scoring/rules.html", context=context, status_code=status_code)
 
     @get("/", name="scoring_rules")
-    async def show(self, request: StaffRequest, db: AsyncSession) -> Template:
+    async def show(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
         return await self._page(request, db)
 
     @post("/", status_code=200)
-    async def create_rule(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def create_rule(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         typed = _typed_rule(await read_form(request))
         try:
             rule = await rules.create(db, typed)
@@ -128,12 +132,14 @@ class ScoringRulesController(Controller):
         return after_change(request, SETTINGS_URL)
 
     @get("/{rule_id:int}/edit", opt=EDITORS_ONLY)
-    async def edit_rule(self, db: AsyncSession, rule_id: int) -> Template:
+    async def edit_rule(self, db: NamedDependency[AsyncSession], rule_id: FromPath[int]) -> Template:
         rule = await rules.get(db, rule_id)
         return self._rule_form(rule, _rule_values(rule), {})
 
     @post("/{rule_id:int}/edit", status_code=200)
-    async def update_rule(self, request: StaffRequest, db: AsyncSession, rule_id: int) -> AnyResponse:
+    async def update_rule(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], rule_id: FromPath[int]
+    ) -> AnyResponse:
         rule = await rules.get(db, rule_id)
         typed = _typed_rule(await read_form(request))
         try:
@@ -150,14 +156,16 @@ class ScoringRulesController(Controller):
         return Template("scoring/rule_form.html", context=context, status_code=status_code)
 
     @post("/{rule_id:int}/delete", status_code=200)
-    async def delete_rule(self, request: StaffRequest, db: AsyncSession, rule_id: int) -> AnyResponse:
+    async def delete_rule(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], rule_id: FromPath[int]
+    ) -> AnyResponse:
         rule = await rules.get(db, rule_id)
         await rules.delete(db, rule_id)
         flash(request, f"Rule “{rule.name}” deleted.", "success")
         return after_change(request, SETTINGS_URL)
 
     @post("/thresholds", status_code=200)
-    async def save_thresholds(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def save_thresholds(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         form = await read_form(request)
         typed = {stage: first(form, stage) for stage in STAGES[1:]}
         try:

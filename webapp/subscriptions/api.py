@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, post
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import ErrorOut, creator, error_responses, id_parameter, sent_object
@@ -39,7 +41,11 @@ class ApiRepermissionController(Controller):
         responses={**error_responses(404, 409, 422), 429: RATE_LIMITED},
     )
     async def request_repermission(
-        self, request: StaffRequest, data: RepermissionRequest, db: AsyncSession, contact_id: ContactId
+        self,
+        request: StaffRequest,
+        data: JSONBody[RepermissionRequest],
+        db: NamedDependency[AsyncSession],
+        contact_id: ContactId,
     ) -> RepermissionOut:
         body = await sent_object(request)
         settings = get_settings().subscriptions

@@ -4,6 +4,8 @@ they are asked to rejoin, then the confirmation email. The rules are in service/
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,11 +54,13 @@ class RepermissionController(Controller):
     path = "/contacts"
 
     @get("/{contact_id:int}/repermission", opt=EDITORS_ONLY)
-    async def form(self, db: AsyncSession, contact_id: int) -> Template:
+    async def form(self, db: NamedDependency[AsyncSession], contact_id: FromPath[int]) -> Template:
         return await _page(db, await contacts.get_contact(db, contact_id))
 
     @post("/{contact_id:int}/repermission", status_code=200)
-    async def send(self, request: StaffRequest, db: AsyncSession, contact_id: int) -> AnyResponse:
+    async def send(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
+    ) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         chosen = first(await read_form(request), "list_id")
         settings = get_settings().subscriptions

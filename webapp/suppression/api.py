@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import JSONBody, Parameter
 from msgspec import convert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -52,7 +53,9 @@ class ApiSuppressionController(Controller):
             **error_responses(422),
         },
     )
-    async def add(self, request: StaffRequest, data: SuppressionCreate, db: AsyncSession) -> Response[SuppressionOut]:
+    async def add(
+        self, request: StaffRequest, data: JSONBody[SuppressionCreate], db: NamedDependency[AsyncSession]
+    ) -> Response[SuppressionOut]:
         body = await sent_object(request)
         result = await suppression.add_entry(db, body, source="api", created_by=creator(request.user))
         return Response(suppression_out(result.suppression), status_code=201 if result.created else 200)
@@ -66,7 +69,9 @@ class ApiSuppressionController(Controller):
         "addresses that were suppressed before.",
         responses=error_responses(422),
     )
-    async def add_bulk(self, request: StaffRequest, data: SuppressionBulkIn, db: AsyncSession) -> SuppressionBulkOut:
+    async def add_bulk(
+        self, request: StaffRequest, data: JSONBody[SuppressionBulkIn], db: NamedDependency[AsyncSession]
+    ) -> SuppressionBulkOut:
         body = await sent_object(request)
         report = await suppression.add_bulk(db, body, source="api", created_by=creator(request.user))
         return convert(report, SuppressionBulkOut, from_attributes=True)
@@ -80,7 +85,7 @@ class ApiSuppressionController(Controller):
     )
     async def list_entries(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         q: Annotated[str | None, Parameter(description="The address starts with this (any case).")] = None,
         reason: Annotated[SuppressionReason | None, Parameter(description="Only this reason.")] = None,
         limit: Limit = 50,
@@ -100,7 +105,7 @@ class ApiSuppressionController(Controller):
         responses=error_responses(422),
     )
     async def check(
-        self, db: AsyncSession, email: Annotated[str, Parameter(description="The address to check.")]
+        self, db: NamedDependency[AsyncSession], email: Annotated[str, Parameter(description="The address to check.")]
     ) -> SuppressionCheckOut:
         row = await suppression.check(db, email)
         return SuppressionCheckOut(
@@ -111,7 +116,7 @@ class ApiSuppressionController(Controller):
         )
 
     @get("/stats", summary="Suppressed addresses per reason", responses=error_responses())
-    async def stats(self, db: AsyncSession) -> SuppressionStatsOut:
+    async def stats(self, db: NamedDependency[AsyncSession]) -> SuppressionStatsOut:
         by_reason = await suppression.stats(db)
         return SuppressionStatsOut(total=sum(by_reason.values()), by_reason=by_reason)
 
@@ -125,7 +130,7 @@ class ApiSuppressionController(Controller):
     async def remove(
         self,
         request: StaffRequest,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         email: Annotated[str, Parameter(description="The address.")],
         reason: Annotated[str | None, Parameter(description="Why this address may receive mail again.")] = None,
     ) -> None:
@@ -143,7 +148,7 @@ class ApiContactPrivacyController(Controller):
         "events and suppression status, as JSON.",
         responses=error_responses(404),
     )
-    async def export_contact(self, db: AsyncSession, contact_id: ContactId) -> ContactExportOut:
+    async def export_contact(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> ContactExportOut:
         return convert(await gdpr.export_contact(db, contact_id), ContactExportOut)
 
     @post(
@@ -155,6 +160,8 @@ class ApiContactPrivacyController(Controller):
         "(reason compliance, or its earlier reason), so adding it again stays suppressed. Cannot be undone.",
         responses=error_responses(404),
     )
-    async def erase_contact(self, request: StaffRequest, db: AsyncSession, contact_id: ContactId) -> ErasureOut:
+    async def erase_contact(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: ContactId
+    ) -> ErasureOut:
         erased = await gdpr.erase_contact(db, contact_id, actor=creator(request.user))
         return convert(erased, ErasureOut, from_attributes=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import JSONBody, Parameter
 from msgspec import structs
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,7 +40,9 @@ class ApiTemplatesController(Controller):
         "`Line N: message`. `variables` lists the variables used; `unknown_variables` those no contact has.",
         responses=error_responses(422),
     )
-    async def create_template(self, request: StaffRequest, data: TemplateCreate, db: AsyncSession) -> TemplateCreated:
+    async def create_template(
+        self, request: StaffRequest, data: JSONBody[TemplateCreate], db: NamedDependency[AsyncSession]
+    ) -> TemplateCreated:
         saved = await templates.create_template(db, await sent_object(request), created_by=creator(request.user))
         out = template_out(saved.template)
         return TemplateCreated(**structs.asdict(out), unknown_variables=saved.unknown_variables)
@@ -53,7 +56,7 @@ class ApiTemplatesController(Controller):
     )
     async def list_templates(
         self,
-        db: AsyncSession,
+        db: NamedDependency[AsyncSession],
         template_type: Annotated[TemplateType | None, Parameter(description="marketing or transactional.")] = None,
         category: Annotated[
             str | None, Parameter(max_length=CATEGORY_MAX_LENGTH, description="Exact category, any case.")
@@ -72,5 +75,5 @@ class ApiTemplatesController(Controller):
         )
 
     @get("/{template_id:int}", summary="Get a template", responses=error_responses(404))
-    async def get_template(self, db: AsyncSession, template_id: TemplateId) -> TemplateOut:
+    async def get_template(self, db: NamedDependency[AsyncSession], template_id: TemplateId) -> TemplateOut:
         return template_out(await templates.get_template(db, template_id))

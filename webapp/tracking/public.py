@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 
 from litestar import Controller, HttpMethod, Response, post, route
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -70,7 +72,7 @@ class TrackingController(Controller):
     include_in_schema = False
 
     @route("/o/{token:str}", http_method=GET_OR_HEAD, name="open-pixel")
-    async def open_pixel(self, request: PublicRequest, token: str) -> Response[bytes]:
+    async def open_pixel(self, request: PublicRequest, token: FromPath[str]) -> Response[bytes]:
         """Always a 1x1 GIF, whatever happens while recording: a broken image helps nobody."""
         numbers = read_token("open", token.removesuffix(".gif"), 1)
         if numbers is not None and await _records(request, numbers[0]):
@@ -81,7 +83,7 @@ class TrackingController(Controller):
         return Response(PIXEL, media_type="image/gif", headers=NO_CACHE)
 
     @route("/c/{token:str}", http_method=GET_OR_HEAD, name="click")
-    async def click(self, request: PublicRequest, token: str) -> Redirect:
+    async def click(self, request: PublicRequest, token: FromPath[str]) -> Redirect:
         numbers = read_token("click", token, *CLICK_TOKEN_COUNTS)
         if numbers is None:
             raise NotFound(LINK_NOT_VALID)
@@ -92,13 +94,17 @@ class TrackingController(Controller):
         return Redirect(url, status_code=302, headers=NO_CACHE)
 
     @route("/unsubscribe/{token:str}", http_method=GET_OR_HEAD, name="unsubscribe-confirm")
-    async def unsubscribe_form(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
+    async def unsubscribe_form(
+        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
+    ) -> AnyResponse:
         delivery_id = delivery_id_from("unsubscribe", token)
         ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
         return await _unsubscribe_page(request, db, ref, token, done=False)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
-    async def unsubscribe(self, request: PublicRequest, db: AsyncSession, token: str) -> AnyResponse:
+    async def unsubscribe(
+        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
+    ) -> AnyResponse:
         delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"

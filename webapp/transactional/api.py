@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
-from litestar.params import Parameter
+from litestar.params import HeaderParameter, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import ErrorOut, error_responses, id_parameter, sent_object
@@ -23,8 +24,8 @@ from webapp.transactional.schemas import TxIn, TxOut
 TxId = Annotated[int, id_parameter("Transactional message id.")]
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
         description="The client's key for this message (or the body's `idempotency_key`): a retry with the "
         "same key and body answers 200 with the first answer's message; the key with another body is a 409.",
@@ -76,7 +77,11 @@ class ApiTransactionalController(Controller):
         },
     )
     async def send(
-        self, request: StaffRequest, data: TxIn, db: AsyncSession, idempotency_key: IdempotencyKey = None
+        self,
+        request: StaffRequest,
+        data: JSONBody[TxIn],
+        db: NamedDependency[AsyncSession],
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TxOut]:
         body = await sent_object(request)
         settings = get_settings().transactional
@@ -87,5 +92,5 @@ class ApiTransactionalController(Controller):
         return Response(tx_out(sent.message), status_code=202 if sent.created else 200)
 
     @get("/{tx_id:int}", summary="Get a transactional message", responses=error_responses(404))
-    async def get_message(self, db: AsyncSession, tx_id: TxId) -> TxOut:
+    async def get_message(self, db: NamedDependency[AsyncSession], tx_id: TxId) -> TxOut:
         return tx_out(await transactional.get(db, tx_id))

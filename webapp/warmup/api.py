@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import error_responses, id_parameter, sent_object
@@ -56,7 +58,7 @@ class ApiWarmupController(Controller):
     tags = ("warmup",)
 
     @get("/", summary="List warm-up plans", responses=error_responses())
-    async def list_plans(self, db: AsyncSession) -> list[PlanOut]:
+    async def list_plans(self, db: NamedDependency[AsyncSession]) -> list[PlanOut]:
         return [await plan_out(plan) for plan in await warmup.list_plans(db)]
 
     @post(
@@ -66,17 +68,21 @@ class ApiWarmupController(Controller):
         responses=error_responses(422),
         description=PLAN_FIELDS,
     )
-    async def create_plan(self, request: StaffRequest, data: PlanInput, db: AsyncSession) -> PlanOut:
+    async def create_plan(
+        self, request: StaffRequest, data: JSONBody[PlanInput], db: NamedDependency[AsyncSession]
+    ) -> PlanOut:
         return await plan_out(await warmup.create_plan(db, await sent_object(request)))
 
     @get("/{plan_id:int}", summary="A warm-up plan and where it stands today", responses=error_responses(404))
-    async def get_plan(self, db: AsyncSession, plan_id: PlanId) -> PlanOut:
+    async def get_plan(self, db: NamedDependency[AsyncSession], plan_id: PlanId) -> PlanOut:
         return await plan_out(await warmup.get_plan(db, plan_id))
 
     @put(
         "/{plan_id:int}", summary="Replace a warm-up plan", responses=error_responses(404, 422), description=PLAN_FIELDS
     )
-    async def update_plan(self, request: StaffRequest, data: PlanInput, db: AsyncSession, plan_id: PlanId) -> PlanOut:
+    async def update_plan(
+        self, request: StaffRequest, data: JSONBody[PlanInput], db: NamedDependency[AsyncSession], plan_id: PlanId
+    ) -> PlanOut:
         return await plan_out(await warmup.update_plan(db, plan_id, await sent_object(request)))
 
     @post(
@@ -86,9 +92,9 @@ class ApiWarmupController(Controller):
         responses=error_responses(404, 409),
         description="Mail goes under the plan again; its bounce and complaint rates are counted afresh from now.",
     )
-    async def release(self, request: StaffRequest, db: AsyncSession, plan_id: PlanId) -> PlanOut:
+    async def release(self, request: StaffRequest, db: NamedDependency[AsyncSession], plan_id: PlanId) -> PlanOut:
         return await plan_out(await holds.release(db, plan_id, request.user.name))
 
     @delete("/{plan_id:int}", summary="Delete a warm-up plan", responses=error_responses(404))
-    async def delete_plan(self, db: AsyncSession, plan_id: PlanId) -> None:
+    async def delete_plan(self, db: NamedDependency[AsyncSession], plan_id: PlanId) -> None:
         await warmup.delete_plan(db, plan_id)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, get
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +39,7 @@ class CampaignReportsController(Controller):
     dependencies = REPORT_DEPENDENCIES  # reads only: on the replica, when there is one
 
     @get("/{campaign_id:int}/report", name="campaign-report")
-    async def report(self, db: AsyncSession, campaign_id: int) -> Template:
+    async def report(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         context: dict[str, Any] = {"c": c}
         if found := await abtests.test_of_campaign(db, c.id):
@@ -63,7 +64,7 @@ class CampaignReportsController(Controller):
         return Template("analytics/report.html", context=context)
 
     @get("/{campaign_id:int}/report/ab-test", name="campaign-report-ab-test")
-    async def ab_test(self, db: AsyncSession, campaign_id: int) -> Template:
+    async def ab_test(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
         """The A/B section alone, which the report reloads every few seconds while the test runs."""
         found = await abtests.test_of_campaign(db, campaign_id)
         if found is None:
@@ -72,7 +73,9 @@ class CampaignReportsController(Controller):
 
     @get("/compare", name="campaign-compare")
     async def compare(
-        self, db: AsyncSession, picked: Annotated[list[str] | None, Parameter(query="campaigns")] = None
+        self,
+        db: NamedDependency[AsyncSession],
+        picked: Annotated[list[str] | None, QueryParameter(name="campaigns")] = None,
     ) -> Template:
         chosen = form_ids({"campaigns": picked or []}, "campaigns")
         context: dict[str, Any] = {

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -73,15 +75,17 @@ class AutomationEnrolmentsController(Controller):
     async def index(
         self,
         request: HTMXRequest,
-        db: AsyncSession,
-        automation_id: int,
-        status: str | None = None,
-        cursor: str | None = None,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         return await _page(request, db, await automations.get(db, automation_id), status, cursor)
 
     @post("/")
-    async def enrol(self, request: HTMXRequest, db: AsyncSession, automation_id: int) -> AnyResponse:
+    async def enrol(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
+    ) -> AnyResponse:
         email = first(await read_form(request), "email").strip()
         try:
             entered = await enrolments.enrol_contact(db, automation_id, {"email": email})
@@ -97,7 +101,13 @@ class AutomationEnrolmentsController(Controller):
         return after_change(request, f"/automations/{automation_id}/enrolments")
 
     @post("/{contact_id:int}/remove")
-    async def remove(self, request: HTMXRequest, db: AsyncSession, automation_id: int, contact_id: int) -> AnyResponse:
+    async def remove(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        contact_id: FromPath[int],
+    ) -> AnyResponse:
         if await enrolments.remove(db, automation_id, [contact_id]):
             flash(request, "Took the contact out of the automation.", "success")
         return after_change(request, f"/automations/{automation_id}/enrolments")

@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -131,13 +133,21 @@ class AutomationStepsController(Controller):
     path = "/automations/{automation_id:int}/steps"
 
     @get("/new", opt=EDITORS_ONLY)
-    async def new(self, request: HTMXRequest, db: AsyncSession, automation_id: int, at: str = "") -> AnyResponse:
+    async def new(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        at: FromQuery[str] = "",
+    ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         slot = Slot.parse(at) or Slot("start")
         return await _open(request, db, a, Open("new", StepForm(""), slot=slot))
 
     @post("/")
-    async def create(self, request: HTMXRequest, db: AsyncSession, automation_id: int) -> AnyResponse:
+    async def create(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
+    ) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)
         flow = await _flow(db, a)
@@ -155,13 +165,25 @@ class AutomationStepsController(Controller):
         return await _changed(request, db, automation_id, step["id"])
 
     @get("/{step_id:str}/edit", opt=EDITORS_ONLY)
-    async def edit(self, request: HTMXRequest, db: AsyncSession, automation_id: int, step_id: str) -> AnyResponse:
+    async def edit(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        step_id: FromPath[str],
+    ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         step = _step(await _flow(db, a), step_id)
         return await _open(request, db, a, Open("edit", step_form(step), step_id=step_id))
 
     @post("/{step_id:str}")
-    async def update(self, request: HTMXRequest, db: AsyncSession, automation_id: int, step_id: str) -> AnyResponse:
+    async def update(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        step_id: FromPath[str],
+    ) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)
         flow = await _flow(db, a)
@@ -176,7 +198,13 @@ class AutomationStepsController(Controller):
         return await _changed(request, db, automation_id, step_id, in_place=True)
 
     @post("/{step_id:str}/delete")
-    async def delete(self, request: HTMXRequest, db: AsyncSession, automation_id: int, step_id: str) -> AnyResponse:
+    async def delete(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        step_id: FromPath[str],
+    ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         flow = await _flow(db, a)
         _step(flow, step_id)
@@ -184,7 +212,13 @@ class AutomationStepsController(Controller):
         return await _changed(request, db, automation_id)
 
     @get("/{step_id:str}/skip-if", opt=EDITORS_ONLY)
-    async def skip_if(self, request: HTMXRequest, db: AsyncSession, automation_id: int, step_id: str) -> AnyResponse:
+    async def skip_if(
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        step_id: FromPath[str],
+    ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         step = _step(await _flow(db, a), step_id)
         return await _open(
@@ -193,7 +227,11 @@ class AutomationStepsController(Controller):
 
     @post("/{step_id:str}/skip-if")
     async def save_skip_if(
-        self, request: HTMXRequest, db: AsyncSession, automation_id: int, step_id: str
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        automation_id: FromPath[int],
+        step_id: FromPath[str],
     ) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)
@@ -209,7 +247,9 @@ class AutomationStepsController(Controller):
         return await _changed(request, db, automation_id, step_id, in_place=True)
 
     @post("/rules")
-    async def rules(self, request: HTMXRequest, db: AsyncSession, automation_id: int) -> AnyResponse:
+    async def rules(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
+    ) -> AnyResponse:
         """The rules builder's buttons: add or remove a row, or redraw after a field changed."""
         form = await read_form(request)
         a = await automations.get(db, automation_id)

@@ -13,6 +13,8 @@ import re
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -136,13 +138,15 @@ class CampaignAbTestController(Controller):
     path = "/campaigns/{campaign_id:int}/ab-test"
 
     @get("/", opt=EDITORS_ONLY)
-    async def show(self, db: AsyncSession, campaign_id: int) -> Template:
+    async def show(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_draft(db, campaign_id)
         found = await abtests.test_of_campaign(db, c.id)
         return await _page(db, c, _saved(*found) if found else _defaults())
 
     @post("/")
-    async def save(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def save(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         form = await read_form(request)
         c = await campaigns.get_draft(db, campaign_id)
         values = _typed(form)
@@ -158,7 +162,9 @@ class CampaignAbTestController(Controller):
         return after_change(request, f"/campaigns/{c.id}/review")
 
     @post("/delete")
-    async def delete(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def delete(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         c = await campaigns.get_draft(db, campaign_id)
         found = await abtests.test_of_campaign(db, c.id)
         if found is not None:

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -125,7 +127,11 @@ class CampaignsController(Controller):
 
     @get("/", name="campaigns")
     async def index(
-        self, request: HTMXRequest, db: AsyncSession, status: str | None = None, cursor: str | None = None
+        self,
+        request: HTMXRequest,
+        db: NamedDependency[AsyncSession],
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         status = status if status in STATUSES else ""
         found = await listing.find_campaigns(db, status=status or None, limit=PAGE_SIZE, cursor=_cursor(cursor))
@@ -145,22 +151,26 @@ class CampaignsController(Controller):
     @get("/{campaign_id:int}")
     async def show(
         self,
-        db: AsyncSession,
-        campaign_id: int,
-        delivery_status: str | None = None,
-        cursor: str | None = None,
+        db: NamedDependency[AsyncSession],
+        campaign_id: FromPath[int],
+        delivery_status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         return await _page(db, c, delivery_status=delivery_status, cursor=cursor)
 
     @get("/{campaign_id:int}/counters")
-    async def counters(self, db: AsyncSession, campaign_id: int) -> Template:
+    async def counters(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         return Template("campaigns/_counters.html", context={"c": c, "counters": counters(c)})
 
     @get("/{campaign_id:int}/deliveries")
     async def deliveries(
-        self, db: AsyncSession, campaign_id: int, delivery_status: str | None = None, cursor: str | None = None
+        self,
+        db: NamedDependency[AsyncSession],
+        campaign_id: FromPath[int],
+        delivery_status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         return Template(
@@ -168,7 +178,9 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/send")
-    async def send(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def send(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         async def checked_then_sent() -> Campaign:
             await check_before_sending(db, campaign_id)
             return await campaigns.send_now(db, campaign_id)
@@ -176,7 +188,9 @@ class CampaignsController(Controller):
         return await _act(request, db, campaign_id, checked_then_sent)
 
     @post("/{campaign_id:int}/pause")
-    async def pause(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def pause(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         return await _act(
             request,
             db,
@@ -186,15 +200,21 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/resume")
-    async def resume(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def resume(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         return await _act(request, db, campaign_id, lambda: campaigns.resume(db, campaign_id))
 
     @post("/{campaign_id:int}/cancel")
-    async def cancel(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def cancel(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         return await _act(request, db, campaign_id, lambda: campaigns.cancel(db, campaign_id), "Cancelled '{name}'.")
 
     @post("/{campaign_id:int}/edit")
-    async def edit(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def edit(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         """Open in the wizard (a scheduled campaign goes back to draft first)."""
         return await _act(
             request,
@@ -206,13 +226,17 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/duplicate")
-    async def duplicate(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def duplicate(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         copy = await campaigns.duplicate(db, campaign_id, created_by=request.user.name)
         flash(request, f"Created '{copy.name}' as a draft with the same content and lists.", "success")
         return after_change(request, f"/campaigns/{copy.id}/details")
 
     @post("/{campaign_id:int}/delete")
-    async def delete(self, request: HTMXRequest, db: AsyncSession, campaign_id: int) -> AnyResponse:
+    async def delete(
+        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> AnyResponse:
         c = await campaigns.get_campaign(db, campaign_id)
         try:
             await campaigns.delete_campaign(db, campaign_id)

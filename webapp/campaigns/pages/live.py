@@ -24,7 +24,9 @@ from urllib.parse import urlsplit
 import anyio
 from litestar import Controller, WebSocket, get, websocket
 from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
+from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from redis.asyncio.client import PubSub
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -177,7 +179,9 @@ class CampaignLiveController(Controller):
     path = "/"
 
     @get("/campaigns/{campaign_id:int}/events", name="campaign_events")
-    async def events(self, request: StaffRequest, db: AsyncSession, campaign_id: int) -> ServerSentEvent:
+    async def events(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
+    ) -> ServerSentEvent:
         await campaigns.get_campaign(db, campaign_id)  # 404 for an unknown campaign
         pubsub = await _subscribe(campaign_id)
         return ServerSentEvent(
@@ -187,7 +191,7 @@ class CampaignLiveController(Controller):
         )
 
     @websocket("/ws/{campaign_id:int}", opt={"exclude_from_auth": True})
-    async def socket(self, socket: AnySocket, campaign_id: int) -> None:
+    async def socket(self, socket: AnySocket, campaign_id: FromPath[int]) -> None:
         await socket.accept()
         try:
             principal = await authenticate(socket, api_key_allowed=True)

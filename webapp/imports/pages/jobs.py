@@ -7,6 +7,8 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -133,11 +135,11 @@ class ImportsController(Controller):
     path = "/contacts/import"
 
     @get("/", name="imports")
-    async def index(self, request: StaffRequest, db: AsyncSession) -> Template:
+    async def index(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
         return await _index(request, db, list_id=optional_id(request.query_params.get("list_id")))
 
     @post("/", status_code=200, request_max_body_size=MAX_UPLOAD)
-    async def upload(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def upload(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         form = await request.form()
         upload, list_id = form.get("file"), optional_id(form.get("list_id"))
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -151,7 +153,7 @@ class ImportsController(Controller):
         return after_change(request, f"/contacts/import/{job.id}")
 
     @get("/{job_id:int}")
-    async def show(self, request: HTMXRequest, db: AsyncSession, job_id: int) -> Template:
+    async def show(self, request: HTMXRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]) -> Template:
         job = await imports.get_job(db, job_id)
         if job.status == ImportStatus.DRAFT.value:
             return await _mapping_page(request, db, job, _values_from_job(job))
@@ -161,7 +163,9 @@ class ImportsController(Controller):
         return Template("imports/show.html", context=context, headers=VARY)
 
     @post("/{job_id:int}/start", status_code=200)
-    async def start(self, request: StaffRequest, db: AsyncSession, job_id: int) -> AnyResponse:
+    async def start(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]
+    ) -> AnyResponse:
         job = await imports.get_job(db, job_id)
         form = await read_form(request)
         try:
@@ -173,7 +177,9 @@ class ImportsController(Controller):
         return after_change(request, f"/contacts/import/{job.id}")
 
     @post("/{job_id:int}/discard", status_code=200)
-    async def discard(self, request: StaffRequest, db: AsyncSession, job_id: int) -> AnyResponse:
+    async def discard(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]
+    ) -> AnyResponse:
         job = await imports.get_job(db, job_id)
         await imports.discard(db, job)
         flash(request, f"Discarded {job.filename}.", "success")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -190,11 +192,11 @@ class SegmentsController(Controller):
     path = "/lists"
 
     @get("/segments/new", opt=EDITORS_ONLY)
-    async def new(self, request: StaffRequest, db: AsyncSession) -> Template:
+    async def new(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
         return await _page(db, request, Draft(), None)
 
     @post("/segments")
-    async def create(self, request: StaffRequest, db: AsyncSession, data: Form) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession], data: Form) -> AnyResponse:
         draft = _draft(data, None)
         try:
             email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
@@ -206,14 +208,16 @@ class SegmentsController(Controller):
         return after_change(request, f"/lists/{email_list.id}")
 
     @get("/{list_id:int}/segment")
-    async def show(self, request: StaffRequest, db: AsyncSession, list_id: int) -> Template:
+    async def show(self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int]) -> Template:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
             raise NotFound(f"List '{email_list.name}' is static: it has members, not rules.")
         return await _page(db, request, Draft.of(email_list), email_list)
 
     @post("/{list_id:int}/segment")
-    async def update(self, request: StaffRequest, db: AsyncSession, list_id: int, data: Form) -> AnyResponse:
+    async def update(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int], data: Form
+    ) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
             raise Conflict(f"List '{email_list.name}' is static: it has members, not rules.", "list_type")
@@ -226,7 +230,7 @@ class SegmentsController(Controller):
         return after_change(request, f"/lists/{list_id}")
 
     @post("/segments/builder")
-    async def builder(self, request: HTMXRequest, db: AsyncSession, data: Form) -> Template:
+    async def builder(self, request: HTMXRequest, db: NamedDependency[AsyncSession], data: Form) -> Template:
         """Add, remove or re-render rows; HTMX gets the rules partial, a plain browser the page."""
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
@@ -238,7 +242,7 @@ class SegmentsController(Controller):
         return Template("lists/segments/_builder_response.html", context=context)
 
     @post("/segments/count")
-    async def count(self, db: AsyncSession, data: Form) -> Template:
+    async def count(self, db: NamedDependency[AsyncSession], data: Form) -> Template:
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
         outcome = await _evaluate(db, draft)

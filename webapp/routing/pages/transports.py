@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,7 +82,7 @@ class TransportsController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="transports")
-    async def index(self, db: AsyncSession, days: int = DEFAULT_DAYS) -> Template:
+    async def index(self, db: NamedDependency[AsyncSession], days: FromQuery[int] = DEFAULT_DAYS) -> Template:
         days = days if days in PERIODS else DEFAULT_DAYS
         hours = _hours(days, datetime.now(UTC))
         shown = []

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,12 +45,12 @@ class FeedbackSourcesController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="feedback_sources")
-    async def show(self, db: AsyncSession) -> Template:
+    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
         saved = await feedback_sources.load(db)
         return _page(saved, _shown(saved), {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         form = await read_form(request)
         typed = {name: first(form, name) for name in FIELDS}
         data = typed | {name: first(form, name) for name in SECRETS} | {name: name in form for name in FLAGS}

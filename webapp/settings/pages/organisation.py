@@ -6,6 +6,7 @@ from dataclasses import asdict
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,12 +42,12 @@ class OrgSettingsController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="org_settings")
-    async def show(self, db: AsyncSession) -> Template:
+    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
         saved = await org_settings.load(db)
         return _page(saved, {**asdict(saved), "subscription_topics": ", ".join(saved.subscription_topics)}, {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         form = await read_form(request)
         typed = {name: first(form, name) for name in FIELDS}
         data = typed | {
@@ -61,7 +62,7 @@ class OrgSettingsController(Controller):
         return after_change(request, "/settings/organisation")
 
     @post("/dkim-key")
-    async def generate_dkim_key(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def generate_dkim_key(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         await org_settings.replace_dkim_key(db)
         flash(
             request,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,12 +35,12 @@ class AuthController(Controller):
     path = "/"
 
     @get("/login", name="login")
-    async def login_form(self, next: str | None = None) -> Template:
+    async def login_form(self, next: FromQuery[str | None] = None) -> Template:
         return Template("staff/auth/login.html", context={"next": _safe_next(next), "values": {}, "errors": {}})
 
     @post("/login")
     async def login(
-        self, request: PublicRequest, db: AsyncSession, settings: Settings, data: Form
+        self, request: PublicRequest, db: NamedDependency[AsyncSession], settings: NamedDependency[Settings], data: Form
     ) -> Template | Redirect:
         email = str(data.get("email") or "")
         next_url = _safe_next(data.get("next"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,7 +55,7 @@ class UsersController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="users")
-    async def index(self, db: AsyncSession) -> Template:
+    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
         return Template("staff/users/index.html", context={"users": await users.list_users(db)})
 
     @get("/new")
@@ -61,7 +63,7 @@ class UsersController(Controller):
         return _form(None, {"role": Role.EDITOR.value, "is_active": True}, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         data = _account(await read_form(request), new=True)
         try:
             user = await users.create_user(db, data)
@@ -71,12 +73,14 @@ class UsersController(Controller):
         return after_change(request, "/settings/users")
 
     @get("/{user_id:int}/edit")
-    async def edit(self, db: AsyncSession, user_id: int) -> Template:
+    async def edit(self, db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
         user = await users.get_user(db, user_id)
         return _form(user, {"name": user.name, "role": user.role, "is_active": user.is_active}, {})
 
     @post("/{user_id:int}/edit")
-    async def update(self, request: StaffRequest, db: AsyncSession, user_id: int) -> AnyResponse:
+    async def update(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], user_id: FromPath[int]
+    ) -> AnyResponse:
         user = await users.get_user(db, user_id)
         data = _account(await read_form(request), new=False)
         try:

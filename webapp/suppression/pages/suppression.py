@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
@@ -51,10 +53,10 @@ class SuppressionController(Controller):
     async def index(
         self,
         request: HTMXRequest,
-        db: AsyncSession,
-        q: str | None = None,
-        reason: str | None = None,
-        cursor: str | None = None,
+        db: NamedDependency[AsyncSession],
+        q: FromQuery[str | None] = None,
+        reason: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         params = suppression.search_terms(q, reason)
         if request.htmx.target == "suppression-results" and not request.htmx.history_restore_request:
@@ -103,7 +105,7 @@ class SuppressionController(Controller):
         return Template("suppression/index.html", context=context, status_code=status_code, headers=VARY)
 
     @post("/", status_code=200)
-    async def add(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def add(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         values = _typed(await read_form(request), "email", "reason", "note")
         try:
             result = await suppression.add_entry(db, values, source="staff", created_by=request.user.name)
@@ -122,7 +124,7 @@ class SuppressionController(Controller):
         return after_change(request, "/suppression")
 
     @post("/validate-email", status_code=200)
-    async def validate_email(self, request: StaffRequest, db: AsyncSession) -> Template:
+    async def validate_email(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
         """The message under the email field, checked as the user pauses typing or leaves it."""
         raw = first(await read_form(request), "email")
         error, existing = "", None
@@ -137,7 +139,7 @@ class SuppressionController(Controller):
         )
 
     @post("/bulk", status_code=200)
-    async def bulk(self, request: StaffRequest, db: AsyncSession) -> AnyResponse:
+    async def bulk(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
         bulk = _typed(await read_form(request), "addresses", "reason", "note")
         try:
             report = await suppression.add_pasted(
@@ -155,11 +157,13 @@ class SuppressionController(Controller):
         return await self._page(request, db, bulk=bulk, report=report, status_code=422 if nothing_valid else 200)
 
     @get("/{suppression_id:int}/remove", opt=EDITORS_ONLY)
-    async def confirm_remove(self, db: AsyncSession, suppression_id: int) -> Template:
+    async def confirm_remove(self, db: NamedDependency[AsyncSession], suppression_id: FromPath[int]) -> Template:
         return _remove_page(await suppression.get(db, suppression_id), "", {})
 
     @post("/{suppression_id:int}/remove", status_code=200)
-    async def remove(self, request: StaffRequest, db: AsyncSession, suppression_id: int) -> AnyResponse:
+    async def remove(
+        self, request: StaffRequest, db: NamedDependency[AsyncSession], suppression_id: FromPath[int]
+    ) -> AnyResponse:
         row = await suppression.get(db, suppression_id)
         why = first(await read_form(request), "reason")
         try:
