@@ -68,7 +68,7 @@ async def tick() -> None:
     await placement_actors.start_polls_if_due()  # seed mailboxes of placement tests waiting for their copies
     await analytics_actors.maintain_if_due()  # event partitions ahead and past retention, audience counts
     await automation_actors.start_if_due()  # automation steps that are due (waits ended, new enrolments)
-    await automation_actors.evaluate_scheduled_triggers()  # imports' signals; date, not-opened, segment triggers
+    await automation_actors.start_trigger_checks()  # imports' signals; date, not-opened, segment triggers
     await scoring_actors.recompute_if_due()  # every contact's score from scratch, once a day
     await warmup_actors.hold_over_thresholds()  # warm-up plans whose bounce or complaint rate is too high
     await routing_actors.keep_hours_if_due()  # the transports' hourly figures, for their page

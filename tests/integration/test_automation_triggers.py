@@ -192,3 +192,20 @@ async def test_an_import_tags_and_joins_a_list_and_the_tick_enrols_them(db, staf
     everyone = sorted(imported[e] for e in ("known1@example.com", "new@example.com", "other@example.com"))
     assert await enrolled(db, on_list) == everyone
     assert await enrolled(db, on_tag) == [imported["new@example.com"]]  # known1 had the tag already
+
+
+async def test_the_worker_checks_scheduled_triggers_in_a_job_of_its_own_beside_the_tick(db, worker) -> None:
+    (birthday,) = await new_contacts(db, 1)
+    await db.execute(
+        text("UPDATE contacts SET custom_fields = jsonb_build_object('birthday', CAST(:d AS text)) WHERE id = :c"),
+        {"d": datetime.now(UTC).date().isoformat(), "c": birthday},
+    )
+    on_birthday = await triggered_by(db, kind="date_field", field="custom.birthday")  # committed
+    worker()
+    with anyio.fail_after(30):
+        while await enrolled(db, on_birthday) != [birthday]:
+            await db.commit()  # a fresh snapshot for the next look
+            await anyio.sleep(0.2)
+    await db.commit()
+    checks = "SELECT count(*) FROM automation_trigger_checks WHERE automation_id = :a AND problem = ''"
+    assert await db.scalar(text(checks), {"a": on_birthday}) == 1

@@ -3,11 +3,15 @@ matches made in a request stops at its time limit (MAILROOM_SEGMENT_LIVE_COUNT_S
 builder, on a segment's page and in the campaign wizard; MAILROOM_SEGMENT_COUNT_SECONDS when it is
 saved or counted through the API, and for each statement of an export), says so, and the rest of
 the request goes on; a campaign whose recipients take too long to find when it starts fails,
-saying why (MAILROOM_SEGMENT_SEND_SECONDS). A server whose
+saying why (MAILROOM_SEGMENT_SEND_SECONDS), and an automation's check of who entered a segment
+enrols nobody that time and says why. A server whose
 limits are 1 ms stands in for rules too slow for the real ones: 100 conditions over 20,000 contacts
 take far longer than that."""
 
 from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -15,7 +19,9 @@ from sqlalchemy import text
 
 from tests.conftest import create_user, running_server, sign_in
 from tests.integration.test_segment_builder import post_rules, shown_count
+from tests.support.automations import new_contacts, published
 from tests.support.campaigns import audience, ready_campaign
+from webapp.automations.service import triggers
 from webapp.campaigns.service import campaigns, sending
 from webapp.core.config import get_settings
 from webapp.core.queries import TooSlow, time_limit
@@ -28,6 +34,20 @@ HEAVY = {
 }
 SIZE = 20_000
 TOO_SLOW = "took longer than 0.001 s, the time limit"
+
+
+@contextlib.contextmanager
+def this_process_limits(monkeypatch, **limits: str):
+    """This test process's own settings with these limits (the live server has its own)."""
+    with monkeypatch.context() as patched:
+        for name, value in limits.items():
+            patched.setenv(name, value)
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            patched.undo()
+            get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -132,15 +152,9 @@ async def test_a_campaign_whose_recipients_take_too_long_to_find_fails_saying_wh
     await campaigns.send_now(db, campaign.id)
     await db.commit()
 
-    with monkeypatch.context() as limits:
-        limits.setenv("MAILROOM_SEGMENT_SEND_SECONDS", "0.001")
-        get_settings.cache_clear()
-        try:
-            failed = await sending.begin(db, campaign.id)
-            await db.commit()
-        finally:
-            limits.undo()
-            get_settings.cache_clear()
+    with this_process_limits(monkeypatch, MAILROOM_SEGMENT_SEND_SECONDS="0.001"):
+        failed = await sending.begin(db, campaign.id)
+        await db.commit()
     assert failed is not None and failed.status == "failed"
     assert "Finding this campaign's recipients took longer than 0.001 s, the time limit" in failed.status_reason
     assert await db.scalar(text("SELECT count(*) FROM deliveries WHERE campaign_id = :c"), {"c": campaign.id}) == 0
@@ -151,3 +165,41 @@ async def test_a_campaign_whose_recipients_take_too_long_to_find_fails_saying_wh
     started = await sending.begin(db, campaign.id)
     await db.commit()
     assert started is not None and (started.status, started.total_recipients) == ("sending", SIZE)
+
+
+async def test_a_segment_too_slow_to_check_for_an_automation_enrols_nobody_and_its_page_says_why(
+    db, monkeypatch, staff
+):
+    await audience(db, SIZE)
+    segment = await lists.create_list(db, {"name": "Heavy", "list_type": "dynamic", "rules": HEAVY}, "test")
+    on_segment = await published(
+        db, [{"type": "tag", "tags": ["entered"]}], trigger={"kind": "segment_entered", "segment_id": segment.id}
+    )
+    (birthday,) = await new_contacts(db, 1, prefix="birthday")
+    today = datetime.now(UTC)
+    await db.execute(
+        text("UPDATE contacts SET custom_fields = jsonb_build_object('birthday', CAST(:d AS text)) WHERE id = :c"),
+        {"d": today.date().isoformat(), "c": birthday},
+    )
+    on_birthday = await published(
+        db, [{"type": "tag", "tags": ["birthday"]}], trigger={"kind": "date_field", "field": "custom.birthday"}
+    )
+    await db.commit()
+
+    with this_process_limits(monkeypatch, MAILROOM_SEGMENT_COUNT_SECONDS="0.001"):
+        await triggers.evaluate_scheduled(db, today)
+        await db.commit()
+    checked = await triggers.last_problem(db, on_segment)
+    assert checked is not None and "took longer than 0.001 s, the time limit, so nobody was enrolled" in checked[1]
+    members = "SELECT count(*) FROM automation_segment_members WHERE automation_id = :a"
+    assert await db.scalar(text(members), {"a": on_segment}) == 0
+    enrolled = "SELECT contact_id FROM automation_enrolments WHERE automation_id = :a"
+    assert list(await db.scalars(text(enrolled), {"a": on_birthday})) == [birthday]  # the other trigger went on
+    viewer = await staff("viewer")
+    assert "took longer than 0.001 s, the time limit" in viewer.get(f"/automations/{on_segment}").text
+
+    await triggers.evaluate_scheduled(db, today + triggers.SCHEDULED_EVERY)  # within the usual limit
+    await db.commit()
+    assert await triggers.last_problem(db, on_segment) is None
+    assert await db.scalar(text(members), {"a": on_segment}) == SIZE + 1  # every contact, the birthday one too
+    assert "the time limit" not in viewer.get(f"/automations/{on_segment}").text

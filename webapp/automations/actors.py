@@ -1,11 +1,15 @@
-"""The automations' background work: running due steps. The scheduler tick starts up to RUNNERS
-runs at once (a Redis key per slot, held while it runs, so runs never pile up); each run claims and
-runs batches until nothing is due or its time is up, and the next tick carries on. Long waits are
-rows with a due time, never delayed messages.
+"""The automations' background work: running due steps, and checking the triggers nothing signals.
+
+The scheduler tick starts up to RUNNERS runs of due steps at once (a Redis key per slot, held while
+it runs, so runs never pile up); each run claims and runs batches until nothing is due or its time
+is up, and the next tick carries on. Long waits are rows with a due time, never delayed messages.
 
 A batch that fails (a step's effect raised) is rolled back whole, so it is run again one enrolment
 at a time: those that fail alone are tried again RETRY_MINUTES later, and the others go on; one
-broken step never holds up every automation behind it."""
+broken step never holds up every automation behind it.
+
+The triggers nothing signals (a date, not opened, a segment entered) are checked by one job at a
+time, also started by the tick, out of the tick itself: a segment's rules may take their time."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ BATCH_SIZE = 5000
 TIME_LIMIT_MS = 10 * 60_000
 RUN_SECONDS = 5 * 60  # then stop claiming, well inside the time limit
 SLOT_KEY = "mailroom:automations:runner:{}"  # expires with the time limit, should a worker die holding it
+TRIGGERS_KEY = "mailroom:automations:triggers"  # held while the scheduled triggers are checked; expires likewise
 RETRY_MINUTES = 60
 
 log = logging.getLogger("mailroom.automations")
@@ -85,10 +90,25 @@ async def start_if_due() -> None:
             run_due_steps.send(slot)
 
 
-async def evaluate_scheduled_triggers() -> None:
-    """From the scheduler tick: signals imports queued, then date, not-opened and segment triggers
-    (service/triggers.py)."""
-    async with get_sessionmaker()() as session:
-        await triggers.apply_queued(session)
-        await triggers.evaluate_scheduled(session, datetime.now(UTC))
-        await session.commit()
+@dramatiq.actor(queue_name=QUEUE, max_retries=0, time_limit=TIME_LIMIT_MS)
+async def check_triggers() -> None:
+    """Signals imports queued, then date, not-opened and segment triggers (service/triggers.py),
+    each automation's in a transaction of its own: a segment's check may take up to its time limit,
+    and what was checked before stays checked."""
+    try:
+        async with get_sessionmaker()() as session:
+            await triggers.apply_queued(session)
+            await session.commit()
+            due = await triggers.due(session, datetime.now(UTC))
+        for automation in due:
+            async with get_sessionmaker()() as session:
+                await triggers.evaluate(session, automation, datetime.now(UTC))
+                await session.commit()
+    finally:
+        await get_redis().delete(TRIGGERS_KEY)
+
+
+async def start_trigger_checks() -> None:
+    """From the scheduler tick, which must stay quick: one check of the triggers at a time."""
+    if await get_redis().set(TRIGGERS_KEY, "1", nx=True, px=TIME_LIMIT_MS):
+        check_triggers.send()

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     func,
     text,
@@ -168,12 +169,14 @@ class AutomationStepRun(Base):
 
 class AutomationTriggerCheck(Base):
     """When an automation's scheduled trigger (date field, not opened, segment entered) was last
-    evaluated: the next evaluation looks at what happened since (automations.service.triggers)."""
+    evaluated: the next evaluation looks at what happened since (automations.service.triggers).
+    problem: why that evaluation enrolled nobody (its segment took too long to check); empty when it ran."""
 
     __tablename__ = "automation_trigger_checks"
 
     automation_id: Mapped[int] = mapped_column(ForeignKey("automations.id", ondelete="CASCADE"), primary_key=True)
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    problem: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class AutomationSegmentMember(Base):

@@ -28,7 +28,7 @@ from webapp.automations.pages.words import (
 )
 from webapp.automations.schemas.flow import DATE_FIELDS
 from webapp.automations.schemas.trigger import GRADES, STAGES
-from webapp.automations.service import automations, emails, enrolments
+from webapp.automations.service import automations, emails, enrolments, triggers
 from webapp.core.access import Role
 from webapp.core.http import StaffRequest
 from webapp.lists.models import ListType
@@ -145,6 +145,7 @@ async def context(
         "describe_step": describe_step,
         "describe_skip": describe_skip,
         "trigger_words": describe_trigger(a.trigger, picked["names"]),
+        "trigger_problem": await triggers.last_problem(db, a.id),  # (when, why) its last check enrolled nobody
         "reentry_words": describe_reentry(a.reentry, a.reentry_days),
         "error": error,
         "publish_error": publish_error,

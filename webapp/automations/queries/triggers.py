@@ -134,11 +134,16 @@ async def segment_entries(session: AsyncSession, automation_id: int, members: Co
     return sorted(await session.scalars(entered))
 
 
-async def checked(session: AsyncSession, automation_id: int, at: datetime) -> None:
-    """Record the evaluation of the automation's scheduled trigger at `at`."""
-    statement = insert(AutomationTriggerCheck).values(automation_id=automation_id, checked_at=at)
+async def checked(session: AsyncSession, automation_id: int, at: datetime, problem: str = "") -> None:
+    """Record the evaluation of the automation's scheduled trigger at `at`, and why it enrolled nobody."""
+    statement = insert(AutomationTriggerCheck).values(automation_id=automation_id, checked_at=at, problem=problem)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["automation_id"], set_={"checked_at": statement.excluded.checked_at}
+            index_elements=["automation_id"],
+            set_={"checked_at": statement.excluded.checked_at, "problem": statement.excluded.problem},
         )
     )
+
+
+async def last_check(session: AsyncSession, automation_id: int) -> AutomationTriggerCheck | None:
+    return await session.get(AutomationTriggerCheck, automation_id)

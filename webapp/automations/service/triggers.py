@@ -21,7 +21,9 @@ every SCHEDULED_EVERY per automation, each looking at what happened since its la
   the last evaluation (its first evaluation: today; at most CATCH_UP_DAYS missed days are caught up)
 - not_opened {days, campaign_id?}: with a campaign, contacts sent it N days ago who have made no human
   open of it; without, contacts whose last open is N days old (who never opened are not included)
-- segment_entered {segment_id}: contacts in the segment now who were not at the last evaluation
+- segment_entered {segment_id}: contacts in the segment now who were not at the last evaluation;
+  its rules are people's, so the check stops at MAILROOM_SEGMENT_COUNT_SECONDS and then enrols
+  nobody (the automation's page says why) until a check finishes
 Not opened and segment entered start from their first evaluation: who was quiet or in the segment
 already then does not count as entering.
 """
@@ -35,7 +37,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.queries import triggers as queries
+from webapp.core.config import get_settings
 from webapp.core.errors import NotFound
+from webapp.core.queries import TooSlow, time_limit
 from webapp.lists.service import audience
 from webapp.lists.service import lists as email_lists
 
@@ -121,15 +125,39 @@ async def apply_queued(session: AsyncSession, limit: int = QUEUED_BATCH) -> int:
 
 async def evaluate_scheduled(session: AsyncSession, now: datetime) -> int:
     """Evaluate the scheduled triggers that are due; how many enrolments began."""
-    entered = 0
-    for automation in await queries.active(session, SCHEDULED):
-        if automation.checked_at is not None and now - automation.checked_at < SCHEDULED_EVERY:
-            continue
+    return sum([await evaluate(session, automation, now) for automation in await due(session, now)])
+
+
+async def due(session: AsyncSession, now: datetime) -> list[queries.Triggered]:
+    """The active automations whose scheduled trigger is due for evaluation."""
+    found = await queries.active(session, SCHEDULED)
+    return [a for a in found if a.checked_at is None or now - a.checked_at >= SCHEDULED_EVERY]
+
+
+async def evaluate(session: AsyncSession, automation: queries.Triggered, now: datetime) -> int:
+    """Evaluate one scheduled trigger; how many enrolments began. A segment too slow to check within
+    the time limit enrols nobody this time, and the automation's page says so."""
+    problem = ""
+    try:
         contact_ids = await _scheduled(session, automation, now)
-        await queries.checked(session, automation.id, now)
-        if contact_ids:
-            entered += await _enrol(session, automation.id, contact_ids)
-    return entered
+    except TooSlow as exc:
+        contact_ids, problem = [], too_slow_to_check(exc.seconds)
+    await queries.checked(session, automation.id, now, problem)
+    return await _enrol(session, automation.id, contact_ids) if contact_ids else 0
+
+
+def too_slow_to_check(seconds: float) -> str:
+    return (
+        f"Checking who entered the segment took longer than {seconds:g} s, the time limit, so nobody was enrolled. "
+        "It is checked again every minute; those who enter meanwhile are enrolled by the first check that "
+        "finishes. A segment with fewer or narrower conditions is checked faster."
+    )
+
+
+async def last_problem(session: AsyncSession, automation_id: int) -> tuple[datetime, str] | None:
+    """When the last evaluation of the automation's trigger enrolled nobody for a reason, and why."""
+    check = await queries.last_check(session, automation_id)
+    return (check.checked_at, check.problem) if check is not None and check.problem else None
 
 
 async def _scheduled(session: AsyncSession, automation: queries.Triggered, now: datetime) -> list[int]:
@@ -149,7 +177,8 @@ async def _scheduled(session: AsyncSession, automation: queries.Triggered, now: 
         segment = await email_lists.get_list(session, trigger["segment_id"])
     except NotFound:  # deleted since the automation was published: nobody enters it
         return []
-    entries = await queries.segment_entries(session, automation.id, audience.list_condition(segment, now))
+    async with time_limit(session, get_settings().segments.count_seconds):  # its rules are people's
+        entries = await queries.segment_entries(session, automation.id, audience.list_condition(segment, now))
     return [] if since is None else entries
 
 
