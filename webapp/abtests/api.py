@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +25,7 @@ from webapp.abtests.schemas import (
 )
 from webapp.abtests.service import sending
 from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
 AbTestId = Annotated[int, id_parameter("A/B test id.")]
@@ -86,9 +86,7 @@ class ApiAbTestsController(Controller):
         "and every other must change something. Defaults: test_percent 20, wait_minutes 240, criterion "
         "human_opens, confidence_level 95, fallback control.",
     )
-    async def create_test(
-        self, request: StaffRequest, data: JSONBody[AbTestCreate], db: NamedDependency[AsyncSession]
-    ) -> AbTestDetailOut:
+    async def create_test(self, request: StaffRequest, data: JSONBody[AbTestCreate], db: Db) -> AbTestDetailOut:
         test = await service.create_test(db, await sent_object(request))
         return await _detail(db, test.id)
 
@@ -98,9 +96,7 @@ class ApiAbTestsController(Controller):
         responses=error_responses(),
         description="Newest first, up to `limit`; pass `next_cursor` back as `cursor` for the next page.",
     )
-    async def list_tests(
-        self, db: NamedDependency[AsyncSession], limit: Limit = 50, cursor: Cursor = None
-    ) -> AbTestPageOut:
+    async def list_tests(self, db: Db, limit: Limit = 50, cursor: Cursor = None) -> AbTestPageOut:
         found = await service.find_tests(db, limit=limit, cursor=checked_cursor(cursor, service.is_test_cursor))
         return AbTestPageOut([test_out(t, found.variants[t.id]) for t in found.tests], found.next_cursor)
 
@@ -114,7 +110,7 @@ class ApiAbTestsController(Controller):
         "what the test would decide now with the reason; and the revenue credited to each variant's "
         "messages, per currency.",
     )
-    async def get_test(self, db: NamedDependency[AsyncSession], ab_test_id: AbTestId) -> AbTestDetailOut:
+    async def get_test(self, db: Db, ab_test_id: AbTestId) -> AbTestDetailOut:
         return await _detail(db, ab_test_id)
 
     @delete(
@@ -123,7 +119,7 @@ class ApiAbTestsController(Controller):
         responses=error_responses(404, 409),
         description="A draft test only (409 otherwise); its campaign becomes a plain campaign again.",
     )
-    async def delete_test(self, db: NamedDependency[AsyncSession], ab_test_id: AbTestId) -> None:
+    async def delete_test(self, db: Db, ab_test_id: AbTestId) -> None:
         await service.delete_test(db, ab_test_id)
 
     @post(
@@ -136,7 +132,7 @@ class ApiAbTestsController(Controller):
         "within a scheduler tick.",
     )
     async def choose_winner(
-        self, request: StaffRequest, data: JSONBody[WinnerIn], db: NamedDependency[AsyncSession], ab_test_id: AbTestId
+        self, request: StaffRequest, data: JSONBody[WinnerIn], db: Db, ab_test_id: AbTestId
     ) -> AbTestDetailOut:
         await sending.choose_winner(db, ab_test_id, await sent_object(request), creator(request.user))
         return await _detail(db, ab_test_id)

@@ -6,15 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.analytics import service as analytics
 from webapp.analytics.schemas import DailyAnalyticsOut, StatsOut
 from webapp.campaigns.service import campaigns
 from webapp.core.api import error_responses, id_parameter
-from webapp.core.deps import REPORT_DEPENDENCIES
+from webapp.core.deps import REPORT_DEPENDENCIES, Db
 
 CampaignId = Annotated[int, id_parameter("Campaign id.")]
 
@@ -35,7 +33,7 @@ class ApiAnalyticsController(Controller):
     )
     async def campaign_analytics(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         campaign_id: CampaignId,
         days: Annotated[int, Parameter(description=f"1 to {analytics.MAX_DAYS}.")] = 30,
     ) -> list[DailyAnalyticsOut]:
@@ -50,5 +48,5 @@ class ApiAnalyticsController(Controller):
         "campaigns (all, and those that started sending), and every campaign's messages and rates together; "
         "rates as in a campaign's analytics.",
     )
-    async def stats(self, db: NamedDependency[AsyncSession]) -> StatsOut:
+    async def stats(self, db: Db) -> StatsOut:
         return await analytics.stats(db)

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +26,7 @@ from webapp.automations.schemas.automation import (
 )
 from webapp.automations.service import automations, enrolments
 from webapp.core.api import Cursor, Limit, checked_cursor, error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound
 from webapp.core.http import StaffRequest
 
@@ -55,9 +55,7 @@ class ApiAutomationsController(Controller):
         responses=error_responses(422),
         description="A draft: its steps are the draft version's until published. " + STEPS_HELP,
     )
-    async def create_automation(
-        self, request: StaffRequest, data: JSONBody[AutomationCreate], db: NamedDependency[AsyncSession]
-    ) -> AutomationOut:
+    async def create_automation(self, request: StaffRequest, data: JSONBody[AutomationCreate], db: Db) -> AutomationOut:
         return await _out(db, await automations.create(db, await sent_object(request)))
 
     @get(
@@ -66,16 +64,14 @@ class ApiAutomationsController(Controller):
         responses=error_responses(),
         description="Newest first, up to `limit`; pass `next_cursor` back as `cursor` for the next page.",
     )
-    async def list_automations(
-        self, db: NamedDependency[AsyncSession], limit: Limit = 50, cursor: Cursor = None
-    ) -> AutomationPageOut:
+    async def list_automations(self, db: Db, limit: Limit = 50, cursor: Cursor = None) -> AutomationPageOut:
         found = await automations.find(db, limit=limit, cursor=checked_cursor(cursor, automations.is_automation_cursor))
         versions = await automations.versions_of(db, found.automations)
         items = [automation_out(a, *versions[a.id]) for a in found.automations]
         return AutomationPageOut(items, found.next_cursor)
 
     @get("/{automation_id:int}", summary="Get an automation", responses=error_responses(404))
-    async def get_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> AutomationOut:
+    async def get_automation(self, db: Db, automation_id: AutomationId) -> AutomationOut:
         return await _out(db, await automations.get(db, automation_id))
 
     @patch(
@@ -89,7 +85,7 @@ class ApiAutomationsController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[AutomationUpdate],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: AutomationId,
     ) -> AutomationOut:
         return await _out(db, await automations.update_draft(db, automation_id, await sent_object(request)))
@@ -101,7 +97,7 @@ class ApiAutomationsController(Controller):
         description="For good: it takes no one in and every contact still in it exits (exit_reason archived). "
         "Its history stays.",
     )
-    async def archive_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> None:
+    async def archive_automation(self, db: Db, automation_id: AutomationId) -> None:
         await automations.archive(db, automation_id)
 
     @post(
@@ -119,7 +115,7 @@ class ApiAutomationsController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[PublishIn],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: AutomationId,
     ) -> AutomationOut:
         await automations.publish_as_sent(db, automation_id, await sent_object(request))
@@ -132,7 +128,7 @@ class ApiAutomationsController(Controller):
         responses=error_responses(404, 409),
         description="It takes no one in and runs no steps; contacts wait where they are. Only an active one (409).",
     )
-    async def pause_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> AutomationOut:
+    async def pause_automation(self, db: Db, automation_id: AutomationId) -> AutomationOut:
         return await _out(db, await automations.pause(db, automation_id))
 
     @post(
@@ -142,7 +138,7 @@ class ApiAutomationsController(Controller):
         responses=error_responses(404, 409),
         description="Steps that came due while it was paused run at once. Only a paused one (409).",
     )
-    async def resume_automation(self, db: NamedDependency[AsyncSession], automation_id: AutomationId) -> AutomationOut:
+    async def resume_automation(self, db: Db, automation_id: AutomationId) -> AutomationOut:
         return await _out(db, await automations.resume(db, automation_id))
 
     @post(
@@ -158,7 +154,7 @@ class ApiAutomationsController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[EnrolIn],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: AutomationId,
     ) -> EnrolledOut:
         return EnrolledOut(await enrolments.enrol_contact(db, automation_id, await sent_object(request)))
@@ -169,9 +165,7 @@ class ApiAutomationsController(Controller):
         responses=error_responses(404),
         description="Ends the contact's active run (status removed); 404 when the contact is not in it.",
     )
-    async def remove_contact(
-        self, db: NamedDependency[AsyncSession], automation_id: AutomationId, contact_id: ContactId
-    ) -> None:
+    async def remove_contact(self, db: Db, automation_id: AutomationId, contact_id: ContactId) -> None:
         if not await enrolments.remove(db, automation_id, [contact_id]):
             raise NotFound("This contact is not in the automation.")
 
@@ -184,7 +178,7 @@ class ApiAutomationsController(Controller):
     )
     async def list_enrolments(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: AutomationId,
         status: Annotated[
             EnrolmentStatus | None, Parameter(description="active, completed, exited or removed.")

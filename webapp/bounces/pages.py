@@ -7,14 +7,13 @@ from dataclasses import asdict
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.bounces.schemas import PROTOCOLS, TLS_MODES
 from webapp.bounces.service import checks, mailbox, polling
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -55,12 +54,12 @@ class BounceMailboxController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="bounce_mailbox")
-    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def show(self, db: Db) -> Template:
         saved = await mailbox.load(db)
         return await _page(saved, asdict(saved), {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: Db) -> AnyResponse:
         typed, data = await _typed(request)
         try:
             await mailbox.update(db, data)
@@ -70,7 +69,7 @@ class BounceMailboxController(Controller):
         return after_change(request, PATH)
 
     @post("/test")
-    async def test(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def test(self, request: StaffRequest, db: Db) -> Template:
         """Connect with the form's values (not saved) and say what happened, next to the button."""
         typed, data = await _typed(request)
         saved = await mailbox.load(db)

@@ -30,6 +30,7 @@ from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.progress import rates
 from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import Settings
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.delivery.campaign_message import prepare
 from webapp.delivery.content_check.campaigns import check_before_sending, check_campaign
@@ -92,9 +93,7 @@ class ApiCampaignsController(Controller):
         description="A draft. Only `name` is required; send it or schedule it once it has a subject, a from "
         "address, content and lists. `created_by` is `api:<key name>`.",
     )
-    async def create_campaign(
-        self, request: StaffRequest, data: JSONBody[CampaignCreate], db: NamedDependency[AsyncSession]
-    ) -> CampaignDetailOut:
+    async def create_campaign(self, request: StaffRequest, data: JSONBody[CampaignCreate], db: Db) -> CampaignDetailOut:
         body = await sent_object(request)
         return await _detail(db, await campaigns.create_campaign(db, body, created_by=creator(request.user)))
 
@@ -106,7 +105,7 @@ class ApiCampaignsController(Controller):
     )
     async def list_campaigns(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         status: Annotated[CampaignStatus | None, Parameter(description="Only campaigns in this status.")] = None,
         created_by: Annotated[
             str | None, Parameter(max_length=MAX_CREATOR_LENGTH, description="Exact creator, e.g. api:crm.")
@@ -131,7 +130,7 @@ class ApiCampaignsController(Controller):
         responses=error_responses(404),
         description="With its content, counters and rates (percent of messages sent).",
     )
-    async def get_campaign(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> CampaignDetailOut:
+    async def get_campaign(self, db: Db, campaign_id: CampaignId) -> CampaignDetailOut:
         return await _detail(db, await campaigns.get_campaign(db, campaign_id))
 
     @put(
@@ -144,7 +143,7 @@ class ApiCampaignsController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[CampaignUpdate],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         campaign_id: CampaignId,
     ) -> CampaignDetailOut:
         return await _detail(db, await campaigns.update_campaign(db, campaign_id, await sent_object(request)))
@@ -155,7 +154,7 @@ class ApiCampaignsController(Controller):
         responses=STATE_ERRORS,
         description="Drafts, cancelled and failed campaigns only (409 otherwise).",
     )
-    async def delete_campaign(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> None:
+    async def delete_campaign(self, db: Db, campaign_id: CampaignId) -> None:
         await campaigns.delete_campaign(db, campaign_id)
 
     @post(
@@ -168,7 +167,7 @@ class ApiCampaignsController(Controller):
         "sending; at its time it is checked again, and fails with the reason (`status_reason`) if not ready.",
     )
     async def schedule(
-        self, data: JSONBody[ScheduleIn], db: NamedDependency[AsyncSession], campaign_id: CampaignId
+        self, data: JSONBody[ScheduleIn], db: Db, campaign_id: CampaignId
     ) -> Response[CampaignDetailOut]:
         await check_before_sending(db, campaign_id)
         return await _changed(db, await campaigns.schedule(db, campaign_id, data.scheduled_time, data.timezone))
@@ -184,7 +183,7 @@ class ApiCampaignsController(Controller):
         "(`/content-check`, run first if the content changed) scores at or over the threshold and no admin "
         "overrode it.",
     )
-    async def send(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> Response[CampaignDetailOut]:
+    async def send(self, db: Db, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         await check_before_sending(db, campaign_id)
         return await _changed(db, await campaigns.send_now(db, campaign_id), 202)
 
@@ -198,13 +197,13 @@ class ApiCampaignsController(Controller):
         "the From domain's SPF, DKIM and DMARC records. Each finding says what is wrong and how to fix it. "
         "`unchecked` names what did not answer in time. 422 when the content does not render.",
     )
-    async def content_check(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> ContentCheckOut:
+    async def content_check(self, db: Db, campaign_id: CampaignId) -> ContentCheckOut:
         c = await campaigns.get_campaign(db, campaign_id)
         found = await check_campaign(db, c, again=True)
         return content_check_out(c, found.threshold, found.blocks)
 
     @post("/{campaign_id:int}/pause", summary="Pause a sending campaign", status_code=200, responses=STATE_ERRORS)
-    async def pause(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> Response[CampaignDetailOut]:
+    async def pause(self, db: Db, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.pause(db, campaign_id))
 
     @post(
@@ -215,7 +214,7 @@ class ApiCampaignsController(Controller):
         description="Only a paused campaign (409 otherwise), and only if it is still ready to send (422 as for "
         "sending). Sends to exactly the recipients not reached yet.",
     )
-    async def resume(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> Response[CampaignDetailOut]:
+    async def resume(self, db: Db, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.resume(db, campaign_id))
 
     @post(
@@ -226,7 +225,7 @@ class ApiCampaignsController(Controller):
         description="Final. Emails not sent yet end as `cancelled`; those already handed to a mail server are "
         "recorded as the server answered.",
     )
-    async def cancel(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> Response[CampaignDetailOut]:
+    async def cancel(self, db: Db, campaign_id: CampaignId) -> Response[CampaignDetailOut]:
         return await _changed(db, await campaigns.cancel(db, campaign_id))
 
     @post(
@@ -236,9 +235,7 @@ class ApiCampaignsController(Controller):
         responses=error_responses(404),
         description="A new draft with the same content, settings and lists.",
     )
-    async def duplicate(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], campaign_id: CampaignId
-    ) -> CampaignDetailOut:
+    async def duplicate(self, request: StaffRequest, db: Db, campaign_id: CampaignId) -> CampaignDetailOut:
         return await _detail(db, await campaigns.duplicate(db, campaign_id, created_by=creator(request.user)))
 
     @get(
@@ -249,7 +246,7 @@ class ApiCampaignsController(Controller):
     )
     async def emails(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         settings: NamedDependency[Settings],
         campaign_id: CampaignId,
         status: Annotated[DeliveryStatus | None, Parameter(description="Only emails in this status.")] = None,

@@ -6,16 +6,15 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contact_events import service as contact_events
 from webapp.contact_events.models import ContactEvent
 from webapp.contact_events.schemas import EventIn, EventOut
 from webapp.contacts import service as contacts
 from webapp.core.api import error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
 ContactId = Annotated[int, id_parameter("Contact id.")]
@@ -49,9 +48,7 @@ class ApiContactEventsController(Controller):
             **error_responses(409, 422),
         },
     )
-    async def record(
-        self, request: StaffRequest, data: JSONBody[EventIn], db: NamedDependency[AsyncSession]
-    ) -> Response[EventOut]:
+    async def record(self, request: StaffRequest, data: JSONBody[EventIn], db: Db) -> Response[EventOut]:
         posted = await contact_events.post(db, await sent_object(request))
         return Response(event_out(posted.event), status_code=201 if posted.created else 200)
 
@@ -61,6 +58,6 @@ class ApiContactEventsController(Controller):
         description="The 20 latest, newest first.",
         responses=error_responses(404),
     )
-    async def of_contact(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> list[EventOut]:
+    async def of_contact(self, db: Db, contact_id: ContactId) -> list[EventOut]:
         await contacts.get_contact(db, contact_id)
         return [event_out(row) for row in await contact_events.recent(db, contact_id)]

@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
-from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import ContactStatus
@@ -25,6 +23,7 @@ from webapp.contacts.schemas import (
     contact_out,
 )
 from webapp.core.api import Limit, error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
 SORT = "newest"
@@ -42,9 +41,7 @@ class ApiContactsController(Controller):
         "contact (409 names the existing contact and gives its `existing_id`).",
         responses=error_responses(409, 422),
     )
-    async def create_contact(
-        self, request: StaffRequest, data: JSONBody[ContactCreate], db: NamedDependency[AsyncSession]
-    ) -> ContactOut:
+    async def create_contact(self, request: StaffRequest, data: JSONBody[ContactCreate], db: Db) -> ContactOut:
         return contact_out(await contacts.create_contact(db, await sent_object(request)))
 
     @get(
@@ -56,7 +53,7 @@ class ApiContactsController(Controller):
     )
     async def list_contacts(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         company: Annotated[str | None, Parameter(description="Company, exact but case-insensitive.")] = None,
         tags: Annotated[str | None, Parameter(description="Comma-separated; contacts having all of them.")] = None,
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
@@ -80,7 +77,7 @@ class ApiContactsController(Controller):
         return ContactPageOut(items=[contact_out(c) for c in result.contacts], next_cursor=result.next_cursor)
 
     @get("/{contact_id:int}", summary="Get a contact", responses=error_responses(404))
-    async def get_contact(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> ContactOut:
+    async def get_contact(self, db: Db, contact_id: ContactId) -> ContactOut:
         return contact_out(await contacts.get_contact(db, contact_id))
 
     @put(
@@ -93,7 +90,7 @@ class ApiContactsController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[ContactUpdate],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         contact_id: ContactId,
     ) -> ContactOut:
         return contact_out(await contacts.update_contact(db, contact_id, await sent_object(request)))
@@ -104,6 +101,6 @@ class ApiContactsController(Controller):
         description="Also removes the contact from every list.",
         responses=error_responses(404),
     )
-    async def delete_contact(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> None:
+    async def delete_contact(self, db: Db, contact_id: ContactId) -> None:
         await contacts.get_contact(db, contact_id)
         await contacts.delete_contacts(db, [contact_id])

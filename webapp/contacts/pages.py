@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -33,6 +32,7 @@ from webapp.contacts.schemas import (
     values_from_form,
 )
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -167,7 +167,7 @@ class ContactsController(Controller):
     path = "/contacts"
 
     @get("/", name="contacts")
-    async def index(self, request: HTMXRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, request: HTMXRequest, db: Db) -> Template:
         params = TableParams.from_query(request.query_params)
         filters = params.filters
         result = await contacts.page(db, filters, sort=params.sort, cursor=params.cursor or None, limit=PAGE_SIZE)
@@ -191,7 +191,7 @@ class ContactsController(Controller):
         return Template("contacts/index.html", context=context, headers=VARY)
 
     @post("/bulk", status_code=200)
-    async def bulk(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def bulk(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         back, matching = _back(first(form, "next")), first(form, "scope") == "matching"
         ids = [] if matching else parse_ids(form.get("ids", []))  # a malformed id is a 422, not a guess
@@ -214,7 +214,7 @@ class ContactsController(Controller):
         return _form(None, NEW_VALUES)
 
     @post("/", status_code=200)
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         return await self._save(request, db, None)
 
     @get("/field-row", opt=EDITORS_ONLY)
@@ -225,7 +225,7 @@ class ContactsController(Controller):
         )
 
     @post("/validate-email", status_code=200)
-    async def validate_email(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def validate_email(self, request: StaffRequest, db: Db) -> Template:
         """The message under the email field, checked as the user leaves it or pauses typing."""
         form = await read_form(request)
         raw, exclude = first(form, "email"), optional_id(request.query_params.get("exclude"))
@@ -244,9 +244,7 @@ class ContactsController(Controller):
         )
 
     @get("/{contact_id:int}")
-    async def show(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
-    ) -> Template:
+    async def show(self, request: StaffRequest, db: Db, contact_id: FromPath[int]) -> Template:
         contact = await contacts.get_contact(db, contact_id)
         member_of = await lists.lists_of_contact(db, contact_id)
         can_edit = _can_edit(request)
@@ -270,20 +268,16 @@ class ContactsController(Controller):
         )
 
     @get("/{contact_id:int}/edit", opt=EDITORS_ONLY)
-    async def edit(self, db: NamedDependency[AsyncSession], contact_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, contact_id: FromPath[int]) -> Template:
         contact = await contacts.get_contact(db, contact_id)
         return _form(contact, values_from_contact(contact))
 
     @post("/{contact_id:int}/edit", status_code=200)
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, contact_id: FromPath[int]) -> AnyResponse:
         return await self._save(request, db, await contacts.get_contact(db, contact_id))
 
     @post("/{contact_id:int}/delete", status_code=200)
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, contact_id: FromPath[int]) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         if first(await read_form(request), "confirm") != "yes":
             return _confirm_delete(
@@ -300,7 +294,7 @@ class ContactsController(Controller):
     async def remove_from_list(
         self,
         request: StaffRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         contact_id: FromPath[int],
         list_id: FromPath[int],
     ) -> AnyResponse:

@@ -9,16 +9,15 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.models import Conversion
 from webapp.conversions.schemas import AttributionOut, ConversionIn, ConversionOut, Revenue
 from webapp.core.api import error_responses, id_parameter
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
 EXACT_JSON = msgspec.json.Decoder(dict[str, Any], float_hook=Decimal)
@@ -63,9 +62,7 @@ class ApiConversionsController(Controller):
             **error_responses(409, 422),
         },
     )
-    async def record(
-        self, request: StaffRequest, data: JSONBody[ConversionIn], db: NamedDependency[AsyncSession]
-    ) -> Response[ConversionOut]:
+    async def record(self, request: StaffRequest, data: JSONBody[ConversionIn], db: Db) -> Response[ConversionOut]:
         body = EXACT_JSON.decode(await request.body())
         result = await conversions.record(db, body, source="api")
         return Response(conversion_out(result.conversion), status_code=201 if result.created else 200)
@@ -77,6 +74,6 @@ class ApiConversionsController(Controller):
         "per currency, by currency code: amounts in different currencies are never added together.",
         responses=error_responses(404),
     )
-    async def campaign_revenue(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> list[Revenue]:
+    async def campaign_revenue(self, db: Db, campaign_id: CampaignId) -> list[Revenue]:
         await campaigns.get_campaign(db, campaign_id)
         return await conversions.campaign_revenue(db, campaign_id)

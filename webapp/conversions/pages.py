@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.conversions.service import settings
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -36,11 +36,11 @@ class ConversionSettingsController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="conversion_settings")
-    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def show(self, db: Db) -> Template:
         return await _page(db, {"window_days": await settings.window_days(db)}, {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: Db) -> AnyResponse:
         typed = {"window_days": first(await read_form(request), "window_days")}
         try:
             await settings.update(db, typed)
@@ -50,7 +50,7 @@ class ConversionSettingsController(Controller):
         return after_change(request, URL)
 
     @post("/key")
-    async def replace_key(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def replace_key(self, request: StaffRequest, db: Db) -> AnyResponse:
         await settings.replace_snippet_key(db)
         flash(request, "A new signing key is in use: URLs signed with the old one are refused.", "success")
         return after_change(request, URL)

@@ -6,16 +6,15 @@ were not given a signature for; a replayed URL records the same order again, i.e
 from __future__ import annotations
 
 from litestar import Controller, Response, get
-from litestar.di import NamedDependency
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.conversions import service as conversions
+from webapp.core.deps import Db
 from webapp.core.http import NO_CACHE, PIXEL, PublicRequest
 
 
 class ConversionPixelController(Controller):
     @get("/u/conversion.gif", include_in_schema=False)
-    async def pixel(self, request: PublicRequest, db: NamedDependency[AsyncSession]) -> Response[bytes]:
+    async def pixel(self, request: PublicRequest, db: Db) -> Response[bytes]:
         recorded = await conversions.record_signed(db, dict(request.query_params))
         if recorded is None:
             return Response(b"Signature not valid.", status_code=403, media_type="text/plain", headers=NO_CACHE)

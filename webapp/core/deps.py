@@ -6,11 +6,13 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar import Request
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.config import Settings, get_settings
 from webapp.core.db import get_report_sessionmaker, get_sessionmaker
+
+Db = NamedDependency[AsyncSession]  # a handler's `db`: the request's session (or a report session, see below)
 
 
 async def provide_db_session() -> AsyncGenerator[AsyncSession, None]:

@@ -6,15 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.analytics import service as analytics
 from webapp.analytics.schemas import AudienceDay
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
 from webapp.core.charts import Chart, Series, column_chart
+from webapp.core.deps import Db
 from webapp.feedback import service as feedback
 from webapp.lists.service import lists
 
@@ -40,7 +39,7 @@ class DashboardController(Controller):
     path = "/"
 
     @get("/", name="dashboard")
-    async def dashboard(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def dashboard(self, db: Db) -> Template:
         audience, exact = await contacts.count(db, ContactFilter())
         context = {
             "contacts": audience,

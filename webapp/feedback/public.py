@@ -9,10 +9,10 @@ import logging
 from collections.abc import Awaitable
 
 from litestar import Controller, Response, post
-from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.service import campaigns
+from webapp.core.deps import Db
 from webapp.core.http import PublicRequest
 from webapp.delivery.progress import announce
 from webapp.feedback.service import Recorded, inbound
@@ -48,25 +48,23 @@ class FeedbackWebhooksController(Controller):
     request_max_body_size = MAX_BODY_BYTES
 
     @post("/amazon-ses", status_code=200)
-    async def amazon_ses(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession]
-    ) -> Response[dict[str, object]]:
+    async def amazon_ses(self, request: PublicRequest, db: Db) -> Response[dict[str, object]]:
         return await _answer(request, db, inbound.amazon_ses(db, await request.body()))
 
     @post("/sendgrid", status_code=200)
-    async def sendgrid(self, request: PublicRequest, db: NamedDependency[AsyncSession]) -> Response[dict[str, object]]:
+    async def sendgrid(self, request: PublicRequest, db: Db) -> Response[dict[str, object]]:
         return await _answer(request, db, inbound.sendgrid_events(db, await request.body(), request.headers))
 
     @post("/postmark", status_code=200)
-    async def postmark(self, request: PublicRequest, db: NamedDependency[AsyncSession]) -> Response[dict[str, object]]:
+    async def postmark(self, request: PublicRequest, db: Db) -> Response[dict[str, object]]:
         authorization = request.headers.get("authorization", "")
         receiving = inbound.postmark_record(db, await request.body(), authorization)
         return await _answer(request, db, receiving, challenge=POSTMARK_CHALLENGE)
 
     @post("/mailgun", status_code=200)
-    async def mailgun(self, request: PublicRequest, db: NamedDependency[AsyncSession]) -> Response[dict[str, object]]:
+    async def mailgun(self, request: PublicRequest, db: Db) -> Response[dict[str, object]]:
         return await _answer(request, db, inbound.mailgun_event(db, await request.body()))
 
     @post("/generic", status_code=200)
-    async def generic(self, request: PublicRequest, db: NamedDependency[AsyncSession]) -> Response[dict[str, object]]:
+    async def generic(self, request: PublicRequest, db: Db) -> Response[dict[str, object]]:
         return await _answer(request, db, inbound.generic_events(db, await request.body(), request.headers))

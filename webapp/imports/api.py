@@ -11,15 +11,14 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict, UploadFile
-from litestar.di import NamedDependency
 from litestar.params import Parameter
 from litestar.response import Stream
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import ContactStatus
 from webapp.contacts.schemas import TableParams
 from webapp.core.api import error_responses, id_parameter
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.downloads import csv_download
 from webapp.core.errors import ValidationFailed
 from webapp.core.http import StaffRequest
@@ -68,7 +67,7 @@ class ApiImportsController(Controller):
         "unsubscribe, suppress (with `reason`). Answers 202 with the job; poll `url` until status is done.",
         responses=error_responses(422),
     )
-    async def import_contacts(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Response[ImportJobOut]:
+    async def import_contacts(self, request: StaffRequest, db: Db) -> Response[ImportJobOut]:
         form = await request.form()
         upload = form.get("file")
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -95,7 +94,7 @@ class ApiImportsController(Controller):
     )
     async def get_import(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         job_id: JobId,
         after: Annotated[int, Parameter(ge=0, le=MAX_LINE, description="Line to continue after.")] = 0,
         limit: Annotated[int, Parameter(ge=1, le=MAX_REJECTS_PAGE, description="Rejected rows per page.")] = 100,
@@ -116,7 +115,7 @@ class ApiImportsController(Controller):
     )
     async def export_contacts(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         list_id: Annotated[ListId | None, Parameter(description="Only this list's members (any list type).")] = None,
         q: Annotated[str | None, Parameter(description="Word prefixes of email, name or company.")] = None,
         tag: Annotated[str | None, Parameter(description="Contacts with this tag.")] = None,

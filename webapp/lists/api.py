@@ -10,14 +10,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.http import StaffRequest
 from webapp.lists.models import ListType
@@ -40,9 +39,7 @@ class ApiListsController(Controller):
         "`api:<key name>`.",
         responses=error_responses(409, 422),
     )
-    async def create_list(
-        self, request: StaffRequest, data: JSONBody[ListCreate], db: NamedDependency[AsyncSession]
-    ) -> ListOut:
+    async def create_list(self, request: StaffRequest, data: JSONBody[ListCreate], db: Db) -> ListOut:
         return list_out(await lists.create_list(db, await sent_object(request), created_by=creator(request.user)))
 
     @get(
@@ -53,7 +50,7 @@ class ApiListsController(Controller):
     )
     async def list_lists(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         list_type: Annotated[ListType | None, Parameter(description="static, dynamic or segmented.")] = None,
         created_by: Annotated[str | None, Parameter(description="Exact creator, e.g. `api:crm-sync`.")] = None,
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
@@ -69,13 +66,11 @@ class ApiListsController(Controller):
         return ListPageOut(items=[list_out(x) for x in found])
 
     @get("/{list_id:int}", summary="Get a list", responses=error_responses(404))
-    async def get_list(self, db: NamedDependency[AsyncSession], list_id: ListId) -> ListOut:
+    async def get_list(self, db: Db, list_id: ListId) -> ListOut:
         return list_out(await lists.get_list(db, list_id))
 
     @patch("/{list_id:int}", summary="Change a list or a segment's rules", responses=error_responses(404, 409, 422))
-    async def update_list(
-        self, request: StaffRequest, data: JSONBody[ListUpdate], db: NamedDependency[AsyncSession], list_id: ListId
-    ) -> ListOut:
+    async def update_list(self, request: StaffRequest, data: JSONBody[ListUpdate], db: Db, list_id: ListId) -> ListOut:
         return list_out(await lists.update_list(db, list_id, await sent_object(request)))
 
     @post(
@@ -87,7 +82,7 @@ class ApiListsController(Controller):
         responses=error_responses(404, 422),
         status_code=200,
     )
-    async def count_list(self, db: NamedDependency[AsyncSession], list_id: ListId) -> SegmentCountOut:
+    async def count_list(self, db: Db, list_id: ListId) -> SegmentCountOut:
         email_list = await lists.get_list(db, list_id)
         seconds = get_settings().segments.count_seconds
         if await segments.refresh_count(db, email_list, seconds) is None:
@@ -106,9 +101,7 @@ class ApiListsController(Controller):
             **error_responses(404, 409),
         },
     )
-    async def add_member(
-        self, db: NamedDependency[AsyncSession], list_id: ListId, contact_id: ContactId
-    ) -> Response[ListOut]:
+    async def add_member(self, db: Db, list_id: ListId, contact_id: ContactId) -> Response[ListOut]:
         email_list = await lists.get_list(db, list_id)
         await contacts.get_contact(db, contact_id)
         added = await lists.add_members(db, list_id, [contact_id])
@@ -121,6 +114,6 @@ class ApiListsController(Controller):
         description="404 when the contact is not on the list.",
         responses=error_responses(404),
     )
-    async def remove_member(self, db: NamedDependency[AsyncSession], list_id: ListId, contact_id: ContactId) -> None:
+    async def remove_member(self, db: Db, list_id: ListId, contact_id: ContactId) -> None:
         if not await lists.remove_members(db, list_id, [contact_id]):
             raise NotFound(f"Contact {contact_id} is not on list {list_id}.", "contact_id")

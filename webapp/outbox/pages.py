@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.deps import Db
 from webapp.core.forms import after_change, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.outbox import service as outbox
@@ -20,28 +19,26 @@ class OutboxController(Controller):
     path = "/outbox"
 
     @get("/", name="outbox")
-    async def index(
-        self, db: NamedDependency[AsyncSession], before: FromQuery[str | None] = None, q: FromQuery[str | None] = None
-    ) -> Template:
+    async def index(self, db: Db, before: FromQuery[str | None] = None, q: FromQuery[str | None] = None) -> Template:
         cursor = optional_id(before)  # anything that is not an id shows the first page
         search = outbox.search_text(q)
         messages = await outbox.page(db, cursor, search=search)
         return Template("outbox/index.html", context={"page": messages, "first_page": cursor is None, "q": search})
 
     @get("/{message_id:int}")
-    async def show(self, db: NamedDependency[AsyncSession], message_id: FromPath[int]) -> Template:
+    async def show(self, db: Db, message_id: FromPath[int]) -> Template:
         message = await outbox.get_message(db, message_id)
         view = await outbox.staff_view(db, message.raw)
         return Template("outbox/show.html", context={"message": message, "view": view})
 
     @get("/{message_id:int}/raw")
-    async def raw(self, db: NamedDependency[AsyncSession], message_id: FromPath[int]) -> Response[bytes]:
+    async def raw(self, db: Db, message_id: FromPath[int]) -> Response[bytes]:
         """The message as received, shown as text (never rendered: nosniff keeps browsers to that)."""
         message = await outbox.get_message(db, message_id)
         return Response(message.raw, media_type="text/plain; charset=utf-8", headers=NO_STORE)
 
     @get("/{message_id:int}/raw.eml")
-    async def download(self, db: NamedDependency[AsyncSession], message_id: FromPath[int]) -> Response[bytes]:
+    async def download(self, db: Db, message_id: FromPath[int]) -> Response[bytes]:
         """The message as received, as a file a mail client opens."""
         message = await outbox.get_message(db, message_id)
         disposition = f'attachment; filename="outbox-{message.id}.eml"'
@@ -50,7 +47,7 @@ class OutboxController(Controller):
         )
 
     @post("/clear")
-    async def clear(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def clear(self, request: StaffRequest, db: Db) -> AnyResponse:
         count = await outbox.clear(db)
         flash(request, f"Outbox cleared ({count} message{'s' if count != 1 else ''} deleted).", "success")
         return after_change(request, "/outbox")

@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.placement.actors import send_placement_copies
 from webapp.placement.schemas import PlacementTestInput, PlacementTestOut
@@ -36,7 +35,7 @@ class ApiPlacementTestsController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[PlacementTestInput],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         campaign_id: CampaignId,
     ) -> PlacementTestOut:
         test = await placement.start(db, campaign_id, await sent_object(request))
@@ -50,7 +49,7 @@ class ApiPlacementTestsController(Controller):
         responses=error_responses(404),
         description="Newest first, each with its results (see GET /api/placement-tests/{id}).",
     )
-    async def list_tests(self, db: NamedDependency[AsyncSession], campaign_id: CampaignId) -> list[PlacementTestOut]:
+    async def list_tests(self, db: Db, campaign_id: CampaignId) -> list[PlacementTestOut]:
         return await placement.results_of_campaign(db, campaign_id)
 
     @get(
@@ -62,5 +61,5 @@ class ApiPlacementTestsController(Controller):
         "verdicts from the copy's Authentication-Results header, and the seconds it took to arrive; "
         "`inbox_percent` is of the copies sent.",
     )
-    async def get_test(self, db: NamedDependency[AsyncSession], placement_test_id: PlacementTestId) -> PlacementTestOut:
+    async def get_test(self, db: Db, placement_test_id: PlacementTestId) -> PlacementTestOut:
         return await placement.results(db, placement_test_id)

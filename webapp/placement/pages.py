@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.bounces.schemas import TLS_MODES
 from webapp.campaigns.service import campaigns
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -59,7 +59,7 @@ class SeedMailboxesController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="seed_mailboxes")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return Template("placement/seeds.html", context={"seeds": await seeds.list_seeds(db), "providers": PROVIDERS})
 
     @get("/new")
@@ -67,7 +67,7 @@ class SeedMailboxesController(Controller):
         return _form(None, NEW_SEED, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         typed, data = _typed(await read_form(request))
         try:
             seed = await seeds.create_seed(db, data)
@@ -77,14 +77,12 @@ class SeedMailboxesController(Controller):
         return after_change(request, PATH)
 
     @get("/{seed_id:int}/edit")
-    async def edit(self, db: NamedDependency[AsyncSession], seed_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, seed_id: FromPath[int]) -> Template:
         seed = await seeds.get_seed(db, seed_id)
         return _form(seed, {name: getattr(seed, name) for name in TEXT_FIELDS + FLAGS}, {})
 
     @post("/{seed_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], seed_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, seed_id: FromPath[int]) -> AnyResponse:
         seed = await seeds.get_seed(db, seed_id)
         typed, data = _typed(await read_form(request))
         try:
@@ -95,13 +93,11 @@ class SeedMailboxesController(Controller):
         return after_change(request, PATH)
 
     @post("/test")
-    async def test_new(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def test_new(self, request: StaffRequest, db: Db) -> Template:
         return await self._test(request, db, None)
 
     @post("/{seed_id:int}/test")
-    async def test_saved(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], seed_id: FromPath[int]
-    ) -> Template:
+    async def test_saved(self, request: StaffRequest, db: Db, seed_id: FromPath[int]) -> Template:
         return await self._test(request, db, await seeds.get_seed(db, seed_id))
 
     async def _test(self, request: StaffRequest, db: AsyncSession, seed: SeedMailbox | None) -> Template:
@@ -117,13 +113,11 @@ class SeedMailboxesController(Controller):
         return _form(seed, typed, {}, test=("success", message))
 
     @get("/{seed_id:int}/delete")
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], seed_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, seed_id: FromPath[int]) -> Template:
         return Template("placement/seed_delete.html", context={"seed": await seeds.get_seed(db, seed_id)})
 
     @post("/{seed_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], seed_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, seed_id: FromPath[int]) -> AnyResponse:
         seed = await seeds.get_seed(db, seed_id)
         await seeds.delete_seed(db, seed_id)
         flash(request, f"Seed mailbox {seed.name} deleted.", "success")
@@ -134,7 +128,7 @@ class PlacementTestsController(Controller):
     path = "/campaigns/{campaign_id:int}/placement-tests"
 
     @get("/", name="placement_tests")
-    async def index(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
+    async def index(self, db: Db, campaign_id: FromPath[int]) -> Template:
         context = {
             "c": await campaigns.get_campaign(db, campaign_id),
             "tests": await placement.results_of_campaign(db, campaign_id),
@@ -144,9 +138,7 @@ class PlacementTestsController(Controller):
         return Template("placement/tests.html", context=context)
 
     @post("/")
-    async def start(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def start(self, request: StaffRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         data = {"wait_minutes": first(form, "wait_minutes")} if first(form, "wait_minutes") else {}
         try:
@@ -160,9 +152,7 @@ class PlacementTestsController(Controller):
         return after_change(request, f"/campaigns/{campaign_id}/placement-tests/{test.id}")
 
     @get("/{test_id:int}")
-    async def show(
-        self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int], test_id: FromPath[int]
-    ) -> Template:
+    async def show(self, db: Db, campaign_id: FromPath[int], test_id: FromPath[int]) -> Template:
         campaign = await campaigns.get_campaign(db, campaign_id)
         test = await placement.get_test(db, test_id)
         if test.campaign_id != campaign.id:

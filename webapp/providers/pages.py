@@ -7,13 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -75,7 +74,7 @@ class ProvidersController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="providers")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         context = {
             "providers": await providers.list_providers(db),
             "kinds": list(KIND_NAMES.items()),
@@ -88,9 +87,7 @@ class ProvidersController(Controller):
         return _form(_kind(kind), None, NEW_PROVIDER, {})
 
     @post("/new/{kind:str}")
-    async def create(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], kind: FromPath[str]
-    ) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db, kind: FromPath[str]) -> AnyResponse:
         data = _provider(await read_form(request), _kind(kind))
         try:
             provider = await providers.create_provider(db, data)
@@ -100,15 +97,13 @@ class ProvidersController(Controller):
         return after_change(request, "/settings/providers")
 
     @get("/{provider_id:int}/edit")
-    async def edit(self, db: NamedDependency[AsyncSession], provider_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, provider_id: FromPath[int]) -> Template:
         provider = await providers.get_provider(db, provider_id)
         values = {name: getattr(provider, name) for name in COMMON} | dict(provider.settings)
         return _form(provider.kind, provider, values | {"is_active": provider.is_active}, {})
 
     @post("/{provider_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], provider_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, provider_id: FromPath[int]) -> AnyResponse:
         provider = await providers.get_provider(db, provider_id)
         data = _provider(await read_form(request), provider.kind)
         try:
@@ -119,9 +114,7 @@ class ProvidersController(Controller):
         return after_change(request, "/settings/providers")
 
     @post("/{provider_id:int}/test")
-    async def test(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], provider_id: FromPath[int]
-    ) -> AnyResponse:
+    async def test(self, request: StaffRequest, db: Db, provider_id: FromPath[int]) -> AnyResponse:
         """An authenticated call to the provider's API that sends nothing. HTMX gets the provider
         table with the result above it; a plain browser gets it as a flash."""
         provider = await providers.get_provider(db, provider_id)
@@ -143,13 +136,11 @@ class ProvidersController(Controller):
         return after_change(request, "/settings/providers")
 
     @get("/{provider_id:int}/delete")
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], provider_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, provider_id: FromPath[int]) -> Template:
         return Template("providers/delete.html", context={"provider": await providers.get_provider(db, provider_id)})
 
     @post("/{provider_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], provider_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, provider_id: FromPath[int]) -> AnyResponse:
         provider = await providers.delete_provider(db, provider_id)
         flash(request, f"Provider '{provider.name}' deleted.", "success")
         return after_change(request, "/settings/providers")

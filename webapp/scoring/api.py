@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post, put
-from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import JSONBody, Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import Cursor, checked_cursor, error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.scoring import actors
 from webapp.scoring import service as scoring
@@ -86,7 +85,7 @@ class ApiScoringController(Controller):
     tags = ("scoring",)
 
     @get("/rules", summary="List scoring rules", responses=error_responses())
-    async def list_rules(self, db: NamedDependency[AsyncSession]) -> list[RuleOut]:
+    async def list_rules(self, db: Db) -> list[RuleOut]:
         return [rule_out(rule) for rule in await rules.all_rules(db)]
 
     @post(
@@ -99,13 +98,11 @@ class ApiScoringController(Controller):
         "`daily_limit`: the times a contact earns it per UTC day at most (null: no limit). Scores follow "
         "at each contact's next event or recalculation.",
     )
-    async def create_rule(
-        self, request: StaffRequest, data: JSONBody[RuleIn], db: NamedDependency[AsyncSession]
-    ) -> RuleOut:
+    async def create_rule(self, request: StaffRequest, data: JSONBody[RuleIn], db: Db) -> RuleOut:
         return rule_out(await rules.create(db, await sent_object(request)))
 
     @get("/rules/{rule_id:int}", summary="A scoring rule", responses=error_responses(404))
-    async def get_rule(self, db: NamedDependency[AsyncSession], rule_id: RuleId) -> RuleOut:
+    async def get_rule(self, db: Db, rule_id: RuleId) -> RuleOut:
         return rule_out(await rules.get(db, rule_id))
 
     @patch(
@@ -114,13 +111,11 @@ class ApiScoringController(Controller):
         responses=error_responses(404, 422),
         description="Only the fields sent change; null clears event_name, link_url or daily_limit.",
     )
-    async def update_rule(
-        self, request: StaffRequest, data: JSONBody[RuleUpdate], db: NamedDependency[AsyncSession], rule_id: RuleId
-    ) -> RuleOut:
+    async def update_rule(self, request: StaffRequest, data: JSONBody[RuleUpdate], db: Db, rule_id: RuleId) -> RuleOut:
         return rule_out(await rules.update(db, rule_id, await sent_object(request)))
 
     @delete("/rules/{rule_id:int}", summary="Delete a scoring rule", responses=error_responses(404))
-    async def delete_rule(self, db: NamedDependency[AsyncSession], rule_id: RuleId) -> None:
+    async def delete_rule(self, db: Db, rule_id: RuleId) -> None:
         await rules.delete(db, rule_id)
 
     @get(
@@ -130,7 +125,7 @@ class ApiScoringController(Controller):
         description="score = engagement + adjustments + completeness (0-20) + recency (0-20); its grade and "
         "lifecycle stage (`stage_override`: the stage set by hand, which sticks until cleared).",
     )
-    async def contact_score(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> ScoreOut:
+    async def contact_score(self, db: Db, contact_id: ContactId) -> ScoreOut:
         return score_out(await scoring.score_of(db, contact_id))
 
     @get(
@@ -142,7 +137,7 @@ class ApiScoringController(Controller):
     )
     async def contact_history(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         contact_id: ContactId,
         before: Annotated[int | None, id_parameter("The id of the last change on the previous page.")] = None,
     ) -> list[HistoryOut]:
@@ -154,9 +149,7 @@ class ApiScoringController(Controller):
         status_code=200,
         responses=error_responses(404),
     )
-    async def recalculate_contact(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: ContactId
-    ) -> ScoreOut:
+    async def recalculate_contact(self, request: StaffRequest, db: Db, contact_id: ContactId) -> ScoreOut:
         await scoring.recalculate(db, contact_id, f"Recalculated by {request.user.name}")
         return score_out(await scoring.score_of(db, contact_id))
 
@@ -169,7 +162,7 @@ class ApiScoringController(Controller):
         "shown in the history.",
     )
     async def give_points(
-        self, request: StaffRequest, data: JSONBody[PointsIn], db: NamedDependency[AsyncSession], contact_id: ContactId
+        self, request: StaffRequest, data: JSONBody[PointsIn], db: Db, contact_id: ContactId
     ) -> ScoreOut:
         await scoring.give_points(db, contact_id, await sent_object(request))
         return score_out(await scoring.score_of(db, contact_id))
@@ -181,7 +174,7 @@ class ApiScoringController(Controller):
         description="`stage`: " + ", ".join(STAGES) + "; it sticks until cleared with null.",
     )
     async def set_stage(
-        self, request: StaffRequest, data: JSONBody[StageIn], db: NamedDependency[AsyncSession], contact_id: ContactId
+        self, request: StaffRequest, data: JSONBody[StageIn], db: Db, contact_id: ContactId
     ) -> ScoreOut:
         await scoring.set_stage(db, contact_id, await sent_object(request), request.user.name)
         return score_out(await scoring.score_of(db, contact_id))
@@ -206,7 +199,7 @@ class ApiScoringController(Controller):
     )
     async def leaderboard(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         cursor: Cursor = None,
         limit: Limit = 50,
         stage: Annotated[str | None, Parameter(description="A lifecycle stage.")] = None,
@@ -230,7 +223,7 @@ class ApiScoringController(Controller):
         return LeaderboardPageOut(items=items, next_cursor=page.next_cursor)
 
     @get("/lifecycle", summary="Contacts per lifecycle stage", responses=error_responses())
-    async def lifecycle(self, db: NamedDependency[AsyncSession]) -> LifecycleOut:
+    async def lifecycle(self, db: Db) -> LifecycleOut:
         counts = await scoring.lifecycle(db)
         return LifecycleOut(
             stages=[StageCount(stage=stage, contacts=n) for stage, n in counts.items()], total=sum(counts.values())

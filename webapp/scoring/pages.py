@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.charts import Chart, Series, bar_chart
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -48,7 +48,7 @@ class ScoringController(Controller):
     async def leaderboard(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         cursor: FromQuery[str | None] = None,
         grade: FromQuery[str | None] = None,
         stage: FromQuery[str | None] = None,
@@ -67,9 +67,7 @@ class ScoringController(Controller):
         return Template("scoring/index.html", context=context, headers=VARY)
 
     @post("/contacts/{contact_id:int}/stage", status_code=200)
-    async def set_stage(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
-    ) -> AnyResponse:
+    async def set_stage(self, request: StaffRequest, db: Db, contact_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         try:
             await scoring.set_stage(db, contact_id, {"stage": first(form, "stage")}, request.user.name)
@@ -114,11 +112,11 @@ class ScoringRulesController(Controller):
         return Template("scoring/rules.html", context=context, status_code=status_code)
 
     @get("/", name="scoring_rules")
-    async def show(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def show(self, request: StaffRequest, db: Db) -> Template:
         return await self._page(request, db)
 
     @post("/", status_code=200)
-    async def create_rule(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create_rule(self, request: StaffRequest, db: Db) -> AnyResponse:
         typed = _typed_rule(await read_form(request))
         try:
             rule = await rules.create(db, typed)
@@ -132,14 +130,12 @@ class ScoringRulesController(Controller):
         return after_change(request, SETTINGS_URL)
 
     @get("/{rule_id:int}/edit", opt=EDITORS_ONLY)
-    async def edit_rule(self, db: NamedDependency[AsyncSession], rule_id: FromPath[int]) -> Template:
+    async def edit_rule(self, db: Db, rule_id: FromPath[int]) -> Template:
         rule = await rules.get(db, rule_id)
         return self._rule_form(rule, _rule_values(rule), {})
 
     @post("/{rule_id:int}/edit", status_code=200)
-    async def update_rule(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], rule_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update_rule(self, request: StaffRequest, db: Db, rule_id: FromPath[int]) -> AnyResponse:
         rule = await rules.get(db, rule_id)
         typed = _typed_rule(await read_form(request))
         try:
@@ -156,16 +152,14 @@ class ScoringRulesController(Controller):
         return Template("scoring/rule_form.html", context=context, status_code=status_code)
 
     @post("/{rule_id:int}/delete", status_code=200)
-    async def delete_rule(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], rule_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete_rule(self, request: StaffRequest, db: Db, rule_id: FromPath[int]) -> AnyResponse:
         rule = await rules.get(db, rule_id)
         await rules.delete(db, rule_id)
         flash(request, f"Rule “{rule.name}” deleted.", "success")
         return after_change(request, SETTINGS_URL)
 
     @post("/thresholds", status_code=200)
-    async def save_thresholds(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save_thresholds(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         typed = {stage: first(form, stage) for stage in STAGES[1:]}
         try:

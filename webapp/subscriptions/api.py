@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, post
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import ErrorOut, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
 from webapp.subscriptions.actors import enqueue_confirmation
@@ -44,7 +43,7 @@ class ApiRepermissionController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[RepermissionRequest],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         contact_id: ContactId,
     ) -> RepermissionOut:
         body = await sent_object(request)

@@ -4,7 +4,6 @@ they are asked to rejoin, then the confirmation email. The rules are in service/
 from __future__ import annotations
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
@@ -14,6 +13,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, TooManyAttempts, ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -54,13 +54,11 @@ class RepermissionController(Controller):
     path = "/contacts"
 
     @get("/{contact_id:int}/repermission", opt=EDITORS_ONLY)
-    async def form(self, db: NamedDependency[AsyncSession], contact_id: FromPath[int]) -> Template:
+    async def form(self, db: Db, contact_id: FromPath[int]) -> Template:
         return await _page(db, await contacts.get_contact(db, contact_id))
 
     @post("/{contact_id:int}/repermission", status_code=200)
-    async def send(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
-    ) -> AnyResponse:
+    async def send(self, request: StaffRequest, db: Db, contact_id: FromPath[int]) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         chosen = first(await read_form(request), "list_id")
         settings = get_settings().subscriptions

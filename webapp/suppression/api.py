@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
-from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 from msgspec import convert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.suppression.models import Suppression, SuppressionReason
 from webapp.suppression.schemas import (
@@ -53,9 +52,7 @@ class ApiSuppressionController(Controller):
             **error_responses(422),
         },
     )
-    async def add(
-        self, request: StaffRequest, data: JSONBody[SuppressionCreate], db: NamedDependency[AsyncSession]
-    ) -> Response[SuppressionOut]:
+    async def add(self, request: StaffRequest, data: JSONBody[SuppressionCreate], db: Db) -> Response[SuppressionOut]:
         body = await sent_object(request)
         result = await suppression.add_entry(db, body, source="api", created_by=creator(request.user))
         return Response(suppression_out(result.suppression), status_code=201 if result.created else 200)
@@ -69,9 +66,7 @@ class ApiSuppressionController(Controller):
         "addresses that were suppressed before.",
         responses=error_responses(422),
     )
-    async def add_bulk(
-        self, request: StaffRequest, data: JSONBody[SuppressionBulkIn], db: NamedDependency[AsyncSession]
-    ) -> SuppressionBulkOut:
+    async def add_bulk(self, request: StaffRequest, data: JSONBody[SuppressionBulkIn], db: Db) -> SuppressionBulkOut:
         body = await sent_object(request)
         report = await suppression.add_bulk(db, body, source="api", created_by=creator(request.user))
         return convert(report, SuppressionBulkOut, from_attributes=True)
@@ -85,7 +80,7 @@ class ApiSuppressionController(Controller):
     )
     async def list_entries(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         q: Annotated[str | None, Parameter(description="The address starts with this (any case).")] = None,
         reason: Annotated[SuppressionReason | None, Parameter(description="Only this reason.")] = None,
         limit: Limit = 50,
@@ -105,7 +100,7 @@ class ApiSuppressionController(Controller):
         responses=error_responses(422),
     )
     async def check(
-        self, db: NamedDependency[AsyncSession], email: Annotated[str, Parameter(description="The address to check.")]
+        self, db: Db, email: Annotated[str, Parameter(description="The address to check.")]
     ) -> SuppressionCheckOut:
         row = await suppression.check(db, email)
         return SuppressionCheckOut(
@@ -116,7 +111,7 @@ class ApiSuppressionController(Controller):
         )
 
     @get("/stats", summary="Suppressed addresses per reason", responses=error_responses())
-    async def stats(self, db: NamedDependency[AsyncSession]) -> SuppressionStatsOut:
+    async def stats(self, db: Db) -> SuppressionStatsOut:
         by_reason = await suppression.stats(db)
         return SuppressionStatsOut(total=sum(by_reason.values()), by_reason=by_reason)
 
@@ -130,7 +125,7 @@ class ApiSuppressionController(Controller):
     async def remove(
         self,
         request: StaffRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         email: Annotated[str, Parameter(description="The address.")],
         reason: Annotated[str | None, Parameter(description="Why this address may receive mail again.")] = None,
     ) -> None:
@@ -148,7 +143,7 @@ class ApiContactPrivacyController(Controller):
         "events and suppression status, as JSON.",
         responses=error_responses(404),
     )
-    async def export_contact(self, db: NamedDependency[AsyncSession], contact_id: ContactId) -> ContactExportOut:
+    async def export_contact(self, db: Db, contact_id: ContactId) -> ContactExportOut:
         return convert(await gdpr.export_contact(db, contact_id), ContactExportOut)
 
     @post(
@@ -160,8 +155,6 @@ class ApiContactPrivacyController(Controller):
         "(reason compliance, or its earlier reason), so adding it again stays suppressed. Cannot be undone.",
         responses=error_responses(404),
     )
-    async def erase_contact(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: ContactId
-    ) -> ErasureOut:
+    async def erase_contact(self, request: StaffRequest, db: Db, contact_id: ContactId) -> ErasureOut:
         erased = await gdpr.erase_contact(db, contact_id, actor=creator(request.user))
         return convert(erased, ErasureOut, from_attributes=True)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from msgspec import structs
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.templates.schemas import (
     CATEGORY_MAX_LENGTH,
@@ -40,9 +39,7 @@ class ApiTemplatesController(Controller):
         "`Line N: message`. `variables` lists the variables used; `unknown_variables` those no contact has.",
         responses=error_responses(422),
     )
-    async def create_template(
-        self, request: StaffRequest, data: JSONBody[TemplateCreate], db: NamedDependency[AsyncSession]
-    ) -> TemplateCreated:
+    async def create_template(self, request: StaffRequest, data: JSONBody[TemplateCreate], db: Db) -> TemplateCreated:
         saved = await templates.create_template(db, await sent_object(request), created_by=creator(request.user))
         out = template_out(saved.template)
         return TemplateCreated(**structs.asdict(out), unknown_variables=saved.unknown_variables)
@@ -56,7 +53,7 @@ class ApiTemplatesController(Controller):
     )
     async def list_templates(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         template_type: Annotated[TemplateType | None, Parameter(description="marketing or transactional.")] = None,
         category: Annotated[
             str | None, Parameter(max_length=CATEGORY_MAX_LENGTH, description="Exact category, any case.")
@@ -75,5 +72,5 @@ class ApiTemplatesController(Controller):
         )
 
     @get("/{template_id:int}", summary="Get a template", responses=error_responses(404))
-    async def get_template(self, db: NamedDependency[AsyncSession], template_id: TemplateId) -> TemplateOut:
+    async def get_template(self, db: Db, template_id: TemplateId) -> TemplateOut:
         return template_out(await templates.get_template(db, template_id))

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -111,7 +111,7 @@ class TemplatesController(Controller):
     async def index(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         template_type: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
@@ -138,7 +138,7 @@ class TemplatesController(Controller):
         return Template("templates/index.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
 
     @get("/new")
-    async def new(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def new(self, request: StaffRequest, db: Db) -> Template:
         values = dict.fromkeys(FORM_FIELDS, "") | {
             "template_type": "marketing",
             "html_content": STARTER_HTML,
@@ -147,7 +147,7 @@ class TemplatesController(Controller):
         return await _editor(request, db, None, values)
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         values = _typed(form)
         try:
@@ -166,16 +166,12 @@ class TemplatesController(Controller):
         return after_change(request, f"/templates/{saved.template.id}")
 
     @get("/{template_id:int}")
-    async def edit(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int]
-    ) -> Template:
+    async def edit(self, request: StaffRequest, db: Db, template_id: FromPath[int]) -> Template:
         template = await templates.get_template(db, template_id)
         return await _editor(request, db, template, _template_values(template))
 
     @post("/{template_id:int}")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, template_id: FromPath[int]) -> AnyResponse:
         template = await templates.get_template(db, template_id)
         form = await read_form(request)
         values = _typed(form)
@@ -195,9 +191,7 @@ class TemplatesController(Controller):
         return after_change(request, f"/templates/{template_id}")
 
     @post(["/preview", "/{template_id:int}/preview"])
-    async def preview(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int | None] = None
-    ) -> Template:
+    async def preview(self, request: HTMXRequest, db: Db, template_id: FromPath[int | None] = None) -> Template:
         """The preview partial for the editor's live updates; the whole editor without JavaScript."""
         form = await read_form(request)
         values, preview_email = _typed(form), first(form, "preview_email").strip()
@@ -221,9 +215,7 @@ class TemplatesController(Controller):
         return Template("templates/_preview.html", context=context)
 
     @post(["/test-send", "/{template_id:int}/test-send"])
-    async def test_send(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int | None] = None
-    ) -> Template:
+    async def test_send(self, request: HTMXRequest, db: Db, template_id: FromPath[int | None] = None) -> Template:
         form = await read_form(request)
         values, preview_email, recipients = _typed(form), first(form, "preview_email"), first(form, "recipients")
         template = await templates.get_template(db, template_id) if template_id is not None else None
@@ -266,17 +258,13 @@ class TemplatesController(Controller):
         )
 
     @post("/{template_id:int}/duplicate")
-    async def duplicate(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int]
-    ) -> AnyResponse:
+    async def duplicate(self, request: StaffRequest, db: Db, template_id: FromPath[int]) -> AnyResponse:
         copy = await templates.duplicate_template(db, template_id, created_by=request.user.name)
         flash(request, f"Created '{copy.name}'. Rename it and make your changes.", "success")
         return after_change(request, f"/templates/{copy.id}")
 
     @post("/{template_id:int}/active")
-    async def set_active(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int]
-    ) -> AnyResponse:
+    async def set_active(self, request: StaffRequest, db: Db, template_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         active = first(form, "is_active") == "true"
         template = await templates.set_active(db, template_id, active)
@@ -285,13 +273,11 @@ class TemplatesController(Controller):
         return after_change(request, back if back == "/templates" else f"/templates/{template_id}")
 
     @get("/{template_id:int}/delete")
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], template_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, template_id: FromPath[int]) -> Template:
         return Template("templates/delete.html", context={"template": await templates.get_template(db, template_id)})
 
     @post("/{template_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], template_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, template_id: FromPath[int]) -> AnyResponse:
         name = (await templates.get_template(db, template_id)).name
         await templates.delete_template(db, template_id)
         flash(request, f"Template '{name}' deleted. Campaigns that used it keep their own copy.", "success")

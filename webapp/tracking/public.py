@@ -11,11 +11,11 @@ from __future__ import annotations
 import logging
 
 from litestar import Controller, HttpMethod, Response, post, route
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound
 from webapp.core.http import NO_CACHE, PIXEL, AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
@@ -94,17 +94,13 @@ class TrackingController(Controller):
         return Redirect(url, status_code=302, headers=NO_CACHE)
 
     @route("/unsubscribe/{token:str}", http_method=GET_OR_HEAD, name="unsubscribe-confirm")
-    async def unsubscribe_form(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def unsubscribe_form(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         delivery_id = delivery_id_from("unsubscribe", token)
         ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
         return await _unsubscribe_page(request, db, ref, token, done=False)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
-    async def unsubscribe(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def unsubscribe(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"

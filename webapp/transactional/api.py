@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import ErrorOut, error_responses, id_parameter, sent_object
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
 from webapp.transactional import service as transactional
@@ -80,7 +79,7 @@ class ApiTransactionalController(Controller):
         self,
         request: StaffRequest,
         data: JSONBody[TxIn],
-        db: NamedDependency[AsyncSession],
+        db: Db,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[TxOut]:
         body = await sent_object(request)
@@ -92,5 +91,5 @@ class ApiTransactionalController(Controller):
         return Response(tx_out(sent.message), status_code=202 if sent.created else 200)
 
     @get("/{tx_id:int}", summary="Get a transactional message", responses=error_responses(404))
-    async def get_message(self, db: NamedDependency[AsyncSession], tx_id: TxId) -> TxOut:
+    async def get_message(self, db: Db, tx_id: TxId) -> TxOut:
         return tx_out(await transactional.get(db, tx_id))

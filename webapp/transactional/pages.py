@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.deps import Db
 from webapp.core.forms import optional_id
 from webapp.templates.service import templates
 from webapp.transactional import service as transactional
@@ -17,13 +16,11 @@ class TransactionalController(Controller):
     path = "/transactional"
 
     @get("/", name="transactional")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return Template("transactional/index.html", context={"templates": await transactional.templates_sent(db)})
 
     @get("/{template_id:int}")
-    async def messages(
-        self, db: NamedDependency[AsyncSession], template_id: FromPath[int], before: FromQuery[str | None] = None
-    ) -> Template:
+    async def messages(self, db: Db, template_id: FromPath[int], before: FromQuery[str | None] = None) -> Template:
         template = await templates.get_template(db, template_id)
         cursor = optional_id(before)  # anything that is not an id shows the first page
         page = await transactional.messages_of(db, template.id, cursor)

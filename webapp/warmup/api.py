@@ -6,11 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, delete, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import JSONBody
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.api import error_responses, id_parameter, sent_object
+from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.warmup import service as warmup
 from webapp.warmup.models import WarmupPlan
@@ -58,7 +57,7 @@ class ApiWarmupController(Controller):
     tags = ("warmup",)
 
     @get("/", summary="List warm-up plans", responses=error_responses())
-    async def list_plans(self, db: NamedDependency[AsyncSession]) -> list[PlanOut]:
+    async def list_plans(self, db: Db) -> list[PlanOut]:
         return [await plan_out(plan) for plan in await warmup.list_plans(db)]
 
     @post(
@@ -68,21 +67,17 @@ class ApiWarmupController(Controller):
         responses=error_responses(422),
         description=PLAN_FIELDS,
     )
-    async def create_plan(
-        self, request: StaffRequest, data: JSONBody[PlanInput], db: NamedDependency[AsyncSession]
-    ) -> PlanOut:
+    async def create_plan(self, request: StaffRequest, data: JSONBody[PlanInput], db: Db) -> PlanOut:
         return await plan_out(await warmup.create_plan(db, await sent_object(request)))
 
     @get("/{plan_id:int}", summary="A warm-up plan and where it stands today", responses=error_responses(404))
-    async def get_plan(self, db: NamedDependency[AsyncSession], plan_id: PlanId) -> PlanOut:
+    async def get_plan(self, db: Db, plan_id: PlanId) -> PlanOut:
         return await plan_out(await warmup.get_plan(db, plan_id))
 
     @put(
         "/{plan_id:int}", summary="Replace a warm-up plan", responses=error_responses(404, 422), description=PLAN_FIELDS
     )
-    async def update_plan(
-        self, request: StaffRequest, data: JSONBody[PlanInput], db: NamedDependency[AsyncSession], plan_id: PlanId
-    ) -> PlanOut:
+    async def update_plan(self, request: StaffRequest, data: JSONBody[PlanInput], db: Db, plan_id: PlanId) -> PlanOut:
         return await plan_out(await warmup.update_plan(db, plan_id, await sent_object(request)))
 
     @post(
@@ -92,9 +87,9 @@ class ApiWarmupController(Controller):
         responses=error_responses(404, 409),
         description="Mail goes under the plan again; its bounce and complaint rates are counted afresh from now.",
     )
-    async def release(self, request: StaffRequest, db: NamedDependency[AsyncSession], plan_id: PlanId) -> PlanOut:
+    async def release(self, request: StaffRequest, db: Db, plan_id: PlanId) -> PlanOut:
         return await plan_out(await holds.release(db, plan_id, request.user.name))
 
     @delete("/{plan_id:int}", summary="Delete a warm-up plan", responses=error_responses(404))
-    async def delete_plan(self, db: NamedDependency[AsyncSession], plan_id: PlanId) -> None:
+    async def delete_plan(self, db: Db, plan_id: PlanId) -> None:
         await warmup.delete_plan(db, plan_id)

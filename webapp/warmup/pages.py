@@ -8,13 +8,13 @@ import re
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -100,7 +100,7 @@ class WarmupController(Controller):
         return Template("warmup/form.html", context=context, status_code=status_code)
 
     @get("/", name="warmup")
-    async def index(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, request: StaffRequest, db: Db) -> Template:
         context = {
             "plans": await overview.plans_today(await warmup.list_plans(db)),
             "servers": await warmup.server_names(db),
@@ -110,11 +110,11 @@ class WarmupController(Controller):
         return Template("warmup/index.html", context=context)
 
     @get("/new", opt=EDITORS_ONLY)
-    async def new(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def new(self, db: Db) -> Template:
         return await self._form(db, None, _new_plan(), {})
 
     @post("/", status_code=200)
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         typed = _typed(form)
         if first(form, "action") == "fill":
@@ -135,7 +135,7 @@ class WarmupController(Controller):
         return await self._form(db, plan, typed, {})
 
     @get("/{plan_id:int}")
-    async def show(self, request: StaffRequest, db: NamedDependency[AsyncSession], plan_id: FromPath[int]) -> Template:
+    async def show(self, request: StaffRequest, db: Db, plan_id: FromPath[int]) -> Template:
         plan = await warmup.get_plan(db, plan_id)
         context = {
             "p": await overview.plan_today(plan),
@@ -147,14 +147,12 @@ class WarmupController(Controller):
         return Template("warmup/show.html", context=context)
 
     @get("/{plan_id:int}/edit", opt=EDITORS_ONLY)
-    async def edit(self, db: NamedDependency[AsyncSession], plan_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, plan_id: FromPath[int]) -> Template:
         plan = await warmup.get_plan(db, plan_id)
         return await self._form(db, plan, _values(plan), {})
 
     @post("/{plan_id:int}/edit", status_code=200)
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], plan_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, plan_id: FromPath[int]) -> AnyResponse:
         plan = await warmup.get_plan(db, plan_id)
         form = await read_form(request)
         typed = _typed(form)
@@ -168,9 +166,7 @@ class WarmupController(Controller):
         return after_change(request, f"{URL}/{plan_id}")
 
     @post("/{plan_id:int}/release", status_code=200)
-    async def release(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], plan_id: FromPath[int]
-    ) -> AnyResponse:
+    async def release(self, request: StaffRequest, db: Db, plan_id: FromPath[int]) -> AnyResponse:
         try:
             plan = await holds.release(db, plan_id, request.user.name)
         except Conflict as exc:
@@ -180,13 +176,11 @@ class WarmupController(Controller):
         return after_change(request, f"{URL}/{plan_id}")
 
     @get("/{plan_id:int}/delete", opt=EDITORS_ONLY)
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], plan_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, plan_id: FromPath[int]) -> Template:
         return Template("warmup/delete.html", context={"plan": await warmup.get_plan(db, plan_id)})
 
     @post("/{plan_id:int}/delete", status_code=200)
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], plan_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, plan_id: FromPath[int]) -> AnyResponse:
         plan = await warmup.delete_plan(db, plan_id)
         flash(request, f"Warm-up plan “{plan.name}” deleted: what it held back goes at its next try.", "success")
         return after_change(request, URL)

@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -57,7 +56,7 @@ class WebhooksController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="webhooks")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return Template("webhooks/index.html", context={"endpoints": await endpoints.list_endpoints(db)})
 
     @get("/new")
@@ -65,7 +64,7 @@ class WebhooksController(Controller):
         return _form(None, NEW_ENDPOINT, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         data = _endpoint(await read_form(request))
         try:
             endpoint, secret = await endpoints.create_endpoint(db, data)
@@ -74,26 +73,24 @@ class WebhooksController(Controller):
         return _secret_page(endpoint, secret, created=True)
 
     @get("/{endpoint_id:int}")
-    async def show(self, db: NamedDependency[AsyncSession], endpoint_id: FromPath[int]) -> Template:
+    async def show(self, db: Db, endpoint_id: FromPath[int]) -> Template:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         context = {"endpoint": endpoint, "deliveries": await endpoints.log(db, endpoint_id)}
         return Template("webhooks/endpoint.html", context=context)
 
     @post("/{endpoint_id:int}/secret")
-    async def reveal_secret(self, db: NamedDependency[AsyncSession], endpoint_id: FromPath[int]) -> Template:
+    async def reveal_secret(self, db: Db, endpoint_id: FromPath[int]) -> Template:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         return _secret_page(endpoint, endpoints.secret_of(endpoint), created=False)
 
     @get("/{endpoint_id:int}/edit")
-    async def edit(self, db: NamedDependency[AsyncSession], endpoint_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, endpoint_id: FromPath[int]) -> Template:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         values = {name: getattr(endpoint, name) for name in ("url", "description", "event_types", "is_active")}
         return _form(endpoint, values | {"allow_private": endpoint.allow_private}, {})
 
     @post("/{endpoint_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], endpoint_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, endpoint_id: FromPath[int]) -> AnyResponse:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         data = _endpoint(await read_form(request))
         try:
@@ -107,7 +104,7 @@ class WebhooksController(Controller):
     async def replay(
         self,
         request: StaffRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         endpoint_id: FromPath[int],
         delivery_id: FromPath[int],
     ) -> AnyResponse:
@@ -118,14 +115,12 @@ class WebhooksController(Controller):
         return after_change(request, f"/settings/webhooks/{endpoint_id}")
 
     @get("/{endpoint_id:int}/delete")
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], endpoint_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, endpoint_id: FromPath[int]) -> Template:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         return Template("webhooks/delete.html", context={"endpoint": endpoint})
 
     @post("/{endpoint_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], endpoint_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, endpoint_id: FromPath[int]) -> AnyResponse:
         endpoint = await endpoints.delete_endpoint(db, endpoint_id)
         flash(request, f"Webhook endpoint {endpoint.url} deleted.", "success")
         return after_change(request, "/settings/webhooks")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,7 +19,7 @@ from webapp.analytics.pages.ab_test import AbTestView, ab_test_view
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.service import settings as conversion_settings
-from webapp.core.deps import REPORT_DEPENDENCIES
+from webapp.core.deps import REPORT_DEPENDENCIES, Db
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.forms import form_ids
 from webapp.templates.service import templates
@@ -39,7 +38,7 @@ class CampaignReportsController(Controller):
     dependencies = REPORT_DEPENDENCIES  # reads only: on the replica, when there is one
 
     @get("/{campaign_id:int}/report", name="campaign-report")
-    async def report(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
+    async def report(self, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         context: dict[str, Any] = {"c": c}
         if found := await abtests.test_of_campaign(db, c.id):
@@ -64,7 +63,7 @@ class CampaignReportsController(Controller):
         return Template("analytics/report.html", context=context)
 
     @get("/{campaign_id:int}/report/ab-test", name="campaign-report-ab-test")
-    async def ab_test(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
+    async def ab_test(self, db: Db, campaign_id: FromPath[int]) -> Template:
         """The A/B section alone, which the report reloads every few seconds while the test runs."""
         found = await abtests.test_of_campaign(db, campaign_id)
         if found is None:
@@ -74,7 +73,7 @@ class CampaignReportsController(Controller):
     @get("/compare", name="campaign-compare")
     async def compare(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         picked: Annotated[list[str] | None, QueryParameter(name="campaigns")] = None,
     ) -> Template:
         chosen = form_ids({"campaigns": picked or []}, "campaigns")

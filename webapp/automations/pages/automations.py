@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -20,6 +19,7 @@ from webapp.automations.pages.forms import settings_from_form
 from webapp.automations.pages.words import Lookup, describe_trigger
 from webapp.automations.service import automations, enrolments
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -70,9 +70,7 @@ class AutomationsController(Controller):
     path = "/automations"
 
     @get("/")
-    async def index(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], cursor: FromQuery[str | None] = None
-    ) -> Template:
+    async def index(self, request: HTMXRequest, db: Db, cursor: FromQuery[str | None] = None) -> Template:
         found = await automations.find(
             db, limit=PAGE_SIZE, cursor=cursor_or_none(cursor, automations.is_automation_cursor)
         )
@@ -101,11 +99,11 @@ class AutomationsController(Controller):
         return Template("automations/index.html", context=context, headers=headers)
 
     @get("/new", opt=EDITORS_ONLY)
-    async def new(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def new(self, db: Db) -> Template:
         return await _settings_page(db, None, _typed_values({"name": "", "trigger": {"kind": ""}}), {})
 
     @post("/")
-    async def create(self, request: HTMXRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: HTMXRequest, db: Db) -> AnyResponse:
         values = settings_from_form(await read_form(request))
         try:
             a = await automations.create(db, values)
@@ -115,20 +113,16 @@ class AutomationsController(Controller):
         return after_change(request, f"/automations/{a.id}")
 
     @get("/{automation_id:int}")
-    async def show(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> Template:
+    async def show(self, request: StaffRequest, db: Db, automation_id: FromPath[int]) -> Template:
         return await _builder_page(db, request, await automations.get(db, automation_id))
 
     @get("/{automation_id:int}/settings", opt=EDITORS_ONLY)
-    async def settings(self, db: NamedDependency[AsyncSession], automation_id: FromPath[int]) -> Template:
+    async def settings(self, db: Db, automation_id: FromPath[int]) -> Template:
         a = await automations.get(db, automation_id)
         return await _settings_page(db, a, _saved_values(a), {})
 
     @post("/{automation_id:int}/settings")
-    async def save_settings(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def save_settings(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         values = settings_from_form(await read_form(request))
         try:
             a = await automations.update_draft(db, automation_id, values)
@@ -140,9 +134,7 @@ class AutomationsController(Controller):
         return after_change(request, f"/automations/{a.id}")
 
     @post("/{automation_id:int}/publish")
-    async def publish(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def publish(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)
         shown = await builder.versions(db, a)
@@ -162,21 +154,15 @@ class AutomationsController(Controller):
         return after_change(request, f"/automations/{automation_id}")
 
     @post("/{automation_id:int}/pause")
-    async def pause(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def pause(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         return await self._status(request, db, automation_id, "pause")
 
     @post("/{automation_id:int}/resume")
-    async def resume(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def resume(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         return await self._status(request, db, automation_id, "resume")
 
     @post("/{automation_id:int}/archive")
-    async def archive(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def archive(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         return await self._status(request, db, automation_id, "archive")
 
     async def _status(self, request: HTMXRequest, db: AsyncSession, automation_id: int, verb: str) -> AnyResponse:

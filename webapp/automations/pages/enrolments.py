@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -20,6 +19,7 @@ from webapp.automations.pages.words import Lookup, describe_step
 from webapp.automations.schemas.flow import walk
 from webapp.automations.service import automations, contacts, enrolments
 from webapp.core.access import Role
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse
@@ -75,7 +75,7 @@ class AutomationEnrolmentsController(Controller):
     async def index(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -83,9 +83,7 @@ class AutomationEnrolmentsController(Controller):
         return await _page(request, db, await automations.get(db, automation_id), status, cursor)
 
     @post("/")
-    async def enrol(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def enrol(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         email = first(await read_form(request), "email").strip()
         try:
             entered = await enrolments.enrol_contact(db, automation_id, {"email": email})
@@ -104,7 +102,7 @@ class AutomationEnrolmentsController(Controller):
     async def remove(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         contact_id: FromPath[int],
     ) -> AnyResponse:

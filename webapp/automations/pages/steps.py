@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Template
@@ -28,6 +27,7 @@ from webapp.automations.pages.forms import StepForm, step_errors, step_form, ste
 from webapp.automations.schemas.flow import new_step_id
 from webapp.automations.service import automations
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, read_form
 from webapp.core.http import AnyResponse
@@ -136,7 +136,7 @@ class AutomationStepsController(Controller):
     async def new(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         at: FromQuery[str] = "",
     ) -> AnyResponse:
@@ -145,9 +145,7 @@ class AutomationStepsController(Controller):
         return await _open(request, db, a, Open("new", StepForm(""), slot=slot))
 
     @post("/")
-    async def create(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def create(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)
         flow = await _flow(db, a)
@@ -168,7 +166,7 @@ class AutomationStepsController(Controller):
     async def edit(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         step_id: FromPath[str],
     ) -> AnyResponse:
@@ -180,7 +178,7 @@ class AutomationStepsController(Controller):
     async def update(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         step_id: FromPath[str],
     ) -> AnyResponse:
@@ -201,7 +199,7 @@ class AutomationStepsController(Controller):
     async def delete(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         step_id: FromPath[str],
     ) -> AnyResponse:
@@ -215,7 +213,7 @@ class AutomationStepsController(Controller):
     async def skip_if(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         step_id: FromPath[str],
     ) -> AnyResponse:
@@ -229,7 +227,7 @@ class AutomationStepsController(Controller):
     async def save_skip_if(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         automation_id: FromPath[int],
         step_id: FromPath[str],
     ) -> AnyResponse:
@@ -247,9 +245,7 @@ class AutomationStepsController(Controller):
         return await _changed(request, db, automation_id, step_id, in_place=True)
 
     @post("/rules")
-    async def rules(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], automation_id: FromPath[int]
-    ) -> AnyResponse:
+    async def rules(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         """The rules builder's buttons: add or remove a row, or redraw after a field changed."""
         form = await read_form(request)
         a = await automations.get(db, automation_id)

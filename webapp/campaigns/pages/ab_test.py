@@ -13,7 +13,6 @@ import re
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -33,6 +32,7 @@ from webapp.campaigns.models import Campaign
 from webapp.campaigns.pages.wizard import STEP_LABELS, STEPS
 from webapp.campaigns.service import campaigns
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse
@@ -138,15 +138,13 @@ class CampaignAbTestController(Controller):
     path = "/campaigns/{campaign_id:int}/ab-test"
 
     @get("/", opt=EDITORS_ONLY)
-    async def show(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
+    async def show(self, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_draft(db, campaign_id)
         found = await abtests.test_of_campaign(db, c.id)
         return await _page(db, c, _saved(*found) if found else _defaults())
 
     @post("/")
-    async def save(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def save(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         c = await campaigns.get_draft(db, campaign_id)
         values = _typed(form)
@@ -162,9 +160,7 @@ class CampaignAbTestController(Controller):
         return after_change(request, f"/campaigns/{c.id}/review")
 
     @post("/delete")
-    async def delete(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         c = await campaigns.get_draft(db, campaign_id)
         found = await abtests.test_of_campaign(db, c.id)
         if found is not None:

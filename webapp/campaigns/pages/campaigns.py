@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -24,6 +23,7 @@ from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.campaigns.service.progress import progress_of, rates
 from webapp.campaigns.service.states import EDITABLE, FINAL
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
 from webapp.core.http import AnyResponse
@@ -129,7 +129,7 @@ class CampaignsController(Controller):
     async def index(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Template:
@@ -151,7 +151,7 @@ class CampaignsController(Controller):
     @get("/{campaign_id:int}")
     async def show(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         campaign_id: FromPath[int],
         delivery_status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -160,14 +160,14 @@ class CampaignsController(Controller):
         return await _page(db, c, delivery_status=delivery_status, cursor=cursor)
 
     @get("/{campaign_id:int}/counters")
-    async def counters(self, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]) -> Template:
+    async def counters(self, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         return Template("campaigns/_counters.html", context={"c": c, "counters": counters(c)})
 
     @get("/{campaign_id:int}/deliveries")
     async def deliveries(
         self,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         campaign_id: FromPath[int],
         delivery_status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -178,9 +178,7 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/send")
-    async def send(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def send(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         async def checked_then_sent() -> Campaign:
             await check_before_sending(db, campaign_id)
             return await campaigns.send_now(db, campaign_id)
@@ -188,9 +186,7 @@ class CampaignsController(Controller):
         return await _act(request, db, campaign_id, checked_then_sent)
 
     @post("/{campaign_id:int}/pause")
-    async def pause(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def pause(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         return await _act(
             request,
             db,
@@ -200,21 +196,15 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/resume")
-    async def resume(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def resume(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         return await _act(request, db, campaign_id, lambda: campaigns.resume(db, campaign_id))
 
     @post("/{campaign_id:int}/cancel")
-    async def cancel(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def cancel(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         return await _act(request, db, campaign_id, lambda: campaigns.cancel(db, campaign_id), "Cancelled '{name}'.")
 
     @post("/{campaign_id:int}/edit")
-    async def edit(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def edit(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         """Open in the wizard (a scheduled campaign goes back to draft first)."""
         return await _act(
             request,
@@ -226,17 +216,13 @@ class CampaignsController(Controller):
         )
 
     @post("/{campaign_id:int}/duplicate")
-    async def duplicate(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def duplicate(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         copy = await campaigns.duplicate(db, campaign_id, created_by=request.user.name)
         flash(request, f"Created '{copy.name}' as a draft with the same content and lists.", "success")
         return after_change(request, f"/campaigns/{copy.id}/details")
 
     @post("/{campaign_id:int}/delete")
-    async def delete(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         c = await campaigns.get_campaign(db, campaign_id)
         try:
             await campaigns.delete_campaign(db, campaign_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import ClientRefresh, HTMXRequest
@@ -24,6 +23,7 @@ from webapp.campaigns.service.content_check import Verdict
 from webapp.core.access import ADMIN_ONLY, EDITORS_ONLY
 from webapp.core.api import creator
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse
@@ -42,9 +42,7 @@ class CampaignContentCheckController(Controller):
     path = "/campaigns"
 
     @get("/{campaign_id:int}/review/check", opt=EDITORS_ONLY)
-    async def card(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> Template | ClientRefresh:
+    async def card(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template | ClientRefresh:
         """The review step's content check card, checked now if this content never was."""
         try:
             c = await campaigns.get_draft(db, campaign_id)
@@ -59,9 +57,7 @@ class CampaignContentCheckController(Controller):
         return Template("campaigns/_content_check.html", context={"check": found, "c": c})
 
     @post("/{campaign_id:int}/review/check")
-    async def check_again(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def check_again(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         c = await campaigns.get_draft(db, campaign_id)
         found = await review_check(db, c, again=True)
         if found is not None:
@@ -69,9 +65,7 @@ class CampaignContentCheckController(Controller):
         return after_change(request, f"/campaigns/{campaign_id}/review")
 
     @post("/{campaign_id:int}/review/override", opt=ADMIN_ONLY)
-    async def override(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def override(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         try:
             c = await kept.override(db, campaign_id, creator(request.user))
         except Conflict as exc:
@@ -100,11 +94,11 @@ class ContentCheckSettingsController(Controller):
     opt = ADMIN_ONLY
 
     @get("/", name="content_check_settings")
-    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def show(self, db: Db) -> Template:
         return await _settings_page(db, {"threshold": await kept.threshold(db)}, {})
 
     @post("/")
-    async def save(self, request: HTMXRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save(self, request: HTMXRequest, db: Db) -> AnyResponse:
         typed = {"threshold": first(await read_form(request), "threshold")}
         try:
             await kept.save_threshold(db, typed)

@@ -24,12 +24,10 @@ from urllib.parse import urlsplit
 import anyio
 from litestar import Controller, WebSocket, get, websocket
 from litestar.background_tasks import BackgroundTask
-from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, WebSocketDisconnect
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from redis.asyncio.client import PubSub
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
@@ -38,6 +36,7 @@ from webapp.campaigns.service import campaigns
 from webapp.campaigns.service.progress import Progress, average_rate, progress_of
 from webapp.campaigns.service.states import FINAL
 from webapp.core.db import get_sessionmaker
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound
 from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
@@ -179,9 +178,7 @@ class CampaignLiveController(Controller):
     path = "/"
 
     @get("/campaigns/{campaign_id:int}/events", name="campaign_events")
-    async def events(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> ServerSentEvent:
+    async def events(self, request: StaffRequest, db: Db, campaign_id: FromPath[int]) -> ServerSentEvent:
         await campaigns.get_campaign(db, campaign_id)  # 404 for an unknown campaign
         pubsub = await _subscribe(campaign_id)
         return ServerSentEvent(

@@ -15,7 +15,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -30,6 +29,7 @@ from webapp.campaigns.service import campaigns, listing, readiness
 from webapp.campaigns.service import content_check as kept_check
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, form_ids, read_form
 from webapp.core.http import AnyResponse
@@ -185,7 +185,7 @@ class CampaignWizardController(Controller):
     path = "/campaigns"
 
     @get("/new", opt=EDITORS_ONLY)
-    async def new(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def new(self, db: Db) -> Template:
         org = await org_settings.load(db)
         values = {
             "name": "",
@@ -197,7 +197,7 @@ class CampaignWizardController(Controller):
         return await _step_page(db, None, "details", values)
 
     @post("/new")
-    async def create(self, request: HTMXRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: HTMXRequest, db: Db) -> AnyResponse:
         values = _submitted("details", await read_form(request))
         try:
             c = await campaigns.create_campaign(db, values, created_by=request.user.name)
@@ -207,9 +207,7 @@ class CampaignWizardController(Controller):
         return after_change(request, f"/campaigns/{c.id}/audience")
 
     @get([f"/{{campaign_id:int}}/{step}" for step in STEPS], opt=EDITORS_ONLY)
-    async def step(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def step(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         c = await campaigns.get_campaign(db, campaign_id)
         if c.status != CampaignStatus.DRAFT.value:
             flash(request, f"This campaign is {c.status}; only drafts are edited in the wizard.", "error")
@@ -224,9 +222,7 @@ class CampaignWizardController(Controller):
         return await _step_page(db, c, step, values)
 
     @post([f"/{{campaign_id:int}}/{step}" for step in STEPS[:-1]])
-    async def save(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def save(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         step, form = request.url.path.rsplit("/", 1)[-1], await read_form(request)
         go = first(form, "go")
         c = await campaigns.get_draft(db, campaign_id)
@@ -247,25 +243,19 @@ class CampaignWizardController(Controller):
         return after_change(request, f"/campaigns/{c.id}/{_next_step(step, go)}")
 
     @post("/{campaign_id:int}/audience/count")
-    async def audience_count(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> Template:
+    async def audience_count(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         await campaigns.get_campaign(db, campaign_id)
         count = await count_for_lists(db, form_ids(await read_form(request), "list_ids"))
         return Template("campaigns/_audience_count.html", context={"count": count})
 
     @post("/{campaign_id:int}/content/preview")
-    async def preview(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> Template:
+    async def preview(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         parts = {"subject": c.subject, **_content(await read_form(request))}
         return Template("campaigns/_preview.html", context={"preview": await templates.preview(db, parts)})
 
     @post("/{campaign_id:int}/review/test")
-    async def test_send(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> Template:
+    async def test_send(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         recipients = first(await read_form(request), "recipients")
         try:
@@ -288,9 +278,7 @@ class CampaignWizardController(Controller):
         return await _step_page(db, c, "review", values, status_code=status_code, test_result=result)
 
     @post("/{campaign_id:int}/schedule")
-    async def schedule(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], campaign_id: FromPath[int]
-    ) -> AnyResponse:
+    async def schedule(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         values = {
             "scheduled_time": first(form, "scheduled_time"),

@@ -4,11 +4,10 @@ type with ?list_id=), streamed in keyset batches so memory stays flat however ma
 from __future__ import annotations
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.response import Stream
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.schemas import TableParams
+from webapp.core.deps import Db
 from webapp.core.downloads import csv_download
 from webapp.core.http import StaffRequest
 from webapp.imports.service import export as exports
@@ -18,7 +17,7 @@ class ExportsController(Controller):
     path = "/contacts/export"
 
     @get("/", name="contacts_export")
-    async def export(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Stream:
+    async def export(self, request: StaffRequest, db: Db) -> Stream:
         params = TableParams.from_query(request.query_params)
         export = await exports.prepare(db, params.filters, request.query_params.get("list_id") or None)
         return csv_download(export.stream(), export.filename)

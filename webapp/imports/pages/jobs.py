@@ -7,7 +7,6 @@ from typing import Any
 
 from litestar import Controller, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Role
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -135,11 +135,11 @@ class ImportsController(Controller):
     path = "/contacts/import"
 
     @get("/", name="imports")
-    async def index(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, request: StaffRequest, db: Db) -> Template:
         return await _index(request, db, list_id=optional_id(request.query_params.get("list_id")))
 
     @post("/", status_code=200, request_max_body_size=MAX_UPLOAD)
-    async def upload(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def upload(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await request.form()
         upload, list_id = form.get("file"), optional_id(form.get("list_id"))
         if not isinstance(upload, UploadFile) or not upload.filename:
@@ -153,7 +153,7 @@ class ImportsController(Controller):
         return after_change(request, f"/contacts/import/{job.id}")
 
     @get("/{job_id:int}")
-    async def show(self, request: HTMXRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]) -> Template:
+    async def show(self, request: HTMXRequest, db: Db, job_id: FromPath[int]) -> Template:
         job = await imports.get_job(db, job_id)
         if job.status == ImportStatus.DRAFT.value:
             return await _mapping_page(request, db, job, _values_from_job(job))
@@ -163,9 +163,7 @@ class ImportsController(Controller):
         return Template("imports/show.html", context=context, headers=VARY)
 
     @post("/{job_id:int}/start", status_code=200)
-    async def start(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]
-    ) -> AnyResponse:
+    async def start(self, request: StaffRequest, db: Db, job_id: FromPath[int]) -> AnyResponse:
         job = await imports.get_job(db, job_id)
         form = await read_form(request)
         try:
@@ -177,9 +175,7 @@ class ImportsController(Controller):
         return after_change(request, f"/contacts/import/{job.id}")
 
     @post("/{job_id:int}/discard", status_code=200)
-    async def discard(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]
-    ) -> AnyResponse:
+    async def discard(self, request: StaffRequest, db: Db, job_id: FromPath[int]) -> AnyResponse:
         job = await imports.get_job(db, job_id)
         await imports.discard(db, job)
         flash(request, f"Discarded {job.filename}.", "success")

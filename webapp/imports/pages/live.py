@@ -13,13 +13,12 @@ from collections.abc import AsyncIterator
 
 from litestar import Controller, get
 from litestar.background_tasks import BackgroundTask
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 from redis.asyncio.client import PubSub
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.db import get_sessionmaker
+from webapp.core.deps import Db
 from webapp.core.downloads import csv_download
 from webapp.core.http import StaffRequest
 from webapp.core.redis import get_redis
@@ -63,9 +62,7 @@ class ImportLiveController(Controller):
     path = "/contacts/import"
 
     @get("/{job_id:int}/events")
-    async def events(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], job_id: FromPath[int]
-    ) -> ServerSentEvent:
+    async def events(self, request: StaffRequest, db: Db, job_id: FromPath[int]) -> ServerSentEvent:
         await imports.get_job(db, job_id)  # 404 for an unknown job
         pubsub = get_redis().pubsub()
         await pubsub.subscribe(import_progress.channel(job_id))
@@ -76,6 +73,6 @@ class ImportLiveController(Controller):
         )
 
     @get("/{job_id:int}/rejects.csv")
-    async def rejects_csv(self, db: NamedDependency[AsyncSession], job_id: FromPath[int]) -> Stream:
+    async def rejects_csv(self, db: Db, job_id: FromPath[int]) -> Stream:
         job = await imports.get_job(db, job_id)
         return csv_download(exports.rejects_csv(job), exports.rejects_filename(job))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -14,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, form_ids
 from webapp.core.http import AnyResponse, StaffRequest
@@ -87,7 +87,7 @@ class ListsController(Controller):
     path = "/lists"
 
     @get("/", name="lists")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         by_name = await lists.all_lists(db)
         return Template(
             "lists/index.html", context={"lists": sorted(by_name, key=lambda email_list: not email_list.is_active)}
@@ -98,7 +98,7 @@ class ListsController(Controller):
         return _form(None, {"list_type": ListType.STATIC.value, "double_opt_in": True}, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession], data: Form) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db, data: Form) -> AnyResponse:
         values = _form_values(data)
         try:
             email_list = await lists.create_list(db, _list_data(values), created_by=request.user.name)
@@ -111,7 +111,7 @@ class ListsController(Controller):
     async def detail(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         list_id: FromPath[int],
         cursor: FromQuery[str | None] = None,
     ) -> Template:
@@ -146,9 +146,7 @@ class ListsController(Controller):
         return Template("lists/detail.html", context=context, status_code=status_code)
 
     @post("/{list_id:int}/members")
-    async def add_members(
-        self, request: HTMXRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int], data: Form
-    ) -> AnyResponse:
+    async def add_members(self, request: HTMXRequest, db: Db, list_id: FromPath[int], data: Form) -> AnyResponse:
         pasted = data.get("addresses", "")
         try:
             report = await lists.add_by_email(db, list_id, {"addresses": pasted})
@@ -167,9 +165,7 @@ class ListsController(Controller):
         )
 
     @post("/{list_id:int}/members/remove")
-    async def remove_members(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int], data: Form
-    ) -> AnyResponse:
+    async def remove_members(self, request: StaffRequest, db: Db, list_id: FromPath[int], data: Form) -> AnyResponse:
         ids = form_ids(data)
         back = f"/lists/{list_id}"
         if isinstance(cursor := data.get("cursor"), str) and cursor:
@@ -183,14 +179,12 @@ class ListsController(Controller):
         return after_change(request, back)
 
     @get("/{list_id:int}/edit", opt=EDITORS_ONLY)
-    async def edit(self, db: NamedDependency[AsyncSession], list_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, list_id: FromPath[int]) -> Template:
         email_list = await lists.get_list(db, list_id)
         return _form(email_list, _saved_values(email_list), {})
 
     @post("/{list_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int], data: Form
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, list_id: FromPath[int], data: Form) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         values = _form_values(data)
         del values["list_type"]  # a list keeps its type
@@ -202,9 +196,7 @@ class ListsController(Controller):
         return after_change(request, f"/lists/{list_id}")
 
     @post("/{list_id:int}/archive")
-    async def archive(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int]
-    ) -> AnyResponse:
+    async def archive(self, request: StaffRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         archiving = email_list.is_active
         await lists.update_list(db, list_id, {"is_active": not archiving})
@@ -212,13 +204,11 @@ class ListsController(Controller):
         return after_change(request, f"/lists/{list_id}")
 
     @get("/{list_id:int}/delete", opt=EDITORS_ONLY)
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], list_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, list_id: FromPath[int]) -> Template:
         return Template("lists/delete.html", context={"email_list": await lists.get_list(db, list_id)})
 
     @post("/{list_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         name = email_list.name
         await lists.delete_list(db, list_id)

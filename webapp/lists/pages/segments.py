@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import Form, after_change, field_errors, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
@@ -192,11 +192,11 @@ class SegmentsController(Controller):
     path = "/lists"
 
     @get("/segments/new", opt=EDITORS_ONLY)
-    async def new(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def new(self, request: StaffRequest, db: Db) -> Template:
         return await _page(db, request, Draft(), None)
 
     @post("/segments")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession], data: Form) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db, data: Form) -> AnyResponse:
         draft = _draft(data, None)
         try:
             email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
@@ -208,16 +208,14 @@ class SegmentsController(Controller):
         return after_change(request, f"/lists/{email_list.id}")
 
     @get("/{list_id:int}/segment")
-    async def show(self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int]) -> Template:
+    async def show(self, request: StaffRequest, db: Db, list_id: FromPath[int]) -> Template:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
             raise NotFound(f"List '{email_list.name}' is static: it has members, not rules.")
         return await _page(db, request, Draft.of(email_list), email_list)
 
     @post("/{list_id:int}/segment")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int], data: Form
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, list_id: FromPath[int], data: Form) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         if email_list.list_type not in SEGMENT_TYPES:
             raise Conflict(f"List '{email_list.name}' is static: it has members, not rules.", "list_type")
@@ -230,7 +228,7 @@ class SegmentsController(Controller):
         return after_change(request, f"/lists/{list_id}")
 
     @post("/segments/builder")
-    async def builder(self, request: HTMXRequest, db: NamedDependency[AsyncSession], data: Form) -> Template:
+    async def builder(self, request: HTMXRequest, db: Db, data: Form) -> Template:
         """Add, remove or re-render rows; HTMX gets the rules partial, a plain browser the page."""
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
@@ -242,7 +240,7 @@ class SegmentsController(Controller):
         return Template("lists/segments/_builder_response.html", context=context)
 
     @post("/segments/count")
-    async def count(self, db: NamedDependency[AsyncSession], data: Form) -> Template:
+    async def count(self, db: Db, data: Form) -> Template:
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)
         outcome = await _evaluate(db, draft)

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -101,16 +101,16 @@ class RoutingRulesController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="routing_rules")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         context = {"rules": await rules.list_rules(db), "names": await transport_names(db), "groups": DOMAIN_GROUPS}
         return Template("routing/index.html", context=context)
 
     @get("/new")
-    async def new(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def new(self, db: Db) -> Template:
         return await _form(db, None, NEW_RULE, [], {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         sent = _rule(await read_form(request))
         try:
             rule = await rules.create_rule(db, sent.data)
@@ -122,7 +122,7 @@ class RoutingRulesController(Controller):
         return after_change(request, "/settings/routing")
 
     @get("/{rule_id:int}/edit")
-    async def edit(self, db: NamedDependency[AsyncSession], rule_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, rule_id: FromPath[int]) -> Template:
         rule = await rules.get_rule(db, rule_id)
         values = {
             "name": rule.name,
@@ -135,9 +135,7 @@ class RoutingRulesController(Controller):
         return await _form(db, rule, values, rule.targets, {})
 
     @post("/{rule_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], rule_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, rule_id: FromPath[int]) -> AnyResponse:
         rule = await rules.get_rule(db, rule_id)
         sent = _rule(await read_form(request))
         try:
@@ -150,13 +148,11 @@ class RoutingRulesController(Controller):
         return after_change(request, "/settings/routing")
 
     @get("/{rule_id:int}/delete")
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], rule_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, rule_id: FromPath[int]) -> Template:
         return Template("routing/delete.html", context={"rule": await rules.get_rule(db, rule_id)})
 
     @post("/{rule_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], rule_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, rule_id: FromPath[int]) -> AnyResponse:
         rule = await rules.get_rule(db, rule_id)
         await rules.delete_rule(db, rule_id)
         flash(request, f"Routing rule '{rule.name}' deleted.", "success")

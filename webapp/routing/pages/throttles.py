@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -34,11 +34,11 @@ class DomainThrottlesController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="domain_throttles")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return await _page(db, {"bucket": "", "per_minute": ""}, {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         data = {"bucket": first(form, "bucket"), "per_minute": first(form, "per_minute")}
         try:
@@ -53,9 +53,7 @@ class DomainThrottlesController(Controller):
         return after_change(request, "/settings/throttles")
 
     @post("/{throttle_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], throttle_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, throttle_id: FromPath[int]) -> AnyResponse:
         await throttles.delete_throttle(db, throttle_id)
         flash(request, "Throttle removed: that domain is no longer held back.", "success")
         return after_change(request, "/settings/throttles")

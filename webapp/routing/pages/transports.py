@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from litestar import Controller, get
-from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.charts import Chart, Series, line_chart
+from webapp.core.deps import Db
 from webapp.routing.models import TransportHour
 from webapp.routing.service import health
 from webapp.routing.service.transports import TransportView, overview
@@ -82,7 +81,7 @@ class TransportsController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="transports")
-    async def index(self, db: NamedDependency[AsyncSession], days: FromQuery[int] = DEFAULT_DAYS) -> Template:
+    async def index(self, db: Db, days: FromQuery[int] = DEFAULT_DAYS) -> Template:
         days = days if days in PERIODS else DEFAULT_DAYS
         hours = _hours(days, datetime.now(UTC))
         shown = []

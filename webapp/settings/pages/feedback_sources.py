@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -45,12 +44,12 @@ class FeedbackSourcesController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="feedback_sources")
-    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def show(self, db: Db) -> Template:
         saved = await feedback_sources.load(db)
         return _page(saved, _shown(saved), {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         typed = {name: first(form, name) for name in FIELDS}
         data = typed | {name: first(form, name) for name in SECRETS} | {name: name in form for name in FLAGS}

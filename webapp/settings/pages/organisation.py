@@ -6,12 +6,11 @@ from dataclasses import asdict
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -42,12 +41,12 @@ class OrgSettingsController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="org_settings")
-    async def show(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def show(self, db: Db) -> Template:
         saved = await org_settings.load(db)
         return _page(saved, {**asdict(saved), "subscription_topics": ", ".join(saved.subscription_topics)}, {})
 
     @post("/")
-    async def save(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def save(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         typed = {name: first(form, name) for name in FIELDS}
         data = typed | {
@@ -62,7 +61,7 @@ class OrgSettingsController(Controller):
         return after_change(request, "/settings/organisation")
 
     @post("/dkim-key")
-    async def generate_dkim_key(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def generate_dkim_key(self, request: StaffRequest, db: Db) -> AnyResponse:
         await org_settings.replace_dkim_key(db)
         flash(
             request,

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -65,7 +64,7 @@ class SmtpServersController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="smtp_servers")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return Template("settings/smtp/index.html", context={"servers": await smtp_servers.list_servers(db)})
 
     @get("/new")
@@ -73,7 +72,7 @@ class SmtpServersController(Controller):
         return _form(None, NEW_SERVER, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         data = _server(await read_form(request))
         try:
             server = await smtp_servers.create_server(db, data)
@@ -83,15 +82,13 @@ class SmtpServersController(Controller):
         return after_change(request, "/settings/smtp")
 
     @get("/{server_id:int}/edit")
-    async def edit(self, db: NamedDependency[AsyncSession], server_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, server_id: FromPath[int]) -> Template:
         server = await smtp_servers.get_server(db, server_id)
         values = {name: getattr(server, name) for name in FIELDS} | {"is_active": server.is_active}
         return _form(server, values, {})
 
     @post("/{server_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], server_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, server_id: FromPath[int]) -> AnyResponse:
         server = await smtp_servers.get_server(db, server_id)
         data = _server(await read_form(request))
         try:
@@ -102,9 +99,7 @@ class SmtpServersController(Controller):
         return after_change(request, "/settings/smtp")
 
     @post("/{server_id:int}/test")
-    async def test(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], server_id: FromPath[int]
-    ) -> AnyResponse:
+    async def test(self, request: StaffRequest, db: Db, server_id: FromPath[int]) -> AnyResponse:
         """HTMX gets the server table with the result above it; a plain browser gets it as a flash."""
         server = await smtp_servers.get_server(db, server_id)
         result = await smtp_servers.test_connection(server)
@@ -118,13 +113,11 @@ class SmtpServersController(Controller):
         return after_change(request, "/settings/smtp")
 
     @get("/{server_id:int}/delete")
-    async def confirm_delete(self, db: NamedDependency[AsyncSession], server_id: FromPath[int]) -> Template:
+    async def confirm_delete(self, db: Db, server_id: FromPath[int]) -> Template:
         return Template("settings/smtp/delete.html", context={"server": await smtp_servers.get_server(db, server_id)})
 
     @post("/{server_id:int}/delete")
-    async def delete(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], server_id: FromPath[int]
-    ) -> AnyResponse:
+    async def delete(self, request: StaffRequest, db: Db, server_id: FromPath[int]) -> AnyResponse:
         server = await smtp_servers.delete_server(db, server_id)
         flash(request, f"SMTP server '{server.name}' deleted.", "success")
         return after_change(request, "/settings/smtp")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY, Role
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -30,11 +30,11 @@ class ApiKeysController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="api_keys")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return await _index(db, {"role": Role.EDITOR.value}, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def create(self, request: StaffRequest, db: Db) -> Template:
         form = await read_form(request)
         data = {"name": first(form, "name"), "role": first(form, "role")}
         if not data["role"]:
@@ -52,13 +52,11 @@ class ApiKeysController(Controller):
         )
 
     @get("/{key_id:int}/revoke")
-    async def confirm_revoke(self, db: NamedDependency[AsyncSession], key_id: FromPath[int]) -> Template:
+    async def confirm_revoke(self, db: Db, key_id: FromPath[int]) -> Template:
         return Template("staff/api_keys/revoke.html", context={"key": await api_keys.get_key(db, key_id)})
 
     @post("/{key_id:int}/revoke")
-    async def revoke(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], key_id: FromPath[int]
-    ) -> AnyResponse:
+    async def revoke(self, request: StaffRequest, db: Db, key_id: FromPath[int]) -> AnyResponse:
         await api_keys.revoke_key(db, key_id)
         flash(request, "API key revoked. Clients using it now get 401.", "success")
         return after_change(request, "/settings/api-keys")

@@ -9,11 +9,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ANY_STAFF
 from webapp.core.config import Settings
-from webapp.core.deps import client_ip
+from webapp.core.deps import Db, client_ip
 from webapp.core.errors import TooManyAttempts, ValidationFailed
 from webapp.core.forms import Form
 from webapp.core.http import PublicRequest
@@ -40,7 +39,7 @@ class AuthController(Controller):
 
     @post("/login")
     async def login(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], settings: NamedDependency[Settings], data: Form
+        self, request: PublicRequest, db: Db, settings: NamedDependency[Settings], data: Form
     ) -> Template | Redirect:
         email = str(data.get("email") or "")
         next_url = _safe_next(data.get("next"))

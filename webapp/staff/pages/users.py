@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ADMIN_ONLY, Role
+from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -55,7 +54,7 @@ class UsersController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="users")
-    async def index(self, db: NamedDependency[AsyncSession]) -> Template:
+    async def index(self, db: Db) -> Template:
         return Template("staff/users/index.html", context={"users": await users.list_users(db)})
 
     @get("/new")
@@ -63,7 +62,7 @@ class UsersController(Controller):
         return _form(None, {"role": Role.EDITOR.value, "is_active": True}, {})
 
     @post("/")
-    async def create(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         data = _account(await read_form(request), new=True)
         try:
             user = await users.create_user(db, data)
@@ -73,14 +72,12 @@ class UsersController(Controller):
         return after_change(request, "/settings/users")
 
     @get("/{user_id:int}/edit")
-    async def edit(self, db: NamedDependency[AsyncSession], user_id: FromPath[int]) -> Template:
+    async def edit(self, db: Db, user_id: FromPath[int]) -> Template:
         user = await users.get_user(db, user_id)
         return _form(user, {"name": user.name, "role": user.role, "is_active": user.is_active}, {})
 
     @post("/{user_id:int}/edit")
-    async def update(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], user_id: FromPath[int]
-    ) -> AnyResponse:
+    async def update(self, request: StaffRequest, db: Db, user_id: FromPath[int]) -> AnyResponse:
         user = await users.get_user(db, user_id)
         data = _account(await read_form(request), new=False)
         try:

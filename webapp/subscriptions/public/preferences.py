@@ -15,10 +15,10 @@ from typing import Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import client_ip, language_of, page
@@ -99,15 +99,11 @@ class PreferencesController(Controller):
         )
 
     @get("/{token:str}", name="preferences")
-    async def show(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def show(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         return await self._page(request, db, token)
 
     @post("/{token:str}", status_code=200)
-    async def save(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def save(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         try:
             who = await holder(db, token)
         except NotFound:
@@ -130,9 +126,7 @@ class PreferencesController(Controller):
         return await self._page(request, db, token, saved="saved", requested_language=changes.get("language"))
 
     @get("/{token:str}/data", name="preferences-data")
-    async def download(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def download(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         """Everything kept about the contact, as a JSON file (GDPR right of access)."""
         try:
             who = await holder(db, token)

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import i18n
 from webapp.core.config import get_settings
+from webapp.core.deps import Db
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import Sender, client_ip, language_of, page
@@ -92,9 +92,7 @@ class SubscribeController(Controller):
     include_in_schema = False
 
     @get("/{list_id:int}", name="subscribe-page")
-    async def form(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int]
-    ) -> AnyResponse:
+    async def form(self, request: PublicRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
         language, org = language_of(request), await org_settings.load(db)
         try:
             email_list = await subscriptions.public_list(db, list_id)
@@ -103,9 +101,7 @@ class SubscribeController(Controller):
         return _signup_form(email_list, {}, language, org)
 
     @post("/{list_id:int}", name="subscribe", status_code=200)
-    async def subscribe(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], list_id: FromPath[int]
-    ) -> AnyResponse:
+    async def subscribe(self, request: PublicRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
         form = await request.form()
         language, org = language_of(request, form.get("lang")), await org_settings.load(db)
         try:
@@ -130,9 +126,7 @@ class SubscribeController(Controller):
         return _thanks(email_list, signed_up.email, language, org)
 
     @get("/confirm/{token:str}", name="subscribe-confirm")
-    async def confirm(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def confirm(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         result = await subscriptions.confirm(db, read_confirm_token(token))
         language, org = language_of(request, contact_language=result.contact_language), await org_settings.load(db)
         if result.outcome is Confirmation.CONFIRMED and result.contact_id is not None:
@@ -156,9 +150,7 @@ class SubscribeController(Controller):
         return _invalid_link(language, org)
 
     @post("/confirm/{token:str}/resend", name="subscribe-resend", status_code=200)
-    async def resend(
-        self, request: PublicRequest, db: NamedDependency[AsyncSession], token: FromPath[str]
-    ) -> AnyResponse:
+    async def resend(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         """A new link for a genuine but expired one (the page of an expired link has this button)."""
         link = read_confirm_token(token)
         pending = await subscriptions.pending_confirmation(db, link.subscription_id) if link else None

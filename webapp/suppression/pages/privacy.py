@@ -7,15 +7,14 @@ from __future__ import annotations
 import json
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -34,7 +33,7 @@ class ContactPrivacyController(Controller):
     path = "/contacts"
 
     @get("/{contact_id:int}/export")
-    async def export(self, db: NamedDependency[AsyncSession], contact_id: FromPath[int]) -> Response[bytes]:
+    async def export(self, db: Db, contact_id: FromPath[int]) -> Response[bytes]:
         data = await gdpr.export_contact(db, contact_id)
         body = json.dumps(data, indent=2, ensure_ascii=False).encode()
         return Response(
@@ -47,13 +46,11 @@ class ContactPrivacyController(Controller):
         )
 
     @get("/{contact_id:int}/erase", opt=EDITORS_ONLY)
-    async def confirm_erase(self, db: NamedDependency[AsyncSession], contact_id: FromPath[int]) -> Template:
+    async def confirm_erase(self, db: Db, contact_id: FromPath[int]) -> Template:
         return _erase_page(await contacts.get_contact(db, contact_id))
 
     @post("/{contact_id:int}/erase", status_code=200)
-    async def erase(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], contact_id: FromPath[int]
-    ) -> AnyResponse:
+    async def erase(self, request: StaffRequest, db: Db, contact_id: FromPath[int]) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         typed = first(await read_form(request), "confirm_email")
         try:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
@@ -15,6 +14,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
@@ -53,7 +53,7 @@ class SuppressionController(Controller):
     async def index(
         self,
         request: HTMXRequest,
-        db: NamedDependency[AsyncSession],
+        db: Db,
         q: FromQuery[str | None] = None,
         reason: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
@@ -105,7 +105,7 @@ class SuppressionController(Controller):
         return Template("suppression/index.html", context=context, status_code=status_code, headers=VARY)
 
     @post("/", status_code=200)
-    async def add(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def add(self, request: StaffRequest, db: Db) -> AnyResponse:
         values = _typed(await read_form(request), "email", "reason", "note")
         try:
             result = await suppression.add_entry(db, values, source="staff", created_by=request.user.name)
@@ -124,7 +124,7 @@ class SuppressionController(Controller):
         return after_change(request, "/suppression")
 
     @post("/validate-email", status_code=200)
-    async def validate_email(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> Template:
+    async def validate_email(self, request: StaffRequest, db: Db) -> Template:
         """The message under the email field, checked as the user pauses typing or leaves it."""
         raw = first(await read_form(request), "email")
         error, existing = "", None
@@ -139,7 +139,7 @@ class SuppressionController(Controller):
         )
 
     @post("/bulk", status_code=200)
-    async def bulk(self, request: StaffRequest, db: NamedDependency[AsyncSession]) -> AnyResponse:
+    async def bulk(self, request: StaffRequest, db: Db) -> AnyResponse:
         bulk = _typed(await read_form(request), "addresses", "reason", "note")
         try:
             report = await suppression.add_pasted(
@@ -157,13 +157,11 @@ class SuppressionController(Controller):
         return await self._page(request, db, bulk=bulk, report=report, status_code=422 if nothing_valid else 200)
 
     @get("/{suppression_id:int}/remove", opt=EDITORS_ONLY)
-    async def confirm_remove(self, db: NamedDependency[AsyncSession], suppression_id: FromPath[int]) -> Template:
+    async def confirm_remove(self, db: Db, suppression_id: FromPath[int]) -> Template:
         return _remove_page(await suppression.get(db, suppression_id), "", {})
 
     @post("/{suppression_id:int}/remove", status_code=200)
-    async def remove(
-        self, request: StaffRequest, db: NamedDependency[AsyncSession], suppression_id: FromPath[int]
-    ) -> AnyResponse:
+    async def remove(self, request: StaffRequest, db: Db, suppression_id: FromPath[int]) -> AnyResponse:
         row = await suppression.get(db, suppression_id)
         why = first(await read_form(request), "reason")
         try:
