@@ -82,11 +82,7 @@ class ApiAutomationsController(Controller):
         "replace the draft version's, live once published. An archived automation cannot change (409). " + STEPS_HELP,
     )
     async def update_automation(
-        self,
-        request: StaffRequest,
-        data: JSONBody[AutomationUpdate],
-        db: Db,
-        automation_id: AutomationId,
+        self, request: StaffRequest, data: JSONBody[AutomationUpdate], db: Db, automation_id: AutomationId
     ) -> AutomationOut:
         return await _out(db, await automations.update_draft(db, automation_id, await sent_object(request)))
 
@@ -112,11 +108,7 @@ class ApiAutomationsController(Controller):
         "completes; false (default) lets them finish on their version. 422 names steps that cannot run.",
     )
     async def publish_automation(
-        self,
-        request: StaffRequest,
-        data: JSONBody[PublishIn],
-        db: Db,
-        automation_id: AutomationId,
+        self, request: StaffRequest, data: JSONBody[PublishIn], db: Db, automation_id: AutomationId
     ) -> AutomationOut:
         await automations.publish_as_sent(db, automation_id, await sent_object(request))
         return await _out(db, await automations.get(db, automation_id))
@@ -151,11 +143,7 @@ class ApiAutomationsController(Controller):
         "the contact may not be mailed (unsubscribed, bounced, complained, unconfirmed or suppressed).",
     )
     async def enrol_contact(
-        self,
-        request: StaffRequest,
-        data: JSONBody[EnrolIn],
-        db: Db,
-        automation_id: AutomationId,
+        self, request: StaffRequest, data: JSONBody[EnrolIn], db: Db, automation_id: AutomationId
     ) -> EnrolledOut:
         return EnrolledOut(await enrolments.enrol_contact(db, automation_id, await sent_object(request)))
 

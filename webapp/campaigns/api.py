@@ -140,11 +140,7 @@ class ApiCampaignsController(Controller):
         description="Only draft and scheduled campaigns can change (409 otherwise); fields not sent keep their value.",
     )
     async def update_campaign(
-        self,
-        request: StaffRequest,
-        data: JSONBody[CampaignUpdate],
-        db: Db,
-        campaign_id: CampaignId,
+        self, request: StaffRequest, data: JSONBody[CampaignUpdate], db: Db, campaign_id: CampaignId
     ) -> CampaignDetailOut:
         return await _detail(db, await campaigns.update_campaign(db, campaign_id, await sent_object(request)))
 

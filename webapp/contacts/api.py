@@ -87,11 +87,7 @@ class ApiContactsController(Controller):
         responses=error_responses(404, 409, 422),
     )
     async def update_contact(
-        self,
-        request: StaffRequest,
-        data: JSONBody[ContactUpdate],
-        db: Db,
-        contact_id: ContactId,
+        self, request: StaffRequest, data: JSONBody[ContactUpdate], db: Db, contact_id: ContactId
     ) -> ContactOut:
         return contact_out(await contacts.update_contact(db, contact_id, await sent_object(request)))
 

@@ -292,11 +292,7 @@ class ContactsController(Controller):
 
     @post("/{contact_id:int}/lists/{list_id:int}/remove", status_code=200)
     async def remove_from_list(
-        self,
-        request: StaffRequest,
-        db: Db,
-        contact_id: FromPath[int],
-        list_id: FromPath[int],
+        self, request: StaffRequest, db: Db, contact_id: FromPath[int], list_id: FromPath[int]
     ) -> AnyResponse:
         contact = await contacts.get_contact(db, contact_id)
         email_list = await lists.get_list(db, list_id)

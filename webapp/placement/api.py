@@ -32,11 +32,7 @@ class ApiPlacementTestsController(Controller):
         "found by then are reported `missing`. Read the results with GET /api/placement-tests/{id}.",
     )
     async def start_test(
-        self,
-        request: StaffRequest,
-        data: JSONBody[PlacementTestInput],
-        db: Db,
-        campaign_id: CampaignId,
+        self, request: StaffRequest, data: JSONBody[PlacementTestInput], db: Db, campaign_id: CampaignId
     ) -> PlacementTestOut:
         test = await placement.start(db, campaign_id, await sent_object(request))
         await db.commit()  # the worker reads the test

@@ -40,11 +40,7 @@ class ApiRepermissionController(Controller):
         responses={**error_responses(404, 409, 422), 429: RATE_LIMITED},
     )
     async def request_repermission(
-        self,
-        request: StaffRequest,
-        data: JSONBody[RepermissionRequest],
-        db: Db,
-        contact_id: ContactId,
+        self, request: StaffRequest, data: JSONBody[RepermissionRequest], db: Db, contact_id: ContactId
     ) -> RepermissionOut:
         body = await sent_object(request)
         settings = get_settings().subscriptions

@@ -76,11 +76,7 @@ class ApiTransactionalController(Controller):
         },
     )
     async def send(
-        self,
-        request: StaffRequest,
-        data: JSONBody[TxIn],
-        db: Db,
-        idempotency_key: IdempotencyKey = None,
+        self, request: StaffRequest, data: JSONBody[TxIn], db: Db, idempotency_key: IdempotencyKey = None
     ) -> Response[TxOut]:
         body = await sent_object(request)
         settings = get_settings().transactional

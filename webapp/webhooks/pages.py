@@ -102,11 +102,7 @@ class WebhooksController(Controller):
 
     @post("/{endpoint_id:int}/deliveries/{delivery_id:int}/replay")
     async def replay(
-        self,
-        request: StaffRequest,
-        db: Db,
-        endpoint_id: FromPath[int],
-        delivery_id: FromPath[int],
+        self, request: StaffRequest, db: Db, endpoint_id: FromPath[int], delivery_id: FromPath[int]
     ) -> AnyResponse:
         await endpoints.replay(db, endpoint_id, delivery_id)
         endpoint = await endpoints.get_endpoint(db, endpoint_id)

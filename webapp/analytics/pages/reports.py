@@ -72,9 +72,7 @@ class CampaignReportsController(Controller):
 
     @get("/compare", name="campaign-compare")
     async def compare(
-        self,
-        db: Db,
-        picked: Annotated[list[str] | None, QueryParameter(name="campaigns")] = None,
+        self, db: Db, picked: Annotated[list[str] | None, QueryParameter(name="campaigns")] = None
     ) -> Template:
         chosen = form_ids({"campaigns": picked or []}, "campaigns")
         context: dict[str, Any] = {

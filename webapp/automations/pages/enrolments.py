@@ -100,11 +100,7 @@ class AutomationEnrolmentsController(Controller):
 
     @post("/{contact_id:int}/remove")
     async def remove(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        contact_id: FromPath[int],
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], contact_id: FromPath[int]
     ) -> AnyResponse:
         if await enrolments.remove(db, automation_id, [contact_id]):
             flash(request, "Took the contact out of the automation.", "success")

@@ -134,11 +134,7 @@ class AutomationStepsController(Controller):
 
     @get("/new", opt=EDITORS_ONLY)
     async def new(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        at: FromQuery[str] = "",
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], at: FromQuery[str] = ""
     ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         slot = Slot.parse(at) or Slot("start")
@@ -164,11 +160,7 @@ class AutomationStepsController(Controller):
 
     @get("/{step_id:str}/edit", opt=EDITORS_ONLY)
     async def edit(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        step_id: FromPath[str],
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], step_id: FromPath[str]
     ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         step = _step(await _flow(db, a), step_id)
@@ -176,11 +168,7 @@ class AutomationStepsController(Controller):
 
     @post("/{step_id:str}")
     async def update(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        step_id: FromPath[str],
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], step_id: FromPath[str]
     ) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)
@@ -197,11 +185,7 @@ class AutomationStepsController(Controller):
 
     @post("/{step_id:str}/delete")
     async def delete(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        step_id: FromPath[str],
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], step_id: FromPath[str]
     ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         flow = await _flow(db, a)
@@ -211,11 +195,7 @@ class AutomationStepsController(Controller):
 
     @get("/{step_id:str}/skip-if", opt=EDITORS_ONLY)
     async def skip_if(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        step_id: FromPath[str],
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], step_id: FromPath[str]
     ) -> AnyResponse:
         a = await automations.get(db, automation_id)
         step = _step(await _flow(db, a), step_id)
@@ -225,11 +205,7 @@ class AutomationStepsController(Controller):
 
     @post("/{step_id:str}/skip-if")
     async def save_skip_if(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        automation_id: FromPath[int],
-        step_id: FromPath[str],
+        self, request: HTMXRequest, db: Db, automation_id: FromPath[int], step_id: FromPath[str]
     ) -> AnyResponse:
         form = await read_form(request)
         a = await automations.get(db, automation_id)

@@ -127,11 +127,7 @@ class CampaignsController(Controller):
 
     @get("/", name="campaigns")
     async def index(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        status: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
+        self, request: HTMXRequest, db: Db, status: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None
     ) -> Template:
         status = status if status in STATUSES else ""
         found = await listing.find_campaigns(db, status=status or None, limit=PAGE_SIZE, cursor=_cursor(cursor))

@@ -109,11 +109,7 @@ class ListsController(Controller):
 
     @get("/{list_id:int}")
     async def detail(
-        self,
-        request: HTMXRequest,
-        db: Db,
-        list_id: FromPath[int],
-        cursor: FromQuery[str | None] = None,
+        self, request: HTMXRequest, db: Db, list_id: FromPath[int], cursor: FromQuery[str | None] = None
     ) -> Template:
         return await self._detail(request, db, list_id, cursor)
 
