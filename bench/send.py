@@ -172,10 +172,10 @@ async def start_and_wait(campaign_id: int, worker: psutil.Process) -> SendRun:
     from webapp.campaigns.models import Campaign
     from webapp.campaigns.service import campaigns
     from webapp.core.db import get_sessionmaker
+    from webapp.delivery.actors import announce_change
 
     async with get_sessionmaker()() as session:
-        await campaigns.send_now(session, campaign_id)
-        await session.commit()
+        await announce_change(session, await campaigns.send_now(session, campaign_id))  # as "Send now" does
         peak_rss = peak_total = 0
         cpu_before, machine_before = cpu_seconds(worker), busy_seconds()
         cpu_now = dict(cpu_before)

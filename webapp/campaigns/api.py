@@ -32,9 +32,9 @@ from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_respon
 from webapp.core.config import Settings
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
+from webapp.delivery.actors import announce_change
 from webapp.delivery.campaign_message import prepare
 from webapp.delivery.content_check.campaigns import check_before_sending, check_campaign
-from webapp.delivery.progress import announce
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service import renderer
 from webapp.templates.service.rendering import MessageTemplate, RenderError, contact_context
@@ -51,7 +51,7 @@ async def _detail(db: AsyncSession, c: Campaign) -> CampaignDetailOut:
 
 
 async def _changed(db: AsyncSession, c: Campaign, status_code: int = 200) -> Response[CampaignDetailOut]:
-    await announce(db, c)
+    await announce_change(db, c)
     return Response(await _detail(db, c), status_code=status_code)
 
 

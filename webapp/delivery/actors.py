@@ -1,8 +1,9 @@
 """Dramatiq actors. Messages carry ids only; every actor is safe to run twice.
 
-HTTP handlers only change campaign state; the scheduler tick (webapp/worker.py) notices campaigns
-that are due or sending without a live worker and starts them. So a send survives a restart of
-every process: the state is in PostgreSQL, and the tick picks it up again.
+HTTP handlers change campaign state, then start a campaign they set sending (announce_change); the
+scheduler tick (webapp/worker.py) notices campaigns that are due, or sending without a live worker,
+and starts them. So a send survives a restart of every process: the state is in PostgreSQL, and
+the tick picks it up again.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import time
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.service import sending as abtests
-from webapp.campaigns.models import CampaignStatus
+from webapp.campaigns.models import Campaign, CampaignStatus
 from webapp.campaigns.service import sending
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
@@ -84,13 +86,15 @@ async def start_campaign(campaign_id: int) -> None:
     # materialising may take minutes
     async with keep_alive(heartbeat_key(campaign_id)), get_sessionmaker()() as session:
         campaign = await sending.begin(session, campaign_id)
-        if campaign is None:
-            return
-        if campaign.status == CampaignStatus.SENDING.value:
-            await abtests.start(session, campaign_id)  # with the deliveries, in their transaction
-        await session.commit()
-        await progress.publish(redis, campaign_id, progress.status_event(campaign))
-        await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+        if campaign is not None:
+            if campaign.status == CampaignStatus.SENDING.value:
+                await abtests.start(session, campaign_id)  # with the deliveries, in their transaction
+            await session.commit()
+            await progress.publish(redis, campaign_id, progress.status_event(campaign))
+            await progress.publish(redis, campaign_id, progress.progress_event(campaign))
+    if campaign is None:  # paused or cancelled before it started: a resume starts it at once
+        await redis.delete(heartbeat_key(campaign_id))
+        return
     server = get_settings().server
     for _ in range(max(1, server.worker_threads * server.worker_processes)):  # every thread of every process
         send_campaign.send(campaign_id)
@@ -100,15 +104,33 @@ async def start_due_campaigns() -> None:
     """Start campaigns whose time has come, and restart sending campaigns no worker is serving
     (after a crash or a restart of every process), but not those whose A/B test waits for its
     winner; end what cancelled campaigns left unsent. Run by the scheduler tick."""
-    redis = get_redis()
     async with get_sessionmaker()() as session:
         due = await sending.start_due(session)
         await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
         await session.commit()
         sending_now = set(await sending.sending_ids(session)) - await abtests.waiting_for_winner(session)
     for campaign_id in sending_now:
-        if campaign_id in due or not await redis.exists(heartbeat_key(campaign_id)):
+        if campaign_id in due:
             start_campaign.send(campaign_id)
+        else:
+            await start_unless_served(campaign_id)
+
+
+async def announce_change(session: AsyncSession, campaign: Campaign) -> None:
+    """Staff or the API changed a campaign's status: commit, tell live pages, and start it at once
+    if it now sends."""
+    await progress.announce(session, campaign)
+    if campaign.status == CampaignStatus.SENDING.value:
+        await start_unless_served(campaign.id)
+
+
+async def start_unless_served(campaign_id: int) -> None:
+    """Start a sending campaign no worker serves: staff or the API just set it sending (so it starts
+    now, not at the next tick, up to MAILROOM_SCHEDULER_INTERVAL later), or its workers died. The
+    heartbeat key taken here keeps the ticks meanwhile from starting it again; should no worker take
+    the job, the key lapses and a tick starts it."""
+    if await get_redis().set(heartbeat_key(campaign_id), "1", nx=True, ex=HEARTBEAT_SECONDS):
+        start_campaign.send(campaign_id)
 
 
 @dramatiq.actor(

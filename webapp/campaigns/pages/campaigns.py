@@ -27,8 +27,8 @@ from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
 from webapp.core.http import AnyResponse
+from webapp.delivery.actors import announce_change
 from webapp.delivery.content_check.campaigns import check_before_sending
-from webapp.delivery.progress import announce
 from webapp.feedback.service import rates as feedback_rates
 from webapp.placement.service import placement
 from webapp.warmup.service import campaigns as warmup
@@ -116,7 +116,7 @@ async def _act(
         c = await change()
     except (Conflict, ValidationFailed) as exc:
         return await _refused(request, db, campaign_id, exc)
-    await announce(db, c)
+    await announce_change(db, c)
     if done:
         flash(request, done.format(name=c.name), "success")
     return after_change(request, go_to or f"/campaigns/{c.id}")

@@ -1,0 +1,55 @@
+"""Send now and Resume start a campaign at once, not at the scheduler's next tick (every 10 s by
+default). The worker here never ticks (its interval is an hour), so only the start that the page
+or the API asks for can send anything."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
+from tests.support.smtp import SmtpSink
+from webapp.core.redis import get_redis
+from webapp.delivery.pipeline import heartbeat_key
+
+NO_TICKS = {"MAILROOM_SCHEDULER_INTERVAL": "3600"}
+SIZE = 30
+
+
+async def a_campaign(db, port: int) -> int:
+    email_list = await audience(db, SIZE)
+    await smtp_server(db, port)
+    campaign = await ready_campaign(db, [email_list.id])
+    await db.commit()
+    return campaign.id
+
+
+async def test_send_now_on_the_page_sends_without_the_scheduler(staff, db, worker):
+    with SmtpSink() as sink:
+        campaign_id = await a_campaign(db, sink.port)
+        worker("no-ticks", **NO_TICKS)
+        editor = await staff("editor")
+        assert editor.post(f"/campaigns/{campaign_id}/send").status_code == 303
+        done = await wait_for_status(db, campaign_id, {"sent"}, timeout=60)
+    assert done.sent_count == SIZE and len(sink.messages) == SIZE
+
+
+async def test_resume_through_the_api_sends_without_the_scheduler(api, db, worker):
+    with SmtpSink() as sink:
+        campaign_id = await a_campaign(db, sink.port)
+        client = await api("editor")
+        assert client.post(f"/api/campaigns/{campaign_id}/send").status_code == 202
+        assert client.post(f"/api/campaigns/{campaign_id}/pause").json()["status"] == "paused"
+        worker("no-ticks", **NO_TICKS)
+        # The start the send asked for finds the campaign paused: it sends nothing, and leaves no
+        # sign of a worker serving it that would keep the resume from starting it.
+        for _ in range(150):  # its key would otherwise outlive this wait (10 s from the send)
+            if not await get_redis().exists(heartbeat_key(campaign_id)):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the start of a paused campaign left its heartbeat behind")
+        assert not sink.messages
+
+        assert client.post(f"/api/campaigns/{campaign_id}/resume").json()["status"] == "sending"
+        done = await wait_for_status(db, campaign_id, {"sent"}, timeout=60)
+    assert done.sent_count == SIZE and len(sink.messages) == SIZE
