@@ -105,15 +105,12 @@ async def start_due_campaigns() -> None:
     (after a crash or a restart of every process), but not those whose A/B test waits for its
     winner; end what cancelled campaigns left unsent. Run by the scheduler tick."""
     async with get_sessionmaker()() as session:
-        due = await sending.start_due(session)
+        await sending.start_due(session)
         await sending.end_cancelled(session, get_settings().delivery.lease_seconds)
         await session.commit()
         sending_now = set(await sending.sending_ids(session)) - await abtests.waiting_for_winner(session)
     for campaign_id in sending_now:
-        if campaign_id in due:
-            start_campaign.send(campaign_id)
-        else:
-            await start_unless_served(campaign_id)
+        await start_unless_served(campaign_id)
 
 
 async def announce_change(session: AsyncSession, campaign: Campaign) -> None:
@@ -126,9 +123,10 @@ async def announce_change(session: AsyncSession, campaign: Campaign) -> None:
 
 async def start_unless_served(campaign_id: int) -> None:
     """Start a sending campaign no worker serves: staff or the API just set it sending (so it starts
-    now, not at the next tick, up to MAILROOM_SCHEDULER_INTERVAL later), or its workers died. The
-    heartbeat key taken here keeps the ticks meanwhile from starting it again; should no worker take
-    the job, the key lapses and a tick starts it."""
+    now, not at the next tick, up to MAILROOM_SCHEDULER_INTERVAL later), its scheduled time came, or
+    its workers died. The heartbeat key taken here keeps the ticks meanwhile from starting it again
+    (one start fans out a sending chain per worker thread); should no worker take the job, the key
+    lapses and a tick starts it."""
     if await get_redis().set(heartbeat_key(campaign_id), "1", nx=True, ex=HEARTBEAT_SECONDS):
         start_campaign.send(campaign_id)
 

@@ -27,19 +27,16 @@ MAX_AUTO_RESUMES = 3
 NOT_SENT_CANCELLED = records.NOT_SENT_CANCELLED  # a delivery's error once its campaign was cancelled
 
 
-async def start_due(session: AsyncSession) -> list[int]:
+async def start_due(session: AsyncSession) -> None:
     """Scheduled campaigns whose time has come are sending from now on, if they are still ready;
-    the others fail with the reason. The ids of those started."""
-    started = []
+    the others fail with the reason."""
     for campaign in await records.due(session):
         if problems := (await readiness.check(session, campaign)).problems:
             await _fail(session, campaign, problems)
             continue
         campaign.status, campaign.status_reason = S.SENDING.value, ""
         campaign.started_at = campaign.started_at or await records.now(session)
-        started.append(campaign.id)
     await session.flush()
-    return started
 
 
 async def _fail(session: AsyncSession, campaign: Campaign, problems: dict[str, str]) -> None:
