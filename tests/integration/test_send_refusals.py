@@ -5,6 +5,8 @@ counted across every concurrent batch, and every contact stays mailable for when
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections import Counter
 
 from sqlalchemy import text
@@ -13,6 +15,7 @@ from tests.integration.test_send_faults import start_campaign, wait_for_no_claim
 from tests.support.campaigns import wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
+from webapp.core.db import get_sessionmaker
 
 PAUSE_AFTER = 20
 CONNECTIONS = 5  # the server's max_connections: messages one worker process can have in SMTP at once
@@ -49,6 +52,38 @@ async def test_a_relay_refusing_everyone_pauses_the_campaign_and_bounces_nobody(
     received = Counter(sink.handler.recipients())
     assert set(received) == {f"person{i}@example.com" for i in range(size)} and max(received.values()) == 1
     assert (done.sent_count, done.bounced_count) == (size, 0)
+
+
+async def test_refusals_stop_at_the_limit_even_while_the_pause_waits_for_a_lock(db, worker):
+    """The pause locks the campaign's row, so it waits for any transaction holding it (one adding rows
+    that reference the campaign holds a key-share lock until it commits). Meanwhile no batch, new or
+    claimed before, may send again: the status read from the database says sending until then."""
+    held_at_first_refusal, lock_taken = threading.Event(), threading.Event()
+
+    def relay(address: str, attempt: int) -> str | None:
+        held_at_first_refusal.set()
+        lock_taken.wait(10)
+        return "554 5.7.1 <person@example.com>: Relay access denied"
+
+    with SmtpSink(relay) as sink:
+        campaign = await start_campaign(db, 2000, sink.port)
+        worker(MAILROOM_PAUSE_AFTER_FAILURES=str(PAUSE_AFTER))
+        async with get_sessionmaker()() as other:
+            assert await asyncio.to_thread(held_at_first_refusal.wait, 60)  # the campaign began: its rows exist
+            lock = "SELECT 1 FROM campaigns WHERE id = :id FOR KEY SHARE"
+            await other.execute(text(lock), {"id": campaign.id})
+            lock_taken.set()
+            await asyncio.sleep(3)
+            assert (await db.scalar(text("SELECT status FROM campaigns WHERE id = :id"), {"id": campaign.id})) == (
+                "sending"
+            ), "the pause waits for the lock"
+            refused_while_waiting = sink.handler.refusals()
+        paused = await wait_for_status(db, campaign.id, {"paused"})
+        await wait_for_no_claims(db)
+
+    assert refused_while_waiting <= PAUSE_AFTER + IN_FLIGHT, f"{refused_while_waiting} refusals while the pause waited"
+    assert sink.handler.refusals() <= PAUSE_AFTER + IN_FLIGHT
+    assert "Relay access denied" in paused.status_reason
 
 
 async def test_only_mailbox_refusals_are_bounces(db, worker):

@@ -1,10 +1,13 @@
 """Failed messages in a row per campaign, counted in Redis by every worker as each failure happens,
 so MAILROOM_PAUSE_AFTER_FAILURES holds however many batches run at once. The worker whose failure
-reaches it stops its own batches at once and pauses the campaign; the others stop when that pause
-commits. A message sent anywhere ends the run."""
+reaches it stops its own batches at once and pauses the campaign; another stops its batches as soon
+as one of its own failures finds the count there. Either holds them stopped until the pause commits
+(it may wait for a lock), though the campaign still reads as sending meanwhile. A message sent
+anywhere ends the run."""
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 
 from webapp.campaigns.models import CampaignStatus
@@ -46,33 +49,36 @@ class FailureRun:
         self.counting.add(campaign_id)
         limit = get_settings().delivery.pause_after_failures
         self.uncounted[campaign_id] += 1
-        if self.counted.get(campaign_id, 0) + self.uncounted[campaign_id] >= limit:
-            watch.saw(campaign_id, CampaignStatus.PAUSED.value)  # this process's batches stop now
-        try:
-            failures = await redis.incr(failures_key(campaign_id))
-        finally:
-            self.uncounted[campaign_id] -= 1
-        self.counted[campaign_id] = failures
-        if failures >= limit and campaign_id not in self.pausing:  # the count across workers decides
-            self.pausing.add(campaign_id)
-            watch.saw(campaign_id, CampaignStatus.PAUSED.value)
+        reached = self.counted.get(campaign_id, 0) + self.uncounted[campaign_id] >= limit
+        with watch.held(campaign_id) if reached else contextlib.nullcontext():  # this process's batches stop now
             try:
-                await pause(campaign_id, failures, outcome.error, servers_down=outcome.unreachable)
+                failures = await redis.incr(failures_key(campaign_id))
             finally:
-                self.pausing.discard(campaign_id)
-                self.counted.pop(campaign_id, None)  # the run starts afresh when the campaign resumes
+                self.uncounted[campaign_id] -= 1
+            self.counted[campaign_id] = failures
+            if failures >= limit and campaign_id not in self.pausing:  # the count across workers decides
+                self.pausing.add(campaign_id)
+                try:
+                    with watch.held(campaign_id):  # until the pause commits, whatever a read of the campaign says
+                        if await pause(campaign_id, failures, outcome.error, servers_down=outcome.unreachable):
+                            watch.saw(campaign_id, CampaignStatus.PAUSED.value)
+                finally:
+                    self.pausing.discard(campaign_id)
+                    self.counted.pop(campaign_id, None)  # the run starts afresh when the campaign resumes
 
 
-async def pause(campaign_id: int, failures: int, last_error: str, *, servers_down: bool) -> None:
+async def pause(campaign_id: int, failures: int, last_error: str, *, servers_down: bool) -> bool:
+    """Whether this call paused the campaign (False: it was no longer sending)."""
     async with get_sessionmaker()() as session:
         campaign = await sending.pause_after_failures(
             session, campaign_id, failures, last_error, servers_down=servers_down
         )
         if campaign is None:
-            return
+            return False
         await session.commit()
     await get_redis().delete(failures_key(campaign_id))
     await progress.publish(get_redis(), campaign_id, progress.status_event(campaign))
+    return True
 
 
 failure_run = FailureRun()

@@ -224,6 +224,7 @@ async def run_batch(campaign_id: int) -> BatchResult:
 async def _claim(campaign_id: int) -> _Claim | None:
     """A batch of due deliveries; None when the campaign is not sending (or this worker stops)."""
     settings = get_settings().delivery
+    await watch.unheld(campaign_id)  # this process is pausing it: read its status once that committed
     async with get_sessionmaker()() as session:
         campaign = await session.get(Campaign, campaign_id)
         if campaign is None or campaign.status != SENDING or watch.stopping:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 from webapp.campaigns.models import CampaignStatus
@@ -51,6 +52,10 @@ class Watch:
         self.statuses: dict[int, str] = {}
         self.servers_changes = 0  # goes up whenever the SMTP servers may have changed
         self.stopping = False  # the worker is shutting down: send nothing more
+        # Campaigns this process is pausing: stopped whatever the database says until the pause
+        # commits (a read of the campaign still says sending meanwhile, and the pause may wait for a lock).
+        self._held: Counter[int] = Counter()
+        self._unheld: dict[int, asyncio.Event] = {}  # set when the last block holding the campaign ends
         self._stoppers: dict[int, list[Callable[[], None]]] = {}
         self._servers_listeners: list[Callable[[], None]] = []
         self._opt_outs: list[OptOuts] = []
@@ -68,7 +73,7 @@ class Watch:
 
     def sending(self, campaign_id: int) -> bool:
         """Whether a message of this campaign may be handed to a server now."""
-        return not self.stopping and self.statuses.get(campaign_id) == SENDING
+        return not self.stopping and not self._held[campaign_id] and self.statuses.get(campaign_id) == SENDING
 
     def saw(self, campaign_id: int, status: str) -> None:
         """The campaign's status as just read from the database (or decided here)."""
@@ -77,6 +82,25 @@ class Watch:
             self._stop(campaign_id)
         if status in FINAL:
             del self.statuses[campaign_id]
+
+    @contextlib.contextmanager
+    def held(self, campaign_id: int) -> Iterator[None]:
+        """Within the block this process's batches of the campaign stop, and new ones wait."""
+        self._held[campaign_id] += 1
+        self._unheld.setdefault(campaign_id, asyncio.Event())
+        try:
+            self._stop(campaign_id)
+            yield
+        finally:
+            self._held[campaign_id] -= 1
+            if not self._held[campaign_id]:
+                del self._held[campaign_id]
+                self._unheld.pop(campaign_id).set()
+
+    async def unheld(self, campaign_id: int) -> None:
+        """Wait until no block of `held` holds the campaign (then read its status afresh)."""
+        if (released := self._unheld.get(campaign_id)) is not None:
+            await released.wait()
 
     def stop_everything(self) -> None:
         """The worker is stopping: every batch in this process gives back what it has not sent."""
