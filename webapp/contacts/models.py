@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Computed,
     DateTime,
+    ForeignKey,
     Identity,
     Index,
     Integer,
@@ -18,10 +19,11 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from webapp.core.models import Base
 from webapp.suppression.models import EMAIL_HASH_SQL
@@ -46,6 +48,18 @@ SEARCH_VECTOR_SQL = (
 )
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "company", "job_title", "location")
+
+
+class ContactSends(Base):
+    """How many messages a contact was sent. A narrow row of its own: the send pipeline adds to it
+    for every recipient of every batch, and on the contact's wide row each addition wrote a new
+    version of the row into all ten of its indexes (never a HOT update), so that every campaign
+    rewrote its recipients' rows. A contact never sent anything has no row."""
+
+    __tablename__ = "contact_sends"
+
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    emails_sent: Mapped[int] = mapped_column(Integer)
 
 
 class Contact(Base):
@@ -104,8 +118,16 @@ class Contact(Base):
     last_updated: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
-    # email_stats (seed 000), kept by the send pipeline and the tracking endpoints.
-    emails_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # email_stats (seed 000), kept by the send pipeline (in contact_sends) and the tracking endpoints.
+    emails_sent: Mapped[int] = column_property(
+        func.coalesce(
+            select(ContactSends.emails_sent)
+            .where(ContactSends.contact_id == id)
+            .correlate_except(ContactSends)
+            .scalar_subquery(),
+            0,
+        )
+    )
     emails_opened: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     emails_clicked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_opened: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

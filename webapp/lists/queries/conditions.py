@@ -8,7 +8,7 @@ Semantics, which the property tests check against a plain-Python evaluation of t
   that are numbers (or digits in text) — others never match; a missing key is empty;
 - a date given as a day covers that whole day (UTC); "-90d" is 90 days before `now`;
 - "not in the last N days" includes never; an empty AND group matches everyone, an empty OR nobody;
-- a contact never scored has score 0, grade F and stage subscriber.
+- a contact never scored has score 0, grade F and stage subscriber; one never sent anything, 0 sent.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, cast, exists, false, func, literal, or_, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Numeric, Text
 
 from webapp.campaigns.models import Delivery, DeliveryStatus
-from webapp.contacts.models import Contact, ContactStatus
+from webapp.contacts.models import Contact, ContactSends, ContactStatus
 from webapp.lists.models import EmailList, ListMember, ListType
 from webapp.lists.schemas.rules import (
     CUSTOM_PREFIX,
@@ -55,7 +55,6 @@ COLUMNS: dict[str, ColumnElement[Any]] = {
         "status",
         "tags",
         "topics",
-        "emails_sent",
         "emails_opened",
         "emails_clicked",
         "date_added",
@@ -115,8 +114,8 @@ def _condition(c: Condition, now: datetime) -> ColumnElement[bool]:
         return member if c.op == "in" else ~member
     if kind == "engagement":
         return _engagement(c, now)
-    if c.field in SCORE_COLUMNS:
-        return _scored(c)
+    if c.field in ROW_COLUMNS:
+        return _in_own_table(c)
     column = COLUMNS[c.field]
     if kind == "number":
         return _ordered(column, c.op, c.value)
@@ -233,29 +232,35 @@ def _engagement(c: Condition, now: datetime) -> ColumnElement[bool]:
     return exists(received.where(per_delivery.is_not(None)))
 
 
-# Scores live in contact_scores, one row per contact scored so far (score, grade and stage indexed).
-SCORE_COLUMNS: dict[str, ColumnElement[Any]] = {
-    name: column.expression
-    for name, column in (
-        ("score", ContactScore.score),
-        ("grade", ContactScore.grade),
-        ("lifecycle_stage", ContactScore.stage),
-    )
+class RowColumn(NamedTuple):
+    """A contact's field kept in a table of its own, at most one row per contact."""
+
+    column: ColumnElement[Any]
+    contact_id: ColumnElement[Any]
+    missing: Any  # the value of a contact without a row
+
+
+# Scores live in contact_scores, one row per contact scored so far (score, grade and stage
+# indexed); the count of messages sent in contact_sends, one row per contact ever sent one.
+ROW_COLUMNS: dict[str, RowColumn] = {
+    "score": RowColumn(ContactScore.score.expression, ContactScore.contact_id.expression, 0),
+    "grade": RowColumn(ContactScore.grade.expression, ContactScore.contact_id.expression, "F"),
+    "lifecycle_stage": RowColumn(ContactScore.stage.expression, ContactScore.contact_id.expression, "subscriber"),
+    "emails_sent": RowColumn(ContactSends.emails_sent.expression, ContactSends.contact_id.expression, 0),
 }
-UNSCORED: dict[str, Any] = {"score": 0, "grade": "F", "lifecycle_stage": "subscriber"}
 
 
-def _scored(c: Condition) -> ColumnElement[bool]:
-    """A semi-join on contact_scores when a contact without a row fails the test, else an anti-join
-    on the rows that fail it: either way one indexed pass, and contacts never scored are judged by
-    the values they would have."""
-    column = SCORE_COLUMNS[c.field]
+def _in_own_table(c: Condition) -> ColumnElement[bool]:
+    """A semi-join on the field's table when a contact without a row fails the test, else an
+    anti-join on the rows that fail it: either way one indexed pass, and contacts without a row
+    are judged by the value they would have."""
+    column, contact_id, missing = ROW_COLUMNS[c.field]
     test: ColumnElement[bool]
     if c.op in ("in", "not_in"):
         test = column.in_(c.value) if c.op == "in" else column.not_in(c.value)
-        unscored_passes = (UNSCORED[c.field] in c.value) == (c.op == "in")
+        missing_passes = (missing in c.value) == (c.op == "in")
     else:
         test = _ordered(column, c.op, c.value)
-        unscored_passes = bool(COMPARISONS[c.op](UNSCORED[c.field], c.value))
-    rows = select(ContactScore.contact_id).where(ContactScore.contact_id == Contact.id)
-    return ~exists(rows.where(~test)) if unscored_passes else exists(rows.where(test))
+        missing_passes = bool(COMPARISONS[c.op](missing, c.value))
+    rows = select(contact_id).where(contact_id == Contact.id)
+    return ~exists(rows.where(~test)) if missing_passes else exists(rows.where(test))

@@ -57,12 +57,14 @@ def _json(value: Any) -> Any:
 
 def _profile(contact: Contact) -> dict[str, Any]:
     """Every column of the contact (custom fields, tags and preferences included), but the ones
-    derived from others for indexing (search vector, address hash)."""
-    return {
+    derived from others for indexing (search vector, address hash), and its count of messages sent
+    (kept in a table of its own)."""
+    columns = {
         column.key: _json(getattr(contact, column.key))
         for column in Contact.__table__.columns
         if column.computed is None
     }
+    return columns | {"emails_sent": contact.emails_sent}
 
 
 async def export_contact(session: AsyncSession, contact_id: int) -> dict[str, Any]:
