@@ -37,7 +37,7 @@ from webapp import routes
 from webapp.core import queries
 from webapp.core.assets import FAVICON, static_url
 from webapp.core.config import get_settings
-from webapp.core.deps import provide_db_session, provide_settings
+from webapp.core.deps import provide_db_session
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.headers import add_security_headers
 from webapp.core.http import AnyRequest, AnyResponse, AppRequest
@@ -253,7 +253,9 @@ def create_app() -> Litestar:
         guards=[role_guard],
         before_send=[add_security_headers],
         state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_session)}),
-        dependencies={"db": Provide(provide_db_session), "settings": Provide(provide_settings, sync_to_thread=False)},
+        # Not named like any request body field: Litestar reports a body error under a dependency's
+        # name as a server error (tests/integration/test_api_fuzz.py checks the names).
+        dependencies={"db": Provide(provide_db_session)},
         middleware=[
             server_timing_middleware,
             reject_nul_parameters,

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post, put
-from litestar.di import NamedDependency
 from litestar.params import JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +28,7 @@ from webapp.campaigns.schemas.output import (
 from webapp.campaigns.service import campaigns, listing
 from webapp.campaigns.service.progress import rates
 from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
-from webapp.core.config import Settings
+from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.delivery.actors import announce_change
@@ -243,7 +242,6 @@ class ApiCampaignsController(Controller):
     async def emails(
         self,
         db: Db,
-        settings: NamedDependency[Settings],
         campaign_id: CampaignId,
         status: Annotated[DeliveryStatus | None, Parameter(description="Only emails in this status.")] = None,
         limit: Annotated[
@@ -261,5 +259,5 @@ class ApiCampaignsController(Controller):
             cursor=checked_cursor(cursor, listing.is_delivery_cursor),
             with_contacts=True,
         )
-        items = await _messages(db, c, found, settings.server.public_url, include_content)
+        items = await _messages(db, c, found, get_settings().server.public_url, include_content)
         return EmailPageOut(items, found.next_cursor)

@@ -9,7 +9,6 @@ from litestar import Request
 from litestar.di import NamedDependency, Provide
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.config import Settings, get_settings
 from webapp.core.db import get_report_sessionmaker, get_sessionmaker
 
 Db = NamedDependency[AsyncSession]  # a handler's `db`: the request's session (or a report session, see below)
@@ -35,10 +34,6 @@ async def provide_report_session() -> AsyncGenerator[AsyncSession, None]:
 
 # The dependencies of a controller that only reads reports: its `db` is a report session.
 REPORT_DEPENDENCIES = {"db": Provide(provide_report_session)}
-
-
-def provide_settings() -> Settings:
-    return get_settings()
 
 
 def client_ip(request: Request[Any, Any, Any]) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from litestar import Controller, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
 from webapp.core.access import ANY_STAFF
-from webapp.core.config import Settings
+from webapp.core.config import get_settings
 from webapp.core.deps import Db, client_ip
 from webapp.core.errors import TooManyAttempts, ValidationFailed
 from webapp.core.forms import Form
@@ -38,14 +37,12 @@ class AuthController(Controller):
         return Template("staff/auth/login.html", context={"next": _safe_next(next), "values": {}, "errors": {}})
 
     @post("/login")
-    async def login(
-        self, request: PublicRequest, db: Db, settings: NamedDependency[Settings], data: Form
-    ) -> Template | Redirect:
+    async def login(self, request: PublicRequest, db: Db, data: Form) -> Template | Redirect:
         email = str(data.get("email") or "")
         next_url = _safe_next(data.get("next"))
         try:
             user = await users.authenticate(
-                db, get_redis(), settings.security, email, str(data.get("password") or ""), client_ip(request)
+                db, get_redis(), get_settings().security, email, str(data.get("password") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
             status = 429 if isinstance(exc, TooManyAttempts) else 400

@@ -1,0 +1,103 @@
+"""No input gets a server error from the JSON API. Schemathesis (`st run`) reads the app's own
+OpenAPI document and drives every operation: its coverage phase sends each parameter and body field
+its boundary values and wrong ones (wrong types, missing required fields, out-of-range numbers, odd
+strings), and a seeded fuzzing phase adds more. Ids in paths point at a seeded site's objects, so
+the operations get past their 404s; deletions run last, on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import create_user
+from tests.support.showcase import seed
+from webapp.app import create_app
+from webapp.staff.service import api_keys
+
+ROOT = Path(__file__).resolve().parents[2]
+ST = Path(sys.executable).with_name("st")
+DESTRUCTIVE = ["--include-method", "DELETE", "--include-path-regex", "/erase$"]
+
+
+def _ids(shown: dict[str, int | str]) -> dict[str, list[int | str]]:
+    """Path parameter -> the seeded objects it may name."""
+    pick = {
+        "ab_test_id": ["ab_test"],
+        "automation_id": ["automation"],
+        "campaign_id": ["sent", "draft", "ready"],
+        "contact_id": ["contact", "opted_out"],
+        "job_id": ["import"],
+        "list_id": ["list", "public_list", "segment"],
+        "placement_test_id": ["placement_test"],
+        "plan_id": ["warmup_plan"],
+        "rule_id": ["scoring_rule"],
+        "template_id": ["template", "tx_template"],
+    }
+    return {name: [shown[key] for key in keys] for name, keys in pick.items()}
+
+
+def schemathesis_run(
+    workdir: Path, base_url: str, key: str, ids: dict[str, list[int | str]], *only: str
+) -> subprocess.CompletedProcess:
+    command = [
+        str(ST), "run", f"{base_url}/api/docs/openapi.json",
+        "--header", f"Authorization: Bearer {key}",
+        "--checks", "not_a_server_error",
+        "--phases", "coverage,fuzzing",
+        "--max-examples", "15", "--seed", "1", "--generation-database", "none",
+        "--workers", "1", "--no-color",
+        *(only or ("--exclude-method", "DELETE", "--exclude-path-regex", "/erase$")),
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "tests.support.api_fuzz_hooks",
+        "MAILROOM_FUZZ_IDS": json.dumps(ids),
+        "PYTHONPATH": str(ROOT),
+    }
+    # In a directory of its own: st keeps a cache of the failures it found there, to replay them.
+    return subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=600)
+
+
+async def test_no_api_input_gets_a_server_error(db, live_server, tmp_path):
+    shown = (await seed(db, live_server)).ids
+    owner = await create_user(db, "admin", email="fuzz-owner@example.com")
+    _, key = await api_keys.create_key(db, {"name": "fuzz", "role": "editor"}, owner.id)
+    await db.commit()
+    ids = _ids(shown)
+    assert httpx.get(
+        f"{live_server}/api/campaigns/{shown['sent']}", headers={"Authorization": f"Bearer {key}"}
+    ).is_success
+
+    for only in ((), DESTRUCTIVE):
+        run = await asyncio.to_thread(schemathesis_run, tmp_path, live_server, key, ids, *only)
+        assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
+        assert " passed" in run.stdout and "0 generated" not in run.stdout
+
+
+def test_no_request_body_field_is_named_like_a_dependency():
+    """Litestar reports an error in a body field that shares a dependency's name as a server error
+    (a campaign's `settings` did while the app also provided a `settings` dependency)."""
+    app = create_app()
+    schema = app.openapi_schema.to_schema()
+    components = schema["components"]["schemas"]
+    fields: set[str] = set()
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                body = media["schema"]
+                body = components[body["$ref"].rpartition("/")[2]] if "$ref" in body else body
+                fields |= set(body.get("properties", {}))
+    dependencies = {
+        name
+        for route in app.routes
+        for handler, _ in getattr(route, "route_handler_map", {}).values()
+        for name in handler.dependency_name_set
+    }
+    assert {"settings", "list_ids"} <= fields and "db" in dependencies
+    assert not fields & dependencies
