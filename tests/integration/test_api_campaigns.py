@@ -166,6 +166,8 @@ async def test_errors_name_the_field(api, db):
     }
     wrong_type = client.post("/api/campaigns", json={"name": "x", "list_ids": "1"})
     assert wrong_type.status_code == 400 and "list_ids" in fields(wrong_type)
+    settings_list = client.post("/api/campaigns", json={"name": "x", "settings": [None]})
+    assert settings_list.status_code == 400 and "settings" in fields(settings_list)
     unknown = client.post("/api/campaigns", json={"name": "x", "colour": "red", "settings": {"track_everything": True}})
     assert unknown.status_code == 422 and set(fields(unknown)) == {"colour", "settings.track_everything"}
     bad = client.post(
