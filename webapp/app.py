@@ -97,8 +97,11 @@ def _json_error(
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-def _error_page(request: AnyRequest, status: int, title: str, message: str) -> AnyResponse:
-    return Template("error.html", context={"status": status, "title": title, "message": message}, status_code=status)
+def _error_page(
+    request: AnyRequest, status: int, title: str, message: str, headers: dict[str, str] | None = None
+) -> AnyResponse:
+    context = {"status": status, "title": title, "message": message}
+    return Template("error.html", context=context, status_code=status, headers=headers)
 
 
 def _domain_status(exc: DomainError) -> int:
@@ -167,10 +170,11 @@ def handle_forbidden(request: AnyRequest, exc: PermissionDeniedException) -> Any
 
 
 def handle_http_exception(request: AnyRequest, exc: HTTPException) -> AnyResponse:
+    headers = dict(exc.headers or {})  # such as a 405's Allow, which RFC 9110 requires
     if _is_api(request):
-        return _json_error(exc.status_code, exc.detail)
+        return _json_error(exc.status_code, exc.detail, headers=headers)
     title = "Page not found" if isinstance(exc, NotFoundException) else "Error"
-    return _error_page(request, exc.status_code, title, exc.detail)
+    return _error_page(request, exc.status_code, title, exc.detail, headers)
 
 
 def handle_internal_error(request: AnyRequest, exc: Exception) -> AnyResponse:

@@ -55,3 +55,11 @@ async def test_pages_may_run_only_the_apps_own_scripts(staff, live_server):
     # Swagger UI sets itself up with an inline script that holds the API description.
     docs = policy(httpx.get(live_server + "/api/docs"))
     assert docs["script-src"] == "'self' 'unsafe-inline'" and docs["frame-ancestors"] == "'none'"
+
+
+async def test_a_method_a_route_lacks_is_a_405_naming_those_it_has(api, staff, db):
+    """RFC 9110: a 405 lists the methods the resource supports in Allow, for pages and the API alike."""
+    client, editor = await api("editor"), await staff("editor")
+    for response in (client.request("TRACE", "/api/campaigns"), editor.request("PATCH", "/contacts")):
+        assert response.status_code == 405
+        assert {"GET", "POST"} <= {m.strip() for m in response.headers["allow"].split(",")}
