@@ -1,15 +1,16 @@
-"""No form input gets a server error. Every form of every staff page of a seeded site (the pages
-of tests/browser/every_page/inventory.py) is sent with each of its fields in turn given values no
+"""No form input gets a server error. Every form of every staff and public page of a seeded site
+(the pages of tests/browser/every_page/inventory.py) is sent with each of its fields in turn given values no
 person should type there; the answer must be a page or a redirect, never a 5xx."""
 
 from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+import httpx
 import lxml.html
 
-from tests.browser.every_page.inventory import STAFF_PAGES
-from tests.conftest import sign_in
+from tests.browser.every_page.inventory import PUBLIC_PAGES, STAFF_PAGES
+from tests.conftest import StaffClient, sign_in
 from tests.support.showcase import ADMIN_EMAIL, seed
 
 JUNK = [
@@ -45,21 +46,16 @@ def forms_of(base_url: str, path: str, html: str) -> list[tuple[str, list[tuple[
     return found
 
 
-async def test_no_form_input_gets_a_server_error(db, live_server):
-    shown = await seed(db, live_server)
-    await db.commit()
-    client = sign_in(live_server, ADMIN_EMAIL)
+def sweep(client: httpx.Client, base_url: str, paths: list[str]) -> tuple[int, list[str]]:
+    """Send every POST form of these pages with each field given each junk value in turn: how many
+    forms there were, and which answers were server errors."""
     forms: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = {}
-    for page in STAFF_PAGES:
-        if page.submit or not page.signed_in:
-            continue
-        path = shown.fill(page.path)
+    for path in paths:
         response = client.get(path)
         assert response.status_code < 500, path
-        for action, values, names in forms_of(live_server, path, response.text):
+        for action, values, names in forms_of(base_url, path, response.text):
             if not action.startswith(SKIPPED) and not action.endswith(SKIPPED):
                 forms.setdefault((action, tuple(names)), values)
-    assert len(forms) > 50
     errors = []
     for (action, names), values in sorted(forms.items(), key=lambda item: item[0][0].endswith(LAST)):
         for name in names:
@@ -71,4 +67,16 @@ async def test_no_form_input_gets_a_server_error(db, live_server):
                 response = client.post(action, data=data, headers={"HX-Request": "true"})
                 if response.status_code >= 500:
                     errors.append(f"{action} {name}={junk[:40]!r}: {response.status_code}")
-    assert not errors, "\n".join(errors)
+    return len(forms), errors
+
+
+async def test_no_form_input_gets_a_server_error(db, live_server):
+    shown = await seed(db, live_server)
+    await db.commit()
+    staff_pages = [shown.fill(p.path) for p in STAFF_PAGES if p.signed_in and not p.submit]
+    forms, errors = sweep(sign_in(live_server, ADMIN_EMAIL), live_server, staff_pages)
+    assert forms > 100 and not errors, "\n".join(errors)
+
+    visitor = StaffClient(base_url=live_server, follow_redirects=False, timeout=30)  # sends the CSRF cookie back
+    forms, errors = sweep(visitor, live_server, [shown.fill(p.path) for p in PUBLIC_PAGES])
+    assert forms >= 4 and not errors, "\n".join(errors)  # sign-in, subscribe, preferences, unsubscribe
