@@ -35,6 +35,7 @@ from litestar.types import ExceptionHandlersMap
 
 from webapp import routes
 from webapp.core import queries
+from webapp.core.api import NumberUnionSchema
 from webapp.core.assets import FAVICON, static_url
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session
@@ -269,7 +270,7 @@ def create_app() -> Litestar:
         ],
         stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},
         template_config=template_config,
-        plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config))],
+        plugins=[HTMXPlugin(), FlashPlugin(config=FlashConfig(template_config=template_config)), NumberUnionSchema()],
         openapi_config=OpenAPIConfig(
             title="Mailroom API",
             version="1.0.0",

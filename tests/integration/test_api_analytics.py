@@ -58,7 +58,8 @@ async def test_a_campaigns_analytics_is_one_row_per_day_with_human_opens_and_the
     assert len(days) == 7 and all(set(day) == DAY_KEYS for day in days)
     assert [day["emails_sent"] for day in days[:-1]] == [0] * 6
     today = days[-1]
-    assert datetime.fromisoformat(today["date"]).date() == datetime.now(UTC).date()
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    assert datetime.fromisoformat(today["date"]) == midnight  # an RFC 3339 date-time: with its offset
     assert (today["emails_sent"], today["emails_delivered"], today["emails_bounced"]) == (3, 2, 1)
     assert (today["emails_opened"], today["emails_clicked"]) == (1, 1)  # the proxy's open left out
     assert (today["open_rate"], today["click_rate"], today["bounce_rate"]) == (50.0, 50.0, 33.33)

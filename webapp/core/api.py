@@ -14,7 +14,10 @@ from typing import Annotated, Any
 from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Schema
 from litestar.params import Parameter
+from litestar.plugins import OpenAPISchemaPlugin
+from litestar.typing import FieldDefinition
 from msgspec import UNSET, Struct, UnsetType
 
 from webapp.core.access import Principal
@@ -83,3 +86,17 @@ async def sent_object(request: Request[Any, Any, Any]) -> dict[str, Any]:
 def creator(user: Principal) -> str:
     """How a thing's creator is recorded: the person, or the API key that made it."""
     return f"api:{user.name}" if user.via_api_key else user.name
+
+
+class NumberUnionSchema(OpenAPISchemaPlugin):
+    """Documents a union holding both int and float (a custom field's value) with one JSON number.
+    Litestar documents unions with oneOf, and under oneOf an integer such as 12 matches both
+    `integer` and `number`, so a client checking replies against /api/docs would refuse it."""
+
+    def is_plugin_supported_field(self, field_definition: FieldDefinition) -> bool:
+        members = {inner.annotation for inner in field_definition.inner_types}
+        return field_definition.is_union and not field_definition.is_optional and {int, float} <= members
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        members = [inner for inner in field_definition.inner_types if inner.annotation is not int]
+        return Schema(one_of=[schema_creator.for_field_definition(inner) for inner in members])

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -131,8 +131,9 @@ async def series(session: AsyncSession, campaign_id: int) -> list[SeriesPoint]:
 
 
 async def daily(session: AsyncSession, campaign_id: int, days: int) -> list[tuple[datetime, Activity]]:
+    """Each day's midnight (UTC, as an aware datetime: SQL gives the UTC wall time) and activity."""
     rows = await session.execute(DAILY, {"c": campaign_id, "days": days})
-    return [(row.day, _activity(row)) for row in rows]
+    return [(row.day.replace(tzinfo=UTC), _activity(row)) for row in rows]
 
 
 async def links(session: AsyncSession, campaign_id: int) -> list[LinkActivity]:
