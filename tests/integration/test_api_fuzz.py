@@ -57,7 +57,7 @@ def schemathesis_run(
         "--checks", "all",
         "--exclude-checks", "positive_data_acceptance,negative_data_rejection,allow_header_conformance",
         "--phases", "coverage,fuzzing",
-        "--max-examples", "15", "--seed", "1", "--generation-database", "none",
+        "--max-examples", "10", "--seed", "1", "--generation-database", "none",
         "--workers", "1", "--no-color",
         *(only or ("--exclude-method", "DELETE", "--exclude-path-regex", "/erase$")),
     ]  # fmt: skip

@@ -16,13 +16,11 @@ from tests.support.showcase import ADMIN_EMAIL, seed
 JUNK = [
     "",
     "-1",
-    "1e400",
-    "99999999999999999999999",
-    "NaN",
+    "1e400",  # past any integer or float column
+    "NaN",  # a float Python and PostgreSQL both accept
     "2026-13-45T25:61",
     "x" * 3000,
-    "<script>alert(1)</script>'\"",
-    "😀\u202e",
+    "<script>alert(1)</script>'\"😀\u202e",  # markup, quotes, an emoji and a right-to-left override
 ]
 LAST = ("/delete", "/erase", "/cancel", "/remove")  # sent after the rest: they take the seeded records away
 SKIPPED = ("/logout", "/password", "/account")  # would end this test's session
