@@ -42,6 +42,10 @@ def pytest_configure(config: pytest.Config) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="mr-test-"))
     os.environ["MAILROOM_DATA_DIR"] = str(data_dir)
     os.environ["MAILROOM_SECRET_KEY"] = "test-secret-key-not-for-production"
+    # Still argon2id, at a cost a thousand sign-ins can afford (test_passwords.py checks the default).
+    os.environ.update(
+        MAILROOM_PASSWORD_TIME_COST="1", MAILROOM_PASSWORD_MEMORY_KIB="1024", MAILROOM_PASSWORD_PARALLELISM="1"
+    )
     os.environ.setdefault("LOG_LEVEL", "warning")
     os.environ["MAILROOM_DNS_SERVER"] = _dns.__enter__().address
     if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):

@@ -78,6 +78,11 @@ class SecuritySettings:
     )
     login_max_failures_per_ip: int = field(default_factory=lambda: _env_int("MAILROOM_LOGIN_MAX_FAILURES_PER_IP", 20))
     login_lockout_seconds: int = field(default_factory=lambda: _env_int("MAILROOM_LOGIN_LOCKOUT_SECONDS", 900))
+    # argon2id's cost: RFC 9106's second recommended option (3 passes over 64 MiB, 4 lanes) unless
+    # hashing speed matters more than resistance to guessing, as in the test suite.
+    password_time_cost: int = field(default_factory=lambda: _env_int("MAILROOM_PASSWORD_TIME_COST", 3))
+    password_memory_kib: int = field(default_factory=lambda: _env_int("MAILROOM_PASSWORD_MEMORY_KIB", 64 * 1024))
+    password_parallelism: int = field(default_factory=lambda: _env_int("MAILROOM_PASSWORD_PARALLELISM", 4))
 
 
 @dataclass(frozen=True)
