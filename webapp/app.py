@@ -42,6 +42,7 @@ from webapp.core.deps import provide_db_session
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.headers import add_security_headers
 from webapp.core.http import AnyRequest, AnyResponse, AppRequest
+from webapp.core.options import complete_allow
 from webapp.core.parameters import reject_nul_parameters
 from webapp.core.redis import get_redis
 from webapp.core.security import (
@@ -256,7 +257,7 @@ def create_app() -> Litestar:
             serve_favicon,
         ],
         guards=[role_guard],
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, complete_allow],
         state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_session)}),
         # Not named like any request body field: Litestar reports a body error under a dependency's
         # name as a server error (tests/integration/test_api_fuzz.py checks the names).

@@ -63,3 +63,10 @@ async def test_a_method_a_route_lacks_is_a_405_naming_those_it_has(api, staff, d
     for response in (client.request("TRACE", "/api/campaigns"), editor.request("PATCH", "/contacts")):
         assert response.status_code == 405
         assert {"GET", "POST"} <= {m.strip() for m in response.headers["allow"].split(",")}
+
+
+async def test_options_names_every_method_of_the_path(api, db):
+    client = await api("editor")
+    response = client.options("/api/campaigns")
+    assert response.status_code == 204
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "POST", "OPTIONS"}
