@@ -40,6 +40,14 @@ async def test_custom_events_score_at_once_with_a_daily_cap_and_a_history_line(d
     assert await history(db, ada) == [(40, 40, "Event: purchase"), (45, 5, "Event: purchase, refund")]
 
 
+async def test_an_event_dated_ahead_of_now_scores_as_if_it_happened_now(db):
+    """A sender's clock may run ahead: such activity gets full recency, not an overflow of the decay."""
+    ada = await contact(db, "ada@example.com")
+    await rule(db, "custom", 10, event_name="purchase")
+    await contact_events.record(db, [NewEvent(ada, "purchase", occurred_at=NOW + timedelta(days=200 * 365))])
+    assert (await score_row(db, ada))["score"] == 30  # 10 points + full recency (20)
+
+
 async def test_human_opens_and_clicks_from_the_event_worker_score_and_machine_opens_do_not(db):
     sent = await sent_to(db, "ada@example.com")
     await db.execute(text("UPDATE deliveries SET sent_at = now() - interval '1 hour'"))

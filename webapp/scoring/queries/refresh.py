@@ -85,7 +85,8 @@ WITH targets AS (
   SELECT t.contact_id, t.completeness, coalesce(p.engagement, 0) AS engagement, p.last_at,
          CASE WHEN p.last_at > CAST(:now AS timestamptz) - interval '{recency_days} days'
               THEN least({recency_max}, round({recency_max} * power(0.5::float8,
-                   extract(epoch FROM CAST(:now AS timestamptz) - p.last_at)::float8 / {half_life_seconds})))::int
+                   greatest(0, extract(epoch FROM CAST(:now AS timestamptz) - p.last_at)::float8)
+                   / {half_life_seconds})))::int
               ELSE 0 END AS recency,
          coalesce(s.adjustments, 0) AS adjustments, s.stage_override,
          coalesce(s.score, 0) AS old_score, coalesce(s.grade, 'F') AS old_grade,
