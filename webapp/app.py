@@ -36,6 +36,7 @@ from litestar.types import ExceptionHandlersMap
 from webapp import routes
 from webapp.core import queries
 from webapp.core.api import NumberUnionSchema
+from webapp.core.api_document import state_input_limits
 from webapp.core.assets import FAVICON, static_url
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session
@@ -247,7 +248,7 @@ def create_app() -> Litestar:
         middleware=[API_COMPRESSION],
     )
     ui_router = Router(path="/", route_handlers=routes.STAFF_PAGES, include_in_schema=False)
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             healthz,
             api_router,
@@ -293,3 +294,5 @@ def create_app() -> Litestar:
         request_class=AppRequest,
         debug=False,
     )
+    state_input_limits(app.openapi_schema)
+    return app

@@ -6,7 +6,10 @@ No answer may be a server error; each must have a documented status, content typ
 (a client generated from the document can read it); a request without the key gets a 401, a
 method an operation lacks a 405 naming the methods it has, and OPTIONS all of them. Ids in paths
 point at a seeded site's objects, so the operations get past their 404s; deletions run last, on
-their own."""
+their own.
+
+Input the document allows is accepted (no 4xx) unless an operation's rules tie fields together or
+depend on stored data, which no JSON Schema can state (NOT_STATABLE, each with the reason)."""
 
 from __future__ import annotations
 
@@ -46,16 +49,60 @@ def _ids(shown: dict[str, int | str]) -> dict[str, list[int | str]]:
     return {name: [shown[key] for key in keys] for name, keys in pick.items()}
 
 
+# Operations whose valid input the document cannot describe: Schemathesis' check that input the
+# document allows is accepted is off for these (every other check stays on).
+NOT_STATABLE = {
+    "POST /api/ab-tests": "each variant must change something and only one may be the control",
+    "POST /api/ab-tests/{ab_test_id}/winner": "the variant must be one of this test's",
+    "POST /api/automations": "a trigger's and each step's settings depend on their kind",
+    "PATCH /api/automations/{automation_id}": "a trigger's and each step's settings depend on their kind",
+    "POST /api/automations/{automation_id}/enrolments": "a contact is named by contact_id or by email, not both",
+    "POST /api/campaigns/{campaign_id}/send": "the campaign must have a subject, a sender, content and lists",
+    "POST /api/campaigns/{campaign_id}/schedule": "the time must be ahead of now",
+    "POST /api/contacts/{contact_id}/repermission": "the list must be one the contact left",
+    "POST /api/campaigns": "the lists must exist",
+    "PUT /api/campaigns/{campaign_id}": "the lists must exist",
+    "POST /api/contacts/import": "the file must be a CSV or XLSX file with an email column",
+    "POST /api/conversions": "a contact is named by contact_id or by email; occurred_at is at most a day ahead",
+    "POST /api/events": "a contact is named by contact_id or by email; occurred_at is at most a day ahead",
+    "POST /api/automations/{automation_id}/publish": "the automation must have steps",
+    "POST /api/scoring/rules": "only a click rule has a link, only a custom-event rule an event name",
+    "PATCH /api/scoring/rules/{rule_id}": "only a click rule has a link, only a custom-event rule an event name",
+    "POST /api/lists": "rules and a parent list belong to dynamic and segment lists only",
+    "PATCH /api/lists/{list_id}": "rules and a parent list belong to dynamic and segment lists only",
+    "POST /api/tx": "the address must be one that may be sent mail",
+    "POST /api/warmup-plans": "the scope decides which of the server, provider and domain is required",
+    "PUT /api/warmup-plans/{plan_id}": "the scope decides which of the server, provider and domain is required",
+}
+
+
+def _config(document: dict) -> str:
+    """schemathesis.toml: every check but the one that wants invalid input refused (the API ignores
+    unknown query parameters), and the acceptance check off where input cannot be stated: for
+    NOT_STATABLE, and for lists paged by a cursor, which only the API itself makes."""
+    paged = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))
+    ]
+    assert "GET /api/contacts" in paged
+    lines = ["[checks]", "negative_data_rejection.enabled = false"]
+    for name in sorted({*NOT_STATABLE, *paged}):
+        lines += [
+            "[[operations]]",
+            f"include-name = {json.dumps(name)}",
+            "checks.positive_data_acceptance.enabled = false",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def schemathesis_run(
     workdir: Path, base_url: str, key: str, ids: dict[str, list[int | str]], *only: str
 ) -> subprocess.CompletedProcess:
     command = [
         str(ST), "run", f"{base_url}/api/docs/openapi.json",
         "--header", f"Authorization: Bearer {key}",
-        # Not checked: whether the document states every limit the API enforces (it answers a 4xx naming
-        # the field), and whether unknown query parameters are refused (they are ignored).
-        "--checks", "all",
-        "--exclude-checks", "positive_data_acceptance,negative_data_rejection",
         "--phases", "coverage,fuzzing",
         "--max-examples", "10", "--seed", "1", "--generation-database", "none",
         "--workers", "1", "--no-color",
@@ -81,6 +128,8 @@ async def test_no_api_input_gets_a_server_error(db, live_server, tmp_path):
         f"{live_server}/api/campaigns/{shown['sent']}", headers={"Authorization": f"Bearer {key}"}
     ).is_success
 
+    document = httpx.get(f"{live_server}/api/docs/openapi.json").json()
+    (tmp_path / "schemathesis.toml").write_text(_config(document))
     for only in ((), DESTRUCTIVE):
         run = await asyncio.to_thread(schemathesis_run, tmp_path, live_server, key, ids, *only)
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]

@@ -66,6 +66,7 @@ async def test_bad_events_are_refused_naming_the_field(api, db):
         ({"name": "purchase"}, "email"),
         ({"email": "ada@example.com", "name": "two words"}, "name"),
         ({"email": "ada@example.com", "name": "purchase", "occurred_at": "yesterday"}, "occurred_at"),
+        ({"email": "ada@example.com", "name": "purchase", "occurred_at": "7468-06-30T19:36:37Z"}, "occurred_at"),
         ({"email": "ada@example.com", "name": "purchase", "colour": "red"}, "colour"),
         ({"email": "ada@example.com", "name": "purchase", "properties": {"note": "a\u0000b"}}, "properties"),
         ({"email": "ada@example.com", "name": "purchase", "properties": {"blob": "x" * 20_000}}, "properties"),

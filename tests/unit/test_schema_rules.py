@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import pytest
 from msgspec import UNSET, Meta, UnsetType
 
 from webapp.core.errors import ValidationFailed
-from webapp.core.schemas import Schema, load, matches, one_of, text, whole_number
+from webapp.core.schemas import Schema, load, matches, moment, one_of, text, whole_number
 
 
 class Server(Schema, kw_only=True):
@@ -31,6 +32,24 @@ def test_choices_numbers_and_patterns_as_forms_send_them():
         "host": "mail.example",
     }
     assert load(Server, {"mode": "none", "port": 25, "host": ""}) == {"mode": "none", "port": 25, "host": ""}
+
+
+def test_a_json_number_with_a_zero_fraction_is_a_whole_number():
+    """JSON (and JSON Schema's `integer`) count 587.0 as 587; a client may well send it so."""
+    assert load(Server, {"mode": "tls", "port": 587.0})["port"] == 587
+    assert errors_of(Server, {"mode": "tls", "port": 587.5}) == {"port": "Port must be a whole number."}
+
+
+class Happening(Schema, kw_only=True):
+    at: Annotated[str, Meta(title="At"), moment()]
+
+
+def test_a_moment_is_at_most_a_day_ahead():
+    soon = datetime.now(UTC) + timedelta(hours=23)
+    assert load(Happening, {"at": soon.isoformat()})["at"] == soon
+    assert load(Happening, {"at": "2026-01-02T03:04:05"})["at"] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    later = (datetime.now(UTC) + timedelta(hours=25)).isoformat()
+    assert errors_of(Happening, {"at": later}) == {"at": "At must not be more than a day ahead of now."}
 
 
 def test_each_rule_names_its_problem():

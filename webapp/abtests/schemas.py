@@ -15,7 +15,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, AbTest, AbTestStatus, AbVariant, Criterion, Fallback
 from webapp.campaigns.schemas.campaign import HtmlContent, Subject, TextContent
-from webapp.core.schemas import Schema, Values, flag, one_of, row_id, text, whole_number
+from webapp.core.schemas import Schema, Values, flag, one_of, row_id, stated, text, whole_number
 
 LABEL_LENGTH = 50
 OVERRIDES = ("subject", "from_name", "preheader", "html_content", "text_content")
@@ -54,6 +54,7 @@ class AbTestCreate(Schema, kw_only=True):
     variants: Annotated[
         list[AbVariantIn],
         Meta(title="Variants", description=f"{MIN_VARIANTS} to {MAX_VARIANTS}, one of them the control."),
+        stated(min_items=MIN_VARIANTS, max_items=MAX_VARIANTS),
     ]
     test_percent: Annotated[
         int | UnsetType,

@@ -35,7 +35,13 @@ class ApiAnalyticsController(Controller):
         self,
         db: Db,
         campaign_id: CampaignId,
-        days: Annotated[int, Parameter(description=f"1 to {analytics.MAX_DAYS}.")] = 30,
+        days: Annotated[
+            int,
+            # Stated, not enforced here: the service's 422 names the field in words.
+            Parameter(
+                description=f"1 to {analytics.MAX_DAYS}.", schema_extra={"minimum": 1, "maximum": analytics.MAX_DAYS}
+            ),
+        ] = 30,
     ) -> list[DailyAnalyticsOut]:
         await campaigns.get_campaign(db, campaign_id)
         return await analytics.campaign_daily(db, campaign_id, days)

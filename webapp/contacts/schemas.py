@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from msgspec import UNSET, Meta, Struct, UnsetType, convert
 
 from webapp.contacts.models import Contact, ContactStatus
-from webapp.core.schemas import Rule, Schema, email_address, tag_list, text, text_fields
+from webapp.core.schemas import NUL_FREE, Rule, Schema, email_address, tag_list, text, text_fields
 from webapp.core.validation import CUSTOM_FIELD_NAME
 
 if TYPE_CHECKING:
@@ -21,6 +21,12 @@ STATUSES = [s.value for s in ContactStatus]
 MAX_CUSTOM_FIELDS = 100
 MAX_CUSTOM_VALUE_LENGTH = 2000
 
+# Completed with the reserved names below, once the profile's fields are known.
+CUSTOM_FIELDS_LIMITS: dict[str, Any] = {
+    "max_properties": MAX_CUSTOM_FIELDS,
+    "property_names": {"pattern": CUSTOM_FIELD_NAME.pattern},
+    "additional_properties": {"max_length": MAX_CUSTOM_VALUE_LENGTH, "pattern": NUL_FREE},
+}
 CustomValue = str | int | float | bool | None
 CustomFields = Annotated[
     dict[str, CustomValue],
@@ -63,7 +69,7 @@ class ContactUpdate(Schema, kw_only=True):
     job_title: Annotated[str | UnsetType | None, Meta(title="Job title"), text(200)] = UNSET
     location: Annotated[str | UnsetType | None, Meta(title="Location"), text(200)] = UNSET
     tags: Annotated[list[str] | UnsetType | None, Meta(title="Tags"), tag_list()] = UNSET
-    custom_fields: Annotated[CustomFields | UnsetType | None, Rule(_custom_fields)] = UNSET
+    custom_fields: Annotated[CustomFields | UnsetType | None, Rule(_custom_fields, limits=CUSTOM_FIELDS_LIMITS)] = UNSET
     is_active: Annotated[bool | UnsetType, Meta(title="Active")] = UNSET
     status: Annotated[ContactStatus | UnsetType, Meta(title="Status")] = UNSET
 
@@ -77,6 +83,7 @@ class ContactCreate(ContactUpdate, kw_only=True):
 # The profile's text fields, name -> (label, maximum length): the form and the importer use them.
 TEXT_FIELDS = {name: limits for name, limits in text_fields(ContactUpdate).items() if name != "email"}
 RESERVED_NAMES = {"id", "email", "tags", "status", "is_active", "date_added", "last_updated", *TEXT_FIELDS}
+CUSTOM_FIELDS_LIMITS["property_names"]["not"] = {"enum": sorted(RESERVED_NAMES)}
 
 
 class EmailStatsOut(Struct):

@@ -13,6 +13,8 @@ from webapp.core.schemas import Rule, Schema, Values, email_address, moment, row
 
 MAX_AMOUNT = Decimal("99999999999999.9999")
 CURRENCIES = frozenset(list_currencies())
+# More than 0, at most 14 digits before the point and 4 after it: what _amount takes as text.
+AMOUNT_PATTERN = r"^\s*(?!0*(?:\.0*)?\s*$)[0-9]{1,14}(?:\.[0-9]{1,4})?\s*$"
 
 
 def _amount(value: Any, label: str) -> Decimal:
@@ -40,8 +42,12 @@ def _currency(value: Any, label: str) -> str:
 class ConversionIn(Schema, kw_only=True):
     contact_id: Annotated[int | UnsetType, Meta(title="Contact id"), row_id()] = UNSET
     email: Annotated[str | UnsetType, Meta(title="Email"), email_address()] = UNSET
-    amount: Annotated[Decimal, Meta(title="Amount"), Rule(_amount, converts=True)]
-    currency: Annotated[str, Meta(title="Currency"), Rule(_currency, converts=True)]
+    amount: Annotated[Decimal, Meta(title="Amount"), Rule(_amount, converts=True, limits={"pattern": AMOUNT_PATTERN})]
+    currency: Annotated[
+        str,
+        Meta(title="Currency"),
+        Rule(_currency, converts=True, limits={"enum": sorted(c for c in CURRENCIES if len(c) == 3)}),
+    ]
     order_id: Annotated[str, Meta(title="Order id"), text(200, blank="Enter the order id.")]
     occurred_at: Annotated[str | UnsetType, Meta(title="Occurred at"), moment()] = UNSET
 

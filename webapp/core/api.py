@@ -30,7 +30,8 @@ Cursor = Annotated[str | None, Parameter(max_length=MAX_CURSOR_LENGTH, descripti
 
 def id_parameter(description: str) -> Any:
     """A path parameter holding a row id: a number no row can have is a 400 naming it, not a 500."""
-    return Parameter(ge=1, le=MAX_ID, description=description)
+    # Stated again as integers: Litestar writes bounds as floats, and 2**63 - 1 as a float is past it.
+    return Parameter(ge=1, le=MAX_ID, description=description, schema_extra={"minimum": 1, "maximum": MAX_ID})
 
 
 def checked_cursor(cursor: str | None, is_cursor: Callable[[str], bool]) -> str | None:

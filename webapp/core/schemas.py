@@ -16,19 +16,29 @@ classmethod; checks that need the database stay in the service.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, get_args, get_origin
 
 import msgspec
 from msgspec import Meta, Struct, UnsetType
 
 from webapp.core.errors import ValidationFailed
-from webapp.core.validation import bool_field, is_valid_id, normalize_email, normalize_tags, text_field
+from webapp.core.validation import (
+    MAX_ID,
+    NOT_SPECIAL_USE,
+    TAG_MAX_LENGTH,
+    bool_field,
+    is_valid_id,
+    normalize_email,
+    normalize_tags,
+    text_field,
+)
 
 Values = dict[str, Any]
 
@@ -53,6 +63,15 @@ class Rule:
     missing: str = ""  # the message when a required field was not sent ("<label> is required." if empty)
     max_length: int | None = None  # for text: shown to people (form hints, import reports)
     converts: bool = False  # the rule itself turns what was sent into the type (e.g. a form's "on")
+    # What /api/docs states about the value (core/api_document.py), as JSON Schema keywords named as
+    # litestar.openapi.spec.Schema names them; a value within them passes `clean`, so a client can
+    # check its input before sending it.
+    limits: Mapping[str, Any] = dataclasses.field(default_factory=dict, compare=False)  # Annotated metadata must hash
+
+
+NUL_FREE = r"^[^\x00]*$"
+NOT_BLANK = r"^\s*[^\s\x00][^\x00]*$"  # something besides white space, and no NUL (text_field refuses it)
+EMAIL_LIMITS = {"format": "email", "max_length": 254, "pattern": NOT_SPECIAL_USE}
 
 
 def text(max_length: int, *, blank: str = "", multiline: bool = False) -> Rule:
@@ -64,20 +83,21 @@ def text(max_length: int, *, blank: str = "", multiline: bool = False) -> Rule:
             raise ValueError(blank)
         return cleaned.replace("\r\n", "\n") if multiline else cleaned
 
-    return Rule(clean, missing=blank, max_length=max_length)
+    limits = {"min_length": 1, "pattern": NOT_BLANK} if blank else {"pattern": NUL_FREE}
+    return Rule(clean, missing=blank, max_length=max_length, limits={"max_length": max_length, **limits})
 
 
 def email_address(missing: str = "Enter an email address.") -> Rule:
-    return Rule(lambda value, label: normalize_email(value), missing=missing)
+    return Rule(lambda value, label: normalize_email(value), missing=missing, limits=EMAIL_LIMITS)
 
 
 def optional_email_address() -> Rule:
     """An email address, or blank (or null) for none, kept as ""."""
-    return Rule(lambda value, label: normalize_email(value) if value and value.strip() else "")
+    return Rule(lambda value, label: normalize_email(value) if value and value.strip() else "", limits=EMAIL_LIMITS)
 
 
 def tag_list() -> Rule:
-    return Rule(lambda value, label: normalize_tags(value))
+    return Rule(lambda value, label: normalize_tags(value), limits={"items": {"max_length": TAG_MAX_LENGTH}})
 
 
 def flag() -> Rule:
@@ -93,7 +113,7 @@ def row_id(message: str = "") -> Rule:
             return value  # type: ignore[no-any-return]
         raise ValueError(message or f"{label} is not a valid id.")
 
-    return Rule(clean)
+    return Rule(clean, limits={"minimum": 1, "maximum": MAX_ID})
 
 
 def one_of(choices: Sequence[str], message: str) -> Rule:
@@ -104,7 +124,7 @@ def one_of(choices: Sequence[str], message: str) -> Rule:
             return value
         raise ValueError(message)
 
-    return Rule(clean, missing=message, converts=True)
+    return Rule(clean, missing=message, converts=True, limits={"enum": list(choices)})
 
 
 # Twelve digits are more than any range needs: a longer number is a slip of the keyboard, not a value.
@@ -116,13 +136,15 @@ def whole_number(lowest: int, highest: int) -> Rule:
 
     def clean(value: Any, label: str) -> int:
         digits = value.strip() if isinstance(value, str) else value
+        if isinstance(digits, float) and digits.is_integer():  # JSON's 366.0 is the number 366
+            digits = int(digits)
         if isinstance(digits, bool) or not isinstance(digits, (int, str)) or not WHOLE_NUMBER.fullmatch(str(digits)):
             raise ValueError(f"{label} must be a whole number.")
         if not lowest <= int(digits) <= highest:
             raise ValueError(f"{label} must be between {lowest:,} and {highest:,}.")
         return int(digits)
 
-    return Rule(clean, converts=True)
+    return Rule(clean, converts=True, limits={"minimum": lowest, "maximum": highest})
 
 
 def matches(pattern: re.Pattern[str], message: str) -> Rule:
@@ -133,20 +155,27 @@ def matches(pattern: re.Pattern[str], message: str) -> Rule:
             raise ValueError(message)
         return value
 
-    return Rule(clean)
+    return Rule(clean, limits={"pattern": f"^(?:{pattern.pattern})?$"})
+
+
+MOMENT_AHEAD = timedelta(days=1)  # clocks differ by minutes; later than this is a mistake
 
 
 def moment() -> Rule:
-    """An ISO 8601 date and time; without a zone it is UTC."""
+    """An ISO 8601 date and time of something that happened, so at most a day ahead of now;
+    without a zone it is UTC."""
 
     def clean(value: Any, label: str) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value).strip())
         except ValueError:
             raise ValueError(f"{label} must be a date and time such as 2026-12-05T09:30:00Z.") from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if moment > datetime.now(UTC) + MOMENT_AHEAD:
+            raise ValueError(f"{label} must not be more than a day ahead of now.")
+        return moment
 
-    return Rule(clean, converts=True)
+    return Rule(clean, converts=True, limits={"format": "date-time"})
 
 
 def json_object(max_bytes: int) -> Rule:
@@ -163,6 +192,11 @@ def json_object(max_bytes: int) -> Rule:
         return value
 
     return Rule(clean)
+
+
+def stated(**limits: Any) -> Rule:
+    """No check of its own: states for /api/docs limits that the schema's `rules` check."""
+    return Rule(lambda value, label: value, limits=limits)
 
 
 def load(schema: type[Schema], data: Any, *, partial: bool = False) -> Values:
@@ -211,6 +245,15 @@ def text_fields(schema: type[Schema]) -> dict[str, tuple[str, int]]:
             if isinstance(item, Rule) and item.max_length is not None:
                 found[name] = (_label(annotation, name), item.max_length)
     return found
+
+
+def documented_limits(annotation: Any) -> dict[str, Any]:
+    """The limits a field's rules state for /api/docs, in rule order (a later pattern replaces one before it)."""
+    limits: dict[str, Any] = {}
+    for item in _parts(annotation)[1]:
+        if isinstance(item, Rule):
+            limits |= item.limits
+    return limits
 
 
 def _parts(annotation: Any) -> tuple[Any, list[Any]]:

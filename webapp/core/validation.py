@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 TAG_MAX_LENGTH = 50
 CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -15,6 +15,14 @@ MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 def is_valid_id(value: Any) -> bool:
     """False for ids no row can have (a typed URL or form value beyond bigint would make the query fail)."""
     return isinstance(value, int) and 0 < value <= MAX_ID
+
+
+# The domains email_validator refuses (RFC 6761 special-use names), as a pattern in any letter case.
+NOT_SPECIAL_USE = "^(?!.*[@.](?:{})$)".format(
+    "|".join(
+        "".join(f"[{c}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name) for name in SPECIAL_USE_DOMAIN_NAMES
+    )
+)
 
 
 def normalize_email(raw: Any) -> str:

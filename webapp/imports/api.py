@@ -7,10 +7,12 @@ like the mapping form's."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict, UploadFile
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import Parameter
 from litestar.response import Stream
 
@@ -24,9 +26,10 @@ from webapp.core.errors import ValidationFailed
 from webapp.core.http import StaffRequest
 from webapp.imports import actors as import_actors
 from webapp.imports.models import ImportJob
-from webapp.imports.schemas import ImportJobOut, by_header, job_out
+from webapp.imports.schemas import MODES, ImportJobOut, by_header, job_out
 from webapp.imports.service import export as exports
 from webapp.imports.service import jobs as imports
+from webapp.suppression.schemas import REASONS
 
 JobId = Annotated[int, id_parameter("Import job id.")]
 ListId = Annotated[int, id_parameter("List id.")]
@@ -51,6 +54,27 @@ def _start_data(job: ImportJob, form: FormMultiDict) -> dict[str, Any]:
     return {"mapping": imports.mapping_by_header(job, by_name), **data}
 
 
+UPLOAD = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["file"],
+    properties={
+        "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description="The CSV or XLSX file."),
+        "mode": Schema(type=OpenAPIType.STRING, enum=list(MODES), default="add"),
+        "list_id": Schema(type=OpenAPIType.INTEGER, minimum=1, description="The static list, in list mode."),
+        "reason": Schema(type=OpenAPIType.STRING, enum=REASONS, description="In suppress mode; manual if not given."),
+        "mapping": Schema(type=OpenAPIType.STRING, description="A JSON object of column header to field."),
+    },
+)
+
+
+@dataclass
+class UploadOperation(Operation):
+    """The import's operation with its multipart body, which Litestar cannot see (the handler reads the form)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(required=True, content={"multipart/form-data": OpenAPIMediaType(schema=UPLOAD)})
+
+
 class ApiImportsController(Controller):
     path = "/contacts"
     tags = ("contacts",)
@@ -66,6 +90,7 @@ class ApiImportsController(Controller):
         "Modes: add (new contacts only), upsert (add and update), list (add to the static list `list_id`), "
         "unsubscribe, suppress (with `reason`). Answers 202 with the job; poll `url` until status is done.",
         responses=error_responses(422),
+        operation_class=UploadOperation,
     )
     async def import_contacts(self, request: StaffRequest, db: Db) -> Response[ImportJobOut]:
         form = await request.form()

@@ -41,9 +41,16 @@ def _points(value: object, label: str) -> int:
     return points
 
 
+POINTS_LIMITS = {"minimum": -MAX_POINTS, "maximum": MAX_POINTS, "schema_not": {"const": 0}}
+
+
 def _optional(rule: Rule) -> Rule:
     """The rule, or None for a blank form field or null."""
-    return Rule(lambda value, label: None if value in (None, "") else rule.clean(value, label), converts=True)
+    return Rule(
+        lambda value, label: None if value in (None, "") else rule.clean(value, label),
+        converts=True,
+        limits=rule.limits,
+    )
 
 
 class RuleIn(Schema, kw_only=True):
@@ -51,7 +58,9 @@ class RuleIn(Schema, kw_only=True):
     event: Annotated[str, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)]
     event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
     link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
-    points: Annotated[int, Meta(title="Points"), Rule(_points, missing="Enter the points.", converts=True)]
+    points: Annotated[
+        int, Meta(title="Points"), Rule(_points, missing="Enter the points.", converts=True, limits=POINTS_LIMITS)
+    ]
     daily_limit: Annotated[
         int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))
     ] = UNSET
@@ -78,7 +87,7 @@ class RuleUpdate(Schema, kw_only=True):
     event: Annotated[str | UnsetType, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)] = UNSET
     event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
     link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
-    points: Annotated[int | UnsetType, Meta(title="Points"), Rule(_points, converts=True)] = UNSET
+    points: Annotated[int | UnsetType, Meta(title="Points"), Rule(_points, converts=True, limits=POINTS_LIMITS)] = UNSET
     daily_limit: Annotated[
         int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))
     ] = UNSET
@@ -108,7 +117,9 @@ class StageIn(Schema, kw_only=True):
 
 
 class PointsIn(Schema, kw_only=True):
-    points: Annotated[int, Meta(title="Points"), Rule(_points, missing="Enter the points.", converts=True)]
+    points: Annotated[
+        int, Meta(title="Points"), Rule(_points, missing="Enter the points.", converts=True, limits=POINTS_LIMITS)
+    ]
     reason: Annotated[str, Meta(title="Reason"), text(200, blank="Enter why these points are given.")]
 
 

@@ -14,6 +14,7 @@ from msgspec import convert
 from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
+from webapp.core.schemas import EMAIL_LIMITS, NOT_BLANK
 from webapp.suppression.models import Suppression, SuppressionReason
 from webapp.suppression.schemas import (
     ContactExportOut,
@@ -100,7 +101,7 @@ class ApiSuppressionController(Controller):
         responses=error_responses(422),
     )
     async def check(
-        self, db: Db, email: Annotated[str, Parameter(description="The address to check.")]
+        self, db: Db, email: Annotated[str, Parameter(description="The address to check.", schema_extra=EMAIL_LIMITS)]
     ) -> SuppressionCheckOut:
         row = await suppression.check(db, email)
         return SuppressionCheckOut(
@@ -127,7 +128,15 @@ class ApiSuppressionController(Controller):
         request: StaffRequest,
         db: Db,
         email: Annotated[str, Parameter(description="The address.")],
-        reason: Annotated[str | None, Parameter(description="Why this address may receive mail again.")] = None,
+        # Required, but checked by the service: a missing reason is a 422 naming it, as a blank one is.
+        reason: Annotated[
+            str | None,
+            Parameter(
+                description="Why this address may receive mail again.",
+                required=True,
+                schema_extra={"pattern": NOT_BLANK},
+            ),
+        ] = None,
     ) -> None:
         await suppression.remove(db, email, reason, actor=creator(request.user))
 

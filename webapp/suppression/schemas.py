@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from webapp.core.schemas import Rule, Schema, email_address, one_of, text
+from webapp.core.schemas import EMAIL_LIMITS, Rule, Schema, email_address, one_of, text
 from webapp.suppression.models import EMAIL_MAX_LENGTH, SuppressionReason
 
 REASONS = [r.value for r in SuppressionReason]
@@ -54,7 +54,11 @@ class SuppressionBulkIn(Schema, kw_only=True):
     """Up to 10,000 addresses; each entry is one address (its position is its `line` in the report).
     `reason` defaults to manual. Unknown fields are rejected (422)."""
 
-    emails: Annotated[list[str], Meta(title="Emails"), Rule(_address_list)]
+    emails: Annotated[
+        list[str],
+        Meta(title="Emails"),
+        Rule(_address_list, limits={"min_items": 1, "max_items": MAX_BULK, "items": EMAIL_LIMITS}),
+    ]
     reason: Reason = UNSET
     note: Note = UNSET
 

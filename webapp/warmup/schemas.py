@@ -30,6 +30,13 @@ def _schedule(raw: Any, label: str) -> list[int]:
     return [day_limit(value, f"Day {day}") for day, value in enumerate(raw, start=1)]
 
 
+SCHEDULE = Rule(
+    _schedule,
+    converts=True,
+    limits={"min_items": SCHEDULE_DAYS, "max_items": SCHEDULE_DAYS, "items": {"minimum": 0, "maximum": MAX_DAILY}},
+)
+
+
 def _day(raw: Any, label: str) -> date:
     try:
         return date.fromisoformat(str(raw).strip())
@@ -47,7 +54,7 @@ def percent(lowest: float) -> Rule:
             raise ValueError(f"{label} must be between {lowest} and 100 %.")
         return value
 
-    return Rule(clean, converts=True)
+    return Rule(clean, converts=True, limits={"minimum": lowest, "maximum": 100})
 
 
 def _domain(raw: Any, label: str) -> str:
@@ -69,7 +76,7 @@ class PlanInput(Schema, kw_only=True):
         matches(DOMAIN, "Enter the domain of your From addresses, e.g. news.example.com."),
     ] = UNSET
     starts_on: Annotated[date, Meta(title="First day"), Rule(_day, converts=True)]
-    daily_limits: Annotated[list[int], Meta(title="Daily maxima"), Rule(_schedule, converts=True)]
+    daily_limits: Annotated[list[int], Meta(title="Daily maxima"), SCHEDULE]
     bounce_threshold: Annotated[float, Meta(title="Bounce rate that holds it back"), percent(0.1)]
     complaint_threshold: Annotated[float, Meta(title="Complaint rate that holds it back"), percent(0.01)]
     min_sample: Annotated[int, Meta(title="Messages before the rates count"), whole_number(1, 1_000_000)]

@@ -79,7 +79,11 @@ Subject = Annotated[str | UnsetType | None, Meta(title="Subject"), text(500), JI
 HtmlContent = Annotated[str | UnsetType | None, Meta(title="HTML"), CONTENT, JINJA_SYNTAX]
 TextContent = Annotated[str | UnsetType | None, Meta(title="Text"), CONTENT, JINJA_SYNTAX]
 TemplateId = Annotated[Id | UnsetType | None, Meta(title="Template"), Rule(_template_id, converts=True)]
-ListIds = Annotated[list[Id] | UnsetType, Meta(title="Lists"), Rule(_list_ids, converts=True)]
+ListIds = Annotated[
+    list[Id] | UnsetType,
+    Meta(title="Lists"),
+    Rule(_list_ids, converts=True, limits={"items": {"minimum": 1, "maximum": MAX_ID}}),
+]
 
 
 class CampaignSettings(Schema, kw_only=True):
@@ -153,7 +157,7 @@ class ScheduleIn(Schema, kw_only=True):
             max_length=MAX_SCHEDULE_LENGTH,
             description="ISO 8601 date-time. Without an offset it is a local time in `timezone`.",
         ),
-        Rule(_local_time, missing=TIME_FORMAT),
+        Rule(_local_time, missing=TIME_FORMAT, limits={"format": "date-time"}),
     ]
     timezone: Annotated[
         str,
