@@ -38,7 +38,10 @@ async def test_a_relay_refusing_everyone_pauses_the_campaign_and_bounces_nobody(
         await wait_for_no_claims(db)
 
         refused = sink.handler.refusals()
-        assert refused <= PAUSE_AFTER + IN_FLIGHT, f"{refused} refusals before the pause took hold"
+        attempts = (await db.execute(text("SELECT attempts, count(*) FROM deliveries GROUP BY 1 ORDER BY 1"))).all()
+        assert refused <= PAUSE_AFTER + IN_FLIGHT, (
+            f"{refused} refusals before the pause took hold; {paused.status_reason}; deliveries by attempts: {attempts}"
+        )
         assert "Relay access denied" in paused.status_reason
         assert await db.scalar(text("SELECT count(*) FROM contacts WHERE status <> 'active'")) == 0
         assert await db.scalar(text("SELECT count(*) FROM suppressions")) == 0
