@@ -1,6 +1,8 @@
-"""No form input gets a server error. Every form of every staff and public page of a seeded site
-(the pages of tests/browser/every_page/inventory.py) is sent with each of its fields in turn given values no
-person should type there; the answer must be a page or a redirect, never a 5xx."""
+"""No form input gets a server error, and a form that refuses it keeps what was typed. Every form of
+every staff and public page of a seeded site (the pages of tests/browser/every_page/inventory.py) is
+sent with each of its fields in turn given values no person should type there; the answer must be a
+page or a redirect, never a 5xx, and where the form comes back refused (4xx), each text field that
+was typed in shows what was typed, so the person can correct it rather than type it again."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import lxml.html
 from tests.browser.every_page.inventory import PUBLIC_PAGES, STAFF_PAGES
 from tests.conftest import StaffClient, sign_in
 from tests.support.showcase import ADMIN_EMAIL, seed
+from webapp.suppression.service.suppression import REJECTED_TEXT_MAX_LENGTH
 
 JUNK = [
     "",
@@ -22,8 +25,13 @@ JUNK = [
     "x" * 3000,
     "<script>alert(1)</script>'\"😀\u202e",  # markup, quotes, an emoji and a right-to-left override
 ]
+NUMERIC = ("-1", "1e400")  # what a number field takes from the keyboard
 LAST = ("/delete", "/erase", "/cancel", "/remove")  # sent after the rest: they take the seeded records away
 SKIPPED = ("/logout", "/password", "/account")  # would end this test's session
+TYPED = {"text", "email", "search", "tel", "url", "number"}  # <input> types a person types into (and <textarea>)
+NEVER_SHOWN_BACK = {"dkim_private_key"}  # a secret: once sent, never written into a page again
+# A refused line of pasted addresses comes back cut to this many characters (it is no address).
+SHORTENED = {"addresses": REJECTED_TEXT_MAX_LENGTH}
 
 
 def forms_of(base_url: str, path: str, html: str) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
@@ -44,19 +52,46 @@ def forms_of(base_url: str, path: str, html: str) -> list[tuple[str, list[tuple[
     return found
 
 
+def typed_in(page: str, action: str, name: str) -> lxml.html.HtmlElement | None:
+    """The control a person types `name` into, in the form posting to `action`; None when there is
+    none, or it is shown only for a kind not chosen (inside a `for-<kind>` part of the form)."""
+    for form in lxml.html.fromstring(page).xpath("//form"):
+        if urlsplit(form.get("action") or "").path != action:
+            continue
+        for control in form.xpath(".//input | .//textarea"):
+            if control.get("name") != name or name in NEVER_SHOWN_BACK:
+                continue
+            if control.tag == "input" and (control.get("type") or "text") not in TYPED:
+                continue
+            if control.xpath("ancestor::*[contains(concat(' ', @class), ' for-')]"):
+                continue
+            return control
+    return None
+
+
+def lost(response: httpx.Response, action: str, name: str, junk: str) -> bool:
+    """Whether the form came back refused without what was typed into `name` (trimmed)."""
+    if not 400 <= response.status_code < 500 or (control := typed_in(response.text, action, name)) is None:
+        return False
+    shown = control.text_content() if control.tag == "textarea" else control.get("value", "")
+    return shown.strip() != junk.strip()[: SHORTENED.get(name)]
+
+
 def sweep(client: httpx.Client, base_url: str, paths: list[str]) -> tuple[int, list[str]]:
     """Send every POST form of these pages with each field given each junk value in turn: how many
-    forms there were, and which answers were server errors."""
-    forms: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = {}
+    forms there were, and which answers were server errors or refused forms that lost what was typed."""
+    forms: dict[tuple[str, tuple[str, ...]], tuple[list[tuple[str, str]], str]] = {}
     for path in paths:
         response = client.get(path)
         assert response.status_code < 500, path
         for action, values, names in forms_of(base_url, path, response.text):
             if not action.startswith(SKIPPED) and not action.endswith(SKIPPED):
-                forms.setdefault((action, tuple(names)), values)
+                forms.setdefault((action, tuple(names)), (values, response.text))
     errors = []
-    for (action, names), values in sorted(forms.items(), key=lambda item: item[0][0].endswith(LAST)):
+    for (action, names), (values, page) in sorted(forms.items(), key=lambda item: item[0][0].endswith(LAST)):
         for name in names:
+            control = typed_in(page, action, name)
+            numeric = control is not None and control.get("type") == "number"
             for junk in JUNK:
                 data: dict[str, list[str]] = {name: [junk]}
                 for n, v in values:
@@ -65,6 +100,8 @@ def sweep(client: httpx.Client, base_url: str, paths: list[str]) -> tuple[int, l
                 response = client.post(action, data=data, headers={"HX-Request": "true"})
                 if response.status_code >= 500:
                     errors.append(f"{action} {name}={junk[:40]!r}: {response.status_code}")
+                elif control is not None and (junk in NUMERIC or not numeric) and lost(response, action, name, junk):
+                    errors.append(f"{action} {name}={junk[:40]!r}: {response.status_code} without what was typed")
     return len(forms), errors
 
 

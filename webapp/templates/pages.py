@@ -160,6 +160,7 @@ class TemplatesController(Controller):
                 values,
                 errors=exc.errors,
                 preview_email=first(form, "preview_email"),
+                recipients=first(form, "recipients"),
                 status_code=422,
             )
         _flash_saved(request, saved, "created")

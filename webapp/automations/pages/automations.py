@@ -55,8 +55,10 @@ def _saved_values(a: Automation) -> dict[str, Any]:
     return {"name": a.name, "trigger": a.trigger, "reentry": a.reentry, "reentry_days": a.reentry_days}
 
 
-def _typed_values(values: dict[str, Any]) -> dict[str, Any]:
-    return {"reentry": "once", "reentry_days": "", **values}
+def _typed_values(values: dict[str, Any], days_typed: str = "") -> dict[str, Any]:
+    """The settings as typed, the re-entry days too when another re-entry rule is chosen (they are
+    kept in the hidden field, for when the person chooses "every n days" again)."""
+    return {"reentry": "once", "reentry_days": days_typed, **values}
 
 
 async def _builder_page(
@@ -104,11 +106,13 @@ class AutomationsController(Controller):
 
     @post("/")
     async def create(self, request: HTMXRequest, db: Db) -> AnyResponse:
-        values = settings_from_form(await read_form(request))
+        form = await read_form(request)
+        values = settings_from_form(form)
         try:
             a = await automations.create(db, values)
         except ValidationFailed as exc:
-            return await _settings_page(db, None, _typed_values(values), field_errors(exc), 422)
+            typed = _typed_values(values, first(form, "reentry_days"))
+            return await _settings_page(db, None, typed, field_errors(exc), 422)
         flash(request, f"Created '{a.name}'. Add its steps, then publish it to start.", "success")
         return after_change(request, f"/automations/{a.id}")
 
@@ -123,13 +127,15 @@ class AutomationsController(Controller):
 
     @post("/{automation_id:int}/settings")
     async def save_settings(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
-        values = settings_from_form(await read_form(request))
+        form = await read_form(request)
+        values = settings_from_form(form)
         try:
             a = await automations.update_draft(db, automation_id, values)
         except (ValidationFailed, Conflict) as exc:
             await db.rollback()
             a = await automations.get(db, automation_id)
-            return await _settings_page(db, a, _typed_values(values), field_errors(exc), 422)
+            typed = _typed_values(values, first(form, "reentry_days"))
+            return await _settings_page(db, a, typed, field_errors(exc), 422)
         flash(request, "Settings saved.", "success")
         return after_change(request, f"/automations/{a.id}")
 
