@@ -17,7 +17,8 @@ def is_valid_id(value: Any) -> bool:
     return isinstance(value, int) and 0 < value <= MAX_ID
 
 
-# The domains email_validator refuses (RFC 6761 special-use names), as a pattern in any letter case.
+# The domains email_validator refuses (special-use and reserved names: .test, .onion, ...), as a pattern in any
+# letter case.
 NOT_SPECIAL_USE = "^(?!.*[@.](?:{})$)".format(
     "|".join(
         "".join(f"[{c}{c.upper()}]" if c.isalpha() else re.escape(c) for c in name) for name in SPECIAL_USE_DOMAIN_NAMES
