@@ -42,6 +42,8 @@ def _points(value: object, label: str) -> int:
 
 
 POINTS_LIMITS = {"minimum": -MAX_POINTS, "maximum": MAX_POINTS, "schema_not": {"const": 0}}
+POINTS = Rule(_points, converts=True, limits=POINTS_LIMITS)
+REQUIRED_POINTS = Rule(_points, missing="Enter the points.", converts=True, limits=POINTS_LIMITS)
 
 
 def _optional(rule: Rule) -> Rule:
@@ -58,9 +60,7 @@ class RuleIn(Schema, kw_only=True):
     event: Annotated[str, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)]
     event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
     link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
-    points: Annotated[
-        int, Meta(title="Points"), Rule(_points, missing="Enter the points.", converts=True, limits=POINTS_LIMITS)
-    ]
+    points: Annotated[int, Meta(title="Points"), REQUIRED_POINTS]
     daily_limit: Annotated[
         int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))
     ] = UNSET
@@ -87,7 +87,7 @@ class RuleUpdate(Schema, kw_only=True):
     event: Annotated[str | UnsetType, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)] = UNSET
     event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
     link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
-    points: Annotated[int | UnsetType, Meta(title="Points"), Rule(_points, converts=True, limits=POINTS_LIMITS)] = UNSET
+    points: Annotated[int | UnsetType, Meta(title="Points"), POINTS] = UNSET
     daily_limit: Annotated[
         int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))
     ] = UNSET
@@ -117,9 +117,7 @@ class StageIn(Schema, kw_only=True):
 
 
 class PointsIn(Schema, kw_only=True):
-    points: Annotated[
-        int, Meta(title="Points"), Rule(_points, missing="Enter the points.", converts=True, limits=POINTS_LIMITS)
-    ]
+    points: Annotated[int, Meta(title="Points"), REQUIRED_POINTS]
     reason: Annotated[str, Meta(title="Reason"), text(200, blank="Enter why these points are given.")]
 
 
