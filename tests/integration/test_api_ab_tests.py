@@ -265,3 +265,26 @@ async def test_a_draft_test_can_be_deleted_and_its_campaign_sent_whole_again(db,
     await db.commit()
     refused = client.delete(f"/api/ab-tests/{running['id']}")
     assert refused.status_code == 409 and "testing" in refused.json()["detail"]
+
+
+async def test_a_tests_emails_show_what_each_recipient_was_sent_by_their_variant(db, api):
+    campaign_id = await draft_campaign(db, recipients=3)
+    client = await api("editor")
+    variants = [
+        {"label": "A"},
+        {"label": "B", "subject": "Last chance, {{ first_name }}", "html_content": "<p>Only B, {{ first_name }}</p>"},
+    ]
+    a, b = (v["id"] for v in create(client, campaign_id, variants=variants).json()["variants"])
+    await sent_test_share(db, campaign_id, [a, b])
+    await db.execute(text("UPDATE deliveries SET ab_variant_id = NULL WHERE email = 'person2@example.com'"))
+    await db.commit()
+
+    emails = client.get(f"/api/campaigns/{campaign_id}/emails", params={"include_content": "true"}).json()["items"]
+    shown = {e["to_email"]: (e["subject"], "Only B" in e["html_content"]) for e in emails}
+    assert shown == {
+        "person0@example.com": ("Hello Person0", False),  # variant A keeps the campaign's subject and content
+        "person1@example.com": ("Last chance, Person1", True),
+        "person2@example.com": ("Hello Person2", False),  # no variant: the campaign as it is
+    }
+    subjects = client.get(f"/api/campaigns/{campaign_id}/emails").json()["items"]
+    assert [e["subject"] for e in subjects] == ["Hello Person0", "Last chance, Person1", "Hello Person2"]

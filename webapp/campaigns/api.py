@@ -32,11 +32,10 @@ from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 from webapp.delivery.actors import announce_change
-from webapp.delivery.campaign_message import prepare
 from webapp.delivery.content_check.campaigns import check_before_sending, check_campaign
+from webapp.delivery.sent_copies import Sent, as_sent
 from webapp.settings.service import organisation as org_settings
-from webapp.templates.service import renderer
-from webapp.templates.service.rendering import MessageTemplate, RenderError, contact_context
+from webapp.templates.service.rendering import RenderError
 
 MAX_EMAILS_PAGE = 100
 MAX_CREATOR_LENGTH = 320  # an address, or api:<key name>
@@ -57,26 +56,21 @@ async def _changed(db: AsyncSession, c: Campaign, status_code: int = 200) -> Res
 async def _messages(
     db: AsyncSession, c: Campaign, found: DeliveryPage, public_url: str, with_content: bool
 ) -> list[EmailOut]:
-    """Each row with its subject as the recipient saw it; with content, the exact HTML and text
-    sent (tracking links and footer included), rendered again from the campaign's copy."""
-    org = await org_settings.load(db)
-    from_email = c.from_email or org.default_from_email
-    recipients = [
-        (d.id, found.contacts.get(d.contact_id) if d.contact_id is not None else None) for d in found.deliveries
+    """Each row with its subject as the recipient saw it (in their A/B variant); with content, the
+    exact HTML and text sent (tracking links and footer included), rendered again from the campaign's copy."""
+    from_email = c.from_email or (await org_settings.load(db)).default_from_email
+    sent = [
+        Sent(d.id, d.ab_variant_id, found.contacts.get(d.contact_id) if d.contact_id is not None else None)
+        for d in found.deliveries
     ]
-    prepared = await prepare(db, c, org, public_url) if with_content and recipients else None
-    if prepared:
-        contents = await prepared.render_contents(recipients)
-    else:
-        contents = await renderer.render_batch(
-            MessageTemplate(c.subject, ""), [contact_context(p) for _, p in recipients]
-        )
+    contents = await as_sent(db, c, sent, public_url, whole=with_content) if sent else []
     items = []
     for d, content in zip(found.deliveries, contents, strict=True):
         if isinstance(content, RenderError):
-            items.append(email_out(d, from_email, c.subject, (f"<!-- {content.message} -->", "") if prepared else None))
+            subject, parts = c.subject, (f"<!-- {content.message} -->", "")
         else:
-            items.append(email_out(d, from_email, content.subject, (content.html, content.text) if prepared else None))
+            subject, parts = content.subject, (content.html, content.text)
+        items.append(email_out(d, from_email, subject, parts if with_content else None))
     return items
 
 
