@@ -45,7 +45,20 @@ HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "same-origin",
 }
+# A message's web version (/u/view/) is mail as staff wrote it, shown on the app's own site: sandboxed
+# (an origin of its own, no script, no form), with its images, styles and fonts from anywhere.
+WEB_VERSION_POLICY = {
+    "default-src": "'none'",
+    "img-src": "data: https: http:",
+    "style-src": "'unsafe-inline' https: http:",
+    "font-src": "data: https: http:",
+    "base-uri": "'none'",
+    "form-action": "'none'",
+    "frame-ancestors": "'none'",
+    "sandbox": "allow-popups allow-popups-to-escape-sandbox",
+}
 PAGES_CSP, API_DOCS_CSP = _header(PAGES_POLICY), _header(API_DOCS_POLICY)
+WEB_VERSION_CSP = _header(WEB_VERSION_POLICY)
 
 
 async def add_security_headers(message: Message, scope: Scope) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response
+from litestar import HttpMethod, Request, Response
 from litestar.datastructures import State
 from litestar.exceptions import ValidationException
 from litestar.plugins.htmx import HTMXRequest
@@ -16,6 +16,8 @@ from webapp.core.access import Principal
 # A transparent 1x1 GIF (open tracking, the conversion pixel), and headers that keep a hit from caches.
 PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
 NO_CACHE = {"Cache-Control": "no-store, no-cache, must-revalidate, max-age=0", "Pragma": "no-cache", "Expires": "0"}
+# What a message's links are fetched with: HEAD (link checkers, scanners) answers as GET would.
+GET_OR_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 
 StaffRequest = Request[Principal, Any, State]
 PublicRequest = Request[Any, Any, State]

@@ -178,10 +178,11 @@ class PreparedCampaign:
         return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
-        unsubscribe = make_token("unsubscribe", delivery_id)  # both pages take the same token: signed once
+        unsubscribe = make_token("unsubscribe", delivery_id)  # the three pages take the same token: signed once
         return {
             "unsubscribe_url": f"{self.base_url}/u/unsubscribe/{unsubscribe}",
             "preferences_url": f"{self.base_url}/u/preferences/{unsubscribe}",
+            "web_version_url": f"{self.base_url}/u/view/{unsubscribe}",
             TRACKED_LINKS: {
                 link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id, self.campaign_id)}"
                 for link_id in self.link_ids

@@ -17,11 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.deps import Db
 from webapp.core.errors import NotFound
-from webapp.core.http import NO_CACHE, PIXEL, AnyResponse, PublicRequest
+from webapp.core.http import GET_OR_HEAD, NO_CACHE, PIXEL, AnyResponse, PublicRequest
 from webapp.core.public_pages import language_of, page
 from webapp.core.redis import get_redis
 from webapp.core.sessions import signed_in_staff
-from webapp.core.tokens import CLICK_TOKEN_COUNTS, TEST_DELIVERY_ID, read_token
+from webapp.core.tokens import CLICK_TOKEN_COUNTS, LINK_NOT_VALID, TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.tracking import service as engagement
 from webapp.tracking.queries import DeliveryRef
@@ -29,8 +29,6 @@ from webapp.tracking.service import hits, links
 
 log = logging.getLogger("mailroom.tracking")
 
-LINK_NOT_VALID = "This link is not valid."
-GET_OR_HEAD = [HttpMethod.GET, HttpMethod.HEAD]
 TEST_REF = DeliveryRef(TEST_DELIVERY_ID, 0, None, "", None)  # whom a test send's unsubscribe page is for
 
 

@@ -163,3 +163,15 @@ async def history_of_contact(session: AsyncSession, contact_id: int, limit: int)
         .limit(limit)
     )
     return [HistoryEntry(*row) for row in await session.execute(query)]
+
+
+async def delivery_with_contact(session: AsyncSession, delivery_id: int) -> tuple[Delivery, Contact | None] | None:
+    """One delivery and its contact (None once the contact is deleted or erased)."""
+    row = (
+        await session.execute(
+            select(Delivery, Contact)
+            .outerjoin(Contact, Contact.id == Delivery.contact_id)
+            .where(Delivery.id == delivery_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None

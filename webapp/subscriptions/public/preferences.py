@@ -22,7 +22,7 @@ from webapp.core.deps import Db
 from webapp.core.errors import NotFound
 from webapp.core.http import AnyResponse, PublicRequest
 from webapp.core.public_pages import client_ip, language_of, page
-from webapp.core.tokens import TEST_DELIVERY_ID, read_token
+from webapp.core.tokens import LINK_NOT_VALID, TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import preferences as preference_centre
@@ -49,7 +49,7 @@ async def holder(db: AsyncSession, token: str) -> Holder:
         return Holder(ref.contact_id, ref.id)
     if (contact_id := read_preferences_token(token)) is not None:
         return Holder(contact_id)
-    raise NotFound("This link is not valid.")
+    raise NotFound(LINK_NOT_VALID)
 
 
 def _changes(form: FormMultiDict) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from webapp.core.errors import DomainError, ValidationFailed
 from webapp.templates.schemas import parse
 
 CONTACT_VARIABLES = ("email", "first_name", "last_name", "phone", "company", "job_title", "location")
-LINK_VARIABLES = ("unsubscribe_url", "preferences_url")
+LINK_VARIABLES = ("unsubscribe_url", "preferences_url", "web_version_url")
 STANDARD_VARIABLES = frozenset(CONTACT_VARIABLES + LINK_VARIABLES)
 
 MAX_OUTPUT_CHARS = 1_000_000

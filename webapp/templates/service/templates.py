@@ -34,7 +34,7 @@ from webapp.templates.schemas import (
     TemplateUpdate,
 )
 from webapp.templates.service import renderer
-from webapp.templates.service.rendering import TemplateCheck, contact_context
+from webapp.templates.service.rendering import LINK_VARIABLES, TemplateCheck, contact_context
 
 PARTS = ("subject", "html_content", "text_content")
 MAX_EMAIL_LENGTH = 320  # longer is no contact's address
@@ -50,7 +50,7 @@ SAMPLE_CONTACT = SimpleNamespace(
     location="Lisbon, Portugal",
     custom_fields={},
 )
-PLACEHOLDER_LINKS = {"unsubscribe_url": "#", "preferences_url": "#"}
+PLACEHOLDER_LINKS = dict.fromkeys(LINK_VARIABLES, "#")
 
 
 async def _examine(session: AsyncSession, parts: Mapping[str, str], contact: Any = None) -> renderer.Examined:

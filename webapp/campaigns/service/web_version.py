@@ -1,0 +1,39 @@
+"""The web version every campaign message may link to as {{ web_version_url }}: the message as that
+recipient got it, for mail apps that show it badly. It opens with the message's unsubscribe token
+(held by whoever holds the message), and only for marketing and automation mail: a transactional
+message's data is forgotten once it is sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.campaigns.models import Campaign, CampaignKind, Delivery
+from webapp.campaigns.queries import listing
+from webapp.contacts.models import Contact
+from webapp.core.errors import NotFound
+
+GONE = "This email is no longer available."
+TEST = "A test email has no web version: the link works in the messages the campaign sends."
+TRANSACTIONAL = "This email has no web version."
+
+
+@dataclass(frozen=True)
+class SentTo:
+    campaign: Campaign
+    delivery: Delivery
+    contact: Contact
+
+
+async def sent_to(session: AsyncSession, delivery_id: int) -> SentTo:
+    """The campaign, delivery and contact a web version shows; NotFound, saying why, when there is none."""
+    delivery, contact = await listing.delivery_with_contact(session, delivery_id) or (None, None)
+    if delivery is None or contact is None:
+        raise NotFound(GONE)
+    campaign = await session.get(Campaign, delivery.campaign_id)
+    if campaign is None:
+        raise NotFound(GONE)
+    if campaign.kind == CampaignKind.TRANSACTIONAL.value:
+        raise NotFound(TRANSACTIONAL)
+    return SentTo(campaign, delivery, contact)
