@@ -44,6 +44,7 @@ from webapp.scoring.pages import ScoringController, ScoringRulesController
 from webapp.settings.pages.feedback_sources import FeedbackSourcesController
 from webapp.settings.pages.organisation import OrgSettingsController
 from webapp.settings.pages.smtp_servers import SmtpServersController
+from webapp.staff.pages.account import AccountController
 from webapp.staff.pages.api_keys import ApiKeysController
 from webapp.staff.pages.auth import AuthController
 from webapp.staff.pages.users import UsersController
@@ -93,6 +94,7 @@ STAFF_PAGES = [
     TransactionalController,
     OutboxController,
     UsersController,
+    AccountController,
     ApiKeysController,
     OrgSettingsController,
     SmtpServersController,

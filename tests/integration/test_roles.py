@@ -21,7 +21,12 @@ REFUSED = re.compile(r"Your role \((viewer|editor)\) cannot do this")
 
 
 def staff_writes() -> list[Route]:
-    return [r for r in all_routes() if r.method not in SAFE_METHODS and not r.template.startswith(NOT_STAFF)]
+    """Changes that need an editor or an admin: not those to one's own account (ANY_STAFF)."""
+    return [
+        r
+        for r in all_routes()
+        if r.method not in SAFE_METHODS and not r.template.startswith(NOT_STAFF) and r.role != "viewer"
+    ]
 
 
 def staff_reads() -> list[Route]:
@@ -73,6 +78,11 @@ def test_the_sweep_sees_the_routes_we_know_of():
     admin = {r.template for r in admin_routes()}
     assert {"/settings/users", "/settings/users/{user_id}/edit", "/settings/api-keys"} <= admin
     assert not {t for t in admin if t.startswith(("/lists", "/contacts"))}  # editors' work, not admin-only
+
+
+def test_only_changes_to_ones_own_session_and_account_are_open_to_viewers():
+    open_to_viewers = {r.template for r in all_routes() if r.method not in SAFE_METHODS and r.role == "viewer"}
+    assert open_to_viewers == {"/logout", "/account", "/account/password"}
 
 
 async def test_a_viewer_cannot_change_anything(staff, db):

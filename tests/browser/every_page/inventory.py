@@ -126,6 +126,7 @@ STAFF_PAGES = [
     Shown("users", "/settings/users"),
     Shown("user-new", "/settings/users/new"),
     Shown("user-edit", "/settings/users/{admin}/edit", route="/settings/users/{user_id}/edit"),
+    Shown("account", "/account"),
     Shown("api-keys", "/settings/api-keys"),
     Shown("api-key-revoke", "/settings/api-keys/{api_key}/revoke", route="/settings/api-keys/{key_id}/revoke"),
     Shown("organisation", "/settings/organisation"),
@@ -271,6 +272,12 @@ ERROR_PAGES = [
     Shown("warmup-form", "/warmup/new", fill={"#name": "", "#day_3": "-1"}, submit="^Add plan"),
     Shown("user-form", "/settings/users/new", fill={"#email": "nobody", "#password": "short"}, submit="^Create user"),
     Shown("api-key-form", "/settings/api-keys", fill={"#name": ""}, submit="^Create key"),
+    Shown(
+        "account-password-form",
+        "/account",
+        fill={"#current_password": "not the password", "#password": "short", "#password_confirm": "other"},
+        submit="^Change password",
+    ),
     Shown(
         "login-failure",
         "/login",

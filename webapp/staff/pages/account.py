@@ -1,0 +1,65 @@
+"""Staff UI: one's own account (every role): name and password."""
+
+from __future__ import annotations
+
+from litestar import Controller, get, post
+from litestar.plugins.flash import flash
+from litestar.response import Template
+
+from webapp.core.access import ANY_STAFF
+from webapp.core.config import get_settings
+from webapp.core.deps import Db, client_ip
+from webapp.core.errors import TooManyAttempts, ValidationFailed
+from webapp.core.forms import after_change, first, read_form
+from webapp.core.http import AnyResponse, StaffRequest
+from webapp.core.redis import get_redis
+from webapp.staff.models import User
+from webapp.staff.schemas import MIN_PASSWORD_LENGTH
+from webapp.staff.service import account, users
+
+PATH = "/account"
+
+
+def _page(
+    user: User, name: str, errors: dict[str, str], status_code: int = 200, headers: dict[str, str] | None = None
+) -> Template:
+    """Passwords are never shown back: a refused change asks for them again."""
+    context = {"account": user, "values": {"name": name}, "errors": errors, "min_password": MIN_PASSWORD_LENGTH}
+    return Template("staff/account.html", context=context, status_code=status_code, headers=headers)
+
+
+class AccountController(Controller):
+    path = PATH
+    opt = ANY_STAFF  # one's own account, whatever one's role
+
+    @get("/", name="account")
+    async def show(self, request: StaffRequest, db: Db) -> Template:
+        user = await users.get_user(db, request.user.id)
+        return _page(user, user.name, {})
+
+    @post("/")
+    async def rename(self, request: StaffRequest, db: Db) -> AnyResponse:
+        name = first(await read_form(request), "name")
+        try:
+            await account.rename(db, request.user.id, name)
+        except ValidationFailed as exc:
+            return _page(await users.get_user(db, request.user.id), name, exc.errors, status_code=422)
+        flash(request, "Your name is saved.", "success")
+        return after_change(request, PATH)
+
+    @post("/password")
+    async def change_password(self, request: StaffRequest, db: Db) -> AnyResponse:
+        form = await read_form(request)
+        passwords = (first(form, "current_password"), first(form, "password"), first(form, "password_confirm"))
+        redis, security = get_redis(), get_settings().security
+        try:
+            user = await account.change_password(db, redis, security, request.user.id, passwords, client_ip(request))
+        except (ValidationFailed, TooManyAttempts) as exc:
+            user = await users.get_user(db, request.user.id)
+            if isinstance(exc, TooManyAttempts):
+                retry = {"Retry-After": str(exc.retry_after)}
+                return _page(user, user.name, {"current_password": exc.message}, status_code=429, headers=retry)
+            return _page(user, user.name, exc.errors, status_code=422)
+        request.session.update(users.session_for(user))  # this session stays; every other one ends
+        flash(request, "Your password is changed. Any other session signed in as you is signed out.", "success")
+        return after_change(request, PATH)

@@ -1,0 +1,51 @@
+"""What every staff member changes on their own account page: their name, and their password,
+which takes the current one first. A wrong current password counts as a failed sign-in (and is
+refused like one past the limit), so a session left open on a shared screen cannot be used to
+guess it and lock its owner out."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.core.config import SecuritySettings
+from webapp.core.errors import ValidationFailed
+from webapp.core.schemas import load
+from webapp.staff.models import User
+from webapp.staff.schemas import UserUpdate
+from webapp.staff.service import login_throttle
+from webapp.staff.service.passwords import hash_password, verify_password
+from webapp.staff.service.users import get_user
+
+WRONG_PASSWORD = "That is not your current password."
+PASSWORDS_DIFFER = "The two new passwords differ: type the same one twice."
+
+
+async def rename(session: AsyncSession, user_id: int, name: str) -> User:
+    user = await get_user(session, user_id)
+    user.name = load(UserUpdate, {"name": name}, partial=True)["name"]
+    await session.flush()
+    return user
+
+
+async def change_password(
+    session: AsyncSession,
+    redis: Redis,
+    settings: SecuritySettings,
+    user_id: int,
+    passwords: tuple[str, str, str],  # current, new, the new one again
+    ip: str,
+) -> User:
+    """The account with its new password; ValidationFailed naming the field otherwise."""
+    current, new, again = passwords
+    user = await get_user(session, user_id)
+    await login_throttle.check(redis, settings, user.email, ip)
+    if not verify_password(user.password_hash, current):
+        await login_throttle.record_failure(redis, settings, user.email, ip)
+        raise ValidationFailed({"current_password": WRONG_PASSWORD})
+    load(UserUpdate, {"password": new}, partial=True)  # the rules every password keeps
+    if new != again:
+        raise ValidationFailed({"password_confirm": PASSWORDS_DIFFER})
+    user.password_hash = hash_password(new)
+    await session.flush()
+    return user
