@@ -47,6 +47,7 @@ from webapp.settings.pages.smtp_servers import SmtpServersController
 from webapp.staff.pages.account import AccountController
 from webapp.staff.pages.api_keys import ApiKeysController
 from webapp.staff.pages.auth import AuthController
+from webapp.staff.pages.password_reset import PasswordResetController
 from webapp.staff.pages.users import UsersController
 from webapp.subscriptions.api import ApiRepermissionController
 from webapp.subscriptions.pages import RepermissionController
@@ -67,6 +68,7 @@ from webapp.webhooks.pages import WebhooksController
 # Staff pages (signed-in staff; each route declares the role it needs), in navigation order.
 STAFF_PAGES = [
     AuthController,
+    PasswordResetController,
     DashboardController,
     CampaignsController,
     CampaignWizardController,

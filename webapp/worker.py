@@ -33,6 +33,7 @@ from webapp.imports import actors as import_actors
 from webapp.placement import actors as placement_actors
 from webapp.routing import actors as routing_actors
 from webapp.scoring import actors as scoring_actors
+from webapp.staff import actors as staff_actors
 from webapp.subscriptions import actors as subscription_actors
 from webapp.tracking.actors import EventConsumer
 from webapp.transactional import actors as transactional_actors
@@ -47,6 +48,7 @@ ACTOR_MODULES = (
     delivery_actors,
     import_actors,
     subscription_actors,
+    staff_actors,
     webhook_actors,
     bounce_actors,
     placement_actors,

@@ -36,7 +36,7 @@ from webapp.routing.service import rules as routing_rules
 from webapp.routing.service import throttles as domain_throttles
 from webapp.scoring import service as scoring
 from webapp.scoring.service import rules as scoring_rules
-from webapp.staff.service import api_keys
+from webapp.staff.service import api_keys, password_reset
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service.tokens import confirm_token, preferences_token
@@ -109,7 +109,7 @@ class Showcase:
 async def seed(session: AsyncSession, base_url: str) -> Showcase:
     admin = await create_user(session, "admin", email=ADMIN_EMAIL)
     await create_user(session, "editor")
-    await create_user(session, "viewer")
+    viewer = await create_user(session, "viewer")
     key, _ = await api_keys.create_key(session, {"name": "CRM sync", "role": "editor"}, admin.id)
 
     # A sent campaign with its message in the outbox (and an organisation name and postal address).
@@ -328,5 +328,6 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "preferences_token": preferences_token(ada.id),
             "confirm_token": confirm_token(pending.pending_id or 0, newsletter.id),
             "expired_token": confirm_token(pending.pending_id or 0, newsletter.id, issued_at=0),
+            "reset_token": password_reset.reset_token(viewer),
         }
     )

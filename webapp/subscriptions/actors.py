@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 
 import dramatiq
 
-from webapp.campaigns.models import CampaignKind
 from webapp.contacts.models import Contact
 from webapp.core import i18n
 from webapp.core.config import get_settings
 from webapp.core.db import get_sessionmaker
 from webapp.core.i18n import N_
 from webapp.core.redis import get_redis
+from webapp.delivery import system_mail
 from webapp.delivery.broker import broker  # noqa: F401  (sets the broker before the actor is declared)
-from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.mailer import PermanentFailure
-from webapp.delivery.smtp_config import get_mailer
-from webapp.delivery.transports.base import Route
 from webapp.lists.models import EmailList
 from webapp.settings.service import organisation as org_settings
 from webapp.settings.service.organisation import OrgSettings
@@ -39,17 +35,11 @@ REPERMISSION_SUBJECT = N_("Would you like to receive %(list)s again?")
 CLAIM_MARGIN_SECONDS, MIN_CLAIM_SECONDS = 600, 60
 
 
-def sender(org: OrgSettings, base_url: str) -> tuple[str, str]:
-    """From name and address: the organisation's defaults; without an address, no-reply@ this host."""
-    host = base_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0] or "localhost"
-    return org.default_from_name or org.organisation_name, org.default_from_email or f"no-reply@{host}"
-
-
 def compose(
     contact: Contact, email_list: EmailList, subscription_id: int, org: OrgSettings, *, repermission: bool = False
-) -> tuple[str, str, bytes]:
-    """(from address, to address, message bytes) of one confirmation email; `repermission`: staff
-    ask a contact who opted out whether they want the list again (service/repermission.py)."""
+) -> tuple[str, bytes]:
+    """(from address, message bytes) of one confirmation email; `repermission`: staff ask a contact
+    who opted out whether they want the list again (service/repermission.py)."""
     settings = get_settings()
     base_url = settings.server.public_url
     language = i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
@@ -64,21 +54,8 @@ def compose(
     }
     html = i18n.render("subscriptions/emails/confirm_subscription.html", language, **context)
     text = i18n.render("subscriptions/emails/confirm_subscription.txt", language, **context)
-    from_name, from_email = sender(org, base_url)
-    envelope = Envelope(
-        from_name=from_name,
-        from_email=from_email,
-        to_email=contact.email,
-        subject=i18n.translate(language, REPERMISSION_SUBJECT if repermission else SUBJECT, list=email_list.name),
-        message_id=f"<confirm.{secrets.token_hex(12)}@{from_email.rpartition('@')[2]}>",
-        extra_headers=(("Auto-Submitted", "auto-generated"),),
-    )
-    message = build_message(envelope, html, text)
-    if org.dkim_enabled:
-        from webapp.delivery.dkim import make_signer
-
-        message = make_signer(org.dkim_domain, org.dkim_selector, org.dkim_private_key)(message)
-    return from_email, contact.email, message
+    subject = i18n.translate(language, REPERMISSION_SUBJECT if repermission else SUBJECT, list=email_list.name)
+    return system_mail.compose(org, contact.email, subject, html, text, "confirm")
 
 
 def _claim_key(subscription_id: int) -> str:
@@ -111,10 +88,10 @@ async def send_confirmation(subscription_id: int) -> None:
                 log.info("no confirmation email for subscription %s: the address is suppressed", subscription_id)
                 return
         asking_again = repermission.is_repermission(pending.source)
-        sent_from, to, message = compose(
+        sent_from, message = compose(
             pending.contact, pending.email_list, subscription_id, org, repermission=asking_again
         )
-        await (await get_mailer()).send(sent_from, to, message, route=Route.to(to, CampaignKind.TRANSACTIONAL.value))
+        await system_mail.send(sent_from, pending.contact.email, message)
     except PermanentFailure as exc:  # the server refused it: retrying cannot help
         log.warning("confirmation email for subscription %s refused: %s", subscription_id, exc)
     except BaseException:

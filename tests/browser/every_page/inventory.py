@@ -205,6 +205,9 @@ NOT_PAGES = {
 
 PUBLIC_PAGES = [
     Shown("login", "/login", signed_in=False),
+    Shown("forgot-password", "/login/forgot", signed_in=False),
+    Shown("reset-password", "/login/reset/{reset_token}", route="/login/reset/{token}", signed_in=False),
+    Shown("reset-link-expired", "/login/reset/forged", route="/login/reset/{token}", signed_in=False),
     Shown("subscribe", "/subscribe/{public_list}", route="/subscribe/{list_id}", signed_in=False),
     Shown("subscribe-no-list", "/subscribe/999999", route="/subscribe/{list_id}", signed_in=False),
     Shown("confirmed", "/subscribe/confirm/{confirm_token}", route="/subscribe/confirm/{token}", signed_in=False),
@@ -286,6 +289,14 @@ ERROR_PAGES = [
         submit="^Sign in",
     ),
     Shown("subscribe", "/subscribe/{public_list}", signed_in=False, fill={"#email": "nobody"}, submit="^Subscribe"),
+    Shown("forgot-password", "/login/forgot", signed_in=False, fill={"#email": "nobody"}, submit="^Email me a link"),
+    Shown(
+        "reset-password",
+        "/login/reset/{reset_token}",
+        signed_in=False,
+        fill={"#password": "short", "#password_confirm": "other"},
+        submit="^Save new password",
+    ),
 ]
 
 EVERY_PAGE = STAFF_PAGES + PUBLIC_PAGES + [replace(p, name=p.name + "-errors") for p in ERROR_PAGES]

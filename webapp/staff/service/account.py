@@ -43,6 +43,11 @@ async def change_password(
     if not verify_password(user.password_hash, current):
         await login_throttle.record_failure(redis, settings, user.email, ip)
         raise ValidationFailed({"current_password": WRONG_PASSWORD})
+    return await set_password(session, user, new, again)
+
+
+async def set_password(session: AsyncSession, user: User, new: str, again: str) -> User:
+    """A new password typed twice; ValidationFailed naming the field when it is refused."""
     load(UserUpdate, {"password": new}, partial=True)  # the rules every password keeps
     if new != again:
         raise ValidationFailed({"password_confirm": PASSWORDS_DIFFER})

@@ -99,7 +99,7 @@ async def update_user(session: AsyncSession, user_id: int, data: Mapping[str, An
     return user
 
 
-def _password_stamp(user: User) -> str:
+def password_stamp(user: User) -> str:
     # Derived from the password hash, as Django does: a new password (even the same one, which gets
     # a new salt) makes every earlier stamp stale. So does a rehash at sign-in with stronger argon2
     # parameters, which ends the user's other sessions once; that is rare and errs on the safe side.
@@ -109,7 +109,7 @@ def _password_stamp(user: User) -> str:
 def session_for(user: User) -> dict[str, Any]:
     """What a staff session holds once the user signs in: who, and a stamp of their password, so
     that changing the password ends every session signed in with the old one."""
-    return {"user_id": user.id, "password_stamp": _password_stamp(user)}
+    return {"user_id": user.id, "password_stamp": password_stamp(user)}
 
 
 async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) -> Principal | None:
@@ -119,7 +119,7 @@ async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) 
     user = await session.get(User, user_id) if isinstance(user_id, int) and is_valid_id(user_id) else None
     if user is None or not user.is_active or not isinstance(stamp, str):
         return None
-    if not hmac.compare_digest(stamp, _password_stamp(user)):
+    if not hmac.compare_digest(stamp, password_stamp(user)):
         return None
     return Principal(user.id, user.name or user.email, Role(user.role))
 
