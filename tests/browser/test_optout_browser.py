@@ -31,7 +31,7 @@ def test_editor_cannot_reactivate_but_can_ask_again(editor, page, base_url):
     expect(state).to_contain_text("Only they can opt in again")
     expect(page.locator("dt", has_text="Active")).to_have_count(0)
 
-    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("link", name="Edit", exact=True).click()
     settled(page)
     page.select_option("#status", "active")
     page.get_by_role("button", name="Save changes").click()

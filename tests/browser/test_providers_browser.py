@@ -51,7 +51,7 @@ def test_an_admin_adds_tests_and_deletes_a_provider(admin, page, base_url, postm
     expect(page.locator(".provider-test-result")).to_contain_text("the test failed")
     expect(page.locator(".provider-test-result")).to_contain_text("valid Server token")
 
-    page.get_by_role("link", name="Edit").click()
+    page.get_by_role("link", name="Edit", exact=True).click()
     expect(page.get_by_label("Allow a private address")).to_be_checked()
     assert page.get_by_label("Server API token").input_value() == ""
     assert "not-the-token" not in page.content()

@@ -29,7 +29,7 @@ NUMERIC = ("-1", "1e400")  # what a number field takes from the keyboard
 LAST = ("/delete", "/erase", "/cancel", "/remove")  # sent after the rest: they take the seeded records away
 SKIPPED = ("/logout", "/password")  # would end this test's session
 TYPED = {"text", "email", "search", "tel", "url", "number"}  # <input> types a person types into (and <textarea>)
-NEVER_SHOWN_BACK = {"dkim_private_key"}  # a secret: once sent, never written into a page again
+NEVER_SHOWN_BACK = {"dkim_private_key", "code"}  # secrets (a key, a sign-in code): never written into a page again
 # A refused line of pasted addresses comes back cut to this many characters (it is no address).
 SHORTENED = {"addresses": REJECTED_TEXT_MAX_LENGTH}
 
@@ -84,6 +84,8 @@ def sweep(client: httpx.Client, base_url: str, paths: list[str]) -> tuple[int, l
     for path in paths:
         response = client.get(path)
         assert response.status_code < 500, path
+        if response.is_redirect:  # e.g. the sign-in code's page, without a password typed first
+            continue
         for action, values, names in forms_of(base_url, path, response.text):
             if not action.startswith(SKIPPED) and not action.endswith(SKIPPED):
                 forms.setdefault((action, tuple(names)), (values, response.text))

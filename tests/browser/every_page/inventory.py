@@ -127,6 +127,7 @@ STAFF_PAGES = [
     Shown("user-new", "/settings/users/new"),
     Shown("user-edit", "/settings/users/{admin}/edit", route="/settings/users/{user_id}/edit"),
     Shown("account", "/account"),
+    Shown("two-step-setup", "/account/two-step"),
     Shown("api-keys", "/settings/api-keys"),
     Shown("api-key-revoke", "/settings/api-keys/{api_key}/revoke", route="/settings/api-keys/{key_id}/revoke"),
     Shown("organisation", "/settings/organisation"),
@@ -206,6 +207,7 @@ NOT_PAGES = {
 PUBLIC_PAGES = [
     Shown("login", "/login", signed_in=False),
     Shown("forgot-password", "/login/forgot", signed_in=False),
+    Shown("two-step-code", "/login/code", signed_in=False),  # without a password first: back to sign-in
     Shown("reset-password", "/login/reset/{reset_token}", route="/login/reset/{token}", signed_in=False),
     Shown("reset-link-expired", "/login/reset/forged", route="/login/reset/{token}", signed_in=False),
     Shown("subscribe", "/subscribe/{public_list}", route="/subscribe/{list_id}", signed_in=False),

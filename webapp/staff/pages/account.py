@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from webapp.core.access import ANY_STAFF
 from webapp.core.config import get_settings
@@ -15,9 +15,10 @@ from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.redis import get_redis
 from webapp.staff.models import User
 from webapp.staff.schemas import MIN_PASSWORD_LENGTH
-from webapp.staff.service import account, users
+from webapp.staff.service import account, two_step, users
 
 PATH = "/account"
+SETUP = "two_step_setup"  # the secret being set up, in the session until the app's code confirms it
 
 
 def _page(
@@ -26,6 +27,15 @@ def _page(
     """Passwords are never shown back: a refused change asks for them again."""
     context = {"account": user, "values": {"name": name}, "errors": errors, "min_password": MIN_PASSWORD_LENGTH}
     return Template("staff/account.html", context=context, status_code=status_code, headers=headers)
+
+
+def _setup(email: str, secret: str, errors: dict[str, str], status_code: int = 200) -> Template:
+    context = {
+        "qr": two_step.qr_svg(two_step.setup_uri(secret, email)),
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "errors": errors,
+    }
+    return Template("staff/two_step_setup.html", context=context, status_code=status_code)
 
 
 class AccountController(Controller):
@@ -62,4 +72,42 @@ class AccountController(Controller):
             return _page(user, user.name, exc.errors, status_code=422)
         request.session.update(users.session_for(user))  # this session stays; every other one ends
         flash(request, "Your password is changed. Any other session signed in as you is signed out.", "success")
+        return after_change(request, PATH)
+
+    @get("/two-step", name="two-step-setup")
+    async def two_step_setup(self, request: StaffRequest, db: Db) -> AnyResponse:
+        user = await users.get_user(db, request.user.id)
+        if user.two_step:
+            return Redirect(PATH, status_code=303)
+        secret = request.session.get(SETUP) or two_step.new_secret()
+        request.session[SETUP] = secret
+        return _setup(user.email, secret, {})
+
+    @post("/two-step")
+    async def two_step_on(self, request: StaffRequest, db: Db) -> AnyResponse:
+        secret = request.session.get(SETUP)
+        if not isinstance(secret, str):
+            return Redirect(f"{PATH}/two-step", status_code=303)
+        code = first(await read_form(request), "code")
+        try:
+            codes = await two_step.turn_on(db, request.user.id, secret, code)
+        except ValidationFailed as exc:
+            return _setup((await users.get_user(db, request.user.id)).email, secret, exc.errors, status_code=422)
+        request.session.pop(SETUP, None)
+        return Template("staff/two_step_codes.html", context={"codes": codes})
+
+    @post("/two-step/off")
+    async def two_step_off(self, request: StaffRequest, db: Db) -> AnyResponse:
+        password = first(await read_form(request), "off_password")
+        redis, security = get_redis(), get_settings().security
+        try:
+            await account.confirmed(db, redis, security, request.user.id, password, client_ip(request))
+        except (ValidationFailed, TooManyAttempts) as exc:
+            user = await users.get_user(db, request.user.id)
+            if isinstance(exc, TooManyAttempts):
+                retry = {"Retry-After": str(exc.retry_after)}
+                return _page(user, user.name, {"off_password": exc.message}, status_code=429, headers=retry)
+            return _page(user, user.name, {"off_password": exc.errors["current_password"]}, status_code=422)
+        await two_step.turn_off(db, request.user.id)
+        flash(request, "Two-step sign-in is off: your password alone signs you in.", "success")
         return after_change(request, PATH)

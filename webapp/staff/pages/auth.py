@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
 from urllib.parse import urlparse
 
 from litestar import Controller, get, post
 from litestar.params import FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ANY_STAFF
 from webapp.core.config import get_settings
 from webapp.core.deps import Db, client_ip
-from webapp.core.errors import TooManyAttempts, ValidationFailed
+from webapp.core.errors import NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.forms import Form
 from webapp.core.http import PublicRequest
 from webapp.core.redis import get_redis
-from webapp.staff.service import users
+from webapp.staff.service import two_step, users
 
 
 def _safe_next(target: str | None) -> str:
@@ -27,6 +30,29 @@ def _safe_next(target: str | None) -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+PENDING = "two_step"  # a sign-in whose password was right, waiting for its code
+CODE_WAIT_SECONDS = 300
+
+
+async def _pending(request: PublicRequest, db: AsyncSession) -> tuple[int, str] | None:
+    """(account, where to go next) of a sign-in waiting for its code, unless it waited too long."""
+    pending = request.session.get(PENDING) if request.session else None
+    if not isinstance(pending, dict) or not time.time() < float(pending.get("until") or 0):
+        return None
+    try:
+        user = await two_step.signing_in(db, pending.get("user_id"))
+    except NotFound:
+        return None
+    return user.id, _safe_next(pending.get("next"))
+
+
+def _refused(template: str, context: dict[str, Any], exc: ValidationFailed | TooManyAttempts) -> Template:
+    """A sign-in step refused: 400, or 429 with Retry-After once there were too many tries."""
+    if isinstance(exc, TooManyAttempts):
+        return Template(template, context=context, status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    return Template(template, context=context, status_code=400)
 
 
 class AuthController(Controller):
@@ -45,15 +71,36 @@ class AuthController(Controller):
                 db, get_redis(), get_settings().security, email, str(data.get("password") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
-            status = 429 if isinstance(exc, TooManyAttempts) else 400
-            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
-            return Template(
-                "staff/auth/login.html",
-                context={"next": next_url, "values": {"email": email}, "errors": {"form": exc.message}},
-                status_code=status,
-                headers=headers,
-            )
+            context = {"next": next_url, "values": {"email": email}, "errors": {"form": exc.message}}
+            return _refused("staff/auth/login.html", context, exc)
         request.clear_session()  # a fresh session id on sign-in: no session fixation
+        if user.two_step:  # signed in only once the code is right too
+            until = time.time() + CODE_WAIT_SECONDS
+            request.set_session({PENDING: {"user_id": user.id, "until": until, "next": next_url}})
+            return Redirect("/login/code", status_code=303)
+        request.set_session(users.session_for(user))
+        return Redirect(next_url, status_code=303)
+
+    @get("/login/code", name="two-step-code")
+    async def code_form(self, request: PublicRequest, db: Db) -> Template | Redirect:
+        if await _pending(request, db) is None:
+            return Redirect("/login", status_code=303)
+        return Template("staff/auth/code.html", context={"errors": {}})
+
+    @post("/login/code")
+    async def code(self, request: PublicRequest, db: Db, data: Form) -> Template | Redirect:
+        pending = await _pending(request, db)
+        if pending is None:
+            flash(request, "Sign in again: the code was not typed within five minutes.", "info")
+            return Redirect("/login", status_code=303)
+        user_id, next_url = pending
+        try:
+            user = await two_step.check_code(
+                db, get_redis(), get_settings().security, user_id, str(data.get("code") or ""), client_ip(request)
+            )
+        except (ValidationFailed, TooManyAttempts) as exc:
+            return _refused("staff/auth/code.html", {"errors": {"code": exc.message}}, exc)
+        request.clear_session()
         request.set_session(users.session_for(user))
         return Redirect(next_url, status_code=303)
 

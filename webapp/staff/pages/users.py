@@ -16,7 +16,7 @@ from webapp.core.forms import FormFields, after_change, field_errors, first, rea
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.staff.models import User
 from webapp.staff.schemas import MIN_PASSWORD_LENGTH
-from webapp.staff.service import users
+from webapp.staff.service import two_step, users
 
 
 def _form(user: User | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -88,3 +88,10 @@ class UsersController(Controller):
             request.session.update(users.session_for(user))
         flash(request, f"Account {user.email} saved.", "success")
         return after_change(request, "/settings/users")
+
+    @post("/{user_id:int}/two-step/off")
+    async def two_step_off(self, request: StaffRequest, db: Db, user_id: FromPath[int]) -> AnyResponse:
+        """For someone who lost both their phone and their recovery codes."""
+        user = await two_step.turn_off(db, user_id)
+        flash(request, f"Two-step sign-in is off for {user.email}: their password alone signs them in.", "success")
+        return after_change(request, f"/settings/users/{user_id}/edit")

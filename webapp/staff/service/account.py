@@ -38,12 +38,21 @@ async def change_password(
 ) -> User:
     """The account with its new password; ValidationFailed naming the field otherwise."""
     current, new, again = passwords
+    user = await confirmed(session, redis, settings, user_id, current, ip)
+    return await set_password(session, user, new, again)
+
+
+async def confirmed(
+    session: AsyncSession, redis: Redis, settings: SecuritySettings, user_id: int, password: str, ip: str
+) -> User:
+    """The account, once `password` is its current one; ValidationFailed naming current_password
+    otherwise, counted as a failed sign-in (TooManyAttempts past the limit)."""
     user = await get_user(session, user_id)
     await login_throttle.check(redis, settings, user.email, ip)
-    if not verify_password(user.password_hash, current):
+    if not verify_password(user.password_hash, password):
         await login_throttle.record_failure(redis, settings, user.email, ip)
         raise ValidationFailed({"current_password": WRONG_PASSWORD})
-    return await set_password(session, user, new, again)
+    return user
 
 
 async def set_password(session: AsyncSession, user: User, new: str, again: str) -> User:
