@@ -217,6 +217,17 @@ class CampaignsController(Controller):
         flash(request, f"Created '{copy.name}' as a draft with the same content and lists.", "success")
         return after_change(request, f"/campaigns/{copy.id}/details")
 
+    @post("/{campaign_id:int}/resend")
+    async def resend(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
+        copy = await campaigns.resend_to_non_openers(db, campaign_id, created_by=request.user.name)
+        flash(
+            request,
+            f"Created '{copy.name}' as a draft for those who have not opened the campaign. "
+            "A new subject line often helps; then send it.",
+            "success",
+        )
+        return after_change(request, f"/campaigns/{copy.id}/details")
+
     @post("/{campaign_id:int}/delete")
     async def delete(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         c = await campaigns.get_campaign(db, campaign_id)

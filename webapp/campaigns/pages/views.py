@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from webapp.campaigns.models import Campaign
+from webapp.campaigns.models import Campaign, CampaignKind
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.service.progress import percent, rates
 from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS, can_edit
@@ -22,6 +22,8 @@ def actions(c: Campaign) -> frozenset[str]:
     s = S(c.status)
     allowed = TRANSITIONS[s]
     found = {"duplicate"}
+    if s is S.SENT and c.kind == CampaignKind.MARKETING.value:
+        found.add("resend")
     if can_edit(c.status, started=c.materialised_at is not None):
         found.add("edit")
     if s in EDITABLE:

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
+from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignKind, CampaignStatus
 from webapp.campaigns.queries import records
 from webapp.campaigns.schemas.campaign import (
     NAME_LENGTH,
@@ -22,9 +22,10 @@ from webapp.campaigns.schemas.campaign import (
 )
 from webapp.campaigns.service import content_check, readiness
 from webapp.campaigns.service.states import DELETABLE, IllegalTransition, can_edit, check_editable, check_transition
-from webapp.core.errors import NotFound, ValidationFailed
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
+from webapp.lists.service import lists
 from webapp.templates.service import templates
 
 S = CampaignStatus
@@ -241,6 +242,20 @@ async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) ->
     await session.flush()
     await _set_lists(session, copy.id, await records.list_ids_of(session, campaign_id))
     await session.refresh(copy)
+    return copy
+
+
+async def resend_to_non_openers(session: AsyncSession, campaign_id: int, created_by: str) -> Campaign:
+    """A draft copy of a sent campaign for those it reached who have not opened it: its audience is
+    a dynamic segment, so whoever opens the first one before the copy goes out is left out too."""
+    source = await get_campaign(session, campaign_id)
+    if source.status != CampaignStatus.SENT.value or source.kind != CampaignKind.MARKETING.value:
+        raise Conflict(f"Only a sent campaign goes again to those who did not open it; this one is {source.status}.")
+    segment = await lists.non_openers(session, source.id, source.name, created_by)
+    copy = await duplicate(session, campaign_id, created_by)
+    copy.name = f"{source.name} (to non-openers)"[:NAME_LENGTH]
+    await _set_lists(session, copy.id, [segment.id])
+    await session.flush()
     return copy
 
 

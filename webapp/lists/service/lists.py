@@ -19,7 +19,7 @@ from webapp.core.validation import is_valid_id, normalize_email
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.queries import lists as queries
 from webapp.lists.queries import members
-from webapp.lists.schemas.lists import ListCreate, ListUpdate, PastedAddresses
+from webapp.lists.schemas.lists import NAME_MAX, ListCreate, ListUpdate, PastedAddresses
 from webapp.lists.service.segments import check_segment, refresh_count
 
 MAX_PASTED_ADDRESSES = 10_000
@@ -57,6 +57,20 @@ async def create_list(session: AsyncSession, data: Mapping[str, Any], created_by
     # A segment too slow to count is saved all the same, with the figure it had.
     await refresh_count(session, email_list, get_settings().segments.count_seconds)
     return email_list
+
+
+async def non_openers(session: AsyncSession, campaign_id: int, campaign_name: str, created_by: str) -> EmailList:
+    """The dynamic segment of those a campaign reached who did not open it: made once per campaign
+    (named after it), then found by that name."""
+    name = f"Did not open #{campaign_id}: {campaign_name}"[:NAME_MAX]
+    if (existing_id := await queries.id_by_name(session, name)) is not None:
+        existing = await get_list(session, existing_id)
+        if existing.list_type == ListType.DYNAMIC.value:
+            return existing
+        name = f"{name[: NAME_MAX - 10]} (segment)"  # a list of that name that is no segment is kept as it is
+    rule = {"field": "engagement", "op": "not_opened", "value": campaign_id}
+    data = {"name": name, "list_type": ListType.DYNAMIC.value, "rules": {"operator": "AND", "conditions": [rule]}}
+    return await create_list(session, data, created_by)
 
 
 async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, Any]) -> EmailList:
