@@ -68,6 +68,11 @@ ENDPOINTS = {
         for action in ("pause", "resume", "cancel")
     },
     ("post", "/api/campaigns/{campaign_id}/duplicate"): ("campaigns", None, {"201": "CampaignDetailOut"}),
+    ("post", "/api/campaigns/{campaign_id}/resend-to-non-openers"): (
+        "campaigns",
+        None,
+        {"201": "CampaignDetailOut", "409": "ErrorOut"},
+    ),
     ("get", "/api/campaigns/{campaign_id}/emails"): ("campaigns", None, {"200": "EmailPageOut", "404": "ErrorOut"}),
     ("post", "/api/suppression"): (
         "suppression",

@@ -72,3 +72,20 @@ async def test_only_a_sent_campaign_is_resent_and_viewers_cannot(staff, db):
     await db.commit()
     assert viewer.post(f"/campaigns/{draft.id}/resend").status_code == 403
     assert await db.scalar(select(Campaign.id).where(Campaign.id != draft.id)) is None
+
+
+async def test_the_api_resends_to_non_openers_and_says_why_not(api, db):
+    client, viewer = await api("editor"), await api("viewer")
+    original = await sent_to(db, 3, opened=[1])
+    original_id = original.id
+    copy = client.post(f"/api/campaigns/{original_id}/resend-to-non-openers")
+    assert copy.status_code == 201, copy.text
+    body = copy.json()
+    assert (body["name"], body["status"]) == ("Spring sale (to non-openers)", "draft")
+    segment = await db.get(EmailList, body["list_ids"][0])
+    assert segment is not None and segment.contact_count == 2
+
+    not_sent = client.post(f"/api/campaigns/{body['id']}/resend-to-non-openers")
+    assert not_sent.status_code == 409 and "Only a sent campaign" in not_sent.json()["detail"]
+    assert client.post("/api/campaigns/999999/resend-to-non-openers").status_code == 404
+    assert viewer.post(f"/api/campaigns/{original_id}/resend-to-non-openers").status_code == 403

@@ -1,5 +1,5 @@
 """JSON API: /api/campaigns. Create and edit drafts, send, schedule, pause, resume, cancel,
-duplicate, and read each recipient's message. Thin: Litestar checks types (400), the campaign
+duplicate, resend to non-openers, and read each recipient's message. Thin: Litestar checks types (400), the campaign
 service applies the rules (404, 409 for a status that does not allow it, 422 naming fields).
 Status changes are announced on the campaign's live channel, like the staff UI's."""
 
@@ -226,6 +226,19 @@ class ApiCampaignsController(Controller):
     )
     async def duplicate(self, request: StaffRequest, db: Db, campaign_id: CampaignId) -> CampaignDetailOut:
         return await _detail(db, await campaigns.duplicate(db, campaign_id, created_by=creator(request.user)))
+
+    @post(
+        "/{campaign_id:int}/resend-to-non-openers",
+        summary="Resend to those who did not open",
+        status_code=201,
+        responses=STATE_ERRORS,
+        description="A new draft with the same content and settings for those a sent campaign reached who have not "
+        "opened it: its audience is a dynamic segment (`Did not open #<id>: <name>`, made once per campaign), so "
+        "whoever opens the first campaign before this one is sent is left out too. 409 unless the campaign is sent.",
+    )
+    async def resend(self, request: StaffRequest, db: Db, campaign_id: CampaignId) -> CampaignDetailOut:
+        copy = await campaigns.resend_to_non_openers(db, campaign_id, created_by=creator(request.user))
+        return await _detail(db, copy)
 
     @get(
         "/{campaign_id:int}/emails",

@@ -223,10 +223,13 @@ async def _move(session: AsyncSession, campaign_id: int, target: S, reason: str)
     return campaign
 
 
-async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) -> Campaign:
+async def duplicate(
+    session: AsyncSession, campaign_id: int, created_by: str, list_ids: Sequence[int] | None = None, name: str = ""
+) -> Campaign:
+    """A new draft with the campaign's content and settings, and its lists unless `list_ids`."""
     source = await get_campaign(session, campaign_id)
     copy = Campaign(
-        name=f"Copy of {source.name}"[:NAME_LENGTH],
+        name=(name or f"Copy of {source.name}")[:NAME_LENGTH],
         subject=source.subject,
         from_name=source.from_name,
         from_email=source.from_email,
@@ -240,7 +243,9 @@ async def duplicate(session: AsyncSession, campaign_id: int, created_by: str) ->
     )
     session.add(copy)
     await session.flush()
-    await _set_lists(session, copy.id, await records.list_ids_of(session, campaign_id))
+    if list_ids is None:
+        list_ids = await records.list_ids_of(session, campaign_id)
+    await _set_lists(session, copy.id, list_ids)
     await session.refresh(copy)
     return copy
 
@@ -252,11 +257,7 @@ async def resend_to_non_openers(session: AsyncSession, campaign_id: int, created
     if source.status != CampaignStatus.SENT.value or source.kind != CampaignKind.MARKETING.value:
         raise Conflict(f"Only a sent campaign goes again to those who did not open it; this one is {source.status}.")
     segment = await lists.non_openers(session, source.id, source.name, created_by)
-    copy = await duplicate(session, campaign_id, created_by)
-    copy.name = f"{source.name} (to non-openers)"[:NAME_LENGTH]
-    await _set_lists(session, copy.id, [segment.id])
-    await session.flush()
-    return copy
+    return await duplicate(session, campaign_id, created_by, [segment.id], f"{source.name} (to non-openers)")
 
 
 async def delete_campaign(session: AsyncSession, campaign_id: int) -> None:
