@@ -38,6 +38,11 @@ ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# Tests sign in wrongly on purpose, then rightly: without these, Dovecot answers a failure after 2 s
+# and delays the next sign-ins from the same address (its auth penalty), which a loaded machine
+# stretches past a test's wait.
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
 default_login_user = {login_user}
