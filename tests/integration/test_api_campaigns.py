@@ -63,7 +63,8 @@ EMAIL_KEYS = {
     "created_at",
     "updated_at",
 }
-SETTINGS = {"track_opens": True, "track_clicks": True, "unsubscribe_link": True, "suppress_duplicates": True}
+SEED_SETTINGS = {"track_opens": True, "track_clicks": True, "unsubscribe_link": True, "suppress_duplicates": True}
+SETTINGS = {**SEED_SETTINGS, "web_version_link": False}  # the seed's, and the web version link (off)
 
 
 def fields(response) -> dict[str, str]:
@@ -79,7 +80,7 @@ def seed_campaign(list_ids: list[int], **changes) -> dict:
         "reply_to": "support@example.com",
         "html_content": HTML,
         "list_ids": list_ids,
-        "settings": {"track_opens": True, "track_clicks": True, "unsubscribe_link": True, "suppress_duplicates": True},
+        "settings": SEED_SETTINGS,
         **changes,
     }
 

@@ -7,13 +7,18 @@ from __future__ import annotations
 import re
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from tests.integration.test_tracking import sent_delivery
 from tests.support.campaigns import HTML, audience, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
+from webapp.abtests.models import AbVariant
 from webapp.campaigns.service import campaigns
+from webapp.contacts.models import Contact
 from webapp.core.tokens import TEST_DELIVERY_ID, make_token
+from webapp.delivery.campaign_message import prepare, with_variant
+from webapp.settings.service.organisation import OrgSettings
+from webapp.templates.service.rendering import RenderedMessage
 
 WITH_WEB_VERSION = HTML.replace("<body>", '<body>\n<p><a href="{{ web_version_url }}">View it in your browser</a></p>')
 WEB_VERSION_LINK = re.compile(r'href="(https?://[^/"]+)(/u/view/[^"]+)"')
@@ -88,3 +93,27 @@ async def test_no_web_version_for_forged_links_test_sends_transactional_mail_or_
     await db.commit()
     gone = shown(make_token("unsubscribe", delivery_id))
     assert gone.status_code == 404 and "no longer available" in gone.text
+
+
+async def test_the_web_version_link_setting_adds_the_link_at_the_top_after_a_preheader(db):
+    org = OrgSettings(organisation_name="Acme", postal_address="1 Main St")
+    email_list = await audience(db, 1)
+    on = await ready_campaign(
+        db, [email_list.id], settings={"web_version_link": True}, text_content="Hello {{ first_name }}"
+    )
+    off = await ready_campaign(db, [email_list.id], name="Without", text_content="Hello")
+    contact = await db.scalar(select(Contact))
+    variant = AbVariant(label="A", preheader="Read me first")
+    base = "https://mail.example.com"
+
+    async def rendered(source) -> RenderedMessage:
+        (message,) = await (await prepare(db, source, org, base)).render_contents([(7, contact)])
+        assert isinstance(message, RenderedMessage)
+        return message
+
+    with_link = await rendered(with_variant(on, variant))
+    link = f'<a href="{base}/u/view/{make_token("unsubscribe", 7)}">View it in your browser</a>'
+    html = with_link.html
+    assert html.index("Read me first") < html.index(link) < html.index("Hello Person0")  # the preheader stays first
+    assert with_link.text.startswith(f"View it in your browser: {base}/u/view/{make_token('unsubscribe', 7)}\n")
+    assert "View it in your browser" not in (await rendered(off)).html

@@ -72,6 +72,7 @@ DEFAULT_CAMPAIGN_SETTINGS = {
     "track_clicks": True,
     "unsubscribe_link": True,
     "suppress_duplicates": True,
+    "web_version_link": False,  # a "View it in your browser" link above the content
 }
 
 

@@ -28,6 +28,11 @@ from webapp.templates.service.rendering import MessageTemplate, RenderedMessage,
 HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'{}<>\s]+)\2""", re.IGNORECASE)
 TRACKED_LINKS = "tracked_links"  # link id -> this recipient's tracking URL
 LIST_ID_LABEL = "newsletter"
+WEB_VERSION_LINK_HTML = (
+    '<div style="font-size:12px;color:#6b7280;text-align:center;margin-bottom:16px">'
+    '<a href="{{ web_version_url }}">View it in your browser</a></div>'
+)
+WEB_VERSION_LINK_TEXT = "View it in your browser: {{ web_version_url }}\n\n"
 
 
 def tracked_urls(html: str) -> list[str]:
@@ -60,6 +65,15 @@ def _insert_after_body_start(html: str, snippet: str) -> str:
     snippet = snippet.replace("{", "{{ '{' }}")
     match = BODY_START.search(html)
     return snippet + html if match is None else html[: match.end()] + snippet + html[match.end() :]
+
+
+def _insert_at_top(html: str, snippet: str) -> str:
+    """At the top of the body, after a preheader (which must stay the first text, as inboxes show it)."""
+    match = BODY_START.search(html)
+    at = match.end() if match else 0
+    if html.startswith(PREHEADER.partition("{}")[0], at):
+        at = html.index("</div>", at) + len("</div>")
+    return html[:at] + snippet + html[at:]
 
 
 def sender_lines(org: OrgSettings) -> list[str]:
@@ -254,6 +268,11 @@ async def prepare(
     html = _insert_before_body_end(html, footer_html(org, wants_link and "unsubscribe_url" not in html))
     if text_part.strip():
         text_part += footer_text(org, wants_link and "unsubscribe_url" not in text_part)
+    if settings.get("web_version_link", False):
+        if "web_version_url" not in html:
+            html = _insert_at_top(html, WEB_VERSION_LINK_HTML)
+        if text_part.strip() and "web_version_url" not in text_part:
+            text_part = WEB_VERSION_LINK_TEXT + text_part
     if settings.get("track_opens", True):
         html = _insert_before_body_end(
             html, '<img src="{{ open_pixel_url }}" width="1" height="1" alt="" style="display:block;border:0">'

@@ -72,6 +72,10 @@ SETTING_LABELS = {
     "track_clicks": ("Track clicks", "Links go through a redirect that counts clicks."),
     "unsubscribe_link": ("Unsubscribe link", "A footer with an unsubscribe link and your postal address."),
     "suppress_duplicates": ("Suppress duplicates", "Someone on several of the lists gets one copy."),
+    "web_version_link": (
+        "Web version link",
+        "A “View it in your browser” link above the content, to the message as each recipient got it.",
+    ),
 }
 MAX_CHOICES = 500
 

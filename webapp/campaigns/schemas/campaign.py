@@ -87,7 +87,8 @@ ListIds = Annotated[
 
 
 class CampaignSettings(Schema, kw_only=True):
-    """Settings not sent keep their value (their default, for a new campaign: all true)."""
+    """Settings not sent keep their value (their default, for a new campaign: all true but the web
+    version link)."""
 
     unknown_field_message = "Unknown setting."
 
@@ -95,6 +96,7 @@ class CampaignSettings(Schema, kw_only=True):
     track_clicks: Annotated[bool | UnsetType, Meta(title="Track clicks")] = UNSET
     unsubscribe_link: Annotated[bool | UnsetType, Meta(title="Unsubscribe link")] = UNSET
     suppress_duplicates: Annotated[bool | UnsetType, Meta(title="Suppress duplicates")] = UNSET
+    web_version_link: Annotated[bool | UnsetType, Meta(title="Web version link")] = UNSET
 
 
 class CampaignUpdate(Schema, kw_only=True):

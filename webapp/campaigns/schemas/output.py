@@ -31,6 +31,7 @@ class CampaignSettingsOut(Struct):
     track_clicks: bool
     unsubscribe_link: bool
     suppress_duplicates: bool
+    web_version_link: bool
 
 
 class CampaignOut(Struct, kw_only=True):
@@ -109,7 +110,7 @@ class EmailPageOut(Struct):
 
 
 def _campaign_fields(c: Campaign, list_ids: Sequence[int], rates: dict[str, float]) -> dict[str, Any]:
-    settings = {name: bool(c.settings.get(name, True)) for name in DEFAULT_CAMPAIGN_SETTINGS}
+    settings = {name: bool(c.settings.get(name, default)) for name, default in DEFAULT_CAMPAIGN_SETTINGS.items()}
     return {
         "id": c.id,
         "name": c.name,
