@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar import Controller, get, post
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import ANY_STAFF
 from webapp.core.config import get_settings
@@ -27,6 +28,17 @@ def _page(
     """Passwords are never shown back: a refused change asks for them again."""
     context = {"account": user, "values": {"name": name}, "errors": errors, "min_password": MIN_PASSWORD_LENGTH}
     return Template("staff/account.html", context=context, status_code=status_code, headers=headers)
+
+
+async def _refused(db: AsyncSession, user_id: int, exc: ValidationFailed | TooManyAttempts, field: str) -> Template:
+    """The page again with why: the current password's message next to `field` (the form's own
+    password box), 429 with Retry-After once there were too many wrong ones."""
+    user = await users.get_user(db, user_id)
+    if isinstance(exc, TooManyAttempts):
+        retry = {"Retry-After": str(exc.retry_after)}
+        return _page(user, user.name, {field: exc.message}, status_code=429, headers=retry)
+    errors = {field if name == "current_password" else name: message for name, message in exc.errors.items()}
+    return _page(user, user.name, errors, status_code=422)
 
 
 def _setup(email: str, secret: str, errors: dict[str, str], status_code: int = 200) -> Template:
@@ -65,11 +77,7 @@ class AccountController(Controller):
         try:
             user = await account.change_password(db, redis, security, request.user.id, passwords, client_ip(request))
         except (ValidationFailed, TooManyAttempts) as exc:
-            user = await users.get_user(db, request.user.id)
-            if isinstance(exc, TooManyAttempts):
-                retry = {"Retry-After": str(exc.retry_after)}
-                return _page(user, user.name, {"current_password": exc.message}, status_code=429, headers=retry)
-            return _page(user, user.name, exc.errors, status_code=422)
+            return await _refused(db, request.user.id, exc, "current_password")
         request.session.update(users.session_for(user))  # this session stays; every other one ends
         flash(request, "Your password is changed. Any other session signed in as you is signed out.", "success")
         return after_change(request, PATH)
@@ -103,11 +111,7 @@ class AccountController(Controller):
         try:
             await account.confirmed(db, redis, security, request.user.id, password, client_ip(request))
         except (ValidationFailed, TooManyAttempts) as exc:
-            user = await users.get_user(db, request.user.id)
-            if isinstance(exc, TooManyAttempts):
-                retry = {"Retry-After": str(exc.retry_after)}
-                return _page(user, user.name, {"off_password": exc.message}, status_code=429, headers=retry)
-            return _page(user, user.name, {"off_password": exc.errors["current_password"]}, status_code=422)
+            return await _refused(db, request.user.id, exc, "off_password")
         await two_step.turn_off(db, request.user.id)
         flash(request, "Two-step sign-in is off: your password alone signs you in.", "success")
         return after_change(request, PATH)
