@@ -4,6 +4,8 @@ through the wizard with a real worker and SMTP server: only the matching contact
 
 from __future__ import annotations
 
+import time
+
 from playwright.sync_api import expect
 from sqlalchemy import text
 
@@ -111,3 +113,24 @@ def build_segment(page) -> None:
     )
     expect(page.locator(".stat-value")).to_have_text("3")
     shot(page, "segment-detail")
+
+
+def test_a_builder_click_is_not_lost_to_a_count_fired_while_it_is_on_its_way(editor, page, base_url):
+    """Typing asks for a count 400 ms after the last key; a button pressed within those 400 ms must
+    still get its new row when that count starts while the button's request is still out."""
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/lists/segments/new")
+    press(page, "0", "+ Condition")
+    choose(page, "0.0", "tags")
+
+    def slowly(route):
+        time.sleep(0.8)  # the server's answer takes longer than the count's delay
+        route.continue_()
+
+    page.route("**/builder", slowly)
+    chips = row(page, "0.0").locator(".chips-input input")
+    chips.press_sequentially("vip")
+    chips.press("Enter")  # the tag is added (a count at once) and the emptied box starts the 400 ms again
+    page.locator('[id="g-0-row"] > .seg-actions').get_by_role("button", name="+ Condition").click()
+    expect(row(page, "0.1")).to_be_visible()
+    expect(page.locator('[id="c-0.0-value"]')).to_have_value("vip")

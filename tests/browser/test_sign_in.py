@@ -37,6 +37,7 @@ def test_a_viewer_changes_their_own_password_from_the_menu(viewer, page, base_ur
 def test_a_forgotten_password_is_asked_for_and_chosen_anew(editor, page, base_url):
     page.goto(base_url + "/login")
     page.get_by_role("link", name="Forgot your password?").click()
+    expect(page.locator("h1")).to_have_text("Forgot your password?")  # not the sign-in page's own #email
     page.fill("#email", editor.email)
     page.get_by_role("button", name="Email me a link").click()
     expect(page.get_by_role("status")).to_contain_text(f"If {editor.email} has an active staff account")
