@@ -15,7 +15,7 @@ from webapp.campaigns.pages.campaigns import CampaignsController
 from webapp.campaigns.pages.content_check import CampaignContentCheckController, ContentCheckSettingsController
 from webapp.campaigns.pages.live import CampaignLiveController
 from webapp.campaigns.pages.wizard import CampaignWizardController
-from webapp.campaigns.public import WebVersionController
+from webapp.campaigns.public import ArchiveController, WebVersionController
 from webapp.contact_events.api import ApiContactEventsController
 from webapp.contacts.api import ApiContactsController
 from webapp.contacts.pages import ContactsController
@@ -138,6 +138,7 @@ API = [
 PUBLIC = [
     TrackingController,
     WebVersionController,
+    ArchiveController,
     PreferencesController,
     SubscribeController,
     FeedbackWebhooksController,

@@ -64,7 +64,7 @@ EMAIL_KEYS = {
     "updated_at",
 }
 SEED_SETTINGS = {"track_opens": True, "track_clicks": True, "unsubscribe_link": True, "suppress_duplicates": True}
-SETTINGS = {**SEED_SETTINGS, "web_version_link": False}  # the seed's, and the web version link (off)
+SETTINGS = {**SEED_SETTINGS, "web_version_link": False, "archive": False}  # the seed's, and two added (off)
 
 
 def fields(response) -> dict[str, str]:

@@ -73,6 +73,11 @@ ENDPOINTS = {
         None,
         {"201": "CampaignDetailOut", "409": "ErrorOut"},
     ),
+    ("put", "/api/campaigns/{campaign_id}/archive"): (
+        "campaigns",
+        "ArchiveIn",
+        {"200": "CampaignDetailOut", "409": "ErrorOut", "422": "ErrorOut"},
+    ),
     ("get", "/api/campaigns/{campaign_id}/emails"): ("campaigns", None, {"200": "EmailPageOut", "404": "ErrorOut"}),
     ("post", "/api/suppression"): (
         "suppression",

@@ -100,6 +100,7 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
         "unsubscribe_link": True,
         "suppress_duplicates": False,
         "web_version_link": False,
+        "archive": False,
     }
 
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))

@@ -16,7 +16,7 @@ from webapp.lists.service import lists
 from webapp.staff.models import ApiKey, User
 from webapp.staff.service import api_keys
 
-NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/subscribe/", "/healthz", "/webhooks/")
+NOT_STAFF = ("/api", "/login", "/logout", "/static", "/u/", "/subscribe/", "/archive", "/healthz", "/webhooks/")
 REFUSED = re.compile(r"Your role \((viewer|editor)\) cannot do this")
 
 

@@ -115,8 +115,11 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
     # A sent campaign with its message in the outbox (and an organisation name and postal address).
     sent = await captured_campaign_message(session, base_url, "https://example.com/offer")
     # Its one recipient reported it as spam: the campaign page and Settings -> Bounces and complaints warn.
+    # It is in the public archive.
     await session.execute(
-        text("UPDATE campaigns SET complained_count = 1, started_at = now() WHERE id = :c"), {"c": sent.campaign_id}
+        text("""UPDATE campaigns SET complained_count = 1, started_at = now(),
+                                     settings = settings || '{"archive": true}' WHERE id = :c"""),
+        {"c": sent.campaign_id},
     )
     customers = await audience(session, 60, name="Customers")  # more contacts than one page of the table
     await session.execute(

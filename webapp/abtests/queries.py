@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, text, tuple_, update
+from sqlalchemy import and_, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbTest, AbTestStatus, AbVariant
@@ -71,6 +71,22 @@ async def variants_by_test(session: AsyncSession, test_ids: Sequence[int]) -> di
     for variant in rows:
         found[variant.ab_test_id].append(variant)
     return found
+
+
+async def variants_for_the_rest(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, AbVariant]:
+    """By campaign: the variant its test sent to the rest (the chosen one, else the control)."""
+    rows = await session.execute(
+        select(AbTest.campaign_id, AbVariant)
+        .join(AbVariant, AbVariant.ab_test_id == AbTest.id)
+        .where(
+            AbTest.campaign_id.in_(campaign_ids),
+            or_(
+                AbVariant.id == AbTest.chosen_variant_id,
+                and_(AbTest.chosen_variant_id.is_(None), AbVariant.is_control),
+            ),
+        )
+    )
+    return dict(rows.tuples().all())
 
 
 async def find_tests(session: AsyncSession, *, limit: int, cursor: str | None) -> TestPage:

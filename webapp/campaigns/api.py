@@ -1,7 +1,8 @@
 """JSON API: /api/campaigns. Create and edit drafts, send, schedule, pause, resume, cancel,
-duplicate, resend to non-openers, and read each recipient's message. Thin: Litestar checks types (400), the campaign
-service applies the rules (404, 409 for a status that does not allow it, 422 naming fields).
-Status changes are announced on the campaign's live channel, like the staff UI's."""
+duplicate, resend to non-openers, put in the public archive, and read each recipient's message.
+Thin: Litestar checks types (400), the campaign service applies the rules (404, 409 for a status
+that does not allow it, 422 naming fields). Status changes are announced on the campaign's live
+channel, like the staff UI's."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.queries.listing import DeliveryPage
-from webapp.campaigns.schemas.campaign import CampaignCreate, CampaignUpdate, ScheduleIn
+from webapp.campaigns.schemas.campaign import ArchiveIn, CampaignCreate, CampaignUpdate, ScheduleIn
 from webapp.campaigns.schemas.content_check import ContentCheckOut, content_check_out
 from webapp.campaigns.schemas.output import (
     CampaignDetailOut,
@@ -25,7 +26,7 @@ from webapp.campaigns.schemas.output import (
     campaign_out,
     email_out,
 )
-from webapp.campaigns.service import campaigns, listing
+from webapp.campaigns.service import archive, campaigns, listing
 from webapp.campaigns.service.progress import rates
 from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import get_settings
@@ -239,6 +240,19 @@ class ApiCampaignsController(Controller):
     async def resend(self, request: StaffRequest, db: Db, campaign_id: CampaignId) -> CampaignDetailOut:
         copy = await campaigns.resend_to_non_openers(db, campaign_id, created_by=creator(request.user))
         return await _detail(db, copy)
+
+    @put(
+        "/{campaign_id:int}/archive",
+        summary="Put a campaign in the public archive, or take it out",
+        responses=error_responses(404, 409, 422),
+        description='`{"archive": true}` shows the campaign at `/archive` once it is sent (at once if it is '
+        "sent), with no recipient's data in it and nothing tracked; `false` takes it out. Any status; "
+        "409 for an automation's email or a transactional message.",
+    )
+    async def set_archive(
+        self, request: StaffRequest, data: JSONBody[ArchiveIn], db: Db, campaign_id: CampaignId
+    ) -> CampaignDetailOut:
+        return await _detail(db, await archive.set_archived(db, campaign_id, await sent_object(request)))
 
     @get(
         "/{campaign_id:int}/emails",

@@ -73,7 +73,9 @@ DEFAULT_CAMPAIGN_SETTINGS = {
     "unsubscribe_link": True,
     "suppress_duplicates": True,
     "web_version_link": False,  # a "View it in your browser" link above the content
+    "archive": False,  # shown in the public archive (/archive) once sent
 }
+IN_ARCHIVE = text("""status = 'sent' AND kind = 'marketing' AND settings @> '{"archive": true}'""")
 
 
 def _in(values: type[StrEnum]) -> str:
@@ -89,6 +91,7 @@ class Campaign(Base):
         Index("ix_campaigns_created_at_id", "created_at", "id"),
         UniqueConstraint("automation_version_id", "automation_step_id", name="uq_campaigns_automation_version_step"),
         Index("ix_campaigns_automation_id", "automation_id", postgresql_where=text("automation_id IS NOT NULL")),
+        Index("ix_campaigns_archive", "completed_at", "id", postgresql_where=IN_ARCHIVE),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)

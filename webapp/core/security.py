@@ -23,8 +23,18 @@ from webapp.core.access import Principal, Role
 from webapp.core.db import get_sessionmaker
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-# Routes anyone may reach: sign-in, static files, health, the public subscriber pages, API docs.
-PUBLIC_PATHS = ["^/login", "^/static/", "^/healthz", "^/u/", "^/subscribe/", "^/api/docs", "^/favicon", "^/webhooks/"]
+# Routes anyone may reach: sign-in, static files, health, the public subscriber pages and archive, API docs.
+PUBLIC_PATHS = [
+    "^/login",
+    "^/static/",
+    "^/healthz",
+    "^/u/",
+    "^/subscribe/",
+    "^/archive(/|$)",
+    "^/api/docs",
+    "^/favicon",
+    "^/webhooks/",
+]
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,12 @@ async def test_of_campaign(session: AsyncSession, campaign_id: int) -> tuple[AbT
     return test, (await queries.variants_by_test(session, [test.id]))[test.id]
 
 
+async def variants_for_the_rest(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, AbVariant]:
+    """The variant each A/B tested campaign sent to the rest of its audience (the chosen one; the
+    control while none is); campaigns without a test are not in it."""
+    return await queries.variants_for_the_rest(session, campaign_ids) if campaign_ids else {}
+
+
 async def revenue_by_variant(session: AsyncSession, test_id: int) -> list[VariantRevenue]:
     """Orders credited to each variant's messages (last click), per currency: for every test."""
     return await queries.revenue_by_variant(session, test_id)

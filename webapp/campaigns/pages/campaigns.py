@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.pages.views import counters, status_context, timing
-from webapp.campaigns.service import campaigns, listing
+from webapp.campaigns.service import archive, campaigns, listing
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.campaigns.service.progress import progress_of, rates
 from webapp.campaigns.service.states import EDITABLE, FINAL
@@ -227,6 +227,18 @@ class CampaignsController(Controller):
             "success",
         )
         return after_change(request, f"/campaigns/{copy.id}/details")
+
+    @post("/{campaign_id:int}/archive")
+    async def archive(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
+        form = await request.form()
+        c = await archive.set_archived(db, campaign_id, {"archive": form.get("archive") == "on"})
+        if not c.settings["archive"]:
+            flash(request, f"'{c.name}' is no longer in the public archive.", "success")
+        elif c.status == CampaignStatus.SENT.value:
+            flash(request, f"'{c.name}' is in the public archive.", "success")
+        else:
+            flash(request, f"'{c.name}' goes in the public archive once it is sent.", "success")
+        return after_change(request, f"/campaigns/{c.id}")
 
     @post("/{campaign_id:int}/delete")
     async def delete(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:

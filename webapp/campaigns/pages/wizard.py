@@ -76,6 +76,10 @@ SETTING_LABELS = {
         "Web version link",
         "A “View it in your browser” link above the content, to the message as each recipient got it.",
     ),
+    "archive": (
+        "Public archive",
+        "Once sent, anyone can read it at /archive: with no recipient's data in it and nothing tracked.",
+    ),
 }
 MAX_CHOICES = 500
 

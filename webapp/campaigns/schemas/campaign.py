@@ -88,7 +88,7 @@ ListIds = Annotated[
 
 class CampaignSettings(Schema, kw_only=True):
     """Settings not sent keep their value (their default, for a new campaign: all true but the web
-    version link)."""
+    version link and the archive)."""
 
     unknown_field_message = "Unknown setting."
 
@@ -97,6 +97,7 @@ class CampaignSettings(Schema, kw_only=True):
     unsubscribe_link: Annotated[bool | UnsetType, Meta(title="Unsubscribe link")] = UNSET
     suppress_duplicates: Annotated[bool | UnsetType, Meta(title="Suppress duplicates")] = UNSET
     web_version_link: Annotated[bool | UnsetType, Meta(title="Web version link")] = UNSET
+    archive: Annotated[bool | UnsetType, Meta(title="Public archive")] = UNSET
 
 
 class CampaignUpdate(Schema, kw_only=True):
@@ -174,3 +175,9 @@ class ScheduleIn(Schema, kw_only=True):
         except ValueError as exc:
             return {"scheduled_time": str(exc)}
         return {}
+
+
+class ArchiveIn(Schema, kw_only=True):
+    archive: Annotated[
+        bool, Meta(description="true: shown in the public archive (/archive) once sent; false: taken out of it.")
+    ]

@@ -32,6 +32,7 @@ class CampaignSettingsOut(Struct):
     unsubscribe_link: bool
     suppress_duplicates: bool
     web_version_link: bool
+    archive: bool
 
 
 class CampaignOut(Struct, kw_only=True):
