@@ -195,6 +195,7 @@ TABLES = [
     "routing_rules",
     "domain_throttles",
     "transport_hours",
+    "audit_events",
 ]
 
 

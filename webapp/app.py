@@ -34,10 +34,12 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
 
 from webapp import routes
+from webapp.audit import service as audit
 from webapp.core import queries
 from webapp.core.api import NumberUnionSchema
 from webapp.core.api_document import state_input_limits
 from webapp.core.assets import FAVICON, static_url
+from webapp.core.audit_trail import AuditTrailMiddleware
 from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
@@ -268,6 +270,7 @@ def create_app() -> Litestar:
             reject_nul_parameters,
             session_config.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
+            DefineMiddleware(AuditTrailMiddleware, record=audit.record_change),
             DefineMiddleware(BearerExemptCSRFMiddleware, config=csrf_config),
         ],
         stores={SESSION_STORE: RedisStore(get_redis(), namespace="mailroom-sessions", handle_client_shutdown=False)},

@@ -4,6 +4,7 @@ that feature's pages.py (staff), api.py (/api) or public.py (subscribers and mai
 from webapp.abtests.api import ApiAbTestsController
 from webapp.analytics.api import ApiAnalyticsController
 from webapp.analytics.pages.reports import CampaignReportsController
+from webapp.audit.pages import AuditLogController
 from webapp.automations.api import ApiAutomationsController
 from webapp.automations.pages.automations import AutomationsController
 from webapp.automations.pages.enrolments import AutomationEnrolmentsController
@@ -111,6 +112,7 @@ STAFF_PAGES = [
     ConversionSettingsController,
     SeedMailboxesController,
     PlacementTestsController,
+    AuditLogController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).

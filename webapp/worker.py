@@ -24,6 +24,7 @@ from dramatiq.asyncio import get_event_loop_thread
 
 from webapp.abtests import actors as abtest_actors
 from webapp.analytics import actors as analytics_actors
+from webapp.audit import actors as audit_actors
 from webapp.automations import actors as automation_actors
 from webapp.bounces import actors as bounce_actors
 from webapp.core.config import get_settings
@@ -74,6 +75,7 @@ async def tick() -> None:
     await scoring_actors.recompute_if_due()  # every contact's score from scratch, once a day
     await warmup_actors.hold_over_thresholds()  # warm-up plans whose bounce or complaint rate is too high
     await routing_actors.keep_hours_if_due()  # the transports' hourly figures, for their page
+    await audit_actors.prune_if_due()  # audit events older than a year, once a day
 
 
 class SchedulerClock(dramatiq.Middleware):

@@ -14,6 +14,7 @@ from webapp.contact_events.models import ContactEvent
 from webapp.contact_events.schemas import EventIn, EventOut
 from webapp.contacts import service as contacts
 from webapp.core.api import error_responses, id_parameter, sent_object
+from webapp.core.audit_trail import NOT_AUDITED
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
@@ -38,6 +39,7 @@ class ApiContactEventsController(Controller):
     @post(
         "/events",
         summary="Record a custom event",
+        opt=NOT_AUDITED,
         description="Something a contact did elsewhere, such as `purchase` or `abandoned_cart`: the contact by "
         "`email` or `contact_id` (422 naming the field when there is none), `name` (letters, digits and "
         "_ . : -), `properties` (an object, at most 16 KB of JSON), `occurred_at` (ISO 8601, default now). "

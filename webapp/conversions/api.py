@@ -17,6 +17,7 @@ from webapp.conversions import service as conversions
 from webapp.conversions.models import Conversion
 from webapp.conversions.schemas import AttributionOut, ConversionIn, ConversionOut, Revenue
 from webapp.core.api import error_responses, id_parameter
+from webapp.core.audit_trail import NOT_AUDITED
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
@@ -51,6 +52,7 @@ class ApiConversionsController(Controller):
     @post(
         "/conversions",
         summary="Record a conversion (an order)",
+        opt=NOT_AUDITED,
         description="The contact by `email` or `contact_id`; `amount` greater than 0 with at most four decimal "
         'places (a string such as "49.90", or a JSON number, kept exactly); `currency` an ISO 4217 code; '
         "`order_id` (required) makes it idempotent: a repeat answers 200 with the stored conversion, a repeat "

@@ -10,6 +10,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import HeaderParameter, JSONBody
 
 from webapp.core.api import ErrorOut, error_responses, id_parameter, sent_object
+from webapp.core.audit_trail import NOT_AUDITED
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
@@ -60,6 +61,7 @@ class ApiTransactionalController(Controller):
     @post(
         "/",
         summary="Send a transactional message",
+        opt=NOT_AUDITED,
         description="One message from a transactional template (`template_id`) to one address (`to`), its "
         "personalisation reading `data` (an object, at most 16 KB of JSON) over the contact's fields when the "
         "address is a contact's. It is queued for sending at once, on a queue of its own (202); its status, "

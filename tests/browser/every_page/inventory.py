@@ -124,6 +124,7 @@ STAFF_PAGES = [
     Shown("outbox", "/outbox"),
     Shown("outbox-message", "/outbox/{outbox}", route="/outbox/{message_id}"),
     Shown("users", "/settings/users"),
+    Shown("audit-log", "/settings/audit-log"),
     Shown("user-new", "/settings/users/new"),
     Shown("user-edit", "/settings/users/{admin}/edit", route="/settings/users/{user_id}/edit"),
     Shown("account", "/account"),

@@ -12,6 +12,8 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.audit import service as audit
+from webapp.audit.service import Action
 from webapp.core.access import ANY_STAFF
 from webapp.core.config import get_settings
 from webapp.core.deps import Db, client_ip
@@ -19,6 +21,7 @@ from webapp.core.errors import NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.forms import Form
 from webapp.core.http import PublicRequest
 from webapp.core.redis import get_redis
+from webapp.staff.models import User
 from webapp.staff.service import two_step, users
 
 
@@ -36,7 +39,7 @@ PENDING = "two_step"  # a sign-in whose password was right, waiting for its code
 CODE_WAIT_SECONDS = 300
 
 
-async def _pending(request: PublicRequest, db: AsyncSession) -> tuple[int, str] | None:
+async def _pending(request: PublicRequest, db: AsyncSession) -> tuple[User, str] | None:
     """(account, where to go next) of a sign-in waiting for its code, unless it waited too long."""
     pending = request.session.get(PENDING) if request.session else None
     if not isinstance(pending, dict) or not time.time() < float(pending.get("until") or 0):
@@ -45,7 +48,7 @@ async def _pending(request: PublicRequest, db: AsyncSession) -> tuple[int, str] 
         user = await two_step.signing_in(db, pending.get("user_id"))
     except NotFound:
         return None
-    return user.id, _safe_next(pending.get("next"))
+    return user, _safe_next(pending.get("next"))
 
 
 def _refused(template: str, context: dict[str, Any], exc: ValidationFailed | TooManyAttempts) -> Template:
@@ -53,6 +56,13 @@ def _refused(template: str, context: dict[str, Any], exc: ValidationFailed | Too
     if isinstance(exc, TooManyAttempts):
         return Template(template, context=context, status_code=429, headers={"Retry-After": str(exc.retry_after)})
     return Template(template, context=context, status_code=400)
+
+
+async def _signed_in(request: PublicRequest, db: AsyncSession, user: User, next_url: str) -> Redirect:
+    request.set_session(users.session_for(user))
+    who = users.principal_name(user)
+    await audit.record_sign_in(db, Action.SIGNED_IN, who, client_ip(request), user_id=user.id, role=user.role)
+    return Redirect(next_url, status_code=303)
 
 
 class AuthController(Controller):
@@ -71,6 +81,7 @@ class AuthController(Controller):
                 db, get_redis(), get_settings().security, email, str(data.get("password") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
+            await audit.record_sign_in(db, Action.SIGN_IN_REFUSED, email.strip() or "(no address)", client_ip(request))
             context = {"next": next_url, "values": {"email": email}, "errors": {"form": exc.message}}
             return _refused("staff/auth/login.html", context, exc)
         request.clear_session()  # a fresh session id on sign-in: no session fixation
@@ -78,8 +89,7 @@ class AuthController(Controller):
             until = time.time() + CODE_WAIT_SECONDS
             request.set_session({PENDING: {"user_id": user.id, "until": until, "next": next_url}})
             return Redirect("/login/code", status_code=303)
-        request.set_session(users.session_for(user))
-        return Redirect(next_url, status_code=303)
+        return await _signed_in(request, db, user, next_url)
 
     @get("/login/code", name="two-step-code")
     async def code_form(self, request: PublicRequest, db: Db) -> Template | Redirect:
@@ -93,16 +103,17 @@ class AuthController(Controller):
         if pending is None:
             flash(request, "Sign in again: the code was not typed within five minutes.", "info")
             return Redirect("/login", status_code=303)
-        user_id, next_url = pending
+        waiting, next_url = pending
         try:
             user = await two_step.check_code(
-                db, get_redis(), get_settings().security, user_id, str(data.get("code") or ""), client_ip(request)
+                db, get_redis(), get_settings().security, waiting.id, str(data.get("code") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
+            who = users.principal_name(waiting)
+            await audit.record_sign_in(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
             return _refused("staff/auth/code.html", {"errors": {"code": exc.message}}, exc)
         request.clear_session()
-        request.set_session(users.session_for(user))
-        return Redirect(next_url, status_code=303)
+        return await _signed_in(request, db, user, next_url)
 
     @post("/logout", opt=ANY_STAFF)
     async def logout(self, request: PublicRequest) -> Redirect:

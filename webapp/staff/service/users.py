@@ -121,7 +121,12 @@ async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) 
         return None
     if not hmac.compare_digest(stamp, password_stamp(user)):
         return None
-    return Principal(user.id, user.name or user.email, Role(user.role))
+    return Principal(user.id, principal_name(user), Role(user.role))
+
+
+def principal_name(user: User) -> str:
+    """How the app names the person: their name, or their address until they give one."""
+    return user.name or user.email
 
 
 async def ensure_first_admin(session: AsyncSession, email: str) -> str | None:

@@ -1,0 +1,100 @@
+"""The audit log: who changed what, and every sign-in and failed try, for admins to see who did what
+(Settings → Audit log). Changes come from the audit trail middleware
+(core/audit_trail.py), sign-ins from the sign-in pages. Events are kept a year."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from webapp.audit import queries
+from webapp.audit.models import ACTOR_LENGTH, PATH_LENGTH
+from webapp.audit.queries import AuditPage
+from webapp.core.access import Principal
+from webapp.core.changes import Change
+from webapp.core.db import get_sessionmaker
+
+PAGE_SIZE = 50
+KEPT = timedelta(days=365)
+SIGN_IN_AREA = "sign-in"
+
+
+class Action:
+    """The actions recorded by name rather than by route."""
+
+    SIGNED_IN = "signed in"
+    SIGN_IN_REFUSED = "sign-in refused"  # a wrong password, an inactive account, or too many tries
+    CODE_REFUSED = "two-step code refused"
+
+
+def actor(principal: Principal) -> str:
+    """As the app names who made a thing (created_by): the person, or api:<key name>."""
+    return f"api:{principal.name}" if principal.via_api_key else principal.name
+
+
+def area(path: str) -> str:
+    parts = [part for part in path.split("/") if part]
+    if parts[:1] == ["api"]:
+        parts = parts[1:]
+    return parts[0][:50] if parts else ""
+
+
+async def record_change(change: Change) -> None:
+    """From the audit trail middleware, after the response: in a transaction of its own."""
+    principal = change.principal
+    values = {
+        "actor": actor(principal)[:ACTOR_LENGTH],
+        "user_id": None if principal.via_api_key else principal.id,
+        "api_key_id": principal.id if principal.via_api_key else None,
+        "role": principal.role.value,
+        "action": f"{change.method} {change.route}"[:200],
+        "path": change.path[:PATH_LENGTH],
+        "area": area(change.path),
+        "status": change.status,
+        "ip": change.ip[:64],
+    }
+    async with get_sessionmaker()() as session, session.begin():
+        await queries.add(session, values)
+
+
+async def record_sign_in(
+    session: AsyncSession, action: str, who: str, ip: str, *, user_id: int | None = None, role: str = ""
+) -> None:
+    """A sign-in, or a refused try, in the caller's transaction. `who` is the account's name, or
+    the address typed when no account has it."""
+    await queries.add(
+        session,
+        {
+            "actor": who[:ACTOR_LENGTH],
+            "user_id": user_id,
+            "role": role,
+            "action": action,
+            "path": "/login",
+            "area": SIGN_IN_AREA,
+            "status": 303 if action == Action.SIGNED_IN else 401,
+            "ip": ip[:64],
+        },
+    )
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    actor: str | None = None,
+    area: str | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> AuditPage:
+    """Newest first; only one person's or key's, or one area's, when asked."""
+    return await queries.newest(session, actor=actor or None, area=area or None, limit=limit, cursor=cursor)
+
+
+async def choices(session: AsyncSession) -> tuple[list[str], list[str]]:
+    """The people and keys, and the areas, that the log holds events of (the filters' options)."""
+    return await queries.distinct(session, "actor"), await queries.distinct(session, "area")
+
+
+async def prune(session: AsyncSession, now: datetime) -> int:
+    """Forget events older than a year; how many."""
+    return await queries.prune(session, now - KEPT)
