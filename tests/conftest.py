@@ -196,6 +196,7 @@ TABLES = [
     "domain_throttles",
     "transport_hours",
     "audit_events",
+    "media_files",
 ]
 
 

@@ -33,6 +33,9 @@ from webapp.imports.pages.live import ImportLiveController
 from webapp.lists.api import ApiListsController
 from webapp.lists.pages.lists import ListsController
 from webapp.lists.pages.segments import SegmentsController
+from webapp.media.api import ApiMediaController
+from webapp.media.pages import MediaController
+from webapp.media.public import MediaFilesController
 from webapp.outbox.pages import OutboxController
 from webapp.placement.api import ApiPlacementTestsController
 from webapp.placement.pages import PlacementTestsController, SeedMailboxesController
@@ -113,6 +116,7 @@ STAFF_PAGES = [
     SeedMailboxesController,
     PlacementTestsController,
     AuditLogController,
+    MediaController,
 ]
 
 # The JSON API, mounted under /api (Bearer API keys).
@@ -134,6 +138,7 @@ API = [
     ApiPlacementTestsController,
     ApiTransactionalController,
     ApiWarmupController,
+    ApiMediaController,
 ]
 
 # Subscribers and mail clients: no staff session. Mail providers' webhooks (/webhooks/...) too.
@@ -141,6 +146,7 @@ PUBLIC = [
     TrackingController,
     WebVersionController,
     ArchiveController,
+    MediaFilesController,
     PreferencesController,
     SubscribeController,
     FeedbackWebhooksController,

@@ -102,6 +102,9 @@ ENDPOINTS = {
     ),
     ("post", "/api/contacts/import"): ("contacts", MULTIPART, {"202": "ImportJobOut", "422": "ErrorOut"}),
     ("get", "/api/contacts/import/{job_id}"): ("contacts", None, {"200": "ImportJobOut", "404": "ErrorOut"}),
+    ("get", "/api/media"): ("media", None, {"200": "MediaPageOut"}),
+    ("post", "/api/media"): ("media", MULTIPART, {"201": "MediaFileOut", "422": "ErrorOut"}),
+    ("delete", "/api/media/{file_id}"): ("media", None, {"204": None, "404": "ErrorOut", "409": "ErrorOut"}),
     ("get", "/api/contacts/export"): ("contacts", None, {"404": "ErrorOut"}),  # 200 is text/csv
     # 200 is a list of DailyAnalyticsOut
     ("get", "/api/campaigns/{campaign_id}/analytics"): ("analytics", None, {"404": "ErrorOut", "422": "ErrorOut"}),

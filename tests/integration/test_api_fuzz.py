@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,7 @@ NOT_STATABLE = {
     "POST /api/campaigns": "the lists must exist",
     "PUT /api/campaigns/{campaign_id}": "the lists must exist",
     "POST /api/contacts/import": "the file must be a CSV or XLSX file with an email column",
+    "POST /api/media": "the file must be a PNG, JPEG, GIF or WebP image",
     "POST /api/conversions": "a contact is named by contact_id or by email; occurred_at is at most a day ahead",
     "POST /api/events": "a contact is named by contact_id or by email; occurred_at is at most a day ahead",
     "POST /api/automations/{automation_id}/publish": "the automation must have steps",
@@ -139,7 +141,7 @@ async def test_no_api_input_gets_a_server_error(db, live_server, tmp_path):
     for options in RUNS:
         run = await asyncio.to_thread(schemathesis_run, tmp_path, live_server, key, ids, *options)
         assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-        assert " passed" in run.stdout and "0 generated" not in run.stdout
+        assert " passed" in run.stdout and not re.search(r"(?<![0-9])0 generated", run.stdout)  # 5230 is fine
 
 
 def test_no_request_body_field_is_named_like_a_dependency():

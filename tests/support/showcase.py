@@ -4,9 +4,11 @@ values) rather than its empty state."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +29,7 @@ from webapp.contacts import service as contacts
 from webapp.core.tokens import make_token
 from webapp.imports.models import ImportJob, ImportReject
 from webapp.lists.service import lists
+from webapp.media import service as media
 from webapp.placement import queries as placement_queries
 from webapp.placement.service import placement
 from webapp.placement.service import seeds as seed_mailboxes
@@ -180,6 +183,10 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
         {"name": "Monthly news", "subject": "News for {{ first_name }}", "html_content": HTML, "tags": ["news"]},
         created_by=ADMIN_EMAIL,
     )
+    # An image in the media library.
+    logo = io.BytesIO()
+    Image.new("RGB", (160, 40), "navy").save(logo, "PNG")
+    await media.upload(session, logo.getvalue(), "logo.png", "Mailroom logo", "Admin")
     # A transactional template with a message sent and one waiting (Transactional's pages).
     receipt = await templates.create_template(
         session,

@@ -125,6 +125,7 @@ STAFF_PAGES = [
     Shown("outbox-message", "/outbox/{outbox}", route="/outbox/{message_id}"),
     Shown("users", "/settings/users"),
     Shown("audit-log", "/settings/audit-log"),
+    Shown("media", "/media"),
     Shown("user-new", "/settings/users/new"),
     Shown("user-edit", "/settings/users/{admin}/edit", route="/settings/users/{user_id}/edit"),
     Shown("account", "/account"),

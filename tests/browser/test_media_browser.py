@@ -1,0 +1,44 @@
+"""In Chromium: an editor uploads an image to the media library, sees it, copies its HTML, and
+deletes it after confirming; the image loads from its own address."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.conftest import sign_in_page
+from tests.browser.test_campaign_e2e import shot
+
+
+def test_an_editor_uploads_an_image_copies_its_html_and_deletes_it(editor, page, base_url):
+    out = io.BytesIO()
+    Image.new("RGB", (120, 60), "teal").save(out, "PNG")
+    sign_in_page(page, base_url, editor.email)
+    page.locator(".sidebar").get_by_role("link", name="Media").click()
+    expect(page.locator("h1")).to_have_text("Media")
+    expect(page.get_by_role("heading", name="No images yet")).to_be_visible()
+
+    page.set_input_files("#file", files=[{"name": "banner.png", "mimeType": "image/png", "buffer": out.getvalue()}])
+    page.fill("#alt", "Our spring banner")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.locator(".flash-success")).to_contain_text("Uploaded banner.png.")
+    image = page.get_by_role("img", name="Our spring banner")
+    expect(image).to_be_visible()
+    assert image.evaluate("(img) => img.complete && img.naturalWidth") == 120
+    snippet = page.get_by_label("HTML of banner.png")
+    src = image.get_attribute("src")
+    expect(snippet).to_have_value(
+        f'<img src="{src}" alt="Our spring banner" width="120" style="max-width:100%;height:auto">'
+    )
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy HTML of banner.png").click()
+    expect(page.locator("[data-copy-status]")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == snippet.input_value()
+    shot(page, "media")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete banner.png").click()
+    expect(page.locator(".flash-success")).to_contain_text("Deleted banner.png.")
+    expect(page.get_by_role("heading", name="No images yet")).to_be_visible()
