@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, text, tuple_, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbTest, AbTestStatus, AbVariant
@@ -16,9 +16,10 @@ from webapp.abtests.schemas import VariantRevenue
 from webapp.analytics.models import EngagementFirst
 from webapp.campaigns.models import Campaign, CampaignStatus, Delivery, DeliveryStatus
 from webapp.conversions.models import Conversion
-from webapp.core.cursors import Part, decode_cursor, encode_cursor
+from webapp.core.cursors import decode_cursor
+from webapp.core.queries import NEWEST_FIRST, newest_first
 
-TEST_KEY = (Part.TIME, Part.ID)  # created_at, id
+TEST_KEY = NEWEST_FIRST  # created_at, id
 
 
 def is_test_cursor(cursor: str) -> bool:
@@ -91,13 +92,10 @@ async def variants_for_the_rest(session: AsyncSession, campaign_ids: Sequence[in
 
 async def find_tests(session: AsyncSession, *, limit: int, cursor: str | None) -> TestPage:
     """Newest first: (created_at, id) descending, read from the index of that shape."""
-    query = select(AbTest)
-    if after := decode_cursor(cursor, *TEST_KEY):
-        query = query.where(tuple_(AbTest.created_at, AbTest.id) < tuple_(*after))
-    rows = list(await session.scalars(query.order_by(AbTest.created_at.desc(), AbTest.id.desc()).limit(limit + 1)))
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return TestPage(rows, encode_cursor(last.created_at, last.id) if more and last else None)
+    rows, next_cursor = await newest_first(
+        session, select(AbTest), AbTest.created_at, AbTest.id, limit=limit, cursor=cursor
+    )
+    return TestPage(rows, next_cursor)
 
 
 def _engaged(what: str) -> Any:

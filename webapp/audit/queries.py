@@ -8,14 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, text, tuple_
+from sqlalchemy import delete, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.audit.models import AuditEvent
-from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.db import rows_changed
-
-KEY = (Part.TIME, Part.ID)
+from webapp.core.queries import newest_first
 
 
 @dataclass(frozen=True)
@@ -36,13 +34,10 @@ async def newest(
         query = query.where(AuditEvent.actor == actor)
     if area:
         query = query.where(AuditEvent.area == area)
-    if after := decode_cursor(cursor, *KEY):
-        query = query.where(tuple_(AuditEvent.occurred_at, AuditEvent.id) < tuple_(*after))
-    order = (AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
-    rows = list(await session.scalars(query.order_by(*order).limit(limit + 1)))
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return AuditPage(rows, encode_cursor(last.occurred_at, last.id) if more and last else None)
+    events, next_cursor = await newest_first(
+        session, query, AuditEvent.occurred_at, AuditEvent.id, limit=limit, cursor=cursor
+    )
+    return AuditPage(events, next_cursor)
 
 
 async def distinct(session: AsyncSession, column: str) -> list[str]:

@@ -1,17 +1,19 @@
-"""The kernel's own SQL: whether the database answers (the health check), and a time limit for
-statements built from what a person typed."""
+"""The kernel's own SQL: whether the database answers (the health check), a time limit for
+statements built from what a person typed, and pages of a table newest first."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from psycopg.errors import QueryCanceled
-from sqlalchemy import text
+from sqlalchemy import Select, text, tuple_
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.db import get_engine
 
 
@@ -58,3 +60,27 @@ async def within_time_limit(session: AsyncSession, seconds: float, work: Awaitab
             return await work
     except TooSlow:
         return None
+
+
+NEWEST_FIRST = (Part.TIME, Part.ID)  # the shape of newest_first's cursors
+
+
+async def newest_first(
+    session: AsyncSession,
+    query: Select[T],
+    when: InstrumentedAttribute[Any],
+    row_id: InstrumentedAttribute[int],
+    *,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[T], str | None]:
+    """Up to `limit` of the query's rows after `cursor`, newest first by (when, id), read from the
+    index of that shape; and the next page's cursor, None on the last page. A cursor that is not
+    one of these reads as the first page."""
+    if after := decode_cursor(cursor, *NEWEST_FIRST):
+        query = query.where(tuple_(when, row_id) < tuple_(*after))
+    rows = list(await session.scalars(query.order_by(when.desc(), row_id.desc()).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(getattr(last, when.key), getattr(last, row_id.key))

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Row, delete, literal, select, tuple_, union_all
+from sqlalchemy import Row, delete, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from webapp.campaigns.models import Campaign
-from webapp.core.cursors import Part, decode_cursor, encode_cursor
+from webapp.core.cursors import decode_cursor
+from webapp.core.queries import NEWEST_FIRST, newest_first
 from webapp.media.models import MediaFile
 from webapp.templates.models import EmailTemplate
 
-KEY = (Part.TIME, Part.ID)
-
 
 def is_cursor(cursor: str) -> bool:
-    return decode_cursor(cursor, *KEY) is not None
+    return decode_cursor(cursor, *NEWEST_FIRST) is not None
 
 
 @dataclass(frozen=True)
@@ -29,13 +28,10 @@ class MediaPage:
 
 async def newest(session: AsyncSession, *, limit: int, cursor: str | None) -> MediaPage:
     query = select(MediaFile).options(defer(MediaFile.data))
-    if after := decode_cursor(cursor, *KEY):
-        query = query.where(tuple_(MediaFile.created_at, MediaFile.id) < tuple_(*after))
-    order = (MediaFile.created_at.desc(), MediaFile.id.desc())
-    rows = list(await session.scalars(query.order_by(*order).limit(limit + 1)))
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return MediaPage(rows, encode_cursor(last.created_at, last.id) if more and last else None)
+    files, next_cursor = await newest_first(
+        session, query, MediaFile.created_at, MediaFile.id, limit=limit, cursor=cursor
+    )
+    return MediaPage(files, next_cursor)
 
 
 async def by_key(session: AsyncSession, key: str) -> MediaFile | None:

@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.models import Automation, AutomationVersion
-from webapp.core.cursors import Part, decode_cursor, encode_cursor
+from webapp.core.cursors import decode_cursor
+from webapp.core.queries import NEWEST_FIRST, newest_first
 from webapp.lists.models import EmailList, ListType
 from webapp.templates.models import EmailTemplate
 from webapp.webhooks.models import WebhookEndpoint
 
-AUTOMATION_KEY = (Part.TIME, Part.ID)  # created_at, id
+AUTOMATION_KEY = NEWEST_FIRST  # created_at, id
 
 
 def is_automation_cursor(cursor: str) -> bool:
@@ -97,14 +98,10 @@ async def older_versions(session: AsyncSession, automation_id: int, version_id: 
 
 async def find(session: AsyncSession, *, limit: int, cursor: str | None) -> AutomationPage:
     """Newest first: (created_at, id) descending, read from the index of that shape."""
-    query = select(Automation)
-    if after := decode_cursor(cursor, *AUTOMATION_KEY):
-        query = query.where(tuple_(Automation.created_at, Automation.id) < tuple_(*after))
-    query = query.order_by(Automation.created_at.desc(), Automation.id.desc()).limit(limit + 1)
-    rows = list(await session.scalars(query))
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return AutomationPage(rows, encode_cursor(last.created_at, last.id) if more and last else None)
+    rows, next_cursor = await newest_first(
+        session, select(Automation), Automation.created_at, Automation.id, limit=limit, cursor=cursor
+    )
+    return AutomationPage(rows, next_cursor)
 
 
 async def existing_templates(session: AsyncSession, ids: Sequence[int]) -> set[int]:

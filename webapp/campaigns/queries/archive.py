@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import IN_ARCHIVE, Campaign
-from webapp.core.cursors import Part, decode_cursor, encode_cursor
-
-KEY = (Part.TIME, Part.ID)  # completed_at, id
+from webapp.core.queries import newest_first
 
 
 @dataclass(frozen=True)
@@ -22,16 +20,10 @@ class ArchivedPage:
 
 async def archived(session: AsyncSession, *, limit: int, cursor: str | None = None) -> ArchivedPage:
     query = select(Campaign).where(IN_ARCHIVE)
-    if after := decode_cursor(cursor, *KEY):
-        query = query.where(tuple_(Campaign.completed_at, Campaign.id) < tuple_(*after))
-    rows = list(
-        await session.scalars(query.order_by(Campaign.completed_at.desc(), Campaign.id.desc()).limit(limit + 1))
+    campaigns, next_cursor = await newest_first(
+        session, query, Campaign.completed_at, Campaign.id, limit=limit, cursor=cursor
     )
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return ArchivedPage(
-        rows, encode_cursor(last.completed_at, last.id) if more and last and last.completed_at else None
-    )
+    return ArchivedPage(campaigns, next_cursor)
 
 
 async def archived_campaign(session: AsyncSession, campaign_id: int) -> Campaign | None:

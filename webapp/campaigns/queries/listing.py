@@ -11,15 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignKind, CampaignList, Delivery, DeliveryStatus
 from webapp.contacts.models import Contact
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
+from webapp.core.queries import NEWEST_FIRST, newest_first
 from webapp.lists.models import EmailList
 
-CAMPAIGN_KEY = (Part.TIME, Part.ID)  # created_at, id
+CAMPAIGN_KEY = NEWEST_FIRST  # created_at, id
 DELIVERY_KEY = (Part.ID,)
 
 
@@ -53,12 +54,8 @@ async def find_campaigns(
         query = query.where(Campaign.status == status)
     if created_by is not None:
         query = query.where(Campaign.created_by == created_by)
-    if after := decode_cursor(cursor, *CAMPAIGN_KEY):
-        query = query.where(tuple_(Campaign.created_at, Campaign.id) < tuple_(*after))
-    rows = list(await session.scalars(query.order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit + 1)))
-    more, rows = len(rows) > limit, rows[:limit]
-    last = rows[-1] if rows else None
-    return CampaignPage(rows, encode_cursor(last.created_at, last.id) if more and last else None)
+    rows, next_cursor = await newest_first(session, query, Campaign.created_at, Campaign.id, limit=limit, cursor=cursor)
+    return CampaignPage(rows, next_cursor)
 
 
 async def list_ids_by_campaign(session: AsyncSession, campaign_ids: list[int]) -> dict[int, list[int]]:
