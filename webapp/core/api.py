@@ -9,12 +9,13 @@ load the object as sent, so unknown fields are named (422) rather than silently 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Request
 from litestar.exceptions import ValidationException
 from litestar.openapi import ResponseSpec
-from litestar.openapi.spec import Schema
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody, Schema
 from litestar.params import Parameter
 from litestar.plugins import OpenAPISchemaPlugin
 from litestar.typing import FieldDefinition
@@ -101,3 +102,17 @@ class NumberUnionSchema(OpenAPISchemaPlugin):
     def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         members = [inner for inner in field_definition.inner_types if inner.annotation is not int]
         return Schema(one_of=[schema_creator.for_field_definition(inner) for inner in members])
+
+
+def multipart_operation(body: Schema) -> type[Operation]:
+    """An operation whose request body is `body` as multipart/form-data: for handlers that read an
+    upload's form themselves, whose body Litestar cannot see."""
+
+    @dataclass
+    class MultipartOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                required=True, content={"multipart/form-data": OpenAPIMediaType(schema=body)}
+            )
+
+    return MultipartOperation

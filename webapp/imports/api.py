@@ -7,18 +7,17 @@ like the mapping form's."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict, UploadFile
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 from litestar.params import Parameter
 from litestar.response import Stream
 
 from webapp.contacts.models import ContactStatus
 from webapp.contacts.schemas import TableParams
-from webapp.core.api import error_responses, id_parameter
+from webapp.core.api import error_responses, id_parameter, multipart_operation
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.downloads import csv_download
@@ -67,14 +66,6 @@ UPLOAD = Schema(
 )
 
 
-@dataclass
-class UploadOperation(Operation):
-    """The import's operation with its multipart body, which Litestar cannot see (the handler reads the form)."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(required=True, content={"multipart/form-data": OpenAPIMediaType(schema=UPLOAD)})
-
-
 class ApiImportsController(Controller):
     path = "/contacts"
     tags = ("contacts",)
@@ -90,7 +81,7 @@ class ApiImportsController(Controller):
         "Modes: add (new contacts only), upsert (add and update), list (add to the static list `list_id`), "
         "unsubscribe, suppress (with `reason`). Answers 202 with the job; poll `url` until status is done.",
         responses=error_responses(422),
-        operation_class=UploadOperation,
+        operation_class=multipart_operation(UPLOAD),
     )
     async def import_contacts(self, request: StaffRequest, db: Db) -> Response[ImportJobOut]:
         form = await request.form()

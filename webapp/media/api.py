@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from litestar import Controller, Response, delete, get, post
 from litestar.datastructures import UploadFile
-from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIType, Schema
 
-from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter
+from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, multipart_operation
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
@@ -27,14 +26,6 @@ UPLOAD = Schema(
         "alt": Schema(type=OpenAPIType.STRING, max_length=ALT_LENGTH, description="What the image shows."),
     },
 )
-
-
-@dataclass
-class UploadOperation(Operation):
-    """The upload's multipart body, which Litestar cannot see (the handler reads the form)."""
-
-    def __post_init__(self) -> None:
-        self.request_body = RequestBody(required=True, content={"multipart/form-data": OpenAPIMediaType(schema=UPLOAD)})
 
 
 def file_out(f: MediaFile) -> MediaFileOut:
@@ -75,7 +66,7 @@ class ApiMediaController(Controller):
         "MB, read by its content) and `alt`. Photos' metadata (EXIF) is removed. Answers with the file and its "
         "`url`, the address to use in content; the same image uploaded again answers with the file already there.",
         responses=error_responses(422),
-        operation_class=UploadOperation,
+        operation_class=multipart_operation(UPLOAD),
     )
     async def upload(self, request: StaffRequest, db: Db) -> Response[MediaFileOut]:
         form = await request.form()
