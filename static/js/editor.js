@@ -1,5 +1,6 @@
 // Template editor enhancements: line numbers and Tab indenting in <textarea data-code>, buttons that
-// insert a variable at the cursor, and Enter in the test-send box sending the test. The editor works
+// insert a variable or an image (from the picker dialog) at the cursor, and Enter in the test-send
+// box sending the test. The editor works
 // without this file; it may be loaded more than once (hx-boost), so it sets itself up only once.
 (function () {
   "use strict";
@@ -69,11 +70,22 @@
     });
   }
 
+  // A dialog (the image picker) opens with its button and closes with its own, or once it inserted.
+  document.addEventListener("click", (e) => {
+    const opener = e.target.closest("button[data-opens]");
+    const dialog = opener && document.getElementById(opener.dataset.opens);
+    if (dialog && !dialog.open) dialog.showModal();
+    const closer = e.target.closest("button[data-closes]");
+    if (closer) closer.closest("dialog").close();
+  });
+
   document.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-insert]");
     if (!button) return;
     const textarea = document.getElementById(button.dataset.into);
     if (!textarea || textarea.readOnly) return;
+    const dialog = button.closest("dialog");
+    if (dialog) dialog.close();  // before focusing: closing gives focus back to the button that opened it
     textarea.focus();
     textarea.setRangeText(button.dataset.insert, textarea.selectionStart, textarea.selectionEnd, "end");
     changed(textarea);

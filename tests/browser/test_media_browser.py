@@ -38,6 +38,20 @@ def test_an_editor_uploads_an_image_copies_its_html_and_deletes_it(editor, page,
     assert page.evaluate("navigator.clipboard.readText()") == snippet.input_value()
     shot(page, "media")
 
+    tag = snippet.input_value()
+    page.goto(f"{base_url}/templates/new")  # the template editor's picker inserts it at the cursor
+    html = page.locator("#html_content")
+    html.fill("<p>Before</p>\n<p>After</p>")
+    html.evaluate("(area) => area.setSelectionRange(13, 13)")  # between the paragraphs
+    page.get_by_role("button", name="Image…").click()
+    picker = page.get_by_role("dialog", name="Insert an image")
+    expect(picker).to_be_visible()
+    picker.get_by_role("button", name="Insert banner.png").click()
+    expect(picker).to_be_hidden()
+    expect(html).to_have_value(f"<p>Before</p>{tag}\n<p>After</p>")
+    expect(html).to_be_focused()
+    page.goto(f"{base_url}/media")
+
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Delete banner.png").click()
     expect(page.locator(".flash-success")).to_contain_text("Deleted banner.png.")

@@ -32,7 +32,7 @@ async def _page(
 ) -> Template:
     found = await media.page(db, cursor)
     public_url = get_settings().server.public_url
-    files = [(f, media.url(public_url, f)) for f in found.files]
+    files = [(f, media.url(public_url, f), media.img_html(public_url, f)) for f in found.files]
     context = {
         "files": files,
         "next_cursor": found.next_cursor,
@@ -52,6 +52,14 @@ class MediaController(Controller):
     @get("/", name="media")
     async def index(self, request: StaffRequest, db: Db, cursor: FromQuery[str | None] = None) -> Template:
         return await _page(request, db, cursor)
+
+    @get("/picker")
+    async def picker(self, db: Db) -> Template:
+        """The template editor's image picker: the newest images, each a button inserting its tag."""
+        found = await media.page(db)
+        public_url = get_settings().server.public_url
+        files = [(f, media.url(public_url, f), media.img_html(public_url, f)) for f in found.files]
+        return Template("media/_picker.html", context={"files": files, "more": found.next_cursor is not None})
 
     @post("/", status_code=200, request_max_body_size=UPLOAD_LIMIT)
     async def upload(self, request: StaffRequest, db: Db) -> AnyResponse:

@@ -202,6 +202,7 @@ NOT_PAGES = {
     "/contacts/{contact_id}/export": "a JSON download",
     "/contacts/import/{job_id}/events": "an event stream",
     "/contacts/import/{job_id}/rejects.csv": "a CSV download",
+    "/media/picker": "a partial the template editor loads (its image picker)",
     "/outbox/{message_id}/raw": "the message as plain text",
     "/outbox/{message_id}/raw.eml": "the message as a download",
 }

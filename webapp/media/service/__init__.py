@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 
+from markupsafe import escape
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
@@ -34,6 +35,14 @@ def path(file: MediaFile) -> str:
 def url(public_url: str, file: MediaFile) -> str:
     """The file's address as emails link it."""
     return public_url.rstrip("/") + path(file)
+
+
+def img_html(public_url: str, file: MediaFile) -> str:
+    """The tag that shows the file in an email: at its own width, never wider than the message."""
+    return (
+        f'<img src="{escape(url(public_url, file))}" alt="{escape(file.alt)}" width="{file.width}" '
+        'style="max-width:100%;height:auto">'
+    )
 
 
 def _name(filename: str) -> str:
