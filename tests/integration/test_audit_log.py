@@ -12,10 +12,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 
 from tests.conftest import StaffClient, create_user, sign_in
+from tests.integration.test_auth import NEW_PASSWORD
+from tests.integration.test_password_reset import choose, visitor
 from tests.support.campaigns import audience, ready_campaign
 from tests.support.scoring import contact
 from webapp.audit import service as audit
 from webapp.audit.models import AuditEvent
+from webapp.staff.service import password_reset
 
 
 async def events(db, count: int, timeout: float = 10) -> list[AuditEvent]:
@@ -131,3 +134,17 @@ async def test_events_are_kept_a_year(db):
         )
     assert await audit.prune(db, now) == 2
     assert await db.scalar(select(func.count()).select_from(AuditEvent)) == 1
+
+
+async def test_a_password_reset_by_email_link_is_recorded(db, live_server):
+    user = await create_user(db, "editor")
+    user_id = user.id
+    reset = choose(visitor(live_server), f"/login/reset/{password_reset.reset_token(user)}", NEW_PASSWORD)
+    assert reset.status_code == 303
+    (event,) = await events(db, 1)
+    assert (event.actor, event.action, event.area, event.user_id) == (
+        "Editor",
+        "password reset by email link",
+        "sign-in",
+        user_id,
+    )

@@ -26,6 +26,7 @@ class Action:
     SIGNED_IN = "signed in"
     SIGN_IN_REFUSED = "sign-in refused"  # a wrong password, an inactive account, or too many tries
     CODE_REFUSED = "two-step code refused"
+    PASSWORD_RESET = "password reset by email link"
 
 
 def actor(principal: Principal) -> str:
@@ -58,11 +59,11 @@ async def record_change(change: Change) -> None:
         await queries.add(session, values)
 
 
-async def record_sign_in(
+async def record_access(
     session: AsyncSession, action: str, who: str, ip: str, *, user_id: int | None = None, role: str = ""
 ) -> None:
-    """A sign-in, or a refused try, in the caller's transaction. `who` is the account's name, or
-    the address typed when no account has it."""
+    """A sign-in, a refused try or a password reset, in the caller's transaction. `who` is the
+    account's name, or the address typed at a refused sign-in."""
     await queries.add(
         session,
         {
@@ -72,7 +73,7 @@ async def record_sign_in(
             "action": action,
             "path": "/login",
             "area": SIGN_IN_AREA,
-            "status": 303 if action == Action.SIGNED_IN else 401,
+            "status": 401 if action in (Action.SIGN_IN_REFUSED, Action.CODE_REFUSED) else 303,
             "ip": ip[:64],
         },
     )

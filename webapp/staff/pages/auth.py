@@ -61,7 +61,7 @@ def _refused(template: str, context: dict[str, Any], exc: ValidationFailed | Too
 async def _signed_in(request: PublicRequest, db: AsyncSession, user: User, next_url: str) -> Redirect:
     request.set_session(users.session_for(user))
     who = users.principal_name(user)
-    await audit.record_sign_in(db, Action.SIGNED_IN, who, client_ip(request), user_id=user.id, role=user.role)
+    await audit.record_access(db, Action.SIGNED_IN, who, client_ip(request), user_id=user.id, role=user.role)
     return Redirect(next_url, status_code=303)
 
 
@@ -81,7 +81,7 @@ class AuthController(Controller):
                 db, get_redis(), get_settings().security, email, str(data.get("password") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
-            await audit.record_sign_in(db, Action.SIGN_IN_REFUSED, email.strip() or "(no address)", client_ip(request))
+            await audit.record_access(db, Action.SIGN_IN_REFUSED, email.strip() or "(no address)", client_ip(request))
             context = {"next": next_url, "values": {"email": email}, "errors": {"form": exc.message}}
             return _refused("staff/auth/login.html", context, exc)
         request.clear_session()  # a fresh session id on sign-in: no session fixation
@@ -110,7 +110,7 @@ class AuthController(Controller):
             )
         except (ValidationFailed, TooManyAttempts) as exc:
             who = users.principal_name(waiting)
-            await audit.record_sign_in(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
+            await audit.record_access(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
             return _refused("staff/auth/code.html", {"errors": {"code": exc.message}}, exc)
         request.clear_session()
         return await _signed_in(request, db, user, next_url)

@@ -10,6 +10,8 @@ from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 
+from webapp.audit import service as audit
+from webapp.audit.service import Action
 from webapp.core.deps import Db, client_ip
 from webapp.core.errors import NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.forms import first, read_form
@@ -17,7 +19,7 @@ from webapp.core.http import PublicRequest
 from webapp.core.redis import get_redis
 from webapp.staff.actors import enqueue_password_reset
 from webapp.staff.schemas import MIN_PASSWORD_LENGTH
-from webapp.staff.service import login_throttle, password_reset
+from webapp.staff.service import login_throttle, password_reset, users
 from webapp.staff.service.password_reset import RESET_LINK_SECONDS
 
 
@@ -76,5 +78,7 @@ class PasswordResetController(Controller):
         except ValidationFailed as exc:
             return _choose(token, exc.errors, status_code=422)
         await login_throttle.record_success(get_redis(), user.email, client_ip(request))  # a lockout ends with it
+        who = users.principal_name(user)
+        await audit.record_access(db, Action.PASSWORD_RESET, who, client_ip(request), user_id=user.id, role=user.role)
         flash(request, "Your password is changed. Sign in with it.", "success")
         return Redirect("/login", status_code=303)
