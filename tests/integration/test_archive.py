@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import func, select, text
 
 from tests.support.campaigns import audience, ready_campaign
+from tests.support.subscriptions import public_list
 from webapp.abtests.models import AbTest, AbVariant
 from webapp.campaigns.models import Campaign, Link
 
@@ -146,3 +147,14 @@ async def test_the_api_puts_a_campaign_in_the_archive_and_names_a_bad_field(db, 
     await db.commit()
     automation = client.put(f"/api/campaigns/{campaign.id}/archive", json={"archive": True})
     assert automation.status_code == 409 and "Only campaigns sent to lists" in automation.json()["detail"]
+
+
+async def test_the_sign_up_page_links_to_the_archive_once_it_shows_something(db, live_server):
+    signup_id = (await public_list(db)).id
+    await db.commit()
+    url = f"{live_server}/subscribe/{signup_id}"
+    assert "/archive" not in httpx.get(url).text
+    email_list = await audience(db, 1)
+    await published(db, email_list.id, "Our first letter")
+    page = httpx.get(url, params={"lang": "es"}).text
+    assert '<a href="/archive">Lee los boletines anteriores</a>' in page

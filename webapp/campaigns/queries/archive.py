@@ -28,3 +28,7 @@ async def archived(session: AsyncSession, *, limit: int, cursor: str | None = No
 
 async def archived_campaign(session: AsyncSession, campaign_id: int) -> Campaign | None:
     return await session.scalar(select(Campaign).where(IN_ARCHIVE, Campaign.id == campaign_id))
+
+
+async def any_archived(session: AsyncSession) -> bool:
+    return await session.scalar(select(Campaign.id).where(IN_ARCHIVE).limit(1)) is not None

@@ -28,6 +28,11 @@ async def page(session: AsyncSession, cursor: str | None = None) -> ArchivedPage
     return await queries.archived(session, limit=PAGE_SIZE, cursor=cursor)
 
 
+async def has_any(session: AsyncSession) -> bool:
+    """Whether the archive shows anything (the sign-up page then links to it)."""
+    return await queries.any_archived(session)
+
+
 async def archived(session: AsyncSession, campaign_id: int) -> Campaign:
     campaign = await queries.archived_campaign(session, campaign_id)
     if campaign is None:

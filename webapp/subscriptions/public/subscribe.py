@@ -14,6 +14,7 @@ from litestar import Controller, get, post
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.service import archive
 from webapp.core import i18n
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
@@ -63,6 +64,7 @@ def _signup_form(
     *,
     source: str = "page",
     errors: dict[str, str] | None = None,
+    archive: bool = False,
 ) -> AnyResponse:
     # The messages are catalog ids: shown in the page's language.
     shown = {name: i18n.translate(language, message) for name, message in (errors or {}).items()}
@@ -75,6 +77,7 @@ def _signup_form(
         values=values,
         errors=shown,
         source=source,
+        archive=archive,
     )
 
 
@@ -98,7 +101,7 @@ class SubscribeController(Controller):
             email_list = await subscriptions.public_list(db, list_id)
         except NotFound:
             return page("subscriptions/not_found.html", language, org, status_code=404)
-        return _signup_form(email_list, {}, language, org)
+        return _signup_form(email_list, {}, language, org, archive=await archive.has_any(db))
 
     @post("/{list_id:int}", name="subscribe", status_code=200)
     async def subscribe(self, request: PublicRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
@@ -120,7 +123,9 @@ class SubscribeController(Controller):
         try:
             signed_up = await subscriptions.subscribe(db, email_list, values, origin, language)
         except ValidationFailed as exc:
-            return _signup_form(email_list, values, language, org, source=source, errors=exc.errors)
+            return _signup_form(
+                email_list, values, language, org, source=source, errors=exc.errors, archive=await archive.has_any(db)
+            )
         if signed_up.pending_id is not None:
             await _mail_confirmation_once(db, signed_up.pending_id, signed_up.email)
         return _thanks(email_list, signed_up.email, language, org)
