@@ -14,8 +14,8 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from webapp.core.access import Principal
 from webapp.core.changes import Change
+from webapp.core.security import SAFE_METHODS
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NOT_AUDITED = {"audited": False}  # route option: data programs send in volume, kept where it is stored
 logger = logging.getLogger("mailroom.audit")
 

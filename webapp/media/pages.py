@@ -15,14 +15,19 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import after_change
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.media import service as media
-from webapp.media.models import ALT_LENGTH
+from webapp.media.models import ALT_LENGTH, MediaFile
 
 MAX_FILES = 20  # in one upload
 UPLOAD_LIMIT = MAX_FILES * media.MAX_BYTES + media.MB  # the form's fields besides the files
 
 
+def _shown(files: list[MediaFile]) -> list[tuple[MediaFile, str, str]]:
+    """Each file with its address and the tag that shows it in an email."""
+    public_url = get_settings().server.public_url
+    return [(f, media.url(public_url, f), media.img_html(public_url, f)) for f in files]
+
+
 async def _page(
-    request: StaffRequest,
     db: AsyncSession,
     cursor: str | None = None,
     *,
@@ -31,10 +36,8 @@ async def _page(
     status_code: int = 200,
 ) -> Template:
     found = await media.page(db, cursor)
-    public_url = get_settings().server.public_url
-    files = [(f, media.url(public_url, f), media.img_html(public_url, f)) for f in found.files]
     context = {
-        "files": files,
+        "files": _shown(found.files),
         "next_cursor": found.next_cursor,
         "cursor": cursor or "",
         "alt": alt,
@@ -50,16 +53,16 @@ class MediaController(Controller):
     path = "/media"
 
     @get("/", name="media")
-    async def index(self, request: StaffRequest, db: Db, cursor: FromQuery[str | None] = None) -> Template:
-        return await _page(request, db, cursor)
+    async def index(self, db: Db, cursor: FromQuery[str | None] = None) -> Template:
+        return await _page(db, cursor)
 
     @get("/picker")
     async def picker(self, db: Db) -> Template:
         """The template editor's image picker: the newest images, each a button inserting its tag."""
         found = await media.page(db)
-        public_url = get_settings().server.public_url
-        files = [(f, media.url(public_url, f), media.img_html(public_url, f)) for f in found.files]
-        return Template("media/_picker.html", context={"files": files, "more": found.next_cursor is not None})
+        return Template(
+            "media/_picker.html", context={"files": _shown(found.files), "more": found.next_cursor is not None}
+        )
 
     @post("/", status_code=200, request_max_body_size=UPLOAD_LIMIT)
     async def upload(self, request: StaffRequest, db: Db) -> AnyResponse:
@@ -67,21 +70,21 @@ class MediaController(Controller):
         uploads = [u for u in form.getall("file", []) if isinstance(u, UploadFile) and u.filename][:MAX_FILES]
         alt = str(form.get("alt") or "")
         if not uploads:
-            return await _page(request, db, alt=alt, errors={"file": media.NO_FILE}, status_code=422)
+            return await _page(db, alt=alt, errors={"file": media.NO_FILE}, status_code=422)
         stored, refused = [], []
         for upload in uploads:
             try:
                 stored.append(await media.upload(db, await upload.read(), upload.filename, alt, request.user.name))
             except ValidationFailed as exc:
                 if "alt" in exc.errors:
-                    return await _page(request, db, alt=alt, errors=exc.errors, status_code=422)
+                    return await _page(db, alt=alt, errors=exc.errors, status_code=422)
                 refused.append(f"{upload.filename}: {exc.errors['file']}")
             finally:
                 await upload.close()
         if refused:
             await db.commit()  # the good files stay uploaded
             errors = {"file": " ".join(refused)}
-            return await _page(request, db, alt=alt, errors=errors, status_code=422)
+            return await _page(db, alt=alt, errors=errors, status_code=422)
         flash(request, f"Uploaded {', '.join(f.name for f in stored)}.", "success")
         return after_change(request, "/media")
 
