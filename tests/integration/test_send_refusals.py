@@ -16,12 +16,12 @@ from tests.support.campaigns import wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
 from webapp.core.db import get_sessionmaker
+from webapp.core.redis import get_redis
 
 PAUSE_AFTER = 20
 CONNECTIONS = 5  # the server's max_connections: messages one worker process can have in SMTP at once
-# Past the limit, refusals still arrive for the messages in SMTP when the count reached it, and for
-# those that took a slot freed by a refusal whose count was still on its way to Redis.
-IN_FLIGHT = 2 * CONNECTIONS
+# Past the limit, refusals still arrive for the messages that were in SMTP when the count reached it.
+IN_FLIGHT = CONNECTIONS
 
 
 async def test_a_relay_refusing_everyone_pauses_the_campaign_and_bounces_nobody(db, worker):
@@ -85,6 +85,33 @@ async def test_refusals_stop_at_the_limit_even_while_the_pause_waits_for_a_lock(
         await wait_for_no_claims(db)
 
     assert refused_while_waiting <= PAUSE_AFTER + IN_FLIGHT, f"{refused_while_waiting} refusals while the pause waited"
+    assert sink.handler.refusals() <= PAUSE_AFTER + IN_FLIGHT
+    assert "Relay access denied" in paused.status_reason
+
+
+async def test_refusals_stop_at_the_limit_even_while_redis_is_slow(db, worker):
+    """Each failure also counts against the server's health in Redis, and the failure count
+    itself lives there. While Redis is slow to answer, a relay refusing at once must not take
+    message after message: a refusal is counted in the process before its session takes the next."""
+    first_refusal, redis_paused = threading.Event(), threading.Event()
+
+    def relay(address: str, attempt: int) -> str | None:
+        first_refusal.set()
+        redis_paused.wait(10)
+        return "554 5.7.1 <person@example.com>: Relay access denied"
+
+    with SmtpSink(relay) as sink:
+        campaign = await start_campaign(db, 2000, sink.port)
+        worker(MAILROOM_PAUSE_AFTER_FAILURES=str(PAUSE_AFTER))
+        assert await asyncio.to_thread(first_refusal.wait, 60)
+        await get_redis().execute_command("CLIENT", "PAUSE", "2000", "WRITE")  # writes wait 2 s, reads go on
+        redis_paused.set()
+        await asyncio.sleep(2.5)
+        refused_while_slow = sink.handler.refusals()
+        paused = await wait_for_status(db, campaign.id, {"paused"})
+        await wait_for_no_claims(db)
+
+    assert refused_while_slow <= PAUSE_AFTER + IN_FLIGHT, f"{refused_while_slow} refusals while Redis was slow"
     assert sink.handler.refusals() <= PAUSE_AFTER + IN_FLIGHT
     assert "Relay access denied" in paused.status_reason
 

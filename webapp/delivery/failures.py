@@ -55,7 +55,8 @@ class FailureRun:
                 failures = await redis.incr(failures_key(campaign_id))
             finally:
                 self.uncounted[campaign_id] -= 1
-            self.counted[campaign_id] = failures
+            # The latest count, not the last reply: calls on different connections may answer out of order.
+            self.counted[campaign_id] = max(failures, self.counted.get(campaign_id, 0))
             if failures >= limit and campaign_id not in self.pausing:  # the count across workers decides
                 self.pausing.add(campaign_id)
                 try:

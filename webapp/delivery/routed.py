@@ -93,7 +93,7 @@ class Routing(Unrouted):
             if outcome == "sent" and status is not None and status.out:  # its probe succeeded
                 await self.health.returned(ref.key)
                 self._statuses[ref.key] = Status()
-            await self.health.record(ref.key, outcome, seconds)
+            self.health.record(ref.key, outcome, seconds)
             if outcome == "deferred":
                 await self.domains.deferred(route.recipient_domain)
         except RedisError:

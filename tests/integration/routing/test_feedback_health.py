@@ -25,7 +25,7 @@ async def test_a_bounce_and_a_complaint_count_against_the_transport_that_sent_th
     key = f"smtp:{relay.id}"
     health = Health(get_redis())
     for _ in range(3):
-        await health.record(key, "sent")
+        health.record(key, "sent")
 
     await record(db, [hard_bounce(deliveries[0].email), report(FeedbackKind.COMPLAINED, deliveries[1].email, "c1")])
     await record(db, [hard_bounce(deliveries[0].email)])  # the same report again

@@ -68,6 +68,7 @@ async def test_a_failing_transport_of_a_rule_hands_over_to_the_rules_next_one(db
     with SmtpSink() as second:
         m = mailer(free_port(), second.port, rules=[rule(("smtp:1", 1000), ("smtp:2", 1))])
         assert await send(m, "ann@example.org") == "smtp:2"
+        await m.routing.health.flush()  # as the worker does at once for a failure
         assert (await Health(get_redis()).snapshot(["smtp:1"]))["smtp:1"].attempts == 1  # its error, counted
         assert await send(m, "bob@example.org") == "smtp:2"  # marked down: not tried again meanwhile
         assert (await Health(get_redis()).snapshot(["smtp:1"]))["smtp:1"].attempts == 1
@@ -77,7 +78,7 @@ async def test_a_failing_transport_of_a_rule_hands_over_to_the_rules_next_one(db
 async def test_a_transport_out_of_rotation_gets_one_probe_and_is_back_when_it_succeeds(db):
     health = Health(get_redis())
     for _ in range(30):
-        await health.record("smtp:1", "error")
+        health.record("smtp:1", "error")
     await health.snapshot(["smtp:1"])  # judged: out of rotation
     with SmtpSink() as first, SmtpSink() as second:
         m = mailer(first.port, second.port, rules=[rule(("smtp:1", 1000), ("smtp:2", 1))])
@@ -91,7 +92,7 @@ async def test_a_transport_out_of_rotation_gets_one_probe_and_is_back_when_it_su
 async def test_while_its_probe_fails_a_transport_stays_out_and_gets_no_share(db):
     health = Health(get_redis())
     for _ in range(30):
-        await health.record("smtp:1", "error")
+        health.record("smtp:1", "error")
     await health.snapshot(["smtp:1"])
     with SmtpSink() as second:
         m = mailer(free_port(), second.port, rules=[rule(("smtp:1", 1000), ("smtp:2", 1))])
@@ -119,6 +120,7 @@ async def test_a_deferral_slows_the_domain_down_and_counts_against_the_transport
         with pytest.raises(TransientFailure):
             await send(m, "ann@yahoo.com")
         assert await DomainRates(get_redis(), {"yahoo": 600}).per_minute("yahoo") == pytest.approx(300, rel=0.01)
+        await m.routing.health.flush()
         status = (await Health(get_redis()).snapshot(["smtp:1"]))["smtp:1"]
         assert status.attempts == 1 and status.deferral_rate == 1
         await m.close()
@@ -129,6 +131,7 @@ async def test_a_refused_mailbox_counts_as_a_bounce_of_the_transport(db):
         m = mailer(sink.port)
         with pytest.raises(Exception, match="No such user"):
             await send(m, "gone@example.org")
+        await m.routing.health.flush()
         status = (await Health(get_redis()).snapshot(["smtp:1"]))["smtp:1"]
         assert status.bounce_rate == 1 and status.error_rate == 0
         await m.close()

@@ -16,7 +16,8 @@ async def test_the_hours_figures_are_kept_and_copying_again_counts_nothing_twice
     health = Health(get_redis())
     for outcome, n in (("sent", 8), ("deferred", 1), ("error", 1), ("refused", 2)):
         for _ in range(n):
-            await health.record("smtp:1", outcome, 0.5)
+            health.record("smtp:1", outcome, 0.5)
+    await health.flush()
     await health.feedback("smtp:1", complained=1)
     await hours.keep_hours(db)
     await hours.keep_hours(db)
@@ -31,10 +32,10 @@ async def test_the_hours_figures_are_kept_and_copying_again_counts_nothing_twice
 
 async def test_later_counts_of_the_same_hour_replace_its_figures(db):
     health = Health(get_redis())
-    await health.record("provider:2", "sent", 0.1)
+    health.record("provider:2", "sent", 0.1)
     await health.flush()  # as the process does within a second
     await hours.keep_hours(db)
-    await health.record("provider:2", "sent", 0.1)
+    health.record("provider:2", "sent", 0.1)
     await health.flush()
     await hours.keep_hours(db)
     (row,) = await hours.recent(db, days=1)
@@ -43,10 +44,10 @@ async def test_later_counts_of_the_same_hour_replace_its_figures(db):
 
 async def test_the_scheduler_tick_copies_them_once_a_minute(db):
     health = Health(get_redis())
-    await health.record("smtp:1", "sent")
+    health.record("smtp:1", "sent")
     await health.flush()  # as the process does within a second
     await routing_actors.keep_hours_if_due()
-    await health.record("smtp:1", "sent")
+    health.record("smtp:1", "sent")
     await health.flush()
     await routing_actors.keep_hours_if_due()  # the same minute: nothing to do yet
     (row,) = await hours.recent(db, days=1)
@@ -56,10 +57,10 @@ async def test_the_scheduler_tick_copies_them_once_a_minute(db):
 async def test_a_transports_return_to_rotation_loses_none_of_its_hours_figures(db):
     health = Health(get_redis())
     for _ in range(30):
-        await health.record("smtp:1", "error")
+        health.record("smtp:1", "error")
     await health.snapshot(["smtp:1"])
     await health.returned("smtp:1")  # judged afresh from now on
-    await health.record("smtp:1", "sent")
+    health.record("smtp:1", "sent")
     await health.flush()
     await hours.keep_hours(db)
     (row,) = await hours.recent(db, days=1)

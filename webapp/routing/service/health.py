@@ -13,13 +13,16 @@ and complaint rates and latency, counted in Redis so every worker process and ho
   its counts started afresh (the old ones are what took it out).
 - A process adds its successes up and writes them at most WRITE_SECONDS later, all in one call: one
   Redis call a message was a fifth of a sending worker's Python time. Failures are written at once
-  (they decide the rotation), with what was waiting; a worker that stops writes what it holds
+  (they decide the rotation), with what was waiting, but in the background like the rest: a message's
+  outcome never waits for Redis, or a slow Redis would let a failing relay take message after message
+  before the campaign's failure count stops it. A worker that stops writes what it holds
   (write_all), one that dies loses at most a second of successes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import weakref
@@ -154,6 +157,8 @@ class Health:
         self._record = redis.register_script(RECORD)
         self._waiting: dict[str, Counter[str]] = {}  # by transport: counts not written yet
         self._writer: asyncio.Task[None] | None = None
+        self._write_now: asyncio.Event | None = None
+        self._in_flight: set[asyncio.Future[object]] = set()  # counts taken from _waiting, not yet written
         _LIVE.add(self)
 
     def _minutes(self, key: str, last: int = SHORT_WINDOW) -> list[str]:
@@ -170,26 +175,43 @@ class Health:
         now = self._hour()
         return [f"health:{key}:h:{hour}" for hour in range(now - last + 1, now + 1)]
 
-    async def record(self, key: str, outcome: Outcome, seconds: float | None = None) -> None:
-        """One message's outcome at a transport, and how long the transport took to answer."""
+    def record(self, key: str, outcome: Outcome, seconds: float | None = None) -> None:
+        """One message's outcome at a transport, and how long the transport took to answer: written
+        by this process's writer, at once for a failure."""
         counts = self._waiting.setdefault(key, Counter())
         counts[outcome] += 1
         if seconds is not None:
             counts["latency_us"] += int(seconds * MICROSECONDS)
             counts["timed"] += 1
+        write_now = self._writing()
         if outcome != "sent":
-            await self._write(key)
-        elif self._writer is None or self._writer.done() or self._writer.get_loop() is not asyncio.get_running_loop():
-            self._writer = asyncio.ensure_future(self._write_later())
+            write_now.set()
+
+    def _writing(self) -> asyncio.Event:
+        """This process's writer, started if none runs on this event loop; set its event to have it
+        write without waiting out WRITE_SECONDS."""
+        if (
+            self._writer is None
+            or self._write_now is None
+            or self._writer.done()
+            or self._writer.get_loop() is not asyncio.get_running_loop()
+        ):
+            self._write_now = asyncio.Event()
+            self._writer = asyncio.ensure_future(self._write_later(self._write_now))
+        return self._write_now
 
     async def flush(self) -> None:
-        """Write every count this process has not written yet."""
+        """Write every count this process has not written yet, and wait for those on their way."""
         for key in list(self._waiting):
             await self._write(key)
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(write for write in self._in_flight if write.get_loop() is loop))
 
-    async def _write_later(self) -> None:
+    async def _write_later(self, write_now: asyncio.Event) -> None:
         while self._waiting:
-            await asyncio.sleep(WRITE_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(write_now.wait(), WRITE_SECONDS)
+            write_now.clear()
             try:
                 await self.flush()
             except RedisError:
@@ -202,7 +224,12 @@ class Health:
         (minute,), (hour,), figures = self._minutes(key, 1), self._hours(key, 1), _figures(key, self._hour())
         ttls = [(SHORT_WINDOW + 1) * 60, (LONG_WINDOW + 1) * 3600]
         increments = [part for field, count in counts.items() for part in (field, count)]
-        await self._record(keys=[minute, hour, figures, TRANSPORTS], args=[*ttls, key, *increments])
+        write = asyncio.ensure_future(
+            self._record(keys=[minute, hour, figures, TRANSPORTS], args=[*ttls, key, *increments])
+        )
+        self._in_flight.add(write)
+        write.add_done_callback(self._in_flight.discard)
+        await write
 
     async def feedback(self, key: str, bounced: int = 0, complained: int = 0) -> None:
         """Bounces and complaints reported later (DSNs, provider webhooks, feedback loops)."""

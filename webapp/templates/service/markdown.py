@@ -1,0 +1,95 @@
+"""Emails written in Markdown (CommonMark, with tables and strikethrough): their HTML is made when
+they are saved, and the rest of the product (previews, sends, the web version, the archive) sees
+that HTML. Raw HTML may be mixed in, as Markdown allows: whoever writes it could write the HTML.
+
+Jinja personalisation is kept as written: Markdown would escape its quotes (`default("there")`)
+and percent-encode it in link addresses (`[news]({{ web_version_url }})`), so each `{{ … }}`,
+`{% … %}` and `{# … #}` stands aside behind a placeholder of letters and digits while the Markdown
+is read, then comes back. A paragraph of nothing but tags (`{% if company %}` on a line of its
+own) leaves no empty paragraph behind.
+
+Conversion runs in an isolated process under limits of CPU time and memory (core/isolation.py):
+the Markdown is what staff typed, up to a megabyte of it.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from markdown_it import MarkdownIt
+
+from webapp.core import isolation
+from webapp.core.isolation import Failed, Limits
+
+FORMATS = ("html", "markdown")
+LIMITS = Limits(cpu_seconds=5.0, memory_mb=256)
+TOO_COSTLY = "The Markdown took too long or too much memory to convert: shorten or simplify it."
+JINJA = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+LAYOUT = """<!DOCTYPE html>
+<html>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ margin: 0; padding: 0; background: #f4f5f7; }}
+.message {{ max-width: 600px; margin: 0 auto; padding: 24px; background: #ffffff; color: #1d2433;
+  font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; font-size: 16px; line-height: 1.5; }}
+h1, h2, h3 {{ line-height: 1.25; margin: 0 0 16px; }}
+p, ul, ol, blockquote, pre, table {{ margin: 0 0 16px; }}
+a {{ color: #2453d6; }}
+img {{ max-width: 100%; height: auto; border: 0; }}
+blockquote {{ padding-left: 16px; border-left: 4px solid #d8dce3; color: #4b5563; }}
+pre {{ padding: 12px; background: #f4f5f7; overflow-x: auto; }}
+code {{ font-family: Menlo, Consolas, monospace; font-size: 14px; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 6px 10px; border: 1px solid #d8dce3; text-align: left; }}
+hr {{ border: 0; border-top: 1px solid #d8dce3; margin: 24px 0; }}
+</style>
+</head>
+<body>
+<div class="message">
+{body}</div>
+</body>
+</html>
+"""
+
+isolation.preload(__name__)
+_pool = isolation.Pool(LIMITS, 1)
+_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+class MarkdownRefused(ValueError):
+    """Why the Markdown could not be made into HTML, in words for the person who wrote it."""
+
+
+async def to_html(source: str) -> str:
+    """The email's HTML document; MarkdownRefused if converting went over a limit."""
+    (result,) = await _pool.amap(_convert, [source])
+    if isinstance(result, Failed) or not isinstance(result, str):
+        raise MarkdownRefused(TOO_COSTLY)
+    return result
+
+
+def convert(source: str) -> str:
+    """The email's HTML document made from Markdown with Jinja in it (in this process)."""
+    salt = secrets.token_hex(4)
+    tags: list[str] = []
+
+    def stand_aside(found: re.Match[str]) -> str:
+        tags.append(found.group())
+        return f"MRJINJA{salt}X{len(tags) - 1}X"
+
+    body = _markdown.render(JINJA.sub(stand_aside, source))
+    only_statements = re.compile(rf"<p>((?:MRJINJA{salt}X(\d+)X\s*)+)</p>")
+    body = only_statements.sub(lambda p: p.group(1) if _all_statements(p.group(1), salt, tags) else p.group(), body)
+    body = re.sub(rf"MRJINJA{salt}X(\d+)X", lambda p: tags[int(p.group(1))], body)
+    return LAYOUT.format(body=body)
+
+
+def _all_statements(placeholders: str, salt: str, tags: list[str]) -> bool:
+    return all(not tags[int(n)].startswith("{{") for n in re.findall(rf"MRJINJA{salt}X(\d+)X", placeholders))
+
+
+def _convert(_: object, source: str) -> str:
+    return convert(source)
