@@ -82,7 +82,9 @@
   document.addEventListener("click", (e) => {
     const button = e.target.closest("button[data-insert]");
     if (!button) return;
-    const textarea = document.getElementById(button.dataset.into);
+    // Into the first of its textareas that is shown (the content's format hides the other).
+    const textarea = button.dataset.into.split(" ").map((id) => document.getElementById(id))
+      .find((t) => t && t.getClientRects().length);
     if (!textarea || textarea.readOnly) return;
     const dialog = button.closest("dialog");
     if (dialog) dialog.close();  // before focusing: closing gives focus back to the button that opened it

@@ -86,3 +86,41 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
 
 async def _add(session, *rows):
     session.add_all(rows)
+
+
+def test_a_template_written_in_markdown(editor, page, base_url):
+    """Markdown is a choice beside HTML: the box shown follows it without a reload, the preview
+    shows the HTML made from it, the variable buttons type into it, and it is what is kept."""
+    SHOTS.mkdir(exist_ok=True)
+    page.set_viewport_size({"width": 1440, "height": 1000})
+    sign_in_page(page, base_url, editor.email)
+    page.goto(f"{base_url}/templates/new")
+    expect(page.locator("#html_content")).to_be_visible()
+    expect(page.locator("#markdown_content")).to_be_hidden()
+
+    page.get_by_role("radio", name="Markdown").check()
+    expect(page.locator("#html_content")).to_be_hidden()
+    markdown = page.locator("#markdown_content")
+    expect(markdown).to_be_visible()
+    frame = page.frame_locator("#template-preview iframe")
+    expect(frame.locator("h1")).to_have_text("Hello Jane!")  # the starter Markdown, made into HTML
+    expect(frame.locator("li")).to_have_count(2)
+
+    page.fill("#name", "Markdown news")
+    markdown.fill("## Dear ")
+    markdown.press("End")
+    page.locator(".var-bar button", has_text="first_name").click()
+    expect(markdown).to_have_value("## Dear {{ first_name }}")
+    expect(markdown).to_be_focused()
+    markdown.press_sequentially("\n\nSee **you** [soon](https://example.com/soon).", delay=5)
+    expect(frame.locator("h2")).to_have_text("Dear Jane")
+    expect(frame.locator("strong")).to_have_text("you")
+    expect(frame.locator("a")).to_have_attribute("href", "https://example.com/soon")
+    page.screenshot(path=str(SHOTS / "template-editor-markdown.png"), full_page=True)
+
+    page.click("button:has-text('Create template')")
+    expect(page.locator(".flash-success")).to_have_text("Template 'Markdown news' created.")
+    expect(page.get_by_role("radio", name="Markdown")).to_be_checked()
+    expect(markdown).to_have_value("## Dear {{ first_name }}\n\nSee **you** [soon](https://example.com/soon).")
+    page.get_by_role("radio", name="HTML").check()  # the HTML made from it, to change by hand from here
+    expect(page.locator("#html_content")).to_contain_text("<h2>Dear {{ first_name }}</h2>")

@@ -95,7 +95,8 @@ async def test_create_get_and_list_in_the_seed_shape(api, db):
     created = client.post("/api/campaigns", json=seed_campaign([email_list.id]))
     assert created.status_code == 201, created.text
     body = created.json()
-    assert set(body) == CAMPAIGN_KEYS | {"html_content", "text_content", "ab_test_id", "variants"}
+    content = {"content_format", "markdown_content", "html_content", "text_content"}
+    assert set(body) == CAMPAIGN_KEYS | content | {"ab_test_id", "variants"}
     assert (body["ab_test_id"], body["variants"]) == (None, [])  # no A/B test (test_api_ab_tests.py)
     assert body["status"] == "draft" and body["list_ids"] == [email_list.id] and body["settings"] == SETTINGS
     assert body["created_by"] == "api:test editor" and body["open_rate"] == 0.0 and body["scheduled_time"] is None

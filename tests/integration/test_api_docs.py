@@ -35,6 +35,12 @@ ENDPOINTS = {
     ("post", "/api/templates"): ("templates", "TemplateCreate", {"201": "TemplateCreated", "422": "ErrorOut"}),
     ("get", "/api/templates"): ("templates", None, {"200": "TemplatePageOut", "400": "ErrorOut"}),
     ("get", "/api/templates/{template_id}"): ("templates", None, {"200": "TemplateOut", "404": "ErrorOut"}),
+    ("put", "/api/templates/{template_id}"): (
+        "templates",
+        "TemplateUpdate",
+        {"200": "TemplateCreated", "404": "ErrorOut", "422": "ErrorOut"},
+    ),
+    ("delete", "/api/templates/{template_id}"): ("templates", None, {"204": None, "404": "ErrorOut"}),
     ("post", "/api/campaigns"): ("campaigns", "CampaignCreate", {"201": "CampaignDetailOut", "422": "ErrorOut"}),
     ("get", "/api/campaigns"): ("campaigns", None, {"200": "CampaignPageOut"}),
     ("get", "/api/campaigns/{campaign_id}"): ("campaigns", None, {"200": "CampaignDetailOut", "404": "ErrorOut"}),

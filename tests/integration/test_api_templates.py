@@ -22,6 +22,8 @@ FIELDS = {
     "id",
     "name",
     "subject",
+    "content_format",
+    "markdown_content",
     "html_content",
     "text_content",
     "template_type",
@@ -42,6 +44,7 @@ async def test_create_returns_201_with_the_seed_shape(api):
     body = response.json()
     assert set(body) == FIELDS | {"unknown_variables"}
     assert {k: body[k] for k in SEED_EXAMPLE} == SEED_EXAMPLE
+    assert (body["content_format"], body["markdown_content"]) == ("html", "")
     assert body["variables"] == ["first_name"] and body["unknown_variables"] == []
     assert body["is_active"] is True and body["created_by"] == "api:test editor"
     datetime.fromisoformat(body["created_at"])
@@ -120,3 +123,30 @@ async def test_missing_templates_and_roles(api):
     assert viewer.get("/api/templates/12345").status_code == 404
     assert viewer.get("/api/templates/99999999999999999999").status_code == 400
     assert viewer.post("/api/templates", json=SEED_EXAMPLE).status_code == 403
+    assert viewer.put("/api/templates/12345", json={"name": "x"}).status_code == 403
+    assert viewer.delete("/api/templates/12345").status_code == 403
+
+
+async def test_change_and_delete_a_template(api, db):
+    client = await api("editor")
+    created = client.post("/api/templates", json=SEED_EXAMPLE).json()
+    campaign = client.post("/api/campaigns", json={"name": "Uses it", "template_id": created["id"]}).json()
+
+    changed = client.put(f"/api/templates/{created['id']}", json={"subject": "New {{ shoe_size }}", "tags": ["x"]})
+    assert changed.status_code == 200, changed.text
+    body = changed.json()
+    assert (body["subject"], body["tags"], body["html_content"]) == (
+        "New {{ shoe_size }}",
+        ["x"],
+        SEED_EXAMPLE["html_content"],
+    )
+    assert body["unknown_variables"] == ["shoe_size"] and body["variables"] == ["first_name", "shoe_size"]
+    broken = client.put(f"/api/templates/{created['id']}", json={"html_content": "{% if %}"})
+    assert broken.status_code == 422 and broken.json()["errors"][0]["field"] == "html_content"
+    assert client.put("/api/templates/12345", json={"name": "x"}).status_code == 404
+
+    assert client.delete(f"/api/templates/{created['id']}").status_code == 204
+    assert client.get(f"/api/templates/{created['id']}").status_code == 404
+    kept = client.get(f"/api/campaigns/{campaign['id']}").json()
+    assert kept["template_id"] is None and kept["html_content"] == SEED_EXAMPLE["html_content"]
+    assert client.delete(f"/api/templates/{created['id']}").status_code == 404

@@ -85,7 +85,8 @@ class ApiCampaignsController(Controller):
         status_code=201,
         responses=error_responses(422),
         description="A draft. Only `name` is required; send it or schedule it once it has a subject, a from "
-        "address, content and lists. `created_by` is `api:<key name>`.",
+        "address, content and lists. `created_by` is `api:<key name>`. Content is `html_content`, or "
+        '`content_format` "markdown" and `markdown_content`, from which the HTML is made.',
     )
     async def create_campaign(self, request: StaffRequest, data: JSONBody[CampaignCreate], db: Db) -> CampaignDetailOut:
         body = await sent_object(request)

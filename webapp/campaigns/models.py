@@ -87,6 +87,7 @@ class Campaign(Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_in(CampaignStatus)})", name="status"),
         CheckConstraint(f"kind IN ({_in(CampaignKind)})", name="kind"),
+        CheckConstraint("content_format IN ('html', 'markdown')", name="content_format"),
         Index("ix_campaigns_status_scheduled_at", "status", "scheduled_at"),
         Index("ix_campaigns_created_at_id", "created_at", "id"),
         UniqueConstraint("automation_version_id", "automation_step_id", name="uq_campaigns_automation_version_step"),
@@ -102,6 +103,8 @@ class Campaign(Base):
     reply_to: Mapped[str] = mapped_column(String(320), default="", server_default="")
     template_id: Mapped[int | None] = mapped_column(ForeignKey("email_templates.id", ondelete="SET NULL"))
     # The campaign's own copy of the content, so editing a template never changes a sent campaign.
+    content_format: Mapped[str] = mapped_column(String(10), default="html", server_default="html")
+    markdown_content: Mapped[str] = mapped_column(Text, default="", server_default="")  # the HTML's source
     html_content: Mapped[str] = mapped_column(Text, default="", server_default="")
     text_content: Mapped[str] = mapped_column(Text, default="", server_default="")
     settings: Mapped[dict[str, Any]] = mapped_column(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post, put
 from litestar.params import JSONBody, Parameter
 from msgspec import structs
 
@@ -20,6 +20,7 @@ from webapp.templates.schemas import (
     TemplateOut,
     TemplatePageOut,
     TemplateType,
+    TemplateUpdate,
     template_out,
 )
 from webapp.templates.service import templates
@@ -36,7 +37,9 @@ class ApiTemplatesController(Controller):
         summary="Create a template",
         description="Subject, HTML and text are Jinja templates: `{{first_name}}`, custom fields by name, "
         "`{% if %}`, `default(...)`, `{{unsubscribe_url}}`. A syntax error is a 422 naming the field with "
-        "`Line N: message`. `variables` lists the variables used; `unknown_variables` those no contact has.",
+        "`Line N: message`. `variables` lists the variables used; `unknown_variables` those no contact has. "
+        'To write it in Markdown, send `content_format` "markdown" and `markdown_content`: the HTML is made '
+        "from it (and is not sent).",
         responses=error_responses(422),
     )
     async def create_template(self, request: StaffRequest, data: JSONBody[TemplateCreate], db: Db) -> TemplateCreated:
@@ -74,3 +77,28 @@ class ApiTemplatesController(Controller):
     @get("/{template_id:int}", summary="Get a template", responses=error_responses(404))
     async def get_template(self, db: Db, template_id: TemplateId) -> TemplateOut:
         return template_out(await templates.get_template(db, template_id))
+
+    @put(
+        "/{template_id:int}",
+        summary="Change a template",
+        responses=error_responses(404, 422),
+        description="Fields not sent keep their value; `tags` are replaced whole. Campaigns made from the "
+        "template keep the content they copied. For a template written in Markdown, send `markdown_content` "
+        "(422 for `html_content`, which is made from it).",
+    )
+    async def update_template(
+        self, request: StaffRequest, data: JSONBody[TemplateUpdate], db: Db, template_id: TemplateId
+    ) -> TemplateCreated:
+        saved = await templates.update_template(db, template_id, await sent_object(request))
+        return TemplateCreated(
+            **structs.asdict(template_out(saved.template)), unknown_variables=saved.unknown_variables
+        )
+
+    @delete(
+        "/{template_id:int}",
+        summary="Delete a template",
+        responses=error_responses(404),
+        description="Campaigns made from it keep their content (their `template_id` becomes null).",
+    )
+    async def delete_template(self, db: Db, template_id: TemplateId) -> None:
+        await templates.delete_template(db, template_id)

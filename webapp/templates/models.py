@@ -13,11 +13,16 @@ from webapp.core.models import Base, created_at_column
 
 class EmailTemplate(Base):
     __tablename__ = "email_templates"
-    __table_args__ = (CheckConstraint("template_type IN ('marketing', 'transactional')", name="template_type"),)
+    __table_args__ = (
+        CheckConstraint("template_type IN ('marketing', 'transactional')", name="template_type"),
+        CheckConstraint("content_format IN ('html', 'markdown')", name="content_format"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     subject: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    content_format: Mapped[str] = mapped_column(String(10), default="html", server_default="html")
+    markdown_content: Mapped[str] = mapped_column(Text, default="", server_default="")  # the HTML's source
     html_content: Mapped[str] = mapped_column(Text, default="", server_default="")
     text_content: Mapped[str] = mapped_column(Text, default="", server_default="")
     template_type: Mapped[str] = mapped_column(String(20), default="marketing", server_default="marketing")

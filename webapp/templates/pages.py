@@ -23,12 +23,22 @@ from webapp.settings.service import organisation as org_settings
 from webapp.staff.service import users
 from webapp.templates.models import EmailTemplate
 from webapp.templates.schemas import CATEGORY_MAX_LENGTH, TEMPLATE_TYPES, TemplateFilter
-from webapp.templates.service import templates
+from webapp.templates.service import markdown, templates
 from webapp.templates.service.templates import SavedTemplate
 
 PAGE_SIZE = 50
 STATUSES = {"active": True, "inactive": False}
-FORM_FIELDS = ("name", "subject", "html_content", "text_content", "template_type", "category", "tags")
+FORM_FIELDS = (
+    "name",
+    "subject",
+    "content_format",
+    "markdown_content",
+    "html_content",
+    "text_content",
+    "template_type",
+    "category",
+    "tags",
+)
 # Contacts suggested for "Preview as", found by what was typed (as the contacts search box would).
 SUGGESTIONS, SEARCH_LENGTH = 8, 200
 STARTER_HTML = """<html>
@@ -39,18 +49,26 @@ STARTER_HTML = """<html>
 </body>
 </html>
 """
+STARTER_MARKDOWN = """# Hello {{ first_name | default("there") }}!
+
+Write your message here: **bold**, *italic*, [a link](https://example.com), and lists:
+
+- one thing
+- another
+"""
 
 
 def _typed(form: FormFields) -> dict[str, str]:
     """The editor's fields as typed, with the line ends the textareas showed (browsers send CRLF)."""
     values = {name: first(form, name).replace("\r\n", "\n") for name in FORM_FIELDS}
     values["template_type"] = values["template_type"] or "marketing"
+    values["content_format"] = values["content_format"] or "html"
     return values
 
 
 def _template_data(values: dict[str, str]) -> dict[str, Any]:
     """A template (TemplateCreate's shape) from the editor's fields: tags are typed with commas."""
-    return values | {"tags": values["tags"].split(",")}
+    return markdown.without_made_html(values) | {"tags": values["tags"].split(",")}
 
 
 def _template_values(template: EmailTemplate) -> dict[str, Any]:
@@ -60,7 +78,7 @@ def _template_values(template: EmailTemplate) -> dict[str, Any]:
 
 
 def _parts(values: dict[str, Any]) -> dict[str, str]:
-    return {part: values[part] for part in templates.PARTS}
+    return {part: values[part] for part in (*templates.PARTS, "content_format", "markdown_content")}
 
 
 def _flash_saved(request: StaffRequest, saved: SavedTemplate, verb: str) -> None:
@@ -141,7 +159,9 @@ class TemplatesController(Controller):
     async def new(self, request: StaffRequest, db: Db) -> Template:
         values = dict.fromkeys(FORM_FIELDS, "") | {
             "template_type": "marketing",
+            "content_format": "html",
             "html_content": STARTER_HTML,
+            "markdown_content": STARTER_MARKDOWN,
             "subject": "News for {{ first_name | default('you') }}",
         }
         return await _editor(request, db, None, values)
@@ -222,14 +242,14 @@ class TemplatesController(Controller):
         template = await templates.get_template(db, template_id) if template_id is not None else None
         contact = await templates.find_contact(db, preview_email) or templates.SAMPLE_CONTACT
         org = await org_settings.load(db)
-        source = TemplateTest(
-            values["subject"],
-            values["html_content"],
-            values["text_content"],
-            org.default_from_name or org.organisation_name,
-            org.default_from_email or await users.email_of(db, request.user.id),
-        )
         try:
+            source = TemplateTest(
+                values["subject"],
+                await markdown.html_of(values),
+                values["text_content"],
+                org.default_from_name or org.organisation_name,
+                org.default_from_email or await users.email_of(db, request.user.id),
+            )
             sent = await send_test(db, source, recipients, contact)
         except (ValidationFailed, Conflict) as exc:
             result, status_code = {"error": "; ".join(field_errors(exc).values())}, 422

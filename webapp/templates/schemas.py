@@ -68,12 +68,24 @@ def _content(value: str | None, label: str) -> str:
 JINJA_SYNTAX = Rule(_syntax)  # after the rule that makes the value text
 CONTENT = Rule(_content)  # HTML or text source of a message
 
+# What a message's content is written in: HTML, or Markdown its HTML is made from (service/markdown.py).
+ContentFormatName = Literal["html", "markdown"]
+CONTENT_FORMATS = ("html", "markdown")
+ContentFormat = Annotated[
+    ContentFormatName | UnsetType,
+    Meta(title="Written in"),
+    one_of(CONTENT_FORMATS, "Content format must be html or markdown."),
+]
+MarkdownContent = Annotated[str | UnsetType | None, Meta(title="Markdown"), CONTENT, JINJA_SYNTAX]
+
 
 class TemplateUpdate(Schema, kw_only=True):
     """Changes to a template: only the fields sent change; tags are replaced whole."""
 
     name: Annotated[str | UnsetType, Meta(title="Name"), NAME] = UNSET
     subject: Annotated[str | UnsetType | None, Meta(title="Subject"), text(500), JINJA_SYNTAX] = UNSET
+    content_format: ContentFormat = UNSET
+    markdown_content: MarkdownContent = UNSET
     html_content: Annotated[str | UnsetType | None, Meta(title="HTML"), CONTENT, JINJA_SYNTAX] = UNSET
     text_content: Annotated[str | UnsetType | None, Meta(title="Text"), CONTENT, JINJA_SYNTAX] = UNSET
     template_type: Annotated[
@@ -106,6 +118,8 @@ class TemplateOut(Struct, kw_only=True):
     id: int
     name: str
     subject: str
+    content_format: ContentFormatName
+    markdown_content: str
     html_content: str
     text_content: str
     template_type: TemplateType
@@ -119,8 +133,8 @@ class TemplateOut(Struct, kw_only=True):
 
 
 class TemplateCreated(TemplateOut, kw_only=True):
-    """The new template, plus the variables that are neither standard nor a contact custom field
-    (a warning: they render empty)."""
+    """The template as saved (created or changed), plus the variables that are neither standard nor
+    a contact custom field (a warning: they render empty)."""
 
     unknown_variables: list[str]
 

@@ -40,7 +40,7 @@ from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
 from webapp.lists.service.lists import find_lists
 from webapp.settings.service import organisation as org_settings
 from webapp.staff.service import users
-from webapp.templates.service import templates
+from webapp.templates.service import markdown, templates
 
 STEPS = ("details", "audience", "content", "settings", "review")
 STEP_LABELS = {
@@ -59,12 +59,13 @@ STEP_OF_FIELD = {
     "reply_to": "details",
     "list_ids": "audience",
     "html_content": "content",
+    "markdown_content": "content",
     "text_content": "content",
     "template_id": "content",
     "settings": "settings",
 }
 DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
-CONTENT_FIELDS = ("html_content", "text_content")
+CONTENT_FIELDS = ("content_format", "markdown_content", "html_content", "text_content")
 # What a step needs before the wizard goes on, besides what the campaign itself must be.
 STEP_INPUTS: dict[str, type[Schema]] = {"audience": AudienceStep, "content": ContentStep}
 SETTING_LABELS = {
@@ -102,7 +103,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
         archived = [x for x in await listing.lists_of(db, c.id) if not x.is_active]
         context |= {"lists": archived + lists, "count": await count_for_lists(db, values["list_ids"])}
     elif step == "content":
-        parts = {"subject": c.subject, "html_content": values["html_content"], "text_content": values["text_content"]}
+        parts = {"subject": c.subject, **{name: values.get(name) or "" for name in CONTENT_FIELDS}}
         context |= {
             "templates": await templates.active_templates(db, MAX_CHOICES),
             "preview": await templates.preview(db, parts),
@@ -141,7 +142,7 @@ async def _values(db: AsyncSession, c: Campaign, step: str) -> dict[str, Any]:
     if step == "audience":
         return {"list_ids": await campaigns.list_ids_of(db, c.id)}
     if step == "content":
-        return {"template_id": c.template_id, "html_content": c.html_content, "text_content": c.text_content}
+        return {"template_id": c.template_id, **{name: getattr(c, name) for name in CONTENT_FIELDS}}
     if step == "settings":
         return {**DEFAULT_CAMPAIGN_SETTINGS, **c.settings}
     local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)) if c.scheduled_at else None
@@ -167,8 +168,9 @@ async def _step_page(
 
 
 def _content(form: FormFields) -> dict[str, str]:
-    """The HTML and text as typed, with plain line ends (browsers send CRLF from a textarea)."""
-    return {name: first(form, name).replace("\r\n", "\n") for name in CONTENT_FIELDS}
+    """The content as typed, with plain line ends (browsers send CRLF from a textarea)."""
+    values = {name: first(form, name).replace("\r\n", "\n") for name in CONTENT_FIELDS}
+    return values | {"content_format": values["content_format"] or "html"}
 
 
 def _submitted(step: str, form: FormFields) -> dict[str, Any]:
@@ -180,7 +182,7 @@ def _submitted(step: str, form: FormFields) -> dict[str, Any]:
     if step == "content" and first(form, "go") == "template":  # "Use this template": copy it in
         return {"template_id": first(form, "template_id")}
     if step == "content":
-        return _content(form)
+        return markdown.without_made_html(_content(form))
     return {"settings": {name: name in form for name in DEFAULT_CAMPAIGN_SETTINGS}}
 
 

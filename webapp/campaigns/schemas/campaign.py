@@ -18,7 +18,7 @@ from msgspec import UNSET, Meta, UnsetType
 
 from webapp.core.schemas import Rule, Schema, Values, optional_email_address, text
 from webapp.core.validation import MAX_ID
-from webapp.templates.schemas import CONTENT, JINJA_SYNTAX
+from webapp.templates.schemas import CONTENT, JINJA_SYNTAX, ContentFormat, MarkdownContent
 
 NAME_LENGTH = 200
 MAX_SCHEDULE_LENGTH = 100  # an ISO time or a zone name is far shorter
@@ -102,8 +102,9 @@ class CampaignSettings(Schema, kw_only=True):
 
 class CampaignUpdate(Schema, kw_only=True):
     """A partial update of a draft or scheduled campaign: only the fields sent change. Choosing a
-    different `template_id` copies that template's content unless `html_content` is sent too;
-    `list_ids` replaces the audience. Unknown fields are rejected (422)."""
+    different `template_id` copies that template's content unless content is sent too;
+    `list_ids` replaces the audience. With `content_format` "markdown", `html_content` is made
+    from `markdown_content` and is not sent. Unknown fields are rejected (422)."""
 
     name: Annotated[str | UnsetType, Meta(title="Name"), text(NAME_LENGTH, blank=NAME_MISSING)] = UNSET
     subject: Subject = UNSET
@@ -112,13 +113,15 @@ class CampaignUpdate(Schema, kw_only=True):
     reply_to: Annotated[str | UnsetType | None, Meta(title="Reply-to address"), optional_email_address()] = UNSET
     template_id: TemplateId = UNSET
     list_ids: ListIds = UNSET
+    content_format: ContentFormat = UNSET
+    markdown_content: MarkdownContent = UNSET
     html_content: HtmlContent = UNSET
     text_content: TextContent = UNSET
     settings: CampaignSettings | UnsetType = UNSET
 
 
 class CampaignCreate(CampaignUpdate, kw_only=True):
-    """A new draft: only `name` is required. With `template_id` and no `html_content`, the
+    """A new draft: only `name` is required. With `template_id` and no content, the
     template's content (and subject, when none is given) is copied into the campaign."""
 
     name: Annotated[str, Meta(title="Name"), text(NAME_LENGTH, blank=NAME_MISSING)]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from msgspec import UNSET, Struct, UnsetType
 
 from webapp.abtests.models import AbTest, AbVariant
 from webapp.abtests.schemas import AbVariantOut, variant_out
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus, Delivery, DeliveryStatus
+from webapp.templates.schemas import ContentFormatName
 
 COUNTERS = (
     "total_recipients",
@@ -71,6 +72,8 @@ class CampaignOut(Struct, kw_only=True):
 
 
 class CampaignDetailOut(CampaignOut, kw_only=True):
+    content_format: ContentFormatName
+    markdown_content: str  # the source of html_content when content_format is "markdown"
     html_content: str
     text_content: str
     ab_test_id: int | None  # its A/B test (/api/ab-tests/{id}), if it is one
@@ -146,6 +149,8 @@ def campaign_detail_out(
 ) -> CampaignDetailOut:
     return CampaignDetailOut(
         **_campaign_fields(c, list_ids, rates),
+        content_format=cast(ContentFormatName, c.content_format),  # the table's check allows no other
+        markdown_content=c.markdown_content,
         html_content=c.html_content,
         text_content=c.text_content,
         ab_test_id=ab_test[0].id if ab_test else None,

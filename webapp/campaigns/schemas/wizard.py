@@ -17,6 +17,7 @@ from webapp.campaigns.schemas.campaign import (
     TextContent,
 )
 from webapp.core.schemas import Schema, Values
+from webapp.templates.schemas import ContentFormat, MarkdownContent
 
 Go = Annotated[str, Meta(title="Go")]
 
@@ -35,10 +36,12 @@ class AudienceStep(Schema, kw_only=True):
 
 
 class ContentStep(Schema, kw_only=True):
-    """The HTML and text part, or a template to copy them from ("Use this template"); going on
-    needs content."""
+    """The HTML (or the Markdown it is made from) and text part, or a template to copy them from
+    ("Use this template"); going on needs content."""
 
     template_id: TemplateId = UNSET
+    content_format: ContentFormat = UNSET
+    markdown_content: MarkdownContent = UNSET
     html_content: HtmlContent = UNSET
     text_content: TextContent = UNSET
     go: Go = ""
@@ -47,6 +50,7 @@ class ContentStep(Schema, kw_only=True):
     def rules(cls, values: Values) -> dict[str, str]:
         if values.get("go") == "template" and values.get("template_id") is None:
             return {"template_id": TEMPLATE_MISSING}
-        if values.get("go") == "next" and not values.get("html_content", "").strip():
-            return {"html_content": CONTENT_MISSING}
+        source = "markdown_content" if values.get("content_format") == "markdown" else "html_content"
+        if values.get("go") == "next" and not (values.get(source) or "").strip():
+            return {source: CONTENT_MISSING}
         return {}

@@ -26,7 +26,7 @@ from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 from webapp.lists.service import lists
-from webapp.templates.service import templates
+from webapp.templates.service import markdown, templates
 
 S = CampaignStatus
 PAUSED_BY_STAFF = "Paused by staff."
@@ -70,8 +70,7 @@ async def _copy_template(session: AsyncSession, values: Values, current_subject:
         template = await templates.get_template(session, values["template_id"])
     except NotFound as exc:
         raise ValidationFailed({"template_id": exc.message}) from None
-    values["html_content"] = template.html_content
-    values["text_content"] = template.text_content
+    values |= {name: getattr(template, name) for name in templates.CONTENT_FIELDS}
     if not values.get("subject") and not current_subject:
         values["subject"] = template.subject
 
@@ -97,6 +96,7 @@ async def create_campaign(session: AsyncSession, data: Mapping[str, Any], create
     list_ids = values.pop("list_ids", None)
     if "settings" in values:
         values["settings"] = _settings({}, values["settings"])
+    await markdown.make_html(values)
     if values.get("template_id") and not values.get("html_content"):
         await _copy_template(session, values)
     else:
@@ -117,6 +117,7 @@ async def update_campaign(session: AsyncSession, campaign_id: int, data: Mapping
     list_ids = values.pop("list_ids", None)
     if "settings" in values:
         values["settings"] = _settings(campaign.settings, values["settings"])
+    await markdown.make_html(values, campaign.content_format, campaign.markdown_content)
     if "template_id" in values:
         await _check_template(session, values["template_id"])
         if values["template_id"] and values["template_id"] != campaign.template_id and "html_content" not in values:
@@ -235,8 +236,7 @@ async def duplicate(
         from_email=source.from_email,
         reply_to=source.reply_to,
         template_id=source.template_id,
-        html_content=source.html_content,
-        text_content=source.text_content,
+        **{name: getattr(source, name) for name in templates.CONTENT_FIELDS},
         settings=dict(source.settings),
         timezone=source.timezone,
         created_by=created_by,

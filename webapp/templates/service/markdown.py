@@ -16,15 +16,20 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from markdown_it import MarkdownIt
 
 from webapp.core import isolation
+from webapp.core.errors import ValidationFailed
 from webapp.core.isolation import Failed, Limits
 
-FORMATS = ("html", "markdown")
 LIMITS = Limits(cpu_seconds=5.0, memory_mb=256)
 TOO_COSTLY = "The Markdown took too long or too much memory to convert: shorten or simplify it."
+HTML_IS_MADE = (
+    'The HTML is made from the Markdown: send markdown_content, or content_format "html" to write the HTML yourself.'
+)
 JINJA = re.compile(r"\{%-?\s*raw\s*-?%\}.*?\{%-?\s*endraw\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 LAYOUT = """<!DOCTYPE html>
 <html>
@@ -63,8 +68,43 @@ class MarkdownRefused(ValueError):
     """Why the Markdown could not be made into HTML, in words for the person who wrote it."""
 
 
+async def make_html(values: dict[str, Any], current_format: str = "html", current_markdown: str = "") -> None:
+    """Changes to a template's or a campaign's content (`values`, as loaded by their schema), with
+    the HTML made from the Markdown when the content is written in Markdown. ValidationFailed when
+    HTML is sent for such content too, or the Markdown goes over a limit."""
+    if values.get("content_format", current_format) != "markdown":
+        return
+    if "html_content" in values:
+        raise ValidationFailed({"html_content": HTML_IS_MADE})
+    if "markdown_content" in values or "content_format" in values:
+        try:
+            values["html_content"] = await to_html(values.get("markdown_content", current_markdown) or "")
+        except MarkdownRefused as exc:
+            raise ValidationFailed({"markdown_content": str(exc)}) from None
+
+
+async def html_of(values: Mapping[str, Any]) -> str:
+    """The HTML an editor's fields stand for: its HTML box's, or the HTML made from its Markdown."""
+    if values.get("content_format") != "markdown":
+        return str(values.get("html_content") or "")
+    try:
+        return await to_html(values.get("markdown_content") or "")
+    except MarkdownRefused as exc:
+        raise ValidationFailed({"markdown_content": str(exc)}) from None
+
+
+def without_made_html(values: dict[str, Any]) -> dict[str, Any]:
+    """An editor's fields as changes to save: its HTML box is left out when the HTML is made."""
+    if values.get("content_format") != "markdown":
+        return values
+    return {name: value for name, value in values.items() if name != "html_content"}
+
+
 async def to_html(source: str) -> str:
-    """The email's HTML document; MarkdownRefused if converting went over a limit."""
+    """The email's HTML document ("" for no Markdown: no content yet); MarkdownRefused if
+    converting went over a limit."""
+    if not source.strip():
+        return ""
     (result,) = await _pool.amap(_convert, [source])
     if isinstance(result, Failed) or not isinstance(result, str):
         raise MarkdownRefused(TOO_COSTLY)

@@ -32,11 +32,13 @@ from webapp.templates.schemas import (
     TemplateCreate,
     TemplateFilter,
     TemplateUpdate,
+    parse,
 )
-from webapp.templates.service import renderer
+from webapp.templates.service import markdown, renderer
 from webapp.templates.service.rendering import LINK_VARIABLES, TemplateCheck, contact_context
 
 PARTS = ("subject", "html_content", "text_content")
+CONTENT_FIELDS = ("content_format", "markdown_content", "html_content", "text_content")  # what a copy takes
 MAX_EMAIL_LENGTH = 320  # longer is no contact's address
 
 # Previews and test sends: a believable contact, and links that go nowhere.
@@ -94,6 +96,7 @@ async def _saved(session: AsyncSession, template: EmailTemplate, check: Template
 
 async def create_template(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> SavedTemplate:
     values = load(TemplateCreate, data)
+    await markdown.make_html(values)
     check = await _checked(session, {part: values.get(part) or "" for part in PARTS})
     template = EmailTemplate(**values, created_by=created_by)
     session.add(template)
@@ -103,6 +106,7 @@ async def create_template(session: AsyncSession, data: Mapping[str, Any], create
 async def update_template(session: AsyncSession, template_id: int, data: Mapping[str, Any]) -> SavedTemplate:
     template = await get_template(session, template_id)
     changes = load(TemplateUpdate, data, partial=True)
+    await markdown.make_html(changes, template.content_format, template.markdown_content)
     check = await _checked(session, {part: changes.get(part, getattr(template, part)) or "" for part in PARTS})
     for name, value in changes.items():
         setattr(template, name, value)
@@ -117,10 +121,7 @@ async def duplicate_template(session: AsyncSession, template_id: int, created_by
         tags=list(original.tags),
         variables=list(original.variables),
         is_active=original.is_active,
-        **{
-            name: getattr(original, name)
-            for name in ("subject", "html_content", "text_content", "template_type", "category")
-        },
+        **{name: getattr(original, name) for name in ("subject", *CONTENT_FIELDS, "template_type", "category")},
     )
     session.add(copy)
     await session.flush()
@@ -181,11 +182,23 @@ class Preview:
 
 async def preview(session: AsyncSession, parts: Mapping[str, str], contact: Any = None) -> Preview:
     """Render what is in the editor for `contact` (the sample contact when None), never raising for
-    anything typed: syntax and render errors (a limit named) come back in `errors`."""
-    examined = await _examine(session, parts, contact)
+    anything typed: syntax and render errors (a limit named) come back in `errors`. Content written
+    in Markdown (`content_format`, `markdown_content` among the parts) has its errors on the Markdown."""
+    parts = {part: parts.get(part) or "" for part in (*PARTS, "content_format", "markdown_content")}
+    in_markdown = parts["content_format"] == "markdown"
+    if in_markdown:
+        try:
+            parse(parts["markdown_content"])  # its syntax errors name the Markdown's lines
+            parts["html_content"] = await markdown.to_html(parts["markdown_content"])
+        except ValueError as exc:  # MarkdownRefused is one
+            return Preview(errors={"markdown_content": str(exc)})
+    examined = await _examine(session, {part: parts[part] for part in PARTS}, contact)
     unknown = examined.check.unknown_variables
     if examined.check.errors:
-        return Preview(errors=examined.check.errors, unknown_variables=unknown)
+        errors = examined.check.errors
+        if in_markdown and "html_content" in errors:
+            errors = {("markdown_content" if part == "html_content" else part): e for part, e in errors.items()}
+        return Preview(errors=errors, unknown_variables=unknown)
     if examined.rendered is None:
         message = examined.error.message if examined.error else "The template could not be rendered."
         return Preview(errors={"render": message}, unknown_variables=unknown)

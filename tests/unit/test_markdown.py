@@ -1,0 +1,54 @@
+"""Markdown made into an email's HTML: Jinja personalisation comes through as written (quotes, link
+addresses, tags on lines of their own), raw HTML passes, and the result is a whole document."""
+
+from __future__ import annotations
+
+from jinja2 import Environment
+
+from webapp.templates.service.markdown import convert, without_made_html
+
+
+def body(source: str) -> str:
+    return convert(source).split('<div class="message">\n', 1)[1].split("</div>\n</body>", 1)[0]
+
+
+def test_markdown_becomes_a_whole_email_document():
+    document = convert("# News\n\nHello **there**, *all* of you.\n")
+    assert document.startswith("<!DOCTYPE html>") and '<meta name="viewport"' in document
+    assert body("# News\n\nHello **there**, *all* of you.\n") == (
+        "<h1>News</h1>\n<p>Hello <strong>there</strong>, <em>all</em> of you.</p>\n"
+    )
+
+
+def test_jinja_comes_through_untouched_where_markdown_would_change_it():
+    html = body('Hi {{ first_name | default("there") }}: [read it online]({{ web_version_url }}) & more.\n')
+    assert html == (
+        '<p>Hi {{ first_name | default("there") }}: '
+        '<a href="{{ web_version_url }}">read it online</a> &amp; more.</p>\n'
+    )
+    rendered = Environment().from_string(html).render(first_name="Ada", web_version_url="https://x.example/w")
+    assert rendered == '<p>Hi Ada: <a href="https://x.example/w">read it online</a> &amp; more.</p>'
+
+
+def test_a_tag_on_a_line_of_its_own_leaves_no_empty_paragraph():
+    html = body("{% if company %}\n\nHello **{{ company }}**.\n\n{% endif %}\n\n{{ first_name }}\n")
+    assert html == (
+        "{% if company %}\n<p>Hello <strong>{{ company }}</strong>.</p>\n{% endif %}\n<p>{{ first_name }}</p>\n"
+    )
+    assert Environment().from_string(html).render(company="", first_name="Ada").strip() == "<p>Ada</p>"
+
+
+def test_raw_html_tables_and_strikethrough_pass():
+    html = body('<img src="/u/media/a.png" alt="Logo">\n\n| Plan | Price |\n|---|---|\n| Pro | 9 |\n\n~~old~~\n')
+    assert '<img src="/u/media/a.png" alt="Logo">' in html
+    assert "<th>Plan</th>" in html and "<td>9</td>" in html and "<s>old</s>" in html
+
+
+def test_text_that_looks_like_a_placeholder_is_left_alone():
+    assert body("MRJINJA00000000X0X and {{ x }}\n") == "<p>MRJINJA00000000X0X and {{ x }}</p>\n"
+
+
+def test_an_editors_html_box_is_not_saved_for_markdown_content():
+    typed = {"content_format": "markdown", "markdown_content": "# Hi", "html_content": "<p>old</p>"}
+    assert without_made_html(typed) == {"content_format": "markdown", "markdown_content": "# Hi"}
+    assert without_made_html(typed | {"content_format": "html"}) == typed | {"content_format": "html"}
