@@ -24,7 +24,7 @@ from litestar.middleware.compression import CompressionMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar.plugins.flash import FlashConfig, FlashPlugin
+from litestar.plugins.flash import FlashConfig, FlashPlugin, flash
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
@@ -50,15 +50,18 @@ from webapp.core.parameters import reject_nul_parameters
 from webapp.core.redis import get_redis
 from webapp.core.security import (
     PUBLIC_PATHS,
+    SAFE_METHODS,
     AuthenticationMiddleware,
     BearerExemptCSRFMiddleware,
     PrincipalSources,
+    TwoStepDue,
     role_guard,
 )
 from webapp.core.server_timing import server_timing_middleware
 from webapp.core.sessions import SESSION_COOKIE, SESSION_STORE, SessionConfig
 from webapp.core.static_files import serve_favicon, serve_static
 from webapp.core.template_helpers import register_template_helpers
+from webapp.staff.pages.account import TWO_STEP_SETUP
 from webapp.staff.service import api_keys, users
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,6 +171,17 @@ def handle_not_authorized(request: AnyRequest, exc: NotAuthorizedException) -> A
     return Redirect(login, status_code=303)
 
 
+def handle_two_step_due(request: AnyRequest, exc: TwoStepDue) -> AnyResponse:
+    """Every staff page leads to the two-step setup until it is done (a flash says why); a change
+    is refused (403, so the audit log records no change)."""
+    if request.method not in SAFE_METHODS:
+        return _error_page(request, 403, "Set up two-step sign-in first", exc.detail)
+    flash(request, exc.detail, "warning")
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=204, headers={"HX-Redirect": TWO_STEP_SETUP})
+    return Redirect(TWO_STEP_SETUP, status_code=303)
+
+
 def handle_forbidden(request: AnyRequest, exc: PermissionDeniedException) -> AnyResponse:
     if _is_api(request):
         return _json_error(403, exc.detail)
@@ -193,6 +207,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DomainError: handle_domain_error,
     ValidationException: handle_validation_exception,
     NotAuthorizedException: handle_not_authorized,
+    TwoStepDue: handle_two_step_due,
     PermissionDeniedException: handle_forbidden,
     HTTPException: handle_http_exception,
     HTTP_500_INTERNAL_SERVER_ERROR: handle_internal_error,

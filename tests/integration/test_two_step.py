@@ -128,3 +128,39 @@ async def test_the_owner_turns_it_off_with_their_password_and_an_admin_for_them(
     await db.refresh(user)
     assert not user.two_step
     sign_in(live_server, user.email)  # the password alone again
+
+
+async def test_admins_can_require_it_and_then_nobody_without_it_gets_past_its_setup(db, live_server, api):
+    admin, editor = await create_user(db, "admin"), await create_user(db, "editor")
+    admin_client = sign_in(live_server, admin.email)
+    editor_client = sign_in(live_server, editor.email)
+    assert editor_client.post("/settings/users/two-step-required", data={"required": "yes"}).status_code == 403
+    users_page = admin_client.get("/settings/users").text
+    assert "2 active accounts have not set it up yet." in users_page
+    required = admin_client.post("/settings/users/two-step-required", data={"required": "yes"})
+    assert (required.status_code, required.headers["location"]) == (303, "/settings/users")
+
+    # Everyone without it, the admin who required it too, is sent to set it up, and can do nothing else.
+    for client in (editor_client, admin_client):
+        for page in ("/campaigns", "/account", "/settings/users"):
+            response = client.get(page)
+            assert (response.status_code, response.headers["location"]) == (303, "/account/two-step"), page
+        refused_change = client.post("/contacts", data={"email": "x@example.com"})
+        assert refused_change.status_code == 403 and "Set up two-step sign-in first" in refused_change.text
+    hx = editor_client.get("/campaigns", headers={"HX-Request": "true"})
+    assert (hx.status_code, hx.headers["HX-Redirect"]) == (204, "/account/two-step")
+    setup = editor_client.get("/account/two-step")
+    assert setup.status_code == 200 and "requires two-step sign-in for every staff member" in setup.text
+    assert 'href="/account">Cancel' not in setup.text and "Set up two-step sign-in first" in setup.text
+    assert (await api("editor")).get("/api/campaigns").status_code == 200  # keys are not people
+
+    set_up(editor_client)
+    assert editor_client.get("/campaigns").status_code == 200
+    assert admin_client.get("/campaigns").status_code == 303
+    assert admin_client.post("/logout").headers["location"] == "/login"  # signing out is always possible
+
+    other_admin = sign_in(live_server, (await create_user(db, "admin", email="second@example.com")).email)
+    set_up(other_admin)
+    lifted = other_admin.post("/settings/users/two-step-required", data={})
+    assert lifted.status_code == 303
+    assert sign_in(live_server, admin.email).get("/campaigns").status_code == 200

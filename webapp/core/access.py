@@ -25,6 +25,9 @@ class Role(StrEnum):
 ADMIN_ONLY = {"role": Role.ADMIN.value}
 EDITORS_ONLY = {"role": Role.EDITOR.value}  # pages that only show a form for a change
 ANY_STAFF = {"role": Role.VIEWER.value}  # changes to one's own session (signing out), open to viewers too
+# Routes someone may reach while an admin requires two-step sign-in and theirs is not set up yet.
+REACHABLE_WHILE_TWO_STEP_DUE = "while_two_step_due"
+WHILE_TWO_STEP_DUE = {REACHABLE_WHILE_TWO_STEP_DUE: True}
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,8 @@ class Principal:
     name: str
     role: Role
     via_api_key: bool = False
+    # Signed in without two-step sign-in where admins require it: may only set it up, or sign out.
+    two_step_due: bool = False
 
     def can(self, required: Role) -> bool:
         return self.role.allows(required)

@@ -19,7 +19,7 @@ from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.access import Principal, Role
+from webapp.core.access import REACHABLE_WHILE_TWO_STEP_DUE, Principal, Role
 from webapp.core.db import get_sessionmaker
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -109,11 +109,17 @@ def _sources(connection: ASGIConnection[Any, Any, Any, Any]) -> PrincipalSources
     return sources
 
 
+class TwoStepDue(PermissionDeniedException):
+    """Admins require two-step sign-in and this person has not set it up: only its setup may be reached."""
+
+
 def role_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Reading needs viewer, changing needs editor, unless the handler asks for more with opt={"role": ...}."""
     principal: Principal | None = connection.scope.get("user")
     if principal is None:
         return  # public route; the middleware let it through
+    if principal.two_step_due and not handler.opt.get(REACHABLE_WHILE_TWO_STEP_DUE):
+        raise TwoStepDue("Set up two-step sign-in first: it is required for every staff member.")
     required = handler.opt.get("role")
     if required is None:
         method = connection.scope.get("method", "GET")

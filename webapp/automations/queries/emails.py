@@ -15,10 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 # machinery never starts, pauses or completes it; its deliveries are sent by the automation email
 # sender. Made by whichever worker comes first: the unique (version, step) keeps one.
 CREATE_CAMPAIGN = text("""
-INSERT INTO campaigns (name, subject, from_name, template_id, html_content, text_content, status,
-                       created_by, automation_id, automation_version_id, automation_step_id, materialised_at, kind)
+INSERT INTO campaigns (name, subject, from_name, template_id, content_format, markdown_content, html_content,
+                       text_content, status, created_by, automation_id, automation_version_id, automation_step_id,
+                       materialised_at, kind)
 SELECT left(a.name || ' · ' || t.name, 200), coalesce(CAST(:subject AS text), t.subject),
-       coalesce(CAST(:from_name AS text), ''), t.id, t.html_content, t.text_content, 'sent',
+       coalesce(CAST(:from_name AS text), ''), t.id, t.content_format, t.markdown_content, t.html_content,
+       t.text_content, 'sent',
        'automation', a.id, :version_id, :step_id, now(), 'automation'
 FROM automations a, email_templates t
 WHERE a.id = :automation_id AND t.id = :template_id

@@ -7,7 +7,7 @@ from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.core.access import ANY_STAFF
+from webapp.core.access import ANY_STAFF, WHILE_TWO_STEP_DUE
 from webapp.core.config import get_settings
 from webapp.core.deps import Db, client_ip
 from webapp.core.errors import TooManyAttempts, ValidationFailed
@@ -19,6 +19,7 @@ from webapp.staff.schemas import MIN_PASSWORD_LENGTH
 from webapp.staff.service import account, two_step, users
 
 PATH = "/account"
+TWO_STEP_SETUP = f"{PATH}/two-step"
 SETUP = "two_step_setup"  # the secret being set up, in the session until the app's code confirms it
 
 
@@ -82,7 +83,7 @@ class AccountController(Controller):
         flash(request, "Your password is changed. Any other session signed in as you is signed out.", "success")
         return after_change(request, PATH)
 
-    @get("/two-step", name="two-step-setup")
+    @get("/two-step", name="two-step-setup", opt=WHILE_TWO_STEP_DUE)
     async def two_step_setup(self, request: StaffRequest, db: Db) -> AnyResponse:
         user = await users.get_user(db, request.user.id)
         if user.two_step:
@@ -91,11 +92,11 @@ class AccountController(Controller):
         request.session[SETUP] = secret
         return _setup(user.email, secret, {})
 
-    @post("/two-step")
+    @post("/two-step", opt=WHILE_TWO_STEP_DUE)
     async def two_step_on(self, request: StaffRequest, db: Db) -> AnyResponse:
         secret = request.session.get(SETUP)
         if not isinstance(secret, str):
-            return Redirect(f"{PATH}/two-step", status_code=303)
+            return Redirect(TWO_STEP_SETUP, status_code=303)
         code = first(await read_form(request), "code")
         try:
             codes = await two_step.turn_on(db, request.user.id, secret, code)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.audit import service as audit
 from webapp.audit.service import Action
-from webapp.core.access import ANY_STAFF
+from webapp.core.access import ANY_STAFF, WHILE_TWO_STEP_DUE
 from webapp.core.config import get_settings
 from webapp.core.deps import Db, client_ip
 from webapp.core.errors import NotFound, TooManyAttempts, ValidationFailed
@@ -115,7 +115,7 @@ class AuthController(Controller):
         request.clear_session()
         return await _signed_in(request, db, user, next_url)
 
-    @post("/logout", opt=ANY_STAFF)
+    @post("/logout", opt=ANY_STAFF | WHILE_TWO_STEP_DUE)
     async def logout(self, request: PublicRequest) -> Redirect:
         request.clear_session()
         request.set_session({})

@@ -16,7 +16,7 @@ from webapp.core.forms import FormFields, after_change, field_errors, first, rea
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.staff.models import User
 from webapp.staff.schemas import MIN_PASSWORD_LENGTH
-from webapp.staff.service import two_step, users
+from webapp.staff.service import sign_in_policy, two_step, users
 
 
 def _form(user: User | None, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
@@ -55,7 +55,19 @@ class UsersController(Controller):
 
     @get("/", name="users")
     async def index(self, db: Db) -> Template:
-        return Template("staff/users/index.html", context={"users": await users.list_users(db)})
+        context = {"users": await users.list_users(db), "two_step_required": await sign_in_policy.two_step_required(db)}
+        return Template("staff/users/index.html", context=context)
+
+    @post("/two-step-required")
+    async def require_two_step(self, request: StaffRequest, db: Db) -> AnyResponse:
+        required = "required" in await read_form(request)
+        await sign_in_policy.require_two_step(db, required)
+        if required:
+            message = "Two-step sign-in is required: whoever has not set it up is asked to at their next page."
+        else:
+            message = "Two-step sign-in is up to each person again."
+        flash(request, message, "success")
+        return after_change(request, "/settings/users")
 
     @get("/new")
     async def new(self) -> Template:
@@ -93,5 +105,10 @@ class UsersController(Controller):
     async def two_step_off(self, request: StaffRequest, db: Db, user_id: FromPath[int]) -> AnyResponse:
         """For someone who lost both their phone and their recovery codes."""
         user = await two_step.turn_off(db, user_id)
-        flash(request, f"Two-step sign-in is off for {user.email}: their password alone signs them in.", "success")
+        then = (
+            "they set it up again at their next page, as it is required"
+            if await sign_in_policy.two_step_required(db)
+            else "their password alone signs them in"
+        )
+        flash(request, f"Two-step sign-in is off for {user.email}: {then}.", "success")
         return after_change(request, f"/settings/users/{user_id}/edit")

@@ -21,7 +21,7 @@ from webapp.core.validation import is_valid_id, normalize_email
 from webapp.staff import queries
 from webapp.staff.models import User
 from webapp.staff.schemas import UserCreate, UserUpdate
-from webapp.staff.service import login_throttle
+from webapp.staff.service import login_throttle, sign_in_policy
 from webapp.staff.service.passwords import hash_password, needs_rehash, verify_password
 
 SIGN_IN_FAILED = "Email or password is incorrect."
@@ -121,7 +121,8 @@ async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) 
         return None
     if not hmac.compare_digest(stamp, password_stamp(user)):
         return None
-    return Principal(user.id, principal_name(user), Role(user.role))
+    due = not user.two_step and await sign_in_policy.two_step_required(session)
+    return Principal(user.id, principal_name(user), Role(user.role), two_step_due=due)
 
 
 def principal_name(user: User) -> str:
