@@ -36,7 +36,15 @@ def test_an_editor_turns_two_step_sign_in_on_and_signs_in_with_a_code(editor, pa
     expect(page.locator("#code")).to_be_focused()
     assert not (found := violations(page)), report(found)
     page.fill("#code", app.at(time.time() + 30))  # the next step's code: the set-up spent this one's
+    page.get_by_label("Don't ask for a code on this browser for 30 days").check()
     page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_have_text("Dashboard")
+
+    page.locator(".whoami").get_by_role("button", name="Sign out").click()  # this browser is remembered
+    expect(page).to_have_url(base_url + "/login")
+    page.fill("#email", editor.email)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("button[type=submit]")
     expect(page.locator("h1")).to_have_text("Dashboard")
 
 

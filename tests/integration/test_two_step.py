@@ -86,6 +86,27 @@ async def test_signing_in_takes_the_password_then_a_code_that_works_once(db, liv
     assert StaffClient(base_url=live_server, follow_redirects=False).get("/login/code").headers["location"] == "/login"
 
 
+async def test_a_browser_remembered_at_sign_in_is_not_asked_for_a_code_for_30_days(db, live_server):
+    user = await create_user(db, "editor")
+    secret, _ = set_up(sign_in(live_server, user.email))
+    client = password_step(live_server, user.email)
+    page = client.get("/login/code").text
+    assert "ask for a code on this browser for 30 days" in page
+    refused = client.post("/login/code", data={"code": wrong_code(secret), "remember": "yes"})
+    assert refused.status_code == 400 and 'name="remember" value="yes" checked' in refused.text  # kept
+    done = client.post("/login/code", data={"code": code(secret, 1), "remember": "yes"})
+    assert done.status_code == 303
+    (cookie,) = [c for c in done.headers.get_list("set-cookie") if c.startswith("mailroom_two_step_browser=")]
+    for attribute in ("max-age=2592000", "path=/login", "httponly", "samesite=strict"):
+        assert attribute in cookie.lower(), cookie
+
+    client.post("/logout")
+    again = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD, "next": "/lists"})
+    assert (again.status_code, again.headers["location"]) == (303, "/lists"), "no code asked"
+    assert signed_in(client)
+    assert password_step(live_server, user.email).get("/login/code").status_code == 200, "other browsers are asked"
+
+
 async def test_a_recovery_code_signs_in_once(db, live_server):
     user = await create_user(db, "editor")
     _, codes = set_up(sign_in(live_server, user.email))

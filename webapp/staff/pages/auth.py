@@ -37,6 +37,8 @@ def _safe_next(target: str | None) -> str:
 
 PENDING = "two_step"  # a sign-in whose password was right, waiting for its code
 CODE_WAIT_SECONDS = 300
+# A browser whose owner asked not to be asked for a code on it again for a while (two_step.remembers).
+REMEMBERED = "mailroom_two_step_browser"
 
 
 async def _pending(request: PublicRequest, db: AsyncSession) -> tuple[User, str] | None:
@@ -85,7 +87,7 @@ class AuthController(Controller):
             context = {"next": next_url, "values": {"email": email}, "errors": {"form": exc.message}}
             return _refused("staff/auth/login.html", context, exc)
         request.clear_session()  # a fresh session id on sign-in: no session fixation
-        if user.two_step:  # signed in only once the code is right too
+        if user.two_step and not two_step.remembers(user, request.cookies.get(REMEMBERED)):  # the code too
             until = time.time() + CODE_WAIT_SECONDS
             request.set_session({PENDING: {"user_id": user.id, "until": until, "next": next_url}})
             return Redirect("/login/code", status_code=303)
@@ -95,7 +97,7 @@ class AuthController(Controller):
     async def code_form(self, request: PublicRequest, db: Db) -> Template | Redirect:
         if await _pending(request, db) is None:
             return Redirect("/login", status_code=303)
-        return Template("staff/auth/code.html", context={"errors": {}})
+        return Template("staff/auth/code.html", context={"errors": {}, "remember_days": two_step.REMEMBER_DAYS})
 
     @post("/login/code")
     async def code(self, request: PublicRequest, db: Db, data: Form) -> Template | Redirect:
@@ -111,9 +113,25 @@ class AuthController(Controller):
         except (ValidationFailed, TooManyAttempts) as exc:
             who = users.principal_name(waiting)
             await audit.record_access(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
-            return _refused("staff/auth/code.html", {"errors": {"code": exc.message}}, exc)
+            context = {
+                "errors": {"code": exc.message},
+                "remember_days": two_step.REMEMBER_DAYS,
+                "remember": bool(data.get("remember")),
+            }
+            return _refused("staff/auth/code.html", context, exc)
         request.clear_session()
-        return await _signed_in(request, db, user, next_url)
+        signed_in = await _signed_in(request, db, user, next_url)
+        if data.get("remember"):
+            signed_in.set_cookie(
+                REMEMBERED,
+                two_step.remembered_browser(user),
+                max_age=two_step.REMEMBER_DAYS * 86400,
+                path="/login",
+                secure=get_settings().security.secure_cookies,
+                httponly=True,
+                samesite="strict",
+            )
+        return signed_in
 
     @post("/logout", opt=ANY_STAFF | WHILE_TWO_STEP_DUE)
     async def logout(self, request: PublicRequest) -> Redirect:

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core import secret_box
 from webapp.core.config import SecuritySettings
 from webapp.core.errors import NotFound, ValidationFailed
+from webapp.core.tokens import purpose_key
 from webapp.core.validation import is_valid_id
 from webapp.staff.models import User
 from webapp.staff.service import login_throttle
@@ -35,6 +36,30 @@ STEPS_ACCEPTED = (-1, 0, 1)  # around now
 WRONG_CODE = "That code is not right: type the six digits the app shows now, or one of your recovery codes."
 NOT_A_SETUP_CODE = "That code is not right: type the six digits the app shows now."
 CODE = re.compile(r"[0-9]{6}")
+REMEMBER_DAYS = 30
+
+
+def remembered_browser(user: User, days: int = REMEMBER_DAYS) -> str:
+    """What a browser keeps (a cookie) so that it is not asked for a code at sign-in for `days`:
+    the account, until when, and a MAC over both and the account's password and two-step secret,
+    so a new password or two-step set up again forgets every browser."""
+    until = int(time.time()) + days * 86400
+    return f"{user.id}.{until}.{_browser_mac(user, until)}"
+
+
+def remembers(user: User, kept: str | None) -> bool:
+    """Whether a browser's cookie still spares this account the code."""
+    user_id, _, rest = (kept or "").partition(".")
+    until, _, mac = rest.partition(".")
+    if user_id != str(user.id) or not until.isdigit() or int(until) < time.time():
+        return False
+    return hmac.compare_digest(mac, _browser_mac(user, int(until)))
+
+
+def _browser_mac(user: User, until: int) -> str:
+    secret = bytes(user.totp_secret_encrypted or b"")
+    message = f"{user.id}.{until}.{user.password_hash}.".encode() + hashlib.sha256(secret).digest()
+    return hmac.new(purpose_key("two-step-browser"), message, hashlib.sha256).hexdigest()
 
 
 def new_secret() -> str:
