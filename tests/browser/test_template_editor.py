@@ -1,6 +1,7 @@
 """The template editor in Chromium: typing updates the sandboxed preview, a syntax error shows its
 line next to the field and in the preview, Tab indents, the width toggle narrows the preview, and
-the template is saved into the library."""
+the template is saved into the library; content written in Markdown, in the editor and in the
+campaign wizard."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
+from webapp.campaigns.models import Campaign
 from webapp.contacts.models import Contact
 
 SHOTS = Path("/tmp/shots")
@@ -124,3 +126,28 @@ def test_a_template_written_in_markdown(editor, page, base_url):
     expect(markdown).to_have_value("## Dear {{ first_name }}\n\nSee **you** [soon](https://example.com/soon).")
     page.get_by_role("radio", name="HTML").check()  # the HTML made from it, to change by hand from here
     expect(page.locator("#html_content")).to_contain_text("<h2>Dear {{ first_name }}</h2>")
+
+
+def test_a_campaign_written_in_markdown_in_the_wizard(editor, page, base_url):
+    campaign_id = run_db(_draft)
+    sign_in_page(page, base_url, editor.email)
+    page.goto(f"{base_url}/campaigns/{campaign_id}/content")
+    page.get_by_role("radio", name="Markdown").check()
+    markdown = page.locator("#markdown_content")
+    markdown.fill("# Spring {{ first_name }}\n\n- tulips\n- daffodils\n")
+    frame = page.frame_locator("#campaign-preview iframe")
+    expect(frame.locator("h1")).to_have_text("Spring Jane")
+    expect(frame.locator("li")).to_have_count(2)
+    page.get_by_role("button", name="Next").click()
+    expect(page).to_have_url(f"{base_url}/campaigns/{campaign_id}/settings")
+    page.goto(f"{base_url}/campaigns/{campaign_id}/content")
+    expect(page.get_by_role("radio", name="Markdown")).to_be_checked()
+    expect(markdown).to_have_value("# Spring {{ first_name }}\n\n- tulips\n- daffodils\n")
+    expect(page.locator("#html_content")).to_be_hidden()
+
+
+async def _draft(session) -> int:
+    campaign = Campaign(name="Spring", subject="Spring news", from_email="news@example.com")
+    session.add(campaign)
+    await session.flush()
+    return campaign.id
