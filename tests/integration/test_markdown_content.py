@@ -65,6 +65,9 @@ async def test_the_editor_saves_markdown_and_keeps_it_when_refused(staff, db):
     assert template.content_format == "markdown" and template.markdown_content == NEWS
     assert "<h1>Hello" in template.html_content and "unused" not in template.html_content
 
+    library = client.get("/templates").text
+    row = re.search(rf'<tr id="template-{template.id}".*?</tr>', library, re.S).group(0)
+    assert '<span class="badge">Markdown</span>' in row
     page = client.get(created.headers["location"]).text
     assert re.search(
         r'<input type="radio" name="content_format" value="markdown" id="content_format-markdown"\s+checked', page
