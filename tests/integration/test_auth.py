@@ -120,6 +120,18 @@ async def test_changing_ones_own_password_keeps_this_session_and_ends_the_others
     assert here.get("/settings/users").status_code == 200
 
 
+async def test_signing_out_everywhere_else_keeps_this_session_and_ends_the_others(db, live_server):
+    viewer = await create_user(db, "viewer")
+    here, elsewhere = sign_in(live_server, viewer.email), sign_in(live_server, viewer.email)
+    account = here.get("/account").text
+    assert "Sign out everywhere else" in account
+    done = here.post("/account/sign-out-elsewhere")
+    assert (done.status_code, done.headers["location"]) == (303, "/account")
+    assert signed_in(here) and not signed_in(elsewhere)
+    assert "Every other session signed in as you is signed out" in here.get("/account").text
+    assert signed_in(sign_in(live_server, viewer.email)), "signing in again works as before"
+
+
 async def test_deactivating_an_account_signs_it_out_at_its_next_request(db, live_server):
     admin, user = await create_user(db, "admin"), await create_user(db, "viewer")
     admin_client, client = sign_in(live_server, admin.email), sign_in(live_server, user.email)

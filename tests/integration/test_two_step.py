@@ -106,6 +106,11 @@ async def test_a_browser_remembered_at_sign_in_is_not_asked_for_a_code_for_30_da
     assert signed_in(client)
     assert password_step(live_server, user.email).get("/login/code").status_code == 200, "other browsers are asked"
 
+    assert client.post("/account/sign-out-elsewhere").status_code == 303  # forgets remembered browsers too
+    client.post("/logout")
+    forgotten = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD, "next": "/lists"})
+    assert (forgotten.status_code, forgotten.headers["location"]) == (303, "/login/code")
+
 
 async def test_a_recovery_code_signs_in_once(db, live_server):
     user = await create_user(db, "editor")

@@ -16,9 +16,10 @@ def test_the_cookie_spares_the_same_account_the_code():
     assert remembers(account(), kept)
 
 
-def test_a_new_password_or_two_step_set_up_again_forgets_the_browser():
+def test_a_new_password_signing_out_everywhere_or_two_step_set_up_again_forgets_the_browser():
     kept = remembered_browser(account())
     assert not remembers(account(password_hash="$argon2id$two"), kept)
+    assert not remembers(account(session_epoch=1), kept)
     assert not remembers(account(totp_secret_encrypted=b"secret-2"), kept)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     LargeBinary,
     String,
     func,
@@ -40,6 +41,8 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     created_at: Mapped[datetime] = created_at_column()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Raised when the owner signs out everywhere: part of every session's stamp (service/users.py).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Two-step sign-in (staff/service/two_step.py): set while it is on.
     totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code of this time step or before works again

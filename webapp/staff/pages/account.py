@@ -83,6 +83,18 @@ class AccountController(Controller):
         flash(request, "Your password is changed. Any other session signed in as you is signed out.", "success")
         return after_change(request, PATH)
 
+    @post("/sign-out-elsewhere")
+    async def sign_out_elsewhere(self, request: StaffRequest, db: Db) -> AnyResponse:
+        user = await account.sign_out_elsewhere(db, request.user.id)
+        request.session.update(users.session_for(user))  # this session stays
+        flash(
+            request,
+            "Every other session signed in as you is signed out, and every browser remembered for two-step "
+            "sign-in will ask for a code again.",
+            "success",
+        )
+        return after_change(request, PATH)
+
     @get("/two-step", name="two-step-setup", opt=WHILE_TWO_STEP_DUE)
     async def two_step_setup(self, request: StaffRequest, db: Db) -> AnyResponse:
         user = await users.get_user(db, request.user.id)

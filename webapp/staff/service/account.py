@@ -28,6 +28,15 @@ async def rename(session: AsyncSession, user_id: int, name: str) -> User:
     return user
 
 
+async def sign_out_elsewhere(session: AsyncSession, user_id: int) -> User:
+    """End every session of the account but the one the caller renews with the returned account's
+    stamp, every password-reset link, and every browser remembered for two-step sign-in."""
+    user = await get_user(session, user_id)
+    user.session_epoch += 1
+    await session.flush()
+    return user
+
+
 async def change_password(
     session: AsyncSession,
     redis: Redis,

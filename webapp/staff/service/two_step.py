@@ -28,7 +28,7 @@ from webapp.core.tokens import purpose_key
 from webapp.core.validation import is_valid_id
 from webapp.staff.models import User
 from webapp.staff.service import login_throttle
-from webapp.staff.service.users import get_user
+from webapp.staff.service.users import get_user, password_stamp
 
 ISSUER = "Mailroom"
 RECOVERY_CODES = 10
@@ -41,8 +41,9 @@ REMEMBER_DAYS = 30
 
 def remembered_browser(user: User, days: int = REMEMBER_DAYS) -> str:
     """What a browser keeps (a cookie) so that it is not asked for a code at sign-in for `days`:
-    the account, until when, and a MAC over both and the account's password and two-step secret,
-    so a new password or two-step set up again forgets every browser."""
+    the account, until when, and a MAC over both and the account's session stamp (its password,
+    and how often its owner signed out everywhere) and two-step secret, so a new password, signing
+    out everywhere or two-step set up again forgets every browser."""
     until = int(time.time()) + days * 86400
     return f"{user.id}.{until}.{_browser_mac(user, until)}"
 
@@ -58,7 +59,7 @@ def remembers(user: User, kept: str | None) -> bool:
 
 def _browser_mac(user: User, until: int) -> str:
     secret = bytes(user.totp_secret_encrypted or b"")
-    message = f"{user.id}.{until}.{user.password_hash}.".encode() + hashlib.sha256(secret).digest()
+    message = f"{user.id}.{until}.{password_stamp(user)}.".encode() + hashlib.sha256(secret).digest()
     return hmac.new(purpose_key("two-step-browser"), message, hashlib.sha256).hexdigest()
 
 

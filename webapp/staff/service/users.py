@@ -103,7 +103,9 @@ def password_stamp(user: User) -> str:
     # Derived from the password hash, as Django does: a new password (even the same one, which gets
     # a new salt) makes every earlier stamp stale. So does a rehash at sign-in with stronger argon2
     # parameters, which ends the user's other sessions once; that is rare and errs on the safe side.
-    return hmac.new(purpose_key("staff-session"), user.password_hash.encode(), hashlib.sha256).hexdigest()
+    # Signing out everywhere raises the epoch; at 0 the stamp is the one sessions had before epochs.
+    signed = user.password_hash if not user.session_epoch else f"{user.password_hash}:{user.session_epoch}"
+    return hmac.new(purpose_key("staff-session"), signed.encode(), hashlib.sha256).hexdigest()
 
 
 def session_for(user: User) -> dict[str, Any]:
