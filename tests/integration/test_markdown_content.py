@@ -48,6 +48,19 @@ async def test_a_template_written_in_markdown_through_the_api(api):
     assert own_html.json()["html_content"] == "<p>mine</p>" and own_html.json()["markdown_content"] == "## Changed"
 
 
+async def test_switching_html_to_markdown_without_writing_any_loses_nothing(api):
+    client = await api("editor")
+    created = client.post("/api/templates", json={"name": "HTML", "html_content": "<p>Kept</p>"}).json()
+    refused = client.put(f"/api/templates/{created['id']}", json={"content_format": "markdown"})
+    assert refused.status_code == 422 and "it would replace the email's HTML" in fields(refused)["markdown_content"]
+    kept = client.get(f"/api/templates/{created['id']}").json()
+    assert (kept["content_format"], kept["html_content"]) == ("html", "<p>Kept</p>")
+    written = client.put(
+        f"/api/templates/{created['id']}", json={"content_format": "markdown", "markdown_content": "Hi"}
+    )
+    assert "<p>Hi</p>" in written.json()["html_content"]
+
+
 async def test_markdown_errors_name_the_markdowns_line_and_field(api):
     client = await api("editor")
     broken = client.post("/api/templates", json={"name": "x", "content_format": "markdown", "markdown_content": BROKEN})

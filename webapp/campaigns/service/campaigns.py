@@ -117,7 +117,7 @@ async def update_campaign(session: AsyncSession, campaign_id: int, data: Mapping
     list_ids = values.pop("list_ids", None)
     if "settings" in values:
         values["settings"] = _settings(campaign.settings, values["settings"])
-    await markdown.make_html(values, campaign.content_format, campaign.markdown_content)
+    await markdown.make_html(values, campaign)
     if "template_id" in values:
         await _check_template(session, values["template_id"])
         if values["template_id"] and values["template_id"] != campaign.template_id and "html_content" not in values:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from markdown_it import MarkdownIt
 
@@ -27,6 +27,7 @@ from webapp.core.isolation import Failed, Limits
 
 LIMITS = Limits(cpu_seconds=5.0, memory_mb=256)
 TOO_COSTLY = "The Markdown took too long or too much memory to convert: shorten or simplify it."
+MARKDOWN_MISSING = "Write the email in Markdown here: saved empty, it would replace the email's HTML with nothing."
 HTML_IS_MADE = (
     'The HTML is made from the Markdown: send markdown_content, or content_format "html" to write the HTML yourself.'
 )
@@ -68,17 +69,29 @@ class MarkdownRefused(ValueError):
     """Why the Markdown could not be made into HTML, in words for the person who wrote it."""
 
 
-async def make_html(values: dict[str, Any], current_format: str = "html", current_markdown: str = "") -> None:
-    """Changes to a template's or a campaign's content (`values`, as loaded by their schema), with
-    the HTML made from the Markdown when the content is written in Markdown. ValidationFailed when
-    HTML is sent for such content too, or the Markdown goes over a limit."""
-    if values.get("content_format", current_format) != "markdown":
+class Content(Protocol):
+    """A template's or a campaign's content as saved."""
+
+    content_format: str
+    markdown_content: str
+    html_content: str
+
+
+async def make_html(values: dict[str, Any], current: Content | None = None) -> None:
+    """Changes to a template's or a campaign's content (`values`, as loaded by their schema; `current`:
+    what it has now, None for a new one), with the HTML made from the Markdown when the content is
+    written in Markdown. ValidationFailed when HTML is sent for such content too, when no Markdown
+    would replace the HTML it has (nothing typed is lost by switching), or the Markdown goes over a limit."""
+    if values.get("content_format", current.content_format if current else "html") != "markdown":
         return
     if "html_content" in values:
         raise ValidationFailed({"html_content": HTML_IS_MADE})
     if "markdown_content" in values or "content_format" in values:
+        source = values.get("markdown_content", current.markdown_content if current else "") or ""
+        if not source.strip() and current is not None and current.html_content.strip():
+            raise ValidationFailed({"markdown_content": MARKDOWN_MISSING})
         try:
-            values["html_content"] = await to_html(values.get("markdown_content", current_markdown) or "")
+            values["html_content"] = await to_html(source)
         except MarkdownRefused as exc:
             raise ValidationFailed({"markdown_content": str(exc)}) from None
 

@@ -106,7 +106,7 @@ async def create_template(session: AsyncSession, data: Mapping[str, Any], create
 async def update_template(session: AsyncSession, template_id: int, data: Mapping[str, Any]) -> SavedTemplate:
     template = await get_template(session, template_id)
     changes = load(TemplateUpdate, data, partial=True)
-    await markdown.make_html(changes, template.content_format, template.markdown_content)
+    await markdown.make_html(changes, template)
     check = await _checked(session, {part: changes.get(part, getattr(template, part)) or "" for part in PARTS})
     for name, value in changes.items():
         setattr(template, name, value)
