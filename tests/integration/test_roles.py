@@ -82,7 +82,14 @@ def test_the_sweep_sees_the_routes_we_know_of():
 
 def test_only_changes_to_ones_own_session_and_account_are_open_to_viewers():
     open_to_viewers = {r.template for r in all_routes() if r.method not in SAFE_METHODS and r.role == "viewer"}
-    assert open_to_viewers == {"/logout", "/account", "/account/password", "/account/two-step", "/account/two-step/off"}
+    assert open_to_viewers == {
+        "/logout",
+        "/account",
+        "/account/password",
+        "/account/sign-out-elsewhere",
+        "/account/two-step",
+        "/account/two-step/off",
+    }
 
 
 async def test_a_viewer_cannot_change_anything(staff, db):

@@ -57,25 +57,35 @@ async def test_a_relay_refusing_everyone_pauses_the_campaign_and_bounces_nobody(
     assert (done.sent_count, done.bounced_count) == (size, 0)
 
 
+class HeldRelay:
+    """A relay refusing everyone, whose first refusal waits until the test lets it go: by then the
+    campaign has begun (its rows exist) and the test has set the scene."""
+
+    def __init__(self) -> None:
+        self.refusing, self.go = threading.Event(), threading.Event()
+
+    def __call__(self, address: str, attempt: int) -> str | None:
+        self.refusing.set()
+        self.go.wait(10)
+        return "554 5.7.1 <person@example.com>: Relay access denied"
+
+    async def first_refusal(self) -> None:
+        assert await asyncio.to_thread(self.refusing.wait, 60)
+
+
 async def test_refusals_stop_at_the_limit_even_while_the_pause_waits_for_a_lock(db, worker):
     """The pause locks the campaign's row, so it waits for any transaction holding it (one adding rows
     that reference the campaign holds a key-share lock until it commits). Meanwhile no batch, new or
     claimed before, may send again: the status read from the database says sending until then."""
-    held_at_first_refusal, lock_taken = threading.Event(), threading.Event()
-
-    def relay(address: str, attempt: int) -> str | None:
-        held_at_first_refusal.set()
-        lock_taken.wait(10)
-        return "554 5.7.1 <person@example.com>: Relay access denied"
-
+    relay = HeldRelay()
     with SmtpSink(relay) as sink:
         campaign = await start_campaign(db, 2000, sink.port)
         worker(MAILROOM_PAUSE_AFTER_FAILURES=str(PAUSE_AFTER))
         async with get_sessionmaker()() as other:
-            assert await asyncio.to_thread(held_at_first_refusal.wait, 60)  # the campaign began: its rows exist
+            await relay.first_refusal()
             lock = "SELECT 1 FROM campaigns WHERE id = :id FOR KEY SHARE"
             await other.execute(text(lock), {"id": campaign.id})
-            lock_taken.set()
+            relay.go.set()
             await asyncio.sleep(3)
             assert (await db.scalar(text("SELECT status FROM campaigns WHERE id = :id"), {"id": campaign.id})) == (
                 "sending"
@@ -93,19 +103,13 @@ async def test_refusals_stop_at_the_limit_even_while_redis_is_slow(db, worker):
     """Each failure also counts against the server's health in Redis, and the failure count
     itself lives there. While Redis is slow to answer, a relay refusing at once must not take
     message after message: a refusal is counted in the process before its session takes the next."""
-    first_refusal, redis_paused = threading.Event(), threading.Event()
-
-    def relay(address: str, attempt: int) -> str | None:
-        first_refusal.set()
-        redis_paused.wait(10)
-        return "554 5.7.1 <person@example.com>: Relay access denied"
-
+    relay = HeldRelay()
     with SmtpSink(relay) as sink:
         campaign = await start_campaign(db, 2000, sink.port)
         worker(MAILROOM_PAUSE_AFTER_FAILURES=str(PAUSE_AFTER))
-        assert await asyncio.to_thread(first_refusal.wait, 60)
+        await relay.first_refusal()
         await get_redis().execute_command("CLIENT", "PAUSE", "2000", "WRITE")  # writes wait 2 s, reads go on
-        redis_paused.set()
+        relay.go.set()
         await asyncio.sleep(2.5)
         refused_while_slow = sink.handler.refusals()
         paused = await wait_for_status(db, campaign.id, {"paused"})
