@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import lxml.html
 import pytest
 
-from tests.conftest import StaffClient, create_user, sign_in
+from tests.conftest import TEST_PASSWORD, StaffClient, create_user, sign_in
 
 
 @pytest.mark.parametrize("role", ["viewer", "editor", "admin"])
@@ -130,6 +131,80 @@ async def test_signing_out_everywhere_else_keeps_this_session_and_ends_the_other
     assert signed_in(here) and not signed_in(elsewhere)
     assert "Every other session signed in as you is signed out" in here.get("/account").text
     assert signed_in(sign_in(live_server, viewer.email)), "signing in again works as before"
+
+
+FIREFOX_ON_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+SAFARI_ON_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def sign_in_with(live_server: str, email: str, agent: str) -> StaffClient:
+    client = StaffClient(base_url=live_server, follow_redirects=False, timeout=30, headers={"User-Agent": agent})
+    client.get("/login")
+    assert client.post("/login", data={"email": email, "password": TEST_PASSWORD}).status_code == 303
+    return client
+
+
+def listed_sessions(client: StaffClient) -> list[tuple[str, bool]]:
+    """(browser, whether it is this one) of each row of the account page's list."""
+    page = lxml.html.fromstring(client.get("/account").text)
+    return [
+        (row.xpath("string(td[1])").replace("this browser", "").strip(), bool(row.xpath(".//*[@class='badge active']")))
+        for row in page.xpath("//table[@id='session-list']/tbody/tr")
+    ]
+
+
+def end_button(client: StaffClient, browser: str) -> str:
+    page = lxml.html.fromstring(client.get("/account").text)
+    (action,) = page.xpath(
+        f"//table[@id='session-list']//tr[starts-with(normalize-space(td[1]), '{browser}')]//form/@action"
+    )
+    return str(action)
+
+
+async def test_the_account_page_lists_where_one_is_signed_in_and_signs_out_any_one(db, live_server):
+    viewer, other = await create_user(db, "viewer"), await create_user(db, "viewer", "other@example.com")
+    laptop = sign_in_with(live_server, viewer.email, FIREFOX_ON_WINDOWS)
+    phone = sign_in_with(live_server, viewer.email, SAFARI_ON_IPHONE)
+    someone_else = sign_in_with(live_server, other.email, FIREFOX_ON_WINDOWS)
+    assert listed_sessions(laptop) == [("Firefox 133 on Windows", True), ("Mobile Safari 18 on iOS", False)]
+    assert listed_sessions(phone)[0] == ("Mobile Safari 18 on iOS", True)
+    assert "127.0.0.1" in laptop.get("/account").text
+
+    ended = laptop.post(end_button(laptop, "Mobile Safari"))
+    assert (ended.status_code, ended.headers["location"]) == (303, "/account#sessions")
+    assert "That session is signed out." in laptop.get("/account").text
+    assert not signed_in(phone) and signed_in(laptop) and signed_in(someone_else)
+    assert listed_sessions(laptop) == [("Firefox 133 on Windows", True)]
+    assert laptop.post(ended.request.url.path).status_code == 303  # twice: already ended, nothing breaks
+    assert "That session had already ended." in laptop.get("/account").text
+
+    # One's own session is signed out from the menu, not from the list; another account's cannot be reached.
+    page = lxml.html.fromstring(laptop.get("/account").text)
+    assert not page.xpath("//table[@id='session-list']//form")
+    other_handle = end_button(sign_in_with(live_server, other.email, SAFARI_ON_IPHONE), "Firefox")
+    laptop.post(other_handle)
+    assert signed_in(someone_else)
+
+
+async def test_signing_out_leaves_the_list_and_a_new_password_keeps_only_this_session_listed(db, live_server):
+    editor = await create_user(db, "editor")
+    laptop = sign_in_with(live_server, editor.email, FIREFOX_ON_WINDOWS)
+    phone = sign_in_with(live_server, editor.email, SAFARI_ON_IPHONE)
+    tablet = sign_in_with(live_server, editor.email, SAFARI_ON_IPHONE)
+    tablet.post("/logout")
+    assert len(listed_sessions(laptop)) == 2
+    changed = laptop.post(
+        "/account/password",
+        data={"current_password": TEST_PASSWORD, "password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD},
+    )
+    assert changed.status_code == 303
+    assert not signed_in(phone)
+    assert listed_sessions(laptop) == [("Firefox 133 on Windows", True)]
+    laptop.post("/account/sign-out-elsewhere")
+    assert listed_sessions(laptop) == [("Firefox 133 on Windows", True)]
 
 
 async def test_deactivating_an_account_signs_it_out_at_its_next_request(db, live_server):

@@ -87,6 +87,7 @@ def test_only_changes_to_ones_own_session_and_account_are_open_to_viewers():
         "/account",
         "/account/password",
         "/account/sign-out-elsewhere",
+        "/account/sessions/{handle}/end",
         "/account/two-step",
         "/account/two-step/off",
     }

@@ -1,4 +1,4 @@
-"""Staff UI: one's own account (every role): name and password."""
+"""Staff UI: one's own account (every role): name, password, two-step sign-in and where one is signed in."""
 
 from __future__ import annotations
 
@@ -16,30 +16,58 @@ from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.redis import get_redis
 from webapp.staff.models import User
 from webapp.staff.schemas import MIN_PASSWORD_LENGTH
-from webapp.staff.service import account, two_step, users
+from webapp.staff.service import account, signed_in, two_step, users
 
 PATH = "/account"
 TWO_STEP_SETUP = f"{PATH}/two-step"
 SETUP = "two_step_setup"  # the secret being set up, in the session until the app's code confirms it
 
 
-def _page(
-    user: User, name: str, errors: dict[str, str], status_code: int = 200, headers: dict[str, str] | None = None
+async def _page(
+    request: StaffRequest,
+    user: User,
+    name: str,
+    errors: dict[str, str],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Template:
     """Passwords are never shown back: a refused change asks for them again."""
-    context = {"account": user, "values": {"name": name}, "errors": errors, "min_password": MIN_PASSWORD_LENGTH}
+    sessions = await signed_in.listed(
+        get_redis(), user.id, users.password_stamp(user), _handle(request), get_settings().security.session_max_age
+    )
+    context = {
+        "account": user,
+        "values": {"name": name},
+        "errors": errors,
+        "min_password": MIN_PASSWORD_LENGTH,
+        "sessions": sessions,
+    }
     return Template("staff/account.html", context=context, status_code=status_code, headers=headers)
 
 
-async def _refused(db: AsyncSession, user_id: int, exc: ValidationFailed | TooManyAttempts, field: str) -> Template:
+def _handle(request: StaffRequest) -> str | None:
+    handle = request.session.get(signed_in.HANDLE)
+    return handle if isinstance(handle, str) else None
+
+
+async def keep_this_session(request: StaffRequest, user: User) -> None:
+    """After a change of the account's stamp, which ends every other session: this one goes on, listed."""
+    request.session.update(users.session_for(user))
+    if handle := _handle(request):
+        await signed_in.restamp(get_redis(), user.id, handle, users.password_stamp(user))
+
+
+async def _refused(
+    request: StaffRequest, db: AsyncSession, exc: ValidationFailed | TooManyAttempts, field: str
+) -> Template:
     """The page again with why: the current password's message next to `field` (the form's own
     password box), 429 with Retry-After once there were too many wrong ones."""
-    user = await users.get_user(db, user_id)
+    user = await users.get_user(db, request.user.id)
     if isinstance(exc, TooManyAttempts):
         retry = {"Retry-After": str(exc.retry_after)}
-        return _page(user, user.name, {field: exc.message}, status_code=429, headers=retry)
+        return await _page(request, user, user.name, {field: exc.message}, status_code=429, headers=retry)
     errors = {field if name == "current_password" else name: message for name, message in exc.errors.items()}
-    return _page(user, user.name, errors, status_code=422)
+    return await _page(request, user, user.name, errors, status_code=422)
 
 
 def _setup(email: str, secret: str, errors: dict[str, str], status_code: int = 200) -> Template:
@@ -58,7 +86,7 @@ class AccountController(Controller):
     @get("/", name="account")
     async def show(self, request: StaffRequest, db: Db) -> Template:
         user = await users.get_user(db, request.user.id)
-        return _page(user, user.name, {})
+        return await _page(request, user, user.name, {})
 
     @post("/")
     async def rename(self, request: StaffRequest, db: Db) -> AnyResponse:
@@ -66,7 +94,7 @@ class AccountController(Controller):
         try:
             await account.rename(db, request.user.id, name)
         except ValidationFailed as exc:
-            return _page(await users.get_user(db, request.user.id), name, exc.errors, status_code=422)
+            return await _page(request, await users.get_user(db, request.user.id), name, exc.errors, status_code=422)
         flash(request, "Your name is saved.", "success")
         return after_change(request, PATH)
 
@@ -78,15 +106,15 @@ class AccountController(Controller):
         try:
             user = await account.change_password(db, redis, security, request.user.id, passwords, client_ip(request))
         except (ValidationFailed, TooManyAttempts) as exc:
-            return await _refused(db, request.user.id, exc, "current_password")
-        request.session.update(users.session_for(user))  # this session stays; every other one ends
+            return await _refused(request, db, exc, "current_password")
+        await keep_this_session(request, user)
         flash(request, "Your password is changed. Any other session signed in as you is signed out.", "success")
         return after_change(request, PATH)
 
     @post("/sign-out-elsewhere")
     async def sign_out_elsewhere(self, request: StaffRequest, db: Db) -> AnyResponse:
         user = await account.sign_out_elsewhere(db, request.user.id)
-        request.session.update(users.session_for(user))  # this session stays
+        await keep_this_session(request, user)
         flash(
             request,
             "Every other session signed in as you is signed out, and every browser remembered for two-step "
@@ -94,6 +122,16 @@ class AccountController(Controller):
             "success",
         )
         return after_change(request, PATH)
+
+    @post("/sessions/{handle:str}/end")
+    async def end_session(self, request: StaffRequest, handle: str) -> AnyResponse:
+        if handle == _handle(request):
+            raise ValidationFailed({"handle": "This is the session you are using: sign out from the menu instead."})
+        if await signed_in.end(get_redis(), request.user.id, handle):
+            flash(request, "That session is signed out.", "success")
+        else:
+            flash(request, "That session had already ended.", "info")
+        return after_change(request, f"{PATH}#sessions")
 
     @get("/two-step", name="two-step-setup", opt=WHILE_TWO_STEP_DUE)
     async def two_step_setup(self, request: StaffRequest, db: Db) -> AnyResponse:
@@ -124,7 +162,7 @@ class AccountController(Controller):
         try:
             await account.confirmed(db, redis, security, request.user.id, password, client_ip(request))
         except (ValidationFailed, TooManyAttempts) as exc:
-            return await _refused(db, request.user.id, exc, "off_password")
+            return await _refused(request, db, exc, "off_password")
         await two_step.turn_off(db, request.user.id)
         flash(request, "Two-step sign-in is off: your password alone signs you in.", "success")
         return after_change(request, PATH)

@@ -22,7 +22,7 @@ from webapp.core.forms import Form
 from webapp.core.http import PublicRequest
 from webapp.core.redis import get_redis
 from webapp.staff.models import User
-from webapp.staff.service import two_step, users
+from webapp.staff.service import signed_in, two_step, users
 
 
 def _safe_next(target: str | None) -> str:
@@ -61,7 +61,12 @@ def _refused(template: str, context: dict[str, Any], exc: ValidationFailed | Too
 
 
 async def _signed_in(request: PublicRequest, db: AsyncSession, user: User, next_url: str) -> Redirect:
-    request.set_session(users.session_for(user))
+    session = users.session_for(user)
+    agent, max_age = request.headers.get("user-agent", ""), get_settings().security.session_max_age
+    handle = await signed_in.open_session(
+        get_redis(), user.id, session["password_stamp"], client_ip(request), agent, max_age
+    )
+    request.set_session({**session, signed_in.HANDLE: handle})
     who = users.principal_name(user)
     await audit.record_access(db, Action.SIGNED_IN, who, client_ip(request), user_id=user.id, role=user.role)
     return Redirect(next_url, status_code=303)
@@ -135,6 +140,8 @@ class AuthController(Controller):
 
     @post("/logout", opt=ANY_STAFF | WHILE_TWO_STEP_DUE)
     async def logout(self, request: PublicRequest) -> Redirect:
+        if isinstance(handle := request.session.get(signed_in.HANDLE), str):
+            await signed_in.end(get_redis(), request.session["user_id"], handle)
         request.clear_session()
         request.set_session({})
         flash(request, "You are signed out.", "info")

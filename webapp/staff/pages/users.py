@@ -15,6 +15,7 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.staff.models import User
+from webapp.staff.pages.account import keep_this_session
 from webapp.staff.schemas import MIN_PASSWORD_LENGTH
 from webapp.staff.service import sign_in_policy, two_step, users
 
@@ -97,7 +98,7 @@ class UsersController(Controller):
         except (ValidationFailed, Conflict) as exc:
             return _form(user, _shown(data), field_errors(exc), status_code=422)
         if user_id == request.user.id:  # a new password of one's own ends the other sessions, not this one
-            request.session.update(users.session_for(user))
+            await keep_this_session(request, user)
         flash(request, f"Account {user.email} saved.", "success")
         return after_change(request, "/settings/users")
 

@@ -13,15 +13,16 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
-from webapp.core.config import SecuritySettings
+from webapp.core.config import SecuritySettings, get_settings
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.redis import get_redis
 from webapp.core.schemas import Values, load
 from webapp.core.tokens import purpose_key
 from webapp.core.validation import is_valid_id, normalize_email
 from webapp.staff import queries
 from webapp.staff.models import User
 from webapp.staff.schemas import UserCreate, UserUpdate
-from webapp.staff.service import login_throttle, sign_in_policy
+from webapp.staff.service import login_throttle, sign_in_policy, signed_in
 from webapp.staff.service.passwords import hash_password, needs_rehash, verify_password
 
 SIGN_IN_FAILED = "Email or password is incorrect."
@@ -115,13 +116,17 @@ def session_for(user: User) -> dict[str, Any]:
 
 
 async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) -> Principal | None:
-    """Who a signed-in session acts as; None once the account is deactivated or deleted, or its
-    password changed after this session signed in."""
+    """Who a signed-in session acts as; None once the account is deactivated or deleted, its
+    password changed after this session signed in, or the session was ended from the account page."""
     user_id, stamp = data.get("user_id"), data.get("password_stamp")
     user = await session.get(User, user_id) if isinstance(user_id, int) and is_valid_id(user_id) else None
     if user is None or not user.is_active or not isinstance(stamp, str):
         return None
     if not hmac.compare_digest(stamp, password_stamp(user)):
+        return None
+    handle = data.get(signed_in.HANDLE)
+    max_age = get_settings().security.session_max_age
+    if handle is not None and not await signed_in.still_open(get_redis(), user.id, str(handle), max_age):
         return None
     due = not user.two_step and await sign_in_policy.two_step_required(session)
     return Principal(user.id, principal_name(user), Role(user.role), two_step_due=due)
