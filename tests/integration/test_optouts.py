@@ -16,7 +16,7 @@ from webapp.campaigns.service.audience import count_for_lists
 from webapp.contacts.models import Contact
 from webapp.core.redis import get_redis
 from webapp.core.tokens import make_token
-from webapp.subscriptions.service.tokens import preferences_token
+from webapp.subscriptions.service.tokens import confirm_token, preferences_token
 from webapp.suppression.models import Suppression
 from webapp.suppression.service import suppression
 
@@ -135,3 +135,37 @@ async def test_pasting_an_opted_out_address_into_a_list_brings_it_back_opted_out
     statuses = dict((await db.execute(select(Contact.email, Contact.status))).all())
     assert statuses == {"GONE@example.com": "unsubscribed", "dead@example.com": "bounced", "new@example.com": "active"}
     assert await count_for_lists(db, [list_id]) == 1
+
+
+async def test_a_complaint_is_undone_neither_by_an_earlier_confirmation_link_nor_by_the_preference_centre(
+    db, live_server, api
+):
+    email_list = await public_list(db, "Deals")
+    assert httpx.post(f"{live_server}/subscribe/{email_list.id}", data={"email": "angry@example.com"}).status_code == 200
+    [record] = await subscription_rows(db)
+    contact_id = await db.scalar(select(Contact.id).where(Contact.email == "angry@example.com"))
+    editor = await api("editor")
+    assert editor.put(f"/api/contacts/{contact_id}", json={"status": "complained"}).status_code == 200
+
+    link = httpx.get(f"{live_server}/subscribe/confirm/{confirm_token(record['id'], email_list.id)}")
+    assert link.status_code == 403 and "This address cannot be subscribed" in link.text
+    preferences = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    page = httpx.get(preferences).text
+    assert "We no longer send you email" in page and 'name="join"' not in page
+    saved = httpx.post(preferences, data={"join": str(email_list.id), "action": "save"})
+    assert saved.status_code in (200, 303)
+
+    db.expire_all()
+    assert await db.scalar(select(Contact.status).where(Contact.id == contact_id)) == "complained"
+    assert await members(db, email_list.id) == []
+    assert (await subscription_rows(db))[0]["status"] == "pending"
+    assert await suppressed(db) == {"angry@example.com": "complaint"}
+
+    # Once staff take the complaint off the list (the person asked to come back), the subscriber may opt in.
+    await suppression.remove(db, "angry@example.com", "Asked by phone to receive the deals again.", actor="editor")
+    await db.commit()
+    assert 'name="join"' in httpx.get(preferences).text
+    httpx.post(preferences, data={"join": str(email_list.id), "action": "save"})
+    db.expire_all()
+    assert await db.scalar(select(Contact.status).where(Contact.id == contact_id)) == "active"
+    assert await members(db, email_list.id) == ["angry@example.com"]

@@ -152,6 +152,8 @@ class SubscribeController(Controller):
                 list_name=result.list_name,
                 list_id=result.list_id,
             )
+        if result.outcome is Confirmation.BLOCKED:
+            return page("subscriptions/confirm_blocked.html", language, org, status_code=403)
         return _invalid_link(language, org)
 
     @post("/confirm/{token:str}/resend", name="subscribe-resend", status_code=200)

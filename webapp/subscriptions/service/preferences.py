@@ -4,7 +4,8 @@ language, lists), reached with a signed link from any email.
 An active contact unticks lists to leave them and ticks public lists to join them. A contact that
 receives nothing (unsubscribed, bounced, complained, pending and never confirmed, or its address
 suppressed) sees its lists unticked: ticking any of them, or a public list, is an opt-in that makes
-it active again on exactly those lists (see subscriptions.reactivate).
+it active again on exactly those lists (see subscriptions.reactivate). Unless staff suppressed the
+address (a complaint, by hand, for compliance): then no list is offered, and the page says why.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FREQUENCIES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "important": N_
 class Preferences:
     contact: Contact
     receiving: bool  # active: gets mail from the lists it is on
+    may_return: bool  # not receiving, may opt in again here: no complaint, manual or compliance suppression
     on_lists: list[EmailList]  # active lists the contact is a member of
     joinable: list[EmailList]  # public lists it is not on
     topics: list[str]  # the organisation's topics, in its order
@@ -56,13 +58,16 @@ async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[s
     # An address added again after an opt-out stays suppressed, whatever its contact's status says.
     suppressed = await suppression.is_suppressed(session, person.email)
     receiving = person.status == ContactStatus.ACTIVE.value and not suppressed
-    return Preferences(person, receiving, on_lists, joinable, list(topics))
+    may_return = not receiving and await subscriptions.may_receive_confirmation(session, person.email)
+    if not receiving and not may_return:
+        on_lists, joinable = [], []
+    return Preferences(person, receiving, may_return, on_lists, joinable, list(topics))
 
 
 async def sample(session: AsyncSession, topics: Sequence[str]) -> Preferences:
     """What a test send's link shows: a subscriber on no list yet, with the public lists to join."""
     public = list(await subscriptions.public_lists(session))
-    return Preferences(Contact(email="", topics=[]), True, [], public, list(topics))
+    return Preferences(Contact(email="", topics=[]), True, False, [], public, list(topics))
 
 
 async def save(

@@ -113,6 +113,7 @@ class Confirmation(StrEnum):
     CONFIRMED = "confirmed"  # now (or already) on the list
     EXPIRED = "expired"  # genuine link, too old, subscription still pending: a new link can be sent
     INVALID = "invalid"  # forged, damaged, or the subscription is gone or was left since
+    BLOCKED = "blocked"  # the address is suppressed by staff's decision (a complaint ...) since the link was sent
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmRes
         return ConfirmResult(Confirmation.CONFIRMED, *about)  # a second click, or a mail scanner's visit first
     if link.expired:
         return ConfirmResult(Confirmation.EXPIRED, *about)
+    if not await may_receive_confirmation(session, contact.email):
+        return ConfirmResult(Confirmation.BLOCKED, *about)
     await queries.mark_confirmed(session, subscription.id)
     await scoring.refresh(session, [subscription.contact_id], "Confirmed a subscription")
     await queries.add_member(session, subscription.contact_id, subscription.list_id)
@@ -149,7 +152,8 @@ async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmRes
 
 async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[int]) -> None:
     """The owner of the address has just opted in: make the contact active (and lift its own
-    bounce or unsubscribe suppression).
+    bounce or unsubscribe suppression). An address that staff suppressed (a complaint, by hand, for
+    compliance) stays as it is: the callers do not offer an opt-in to it (may_receive_confirmation).
 
     A contact who had unsubscribed (or complained) opted out of everything; opting into some lists
     again is not consent to the others, so its other memberships end here (their consent records
@@ -159,7 +163,9 @@ async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[
     if contact is None:
         return
     entry = await suppression.status_of(session, contact.email)
-    if entry is not None and entry.reason in LIFTED_BY_OPT_IN:
+    if entry is not None and entry.reason not in LIFTED_BY_OPT_IN:
+        return  # a complaint, manual or compliance suppression is staff's to lift, not an opt-in's
+    if entry is not None:
         await suppression.remove(session, entry.id, "The subscriber confirmed a new subscription.", actor=SUBSCRIBER)
     if contact.status == ContactStatus.ACTIVE.value:
         return
