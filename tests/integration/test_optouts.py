@@ -141,7 +141,9 @@ async def test_a_complaint_is_undone_neither_by_an_earlier_confirmation_link_nor
     db, live_server, api
 ):
     email_list = await public_list(db, "Deals")
-    assert httpx.post(f"{live_server}/subscribe/{email_list.id}", data={"email": "angry@example.com"}).status_code == 200
+    assert (
+        httpx.post(f"{live_server}/subscribe/{email_list.id}", data={"email": "angry@example.com"}).status_code == 200
+    )
     [record] = await subscription_rows(db)
     contact_id = await db.scalar(select(Contact.id).where(Contact.email == "angry@example.com"))
     editor = await api("editor")
