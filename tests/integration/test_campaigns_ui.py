@@ -8,7 +8,7 @@ import html
 import re
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from tests.support.campaigns import HTML, audience, ready_campaign, reviewed
 from webapp.campaigns.models import Campaign
@@ -114,6 +114,20 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
     page = page_text(editor.get(f"/campaigns/{c.id}"))
     assert 'class="badge status-sending"' in page and 'sse-connect="/campaigns/' in page  # live, no banner
     assert editor.get(f"/campaigns/{c.id}/details", follow_redirects=False).status_code == 303  # not a draft
+
+
+async def test_a_filter_that_does_not_exist_is_refused_at_the_content_step_and_named_at_review(staff, db):
+    editor = await staff("editor")
+    editor.post("/campaigns/new", data={"name": "Typo", "go": "next"})
+    c = await db.scalar(select(Campaign))
+    typo = "<p>Hi</p>\n<p>{{ first_name | titlecase }}</p>"
+    refused = editor.post(f"/campaigns/{c.id}/content", data={"html_content": typo, "go": "next"})
+    assert refused.status_code == 422 and "Line 2: there is no filter named" in refused.text
+    # Saved before filters were checked at this step: the review names it rather than failing.
+    await db.execute(update(Campaign).where(Campaign.id == c.id).values(html_content=typo))
+    await db.commit()
+    review = editor.get(f"/campaigns/{c.id}/review")
+    assert review.status_code == 200 and "Line 2: there is no filter named" in review.text
 
 
 async def test_wizard_keeps_what_was_typed_and_says_what_is_wrong(staff, db):

@@ -29,8 +29,13 @@ MAX_CONTENT = 1_000_000
 MAX_TOKENS = 20_000
 
 # Only for parsing: the sandbox that renders templates (service/rendering.py) changes what a
-# template may do when it runs, not how it parses.
+# template may do when it runs, not how it parses. It has the same filters and tests.
 _parser = Environment()
+# Python compiles a template and refuses code nested too deeply (20 loops, 100 indents): blocks
+# nested deeper than any email needs are refused here, with their line, instead.
+MAX_NESTING = 15
+_BLOCKS = (nodes.If, nodes.For, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.With, nodes.Block)
+_OTHER_TEMPLATES = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 
 
 def parse(source: str) -> nodes.Template:
@@ -42,11 +47,32 @@ def parse(source: str) -> nodes.Template:
                 f"The template has more than {MAX_TOKENS:,} pieces of template syntax (names, operators, tags and "
                 "the text between them): simplify it."
             )
-        return _parser.parse(source)
+        tree = _parser.parse(source)
+        _compilable(tree)
+        return tree
     except TemplateSyntaxError as exc:
         raise ValueError(f"Line {exc.lineno}: {exc.message}") from None
     except RecursionError:
         raise ValueError("The template nests too deeply to be read.") from None
+
+
+def _compilable(tree: nodes.Template) -> None:
+    """ValueError("Line N: ...") for what parses but cannot compile or run: an unknown filter or
+    test (a typo would fail every recipient's message), another template (there is none to load),
+    blocks nested too deeply."""
+    for other in tree.find_all(_OTHER_TEMPLATES):
+        raise ValueError(f"Line {other.lineno}: a template cannot include, import or extend another template.")
+    for used in tree.find_all((nodes.Filter, nodes.Test)):
+        kind, known = ("filter", _parser.filters) if isinstance(used, nodes.Filter) else ("test", _parser.tests)
+        if used.name not in known:
+            raise ValueError(f"Line {used.lineno}: there is no {kind} named '{used.name}'.")
+    stack: list[tuple[nodes.Node, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        depth += isinstance(node, _BLOCKS)
+        if depth > MAX_NESTING:
+            raise ValueError(f"Line {node.lineno}: blocks nest more than {MAX_NESTING} deep; simplify the template.")
+        stack.extend((child, depth) for child in node.iter_child_nodes())
 
 
 def _syntax(value: str, label: str) -> str:

@@ -93,6 +93,38 @@ def test_the_template_schema_names_syntax_errors_with_every_other_problem():
     assert errors["subject"].startswith("Line 1: ") and errors["html_content"].startswith("Line 2: unexpected '}'")
 
 
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("<p>\nHi {{ first_name | titlecase }}</p>", "Line 2: there is no filter named 'titlecase'."),
+        ("{% if first_name is shouting %}x{% endif %}", "Line 1: there is no test named 'shouting'."),
+        ("<p>x</p>\n\n{% include 'footer.html' %}", "Line 3: a template cannot include, import or extend another"),
+        ("{% extends 'base.html' %}", "Line 1: a template cannot include, import or extend another"),
+        ("{% from 'macros' import button %}", "Line 1: a template cannot include, import or extend another"),
+        ("{% if 1 %}" * 200 + "x" + "{% endif %}" * 200, "Line 1: blocks nest more than 15 deep"),
+        ("{% for a in b %}" * 21 + "x" + "{% endfor %}" * 21, "Line 1: blocks nest more than 15 deep"),
+    ],
+)
+def test_what_parses_but_could_never_be_sent_is_refused_with_its_line(source, message):
+    """Each of these parses, and used to fail only when compiled: for every recipient at send time."""
+    with pytest.raises(ValidationFailed) as exc:
+        load(TemplateCreate, {"name": "n", "subject": "s", "html_content": source})
+    assert exc.value.errors["html_content"].startswith(message)
+    assert check_template({"html_content": source}).errors["html_content"].startswith(message)
+
+
+def test_filters_tests_and_blocks_in_use_are_accepted():
+    source = (
+        "{% filter upper %}{{ first_name | default('there') | title }}{% endfilter %}"
+        "{% if plan is defined %}{% for a in [1] %}{{ loop.index }}{% endfor %}{% endif %}"
+        + "{% if 1 %}" * 15
+        + "deep"
+        + "{% endif %}" * 15
+    )
+    assert check_template({"html_content": source}).errors == {}
+    assert CompiledMessage("s", source).render({"first_name": "ann"}).html == "ANNdeep"
+
+
 def test_check_reports_unknown_variables_as_warnings():
     check = check_template(
         {"subject": "{{ first_name }} {{ favourite_colour }}", "html_content": "{{ plan }}"},

@@ -123,6 +123,8 @@ def check_template(parts: Mapping[str, str], known_custom_fields: Iterable[str] 
             used |= meta.find_undeclared_variables(parse(source or ""))
         except ValueError as exc:
             errors[label] = str(exc)
+        except TemplateSyntaxError as exc:  # what only compiling finds (parse() refuses what is known of it)
+            errors[label] = f"Line {exc.lineno}: {exc.message}"
         except RecursionError:
             errors[label] = TOO_DEEP
     known = STANDARD_VARIABLES | set(known_custom_fields)
