@@ -35,7 +35,7 @@ from litestar.types import ExceptionHandlersMap
 
 from webapp import routes
 from webapp.audit import service as audit
-from webapp.core import queries
+from webapp.core import public_pages, queries
 from webapp.core.api import NumberUnionSchema
 from webapp.core.api_document import state_input_limits
 from webapp.core.assets import FAVICON, static_url
@@ -45,6 +45,7 @@ from webapp.core.deps import provide_db_session
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.headers import add_security_headers
 from webapp.core.http import AnyRequest, AnyResponse, AppRequest
+from webapp.core.i18n import N_
 from webapp.core.options import complete_allow
 from webapp.core.parameters import reject_nul_parameters
 from webapp.core.redis import get_redis
@@ -105,9 +106,22 @@ def _json_error(
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
+# What subscribers reach: their errors are public pages, in their language, with no way into the staff UI.
+SUBSCRIBER_PATHS = ("/u/", "/subscribe/", "/archive")
+PUBLIC_TITLES = {404: N_("This page does not exist"), 500: N_("Something went wrong")}
+PUBLIC_TITLE = N_("This request is not valid")
+INTERNAL_ERROR = N_("The error has been logged. Please try again.")
+
+
 def _error_page(
     request: AnyRequest, status: int, title: str, message: str, headers: dict[str, str] | None = None
 ) -> AnyResponse:
+    if request.url.path.startswith(SUBSCRIBER_PATHS):
+        language = public_pages.language_of(request)
+        shown = {"title": PUBLIC_TITLES.get(status, PUBLIC_TITLE), "message": message}
+        return public_pages.page(
+            "public_error.html", language, public_pages.Unnamed(), status_code=status, headers=headers, **shown
+        )
     context = {"status": status, "title": title, "message": message}
     return Template("error.html", context=context, status_code=status, headers=headers)
 
@@ -200,7 +214,7 @@ def handle_internal_error(request: AnyRequest, exc: Exception) -> AnyResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return _json_error(500, "Internal server error.")
-    return _error_page(request, 500, "Something went wrong", "The error has been logged. Please try again.")
+    return _error_page(request, 500, "Something went wrong", INTERNAL_ERROR)
 
 
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {

@@ -6,6 +6,7 @@ organisation's settings through the settings feature and hand them over as `org`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from litestar import Response
@@ -25,6 +26,14 @@ class Sender(Protocol):
 
     @property
     def postal_address(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Unnamed:
+    """The organisation where its settings cannot be loaded (an error page): no name, no address."""
+
+    organisation_name: str = ""
+    postal_address: str = ""
 
 
 def language_of(request: PublicRequest, requested: Any = None, contact_language: Any = None) -> str:

@@ -16,12 +16,13 @@ from functools import lru_cache
 from itsdangerous import BadSignature, Signer
 
 from webapp.core.config import get_settings
+from webapp.core.i18n import N_
 
 PURPOSES = ("open", "click", "unsubscribe")
 # The delivery a test send's links name (ids start at 1): the pages they lead to work, and the
 # tracking endpoints record nothing for it.
 TEST_DELIVERY_ID = 0
-LINK_NOT_VALID = "This link is not valid."  # a token forged, damaged or of another purpose
+LINK_NOT_VALID = N_("This link is not valid.")  # a token forged, damaged or of another purpose
 # A click token holds (delivery, link, campaign); mail sent before the campaign was added holds
 # (delivery, link), and its links keep working.
 CLICK_TOKEN_COUNTS = (3, 2)

@@ -16,10 +16,12 @@ from webapp.campaigns.queries.archive import ArchivedPage
 from webapp.campaigns.schemas.campaign import ArchiveIn
 from webapp.campaigns.service.campaigns import get_campaign
 from webapp.core.errors import Conflict, NotFound
+from webapp.core.i18n import N_
 from webapp.core.schemas import load
+from webapp.core.validation import is_valid_id
 
 PAGE_SIZE = 20
-NOT_IN_ARCHIVE = "This newsletter is not in the archive."
+NOT_IN_ARCHIVE = N_("This newsletter is not in the archive.")
 NOT_ARCHIVABLE = "Only campaigns sent to lists go in the public archive."
 
 
@@ -34,7 +36,7 @@ async def has_any(session: AsyncSession) -> bool:
 
 
 async def archived(session: AsyncSession, campaign_id: int) -> Campaign:
-    campaign = await queries.archived_campaign(session, campaign_id)
+    campaign = await queries.archived_campaign(session, campaign_id) if is_valid_id(campaign_id) else None
     if campaign is None:
         raise NotFound(NOT_IN_ARCHIVE)
     return campaign

@@ -13,9 +13,10 @@ from webapp.campaigns.models import Campaign, CampaignKind, Delivery
 from webapp.campaigns.queries import listing
 from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound
+from webapp.core.i18n import N_
 
-GONE = "This email is no longer available."
-TEST = "A test email has no web version: the link works in the messages the campaign sends."
+GONE = N_("This email is no longer available.")
+TEST = N_("A test email has no web version: the link works in the messages the campaign sends.")
 TRANSACTIONAL = "This email has no web version."
 
 

@@ -1,0 +1,42 @@
+"""What a subscriber sees when a link from an email is broken: a public page in their language,
+with no way into the staff UI, never the staff error page or a server error."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from webapp.core.tokens import make_token
+
+
+def damaged(purpose: str) -> str:
+    return make_token(purpose, 1)[:-3]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "message"),
+    [
+        (f"/u/unsubscribe/{damaged('unsubscribe')}", 404, "This link is not valid."),
+        (f"/u/view/{damaged('unsubscribe')}", 404, "This link is not valid."),
+        (f"/u/c/{damaged('click')}", 404, "This link is not valid."),
+        ("/archive/99999999999999999999", 404, "This newsletter is not in the archive."),
+        ("/archive/9223372036854775808", 404, "This newsletter is not in the archive."),
+        ("/archive/0", 404, "This newsletter is not in the archive."),
+        ("/u/nothing-here", 404, ""),
+    ],
+)
+async def test_a_broken_subscriber_link_gets_a_public_page(db, live_server, path, status, message):
+    english = httpx.get(live_server + path)
+    assert english.status_code == status
+    assert message in english.text and "This page does not exist" in english.text
+    assert "dashboard" not in english.text.lower() and 'href="/"' not in english.text
+    assert 'name="viewport"' in english.text
+    spanish = httpx.get(live_server + path, params={"lang": "es"})
+    assert spanish.status_code == status and "Esta página no existe" in spanish.text
+    assert spanish.headers["content-language"] == "es"
+
+
+async def test_a_bad_archive_cursor_is_a_public_400(db, live_server):
+    response = httpx.get(live_server + "/archive", params={"cursor": "\x00"}, headers={"Accept-Language": "es"})
+    assert response.status_code == 400
+    assert "Esta solicitud no es válida" in response.text and "dashboard" not in response.text.lower()
