@@ -55,6 +55,12 @@ async def test_a_bomb_after_the_first_rows_fails_its_import_and_the_worker_stays
     assert max(peak_rss_mb(p) for p in worker_processes(started.proc.pid)) < PROCESS_PEAK_MB
     assert job.status == "failed" and "memory limit" in job.error, job.error
     assert await db.scalar(select(ImportReject.line)) is None
+    report = client.get(f"/contacts/import/{job_id}").text
+    saved = job.inserted + job.updated  # the rows of the chunks before the bomb, if the reader got that far
+    assert (
+        f"The {saved:,} rows counted above were saved before it stopped." if saved else "No row was saved."
+    ) in report
+    assert "Every row was read without a problem" not in report
 
 
 def worker_processes(pid: int) -> list[psutil.Process]:

@@ -136,6 +136,26 @@ async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers
     assert not (get_settings().imports.upload_dir / stored).exists()  # the worker deletes the file when done
 
 
+async def test_a_row_with_a_nul_character_is_rejected_and_the_good_rows_import(db, staff, worker):
+    """The file's sniffing sees only its start: a NUL further on reaches the rows."""
+    good = "".join(f"person{i}@example.com,Person {i}\n" for i in range(60))
+    data = f"email,first_name\n{good}odd@example.com,a\x00b\nnul\x00@example.com,c\n".encode()
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, data))
+    start(client, job_id, {0: "email", 1: "first_name"})
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.status, job.inserted, job.rejected) == ("done", 60, 2)
+    assert [(line, kind, email) for line, kind, email, _ in await rejects(db, job_id)] == [
+        (62, "rejected", "odd@example.com"),
+        (63, "rejected", "nul\ufffd@example.com"),
+    ]
+    rows = list(
+        csv.reader(io.StringIO(client.get(f"/contacts/import/{job_id}/rejects.csv").content.decode("utf-8-sig")))
+    )
+    assert rows[1][-1] == "a\ufffdb"
+
+
 async def test_upsert_updates_existing_contacts_merging_tags_and_custom_fields(db, staff, worker):
     db.add_all(
         [

@@ -48,7 +48,13 @@ def copy_text(rows: Iterable[tuple[str, ...]]) -> bytes:
 
 
 def _reject(record: Record, kind: str, email: str, reason: str) -> Reject:
-    return (record.line, kind, email, reason, json.dumps(record.cells, ensure_ascii=False))
+    cells = [_storable(cell) for cell in record.cells]
+    return (record.line, kind, _storable(email), reason, json.dumps(cells, ensure_ascii=False))
+
+
+def _storable(value: str) -> str:
+    """A rejected row is kept as it was, but PostgreSQL text and JSON cannot hold NUL: it is shown as �."""
+    return value.replace("\x00", "\ufffd")
 
 
 def prepare(
