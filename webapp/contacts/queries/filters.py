@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -68,16 +69,16 @@ def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
 
 
 MAX_SEARCH_WORD = 100  # PostgreSQL rejects tsquery words over 2 KB; nobody types a longer prefix
+MAX_SEARCH_WORDS = 12  # enough for a long address: first.last+tag@mail.example.co.uk is 7
+_WORDS = re.compile(r"[^\W_]+")  # letters and digits, in any script
 
 
 def search_query(q: str) -> str | None:
-    """Turn what was typed into a prefix tsquery: 'jo smi' -> 'jo:* & smi:*'. Only word characters survive."""
-    words = [
-        "".join(ch for ch in word if ch.isalnum())[:MAX_SEARCH_WORD]
-        for word in q.lower().replace("@", " ").replace(".", " ").split()
-    ]
-    words = [w for w in words if w]
-    return " & ".join(f"{w}:*" for w in words[:8]) or None
+    """Turn what was typed into a prefix tsquery: 'jo smi' -> 'jo:* & smi:*'. Words split where the
+    stored search text splits them (SEARCH_VECTOR_SQL): at any punctuation, so a pasted address
+    'ann-marie+news@example.com' or a name like O'Brien finds its contact."""
+    words = [word[:MAX_SEARCH_WORD] for word in _WORDS.findall(q.lower())]
+    return " & ".join(f"{w}:*" for w in words[:MAX_SEARCH_WORDS]) or None
 
 
 def apply_filter(filters: ContactFilter, query: Select[Any], row: Any = Contact) -> Select[Any]:
