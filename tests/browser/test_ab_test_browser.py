@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import text
 
 from tests.browser.conftest import settled, sign_in_page
 from tests.conftest import run_db
@@ -36,3 +37,37 @@ def test_a_variant_is_added_and_removed_by_keyboard_and_enter_saves_the_test(adm
     expect(page).to_have_url(re.compile(r"/campaigns/1/review$"))
     expect(page.locator("#flashes")).to_contain_text("Saved the A/B test of 2 variants.")
     expect(page.locator(".review-summary")).to_contain_text("2 variants: A (control), C;")
+
+
+def test_a_person_chooses_the_winner_on_the_report_and_the_reload_keeps_their_choice(admin, page, base_url):
+    async def waiting(session):
+        from tests.integration.test_ab_send import ab_campaign
+        from webapp.abtests.service import sending as ab_sending
+        from webapp.campaigns.service import campaigns, sending
+
+        campaign_id, _, _ = await ab_campaign(session, 20, criterion="manual")
+        await campaigns.send_now(session, campaign_id)
+        await session.commit()
+        await sending.begin(session, campaign_id)
+        await ab_sending.start(session, campaign_id)
+        await session.commit()
+        sent = "UPDATE deliveries SET status = 'sent', sent_at = now() WHERE campaign_id = :c AND status = 'pending'"
+        await session.execute(text(sent), {"c": campaign_id})
+        await session.commit()
+        assert await ab_sending.holds_back(session, campaign_id)  # the test share is sent: it waits
+        return campaign_id
+
+    campaign_id = run_db(waiting)
+    sign_in_page(page, base_url, admin.email)
+    page.goto(f"{base_url}/campaigns/{campaign_id}/report")
+    winner = page.get_by_role("group", name="Choose the winner")
+    winner.get_by_label("B").check()
+    page.evaluate(  # what the section's reload every 10 seconds does
+        f"htmx.ajax('GET', '/campaigns/{campaign_id}/report/ab-test', {{target: '#report-ab-test', swap: 'outerHTML'}})"
+    )
+    settled(page)
+    expect(winner.get_by_label("B")).to_be_checked()
+    page.get_by_role("button", name="Send it to the rest").click()
+    expect(page.locator(".flash")).to_contain_text("B is the winner")
+    expect(page.locator("#report-ab-test")).to_contain_text("chosen: B")
+    expect(page.locator("#ab-winner-form")).to_have_count(0)

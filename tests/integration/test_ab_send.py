@@ -282,3 +282,28 @@ async def test_the_tick_leaves_a_campaign_whose_test_waits_for_its_winner_alone(
     await db.commit()
     await actors.start_due_campaigns()
     assert await redis.llen(queue) == 0
+
+
+async def test_a_person_chooses_the_winner_on_the_report(db, staff):
+    campaign_id, test_id, variant = await waiting_test(db, 20, criterion="manual")
+    viewer, editor = await staff("viewer"), await staff("editor")
+    report = editor.get(f"/campaigns/{campaign_id}/report").text
+    assert "you choose the winner once the test share is sent" in report and "else the control" not in report
+    assert 'id="ab-winner-form"' in report and "Choose the winner" in report
+    assert "The control is sent" not in report and "The leader is sent" not in report
+    assert 'id="ab-winner-form"' in editor.get(f"/campaigns/{campaign_id}/report/ab-test").text  # the 10 s reload
+    assert 'id="ab-winner-form"' not in viewer.get(f"/campaigns/{campaign_id}/report").text
+    assert viewer.post(f"/campaigns/{campaign_id}/ab-test/winner", data={"variant_id": variant["B"]}).status_code == 403
+
+    nothing = editor.post(f"/campaigns/{campaign_id}/ab-test/winner", data={"variant_id": ""})
+    assert nothing.status_code == 303
+    assert "No winner was chosen" in editor.get(f"/campaigns/{campaign_id}/report").text
+    chosen = editor.post(f"/campaigns/{campaign_id}/ab-test/winner", data={"variant_id": variant["B"]})
+    assert (chosen.status_code, chosen.headers["location"]) == (303, f"/campaigns/{campaign_id}/report#report-ab-test")
+    after = editor.get(f"/campaigns/{campaign_id}/report").text
+    assert "B is the winner: it goes to the rest of the audience within a minute." in after
+    assert 'id="ab-winner-form"' not in after and "chosen: <strong>B</strong>" in after
+    test = await wait_for_test(db, test_id, "winner_chosen")
+    assert test["chosen_variant_id"] == variant["B"]
+    again = editor.post(f"/campaigns/{campaign_id}/ab-test/winner", data={"variant_id": variant["A"]})
+    assert again.status_code == 303 and "No winner was chosen" in editor.get(f"/campaigns/{campaign_id}/report").text

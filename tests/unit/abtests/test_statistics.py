@@ -120,6 +120,9 @@ def test_no_significant_winner_follows_the_fallback() -> None:
     to_leader = decide(close, confidence=95, fallback=Fallback.LEADER)
     assert not to_leader.significant and to_leader.winner == "B"
     assert "leader" in to_leader.reason
+    for_a_person = decide(close, confidence=95, fallback=None)  # a manual test: nothing is sent on its own
+    assert not for_a_person.significant and for_a_person.reason.startswith("No variant is significantly better:")
+    assert " is sent" not in for_a_person.reason
 
 
 def test_the_confidence_level_decides_a_borderline_case() -> None:

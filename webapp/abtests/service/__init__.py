@@ -161,13 +161,14 @@ async def live_statistics(session: AsyncSession, test: AbTest, variants: Sequenc
     control = next(v.label for v in variants if v.is_control)
     decisions = []
     revenue = (Criterion.REVENUE,) if test.criterion == Criterion.REVENUE.value else ()
+    fallback = None if test.criterion == Criterion.MANUAL.value else Fallback(test.fallback)  # a person decides
     for metric in (*METRICS, *revenue):
         per_variant = [
             VariantCounts(v.label, counts[v.id].recipients, getattr(counts[v.id], SUCCESSES[metric])) for v in variants
         ]
         # Up to half a second of arithmetic for eight variants (the Monte Carlo): off the event loop.
         decision = await asyncio.to_thread(
-            decide, per_variant, confidence=test.confidence_level, fallback=Fallback(test.fallback), control=control
+            decide, per_variant, confidence=test.confidence_level, fallback=fallback, control=control
         )
         decisions.append(MetricDecision(metric, [v.id for v in variants], decision))
     return decisions

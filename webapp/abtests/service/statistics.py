@@ -159,10 +159,11 @@ def _rate(variant: VariantCounts) -> float:
 
 
 def decide(
-    variants: Sequence[VariantCounts], *, confidence: int, fallback: Fallback, control: str | None = None
+    variants: Sequence[VariantCounts], *, confidence: int, fallback: Fallback | None, control: str | None = None
 ) -> Decision:
     """The variant to send to the rest, and whether the data support it. `control` is a label (the
-    first variant when None); `confidence` a percentage such as 95."""
+    first variant when None); `confidence` a percentage such as 95; `fallback` None when a person
+    chooses the winner (the decision then only says what the data show)."""
     if not MIN_VARIANTS <= len(variants) <= MAX_VARIANTS:
         raise ValueError(f"An A/B test has {MIN_VARIANTS} to {MAX_VARIANTS} variants.")
     control_label = control if control is not None else variants[0].label
@@ -206,6 +207,8 @@ def decide(
             f"the leader, {leader_label}, is not significantly better than {variants[closest].label} "
             f"at {confidence} % confidence (Holm-adjusted p = {adjusted[closest]:.4f})."
         )
+    if fallback is None:
+        return Decision(leader_label, False, f"No variant is significantly better: {why}", statistics)
     if fallback is Fallback.CONTROL:
         return Decision(
             control_label, False, f"No variant is significantly better: {why} The control is sent.", statistics

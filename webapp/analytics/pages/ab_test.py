@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from babel.numbers import format_currency
 
 from webapp.abtests import service as abtests
-from webapp.abtests.models import AbTest, AbVariant, Criterion
+from webapp.abtests.models import AbTest, AbTestStatus, AbVariant, Criterion
 from webapp.abtests.schemas import VariantRevenue
 from webapp.core.charts import Chart, Series, bar_chart
 from webapp.core.charts.scales import figure
@@ -65,6 +65,8 @@ class AbTestView:
     chosen: str  # the chosen variant's label, or ""
     metrics: list[MetricView]
     revenue: list[RevenueRow]
+    choices: list[tuple[int, str]]  # (id, label) of each variant a person may send to the rest now
+    manual: bool  # the winner is a person's choice
 
 
 def ab_test_view(
@@ -81,7 +83,10 @@ def ab_test_view(
         )
         for r in revenue
     ]
-    return AbTestView(test, CRITERION_NAMES[test.criterion], chosen, [_metric(test, m) for m in found], rows)
+    choices = [(v.id, v.label) for v in variants] if test.status == AbTestStatus.WAITING.value else []
+    manual = test.criterion == Criterion.MANUAL.value
+    metrics = [_metric(test, m) for m in found]
+    return AbTestView(test, CRITERION_NAMES[test.criterion], chosen, metrics, rows, choices, manual)
 
 
 def _money(r: VariantRevenue) -> str:

@@ -19,9 +19,11 @@ from webapp.analytics.pages.ab_test import AbTestView, ab_test_view
 from webapp.campaigns.service import campaigns
 from webapp.conversions import service as conversions
 from webapp.conversions.service import settings as conversion_settings
+from webapp.core.access import Role
 from webapp.core.deps import REPORT_DEPENDENCIES, Db
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.forms import form_ids
+from webapp.core.http import StaffRequest
 from webapp.templates.service import templates
 
 TOP_DOMAINS = 10
@@ -38,9 +40,9 @@ class CampaignReportsController(Controller):
     dependencies = REPORT_DEPENDENCIES  # reads only: on the replica, when there is one
 
     @get("/{campaign_id:int}/report", name="campaign-report")
-    async def report(self, db: Db, campaign_id: FromPath[int]) -> Template:
+    async def report(self, request: StaffRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
-        context: dict[str, Any] = {"c": c}
+        context: dict[str, Any] = {"c": c, "can_edit": request.user.can(Role.EDITOR)}
         if found := await abtests.test_of_campaign(db, c.id):
             context["ab_test"] = await _ab_test(db, *found)
         if c.started_at is not None:
@@ -63,12 +65,13 @@ class CampaignReportsController(Controller):
         return Template("analytics/report.html", context=context)
 
     @get("/{campaign_id:int}/report/ab-test", name="campaign-report-ab-test")
-    async def ab_test(self, db: Db, campaign_id: FromPath[int]) -> Template:
+    async def ab_test(self, request: StaffRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         """The A/B section alone, which the report reloads every few seconds while the test runs."""
         found = await abtests.test_of_campaign(db, campaign_id)
         if found is None:
             raise NotFound("This campaign is not an A/B test.")
-        return Template("analytics/_ab_test.html", context={"ab_test": await _ab_test(db, *found)})
+        context = {"ab_test": await _ab_test(db, *found), "can_edit": request.user.can(Role.EDITOR)}
+        return Template("analytics/_ab_test.html", context=context)
 
     @get("/compare", name="campaign-compare")
     async def compare(

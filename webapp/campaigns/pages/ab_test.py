@@ -28,12 +28,13 @@ from webapp.abtests.schemas import (
     LABEL_LENGTH,
     OVERRIDES,
 )
+from webapp.abtests.service import sending
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.pages.wizard import STEP_LABELS, STEPS
 from webapp.campaigns.service import campaigns
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.deps import Db
-from webapp.core.errors import Conflict, ValidationFailed
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse
 
@@ -134,6 +135,11 @@ async def _page(
     return Template("campaigns/step_ab_test.html", context=context, status_code=status_code)
 
 
+def _variant_id(chosen: str) -> int | str:
+    """The chosen variant's id as a number; anything else is left for the schema to refuse."""
+    return int(chosen) if chosen.isdigit() and len(chosen) < 19 else chosen
+
+
 class CampaignAbTestController(Controller):
     path = "/campaigns/{campaign_id:int}/ab-test"
 
@@ -158,6 +164,25 @@ class CampaignAbTestController(Controller):
             return await _page(db, c, values, field_errors(exc), 409 if isinstance(exc, Conflict) else 422)
         flash(request, f"Saved the A/B test of {len(values['variants'])} variants.", "success")
         return after_change(request, f"/campaigns/{c.id}/review")
+
+    @post("/winner")
+    async def choose_winner(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
+        """A person's choice, from the report, once the test share is sent (whatever the criterion)."""
+        report = f"/campaigns/{campaign_id}/report#report-ab-test"
+        found = await abtests.test_of_campaign(db, (await campaigns.get_campaign(db, campaign_id)).id)
+        if found is None:
+            raise NotFound("This campaign is not an A/B test.")
+        test, variants = found
+        chosen = first(await read_form(request), "variant_id")
+        try:
+            await sending.choose_winner(db, test.id, {"variant_id": _variant_id(chosen)}, request.user.name)
+        except (ValidationFailed, Conflict) as exc:
+            why = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
+            flash(request, f"No winner was chosen: {why}", "error")
+            return after_change(request, report)
+        label = next(v.label for v in variants if str(v.id) == chosen)
+        flash(request, f"{label} is the winner: it goes to the rest of the audience within a minute.", "success")
+        return after_change(request, report)
 
     @post("/delete")
     async def delete(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
