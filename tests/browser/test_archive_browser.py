@@ -44,7 +44,7 @@ def test_an_editor_publishes_a_campaign_that_a_visitor_reads_in_the_archive(edit
     assert page.evaluate("typeof window.htmx") == "undefined"  # loaded as a sandboxed page, no staff script
     page.go_back()
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, base_url=base_url)
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, base_url=base_url)
     visitor = phone.new_page()
     visitor.goto("/archive")
     expect(visitor.get_by_role("heading", name="Past newsletters")).to_be_visible()
@@ -52,6 +52,8 @@ def test_an_editor_publishes_a_campaign_that_a_visitor_reads_in_the_archive(edit
     shot(visitor, "archive")
     visitor.get_by_role("link", name="Our winter letter").click()
     expect(visitor.get_by_role("heading", name="Hello reader")).to_be_visible()
+    expect(visitor).to_have_title("Our winter letter")
+    assert visitor.evaluate("window.innerWidth") == 390, "laid out at the phone's width, not 980 pixels"
     logo = visitor.get_by_role("img", name="Our logo")
     assert logo.evaluate("(img) => img.complete && img.naturalWidth > 0"), "the email's image loads"
     link = visitor.get_by_role("link", name="Read the whole story")

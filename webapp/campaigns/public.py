@@ -51,7 +51,7 @@ class WebVersionController(Controller):
         (copy,) = await as_sent(db, sent.campaign, [message], get_settings().server.public_url, whole=True)
         if isinstance(copy, RenderError):
             raise NotFound(web_version.GONE)
-        return Response(copy.html, media_type=MediaType.HTML, headers=HEADERS)
+        return Response(web_version.as_web_page(copy.html, copy.subject), media_type=MediaType.HTML, headers=HEADERS)
 
 
 class ArchiveController(Controller):
@@ -110,4 +110,4 @@ class ArchiveController(Controller):
         if isinstance(copy, RenderError):
             raise NotFound(archive.NOT_IN_ARCHIVE)
         headers = {**ARCHIVE_HEADERS, "Content-Security-Policy": WEB_VERSION_CSP}
-        return Response(copy.html, media_type=MediaType.HTML, headers=headers)
+        return Response(web_version.as_web_page(copy.html, copy.subject), media_type=MediaType.HTML, headers=headers)

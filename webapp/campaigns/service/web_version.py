@@ -5,6 +5,8 @@ message's data is forgotten once it is sent."""
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,3 +40,28 @@ async def sent_to(session: AsyncSession, delivery_id: int) -> SentTo:
     if campaign.kind == CampaignKind.TRANSACTIONAL.value:
         raise NotFound(TRANSACTIONAL)
     return SentTo(campaign, delivery, contact)
+
+
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+_HTML = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
+_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+
+
+def as_web_page(body: str, subject: str) -> str:
+    """A message's HTML as a browser page: an email written as a fragment gets a document around
+    it, and a page without them gets a title (the subject) and the viewport line, without which
+    phones lay it out 980 pixels wide."""
+    head_end = _HEAD_END.search(body)
+    head = body[: head_end.start()] if head_end else ""
+    missing = (
+        ""
+        if re.search(r"<meta[^>]+name=[\"']?viewport", head, re.IGNORECASE)
+        else ('<meta name="viewport" content="width=device-width, initial-scale=1">')
+    )
+    if not re.search(r"<title\b", head, re.IGNORECASE):
+        missing += f"<title>{html.escape(subject)}</title>"
+    if found := _HEAD.search(body):
+        return body[: found.end()] + missing + body[found.end() :]
+    if found := _HTML.search(body):
+        return body[: found.end()] + f'<head><meta charset="utf-8">{missing}</head>' + body[found.end() :]
+    return f'<!doctype html>\n<html><head><meta charset="utf-8">{missing}</head><body>{body}</body></html>'
