@@ -377,6 +377,23 @@ async def test_save_creates_the_segment_and_its_page_tells_the_rules(staff, db):
     assert (segment.list_type, segment.parent_list_id, segment.contact_count) == ("segmented", base.id, 2)
     assert "Members of “Base” who match: <strong>all contacts</strong>" in editor.get(f"/lists/{segment.id}").text
 
+    # A dynamic list saved before any condition was added would be every contact: refused, kept as typed.
+    everyone = post_rules(
+        editor,
+        "/lists/segments",
+        {"operator": "OR", "conditions": [{"operator": "AND", "conditions": []}]},
+        {"name": "Oops"},
+    )
+    assert everyone.status_code == 422 and "Add at least one condition" in everyone.text
+    assert 'value="Oops"' in everyone.text
+    assert await db.scalar(select(EmailList.id).where(EmailList.name == "Oops")) is None
+    emptied = post_rules(
+        editor, f"/lists/{list_id}/segment", {"operator": "AND", "conditions": []}, {"name": "Engaged VIPs"}
+    )
+    assert emptied.status_code == 422 and "Add at least one condition" in emptied.text
+    db.expire_all()
+    assert (await db.get(EmailList, list_id)).rules == NESTED
+
 
 async def test_save_errors_sit_next_to_their_fields_and_rows_keeping_what_was_typed(staff, db):
     await people(db)

@@ -161,6 +161,21 @@ async def _segment(db: AsyncSession, list_id: Any) -> EmailList | None:
     return await lists.get_list(db, int(list_id)) if isinstance(list_id, str) and ID.match(list_id) else None
 
 
+# The API takes an empty rule set when sent on purpose (lists.schemas.NEEDS_RULES); a dynamic list's
+# form saved before any condition was added is a slip, and would match every contact. (A segmented
+# list without conditions is all of the list it was chosen from: asked for.)
+NO_CONDITIONS = "Add at least one condition: without one, this dynamic list would match every contact."
+
+
+def _matches_everyone(draft: Draft) -> bool:
+    return draft.list_type == ListType.DYNAMIC.value and not _has_condition(draft.rules)
+
+
+def _has_condition(group: Any) -> bool:
+    items = group.get("conditions") if isinstance(group, dict) else None
+    return any(isinstance(c, dict) and ("field" in c or _has_condition(c)) for c in items or [])
+
+
 def _save_values(draft: Draft, email_list: EmailList | None) -> dict[str, Any]:
     """The draft as a list's data (ListCreate for a new segment, ListUpdate for a saved one)."""
     values: dict[str, Any] = {"name": draft.name, "description": draft.description, "rules": draft.rules}
@@ -198,6 +213,8 @@ class SegmentsController(Controller):
     @post("/segments")
     async def create(self, request: StaffRequest, db: Db, data: Form) -> AnyResponse:
         draft = _draft(data, None)
+        if _matches_everyone(draft):
+            return await _page(db, request, draft, None, errors={"rules": NO_CONDITIONS}, status_code=422)
         try:
             email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
         except (ValidationFailed, Conflict) as exc:
@@ -220,6 +237,8 @@ class SegmentsController(Controller):
         if email_list.list_type not in SEGMENT_TYPES:
             raise Conflict(f"List '{email_list.name}' is static: it has members, not rules.", "list_type")
         draft = _draft(data, email_list)
+        if _matches_everyone(draft):
+            return await _page(db, request, draft, email_list, errors={"rules": NO_CONDITIONS}, status_code=422)
         try:
             await lists.update_list(db, list_id, _save_values(draft, email_list))
         except (ValidationFailed, Conflict) as exc:  # raised before anything on the list changed
