@@ -156,6 +156,22 @@ async def test_a_row_with_a_nul_character_is_rejected_and_the_good_rows_import(d
     assert rows[1][-1] == "a\ufffdb"
 
 
+async def test_a_quote_never_closed_is_reported_at_its_line_instead_of_swallowing_the_rows_after_it(db, staff, worker):
+    data = b'email,first_name\nann@example.com,Ann\nbob@example.com,"Bob\nsam@example.com,Sam\n'
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, data))
+    start(client, job_id, {0: "email", 1: "first_name"})
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.status, job.inserted, job.rejected) == ("done", 1, 1)
+    [(line, kind, _, reason)] = await rejects(db, job_id)
+    assert (line, kind) == (3, "rejected")
+    assert reason.startswith("A quoted value starts on this line and is never closed, so the 2 lines from here")
+    report = client.get(f"/contacts/import/{job_id}").text
+    assert "is never closed" in report and "Every row was read without a problem" not in report
+    assert sorted(await contacts_by_email(db)) == ["ann@example.com"]
+
+
 async def test_upsert_updates_existing_contacts_merging_tags_and_custom_fields(db, staff, worker):
     db.add_all(
         [

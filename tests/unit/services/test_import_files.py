@@ -125,6 +125,15 @@ def test_oversized_cell_is_reported_on_its_line_and_reading_goes_on(tmp_path):
     assert records[-1].cells == ["c@example.com", "ok"]
 
 
+def test_text_after_a_closing_quote_is_reported_on_its_line_and_reading_goes_on(tmp_path):
+    path = write(tmp_path, b'email;note\na@example.com;"said "hi" twice"\nc@example.com;ok\n')
+    records = list(RecordReader(path, detect_format(path, "x.csv")))
+    assert [(r.line, r.error[:59]) for r in records if r.error] == [
+        (2, "This row cannot be read: a quoted value has more text after")
+    ]
+    assert records[-1].cells == ["c@example.com", "ok"]
+
+
 def test_summary_preview_and_estimate(tmp_path):
     body = "Email,First Name\n" + "".join(f"user{i}@example.com,N{i}\n" for i in range(5000))
     summary = summarise(write(tmp_path, body.encode()), "c.csv")

@@ -214,7 +214,9 @@ class RecordReader:
             offset = 1 if _sep_hint(text.readline()) is not None else 0  # Excel's `sep=;` line
             if not offset:
                 text.seek(0)
-            reader = csv.reader(text, delimiter=self.fmt.delimiter)
+            # strict: a quote never closed is an error at the end of the file, not a value that
+            # silently took in every row after it.
+            reader = csv.reader(text, delimiter=self.fmt.delimiter, strict=True)
             done = 0  # lines the reader has read
             while True:
                 try:
@@ -222,7 +224,7 @@ class RecordReader:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield Record(offset + done + 1, [], f"This row cannot be read: {exc}.")
+                    yield Record(offset + done + 1, [], _unreadable(exc, reader.line_num - done))
                     done = reader.line_num
                     continue
                 line, done = offset + done + 1, reader.line_num
@@ -247,6 +249,21 @@ class RecordReader:
                     yield Record(number, cells)
         finally:
             workbook.close()
+
+
+def _unreadable(exc: csv.Error, lines: int) -> str:
+    if str(exc) == "unexpected end of data":
+        return (
+            f"A quoted value starts on this line and is never closed, so the {lines:,} lines from here to the end "
+            "of the file were read as one value and not imported. Close or remove the quote, then import those "
+            "rows again."
+        )
+    if "expected after" in str(exc):
+        return (
+            "This row cannot be read: a quoted value has more text after its closing quote. Put the whole value "
+            'in quotes, and double each quote inside it ("").'
+        )
+    return f"This row cannot be read: {exc}."
 
 
 def _open_workbook(path: Path) -> Any:
