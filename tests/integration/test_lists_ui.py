@@ -9,10 +9,12 @@ import re
 
 from sqlalchemy import func, select
 
+from tests.integration.test_segment_builder import post_rules
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember
 from webapp.lists.service import lists
+from webapp.suppression.service import suppression
 
 
 async def make_list(db, name: str = "Newsletter", **extra) -> EmailList:
@@ -301,3 +303,23 @@ async def test_viewer_sees_no_edit_controls(staff, db):
     assert "someone@example.com" in page
     for control in ["Add to list", 'name="ids"', "Archive", "/edit", "Remove from list", "/delete"]:
         assert control not in page, control
+
+
+async def test_members_and_a_segments_preview_show_each_contacts_mail_state(staff, db):
+    email_list = await lists.create_list(db, {"name": "Members"}, created_by="t")
+    kept = await contacts.create_contact(db, {"email": "kept@example.com"})
+    gone = await contacts.create_contact(db, {"email": "gone@example.com"})
+    await suppression.add(db, "gone@example.com", "manual", source="staff")
+    await lists.add_members(db, email_list.id, [kept.id, gone.id])
+    await db.commit()
+    editor = await staff("editor")
+
+    def badge(html: str, contact_id: int) -> str:
+        row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*?/contacts/{contact_id}"(?:(?!</tr>).)*</tr>', html, re.S)[0]
+        return re.search(r'<span class="badge ([a-z_]+)">([^<]+)</span>', row).groups()
+
+    page = editor.get(f"/lists/{email_list.id}").text
+    assert badge(page, gone.id) == ("suppressed", "Suppressed") and badge(page, kept.id) == ("active", "Receives mail")
+    rules = {"operator": "AND", "conditions": [{"field": "email", "op": "contains", "value": "example"}]}
+    preview = post_rules(editor, "/lists/segments/count", rules, headers={"HX-Request": "true"})
+    assert badge(preview.text, gone.id) == ("suppressed", "Suppressed")

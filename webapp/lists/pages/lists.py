@@ -11,6 +11,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
@@ -130,6 +131,7 @@ class ListsController(Controller):
         context = {
             "email_list": email_list,
             "members": members,
+            "states": await contacts.states_of(db, members.contacts) if members else {},
             "cursor": cursor or "",
             "pasted": pasted,
             "paste_errors": paste_errors or {},

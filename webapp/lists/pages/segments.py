@@ -21,6 +21,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY, Role
 from webapp.core.config import get_settings
@@ -73,6 +74,7 @@ class Outcome:
 
     count: int | None = None
     preview: list[Contact] = field(default_factory=list)
+    states: dict[int, contacts.MailState] = field(default_factory=dict)  # of the preview's contacts
     rows: dict[str, dict[str, str]] = field(default_factory=dict)
     problem: str = ""
 
@@ -100,7 +102,7 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
     preview = await segments.preview_rules(db, draft.rules, draft.parent) if count else []
     if count is None or preview is None:
         return Outcome(problem=segments.too_slow_to_count(get_settings().segments.live_count_seconds))
-    return Outcome(count, preview)
+    return Outcome(count, preview, await contacts.states_of(db, preview))
 
 
 async def _choices(db: AsyncSession) -> dict[str, Any]:
