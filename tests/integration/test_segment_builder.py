@@ -577,3 +577,21 @@ def rules(*rows: dict) -> dict:
 def test_focus_after_a_builder_button_names_a_control_the_builder_draws(action, after, focus):
     """`after` is the rules as the button left them."""
     assert focus_after(action, after) == focus
+
+
+async def test_an_archived_list_is_no_parent_for_a_new_segment_but_stays_one_for_its_own(staff, db):
+    await people(db)
+    base = await audience(db, 2, name="Base")
+    await db.commit()
+    editor = await staff("editor")
+    subset = {"name": "Of base", "list_type": "segmented", "parent_list_id": str(base.id)}
+    segment_id = int(post_rules(editor, "/lists/segments", NESTED, subset).headers["location"].rsplit("/", 1)[1])
+    await lists.update_list(db, base.id, {"is_active": False})
+    await db.commit()
+
+    assert f'<option value="{base.id}"' not in editor.get("/lists/segments/new").text
+    refused = post_rules(editor, "/lists/segments", NESTED, {**subset, "name": "Another"})
+    assert refused.status_code == 422 and "is archived: restore it to make segments of it" in refused.text
+    own = editor.get(f"/lists/{segment_id}/segment").text
+    assert re.search(rf'<option value="{base.id}"[^>]*selected', own), "its own parent stays chosen"
+    assert post_rules(editor, f"/lists/{segment_id}/segment", NESTED, subset).status_code == 303

@@ -105,9 +105,14 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
     return Outcome(count, preview, await contacts.states_of(db, preview))
 
 
-async def _choices(db: AsyncSession) -> dict[str, Any]:
+async def _choices(db: AsyncSession, parent: int | None) -> dict[str, Any]:
+    """What the pickers offer; an archived list only as the parent the segment already has."""
     choices = await segments.builder_choices(db)
-    parents = [(str(x.id), f"{x.name} ({number(x.contact_count)})") for x in choices.static_lists]
+    parents = [
+        (str(x.id), f"{x.name} ({number(x.contact_count)})")
+        for x in choices.static_lists
+        if x.is_active or x.id == parent
+    ]
     return {
         "parent_options": [("", "Choose a static list…"), *parents],
         **builder_context(choices.static_lists, choices.campaigns, choices.custom_keys),
@@ -134,7 +139,7 @@ async def _context(
         "count_url": COUNT_URL,
         "action": f"/lists/{email_list.id}/segment" if email_list else "/lists/segments",
         "focus": "",  # the id of the control that takes focus (autofocus) after a builder button
-        **await _choices(db),
+        **await _choices(db, email_list.parent_list_id if email_list else None),
     }
 
 

@@ -69,6 +69,8 @@ async def _check_parent(session: AsyncSession, parent_id: int | None, existing: 
     parent = await session.get(EmailList, parent_id)
     if parent is None or parent.list_type != ListType.STATIC.value or (existing and parent.id == existing.id):
         return {"parent_list_id": f"List {parent_id} is not a static list."}
+    if not parent.is_active and (existing is None or existing.parent_list_id != parent.id):
+        return {"parent_list_id": f"List '{parent.name}' is archived: restore it to make segments of it."}
     return {}
 
 
