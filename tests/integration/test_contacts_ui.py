@@ -235,6 +235,11 @@ async def test_bulk_problems_are_messages_not_errors(db, staff):
     assert "Select at least one contact first." in flash_text(editor)
     editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "  "})
     assert "Enter a tag." in flash_text(editor)
+    editor.post("/contacts/bulk", data={"ids": a.id, "action": "tag", "tag": "a,b"})
+    assert "One tag at a time: a tag cannot contain a comma." in flash_text(editor)
+    assert (
+        await db.scalar(select(Contact.tags).where(Contact.id == a.id).execution_options(populate_existing=True)) == []
+    )
     for list_id in ["", "x", "99999999999999999999"]:
         editor.post("/contacts/bulk", data={"ids": a.id, "action": "add_to_list", "list_id": list_id})
         assert "Choose a list" in flash_text(editor)

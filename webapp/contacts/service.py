@@ -259,7 +259,10 @@ async def count_exactly(session: AsyncSession, which: Selection) -> int:
 
 
 def one_tag(raw_tag: str) -> str:
-    """The tag a bulk action adds or removes, normalised; ValidationFailed if there is none."""
+    """The tag a bulk action adds or removes, normalised; ValidationFailed if there is none, or more
+    than one: elsewhere a comma separates tags, so a tag with one in it would split at its next save."""
+    if "," in (raw_tag or ""):
+        raise ValidationFailed({"tag": "One tag at a time: a tag cannot contain a comma."})
     try:
         tags = normalize_tags([raw_tag or ""])
     except ValueError as exc:
