@@ -164,11 +164,19 @@ def _validation_error(item: dict[str, Any]) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
+# Litestar names a missing parameter only in its message (litestar/_kwargs/extractors.py).
+MISSING_PARAMETER = re.compile(r"Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
+
+
 def handle_validation_exception(request: AnyRequest, exc: ValidationException) -> AnyResponse:
     """Malformed requests (bad JSON, wrong types, bad path/query parameters) -> 400 naming the field."""
     errors = [
         _validation_error(item) for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)
     ]
+    if not errors and (missing := MISSING_PARAMETER.match(exc.detail)):
+        errors = [
+            {"field": missing["name"], "message": f"The {missing['where']} parameter {missing['name']} is required."}
+        ]
     if _is_api(request):
         return _json_error(400, "The request is not valid.", errors or None)
     message = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or exc.detail

@@ -46,6 +46,9 @@ async def test_add_check_and_remove(api, db):
     datetime.fromisoformat(check.json()["since"])
     free = client.get("/api/suppression/check", params={"email": "alan@example.com"}).json()
     assert free == {"email": "alan@example.com", "suppressed": False, "reason": None, "since": None}
+    unasked = client.get("/api/suppression/check")
+    assert unasked.status_code == 400
+    assert unasked.json()["errors"] == [{"field": "email", "message": "The query parameter email is required."}]
 
     no_reason = client.delete("/api/suppression/ada@example.com")
     assert no_reason.status_code == 422 and "reason" in fields(no_reason)
