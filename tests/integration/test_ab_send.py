@@ -24,7 +24,7 @@ from webapp.core.errors import Conflict
 from webapp.tracking.service import hits
 
 VARIANTS = [
-    {"label": "A", "subject": "Subject A for {{ first_name }}", "preheader": "Read A first"},
+    {"label": "A", "subject": "Subject A for {{ first_name }}", "preheader": "Read A first, {{ first_name }} & co"},
     {"label": "B", "subject": "Subject B for {{ first_name }}"},
 ]
 
@@ -90,7 +90,8 @@ async def test_the_test_share_is_split_evenly_and_the_clear_winner_goes_to_the_r
             "GROUP BY ab_variant_id"), {"c": campaign_id})).all())  # fmt: skip
         assert by_variant == {variant["A"]: 10, variant["B"]: 10}
         message = next(m for m in sink.messages if m["Subject"].startswith("Subject A"))
-        assert "Read A first" in message.get_body(("html",)).get_content()
+        name = message["Subject"].removeprefix("Subject A for ")
+        assert f"Read A first, {name} &amp; co</div>" in message.get_body(("html",)).get_content()  # personalised
         assert await db.scalar(text("SELECT status FROM campaigns WHERE id = :c"), {"c": campaign_id}) == "sending"
 
         await opens(db, campaign_id, variant["B"], 10)

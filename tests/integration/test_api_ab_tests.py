@@ -105,6 +105,10 @@ NINE = [{"label": "A"}] + [{"label": f"V{i}", "subject": f"S{i}"} for i in range
             {"variants.1": "Variant B changes nothing: give it a subject, from name, preheader or content of its own."},
         ),
         ({"variants": [{"label": "A"}, {"label": "B", "colour": "red"}]}, {"variants.1.colour": "Unknown field."}),
+        (
+            {"variants": [{"label": "A"}, {"label": "B", "preheader": "Hi {{ first_name"}]},
+            {"variants.1.preheader": "Line 1: unexpected end of template, expected 'end of print statement'."},
+        ),
         ({"test_percent": 0}, {"test_percent": "Test share must be between 1 and 50."}),
         ({"test_percent": 51}, {"test_percent": "Test share must be between 1 and 50."}),
         ({"wait_minutes": 5}, {"wait_minutes": "Wait must be between 15 and 43,200."}),

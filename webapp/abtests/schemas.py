@@ -16,6 +16,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, AbTest, AbTestStatus, AbVariant, Criterion, Fallback
 from webapp.campaigns.schemas.campaign import HtmlContent, Subject, TextContent
 from webapp.core.schemas import Schema, Values, flag, one_of, row_id, stated, text, whole_number
+from webapp.templates.schemas import JINJA_SYNTAX
 
 LABEL_LENGTH = 50
 OVERRIDES = ("subject", "from_name", "preheader", "html_content", "text_content")
@@ -42,7 +43,7 @@ class AbVariantIn(Schema, kw_only=True):
     is_control: Annotated[bool | UnsetType, Meta(title="Control"), flag()] = UNSET
     subject: Subject = UNSET
     from_name: Annotated[str | UnsetType | None, Meta(title="From name"), text(200)] = UNSET
-    preheader: Annotated[str | UnsetType | None, Meta(title="Preheader"), text(500)] = UNSET
+    preheader: Annotated[str | UnsetType | None, Meta(title="Preheader"), text(500), JINJA_SYNTAX] = UNSET
     html_content: HtmlContent = UNSET
     text_content: TextContent = UNSET
 

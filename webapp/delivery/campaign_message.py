@@ -56,13 +56,19 @@ def _insert_before_body_end(html: str, snippet: str) -> str:
 
 
 BODY_START = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
-# Shown by mail clients as the preview line, hidden in the message itself. Braces are written as
-# template literals, so a preheader is never read as template syntax.
+# Shown by mail clients as the preview line, hidden in the message itself.
 PREHEADER = '<div style="display:none;max-height:0;overflow:hidden;mso-hide:all">{}</div>'
+TEMPLATE_TAG = re.compile(r"({{.*?}}|{%.*?%}|{#.*?#})", re.DOTALL)
+
+
+def _preheader(text: str) -> str:
+    """The preheader as template source, personalised like the subject: its text HTML-escaped, its
+    tags ({{ first_name }}) kept, their values escaped when rendered."""
+    parts = TEMPLATE_TAG.split(text)
+    return PREHEADER.format("".join(part if i % 2 else escape(part) for i, part in enumerate(parts)))
 
 
 def _insert_after_body_start(html: str, snippet: str) -> str:
-    snippet = snippet.replace("{", "{{ '{' }}")
     match = BODY_START.search(html)
     return snippet + html if match is None else html[: match.end()] + snippet + html[match.end() :]
 
@@ -156,7 +162,7 @@ def with_variant(campaign: MessageSource, variant: AbVariant) -> VariantSource:
     """An override the variant leaves NULL keeps the campaign's value."""
     html = campaign.html_content if variant.html_content is None else variant.html_content
     if variant.preheader:
-        html = _insert_after_body_start(html, PREHEADER.format(escape(variant.preheader)))
+        html = _insert_after_body_start(html, _preheader(variant.preheader))
     return VariantSource(
         id=campaign.id,
         subject=campaign.subject if variant.subject is None else variant.subject,
