@@ -429,3 +429,19 @@ async def test_odd_input_is_answered_with_messages_never_a_server_error(staff, d
         response = editor.post(f"/campaigns/{c.id}/{path}", data=data)
         assert response.status_code == 422 and message in page_text(response), (path, response.status_code)
     assert await status_of(db, c.id) == "draft"
+
+
+async def test_every_code_box_says_how_to_leave_it_by_keyboard(staff, db):
+    """Tab indents in a code box (static/js/editor.js): the way out is said under each one that takes typing."""
+    editor, viewer = await staff("editor"), await staff("viewer")
+    editor.post("/campaigns/new", data={"name": "Draft", "go": "next"})
+    c = await db.scalar(select(Campaign))
+    way_out = "Tab indents; press Esc then Tab to leave the editor."
+    assert page_text(editor.get(f"/campaigns/{c.id}/content")).count(way_out) == 2  # HTML and Markdown
+    assert page_text(editor.get("/templates/new")).count(way_out) == 2
+    created = editor.post(
+        "/templates", data={"name": "T", "subject": "S", "template_type": "marketing", "html_content": "<p>x</p>"}
+    )
+    assert created.status_code == 303, created.text
+    shown = page_text(viewer.get(created.headers["location"]))
+    assert 'id="html_content"' in shown and way_out not in shown, "read-only boxes take no typing"
