@@ -288,6 +288,9 @@ async def test_the_tick_leaves_a_campaign_whose_test_waits_for_its_winner_alone(
 async def test_a_person_chooses_the_winner_on_the_report(db, staff):
     campaign_id, test_id, variant = await waiting_test(db, 20, criterion="manual")
     viewer, editor = await staff("viewer"), await staff("editor")
+    page = editor.get(f"/campaigns/{campaign_id}").text
+    assert "The A/B test share is sent: the other 16 recipients wait for the" in page
+    assert re.search(r'class="progress-eta">—<', page), "no time left while a person is to choose"
     report = editor.get(f"/campaigns/{campaign_id}/report").text
     assert "you choose the winner once the test share is sent" in report and "else the control" not in report
     assert 'id="ab-winner-form"' in report and "Choose the winner" in report

@@ -21,7 +21,7 @@ from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.pages.views import counters, status_context, timing
 from webapp.campaigns.service import archive, campaigns, listing
 from webapp.campaigns.service.audience import count_for_lists
-from webapp.campaigns.service.progress import progress_of, rates
+from webapp.campaigns.service.progress import current_progress, rates
 from webapp.campaigns.service.states import EDITABLE, FINAL
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
@@ -70,7 +70,7 @@ async def _page(
     lists = await listing.lists_of(db, c.id)
     context = {
         **status_context(c, error),
-        "p": progress_of(c),
+        "p": await current_progress(db, c),
         "counters": counters(c),
         "lists": lists,
         "audience": await count_for_lists(db, [x.id for x in lists]) if c.status in EDITABLE else None,

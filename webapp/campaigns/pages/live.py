@@ -33,7 +33,7 @@ from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.pages.views import status_context
 from webapp.campaigns.service import campaigns
-from webapp.campaigns.service.progress import Progress, average_rate, progress_of
+from webapp.campaigns.service.progress import Progress, average_rate, current_progress
 from webapp.campaigns.service.states import FINAL
 from webapp.core.db import get_sessionmaker
 from webapp.core.deps import Db
@@ -86,6 +86,11 @@ async def _load(campaign_id: int) -> Campaign | None:
             return None
 
 
+async def _current(c: Campaign) -> Progress:
+    async with get_sessionmaker()() as session:
+        return await current_progress(session, c)
+
+
 class RateMeter:
     """Messages per second over the last RATE_WINDOW_SECONDS of progress events."""
 
@@ -121,7 +126,7 @@ class _PageStream:
             return
         status, self.started_at = c.status, c.started_at
         yield self._status(c)
-        yield self._progress(progress_of(c))
+        yield self._progress(await _current(c))
         if status in FINAL:
             yield ServerSentEventMessage("", event="done")
             return
@@ -135,7 +140,7 @@ class _PageStream:
             elif kind in ("campaign_status", "campaign_completed") and (c := await _load(self.campaign_id)):
                 status, self.started_at = c.status, c.started_at
                 yield self._status(c)
-                yield self._progress(progress_of(c))
+                yield self._progress(await _current(c))
                 if status in FINAL:
                     yield ServerSentEventMessage("", event="done")
                     return

@@ -172,3 +172,11 @@ async def delivery_with_contact(session: AsyncSession, delivery_id: int) -> tupl
         )
     ).first()
     return (row[0], row[1]) if row else None
+
+
+async def held_count(session: AsyncSession, campaign_id: int) -> int:
+    """Recipients an A/B test holds back until its winner is chosen (ix_deliveries_campaign_status)."""
+    query = select(func.count()).where(
+        Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.HELD.value
+    )
+    return int(await session.scalar(query) or 0)

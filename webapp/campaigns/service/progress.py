@@ -6,8 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
+from webapp.campaigns.queries import listing
 
 MINUTE, HOUR = 60, 3600
 
@@ -36,6 +39,7 @@ class Progress:
     total: int
     rate: float | None = None  # messages per second
     skipped: int = 0  # no longer mailable when their turn came
+    held: int = 0  # kept back by an A/B test until its winner is chosen: no time left can be told
 
     @property
     def done(self) -> int:
@@ -53,7 +57,7 @@ class Progress:
 
     @property
     def eta(self) -> str:
-        if self.status != S.SENDING.value or not self.rate or not self.remaining:
+        if self.status != S.SENDING.value or not self.rate or not self.remaining or self.held:
             return ""
         return duration(self.remaining / self.rate)
 
@@ -75,6 +79,12 @@ def average_rate(started_at: datetime | None, done: int, until: datetime | None 
     return done / elapsed if elapsed >= 1 else None
 
 
-def progress_of(c: Campaign) -> Progress:
+def progress_of(c: Campaign, held: int = 0) -> Progress:
     rate = average_rate(c.started_at, c.sent_count + c.failed_count, c.completed_at)
-    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate, c.skipped_count)
+    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate, c.skipped_count, held)
+
+
+async def current_progress(session: AsyncSession, c: Campaign) -> Progress:
+    """The campaign's progress as stored, with the recipients an A/B test holds back while it waits."""
+    held = await listing.held_count(session, c.id) if c.status == S.SENDING.value else 0
+    return progress_of(c, held)
