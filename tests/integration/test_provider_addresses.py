@@ -33,7 +33,7 @@ WHAT_TO_DO = "“Allow a private address”"
         ("http://127.0.0.1:9000", "127.0.0.1 is a loopback address"),
         ("http://10.0.0.5", "10.0.0.5 is a private address"),
         ("http://169.254.169.254", "169.254.169.254 is a link-local address"),  # cloud metadata
-        ("http://localhost:8080", "localhost resolves to 127.0.0.1 is a loopback address"),
+        ("http://localhost:8080", "localhost resolves to 127.0.0.1, a loopback address"),
     ],
 )
 async def test_a_private_api_address_is_refused_when_saved_naming_why(db, url, reason) -> None:

@@ -67,13 +67,15 @@ async def test_private_and_loopback_urls_are_refused_unless_allowed(staff, db):
     admin = await staff("admin")
     for url, reason in (
         ("http://127.0.0.1:9/hook", "127.0.0.1 is a loopback address"),
-        ("http://localhost/hook", "is a loopback address"),
+        ("http://localhost/hook", "localhost resolves to 127.0.0.1, a loopback address"),
         ("http://10.1.2.3/hook", "10.1.2.3 is a private address"),
         ("http://169.254.169.254/latest/meta-data", "169.254.169.254 is a link-local address"),
         ("http://[::1]/hook", "::1 is a loopback address"),
-        ("http://[::ffff:192.168.0.1]/hook", "192.168.0.1 is a private address"),
+        ("http://[::ffff:192.168.0.1]/hook", "192.168.0.1 is a private address (::ffff:192.168.0.1 stands for it)"),
         ("http://[fe80::1]/hook", "is a link-local address"),
-        ("http://0.0.0.0/hook", "0.0.0.0 is a unspecified address"),
+        ("http://0.0.0.0/hook", "0.0.0.0 is an unspecified address"),
+        ("http://255.255.255.255/hook", "255.255.255.255 is the broadcast address"),
+        ("http://[fe80::1%25eth0]/hook", "fe80::1 is a link-local address"),
         ("http://224.0.0.1/hook", "224.0.0.1 is a multicast address"),
         ("http://100.64.0.1/hook", "100.64.0.1 is not a public address"),
     ):

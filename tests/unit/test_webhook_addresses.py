@@ -19,7 +19,7 @@ from webapp.webhooks.service.addresses import check
         ("http://[64:ff9b::a00:1]/", "10.0.0.1 is a private address"),  # NAT64
         ("http://[2002:c0a8:0101::1]/", "192.168.1.1 is a private address"),  # 6to4
         ("http://[fc00::1]/", "fc00::1 is a private address"),  # unique local
-        ("http://[::]/", ":: is a unspecified address"),
+        ("http://[::]/", ":: is an unspecified address"),
         ("http://[ff02::1]/", "ff02::1 is a multicast address"),
         ("http://240.0.0.1/", "240.0.0.1 is a private address"),  # reserved, also listed as private
         ("http://198.18.0.1/", "198.18.0.1 is a private address"),  # benchmarking

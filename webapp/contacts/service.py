@@ -49,8 +49,8 @@ ONLY_THE_SUBSCRIBER = {
     ContactStatus.BOUNCED.value: "{email} bounced, so it cannot be made active or pending. Only the owner of the "
     "address can opt in again, by confirming a re-permission request (sent from the contact's page).",
     ContactStatus.COMPLAINED.value: "{email} reported your mail as spam, so it cannot be made active or pending. "
-    "If they ask to receive it again, take the complaint off the suppression list; they then sign up on a "
-    "public form and confirm.",
+    "Only they can opt in again: if they ask to, take the complaint off the suppression list, then they sign "
+    "up on a public form and confirm.",
 }
 
 

@@ -14,7 +14,7 @@ import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 RESOLVE_TIMEOUT = 5.0
@@ -26,6 +26,7 @@ class RefusedAddress(Exception):
 
 NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -40,27 +41,40 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def _refusal(address: IPAddress) -> str:
-    """Why an address is off limits, or "" for a public address."""
+def _refusal(address: IPAddress) -> tuple[IPAddress, str]:
+    """The address judged (an IPv6 address's embedded IPv4 one) and, when it is off limits, what
+    kind it is ("a loopback address"); "" for a public address."""
     if isinstance(address, ipaddress.IPv6Address) and (ipv4 := _embedded_ipv4(address)) is not None:
         address = ipv4  # ::ffff:127.0.0.1 is 127.0.0.1
     for kind, refused in (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("private", address.is_private),
-        ("reserved", address.is_reserved),
-        ("not public", not address.is_global),  # e.g. shared address space 100.64.0.0/10
+        ("an unspecified address", address.is_unspecified),
+        ("a loopback address", address.is_loopback),
+        ("a link-local address", address.is_link_local),
+        ("a multicast address", address.is_multicast),
+        ("the broadcast address", address == BROADCAST),
+        ("a private address", address.is_private),
+        ("a reserved address", address.is_reserved),
+        ("not a public address", not address.is_global),  # e.g. shared address space 100.64.0.0/10
     ):
         if refused:
-            return f"{address} is a {kind} address" if kind != "not public" else f"{address} is not a public address"
-    return ""
+            return address, kind
+    return address, ""
+
+
+def _described(host: str, address: IPAddress, judged: IPAddress, kind: str) -> str:
+    """Why, in words: "10.0.0.5 is a private address", "db.internal resolves to 10.0.0.5, a private address"."""
+    try:
+        literal = ipaddress.ip_address(host.split("%")[0]) == address  # fe80::1%eth0 in a URL is fe80::1
+    except ValueError:
+        literal = False
+    if not literal:
+        return f"{host} resolves to {judged}, {kind}"
+    return f"{judged} is {kind}" if judged == address else f"{judged} is {kind} ({host} stands for it)"
 
 
 async def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
-        return [ipaddress.ip_address(host.strip("[]"))]
+        return [ipaddress.ip_address(unquote(host).strip("[]").split("%")[0])]  # scope ids dropped, as below
     except ValueError:
         pass
     loop = asyncio.get_running_loop()
@@ -81,8 +95,9 @@ async def checked_address(host: str, port: int, *, allow_private: bool, refused:
         raise RefusedAddress(f"The host {host} has no address.")
     if not allow_private:
         for address in found:
-            if reason := _refusal(address):
-                raise RefusedAddress(f"{host} resolves to {reason}; {refused}")
+            judged, kind = _refusal(address)
+            if kind:
+                raise RefusedAddress(f"{_described(unquote(host).strip('[]'), address, judged, kind)}; {refused}")
     return found[0]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, get, post
+from litestar.params import FromPath
 from litestar.plugins.flash import flash
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -124,7 +125,7 @@ class AccountController(Controller):
         return after_change(request, PATH)
 
     @post("/sessions/{handle:str}/end")
-    async def end_session(self, request: StaffRequest, handle: str) -> AnyResponse:
+    async def end_session(self, request: StaffRequest, handle: FromPath[str]) -> AnyResponse:
         if handle == _handle(request):
             raise ValidationFailed({"handle": "This is the session you are using: sign out from the menu instead."})
         if await signed_in.end(get_redis(), request.user.id, handle):
