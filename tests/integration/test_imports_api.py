@@ -119,7 +119,7 @@ async def test_export_streams_csv_for_a_list_of_any_type(db, api):
     await db.commit()
     client = await api("viewer")
     response = client.get("/api/contacts/export")
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert [r["email"] for r in rows] == ["a@example.com", "b@example.com", "c@example.com"]
     assert list(rows[0])[-1] == "plan" and rows[0]["plan"] == "pro" and rows[0]["tags"] == "vip, x"

@@ -125,7 +125,7 @@ async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers
     assert 'id="reject-line-4"' in report and "An email address must have an @-sign." in report
     assert "Same address as line 2." in report
     download = client.get(f"/contacts/import/{job_id}/rejects.csv")
-    assert download.headers["content-type"].startswith("text/csv")
+    assert download.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert rows == [
         ["line", "problem", "reason", "E-mail", "First name", "Company", "Tags", "Plan"],

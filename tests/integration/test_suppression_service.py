@@ -180,3 +180,11 @@ async def test_stats_count_every_reason(db):
     await suppression.add_many(db, ["a@example.com", "b@example.com"], "bounce")
     await suppression.add(db, "c@example.com", "compliance")
     assert await suppression.stats(db) == {"bounce": 2, "complaint": 0, "unsubscribe": 0, "manual": 0, "compliance": 1}
+
+
+async def test_addresses_on_one_line_may_be_separated_by_commas_or_semicolons(db):
+    report = await suppression.add_pasted(
+        db, "a@example.com; b@example.com,c@example.com\nd@example.com ;oops", "manual"
+    )
+    assert (report.added, [(r.line, r.text) for r in report.rejected]) == (4, [(2, "oops")])
+    assert {e for e, _ in await rows(db)} == {"a@example.com", "b@example.com", "c@example.com", "d@example.com"}

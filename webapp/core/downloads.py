@@ -19,7 +19,7 @@ def csv_download(chunks: AsyncIterable[bytes], filename: str) -> Stream:
     """A CSV attachment, never cached (what it holds is about people)."""
     return Stream(
         chunks,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds "; charset=utf-8" to text types
         headers={
             "Content-Disposition": f'attachment; filename="{safe_filename(filename)}"',
             "Cache-Control": "no-store",

@@ -12,6 +12,7 @@ they are on. Reasons: bounce, complaint, unsubscribe, manual, compliance.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -151,17 +152,19 @@ async def add_pasted(
 
 
 async def _add_lines(session: AsyncSession, lines: Sequence[str], labels: _Labels) -> BulkReport:
-    """One address per item: the valid ones are suppressed in one statement; the others come back
-    with their 1-based line number and why. Blank lines are skipped."""
+    """Addresses one per line or separated by commas or semicolons (as a list's paste box takes
+    them): the valid ones are suppressed in one statement; the others come back with their 1-based
+    line number and why. Blank lines are skipped."""
     emails: list[str] = []
     report = BulkReport()
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            emails.append(normalize_email(raw))
-        except ValueError as exc:
-            report.rejected.append(RejectedLine(number, raw[:REJECTED_TEXT_MAX_LENGTH], str(exc)))
+    for number, line in enumerate(lines, start=1):
+        for raw in re.split(r"[,;]", line):
+            if not raw.strip():
+                continue
+            try:
+                emails.append(normalize_email(raw))
+            except ValueError as exc:
+                report.rejected.append(RejectedLine(number, raw.strip()[:REJECTED_TEXT_MAX_LENGTH], str(exc)))
     report.added = await _insert(session, emails, labels)
     report.already = len(emails) - report.added
     return report
