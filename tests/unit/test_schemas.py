@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import pytest
 from msgspec import UNSET, Meta, UnsetType
 
+from webapp.contacts.schemas import ContactUpdate
 from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import Schema, email_address, flag, load, row_id, tag_list, text, text_fields
 
@@ -112,3 +113,18 @@ def test_ids_and_bodies_that_are_not_objects():
 
 def test_text_fields_lists_labels_and_limits():
     assert text_fields(Thing) == {"name": ("Name", 20), "notes": ("Notes", 50)}
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("größe", "'größe' is not a valid field name: use the letters a-z and A-Z without accents, digits and"),
+        ("1st", "'1st' is not a valid field name"),
+        ("p" * 65, f"'{'p' * 20}…' is too long for a field name: at most 64 characters."),
+    ],
+)
+def test_a_custom_field_name_is_refused_with_what_is_wrong_with_it(name, message):
+    with pytest.raises(ValidationFailed) as exc:
+        load(ContactUpdate, {"custom_fields": {name: "x"}}, partial=True)
+    assert exc.value.errors["custom_fields"].startswith(message)
+    load(ContactUpdate, {"custom_fields": {"p" * 64: "x", "shoe_size": 42}}, partial=True)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 STATUSES = [s.value for s in ContactStatus]
 MAX_CUSTOM_FIELDS = 100
 MAX_CUSTOM_VALUE_LENGTH = 2000
+MAX_CUSTOM_FIELD_NAME = 64  # CUSTOM_FIELD_NAME's limit
 
 # Completed with the reserved names below, once the profile's fields are known.
 CUSTOM_FIELDS_LIMITS: dict[str, Any] = {
@@ -38,6 +39,16 @@ CustomFields = Annotated[
 ]
 
 
+def _name_problem(name: str) -> str:
+    """Why a custom field's name is refused: it is a template variable ({{ name }}), so it is plain ASCII."""
+    if len(name) > MAX_CUSTOM_FIELD_NAME:
+        return f"'{name[:20]}…' is too long for a field name: at most {MAX_CUSTOM_FIELD_NAME} characters."
+    return (
+        f"'{name}' is not a valid field name: use the letters a-z and A-Z without accents, digits and "
+        "underscores, not starting with a digit."
+    )
+
+
 def _custom_fields(raw: Mapping[str, Any] | None, label: str) -> dict[str, Any]:
     if raw is None:
         return {}
@@ -45,9 +56,7 @@ def _custom_fields(raw: Mapping[str, Any] | None, label: str) -> dict[str, Any]:
         raise ValueError(f"At most {MAX_CUSTOM_FIELDS} custom fields.")
     for name, value in raw.items():
         if not CUSTOM_FIELD_NAME.match(name):
-            raise ValueError(
-                f"'{name}' is not a valid field name: use letters, digits and underscores, starting with a letter."
-            )
+            raise ValueError(_name_problem(name))
         if name in RESERVED_NAMES:
             raise ValueError(f"'{name}' is a standard contact field; set it directly.")
         if isinstance(value, str) and len(value) > MAX_CUSTOM_VALUE_LENGTH:
