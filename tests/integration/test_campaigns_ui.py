@@ -303,6 +303,11 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
         f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{year}-01-01T10:00", "timezone": "Mars/Olympus"}
     )
     assert bad_zone.status_code == 422 and "Unknown time zone" in page_text(bad_zone)
+    for server_files in ("localtime", "Factory"):  # zone files, but not zones anyone chooses
+        odd = editor.post(
+            f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{year}-01-01T10:00", "timezone": server_files}
+        )
+        assert odd.status_code == 422 and "Unknown time zone" in page_text(odd), server_files
     assert await status_of(db, other.id) == "draft"
 
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 TAG_MAX_LENGTH = 50
 CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> frozenset[str]:
+    """The IANA zones people choose from. The system's zone files also include "localtime" (whatever
+    zone the server is in) and "Factory" (no zone at all), which are no choice for a schedule."""
+    return frozenset(available_timezones() - {"localtime", "Factory", "posixrules"})
 
 
 def is_valid_id(value: Any) -> bool:

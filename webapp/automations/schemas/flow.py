@@ -23,14 +23,13 @@ import re
 import secrets
 from collections.abc import Iterator
 from typing import Annotated, Any
-from zoneinfo import available_timezones
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import Rule, Schema, Values, load, row_id, tag_list, text, whole_number
-from webapp.core.validation import CUSTOM_FIELD_NAME
+from webapp.core.validation import CUSTOM_FIELD_NAME, time_zones
 from webapp.lists.schemas.rules import parse_rules
 
 MAX_STEPS = 200  # in the whole flow, branches included
@@ -84,7 +83,7 @@ def _time(value: Any, label: str) -> str:
 
 
 def _timezone(value: Any, label: str) -> str:
-    if not isinstance(value, str) or value not in available_timezones():
+    if not isinstance(value, str) or value not in time_zones():
         raise ValueError("Enter a time zone by its IANA name, e.g. Europe/Paris.")
     return value
 

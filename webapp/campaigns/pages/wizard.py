@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, get, post
 from litestar.params import FromPath
@@ -34,6 +34,7 @@ from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, form_ids, read_form
 from webapp.core.http import AnyResponse
 from webapp.core.schemas import Schema, load
+from webapp.core.validation import time_zones
 from webapp.delivery.content_check.campaigns import check_before_sending
 from webapp.delivery.progress import announce
 from webapp.delivery.test_send import MAX_RECIPIENTS, send_test
@@ -88,7 +89,7 @@ MAX_CHOICES = 500
 @lru_cache
 def timezones() -> list[tuple[str, str]]:
     """Every IANA zone, as the time zone select's options."""
-    return [(zone, zone) for zone in sorted(available_timezones())]
+    return [(zone, zone) for zone in sorted(time_zones())]
 
 
 def _base_context(c: Campaign | None, step: str) -> dict[str, Any]:

@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from msgspec import UNSET, Meta, UnsetType
 
 from webapp.core.schemas import Rule, Schema, Values, optional_email_address, text
-from webapp.core.validation import MAX_ID
+from webapp.core.validation import MAX_ID, time_zones
 from webapp.templates.schemas import CONTENT, JINJA_SYNTAX, ContentFormat, MarkdownContent
 
 NAME_LENGTH = 200
@@ -138,11 +138,11 @@ def _local_time(value: str, label: str) -> datetime:
 
 
 def _zone(value: str, label: str) -> str:
+    """One of the IANA zones the wizard offers (as automations' schedules take them): ZoneInfo alone
+    also opens files such as "localtime" (the server's own zone) and "Factory"."""
     name = value or "UTC"
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone '{name}'.") from None
+    if name not in time_zones():
+        raise ValueError(f"Unknown time zone '{name}': choose one such as Europe/Paris or UTC.")
     return name
 
 
