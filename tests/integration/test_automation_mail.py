@@ -235,3 +235,20 @@ async def test_an_opt_out_after_the_claim_stops_the_message_at_its_hand_over(db,
     assert await statuses(db) == {"sent": 2, "skipped": 1}
     skipped = await db.scalar(text("SELECT error_message FROM deliveries WHERE status = 'skipped'"))
     assert skipped == "Not sent: the address is on the suppression list."
+
+
+async def test_an_email_steps_failed_messages_are_counted_on_the_builder(db, staff):
+    queued = await email_step_run(db, 3)
+    failed = (
+        "UPDATE deliveries SET status = 'failed', error_message = 'Template error: x' "
+        "WHERE id = (SELECT min(id) FROM deliveries)"
+    )
+    await db.execute(text(failed))  # as the sender records a message it could not make (delivery/automation_mail.py)
+    await db.commit()
+    report = (await emails.reports(db, queued.automation_id))[EMAIL_STEP]
+    assert (report.failed, report.in_doubt) == (1, 0)
+    builder = (await staff("viewer")).get(f"/automations/{queued.automation_id}").text
+    figures = re.search(rf'id="step-{EMAIL_STEP}-head".*?</dl>', builder, re.S)
+    assert (
+        figures is not None and dict(re.findall(r"<dt>([^<]+)</dt><dd>([^<]+)</dd>", figures.group(0)))["Failed"] == "1"
+    )

@@ -46,7 +46,8 @@ WHERE id = :campaign_id
 
 STEP_CAMPAIGNS = text("""
 SELECT c.automation_step_id, c.id,
-       (SELECT count(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'in_doubt') AS in_doubt
+       (SELECT count(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'in_doubt') AS in_doubt,
+       (SELECT count(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'failed') AS failed
 FROM campaigns c WHERE c.automation_id = :automation_id ORDER BY c.automation_step_id, c.id
 """)
 
@@ -79,6 +80,7 @@ class StepCampaign:
     step_id: str
     campaign_id: int
     in_doubt: int  # its messages left in doubt (delivery/automation_mail.py)
+    failed: int  # its messages that could not be made or sent (a template error, a refusal)
 
 
 async def step_campaigns(session: AsyncSession, automation_id: int) -> list[StepCampaign]:

@@ -17,4 +17,5 @@ class EmailStepReport(Struct, frozen=True, kw_only=True):
     step_id: str
     activity: Activity
     in_doubt: int
+    failed: int = 0  # messages that could not be made or sent: each contact's page says why
     revenue: list[Revenue]

@@ -62,5 +62,6 @@ async def _report(session: AsyncSession, step_id: str, rows: list[queries.StepCa
         step_id=step_id,
         activity=Activity(**totals),
         in_doubt=sum(row.in_doubt for row in rows),
+        failed=sum(row.failed for row in rows),
         revenue=[Revenue(currency=c, orders=orders[c], amount=amounts[c]) for c in sorted(orders)],
     )
