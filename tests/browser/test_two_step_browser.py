@@ -71,7 +71,8 @@ def test_an_admin_requires_it_and_an_editor_without_it_is_led_to_set_it_up(admin
     expect(page.locator(".page-intro")).to_contain_text("requires two-step sign-in for every staff member")
     expect(page.get_by_role("link", name="Cancel")).to_have_count(0)
     assert not (found := violations(page)), report(found)
-    page.get_by_role("link", name="Campaigns").click()  # the menu leads back here until it is done
+    with page.expect_navigation():  # back to this page: wait for it, or the code goes into the page being left
+        page.get_by_role("link", name="Campaigns").click()  # the menu leads back here until it is done
     expect(page.locator("h1")).to_have_text("Set up two-step sign-in")
 
     page.fill("#code", pyotp.TOTP(page.locator("#setup-key").inner_text().replace(" ", "")).now())
