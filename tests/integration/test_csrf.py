@@ -28,6 +28,7 @@ def test_the_public_exceptions_are_the_ones_we_mean():
         ("POST", "/u/unsubscribe/{token}"),
         ("POST", "/u/preferences/{token}"),
         ("POST", "/subscribe/{list_id}"),
+        ("POST", "/subscribe/confirm/{token}"),
         ("POST", "/subscribe/confirm/{token}/resend"),
         ("POST", "/webhooks/amazon-ses"),
         ("POST", "/webhooks/sendgrid"),

@@ -68,14 +68,20 @@ async def test_double_opt_in_from_the_embedded_form_to_a_confirmed_member(db, li
         assert message["From"] == "Northwind <news@northwind.example>" and message["To"] == "Ana@example.com"
         assert "12 Harbour Road" in text_part(message) and "/u/preferences/" in text_part(message)
 
-        confirmed = httpx.get(confirm_link(message))
+        link = confirm_link(message)
+        asked = httpx.get(link)  # what a mail scanner that follows the link sees: nothing changes
+        assert asked.status_code == 200 and "Confirm your subscription" in asked.text
+        assert f'<form method="post" action="{httpx.URL(link).path}">' in asked.text
+        assert [r["status"] for r in await subscription_rows(db)] == ["pending"]
+        assert await members(db, email_list.id) == []
+        confirmed = httpx.post(link)  # the button
         assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
         [record] = await subscription_rows(db)
         assert record["status"] == "confirmed" and record["confirmed_at"] is not None
         assert record["contact_status"] == "active"
         assert await members(db, email_list.id) == ["Ana@example.com"]
-        again = httpx.get(confirm_link(message))  # a second click (or a mail scanner first) is fine
-        assert again.status_code == 200 and "You are subscribed" in again.text
+        for again in (httpx.get(link), httpx.post(link)):  # the link followed again, the button pressed again
+            assert again.status_code == 200 and "You are subscribed" in again.text
         assert len(sink.messages) == 1
 
 
@@ -126,7 +132,7 @@ async def test_opted_out_contacts_confirm_first_even_on_single_opt_in_lists(db, 
     assert await members(db, email_list.id) == []
     assert await queued_confirmations(get_redis()) == 1
 
-    confirmed = httpx.get(f"{live_server}/subscribe/confirm/{confirm_token(record['id'], email_list.id)}")
+    confirmed = httpx.post(f"{live_server}/subscribe/confirm/{confirm_token(record['id'], email_list.id)}")
     assert confirmed.status_code == 200
     assert await members(db, email_list.id) == ["gone@example.com"]
     # Opting into one list after leaving everything is no consent to the old lists.
@@ -145,13 +151,15 @@ async def test_confirmation_links_are_signed_and_expire(db, live_server):
 
     tampered = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     for bad in (tampered, "not-a-token", confirm_token(record["id"], email_list.id + 1)):
-        page = httpx.get(f"{live_server}/subscribe/confirm/{bad}")
-        assert page.status_code == 404 and "This link is not valid" in page.text
+        url = f"{live_server}/subscribe/confirm/{bad}"
+        for page in (httpx.get(url), httpx.post(url)):
+            assert page.status_code == 404 and "This link is not valid" in page.text
 
     old = confirm_token(record["id"], email_list.id, issued_at=time.time() - 49 * 3600)
-    expired = httpx.get(f"{live_server}/subscribe/confirm/{old}")
-    assert expired.status_code == 410 and "This link has expired" in expired.text
-    assert f'action="/subscribe/confirm/{old}/resend"' in expired.text
+    old_url = f"{live_server}/subscribe/confirm/{old}"
+    for expired in (httpx.get(old_url), httpx.post(old_url)):
+        assert expired.status_code == 410 and "This link has expired" in expired.text
+        assert f'action="/subscribe/confirm/{old}/resend"' in expired.text
     assert [r["status"] for r in await subscription_rows(db)] == ["pending"]
     assert await members(db, email_list.id) == []
 
@@ -161,7 +169,7 @@ async def test_confirmation_links_are_signed_and_expire(db, live_server):
     assert await queued_confirmations(get_redis()) == 1
     assert httpx.post(f"{live_server}/subscribe/confirm/{tampered}/resend").status_code == 404
 
-    fresh = httpx.get(f"{live_server}/subscribe/confirm/{token}")
+    fresh = httpx.post(f"{live_server}/subscribe/confirm/{token}")
     assert fresh.status_code == 200 and await members(db, email_list.id) == ["late@example.com"]
 
 
@@ -195,7 +203,8 @@ async def test_responses_never_tell_whether_an_address_is_subscribed(db, live_se
     new = sign_up(live_server, email_list.id, "who@example.com")
     pending = sign_up(live_server, email_list.id, "who@example.com")
     [record] = await subscription_rows(db)
-    assert httpx.get(f"{live_server}/subscribe/confirm/{confirm_token(record['id'], email_list.id)}").status_code == 200
+    token = confirm_token(record["id"], email_list.id)
+    assert httpx.post(f"{live_server}/subscribe/confirm/{token}").status_code == 200
     confirmed = sign_up(live_server, email_list.id, "who@example.com")
     assert new.status_code == pending.status_code == confirmed.status_code == 200
     assert new.text == pending.text == confirmed.text

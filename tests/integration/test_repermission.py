@@ -158,7 +158,7 @@ async def test_a_re_permission_request_makes_the_contact_mailable_once_it_confir
         assert "receive Audience again" in text_part(message)
         assert await status_of(db, contact_id) == ("unsubscribed", "Person0")  # nothing changes until it confirms
 
-        confirmed = httpx.get(confirm_link(message))
+        confirmed = httpx.post(confirm_link(message))
         assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
         assert (await status_of(db, contact_id))[0] == "active"
         assert await suppressed(db) == {}

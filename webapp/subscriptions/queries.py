@@ -89,13 +89,11 @@ async def record_leaving(session: AsyncSession, contact_id: int, list_id: int, o
     await session.execute(statement.on_conflict_do_update(index_elements=["contact_id", "list_id"], set_=values))
 
 
-async def subscription_for_update(session: AsyncSession, subscription_id: int, list_id: int) -> Subscription | None:
-    query = (
-        select(Subscription)
-        .where(Subscription.id == subscription_id, Subscription.list_id == list_id)
-        .with_for_update()
-    )
-    return await session.scalar(query)
+async def subscription_of_link(
+    session: AsyncSession, subscription_id: int, list_id: int, *, lock: bool
+) -> Subscription | None:
+    query = select(Subscription).where(Subscription.id == subscription_id, Subscription.list_id == list_id)
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def mark_confirmed(session: AsyncSession, subscription_id: int) -> None:

@@ -215,7 +215,7 @@ PUBLIC_PAGES = [
     Shown("reset-link-expired", "/login/reset/forged", route="/login/reset/{token}", signed_in=False),
     Shown("subscribe", "/subscribe/{public_list}", route="/subscribe/{list_id}", signed_in=False),
     Shown("subscribe-no-list", "/subscribe/999999", route="/subscribe/{list_id}", signed_in=False),
-    Shown("confirmed", "/subscribe/confirm/{confirm_token}", route="/subscribe/confirm/{token}", signed_in=False),
+    Shown("confirm", "/subscribe/confirm/{confirm_token}", route="/subscribe/confirm/{token}", signed_in=False),
     Shown("confirm-expired", "/subscribe/confirm/{expired_token}", route="/subscribe/confirm/{token}", signed_in=False),
     Shown("link-not-valid", "/subscribe/confirm/forged", route="/subscribe/confirm/{token}", signed_in=False),
     Shown("preferences", "/u/preferences/{preferences_token}", route="/u/preferences/{token}", signed_in=False),

@@ -28,7 +28,7 @@ from webapp.subscriptions.actors import enqueue_confirmation
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
 from webapp.subscriptions.service import throttle as subscribe_throttle
-from webapp.subscriptions.service.subscriptions import Confirmation
+from webapp.subscriptions.service.subscriptions import Confirmation, ConfirmResult
 from webapp.subscriptions.service.tokens import preferences_token, read_confirm_token
 
 HONEYPOT = "website"  # a field people never see (hidden by CSS); bots fill in every field
@@ -90,6 +90,36 @@ def _invalid_link(language: str, org: Sender) -> AnyResponse:
     return page("subscriptions/confirm_invalid.html", language, org, status_code=404)
 
 
+async def _confirmation_page(
+    request: PublicRequest, db: AsyncSession, token: str, result: ConfirmResult, requested_language: Any = None
+) -> AnyResponse:
+    language = language_of(request, requested_language, contact_language=result.contact_language)
+    org = await org_settings.load(db)
+    if result.outcome is Confirmation.ASKED:
+        return page("subscriptions/confirm.html", language, org, token=token, list_name=result.list_name)
+    if result.outcome is Confirmation.CONFIRMED and result.contact_id is not None:
+        return page(
+            "subscriptions/confirmed.html",
+            language,
+            org,
+            list_name=result.list_name,
+            preferences_url=f"/u/preferences/{preferences_token(result.contact_id)}",
+        )
+    if result.outcome is Confirmation.EXPIRED:
+        return page(
+            "subscriptions/confirm_expired.html",
+            language,
+            org,
+            status_code=410,
+            token=token,
+            list_name=result.list_name,
+            list_id=result.list_id,
+        )
+    if result.outcome is Confirmation.BLOCKED:
+        return page("subscriptions/confirm_blocked.html", language, org, status_code=403)
+    return _invalid_link(language, org)
+
+
 class SubscribeController(Controller):
     path = "/subscribe"
     include_in_schema = False
@@ -131,30 +161,16 @@ class SubscribeController(Controller):
         return _thanks(email_list, signed_up.email, language, org)
 
     @get("/confirm/{token:str}", name="subscribe-confirm")
+    async def confirmation(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
+        """The link from the email asks for a click: a mail scanner that follows it confirms nothing."""
+        result = await subscriptions.look_at_confirmation(db, read_confirm_token(token))
+        return await _confirmation_page(request, db, token, result)
+
+    @post("/confirm/{token:str}", name="subscribe-confirmed", status_code=200)
     async def confirm(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
+        form = await request.form()
         result = await subscriptions.confirm(db, read_confirm_token(token))
-        language, org = language_of(request, contact_language=result.contact_language), await org_settings.load(db)
-        if result.outcome is Confirmation.CONFIRMED and result.contact_id is not None:
-            return page(
-                "subscriptions/confirmed.html",
-                language,
-                org,
-                list_name=result.list_name,
-                preferences_url=f"/u/preferences/{preferences_token(result.contact_id)}",
-            )
-        if result.outcome is Confirmation.EXPIRED:
-            return page(
-                "subscriptions/confirm_expired.html",
-                language,
-                org,
-                status_code=410,
-                token=token,
-                list_name=result.list_name,
-                list_id=result.list_id,
-            )
-        if result.outcome is Confirmation.BLOCKED:
-            return page("subscriptions/confirm_blocked.html", language, org, status_code=403)
-        return _invalid_link(language, org)
+        return await _confirmation_page(request, db, token, result, form.get("lang"))
 
     @post("/confirm/{token:str}/resend", name="subscribe-resend", status_code=200)
     async def resend(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:

@@ -23,7 +23,7 @@ Rules
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -110,6 +110,7 @@ async def subscribe(
 
 
 class Confirmation(StrEnum):
+    ASKED = "asked"  # genuine and pending: the page asks its owner to press Confirm
     CONFIRMED = "confirmed"  # now (or already) on the list
     EXPIRED = "expired"  # genuine link, too old, subscription still pending: a new link can be sent
     INVALID = "invalid"  # forged, damaged, or the subscription is gone or was left since
@@ -125,29 +126,45 @@ class ConfirmResult:
     list_id: int | None = None
 
 
+async def look_at_confirmation(session: AsyncSession, link: ConfirmLink | None) -> ConfirmResult:
+    """What following the link shows, changing nothing: mail scanners follow links too, so only
+    pressing the page's Confirm button (confirm) subscribes."""
+    result, _ = await _confirmation(session, link, lock=False)
+    return result
+
+
 async def confirm(session: AsyncSession, link: ConfirmLink | None) -> ConfirmResult:
-    if link is None:
-        return ConfirmResult(Confirmation.INVALID)
-    subscription = await queries.subscription_for_update(session, link.subscription_id, link.list_id)
-    if subscription is None or subscription.status == SubscriptionStatus.UNSUBSCRIBED.value:
-        return ConfirmResult(Confirmation.INVALID)
-    found = await _contact_and_list(session, subscription)
-    if found is None:
-        return ConfirmResult(Confirmation.INVALID)
-    contact, email_list = found
-    about = (contact.id, contact.language, email_list.name, email_list.id)
-    if subscription.status == SubscriptionStatus.CONFIRMED.value:
-        return ConfirmResult(Confirmation.CONFIRMED, *about)  # a second click, or a mail scanner's visit first
-    if link.expired:
-        return ConfirmResult(Confirmation.EXPIRED, *about)
-    if not await may_receive_confirmation(session, contact.email):
-        return ConfirmResult(Confirmation.BLOCKED, *about)
+    result, subscription = await _confirmation(session, link, lock=True)
+    if result.outcome is not Confirmation.ASKED or subscription is None:
+        return result
     await queries.mark_confirmed(session, subscription.id)
     await scoring.refresh(session, [subscription.contact_id], "Confirmed a subscription")
     await queries.add_member(session, subscription.contact_id, subscription.list_id)
     await reactivate(session, subscription.contact_id, keep_list_ids={subscription.list_id})
     await _confirmed(session, subscription.contact_id, subscription.list_id)
-    return ConfirmResult(Confirmation.CONFIRMED, *about)
+    return replace(result, outcome=Confirmation.CONFIRMED)
+
+
+async def _confirmation(
+    session: AsyncSession, link: ConfirmLink | None, *, lock: bool
+) -> tuple[ConfirmResult, Subscription | None]:
+    if link is None:
+        return ConfirmResult(Confirmation.INVALID), None
+    subscription = await queries.subscription_of_link(session, link.subscription_id, link.list_id, lock=lock)
+    if subscription is None or subscription.status == SubscriptionStatus.UNSUBSCRIBED.value:
+        return ConfirmResult(Confirmation.INVALID), None
+    found = await _contact_and_list(session, subscription)
+    if found is None:
+        return ConfirmResult(Confirmation.INVALID), None
+    contact, email_list = found
+    about = (contact.id, contact.language, email_list.name, email_list.id)
+    if subscription.status == SubscriptionStatus.CONFIRMED.value:
+        return ConfirmResult(Confirmation.CONFIRMED, *about), subscription  # a second click
+    if link.expired:
+        return ConfirmResult(Confirmation.EXPIRED, *about), subscription
+    if not await may_receive_confirmation(session, contact.email):
+        return ConfirmResult(Confirmation.BLOCKED, *about), subscription
+    return ConfirmResult(Confirmation.ASKED, *about), subscription
 
 
 async def reactivate(session: AsyncSession, contact_id: int, keep_list_ids: set[int]) -> None:
