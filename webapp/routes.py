@@ -55,7 +55,7 @@ from webapp.staff.pages.password_reset import PasswordResetController
 from webapp.staff.pages.users import UsersController
 from webapp.subscriptions.api import ApiRepermissionController
 from webapp.subscriptions.pages import RepermissionController
-from webapp.subscriptions.public.preferences import PreferencesController
+from webapp.subscriptions.public.preferences import MyDataController, PreferencesController
 from webapp.subscriptions.public.subscribe import SubscribeController
 from webapp.suppression.api import ApiContactPrivacyController, ApiSuppressionController
 from webapp.suppression.pages.privacy import ContactPrivacyController
@@ -148,6 +148,7 @@ PUBLIC = [
     ArchiveController,
     MediaFilesController,
     PreferencesController,
+    MyDataController,
     SubscribeController,
     FeedbackWebhooksController,
     ConversionPixelController,

@@ -27,6 +27,7 @@ def test_the_public_exceptions_are_the_ones_we_mean():
     assert public == {
         ("POST", "/u/unsubscribe/{token}"),
         ("POST", "/u/preferences/{token}"),
+        ("POST", "/u/preferences/{token}/data"),
         ("POST", "/subscribe/{list_id}"),
         ("POST", "/subscribe/confirm/{token}"),
         ("POST", "/subscribe/confirm/{token}/resend"),

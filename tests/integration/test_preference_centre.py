@@ -1,21 +1,33 @@
 """The preference centre over HTTP: topics, frequency, language, leaving and joining lists,
-unsubscribing from everything and opting in again, reached with a contact's own link or a
-campaign message's link; and the staff settings that feed it."""
+unsubscribing from everything and opting in again, asking for one's data, reached with a contact's
+own link or a campaign message's link; and the staff settings that feed it."""
 
 from __future__ import annotations
 
 import json
+import re
+import time
 
 import httpx
 from sqlalchemy import text
 
 from tests.integration.test_tracking import sent_delivery
-from tests.support.subscriptions import members, public_list, subscription_rows
+from tests.support.campaigns import smtp_server
+from tests.support.smtp import SmtpSink
+from tests.support.subscriptions import (
+    members,
+    public_list,
+    queued_confirmations,
+    subscription_rows,
+    text_part,
+    wait_for_messages,
+)
 from webapp.campaigns.models import Campaign
 from webapp.contacts.models import Contact
+from webapp.core.redis import get_redis
 from webapp.core.tokens import make_token
 from webapp.settings.service import organisation as org_settings
-from webapp.subscriptions.service.tokens import preferences_token
+from webapp.subscriptions.service.tokens import data_token, preferences_token
 from webapp.suppression.service import suppression
 
 
@@ -130,21 +142,57 @@ async def test_forged_links_get_a_clear_page(db, live_server):
         page = httpx.get(f"{live_server}/u/preferences/{bad}", headers={"Accept-Language": "es"})
         assert page.status_code == 404 and "Este enlace no es válido" in page.text
         assert httpx.post(f"{live_server}/u/preferences/{bad}", data={"action": "unsubscribe-all"}).status_code == 404
-        assert httpx.get(f"{live_server}/u/preferences/{bad}/data").status_code == 404
+        assert httpx.post(f"{live_server}/u/preferences/{bad}/data").status_code == 404
     assert (await contact_row(db, contact_id)).status == "active"
 
 
-async def test_download_my_data(db, live_server):
+async def test_my_data_is_downloaded_from_a_link_mailed_to_the_address_only(db, live_server, worker):
+    """The preference centre's link is in every message, and messages get forwarded: whoever has it
+    may ask for the data, but the link to download it goes to the address itself."""
     contact_id, news, private, events = await arrange(db)
     url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
     httpx.post(url, data={"action": "save", "keep": [str(news.id), str(private.id)], "join": [str(events.id)]})
-    response = httpx.get(f"{url}/data")
+    assert httpx.get(f"{url}/data").status_code == 405  # the preference link alone downloads nothing
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        await db.commit()
+        asked = httpx.post(f"{url}/data")
+        assert asked.status_code == 200 and "We have emailed you a link to download your data" in asked.text
+        again = httpx.post(f"{url}/data")
+        assert "please use that one, or ask again in 60 minutes" in again.text
+        assert await queued_confirmations(get_redis()) == 1
+        worker("subscribe-worker", MAILROOM_BASE_URL=live_server)
+        [message] = await wait_for_messages(sink, 1)
+    assert message["To"] == "pat@example.com" and message["Subject"] == "Your data: a link to download it"
+    link = re.search(r"https?://\S+/u/data/[\w.\-]+", text_part(message)).group(0)
+    assert "The link works for 24 hours" in text_part(message)
+
+    assert httpx.head(link).status_code == 200  # a mail scanner's check downloads nothing, and the link still works
+    response = httpx.get(link)
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
     assert "attachment" in response.headers["content-disposition"]
     data = json.loads(response.text)
     assert data["contact"]["email"] == "pat@example.com"
     [consent] = data["consent_records"]
     assert consent["status"] == "confirmed" and consent["consent_text"] == "I want event invitations."
+
+    expired = httpx.get(f"{live_server}/u/data/{data_token(contact_id, issued_at=time.time() - 25 * 3600)}")
+    assert expired.status_code == 410 and "This link has expired" in expired.text
+    assert f'href="/u/preferences/{preferences_token(contact_id)}"' in expired.text
+    for forged in (preferences_token(contact_id), data_token(contact_id)[:-2] + "xx", data_token(contact_id + 1)):
+        page = httpx.get(f"{live_server}/u/data/{forged}")
+        assert page.status_code == 404 and "This link is not valid" in page.text
+
+
+async def test_no_data_link_goes_to_an_address_staff_suppressed(db, live_server):
+    contact_id, *_ = await arrange(db, status="complained")
+    await suppression.add(db, "pat@example.com", "complaint", note="Reported as spam.")
+    await db.commit()
+    url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    assert 'action="/u/preferences/' not in httpx.get(url).text.split('id="my-data"')[1]
+    asked = httpx.post(f"{url}/data")
+    assert asked.status_code == 200 and "To get a copy of everything we keep about you, please contact us" in asked.text
+    assert "We have emailed you" not in asked.text and await queued_confirmations(get_redis()) == 0
 
 
 async def test_topics_are_an_organisation_setting(db, live_server, staff):

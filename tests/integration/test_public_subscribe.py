@@ -69,6 +69,7 @@ async def test_double_opt_in_from_the_embedded_form_to_a_confirmed_member(db, li
         assert "12 Harbour Road" in text_part(message) and "/u/preferences/" in text_part(message)
 
         link = confirm_link(message)
+        assert httpx.head(link).status_code == 200  # some scanners only ask whether the link works
         asked = httpx.get(link)  # what a mail scanner that follows the link sees: nothing changes
         assert asked.status_code == 200 and "Confirm your subscription" in asked.text
         assert f'<form method="post" action="{httpx.URL(link).path}">' in asked.text

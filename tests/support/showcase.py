@@ -42,7 +42,7 @@ from webapp.scoring.service import rules as scoring_rules
 from webapp.staff.service import api_keys, password_reset
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import subscriptions
-from webapp.subscriptions.service.tokens import confirm_token, preferences_token
+from webapp.subscriptions.service.tokens import confirm_token, data_token, preferences_token
 from webapp.suppression.service import suppression
 from webapp.templates.service import templates
 from webapp.warmup import service as warmup_plans
@@ -336,6 +336,7 @@ async def seed(session: AsyncSession, base_url: str) -> Showcase:
             "outbox": sent.outbox_id,
             "unsubscribe_token": make_token("unsubscribe", sent.delivery_id),
             "preferences_token": preferences_token(ada.id),
+            "expired_data_token": data_token(ada.id, issued_at=0),
             "confirm_token": confirm_token(pending.pending_id or 0, newsletter.id),
             "expired_token": confirm_token(pending.pending_id or 0, newsletter.id, issued_at=0),
             "reset_token": password_reset.reset_token(viewer),

@@ -60,7 +60,8 @@ async def members(session: AsyncSession, list_id: int) -> list[str]:
 
 
 async def queued_confirmations(redis) -> int:
-    """Confirmation messages waiting in the worker queue (Dramatiq's Redis broker keeps them in a hash)."""
+    """Messages to subscribers waiting in the worker queue, confirmations and data links (Dramatiq's
+    Redis broker keeps them in a hash)."""
     return await redis.hlen("mailroom:subscriptions.msgs")
 
 

@@ -1,11 +1,14 @@
-"""The double opt-in confirmation email (also a re-permission request's), sent by a worker through the
-configured mailer in the subscriber's language. The web app decides whether one is due (at most one
-per address per hour, see service/throttle.py) and enqueues the subscription's id."""
+"""The double opt-in confirmation email (also a re-permission request's) and the email with a link to
+download one's data, sent by a worker through the configured mailer in the subscriber's language. The
+web app decides whether one is due (at most one per address per hour, see service/throttle.py) and
+enqueues the subscription's or contact's id."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import dramatiq
 
@@ -22,7 +25,7 @@ from webapp.lists.models import EmailList
 from webapp.settings.service import organisation as org_settings
 from webapp.settings.service.organisation import OrgSettings
 from webapp.subscriptions.service import repermission, subscriptions
-from webapp.subscriptions.service.tokens import confirm_token, preferences_token
+from webapp.subscriptions.service.tokens import DATA_LINK_HOURS, confirm_token, data_token, preferences_token
 
 log = logging.getLogger("mailroom.subscriptions")
 
@@ -31,6 +34,7 @@ MAX_RETRIES, MIN_BACKOFF_MS, MAX_BACKOFF_MS = 8, 5_000, 600_000
 TIME_LIMIT_MS = 120_000
 SUBJECT = N_("Confirm your subscription to %(list)s")
 REPERMISSION_SUBJECT = N_("Would you like to receive %(list)s again?")
+DATA_SUBJECT = N_("Your data: a link to download it")
 # The claim on a subscription's email ends this long before the web app allows the next one.
 CLAIM_MARGIN_SECONDS, MIN_CLAIM_SECONDS = 600, 60
 
@@ -58,8 +62,25 @@ def compose(
     return system_mail.compose(org, contact.email, subject, html, text, "confirm")
 
 
-def _claim_key(subscription_id: int) -> str:
-    return f"subscription:{subscription_id}:confirmation-mail"
+@asynccontextmanager
+async def _sent_once(claim_key: str) -> AsyncIterator[bool]:
+    """Whether this run sends the email. Idempotent: a run of the same message again (a retry after
+    the mail went out, a redelivery after a crash) finds the claim and stops; the claim lasts a
+    little less than the web app's once-an-hour gap, so the next request's message is never blocked
+    by it. A refusal by the server ends the message (retrying cannot help); any other error lifts the
+    claim for the retry."""
+    redis = get_redis()
+    claim_seconds = max(MIN_CLAIM_SECONDS, get_settings().subscriptions.resend_interval_seconds - CLAIM_MARGIN_SECONDS)
+    if not await redis.set(claim_key, "1", nx=True, ex=claim_seconds):
+        yield False
+        return
+    try:
+        yield True
+    except PermanentFailure as exc:
+        log.warning("%s refused: %s", claim_key, exc)
+    except BaseException:
+        await redis.delete(claim_key)
+        raise
 
 
 @dramatiq.actor(
@@ -70,15 +91,10 @@ def _claim_key(subscription_id: int) -> str:
     time_limit=TIME_LIMIT_MS,
 )
 async def send_confirmation(subscription_id: int) -> None:
-    """Mail the confirmation link of a pending subscription. Idempotent: a run of the same message
-    again (a retry after the mail went out, a redelivery after a crash) finds the claim and stops;
-    the claim lasts a little less than the web app's once-an-hour gap, so the next request's
-    message is never blocked by it."""
-    redis = get_redis()
-    claim_seconds = max(MIN_CLAIM_SECONDS, get_settings().subscriptions.resend_interval_seconds - CLAIM_MARGIN_SECONDS)
-    if not await redis.set(_claim_key(subscription_id), "1", nx=True, ex=claim_seconds):
-        return
-    try:
+    """Mail the confirmation link of a pending subscription."""
+    async with _sent_once(f"subscription:{subscription_id}:confirmation-mail") as sending:
+        if not sending:
+            return
         async with get_sessionmaker()() as session:
             pending = await subscriptions.pending_confirmation(session, subscription_id)
             if pending is None:
@@ -92,11 +108,52 @@ async def send_confirmation(subscription_id: int) -> None:
             pending.contact, pending.email_list, subscription_id, org, repermission=asking_again
         )
         await system_mail.send(sent_from, pending.contact.email, message)
-    except PermanentFailure as exc:  # the server refused it: retrying cannot help
-        log.warning("confirmation email for subscription %s refused: %s", subscription_id, exc)
-    except BaseException:
-        await redis.delete(_claim_key(subscription_id))  # let the retry send it
-        raise
+
+
+def compose_data_link(contact: Contact, org: OrgSettings) -> tuple[str, bytes]:
+    """(from address, message bytes) of the email with a link to download everything kept about the contact."""
+    base_url = get_settings().server.public_url
+    language = i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
+    context = {
+        "org": org,
+        "first_name": contact.first_name,
+        "data_url": f"{base_url}/u/data/{data_token(contact.id)}",
+        "preferences_url": f"{base_url}/u/preferences/{preferences_token(contact.id)}",
+        "hours": DATA_LINK_HOURS,
+    }
+    html = i18n.render("subscriptions/emails/my_data.html", language, **context)
+    text = i18n.render("subscriptions/emails/my_data.txt", language, **context)
+    subject = i18n.translate(language, DATA_SUBJECT)
+    return system_mail.compose(org, contact.email, subject, html, text, "data")
+
+
+@dramatiq.actor(
+    queue_name="subscriptions",
+    max_retries=MAX_RETRIES,
+    min_backoff=MIN_BACKOFF_MS,
+    max_backoff=MAX_BACKOFF_MS,
+    time_limit=TIME_LIMIT_MS,
+)
+async def send_data_link(contact_id: int) -> None:
+    """Mail the contact a link to download its data, asked for in the preference centre: the email
+    goes only to the address's owner, where the preference centre's link may have been forwarded."""
+    async with _sent_once(f"contact:{contact_id}:data-mail") as sending:
+        if not sending:
+            return
+        async with get_sessionmaker()() as session:
+            contact = await session.get(Contact, contact_id)
+            if contact is None:
+                return  # erased meanwhile
+            org = await org_settings.load(session)
+            if not await subscriptions.may_receive_confirmation(session, contact.email):
+                log.info("no data link for contact %s: the address is suppressed", contact_id)
+                return
+        sent_from, message = compose_data_link(contact, org)
+        await system_mail.send(sent_from, contact.email, message)
+
+
+async def enqueue_data_link(contact_id: int) -> None:
+    await asyncio.to_thread(send_data_link.send, contact_id)
 
 
 async def enqueue_confirmation(subscription_id: int) -> None:

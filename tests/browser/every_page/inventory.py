@@ -220,6 +220,7 @@ PUBLIC_PAGES = [
     Shown("link-not-valid", "/subscribe/confirm/forged", route="/subscribe/confirm/{token}", signed_in=False),
     Shown("preferences", "/u/preferences/{preferences_token}", route="/u/preferences/{token}", signed_in=False),
     Shown("unsubscribe", "/u/unsubscribe/{unsubscribe_token}", route="/u/unsubscribe/{token}", signed_in=False),
+    Shown("data-link-expired", "/u/data/{expired_data_token}", route="/u/data/{token}", signed_in=False),
     Shown("archive", "/archive", signed_in=False),
     Shown("not-found", "/no-such-page", route="", signed_in=False),
 ]

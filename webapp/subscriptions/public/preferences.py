@@ -1,5 +1,6 @@
 """The preference centre every message links to as {{ preferences_url }}: topics, frequency,
-language, lists to stay on, leave or join, unsubscribe from all, and "download my data".
+language, lists to stay on, leave or join, unsubscribe from all, and "email me my data" (the link to
+download it goes to the address itself, /u/data/<token>).
 
 Two kinds of link reach it: a campaign message's (the delivery's unsubscribe token, so leaving all
 mail also counts as that campaign's unsubscribe) and a contact's own (the confirmation email and
@@ -13,24 +14,29 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, post, route
 from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import NotFound
-from webapp.core.http import AnyResponse, PublicRequest
+from webapp.core.http import GET_OR_HEAD, AnyResponse, PublicRequest
 from webapp.core.public_pages import client_ip, language_of, page
+from webapp.core.redis import get_redis
 from webapp.core.tokens import LINK_NOT_VALID, TEST_DELIVERY_ID, read_token
 from webapp.settings.service import organisation as org_settings
+from webapp.subscriptions.actors import enqueue_data_link
 from webapp.subscriptions.schemas import Origin
 from webapp.subscriptions.service import preferences as preference_centre
-from webapp.subscriptions.service import subscriptions
+from webapp.subscriptions.service import subscriptions, throttle
 from webapp.subscriptions.service.preferences import FREQUENCIES
-from webapp.subscriptions.service.tokens import read_preferences_token
+from webapp.subscriptions.service.tokens import preferences_token, read_data_token, read_preferences_token
 from webapp.suppression.service import gdpr
 from webapp.tracking import service as engagement
+
+SECONDS_PER_MINUTE = 60
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,7 @@ class PreferencesController(Controller):
         *,
         saved: str = "",
         requested_language: str | None = None,
+        wait_minutes: int = 0,
     ) -> AnyResponse:
         org = await org_settings.load(db)
         try:
@@ -96,6 +103,7 @@ class PreferencesController(Controller):
             saved=saved,
             frequencies=FREQUENCIES,
             test=who.test,
+            wait_minutes=wait_minutes,
         )
 
     @get("/{token:str}", name="preferences")
@@ -125,15 +133,45 @@ class PreferencesController(Controller):
         # The page comes back in the language just chosen.
         return await self._page(request, db, token, saved="saved", requested_language=changes.get("language"))
 
-    @get("/{token:str}/data", name="preferences-data")
-    async def download(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
-        """Everything kept about the contact, as a JSON file (GDPR right of access)."""
+    @post("/{token:str}/data", name="preferences-data", status_code=200)
+    async def mail_data_link(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
+        """The link to download one's data goes by email to the address itself: the preference
+        centre's link is in every message, and messages get forwarded."""
         try:
             who = await holder(db, token)
-            person = await preference_centre.contact(db, who.contact_id)
+            person = None if who.test else await preference_centre.contact(db, who.contact_id)
+        except NotFound:
+            return await self._page(request, db, token)
+        if person is None or not await subscriptions.may_receive_confirmation(db, person.email):
+            return await self._page(request, db, token, saved="data-sent" if who.test else "")
+        wait = await throttle.data_email_wait(get_redis(), get_settings().subscriptions, person.email)
+        if wait is None:
+            await enqueue_data_link(person.id)
+            return await self._page(request, db, token, saved="data-sent")
+        return await self._page(request, db, token, saved="data-wait", wait_minutes=-(-wait // SECONDS_PER_MINUTE))
+
+
+class MyDataController(Controller):
+    path = "/u/data"
+    include_in_schema = False
+
+    @route("/{token:str}", http_method=GET_OR_HEAD, name="my-data")
+    async def download(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
+        """Everything kept about the contact, as a JSON file (GDPR right of access), from the link
+        mailed to it (PreferencesController.mail_data_link)."""
+        link = read_data_token(token)
+        try:
+            person = await preference_centre.contact(db, link.contact_id if link else None)
         except NotFound:
             org = await org_settings.load(db)
             return page("subscriptions/link_invalid.html", language_of(request), org, status_code=404)
+        if link is None or link.expired:
+            org = await org_settings.load(db)
+            language = language_of(request, contact_language=person.language)
+            preferences_url = f"/u/preferences/{preferences_token(person.id)}"
+            return page(
+                "subscriptions/data_link_expired.html", language, org, status_code=410, preferences_url=preferences_url
+            )
         data = await gdpr.export_contact(db, person.id)
         body = json.dumps(data, ensure_ascii=False, indent=2, default=str)
         return Response(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, get, post
+from litestar import Controller, get, post, route
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,7 +19,7 @@ from webapp.core import i18n
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import NotFound, ValidationFailed
-from webapp.core.http import AnyResponse, PublicRequest
+from webapp.core.http import GET_OR_HEAD, AnyResponse, PublicRequest
 from webapp.core.public_pages import Sender, client_ip, language_of, page
 from webapp.core.redis import get_redis
 from webapp.lists.models import EmailList
@@ -160,7 +160,7 @@ class SubscribeController(Controller):
             await _mail_confirmation_once(db, signed_up.pending_id, signed_up.email)
         return _thanks(email_list, signed_up.email, language, org)
 
-    @get("/confirm/{token:str}", name="subscribe-confirm")
+    @route("/confirm/{token:str}", http_method=GET_OR_HEAD, name="subscribe-confirm")
     async def confirmation(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         """The link from the email asks for a click: a mail scanner that follows it confirms nothing."""
         result = await subscriptions.look_at_confirmation(db, read_confirm_token(token))

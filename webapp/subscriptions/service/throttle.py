@@ -1,5 +1,6 @@
 """Abuse guards of the public sign-up forms, counted in Redis so every web process shares them:
-sign-ups per IP per window, and at most one confirmation email per address per interval."""
+sign-ups per IP per window, at most one confirmation email per address per interval, and as few
+emails with a link to download one's data."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ async def over_limit(redis: Redis, settings: SubscriptionSettings, ip: str) -> i
     return await count_request(redis, f"subscribe-rate:{ip}", settings.rate_limit, settings.rate_window_seconds)
 
 
-def _address_key(email: str) -> str:
-    return "subscribe-confirm-mail:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+def _address_key(email: str, kind: str = "subscribe-confirm-mail") -> str:
+    return f"{kind}:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
 
 
 async def claim_confirmation_email(redis: Redis, settings: SubscriptionSettings, email: str) -> bool:
@@ -27,6 +28,15 @@ async def claim_confirmation_email(redis: Redis, settings: SubscriptionSettings,
 
 async def confirmation_email_wait(redis: Redis, settings: SubscriptionSettings, email: str) -> int | None:
     """Claim a confirmation email to this address now (None), or the seconds until one may go."""
-    if await claim_confirmation_email(redis, settings, email):
+    return await _claim_or_wait(redis, _address_key(email), settings.resend_interval_seconds)
+
+
+async def data_email_wait(redis: Redis, settings: SubscriptionSettings, email: str) -> int | None:
+    """Claim an email with a link to download one's data to this address now (None), or the seconds until one may go."""
+    return await _claim_or_wait(redis, _address_key(email, "my-data-mail"), settings.resend_interval_seconds)
+
+
+async def _claim_or_wait(redis: Redis, key: str, seconds: int) -> int | None:
+    if await redis.set(key, "1", nx=True, ex=seconds):
         return None
-    return max(int(await redis.ttl(_address_key(email))), 1)
+    return max(int(await redis.ttl(key)), 1)
