@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -111,8 +112,21 @@ def _use_own_servers(worker: int) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: Playwright's sync API keeps an event loop running in the main thread
-    from its first use to the end of the session, and async tests cannot run after that."""
-    items.sort(key=lambda item: "tests/browser/" in item.nodeid)
+    from its first use to the end of the session, and async tests cannot run after that.
+
+    `make test` hands whole files to the xdist workers in this order: files marked `long` first,
+    then the files with the most tests, so that no long file starts when the others are done and the
+    suite waits for it alone."""
+    per_file = Counter(item.nodeid.partition("::")[0] for item in items)
+
+    def order(item: pytest.Item) -> tuple[bool, bool, int]:
+        return (
+            "tests/browser/" in item.nodeid,
+            item.get_closest_marker("long") is None,
+            -per_file[item.nodeid.partition("::")[0]],
+        )
+
+    items.sort(key=order)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

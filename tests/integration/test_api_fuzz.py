@@ -23,11 +23,14 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.conftest import create_user
 from tests.support.showcase import seed
 from webapp.app import create_app
 from webapp.staff.service import api_keys
+
+pytestmark = pytest.mark.long  # minutes: started first
 
 ROOT = Path(__file__).resolve().parents[2]
 ST = Path(sys.executable).with_name("st")

@@ -10,6 +10,7 @@ from collections import Counter
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from tests.support.automation_mail import EMAIL_STEP, email_step_run, email_template, statuses
@@ -23,6 +24,8 @@ from webapp.campaigns.service import listing
 from webapp.conversions import service as conversions
 from webapp.conversions.schemas import Revenue
 from webapp.suppression.service.suppression import add as suppress
+
+pytestmark = pytest.mark.long  # minutes: started first
 
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
 CONNECTIONS = 5  # the SMTP server's max_connections

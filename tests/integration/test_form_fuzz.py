@@ -10,11 +10,14 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import lxml.html
+import pytest
 
 from tests.browser.every_page.inventory import PUBLIC_PAGES, STAFF_PAGES
 from tests.conftest import StaffClient, sign_in
 from tests.support.showcase import ADMIN_EMAIL, seed
 from webapp.suppression.service.suppression import REJECTED_TEXT_MAX_LENGTH
+
+pytestmark = pytest.mark.long  # minutes: started first
 
 JUNK = [
     "",

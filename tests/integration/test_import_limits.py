@@ -5,12 +5,15 @@ files are read in processes of their own, under limits), and people get a 422 th
 from __future__ import annotations
 
 import psutil
+import pytest
 from sqlalchemy import select
 
 from tests.integration.test_template_limits import peak_rss_mb, web_process
 from tests.support import xlsx
 from tests.support.imports import upload, uploaded_job_id, wait_for_job
 from webapp.imports.models import ImportJob, ImportReject
+
+pytestmark = pytest.mark.long  # minutes: started first
 
 PROCESS_PEAK_MB = 400  # web or worker process, at most, ever (they start at about 150 MB)
 # Summing a bomb up may take the reading process's whole CPU limit (reading.SUMMARY_SECONDS), and

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
+import pytest
 from sqlalchemy import text
 
 from tests.support.campaigns import audience, delivery_counts, ready_campaign, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink, free_port
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.service import campaigns
+
+pytestmark = pytest.mark.long  # minutes: started first
 
 BATCH_SIZE, THREADS = 50, 4
 IN_FLIGHT_BOUND = BATCH_SIZE * THREADS  # rows one worker process can hold claimed at once

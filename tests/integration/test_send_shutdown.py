@@ -13,6 +13,8 @@ from tests.integration.test_send_stops import CONNECTIONS, claimed, hold_every_c
 from tests.support.campaigns import delivery_counts, wait_for_status
 from tests.support.smtp import SmtpSink
 
+pytestmark = pytest.mark.long  # minutes: started first
+
 STOP_SECONDS = 30  # a clean stop finishes the messages in SMTP and gives the rest back: seconds
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import text
 
 from tests.integration.test_send_faults import start_campaign, wait_for_no_claims, wait_until
 from tests.support.campaigns import audience, ready_campaign, sent_by_a_worker, smtp_server, wait_for_status
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.service import campaigns
+
+pytestmark = pytest.mark.long  # minutes: started first
 
 LONG_LEASE = {"MAILROOM_SEND_LEASE_SECONDS": "60"}
 STALL_BOUND = 40.0  # seconds within which sending must move again (the old code stalled for the lease)
