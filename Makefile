@@ -37,15 +37,13 @@ check: install
 	$(BIN)/lint-imports
 
 # Several pytest processes (pytest-xdist), each with its own PostgreSQL, Redis and web server; a test
-# file stays in one process. Most tests wait on servers and workers more than they compute (the suite
-# kept two cores ~40 % busy with one process per core), so there are twice as many processes as cores,
-# at least four; browser tests also keep a Chromium each busy, so one more than the cores, at least
-# three. Browser tests run on their own: Playwright's sync API keeps an event loop running in its
-# process, and async tests cannot run in that process afterwards.
+# file stays in one process. Twice as many processes as cores, at least four: tests wait on servers,
+# workers and Chromium, and the cores stay busy. One run for every test: each process runs its
+# browser files after the rest (tests/conftest.py sorts them last, as Playwright's sync API keeps an
+# event loop running in its process and async tests cannot run there afterwards), so no process
+# waits idle for another run to start. Files marked long go first; the slowest tests are printed, to
+# keep the suite well under 20 minutes.
 TEST_WORKERS ?= $(shell n=$$(( $$(nproc) * 2 )); [ $$n -lt 4 ] && n=4; echo $$n)
-BROWSER_WORKERS ?= $(shell n=$$(( $$(nproc) + 1 )); [ $$n -lt 3 ] && n=3; echo $$n)
-# Whole files to each worker, in the order tests/conftest.py sorts them (long ones first); the
-# slowest tests printed, to keep the suite well under 20 minutes.
 PYTEST = CHROMIUM=$(CHROMIUM) $(BIN)/pytest --dist loadfile --no-loadscope-reorder --durations=15
 
 # The bounce mailbox tests read mail from a real IMAP and POP3 server: Dovecot, started by the tests;
@@ -83,8 +81,7 @@ broker-deps:
 	fi
 
 test: install browser-deps mail-deps broker-deps check
-	$(PYTEST) -n $(TEST_WORKERS) tests/unit tests/integration
-	$(PYTEST) -n $(BROWSER_WORKERS) tests/browser
+	$(PYTEST) -n $(TEST_WORKERS) tests
 
 # bench/send.py measures against Postfix's smtp-sink and smtp-source; bench/events.py loads the server with wrk.
 bench-deps:

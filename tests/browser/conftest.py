@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import os
+from weakref import WeakKeyDictionary
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.conftest import TEST_PASSWORD, create_user, reset_state_sync, run_db
+
+# Twice Playwright's 5 s for an expectation to come true: `make test` keeps both cores busy with four
+# processes, and a page may take longer than that to answer while it does.
+expect.set_options(timeout=10_000)
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,17 +44,25 @@ REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", 
   `Content Security Policy: ${e.effectiveDirective} refused ${e.blockedURI || "inline"} on ${e.documentURI}`))"""
 
 
+_WATCHED: WeakKeyDictionary[Page, list[str]] = WeakKeyDictionary()  # a tab's refusals, since it was first watched
+
+
 @pytest.fixture(autouse=True)
 def csp_violations(request):
     """Every browser test using `page` also checks that nothing on its pages broke the
     Content-Security-Policy (Chromium logs each refusal to the console). A test that provokes one
-    on purpose reads and empties the list."""
-    found: list[str] = []
-    if "page" in request.fixturenames:
-        page = request.getfixturevalue("page")
+    on purpose reads and empties the list. A tab several tests share is watched once."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    page = request.getfixturevalue("page")
+    found = _WATCHED.get(page)
+    if found is None:
+        found = _WATCHED[page] = []
         # Chromium does not log every refusal (not an eval whose error the page catches); the event always fires.
         page.add_init_script(REPORT_CSP_VIOLATIONS)
         page.on("console", lambda message: found.append(message.text) if CSP in message.text else None)
+    found.clear()
     yield found
     assert found == [], "Content-Security-Policy violations:\n" + "\n".join(found)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 
 import httpx
 from playwright.sync_api import expect
@@ -17,12 +16,12 @@ from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
 from tests.support.campaigns import audience, smtp_server
 from tests.support.events import apply_events
+from tests.support.screenshots import shot
 from tests.support.smtp import RecordingHandler, SmtpSink
 from tests.support.workers import WorkerProcess
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service import templates
 
-SHOTS = Path("/tmp/shots")
 TEMPLATE_HTML = """<html><head><style>h1 { color: #1d3fbf; font-family: Georgia, serif; }</style></head>
 <body style="font-family: Arial, sans-serif; max-width: 560px; margin: auto;">
 <h1>Hello {{ first_name | default("there") }}!</h1>
@@ -43,11 +42,6 @@ class SlowSink(SmtpSink):
             return await handle(self.handler, server, session, envelope)
 
         self.handler.handle_DATA = slow
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def arrange(sink_port: int) -> int:

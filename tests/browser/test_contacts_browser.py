@@ -4,16 +4,15 @@ bulk-tags and deletes a contact; a viewer sees no edit controls and is refused w
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import insert
 
 from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
+from tests.support.screenshots import shot
 from webapp.contacts.models import Contact
 
-SHOTS = Path("/tmp/shots")
 PEOPLE = [
     ("ada", "Ada", "Lovelace", "Analytical Engines", ["vip", "math"], "active"),
     ("alan", "Alan", "Turing", "Bletchley Park", ["math"], "active"),
@@ -60,12 +59,11 @@ def seed_people() -> None:
 
 def test_editor_creates_searches_edits_bulk_tags_and_deletes_a_contact(editor, page, base_url):
     seed_people()
-    SHOTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1360, "height": 900})
     sign_in_page(page, base_url, editor.email)
     page.goto(base_url + "/contacts")
     expect(page.locator("#contacts-results tbody tr")).to_have_count(20)
-    page.screenshot(path=str(SHOTS / "contacts.png"), full_page=True)
+    shot(page, "contacts")
 
     # create: the email is checked as the field is left, and errors keep what was typed
     page.click("text=Add contact")
@@ -95,7 +93,7 @@ def test_editor_creates_searches_edits_bulk_tags_and_deletes_a_contact(editor, p
     expect(page.locator(".chips-input .chip")).to_have_text(["pioneer×"])
     expect(page.locator("input[name=cf_value]").nth(1)).to_have_value("web")
     expect(page.locator(".custom-fields .field-error")).to_contain_text("not a valid field name")
-    page.screenshot(path=str(SHOTS / "contact-form-errors.png"), full_page=True)
+    shot(page, "contact-form-errors")
 
     page.fill("#email", "grace@example.com")
     page.locator("input[name=cf_key]").nth(1).fill("source")

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
+from tests.support.screenshots import shot
 from tests.support.workers import worker  # noqa: F401  (fixture: a real Dramatiq worker process)
 
 MESSY = codecs.BOM_UTF8 + (
@@ -45,7 +46,7 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
     page.locator('select[name="map_3"]').select_option("custom:")
     expect(custom_name).to_be_visible()
     expect(custom_name).to_have_value("plan")  # suggested from the header
-    page.screenshot(path="/tmp/shots/import-mapping.png", full_page=True)
+    shot(page, "import-mapping")
     page.get_by_role("button", name="Start import").click()
 
     progress = page.locator("#import-page .import-progress")
@@ -62,7 +63,7 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
         "href", re.compile(r"/contacts/import/\d+/rejects\.csv")
     )
 
-    page.screenshot(path="/tmp/shots/import-report.png", full_page=True)
+    shot(page, "import-report")
     page.locator(".sidebar").get_by_role("link", name="Contacts").click()
     expect(page.locator("#contacts-results")).to_contain_text("ada@example.com")
 

@@ -4,18 +4,11 @@ creates an API key that is shown once."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in_page
-
-SHOTS = Path("/tmp/shots")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+from tests.support.screenshots import shot
 
 
 def test_admin_builds_a_list_by_pasting_addresses(admin, page, base_url):

@@ -4,19 +4,18 @@ email a real worker sent to a real SMTP server (aiosmtpd), changes preferences a
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.conftest import run_db
 from tests.support.campaigns import smtp_server
+from tests.support.screenshots import shot
 from tests.support.smtp import SmtpSink
 from tests.support.subscriptions import confirm_link, public_list
 from tests.support.workers import WorkerProcess
 from webapp.settings.service import organisation as org_settings
 
-SHOTS = Path("/tmp/shots")
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
 
 
@@ -89,11 +88,6 @@ def wait_for_mail(sink: SmtpSink, timeout: float = 60):
         assert time.monotonic() < deadline, "no confirmation email arrived"
         time.sleep(0.1)
     return sink.messages[0]
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def fits_the_phone(page) -> None:

@@ -4,20 +4,13 @@ searches as they type, removes one with a reason; then erases a contact from its
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import settled, sign_in_page
 from tests.conftest import run_db
+from tests.support.screenshots import shot
 from webapp.contacts import service as contacts
-
-SHOTS = Path("/tmp/shots")
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_editor_manages_the_suppression_list(editor, page, base_url):

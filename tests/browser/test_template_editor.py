@@ -6,21 +6,18 @@ campaign wizard."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import sign_in_page
 from tests.conftest import run_db
+from tests.support.screenshots import shot
 from webapp.campaigns.models import Campaign
 from webapp.contacts.models import Contact
-
-SHOTS = Path("/tmp/shots")
 
 
 def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_url):
     run_db(lambda session: _add(session, Contact(email="ada@example.com", first_name="Ada", company="Engines")))
-    SHOTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1440, "height": 1000})
     sign_in_page(page, base_url, editor.email)
     page.click("nav >> text=Templates")
@@ -55,7 +52,7 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     expect(page.locator(".preview-errors")).to_contain_text("HTML: Line 2:")
     expect(page.locator(".code-gutter .error-line")).to_have_text("2")
     assert "\n  <p>{{ company }</p>" in html.input_value()  # Tab indented instead of leaving the field
-    page.screenshot(path=str(SHOTS / "template-editor-error.png"), full_page=True)
+    shot(page, "template-editor-error")
 
     page.click("button:has-text('Create template')")  # refused, and what was typed is kept
     expect(page.locator(".error-summary")).to_be_visible()
@@ -71,11 +68,11 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
 
     page.click("label[for=preview-mobile]")
     expect(page.locator("#template-preview iframe")).to_have_js_property("offsetWidth", 375)
-    page.screenshot(path=str(SHOTS / "template-editor-mobile.png"), full_page=True)
+    shot(page, "template-editor-mobile")
     page.click("label[for=preview-desktop]")
     expect(page.locator("#template-preview iframe")).not_to_have_js_property("offsetWidth", 375)
     page.wait_for_timeout(300)  # the width transition
-    page.screenshot(path=str(SHOTS / "template-editor.png"), full_page=True)
+    shot(page, "template-editor")
 
     page.click("button:has-text('Create template')")
     expect(page.locator(".flash-success")).to_have_text("Template 'Spring newsletter' created.")
@@ -83,7 +80,7 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     expect(page.locator(".templates-table tbody tr")).to_have_count(1)
     expect(page.locator(".templates-table")).to_contain_text("company")
     expect(page.locator(".templates-table .chip")).to_have_text("seasonal")
-    page.screenshot(path=str(SHOTS / "templates-library.png"), full_page=True)
+    shot(page, "templates-library")
 
 
 async def _add(session, *rows):
@@ -93,7 +90,6 @@ async def _add(session, *rows):
 def test_a_template_written_in_markdown(editor, page, base_url):
     """Markdown is a choice beside HTML: the box shown follows it without a reload, the preview
     shows the HTML made from it, the variable buttons type into it, and it is what is kept."""
-    SHOTS.mkdir(exist_ok=True)
     page.set_viewport_size({"width": 1440, "height": 1000})
     sign_in_page(page, base_url, editor.email)
     page.goto(f"{base_url}/templates/new")
@@ -118,7 +114,7 @@ def test_a_template_written_in_markdown(editor, page, base_url):
     expect(frame.locator("h2")).to_have_text("Dear Jane")
     expect(frame.locator("strong")).to_have_text("you")
     expect(frame.locator("a")).to_have_attribute("href", "https://example.com/soon")
-    page.screenshot(path=str(SHOTS / "template-editor-markdown.png"), full_page=True)
+    shot(page, "template-editor-markdown")
 
     page.click("button:has-text('Create template')")
     expect(page.locator(".flash-success")).to_have_text("Template 'Markdown news' created.")

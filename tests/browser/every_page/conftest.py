@@ -1,5 +1,5 @@
-"""One seeded site per test module and one signed-in browser context for all its pages: the page
-tests open about a hundred pages, and seeding or signing in for each would make them slow."""
+"""One seeded site per test module, and one signed-in browser tab for all its pages: the page tests
+open about a hundred pages, and seeding, signing in or opening a tab for each would make them slow."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import pytest
 from tests.browser.conftest import sign_in_page
 from tests.conftest import reset_state_sync, run_db
 from tests.support.showcase import ADMIN_EMAIL, Showcase, seed
+
+WINDOW = {"width": 1280, "height": 720}  # Playwright's default
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +35,24 @@ def visitor_context(browser, showcase):
     context.close()
 
 
+@pytest.fixture(scope="module")
+def signed_in_tab(signed_in_context):
+    return signed_in_context.new_page()
+
+
+@pytest.fixture(scope="module")
+def visitor_tab(visitor_context):
+    return visitor_context.new_page()
+
+
 @pytest.fixture
-def page(request, signed_in_context, visitor_context):
-    """A new tab, signed in as an admin unless the test is parametrised with a page (`shown`) that
-    a visitor sees. Still named `page`, so the CSP check (tests/browser/conftest.py) watches it."""
+def page(request, signed_in_tab, visitor_tab):
+    """The module's tab, signed in as an admin unless the test is parametrised with a page (`shown`)
+    that a visitor sees, at the context's window size. One tab for all the module's tests, since a new
+    one costs Chromium a renderer process; each test opens its page in it. Still named `page`, so the
+    CSP check (tests/browser/conftest.py) watches it."""
     callspec = getattr(request.node, "callspec", None)
     shown = callspec.params.get("shown") if callspec else None
-    context = visitor_context if shown is not None and not shown.signed_in else signed_in_context
-    tab = context.new_page()
-    yield tab
-    tab.close()
+    tab = visitor_tab if shown is not None and not shown.signed_in else signed_in_tab
+    tab.set_viewport_size(WINDOW)
+    return tab

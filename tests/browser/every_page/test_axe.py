@@ -18,16 +18,21 @@ def test_page_has_no_wcag_violations(shown, page, base_url, showcase):
 
 
 def test_the_check_catches_a_new_violation(page, base_url, showcase):
-    """The harness itself: an unlabelled text box and faint text added to a clean page are reported."""
+    """The harness itself: an unlabelled text box, faint text and a column without a header added
+    to a clean page are reported."""
     page.goto(base_url + "/lists")
+    assert report(violations(page)) == ""
     page.evaluate("""() => {
         const box = document.createElement("input");
         box.type = "text";
         const faint = document.createElement("p");
         faint.textContent = "Hard to read";
         faint.style.color = "#d0d0d0";
-        document.querySelector("main").append(box, faint);
+        const table = document.createElement("table");
+        table.innerHTML = "<tr><th>Name</th><th></th></tr><tr><td>Ada</td><td>x</td></tr>";
+        document.querySelector("main").append(box, faint, table);
     }""")
     found = report(violations(page))
     assert "label (critical): Form elements must have labels" in found
     assert "color-contrast (serious)" in found
+    assert "empty-table-header (minor)" in found
