@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-CHROMIUM ?= /usr/bin/chromium
+CHROMIUM ?= /usr/bin/chromium-headless-shell
 
 .PHONY: install run check test bench browser-deps mail-deps broker-deps bench-deps clean
 
@@ -17,14 +17,16 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	$(BIN)/mailroom dev
 
-# Browser tests drive Debian's Chromium; Playwright never downloads a browser here.
+# Browser tests drive Debian's Chromium as its headless shell (package chromium-headless-shell, the
+# build Playwright itself uses for headless runs): the same Blink, without the full browser's UI
+# process, at about half the CPU. Playwright never downloads a browser here.
 browser-deps:
 	@if [ ! -x $(CHROMIUM) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing chromium (apt-get) for the browser tests ..."; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing chromium-headless-shell (apt-get) for the browser tests ..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null; \
 	  else \
-	    echo "Chromium is missing: install it (Debian: sudo apt-get install chromium) or set CHROMIUM=/path/to/chrome"; \
+	    echo "Chromium is missing: install it (Debian: sudo apt-get install chromium-headless-shell) or set CHROMIUM=/path/to/chrome"; \
 	    exit 1; \
 	  fi; \
 	fi

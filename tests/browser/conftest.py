@@ -1,4 +1,5 @@
-"""Playwright drives Debian's Chromium (never a downloaded browser) against the live server."""
+"""Playwright drives Debian's Chromium, as its headless shell (never a downloaded browser), against the
+live server."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ CHROMIUM_ARGS = [
 def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
-        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+        "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium-headless-shell"),
         "args": CHROMIUM_ARGS,
     }
 
