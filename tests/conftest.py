@@ -172,7 +172,7 @@ def running_server(log_name: str, **env: str) -> Iterator[str]:
             [sys.executable, "-m", "webapp.cli", "run"], env=env, stdout=log, stderr=subprocess.STDOUT
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # a busy machine imports the app slowly
     while True:
         try:
             if httpx.get(url + "/healthz", timeout=1).status_code == 200:
