@@ -69,13 +69,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _no_waiting_for_the_disk(database_url: str) -> None:
-    """This test process's own PostgreSQL commits without flushing to disk: a test's data need not
-    survive the machine crashing, and a commit costs no fsync."""
+    """This test process's own PostgreSQL never flushes to disk: a test's data need not survive the
+    machine crashing, and a commit costs no fsync. A commit still writes its WAL before it returns
+    (synchronous_commit stays on), so a replica that has replayed up to the current WAL position has
+    every committed change."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+        for setting in ("fsync", "full_page_writes"):
             conn.execute(text(f"ALTER SYSTEM SET {setting} = off"))
         conn.execute(text("SELECT pg_reload_conf()"))
     engine.dispose()
