@@ -4,6 +4,11 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium-headless-shell
 
+# Python keeps the modules it compiles (in __pycache__, which git ignores) even where the environment
+# says not to: every web server, worker and file reader the app or its tests start imports the app, and
+# would compile all of it again.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install run check test bench browser-deps mail-deps broker-deps bench-deps clean
 
 install: $(VENV)/.installed

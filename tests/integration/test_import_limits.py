@@ -8,6 +8,7 @@ import psutil
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import create_user, running_server, sign_in
 from tests.integration.test_template_limits import peak_rss_mb, web_process
 from tests.support import xlsx
 from tests.support.imports import upload, uploaded_job_id, wait_for_job
@@ -30,13 +31,23 @@ async def test_xlsx_bombs_are_refused_or_defused_at_upload_and_the_web_process_s
     client = await staff("editor")
     web = web_process(live_server)
     refused(upload(client, xlsx.unzipping_to(600), "deep.xlsx"), "more than 512 MB once unzipped")
-    refused(upload(client, xlsx.shared_strings(), "strings.xlsx", read_timeout=BOMB_WAIT), "memory limit")
     giant_cell = upload(client, xlsx.giant_cell(), "cell.xlsx", read_timeout=BOMB_WAIT)  # the issue's 150 KB file
     job_id = uploaded_job_id(giant_cell)
     page = client.get(f"/contacts/import/{job_id}", timeout=BOMB_WAIT)
     assert page.status_code == 200 and "longer than 131,072 characters" in page.text, page.text[-2000:]
     assert peak_rss_mb(web) < PROCESS_PEAK_MB
     assert web.is_running() and await db.scalar(select(ImportJob.id).where(ImportJob.id != job_id)) is None
+
+
+async def test_millions_of_shared_strings_stop_at_the_readers_memory_limit(db):
+    """Against a server whose readers may use 128 MB: the strings reach it in a quarter of the time
+    they take to reach the default 512 MB, and the limit works the same."""
+    user = await create_user(db, "editor")
+    with running_server("small-readers", MAILROOM_IMPORT_READ_MEMORY_MB="128") as url:
+        client = sign_in(url, user.email)
+        response = upload(client, xlsx.shared_strings(), "strings.xlsx", read_timeout=BOMB_WAIT)
+        refused(response, "Reading this file needs more than 128 MB of memory: the memory limit.")
+        assert peak_rss_mb(web_process(url)) < PROCESS_PEAK_MB
 
 
 async def test_a_broken_xlsx_is_a_422_naming_the_file(db, staff, api):

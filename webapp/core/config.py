@@ -147,6 +147,9 @@ class ImportSettings:
     )
     # Largest file accepted for an import, in bytes.
     max_bytes: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_MAX_BYTES", 512 * 1024 * 1024))
+    # Memory a process reading an uploaded file may add to what it needs to start, in MB: a workbook
+    # built to unzip to gigabytes stops there with a message naming the limit.
+    read_memory_mb: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_READ_MEMORY_MB", 512))
     # Rows loaded (and progress published) per transaction.
     chunk_rows: int = field(default_factory=lambda: _env_int("MAILROOM_IMPORT_CHUNK_ROWS", 50_000))
     # Chunks loaded side by side, each over its own database connection.

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -208,25 +209,25 @@ def load(schema: type[Schema], data: Any, *, partial: bool = False) -> Values:
 def _load(schema: type[Schema], data: Any, partial: bool, prefix: str) -> Values:
     if not isinstance(data, Mapping):
         raise ValidationFailed({prefix.rstrip(".") or "body": "Send an object of field names and values."})
-    hints = typing.get_type_hints(schema, include_extras=True)
     errors: dict[str, str] = {}
     values: Values = {}
-    for field in msgspec.structs.fields(schema):
+    fields = _fields(schema)
+    for field, annotation in fields:
         # The name as sent: a field may be renamed with msgspec.field(name=...), e.g. where its
         # attribute name would hide a method such as `rules`.
         name = field.encode_name
-        label = _label(hints[field.name], name)
+        label = _label(annotation, name)
         if name not in data:
             if field.required and not partial:
-                errors[prefix + name] = _missing_message(hints[field.name], label)
+                errors[prefix + name] = _missing_message(annotation, label)
             continue
         try:
-            values[name] = _value(hints[field.name], data[name], label, partial, prefix + name)
+            values[name] = _value(annotation, data[name], label, partial, prefix + name)
         except ValueError as exc:
             errors[prefix + name] = str(exc)
         except ValidationFailed as exc:
             errors |= exc.errors
-    known = {field.encode_name for field in msgspec.structs.fields(schema)}
+    known = {field.encode_name for field, _ in fields}
     for name in sorted(set(data) - known, key=str):
         errors[prefix + str(name)] = schema.unknown_field_message
     if not errors:
@@ -234,6 +235,13 @@ def _load(schema: type[Schema], data: Any, partial: bool, prefix: str) -> Values
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+@functools.cache
+def _fields(schema: type[Schema]) -> tuple[tuple[msgspec.structs.FieldInfo, Any], ...]:
+    """The schema's fields with their annotations, worked out once per schema rather than per request."""
+    hints = typing.get_type_hints(schema, include_extras=True)
+    return tuple((field, hints[field.name]) for field in msgspec.structs.fields(schema))
 
 
 def text_fields(schema: type[Schema]) -> dict[str, tuple[str, int]]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from webapp.core import isolation
+from webapp.core.config import get_settings
 from webapp.core.isolation import Failed, Kind, Limits
 from webapp.imports.service.chunks import Chunk, prepare
 from webapp.imports.service.files import (
@@ -31,14 +33,16 @@ from webapp.imports.service.files import (
 )
 from webapp.imports.service.rows import RowConverter
 
-READ_MEMORY_MB = 512  # per reading process, beyond what it needs to start
 SUMMARY_SECONDS = 120  # CPU time to sum a file up at upload (a workbook's shared strings come first)
 READ_SECONDS = 1800  # CPU time to read a whole file for an import
 
 isolation.preload(__name__)
 isolation.preload("openpyxl")
-_summaries = isolation.Pool(Limits(SUMMARY_SECONDS, READ_MEMORY_MB), processes=2)
-READ_LIMITS = Limits(READ_SECONDS, READ_MEMORY_MB)
+
+
+@cache
+def _summaries() -> isolation.Pool:
+    return isolation.Pool(Limits(SUMMARY_SECONDS, get_settings().imports.read_memory_mb), processes=2)
 
 
 @dataclass
@@ -51,7 +55,7 @@ class FileSummary:
 
 async def summary(path: Path, filename: str) -> FileSummary:
     """summarise() in a reading process; UnreadableFile, a limit named, if it cannot be read."""
-    (result,) = await _summaries.amap(_summarise, [(path, filename)])
+    (result,) = await _summaries().amap(_summarise, [(path, filename)])
     if isinstance(result, Failed):
         raise _unreadable(result, SUMMARY_SECONDS, XLSX if filename.lower().endswith((".xlsx", ".xlsm")) else "")
     summed_up: FileSummary = result
@@ -67,7 +71,7 @@ def read_chunks(path: Path, fmt: FileFormat, converter: RowConverter, chunk_rows
             fmt,
             (converter.targets, converter.mode, converter.width),
             chunk_rows,
-            limits=READ_LIMITS,
+            limits=Limits(READ_SECONDS, get_settings().imports.read_memory_mb),
             chunk=1,
         )
     except isolation.Failure as exc:
@@ -76,7 +80,8 @@ def read_chunks(path: Path, fmt: FileFormat, converter: RowConverter, chunk_rows
 
 def _unreadable(failed: Failed, seconds: int, kind: str) -> UnreadableFile:
     if failed.kind is Kind.MEMORY:
-        return UnreadableFile(f"Reading this file needs more than {READ_MEMORY_MB} MB of memory: the memory limit.")
+        megabytes = get_settings().imports.read_memory_mb
+        return UnreadableFile(f"Reading this file needs more than {megabytes} MB of memory: the memory limit.")
     if failed.kind is Kind.TIME:
         return UnreadableFile(f"Reading this file took longer than {seconds} s: the time limit.")
     if failed.error == UnreadableFile.__name__:
