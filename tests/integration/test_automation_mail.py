@@ -82,7 +82,7 @@ async def test_messages_being_handed_over_when_the_worker_dies_are_in_doubt_and_
 
 
 async def test_a_worker_killed_mid_run_sends_no_email_twice_and_loses_none_it_had_not_handed_over(db, worker):
-    size = 2000
+    size = 1000
     queued = await email_step_run(db, size)
     with SmtpSink() as sink:
         await smtp_server(db, sink.port, max_connections=CONNECTIONS)

@@ -49,7 +49,7 @@ async def start_campaign(db, size: int, *servers: int) -> Campaign:
 
 
 async def test_killed_worker_loses_nobody_and_duplicates_only_what_was_in_flight(db, worker):
-    size = 2000
+    size = 1000
     with SmtpSink() as sink:
         campaign = await start_campaign(db, size, sink.port)
         first = worker("crash-1")
@@ -69,7 +69,7 @@ async def test_killed_worker_loses_nobody_and_duplicates_only_what_was_in_flight
 
 
 async def test_pause_stops_sending_and_resume_finishes_without_duplicates_or_gaps(db, worker):
-    size = 1000
+    size = 600
     with SmtpSink() as sink:
         campaign = await start_campaign(db, size, sink.port)
         worker()

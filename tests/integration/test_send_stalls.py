@@ -24,7 +24,7 @@ STALL_BOUND = 40.0  # seconds within which sending must move again (the old code
 
 
 async def test_resume_picks_up_within_seconds(db, worker):
-    size = 1000
+    size = 500
     with SmtpSink() as sink:
         campaign = await start_campaign(db, size, sink.port)
         worker(**LONG_LEASE)
@@ -41,7 +41,7 @@ async def test_resume_picks_up_within_seconds(db, worker):
 
 
 async def test_a_restarted_worker_picks_up_within_seconds(db, worker):
-    size = 2000
+    size = 1000
     with SmtpSink() as sink:
         campaign = await start_campaign(db, size, sink.port)
         first = worker("stall-1", **LONG_LEASE)
