@@ -28,14 +28,19 @@ class DnsServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.sock.close()
+        # Closing the socket does not wake a thread waiting on it (Linux); an empty datagram does.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as waker:
+            waker.sendto(b"", self.sock.getsockname())
         self._thread.join(timeout=5)
+        self.sock.close()
 
     def _serve(self) -> None:
         while True:
             try:
                 wire, client = self.sock.recvfrom(4096)
             except OSError:  # closed
+                return
+            if not wire:  # the waker's: the server is stopping
                 return
             query = dns.message.from_wire(wire)
             question = query.question[0]
