@@ -257,8 +257,9 @@ async def test_complaints_about_a_servers_mail_hold_its_plan_back(db, worker):
             )
         ).id
         campaign_id = await send_campaign(db, email_list.id)
-        worker()
+        sender = worker()
         await wait_for_status(db, campaign_id, {"sent"})
+    sender.stop()  # else its scheduler tick may hold the plan before the call below does
     message_id = await db.scalar(text("SELECT message_id FROM deliveries WHERE email = 'person3@example.com'"))
     complaint = FeedbackEvent(
         source=FeedbackSource.GENERIC,
