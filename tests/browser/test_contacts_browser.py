@@ -182,3 +182,28 @@ def test_editor_tags_every_matching_contact_beyond_the_page(editor, page, base_u
     expect(page).to_have_url(base_url + "/contacts?company=Acme")
     page.goto(base_url + "/contacts?tag=spring")
     expect(page.locator(".results-summary")).to_contain_text("70 contacts match")
+
+
+LONG_ADDRESS = "maximilian.alexander.featherstonehaugh-worthington@marketing-department.example-holdings.com"
+
+
+def test_a_long_address_wraps_instead_of_widening_the_table_on_a_phone(editor, page, base_url):
+    async def go(session):
+        await session.execute(insert(Contact), [{"email": LONG_ADDRESS, "first_name": "Max", "tags": ["vip"]}])
+        await session.execute(insert(Contact), [{"email": "ada@example.com", "company": "Analytical Engines"}])
+
+    run_db(go)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/contacts")
+    expect(page.get_by_role("checkbox", name="Select all on this page")).to_be_visible()
+    link = page.get_by_role("link", name=LONG_ADDRESS)
+    expect(link).to_be_visible()
+    wrap = page.locator("#contacts-results .table-wrap")
+    assert wrap.evaluate("(e) => e.scrollWidth <= e.clientWidth"), "the table scrolls sideways for one address"
+    box = link.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390
+    shot(page, "contacts-phone-long-address")
+    link.click()
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"the contact's page is {widths[0]} px wide on a {widths[1]} px screen"

@@ -129,3 +129,15 @@ async def test_an_export_imports_back_without_changing_anything(db, staff, worke
     }
     assert after == before
     assert await db.scalar(select(func.count()).select_from(Contact)) == 2
+
+
+async def test_export_refuses_a_filter_the_page_never_offers(db, staff):
+    db.add_all([Contact(email="one@example.com"), Contact(email="two@example.com", status="unsubscribed")])
+    await db.commit()
+    client = await staff("viewer")
+    bogus = client.get("/contacts/export?status=bogus")
+    assert bogus.status_code == 422  # not a file of everyone passing for the filtered one
+    assert "is not a status" in bogus.text and "unsubscribed" in bogus.text
+    assert "is not a choice for active" in client.get("/contacts/export?active=maybe").text
+    assert client.get("/contacts?status=bogus").status_code == 200  # the page itself shows everyone
+    assert emails(client.get("/contacts/export?status=unsubscribed&active=yes")) == ["two@example.com"]

@@ -130,3 +130,6 @@ async def test_export_streams_csv_for_a_list_of_any_type(db, api):
     filtered = client.get("/api/contacts/export?company=other")
     assert [r["email"] for r in csv.DictReader(io.StringIO(filtered.text))] == ["b@example.com"]
     assert client.get("/api/contacts/export?list_id=424242").status_code == 404
+    for bad in ("status=bogus", "active=maybe"):
+        refused = client.get(f"/api/contacts/export?{bad}")
+        assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == bad.split("=")[0]

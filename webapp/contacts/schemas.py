@@ -208,6 +208,18 @@ class TableParams:
             cursor=_clean(params.get("cursor"), 1000),
         )
 
+    @staticmethod
+    def unknown_filters(params: Mapping[str, Any]) -> dict[str, str]:
+        """A message per filter whose value the page never offers. A file of everyone would pass for
+        the filtered one, so an export refuses these where the page would ignore them."""
+        errors = {}
+        status, active = (str(params.get(name) or "") for name in ("status", "active"))
+        if status and status not in STATUSES:
+            errors["status"] = f"'{status[:40]}' is not a status: choose one of {', '.join(STATUSES)}."
+        if active and active not in {"yes", "no"}:
+            errors["active"] = f"'{active[:40]}' is not a choice for active: choose yes or no."
+        return errors
+
     @property
     def filters(self) -> ContactFilter:
         is_active = {"yes": True, "no": False}.get(self.active)

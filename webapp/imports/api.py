@@ -7,7 +7,7 @@ like the mapping form's."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import FormMultiDict, UploadFile
@@ -137,7 +137,7 @@ class ApiImportsController(Controller):
         tag: Annotated[str | None, Parameter(description="Contacts with this tag.")] = None,
         company: Annotated[str | None, Parameter(description="Company, exact but case-insensitive.")] = None,
         status: Annotated[ContactStatus | None, Parameter(description="Subscription status.")] = None,
-        active: Annotated[str | None, Parameter(description="yes or no.")] = None,
+        active: Annotated[Literal["yes", "no"] | None, Parameter(description="yes or no.")] = None,
     ) -> Stream:
         params = TableParams.from_query(
             {"q": q, "tag": tag, "company": company, "status": status.value if status else "", "active": active}

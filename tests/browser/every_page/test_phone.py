@@ -12,6 +12,7 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 CONTACTS = Shown("contacts", "/contacts")
 CAMPAIGN = Shown("campaign-sent", "/campaigns/{sent}")
+CAMPAIGNS = Shown("campaigns", "/campaigns")
 MIN_TARGET = 24  # CSS pixels, WCAG 2.5.8
 
 
@@ -81,7 +82,7 @@ def test_menu_is_always_open_on_a_wide_screen(page, base_url, showcase):
     expect(page.get_by_text("Menu", exact=True)).to_be_hidden()
 
 
-@pytest.mark.parametrize("shown", [CONTACTS, CAMPAIGN], ids=lambda shown: shown.name)
+@pytest.mark.parametrize("shown", [CAMPAIGNS, CAMPAIGN], ids=lambda shown: shown.name)
 def test_wide_tables_scroll_in_a_labelled_region_of_their_own(shown, phone, base_url, showcase):
     shown.open(phone, base_url, showcase)
     regions = phone.locator("main .table-wrap")
@@ -92,6 +93,16 @@ def test_wide_tables_scroll_in_a_labelled_region_of_their_own(shown, phone, base
         assert region.get_attribute("aria-label") or region.get_attribute("aria-labelledby")
     widest = regions.first.evaluate("(el) => [el.scrollWidth, el.clientWidth]")
     assert widest[0] > widest[1], "this table is wider than a phone: it scrolls inside its region"
+
+
+def test_contacts_are_cards_that_fit_a_phone(phone, base_url, showcase):
+    CONTACTS.open(phone, base_url, showcase)
+    region = phone.locator("main .table-wrap")
+    assert region.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "the contacts table scrolls sideways"
+    card = phone.locator(".contacts-table tbody tr").first
+    boxes = [card.locator(f"td.{name}").bounding_box() for name in ("email", "added")]
+    assert boxes[0] and boxes[1] and boxes[1]["y"] > boxes[0]["y"]  # one contact's cells stacked, not side by side
+    expect(phone.locator(".contacts-table th", has_text="Company")).to_have_count(1)  # headers kept for screen readers
 
 
 def test_contacts_controls_are_big_enough_to_tap(phone, base_url, showcase):

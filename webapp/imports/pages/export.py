@@ -9,6 +9,7 @@ from litestar.response import Stream
 from webapp.contacts.schemas import TableParams
 from webapp.core.deps import Db
 from webapp.core.downloads import csv_download
+from webapp.core.errors import ValidationFailed
 from webapp.core.http import StaffRequest
 from webapp.imports.service import export as exports
 
@@ -18,6 +19,8 @@ class ExportsController(Controller):
 
     @get("/", name="contacts_export")
     async def export(self, request: StaffRequest, db: Db) -> Stream:
+        if errors := TableParams.unknown_filters(request.query_params):
+            raise ValidationFailed(errors)
         params = TableParams.from_query(request.query_params)
         export = await exports.prepare(db, params.filters, request.query_params.get("list_id") or None)
         return csv_download(export.stream(), export.filename)
