@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from webapp.abtests.models import Fallback
 from webapp.abtests.service.statistics import (
@@ -84,18 +86,29 @@ def test_probability_best_of_two_is_exact() -> None:
     assert probability_best([VariantCounts("A", 500, 50), VariantCounts("B", 500, 50)]) == pytest.approx([0.5, 0.5])
 
 
+HOPELESS = VariantCounts("C", 100_000_000, 0)  # a third variant with no chance against one success
+
+
 def test_probability_best_of_many_agrees_with_the_exact_answer_and_with_symmetry() -> None:
     exact = probability_best([VariantCounts("A", 1000, 100), VariantCounts("B", 1000, 120)])
-    # A third variant with no chance of winning leaves the two-way answer; the Monte Carlo is within 0.5 %.
-    sampled = probability_best(
-        [VariantCounts("A", 1000, 100), VariantCounts("B", 1000, 120), VariantCounts("C", 1000, 0)]
-    )
-    assert sampled[:2] == pytest.approx(exact, abs=0.005)
-    assert sampled[2] == 0.0
+    integrated = probability_best([VariantCounts("A", 1000, 100), VariantCounts("B", 1000, 120), HOPELESS])
+    assert integrated[:2] == pytest.approx(exact, abs=0.001)
+    assert integrated[2] < 1e-9
     eight = probability_best([VariantCounts(str(i), 400, 40) for i in range(8)])
-    assert sum(eight) == pytest.approx(1.0)
-    assert eight == pytest.approx([1 / 8] * 8, abs=0.005)
-    assert probability_best([VariantCounts(str(i), 400, 40) for i in range(8)]) == eight  # fixed seed
+    assert eight == pytest.approx([1 / 8] * 8, abs=1e-12)
+
+
+@given(
+    trials=st.tuples(st.integers(1, 20_000), st.integers(1, 20_000)),
+    shares=st.tuples(st.floats(0, 1), st.floats(0, 1)),
+)
+@settings(max_examples=60, deadline=None)
+def test_probability_best_by_integration_matches_the_two_variant_formula(
+    trials: tuple[int, int], shares: tuple[float, float]
+) -> None:
+    successes = [max(1, round(n * share)) for n, share in zip(trials, shares, strict=True)]
+    pair = [VariantCounts(label, n, x) for label, n, x in zip("AB", trials, successes, strict=True)]
+    assert probability_best([*pair, HOPELESS])[:2] == pytest.approx(probability_best(pair), abs=0.001)
 
 
 def counts(*pairs: tuple[int, int]) -> list[VariantCounts]:

@@ -166,7 +166,7 @@ async def live_statistics(session: AsyncSession, test: AbTest, variants: Sequenc
         per_variant = [
             VariantCounts(v.label, counts[v.id].recipients, getattr(counts[v.id], SUCCESSES[metric])) for v in variants
         ]
-        # Up to half a second of arithmetic for eight variants (the Monte Carlo): off the event loop.
+        # Tens of milliseconds of arithmetic for eight variants, more for two with huge counts: off the event loop.
         decision = await asyncio.to_thread(
             decide, per_variant, confidence=test.confidence_level, fallback=fallback, control=control
         )

@@ -1,6 +1,6 @@
 """Honest A/B statistics for 2 to 8 variants, each counted as (trials, successes): recipients, and
 those who opened (or clicked, or bought). Pure functions on the standard library (statistics.NormalDist,
-math.lgamma, random.betavariate); no database.
+math.lgamma); no database.
 
 Rate and its interval: the Wilson score interval (Wilson 1927; Newcombe 1998, method 3). With p the
 observed rate of n trials and z the two-sided normal quantile of the confidence level,
@@ -30,16 +30,21 @@ testing"): with alpha, beta the posteriors' parameters,
     P(p_B > p_A) = sum over i = 0 .. alpha_B - 1 of
                    B(alpha_A + i, beta_A + beta_B) / ((beta_B + i) B(1 + i, beta_B) B(alpha_A, beta_A))
 
-summed over the variant with fewer successes (the other follows as 1 - P). For three or more:
-Monte Carlo, MONTE_CARLO_DRAWS joint draws from the posteriors with a fixed seed, so the same
-counts always give the same answer; the standard error is at most sqrt(0.25 / 40,000) = 0.25 %, so
-a probability is within +-0.5 % with 95 % confidence.
+summed over the variant with fewer successes (the other follows as 1 - P). For three or more, the
+same quantity by numerical integration: variant i is best with probability
+
+    P(i) = integral over [0, 1] of f_i(x) * product over j != i of F_j(x) dx
+
+with f the posteriors' densities and F their distribution functions, on a grid of GRID_POINTS points
+across mean +- GRID_SDS standard deviations of each posterior (so a narrow posterior far from the
+others is as finely sampled as a wide one), by the trapezoid rule; each F is normalised to end at 1.
+It is deterministic, and within 0.1 % of the exact answer where that is known (the tests compare it
+with the two-variant formula).
 """
 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -47,8 +52,8 @@ from typing import NamedTuple
 
 from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, Fallback
 
-MONTE_CARLO_DRAWS = 40_000
-MONTE_CARLO_SEED = 20261205
+GRID_POINTS = 400  # per posterior
+GRID_SDS = 12  # how far either side of a posterior's mean its grid reaches, in standard deviations
 
 STANDARD_NORMAL = NormalDist()
 
@@ -145,13 +150,54 @@ def probability_best(variants: Sequence[VariantCounts]) -> list[float]:
     if len(variants) == 2:
         second = min(1.0, max(0.0, _probability_second_beats_first(variants[0], variants[1])))
         return [1 - second, second]
-    rng = random.Random(MONTE_CARLO_SEED)
-    posteriors = [(1 + v.successes, 1 + v.trials - v.successes) for v in variants]
-    wins = [0] * len(variants)
-    for _ in range(MONTE_CARLO_DRAWS):
-        draws = [rng.betavariate(alpha, beta) for alpha, beta in posteriors]
-        wins[max(range(len(draws)), key=draws.__getitem__)] += 1
-    return [count / MONTE_CARLO_DRAWS for count in wins]
+    return _integrated_probability_best([(1 + v.successes, 1 + v.trials - v.successes) for v in variants])
+
+
+def _grid(posteriors: Sequence[tuple[int, int]]) -> list[float]:
+    points = {0.0, 1.0}
+    for alpha, beta in posteriors:
+        total = alpha + beta
+        mean, sd = alpha / total, math.sqrt(alpha * beta / (total * total * (total + 1)))
+        low, high = max(0.0, mean - GRID_SDS * sd), min(1.0, mean + GRID_SDS * sd)
+        step = (high - low) / (GRID_POINTS - 1)
+        points.update(low + n * step for n in range(GRID_POINTS))
+    return sorted(points)
+
+
+def _density(grid: Sequence[float], alpha: int, beta: int) -> list[float]:
+    """Beta(alpha, beta)'s density at each point (alpha, beta >= 1, so it is finite everywhere)."""
+    constant = _log_beta(alpha, beta)
+    values = []
+    for x in grid:
+        if (x == 0.0 and alpha > 1) or (x == 1.0 and beta > 1):
+            values.append(0.0)
+            continue
+        log_value = (alpha - 1) * math.log(x) if alpha > 1 else 0.0
+        log_value += (beta - 1) * math.log1p(-x) if beta > 1 else 0.0
+        values.append(math.exp(log_value - constant))
+    return values
+
+
+def _cumulative(grid: Sequence[float], density: Sequence[float]) -> list[float]:
+    """The distribution function by the trapezoid rule, normalised to end at exactly 1."""
+    running, values = 0.0, [0.0]
+    for n in range(1, len(grid)):
+        running += (grid[n] - grid[n - 1]) * (density[n] + density[n - 1]) / 2
+        values.append(running)
+    return [value / running for value in values]
+
+
+def _integrated_probability_best(posteriors: Sequence[tuple[int, int]]) -> list[float]:
+    grid = _grid(posteriors)
+    densities = [_density(grid, alpha, beta) for alpha, beta in posteriors]
+    cumulatives = [_cumulative(grid, density) for density in densities]
+    areas = []
+    for i, density in enumerate(densities):
+        others = [cumulative for j, cumulative in enumerate(cumulatives) if j != i]
+        integrand = [density[n] * math.prod(cumulative[n] for cumulative in others) for n in range(len(grid))]
+        areas.append(sum((grid[n] - grid[n - 1]) * (integrand[n] + integrand[n - 1]) / 2 for n in range(1, len(grid))))
+    total = sum(areas)
+    return [area / total for area in areas]
 
 
 def _rate(variant: VariantCounts) -> float:
