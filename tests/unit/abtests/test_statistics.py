@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from webapp.abtests.models import Fallback
 from webapp.abtests.service.statistics import (
     VariantCounts,
+    _probability_second_beats_first,
     decide,
     holm_adjust,
     probability_best,
@@ -96,6 +97,13 @@ def test_probability_best_of_many_agrees_with_the_exact_answer_and_with_symmetry
     assert integrated[2] < 1e-9
     eight = probability_best([VariantCounts(str(i), 400, 40) for i in range(8)])
     assert eight == pytest.approx([1 / 8] * 8, abs=1e-12)
+
+
+def test_probability_best_of_two_large_variants_agrees_with_the_sum() -> None:
+    large = [VariantCounts("A", 1_000_000, 100_000), VariantCounts("B", 1_000_000, 100_800)]
+    exact = _probability_second_beats_first(*large)  # 100,001 terms
+    assert probability_best(large) == pytest.approx([1 - exact, exact], abs=1e-4)
+    assert probability_best([*large, HOPELESS])[:2] == pytest.approx([1 - exact, exact], abs=1e-4)
 
 
 @given(

@@ -30,8 +30,9 @@ testing"): with alpha, beta the posteriors' parameters,
     P(p_B > p_A) = sum over i = 0 .. alpha_B - 1 of
                    B(alpha_A + i, beta_A + beta_B) / ((beta_B + i) B(1 + i, beta_B) B(alpha_A, beta_A))
 
-summed over the variant with fewer successes (the other follows as 1 - P). For three or more, the
-same quantity by numerical integration: variant i is best with probability
+summed over the variant with fewer successes (the other follows as 1 - P). For three or more, and
+for two when both have EXACT_TERMS_MAX successes or more (the sum would take a second at a million),
+the same quantity by numerical integration: variant i is best with probability
 
     P(i) = integral over [0, 1] of f_i(x) * product over j != i of F_j(x) dx
 
@@ -52,6 +53,7 @@ from typing import NamedTuple
 
 from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, Fallback
 
+EXACT_TERMS_MAX = 20_000  # the two-variant sum has a term per success: beyond this, integrate (faster)
 GRID_POINTS = 400  # per posterior
 GRID_SDS = 12  # how far either side of a posterior's mean its grid reaches, in standard deviations
 
@@ -147,7 +149,7 @@ def _probability_second_beats_first(first: VariantCounts, second: VariantCounts)
 
 def probability_best(variants: Sequence[VariantCounts]) -> list[float]:
     """Each variant's posterior probability of having the highest rate (Beta(1, 1) prior)."""
-    if len(variants) == 2:
+    if len(variants) == 2 and min(v.successes for v in variants) < EXACT_TERMS_MAX:
         second = min(1.0, max(0.0, _probability_second_beats_first(variants[0], variants[1])))
         return [1 - second, second]
     return _integrated_probability_best([(1 + v.successes, 1 + v.trials - v.successes) for v in variants])
