@@ -16,12 +16,13 @@ from tests.support.esp_apis import add_provider, esp_api
 from tests.support.smtp import SmtpSink
 from tests.support.warmup import domain_plan, plan_form, transport_plan
 from webapp.campaigns.service import campaigns
+from webapp.core.db import get_sessionmaker
 from webapp.core.redis import get_redis
 from webapp.feedback import service as feedback
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind, FeedbackSource
 from webapp.warmup.models import WarmupPlan
 from webapp.warmup.service import create_plan, holds
-from webapp.warmup.service.quota import counter_key, publish_hold
+from webapp.warmup.service.quota import counter_key, held_key, publish_hold
 from webapp.warmup.service.schedule import next_day_start
 
 
@@ -300,3 +301,26 @@ async def test_a_released_servers_plan_lets_its_held_messages_go_at_once(db, wor
         assert (await staff("editor")).post(f"/warmup/{plan_id}/release").status_code == 303
         await wait_for_status(db, campaign_id, {"sent"}, timeout=60)  # not the five minutes of a held plan's wait
         assert len(sink.messages) == 4
+
+
+async def test_a_tick_meanwhile_cannot_tell_the_send_engine_a_released_plan_is_held(db):
+    """The scheduler tick tells Redis whether each plan is held. A tick that read the plan before a
+    release committed and wrote "held" after the release's own write would hold its messages again."""
+    plan = await domain_plan(db, first_day=100)
+    plan.held_at, plan.held_reason = datetime.now(UTC), "The bounce rate reached 50.0 %."
+    await db.commit()
+    await publish_hold(plan)
+    async with get_sessionmaker()() as releasing:
+        await holds.release(releasing, plan.id, "Editor")  # told Redis, not committed yet
+
+        async def tick() -> None:
+            async with get_sessionmaker()() as session:
+                await holds.hold_over_thresholds(session)
+                await session.commit()
+
+        ticking = asyncio.create_task(tick())
+        await asyncio.sleep(0.5)
+        assert not ticking.done()  # it waits for the release to end before telling anything
+        await releasing.commit()
+    await asyncio.wait_for(ticking, 10)
+    assert await get_redis().exists(held_key(plan.id)) == 0

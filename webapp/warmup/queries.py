@@ -22,6 +22,19 @@ async def plans(session: AsyncSession, *, active_only: bool = False) -> list[War
     return list(await session.scalars(query))
 
 
+async def active_plans_as_committed(session: AsyncSession) -> list[WarmupPlan]:
+    """Active plans as last committed, each locked against change (FOR SHARE) until the caller's
+    transaction ends: what is told to the send engine meanwhile cannot be overtaken by a release."""
+    query = (
+        select(WarmupPlan)
+        .where(WarmupPlan.is_active)
+        .order_by(WarmupPlan.id)
+        .with_for_update(read=True)
+        .execution_options(populate_existing=True)
+    )
+    return list(await session.scalars(query))
+
+
 async def server_names(session: AsyncSession) -> dict[int, str]:
     return dict((await session.execute(select(SmtpServer.id, SmtpServer.name).order_by(SmtpServer.name))).all())
 

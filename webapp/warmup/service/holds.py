@@ -69,14 +69,16 @@ def hold_reason(plan: WarmupPlan, found: PlanRates) -> str:
 async def hold_over_thresholds(session: AsyncSession) -> list[WarmupPlan]:
     """Hold back every active plan whose rates passed a threshold; the plans newly held. Whether
     each plan is held is told to the send engine every time (Redis may have restarted empty, or a
-    transaction that held or released a plan failed after telling it)."""
+    transaction that held or released a plan failed after telling it), from the plans read again
+    and locked: a release committed since the first read must not be told "held" afterwards, or
+    its messages would be held again for the send engine's recheck interval. The caller commits, soon."""
     held = []
     for plan in await queries.plans(session, active_only=True):
         if plan.held_at is None and (reason := hold_reason(plan, await rates(session, plan))):
             plan.held_at, plan.held_reason = datetime.now(UTC), reason
             held.append(plan)
     await session.flush()
-    for plan in await queries.plans(session, active_only=True):
+    for plan in await queries.active_plans_as_committed(session):
         await publish_hold(plan)
     return held
 
