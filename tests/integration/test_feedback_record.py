@@ -278,6 +278,38 @@ async def test_an_unsubscribe_report_takes_the_one_click_path(db):
     assert [kind for kind, _ in await queued(db) if kind == "contact.unsubscribed"] == ["contact.unsubscribed"]
 
 
+async def test_an_unsubscribe_about_a_contact_sent_nothing_yet_unsubscribes_the_contact(db):
+    """A provider may report an opt-out for an address before we sent it anything (a message still
+    in flight, or mail another system sent): the contact we know still opts out."""
+    await subscribe_everything(db, HOOK)
+    db.add_all([Contact(email="waiting@example.com"), Contact(email="unsure@example.com", status="pending")])
+    await db.commit()
+
+    recorded = await record(
+        db,
+        [
+            report(FeedbackKind.UNSUBSCRIBED, "Waiting@Example.com", "u1"),
+            report(FeedbackKind.COMPLAINED, "unsure@example.com", "c1"),
+            report(FeedbackKind.UNSUBSCRIBED, "stranger@example.com", "u2"),
+        ],
+    )
+
+    assert (recorded.new, recorded.unmatched) == (2, 1)
+    assert await contact_status(db, "waiting@example.com") == "unsubscribed"
+    assert await contact_status(db, "unsure@example.com") == "complained"  # never confirmed, and now never will
+    reasons = dict((await db.execute(select(Suppression.email, Suppression.reason))).all())
+    assert reasons == {"waiting@example.com": "unsubscribe", "unsure@example.com": "complaint"}
+    unsubscribed = [d["email"] for kind, d in await queued(db) if kind == "contact.unsubscribed"]
+    assert unsubscribed == ["waiting@example.com"]  # the unconfirmed contact was not subscribed
+
+
+async def test_a_report_finds_the_contact_however_its_address_is_encoded(db):
+    db.add(Contact(email="zo\u00eb@example.com"))  # NFC, as contacts are stored
+    await db.commit()
+    await record(db, [report(FeedbackKind.COMPLAINED, "ZOE\u0308@EXAMPLE.COM", "c1")])  # NFD, upper case
+    assert await contact_status(db, "zo\u00eb@example.com") == "complained"
+
+
 async def test_opens_and_clicks_are_counted_by_tracking(db):
     campaign_id, (reader, _, _) = await sent_campaign(db)
     await db.execute(

@@ -22,6 +22,7 @@ from webapp.campaigns.service.audience import count_for_lists
 from webapp.contacts.models import Contact
 from webapp.core.redis import get_redis
 from webapp.core.tokens import make_token
+from webapp.suppression.service import suppression
 
 OPTED_OUT = ["unsubscribed", "bounced", "complained"]
 
@@ -80,6 +81,27 @@ async def test_the_api_refuses_to_make_an_opted_out_contact_mailable(db, api):
     again = client.post("/api/contacts", json={"email": "gone@example.com", "status": "active"})
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "status"
     assert client.post("/api/contacts", json={"email": "gone@example.com"}).json()["status"] == "bounced"
+
+
+async def test_an_address_moved_to_another_contact_takes_its_opt_out_along(db, api):
+    """The opt-out belongs to the address: giving it to another contact does not make it mailable."""
+    client = await api("editor")
+    gone = client.post("/api/contacts", json={"email": "gone@example.com", "status": "unsubscribed"}).json()
+    assert client.delete(f"/api/contacts/{gone['id']}").status_code == 204
+    other = await contact(db, email="other@example.com")
+    moved = client.put(f"/api/contacts/{other}", json={"email": "gone@example.com"})
+    assert moved.status_code == 200 and moved.json()["status"] == "unsubscribed"
+    assert client.delete(f"/api/contacts/{other}").status_code == 204
+    third = await contact(db, email="third@example.com")
+    refused = client.put(f"/api/contacts/{third}", json={"email": "gone@example.com", "status": "active"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "status"
+    # a pending contact whose address is suppressed for a complaint is not made active either
+    pending = await contact(db, email="spam@example.com", status="pending")
+    await suppression.add(db, "spam@example.com", "complaint")
+    await db.commit()
+    made_active = client.put(f"/api/contacts/{pending}", json={"status": "active"})
+    assert made_active.status_code == 422 and "spam" in made_active.json()["errors"][0]["message"]
+    assert client.put(f"/api/contacts/{pending}", json={"first_name": "Sam"}).status_code == 200
 
 
 async def test_an_update_import_leaves_an_opted_out_contact_opted_out(db, staff, worker):

@@ -136,6 +136,13 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
     new_status = values.get("status", contact.status)
     if contact.status in OPT_OUT_REASONS and new_status in MAILABLE:
         raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[contact.status].format(email=contact.email)})
+    # As when a contact is added: an address's opt-out comes with it, whichever contact it moves to.
+    new_email = values.get("email", contact.email)
+    moves = new_email != contact.email or new_status != contact.status
+    if new_status in MAILABLE and moves and (kept := await opted_out_status(session, new_email)) is not None:
+        if "status" in values:
+            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=new_email)})
+        values["status"] = new_status = kept
     changed_status = new_status != contact.status
     tags_before = list(contact.tags)
     for name, value in values.items():

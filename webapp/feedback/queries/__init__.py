@@ -118,12 +118,12 @@ UPDATE campaigns c SET complained_count = c.complained_count + f.n, updated_at =
 FROM (SELECT campaign_id, count(*) AS n FROM firsts GROUP BY campaign_id) f WHERE c.id = f.campaign_id
 """)
 
-# A complaint is the strongest opt-out: an active or unsubscribed contact becomes complained. Those
-# that were active opted out just now (the others had already).
+# A complaint is the strongest opt-out: an active, unconfirmed or unsubscribed contact becomes
+# complained. Those that were active opted out just now (the others were not mailed already).
 CONTACTS_COMPLAINED = text("""
 UPDATE contacts c SET status = 'complained', last_updated = now()
 FROM (SELECT id, status AS was FROM contacts WHERE id = ANY(CAST(:ids AS bigint[])) FOR UPDATE) o
-WHERE c.id = o.id AND o.was IN ('active', 'unsubscribed')
+WHERE c.id = o.id AND o.was IN ('active', 'pending', 'unsubscribed')
 RETURNING c.id, o.was = 'active'
 """)
 

@@ -21,12 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.analytics import service as analytics
 from webapp.contacts import service as contacts
+from webapp.core.validation import normalize_email
 from webapp.feedback import queries
 from webapp.feedback.queries import EventRow, Match
 from webapp.feedback.schemas import FeedbackEvent, FeedbackKind
 from webapp.feedback.service import rates, rules
 from webapp.feedback.service.bounces import hard_bounced
 from webapp.routing.service import feedback as transport_health
+from webapp.subscriptions.schemas import Origin
+from webapp.subscriptions.service import subscriptions
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
 from webapp.tracking import service as tracking
@@ -51,7 +54,7 @@ EVENT_KIND = {
 }
 TRACKED = {FeedbackKind.OPENED, FeedbackKind.CLICKED}
 # Reports that still matter when they match no message we sent, as long as we know the address.
-ABOUT_THE_ADDRESS = {FeedbackKind.BOUNCED, FeedbackKind.COMPLAINED}
+ABOUT_THE_ADDRESS = {FeedbackKind.BOUNCED, FeedbackKind.COMPLAINED, FeedbackKind.UNSUBSCRIBED}
 
 
 @dataclass
@@ -114,7 +117,7 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
         [e.delivery_id for e in events],
         [e.provider_message_id for e in events],
         [e.message_id for e in events],
-        [e.email.strip().lower() for e in events],
+        [_address(e.email) for e in events],
         [e.url for e in events],
     )
     await queries.lock_deliveries(session, [m.delivery_id for m in matches if m.delivery_id is not None])
@@ -159,6 +162,14 @@ async def record(session: AsyncSession, events: Sequence[FeedbackEvent]) -> Reco
     return result
 
 
+def _address(reported: str) -> str:
+    """The address as contacts and deliveries keep it (Unicode NFC, IDNA domain), to compare in any case."""
+    try:
+        return normalize_email(reported).lower()
+    except ValueError:
+        return reported.strip().lower()
+
+
 def _hit(report: _Report) -> hits.Hit:
     event, match = report.event, report.match
     assert match.delivery_id is not None  # tracked reports all matched a delivery
@@ -169,10 +180,16 @@ def _hit(report: _Report) -> hits.Hit:
 
 
 async def _unsubscribed(session: AsyncSession, reports: Sequence[_Report]) -> None:
-    """The one-click unsubscribe's effects, one statement set per source (it names the opt-out)."""
+    """The one-click unsubscribe's effects, one statement set per source (it names the opt-out). A
+    report about a contact we sent nothing yet (a message in flight, one sent by another system)
+    unsubscribes the contact from everything, as the preference centre's "unsubscribe from all"."""
     for source in sorted({r.event.source for r in reports}):
         delivery_ids = [r.match.delivery_id for r in reports if r.event.source == source and r.match.delivery_id]
         await tracking.unsubscribe_many(session, delivery_ids, f"{source.value} unsubscribe", add_events=False)
+    for report in reports:
+        if report.match.delivery_id is None and report.match.contact_id is not None:
+            origin = Origin(source=f"{report.event.source.value} unsubscribe")
+            await subscriptions.unsubscribe_all(session, report.match.contact_id, origin)
 
 
 def _deliveries(reports: Sequence[_Report]) -> tuple[list[int], list[datetime]]:
