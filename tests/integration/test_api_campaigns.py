@@ -3,6 +3,7 @@ state machine's 409s, readiness as a 422 naming fields, scheduling in a time zon
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select, text
@@ -318,6 +319,10 @@ async def test_emails_in_the_seed_shape_personalised_with_status_filter_and_page
     full = client.get(f"/api/campaigns/{c.id}/emails?limit=1&include_content=true").json()["items"][0]
     assert "Hello Person0" in full["html_content"] and "/u/c/" in full["html_content"]  # tracked, as sent
     assert "/u/unsubscribe/" in full["html_content"] and "1 Main St" in full["text_content"]
+    # no token that acts for the subscriber: a staff member could opt them back in with it
+    for page in ("unsubscribe", "preferences"):
+        assert f"/u/{page}/recipients-own-link" in full["html_content"] + full["text_content"]
+        assert re.search(rf"/u/{page}/(?!recipients-own-link)", full["html_content"] + full["text_content"]) is None
     assert client.get(f"/api/campaigns/{c.id}/emails?status=weird").status_code == 400
     assert client.get(f"/api/campaigns/{c.id}/emails?limit=1000").status_code == 400
     assert client.get("/api/campaigns/77/emails").status_code == 404

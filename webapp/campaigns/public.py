@@ -48,7 +48,8 @@ class WebVersionController(Controller):
             raise NotFound(web_version.TEST)
         sent = await web_version.sent_to(db, numbers[0])
         message = Sent(sent.delivery.id, sent.delivery.ab_variant_id, sent.contact)
-        (copy,) = await as_sent(db, sent.campaign, [message], get_settings().server.public_url, whole=True)
+        public_url = get_settings().server.public_url
+        (copy,) = await as_sent(db, sent.campaign, [message], public_url, whole=True, for_recipient=True)
         if isinstance(copy, RenderError):
             raise NotFound(web_version.GONE)
         return Response(web_version.as_web_page(copy.html, copy.subject), media_type=MediaType.HTML, headers=HEADERS)

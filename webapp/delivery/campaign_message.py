@@ -28,6 +28,7 @@ from webapp.templates.service.rendering import MessageTemplate, RenderedMessage,
 HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'{}<>\s]+)\2""", re.IGNORECASE)
 TRACKED_LINKS = "tracked_links"  # link id -> this recipient's tracking URL
 LIST_ID_LABEL = "newsletter"
+STAFF_COPY_TOKEN = "recipients-own-link"  # in place of a subscriber's token, in copies staff read
 WEB_VERSION_LINK_HTML = (
     '<div style="font-size:12px;color:#6b7280;text-align:center;margin-bottom:16px">'
     '<a href="{{ web_version_url }}">View it in your browser</a></div>'
@@ -189,6 +190,9 @@ class PreparedCampaign:
     signer: Callable[[bytes], bytes] | None = None  # adds a DKIM-Signature
     bounce_address: str = ""  # set: each message's return path names its delivery (signed VERP)
     list_headers: bool = True  # List-Unsubscribe and List-Id (not on transactional messages: no list sends them)
+    # False for copies staff read: the unsubscribe, preferences and web version links act for the
+    # subscriber (opting back in among other things), so a copy shows where they go, not their token.
+    subscriber_links: bool = True
 
     def return_path(self, delivery_id: int) -> str:
         """The envelope sender (MAIL FROM), where bounces go."""
@@ -198,7 +202,8 @@ class PreparedCampaign:
         return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
-        unsubscribe = make_token("unsubscribe", delivery_id)  # the three pages take the same token: signed once
+        # the three pages take the same token: signed once
+        unsubscribe = make_token("unsubscribe", delivery_id) if self.subscriber_links else STAFF_COPY_TOKEN
         return {
             "unsubscribe_url": f"{self.base_url}/u/unsubscribe/{unsubscribe}",
             "preferences_url": f"{self.base_url}/u/preferences/{unsubscribe}",

@@ -1,7 +1,7 @@
 """A campaign's messages as their recipients got them, rendered again from the campaign's copy of
 the content: each in the A/B test variant it was sent (its subject, content and sender), with the
 recipient's own tracking links and footer. The API's copies of sent emails and the web version
-a message links to both show these."""
+a message links to both show these (the API's without the links that act for the subscriber)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,17 @@ class Sent:
 
 
 async def as_sent(
-    session: AsyncSession, campaign: Campaign, sent: Sequence[Sent], public_url: str, *, whole: bool
+    session: AsyncSession,
+    campaign: Campaign,
+    sent: Sequence[Sent],
+    public_url: str,
+    *,
+    whole: bool,
+    for_recipient: bool = False,
 ) -> list[RenderedMessage | RenderError]:
-    """Each message's subject, HTML and text as sent (whole), or its subject alone; in order."""
+    """Each message's subject, HTML and text as sent (whole), or its subject alone; in order. Only
+    the recipient's own copy (for_recipient: the web version) has their unsubscribe, preferences and
+    web version links: with those, whoever holds them acts as the subscriber."""
     variant_ids = sorted({s.ab_variant_id for s in sent if s.ab_variant_id is not None})
     variants = await abtests.variants_by_id(session, variant_ids) if variant_ids else {}
     org = await org_settings.load(session) if whole else None
@@ -40,6 +48,7 @@ async def as_sent(
         group = [s for s in sent if s.ab_variant_id == variant_id]
         if org is not None:
             prepared = await prepare(session, source, org, public_url)
+            prepared.subscriber_links = for_recipient
             rendered = await prepared.render_contents([(s.delivery_id, s.contact) for s in group])
         else:
             subject = MessageTemplate(source.subject, "")
