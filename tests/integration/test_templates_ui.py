@@ -17,6 +17,7 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.delivery.test_send import NO_SERVER, TemplateTest, send_test
 from webapp.settings.models import SmtpServer
 from webapp.settings.service import organisation as org_settings
+from webapp.suppression.service import suppression
 from webapp.templates.models import EmailTemplate
 from webapp.templates.service import templates
 from webapp.templates.service.templates import SAMPLE_CONTACT
@@ -349,6 +350,14 @@ async def test_send_test_validates_recipients_and_needs_a_server(db):
     with pytest.raises(Conflict) as no_server:
         await send_test(db, template_source("s", "<p>x</p>"), "b@example.com", SAMPLE_CONTACT)
     assert no_server.value.message == NO_SERVER
+    # an opt-out holds for tests too: a suppressed address, or a contact that unsubscribed
+    await suppression.add(db, "gone@example.com", "complaint")
+    db.add(Contact(email="left@example.com", status="unsubscribed"))
+    await db.commit()
+    for address, why in (("gone@example.com", "suppression list (complaint)"), ("left@example.com", "unsubscribed")):
+        with pytest.raises(ValidationFailed) as opted_out:
+            await send_test(db, template_source("s", "<p>x</p>"), f"b@example.com, {address}", SAMPLE_CONTACT)
+        assert address in opted_out.value.errors["recipients"] and why in opted_out.value.errors["recipients"]
 
 
 async def test_test_send_from_the_editor_goes_through_the_web_server(staff, db):

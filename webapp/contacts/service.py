@@ -225,6 +225,17 @@ async def state_of(session: AsyncSession, contact: Contact) -> MailState:
     return (await states_of(session, [contact]))[contact.id]
 
 
+async def no_mail_reason(session: AsyncSession, email: str) -> str | None:
+    """Why this address may get no mail of any kind, or None: its contact's state (an opt-out, the
+    suppression list, switched off), or the suppression list's entry when it is no contact's."""
+    contact_id = await records.id_by_email(session, email)
+    if contact_id is None:
+        entry = await suppression.status_of(session, email)
+        return None if entry is None else f"it is on the suppression list ({entry.reason})"
+    state = await state_of(session, await get_contact(session, contact_id))
+    return None if state.key in MAILABLE else state.label.lower()
+
+
 async def states_of(session: AsyncSession, contacts: Sequence[Contact]) -> dict[int, MailState]:
     """Each contact's mail state by id, with one look-up of the suppression list for them all."""
     entries = await suppression.entries_among(session, [c.email for c in contacts])

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignKind
+from webapp.contacts import service as contacts
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.tokens import TEST_DELIVERY_ID
@@ -73,6 +74,9 @@ async def send_test(
     """Send one test per recipient; returns their Message-IDs. Raises ValidationFailed for bad
     addresses or a broken template, Conflict when there is no server or it refused the message."""
     addresses = parse_recipients(recipients)
+    for address in addresses:  # an opt-out holds for every kind of mail, tests too
+        if (why := await contacts.no_mail_reason(session, address)) is not None:
+            raise ValidationFailed({"recipients": f"{address} gets no mail: {why}. Send the test to another address."})
     org = await org_settings.load(session)
     if not (source.from_email or org.default_from_email):
         raise ValidationFailed({"from_email": "Set a default from address under Settings first."})

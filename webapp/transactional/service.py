@@ -26,13 +26,11 @@ from webapp.core.config import TransactionalSettings
 from webapp.core.errors import Conflict, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.redis import over_limit
 from webapp.core.schemas import load
-from webapp.suppression.service import suppression
 from webapp.templates.service import templates
 from webapp.transactional import queries
 from webapp.transactional.queries import Message, TemplateFigures
 from webapp.transactional.schemas import TxIn
 
-MAILABLE_STATES = ("active", "pending")
 PAGE_SIZE = 50
 
 
@@ -152,14 +150,6 @@ async def _template(session: AsyncSession, template_id: int) -> int:
 async def _mailable(session: AsyncSession, email: str) -> int | None:
     """The address's contact (None: it is no contact's); ValidationFailed naming `to` when the
     address may get no mail."""
-    contact_id = await contacts.id_by_email(session, email)
-    if contact_id is None:
-        if (entry := await suppression.status_of(session, email)) is not None:
-            raise ValidationFailed(
-                {"to": f"This address is on the suppression list ({entry.reason}): it gets no mail."}
-            )
-        return None
-    state = await contacts.state_of(session, await contacts.get_contact(session, contact_id))
-    if state.key not in MAILABLE_STATES:
-        raise ValidationFailed({"to": f"This address gets no mail: {state.label.lower()}."})
-    return contact_id
+    if (why := await contacts.no_mail_reason(session, email)) is not None:
+        raise ValidationFailed({"to": f"This address gets no mail: {why}."})
+    return await contacts.id_by_email(session, email)
