@@ -77,6 +77,18 @@ async def test_an_unsubscribe_after_the_contact_was_deleted_is_still_kept(db, li
     assert await suppressed(db) == {ADDRESS: "unsubscribe"}
 
 
+async def test_an_unsubscribe_from_before_an_address_change_suppresses_both_addresses(db, live_server):
+    _, delivery_id, _ = await sent_delivery(db)
+    await db.execute(text("UPDATE contacts SET email = 'new-address@example.com'"))
+    await db.commit()
+    response = httpx.post(
+        f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}", data={"List-Unsubscribe": "One-Click"}
+    )
+    assert response.status_code == 200
+    # so the opt-out outlives the contact under its new address as well
+    assert await suppressed(db) == {ADDRESS: "unsubscribe", "new-address@example.com": "unsubscribe"}
+
+
 async def test_import_unsubscribe_mode_keeps_every_listed_address_out(db, staff, worker):
     db.add_all([Contact(email="a@example.com"), Contact(email="b@example.com", status="bounced")])
     await db.commit()

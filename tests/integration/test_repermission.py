@@ -104,6 +104,20 @@ async def test_an_address_moved_to_another_contact_takes_its_opt_out_along(db, a
     assert client.put(f"/api/contacts/{pending}", json={"first_name": "Sam"}).status_code == 200
 
 
+async def test_taking_an_unsubscribe_off_the_list_then_deleting_the_contact_keeps_the_opt_out(db, api):
+    """Staff may take an entry off the suppression list (the contact stays unsubscribed), but deleting
+    the contact then must not be the way to make the address mailable again."""
+    client = await api("editor")
+    contact_id = await contact(db, email="left@example.com", status="unsubscribed")
+    await suppression.add(db, "left@example.com", "unsubscribe")
+    await db.commit()
+    assert client.delete("/api/suppression/left@example.com", params={"reason": "asked by phone"}).status_code == 204
+    assert client.delete(f"/api/contacts/{contact_id}").status_code == 204
+    assert (await suppressed(db))["left@example.com"] == "unsubscribe"
+    again = client.post("/api/contacts", json={"email": "left@example.com", "status": "active"})
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "status"
+
+
 async def test_an_update_import_leaves_an_opted_out_contact_opted_out(db, staff, worker):
     contact_id = await contact(db, status="unsubscribed")
     client = await staff("editor")

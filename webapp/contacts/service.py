@@ -243,6 +243,12 @@ async def states_of(session: AsyncSession, contacts: Sequence[Contact]) -> dict[
 
 
 async def delete_contacts(session: AsyncSession, which: Selection) -> int:
+    """Delete them; an opted-out contact's address goes back on the suppression list first (if staff
+    took it off), so that the opt-out outlives the contact and the address cannot come back mailable."""
+    opted_out = await records.addresses_with_status(session, which, list(OPT_OUT_REASONS))
+    for status, reason in OPT_OUT_REASONS.items():
+        emails = [email for email, its_status in opted_out if its_status == status]
+        await suppression.add_many(session, emails, reason, source="contact deleted while opted out")
     return await records.delete_many(session, which)
 
 

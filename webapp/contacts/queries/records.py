@@ -36,6 +36,14 @@ async def count(session: AsyncSession, which: Selection) -> int:
     return await session.scalar(select(func.count()).select_from(Contact).where(chosen(which))) or 0
 
 
+async def addresses_with_status(
+    session: AsyncSession, which: Selection, statuses: Sequence[str]
+) -> list[tuple[str, str]]:
+    """(email, status) of the chosen contacts whose status is one of these."""
+    query = select(Contact.email, Contact.status).where(chosen(which), Contact.status.in_(statuses))
+    return [(email, status) for email, status in (await session.execute(query)).all()]
+
+
 async def delete_many(session: AsyncSession, which: Selection) -> int:
     result = await session.execute(delete(Contact).where(chosen(which)))
     return rows_changed(result)

@@ -15,13 +15,13 @@ from webapp.contacts.models import Contact
 DETAIL_MAX_LENGTH = 500
 
 DELIVERY = text("""
-SELECT d.id, d.campaign_id, d.contact_id, d.email, c.language
+SELECT d.id, d.campaign_id, d.contact_id, d.email, c.language, c.email
 FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
 WHERE d.id = :d
 """)
 
 DELIVERIES = text("""
-SELECT d.id, d.campaign_id, d.contact_id, d.email, c.language
+SELECT d.id, d.campaign_id, d.contact_id, d.email, c.language, c.email
 FROM deliveries d LEFT JOIN contacts c ON c.id = d.contact_id
 WHERE d.id = ANY(CAST(:ids AS bigint[])) ORDER BY d.id
 """)
@@ -60,6 +60,7 @@ class DeliveryRef:
     contact_id: int | None  # None once the contact was deleted or erased
     email: str
     language: str | None  # the contact's, for the pages a message links to
+    contact_email: str | None = None  # the contact's address now (staff may have changed it since)
 
 
 async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRef | None:

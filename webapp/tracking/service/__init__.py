@@ -55,8 +55,10 @@ async def _unsubscribe(session: AsyncSession, refs: Sequence[DeliveryRef], sourc
     ]
     await webhook_events.emit_many(session, "contact.unsubscribed", events)
     # An erased delivery has no address left: add_many skips it (its hash is suppressed already).
+    # The contact's address now is suppressed too, when staff changed it since the message went.
     unsubscribed = SuppressionReason.UNSUBSCRIBE.value
     for campaign_id in sorted({ref.campaign_id for ref in refs}):
-        emails = [ref.email for ref in refs if ref.campaign_id == campaign_id]
+        mine = [ref for ref in refs if ref.campaign_id == campaign_id]
+        emails = [ref.email for ref in mine] + [ref.contact_email for ref in mine if ref.contact_email]
         origin = f"campaign {campaign_id}: {source}"
         await suppression.add_many(session, emails, unsubscribed, source=origin, created_by=SUBSCRIBER)
