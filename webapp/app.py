@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,8 @@ SUBSCRIBER_PATHS = ("/u/", "/subscribe/", "/archive")
 PUBLIC_TITLES = {404: N_("This page does not exist"), 500: N_("Something went wrong")}
 PUBLIC_TITLE = N_("This request is not valid")
 INTERNAL_ERROR = N_("The error has been logged. Please try again.")
+# In place of Litestar's bare "Not Found" for an address no route has (a cut-off link, say).
+NO_SUCH_PAGE = N_("The link may be incomplete: check it, or follow the one in our email again.")
 
 
 def _error_page(
@@ -118,6 +121,8 @@ def _error_page(
 ) -> AnyResponse:
     if request.url.path.startswith(SUBSCRIBER_PATHS):
         language = public_pages.language_of(request)
+        if status == 404 and message == HTTPStatus.NOT_FOUND.phrase:
+            message = NO_SUCH_PAGE
         shown = {"title": PUBLIC_TITLES.get(status, PUBLIC_TITLE), "message": message}
         return public_pages.page(
             "public_error.html", language, public_pages.Unnamed(), status_code=status, headers=headers, **shown

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from sqlalchemy import text
 
+from tests.integration.test_tracking import sent_delivery
 from webapp.core.tokens import make_token
 
 
@@ -22,7 +24,8 @@ def damaged(purpose: str) -> str:
         ("/archive/99999999999999999999", 404, "This newsletter is not in the archive."),
         ("/archive/9223372036854775808", 404, "This newsletter is not in the archive."),
         ("/archive/0", 404, "This newsletter is not in the archive."),
-        ("/u/nothing-here", 404, ""),
+        ("/u/nothing-here", 404, "The link may be incomplete"),
+        ("/subscribe/abc", 404, "The link may be incomplete"),
     ],
 )
 async def test_a_broken_subscriber_link_gets_a_public_page(db, live_server, path, status, message):
@@ -40,3 +43,16 @@ async def test_a_bad_archive_cursor_is_a_public_400(db, live_server):
     response = httpx.get(live_server + "/archive", params={"cursor": "\x00"}, headers={"Accept-Language": "es"})
     assert response.status_code == 400
     assert "Esta solicitud no es válida" in response.text and "dashboard" not in response.text.lower()
+
+
+async def test_a_link_to_something_gone_says_so_in_the_subscribers_language(db, live_server):
+    """A genuine message's preferences link, once its contact was deleted."""
+    _, delivery_id, _ = await sent_delivery(db)
+    await db.execute(text("DELETE FROM contacts"))
+    await db.commit()
+    url = f"{live_server}/u/preferences/{make_token('unsubscribe', delivery_id)}"
+    changes = {"join": "1", "topics_shown": "1"}
+    for response in (httpx.get(url, params={"lang": "es"}), httpx.post(url, params={"lang": "es"}, data=changes)):
+        assert response.status_code == 404
+        assert "Esta página no existe" in response.text or "Este enlace no es válido" in response.text
+        assert "This link" not in response.text and "Not Found" not in response.text

@@ -161,6 +161,7 @@ async def test_confirmation_links_are_signed_and_expire(db, live_server):
     for expired in (httpx.get(old_url), httpx.post(old_url)):
         assert expired.status_code == 410 and "This link has expired" in expired.text
         assert f'action="/subscribe/confirm/{old}/resend"' in expired.text
+        assert 'href="?lang=es"' in expired.text  # the same page in Spanish: a GET of the link shows it again
     assert [r["status"] for r in await subscription_rows(db)] == ["pending"]
     assert await members(db, email_list.id) == []
 

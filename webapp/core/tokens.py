@@ -23,6 +23,7 @@ PURPOSES = ("open", "click", "unsubscribe")
 # tracking endpoints record nothing for it.
 TEST_DELIVERY_ID = 0
 LINK_NOT_VALID = N_("This link is not valid.")  # a token forged, damaged or of another purpose
+LINK_GONE = N_("This link is no longer valid.")  # a good token for what is no longer there (deleted, erased)
 # A click token holds (delivery, link, campaign); mail sent before the campaign was added holds
 # (delivery, link), and its links keep working.
 CLICK_TOKEN_COUNTS = (3, 2)

@@ -20,6 +20,7 @@ from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.errors import NotFound
 from webapp.core.i18n import LANGUAGES, N_
 from webapp.core.schemas import load as load_schema
+from webapp.core.tokens import LINK_GONE
 from webapp.lists.models import EmailList
 from webapp.subscriptions import queries
 from webapp.subscriptions.schemas import Origin, PreferenceChanges
@@ -44,7 +45,7 @@ class Preferences:
 async def contact(session: AsyncSession, contact_id: int | None) -> Contact:
     found = await session.get(Contact, contact_id) if contact_id else None
     if found is None:
-        raise NotFound("This link is no longer valid.")
+        raise NotFound(LINK_GONE)
     return found
 
 

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.analytics import service as analytics
 from webapp.contacts import service as contacts
 from webapp.core.errors import NotFound
+from webapp.core.tokens import LINK_GONE
 from webapp.suppression.models import SuppressionReason
 from webapp.suppression.service import suppression
 from webapp.tracking import queries
 from webapp.tracking.queries import DeliveryRef
-from webapp.tracking.service.links import LINK_GONE
 from webapp.webhooks.service import outbox as webhook_events
 
 SUBSCRIBER = "subscriber"  # who added a suppression entry the subscriber asked for

@@ -9,10 +9,9 @@ from async_lru import alru_cache
 
 from webapp.core.db import get_sessionmaker
 from webapp.core.errors import NotFound
-from webapp.core.tokens import TEST_DELIVERY_ID
+from webapp.core.tokens import LINK_GONE, TEST_DELIVERY_ID
 from webapp.tracking import queries
 
-LINK_GONE = "This link is no longer valid."
 CACHED_LINKS = 100_000
 CACHED_DELIVERIES = 200_000  # about 30 MB; a miss costs one primary-key read
 
