@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from jinja2 import Environment, TemplateSyntaxError, nodes
+from jinja2 import Environment, TemplateSyntaxError, nodes, pass_context
 from msgspec import UNSET, Meta, Struct, UnsetType, convert
 
 from webapp.core.schemas import Rule, Schema, flag, one_of, tag_list, text
@@ -28,9 +28,33 @@ MAX_CONTENT = 1_000_000
 # them): 500,000 of them took 4 s, in the web process. Counting up to the limit takes milliseconds.
 MAX_TOKENS = 20_000
 
-# Only for parsing: the sandbox that renders templates (service/rendering.py) changes what a
-# template may do when it runs, not how it parses. It has the same filters and tests.
-_parser = Environment()
+
+class _Parser(Environment):
+    """Only parses and analyses templates, and never runs them: the sandbox that renders them
+    (service/rendering.py) changes what a template may do when it runs, not how it parses.
+
+    Jinja's compiler, which the analysis of a template's variables runs, folds constant
+    expressions by computing them (`"x" * 10**9`, `9**9**9`, `"x"|center(10**9)`): in this process,
+    with no limit. Here every operator counts as one the sandbox intercepts, and every filter and
+    test as one that needs the running template, so nothing is computed: the renderer does that,
+    within its limits."""
+
+    sandboxed = True
+    intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+    intercepted_unops = frozenset({"+", "-"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.filters = dict.fromkeys(self.filters, _not_run_here)  # same names, as the sandbox's
+        self.tests = dict.fromkeys(self.tests, _not_run_here)
+
+
+@pass_context
+def _not_run_here(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("the parser's environment never renders")
+
+
+_parser = _Parser()
 # Python compiles a template and refuses code nested too deeply (20 loops, 100 indents): blocks
 # nested deeper than any email needs are refused here, with their line, instead.
 MAX_NESTING = 15

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import jinja2.nodes
 import pytest
 
 from webapp.core.errors import ValidationFailed
@@ -133,6 +134,20 @@ def test_check_reports_unknown_variables_as_warnings():
     assert check.errors == {}
     assert check.unknown_variables == ["favourite_colour"]
     assert check.variables == ["favourite_colour", "first_name", "plan"]
+
+
+def test_checking_a_template_computes_none_of_its_constants(monkeypatch):
+    """Jinja's compiler folds constant expressions by computing them; the check runs in the web
+    process, where `"x" * 10**9` or `9 ** 9 ** 9` would take its memory or never end."""
+    computed = []
+
+    def refuse(left, right):
+        computed.append((left, right))
+        raise ArithmeticError("computed while checking")
+
+    monkeypatch.setattr(jinja2.nodes, "_binop_to_func", dict.fromkeys(jinja2.nodes._binop_to_func, refuse))
+    check = check_template({"subject": "{{ 'x' * 1000000000 }}", "html_content": "{{ 9 ** 9 ** 9 }}{{ 1 + 2 }}"})
+    assert check.errors == {} and computed == []
 
 
 @pytest.mark.parametrize(
