@@ -130,6 +130,23 @@ async def test_a_filter_that_does_not_exist_is_refused_at_the_content_step_and_n
     assert review.status_code == 200 and "Line 2: there is no filter named" in review.text
 
 
+async def test_content_that_fails_for_the_sample_contact_blocks_the_review_and_says_why_when_sent(staff, db):
+    email_list = await audience(db, 2)
+    c = await ready_campaign(db, [email_list.id])
+    failing = "<p>{{ plan|int + nothing.x }}</p>"  # fine syntax; no contact has `nothing`
+    await db.execute(update(Campaign).where(Campaign.id == c.id).values(html_content=failing))
+    await db.commit()
+    editor = await staff("editor")
+    review = page_text(editor.get(f"/campaigns/{c.id}/review"))
+    assert "Before this can go out" in review and "The template failed" in review
+    assert re.search(r'<button type="submit" class="primary" disabled>Send now', review)
+    refused = editor.post(f"/campaigns/{c.id}/send")  # from the review page, whose form posts the whole page
+    assert refused.status_code == 422
+    flash = re.search(r'<div class="flash flash-error"[^>]*>(.*?)</div>', refused.text, re.DOTALL)
+    assert flash and "Not ready to send: " in flash.group(1)  # outside the part the live status replaces
+    assert await status_of(db, c.id) == "draft"
+
+
 async def test_wizard_keeps_what_was_typed_and_says_what_is_wrong(staff, db):
     editor = await staff("editor")
     response = editor.post("/campaigns/new", data={"name": "", "from_email": "not-an-address", "go": "next"})

@@ -98,7 +98,10 @@ async def _refused(
     c = await campaigns.get_campaign(db, campaign_id)
     if request.htmx and request.htmx.target == f"campaign-{campaign_id}-status":
         return Template("campaigns/_status.html", context=status_context(c, message), status_code=status_code)
-    return await _page(db, c, error=message, status_code=status_code)
+    # A whole page (from the wizard's review): the live status replaces its part of the page as soon
+    # as it connects, so the reason goes where it stays, with the page's messages.
+    flash(request, message, "error")
+    return await _page(db, c, status_code=status_code)
 
 
 async def _act(

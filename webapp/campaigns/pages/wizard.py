@@ -113,15 +113,22 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
         context["setting_labels"] = SETTING_LABELS
     elif step == "review":
         ready = await readiness.check(db, c)
+        preview = await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS})
+        # Content that fails to render for the sample contact is refused when sent: it blocks here too.
+        problems = ready.problems | {
+            ("html_content" if name == "render" else name): message
+            for name, message in preview.errors.items()
+            if name not in ready.problems
+        }
         context |= {
             "lists": await listing.lists_of(db, c.id),
             "count": ready.recipients,  # None: too slow to count here
-            "problems": [(message, *_where_to_fix(c, name)) for name, message in ready.problems.items()],
+            "problems": [(message, *_where_to_fix(c, name)) for name, message in problems.items()],
             "warnings": review_warnings(c),
             "timezones": timezones(),
             "max_recipients": MAX_RECIPIENTS,
             "setting_labels": SETTING_LABELS,
-            "preview": await templates.preview(db, {part: getattr(c, part) for part in templates.PARTS}),
+            "preview": preview,
             "ab_test": await abtests.test_of_campaign(db, c.id),
             "content_check": await kept_check.verdict(db, c),  # None: the card asks for it (content_check.py)
         }
