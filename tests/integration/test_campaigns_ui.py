@@ -84,6 +84,11 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
     assert "See the offer" in html.unescape(content.text) and "<iframe sandbox" in content.text
     c = await fresh(db, c)
     assert c.subject == "Hello {{ first_name }}"  # the template's subject does not replace the one typed
+    copied = c.html_content
+    editor.post(f"/campaigns/{c.id}/content", data={"html_content": "<p>changed my mind</p>", "go": "save"})
+    editor.post(f"/campaigns/{c.id}/content", data={"template_id": str(template.id), "go": "template"})
+    c = await fresh(db, c)
+    assert c.html_content == copied  # the same template used again copies it again
     response = editor.post(
         f"/campaigns/{c.id}/content",
         data={"html_content": c.html_content, "text_content": c.text_content, "go": "next"},

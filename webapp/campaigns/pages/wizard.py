@@ -248,7 +248,7 @@ class CampaignWizardController(Controller):
         try:
             if schema := STEP_INPUTS.get(step):
                 load(schema, {**values, "go": go})
-            c = await campaigns.update_campaign(db, campaign_id, values)
+            c = await campaigns.update_campaign(db, campaign_id, values, copy_template=go == "template")
         except ValidationFailed as exc:
             await db.rollback()
             c = await campaigns.get_draft(db, campaign_id)

@@ -110,7 +110,12 @@ async def create_campaign(session: AsyncSession, data: Mapping[str, Any], create
     return campaign
 
 
-async def update_campaign(session: AsyncSession, campaign_id: int, data: Mapping[str, Any]) -> Campaign:
+async def update_campaign(
+    session: AsyncSession, campaign_id: int, data: Mapping[str, Any], *, copy_template: bool = False
+) -> Campaign:
+    """A changed template_id copies the template's content in (unless the content is given too);
+    copy_template copies it even when the template is the one already chosen ("Use this template"
+    again, after the content was changed)."""
     campaign = await get_campaign(session, campaign_id, for_update=True)
     check_editable(campaign.status)
     values = load(CampaignUpdate, data, partial=True)
@@ -120,7 +125,8 @@ async def update_campaign(session: AsyncSession, campaign_id: int, data: Mapping
     await markdown.make_html(values, campaign)
     if "template_id" in values:
         await _check_template(session, values["template_id"])
-        if values["template_id"] and values["template_id"] != campaign.template_id and "html_content" not in values:
+        chosen = values["template_id"] and (copy_template or values["template_id"] != campaign.template_id)
+        if chosen and "html_content" not in values:
             await _copy_template(session, values, campaign.subject)
     for name, value in values.items():
         setattr(campaign, name, value)
