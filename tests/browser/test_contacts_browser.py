@@ -6,12 +6,14 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from tests.browser.conftest import sign_in_page
+from tests.browser.every_page.test_phone import WIDEST
 from tests.conftest import run_db
 from tests.support.screenshots import shot
 from webapp.contacts.models import Contact
+from webapp.lists.models import EmailList
 
 PEOPLE = [
     ("ada", "Ada", "Lovelace", "Analytical Engines", ["vip", "math"], "active"),
@@ -207,3 +209,29 @@ def test_a_long_address_wraps_instead_of_widening_the_table_on_a_phone(editor, p
     link.click()
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"the contact's page is {widths[0]} px wide on a {widths[1]} px screen"
+
+
+def test_long_values_wrap_instead_of_widening_pages_on_a_phone(editor, page, base_url):
+    """One long word (an address, a German company name, a URL) must not push a page past the screen."""
+
+    async def go(session):
+        contact = {
+            "email": "alexandra.konstantinopoulou@subsidiary-company-name.co.uk",
+            "first_name": "Alexandra" * 3,
+            "company": "Internationale Versicherungsgesellschaft",
+            "custom_fields": {"longfieldnamewithoutbreaks_and_more": "x" * 80},
+        }
+        await session.execute(insert(Contact), [contact])
+        session.add(EmailList(name="Newsletter", is_public=True))
+
+    run_db(go)
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_page(page, base_url, editor.email)
+    contact_id = run_db(lambda session: session.scalar(select(Contact.id)))
+    list_id = run_db(lambda session: session.scalar(select(EmailList.id)))
+    for path in (f"/contacts/{contact_id}", f"/lists/{list_id}", "/lists/segments/new"):
+        page.goto(base_url + path)
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], f"{path} is {widths[0]} px wide on a {widths[1]} px screen" + "".join(
+            page.evaluate(WIDEST)
+        )
