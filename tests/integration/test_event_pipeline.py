@@ -109,6 +109,19 @@ async def test_a_batch_applied_twice_counts_once(db, live_server):
     assert (await db.execute(text(CONTACT_STATS))).one() == (1, 1, True, True)
 
 
+async def test_a_click_with_images_blocked_is_the_contacts_last_open_too(db, live_server):
+    """No pixel, only a click: the reader opened it, so segments on "last opened" must see them."""
+    _, delivery_id, link_id = await sent_delivery(db)
+    await db.execute(text("UPDATE deliveries SET sent_at = now() - interval '1 hour'"))  # past the scanner window
+    await db.commit()
+    httpx.get(f"{live_server}/u/c/{make_token('click', delivery_id, link_id)}", headers={"User-Agent": "Thunderbird"})
+    assert await apply_events() == 1
+    db.expire_all()
+    assert (await db.execute(text(CONTACT_STATS))).one() == (1, 1, True, True)
+    last = (await db.execute(text("SELECT last_opened = last_clicked FROM contacts"))).scalar_one()
+    assert last is True
+
+
 async def test_two_workers_applying_the_same_delivery_at_once_count_its_first_open_once(db, live_server):
     campaign_id, delivery_id, link_id = await sent_delivery(db)
     sessions = get_sessionmaker()

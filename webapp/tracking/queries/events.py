@@ -77,7 +77,7 @@ WITH batch AS (
   SELECT contact_id, count(*) FILTER (WHERE opens) AS opens, count(*) FILTER (WHERE clicks) AS clicks
   FROM changes GROUP BY contact_id
 ), per_contact AS (
-  SELECT contact_id, max(at) FILTER (WHERE kind = 'open') AS last_open,
+  SELECT contact_id, max(at) AS last_open,  -- a click is an open too, as for the delivery
          max(at) FILTER (WHERE kind = 'click') AS last_click
   FROM inserted WHERE contact_id IS NOT NULL GROUP BY contact_id
 ), contact_stats AS (
