@@ -89,7 +89,8 @@ class AuthController(Controller):
             )
         except (ValidationFailed, TooManyAttempts) as exc:
             await audit.record_access(db, Action.SIGN_IN_REFUSED, email.strip() or "(no address)", client_ip(request))
-            context = {"next": next_url, "values": {"email": email}, "errors": {"form": exc.message}}
+            why = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
+            context = {"next": next_url, "values": {"email": email}, "errors": {"form": why}}
             return _refused("staff/auth/login.html", context, exc)
         request.clear_session()  # a fresh session id on sign-in: no session fixation
         if user.two_step and not two_step.remembers(user, request.cookies.get(REMEMBERED)):  # the code too
