@@ -75,6 +75,8 @@ async def test_a_draft_becomes_an_ab_test_through_the_form_and_back(staff, db):
 
     review = page_text(editor.get(f"/campaigns/{c.id}/review"))
     assert "3 variants: Plain (control), Bold, Short;" in review
+    assert "Start the A/B test right away: 30 % of " in review and "the winner after 120 minutes" in review
+    assert "Start sending to" not in review  # not to everyone at once
     review_html = editor.get(f"/campaigns/{c.id}/review").text
     assert f'href="/campaigns/{c.id}/ab-test">Change<span class="visually-hidden"> A/B test</span>' in review_html
 

@@ -41,6 +41,10 @@ class Headline:
     beside: str = ""
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{figure(n)} {noun}{'' if n == 1 else 's'}"
+
+
 def headlines(a: Activity) -> list[Headline]:
     delivered = a.delivered_or_not_bounced
     return [
@@ -50,13 +54,13 @@ def headlines(a: Activity) -> list[Headline]:
             "Unique opens",
             figure(a.human_unique_opens),
             f"{percent(a.open_rate)} open rate",
-            f"{figure(a.opens)} opens in all, {figure(a.machine_opens)} by machines",
+            f"{_count(a.opens, 'open')} in all, {figure(a.machine_opens)} by machines",
         ),
         Headline(
             "Unique clicks",
             figure(a.human_unique_clicks),
             f"{percent(a.click_rate)} click rate, {percent(a.click_to_open_rate)} of openers (CTOR)",
-            f"{figure(a.clicks)} clicks in all, {figure(a.scanner_clicks)} by link scanners",
+            f"{_count(a.clicks, 'click')} in all, {figure(a.scanner_clicks)} by link scanners",
         ),
         Headline(
             "Bounces",

@@ -37,7 +37,10 @@ PAGE_SIZE = 50
 DELIVERY_PAGE_SIZE = 50
 MAX_CURSOR_LENGTH = 1000
 STATUSES = [s.value for s in CampaignStatus]
-DELIVERY_STATUSES = [s.value for s in DeliveryStatus]
+# Each delivery status and how the recipients filter names it.
+DELIVERY_STATUSES = {s.value: s.value.replace("_", " ").capitalize() for s in DeliveryStatus} | {
+    DeliveryStatus.HANDING.value: "Being handed to the server",
+}
 
 
 def _cursor(raw: str | None) -> str | None:
