@@ -235,3 +235,19 @@ def test_long_values_wrap_instead_of_widening_pages_on_a_phone(editor, page, bas
         assert widths[0] <= widths[1], f"{path} is {widths[0]} px wide on a {widths[1]} px screen" + "".join(
             page.evaluate(WIDEST)
         )
+
+
+def test_a_tag_with_a_comma_is_refused_in_place_keeping_the_ticked_rows(editor, page, base_url):
+    seed_people()
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/contacts")
+    rows = page.locator("#contacts-results tbody input[type=checkbox]")
+    rows.nth(0).check()
+    rows.nth(1).check()
+    tag = page.locator(".bulkbar input[name=tag]")
+    tag.fill("promo, x")
+    page.click(".bulkbar >> text=Add tag")
+    assert tag.evaluate("(el) => el.validity.patternMismatch")  # the browser says why, beside the field
+    expect(tag).to_have_value("promo, x")
+    assert rows.nth(0).is_checked() and rows.nth(1).is_checked()
+    expect(page).to_have_url(base_url + "/contacts")

@@ -37,6 +37,7 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.schemas import load
+from webapp.core.validation import TAG_MAX_LENGTH
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
 from webapp.scoring import service as scoring
@@ -183,6 +184,7 @@ class ContactsController(Controller):
             "can_edit": _can_edit(request),
             "sorts": SORTS,
             "statuses": STATUSES,
+            "tag_max_length": TAG_MAX_LENGTH,
             "filtered": not filters.is_empty,
         }
         if request.htmx.target == "contacts-results":
