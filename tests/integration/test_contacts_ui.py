@@ -107,6 +107,13 @@ async def test_search_finds_by_name_company_and_email_prefix(db, staff):
     assert "HX-Target" in partial.headers["vary"]
     empty = client.get("/contacts", params={"q": "nobody"})
     assert "No contacts match" in empty.text and "Clear filters" in empty.text
+    # a whole address is that contact, not every address that begins with it
+    await add(db, email="mara@beta.io.example", first_name="Other")
+    assert emails_in(client.get("/contacts", params={"q": " Mara@Beta.io "}).text) == ["mara@beta.io"]
+    assert sorted(emails_in(client.get("/contacts", params={"q": "mara@beta"}).text)) == [
+        "mara@beta.io",
+        "mara@beta.io.example",
+    ]
 
 
 async def test_filters_by_tag_company_status_and_active(db, staff):

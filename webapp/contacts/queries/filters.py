@@ -71,6 +71,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[str, list[Any]] | None:
 MAX_SEARCH_WORD = 100  # PostgreSQL rejects tsquery words over 2 KB; nobody types a longer prefix
 MAX_SEARCH_WORDS = 12  # enough for a long address: first.last+tag@mail.example.co.uk is 7
 _WORDS = re.compile(r"[^\W_]+")  # letters and digits, in any script
+WHOLE_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")  # what was typed is one whole address (fullmatch)
 
 
 def search_query(q: str) -> str | None:
@@ -85,6 +86,8 @@ def apply_filter(filters: ContactFilter, query: Select[Any], row: Any = Contact)
     """query with these filters on `row`: the contacts table or an alias of it."""
     if tsquery := _tsquery(filters):
         query = query.where(row.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
+        if WHOLE_ADDRESS.fullmatch(typed := filters.q.strip()):  # that contact, not every address it begins
+            query = query.where(func.lower(row.email) == typed.lower())
     if filters.tag:
         query = query.where(row.tags.contains([filters.tag.strip().lower()]))
     if wanted := _wanted_tags(filters):
