@@ -32,15 +32,19 @@
         remove.addEventListener("click", () => {
           input.value = tags().filter((t) => t !== tag).join(", ");
           render();
+          entry.focus();  // the button is gone: the keyboard goes on from the box, not the page's top
         });
         chip.append(remove);
         box.insertBefore(chip, entry);
       });
     }
     function commit() {
-      const value = entry.value.replace(/,/g, " ").trim().toLowerCase();
-      if (value && !tags().includes(value)) input.value = tags().concat(value).join(", ");
+      // "spring, sale" typed or pasted is two tags, as a comma ends a tag while typing
+      const typed = entry.value.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean);
+      const added = typed.filter((t, i) => !tags().includes(t) && typed.indexOf(t) === i);
       entry.value = "";
+      if (!added.length) return;  // nothing new: the chips stay, and so does focus on one of them
+      input.value = tags().concat(added).join(", ");
       render();
     }
     entry.addEventListener("keydown", (e) => {

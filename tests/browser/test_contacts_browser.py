@@ -82,6 +82,14 @@ def test_editor_creates_searches_edits_bulk_tags_and_deletes_a_contact(editor, p
     page.fill(".chips-input input", "pioneer")
     page.keyboard.press("Enter")
     expect(page.locator(".chips-input .chip")).to_have_text(["pioneer×"])
+    page.fill(".chips-input input", "spring, Sale")  # pasted: two tags
+    page.keyboard.press("Enter")
+    expect(page.locator(".chips-input .chip")).to_have_text(["pioneer×", "spring×", "sale×"])
+    page.get_by_role("button", name="Remove tag spring").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".chips-input input")).to_be_focused()  # not lost to the top of the page
+    page.get_by_role("button", name="Remove tag sale").click()
+    expect(page.locator(".chips-input .chip")).to_have_text(["pioneer×"])
     page.locator("input[name=cf_key]").last.fill("plan")
     page.locator("input[name=cf_value]").last.fill("pro")
     page.click("text=+ Add field")
