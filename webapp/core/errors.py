@@ -36,3 +36,8 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InputRefused(ValueError):
+    """Input that cannot be used (an upload that is no spreadsheet), with a message for the person
+    who gave it: expected, so it is logged without a traceback where work runs isolated."""

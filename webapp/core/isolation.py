@@ -38,6 +38,8 @@ from typing import Any
 
 import anyio
 
+from webapp.core.errors import InputRefused
+
 log = logging.getLogger("mailroom.isolation")
 
 MB = 1 << 20
@@ -128,6 +130,8 @@ def _timed(seconds: float, fn: Callable[..., Any], *args: Any) -> Any:
         return Failed(Kind.TIME)
     except MemoryError:
         return Failed(Kind.MEMORY)
+    except InputRefused as exc:  # the person's input, told to them: nothing for the log
+        return Failed(Kind.ERROR, str(exc), exc.__class__.__name__)
     except Exception as exc:
         log.warning("isolated work failed", exc_info=True)
         return Failed(Kind.ERROR, str(exc), exc.__class__.__name__)

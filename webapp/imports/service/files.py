@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from webapp.core.config import get_settings
+from webapp.core.errors import InputRefused
 
 CSV, XLSX = "csv", "xlsx"
 DELIMITERS = (",", ";", "\t")
@@ -59,7 +60,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # .xls (Excel 97-2003)
 
 
-class UnreadableFile(ValueError):
+class UnreadableFile(InputRefused):
     """The file cannot be imported at all; the message says why, for the person who uploaded it."""
 
 
