@@ -10,11 +10,12 @@ from sqlalchemy import func, select, text
 
 from tests.support.imports import start, upload, uploaded_job_id, wait_for_job
 from webapp.contacts.models import Contact
+from webapp.imports.service.export import UTF8_BOM
 from webapp.lists.models import EmailList, ListMember
 
 
 def emails(response) -> list[str]:
-    return [row["email"] for row in csv.DictReader(io.StringIO(response.text))]
+    return [row["email"] for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))]
 
 
 async def test_export_streams_every_contact_across_batches_in_id_order(db, staff):
@@ -30,7 +31,8 @@ async def test_export_streams_every_contact_across_batches_in_id_order(db, staff
     response = viewer.get("/contacts/export")
     assert response.status_code == 200
     assert response.headers["content-disposition"].startswith('attachment; filename="contacts-')
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert response.content.startswith(UTF8_BOM)  # for Excel
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 12001  # more than two batches of 5,000
     assert rows[0]["email"] == "p1@example.com" and rows[-1]["email"] == "p12001@example.com"
     assert [r["email"] for r in rows if r["tier"]] == [f"p{i}@example.com" for i in range(1000, 12001, 1000)]
@@ -96,7 +98,7 @@ async def test_an_export_imports_back_without_changing_anything(db, staff, worke
     await db.commit()
     client = await staff("editor")
     exported = client.get("/contacts/export").content
-    cells = [cell for row in csv.reader(io.StringIO(exported.decode())) for cell in row]
+    cells = [cell for row in csv.reader(io.StringIO(exported.decode("utf-8-sig"))) for cell in row]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]  # no live formula, tags included
     before = {
         c.email: (c.first_name, c.phone, c.company, c.tags, c.custom_fields, c.language)

@@ -23,4 +23,4 @@ class ExportsController(Controller):
             raise ValidationFailed(errors)
         params = TableParams.from_query(request.query_params)
         export = await exports.prepare(db, params.filters, request.query_params.get("list_id") or None)
-        return csv_download(export.stream(), export.filename)
+        return csv_download(export.stream(for_spreadsheets=True), export.filename)  # people open it in Excel

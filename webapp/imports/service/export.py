@@ -45,7 +45,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SLUG_MAX = 60  # of a list's name in the file name
 STEM_MAX = 80  # of the uploaded file's name in the rejected rows' file name
 QUOTED_MAX = 40  # of a list id from a URL, in the message that it does not exist
-UTF8_BOM = b"\xef\xbb\xbf"  # so that Excel reads the rejected rows' file as UTF-8
+UTF8_BOM = b"\xef\xbb\xbf"  # so that Excel reads a file as UTF-8
 
 log = logging.getLogger("mailroom.exports")
 
@@ -62,9 +62,10 @@ class Export:
     custom_keys: list[str]
     filename: str
 
-    async def stream(self) -> AsyncIterator[bytes]:
-        """The CSV, a batch of rows at a time."""
-        yield csv_line([*queries.COLUMNS, *self.custom_keys])
+    async def stream(self, *, for_spreadsheets: bool = False) -> AsyncIterator[bytes]:
+        """The CSV, a batch of rows at a time; for_spreadsheets: after a UTF-8 byte order mark, so
+        that Excel shows accents (the importer reads the file with or without it)."""
+        yield (UTF8_BOM if for_spreadsheets else b"") + csv_line([*queries.COLUMNS, *self.custom_keys])
         after = 0
         while True:
             rows = await self._batch(after)
