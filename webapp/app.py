@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import (
     HTTPException,
+    InternalServerException,
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
@@ -223,8 +224,16 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> AnyRespons
     return _error_page(request, exc.status_code, title, exc.detail, headers)
 
 
+# What Litestar raises when the client leaves before its request's body has arrived
+# (litestar/connection/request.py): a page abandoned mid-request, no fault of ours.
+CLIENT_GONE = "client disconnected prematurely"
+
+
 def handle_internal_error(request: AnyRequest, exc: Exception) -> AnyResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if isinstance(exc, InternalServerException) and exc.detail == CLIENT_GONE:
+        log.info("the client left during %s %s", request.method, request.url.path)
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if _is_api(request):
         return _json_error(500, "Internal server error.")
     return _error_page(request, 500, "Something went wrong", INTERNAL_ERROR)
