@@ -103,7 +103,7 @@ async def test_the_wizard_builds_a_draft_step_by_step_and_sends_it(staff, db):
         "track_opens": True,
         "track_clicks": False,
         "unsubscribe_link": True,
-        "suppress_duplicates": False,
+        "suppress_duplicates": True,  # not a choice: always so
         "web_version_link": False,
         "archive": False,
     }

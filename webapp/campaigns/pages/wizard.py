@@ -69,11 +69,12 @@ DETAIL_FIELDS = ("name", "subject", "from_name", "from_email", "reply_to")
 CONTENT_FIELDS = ("content_format", "markdown_content", "html_content", "text_content")
 # What a step needs before the wizard goes on, besides what the campaign itself must be.
 STEP_INPUTS: dict[str, type[Schema]] = {"audience": AudienceStep, "content": ContentStep}
+# The settings a person chooses. Not suppress_duplicates: a contact on several lists always gets one
+# copy (one delivery row per contact), so a switch for it would do nothing.
 SETTING_LABELS = {
     "track_opens": ("Track opens", "Adds an invisible pixel to count opens."),
     "track_clicks": ("Track clicks", "Links go through a redirect that counts clicks."),
     "unsubscribe_link": ("Unsubscribe link", "A footer with an unsubscribe link and your postal address."),
-    "suppress_duplicates": ("Suppress duplicates", "Someone on several of the lists gets one copy."),
     "web_version_link": (
         "Web version link",
         "A “View it in your browser” link above the content, to the message as each recipient got it.",
@@ -191,7 +192,7 @@ def _submitted(step: str, form: FormFields) -> dict[str, Any]:
         return {"template_id": first(form, "template_id")}
     if step == "content":
         return markdown.without_made_html(_content(form))
-    return {"settings": {name: name in form for name in DEFAULT_CAMPAIGN_SETTINGS}}
+    return {"settings": {name: name in form for name in SETTING_LABELS}}
 
 
 def _next_step(step: str, go: str) -> str:
