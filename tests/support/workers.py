@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.support.logs import log_file
+from tests.support.zygote import ForkedProcess, zygote
 
 FAST_TEST_SETTINGS = {
     "MAILROOM_SCHEDULER_INTERVAL": "0.5",
@@ -17,6 +18,8 @@ FAST_TEST_SETTINGS = {
     "MAILROOM_SEND_BATCH_SIZE": "50",
     "MAILROOM_SEND_RETRY_BASE_SECONDS": "1",
 }
+
+DRAMATIQ_ARGV = ["dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"]  # after `python -m`
 
 
 class WorkerProcess:
@@ -26,16 +29,18 @@ class WorkerProcess:
     def __init__(self, name: str = "worker", lanes: tuple[str, ...] = (), **env: str) -> None:
         self.log_path = log_file(name)
         self.env = {**os.environ, **FAST_TEST_SETTINGS, **env}
-        self.proc: subprocess.Popen | None = None
-        self.command = [sys.executable, "-m", "dramatiq", "webapp.worker", "--processes", "1", "--threads", "4"]
+        self.proc: subprocess.Popen[bytes] | ForkedProcess | None = None
+        self.lanes = lanes
         if lanes:
             self.env |= {"MAILROOM_WORKER_PROCESSES": "1", "MAILROOM_WORKER_THREADS": "4"}
-            self.command = [sys.executable, "-m", "webapp.cli", "worker", *lanes]
 
     def start(self) -> WorkerProcess:
+        if not self.lanes:  # what `mailroom worker` execs, forked from a zygote (tests/support/zygote.py)
+            self.proc = zygote().fork(DRAMATIQ_ARGV, self.env, self.log_path)
+            return self
         with open(self.log_path, "w") as log:  # the worker keeps its own copy of the file
             self.proc = subprocess.Popen(
-                self.command,
+                [sys.executable, "-m", "webapp.cli", "worker", *self.lanes],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
