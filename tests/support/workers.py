@@ -13,7 +13,7 @@ from tests.support.logs import log_file
 from tests.support.zygote import ForkedProcess, zygote
 
 FAST_TEST_SETTINGS = {
-    "MAILROOM_SCHEDULER_INTERVAL": "0.5",
+    "MAILROOM_SCHEDULER_INTERVAL": "1",
     "MAILROOM_SEND_LEASE_SECONDS": "5",
     "MAILROOM_SEND_BATCH_SIZE": "50",
     "MAILROOM_SEND_RETRY_BASE_SECONDS": "1",
