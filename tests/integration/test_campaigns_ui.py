@@ -286,16 +286,30 @@ async def test_duplicate_makes_a_draft_with_the_same_content_and_lists(staff, db
     assert await campaigns.list_ids_of(db, copy.id) == [email_list.id]
 
 
-async def test_edit_puts_a_scheduled_campaign_back_to_draft(staff, db):
+async def test_edit_puts_a_scheduled_campaign_back_to_draft_and_the_review_offers_its_time_again(staff, db, api):
     editor = await staff("editor")
     email_list = await audience(db, 2)
     c = await ready_campaign(db, [email_list.id])
-    await campaigns.schedule(db, c.id, (datetime.now(UTC) + timedelta(days=1)).isoformat())
+    when = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    await campaigns.schedule(db, c.id, when.isoformat())
     await db.commit()
     response = editor.post(f"/campaigns/{c.id}/edit")
     assert response.headers["location"] == f"/campaigns/{c.id}/details"
     c = await fresh(db, c)
-    assert (c.status, c.scheduled_at) == ("draft", None)
+    assert c.status == "draft"
+    review = editor.get(f"/campaigns/{c.id}/review").text
+    assert f'value="{when.strftime("%Y-%m-%dT%H:%M")}"' in review  # what was picked, to schedule again as it was
+    assert "Scheduled for" not in editor.get(f"/campaigns/{c.id}").text
+    assert (await api("viewer")).get(f"/api/campaigns/{c.id}").json()["scheduled_time"] is None  # a draft starts never
+
+    assert (
+        editor.post(
+            f"/campaigns/{c.id}/schedule", data={"scheduled_time": when.strftime("%Y-%m-%dT%H:%M"), "timezone": "UTC"}
+        ).status_code
+        == 303
+    )
+    c = await fresh(db, c)
+    assert (c.status, c.scheduled_at) == ("scheduled", when)
 
 
 async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db):

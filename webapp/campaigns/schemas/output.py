@@ -126,7 +126,9 @@ def _campaign_fields(c: Campaign, list_ids: Sequence[int], rates: dict[str, floa
         "list_ids": list(list_ids),
         "status": CampaignStatus(c.status),
         "status_reason": c.status_reason,
-        "scheduled_time": c.scheduled_at,
+        "scheduled_time": None
+        if c.status == CampaignStatus.DRAFT.value
+        else c.scheduled_at,  # a draft's is only offered
         "timezone": c.timezone,
         "sent_time": c.started_at,
         "completed_time": c.completed_at,

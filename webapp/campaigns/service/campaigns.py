@@ -195,12 +195,9 @@ async def cancel(session: AsyncSession, campaign_id: int) -> Campaign:
 
 
 async def unschedule(session: AsyncSession, campaign_id: int) -> Campaign:
-    """Back to draft to edit a scheduled campaign."""
-    campaign = await _move(session, campaign_id, S.DRAFT, "")
-    campaign.scheduled_at = None
-    await session.flush()
-    await session.refresh(campaign)
-    return campaign
+    """Back to draft to edit a scheduled campaign. The time it was scheduled for stays, so that the
+    review step offers it again; a draft never starts by itself, whatever its time."""
+    return await _move(session, campaign_id, S.DRAFT, "")
 
 
 async def open_for_editing(session: AsyncSession, campaign_id: int) -> Campaign:
