@@ -37,12 +37,14 @@ NASTY = [
 
 
 async def seed(db, n: int) -> None:
-    """n contacts, set-based; names, companies and dates repeat so every sort has ties to break by id."""
+    """n contacts, set-based; names, companies and dates repeat so every sort has ties to break by id,
+    and some have no first name, last name, both, or company."""
     await db.execute(
         text(
             "INSERT INTO contacts (email, first_name, last_name, company, status, is_active, tags, date_added, "
             "last_updated) "
-            "SELECT 'c' || g || '@example.com', 'F' || (g % 7), 'L' || (g % 5), 'Co' || (g % 3), "
+            "SELECT 'c' || g || '@example.com', CASE WHEN g % 7 = 0 THEN '' ELSE 'F' || (g % 7) END, "
+            "CASE WHEN g % 5 = 0 THEN '' ELSE 'L' || (g % 5) END, CASE WHEN g % 3 = 0 THEN '' ELSE 'Co' || (g % 3) END, "
             "CASE WHEN g % 4 = 0 THEN 'bounced' ELSE 'active' END, g % 2 = 0, "
             "CASE WHEN g % 3 = 0 THEN ARRAY['vip'] ELSE ARRAY[]::text[] END, "
             "timestamp '2024-01-01' + (g % 10) * interval '1 day', "
@@ -59,8 +61,14 @@ def expected_order(sort: str):
         "newest": [Contact.date_added.desc(), Contact.id.desc()],
         "oldest": [Contact.date_added, Contact.id],
         "email": [func.lower(Contact.email), Contact.id],
-        "name": [func.lower(Contact.last_name), func.lower(Contact.first_name), Contact.id],
-        "company": [func.lower(Contact.company), Contact.id],
+        # A-Z with the nameless last; a first name alone sorts among the last names.
+        "name": [
+            text("first_name || last_name = ''"),
+            text("lower(CASE WHEN last_name <> '' THEN last_name ELSE first_name END)"),
+            func.lower(Contact.first_name),
+            Contact.id,
+        ],
+        "company": [text("company = ''"), func.lower(Contact.company), Contact.id],
         "updated": [Contact.last_updated.desc(), Contact.id.desc()],
     }[sort]
     return select(Contact.id).order_by(*columns)

@@ -1,13 +1,15 @@
 """The status and active indexes are partial (only contacts not active, or switched off): a page of
 such contacts is still read through them, the status written into the SQL so that a plan the server
-keeps for the statement can use the index too, and new active contacts enter neither."""
+keeps for the statement can use the index too, and new active contacts enter neither. The A-Z
+sorts read indexes of their own shape."""
 
 from __future__ import annotations
 
 from sqlalchemy import select, text
 
 from webapp.contacts.models import Contact
-from webapp.contacts.queries.filters import apply_filter
+from webapp.contacts.queries.filters import apply_filter, sort_columns
+from webapp.contacts.queries.table import page
 from webapp.contacts.schemas import ContactFilter
 
 
@@ -57,3 +59,28 @@ def test_the_status_is_written_into_the_sql_not_bound():
         )
     )
     assert "contacts.status = 'bounced'" in sql
+
+
+async def test_the_a_to_z_sorts_read_their_indexes_and_put_the_nameless_last(db):
+    await db.execute(
+        text(
+            "INSERT INTO contacts (email, first_name, last_name, company) "
+            "SELECT 'c' || g || '@example.com', CASE WHEN g % 10 = 0 THEN '' ELSE 'F' || g END, "
+            "CASE WHEN g % 5 = 0 THEN '' ELSE 'L' || g END, CASE WHEN g % 4 = 0 THEN '' ELSE 'Co' || g END "
+            "FROM generate_series(1, 20000) g"
+        )
+    )
+    await db.commit()
+    await db.execute(text("ANALYZE contacts"))
+    connection = await db.connection()
+    for sort, index in (("name", "ix_contacts_name_id"), ("company", "ix_contacts_company_id")):
+        query = select(Contact.id).order_by(*sort_columns(sort)).limit(50)
+        compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        plan = "\n".join(row[0] for row in await connection.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+        assert index in plan and "Sort" not in plan.split(index)[0], plan
+
+    last = (await page(db, ContactFilter(), sort="name", limit=20_000)).contacts
+    assert [c.first_name + c.last_name for c in last[-2000:]] == [""] * 2000  # g % 10 = 0: neither name
+    assert not any(c.first_name + c.last_name == "" for c in last[:-2000])
+    by_company = (await page(db, ContactFilter(), sort="company", limit=20_000)).contacts
+    assert {c.company for c in by_company[-5000:]} == {""} and "" not in {c.company for c in by_company[:-5000]}

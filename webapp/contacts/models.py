@@ -47,6 +47,8 @@ SEARCH_VECTOR_SQL = (
     "translate(email, '@.+_-', '     ') || ' ' || first_name || ' ' || last_name || ' ' || company)"
 )
 
+NAMELESS_SQL = "first_name = '' AND last_name = ''"
+SORT_NAME_SQL = "lower(COALESCE(NULLIF(last_name, ''), first_name))"  # the last name, else the first
 PROFILE_FIELDS = ("first_name", "last_name", "phone", "company", "job_title", "location")
 
 
@@ -69,8 +71,11 @@ class Contact(Base):
         Index("uq_contacts_email_lower", func.lower(text("email")), unique=True),
         Index("ix_contacts_date_added_id", "date_added", "id"),
         Index("ix_contacts_last_updated_id", "last_updated", "id"),
-        Index("ix_contacts_name_id", func.lower(text("last_name")), func.lower(text("first_name")), "id"),
-        Index("ix_contacts_company_id", func.lower(text("company")), "id"),
+        # The A-Z sorts (queries/filters.py): contacts without a name (company) after the rest.
+        Index(
+            "ix_contacts_name_id", text(f"({NAMELESS_SQL})"), text(SORT_NAME_SQL), func.lower(text("first_name")), "id"
+        ),
+        Index("ix_contacts_company_id", text("(company = '')"), func.lower(text("company")), "id"),
         # Partial: a page filtered to the common value (active, switched on) walks the date index, where
         # nearly every row matches; so new contacts (all of an import's) enter neither.
         Index(

@@ -12,12 +12,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, text
 
 from webapp.contacts.models import Contact
 from webapp.contacts.schemas import ContactFilter
 from webapp.core.validation import is_valid_id
 from webapp.lists.models import ListMember
+
+EMPTY = literal_column("''")  # written into the SQL, so that it matches the indexes' expressions
 
 
 def sort_columns(sort: str) -> list[Any]:
@@ -25,8 +27,13 @@ def sort_columns(sort: str) -> list[Any]:
         "newest": [Contact.date_added, Contact.id],
         "oldest": [Contact.date_added, Contact.id],
         "email": [func.lower(Contact.email), Contact.id],
-        "name": [func.lower(Contact.last_name), func.lower(Contact.first_name), Contact.id],
-        "company": [func.lower(Contact.company), Contact.id],
+        "name": [
+            and_(Contact.first_name == EMPTY, Contact.last_name == EMPTY).self_group(),
+            func.lower(func.coalesce(func.nullif(Contact.last_name, EMPTY), Contact.first_name)),
+            func.lower(Contact.first_name),
+            Contact.id,
+        ],
+        "company": [(Contact.company == EMPTY).self_group(), func.lower(Contact.company), Contact.id],
         "updated": [Contact.last_updated, Contact.id],
     }
     return columns[sort]
@@ -37,8 +44,13 @@ def sort_key(contact: Contact, sort: str) -> list[Any]:
         "newest": lambda c: [c.date_added.isoformat(), c.id],
         "oldest": lambda c: [c.date_added.isoformat(), c.id],
         "email": lambda c: [c.email.lower(), c.id],
-        "name": lambda c: [c.last_name.lower(), c.first_name.lower(), c.id],
-        "company": lambda c: [c.company.lower(), c.id],
+        "name": lambda c: [
+            not (c.first_name or c.last_name),
+            (c.last_name or c.first_name).lower(),
+            c.first_name.lower(),
+            c.id,
+        ],
+        "company": lambda c: [not c.company, c.company.lower(), c.id],
         "updated": lambda c: [c.last_updated.isoformat(), c.id],
     }[sort](contact)
 
@@ -49,6 +61,10 @@ def _decode_key(sort: str, raw: list[Any]) -> list[Any]:
         raise ValueError("id out of range")
     if sort in {"newest", "oldest", "updated"}:
         return [datetime.fromisoformat(raw[0]), key_id]
+    if sort in {"name", "company"}:  # the first is whether the name (company) is missing
+        if not isinstance(raw[0], bool):
+            raise ValueError("not a sort key")
+        return [raw[0], *(str(v) for v in raw[1:-1]), key_id]
     return [str(v) for v in raw[:-1]] + [key_id]
 
 
