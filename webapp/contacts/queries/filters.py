@@ -19,7 +19,7 @@ from webapp.contacts.schemas import ContactFilter
 from webapp.core.validation import is_valid_id
 from webapp.lists.models import ListMember
 
-EMPTY = literal_column("''")  # written into the SQL, so that it matches the indexes' expressions
+EMPTY: ColumnElement[str] = literal_column("''")  # written into the SQL, so that it matches the indexes' expressions
 
 
 def sort_columns(sort: str) -> list[Any]:
