@@ -75,7 +75,7 @@ def test_editor_creates_searches_edits_bulk_tags_and_deletes_a_contact(editor, p
     expect(page.locator("#email-feedback")).to_contain_text("Not a valid address")
     page.fill("#email", "ADA@example.com")
     page.press("#email", "Tab")
-    expect(page.locator("#email-feedback")).to_contain_text("Already used by contact #1")
+    expect(page.locator("#email-feedback")).to_contain_text("already used by contact #1")
     page.fill("#email", "grace@")
     page.fill("#last_name", "Hopper")
     page.fill("#company", "Navy")

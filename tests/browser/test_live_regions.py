@@ -73,7 +73,7 @@ def test_the_inline_email_check_changes_in_place(signed_in, base_url):
     region = live_region(page, "#email-feedback")
     page.fill("#email", "person1@example.com")
     page.press("#email", "Tab")
-    expect(region).to_contain_text("Already used by contact #2")
+    expect(region).to_contain_text("already used by contact #2")
     page.fill("#email", "grace@")
     page.press("#email", "Tab")
     expect(region).to_contain_text("Not a valid address")

@@ -411,6 +411,13 @@ async def test_duplicate_email_names_the_existing_contact(db, staff):
     assert response.status_code == 422
     assert f'<a href="/contacts/{existing.id}">contact #{existing.id}</a>' in response.text
     assert 'value="Second"' in response.text
+    assert response.text.count("already") == 1  # said once
+
+    # with a custom field's problem too, both are said at once, not the address only after a second try
+    both = editor.post("/contacts", data=form(email="dup@example.com", cf_key="1bad", cf_value="x"))
+    assert both.status_code == 422
+    assert f'<a href="/contacts/{existing.id}">contact #{existing.id}</a>' in both.text
+    assert "&#39;1bad&#39; is not a valid field name" in both.text
 
 
 async def test_email_is_checked_inline(db, staff):
@@ -427,7 +434,7 @@ async def test_email_is_checked_inline(db, staff):
     assert "field-error" not in check("free@example.com")
     assert "field-error" not in check("")
     assert "field-error" not in check("taken@example.com", f"/contacts/validate-email?exclude={existing.id}")
-    assert "Already used" in check("taken@example.com", "/contacts/validate-email?exclude=99999999999999999999")
+    assert "already used" in check("taken@example.com", "/contacts/validate-email?exclude=99999999999999999999")
 
 
 async def test_add_field_without_javascript_keeps_the_form(db, staff):

@@ -318,7 +318,13 @@ class ContactsController(Controller):
             else:
                 saved = await contacts.update_contact(db, contact.id, data)
         except ValidationFailed as exc:
-            return _form(contact, values, {**exc.errors, **errors}, status_code=422)
+            errors, duplicate_id = {**exc.errors, **errors}, None
+            if "email" not in errors:  # a taken address is said with the rest, not once they are fixed
+                try:
+                    await contacts.check_email(db, data.get("email"), contact.id if contact else None)
+                except Conflict as conflict:
+                    errors["email"], duplicate_id = conflict.message, conflict.existing_id
+            return _form(contact, values, errors, duplicate_id, status_code=422)
         except Conflict as exc:
             return _form(contact, values, {"email": exc.message}, exc.existing_id, status_code=422)
         flash(request, "Contact added." if contact is None else "Changes saved.", "success")
