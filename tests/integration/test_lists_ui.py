@@ -10,6 +10,8 @@ import re
 from sqlalchemy import func, select
 
 from tests.integration.test_segment_builder import post_rules
+from tests.support.automations import published
+from tests.support.campaigns import ready_campaign
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList, ListMember
@@ -147,6 +149,41 @@ async def test_archive_and_restore(staff, db):
 
     client.post(f"/lists/{email_list.id}/archive")
     assert (await list_row(db, email_list.id)).is_active is True
+
+
+async def test_deleting_a_list_in_use_says_which_campaigns_and_automations_use_it(staff, db):
+    email_list = await make_list(db)
+    other = await make_list(db, "Other")
+    draft = await ready_campaign(db, [email_list.id], name="Spring sale")
+    sent = await ready_campaign(db, [email_list.id], name="Old news")
+    sent.status = "sent"
+    elsewhere = await ready_campaign(db, [other.id], name="Elsewhere")
+    joined = await published(
+        db, [{"type": "tag", "tags": ["x"]}], trigger={"kind": "list_joined", "list_id": email_list.id}
+    )
+    adds = await published(db, [{"type": "add_to_list", "list_id": email_list.id}], name="Adds to it")
+    unrelated = await published(db, [{"type": "tag", "tags": ["y"]}], name="Unrelated")
+    await db.commit()
+    client = await staff("editor")
+
+    detail = client.get(f"/lists/{email_list.id}").text
+    assert f'hx-post="/lists/{email_list.id}/delete"' not in detail  # Delete opens the page that says why
+    confirm = client.get(f"/lists/{email_list.id}/delete").text
+    assert "This list is in use." in confirm
+    for shown in (
+        f'href="/campaigns/{draft.id}">Spring sale</a> (draft)',
+        f'href="/automations/{joined}">',
+        f'href="/automations/{adds}">Adds to it</a>',
+    ):
+        assert shown in confirm, shown
+    for not_shown in (f"/campaigns/{sent.id}", f"/campaigns/{elsewhere.id}", f"/automations/{unrelated}"):
+        assert not_shown not in confirm, not_shown
+
+    free = client.get(f"/lists/{other.id}/delete")  # used only by a campaign: still said
+    assert "in use" in free.text and f"/campaigns/{elsewhere.id}" in free.text
+    unused = await make_list(db, "Unused")
+    assert "in use" not in client.get(f"/lists/{unused.id}/delete").text
+    assert f'hx-post="/lists/{unused.id}/delete"' in client.get(f"/lists/{unused.id}").text
 
 
 async def test_delete_asks_first_and_keeps_the_contacts(staff, db):

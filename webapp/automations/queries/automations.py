@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.automations.models import Automation, AutomationVersion
+from webapp.automations.models import Automation, AutomationStatus, AutomationVersion
 from webapp.core.cursors import decode_cursor
 from webapp.core.queries import NEWEST_FIRST, newest_first
 from webapp.lists.models import EmailList, ListType
@@ -116,3 +116,22 @@ async def static_lists(session: AsyncSession, ids: Sequence[int]) -> set[int]:
 
 async def existing_endpoints(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set(await session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.id.in_(ids))))
+
+
+async def using_list(session: AsyncSession, list_id: int) -> list[Automation]:
+    """Automations not archived whose trigger is this list or segment, or whose current flow adds
+    contacts to it or takes them off it; by name."""
+    current_steps = (
+        select(AutomationVersion.steps).where(AutomationVersion.id == Automation.current_version_id).scalar_subquery()
+    )
+    query = (
+        select(Automation)
+        .where(
+            Automation.status != AutomationStatus.ARCHIVED.value,
+            (Automation.trigger["list_id"].astext == str(list_id))
+            | (Automation.trigger["segment_id"].astext == str(list_id))
+            | current_steps.op("@>")(func.jsonb_build_array(func.jsonb_build_object("list_id", list_id))),
+        )
+        .order_by(func.lower(Automation.name), Automation.id)
+    )
+    return list((await session.scalars(query)).all())

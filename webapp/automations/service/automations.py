@@ -238,3 +238,8 @@ async def _check_references(session: AsyncSession, steps: list[Values]) -> None:
             errors |= {path: message for path, value in named.items() if value not in found}
     if errors:
         raise ValidationFailed(errors)
+
+
+async def using_list(session: AsyncSession, list_id: int) -> list[Automation]:
+    """Automations a list or segment starts or that change it (not archived): what deleting it would break."""
+    return await queries.using_list(session, list_id)

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.campaigns.models import Campaign, CampaignKind, CampaignList, Delivery, DeliveryStatus
+from webapp.campaigns.models import CampaignStatus as S
 from webapp.contacts.models import Contact
 from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.queries import NEWEST_FIRST, newest_first
@@ -180,3 +181,15 @@ async def held_count(session: AsyncSession, campaign_id: int) -> int:
         Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.HELD.value
     )
     return int(await session.scalar(query) or 0)
+
+
+async def unsent_to_list(session: AsyncSession, list_id: int) -> list[Campaign]:
+    """Campaigns going to this list that have not finished (drafts, scheduled, sending, paused), by name."""
+    unsent = (S.DRAFT.value, S.SCHEDULED.value, S.SENDING.value, S.PAUSED.value)
+    query = (
+        select(Campaign)
+        .join(CampaignList, CampaignList.campaign_id == Campaign.id)
+        .where(CampaignList.list_id == list_id, Campaign.status.in_(unsent))
+        .order_by(func.lower(Campaign.name), Campaign.id)
+    )
+    return list((await session.scalars(query)).all())

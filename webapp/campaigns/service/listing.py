@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.campaigns.models import Campaign
 from webapp.campaigns.queries import listing
 from webapp.campaigns.queries.listing import CampaignPage, DeliveryPage, HistoryEntry
 from webapp.lists.models import EmailList
@@ -56,3 +57,8 @@ async def find_deliveries(
 async def history_of_contact(session: AsyncSession, contact_id: int) -> list[HistoryEntry]:
     """The contact's most recent campaign deliveries, newest first."""
     return await listing.history_of_contact(session, contact_id, HISTORY_LENGTH)
+
+
+async def unsent_to_list(session: AsyncSession, list_id: int) -> list[Campaign]:
+    """Campaigns going to this list that have not finished: what deleting the list would change."""
+    return await listing.unsent_to_list(session, list_id)

@@ -11,6 +11,8 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.automations.service import automations
+from webapp.campaigns.service import listing as campaign_listing
 from webapp.contacts import service as contacts
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.config import get_settings
@@ -84,6 +86,14 @@ def _summary(report: PasteReport) -> str:
     return ", ".join(parts) + "."
 
 
+async def _users_of(db: AsyncSession, list_id: int) -> dict[str, list[Any]]:
+    """What deleting the list would change: unfinished campaigns going to it, automations using it."""
+    return {
+        "campaigns": await campaign_listing.unsent_to_list(db, list_id),
+        "automations": await automations.using_list(db, list_id),
+    }
+
+
 class ListsController(Controller):
     path = "/lists"
 
@@ -130,6 +140,7 @@ class ListsController(Controller):
         members = await segments.matches_page(db, email_list, cursor)
         context = {
             "email_list": email_list,
+            "in_use": any((await _users_of(db, list_id)).values()),  # Delete then opens the page saying what uses it
             "members": members,
             "states": await contacts.states_of(db, members.contacts) if members else {},
             "cursor": cursor or "",
@@ -203,7 +214,8 @@ class ListsController(Controller):
 
     @get("/{list_id:int}/delete", opt=EDITORS_ONLY)
     async def confirm_delete(self, db: Db, list_id: FromPath[int]) -> Template:
-        return Template("lists/delete.html", context={"email_list": await lists.get_list(db, list_id)})
+        email_list = await lists.get_list(db, list_id)
+        return Template("lists/delete.html", context={"email_list": email_list, **await _users_of(db, list_id)})
 
     @post("/{list_id:int}/delete")
     async def delete(self, request: StaffRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
