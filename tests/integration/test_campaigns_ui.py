@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select, text, update
 
@@ -339,6 +339,13 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
         f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{year}-01-01T10:00", "timezone": "Mars/Olympus"}
     )
     assert bad_zone.status_code == 422 and "Unknown time zone" in page_text(bad_zone)
+    spring = max(date(year, 3, day) for day in range(25, 32) if date(year, 3, day).weekday() == 6)  # clocks go forward
+    skipped = editor.post(
+        f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{spring}T02:30", "timezone": "Europe/Madrid"}
+    )
+    assert skipped.status_code == 422, skipped.text  # not quietly 03:30
+    assert f"{spring} 02:30 does not exist in Europe/Madrid: the clocks go forward then." in page_text(skipped)
+    assert f'value="{spring}T02:30"' in skipped.text
     for server_files in ("localtime", "Factory"):  # zone files, but not zones anyone chooses
         odd = editor.post(
             f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{year}-01-01T10:00", "timezone": server_files}
