@@ -152,6 +152,8 @@ class Campaign(Base):
 
 class CampaignList(Base):
     __tablename__ = "campaign_lists"
+    # The campaigns of a list: what a list's delete page names, and the rows its deletion cascades to.
+    __table_args__ = (Index("ix_campaign_lists_list_id", "list_id"),)
 
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("email_lists.id", ondelete="CASCADE"), primary_key=True)
