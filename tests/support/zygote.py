@@ -18,6 +18,7 @@ import contextlib
 import importlib
 import json
 import os
+import runpy
 import select
 import signal
 import subprocess
@@ -122,12 +123,10 @@ def _run_in_fork(request: dict[str, Any]) -> None:
     sys.argv = [module, *args]
     code = 1
     try:
-        import runpy
-
         runpy.run_module(module, run_name="__main__", alter_sys=True)
         code = 0
-    except SystemExit as exit:
-        code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 1)
+    except SystemExit as ended:
+        code = ended.code if isinstance(ended.code, int) else (0 if ended.code is None else 1)
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
