@@ -4,6 +4,7 @@ added by pasting addresses and removed by ticking them."""
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 
@@ -149,6 +150,40 @@ async def test_archive_and_restore(staff, db):
 
     client.post(f"/lists/{email_list.id}/archive")
     assert (await list_row(db, email_list.id)).is_active is True
+
+
+async def test_archiving_a_list_in_use_says_what_goes_on_using_it(staff, db):
+    email_list = await make_list(db)
+    await ready_campaign(db, [email_list.id], name="Spring sale")
+    for name in ("Welcome", "Adds to it"):
+        await published(db, [{"type": "add_to_list", "list_id": email_list.id}], name=name)
+    await db.commit()
+    client = await staff("editor")
+
+    client.post(f"/lists/{email_list.id}/archive")
+    page = html.unescape(client.get(f"/lists/{email_list.id}").text)
+    assert (
+        "List archived and hidden from pickers, but the campaign 'Spring sale' and 2 automations still use it." in page
+    )
+    assert "flash-warning" in page
+
+    client.post(f"/lists/{email_list.id}/archive")
+    assert "List restored." in client.get(f"/lists/{email_list.id}").text
+    segment = await lists.create_list(
+        db,
+        {
+            "name": "VIPs",
+            "list_type": "dynamic",
+            "rules": {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]},
+        },
+        created_by="Seeder",
+    )
+    await ready_campaign(db, [segment.id], name="For VIPs")
+    await db.commit()
+    client.post(f"/lists/{segment.id}/archive")
+    page = html.unescape(client.get(f"/lists/{segment.id}").text)
+    assert "Segment archived and hidden from pickers, but the campaign 'For VIPs' still uses it." in page
+    assert "This segment is in use." in client.get(f"/lists/{segment.id}/delete").text
 
 
 async def test_deleting_a_list_in_use_says_which_campaigns_and_automations_use_it(staff, db):

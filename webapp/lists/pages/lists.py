@@ -94,6 +94,19 @@ async def _users_of(db: AsyncSession, list_id: int) -> dict[str, list[Any]]:
     }
 
 
+def _archived_notice(noun: str, users: dict[str, list[Any]]) -> tuple[str, str]:
+    """Archiving only hides a list from pickers: say so when campaigns or automations go on using it."""
+    named = [
+        f"the {kind[:-1]} '{found[0].name}'" if len(found) == 1 else f"{len(found)} {kind}"
+        for kind, found in users.items()
+        if found
+    ]
+    if not named:
+        return f"{noun} archived. Restore it any time.", "success"
+    verb = "uses" if sum(map(len, users.values())) == 1 else "use"
+    return f"{noun} archived and hidden from pickers, but {' and '.join(named)} still {verb} it.", "warning"
+
+
 class ListsController(Controller):
     path = "/lists"
 
@@ -209,7 +222,11 @@ class ListsController(Controller):
         email_list = await lists.get_list(db, list_id)
         archiving = email_list.is_active
         await lists.update_list(db, list_id, {"is_active": not archiving})
-        flash(request, "List archived. Restore it any time." if archiving else "List restored.", "success")
+        noun = "List" if email_list.list_type == ListType.STATIC.value else "Segment"
+        if archiving:
+            flash(request, *_archived_notice(noun, await _users_of(db, list_id)))
+        else:
+            flash(request, f"{noun} restored.", "success")
         return after_change(request, f"/lists/{list_id}")
 
     @get("/{list_id:int}/delete", opt=EDITORS_ONLY)
