@@ -70,6 +70,15 @@ async def test_problems_are_422s_naming_the_field_path(db, api) -> None:
     }
     assert "list_joined" in errors(response)["trigger.kind"]
 
+    blank = [{"type": ""}, {"type": "send_email", "template_id": 1, "subject": "Hi {{ first_name "}]
+    response = editor.post("/api/automations", json={"name": "x", "trigger": {"kind": ""}, "steps": blank})
+    assert errors(response) == {  # as the form sends a menu left at its first line; a subject that cannot render
+        "trigger.kind": "Choose what starts the automation.",
+        "steps.0.type": "Choose what the step does.",
+        "steps.1.subject": errors(response)["steps.1.subject"],
+    }
+    assert errors(response)["steps.1.subject"].startswith("Line 1: unexpected end of template")
+
     draft = editor.post("/api/automations", json={"name": "Empty", "trigger": {"kind": "manual"}}).json()
     response = editor.post(f"/api/automations/{draft['id']}/publish", json={})
     assert (response.status_code, errors(response)) == (422, {"steps": "Add at least one step before publishing."})

@@ -31,6 +31,7 @@ from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import Rule, Schema, Values, load, row_id, tag_list, text, whole_number
 from webapp.core.validation import CUSTOM_FIELD_NAME, time_zones
 from webapp.lists.schemas.rules import parse_rules
+from webapp.templates.schemas import JINJA_SYNTAX
 
 MAX_STEPS = 200  # in the whole flow, branches included
 MAX_DEPTH = 5  # conditions inside conditions
@@ -57,6 +58,7 @@ STEP_TYPES = (
     "goal",
 )
 TYPE_MESSAGE = "Choose the step's type: " + ", ".join(STEP_TYPES) + "."
+NO_TYPE_MESSAGE = "Choose what the step does."  # left blank: the form's menu names the types in words
 RULES_FIELDS = ("skip_if", "rules")  # segment rule groups, parsed by the segment rules' parser
 
 
@@ -139,7 +141,7 @@ class StepIn(Schema, kw_only=True):
 
 class SendEmailStep(StepIn, kw_only=True):
     template_id: Annotated[int, Meta(title="Template"), row_id("Choose the email's template by its id.")]
-    subject: Annotated[str | UnsetType, Meta(title="Subject"), text(500)] = UNSET
+    subject: Annotated[str | UnsetType, Meta(title="Subject"), text(500), JINJA_SYNTAX] = UNSET
     from_name: Annotated[str | UnsetType, Meta(title="From name"), text(200)] = UNSET
 
 
@@ -242,7 +244,7 @@ def _load_steps(raw: Any, path: str, depth: int, errors: dict[str, str]) -> list
 def _load_step(raw: Any, path: str, depth: int, errors: dict[str, str]) -> Values | None:
     kind = raw.get("type") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in SCHEMAS:
-        errors[path if not isinstance(raw, dict) else f"{path}.type"] = TYPE_MESSAGE
+        errors[path if not isinstance(raw, dict) else f"{path}.type"] = NO_TYPE_MESSAGE if kind == "" else TYPE_MESSAGE
         return None
     try:
         step = load(SCHEMAS[kind], raw)

@@ -110,13 +110,15 @@ TRIGGERS: dict[str, type[TriggerIn]] = {
     "manual": TriggerIn,
 }
 KIND_MESSAGE = "Choose the trigger: " + ", ".join(TRIGGERS) + "."
+NO_KIND_MESSAGE = "Choose what starts the automation."  # left blank: the form's menu names them in words
 
 
 def load_trigger(raw: Any, path: str = "trigger") -> Values:
     """The trigger as stored, or ValidationFailed naming each problem (`trigger.list_id`)."""
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if not isinstance(kind, str) or kind not in TRIGGERS:
-        raise ValidationFailed({f"{path}.kind" if isinstance(raw, dict) else path: KIND_MESSAGE})
+        message = NO_KIND_MESSAGE if kind == "" else KIND_MESSAGE
+        raise ValidationFailed({f"{path}.kind" if isinstance(raw, dict) else path: message})
     try:
         return load(TRIGGERS[kind], raw)
     except ValidationFailed as exc:
