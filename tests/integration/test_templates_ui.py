@@ -286,6 +286,8 @@ async def test_viewer_sees_no_edit_controls_and_cannot_post(staff, db):
         f"/templates/{template.id}/delete",
     ):
         assert client.post(url, data=form()).status_code == 403, url
+    for url in ("/templates/new", f"/templates/{template.id}/delete"):  # forms for a change they may not make
+        assert client.get(url).status_code == 403, url
     await db.refresh(template)
     assert template.name == "Welcome"
 

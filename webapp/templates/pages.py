@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
+from webapp.core.access import EDITORS_ONLY
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
@@ -155,7 +156,7 @@ class TemplatesController(Controller):
             return Template("templates/_library.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
         return Template("templates/index.html", context=context, headers={"Vary": "HX-Request, HX-Target"})
 
-    @get("/new")
+    @get("/new", opt=EDITORS_ONLY)
     async def new(self, request: StaffRequest, db: Db) -> Template:
         values = dict.fromkeys(FORM_FIELDS, "") | {
             "template_type": "marketing",
@@ -293,7 +294,7 @@ class TemplatesController(Controller):
         back = first(form, "back")
         return after_change(request, back if back == "/templates" else f"/templates/{template_id}")
 
-    @get("/{template_id:int}/delete")
+    @get("/{template_id:int}/delete", opt=EDITORS_ONLY)
     async def confirm_delete(self, db: Db, template_id: FromPath[int]) -> Template:
         return Template("templates/delete.html", context={"template": await templates.get_template(db, template_id)})
 
