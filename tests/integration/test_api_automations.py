@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from tests.support.automations import new_contacts
+from webapp.automations.schemas.trigger import LINK_MESSAGE
 
 WAIT = {"id": "wait", "type": "wait", "duration": {"days": 3}}
 TAG = {"id": "tag", "type": "tag", "tags": ["welcomed"]}
@@ -78,6 +79,14 @@ async def test_problems_are_422s_naming_the_field_path(db, api) -> None:
         "steps.1.subject": errors(response)["steps.1.subject"],
     }
     assert errors(response)["steps.1.subject"].startswith("Line 1: unexpected end of template")
+
+    for link in ("javascript:alert(1)", "example.com/offer", "https://", "https://example.com/a b"):
+        clicked = {"kind": "link_clicked", "url": link}
+        response = editor.post("/api/automations", json={"name": "x", "trigger": clicked})
+        assert errors(response) == {"trigger.url": LINK_MESSAGE}, link
+    for link in ("", None, " HTTPS://example.com/offer?a=1 "):  # blank: any link
+        clicked = {"kind": "link_clicked", "url": link}
+        assert editor.post("/api/automations", json={"name": "x", "trigger": clicked}).status_code == 201, link
 
     draft = editor.post("/api/automations", json={"name": "Empty", "trigger": {"kind": "manual"}}).json()
     response = editor.post(f"/api/automations/{draft['id']}/publish", json={})
