@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 import re
 
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from tests.support.automations import new_contacts, published
 from webapp.automations.models import Automation
@@ -51,6 +51,15 @@ async def test_a_missing_trigger_parameter_is_named_next_to_its_field_and_what_w
     assert '<p class="field-error" id="trigger-tag-error">Enter the tag.</p>' in response.text
     assert 'name="name" type="text" value="VIPs"' in response.text
     assert '<option value="tag_added" selected>' in response.text
+
+
+async def test_every_n_days_without_the_days_is_refused_next_to_the_field(staff, db):
+    editor = await staff("editor")
+    form = {"name": "Again", "trigger.kind": "manual", "reentry": "every_n_days", "reentry_days": " "}
+    response = editor.post("/automations", data=form)
+    assert response.status_code == 422
+    assert '<p class="field-error" id="reentry_days-error">Re-entry days must be a whole number.</p>' in response.text
+    assert await db.scalar(select(func.count()).select_from(Automation)) == 0
 
 
 async def test_the_rules_builder_answers_htmx_with_the_rules_alone_and_a_browser_with_the_page(staff, db):

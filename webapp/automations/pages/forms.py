@@ -59,8 +59,8 @@ def settings_from_form(form: FormFields) -> dict[str, Any]:
     values: dict[str, Any] = {"name": first(form, "name"), "trigger": trigger_from_form(form)}
     if reentry := first(form, "reentry"):
         values["reentry"] = reentry
-    if reentry == "every_n_days" and (days := _filled(form, "reentry_days")) is not None:
-        values["reentry_days"] = days
+    if reentry == "every_n_days":  # left blank: said next to the field, not the stored number kept quietly
+        values["reentry_days"] = first(form, "reentry_days")
     return values
 
 
