@@ -14,6 +14,7 @@ from tests.conftest import run_db
 from tests.support.screenshots import shot
 from webapp.campaigns.models import Campaign
 from webapp.contacts.models import Contact
+from webapp.templates.service import templates
 
 
 def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_url):
@@ -140,6 +141,29 @@ def test_a_campaign_written_in_markdown_in_the_wizard(editor, page, base_url):
     expect(page.get_by_role("radio", name="Markdown")).to_be_checked()
     expect(markdown).to_have_value("# Spring {{ first_name }}\n\n- tulips\n- daffodils\n")
     expect(page.locator("#html_content")).to_be_hidden()
+
+
+LONG_NAME = "Spring collection newsletter for our most loyal customers in every region, second edition"
+
+
+def test_a_long_template_name_leaves_use_this_template_clickable(editor, page, base_url):
+    async def arrange(session) -> int:
+        await templates.create_template(
+            session, {"name": LONG_NAME, "subject": "Hi", "html_content": "<p>Long</p>"}, created_by="tests"
+        )
+        return await _draft(session)
+
+    campaign_id = run_db(arrange)
+    sign_in_page(page, base_url, editor.email)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{base_url}/campaigns/{campaign_id}/content")
+    page.locator("#template_id").select_option(label=LONG_NAME)
+    card, button = page.locator(".wizard-card").bounding_box(), page.get_by_role("button", name="Use this template")
+    box = button.bounding_box()
+    assert card and box and box["x"] + box["width"] <= card["x"] + card["width"]  # inside its card
+    shot(page, "wizard-content-long-template-name")
+    button.click()  # with nothing drawn over it
+    expect(page.locator("#html_content")).to_have_value(re.compile("<p>Long</p>"))
 
 
 async def _draft(session) -> int:
