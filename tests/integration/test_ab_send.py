@@ -248,8 +248,10 @@ async def test_an_audience_too_small_to_hold_anyone_back_is_all_test_share_and_t
     assert ended["chosen_variant_id"] is None
 
 
-async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_never_decided(db):
+async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_never_decided(db, staff):
     campaign_id, test_id, variant = await waiting_test(db)
+    editor = await staff("editor")
+    assert 'id="ab-winner-form"' in editor.get(f"/campaigns/{campaign_id}/report/ab-test").text
     await campaigns.cancel(db, campaign_id)
     await db.commit()
     await end_wait(db, test_id)
@@ -258,7 +260,10 @@ async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_
         with pytest.raises(Conflict, match="cancelled"):
             await ab_sending.choose_winner(session, test_id, {"variant_id": variant["B"]}, "someone")
     assert await delivery_counts(db, campaign_id) == {"sent": 4, "cancelled": 16}
-    assert (await wait_for_test(db, test_id, "waiting"))["chosen_variant_id"] is None
+    assert (await wait_for_test(db, test_id, "cancelled"))["chosen_variant_id"] is None
+    report = editor.get(f"/campaigns/{campaign_id}/report").text
+    assert '<span class="badge">cancelled</span>' in report
+    assert 'id="ab-winner-form"' not in report and 'hx-trigger="every 10s"' not in report  # nothing left to wait for
 
 
 async def test_the_tick_leaves_a_campaign_whose_test_waits_for_its_winner_alone(db):

@@ -35,6 +35,7 @@ class AbTestStatus(StrEnum):
     WAITING = "waiting"  # sent to the test share; counting until the wait ends
     WINNER_CHOSEN = "winner_chosen"  # decided; the winner is being sent to the rest
     SENT = "sent"
+    CANCELLED = "cancelled"  # its campaign was cancelled before the winner went out
 
 
 class Criterion(StrEnum):

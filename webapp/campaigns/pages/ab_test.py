@@ -178,7 +178,7 @@ class CampaignAbTestController(Controller):
             await sending.choose_winner(db, test.id, {"variant_id": _variant_id(chosen)}, request.user.name)
         except (ValidationFailed, Conflict) as exc:
             why = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
-            flash(request, f"No winner was chosen: {why}", "error")
+            flash(request, f"No winner was chosen. {why}", "error")
             return after_change(request, report)
         label = next(v.label for v in variants if str(v.id) == chosen)
         flash(request, f"{label} is the winner: it goes to the rest of the audience within a minute.", "success")

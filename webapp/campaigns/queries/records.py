@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.abtests.models import AbTest, AbVariant
+from webapp.abtests.models import AbTest, AbTestStatus, AbVariant
 from webapp.campaigns.models import Campaign, CampaignList, CampaignStatus, Delivery, DeliveryStatus
 from webapp.lists.models import EmailList
 
@@ -65,6 +65,17 @@ async def cancel_unsent(session: AsyncSession, campaign_id: int) -> None:
         update(Delivery)
         .where(Delivery.campaign_id == campaign_id, Delivery.status.in_(unsent))
         .values(status=DeliveryStatus.CANCELLED.value, error_message=NOT_SENT_CANCELLED, updated_at=func.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def cancel_ab_test(session: AsyncSession, campaign_id: int) -> None:
+    """A test not decided yet ends with its campaign: nothing more of it is sent or chosen."""
+    undecided = [AbTestStatus.DRAFT.value, AbTestStatus.TESTING.value, AbTestStatus.WAITING.value]
+    await session.execute(
+        update(AbTest)
+        .where(AbTest.campaign_id == campaign_id, AbTest.status.in_(undecided))
+        .values(status=AbTestStatus.CANCELLED.value, updated_at=func.now())
         .execution_options(synchronize_session=False)
     )
 

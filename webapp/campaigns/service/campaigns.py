@@ -191,6 +191,7 @@ async def cancel(session: AsyncSession, campaign_id: int) -> Campaign:
     engine never claims; a row a worker holds right now is recorded by that worker."""
     campaign = await _move(session, campaign_id, S.CANCELLED, CANCELLED_BY_STAFF)
     await records.cancel_unsent(session, campaign_id)
+    await records.cancel_ab_test(session, campaign_id)
     return campaign
 
 
