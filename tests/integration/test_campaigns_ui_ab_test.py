@@ -87,6 +87,15 @@ async def test_a_draft_becomes_an_ab_test_through_the_form_and_back(staff, db):
     _, variants = await abtests.test_of_campaign(db, c.id)
     assert [(v.label, v.subject) for v in variants] == [("A", None), ("B", "New")]
 
+    manual = form({"label": "A"}, {"label": "B", "subject": "New"}, criterion="manual")
+    assert editor.post(f"/campaigns/{c.id}/ab-test", data=manual).status_code == 303
+    reviewed = editor.get(f"/campaigns/{c.id}/review")
+    review, review_html = page_text(reviewed), reviewed.text
+    assert "30 % of the audience; you choose the winner once they have it, and the rest waits for your choice" in review
+    assert "confidence" not in review and "after 120 minutes" not in review  # what a person's choice ignores
+    assert "the rest the winner you choose on its report." in review
+    assert "the rest get the winner you choose on its report." in html.unescape(review_html)  # Send now's question
+
     gone = editor.post(f"/campaigns/{c.id}/ab-test/delete")
     assert gone.status_code == 303 and gone.headers["location"] == f"/campaigns/{c.id}/review"
     assert await abtests.test_of_campaign(db, c.id) is None
