@@ -182,3 +182,35 @@ async def test_while_the_test_runs_its_section_reloads_itself_with_the_latest_fi
     plain = await ready_campaign(db, [])
     await db.commit()
     assert viewer.get(f"/campaigns/{plain.id}/report/ab-test").status_code == 404
+
+
+async def test_a_duplicate_is_the_same_ab_test_again_without_its_results(staff, api, db):
+    editor = await staff("editor")
+    c = await ready_campaign(db, [])
+    await db.commit()
+    rows = ({"label": "Plain", "preheader": "Hello"}, {"label": "Bold", "subject": "Last chance!"})
+    test_form = form(*rows, control=1, criterion="manual")
+    assert editor.post(f"/campaigns/{c.id}/ab-test", data=test_form).status_code == 303
+    c.status = "sent"  # and its test decided: the copy starts afresh
+    await db.execute(
+        text("UPDATE ab_tests SET status = 'sent', test_sent_at = now() WHERE campaign_id = :c"), {"c": c.id}
+    )
+    await db.commit()
+
+    response = editor.post(f"/campaigns/{c.id}/duplicate")
+    copy_id = int(response.headers["location"].split("/")[2])
+    details = page_text(editor.get(response.headers["location"]))
+    assert "as a draft with the same content, lists and A/B test." in details
+    test, variants = await abtests.test_of_campaign(db, copy_id)
+    assert (test.status, test.test_sent_at, test.criterion, test.test_percent) == ("draft", None, "manual", 30)
+    assert [(v.label, v.is_control, v.subject, v.preheader) for v in variants] == [
+        ("Plain", False, None, "Hello"),
+        ("Bold", True, "Last chance!", None),
+    ]
+
+    through_api = (await api("editor")).post(f"/api/campaigns/{c.id}/duplicate").json()
+    assert [(v["label"], v["subject"]) for v in through_api["variants"]] == [("Plain", None), ("Bold", "Last chance!")]
+    plain = await ready_campaign(db, [])
+    await db.commit()
+    response = editor.post(f"/campaigns/{plain.id}/duplicate")
+    assert "as a draft with the same content and lists." in page_text(editor.get(response.headers["location"]))

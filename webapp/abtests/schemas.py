@@ -20,6 +20,7 @@ from webapp.templates.schemas import JINJA_SYNTAX
 
 LABEL_LENGTH = 50
 OVERRIDES = ("subject", "from_name", "preheader", "html_content", "text_content")
+SETTINGS = ("test_percent", "wait_minutes", "criterion", "confidence_level", "fallback")
 
 # Defaults: seed 003's ab_test_percent (20), seed 000's confidence_level (95).
 DEFAULT_TEST_PERCENT = 20

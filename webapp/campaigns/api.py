@@ -224,10 +224,13 @@ class ApiCampaignsController(Controller):
         summary="Duplicate a campaign",
         status_code=201,
         responses=error_responses(404),
-        description="A new draft with the same content, settings and lists.",
+        description="A new draft with the same content, settings, lists and A/B test (its variants and settings, "
+        "none of its results).",
     )
     async def duplicate(self, request: StaffRequest, db: Db, campaign_id: CampaignId) -> CampaignDetailOut:
-        return await _detail(db, await campaigns.duplicate(db, campaign_id, created_by=creator(request.user)))
+        copy = await campaigns.duplicate(db, campaign_id, created_by=creator(request.user))
+        await abtests.copy_test(db, campaign_id, copy.id)
+        return await _detail(db, copy)
 
     @post(
         "/{campaign_id:int}/resend-to-non-openers",

@@ -17,6 +17,8 @@ from webapp.abtests.schemas import (
     DEFAULT_CONFIDENCE_LEVEL,
     DEFAULT_TEST_PERCENT,
     DEFAULT_WAIT_MINUTES,
+    OVERRIDES,
+    SETTINGS,
     AbTestCreate,
     VariantRevenue,
     control_index,
@@ -70,6 +72,24 @@ async def save_test(session: AsyncSession, campaign_id: int, data: Mapping[str, 
         if existing.status != AbTestStatus.DRAFT:
             raise Conflict(f"This A/B test is {existing.status}; only a draft test can be changed.")
         await queries.delete_test(session, existing)
+    return await _add(session, values)
+
+
+async def copy_test(session: AsyncSession, campaign_id: int, copy_id: int) -> AbTest | None:
+    """The campaign's test, if it has one, set up again on its draft copy: the same variants and
+    settings, none of its results. Commits."""
+    test = await queries.test_of_campaign(session, campaign_id)
+    if test is None:
+        return None
+    variants = (await queries.variants_by_test(session, [test.id]))[test.id]
+    values = {
+        "campaign_id": copy_id,
+        **{name: getattr(test, name) for name in SETTINGS},
+        "variants": [
+            {"label": v.label, "is_control": v.is_control, **{name: getattr(v, name) for name in OVERRIDES}}
+            for v in variants
+        ],
+    }
     return await _add(session, values)
 
 

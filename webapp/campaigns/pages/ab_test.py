@@ -27,6 +27,7 @@ from webapp.abtests.schemas import (
     DEFAULT_WAIT_MINUTES,
     LABEL_LENGTH,
     OVERRIDES,
+    SETTINGS,
 )
 from webapp.abtests.service import sending
 from webapp.campaigns.models import Campaign
@@ -39,7 +40,6 @@ from webapp.core.forms import FormFields, after_change, field_errors, first, rea
 from webapp.core.http import AnyResponse
 
 STEP = "ab-test"
-SETTINGS = ("test_percent", "wait_minutes", "criterion", "confidence_level", "fallback")
 CRITERION_LABELS = {
     Criterion.HUMAN_OPENS.value: "Unique human opens (machine opens left out)",
     Criterion.CLICKS.value: "Unique clicks",

@@ -17,6 +17,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
 from webapp.campaigns.pages.views import counters, status_context, timing
 from webapp.campaigns.service import archive, campaigns, listing
@@ -220,7 +221,9 @@ class CampaignsController(Controller):
     @post("/{campaign_id:int}/duplicate")
     async def duplicate(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         copy = await campaigns.duplicate(db, campaign_id, created_by=request.user.name)
-        flash(request, f"Created '{copy.name}' as a draft with the same content and lists.", "success")
+        tested = await abtests.copy_test(db, campaign_id, copy.id) is not None
+        same = "content, lists and A/B test" if tested else "content and lists"
+        flash(request, f"Created '{copy.name}' as a draft with the same {same}.", "success")
         return after_change(request, f"/campaigns/{copy.id}/details")
 
     @post("/{campaign_id:int}/resend")
