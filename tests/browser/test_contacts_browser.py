@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import expect
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from tests.browser.conftest import sign_in_page
 from tests.browser.every_page.test_phone import WIDEST
@@ -14,6 +14,7 @@ from tests.conftest import run_db
 from tests.support.screenshots import shot
 from webapp.contacts.models import Contact
 from webapp.lists.models import EmailList
+from webapp.staff.models import User
 
 PEOPLE = [
     ("ada", "Ada", "Lovelace", "Analytical Engines", ["vip", "math"], "active"),
@@ -241,6 +242,18 @@ def test_long_values_wrap_instead_of_widening_pages_on_a_phone(editor, page, bas
         page.goto(base_url + path)
         widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert widths[0] <= widths[1], f"{path} is {widths[0]} px wide on a {widths[1]} px screen" + "".join(
+            page.evaluate(WIDEST)
+        )
+
+
+def test_a_long_staff_name_wraps_in_the_menu_instead_of_widening_every_page(editor, page, base_url):
+    run_db(lambda session: session.execute(update(User).where(User.id == editor.id).values(name="N" * 200)))
+    sign_in_page(page, base_url, editor.email)
+    for size in ({"width": 1280, "height": 800}, {"width": 390, "height": 844}):
+        page.set_viewport_size(size)
+        page.goto(base_url + "/contacts")
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        assert widths[0] <= widths[1], f"{widths[0]} px wide on a {widths[1]} px screen" + "".join(
             page.evaluate(WIDEST)
         )
 
