@@ -47,6 +47,17 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
     expect(custom_name).to_be_visible()
     expect(custom_name).to_have_value("plan")  # suggested from the header
     shot(page, "import-mapping")
+    company = page.locator('select[name="map_2"]')
+    guessed = company.input_value()
+    company.select_option("first_name")  # a slip: refused in its column, written as a sentence
+    page.get_by_role("button", name="Start import").click()
+    slip = page.locator("#map_2-error")
+    expect(slip).to_have_text("Column 2 goes to this field already.")
+    assert slip.evaluate("(e) => [getComputedStyle(e).textTransform, e.scrollWidth <= e.clientWidth]") == [
+        "none",
+        True,
+    ]
+    page.locator('select[name="map_2"]').select_option(guessed)
     page.get_by_role("button", name="Start import").click()
 
     progress = page.locator("#import-page .import-progress")
