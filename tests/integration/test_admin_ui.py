@@ -61,6 +61,9 @@ async def test_account_form_errors_sit_next_to_fields(staff, db):
     assert 'value="someone@example.com"' in short.text and 'value="Some &lt;One&gt;"' in short.text
     assert "short" not in re.findall(r'name="password"[^>]*>', short.text)[0]  # never echoed
     assert '<option value="viewer" selected>' in short.text
+    for guessable in (" " * 10, "a" * 12, "ab" * 6):
+        refused = client.post("/settings/users", data={"email": "someone@example.com", "password": guessable})
+        assert refused.status_code == 422 and "anyone could guess it" in refused.text, repr(guessable)
 
     bad = client.post("/settings/users", data={"email": "not an address", "role": "owner", "password": NEW_PASSWORD})
     assert bad.status_code == 422

@@ -12,6 +12,7 @@ from webapp.core.schemas import Rule, Schema, email_address, flag, one_of, text
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1000
+MIN_DISTINCT_CHARACTERS = 3
 PASSWORD_TOO_SHORT = f"Use at least {MIN_PASSWORD_LENGTH} characters."
 ROLES = [role.value for role in Role]  # a list, not a set: a repeated form field arrives as a list
 KEY_ROLES = [Role.VIEWER.value, Role.EDITOR.value]
@@ -22,6 +23,10 @@ def _password(value: str, label: str) -> str:
         raise ValueError(PASSWORD_TOO_SHORT)
     if len(value) > MAX_PASSWORD_LENGTH:
         raise ValueError(f"Use at most {MAX_PASSWORD_LENGTH} characters.")
+    if len(set(value)) < MIN_DISTINCT_CHARACTERS:  # spaces only, "aaaaaaaaaa", "ababababab": guessed at once
+        raise ValueError(
+            "This password repeats one or two characters: anyone could guess it. Use words or more characters."
+        )
     return value
 
 
