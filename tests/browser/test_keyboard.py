@@ -234,6 +234,20 @@ def test_searching_contacts_keeps_focus_in_the_search_box(signed_in, base_url):
     expect(search).to_be_focused()
 
 
+def test_a_contact_found_by_searching_opens_at_its_own_address(signed_in, base_url):
+    page = signed_in
+    page.goto(base_url + "/contacts")
+    page.get_by_role("searchbox", name="Search contacts").press_sequentially("person12", delay=40)
+    expect(page.locator("#contacts-results tbody tr")).to_have_count(1)
+    settled(page)
+    page.locator("#contacts-results tbody a").first.click()  # the search box loses focus: its change fires
+    expect(page).to_have_url(re.compile(r"/contacts/[0-9]+$"))
+    page.wait_for_timeout(500)  # a list request the blur would have sent would push its address by now
+    expect(page).to_have_url(re.compile(r"/contacts/[0-9]+$"))
+    page.reload()
+    expect(page.locator("h1")).to_have_text("Person12")
+
+
 def test_a_contact_forms_error_response_focuses_the_first_invalid_field(signed_in, base_url):
     page = signed_in
     page.goto(base_url + "/contacts/new")
