@@ -88,6 +88,16 @@ async def test_mapping_without_an_email_column_is_refused_and_keeps_the_choices(
     assert (await db.get(ImportJob, job_id)).status == "draft"
 
 
+async def test_a_second_press_of_start_shows_the_import_it_started(db, staff):
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, MESSY))
+    first = start(client, job_id, {0: "email"})
+    again = start(client, job_id, {0: "email"})  # a double click: the first is queued already
+    assert first.status_code == again.status_code == 303
+    assert again.headers["location"] == first.headers["location"] == f"/contacts/import/{job_id}"
+    assert (await db.get(ImportJob, job_id)).status == "queued"
+
+
 async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers(db, staff, worker):
     db.add(Contact(email="grace@example.com", first_name="Grace H", company="Old Co"))
     await db.commit()

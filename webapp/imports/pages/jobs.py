@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.core.access import Role
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
-from webapp.core.errors import ValidationFailed
+from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.imports import actors as import_actors
@@ -171,6 +171,8 @@ class ImportsController(Controller):
         except ValidationFailed as exc:
             values = {name: first(form, name) for name in form}  # as chosen and typed
             return await _mapping_page(request, db, job, values, exc.errors, 422)
+        except Conflict:  # started already, by a second press of the button: show how it goes
+            return after_change(request, f"/contacts/import/{job.id}")
         import_actors.enqueue(job.id)  # the progress card says it started: a banner would outlive the work
         return after_change(request, f"/contacts/import/{job.id}")
 
