@@ -68,7 +68,8 @@ async def test_import_without_mapping_matches_columns_by_header(db, api, worker)
 async def test_bad_input_is_a_4xx_naming_the_field(db, api):
     client = await api("editor")
     static = EmailList(name="Static")
-    db.add(static)
+    archived = EmailList(name="Old news", is_active=False)
+    db.add_all([static, archived])
     await db.commit()
     cases = [
         (client.post("/api/contacts/import", data={"mode": "add"}), "file"),
@@ -87,6 +88,10 @@ async def test_bad_input_is_a_4xx_naming_the_field(db, api):
         assert response.status_code == 422, response.text
         body = response.json()
         assert field in [e["field"] for e in body["errors"]], body
+    response = post_import(client, mode="list", list_id=str(archived.id))
+    assert {"field": "list_id", "message": "'Old news' is archived: restore it to import contacts into it."} in [
+        {"field": e["field"], "message": e["message"]} for e in response.json()["errors"]
+    ]
     assert client.get("/api/contacts/import/999999").status_code == 404
     assert client.get("/api/contacts/import/99999999999999999999").status_code == 400
     assert client.get("/api/contacts/import/0").status_code == 400

@@ -140,12 +140,14 @@ async def test_edit_a_list(staff, db):
 async def test_archive_and_restore(staff, db):
     email_list = await make_list(db)
     client = await staff("editor")
-    assert ">Archive</button>" in client.get(f"/lists/{email_list.id}").text
+    active = client.get(f"/lists/{email_list.id}").text
+    assert ">Archive</button>" in active and 'name="addresses"' in active and "/contacts/import?list_id=" in active
 
     assert client.post(f"/lists/{email_list.id}/archive").status_code == 303
     assert (await list_row(db, email_list.id)).is_active is False
     page = client.get(f"/lists/{email_list.id}").text
     assert ">Restore</button>" in page and "List archived." in page
+    assert 'id="archived-hint"' in page and "/contacts/import?list_id=" not in page and 'name="addresses"' not in page
     assert '<span class="badge archived">archived</span>' in client.get("/lists").text
 
     client.post(f"/lists/{email_list.id}/archive")

@@ -167,8 +167,10 @@ async def _list_for(session: AsyncSession, mode: str, list_id: int | None, error
     if mode != ImportMode.LIST.value:
         return None
     email_list = await _list_or_none(session, list_id) if list_id is not None else None
-    if email_list is None or not email_list.is_active:
+    if email_list is None:
         errors["list_id"] = CHOOSE_LIST
+    elif not email_list.is_active:
+        errors["list_id"] = f"'{email_list.name}' is archived: restore it to import contacts into it."
     elif email_list.list_type != ListType.STATIC.value:
         errors["list_id"] = (
             f"'{email_list.name}' is a {email_list.list_type} list: contacts are added to static lists only."
