@@ -69,6 +69,10 @@ async def test_create_get_update_delete(api):
     assert after["last_updated"] > body["last_updated"]
     assert client.get(url).json() == after
 
+    comma = client.put(url, json={"tags": ["a,b", "z;q"]})  # a form would split it at its next save
+    assert comma.status_code == 422 and comma.json()["errors"][0]["field"] == "tags"
+    assert client.get(url).json()["tags"] == ["developer", "management"]
+
     cleared = client.put(url, json={"company": None, "custom_fields": {}})
     assert cleared.json()["company"] == "" and cleared.json()["custom_fields"] == {}
 

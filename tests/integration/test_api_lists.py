@@ -65,6 +65,16 @@ async def test_create_errors(api):
     assert invalid.status_code == 422
     assert set(fields(invalid)) == {"name", "colour"}
 
+    # Forms and the segment builder separate tags with commas: a tag holding one would split at the next save.
+    comma = "A tag cannot contain a comma: send each tag as an item of its own."
+    tagged = client.post("/api/lists", json={"name": "Tagged", "tags": ["a,b"]})
+    assert (tagged.status_code, fields(tagged)) == (422, {"tags": comma})
+    rule = {"field": "tags", "op": "has_all", "value": ["a,b"]}
+    segment = client.post(
+        "/api/lists", json={"name": "Seg", "list_type": "dynamic", "rules": {"operator": "AND", "conditions": [rule]}}
+    )
+    assert segment.status_code == 422 and list(fields(segment).values()) == [comma]
+
     for body, field in (
         ({"name": 3}, "name"),
         ({"name": "x", "list_type": "weird"}, "list_type"),

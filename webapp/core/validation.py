@@ -45,6 +45,9 @@ def normalize_email(raw: Any) -> str:
         raise ValueError(str(exc)) from None
 
 
+TAG_COMMA = "A tag cannot contain a comma: send each tag as an item of its own."
+
+
 def normalize_tags(raw: Any) -> list[str]:
     """Tags are trimmed, lower-cased and de-duplicated, keeping the order they were given in."""
     if raw is None:
@@ -57,6 +60,8 @@ def normalize_tags(raw: Any) -> list[str]:
     for item in raw:
         if not isinstance(item, str):
             raise ValueError("Tags must be a list of strings.")
+        if "," in item:  # forms and imports separate tags with commas: such a tag would split at its next save
+            raise ValueError(TAG_COMMA)
         tag = " ".join(item.replace("\x00", "").split()).lower()
         if not tag:
             continue

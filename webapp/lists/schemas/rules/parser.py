@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from webapp.core.errors import ValidationFailed
-from webapp.core.validation import is_valid_id
+from webapp.core.validation import TAG_COMMA, is_valid_id
 from webapp.lists.schemas.rules.catalogue import NO_VALUE_OPS, ORDERING_OPS, FieldSpec, field_spec
 
 MAX_DEPTH = 5
@@ -150,6 +150,8 @@ def _value(spec: FieldSpec, op: str, raw: Any) -> Any:
         return _days(raw) if op in ("within_last", "not_within_last") else _date(raw)
     if spec.kind == "array":
         items = _items(raw)
+        if any(isinstance(x, str) and "," in x for x in items):
+            raise ValueError(TAG_COMMA)  # no tag holds one, and the builder's box would split it at the next save
         return tuple(dict.fromkeys(_text_value(x).lower() for x in items))
     if spec.kind == "choice":
         items = _items(raw) if op in ("in", "not_in") else [raw]
