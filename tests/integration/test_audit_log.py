@@ -42,6 +42,13 @@ async def test_a_change_that_succeeds_is_recorded_and_one_refused_or_a_read_is_n
     assert editor.get("/account").status_code == 200  # a read
     assert viewer.post(f"/campaigns/{campaign_id}/archive", data={"archive": "on"}).status_code == 403
     assert editor.post("/account", data={"name": "x" * 500}).status_code == 422  # refused: nothing changed
+    for working_out, form in (  # posted as one types: previews and counts change nothing
+        ("/contacts/validate-email", {"email": "ada@example.com"}),
+        ("/lists/segments/count", {"g-0-operator": "AND"}),
+        (f"/campaigns/{campaign_id}/content/preview", {"html_content": "<p>Hi</p>"}),
+        ("/templates/preview", {"subject": "Hi", "html_content": "<p>Hi</p>"}),
+    ):
+        assert editor.post(working_out, data=form).status_code == 200, working_out
     assert editor.post(f"/campaigns/{campaign_id}/archive", data={"archive": "on"}).status_code == 303
 
     (event,) = await events(db, 1)

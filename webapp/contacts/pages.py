@@ -32,6 +32,7 @@ from webapp.contacts.schemas import (
     values_from_form,
 )
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
@@ -226,7 +227,7 @@ class ContactsController(Controller):
             "contacts/_field_row.html", context={"key": "", "value": "", "row_id": f"cf-row-{token_hex(4)}"}
         )
 
-    @post("/validate-email", status_code=200)
+    @post("/validate-email", status_code=200, opt=CHANGES_NOTHING)
     async def validate_email(self, request: StaffRequest, db: Db) -> Template:
         """The message under the email field, checked as the user leaves it or pauses typing."""
         form = await read_form(request)

@@ -2,7 +2,9 @@
 answered below 400) is handed to a recorder (the audit feature's, set by the app) once the response
 is sent, so recording never delays it. Refused and failed requests change nothing and are not
 recorded; nor are routes marked NOT_AUDITED (data that programs send in volume: transactional
-messages, conversions and contact events, each kept with its time and source where it is stored)."""
+messages, conversions and contact events, each kept with its time and source where it is stored) or
+CHANGES_NOTHING (a POST that only works something out as one types: a preview, a count, a form
+redrawn with a row added)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from webapp.core.changes import Change
 from webapp.core.security import SAFE_METHODS
 
 NOT_AUDITED = {"audited": False}  # route option: data programs send in volume, kept where it is stored
+CHANGES_NOTHING = {"audited": False}  # route option: a POST that only answers what was typed
 logger = logging.getLogger("mailroom.audit")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts import service as contacts
 from webapp.contacts.schemas import ContactFilter
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
@@ -212,7 +213,7 @@ class TemplatesController(Controller):
         _flash_saved(request, saved, "saved")
         return after_change(request, f"/templates/{template_id}")
 
-    @post(["/preview", "/{template_id:int}/preview"])
+    @post(["/preview", "/{template_id:int}/preview"], opt=CHANGES_NOTHING)
     async def preview(self, request: HTMXRequest, db: Db, template_id: FromPath[int | None] = None) -> Template:
         """The preview partial for the editor's live updates; the whole editor without JavaScript."""
         form = await read_form(request)

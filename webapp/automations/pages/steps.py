@@ -27,6 +27,7 @@ from webapp.automations.pages.forms import StepForm, step_errors, step_form, ste
 from webapp.automations.schemas.flow import new_step_id
 from webapp.automations.service import automations
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, read_form
@@ -220,7 +221,7 @@ class AutomationStepsController(Controller):
             return await _refused(request, db, automation_id, exc, opened, path_of(changed, step_id) or "")
         return await _changed(request, db, automation_id, step_id, in_place=True)
 
-    @post("/rules")
+    @post("/rules", opt=CHANGES_NOTHING)
     async def rules(self, request: HTMXRequest, db: Db, automation_id: FromPath[int]) -> AnyResponse:
         """The rules builder's buttons: add or remove a row, or redraw after a field changed."""
         form = await read_form(request)

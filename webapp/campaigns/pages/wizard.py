@@ -29,6 +29,7 @@ from webapp.campaigns.service import campaigns, listing, readiness
 from webapp.campaigns.service import content_check as kept_check
 from webapp.campaigns.service.audience import count_for_lists
 from webapp.core.access import EDITORS_ONLY
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, form_ids, read_form
@@ -261,13 +262,13 @@ class CampaignWizardController(Controller):
             flash(request, "Draft saved.", "success")
         return after_change(request, f"/campaigns/{c.id}/{_next_step(step, go)}")
 
-    @post("/{campaign_id:int}/audience/count")
+    @post("/{campaign_id:int}/audience/count", opt=CHANGES_NOTHING)
     async def audience_count(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         await campaigns.get_campaign(db, campaign_id)
         count = await count_for_lists(db, form_ids(await read_form(request), "list_ids"))
         return Template("campaigns/_audience_count.html", context={"count": count})
 
-    @post("/{campaign_id:int}/content/preview")
+    @post("/{campaign_id:int}/content/preview", opt=CHANGES_NOTHING)
     async def preview(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         parts = {"subject": c.subject, **_content(await read_form(request))}

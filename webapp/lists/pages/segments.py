@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
@@ -253,7 +254,7 @@ class SegmentsController(Controller):
         flash(request, f"Segment saved: {email_list.contact_count:,} contacts match now.", "success")
         return after_change(request, f"/lists/{list_id}")
 
-    @post("/segments/builder")
+    @post("/segments/builder", opt=CHANGES_NOTHING)
     async def builder(self, request: HTMXRequest, db: Db, data: Form) -> Template:
         """Add, remove or re-render rows; HTMX gets the rules partial, a plain browser the page."""
         email_list = await _segment(db, data.get("list_id"))
@@ -265,7 +266,7 @@ class SegmentsController(Controller):
         context = await _context(db, request, draft, email_list, outcome) | {"focus": focus}
         return Template("lists/segments/_builder_response.html", context=context)
 
-    @post("/segments/count")
+    @post("/segments/count", opt=CHANGES_NOTHING)
     async def count(self, db: Db, data: Form) -> Template:
         email_list = await _segment(db, data.get("list_id"))
         draft = _draft(data, email_list)

@@ -14,6 +14,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, read_form
@@ -123,7 +124,7 @@ class SuppressionController(Controller):
             )
         return after_change(request, "/suppression")
 
-    @post("/validate-email", status_code=200)
+    @post("/validate-email", status_code=200, opt=CHANGES_NOTHING)
     async def validate_email(self, request: StaffRequest, db: Db) -> Template:
         """The message under the email field, checked as the user pauses typing or leaves it."""
         raw = first(await read_form(request), "email")
