@@ -44,6 +44,9 @@ async def test_upload_shows_the_mapping_page_with_a_preview_and_guesses(db, staf
     assert '<option value="email" selected>' in html  # E-mail guessed
     assert '<option value="company" selected>' in html
     assert ">7</td>" in html  # the last row starts on physical line 7
+    assert "the preview shows the first 5 rows." in html
+    one_row = uploaded_job_id(upload(client, b"email\na@example.com\n"))
+    assert "the preview shows the first row." in client.get(f"/contacts/import/{one_row}").text
     job = await db.get(ImportJob, job_id)
     assert job.headers == ["E-mail", "First name", "Company", "Tags", "Plan"]
     assert job.mapping == ["email", "first_name", "company", "tags", ""]
