@@ -148,6 +148,19 @@
     });
   });
 
+  // A plain form (boosted: htmx sends it and swaps in the page that answers) is sent once. A double
+  // click queued a second submission that went out once the first was answered: a second "Start
+  // import" (409), a bulk action applied twice. The answering page replaces the form; only a request
+  // that got no answer lets it be sent again.
+  document.addEventListener("htmx:beforeRequest", (e) => {
+    const form = e.detail.elt;
+    if (!e.detail.boosted || !(form instanceof HTMLFormElement) || e.detail.requestConfig.verb === "get") return;
+    if (form.dataset.sent) e.preventDefault(); else form.dataset.sent = "true";
+  });
+  ["htmx:sendError", "htmx:timeout"].forEach((failed) => document.addEventListener(failed, (e) => {
+    if (e.detail.elt && e.detail.elt.dataset) delete e.detail.elt.dataset.sent;
+  }));
+
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
     root.querySelectorAll("select[data-browser-zone]").forEach(preselectZone);

@@ -58,10 +58,13 @@ def test_editor_imports_a_messy_csv_and_reads_the_report(editor, page, base_url,
         True,
     ]
     page.locator('select[name="map_2"]').select_option(guessed)
-    page.get_by_role("button", name="Start import").click()
+    starts = []
+    page.on("request", lambda r: starts.append(r.url) if r.method == "POST" else None)
+    page.get_by_role("button", name="Start import").dblclick()  # a double click sends it once
 
     progress = page.locator("#import-page .import-progress")
     expect(progress).to_have_attribute("data-status", "done", timeout=60_000)  # pushed over SSE
+    assert [url.rsplit("/", 1)[1] for url in starts] == ["start"]
     expect(progress.locator(".progress-percent")).to_have_text("100.0 %")
     expect(progress.locator(".import-inserted")).to_have_text("2")
     expect(progress.locator(".import-rejected")).to_have_text("1")
