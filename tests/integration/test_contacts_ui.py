@@ -12,6 +12,7 @@ from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.lists.models import ListMember
 from webapp.lists.service import lists
+from webapp.suppression.service import suppression
 
 HX = {"HX-Request": "true"}
 HX_RESULTS = {"HX-Request": "true", "HX-Target": "contacts-results"}
@@ -435,6 +436,11 @@ async def test_email_is_checked_inline(db, staff):
     assert "field-error" not in check("")
     assert "field-error" not in check("taken@example.com", f"/contacts/validate-email?exclude={existing.id}")
     assert "already used" in check("taken@example.com", "/contacts/validate-email?exclude=99999999999999999999")
+    assert "email-opted-out" not in check("free@example.com")
+    await suppression.add_many(db, ["gone@example.com"], "unsubscribe", source="test")
+    await db.commit()
+    said = check("Gone@example.com")  # before saving: the status chosen on the form will not stick
+    assert "field-error" not in said and "This address is unsubscribed (it is on the suppression list)" in said
 
 
 async def test_add_field_without_javascript_keeps_the_form(db, staff):

@@ -232,10 +232,10 @@ class ContactsController(Controller):
         """The message under the email field, checked as the user leaves it or pauses typing."""
         form = await read_form(request)
         raw, exclude = first(form, "email"), optional_id(request.query_params.get("exclude"))
-        error, duplicate_id = "", None
+        error, duplicate_id, opted_out = "", None, None
         if raw.strip():
             try:
-                await contacts.check_email(db, raw, exclude)
+                opted_out = await contacts.opted_out_status(db, await contacts.check_email(db, raw, exclude))
             except ValidationFailed as exc:
                 error = exc.errors["email"]
             except Conflict as exc:
@@ -243,7 +243,7 @@ class ContactsController(Controller):
         errors = {"email": error} if error else {}
         return Template(
             "contacts/_email_feedback.html",
-            context={"values": {"email": raw}, "errors": errors, "duplicate_id": duplicate_id},
+            context={"values": {"email": raw}, "errors": errors, "duplicate_id": duplicate_id, "opted_out": opted_out},
         )
 
     @get("/{contact_id:int}")

@@ -45,9 +45,11 @@ OPT_OUT_OF_REASON = {reason: status for status, reason in OPT_OUT_REASONS.items(
 MAILABLE = {ContactStatus.ACTIVE.value, ContactStatus.PENDING.value}
 ONLY_THE_SUBSCRIBER = {
     ContactStatus.UNSUBSCRIBED.value: "{email} unsubscribed, so it cannot be made active or pending. Only they "
-    "can opt in again, by confirming a re-permission request (sent from the contact's page).",
+    "can opt in again, by confirming a re-permission request: save the contact with its status as it is, "
+    "then send one from its page.",
     ContactStatus.BOUNCED.value: "{email} bounced, so it cannot be made active or pending. Only the owner of the "
-    "address can opt in again, by confirming a re-permission request (sent from the contact's page).",
+    "address can opt in again, by confirming a re-permission request: save the contact with its status as it "
+    "is, then send one from its page.",
     ContactStatus.COMPLAINED.value: "{email} reported your mail as spam, so it cannot be made active or pending. "
     "Only they can opt in again: if they ask to, take the complaint off the suppression list, then they sign "
     "up on a public form and confirm.",
