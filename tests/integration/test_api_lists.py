@@ -143,6 +143,20 @@ async def test_add_and_remove_members(api):
     assert client.get(f"/api/lists/{email_list['id']}").json()["contact_count"] == 0
 
 
+async def test_delete_a_list_keeps_its_contacts(api):
+    editor, viewer = await api("editor"), await api("viewer")
+    email_list = editor.post("/api/lists", json={"name": "Design"}).json()
+    contact = editor.post("/api/contacts", json={"email": "jane@example.com"}).json()
+    editor.post(f"/api/lists/{email_list['id']}/contacts/{contact['id']}")
+    url = f"/api/lists/{email_list['id']}"
+
+    assert viewer.delete(url).status_code == 403
+    deleted = editor.delete(url)
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert editor.get(url).status_code == 404 and editor.delete(url).status_code == 404
+    assert editor.get(f"/api/contacts/{contact['id']}").status_code == 200
+
+
 async def test_membership_with_unknown_or_bad_ids(api):
     client = await api("editor")
     email_list = client.post("/api/lists", json={"name": "Design"}).json()

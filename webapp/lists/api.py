@@ -73,6 +73,17 @@ class ApiListsController(Controller):
     async def update_list(self, request: StaffRequest, data: JSONBody[ListUpdate], db: Db, list_id: ListId) -> ListOut:
         return list_out(await lists.update_list(db, list_id, await sent_object(request)))
 
+    @delete(
+        "/{list_id:int}",
+        summary="Delete a list or a segment",
+        description="Its contacts stay. Unfinished campaigns that go to it go to their other lists only (or cannot "
+        "be sent without one), and automations that start from it or change it lose that part: the staff UI "
+        "names them before deleting; archive it (`PATCH` with `is_active: false`) to keep it instead.",
+        responses=error_responses(404),
+    )
+    async def delete_list(self, db: Db, list_id: ListId) -> None:
+        await lists.delete_list(db, list_id)
+
     @post(
         "/{list_id:int}/count",
         summary="Count a segment now",
