@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from tests.support.automations import new_contacts
-from webapp.automations.schemas.trigger import LINK_MESSAGE
+from webapp.core.schemas import LINK_MESSAGE
 
 WAIT = {"id": "wait", "type": "wait", "duration": {"days": 3}}
 TAG = {"id": "tag", "type": "tag", "tags": ["welcomed"]}

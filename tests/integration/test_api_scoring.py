@@ -46,10 +46,14 @@ async def test_bad_rules_are_refused_naming_the_field(api, db):
         ({"name": "x", "event": "open", "points": 1, "link_url": "https://example.com"}, "link_url"),
         ({"name": "x", "event": "open", "points": 1, "daily_limit": 0}, "daily_limit"),
         ({"name": "", "event": "open", "points": 1}, "name"),
+        ({"name": "x", "event": "custom", "event_name": "has space", "points": 1}, "event_name"),  # never sent
+        ({"name": "x", "event": "click", "link_url": "not a url", "points": 1}, "link_url"),  # never tracked
     ]
     for body, field in cases:
         answer = client.post("/api/scoring/rules", json=body)
         assert answer.status_code == 422 and field in fields(answer), (body, answer.text)
+    for good in ({"event": "custom", "event_name": "abandoned_cart"}, {"event": "click", "link_url": ""}):
+        assert client.post("/api/scoring/rules", json={"name": "ok", "points": 1, **good}).status_code == 201, good
     rule = client.post("/api/scoring/rules", json={"name": "Opens", "event": "open", "points": 1}).json()
     answer = client.patch(f"/api/scoring/rules/{rule['id']}", json={"event": "custom"})
     assert answer.status_code == 422 and "event_name" in fields(answer)

@@ -150,7 +150,7 @@ async def test_bad_input_is_reported_next_to_each_field_and_kept(staff, db):
         "Rate per second must be between 0 and 10,000,000.",
         "Rate per hour must be a whole number.",
         "Max connections must be between 1 and 50.",
-        "Priority must be a whole number.",
+        "Priority must be between 0 and 1,000.",  # a whole number, if a long one
     ):
         assert message in page
     assert page.count('class="field invalid"') == 8

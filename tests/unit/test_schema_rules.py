@@ -58,6 +58,8 @@ def test_each_rule_names_its_problem():
         "port": "Port must be between 1 and 65,535.",
         "host": "A host.",
     }
-    for not_a_number in ("lots", "1e3", "1.0", "", True, "9" * 13):
+    for not_a_number in ("lots", "1e3", "1.0", "", True, "9-9"):
         assert errors_of(Server, {"mode": "tls", "port": not_a_number}) == {"port": "Port must be a whole number."}
+    for too_long in ("9" * 13, "-" + "9" * 20, 10**30):  # a whole number all the same: say which ones fit
+        assert errors_of(Server, {"mode": "tls", "port": too_long}) == {"port": "Port must be between 1 and 65,535."}
     assert errors_of(Server, {"mode": ["tls"]}) == {"mode": "Choose a mode: tls or none."}

@@ -12,6 +12,7 @@ from webapp.contact_events.models import CLIENT_KEY_MAX_LENGTH, NAME_MAX_LENGTH
 from webapp.core.schemas import Schema, Values, email_address, json_object, matches, moment, row_id, text
 
 EVENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+EVENT_NAME_RULE = matches(EVENT_NAME, "Name must be letters, digits and _ . : - (such as abandoned_cart).")
 PROPERTIES_MAX_BYTES = 16_384
 
 
@@ -22,7 +23,7 @@ class EventIn(Schema, kw_only=True):
         str,
         Meta(title="Name"),
         text(NAME_MAX_LENGTH, blank="Enter the event's name, such as purchase."),
-        matches(EVENT_NAME, "Name must be letters, digits and _ . : - (such as abandoned_cart)."),
+        EVENT_NAME_RULE,
     ]
     properties: Annotated[dict[str, Any] | UnsetType, Meta(title="Properties"), json_object(PROPERTIES_MAX_BYTES)] = (
         UNSET

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, get_args, get_origin
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta, Struct, UnsetType
@@ -130,6 +131,7 @@ def one_of(choices: Sequence[str], message: str) -> Rule:
 
 # Twelve digits are more than any range needs: a longer number is a slip of the keyboard, not a value.
 WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+ALL_DIGITS = re.compile(r"-?[0-9]+")
 
 
 def whole_number(lowest: int, highest: int) -> Rule:
@@ -139,9 +141,9 @@ def whole_number(lowest: int, highest: int) -> Rule:
         digits = value.strip() if isinstance(value, str) else value
         if isinstance(digits, float) and digits.is_integer():  # JSON's 366.0 is the number 366
             digits = int(digits)
-        if isinstance(digits, bool) or not isinstance(digits, (int, str)) or not WHOLE_NUMBER.fullmatch(str(digits)):
+        if isinstance(digits, bool) or not isinstance(digits, (int, str)) or not ALL_DIGITS.fullmatch(str(digits)):
             raise ValueError(f"{label} must be a whole number.")
-        if not lowest <= int(digits) <= highest:
+        if not WHOLE_NUMBER.fullmatch(str(digits)) or not lowest <= int(digits) <= highest:
             raise ValueError(f"{label} must be between {lowest:,} and {highest:,}.")
         return int(digits)
 
@@ -193,6 +195,26 @@ def json_object(max_bytes: int) -> Rule:
         return value
 
     return Rule(clean)
+
+
+LINK_MESSAGE = "Enter the link as it is in the email, starting with http:// or https://."
+
+
+def _http_link(value: Any, label: str) -> str:
+    link: str = value  # after text(), which made it trimmed text; blank is no link
+    if not link:
+        return link
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        raise ValueError(LINK_MESSAGE) from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in link):
+        raise ValueError(LINK_MESSAGE)
+    return link
+
+
+# A tracked link, after text(): only http(s) links are tracked, so a rule on anything else never matches.
+HTTP_LINK = Rule(_http_link)
 
 
 def stated(**limits: Any) -> Rule:

@@ -9,7 +9,8 @@ from typing import Annotated
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-from webapp.core.schemas import Rule, Schema, Values, flag, one_of, text, whole_number
+from webapp.contact_events.schemas import EVENT_NAME_RULE
+from webapp.core.schemas import HTTP_LINK, Rule, Schema, Values, flag, one_of, text, whole_number
 from webapp.scoring.models import RULE_EVENTS, STAGES
 
 EVENT_LABELS = {
@@ -46,20 +47,29 @@ POINTS = Rule(_points, converts=True, limits=POINTS_LIMITS)
 REQUIRED_POINTS = Rule(_points, missing="Enter the points.", converts=True, limits=POINTS_LIMITS)
 
 
-def _optional(rule: Rule) -> Rule:
-    """The rule, or None for a blank form field or null."""
-    return Rule(
-        lambda value, label: None if value in (None, "") else rule.clean(value, label),
-        converts=True,
-        limits=rule.limits,
-    )
+def _optional(*rules: Rule) -> Rule:
+    """The rules in turn, or None for a blank form field or null."""
+
+    def clean(value: object, label: str) -> object:
+        if value in (None, ""):
+            return None
+        for rule in rules:
+            value = rule.clean(value, label)
+        return value
+
+    return Rule(clean, converts=True, limits={name: limit for rule in rules for name, limit in rule.limits.items()})
+
+
+# What a rule's event can be: a custom event's name as the events API takes it, a link as tracked.
+EventName = Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100), EVENT_NAME_RULE)]
+LinkUrl = Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000), HTTP_LINK)]
 
 
 class RuleIn(Schema, kw_only=True):
     name: Annotated[str, Meta(title="Name"), text(200, blank="Enter a name for the rule.")]
     event: Annotated[str, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)]
-    event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
-    link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
+    event_name: EventName = UNSET
+    link_url: LinkUrl = UNSET
     points: Annotated[int, Meta(title="Points"), REQUIRED_POINTS]
     daily_limit: Annotated[
         int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))
@@ -85,8 +95,8 @@ class RuleUpdate(Schema, kw_only=True):
 
     name: Annotated[str | UnsetType, Meta(title="Name"), text(200, blank="Enter a name for the rule.")] = UNSET
     event: Annotated[str | UnsetType, Meta(title="Event"), one_of(RULE_EVENTS, EVENT_MESSAGE)] = UNSET
-    event_name: Annotated[str | UnsetType | None, Meta(title="Event name"), _optional(text(100))] = UNSET
-    link_url: Annotated[str | UnsetType | None, Meta(title="Link"), _optional(text(2000))] = UNSET
+    event_name: EventName = UNSET
+    link_url: LinkUrl = UNSET
     points: Annotated[int | UnsetType, Meta(title="Points"), POINTS] = UNSET
     daily_limit: Annotated[
         int | UnsetType | None, Meta(title="Times per day at most"), _optional(whole_number(1, 1000))

@@ -5,13 +5,12 @@ signals from lists, tags, tracking, events and the scheduled checks) are the mai
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from msgspec import UNSET, Meta, UnsetType
 
 from webapp.automations.schemas.flow import date_field
 from webapp.core.errors import ValidationFailed
-from webapp.core.schemas import Rule, Schema, Values, flag, load, one_of, row_id, text, whole_number
+from webapp.core.schemas import HTTP_LINK, Rule, Schema, Values, flag, load, one_of, row_id, text, whole_number
 from webapp.core.validation import normalize_tags
 
 GRADES = ("A+", "A", "B+", "B", "C", "D", "F")
@@ -24,23 +23,6 @@ def _tag(value: Any, label: str) -> str:
     if len(tags) != 1:
         raise ValueError("Enter the tag.")
     return tags[0]
-
-
-LINK_MESSAGE = "Enter the link as it is in the email, starting with http:// or https://."
-
-
-def _link(value: Any, label: str) -> str:
-    """Only http(s) links are tracked, so a trigger on anything else could never start."""
-    link: str = value  # text() made it trimmed text; blank is any link
-    if not link:
-        return link
-    try:
-        parts = urlsplit(link)
-    except ValueError:
-        raise ValueError(LINK_MESSAGE) from None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in link):
-        raise ValueError(LINK_MESSAGE)
-    return link
 
 
 def _event_name(value: Any, label: str) -> str:
@@ -81,7 +63,7 @@ class OpenedTrigger(TriggerIn, kw_only=True):
 
 class ClickedTrigger(TriggerIn, kw_only=True):
     campaign_id: OptionalCampaign = UNSET
-    url: Annotated[str | UnsetType | None, Meta(title="Link"), text(MAX_URL), Rule(_link)] = UNSET
+    url: Annotated[str | UnsetType | None, Meta(title="Link"), text(MAX_URL), HTTP_LINK] = UNSET
 
 
 class NotOpenedTrigger(TriggerIn, kw_only=True):
