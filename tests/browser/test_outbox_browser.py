@@ -23,11 +23,11 @@ def engagement() -> tuple[int, int, int]:
     return run_db(go)
 
 
-def test_reading_a_message_in_the_outbox_counts_no_open_and_no_click(viewer, page, base_url):
+def test_reading_a_message_in_the_outbox_counts_no_open_and_no_click(admin, page, base_url):
     destination = base_url + "/login?from=mail"  # this server, so the new tab has something to show
     captured = run_db(lambda session: captured_campaign_message(session, base_url, destination))
     link_id = run_db(lambda session: session.scalar(text("SELECT id FROM links")))
-    sign_in_page(page, base_url, viewer.email)
+    sign_in_page(page, base_url, admin.email)
 
     page.goto(f"{base_url}/outbox/{captured.outbox_id}")  # returns once the page, its frame and images loaded
     frame = page.frame_locator("iframe.outbox-preview")

@@ -1,4 +1,6 @@
-"""Staff UI: the dev outbox, mail caught by the capture SMTP server (read by all, cleared by editors)."""
+"""Staff UI: the dev outbox, mail caught by the capture SMTP server. Admins only: it holds mail to
+real people and their links, password resets of staff accounts among them, which would let anyone
+reading it sign in as that account."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.response import Template
 
+from webapp.core.access import ADMIN_ONLY
 from webapp.core.deps import Db
 from webapp.core.forms import after_change, optional_id
 from webapp.core.http import AnyResponse, StaffRequest
@@ -17,6 +20,7 @@ NO_STORE = {"Cache-Control": "no-store"}  # mail to real people, in dev mode too
 
 class OutboxController(Controller):
     path = "/outbox"
+    opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="outbox")
     async def index(self, db: Db, before: FromQuery[str | None] = None, q: FromQuery[str | None] = None) -> Template:
