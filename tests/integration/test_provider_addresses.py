@@ -34,6 +34,9 @@ WHAT_TO_DO = "“Allow a private address”"
         ("http://10.0.0.5", "10.0.0.5 is a private address"),
         ("http://169.254.169.254", "169.254.169.254 is a link-local address"),  # cloud metadata
         ("http://localhost:8080", "localhost resolves to 127.0.0.1, a loopback address"),
+        ("http://[::1]:8080/", "::1 is a loopback address"),  # IPv6, and a slash at the end as pasted
+        ("http://[::ffff:127.0.0.1]", "127.0.0.1"),
+        ("http://[fd00::1]", "fd00::1 is a private address"),
     ],
 )
 async def test_a_private_api_address_is_refused_when_saved_naming_why(db, url, reason) -> None:
@@ -52,8 +55,8 @@ async def test_a_private_api_address_is_saved_only_while_allowed(db) -> None:
         await providers.update_provider(db, provider.id, FORM | {"base_url": "http://10.0.0.5"})
     assert "10.0.0.5 is a private address" in refused.value.errors["base_url"]
 
-    public = await providers.update_provider(db, provider.id, FORM | {"base_url": "https://93.184.215.14"})
-    assert public.settings == {"region": "eu-west-1", "base_url": "https://93.184.215.14"}
+    public = await providers.update_provider(db, provider.id, FORM | {"base_url": "https://93.184.215.14/"})
+    assert public.settings == {"region": "eu-west-1", "base_url": "https://93.184.215.14"}  # the pasted slash dropped
 
 
 async def forbid_private(db, provider: Provider) -> None:

@@ -53,6 +53,18 @@ async def test_a_message_goes_through_each_providers_api_with_its_headers(db, ki
     assert taken.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+@pytest.mark.parametrize("kind", ["postmark", "mailgun"])
+async def test_an_address_that_answers_with_a_web_page_is_named_without_its_markup(db, live_server, kind) -> None:
+    with esp_api(kind) as api:
+        wrong_place = await add_provider(db, api, base_url=live_server)  # Mailroom's own 404 page, in HTML
+        with pytest.raises(ServerDown) as refused:
+            await check(smtp_config.provider_target(wrong_place))
+
+    said = str(refused.value)
+    assert "404 Not Found (an HTML page: is the API address right?)" in said, said
+    assert "<" not in said and "doctype" not in said.lower()
+
+
 @pytest.mark.parametrize("kind", KINDS)
 async def test_the_test_call_signs_in_and_sends_nothing(db, kind) -> None:
     with esp_api(kind) as api:

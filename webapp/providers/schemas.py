@@ -35,7 +35,9 @@ MAX_SECRET_LENGTH = 500
 AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-BASE_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+BASE_URL = re.compile(r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$")  # a name, IPv4 or [IPv6]
+# The address as often pasted, with a slash at its end: the same address.
+NO_TRAILING_SLASH = Rule(lambda value, label: value.rstrip("/") if isinstance(value, str) else value)
 
 
 def _secret(raw: Any, label: str) -> str:
@@ -79,6 +81,7 @@ class ProviderInput(Schema, kw_only=True):
         str | UnsetType,
         Meta(title="API address"),
         text(300),
+        NO_TRAILING_SLASH,
         matches(BASE_URL, "Enter the API's address, e.g. https://api.eu.mailgun.net (no path), or leave it blank."),
     ] = UNSET
     allow_private: Annotated[bool | UnsetType, Meta(title="Allow a private address"), flag()] = UNSET

@@ -109,7 +109,16 @@ def reply_field(response: httpx.Response, name: str) -> str:
 
 
 def reply_text(response: httpx.Response) -> str:
-    return f"{response.status_code} {response.text[:MAX_ERROR_TEXT]}".strip()
+    return f"{response.status_code} {body_text(response)}".strip()
+
+
+def body_text(response: httpx.Response) -> str:
+    """A reply's body to quote in an error: an HTML page (a proxy's, or a wrong address's 404) is
+    only its status's name, not its markup."""
+    text = response.text.strip()
+    if "html" in response.headers.get("content-type", "") or text[:1] == "<":
+        return response.reason_phrase + " (an HTML page: is the API address right?)"
+    return text[:MAX_ERROR_TEXT]
 
 
 def retry_after(response: httpx.Response) -> float:

@@ -10,7 +10,16 @@ import httpx
 
 from webapp.delivery.mailer import PermanentFailure
 from webapp.delivery.smtp_session import QuotaSpent, ServerDown
-from webapp.delivery.transports.api import Outgoing, ProviderTarget, Result, call, reply_text, request_failure
+from webapp.delivery.transports.api import (
+    MAX_ERROR_TEXT,
+    Outgoing,
+    ProviderTarget,
+    Result,
+    body_text,
+    call,
+    reply_text,
+    request_failure,
+)
 from webapp.delivery.transports.mime_parts import parts_of
 
 BASE_URL = "https://api.postmarkapp.com"
@@ -96,6 +105,6 @@ def _error_code(response: httpx.Response) -> int:
 
 def _error_message(response: httpx.Response) -> str:
     try:
-        return str(response.json().get("Message", ""))[:300]
+        return str(response.json().get("Message", ""))[:MAX_ERROR_TEXT]
     except ValueError:
-        return response.text[:300]
+        return body_text(response)

@@ -13,9 +13,11 @@ import httpx
 from webapp.delivery.mailer import PermanentFailure
 from webapp.delivery.smtp_session import QuotaSpent, ServerDown
 from webapp.delivery.transports.api import (
+    MAX_ERROR_TEXT,
     Outgoing,
     ProviderTarget,
     Result,
+    body_text,
     call,
     reply_field,
     reply_text,
@@ -98,6 +100,6 @@ class SesClient:
 
 def _message(response: httpx.Response) -> str:
     try:
-        return str(response.json().get("message", ""))[:300]
+        return str(response.json().get("message", ""))[:MAX_ERROR_TEXT]
     except ValueError:
-        return response.text[:300]
+        return body_text(response)
