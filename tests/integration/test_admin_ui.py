@@ -172,6 +172,11 @@ async def test_revoked_key_gets_401(staff, db, live_server):
     assert response.json()["detail"] == "The API key is not valid or has been revoked."
     assert "revoked" in client.get("/settings/api-keys").text
     assert client.post("/settings/api-keys/999/revoke").status_code == 404
+    # The name of a revoked key is free again; one in use is not (the audit log names keys by name).
+    assert client.post("/settings/api-keys", data={"name": "old", "role": "editor"}).status_code == 201
+    taken = client.post("/settings/api-keys", data={"name": "OLD", "role": "viewer"})
+    assert taken.status_code == 422 and "is named old already: choose another name." in taken.text
+    assert 'value="OLD"' in taken.text
 
 
 async def test_api_key_form_errors(staff, db):

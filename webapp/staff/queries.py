@@ -36,6 +36,11 @@ async def keys_newest_first(session: AsyncSession) -> list[ApiKey]:
     )
 
 
+async def key_in_use_named(session: AsyncSession, name: str) -> ApiKey | None:
+    query = select(ApiKey).where(func.lower(ApiKey.name) == name.lower(), ApiKey.revoked_at.is_(None)).limit(1)
+    return await session.scalar(query)
+
+
 async def use_key(session: AsyncSession, key_hash: str) -> ApiKey | None:
     """The key with this digest unless it is revoked, its use noted in the same statement."""
     result = await session.execute(

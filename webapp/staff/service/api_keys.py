@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
-from webapp.core.errors import NotFound
+from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
 from webapp.staff import queries
@@ -30,6 +30,11 @@ def _digest(key: str) -> str:
 async def create_key(session: AsyncSession, data: Mapping[str, Any], created_by_id: int) -> tuple[ApiKey, str]:
     """The new key and, once only, its plain text."""
     values = load(ApiKeyCreate, data)
+    if (same := await queries.key_in_use_named(session, values["name"])) is not None:
+        # The audit log and the key list name a key by its name: two alike could not be told apart.
+        raise ValidationFailed(
+            {"name": f"The key {same.prefix}… in use is named {same.name} already: choose another name."}
+        )
     plain = KEY_PREFIX + secrets.token_urlsafe(KEY_BYTES)
     key = ApiKey(**values, prefix=plain[:SHOWN_PREFIX_LENGTH], key_hash=_digest(plain), created_by_id=created_by_id)
     session.add(key)
