@@ -56,6 +56,18 @@ async def test_an_event_is_posted_by_email_with_its_properties_and_time_and_a_re
     assert clash.status_code == 409 and "idempotency_key" in fields(clash)
 
 
+async def test_the_contact_page_shows_an_events_properties_as_text_to_read(api, staff, db):
+    ada = await contact(db, "ada@example.com")
+    await db.commit()
+    properties = {"sku": "<b>B-7</b> & co", "city": "Zürich"}
+    assert (await api("editor")).post(
+        "/api/events", json={"contact_id": ada, "name": "purchase", "properties": properties}
+    ).status_code == 201
+    page = (await staff("viewer")).get(f"/contacts/{ada}").text
+    assert '{"sku": "&lt;b&gt;B-7&lt;/b&gt; &amp; co", "city": "Zürich"}' in page.replace("&#34;", '"')
+    assert "\\u003c" not in page and "<b>B-7" not in page
+
+
 async def test_bad_events_are_refused_naming_the_field(api, db):
     await contact(db, "ada@example.com")
     await db.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,12 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M") if value else "—"
 
 
+def json_text(value: Any) -> str:
+    """JSON to read on a page (escaped there like any text), not to embed in a script as `tojson`
+    makes it, with <, > and & as \\u escapes."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
 def query(params: dict[str, Any], **changes: Any) -> str:
     """Query string for the current filters with some changed; empty values are dropped."""
     merged = {**params, **changes}
@@ -44,6 +51,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env.filters["number"] = number
     env.filters["when"] = when
     env.filters["percent"] = percent
+    env.filters["json_text"] = json_text
     env.globals["query"] = query
     env.globals["pop_flashes"] = pop_flashes
     env.globals["static_url"] = static_url
