@@ -79,6 +79,8 @@ async def test_unsubscribe_get_only_asks_and_post_unsubscribes(db, live_server):
     db.expire_all()
     assert await db.scalar(text("SELECT status FROM contacts")) == "unsubscribed"
     assert (await db.get(Campaign, campaign_id)).unsubscribed_count == 1
+    again = httpx.get(url)  # the link followed again: nothing left to ask
+    assert "You are unsubscribed" in again.text and "Unsubscribe?" not in again.text
 
 
 async def test_one_click_unsubscribe_needs_no_cookie_or_csrf_and_never_redirects(db, live_server):

@@ -95,7 +95,8 @@ class TrackingController(Controller):
     async def unsubscribe_form(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         delivery_id = delivery_id_from("unsubscribe", token)
         ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
-        return await _unsubscribe_page(request, db, ref, token, done=False)
+        done = ref is not TEST_REF and await engagement.is_unsubscribed(db, ref)  # the link followed again
+        return await _unsubscribe_page(request, db, ref, token, done=done)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
     async def unsubscribe(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:

@@ -28,6 +28,12 @@ async def delivery(session: AsyncSession, delivery_id: int) -> DeliveryRef:
     return ref
 
 
+async def is_unsubscribed(session: AsyncSession, ref: DeliveryRef) -> bool:
+    """Whether the address the message went to has unsubscribed (and not opted in again since)."""
+    entry = await suppression.status_of(session, ref.email)
+    return entry is not None and entry.reason == SuppressionReason.UNSUBSCRIBE.value
+
+
 async def unsubscribe(session: AsyncSession, delivery_id: int, source: str) -> DeliveryRef:
     """Stop all marketing mail to this contact, and to the address the message went to even if the
     contact is deleted and added again (suppression list). Safe to repeat; counted once per delivery."""
