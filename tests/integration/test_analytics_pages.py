@@ -156,6 +156,20 @@ async def test_more_than_four_campaigns_are_refused_next_to_the_picker(staff, db
     assert len(re.findall(r'name="campaigns" value="\d+" checked', response.text)) == 5  # as picked, to untick one
 
 
+async def test_a_campaign_that_does_not_exist_or_was_never_sent_is_named_next_to_the_picker(staff, db):
+    spring = await sent(db, "Spring sale")
+    draft = (await ready_campaign(db, [], name="Autumn draft")).id
+    await db.commit()
+    viewer = await staff("viewer")
+    for picked, said in (
+        ([spring, 999999], "No campaign has the id 999999."),
+        ([spring, draft], "Not sent yet, so nothing to compare: Autumn draft."),
+    ):
+        response = viewer.get("/campaigns/compare?" + "&".join(f"campaigns={i}" for i in picked))
+        assert response.status_code == 422 and "compare-table" not in response.text
+        assert f'<p class="field-error" id="campaigns-error">{said}</p>' in response.text
+
+
 async def test_the_dashboard_shows_audience_growth_recent_campaigns_and_overall_rates(staff, db):
     campaign_id = await sent(db)
     await audience_movement(db)

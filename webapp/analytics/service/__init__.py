@@ -149,7 +149,12 @@ async def compare(session: AsyncSession, campaign_ids: Sequence[int]) -> list[Ca
     ids = list(dict.fromkeys(campaign_ids))
     if len(ids) > COMPARE_AT_MOST:
         raise ValidationFailed({"campaigns": f"Compare at most {COMPARE_AT_MOST} campaigns."})
-    return await report.campaigns(session, ids)
+    found = await report.campaigns(session, ids)
+    if missing := sorted(set(ids) - {c.campaign_id for c in found}):
+        raise ValidationFailed({"campaigns": f"No campaign has the id {', '.join(map(str, missing))}."})
+    if unsent := [c.name for c in found if c.started_at is None]:
+        raise ValidationFailed({"campaigns": f"Not sent yet, so nothing to compare: {', '.join(unsent)}."})
+    return found
 
 
 async def overall(session: AsyncSession) -> Activity:
