@@ -188,7 +188,7 @@ async def test_outbox_shows_and_downloads_a_message_exactly_as_received(capture_
     assert f'href="/outbox/{row.id}/raw"' in detail and f'href="/outbox/{row.id}/raw.eml"' in detail
     source = admin.get(f"/outbox/{row.id}/raw")
     assert source.status_code == 200 and source.content == row.raw
-    assert source.headers["content-type"].startswith("text/plain")  # shown as text, never as HTML
+    assert source.headers["content-type"] == "text/plain; charset=utf-8"  # shown as text, never as HTML
     assert source.headers["x-content-type-options"] == "nosniff"
     assert "attachment" not in source.headers.get("content-disposition", "")
     eml = admin.get(f"/outbox/{row.id}/raw.eml")

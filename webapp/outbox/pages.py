@@ -39,7 +39,7 @@ class OutboxController(Controller):
     async def raw(self, db: Db, message_id: FromPath[int]) -> Response[bytes]:
         """The message as received, shown as text (never rendered: nosniff keeps browsers to that)."""
         message = await outbox.get_message(db, message_id)
-        return Response(message.raw, media_type="text/plain; charset=utf-8", headers=NO_STORE)
+        return Response(message.raw, media_type="text/plain", headers=NO_STORE)  # Litestar adds the charset
 
     @get("/{message_id:int}/raw.eml")
     async def download(self, db: Db, message_id: FromPath[int]) -> Response[bytes]:
