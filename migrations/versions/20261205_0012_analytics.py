@@ -118,7 +118,7 @@ def upgrade() -> None:
         sa.Column('campaign_id', sa.BigInteger(), nullable=False),
         sa.Column('client', sa.String(length=40), nullable=False),
         sa.Column('device', sa.String(length=20), nullable=False),
-        *counters('opens', 'unique_opens'),
+        *counters('opens', 'unique_opens', 'human_unique_opens'),  # the last added by 0043 where this ran before
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_analytics_campaign_clients_campaign_id_campaigns'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('campaign_id', 'client', 'device', name=op.f('pk_analytics_campaign_clients')),
     )
@@ -126,7 +126,7 @@ def upgrade() -> None:
         'analytics_campaign_domains',
         sa.Column('campaign_id', sa.BigInteger(), nullable=False),
         sa.Column('domain', sa.Text(), nullable=False),
-        *counters('sent', 'opened', 'human_opened', 'clicked', 'bounced', 'complained'),
+        *counters('sent', 'opened', 'human_opened', 'clicked', 'human_clicked', 'bounced', 'complained'),
         sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_analytics_campaign_domains_campaign_id_campaigns'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('campaign_id', 'domain', name=op.f('pk_analytics_campaign_domains')),
     )

@@ -63,6 +63,17 @@ async def test_the_report_draws_opens_and_clicks_by_hour_then_by_day_each_with_i
         r'<svg class="chart-svg"[^>]*role="img" aria-labelledby="([\w-]+)-title" aria-describedby="\1-desc"', page
     )
     assert charts == ["report-hourly", "report-daily", "report-links", "report-clients", "report-domains"]
+    # people's figures, as the headline's: machine opens and scanner clicks left out
+    clients = page.split('id="report-clients"')[1].split("</figure>")[0]
+    assert re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">(\d+)</td>', clients) == [
+        ("Gmail on desktop", "7"),
+        ("Apple Mail on phone", "6"),
+    ]
+    domains = page.split('id="report-domains"')[1].split("</figure>")[0]
+    assert re.findall(r'<tr><th scope="row">([^<]+)</th>(?:<td class="num">(\d+)</td>){3}', squeeze(domains)) == [
+        ("example.com", "3"),
+        ("example.org", "2"),
+    ]
     hourly = page.split('id="report-hourly"')[1].split("</figure>")[0]
     # every hour from the start of sending (at :20) to 48 hours after it, quiet ones too
     assert hourly.count('<tr><th scope="row">') == 49

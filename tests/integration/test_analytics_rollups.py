@@ -125,6 +125,11 @@ async def test_machine_opens_and_scanner_clicks_are_flagged_and_counted_apart(db
     assert (summary.clicks, summary.scanner_clicks, summary.unique_clicks, summary.human_unique_clicks) == (4, 4, 2, 0)
     # A click proves the message was opened, by a machine here.
     assert (summary.unique_opens, summary.human_unique_opens) == (2, 1)
+    # Per client and per domain too, people apart: the proxy's client had no person's first open.
+    clients = await analytics.client_breakdown(db, campaign_id)
+    assert [(c.client, c.opens, c.unique_opens, c.human_unique_opens) for c in clients] == [("Apple Mail", 1, 0, 1)]
+    [domain] = await analytics.top_domains(db, campaign_id)
+    assert (domain.opened, domain.human_opened, domain.clicked, domain.human_clicked) == (2, 1, 2, 0)
 
     await hits.apply(db, [hit("click", scanned, CHROME, link_b, at=now + timedelta(minutes=10))])  # the reader
     summary = await analytics.campaign_summary(db, campaign_id)
@@ -250,8 +255,11 @@ async def test_recent_campaigns_and_a_comparison_carry_each_campaigns_totals(db)
 
     [recent] = await analytics.recent_campaigns(db)  # the draft never started sending
     assert (recent.campaign_id, recent.activity.opens, recent.activity.human_unique_opens) == (campaign_id, 2, 1)
-    compared = await analytics.compare(db, [draft.id, campaign_id, draft.id])
-    assert [(c.campaign_id, c.activity.unique_opens) for c in compared] == [(draft.id, 0), (campaign_id, 2)]
+    compared = await analytics.compare(db, [campaign_id, campaign_id])
+    assert [(c.campaign_id, c.activity.unique_opens) for c in compared] == [(campaign_id, 2)]
+    with pytest.raises(ValidationFailed) as refused:  # a column of zeros compares nothing
+        await analytics.compare(db, [draft.id, campaign_id])
+    assert refused.value.errors == {"campaigns": "Not sent yet, so nothing to compare: Test campaign."}
     with pytest.raises(ValidationFailed) as refused:
         await analytics.compare(db, [1, 2, 3, 4, 5])
     assert set(refused.value.errors) == {"campaigns"}

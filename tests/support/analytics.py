@@ -76,9 +76,18 @@ async def sent_campaign_activity(
             )
         )
     session.add(
-        CampaignClients(campaign_id=campaign_id, client="Apple Mail", device="phone", opens=20, unique_opens=15)
+        CampaignClients(
+            campaign_id=campaign_id, client="Apple Mail", device="phone", opens=20, unique_opens=15, human_unique_opens=6
+        )
     )
-    session.add(CampaignClients(campaign_id=campaign_id, client="Gmail", device="desktop", opens=10, unique_opens=8))
+    session.add(
+        CampaignClients(
+            campaign_id=campaign_id, client="Gmail", device="desktop", opens=10, unique_opens=8, human_unique_opens=7
+        )
+    )
+    session.add(  # only a privacy proxy's opens: no person's, so not among the clients people read with
+        CampaignClients(campaign_id=campaign_id, client="Outlook", device="unknown", opens=3, unique_opens=3)
+    )
     session.add(
         CampaignDomains(
             campaign_id=campaign_id,
@@ -87,6 +96,7 @@ async def sent_campaign_activity(
             opened=30,
             human_opened=22,
             clicked=4,
+            human_clicked=3,
             bounced=2,
             complained=1,
         )
@@ -99,6 +109,7 @@ async def sent_campaign_activity(
             opened=12,
             human_opened=9,
             clicked=2,
+            human_clicked=2,
             bounced=1,
             complained=0,
         )

@@ -64,6 +64,7 @@ class CampaignClients(Base):
     device: Mapped[str] = mapped_column(String(20), primary_key=True)
     opens: Mapped[int] = counter()
     unique_opens: Mapped[int] = counter()
+    human_unique_opens: Mapped[int] = counter()  # the message's first open by a person was in this client
 
 
 class CampaignDomains(Base):
@@ -78,6 +79,7 @@ class CampaignDomains(Base):
     opened: Mapped[int] = counter()
     human_opened: Mapped[int] = counter()
     clicked: Mapped[int] = counter()
+    human_clicked: Mapped[int] = counter()
     bounced: Mapped[int] = counter()
     complained: Mapped[int] = counter()
 

@@ -88,6 +88,7 @@ class ClientActivity(Struct, frozen=True, kw_only=True):
     device: str
     opens: int
     unique_opens: int
+    human_unique_opens: int
 
 
 class DomainActivity(Struct, frozen=True, kw_only=True):
@@ -96,6 +97,7 @@ class DomainActivity(Struct, frozen=True, kw_only=True):
     opened: int
     human_opened: int
     clicked: int
+    human_clicked: int
     bounced: int
     complained: int
 

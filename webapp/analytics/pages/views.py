@@ -170,7 +170,7 @@ def clients_chart(clients: Sequence[ClientActivity]) -> Chart:
         "report-clients",
         "Opens by mail client and device",
         [f"{c.client} on {c.device}" for c in clients],
-        [Series("Unique opens", [c.unique_opens for c in clients])],
+        [Series("Unique opens", [c.human_unique_opens for c in clients])],  # people, as the headline
         heading="Client and device",
         shares=True,
     )
@@ -184,7 +184,7 @@ def domains_chart(domains: Sequence[DomainActivity]) -> Chart:
         [
             Series("Sent", [d.sent for d in domains]),
             Series("Opened", [d.human_opened for d in domains]),
-            Series("Clicked", [d.clicked for d in domains]),
+            Series("Clicked", [d.human_clicked for d in domains]),  # people, like Opened
         ],
         heading="Domain",
     )

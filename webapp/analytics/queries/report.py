@@ -59,12 +59,12 @@ ORDER BY clicks DESC, l.id
 """)
 
 CLIENTS = text("""
-SELECT client, device, opens, unique_opens FROM analytics_campaign_clients
-WHERE campaign_id = :c ORDER BY unique_opens DESC, opens DESC, client, device
+SELECT client, device, opens, unique_opens, human_unique_opens FROM analytics_campaign_clients
+WHERE campaign_id = :c AND human_unique_opens > 0 ORDER BY human_unique_opens DESC, opens DESC, client, device
 """)
 
 DOMAINS = text("""
-SELECT domain, sent, opened, human_opened, clicked, bounced, complained FROM analytics_campaign_domains
+SELECT domain, sent, opened, human_opened, clicked, human_clicked, bounced, complained FROM analytics_campaign_domains
 WHERE campaign_id = :c ORDER BY sent DESC, opened DESC, domain LIMIT :limit
 """)
 

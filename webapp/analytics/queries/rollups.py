@@ -91,21 +91,24 @@ WITH ev AS (
   ON CONFLICT (link_id) DO UPDATE SET clicks = t.clicks + EXCLUDED.clicks,
     unique_clicks = t.unique_clicks + EXCLUDED.unique_clicks, human_clicks = t.human_clicks + EXCLUDED.human_clicks
 ), clients AS (
-  INSERT INTO analytics_campaign_clients AS t (campaign_id, client, device, opens, unique_opens)
-  SELECT campaign_id, client, device, count(*), count(*) FILTER (WHERE u_open)
+  INSERT INTO analytics_campaign_clients AS t (campaign_id, client, device, opens, unique_opens, human_unique_opens)
+  SELECT campaign_id, client, device, count(*), count(*) FILTER (WHERE u_open), count(*) FILTER (WHERE h_open)
   FROM rows WHERE kind = 'open' AND campaign_id IS NOT NULL
   GROUP BY campaign_id, client, device ORDER BY campaign_id, client, device
   ON CONFLICT (campaign_id, client, device) DO UPDATE SET opens = t.opens + EXCLUDED.opens,
-    unique_opens = t.unique_opens + EXCLUDED.unique_opens
+    unique_opens = t.unique_opens + EXCLUDED.unique_opens,
+    human_unique_opens = t.human_unique_opens + EXCLUDED.human_unique_opens
 ), domains AS (
-  INSERT INTO analytics_campaign_domains AS t (campaign_id, domain, opened, human_opened, clicked, bounced, complained)
+  INSERT INTO analytics_campaign_domains AS t
+    (campaign_id, domain, opened, human_opened, clicked, human_clicked, bounced, complained)
   SELECT campaign_id, domain, count(*) FILTER (WHERE u_open), count(*) FILTER (WHERE h_open),
-         count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE kind = 'bounce'),
+         count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE h_click), count(*) FILTER (WHERE kind = 'bounce'),
          count(*) FILTER (WHERE kind = 'complaint')
   FROM rows WHERE kind IN ('open', 'click', 'bounce', 'complaint') AND campaign_id IS NOT NULL
   GROUP BY campaign_id, domain ORDER BY campaign_id, domain
   ON CONFLICT (campaign_id, domain) DO UPDATE SET opened = t.opened + EXCLUDED.opened,
     human_opened = t.human_opened + EXCLUDED.human_opened, clicked = t.clicked + EXCLUDED.clicked,
+    human_clicked = t.human_clicked + EXCLUDED.human_clicked,
     bounced = t.bounced + EXCLUDED.bounced, complained = t.complained + EXCLUDED.complained
 )
 SELECT coalesce(array_agg(id) FILTER (WHERE u_open OR h_open), '{{}}') AS opened,

@@ -152,7 +152,7 @@ async def compare(session: AsyncSession, campaign_ids: Sequence[int]) -> list[Ca
     found = await report.campaigns(session, ids)
     if missing := sorted(set(ids) - {c.campaign_id for c in found}):
         raise ValidationFailed({"campaigns": f"No campaign has the id {', '.join(map(str, missing))}."})
-    if unsent := [c.name for c in found if c.started_at is None]:
+    if unsent := [c.name for c in found if c.status in ("draft", "scheduled")]:
         raise ValidationFailed({"campaigns": f"Not sent yet, so nothing to compare: {', '.join(unsent)}."})
     return found
 
