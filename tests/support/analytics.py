@@ -77,7 +77,12 @@ async def sent_campaign_activity(
         )
     session.add(
         CampaignClients(
-            campaign_id=campaign_id, client="Apple Mail", device="phone", opens=20, unique_opens=15, human_unique_opens=6
+            campaign_id=campaign_id,
+            client="Apple Mail",
+            device="phone",
+            opens=20,
+            unique_opens=15,
+            human_unique_opens=6,
         )
     )
     session.add(
