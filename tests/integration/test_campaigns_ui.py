@@ -493,3 +493,15 @@ async def test_every_code_box_says_how_to_leave_it_by_keyboard(staff, db):
     assert created.status_code == 303, created.text
     shown = page_text(viewer.get(created.headers["location"]))
     assert 'id="html_content"' in shown and way_out not in shown, "read-only boxes take no typing"
+
+
+async def test_the_engagement_counters_say_machines_are_in_them_and_where_people_are_counted(staff, db):
+    c = await ready_campaign(db, [])
+    await db.commit()
+    viewer = await staff("viewer")
+    draft = viewer.get(f"/campaigns/{c.id}").text
+    assert "by machines too" in draft and f'href="/campaigns/{c.id}/report"' not in draft  # nothing to report yet
+    c.status, c.started_at = "sent", datetime.now(UTC)
+    await db.commit()
+    sent = viewer.get(f"/campaigns/{c.id}").text
+    assert re.search(rf'The <a href="/campaigns/{c.id}/report">report</a>\s+counts people only.', sent)

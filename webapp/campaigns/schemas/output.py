@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
-from msgspec import UNSET, Struct, UnsetType
+from msgspec import UNSET, Meta, Struct, UnsetType
 
 from webapp.abtests.models import AbTest, AbVariant
 from webapp.abtests.schemas import AbVariantOut, variant_out
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus, Delivery, DeliveryStatus
 from webapp.templates.schemas import ContentFormatName
 
+MACHINES_TOO = (
+    "Every message opened (a click opens it too) or clicked, counted once, machines' included: privacy proxies, "
+    "prefetches and link scanners. GET /api/campaigns/{id}/analytics counts people only."
+)
 COUNTERS = (
     "total_recipients",
     "sent_count",
@@ -55,14 +59,14 @@ class CampaignOut(Struct, kw_only=True):
     sent_count: int
     delivered_count: int
     failed_count: int
-    opened_count: int
-    clicked_count: int
+    opened_count: Annotated[int, Meta(description=MACHINES_TOO)]
+    clicked_count: Annotated[int, Meta(description=MACHINES_TOO)]
     bounced_count: int
     unsubscribed_count: int
     complained_count: int
     skipped_count: int  # recipients no longer mailable when their turn came (unsubscribed, bounced, suppressed ...)
-    open_rate: float
-    click_rate: float
+    open_rate: Annotated[float, Meta(description=MACHINES_TOO)]
+    click_rate: Annotated[float, Meta(description=MACHINES_TOO)]
     bounce_rate: float
     unsubscribe_rate: float
     settings: CampaignSettingsOut
