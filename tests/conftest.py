@@ -371,10 +371,15 @@ async def api(db, live_server) -> AsyncIterator[Callable[[str], httpx.Client]]:
     from webapp.staff.service import api_keys
 
     clients: list[httpx.Client] = []
+    roles: list[str] = []
 
     async def make(role: str = "editor") -> httpx.Client:
         admin = await create_user(db, "admin", email=f"key-owner-{len(clients)}@example.com")
-        _, plain = await api_keys.create_key(db, {"name": f"test {role}", "role": role}, admin.id)
+        # "test editor", then "test editor 2" ...: keys in use have names of their own
+        same_role = sum(1 for used in roles if used == role)
+        roles.append(role)
+        name = f"test {role}" + (f" {same_role + 1}" if same_role else "")
+        _, plain = await api_keys.create_key(db, {"name": name, "role": role}, admin.id)
         await db.commit()
         client = httpx.Client(base_url=live_server, headers={"Authorization": f"Bearer {plain}"}, timeout=30)
         clients.append(client)

@@ -29,7 +29,7 @@ ENDPOINTS = {
         "ListUpdate",
         {"200": "ListOut", "404": "ErrorOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
-    ("delete", "/api/lists/{list_id}"): ("lists", None, {"204": None, "404": "ErrorOut"}),
+    ("delete", "/api/lists/{list_id}"): ("lists", None, {"204": None, "404": "ErrorOut", "409": "ErrorOut"}),
     ("post", "/api/lists/{list_id}/count"): ("lists", None, {"200": "SegmentCountOut", "404": "ErrorOut"}),
     ("post", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"201": "ListOut", "200": "ListOut"}),
     ("delete", "/api/lists/{list_id}/contacts/{contact_id}"): ("lists", None, {"204": None, "404": "ErrorOut"}),

@@ -105,7 +105,8 @@ async def test_list_filters_and_limit(api):
     assert names(is_active="false") == ["Gamma"]
     assert names(list_type="static") == names()
     assert names(list_type="dynamic") == []
-    assert names(created_by="api:test editor") == ["alpha", "Beta", "Delta", "Gamma"]  # both keys share a name
+    assert names(created_by="api:test editor") == ["alpha", "Beta", "Gamma"]
+    assert names(created_by="api:test editor 2") == ["Delta"]  # keys in use have names of their own
     assert names(created_by="admin") == []
     assert names(limit=2) == ["alpha", "Beta"]
     for params, field in (
@@ -155,6 +156,17 @@ async def test_delete_a_list_keeps_its_contacts(api):
     assert deleted.status_code == 204 and deleted.content == b""
     assert editor.get(url).status_code == 404 and editor.delete(url).status_code == 404
     assert editor.get(f"/api/contacts/{contact['id']}").status_code == 200
+
+    parent = editor.post("/api/lists", json={"name": "Customers"}).json()
+    rules = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
+    segment = editor.post(
+        "/api/lists",
+        json={"name": "VIP customers", "list_type": "segmented", "parent_list_id": parent["id"], "rules": rules},
+    ).json()
+    refused = editor.delete(f"/api/lists/{parent['id']}")  # the segment chooses from its contacts
+    assert refused.status_code == 409 and "'VIP customers'" in refused.json()["detail"]
+    assert editor.delete(f"/api/lists/{segment['id']}").status_code == 204
+    assert editor.delete(f"/api/lists/{parent['id']}").status_code == 204
 
 
 async def test_membership_with_unknown_or_bad_ids(api):

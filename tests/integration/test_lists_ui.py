@@ -223,6 +223,26 @@ async def test_deleting_a_list_in_use_says_which_campaigns_and_automations_use_i
     assert f'hx-post="/lists/{unused.id}/delete"' in client.get(f"/lists/{unused.id}").text
 
 
+async def test_a_list_segments_are_made_of_cannot_be_deleted_and_the_page_names_them(staff, db):
+    parent = await make_list(db, "Customers")
+    rules = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
+    segment = await lists.create_list(
+        db,
+        {"name": "VIP customers", "list_type": "segmented", "parent_list_id": parent.id, "rules": rules},
+        created_by="Seeder",
+    )
+    await db.commit()
+    client = await staff("editor")
+
+    assert f'hx-post="/lists/{parent.id}/delete"' not in client.get(f"/lists/{parent.id}").text
+    confirm = client.get(f"/lists/{parent.id}/delete").text
+    assert f'<a href="/lists/{segment.id}">VIP customers</a>' in confirm and ">Delete list</button>" not in confirm
+    refused = client.post(f"/lists/{parent.id}/delete")  # sent anyway, e.g. from a page left open
+    assert refused.status_code == 303 and refused.headers["location"] == f"/lists/{parent.id}/delete"
+    assert "Segments are made of this list: &#39;VIP customers&#39;." in client.get(f"/lists/{parent.id}/delete").text
+    assert (await list_row(db, parent.id)) is not None
+
+
 async def test_delete_asks_first_and_keeps_the_contacts(staff, db):
     email_list = await make_list(db)
     contact = await contacts.create_contact(db, {"email": "kept@example.com"})

@@ -213,13 +213,13 @@ async def test_connection_test_reports_a_closed_port_clearly_and_shows_it_as_las
     response = client.post(f"/settings/smtp/{server.id}/test", headers={"hx-request": "true"})
     assert time.monotonic() - started < 10
     assert response.status_code == 200 and "the connection failed." in response.text
-    assert f"Error connecting to 127.0.0.1 on port {closed}" in response.text
-    assert "Connection refused" in response.text
+    said = f"Cannot connect to 127.0.0.1:{closed}: Connection refused."  # not the library's "[Errno 111] ..."
+    assert said in response.text
 
     server = await only_server(db)
-    assert "Connection refused" in server.last_error and server.last_error_at is not None
+    assert server.last_error == said and server.last_error_at is not None
     listed = client.get("/settings/smtp").text
-    assert re.search(rf'id="smtp-{server.id}-error">Error connecting to 127.0.0.1 on port {closed}', listed)
+    assert f'id="smtp-{server.id}-error">{said}' in listed
 
     # Fixing the port and testing again clears the error.
     client.post(f"/settings/smtp/{server.id}/edit", data=server_form(port=str(smtp_port), password=None))

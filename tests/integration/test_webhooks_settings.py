@@ -56,6 +56,9 @@ async def test_mistakes_are_shown_next_to_the_fields_with_what_was_typed(staff, 
     assert 'value="ftp://example.com/x"' in response.text
     assert 'value="email.opened" checked' in response.text  # the ticked box stays ticked
 
+    too_long = admin.post("/settings/webhooks", data=endpoint_form(url="https://example.com/" + "x" * 2000))
+    assert too_long.status_code == 422 and "Use a URL of at most 2,000 characters." in too_long.text
+
     none_chosen = admin.post("/settings/webhooks", data=endpoint_form(event_types=None))
     assert none_chosen.status_code == 422 and "Choose at least one event." in none_chosen.text
     with_password = admin.post("/settings/webhooks", data=endpoint_form(url="https://u:p@example.com/"))

@@ -78,8 +78,9 @@ class ApiListsController(Controller):
         summary="Delete a list or a segment",
         description="Its contacts stay. Unfinished campaigns that go to it go to their other lists only (or cannot "
         "be sent without one), and automations that start from it or change it lose that part: the staff UI "
-        "names them before deleting; archive it (`PATCH` with `is_active: false`) to keep it instead.",
-        responses=error_responses(404),
+        "names them before deleting; archive it (`PATCH` with `is_active: false`) to keep it instead. 409 while "
+        "segments are made of it (their `parent_list_id`).",
+        responses=error_responses(404, 409),
     )
     async def delete_list(self, db: Db, list_id: ListId) -> None:
         await lists.delete_list(db, list_id)

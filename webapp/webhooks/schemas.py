@@ -30,8 +30,10 @@ URL_MESSAGE = "Enter an http:// or https:// URL, e.g. https://example.com/hooks/
 
 def _url(raw: Any, label: str) -> str:
     """An absolute http(s) URL without user info (credentials belong in the signature, not the URL)."""
-    if not isinstance(raw, str) or not raw.strip() or len(raw.strip()) > MAX_URL_LENGTH or "\x00" in raw:
+    if not isinstance(raw, str) or not raw.strip() or "\x00" in raw:
         raise ValueError(URL_MESSAGE)
+    if len(raw.strip()) > MAX_URL_LENGTH:
+        raise ValueError(f"Use a URL of at most {MAX_URL_LENGTH:,} characters.")
     url = raw.strip()
     try:
         parts = urlsplit(url)

@@ -23,6 +23,7 @@ from typing import Protocol
 
 from webapp.bounces.service.mailbox import MailboxSettings
 from webapp.core.addresses import IPAddress
+from webapp.core.connect_errors import connect_failure
 
 TIMEOUT = 15.0  # seconds for connecting and for each reply
 MAX_MESSAGE_BYTES = 2 * 1024 * 1024  # a report larger than this is not read (left where it is)
@@ -175,14 +176,10 @@ def open_mailbox(settings: MailboxSettings, address: IPAddress) -> Iterator[Mail
         raise
     except TimeoutError:
         raise MailboxError(f"{where} did not answer within {TIMEOUT:.0f} seconds.") from None
-    except ssl.SSLCertVerificationError as exc:
-        raise MailboxError(f"The TLS certificate of {where} is not valid: {exc.verify_message}.") from None
-    except ssl.SSLError as exc:
-        raise MailboxError(f"TLS with {where} failed ({exc.reason or exc}); check the TLS mode and port.") from None
     except (imaplib.IMAP4.error, poplib.error_proto) as exc:
         raise MailboxError(f"{where} refused: {_text(exc.args)}") from None
-    except OSError as exc:
-        raise MailboxError(f"Cannot connect to {where}: {exc.strerror or exc}.") from None
+    except OSError as exc:  # TLS too
+        raise MailboxError(connect_failure(exc, where) or f"Cannot connect to {where}: {exc}.") from None
 
 
 @contextlib.contextmanager

@@ -87,10 +87,12 @@ def _summary(report: PasteReport) -> str:
 
 
 async def _users_of(db: AsyncSession, list_id: int) -> dict[str, list[Any]]:
-    """What deleting the list would change: unfinished campaigns going to it, automations using it."""
+    """What deleting the list would change: unfinished campaigns going to it, automations using it,
+    and the segments made of it (which keep it from being deleted)."""
     return {
         "campaigns": await campaign_listing.unsent_to_list(db, list_id),
         "automations": await automations.using_list(db, list_id),
+        "segments": await lists.segments_of(db, list_id),
     }
 
 
@@ -104,7 +106,8 @@ def _archived_notice(noun: str, users: dict[str, list[Any]]) -> tuple[str, str]:
     if not named:
         return f"{noun} archived. Restore it any time.", "success"
     verb = "uses" if sum(map(len, users.values())) == 1 else "use"
-    return f"{noun} archived and hidden from pickers, but {' and '.join(named)} still {verb} it.", "warning"
+    who = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " and " + named[-1]
+    return f"{noun} archived and hidden from pickers, but {who} still {verb} it.", "warning"
 
 
 class ListsController(Controller):
@@ -238,6 +241,10 @@ class ListsController(Controller):
     async def delete(self, request: StaffRequest, db: Db, list_id: FromPath[int]) -> AnyResponse:
         email_list = await lists.get_list(db, list_id)
         name = email_list.name
-        await lists.delete_list(db, list_id)
+        try:
+            await lists.delete_list(db, list_id)
+        except Conflict as exc:
+            flash(request, exc.message, "error")
+            return after_change(request, f"/lists/{list_id}/delete")
         flash(request, f"List '{name}' deleted. Its contacts were kept.", "success")
         return after_change(request, "/lists")

@@ -54,6 +54,12 @@ async def static_ids(session: AsyncSession, list_ids: Collection[int]) -> set[in
     return set(await session.scalars(query))
 
 
+async def segments_of(session: AsyncSession, list_id: int) -> list[EmailList]:
+    """The segments made of this list (it is their parent), by name."""
+    query = select(EmailList).where(EmailList.parent_list_id == list_id).order_by(EmailList.name)
+    return list(await session.scalars(query))
+
+
 async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[EmailList]:
     query = (
         select(EmailList)

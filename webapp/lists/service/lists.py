@@ -88,7 +88,13 @@ async def update_list(session: AsyncSession, list_id: int, data: Mapping[str, An
 
 
 async def delete_list(session: AsyncSession, list_id: int) -> None:
+    """Conflict while segments are made of it: they would lose the contacts they choose from."""
     email_list = await get_list(session, list_id)
+    if children := await queries.segments_of(session, list_id):
+        names = ", ".join(f"'{segment.name}'" for segment in children)
+        raise Conflict(
+            f"Segments are made of this list: {names}. Delete them first, or archive the list instead.", "list_id"
+        )
     await session.delete(email_list)
     await session.flush()
 
@@ -113,6 +119,10 @@ async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list
 
 async def count_active(session: AsyncSession) -> int:
     return await queries.count_active(session)
+
+
+async def segments_of(session: AsyncSession, list_id: int) -> list[EmailList]:
+    return await queries.segments_of(session, list_id)
 
 
 async def lists_of_contact(session: AsyncSession, contact_id: int) -> list[EmailList]:

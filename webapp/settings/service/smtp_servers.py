@@ -13,6 +13,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
+from webapp.core.connect_errors import connect_failure
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
@@ -112,7 +113,8 @@ async def test_connection(server: SmtpServer) -> ConnectionResult:
     except TimeoutError:
         return ConnectionResult(False, f"Timed out after {TEST_TIMEOUT:.0f} s talking to {server.host}:{server.port}.")
     except (aiosmtplib.SMTPException, OSError) as exc:
-        return ConnectionResult(False, str(exc) or exc.__class__.__name__)
+        said = connect_failure(exc, f"{server.host}:{server.port}")
+        return ConnectionResult(False, said or str(exc) or exc.__class__.__name__)
 
 
 async def record_test(session: AsyncSession, server: SmtpServer, result: ConnectionResult) -> None:
