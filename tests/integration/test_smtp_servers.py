@@ -3,7 +3,6 @@ rest, and "Test connection" against a real aiosmtpd server."""
 
 from __future__ import annotations
 
-import re
 import socket
 import time
 from collections.abc import Iterator
