@@ -148,18 +148,23 @@
     });
   });
 
-  // A plain form (boosted: htmx sends it and swaps in the page that answers) is sent once. A double
-  // click queued a second submission that went out once the first was answered: a second "Start
-  // import" (409), a bulk action applied twice. The answering page replaces the form; only a request
-  // that got no answer lets it be sent again.
+  // A plain form (boosted: htmx sends it and swaps in the page that answers) is sent once per press.
+  // A double click queued a second submission, which htmx sends the moment the first is answered
+  // (before the page it points to has loaded): a second "Start import" (409), a bulk action applied
+  // twice. So the form refuses to send while it is sending and until that answer is handled; a form
+  // still there afterwards (kept by hx-preserve, or when the request failed) can be sent again.
+  const boostedForm = (e) => e.detail.boosted && e.detail.elt instanceof HTMLFormElement
+    && e.detail.requestConfig && e.detail.requestConfig.verb !== "get";
   document.addEventListener("htmx:beforeRequest", (e) => {
+    if (!boostedForm(e)) return;
     const form = e.detail.elt;
-    if (!e.detail.boosted || !(form instanceof HTMLFormElement) || e.detail.requestConfig.verb === "get") return;
-    if (form.dataset.sent) e.preventDefault(); else form.dataset.sent = "true";
+    if (form.dataset.sending) e.preventDefault(); else form.dataset.sending = "true";
   });
-  ["htmx:sendError", "htmx:timeout"].forEach((failed) => document.addEventListener(failed, (e) => {
-    if (e.detail.elt && e.detail.elt.dataset) delete e.detail.elt.dataset.sent;
-  }));
+  document.addEventListener("htmx:afterRequest", (e) => {
+    if (!boostedForm(e)) return;
+    const form = e.detail.elt;
+    setTimeout(() => { delete form.dataset.sending; });  // after htmx has sent (and so refused) any queued one
+  });
 
   function enhance(root) {
     root.querySelectorAll("input[data-chips]").forEach(enhanceChips);
