@@ -6,10 +6,15 @@ cover every webhooks route.)"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+
 from sqlalchemy import select
 
 from webapp.core import secret_box
-from webapp.webhooks.models import WebhookEndpoint
+from webapp.webhooks.models import WebhookDelivery, WebhookEndpoint
+from webapp.webhooks.service import sending
 
 EVENTS = ["contact.created", "email.opened"]
 
@@ -146,3 +151,31 @@ async def test_a_form_from_another_site_is_refused(staff, db):
     response = forged.post("/settings/webhooks", data=endpoint_form())
     assert response.status_code == 403 and "CSRF token verification failed" in response.text
     assert (await db.scalars(select(WebhookEndpoint))).first() is None
+
+
+async def test_a_test_event_goes_to_the_endpoint_signed_and_lands_in_its_log(staff, db, receiver):
+    admin = await staff("admin")
+    admin.post("/settings/webhooks", data=endpoint_form(url=receiver.url + "/hooks", allow_private="yes"))
+    endpoint = await only_endpoint(db)
+    page = admin.get(f"/settings/webhooks/{endpoint.id}").text
+    assert "Send a test event" in page and 'hx-trigger="every 3s"' not in page
+
+    response = admin.post(f"/settings/webhooks/{endpoint.id}/test", follow_redirects=True)
+    assert "Test event queued" in response.text
+    assert "webhook.test" in response.text and 'hx-trigger="every 3s"' in response.text  # reloads until sent
+
+    assert await sending.deliver_due() == 1
+    [request] = receiver.requests
+    body = json.loads(request.body)
+    assert body["type"] == "webhook.test" and body["data"]["endpoint_id"] == endpoint.id
+    secret = admin.post(f"/settings/webhooks/{endpoint.id}/secret").text.split("whsec_")[1].split("<")[0]
+    timestamp = request.headers["mailroom-timestamp"]
+    signed = hmac.new(f"whsec_{secret}".encode(), timestamp.encode() + b"." + request.body, hashlib.sha256)
+    assert request.headers["mailroom-signature"] == "v1=" + signed.hexdigest()
+    page = admin.get(f"/settings/webhooks/{endpoint.id}").text
+    assert "succeeded" in page and 'hx-trigger="every 3s"' not in page
+
+    admin.post(f"/settings/webhooks/{endpoint.id}/edit", data=endpoint_form(url=receiver.url, is_active=None, allow_private="yes"))
+    response = admin.post(f"/settings/webhooks/{endpoint.id}/test", follow_redirects=True)
+    assert "tick “Active” before sending it a test event" in response.text
+    assert len((await db.scalars(select(WebhookDelivery))).all()) == 1

@@ -12,7 +12,7 @@ from litestar.response import Template
 
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.deps import Db
-from webapp.core.errors import ValidationFailed
+from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.webhooks.models import WebhookEndpoint
@@ -108,6 +108,16 @@ class WebhooksController(Controller):
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         later = "" if endpoint.is_active else " It will be sent once the endpoint is active again."
         flash(request, f"Delivery {delivery_id} queued again.{later}", "success")
+        return after_change(request, f"/settings/webhooks/{endpoint_id}")
+
+    @post("/{endpoint_id:int}/test")
+    async def send_test(self, request: StaffRequest, db: Db, endpoint_id: FromPath[int]) -> AnyResponse:
+        try:
+            await endpoints.send_test(db, endpoint_id)
+        except Conflict as exc:
+            flash(request, exc.message, "error")
+        else:
+            flash(request, "Test event queued: its delivery appears in the log below within seconds.", "success")
         return after_change(request, f"/settings/webhooks/{endpoint_id}")
 
     @get("/{endpoint_id:int}/delete")

@@ -11,15 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
 from webapp.core.addresses import RefusedAddress
-from webapp.core.errors import NotFound, ValidationFailed
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 from webapp.webhooks import queries
 from webapp.webhooks.models import WebhookDelivery, WebhookEndpoint
 from webapp.webhooks.schemas import WebhookEndpointInput
+from webapp.webhooks.service import outbox
 from webapp.webhooks.service.addresses import check
 
 LOG_LENGTH = 100  # deliveries shown in an endpoint's log
+TEST_EVENT = "webhook.test"
 
 
 def new_secret() -> str:
@@ -92,3 +94,13 @@ async def replay(session: AsyncSession, endpoint_id: int, delivery_id: int) -> i
     if new_id is None:
         raise NotFound("That delivery is not in this endpoint's log.")
     return new_id
+
+
+async def send_test(session: AsyncSession, endpoint_id: int) -> None:
+    """Queue a test event for the endpoint, signed and sent like any other, whatever it subscribed
+    to; its answer lands in the log."""
+    endpoint = await get_endpoint(session, endpoint_id)
+    if not endpoint.is_active:
+        raise Conflict("This endpoint is switched off: tick “Active” before sending it a test event.")
+    data = {"endpoint_id": endpoint.id, "message": "A test event from Mailroom. Check its signature like any other."}
+    await outbox.emit_to_endpoint(session, endpoint.id, TEST_EVENT, [data])
