@@ -175,7 +175,8 @@ async def test_a_test_event_goes_to_the_endpoint_signed_and_lands_in_its_log(sta
     page = admin.get(f"/settings/webhooks/{endpoint.id}").text
     assert "succeeded" in page and 'hx-trigger="every 3s"' not in page
 
-    admin.post(f"/settings/webhooks/{endpoint.id}/edit", data=endpoint_form(url=receiver.url, is_active=None, allow_private="yes"))
+    switched_off = endpoint_form(url=receiver.url, is_active=None, allow_private="yes")
+    admin.post(f"/settings/webhooks/{endpoint.id}/edit", data=switched_off)
     response = admin.post(f"/settings/webhooks/{endpoint.id}/test", follow_redirects=True)
     assert "tick “Active” before sending it a test event" in response.text
     assert len((await db.scalars(select(WebhookDelivery))).all()) == 1
