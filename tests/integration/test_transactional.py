@@ -249,12 +249,14 @@ async def test_each_message_goes_as_its_template_is_now_and_its_data_is_checked(
         "/api/tx", json={"template_id": template_id, "to": "ada@example.com", "data": {"x": "y" * 17_000}}
     )
     not_an_address = client.post("/api/tx", json={"template_id": template_id, "to": "nobody"})
+    a_list = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com", "data": ["A-17"]})
 
     assert (first.status_code, second.status_code) == (202, 202)
     campaigns = (await db.execute(text("SELECT subject, total_recipients FROM campaigns"))).all()
     assert [tuple(c) for c in campaigns] == [("Receipt {{ order_id }}", 2)], "one campaign per template, as it is now"
     assert too_big.status_code == 422 and "data" in fields(too_big)
     assert not_an_address.status_code == 422 and "to" in fields(not_an_address)
+    assert a_list.status_code == 422 and list(fields(a_list)) == ["data"], a_list.text
 
 
 async def test_a_message_the_server_defers_is_sent_again_by_the_scheduler_tick(db, api, worker):

@@ -16,7 +16,11 @@ DATA_MAX_BYTES = 16_384
 class TxIn(Schema, kw_only=True):
     template_id: Annotated[int, Meta(title="Template"), row_id("Choose a transactional template.")]
     to: Annotated[str, Meta(title="To"), email_address()]
-    data: Annotated[dict[str, Any] | UnsetType, Meta(title="Data"), json_object(DATA_MAX_BYTES)] = UNSET
+    # Any, not dict: checked by json_object, so a wrong type is named `data` (Litestar's own type check
+    # calls the body `data` too, and the answer would name the body instead).
+    data: Annotated[
+        Any, Meta(title="Data", extra_json_schema={"extra": {"type": "object"}}), json_object(DATA_MAX_BYTES)
+    ] = UNSET
     idempotency_key: Annotated[
         str | UnsetType,
         Meta(title="Idempotency key"),
