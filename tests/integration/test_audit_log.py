@@ -47,6 +47,7 @@ async def test_a_change_that_succeeds_is_recorded_and_one_refused_or_a_read_is_n
         ("/lists/segments/count", {"g-0-operator": "AND"}),
         (f"/campaigns/{campaign_id}/content/preview", {"html_content": "<p>Hi</p>"}),
         ("/templates/preview", {"subject": "Hi", "html_content": "<p>Hi</p>"}),
+        ("/warmup/fill", {"target": "5000"}),
     ):
         assert editor.post(working_out, data=form).status_code == 200, working_out
     assert editor.post(f"/campaigns/{campaign_id}/archive", data={"archive": "on"}).status_code == 303

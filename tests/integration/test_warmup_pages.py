@@ -63,7 +63,7 @@ async def test_an_editor_plans_a_warm_up_for_a_server_and_sees_it_today(staff, d
 
 async def test_fill_in_computes_the_days_to_the_target_without_saving(staff, db):
     client = await staff("editor")
-    response = client.post("/warmup", data=form(target="2000", action="fill"))
+    response = client.post("/warmup/fill", data=form(target="2000"))
     assert response.status_code == 200
     assert 'name="day_30" type="number" value="2000"' in response.text
     assert f'name="day_2" type="number" value="{default_schedule(2000)[1]}"' in response.text

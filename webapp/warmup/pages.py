@@ -14,6 +14,7 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import EDITORS_ONLY, Role
+from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, read_form
@@ -117,14 +118,17 @@ class WarmupController(Controller):
     async def create(self, request: StaffRequest, db: Db) -> AnyResponse:
         form = await read_form(request)
         typed = _typed(form)
-        if first(form, "action") == "fill":
-            return await self._filled(db, None, typed)
         try:
             plan = await warmup.create_plan(db, _plan(typed))
         except ValidationFailed as exc:
             return await self._form(db, None, typed, _errors(exc), status_code=422)
         flash(request, f"Warm-up plan “{plan.name}” added.", "success")
         return after_change(request, f"{URL}/{plan.id}")
+
+    @post(["/fill", "/{plan_id:int}/fill"], status_code=200, opt=CHANGES_NOTHING)
+    async def fill(self, request: StaffRequest, db: Db, plan_id: int | None = None) -> Template:
+        plan = await warmup.get_plan(db, plan_id) if plan_id is not None else None
+        return await self._filled(db, plan, _typed(await read_form(request)))
 
     async def _filled(self, db: AsyncSession, plan: WarmupPlan | None, typed: dict[str, Any]) -> Template:
         """The form again with the default schedule to the target typed (nothing saved)."""
@@ -156,8 +160,6 @@ class WarmupController(Controller):
         plan = await warmup.get_plan(db, plan_id)
         form = await read_form(request)
         typed = _typed(form)
-        if first(form, "action") == "fill":
-            return await self._filled(db, plan, typed)
         try:
             await warmup.update_plan(db, plan_id, _plan(typed))
         except ValidationFailed as exc:
