@@ -328,6 +328,8 @@ async def test_custom_field_names_and_values_are_checked(db):
         ({"1x": "a"}, "not a valid field name"),
         ({"a b": "a"}, "not a valid field name"),
         ({"email": "a"}, "standard contact field"),
+        ({"First_Name": "a"}, "standard contact field"),
+        ({"plan": "a", "Plan": "b"}, "'plan' and 'Plan' differ only in capitals"),
         ({"k": {"nested": 1}}, "values must be text"),
         ({"k": "v\x00"}, "NUL"),
         ({"k": "v" * 2001}, "at most 2000"),

@@ -54,11 +54,15 @@ def _custom_fields(raw: Mapping[str, Any] | None, label: str) -> dict[str, Any]:
         return {}
     if len(raw) > MAX_CUSTOM_FIELDS:
         raise ValueError(f"At most {MAX_CUSTOM_FIELDS} custom fields.")
+    by_folded: dict[str, str] = {}
     for name, value in raw.items():
         if not CUSTOM_FIELD_NAME.match(name):
             raise ValueError(_name_problem(name))
-        if name in RESERVED_NAMES:
+        if name.lower() in RESERVED_NAMES:
             raise ValueError(f"'{name}' is a standard contact field; set it directly.")
+        if (other := by_folded.setdefault(name.lower(), name)) != name:
+            # Template variables tell them apart; people reading the contact would not.
+            raise ValueError(f"'{other}' and '{name}' differ only in capitals: keep one of them.")
         if isinstance(value, str) and len(value) > MAX_CUSTOM_VALUE_LENGTH:
             raise ValueError(f"'{name}' must be at most {MAX_CUSTOM_VALUE_LENGTH} characters.")
         if isinstance(value, str) and "\x00" in value:  # JSONB cannot hold NUL
