@@ -73,6 +73,34 @@ async def test_session_cookie_is_http_only(db, live_server):
     assert cookie and "HttpOnly" in cookie[0] and "SameSite=lax" in cookie[0]
 
 
+async def test_a_session_id_known_before_sign_in_is_never_signed_in(db, live_server):
+    """Session fixation: an id planted in the browser (made up, or a real signed-out session's) must
+    not become the signed-in session; signing in and out each move the session to a new id."""
+    user = await create_user(db, "editor")
+
+    def holder_of(session_id: str) -> StaffClient:
+        client = StaffClient(base_url=live_server, follow_redirects=False, timeout=30)
+        client.cookies.set("mailroom_session", session_id, domain=httpx.URL(live_server).host)  # as a browser would
+        return client
+
+    planted = "ab" * 32
+    victim = holder_of(planted)
+    victim.get("/login")
+    assert victim.cookies.get("mailroom_session") == "null", "an id the server never issued is dropped"
+    assert victim.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 303
+    signed_in_id = victim.cookies.get("mailroom_session")
+    assert signed_in_id not in (None, planted) and signed_in(victim)
+    assert not signed_in(holder_of(planted))
+
+    assert victim.post("/logout").status_code == 303
+    signed_out_id = victim.cookies.get("mailroom_session")  # a real session: it holds "You are signed out."
+    assert signed_out_id not in (None, signed_in_id)
+    assert not signed_in(holder_of(signed_in_id)) and not signed_in(victim)
+    assert victim.post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 303
+    assert victim.cookies.get("mailroom_session") not in (signed_out_id, signed_in_id) and signed_in(victim)
+    assert not signed_in(holder_of(signed_out_id))
+
+
 async def test_healthz(live_server):
     assert httpx.get(live_server + "/healthz").json() == {"database": "ok", "redis": "ok"}
 

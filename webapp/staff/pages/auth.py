@@ -21,6 +21,7 @@ from webapp.core.errors import NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.forms import Form
 from webapp.core.http import PublicRequest
 from webapp.core.redis import get_redis
+from webapp.core.sessions import renew_session_id
 from webapp.staff.models import User
 from webapp.staff.service import signed_in, two_step, users
 
@@ -92,7 +93,8 @@ class AuthController(Controller):
             why = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
             context = {"next": next_url, "values": {"email": email}, "errors": {"form": why}}
             return _refused("staff/auth/login.html", context, exc)
-        request.clear_session()  # a fresh session id on sign-in: no session fixation
+        request.clear_session()
+        renew_session_id(request)  # no session fixation: a session id known before sign-in is not signed in
         if user.two_step and not two_step.remembers(user, request.cookies.get(REMEMBERED)):  # the code too
             until = time.time() + CODE_WAIT_SECONDS
             request.set_session({PENDING: {"user_id": user.id, "until": until, "next": next_url}})
@@ -126,6 +128,7 @@ class AuthController(Controller):
             }
             return _refused("staff/auth/code.html", context, exc)
         request.clear_session()
+        renew_session_id(request)
         signed_in = await _signed_in(request, db, user, next_url)
         if data.get("remember"):
             signed_in.set_cookie(
@@ -144,6 +147,7 @@ class AuthController(Controller):
         if isinstance(handle := request.session.get(signed_in.HANDLE), str):
             await signed_in.end(get_redis(), request.session["user_id"], handle)
         request.clear_session()
+        renew_session_id(request)
         request.set_session({})
         flash(request, "You are signed out.", "info")
         return Redirect("/login", status_code=303)
