@@ -118,6 +118,22 @@ async def test_taking_an_unsubscribe_off_the_list_then_deleting_the_contact_keep
     assert again.status_code == 422 and again.json()["errors"][0]["field"] == "status"
 
 
+@pytest.mark.parametrize(("status", "reason"), [("unsubscribed", "unsubscribe"), ("bounced", "bounce")])
+async def test_an_opted_out_contact_given_a_new_address_leaves_the_old_one_opted_out(db, api, status, reason):
+    """Renaming is not a way round it either: the address the contact leaves keeps its opt-out, even
+    when staff took it off the suppression list first, and the contact keeps its status."""
+    client = await api("editor")
+    contact_id = await contact(db, email="left@example.com", status=status)
+    await suppression.add(db, "left@example.com", reason)
+    await db.commit()
+    assert client.delete("/api/suppression/left@example.com", params={"reason": "asked by phone"}).status_code == 204
+    renamed = client.put(f"/api/contacts/{contact_id}", json={"email": "renamed@example.com"})
+    assert renamed.status_code == 200 and renamed.json()["status"] == status
+    assert (await suppressed(db))["left@example.com"] == reason
+    again = client.post("/api/contacts", json={"email": "left@example.com"})
+    assert again.status_code == 201 and again.json()["status"] == status, again.text
+
+
 async def test_an_update_import_leaves_an_opted_out_contact_opted_out(db, staff, worker):
     contact_id = await contact(db, status="unsubscribed")
     client = await staff("editor")

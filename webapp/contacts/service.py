@@ -146,6 +146,10 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
             raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=new_email)})
         values["status"] = new_status = kept
     changed_status = new_status != contact.status
+    if new_email != contact.email and (reason := OPT_OUT_REASONS.get(contact.status)) is not None:
+        # The address it leaves stays opted out (as when the contact is deleted), even if staff took
+        # it off the suppression list: else it could be given to a new contact, mailable.
+        await suppression.add_many(session, [contact.email], reason, source="contact's address changed while opted out")
     tags_before = list(contact.tags)
     for name, value in values.items():
         setattr(contact, name, value)
