@@ -6,6 +6,8 @@ import email
 import re
 from email import policy
 
+import lxml.html
+
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.smtp_session import smtp_address
 
@@ -140,6 +142,16 @@ async def test_postal_address_lines_stay_lines_in_html_and_text():
     assert "Acme\n1 Main St\nSpringfield\nUSA" in text_part
     own_text = parse(await campaign_message("<p>Hi</p>", "Hi {{ first_name }}"))
     assert "Acme\n1 Main St\nSpringfield\nUSA" in own_text.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+async def test_the_organisation_is_printed_as_typed_never_read_as_template_syntax():
+    org = {"organisation_name": 'Tom & "Jerry" {{ 7*7 }}', "postal_address": "1 Main St {% if 1 %}\n{# x #} O'Hare"}
+    generated = parse(await campaign_message("<p>Hi</p>", **org))
+    html_part = generated.get_body(("html",)).get_content()
+    footer = lxml.html.fromstring(html_part).xpath("//div")[-1]
+    assert list(footer.itertext())[:3] == ['Tom & "Jerry" {{ 7*7 }}', "1 Main St {% if 1 %}", "{# x #} O'Hare"]
+    text_part = generated.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert 'Tom & "Jerry" {{ 7*7 }}\n1 Main St {% if 1 %}\n{# x #} O\'Hare' in text_part
 
 
 async def test_folded_non_ascii_headers_use_crlf_only():

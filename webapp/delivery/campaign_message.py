@@ -84,16 +84,21 @@ def _insert_at_top(html: str, snippet: str) -> str:
 
 
 def sender_lines(org: OrgSettings) -> list[str]:
-    """The organisation's name, then its postal address line by line, as typed. They go into the
-    message's template, so a brace is written as a template literal, never read as template syntax."""
+    """The organisation's name, then its postal address line by line, as typed."""
     lines = [org.organisation_name, *org.postal_address.splitlines()]
-    return [line.strip().replace("{", "{{ '{' }}") for line in lines if line.strip()]
+    return [line.strip() for line in lines if line.strip()]
+
+
+def _literal(text: str) -> str:
+    """Text that goes into the message's template: a brace is written as a template literal, never
+    read as template syntax. Done last: escaping HTML afterwards would break the literal's quotes."""
+    return text.replace("{", "{{ '{' }}")
 
 
 def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
     parts = []
     if sender := sender_lines(org):
-        parts.append("<br>".join(escape(line) for line in sender))
+        parts.append("<br>".join(_literal(str(escape(line))) for line in sender))
     if with_unsubscribe:
         parts.append(
             '<a href="{{ unsubscribe_url }}">Unsubscribe</a> · <a href="{{ preferences_url }}">Manage preferences</a>'
@@ -106,7 +111,7 @@ def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
 
 
 def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
-    lines = sender_lines(org)
+    lines = [_literal(line) for line in sender_lines(org)]
     if with_unsubscribe:
         lines.append("Unsubscribe: {{ unsubscribe_url }}")
     return "\n\n-- \n" + "\n".join(lines)
