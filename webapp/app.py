@@ -49,7 +49,7 @@ from webapp.core.headers import add_security_headers
 from webapp.core.http import AnyRequest, AnyResponse, AppRequest
 from webapp.core.i18n import N_
 from webapp.core.options import complete_allow
-from webapp.core.parameters import reject_nul_parameters
+from webapp.core.parameters import check_parameters
 from webapp.core.redis import get_redis
 from webapp.core.security import (
     PUBLIC_PATHS,
@@ -318,7 +318,7 @@ def create_app() -> Litestar:
         dependencies={"db": Provide(provide_db_session)},
         middleware=[
             server_timing_middleware,
-            reject_nul_parameters,
+            check_parameters,
             session_config.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=PUBLIC_PATHS),
             DefineMiddleware(AuditTrailMiddleware, record=audit.record_change),

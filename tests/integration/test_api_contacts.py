@@ -151,8 +151,16 @@ async def test_malformed_or_missing_body_is_400(api):
 
 async def test_bad_ids_in_the_path_never_500(api):
     client = await api("editor")
-    for path in ("/api/contacts/abc", "/api/contacts/1.5", "/api/contacts/999999"):
+    contact_id = client.post("/api/contacts", json={"email": "numbered@example.com"}).json()["id"]
+    assert client.get(f"/api/contacts/{contact_id}").status_code == 200
+    other_spellings = [f"0_{contact_id}", f"+{contact_id}", f"%20{contact_id}", f"{contact_id}%20"]
+    fullwidth = "".join(chr(0xFF10 + int(digit)) for digit in str(contact_id))
+    for path in ("/api/contacts/abc", "/api/contacts/1.5", "/api/contacts/999999", f"/api/contacts/{fullwidth}"):
         assert client.get(path).status_code == 404, path
+    for spelling in other_spellings:  # int() reads them all as the same number; the API does not
+        assert client.get(f"/api/contacts/{spelling}").status_code == 404, spelling
+        assert client.delete(f"/api/contacts/{spelling}").status_code == 404, spelling
+    assert client.get(f"/api/contacts/{contact_id}").status_code == 200
     for path in ("/api/contacts/0", "/api/contacts/-3", "/api/contacts/99999999999999999999999"):
         response = client.get(path)
         assert response.status_code == 400, path
