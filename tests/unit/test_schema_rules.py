@@ -52,6 +52,15 @@ def test_a_moment_is_at_most_a_day_ahead():
     assert errors_of(Happening, {"at": later}) == {"at": "At must not be more than a day ahead of now."}
 
 
+def test_a_moment_is_in_1970_or_later_however_it_is_written():
+    assert load(Happening, {"at": "1970-01-01T00:00:00Z"})["at"] == datetime(1970, 1, 1, tzinfo=UTC)
+    for early in ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00", "1969-12-31T23:59:59Z", "1970-01-01T00:00+00:01"):
+        assert errors_of(Happening, {"at": early}) == {"at": "At must be in 1970 or later."}, early
+    assert errors_of(Happening, {"at": "0001-01-01T00:00:00+14:00"}) == {  # before the first moment UTC has
+        "at": "At must be a date and time such as 2026-12-05T09:30:00Z."
+    }
+
+
 def test_each_rule_names_its_problem():
     assert errors_of(Server, {"port": "70000", "host": "Bad Host"}) == {
         "mode": "Choose a mode: tls or none.",  # also when it is missing

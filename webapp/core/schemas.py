@@ -164,6 +164,9 @@ def matches(pattern: re.Pattern[str], message: str) -> Rule:
 MOMENT_AHEAD = timedelta(days=1)  # clocks differ by minutes; later than this is a mistake
 
 
+EARLIEST_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def moment() -> Rule:
     """An ISO 8601 date and time of something that happened, so at most a day ahead of now;
     without a zone it is UTC."""
@@ -171,9 +174,12 @@ def moment() -> Rule:
     def clean(value: Any, label: str) -> datetime:
         try:
             moment = datetime.fromisoformat(str(value).strip())
-        except ValueError:
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            moment.astimezone(UTC)  # raises OverflowError for year 1 ahead of UTC
+        except (ValueError, OverflowError):
             raise ValueError(f"{label} must be a date and time such as 2026-12-05T09:30:00Z.") from None
-        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        if moment < EARLIEST_MOMENT:  # and its attribution window, counted back from it, stays a date
+            raise ValueError(f"{label} must be in 1970 or later.")
         if moment > datetime.now(UTC) + MOMENT_AHEAD:
             raise ValueError(f"{label} must not be more than a day ahead of now.")
         return moment
