@@ -319,8 +319,9 @@ async def test_emails_in_the_seed_shape_personalised_with_status_filter_and_page
     full = client.get(f"/api/campaigns/{c.id}/emails?limit=1&include_content=true").json()["items"][0]
     assert "Hello Person0" in full["html_content"] and "/u/c/" in full["html_content"]  # tracked, as sent
     assert "/u/unsubscribe/" in full["html_content"] and "1 Main St" in full["text_content"]
-    # no token that acts for the subscriber: a staff member could opt them back in with it
-    for page in ("unsubscribe", "preferences"):
+    # no token that acts for the subscriber: a staff member could opt them back in with it, or
+    # record an open or a click that was never theirs by reading the copy
+    for page in ("unsubscribe", "preferences", "c", "o"):
         assert f"/u/{page}/recipients-own-link" in full["html_content"] + full["text_content"]
         assert re.search(rf"/u/{page}/(?!recipients-own-link)", full["html_content"] + full["text_content"]) is None
     assert client.get(f"/api/campaigns/{c.id}/emails?status=weird").status_code == 400

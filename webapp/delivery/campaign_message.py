@@ -196,7 +196,8 @@ class PreparedCampaign:
     bounce_address: str = ""  # set: each message's return path names its delivery (signed VERP)
     list_headers: bool = True  # List-Unsubscribe and List-Id (not on transactional messages: no list sends them)
     # False for copies staff read: the unsubscribe, preferences and web version links act for the
-    # subscriber (opting back in among other things), so a copy shows where they go, not their token.
+    # subscriber (opting back in among other things), and the tracked links and the open pixel record
+    # what the subscriber did, so a copy shows where they go, not their token.
     subscriber_links: bool = True
 
     def return_path(self, delivery_id: int) -> str:
@@ -208,16 +209,18 @@ class PreparedCampaign:
 
     def links_for(self, delivery_id: int) -> dict[str, Any]:
         # the three pages take the same token: signed once
-        unsubscribe = make_token("unsubscribe", delivery_id) if self.subscriber_links else STAFF_COPY_TOKEN
+        own = self.subscriber_links
+        unsubscribe = make_token("unsubscribe", delivery_id) if own else STAFF_COPY_TOKEN
         return {
             "unsubscribe_url": f"{self.base_url}/u/unsubscribe/{unsubscribe}",
             "preferences_url": f"{self.base_url}/u/preferences/{unsubscribe}",
             "web_version_url": f"{self.base_url}/u/view/{unsubscribe}",
             TRACKED_LINKS: {
-                link_id: f"{self.base_url}/u/c/{make_token('click', delivery_id, link_id, self.campaign_id)}"
+                link_id: f"{self.base_url}/u/c/"
+                + (make_token("click", delivery_id, link_id, self.campaign_id) if own else STAFF_COPY_TOKEN)
                 for link_id in self.link_ids
             },
-            "open_pixel_url": f"{self.base_url}/u/o/{make_token('open', delivery_id)}.gif",
+            "open_pixel_url": f"{self.base_url}/u/o/{make_token('open', delivery_id) if own else STAFF_COPY_TOKEN}.gif",
         }
 
     async def render_contents(self, recipients: Sequence[tuple[int, Any]]) -> list[RenderedMessage | RenderError]:
