@@ -117,22 +117,33 @@
     if (shown) field.setAttribute("aria-invalid", "true"); else field.removeAttribute("aria-invalid");
   });
 
+  // A whole page swapped in starts from the top, like a page load: htmx does that for boosted links
+  // and forms, but not for the page HX-Location brings after a form is saved, which kept the
+  // scroll position of the form (on a phone, the new page's bottom).
+  document.addEventListener("htmx:afterSwap", (e) => {
+    if (e.detail.target === document.body && !location.hash) window.scrollTo(0, 0);
+  });
+
   // Focus after a partial update. htmx itself focuses an [autofocus] element of the new content (the
   // segment builder marks its new row that way) and a focused control drawn again with the same id.
   // On top of that: a form sent back with its mistakes marked (422) puts focus on the first field in
   // error (marked aria-invalid, or the first of a group in error such as the contact form's custom
   // fields); and when a swap took away the focused element (a pager link), focus goes to the element
   // the new content marks with data-focus-after-swap (a results heading, tabindex=-1), scrolled into
-  // view. Otherwise focus stays where it is (a search box being typed in), and a whole page that
-  // replaces another (hx-boost) starts from the top, like a page load.
+  // view. Otherwise focus stays where it is (a search box being typed in).
   const inError = '[aria-invalid="true"], .invalid :is(input:not([type=hidden]), select, textarea)';
   document.addEventListener("htmx:afterSettle", (e) => {
     const content = e.target;
     const first = (selector) => (content.matches(selector) ? content : content.querySelector(selector));
     const refused = e.detail.xhr && e.detail.xhr.status === 422;
     const lost = !document.activeElement || document.activeElement === document.body;
-    const next = (refused && first(inError)) || (lost && content !== document.body && first("[data-focus-after-swap]"));
-    if (next) queueMicrotask(() => next.focus());  // after htmx scrolls a boosted page to the top
+    const whole = content === document.body;
+    // A whole new page with focus gone (its pager link, or the form's button, went with the old
+    // page) goes on from its main content, where Tab would be after a skip link: else the browser
+    // went on from where the old element was, often past the end of the page.
+    const main = whole && document.getElementById("main");
+    const next = (refused && first(inError)) || (lost && (main || first("[data-focus-after-swap]")));
+    if (next) queueMicrotask(() => next.focus({ preventScroll: next === main }));  // after the scroll to the top
   });
 
   // Live regions that stay while the page changes around them (<div id=flashes hx-preserve aria-live>):

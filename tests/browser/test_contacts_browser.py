@@ -232,13 +232,14 @@ def test_long_values_wrap_instead_of_widening_pages_on_a_phone(editor, page, bas
         }
         await session.execute(insert(Contact), [contact])
         session.add(EmailList(name="Newsletter", is_public=True))
+        session.add(EmailList(name="Wholesale partners - Northern region spring newsletter 2026"))  # in bulk menus
 
     run_db(go)
     page.set_viewport_size({"width": 390, "height": 844})
     sign_in_page(page, base_url, editor.email)
     contact_id = run_db(lambda session: session.scalar(select(Contact.id)))
-    list_id = run_db(lambda session: session.scalar(select(EmailList.id)))
-    for path in (f"/contacts/{contact_id}", f"/lists/{list_id}", "/lists/segments/new"):
+    list_id = run_db(lambda session: session.scalar(select(EmailList.id).order_by(EmailList.id)))
+    for path in (f"/contacts/{contact_id}", f"/lists/{list_id}", "/lists/segments/new", "/contacts"):
         page.goto(base_url + path)
         widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         assert widths[0] <= widths[1], f"{path} is {widths[0]} px wide on a {widths[1]} px screen" + "".join(

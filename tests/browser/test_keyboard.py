@@ -271,3 +271,32 @@ def test_an_error_in_a_group_of_fields_focuses_its_first_field(signed_in, base_u
     settled(page)
     expect(page.locator("input[name=cf_key]").first).to_be_focused()
     expect(page.locator("input[name=cf_key]").first).to_be_in_viewport()
+
+
+def test_a_new_page_by_keyboard_goes_on_from_its_main_content(signed_in, base_url):
+    """A whole page swapped in took the focused link or button with the old one: focus goes to the
+    new page's main content (as after the skip link), not past the end of the page."""
+    page = signed_in
+    page.goto(base_url + "/contacts")
+    page.get_by_role("link", name="Templates", exact=True).press("Enter")
+    expect(page).to_have_url(re.compile(r"/templates$"))
+    settled(page)
+    expect(page.locator("#main")).to_be_focused()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.getElementById('main').contains(document.activeElement)")
+
+
+def test_a_saved_form_opens_the_next_page_at_its_top_on_a_phone(signed_in, base_url):
+    page = signed_in
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(base_url + "/contacts/new")
+    page.fill("#email", "phone@example.com")
+    button = page.get_by_role("button", name="Add contact")
+    button.scroll_into_view_if_needed()
+    assert page.evaluate("scrollY") > 0
+    button.press("Enter")
+    expect(page).to_have_url(re.compile(r"/contacts/\d+$"))
+    settled(page)
+    expect(page.locator("#flashes")).to_contain_text("Contact added.")
+    expect(page.locator("#flashes")).to_be_in_viewport()
+    assert page.evaluate("scrollY") == 0
