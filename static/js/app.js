@@ -58,6 +58,14 @@
     render();
   }
 
+  // Escape closes the phone menu (a <details>) from anywhere in it, and the keyboard goes on from its button.
+  document.addEventListener("keydown", (e) => {
+    const menu = e.key === "Escape" && e.target.closest && e.target.closest("details.menu[open]");
+    if (!menu) return;
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  });
+
   // "Select all" checkbox for bulk actions: <input type=checkbox data-select-all="ids">
   document.addEventListener("change", (e) => {
     const name = e.target.dataset && e.target.dataset.selectAll;

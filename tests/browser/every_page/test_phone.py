@@ -105,15 +105,33 @@ def test_contacts_are_cards_that_fit_a_phone(phone, base_url, showcase):
     expect(phone.locator(".contacts-table th", has_text="Company")).to_have_count(1)  # headers kept for screen readers
 
 
-def test_contacts_controls_are_big_enough_to_tap(phone, base_url, showcase):
-    CONTACTS.open(phone, base_url, showcase)
-    small = phone.evaluate(
-        """(min) => [...document.querySelectorAll("main :is(a[href], button, input, select, textarea, summary)")]
-          .filter((el) => el.type !== "hidden" && el.getClientRects().length)
-          .filter((el) => !(el.matches("a") && el.closest("p")))  // a link in a sentence is exempt (2.5.8 "inline")
-          .map((el) => [el, (el.closest("label") || el).getBoundingClientRect()])  // its label is part of the target
-          .filter(([, box]) => box.width < min || box.height < min)
-          .map(([el, box]) => `${el.outerHTML.slice(0, 80)} ${Math.round(box.width)}x${Math.round(box.height)}`)""",
-        MIN_TARGET,
-    )
+SMALL_TARGETS = """([scope, min]) => [...document.querySelectorAll(
+      `${scope} :is(a[href], button, input, select, textarea, summary)`)]
+  .filter((el) => el.type !== "hidden" && el.getClientRects().length)
+  .filter((el) => !(el.matches("a") && el.closest("p")))  // a link in a sentence is exempt (2.5.8 "inline")
+  .map((el) => [el, (el.closest("label") || el).getBoundingClientRect()])  // its label is part of the target
+  .filter(([, box]) => box.width < min || box.height < min)
+  .map(([el, box]) => `${el.outerHTML.slice(0, 80)} ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+
+@pytest.mark.parametrize(
+    ("shown", "scope"),
+    [(CONTACTS, "main"), (CONTACTS, "nav"), (Shown("contact-edit", "/contacts/{contact}/edit"), ".chips-input")],
+    ids=["contacts", "menu bar", "tag chips"],
+)
+def test_controls_are_big_enough_to_tap(phone, base_url, showcase, shown, scope):
+    shown.open(phone, base_url, showcase)
+    expect(phone.locator(scope).first).to_be_visible()
+    small = phone.evaluate(SMALL_TARGETS, [scope, MIN_TARGET])
     assert small == [], f"{len(small)} controls under {MIN_TARGET}x{MIN_TARGET} px:\n" + "\n".join(small[:15])
+
+
+def test_escape_closes_the_menu_and_the_keyboard_goes_on_from_its_button(phone, base_url, showcase):
+    phone.goto(base_url + "/")
+    toggle = phone.get_by_role("navigation", name="Main").get_by_text("Menu", exact=True)
+    toggle.click()
+    campaigns = phone.get_by_role("navigation", name="Main").get_by_role("link", name="Campaigns")
+    campaigns.focus()
+    phone.keyboard.press("Escape")
+    expect(campaigns).to_be_hidden()
+    expect(toggle).to_be_focused()
