@@ -77,3 +77,34 @@ def test_the_campaign_page_says_when_its_live_connection_is_lost_and_catches_up_
         expect(lost).to_be_hidden(timeout=20_000)
         expect(sent).to_have_text("120")  # the reconnected stream starts with the campaign as it is now
         expect(page.locator("#campaign-page")).to_have_attribute("data-live", "connected")
+
+
+def publish_completed(campaign_id: int) -> None:
+    with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
+        client.publish(f"campaign:{campaign_id}", json.dumps({"type": "campaign_completed", "campaign_id": campaign_id}))
+
+
+def set_status(campaign_id: int, status: str, sent: int) -> None:
+    async def go(session):
+        await session.execute(
+            text("UPDATE campaigns SET status = :s, sent_count = :n, completed_at = now() WHERE id = :c"),
+            {"s": status, "n": sent, "c": campaign_id},
+        )
+
+    run_db(go)
+
+
+def test_screen_readers_hear_each_quarter_sent_and_the_end_not_every_update(editor, page, live_server):
+    campaign_id = sending_campaign()
+    sign_in_page(page, live_server, editor.email)
+    page.goto(f"{live_server}/campaigns/{campaign_id}")
+    announcer = page.locator("[data-live-announcer]")
+    expect(announcer).to_have_attribute("role", "status")
+    publish_progress(campaign_id, 30)
+    expect(page.locator(".progress-sent")).to_have_text("30")
+    expect(announcer).to_have_text("")  # still within the first quarter: nothing to say
+    publish_progress(campaign_id, 110)
+    expect(announcer).to_have_text("50 % sent.")
+    set_status(campaign_id, "sent", 200)
+    publish_completed(campaign_id)
+    expect(announcer).to_have_text("Finished: 200 of 200 accepted by the mail server.")
