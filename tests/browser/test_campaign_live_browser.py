@@ -81,7 +81,8 @@ def test_the_campaign_page_says_when_its_live_connection_is_lost_and_catches_up_
 
 def publish_completed(campaign_id: int) -> None:
     with redis.Redis.from_url(os.environ["REDIS_URL"]) as client:
-        client.publish(f"campaign:{campaign_id}", json.dumps({"type": "campaign_completed", "campaign_id": campaign_id}))
+        event = {"type": "campaign_completed", "campaign_id": campaign_id}
+        client.publish(f"campaign:{campaign_id}", json.dumps(event))
 
 
 def set_status(campaign_id: int, status: str, sent: int) -> None:
