@@ -101,6 +101,8 @@ async def test_bad_input_is_reported_next_to_fields_and_kept(staff, db):
     assert "Use letters, digits, &#39;-&#39; or &#39;_&#39;" in page
     assert "Paste a PEM private key" in page
     assert page.count('class="field invalid"') == 5
+    # the alert read out is about what was just typed, not the settings saved before
+    assert "Nothing was saved: check the fields marked below." in page and "cannot be sent until" not in page
     assert 'value="&lt;b&gt;Acme&lt;/b&gt;"' in page and 'value="not an address"' in page
     assert "nonsense" not in page  # a pasted key is never echoed
     assert await stored_value(db) is None
