@@ -197,6 +197,7 @@ async def test_pause_and_resume_and_a_draft_that_cannot_be_paused_says_why(staff
     refused = editor.post(f"/automations/{draft_id}/pause")
     assert refused.status_code == 409
     assert "This automation is draft; only an active one can be paused." in refused.text
+    assert "only a paused one can be active." in editor.post(f"/automations/{draft_id}/resume").text
 
 
 async def test_an_archived_automation_is_shown_without_any_control(staff, db):

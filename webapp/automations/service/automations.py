@@ -213,7 +213,10 @@ async def _set_status(
 ) -> Automation:
     automation = await get(session, automation_id, for_update=True)
     if automation.status not in (before.value, after.value):
-        raise Conflict(f"This automation is {automation.status}; only an {before.value} one can be {after.value}.")
+        article = "an" if before.value[0] in "aeiou" else "a"
+        raise Conflict(
+            f"This automation is {automation.status}; only {article} {before.value} one can be {after.value}."
+        )
     automation.status = after.value
     automation.updated_at = datetime.now(UTC)
     await session.flush()
