@@ -19,6 +19,7 @@ from litestar.exceptions import (
     NotAuthorizedException,
     NotFoundException,
     PermissionDeniedException,
+    SerializationException,
     ValidationException,
 )
 from litestar.middleware import DefineMiddleware
@@ -218,6 +219,10 @@ def handle_forbidden(request: AnyRequest, exc: PermissionDeniedException) -> Any
 
 def handle_http_exception(request: AnyRequest, exc: HTTPException) -> AnyResponse:
     headers = dict(exc.headers or {})  # such as a 405's Allow, which RFC 9110 requires
+    if _is_api(request) and isinstance(exc.__cause__, SerializationException):  # the body is not JSON
+        why = exc.detail.removeprefix("JSON is malformed: ")  # msgspec's words
+        problem = {"field": "body", "message": f"The body is not valid JSON: {why[:1].lower()}{why[1:]}."}
+        return _json_error(400, "The request is not valid.", [problem])
     if _is_api(request):
         return _json_error(exc.status_code, exc.detail, headers=headers)
     title = "Page not found" if isinstance(exc, NotFoundException) else "Error"
