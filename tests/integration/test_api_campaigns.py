@@ -181,6 +181,13 @@ async def test_errors_name_the_field(api, db):
     assert fields(client.post("/api/campaigns", json={"name": "x", "list_ids": [424242]})) == {
         "list_ids": "Unknown list ids: 424242."
     }
+    two_lines = client.post(
+        "/api/campaigns", json={"name": "x", "subject": "Hi\r\nBcc: a@example.com", "from_name": "A\nB"}
+    )
+    assert two_lines.status_code == 422 and fields(two_lines) == {
+        "subject": "Subject must be on one line.",
+        "from_name": "From name must be on one line.",
+    }
     nul = client.post("/api/campaigns", json={"name": "x", "html_content": "a\u0000b"})
     assert nul.status_code == 422 and "NUL" in fields(nul)["html_content"]
     assert client.post("/api/campaigns", json={"name": "x", "template_id": 2**70}).status_code == 400

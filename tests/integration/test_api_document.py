@@ -9,7 +9,7 @@ import re
 
 from webapp.app import create_app
 from webapp.conversions.schemas import AMOUNT_PATTERN
-from webapp.core.schemas import NOT_BLANK, NUL_FREE
+from webapp.core.schemas import NOT_BLANK, NUL_FREE, ONE_LINE, ONE_LINE_NOT_BLANK
 from webapp.core.validation import MAX_ID, NOT_SPECIAL_USE
 
 
@@ -31,7 +31,7 @@ def test_input_fields_state_their_rules_and_objects_take_no_other_fields():
     assert [name for name in bodies if components[name].get("additionalProperties") is not False] == []
 
     name = components["ListCreate"]["properties"]["name"]
-    assert (name["minLength"], name["maxLength"], name["pattern"]) == (1, 200, NOT_BLANK)
+    assert (name["minLength"], name["maxLength"], name["pattern"]) == (1, 200, ONE_LINE_NOT_BLANK)
     description = components["ListCreate"]["properties"]["description"]["oneOf"][0]
     assert (description["maxLength"], description["pattern"]) == (2000, NUL_FREE)
     assert components["ContactCreate"]["properties"]["email"]["format"] == "email"
@@ -67,6 +67,13 @@ def test_the_stated_patterns_match_what_the_rules_take():
     assert [bool(re.search(NOT_BLANK, v)) for v in ("a", "  a b ", "", "   ", "\t\n", "a\x00")] == [
         True, True, False, False, False, False
     ]  # fmt: skip
+    one_line = ("a", "  a b ", "", "   ", "\t\n", "a\x00", "a\nb", "a\r\nBcc: x")
+
+    def matches(pattern: str, value: str) -> bool:  # as JSON Schema (ECMA) reads it: its $ ends the text
+        return bool(re.search(pattern.removesuffix("$") + r"\Z", value))
+
+    assert [matches(ONE_LINE_NOT_BLANK, v) for v in one_line] == [True, True] + [False] * 6
+    assert [matches(ONE_LINE, v) for v in one_line] == [True, True, True, True, False, False, False, False]
     addresses = ("ada@example.com", "x@none.test", "x@Mail.LOCALHOST", "x@onion.example", "x@a.Invalid")
     assert [bool(re.search(NOT_SPECIAL_USE, a)) for a in addresses] == [True, False, False, True, False]
     amounts = ("49.90", " 1 ", "0.0001", "0", "0.00", "1.23456", "123456789012345", "-1", "")

@@ -73,19 +73,27 @@ class Rule:
 
 NUL_FREE = r"^[^\x00]*$"
 NOT_BLANK = r"^\s*[^\s\x00][^\x00]*$"  # something besides white space, and no NUL (text_field refuses it)
+ONE_LINE = r"^[^\x00\r\n]*$"
+ONE_LINE_NOT_BLANK = r"^[^\S\r\n]*[^\s\x00][^\x00\r\n]*$"
 EMAIL_LIMITS = {"format": "email", "max_length": 254, "pattern": NOT_SPECIAL_USE}
 
 
 def text(max_length: int, *, blank: str = "", multiline: bool = False) -> Rule:
-    """Trimmed text of at most max_length characters, never NUL; `blank` makes it required."""
+    """Trimmed text of at most max_length characters, never NUL; `blank` makes it required. One
+    line unless multiline (a line break in a subject or a sender's name has no place to go)."""
 
     def clean(value: Any, label: str) -> str:
         cleaned = text_field(value, label, max_length)
         if blank and not cleaned:
             raise ValueError(blank)
-        return cleaned.replace("\r\n", "\n") if multiline else cleaned
+        if multiline:
+            return cleaned.replace("\r\n", "\n")
+        if "\n" in cleaned or "\r" in cleaned:
+            raise ValueError(f"{label} must be on one line.")
+        return cleaned
 
-    limits = {"min_length": 1, "pattern": NOT_BLANK} if blank else {"pattern": NUL_FREE}
+    patterns = (NOT_BLANK, NUL_FREE) if multiline else (ONE_LINE_NOT_BLANK, ONE_LINE)
+    limits = {"min_length": 1, "pattern": patterns[0]} if blank else {"pattern": patterns[1]}
     return Rule(clean, missing=blank, max_length=max_length, limits={"max_length": max_length, **limits})
 
 
