@@ -12,7 +12,18 @@
     const entry = document.createElement("input");
     entry.type = "text";
     entry.placeholder = input.placeholder || "Add a tag and press Enter";
-    entry.setAttribute("aria-label", input.getAttribute("aria-label") || "Add a tag");
+    // The box typed in takes over the field's label, hint and error (the input itself is hidden):
+    // clicking the label reaches it, a screen reader says them there, and a 422 focuses it.
+    const label = input.id && document.querySelector(`label[for="${CSS.escape(input.id)}"]`);
+    if (label) {
+      entry.id = input.id + "-entry";
+      label.htmlFor = entry.id;
+    } else {
+      entry.setAttribute("aria-label", input.getAttribute("aria-label") || "Add a tag");
+    }
+    ["aria-describedby", "aria-invalid"].forEach((name) => {
+      if (input.hasAttribute(name)) { entry.setAttribute(name, input.getAttribute(name)); input.removeAttribute(name); }
+    });
     input.type = "hidden";
     input.after(box);
     const tags = () => input.value.split(",").map((t) => t.trim()).filter(Boolean);

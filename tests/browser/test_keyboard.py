@@ -300,3 +300,25 @@ def test_a_saved_form_opens_the_next_page_at_its_top_on_a_phone(signed_in, base_
     expect(page.locator("#flashes")).to_contain_text("Contact added.")
     expect(page.locator("#flashes")).to_be_in_viewport()
     assert page.evaluate("scrollY") == 0
+
+
+def test_the_tags_box_has_the_fields_label_hint_and_error(signed_in, base_url):
+    """The tags field's text box is what people type in: its label reaches it, and a tag refused on
+    saving marks it invalid, says why, and takes the focus."""
+    page = signed_in
+    page.goto(base_url + "/contacts/new")
+    page.get_by_text("Tags", exact=True).click()
+    box = page.get_by_role("textbox", name="Tags")
+    expect(box).to_be_focused()
+    page.fill("#email", "tagged@example.com")
+    box.fill("x" * 60)
+    box.press("Enter")
+    page.get_by_role("button", name="Add contact").press("Enter")
+    expect(page.locator(".error-summary")).to_be_visible()
+    settled(page)
+    box = page.get_by_role("textbox", name="Tags")
+    expect(box).to_be_focused()
+    expect(box).to_have_attribute("aria-invalid", "true")
+    described = box.get_attribute("aria-describedby") or ""
+    assert "tags-error" in described.split(), described
+    expect(page.locator("#tags-error")).to_contain_text("longer than")
