@@ -126,7 +126,7 @@ class WarmupController(Controller):
         return after_change(request, f"{URL}/{plan.id}")
 
     @post(["/fill", "/{plan_id:int}/fill"], status_code=200, opt=CHANGES_NOTHING)
-    async def fill(self, request: StaffRequest, db: Db, plan_id: int | None = None) -> Template:
+    async def fill(self, request: StaffRequest, db: Db, plan_id: FromPath[int | None] = None) -> Template:
         plan = await warmup.get_plan(db, plan_id) if plan_id is not None else None
         return await self._filled(db, plan, _typed(await read_form(request)))
 
