@@ -53,7 +53,19 @@ async def test_an_event_is_posted_by_email_with_its_properties_and_time_and_a_re
     again = client.post("/api/events", json=body)
     assert again.status_code == 200 and again.json() == event
     clash = client.post("/api/events", json={**body, "name": "refund"})
-    assert clash.status_code == 409 and "idempotency_key" in fields(clash)
+    assert clash.status_code == 409 and "(different name)" in fields(clash)["idempotency_key"]
+    changed = client.post("/api/events", json={**body, "properties": {"sku": "B-8"}})
+    assert changed.status_code == 409 and "(different properties)" in fields(changed)["idempotency_key"]
+    both = client.post("/api/events", json={**body, "contact_id": ada})
+    assert both.status_code == 422 and "one of them" in fields(both)["email"]
+
+    keyless = {name: value for name, value in body.items() if name != "idempotency_key"}
+    by_header = client.post("/api/events", json=keyless, headers={"Idempotency-Key": "order-8"})
+    assert by_header.status_code == 201 and by_header.json()["idempotency_key"] == "order-8"
+    retried = client.post("/api/events", json=keyless, headers={"Idempotency-Key": "order-8"})
+    assert retried.status_code == 200 and retried.json() == by_header.json()
+    mismatch = client.post("/api/events", json=body, headers={"Idempotency-Key": "order-8"})
+    assert mismatch.status_code == 422 and "Idempotency-Key header" in fields(mismatch)["idempotency_key"]
 
 
 async def test_the_contact_page_shows_an_events_properties_as_text_to_read(api, staff, db):

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from litestar import Controller, Response, get, post
 from litestar.openapi import ResponseSpec
-from litestar.params import JSONBody
+from litestar.params import HeaderParameter, JSONBody
 
 from webapp.contact_events import service as contact_events
-from webapp.contact_events.models import ContactEvent
+from webapp.contact_events.models import CLIENT_KEY_MAX_LENGTH, ContactEvent
 from webapp.contact_events.schemas import EventIn, EventOut
 from webapp.contacts import service as contacts
 from webapp.core.api import error_responses, id_parameter, sent_object
@@ -19,6 +19,15 @@ from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
 ContactId = Annotated[int, id_parameter("Contact id.")]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        max_length=CLIENT_KEY_MAX_LENGTH,
+        description="The client's key for this event (or the body's `idempotency_key`): a retry with the same key "
+        "and event answers 200 with the stored event; the key with another event is a 409.",
+    ),
+]
 
 
 def event_out(row: ContactEvent) -> EventOut:
@@ -43,15 +52,18 @@ class ApiContactEventsController(Controller):
         description="Something a contact did elsewhere, such as `purchase` or `abandoned_cart`: the contact by "
         "`email` or `contact_id` (422 naming the field when there is none), `name` (letters, digits and "
         "_ . : -), `properties` (an object, at most 16 KB of JSON), `occurred_at` (ISO 8601, default now). "
-        "With `idempotency_key` a retry is stored once: a repeat answers 200 with the stored event, the "
-        "same key for another contact or name is a 409. Scoring rules for the event's name apply at once.",
+        "With `idempotency_key` (or an `Idempotency-Key` header) a retry is stored once: a repeat answers 200 "
+        "with the stored event, the same key for another contact, name, properties or time is a 409 saying "
+        "which. Scoring rules for the event's name apply at once.",
         responses={
             200: ResponseSpec(EventOut, description="Recorded already; unchanged.", generate_examples=False),
             **error_responses(409, 422),
         },
     )
-    async def record(self, request: StaffRequest, data: JSONBody[EventIn], db: Db) -> Response[EventOut]:
-        posted = await contact_events.post(db, await sent_object(request))
+    async def record(
+        self, request: StaffRequest, data: JSONBody[EventIn], db: Db, idempotency_key: IdempotencyKey = None
+    ) -> Response[EventOut]:
+        posted = await contact_events.post(db, await sent_object(request), idempotency_key)
         return Response(event_out(posted.event), status_code=201 if posted.created else 200)
 
     @get(

@@ -19,7 +19,7 @@ from webapp.contact_events.models import ContactEvent
 from webapp.contact_events.schemas import EventIn
 from webapp.contacts import service as contacts
 from webapp.core.errors import Conflict
-from webapp.core.schemas import load
+from webapp.core.schemas import idempotency_key, load
 from webapp.scoring import service as scoring
 
 RECENT = 20
@@ -72,20 +72,32 @@ async def _store(session: AsyncSession, events: Sequence[NewEvent]) -> list[Cont
     return stored
 
 
-async def post(session: AsyncSession, data: Mapping[str, Any]) -> Posted:
-    """One event from the API. A repeat of an idempotency key answers with the stored event; the
-    same key for another contact or name is a conflict naming the field."""
+async def post(session: AsyncSession, data: Mapping[str, Any], header_key: str | None = None) -> Posted:
+    """One event from the API. A repeat of an idempotency key (the body's or the Idempotency-Key
+    header) answers with the stored event; the same key for another event is a conflict saying what
+    differs."""
     values = load(EventIn, data)
     contact_id = await contacts.named_in(session, values)
-    key = values.get("idempotency_key")
+    key = idempotency_key(EventIn, values, header_key)
     event = NewEvent(contact_id, values["name"], values.get("properties", {}), values.get("occurred_at"), key)
     if stored := await _store(session, [event]):
         return Posted(stored[0], created=True)
     assert key is not None  # only a keyed event is ever left out
     existing = await queries.by_client_key(session, key)
     assert existing is not None
-    if (existing.contact_id, existing.name) != (contact_id, event.name):
-        raise Conflict("This idempotency key was used already for another event.", "idempotency_key")
+    differs = [
+        what
+        for what, stored_value, sent in (
+            ("contact", existing.contact_id, contact_id),
+            ("name", existing.name, event.name),
+            ("properties", existing.properties, event.properties),
+            ("time", existing.occurred_at, event.occurred_at or existing.occurred_at),  # sent, or now
+        )
+        if stored_value != sent
+    ]
+    if differs:
+        message = f"This idempotency key was used already for another event (different {differs[0]})."
+        raise Conflict(message, "idempotency_key")
     return Posted(existing, created=False)
 
 

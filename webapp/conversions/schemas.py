@@ -53,8 +53,8 @@ class ConversionIn(Schema, kw_only=True):
 
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:
-        if "contact_id" not in values and "email" not in values:
-            return {"email": "Send the contact's email or contact_id."}
+        if ("contact_id" in values) == ("email" in values):  # both could name two contacts
+            return {"email": "Send the contact's email or contact_id (one of them)."}
         return {}
 
 

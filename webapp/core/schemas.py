@@ -107,7 +107,10 @@ def optional_email_address() -> Rule:
 
 
 def tag_list() -> Rule:
-    return Rule(lambda value, label: normalize_tags(value), limits={"items": {"max_length": TAG_MAX_LENGTH}})
+    return Rule(
+        lambda value, label: normalize_tags(value),
+        limits={"items": {"max_length": TAG_MAX_LENGTH, "pattern": r"^[^,]*$"}},  # normalize_tags refuses commas
+    )
 
 
 def flag() -> Rule:
@@ -399,3 +402,19 @@ def _type_message(base: Any, label: str) -> str:
     if get_origin(kind) is dict:
         return f"{label} must be name: value pairs; values must be text, numbers, true/false or empty."
     return f"{label} has the wrong type."
+
+
+def idempotency_key(schema: type[Schema], values: Values, header_key: str | None) -> str | None:
+    """The client's idempotency key: the body's `idempotency_key` or the Idempotency-Key header,
+    checked by the field's rule; sent both ways, they must be the same key."""
+    field_key: str | None = values.get("idempotency_key")
+    if header_key is None:
+        return field_key
+    annotation = next(annotation for field, annotation in _fields(schema) if field.encode_name == "idempotency_key")
+    try:  # the field's own rule, without the schema's rules about other fields
+        header: str = _value(annotation, header_key, "The Idempotency-Key header", False, "idempotency_key")
+    except ValueError as exc:
+        raise ValidationFailed({"idempotency_key": str(exc)}) from None
+    if field_key is not None and field_key != header:
+        raise ValidationFailed({"idempotency_key": "Differs from the Idempotency-Key header: send one key."})
+    return header

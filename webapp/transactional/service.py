@@ -25,7 +25,7 @@ from webapp.core.access import Principal
 from webapp.core.config import TransactionalSettings
 from webapp.core.errors import Conflict, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.redis import over_limit
-from webapp.core.schemas import load
+from webapp.core.schemas import idempotency_key, load
 from webapp.templates.service import templates
 from webapp.transactional import queries
 from webapp.transactional.queries import Message, TemplateFigures
@@ -60,7 +60,7 @@ async def send(
     if retry_after is not None:
         raise TooManyAttempts(f"Too many messages from this API key; try again in {retry_after} s.", retry_after)
     values = load(TxIn, body)
-    key = _idempotency_key(values, header_key)
+    key = idempotency_key(TxIn, values, header_key)
     request_hash = _hash(values)
     if key is not None and (sent := await _sent_before(session, sender.id, key, request_hash)) is not None:
         return sent
@@ -105,16 +105,6 @@ async def messages_of(
     """A template's messages, newest first, keyset on id: `before` is the last id of the previous page."""
     rows = await queries.template_messages(session, template_id, before, size + 1)
     return MessagePage(rows[:size], rows[size - 1].id if len(rows) > size else None)
-
-
-def _idempotency_key(values: Mapping[str, Any], header_key: str | None) -> str | None:
-    field_key: str | None = values.get("idempotency_key")
-    if header_key is not None:
-        header = load(TxIn, {"idempotency_key": header_key}, partial=True)["idempotency_key"]
-        if field_key is not None and field_key != header:
-            raise ValidationFailed({"idempotency_key": "Differs from the Idempotency-Key header: send one key."})
-        return str(header)
-    return field_key
 
 
 def _hash(values: Mapping[str, Any]) -> str:
