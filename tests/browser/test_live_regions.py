@@ -53,8 +53,8 @@ def test_the_segment_count_changes_in_place(signed_in, base_url):
     region = live_region(page, "#segment-count-said")  # the sentence alone, not the table of contacts under it
     expect(shown).to_contain_text("60 contacts match now")
     page.locator("#g-0-row > .seg-actions").get_by_role("button", name="+ Condition").click()  # the builder's answer
-    expect(shown).to_contain_text("Fix the marked conditions")
-    expect(region).to_have_text(re.compile(r"^Fix the marked conditions"))
+    expect(shown).to_contain_text("Fill in each condition's value")
+    expect(region).to_have_text(re.compile(r"^Fill in each condition's value"))
     settled(page)
     page.locator('[id="c-0.0-value"]').press_sequentially("person1@example.com")  # the count's own answer
     expect(shown).to_contain_text("1 contact match now")

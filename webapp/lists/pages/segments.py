@@ -36,12 +36,14 @@ from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
 from webapp.lists.schemas.rule_form import ID, focus_after, parse_form, text_of
 from webapp.lists.schemas.rule_view import Names, build_view, builder_context, describe, referenced_ids, row_errors
 from webapp.lists.schemas.rules import EMPTY_RULES, parse_rules
+from webapp.lists.schemas.rules.parser import VALUE_MISSING
 from webapp.lists.service import lists, segments
 
 SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
 BUILDER_URL = "/lists/segments/builder"
 COUNT_URL = "/lists/segments/count"
 FIX_RULES = "Fix the marked conditions to see how many contacts match."
+FILL_IN = "Fill in each condition's value to see how many contacts match."
 
 
 @dataclass
@@ -96,6 +98,8 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
         parse_rules(draft.rules)
     except ValidationFailed as exc:
         rows, _ = row_errors(exc.errors)
+        if rows and all(parts == {"value": VALUE_MISSING} for parts in rows.values()):
+            return Outcome(problem=FILL_IN)  # a row still being filled in: saving says so, not the first keystroke
         return Outcome(rows=rows, problem=FIX_RULES)
     if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
         return Outcome(problem=CHOOSE_PARENT)

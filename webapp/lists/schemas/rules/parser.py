@@ -26,6 +26,8 @@ from webapp.core.errors import ValidationFailed
 from webapp.core.validation import TAG_COMMA, is_valid_id
 from webapp.lists.schemas.rules.catalogue import NO_VALUE_OPS, ORDERING_OPS, FieldSpec, field_spec
 
+VALUE_MISSING = "Enter a value."
+
 MAX_DEPTH = 5
 MAX_CONDITIONS = 100
 MAX_TEXT = 500
@@ -168,10 +170,10 @@ def _value(spec: FieldSpec, op: str, raw: Any) -> Any:
 
 def _text_value(raw: Any) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float, Decimal)):
-        raise ValueError("Enter a value.")
+        raise ValueError(VALUE_MISSING)
     text = str(raw).strip()
     if not text:
-        raise ValueError("Enter a value.")
+        raise ValueError(VALUE_MISSING)
     if len(text) > MAX_TEXT or "\x00" in text:
         raise ValueError(f"Use at most {MAX_TEXT} ordinary characters.")
     return text
