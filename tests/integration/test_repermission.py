@@ -194,6 +194,8 @@ async def test_a_re_permission_request_makes_the_contact_mailable_once_it_confir
 
         missing = editor.post(url, data={"list_id": ""})
         assert missing.status_code == 422 and field_error(missing.text, "list_id")
+        unknown = editor.post(url, data={"list_id": "424242"})
+        assert "List 424242 is not one they can be asked to rejoin" in field_error(unknown.text, "list_id")
         viewer = await staff("viewer")
         assert viewer.post(url, data={"list_id": str(audience_id)}).status_code == 403
         sent = editor.post(url, data={"list_id": str(audience_id)})

@@ -32,7 +32,7 @@ from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
 from webapp.subscriptions import queries
 from webapp.subscriptions.models import SubscriptionStatus
-from webapp.subscriptions.schemas import CHOOSE_LIST, Origin, RepermissionRequest
+from webapp.subscriptions.schemas import Origin, RepermissionRequest
 from webapp.subscriptions.service import throttle
 
 REPERMISSION = "re-permission request"  # how the consent record's source starts
@@ -84,7 +84,8 @@ async def request(
     await check_askable(session, contact)
     chosen = {item.id: item for item in await list_choices(session)}.get(values["list_id"])
     if chosen is None:
-        raise ValidationFailed({"list_id": CHOOSE_LIST})
+        why = f"List {values['list_id']} is not one they can be asked to rejoin: choose an active static list."
+        raise ValidationFailed({"list_id": why})
     if (wait := await throttle.confirmation_email_wait(redis, settings, contact.email)) is not None:
         raise TooManyAttempts(
             f"A confirmation email went to {contact.email} less than {_minutes(settings.resend_interval_seconds)} "
