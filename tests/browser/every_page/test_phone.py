@@ -3,6 +3,8 @@ folds away behind a Menu control that works by keyboard and without JavaScript."
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -135,3 +137,15 @@ def test_escape_closes_the_menu_and_the_keyboard_goes_on_from_its_button(phone, 
     phone.keyboard.press("Escape")
     expect(campaigns).to_be_hidden()
     expect(toggle).to_be_focused()
+
+
+def test_the_menu_bar_is_tabbed_in_the_order_it_is_seen(phone, base_url, showcase):
+    phone.goto(base_url + "/")
+    bar = phone.get_by_role("navigation", name="Main")
+    controls = bar.locator(":is(a[href], summary, button):visible")
+    seen = controls.evaluate_all(
+        """(all) => all.map((e) => { const r = e.getBoundingClientRect(); return [Math.round(r.top), r.left]; })"""
+    )
+    for (top, left), (next_top, next_left) in itertools.pairwise(seen):
+        same_line = abs(next_top - top) < 20
+        assert (same_line and next_left > left) or next_top > top + 20, f"Tab goes back up or left: {seen}"
