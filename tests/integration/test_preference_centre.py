@@ -56,8 +56,12 @@ async def contact_row(db, contact_id: int) -> Contact:
 async def test_choices_are_saved_lists_left_and_joined(db, live_server):
     contact_id, news, private, events = await arrange(db)
     url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    describe = text("UPDATE email_lists SET description = :d WHERE id = :id")
+    await db.execute(describe, [{"d": "Every Friday", "id": news.id}, {"d": "Staff: budget 10k", "id": private.id}])
+    await db.commit()
     page = httpx.get(url)
     assert page.status_code == 200 and "pat@example.com" in page.text
+    assert "Every Friday" in page.text and "budget 10k" not in page.text  # a private list's note is for staff
     for shown in (
         "News weekly",
         "VIP",
