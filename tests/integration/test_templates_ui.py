@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import insert, select
@@ -75,6 +76,30 @@ async def test_variables_are_stored_and_unknown_ones_are_a_warning(db):
     updated = await templates.update_template(db, saved.template.id, {"html_content": "{{ email }}"})
     assert updated.template.variables == ["email", "first_name"]
     assert updated.unknown_variables == []
+
+
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+async def test_a_custom_field_only_older_contacts_have_is_no_unknown_variable(db, monkeypatch):
+    from webapp.templates import queries
+
+    monkeypatch.setattr(queries, "CUSTOM_FIELD_SAMPLE", 1)  # the newest contact alone: the sample misses it
+    await db.execute(
+        insert(Contact),
+        [
+            {
+                "email": "old@example.com",
+                "custom_fields": {"shoe_size": 42},
+                "date_added": datetime(2020, 1, 1, tzinfo=UTC),
+            },
+            {"email": "new@example.com", "custom_fields": {}},
+        ],
+    )
+    saved = await templates.create_template(
+        db, {"name": "Shoes", "subject": "Hi", "html_content": "{{ shoe_size }} {{ hat_size }}"}, created_by="t"
+    )
+    assert saved.unknown_variables == ["hat_size"]
 
 
 async def test_validation_names_each_bad_field(db):

@@ -27,6 +27,7 @@ from webapp.contacts.queries.records import Selection as Selection  # for caller
 from webapp.contacts.queries.table import ContactPage as ContactPage  # for callers of page()
 from webapp.contacts.schemas import ContactCreate, ContactFilter, ContactUpdate
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
+from webapp.core.queries import within_time_limit
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id, normalize_email, normalize_tags
 from webapp.suppression.models import SuppressionReason
@@ -332,3 +333,14 @@ def chosen(which: Selection) -> ColumnElement[bool]:
 def matching(filters: ContactFilter) -> ColumnElement[bool] | None:
     """The filters as one SQL predicate over contacts, for other features' queries (None: no filter)."""
     return contact_filters.condition(filters)
+
+
+CUSTOM_FIELDS_CHECK_SECONDS = 2.0
+
+
+async def custom_fields_used(session: AsyncSession, names: Sequence[str]) -> set[str] | None:
+    """Which of `names` any contact has as a custom field, however old: for the names a sample of
+    the newest contacts did not show. None when the check ran past its time limit (no answer)."""
+    if not names:
+        return set()
+    return await within_time_limit(session, CUSTOM_FIELDS_CHECK_SECONDS, records.custom_fields_used(session, names))

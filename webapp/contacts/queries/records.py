@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, delete, func, select, true, update
+from sqlalchemy import ColumnElement, delete, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
@@ -69,3 +69,15 @@ async def remove_tag(session: AsyncSession, which: Selection, tag: str) -> list[
         .returning(Contact.id)
     )
     return list(changed)
+
+
+CUSTOM_FIELDS_USED = text("""
+SELECT name FROM unnest(CAST(:names AS text[])) AS name
+WHERE EXISTS (SELECT 1 FROM contacts WHERE jsonb_exists(custom_fields, name))
+""")
+
+
+async def custom_fields_used(session: AsyncSession, names: Sequence[str]) -> set[str]:
+    """Which of `names` some contact has as a custom field: a scan of the table per name not found
+    early, so callers bound its time."""
+    return set(await session.scalars(CUSTOM_FIELDS_USED, {"names": list(names)}))

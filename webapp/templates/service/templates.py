@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import load
@@ -60,8 +61,11 @@ async def _examine(session: AsyncSession, parts: Mapping[str, str], contact: Any
     variables narrowed to those that no contact has as a custom field either."""
     examined = await renderer.examine(parts, contact_context(contact or SAMPLE_CONTACT, PLACEHOLDER_LINKS))
     check = examined.check
-    known = await queries.custom_fields_in_use(session, check.unknown_variables)
-    narrowed = TemplateCheck(check.errors, check.variables, [v for v in check.unknown_variables if v not in known])
+    recent = await queries.custom_fields_in_use(session, check.unknown_variables)
+    unknown = [v for v in check.unknown_variables if v not in recent]
+    older = await contacts.custom_fields_used(session, unknown)  # a field only older contacts have
+    unknown = [] if older is None else [v for v in unknown if v not in older]  # no answer: no warning
+    narrowed = TemplateCheck(check.errors, check.variables, unknown)
     return renderer.Examined(narrowed, examined.rendered, examined.error)
 
 
