@@ -6,8 +6,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from datetime import UTC, datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from tests.support.imports import rejects, start, upload, uploaded_job_id, wait_for_job
 from webapp.contacts.models import Contact
@@ -51,6 +52,31 @@ async def test_upload_shows_the_mapping_page_with_a_preview_and_guesses(db, staf
     assert job.headers == ["E-mail", "First name", "Company", "Tags", "Plan"]
     assert job.mapping == ["email", "first_name", "company", "tags", ""]
     assert job.status == "draft" and job.total == 5
+
+
+async def test_a_header_naming_an_older_contacts_custom_field_is_matched_to_it(db, monkeypatch):
+    """The mapping menu's names come from the newest contacts; a header naming a field only older
+    contacts have (an export of them, imported back) still maps to that field."""
+    from webapp.imports.queries import jobs as job_queries
+    from webapp.imports.service import jobs
+    from webapp.imports.service.rows import guess_mapping
+
+    monkeypatch.setattr(job_queries, "CUSTOM_KEYS_NEWEST", 1)  # the newest contact alone: the sample misses Plan
+    long_ago = datetime(2020, 1, 1, tzinfo=UTC)
+    await db.execute(
+        insert(Contact),
+        [
+            {"email": "old@example.com", "custom_fields": {"Plan": "gold"}, "date_added": long_ago},
+            {"email": "new@example.com", "custom_fields": {"shoe_size": 42}},
+        ],
+    )
+    headers = ["email", "Plan", "Shoe size", "Hat"]
+    assert guess_mapping(headers, await jobs.custom_keys_for(db, headers)) == [
+        "email",
+        "custom:Plan",
+        "custom:shoe_size",
+        "",
+    ]
 
 
 async def test_upload_problems_come_back_next_to_the_field(db, staff):

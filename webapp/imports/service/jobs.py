@@ -18,17 +18,18 @@ from typing import IO, Any
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.contacts import service as contacts
 from webapp.core.config import get_settings
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
 from webapp.imports.models import ImportJob, ImportMode, ImportReject, ImportStatus
 from webapp.imports.queries import jobs as queries
-from webapp.imports.schemas import CHOOSE_LIST, CUSTOM, FIELDS, NO_SUCH_COLUMN, ImportStart
+from webapp.imports.schemas import CHOOSE_LIST, CUSTOM, FIELDS, IGNORE, NO_SUCH_COLUMN, ImportStart
 from webapp.imports.service import reading
 from webapp.imports.service.files import UnreadableFile
 from webapp.imports.service.reading import FileSummary
-from webapp.imports.service.rows import guess_mapping
+from webapp.imports.service.rows import guess_mapping, suggested_custom_name
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
 from webapp.suppression.models import SuppressionReason
@@ -99,7 +100,7 @@ async def create_draft(
         encoding=summary.fmt.encoding,
         delimiter=summary.fmt.delimiter,
         headers=summary.headers,
-        mapping=guess_mapping(summary.headers, await queries.custom_keys(session)),
+        mapping=guess_mapping(summary.headers, await custom_keys_for(session, summary.headers)),
         total=summary.estimated_rows,
         created_by=created_by[:CREATED_BY_MAX],
     )
@@ -134,6 +135,19 @@ async def preview(job: ImportJob) -> FileSummary:
         return await reading.summary(file_path(job), job.filename)
     except UnreadableFile as exc:
         raise Conflict(str(exc)) from None
+
+
+async def custom_keys_for(session: AsyncSession, headers: Sequence[str]) -> list[str]:
+    """The custom field names in use that the headers may name: those of the newest contacts, and
+    any older contact's field a header names that they lack (an export of older contacts imports
+    back as it is)."""
+    keys = await queries.custom_keys(session)
+    unmatched = [
+        header for header, target in zip(headers, guess_mapping(headers, keys), strict=True) if target == IGNORE
+    ]
+    candidates = {name for header in unmatched for name in (header.strip(), suggested_custom_name(header)) if name}
+    older = await contacts.custom_fields_used(session, sorted(candidates)) if candidates else set()
+    return [*keys, *sorted(older or ())]
 
 
 async def menu_custom_keys(session: AsyncSession, job: ImportJob) -> list[str]:
