@@ -38,6 +38,11 @@ async def test_an_admin_adds_a_seed_whose_password_is_stored_encrypted(staff, db
 
     mistakes = admin.post("/settings/seed-mailboxes", data=seed_form(dovecot, "", "not an address", port="0"))
     assert mistakes.status_code == 422 and "Name the seed" in mistakes.text
+    no_password = seed_form(dovecot, "", "g2@seeds.example.com", password="")
+    refused = admin.post("/settings/seed-mailboxes", data=no_password)  # a new seed has none saved to keep
+    assert refused.status_code == 422 and "Name the seed" in refused.text
+    assert "Enter the mailbox&#39;s password." in refused.text
+    assert (await db.execute(text("SELECT count(*) FROM seed_mailboxes"))).scalar_one() == 1
 
 
 async def test_test_connection_signs_in_and_lists_the_folders_it_will_search(staff, db, dovecot):

@@ -11,13 +11,15 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
-from webapp.core.errors import NotFound
+from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 from webapp.placement import queries
 from webapp.placement.models import SeedMailbox
 from webapp.placement.schemas import SeedMailboxInput
 from webapp.placement.service.imap import ConnectionFailed, folders, open_seed
+
+PASSWORD_MISSING = "Enter the mailbox's password."
 
 
 async def list_seeds(session: AsyncSession, *, active_only: bool = False) -> list[SeedMailbox]:
@@ -31,9 +33,17 @@ async def get_seed(session: AsyncSession, seed_id: int) -> SeedMailbox:
     return seed
 
 
-def _columns(data: Mapping[str, Any]) -> Values:
-    """The form's values as columns; a blank password is left out (it keeps the saved one)."""
-    values = load(SeedMailboxInput, data)
+def _columns(data: Mapping[str, Any], *, new: bool = False) -> Values:
+    """The form's values as columns; a blank password is left out (it keeps the saved one), and
+    refused for a new seed, which has none saved."""
+    blank_password = new and not str(data.get("password") or "").strip()
+    missing = {"password": PASSWORD_MISSING} if blank_password else {}
+    try:
+        values = load(SeedMailboxInput, data)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.errors | missing) from None
+    if missing:
+        raise ValidationFailed(missing)
     for name in ("is_active", "allow_private"):
         values.setdefault(name, False)  # a form sends a box only when it is ticked
     values.setdefault("spam_folder", "")
@@ -44,7 +54,7 @@ def _columns(data: Mapping[str, Any]) -> Values:
 
 
 async def create_seed(session: AsyncSession, data: Mapping[str, Any]) -> SeedMailbox:
-    seed = SeedMailbox(**_columns(data))
+    seed = SeedMailbox(**_columns(data, new=True))
     session.add(seed)
     await session.flush()
     return seed
@@ -72,6 +82,6 @@ async def test_connection(session: AsyncSession, data: Mapping[str, Any], seed_i
         values["password_encrypted"] = (await get_seed(session, seed_id)).password_encrypted
     seed = SeedMailbox(**values)
     if not seed.password_encrypted:
-        raise ConnectionFailed("Enter the mailbox's password.")
+        raise ConnectionFailed(PASSWORD_MISSING)
     opened = await open_seed(seed)
     return await asyncio.to_thread(opened.run, folders)
