@@ -76,6 +76,9 @@ async def test_the_test_call_signs_in_and_sends_nothing(db, kind) -> None:
 
     assert said.startswith("Signed in to")
     assert api.taken == [] and api.send_requests == 0
+    with pytest.raises(ServerDown) as gone:  # the server has stopped: nothing answers on its port now
+        await check(smtp_config.provider_target(provider))
+    assert "Cannot connect to 127.0.0.1: Connection refused." in str(gone.value), str(gone.value)
 
 
 async def test_messages_sent_together_go_in_one_postmark_batch_and_an_inactive_recipient_is_refused(db) -> None:

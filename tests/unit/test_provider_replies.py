@@ -1,4 +1,5 @@
-"""How long a throttling provider asks to wait, from the headers each service uses."""
+"""What providers' replies come to: how long a throttling provider asks to wait, from the headers each
+service uses, and a problem named after its transport once."""
 
 from __future__ import annotations
 
@@ -31,3 +32,16 @@ def test_sendgrids_rate_limit_reset() -> None:
 def test_an_unreadable_or_missing_header_waits_the_default() -> None:
     assert retry_after(throttled(retry_after="soon")) == THROTTLED_SECONDS
     assert retry_after(throttled()) == THROTTLED_SECONDS
+
+
+def test_a_problem_names_its_transport_once():
+    from webapp.delivery.mailer import named
+
+    assert (
+        named("SendGrid main", "SendGrid main: authentication failed: 401")
+        == "SendGrid main: authentication failed: 401"
+    )
+    assert named("SendGrid main", "SendGrid main is throttling: slow down") == "SendGrid main is throttling: slow down"
+    assert named("Relay", "Cannot connect to 10.0.0.1: Connection refused.") == (
+        "Relay: Cannot connect to 10.0.0.1: Connection refused."
+    )

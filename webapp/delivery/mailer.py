@@ -157,7 +157,7 @@ class Mailer:
             except ServerDown as exc:
                 transport.mark_down(str(exc), exc.seconds)
                 transport.quota_wait = exc.seconds if isinstance(exc, QuotaSpent) else 0.0
-                errors.append(f"{transport.ref.name}: {exc}")
+                errors.append(named(transport.ref.name, str(exc)))
                 if not isinstance(exc, QuotaSpent):
                     await self.routing.record(transport.ref, route, "error", None)
                 continue
@@ -187,3 +187,8 @@ class Mailer:
 
     async def close(self) -> None:
         await asyncio.gather(*(transport.close() for transport in self.transports), return_exceptions=True)
+
+
+def named(name: str, problem: str) -> str:
+    """A transport's problem with its name in front, once (a provider's own messages start with it)."""
+    return problem if problem.startswith((f"{name}:", f"{name} ")) else f"{name}: {problem}"

@@ -86,7 +86,7 @@ def _waiting(items: Sequence[Claimed], plan: PlanLimit, held_reason: str) -> lis
         error = f"{warmup_quota.held_error(plan.plan_id)} “{plan.name}”: {held_reason}"
         retry = HELD_RECHECK_SECONDS
     else:
-        error = f"Waits for tomorrow: warm-up plan “{plan.name}” sent its {plan.limit:,} messages for today."
+        error = f"Waits for tomorrow: warm-up plan “{plan.name}” sent its {_messages(plan.limit)} for today."
         retry = int(seconds_until_next_day(datetime.now(UTC))) + 1
     return [Outcome(item.id, "pending", error, retry_seconds=retry, throttled=True) for item in items]
 
@@ -121,6 +121,11 @@ async def take_one(ref: TransportRef) -> None:
         )
     if not taken.granted:
         raise QuotaSpent(
-            f"warm-up plan “{plan.name}” sent its {plan.limit:,} messages for today",
+            f"warm-up plan “{plan.name}” sent its {_messages(plan.limit)} for today",
             seconds_until_next_day(datetime.now(UTC)),
         )
+
+
+def _messages(count: int | None) -> str:
+    """The day's maximum in words; None (no maximum) never reaches a message that it was spent."""
+    return "messages" if count is None else f"{count:,} message" + ("" if count == 1 else "s")

@@ -16,6 +16,7 @@ from webapp.core.deps import Db
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
+from webapp.delivery.mailer import named
 from webapp.delivery.smtp_config import provider_target
 from webapp.delivery.smtp_session import ServerDown
 from webapp.delivery.transports.kinds import check
@@ -132,7 +133,7 @@ class ProvidersController(Controller):
                 "message": message,
             }
             return Template("providers/_providers.html", context=context)
-        flash(request, f"{provider.name}: {message}", "success" if ok else "error")
+        flash(request, named(provider.name, message), "success" if ok else "error")
         return after_change(request, "/settings/providers")
 
     @get("/{provider_id:int}/delete")

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from webapp.core.addresses import RefusedAddress
 from webapp.core.checked_http import checked_client
+from webapp.core.connect_errors import connect_failure
 from webapp.delivery.mailer import Handover, InDoubt, PermanentFailure, Retired, Stopped, TransientFailure
 from webapp.delivery.rates import HourDayQuota, PerSecond, QuotaReached
 from webapp.delivery.smtp_session import QuotaSpent, ServerDown
@@ -92,7 +93,8 @@ async def call(http: httpx.AsyncClient, method: str, url: str, **kwargs: Any) ->
     except RefusedAddress as exc:
         raise ServerDown(str(exc)) from None
     except NOT_SENT as exc:
-        raise ServerDown(f"cannot reach {httpx.URL(url).host}: {exc!r}") from exc
+        host = httpx.URL(url).host
+        raise ServerDown(connect_failure(exc, host) or f"Cannot reach {host} ({exc.__class__.__name__}).") from exc
     except httpx.TransportError as exc:
         raise InDoubt(f"{httpx.URL(url).host}: the request broke off after it was sent: {exc!r}") from exc
 
