@@ -22,11 +22,22 @@ async def test_an_admin_sees_each_transports_health_now(staff, db):
         health.record(f"smtp:{good.id}", "sent", 0.2)
         health.record(f"smtp:{bad.id}", "error")
     await health.flush()  # as the worker does within a second
-    page = (await staff("admin")).get("/settings/transports").text
+    admin = await staff("admin")
+    page = admin.get("/settings/transports").text
     good_row = page.split(f'id="transport-smtp-{good.id}"')[1].split("</tr>")[0]
     bad_row = page.split(f'id="transport-smtp-{bad.id}"')[1].split("</tr>")[0]
     assert "Good relay" in good_row and "in rotation" in good_row and "0.2 s" in good_row
     assert "Bad relay" in bad_row and "out of rotation" in bad_row and "error rate 100.0 %" in bad_row
+    assert "not judged yet" not in good_row + bad_row
+
+    new = await smtp_server(db, 2527, name="New relay")
+    await db.commit()
+    for _ in range(3):
+        health.record(f"smtp:{new.id}", "error")
+    await health.flush()
+    page = admin.get("/settings/transports").text
+    new_row = page.split(f'id="transport-smtp-{new.id}"')[1].split("</tr>")[0]
+    assert "in rotation" in new_row and "not judged yet: 3 of the 20 messages it takes" in new_row  # 100 % errors
 
 
 async def test_an_admin_sees_volume_and_rates_over_time(staff, db):
