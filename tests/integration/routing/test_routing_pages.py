@@ -55,6 +55,25 @@ async def test_an_admin_adds_a_rule_with_weighted_transports(staff, db):
     assert 'value="Microsoft split"' in form and 'id="kind-automation" name="kinds" value="automation" checked' in form
 
 
+async def test_rules_after_one_that_takes_every_message_are_marked_as_never_used(staff, db):
+    a, b = await relays(db)
+    client = await staff("admin")
+    for name, position, domains in (
+        ("Gmail", "5", "gmail.com"),
+        ("Catch-all", "10", ""),
+        ("Outlook", "20", "outlook.com"),
+    ):
+        client.post("/settings/routing", data=rule_form(a, b, name=name, position=position, domains=domains, kinds=[]))
+    client.post("/settings/routing", data=rule_form(a, b, name="Off", position="30", domains="", is_active=None))
+    page = client.get("/settings/routing").text
+    rows = {
+        rule.name: page.split(f'id="rule-{rule.id}"')[1].split("</tr>")[0]
+        for rule in await db.scalars(select(RoutingRule))
+    }
+    assert "never used" not in rows["Gmail"] + rows["Catch-all"] + rows["Off"]  # an inactive rule is not used anyway
+    assert "never used: “Catch-all” before it takes every message" in rows["Outlook"]
+
+
 async def test_a_mistake_is_shown_next_to_its_transport_row(staff, db):
     a, b = await relays(db)
     client = await staff("admin")
