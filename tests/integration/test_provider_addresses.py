@@ -117,7 +117,8 @@ async def test_over_tls_the_certificate_is_checked_for_the_typed_host_not_the_ad
             await check(smtp_config.provider_target(by_address))
 
     assert said.startswith("Signed in to Postmark")
-    assert "CERTIFICATE_VERIFY_FAILED" in str(refused.value) and "127.0.0.1" in str(refused.value)
+    assert str(refused.value).startswith("The TLS certificate of 127.0.0.1 is not valid: IP address mismatch")
+    assert not str(refused.value).endswith("..")
     assert api.hosts == [named.removeprefix("https://")]
 
 

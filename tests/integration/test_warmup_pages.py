@@ -83,7 +83,8 @@ async def test_mistakes_are_shown_next_to_their_field_and_one_plan_per_domain(st
     ok = client.post("/warmup", data=form(scope="from_domain", from_domain="News.Example.com"))
     assert ok.status_code == 303
     again = client.post("/warmup", data=form(scope="from_domain", from_domain="news.example.com", name="Again"))
-    assert again.status_code == 422 and "Another warm-up plan already covers it" in again.text
+    first_id = (await db.scalars(select(WarmupPlan.id))).one()
+    assert again.status_code == 422 and f"(#{first_id}) already covers it; edit that one." in again.text
     assert (await db.scalars(select(WarmupPlan.from_domain))).all() == ["news.example.com"]
 
 

@@ -14,7 +14,7 @@ def connect_failure(exc: BaseException, where: str) -> str | None:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ssl.SSLCertVerificationError):
-            return f"The TLS certificate of {where} is not valid: {seen.verify_message}."
+            return f"The TLS certificate of {where} is not valid: {str(seen.verify_message).rstrip('.')}."
         if isinstance(seen, ssl.SSLError):
             return f"TLS with {where} failed ({seen.reason or seen}); check the TLS mode and port."
         if isinstance(seen, socket.gaierror):

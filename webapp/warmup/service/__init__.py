@@ -53,7 +53,8 @@ async def _columns(session: AsyncSession, data: Mapping[str, Any], current: Warm
         raise ValidationFailed({field: "That API provider does not exist (it may have been deleted)."})
     taken = await queries.plan_id_for(session, **target)
     if taken is not None and (current is None or taken != current.id):
-        raise ValidationFailed({field: "Another warm-up plan already covers it; edit that one."})
+        other = await get_plan(session, taken)
+        raise ValidationFailed({field: f"Warm-up plan “{other.name}” (#{other.id}) already covers it; edit that one."})
     return values | target | {"is_active": values.get("is_active", False)}
 
 
