@@ -51,6 +51,17 @@ async def test_each_kind_checks_its_own_settings(db) -> None:
         await providers.create_provider(db, mailgun)
     assert set(ses.value.errors) == {"region"}
     assert set(mailgun_refused.value.errors) == {"domain", "region"}
+    # the form's own mistakes and the kind's come back together, not one round after the other
+    everything = FORM | {
+        "name": "",
+        "batch_size": "lots",
+        "region": "Europe",
+        "access_key_id": "",
+        "secret_access_key": "",
+    }
+    with pytest.raises(ValidationFailed) as all_at_once:
+        await providers.create_provider(db, everything)
+    assert set(all_at_once.value.errors) == {"name", "batch_size", "region", "access_key_id", "secret_access_key"}
 
 
 async def test_a_provider_added_during_a_send_takes_the_messages_after_it(db, worker) -> None:

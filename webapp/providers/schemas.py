@@ -52,8 +52,11 @@ def _secret(raw: Any, label: str) -> str:
 Secret = Rule(_secret, converts=True)
 
 
+NAME_MISSING = "Give the provider a name, e.g. “SES eu-west-1” or “Postmark receipts”."
+
+
 class ProviderInput(Schema, kw_only=True):
-    name: Annotated[str, Meta(title="Name"), text(200, blank="Give the provider a name, e.g. “SES eu-west-1”.")]
+    name: Annotated[str, Meta(title="Name"), text(200, blank=NAME_MISSING)]
     kind: Annotated[
         str, Meta(title="Service"), one_of(list(KIND_NAMES), "Choose the service: ses, sendgrid, postmark or mailgun.")
     ]

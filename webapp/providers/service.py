@@ -38,18 +38,52 @@ def kind_name(kind: str) -> str:
 
 async def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
     """The form's values onto the provider: its kind's settings and secrets only."""
-    values = load(ProviderInput, data)
+    try:
+        values = load(ProviderInput, data)
+    except ValidationFailed as exc:  # with what the kind's own checks find in the rest, all at once
+        kind = str(data.get("kind") or "")
+        if kind not in SECRETS or "kind" in exc.errors:
+            raise
+        names = [name for name in (*SETTINGS[kind], *SECRETS[kind]) if name not in exc.errors]
+        typed = {name: str(data.get(name) or "").strip() for name in names}
+        more = await _kind_errors(provider, kind, typed | {"allow_private": data.get("allow_private")})
+        raise ValidationFailed(more | exc.errors) from None
     kind = values["kind"]
-    settings = {name: values[name] for name in SETTINGS[kind] if values.get(name)}
+    errors = await _kind_errors(provider, kind, values)
+    if errors:
+        raise ValidationFailed(errors)
+    settings = _settings(kind, values)
+    secrets = _secrets(provider, kind, values)
+    for name in ("name", "kind", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day"):
+        setattr(provider, name, values[name])
+    provider.max_connections, provider.priority = values["max_connections"], values["priority"]
+    provider.is_active = bool(values.get("is_active", True))
+    provider.settings = settings
+    provider.credentials_encrypted = secret_box.encrypt(json.dumps(secrets))
+
+
+def _settings(kind: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    settings: dict[str, Any] = {name: values[name] for name in SETTINGS[kind] if values.get(name)}
     if values.get("allow_private"):
         settings["allow_private"] = True
-    kept = credentials(provider) if provider.kind == kind else {}
-    secrets = {name: values.get(name) or kept.get(name, "") for name in SECRETS[kind]}
-    errors = {name: "Enter it: the provider's API needs it." for name, value in secrets.items() if not value}
     if kind == "ses":
         settings.setdefault("region", DEFAULT_SES_REGION)
-        if not AWS_REGION.fullmatch(settings["region"]):
-            errors["region"] = "Enter an AWS region, e.g. eu-west-1."
+    return settings
+
+
+def _secrets(provider: Provider, kind: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """The kind's secrets: those typed, else those saved (a secret field left blank keeps its value)."""
+    kept = credentials(provider) if provider.kind == kind else {}
+    return {name: values.get(name) or kept.get(name, "") for name in SECRETS[kind]}
+
+
+async def _kind_errors(provider: Provider, kind: str, values: Mapping[str, Any]) -> dict[str, str]:
+    """What the provider's kind needs that the values lack."""
+    settings = _settings(kind, values)
+    secrets = _secrets(provider, kind, values)
+    errors = {name: "Enter it: the provider's API needs it." for name, value in secrets.items() if not value}
+    if kind == "ses" and not AWS_REGION.fullmatch(settings["region"]):
+        errors["region"] = "Enter an AWS region, e.g. eu-west-1."
     if kind == "mailgun":
         if not settings.get("domain"):
             errors["domain"] = "Enter the sending domain set up in Mailgun, e.g. mg.example.com."
@@ -60,14 +94,7 @@ async def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
             await checked_url(base_url, allow_private=bool(settings.get("allow_private")), refused=REFUSED)
         except RefusedAddress as exc:
             errors["base_url"] = str(exc)
-    if errors:
-        raise ValidationFailed(errors)
-    for name in ("name", "kind", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day"):
-        setattr(provider, name, values[name])
-    provider.max_connections, provider.priority = values["max_connections"], values["priority"]
-    provider.is_active = bool(values.get("is_active", True))
-    provider.settings = settings
-    provider.credentials_encrypted = secret_box.encrypt(json.dumps(secrets))
+    return errors
 
 
 async def list_providers(session: AsyncSession, *, active_only: bool = False) -> list[Provider]:
