@@ -169,7 +169,7 @@ async def test_add_mode_imports_good_rows_and_reports_the_rest_with_line_numbers
     assert rows == [
         ["line", "problem", "reason", "E-mail", "First name", "Company", "Tags", "Plan"],
         ["4", "rejected", "An email address must have an @-sign.", "not-an-address", "Bad", "X", "", ""],
-        ["6", "duplicate", "Same address as line 2.", "ADA@example.com", "Ada again", "Dup Ltd", "", "free"],
+        ["6", "repeated", "Same address as line 2.", "ADA@example.com", "Ada again", "Dup Ltd", "", "free"],
     ]
     stored = await db.scalar(select(ImportJob.stored_name).where(ImportJob.id == job_id))
     assert not (get_settings().imports.upload_dir / stored).exists()  # the worker deletes the file when done

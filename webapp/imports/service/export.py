@@ -170,6 +170,9 @@ def rejects_filename(job: ImportJob) -> str:
     return f"{job.filename.rsplit('.', 1)[0][:STEM_MAX] or 'import'}-rejected.csv"
 
 
+PROBLEMS = {"duplicate": "repeated"}  # the word the import's page uses for a row repeating an earlier one
+
+
 async def rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
     """line, kind, reason, then the row's own columns under the file's headers: fix and import again."""
     yield UTF8_BOM + csv_line(["line", "problem", "reason", *job.headers])
@@ -180,4 +183,4 @@ async def rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
         if not rows:
             return
         after = rows[-1].line
-        yield b"".join(csv_line([r.line, r.kind, r.reason, *r.cells]) for r in rows)
+        yield b"".join(csv_line([r.line, PROBLEMS.get(r.kind, r.kind), r.reason, *r.cells]) for r in rows)
