@@ -437,3 +437,17 @@ async def test_the_started_message_lives_in_the_progress_and_a_finished_import_l
         assert "carries on" not in page, mode  # the work is done: no banner says it is going on
         report = page[page.index('class="import-report"') :]
         assert link in report, (mode, report[:600])
+
+
+async def test_a_file_with_only_its_header_says_so_before_and_after(db, staff, worker):
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, b"email,first_name\n"))
+    mapping = client.get(f"/contacts/import/{job_id}").text
+    assert "no rows." in mapping and "not counted yet" not in mapping
+    start(client, job_id, {0: "email", 1: "first_name"})
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.status, job.total, job.inserted) == ("done", 0, 0)
+    report = client.get(f"/contacts/import/{job_id}").text
+    assert "The file has no rows below its header: nothing was imported." in report
+    assert "Every row was read without a problem" not in report
