@@ -206,6 +206,9 @@ async def test_a_quote_never_closed_is_reported_at_its_line_instead_of_swallowin
     [(line, kind, _, reason)] = await rejects(db, job_id)
     assert (line, kind) == (3, "rejected")
     assert reason.startswith("A quoted value starts on this line and is never closed, so the 2 lines from here")
+    download = client.get(f"/contacts/import/{job_id}/rejects.csv").content.decode("utf-8-sig")
+    [_, kept] = list(csv.reader(io.StringIO(download)))
+    assert kept[:2] == ["3", "rejected"] and kept[3] == 'bob@example.com,"Bob\nsam@example.com,Sam'  # as typed, to fix
     report = client.get(f"/contacts/import/{job_id}").text
     assert "is never closed" in report and "Every row was read without a problem" not in report
     assert sorted(await contacts_by_email(db)) == ["ann@example.com"]

@@ -102,7 +102,7 @@ def _prepare(
                 raise RowRejected(record.error)
             row = convert(record.cells)
         except RowRejected as exc:
-            cells = record.cells
+            cells = [] if record.error else record.cells  # an unreadable row's one cell is its raw text
             email = cells[email_index].strip()[:REJECT_EMAIL_MAX] if email_index < len(cells) else ""
             chunk.rejects.append(_reject(record, "rejected", email, str(exc)))
             continue

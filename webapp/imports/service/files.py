@@ -53,6 +53,7 @@ PREVIEW_ROWS = 10
 PREVIEW_CHARS = 200  # of each value in the preview
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = csv.field_size_limit()  # 131,072: CSV's own limit, and XLSX cells' too
+RAW_LINES_KEPT = 1000  # of an unreadable row (a quote never closed takes every line after it)
 MAX_ROWS = 2_000_000
 MB = 1 << 20
 TOO_MANY_ROWS = f"The file has more than {MAX_ROWS:,} rows: split it into files of at most that many."
@@ -79,7 +80,7 @@ class FileFormat:
 @dataclass
 class Record:
     line: int
-    cells: list[str]
+    cells: list[str]  # an unreadable CSV row: its lines as they are in the file, as one cell
     error: str = ""  # the row could not be read at all (e.g. a cell over the size limit)
 
 
@@ -215,9 +216,19 @@ class RecordReader:
             offset = 1 if _sep_hint(text.readline()) is not None else 0  # Excel's `sep=;` line
             if not offset:
                 text.seek(0)
+            # The lines the reader takes for the row it is reading, so that a row it cannot read
+            # is kept as it was typed (for the rejected rows' file): at most RAW_LINES_KEPT of them.
+            taken: list[str] = []
+
+            def lines() -> Iterator[str]:
+                for text_line in text:
+                    if len(taken) < RAW_LINES_KEPT:
+                        taken.append(text_line)
+                    yield text_line
+
             # strict: a quote never closed is an error at the end of the file, not a value that
             # silently took in every row after it.
-            reader = csv.reader(text, delimiter=self.fmt.delimiter, strict=True)
+            reader = csv.reader(lines(), delimiter=self.fmt.delimiter, strict=True)
             done = 0  # lines the reader has read
             while True:
                 try:
@@ -225,9 +236,12 @@ class RecordReader:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield Record(offset + done + 1, [], _unreadable(exc, reader.line_num - done))
+                    as_typed = "".join(taken)[:MAX_CELL_CHARS].rstrip("\r\n")
+                    yield Record(offset + done + 1, [as_typed], _unreadable(exc, reader.line_num - done))
                     done = reader.line_num
+                    taken.clear()
                     continue
+                taken.clear()
                 line, done = offset + done + 1, reader.line_num
                 if "".join(row).strip():  # a row of empty or blank cells is skipped
                     yield Record(line, row)
