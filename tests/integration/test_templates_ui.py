@@ -100,6 +100,9 @@ async def test_a_custom_field_only_older_contacts_have_is_no_unknown_variable(db
         db, {"name": "Shoes", "subject": "Hi", "html_content": "{{ shoe_size }} {{ hat_size }}"}, created_by="t"
     )
     assert saved.unknown_variables == ["hat_size"]
+    # a preview, asked for as one types, reads the sample only: no scan of every contact per keystroke
+    previewed = await templates.preview(db, {"subject": "Hi", "html_content": "{{ shoe_size }} {{ hat_size }}"})
+    assert previewed.unknown_variables == ["hat_size", "shoe_size"]
 
 
 async def test_validation_names_each_bad_field(db):

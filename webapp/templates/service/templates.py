@@ -56,15 +56,19 @@ SAMPLE_CONTACT = SimpleNamespace(
 PLACEHOLDER_LINKS = dict.fromkeys(LINK_VARIABLES, "#")
 
 
-async def _examine(session: AsyncSession, parts: Mapping[str, str], contact: Any = None) -> renderer.Examined:
+async def _examine(
+    session: AsyncSession, parts: Mapping[str, str], contact: Any = None, *, every_contact: bool = True
+) -> renderer.Examined:
     """The parts rendered for `contact` (the sample contact when None), with the check's unknown
-    variables narrowed to those that no contact has as a custom field either."""
+    variables narrowed to those that no recently added contact has as a custom field, nor (with
+    every_contact, when saving) any older one: a scan of up to 2 s, too much for a preview per keystroke."""
     examined = await renderer.examine(parts, contact_context(contact or SAMPLE_CONTACT, PLACEHOLDER_LINKS))
     check = examined.check
     recent = await queries.custom_fields_in_use(session, check.unknown_variables)
     unknown = [v for v in check.unknown_variables if v not in recent]
-    older = await contacts.custom_fields_used(session, unknown)  # a field only older contacts have
-    unknown = [] if older is None else [v for v in unknown if v not in older]  # no answer: no warning
+    if every_contact:
+        older = await contacts.custom_fields_used(session, unknown)  # a field only older contacts have
+        unknown = [] if older is None else [v for v in unknown if v not in older]  # no answer: no warning
     narrowed = TemplateCheck(check.errors, check.variables, unknown)
     return renderer.Examined(narrowed, examined.rendered, examined.error)
 
@@ -196,7 +200,7 @@ async def preview(session: AsyncSession, parts: Mapping[str, str], contact: Any 
             parts["html_content"] = await markdown.to_html(parts["markdown_content"])
         except ValueError as exc:  # MarkdownRefused is one
             return Preview(errors={"markdown_content": str(exc)})
-    examined = await _examine(session, {part: parts[part] for part in PARTS}, contact)
+    examined = await _examine(session, {part: parts[part] for part in PARTS}, contact, every_contact=False)
     unknown = examined.check.unknown_variables
     if examined.check.errors:
         errors = examined.check.errors
