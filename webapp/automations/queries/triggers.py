@@ -146,4 +146,5 @@ async def checked(session: AsyncSession, automation_id: int, at: datetime, probl
 
 
 async def last_check(session: AsyncSession, automation_id: int) -> AutomationTriggerCheck | None:
-    return await session.get(AutomationTriggerCheck, automation_id)
+    # `checked` upserts past the ORM, so a copy this session still holds may be out of date.
+    return await session.get(AutomationTriggerCheck, automation_id, populate_existing=True)
