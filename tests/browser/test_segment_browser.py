@@ -73,7 +73,7 @@ def build_segment(page) -> None:
 
     # Tags has any of vip
     press(page, "0", "+ Condition")
-    expect(page.locator("#segment-count .segment-problem")).to_contain_text("Fill in each condition's value")
+    expect(page.locator("#segment-count .segment-pending")).to_contain_text("Fill in each condition's value")
     expect(field(page, "0.0", "error")).to_have_text("")  # a row just added is not marked wrong
     choose(page, "0.0", "tags")
     expect(field(page, "0.0", "op")).to_have_value("has_any")  # the row re-rendered with Tags' operators

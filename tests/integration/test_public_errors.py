@@ -18,7 +18,6 @@ def damaged(purpose: str) -> str:
 @pytest.mark.parametrize(
     ("path", "status", "message"),
     [
-        (f"/u/unsubscribe/{damaged('unsubscribe')}", 404, "This link is not valid."),
         (f"/u/view/{damaged('unsubscribe')}", 404, "This link is not valid."),
         (f"/u/c/{damaged('click')}", 404, "This link is not valid."),
         ("/archive/99999999999999999999", 404, "This newsletter is not in the archive."),
@@ -37,6 +36,16 @@ async def test_a_broken_subscriber_link_gets_a_public_page(db, live_server, path
     spanish = httpx.get(live_server + path, params={"lang": "es"})
     assert spanish.status_code == status and "Esta página no existe" in spanish.text
     assert spanish.headers["content-language"] == "es"
+
+
+async def test_a_broken_or_unknown_unsubscribe_link_says_to_use_a_newer_email(db, live_server):
+    for token in (damaged("unsubscribe"), make_token("unsubscribe", 987654)):
+        english = httpx.get(f"{live_server}/u/unsubscribe/{token}")
+        assert english.status_code == 404 and 'id="link-invalid"' in english.text
+        assert "Open it again from the latest email you received from us." in english.text
+        assert "dashboard" not in english.text.lower() and 'href="/"' not in english.text
+        spanish = httpx.get(f"{live_server}/u/unsubscribe/{token}", params={"lang": "es"})
+        assert spanish.status_code == 404 and "Este enlace no es válido" in spanish.text
 
 
 async def test_a_bad_archive_cursor_is_a_public_400(db, live_server):

@@ -184,6 +184,7 @@ async def test_add_nest_and_remove_rows_round_trip_through_the_rendered_form(sta
     assert rules_in(html) == {"operator": "AND", "conditions": [{"field": "email", "op": "eq", "value": ""}]}
     assert row_error(html, "0.0") == ""  # a row just added is not wrong yet: saving it blank would be
     assert shown_count(html) is None and "Fill in each condition&#39;s value" in html
+    assert '<p class="hint segment-pending">Fill in' in html  # a hint, not styled as a mistake
 
     html = step("refresh", {"c-0.0-field": "tags"})  # picking a field re-renders its row
     assert rules_in(html)["conditions"] == [{"field": "tags", "op": "has_any", "value": []}]

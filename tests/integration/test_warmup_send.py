@@ -43,7 +43,7 @@ async def wait_for_no_claims(db, campaign_id: int) -> None:
     raise AssertionError(f"deliveries still claimed: {counts}")
 
 
-async def test_todays_maximum_goes_and_the_rest_waits_for_the_next_day(db, worker):
+async def test_todays_maximum_goes_and_the_rest_waits_for_the_next_day(db, worker, staff):
     with SmtpSink() as sink:
         email_list = await audience(db, 12)
         await smtp_server(db, sink.port)
@@ -67,6 +67,9 @@ async def test_todays_maximum_goes_and_the_rest_waits_for_the_next_day(db, worke
         assert tomorrow <= next_attempt_at <= tomorrow + timedelta(seconds=2)
     campaign = await wait_for_status(db, campaign_id, {"sending"})
     assert campaign.failed_count == 0
+    page = (await staff("viewer")).get(f"/campaigns/{campaign_id}").text  # no estimate from the rate
+    assert f'class="progress-eta"><a href="#campaign-{campaign_id}-warmup">Set by warm-up</a><' in page
+    assert f'id="campaign-{campaign_id}-warmup-rest">7 messages will go from' in page
 
 
 async def test_a_new_servers_plan_caps_what_it_sends_and_the_rest_waits_for_the_next_day(db, worker):

@@ -93,8 +93,12 @@ class TrackingController(Controller):
 
     @route("/unsubscribe/{token:str}", http_method=GET_OR_HEAD, name="unsubscribe-confirm")
     async def unsubscribe_form(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
-        delivery_id = delivery_id_from("unsubscribe", token)
-        ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
+        try:
+            delivery_id = delivery_id_from("unsubscribe", token)
+            ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
+        except NotFound:  # the page preference links get: the way out is a newer email's link
+            org = await org_settings.load(db)
+            return page("subscriptions/link_invalid.html", language_of(request), org, status_code=404)
         done = ref is not TEST_REF and await engagement.is_unsubscribed(db, ref)  # the link followed again
         return await _unsubscribe_page(request, db, ref, token, done=done)
 

@@ -112,6 +112,7 @@ class _PageStream:
         self.request, self.campaign_id, self.pubsub = request, campaign_id, pubsub
         self.meter = RateMeter()
         self.started_at: datetime | None = None
+        self.paced = False  # by a warm-up plan, as of the last status
 
     def _status(self, c: Campaign) -> ServerSentEventMessage:
         html = render(self.request, "campaigns/_status.html", **status_context(c))
@@ -126,7 +127,7 @@ class _PageStream:
             return
         status, self.started_at = c.status, c.started_at
         yield self._status(c)
-        yield self._progress(await _current(c))
+        yield self._progress(await self._current(c))
         if status in FINAL:
             yield ServerSentEventMessage("", event="done")
             return
@@ -140,10 +141,15 @@ class _PageStream:
             elif kind in ("campaign_status", "campaign_completed") and (c := await _load(self.campaign_id)):
                 status, self.started_at = c.status, c.started_at
                 yield self._status(c)
-                yield self._progress(await _current(c))
+                yield self._progress(await self._current(c))
                 if status in FINAL:
                     yield ServerSentEventMessage("", event="done")
                     return
+
+    async def _current(self, c: Campaign) -> Progress:
+        progress = await _current(c)
+        self.paced = progress.paced
+        return progress
 
     def _progress_from(self, event: dict[str, Any], status: str) -> Progress:
         def count(name: str) -> int:
@@ -152,7 +158,8 @@ class _PageStream:
 
         sent, failed = count("sent_count"), count("failed_count")
         rate = self.meter.add(sent + failed, time.monotonic()) or average_rate(self.started_at, sent + failed)
-        return Progress(self.campaign_id, status, sent, failed, count("total_recipients"), rate, count("skipped_count"))
+        total, skipped = count("total_recipients"), count("skipped_count")
+        return Progress(self.campaign_id, status, sent, failed, total, rate, skipped, paced=self.paced)
 
 
 def _is_last(event: dict[str, Any]) -> bool:

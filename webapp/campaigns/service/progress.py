@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.campaigns.models import Campaign
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.queries import listing
+from webapp.warmup.service import campaigns as warmup
 
 MINUTE, HOUR = 60, 3600
 
@@ -40,6 +41,7 @@ class Progress:
     rate: float | None = None  # messages per second
     skipped: int = 0  # no longer mailable when their turn came
     held: int = 0  # kept back by an A/B test until its winner is chosen: no time left can be told
+    paced: bool = False  # under a warm-up plan: its daily maxima, not the rate, say when the rest goes
 
     @property
     def done(self) -> int:
@@ -57,7 +59,7 @@ class Progress:
 
     @property
     def eta(self) -> str:
-        if self.status != S.SENDING.value or not self.rate or not self.remaining or self.held:
+        if self.status != S.SENDING.value or not self.rate or not self.remaining or self.held or self.paced:
             return ""
         return duration(self.remaining / self.rate)
 
@@ -79,12 +81,16 @@ def average_rate(started_at: datetime | None, done: int, until: datetime | None 
     return done / elapsed if elapsed >= 1 else None
 
 
-def progress_of(c: Campaign, held: int = 0) -> Progress:
+def progress_of(c: Campaign, held: int = 0, paced: bool = False) -> Progress:
     rate = average_rate(c.started_at, c.sent_count + c.failed_count, c.completed_at)
-    return Progress(c.id, c.status, c.sent_count, c.failed_count, c.total_recipients, rate, c.skipped_count, held)
+    figures = (c.sent_count, c.failed_count, c.total_recipients, rate, c.skipped_count)
+    return Progress(c.id, c.status, *figures, held=held, paced=paced)
 
 
 async def current_progress(session: AsyncSession, c: Campaign) -> Progress:
-    """The campaign's progress as stored, with the recipients an A/B test holds back while it waits."""
-    held = await listing.held_count(session, c.id) if c.status == S.SENDING.value else 0
-    return progress_of(c, held)
+    """The campaign's progress as stored, with the recipients an A/B test holds back while it waits,
+    and whether a warm-up plan paces it."""
+    if c.status != S.SENDING.value:
+        return progress_of(c)
+    held = await listing.held_count(session, c.id)
+    return progress_of(c, held, await warmup.under_warmup(session, c.from_email))

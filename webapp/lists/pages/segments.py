@@ -80,6 +80,7 @@ class Outcome:
     states: dict[int, contacts.MailState] = field(default_factory=dict)  # of the preview's contacts
     rows: dict[str, dict[str, str]] = field(default_factory=dict)
     problem: str = ""
+    pending: bool = False  # the problem is a row still being filled in, not a mistake
 
 
 def _draft(data: Form, email_list: EmailList | None) -> Draft:
@@ -99,7 +100,8 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
     except ValidationFailed as exc:
         rows, _ = row_errors(exc.errors)
         if rows and all(parts == {"value": VALUE_MISSING} for parts in rows.values()):
-            return Outcome(problem=FILL_IN)  # a row still being filled in: saving says so, not the first keystroke
+            # A row still being filled in: saving says so, not the first keystroke.
+            return Outcome(problem=FILL_IN, pending=True)
         return Outcome(rows=rows, problem=FIX_RULES)
     if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
         return Outcome(problem=CHOOSE_PARENT)
