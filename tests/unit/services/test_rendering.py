@@ -86,6 +86,21 @@ def test_syntax_error_names_part_and_line():
     assert exc.value.errors["html_content"].startswith("Line 3:")
 
 
+@pytest.mark.parametrize(
+    ("html", "message"),
+    [
+        ("<p>Hi</p>\n<p>{{ 100 / (plan | int) }}</p>", "Line 2: The template failed: division by zero"),
+        ("<p>Hi</p>\n\n<p>{{ nothing.x }}</p>", "Line 3: The template failed: 'nothing' is undefined"),
+        ("<p>\n{{ 'x' * 10 ** 7 }}</p>", "Line 2: A value built in the template is too large."),
+        ("<p>\n\n\n{{ ().__class__.__bases__ }}</p>", "Line 4: The template tried something not allowed"),
+    ],
+)
+def test_an_error_while_rendering_names_its_line(html, message):
+    with pytest.raises(RenderError) as failed:
+        CompiledMessage("Subject", html).render({"plan": "0"})
+    assert failed.value.message.startswith(message) and failed.value.field == "html_content"
+
+
 def test_the_template_schema_names_syntax_errors_with_every_other_problem():
     with pytest.raises(ValidationFailed) as exc:
         load(TemplateCreate, {"name": " ", "subject": "{% if %}", "html_content": "<p>\n{{ x }", "colour": "red"})

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import css_inline
@@ -173,14 +174,27 @@ def _render(template: Template, variables: Mapping[str, Any], part: str) -> str:
                 raise RenderError(message, part, limit=True)
             chunks.append(chunk)
     except RenderError as exc:
-        raise RenderError(exc.message, part, limit=exc.limit) from None
+        raise RenderError(_at_line(exc, exc.message), part, limit=exc.limit) from None
     except SecurityError as exc:
-        raise RenderError(f"The template tried something not allowed: {exc}", part) from None
+        raise RenderError(_at_line(exc, f"The template tried something not allowed: {exc}"), part) from None
     except RecursionError:
         raise RenderError(TOO_DEEP, part, limit=True) from None
     except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-        raise RenderError(f"The template failed: {exc}", part) from None
+        raise RenderError(_at_line(exc, f"The template failed: {exc}"), part) from None
     return "".join(chunks)
+
+
+def _at_line(exc: BaseException, message: str) -> str:
+    """The message with the template line the error happened on, as syntax errors name theirs.
+    Jinja rewrites a failing render's traceback so that its last template frame has that line."""
+    lines = [tb.tb_lineno for tb in _frames(exc.__traceback__) if tb.tb_frame.f_code.co_filename == "<template>"]
+    return f"Line {lines[-1]}: {message}" if lines else message
+
+
+def _frames(tb: TracebackType | None) -> Iterator[TracebackType]:
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
 
 
 def _text_from_html_template(html: str) -> Template | None:
