@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
+
+import httpx
 
 from tests.support.campaigns import (
     audience,
@@ -40,6 +43,29 @@ async def test_campaign_reaches_every_recipient_once_with_personalised_tracked_m
     assert "1 Test Street, Testville" in html and "Unsubscribe" in html
     text_part = message.get_body(("plain",)).get_content()
     assert "Hello Person7" in text_part
+
+
+async def test_a_tracked_link_leads_where_its_html_says_with_character_references_decoded(db, worker, live_server):
+    """`&amp;` is how HTML writes `&` in an attribute (editors write it so): the click must lead to
+    `?x=1&y=2`, or the site gets a parameter named `amp;y`."""
+    links = (
+        '<a href="https://shop.example.com/p?x=1&amp;y=2">Shop</a> '
+        '<a href="https://shop.example.com/q?utm_source=news&#38;utm_medium=email">Also</a> '
+        '<a href="https://shop.example.com/r?&quot;quoted&quot;">Untracked</a>'
+    )
+    with SmtpSink() as sink:
+        email_list = await audience(db, 1)
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [email_list.id], html_content=f"<p>{links}</p>")
+        await sent_by_a_worker(db, worker, campaign.id)
+    html = sink.messages[0].get_body(("html",)).get_content()
+    tracked = re.findall(r'href="[^"]*(/u/c/[^"]+)"', html)
+    targets = [httpx.get(live_server + path).headers["location"] for path in tracked]
+    assert targets == [
+        "https://shop.example.com/p?x=1&y=2",
+        "https://shop.example.com/q?utm_source=news&utm_medium=email",
+    ]
+    assert 'href="https://shop.example.com/r?&quot;quoted&quot;"' in html  # a decoded quote is no plain URL
 
 
 async def test_scheduled_campaign_starts_on_time_even_if_no_worker_ran_when_it_was_due(db, worker):

@@ -8,7 +8,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape, unescape
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,9 @@ from webapp.templates.service.rendering import MessageTemplate, RenderedMessage,
 
 # Literal http(s) links only: a URL built with template syntax differs per recipient and cannot
 # be stored, so it is left untracked rather than tracked wrongly.
-HREF = re.compile(r"""(href\s*=\s*)(["'])(https?://[^"'{}<>\s]+)\2""", re.IGNORECASE)
+PLAIN_URL = r"""https?://[^"'{}<>\s]+"""
+HREF = re.compile(rf"""(href\s*=\s*)(["'])({PLAIN_URL})\2""", re.IGNORECASE)
+URL_IGNORES = {ord(c): None for c in "\t\n\r"}  # as browsers' URL parser does
 TRACKED_LINKS = "tracked_links"  # link id -> this recipient's tracking URL
 LIST_ID_LABEL = "newsletter"
 STAFF_COPY_TOKEN = "recipients-own-link"  # in place of a subscriber's token, in copies staff read
@@ -36,13 +38,21 @@ WEB_VERSION_LINK_HTML = (
 WEB_VERSION_LINK_TEXT = "View it in your browser: {{ web_version_url }}\n\n"
 
 
+def link_target(href: str) -> str | None:
+    """The URL an href's value stands for, as a browser reads it: character references decoded
+    (`?a=1&amp;b=2` is `?a=1&b=2`), tabs and line breaks dropped. None when what that gives is no
+    plain URL (a decoded quote, space or angle bracket): such a link is left untracked."""
+    url = unescape(href).translate(URL_IGNORES)
+    return url if re.fullmatch(PLAIN_URL, url, re.IGNORECASE) else None
+
+
 def tracked_urls(html: str) -> list[str]:
-    return list(dict.fromkeys(m.group(3) for m in HREF.finditer(html)))
+    return list(dict.fromkeys(url for m in HREF.finditer(html) if (url := link_target(m.group(3)))))
 
 
 def add_click_tracking(html: str, link_ids: dict[str, int]) -> str:
     def replace(match: re.Match[str]) -> str:
-        link_id = link_ids.get(match.group(3))
+        link_id = link_ids.get(link_target(match.group(3)) or "")
         if link_id is None:
             untracked: str = match.group(0)
             return untracked

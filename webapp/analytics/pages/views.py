@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
+from html import escape, unescape
 
 from babel.numbers import format_currency
 
@@ -153,7 +153,7 @@ def heat_on_email(html: str, links: Sequence[LinkActivity]) -> str:
     by_url = {link.url: link for link in links}
 
     def badge(match: re.Match[str]) -> str:
-        link = by_url.get(match.group("url").replace("&amp;", "&"))
+        link = by_url.get(unescape(match.group("url")))
         if link is None:
             return match.group(0)
         share = link.human_clicks / total if total else 0.0
