@@ -9,11 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from tests.support.automation_mail import email_template
 from tests.support.automations import MANUAL, enrolments, new_contacts, published
 from webapp.automations.service import automations, engine
 from webapp.automations.service.enrolments import enrol, remove
 from webapp.automations.service.steps import EXECUTORS
 from webapp.core.errors import Conflict, ValidationFailed
+from webapp.settings.service import organisation as org_settings
 from webapp.suppression.service.suppression import add as suppress
 
 WAIT_DAY = {"id": "wait", "type": "wait", "duration": {"days": 1}}
@@ -85,6 +87,24 @@ async def test_publish_needs_steps_that_can_run(db, monkeypatch) -> None:
     with pytest.raises(ValidationFailed) as failed:
         await automations.publish(db, tagging.id)
     assert failed.value.errors == {"steps.1.type": "tag steps are not available yet."}
+
+
+async def test_an_email_step_is_published_only_once_the_organisation_can_send(db) -> None:
+    """Its messages name the organisation, show its postal address and come from its default From
+    address; without one the server would refuse the sender."""
+    template_id = await email_template(db)
+    await org_settings.save(db, org_settings.OrgSettings())
+    email = {"id": "mail", "type": "send_email", "template_id": template_id}
+    emailing = await automations.create(db, {"name": "x", "trigger": MANUAL, "steps": [email]})
+    with pytest.raises(ValidationFailed) as failed:
+        await automations.publish(db, emailing.id)
+    assert set(failed.value.errors) == {"organisation_name", "postal_address", "default_from_email"}
+    assert "default From address, which is not set" in failed.value.errors["default_from_email"]
+    tagging = await automations.create(db, {"name": "y", "trigger": MANUAL, "steps": [TAG]})
+    await automations.publish(db, tagging.id)  # no email: nothing needed
+
+    await email_template(db)  # saves the settings an email needs
+    await automations.publish(db, emailing.id)
 
 
 async def test_publishing_activates_and_new_enrolments_take_the_new_version(db) -> None:

@@ -3,10 +3,11 @@ with a real worker process and a real SMTP server; a 4xx that is retried does no
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from tests.support.campaigns import audience, ready_campaign, smtp_server, wait_for_status
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import RecordingHandler, SmtpSink
 from webapp.campaigns.service import campaigns
 from webapp.suppression.models import Suppression
 from webapp.suppression.service import suppression
@@ -47,6 +48,32 @@ async def test_550_recipients_are_suppressed_for_bounce_and_others_are_not(db, w
     assert (entries["person7@example.com"].reason, entries["person7@example.com"].note) == ("manual", "asked by phone")
     assert not await suppression.is_suppressed(db, "person5@example.com")  # greylisted, then delivered
     assert await db.scalar(text("SELECT count(*) FROM suppressions")) == 3
+
+
+class RefusesTheSender(RecordingHandler):
+    """A server that refuses the envelope sender, as Postfix refuses a malformed address."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        return "553 5.1.3 Error: malformed address"
+
+
+@pytest.mark.parametrize("pipelining", [False, True])
+async def test_a_refused_sender_fails_the_messages_but_bounces_no_recipient(db, worker, pipelining):
+    """5.1.3 names a bad address; at MAIL FROM it is the sender's, and nobody's mailbox was refused."""
+    with SmtpSink(handler=RefusesTheSender(), pipelining=pipelining) as sink:
+        email_list = await audience(db, 3)
+        await smtp_server(db, sink.port)
+        campaign_id = (await ready_campaign(db, [email_list.id])).id
+        await campaigns.send_now(db, campaign_id)
+        await db.commit()
+        worker(MAILROOM_SEND_MAX_ATTEMPTS="1")
+        done = await wait_for_status(db, campaign_id, {"sent"}, timeout=90)
+    assert (done.failed_count, done.bounced_count) == (3, 0)
+    assert await db.scalar(text("SELECT count(*) FROM suppressions")) == 0
+    statuses = await db.scalars(text("SELECT DISTINCT status FROM contacts"))
+    assert list(statuses) == ["active"]
+    errors = await db.scalars(text("SELECT DISTINCT error_message FROM deliveries WHERE bounced_at IS NULL"))
+    assert list(errors) == ["Gave up after 1 attempt: 553 5.1.3 Error: malformed address"]
 
 
 async def test_the_batch_insert_takes_only_deliveries_recorded_as_bounced(db):

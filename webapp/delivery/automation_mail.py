@@ -34,6 +34,9 @@ from webapp.templates.service.rendering import RenderError
 log = logging.getLogger("mailroom.delivery")
 
 HEARTBEAT_KEY = "automation-mail:alive"  # a worker is sending automation emails
+# Publishing refuses email steps without it; this is for settings cleared since. Sent without one,
+# the server would refuse the sender, and the message is the organisation's to fix, not the contact's.
+NO_SENDER = "Not sent: the organisation's default From address is not set (Settings → Organisation)."
 
 
 async def run_batch() -> bool:
@@ -108,6 +111,8 @@ async def send_rendered(
 async def _send_one(prepared: PreparedCampaign, item: Claimed, message: bytes | RenderError, route: Route) -> Outcome:
     if isinstance(message, RenderError):
         return Outcome(item.id, "failed", f"Template error: {message.message}")
+    if not prepared.from_email:
+        return Outcome(item.id, "failed", NO_SENDER)
 
     async def hand_over() -> bool:
         async with get_sessionmaker()() as session:

@@ -149,7 +149,8 @@ def _retry_delay(attempts: int) -> int:
 
 def _retry_or_give_up(item: Claimed, error: str, unreachable: bool = False) -> Outcome:
     if item.attempts >= get_settings().delivery.max_attempts:
-        return Outcome(item.id, "failed", f"Gave up after {item.attempts} attempts: {error}", unreachable=unreachable)
+        tries = "1 attempt" if item.attempts == 1 else f"{item.attempts} attempts"
+        return Outcome(item.id, "failed", f"Gave up after {tries}: {error}", unreachable=unreachable)
     return Outcome(item.id, "pending", error, retry_seconds=_retry_delay(item.attempts), unreachable=unreachable)
 
 

@@ -29,7 +29,6 @@ from webapp.delivery.smtp_session import (
     CONNECT_TIMEOUT,
     QuotaSpent,
     Refused,
-    Reply,
     ServerDown,
     SmtpSession,
     SmtpTarget,
@@ -43,10 +42,14 @@ from webapp.delivery.transports.base import Availability, TransportRef
 IDLE_CHECK_SECONDS = 5.0
 
 
-def _refusal(reply: Reply) -> Exception:
+def _refusal(refused: Refused) -> Exception:
+    """What a refusal makes of the message. One of MAIL FROM is about the sender: never a bounce of
+    the recipient's mailbox, whatever its code (a malformed sender address draws 553 5.1.3)."""
+    reply = refused.reply
     if 400 <= reply.code < 500:
         return TransientFailure(str(reply))
-    return PermanentFailure(str(reply), mailbox_refused=mailbox_refused(reply.code, reply.text))
+    blames_mailbox = not refused.of_sender and mailbox_refused(reply.code, reply.text)
+    return PermanentFailure(str(reply), mailbox_refused=blames_mailbox)
 
 
 @dataclass(eq=False)
@@ -130,7 +133,7 @@ class ServerPool(Availability):
                 envelope_lines(sender, recipient, data=hand is None or hand.before_data is None), message, hand
             )
         except Refused as exc:
-            raise _refusal(exc.reply) from exc
+            raise _refusal(exc) from exc
         client = await self._wait(turn)
         written = client is not None  # its envelope went with the previous message's end of data
         broken = True  # until the transfer ends in a state it knows
@@ -235,7 +238,7 @@ class ServerPool(Availability):
                 raise ServerDown(str(exc.reply)) from exc
             if not content_written:  # the reply to the content ends the transaction; others need RSET
                 await _reset(client)
-            raise _refusal(exc.reply) from exc
+            raise _refusal(exc) from exc
         except OSError as exc:  # the connection broke or the server went silent (TimeoutError)
             client.close()
             error = f"{self.target.host}:{self.target.port}: {exc or exc.__class__.__name__}"

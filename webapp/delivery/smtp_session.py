@@ -85,11 +85,13 @@ class Reply:
 
 
 class Refused(Exception):
-    """The server answered a command with a reply that does not let the transaction go on."""
+    """The server answered a command with a reply that does not let the transaction go on.
+    of_sender: the command was MAIL FROM, so the reply is about the sender, whatever its code says."""
 
-    def __init__(self, reply: Reply) -> None:
+    def __init__(self, reply: Reply, *, of_sender: bool = False) -> None:
         super().__init__(str(reply))
         self.reply = reply
+        self.of_sender = of_sender
 
 
 class _Replies(asyncio.Protocol):
@@ -202,19 +204,21 @@ class SmtpSession:
         data = lines[-1] == DATA
         successes = [2] * (len(lines) - data) + [3] * data
         if not self.pipelining:
-            for line, success in zip(lines, successes, strict=True):
+            for index, (line, success) in enumerate(zip(lines, successes, strict=True)):
                 self._write(line)
-                await self._expect(success)
+                reply = await self.replies.next()
+                if reply.code // 100 != success:
+                    raise Refused(reply, of_sender=index == 0)
             return
         if not written:
             self._write(b"".join(lines))
         replies = [await self.replies.next() for _ in lines]
-        refused = [r for r, success in zip(replies, successes, strict=True) if r.code // 100 != success]
+        refused = [i for i, (r, success) in enumerate(zip(replies, successes, strict=True)) if r.code // 100 != success]
         if refused:
             if data and replies[-1].code // 100 == 3:  # DATA went ahead all the same: end it empty
                 self._write(b".\r\n")
                 await self.replies.next()
-            raise Refused(refused[0])
+            raise Refused(replies[refused[0]], of_sender=refused[0] == 0)
 
     def write_content(self, message: bytes, then: bytes = b"") -> None:
         """The message after DATA's go-ahead, dot-stuffed and ended, and `then` in the same write

@@ -37,8 +37,15 @@ from webapp.automations.schemas.trigger import load_trigger
 from webapp.automations.service import executors  # noqa: F401  (registers the step executors)
 from webapp.automations.service.plan import plan
 from webapp.automations.service.steps import runnable
+from webapp.campaigns.service.readiness import ORGANISATION_PROBLEMS
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
+from webapp.settings.service import organisation as org_settings
+
+DEFAULT_FROM_MISSING = (
+    "Email steps are sent from the organisation's default From address, which is not set. An admin sets it "
+    "under Settings → Organisation."
+)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,8 @@ async def publish(session: AsyncSession, automation_id: int, move_existing: bool
     }
     if not draft.steps:
         errors["steps"] = "Add at least one step before publishing."
+    if any(step["type"] == "send_email" for _, step in walk(draft.steps)):
+        errors |= await sender_problems(session)
     if errors:
         raise ValidationFailed(errors)
     await _check_references(session, draft.steps)
@@ -110,6 +119,16 @@ async def publish(session: AsyncSession, automation_id: int, move_existing: bool
         for old in await queries.older_versions(session, automation.id, draft.id):
             await _move(session, old, draft, now)
     return draft
+
+
+async def sender_problems(session: AsyncSession) -> dict[str, str]:
+    """What the organisation's settings lack for an email step to send, by settings field: the
+    sender every message names, its postal address, and the From address email steps use."""
+    org = await org_settings.load(session)
+    problems = {name: message for name, message in ORGANISATION_PROBLEMS.items() if not getattr(org, name).strip()}
+    if not org.default_from_email:
+        problems["default_from_email"] = DEFAULT_FROM_MISSING
+    return problems
 
 
 async def publish_as_sent(session: AsyncSession, automation_id: int, data: Mapping[str, Any]) -> AutomationVersion:
