@@ -32,6 +32,20 @@ async def events(db, count: int, timeout: float = 10) -> list[AuditEvent]:
         await asyncio.sleep(0.05)
 
 
+async def test_a_name_chosen_to_pass_for_a_key_or_another_person_does_not(db, staff):
+    editor = await staff("editor")
+    await db.execute(text("DELETE FROM audit_events"))
+    await db.commit()
+    for name in ("api:import-bot", "Admin", "Editor"):  # each change logged under the name it was made with
+        assert editor.post("/account", data={"name": name}).status_code == 303
+    actors = [event.actor for event in await events(db, 3)]
+    assert actors == [
+        "Editor <editor@example.com>",
+        "api:import-bot <editor@example.com>",
+        "Admin <editor@example.com>",
+    ]
+
+
 async def test_a_change_that_succeeds_is_recorded_and_one_refused_or_a_read_is_not(db, staff, api):
     email_list = await audience(db, 1)
     campaign_id = (await ready_campaign(db, [email_list.id])).id
@@ -53,7 +67,12 @@ async def test_a_change_that_succeeds_is_recorded_and_one_refused_or_a_read_is_n
     assert editor.post(f"/campaigns/{campaign_id}/archive", data={"archive": "on"}).status_code == 303
 
     (event,) = await events(db, 1)
-    assert (event.actor, event.role, event.user_id, event.api_key_id) == ("Editor", "editor", event.user_id, None)
+    assert (event.actor, event.role, event.user_id, event.api_key_id) == (
+        "Editor <editor@example.com>",
+        "editor",
+        event.user_id,
+        None,
+    )
     assert event.user_id is not None
     assert (event.action, event.path, event.area) == (
         "POST /campaigns/{campaign_id}/archive",
@@ -91,7 +110,7 @@ async def test_sign_ins_and_refused_tries_are_recorded(db, live_server):
 
     signed_in, tried = await events(db, 2)
     assert (signed_in.actor, signed_in.action, signed_in.area, signed_in.role) == (
-        "Editor",
+        "Editor <editor@example.com>",
         "signed in",
         "sign-in",
         "editor",
@@ -112,8 +131,8 @@ async def test_only_admins_read_the_log_filtered_by_who_and_area(db, staff):
     page = admin.get("/settings/audit-log")
     assert page.status_code == 200
     assert "Signed in" in page.text and "POST /account" in page.text
-    assert 'option value="Editor"' in page.text and 'option value="sign-in"' in page.text
-    theirs = admin.get("/settings/audit-log", params={"actor": "Editor", "area": "account"}).text
+    assert 'option value="Editor &lt;editor@example.com&gt;"' in page.text and 'option value="sign-in"' in page.text
+    theirs = admin.get("/settings/audit-log", params={"actor": "Editor <editor@example.com>", "area": "account"}).text
     assert "POST /account" in theirs and "Signed in" not in theirs
     assert editor.get("/settings/audit-log").status_code == 403
 
@@ -151,7 +170,7 @@ async def test_a_password_reset_by_email_link_is_recorded(db, live_server):
     assert reset.status_code == 303
     (event,) = await events(db, 1)
     assert (event.actor, event.action, event.area, event.user_id) == (
-        "Editor",
+        "Editor <editor@example.com>",
         "password reset by email link",
         "sign-in",
         user_id,

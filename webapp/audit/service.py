@@ -30,8 +30,13 @@ class Action:
 
 
 def actor(principal: Principal) -> str:
-    """As the app names who made a thing (created_by): the person, or api:<key name>."""
-    return f"api:{principal.name}" if principal.via_api_key else principal.name
+    """api:<key name>, or the person with their address: a name is the person's own to choose, so
+    alone it could pass for a key's or another person's."""
+    return f"api:{principal.name}" if principal.via_api_key else person(principal.name, principal.email)
+
+
+def person(name: str, email: str) -> str:
+    return name if not email or name == email else f"{name} <{email}>"
 
 
 def area(path: str) -> str:

@@ -38,6 +38,7 @@ class Principal:
     via_api_key: bool = False
     # Signed in without two-step sign-in where admins require it: may only set it up, or sign out.
     two_step_due: bool = False
+    email: str = ""  # a person's address: unlike their name, not theirs to change
 
     def can(self, required: Role) -> bool:
         return self.role.allows(required)

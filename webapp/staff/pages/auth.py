@@ -68,7 +68,7 @@ async def _signed_in(request: PublicRequest, db: AsyncSession, user: User, next_
         get_redis(), user.id, session["password_stamp"], client_ip(request), agent, max_age
     )
     request.set_session({**session, signed_in.HANDLE: handle})
-    who = users.principal_name(user)
+    who = audit.person(users.principal_name(user), user.email)
     await audit.record_access(db, Action.SIGNED_IN, who, client_ip(request), user_id=user.id, role=user.role)
     return Redirect(next_url, status_code=303)
 
@@ -119,7 +119,7 @@ class AuthController(Controller):
                 db, get_redis(), get_settings().security, waiting.id, str(data.get("code") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
-            who = users.principal_name(waiting)
+            who = audit.person(users.principal_name(waiting), waiting.email)
             await audit.record_access(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
             context = {
                 "errors": {"code": exc.message},

@@ -78,7 +78,7 @@ class PasswordResetController(Controller):
         except ValidationFailed as exc:
             return _choose(token, exc.errors, status_code=422)
         await login_throttle.record_success(get_redis(), user.email, client_ip(request))  # a lockout ends with it
-        who = users.principal_name(user)
+        who = audit.person(users.principal_name(user), user.email)
         await audit.record_access(db, Action.PASSWORD_RESET, who, client_ip(request), user_id=user.id, role=user.role)
         flash(request, "Your password is changed. Sign in with it.", "success")
         return Redirect("/login", status_code=303)

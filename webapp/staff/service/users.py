@@ -129,7 +129,7 @@ async def principal_for_session(session: AsyncSession, data: Mapping[str, Any]) 
     if handle is not None and not await signed_in.still_open(get_redis(), user.id, str(handle), max_age):
         return None
     due = not user.two_step and await sign_in_policy.two_step_required(session)
-    return Principal(user.id, principal_name(user), Role(user.role), two_step_due=due)
+    return Principal(user.id, principal_name(user), Role(user.role), two_step_due=due, email=user.email)
 
 
 def principal_name(user: User) -> str:
