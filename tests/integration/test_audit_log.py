@@ -46,6 +46,26 @@ async def test_a_name_chosen_to_pass_for_a_key_or_another_person_does_not(db, st
     ]
 
 
+async def test_bulk_actions_refused_or_only_asking_first_are_not_logged_and_the_change_is(db, staff):
+    await audience(db, 2)
+    ids = [str(i) for i in await db.scalars(text("SELECT id FROM contacts ORDER BY id"))]
+    editor = await staff("editor")
+    await db.execute(text("DELETE FROM audit_events"))
+    await db.commit()
+    for form in (
+        {"action": "delete", "ids": ids},  # asks first
+        {"action": "delete", "scope": "matching", "matching": "q=person"},  # asks first, with the count
+        {"action": "tag", "tag": "a,b", "ids": ids},  # refused with a message
+        {"action": "tag", "tag": "", "ids": ids},
+        {"action": "bogus", "ids": ids},
+        {"action": "tag", "tag": "vip"},  # nobody selected
+    ):
+        assert editor.post("/contacts/bulk", data=form).status_code in (200, 303), form
+    assert editor.post("/contacts/bulk", data={"action": "tag", "tag": "vip", "ids": ids}).status_code == 303
+    assert [event.path for event in await events(db, 1, timeout=2)] == ["/contacts/bulk"]
+    assert await db.scalar(text("SELECT count(*) FROM contacts WHERE 'vip' = ANY(tags)")) == 2
+
+
 async def test_a_change_that_succeeds_is_recorded_and_one_refused_or_a_read_is_not(db, staff, api):
     email_list = await audience(db, 1)
     campaign_id = (await ready_campaign(db, [email_list.id])).id

@@ -32,7 +32,7 @@ from webapp.contacts.schemas import (
     values_from_form,
 )
 from webapp.core.access import EDITORS_ONLY, Role
-from webapp.core.audit_trail import CHANGES_NOTHING
+from webapp.core.audit_trail import CHANGES_NOTHING, changed_nothing
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
@@ -160,6 +160,7 @@ async def _on_all_matching(
         fields = [*kept, ("next", back), ("confirm", count)]
         note = f"The number of matching contacts changed from {confirmed} to {count}." if confirmed.isdigit() else ""
         danger = bulk.action == "delete"
+        changed_nothing(request)
         return _confirm(bulk.question(count), "/contacts/bulk", fields, back, danger, params=params, note=note)
     flash(request, await bulk.apply(db, params.filters), "success")
     return after_change(request, back)
@@ -199,6 +200,7 @@ class ContactsController(Controller):
         back, matching = _back(first(form, "next")), first(form, "scope") == "matching"
         ids = [] if matching else parse_ids(form.get("ids", []))  # a malformed id is a 422, not a guess
         if not matching and not ids:
+            changed_nothing(request)
             flash(request, "Select at least one contact first.", "error")
             return after_change(request, back)
         try:
@@ -206,9 +208,11 @@ class ContactsController(Controller):
             if matching:
                 return await _on_all_matching(request, db, bulk, form, back)
             if bulk.action == "delete" and first(form, "confirm") != "yes":
+                changed_nothing(request)
                 return _confirm_delete(bulk.question(len(ids)), "/contacts/bulk", ids, back)
             flash(request, await bulk.apply(db, ids), "success")
         except ValidationFailed as exc:
+            changed_nothing(request)
             flash(request, " ".join(exc.errors.values()), "error")
         return after_change(request, back)
 

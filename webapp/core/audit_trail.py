@@ -4,13 +4,16 @@ is sent, so recording never delays it. Refused and failed requests change nothin
 recorded; nor are routes marked NOT_AUDITED (data that programs send in volume: transactional
 messages, conversions and contact events, each kept with its time and source where it is stored) or
 CHANGES_NOTHING (a POST that only works something out as one types: a preview, a count, a form
-redrawn with a row added)."""
+redrawn with a row added), nor a request its handler said changed nothing (`changed_nothing`: a
+confirmation asked, a refusal answered with a redirect and a message)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,6 +27,12 @@ logger = logging.getLogger("mailroom.audit")
 
 
 Recorder = Callable[[Change], Awaitable[None]]
+UNCHANGED = "mailroom.changed_nothing"  # in the request's state
+
+
+def changed_nothing(request: Request[Any, Any, Any]) -> None:
+    """This request changed nothing, though it answers below 400: leave it out of the audit log."""
+    request.scope.setdefault("state", {})[UNCHANGED] = True
 
 
 class AuditTrailMiddleware:
@@ -48,6 +57,8 @@ class AuditTrailMiddleware:
         if not isinstance(principal, Principal) or not 0 < status < 400:
             return
         if handler is not None and not handler.opt.get("audited", True):
+            return
+        if scope.get("state", {}).get(UNCHANGED):
             return
         client = scope.get("client")
         change = Change(
