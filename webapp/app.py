@@ -47,6 +47,7 @@ from webapp.core.config import get_settings
 from webapp.core.deps import provide_db_session
 from webapp.core.errors import Conflict, DomainError, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.headers import add_security_headers
+from webapp.core.history import keep_address_after_a_post
 from webapp.core.http import AnyRequest, AnyResponse, AppRequest
 from webapp.core.i18n import N_
 from webapp.core.options import complete_allow
@@ -316,7 +317,7 @@ def create_app() -> Litestar:
             serve_favicon,
         ],
         guards=[role_guard],
-        before_send=[add_security_headers, complete_allow],
+        before_send=[add_security_headers, complete_allow, keep_address_after_a_post],
         state=State({"principals": PrincipalSources(api_keys.principal_for_key, users.principal_for_session)}),
         # Not named like any request body field: Litestar reports a body error under a dependency's
         # name as a server error (tests/integration/test_api_fuzz.py checks the names).

@@ -57,8 +57,8 @@ def test_the_segment_count_changes_in_place(signed_in, base_url):
     expect(region).to_have_text(re.compile(r"^Fill in each condition's value"))
     settled(page)
     page.locator('[id="c-0.0-value"]').press_sequentially("person1@example.com")  # the count's own answer
-    expect(shown).to_contain_text("1 contact match now")
-    expect(region).to_have_text("1 contact match now")
+    expect(shown).to_contain_text("1 contact matches now")
+    expect(region).to_have_text("1 contact matches now")
     assert still_the_same_node(region)
 
 

@@ -139,6 +139,18 @@ async def test_variant_content_is_checked_like_a_template(db, api):
     assert response.status_code == 422
     assert list(errors(response)) == ["variants.1.subject"]
 
+    failing = [  # each parses, and fails when rendered: every message of the variant would
+        {"label": "A"},
+        {"label": "B", "html_content": "<p>Hi</p>\n<p>{{ 1 / 0 }}</p>"},
+        {"label": "C", "preheader": "{{ nothing.x }}", "subject": "Fine {{ first_name }}"},
+    ]
+    response = create(await api("editor"), campaign_id, variants=failing)
+    assert response.status_code == 422
+    assert errors(response) == {
+        "variants.1.html_content": "Line 2: The template failed: division by zero",
+        "variants.2.preheader": "Line 1: The template failed: 'nothing' is undefined",
+    }
+
 
 async def test_only_a_draft_campaign_without_a_test_can_get_one(db, api):
     campaign_id = await draft_campaign(db, recipients=1)

@@ -89,6 +89,31 @@ async def test_publish_needs_steps_that_can_run(db, monkeypatch) -> None:
     assert failed.value.errors == {"steps.1.type": "tag steps are not available yet."}
 
 
+EVENT_NAME_MESSAGE = "Enter the event's name as programs send it: letters, digits and _ . : - (e.g. purchase)."
+
+
+@pytest.mark.parametrize(
+    ("trigger", "errors"),
+    [
+        ({"kind": "list_joined", "list_id": 99999999}, {"trigger.list_id": "No list has this id."}),
+        ({"kind": "email_opened", "campaign_id": 99999999}, {"trigger.campaign_id": "No campaign has this id."}),
+        ({"kind": "segment_entered", "segment_id": 99999999}, {"trigger.segment_id": "No segment has this id."}),
+        (
+            {"kind": "custom_event", "name": "has space"},
+            {"trigger.name": EVENT_NAME_MESSAGE},
+        ),
+    ],
+)
+async def test_a_trigger_that_could_never_fire_is_refused_naming_its_field(db, trigger, errors) -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        await automations.create(db, {"name": "x", "trigger": trigger})
+    assert failed.value.errors == errors
+    kept = await automations.create(db, {"name": "y", "trigger": MANUAL})
+    with pytest.raises(ValidationFailed) as failed:
+        await automations.update_draft(db, kept.id, {"trigger": trigger})
+    assert failed.value.errors == errors
+
+
 async def test_an_email_step_is_published_only_once_the_organisation_can_send(db) -> None:
     """Its messages name the organisation, show its postal address and come from its default From
     address; without one the server would refuse the sender."""

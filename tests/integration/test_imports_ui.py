@@ -97,8 +97,10 @@ async def test_viewers_see_imports_but_cannot_upload_or_start(db, staff):
     editor = await staff("editor")
     job_id = uploaded_job_id(upload(editor, MESSY))
     viewer = await staff("viewer")
-    assert viewer.get("/contacts/import").status_code == 200
-    assert "import-upload" not in viewer.get("/contacts/import").text
+    page = viewer.get("/contacts/import")
+    assert page.status_code == 200 and "import-upload" not in page.text
+    assert "<h1>Imports</h1>" in page.text and "Editors and admins import contacts." in page.text
+    assert ">Imports</a></li>" in page.text  # the menu says what a viewer finds there
     assert upload(viewer, MESSY).status_code == 403
     assert start(viewer, job_id, {0: "email"}).status_code == 403
     assert "Start import" not in viewer.get(f"/contacts/import/{job_id}").text

@@ -5,6 +5,8 @@ stage and custom events on their page. (test_roles.py and test_csrf.py sweep the
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from tests.support.scoring import contact
@@ -49,6 +51,11 @@ async def test_an_editor_adds_edits_and_deletes_rules_with_mistakes_next_to_the_
     assert edit.status_code == 200 and 'value="purchase"' in edit.text
     wrong = editor.post(f"/scoring/rules/{rule.id}/edit", data=rule_form(daily_limit="0"))
     assert wrong.status_code == 422 and 'id="daily_limit-error"' in wrong.text
+    assert re.search(r'<input type="checkbox" id="enabled"[^>]* checked', wrong.text)
+    unticked = editor.post(f"/scoring/rules/{rule.id}/edit", data={**rule_form(points="abc"), "enabled": ""})
+    assert unticked.status_code == 422 and 'id="points-error"' in unticked.text
+    assert re.search(r'<input type="checkbox" id="enabled"[^>]*>', unticked.text)
+    assert not re.search(r'<input type="checkbox" id="enabled"[^>]* checked', unticked.text)  # left unticked
     saved = editor.post(
         f"/scoring/rules/{rule.id}/edit", data={**rule_form(points="-5", daily_limit="2"), "enabled": ""}
     )

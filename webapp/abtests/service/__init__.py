@@ -22,6 +22,7 @@ from webapp.abtests.schemas import (
     AbTestCreate,
     VariantRevenue,
     control_index,
+    overrides,
     variant_values,
 )
 from webapp.abtests.service.statistics import Decision, VariantCounts, decide
@@ -30,6 +31,7 @@ from webapp.campaigns.service import campaigns
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
+from webapp.templates.service import templates
 
 # The metrics every test reports, whatever its criterion; a revenue test reports revenue too.
 METRICS = (Criterion.HUMAN_OPENS, Criterion.CLICKS)
@@ -59,6 +61,7 @@ async def create_test(session: AsyncSession, data: Mapping[str, Any]) -> AbTest:
     campaign_id = await _draft_campaign(session, values["campaign_id"])
     if await queries.test_of_campaign(session, campaign_id) is not None:
         raise Conflict("This campaign already has an A/B test.", field="campaign_id")
+    await _require_rendering(session, values["variants"])
     return await _add(session, values)
 
 
@@ -67,6 +70,7 @@ async def save_test(session: AsyncSession, campaign_id: int, data: Mapping[str, 
     put in place of the test it has while that is still a draft (the wizard's A/B test step)."""
     values = load(AbTestCreate, {**data, "campaign_id": campaign_id})
     await _draft_campaign(session, campaign_id)
+    await _require_rendering(session, values["variants"])
     existing = await queries.test_of_campaign(session, campaign_id)
     if existing is not None:
         if existing.status != AbTestStatus.DRAFT:
@@ -91,6 +95,29 @@ async def copy_test(session: AsyncSession, campaign_id: int, copy_id: int) -> Ab
         ],
     }
     return await _add(session, values)
+
+
+# A variant's own content is rendered for the sample contact as a campaign's is at its review: content
+# that parses but fails (`{{ 1 / 0 }}`) would fail each of that variant's messages. The preheader
+# renders like a subject.
+RENDERED_AS = {
+    "subject": "subject",
+    "preheader": "subject",
+    "html_content": "html_content",
+    "text_content": "text_content",
+}
+
+
+async def _require_rendering(session: AsyncSession, variants: list[Values]) -> None:
+    errors: dict[str, str] = {}
+    for index, variant in enumerate(variants):
+        for name, value in overrides(variant).items():
+            if name in RENDERED_AS:
+                preview = await templates.preview(session, {RENDERED_AS[name]: value})
+                if message := next(iter(preview.errors.values()), ""):
+                    errors[f"variants.{index}.{name}"] = message
+    if errors:
+        raise ValidationFailed(errors)
 
 
 async def _draft_campaign(session: AsyncSession, campaign_id: int) -> int:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.automations.models import Automation, AutomationStatus, AutomationVersion
+from webapp.campaigns.models import Campaign
 from webapp.core.cursors import decode_cursor
 from webapp.core.queries import NEWEST_FIRST, newest_first
 from webapp.lists.models import EmailList, ListType
@@ -112,6 +113,14 @@ async def static_lists(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     """Those of `ids` that are static lists (a step adds to or removes from member rows)."""
     query = select(EmailList.id).where(EmailList.id.in_(ids), EmailList.list_type == ListType.STATIC.value)
     return set(await session.scalars(query))
+
+
+async def existing_lists(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    return set(await session.scalars(select(EmailList.id).where(EmailList.id.in_(ids))))
+
+
+async def existing_campaigns(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    return set(await session.scalars(select(Campaign.id).where(Campaign.id.in_(ids))))
 
 
 async def existing_endpoints(session: AsyncSession, ids: Sequence[int]) -> set[int]:

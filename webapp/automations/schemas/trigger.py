@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from msgspec import UNSET, Meta, UnsetType
 
 from webapp.automations.schemas.flow import date_field
+from webapp.contact_events.schemas import EVENT_NAME
 from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import HTTP_LINK, Rule, Schema, Values, flag, load, one_of, row_id, text, whole_number
 from webapp.core.validation import normalize_tags
@@ -28,6 +29,8 @@ def _tag(value: Any, label: str) -> str:
 def _event_name(value: Any, label: str) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 100 or "\x00" in value:
         raise ValueError("Enter the event's name, e.g. purchase (at most 100 characters).")
+    if not EVENT_NAME.fullmatch(value.strip()):  # as /api/events takes it: no other name ever comes
+        raise ValueError("Enter the event's name as programs send it: letters, digits and _ . : - (e.g. purchase).")
     return value.strip()
 
 

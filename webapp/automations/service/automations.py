@@ -58,6 +58,7 @@ async def create(session: AsyncSession, data: Mapping[str, Any]) -> Automation:
     """A draft automation and its first (draft) version. ValidationFailed naming each field."""
     values = _loaded(AutomationCreate, data, partial=False)
     steps = values.pop("steps", [])
+    await _check_trigger(session, values["trigger"])
     await _check_references(session, steps)
     values.setdefault("reentry", Reentry.ONCE.value)
     return await queries.add(session, values, steps)
@@ -67,6 +68,8 @@ async def update_draft(session: AsyncSession, automation_id: int, data: Mapping[
     """Change the name, trigger and re-entry rule at once, and the steps of the draft version."""
     automation = await _changeable(session, automation_id)
     values = _loaded(AutomationUpdate, data, partial=True)
+    if "trigger" in values:
+        await _check_trigger(session, values["trigger"])
     if "steps" in values:
         steps = values.pop("steps")
         await _check_references(session, steps)
@@ -248,6 +251,25 @@ REFERENCES = {
     "remove_from_list": ("list_id", queries.static_lists, "No such static list."),
     "webhook": ("endpoint_id", queries.existing_endpoints, "No such webhook endpoint."),
 }
+
+
+# What a trigger names, by its field: a list (or segment) or a campaign that must exist, or the
+# trigger could never fire.
+TRIGGER_REFERENCES = {
+    "list_id": (queries.existing_lists, "No list has this id."),
+    "segment_id": (queries.existing_lists, "No segment has this id."),
+    "campaign_id": (queries.existing_campaigns, "No campaign has this id."),
+}
+
+
+async def _check_trigger(session: AsyncSession, trigger: Values) -> None:
+    errors = {
+        f"trigger.{field}": message
+        for field, (existing, message) in TRIGGER_REFERENCES.items()
+        if isinstance(trigger.get(field), int) and trigger[field] not in await existing(session, [trigger[field]])
+    }
+    if errors:
+        raise ValidationFailed(errors)
 
 
 async def _check_references(session: AsyncSession, steps: list[Values]) -> None:

@@ -83,6 +83,10 @@ class Outcome:
     pending: bool = False  # the problem is a row still being filled in, not a mistake
 
 
+def _matching(count: int) -> str:
+    return "1 contact matches" if count == 1 else f"{count:,} contacts match"
+
+
 def _draft(data: Form, email_list: EmailList | None) -> Draft:
     list_type = email_list.list_type if email_list else text_of(data.get("list_type")) or ListType.DYNAMIC.value
     return Draft(
@@ -233,9 +237,7 @@ class SegmentsController(Controller):
             email_list = await lists.create_list(db, _save_values(draft, None), created_by=request.user.name)
         except (ValidationFailed, Conflict) as exc:
             return await _page(db, request, draft, None, errors=field_errors(exc), status_code=422)
-        flash(
-            request, f"Segment '{email_list.name}' created: {email_list.contact_count:,} contacts match now.", "success"
-        )
+        flash(request, f"Segment '{email_list.name}' created: {_matching(email_list.contact_count)} now.", "success")
         return after_change(request, f"/lists/{email_list.id}")
 
     @get("/{list_id:int}/segment")
@@ -257,7 +259,7 @@ class SegmentsController(Controller):
             await lists.update_list(db, list_id, _save_values(draft, email_list))
         except (ValidationFailed, Conflict) as exc:  # raised before anything on the list changed
             return await _page(db, request, draft, email_list, errors=field_errors(exc), status_code=422)
-        flash(request, f"Segment saved: {email_list.contact_count:,} contacts match now.", "success")
+        flash(request, f"Segment saved: {_matching(email_list.contact_count)} now.", "success")
         return after_change(request, f"/lists/{list_id}")
 
     @post("/segments/builder", opt=CHANGES_NOTHING)
