@@ -63,10 +63,10 @@ def _ids(shown: dict[str, int | str]) -> dict[str, list[int | str]]:
 # Operations whose valid input the document cannot describe: Schemathesis' check that input the
 # document allows is accepted is off for these (every other check stays on).
 NOT_STATABLE = {
-    "POST /api/ab-tests": "each variant must change something and only one may be the control",
+    "POST /api/ab-tests": "each variant must change something, render, and only one may be the control",
     "POST /api/ab-tests/{ab_test_id}/winner": "the variant must be one of this test's",
-    "POST /api/automations": "a trigger's and each step's settings depend on their kind",
-    "PATCH /api/automations/{automation_id}": "a trigger's and each step's settings depend on their kind",
+    "POST /api/automations": "a trigger's and each step's settings depend on their kind; what they name must exist",
+    "PATCH /api/automations/{automation_id}": "a trigger's and each step's settings depend on their kind; ditto",
     "POST /api/automations/{automation_id}/enrolments": "a contact is named by contact_id or by email, not both",
     "POST /api/campaigns/{campaign_id}/send": "the campaign must have a subject, a sender, content and lists",
     "POST /api/campaigns/{campaign_id}/schedule": "the time must be ahead of now",
@@ -80,7 +80,7 @@ NOT_STATABLE = {
     "POST /api/media": "the file must be a PNG, JPEG, GIF or WebP image",
     "POST /api/conversions": "a contact is named by contact_id or by email; occurred_at is at most a day ahead",
     "POST /api/events": "a contact is named by contact_id or by email; occurred_at is at most a day ahead",
-    "POST /api/automations/{automation_id}/publish": "the automation must have steps",
+    "POST /api/automations/{automation_id}/publish": "it must have steps; email steps need the sender settings",
     "POST /api/scoring/rules": "only a click rule has a link, only a custom-event rule an event name",
     "PATCH /api/scoring/rules/{rule_id}": "only a click rule has a link, only a custom-event rule an event name",
     "POST /api/lists": "rules and a parent list belong to dynamic and segment lists only",
