@@ -13,6 +13,8 @@ WAIT = {"id": "wait", "type": "wait", "duration": {"days": 3}}
 TAG = {"id": "tag", "type": "tag", "tags": ["welcomed"]}
 BODY = {"name": "Welcome", "trigger": {"kind": "tag_added", "tag": "New"}, "steps": [WAIT]}
 
+HAS_VIP = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
+
 
 def errors(response) -> dict[str, str]:
     return {error["field"]: error["message"] for error in response.json()["errors"]}
@@ -61,7 +63,7 @@ async def test_problems_are_422s_naming_the_field_path(db, api) -> None:
     editor = await api("editor")
     steps = [
         WAIT,
-        {"type": "condition", "rules": {"operator": "AND", "conditions": []}, "yes": [{"type": "send_email"}]},
+        {"type": "condition", "rules": HAS_VIP, "yes": [{"type": "send_email"}]},
     ]
     response = editor.post("/api/automations", json={"name": "x", "trigger": {"kind": "nope"}, "steps": steps})
     assert response.status_code == 422, response.text

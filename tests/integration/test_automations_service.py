@@ -21,6 +21,8 @@ from webapp.suppression.service.suppression import add as suppress
 WAIT_DAY = {"id": "wait", "type": "wait", "duration": {"days": 1}}
 TAG = {"id": "tag", "type": "tag", "tags": ["welcomed"]}
 
+HAS_VIP = {"operator": "AND", "conditions": [{"field": "tags", "op": "has_any", "value": ["vip"]}]}
+
 
 async def test_flow_problems_are_named_by_their_path(db) -> None:
     steps = [
@@ -52,7 +54,7 @@ async def test_flow_problems_are_named_by_their_path(db) -> None:
 
 
 async def test_step_ids_are_unique_in_the_whole_flow_and_given_when_missing(db) -> None:
-    branch = {"id": "a", "type": "condition", "rules": {"operator": "AND", "conditions": []}}
+    branch = {"id": "a", "type": "condition", "rules": HAS_VIP}
     with pytest.raises(ValidationFailed) as failed:
         await automations.create(
             db, {"name": "x", "trigger": MANUAL, "steps": [{**branch, "yes": [{**TAG, "id": "a"}]}]}
@@ -112,6 +114,16 @@ async def test_a_trigger_that_could_never_fire_is_refused_naming_its_field(db, t
     with pytest.raises(ValidationFailed) as failed:
         await automations.update_draft(db, kept.id, {"trigger": trigger})
     assert failed.value.errors == errors
+
+
+async def test_a_condition_or_goal_without_a_condition_is_refused(db) -> None:
+    """With none, every contact matches: the "no" branch could never be taken, the goal met at once."""
+    everyone = {"operator": "AND", "conditions": []}
+    steps = [{"type": "condition", "rules": everyone, "no": [TAG]}, {"type": "goal", "rules": everyone}]
+    with pytest.raises(ValidationFailed) as failed:
+        await automations.create(db, {"name": "x", "trigger": MANUAL, "steps": steps})
+    message = "Add at least one condition: with none, every contact matches."
+    assert failed.value.errors == {"steps.0.rules": message, "steps.1.rules": message}
 
 
 async def test_an_email_step_is_published_only_once_the_organisation_can_send(db) -> None:

@@ -12,7 +12,7 @@ from webapp.contact_events.models import CLIENT_KEY_MAX_LENGTH, NAME_MAX_LENGTH
 from webapp.core.schemas import Schema, Values, email_address, json_object, matches, moment, row_id, text
 
 EVENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
-EVENT_NAME_RULE = matches(EVENT_NAME, "Name must be letters, digits and _ . : - (such as abandoned_cart).")
+EVENT_NAME_RULE = matches(EVENT_NAME, "An event name is letters, digits and _ . : - (such as abandoned_cart).")
 PROPERTIES_MAX_BYTES = 16_384
 
 

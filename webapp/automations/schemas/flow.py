@@ -259,6 +259,8 @@ def _load_step(raw: Any, path: str, depth: int, errors: dict[str, str]) -> Value
                 errors |= {f"{path}.{name}{key.removeprefix('rules')}": m for key, m in exc.errors.items()}
     if kind in ("condition", "goal") and step.get("rules") is None:
         errors[f"{path}.rules"] = "Give the rules this step checks."
+    elif kind in ("condition", "goal") and not step["rules"].get("conditions"):
+        errors[f"{path}.rules"] = "Add at least one condition: with none, every contact matches."
     if kind == "condition":
         if depth >= MAX_DEPTH:
             errors[path] = f"Conditions can nest at most {MAX_DEPTH} deep."
