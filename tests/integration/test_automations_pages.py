@@ -165,6 +165,12 @@ async def test_a_conditions_rule_error_is_shown_on_its_row_and_the_step_is_not_a
     assert '<option value="company" selected>' in response.text
     page = editor.get(f"/automations/{automation_id}").text
     assert "type-condition" not in page
+    no_rules = {"at": "after:hello", "mode": "new", "type": "condition", "g-0-operator": "AND"}
+    response = editor.post(f"/automations/{automation_id}/steps", data=no_rules, headers=HX)
+    assert response.status_code == 422
+    assert 'id="step-rules-error" role="alert">Add at least one condition: with none, every contact matches.' in (
+        response.text
+    )
 
 
 async def test_a_skip_rule_is_saved_on_its_step_and_cleared_by_removing_its_conditions(staff, db):
