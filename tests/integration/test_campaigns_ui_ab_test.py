@@ -130,6 +130,16 @@ async def test_a_mistake_shows_next_to_its_rows_field_with_what_was_typed_kept(s
     assert 'aria-describedby="variant-2-error"' in response.text
     assert await abtests.test_of_campaign(db, c.id) is None
 
+    nine = [{"label": f"V{i}", "subject": f"Subject {i}"} for i in range(9)]  # a page offers 8 at most
+    too_many = editor.post(f"/campaigns/{c.id}/ab-test", data=form(*nine))
+    assert too_many.status_code == 422 and 'id="variants-error" role="alert">An A/B test has 2 to 8 variants.' in (
+        too_many.text
+    )
+    assert 'value="Subject 8"' in too_many.text  # the ninth is shown, not dropped
+    adding = editor.post(f"/campaigns/{c.id}/ab-test", data={**form(*nine[:8]), "go": "add"})
+    assert adding.status_code == 422 and "An A/B test has 2 to 8 variants." in adding.text
+    assert await abtests.test_of_campaign(db, c.id) is None
+
 
 async def test_viewers_cannot_change_an_ab_test(staff, db):
     viewer = await staff("viewer")

@@ -28,6 +28,7 @@ from webapp.abtests.schemas import (
     LABEL_LENGTH,
     OVERRIDES,
     SETTINGS,
+    VARIANTS_COUNT,
 )
 from webapp.abtests.service import sending
 from webapp.campaigns.models import Campaign
@@ -80,7 +81,7 @@ def _saved(test: AbTest, variants: list[AbVariant]) -> dict[str, Any]:
 def _typed(form: FormFields) -> dict[str, Any]:
     """The form as typed: its variant rows in order (numbered by the page, maybe with gaps after a
     removal), the control as a flag on its row, and the test's settings."""
-    rows = sorted({int(m[1]) for key in form if (m := ROW_LABEL.fullmatch(key))})[:MAX_VARIANTS]
+    rows = sorted({int(m[1]) for key in form if (m := ROW_LABEL.fullmatch(key))})  # too many: the schema says so
     control = first(form, "control")
     variants = [
         {
@@ -153,8 +154,10 @@ class CampaignAbTestController(Controller):
     async def save(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         form = await read_form(request)
         c = await campaigns.get_draft(db, campaign_id)
-        values = _typed(form)
-        if (changed := _changed_rows(values, first(form, "go"))) is not None:
+        values, go = _typed(form), first(form, "go")
+        if go == "add" and len(values["variants"]) >= MAX_VARIANTS:  # the page offers no button then
+            return await _page(db, c, values, {"variants": VARIANTS_COUNT}, 422)
+        if (changed := _changed_rows(values, go)) is not None:
             return await _page(db, c, changed)
         try:
             await abtests.save_test(db, c.id, _as_sent(values))
