@@ -102,8 +102,10 @@ async def test_form_errors_are_shown_next_to_fields_and_keep_what_was_typed(staf
     too_long = client.post("/lists", data={"name": "x" * 201})
     assert too_long.status_code == 422 and "Name must be at most 200 characters." in too_long.text
 
-    orphan_segment = client.post("/lists", data={"name": "Smart", "list_type": "segmented"})
-    assert orphan_segment.status_code == 422
+    for list_type in ("segmented", "dynamic"):  # the form offers neither: the message says where they are made
+        refused = client.post("/lists", data={"name": "Smart", "list_type": list_type})
+        assert refused.status_code == 422 and 'id="list_type-error"' in refused.text
+        assert "Dynamic and segmented lists are made with New segment" in refused.text
 
     weird = client.post("/lists", data={"name": ["one", "two"], "list_type": ["static", "x"]})
     assert weird.status_code == 422

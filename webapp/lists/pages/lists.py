@@ -110,6 +110,9 @@ def _archived_notice(noun: str, users: dict[str, list[Any]]) -> tuple[str, str]:
     return f"{noun} archived and hidden from pickers, but {who} still {verb} it.", "warning"
 
 
+SEGMENTS_ELSEWHERE = "Dynamic and segmented lists are made with New segment, which asks for their rules."
+
+
 class ListsController(Controller):
     path = "/lists"
 
@@ -127,6 +130,8 @@ class ListsController(Controller):
     @post("/")
     async def create(self, request: StaffRequest, db: Db, data: Form) -> AnyResponse:
         values = _form_values(data)
+        if values["list_type"] != ListType.STATIC.value:  # the form offers no other (their rules are the builder's)
+            return _form(None, values, {"list_type": SEGMENTS_ELSEWHERE}, status_code=422)
         try:
             email_list = await lists.create_list(db, _list_data(values), created_by=request.user.name)
         except (ValidationFailed, Conflict) as exc:
