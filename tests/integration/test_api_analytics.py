@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from tests.integration.test_analytics_rollups import CHROME, MPP, THUNDERBIRD, hit, sent_campaign
+from tests.support.campaigns import ready_campaign
 from webapp.delivery import queries as delivery_queries
 from webapp.tracking.service import hits
 
@@ -83,10 +84,14 @@ async def test_the_days_asked_for_are_checked_and_a_missing_campaign_is_404(db, 
 async def test_stats_give_the_audience_campaigns_and_overall_rates(db, api):
     await engaged_campaign(db)
     await db.execute(text("UPDATE contacts SET status = 'unsubscribed' WHERE email = 'person3@example.com'"))
+    cancelled = await ready_campaign(db, [])  # started, then cancelled: not a sent campaign
+    await db.execute(
+        text("UPDATE campaigns SET status = 'cancelled', started_at = now() WHERE id = :c"), {"c": cancelled.id}
+    )
     await db.commit()
     stats = (await api("viewer")).get("/api/stats").json()
     assert (stats["total_contacts"], stats["active_contacts"]) == (4, 3)
-    assert (stats["total_campaigns"], stats["sent_campaigns"]) == (1, 1)
+    assert (stats["total_campaigns"], stats["sent_campaigns"]) == (2, 1)
     assert (stats["emails_sent"], stats["emails_opened"], stats["emails_clicked"]) == (3, 1, 1)
     assert (stats["overall_open_rate"], stats["overall_click_rate"], stats["overall_click_to_open_rate"]) == (
         50.0,

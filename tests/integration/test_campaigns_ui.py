@@ -187,7 +187,7 @@ async def test_review_warns_about_unsigned_mail_unsubscribe_link_text_part_and_s
             "name": "Loud",
             "subject": "BUY NOW, HUGE SAVINGS!!!",
             "from_email": "a@example.com",
-            "html_content": "<p>Hi</p>",
+            "html_content": '<p>Hi <a href="https://example.com/{{ first_name }}">you</a></p>',
             "list_ids": [email_list.id],
         },
         created_by="t",
@@ -195,6 +195,7 @@ async def test_review_warns_about_unsigned_mail_unsubscribe_link_text_part_and_s
     await db.commit()
     review = page_text(reviewed(editor, c.id))
     assert "Before this can go out" not in review  # warnings never block
+    assert "1 link is built with template syntax" in review and "go out untracked" in review
     assert "Messages are not DKIM-signed" in review
     assert "no {{ unsubscribe_url }} link. The footer adds one" in review
     assert "no text part; one is generated" in review

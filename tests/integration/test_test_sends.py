@@ -15,6 +15,7 @@ from tests.support.events import apply_events
 from tests.support.smtp import SmtpSink
 from webapp.campaigns.models import Campaign
 from webapp.core.tokens import make_token
+from webapp.delivery.pipeline import message_id_domain
 from webapp.settings.service import organisation as org_settings
 
 ADDRESS = "1 Test Street\nTestville\nTT1 2AB"
@@ -74,6 +75,7 @@ async def test_a_campaign_test_send_is_the_real_message_and_its_links_record_not
     assert message["Subject"] == "[Test] Hello Jane" and message["To"] == "me@example.com"
     html_part, _ = check_real_message(message, raw, org)
     assert 'style="color: #223344' in html_part  # CSS inlined, as in the campaign
+    assert message["Message-ID"].endswith(f"@{message_id_domain()}>")  # as the campaign's own messages
 
     click = re.search(r'href="(http://[^"]+/u/c/[^"]+)"', html_part).group(1)
     pixel = re.search(r'src="(http://[^"]+/u/o/[^"]+)"', html_part).group(1)

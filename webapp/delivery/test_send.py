@@ -23,6 +23,7 @@ from webapp.core.tokens import TEST_DELIVERY_ID
 from webapp.core.validation import normalize_email
 from webapp.delivery.campaign_message import MessageSource, prepare
 from webapp.delivery.mailer import Mailer, PermanentFailure, TransientFailure
+from webapp.delivery.pipeline import message_id_domain
 from webapp.delivery.smtp_config import fresh_mailer
 from webapp.delivery.transports.base import Route
 from webapp.settings.service import organisation as org_settings
@@ -84,7 +85,7 @@ async def send_test(
     (content,) = await prepared.render_contents([(TEST_DELIVERY_ID, contact)])
     if isinstance(content, RenderError):
         raise ValidationFailed({"html_content": content.message})
-    domain = prepared.from_email.rpartition("@")[2] or "localhost"
+    domain = message_id_domain()  # as the campaign's own messages have it
     made: list[tuple[str, str, bytes]] = []  # every message is made before the first goes out
     for address in addresses:
         message_id = f"<test.{secrets.token_hex(12)}@{domain}>"

@@ -98,7 +98,7 @@ OVERALL = text(f"SELECT {SUMS} FROM analytics_campaign_hourly h")
 AUDIENCE_SIZE = text("""
 SELECT count(*) AS total_contacts, count(*) FILTER (WHERE status = 'active' AND is_active) AS active_contacts,
        (SELECT count(*) FROM campaigns WHERE kind = 'marketing') AS total_campaigns,
-       (SELECT count(*) FROM campaigns WHERE started_at IS NOT NULL) AS sent_campaigns
+       (SELECT count(*) FROM campaigns WHERE kind = 'marketing' AND status = 'sent') AS sent_campaigns
 FROM contacts
 """)
 

@@ -4,6 +4,7 @@ campaign's zone."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,10 @@ def spam_signals(subject: str) -> list[str]:
     return found
 
 
+# A link whose address holds template syntax: the send engine tracks literal addresses only.
+PERSONAL_LINK = re.compile(r"""href\s*=\s*["'][^"']*(?:{{|{%)""", re.IGNORECASE)
+
+
 def review_warnings(c: Campaign) -> list[str]:
     """Things worth a second look before sending; none of them blocks it."""
     warnings = []  # DKIM signing and alignment are the content check's (campaigns/pages/content_check.py)
@@ -88,6 +93,13 @@ def review_warnings(c: Campaign) -> list[str]:
         warnings.append("There is no text part; one is generated from the HTML for mail apps that show plain text.")
     if signals := spam_signals(c.subject):
         warnings.append("The subject " + " and ".join(signals) + "; spam filters and readers distrust that.")
+    personal = len(PERSONAL_LINK.findall(c.html_content))
+    if personal and (c.settings or {}).get("track_clicks", True):
+        links = "1 link is" if personal == 1 else f"{personal} links are"
+        warnings.append(
+            f"{links} built with template syntax (such as {{{{ plan }}}} in the address), so each recipient's "
+            "differs: they go out untracked, and their clicks are not in the report."
+        )
     return warnings
 
 
