@@ -146,6 +146,12 @@ def test_no_significant_winner_follows_the_fallback() -> None:
     assert " is sent" not in for_a_person.reason
 
 
+def test_level_variants_name_no_leader() -> None:
+    for level in (counts((1, 0), (1, 0)), counts((200, 20), (100, 10), (50, 5))):
+        decision = decide(level, confidence=95, fallback=None)
+        assert decision.reason == "No variant is significantly better: the variants are level so far."
+
+
 def test_the_confidence_level_decides_a_borderline_case() -> None:
     borderline = counts((2000, 200), (2000, 242))  # two-sided p about 0.035
     assert decide(borderline, confidence=90, fallback=Fallback.CONTROL).significant

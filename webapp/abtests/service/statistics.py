@@ -243,6 +243,8 @@ def decide(
     empty = [v.label for v in variants if v.trials == 0]
     if empty:
         why = f"{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no recipients yet."
+    elif len({_rate(v) for v in variants}) == 1:  # no leader to name: the first would be named by its place
+        why = "the variants are level so far."
     elif adjusted[leader] < alpha:
         reason = (
             f"{leader_label} is significantly better than every other variant at {confidence} % confidence "
