@@ -54,18 +54,22 @@ def parse_recipients(raw: str | Sequence[str]) -> list[str]:
     """Up to ten addresses, comma separated (or a list); ValidationFailed on "recipients" otherwise."""
     items = re.split(r"[,;\s]+", raw) if isinstance(raw, str) else list(raw)
     found: dict[str, str] = {}
+    problems: list[str] = []  # every one at once, so one correction does
     for item in items:
         if not isinstance(item, str) or not item.strip():
             continue
         try:
             email = normalize_email(item)
         except ValueError as exc:
-            raise ValidationFailed({"recipients": f"{item.strip()[:SHOWN_ADDRESS_LENGTH]}: {exc}"}) from None
+            problems.append(f"{item.strip()[:SHOWN_ADDRESS_LENGTH]}: {exc}")
+            continue
         found.setdefault(email.lower(), email)
-    if not found:
-        raise ValidationFailed({"recipients": "Enter at least one address to send the test to."})
-    if len(found) > MAX_RECIPIENTS:
-        raise ValidationFailed({"recipients": f"Send a test to at most {MAX_RECIPIENTS} addresses at a time."})
+    if len(found) + len(problems) > MAX_RECIPIENTS:
+        problems.append(f"Send a test to at most {MAX_RECIPIENTS} addresses at a time.")
+    if not found and not problems:
+        problems.append("Enter at least one address to send the test to.")
+    if problems:
+        raise ValidationFailed({"recipients": " ".join(problems)})
     return list(found.values())
 
 
