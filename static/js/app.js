@@ -119,10 +119,21 @@
   });
 
   // <select data-browser-zone> (a schedule's time zone, none chosen yet) starts at the browser's zone.
+  // Browsers name some zones by what they were called before a rename (ICU's canonical names), which
+  // the tz database keeps only as aliases: the current name is shown when the list has it.
+  const RENAMED_ZONES = {
+    "Asia/Calcutta": "Asia/Kolkata", "Asia/Katmandu": "Asia/Kathmandu", "Asia/Saigon": "Asia/Ho_Chi_Minh",
+    "Asia/Rangoon": "Asia/Yangon", "Asia/Dacca": "Asia/Dhaka", "Asia/Thimbu": "Asia/Thimphu",
+    "Asia/Ulan_Bator": "Asia/Ulaanbaatar", "Europe/Kiev": "Europe/Kyiv", "Atlantic/Faeroe": "Atlantic/Faroe",
+    "America/Godthab": "America/Nuuk", "America/Buenos_Aires": "America/Argentina/Buenos_Aires",
+    "America/Indianapolis": "America/Indiana/Indianapolis", "America/Louisville": "America/Kentucky/Louisville",
+    "Pacific/Enderbury": "Pacific/Kanton",
+  };
   function preselectZone(select) {
     const zone = window.Intl && Intl.DateTimeFormat().resolvedOptions().timeZone;
-    const option = zone && Array.from(select.options).find((o) => o.value === zone);
-    if (option) select.value = zone;
+    const offered = (name) => name && Array.from(select.options).some((o) => o.value === name);
+    const shown = [RENAMED_ZONES[zone], zone].find(offered);
+    if (shown) select.value = shown;
   }
 
   // A field checked as you type (hx-post on the field itself) answers with its `<id>-error` message
