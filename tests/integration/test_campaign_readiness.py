@@ -92,6 +92,21 @@ async def test_the_api_refuses_send_and_schedule_naming_the_missing_organisation
     assert client.post(f"/api/campaigns/{campaign_id}/send").status_code == 202
 
 
+async def test_content_that_fails_to_render_is_named_with_every_other_problem_at_once(api, db):
+    """Rendering for the sample contact runs before the readiness check: its failure is one problem
+    among the others, each under the field it is in, not the only one named."""
+    client = await api("editor")
+    campaign_id = await draft_without_organisation(db)
+    c = await campaigns.update_campaign(db, campaign_id, {"subject": "Hi {{ 1 / 0 }}"})
+    await db.commit()
+
+    response = client.post(f"/api/campaigns/{c.id}/send")
+    assert response.status_code == 422, response.text
+    assert set(fields(response)) == {"subject", "organisation_name", "postal_address"}
+    assert "division by zero" in fields(response)["subject"]
+    assert await status_of(db, campaign_id) == "draft"
+
+
 async def test_an_audience_with_nobody_to_send_to_is_refused_with_the_reason(api, staff, db):
     client, editor = await api("editor"), await staff("editor")
     email_list = await audience(db, 2)

@@ -45,7 +45,7 @@ async def run(session: AsyncSession, source: MessageSource, config: ContentCheck
     )
     (content,) = await prepared.render_contents([(TEST_DELIVERY_ID, SAMPLE_CONTACT)])
     if isinstance(content, RenderError):
-        raise ValidationFailed({"html_content": content.message})
+        raise ValidationFailed({content.field or "html_content": content.message})
     domain = prepared.from_email.rpartition("@")[2] or "localhost"
     return_path = prepared.return_path(TEST_DELIVERY_ID)
     made = prepared.message(

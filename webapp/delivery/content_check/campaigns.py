@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign
-from webapp.campaigns.service import campaigns
+from webapp.campaigns.service import campaigns, readiness
 from webapp.campaigns.service import content_check as kept
 from webapp.campaigns.service.content_check import Verdict
+from webapp.core.errors import ValidationFailed
 from webapp.delivery.campaign_message import MessageSource, with_variant
 from webapp.delivery.content_check import run
 from webapp.delivery.content_check.findings import worst_of
@@ -29,6 +30,11 @@ async def check_campaign(session: AsyncSession, campaign: Campaign, *, again: bo
 
 async def check_before_sending(session: AsyncSession, campaign_id: int) -> None:
     """Make sure the kept check is for the current content before send_now or schedule judge it.
-    Committed, so the report stays on the campaign even when sending is then refused."""
-    await check_campaign(session, await campaigns.get_campaign(session, campaign_id))
+    Committed, so the report stays on the campaign even when sending is then refused. Content that
+    does not render is refused with everything else that stops the campaign, not on its own."""
+    campaign = await campaigns.get_campaign(session, campaign_id)
+    try:
+        await check_campaign(session, campaign)
+    except ValidationFailed as failed:
+        raise ValidationFailed({**failed.errors, **(await readiness.check(session, campaign)).problems}) from None
     await session.commit()
