@@ -66,6 +66,7 @@ from webapp.core.server_timing import server_timing_middleware
 from webapp.core.sessions import SESSION_COOKIE, SESSION_STORE, SessionConfig
 from webapp.core.static_files import serve_favicon, serve_static
 from webapp.core.template_helpers import register_template_helpers
+from webapp.imports.service import reading
 from webapp.staff.pages.account import TWO_STEP_SETUP
 from webapp.staff.service import api_keys, users
 
@@ -270,6 +271,7 @@ API_COMPRESSION = DefineMiddleware(
 
 def create_app() -> Litestar:
     settings = get_settings()
+    reading.import_ahead()
     secret = settings.secret_key()
     template_config = TemplateConfig(
         directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=register_template_helpers

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from jinja2 import Environment, TemplateSyntaxError, nodes, pass_context
 from msgspec import UNSET, Meta, Struct, UnsetType, convert
 
 from webapp.core.schemas import Rule, Schema, flag, one_of, tag_list, text
-from webapp.templates.models import EmailTemplate
+
+if TYPE_CHECKING:  # rendering (and so each renderer process) uses this module without the ORM
+    from webapp.templates.models import EmailTemplate
 
 TemplateType = Literal["marketing", "transactional"]
 TEMPLATE_TYPES = ("marketing", "transactional")
