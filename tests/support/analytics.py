@@ -124,10 +124,10 @@ async def sent_campaign_activity(
 
 
 async def audience_movement(session: AsyncSession) -> None:
-    """Subscribed, unsubscribed and bounced on a few of the last 30 days, added to what the
-    contacts created so far counted."""
+    """Subscribed, unsubscribed and bounced on a few of the last 30 days before today (today's
+    figures are counted again from the contacts whenever the dashboard shows them)."""
     today = datetime.now(UTC).date()
-    for days_ago, (subscribed, unsubscribed, bounced) in {0: (4, 1, 0), 2: (12, 0, 1), 9: (30, 2, 2)}.items():
+    for days_ago, (subscribed, unsubscribed, bounced) in {1: (4, 1, 0), 2: (12, 0, 1), 9: (30, 2, 2)}.items():
         await session.execute(
             text("""INSERT INTO analytics_audience_daily (day, subscribed, unsubscribed, bounced)
                     VALUES (:d, :s, :u, :b)

@@ -8,7 +8,7 @@ same transaction, so nothing is counted twice):
   counts nowhere.
 - roll_up_sends(session, delivery_ids): deliveries that have just become sent.
 - recount_audience(session): contacts added, opted out and bounced per day, for the last two days
-  (the scheduler tick).
+  (the scheduler tick); audience_growth counts today again when someone looks.
 - rebuild(session): every rollup again from the stored events (migration, benchmark).
 """
 
@@ -40,12 +40,14 @@ from webapp.analytics.service.classify import (
     classify,
 )
 from webapp.core.errors import ValidationFailed
+from webapp.core.redis import get_redis
 from webapp.webhooks.service import outbox
 
 ENGAGEMENT_EVENTS = ("email.opened", "email.clicked")
 EVER = (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
 MAX_DAYS = 730
 COMPARE_AT_MOST = 4
+TODAY_COUNTED_WITHIN, TODAY_COUNTED_KEY = 30, "mailroom:analytics:today-counted"
 
 __all__ = [
     "BURST_SECONDS",
@@ -135,7 +137,11 @@ async def top_domains(session: AsyncSession, campaign_id: int, limit: int = 10) 
 
 
 async def audience_growth(session: AsyncSession, days: int) -> list[AudienceDay]:
-    """Subscribed, unsubscribed and bounced per UTC day for the last `days` days, today included."""
+    """Subscribed, unsubscribed and bounced per UTC day for the last `days` days, today included.
+    Today is counted again when its count is older than TODAY_COUNTED_WITHIN seconds (across every
+    web process), so a sign-up shows within that, not at the scheduler's next recount."""
+    if await get_redis().set(TODAY_COUNTED_KEY, "1", nx=True, ex=TODAY_COUNTED_WITHIN):
+        await rollups.recount_audience(session, datetime.now(UTC).date())
     return await report.audience(session, checked_days(days))
 
 
