@@ -60,8 +60,8 @@ async def test_a_signed_event_reaches_the_subscribed_endpoints_only(db, receiver
     assert await sending.deliver_due() == 0  # nothing is sent twice
 
 
-async def test_failures_are_retried_with_backoff_until_the_receiver_answers(db, receiver):
-    await add_endpoint(db, receiver.url)
+async def test_failures_are_retried_with_backoff_until_the_receiver_answers(db, receiver, staff):
+    endpoint_id, _ = await add_endpoint(db, receiver.url)
     receiver.answers = [500, 503]
     await outbox.emit(db, "contact.created", {"contact_id": 1})
     await db.commit()
@@ -72,6 +72,8 @@ async def test_failures_are_retried_with_backoff_until_the_receiver_answers(db, 
     first_wait = (delivery.next_attempt_at - delivery.last_attempt_at).total_seconds()
     assert 29 <= first_wait <= 31
     assert await sending.deliver_due() == 0  # not due yet
+    log = (await staff("admin")).get(f"/settings/webhooks/{endpoint_id}").text
+    assert f"next try {delivery.next_attempt_at:%Y-%m-%d %H:%M:%S}" in log  # half a minute away: to the second
 
     await make_due_again(db)
     assert await sending.deliver_due() == 1

@@ -22,8 +22,9 @@ def percent(value: float) -> str:
     return figure(value, "%")
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
+def when(value: datetime | None, seconds: bool = False) -> str:
+    """To the minute, or to the second for what is due within a minute or two (a retry)."""
+    return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if value else "—"
 
 
 def json_text(value: Any) -> str:
