@@ -85,3 +85,18 @@ async def test_a_provider_added_during_a_send_takes_the_messages_after_it(db, wo
     received = Counter(sink.handler.recipients() + api.recipients())
     assert set(received) == {f"person{i}@example.com" for i in range(size)} and max(received.values()) == 1
     assert len(api.taken) > size / 2, "the provider took over once it was added"
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999", "080"])
+async def test_an_api_address_with_a_port_no_connection_can_use_is_refused_naming_the_field(db, port) -> None:
+    sendgrid = FORM | {
+        "kind": "sendgrid",
+        "api_key": "key",
+        "base_url": f"http://127.0.0.1:{port}",
+        "allow_private": True,
+    }
+    with pytest.raises(ValidationFailed) as refused:
+        await providers.create_provider(db, sendgrid)
+    assert set(refused.value.errors) == {"base_url"}
+    ok = await providers.create_provider(db, sendgrid | {"base_url": "http://127.0.0.1:65535/"})
+    assert ok.settings["base_url"] == "http://127.0.0.1:65535"

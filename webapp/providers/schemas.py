@@ -35,7 +35,8 @@ MAX_SECRET_LENGTH = 500
 AWS_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-BASE_URL = re.compile(r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?$")  # a name, IPv4 or [IPv6]
+PORT = r"6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}"  # 1 to 65535
+BASE_URL = re.compile(rf"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:({PORT}))?$")  # a name, IPv4 or [IPv6]
 # The address as often pasted, with a slash at its end: the same address.
 NO_TRAILING_SLASH = Rule(lambda value, label: value.rstrip("/") if isinstance(value, str) else value)
 
