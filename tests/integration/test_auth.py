@@ -235,9 +235,13 @@ async def test_signing_out_leaves_the_list_and_a_new_password_keeps_only_this_se
     assert listed_sessions(laptop) == [("Firefox 133 on Windows", True)]
 
 
-async def test_deactivating_an_account_signs_it_out_at_its_next_request(db, live_server):
+async def test_deactivating_an_account_ends_its_sessions_for_good(db, live_server):
     admin, user = await create_user(db, "admin"), await create_user(db, "viewer")
     admin_client, client = sign_in(live_server, admin.email), sign_in(live_server, user.email)
     assert signed_in(client)
     admin_client.post(f"/settings/users/{user.id}/edit", data={"name": user.name, "role": "viewer"})
     assert not signed_in(client)
+    # Active again, the account signs in afresh: a session from before stays ended.
+    admin_client.post(f"/settings/users/{user.id}/edit", data={"name": user.name, "role": "viewer", "is_active": "yes"})
+    assert not signed_in(client)
+    assert signed_in(sign_in(live_server, user.email))

@@ -94,6 +94,8 @@ async def update_user(session: AsyncSession, user_id: int, data: Mapping[str, An
     )
     if demoting_self:
         raise ValidationFailed({"role": "You cannot remove your own admin rights or deactivate yourself."})
+    if user.is_active and values.get("is_active") is False:
+        user.session_epoch += 1  # its sessions end for good, not only while it is inactive
     for name, value in values.items():
         setattr(user, name, value)
     await session.flush()
