@@ -42,6 +42,9 @@ async def test_a_new_password_needs_the_current_one_keeps_this_session_and_ends_
     for (current, new, again), field, message in (
         (("wrong password!", NEW_PASSWORD, None), "current_password", "not your current password"),
         ((TEST_PASSWORD, "short", None), "password", "at least"),
+        ((TEST_PASSWORD, "1234567890", None), "password", "too easy to guess"),
+        ((TEST_PASSWORD, f"{user.email}1", None), "password", "this account&#39;s name or address"),
+        ((TEST_PASSWORD, TEST_PASSWORD, None), "password", "that is your current password"),
         ((TEST_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!"), "password_confirm", "differ"),
     ):
         refused = change(here, current, new, again)

@@ -64,6 +64,18 @@ async def test_account_form_errors_sit_next_to_fields(staff, db):
     for guessable in (" " * 10, "a" * 12, "ab" * 6):
         refused = client.post("/settings/users", data={"email": "someone@example.com", "password": guessable})
         assert refused.status_code == 422 and "anyone could guess it" in refused.text, repr(guessable)
+    for guessable, why in (
+        ("password123", "This is a very common password."),
+        ("qwertyuiop", "This is a top-100 common password."),
+        ("someone@example.com", "It holds this account&#39;s name or address"),
+        ("someone2026", "It holds this account&#39;s name or address"),
+    ):
+        refused = client.post(
+            "/settings/users",
+            data={"email": "someone@example.com", "name": "Someone", "role": "viewer", "password": guessable},
+        )
+        assert refused.status_code == 422 and "Too easy to guess." in refused.text, guessable
+        assert why in refused.text and 'id="password-error"' in refused.text, guessable
 
     bad = client.post("/settings/users", data={"email": "not an address", "role": "owner", "password": NEW_PASSWORD})
     assert bad.status_code == 422

@@ -3,9 +3,11 @@ test suite lowers it, as conftest.py says); a hash made at another cost is hashe
 
 from __future__ import annotations
 
+import pytest
 from argon2 import PasswordHasher, extract_parameters
 
 from webapp.core.config import SecuritySettings, get_settings
+from webapp.core.errors import ValidationFailed
 from webapp.staff.service import passwords
 
 COST_VARIABLES = ("MAILROOM_PASSWORD_TIME_COST", "MAILROOM_PASSWORD_MEMORY_KIB", "MAILROOM_PASSWORD_PARALLELISM")
@@ -33,3 +35,18 @@ def test_hashes_are_argon2id_at_the_configured_cost_and_other_costs_are_rehashed
     assert not passwords.verify_password(None, "correct horse battery")
     assert not passwords.needs_rehash(made)
     assert passwords.needs_rehash(PasswordHasher(time_cost=2, memory_cost=8192, parallelism=2).hash("x"))
+
+
+def test_a_password_easy_to_guess_is_refused_saying_why():
+    for password, why in (
+        ("password123", "This is a very common password."),
+        ("abcdefghij", 'Sequences like "abc"'),
+        ("lovelace1815", "It holds this account's name or address"),
+        ("mailroom2026", "or the name Mailroom"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            passwords.check_unguessable(password, ["ada.lovelace@example.com", "Ada Lovelace"])
+        assert refused.value.errors["password"].startswith("Too easy to guess. "), password
+        assert why in refused.value.errors["password"], password
+    passwords.check_unguessable("correct horse battery", ["ada.lovelace@example.com", "Ada Lovelace"])
+    passwords.check_unguessable("x" * 5 + "correct horse battery" * 50, [None])  # past zxcvbn's 72 characters

@@ -14,10 +14,11 @@ from webapp.core.schemas import load
 from webapp.staff.models import User
 from webapp.staff.schemas import UserUpdate
 from webapp.staff.service import login_throttle
-from webapp.staff.service.passwords import hash_password, verify_password
+from webapp.staff.service.passwords import check_unguessable, hash_password, verify_password
 from webapp.staff.service.users import get_user
 
 WRONG_PASSWORD = "That is not your current password."
+SAME_PASSWORD = "That is your current password: choose a new one."
 PASSWORDS_DIFFER = "The two new passwords differ: type the same one twice."
 
 
@@ -48,6 +49,8 @@ async def change_password(
     """The account with its new password; ValidationFailed naming the field otherwise."""
     current, new, again = passwords
     user = await confirmed(session, redis, settings, user_id, current, ip)
+    if new == current:
+        raise ValidationFailed({"password": SAME_PASSWORD})
     return await set_password(session, user, new, again)
 
 
@@ -67,6 +70,7 @@ async def confirmed(
 async def set_password(session: AsyncSession, user: User, new: str, again: str) -> User:
     """A new password typed twice; ValidationFailed naming the field when it is refused."""
     load(UserUpdate, {"password": new}, partial=True)  # the rules every password keeps
+    check_unguessable(new, [user.email, user.name])
     if new != again:
         raise ValidationFailed({"password_confirm": PASSWORDS_DIFFER})
     user.password_hash = hash_password(new)

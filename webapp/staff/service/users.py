@@ -23,7 +23,7 @@ from webapp.staff import queries
 from webapp.staff.models import User
 from webapp.staff.schemas import UserCreate, UserUpdate
 from webapp.staff.service import login_throttle, sign_in_policy, signed_in
-from webapp.staff.service.passwords import hash_password, needs_rehash, verify_password
+from webapp.staff.service.passwords import check_unguessable, hash_password, needs_rehash, verify_password
 
 SIGN_IN_FAILED = "Email or password is incorrect."
 
@@ -46,10 +46,13 @@ async def authenticate(
     return user
 
 
-def _columns(values: Values) -> Values:
-    """The account's columns: the password is kept only as its hash."""
+def _columns(values: Values, user: User | None = None) -> Values:
+    """The account's columns: the password, once it is found hard to guess, kept only as its hash."""
     if "password" in values:
-        values["password_hash"] = hash_password(values.pop("password"))
+        password = values.pop("password")
+        email, name = values.get("email", user and user.email), values.get("name", user and user.name)
+        check_unguessable(password, [email, name])
+        values["password_hash"] = hash_password(password)
     return values
 
 
@@ -86,7 +89,7 @@ async def create_user(session: AsyncSession, data: Mapping[str, Any]) -> User:
 
 async def update_user(session: AsyncSession, user_id: int, data: Mapping[str, Any], acting_user_id: int) -> User:
     user = await get_user(session, user_id)
-    values = _columns(load(UserUpdate, data, partial=True))
+    values = _columns(load(UserUpdate, data, partial=True), user)
     if "email" in values:
         await _check_email_free(session, values["email"], user_id)
     demoting_self = user_id == acting_user_id and (
