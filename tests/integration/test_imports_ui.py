@@ -197,6 +197,19 @@ async def test_a_row_with_a_nul_character_is_rejected_and_the_good_rows_import(d
     assert rows[1][-1] == "a\ufffdb"
 
 
+async def test_the_rejected_rows_file_keeps_a_spreadsheet_from_running_their_formulas(db, staff, worker):
+    data = b'email,+notes\n=bad@x,"=HYPERLINK(""http://x"")"\nok@example.com,fine\n'
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, data))
+    start(client, job_id, {0: "email"})
+    worker("import-worker")
+    assert (await wait_for_job(db, job_id)).rejected == 1
+    download = client.get(f"/contacts/import/{job_id}/rejects.csv").content.decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(download)))
+    assert header[3:] == ["email", "'+notes"]
+    assert row[3:] == ["'=bad@x", '\'=HYPERLINK("http://x")']  # as the contacts export writes them
+
+
 async def test_a_quote_never_closed_is_reported_at_its_line_instead_of_swallowing_the_rows_after_it(db, staff, worker):
     data = b'email,first_name\nann@example.com,Ann\nbob@example.com,"Bob\nsam@example.com,Sam\n'
     client = await staff("editor")

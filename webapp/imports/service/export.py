@@ -3,7 +3,8 @@ type, through lists' list_condition), and an import's rows that were not importe
 
 A contacts file opens with the standard columns and one column per custom field, so it can be
 imported again as it is. Text that a spreadsheet would run as a formula (starting with =, +, -, @)
-gets a leading apostrophe, which the importer takes off again.
+gets a leading apostrophe, which the importer takes off again: in the rejected rows too, the file
+people are told to open, fix and import again.
 
 Both stream in keyset batches, each read in a session of its own, so memory stays flat however
 many rows there are and no transaction is held while the client reads. A segment's rules are typed
@@ -175,7 +176,7 @@ PROBLEMS = {"duplicate": "repeated"}  # the word the import's page uses for a ro
 
 async def rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
     """line, kind, reason, then the row's own columns under the file's headers: fix and import again."""
-    yield UTF8_BOM + csv_line(["line", "problem", "reason", *job.headers])
+    yield UTF8_BOM + csv_line(["line", "problem", "reason", *map(_guard, job.headers)])
     after = 0
     while True:
         async with get_sessionmaker()() as session:
@@ -183,4 +184,4 @@ async def rejects_csv(job: ImportJob) -> AsyncIterator[bytes]:
         if not rows:
             return
         after = rows[-1].line
-        yield b"".join(csv_line([r.line, PROBLEMS.get(r.kind, r.kind), r.reason, *r.cells]) for r in rows)
+        yield b"".join(csv_line([r.line, PROBLEMS.get(r.kind, r.kind), r.reason, *map(_guard, r.cells)]) for r in rows)
