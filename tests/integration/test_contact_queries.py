@@ -135,6 +135,9 @@ async def test_search_is_by_word_prefix(db):
     assert await found("hoo") == ["bob@example.com"]
     assert await found("zzz") == []
     assert search_query("  ") is None and search_query("x" * 500) == "x" * 100 + ":*"
+    # Nothing searchable typed finds nobody, not everybody (a search then exported would be everyone).
+    assert await found("%") == [] and await found("_") == [] and await found("!!!") == []
+    assert len(await found("  ")) == 2  # a blank box is no search
 
 
 async def test_anything_typed_or_forged_gives_a_page(db):

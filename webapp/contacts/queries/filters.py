@@ -12,7 +12,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, literal_column, select, text
 
 from webapp.contacts.models import Contact
 from webapp.contacts.schemas import ContactFilter
@@ -104,6 +104,8 @@ def apply_filter(filters: ContactFilter, query: Select[Any], row: Any = Contact)
         query = query.where(row.search.op("@@")(func.to_tsquery(text("'simple'::regconfig"), tsquery)))
         if WHOLE_ADDRESS.fullmatch(typed := filters.q.strip()):  # that contact, not every address it begins
             query = query.where(func.lower(row.email) == typed.lower())
+    elif filters.q.strip():  # punctuation only ("%", "_"): no word of any contact, so nobody, not everyone
+        query = query.where(false())
     if filters.tag:
         query = query.where(row.tags.contains([filters.tag.strip().lower()]))
     if wanted := _wanted_tags(filters):
