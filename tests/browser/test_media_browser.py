@@ -46,6 +46,10 @@ def test_an_editor_uploads_an_image_copies_its_html_and_deletes_it(editor, page,
     page.get_by_role("button", name="Image…").click()
     picker = page.get_by_role("dialog", name="Insert an image")
     expect(picker).to_be_visible()
+    picker.get_by_role("button", name="Close").click()
+    with page.expect_response("**/media/picker"):  # loaded again each time it opens
+        page.get_by_role("button", name="Image…").click()
+    expect(picker.get_by_role("button", name="Insert banner.png")).to_have_count(1)
     picker.get_by_role("button", name="Insert banner.png").click()
     expect(picker).to_be_hidden()
     expect(html).to_have_value(f"<p>Before</p>{tag}\n<p>After</p>")
