@@ -101,6 +101,27 @@ async def checked_address(host: str, port: int, *, allow_private: bool, refused:
     return found[0]
 
 
+def literal_refusal(host: str, *, allow_private: bool, refused: str) -> str:
+    """Why `host`, written as an IP address in any form the resolver reads (127.0.0.1, [::1],
+    2130706433, 0x7f000001), may not be connected to; "" when it may, or when it is a name (its
+    addresses are checked when connecting: they can change). For forms, so a refused address is
+    not saved; no lookup is made."""
+    if allow_private:
+        return ""
+    typed = unquote(host).strip("[]")
+    try:
+        infos = socket.getaddrinfo(typed, None, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError):
+        return ""
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        judged, kind = _refusal(address)
+        if kind:
+            why = _described(typed, address, judged, kind)
+            return f"{why[0].upper()}{why[1:]}; {refused}"
+    return ""
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL and the address it will be sent to."""

@@ -82,3 +82,14 @@ async def test_a_certificate_nobody_trusts_is_reported(db, dovecot, tls_mode):
     port = dovecot.imaps_port if tls_mode == "tls" else dovecot.imap_port
     with pytest.raises(checks.ConnectionFailed, match=r"The TLS certificate of 127\.0\.0\.1:\d+ is not valid"):
         await checks.test_connection(db, form(dovecot, tls_mode=tls_mode, port=str(port)))
+
+
+@pytest.mark.parametrize("host", ["169.254.169.254", "127.0.0.1", "0x7f000001", "[::1]", "10.1.2.3"])
+async def test_a_private_address_is_not_saved_unless_allowed(db, dovecot, host):
+    with pytest.raises(ValidationFailed) as refused:
+        await mailbox.update(db, form(dovecot, host=host, allow_private=""))
+    assert set(refused.value.errors) == {"host"}
+    assert "may only be on a private network when “Allow a private address” is ticked" in refused.value.errors["host"]
+    assert (await mailbox.load(db)).host == ""  # nothing saved
+    await mailbox.update(db, form(dovecot, host=host))  # allowed
+    await mailbox.update(db, form(dovecot, host="imap.example.com", allow_private=""))  # a name: checked on connecting

@@ -60,6 +60,10 @@ async def test_test_connection_signs_in_and_lists_the_folders_it_will_search(sta
     del private["allow_private"]  # a form sends a box only when it is ticked
     refused = admin.post("/settings/seed-mailboxes/test", data=private)
     assert refused.status_code == 422 and "127.0.0.1 is a loopback address" in refused.text
+    not_saved = admin.post("/settings/seed-mailboxes", data=private | {"host": "169.254.169.254"})
+    assert not_saved.status_code == 422 and 'id="host-error"' in not_saved.text
+    assert "169.254.169.254 is a link-local address" in not_saved.text
+    assert (await db.execute(text("SELECT count(*) FROM seed_mailboxes"))).scalar_one() == 0
 
     admin.post("/settings/seed-mailboxes", data=seed_form(dovecot, "G", "g@seeds.example.com"))
     seed_id = (await db.execute(text("SELECT id FROM seed_mailboxes"))).scalar_one()

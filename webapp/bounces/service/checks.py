@@ -13,8 +13,6 @@ from webapp.bounces.service import mailbox
 from webapp.bounces.service.connection import MailboxError, open_mailbox
 from webapp.core.addresses import IPAddress, RefusedAddress, checked_address
 
-REFUSED = "the bounce mailbox may only be on a private network when “Allow a private address” is ticked."
-
 
 class ConnectionFailed(Exception):
     """Why the mailbox could not be reached or signed in to."""
@@ -23,7 +21,7 @@ class ConnectionFailed(Exception):
 async def address_of(settings: mailbox.MailboxSettings) -> IPAddress:
     try:
         return await checked_address(
-            settings.host, settings.port, allow_private=settings.allow_private, refused=REFUSED
+            settings.host, settings.port, allow_private=settings.allow_private, refused=mailbox.REFUSED
         )
     except RefusedAddress as exc:
         raise ConnectionFailed(str(exc)) from None

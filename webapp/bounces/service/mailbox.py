@@ -12,10 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.bounces.schemas import BounceMailboxInput
 from webapp.core import secret_box
+from webapp.core.addresses import literal_refusal
+from webapp.core.errors import ValidationFailed
 from webapp.core.schemas import load as load_input
 from webapp.settings.service import stored
 
 KEY = "bounce_mailbox"
+REFUSED = "the bounce mailbox may only be on a private network when “Allow a private address” is ticked."
 
 
 @dataclass(frozen=True)
@@ -58,8 +61,10 @@ async def from_form(session: AsyncSession, data: Mapping[str, Any]) -> MailboxSe
 
 
 async def update(session: AsyncSession, data: Mapping[str, Any]) -> MailboxSettings:
-    """Save the form as sent (see from_form)."""
+    """Save the form as sent (see from_form), unless its host is an address it may not reach."""
     settings = await from_form(session, data)
+    if why := literal_refusal(settings.host, allow_private=settings.allow_private, refused=REFUSED):
+        raise ValidationFailed({"host": why})
     document = asdict(settings)
     password = document.pop("password")
     document["password_encrypted"] = secret_box.encrypt(password).decode() if password else ""

@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
+from webapp.core.addresses import literal_refusal
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.core.validation import is_valid_id
 from webapp.placement import queries
 from webapp.placement.models import SeedMailbox
 from webapp.placement.schemas import SeedMailboxInput
-from webapp.placement.service.imap import ConnectionFailed, folders, open_seed
+from webapp.placement.service.imap import REFUSED, ConnectionFailed, folders, open_seed
 
 PASSWORD_MISSING = "Enter the mailbox's password."
 
@@ -46,6 +47,8 @@ def _columns(data: Mapping[str, Any], *, new: bool = False) -> Values:
         raise ValidationFailed(missing)
     for name in ("is_active", "allow_private"):
         values.setdefault(name, False)  # a form sends a box only when it is ticked
+    if why := literal_refusal(values["host"], allow_private=values["allow_private"], refused=REFUSED):
+        raise ValidationFailed({"host": why})
     values.setdefault("spam_folder", "")
     password = values.pop("password", "")
     if password:
