@@ -197,6 +197,17 @@ async def test_a_row_with_a_nul_character_is_rejected_and_the_good_rows_import(d
     assert rows[1][-1] == "a\ufffdb"
 
 
+async def test_a_column_without_a_name_is_offered_as_column_n_and_ignoring_it_imports_every_row(db, staff, worker):
+    data = b"email,first_name,\nunnamed1@example.com,A,extra\nunnamed2@example.com,B,\n"
+    client = await staff("editor")
+    job_id = uploaded_job_id(upload(client, data))
+    assert "Column 3" in client.get(f"/contacts/import/{job_id}").text  # mapped like any other: here, ignored
+    start(client, job_id, {0: "email", 1: "first_name"})
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.status, job.inserted, job.rejected) == ("done", 2, 0)
+
+
 async def test_the_rejected_rows_file_keeps_a_spreadsheet_from_running_their_formulas(db, staff, worker):
     data = b'email,+notes\n=bad@x,"=HYPERLINK(""http://x"")"\nok@example.com,fine\n'
     client = await staff("editor")

@@ -8,7 +8,7 @@ through a process of its own (read_chunks), which also converts the rows: a chun
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -111,9 +111,12 @@ def _prepared(path: Path, fmt: FileFormat, converter: tuple[list[str], str, int]
     return prepare(reader, RowConverter(*converter), chunk_rows, lambda: reader.position)
 
 
-def headers_of(first: Record) -> list[str]:
+def headers_of(first: Record, rows: Sequence[Record]) -> list[str]:
+    """The column names, "Column N" where the header has none. Unnamed columns at the end, which
+    spreadsheets leave behind, are dropped unless one of `rows` has a value in them."""
     headers = [cell.strip() for cell in first.cells]
-    while headers and not headers[-1]:
+    used = max((i + 1 for row in rows for i, cell in enumerate(row.cells) if cell.strip()), default=0)
+    while headers and not headers[-1] and len(headers) > used:
         headers.pop()
     if len(headers) > MAX_COLUMNS:
         raise UnreadableFile(f"The file has {len(headers)} columns; at most {MAX_COLUMNS} can be imported.")
@@ -131,13 +134,14 @@ def summarise(path: Path, filename: str, rows: int = PREVIEW_ROWS) -> FileSummar
             first = next(records, None)
         if first is None:
             raise UnreadableFile("The file has no rows.")
-        summed_up = FileSummary(fmt, headers_of(first))
+        preview: list[Record] = []
+        for record in records:
+            preview.append(Record(record.line, [cell[:PREVIEW_CHARS] for cell in record.cells], record.error))
+            if len(preview) >= rows:
+                break
+        summed_up = FileSummary(fmt, headers_of(first, preview), preview)
         if len(summed_up.headers) < 1:
             raise UnreadableFile("The first row (the column names) is empty.")
-        for record in records:
-            summed_up.preview.append(Record(record.line, [cell[:PREVIEW_CHARS] for cell in record.cells], record.error))
-            if len(summed_up.preview) >= rows:
-                break
         summed_up.estimated_rows = _estimate_rows(reader, summed_up)
         if summed_up.estimated_rows > MAX_ROWS:
             raise UnreadableFile(TOO_MANY_ROWS)
