@@ -94,10 +94,14 @@
   });
 
   document.addEventListener("keydown", (e) => {
-    const id = e.key === "Enter" && e.target.dataset && e.target.dataset.enterClicks;
-    if (!id) return;
+    const wants = e.key === "Enter" && e.target.dataset;
+    if (!wants || !(wants.enterClicks || "enterRefreshes" in wants)) return;
     e.preventDefault();  // otherwise Enter would submit the form with its first button (Save)
-    const button = document.getElementById(id);
+    if ("enterRefreshes" in wants) {  // the field's own request again (the preview's contact)
+      htmx.trigger(e.target, "change");
+      return;
+    }
+    const button = document.getElementById(wants.enterClicks);
     if (button) button.click();
   });
 

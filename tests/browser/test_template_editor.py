@@ -41,8 +41,9 @@ def test_editor_previews_as_you_type_and_shows_syntax_errors(editor, page, base_
     expect(page.locator(".preview-subject")).to_contain_text("Spring news for Jane")
 
     page.fill("#preview_email", "ada@example.com")
-    page.locator("#preview_email").press("End")  # a keyup
+    page.locator("#preview_email").press("Enter")  # the preview, not the Save button
     expect(frame.locator("h1")).to_have_text("Hi Ada from Engines")
+    expect(page.locator("h1")).to_have_text("New template")  # nothing was saved
     expect(page.locator(".preview-who")).to_contain_text("Previewing as ada@example.com")
 
     html.press("End")
