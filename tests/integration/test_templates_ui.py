@@ -131,7 +131,9 @@ async def test_preview_renders_for_a_contact_and_never_raises(db):
     assert "pro" in shown.text
     assert (await templates.preview(db, parts)).subject == "Hi Jane"
     broken = await templates.preview(db, {**parts, "html_content": "{{ ''.__class__.__mro__ }}"})
-    assert "render" in broken.errors and broken.html == ""
+    assert "html_content" in broken.errors and broken.html == ""  # named by the part that failed
+    failing_subject = await templates.preview(db, {**parts, "subject": "Hi {{ 1 / 0 }}"})
+    assert failing_subject.errors == {"subject": "Line 1: The template failed: division by zero"}
 
 
 # ---- staff pages ---------------------------------------------------------------------------

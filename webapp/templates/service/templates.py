@@ -209,6 +209,9 @@ async def preview(session: AsyncSession, parts: Mapping[str, str], contact: Any 
         return Preview(errors=errors, unknown_variables=unknown)
     if examined.rendered is None:
         message = examined.error.message if examined.error else "The template could not be rendered."
-        return Preview(errors={"render": message}, unknown_variables=unknown)
+        part = (examined.error and examined.error.field) or "render"  # the part that failed, when known
+        if in_markdown and part == "html_content":
+            part = "markdown_content"
+        return Preview(errors={part: message}, unknown_variables=unknown)
     rendered = examined.rendered
     return Preview(rendered.subject, rendered.html, rendered.text, {}, unknown)
