@@ -75,6 +75,7 @@ async def test_signing_in_takes_the_password_then_a_code_that_works_once(db, liv
     assert not signed_in(client)  # a right password alone is not a sign-in
     refused = client.post("/login/code", data={"code": wrong_code(secret)})
     assert refused.status_code == 400 and "That code is not right" in refused.text
+    assert "code: That" not in refused.text  # the message, not the field it is about
     now = code(secret, 1)  # the next step's: the set-up used this one's
     done = client.post("/login/code", data={"code": now[:3] + " " + now[3:]})  # as some apps show it
     assert (done.status_code, done.headers["location"]) == (303, "/contacts")

@@ -121,8 +121,9 @@ class AuthController(Controller):
         except (ValidationFailed, TooManyAttempts) as exc:
             who = audit.person(users.principal_name(waiting), waiting.email)
             await audit.record_access(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
+            said = exc.errors.get("code", exc.message) if isinstance(exc, ValidationFailed) else exc.message
             context = {
-                "errors": {"code": exc.message},
+                "errors": {"code": said},
                 "remember_days": two_step.REMEMBER_DAYS,
                 "remember": bool(data.get("remember")),
             }
