@@ -23,6 +23,7 @@ from webapp.delivery.transports.kinds import check
 from webapp.providers import service as providers
 from webapp.providers.models import Provider
 from webapp.providers.schemas import KIND_NAMES, SECRETS, SETTINGS
+from webapp.routing.service import rules as routing_rules
 
 COMMON = ["name", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day", "max_connections", "priority"]
 # A new provider's numbers: the API's batch limit where it batches, a few requests at once.
@@ -138,7 +139,9 @@ class ProvidersController(Controller):
 
     @get("/{provider_id:int}/delete")
     async def confirm_delete(self, db: Db, provider_id: FromPath[int]) -> Template:
-        return Template("providers/delete.html", context={"provider": await providers.get_provider(db, provider_id)})
+        provider = await providers.get_provider(db, provider_id)
+        in_rules = await routing_rules.rules_through(db, f"provider:{provider.id}")
+        return Template("providers/delete.html", context={"provider": provider, "rules": in_rules})
 
     @post("/{provider_id:int}/delete")
     async def delete(self, request: StaffRequest, db: Db, provider_id: FromPath[int]) -> AnyResponse:

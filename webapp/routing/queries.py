@@ -23,6 +23,15 @@ async def rules(session: AsyncSession, *, active_only: bool = False) -> list[Rou
     return list(await session.scalars(query))
 
 
+async def rules_through(session: AsyncSession, transport: str) -> list[RoutingRule]:
+    query = (
+        select(RoutingRule)
+        .where(RoutingRule.targets.contains([{"transport": transport}]))
+        .order_by(RoutingRule.position, RoutingRule.id)
+    )
+    return list(await session.scalars(query))
+
+
 async def throttles(session: AsyncSession) -> list[DomainThrottle]:
     return list(await session.scalars(select(DomainThrottle).order_by(DomainThrottle.bucket)))
 

@@ -112,3 +112,17 @@ async def test_an_admin_sets_changes_and_removes_a_throttle_and_sees_a_slowed_do
     throttle_id = page.split('id="throttle-')[1].split('"')[0]
     assert client.post(f"/settings/throttles/{throttle_id}/delete").status_code == 303
     assert "No throttles" in client.get("/settings/throttles").text
+
+
+async def test_deleting_a_transport_names_the_rules_that_send_through_it(staff, db):
+    a, b = await relays(db)
+    client = await staff("admin")
+    client.post("/settings/routing", data=rule_form(a, b))
+    client.post("/settings/routing", data=rule_form(a, b, name="Only B", transport=[f"smtp:{b}"], weight=["1"]))
+    rules = {r.name: r.id for r in await db.scalars(select(RoutingRule))}
+
+    confirm = client.get(f"/settings/smtp/{a}/delete").text
+    assert "This routing rule sends through it:" in confirm
+    assert f'<a href="/settings/routing/{rules["Microsoft split"]}/edit">Microsoft split</a>' in confirm
+    assert ">Only B</a>" not in confirm
+    assert "These routing rules send through it:" in client.get(f"/settings/smtp/{b}/delete").text

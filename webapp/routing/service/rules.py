@@ -43,6 +43,11 @@ async def list_rules(session: AsyncSession) -> list[RoutingRule]:
     return await queries.rules(session)
 
 
+async def rules_through(session: AsyncSession, transport: str) -> list[RoutingRule]:
+    """The rules that send through this transport ("smtp:<id>" or "provider:<id>"), by position."""
+    return await queries.rules_through(session, transport)
+
+
 async def get_rule(session: AsyncSession, rule_id: int) -> RoutingRule:
     rule = await session.get(RoutingRule, rule_id) if is_valid_id(rule_id) else None
     if rule is None:

@@ -14,6 +14,7 @@ from webapp.core.deps import Db
 from webapp.core.errors import ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
+from webapp.routing.service import rules as routing_rules
 from webapp.settings.models import SmtpServer
 from webapp.settings.schemas import TLS_MODES
 from webapp.settings.service import smtp_servers
@@ -114,7 +115,9 @@ class SmtpServersController(Controller):
 
     @get("/{server_id:int}/delete")
     async def confirm_delete(self, db: Db, server_id: FromPath[int]) -> Template:
-        return Template("settings/smtp/delete.html", context={"server": await smtp_servers.get_server(db, server_id)})
+        server = await smtp_servers.get_server(db, server_id)
+        in_rules = await routing_rules.rules_through(db, f"smtp:{server.id}")
+        return Template("settings/smtp/delete.html", context={"server": server, "rules": in_rules})
 
     @post("/{server_id:int}/delete")
     async def delete(self, request: StaffRequest, db: Db, server_id: FromPath[int]) -> AnyResponse:
