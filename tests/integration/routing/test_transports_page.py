@@ -62,3 +62,13 @@ async def test_without_traffic_the_page_says_so(staff, db):
     await db.commit()
     page = (await staff("admin")).get("/settings/transports").text
     assert "Quiet relay" in page and "Nothing sent through it in this period." in page
+
+
+async def test_a_period_the_page_does_not_offer_shows_the_default_one(staff, db):
+    await smtp_server(db, 2525, name="Relay")
+    await db.commit()
+    admin = await staff("admin")
+    assert '<option value="7" selected>' in admin.get("/settings/transports?days=7").text
+    for typed in ("abc", "1.5", "0", "3", ""):
+        response = admin.get(f"/settings/transports?days={typed}")
+        assert response.status_code == 200 and '<option value="2" selected>' in response.text, typed

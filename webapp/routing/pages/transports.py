@@ -81,17 +81,17 @@ class TransportsController(Controller):
     opt = ADMIN_ONLY  # every handler here, including ones added later
 
     @get("/", name="transports")
-    async def index(self, db: Db, days: FromQuery[int] = DEFAULT_DAYS) -> Template:
-        days = days if days in PERIODS else DEFAULT_DAYS
-        hours = _hours(days, datetime.now(UTC))
+    async def index(self, db: Db, days: FromQuery[str] = "") -> Template:
+        shown_days = next((d for d in PERIODS if str(d) == days), DEFAULT_DAYS)  # one it offers, or the default
+        hours = _hours(shown_days, datetime.now(UTC))
         shown = []
-        for view in await overview(db, days):
+        for view in await overview(db, shown_days):
             slug = view.key.replace(":", "-")
             shown.append(Shown(view, slug, *_charts(view, slug, hours)))
         context = {
             "transports": shown,
             "periods": PERIODS,
-            "days": days,
+            "days": shown_days,
             "limits": {
                 "errors": health.ERRORS,
                 "deferrals": health.DEFERRALS,
