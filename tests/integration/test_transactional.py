@@ -171,6 +171,8 @@ async def test_staff_see_each_templates_messages_with_their_status_opens_and_cli
     key_id = await db.scalar(text("SELECT max(id) FROM api_keys"))
     opened = await tx_message(db, key_id, template_id, "ada@example.com", {"order_id": "A-1"})
     await tx_message(db, key_id, template_id, "bob@example.com", {"order_id": "B-1"})
+    doubtful = await tx_message(db, key_id, template_id, "cy@example.com", {"order_id": "C-1"})
+    await db.execute(text("UPDATE deliveries SET status = 'in_doubt' WHERE tx_message_id = :m"), {"m": doubtful})
     await db.execute(
         text("UPDATE deliveries SET status = 'opened', sent_at = now(), opened_at = now() WHERE tx_message_id = :m"),
         {"m": opened},
@@ -186,7 +188,8 @@ async def test_staff_see_each_templates_messages_with_their_status_opens_and_cli
     row = re.search(rf'<tr id="tx-template-{template_id}">(.*?)</tr>', listing.text, re.S)
     assert row is not None
     cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row.group(1), re.S)]
-    assert cells[:5] == ["Receipt", "2", "1", "1", "1 (100.0%)"]  # template, messages, sent, waiting, opens
+    assert cells[:5] == ["Receipt", "3", "1", "1", "1 (100.0%)"]  # template, messages, sent, waiting, opens
+    assert cells[-1] == "1"  # in doubt: every message is in one column
 
     messages = viewer.get(f"/transactional/{template_id}")
     assert messages.status_code == 200

@@ -94,6 +94,7 @@ SELECT t.id AS template_id, t.name, c.total_recipients AS messages, c.sent_count
        c.complained_count AS complained, c.failed_count AS failed, c.skipped_count AS skipped,
        (SELECT count(*) FROM deliveries d
         WHERE d.campaign_id = c.id AND d.status IN ('pending', 'sending', 'handing')) AS waiting,
+       (SELECT count(*) FROM deliveries d WHERE d.campaign_id = c.id AND d.status = 'in_doubt') AS in_doubt,
        (SELECT max(m.id) FROM tx_messages m WHERE m.template_id = t.id) AS last_id,
        c.updated_at AS last_activity
 FROM tx_campaigns x JOIN email_templates t ON t.id = x.template_id JOIN campaigns c ON c.id = x.campaign_id
@@ -129,6 +130,7 @@ class TemplateFigures:
     failed: int
     skipped: int
     waiting: int  # pending, being sent or handed over
+    in_doubt: int  # handed over when the connection broke: never sent again
     last_id: int | None
     last_activity: datetime
 
