@@ -346,6 +346,9 @@ async def test_unsubscribe_mode_marks_listed_contacts_and_leaves_bounced_ones(db
     assert (job.updated, job.skipped, job.inserted) == (1, 2, 0)
     statuses = {c.email: c.status for c in (await contacts_by_email(db)).values()}
     assert statuses == {"a@example.com": "unsubscribed", "b@example.com": "bounced", "c@example.com": "active"}
+    assert "nobody@example.com" in {s.email for s in await db.scalars(select(Suppression))}  # no contact: suppressed
+    report = " ".join(client.get(f"/contacts/import/{job_id}").text.split())
+    assert "not contacts (every address listed is on the suppression list now, theirs too)" in report
 
 
 async def test_suppress_mode_adds_hashed_entries_with_the_chosen_reason(db, staff, worker):
