@@ -12,11 +12,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from redis.asyncio import Redis
 
 from tests.support.certificates import self_signed
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import SmtpSink, free_port
 from webapp.core.config import get_settings
 from webapp.delivery.mailer import Handover
 from webapp.delivery.smtp_pool import ServerPool
-from webapp.delivery.smtp_session import ServerDown, SmtpTarget
+from webapp.delivery.smtp_session import ServerDown, SmtpTarget, open_session
 
 MESSAGE = b"From: news@example.com\r\nTo: ada@example.org\r\nSubject: Over TLS\r\n\r\nhello\r\n"
 
@@ -65,3 +65,10 @@ def test_a_certificate_nobody_vouches_for_is_refused(certificate, monkeypatch):
     with SmtpSink(tls="tls", certificate=certificate) as sink, pytest.raises(ServerDown, match="certificate"):
         send_twice(sink.port, "tls")
     assert sink.messages == []
+
+
+async def test_a_server_that_cannot_be_reached_is_said_so_in_plain_words():
+    closed = free_port()
+    with pytest.raises(ServerDown) as down:
+        await open_session(SmtpTarget(id=None, name="Closed", host="127.0.0.1", port=closed))
+    assert str(down.value) == f"Cannot connect to 127.0.0.1:{closed}: Connection refused."  # not "[Errno 111] ..."

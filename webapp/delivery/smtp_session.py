@@ -21,6 +21,8 @@ from typing import cast
 
 import aiosmtplib
 
+from webapp.core.connect_errors import connect_failure
+
 CONNECT_TIMEOUT = 10.0
 REPLY_TIMEOUT = 30.0  # seconds the server may take to answer a command (or the content)
 SERVER_COOLDOWN_SECONDS = 30.0
@@ -266,7 +268,8 @@ async def open_session(t: SmtpTarget) -> SmtpSession:
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise ServerDown(f"authentication failed: {reply_text(exc)}") from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
-        raise ServerDown(f"cannot connect to {t.host}:{t.port}: {exc}") from exc
+        where = f"{t.host}:{t.port}"  # the server's last error shows it: words that say what to check
+        raise ServerDown(connect_failure(exc, where) or f"Cannot connect to {where}: {exc}") from exc
     finally:
         if not connected:
             client.close()
