@@ -47,17 +47,17 @@ def test_an_admin_adds_tests_and_deletes_a_provider(admin, page, base_url, postm
     expect(page.get_by_text("Provider 'Postmark news' added.")).to_be_visible()
     expect(page.locator("#providers tbody tr")).to_contain_text(f"{postmark.url} (private address allowed)")
 
-    page.get_by_role("button", name="Test").click()
+    page.get_by_role("button", name="Test Postmark news").click()
     expect(page.locator(".provider-test-result")).to_contain_text("the test failed")
     expect(page.locator(".provider-test-result")).to_contain_text("valid Server token")
 
-    page.get_by_role("link", name="Edit", exact=True).click()
+    page.get_by_role("link", name="Edit Postmark news").click()
     expect(page.get_by_label("Allow a private address")).to_be_checked()
     assert page.get_by_label("Server API token").input_value() == ""
     assert "not-the-token" not in page.content()
     page.get_by_label("Server API token").fill(postmark.credentials["server_token"])
     page.get_by_role("button", name="Save provider").click()
-    page.get_by_role("button", name="Test").click()
+    page.get_by_role("button", name="Test Postmark news").click()
     expect(page.locator(".provider-test-result")).to_contain_text("Signed in to Postmark server “Mailroom tests”")
     assert postmark.send_requests == 0, "the test sends nothing"
 
@@ -68,7 +68,7 @@ def test_an_admin_adds_tests_and_deletes_a_provider(admin, page, base_url, postm
         )
     ]
 
-    page.get_by_role("link", name="Postmark news").click()
+    page.get_by_role("link", name="Postmark news", exact=True).click()
     page.get_by_role("link", name="Delete…").click()
     page.get_by_role("button", name="Delete provider").click()
     expect(page.get_by_text("Provider 'Postmark news' deleted.")).to_be_visible()

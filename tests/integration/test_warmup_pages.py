@@ -4,7 +4,7 @@ roles, the plan's page and a campaign's page under a plan."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
 from sqlalchemy import select
@@ -59,6 +59,17 @@ async def test_an_editor_plans_a_warm_up_for_a_server_and_sees_it_today(staff, d
     assert "SMTP server New relay" in page and "1 of 30" in page and "warming up" in page
     listing = client.get("/warmup").text
     assert f'id="warmup-plan-{plan.id}"' in listing and "New relay" in listing
+
+
+async def test_a_plan_starting_later_says_when_day_1_is(staff, db):
+    server = await smtp_server(db, 2525, name="Next relay")
+    await db.commit()
+    client = await staff("editor")
+    later = (datetime.now(UTC).date() + timedelta(days=3)).isoformat()
+    client.post("/warmup", data=form(smtp_server_id=str(server.id), starts_on=later))
+    plan = (await db.scalars(select(WarmupPlan))).one()
+    page = " ".join(client.get(f"/warmup/{plan.id}").text.split())
+    assert f"not started: day 1 is {later}" in page and "day 1 was" not in page
 
 
 async def test_fill_in_computes_the_days_to_the_target_without_saving(staff, db):

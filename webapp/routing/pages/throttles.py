@@ -47,7 +47,7 @@ class DomainThrottlesController(Controller):
             return await _page(db, data, field_errors(exc), status_code=422)
         flash(
             request,
-            f"{data['bucket'].strip().lower()}: at most {data['per_minute'].strip()} messages a minute.",
+            f"{data['bucket'].strip().lower()}: at most {int(data['per_minute']):,} messages a minute.",
             "success",
         )
         return after_change(request, "/settings/throttles")
