@@ -139,6 +139,7 @@ async def test_staff_upload_several_images_on_the_page_and_a_bad_one_is_named(db
     refused = editor.post("/media", files=files, data={"alt": "Team photo"})
     assert refused.status_code == 422
     assert "notes.txt: Not an image we can use" in refused.text and 'value="Team photo"' in refused.text
+    assert "Uploaded a.png. Not uploaded: notes.txt:" in refused.text  # what happened to each file
     shown = editor.get("/media").text
     assert "a.png" in shown and "10 × 10" in shown  # the good file was kept
     assert "&lt;img src=&#34;" in shown or "&lt;img src=&quot;" in shown  # its HTML, to copy

@@ -82,8 +82,9 @@ class MediaController(Controller):
             finally:
                 await upload.close()
         if refused:
-            await db.commit()  # the good files stay uploaded
-            errors = {"file": " ".join(refused)}
+            await db.commit()  # the good files stay uploaded, and the message says which they are
+            done = f"Uploaded {', '.join(f.name for f in stored)}. Not uploaded: " if stored else ""
+            errors = {"file": done + " ".join(refused)}
             return await _page(db, alt=alt, errors=errors, status_code=422)
         flash(request, f"Uploaded {', '.join(f.name for f in stored)}.", "success")
         return after_change(request, "/media")
