@@ -261,3 +261,9 @@ async def test_connection_test_gives_up_on_a_silent_server_within_ten_seconds(st
     assert response.status_code == 200 and "the connection failed." in response.text
     assert "Timed out" in response.text
     assert elapsed < 11.5
+
+
+async def test_an_ipv6_address_in_brackets_is_kept_as_the_address_connecting_takes(staff, db):
+    client = await staff("admin")
+    assert client.post("/settings/smtp", data=server_form(host="[::1]")).status_code == 303
+    assert (await only_server(db)).host == "::1"  # "[::1]" is no host a connection can look up

@@ -101,6 +101,8 @@ MAX_PASSWORD_LENGTH = 1000
 MAX_RATE = 10_000_000
 HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?|[0-9A-Fa-f:]+)$")
 HOST_MESSAGE = "Enter a host name or IP address, e.g. smtp.example.com."
+# An IPv6 address as URLs write it ([::1]) is kept as the address itself, which is what connecting takes.
+UNBRACKETED = Rule(lambda value, label: value[1:-1] if isinstance(value, str) and value.startswith("[") else value)
 
 
 def _password(raw: Any, label: str) -> str:
@@ -119,7 +121,7 @@ class SmtpServerInput(Schema, kw_only=True):
     name: Annotated[
         str, Meta(title="Name"), text(200, blank="Give the server a name, e.g. “Postmark” or “Office relay”.")
     ]
-    host: Annotated[str, Meta(title="Host"), text(255, blank=HOST_MESSAGE), matches(HOST, HOST_MESSAGE)]
+    host: Annotated[str, Meta(title="Host"), text(255, blank=HOST_MESSAGE), matches(HOST, HOST_MESSAGE), UNBRACKETED]
     port: Annotated[int, Meta(title="Port"), whole_number(1, 65535)]
     tls_mode: Annotated[
         str, Meta(title="TLS mode"), one_of(list(TLS_MODES), "Choose a TLS mode: none, starttls or tls.")
