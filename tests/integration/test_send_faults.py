@@ -143,7 +143,7 @@ async def test_a_server_that_is_down_fails_over_to_the_next(db, worker):
     assert await db.scalar(text("SELECT count(DISTINCT smtp_server_id) FROM deliveries")) == 1
     assert await db.scalar(text("SELECT min(smtp_server_id) FROM deliveries")) == live_server_id
     dead = await db.scalar(text("SELECT last_error FROM smtp_servers WHERE port = :p"), {"p": dead_port})
-    assert "cannot connect" in dead  # shown to admins on the SMTP servers page
+    assert "Cannot connect" in dead  # shown to admins on the SMTP servers page
 
 
 async def test_too_many_consecutive_failures_pause_the_campaign_with_the_reason(db, worker):

@@ -182,7 +182,11 @@ async def deliver(sender: str, item: Claimed, message: bytes, hand: Handover, ro
 async def _send_one(
     campaign_id: int, kind: str, sender: str, item: Claimed, message: bytes | str, hand: Handover
 ) -> Outcome:
-    if isinstance(message, str):
+    if isinstance(message, str) and watch.stopping:
+        # A SIGTERM to the worker's process group stops its renderer processes too: rendered again
+        # by the next worker, the message fails there if its template is at fault.
+        outcome = Outcome(item.id, "released")
+    elif isinstance(message, str):
         outcome = Outcome(item.id, "failed", f"Template error: {message}")
     else:
         outcome = await deliver(sender, item, message, hand, Route.to(item.email, kind, campaign_id))
