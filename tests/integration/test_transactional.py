@@ -324,3 +324,33 @@ async def test_a_message_being_handed_over_when_its_worker_dies_is_in_doubt_and_
 
     assert len(sink.handler.recipients()) <= 1, "never sent twice"
     assert found["error"].startswith("Not sent again: the worker stopped while handing it to the SMTP server")
+
+
+async def test_a_message_its_template_cannot_render_with_the_data_is_refused_before_it_is_queued(db, api):
+    template_id = await tx_template(db)
+    await db.execute(
+        text("UPDATE email_templates SET html_content = :html WHERE id = :t"),
+        {"html": "<p>Hello</p>\n<p>Total: {{ order.total | round }}</p>", "t": template_id},
+    )
+    await db.execute(
+        text("INSERT INTO contacts (email, status, custom_fields) VALUES ('ada@example.com', 'active', :f)"),
+        {"f": '{"order": {"total": 12.5}}'},
+    )
+    await db.commit()
+    client = await api("editor")
+
+    without = client.post("/api/tx", json={"template_id": template_id, "to": "grace@example.com"})
+    wrong_kind = client.post(
+        "/api/tx", json={"template_id": template_id, "to": "grace@example.com", "data": {"order": {"total": "a"}}}
+    )
+    assert without.status_code == 422 and list(fields(without)) == ["data"], without.text
+    assert fields(without)["data"].startswith("The template's HTML fails with this data: Line 2:"), without.text
+    assert "'order' is undefined" in fields(without)["data"]
+    assert wrong_kind.status_code == 422 and "data" in fields(wrong_kind), wrong_kind.text
+    assert await db.scalar(text("SELECT count(*) FROM tx_messages")) == 0, "a refused request leaves nothing"
+
+    with_data = client.post(
+        "/api/tx", json={"template_id": template_id, "to": "grace@example.com", "data": {"order": {"total": 3}}}
+    )
+    from_the_contact = client.post("/api/tx", json={"template_id": template_id, "to": "ada@example.com"})
+    assert (with_data.status_code, from_the_contact.status_code) == (202, 202), from_the_contact.text

@@ -68,7 +68,8 @@ class ApiTransactionalController(Controller):
         "opens and clicks are read with GET /api/tx/{id}. It carries no unsubscribe link and no "
         "List-Unsubscribe header (it is not marketing), but the organisation's name and address. 422 naming "
         "`to` when the address unsubscribed, bounced, complained, was suppressed or its contact made inactive; "
-        "naming `template_id` for a missing, inactive or marketing template. Idempotent with an "
+        "naming `template_id` for a missing, inactive or marketing template; naming `data` when the template "
+        "fails to render with it (the part and line named), checked before anything is queued. Idempotent with an "
         "`Idempotency-Key` header or `idempotency_key` field: a retry answers 200 with the first message.",
         status_code=202,
         responses={

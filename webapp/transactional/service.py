@@ -26,12 +26,14 @@ from webapp.core.config import TransactionalSettings
 from webapp.core.errors import Conflict, NotFound, TooManyAttempts, ValidationFailed
 from webapp.core.redis import over_limit
 from webapp.core.schemas import idempotency_key, load
+from webapp.templates.models import EmailTemplate
 from webapp.templates.service import templates
 from webapp.transactional import queries
 from webapp.transactional.queries import Message, TemplateFigures
 from webapp.transactional.schemas import TxIn
 
 PAGE_SIZE = 50
+PART_NAMES = {"subject": "subject", "html_content": "HTML", "text_content": "text"}
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,16 @@ async def send(
     request_hash = _hash(values)
     if key is not None and (sent := await _sent_before(session, sender.id, key, request_hash)) is not None:
         return sent
-    template_id = await _template(session, values["template_id"])
+    template = await _template(session, values["template_id"])
     contact_id = await _mailable(session, values["to"])
-    campaign_id = await queries.tx_campaign(session, template_id)
+    await _renders(session, template, contact_id, values.get("data", {}))
+    campaign_id = await queries.tx_campaign(session, template.id)
     tx_message_id = await queries.insert_message(
         session,
         api_key_id=sender.id,
         idempotency_key=key,
         request_hash=request_hash,
-        template_id=template_id,
+        template_id=template.id,
         data=values.get("data", {}),
     )
     if tx_message_id is None:  # the same key's first request committed meanwhile
@@ -123,7 +126,7 @@ async def _sent_before(session: AsyncSession, api_key_id: int, key: str, request
     return Sent(await get(session, tx_message_id), created=False)
 
 
-async def _template(session: AsyncSession, template_id: int) -> int:
+async def _template(session: AsyncSession, template_id: int) -> EmailTemplate:
     """A template made for transactional mail, active: marketing content (whose recipients must be
     able to unsubscribe) never goes out through this door."""
     try:
@@ -134,7 +137,23 @@ async def _template(session: AsyncSession, template_id: int) -> int:
         raise ValidationFailed({"template_id": "This is a marketing template: choose a transactional one."})
     if not template.is_active:
         raise ValidationFailed({"template_id": "This template is inactive."})
-    return template.id
+    return template
+
+
+async def _renders(
+    session: AsyncSession, template: EmailTemplate, contact_id: int | None, data: Mapping[str, Any]
+) -> None:
+    """Refuse a message that would fail when sent: named on `data` when the template fails with it
+    (a variable it lacks, a value of the wrong kind), on `template_id` when the template goes over
+    a limit whatever the data."""
+    contact = await contacts.get_contact(session, contact_id) if contact_id is not None else None
+    failure = await templates.render_failure(template, contact, data)
+    if failure is None:
+        return
+    part = PART_NAMES.get(failure.field or "", "content")
+    if failure.limit:
+        raise ValidationFailed({"template_id": f"The template's {part} cannot be rendered: {failure.message}"})
+    raise ValidationFailed({"data": f"The template's {part} fails with this data: {failure.message}"})
 
 
 async def _mailable(session: AsyncSession, email: str) -> int | None:

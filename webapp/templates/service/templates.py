@@ -36,7 +36,13 @@ from webapp.templates.schemas import (
     parse,
 )
 from webapp.templates.service import markdown, renderer
-from webapp.templates.service.rendering import LINK_VARIABLES, TemplateCheck, contact_context
+from webapp.templates.service.rendering import (
+    LINK_VARIABLES,
+    MessageTemplate,
+    RenderError,
+    TemplateCheck,
+    contact_context,
+)
 
 PARTS = ("subject", "html_content", "text_content")
 CONTENT_FIELDS = ("content_format", "markdown_content", "html_content", "text_content")  # what a copy takes
@@ -84,6 +90,14 @@ async def get_template(session: AsyncSession, template_id: int) -> EmailTemplate
     if template is None:
         raise NotFound(f"Template {template_id} does not exist.")
     return template
+
+
+async def render_failure(template: EmailTemplate, contact: Any, data: Mapping[str, Any]) -> RenderError | None:
+    """Why the template would not render with `data` over the contact's fields (`contact` None: the
+    address is no contact's), as the transactional sender renders it; None when it renders."""
+    message = MessageTemplate(template.subject, template.html_content, template.text_content, inline_css=False)
+    (result,) = await renderer.render_batch(message, [contact_context(contact) | dict(data) | PLACEHOLDER_LINKS])
+    return result if isinstance(result, RenderError) else None
 
 
 async def _checked(session: AsyncSession, parts: Mapping[str, str]) -> TemplateCheck:
