@@ -100,3 +100,17 @@ async def test_an_api_address_with_a_port_no_connection_can_use_is_refused_namin
     assert set(refused.value.errors) == {"base_url"}
     ok = await providers.create_provider(db, sendgrid | {"base_url": "http://127.0.0.1:65535/"})
     assert ok.settings["base_url"] == "http://127.0.0.1:65535"
+
+
+async def test_a_provider_may_not_take_another_transports_name(db) -> None:
+    await smtp_server(db, 2525, name="Test sink")
+    first = await providers.create_provider(db, FORM)
+    with pytest.raises(ValidationFailed) as of_a_server:
+        await providers.create_provider(db, FORM | {"name": "test SINK"})
+    with pytest.raises(ValidationFailed) as of_a_provider:
+        await providers.create_provider(db, FORM | {"name": "ses"})
+    assert list(of_a_server.value.errors) == ["name"] and "SMTP server #" in of_a_server.value.errors["name"]
+    assert of_a_provider.value.errors == {"name": f"The provider #{first.id} has this name already: choose another."}
+    assert (
+        await providers.update_provider(db, first.id, FORM | {"name": "SES", "secret_access_key": ""})
+    ).name == "SES"

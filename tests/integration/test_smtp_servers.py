@@ -13,6 +13,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from webapp.core import secret_box
+from webapp.providers.models import Provider
 from webapp.settings.models import SmtpServer
 
 USERNAME, PASSWORD = "mailer", "s3cret pass wörd"
@@ -267,3 +268,22 @@ async def test_an_ipv6_address_in_brackets_is_kept_as_the_address_connecting_tak
     client = await staff("admin")
     assert client.post("/settings/smtp", data=server_form(host="[::1]")).status_code == 303
     assert (await only_server(db)).host == "::1"  # "[::1]" is no host a connection can look up
+
+
+async def test_a_name_another_server_or_a_provider_has_is_refused_next_to_the_field(staff, db):
+    client = await staff("admin")
+    client.post("/settings/smtp", data=server_form())
+    first = await only_server(db)
+    db.add(Provider(name="Postmark", kind="postmark"))
+    await db.commit()
+
+    again = client.post("/settings/smtp", data=server_form(name="relay", host="10.1.2.3"))
+    as_the_provider = client.post(f"/settings/smtp/{first.id}/edit", data=server_form(name="POSTMARK"))
+    itself = client.post(f"/settings/smtp/{first.id}/edit", data=server_form(name="RELAY", password=None))
+
+    assert again.status_code == 422
+    assert f"The SMTP server #{first.id} has this name already: choose another." in again.text
+    assert 'value="relay"' in again.text and 'value="10.1.2.3"' in again.text
+    assert as_the_provider.status_code == 422 and "The provider #" in as_the_provider.text
+    assert itself.status_code == 303, "a server keeps its own name in another case"
+    assert (await only_server(db)).name == "RELAY"

@@ -20,6 +20,7 @@ from webapp.core.validation import is_valid_id
 from webapp.providers import queries
 from webapp.providers.models import Provider
 from webapp.providers.schemas import AWS_REGION, KIND_NAMES, SECRETS, SETTINGS, ProviderInput
+from webapp.settings.service import smtp_servers
 
 DEFAULT_SES_REGION = "us-east-1"
 # Also checked when the transports connect (webapp/core/checked_http.py).
@@ -36,7 +37,7 @@ def kind_name(kind: str) -> str:
     return KIND_NAMES.get(kind, kind)
 
 
-async def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
+async def _apply(session: AsyncSession, provider: Provider, data: Mapping[str, Any]) -> None:
     """The form's values onto the provider: its kind's settings and secrets only."""
     try:
         values = load(ProviderInput, data)
@@ -52,6 +53,7 @@ async def _apply(provider: Provider, data: Mapping[str, Any]) -> None:
     errors = await _kind_errors(provider, kind, values)
     if errors:
         raise ValidationFailed(errors)
+    await smtp_servers.refuse_taken_name(session, values["name"], provider_id=provider.id)
     settings = _settings(kind, values)
     secrets = _secrets(provider, kind, values)
     for name in ("name", "kind", "batch_size", "rate_per_second", "rate_per_hour", "rate_per_day"):
@@ -110,7 +112,7 @@ async def get_provider(session: AsyncSession, provider_id: int) -> Provider:
 
 async def create_provider(session: AsyncSession, data: Mapping[str, Any]) -> Provider:
     provider = Provider(kind="")
-    await _apply(provider, data)
+    await _apply(session, provider, data)
     session.add(provider)
     await session.flush()
     return provider
@@ -118,7 +120,7 @@ async def create_provider(session: AsyncSession, data: Mapping[str, Any]) -> Pro
 
 async def update_provider(session: AsyncSession, provider_id: int, data: Mapping[str, Any]) -> Provider:
     provider = await get_provider(session, provider_id)
-    await _apply(provider, data)
+    await _apply(session, provider, data)
     await session.flush()
     return provider
 

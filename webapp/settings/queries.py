@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.providers.models import Provider
 from webapp.settings.models import AppSetting, SmtpServer
 
 
@@ -29,3 +30,18 @@ async def smtp_servers(session: AsyncSession, *, active_only: bool = False) -> l
     if active_only:
         query = query.where(SmtpServer.is_active)
     return list(await session.scalars(query))
+
+
+async def transport_named(
+    session: AsyncSession, name: str, *, smtp_id: int | None = None, provider_id: int | None = None
+) -> tuple[str, int] | None:
+    """The SMTP server ("smtp", id) or provider ("provider", id) named `name` in any case, other
+    than the one being saved."""
+    servers = select(literal("smtp").label("kind"), SmtpServer.id).where(
+        func.lower(SmtpServer.name) == name.lower(), SmtpServer.id != (smtp_id or 0)
+    )
+    providers = select(literal("provider").label("kind"), Provider.id).where(
+        func.lower(Provider.name) == name.lower(), Provider.id != (provider_id or 0)
+    )
+    found = (await session.execute(union_all(servers, providers).limit(1))).first()
+    return None if found is None else (found[0], found[1])

@@ -36,6 +36,18 @@ def _columns(data: Mapping[str, Any], current: SmtpServer | None) -> Values:
     return values
 
 
+async def refuse_taken_name(
+    session: AsyncSession, name: str, *, smtp_id: int | None = None, provider_id: int | None = None
+) -> None:
+    """ValidationFailed naming `name` when another SMTP server or provider has this name: routing
+    rules, the transports page and the send log name a transport by its name alone."""
+    found = await queries.transport_named(session, name, smtp_id=smtp_id, provider_id=provider_id)
+    if found is not None:
+        kind, found_id = found
+        which = f"SMTP server #{found_id}" if kind == "smtp" else f"provider #{found_id}"
+        raise ValidationFailed({"name": f"The {which} has this name already: choose another."})
+
+
 async def list_servers(session: AsyncSession, *, active_only: bool = False) -> list[SmtpServer]:
     """In the order they are tried: lowest priority first."""
     return await queries.smtp_servers(session, active_only=active_only)
@@ -49,7 +61,9 @@ async def get_server(session: AsyncSession, server_id: int) -> SmtpServer:
 
 
 async def create_server(session: AsyncSession, data: Mapping[str, Any]) -> SmtpServer:
-    server = SmtpServer(**_columns(data, None))
+    columns = _columns(data, None)
+    await refuse_taken_name(session, columns["name"])
+    server = SmtpServer(**columns)
     session.add(server)
     await session.flush()
     return server
@@ -57,7 +71,9 @@ async def create_server(session: AsyncSession, data: Mapping[str, Any]) -> SmtpS
 
 async def update_server(session: AsyncSession, server_id: int, data: Mapping[str, Any]) -> SmtpServer:
     server = await get_server(session, server_id)
-    for name, value in _columns(data, server).items():
+    columns = _columns(data, server)
+    await refuse_taken_name(session, columns["name"], smtp_id=server.id)
+    for name, value in columns.items():
         setattr(server, name, value)
     await session.flush()
     return server
