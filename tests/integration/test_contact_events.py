@@ -66,6 +66,8 @@ async def test_an_event_is_posted_by_email_with_its_properties_and_time_and_a_re
     assert retried.status_code == 200 and retried.json() == by_header.json()
     mismatch = client.post("/api/events", json=body, headers={"Idempotency-Key": "order-8"})
     assert mismatch.status_code == 422 and "Idempotency-Key header" in fields(mismatch)["idempotency_key"]
+    too_long = client.post("/api/events", json=keyless, headers={"Idempotency-Key": "k" * 201})
+    assert too_long.status_code == 422 and "idempotency_key" in fields(too_long), too_long.text
 
 
 async def test_the_contact_page_shows_an_events_properties_as_text_to_read(api, staff, db):

@@ -119,6 +119,12 @@ async def test_a_retry_with_the_same_key_answers_with_the_first_message_and_anot
     assert await db.scalar(text("SELECT count(*) FROM deliveries")) == 2
     mismatch = client.post("/api/tx", json={**body, "idempotency_key": "a"}, headers={"Idempotency-Key": "b"})
     assert mismatch.status_code == 422 and "idempotency_key" in fields(mismatch)
+    long_header = client.post("/api/tx", json=body, headers={"Idempotency-Key": "k" * 201})
+    long_field = client.post("/api/tx", json={**body, "idempotency_key": "k" * 201})
+    assert (long_header.status_code, long_field.status_code) == (422, 422), (
+        "a key too long is the same error either way"
+    )
+    assert "200" in fields(long_header)["idempotency_key"] and "200" in fields(long_field)["idempotency_key"]
 
 
 async def test_an_address_that_opted_out_or_is_suppressed_is_refused_naming_to(db, api):

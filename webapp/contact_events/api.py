@@ -23,8 +23,8 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
-        max_length=CLIENT_KEY_MAX_LENGTH,
-        description="The client's key for this event (or the body's `idempotency_key`): a retry with the same key "
+        description=f"The client's key for this event (or the body's `idempotency_key`, at most "
+        f"{CLIENT_KEY_MAX_LENGTH} characters; longer is a 422 naming it, as in the body): a retry with the same key "
         "and event answers 200 with the stored event; the key with another event is a 409.",
     ),
 ]

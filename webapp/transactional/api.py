@@ -26,8 +26,8 @@ IdempotencyKey = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
-        max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
-        description="The client's key for this message (or the body's `idempotency_key`): a retry with the "
+        description=f"The client's key for this message (or the body's `idempotency_key`, at most "
+        f"{IDEMPOTENCY_KEY_MAX_LENGTH} characters; longer is a 422 naming it, as in the body): a retry with the "
         "same key and body answers 200 with the first answer's message; the key with another body is a 409.",
     ),
 ]
