@@ -31,7 +31,7 @@ from litestar.plugins.flash import FlashConfig, FlashPlugin, flash
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE, HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.stores.redis import RedisStore
 from litestar.template.config import TemplateConfig
 from litestar.types import ExceptionHandlersMap
@@ -225,10 +225,20 @@ def handle_http_exception(request: AnyRequest, exc: HTTPException) -> AnyRespons
         why = exc.detail.removeprefix("JSON is malformed: ")  # msgspec's words
         problem = {"field": "body", "message": f"The body is not valid JSON: {why[:1].lower()}{why[1:]}."}
         return _json_error(400, "The request is not valid.", [problem])
+    if _is_api(request) and exc.status_code == HTTP_413_REQUEST_ENTITY_TOO_LARGE:
+        return _json_error(exc.status_code, exc.detail, [_too_large(request)], headers)
     if _is_api(request):
         return _json_error(exc.status_code, exc.detail, headers=headers)
     title = "Page not found" if isinstance(exc, NotFoundException) else "Error"
     return _error_page(request, exc.status_code, title, exc.detail, headers)
+
+
+def _too_large(request: AnyRequest) -> dict[str, str]:
+    """The part of a request over the body's limit: an upload's `file`, or the body itself."""
+    field = "file" if request.content_type[0] == "multipart/form-data" else "body"
+    limit = request.route_handler.resolve_request_max_body_size()
+    most = f", {limit:,} bytes," if limit else ""
+    return {"field": field, "message": f"The request is larger than the most{most} this endpoint takes."}
 
 
 # What Litestar raises when the client leaves before its request's body has arrived

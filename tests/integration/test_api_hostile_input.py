@@ -137,3 +137,17 @@ async def test_a_nul_in_a_path_is_a_4xx(arranged):
         response = arranged.request(method, path)
         assert 400 <= response.status_code < 500, (path, response.status_code, response.text[:300])
         assert response.headers["content-type"].startswith("application/json")
+
+
+async def test_a_body_over_the_endpoints_limit_is_a_413_naming_the_body_or_the_file(arranged):
+    too_long = arranged.post(
+        "/api/contacts",
+        content=b'{"email": "' + b"x" * 10_000_001 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    too_big = arranged.post("/api/media", files={"file": ("big.png", b"\x89PNG" + b"0" * (11 << 20), "image/png")})
+
+    assert too_long.status_code == 413 and too_big.status_code == 413
+    assert_names(too_long, "body")
+    assert_names(too_big, "file")
+    assert "10,000,000 bytes" in too_long.json()["errors"][0]["message"]
