@@ -126,3 +126,19 @@ async def test_deleting_a_transport_names_the_rules_that_send_through_it(staff, 
     assert f'<a href="/settings/routing/{rules["Microsoft split"]}/edit">Microsoft split</a>' in confirm
     assert ">Only B</a>" not in confirm
     assert "These routing rules send through it:" in client.get(f"/settings/smtp/{b}/delete").text
+
+
+async def test_a_domain_throttled_on_its_own_says_it_is_not_counted_in_its_groups(staff, db):
+    client = await staff("admin")
+    client.post("/settings/throttles", data={"bucket": "google", "per_minute": "3000"})
+    assert "counted on its own" not in client.get("/settings/throttles").text
+
+    client.post("/settings/throttles", data={"bucket": "gmail.com", "per_minute": "100"})
+    page = client.get("/settings/throttles").text
+    assert (
+        "gmail.com: at most 100 messages a minute, counted on its own: its messages no longer count in the "
+        "google group&#39;s throttle." in page
+    )
+    assert "gmail.com (throttled on its own)" in page
+    assert "On its own: not counted in the google group's throttle." in page
+    assert "googlemail.com (throttled on its own)" not in page

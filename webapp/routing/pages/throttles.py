@@ -16,7 +16,7 @@ from webapp.core.errors import ValidationFailed
 from webapp.core.forms import after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.redis import get_redis
-from webapp.routing.schemas import DOMAIN_GROUPS
+from webapp.routing.schemas import DOMAIN_GROUPS, GROUP_OF_DOMAIN
 from webapp.routing.service import throttles
 from webapp.routing.service.domain_rates import DomainRates
 
@@ -25,8 +25,20 @@ async def _page(db: AsyncSession, values: dict[str, Any], errors: dict[str, str]
     rows = await throttles.list_throttles(db)
     limiter = DomainRates(get_redis(), {t.bucket: t.per_minute for t in rows})
     now = {t.bucket: await limiter.per_minute(t.bucket) for t in rows}
-    context = {"throttles": rows, "now": now, "groups": DOMAIN_GROUPS, "values": values, "errors": errors}
+    context = {
+        "throttles": rows,
+        "now": now,
+        "groups": DOMAIN_GROUPS,
+        "apart": _counted_apart({t.bucket for t in rows}),
+        "values": values,
+        "errors": errors,
+    }
     return Template("routing/throttles.html", context=context, status_code=status_code)
+
+
+def _counted_apart(buckets: set[str]) -> dict[str, str]:
+    """Each domain with a throttle of its own whose group has one too: the group it is not counted in."""
+    return {b: GROUP_OF_DOMAIN[b] for b in buckets if GROUP_OF_DOMAIN.get(b) in buckets}
 
 
 class DomainThrottlesController(Controller):
@@ -45,11 +57,11 @@ class DomainThrottlesController(Controller):
             await throttles.save_throttle(db, data)
         except ValidationFailed as exc:
             return await _page(db, data, field_errors(exc), status_code=422)
-        flash(
-            request,
-            f"{data['bucket'].strip().lower()}: at most {int(data['per_minute']):,} messages a minute.",
-            "success",
-        )
+        bucket = data["bucket"].strip().lower()
+        saved = f"{bucket}: at most {int(data['per_minute']):,} messages a minute"
+        if group := _counted_apart({t.bucket for t in await throttles.list_throttles(db)}).get(bucket):
+            saved += f", counted on its own: its messages no longer count in the {group} group's throttle"
+        flash(request, saved + ".", "success")
         return after_change(request, "/settings/throttles")
 
     @post("/{throttle_id:int}/delete")
