@@ -357,7 +357,7 @@ def test_query_and_path_parameters_are_documented(schema):
     assert params["limit"]["schema"]["minimum"] == 1 and params["limit"]["schema"]["maximum"] == 500
     assert all(p["description"] for p in params.values())
     lists = {p["name"] for p in schema["paths"]["/api/lists"]["get"]["parameters"]}
-    assert lists == {"list_type", "created_by", "is_active", "limit"}
+    assert lists == {"list_type", "created_by", "is_active", "limit", "cursor"}
     member = schema["paths"]["/api/lists/{list_id}/contacts/{contact_id}"]["post"]["parameters"]
     assert {(p["name"], p["in"], p["schema"]["type"]) for p in member} == {
         ("list_id", "path", "integer"),

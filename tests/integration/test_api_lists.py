@@ -97,7 +97,7 @@ async def test_list_filters_and_limit(api):
     def names(**params) -> list[str]:
         response = client.get("/api/lists", params=params)
         assert response.status_code == 200, response.text
-        assert set(response.json()) == {"items"}
+        assert set(response.json()) == {"items", "next_cursor"}
         return [x["name"] for x in response.json()["items"]]
 
     assert names() == ["alpha", "Beta", "Delta", "Gamma"]
@@ -109,12 +109,17 @@ async def test_list_filters_and_limit(api):
     assert names(created_by="api:test editor 2") == ["Delta"]  # keys in use have names of their own
     assert names(created_by="admin") == []
     assert names(limit=2) == ["alpha", "Beta"]
+    first = client.get("/api/lists", params={"limit": 3}).json()
+    rest = client.get("/api/lists", params={"limit": 3, "cursor": first["next_cursor"]}).json()
+    assert [x["name"] for x in rest["items"]] == ["Gamma"] and rest["next_cursor"] is None
+    assert client.get("/api/lists").json()["next_cursor"] is None
     for params, field in (
         ({"limit": 0}, "limit"),
         ({"limit": 10**25}, "limit"),
         ({"limit": "x"}, "limit"),
         ({"list_type": "weird"}, "list_type"),
         ({"is_active": "maybe"}, "is_active"),
+        ({"cursor": "not a cursor"}, "cursor"),
     ):
         response = client.get("/api/lists", params=params)
         assert response.status_code == 400 and field in fields(response), response.text

@@ -130,7 +130,7 @@ async def test_an_image_in_use_is_not_deleted(db, api, staff):
     campaign.html_content = "<p>No image</p>"
     await db.commit()
     assert client.delete(f"/api/media/{body['id']}").status_code == 204
-    assert client.get("/api/media").json()["files"] == []
+    assert client.get("/api/media").json()["items"] == []
 
 
 async def test_staff_upload_several_images_on_the_page_and_a_bad_one_is_named(db, staff):

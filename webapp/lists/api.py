@@ -14,7 +14,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody, Parameter
 
 from webapp.contacts import service as contacts
-from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
+from webapp.core.api import Cursor, Limit, checked_cursor, creator, error_responses, id_parameter, sent_object
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import NotFound, ValidationFailed
@@ -45,7 +45,8 @@ class ApiListsController(Controller):
     @get(
         "/",
         summary="List lists",
-        description="By name, up to `limit`. Filters combine with AND.",
+        description="By name, up to `limit`; pass `next_cursor` back as `cursor` for the next page. Filters "
+        "combine with AND.",
         responses=error_responses(),
     )
     async def list_lists(
@@ -55,6 +56,7 @@ class ApiListsController(Controller):
         created_by: Annotated[str | None, Parameter(description="Exact creator, e.g. `api:crm-sync`.")] = None,
         is_active: Annotated[bool | None, Parameter(description="true or false.")] = None,
         limit: Limit = 50,
+        cursor: Cursor = None,
     ) -> ListPageOut:
         found = await lists.find_lists(
             db,
@@ -62,8 +64,9 @@ class ApiListsController(Controller):
             created_by=created_by,
             is_active=is_active,
             limit=limit,
+            cursor=checked_cursor(cursor, lists.is_cursor),
         )
-        return ListPageOut(items=[list_out(x) for x in found])
+        return ListPageOut(items=[list_out(x) for x in found.lists], next_cursor=found.next_cursor)
 
     @get("/{list_id:int}", summary="Get a list", responses=error_responses(404))
     async def get_list(self, db: Db, list_id: ListId) -> ListOut:

@@ -55,7 +55,7 @@ class ApiMediaController(Controller):
     )
     async def list_files(self, db: Db, limit: Limit = media.PAGE_SIZE, cursor: Cursor = None) -> MediaPageOut:
         found = await media.page(db, checked_cursor(cursor, media.is_cursor), limit)
-        return MediaPageOut(files=[file_out(f) for f in found.files], next_cursor=found.next_cursor)
+        return MediaPageOut(items=[file_out(f) for f in found.files], next_cursor=found.next_cursor)
 
     @post(
         "/",

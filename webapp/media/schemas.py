@@ -21,5 +21,5 @@ class MediaFileOut(Struct):
 
 
 class MediaPageOut(Struct):
-    files: list[MediaFileOut]
+    items: list[MediaFileOut]
     next_cursor: str | None

@@ -102,7 +102,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
     """What each step after the first shows besides the form values."""
     context = _base_context(c, step)
     if step == "audience":
-        lists = await find_lists(db, is_active=True, limit=MAX_CHOICES)
+        lists = (await find_lists(db, is_active=True, limit=MAX_CHOICES)).lists
         archived = [x for x in await listing.lists_of(db, c.id) if not x.is_active]
         context |= {"lists": archived + lists, "count": await count_for_lists(db, values["list_ids"])}
     elif step == "content":

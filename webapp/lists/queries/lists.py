@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.lists.models import EmailList, ListMember, ListType
+
+LIST_KEY = (Part.TEXT, Part.ID)  # lower(name), id
+
+
+@dataclass(frozen=True)
+class ListPage:
+    lists: list[EmailList]
+    next_cursor: str | None
+
+
+def is_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, *LIST_KEY) is not None
 
 
 async def find_lists(
@@ -17,8 +31,11 @@ async def find_lists(
     created_by: str | None = None,
     is_active: bool | None = None,
     limit: int = 50,
-) -> list[EmailList]:
-    """Lists by name (case-insensitively, as the unique index orders them), filtered by what is given."""
+    cursor: str | None = None,
+) -> ListPage:
+    """Lists by name (case-insensitively, as the unique index orders them), then id, filtered by what
+    is given; the page after `cursor`."""
+    order = (func.lower(EmailList.name), EmailList.id)
     query = select(EmailList)
     if list_type is not None:
         query = query.where(EmailList.list_type == list_type)
@@ -26,7 +43,11 @@ async def find_lists(
         query = query.where(EmailList.created_by == created_by)
     if is_active is not None:
         query = query.where(EmailList.is_active.is_(is_active))
-    return list(await session.scalars(query.order_by(func.lower(EmailList.name), EmailList.id).limit(limit)))
+    if after := decode_cursor(cursor, *LIST_KEY):
+        query = query.where(tuple_(*order) > tuple_(*after))
+    rows = list(await session.scalars(query.order_by(*order).limit(limit + 1)))
+    more, rows = len(rows) > limit, rows[:limit]
+    return ListPage(rows, encode_cursor(rows[-1].name.lower(), rows[-1].id) if more and rows else None)
 
 
 async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list[EmailList]:

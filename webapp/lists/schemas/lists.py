@@ -147,6 +147,7 @@ class SegmentCountOut(Struct):
 
 class ListPageOut(Struct):
     items: list[ListOut]
+    next_cursor: str | None
 
 
 def list_out(email_list: EmailList) -> ListOut:

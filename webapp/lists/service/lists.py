@@ -19,6 +19,7 @@ from webapp.core.validation import is_valid_id, normalize_email
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.queries import lists as queries
 from webapp.lists.queries import members
+from webapp.lists.queries.lists import ListPage
 from webapp.lists.schemas.lists import NAME_MAX, ListCreate, ListUpdate, PastedAddresses
 from webapp.lists.service.segments import check_segment, refresh_count
 
@@ -106,11 +107,16 @@ async def find_lists(
     created_by: str | None = None,
     is_active: bool | None = None,
     limit: int = 50,
-) -> list[EmailList]:
-    """Lists by name, filtered by what is given (every filter must hold)."""
+    cursor: str | None = None,
+) -> ListPage:
+    """Lists by name, filtered by what is given (every filter must hold), the page after `cursor`."""
     return await queries.find_lists(
-        session, list_type=list_type, created_by=created_by, is_active=is_active, limit=limit
+        session, list_type=list_type, created_by=created_by, is_active=is_active, limit=limit, cursor=cursor
     )
+
+
+def is_cursor(cursor: str) -> bool:
+    return queries.is_cursor(cursor)
 
 
 async def all_lists(session: AsyncSession, *, active_only: bool = False) -> list[EmailList]:
