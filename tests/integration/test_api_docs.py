@@ -212,7 +212,11 @@ ENDPOINTS = {
     ("delete", "/api/scoring/rules/{rule_id}"): ("scoring", None, {"204": None, "404": "ErrorOut"}),
     ("get", "/api/scoring/contacts/{contact_id}"): ("scoring", None, {"200": "ScoreOut", "404": "ErrorOut"}),
     # 200: a list of HistoryOut
-    ("get", "/api/scoring/contacts/{contact_id}/history"): ("scoring", None, {"404": "ErrorOut"}),
+    ("get", "/api/scoring/contacts/{contact_id}/history"): (
+        "scoring",
+        None,
+        {"200": "HistoryPageOut", "404": "ErrorOut"},
+    ),
     ("post", "/api/scoring/contacts/{contact_id}/recalculate"): (
         "scoring",
         None,

@@ -4,6 +4,8 @@ leaderboard in keyset pages with filters, the lifecycle distribution, and what v
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from tests.support.scoring import contact
 from webapp.contact_events import service as contact_events
 from webapp.contact_events.service import NewEvent
@@ -78,7 +80,8 @@ async def test_a_contacts_score_points_stage_history_and_recalculation(api, db):
     recalculated = client.post(f"/api/scoring/contacts/{ada}/recalculate")
     assert recalculated.status_code == 200 and recalculated.json()["score"] == 3 + 50 + 10 + 20
     history = client.get(f"/api/scoring/contacts/{ada}/history").json()
-    reasons = [h["reason"] for h in history]  # latest first
+    assert history["next_cursor"] is None
+    reasons = [h["reason"] for h in history["items"]]  # latest first
     assert (
         len(reasons) == 3 and reasons[0] == "Event: demo" and reasons[2] == "Webinar"
     )  # recalculating changed nothing
@@ -124,3 +127,24 @@ async def test_recalculating_everyone_is_queued_for_a_worker_and_viewers_only_re
     assert viewer.get("/api/scoring/lifecycle").status_code == 200
     assert viewer.post("/api/scoring/recalculate").status_code == 403
     assert viewer.post("/api/scoring/rules", json={"name": "x", "event": "open", "points": 1}).status_code == 403
+
+
+async def test_a_long_score_history_pages_with_a_cursor(api, db):
+    ada = await contact(db, "ada@example.com")
+    await db.execute(
+        text(
+            "INSERT INTO score_history (contact_id, score, change, grade, stage, reason) "
+            "SELECT :c, n, 1, 'D', 'subscriber', 'Change ' || n FROM generate_series(1, 52) n"
+        ),
+        {"c": ada},
+    )
+    await db.commit()
+    client = await api("viewer")
+
+    first = client.get(f"/api/scoring/contacts/{ada}/history").json()
+    rest = client.get(f"/api/scoring/contacts/{ada}/history", params={"cursor": first["next_cursor"]}).json()
+    wrong = client.get(f"/api/scoring/contacts/{ada}/history", params={"cursor": "42"})
+
+    assert [h["score"] for h in first["items"]] == list(range(52, 2, -1))
+    assert [h["score"] for h in rest["items"]] == [2, 1] and rest["next_cursor"] is None
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "cursor"

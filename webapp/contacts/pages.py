@@ -267,7 +267,7 @@ class ContactsController(Controller):
                 "suppressed": await suppression.status_of(db, contact.email),
                 "state": await contacts.state_of(db, contact),
                 "score": await scoring.score_of(db, contact_id),
-                "score_history": await scoring.history(db, contact_id),
+                "score_history": (await scoring.history(db, contact_id)).changes,
                 "stage_labels": STAGE_LABELS,
                 "events": await contact_events.recent(db, contact_id),
                 "automation_runs": await automation_enrolments.runs_of_contact(db, contact_id),

@@ -18,6 +18,7 @@ from webapp.scoring import service as scoring
 from webapp.scoring.models import GRADES, STAGES, ScoreHistory, ScoringRule
 from webapp.scoring.schemas import (
     HistoryOut,
+    HistoryPageOut,
     LeaderboardPageOut,
     LeaderOut,
     LifecycleOut,
@@ -132,16 +133,12 @@ class ApiScoringController(Controller):
         "/contacts/{contact_id:int}/history",
         summary="A contact's score history",
         responses=error_responses(404),
-        description="Each change of score, grade or stage with its reason, latest first, 50 at a time; pass the "
-        "last `id` as `before` for the next page.",
+        description="Each change of score, grade or stage with its reason, latest first, 50 at a time; "
+        "`next_cursor` as `cursor` for the next page.",
     )
-    async def contact_history(
-        self,
-        db: Db,
-        contact_id: ContactId,
-        before: Annotated[int | None, id_parameter("The id of the last change on the previous page.")] = None,
-    ) -> list[HistoryOut]:
-        return [history_out(row) for row in await scoring.history(db, contact_id, before)]
+    async def contact_history(self, db: Db, contact_id: ContactId, cursor: Cursor = None) -> HistoryPageOut:
+        page = await scoring.history(db, contact_id, checked_cursor(cursor, scoring.is_history_cursor))
+        return HistoryPageOut(items=[history_out(row) for row in page.changes], next_cursor=page.next_cursor)
 
     @post(
         "/contacts/{contact_id:int}/recalculate",

@@ -180,6 +180,11 @@ class HistoryOut(Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class HistoryPageOut(Struct, frozen=True, kw_only=True):
+    items: list[HistoryOut]
+    next_cursor: str | None
+
+
 class LeaderOut(Struct, frozen=True, kw_only=True):
     contact_id: int
     email: str

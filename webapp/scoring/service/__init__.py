@@ -148,10 +148,23 @@ async def score_of(session: AsyncSession, contact_id: int) -> Score:
     )
 
 
-async def history(session: AsyncSession, contact_id: int, before_id: int | None = None) -> list[ScoreHistory]:
-    """The contact's score changes, latest first, a page before the id given."""
+@dataclass(frozen=True)
+class HistoryPage:
+    changes: list[ScoreHistory]
+    next_cursor: str | None  # stands for the last change's id
+
+
+async def history(session: AsyncSession, contact_id: int, cursor: str | None = None) -> HistoryPage:
+    """The contact's score changes, latest first, a page older than the cursor's."""
     await contacts.get_contact(session, contact_id)
-    return await queries.history(session, contact_id, before_id, HISTORY_PAGE)
+    before = decode_cursor(cursor, Part.ID)
+    rows = await queries.history(session, contact_id, before[0] if before else None, HISTORY_PAGE + 1)
+    more, rows = len(rows) > HISTORY_PAGE, rows[:HISTORY_PAGE]
+    return HistoryPage(rows, encode_cursor(rows[-1].id) if more else None)
+
+
+def is_history_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, Part.ID) is not None
 
 
 @dataclass(frozen=True)
