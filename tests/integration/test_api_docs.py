@@ -194,7 +194,7 @@ ENDPOINTS = {
         "EventIn",
         {"201": "EventOut", "200": "EventOut", "409": "ErrorOut", "422": "ErrorOut"},
     ),
-    ("get", "/api/contacts/{contact_id}/events"): ("events", None, {"404": "ErrorOut"}),  # 200: a list of EventOut
+    ("get", "/api/contacts/{contact_id}/events"): ("events", None, {"200": "EventPageOut", "404": "ErrorOut"}),
     ("post", "/api/tx"): (
         "transactional",
         "TxIn",

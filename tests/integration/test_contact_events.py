@@ -127,3 +127,22 @@ async def test_a_contacts_data_export_holds_their_events_and_score_and_erasure_r
     assert editor.post(f"/api/contacts/{ada}/erase").status_code == 200
     for table in ("contact_events", "contact_scores", "score_history"):
         assert await db.scalar(text(f"SELECT count(*) FROM {table}")) == 0, table
+
+
+async def test_a_contacts_events_are_read_newest_first_a_page_at_a_time(api, db):
+    ada = await contact(db, "ada@example.com")
+    await db.commit()
+    client = await api("editor")
+    for name, at in (("a", "10:00"), ("b", "11:00"), ("c", "11:00"), ("d", "12:00"), ("e", "09:00")):
+        client.post("/api/events", json={"contact_id": ada, "name": name, "occurred_at": f"2026-12-01T{at}:00.123456Z"})
+
+    names, cursor, pages = [], None, 0
+    while True:
+        page = client.get(f"/api/contacts/{ada}/events", params={"limit": 2} | ({"cursor": cursor} if cursor else {}))
+        assert page.status_code == 200, page.text
+        names += [e["name"] for e in page.json()["items"]]
+        pages += 1
+        if (cursor := page.json()["next_cursor"]) is None:
+            break
+    assert names == ["d", "c", "b", "a", "e"] and pages == 3, "same-time events ordered by id, none twice or lost"
+    assert client.get(f"/api/contacts/{ada}/events", params={"cursor": "x"}).status_code == 400

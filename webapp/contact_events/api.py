@@ -11,9 +11,9 @@ from litestar.params import HeaderParameter, JSONBody
 
 from webapp.contact_events import service as contact_events
 from webapp.contact_events.models import CLIENT_KEY_MAX_LENGTH, ContactEvent
-from webapp.contact_events.schemas import EventIn, EventOut
+from webapp.contact_events.schemas import EventIn, EventOut, EventPageOut
 from webapp.contacts import service as contacts
-from webapp.core.api import error_responses, id_parameter, sent_object
+from webapp.core.api import Cursor, Limit, checked_cursor, error_responses, id_parameter, sent_object
 from webapp.core.audit_trail import NOT_AUDITED
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
@@ -68,10 +68,13 @@ class ApiContactEventsController(Controller):
 
     @get(
         "/contacts/{contact_id:int}/events",
-        summary="A contact's latest custom events",
-        description="The 20 latest, newest first.",
+        summary="A contact's custom events",
+        description="Newest first, `limit` at a time; `next_cursor` as `cursor` for the next page.",
         responses=error_responses(404),
     )
-    async def of_contact(self, db: Db, contact_id: ContactId) -> list[EventOut]:
+    async def of_contact(
+        self, db: Db, contact_id: ContactId, limit: Limit = contact_events.RECENT, cursor: Cursor = None
+    ) -> EventPageOut:
         await contacts.get_contact(db, contact_id)
-        return [event_out(row) for row in await contact_events.recent(db, contact_id)]
+        found = await contact_events.page(db, contact_id, checked_cursor(cursor, contact_events.is_cursor), limit)
+        return EventPageOut(items=[event_out(row) for row in found.events], next_cursor=found.next_cursor)

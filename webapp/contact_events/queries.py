@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,12 +39,13 @@ async def of_contact(session: AsyncSession, contact_id: int) -> list[ContactEven
     return list(found)
 
 
-async def recent(session: AsyncSession, contact_id: int, limit: int) -> list[ContactEvent]:
-    """The contact's latest events first, from ix_contact_events_contact_id_occurred_at."""
-    found = await session.scalars(
-        select(ContactEvent)
-        .where(ContactEvent.contact_id == contact_id)
-        .order_by(ContactEvent.occurred_at.desc(), ContactEvent.id.desc())
-        .limit(limit)
-    )
+async def recent(
+    session: AsyncSession, contact_id: int, limit: int, before: tuple[datetime, int] | None = None
+) -> list[ContactEvent]:
+    """The contact's latest events first, older than `before` (occurred_at, id) when given, from
+    ix_contact_events_contact_id_occurred_at."""
+    query = select(ContactEvent).where(ContactEvent.contact_id == contact_id)
+    if before is not None:
+        query = query.where(tuple_(ContactEvent.occurred_at, ContactEvent.id) < tuple_(*before))
+    found = await session.scalars(query.order_by(ContactEvent.occurred_at.desc(), ContactEvent.id.desc()).limit(limit))
     return list(found)

@@ -50,3 +50,8 @@ class EventOut(Struct, frozen=True, kw_only=True):
     occurred_at: datetime
     idempotency_key: str | None
     created_at: datetime
+
+
+class EventPageOut(Struct, frozen=True, kw_only=True):
+    items: list[EventOut]
+    next_cursor: str | None

@@ -18,11 +18,13 @@ from webapp.contact_events import queries
 from webapp.contact_events.models import ContactEvent
 from webapp.contact_events.schemas import EventIn
 from webapp.contacts import service as contacts
+from webapp.core.cursors import Part, decode_cursor, encode_cursor
 from webapp.core.errors import Conflict
 from webapp.core.schemas import idempotency_key, load
 from webapp.scoring import service as scoring
 
 RECENT = 20
+EVENT_KEY = (Part.TIME, Part.ID)  # occurred_at, id
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,24 @@ async def post(session: AsyncSession, data: Mapping[str, Any], header_key: str |
 async def recent(session: AsyncSession, contact_id: int) -> list[ContactEvent]:
     """The contact's latest events, newest first."""
     return await queries.recent(session, contact_id, RECENT)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[ContactEvent]
+    next_cursor: str | None  # stands for the last event's (occurred_at, id)
+
+
+async def page(session: AsyncSession, contact_id: int, cursor: str | None, limit: int = RECENT) -> EventPage:
+    """The contact's events, newest first, a page older than the cursor's."""
+    key = decode_cursor(cursor, *EVENT_KEY)
+    rows = await queries.recent(session, contact_id, limit + 1, (key[0], key[1]) if key else None)
+    more, rows = len(rows) > limit, rows[:limit]
+    return EventPage(rows, encode_cursor(rows[-1].occurred_at, rows[-1].id) if more else None)
+
+
+def is_cursor(cursor: str) -> bool:
+    return decode_cursor(cursor, *EVENT_KEY) is not None
 
 
 async def of_contact(session: AsyncSession, contact_id: int) -> list[dict[str, Any]]:
