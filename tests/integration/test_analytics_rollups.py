@@ -180,6 +180,38 @@ async def test_events_another_feature_inserted_are_rolled_up_by_kind(db):
     assert today.subscribed == 2  # the campaign's two recipients were added today
 
 
+async def test_a_message_reported_delivered_bounced_or_complained_of_again_is_counted_once(db):
+    campaign_id, (first, second), _ = await sent_campaign(db)
+    to_first, to_second = [
+        await db.scalar(text("SELECT email FROM deliveries WHERE id = :d"), {"d": d}) for d in (first, second)
+    ]
+
+    def report(source_id: str, kind: FeedbackKind, email: str, delivery_id: int, **more) -> FeedbackEvent:
+        return FeedbackEvent(
+            source=FeedbackSource.GENERIC, source_id=source_id, kind=kind, email=email, at=datetime.now(UTC),
+            delivery_id=delivery_id, **more,
+        )  # fmt: skip
+
+    # Each report has an id of its own: a provider that reports one message twice, or two providers.
+    await feedback.record(db, [report("d1", FeedbackKind.DELIVERED, to_second, second)])
+    await feedback.record(db, [report("d2", FeedbackKind.DELIVERED, to_second, second)])
+    for source_id in ("b1", "b2", "b3"):
+        bounce = report(source_id, FeedbackKind.BOUNCED, to_first, first, bounce_type="hard", detail="550 5.1.1")
+        await feedback.record(db, [bounce])
+    await feedback.record(
+        db, [report(f"s{i}", FeedbackKind.BOUNCED, to_second, second, bounce_type="soft") for i in (1, 2)]
+    )
+    await feedback.record(db, [report(f"c{i}", FeedbackKind.COMPLAINED, to_second, second) for i in (1, 2)])
+
+    summary = await analytics.campaign_summary(db, campaign_id)
+    assert (summary.delivered, summary.hard_bounces, summary.soft_bounces, summary.complaints) == (1, 1, 1, 1)
+    [domain] = await analytics.top_domains(db, campaign_id)
+    assert (domain.bounced, domain.complained) == (2, 1), "one bounce per message, whatever its kinds"
+    kept = await rollups(db)
+    await analytics.rebuild(db)
+    assert (await rollups(db))["analytics_campaign_domains"][0][3:] == kept["analytics_campaign_domains"][0][3:]
+
+
 async def test_every_door_of_an_opt_out_counts_in_the_audience_growth(db):
     _, (first, second, _), _ = await sent_campaign(db, recipients=3)
     contact_ids = list(await db.scalars(text("SELECT id FROM contacts ORDER BY id")))

@@ -26,8 +26,11 @@ ROLLUP_TABLES = (
 
 # {events}: which email_events rows to roll up. A bounce is soft when its detail says so ("soft..."),
 # hard otherwise (an SMTP 5xx, a provider's permanent bounce). `firsts` inserts each delivery's first
-# open, human open, click, human click and click per link not seen before; an event is a first when
-# its candidate row went in. Upserts run in key order so concurrent batches never deadlock.
+# open, human open, click, human click and click per link not seen before, and its first delivery
+# report, hard and soft bounce, complaint and unsubscribe; an event is a first when its candidate row
+# went in. Opens and clicks are counted as events and as firsts; what happens to a message once (it
+# was delivered, bounced, complained of) is counted once, however many reports of it come, from one
+# provider or several. Upserts run in key order so concurrent batches never deadlock.
 EVENTS = """
 WITH ev AS (
   SELECT e.id, e.campaign_id, e.delivery_id, e.link_id, e.kind, e.at, e.machine, e.client, e.device,
@@ -43,6 +46,12 @@ WITH ev AS (
     UNION ALL SELECT id, delivery_id, at, 'clicked', 0 FROM ev WHERE kind = 'click'
     UNION ALL SELECT id, delivery_id, at, 'human_clicked', 0 FROM ev WHERE kind = 'click' AND NOT machine
     UNION ALL SELECT id, delivery_id, at, 'link', link_id FROM ev WHERE kind = 'click' AND link_id IS NOT NULL
+    UNION ALL SELECT id, delivery_id, at, 'delivered', 0 FROM ev WHERE kind = 'delivered'
+    UNION ALL SELECT id, delivery_id, at, 'bounced', 0 FROM ev WHERE kind = 'bounce'
+    UNION ALL SELECT id, delivery_id, at, 'hard_bounced', 0 FROM ev WHERE kind = 'bounce' AND NOT soft
+    UNION ALL SELECT id, delivery_id, at, 'soft_bounced', 0 FROM ev WHERE soft
+    UNION ALL SELECT id, delivery_id, at, 'complained', 0 FROM ev WHERE kind = 'complaint'
+    UNION ALL SELECT id, delivery_id, at, 'unsubscribed', 0 FROM ev WHERE kind = 'unsubscribe'
   ) c
   ORDER BY delivery_id, what, link_id, at, id
 ), firsts AS (
@@ -53,25 +62,30 @@ WITH ev AS (
 ), marks AS (
   SELECT c.id, bool_or(c.what = 'opened') AS u_open, bool_or(c.what = 'human_opened') AS h_open,
          bool_or(c.what = 'clicked') AS u_click, bool_or(c.what = 'human_clicked') AS h_click,
-         bool_or(c.what = 'link') AS u_link
+         bool_or(c.what = 'link') AS u_link, bool_or(c.what = 'delivered') AS u_delivered,
+         bool_or(c.what = 'bounced') AS u_bounce, bool_or(c.what = 'hard_bounced') AS u_hard,
+         bool_or(c.what = 'soft_bounced') AS u_soft,
+         bool_or(c.what = 'complained') AS u_complaint, bool_or(c.what = 'unsubscribed') AS u_unsubscribe
   FROM candidates c JOIN firsts f USING (delivery_id, what, link_id)
   GROUP BY c.id
 ), rows AS (
   SELECT ev.*, coalesce(m.u_open, false) AS u_open, coalesce(m.h_open, false) AS h_open,
          coalesce(m.u_click, false) AS u_click, coalesce(m.h_click, false) AS h_click,
-         coalesce(m.u_link, false) AS u_link
+         coalesce(m.u_link, false) AS u_link, coalesce(m.u_delivered, false) AS u_delivered,
+         coalesce(m.u_bounce, false) AS u_bounce, coalesce(m.u_hard, false) AS u_hard,
+         coalesce(m.u_soft, false) AS u_soft,
+         coalesce(m.u_complaint, false) AS u_complaint, coalesce(m.u_unsubscribe, false) AS u_unsubscribe
   FROM ev LEFT JOIN marks m USING (id)
 ), hourly AS (
   INSERT INTO analytics_campaign_hourly AS t (campaign_id, hour, delivered, opens, unique_opens,
     human_unique_opens, machine_opens, clicks, unique_clicks, human_unique_clicks, scanner_clicks,
     hard_bounces, soft_bounces, complaints, unsubscribes)
-  SELECT campaign_id, hour, count(*) FILTER (WHERE kind = 'delivered'), count(*) FILTER (WHERE kind = 'open'),
+  SELECT campaign_id, hour, count(*) FILTER (WHERE u_delivered), count(*) FILTER (WHERE kind = 'open'),
          count(*) FILTER (WHERE u_open), count(*) FILTER (WHERE h_open),
          count(*) FILTER (WHERE kind = 'open' AND machine), count(*) FILTER (WHERE kind = 'click'),
          count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE h_click),
-         count(*) FILTER (WHERE kind = 'click' AND machine), count(*) FILTER (WHERE kind = 'bounce' AND NOT soft),
-         count(*) FILTER (WHERE soft), count(*) FILTER (WHERE kind = 'complaint'),
-         count(*) FILTER (WHERE kind = 'unsubscribe')
+         count(*) FILTER (WHERE kind = 'click' AND machine), count(*) FILTER (WHERE u_hard),
+         count(*) FILTER (WHERE u_soft), count(*) FILTER (WHERE u_complaint), count(*) FILTER (WHERE u_unsubscribe)
   FROM rows WHERE campaign_id IS NOT NULL GROUP BY campaign_id, hour ORDER BY campaign_id, hour
   ON CONFLICT (campaign_id, hour) DO UPDATE SET
     delivered = t.delivered + EXCLUDED.delivered, opens = t.opens + EXCLUDED.opens,
@@ -102,8 +116,8 @@ WITH ev AS (
   INSERT INTO analytics_campaign_domains AS t
     (campaign_id, domain, opened, human_opened, clicked, human_clicked, bounced, complained)
   SELECT campaign_id, domain, count(*) FILTER (WHERE u_open), count(*) FILTER (WHERE h_open),
-         count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE h_click), count(*) FILTER (WHERE kind = 'bounce'),
-         count(*) FILTER (WHERE kind = 'complaint')
+         count(*) FILTER (WHERE u_click), count(*) FILTER (WHERE h_click), count(*) FILTER (WHERE u_bounce),
+         count(*) FILTER (WHERE u_complaint)
   FROM rows WHERE kind IN ('open', 'click', 'bounce', 'complaint') AND campaign_id IS NOT NULL
   GROUP BY campaign_id, domain ORDER BY campaign_id, domain
   ON CONFLICT (campaign_id, domain) DO UPDATE SET opened = t.opened + EXCLUDED.opened,

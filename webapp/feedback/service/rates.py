@@ -1,8 +1,9 @@
 """Complaint and bounce rates per campaign and per sending domain (the From address's domain), the
 warnings they raise, and the pause that protects the sender's reputation.
 
-- Complaint rate: complaints / messages delivered. Delivered is what providers reported delivered,
-  or, where no provider reports deliveries (plain SMTP), the messages the server accepted.
+- Complaint rate: complaints / messages delivered, counted as the campaign report counts them: what
+  providers reported delivered, or, when more, the messages handed over that did not bounce (plain
+  SMTP reports no deliveries, and a provider's reports arrive some time after the messages).
 - Bounce rate: bounces / messages handed over (accepted or refused).
 - Above 0.1 % complaints: a warning (Gmail's and Yahoo's bulk-sender guidance keeps spam reports
   under 0.1 %). From 0.3 %, where they start rejecting mail, a sending campaign is paused, once it
@@ -42,7 +43,8 @@ class Rates:
 
     @property
     def delivered(self) -> int:
-        return self.counts.delivered or self.counts.sent
+        c = self.counts
+        return max(c.delivered, c.sent - c.bounces, 0)
 
     @property
     def complaint_rate(self) -> float:
@@ -107,7 +109,8 @@ def percent(rate: float) -> str:
 def describe(rates: Rates) -> str:
     c = rates.counts
     complaints = "1 complaint" if c.complaints == 1 else f"{c.complaints:,} complaints"
-    return f"{complaints} in {rates.delivered:,} delivered messages"
+    delivered = "1 delivered message" if rates.delivered == 1 else f"{rates.delivered:,} delivered messages"
+    return f"{complaints} in {delivered}"
 
 
 async def alerts(session: AsyncSession) -> list[Alert]:
