@@ -268,7 +268,14 @@ class ApiCampaignsController(Controller):
         self,
         db: Db,
         campaign_id: CampaignId,
-        status: Annotated[DeliveryStatus | None, Parameter(description="Only emails in this status.")] = None,
+        status: Annotated[
+            DeliveryStatus | None,
+            Parameter(
+                description="Only emails to which this happened: `sent`, `opened`, `clicked`, `bounced` and "
+                "`unsubscribed` match every email that reached it, whatever followed (an opened email was sent, "
+                "a clicked one opened); the other statuses match an email's current status."
+            ),
+        ] = None,
         limit: Annotated[
             int, Parameter(ge=1, le=MAX_EMAILS_PAGE, description=f"Emails per page, 1 to {MAX_EMAILS_PAGE}.")
         ] = MAX_EMAILS_PAGE,
