@@ -153,7 +153,7 @@ async def test_bad_ids_in_the_path_never_500(api):
     client = await api("editor")
     contact_id = client.post("/api/contacts", json={"email": "numbered@example.com"}).json()["id"]
     assert client.get(f"/api/contacts/{contact_id}").status_code == 200
-    other_spellings = [f"0_{contact_id}", f"+{contact_id}", f"%20{contact_id}", f"{contact_id}%20"]
+    other_spellings = [f"0_{contact_id}", f"+{contact_id}", f"%20{contact_id}", f"{contact_id}%20", f"0{contact_id}"]
     fullwidth = "".join(chr(0xFF10 + int(digit)) for digit in str(contact_id))
     for path in ("/api/contacts/abc", "/api/contacts/1.5", "/api/contacts/999999", f"/api/contacts/{fullwidth}"):
         assert client.get(path).status_code == 404, path

@@ -2,9 +2,9 @@
 
 - PostgreSQL text cannot hold a NUL and no parameter of ours has a use for one, so a NUL anywhere in
   a query string (in a name or a value) is a 400 naming the parameter.
-- A number in the path is written in ASCII digits: Python's int() also reads "4_2_4", " 2", "+2" and
-  fullwidth digits, which would reach the same row by many names (and log a change under one nobody
-  searches for). Those are 404, as "abc" is."""
+- A number in the path is written in ASCII digits without leading zeros: Python's int() also reads
+  "4_2_4", " 2", "+2", "02" and fullwidth digits, which would reach the same row by many names (and
+  log a change under one nobody searches for). Those are 404, as "abc" is."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from litestar.exceptions import NotFoundException, ValidationException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 NUL = "\x00"
-NUMBER = re.compile(r"-?[0-9]+")
+NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 
 
 def _parameter_with_nul(query_string: bytes) -> str | None:
