@@ -13,6 +13,7 @@ from webapp.campaigns.models import Campaign, CampaignKind
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.service.progress import percent, rates
 from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS, can_edit
+from webapp.templates.service.rendering import LINK_VARIABLES
 
 # A subject line looks shouted when more than this share of at least this many letters are capitals.
 SHOUTING_SHARE, SHOUTING_MIN_LETTERS = 0.7, 8
@@ -70,8 +71,11 @@ def spam_signals(subject: str) -> list[str]:
     return found
 
 
-# A link whose address holds template syntax: the send engine tracks literal addresses only.
-PERSONAL_LINK = re.compile(r"""href\s*=\s*["'][^"']*(?:{{|{%)""", re.IGNORECASE)
+# A link whose address holds template syntax: the send engine tracks literal addresses only. Mailroom's
+# own links (unsubscribe, preferences, web version) are never tracked, and meant not to be.
+PERSONAL_LINK = re.compile(r"""href\s*=\s*(["'])([^"']*(?:{{|{%)[^"']*)\1""", re.IGNORECASE)
+OWN_LINK = re.compile(r"\s*{{\s*(?:" + "|".join(LINK_VARIABLES) + r")\s*}}\s*")
+EXAMPLE_LENGTH = 60
 
 
 def review_warnings(c: Campaign) -> list[str]:
@@ -93,12 +97,13 @@ def review_warnings(c: Campaign) -> list[str]:
         warnings.append("There is no text part; one is generated from the HTML for mail apps that show plain text.")
     if signals := spam_signals(c.subject):
         warnings.append("The subject " + " and ".join(signals) + "; spam filters and readers distrust that.")
-    personal = len(PERSONAL_LINK.findall(c.html_content))
+    personal = [href for _, href in PERSONAL_LINK.findall(c.html_content) if not OWN_LINK.fullmatch(href)]
     if personal and (c.settings or {}).get("track_clicks", True):
-        links = "1 link is" if personal == 1 else f"{personal} links are"
+        links = "1 link is" if len(personal) == 1 else f"{len(personal)} links are"
+        example = personal[0] if len(personal[0]) <= EXAMPLE_LENGTH else personal[0][: EXAMPLE_LENGTH - 1] + "…"
         warnings.append(
-            f"{links} built with template syntax (such as {{{{ plan }}}} in the address), so each recipient's "
-            "differs: they go out untracked, and their clicks are not in the report."
+            f"{links} built with template syntax ({example}), so each recipient's address differs: they go out "
+            "untracked, and their clicks are not in the report."
         )
     return warnings
 
