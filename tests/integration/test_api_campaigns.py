@@ -219,7 +219,7 @@ async def test_send_needs_a_ready_campaign_and_follows_the_state_machine(api, db
     assert sent.status_code == 202 and sent.json()["status"] == "sending" and sent.json()["sent_time"]
     again = client.post(f"/api/campaigns/{c['id']}/send")
     assert again.status_code == 409
-    assert again.json()["detail"].startswith("Cannot send a campaign that is sending; from sending it can go to: ")
+    assert again.json()["detail"] == "This campaign is sending already."
     edit = client.put(f"/api/campaigns/{c['id']}", json={"subject": "Changed"})
     assert edit.status_code == 409 and "cannot be edited" in edit.json()["detail"]
 

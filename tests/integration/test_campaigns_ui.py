@@ -262,16 +262,22 @@ async def test_actions_the_status_does_not_allow_are_refused_with_the_reason(sta
 
     response = editor.post(f"/campaigns/{draft.id}/pause")
     assert response.status_code == 409
-    assert "Cannot pause a campaign that is draft; from draft it can go to: scheduled, sending." in page_text(response)
+    assert "This campaign is draft, so it cannot be paused." in page_text(response)
     assert 'id="campaign-page"' in response.text  # the whole page, with the reason in its header
 
     partial = editor.post(f"/campaigns/{done.id}/send", headers={**HX, "HX-Target": f"campaign-{done.id}-status"})
     assert partial.status_code == 409 and partial.text.lstrip().startswith(f'<div id="campaign-{done.id}-status"')
-    assert "Cannot send a campaign that is sent" in page_text(partial)
+    assert "This campaign is sent, which is final: it cannot be sent. Duplicate it to send its content again." in (
+        page_text(partial)
+    )
     for action in ("cancel", "resume", "delete", "edit"):
         assert editor.post(f"/campaigns/{done.id}/{action}").status_code == 409, action
     assert await status_of(db, done.id) == "sent" and await status_of(db, draft.id) == "draft"
 
+    for scheduled_time in ("2099-01-01T10:00", ""):  # from a review page left open: the state comes first
+        response = editor.post(f"/campaigns/{done.id}/schedule", data={"scheduled_time": scheduled_time})
+        assert response.status_code == 409 and 'id="campaign-page"' in response.text
+        assert "This campaign is sent, which is final: it cannot be scheduled." in page_text(response)
     assert editor.post(f"/campaigns/{draft.id}/send").status_code == 303
     assert editor.post(f"/campaigns/{draft.id}/pause").status_code == 303
     assert await status_of(db, draft.id) == "paused"

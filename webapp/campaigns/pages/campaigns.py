@@ -93,7 +93,7 @@ def _refusal(exc: Conflict | ValidationFailed) -> tuple[str, int]:
     return exc.message, 409
 
 
-async def _refused(
+async def refused(
     request: HTMXRequest, db: AsyncSession, campaign_id: int, exc: Conflict | ValidationFailed
 ) -> Template:
     """Why the action cannot be done, in the header partial (HTMX) or the whole page."""
@@ -122,7 +122,7 @@ async def _act(
     try:
         c = await change()
     except (Conflict, ValidationFailed) as exc:
-        return await _refused(request, db, campaign_id, exc)
+        return await refused(request, db, campaign_id, exc)
     await announce_change(db, c)
     if done:
         flash(request, done.format(name=c.name), "success")
@@ -255,6 +255,6 @@ class CampaignsController(Controller):
         try:
             await campaigns.delete_campaign(db, campaign_id)
         except Conflict as exc:
-            return await _refused(request, db, campaign_id, exc)
+            return await refused(request, db, campaign_id, exc)
         flash(request, f"Deleted '{c.name}'.", "success")
         return after_change(request, "/campaigns")

@@ -23,11 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
+from webapp.campaigns.pages.campaigns import refused
 from webapp.campaigns.pages.views import review_warnings
 from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
 from webapp.campaigns.service import campaigns, listing, readiness
 from webapp.campaigns.service import content_check as kept_check
 from webapp.campaigns.service.audience import count_for_lists
+from webapp.campaigns.service.states import IllegalTransition
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.audit_trail import CHANGES_NOTHING
 from webapp.core.deps import Db
@@ -308,6 +310,8 @@ class CampaignWizardController(Controller):
         try:
             await check_before_sending(db, campaign_id)
             c = await campaigns.schedule(db, campaign_id, values["scheduled_time"], values["timezone"])
+        except IllegalTransition as exc:  # no longer a draft (a tab left open): its page says what it is now
+            return await refused(request, db, campaign_id, exc)
         except (ValidationFailed, Conflict) as exc:
             await db.rollback()
             return await _step_page(

@@ -144,12 +144,12 @@ async def list_ids_of(session: AsyncSession, campaign_id: int) -> list[int]:
 async def schedule(session: AsyncSession, campaign_id: int, scheduled_time: Any, timezone: Any = "UTC") -> Campaign:
     """Send at a time: a local time in `timezone`, or an ISO time with its own offset."""
     campaign = await get_campaign(session, campaign_id, for_update=True)
+    if campaign.status != S.SCHEDULED.value:  # before the time: no time makes a sent campaign schedulable
+        check_transition(campaign.status, S.SCHEDULED)
     values = load(ScheduleIn, {"scheduled_time": scheduled_time, "timezone": timezone})
     when = utc_time(values["scheduled_time"], values["timezone"])
     if when <= await records.now(session):
         raise ValidationFailed({"scheduled_time": TIME_IN_PAST})
-    if campaign.status != S.SCHEDULED.value:
-        check_transition(campaign.status, S.SCHEDULED)
     await readiness.require(session, campaign)
     await content_check.require_clear(session, campaign)
     campaign.status, campaign.status_reason = S.SCHEDULED.value, ""

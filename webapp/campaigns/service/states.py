@@ -23,14 +23,15 @@ EDITABLE = frozenset({S.DRAFT, S.SCHEDULED})
 DELETABLE = frozenset({S.DRAFT, S.CANCELLED, S.FAILED})
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)  # nothing can happen to these
 
-VERBS = {
-    S.SCHEDULED: "schedule",
-    S.SENDING: "send",
-    S.SENT: "complete",
-    S.PAUSED: "pause",
-    S.CANCELLED: "cancel",
-    S.FAILED: "fail",
-    S.DRAFT: "return to draft",
+# What a refused move would have done, as in "it cannot be ___".
+DONE = {
+    S.SCHEDULED: "scheduled",
+    S.SENDING: "sent",
+    S.SENT: "completed",
+    S.PAUSED: "paused",
+    S.CANCELLED: "cancelled",
+    S.FAILED: "marked failed",
+    S.DRAFT: "edited",
 }
 
 
@@ -40,12 +41,18 @@ class IllegalTransition(Conflict):
 
 def check_transition(current: str, target: S) -> None:
     source = S(current)
-    if target not in TRANSITIONS[source]:
-        allowed = ", ".join(sorted(t.value for t in TRANSITIONS[source])) or "nothing (final state)"
-        raise IllegalTransition(
-            f"Cannot {VERBS[target]} a campaign that is {source.value}; from {source.value} it can go to: {allowed}.",
-            "status",
+    if target in TRANSITIONS[source]:
+        return
+    if source is target:
+        message = f"This campaign is {source.value} already."
+    elif source in FINAL:
+        message = (
+            f"This campaign is {source.value}, which is final: it cannot be {DONE[target]}. "
+            "Duplicate it to send its content again."
         )
+    else:
+        message = f"This campaign is {source.value}, so it cannot be {DONE[target]}."
+    raise IllegalTransition(message, "status")
 
 
 def check_editable(current: str) -> None:
