@@ -376,7 +376,19 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
             f"/campaigns/{other.id}/schedule", data={"scheduled_time": f"{year}-01-01T10:00", "timezone": server_files}
         )
         assert odd.status_code == 422 and "Unknown time zone" in page_text(odd), server_files
+    earliest = editor.post(
+        f"/campaigns/{other.id}/schedule", data={"scheduled_time": "0001-01-01T00:00", "timezone": "Asia/Tokyo"}
+    )
+    assert earliest.status_code == 422 and "Choose a time in the future." in page_text(earliest)
     assert await status_of(db, other.id) == "draft"
+    autumn = max(date(year, 10, day) for day in range(25, 32) if date(year, 10, day).weekday() == 6)  # clocks go back
+    twice = editor.post(
+        f"/campaigns/{other.id}/schedule",
+        data={"scheduled_time": f"{autumn}T01:30", "timezone": "Europe/London"},
+        follow_redirects=True,
+    )
+    assert f"for {autumn} 01:30 BST (Europe/London)" in page_text(twice), "the first of the two, and it says which"
+    assert (await fresh(db, other)).scheduled_at == datetime(autumn.year, autumn.month, autumn.day, 0, 30, tzinfo=UTC)
 
 
 async def test_list_filters_by_status_pages_by_keyset_and_has_an_empty_state(staff, db):

@@ -324,6 +324,6 @@ class CampaignWizardController(Controller):
             )
         await announce(db, c)
         local = c.scheduled_at.astimezone(ZoneInfo(c.timezone)) if c.scheduled_at else None
-        when = local.strftime("%Y-%m-%d %H:%M") if local else ""
+        when = local.strftime("%Y-%m-%d %H:%M %Z") if local else ""  # %Z: which of a time that happens twice
         flash(request, f"Scheduled '{c.name}' for {when} ({c.timezone}).", "success")
         return after_change(request, f"/campaigns/{c.id}")

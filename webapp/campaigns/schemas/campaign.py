@@ -147,15 +147,18 @@ def _zone(value: str, label: str) -> str:
 
 
 def utc_time(local: datetime, zone: str) -> datetime:
-    """A time without an offset is read in `zone`; ValueError for a time UTC cannot hold, or one the
-    zone skips when its clocks go forward (it would silently become an hour later)."""
+    """A time without an offset is read in `zone` (a time that happens twice, as clocks go back, is the
+    first of the two); ValueError for a time UTC cannot hold, or one the zone skips when its clocks go
+    forward (it would silently become an hour later)."""
     typed = local
     if local.tzinfo is None:
         local = local.replace(tzinfo=ZoneInfo(zone))
     try:
         when = local.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("Choose a time before the year 9999.") from None
+    except OverflowError:  # within hours of the first or the last time UTC can hold
+        raise ValueError(
+            "Choose a time in the future." if local.year == 1 else "Choose a time before the year 9999."
+        ) from None
     if typed.tzinfo is None and when.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != typed:
         raise ValueError(
             f"{typed:%Y-%m-%d %H:%M} does not exist in {zone}: the clocks go forward then. Choose another time."
