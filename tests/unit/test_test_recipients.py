@@ -29,3 +29,10 @@ def test_an_empty_box_asks_for_an_address() -> None:
     with pytest.raises(ValidationFailed) as failed:
         parse_recipients(" , ")
     assert failed.value.errors == {"recipients": "Enter at least one address to send the test to."}
+
+
+def test_a_character_that_prints_as_nothing_is_named_as_an_escape() -> None:
+    with pytest.raises(ValidationFailed) as failed:
+        parse_recipients("x\x00@y.com")
+    message = failed.value.errors["recipients"]
+    assert message.startswith("x\\x00@y.com: ") and "\x00" not in message

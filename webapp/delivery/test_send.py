@@ -50,6 +50,11 @@ class TemplateTest:
     settings: dict[str, Any] = field(default_factory=lambda: {"track_clicks": False})
 
 
+def _shown(typed: str) -> str:
+    """What was typed, with characters that print as nothing (a NUL, a control) written as escapes."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode() for ch in typed)
+
+
 def parse_recipients(raw: str | Sequence[str]) -> list[str]:
     """Up to ten addresses, comma separated (or a list); ValidationFailed on "recipients" otherwise."""
     items = re.split(r"[,;\s]+", raw) if isinstance(raw, str) else list(raw)
@@ -61,7 +66,7 @@ def parse_recipients(raw: str | Sequence[str]) -> list[str]:
         try:
             email = normalize_email(item)
         except ValueError as exc:
-            problems.append(f"{item.strip()[:SHOWN_ADDRESS_LENGTH]}: {exc}")
+            problems.append(f"{_shown(item.strip()[:SHOWN_ADDRESS_LENGTH])}: {exc}")
             continue
         found.setdefault(email.lower(), email)
     if len(found) + len(problems) > MAX_RECIPIENTS:
