@@ -42,7 +42,7 @@ async def test_create_returns_201_with_the_seed_shape(api):
     response = client.post("/api/templates", json=SEED_EXAMPLE)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == FIELDS | {"unknown_variables"}
+    assert set(body) == FIELDS | {"unknown_variables", "sample_error"}
     assert {k: body[k] for k in SEED_EXAMPLE} == SEED_EXAMPLE
     assert (body["content_format"], body["markdown_content"]) == ("html", "")
     assert body["variables"] == ["first_name"] and body["unknown_variables"] == []
@@ -51,14 +51,24 @@ async def test_create_returns_201_with_the_seed_shape(api):
 
     fetched = client.get(f"/api/templates/{body['id']}")
     assert fetched.status_code == 200
-    assert fetched.json() == {k: v for k, v in body.items() if k != "unknown_variables"}
+    assert fetched.json() == {k: v for k, v in body.items() if k not in ("unknown_variables", "sample_error")}
 
 
 async def test_unknown_variables_are_returned_as_a_warning(api):
     client = await api("editor")
     body = client.post("/api/templates", json={"name": "x", "html_content": "{{ shoe_size }} {{ email }}"}).json()
     assert body["variables"] == ["email", "shoe_size"]
-    assert body["unknown_variables"] == ["shoe_size"]
+    assert body["unknown_variables"] == ["shoe_size"] and body["sample_error"] is None
+
+
+async def test_a_template_that_fails_for_the_sample_contact_saves_and_says_why(api):
+    client = await api("editor")
+    html = "<p>Hi</p>\n{% for i in range(100000000) %}{% endfor %}"
+    created = client.post("/api/templates", json={"name": "Loop", "html_content": html})
+    assert created.status_code == 201, created.text
+    assert created.json()["sample_error"].startswith("HTML: Line 2: ")
+    fixed = client.put(f"/api/templates/{created.json()['id']}", json={"html_content": "<p>Hi</p>"})
+    assert fixed.json()["sample_error"] is None
 
 
 async def test_syntax_error_is_422_naming_the_field_and_line(api):

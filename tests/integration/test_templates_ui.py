@@ -195,6 +195,15 @@ async def test_unknown_variables_are_flashed_as_a_warning(staff):
     assert created.status_code == 303
     page = client.get(created.headers["location"]).text
     assert re.search(r'flash-warning">Unknown variables: shoe_size\.', page)
+    assert "does not render for the sample contact" not in page
+
+
+async def test_a_template_that_fails_for_the_sample_contact_saves_with_a_warning_naming_the_line(staff):
+    client = await staff("editor")
+    created = client.post("/templates", data=form(html_content="<p>Hi</p>\n<p>{{ 1 / 0 }}</p>"))
+    assert created.status_code == 303
+    page = html.unescape(client.get(created.headers["location"]).text)
+    assert "It does not render for the sample contact (HTML: Line 2: The template failed: division by zero)" in page
 
 
 async def test_preview_escapes_the_html_into_srcdoc(staff, db):

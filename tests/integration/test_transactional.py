@@ -350,7 +350,7 @@ async def test_a_message_its_template_cannot_render_with_the_data_is_refused_bef
         "/api/tx", json={"template_id": template_id, "to": "grace@example.com", "data": {"order": {"total": "a"}}}
     )
     assert without.status_code == 422 and list(fields(without)) == ["data"], without.text
-    assert fields(without)["data"].startswith("The template's HTML fails with this data: Line 2:"), without.text
+    assert fields(without)["data"].startswith("The template fails with this data (HTML): Line 2:"), without.text
     assert "'order' is undefined" in fields(without)["data"]
     assert wrong_kind.status_code == 422 and "data" in fields(wrong_kind), wrong_kind.text
     assert await db.scalar(text("SELECT count(*) FROM tx_messages")) == 0, "a refused request leaves nothing"

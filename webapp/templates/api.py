@@ -37,7 +37,9 @@ class ApiTemplatesController(Controller):
         summary="Create a template",
         description="Subject, HTML and text are Jinja templates: `{{first_name}}`, custom fields by name, "
         "`{% if %}`, `default(...)`, `{{unsubscribe_url}}`. A syntax error is a 422 naming the field with "
-        "`Line N: message`. `variables` lists the variables used; `unknown_variables` those no contact has. "
+        "`Line N: message`. `variables` lists the variables used; `unknown_variables` those no contact has; "
+        "`sample_error` why it does not render for the sample contact (it still saves: real contacts may have "
+        "what it needs). "
         'To write it in Markdown, send `content_format` "markdown" and `markdown_content`: the HTML is made '
         "from it (and is not sent).",
         responses=error_responses(422),
@@ -45,7 +47,9 @@ class ApiTemplatesController(Controller):
     async def create_template(self, request: StaffRequest, data: JSONBody[TemplateCreate], db: Db) -> TemplateCreated:
         saved = await templates.create_template(db, await sent_object(request), created_by=creator(request.user))
         out = template_out(saved.template)
-        return TemplateCreated(**structs.asdict(out), unknown_variables=saved.unknown_variables)
+        return TemplateCreated(
+            **structs.asdict(out), unknown_variables=saved.unknown_variables, sample_error=saved.sample_error
+        )
 
     @get(
         "/",
@@ -91,7 +95,9 @@ class ApiTemplatesController(Controller):
     ) -> TemplateCreated:
         saved = await templates.update_template(db, template_id, await sent_object(request))
         return TemplateCreated(
-            **structs.asdict(template_out(saved.template)), unknown_variables=saved.unknown_variables
+            **structs.asdict(template_out(saved.template)),
+            unknown_variables=saved.unknown_variables,
+            sample_error=saved.sample_error,
         )
 
     @delete(

@@ -93,6 +93,13 @@ def _flash_saved(request: StaffRequest, saved: SavedTemplate, verb: str) -> None
             + ". No contact has custom fields with these names, so they render empty.",
             "warning",
         )
+    if saved.sample_error:
+        flash(
+            request,
+            f"It does not render for the sample contact ({saved.sample_error}). Real contacts may have what it "
+            "needs; a campaign cannot be sent while it fails.",
+            "warning",
+        )
 
 
 async def _editor(

@@ -185,10 +185,12 @@ class TemplateOut(Struct, kw_only=True):
 
 
 class TemplateCreated(TemplateOut, kw_only=True):
-    """The template as saved (created or changed), plus the variables that are neither standard nor
-    a contact custom field (a warning: they render empty)."""
+    """The template as saved (created or changed), plus two warnings: the variables that are neither
+    standard nor a contact custom field (they render empty), and why it does not render for the
+    sample contact (null when it does)."""
 
     unknown_variables: list[str]
+    sample_error: str | None
 
 
 class TemplatePageOut(Struct):

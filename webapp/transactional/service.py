@@ -33,7 +33,6 @@ from webapp.transactional.queries import Message, TemplateFigures
 from webapp.transactional.schemas import TxIn
 
 PAGE_SIZE = 50
-PART_NAMES = {"subject": "subject", "html_content": "HTML", "text_content": "text"}
 
 
 @dataclass(frozen=True)
@@ -150,10 +149,10 @@ async def _renders(
     failure = await templates.render_failure(template, contact, data)
     if failure is None:
         return
-    part = PART_NAMES.get(failure.field or "", "content")
+    part = templates.PART_NAMES.get(failure.field or "", "Content")
     if failure.limit:
-        raise ValidationFailed({"template_id": f"The template's {part} cannot be rendered: {failure.message}"})
-    raise ValidationFailed({"data": f"The template's {part} fails with this data: {failure.message}"})
+        raise ValidationFailed({"template_id": f"The template cannot be rendered ({part}): {failure.message}"})
+    raise ValidationFailed({"data": f"The template fails with this data ({part}): {failure.message}"})
 
 
 async def _mailable(session: AsyncSession, email: str) -> int | None:

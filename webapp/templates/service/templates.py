@@ -45,6 +45,7 @@ from webapp.templates.service.rendering import (
 )
 
 PARTS = ("subject", "html_content", "text_content")
+PART_NAMES = {"subject": "Subject", "html_content": "HTML", "text_content": "Text"}
 CONTENT_FIELDS = ("content_format", "markdown_content", "html_content", "text_content")  # what a copy takes
 MAX_EMAIL_LENGTH = 320  # longer is no contact's address
 
@@ -83,6 +84,15 @@ async def _examine(
 class SavedTemplate:
     template: EmailTemplate
     unknown_variables: list[str] = field(default_factory=list)
+    # Why it does not render for the sample contact, when that is not a limit: the sample may lack
+    # data real contacts have, so it saves, but staff should know (sending stops where it fails).
+    sample_error: str | None = None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    check: TemplateCheck
+    sample_error: str | None
 
 
 async def get_template(session: AsyncSession, template_id: int) -> EmailTemplate:
@@ -100,20 +110,23 @@ async def render_failure(template: EmailTemplate, contact: Any, data: Mapping[st
     return result if isinstance(result, RenderError) else None
 
 
-async def _checked(session: AsyncSession, parts: Mapping[str, str]) -> TemplateCheck:
-    """The template's check; ValidationFailed if rendering it for the sample contact goes over a
-    limit. Before anything is added or changed in the session: a form's 422 still commits it."""
+async def _checked(session: AsyncSession, parts: Mapping[str, str]) -> _Checked:
+    """The template's check and how rendering it for the sample contact failed; ValidationFailed if
+    that went over a limit. Before anything is added or changed in the session: a form's 422 still
+    commits it."""
     examined = await _examine(session, parts)
-    if examined.error is not None and examined.error.limit:
-        raise ValidationFailed({examined.error.field or "html_content": examined.error.message})
-    return examined.check
+    error = examined.error
+    if error is not None and error.limit:
+        raise ValidationFailed({error.field or "html_content": error.message})
+    named = f"{PART_NAMES.get(error.field or '', 'Content')}: {error.message}" if error else None
+    return _Checked(examined.check, named)
 
 
-async def _saved(session: AsyncSession, template: EmailTemplate, check: TemplateCheck) -> SavedTemplate:
-    template.variables = check.variables
+async def _saved(session: AsyncSession, template: EmailTemplate, checked: _Checked) -> SavedTemplate:
+    template.variables = checked.check.variables
     await session.flush()
     await session.refresh(template)
-    return SavedTemplate(template, check.unknown_variables)
+    return SavedTemplate(template, checked.check.unknown_variables, checked.sample_error)
 
 
 async def create_template(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> SavedTemplate:
