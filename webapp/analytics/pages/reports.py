@@ -51,12 +51,16 @@ class CampaignReportsController(Controller):
             email = await templates.preview(
                 db, {"subject": c.subject, "html_content": c.html_content, "text_content": c.text_content}
             )
+            summary = await analytics.campaign_summary(db, c.id)
+            clients = await analytics.client_breakdown(db, c.id)
             context |= {
-                "headlines": views.headlines(await analytics.campaign_summary(db, c.id)),
+                "headlines": views.headlines(summary),
                 "hourly": views.hourly_chart(points, c.started_at, datetime.now(UTC)),
                 "daily": views.daily_chart(points),
                 "links": views.links_chart(links),
-                "clients": views.clients_chart(await analytics.client_breakdown(db, c.id)),
+                "clients": views.clients_chart(clients),
+                # People whose first open was a click with images off: no mail client loaded the pixel.
+                "clients_unknown": summary.human_unique_opens - sum(x.human_unique_opens for x in clients),
                 "domains": views.domains_chart(await analytics.top_domains(db, c.id, TOP_DOMAINS)),
                 "email": views.heat_on_email(email.html, links),
                 "revenue": views.revenue(await conversions.campaign_revenue(db, c.id)),
