@@ -23,7 +23,9 @@ class Route:
 
 
 @functools.cache
-def all_routes() -> tuple[Route, ...]:
+def all_routes(number: int = 1) -> tuple[Route, ...]:
+    """number: what each numeric parameter is filled in with (1 by default: every table starts empty,
+    ids restart at 1, and the sweeps add a row to each)."""
     from webapp.app import create_app
 
     found = []
@@ -31,8 +33,7 @@ def all_routes() -> tuple[Route, ...]:
         for method, (handler, _) in getattr(route, "route_handler_map", {}).items():
             path = route.path_format
             for name, parameter in route.path_parameters.items():
-                # Every table starts empty (ids restart at 1) and the sweeps add a row to each.
-                path = path.replace("{" + name + "}", "1" if parameter.type is int else "x")
+                path = path.replace("{" + name + "}", str(number) if parameter.type is int else "x")
             controller = handler.fn.__qualname__.rpartition(".")[0]
             found.append(Route(method, path, route.path_format, handler.opt.get("role"), controller))
     return tuple(sorted(found, key=lambda r: (r.path, r.method)))

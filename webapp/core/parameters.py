@@ -4,7 +4,9 @@
   a query string (in a name or a value) is a 400 naming the parameter.
 - A number in the path is written in ASCII digits without leading zeros: Python's int() also reads
   "4_2_4", " 2", "+2", "02" and fullwidth digits, which would reach the same row by many names (and
-  log a change under one nobody searches for). Those are 404, as "abc" is."""
+  log a change under one nobody searches for). Those are 404, as "abc" is.
+- A page's id beyond what a PostgreSQL bigint holds names no row: 404, before any query is tried
+  with it. (The API's ids say their range, so a client is told which parameter is wrong: 400.)"""
 
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 
 NUL = "\x00"
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+BIGINT_MAX = 2**63 - 1
+API_PREFIX = "/api/"
 
 
 def _parameter_with_nul(query_string: bytes) -> str | None:
@@ -29,11 +33,14 @@ def _parameter_with_nul(query_string: bytes) -> str | None:
     return None
 
 
-def _number_not_in_digits(scope: Scope) -> bool:
+def _no_such_number(scope: Scope) -> bool:
+    """A number in the path that no row can have: not written in plain digits, or, on a page, out of range."""
     parsed: Mapping[str, object] = scope.get("path_params", {})  # typed as text, but parsed by the route's types
-    numbers = {name for name, value in parsed.items() if type(value) is int}
+    numbers = {name: value for name, value in parsed.items() if type(value) is int}
     if not numbers:
         return False
+    if not scope["path"].startswith(API_PREFIX) and any(abs(n) > BIGINT_MAX for n in numbers.values()):
+        return True
     template, path = str(scope.get("path_template") or "").split("/"), scope["path"].split("/")
     return any(part[1:-1] in numbers and not NUMBER.fullmatch(raw) for part, raw in zip(template, path, strict=False))
 
@@ -46,7 +53,7 @@ def check_parameters(app: ASGIApp) -> ASGIApp:
                     "The request is not valid.",
                     extra=[{"key": name, "message": "Contains a character that is not allowed (NUL)."}],
                 )
-            if _number_not_in_digits(scope):
+            if _no_such_number(scope):
                 raise NotFoundException()
         await app(scope, receive, send)
 
