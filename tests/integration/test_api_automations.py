@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from tests.support.automation_mail import email_template
 from tests.support.automations import new_contacts
 from webapp.core.schemas import LINK_MESSAGE
 
@@ -81,6 +82,14 @@ async def test_problems_are_422s_naming_the_field_path(db, api) -> None:
         "steps.1.subject": errors(response)["steps.1.subject"],
     }
     assert errors(response)["steps.1.subject"].startswith("Line 1: unexpected end of template")
+    template_id = await email_template(db)
+    await db.commit()
+    fails = [WAIT, {"type": "send_email", "template_id": template_id, "subject": "Hi {{ 1 / 0 }}"}]
+    response = editor.post("/api/automations", json={"name": "x", "trigger": {"kind": "manual"}, "steps": fails})
+    assert errors(response) == {"steps.1.subject": "Line 1: The template failed: division by zero"}, response.text
+    draft = editor.post("/api/automations", json={"name": "Ok", "trigger": {"kind": "manual"}}).json()
+    changed = editor.patch(f"/api/automations/{draft['id']}", json={"steps": fails})
+    assert changed.status_code == 422 and "steps.1.subject" in errors(changed)
 
     for link in ("javascript:alert(1)", "example.com/offer", "https://", "https://example.com/a b"):
         clicked = {"kind": "link_clicked", "url": link}

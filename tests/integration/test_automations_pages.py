@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy import func, select, text
 
+from tests.support.automation_mail import email_template
 from tests.support.automations import new_contacts, published
 from webapp.automations.models import Automation
 from webapp.automations.service import automations, enrolments
@@ -331,3 +332,16 @@ async def test_a_contacts_page_lists_the_automations_it_is_in_or_went_through(st
     (stranger,) = await new_contacts(db, 1, prefix="s")
     await db.commit()
     assert "Not in any automation yet." in viewer.get(f"/contacts/{stranger}").text
+
+
+async def test_an_email_steps_subject_that_cannot_render_is_refused_next_to_the_field(staff, db):
+    automation_id = await published(db, FLOW)
+    template_id = await email_template(db)
+    await db.commit()
+    editor = await staff("editor")
+    form = {"at": "after:hello", "mode": "new", "type": "send_email", "template_id": str(template_id)}
+    response = editor.post(f"/automations/{automation_id}/steps", data=form | {"subject": "Hi {{ 1 / 0 }}"}, headers=HX)
+    assert response.status_code == 422
+    assert re.search(r'id="[\w-]*subject-error"[^>]*>Line 1: The template failed: division by zero<', response.text)
+    assert 'value="Hi {{ 1 / 0 }}"' in response.text
+    assert editor.post(f"/automations/{automation_id}/steps", data=form, headers=HX).status_code == 200

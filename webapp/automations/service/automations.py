@@ -41,6 +41,7 @@ from webapp.campaigns.service.readiness import ORGANISATION_PROBLEMS
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
 from webapp.settings.service import organisation as org_settings
+from webapp.templates.service import templates
 
 DEFAULT_FROM_MISSING = (
     "Email steps are sent from the organisation's default From address, which is not set. An admin sets it "
@@ -60,6 +61,7 @@ async def create(session: AsyncSession, data: Mapping[str, Any]) -> Automation:
     steps = values.pop("steps", [])
     await _check_trigger(session, values["trigger"])
     await _check_references(session, steps)
+    await _check_subjects(session, steps)
     values.setdefault("reentry", Reentry.ONCE.value)
     return await queries.add(session, values, steps)
 
@@ -73,6 +75,7 @@ async def update_draft(session: AsyncSession, automation_id: int, data: Mapping[
     if "steps" in values:
         steps = values.pop("steps")
         await _check_references(session, steps)
+        await _check_subjects(session, steps)
         draft = await draft_of(session, automation)
         draft.steps = steps
     for name, value in values.items():
@@ -280,6 +283,19 @@ async def _check_references(session: AsyncSession, steps: list[Values]) -> None:
         if named:
             found = await existing(session, list(set(named.values())))
             errors |= {path: message for path, value in named.items() if value not in found}
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def _check_subjects(session: AsyncSession, steps: list[Values]) -> None:
+    """Each email step's own subject renders for the sample contact, as a campaign's is checked at its
+    review: one that parses but fails (`{{ 1 / 0 }}`) would fail every message of the step."""
+    errors: dict[str, str] = {}
+    for path, step in walk(steps):
+        if step["type"] == "send_email" and step.get("subject"):
+            preview = await templates.preview(session, {"subject": step["subject"]})
+            if message := next(iter(preview.errors.values()), ""):
+                errors[f"{path}.subject"] = message
     if errors:
         raise ValidationFailed(errors)
 
