@@ -91,6 +91,7 @@ async def test_publish_needs_steps_that_can_run(db, monkeypatch) -> None:
     assert failed.value.errors == {"steps.1.type": "tag steps are not available yet."}
 
 
+NO_SEGMENT = "No segment has this id (a static list has no rules to enter by)."
 EVENT_NAME_MESSAGE = "Enter the event's name as programs send it: letters, digits and _ . : - (e.g. purchase)."
 
 
@@ -99,7 +100,7 @@ EVENT_NAME_MESSAGE = "Enter the event's name as programs send it: letters, digit
     [
         ({"kind": "list_joined", "list_id": 99999999}, {"trigger.list_id": "No list has this id."}),
         ({"kind": "email_opened", "campaign_id": 99999999}, {"trigger.campaign_id": "No campaign has this id."}),
-        ({"kind": "segment_entered", "segment_id": 99999999}, {"trigger.segment_id": "No segment has this id."}),
+        ({"kind": "segment_entered", "segment_id": 99999999}, {"trigger.segment_id": NO_SEGMENT}),
         (
             {"kind": "custom_event", "name": "has space"},
             {"trigger.name": EVENT_NAME_MESSAGE},
@@ -114,6 +115,13 @@ async def test_a_trigger_that_could_never_fire_is_refused_naming_its_field(db, t
     with pytest.raises(ValidationFailed) as failed:
         await automations.update_draft(db, kept.id, {"trigger": trigger})
     assert failed.value.errors == errors
+
+
+async def test_a_static_list_is_no_segment_to_enter(db) -> None:
+    static = (await db.execute(text("INSERT INTO email_lists (name) VALUES ('Static') RETURNING id"))).scalar_one()
+    with pytest.raises(ValidationFailed) as failed:
+        await automations.create(db, {"name": "x", "trigger": {"kind": "segment_entered", "segment_id": static}})
+    assert failed.value.errors == {"trigger.segment_id": NO_SEGMENT}
 
 
 async def test_a_condition_or_goal_without_a_condition_is_refused(db) -> None:

@@ -119,6 +119,12 @@ async def existing_lists(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set(await session.scalars(select(EmailList.id).where(EmailList.id.in_(ids))))
 
 
+async def segments(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    """Those of `ids` that are segments (dynamic or segmented lists: their members follow rules)."""
+    query = select(EmailList.id).where(EmailList.id.in_(ids), EmailList.list_type != ListType.STATIC.value)
+    return set(await session.scalars(query))
+
+
 async def existing_campaigns(session: AsyncSession, ids: Sequence[int]) -> set[int]:
     return set(await session.scalars(select(Campaign.id).where(Campaign.id.in_(ids))))
 

@@ -260,7 +260,7 @@ REFERENCES = {
 # trigger could never fire.
 TRIGGER_REFERENCES = {
     "list_id": (queries.existing_lists, "No list has this id."),
-    "segment_id": (queries.existing_lists, "No segment has this id."),
+    "segment_id": (queries.segments, "No segment has this id (a static list has no rules to enter by)."),
     "campaign_id": (queries.existing_campaigns, "No campaign has this id."),
 }
 
