@@ -14,6 +14,7 @@ from tests.support.automation_mail import email_template
 from tests.support.automations import new_contacts, published
 from webapp.automations.models import Automation
 from webapp.automations.service import automations, enrolments
+from webapp.settings.service import organisation as org_settings
 
 HX = {"HX-Request": "true"}
 FLOW = [
@@ -345,3 +346,29 @@ async def test_an_email_steps_subject_that_cannot_render_is_refused_next_to_the_
     assert re.search(r'id="[\w-]*subject-error"[^>]*>Line 1: The template failed: division by zero<', response.text)
     assert 'value="Hi {{ 1 / 0 }}"' in response.text
     assert editor.post(f"/automations/{automation_id}/steps", data=form, headers=HX).status_code == 200
+
+
+async def test_the_publish_card_names_what_the_organisation_lacks_before_email_steps_can_send(staff, db):
+    template_id = await email_template(db)
+    await org_settings.save(db, org_settings.OrgSettings())
+    email = {"id": "mail", "type": "send_email", "template_id": template_id}
+    emailing = await automations.create(db, {"name": "Emails", "trigger": {"kind": "manual"}, "steps": [email]})
+    tagging = await automations.create(
+        db, {"name": "Tags", "trigger": {"kind": "manual"}, "steps": [{"type": "tag", "tags": ["x"]}]}
+    )
+    await db.commit()
+    editor = await staff("editor")
+
+    card = editor.get(f"/automations/{emailing.id}").text.split('id="publish-card"')[1].split("</form>")[0]
+    assert "cannot send until Settings → Organisation is complete" in html.unescape(card)
+    assert "default From address, which is not set" in html.unescape(card)
+    assert "publish-sender-missing" not in editor.get(f"/automations/{tagging.id}").text
+
+    await org_settings.save(
+        db,
+        org_settings.OrgSettings(
+            organisation_name="Acme", postal_address="1 Main St", default_from_email="news@acme.example"
+        ),
+    )
+    await db.commit()
+    assert "publish-sender-missing" not in editor.get(f"/automations/{emailing.id}").text

@@ -26,7 +26,7 @@ from webapp.automations.pages.words import (
     describe_step,
     describe_trigger,
 )
-from webapp.automations.schemas.flow import DATE_FIELDS
+from webapp.automations.schemas.flow import DATE_FIELDS, walk
 from webapp.automations.schemas.trigger import GRADES, STAGES
 from webapp.automations.service import automations, emails, enrolments, triggers
 from webapp.core.access import Role
@@ -118,6 +118,7 @@ async def context(
     shown = await versions(db, a)
     picked = await choices(db)
     can_edit = request.user.can(Role.EDITOR) and a.status != AutomationStatus.ARCHIVED.value
+    emails_to_publish = shown.draft is not None and any(s["type"] == "send_email" for _, s in walk(shown.draft.steps))
     rows: dict[str, dict[str, str]] = {}
     if open_form is not None:
         rows, _ = row_errors(_as_rules_errors(open_form.errors))
@@ -149,6 +150,8 @@ async def context(
         "reentry_words": describe_reentry(a.reentry, a.reentry_days),
         "error": error,
         "publish_error": publish_error,
+        # What Settings -> Organisation lacks before a version that sends email can be published.
+        "sender_missing": list((await automations.sender_problems(db)).values()) if emails_to_publish else [],
         "focus_flow": False,  # after a deletion, focus goes to the flow's heading
         "saved_step": "",  # after a save, focus goes to that step
     }
