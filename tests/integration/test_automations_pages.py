@@ -372,3 +372,16 @@ async def test_the_publish_card_names_what_the_organisation_lacks_before_email_s
     )
     await db.commit()
     assert "publish-sender-missing" not in editor.get(f"/automations/{emailing.id}").text
+
+
+async def test_the_header_says_a_paused_or_archived_automation_is_not_live(staff, db):
+    automation_id = await published(db, FLOW)
+    viewer = await staff("viewer")
+    assert "Version 1 is live" in viewer.get(f"/automations/{automation_id}").text
+    await automations.pause(db, automation_id)
+    await db.commit()
+    assert "Version 1, paused" in viewer.get(f"/automations/{automation_id}").text
+    await automations.archive(db, automation_id)
+    await db.commit()
+    header = viewer.get(f"/automations/{automation_id}").text
+    assert "Archived on version 1" in header and "is live" not in header
