@@ -251,7 +251,8 @@ async def test_an_audience_too_small_to_hold_anyone_back_is_all_test_share_and_t
 async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_never_decided(db, staff):
     campaign_id, test_id, variant = await waiting_test(db)
     editor = await staff("editor")
-    assert 'id="ab-winner-form"' in editor.get(f"/campaigns/{campaign_id}/report/ab-test").text
+    waiting = editor.get(f"/campaigns/{campaign_id}/report/ab-test").text
+    assert 'id="ab-winner-form"' in waiting and "The control is sent." in waiting  # what the end of the wait does
     await campaigns.cancel(db, campaign_id)
     await db.commit()
     await end_wait(db, test_id)
@@ -264,6 +265,7 @@ async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_
     report = editor.get(f"/campaigns/{campaign_id}/report").text
     assert '<span class="badge">cancelled</span>' in report
     assert 'id="ab-winner-form"' not in report and 'hx-trigger="every 10s"' not in report  # nothing left to wait for
+    assert "No variant is significantly better" in report and "is sent" not in report, "nothing more goes out"
 
 
 async def test_the_tick_leaves_a_campaign_whose_test_waits_for_its_winner_alone(db):

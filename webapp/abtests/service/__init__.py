@@ -208,7 +208,10 @@ async def live_statistics(session: AsyncSession, test: AbTest, variants: Sequenc
     control = next(v.label for v in variants if v.is_control)
     decisions = []
     revenue = (Criterion.REVENUE,) if test.criterion == Criterion.REVENUE.value else ()
-    fallback = None if test.criterion == Criterion.MANUAL.value else Fallback(test.fallback)  # a person decides
+    # What it would send is said only while that is still to be decided: a person decides a manual
+    # test, and a test decided or cancelled sends nothing more on these figures.
+    deciding = test.status in (AbTestStatus.DRAFT, AbTestStatus.TESTING, AbTestStatus.WAITING)
+    fallback = Fallback(test.fallback) if deciding and test.criterion != Criterion.MANUAL.value else None
     for metric in (*METRICS, *revenue):
         per_variant = [
             VariantCounts(v.label, counts[v.id].recipients, getattr(counts[v.id], SUCCESSES[metric])) for v in variants
