@@ -246,6 +246,7 @@ async def test_an_audience_too_small_to_hold_anyone_back_is_all_test_share_and_t
         ended = await wait_for_test(db, test_id, "sent")
     assert done.sent_count == 2 and subjects(sink) == {"Subject A": 1, "Subject B": 1}
     assert ended["chosen_variant_id"] is None
+    assert ended["decision_reason"].startswith("No winner was chosen: the audience was too small to hold anyone back")
 
 
 async def test_a_cancelled_campaign_cancels_its_held_deliveries_and_its_test_is_never_decided(db, staff):

@@ -10,7 +10,7 @@ import re
 
 from sqlalchemy import text
 
-from tests.support.campaigns import ready_campaign
+from tests.support.campaigns import audience, ready_campaign
 from webapp.abtests import service as abtests
 
 SETTINGS = {"test_percent": "30", "wait_minutes": "120", "criterion": "clicks", "confidence_level": "90"}
@@ -224,3 +224,17 @@ async def test_a_duplicate_is_the_same_ab_test_again_without_its_results(staff, 
     await db.commit()
     response = editor.post(f"/campaigns/{plain.id}/duplicate")
     assert "as a draft with the same content and lists." in page_text(editor.get(response.headers["location"]))
+
+
+async def test_the_review_warns_when_the_audience_is_smaller_than_the_variants(staff, db):
+    editor = await staff("editor")
+    c = await ready_campaign(db, [(await audience(db, 3)).id])
+    await db.commit()
+    variants = [{"label": "A"}, {"label": "B", "subject": "b"}, {"label": "C", "subject": "c"}]
+    assert editor.post(f"/campaigns/{c.id}/ab-test", data=form(*variants)).status_code == 303
+    assert "smaller than the A/B test" not in page_text(editor.get(f"/campaigns/{c.id}/review"))
+
+    four = [*variants, {"label": "D", "subject": "d"}]
+    assert editor.post(f"/campaigns/{c.id}/ab-test", data=form(*four)).status_code == 303
+    review = page_text(editor.get(f"/campaigns/{c.id}/review"))
+    assert "The audience (3) is smaller than the A/B test's 4 variants: D would get nobody" in review

@@ -192,10 +192,15 @@ async def waiting_campaign_ids(session: AsyncSession) -> set[int]:
     return set(await session.scalars(query))
 
 
-async def move_status(session: AsyncSession, campaign_id: int, before: AbTestStatus, after: AbTestStatus) -> bool:
+async def move_status(
+    session: AsyncSession, campaign_id: int, before: AbTestStatus, after: AbTestStatus, reason: str = ""
+) -> bool:
     """The campaign's test goes from `before` to `after`, if it is still `before` (a conditional
-    UPDATE, so of two workers doing it at once one does). Leaving testing stamps test_sent_at."""
+    UPDATE, so of two workers doing it at once one does). Leaving testing stamps test_sent_at; a
+    reason, when given, is kept as the test's decision_reason."""
     values: dict[str, Any] = {"status": after.value, "updated_at": func.now()}
+    if reason:
+        values["decision_reason"] = reason
     if before is AbTestStatus.TESTING:
         values["test_sent_at"] = func.now()
     moved = await session.execute(

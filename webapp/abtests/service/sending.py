@@ -21,6 +21,11 @@ from webapp.campaigns.service import campaigns
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.schemas import load
 
+NOBODY_HELD = (
+    "No winner was chosen: the audience was too small to hold anyone back for one, so every recipient got "
+    "one of the variants."
+)
+
 
 async def start(session: AsyncSession, campaign_id: int) -> None:
     """The campaign's deliveries were just written: if it is an A/B test, split them (once)."""
@@ -40,8 +45,8 @@ async def holds_back(session: AsyncSession, campaign_id: int) -> bool:
     if await queries.has_held(session, campaign_id):
         await queries.move_status(session, campaign_id, AbTestStatus.TESTING, AbTestStatus.WAITING)
         return True
-    for before in (AbTestStatus.WINNER_CHOSEN, AbTestStatus.TESTING):
-        await queries.move_status(session, campaign_id, before, AbTestStatus.SENT)
+    await queries.move_status(session, campaign_id, AbTestStatus.WINNER_CHOSEN, AbTestStatus.SENT)
+    await queries.move_status(session, campaign_id, AbTestStatus.TESTING, AbTestStatus.SENT, NOBODY_HELD)
     return False
 
 

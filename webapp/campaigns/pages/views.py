@@ -5,10 +5,12 @@ campaign's zone."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from webapp.abtests.models import AbVariant
 from webapp.campaigns.models import Campaign, CampaignKind
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.service.progress import percent, rates
@@ -106,6 +108,18 @@ def review_warnings(c: Campaign) -> list[str]:
             "untracked, and their clicks are not in the report."
         )
     return warnings
+
+
+def ab_warnings(variants: Sequence[AbVariant], recipients: int | None) -> list[str]:
+    """An A/B test whose audience is smaller than its variants: the split gives each recipient one
+    variant and the last variants nobody, and nobody is left to send a winner to."""
+    if recipients is None or not variants or recipients >= len(variants):
+        return []
+    left_out = ", ".join(v.label for v in variants[recipients:])
+    return [
+        f"The audience ({recipients:,}) is smaller than the A/B test's {len(variants)} variants: {left_out} would "
+        "get nobody, and nobody is left to send a winner to. Widen the audience or remove variants."
+    ]
 
 
 def local_time(value: datetime | None, zone: str) -> str:

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import DEFAULT_CAMPAIGN_SETTINGS, Campaign, CampaignStatus
 from webapp.campaigns.pages.campaigns import refused
-from webapp.campaigns.pages.views import review_warnings
+from webapp.campaigns.pages.views import ab_warnings, review_warnings
 from webapp.campaigns.schemas.wizard import AudienceStep, ContentStep
 from webapp.campaigns.service import campaigns, listing, readiness
 from webapp.campaigns.service import content_check as kept_check
@@ -124,16 +124,17 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             for name, message in preview.errors.items()
             if name not in ready.problems
         }
+        ab_test = await abtests.test_of_campaign(db, c.id)
         context |= {
             "lists": await listing.lists_of(db, c.id),
             "count": ready.recipients,  # None: too slow to count here
             "problems": [(message, *_where_to_fix(c, name)) for name, message in problems.items()],
-            "warnings": review_warnings(c),
+            "warnings": review_warnings(c) + ab_warnings(ab_test[1] if ab_test else [], ready.recipients),
             "timezones": timezones(),
             "max_recipients": MAX_RECIPIENTS,
             "setting_labels": SETTING_LABELS,
             "preview": preview,
-            "ab_test": await abtests.test_of_campaign(db, c.id),
+            "ab_test": ab_test,
             "content_check": await kept_check.verdict(db, c),  # None: the card asks for it (content_check.py)
         }
     return context
