@@ -10,6 +10,7 @@ import re
 
 from sqlalchemy import func, select, text
 
+from tests.integration.test_automations_engine import run
 from tests.support.automation_mail import email_template
 from tests.support.automations import new_contacts, published
 from webapp.automations.models import Automation
@@ -385,3 +386,18 @@ async def test_the_header_says_a_paused_or_archived_automation_is_not_live(staff
     await db.commit()
     header = viewer.get(f"/automations/{automation_id}").text
     assert "Archived on version 1" in header and "is live" not in header
+
+
+async def test_a_waits_done_counts_only_those_whose_wait_is_over(staff, db):
+    automation_id = await published(db, [{"id": "wait", "type": "wait", "duration": {"days": 1}}])
+    contact_ids = await new_contacts(db, 3)
+    await enrolments.enrol(db, automation_id, contact_ids)
+    await db.commit()
+    await run(db)
+    await enrolments.remove(db, automation_id, contact_ids[:1])
+    await db.commit()
+
+    page = (await staff("viewer")).get(f"/automations/{automation_id}").text
+    counts = page.split('id="step-wait-head"')[1].split("</dl>")[0]
+    shown = dict(re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", counts))
+    assert shown == {"Waiting": "2", "Done": "0", "Exited": "1"}, "one left during the wait, none finished it"
