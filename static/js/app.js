@@ -59,6 +59,8 @@
       render();
     }
     entry.addEventListener("keydown", (e) => {
+      // Enter in an empty box submits the form, as in any other field; with a tag typed, it adds the tag.
+      if (e.key === "Enter" && !entry.value.trim()) return;
       if (e.key === "Enter" || e.key === ",") { e.preventDefault(); commit(); }
       else if (e.key === "Backspace" && !entry.value && tags().length) {
         input.value = tags().slice(0, -1).join(", "); render();

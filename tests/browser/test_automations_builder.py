@@ -108,8 +108,9 @@ def test_with_htmx_each_step_form_opens_in_place_and_a_branch_step_is_indented(e
     open_slot(page, f"add-yes-{condition_id}")
     page.select_option("#step-type", "tag")
     page.locator("#tags-field .chips-input input").press_sequentially("engaged")
-    page.locator("#tags-field .chips-input input").press("Enter")
-    save_step(page)
+    page.locator("#tags-field .chips-input input").press("Enter")  # adds the tag
+    page.locator("#tags-field .chips-input input").press("Enter")  # the box is empty: saves the step
+    settled(page)
     yes = condition.locator(".branch-yes")
     expect(yes.locator(".step-summary")).to_have_text(["Tag with engaged"])
     expect(condition.locator(".branch-no .step-summary")).to_have_count(0)
