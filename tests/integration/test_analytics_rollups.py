@@ -57,6 +57,18 @@ async def sent_campaign(db, recipients: int = 2, sent_ago: timedelta = timedelta
     return campaign.id, deliveries, sorted(links)
 
 
+async def stored_events(db, delivery_id: int, kinds: list[tuple[str, str]]) -> list[int]:
+    """email_events rows of these (kind, detail) for the delivery, as another feature inserts them: not rolled up."""
+    inserted = await db.scalars(
+        text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
+                SELECT d.id, d.campaign_id, d.contact_id, k.kind, k.detail FROM deliveries d,
+                unnest(CAST(:kinds AS text[]), CAST(:details AS text[])) AS k(kind, detail)
+                WHERE d.id = :d RETURNING id"""),
+        {"d": delivery_id, "kinds": [k for k, _ in kinds], "details": [d for _, d in kinds]},
+    )
+    return list(inserted)
+
+
 def hit(kind: str, delivery_id: int, agent: str, link_id: int | None = None, at: datetime | None = None) -> hits.Hit:
     made = hits.new_hit(kind, delivery_id, link_id, agent)
     if at is None:
@@ -162,17 +174,13 @@ async def test_the_send_pipeline_rolls_up_sends_and_smtp_bounces(db):
 
 async def test_events_another_feature_inserted_are_rolled_up_by_kind(db):
     campaign_id, (first, _), _ = await sent_campaign(db)
-    ids = list(
-        await db.scalars(
-            text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
-                    SELECT d.id, d.campaign_id, d.contact_id, k.kind, k.detail FROM deliveries d,
-                    (VALUES ('bounce', 'soft: 452 4.2.2 mailbox full'), ('bounce', 'hard: 550 5.1.1 unknown user'),
-                            ('complaint', 'abuse'), ('unsubscribe', '')) AS k(kind, detail)
-                    WHERE d.id = :d RETURNING id"""),
-            {"d": first},
-        )
-    )
-    await analytics.roll_up_events(db, ids)
+    kinds = [
+        ("bounce", "soft: 452 4.2.2 mailbox full"),
+        ("bounce", "hard: 550 5.1.1 unknown user"),
+        ("complaint", "abuse"),
+        ("unsubscribe", ""),
+    ]
+    await analytics.roll_up_events(db, await stored_events(db, first, kinds))
     summary = await analytics.campaign_summary(db, campaign_id)
     assert (summary.soft_bounces, summary.hard_bounces, summary.complaints, summary.unsubscribes) == (1, 1, 1, 1)
     await analytics.recount_audience(db)

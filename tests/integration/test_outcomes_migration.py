@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import text
-
 from tests.integration.test_analytics_migration import alembic
-from tests.integration.test_analytics_rollups import sent_campaign
+from tests.integration.test_analytics_rollups import sent_campaign, stored_events
 from webapp.analytics import service as analytics
 
 
@@ -18,16 +16,8 @@ async def test_outcomes_reported_twice_before_count_once_after_the_migration(db)
     await db.close()
     await asyncio.to_thread(alembic, "downgrade", "0044")
     try:
-        ids = list(
-            await db.scalars(
-                text("""INSERT INTO email_events (delivery_id, campaign_id, contact_id, kind, detail)
-                        SELECT d.id, d.campaign_id, d.contact_id, k.kind, k.detail FROM deliveries d,
-                        (VALUES ('bounce', 'hard: 550 5.1.1'), ('bounce', 'hard: 550 5.1.1'),
-                                ('complaint', ''), ('complaint', '')) AS k(kind, detail)
-                        WHERE d.id = :d RETURNING id"""),
-                {"d": first},
-            )
-        )
+        kinds = [("bounce", "hard: 550 5.1.1"), ("bounce", "hard: 550 5.1.1"), ("complaint", ""), ("complaint", "")]
+        ids = await stored_events(db, first, kinds)
         await db.commit()
         assert len(ids) == 4  # stored, and not rolled up: the migration counts them
     finally:
