@@ -138,21 +138,42 @@ async def test_sign_ins_and_refused_tries_are_recorded(db, live_server):
     assert (tried.actor, tried.action, tried.status, tried.user_id) == (
         "Nobody@Example.com",
         "sign-in refused",
-        401,
+        400,  # as answered
         None,
     )
+
+
+async def test_a_refused_sign_in_to_an_account_is_the_accounts_with_the_answer_it_got(db, live_server):
+    user = await create_user(db, "editor")
+    user_id = user.id
+    with StaffClient(base_url=live_server) as browser:
+        browser.get("/login")
+        answers = [
+            browser.post("/login", data={"email": "EDITOR@example.com", "password": "wrong"}).status_code
+            for _ in range(6)
+        ]
+    assert answers[0] == 400 and answers[-1] == 429
+    refused = await events(db, 6)
+    assert {(e.user_id, e.action) for e in refused} == {(user_id, "sign-in refused")}
+    assert [e.status for e in refused] == answers, "wrong passwords told apart from lock-outs"
 
 
 async def test_only_admins_read_the_log_filtered_by_who_and_area(db, staff):
     admin, editor = await staff("admin"), await staff("editor")
     editor.post("/account", data={"name": "Eddie"})
-    await events(db, 3)  # two sign-ins and the rename
+    editor.post("/account", data={"name": "Edna"})
+    await events(db, 4)  # two sign-ins and the two renames
+    editor_id = await db.scalar(text("SELECT id FROM users WHERE email = 'editor@example.com'"))
 
     page = admin.get("/settings/audit-log")
     assert page.status_code == 200
     assert "Signed in" in page.text and "POST /account" in page.text
-    assert 'option value="Editor &lt;editor@example.com&gt;"' in page.text and 'option value="sign-in"' in page.text
-    theirs = admin.get("/settings/audit-log", params={"actor": "Editor <editor@example.com>", "area": "account"}).text
+    # One choice per account, as it is named now, whatever its events were recorded under.
+    assert f'<option value="user:{editor_id}" >Edna &lt;editor@example.com&gt;</option>' in page.text
+    assert "Editor &lt;editor@example.com&gt;</option>" not in page.text and 'option value="sign-in"' in page.text
+    everything = admin.get("/settings/audit-log", params={"actor": f"user:{editor_id}"}).text
+    assert "Signed in" in everything and everything.count("POST /account") == 2  # before and after a rename
+    theirs = admin.get("/settings/audit-log", params={"actor": f"user:{editor_id}", "area": "account"}).text
     assert "POST /account" in theirs and "Signed in" not in theirs
     assert editor.get("/settings/audit-log").status_code == 403
 

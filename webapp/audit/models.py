@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Identity, Index, SmallInteger, String
+from sqlalchemy import BigInteger, Identity, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.core.models import Base, created_at_column
@@ -20,7 +20,20 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_occurred_at_id", "occurred_at", "id"),
-        Index("ix_audit_events_actor_occurred_at_id", "actor", "occurred_at", "id"),
+        Index(
+            "ix_audit_events_user_id_occurred_at_id",
+            "user_id",
+            "occurred_at",
+            "id",
+            postgresql_where=text("user_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_audit_events_api_key_id_occurred_at_id",
+            "api_key_id",
+            "occurred_at",
+            "id",
+            postgresql_where=text("api_key_id IS NOT NULL"),
+        ),
         Index("ix_audit_events_area_occurred_at_id", "area", "occurred_at", "id"),
     )
 

@@ -28,7 +28,7 @@ class AuditLogController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> Template:
         params = {"actor": (actor or "").strip(), "area": (area or "").strip()}
-        found = await audit.page(db, actor=params["actor"], area=params["area"], cursor=cursor)
+        found = await audit.page(db, account=params["actor"], area=params["area"], cursor=cursor)
         context = {"params": params, "found": found, "cursor": cursor or ""}
         if request.htmx.target == "audit-results" and not request.htmx.history_restore_request:
             return Template("audit/_results.html", context=context, headers=VARY)

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.audit import queries
 from webapp.audit.models import ACTOR_LENGTH, PATH_LENGTH
-from webapp.audit.queries import AuditPage
+from webapp.audit.queries import Account, AuditPage
 from webapp.core.access import Principal
 from webapp.core.changes import Change
 from webapp.core.db import get_sessionmaker
@@ -65,10 +66,18 @@ async def record_change(change: Change) -> None:
 
 
 async def record_access(
-    session: AsyncSession, action: str, who: str, ip: str, *, user_id: int | None = None, role: str = ""
+    session: AsyncSession,
+    action: str,
+    who: str,
+    ip: str,
+    *,
+    user_id: int | None = None,
+    role: str = "",
+    status: int = 303,
 ) -> None:
     """A sign-in, a refused try or a password reset, in the caller's transaction. `who` is the
-    account's name, or the address typed at a refused sign-in."""
+    account's name, or the address typed at a refused sign-in (user_id: whose account it is, if
+    anyone's); `status`, what the page answered (a refused try's 400, or 429 once locked out)."""
     await queries.add(
         session,
         {
@@ -78,27 +87,36 @@ async def record_access(
             "action": action,
             "path": "/login",
             "area": SIGN_IN_AREA,
-            "status": 401 if action in (Action.SIGN_IN_REFUSED, Action.CODE_REFUSED) else 303,
+            "status": status,
             "ip": ip[:64],
         },
     )
 
 
+ACCOUNT = re.compile(r"(user|key):([1-9][0-9]{0,18})")
+
+
 async def page(
     session: AsyncSession,
     *,
-    actor: str | None = None,
+    account: str | None = None,
     area: str | None = None,
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> AuditPage:
-    """Newest first; only one person's or key's, or one area's, when asked."""
-    return await queries.newest(session, actor=actor or None, area=area or None, limit=limit, cursor=cursor)
+    """Newest first; only one account's or key's (`user:<id>`, `key:<id>`: whatever it was named
+    then), or one area's, when asked. Anything else as `account` filters nothing."""
+    found = ACCOUNT.fullmatch(account or "")
+    user_id = int(found[2]) if found and found[1] == "user" else None
+    api_key_id = int(found[2]) if found and found[1] == "key" else None
+    return await queries.newest(
+        session, user_id=user_id, api_key_id=api_key_id, area=area or None, limit=limit, cursor=cursor
+    )
 
 
-async def choices(session: AsyncSession) -> tuple[list[str], list[str]]:
-    """The people and keys, and the areas, that the log holds events of (the filters' options)."""
-    return await queries.distinct(session, "actor"), await queries.distinct(session, "area")
+async def choices(session: AsyncSession) -> tuple[list[Account], list[str]]:
+    """The accounts and keys, and the areas the log holds events of (the filters' options)."""
+    return await queries.accounts(session), await queries.areas(session)
 
 
 async def prune(session: AsyncSession, now: datetime) -> int:

@@ -54,11 +54,15 @@ async def _pending(request: PublicRequest, db: AsyncSession) -> tuple[User, str]
     return user, _safe_next(pending.get("next"))
 
 
+def _refused_status(exc: ValidationFailed | TooManyAttempts) -> int:
+    """A sign-in step refused: 400, or 429 once there were too many tries."""
+    return 429 if isinstance(exc, TooManyAttempts) else 400
+
+
 def _refused(template: str, context: dict[str, Any], exc: ValidationFailed | TooManyAttempts) -> Template:
-    """A sign-in step refused: 400, or 429 with Retry-After once there were too many tries."""
-    if isinstance(exc, TooManyAttempts):
-        return Template(template, context=context, status_code=429, headers={"Retry-After": str(exc.retry_after)})
-    return Template(template, context=context, status_code=400)
+    """The step's page again, saying why (with Retry-After once there were too many tries)."""
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return Template(template, context=context, status_code=_refused_status(exc), headers=headers)
 
 
 async def _signed_in(request: PublicRequest, db: AsyncSession, user: User, next_url: str) -> Redirect:
@@ -89,10 +93,18 @@ class AuthController(Controller):
                 db, get_redis(), get_settings().security, email, str(data.get("password") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
-            await audit.record_access(db, Action.SIGN_IN_REFUSED, email.strip() or "(no address)", client_ip(request))
             why = " ".join(exc.errors.values()) if isinstance(exc, ValidationFailed) else exc.message
             context = {"next": next_url, "values": {"email": email}, "errors": {"form": why}}
-            return _refused("staff/auth/login.html", context, exc)
+            refused = _refused("staff/auth/login.html", context, exc)
+            await audit.record_access(
+                db,
+                Action.SIGN_IN_REFUSED,
+                email.strip() or "(no address)",
+                client_ip(request),
+                user_id=await users.id_by_email(db, email),
+                status=_refused_status(exc),
+            )
+            return refused
         request.clear_session()
         renew_session_id(request)  # no session fixation: a session id known before sign-in is not signed in
         if user.two_step and not two_step.remembers(user, request.cookies.get(REMEMBERED)):  # the code too
@@ -119,15 +131,18 @@ class AuthController(Controller):
                 db, get_redis(), get_settings().security, waiting.id, str(data.get("code") or ""), client_ip(request)
             )
         except (ValidationFailed, TooManyAttempts) as exc:
-            who = audit.person(users.principal_name(waiting), waiting.email)
-            await audit.record_access(db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id)
             said = exc.errors.get("code", exc.message) if isinstance(exc, ValidationFailed) else exc.message
             context = {
                 "errors": {"code": said},
                 "remember_days": two_step.REMEMBER_DAYS,
                 "remember": bool(data.get("remember")),
             }
-            return _refused("staff/auth/code.html", context, exc)
+            refused = _refused("staff/auth/code.html", context, exc)
+            who = audit.person(users.principal_name(waiting), waiting.email)
+            await audit.record_access(
+                db, Action.CODE_REFUSED, who, client_ip(request), user_id=waiting.id, status=_refused_status(exc)
+            )
+            return refused
         request.clear_session()
         renew_session_id(request)
         signed_in = await _signed_in(request, db, user, next_url)

@@ -61,6 +61,11 @@ async def _check_email_free(session: AsyncSession, email: str, exclude_id: int |
         raise Conflict(f"A staff account for {email} already exists.", "email")
 
 
+async def id_by_email(session: AsyncSession, email: str) -> int | None:
+    """The account with this address (any case), if there is one."""
+    return await queries.user_id_by_email(session, email.strip()) if email.strip() else None
+
+
 async def list_users(session: AsyncSession) -> list[User]:
     return await queries.users_by_email(session)
 
