@@ -279,7 +279,12 @@ async def test_odd_input_never_breaks_the_pages(db, live_server):
         source="<script>",
         lang="../../etc",
     )
-    assert odd.status_code == 422 and "Your name is too long." in odd.text
+    assert odd.status_code == 422 and "Write your name on one line, without special characters." in odd.text
+    for name in ("Eve\r\nBcc: evil@example.com", "Eve\tAdams", "Eve\u202etxt", "Eve\x07"):
+        refused = sign_up(live_server, email_list.id, "eve@example.com", first_name=name, consent="yes")
+        assert refused.status_code == 422 and "on one line" in refused.text, repr(name)
+    too_long = sign_up(live_server, email_list.id, "eve@example.com", first_name="y" * 500, consent="yes")
+    assert too_long.status_code == 422 and "Your name is too long." in too_long.text
     assert httpx.post(
         f"{live_server}/subscribe/{email_list.id}",
         content=b"\xff\xfe",

@@ -8,6 +8,7 @@ subscriber's language.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from webapp.subscriptions.models import IP_ADDRESS_MAX_LENGTH, SOURCE_MAX_LENGTH
 
 EMAIL_INVALID = N_("Enter a valid email address.")
 NAME_TOO_LONG = N_("Your name is too long.")
+NAME_ONE_LINE = N_("Write your name on one line, without special characters.")
 CONSENT_MISSING = N_("Tick the box to agree before subscribing.")
 
 FIRST_NAME_MAX_LENGTH = TEXT_FIELDS["first_name"][1]  # as long as a contact's first name may be
@@ -35,8 +37,12 @@ def _email(value: Any, label: str) -> str:
 
 
 def _first_name(value: Any, label: str) -> str:
+    """One line of printable text: whatever is typed here goes into the confirmation email and the
+    contact (whose own rules refuse line breaks), and anyone can type it for anyone's address."""
+    if isinstance(value, str) and not all(ch.isprintable() or unicodedata.category(ch) == "Zs" for ch in value):
+        raise ValueError(NAME_ONE_LINE)
     try:
-        return text_field(value.replace("\x00", ""), label, FIRST_NAME_MAX_LENGTH)
+        return text_field(value, label, FIRST_NAME_MAX_LENGTH)
     except ValueError:
         raise ValueError(NAME_TOO_LONG) from None
 
