@@ -290,6 +290,18 @@ async def test_odd_input_never_breaks_the_pages(db, live_server):
         content=b"\xff\xfe",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     ).status_code in (200, 400, 422)
+    not_utf8 = httpx.post(
+        f"{live_server}/subscribe/{email_list.id}",
+        content=b"email=%ED%A0%80%40example.com&consent=yes",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert not_utf8.status_code == 422 and "Enter a valid email address." in not_utf8.text
+    assert (
+        await db.scalar(
+            text("SELECT count(*) FROM contacts WHERE email LIKE '%@example.com' AND email LIKE '%\ufffd%'")
+        )
+        == 0
+    )
     weird_source = sign_up(live_server, email_list.id, "fine@example.com", consent="yes", source="<script>")
     assert weird_source.status_code == 200
     assert [r["source"] for r in await subscription_rows(db)] == ["page"]

@@ -35,10 +35,15 @@ NOT_SPECIAL_USE = "^(?!.*[@.](?:{})$)".format(
 )
 
 
+UNREADABLE = "\ufffd"  # the replacement character
+
+
 def normalize_email(raw: Any) -> str:
     """Return the normalised address or raise ValueError with a message a person can act on."""
     if not isinstance(raw, str) or not raw.strip():
         raise ValueError("Enter an email address.")
+    if UNREADABLE in raw:  # bytes that were not UTF-8, replaced when decoded: no mailbox has this name
+        raise ValueError("The email address contains a character that could not be read (not UTF-8).")
     try:
         return validate_email(raw.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
