@@ -179,6 +179,8 @@ async def test_revoked_key_gets_401(staff, db, live_server):
     assert confirm.status_code == 200 and "Revoke the key <strong>Old</strong>" in confirm.text
 
     assert client.post(f"/settings/api-keys/{key_id}/revoke").status_code == 303
+    again = client.post(f"/settings/api-keys/{key_id}/revoke")  # from a page left open: nothing to do or log
+    assert again.status_code == 409 and "The key Old was revoked already." in again.text
     response = api.get("/api/lists")
     assert response.status_code == 401
     assert response.json()["detail"] == "The API key is not valid or has been revoked."

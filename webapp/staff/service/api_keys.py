@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core.access import Principal, Role
-from webapp.core.errors import NotFound, ValidationFailed
+from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
 from webapp.staff import queries
@@ -54,9 +54,11 @@ async def get_key(session: AsyncSession, key_id: int) -> ApiKey:
 
 
 async def revoke_key(session: AsyncSession, key_id: int) -> None:
+    """Conflict for a key revoked already: nothing changes, so nothing is to be recorded as done."""
     key = await get_key(session, key_id)
-    if key.revoked_at is None:
-        key.revoked_at = datetime.now(UTC)
+    if key.revoked_at is not None:
+        raise Conflict(f"The key {key.name} was revoked already.")
+    key.revoked_at = datetime.now(UTC)
     await session.flush()
 
 
