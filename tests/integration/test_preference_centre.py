@@ -164,6 +164,8 @@ async def test_my_data_is_downloaded_from_a_link_mailed_to_the_address_only(db, 
         assert asked.status_code == 200 and "We have emailed you a link to download your data" in asked.text
         again = httpx.post(f"{url}/data")
         assert "please use that one, or ask again in 60 minutes" in again.text
+        in_spanish = httpx.post(f"{url}/data", data={"lang": "es"}, headers={"Accept-Language": "en"})
+        assert "Te enviamos un enlace hace menos de una hora" in in_spanish.text
         assert await queued_confirmations(get_redis()) == 1
         worker("subscribe-worker", MAILROOM_BASE_URL=live_server)
         [message] = await wait_for_messages(sink, 1)
@@ -227,5 +229,12 @@ async def test_unsubscribe_page_speaks_the_contacts_language(db, live_server):
     await db.commit()
     page = httpx.get(f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}")
     assert page.status_code == 200 and "¿Darte de baja?" in page.text
-    done = httpx.post(f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}?lang=en")
+    await db.execute(text("UPDATE contacts SET language = ''"))
+    await db.commit()
+    url = f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
+    read_in_spanish = httpx.get(url, params={"lang": "es"}, headers={"Accept-Language": "en"}).text
+    assert 'name="lang" value="es"' in read_in_spanish  # the button's form carries the page's language
+    pressed = httpx.post(url, data={"lang": "es"}, headers={"Accept-Language": "en"})
+    assert "Te has dado de baja" in pressed.text
+    done = httpx.post(f"{url}?lang=en")
     assert "You are unsubscribed" in done.text

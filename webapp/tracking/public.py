@@ -9,6 +9,7 @@ lead to the same pages, nor a browser signed in to the staff UI."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from litestar import Controller, HttpMethod, Response, post, route
 from litestar.params import FromPath
@@ -51,12 +52,13 @@ def delivery_id_from(purpose: str, token: str) -> int:
 
 
 async def _unsubscribe_page(
-    request: PublicRequest, db: AsyncSession, ref: DeliveryRef, token: str, done: bool
+    request: PublicRequest, db: AsyncSession, ref: DeliveryRef, token: str, done: bool, requested: Any = None
 ) -> AnyResponse:
-    """The page speaks the contact's language (or ?lang=, or the browser's)."""
+    """The page speaks the language asked for (?lang=, or the form's, after its button), else the
+    contact's, else the browser's."""
     return page(
         "tracking/unsubscribe.html",
-        language_of(request, contact_language=ref.language),
+        language_of(request, requested, contact_language=ref.language),
         await org_settings.load(db),
         email=ref.email,
         token=token,
@@ -113,4 +115,4 @@ class TrackingController(Controller):
             ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
         if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
             return Response("Unsubscribed.", media_type="text/plain")
-        return await _unsubscribe_page(request, db, ref, token, done=True)
+        return await _unsubscribe_page(request, db, ref, token, done=True, requested=form.get("lang"))

@@ -137,18 +137,21 @@ class PreferencesController(Controller):
     async def mail_data_link(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         """The link to download one's data goes by email to the address itself: the preference
         centre's link is in every message, and messages get forwarded."""
+        asked = (await request.form()).get("lang")  # the page comes back in the language it was read in
         try:
             who = await holder(db, token)
             person = None if who.test else await preference_centre.contact(db, who.contact_id)
         except NotFound:
-            return await self._page(request, db, token)
+            return await self._page(request, db, token, requested_language=asked)
         if person is None or not await subscriptions.may_receive_confirmation(db, person.email):
-            return await self._page(request, db, token, saved="data-sent" if who.test else "")
+            saved = "data-sent" if who.test else ""
+            return await self._page(request, db, token, saved=saved, requested_language=asked)
         wait = await throttle.data_email_wait(get_redis(), get_settings().subscriptions, person.email)
         if wait is None:
             await enqueue_data_link(person.id)
-            return await self._page(request, db, token, saved="data-sent")
-        return await self._page(request, db, token, saved="data-wait", wait_minutes=-(-wait // SECONDS_PER_MINUTE))
+            return await self._page(request, db, token, saved="data-sent", requested_language=asked)
+        minutes = -(-wait // SECONDS_PER_MINUTE)
+        return await self._page(request, db, token, saved="data-wait", wait_minutes=minutes, requested_language=asked)
 
 
 class MyDataController(Controller):
