@@ -28,7 +28,7 @@ from webapp.core.redis import get_redis
 from webapp.core.tokens import make_token
 from webapp.settings.service import organisation as org_settings
 from webapp.subscriptions.service.tokens import data_token, preferences_token
-from webapp.suppression.service import suppression
+from webapp.suppression.service import gdpr, suppression
 
 
 async def arrange(db, status: str = "active"):
@@ -238,3 +238,15 @@ async def test_unsubscribe_page_speaks_the_contacts_language(db, live_server):
     assert "Te has dado de baja" in pressed.text
     done = httpx.post(f"{url}?lang=en")
     assert "You are unsubscribed" in done.text
+
+
+async def test_the_unsubscribe_page_of_an_erased_contact_names_no_empty_address(db, live_server):
+    _, delivery_id, _ = await sent_delivery(db)
+    contact_id = await db.scalar(text("SELECT contact_id FROM deliveries WHERE id = :d"), {"d": delivery_id})
+    await gdpr.erase_contact(db, contact_id, actor="Editor")
+    await db.commit()
+    url = f"{live_server}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
+    page = httpx.get(url, headers={"Accept-Language": "en"}).text
+    assert "Stop all marketing email to this address." in page and "email to ." not in page
+    done = httpx.post(url, headers={"Accept-Language": "en"}).text
+    assert "This address will not receive marketing email from us any more." in done
