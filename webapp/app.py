@@ -111,8 +111,6 @@ def _json_error(
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
-# What subscribers reach: their errors are public pages, in their language, with no way into the staff UI.
-SUBSCRIBER_PATHS = ("/u/", "/subscribe/", "/archive")
 PUBLIC_TITLES = {404: N_("This page does not exist"), 500: N_("Something went wrong")}
 PUBLIC_TITLE = N_("This request is not valid")
 INTERNAL_ERROR = N_("The error has been logged. Please try again.")
@@ -123,7 +121,7 @@ NO_SUCH_PAGE = N_("The link may be incomplete: check it, or follow the one in ou
 def _error_page(
     request: AnyRequest, status: int, title: str, message: str, headers: dict[str, str] | None = None
 ) -> AnyResponse:
-    if request.url.path.startswith(SUBSCRIBER_PATHS):
+    if request.url.path.startswith(public_pages.SUBSCRIBER_PATHS):
         language = public_pages.language_of(request)
         if status == 404 and message == HTTPStatus.NOT_FOUND.phrase:
             message = NO_SUCH_PAGE

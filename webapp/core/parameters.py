@@ -5,8 +5,9 @@
 - A number in the path is written in ASCII digits without leading zeros: Python's int() also reads
   "4_2_4", " 2", "+2", "02" and fullwidth digits, which would reach the same row by many names (and
   log a change under one nobody searches for). Those are 404, as "abc" is.
-- A page's id beyond what a PostgreSQL bigint holds names no row: 404, before any query is tried
-  with it. (The API's ids say their range, so a client is told which parameter is wrong: 400.)"""
+- A staff page's id beyond what a PostgreSQL bigint holds names no row: 404, before any query is
+  tried with it. (The API's ids say their range, so a client is told which parameter is wrong: 400;
+  subscribers' pages answer such links with pages of their own.)"""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ from litestar.enums import ScopeType
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from webapp.core.public_pages import SUBSCRIBER_PATHS
+
 NUL = "\x00"
+NO_SUCH_ROW = "This does not exist: nothing has that number."
 NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)")
 BIGINT_MAX = 2**63 - 1
-API_PREFIX = "/api/"
+RANGE_CHECKED_ELSEWHERE = ("/api/", *SUBSCRIBER_PATHS)
 
 
 def _parameter_with_nul(query_string: bytes) -> str | None:
@@ -39,7 +43,7 @@ def _no_such_number(scope: Scope) -> bool:
     numbers = {name: value for name, value in parsed.items() if type(value) is int}
     if not numbers:
         return False
-    if not scope["path"].startswith(API_PREFIX) and any(abs(n) > BIGINT_MAX for n in numbers.values()):
+    if not scope["path"].startswith(RANGE_CHECKED_ELSEWHERE) and any(abs(n) > BIGINT_MAX for n in numbers.values()):
         return True
     template, path = str(scope.get("path_template") or "").split("/"), scope["path"].split("/")
     return any(part[1:-1] in numbers and not NUMBER.fullmatch(raw) for part, raw in zip(template, path, strict=False))
@@ -54,7 +58,7 @@ def check_parameters(app: ASGIApp) -> ASGIApp:
                     extra=[{"key": name, "message": "Contains a character that is not allowed (NUL)."}],
                 )
             if _no_such_number(scope):
-                raise NotFoundException()
+                raise NotFoundException(NO_SUCH_ROW)
         await app(scope, receive, send)
 
     return middleware

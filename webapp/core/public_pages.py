@@ -28,6 +28,10 @@ class Sender(Protocol):
     def postal_address(self) -> str: ...
 
 
+# What subscribers reach: their errors are public pages, in their language, with no way into the staff UI.
+SUBSCRIBER_PATHS = ("/u/", "/subscribe/", "/archive")
+
+
 @dataclass(frozen=True)
 class Unnamed:
     """The organisation where its settings cannot be loaded (an error page): no name, no address."""
