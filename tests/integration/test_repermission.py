@@ -5,6 +5,7 @@ on the chosen list once its owner confirms."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
@@ -169,6 +170,11 @@ async def test_the_contact_page_shows_one_clear_state_and_explains_an_opt_out(db
     assert "Complained" in spam_page and "/repermission" not in spam_page
     assert editor.post(f"/contacts/{spam}/repermission", data={"list_id": "1"}).status_code == 409
     assert f'href="/contacts/{mailable}/repermission"' not in state(editor, mailable)
+    held = await contact(db, email="held@example.com")
+    await suppression.add(db, "held@example.com", "manual")
+    await db.commit()
+    refused = editor.post(f"/contacts/{held}/repermission", data={"list_id": "1"})
+    assert refused.status_code == 409 and "is on the suppression list by staff" in html.unescape(refused.text)
 
 
 async def test_a_re_permission_request_makes_the_contact_mailable_once_it_confirms(db, staff, api, worker, live_server):

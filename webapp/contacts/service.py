@@ -36,6 +36,7 @@ from webapp.suppression.service import suppression
 from webapp.webhooks.service import outbox as webhook_events
 
 # Each opt-out status, and the suppression reason that keeps it when the contact is deleted.
+SUPPRESSED = "suppressed"  # the state of a contact whose address staff put on the suppression list
 OPT_OUT_REASONS = {
     ContactStatus.UNSUBSCRIBED.value: SuppressionReason.UNSUBSCRIBE.value,
     ContactStatus.BOUNCED.value: SuppressionReason.BOUNCE.value,
@@ -223,7 +224,7 @@ def mail_state(contact: Contact, entry: Entry | None) -> MailState:
         return MailState(opted_out, *STATE_LABELS[opted_out], since, askable)
     if entry is not None:
         explanation = f"On the suppression list ({entry.reason}): receives no campaign mail."
-        return MailState("suppressed", "Suppressed", explanation, since)
+        return MailState(SUPPRESSED, "Suppressed", explanation, since)
     key = contact.status if contact.status == ContactStatus.PENDING.value or contact.is_active else "inactive"
     return MailState(key, *STATE_LABELS[key])
 

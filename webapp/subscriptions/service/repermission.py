@@ -60,7 +60,7 @@ async def check_askable(session: AsyncSession, contact: Contact) -> None:
         return
     if state.key == ContactStatus.COMPLAINED.value:
         raise Conflict(f"{contact.email} reported your mail as spam: no re-permission request is sent to them.")
-    if state.key in contacts.OPT_OUT_REASONS:
+    if state.key in contacts.OPT_OUT_REASONS or state.key == contacts.SUPPRESSED:
         raise Conflict(
             f"{contact.email} is on the suppression list by staff's decision: remove it there first if they may "
             "be asked again."
