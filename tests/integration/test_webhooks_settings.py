@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from webapp.core import secret_box
 from webapp.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -134,6 +135,7 @@ async def test_editors_and_viewers_neither_see_nor_change_webhooks(staff, db):
             ("GET", "/settings/webhooks"),
             ("GET", f"/settings/webhooks/{endpoint.id}"),
             ("POST", f"/settings/webhooks/{endpoint.id}/secret"),
+            ("POST", f"/settings/webhooks/{endpoint.id}/secret/rotate"),
             ("POST", f"/settings/webhooks/{endpoint.id}/edit"),
             ("POST", "/settings/webhooks"),
         ):
@@ -141,6 +143,7 @@ async def test_editors_and_viewers_neither_see_nor_change_webhooks(staff, db):
             assert response.status_code == 403, (role, method, path)
             assert "whsec_" not in response.text
     assert (await only_endpoint(db)).url == "https://93.184.215.14/hooks"
+    assert (await only_endpoint(db)).secret_encrypted == endpoint.secret_encrypted  # nobody replaced it
 
 
 async def test_a_form_from_another_site_is_refused(staff, db):
@@ -180,3 +183,64 @@ async def test_a_test_event_goes_to_the_endpoint_signed_and_lands_in_its_log(sta
     response = admin.post(f"/settings/webhooks/{endpoint.id}/test", follow_redirects=True)
     assert "tick “Active” before sending it a test event" in response.text
     assert len((await db.scalars(select(WebhookDelivery))).all()) == 1
+
+
+def signature(secret: str, request) -> str:
+    timestamp = request.headers["mailroom-timestamp"]
+    return "v1=" + hmac.new(secret.encode(), timestamp.encode() + b"." + request.body, hashlib.sha256).hexdigest()
+
+
+async def test_a_replaced_secret_signs_beside_the_new_one_until_its_overlap_ends(staff, db, receiver):
+    admin = await staff("admin")
+    admin.post("/settings/webhooks", data=endpoint_form(url=receiver.url + "/hooks", allow_private="yes"))
+    endpoint = await only_endpoint(db)
+    old = secret_box.decrypt(endpoint.secret_encrypted)
+    page = admin.get(f"/settings/webhooks/{endpoint.id}").text
+    assert f'action="/settings/webhooks/{endpoint.id}/secret/rotate"' in page and 'id="previous-secret"' not in page
+
+    response = admin.post(f"/settings/webhooks/{endpoint.id}/secret/rotate", data={"overlap": "24"})
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    new = secret_box.decrypt((await only_endpoint(db)).secret_encrypted)
+    assert new != old and new in response.text and old not in response.text
+    assert "The secret it replaces also signs every request until" in response.text
+    assert 'id="previous-secret"' in admin.get(f"/settings/webhooks/{endpoint.id}").text
+
+    admin.post(f"/settings/webhooks/{endpoint.id}/test")
+    assert await sending.deliver_due() == 1
+    [request] = receiver.requests
+    assert request.headers["mailroom-signature"] == f"{signature(new, request)} {signature(old, request)}"
+
+    await db.execute(
+        update(WebhookEndpoint).values(previous_secret_until=func.now() - timedelta(seconds=1))
+    )  # the 24 hours are over
+    await db.commit()
+    assert 'id="previous-secret"' not in admin.get(f"/settings/webhooks/{endpoint.id}").text
+    admin.post(f"/settings/webhooks/{endpoint.id}/test")
+    assert await sending.deliver_due() == 1
+    assert receiver.requests[1].headers["mailroom-signature"] == signature(new, receiver.requests[1])
+
+
+async def test_a_leaked_secret_stops_at_once_and_a_made_up_overlap_is_refused(staff, db, receiver):
+    admin = await staff("admin")
+    admin.post("/settings/webhooks", data=endpoint_form(url=receiver.url + "/hooks", allow_private="yes"))
+    endpoint = await only_endpoint(db)
+    admin.post(f"/settings/webhooks/{endpoint.id}/secret/rotate", data={"overlap": "72"})
+
+    response = admin.post(f"/settings/webhooks/{endpoint.id}/secret/rotate", data={"overlap": "0"})
+    assert "The secret it replaces no longer signs anything" in response.text
+    rotated = await only_endpoint(db)
+    assert rotated.previous_secret_encrypted is None and rotated.previous_secret_until is None
+    admin.post(f"/settings/webhooks/{endpoint.id}/test")
+    assert await sending.deliver_due() == 1
+    [request] = receiver.requests
+    assert request.headers["mailroom-signature"] == signature(secret_box.decrypt(rotated.secret_encrypted), request)
+
+    for overlap in ("5", "-1", "", "24x", "9" * 40):
+        refused = admin.post(f"/settings/webhooks/{endpoint.id}/secret/rotate", data={"overlap": overlap})
+        assert refused.status_code == 422, overlap
+        assert (
+            '<p class="field-error" id="overlap-error">Choose how long the old secret goes on signing.</p>'
+            in refused.text
+        )
+        assert "whsec_" not in refused.text
+    assert (await only_endpoint(db)).secret_encrypted == rotated.secret_encrypted

@@ -37,6 +37,9 @@ class WebhookEndpoint(Base):
     event_types: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list, server_default="{}")
     # Fernet-encrypted (core.secret_box): requests are signed with it, so it must be recoverable.
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    # The secret a rotation replaced, signing beside the new one until previous_secret_until.
+    previous_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
     # An admin's explicit choice: this endpoint may be on a private, loopback or link-local network.
     allow_private: Mapped[bool] = mapped_column(default=False, server_default="false")

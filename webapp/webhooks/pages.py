@@ -15,7 +15,7 @@ from webapp.core.deps import Db
 from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, read_form
 from webapp.core.http import AnyResponse, StaffRequest
-from webapp.webhooks.models import WebhookEndpoint
+from webapp.webhooks.models import WebhookDelivery, WebhookEndpoint
 from webapp.webhooks.schemas import EVENT_TYPES
 from webapp.webhooks.service import endpoints
 
@@ -41,14 +41,28 @@ def _endpoint(form: FormFields) -> dict[str, Any]:
     }
 
 
-def _secret_page(endpoint: WebhookEndpoint, secret: str, *, created: bool) -> Template:
+def _secret_page(endpoint: WebhookEndpoint, secret: str, *, created: bool, rotated: bool = False) -> Template:
     # Rendered, not redirected: the secret must not pass through the session (flash) or a URL.
+    context = {"endpoint": endpoint, "secret": secret, "created": created, "rotated": rotated}
     return Template(
         "webhooks/secret.html",
-        context={"endpoint": endpoint, "secret": secret, "created": created},
+        context=context | {"previous_until": endpoints.previous_secret_until(endpoint)},
         headers=NO_STORE,
         status_code=201 if created else 200,
     )
+
+
+def _endpoint_page(
+    endpoint: WebhookEndpoint, deliveries: list[WebhookDelivery], errors: dict[str, str], status_code: int = 200
+) -> Template:
+    context = {
+        "endpoint": endpoint,
+        "deliveries": deliveries,
+        "errors": errors,
+        "overlaps": endpoints.OVERLAPS,
+        "previous_until": endpoints.previous_secret_until(endpoint),
+    }
+    return Template("webhooks/endpoint.html", context=context, status_code=status_code)
 
 
 class WebhooksController(Controller):
@@ -75,13 +89,22 @@ class WebhooksController(Controller):
     @get("/{endpoint_id:int}")
     async def show(self, db: Db, endpoint_id: FromPath[int]) -> Template:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
-        context = {"endpoint": endpoint, "deliveries": await endpoints.log(db, endpoint_id)}
-        return Template("webhooks/endpoint.html", context=context)
+        return _endpoint_page(endpoint, await endpoints.log(db, endpoint_id), {})
 
     @post("/{endpoint_id:int}/secret")
     async def reveal_secret(self, db: Db, endpoint_id: FromPath[int]) -> Template:
         endpoint = await endpoints.get_endpoint(db, endpoint_id)
         return _secret_page(endpoint, endpoints.secret_of(endpoint), created=False)
+
+    @post("/{endpoint_id:int}/secret/rotate")
+    async def rotate_secret(self, request: StaffRequest, db: Db, endpoint_id: FromPath[int]) -> Template:
+        overlap = first(await read_form(request), "overlap")
+        try:
+            endpoint, secret = await endpoints.rotate_secret(db, endpoint_id, overlap)
+        except ValidationFailed as exc:
+            endpoint = await endpoints.get_endpoint(db, endpoint_id)
+            return _endpoint_page(endpoint, await endpoints.log(db, endpoint_id), field_errors(exc), 422)
+        return _secret_page(endpoint, secret, created=False, rotated=True)
 
     @get("/{endpoint_id:int}/edit")
     async def edit(self, db: Db, endpoint_id: FromPath[int]) -> Template:

@@ -110,6 +110,7 @@ class Due:
     attempts: int  # including this one
     url: str
     secret_encrypted: bytes
+    previous_secret_encrypted: bytes | None  # while a rotation's overlap lasts
     allow_private: bool
 
 
@@ -125,7 +126,8 @@ FROM (
 ) due, webhook_endpoints e
 WHERE d.id = due.id AND e.id = d.endpoint_id
 RETURNING d.id, d.endpoint_id, d.event_id, d.event_type, d.data, d.occurred_at, d.created_at, d.attempts,
-          e.url, e.secret_encrypted, e.allow_private
+          e.url, e.secret_encrypted,
+          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret_encrypted END, e.allow_private
 """)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,8 @@ from webapp.webhooks.service.addresses import check
 
 LOG_LENGTH = 100  # deliveries shown in an endpoint's log
 TEST_EVENT = "webhook.test"
+# How long a replaced secret may go on signing beside the new one (hours: label), the form's choices.
+OVERLAPS = {0: "No: it stops at once", 1: "For 1 hour", 24: "For 24 hours", 72: "For 3 days"}
 
 
 def new_secret() -> str:
@@ -81,6 +84,29 @@ async def delete_endpoint(session: AsyncSession, endpoint_id: int) -> WebhookEnd
 
 def secret_of(endpoint: WebhookEndpoint) -> str:
     return secret_box.decrypt(endpoint.secret_encrypted)
+
+
+async def rotate_secret(session: AsyncSession, endpoint_id: int, overlap: str) -> tuple[WebhookEndpoint, str]:
+    """A new secret in place of the endpoint's, in plain text to show once. For `overlap` hours
+    (one of OVERLAPS) requests carry a signature with the replaced secret too, so a receiver still
+    checking with it refuses nothing while its owner changes it; 0 stops it at once (it leaked)."""
+    endpoint = await get_endpoint(session, endpoint_id)
+    hours = int(overlap) if overlap.isdigit() else None
+    if hours not in OVERLAPS:
+        raise ValidationFailed({"overlap": "Choose how long the old secret goes on signing."})
+    secret = new_secret()
+    # A second rotation within an overlap ends the first's: the secret replaced now is the one kept.
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted if hours else None
+    endpoint.previous_secret_until = datetime.now(UTC) + timedelta(hours=hours) if hours else None
+    endpoint.secret_encrypted = secret_box.encrypt(secret)
+    await session.flush()
+    return endpoint, secret
+
+
+def previous_secret_until(endpoint: WebhookEndpoint) -> datetime | None:
+    """Until when the replaced secret still signs, or None when it no longer does."""
+    until = endpoint.previous_secret_until
+    return until if until is not None and until > datetime.now(UTC) else None
 
 
 async def log(session: AsyncSession, endpoint_id: int) -> list[WebhookDelivery]:

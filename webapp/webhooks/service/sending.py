@@ -59,6 +59,12 @@ async def _read_some(response: httpx.Response) -> str:
     return kept.decode("utf-8", "replace")[:MAX_BODY_KEPT]
 
 
+def _secrets(due: Due) -> list[str]:
+    """The endpoint's secret, then the one it replaced while that still signs (README: rotation)."""
+    kept = (due.secret_encrypted, due.previous_secret_encrypted)
+    return [secret_box.decrypt(secret) for secret in kept if secret is not None]
+
+
 async def _post(client: httpx.AsyncClient, due: Due) -> Attempt:
     started = time.monotonic()
     code: int | None = None
@@ -74,7 +80,7 @@ async def _post(client: httpx.AsyncClient, due: Due) -> Attempt:
             "Mailroom-Event-Id": str(due.event_id),
             "Mailroom-Event-Type": due.event_type,
             "Mailroom-Timestamp": str(timestamp),
-            "Mailroom-Signature": sign(secret_box.decrypt(due.secret_encrypted), timestamp, content),
+            "Mailroom-Signature": " ".join(sign(secret, timestamp, content) for secret in _secrets(due)),
         }
         request = client.build_request(
             "POST", target.connect_url, content=content, headers=headers, extensions={"sni_hostname": target.host}
