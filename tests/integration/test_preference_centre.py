@@ -160,8 +160,10 @@ async def test_my_data_is_downloaded_from_a_link_mailed_to_the_address_only(db, 
     with SmtpSink() as sink:
         await smtp_server(db, sink.port)
         await db.commit()
-        asked = httpx.post(f"{url}/data")
-        assert asked.status_code == 200 and "We have emailed you a link to download your data" in asked.text
+        # Read in Spanish by a contact whose language is English: the email speaks as the page did.
+        asked = httpx.post(f"{url}/data", data={"lang": "es"})
+        assert asked.status_code == 200
+        assert "Te hemos enviado por correo un enlace para descargar tus datos" in asked.text
         again = httpx.post(f"{url}/data")
         assert "please use that one, or ask again in 60 minutes" in again.text
         in_spanish = httpx.post(f"{url}/data", data={"lang": "es"}, headers={"Accept-Language": "en"})
@@ -169,9 +171,9 @@ async def test_my_data_is_downloaded_from_a_link_mailed_to_the_address_only(db, 
         assert await queued_confirmations(get_redis()) == 1
         worker("subscribe-worker", MAILROOM_BASE_URL=live_server)
         [message] = await wait_for_messages(sink, 1)
-    assert message["To"] == "pat@example.com" and message["Subject"] == "Your data: a link to download it"
+    assert message["To"] == "pat@example.com" and message["Subject"] == "Tus datos: un enlace para descargarlos"
     link = re.search(r"https?://\S+/u/data/[\w.\-]+", text_part(message)).group(0)
-    assert "The link works for 24 hours" in text_part(message)
+    assert "El enlace funciona durante 24 horas" in text_part(message)
 
     assert httpx.head(link).status_code == 200  # a mail scanner's check downloads nothing, and the link still works
     response = httpx.get(link)

@@ -110,10 +110,11 @@ async def send_confirmation(subscription_id: int) -> None:
         await system_mail.send(sent_from, pending.contact.email, message)
 
 
-def compose_data_link(contact: Contact, org: OrgSettings) -> tuple[str, bytes]:
-    """(from address, message bytes) of the email with a link to download everything kept about the contact."""
+def compose_data_link(contact: Contact, org: OrgSettings, page_language: str = "") -> tuple[str, bytes]:
+    """(from address, message bytes) of the email with a link to download everything kept about the
+    contact, in the language of the page it was asked for on, else the contact's."""
     base_url = get_settings().server.public_url
-    language = i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
+    language = i18n.normalise(page_language) or i18n.normalise(contact.language) or i18n.DEFAULT_LANGUAGE
     context = {
         "org": org,
         "first_name": contact.first_name,
@@ -134,7 +135,7 @@ def compose_data_link(contact: Contact, org: OrgSettings) -> tuple[str, bytes]:
     max_backoff=MAX_BACKOFF_MS,
     time_limit=TIME_LIMIT_MS,
 )
-async def send_data_link(contact_id: int) -> None:
+async def send_data_link(contact_id: int, page_language: str = "") -> None:
     """Mail the contact a link to download its data, asked for in the preference centre: the email
     goes only to the address's owner, where the preference centre's link may have been forwarded."""
     async with _sent_once(f"contact:{contact_id}:data-mail") as sending:
@@ -148,12 +149,12 @@ async def send_data_link(contact_id: int) -> None:
             if not await subscriptions.may_receive_confirmation(session, contact.email):
                 log.info("no data link for contact %s: the address is suppressed", contact_id)
                 return
-        sent_from, message = compose_data_link(contact, org)
+        sent_from, message = compose_data_link(contact, org, page_language)
         await system_mail.send(sent_from, contact.email, message)
 
 
-async def enqueue_data_link(contact_id: int) -> None:
-    await asyncio.to_thread(send_data_link.send, contact_id)
+async def enqueue_data_link(contact_id: int, page_language: str) -> None:
+    await asyncio.to_thread(send_data_link.send, contact_id, page_language)
 
 
 async def enqueue_confirmation(subscription_id: int) -> None:

@@ -19,6 +19,7 @@ from litestar.datastructures import FormMultiDict
 from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from webapp.core import i18n
 from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import NotFound
@@ -148,7 +149,7 @@ class PreferencesController(Controller):
             return await self._page(request, db, token, saved=saved, requested_language=asked)
         wait = await throttle.data_email_wait(get_redis(), get_settings().subscriptions, person.email)
         if wait is None:
-            await enqueue_data_link(person.id)
+            await enqueue_data_link(person.id, i18n.normalise(asked))
             return await self._page(request, db, token, saved="data-sent", requested_language=asked)
         minutes = -(-wait // SECONDS_PER_MINUTE)
         return await self._page(request, db, token, saved="data-wait", wait_minutes=minutes, requested_language=asked)
