@@ -107,6 +107,15 @@ async def test_the_preview_shows_the_markdown_made_into_html_with_errors_on_the_
     assert re.search(r"<li>Markdown: Line 4: [^<]+</li>", broken.text)
     assert re.search(r'id="markdown_content-error" hx-swap-oob="true">Line 4: ', broken.text)
 
+    failing = "# Hi\n\nSome text.\n\n{{ 1 / 0 }}\n"  # fails only when rendered: on the HTML's line 27
+    typed = form(content_format="markdown", markdown_content=failing)
+    fails = client.post("/templates/preview", data=typed, headers=HX)
+    assert "Line 5: The template failed: division by zero" in fails.text
+    saved = client.post("/templates", data=typed)
+    assert saved.status_code == 303
+    template = client.get(saved.headers["location"]).text
+    assert "Markdown: Line 5: The template failed: division by zero" in template
+
 
 async def test_a_test_send_from_the_editor_sends_the_markdowns_html_with_its_layout(staff, db):
     """As the editor's other test sends, it may wait for the live server's cached mailer (10 s)."""

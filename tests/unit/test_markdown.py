@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from jinja2 import Environment
 
-from webapp.templates.service.markdown import convert, without_made_html
+from webapp.templates.service.markdown import at_source_line, convert, without_made_html
 
 
 def body(source: str) -> str:
@@ -52,3 +52,16 @@ def test_an_editors_html_box_is_not_saved_for_markdown_content():
     typed = {"content_format": "markdown", "markdown_content": "# Hi", "html_content": "<p>old</p>"}
     assert without_made_html(typed) == {"content_format": "markdown", "markdown_content": "# Hi"}
     assert without_made_html(typed | {"content_format": "html"}) == typed | {"content_format": "html"}
+
+
+def test_a_render_error_on_the_html_is_named_on_the_markdown_line_it_came_from():
+    source = "# T\n\npara {{ first_name }}\n\n- a\n- b\n\n{% if x %}\n{{ 1 / 0 }}\n{% endif %}\n\n{{ first_name }}"
+    made = convert(source)
+    html_line = made.splitlines().index("{{ 1 / 0 }}") + 1
+    assert html_line > 20  # the layout's lines come first
+    failed = f"Line {html_line}: The template failed: division by zero"
+    assert at_source_line(failed, source, made) == "Line 9: The template failed: division by zero"
+    twice = made.splitlines().index("<p>{{ first_name }}</p>") + 1  # the second of two identical tags
+    assert at_source_line(f"Line {twice}: x", source, made) == "Line 12: x"
+    assert at_source_line("Line 2: x", source, made) == "Line 2: x"  # no tag on it: it cannot be told
+    assert at_source_line("The template failed", source, made) == "The template failed"

@@ -93,6 +93,11 @@ def test_syntax_error_names_part_and_line():
         ("<p>Hi</p>\n\n<p>{{ nothing.x }}</p>", "Line 3: The template failed: 'nothing' is undefined"),
         ("<p>\n{{ 'x' * 10 ** 7 }}</p>", "Line 2: A value built in the template is too large."),
         ("<p>\n\n\n{{ ().__class__.__bases__ }}</p>", "Line 4: The template tried something not allowed"),
+        # Errors of Python's own that Jinja does not name: still the line, and words rather than KeyError: 'a'
+        ("<p>\n{{ '%(a)s' % {} }}</p>", "Line 2: The template failed: nothing is named 'a' where it looks for it"),
+        ("\n\n{{ '{}'.format() }}", "Line 3: The template failed: it asks for a position past the end"),
+        ("<p>{{ 'x' | truncate(-1) }}</p>", "Line 1: The template failed: expected length >= 3, got -1"),
+        ("{% macro m() %}\n{{ m() }}{% endmacro %}{{ m() }}", "Line 2: The template nests or calls itself too deeply"),
     ],
 )
 def test_an_error_while_rendering_names_its_line(html, message):

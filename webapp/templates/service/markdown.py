@@ -140,6 +140,26 @@ def convert(source: str) -> str:
     return LAYOUT.format(body=body)
 
 
+def at_source_line(message: str, source: str, html: str) -> str:
+    """A render error's message ("Line N: …", N a line of the HTML made from `source`) with the
+    Markdown's own line instead. The Jinja tags come through the conversion unchanged and in order,
+    so the line's tag is found in the HTML and its twin in the Markdown; the message is kept as it
+    is when the line holds no tag (it cannot be told then)."""
+    found = re.match(r"Line (\d+): ", message)
+    if found is None:
+        return message
+    line = int(found.group(1))
+    in_html, in_source = list(JINJA.finditer(html)), list(JINJA.finditer(source))
+    if len(in_html) != len(in_source):
+        return message
+    for made, written in zip(in_html, in_source, strict=True):
+        first = html.count("\n", 0, made.start()) + 1
+        if first <= line <= first + made.group().count("\n"):
+            moved = source.count("\n", 0, written.start()) + 1 + (line - first)
+            return f"Line {moved}: {message[found.end() :]}"
+    return message
+
+
 def _all_statements(placeholders: str, salt: str, tags: list[str]) -> bool:
     return all(not tags[int(n)].startswith("{{") for n in re.findall(rf"MRJINJA{salt}X(\d+)X", placeholders))
 

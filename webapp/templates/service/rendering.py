@@ -21,7 +21,7 @@ from inscriptis import get_text
 from inscriptis.css_profiles import CSS_PROFILES
 from inscriptis.model.config import ParserConfig
 from jinja2 import Template, TemplateSyntaxError, meta
-from jinja2.exceptions import SecurityError, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -177,11 +177,22 @@ def _render(template: Template, variables: Mapping[str, Any], part: str) -> str:
         raise RenderError(_at_line(exc, exc.message), part, limit=exc.limit) from None
     except SecurityError as exc:
         raise RenderError(_at_line(exc, f"The template tried something not allowed: {exc}"), part) from None
-    except RecursionError:
-        raise RenderError(TOO_DEEP, part, limit=True) from None
-    except (TemplateError, ArithmeticError, TypeError, ValueError) as exc:
-        raise RenderError(_at_line(exc, f"The template failed: {exc}"), part) from None
+    except RecursionError as exc:
+        raise RenderError(_at_line(exc, TOO_DEEP), part, limit=True) from None
+    except MemoryError:
+        raise  # the renderer process's memory limit: reported as such
+    except Exception as exc:  # whatever a user's template raises is that template's failure
+        raise RenderError(_at_line(exc, f"The template failed: {_in_words(exc)}"), part) from None
     return "".join(chunks)
+
+
+def _in_words(exc: Exception) -> str:
+    """What went wrong, for the errors whose message alone says little (`KeyError: 'a'`)."""
+    if isinstance(exc, KeyError):
+        return f"nothing is named {exc.args[0]!r} where it looks for it" if exc.args else "a name is missing"
+    if isinstance(exc, IndexError):
+        return f"it asks for a position past the end ({exc})"
+    return str(exc) or exc.__class__.__name__
 
 
 def _at_line(exc: BaseException, message: str) -> str:

@@ -110,16 +110,28 @@ async def render_failure(template: EmailTemplate, contact: Any, data: Mapping[st
     return result if isinstance(result, RenderError) else None
 
 
-async def _checked(session: AsyncSession, parts: Mapping[str, str]) -> _Checked:
-    """The template's check and how rendering it for the sample contact failed; ValidationFailed if
-    that went over a limit. Before anything is added or changed in the session: a form's 422 still
-    commits it."""
+async def _checked(session: AsyncSession, parts: Mapping[str, str], markdown_source: str | None) -> _Checked:
+    """The template's check and how rendering it for the sample contact failed (on the Markdown's
+    lines when the HTML is made from `markdown_source`); ValidationFailed if that went over a limit.
+    Before anything is added or changed in the session: a form's 422 still commits it."""
     examined = await _examine(session, parts)
     error = examined.error
     if error is not None and error.limit:
         raise ValidationFailed({error.field or "html_content": error.message})
-    named = f"{PART_NAMES.get(error.field or '', 'Content')}: {error.message}" if error else None
-    return _Checked(examined.check, named)
+    if error is None:
+        return _Checked(examined.check, None)
+    if markdown_source is not None and error.field == "html_content":
+        message = markdown.at_source_line(error.message, markdown_source, parts["html_content"])
+        return _Checked(examined.check, f"Markdown: {message}")
+    return _Checked(examined.check, f"{PART_NAMES.get(error.field or '', 'Content')}: {error.message}")
+
+
+def _markdown_source(values: Mapping[str, Any], template: EmailTemplate | None = None) -> str | None:
+    """The Markdown the HTML is made from, or None for HTML written as such."""
+    content_format = values.get("content_format", template.content_format if template else "html")
+    if content_format != "markdown":
+        return None
+    return str(values.get("markdown_content", template.markdown_content if template else "") or "")
 
 
 async def _saved(session: AsyncSession, template: EmailTemplate, checked: _Checked) -> SavedTemplate:
@@ -132,7 +144,7 @@ async def _saved(session: AsyncSession, template: EmailTemplate, checked: _Check
 async def create_template(session: AsyncSession, data: Mapping[str, Any], created_by: str) -> SavedTemplate:
     values = load(TemplateCreate, data)
     await markdown.make_html(values)
-    check = await _checked(session, {part: values.get(part) or "" for part in PARTS})
+    check = await _checked(session, {part: values.get(part) or "" for part in PARTS}, _markdown_source(values))
     template = EmailTemplate(**values, created_by=created_by)
     session.add(template)
     return await _saved(session, template, check)
@@ -142,7 +154,8 @@ async def update_template(session: AsyncSession, template_id: int, data: Mapping
     template = await get_template(session, template_id)
     changes = load(TemplateUpdate, data, partial=True)
     await markdown.make_html(changes, template)
-    check = await _checked(session, {part: changes.get(part, getattr(template, part)) or "" for part in PARTS})
+    parts = {part: changes.get(part, getattr(template, part)) or "" for part in PARTS}
+    check = await _checked(session, parts, _markdown_source(changes, template))
     for name, value in changes.items():
         setattr(template, name, value)
     return await _saved(session, template, check)
@@ -239,6 +252,7 @@ async def preview(session: AsyncSession, parts: Mapping[str, str], contact: Any 
         part = (examined.error and examined.error.field) or "render"  # the part that failed, when known
         if in_markdown and part == "html_content":
             part = "markdown_content"
+            message = markdown.at_source_line(message, parts["markdown_content"], parts["html_content"])
         return Preview(errors={part: message}, unknown_variables=unknown)
     rendered = examined.rendered
     return Preview(rendered.subject, rendered.html, rendered.text, {}, unknown)
