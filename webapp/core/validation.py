@@ -45,7 +45,8 @@ def normalize_email(raw: Any) -> str:
     if UNREADABLE in raw:  # bytes that were not UTF-8, replaced when decoded: no mailbox has this name
         raise ValueError("The email address contains a character that could not be read (not UTF-8).")
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
+        # strict: a mailbox name (before the @) of at most 64 characters (RFC 5321), as servers require.
+        return validate_email(raw.strip(), check_deliverability=False, strict=True).normalized
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
 

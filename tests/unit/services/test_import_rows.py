@@ -84,6 +84,13 @@ def test_fast_path_agrees_with_email_validator(raw):
     assert outcome(EmailNormalizer(), raw) == outcome(normalize_email, raw)
 
 
+def test_a_mailbox_name_longer_than_64_characters_is_refused_as_servers_refuse_it():
+    for check in (EmailNormalizer(), normalize_email):
+        assert check("x" * 64 + "@example.com") == "x" * 64 + "@example.com"
+        with pytest.raises(ValueError, match="too long before the @-sign"):
+            check("x" * 65 + "@example.com")
+
+
 ATOM = st.text(alphabet="abcXYZ019.-_+!~@ é", min_size=0, max_size=12)
 
 
@@ -186,6 +193,9 @@ def test_export_formula_guard_is_undone():
     converter = RowConverter(["email", "phone", "company"], "add", 3)
     row = stage(converter, converter.convert(["a@example.com", "'+1 555 0100", "'Rock 'n' roll"]))
     assert row["phone"] == "+1 555 0100" and row["company"] == "'Rock 'n' roll"
+    guarded = stage(converter, converter.convert(["'=1+2@example.com", "", ""]))  # the address as exported
+    assert guarded["email"] == "=1+2@example.com"
+    assert stage(converter, converter.convert(["o'neil@example.com", "", ""]))["email"] == "o'neil@example.com"
 
 
 @pytest.mark.parametrize(

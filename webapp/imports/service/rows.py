@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from json.encoder import encode_basestring as _json_string  # the C encoder of one str
 
 from email_validator import EmailNotValidError
-from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES, DOT_ATOM_TEXT, EMAIL_MAX_LENGTH
+from email_validator.rfc_constants import (
+    CASE_INSENSITIVE_MAILBOX_NAMES,
+    DOT_ATOM_TEXT,
+    EMAIL_MAX_LENGTH,
+    LOCAL_PART_MAX_LENGTH,
+)
 from email_validator.syntax import validate_email_domain_name
 
 from webapp.contacts.schemas import MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
@@ -102,7 +107,7 @@ class EmailNormalizer:
         """The normalised address, or ValueError with email-validator's message."""
         text = raw.strip()
         local, at, domain = text.rpartition("@")
-        if at and text.isascii() and local and DOT_ATOM_TEXT.match(local):
+        if at and text.isascii() and 0 < len(local) <= LOCAL_PART_MAX_LENGTH and DOT_ATOM_TEXT.match(local):
             normal_domain = self._domain(domain)
             if normal_domain is not None:
                 if local.lower() in CASE_INSENSITIVE_MAILBOX_NAMES:
@@ -190,9 +195,11 @@ class RowConverter:
                 f"This row has {len(cells)} values but the file has {width} columns "
                 "(a value containing the delimiter without quotes around it?)."
             )
-        raw_email = cells[self.email_index]
-        if not raw_email.strip():
+        raw_email = cells[self.email_index].strip()
+        if not raw_email:
             raise RowRejected("The email address is empty.")
+        if raw_email[0] == "'":  # an address our export guarded ('=1+2@example.com) is the same address
+            raw_email = _unescape(raw_email)
         try:
             email = self.normalise_email(raw_email)
         except ValueError as exc:
