@@ -12,6 +12,7 @@ from tests.support.imports import start, upload, uploaded_job_id, wait_for_job
 from webapp.contacts.models import Contact
 from webapp.imports.service.export import UTF8_BOM
 from webapp.lists.models import EmailList, ListMember
+from webapp.suppression.service import suppression
 
 
 def emails(response) -> list[str]:
@@ -36,6 +37,22 @@ async def test_export_streams_every_contact_across_batches_in_id_order(db, staff
     assert len(rows) == 12001  # more than two batches of 5,000
     assert rows[0]["email"] == "p1@example.com" and rows[-1]["email"] == "p12001@example.com"
     assert [r["email"] for r in rows if r["tier"]] == [f"p{i}@example.com" for i in range(1000, 12001, 1000)]
+
+
+async def test_export_says_which_addresses_are_on_the_suppression_list(db, staff):
+    """Staff can suppress an address whose contact stays active: a file taken to another tool must say so."""
+    db.add_all([Contact(email="kept@example.com"), Contact(email="Carol@example.com"), Contact(email="b@example.com")])
+    await db.flush()
+    await suppression.add(db, "carol@example.com", "manual")
+    await suppression.add(db, "b@example.com", "compliance")
+    await db.commit()
+    response = (await staff("viewer")).get("/contacts/export")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(r["email"], r["status"], r["suppressed"]) for r in rows] == [
+        ("kept@example.com", "active", ""),
+        ("Carol@example.com", "active", "manual"),
+        ("b@example.com", "active", "compliance"),
+    ]
 
 
 async def test_export_follows_the_contacts_page_filters(db, staff):
@@ -117,8 +134,8 @@ async def test_an_export_imports_back_without_changing_anything(db, staff, worke
         6: "location",
         7: "tags",
         8: "language",
-        13: "custom:plan",
-        14: "custom:score",
+        14: "custom:plan",  # after the 13 standard columns and "suppressed", which an import ignores
+        15: "custom:score",
     }
     assert start(client, job_id, mapping, mode="upsert").status_code == 303
     worker("import-worker")

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.contacts.models import Contact
+from webapp.suppression.models import Suppression
 
 COLUMNS = (
     "email",
@@ -40,7 +41,9 @@ async def custom_keys(session: AsyncSession, conditions: Conditions) -> list[str
 
 
 async def batch(session: AsyncSession, conditions: Conditions, after_id: int, size: int) -> Sequence[Any]:
-    """The next `size` contacts after `after_id`, by id: (id, *COLUMNS, custom_fields)."""
-    columns = [Contact.id, *(getattr(Contact, name) for name in COLUMNS), Contact.custom_fields]
+    """The next `size` contacts after `after_id`, by id: (id, *COLUMNS, custom_fields, the reason
+    its address is on the suppression list or None)."""
+    suppressed = select(Suppression.reason).where(Suppression.email_hash == Contact.email_hash).scalar_subquery()
+    columns = [Contact.id, *(getattr(Contact, name) for name in COLUMNS), Contact.custom_fields, suppressed]
     query = select(*columns).where(*conditions, Contact.id > after_id).order_by(Contact.id).limit(size)
     return (await session.execute(query)).all()

@@ -66,7 +66,8 @@ class Export:
     async def stream(self, *, for_spreadsheets: bool = False) -> AsyncIterator[bytes]:
         """The CSV, a batch of rows at a time; for_spreadsheets: after a UTF-8 byte order mark, so
         that Excel shows accents (the importer reads the file with or without it)."""
-        yield (UTF8_BOM if for_spreadsheets else b"") + csv_line([*queries.COLUMNS, *self.custom_keys])
+        header = [*queries.COLUMNS, "suppressed", *self.custom_keys]
+        yield (UTF8_BOM if for_spreadsheets else b"") + csv_line(header)
         after = 0
         while True:
             rows = await self._batch(after)
@@ -92,7 +93,7 @@ class Export:
                 raise
 
     def _cells(self, row: Any) -> list[str]:
-        values = dict(zip(queries.COLUMNS, row[1:-1], strict=True))  # (id, *COLUMNS, custom_fields)
+        values = dict(zip(queries.COLUMNS, row[1:-2], strict=True))  # (id, *COLUMNS, custom_fields, suppressed)
         cells = [_guard(values["email"]), *(_guard(values[name]) for name in queries.COLUMNS[1:7])]
         cells += [
             _guard(", ".join(values["tags"])),
@@ -101,8 +102,9 @@ class Export:
             "true" if values["is_active"] else "false",
             values["date_added"].isoformat(timespec="seconds"),
             values["last_updated"].isoformat(timespec="seconds"),
+            row[-1] or "",  # why the address may not be mailed, whatever its status says (a manual entry)
         ]
-        custom = row[-1] or {}
+        custom = row[-2] or {}
         cells += [_guard(_shown(custom.get(key))) for key in self.custom_keys]
         return cells
 
