@@ -197,6 +197,19 @@ async def test_estimate_count_estimates_large_sets(db):
     assert await estimate_count(db, ContactFilter(status="bounced", is_active=False)) == (0, True)
 
 
+async def test_a_big_delete_leaves_no_stale_estimate_behind(db):
+    await seed(db, 20_000)
+    await db.execute(text("ANALYZE contacts"))
+    await db.commit()
+    assert await contacts.delete_contacts(db, ContactFilter(q="c1")) == 11_111  # c1, c10…c19, c100…c199, …
+    await db.commit()
+    count, _ = await estimate_count(db, ContactFilter())
+    assert 8_000 <= count <= 9_800, count  # not the 20,000 of the statistics before the delete
+    assert await contacts.delete_contacts(db, ContactFilter(q="c2")) == 1_112
+    await db.commit()
+    assert (await estimate_count(db, ContactFilter()))[0] > 7_000  # a small delete leaves them to autovacuum
+
+
 # ---- page(): the three ways of reading a filtered page -------------------------------------
 
 

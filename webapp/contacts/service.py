@@ -45,6 +45,8 @@ OPT_OUT_REASONS = {
 OPT_OUT_OF_REASON = {reason: status for status, reason in OPT_OUT_REASONS.items()}
 # Mail goes to these (pending: once confirmed), so staff never give them to an opted-out address.
 MAILABLE = {ContactStatus.ACTIVE.value, ContactStatus.PENDING.value}
+# A delete this big refreshes the table's statistics, which the contacts page's count estimates from.
+FRESH_STATISTICS_AFTER = 5_000
 ONLY_THE_SUBSCRIBER = {
     ContactStatus.UNSUBSCRIBED.value: "{email} unsubscribed, so it cannot be made active or pending. Only they "
     "can opt in again, by confirming a re-permission request: save the contact with its status as it is, "
@@ -257,7 +259,10 @@ async def delete_contacts(session: AsyncSession, which: Selection) -> int:
     for status, reason in OPT_OUT_REASONS.items():
         emails = [email for email, its_status in opted_out if its_status == status]
         await suppression.add_many(session, emails, reason, source="contact deleted while opted out")
-    return await records.delete_many(session, which)
+    deleted = await records.delete_many(session, which)
+    if deleted >= FRESH_STATISTICS_AFTER:
+        await records.analyze(session)  # else the contacts page's estimate counts them for minutes
+    return deleted
 
 
 async def add_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:

@@ -49,6 +49,12 @@ async def delete_many(session: AsyncSession, which: Selection) -> int:
     return rows_changed(result)
 
 
+async def analyze(session: AsyncSession) -> None:
+    """Fresh statistics (a sample of the table: well under a second at a million rows). ANALYZE in
+    this transaction counts the rows it deleted as gone; the figures count once it commits."""
+    await session.execute(text("ANALYZE contacts"))
+
+
 async def add_tag(session: AsyncSession, which: Selection, tag: str) -> list[int]:
     """Tag the contacts that do not have it yet; the contacts that changed."""
     changed = await session.scalars(
