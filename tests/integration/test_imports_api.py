@@ -88,10 +88,16 @@ async def test_bad_input_is_a_4xx_naming_the_field(db, api):
         assert response.status_code == 422, response.text
         body = response.json()
         assert field in [e["field"] for e in body["errors"]], body
-    response = post_import(client, mode="list", list_id=str(archived.id))
-    assert {"field": "list_id", "message": "'Old news' is archived: restore it to import contacts into it."} in [
-        {"field": e["field"], "message": e["message"]} for e in response.json()["errors"]
-    ]
+    for list_id, message in (
+        (str(archived.id), "'Old news' is archived: restore it to import contacts into it."),
+        ("424242", "There is no list 424242: it may have been deleted."),
+        ("abc", "Give the list by its number (its id)."),
+        ("", "Choose the list to add the contacts to."),
+    ):
+        response = post_import(client, mode="list", list_id=list_id)
+        assert {"field": "list_id", "message": message} in [
+            {"field": e["field"], "message": e["message"]} for e in response.json()["errors"]
+        ], list_id
     assert client.get("/api/contacts/import/999999").status_code == 404
     assert client.get("/api/contacts/import/99999999999999999999").status_code == 400
     assert client.get("/api/contacts/import/0").status_code == 400

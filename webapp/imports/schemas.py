@@ -47,15 +47,19 @@ NO_SUCH_COLUMN = "There is no such column."
 
 def _list_id(value: Any, label: str) -> int | None:
     """A list's id, as a number or as a form sends it."""
-    if value is None:
-        return None
+    if value is None or not str(value).strip():
+        return None  # none chosen: the mode's rule says when one is needed
     try:
         number = int(str(value))
     except ValueError:
-        raise ValueError(CHOOSE_LIST) from None
+        raise ValueError("Give the list by its number (its id).") from None
     if not is_valid_id(number):
-        raise ValueError(CHOOSE_LIST)
+        raise ValueError(no_such_list(number))
     return number
+
+
+def no_such_list(number: int) -> str:
+    return f"There is no list {number}: it may have been deleted."
 
 
 def _targets(value: list[str], label: str) -> list[str]:

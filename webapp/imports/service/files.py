@@ -52,7 +52,12 @@ EXACT_FLOAT = 1e15  # below this, a whole float is shown as an integer (no round
 PREVIEW_ROWS = 10
 PREVIEW_CHARS = 200  # of each value in the preview
 MAX_COLUMNS = 200
+NOT_A_WORKBOOK = (
+    "This Excel file cannot be read: it is damaged or not really an .xlsx workbook. "
+    "Open it in Excel or another spreadsheet and save it again as .xlsx or CSV."
+)
 MAX_CELL_CHARS = csv.field_size_limit()  # 131,072: CSV's own limit, and XLSX cells' too
+TOO_LONG_VALUE = f"This row cannot be read: a value is longer than {MAX_CELL_CHARS:,} characters."
 RAW_LINES_KEPT = 1000  # of an unreadable row (a quote never closed takes every line after it)
 MAX_ROWS = 2_000_000
 MB = 1 << 20
@@ -174,8 +179,8 @@ def _check_unzipped_size(path: Path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             unzipped = sum(part.file_size for part in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise UnreadableFile(f"This Excel file cannot be read ({exc.__class__.__name__}).") from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise UnreadableFile(NOT_A_WORKBOOK) from None
     if unzipped > limit:
         raise UnreadableFile(
             f"This workbook holds more than {limit // MB:,} MB once unzipped (the largest upload): "
@@ -257,9 +262,7 @@ class RecordReader:
                 while cells and not cells[-1]:
                     cells.pop()
                 if any(len(cell) > MAX_CELL_CHARS for cell in cells):
-                    yield Record(
-                        number, [], f"This row cannot be read: a value is longer than {MAX_CELL_CHARS:,} characters."
-                    )
+                    yield Record(number, [], TOO_LONG_VALUE)
                 elif any(cell.strip() for cell in cells):
                     yield Record(number, cells)
         finally:
@@ -278,6 +281,8 @@ def _unreadable(exc: csv.Error, lines: int) -> str:
             "This row cannot be read: a quoted value has more text after its closing quote. Put the whole value "
             'in quotes, and double each quote inside it ("").'
         )
+    if "field larger than field limit" in str(exc):
+        return TOO_LONG_VALUE
     return f"This row cannot be read: {exc}."
 
 
@@ -288,8 +293,8 @@ def _open_workbook(path: Path) -> Any:
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise UnreadableFile(f"This Excel file cannot be read ({exc.__class__.__name__}).") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        raise UnreadableFile(NOT_A_WORKBOOK) from None
     if not workbook.worksheets:
         workbook.close()
         raise UnreadableFile("The workbook has no sheets.")

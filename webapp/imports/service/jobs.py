@@ -25,7 +25,7 @@ from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
 from webapp.imports.models import ImportJob, ImportMode, ImportReject, ImportStatus
 from webapp.imports.queries import jobs as queries
-from webapp.imports.schemas import CHOOSE_LIST, CUSTOM, FIELDS, IGNORE, NO_SUCH_COLUMN, ImportStart
+from webapp.imports.schemas import CHOOSE_LIST, CUSTOM, FIELDS, IGNORE, NO_SUCH_COLUMN, ImportStart, no_such_list
 from webapp.imports.service import reading
 from webapp.imports.service.files import UnreadableFile
 from webapp.imports.service.reading import FileSummary
@@ -182,7 +182,7 @@ async def _list_for(session: AsyncSession, mode: str, list_id: int | None, error
         return None
     email_list = await _list_or_none(session, list_id) if list_id is not None else None
     if email_list is None:
-        errors["list_id"] = CHOOSE_LIST
+        errors["list_id"] = CHOOSE_LIST if list_id is None else no_such_list(list_id)
     elif not email_list.is_active:
         errors["list_id"] = f"'{email_list.name}' is archived: restore it to import contacts into it."
     elif email_list.list_type != ListType.STATIC.value:

@@ -8,6 +8,7 @@ through a process of its own (read_chunks), which also converts the rows: a chun
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -20,6 +21,7 @@ from webapp.imports.service.chunks import Chunk, prepare
 from webapp.imports.service.files import (
     MAX_COLUMNS,
     MAX_ROWS,
+    NOT_A_WORKBOOK,
     PREVIEW_CHARS,
     PREVIEW_ROWS,
     READ_BYTES,
@@ -33,6 +35,7 @@ from webapp.imports.service.files import (
 )
 from webapp.imports.service.rows import RowConverter
 
+log = logging.getLogger("mailroom.imports")
 SUMMARY_SECONDS = 120  # CPU time to sum a file up at upload (a workbook's shared strings come first)
 READ_SECONDS = 1800  # CPU time to read a whole file for an import
 
@@ -92,8 +95,10 @@ def _unreadable(failed: Failed, seconds: int, kind: str) -> UnreadableFile:
         return UnreadableFile(f"Reading this file took longer than {seconds} s: the time limit.")
     if failed.error == UnreadableFile.__name__:
         return UnreadableFile(failed.message)
-    what = "Excel file" if kind == XLSX else "file"
-    return UnreadableFile(f"This {what} cannot be read ({failed.error or failed.message}).")
+    log.warning("a file could not be read: %s: %s", failed.error, failed.message)
+    if kind == XLSX:
+        return UnreadableFile(NOT_A_WORKBOOK)
+    return UnreadableFile("This file cannot be read: save it again as CSV (UTF-8) or as an .xlsx workbook.")
 
 
 # ---- in the reading processes ----------------------------------------------------------------
