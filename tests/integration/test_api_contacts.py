@@ -71,6 +71,10 @@ async def test_create_get_update_delete(api):
 
     comma = client.put(url, json={"tags": ["a,b", "z;q"]})  # a form would split it at its next save
     assert comma.status_code == 422 and comma.json()["errors"][0]["field"] == "tags"
+    many = client.put(url, json={"tags": [f"t{i}" for i in range(5000)]})
+    assert many.status_code == 422 and many.json()["errors"] == [
+        {"field": "tags", "message": "At most 100 tags: use a custom field for data that needs more."}
+    ]
     assert client.get(url).json()["tags"] == ["developer", "management"]
 
     cleared = client.put(url, json={"company": None, "custom_fields": {}})

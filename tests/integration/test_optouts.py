@@ -58,6 +58,10 @@ async def test_every_unsubscribe_survives_deleting_and_adding_the_address_again(
 
     editor = await api("editor")
     assert editor.delete(f"/api/contacts/{contact_id}").status_code == 204
+    as_active = editor.post("/api/contacts", json={"email": ADDRESS, "status": "active"})
+    assert as_active.status_code == 422
+    # No contact to open yet: the message says how to add it, not to save it "as it is"
+    assert "re-permission request: add the contact with the status unsubscribed, then send one" in as_active.text
     readded = editor.post("/api/contacts", json={"email": ADDRESS.upper()})
     assert readded.status_code == 201, readded.text
     assert readded.json()["status"] == "unsubscribed"  # not shown as mailable

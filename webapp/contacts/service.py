@@ -47,13 +47,12 @@ OPT_OUT_OF_REASON = {reason: status for status, reason in OPT_OUT_REASONS.items(
 MAILABLE = {ContactStatus.ACTIVE.value, ContactStatus.PENDING.value}
 # A delete this big refreshes the table's statistics, which the contacts page's count estimates from.
 FRESH_STATISTICS_AFTER = 5_000
+SAVE_AS_IT_IS = "save the contact with its status as it is"
 ONLY_THE_SUBSCRIBER = {
     ContactStatus.UNSUBSCRIBED.value: "{email} unsubscribed, so it cannot be made active or pending. Only they "
-    "can opt in again, by confirming a re-permission request: save the contact with its status as it is, "
-    "then send one from its page.",
+    "can opt in again, by confirming a re-permission request: {save}, then send one from its page.",
     ContactStatus.BOUNCED.value: "{email} bounced, so it cannot be made active or pending. Only the owner of the "
-    "address can opt in again, by confirming a re-permission request: save the contact with its status as it "
-    "is, then send one from its page.",
+    "address can opt in again, by confirming a re-permission request: {save}, then send one from its page.",
     ContactStatus.COMPLAINED.value: "{email} reported your mail as spam, so it cannot be made active or pending. "
     "Only they can opt in again: if they ask to, take the complaint off the suppression list, then they sign "
     "up on a public form and confirm.",
@@ -111,7 +110,8 @@ async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Cont
         raise _duplicate(values["email"], existing)
     if (kept := await opted_out_status(session, values["email"])) is not None:
         if values.get("status") in MAILABLE:
-            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=values["email"])})
+            save = f"add the contact with the status {kept}"
+            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=values["email"], save=save)})
         values.setdefault("status", kept)
     contact = Contact(**values)
     session.add(contact)
@@ -141,13 +141,14 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
         raise _duplicate(values["email"], existing)
     new_status = values.get("status", contact.status)
     if contact.status in OPT_OUT_REASONS and new_status in MAILABLE:
-        raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[contact.status].format(email=contact.email)})
+        message = ONLY_THE_SUBSCRIBER[contact.status].format(email=contact.email, save=SAVE_AS_IT_IS)
+        raise ValidationFailed({"status": message})
     # As when a contact is added: an address's opt-out comes with it, whichever contact it moves to.
     new_email = values.get("email", contact.email)
     moves = new_email != contact.email or new_status != contact.status
     if new_status in MAILABLE and moves and (kept := await opted_out_status(session, new_email)) is not None:
         if "status" in values:
-            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=new_email)})
+            raise ValidationFailed({"status": ONLY_THE_SUBSCRIBER[kept].format(email=new_email, save=SAVE_AS_IT_IS)})
         values["status"] = new_status = kept
     changed_status = new_status != contact.status
     if new_email != contact.email and (reason := OPT_OUT_REASONS.get(contact.status)) is not None:

@@ -109,7 +109,8 @@ def optional_email_address() -> Rule:
 def tag_list() -> Rule:
     return Rule(
         lambda value, label: normalize_tags(value),
-        limits={"items": {"max_length": TAG_MAX_LENGTH, "pattern": r"^[^,]*$"}},  # normalize_tags refuses commas
+        # normalize_tags refuses commas, and more than MAX_TAGS once repeats are merged
+        limits={"items": {"max_length": TAG_MAX_LENGTH, "pattern": r"^[^,]*$"}},
     )
 
 

@@ -10,6 +10,8 @@ from zoneinfo import available_timezones
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 TAG_MAX_LENGTH = 50
+MAX_TAGS = 100  # on one contact, template or list: tags sort things into groups, not hold data
+TOO_MANY_TAGS = f"At most {MAX_TAGS} tags: use a custom field for data that needs more."
 CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_ID = 2**63 - 1  # ids are PostgreSQL bigints
 
@@ -75,6 +77,8 @@ def normalize_tags(raw: Any) -> list[str]:
             raise ValueError(f"Tag '{tag[:20]}…' is longer than {TAG_MAX_LENGTH} characters.")
         if tag not in tags:
             tags.append(tag)
+    if len(tags) > MAX_TAGS:
+        raise ValueError(TOO_MANY_TAGS)
     return tags
 
 

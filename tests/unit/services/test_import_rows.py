@@ -242,3 +242,16 @@ def test_tags_are_normalised_as_everywhere_else(raw):
     assert stage(converter, converter.convert(["a@example.com", raw]))["tags"] == ",".join(
         normalize_tags(re.split(r"[,;]", raw))
     )
+
+
+def test_more_than_a_hundred_tags_are_refused_in_a_row_as_in_a_form():
+    from webapp.core.validation import normalize_tags
+
+    converter = RowConverter(["email", "tags"], "add", 2)
+    hundred = ",".join(f"t{i}" for i in range(100))
+    assert len(stage(converter, converter.convert(["a@example.com", hundred + ",T0"]))["tags"].split(",")) == 100
+    assert len(normalize_tags([f"t{i}" for i in range(100)] + ["T0"])) == 100  # repeats are merged first
+    with pytest.raises(RowRejected, match="At most 100 tags"):
+        converter.convert(["a@example.com", hundred + ",one more"])
+    with pytest.raises(ValueError, match="At most 100 tags"):
+        normalize_tags([f"t{i}" for i in range(101)])

@@ -25,7 +25,7 @@ from email_validator.rfc_constants import (
 from email_validator.syntax import validate_email_domain_name
 
 from webapp.contacts.schemas import MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
-from webapp.core.validation import TAG_MAX_LENGTH, normalize_email
+from webapp.core.validation import MAX_TAGS, TAG_MAX_LENGTH, TOO_MANY_TAGS, normalize_email
 from webapp.imports.schemas import CUSTOM, FIELDS, IGNORE, ONLY_THE_ADDRESS, REPEATABLE
 
 # What the staging table can hold per row after the line number (see queries/load.py); a job stages
@@ -239,6 +239,8 @@ class RowConverter:
                 if len(tag) > TAG_MAX_LENGTH:
                     raise RowRejected(f"Tag '{tag[:QUOTED_MAX]}…' is longer than {TAG_MAX_LENGTH} characters.")
                 tags[tag] = None
+        if len(tags) > MAX_TAGS:
+            raise RowRejected(TOO_MANY_TAGS)
         return ",".join(tags)
 
     def _custom(self, cells: list[str]) -> str:
