@@ -142,6 +142,7 @@ async def test_the_review_step_opens_at_once_and_its_card_asks_for_the_check(db,
     editor = await staff("editor")
     first = editor.get(f"/campaigns/{c.id}/review")
     assert "Checking the content" in first.text and f'hx-get="/campaigns/{c.id}/review/check"' in first.text
+    assert "with SpamAssassin" not in first.text  # none configured: only Mailroom's own checks run
     assert await content_check.verdict(db, await db.get(Campaign, c.id)) is None  # not checked by the page
 
     card = editor.get(f"/campaigns/{c.id}/review/check")
@@ -150,6 +151,24 @@ async def test_the_review_step_opens_at_once_and_its_card_asks_for_the_check(db,
     again = editor.get(f"/campaigns/{c.id}/review")
     assert "Checking the content" not in again.text and "No SPF record" in again.text  # kept: shown at once
     assert (await staff("viewer")).get(f"/campaigns/{c.id}/review/check").status_code == 403
+
+
+async def test_content_too_large_once_its_footer_is_added_says_so_on_the_card(db, staff, dns):
+    """Under the template's size limit, over the rendered message's once the footer and tracking are
+    added: the card says why nothing is checked (it said "fix the problems above", and none were)."""
+    email_list = await audience(db, 2)
+    c = await ready_campaign(db, [email_list.id], html_content="<p>" + "a" * 999_900 + "</p>")
+    await db.commit()
+    editor = await staff("editor")
+    card = editor.get(f"/campaigns/{c.id}/review/check")
+    assert card.status_code == 200
+    assert "The content cannot be checked, and cannot be sent: " in card.text
+    assert "The rendered message is larger than 1,000,000 characters." in card.text
+    again = editor.post(f"/campaigns/{c.id}/review/check", follow_redirects=True)
+    assert "The content cannot be checked: " in again.text
+    refused = editor.post(f"/campaigns/{c.id}/send", follow_redirects=True)
+    assert "larger than 1,000,000 characters" in refused.text
+    assert (await db.get(Campaign, c.id)).status == "draft"
 
 
 async def test_a_card_whose_check_blocks_sending_reloads_the_page_to_disable_its_buttons(db, staff, dns):

@@ -30,12 +30,14 @@ from webapp.core.http import AnyResponse
 from webapp.delivery.content_check.campaigns import check_campaign
 
 
-async def review_check(db: AsyncSession, c: Campaign, *, again: bool = False) -> Verdict | None:
-    """The check the review step shows; None when the content does not render (readiness says why)."""
+async def review_check(db: AsyncSession, c: Campaign, *, again: bool = False) -> Verdict | str:
+    """The check the review step shows, or why the content cannot be checked: it does not render
+    as it would be sent (a syntax error, or a limit only the sent message passes, its footer and
+    tracking added)."""
     try:
         return await check_campaign(db, c, again=again)
-    except ValidationFailed:
-        return None
+    except ValidationFailed as failed:
+        return " ".join(failed.errors.values())
 
 
 class CampaignContentCheckController(Controller):
@@ -52,7 +54,9 @@ class CampaignContentCheckController(Controller):
             raise
         found = await review_check(db, c)
         await db.commit()  # kept before the page reloads to show it
-        if found is not None and found.blocks:
+        if isinstance(found, str):
+            return Template("campaigns/_content_check.html", context={"check": None, "unrendered": found, "c": c})
+        if found.blocks:
             return ClientRefresh()  # the page showed its send buttons usable
         return Template("campaigns/_content_check.html", context={"check": found, "c": c})
 
@@ -60,7 +64,9 @@ class CampaignContentCheckController(Controller):
     async def check_again(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> AnyResponse:
         c = await campaigns.get_draft(db, campaign_id)
         found = await review_check(db, c, again=True)
-        if found is not None:
+        if isinstance(found, str):
+            flash(request, f"The content cannot be checked: {found}", "error")
+        else:
             flash(request, f"Checked again: the content scores {found.report['score']:g}.", "success")
         return after_change(request, f"/campaigns/{campaign_id}/review")
 

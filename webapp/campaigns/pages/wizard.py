@@ -32,6 +32,7 @@ from webapp.campaigns.service.audience import count_for_lists
 from webapp.campaigns.service.states import IllegalTransition
 from webapp.core.access import EDITORS_ONLY
 from webapp.core.audit_trail import CHANGES_NOTHING
+from webapp.core.config import get_settings
 from webapp.core.deps import Db
 from webapp.core.errors import Conflict, NotFound, ValidationFailed
 from webapp.core.forms import FormFields, after_change, field_errors, first, form_ids, read_form
@@ -136,6 +137,7 @@ async def _step_context(db: AsyncSession, c: Campaign, step: str, values: dict[s
             "preview": preview,
             "ab_test": ab_test,
             "content_check": await kept_check.verdict(db, c),  # None: the card asks for it (content_check.py)
+            "spamassassin": bool(get_settings().content_check.spamd),
         }
     return context
 
