@@ -426,3 +426,10 @@ async def test_test_send_from_the_editor_goes_through_the_web_server(staff, db):
         refused = client.post("/templates/test-send", data=form(recipients="nope"), headers=HX)
         assert refused.status_code == 422
         assert 'role="alert">nope: ' in refused.text and 'value="nope"' in refused.text
+
+        # A template that fails is the content's problem, named by its part, not the To field's
+        failing = form(recipients="qa@example.com", html_content="<p>Hi</p>\n{{ 1 / 0 }}")
+        broken = client.post("/templates/test-send", data=failing, headers=HX)
+        assert broken.status_code == 422 and 'id="recipients-error"' not in broken.text
+        assert "Not sent: HTML: Line 2: The template failed: division by zero" in broken.text
+        assert 'value="qa@example.com"' in broken.text and len(sink.messages) == 1

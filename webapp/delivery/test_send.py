@@ -93,7 +93,7 @@ async def send_test(
     prepared = await prepare(session, source, org, get_settings().server.public_url)
     (content,) = await prepared.render_contents([(TEST_DELIVERY_ID, contact)])
     if isinstance(content, RenderError):
-        raise ValidationFailed({"html_content": content.message})
+        raise ValidationFailed({content.field or "html_content": content.message})  # the part that failed
     domain = message_id_domain()  # as the campaign's own messages have it
     made: list[tuple[str, str, bytes]] = []  # every message is made before the first goes out
     for address in addresses:

@@ -68,6 +68,24 @@ def _typed(form: FormFields) -> dict[str, str]:
     return values
 
 
+TEST_PARTS = {**templates.PART_NAMES, "markdown_content": "Markdown", "from_email": "Sender"}
+
+
+def _test_failure(errors: dict[str, str], values: dict[str, str], html: str) -> dict[str, str]:
+    """A test send's refusal: the addresses' problems on the To field ("error"), the content's and
+    the sender's apart ("content_error"), each named by the part of the editor it is in (`html`:
+    what the Markdown was made into, whose lines a render error names)."""
+    if "recipients" in errors:
+        return {"error": errors["recipients"]}
+    named = []
+    for part, message in errors.items():
+        if part == "html_content" and values["content_format"] == "markdown":
+            named.append(f"Markdown: {markdown.at_source_line(message, values['markdown_content'], html)}")
+        else:
+            named.append(f"{TEST_PARTS.get(part, 'Content')}: {message}")
+    return {"content_error": " ".join(named)}
+
+
 def _template_data(values: dict[str, str]) -> dict[str, Any]:
     """A template (TemplateCreate's shape) from the editor's fields: tags are typed with commas."""
     return markdown.without_made_html(values) | {"tags": values["tags"].split(",")}
@@ -251,17 +269,19 @@ class TemplatesController(Controller):
         template = await templates.get_template(db, template_id) if template_id is not None else None
         contact = await templates.find_contact(db, preview_email) or templates.SAMPLE_CONTACT
         org = await org_settings.load(db)
+        html = ""
         try:
+            html = await markdown.html_of(values)
             source = TemplateTest(
                 values["subject"],
-                await markdown.html_of(values),
+                html,
                 values["text_content"],
                 org.default_from_name or org.organisation_name,
                 org.default_from_email or await users.email_of(db, request.user.id),
             )
             sent = await send_test(db, source, recipients, contact)
         except (ValidationFailed, Conflict) as exc:
-            result, status_code = {"error": "; ".join(field_errors(exc).values())}, 422
+            result, status_code = _test_failure(field_errors(exc), values, html), 422
         else:
             who = "the sample contact" if contact is templates.SAMPLE_CONTACT else contact.email
             result, status_code = (
