@@ -71,6 +71,14 @@ async def test_a_campaign_test_send_is_the_real_message_and_its_links_record_not
         response = editor.post(f"/campaigns/{campaign_id}/review/test", data={"recipients": "me@example.com"})
         assert response.status_code == 200, response.text
 
+        await db.execute(text("UPDATE campaigns SET subject = 'Hi {{ 1 / 0 }}'"))  # as if edited meanwhile
+        await db.commit()
+        broken = editor.post(f"/campaigns/{campaign_id}/review/test", data={"recipients": "me@example.com"})
+        assert broken.status_code == 422 and 'id="recipients-error"' not in broken.text
+        assert "Not sent: Subject: Line 1: The template failed: division by zero" in broken.text
+        await db.execute(text("UPDATE campaigns SET subject = 'Hello {{ first_name }}'"))
+        await db.commit()
+
     [message], [raw] = sink.messages, sink.handler.raw
     assert message["Subject"] == "[Test] Hello Jane" and message["To"] == "me@example.com"
     html_part, _ = check_real_message(message, raw, org)

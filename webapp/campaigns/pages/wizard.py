@@ -47,6 +47,8 @@ from webapp.settings.service import organisation as org_settings
 from webapp.staff.service import users
 from webapp.templates.service import markdown, templates
 
+TEST_PARTS = {**templates.PART_NAMES, "from_email": "Sender"}  # named in a test send's refusal
+
 STEPS = ("details", "audience", "content", "settings", "review")
 STEP_LABELS = {
     "details": "Details",
@@ -286,7 +288,12 @@ class CampaignWizardController(Controller):
         try:
             sent = await send_test(db, c, recipients, templates.SAMPLE_CONTACT)
         except (ValidationFailed, Conflict) as exc:
-            result, status_code = {"error": " ".join(field_errors(exc).values())}, 422
+            errors = field_errors(exc)
+            if "recipients" in errors:
+                result = {"error": errors["recipients"]}
+            else:  # the content's or the sender's: not the To field's
+                result = {"content_error": " ".join(f"{TEST_PARTS.get(p, 'Content')}: {m}" for p, m in errors.items())}
+            status_code = 422
         else:
             plural = "s" if len(sent) != 1 else ""
             result = {"ok": f"Sent {len(sent)} test email{plural}, rendered for a sample contact (Jane Doe)."}
