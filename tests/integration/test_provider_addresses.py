@@ -58,6 +58,10 @@ async def test_a_private_api_address_is_saved_only_while_allowed(db) -> None:
     public = await providers.update_provider(db, provider.id, FORM | {"base_url": "https://93.184.215.14/"})
     assert public.settings == {"region": "eu-west-1", "base_url": "https://93.184.215.14"}  # the pasted slash dropped
 
+    with pytest.raises(ValidationFailed) as in_clear:  # the API key would cross the internet unencrypted
+        await providers.update_provider(db, provider.id, FORM | {"base_url": "http://93.184.215.14"})
+    assert in_clear.value.errors["base_url"].startswith("Use https://: over http:// the API key would cross")
+
 
 async def forbid_private(db, provider: Provider) -> None:
     """The switch off behind the form's back: a provider saved before the rule, or a host that

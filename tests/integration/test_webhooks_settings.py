@@ -58,7 +58,11 @@ async def test_mistakes_are_shown_next_to_the_fields_with_what_was_typed(staff, 
     assert response.status_code == 422
     assert "Enter an http:// or https:// URL" in response.text
     assert "Unknown event type &#39;email.teleported&#39;" in response.text
-    assert response.text.count('class="field invalid"') == 2
+    assert response.text.count('class="field invalid"') == 1 and 'class="field field-group invalid"' in response.text
+    # The boxes are a group named "Events", which points at its error
+    group = '<fieldset class="field field-group invalid" id="event_types-field" aria-describedby="event_types-error"'
+    assert group in response.text
+    assert "<legend>Events</legend>" in response.text
     assert 'value="ftp://example.com/x"' in response.text
     assert 'value="email.opened" checked' in response.text  # the ticked box stays ticked
 
@@ -87,6 +91,7 @@ async def test_private_and_loopback_urls_are_refused_unless_allowed(staff, db):
         ("http://[fe80::1%25eth0]/hook", "fe80::1 is a link-local address"),
         ("http://224.0.0.1/hook", "224.0.0.1 is a multicast address"),
         ("http://100.64.0.1/hook", "100.64.0.1 is not a public address"),
+        ("https://93.184.215.14:0/hook", "Port 0 is no port to send to"),
     ):
         response = admin.post("/settings/webhooks", data=endpoint_form(url=url))
         assert response.status_code == 422, url

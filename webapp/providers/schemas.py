@@ -37,6 +37,7 @@ DOMAIN = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 PORT = r"6553[0-5]|655[0-2]\d|65[0-4]\d{2}|6[0-4]\d{3}|[1-5]\d{4}|[1-9]\d{0,3}"  # 1 to 65535
 BASE_URL = re.compile(rf"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:({PORT}))?$")  # a name, IPv4 or [IPv6]
+BASE_URL_MESSAGE = "Enter the API's address: https:// and a host name, no path; or leave it blank for the service's."
 # The address as often pasted, with a slash at its end: the same address.
 NO_TRAILING_SLASH = Rule(lambda value, label: value.rstrip("/") if isinstance(value, str) else value)
 
@@ -86,7 +87,7 @@ class ProviderInput(Schema, kw_only=True):
         Meta(title="API address"),
         text(300),
         NO_TRAILING_SLASH,
-        matches(BASE_URL, "Enter the API's address, e.g. https://api.eu.mailgun.net (no path), or leave it blank."),
+        matches(BASE_URL, BASE_URL_MESSAGE),
     ] = UNSET
     allow_private: Annotated[bool | UnsetType, Meta(title="Allow a private address"), flag()] = UNSET
     access_key_id: Annotated[str | UnsetType, Meta(title="Access key ID"), Secret] = UNSET

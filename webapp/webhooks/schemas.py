@@ -37,9 +37,11 @@ def _url(raw: Any, label: str) -> str:
     url = raw.strip()
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises ValueError for a port that is not a number or out of range)
+        port = parts.port  # raises ValueError for a port that is not a number or out of range
     except ValueError:
         raise ValueError(URL_MESSAGE) from None
+    if port == 0:
+        raise ValueError("Port 0 is no port to send to: leave it out, or give the receiver's port (1 to 65535).")
     if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
         raise ValueError(URL_MESSAGE)
     if parts.username or parts.password:
