@@ -161,8 +161,9 @@
   // On top of that: a form sent back with its mistakes marked (422) puts focus on the first field in
   // error (marked aria-invalid, or the first of a group in error such as the contact form's custom
   // fields); and when a swap took away the focused element (a pager link), focus goes to the element
-  // the new content marks with data-focus-after-swap (a results heading, tabindex=-1), scrolled into
-  // view. Otherwise focus stays where it is (a search box being typed in).
+  // the new content marks with data-focus-after-swap (a results heading, tabindex=-1), or else to its
+  // table (a scrolling region, named and focusable), scrolled into view. Otherwise focus stays where
+  // it is (a search box being typed in).
   const inError = '[aria-invalid="true"], .invalid :is(input:not([type=hidden]), select, textarea)';
   document.addEventListener("htmx:afterSettle", (e) => {
     const content = e.target;
@@ -174,7 +175,8 @@
     // page) goes on from its main content, where Tab would be after a skip link: else the browser
     // went on from where the old element was, often past the end of the page.
     const main = whole && document.getElementById("main");
-    const next = (refused && first(inError)) || (lost && (main || first("[data-focus-after-swap]")));
+    const landing = first("[data-focus-after-swap]") || first('[role="region"][tabindex]');
+    const next = (refused && first(inError)) || (lost && (main || landing));
     if (next) queueMicrotask(() => next.focus({ preventScroll: next === main }));  // after the scroll to the top
   });
 

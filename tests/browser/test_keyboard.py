@@ -15,6 +15,7 @@ from tests.browser.test_security_browser import html_pages
 from tests.conftest import run_db
 from tests.support.campaigns import audience, ready_campaign
 from webapp.campaigns.models import Campaign
+from webapp.suppression.service import suppression
 from webapp.templates.service import templates
 
 
@@ -203,6 +204,25 @@ def test_focus_goes_to_a_new_condition_and_to_a_neighbour_of_a_removed_one(signe
     assert focused(page) == "c-0.0-field"  # no next row: the one before
     press("Remove", '[id="c-0.0-row"]')
     assert focused(page) == "g-0-add"  # no row left: the group's "+ Condition"
+
+
+def test_any_other_pager_focuses_its_new_table_in_view(signed_in, base_url):
+    """Pagers without a results heading (suppression, audit log, templates, ...): the table's region,
+    named, takes the focus the Next link took away with it."""
+
+    async def suppress(session):
+        await suppression.add_many(session, [f"gone{i}@example.com" for i in range(60)], "manual")
+
+    run_db(suppress)
+    page = signed_in
+    page.set_viewport_size({"width": 375, "height": 740})
+    page.goto(base_url + "/suppression")
+    page.get_by_role("link", name="Next →").press("Enter")
+    settled(page)
+    table = page.get_by_role("region", name="Suppressed addresses")
+    expect(table).to_be_focused()
+    expect(table).to_be_in_viewport()
+    expect(table).to_contain_text("gone")
 
 
 def test_the_contacts_pager_focuses_the_results_heading_in_view(signed_in, base_url):
