@@ -25,13 +25,22 @@ def test_a_variant_is_added_and_removed_by_keyboard_and_enter_saves_the_test(adm
     page.get_by_role("button", name="+ Add a variant").press("Enter")
     settled(page)
     expect(page.locator("#variants-2-label")).to_have_value("C")
+    expect(page.locator("#variants-2-label")).to_be_focused()  # the new variant, not the top of the page
     expect(page.locator("#variants-1-subject")).to_have_value("Last chance")  # what was typed is kept
     page.fill("#variants-2-preheader", "Two days left")
 
     page.get_by_role("button", name="Remove variant B").press("Enter")
     settled(page)
     expect(page.locator("#variants-1-label")).to_have_value("C")
+    expect(page.locator("#variants-1-label")).to_be_focused()  # the variant that moved into its place
     expect(page.locator("#variants-2-label")).to_have_count(0)
+
+    page.fill("#variants-1-preheader", "")  # C now changes nothing: saving is refused, focus on its row
+    page.get_by_role("button", name="Save A/B test").last.press("Enter")
+    settled(page)
+    expect(page.locator("#variant-1-error")).to_contain_text("Variant C changes nothing")
+    expect(page.locator("#variants-1-label")).to_be_focused()
+    page.fill("#variants-1-preheader", "Two days left")
 
     page.press("#variants-1-preheader", "Enter")
     expect(page).to_have_url(re.compile(r"/campaigns/1/review$"))

@@ -100,25 +100,35 @@ def _as_sent(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "variants": variants}
 
 
-def _changed_rows(values: dict[str, Any], go: str) -> dict[str, Any] | None:
-    """The rows after "Add a variant" or "Remove", or None when the button was neither."""
+def _changed_rows(values: dict[str, Any], go: str) -> tuple[dict[str, Any], str] | None:
+    """The rows after "Add a variant" or "Remove", and the field focus goes to (the new row's label,
+    or the label of the row that moved into the removed one's place, else of the one before it);
+    None when the button was neither."""
     rows = list(values["variants"])
     if go == "add" and len(rows) < MAX_VARIANTS:
         taken = {row["label"] for row in rows}
         rows.append(_blank_variant(len(rows)) | {"label": next((x for x in LETTERS if x not in taken), "")})
+        focus = len(rows) - 1
     elif go.startswith("remove-") and go[7:].isdigit() and int(go[7:]) < len(rows) and len(rows) > MIN_VARIANTS:
         removed = rows.pop(int(go[7:]))
         if removed["is_control"]:
             rows[0] = rows[0] | {"is_control": True}
+        focus = min(int(go[7:]), len(rows) - 1)
     else:
         return None
-    return {**values, "variants": rows}
+    return {**values, "variants": rows}, f"variants-{focus}-label"
 
 
 async def _page(
-    db: AsyncSession, c: Campaign, values: dict[str, Any], errors: dict[str, str] | None = None, status_code: int = 200
+    db: AsyncSession,
+    c: Campaign,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+    focus: str = "",
 ) -> Template:
     context = {
+        "focus": focus,
         "c": c,
         "step": STEP,
         "steps": STEPS,
@@ -158,7 +168,7 @@ class CampaignAbTestController(Controller):
         if go == "add" and len(values["variants"]) >= MAX_VARIANTS:  # the page offers no button then
             return await _page(db, c, values, {"variants": VARIANTS_COUNT}, 422)
         if (changed := _changed_rows(values, go)) is not None:
-            return await _page(db, c, changed)
+            return await _page(db, c, changed[0], focus=changed[1])
         try:
             await abtests.save_test(db, c.id, _as_sent(values))
         except (ValidationFailed, Conflict) as exc:
