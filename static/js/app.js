@@ -180,6 +180,19 @@
     if (next) queueMicrotask(() => next.focus({ preventScroll: next === main }));  // after the scroll to the top
   });
 
+  // An error message swapped in on its own (hx-swap-oob: the segment builder's row errors, as a
+  // count comes back) marks the controls it describes as invalid while it says something, and no
+  // longer once it is empty: else a fixed value was still announced as invalid.
+  document.addEventListener("htmx:oobAfterSwap", (e) => {
+    const message = e.target;  // the element swapped in (detail.target is the one it replaced)
+    if (!(message instanceof Element) || !message.id || !message.classList.contains("field-error")) return;
+    const wrong = message.textContent.trim() !== "";
+    document.querySelectorAll(`[aria-describedby~="${CSS.escape(message.id)}"]`).forEach((control) => {
+      if (wrong) control.setAttribute("aria-invalid", "true");
+      else control.removeAttribute("aria-invalid");
+    });
+  });
+
   // Live regions that stay while the page changes around them (<div id=flashes hx-preserve aria-live>):
   // htmx keeps the element when the next page comes in, and here it takes that page's contents just
   // before, so screen readers say them (a replaced region is often not read at all).

@@ -134,3 +134,22 @@ def test_a_builder_click_is_not_lost_to_a_count_fired_while_it_is_on_its_way(edi
     page.locator('[id="g-0-row"] > .seg-actions').get_by_role("button", name="+ Condition").click()
     expect(row(page, "0.1")).to_be_visible()
     expect(page.locator('[id="c-0.0-value"]')).to_have_value("vip")
+
+
+def test_a_row_is_not_wrong_before_it_is_filled_in_and_not_after_it_is_fixed(editor, page, base_url):
+    sign_in_page(page, base_url, editor.email)
+    page.goto(base_url + "/lists/segments/new")
+    press(page, "0", "+ Condition")
+    value, error = field(page, "0.0", "value"), field(page, "0.0", "error")
+    for name in ("date_added", "custom", "list"):  # picking a field shows no error before anything is typed
+        choose(page, "0.0", name)
+        expect(error).to_have_text("")
+        expect(page.locator('[id="segment-rules"] [aria-invalid="true"]')).to_have_count(0)
+    choose(page, "0.0", "date_added")
+    value.press_sequentially("not a date")  # the count follows the keys, 400 ms after the last
+    expect(error).not_to_have_text("")  # a value typed and wrong: said as it is typed
+    expect(value).to_have_attribute("aria-invalid", "true")
+    value.fill("")
+    value.press_sequentially("-90d")
+    expect(error).to_have_text("")
+    expect(value).not_to_have_attribute("aria-invalid", "true")  # fixed: no longer announced as invalid

@@ -34,9 +34,16 @@ from webapp.core.template_helpers import number
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.schemas.lists import CHOOSE_PARENT, MAX_LENGTHS
 from webapp.lists.schemas.rule_form import ID, focus_after, parse_form, text_of
-from webapp.lists.schemas.rule_view import Names, build_view, builder_context, describe, referenced_ids, row_errors
+from webapp.lists.schemas.rule_view import (
+    Names,
+    blank_conditions,
+    build_view,
+    builder_context,
+    describe,
+    referenced_ids,
+    row_errors,
+)
 from webapp.lists.schemas.rules import EMPTY_RULES, parse_rules
-from webapp.lists.schemas.rules.parser import VALUE_MISSING
 from webapp.lists.service import lists, segments
 
 SEGMENT_TYPES = (ListType.DYNAMIC.value, ListType.SEGMENTED.value)
@@ -103,10 +110,11 @@ async def _evaluate(db: AsyncSession, draft: Draft) -> Outcome:
         parse_rules(draft.rules)
     except ValidationFailed as exc:
         rows, _ = row_errors(exc.errors)
-        if rows and all(parts == {"value": VALUE_MISSING} for parts in rows.values()):
-            # A row still being filled in: saving says so, not the first keystroke.
+        blank = blank_conditions(draft.rules)  # rows still being filled in: saving says so, not a keystroke
+        shown = {path: parts for path, parts in rows.items() if path not in blank}
+        if rows and not shown:
             return Outcome(problem=FILL_IN, pending=True)
-        return Outcome(rows=rows, problem=FIX_RULES)
+        return Outcome(rows=shown, problem=FIX_RULES)
     if draft.list_type == ListType.SEGMENTED.value and draft.parent is None:
         return Outcome(problem=CHOOSE_PARENT)
     count = await segments.count_rules(db, draft.rules, draft.parent)

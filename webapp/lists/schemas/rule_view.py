@@ -127,6 +127,26 @@ def row_errors(errors: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], di
     return rows, others
 
 
+def blank_conditions(rules: Any, path: str = ROOT) -> set[str]:
+    """The paths of the conditions whose value is not typed yet: their errors (a value, a custom
+    field's name, a date) wait until the segment is saved, not the first change of their field."""
+    blank: set[str] = set()
+    items = rules.get("conditions") if isinstance(rules, Mapping) else None
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        child = f"{path}.{index}"
+        if isinstance(item, Mapping) and "conditions" in item:
+            blank |= blank_conditions(item, child)
+        elif isinstance(item, Mapping) and _is_blank(item.get("value")):
+            blank.add(child)
+    return blank
+
+
+def _is_blank(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_is_blank(item) for item in value)
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def build_view(rules: Any, errors: Mapping[str, dict[str, str]] | None = None) -> GroupView:
     """The builder's rows for rules as posted or stored, each with its errors."""
     pending = {path: dict(parts) for path, parts in (errors or {}).items()}
