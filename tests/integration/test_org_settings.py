@@ -38,9 +38,9 @@ def message() -> bytes:
     return msg.as_bytes().replace(b"\n", b"\r\n")
 
 
-def verifies(signed: bytes, record: str) -> bool:
+def verifies(signed: bytes, record: str, selector: str = "mailroom") -> bool:
     def dns(name: bytes, timeout: int = 5) -> bytes | None:
-        return record.encode() if name == b"mailroom._domainkey.acme.example." else None
+        return record.encode() if name == f"{selector}._domainkey.acme.example.".encode() else None
 
     return dkim.verify(signed, dnsfunc=dns)
 
@@ -111,8 +111,10 @@ async def test_bad_input_is_reported_next_to_fields_and_kept(staff, db):
 async def test_generated_key_is_stored_encrypted_never_shown_and_signs_verifiable_mail(staff, db):
     client = await staff("admin")
     client.post("/settings/organisation", data=FORM)
-    response = client.post("/settings/organisation/dkim-key")
+    # Generating saves what is typed with the key: the domain typed for it is not lost
+    response = client.post("/settings/organisation/dkim-key", data=FORM | {"default_from_name": "Acme Letters"})
     assert response.status_code == 303 and response.headers["location"] == "/settings/organisation#dkim"
+    assert (await org_settings.load(db)).default_from_name == "Acme Letters"
 
     saved = await org_settings.load(db)
     key = serialization.load_pem_private_key(saved.dkim_private_key.encode(), password=None)
@@ -139,13 +141,20 @@ async def test_generated_key_is_stored_encrypted_never_shown_and_signs_verifiabl
     assert verifies(signed, record)
     assert not verifies(signed.replace(b"Hello", b"Hullo"), record)
 
-    # Generating again replaces the key; the old record no longer verifies new mail.
-    client.post("/settings/organisation/dkim-key")
+    # Generating again asks first, keeping what was typed (a new selector, to publish beside the old)
+    asked = client.post("/settings/organisation/dkim-key", data=FORM | {"dkim_selector": "mr2"})
+    assert asked.status_code == 409 and 'id="replace-key-warning"' in asked.text
+    assert 'name="replace_key" value="yes"' in asked.text and 'value="mr2"' in asked.text
+    assert (await org_settings.load(db)).dkim_private_key == saved.dkim_private_key  # nothing replaced yet
+    # then replaces the key with what was typed; the old record no longer verifies new mail.
+    client.post("/settings/organisation/dkim-key", data=FORM | {"dkim_selector": "mr2", "replace_key": "yes"})
+    db.expire_all()
     newer = await org_settings.load(db)
+    assert newer.dkim_selector == "mr2"
     assert newer.dkim_private_key != saved.dkim_private_key
     resigned = make_signer(newer.dkim_domain, newer.dkim_selector, newer.dkim_private_key)(message())
-    assert not verifies(resigned, record)
-    assert verifies(resigned, shown_record(client.get("/settings/organisation").text))
+    assert not verifies(resigned, record, "mr2")
+    assert verifies(resigned, shown_record(client.get("/settings/organisation").text), "mr2")
 
 
 async def test_pasted_key_is_normalised_kept_when_blank_and_removable(staff, db):

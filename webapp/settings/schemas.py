@@ -25,6 +25,9 @@ MAX_TOPICS, TOPIC_MAX_LENGTH = 20, 50
 REQUIRED_FOR_SENDING = "Required before any campaign can be sent: it is in the footer of every message."
 
 
+NOT_A_KEY = "Paste a PEM private key (-----BEGIN PRIVATE KEY----- ...), or use Generate key pair."
+
+
 def pem(private_key: rsa.RSAPrivateKey) -> str:
     """PKCS#1 with \\n line ends: the form dkimpy parses (it cannot read a pasted key with \\r\\n)."""
     return private_key.private_bytes(
@@ -41,7 +44,7 @@ def _dkim_key(raw: str, label: str) -> str:
     except TypeError:
         raise ValueError("That key is protected by a passphrase; paste it without one.") from None
     except (ValueError, UnicodeEncodeError):
-        raise ValueError("Paste a PEM private key (-----BEGIN PRIVATE KEY----- ...), or generate one below.") from None
+        raise ValueError(NOT_A_KEY) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("Use an RSA key (DKIM signing here uses rsa-sha256).")
     if key.key_size < MIN_DKIM_KEY_BITS:

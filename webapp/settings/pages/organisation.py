@@ -30,9 +30,17 @@ FIELDS = [
 ]
 
 
-def _page(saved: OrgSettings, values: dict[str, Any], errors: dict[str, str], status_code: int = 200) -> Template:
-    """The form; `saved` (what is stored) decides what the DKIM section says, `values` what the fields show."""
-    context = {"saved": saved, "values": values, "errors": errors}
+def _page(
+    saved: OrgSettings,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    *,
+    confirm_replace: bool = False,
+) -> Template:
+    """The form; `saved` (what is stored) decides what the DKIM section says, `values` what the fields
+    show; `confirm_replace`: "Generate key pair" was pressed while a key is saved, and is asked again."""
+    context = {"saved": saved, "values": values, "errors": errors, "confirm_replace": confirm_replace}
     return Template("settings/organisation/index.html", context=context, status_code=status_code)
 
 
@@ -62,7 +70,18 @@ class OrgSettingsController(Controller):
 
     @post("/dkim-key")
     async def generate_dkim_key(self, request: StaffRequest, db: Db) -> AnyResponse:
-        await org_settings.replace_dkim_key(db)
+        """The form's "Generate key pair": what was typed is saved with the new key (the domain and
+        selector typed for it, first of all). Replacing a saved key is asked again first."""
+        form = await read_form(request)
+        typed = {name: first(form, name) for name in FIELDS if name in form}
+        saved = await org_settings.load(db)
+        if saved.dkim_private_key and first(form, "replace_key") != "yes":
+            shown = {**asdict(saved), "subscription_topics": ", ".join(saved.subscription_topics)} | typed
+            return _page(saved, shown, {}, status_code=409, confirm_replace=True)
+        try:
+            await org_settings.update(db, typed | {"dkim_private_key": org_settings.new_dkim_key()})
+        except ValidationFailed as exc:
+            return _page(saved, typed, exc.errors, status_code=422)
         flash(
             request,
             "New DKIM key generated. Publish the DNS record below before sending; "

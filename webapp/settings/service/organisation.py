@@ -103,9 +103,13 @@ async def save(session: AsyncSession, settings: OrgSettings) -> None:
     await queries.save_setting(session, KEY, stored)
 
 
+def new_dkim_key() -> str:
+    """A new signing key, as PEM."""
+    return pem(rsa.generate_private_key(public_exponent=65537, key_size=DKIM_KEY_BITS))
+
+
 async def replace_dkim_key(session: AsyncSession) -> OrgSettings:
     """Generate a new signing key, store it (encrypted) and return the settings with it."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=DKIM_KEY_BITS)
-    settings = replace(await load(session), dkim_private_key=pem(key))
+    settings = replace(await load(session), dkim_private_key=new_dkim_key())
     await save(session, settings)
     return settings
