@@ -82,6 +82,13 @@ def test_a_provider_form_names_what_is_missing(admin, page, base_url):
     page.get_by_role("button", name="Add provider").click()
     expect(page.locator("#domain-error")).to_contain_text("Enter the sending domain")
     expect(page.locator("#api_key-error")).to_contain_text("Enter it")
+    expect(page.locator("#api_key-hint")).not_to_contain_text("Type it again")
+
+    page.get_by_label("API key").fill("key-typed")  # typed, then refused for the domain: it is not sent back
+    page.get_by_role("button", name="Add provider").click()
+    expect(page.locator("#domain-error")).to_contain_text("Enter the sending domain")
+    expect(page.get_by_label("API key")).to_have_value("")
+    expect(page.locator("#api_key-hint")).to_contain_text("Type it again: what was typed is not sent back")
 
 
 def test_an_editor_cannot_open_the_providers(editor, page, base_url):

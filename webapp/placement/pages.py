@@ -27,6 +27,7 @@ from webapp.placement.service.imap import ConnectionFailed
 PATH = "/settings/seed-mailboxes"
 TEXT_FIELDS = ["name", "provider", "email", "host", "port", "tls_mode", "username", "spam_folder"]
 FLAGS = ["is_active", "allow_private"]
+NO_STORE = {"Cache-Control": "no-store"}
 NEW_SEED: dict[str, Any] = {"provider": "gmail", "port": 993, "tls_mode": "tls", "is_active": True}
 
 
@@ -39,13 +40,14 @@ def _form(
 ) -> Template:
     context = {
         "seed": seed,
-        "values": values,
+        "values": {"password": ""} | values,
         "errors": errors,
         "test": test,
         "providers": list(PROVIDERS.items()),
         "tls_modes": list(TLS_MODES.items()),
     }
-    return Template("placement/seed_form.html", context=context, status_code=status_code)
+    # A password typed for "Test connection" comes back in its field (to save it next): never stored by a cache.
+    return Template("placement/seed_form.html", context=context, status_code=status_code, headers=NO_STORE)
 
 
 def _typed(form: FormFields) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -103,6 +105,7 @@ class SeedMailboxesController(Controller):
     async def _test(self, request: StaffRequest, db: AsyncSession, seed: SeedMailbox | None) -> Template:
         """Connect with the form's values (not saved) and say what happened, next to the button."""
         typed, data = _typed(await read_form(request))
+        typed["password"] = data["password"]  # tested, then saved: not typed twice
         try:
             found = await seeds.test_connection(db, data, seed.id if seed else None)
         except ValidationFailed as exc:

@@ -49,6 +49,8 @@ def _form(
         "errors": errors,
         "settings_fields": SETTINGS[kind],
         "secret_fields": SECRETS[kind],
+        # Secrets typed into a form that is refused are not sent back: their fields say so.
+        "retype": [name for name in SECRETS[kind] if errors and values.get(f"{name}_typed")],
     }
     return Template("providers/form.html", context=context, status_code=status_code)
 
@@ -61,8 +63,9 @@ def _provider(form: FormFields, kind: str) -> dict[str, Any]:
 
 
 def _shown(data: dict[str, Any], kind: str) -> dict[str, Any]:
-    """What was typed, to show again: never a secret."""
-    return {name: value for name, value in data.items() if name not in SECRETS[kind]}
+    """What was typed, to show again: never a secret, only whether one was typed (`<name>_typed`)."""
+    shown = {name: value for name, value in data.items() if name not in SECRETS[kind]}
+    return shown | {f"{name}_typed": bool(data.get(name)) for name in SECRETS[kind]}
 
 
 def _kind(kind: str) -> str:

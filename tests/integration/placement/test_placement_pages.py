@@ -50,6 +50,10 @@ async def test_test_connection_signs_in_and_lists_the_folders_it_will_search(sta
     dovecot.file("Junk", b"Subject: spam\r\n\r\nbody\r\n")
     ok = admin.post("/settings/seed-mailboxes/test", data=seed_form(dovecot, "G", "g@seeds.example.com"))
     assert ok.status_code == 200 and "Connected and signed in. Folders searched for copies: INBOX, Junk" in ok.text
+    # The password tested comes back in its field, to be saved next without typing it again; never cached
+    assert f'type="password" value="{PASSWORD}"' in ok.text and ok.headers["cache-control"] == "no-store"
+    saved_form = admin.post("/settings/seed-mailboxes", data=seed_form(dovecot, "G", "bad address"))
+    assert saved_form.status_code == 422 and PASSWORD not in saved_form.text  # a refused save does not echo it
 
     wrong = admin.post(
         "/settings/seed-mailboxes/test", data=seed_form(dovecot, "G", "g@seeds.example.com", password="x")
