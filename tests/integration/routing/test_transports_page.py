@@ -39,6 +39,14 @@ async def test_an_admin_sees_each_transports_health_now(staff, db):
     new_row = page.split(f'id="transport-smtp-{new.id}"')[1].split("</tr>")[0]
     assert "in rotation" in new_row and "not judged yet: 3 of the 20 messages it takes" in new_row  # 100 % errors
 
+    new.is_active = False  # switched off on its settings page: it sends nothing, whatever its health
+    await db.commit()
+    page = admin.get("/settings/transports").text
+    off_row = page.split(f'id="transport-smtp-{new.id}"')[1].split("</tr>")[0]
+    assert "switched off" in off_row and "in rotation" not in off_row and "not judged yet" not in off_row
+    rule_form = admin.get("/settings/routing/new").text
+    assert "New relay (switched off)</option>" in rule_form and "Good relay</option>" in rule_form
+
 
 async def test_an_admin_sees_volume_and_rates_over_time(staff, db):
     relay = await smtp_server(db, 2525, name="Office relay")

@@ -19,7 +19,7 @@ from webapp.core.http import AnyResponse, StaffRequest
 from webapp.routing.models import RoutingRule
 from webapp.routing.schemas import DOMAIN_GROUPS, MAX_TARGETS, MESSAGE_KINDS
 from webapp.routing.service import rules
-from webapp.routing.service.transports import transport_names
+from webapp.routing.service.transports import switched_off, transport_names
 
 BLANK_ROWS = 3  # empty transport rows offered under the rule's own (no script needed to add one)
 NEW_RULE: dict[str, Any] = {
@@ -73,7 +73,7 @@ async def _form(
     errors: dict[str, str],
     status_code: int = 200,
 ) -> Template:
-    names = await transport_names(db)
+    names, off = await transport_names(db), await switched_off(db)
     blank = {"transport": "", "weight": ""}
     rows = [*targets, *(blank for _ in range(BLANK_ROWS))][: max(MAX_TARGETS, len(targets))]
     context = {
@@ -81,7 +81,10 @@ async def _form(
         "values": values,
         "rows": rows,
         "errors": errors,
-        "transports": [("", "— none —"), *names.items()],
+        "transports": [
+            ("", "— none —"),
+            *((key, name + (" (switched off)" if key in off else "")) for key, name in names.items()),
+        ],
         "kinds": MESSAGE_KINDS,
         "groups": DOMAIN_GROUPS,
     }
@@ -102,7 +105,12 @@ class RoutingRulesController(Controller):
 
     @get("/", name="routing_rules")
     async def index(self, db: Db) -> Template:
-        context = {"rules": await rules.list_rules(db), "names": await transport_names(db), "groups": DOMAIN_GROUPS}
+        context = {
+            "rules": await rules.list_rules(db),
+            "names": await transport_names(db),
+            "off": await switched_off(db),
+            "groups": DOMAIN_GROUPS,
+        }
         return Template("routing/index.html", context=context)
 
     @get("/new")

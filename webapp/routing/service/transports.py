@@ -21,12 +21,19 @@ async def transport_names(session: AsyncSession) -> dict[str, str]:
     return servers | {f"provider:{p.id}": p.name for p in await providers.list_providers(session)}
 
 
+async def switched_off(session: AsyncSession) -> set[str]:
+    """The keys of the transports that are configured but not active: they send nothing."""
+    servers = {f"smtp:{s.id}" for s in await smtp_servers.list_servers(session) if not s.is_active}
+    return servers | {f"provider:{p.id}" for p in await providers.list_providers(session) if not p.is_active}
+
+
 @dataclass(frozen=True)
 class TransportView:
     key: str
     name: str
     status: Status
     hours: list[TransportHour]  # oldest first; hours without traffic are missing
+    active: bool = True  # False: switched off on its settings page, it sends nothing
 
 
 async def overview(session: AsyncSession, days: int) -> list[TransportView]:
@@ -36,4 +43,5 @@ async def overview(session: AsyncSession, days: int) -> list[TransportView]:
     by_key: dict[str, list[TransportHour]] = {}
     for row in await hours.recent(session, days):
         by_key.setdefault(row.transport, []).append(row)
-    return [TransportView(key, name, statuses[key], by_key.get(key, [])) for key, name in names.items()]
+    off = await switched_off(session)
+    return [TransportView(key, name, statuses[key], by_key.get(key, []), key not in off) for key, name in names.items()]
