@@ -70,6 +70,10 @@ async def test_a_plan_starting_later_says_when_day_1_is(staff, db):
     plan = (await db.scalars(select(WarmupPlan))).one()
     page = " ".join(client.get(f"/warmup/{plan.id}").text.split())
     assert f"not started: day 1 is {later}" in page and "day 1 was" not in page
+    assert "(day 1's, until the plan starts)" in page and "Rates, from day 1" in page
+    assert 'aria-current="date"' not in page  # no day of the schedule is today's yet
+    listed = " ".join(client.get("/warmup").text.split())
+    assert f"day 1 on {later}" in listed and "1 of 30" not in listed
 
 
 async def test_fill_in_computes_the_days_to_the_target_without_saving(staff, db):
