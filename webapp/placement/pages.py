@@ -11,7 +11,6 @@ from litestar.plugins.flash import flash
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from webapp.bounces.schemas import TLS_MODES
 from webapp.campaigns.service import campaigns
 from webapp.core.access import ADMIN_ONLY
 from webapp.core.deps import Db
@@ -20,7 +19,7 @@ from webapp.core.forms import FormFields, after_change, field_errors, first, rea
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.placement.actors import send_placement_copies
 from webapp.placement.models import SeedMailbox
-from webapp.placement.schemas import DEFAULT_WAIT_MINUTES, PROVIDERS
+from webapp.placement.schemas import DEFAULT_WAIT_MINUTES, IMAP_TLS_MODES, PROVIDERS
 from webapp.placement.service import placement, seeds
 from webapp.placement.service.imap import ConnectionFailed
 
@@ -44,7 +43,7 @@ def _form(
         "errors": errors,
         "test": test,
         "providers": list(PROVIDERS.items()),
-        "tls_modes": list(TLS_MODES.items()),
+        "tls_modes": list(IMAP_TLS_MODES.items()),
     }
     # A password typed for "Test connection" comes back in its field (to save it next): never stored by a cache.
     return Template("placement/seed_form.html", context=context, status_code=status_code, headers=NO_STORE)

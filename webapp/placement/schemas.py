@@ -8,13 +8,16 @@ from typing import Annotated
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from webapp.bounces.schemas import TLS_MODES
 from webapp.core.schemas import Schema, email_address, flag, matches, one_of, text, whole_number
-from webapp.settings.schemas import HOST, HOST_MESSAGE, MAX_PASSWORD_LENGTH
+from webapp.settings.schemas import HOST, MAX_PASSWORD_LENGTH
 
 PROVIDERS = {"gmail": "Gmail", "outlook": "Outlook / Hotmail", "yahoo": "Yahoo", "other": "Other"}
 DEFAULT_WAIT_MINUTES = 30
 MAX_WAIT_MINUTES = 24 * 60
+
+IMAP_HOST = "Enter a host name or IP address, e.g. imap.example.com."
+# Seed mailboxes are read over IMAP only: its ports alone (the bounce mailboxes' modes name POP3's too).
+IMAP_TLS_MODES = {"tls": "TLS (port 993)", "starttls": "STARTTLS (port 143)", "none": "None (plain text, port 143)"}
 
 
 class SeedMailboxInput(Schema, kw_only=True):
@@ -24,10 +27,10 @@ class SeedMailboxInput(Schema, kw_only=True):
     name: Annotated[str, Meta(title="Name"), text(200, blank="Name the seed, e.g. Gmail 1.")]
     provider: Annotated[str, Meta(title="Provider"), one_of(list(PROVIDERS), "Choose the mailbox provider.")]
     email: Annotated[str, Meta(title="Address"), email_address()]
-    host: Annotated[str, Meta(title="IMAP host"), text(255, blank="Enter the IMAP host."), matches(HOST, HOST_MESSAGE)]
+    host: Annotated[str, Meta(title="IMAP host"), text(255, blank="Enter the IMAP host."), matches(HOST, IMAP_HOST)]
     port: Annotated[int, Meta(title="Port"), whole_number(1, 65535)]
     tls_mode: Annotated[
-        str, Meta(title="TLS mode"), one_of(list(TLS_MODES), "Choose a TLS mode: tls, starttls or none.")
+        str, Meta(title="TLS mode"), one_of(list(IMAP_TLS_MODES), "Choose a TLS mode: tls, starttls or none.")
     ]
     username: Annotated[str, Meta(title="Username"), text(320, blank="Enter the user name the mailbox signs in with.")]
     password: Annotated[str | UnsetType, Meta(title="Password"), text(MAX_PASSWORD_LENGTH)] = UNSET
