@@ -136,8 +136,8 @@ def arrange_email_step(dsn: str, sink_port: int) -> None:
             (EMAILS,),
         )
         conn.execute(
-            "INSERT INTO smtp_servers (name, host, port, tls_mode, max_connections) VALUES ('sink', '127.0.0.1', %s,"
-            " 'none', %s)",
+            "INSERT INTO smtp_servers (name, host, port, tls_mode, max_connections, allow_private)"
+            " VALUES ('sink', '127.0.0.1', %s, 'none', %s, true)",
             (sink_port, CONNECTIONS),
         )
         template_id = conn.execute(

@@ -104,7 +104,11 @@ async def arrange(port: int) -> int:
         )
         email_list = EmailList(name="Bench readers")
         session.add(email_list)
-        session.add(SmtpServer(name="smtp-sink", host="127.0.0.1", port=port, tls_mode="none", max_connections=20))
+        session.add(
+            SmtpServer(
+                name="smtp-sink", host="127.0.0.1", port=port, tls_mode="none", max_connections=20, allow_private=True
+            )
+        )
         await session.flush()
         await session.execute(
             text("INSERT INTO list_members (list_id, contact_id) SELECT :l, id FROM contacts"), {"l": email_list.id}

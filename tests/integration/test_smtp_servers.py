@@ -13,6 +13,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select
 
 from webapp.core import secret_box
+from webapp.delivery.smtp_config import target_of
+from webapp.delivery.smtp_session import ServerDown, open_session
 from webapp.providers.models import Provider
 from webapp.settings.models import SmtpServer
 
@@ -69,6 +71,7 @@ def server_form(**changes: str) -> dict[str, str]:
         "max_connections": "4",
         "priority": "1",
         "is_active": "true",
+        "allow_private": "yes",  # the test's server is on this machine
     }
     return {k: v for k, v in {**form, **changes}.items() if v is not None}
 
@@ -287,3 +290,30 @@ async def test_a_name_another_server_or_a_provider_has_is_refused_next_to_the_fi
     assert as_the_provider.status_code == 422 and "The provider #" in as_the_provider.text
     assert itself.status_code == 303, "a server keeps its own name in another case"
     assert (await only_server(db)).name == "RELAY"
+
+
+async def test_a_private_address_needs_the_admins_choice_when_saved_and_when_connecting(staff, db, smtp_port):
+    client = await staff("admin")
+    for host, reason in (
+        ("127.0.0.1", "127.0.0.1 is a loopback address"),
+        ("169.254.169.254", "169.254.169.254 is a link-local address"),
+        ("10.0.0.5", "10.0.0.5 is a private address"),
+        ("2130706433", "2130706433 resolves to 127.0.0.1, a loopback address"),
+        ("[::1]", "::1 is a loopback address"),
+    ):
+        refused = client.post("/settings/smtp", data=server_form(host=host, allow_private=None))
+        assert refused.status_code == 422, host
+        assert reason in refused.text and "“Allow a private address”" in refused.text, host
+        assert f'value="{host}"' in refused.text  # what was typed is kept
+    assert (await db.scalars(select(SmtpServer))).first() is None
+
+    client.post("/settings/smtp", data=server_form(port=str(smtp_port)))  # allowed: saved, and it connects
+    server = await only_server(db)
+    assert server.allow_private
+    # A name that resolves to a private address is checked when connecting (it can change): the test says why
+    server.host, server.allow_private = "localhost", False
+    await db.commit()
+    tested = client.post(f"/settings/smtp/{server.id}/test", follow_redirects=True)
+    assert "localhost resolves to 127.0.0.1, a loopback address" in tested.text
+    with pytest.raises(ServerDown, match="a loopback address"):
+        await open_session(target_of(await only_server(db)))

@@ -45,7 +45,13 @@ async def smtp_server(
     session: AsyncSession, port: int, name: str = "sink", priority: int = 0, max_connections: int = 5
 ) -> SmtpServer:
     server = SmtpServer(
-        name=name, host="127.0.0.1", port=port, tls_mode="none", priority=priority, max_connections=max_connections
+        name=name,
+        host="127.0.0.1",
+        port=port,
+        tls_mode="none",
+        priority=priority,
+        max_connections=max_connections,
+        allow_private=True,  # the test's own server, on this machine
     )
     session.add(server)
     await session.flush()

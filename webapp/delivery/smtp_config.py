@@ -74,6 +74,7 @@ def target_of(server: SmtpServer) -> SmtpTarget:
         rate_per_day=server.rate_per_day,
         max_connections=server.max_connections,
         priority=server.priority,
+        allow_private=server.allow_private,
     )
 
 

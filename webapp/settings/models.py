@@ -30,6 +30,8 @@ class SmtpServer(Base):
     max_connections: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
     priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # lower is tried first
     is_active: Mapped[bool] = mapped_column(default=True, server_default="true")
+    # An admin's explicit choice: this server may be on a private, loopback or link-local network.
+    allow_private: Mapped[bool] = mapped_column(default=False, server_default="false")
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     last_error_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at_column()

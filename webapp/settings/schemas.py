@@ -137,6 +137,7 @@ class SmtpServerInput(Schema, kw_only=True):
     max_connections: Annotated[int, Meta(title="Max connections"), whole_number(1, 50)]
     priority: Annotated[int, Meta(title="Priority"), whole_number(0, 1000)]
     is_active: Annotated[bool | UnsetType, Meta(title="Active"), flag()] = UNSET
+    allow_private: Annotated[bool | UnsetType, Meta(title="Allow a private address"), flag()] = UNSET
 
 
 # ---- feedback sources (ESP webhooks) ----------------------------------------------------------

@@ -51,8 +51,9 @@ def _form(
 
 
 def _server(form: FormFields) -> dict[str, Any]:
-    """A server (SmtpServerInput's shape) from the form: the "active" box is sent only when ticked."""
-    return {name: first(form, name) for name in (*FIELDS, "password")} | {"is_active": "is_active" in form}
+    """A server (SmtpServerInput's shape) from the form: a box is sent only when ticked."""
+    ticked = {name: name in form for name in ("is_active", "allow_private")}
+    return {name: first(form, name) for name in (*FIELDS, "password")} | ticked
 
 
 def _shown(data: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,7 @@ class SmtpServersController(Controller):
     @get("/{server_id:int}/edit")
     async def edit(self, db: Db, server_id: FromPath[int]) -> Template:
         server = await smtp_servers.get_server(db, server_id)
-        values = {name: getattr(server, name) for name in FIELDS} | {"is_active": server.is_active}
+        values = {name: getattr(server, name) for name in (*FIELDS, "is_active", "allow_private")}
         return _form(server, values, {})
 
     @post("/{server_id:int}/edit")

@@ -13,6 +13,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
+from webapp.core.addresses import RefusedAddress, checked_address, literal_refusal
 from webapp.core.connect_errors import connect_failure
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
@@ -22,6 +23,7 @@ from webapp.settings.models import SmtpServer
 from webapp.settings.schemas import SmtpServerInput
 
 TEST_TIMEOUT = 10.0  # seconds for the whole connection test
+REFUSED = "an SMTP server may only be there when “Allow a private address” is ticked."
 
 
 def _columns(data: Mapping[str, Any], current: SmtpServer | None) -> Values:
@@ -60,8 +62,17 @@ async def get_server(session: AsyncSession, server_id: int) -> SmtpServer:
     return server
 
 
+def _check_address(columns: Values) -> None:
+    """ValidationFailed on the host when it is an IP address not allowed (a name's addresses are
+    checked when connecting: they can change)."""
+    why = literal_refusal(columns["host"], allow_private=bool(columns.get("allow_private")), refused=REFUSED)
+    if why:
+        raise ValidationFailed({"host": why})
+
+
 async def create_server(session: AsyncSession, data: Mapping[str, Any]) -> SmtpServer:
     columns = _columns(data, None)
+    _check_address(columns)
     await refuse_taken_name(session, columns["name"])
     server = SmtpServer(**columns)
     session.add(server)
@@ -72,6 +83,8 @@ async def create_server(session: AsyncSession, data: Mapping[str, Any]) -> SmtpS
 async def update_server(session: AsyncSession, server_id: int, data: Mapping[str, Any]) -> SmtpServer:
     server = await get_server(session, server_id)
     columns = _columns(data, server)
+    columns.setdefault("allow_private", False)  # a form sends the box only when it is ticked
+    _check_address(columns)
     await refuse_taken_name(session, columns["name"], smtp_id=server.id)
     for name, value in columns.items():
         setattr(server, name, value)
@@ -120,8 +133,11 @@ async def test_connection(server: SmtpServer) -> ConnectionResult:
     """Connect (and sign in when a username is set), within TEST_TIMEOUT; never raises for network,
     TLS or SMTP trouble: the message then says what went wrong, in the server's or the OS's words."""
     try:
+        await checked_address(server.host, server.port, allow_private=server.allow_private, refused=REFUSED)
         async with asyncio.timeout(TEST_TIMEOUT):
             return ConnectionResult(True, await _talk(server))
+    except RefusedAddress as exc:
+        return ConnectionResult(False, str(exc))
     except aiosmtplib.SMTPAuthenticationError as exc:
         return ConnectionResult(False, f"Authentication failed: {exc.code} {exc.message}")
     except aiosmtplib.SMTPResponseException as exc:
