@@ -291,6 +291,10 @@ async def test_add_contacts_by_pasting_addresses(staff, db):
     assert re.search(r'<td class="num">5</td><td><code>bad@@x.org</code></td>', report)
     # The rejected lines stay in the box to be corrected.
     assert ">not-an-address\nbad@@x.org</textarea>" in response.text
+    # ... which takes the focus, marked invalid and described by what it says
+    box = re.search(r'<textarea id="addresses"[^>]*>', response.text).group(0)
+    assert "autofocus" in box and 'aria-invalid="true"' in box and "addresses-error" in box
+    assert "2 not added: listed above, and left here to correct and add again." in response.text
 
     assert await member_emails(db, email_list.id) == {
         "Known@example.com",
