@@ -271,6 +271,7 @@ async def test_an_ipv6_address_in_brackets_is_kept_as_the_address_connecting_tak
     client = await staff("admin")
     assert client.post("/settings/smtp", data=server_form(host="[::1]")).status_code == 303
     assert (await only_server(db)).host == "::1"  # "[::1]" is no host a connection can look up
+    assert "[::1]:587</td>" in client.get("/settings/smtp").text  # shown as people write it, not ::1:587
 
 
 async def test_a_name_another_server_or_a_provider_has_is_refused_next_to_the_field(staff, db):

@@ -72,6 +72,11 @@ def _described(host: str, address: IPAddress, judged: IPAddress, kind: str) -> s
     return f"{judged} is {kind}" if judged == address else f"{judged} is {kind} ({host} stands for it)"
 
 
+def host_port(host: str, port: int) -> str:
+    """Where a server is, as people write it: an IPv6 address in brackets ([::1]:587, not ::1:587)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 async def _resolve(host: str, port: int) -> list[IPAddress]:
     try:
         return [ipaddress.ip_address(unquote(host).strip("[]").split("%")[0])]  # scope ids dropped, as below

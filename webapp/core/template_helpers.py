@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
+from webapp.core.addresses import host_port
 from webapp.core.assets import static_url
 from webapp.core.charts.scales import figure
 
@@ -54,6 +55,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env.filters["percent"] = percent
     env.filters["json_text"] = json_text
     env.globals["query"] = query
+    env.globals["host_port"] = host_port
     env.globals["pop_flashes"] = pop_flashes
     env.globals["static_url"] = static_url
     env.trim_blocks = True

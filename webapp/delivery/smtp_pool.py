@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from webapp.core.addresses import host_port
 from webapp.delivery.mailer import (
     Handover,
     InDoubt,
@@ -241,7 +242,7 @@ class ServerPool(Availability):
             raise _refusal(exc) from exc
         except OSError as exc:  # the connection broke or the server went silent (TimeoutError)
             client.close()
-            error = f"{self.target.host}:{self.target.port}: {exc or exc.__class__.__name__}"
+            error = f"{host_port(self.target.host, self.target.port)}: {exc or exc.__class__.__name__}"
             if in_doubt:
                 raise InDoubt(error) from exc
             raise ServerDown(error) from exc

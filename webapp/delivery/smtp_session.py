@@ -21,7 +21,7 @@ from typing import cast
 
 import aiosmtplib
 
-from webapp.core.addresses import RefusedAddress, checked_address
+from webapp.core.addresses import RefusedAddress, checked_address, host_port
 from webapp.core.connect_errors import connect_failure
 
 CONNECT_TIMEOUT = 10.0
@@ -276,7 +276,7 @@ async def open_session(t: SmtpTarget) -> SmtpSession:
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise ServerDown(f"authentication failed: {reply_text(exc)}") from exc
     except (aiosmtplib.SMTPException, OSError) as exc:
-        where = f"{t.host}:{t.port}"  # the server's last error shows it: words that say what to check
+        where = host_port(t.host, t.port)  # the server's last error shows it: words that say what to check
         raise ServerDown(connect_failure(exc, where) or f"Cannot connect to {where}: {exc}") from exc
     finally:
         if not connected:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from webapp.bounces.service.mailbox import MailboxSettings
-from webapp.core.addresses import IPAddress
+from webapp.core.addresses import IPAddress, host_port
 from webapp.core.connect_errors import connect_failure
 
 TIMEOUT = 15.0  # seconds for connecting and for each reply
@@ -164,7 +164,7 @@ class PopMailbox:
 @contextlib.contextmanager
 def open_mailbox(settings: MailboxSettings, address: IPAddress) -> Iterator[Mailbox]:
     """A signed-in session; MailboxError says what went wrong (timeouts, TLS, sign-in)."""
-    where = f"{settings.host}:{settings.port}"
+    where = host_port(settings.host, settings.port)
     try:
         if settings.protocol == "pop3":
             with _pop(settings, address) as pop:

@@ -13,7 +13,7 @@ import aiosmtplib
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
-from webapp.core.addresses import RefusedAddress, checked_address, literal_refusal
+from webapp.core.addresses import RefusedAddress, checked_address, host_port, literal_refusal
 from webapp.core.connect_errors import connect_failure
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import Values, load
@@ -115,7 +115,7 @@ async def _talk(server: SmtpServer) -> str:
     )
     greeting = await client.connect()
     try:
-        lines = [f"Connected to {server.host}:{server.port}: {greeting.code} {greeting.message}".strip()]
+        lines = [f"Connected to {host_port(server.host, server.port)}: {greeting.code} {greeting.message}".strip()]
         if server.tls_mode == "starttls":
             lines.append("STARTTLS succeeded")
         if server.username:
@@ -143,9 +143,10 @@ async def test_connection(server: SmtpServer) -> ConnectionResult:
     except aiosmtplib.SMTPResponseException as exc:
         return ConnectionResult(False, f"The server answered {exc.code} {exc.message}")
     except TimeoutError:
-        return ConnectionResult(False, f"Timed out after {TEST_TIMEOUT:.0f} s talking to {server.host}:{server.port}.")
+        where = host_port(server.host, server.port)
+        return ConnectionResult(False, f"Timed out after {TEST_TIMEOUT:.0f} s talking to {where}.")
     except (aiosmtplib.SMTPException, OSError) as exc:
-        said = connect_failure(exc, f"{server.host}:{server.port}")
+        said = connect_failure(exc, host_port(server.host, server.port))
         return ConnectionResult(False, said or str(exc) or exc.__class__.__name__)
 
 
