@@ -61,6 +61,11 @@ async def test_a_private_api_address_is_saved_only_while_allowed(db) -> None:
     with pytest.raises(ValidationFailed) as in_clear:  # the API key would cross the internet unencrypted
         await providers.update_provider(db, provider.id, FORM | {"base_url": "http://93.184.215.14"})
     assert in_clear.value.errors["base_url"].startswith("Use https://: over http:// the API key would cross")
+    with pytest.raises(ValidationFailed) as ticked:  # "Allow a private address" does not make a public one so
+        await providers.update_provider(
+            db, provider.id, FORM | {"base_url": "http://93.184.215.14", "allow_private": True}
+        )
+    assert ticked.value.errors["base_url"].startswith("Use https://")
 
 
 async def forbid_private(db, provider: Provider) -> None:

@@ -432,4 +432,7 @@ async def test_test_send_from_the_editor_goes_through_the_web_server(staff, db):
         broken = client.post("/templates/test-send", data=failing, headers=HX)
         assert broken.status_code == 422 and 'id="recipients-error"' not in broken.text
         assert "Not sent: HTML: Line 2: The template failed: division by zero" in broken.text
+        # outside the To field (after its hint), which is not marked wrong
+        assert '</div><p class="field-error test-send-content-error" role="alert">Not sent: HTML' in broken.text
+        assert 'aria-invalid="true"' not in broken.text
         assert 'value="qa@example.com"' in broken.text and len(sink.messages) == 1

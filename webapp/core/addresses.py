@@ -61,6 +61,11 @@ def _refusal(address: IPAddress) -> tuple[IPAddress, str]:
     return address, ""
 
 
+def is_public(address: IPAddress) -> bool:
+    """Whether the address is on the internet (what an allowed private address is not)."""
+    return not _refusal(address)[1]
+
+
 def _described(host: str, address: IPAddress, judged: IPAddress, kind: str) -> str:
     """Why, in words: "10.0.0.5 is a private address", "db.internal resolves to 10.0.0.5, a private address"."""
     try:

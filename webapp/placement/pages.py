@@ -45,14 +45,16 @@ def _form(
         "providers": list(PROVIDERS.items()),
         "tls_modes": list(IMAP_TLS_MODES.items()),
     }
-    # A password typed for "Test connection" comes back in its field (to save it next): never stored by a cache.
+    # A password typed comes back in its field after a test or a refusal: never stored by a cache.
     return Template("placement/seed_form.html", context=context, status_code=status_code, headers=NO_STORE)
 
 
 def _typed(form: FormFields) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The form as typed (shown back, never the password), and the data to load."""
+    """The form as typed, shown back when it is refused or tested (the password too, in a response
+    no cache keeps: not typed twice), and the data to load."""
     typed: dict[str, Any] = {name: first(form, name) for name in TEXT_FIELDS} | {name: name in form for name in FLAGS}
-    return typed, typed | {"password": first(form, "password")}
+    typed["password"] = first(form, "password")
+    return typed, dict(typed)
 
 
 class SeedMailboxesController(Controller):
@@ -104,7 +106,6 @@ class SeedMailboxesController(Controller):
     async def _test(self, request: StaffRequest, db: AsyncSession, seed: SeedMailbox | None) -> Template:
         """Connect with the form's values (not saved) and say what happened, next to the button."""
         typed, data = _typed(await read_form(request))
-        typed["password"] = data["password"]  # tested, then saved: not typed twice
         try:
             found = await seeds.test_connection(db, data, seed.id if seed else None)
         except ValidationFailed as exc:

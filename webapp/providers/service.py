@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.core import secret_box
-from webapp.core.addresses import RefusedAddress, checked_url
+from webapp.core.addresses import RefusedAddress, checked_url, is_public
 from webapp.core.errors import NotFound, ValidationFailed
 from webapp.core.schemas import load
 from webapp.core.validation import is_valid_id
@@ -25,9 +25,9 @@ from webapp.settings.service import smtp_servers
 DEFAULT_SES_REGION = "us-east-1"
 # Also checked when the transports connect (webapp/core/checked_http.py).
 # The API key goes with every request: over the internet only encrypted. http:// is for a test server
-# or a proxy on one's own network, which "Allow a private address" admits.
+# or a proxy on one's own network (which "Allow a private address" admits), whatever is ticked.
 PLAIN_HTTP = (
-    "Use https://: over http:// the API key would cross the network unencrypted. "
+    "Use https://: over http:// the API key would cross the internet unencrypted. "
     "(http:// is only for a server on your own network, with “Allow a private address” ticked.)"
 )
 REFUSED = "an API address may only be private when “Allow a private address” is ticked."
@@ -98,13 +98,12 @@ async def _kind_errors(provider: Provider, kind: str, values: Mapping[str, Any])
         if settings.get("region", "us") not in ("us", "eu"):
             errors["region"] = "Choose the US or the EU region: us or eu."
     if base_url := settings.get("base_url"):  # the services' own addresses are public: not looked up
-        allow_private = bool(settings.get("allow_private"))
         try:
-            await checked_url(base_url, allow_private=allow_private, refused=REFUSED)
+            target = await checked_url(base_url, allow_private=bool(settings.get("allow_private")), refused=REFUSED)
         except RefusedAddress as exc:
             errors["base_url"] = str(exc)
         else:
-            if base_url.lower().startswith("http://") and not allow_private:
+            if base_url.lower().startswith("http://") and is_public(target.address):
                 errors["base_url"] = PLAIN_HTTP
     return errors
 
