@@ -209,11 +209,13 @@ async def test_add_nest_and_remove_rows_round_trip_through_the_rendered_form(sta
     html = step("remove:0.1.2")
     assert rules_in(html) == NESTED
     removes = re.findall(r'value="remove:([\d.]+)"[^>]*aria-label="([^"]*)"', html)
-    assert removes == [  # each Remove button says which row it takes away; groups say "Remove group"
-        ("0.0", "Remove the condition on Tags"),
-        ("0.1.0", "Remove the condition on Company"),
-        ("0.1.1", "Remove the condition on Emails opened"),
+    assert removes == [  # each Remove button says which row it takes away, by its place and its field
+        ("0.0", "Remove condition 1 (Tags)"),
+        ("0.1.0", "Remove condition 2.1 (Company)"),
+        ("0.1.1", "Remove condition 2.2 (Emails opened)"),
+        ("0.1", "Remove group 2"),  # after its rows, as on screen
     ]
+    assert 'aria-label="+ Condition to group 2"' in html and 'aria-label="+ Group to the top group"' in html
     assert shown_count(html) == await count_rules(db, NESTED, None) == 3  # ada and bob (Acme), dee (opened 9)
 
     html = step("remove:0.0")
