@@ -33,6 +33,7 @@ CONTACT_KEYS = {
     "custom_fields",
     "is_active",
     "status",
+    "language",
     "date_added",
     "last_updated",
     "email_stats",
@@ -71,6 +72,11 @@ async def test_create_get_update_delete(api):
 
     comma = client.put(url, json={"tags": ["a,b", "z;q"]})  # a form would split it at its next save
     assert comma.status_code == 422 and comma.json()["errors"][0]["field"] == "tags"
+    spoken = client.put(url, json={"language": "ES_mx"})  # as people write it, kept as stored
+    assert spoken.status_code == 200 and spoken.json()["language"] == "es-mx"
+    unknown = client.put(url, json={"language": "Spanish"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "language"
+    assert client.put(url, json={"language": None}).json()["language"] == ""
     many = client.put(url, json={"tags": [f"t{i}" for i in range(5000)]})
     assert many.status_code == 422 and many.json()["errors"] == [
         {"field": "tags", "message": "At most 100 tags: use a custom field for data that needs more."}

@@ -32,6 +32,7 @@ def form(**fields):
         "location": "",
         "tags": "",
         "status": "active",
+        "language": "",
         "is_active": "yes",
         "cf_key": "",
         "cf_value": "",
@@ -360,6 +361,7 @@ async def test_create_contact_with_tags_and_custom_fields(db, staff):
     assert new.status_code == 200 and re.search(r'<input id="tags" name="tags"[^>]* data-chips', new.text)
     assert new.text.count('name="cf_key"') == 1  # one empty row without JavaScript
     assert 'aria-describedby="email-error"' in new.text and '<p class="field-error" id="email-error"></p>' in new.text
+    assert '<input id="language" name="language"' in new.text  # shown and edited like the other fields
     response = editor.post(
         "/contacts",
         data=form(
@@ -367,6 +369,7 @@ async def test_create_contact_with_tags_and_custom_fields(db, staff):
             first_name=" Jo ",
             company="Initech",
             tags="VIP, beta",
+            language="ES",
             cf_key=["plan", "", "source"],
             cf_value=["pro", "", ""],
         ),
@@ -377,6 +380,7 @@ async def test_create_contact_with_tags_and_custom_fields(db, staff):
     assert (contact.email, contact.first_name, contact.company) == ("Jo@example.com", "Jo", "Initech")
     assert contact.tags == ["vip", "beta"] and contact.custom_fields == {"plan": "pro", "source": ""}
     assert "Contact added." in flash_text(editor, response.headers["location"])
+    assert contact.language == "es" and "<dt>Language</dt><dd>es</dd>" in editor.get(f"/contacts/{contact.id}").text
 
 
 async def test_errors_are_shown_next_to_fields_and_keep_what_was_typed(db, staff):
@@ -388,6 +392,7 @@ async def test_errors_are_shown_next_to_fields_and_keep_what_was_typed(db, staff
             first_name="Ann",
             last_name="L" * 201,
             tags="vip, new",
+            language="Klingon",
             cf_key=["1bad", "plan"],
             cf_value=["x", "gold"],
             is_active=[],
@@ -395,6 +400,7 @@ async def test_errors_are_shown_next_to_fields_and_keep_what_was_typed(db, staff
     )
     assert response.status_code == 422
     html = response.text
+    assert "&#39;klingon&#39; is not a language code such as en or es-mx." in html and 'value="Klingon"' in html
     assert "Not a valid address" in html
     assert "Last name must be at most 200 characters." in html
     assert "&#39;1bad&#39; is not a valid field name" in html

@@ -12,7 +12,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, convert
 
 from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.schemas import NUL_FREE, Rule, Schema, email_address, tag_list, text, text_fields
-from webapp.core.validation import CUSTOM_FIELD_NAME
+from webapp.core.validation import CUSTOM_FIELD_NAME, language_code
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -85,6 +85,15 @@ class ContactUpdate(Schema, kw_only=True):
     custom_fields: Annotated[CustomFields | UnsetType | None, Rule(_custom_fields, limits=CUSTOM_FIELDS_LIMITS)] = UNSET
     is_active: Annotated[bool | UnsetType, Meta(title="Active")] = UNSET
     status: Annotated[ContactStatus | UnsetType, Meta(title="Status")] = UNSET
+    language: Annotated[
+        str | UnsetType | None,
+        Meta(
+            title="Language",
+            description="A language code (en, es-mx): the language of the pages and emails Mailroom writes "
+            'to the contact, where it has one (else English). Null or "" for none.',
+        ),
+        Rule(language_code),
+    ] = UNSET
 
 
 class ContactCreate(ContactUpdate, kw_only=True):
@@ -95,7 +104,7 @@ class ContactCreate(ContactUpdate, kw_only=True):
 
 # The profile's text fields, name -> (label, maximum length): the form and the importer use them.
 TEXT_FIELDS = {name: limits for name, limits in text_fields(ContactUpdate).items() if name != "email"}
-RESERVED_NAMES = {"id", "email", "tags", "status", "is_active", "date_added", "last_updated", *TEXT_FIELDS}
+RESERVED_NAMES = {"id", "email", "tags", "status", "is_active", "language", "date_added", "last_updated", *TEXT_FIELDS}
 CUSTOM_FIELDS_LIMITS["property_names"]["not"] = {"enum": sorted(RESERVED_NAMES)}
 
 
@@ -123,6 +132,7 @@ class ContactOut(Struct):
     custom_fields: CustomFields
     is_active: bool
     status: ContactStatus
+    language: str
     date_added: datetime
     last_updated: datetime
     email_stats: EmailStatsOut
@@ -244,7 +254,7 @@ class TableParams:
 
 # ---- the contact form: what it shows, and what it sends as a contact ---------------------------
 
-FORM_TEXT_FIELDS = ("email", *TEXT_FIELDS)
+FORM_TEXT_FIELDS = ("email", *TEXT_FIELDS, "language")
 FormFields = dict[str, list[str]]
 
 

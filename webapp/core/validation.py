@@ -10,6 +10,7 @@ from zoneinfo import available_timezones
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 TAG_MAX_LENGTH = 50
+LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?")  # a whole value (fullmatch): en, es-mx
 MAX_TAGS = 100  # on one contact, template or list: tags sort things into groups, not hold data
 TOO_MANY_TAGS = f"At most {MAX_TAGS} tags: use a custom field for data that needs more."
 CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -92,6 +93,18 @@ def text_field(raw: Any, label: str, max_length: int) -> str:
         raise ValueError(f"{label} contains a character that is not allowed (NUL).")
     if len(value) > max_length:
         raise ValueError(f"{label} must be at most {max_length} characters.")
+    return value
+
+
+def language_code(raw: Any, label: str) -> str:
+    """A language code as people write it (ES_mx) as stored (es-mx); "" or null for none."""
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ValueError(f"{label} must be text: a language code such as en or es-mx.")
+    value = raw.strip().lower().replace("_", "-")
+    if value and not LANGUAGE_CODE.fullmatch(value):
+        raise ValueError(f"'{value[:20]}' is not a language code such as en or es-mx.")
     return value
 
 

@@ -25,7 +25,7 @@ from email_validator.rfc_constants import (
 from email_validator.syntax import validate_email_domain_name
 
 from webapp.contacts.schemas import MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
-from webapp.core.validation import MAX_TAGS, TAG_MAX_LENGTH, TOO_MANY_TAGS, normalize_email
+from webapp.core.validation import LANGUAGE_CODE, MAX_TAGS, TAG_MAX_LENGTH, TOO_MANY_TAGS, normalize_email
 from webapp.imports.schemas import CUSTOM, FIELDS, IGNORE, ONLY_THE_ADDRESS, REPEATABLE
 
 # What the staging table can hold per row after the line number (see queries/load.py); a job stages
@@ -54,7 +54,6 @@ SYNONYMS: dict[str, set[str]] = {
     "tags": {"tags", "tag", "labels", "label", "etiquetas"},
     "language": {"language", "lang", "locale", "idioma"},
 }
-LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?")  # whole value (fullmatch)
 FORMULA_ESCAPE = re.compile(r"^'[=+\-@]")  # our CSV export's guard against spreadsheet formulas
 CUSTOM_NAME_MAX = 64  # as CUSTOM_FIELD_NAME allows
 QUOTED_MAX = 20  # how much of a value too long or malformed a message quotes
@@ -264,6 +263,6 @@ class RowConverter:
         if not value:
             return ""
         value = value.lower().replace("_", "-")
-        if not LANGUAGE.fullmatch(value):
+        if not LANGUAGE_CODE.fullmatch(value):
             raise RowRejected(f"'{value[:QUOTED_MAX]}' is not a language code such as en or es-mx.")
         return value
