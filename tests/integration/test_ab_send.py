@@ -108,6 +108,13 @@ async def test_the_test_share_is_split_evenly_and_the_clear_winner_goes_to_the_r
     assert decided["decision_reason"].startswith("B is significantly better than every other variant")
     assert decided["decided_at"] is not None
 
+    # The comparison stays the test's: B's send to the other 80 is not counted as B's result
+    test = await abtests.get_test(db, test_id)
+    variants = (await abtests.variants_of(db, [test_id]))[test_id]
+    opens_decision, _ = await abtests.live_statistics(db, test, variants)
+    assert {v.label: (v.trials, v.successes) for v in opens_decision.decision.variants} == {"A": (10, 0), "B": (10, 10)}
+    assert opens_decision.decision.winner == "B"
+
 
 async def test_without_a_significant_winner_the_fallback_is_sent(db, worker):
     with SmtpSink() as sink:

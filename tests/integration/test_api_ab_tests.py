@@ -240,6 +240,7 @@ async def test_live_statistics_count_human_opens_and_clicks_per_variant(db, api)
     clicks = statistics["clicks"]
     assert [(v["label"], v["successes"]) for v in clicks["variants"]] == [("A", 1), ("B", 0)]
     assert clicks["variants"][0]["probability_best"] > 0.5
+    assert "sent" not in clicks["reason"]  # not the criterion: what would be sent is the opens' to say
 
 
 async def test_a_test_with_nothing_sent_says_so(db, api):

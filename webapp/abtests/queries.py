@@ -107,9 +107,15 @@ def _engaged(what: str) -> Any:
     )
 
 
+def _in_the_test() -> Any:
+    """A delivery of the test share: the winner's send to the rest (its variant set when released,
+    after the decision) is not part of the comparison."""
+    return or_(AbTest.decided_at.is_(None), Delivery.sent_at <= AbTest.decided_at)
+
+
 async def count_by_variant(session: AsyncSession, test_id: int) -> dict[int, VariantFigures]:
-    """Each variant's sent messages and the people among them who opened and clicked."""
-    sent = Delivery.sent_at.is_not(None)
+    """Each variant's sent messages of the test share and the people among them who opened and clicked."""
+    sent = and_(Delivery.sent_at.is_not(None), _in_the_test())
     rows = await session.execute(
         select(
             AbVariant.id,
@@ -118,6 +124,7 @@ async def count_by_variant(session: AsyncSession, test_id: int) -> dict[int, Var
             func.count(Delivery.id).filter(sent, _engaged("human_clicked")),
             func.count(Delivery.id).filter(sent, exists().where(Conversion.delivery_id == Delivery.id)),
         )
+        .join(AbTest, AbTest.id == AbVariant.ab_test_id)
         .outerjoin(Delivery, Delivery.ab_variant_id == AbVariant.id)
         .where(AbVariant.ab_test_id == test_id)
         .group_by(AbVariant.id)
@@ -126,12 +133,13 @@ async def count_by_variant(session: AsyncSession, test_id: int) -> dict[int, Var
 
 
 async def revenue_by_variant(session: AsyncSession, test_id: int) -> list[VariantRevenue]:
-    """The orders credited to each variant's messages and their sum, per currency."""
+    """The orders credited to each variant's messages of the test share and their sum, per currency."""
     rows = await session.execute(
         select(AbVariant.id, Conversion.currency, func.count(Conversion.id), func.sum(Conversion.amount))
+        .join(AbTest, AbTest.id == AbVariant.ab_test_id)
         .join(Delivery, Delivery.ab_variant_id == AbVariant.id)
         .join(Conversion, Conversion.delivery_id == Delivery.id)
-        .where(AbVariant.ab_test_id == test_id)
+        .where(AbVariant.ab_test_id == test_id, _in_the_test())
         .group_by(AbVariant.id, AbVariant.position, Conversion.currency)
         .order_by(AbVariant.position, Conversion.currency)
     )

@@ -217,8 +217,10 @@ async def live_statistics(session: AsyncSession, test: AbTest, variants: Sequenc
             VariantCounts(v.label, counts[v.id].recipients, getattr(counts[v.id], SUCCESSES[metric])) for v in variants
         ]
         # Tens of milliseconds of arithmetic for eight variants, more for two with huge counts: off the event loop.
+        # Only the criterion's figures decide what is sent: the other metrics say what their data show.
+        deciding_on = fallback if metric == test.criterion else None
         decision = await asyncio.to_thread(
-            decide, per_variant, confidence=test.confidence_level, fallback=fallback, control=control
+            decide, per_variant, confidence=test.confidence_level, fallback=deciding_on, control=control
         )
         decisions.append(MetricDecision(metric, [v.id for v in variants], decision))
     return decisions
