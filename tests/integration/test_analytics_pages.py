@@ -201,12 +201,13 @@ async def test_the_dashboard_shows_audience_growth_recent_campaigns_and_overall_
     assert f'<a href="/campaigns/{campaign_id}/report">Spring sale</a>' in page
     text = squeeze(page_text(viewer.get("/").text))
     assert "Open rate 39.2% unique, people only" in text
+    assert "All email Campaigns and automations' emails together" in text  # not "All campaigns": it holds both
 
 
 async def test_an_empty_dashboard_says_nothing_was_sent_yet(staff, db):
     viewer = await staff("viewer")
     text = squeeze(page_text(viewer.get("/").text))
-    assert "No campaign has been sent yet." in text
+    assert "No email has been sent yet." in text
     assert "Nobody subscribed, unsubscribed or bounced in the last 30 days." in text
 
 

@@ -179,6 +179,8 @@ async def test_the_wizards_content_step_saves_markdown_and_needs_some(staff, db)
     db.expire_all()
     stored = await db.get(Campaign, campaign_id)
     assert stored.content_format == "markdown" and "<h1>Hello" in stored.html_content
+    review = client.get(f"/campaigns/{campaign_id}/review").text
+    assert "Markdown (made into HTML); the text part is generated" in review  # not "HTML"
 
     preview = client.post(f"/campaigns/{campaign_id}/content/preview", data=empty | {"markdown_content": "## Soon"})
     assert "&lt;h2&gt;Soon&lt;/h2&gt;" in preview.text
