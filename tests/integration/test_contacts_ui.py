@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from webapp.contacts import service as contacts
 from webapp.contacts.models import Contact
@@ -208,6 +208,15 @@ async def test_bulk_tag_untag_add_to_list_and_delete(db, staff):
     assert "Removed the tag from 1 contact." in flash_text(editor)
     tags = dict((await db.execute(select(Contact.email, Contact.tags).execution_options(populate_existing=True))).all())
     assert tags == {"a@example.com": [], "b@example.com": ["vip"], "c@example.com": ["vip"]}
+
+    full = [f"t{i}" for i in range(100)]  # a contact with the most tags one may have is not given more
+    await db.execute(update(Contact).where(Contact.id == c.id).values(tags=full))
+    await db.commit()
+    editor.post("/contacts/bulk", data={"ids": [b.id, c.id], "action": "tag", "tag": "spring"})
+    assert "Tagged 1 contact. 1 contact with 100 tags already not tagged." in flash_text(editor)
+    assert (
+        await db.scalar(select(Contact.tags).where(Contact.id == c.id).execution_options(populate_existing=True))
+    ) == full
 
     editor.post("/contacts/bulk", data={"ids": [a.id, b.id], "action": "add_to_list", "list_id": newsletter.id})
     assert "Added 2 contacts to Newsletter." in flash_text(editor)

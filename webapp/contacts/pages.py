@@ -38,7 +38,7 @@ from webapp.core.errors import Conflict, ValidationFailed
 from webapp.core.forms import FormFields, after_change, first, optional_id, parse_ids, read_form
 from webapp.core.http import AnyResponse, StaffRequest
 from webapp.core.schemas import load
-from webapp.core.validation import TAG_MAX_LENGTH
+from webapp.core.validation import MAX_TAGS, TAG_MAX_LENGTH
 from webapp.lists.models import EmailList, ListType
 from webapp.lists.service import lists
 from webapp.scoring import service as scoring
@@ -126,7 +126,9 @@ class _BulkAction:
     async def apply(self, db: AsyncSession, which: contacts.Selection) -> str:
         """Do it, in one statement however many contacts; the flash message that says what happened."""
         if self.action == "tag":
-            return f"Tagged {_plural(await contacts.add_tag(db, which, self.tag))}."
+            full = await contacts.count_full(db, which, self.tag)
+            tagged = f"Tagged {_plural(await contacts.add_tag(db, which, self.tag))}."
+            return tagged + (f" {_plural(full)} with {MAX_TAGS} tags already not tagged." if full else "")
         if self.action == "untag":
             return f"Removed the tag from {_plural(await contacts.remove_tag(db, which, self.tag))}."
         if self.email_list is not None:

@@ -267,9 +267,15 @@ async def delete_contacts(session: AsyncSession, which: Selection) -> int:
 
 
 async def add_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:
-    """Tag the contacts that do not have it yet (automations triggered by the tag take them); how many changed."""
+    """Tag the contacts that do not have it yet (automations triggered by the tag take them); how
+    many changed. A contact with MAX_TAGS tags already is left as it is (count_full says how many)."""
     tag = one_tag(raw_tag)
     return await _tags_changed(session, "tag_added", tag, await records.add_tag(session, which, tag))
+
+
+async def count_full(session: AsyncSession, which: Selection, raw_tag: str) -> int:
+    """Of these, the contacts a tag cannot be added to: MAX_TAGS tags already, this one not among them."""
+    return await records.count_full(session, which, one_tag(raw_tag))
 
 
 async def remove_tag(session: AsyncSession, which: Selection, raw_tag: str) -> int:

@@ -12,6 +12,7 @@ from webapp.contacts.models import Contact
 from webapp.contacts.queries.filters import condition
 from webapp.contacts.schemas import ContactFilter
 from webapp.core.db import rows_changed
+from webapp.core.validation import MAX_TAGS
 
 Selection = Sequence[int] | ContactFilter  # ticked contacts by id, or all that a filter matches
 
@@ -55,11 +56,18 @@ async def analyze(session: AsyncSession) -> None:
     await session.execute(text("ANALYZE contacts"))
 
 
+async def count_full(session: AsyncSession, which: Selection, tag: str) -> int:
+    query = select(func.count()).where(
+        chosen(which), ~Contact.tags.contains([tag]), func.cardinality(Contact.tags) >= MAX_TAGS
+    )
+    return await session.scalar(query) or 0
+
+
 async def add_tag(session: AsyncSession, which: Selection, tag: str) -> list[int]:
-    """Tag the contacts that do not have it yet; the contacts that changed."""
+    """Tag the contacts that do not have it yet and have room for it; the contacts that changed."""
     changed = await session.scalars(
         update(Contact)
-        .where(chosen(which), ~Contact.tags.contains([tag]))
+        .where(chosen(which), ~Contact.tags.contains([tag]), func.cardinality(Contact.tags) < MAX_TAGS)
         .values(tags=func.array_append(Contact.tags, tag), last_updated=func.now())
         .returning(Contact.id)
     )
