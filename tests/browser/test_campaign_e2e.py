@@ -161,6 +161,7 @@ def watch_it_go(page) -> None:
         shot(page, "campaign-sending")
     expect(percent).to_have_text("100.0 %", timeout=60_000)
     expect(badge).to_have_text("sent", timeout=30_000)  # swapped in by the stream, no reload
+    expect(page.get_by_role("link", name="Open the report")).to_be_visible()  # drawn with the status
     expect(page.locator(".progress-sent")).to_have_text("50")
     expect(page.get_by_role("button", name="Pause")).to_have_count(0)
     expect(page.get_by_role("button", name="Duplicate")).to_be_visible()
