@@ -187,3 +187,13 @@ def test_eight_variants_and_a_control_other_than_the_first() -> None:
 def test_two_to_eight_variants_only(variants: list[VariantCounts]) -> None:
     with pytest.raises(ValueError, match="2 to 8"):
         decide(variants, confidence=95, fallback=Fallback.CONTROL)
+
+
+def test_a_handful_of_recipients_is_too_few_to_call_a_winner() -> None:
+    tiny = decide(counts((2, 0), (2, 2)), confidence=95, fallback=Fallback.CONTROL)  # p = 0.046 by the z-test
+    assert not tiny.significant and tiny.winner == "A"  # the fallback: the control
+    assert "too few recipients to tell yet (2 in the smallest variant at a pooled rate of 50.0%" in tiny.reason
+    rare = decide(counts((200, 0), (200, 4)), confidence=95, fallback=Fallback.CONTROL)  # 1 % pooled: 2 expected
+    assert not rare.significant and "too few recipients" in rare.reason
+    enough = decide(counts((10, 0), (10, 10)), confidence=95, fallback=Fallback.CONTROL)  # 5 expected of each
+    assert enough.significant and enough.winner == "B"

@@ -55,6 +55,7 @@ from webapp.abtests.models import MAX_VARIANTS, MIN_VARIANTS, Fallback
 
 EXACT_TERMS_MAX = 20_000  # the two-variant sum has a term per success: beyond this, integrate (faster)
 GRID_POINTS = 400  # per posterior
+MIN_EXPECTED = 5  # successes and failures each variant must expect before the z-test may judge it
 GRID_SDS = 12  # how far either side of a posterior's mean its grid reaches, in standard deviations
 
 STANDARD_NORMAL = NormalDist()
@@ -206,6 +207,21 @@ def _rate(variant: VariantCounts) -> float:
     return variant.successes / variant.trials if variant.trials else 0.0
 
 
+def _too_few(variants: Sequence[VariantCounts]) -> str | None:
+    """Why the z-test cannot judge these counts yet, or None. Its normal approximation holds once each
+    variant would expect at least MIN_EXPECTED successes and as many failures at the pooled rate (the
+    textbook condition): with a handful of recipients a 2-of-2 against 0-of-2 looks "significant"."""
+    trials = sum(v.trials for v in variants)
+    pooled = sum(v.successes for v in variants) / trials
+    fewest = min(v.trials for v in variants)
+    if min(pooled, 1 - pooled) * fewest >= MIN_EXPECTED:
+        return None
+    return (
+        f"too few recipients to tell yet ({fewest:,} in the smallest variant at a pooled rate of "
+        f"{pooled:.1%}: the test needs {MIN_EXPECTED} expected successes and failures in each)."
+    )
+
+
 def decide(
     variants: Sequence[VariantCounts], *, confidence: int, fallback: Fallback | None, control: str | None = None
 ) -> Decision:
@@ -245,6 +261,8 @@ def decide(
         why = f"{', '.join(empty)} {'has' if len(empty) == 1 else 'have'} no recipients yet."
     elif len({_rate(v) for v in variants}) == 1:  # no leader to name: the first would be named by its place
         why = "the variants are level so far."
+    elif (few := _too_few(variants)) is not None:
+        why = few
     elif adjusted[leader] < alpha:
         reason = (
             f"{leader_label} is significantly better than every other variant at {confidence} % confidence "
