@@ -542,3 +542,12 @@ async def test_the_engagement_counters_say_machines_are_in_them_and_where_people
     await db.commit()
     sent = viewer.get(f"/campaigns/{c.id}").text
     assert re.search(rf'The <a href="/campaigns/{c.id}/report">report</a>\s+counts people only.', sent)
+
+
+async def test_a_campaign_paused_before_its_recipients_were_listed_says_so_rather_than_none_to_go(db, staff):
+    c = await ready_campaign(db, [(await audience(db, 3)).id])
+    await db.execute(update(Campaign).where(Campaign.id == c.id).values(status="paused", started_at=datetime.now(UTC)))
+    await db.commit()
+    page = (await staff("viewer")).get(f"/campaigns/{c.id}").text
+    assert "Paused before its recipients were listed: they are chosen when it resumes." in page
+    assert "Paused with 0 messages to go" not in page
