@@ -54,6 +54,7 @@ async def test_a_missing_trigger_parameter_is_named_next_to_its_field_and_what_w
     assert '<p class="field-error" id="trigger-tag-error">Enter the tag.</p>' in response.text
     assert 'name="name" type="text" value="VIPs"' in response.text
     assert '<option value="tag_added" selected>' in response.text
+    assert '<option value="mql">MQL</option>' in response.text  # stages named as the contact page names them
 
 
 async def test_every_n_days_without_the_days_is_refused_next_to_the_field(staff, db):

@@ -35,6 +35,7 @@ from webapp.lists.models import ListType
 from webapp.lists.schemas.rule_view import build_view, builder_context, row_errors
 from webapp.lists.schemas.rules import EMPTY_RULES
 from webapp.lists.service import lists, segments
+from webapp.scoring.schemas import STAGE_LABELS
 from webapp.templates.service import templates
 from webapp.webhooks.service import endpoints
 
@@ -96,7 +97,7 @@ async def choices(db: AsyncSession) -> dict[str, Any]:
         "campaign_options": [("", "Any campaign"), *picked.campaigns],
         "endpoint_options": [("", "Choose an endpoint…"), *((e.id, e.url) for e in hooks)],
         "grade_options": [("", "Any grade"), *((g, g) for g in GRADES)],
-        "stage_options": [("", "Choose a stage…"), *((s, s) for s in STAGES)],
+        "stage_options": [("", "Choose a stage…"), *((s, STAGE_LABELS[s]) for s in STAGES)],  # as contacts show them
         "trigger_kinds": [("", "Choose a trigger…"), *TRIGGER_LABELS.items()],
         "reentry_options": list(REENTRY_LABELS.items()),
         "step_type_options": [("", "Choose a step…"), *STEP_LABELS.items()],
