@@ -66,10 +66,12 @@ async def test_a_campaign_test_send_is_the_real_message_and_its_links_record_not
         email_list = await audience(db, 2)
         campaign_id = (await ready_campaign(db, [email_list.id])).id
         org = await signing_organisation(db)
-        await db.execute(text("INSERT INTO contacts (email) VALUES ('me@example.com')"))  # the tester is a contact
+        # The tester is a contact: the test is rendered for them, as they would get it
+        await db.execute(text("INSERT INTO contacts (email, first_name) VALUES ('me@example.com', 'Mo')"))
         await db.commit()
         response = editor.post(f"/campaigns/{campaign_id}/review/test", data={"recipients": "me@example.com"})
         assert response.status_code == 200, response.text
+        assert "Sent 1 test email, rendered for me@example.com." in response.text
 
         await db.execute(text("UPDATE campaigns SET subject = 'Hi {{ 1 / 0 }}'"))  # as if edited meanwhile
         await db.commit()
@@ -80,7 +82,7 @@ async def test_a_campaign_test_send_is_the_real_message_and_its_links_record_not
         await db.commit()
 
     [message], [raw] = sink.messages, sink.handler.raw
-    assert message["Subject"] == "[Test] Hello Jane" and message["To"] == "me@example.com"
+    assert message["Subject"] == "[Test] Hello Mo" and message["To"] == "me@example.com"
     html_part, _ = check_real_message(message, raw, org)
     assert 'style="color: #223344' in html_part  # CSS inlined, as in the campaign
     assert message["Message-ID"].endswith(f"@{message_id_domain()}>")  # as the campaign's own messages

@@ -285,8 +285,10 @@ class CampaignWizardController(Controller):
     async def test_send(self, request: HTMXRequest, db: Db, campaign_id: FromPath[int]) -> Template:
         c = await campaigns.get_campaign(db, campaign_id)
         recipients = first(await read_form(request), "recipients")
+        # One address that is a contact's: rendered for that contact, as it would get it; else the sample.
+        contact = await templates.find_contact(db, recipients) if "," not in recipients else None
         try:
-            sent = await send_test(db, c, recipients, templates.SAMPLE_CONTACT)
+            sent = await send_test(db, c, recipients, contact or templates.SAMPLE_CONTACT)
         except (ValidationFailed, Conflict) as exc:
             errors = field_errors(exc)
             if "recipients" in errors:
@@ -296,7 +298,8 @@ class CampaignWizardController(Controller):
             status_code = 422
         else:
             plural = "s" if len(sent) != 1 else ""
-            result = {"ok": f"Sent {len(sent)} test email{plural}, rendered for a sample contact (Jane Doe)."}
+            who = contact.email if contact is not None else "a sample contact (Jane Doe)"
+            result = {"ok": f"Sent {len(sent)} test email{plural}, rendered for {who}."}
             status_code = 200
         context = {
             "c": c,
