@@ -303,6 +303,7 @@ def test_schemas_have_the_seed_fields(schema):
         "custom_fields",
         "is_active",
         "status",
+        "language",
         "date_added",
         "last_updated",
         "email_stats",

@@ -12,7 +12,7 @@ from msgspec import UNSET, Meta, Struct, UnsetType, convert
 
 from webapp.contacts.models import Contact, ContactStatus
 from webapp.core.schemas import NUL_FREE, Rule, Schema, email_address, tag_list, text, text_fields
-from webapp.core.validation import CUSTOM_FIELD_NAME, language_code
+from webapp.core.validation import CUSTOM_FIELD_NAME, LANGUAGE_CODE_TYPED, language_code
 
 if TYPE_CHECKING:
     from sqlalchemy import ColumnElement
@@ -92,7 +92,7 @@ class ContactUpdate(Schema, kw_only=True):
             description="A language code (en, es-mx): the language of the pages and emails Mailroom writes "
             'to the contact, where it has one (else English). Null or "" for none.',
         ),
-        Rule(language_code),
+        Rule(language_code, limits={"pattern": LANGUAGE_CODE_TYPED}),
     ] = UNSET
 
 

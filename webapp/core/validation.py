@@ -11,6 +11,9 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 
 TAG_MAX_LENGTH = 50
 LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?")  # a whole value (fullmatch): en, es-mx
+SPACES = " \t\n\r\f\v"  # trimmed from a language code: the white space JSON Schema's patterns know too
+# What language_code() accepts, for /api/docs: as typed, in any case, with - or _, blank for none.
+LANGUAGE_CODE_TYPED = r"^[ \t\n\r\f\v]*([A-Za-z]{2,3}([-_][A-Za-z0-9]{2,4})?)?[ \t\n\r\f\v]*$"
 MAX_TAGS = 100  # on one contact, template or list: tags sort things into groups, not hold data
 TOO_MANY_TAGS = f"At most {MAX_TAGS} tags: use a custom field for data that needs more."
 CUSTOM_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -102,7 +105,7 @@ def language_code(raw: Any, label: str) -> str:
         return ""
     if not isinstance(raw, str):
         raise ValueError(f"{label} must be text: a language code such as en or es-mx.")
-    value = raw.strip().lower().replace("_", "-")
+    value = raw.strip(SPACES).lower().replace("_", "-")
     if value and not LANGUAGE_CODE.fullmatch(value):
         raise ValueError(f"'{value[:20]}' is not a language code such as en or es-mx.")
     return value
