@@ -68,9 +68,6 @@ def _typed(form: FormFields) -> dict[str, str]:
     return values
 
 
-TEST_PARTS = {**templates.PART_NAMES, "markdown_content": "Markdown", "from_email": "Sender"}
-
-
 def _test_failure(errors: dict[str, str], values: dict[str, str], html: str) -> dict[str, str]:
     """A test send's refusal: the addresses' problems on the To field ("error"), the content's and
     the sender's apart ("content_error"), each named by the part of the editor it is in (`html`:
@@ -82,7 +79,7 @@ def _test_failure(errors: dict[str, str], values: dict[str, str], html: str) -> 
         if part == "html_content" and values["content_format"] == "markdown":
             named.append(f"Markdown: {markdown.at_source_line(message, values['markdown_content'], html)}")
         else:
-            named.append(f"{TEST_PARTS.get(part, 'Content')}: {message}")
+            named.append(f"{templates.TEST_SEND_NAMES.get(part, 'Content')}: {message}")
     return {"content_error": " ".join(named)}
 
 

@@ -47,8 +47,6 @@ from webapp.settings.service import organisation as org_settings
 from webapp.staff.service import users
 from webapp.templates.service import markdown, templates
 
-TEST_PARTS = {**templates.PART_NAMES, "from_email": "Sender"}  # named in a test send's refusal
-
 STEPS = ("details", "audience", "content", "settings", "review")
 STEP_LABELS = {
     "details": "Details",
@@ -294,7 +292,11 @@ class CampaignWizardController(Controller):
             if "recipients" in errors:
                 result = {"error": errors["recipients"]}
             else:  # the content's or the sender's: not the To field's
-                result = {"content_error": " ".join(f"{TEST_PARTS.get(p, 'Content')}: {m}" for p, m in errors.items())}
+                result = {
+                    "content_error": " ".join(
+                        f"{templates.TEST_SEND_NAMES.get(p, 'Content')}: {m}" for p, m in errors.items()
+                    )
+                }
             status_code = 422
         else:
             plural = "s" if len(sent) != 1 else ""

@@ -46,6 +46,8 @@ from webapp.templates.service.rendering import (
 
 PARTS = ("subject", "html_content", "text_content")
 PART_NAMES = {"subject": "Subject", "html_content": "HTML", "text_content": "Text"}
+# What a test send's refusal names, besides the parts: the Markdown the HTML is made from, the sender.
+TEST_SEND_NAMES = {**PART_NAMES, "markdown_content": "Markdown", "from_email": "Sender"}
 CONTENT_FIELDS = ("content_format", "markdown_content", "html_content", "text_content")  # what a copy takes
 MAX_EMAIL_LENGTH = 320  # longer is no contact's address
 
