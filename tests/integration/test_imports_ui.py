@@ -280,6 +280,38 @@ async def test_upsert_updates_existing_contacts_merging_tags_and_custom_fields(d
     assert (people["new@example.com"].first_name, people["new@example.com"].last_name) == ("New", "Person")
 
 
+async def test_upsert_refuses_a_row_whose_tags_would_take_its_contact_past_the_limit(db, staff, worker):
+    """Tags are merged with the contact's: a row that would leave more than MAX_TAGS is reported with
+    its line and kept for the rejected rows' file, and the rows beside it are written."""
+    db.add_all(
+        [
+            Contact(email="full@example.com", first_name="Old", tags=[f"t{n}" for n in range(99)]),
+            Contact(email="room@example.com", tags=[f"t{n}" for n in range(99)]),
+        ]
+    )
+    await db.commit()
+    client = await staff("editor")
+    body = (
+        b"email,first_name,tags\n"
+        b"full@example.com,New,a;b\n"  # 101 once merged
+        b"room@example.com,Roomy,t1;c\n"  # 100: t1 it has already
+        b"fresh@example.com,Fresh,a;b\n"
+    )
+    job_id = uploaded_job_id(upload(client, body))
+    assert start(client, job_id, {0: "email", 1: "first_name", 2: "tags"}, mode="upsert").status_code == 303
+    worker("import-worker")
+    job = await wait_for_job(db, job_id)
+    assert (job.inserted, job.updated, job.skipped, job.rejected) == (1, 1, 0, 1)
+    [(line, kind, email, reason)] = await rejects(db, job_id)
+    assert (line, kind, email) == (2, "rejected", "full@example.com")
+    assert reason.startswith("With this row's tags the contact would have 101. At most 100 tags")
+    people = await contacts_by_email(db)
+    assert people["full@example.com"].first_name == "Old" and len(people["full@example.com"].tags) == 99
+    assert len(people["room@example.com"].tags) == 100 and people["room@example.com"].first_name == "Roomy"
+    download = client.get(f"/contacts/import/{job_id}/rejects.csv").content.decode("utf-8-sig")
+    assert list(csv.reader(io.StringIO(download)))[1][3:] == ["full@example.com", "New", "a;b"]
+
+
 async def test_upsert_of_two_addresses_only_postgresql_takes_for_the_same_does_not_fail(db, staff, worker):
     # Python lowers "İ" to "i̇" (two characters), PostgreSQL to "i": the repeat check (in Python)
     # keeps both rows, and the statement that updates must not meet one contact twice.

@@ -112,6 +112,31 @@ def insert_contacts(mapped: Collection[str], *, update: bool) -> sql.Composed:
 ContactsStatement = sql.Composed  # a write_contacts_statement
 
 
+# Staged rows whose tags, added to their contact's, would give it more than %(most)s: taken out of the
+# stage, with the count they would give (the cheap sum first, the distinct count only past it).
+TAKE_OVER_TAG_LIMIT = """
+WITH over AS (
+  SELECT s.line, s.email, merged.tags
+  FROM import_stage s JOIN contacts c ON lower(c.email) = lower(s.email)
+  CROSS JOIN LATERAL (
+    SELECT count(DISTINCT t) AS tags FROM unnest(c.tags || string_to_array(s.tags, ',')) AS t
+  ) merged
+  WHERE s.tags <> '' AND cardinality(c.tags) + cardinality(string_to_array(s.tags, ',')) > %(most)s
+    AND merged.tags > %(most)s
+)
+DELETE FROM import_stage s USING over WHERE s.line = over.line
+RETURNING over.line, over.email, over.tags
+"""
+
+
+def take_over_tag_limit(cur: Cursor, most: int) -> list[tuple[int, str, int]]:
+    """Take out the staged rows that would give their contact more than `most` tags: (line, email,
+    tags it would have) each."""
+    return [
+        (int(line), str(email), int(tags)) for line, email, tags in cur.execute(TAKE_OVER_TAG_LIMIT, {"most": most})
+    ]
+
+
 # The tags each written contact did not have before (`before` reads the contacts as they were:
 # every CTE sees the statement's starting snapshot), queued for automations' tag_added triggers.
 TAGS_ADDED = """

@@ -34,6 +34,10 @@ class Chunk:
     rejects: list[Reject] = field(default_factory=list)
     duplicates: int = 0  # of the rejects, those with an address an earlier row had
     estimated_total: int = 0  # rows in the file, as far as can be told when the chunk is loaded
+    # When tags are merged into existing contacts: the cells of each staged row with tags, by line,
+    # for the report of a row the database refuses (too many tags once merged)
+    tagged_cells: dict[int, list[str]] = field(default_factory=dict)
+    refused: int = 0  # staged rows the database refused (counted among the rejects)
 
 
 def copy_text(rows: Iterable[tuple[str, ...]]) -> bytes:
@@ -45,6 +49,11 @@ def copy_text(rows: Iterable[tuple[str, ...]]) -> bytes:
             line = "\t".join(value.translate(_ESCAPES) for value in row)
         lines.append(line)
     return "".join(line + "\n" for line in lines).encode()
+
+
+def refused(line: int, cells: list[str], email: str, reason: str) -> Reject:
+    """A staged row the database refused to write, with the cells kept in tagged_cells."""
+    return _reject(Record(line, cells), "rejected", email, reason)
 
 
 def _reject(record: Record, kind: str, email: str, reason: str) -> Reject:
@@ -96,6 +105,7 @@ def _prepare(
     chunk = Chunk(number, records=len(batch), position=position)
     rows: list[tuple[str, ...]] = []
     convert, email_index = converter.convert, converter.email_index
+    keep_tagged, tags_slot = converter.merges_tags, converter.tags_slot
     for record in batch:
         try:
             if record.error:
@@ -112,5 +122,7 @@ def _prepare(
             chunk.rejects.append(_reject(record, "duplicate", row[0], f"Same address as line {first}."))
             continue
         rows.append((str(record.line), *row))
+        if keep_tagged and row[tags_slot]:
+            chunk.tagged_cells[record.line] = record.cells
     chunk.payload, chunk.staged = copy_text(rows), len(rows)
     return chunk

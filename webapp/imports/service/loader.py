@@ -25,13 +25,14 @@ import psycopg
 from sqlalchemy.engine import make_url
 
 from webapp.core.config import get_settings
+from webapp.core.validation import MAX_TAGS, TOO_MANY_TAGS
 from webapp.imports.models import ImportMode
 from webapp.imports.queries import load as queries
 from webapp.imports.queries import runs
 from webapp.imports.queries.load import ContactsStatement
 from webapp.imports.queries.runs import ChunkCounts, Connection, Cursor, JobToRun
 from webapp.imports.service import progress as import_progress
-from webapp.imports.service.chunks import Chunk
+from webapp.imports.service.chunks import Chunk, refused
 from webapp.imports.service.files import CSV, FileFormat, UnreadableFile
 from webapp.imports.service.reading import read_chunks
 from webapp.imports.service.rows import RowConverter
@@ -183,6 +184,8 @@ class _Run:
         inserted = updated = 0
         if chunk.staged:
             queries.stage(cur, columns, chunk.payload)
+            if chunk.tagged_cells:
+                self._refuse_over_tag_limit(cur, chunk)
             inserted, updated = self._apply(cur, statement)
         if chunk.rejects:
             queries.save_rejects(cur, job.id, chunk.rejects)
@@ -190,7 +193,7 @@ class _Run:
             records=chunk.records,
             inserted=inserted,
             updated=updated,
-            skipped=chunk.staged - inserted - updated + chunk.duplicates,
+            skipped=chunk.staged - chunk.refused - inserted - updated + chunk.duplicates,
             duplicates=chunk.duplicates,
             rejected=len(chunk.rejects) - chunk.duplicates,
             estimated_total=chunk.estimated_total,
@@ -200,6 +203,14 @@ class _Run:
             raise RuntimeError(f"import job {job.id}: chunk {chunk.number} was loaded by another runner")
         conn.commit()
         import_progress.publish(job.id)
+
+    @staticmethod
+    def _refuse_over_tag_limit(cur: Cursor, chunk: Chunk) -> None:
+        """Reject the staged rows whose tags would take their contact past MAX_TAGS."""
+        for line, email, tags in queries.take_over_tag_limit(cur, MAX_TAGS):
+            reason = f"With this row's tags the contact would have {tags}. {TOO_MANY_TAGS}"
+            chunk.rejects.append(refused(line, chunk.tagged_cells[line], email, reason))
+            chunk.refused += 1
 
     def _apply(self, cur: Cursor, statement: ContactsStatement | None) -> tuple[int, int]:
         """(inserted, updated) for the staged rows of one chunk."""

@@ -26,6 +26,7 @@ from email_validator.syntax import validate_email_domain_name
 
 from webapp.contacts.schemas import MAX_CUSTOM_VALUE_LENGTH, RESERVED_NAMES, TEXT_FIELDS
 from webapp.core.validation import LANGUAGE_CODE, MAX_TAGS, TAG_MAX_LENGTH, TOO_MANY_TAGS, normalize_email
+from webapp.imports.models import ImportMode
 from webapp.imports.schemas import CUSTOM, FIELDS, IGNORE, ONLY_THE_ADDRESS, REPEATABLE
 
 # What the staging table can hold per row after the line number (see queries/load.py); a job stages
@@ -179,6 +180,8 @@ class RowConverter:
         )
         self.tag_indexes = [] if only_email else [i for i, t in enumerate(targets) if t == "tags"]
         self.tags_slot, self.custom_slot = slot.get("tags", -1), slot.get("custom_fields", -1)
+        # The file's tags are added to an existing contact's, which only the database knows
+        self.merges_tags = self.mode == ImportMode.UPSERT and self.tags_slot >= 0
         self.language_index = -1 if only_email or "language" not in targets else targets.index("language")
         self.language_slot = slot.get("language", -1)
         self.normalise_email = EmailNormalizer()
