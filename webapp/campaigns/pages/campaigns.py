@@ -14,11 +14,11 @@ from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.flash import flash
 from litestar.plugins.htmx import HTMXRequest
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
-from webapp.campaigns.models import Campaign, CampaignStatus, DeliveryStatus
+from webapp.campaigns.models import Campaign, CampaignKind, CampaignStatus, DeliveryStatus
 from webapp.campaigns.pages.views import counters, status_context, timing
 from webapp.campaigns.service import archive, campaigns, listing
 from webapp.campaigns.service.audience import count_for_lists
@@ -85,6 +85,16 @@ async def _page(
         "warmup": None if c.status in FINAL else await warmup.campaign_warmup(db, c.id, c.from_email),
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
+
+
+def _reported_elsewhere(c: Campaign) -> str | None:
+    """The page that reports an automation's email step or a template's transactional messages: their
+    campaign is a container the campaign pages would show as a never-sent draft."""
+    if c.kind == CampaignKind.AUTOMATION.value and c.automation_id is not None:
+        return f"/automations/{c.automation_id}"
+    if c.kind == CampaignKind.TRANSACTIONAL.value:
+        return f"/transactional/{c.template_id}" if c.template_id is not None else "/transactional"
+    return None
 
 
 def _refusal(exc: Conflict | ValidationFailed) -> tuple[str, int]:
@@ -158,8 +168,10 @@ class CampaignsController(Controller):
         campaign_id: FromPath[int],
         delivery_status: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
-    ) -> Template:
+    ) -> Template | Redirect:
         c = await campaigns.get_campaign(db, campaign_id)
+        if (elsewhere := _reported_elsewhere(c)) is not None:
+            return Redirect(elsewhere)
         return await _page(db, c, delivery_status=delivery_status, cursor=cursor)
 
     @get("/{campaign_id:int}/counters")

@@ -130,10 +130,14 @@ async def find_deliveries(
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    """One campaign a contact was sent, and what became of it."""
+    """One email a contact was sent (a campaign's, an automation's or a transactional one), and what
+    became of it."""
 
     campaign_id: int
     campaign: str  # its name
+    kind: str  # CampaignKind
+    automation_id: int | None
+    template_id: int | None
     status: str
     sent_at: datetime | None
     opened_at: datetime | None
@@ -143,11 +147,14 @@ class HistoryEntry:
 
 
 async def history_of_contact(session: AsyncSession, contact_id: int, limit: int) -> list[HistoryEntry]:
-    """The contact's most recent campaign deliveries, newest first (read from ix_deliveries_contact_id)."""
+    """The contact's most recent deliveries, newest first (read from ix_deliveries_contact_id)."""
     query = (
         select(
             Campaign.id,
             Campaign.name,
+            Campaign.kind,
+            Campaign.automation_id,
+            Campaign.template_id,
             Delivery.status,
             Delivery.sent_at,
             Delivery.opened_at,

@@ -55,7 +55,7 @@ async def find_deliveries(
 
 
 async def history_of_contact(session: AsyncSession, contact_id: int) -> list[HistoryEntry]:
-    """The contact's most recent campaign deliveries, newest first."""
+    """The contact's most recent emails (campaigns', automations' and transactional), newest first."""
     return await listing.history_of_contact(session, contact_id, HISTORY_LENGTH)
 
 
