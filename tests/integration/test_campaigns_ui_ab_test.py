@@ -171,6 +171,27 @@ async def test_the_report_shows_each_variants_rate_interval_and_the_decision(sta
     )
 
 
+async def test_the_campaign_page_shows_each_variants_subject_and_which_went_to_the_rest(staff, db):
+    viewer = await staff("viewer")
+    c = await ready_campaign(db, [], subject="Our news")
+    await db.commit()
+    test = await abtests.save_test(
+        db, c.id, {"variants": [{"label": "Plain"}, {"label": "Bold", "subject": "Last chance!"}]}
+    )
+    details = page_text(viewer.get(f"/campaigns/{c.id}")).split("<h2>Details</h2>", 1)[1]
+    assert '<strong>Plain</strong> Our news <span class="muted">(control)</span>' in details
+    assert "<strong>Bold</strong> Last chance!</li>" in details and "A/B test results" not in details  # a draft's
+
+    bold = (await abtests.variants_of(db, [test.id]))[test.id][1]
+    await db.execute(
+        text("UPDATE ab_tests SET status = 'sent', chosen_variant_id = :v WHERE id = :t"), {"v": bold.id, "t": test.id}
+    )
+    await db.commit()
+    details = page_text(viewer.get(f"/campaigns/{c.id}")).split("<h2>Details</h2>", 1)[1]
+    assert '<strong>Bold</strong> Last chance! <span class="badge ok">sent to the rest</span>' in details
+    assert f'href="/campaigns/{c.id}/report#report-ab-test">A/B test results' in details
+
+
 async def test_while_the_test_runs_its_section_reloads_itself_with_the_latest_figures(staff, db):
     viewer = await staff("viewer")
     c = await ready_campaign(db, [])

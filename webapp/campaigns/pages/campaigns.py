@@ -83,6 +83,7 @@ async def _page(
         "deliverability": feedback_rates.of_campaign(c),
         "placement": await placement.latest_of_campaign(db, c.id),
         "warmup": None if c.status in FINAL else await warmup.campaign_warmup(db, c.id, c.from_email),
+        "ab": await abtests.test_of_campaign(db, c.id),
     }
     return Template("campaigns/show.html", context=context, status_code=status_code)
 
