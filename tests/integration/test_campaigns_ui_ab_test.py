@@ -130,6 +130,12 @@ async def test_a_mistake_shows_next_to_its_rows_field_with_what_was_typed_kept(s
     assert 'aria-describedby="variant-2-error"' in response.text
     assert await abtests.test_of_campaign(db, c.id) is None
 
+    both = editor.post(  # a setting wrong too: both said at once, not one save after the other
+        f"/campaigns/{c.id}/ab-test", data=form({"label": "A"}, {"label": "B"}, test_percent="70")
+    )
+    assert re.search(r'id="variant-1-error"[^>]*>Variant B changes nothing', both.text)
+    assert re.search(r'id="test_percent-error">Test share must be between 1 and 50', both.text)
+
     nine = [{"label": f"V{i}", "subject": f"Subject {i}"} for i in range(9)]  # a page offers 8 at most
     too_many = editor.post(f"/campaigns/{c.id}/ab-test", data=form(*nine))
     assert too_many.status_code == 422 and 'id="variants-error" role="alert">An A/B test has 2 to 8 variants.' in (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from msgspec import UNSET, Meta, Struct, UnsetType
 
@@ -77,6 +77,8 @@ class AbTestCreate(Schema, kw_only=True):
         whole_number(MIN_CONFIDENCE_LEVEL, MAX_CONFIDENCE_LEVEL),
     ] = UNSET
     fallback: Annotated[Fallback | UnsetType, Meta(title="Fallback"), one_of(FALLBACKS, FALLBACK_MESSAGE)] = UNSET
+
+    rules_read: ClassVar[tuple[str, ...]] = ("variants",)
 
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:

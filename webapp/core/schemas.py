@@ -49,10 +49,14 @@ class Schema(Struct, kw_only=True):
     """Base of every input schema. `load` returns the values that were sent, cleaned."""
 
     unknown_field_message: ClassVar[str] = "Unknown field."
+    # The fields `rules` reads, if these alone must pass their own checks for it to run (its errors
+    # then show beside those of the other fields); empty: every field must.
+    rules_read: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def rules(cls, values: Values) -> dict[str, str]:
-        """Rules between fields, run once every field passed its own; errors by field name."""
+        """Rules between fields, run once every field (or every one of rules_read) passed its own;
+        errors by field name."""
         return {}
 
 
@@ -270,11 +274,19 @@ def _load(schema: type[Schema], data: Any, partial: bool, prefix: str) -> Values
     known = {field.encode_name for field, _ in fields}
     for name in sorted(set(data) - known, key=str):
         errors[prefix + str(name)] = schema.unknown_field_message
-    if not errors:
-        errors = {prefix + name: message for name, message in schema.rules(values).items()}
+    if _rules_can_run(schema, values, errors, prefix):
+        errors |= {prefix + name: message for name, message in schema.rules(values).items()}
     if errors:
         raise ValidationFailed(errors)
     return values
+
+
+def _rules_can_run(schema: type[Schema], values: Values, errors: dict[str, str], prefix: str) -> bool:
+    if not errors:
+        return True
+    read = schema.rules_read
+    wrong = {key.removeprefix(prefix).split(".", 1)[0] for key in errors}
+    return bool(read) and all(name in values and name not in wrong for name in read)
 
 
 @functools.cache
