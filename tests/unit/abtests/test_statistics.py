@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from webapp.abtests.models import Fallback
@@ -110,6 +110,7 @@ def test_probability_best_of_two_large_variants_agrees_with_the_sum() -> None:
     trials=st.tuples(st.integers(1, 20_000), st.integers(1, 20_000)),
     shares=st.tuples(st.floats(0, 1), st.floats(0, 1)),
 )
+@example(trials=(4970, 6068), shares=(1.0, 1.0))  # all successes: each posterior's density peaks at 1
 @settings(max_examples=60, deadline=None)
 def test_probability_best_by_integration_matches_the_two_variant_formula(
     trials: tuple[int, int], shares: tuple[float, float]

@@ -156,15 +156,27 @@ def probability_best(variants: Sequence[VariantCounts]) -> list[float]:
     return _integrated_probability_best([(1 + v.successes, 1 + v.trials - v.successes) for v in variants])
 
 
-def _grid(posteriors: Sequence[tuple[int, int]]) -> list[float]:
-    points = {0.0, 1.0}
+def _grid(posteriors: Sequence[tuple[int, int]]) -> tuple[list[float], list[float]]:
+    """The points the posteriors are integrated on (GRID_POINTS across each one's window of GRID_SDS
+    either side of its mean), and the width of the interval that ends at each point: 0 where no
+    window covers it. A skewed posterior's density at its window's edge is small but not nothing, and
+    a trapezoid across a long gap (down to 0, say) would count it over the whole gap."""
+    windows: list[tuple[float, float]] = []
+    points: set[float] = set()
     for alpha, beta in posteriors:
         total = alpha + beta
         mean, sd = alpha / total, math.sqrt(alpha * beta / (total * total * (total + 1)))
         low, high = max(0.0, mean - GRID_SDS * sd), min(1.0, mean + GRID_SDS * sd)
         step = (high - low) / (GRID_POINTS - 1)
-        points.update(low + n * step for n in range(GRID_POINTS))
-    return sorted(points)
+        windows.append((low, high))
+        points.update(low + n * step for n in range(GRID_POINTS - 1))
+        points.add(high)
+    grid = sorted(points)
+    widths = [0.0] + [
+        grid[n] - grid[n - 1] if any(low <= grid[n - 1] and grid[n] <= high for low, high in windows) else 0.0
+        for n in range(1, len(grid))
+    ]
+    return grid, widths
 
 
 def _density(grid: Sequence[float], alpha: int, beta: int) -> list[float]:
@@ -181,24 +193,29 @@ def _density(grid: Sequence[float], alpha: int, beta: int) -> list[float]:
     return values
 
 
-def _cumulative(grid: Sequence[float], density: Sequence[float]) -> list[float]:
-    """The distribution function by the trapezoid rule, normalised to end at exactly 1."""
-    running, values = 0.0, [0.0]
-    for n in range(1, len(grid)):
-        running += (grid[n] - grid[n - 1]) * (density[n] + density[n - 1]) / 2
+def _trapezoids(widths: Sequence[float], values: Sequence[float]) -> list[float]:
+    """The trapezoid rule's area of each interval (the one ending at each point; 0 before the first)."""
+    return [0.0] + [widths[n] * (values[n] + values[n - 1]) / 2 for n in range(1, len(values))]
+
+
+def _cumulative(widths: Sequence[float], density: Sequence[float]) -> list[float]:
+    """The distribution function at each point, normalised to end at exactly 1."""
+    running, values = 0.0, []
+    for area in _trapezoids(widths, density):
+        running += area
         values.append(running)
     return [value / running for value in values]
 
 
 def _integrated_probability_best(posteriors: Sequence[tuple[int, int]]) -> list[float]:
-    grid = _grid(posteriors)
+    grid, widths = _grid(posteriors)
     densities = [_density(grid, alpha, beta) for alpha, beta in posteriors]
-    cumulatives = [_cumulative(grid, density) for density in densities]
+    cumulatives = [_cumulative(widths, density) for density in densities]
     areas = []
     for i, density in enumerate(densities):
         others = [cumulative for j, cumulative in enumerate(cumulatives) if j != i]
         integrand = [density[n] * math.prod(cumulative[n] for cumulative in others) for n in range(len(grid))]
-        areas.append(sum((grid[n] - grid[n - 1]) * (integrand[n] + integrand[n - 1]) / 2 for n in range(1, len(grid))))
+        areas.append(sum(_trapezoids(widths, integrand)))
     total = sum(areas)
     return [area / total for area in areas]
 
