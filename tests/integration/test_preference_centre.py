@@ -105,6 +105,32 @@ async def test_choices_are_saved_lists_left_and_joined(db, live_server):
     assert '<option value="es" lang="es" selected>' in again.text
 
 
+async def test_only_the_pages_buttons_change_anything_and_the_page_keeps_its_language(db, live_server):
+    contact_id, news, private, _ = await arrange(db)
+    await db.execute(text("UPDATE contacts SET language = 'en' WHERE id = :c"), {"c": contact_id})
+    await db.commit()
+    url = f"{live_server}/u/preferences/{preferences_token(contact_id)}"
+    for data in ({}, {"action": "zzz"}):  # an empty form left every list before
+        refused = httpx.post(url, data=data)
+        assert refused.status_code == 400 and "Your preferences are saved." not in refused.text
+    assert await members(db, news.id) == ["pat@example.com"] and await members(db, private.id) == ["pat@example.com"]
+
+    # Read in Spanish, the emails' language left at English: the answer stays in Spanish
+    kept = [str(news.id), str(private.id)]
+    saved = httpx.post(url, data={"action": "save", "lang": "es", "language": "en", "keep": kept})
+    assert "Tus preferencias se han guardado." in saved.text and '<html lang="es">' in saved.text
+    assert (await contact_row(db, contact_id)).language == "en"
+    left = httpx.post(url, data={"action": "unsubscribe-all", "lang": "es"})
+    assert '<html lang="es">' in left.text and left.text.count('class="notice') == 1  # not a second notice
+
+
+async def test_a_contact_who_has_not_confirmed_is_told_so(db, live_server):
+    contact_id, *_ = await arrange(db, status="pending")
+    page = httpx.get(f"{live_server}/u/preferences/{preferences_token(contact_id)}")
+    assert "Your subscription is waiting for you to confirm it" in page.text
+    assert "subscribe again" not in page.text
+
+
 async def test_unsubscribe_from_all_then_opt_in_again(db, live_server):
     contact_id, news, private, events = await arrange(db)
     await suppression.add(db, "pat@example.com", "unsubscribe", source="test")

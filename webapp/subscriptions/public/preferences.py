@@ -38,6 +38,7 @@ from webapp.suppression.service import gdpr
 from webapp.tracking import service as engagement
 
 SECONDS_PER_MINUTE = 60
+ACTIONS = ("save", "unsubscribe-all")  # the preference form's buttons (pressing Enter sends the first)
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class PreferencesController(Controller):
         saved: str = "",
         requested_language: str | None = None,
         wait_minutes: int = 0,
+        status_code: int = 200,
     ) -> AnyResponse:
         org = await org_settings.load(db)
         try:
@@ -105,6 +107,7 @@ class PreferencesController(Controller):
             frequencies=FREQUENCIES,
             test=who.test,
             wait_minutes=wait_minutes,
+            status_code=status_code,
         )
 
     @get("/{token:str}", name="preferences")
@@ -118,21 +121,27 @@ class PreferencesController(Controller):
         except NotFound:
             return await self._page(request, db, token)
         form = await request.form()
+        action, read_in = form.get("action"), form.get("lang")
+        if action not in ACTIONS:  # only the page's buttons change anything
+            return await self._page(request, db, token, requested_language=read_in, status_code=400)
         if who.test:
-            saved = "unsubscribed" if form.get("action") == "unsubscribe-all" else "saved"
-            return await self._page(request, db, token, saved=saved)
+            saved = "unsubscribed" if action == "unsubscribe-all" else "saved"
+            return await self._page(request, db, token, saved=saved, requested_language=read_in)
         origin = Origin("preferences", client_ip(request), request.headers.get("user-agent", ""))
-        if form.get("action") == "unsubscribe-all":
+        if action == "unsubscribe-all":
             if who.delivery_id is not None:
                 await engagement.unsubscribe(db, who.delivery_id, "preference centre")
             if who.contact_id is not None:
                 await subscriptions.unsubscribe_all(db, who.contact_id, origin)
-            return await self._page(request, db, token, saved="unsubscribed")
+            return await self._page(request, db, token, saved="unsubscribed", requested_language=read_in)
         org = await org_settings.load(db)
         changes = _changes(form)
+        emails_were_in = (await preference_centre.contact(db, who.contact_id)).language
         await preference_centre.save(db, who.contact_id, changes, org.subscription_topics, origin)
-        # The page comes back in the language just chosen.
-        return await self._page(request, db, token, saved="saved", requested_language=changes.get("language"))
+        # The page stays in the language it was read in, unless that of the emails was just changed.
+        chosen = changes.get("language")
+        shown_in = chosen if chosen and chosen != emails_were_in else read_in
+        return await self._page(request, db, token, saved="saved", requested_language=shown_in)
 
     @post("/{token:str}/data", name="preferences-data", status_code=200)
     async def mail_data_link(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:

@@ -36,6 +36,7 @@ FREQUENCIES = {"weekly": N_("Weekly"), "monthly": N_("Monthly"), "important": N_
 class Preferences:
     contact: Contact
     receiving: bool  # active: gets mail from the lists it is on
+    pending: bool  # signed up, not confirmed yet
     may_return: bool  # not receiving, may opt in again here: no complaint, manual or compliance suppression
     on_lists: list[EmailList]  # active lists the contact is a member of
     joinable: list[EmailList]  # public lists it is not on
@@ -62,13 +63,14 @@ async def load(session: AsyncSession, contact_id: int | None, topics: Sequence[s
     may_return = not receiving and await subscriptions.may_receive_confirmation(session, person.email)
     if not receiving and not may_return:
         on_lists, joinable = [], []
-    return Preferences(person, receiving, may_return, on_lists, joinable, list(topics))
+    pending = person.status == ContactStatus.PENDING.value
+    return Preferences(person, receiving, pending, may_return, on_lists, joinable, list(topics))
 
 
 async def sample(session: AsyncSession, topics: Sequence[str]) -> Preferences:
     """What a test send's link shows: a subscriber on no list yet, with the public lists to join."""
     public = list(await subscriptions.public_lists(session))
-    return Preferences(Contact(email="", topics=[]), True, False, [], public, list(topics))
+    return Preferences(Contact(email="", topics=[]), True, False, False, [], public, list(topics))
 
 
 async def save(
