@@ -167,8 +167,8 @@ async def test_confirmation_links_are_signed_and_expire(db, live_server):
     assert await members(db, email_list.id) == []
 
     await get_redis().flushdb()  # as if the hour had passed since the first email
-    resent = httpx.post(f"{live_server}/subscribe/confirm/{old}/resend")
-    assert resent.status_code == 200 and "Check your inbox" in resent.text
+    resent = httpx.post(f"{live_server}/subscribe/confirm/{old}/resend", data={"lang": "es"})
+    assert resent.status_code == 200 and "Revisa tu bandeja de entrada" in resent.text  # as the page was read
     assert await queued_confirmations(get_redis()) == 1
     assert httpx.post(f"{live_server}/subscribe/confirm/{tampered}/resend").status_code == 404
 
@@ -230,8 +230,19 @@ async def test_bad_input_is_shown_next_to_the_field_and_kept(db, live_server):
     assert 'id="email-error">Enter a valid email address.' in bad.text
     assert 'id="consent-error">Tick the box to agree before subscribing.' in bad.text
     assert 'value="not-an-address"' in bad.text and 'value="Zoë &lt;b&gt;"' in bad.text
+    assert 'class="languages"' not in bad.text  # its links open an empty form: what was typed would go
     spanish = sign_up(live_server, email_list.id, "nope", lang="es")
     assert spanish.status_code == 422 and "Escribe una dirección de correo válida." in spanish.text
+    blank = sign_up(live_server, email_list.id, " ")
+    assert 'id="email-error">Enter your email address.' in blank.text
+    too_long = sign_up(live_server, email_list.id, "a" * 250 + "@example.com")
+    assert 'id="email-error">This email address is too long.' in too_long.text
+    not_utf8 = httpx.post(
+        f"{live_server}/subscribe/{email_list.id}",
+        content=b"email=ok%40example.com&first_name=%ff%fe&consent=yes",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert not_utf8.status_code == 422 and "Write your name on one line, without special characters." in not_utf8.text
     assert await db.scalar(text("SELECT count(*) FROM contacts")) == 0
 
 
@@ -256,6 +267,7 @@ async def test_pages_speak_spanish_when_asked(db, live_server):
     assert "Subscribe" in query_wins.text and "Suscribirme" not in query_wins.text
     done = sign_up(live_server, email_list.id, "hola@example.com", lang="es")
     assert "Revisa tu bandeja de entrada" in done.text
+    assert 'class="languages"' not in done.text  # its links would open an empty sign-up form
     assert await db.scalar(text("SELECT language FROM contacts")) == "es"
 
 

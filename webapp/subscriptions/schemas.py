@@ -17,10 +17,13 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 from webapp.contacts.schemas import TEXT_FIELDS
 from webapp.core.i18n import N_
 from webapp.core.schemas import Rule, Schema, flag
-from webapp.core.validation import is_valid_id, normalize_email, text_field
+from webapp.core.validation import UNREADABLE, is_valid_id, normalize_email, text_field
 from webapp.subscriptions.models import IP_ADDRESS_MAX_LENGTH, SOURCE_MAX_LENGTH
 
 EMAIL_INVALID = N_("Enter a valid email address.")
+EMAIL_MISSING = N_("Enter your email address.")
+EMAIL_TOO_LONG = N_("This email address is too long.")
+EMAIL_MAX_LENGTH = 254  # RFC 5321's limit on a path, its angle brackets left out
 NAME_TOO_LONG = N_("Your name is too long.")
 NAME_ONE_LINE = N_("Write your name on one line, without special characters.")
 CONSENT_MISSING = N_("Tick the box to agree before subscribing.")
@@ -30,6 +33,10 @@ USER_AGENT_MAX_LENGTH = 1000  # the column is text; anything longer is noise, no
 
 
 def _email(value: Any, label: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(EMAIL_MISSING)
+    if len(value.strip()) > EMAIL_MAX_LENGTH:
+        raise ValueError(EMAIL_TOO_LONG)
     try:
         return normalize_email(value)
     except ValueError:
@@ -39,7 +46,9 @@ def _email(value: Any, label: str) -> str:
 def _first_name(value: Any, label: str) -> str:
     """One line of printable text: whatever is typed here goes into the confirmation email and the
     contact (whose own rules refuse line breaks), and anyone can type it for anyone's address."""
-    if isinstance(value, str) and not all(ch.isprintable() or unicodedata.category(ch) == "Zs" for ch in value):
+    if isinstance(value, str) and (
+        UNREADABLE in value or not all(ch.isprintable() or unicodedata.category(ch) == "Zs" for ch in value)
+    ):  # UNREADABLE: bytes that were not UTF-8, which no browser sends from this form
         raise ValueError(NAME_ONE_LINE)
     try:
         return text_field(value, label, FIRST_NAME_MAX_LENGTH)
@@ -57,7 +66,7 @@ class Signup(Schema, kw_only=True):
     """A sign-up on a list's hosted page or embedded form. A stranger can type anyone's address,
     so these values only ever create a contact, never change one."""
 
-    email: Annotated[str, Meta(title="Email address"), Rule(_email, missing=EMAIL_INVALID)]
+    email: Annotated[str, Meta(title="Email address"), Rule(_email, missing=EMAIL_MISSING)]
     first_name: Annotated[str | UnsetType, Meta(title="First name"), Rule(_first_name)] = UNSET
     consent: Annotated[bool | UnsetType, Meta(title="Consent"), flag()] = UNSET
 

@@ -73,6 +73,7 @@ def _signup_form(
         language,
         org,
         status_code=422 if errors else 200,
+        switch_language=not errors,  # the switcher's link is a new, empty form: what was typed would go
         email_list=email_list,
         values=values,
         errors=shown,
@@ -82,8 +83,17 @@ def _signup_form(
 
 
 def _thanks(email_list: EmailList, email: str, language: str, org: Sender, *, resent: bool = False) -> AnyResponse:
-    """The one answer to every accepted sign-up, whatever the address's state."""
-    return page("subscriptions/subscribe_done.html", language, org, email_list=email_list, email=email, resent=resent)
+    """The one answer to every accepted sign-up, whatever the address's state (no language switcher:
+    its link would open an empty sign-up form)."""
+    return page(
+        "subscriptions/subscribe_done.html",
+        language,
+        org,
+        email_list=email_list,
+        email=email,
+        resent=resent,
+        switch_language=False,
+    )
 
 
 def _invalid_link(language: str, org: Sender) -> AnyResponse:
@@ -175,10 +185,10 @@ class SubscribeController(Controller):
     @post("/confirm/{token:str}/resend", name="subscribe-resend", status_code=200)
     async def resend(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
         """A new link for a genuine but expired one (the page of an expired link has this button)."""
-        link = read_confirm_token(token)
+        link, read_in = read_confirm_token(token), (await request.form()).get("lang")
         pending = await subscriptions.pending_confirmation(db, link.subscription_id) if link else None
         contact_language = pending.contact.language if pending else None
-        language, org = language_of(request, contact_language=contact_language), await org_settings.load(db)
+        language, org = language_of(request, read_in, contact_language), await org_settings.load(db)
         if pending is None:
             return _invalid_link(language, org)
         if limited := await _rate_limited(request, language, org):
