@@ -15,8 +15,13 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return "v1=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+MAX_SIGNATURES = 4  # in one header: a sender replacing its secret sends two (new first), never many
+
+
 def is_valid(secret: str, signature: str, timestamp: str, body: bytes, now: float) -> bool:
-    """Whether `signature` signs `body` at `timestamp` with `secret`, and the timestamp is recent."""
+    """Whether one of the space-separated signatures in `signature` (a sender replacing its secret
+    signs with both) signs `body` at `timestamp` with `secret`, and the timestamp is recent."""
     if not secret or not timestamp.isdigit() or abs(now - int(timestamp)) > TOLERANCE_SECONDS:
         return False
-    return hmac.compare_digest(sign(secret, int(timestamp), body), signature.strip())
+    expected = sign(secret, int(timestamp), body)
+    return any(hmac.compare_digest(expected, given) for given in signature.split()[:MAX_SIGNATURES])

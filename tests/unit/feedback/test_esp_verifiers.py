@@ -219,10 +219,13 @@ def test_the_recorded_mailgun_signature_is_too_old_to_replay():
 SECRET = "whsec_generic_test_secret_0123456789"
 
 
-def test_a_generic_signature_verifies():
+def test_a_generic_signature_verifies_alone_or_beside_another_during_a_secret_change():
     body = b'{"events": []}'
     headers = esp.generic_headers(SECRET, body)
-    generic.verify(SECRET, headers["Mailroom-Signature"], headers["Mailroom-Timestamp"], body, time.time())
+    signature, timestamp = headers["Mailroom-Signature"], headers["Mailroom-Timestamp"]
+    other = "v1=" + "0" * 64
+    for header in (signature, f"{signature} {other}", f"{other} {signature}"):
+        generic.verify(SECRET, header, timestamp, body, time.time())
 
 
 def test_a_generic_request_tampered_wrongly_signed_or_old_is_refused():
@@ -235,6 +238,8 @@ def test_a_generic_request_tampered_wrongly_signed_or_old_is_refused():
         ("another secret", signature, timestamp, body),
         (SECRET, old["Mailroom-Signature"], old["Mailroom-Timestamp"], body),
         (SECRET, "", timestamp, body),
+        (SECRET, "v1=" + "0" * 64 + " v1=" + "1" * 64, timestamp, body),
+        (SECRET, " ".join(["v1=" + "0" * 64] * 4 + [signature]), timestamp, body),  # past the few a header holds
         (SECRET, signature, "", body),
         ("", signature, timestamp, body),
     ):
