@@ -102,6 +102,8 @@ async def test_forged_unsubscribe_token_is_refused(db, live_server):
         httpx.post(f"{live_server}/u/unsubscribe/{forged}", data={"List-Unsubscribe": "One-Click"}).status_code == 404
     )
     assert httpx.get(f"{live_server}/u/unsubscribe/xyz").status_code == 404
+    from_the_page = httpx.post(f"{live_server}/u/unsubscribe/{forged}", data={"lang": "es"})  # the page's button
+    assert from_the_page.status_code == 404 and "Ábrelo de nuevo desde el último correo" in from_the_page.text
     assert await db.scalar(text("SELECT status FROM contacts")) == "active"
 
 

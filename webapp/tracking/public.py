@@ -67,6 +67,12 @@ async def _unsubscribe_page(
     )
 
 
+async def _link_invalid(request: PublicRequest, db: AsyncSession, requested: Any = None) -> AnyResponse:
+    """The page a damaged or outdated link gets: the way out is a newer email's link."""
+    org = await org_settings.load(db)
+    return page("subscriptions/link_invalid.html", language_of(request, requested), org, status_code=404)
+
+
 class TrackingController(Controller):
     path = "/u"
     include_in_schema = False
@@ -98,21 +104,25 @@ class TrackingController(Controller):
         try:
             delivery_id = delivery_id_from("unsubscribe", token)
             ref = TEST_REF if delivery_id == TEST_DELIVERY_ID else await engagement.delivery(db, delivery_id)
-        except NotFound:  # the page preference links get: the way out is a newer email's link
-            org = await org_settings.load(db)
-            return page("subscriptions/link_invalid.html", language_of(request), org, status_code=404)
+        except NotFound:
+            return await _link_invalid(request, db)
         done = ref is not TEST_REF and await engagement.is_unsubscribed(db, ref)  # the link followed again
         return await _unsubscribe_page(request, db, ref, token, done=done)
 
     @post("/unsubscribe/{token:str}", name="unsubscribe", status_code=200)
     async def unsubscribe(self, request: PublicRequest, db: Db, token: FromPath[str]) -> AnyResponse:
-        delivery_id = delivery_id_from("unsubscribe", token)
         form = await request.form()  # empty from our page's button; "List-Unsubscribe=One-Click" from mail clients
         one_click = form.get("List-Unsubscribe") == "One-Click"
-        if delivery_id == TEST_DELIVERY_ID:
-            ref = TEST_REF
-        else:
-            ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
+        try:
+            delivery_id = delivery_id_from("unsubscribe", token)
+            if delivery_id == TEST_DELIVERY_ID:
+                ref = TEST_REF
+            else:
+                ref = await engagement.unsubscribe(db, delivery_id, "one-click" if one_click else "unsubscribe page")
+        except NotFound:
+            if one_click:
+                return Response(LINK_NOT_VALID, media_type="text/plain", status_code=404)
+            return await _link_invalid(request, db, form.get("lang"))
         if one_click:  # RFC 8058: the mail client posts; answer plainly, never redirect
             return Response("Unsubscribed.", media_type="text/plain")
         return await _unsubscribe_page(request, db, ref, token, done=True, requested=form.get("lang"))
