@@ -116,6 +116,8 @@ PUBLIC_TITLE = N_("This request is not valid")
 INTERNAL_ERROR = N_("The error has been logged. Please try again.")
 # In place of Litestar's bare "Not Found" for an address no route has (a cut-off link, say).
 NO_SUCH_PAGE = N_("The link may be incomplete: check it, or follow the one in our email again.")
+# In place of "Method Not Allowed": a request no browser sends from our pages or emails.
+NOT_THIS_WAY = N_("This address is not opened that way: follow the link in our email, or use the page's button.")
 
 
 def _error_page(
@@ -125,6 +127,8 @@ def _error_page(
         language = public_pages.language_of(request)
         if status == 404 and message == HTTPStatus.NOT_FOUND.phrase:
             message = NO_SUCH_PAGE
+        elif status == 405:
+            message = NOT_THIS_WAY
         shown = {"title": PUBLIC_TITLES.get(status, PUBLIC_TITLE), "message": message}
         return public_pages.page(
             "public_error.html", language, public_pages.Unnamed(), status_code=status, headers=headers, **shown

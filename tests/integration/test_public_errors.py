@@ -48,6 +48,13 @@ async def test_a_broken_or_unknown_unsubscribe_link_says_to_use_a_newer_email(db
         assert spanish.status_code == 404 and "Este enlace no es válido" in spanish.text
 
 
+async def test_a_method_no_page_offers_is_explained_in_words(db, live_server):
+    for method, path in (("PUT", "/subscribe/1"), ("DELETE", f"/u/unsubscribe/{make_token('unsubscribe', 1)}")):
+        spanish = httpx.request(method, live_server + path, headers={"Accept-Language": "es"})
+        assert spanish.status_code == 405 and "Esta dirección no se abre así" in spanish.text
+        assert "Method Not Allowed" not in spanish.text
+
+
 async def test_a_bad_archive_cursor_is_a_public_400(db, live_server):
     response = httpx.get(live_server + "/archive", params={"cursor": "\x00"}, headers={"Accept-Language": "es"})
     assert response.status_code == 400
