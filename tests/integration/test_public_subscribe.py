@@ -38,7 +38,9 @@ async def test_double_opt_in_from_the_embedded_form_to_a_confirmed_member(db, li
     await org_settings.save(
         db,
         org_settings.OrgSettings(
-            organisation_name="Northwind", postal_address="12 Harbour Road", default_from_email="news@northwind.example"
+            organisation_name="Northwind",
+            postal_address="12 Harbour Road\r\n\r\nPortsmouth",
+            default_from_email="news@northwind.example",
         ),
     )
     email_list = await public_list(db, consent_text=CONSENT)
@@ -47,6 +49,7 @@ async def test_double_opt_in_from_the_embedded_form_to_a_confirmed_member(db, li
         await db.commit()
         page = httpx.get(f"{live_server}/subscribe/{email_list.id}")
         assert page.status_code == 200 and 'name="website"' in page.text
+        assert "<p>Northwind, 12 Harbour Road, Portsmouth</p>" in page.text  # the address's lines kept apart
         assert "I agree to receive the Newsletter &amp; accept the &lt;privacy policy&gt;." in page.text
 
         # The embedded form: no cookie, no CSRF token.
