@@ -176,6 +176,8 @@ def engage(page, html: str) -> None:
     inbox = page.context.new_page()
     inbox.goto(link(html, "/u/unsubscribe/"))
     expect(inbox.locator("#unsubscribe h1")).to_have_text("Unsubscribe?")
+    more = inbox.get_by_role("link", name="Or choose what you receive")
+    assert more.bounding_box()["height"] >= 24  # a tap target of its own size (WCAG 2.5.8)
     inbox.get_by_role("button", name="Unsubscribe").click()
     expect(inbox.locator("#unsubscribe h1")).to_have_text("You are unsubscribed")
     inbox.close()

@@ -139,6 +139,9 @@ def test_subscribe_confirm_change_preferences_and_unsubscribe_on_a_phone(clean, 
             page.select_option("#language", "es")
             page.get_by_label("Store events").check()
             fits_the_phone(page)
+            leave_all = page.get_by_role("button", name="Unsubscribe from all marketing email")
+            edge = leave_all.evaluate("button => getComputedStyle(button).borderTopColor")
+            assert edge == "rgb(123, 133, 148)"  # --field-border: 3:1 on white, where #d5dae1 was 1.4:1
             shot(page, "preferences-phone")
             page.get_by_role("button", name="Save preferences").click()
             expect(page.get_by_role("status")).to_have_text("Tus preferencias se han guardado.")
