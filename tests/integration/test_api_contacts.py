@@ -92,6 +92,18 @@ async def test_create_get_update_delete(api):
     assert client.delete(url).status_code == 404
 
 
+async def test_an_opt_out_set_through_the_api_is_recorded_as_the_keys(api):
+    client = await api("editor")
+    created = client.post("/api/contacts", json={"email": "gone@example.com", "status": "bounced"})
+    contact = client.post("/api/contacts", json={"email": "left@example.com"}).json()
+    assert client.put(f"/api/contacts/{contact['id']}", json={"status": "unsubscribed"}).status_code == 200
+    assert created.status_code == 201
+    entries = {e["email"]: e for e in client.get("/api/suppression").json()["items"]}
+    for email in ("gone@example.com", "left@example.com"):
+        assert entries[email]["created_by"] == "api:test editor", entries[email]
+        assert entries[email]["source"] == "contact status set through the API"
+
+
 async def test_duplicate_email_is_409_naming_the_existing_contact(api):
     client = await api("editor")
     first = client.post("/api/contacts", json={"email": "Ann@Example.com"}).json()

@@ -54,6 +54,8 @@ async def test_contact_changes_and_unsubscribes_are_queued_with_the_change(db, r
 
     contact = await contacts.create_contact(db, {"email": "ada@example.com", "first_name": "Ada"})
     await contacts.update_contact(db, contact.id, {"company": "Analytical Engines"})
+    await contacts.update_contact(db, contact.id, {})  # nothing to change: no event
+    await contacts.update_contact(db, contact.id, {"first_name": "Ada", "company": "Analytical Engines"})
     await subscriptions.unsubscribe_all(db, contact.id, Origin(source="preference centre"))
     await db.commit()
     events = await queued(db)

@@ -22,7 +22,7 @@ from webapp.contacts.schemas import (
     ContactUpdate,
     contact_out,
 )
-from webapp.core.api import Limit, error_responses, id_parameter, sent_object
+from webapp.core.api import Limit, creator, error_responses, id_parameter, sent_object
 from webapp.core.deps import Db
 from webapp.core.http import StaffRequest
 
@@ -42,7 +42,7 @@ class ApiContactsController(Controller):
         responses=error_responses(409, 422),
     )
     async def create_contact(self, request: StaffRequest, data: JSONBody[ContactCreate], db: Db) -> ContactOut:
-        return contact_out(await contacts.create_contact(db, await sent_object(request)))
+        return contact_out(await contacts.create_contact(db, await sent_object(request), by=creator(request.user)))
 
     @get(
         "/",
@@ -89,7 +89,9 @@ class ApiContactsController(Controller):
     async def update_contact(
         self, request: StaffRequest, data: JSONBody[ContactUpdate], db: Db, contact_id: ContactId
     ) -> ContactOut:
-        return contact_out(await contacts.update_contact(db, contact_id, await sent_object(request)))
+        return contact_out(
+            await contacts.update_contact(db, contact_id, await sent_object(request), by=creator(request.user))
+        )
 
     @delete(
         "/{contact_id:int}",

@@ -321,9 +321,9 @@ class ContactsController(Controller):
                 load(ContactCreate, data)
                 raise ValidationFailed(errors)
             if contact is None:
-                saved = await contacts.create_contact(db, data)
+                saved = await contacts.create_contact(db, data, by=request.user.name)
             else:
-                saved = await contacts.update_contact(db, contact.id, data)
+                saved = await contacts.update_contact(db, contact.id, data, by=request.user.name)
         except ValidationFailed as exc:
             errors, duplicate_id = {**exc.errors, **errors}, None
             if "email" not in errors:  # a taken address is said with the rest, not once they are fixed

@@ -103,8 +103,9 @@ async def named_in(session: AsyncSession, values: Mapping[str, Any]) -> int:
     return found
 
 
-async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Contact:
-    """A new contact; an address that opted out before comes back with that opt-out as its status."""
+async def create_contact(session: AsyncSession, data: Mapping[str, Any], *, by: str = "") -> Contact:
+    """A new contact; an address that opted out before comes back with that opt-out as its status.
+    `by`: who is adding it (core.api.creator), recorded with an opt-out it is given."""
     values = load(ContactCreate, data)
     if (existing := await records.id_by_email(session, values["email"])) is not None:
         raise _duplicate(values["email"], existing)
@@ -121,7 +122,7 @@ async def create_contact(session: AsyncSession, data: Mapping[str, Any]) -> Cont
         await session.rollback()
         existing = await records.id_by_email(session, values["email"])
         raise _duplicate(values["email"], existing or 0) from None
-    await _keep_opt_out(session, contact)
+    await _keep_opt_out(session, contact, by)
     await session.refresh(contact)
     await _retagged(session, contact.id, [], contact.tags)
     await webhook_events.emit(session, "contact.created", webhook_data(contact))
@@ -134,7 +135,9 @@ def webhook_data(contact: Contact) -> dict[str, Any]:
     return {"contact_id": contact.id} | {name: getattr(contact, name) for name in fields}
 
 
-async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[str, Any]) -> Contact:
+async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[str, Any], *, by: str = "") -> Contact:
+    """The contact changed as `data` says (`by`, as for create_contact); nothing is written, and no
+    webhook sent, when nothing differs."""
     contact = await get_contact(session, contact_id)
     values = load(ContactUpdate, data)
     if "email" in values and (existing := await records.id_by_email(session, values["email"], contact_id)) is not None:
@@ -155,12 +158,14 @@ async def update_contact(session: AsyncSession, contact_id: int, data: Mapping[s
         # The address it leaves stays opted out (as when the contact is deleted), even if staff took
         # it off the suppression list: else it could be given to a new contact, mailable.
         await suppression.add_many(session, [contact.email], reason, source="contact's address changed while opted out")
+    if all(getattr(contact, name) == value for name, value in values.items()):
+        return contact
     tags_before = list(contact.tags)
     for name, value in values.items():
         setattr(contact, name, value)
     await session.flush()
     if changed_status:
-        await _keep_opt_out(session, contact)
+        await _keep_opt_out(session, contact, by)
     await session.refresh(contact)
     await _retagged(session, contact.id, tags_before, contact.tags)
     await webhook_events.emit(session, "contact.updated", webhook_data(contact))
@@ -173,10 +178,12 @@ async def opted_out_status(session: AsyncSession, email: str) -> str | None:
     return OPT_OUT_OF_REASON.get(entry.reason) if entry else None
 
 
-async def _keep_opt_out(session: AsyncSession, contact: Contact) -> None:
-    """Staff recorded an opt-out (the subscriber told them): it goes on the suppression list too."""
+async def _keep_opt_out(session: AsyncSession, contact: Contact, by: str) -> None:
+    """Staff, or a program with an API key, recorded an opt-out (the subscriber told them): it goes on
+    the suppression list too."""
     if (reason := OPT_OUT_REASONS.get(contact.status)) is not None:
-        await suppression.add_many(session, [contact.email], reason, source="contact status set by staff")
+        source = "contact status set through the API" if by.startswith("api:") else "contact status set by staff"
+        await suppression.add_many(session, [contact.email], reason, source=source, created_by=by)
 
 
 @dataclass(frozen=True)
