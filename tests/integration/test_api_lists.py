@@ -232,6 +232,7 @@ async def test_only_static_lists_take_members(api, db):
     contact = client.post("/api/contacts", json={"email": "jane@example.com"}).json()
     response = client.post(f"/api/lists/{dynamic.id}/contacts/{contact['id']}")
     assert response.status_code == 409 and "static" in response.json()["detail"]
+    assert list(fields(response)) == ["list_type"]
     assert client.get(f"/api/lists/{dynamic.id}").json()["list_type"] == "dynamic"
 
 

@@ -87,5 +87,6 @@ async def test_the_api_resends_to_non_openers_and_says_why_not(api, db):
 
     not_sent = client.post(f"/api/campaigns/{body['id']}/resend-to-non-openers")
     assert not_sent.status_code == 409 and "Only a sent campaign" in not_sent.json()["detail"]
+    assert not_sent.json()["errors"][0]["field"] == "status"
     assert client.post("/api/campaigns/999999/resend-to-non-openers").status_code == 404
     assert viewer.post(f"/api/campaigns/{original_id}/resend-to-non-openers").status_code == 403

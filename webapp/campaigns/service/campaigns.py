@@ -259,7 +259,9 @@ async def resend_to_non_openers(session: AsyncSession, campaign_id: int, created
     a dynamic segment, so whoever opens the first one before the copy goes out is left out too."""
     source = await get_campaign(session, campaign_id)
     if source.status != CampaignStatus.SENT.value or source.kind != CampaignKind.MARKETING.value:
-        raise Conflict(f"Only a sent campaign goes again to those who did not open it; this one is {source.status}.")
+        raise Conflict(
+            f"Only a sent campaign goes again to those who did not open it; this one is {source.status}.", "status"
+        )
     segment = await lists.non_openers(session, source.id, source.name, created_by)
     return await duplicate(session, campaign_id, created_by, [segment.id], f"{source.name} (to non-openers)")
 

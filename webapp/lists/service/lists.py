@@ -37,7 +37,9 @@ async def get_list(session: AsyncSession, list_id: int) -> EmailList:
 async def get_static_list(session: AsyncSession, list_id: int) -> EmailList:
     email_list = await get_list(session, list_id)
     if email_list.list_type != ListType.STATIC.value:
-        raise Conflict(f"List '{email_list.name}' is {email_list.list_type}; members are added to static lists only.")
+        raise Conflict(
+            f"List '{email_list.name}' is {email_list.list_type}; members are added to static lists only.", "list_type"
+        )
     return email_list
 
 

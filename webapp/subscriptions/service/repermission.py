@@ -59,13 +59,16 @@ async def check_askable(session: AsyncSession, contact: Contact) -> None:
     if state.may_ask_again:
         return
     if state.key == ContactStatus.COMPLAINED.value:
-        raise Conflict(f"{contact.email} reported your mail as spam: no re-permission request is sent to them.")
+        raise Conflict(
+            f"{contact.email} reported your mail as spam: no re-permission request is sent to them.", "status"
+        )
     if state.key in contacts.OPT_OUT_REASONS or state.key == contacts.SUPPRESSED:
         raise Conflict(
             f"{contact.email} is on the suppression list by staff's decision: remove it there first if they may "
-            "be asked again."
+            "be asked again.",
+            "status",
         )
-    raise Conflict(f"{contact.email} has not opted out: there is nothing to ask.")
+    raise Conflict(f"{contact.email} has not opted out: there is nothing to ask.", "status")
 
 
 async def request(
