@@ -350,8 +350,11 @@ def create_app() -> Litestar:
         openapi_config=OpenAPIConfig(
             title="Mailroom API",
             version="1.0.0",
-            description="Contacts and lists. Authenticate with `Authorization: Bearer <key>`; "
-            "an admin creates keys under Settings → API keys.",
+            description="Contacts, lists and segments, templates, campaigns and A/B tests, automations, "
+            "analytics, transactional email, suppression and webhooks. Authenticate with "
+            "`Authorization: Bearer <key>`; an admin creates keys under Settings → API keys. Every error is "
+            "JSON naming the field; a body over an endpoint's size limit (10 MB unless it says) is a 413 "
+            "naming `body` (or `file`).",
             path="/api/docs",
             render_plugins=[
                 SwaggerRenderPlugin(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -354,6 +355,9 @@ def test_schemas_have_the_seed_fields(schema):
         schemas["VariantStatisticsOut"]["properties"]
     )
     assert {"ab_test_id", "variants"} <= set(schemas["CampaignDetailOut"]["properties"])
+    for written in ("CampaignCreate", "CampaignUpdate"):  # the range the server enforces, stated
+        template_id = json.dumps(schemas[written]["properties"]["template_id"])
+        assert '"minimum": 1' in template_id and '"maximum": 9223372036854775807' in template_id, template_id
 
 
 def test_query_and_path_parameters_are_documented(schema):

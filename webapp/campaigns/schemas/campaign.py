@@ -78,7 +78,11 @@ def _list_ids(value: Any, label: str) -> list[int]:
 Subject = Annotated[str | UnsetType | None, Meta(title="Subject"), text(500), JINJA_SYNTAX]
 HtmlContent = Annotated[str | UnsetType | None, Meta(title="HTML"), CONTENT, JINJA_SYNTAX]
 TextContent = Annotated[str | UnsetType | None, Meta(title="Text"), CONTENT, JINJA_SYNTAX]
-TemplateId = Annotated[Id | UnsetType | None, Meta(title="Template"), Rule(_template_id, converts=True)]
+TemplateId = Annotated[
+    Id | UnsetType | None,
+    Meta(title="Template"),
+    Rule(_template_id, converts=True, limits={"minimum": 1, "maximum": MAX_ID}),
+]
 ListIds = Annotated[
     list[Id] | UnsetType,
     Meta(title="Lists"),
