@@ -83,6 +83,8 @@ def test_days_and_ids_accept_text_from_forms():
         ({"field": "tags", "op": "eq", "value": "x"}, "op", "Unknown operator 'eq' for Tags"),
         ({"field": "email", "op": "eq", "value": "  "}, "value", "Enter a value."),
         ({"field": "email", "op": "eq", "value": {"$ne": 1}}, "value", "Enter a value."),
+        ({"field": "email", "op": "eq", "value": "a\x00"}, "value", "The value contains a character that is not"),
+        ({"field": "email", "op": "eq", "value": "a" * 501}, "value", "Use at most 500 characters."),
         ({"field": "emails_sent", "op": "gt", "value": "NaN"}, "value", "Enter a number."),
         ({"field": "date_added", "op": "gt", "value": "yesterday"}, "value", "Enter a date"),
         ({"field": "date_added", "op": "within_last", "value": -3}, "value", "Enter a number of days"),

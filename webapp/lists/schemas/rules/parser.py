@@ -174,8 +174,10 @@ def _text_value(raw: Any) -> str:
     text = str(raw).strip()
     if not text:
         raise ValueError(VALUE_MISSING)
-    if len(text) > MAX_TEXT or "\x00" in text:
-        raise ValueError(f"Use at most {MAX_TEXT} ordinary characters.")
+    if "\x00" in text:
+        raise ValueError("The value contains a character that is not allowed (NUL).")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"Use at most {MAX_TEXT} characters.")
     return text
 
 
