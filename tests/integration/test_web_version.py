@@ -122,3 +122,31 @@ async def test_the_web_version_link_setting_adds_the_link_at_the_top_after_a_pre
     assert html.index("Read me first") < html.index(link) < html.index("Hello Person0")  # the preheader stays first
     assert with_link.text.startswith(f"View it in your browser: {base}/u/view/{make_token('unsubscribe', 7)}\n")
     assert "View it in your browser" not in (await rendered(off)).html
+
+
+async def test_the_words_mailroom_adds_are_in_each_recipients_language(db, worker):
+    email_list = await audience(db, 2)
+    await db.execute(text("UPDATE contacts SET language = 'es-MX' WHERE email = 'person1@example.com'"))
+    with SmtpSink() as sink:
+        await smtp_server(db, sink.port)
+        campaign = await ready_campaign(db, [email_list.id], text_content="Hello {{ first_name }}")
+        await db.execute(
+            text("""UPDATE campaigns SET settings = settings || '{"web_version_link": true}' WHERE id = :c"""),
+            {"c": campaign.id},
+        )
+        await campaigns.send_now(db, campaign.id)
+        await db.commit()
+        worker()
+        await wait_for_status(db, campaign.id, {"sent"})
+
+    by_address = {message["To"]: message for message in sink.messages}
+    for address, words in (
+        ("person0@example.com", ("Unsubscribe", "Manage preferences", "View it in your browser")),
+        ("person1@example.com", ("Darme de baja", "Gestionar preferencias", "Verlo en el navegador")),
+    ):
+        html = by_address[address].get_body(("html",)).get_content()
+        unsubscribe, preferences, web_version = words
+        assert re.search(rf'/u/unsubscribe/[^"]+">{unsubscribe}</a> · <a href="[^"]+/u/preferences/', html), html
+        assert f'">{preferences}</a>' in html and "/u/view/" in html and f">{web_version}</a>" in html
+        plain = by_address[address].get_body(("plain",)).get_content()
+        assert f"{web_version}: http" in plain and f"{unsubscribe}: http" in plain

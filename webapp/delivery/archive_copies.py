@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests import service as abtests
 from webapp.campaigns.models import Campaign
-from webapp.delivery.campaign_message import VariantSource, prepare, with_variant
+from webapp.delivery.campaign_message import WORDS, VariantSource, message_words, prepare, with_variant
 from webapp.settings.service import organisation as org_settings
 from webapp.templates.service import renderer
 from webapp.templates.service.rendering import MessageTemplate, RenderedMessage, RenderError, contact_context
@@ -68,6 +68,11 @@ def _as_source(campaign: Campaign) -> VariantSource:
 
 @alru_cache(maxsize=KEPT)
 async def _rendered(template: MessageTemplate, own_url: str) -> RenderedMessage | RenderError:
-    links = {"unsubscribe_url": "#", "preferences_url": "#", "web_version_url": own_url or "#"}
+    links = {
+        "unsubscribe_url": "#",
+        "preferences_url": "#",
+        "web_version_url": own_url or "#",
+        WORDS: message_words(""),  # a copy for anyone: the default language's
+    }
     (result,) = await renderer.render_batch(template, [contact_context(None, links)])
     return result

@@ -14,7 +14,8 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbVariant
-from webapp.core import verp
+from webapp.core import i18n, verp
+from webapp.core.i18n import N_
 from webapp.core.tokens import make_token
 from webapp.delivery.compose import Envelope, build_message
 from webapp.delivery.dkim import make_signer
@@ -31,11 +32,24 @@ URL_IGNORES = {ord(c): None for c in "\t\n\r"}  # as browsers' URL parser does
 TRACKED_LINKS = "tracked_links"  # link id -> this recipient's tracking URL
 LIST_ID_LABEL = "newsletter"
 STAFF_COPY_TOKEN = "recipients-own-link"  # in place of a subscriber's token, in copies staff read
+WORDS = "mailroom_words"  # the variable holding the words Mailroom adds to a message, in its recipient's language
 WEB_VERSION_LINK_HTML = (
     '<div style="font-size:12px;color:#6b7280;text-align:center;margin-bottom:16px">'
-    '<a href="{{ web_version_url }}">View it in your browser</a></div>'
+    '<a href="{{ web_version_url }}">{{ mailroom_words.web_version }}</a></div>'
 )
-WEB_VERSION_LINK_TEXT = "View it in your browser: {{ web_version_url }}\n\n"
+WEB_VERSION_LINK_TEXT = "{{ mailroom_words.web_version }}: {{ web_version_url }}\n\n"
+
+
+@functools.lru_cache(maxsize=64)  # asked for every message: a contact's language as stored, few distinct
+def message_words(language: str) -> Mapping[str, str]:
+    """The footer's and the web version link's words in `language` (a contact's; English when it is
+    none Mailroom speaks), as the recipient reads the pages those links open."""
+    code = i18n.normalise(language) or i18n.DEFAULT_LANGUAGE
+    return {
+        "unsubscribe": i18n.translate(code, N_("Unsubscribe")),
+        "preferences": i18n.translate(code, N_("Manage preferences")),
+        "web_version": i18n.translate(code, N_("View it in your browser")),
+    }
 
 
 def link_target(href: str) -> str | None:
@@ -111,7 +125,8 @@ def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
         parts.append("<br>".join(_literal(str(escape(line))) for line in sender))
     if with_unsubscribe:
         parts.append(
-            '<a href="{{ unsubscribe_url }}">Unsubscribe</a> · <a href="{{ preferences_url }}">Manage preferences</a>'
+            '<a href="{{ unsubscribe_url }}">{{ mailroom_words.unsubscribe }}</a> · '
+            '<a href="{{ preferences_url }}">{{ mailroom_words.preferences }}</a>'
         )
     if not parts:
         return ""
@@ -123,7 +138,7 @@ def footer_html(org: OrgSettings, with_unsubscribe: bool) -> str:
 def footer_text(org: OrgSettings, with_unsubscribe: bool) -> str:
     lines = [_literal(line) for line in sender_lines(org)]
     if with_unsubscribe:
-        lines.append("Unsubscribe: {{ unsubscribe_url }}")
+        lines.append("{{ mailroom_words.unsubscribe }}: {{ unsubscribe_url }}")
     return "\n\n-- \n" + "\n".join(lines)
 
 
@@ -217,11 +232,13 @@ class PreparedCampaign:
     def unsubscribe_url(self, delivery_id: int) -> str:
         return f"{self.base_url}/u/unsubscribe/{make_token('unsubscribe', delivery_id)}"
 
-    def links_for(self, delivery_id: int) -> dict[str, Any]:
+    def links_for(self, delivery_id: int, language: str = "") -> dict[str, Any]:
+        """The message's links, and the words around them in the recipient's `language`."""
         # the three pages take the same token: signed once
         own = self.subscriber_links
         unsubscribe = make_token("unsubscribe", delivery_id) if own else STAFF_COPY_TOKEN
         return {
+            WORDS: message_words(language),
             "unsubscribe_url": f"{self.base_url}/u/unsubscribe/{unsubscribe}",
             "preferences_url": f"{self.base_url}/u/preferences/{unsubscribe}",
             "web_version_url": f"{self.base_url}/u/view/{unsubscribe}",
@@ -235,7 +252,10 @@ class PreparedCampaign:
 
     async def render_contents(self, recipients: Sequence[tuple[int, Any]]) -> list[RenderedMessage | RenderError]:
         """Subject, HTML and text for each (delivery id, contact), or why it could not be rendered."""
-        contexts = [contact_context(contact, self.links_for(delivery_id)) for delivery_id, contact in recipients]
+        contexts = [
+            contact_context(contact, self.links_for(delivery_id, getattr(contact, "language", "") or ""))
+            for delivery_id, contact in recipients
+        ]
         return await renderer.render_batch(self.template, contexts)
 
     async def render_batch(

@@ -73,11 +73,10 @@ async def render(
 ) -> list[bytes | RenderError]:
     """Each message as sent: the request's data over the contact's fields (when the address is a
     contact's), the tracking links over both (the API refuses data naming them)."""
+    found = [contacts.get(i.contact_id) if i.contact_id is not None else None for i in items]
     contexts = [
-        contact_context(contacts.get(i.contact_id) if i.contact_id is not None else None)
-        | data.get(i.id, {})
-        | prepared.links_for(i.id)
-        for i in items
+        contact_context(contact) | data.get(i.id, {}) | prepared.links_for(i.id, contact.language if contact else "")
+        for i, contact in zip(items, found, strict=True)
     ]
     contents = await renderer.render_batch(prepared.template, contexts)
     return [

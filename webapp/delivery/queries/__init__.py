@@ -276,7 +276,13 @@ async def remaining(session: AsyncSession, campaign_id: int) -> tuple[int, float
 # What templates read of a contact (templates.service.rendering.contact_context), as plain rows:
 # loading whole Contact objects took ~5 % of a send worker's time.
 ContactFields: TypeAlias = Row[Any]
-CONTACT_FIELDS = (Contact.id, Contact.custom_fields, *(getattr(Contact, name) for name in CONTACT_VARIABLES))
+# language: of the words Mailroom adds around its links (campaign_message.message_words).
+CONTACT_FIELDS = (
+    Contact.id,
+    Contact.custom_fields,
+    Contact.language,
+    *(getattr(Contact, name) for name in CONTACT_VARIABLES),
+)
 
 
 async def contacts_by_id(session: AsyncSession, contact_ids: Collection[int]) -> dict[int, ContactFields]:

@@ -231,7 +231,7 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
 
 
-def contact_context(contact: Any, links: Mapping[str, str] | None = None) -> dict[str, Any]:
+def contact_context(contact: Any, links: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Template variables for one contact. Empty fields are left out so `{% if first_name %}` and
     `default("there")` behave as people expect; custom fields never override standard ones."""
     values: dict[str, Any] = {
