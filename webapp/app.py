@@ -298,7 +298,16 @@ def create_app() -> Litestar:
         samesite="lax",
         # Only the staff UI has sessions: no cookie or Redis entry for API calls, health checks,
         # static files or subscriber and tracking URLs.
-        exclude=["^/api", "^/healthz", "^/static/", "^/favicon.ico", "^/u/", "^/subscribe/", "^/webhooks/"],
+        exclude=[
+            "^/api",
+            "^/healthz",
+            "^/static/",
+            "^/favicon.ico",
+            "^/u/",
+            "^/subscribe/",
+            "^/webhooks/",
+            "^/archive",
+        ],
     )
     csrf_config = CSRFConfig(
         secret=secret,
@@ -310,8 +319,9 @@ def create_app() -> Litestar:
         # /subscribe/ takes posts from forms embedded on other sites (honeypot and rate limit guard
         # it). API calls with a Bearer key are let through by the middleware itself. Static files
         # are cached publicly: a CSRF cookie set on one would reach everyone behind a shared cache.
-        # /webhooks/ takes mail providers' posts, each checked by the provider's own signature.
-        exclude=["^/u/", "^/subscribe/", "^/static/", "^/favicon.ico", "^/webhooks/"],
+        # /webhooks/ takes mail providers' posts, each checked by the provider's own signature. The
+        # public archive is read-only, for anyone: no cookie for its readers.
+        exclude=["^/u/", "^/subscribe/", "^/static/", "^/favicon.ico", "^/webhooks/", "^/archive"],
     )
     api_router = Router(
         path="/api",

@@ -48,6 +48,8 @@ async def test_the_archive_lists_published_sent_campaigns_newest_first_without_p
     assert f'href="/archive/{newer}"' in html and "November 9, 2026" in html and "November 2, 2026" in html
     assert page.headers["x-robots-tag"] == "all" and 'content="noindex"' not in html  # for anyone to find
     spanish = httpx.get(f"{live_server}/archive?lang=es").text
+    for public in ("/archive", "/archive/feed.xml"):  # read-only pages for anyone: no cookie
+        assert "set-cookie" not in httpx.get(live_server + public).headers
     assert "Boletines pasados" in spanish and "9 de noviembre de 2026" in spanish
 
     shown = httpx.get(f"{live_server}/archive/{older}")
