@@ -124,7 +124,7 @@ async def test_the_web_version_link_setting_adds_the_link_at_the_top_after_a_pre
     assert "View it in your browser" not in (await rendered(off)).html
 
 
-async def test_the_words_mailroom_adds_are_in_each_recipients_language(db, worker):
+async def test_the_words_mailroom_adds_are_in_each_recipients_language(db, worker, live_server):
     email_list = await audience(db, 2)
     await db.execute(text("UPDATE contacts SET language = 'es-MX' WHERE email = 'person1@example.com'"))
     with SmtpSink() as sink:
@@ -150,3 +150,6 @@ async def test_the_words_mailroom_adds_are_in_each_recipients_language(db, worke
         assert f'">{preferences}</a>' in html and "/u/view/" in html and f">{web_version}</a>" in html
         plain = by_address[address].get_body(("plain",)).get_content()
         assert f"{web_version}: http" in plain and f"{unsubscribe}: http" in plain
+        path = WEB_VERSION_LINK.search(html).group(2)
+        page = httpx.get(live_server + path).text  # the page that line opens does not link to itself
+        assert web_version not in page and "/u/view/" not in page and f">{unsubscribe}</a>" in page

@@ -38,3 +38,14 @@ def test_a_document_gets_only_what_it_lacks(sent, shown):
 def test_a_complete_page_is_left_as_it_is():
     sent = f"<html><head>{VIEWPORT}<title>T</title></head><body>x</body></html>"
     assert as_web_page(sent, "S") == sent
+
+
+def test_the_line_mailroom_adds_to_open_the_page_is_left_out_of_it():
+    from webapp.delivery.campaign_message import WEB_VERSION_LINK_HTML
+
+    added = WEB_VERSION_LINK_HTML.replace("{{ web_version_url }}", "https://m.example/u/view/t").replace(
+        "{{ mailroom_words.web_version }}", "View it in your browser"
+    )
+    page = as_web_page(f"<html><body>{added}<p>News</p><div>kept</div></body></html>", "S")
+    assert "View it in your browser" not in page and "/u/view/" not in page
+    assert "<p>News</p><div>kept</div>" in page

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from webapp.abtests.models import AbVariant
+from webapp.campaigns.service.web_version import OWN_LINK_MARK
 from webapp.core import i18n, verp
 from webapp.core.i18n import N_
 from webapp.core.tokens import make_token
@@ -34,7 +35,7 @@ LIST_ID_LABEL = "newsletter"
 STAFF_COPY_TOKEN = "recipients-own-link"  # in place of a subscriber's token, in copies staff read
 WORDS = "mailroom_words"  # the variable holding the words Mailroom adds to a message, in its recipient's language
 WEB_VERSION_LINK_HTML = (
-    '<div style="font-size:12px;color:#6b7280;text-align:center;margin-bottom:16px">'
+    f'<div {OWN_LINK_MARK} style="font-size:12px;color:#6b7280;text-align:center;margin-bottom:16px">'
     '<a href="{{ web_version_url }}">{{ mailroom_words.web_version }}</a></div>'
 )
 WEB_VERSION_LINK_TEXT = "{{ mailroom_words.web_version }}: {{ web_version_url }}\n\n"

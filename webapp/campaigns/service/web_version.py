@@ -42,6 +42,10 @@ async def sent_to(session: AsyncSession, delivery_id: int) -> SentTo:
     return SentTo(campaign, delivery, contact)
 
 
+# On the "View it in your browser" line Mailroom adds to a message (delivery/campaign_message.py): the
+# page that line opens leaves it out, as a link to itself.
+OWN_LINK_MARK = 'data-mailroom="web-version"'
+_OWN_LINK = re.compile(rf"<div {OWN_LINK_MARK}[^>]*>.*?</div>", re.DOTALL)
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 _HTML = re.compile(r"<html\b[^>]*>", re.IGNORECASE)
 _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
@@ -50,7 +54,8 @@ _HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
 def as_web_page(body: str, subject: str) -> str:
     """A message's HTML as a browser page: an email written as a fragment gets a document around
     it, and a page without them gets a title (the subject) and the viewport line, without which
-    phones lay it out 980 pixels wide."""
+    phones lay it out 980 pixels wide. The line Mailroom adds to open this page is left out."""
+    body = _OWN_LINK.sub("", body, count=1)
     head_end = _HEAD_END.search(body)
     head = body[: head_end.start()] if head_end else ""
     missing = (
