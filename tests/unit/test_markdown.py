@@ -38,6 +38,16 @@ def test_a_tag_on_a_line_of_its_own_leaves_no_empty_paragraph():
     assert Environment().from_string(html).render(company="", first_name="Ada").strip() == "<p>Ada</p>"
 
 
+def test_tags_on_the_lines_around_a_paragraphs_text_go_outside_it():
+    html = body("{% if company %}\nHello **{{ company }}**.\n{% endif %}\n\nBye.\n")
+    assert html == "{% if company %}\n<p>Hello <strong>{{ company }}</strong>.</p>\n{% endif %}\n<p>Bye.</p>\n"
+    assert Environment().from_string(html).render(company="").strip() == "<p>Bye.</p>"
+    split = body("{% if a %}\nA\n{% else %}\nB\n{% endif %}\n")  # a branch inside: left as written
+    assert split == "<p>{% if a %}\nA\n{% else %}\nB\n{% endif %}</p>\n"
+    opened = body("{% for x in items %}\n- {{ x }}\n{% endfor %}\n")  # not a paragraph: untouched
+    assert "<li>{{ x }}" in opened
+
+
 def test_raw_html_tables_and_strikethrough_pass():
     html = body('<img src="/u/media/a.png" alt="Logo">\n\n| Plan | Price |\n|---|---|\n| Pro | 9 |\n\n~~old~~\n')
     assert '<img src="/u/media/a.png" alt="Logo">' in html
@@ -57,7 +67,7 @@ def test_an_editors_html_box_is_not_saved_for_markdown_content():
 def test_a_render_error_on_the_html_is_named_on_the_markdown_line_it_came_from():
     source = "# T\n\npara {{ first_name }}\n\n- a\n- b\n\n{% if x %}\n{{ 1 / 0 }}\n{% endif %}\n\n{{ first_name }}"
     made = convert(source)
-    html_line = made.splitlines().index("{{ 1 / 0 }}") + 1
+    html_line = made.splitlines().index("<p>{{ 1 / 0 }}</p>") + 1
     assert html_line > 20  # the layout's lines come first
     failed = f"Line {html_line}: The template failed: division by zero"
     assert at_source_line(failed, source, made) == "Line 9: The template failed: division by zero"

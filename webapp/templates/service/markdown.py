@@ -136,6 +136,7 @@ def convert(source: str) -> str:
     body = _markdown.render(JINJA.sub(stand_aside, source))
     only_statements = re.compile(rf"<p>((?:MRJINJA{salt}X(\d+)X\s*)+)</p>")
     body = only_statements.sub(lambda p: p.group(1) if _all_statements(p.group(1), salt, tags) else p.group(), body)
+    body = re.sub(r"<p>(.*?)</p>", lambda p: _statement_lines_outside(p, salt, tags), body, flags=re.DOTALL)
     body = re.sub(rf"MRJINJA{salt}X(\d+)X", lambda p: tags[int(p.group(1))], body)
     return LAYOUT.format(body=body)
 
@@ -158,6 +159,41 @@ def at_source_line(message: str, source: str, html: str) -> str:
             moved = source.count("\n", 0, written.start()) + 1 + (line - first)
             return f"Line {moved}: {message[found.end() :]}"
     return message
+
+
+def _statement_lines_outside(paragraph: re.Match[str], salt: str, tags: list[str]) -> str:
+    """A paragraph that opens or closes with lines of nothing but statements (`{% if company %}`
+    written on the line above the text, without a blank line): those lines go outside it, so that
+    the statement leaves no empty paragraph when it shows nothing. Only when the text between has no
+    statement of its own (an `{% else %}` there would leave half a paragraph in each branch)."""
+    lines = paragraph.group(1).split("\n")
+    lead = _statement_lines(lines, salt, tags)
+    trail = _statement_lines(lines[::-1], salt, tags)[::-1] if len(lead) < len(lines) else []
+    middle = lines[len(lead) : len(lines) - len(trail)]
+    if not (lead or trail) or not middle or not _all_expressions("\n".join(middle), salt, tags):
+        return paragraph.group()
+    # Each line stays a line: a render error's line number still leads back to the Markdown's
+    return (
+        "".join(line + "\n" for line in lead)
+        + "<p>"
+        + "\n".join(middle)
+        + "</p>"
+        + "".join("\n" + line for line in trail)
+    )
+
+
+def _statement_lines(lines: list[str], salt: str, tags: list[str]) -> list[str]:
+    """The first of `lines` that hold nothing but statements."""
+    taken = []
+    for line in lines:
+        if not re.fullmatch(rf"(?:\s*MRJINJA{salt}X\d+X)+\s*", line) or not _all_statements(line, salt, tags):
+            break
+        taken.append(line)
+    return taken
+
+
+def _all_expressions(text: str, salt: str, tags: list[str]) -> bool:
+    return all(tags[int(n)].startswith("{{") for n in re.findall(rf"MRJINJA{salt}X(\d+)X", text))
 
 
 def _all_statements(placeholders: str, salt: str, tags: list[str]) -> bool:
