@@ -353,6 +353,15 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
     page = page_text(editor.get(f"/campaigns/{c.id}"))
     assert f"Scheduled for {year}-07-01 09:30 Europe/Madrid" in page
 
+    draft = await ready_campaign(db, [email_list.id], name="Draft in Tokyo")
+    await db.execute(text("UPDATE campaigns SET timezone = 'Asia/Tokyo' WHERE id = :c"), {"c": draft.id})
+    await db.commit()
+    listed = page_text(editor.get("/campaigns"))  # every time in the list names its zone
+    assert re.search(r"Edited</span> \d{4}-\d\d-\d\d \d\d:\d\d Asia/Tokyo", listed), listed
+    assert f"Scheduled for</span> {year}-07-01 09:30 Europe/Madrid" in listed
+    own_page = page_text(editor.get(f"/campaigns/{draft.id}"))
+    assert re.search(r"Draft, last edited \d{4}-\d\d-\d\d \d\d:\d\d Asia/Tokyo", own_page)
+
     other = await ready_campaign(db, [email_list.id], name="Late")
     await db.commit()
     past = editor.post(

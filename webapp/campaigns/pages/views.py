@@ -134,11 +134,12 @@ def local_time(value: datetime | None, zone: str) -> str:
 
 
 def timing(c: Campaign) -> tuple[str, str]:
-    """(what, when) for the campaign list and page: scheduled for, started or finished."""
+    """(what, when) for the campaign list and page: scheduled for, started, finished or last edited,
+    each in the campaign's time zone, named, so that the list never mixes unnamed zones."""
     if c.status == S.SCHEDULED.value:
         return "Scheduled for", local_time(c.scheduled_at, c.timezone)
     if c.completed_at is not None:
         return ("Sent" if c.status == S.SENT.value else "Ended"), local_time(c.completed_at, c.timezone)
     if c.started_at is not None:
         return "Started", local_time(c.started_at, c.timezone)
-    return "", ""
+    return "Edited", local_time(c.updated_at, c.timezone)
