@@ -109,12 +109,17 @@ async def test_an_export_imports_back_without_changing_anything(db, staff, worke
                 custom_fields={"plan": "pro"},
                 language="en",
             ),
-            Contact(email="bob@example.com", company='=HYPERLINK("x")', custom_fields={"score": "7"}),
+            # A field named like the export's own column, from before that column was added
+            Contact(
+                email="bob@example.com", company='=HYPERLINK("x")', custom_fields={"score": "7", "Suppressed": "no"}
+            ),
         ]
     )
     await db.commit()
     client = await staff("editor")
     exported = client.get("/contacts/export").content
+    header = next(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert header[13:] == ["suppressed", "custom:Suppressed", "plan", "score"], header
     cells = [cell for row in csv.reader(io.StringIO(exported.decode("utf-8-sig"))) for cell in row]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@"))]  # no live formula, tags included
     before = {
@@ -124,6 +129,7 @@ async def test_an_export_imports_back_without_changing_anything(db, staff, worke
     job_id = uploaded_job_id(upload(client, exported, "export.csv"))
     job_page = client.get(f"/contacts/import/{job_id}").text
     assert '<option value="custom:plan" selected>' in job_page  # known custom fields are matched by name
+    assert '<option value="custom:Suppressed" selected>' in job_page
     mapping = {
         0: "email",
         1: "first_name",
@@ -134,8 +140,9 @@ async def test_an_export_imports_back_without_changing_anything(db, staff, worke
         6: "location",
         7: "tags",
         8: "language",
-        14: "custom:plan",  # after the 13 standard columns and "suppressed", which an import ignores
-        15: "custom:score",
+        14: "custom:Suppressed",  # after the 13 standard columns and "suppressed", which an import ignores
+        15: "custom:plan",
+        16: "custom:score",
     }
     assert start(client, job_id, mapping, mode="upsert").status_code == 303
     worker("import-worker")

@@ -38,6 +38,7 @@ from webapp.core.validation import is_valid_id
 from webapp.imports.models import ImportJob
 from webapp.imports.queries import export as queries
 from webapp.imports.queries import jobs as job_queries
+from webapp.imports.schemas import CUSTOM
 from webapp.lists.service import lists
 from webapp.lists.service.audience import list_condition
 
@@ -57,6 +58,16 @@ def csv_line(cells: Sequence[Any]) -> bytes:
     return out.getvalue().encode()
 
 
+STANDARD_HEADER = (*queries.COLUMNS, "suppressed")
+_TAKEN = {name.lower() for name in STANDARD_HEADER}
+
+
+def _custom_header(key: str) -> str:
+    """A custom field's column: its name, or custom:<name> where that is a standard column's (a field
+    named "Suppressed" before that column came), which the importer reads back as the field."""
+    return f"{CUSTOM}{key}" if key.lower() in _TAKEN else key
+
+
 @dataclass
 class Export:
     conditions: list[ColumnElement[bool]]  # which contacts: all of these hold
@@ -66,7 +77,7 @@ class Export:
     async def stream(self, *, for_spreadsheets: bool = False) -> AsyncIterator[bytes]:
         """The CSV, a batch of rows at a time; for_spreadsheets: after a UTF-8 byte order mark, so
         that Excel shows accents (the importer reads the file with or without it)."""
-        header = [*queries.COLUMNS, "suppressed", *self.custom_keys]
+        header = [*STANDARD_HEADER, *(_custom_header(key) for key in self.custom_keys)]
         yield (UTF8_BOM if for_spreadsheets else b"") + csv_line(header)
         after = 0
         while True:

@@ -74,11 +74,13 @@ def suggested_custom_name(header: str) -> str:
 
 
 def guess_target(header: str, custom_keys: Sequence[str] = ()) -> str:
+    by_name = {key.lower(): key for key in custom_keys}
+    if header.lower().startswith(CUSTOM) and (key := by_name.get(header[len(CUSTOM) :].strip().lower())):
+        return CUSTOM + key  # as our export names a field that shares a standard column's name
     words = _words(header)
     for name, synonyms in SYNONYMS.items():
         if words in synonyms or words == name.replace("_", " "):
             return name
-    by_name = {key.lower(): key for key in custom_keys}
     if (key := by_name.get(words.replace(" ", "_"))) is not None:
         return CUSTOM + key
     return IGNORE
