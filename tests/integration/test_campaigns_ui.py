@@ -414,6 +414,7 @@ async def test_list_filters_by_status_pages_by_keyset_and_has_an_empty_state(sta
     first = viewer.get("/campaigns")
     names = re.findall(r'<a href="/campaigns/\d+">(Campaign \d+)</a>', first.text)
     assert names[:2] == ["Campaign 1", "Campaign 2"] and len(names) == 50
+    assert "a campaign's report counts people only, so its rates are lower" in page_text(first)  # not the same rates
     cursor = re.search(r'rel="next" href="/campaigns\?cursor=([^"]+)"', first.text).group(1)
     second = viewer.get(f"/campaigns?cursor={cursor}", headers={**HX, "HX-Target": "campaign-table"})
     assert second.text.lstrip().startswith('<div id="campaign-table">')

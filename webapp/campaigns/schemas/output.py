@@ -40,6 +40,12 @@ class CampaignSettingsOut(Struct):
     archive: bool
 
 
+REPORTED_DELIVERED = (
+    "Messages a sending provider reported delivered (through its webhook); plain SMTP servers report "
+    "nothing, so 0 there. The analytics' emails_delivered counts messages sent and not bounced instead."
+)
+
+
 class CampaignOut(Struct, kw_only=True):
     id: int
     name: str
@@ -57,7 +63,7 @@ class CampaignOut(Struct, kw_only=True):
     completed_time: datetime | None
     total_recipients: int
     sent_count: int
-    delivered_count: int
+    delivered_count: Annotated[int, Meta(description=REPORTED_DELIVERED)]
     failed_count: int
     opened_count: Annotated[int, Meta(description=MACHINES_TOO)]
     clicked_count: Annotated[int, Meta(description=MACHINES_TOO)]
