@@ -164,7 +164,8 @@
   // the new content marks with data-focus-after-swap (a results heading, tabindex=-1), or else to its
   // table (a scrolling region, named and focusable), scrolled into view. Otherwise focus stays where
   // it is (a search box being typed in).
-  const inError = '[aria-invalid="true"], .invalid :is(input:not([type=hidden]), select, textarea)';
+  const controls = "input:not([type=hidden]), select, textarea";
+  const inError = `[aria-invalid="true"], .invalid :is(${controls})`;
   document.addEventListener("htmx:afterSettle", (e) => {
     const content = e.target;
     const first = (selector) => (content.matches(selector) ? content : content.querySelector(selector));
@@ -176,7 +177,10 @@
     // went on from where the old element was, often past the end of the page.
     const main = whole && document.getElementById("main");
     const landing = first("[data-focus-after-swap]") || first('[role="region"][tabindex]');
-    const next = (refused && first(inError)) || (lost && (main || landing));
+    // A group in error (a fieldset of checkboxes) takes focus on its first control, unless it can hold focus itself.
+    const wrong = refused && first(inError);
+    const control = wrong && wrong.matches("fieldset:not([tabindex])") ? wrong.querySelector(controls) : wrong;
+    const next = control || (lost && (main || landing));
     if (next) queueMicrotask(() => next.focus({ preventScroll: next === main }));  // after the scroll to the top
   });
 

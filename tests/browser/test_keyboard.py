@@ -8,6 +8,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import func
 
 from tests.browser.conftest import settled, sign_in_page
 from tests.browser.test_security_browser import arrange as arrange_every_page
@@ -342,3 +343,22 @@ def test_the_tags_box_has_the_fields_label_hint_and_error(signed_in, base_url):
     described = box.get_attribute("aria-describedby") or ""
     assert "tags-error" in described.split(), described
     expect(page.locator("#tags-error")).to_contain_text("longer than")
+
+
+def test_a_refused_group_of_checkboxes_focuses_its_first_box(signed_in, base_url):
+    """Comparing five campaigns is refused at the group (a fieldset): its first box takes focus."""
+
+    async def five_sent(session):
+        for n in range(5):
+            session.add(Campaign(name=f"Sent {n}", subject="Hi", status="sent", started_at=func.now()))
+
+    run_db(five_sent)
+    page = signed_in
+    page.goto(base_url + "/campaigns/compare")
+    boxes = page.locator("input[name=campaigns]")
+    for n in range(5):
+        boxes.nth(n).check()
+    page.get_by_role("button", name="Compare").press("Enter")
+    expect(page.locator("#campaigns-error")).to_contain_text("Compare at most 4 campaigns.")
+    settled(page)
+    expect(boxes.first).to_be_focused()
