@@ -397,6 +397,7 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
         follow_redirects=True,
     )
     assert f"for {autumn} 01:30 BST (Europe/London)" in page_text(twice), "the first of the two, and it says which"
+    assert f"Scheduled for {autumn} 01:30 BST (Europe/London)" in page_text(editor.get(f"/campaigns/{other.id}"))
     assert (await fresh(db, other)).scheduled_at == datetime(autumn.year, autumn.month, autumn.day, 0, 30, tzinfo=UTC)
 
 

@@ -123,14 +123,18 @@ def ab_warnings(variants: Sequence[AbVariant], recipients: int | None) -> list[s
 
 
 def local_time(value: datetime | None, zone: str) -> str:
-    """A time in the campaign's time zone, named, e.g. "2026-01-15 10:00 Europe/Madrid"."""
+    """A time in the campaign's time zone, named, e.g. "2026-01-15 10:00 Europe/Madrid"; with the zone's
+    abbreviation too when that wall time happens twice ("2027-10-31 01:30 BST (Europe/London)")."""
     if value is None:
         return ""
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz, zone = ZoneInfo("UTC"), "UTC"
-    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M ") + zone
+    local = value.astimezone(tz)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():  # the clocks go back: it happens twice
+        return local.strftime("%Y-%m-%d %H:%M ") + f"{local.tzname()} ({zone})"
+    return local.strftime("%Y-%m-%d %H:%M ") + zone
 
 
 def timing(c: Campaign) -> tuple[str, str]:

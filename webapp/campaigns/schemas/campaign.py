@@ -161,7 +161,9 @@ def utc_time(local: datetime, zone: str) -> datetime:
         when = local.astimezone(UTC)
     except OverflowError:  # within hours of the first or the last time UTC can hold
         raise ValueError(
-            "Choose a time in the future." if local.year == 1 else "Choose a time before the year 9999."
+            "Choose a time in the future."
+            if local.year == 1
+            else "Choose a time before the end of the year 9999 (UTC)."
         ) from None
     if typed.tzinfo is None and when.astimezone(ZoneInfo(zone)).replace(tzinfo=None) != typed:
         raise ValueError(
