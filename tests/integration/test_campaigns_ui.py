@@ -361,6 +361,7 @@ async def test_schedule_in_a_time_zone_stores_utc_and_refuses_the_past(staff, db
     assert f"Scheduled for</span> {year}-07-01 09:30 Europe/Madrid" in listed
     own_page = page_text(editor.get(f"/campaigns/{draft.id}"))
     assert re.search(r"Draft, last edited \d{4}-\d\d-\d\d \d\d:\d\d Asia/Tokyo", own_page)
+    assert re.search(r"<dt>Created</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d Asia/Tokyo", own_page)
 
     other = await ready_campaign(db, [email_list.id], name="Late")
     await db.commit()
@@ -498,11 +499,11 @@ async def test_bad_ids_are_not_found_never_a_server_error(staff, db):
 
 
 def test_scheduled_time_shows_in_the_campaign_zone():
-    from webapp.campaigns.pages.views import local_time
+    from webapp.core.template_helpers import in_zone
 
     moment = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
-    assert local_time(moment, "America/New_York") == "2030-01-15 04:00 America/New_York"
-    assert local_time(moment, "No/Such_Zone") == "2030-01-15 09:00 UTC"
+    assert in_zone(moment, "America/New_York") == "2030-01-15 04:00 America/New_York"
+    assert in_zone(moment, "No/Such_Zone") == "2030-01-15 09:00 UTC"
 
 
 async def test_odd_input_is_answered_with_messages_never_a_server_error(staff, db):
@@ -517,7 +518,7 @@ async def test_odd_input_is_answered_with_messages_never_a_server_error(staff, d
         ("content", {"template_id": "99999999999999999999999", "go": "template"}, "does not exist"),
         ("content", {"html_content": "{% for %}", "go": "next"}, "Line 1:"),
         ("content", {"html_content": "<p>\x00</p>", "go": "next"}, "not allowed (NUL)"),
-        ("schedule", {"scheduled_time": "9999-12-31T23:59", "timezone": "America/New_York"}, "before the year"),
+        ("schedule", {"scheduled_time": "9999-12-31T23:59", "timezone": "America/New_York"}, "year 9999 (UTC)"),
         ("schedule", {"scheduled_time": "soon", "timezone": "../../etc/passwd"}, "Unknown time zone"),
         ("review/test", {"recipients": "not an address, " * 20}, "not an address"),
     ]

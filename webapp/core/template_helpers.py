@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from litestar.plugins.jinja import JinjaTemplateEngine
 
@@ -26,6 +27,21 @@ def percent(value: float) -> str:
 def when(value: datetime | None, seconds: bool = False) -> str:
     """To the minute, or to the second for what is due within a minute or two (a retry)."""
     return value.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M") if value else "—"
+
+
+def in_zone(value: datetime | None, zone: str) -> str:
+    """A time in the campaign's time zone, named, e.g. "2026-01-15 10:00 Europe/Madrid"; with the zone's
+    abbreviation too when that wall time happens twice ("2027-10-31 01:30 BST (Europe/London)")."""
+    if value is None:
+        return ""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz, zone = ZoneInfo("UTC"), "UTC"
+    local = value.astimezone(tz)
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():  # the clocks go back: it happens twice
+        return local.strftime("%Y-%m-%d %H:%M ") + f"{local.tzname()} ({zone})"
+    return local.strftime("%Y-%m-%d %H:%M ") + zone
 
 
 def json_text(value: Any) -> str:
@@ -52,6 +68,7 @@ def register_template_helpers(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["number"] = number
     env.filters["when"] = when
+    env.filters["in_zone"] = in_zone
     env.filters["percent"] = percent
     env.filters["json_text"] = json_text
     env.globals["query"] = query

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from webapp.abtests.models import AbVariant
 from webapp.campaigns.models import Campaign, CampaignKind
 from webapp.campaigns.models import CampaignStatus as S
 from webapp.campaigns.service.progress import percent, rates
 from webapp.campaigns.service.states import DELETABLE, EDITABLE, TRANSITIONS, can_edit
+from webapp.core.template_helpers import in_zone
 from webapp.templates.service.rendering import LINK_VARIABLES
 
 # A subject line looks shouted when more than this share of at least this many letters are capitals.
@@ -122,28 +121,13 @@ def ab_warnings(variants: Sequence[AbVariant], recipients: int | None) -> list[s
     ]
 
 
-def local_time(value: datetime | None, zone: str) -> str:
-    """A time in the campaign's time zone, named, e.g. "2026-01-15 10:00 Europe/Madrid"; with the zone's
-    abbreviation too when that wall time happens twice ("2027-10-31 01:30 BST (Europe/London)")."""
-    if value is None:
-        return ""
-    try:
-        tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        tz, zone = ZoneInfo("UTC"), "UTC"
-    local = value.astimezone(tz)
-    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():  # the clocks go back: it happens twice
-        return local.strftime("%Y-%m-%d %H:%M ") + f"{local.tzname()} ({zone})"
-    return local.strftime("%Y-%m-%d %H:%M ") + zone
-
-
 def timing(c: Campaign) -> tuple[str, str]:
     """(what, when) for the campaign list and page: scheduled for, started, finished or last edited,
     each in the campaign's time zone, named, so that the list never mixes unnamed zones."""
     if c.status == S.SCHEDULED.value:
-        return "Scheduled for", local_time(c.scheduled_at, c.timezone)
+        return "Scheduled for", in_zone(c.scheduled_at, c.timezone)
     if c.completed_at is not None:
-        return ("Sent" if c.status == S.SENT.value else "Ended"), local_time(c.completed_at, c.timezone)
+        return ("Sent" if c.status == S.SENT.value else "Ended"), in_zone(c.completed_at, c.timezone)
     if c.started_at is not None:
-        return "Started", local_time(c.started_at, c.timezone)
-    return "Edited", local_time(c.updated_at, c.timezone)
+        return "Started", in_zone(c.started_at, c.timezone)
+    return "Edited", in_zone(c.updated_at, c.timezone)
