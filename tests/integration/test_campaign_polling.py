@@ -44,3 +44,12 @@ async def test_counters_of_a_draft_or_a_finished_campaign_refresh_when_they_may_
     for html in (viewer.get(f"/campaigns/{c.id}").text, viewer.get(f"/campaigns/{c.id}/counters").text):
         tag = counters_tag(html)
         assert f'hx-get="/campaigns/{c.id}/counters"' in tag and f'hx-trigger="{trigger}"' in tag, tag
+
+
+async def test_a_campaign_cancelled_before_its_recipients_were_listed_says_so(staff, db):
+    viewer = await staff("viewer")
+    c = Campaign(name="Called off", subject="Hi", status="cancelled")
+    db.add(c)
+    await db.commit()
+    page = viewer.get(f"/campaigns/{c.id}").text
+    assert "Cancelled before any message was sent." in page and "0 messages were not sent" not in page
